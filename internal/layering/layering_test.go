@@ -1,0 +1,206 @@
+package layering
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// levels places every internal package (path below internal/) in its layer
+// of DESIGN.md §1. A new package must be added here (and to DESIGN.md).
+func levels() map[string]int {
+	return map[string]int{
+		"mailaddr": 0, "obs": 0, "spool": 0, "msgmeta": 0,
+		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
+		"store/sqlite": 2, "store/postgres": 2, "accounts": 2, "msgauth": 2, "smtpclient": 2,
+		// storetest sits above store; its imports are restricted further below.
+		"store/storetest": 2,
+		"queue":           3, "delivery": 3,
+		"smtpd": 4, "imapd": 4, "pop3d": 4, "admin": 4,
+	}
+}
+
+// self is this package; it has no code to check.
+const self = "layering"
+
+// pkg is the part of `go list -json` output the check needs.
+type pkg struct {
+	ImportPath string
+	Imports    []string // non-test imports
+}
+
+func isStdlib(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
+// isBackend reports whether rel is (in) a concrete storage backend: only
+// cmd/ may import those.
+func isBackend(rel string) bool {
+	for _, b := range []string{"store/sqlite", "store/postgres"} {
+		if rel == b || strings.HasPrefix(rel, b+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// checker holds the module path and the level table.
+type checker struct {
+	module string
+	levels map[string]int
+}
+
+// internalRel returns path relative to the module's internal/ directory.
+func (c checker) internalRel(path string) (string, bool) {
+	return strings.CutPrefix(path, c.module+"/internal/")
+}
+
+// check returns one message per violation, sorted.
+func (c checker) check(pkgs []pkg) []string {
+	var bad []string
+	for _, p := range pkgs {
+		bad = append(bad, c.checkPkg(p)...)
+	}
+	sort.Strings(bad)
+	return bad
+}
+
+func (c checker) checkPkg(p pkg) []string {
+	var bad []string
+	isCmd := strings.HasPrefix(p.ImportPath, c.module+"/cmd/")
+	rel, internal := c.internalRel(p.ImportPath)
+	if internal && rel == self {
+		return nil
+	}
+	level, placed := c.levels[rel]
+	if internal && !placed {
+		bad = append(bad, fmt.Sprintf("internal/%s is not placed in a layer: add it to levels() in internal/layering and to DESIGN.md §1", rel))
+	}
+	for _, imp := range p.Imports {
+		if internal && !c.allowedThirdParty(rel, imp) {
+			bad = append(bad, fmt.Sprintf("internal/%s imports %s: not allowed for this package", rel, imp))
+		}
+		irel, ok := c.internalRel(imp)
+		if !ok {
+			continue
+		}
+		switch {
+		case isBackend(irel) && !isCmd:
+			bad = append(bad, fmt.Sprintf("%s imports storage backend internal/%s: only cmd/ may", p.ImportPath, irel))
+		case irel == "store/storetest":
+			bad = append(bad, fmt.Sprintf("%s imports internal/store/storetest: only tests may", p.ImportPath))
+		case internal && placed:
+			if il, ok := c.levels[irel]; ok && il >= level {
+				bad = append(bad, fmt.Sprintf("internal/%s (L%d) imports internal/%s (L%d): imports must point down", rel, level, irel, il))
+			}
+		}
+	}
+	return bad
+}
+
+// allowedThirdParty applies the per-package import restrictions: storetest
+// uses only the store API (store, msgmeta) and the standard library, and
+// mailaddr only the standard library and golang.org/x.
+func (c checker) allowedThirdParty(rel, imp string) bool {
+	switch rel {
+	case "store/storetest":
+		return isStdlib(imp) || imp == c.module+"/internal/store" || imp == c.module+"/internal/msgmeta"
+	case "mailaddr":
+		return isStdlib(imp) || strings.HasPrefix(imp, "golang.org/x/")
+	}
+	return true
+}
+
+// listPackages runs `go list -json ./...` at the module root.
+func listPackages(t *testing.T) (module string, pkgs []pkg) {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(out)))
+	cmd := exec.Command("go", "list", "-e", "-json=ImportPath,Imports,Module", "./...")
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err = cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p struct {
+			pkg
+			Module *struct{ Path string }
+		}
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("decode go list output: %v", err)
+		}
+		if p.Module != nil {
+			module = p.Module.Path
+		}
+		pkgs = append(pkgs, p.pkg)
+	}
+	if module == "" || len(pkgs) == 0 {
+		t.Fatal("go list found no packages of the module")
+	}
+	return module, pkgs
+}
+
+func TestLayering(t *testing.T) {
+	module, pkgs := listPackages(t)
+	for _, v := range (checker{module: module, levels: levels()}).check(pkgs) {
+		t.Error(v)
+	}
+}
+
+// TestCheckerRejectsBadEdges proves the checker on a synthetic import list.
+func TestCheckerRejectsBadEdges(t *testing.T) {
+	const m = "example.org/petrel"
+	in := func(rel string) string { return m + "/internal/" + rel }
+	c := checker{module: m, levels: levels()}
+	good := []pkg{
+		{ImportPath: m + "/cmd/petrel", Imports: []string{in("store/sqlite"), in("admin"), in("config"), "os"}},
+		{ImportPath: in("accounts"), Imports: []string{in("store"), in("mailaddr"), "golang.org/x/crypto/argon2"}},
+		{ImportPath: in("store/sqlite"), Imports: []string{in("store"), in("obs"), "modernc.org/sqlite"}},
+		{ImportPath: in("store/storetest"), Imports: []string{in("store"), in("msgmeta"), "testing"}},
+		{ImportPath: in("mailaddr"), Imports: []string{"strings", "golang.org/x/net/idna"}},
+		{ImportPath: in("smtpd"), Imports: []string{in("delivery"), "github.com/emersion/go-smtp"}},
+		{ImportPath: in(self)},
+	}
+	if got := c.check(good); len(got) != 0 {
+		t.Errorf("good graph rejected:\n%s", strings.Join(got, "\n"))
+	}
+	cases := []struct {
+		p    pkg
+		want string
+	}{
+		{pkg{in("smtpd"), []string{in("store/sqlite")}}, "imports storage backend internal/store/sqlite"},
+		{pkg{in("accounts"), []string{in("store/postgres")}}, "imports storage backend internal/store/postgres"},
+		{pkg{m + "/bench/x", []string{in("store/sqlite")}}, "only cmd/ may"},
+		{pkg{in("imapd"), []string{in("pop3d")}}, "internal/imapd (L4) imports internal/pop3d (L4)"},
+		{pkg{in("store"), []string{in("accounts")}}, "internal/store (L1) imports internal/accounts (L2)"},
+		{pkg{in("mailaddr"), []string{in("obs")}}, "internal/mailaddr (L0) imports internal/obs (L0)"},
+		{pkg{in("newthing"), nil}, "internal/newthing is not placed"},
+		{pkg{in("store/storetest"), []string{in("accounts")}}, "internal/store/storetest imports " + in("accounts")},
+		{pkg{in("store/storetest"), []string{"github.com/stretchr/testify"}}, "not allowed"},
+		{pkg{in("mailaddr"), []string{"github.com/some/lib"}}, "internal/mailaddr imports github.com/some/lib"},
+		{pkg{in("delivery"), []string{in("store/storetest")}}, "only tests may"},
+	}
+	for _, tc := range cases {
+		got := c.check([]pkg{tc.p})
+		if len(got) == 0 || !strings.Contains(strings.Join(got, "\n"), tc.want) {
+			t.Errorf("%s -> %v: got %q, want a violation containing %q", tc.p.ImportPath, tc.p.Imports, got, tc.want)
+		}
+	}
+}
