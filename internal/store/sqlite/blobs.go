@@ -1,0 +1,203 @@
+package sqlite
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/msgmeta"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// body is a message body taken in by the caller's goroutine before its write
+// request is queued: either inline bytes or a file already fsynced.
+type body struct {
+	data []byte // inline body, when small
+	rel  string // file path relative to blobDir, when large
+	size int64
+	meta []byte // msgmeta JSON
+}
+
+// intake reads a body, keeping it in memory when small and writing it to a
+// new, fsynced file when large, and parses its metadata (DESIGN.md §2: parsed
+// once at delivery). The file's directory is synced by the writer.
+func (s *Store) intake(r io.Reader) (*body, error) {
+	const op = "store body"
+	buf := make([]byte, 0, 8192)
+	lim := int64(s.opts.InlineMax) + 1
+	bb := bytes.NewBuffer(buf)
+	n, err := io.Copy(bb, io.LimitReader(r, lim))
+	if err != nil {
+		return nil, store.Wrap(store.KindTemporary, op, err)
+	}
+	b := &body{size: n}
+	var meta *msgmeta.Meta
+	if n < lim {
+		b.data = bb.Bytes()
+		meta = msgmeta.ParseBytes(b.data)
+	} else {
+		if meta, err = s.intakeFile(b, io.MultiReader(bb, r)); err != nil {
+			return nil, err
+		}
+	}
+	if b.meta, err = msgmeta.Marshal(meta); err != nil {
+		s.removeBlobFile(b.rel)
+		return nil, store.Wrap(store.KindInternal, op, err)
+	}
+	return b, nil
+}
+
+func (s *Store) intakeFile(b *body, r io.Reader) (*msgmeta.Meta, error) {
+	const op = "store body"
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	name := hex.EncodeToString(rnd[:])
+	b.rel = filepath.Join(name[:2], name)
+	path := filepath.Join(s.blobDir, b.rel)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, store.Wrap(store.KindTemporary, op, err)
+	}
+	fail := func(err error) (*msgmeta.Meta, error) {
+		f.Close()
+		os.Remove(path)
+		return nil, store.Wrap(store.KindTemporary, op, err)
+	}
+	if b.size, err = io.Copy(f, r); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fail(err)
+	}
+	meta, err := msgmeta.Parse(bufio.NewReaderSize(f, 64<<10))
+	if err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return nil, store.Wrap(store.KindTemporary, op, err)
+	}
+	return meta, nil
+}
+
+func (s *Store) removeBlobFile(rel string) {
+	if rel != "" {
+		os.Remove(filepath.Join(s.blobDir, rel))
+	}
+}
+
+// blobDirOf is the directory to fsync for a file blob.
+func (s *Store) blobDirOf(rel string) string { return filepath.Join(s.blobDir, filepath.Dir(rel)) }
+
+// insertBlob stores the body's row with refs references.
+func (t *txn) insertBlob(b *body, refs int) (store.BlobID, error) {
+	var id store.BlobID
+	var data any
+	var path any
+	if b.rel != "" {
+		path = b.rel
+	} else {
+		data = b.data
+	}
+	err := t.queryRow(`INSERT INTO blobs(size, refs, data, path, meta) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		b.size, refs, data, path, b.meta).Scan(&id)
+	return id, err
+}
+
+// releaseBlob drops n references; an unreferenced blob is deleted, its file
+// removed after the commit.
+func (t *txn) releaseBlob(id store.BlobID, n int64) error {
+	var refs int64
+	var path sql.NullString
+	if err := t.queryRow(`UPDATE blobs SET refs = refs - ? WHERE id = ? RETURNING refs, path`, n, id).Scan(&refs, &path); err != nil {
+		return err
+	}
+	if refs > 0 {
+		return nil
+	}
+	if _, err := t.exec(`DELETE FROM blobs WHERE id = ?`, id); err != nil {
+		return err
+	}
+	if path.Valid && path.String != "" {
+		s, rel := t.w.s, path.String
+		t.afterCommit(func() { s.removeBlobFile(rel) })
+	}
+	return nil
+}
+
+func (t *txn) addBlobRefs(id store.BlobID, n int64) error {
+	_, err := t.exec(`UPDATE blobs SET refs = refs + ? WHERE id = ?`, n, id)
+	return err
+}
+
+// OpenBlob opens a message body.
+func (s *Store) OpenBlob(ctx context.Context, id store.BlobID) (store.Blob, error) {
+	const op = "open blob"
+	var data []byte
+	var path sql.NullString
+	var size int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT data, path, size FROM blobs WHERE id = ?`, id).Scan(&data, &path, &size)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.Errorf(store.KindNotFound, op, "blob %d does not exist", id)
+	}
+	if err != nil {
+		return nil, store.Wrap(store.KindInternal, op, err)
+	}
+	if !path.Valid || path.String == "" {
+		return &memBlob{Reader: bytes.NewReader(data)}, nil
+	}
+	f, err := os.Open(filepath.Join(s.blobDir, path.String))
+	if err != nil {
+		return nil, store.Wrap(store.KindInternal, op, err)
+	}
+	return &fileBlob{File: f, size: size}, nil
+}
+
+type memBlob struct{ *bytes.Reader }
+
+func (m *memBlob) Close() error { return nil }
+
+type fileBlob struct {
+	*os.File
+	size int64
+}
+
+func (f *fileBlob) Size() int64 { return f.size }
+
+// sweepOrphans removes body files that no blob row references and that are
+// old enough not to belong to a delivery in flight in any process (a crash
+// between writing a file and committing its row leaves one behind).
+func (s *Store) sweepOrphans() {
+	cutoff := time.Now().Add(-time.Hour)
+	for i := 0; i < 256; i++ {
+		dir := fmt.Sprintf("%02x", i)
+		entries, err := os.ReadDir(filepath.Join(s.blobDir, dir))
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			info, err := e.Info()
+			if err != nil || info.ModTime().After(cutoff) {
+				continue
+			}
+			rel := filepath.Join(dir, e.Name())
+			var n int
+			if err := s.rdb.QueryRow(`SELECT count(*) FROM blobs WHERE path = ?`, rel).Scan(&n); err == nil && n == 0 {
+				s.log.Info("removing orphaned body file", "path", rel)
+				s.removeBlobFile(rel)
+			}
+		}
+	}
+}

@@ -1,0 +1,253 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// mailboxState reads what a change needs to know about a mailbox.
+func (t *txn) mailboxState(op string, id store.MailboxID) (account store.AccountID, uv uint32, hms store.ModSeq, err error) {
+	err = t.queryRow(`SELECT account, uidvalidity, highestmodseq FROM mailboxes WHERE id = ?`, id).Scan(&account, &uv, &hms)
+	if isNoRows(err) {
+		err = store.Errorf(store.KindNotFound, op, "no such mailbox")
+	}
+	return
+}
+
+const messageCols = `mailbox, uid, modseq, flags, keywords, idate, izone, size, blob`
+
+func scanMessage(sc interface{ Scan(...any) error }) (store.Message, error) {
+	var m store.Message
+	var kw string
+	var sec int64
+	var zone int
+	err := sc.Scan(&m.Mailbox, &m.UID, &m.ModSeq, &m.Flags, &kw, &sec, &zone, &m.Size, &m.Blob)
+	m.Keywords = splitKeywords(kw)
+	m.InternalDate = time.Unix(sec, 0).In(time.FixedZone("", zone))
+	return m, err
+}
+
+// message reads one message, reporting whether it exists.
+func (t *txn) message(mailbox store.MailboxID, uid store.UID) (store.Message, bool, error) {
+	m, err := scanMessage(t.queryRow(`SELECT `+messageCols+` FROM messages WHERE mailbox = ? AND uid = ?`, mailbox, uid))
+	if isNoRows(err) {
+		return m, false, nil
+	}
+	return m, err == nil, err
+}
+
+func (s *Store) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []store.UID, c store.FlagChange) (store.FlagResult, error) {
+	const op = "store flags"
+	var res store.FlagResult
+	err := s.w.do(ctx, op, func(t *txn) error {
+		res = store.FlagResult{}
+		account, _, hms, err := t.mailboxState(op, mailbox)
+		if err != nil {
+			return err
+		}
+		// RFC 7162 §3.1.3: one STORE gets one new mod-sequence.
+		mod := hms + 1
+		var unseen int64
+		for _, uid := range sortedUIDs(uids) {
+			m, ok, err := t.message(mailbox, uid)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			if c.UnchangedSince != 0 && m.ModSeq > c.UnchangedSince {
+				res.Modified = append(res.Modified, uid)
+				continue
+			}
+			nf, nk := applyFlags(c, m.Flags, m.Keywords)
+			if nf == m.Flags && joinKeywords(nk) == joinKeywords(m.Keywords) {
+				continue
+			}
+			if _, err := t.exec(`UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE mailbox = ? AND uid = ?`,
+				nf, joinKeywords(nk), mod, mailbox, uid); err != nil {
+				return err
+			}
+			unseen += boolInt(m.Flags&store.FlagSeen != 0) - boolInt(nf&store.FlagSeen != 0)
+			m.Flags, m.Keywords, m.ModSeq = nf, normKeywords(nk), mod
+			res.Updated = append(res.Updated, m)
+		}
+		if len(res.Updated) == 0 {
+			return nil
+		}
+		if _, err := t.exec(`UPDATE mailboxes SET highestmodseq = ?, unseen = unseen + ? WHERE id = ?`, mod, unseen, mailbox); err != nil {
+			return err
+		}
+		changed := make([]store.UID, len(res.Updated))
+		for i, m := range res.Updated {
+			changed[i] = m.UID
+		}
+		t.publish(store.Change{Account: account, Mailbox: mailbox, Kind: store.ChangeFlags, UIDs: changed, ModSeq: mod})
+		return nil
+	})
+	return res, err
+}
+
+func (s *Store) Copy(ctx context.Context, src store.MailboxID, uids []store.UID, dst store.MailboxID) (store.CopyResult, error) {
+	var res store.CopyResult
+	err := s.w.do(ctx, "copy", func(t *txn) error {
+		var err error
+		res, _, err = t.copyMessages("copy", src, uids, dst)
+		return err
+	})
+	return res, err
+}
+
+func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID, dst store.MailboxID) (store.CopyResult, error) {
+	const op = "move"
+	var res store.CopyResult
+	err := s.w.do(ctx, op, func(t *txn) error {
+		var err error
+		var moved []store.Message
+		if res, moved, err = t.copyMessages(op, src, uids, dst); err != nil {
+			return err
+		}
+		_, err = t.expunge(op, src, messageUIDs(moved))
+		return err
+	})
+	return res, err
+}
+
+func messageUIDs(ms []store.Message) []store.UID {
+	out := make([]store.UID, len(ms))
+	for i, m := range ms {
+		out[i] = m.UID
+	}
+	return out
+}
+
+// copyMessages copies the existing messages among uids from src to dst with
+// their flags, keywords and internal dates, sharing blobs, charging quota.
+func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst store.MailboxID) (store.CopyResult, []store.Message, error) {
+	var res store.CopyResult
+	srcAcct, _, _, err := t.mailboxState(op, src)
+	if err != nil {
+		return res, nil, err
+	}
+	dstAcct, uv, _, err := t.mailboxState(op, dst)
+	if err != nil {
+		return res, nil, err
+	}
+	if srcAcct != dstAcct {
+		return res, nil, store.Errorf(store.KindInvalid, op, "mailboxes belong to different accounts")
+	}
+	res.UIDValidity = uv
+	var found []store.Message
+	var size, unseen int64
+	for _, uid := range sortedUIDs(uids) {
+		m, ok, err := t.message(src, uid)
+		if err != nil {
+			return res, nil, err
+		}
+		if ok {
+			found = append(found, m)
+			size += m.Size
+			unseen += boolInt(m.Flags&store.FlagSeen == 0)
+		}
+	}
+	if len(found) == 0 {
+		return res, nil, nil
+	}
+	n := int64(len(found))
+	if err := t.chargeQuota(op, dstAcct, size, n, op != "move"); err != nil {
+		return res, nil, err
+	}
+	var first store.UID
+	var mod store.ModSeq
+	if err := t.queryRow(`UPDATE mailboxes SET uidnext = uidnext + ?1, highestmodseq = highestmodseq + 1,
+		messages = messages + ?1, unseen = unseen + ?2, size = size + ?3 WHERE id = ?4
+		RETURNING uidnext - ?1, highestmodseq`, n, unseen, size, dst).Scan(&first, &mod); err != nil {
+		return res, nil, err
+	}
+	refs := make(map[store.BlobID]int64)
+	for i, m := range found {
+		uid := first + store.UID(i)
+		_, zone := m.InternalDate.Zone()
+		if _, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, dst, uid, mod, m.Flags, joinKeywords(m.Keywords),
+			m.InternalDate.Unix(), zone, m.Size, m.Blob); err != nil {
+			return res, nil, err
+		}
+		refs[m.Blob]++
+		res.Src = append(res.Src, m.UID)
+		res.Dst = append(res.Dst, uid)
+	}
+	for b, k := range refs {
+		if err := t.addBlobRefs(b, k); err != nil {
+			return res, nil, err
+		}
+	}
+	t.publish(store.Change{Account: dstAcct, Mailbox: dst, Kind: store.ChangeAdded, UIDs: res.Dst, ModSeq: mod})
+	return res, found, nil
+}
+
+func (s *Store) Expunge(ctx context.Context, mailbox store.MailboxID, uids []store.UID) ([]store.UID, error) {
+	var out []store.UID
+	err := s.w.do(ctx, "expunge", func(t *txn) error {
+		var err error
+		out, err = t.expunge("expunge", mailbox, uids)
+		return err
+	})
+	return out, err
+}
+
+// expunge deletes messages, logs them with one new MODSEQ for VANISHED
+// (RFC 7162 §3.2.5.1), and releases their blobs and quota.
+func (t *txn) expunge(op string, mailbox store.MailboxID, uids []store.UID) ([]store.UID, error) {
+	account, _, hms, err := t.mailboxState(op, mailbox)
+	if err != nil {
+		return nil, err
+	}
+	mod := hms + 1
+	var gone []store.UID
+	var size, unseen int64
+	refs := make(map[store.BlobID]int64)
+	for _, uid := range sortedUIDs(uids) {
+		var flags store.Flags
+		var sz int64
+		var blob store.BlobID
+		err := t.queryRow(`DELETE FROM messages WHERE mailbox = ? AND uid = ? RETURNING flags, size, blob`, mailbox, uid).Scan(&flags, &sz, &blob)
+		if isNoRows(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, err := t.exec(`INSERT INTO expunged(mailbox, uid, modseq) VALUES (?, ?, ?)`, mailbox, uid, mod); err != nil {
+			return nil, err
+		}
+		gone = append(gone, uid)
+		size += sz
+		unseen += boolInt(flags&store.FlagSeen == 0)
+		refs[blob]++
+	}
+	if len(gone) == 0 {
+		return nil, nil
+	}
+	for b, n := range refs {
+		if err := t.releaseBlob(b, n); err != nil {
+			return nil, err
+		}
+	}
+	n := int64(len(gone))
+	if _, err := t.exec(`UPDATE mailboxes SET highestmodseq = ?, messages = messages - ?, unseen = unseen - ?, size = size - ? WHERE id = ?`,
+		mod, n, unseen, size, mailbox); err != nil {
+		return nil, err
+	}
+	if _, err := t.exec(`UPDATE accounts SET used_bytes = used_bytes - ?, used_messages = used_messages - ? WHERE id = ?`, size, n, account); err != nil {
+		return nil, err
+	}
+	t.publish(store.Change{Account: account, Mailbox: mailbox, Kind: store.ChangeExpunged, UIDs: gone, ModSeq: mod})
+	return gone, nil
+}

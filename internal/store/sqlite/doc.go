@@ -1,0 +1,15 @@
+// Package sqlite is Petrel's embedded storage backend: metadata in SQLite
+// (modernc.org/sqlite, WAL, synchronous=FULL) and message bodies either
+// inline in the same database (small bodies) or as one file per message
+// (large bodies), under the data directory.
+//
+// Durability (DESIGN.md §2): every write goes through one writer goroutine
+// that collects concurrent requests into one transaction (group commit).
+// Large bodies are written and fsynced by the caller before the request is
+// queued; the writer fsyncs the directories where such files were created,
+// then commits (one WAL fsync for the whole batch), and only then answers
+// every waiting caller. So "stored" always means on disk.
+//
+// The model follows RFC 9051 (UID, UIDVALIDITY, UIDNEXT) and RFC 7162
+// (per-mailbox MODSEQ, expunge log for VANISHED).
+package sqlite

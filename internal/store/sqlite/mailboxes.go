@@ -1,0 +1,257 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// NormalizeName validates a mailbox name and returns its stored form:
+// "INBOX" is case-insensitive (RFC 9051 §5.1), as the first level of a
+// hierarchy name; names are UTF-8 without control characters, LIST
+// wildcards, or empty levels.
+func NormalizeName(name string) (string, error) {
+	const op = "mailbox name"
+	if name == "" || len(name) > 1000 || !utf8.ValidString(name) {
+		return "", store.Errorf(store.KindInvalid, op, "invalid mailbox name")
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f || r == '*' || r == '%' {
+			return "", store.Errorf(store.KindInvalid, op, "mailbox name contains a forbidden character")
+		}
+	}
+	parts := strings.Split(name, store.HierarchySep)
+	for _, p := range parts {
+		if p == "" {
+			return "", store.Errorf(store.KindInvalid, op, "mailbox name has an empty hierarchy level")
+		}
+	}
+	if strings.EqualFold(parts[0], store.InboxName) {
+		parts[0] = store.InboxName
+	}
+	return strings.Join(parts, store.HierarchySep), nil
+}
+
+const mailboxCols = `m.id, m.account, m.name, m.uidvalidity, m.uidnext, m.highestmodseq, m.special_use,
+	m.messages, m.unseen, m.size,
+	EXISTS(SELECT 1 FROM subscriptions s WHERE s.account = m.account AND s.name = m.name)`
+
+func scanMailbox(sc interface{ Scan(...any) error }) (store.Mailbox, error) {
+	var mb store.Mailbox
+	var use string
+	err := sc.Scan(&mb.ID, &mb.Account, &mb.Name, &mb.UIDValidity, &mb.UIDNext, &mb.HighestModSeq, &use,
+		&mb.Messages, &mb.Unseen, &mb.Size, &mb.Subscribed)
+	mb.SpecialUse = store.SpecialUse(use)
+	return mb, err
+}
+
+func (s *Store) Mailboxes(ctx context.Context, account store.AccountID) ([]store.Mailbox, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+mailboxCols+` FROM mailboxes m WHERE m.account = ? ORDER BY m.name`, account)
+	if err != nil {
+		return nil, store.Wrap(store.KindInternal, "mailboxes", err)
+	}
+	defer rows.Close()
+	var out []store.Mailbox
+	for rows.Next() {
+		mb, err := scanMailbox(rows)
+		if err != nil {
+			return nil, store.Wrap(store.KindInternal, "mailboxes", err)
+		}
+		out = append(out, mb)
+	}
+	return out, store.Wrap(store.KindInternal, "mailboxes", rows.Err())
+}
+
+func (s *Store) Mailbox(ctx context.Context, account store.AccountID, name string) (store.Mailbox, error) {
+	name, err := NormalizeName(name)
+	if err != nil {
+		return store.Mailbox{}, err
+	}
+	return mailboxResult(scanMailbox(s.rdb.QueryRowContext(ctx,
+		`SELECT `+mailboxCols+` FROM mailboxes m WHERE m.account = ? AND m.name = ?`, account, name)))
+}
+
+func (s *Store) MailboxByID(ctx context.Context, account store.AccountID, id store.MailboxID) (store.Mailbox, error) {
+	return mailboxResult(scanMailbox(s.rdb.QueryRowContext(ctx,
+		`SELECT `+mailboxCols+` FROM mailboxes m WHERE m.account = ? AND m.id = ?`, account, id)))
+}
+
+func mailboxResult(mb store.Mailbox, err error) (store.Mailbox, error) {
+	if errors.Is(err, sql.ErrNoRows) {
+		return mb, store.Errorf(store.KindNotFound, "mailbox", "no such mailbox")
+	}
+	return mb, store.Wrap(store.KindInternal, "mailbox", err)
+}
+
+func validUse(use store.SpecialUse) bool {
+	switch use {
+	case store.UseNone, store.UseAll, store.UseArchive, store.UseDrafts, store.UseFlagged,
+		store.UseJunk, store.UseSent, store.UseTrash:
+		return true
+	}
+	return false
+}
+
+func (s *Store) CreateMailbox(ctx context.Context, account store.AccountID, name string, use store.SpecialUse) (store.Mailbox, error) {
+	const op = "create mailbox"
+	name, err := NormalizeName(name)
+	if err != nil {
+		return store.Mailbox{}, err
+	}
+	if !validUse(use) {
+		return store.Mailbox{}, store.Errorf(store.KindInvalid, op, "unknown special-use attribute %q", use)
+	}
+	var id store.MailboxID
+	err = s.w.do(ctx, op, func(t *txn) error {
+		if _, err := t.mailboxID(account, name); err == nil {
+			return store.Errorf(store.KindExists, op, "mailbox already exists")
+		} else if !store.IsKind(err, store.KindNotFound) {
+			return err
+		}
+		// RFC 9051 §6.3.4: create the superior names that are needed.
+		parts := strings.Split(name, store.HierarchySep)
+		for i := 1; i < len(parts); i++ {
+			parent := strings.Join(parts[:i], store.HierarchySep)
+			if _, err := t.mailboxID(account, parent); store.IsKind(err, store.KindNotFound) {
+				if _, err := t.createMailbox(op, account, parent, store.UseNone); err != nil {
+					return err
+				}
+			} else if err != nil {
+				return err
+			}
+		}
+		id, err = t.createMailbox(op, account, name, use)
+		return err
+	})
+	if err != nil {
+		return store.Mailbox{}, err
+	}
+	return s.MailboxByID(ctx, account, id)
+}
+
+// nextUIDValidity returns a UIDVALIDITY greater than every one handed out
+// before, so that a mailbox re-created under an old name never reuses one
+// (RFC 9051 §2.3.1.1).
+func (t *txn) nextUIDValidity() (uint32, error) {
+	var v uint32
+	err := t.queryRow(`INSERT INTO counters(name, value) VALUES ('uidvalidity', ?)
+		ON CONFLICT(name) DO UPDATE SET value = max(value + 1, excluded.value) RETURNING value`,
+		time.Now().Unix()).Scan(&v)
+	return v, err
+}
+
+func (t *txn) createMailbox(op string, account store.AccountID, name string, use store.SpecialUse) (store.MailboxID, error) {
+	uv, err := t.nextUIDValidity()
+	if err != nil {
+		return 0, err
+	}
+	var id store.MailboxID
+	err = t.queryRow(`INSERT INTO mailboxes(account, name, uidvalidity, special_use) VALUES (?, ?, ?, ?) RETURNING id`,
+		account, name, uv, string(use)).Scan(&id)
+	if err != nil {
+		return 0, err
+	}
+	t.publish(store.Change{Account: account, Mailbox: id, Kind: store.ChangeMailboxCreated})
+	return id, nil
+}
+
+// mailboxID finds a mailbox by (normalized) name.
+func (t *txn) mailboxID(account store.AccountID, name string) (store.MailboxID, error) {
+	var id store.MailboxID
+	err := t.queryRow(`SELECT id FROM mailboxes WHERE account = ? AND name = ?`, account, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, store.Errorf(store.KindNotFound, "mailbox", "no such mailbox")
+	}
+	return id, err
+}
+
+func (t *txn) setSubscribed(account store.AccountID, name string, on bool) error {
+	q := `INSERT INTO subscriptions(account, name) VALUES (?, ?) ON CONFLICT DO NOTHING`
+	if !on {
+		q = `DELETE FROM subscriptions WHERE account = ? AND name = ?`
+	}
+	_, err := t.exec(q, account, name)
+	return err
+}
+
+func (s *Store) SetSubscribed(ctx context.Context, account store.AccountID, name string, on bool) error {
+	name, err := NormalizeName(name)
+	if err != nil {
+		return err
+	}
+	return s.w.do(ctx, "subscribe", func(t *txn) error {
+		if err := t.setSubscribed(account, name, on); err != nil {
+			return err
+		}
+		t.publish(store.Change{Account: account, Kind: store.ChangeSubscription})
+		return nil
+	})
+}
+
+func (s *Store) Subscriptions(ctx context.Context, account store.AccountID) ([]string, error) {
+	return queryStrings(ctx, s.rdb, "subscriptions", `SELECT name FROM subscriptions WHERE account = ? ORDER BY name`, account)
+}
+
+func (s *Store) DeleteMailbox(ctx context.Context, account store.AccountID, name string) error {
+	const op = "delete mailbox"
+	name, err := NormalizeName(name)
+	if err != nil {
+		return err
+	}
+	if name == store.InboxName {
+		return store.Errorf(store.KindInvalid, op, "INBOX cannot be deleted")
+	}
+	return s.w.do(ctx, op, func(t *txn) error {
+		id, err := t.mailboxID(account, name)
+		if err != nil {
+			return err
+		}
+		if err := t.dropMailbox(id); err != nil {
+			return err
+		}
+		t.publish(store.Change{Account: account, Mailbox: id, Kind: store.ChangeMailboxDeleted})
+		return nil
+	})
+}
+
+// dropMailbox deletes a mailbox, its messages (releasing their blobs and
+// quota) and its expunge log.
+func (t *txn) dropMailbox(id store.MailboxID) error {
+	var account store.AccountID
+	var msgs, size int64
+	if err := t.queryRow(`SELECT account, messages, size FROM mailboxes WHERE id = ?`, id).Scan(&account, &msgs, &size); err != nil {
+		return err
+	}
+	rows, err := t.query(`SELECT blob, count(*) FROM messages WHERE mailbox = ? GROUP BY blob`, id)
+	if err != nil {
+		return err
+	}
+	refs := make(map[store.BlobID]int64)
+	for rows.Next() {
+		var b store.BlobID
+		var n int64
+		if err := rows.Scan(&b, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		refs[b] = n
+	}
+	rows.Close()
+	for b, n := range refs {
+		if err := t.releaseBlob(b, n); err != nil {
+			return err
+		}
+	}
+	for _, q := range []string{`DELETE FROM messages WHERE mailbox = ?`, `DELETE FROM expunged WHERE mailbox = ?`, `DELETE FROM mailboxes WHERE id = ?`} {
+		if _, err := t.exec(q, id); err != nil {
+			return err
+		}
+	}
+	_, err = t.exec(`UPDATE accounts SET used_bytes = used_bytes - ?, used_messages = used_messages - ? WHERE id = ?`, size, msgs, account)
+	return err
+}

@@ -1,0 +1,225 @@
+package sqlite
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// Deliver stores one body in every target (one shared blob) and returns once
+// the batch holding it is committed.
+func (s *Store) Deliver(ctx context.Context, msg store.NewMessage, targets []store.Target) ([]store.Delivered, error) {
+	const op = "deliver"
+	if len(targets) == 0 {
+		return nil, store.Errorf(store.KindInvalid, op, "no targets")
+	}
+	b, err := s.intake(msg.Body)
+	if err != nil {
+		return nil, err
+	}
+	date := msg.InternalDate
+	if date.IsZero() {
+		date = time.Now()
+	}
+	results := make([]store.Delivered, len(targets))
+	stored := false
+	err = s.w.do(ctx, op, func(t *txn) error {
+		var err error
+		stored, err = t.deliver(b, targets, date, results)
+		if stored && b.rel != "" {
+			t.op.syncDirs = append(t.op.syncDirs, s.blobDirOf(b.rel))
+		}
+		return err
+	})
+	if err != nil || !stored {
+		s.removeBlobFile(b.rel)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// reserved is a target that passed its checks and got its UID.
+type reserved struct {
+	idx     int
+	account store.AccountID
+	mailbox store.MailboxID
+	uid     store.UID
+	modseq  store.ModSeq
+
+	uidValidity uint32
+}
+
+func (t *txn) deliver(b *body, targets []store.Target, date time.Time, results []store.Delivered) (bool, error) {
+	var ok []reserved
+	for i, tg := range targets {
+		r, err := t.reserve(tg, b.size)
+		if err != nil && store.KindOf(err) == store.KindInternal {
+			return false, err
+		}
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		r.idx = i
+		results[i] = store.Delivered{Mailbox: r.mailbox, UIDValidity: r.uidValidity, UID: r.uid, ModSeq: r.modseq}
+		ok = append(ok, r)
+	}
+	if len(ok) == 0 {
+		return false, nil
+	}
+	blob, err := t.insertBlob(b, len(ok))
+	if err != nil {
+		return false, err
+	}
+	_, zone := date.Zone()
+	for _, r := range ok {
+		tg := targets[r.idx]
+		if _, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.mailbox, r.uid, r.modseq, tg.Flags, joinKeywords(tg.Keywords),
+			date.Unix(), zone, b.size, blob); err != nil {
+			return false, err
+		}
+		t.publish(store.Change{Account: r.account, Mailbox: r.mailbox, Kind: store.ChangeAdded,
+			UIDs: []store.UID{r.uid}, ModSeq: r.modseq})
+	}
+	return true, nil
+}
+
+// reserve checks the quota and allocates a UID and MODSEQ in the target
+// mailbox, updating its counters. Per-target failures carry their kind.
+func (t *txn) reserve(tg store.Target, size int64) (reserved, error) {
+	const op = "deliver"
+	r := reserved{account: tg.Account}
+	if err := t.chargeQuota(op, tg.Account, size, 1, true); err != nil {
+		return r, err
+	}
+	unseen := 0
+	if tg.Flags&store.FlagSeen == 0 {
+		unseen = 1
+	}
+	const set = `UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1,
+		messages = messages + 1, unseen = unseen + ?, size = size + ? `
+	const ret = ` RETURNING id, uidvalidity, uidnext - 1, highestmodseq`
+	var err error
+	if tg.Mailbox != 0 {
+		err = t.queryRow(set+`WHERE account = ? AND id = ?`+ret, unseen, size, tg.Account, tg.Mailbox).Scan(&r.mailbox, &r.uidValidity, &r.uid, &r.modseq)
+	} else {
+		name := tg.MailboxName
+		if name == "" {
+			name = store.InboxName
+		}
+		if name, err = NormalizeName(name); err == nil {
+			err = t.queryRow(set+`WHERE account = ? AND name = ?`+ret, unseen, size, tg.Account, name).Scan(&r.mailbox, &r.uidValidity, &r.uid, &r.modseq)
+		}
+	}
+	if err != nil {
+		if _, uerr := t.exec(`UPDATE accounts SET used_bytes = used_bytes - ?, used_messages = used_messages - 1 WHERE id = ?`, size, tg.Account); uerr != nil {
+			return r, uerr
+		}
+		if isNoRows(err) {
+			return r, store.Errorf(store.KindNotFound, op, "no such mailbox")
+		}
+		return r, err
+	}
+	return r, nil
+}
+
+// chargeQuota adds bytes and messages to an account's usage, refusing with
+// KindOverQuota when a limit would be passed.
+// A move (enforce false) is charged without the check: it frees as much as
+// it takes.
+func (t *txn) chargeQuota(op string, account store.AccountID, bytes, msgs int64, enforce bool) error {
+	res, err := t.exec(`UPDATE accounts SET used_bytes = used_bytes + ?1, used_messages = used_messages + ?2
+		WHERE id = ?3 AND (?4 = 0 OR ((quota_bytes = 0 OR used_bytes + ?1 <= quota_bytes)
+		AND (quota_messages = 0 OR used_messages + ?2 <= quota_messages)))`, bytes, msgs, account, boolInt(enforce))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	var c int
+	if err := t.queryRow(`SELECT count(*) FROM accounts WHERE id = ?`, account).Scan(&c); err != nil {
+		return err
+	}
+	if c == 0 {
+		return store.Errorf(store.KindNotFound, op, "account %d does not exist", account)
+	}
+	return store.Errorf(store.KindOverQuota, op, "quota exceeded")
+}
+
+// normKeywords deduplicates keywords case-insensitively (RFC 9051 §2.3.2:
+// keywords are case-insensitive), keeping the first spelling, sorted.
+func normKeywords(kw []string) []string {
+	if len(kw) == 0 {
+		return nil
+	}
+	seen := make(map[string]bool, len(kw))
+	out := make([]string, 0, len(kw))
+	for _, k := range kw {
+		l := strings.ToLower(k)
+		if k == "" || seen[l] {
+			continue
+		}
+		seen[l] = true
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
+	return out
+}
+
+func joinKeywords(kw []string) string { return strings.Join(normKeywords(kw), " ") }
+
+func splitKeywords(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, " ")
+}
+
+// applyFlags computes the new flags and keywords of one message.
+func applyFlags(c store.FlagChange, flags store.Flags, kw []string) (store.Flags, []string) {
+	switch c.Op {
+	case store.FlagsReplace:
+		return c.Flags, normKeywords(c.Keywords)
+	case store.FlagsAdd:
+		return flags | c.Flags, normKeywords(append(append([]string(nil), kw...), c.Keywords...))
+	default:
+		drop := make(map[string]bool, len(c.Keywords))
+		for _, k := range c.Keywords {
+			drop[strings.ToLower(k)] = true
+		}
+		var out []string
+		for _, k := range kw {
+			if !drop[strings.ToLower(k)] {
+				out = append(out, k)
+			}
+		}
+		return flags &^ c.Flags, out
+	}
+}
+
+func sortedUIDs(uids []store.UID) []store.UID {
+	out := append([]store.UID(nil), uids...)
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	j := 0
+	for i, u := range out {
+		if i == 0 || u != out[j-1] {
+			out[j] = u
+			j++
+		}
+	}
+	return out[:j]
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,149 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// DefaultInlineMax is the largest body kept inside the database. Bodies up
+// to this size share the group commit's one WAL fsync; larger ones get a
+// file of their own.
+const DefaultInlineMax = 256 << 10
+
+// Metrics receives the writer's commit statistics; *obs.Metrics satisfies it.
+type Metrics interface {
+	ObserveCommit(batch int, d time.Duration)
+}
+
+// Options configure Open.
+type Options struct {
+	// Dir is the data directory; the backend keeps petrel.db and blobs/ in it.
+	Dir       string
+	Logger    *slog.Logger
+	Metrics   Metrics // may be nil
+	InlineMax int     // 0 = DefaultInlineMax
+	// MaxBatch bounds the requests in one group commit (0 = 512).
+	MaxBatch int
+}
+
+// Store is the SQLite backend; it implements store.Store.
+type Store struct {
+	store.Hub
+	opts    Options
+	log     *slog.Logger
+	dbPath  string
+	blobDir string
+	rdb     *sql.DB // read pool
+	wdb     *sql.DB // the writer's single connection
+	w       *writer
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store in opts.Dir, applies schema
+// migrations and starts the writer.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.InlineMax <= 0 {
+		opts.InlineMax = DefaultInlineMax
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 512
+	}
+	s := &Store{opts: opts, log: opts.Logger,
+		dbPath: filepath.Join(opts.Dir, "petrel.db"), blobDir: filepath.Join(opts.Dir, "blobs")}
+	if err := s.makeDirs(); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.wdb, err = openDB(s.dbPath, false); err != nil {
+		return nil, err
+	}
+	s.wdb.SetMaxOpenConns(1)
+	conn, err := s.wdb.Conn(ctx)
+	if err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("open %s: %w", s.dbPath, err)
+	}
+	if err := migrate(ctx, conn); err != nil {
+		conn.Close()
+		s.wdb.Close()
+		return nil, fmt.Errorf("open %s: %w", s.dbPath, err)
+	}
+	if s.rdb, err = openDB(s.dbPath, true); err != nil {
+		conn.Close()
+		s.wdb.Close()
+		return nil, err
+	}
+	s.rdb.SetMaxOpenConns(8)
+	s.rdb.SetMaxIdleConns(8)
+	if s.w, err = newWriter(ctx, s, conn); err != nil {
+		conn.Close()
+		s.wdb.Close()
+		s.rdb.Close()
+		return nil, err
+	}
+	s.sweepOrphans()
+	return s, nil
+}
+
+func (s *Store) makeDirs() error {
+	if err := os.MkdirAll(s.blobDir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", s.blobDir, err)
+	}
+	for i := 0; i < 256; i++ {
+		if err := os.MkdirAll(filepath.Join(s.blobDir, fmt.Sprintf("%02x", i)), 0o700); err != nil {
+			return fmt.Errorf("create blob directory: %w", err)
+		}
+	}
+	return nil
+}
+
+// openDB opens a database/sql pool with the durability pragmas on every
+// connection: WAL, synchronous=FULL (commit waits for the WAL fsync).
+func openDB(path string, readOnly bool) (*sql.DB, error) {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(15000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close waits for queued writes, then closes the databases.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.w.close()
+		err1 := s.wdb.Close()
+		err2 := s.rdb.Close()
+		if err1 != nil {
+			s.closeErr = err1
+		} else {
+			s.closeErr = err2
+		}
+	})
+	return s.closeErr
+}

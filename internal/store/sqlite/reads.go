@@ -1,0 +1,77 @@
+package sqlite
+
+import (
+	"context"
+	"math"
+
+	"github.com/petrelmail/petrel/internal/msgmeta"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+func (s *Store) queryMessages(ctx context.Context, op, q string, args ...any) ([]store.Message, error) {
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, store.Wrap(store.KindInternal, op, err)
+	}
+	defer rows.Close()
+	var out []store.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, store.Wrap(store.KindInternal, op, err)
+		}
+		out = append(out, m)
+	}
+	return out, store.Wrap(store.KindInternal, op, rows.Err())
+}
+
+func (s *Store) Messages(ctx context.Context, mailbox store.MailboxID, from, to store.UID) ([]store.Message, error) {
+	hi := int64(to)
+	if to == 0 {
+		hi = math.MaxUint32
+	}
+	return s.queryMessages(ctx, "messages", `SELECT `+messageCols+` FROM messages
+		WHERE mailbox = ? AND uid BETWEEN ? AND ? ORDER BY uid`, mailbox, int64(from), hi)
+}
+
+func (s *Store) ChangedSince(ctx context.Context, mailbox store.MailboxID, since store.ModSeq) ([]store.Message, error) {
+	return s.queryMessages(ctx, "changed since", `SELECT `+messageCols+` FROM messages
+		WHERE mailbox = ? AND modseq > ? ORDER BY uid`, mailbox, int64(since))
+}
+
+func (s *Store) ExpungedSince(ctx context.Context, mailbox store.MailboxID, since store.ModSeq) ([]store.UID, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT uid FROM expunged WHERE mailbox = ? AND modseq > ? ORDER BY uid`, mailbox, int64(since))
+	if err != nil {
+		return nil, store.Wrap(store.KindInternal, "expunged since", err)
+	}
+	defer rows.Close()
+	var out []store.UID
+	for rows.Next() {
+		var u store.UID
+		if err := rows.Scan(&u); err != nil {
+			return nil, store.Wrap(store.KindInternal, "expunged since", err)
+		}
+		out = append(out, u)
+	}
+	return out, store.Wrap(store.KindInternal, "expunged since", rows.Err())
+}
+
+func (s *Store) Meta(ctx context.Context, mailbox store.MailboxID, uid store.UID) (*msgmeta.Meta, error) {
+	const op = "meta"
+	var raw []byte
+	err := s.rdb.QueryRowContext(ctx, `SELECT b.meta FROM messages m JOIN blobs b ON b.id = m.blob
+		WHERE m.mailbox = ? AND m.uid = ?`, mailbox, uid).Scan(&raw)
+	if isNoRows(err) {
+		return nil, store.Errorf(store.KindNotFound, op, "no such message")
+	}
+	if err != nil {
+		return nil, store.Wrap(store.KindInternal, op, err)
+	}
+	m, err := msgmeta.Unmarshal(raw)
+	return m, store.Wrap(store.KindInternal, op, err)
+}
+
+func (s *Store) Quota(ctx context.Context, account store.AccountID) (store.Quota, error) {
+	a, err := s.Account(ctx, account)
+	return a.Quota, err
+}

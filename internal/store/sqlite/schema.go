@@ -1,0 +1,128 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// IDs are AUTOINCREMENT so that they are never reused: a session holding the
+// ID of a deleted mailbox or blob must never reach a new one.
+//
+// migrations are applied in order at start-up; migrations[i] moves the
+// schema from version i to i+1. Never edit a released migration: append.
+var migrations = []string{
+	// 1: initial schema.
+	`
+CREATE TABLE domains (name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE accounts (
+	id             INTEGER PRIMARY KEY AUTOINCREMENT,
+	address        TEXT NOT NULL UNIQUE,
+	password_hash  TEXT NOT NULL,
+	created        INTEGER NOT NULL,
+	quota_bytes    INTEGER NOT NULL DEFAULT 0,
+	quota_messages INTEGER NOT NULL DEFAULT 0,
+	used_bytes     INTEGER NOT NULL DEFAULT 0,
+	used_messages  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE addresses (
+	address TEXT PRIMARY KEY,
+	domain  TEXT NOT NULL REFERENCES domains(name),
+	account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+	primary_address INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX addresses_account ON addresses(account);
+CREATE INDEX addresses_domain ON addresses(domain);
+CREATE TABLE aliases (
+	address TEXT PRIMARY KEY,
+	domain  TEXT NOT NULL REFERENCES domains(name),
+	targets TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX aliases_domain ON aliases(domain);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE mailboxes (
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	account       INTEGER NOT NULL REFERENCES accounts(id),
+	name          TEXT NOT NULL,
+	uidvalidity   INTEGER NOT NULL,
+	uidnext       INTEGER NOT NULL DEFAULT 1,
+	highestmodseq INTEGER NOT NULL DEFAULT 1,
+	special_use   TEXT NOT NULL DEFAULT '',
+	messages      INTEGER NOT NULL DEFAULT 0,
+	unseen        INTEGER NOT NULL DEFAULT 0,
+	size          INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (account, name)
+);
+CREATE TABLE subscriptions (
+	account INTEGER NOT NULL,
+	name    TEXT NOT NULL,
+	PRIMARY KEY (account, name)
+) WITHOUT ROWID;
+CREATE TABLE blobs (
+	id   INTEGER PRIMARY KEY AUTOINCREMENT,
+	size INTEGER NOT NULL,
+	refs INTEGER NOT NULL,
+	data BLOB,
+	path TEXT,
+	meta BLOB NOT NULL
+);
+CREATE INDEX blobs_path ON blobs(path) WHERE path IS NOT NULL;
+CREATE TABLE messages (
+	mailbox  INTEGER NOT NULL,
+	uid      INTEGER NOT NULL,
+	modseq   INTEGER NOT NULL,
+	flags    INTEGER NOT NULL,
+	keywords TEXT NOT NULL DEFAULT '',
+	idate    INTEGER NOT NULL,
+	izone    INTEGER NOT NULL,
+	size     INTEGER NOT NULL,
+	blob     INTEGER NOT NULL,
+	PRIMARY KEY (mailbox, uid)
+) WITHOUT ROWID;
+CREATE INDEX messages_modseq ON messages(mailbox, modseq);
+CREATE TABLE expunged (
+	mailbox INTEGER NOT NULL,
+	uid     INTEGER NOT NULL,
+	modseq  INTEGER NOT NULL,
+	PRIMARY KEY (mailbox, uid)
+) WITHOUT ROWID;
+CREATE INDEX expunged_modseq ON expunged(mailbox, modseq);
+`,
+}
+
+// migrate brings the schema up to date inside one immediate transaction, so
+// that two processes starting at once cannot both apply a migration.
+func migrate(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	err := migrateTx(ctx, conn)
+	if err != nil {
+		conn.ExecContext(context.Background(), "ROLLBACK")
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func migrateTx(ctx context.Context, conn *sql.Conn) error {
+	var version int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this program (%d): upgrade petrel", version, len(migrations))
+	}
+	for v := version; v < len(migrations); v++ {
+		if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		// PRAGMA does not take bound parameters.
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			return fmt.Errorf("set schema version %d: %w", v+1, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,37 @@
+package sqlite
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/store/storetest"
+)
+
+func backend() storetest.Backend {
+	return storetest.Backend{
+		NewInstance: func(t testing.TB) string { return t.TempDir() },
+		Open: func(dir string) (store.Store, error) {
+			return Open(context.Background(), Options{Dir: dir})
+		},
+	}
+}
+
+func TestMain(m *testing.M) {
+	storetest.CrashChild(backend())
+	os.Exit(m.Run())
+}
+
+func TestConformance(t *testing.T) { storetest.Run(t, backend()) }
+
+func TestCrash(t *testing.T) { storetest.TestCrash(t, backend()) }
+
+func BenchmarkDeliverParallel(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		size int
+	}{{"4KiB", 4 << 10}, {"100KiB", 100 << 10}} {
+		b.Run(c.name, func(b *testing.B) { storetest.BenchmarkDeliver(b, backend(), c.size, 64, 100) })
+	}
+}

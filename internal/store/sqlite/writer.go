@@ -1,0 +1,239 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/spool"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// op is one write request: fn runs inside the batch transaction, within a
+// savepoint of its own so that its failure does not affect the others.
+type op struct {
+	name string
+	fn   func(t *txn) error
+	done chan error
+
+	syncDirs []string       // directories to fsync before the commit
+	changes  []store.Change // published after the commit
+	after    []func()       // run after the commit (e.g. remove blob files)
+}
+
+// writer is the single goroutine that owns the write connection and turns
+// concurrent requests into group commits (DESIGN.md §2).
+type writer struct {
+	s     *Store
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+	ch    chan *op
+
+	mu     sync.RWMutex // guards closed against sends on ch
+	closed bool
+	done   chan struct{}
+}
+
+func newWriter(ctx context.Context, s *Store, conn *sql.Conn) (*writer, error) {
+	w := &writer{s: s, conn: conn, stmts: make(map[string]*sql.Stmt),
+		ch: make(chan *op, s.opts.MaxBatch), done: make(chan struct{})}
+	go w.loop()
+	return w, nil
+}
+
+// do queues fn and waits until its transaction is committed (or failed).
+func (w *writer) do(ctx context.Context, name string, fn func(t *txn) error) error {
+	return w.submit(ctx, &op{name: name, fn: fn, done: make(chan error, 1)})
+}
+
+func (w *writer) submit(ctx context.Context, o *op) error {
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return store.Errorf(store.KindClosed, o.name, "store is closed")
+	}
+	select {
+	case w.ch <- o:
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return store.Wrap(store.KindTemporary, o.name, ctx.Err())
+	}
+	w.mu.RUnlock()
+	select {
+	case err := <-o.done:
+		return err
+	case <-ctx.Done():
+		// The write may still commit; the caller must not report success.
+		return store.Wrap(store.KindTemporary, o.name, ctx.Err())
+	}
+}
+
+func (w *writer) close() {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.ch)
+	}
+	w.mu.Unlock()
+	<-w.done
+	for _, st := range w.stmts {
+		st.Close()
+	}
+	w.conn.Close()
+}
+
+func (w *writer) loop() {
+	defer close(w.done)
+	batch := make([]*op, 0, w.s.opts.MaxBatch)
+	for first := range w.ch {
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case o, ok := <-w.ch:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		w.run(batch)
+	}
+}
+
+// run executes one batch in one transaction and answers every op.
+func (w *writer) run(batch []*op) {
+	start := time.Now()
+	ctx := context.Background()
+	errs := make([]error, len(batch))
+	err := w.exec(ctx, "BEGIN IMMEDIATE")
+	if err == nil {
+		t := &txn{w: w, ctx: ctx}
+		for i, o := range batch {
+			errs[i] = t.runOp(o)
+		}
+		err = w.syncDirs(batch, errs)
+		if err == nil {
+			err = w.exec(ctx, "COMMIT")
+		}
+		if err != nil {
+			w.exec(ctx, "ROLLBACK")
+		}
+	}
+	if err != nil {
+		w.s.log.Error("store commit failed", "err", err, "batch", len(batch))
+		for i := range errs {
+			errs[i] = store.Wrap(store.KindTemporary, batch[i].name, err)
+		}
+	}
+	if m := w.s.opts.Metrics; m != nil {
+		m.ObserveCommit(len(batch), time.Since(start))
+	}
+	for i, o := range batch {
+		if errs[i] == nil {
+			w.s.Publish(o.changes...)
+			for _, f := range o.after {
+				f()
+			}
+		}
+		o.done <- errs[i]
+	}
+}
+
+// syncDirs fsyncs, once each, the directories where the successful ops of
+// the batch created body files, so those files survive a crash.
+func (w *writer) syncDirs(batch []*op, errs []error) error {
+	seen := make(map[string]bool)
+	for i, o := range batch {
+		if errs[i] != nil {
+			continue
+		}
+		for _, d := range o.syncDirs {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			if err := spool.SyncDir(d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *writer) exec(ctx context.Context, q string) error {
+	_, err := w.conn.ExecContext(ctx, q)
+	return err
+}
+
+func (w *writer) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := w.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[q] = st
+	return st, nil
+}
+
+// txn is the view an op has of the batch transaction.
+type txn struct {
+	w   *writer
+	ctx context.Context
+	op  *op
+}
+
+func (t *txn) runOp(o *op) error {
+	t.op = o
+	if err := t.w.exec(t.ctx, "SAVEPOINT op"); err != nil {
+		return store.Wrap(store.KindTemporary, o.name, err)
+	}
+	err := o.fn(t)
+	if err != nil {
+		o.changes, o.after, o.syncDirs = nil, nil, nil
+		if rerr := t.w.exec(t.ctx, "ROLLBACK TO op"); rerr != nil {
+			return store.Wrap(store.KindInternal, o.name, errors.Join(err, rerr))
+		}
+	}
+	if rerr := t.w.exec(t.ctx, "RELEASE op"); rerr != nil && err == nil {
+		err = rerr
+	}
+	return store.Wrap(store.KindInternal, o.name, err)
+}
+
+func (t *txn) exec(q string, args ...any) (sql.Result, error) {
+	st, err := t.w.stmt(t.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
+}
+
+func (t *txn) queryRow(q string, args ...any) *sql.Row {
+	st, err := t.w.stmt(t.ctx, q)
+	if err != nil {
+		// A failed prepare surfaces as the row's error via a plain query.
+		return t.w.conn.QueryRowContext(t.ctx, q, args...)
+	}
+	return st.QueryRowContext(t.ctx, args...)
+}
+
+func (t *txn) query(q string, args ...any) (*sql.Rows, error) {
+	st, err := t.w.stmt(t.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(t.ctx, args...)
+}
+
+// publish records a change to be published after the commit.
+func (t *txn) publish(ch store.Change) { t.op.changes = append(t.op.changes, ch) }
+
+// afterCommit runs f once the transaction has committed.
+func (t *txn) afterCommit(f func()) { t.op.after = append(t.op.after, f) }
