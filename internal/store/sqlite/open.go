@@ -36,6 +36,10 @@ type Options struct {
 	InlineMax int     // 0 = DefaultInlineMax
 	// MaxBatch bounds the requests in one group commit (0 = 512).
 	MaxBatch int
+	// SweepOrphans removes, at Open, body files left behind by a crash
+	// between writing a file and committing its row. The server sets it;
+	// short-lived CLI commands need not pay for the directory scan.
+	SweepOrphans bool
 }
 
 // Store is the SQLite backend; it implements store.Store.
@@ -100,7 +104,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.rdb.Close()
 		return nil, err
 	}
-	s.sweepOrphans()
+	if opts.SweepOrphans {
+		s.sweepOrphans()
+	}
 	return s, nil
 }
 

@@ -1,0 +1,104 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSchemaMigratedAndDurable(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var version int
+	var mode string
+	var syncLevel int
+	err = s.w.do(ctx, "inspect", func(tx *txn) error {
+		if err := tx.queryRow("PRAGMA user_version").Scan(&version); err != nil {
+			return err
+		}
+		if err := tx.queryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+			return err
+		}
+		return tx.queryRow("PRAGMA synchronous").Scan(&syncLevel)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if version != len(migrations) || mode != "wal" || syncLevel != 2 {
+		t.Fatalf("user_version %d (want %d), journal_mode %q (want wal), synchronous %d (want 2 = FULL)",
+			version, len(migrations), mode, syncLevel)
+	}
+	s.Close()
+	// Reopening applies nothing and keeps the data.
+	s, err = Open(ctx, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", "file:"+dir+"/petrel.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA user_version = 999"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(context.Background(), Options{Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "newer than this program") {
+		t.Fatalf("Open on a newer schema: %v", err)
+	}
+}
+
+func TestNormalizeName(t *testing.T) {
+	for in, want := range map[string]string{"inbox": "INBOX", "Inbox/Sub": "INBOX/Sub", "INBOXES": "INBOXES", "a/b": "a/b", "Ünïcode": "Ünïcode"} {
+		if got, err := NormalizeName(in); err != nil || got != want {
+			t.Errorf("NormalizeName(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+func TestSweepOrphans(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	old := filepath.Join(dir, "blobs", "ab", "abandoned")
+	fresh := filepath.Join(dir, "blobs", "ab", "inflight")
+	for _, p := range []string{old, fresh} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(old, past, past)
+	s, err = Open(context.Background(), Options{Dir: dir, SweepOrphans: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("old orphan not removed: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("recent file (maybe a delivery in flight elsewhere) removed: %v", err)
+	}
+}
