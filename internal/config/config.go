@@ -1,0 +1,146 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Hostname string   `toml:"hostname"`
+	DataDir  string   `toml:"data_dir"`
+	Listen   Listen   `toml:"listen"`
+	TLS      TLS      `toml:"tls"`
+	Storage  Storage  `toml:"storage"`
+	SMTP     SMTP     `toml:"smtp"`
+	DNS      DNS      `toml:"dns"`
+	Delivery Delivery `toml:"delivery"`
+	Log      Log      `toml:"log"`
+}
+
+// Listen holds the listener addresses of each protocol; an empty list turns
+// the protocol off.
+type Listen struct {
+	SMTP        []string `toml:"smtp"`
+	Submission  []string `toml:"submission"`
+	Submissions []string `toml:"submissions"`
+	IMAP        []string `toml:"imap"`
+	IMAPS       []string `toml:"imaps"`
+	POP3        []string `toml:"pop3"`
+	POP3S       []string `toml:"pop3s"`
+	HTTP        []string `toml:"http"`
+	LMTP        []string `toml:"lmtp"` // host:port or a unix socket path
+}
+
+// TLS names the certificate files; both empty means a self-signed
+// certificate for the hostname.
+type TLS struct {
+	Cert              string `toml:"cert"`
+	Key               string `toml:"key"`
+	AllowInsecureAuth bool   `toml:"allow_insecure_auth"`
+}
+
+// Storage selects the storage backend.
+type Storage struct {
+	Driver string `toml:"driver"` // "sqlite" or "postgres"
+	DSN    string `toml:"dsn"`
+}
+
+// SMTP holds limits of the SMTP and submission servers.
+type SMTP struct {
+	MaxRecipients       int    `toml:"max_recipients"`
+	MaxConnectionsPerIP int    `toml:"max_connections_per_ip"`
+	SubaddressSeparator string `toml:"subaddress_separator"` // "" turns subaddressing off
+}
+
+// DNS selects the resolvers; no servers means the system resolver.
+type DNS struct {
+	Servers []string `toml:"servers"`
+}
+
+// Delivery holds message size, outbound routing and queue settings.
+type Delivery struct {
+	MaxMessageSize Size              `toml:"max_message_size"`
+	Relayhost      string            `toml:"relayhost"`
+	RemotePort     int               `toml:"remote_port"`
+	Retry          []Duration        `toml:"retry"`
+	MaxQueueTime   Duration          `toml:"max_queue_time"`
+	DelayWarning   Duration          `toml:"delay_warning"`
+	Routes         map[string]string `toml:"routes"`
+}
+
+// Log configures the process log.
+type Log struct {
+	Level  string `toml:"level"`  // debug, info, warn or error
+	Format string `toml:"format"` // text or json
+}
+
+// DefaultPath is the configuration file used when no path is given.
+const DefaultPath = "./petrel.toml"
+
+// Default returns a configuration with every key at its default: the local
+// demo setup of DESIGN.md §4.
+func Default() *Config {
+	return &Config{
+		Hostname: defaultHostname(),
+		DataDir:  "./petrel-data",
+		Listen: Listen{
+			SMTP:        []string{"127.0.0.1:2525"},
+			Submission:  []string{"127.0.0.1:2587"},
+			Submissions: []string{"127.0.0.1:2465"},
+			IMAP:        []string{"127.0.0.1:2143"},
+			IMAPS:       []string{"127.0.0.1:2993"},
+			POP3:        []string{"127.0.0.1:2110"},
+			POP3S:       []string{"127.0.0.1:2995"},
+			HTTP:        []string{"127.0.0.1:2080"},
+			LMTP:        []string{},
+		},
+		Storage: Storage{Driver: "sqlite"},
+		SMTP: SMTP{
+			MaxRecipients:       100,
+			MaxConnectionsPerIP: 20,
+			SubaddressSeparator: "+",
+		},
+		DNS:      DNS{Servers: []string{}},
+		Delivery: defaultDelivery(),
+		Log:      Log{Level: "info", Format: "text"},
+	}
+}
+
+func defaultDelivery() Delivery {
+	const h = Duration(time.Hour)
+	return Delivery{
+		MaxMessageSize: 50 * MB,
+		RemotePort:     25,
+		Retry:          []Duration{h / 12, h / 6, h / 2, h, 2 * h, 4 * h},
+		MaxQueueTime:   120 * h,
+		DelayWarning:   4 * h,
+		Routes:         map[string]string{},
+	}
+}
+
+// defaultHostname is the machine's name when it is a plausible fully
+// qualified domain name, else "localhost".
+func defaultHostname() string {
+	name, err := os.Hostname()
+	if err != nil || !strings.Contains(name, ".") || !validDomain(name) {
+		return "localhost"
+	}
+	return name
+}
+
+// Locate finds the configuration file: flagPath if given, else DefaultPath
+// if it exists. found is false when there is none, which means demo mode.
+func Locate(flagPath string) (path string, found bool) {
+	if flagPath != "" {
+		return flagPath, true
+	}
+	_, err := os.Stat(DefaultPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", false
+	}
+	// Any other stat error is reported when Load reads the file.
+	return DefaultPath, true
+}

@@ -1,0 +1,14 @@
+// Package config is Petrel's typed configuration: the TOML file described in
+// DESIGN.md §4, its defaults, strict decoding and validation.
+//
+// Every key has a default (see Default), so an empty file is a valid
+// configuration. Load decodes a file over the defaults and is strict: unknown
+// keys and values of the wrong TOML type are errors naming the key, and
+// Validate then reports every invalid value, one error per problem, so an
+// operator can fix a file in one pass. testdata/full.toml documents every key.
+//
+// Addresses are "host:port" with the host an IP address or a domain name in
+// ASCII (A-label) form; IPv6 literals are bracketed as in RFC 3986
+// ("[::1]:25"). Sizes use decimal (KB, MB, GB = 1000^n) or binary
+// (KiB, MiB, GiB = 1024^n) units; durations use Go's syntax plus "d" for days.
+package config

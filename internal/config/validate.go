@@ -1,0 +1,130 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Validate reports every invalid value in c, one *Error per problem, each
+// naming its key. It returns nil for a valid configuration.
+func (c *Config) Validate() []error {
+	var p problems
+	if c.Hostname == "" {
+		p.add("hostname", "must not be empty")
+	} else if !validDomain(c.Hostname) {
+		p.add("hostname", "%q is not a valid domain name (letters, digits and hyphens; xn-- form for international names)", c.Hostname)
+	}
+	if c.DataDir == "" {
+		p.add("data_dir", "must not be empty")
+	}
+	c.Listen.validate(&p)
+	c.TLS.validate(&p)
+	c.Storage.validate(&p)
+	c.SMTP.validate(&p)
+	c.DNS.validate(&p)
+	c.Delivery.validate(&p)
+	c.Log.validate(&p)
+	if len(p) == 0 {
+		return nil
+	}
+	return p
+}
+
+// NamedAddrs is one listener list with its key in [listen].
+type NamedAddrs struct {
+	Name  string // "smtp", "submission", ...
+	Addrs []string
+}
+
+// All returns every listener list in a fixed order, named by its key.
+func (l *Listen) All() []NamedAddrs {
+	return []NamedAddrs{
+		{"smtp", l.SMTP}, {"submission", l.Submission}, {"submissions", l.Submissions},
+		{"imap", l.IMAP}, {"imaps", l.IMAPS}, {"pop3", l.POP3}, {"pop3s", l.POP3S},
+		{"http", l.HTTP}, {"lmtp", l.LMTP},
+	}
+}
+
+func (l *Listen) validate(p *problems) {
+	used := map[string]string{}
+	for _, n := range l.All() {
+		for i, a := range n.Addrs {
+			key := fmt.Sprintf("listen.%s[%d]", n.Name, i)
+			isPath := n.Name == "lmtp" && strings.Contains(a, "/")
+			if why := hostPortProblem(a, false); why != "" && !isPath {
+				p.add(key, "%q: invalid host:port (%s)", a, why)
+				continue
+			}
+			if prev, ok := used[a]; ok {
+				p.add(key, "%q: already used by %s", a, prev)
+				continue
+			}
+			used[a] = key
+		}
+	}
+}
+
+func (t *TLS) validate(p *problems) {
+	if t.Cert != "" && t.Key == "" {
+		p.add("tls.key", "must be set when tls.cert is set")
+	}
+	if t.Key != "" && t.Cert == "" {
+		p.add("tls.cert", "must be set when tls.key is set")
+	}
+}
+
+func (s *Storage) validate(p *problems) {
+	oneOf(p, "storage.driver", s.Driver, "sqlite", "postgres")
+	if s.Driver == "postgres" && s.DSN == "" {
+		p.add("storage.dsn", `must be set when storage.driver is "postgres"`)
+	}
+}
+
+func (s *SMTP) validate(p *problems) {
+	positive(p, "smtp.max_recipients", s.MaxRecipients)
+	positive(p, "smtp.max_connections_per_ip", s.MaxConnectionsPerIP)
+	sep := s.SubaddressSeparator
+	switch {
+	case utf8.RuneCountInString(sep) > 1:
+		p.add("smtp.subaddress_separator", "%q: must be at most one character", sep)
+	case sep == "@":
+		p.add("smtp.subaddress_separator", `must not be "@"`)
+	case sep != "" && !strings.Contains("!#$%&'*+-/=?^_`{|}~.", sep):
+		p.add("smtp.subaddress_separator", "%q: must be a punctuation character allowed in a local part, such as \"+\" or \"-\"", sep)
+	}
+}
+
+func (d *DNS) validate(p *problems) {
+	for i, s := range d.Servers {
+		key := fmt.Sprintf("dns.servers[%d]", i)
+		if hostPort(p, key, s) && !isIPHost(s) {
+			p.add(key, "%q: host must be an IP address", s)
+		}
+	}
+}
+
+func (l *Log) validate(p *problems) {
+	oneOf(p, "log.level", l.Level, "debug", "info", "warn", "error")
+	oneOf(p, "log.format", l.Format, "text", "json")
+}
+
+func oneOf(p *problems, key, val string, allowed ...string) {
+	if !slices.Contains(allowed, val) {
+		p.add(key, "%q: must be one of %q", val, allowed)
+	}
+}
+
+func positive[T int | Size | Duration](p *problems, key string, v T) {
+	if v <= 0 {
+		p.add(key, "%v: must be greater than zero", v)
+	}
+}
+
+// routeKey is the TOML key of the route for domain.
+func routeKey(domain string) string {
+	return toml.Key{"delivery", "routes", domain}.String()
+}

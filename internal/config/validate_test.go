@@ -1,0 +1,116 @@
+package config
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestValidateProblems(t *testing.T) {
+	const h = Duration(time.Hour)
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   []string
+	}{
+		{"empty hostname", func(c *Config) { c.Hostname = "" }, []string{"hostname: must not be empty"}},
+		{"bad hostname", func(c *Config) { c.Hostname = "mail_server.example" },
+			[]string{`hostname: "mail_server.example" is not a valid domain name (letters, digits and hyphens; xn-- form for international names)`}},
+		{"numeric hostname", func(c *Config) { c.Hostname = "10.0.0.1" },
+			[]string{`hostname: "10.0.0.1" is not a valid domain name (letters, digits and hyphens; xn-- form for international names)`}},
+		{"empty data_dir", func(c *Config) { c.DataDir = "" }, []string{"data_dir: must not be empty"}},
+		{"port out of range", func(c *Config) { c.Listen.SMTP = []string{"127.0.0.1:99999"} },
+			[]string{`listen.smtp[0]: "127.0.0.1:99999": invalid host:port (port out of range)`}},
+		{"port zero", func(c *Config) { c.Listen.IMAP = []string{"127.0.0.1:2143", "127.0.0.1:0"} },
+			[]string{`listen.imap[1]: "127.0.0.1:0": invalid host:port (port out of range)`}},
+		{"missing port", func(c *Config) { c.Listen.HTTP = []string{"127.0.0.1"} },
+			[]string{`listen.http[0]: "127.0.0.1": invalid host:port (missing port in address)`}},
+		{"named port", func(c *Config) { c.Listen.POP3 = []string{":pop3"} },
+			[]string{`listen.pop3[0]: ":pop3": invalid host:port (port is not a number)`}},
+		{"bad host", func(c *Config) { c.Listen.IMAPS = []string{"bad host:993"} },
+			[]string{`listen.imaps[0]: "bad host:993": invalid host:port (invalid host)`}},
+		{"duplicate listener", func(c *Config) { c.Listen.Submission = []string{"127.0.0.1:2525"} },
+			[]string{`listen.submission[0]: "127.0.0.1:2525": already used by listen.smtp[0]`}},
+		{"lmtp socket needs a slash", func(c *Config) { c.Listen.LMTP = []string{"/run/petrel/lmtp", "lmtp.sock"} },
+			[]string{`listen.lmtp[1]: "lmtp.sock": invalid host:port (missing port in address)`}},
+		{"cert without key", func(c *Config) { c.TLS.Cert = "cert.pem" }, []string{"tls.key: must be set when tls.cert is set"}},
+		{"key without cert", func(c *Config) { c.TLS.Key = "key.pem" }, []string{"tls.cert: must be set when tls.key is set"}},
+		{"unknown driver", func(c *Config) { c.Storage.Driver = "mysql" },
+			[]string{`storage.driver: "mysql": must be one of ["sqlite" "postgres"]`}},
+		{"postgres without dsn", func(c *Config) { c.Storage.Driver = "postgres" },
+			[]string{`storage.dsn: must be set when storage.driver is "postgres"`}},
+		{"zero recipients", func(c *Config) { c.SMTP.MaxRecipients = 0 }, []string{"smtp.max_recipients: 0: must be greater than zero"}},
+		{"negative connections", func(c *Config) { c.SMTP.MaxConnectionsPerIP = -1 },
+			[]string{"smtp.max_connections_per_ip: -1: must be greater than zero"}},
+		{"long separator", func(c *Config) { c.SMTP.SubaddressSeparator = "+-" },
+			[]string{`smtp.subaddress_separator: "+-": must be at most one character`}},
+		{"at separator", func(c *Config) { c.SMTP.SubaddressSeparator = "@" }, []string{`smtp.subaddress_separator: must not be "@"`}},
+		{"space separator", func(c *Config) { c.SMTP.SubaddressSeparator = " " },
+			[]string{`smtp.subaddress_separator: " ": must be a punctuation character allowed in a local part, such as "+" or "-"`}},
+		{"dns without port", func(c *Config) { c.DNS.Servers = []string{"127.0.0.1"} },
+			[]string{`dns.servers[0]: "127.0.0.1": invalid host:port (missing port in address)`}},
+		{"dns by name", func(c *Config) { c.DNS.Servers = []string{"[::1]:53", "ns.example:53"} },
+			[]string{`dns.servers[1]: "ns.example:53": host must be an IP address`}},
+		{"dns without host", func(c *Config) { c.DNS.Servers = []string{":53"} },
+			[]string{`dns.servers[0]: ":53": invalid host:port (missing host)`}},
+		{"zero size", func(c *Config) { c.Delivery.MaxMessageSize = 0 }, []string{"delivery.max_message_size: 0: must be greater than zero"}},
+		{"bad relayhost", func(c *Config) { c.Delivery.Relayhost = "smtp.example" },
+			[]string{`delivery.relayhost: "smtp.example": invalid host:port (missing port in address)`}},
+		{"remote port", func(c *Config) { c.Delivery.RemotePort = 70000 }, []string{"delivery.remote_port: 70000: port out of range (1-65535)"}},
+		{"no retry", func(c *Config) { c.Delivery.Retry = nil }, []string{"delivery.retry: must list at least one interval"}},
+		{"zero retry", func(c *Config) { c.Delivery.Retry = []Duration{h, 0} }, []string{"delivery.retry[1]: 0s: must be greater than zero"}},
+		{"negative queue time", func(c *Config) { c.Delivery.MaxQueueTime = -h }, []string{"delivery.max_queue_time: -1h: must be greater than zero"}},
+		{"zero delay warning", func(c *Config) { c.Delivery.DelayWarning = 0 }, []string{"delivery.delay_warning: 0s: must be greater than zero"}},
+		{"bad route domain", func(c *Config) { c.Delivery.Routes = map[string]string{"not a domain": "10.0.0.5:25"} },
+			[]string{`delivery.routes."not a domain": "not a domain" is not a valid domain name`}},
+		{"bad route target", func(c *Config) { c.Delivery.Routes = map[string]string{"a.example": "10.0.0.5"} },
+			[]string{`delivery.routes."a.example": "10.0.0.5": invalid host:port (missing port in address)`}},
+		{"log level", func(c *Config) { c.Log.Level = "verbose" },
+			[]string{`log.level: "verbose": must be one of ["debug" "info" "warn" "error"]`}},
+		{"log format", func(c *Config) { c.Log.Format = "xml" }, []string{`log.format: "xml": must be one of ["text" "json"]`}},
+	}
+	for _, tt := range tests {
+		c := Default()
+		tt.change(c)
+		var got []string
+		for _, err := range c.Validate() {
+			var e *Error
+			if !errors.As(err, &e) || e.Key == "" {
+				t.Errorf("%s: %v is not a *config.Error with a key", tt.name, err)
+			}
+			got = append(got, err.Error())
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: Validate() =\n%q\nwant\n%q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestValidateAccepts(t *testing.T) {
+	c := Default()
+	c.Hostname = "mx-1.xn--bcher-kva.example"
+	c.Listen.SMTP = []string{":25", "[::1]:25", "[fe80::1%eth0]:2525"}
+	c.Listen.LMTP = []string{"/run/petrel/lmtp.sock", "localhost:24"}
+	c.TLS = TLS{Cert: "/etc/petrel/cert.pem", Key: "/etc/petrel/key.pem"}
+	c.Storage = Storage{Driver: "postgres", DSN: "postgres://petrel@localhost/petrel"}
+	c.SMTP.SubaddressSeparator = ""
+	c.DNS.Servers = []string{"127.0.0.1:5353", "[::1]:53"}
+	c.Delivery.Relayhost = "smtp.relay.example:587"
+	c.Delivery.Routes = map[string]string{"internal.example.org": "10.0.0.5:25"}
+	c.Log = Log{Level: "debug", Format: "json"}
+	if errs := c.Validate(); errs != nil {
+		t.Fatalf("Validate() = %v", errs)
+	}
+}
+
+func TestValidateReportsEachProblem(t *testing.T) {
+	c := Default()
+	c.Hostname = ""
+	c.SMTP.MaxRecipients = 0
+	c.Listen.SMTP = []string{"x", "y"}
+	c.Log.Level = "loud"
+	if errs := c.Validate(); len(errs) != 5 {
+		t.Fatalf("Validate() = %d problems %v, want 5", len(errs), errs)
+	}
+}
