@@ -1,6 +1,8 @@
 package obs
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -51,4 +53,11 @@ func NewMetrics() *Metrics {
 		m.StoreCommits, m.StoreCommitBatch, m.StoreCommitSeconds,
 	)
 	return m
+}
+
+// ObserveCommit records one group commit of the store writer.
+func (m *Metrics) ObserveCommit(batch int, d time.Duration) {
+	m.StoreCommits.Inc()
+	m.StoreCommitBatch.Observe(float64(batch))
+	m.StoreCommitSeconds.Observe(d.Seconds())
 }

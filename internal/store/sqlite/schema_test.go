@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/petrelmail/petrel/internal/obs"
 )
 
 func TestSchemaMigratedAndDurable(t *testing.T) {
@@ -102,3 +104,26 @@ func TestSweepOrphans(t *testing.T) {
 		t.Errorf("recent file (maybe a delivery in flight elsewhere) removed: %v", err)
 	}
 }
+
+type commitCounter struct {
+	commits, ops int
+}
+
+func (c *commitCounter) ObserveCommit(batch int, d time.Duration) { c.commits++; c.ops += batch }
+
+func TestCommitMetrics(t *testing.T) {
+	m := &commitCounter{}
+	s, err := Open(context.Background(), Options{Dir: t.TempDir(), Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddDomain(context.Background(), "example.org"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if m.commits < 1 || m.ops < 1 {
+		t.Fatalf("commits %d, ops %d", m.commits, m.ops)
+	}
+}
+
+var _ Metrics = (*obs.Metrics)(nil)
