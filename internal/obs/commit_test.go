@@ -3,18 +3,28 @@ package obs
 import (
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestObserveCommit(t *testing.T) {
 	m := NewMetrics()
 	m.ObserveCommit(64, 3*time.Millisecond)
 	m.ObserveCommit(2, time.Millisecond)
-	if got := testutil.ToFloat64(m.StoreCommits); got != 2 {
-		t.Fatalf("commits = %v, want 2", got)
+	fams, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := testutil.CollectAndCount(m.StoreCommitBatch); n != 1 {
-		t.Fatalf("batch histogram series = %d", n)
+	got := map[string]float64{}
+	for _, f := range fams {
+		for _, mt := range f.GetMetric() {
+			switch {
+			case mt.Counter != nil:
+				got[f.GetName()] = mt.Counter.GetValue()
+			case mt.Histogram != nil:
+				got[f.GetName()] = mt.Histogram.GetSampleSum()
+			}
+		}
+	}
+	if got["petrel_store_commits_total"] != 2 || got["petrel_store_commit_batch_size"] != 66 {
+		t.Fatalf("metrics after two commits: %v", got)
 	}
 }
