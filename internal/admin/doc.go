@@ -1,0 +1,7 @@
+// Package admin is Petrel's HTTP endpoint for operators: /healthz (200 "ok"
+// while the store answers, 503 otherwise) and Prometheus /metrics. Later it
+// also serves the admin API and web UI.
+//
+// The caller binds the listeners and hands them to Server.Serve, so that bind
+// errors are reported by the wiring like every other listener's.
+package admin
