@@ -1,0 +1,44 @@
+package msgmeta
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// VersionError is returned by Unmarshal for a layout version it does not know.
+type VersionError struct {
+	Version int
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("msgmeta: unsupported layout version %d (know 1 to %d)", e.Version, Version)
+}
+
+// Marshal encodes m as compact JSON (no HTML escaping, no final newline).
+func Marshal(m *Meta) ([]byte, error) {
+	if m == nil {
+		return nil, errors.New("msgmeta: Marshal of nil Meta")
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("msgmeta: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+}
+
+// Unmarshal decodes what Marshal encoded. It fails on malformed JSON and,
+// with a *VersionError, on a layout version other than 1 to Version.
+func Unmarshal(b []byte) (*Meta, error) {
+	var m Meta
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("msgmeta: %w", err)
+	}
+	if m.Version < 1 || m.Version > Version {
+		return nil, &VersionError{Version: m.Version}
+	}
+	return &m, nil
+}
