@@ -1,0 +1,145 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+
+	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// Directory is the part of store.Directory the service uses. Names given to
+// it are always canonical (see package mailaddr).
+type Directory interface {
+	AddDomain(ctx context.Context, domain string) error
+	DeleteDomain(ctx context.Context, domain string) error
+	Domains(ctx context.Context) ([]string, error)
+	HasDomain(ctx context.Context, domain string) (bool, error)
+
+	CreateAccount(ctx context.Context, address, passwordHash string) (store.Account, error)
+	DeleteAccount(ctx context.Context, id store.AccountID) error
+	Account(ctx context.Context, id store.AccountID) (store.Account, error)
+	Accounts(ctx context.Context) ([]store.Account, error)
+	SetPasswordHash(ctx context.Context, id store.AccountID, hash string) error
+
+	AddAddress(ctx context.Context, id store.AccountID, address string) error
+	DeleteAddress(ctx context.Context, address string) error
+	Addresses(ctx context.Context, id store.AccountID) ([]string, error)
+	LookupAddress(ctx context.Context, address string) (store.AccountID, error)
+
+	SetAlias(ctx context.Context, address string, targets []string) error
+	DeleteAlias(ctx context.Context, address string) error
+	Alias(ctx context.Context, address string) ([]string, error)
+	Aliases(ctx context.Context) (map[string][]string, error)
+}
+
+// ErrNotLocal is wrapped by the errors about a domain that is not one of
+// Petrel's domains, so that SMTP can refuse to relay.
+var ErrNotLocal = errors.New("not a local domain")
+
+// ErrAuthFailed is returned by Authenticate for an unknown user and for a
+// wrong password alike.
+var ErrAuthFailed = errors.New("authentication failed")
+
+// Options configures a Service.
+type Options struct {
+	// SubaddressSeparator separates a local part from its tag (user+tag);
+	// empty disables subaddressing.
+	SubaddressSeparator string
+	// HashConcurrency bounds concurrent password hash computations;
+	// 0 means runtime.NumCPU().
+	HashConcurrency int
+	// Argon sets the argon2id parameters of new hashes; nil means
+	// DefaultArgonParams(), and zero fields take their default.
+	Argon *ArgonParams
+}
+
+// Service applies the rules of domains, accounts, aliases and passwords.
+// It is safe for concurrent use.
+type Service struct {
+	dir   Directory
+	sep   string
+	argon ArgonParams
+	// hashSlots is a semaphore: one token per running hash computation.
+	hashSlots chan struct{}
+}
+
+// New returns a Service on dir.
+func New(dir Directory, opts Options) *Service {
+	n := opts.HashConcurrency
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	params := DefaultArgonParams()
+	if opts.Argon != nil {
+		params = opts.Argon.withDefaults()
+	}
+	return &Service{
+		dir:       dir,
+		sep:       opts.SubaddressSeparator,
+		argon:     params,
+		hashSlots: make(chan struct{}, n),
+	}
+}
+
+// parseAddress parses and canonicalises an address that names something
+// in a local domain (an account, an extra address or an alias).
+func parseAddress(op, s string) (mailaddr.Address, error) {
+	a, err := mailaddr.Parse(strings.TrimSpace(s))
+	if err == nil {
+		a, err = mailaddr.Canonical(a)
+	}
+	if err != nil {
+		return mailaddr.Address{}, store.Errorf(store.KindInvalid, op, "%w", err)
+	}
+	if a.IsLiteral() {
+		return mailaddr.Address{}, store.Errorf(store.KindInvalid, op,
+			"address %q has an address literal; use a domain name", s)
+	}
+	return a, nil
+}
+
+// parseDomain canonicalises a domain name given by an operator.
+func parseDomain(op, d string) (string, error) {
+	c, err := mailaddr.CanonicalDomain(strings.TrimSpace(d))
+	if err != nil {
+		return "", store.Errorf(store.KindInvalid, op, "%w", err)
+	}
+	return c, nil
+}
+
+// requireLocal fails unless domain (canonical) is a local domain.
+func (s *Service) requireLocal(ctx context.Context, op, domain string) error {
+	ok, err := s.dir.HasDomain(ctx, domain)
+	if err != nil {
+		return store.Wrap(store.KindInternal, op, err)
+	}
+	if !ok {
+		return notLocal(op, domain)
+	}
+	return nil
+}
+
+func notLocal(op, domain string) error {
+	return store.Errorf(store.KindNotFound, op,
+		"domain %q is %w; add it with \"petrel domain add\"", domain, ErrNotLocal)
+}
+
+// found turns a lookup's KindNotFound error into false.
+func found(err error) (bool, error) {
+	switch {
+	case err == nil:
+		return true, nil
+	case store.IsKind(err, store.KindNotFound):
+		return false, nil
+	}
+	return false, err
+}
+
+// domainOf returns the domain of a canonical address or alias key. Domains
+// never contain "@", so the last one separates it.
+func domainOf(address string) string {
+	return address[strings.LastIndexByte(address, '@')+1:]
+}
