@@ -131,6 +131,11 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 	}
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
+	} else {
+		// A group commit of many bodies must not spill pages to the WAL
+		// before the commit: 64 MiB of page cache for the one writer
+		// (measured: 100 KiB deliveries +40%).
+		q.Add("_pragma", "cache_size(-65536)")
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
