@@ -1,0 +1,126 @@
+package main
+
+import (
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// demoHTTP is the demo's HTTP listener (config.Default).
+const demoHTTP = "127.0.0.1:2080"
+
+// buildPetrel builds the binary into a temporary directory.
+func buildPetrel(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "petrel")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// waitHealthy polls url until it answers 200 or the process exits.
+func waitHealthy(t *testing.T, url string, exited <-chan struct{}, log *syncBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			t.Fatalf("petrel serve exited early:\n%s", log.String())
+		default:
+		}
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s never became healthy:\n%s", url, log.String())
+}
+
+// TestBinaryDemo runs the built binary as a new user would: `petrel serve`
+// in an empty directory, then `petrel user add` while it runs, then SIGTERM.
+func TestBinaryDemo(t *testing.T) {
+	if l, err := net.Listen("tcp", demoHTTP); err != nil {
+		t.Skipf("the demo's port %s is in use (a demo server running?): %v", demoHTTP, err)
+	} else {
+		l.Close()
+	}
+	bin := buildPetrel(t)
+	dir := t.TempDir()
+	var log syncBuffer
+	srv := exec.Command(bin, "serve")
+	srv.Dir, srv.Stdout, srv.Stderr = dir, &log, &log
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = srv.Wait(); close(exited) }()
+	defer func() {
+		select {
+		case <-exited:
+		default:
+			srv.Process.Kill()
+			<-exited
+		}
+	}()
+	waitHealthy(t, "http://"+demoHTTP+"/healthz", exited, &log)
+
+	pwFile := filepath.Join(dir, "petrel-data", initialPassword)
+	fi, err := os.Stat(pwFile)
+	if err != nil {
+		t.Fatalf("initial password: %v\n%s", err, log.String())
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", pwFile, fi.Mode().Perm())
+	}
+	pw, err := os.ReadFile(pwFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := strings.TrimSpace(string(pw)); p == "" || strings.Contains(log.String(), p) {
+		t.Errorf("password %q is empty or appears in the log", p)
+	}
+	if !strings.Contains(log.String(), initialPassword) {
+		t.Errorf("the log does not name the password file:\n%s", log.String())
+	}
+
+	cli := func(stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Dir, cmd.Stdin = dir, strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("petrel %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	cli("x-secret-pass\n", "user", "add", "x@localhost", "--password-stdin")
+	if got := cli("", "user", "list"); got != "postmaster@localhost\nx@localhost\n" {
+		t.Errorf("user list = %q", got)
+	}
+
+	start := time.Now()
+	if err := srv.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+		if waitErr != nil {
+			t.Errorf("petrel serve after SIGTERM: %v\n%s", waitErr, log.String())
+		}
+		t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+	case <-time.After(15 * time.Second):
+		t.Fatalf("petrel serve still running 15s after SIGTERM:\n%s", log.String())
+	}
+}

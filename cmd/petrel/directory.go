@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/petrelmail/petrel/internal/accounts"
+)
+
+// subcommand is one verb of domain, user or alias.
+type subcommand struct {
+	args     string // usage of the positional arguments
+	min, max int    // number of positional arguments (max < 0: any)
+	password bool   // accepts --password-stdin
+	run      func(ctx context.Context, c *call) error
+}
+
+// call is one run of a subcommand: its arguments and the open services.
+type call struct {
+	app      *app
+	opts     options
+	args     []string
+	svc      *accounts.Service
+	password string // read from stdin before the store is opened
+}
+
+// runGroup parses a command group's arguments, checks them, and runs the
+// chosen subcommand against the store. Usage errors are found before
+// anything is opened.
+func (a *app) runGroup(ctx context.Context, group string, subs map[string]subcommand, args []string) error {
+	opts, pos, err := parseArgs(group, args, true)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(subs))
+	for n := range subs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	if len(pos) == 0 {
+		return usageErrorf("%s: missing subcommand (%s)", group, strings.Join(names, ", "))
+	}
+	sub, ok := subs[pos[0]]
+	if !ok {
+		return usageErrorf("%s: unknown subcommand %q (want %s)", group, pos[0], strings.Join(names, ", "))
+	}
+	c := &call{app: a, opts: opts, args: pos[1:]}
+	if len(c.args) < sub.min || (sub.max >= 0 && len(c.args) > sub.max) {
+		return usageErrorf("usage: petrel %s %s %s", group, pos[0], sub.args)
+	}
+	if opts.passwordStdin && !sub.password {
+		return usageErrorf("%s %s: --password-stdin is not accepted here", group, pos[0])
+	}
+	if opts.passwordStdin {
+		if c.password, err = readPassword(a.stdin); err != nil {
+			return err
+		}
+	}
+	return a.withAccounts(ctx, opts, func(svc *accounts.Service) error {
+		c.svc = svc
+		return sub.run(ctx, c)
+	})
+}
+
+// withAccounts loads the configuration, opens the store and runs f with the
+// accounts service; the store is closed afterwards.
+func (a *app) withAccounts(ctx context.Context, opts options, f func(*accounts.Service) error) (err error) {
+	cfg, _, err := loadConfig(opts.config)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, cliLogger(a.stderr, cfg), nil, false)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("closing the store: %w", cerr)
+		}
+	}()
+	svc := accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
+	if err := f(svc); err != nil {
+		return &cliError{code: exitFail, lines: []string{errText(err)}}
+	}
+	return nil
+}
+
+// readPassword reads a password from r: everything up to the end, less one
+// trailing line break. Empty passwords and line breaks inside are refused.
+func readPassword(r io.Reader) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), 4097))
+	if err != nil {
+		return "", fmt.Errorf("reading the password from standard input: %w", err)
+	}
+	if len(data) > 4096 {
+		return "", fmt.Errorf("password on standard input is longer than 4096 bytes")
+	}
+	pw := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
+	switch {
+	case pw == "":
+		return "", fmt.Errorf("password is empty")
+	case strings.ContainsAny(pw, "\r\n"):
+		return "", fmt.Errorf("password contains a line break")
+	}
+	return pw, nil
+}
+
+// newPassword returns a random password: 26 characters of base32, 130 bits.
+func newPassword() string { return rand.Text() }
+
+// setPassword calls set with the password read from stdin, or with a new
+// random one, which is shown once after set succeeded (stdout gets the
+// password alone, for scripts).
+func (c *call) setPassword(address string, set func(password string) error) error {
+	if c.opts.passwordStdin {
+		return set(c.password)
+	}
+	pw := newPassword()
+	if err := set(pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.app.stderr, "petrel: generated password for %s (shown once):\n", address)
+	fmt.Fprintln(c.app.stdout, pw)
+	return nil
+}
+
+func (a *app) domainCmd(ctx context.Context, args []string) error {
+	return a.runGroup(ctx, "domain", map[string]subcommand{
+		"add": {args: "DOMAIN", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
+			return c.svc.AddDomain(ctx, c.args[0])
+		}},
+		"del": {args: "DOMAIN", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
+			return c.svc.DeleteDomain(ctx, c.args[0])
+		}},
+		"list": {max: 0, run: func(ctx context.Context, c *call) error {
+			domains, err := c.svc.Domains(ctx)
+			for _, d := range domains {
+				fmt.Fprintln(c.app.stdout, d)
+			}
+			return err
+		}},
+	}, args)
+}
+
+func (a *app) userCmd(ctx context.Context, args []string) error {
+	return a.runGroup(ctx, "user", map[string]subcommand{
+		"add": {args: "ADDRESS [--password-stdin]", min: 1, max: 1, password: true,
+			run: func(ctx context.Context, c *call) error {
+				return c.setPassword(c.args[0], func(pw string) error {
+					_, err := c.svc.AddUser(ctx, c.args[0], pw)
+					return err
+				})
+			}},
+		"passwd": {args: "ADDRESS [--password-stdin]", min: 1, max: 1, password: true,
+			run: func(ctx context.Context, c *call) error {
+				return c.setPassword(c.args[0], func(pw string) error {
+					return c.svc.SetPassword(ctx, c.args[0], pw)
+				})
+			}},
+		"del": {args: "ADDRESS", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
+			return c.svc.DeleteUser(ctx, c.args[0])
+		}},
+		"list": {max: 0, run: func(ctx context.Context, c *call) error {
+			users, err := c.svc.Users(ctx)
+			for _, u := range users {
+				extra := slices.DeleteFunc(slices.Clone(u.Addresses), func(s string) bool { return s == u.Address })
+				if len(extra) == 0 {
+					fmt.Fprintln(c.app.stdout, u.Address)
+				} else {
+					fmt.Fprintf(c.app.stdout, "%s\t%s\n", u.Address, strings.Join(extra, ","))
+				}
+			}
+			return err
+		}},
+	}, args)
+}
+
+func (a *app) aliasCmd(ctx context.Context, args []string) error {
+	return a.runGroup(ctx, "alias", map[string]subcommand{
+		"add": {args: "ADDRESS TARGET[,TARGET...]", min: 2, max: -1, run: func(ctx context.Context, c *call) error {
+			return c.svc.AddAlias(ctx, c.args[0], splitTargets(c.args[1:]))
+		}},
+		"del": {args: "ADDRESS", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
+			return c.svc.DeleteAlias(ctx, c.args[0])
+		}},
+		"list": {max: 0, run: func(ctx context.Context, c *call) error {
+			aliases, err := c.svc.Aliases(ctx)
+			names := make([]string, 0, len(aliases))
+			for n := range aliases {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			for _, n := range names {
+				fmt.Fprintf(c.app.stdout, "%s\t%s\n", n, strings.Join(aliases[n], ","))
+			}
+			return err
+		}},
+	}, args)
+}
+
+// splitTargets splits comma-separated targets, dropping empty ones.
+func splitTargets(args []string) []string {
+	var out []string
+	for _, a := range args {
+		for _, t := range strings.Split(a, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}

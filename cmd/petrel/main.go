@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the operation failed
+	exitUsage = 2 // bad usage or configuration
+)
+
+const usageText = `usage: petrel COMMAND [ARGS] [--config FILE]
+
+commands:
+  serve                                     run the server
+  domain add|list|del DOMAIN                manage domains
+  user   add|list|del|passwd ADDRESS        manage accounts (add/passwd: --password-stdin)
+  alias  add|list|del ADDRESS TARGET[,...]  manage aliases ("@domain" is a catch-all)
+  queue  list|show|retry|delete ID          manage the outbound queue
+  dkim   generate DOMAIN                    create a DKIM key
+  dns    DOMAIN                             print the DNS records to publish
+  version                                   print the version
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal, a second one kills the process at once.
+		<-ctx.Done()
+		stop()
+	}()
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// app is one invocation of the command: its standard streams, and for tests
+// a hook that learns the addresses the server listens on.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// onReady, when set, is called by serve once it serves, with the bound
+	// HTTP addresses.
+	onReady func(http []net.Addr)
+}
+
+// run executes the command line args (without the program name) and returns
+// the exit status. ctx ends the server (SIGINT/SIGTERM in main).
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	return a.run(ctx, args)
+}
+
+func (a *app) run(ctx context.Context, args []string) int {
+	err := a.dispatch(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	var ce *cliError
+	if !errors.As(err, &ce) {
+		ce = &cliError{code: exitFail, lines: []string{err.Error()}}
+	}
+	for _, line := range ce.lines {
+		fmt.Fprintf(a.stderr, "petrel: %s\n", line)
+	}
+	if ce.usage {
+		fmt.Fprint(a.stderr, usageText)
+	}
+	return ce.code
+}
+
+func (a *app) dispatch(ctx context.Context, args []string) error {
+	cmd, rest, ok := splitCommand(args)
+	if !ok {
+		return &cliError{code: exitUsage, lines: []string{"no command given"}, usage: true}
+	}
+	switch cmd {
+	case "serve":
+		return a.serve(ctx, rest)
+	case "domain":
+		return a.domainCmd(ctx, rest)
+	case "user":
+		return a.userCmd(ctx, rest)
+	case "alias":
+		return a.aliasCmd(ctx, rest)
+	case "queue", "dkim", "dns":
+		return a.notImplemented(cmd)
+	case "version":
+		return a.version(rest)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(a.stdout, usageText)
+		return nil
+	}
+	return &cliError{code: exitUsage, lines: []string{fmt.Sprintf("unknown command %q", cmd)}, usage: true}
+}
+
+// splitCommand finds the command word, which may follow a --config flag
+// ("petrel --config f.toml user list"), and returns it and the other args.
+func splitCommand(args []string) (cmd string, rest []string, ok bool) {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--config" || a == "-config":
+			i++ // skip its value
+		case strings.HasPrefix(a, "--config=") || strings.HasPrefix(a, "-config="):
+		default:
+			rest = append(slices.Clip(args[:i]), args[i+1:]...)
+			return a, rest, true
+		}
+	}
+	return "", nil, false
+}
+
+// cliError is an error with its exit status and the lines to print.
+type cliError struct {
+	code  int
+	lines []string
+	usage bool // also print the usage summary
+}
+
+func (e *cliError) Error() string { return strings.Join(e.lines, "; ") }
+
+// usageErrorf is a usage error (exit status 2).
+func usageErrorf(format string, args ...any) error {
+	return &cliError{code: exitUsage, lines: []string{fmt.Sprintf(format, args...)}}
+}
+
+func (a *app) notImplemented(cmd string) error {
+	return &cliError{code: exitUsage, lines: []string{fmt.Sprintf("%s: not implemented yet", cmd)}}
+}

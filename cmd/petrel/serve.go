@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/admin"
+	"github.com/petrelmail/petrel/internal/certs"
+	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/spool"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// shutdownTimeout bounds the wait for work in flight at shutdown.
+const shutdownTimeout = 10 * time.Second
+
+// The local demo (DESIGN.md §4): its domain, first account, and the file
+// (in the data directory) that receives the account's password.
+const (
+	demoDomain      = "localhost"
+	demoAccount     = "postmaster@localhost"
+	initialPassword = "initial-password"
+)
+
+// serve runs the server until ctx ends, then shuts it down gracefully.
+func (a *app) serve(ctx context.Context, args []string) (err error) {
+	opts, pos, err := parseArgs("serve", args, false)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf("serve: unexpected argument %q", pos[0])
+	}
+	cfg, demo, err := loadConfig(opts.config)
+	if err != nil {
+		return err
+	}
+	log, err := obs.NewLogger(a.stderr, cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		return usageErrorf("log: %v", err)
+	}
+	if demo {
+		log.Info("no configuration file: running the local demo", "data_dir", cfg.DataDir, "hostname", cfg.Hostname)
+	}
+	metrics := obs.NewMetrics()
+	st, err := openStore(ctx, cfg, log, metrics, true)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil {
+			log.Error("closing the store", "err", cerr)
+			if err == nil {
+				err = fmt.Errorf("closing the store: %w", cerr)
+			}
+		} else {
+			log.Info("store closed")
+		}
+	}()
+	if demo {
+		if err := ensureDemo(ctx, cfg, st, log); err != nil {
+			return fmt.Errorf("setting up the demo: %s", errText(err))
+		}
+	}
+	if _, err := loadTLS(cfg, log); err != nil {
+		return err
+	}
+	return a.serveListeners(ctx, cfg, st, metrics, log)
+}
+
+// serveListeners binds the listeners, serves until ctx ends or a listener
+// fails, and then stops accepting and waits for requests in flight.
+func (a *app) serveListeners(ctx context.Context, cfg *config.Config, st store.Store, m *obs.Metrics, log *slog.Logger) error {
+	httpLns, err := listenAll("listen.http", cfg.Listen.HTTP)
+	if err != nil {
+		return err
+	}
+	health := func(ctx context.Context) error { // a cheap read
+		_, err := st.HasDomain(ctx, demoDomain)
+		return err
+	}
+	srv := admin.NewServer(admin.Handler(admin.Options{Health: health, Gatherer: m.Registry, Logger: log}), log)
+	addrs := make([]net.Addr, 0, len(httpLns))
+	for _, l := range httpLns {
+		srv.Serve(l)
+		addrs = append(addrs, l.Addr())
+		log.Info("listening", "protocol", "http", "addr", l.Addr().String())
+	}
+	logUnavailable(cfg.Listen, log)
+	log.Info("petrel started", "hostname", cfg.Hostname, "data_dir", cfg.DataDir)
+	if a.onReady != nil {
+		a.onReady(addrs)
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case serveErr = <-srv.Err():
+		log.Error("listener failed, shutting down", "err", serveErr)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("requests still in flight at the shutdown deadline were cut", "err", err)
+	}
+	if serveErr != nil {
+		return fmt.Errorf("http listener failed: %w", serveErr)
+	}
+	return nil
+}
+
+// listenAll binds every address of one configuration key, or none.
+func listenAll(key string, addrs []string) ([]net.Listener, error) {
+	var lns []net.Listener
+	for _, addr := range addrs {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			var oe *net.OpError
+			if errors.As(err, &oe) {
+				err = oe.Err
+			}
+			return nil, fmt.Errorf("%s: cannot listen on %s: %v", key, addr, err)
+		}
+		lns = append(lns, l)
+	}
+	return lns, nil
+}
+
+// logUnavailable logs the configured listeners of protocols that this
+// version does not serve yet; they are not bound.
+func logUnavailable(l config.Listen, log *slog.Logger) {
+	for _, p := range []struct {
+		key   string
+		addrs []string
+	}{
+		{"smtp", l.SMTP}, {"submission", l.Submission}, {"submissions", l.Submissions},
+		{"imap", l.IMAP}, {"imaps", l.IMAPS}, {"pop3", l.POP3}, {"pop3s", l.POP3S}, {"lmtp", l.LMTP},
+	} {
+		if len(p.addrs) > 0 {
+			log.Warn("listener not yet available in this version; not listening", "protocol", p.key, "addrs", p.addrs)
+		}
+	}
+}
+
+// loadTLS loads or creates the certificate that the TLS listeners use.
+func loadTLS(cfg *config.Config, log *slog.Logger) (*certs.Result, error) {
+	res, err := certs.Load(certs.Options{
+		CertFile: cfg.TLS.Cert, KeyFile: cfg.TLS.Key, Hostname: cfg.Hostname, DataDir: cfg.DataDir,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tls: %v", err)
+	}
+	switch {
+	case res.Generated:
+		log.Info("generated a self-signed TLS certificate", "hostname", cfg.Hostname, "file", res.CertPath)
+	case res.SelfSigned:
+		log.Info("using the self-signed TLS certificate", "file", res.CertPath)
+	default:
+		log.Info("using the configured TLS certificate", "file", res.CertPath)
+	}
+	return res, nil
+}
+
+// ensureDemo creates the demo domain and account when they do not exist.
+// The account's random password is written once to
+// <data_dir>/initial-password (mode 0600): its path is logged, never the
+// password.
+func ensureDemo(ctx context.Context, cfg *config.Config, st store.Store, log *slog.Logger) error {
+	svc := accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
+	ok, err := st.HasDomain(ctx, demoDomain)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := svc.AddDomain(ctx, demoDomain); err != nil && !store.IsKind(err, store.KindExists) {
+			return err
+		}
+		log.Info("created the demo domain", "domain", demoDomain)
+	}
+	_, err = st.LookupAddress(ctx, demoAccount)
+	if err == nil || !store.IsKind(err, store.KindNotFound) {
+		return err
+	}
+	// The file first: an account whose password was never written would be
+	// locked out for good.
+	pw := newPassword()
+	path := filepath.Join(cfg.DataDir, initialPassword)
+	if err := spool.WriteFileAtomic(path, []byte(pw+"\n"), 0o600); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err := svc.AddUser(ctx, demoAccount, pw); err != nil {
+		if store.IsKind(err, store.KindExists) {
+			log.Warn("demo account created concurrently; its password is not the one in the file",
+				"account", demoAccount, "file", path)
+			return nil
+		}
+		return err
+	}
+	log.Info("created the demo account; its password is in the file", "account", demoAccount, "file", path)
+	return nil
+}

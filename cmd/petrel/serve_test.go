@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/certs"
+	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/store/sqlite"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// freeAddr returns a loopback address that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func TestServeLifecycle(t *testing.T) {
+	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q, %q]\nsmtp = [%q]\nimap = []\n",
+		freeAddr(t), freeAddr(t), freeAddr(t)))
+	ready := make(chan []net.Addr, 1)
+	var stderr syncBuffer
+	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr,
+		onReady: func(addrs []net.Addr) { ready <- addrs }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() { done <- a.run(ctx, []string{"serve", "--config", e.config}) }()
+
+	var addrs []net.Addr
+	select {
+	case addrs = <-ready:
+	case code := <-done:
+		t.Fatalf("serve exited with %d:\n%s", code, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not start:\n%s", stderr.String())
+	}
+	if len(addrs) != 2 {
+		t.Fatalf("listening on %v, want two HTTP addresses", addrs)
+	}
+	for _, addr := range addrs {
+		if code, body := httpGet(t, "http://"+addr.String()+"/healthz"); code != 200 || body != "ok" {
+			t.Errorf("%s /healthz: %d %q", addr, code, body)
+		}
+	}
+	if code, _ := httpGet(t, "http://"+addrs[0].String()+"/metrics"); code != 200 {
+		t.Errorf("/metrics: %d", code)
+	}
+	// The CLI works on the same data directory while the server runs.
+	e.ok("", "domain", "add", "example.org")
+	if _, err := os.Stat(filepath.Join(certs.Dir(e.dataDir), certs.CertFile)); err != nil {
+		t.Errorf("no self-signed certificate: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(e.dataDir, initialPassword)); !os.IsNotExist(err) {
+		t.Errorf("initial-password written outside demo mode (stat: %v)", err)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited with %d after shutdown:\n%s", code, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop within 15s of the shutdown request")
+	}
+	if _, err := net.Dial("tcp", addrs[0].String()); err == nil {
+		t.Error("HTTP listener still accepts after shutdown")
+	}
+	log := stderr.String()
+	for _, want := range []string{"not yet available", "protocol=smtp", "shutting down", "store closed"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "protocol=imap ") {
+		t.Errorf("log mentions imap, which is configured off:\n%s", log)
+	}
+}
+
+func TestServeBindError(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q, %q]\n", freeAddr(t), busy.Addr().String()))
+	done := make(chan result, 1)
+	go func() { done <- e.run("", "serve") }()
+	select {
+	case r := <-done:
+		if r.code != exitFail {
+			t.Errorf("exit %d, want 1", r.code)
+		}
+		if !strings.Contains(r.stderr, "listen.http: cannot listen on "+busy.Addr().String()) {
+			t.Errorf("stderr lacks a clear bind error:\n%s", r.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve kept running although it could not bind")
+	}
+}
+
+func TestEnsureDemo(t *testing.T) {
+	dir := t.TempDir()
+	var logBuf syncBuffer
+	log := slog.New(slog.NewTextHandler(&logBuf, nil))
+	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: dir, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := config.Default()
+	cfg.DataDir = dir
+	ctx := context.Background()
+	if err := ensureDemo(ctx, cfg, st, log); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, initialPassword)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", path, fi.Mode().Perm())
+	}
+	first, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := strings.TrimSpace(string(first))
+	if len(pw) < 20 {
+		t.Errorf("password %q is too short", pw)
+	}
+	if strings.Contains(logBuf.String(), pw) {
+		t.Error("the log contains the password")
+	}
+	if !strings.Contains(logBuf.String(), path) {
+		t.Errorf("the log does not name %s:\n%s", path, logBuf.String())
+	}
+	if ok, err := st.HasDomain(ctx, demoDomain); err != nil || !ok {
+		t.Errorf("HasDomain(%s) = %v, %v", demoDomain, ok, err)
+	}
+	id, err := st.LookupAddress(ctx, demoAccount)
+	if err != nil {
+		t.Fatalf("demo account: %v", err)
+	}
+	acct, err := st.Account(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct.PasswordHash == "" || strings.Contains(acct.PasswordHash, pw) {
+		t.Errorf("password hash %q is empty or holds the password", acct.PasswordHash)
+	}
+
+	// A second start keeps the account and the file as they are.
+	if err := ensureDemo(ctx, cfg, st, log); err != nil {
+		t.Fatal(err)
+	}
+	again, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(again, first) {
+		t.Errorf("second start changed %s (err %v)", path, err)
+	}
+	if id2, err := st.LookupAddress(ctx, demoAccount); err != nil || id2 != id {
+		t.Errorf("second start: account %v, %v; want %v", id2, err, id)
+	}
+	if accts, err := st.Accounts(ctx); err != nil || len(accts) != 1 {
+		t.Errorf("accounts after two starts: %d, %v; want 1", len(accts), err)
+	}
+}

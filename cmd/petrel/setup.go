@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/store/sqlite"
+)
+
+// loadConfig finds and loads the configuration. demo is true when there is
+// no file, and the defaults (the local demo) apply. Every problem of the
+// file is returned, one line each, with exit status 2.
+func loadConfig(flagPath string) (cfg *config.Config, demo bool, err error) {
+	path, found := config.Locate(flagPath)
+	if !found {
+		return config.Default(), true, nil
+	}
+	cfg, errs := config.Load(path)
+	if len(errs) == 0 {
+		return cfg, false, nil
+	}
+	ce := &cliError{code: exitUsage}
+	for _, e := range errs {
+		var keyErr *config.Error
+		if errors.As(e, &keyErr) {
+			ce.lines = append(ce.lines, path+": "+e.Error())
+		} else {
+			ce.lines = append(ce.lines, "config: "+e.Error())
+		}
+	}
+	return nil, false, ce
+}
+
+// openStore opens the configured storage backend. It is the one place that
+// chooses a backend (DESIGN.md §1). The server passes its metrics (the CLI
+// nil) and server=true, which lets the backend clean up after a crash.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, m *obs.Metrics, server bool) (store.Store, error) {
+	switch cfg.Storage.Driver {
+	case "sqlite":
+		opts := sqlite.Options{Dir: cfg.DataDir, Logger: log, SweepOrphans: server}
+		if m != nil {
+			opts.Metrics = m
+		}
+		st, err := sqlite.Open(ctx, opts)
+		if err != nil {
+			return nil, fmt.Errorf("cannot open the store in %s: %w", cfg.DataDir, err)
+		}
+		return st, nil
+	case "postgres":
+		return nil, usageErrorf("storage.driver: the postgres backend is not available yet")
+	}
+	return nil, usageErrorf("storage.driver: unknown driver %q", cfg.Storage.Driver)
+}
+
+// cliLogger is the logger of the administration commands: warnings and
+// errors only, so that their output stays the command's own.
+func cliLogger(w io.Writer, cfg *config.Config) *slog.Logger {
+	level := "warn"
+	if cfg.Log.Level == "error" {
+		level = "error"
+	}
+	log, err := obs.NewLogger(w, level, cfg.Log.Format)
+	if err != nil {
+		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return log
+}
+
+// errText is the message of err for an operator: a store error's cause
+// without the "store: op: kind:" prefix.
+func errText(err error) string {
+	var se *store.Error
+	if errors.As(err, &se) {
+		if se.Err != nil {
+			return se.Err.Error()
+		}
+		return se.Kind.String()
+	}
+	return err.Error()
+}
+
+// versionString describes this build.
+func versionString() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "petrel (unknown version)"
+	}
+	parts := []string{"petrel", bi.Main.Version}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			parts = append(parts, "rev "+s.Value[:12])
+		}
+	}
+	return strings.Join(append(parts, bi.GoVersion), " ")
+}
+
+func (a *app) version(args []string) error {
+	_, pos, err := parseArgs("version", args, false)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf("version: unexpected argument %q", pos[0])
+	}
+	fmt.Fprintln(a.stdout, versionString())
+	return nil
+}
