@@ -94,7 +94,7 @@ func (a *app) serveListeners(ctx context.Context, cfg *config.Config, st store.S
 		log.Info("listening", "protocol", "http", "addr", l.Addr().String())
 	}
 	logUnavailable(cfg.Listen, log)
-	log.Info("petrel started", "hostname", cfg.Hostname, "data_dir", cfg.DataDir)
+	log.Info("petrel started", "version", versionString(), "hostname", cfg.Hostname, "data_dir", cfg.DataDir)
 	if a.onReady != nil {
 		a.onReady(addrs)
 	}
@@ -137,9 +137,10 @@ func listenAll(key string, addrs []string) ([]net.Listener, error) {
 	return lns, nil
 }
 
-// logUnavailable logs the configured listeners of protocols that this
-// version does not serve yet; they are not bound.
+// logUnavailable logs, in one line, the configured listeners of protocols
+// that this version does not serve yet; they are not bound.
 func logUnavailable(l config.Listen, log *slog.Logger) {
+	var attrs []any
 	for _, p := range []struct {
 		key   string
 		addrs []string
@@ -148,8 +149,11 @@ func logUnavailable(l config.Listen, log *slog.Logger) {
 		{"imap", l.IMAP}, {"imaps", l.IMAPS}, {"pop3", l.POP3}, {"pop3s", l.POP3S}, {"lmtp", l.LMTP},
 	} {
 		if len(p.addrs) > 0 {
-			log.Warn("listener not yet available in this version; not listening", "protocol", p.key, "addrs", p.addrs)
+			attrs = append(attrs, p.key, p.addrs)
 		}
+	}
+	if len(attrs) > 0 {
+		log.Warn("listeners not yet available in this version; not listening", attrs...)
 	}
 }
 

@@ -116,12 +116,12 @@ func TestServeLifecycle(t *testing.T) {
 		t.Error("HTTP listener still accepts after shutdown")
 	}
 	log := stderr.String()
-	for _, want := range []string{"not yet available", "protocol=smtp", "shutting down", "store closed"} {
+	for _, want := range []string{"not yet available", " smtp=[127.0.0.1:", "shutting down", "store closed"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
 	}
-	if strings.Contains(log, "protocol=imap ") {
+	if strings.Contains(log, " imap=") {
 		t.Errorf("log mentions imap, which is configured off:\n%s", log)
 	}
 }

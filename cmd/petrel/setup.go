@@ -87,13 +87,14 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// versionString describes this build.
+// versionString describes this build: module version, VCS revision when
+// known, Go version.
 func versionString() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "petrel (unknown version)"
+		return "(unknown version)"
 	}
-	parts := []string{"petrel", bi.Main.Version}
+	parts := []string{bi.Main.Version}
 	for _, s := range bi.Settings {
 		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
 			parts = append(parts, "rev "+s.Value[:12])
@@ -110,6 +111,6 @@ func (a *app) version(args []string) error {
 	if len(pos) > 0 {
 		return usageErrorf("version: unexpected argument %q", pos[0])
 	}
-	fmt.Fprintln(a.stdout, versionString())
+	fmt.Fprintln(a.stdout, "petrel", versionString())
 	return nil
 }
