@@ -76,7 +76,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := s.makeDirs(); err != nil {
 		return nil, err
 	}
-	var err error
+	// SQLite creates the -wal and -shm files with the database's mode:
+	// create it private (it holds password hashes and mail).
+	f, err := os.OpenFile(s.dbPath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", s.dbPath, err)
+	}
+	f.Close()
 	if s.wdb, err = openDB(s.dbPath, false); err != nil {
 		return nil, err
 	}

@@ -127,3 +127,24 @@ func TestCommitMetrics(t *testing.T) {
 }
 
 var _ Metrics = (*obs.Metrics)(nil)
+
+func TestDatabaseFilesPrivate(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.AddDomain(context.Background(), "example.org"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"petrel.db", "petrel.db-wal"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v, want no group/other access", name, fi.Mode().Perm())
+		}
+	}
+}
