@@ -1,0 +1,115 @@
+package smtpreply
+
+// The replies Petrel sends, by situation. Each call returns a new value.
+
+// OK is 250 2.0.0 with the given text.
+func OK(text string) *Reply { return New(250, Enhanced{2, 0, 0}, "%s", text) }
+
+// Queued is the 250 after DATA (RFC 5321 §4.1.1.4): the message is stored.
+func Queued(id string) *Reply { return New(250, Enhanced{2, 0, 0}, "OK: queued as %s", id) }
+
+// SenderOK and RecipientOK answer MAIL and RCPT (RFC 3463 X.1.0 / X.1.5).
+func SenderOK() *Reply    { return New(250, Enhanced{2, 1, 0}, "Sender OK") }
+func RecipientOK() *Reply { return New(250, Enhanced{2, 1, 5}, "Recipient OK") }
+
+// StartData is the 354 after DATA.
+func StartData() *Reply { return New(354, Enhanced{}, "Start mail input; end with <CRLF>.<CRLF>") }
+
+// NoSuchUser: 550 5.1.1, the mailbox does not exist (RFC 3463 X.1.1).
+func NoSuchUser(addr string) *Reply {
+	return New(550, Enhanced{5, 1, 1}, "<%s>: Recipient address rejected: no such mailbox here", addr)
+}
+
+// RelayDenied: 554 5.7.1, the domain is not ours and the client may not
+// relay (RFC 3463 X.7.1).
+func RelayDenied(addr string) *Reply {
+	return New(554, Enhanced{5, 7, 1}, "<%s>: Relay access denied", addr)
+}
+
+// RoutingLoop: 550 5.4.6, alias expansion loops (RFC 3463 X.4.6).
+func RoutingLoop(addr string) *Reply {
+	return New(550, Enhanced{5, 4, 6}, "<%s>: Alias expansion loops", addr)
+}
+
+// ForwardingUnavailable: 451 4.3.0, an alias points to a remote address
+// and there is no outbound queue to take it yet.
+func ForwardingUnavailable(addr string) *Reply {
+	return New(451, Enhanced{4, 3, 0}, "<%s>: Forwarding to remote addresses is not available; try again later", addr)
+}
+
+// TooManyRecipients: 452 4.5.3 (RFC 5321 §4.5.3.1.10, RFC 3463 X.5.3).
+func TooManyRecipients() *Reply { return New(452, Enhanced{4, 5, 3}, "Too many recipients") }
+
+// MailboxFull: 452 4.2.2, the recipient is over quota (RFC 3463 X.2.2).
+func MailboxFull(addr string) *Reply {
+	return New(452, Enhanced{4, 2, 2}, "<%s>: Mailbox full", addr)
+}
+
+// MessageExceedsQuota: 552 5.2.2, the message alone is larger than the
+// recipient's whole quota: retrying cannot help.
+func MessageExceedsQuota(addr string) *Reply {
+	return New(552, Enhanced{5, 2, 2}, "<%s>: Message is larger than the mailbox quota", addr)
+}
+
+// MessageTooBig: 552 5.3.4 (RFC 1870 §6.1, RFC 3463 X.3.4).
+func MessageTooBig(max int64) *Reply {
+	return New(552, Enhanced{5, 3, 4}, "Message size exceeds fixed limit of %d bytes", max)
+}
+
+// LocalError: 451 4.3.0, a temporary internal failure; ref lets the
+// administrator find the log line (never the Go error text itself).
+func LocalError(ref string) *Reply {
+	return New(451, Enhanced{4, 3, 0}, "Local error in processing, try again later (ref %s)", ref)
+}
+
+// BadSyntax: 500 5.5.2, unrecognised command or bad syntax.
+func BadSyntax(text string) *Reply { return New(500, Enhanced{5, 5, 2}, "%s", text) }
+
+// BadArguments: 501 5.5.4, bad parameters (RFC 3463 X.5.4).
+func BadArguments(text string) *Reply { return New(501, Enhanced{5, 5, 4}, "%s", text) }
+
+// BadSequence: 503 5.5.1, command out of sequence.
+func BadSequence(text string) *Reply { return New(503, Enhanced{5, 5, 1}, "%s", text) }
+
+// NotImplemented: 502 5.5.1.
+func NotImplemented(cmd string) *Reply { return New(502, Enhanced{5, 5, 1}, "%s command not implemented", cmd) }
+
+// LineTooLong: 500 5.5.2 for a command line over the limit (RFC 5321
+// §4.5.3.1.4); the session goes on.
+func LineTooLong() *Reply { return New(500, Enhanced{5, 5, 2}, "Line too long") }
+
+// TooManyErrors: 421 4.7.0, the client sent too many bad commands.
+func TooManyErrors(host string) *Reply {
+	return New(421, Enhanced{4, 7, 0}, "%s Too many errors, closing connection", host)
+}
+
+// TooManyConnections: 421 4.7.0 at connect time.
+func TooManyConnections(host string) *Reply {
+	return New(421, Enhanced{4, 7, 0}, "%s Too many connections, try again later", host)
+}
+
+// Timeout: 421 4.4.2 (RFC 3463 X.4.2).
+func Timeout(host string) *Reply {
+	return New(421, Enhanced{4, 4, 2}, "%s Timeout, closing connection", host)
+}
+
+// ShuttingDown: 421 4.3.2 (RFC 3463 X.3.2: system not accepting messages).
+func ShuttingDown(host string) *Reply {
+	return New(421, Enhanced{4, 3, 2}, "%s Service shutting down, closing connection", host)
+}
+
+// Bye answers QUIT.
+func Bye() *Reply { return New(221, Enhanced{2, 0, 0}, "Bye") }
+
+// ContentRejected: 554 5.6.0, the content is not acceptable (e.g. NUL).
+func ContentRejected(text string) *Reply { return New(554, Enhanced{5, 6, 0}, "%s", text) }
+
+// NeedsSMTPUTF8: 553 5.6.7, a UTF-8 address without the SMTPUTF8
+// parameter (RFC 6531 §3.5).
+func NeedsSMTPUTF8() *Reply {
+	return New(553, Enhanced{5, 6, 7}, "UTF-8 address requires the SMTPUTF8 parameter")
+}
+
+// BadAddress: 501 5.1.3, the address is syntactically invalid (RFC 3463
+// X.1.3).
+func BadAddress(text string) *Reply { return New(501, Enhanced{5, 1, 3}, "%s", text) }
