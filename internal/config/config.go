@@ -53,6 +53,17 @@ type SMTP struct {
 	MaxRecipients       int    `toml:"max_recipients"`
 	MaxConnectionsPerIP int    `toml:"max_connections_per_ip"`
 	SubaddressSeparator string `toml:"subaddress_separator"` // "" turns subaddressing off
+	// MaxConnections bounds the concurrent connections of each SMTP-family
+	// listener (smtp, submission, submissions, lmtp) in total.
+	MaxConnections int `toml:"max_connections"`
+	// CommandTimeout bounds the wait for a command line; DataTimeout the
+	// wait for each block of message data (RFC 5321 §4.5.3.2 suggests 5
+	// and 3 minutes, and 10 minutes for the end of data).
+	CommandTimeout Duration `toml:"command_timeout"`
+	DataTimeout    Duration `toml:"data_timeout"`
+	// MaxBadCommands is how many bad commands a client may send before it
+	// is disconnected with 421 4.7.0.
+	MaxBadCommands int `toml:"max_bad_commands"`
 }
 
 // DNS selects the resolvers; no servers means the system resolver.
@@ -102,6 +113,10 @@ func Default() *Config {
 			MaxRecipients:       100,
 			MaxConnectionsPerIP: 20,
 			SubaddressSeparator: "+",
+			MaxConnections:      1000,
+			CommandTimeout:      Duration(5 * time.Minute),
+			DataTimeout:         Duration(10 * time.Minute),
+			MaxBadCommands:      10,
 		},
 		DNS:      DNS{Servers: []string{}},
 		Delivery: defaultDelivery(),

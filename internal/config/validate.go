@@ -87,6 +87,10 @@ func (s *Storage) validate(p *problems) {
 func (s *SMTP) validate(p *problems) {
 	positive(p, "smtp.max_recipients", s.MaxRecipients)
 	positive(p, "smtp.max_connections_per_ip", s.MaxConnectionsPerIP)
+	positive(p, "smtp.max_connections", s.MaxConnections)
+	positive(p, "smtp.command_timeout", s.CommandTimeout)
+	positive(p, "smtp.data_timeout", s.DataTimeout)
+	positive(p, "smtp.max_bad_commands", s.MaxBadCommands)
 	sep := s.SubaddressSeparator
 	switch {
 	case utf8.RuneCountInString(sep) > 1:
