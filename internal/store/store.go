@@ -116,6 +116,11 @@ type NewMessage struct {
 	Body io.Reader
 	// InternalDate defaults to now.
 	InternalDate time.Time
+	// Atomic makes the delivery all or nothing: when any target fails,
+	// nothing is stored; the failed targets carry their own errors and the
+	// others an error of KindTemporary. SMTP uses it so that its one reply
+	// after DATA is true for every recipient.
+	Atomic bool
 }
 
 // Target is one destination of a delivery.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -25,10 +26,14 @@ func (s *Store) Deliver(ctx context.Context, msg store.NewMessage, targets []sto
 		date = time.Now()
 	}
 	results := make([]store.Delivered, len(targets))
-	stored := false
+	stored, aborted := false, false
 	err = s.w.do(ctx, op, func(t *txn) error {
 		var err error
 		stored, err = t.deliver(b, targets, date, results)
+		if err == nil && msg.Atomic && anyFailed(results) {
+			stored, aborted = false, true
+			return errAtomicAbort // rolls the savepoint back
+		}
 		if stored && b.rel != "" {
 			t.op.syncDirs = append(t.op.syncDirs, s.blobDirOf(b.rel))
 		}
@@ -37,10 +42,29 @@ func (s *Store) Deliver(ctx context.Context, msg store.NewMessage, targets []sto
 	if err != nil || !stored {
 		s.removeBlobFile(b.rel)
 	}
+	if aborted {
+		for i := range results {
+			if results[i].Err == nil {
+				results[i] = store.Delivered{Err: store.Errorf(store.KindTemporary, op, "not delivered: another target failed")}
+			}
+		}
+		return results, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	return results, nil
+}
+
+var errAtomicAbort = errors.New("atomic delivery aborted")
+
+func anyFailed(rs []store.Delivered) bool {
+	for _, r := range rs {
+		if r.Err != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // reserved is a target that passed its checks and got its UID.

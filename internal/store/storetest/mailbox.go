@@ -150,6 +150,33 @@ func testDeliverTargets(t *testing.T, b Backend) {
 	}
 }
 
+func testAtomicDelivery(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	a, c := e.account("alice"), e.account("carol")
+	if err := e.s.SetQuota(e.ctx, c.ID, 10, 0); err != nil {
+		t.Fatal(err)
+	}
+	body := msg("atomic", 100)
+	res, err := e.s.Deliver(e.ctx, store.NewMessage{Body: bytes.NewReader(body), Atomic: true},
+		[]store.Target{{Account: a.ID}, {Account: c.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, "over-quota target", res[1].Err, store.KindOverQuota)
+	wantKind(t, "good target of a failed atomic delivery", res[0].Err, store.KindTemporary)
+	if mb := e.mailbox(a.ID, "INBOX"); mb.Messages != 0 || mb.UIDNext != 1 || len(e.messages(mb.ID)) != 0 {
+		t.Fatalf("atomic delivery left a message behind: %+v", mb)
+	}
+	if q, _ := e.s.Quota(e.ctx, a.ID); q.UsedMessages != 0 || q.UsedBytes != 0 {
+		t.Fatalf("atomic delivery left quota charged: %+v", q)
+	}
+	res, err = e.s.Deliver(e.ctx, store.NewMessage{Body: bytes.NewReader(body), Atomic: true},
+		[]store.Target{{Account: a.ID}, {Account: a.ID, MailboxName: "Archive"}})
+	if err != nil || res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("atomic delivery to good targets: %+v, %v", res, err)
+	}
+}
+
 func testLargeBody(t *testing.T, b Backend) {
 	e := newEnv(t, b)
 	a := e.account("alice")

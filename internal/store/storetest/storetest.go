@@ -46,6 +46,7 @@ func Run(t *testing.T, b Backend) {
 		{"Mailboxes", testMailboxes},
 		{"RenameInbox", testRenameInbox},
 		{"DeliverTargets", testDeliverTargets},
+		{"AtomicDelivery", testAtomicDelivery},
 		{"LargeBody", testLargeBody},
 		{"DeleteAccount", testDeleteAccount},
 		{"Closed", testClosed},
