@@ -142,11 +142,11 @@ func (r *resolver) exact(ctx context.Context, key string, account bool) (bool, e
 func (r *resolver) expand(ctx context.Context, key string, targets []string) error {
 	if i := slices.Index(r.stack, key); i >= 0 {
 		loop := append(slices.Clone(r.stack[i:]), key)
-		return store.Errorf(store.KindInvalid, r.op, "alias loop: %s", strings.Join(loop, " -> "))
+		return store.Errorf(store.KindInvalid, r.op, "%w: %s", ErrAliasLoop, strings.Join(loop, " -> "))
 	}
 	if len(r.stack) >= maxAliasDepth {
 		return store.Errorf(store.KindInvalid, r.op,
-			"aliases are nested more than %d deep at %q", maxAliasDepth, key)
+			"%w: aliases are nested more than %d deep at %q", ErrAliasLoop, maxAliasDepth, key)
 	}
 	r.stack = append(r.stack, key)
 	defer func() { r.stack = r.stack[:len(r.stack)-1] }()
@@ -162,7 +162,7 @@ func (r *resolver) expand(ctx context.Context, key string, targets []string) err
 func (r *resolver) target(ctx context.Context, key, t string) error {
 	if r.visits++; r.visits > maxAliasTargets {
 		return store.Errorf(store.KindInvalid, r.op,
-			"the expansion of alias %q has more than %d targets", r.stack[0], maxAliasTargets)
+			"%w: the expansion of alias %q has more than %d targets", ErrAliasLoop, r.stack[0], maxAliasTargets)
 	}
 	a, err := mailaddr.Parse(t)
 	var c mailaddr.Address

@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -219,4 +220,14 @@ func TestAddAliasRules(t *testing.T) {
 		f.alias("outer@example.org", "a@example.org")
 		return f.svc.DeleteAlias(f.ctx, "a@example.org")
 	}(), store.KindInvalid, "outer@example.org")
+}
+
+func TestResolveLoopIsErrAliasLoop(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.dir.aliases["x@example.org"] = []string{"y@example.org"}
+	f.dir.aliases["y@example.org"] = []string{"x@example.org"}
+	_, err := f.svc.Resolve(f.ctx, "x@example.org")
+	if !errors.Is(err, ErrAliasLoop) {
+		t.Fatalf("loop error %v does not wrap ErrAliasLoop", err)
+	}
 }

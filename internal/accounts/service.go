@@ -39,6 +39,10 @@ type Directory interface {
 // Petrel's domains, so that SMTP can refuse to relay.
 var ErrNotLocal = errors.New("not a local domain")
 
+// ErrAliasLoop is wrapped by the errors about an alias expansion that loops
+// or passes the nesting and fan-out limits (SMTP: 550 5.4.6).
+var ErrAliasLoop = errors.New("alias loop")
+
 // ErrAuthFailed is returned by Authenticate for an unknown user and for a
 // wrong password alike.
 var ErrAuthFailed = errors.New("authentication failed")
