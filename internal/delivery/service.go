@@ -1,0 +1,236 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/smtpreply"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// Resolver finds where mail for an address goes (package accounts).
+type Resolver interface {
+	Resolve(ctx context.Context, address string) (accounts.Resolution, error)
+	Domains(ctx context.Context) ([]string, error)
+}
+
+// Store is what delivery needs of the mail store.
+type Store interface {
+	Deliver(ctx context.Context, msg store.NewMessage, targets []store.Target) ([]store.Delivered, error)
+	Quota(ctx context.Context, account store.AccountID) (store.Quota, error)
+}
+
+// Config configures a Service.
+type Config struct {
+	Hostname string // the by-domain of Received headers
+}
+
+// Service is the delivery path.
+type Service struct {
+	cfg Config
+	res Resolver
+	st  Store
+	log *slog.Logger
+}
+
+// New returns a delivery service.
+func New(cfg Config, res Resolver, st Store, log *slog.Logger) *Service {
+	return &Service{cfg: cfg, res: res, st: st, log: log}
+}
+
+// resolve finds the accounts of one recipient, or the reply refusing it.
+// RFC 5321 §4.5.1: postmaster must be accepted for every local domain and
+// for the server's own name, so a postmaster address without an account or
+// alias of its own falls back to the postmaster of any local domain.
+func (s *Service) resolve(ctx context.Context, rcpt mailaddr.Address) ([]store.AccountID, *smtpreply.Reply) {
+	addr := rcpt.String()
+	r, err := s.res.Resolve(ctx, addr)
+	if err != nil && strings.EqualFold(rcpt.Local, "postmaster") {
+		if pm, ok := s.postmaster(ctx, rcpt); ok {
+			r, err = pm, nil
+		}
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, accounts.ErrNotLocal):
+		return nil, smtpreply.RelayDenied(addr)
+	case errors.Is(err, accounts.ErrAliasLoop):
+		return nil, smtpreply.RoutingLoop(addr)
+	case store.IsKind(err, store.KindNotFound), store.IsKind(err, store.KindInvalid):
+		return nil, smtpreply.NoSuchUser(addr)
+	default:
+		return nil, s.localError("resolve recipient", err)
+	}
+	if len(r.Remote) > 0 {
+		// Until the outbound queue exists, forwarding cannot be honoured:
+		// a temporary refusal keeps the message with the sender.
+		return nil, smtpreply.ForwardingUnavailable(addr)
+	}
+	return r.Local, nil
+}
+
+func (s *Service) postmaster(ctx context.Context, rcpt mailaddr.Address) (accounts.Resolution, bool) {
+	domains, err := s.res.Domains(ctx)
+	if err != nil {
+		return accounts.Resolution{}, false
+	}
+	own := strings.EqualFold(rcpt.Domain, s.cfg.Hostname)
+	for _, d := range domains {
+		own = own || strings.EqualFold(d, rcpt.Domain)
+	}
+	if !own {
+		return accounts.Resolution{}, false
+	}
+	for _, d := range domains {
+		if r, err := s.res.Resolve(ctx, "postmaster@"+d); err == nil && len(r.Remote) == 0 {
+			return r, true
+		}
+	}
+	return accounts.Resolution{}, false
+}
+
+// CheckRecipient runs the RCPT-time checks: the address must be local and
+// exist, and its accounts must have room (when the client declared SIZE,
+// against that size). nil means accept.
+func (s *Service) CheckRecipient(ctx context.Context, env *Envelope, rcpt Recipient) *smtpreply.Reply {
+	ids, reply := s.resolve(ctx, rcpt.Addr)
+	if reply != nil {
+		return reply
+	}
+	for _, id := range ids {
+		if reply := s.checkQuota(ctx, id, rcpt.Addr.String(), env.Size); reply != nil {
+			return reply
+		}
+	}
+	return nil
+}
+
+// checkQuota refuses an account that is full (452 4.2.2) or whose whole
+// quota is smaller than the message (552 5.2.2).
+func (s *Service) checkQuota(ctx context.Context, id store.AccountID, addr string, size int64) *smtpreply.Reply {
+	q, err := s.st.Quota(ctx, id)
+	if err != nil {
+		return s.localError("read quota", err)
+	}
+	if q.MaxBytes > 0 && size > q.MaxBytes {
+		return smtpreply.MessageExceedsQuota(addr)
+	}
+	if (q.MaxBytes > 0 && q.UsedBytes+max(size, 1) > q.MaxBytes) || (q.MaxMessages > 0 && q.UsedMessages >= q.MaxMessages) {
+		return smtpreply.MailboxFull(addr)
+	}
+	return nil
+}
+
+// localError logs an internal failure under a reference and returns the
+// generic temporary reply that carries only the reference.
+func (s *Service) localError(what string, err error) *smtpreply.Reply {
+	ref := obs.NewID()
+	s.log.Error("delivery: "+what, "ref", ref, "err", err)
+	return smtpreply.LocalError(ref)
+}
+
+// Deliver stores the message for every recipient of env: one copy per
+// resolved account (shared blob), in its INBOX, with Return-Path and
+// Received prepended. It returns one reply per recipient (nil = delivered)
+// once the store has made the message durable. Without env.PerRecipient the
+// delivery is all or nothing and every recipient gets the same reply.
+func (s *Service) Deliver(ctx context.Context, env *Envelope, body io.Reader, size int64) []*smtpreply.Reply {
+	replies := make([]*smtpreply.Reply, len(env.Recipients))
+	var targets []store.Target
+	index := make(map[store.AccountID]int)
+	owners := make([][]int, len(env.Recipients)) // target indexes per recipient
+	for i, rcpt := range env.Recipients {
+		ids, reply := s.resolve(ctx, rcpt.Addr)
+		if reply != nil {
+			replies[i] = reply
+			continue
+		}
+		for _, id := range ids {
+			j, ok := index[id]
+			if !ok {
+				j = len(targets)
+				index[id] = j
+				targets = append(targets, store.Target{Account: id})
+			}
+			owners[i] = append(owners[i], j)
+		}
+	}
+	if fail := firstFailure(replies); fail != nil && !env.PerRecipient {
+		return fill(replies, fail)
+	}
+	if len(targets) == 0 {
+		return replies
+	}
+	trace := s.traceHeaders(env)
+	results, err := s.st.Deliver(ctx, store.NewMessage{
+		Body:         io.MultiReader(strings.NewReader(trace), body),
+		InternalDate: env.Received,
+		Atomic:       !env.PerRecipient,
+	}, targets)
+	if err != nil {
+		return fill(replies, s.localError("store message", err))
+	}
+	total := size + int64(len(trace))
+	// The targets that an aborted atomic delivery took along (KindTemporary).
+	aborted := smtpreply.New(451, smtpreply.Enhanced{4, 3, 0}, "Not delivered: try again later")
+	for i, rcpt := range env.Recipients {
+		for _, j := range owners[i] {
+			if err := results[j].Err; err != nil && replies[i] == nil {
+				if store.IsKind(err, store.KindTemporary) {
+					replies[i] = aborted
+				} else {
+					replies[i] = s.storeFailure(ctx, targets[j].Account, rcpt.Addr.String(), total, err)
+				}
+			}
+		}
+	}
+	if !env.PerRecipient {
+		// Prefer the failure that made the atomic delivery abort.
+		for _, r := range replies {
+			if r != nil && r != aborted {
+				return fill(replies, r)
+			}
+		}
+		if firstFailure(replies) != nil {
+			return fill(replies, aborted)
+		}
+	}
+	return replies
+}
+
+// storeFailure maps a per-target store error to the recipient's reply.
+func (s *Service) storeFailure(ctx context.Context, id store.AccountID, addr string, size int64, err error) *smtpreply.Reply {
+	switch store.KindOf(err) {
+	case store.KindOverQuota:
+		if q, qerr := s.st.Quota(ctx, id); qerr == nil && q.MaxBytes > 0 && size > q.MaxBytes {
+			return smtpreply.MessageExceedsQuota(addr)
+		}
+		return smtpreply.MailboxFull(addr)
+	case store.KindNotFound:
+		return smtpreply.NoSuchUser(addr)
+	default:
+		return s.localError("store message for "+addr, err)
+	}
+}
+
+func firstFailure(rs []*smtpreply.Reply) *smtpreply.Reply {
+	for _, r := range rs {
+		if r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+func fill(rs []*smtpreply.Reply, r *smtpreply.Reply) []*smtpreply.Reply {
+	for i := range rs {
+		rs[i] = r
+	}
+	return rs
+}
