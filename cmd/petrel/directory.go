@@ -165,6 +165,7 @@ func (a *app) userCmd(ctx context.Context, args []string) error {
 		"del": {args: "ADDRESS", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
 			return c.svc.DeleteUser(ctx, c.args[0])
 		}},
+		"quota": {args: "ADDRESS [MAX_SIZE MAX_MESSAGES]", min: 1, max: 3, run: userQuota},
 		"list": {max: 0, run: func(ctx context.Context, c *call) error {
 			users, err := c.svc.Users(ctx)
 			for _, u := range users {

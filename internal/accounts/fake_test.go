@@ -118,6 +118,18 @@ func (f *fakeDir) Accounts(context.Context) ([]store.Account, error) {
 	return out, nil
 }
 
+func (f *fakeDir) SetQuota(_ context.Context, id store.AccountID, maxBytes, maxMessages int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, ok := f.accounts[id]
+	if !ok {
+		return notFound("set quota", "account")
+	}
+	a.Quota.MaxBytes, a.Quota.MaxMessages = maxBytes, maxMessages
+	f.accounts[id] = a
+	return nil
+}
+
 func (f *fakeDir) SetPasswordHash(_ context.Context, id store.AccountID, hash string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

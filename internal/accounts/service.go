@@ -23,6 +23,7 @@ type Directory interface {
 	Account(ctx context.Context, id store.AccountID) (store.Account, error)
 	Accounts(ctx context.Context) ([]store.Account, error)
 	SetPasswordHash(ctx context.Context, id store.AccountID, hash string) error
+	SetQuota(ctx context.Context, id store.AccountID, maxBytes, maxMessages int64) error
 
 	AddAddress(ctx context.Context, id store.AccountID, address string) error
 	DeleteAddress(ctx context.Context, address string) error
