@@ -32,6 +32,7 @@ func ParseBytes(raw []byte) *Meta {
 	h := scanHeader(raw, 0, len(raw))
 	m := p.message(&h, 0, len(raw), 0)
 	m.Headers = decodedFields(&h)
+	m.WireSize = WireSize(raw)
 	return m
 }
 

@@ -110,6 +110,12 @@ type Message struct {
 	Blob         BlobID
 }
 
+// SizedMessage is a Message with the WireSize of its metadata.
+type SizedMessage struct {
+	Message
+	WireSize int64
+}
+
 // NewMessage is a message to be stored.
 type NewMessage struct {
 	// Body is the raw message (RFC 5322, CRLF line endings). Read once.
@@ -245,6 +251,11 @@ type Mail interface {
 	// ExpungedSince lists UIDs expunged with a MODSEQ greater than since
 	// (QRESYNC VANISHED, RFC 7162 §3.2.5), ascending.
 	ExpungedSince(ctx context.Context, mailbox MailboxID, since ModSeq) ([]UID, error)
+	// WireSizes is Messages with, for each message, the WireSize of its
+	// metadata (msgmeta.Meta.WireSize: the size as POP3 RETR sends it),
+	// read in bulk: POP3 lists a whole INBOX at login. WireSize is 0 when
+	// the metadata was stored before the field existed.
+	WireSizes(ctx context.Context, mailbox MailboxID, from, to UID) ([]SizedMessage, error)
 	// Meta returns the metadata parsed at delivery.
 	Meta(ctx context.Context, mailbox MailboxID, uid UID) (*msgmeta.Meta, error)
 	// OpenBlob opens a message body for reading.

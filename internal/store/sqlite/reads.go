@@ -75,3 +75,43 @@ func (s *Store) Quota(ctx context.Context, account store.AccountID) (store.Quota
 	a, err := s.Account(ctx, account)
 	return a.Quota, err
 }
+
+// WireSizes reads the messages with the wire size from their blob's
+// metadata JSON (key "ws", see msgmeta.Meta.WireSize) in one query.
+func (s *Store) WireSizes(ctx context.Context, mailbox store.MailboxID, from, to store.UID) ([]store.SizedMessage, error) {
+	const op = "wire sizes"
+	hi := int64(to)
+	if to == 0 {
+		hi = math.MaxUint32
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+prefixedMessageCols+`, coalesce(json_extract(b.meta, '$.ws'), 0)
+		FROM messages m JOIN blobs b ON b.id = m.blob
+		WHERE m.mailbox = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`, mailbox, int64(from), hi)
+	if err != nil {
+		return nil, store.Wrap(store.KindInternal, op, err)
+	}
+	defer rows.Close()
+	var out []store.SizedMessage
+	for rows.Next() {
+		var sm store.SizedMessage
+		var ws int64
+		sm.Message, err = scanMessage(scanWith{rows, &ws})
+		if err != nil {
+			return nil, store.Wrap(store.KindInternal, op, err)
+		}
+		sm.WireSize = ws
+		out = append(out, sm)
+	}
+	return out, store.Wrap(store.KindInternal, op, rows.Err())
+}
+
+// prefixedMessageCols is messageCols for a query on "messages m".
+const prefixedMessageCols = `m.mailbox, m.uid, m.modseq, m.flags, m.keywords, m.idate, m.izone, m.size, m.blob`
+
+// scanWith scans the columns of scanMessage followed by extra ones.
+type scanWith struct {
+	sc    interface{ Scan(...any) error }
+	extra any
+}
+
+func (s scanWith) Scan(dest ...any) error { return s.sc.Scan(append(dest, s.extra)...) }

@@ -48,6 +48,7 @@ func Run(t *testing.T, b Backend) {
 		{"DeliverTargets", testDeliverTargets},
 		{"AtomicDelivery", testAtomicDelivery},
 		{"LargeBody", testLargeBody},
+		{"WireSizes", testWireSizes},
 		{"DeleteAccount", testDeleteAccount},
 		{"Closed", testClosed},
 	}
