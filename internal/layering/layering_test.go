@@ -19,6 +19,8 @@ func levels() map[string]int {
 	return map[string]int{
 		"mailaddr": 0, "obs": 0, "spool": 0, "msgmeta": 0,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
+		// authguard: failed-login throttling shared by POP3, IMAP, submission.
+		"authguard":    1,
 		"store/sqlite": 2, "store/postgres": 2, "accounts": 2, "msgauth": 2, "smtpclient": 2,
 		"imapmsg": 2,
 		// storetest sits above store; its imports are restricted further below.
@@ -108,12 +110,15 @@ func (c checker) checkPkg(p pkg) []string {
 }
 
 // allowedThirdParty applies the per-package import restrictions: storetest
-// uses only the store API (store, msgmeta) and the standard library, and
-// mailaddr only the standard library and golang.org/x.
+// uses only the store API (store, msgmeta) and the standard library,
+// mailaddr only the standard library and golang.org/x, and authguard only
+// the standard library.
 func (c checker) allowedThirdParty(rel, imp string) bool {
 	switch rel {
 	case "store/storetest":
 		return isStdlib(imp) || imp == c.module+"/internal/store" || imp == c.module+"/internal/msgmeta"
+	case "authguard":
+		return isStdlib(imp)
 	case "mailaddr":
 		return isStdlib(imp) || strings.HasPrefix(imp, "golang.org/x/")
 	}
@@ -197,6 +202,7 @@ func TestCheckerRejectsBadEdges(t *testing.T) {
 		{pkg{in("store/storetest"), []string{"github.com/stretchr/testify"}}, "not allowed"},
 		{pkg{in("mailaddr"), []string{"github.com/some/lib"}}, "internal/mailaddr imports github.com/some/lib"},
 		{pkg{in("delivery"), []string{in("store/storetest")}}, "only tests may"},
+		{pkg{in("authguard"), []string{in("obs")}}, "internal/authguard imports " + in("obs")},
 	}
 	for _, tc := range cases {
 		got := c.check([]pkg{tc.p})
