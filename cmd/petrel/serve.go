@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -69,17 +70,30 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 			return fmt.Errorf("setting up the demo: %s", errText(err))
 		}
 	}
-	if _, err := loadTLS(cfg, log); err != nil {
+	tlsRes, err := loadTLS(cfg, log)
+	if err != nil {
 		return err
 	}
-	return a.serveListeners(ctx, cfg, st, metrics, log)
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "spool"), 0o700); err != nil {
+		return fmt.Errorf("creating the spool directory: %w", err)
+	}
+	d := deps{cfg: cfg, st: st, tls: tlsRes.Config, metrics: metrics, log: log,
+		accounts: accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})}
+	return a.serveListeners(ctx, d)
 }
 
 // serveListeners binds the listeners, serves until ctx ends or a listener
 // fails, and then stops accepting and waits for requests in flight.
-func (a *app) serveListeners(ctx context.Context, cfg *config.Config, st store.Store, m *obs.Metrics, log *slog.Logger) error {
+func (a *app) serveListeners(ctx context.Context, d deps) error {
+	cfg, st, m, log := d.cfg, d.st, d.metrics, d.log
+	bindings := protocolBindings(d)
+	mail, err := startBindings(bindings, log)
+	if err != nil {
+		return err
+	}
 	httpLns, err := listenAll("listen.http", cfg.Listen.HTTP)
 	if err != nil {
+		mail.shutdown(context.Background(), log)
 		return err
 	}
 	health := func(ctx context.Context) error { // a cheap read
@@ -93,7 +107,7 @@ func (a *app) serveListeners(ctx context.Context, cfg *config.Config, st store.S
 		addrs = append(addrs, l.Addr())
 		log.Info("listening", "protocol", "http", "addr", l.Addr().String())
 	}
-	logUnavailable(cfg.Listen, log)
+	logUnavailable(cfg.Listen, bindings, log)
 	log.Info("petrel started", "version", versionString(), "hostname", cfg.Hostname, "data_dir", cfg.DataDir)
 	if a.onReady != nil {
 		a.onReady(addrs)
@@ -104,17 +118,20 @@ func (a *app) serveListeners(ctx context.Context, cfg *config.Config, st store.S
 	case <-ctx.Done():
 		log.Info("shutting down")
 	case serveErr = <-srv.Err():
+		serveErr = fmt.Errorf("http listener failed: %w", serveErr)
+		log.Error("listener failed, shutting down", "err", serveErr)
+	case serveErr = <-mail.errs:
 		log.Error("listener failed, shutting down", "err", serveErr)
 	}
+	// Stop accepting everywhere, then let transactions in flight finish
+	// (a message being committed gets its reply) until the deadline.
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	mail.shutdown(sctx, log)
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("requests still in flight at the shutdown deadline were cut", "err", err)
 	}
-	if serveErr != nil {
-		return fmt.Errorf("http listener failed: %w", serveErr)
-	}
-	return nil
+	return serveErr
 }
 
 // listenAll binds every address of one configuration key, or none.
@@ -139,7 +156,11 @@ func listenAll(key string, addrs []string) ([]net.Listener, error) {
 
 // logUnavailable logs, in one line, the configured listeners of protocols
 // that this version does not serve yet; they are not bound.
-func logUnavailable(l config.Listen, log *slog.Logger) {
+func logUnavailable(l config.Listen, served []binding, log *slog.Logger) {
+	has := make(map[string]bool)
+	for _, b := range served {
+		has[b.key] = true
+	}
 	var attrs []any
 	for _, p := range []struct {
 		key   string
@@ -148,7 +169,7 @@ func logUnavailable(l config.Listen, log *slog.Logger) {
 		{"smtp", l.SMTP}, {"submission", l.Submission}, {"submissions", l.Submissions},
 		{"imap", l.IMAP}, {"imaps", l.IMAPS}, {"pop3", l.POP3}, {"pop3s", l.POP3S}, {"lmtp", l.LMTP},
 	} {
-		if len(p.addrs) > 0 {
+		if len(p.addrs) > 0 && !has["listen."+p.key] {
 			attrs = append(attrs, p.key, p.addrs)
 		}
 	}

@@ -64,8 +64,11 @@ func freeAddr(t *testing.T) string {
 }
 
 func TestServeLifecycle(t *testing.T) {
-	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q, %q]\nsmtp = [%q]\nimap = []\n",
-		freeAddr(t), freeAddr(t), freeAddr(t)))
+	smtpAddr := freeAddr(t)
+	// submission stands for a protocol this version does not serve yet.
+	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q, %q]\nsmtp = [%q]\nsubmission = [%q]\n"+
+		"submissions = []\nimap = []\nimaps = []\npop3 = []\npop3s = []\n",
+		freeAddr(t), freeAddr(t), smtpAddr, freeAddr(t)))
 	ready := make(chan []net.Addr, 1)
 	var stderr syncBuffer
 	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr,
@@ -94,6 +97,18 @@ func TestServeLifecycle(t *testing.T) {
 	if code, _ := httpGet(t, "http://"+addrs[0].String()+"/metrics"); code != 200 {
 		t.Errorf("/metrics: %d", code)
 	}
+	// The MX listener greets.
+	if c, err := net.DialTimeout("tcp", smtpAddr, 5*time.Second); err != nil {
+		t.Errorf("smtp listener: %v", err)
+	} else {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		line := make([]byte, 512)
+		n, _ := c.Read(line)
+		if !strings.HasPrefix(string(line[:n]), "220 mail.example.org ESMTP") {
+			t.Errorf("smtp greeting %q", line[:n])
+		}
+		c.Close()
+	}
 	// The CLI works on the same data directory while the server runs.
 	e.ok("", "domain", "add", "example.org")
 	if _, err := os.Stat(filepath.Join(certs.Dir(e.dataDir), certs.CertFile)); err != nil {
@@ -116,7 +131,7 @@ func TestServeLifecycle(t *testing.T) {
 		t.Error("HTTP listener still accepts after shutdown")
 	}
 	log := stderr.String()
-	for _, want := range []string{"not yet available", " smtp=[127.0.0.1:", "shutting down", "store closed"} {
+	for _, want := range []string{"not yet available", " submission=[127.0.0.1:", "protocol=listen.smtp addr=" + smtpAddr, "shutting down", "store closed"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// mailServer is a protocol server (SMTP, LMTP, IMAP, POP3 ...): it serves
+// any number of listeners until Shutdown.
+type mailServer interface {
+	Serve(l net.Listener) error
+	Shutdown(ctx context.Context) error
+}
+
+// binding is one configuration key's listeners and the server behind them.
+type binding struct {
+	key    string   // "listen.smtp"
+	addrs  []string // from the configuration
+	srv    mailServer
+	listen func(addr string) (net.Listener, error) // nil = TCP
+}
+
+// deps are what protocol servers are built from.
+type deps struct {
+	cfg      *config.Config
+	st       store.Store
+	accounts *accounts.Service
+	tls      *tls.Config
+	metrics  *obs.Metrics
+	log      *slog.Logger
+}
+
+// protocolBindings builds the servers of every mail protocol this version
+// has. Protocols added by later work append their bindings here.
+func protocolBindings(d deps) []binding {
+	var out []binding
+	out = append(out, smtpBindings(d)...)
+	return out
+}
+
+// running is the set of mail servers serving their listeners.
+type running struct {
+	bindings []binding
+	errs     chan error
+	wg       sync.WaitGroup
+}
+
+// startBindings binds every listener first (so that a bad address fails
+// the start before anything is served), then serves them.
+func startBindings(bs []binding, log *slog.Logger) (*running, error) {
+	type bound struct {
+		b  binding
+		ln net.Listener
+	}
+	var all []bound
+	for _, b := range bs {
+		for _, addr := range b.addrs {
+			listen := b.listen
+			if listen == nil {
+				listen = func(a string) (net.Listener, error) { return net.Listen("tcp", a) }
+			}
+			ln, err := listen(addr)
+			if err != nil {
+				for _, x := range all {
+					x.ln.Close()
+				}
+				var oe *net.OpError
+				if errors.As(err, &oe) {
+					err = oe.Err
+				}
+				return nil, fmt.Errorf("%s: cannot listen on %s: %v", b.key, addr, err)
+			}
+			all = append(all, bound{b, ln})
+		}
+	}
+	r := &running{bindings: bs, errs: make(chan error, len(all))}
+	for _, x := range all {
+		log.Info("listening", "protocol", x.b.key, "addr", x.ln.Addr().String())
+		r.wg.Add(1)
+		go func(x bound) {
+			defer r.wg.Done()
+			if err := x.b.srv.Serve(x.ln); err != nil {
+				r.errs <- fmt.Errorf("%s %s: %w", x.b.key, x.ln.Addr(), err)
+			}
+		}(x)
+	}
+	return r, nil
+}
+
+// shutdown stops every server: no new connections, sessions in a
+// transaction finish until ctx ends.
+func (r *running) shutdown(ctx context.Context, log *slog.Logger) {
+	var wg sync.WaitGroup
+	seen := make(map[mailServer]bool)
+	for _, b := range r.bindings {
+		if seen[b.srv] {
+			continue
+		}
+		seen[b.srv] = true
+		wg.Add(1)
+		go func(b binding) {
+			defer wg.Done()
+			if err := b.srv.Shutdown(ctx); err != nil {
+				log.Warn("sessions still open at the shutdown deadline were cut", "protocol", b.key, "err", err)
+			}
+		}(b)
+	}
+	wg.Wait()
+	r.wg.Wait()
+}

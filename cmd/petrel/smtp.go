@@ -1,0 +1,37 @@
+package main
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/smtpd"
+)
+
+// smtpBindings builds the MX server (listen.smtp, STARTTLS, no AUTH) and the
+// LMTP server (listen.lmtp, TCP or unix sockets), both on the one delivery
+// path.
+func smtpBindings(d deps) []binding {
+	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname}, d.accounts, d.st, d.log)
+	m := smtpd.NewMetrics(d.metrics.Registry)
+	base := smtpd.Config{
+		Hostname:            d.cfg.Hostname,
+		MaxMessageSize:      int64(d.cfg.Delivery.MaxMessageSize),
+		MaxRecipients:       d.cfg.SMTP.MaxRecipients,
+		MaxConnectionsPerIP: d.cfg.SMTP.MaxConnectionsPerIP,
+		MaxConnections:      d.cfg.SMTP.MaxConnections,
+		MaxBadCommands:      d.cfg.SMTP.MaxBadCommands,
+		CommandTimeout:      time.Duration(d.cfg.SMTP.CommandTimeout),
+		DataTimeout:         time.Duration(d.cfg.SMTP.DataTimeout),
+		SpoolDir:            filepath.Join(d.cfg.DataDir, "spool"),
+	}
+	mx := base
+	mx.Name, mx.TLS = "smtp", d.tls
+	lmtp := base
+	// LMTP sits behind a trusted MTA on loopback or a socket: no STARTTLS.
+	lmtp.Name, lmtp.LMTP = "lmtp", true
+	return []binding{
+		{key: "listen.smtp", addrs: d.cfg.Listen.SMTP, srv: smtpd.New(mx, dlv, d.log, m)},
+		{key: "listen.lmtp", addrs: d.cfg.Listen.LMTP, srv: smtpd.New(lmtp, dlv, d.log, m), listen: smtpd.Listen},
+	}
+}
