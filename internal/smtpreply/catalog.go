@@ -1,5 +1,7 @@
 package smtpreply
 
+import "strings"
+
 // The replies Petrel sends, by situation. Each call returns a new value.
 
 // OK is 250 2.0.0 with the given text.
@@ -72,7 +74,9 @@ func BadArguments(text string) *Reply { return New(501, Enhanced{5, 5, 4}, "%s",
 func BadSequence(text string) *Reply { return New(503, Enhanced{5, 5, 1}, "%s", text) }
 
 // NotImplemented: 502 5.5.1.
-func NotImplemented(cmd string) *Reply { return New(502, Enhanced{5, 5, 1}, "%s command not implemented", cmd) }
+func NotImplemented(cmd string) *Reply {
+	return New(502, Enhanced{5, 5, 1}, "%s command not implemented", cmd)
+}
 
 // LineTooLong: 500 5.5.2 for a command line over the limit (RFC 5321
 // §4.5.3.1.4); the session goes on.
@@ -113,3 +117,47 @@ func NeedsSMTPUTF8() *Reply {
 // BadAddress: 501 5.1.3, the address is syntactically invalid (RFC 3463
 // X.1.3).
 func BadAddress(text string) *Reply { return New(501, Enhanced{5, 1, 3}, "%s", text) }
+
+// Greeting is the 220 banner (RFC 5321 §4.3.1); proto is "ESMTP" or "LMTP".
+// Like the EHLO reply, it carries no enhanced code (RFC 2034 §3).
+func Greeting(host, proto string) *Reply {
+	return New(220, Enhanced{}, "%s %s Petrel", host, proto)
+}
+
+// Hello answers HELO (RFC 5321 §4.1.1.1).
+func Hello(host string) *Reply { return New(250, Enhanced{}, "%s", host) }
+
+// Extensions answers EHLO or LHLO: the host name, then one keyword per line
+// (RFC 5321 §4.1.1.1).
+func Extensions(host string, keywords []string) *Reply {
+	return New(250, Enhanced{}, "%s", strings.Join(append([]string{host}, keywords...), "\n"))
+}
+
+// Help answers HELP (RFC 5321 §4.1.1.8).
+func Help() *Reply {
+	return New(214, Enhanced{2, 0, 0}, "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP")
+}
+
+// CannotVerify answers VRFY: 252 2.5.0 (RFC 5321 §3.5.3, §7.3).
+func CannotVerify() *Reply {
+	return New(252, Enhanced{2, 5, 0}, "Cannot VRFY user, but will accept message and attempt delivery")
+}
+
+// ReadyForTLS answers STARTTLS (RFC 3207 §4).
+func ReadyForTLS() *Reply { return New(220, Enhanced{2, 0, 0}, "Ready to start TLS") }
+
+// NoValidRecipients: 554 5.5.1 to DATA or BDAT without an accepted
+// recipient (RFC 5321 §3.3).
+func NoValidRecipients() *Reply { return New(554, Enhanced{5, 5, 1}, "No valid recipients") }
+
+// ParamNotImplemented: 555 5.5.4, a MAIL or RCPT parameter that is not
+// recognised or not implemented (RFC 5321 §4.1.1.11, RFC 3463 X.5.4).
+func ParamNotImplemented(text string) *Reply { return New(555, Enhanced{5, 5, 4}, "%s", text) }
+
+// ChunkReceived answers a BDAT chunk that is not the last (RFC 3030 §2).
+func ChunkReceived(n int64) *Reply { return New(250, Enhanced{2, 0, 0}, "%d octets received", n) }
+
+// Delivered is an LMTP per-recipient success after DATA (RFC 2033 §4.2).
+func Delivered(addr, id string) *Reply {
+	return New(250, Enhanced{2, 0, 0}, "<%s> delivered as %s", addr, id)
+}

@@ -1,0 +1,29 @@
+package smtpd
+
+import (
+	"path/filepath"
+
+	"github.com/petrelmail/petrel/internal/config"
+)
+
+// SpoolSubdir is the directory under data_dir where FromConfig puts
+// message bodies over 1 MiB while they are received.
+const SpoolSubdir = "smtpd-spool"
+
+// FromConfig fills a Config from Petrel's configuration: the host name,
+// the [smtp] limits and timeouts, [delivery] max_message_size, and the
+// spool directory <data_dir>/smtpd-spool. Name, LMTP, TLS, ImplicitTLS
+// and Extensions are the caller's to set.
+func FromConfig(c *config.Config) Config {
+	return Config{
+		Hostname:            c.Hostname,
+		MaxMessageSize:      int64(c.Delivery.MaxMessageSize),
+		MaxRecipients:       c.SMTP.MaxRecipients,
+		MaxConnectionsPerIP: c.SMTP.MaxConnectionsPerIP,
+		MaxConnections:      c.SMTP.MaxConnections,
+		MaxBadCommands:      c.SMTP.MaxBadCommands,
+		CommandTimeout:      c.SMTP.CommandTimeout.D(),
+		DataTimeout:         c.SMTP.DataTimeout.D(),
+		SpoolDir:            filepath.Join(c.DataDir, SpoolSubdir),
+	}
+}

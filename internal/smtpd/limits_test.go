@@ -1,0 +1,201 @@
+package smtpd
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/petrelmail/petrel/internal/config"
+)
+
+func TestConnectionLimitPerIP(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxConnectionsPerIP = 2
+	ts := start(t, cfg, nil)
+	a, b := greeted(t, ts.addr), greeted(t, ts.addr)
+	c := dialRaw(t, "tcp", ts.addr)
+	c.expect("421 4.7.0 mx.test Too many connections")
+	c.expectClosed()
+	a.cmd("QUIT", "221 ")
+	a.expectClosed()
+	waitFor(t, func() bool { return ts.srv.limiter.load() < 2 })
+	greeted(t, ts.addr).cmd("NOOP", "250 ")
+	b.cmd("NOOP", "250 ")
+}
+
+func TestConnectionLimitTotal(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxConnections = 1
+	ts := start(t, cfg, nil)
+	greeted(t, ts.addr)
+	c := dialRaw(t, "tcp", ts.addr)
+	c.expect("421 4.7.0")
+	c.expectClosed()
+}
+
+func TestCommandTimeout(t *testing.T) {
+	cfg := testConfig()
+	cfg.CommandTimeout = 150 * time.Millisecond
+	ts := start(t, cfg, nil)
+	c := greeted(t, ts.addr)
+	c.expect("421 4.4.2")
+	c.expectClosed()
+}
+
+func TestDataTimeout(t *testing.T) {
+	cfg := testConfig()
+	cfg.DataTimeout = 150 * time.Millisecond
+	ts := start(t, cfg, nil)
+	c := greeted(t, ts.addr)
+	c.hello()
+	c.transaction("a@example.org", "b@mx.test")
+	c.cmd("DATA", "354 ")
+	c.send("partial line")
+	c.expect("421 4.4.2")
+	c.expectClosed()
+	if len(ts.d.messages()) != 0 {
+		t.Fatal("a partial message was delivered")
+	}
+	// BDAT waits for its chunk under the same timeout.
+	c = greeted(t, ts.addr)
+	c.hello()
+	c.transaction("a@example.org", "b@mx.test")
+	c.send("BDAT 100\r\nshort")
+	c.expect("421 4.4.2")
+	c.expectClosed()
+}
+
+func TestShutdown(t *testing.T) {
+	ts := start(t, testConfig(), nil)
+	idle := greeted(t, ts.addr)
+	busy := greeted(t, ts.addr)
+	busy.hello()
+	busy.transaction("a@example.org", "b@mx.test")
+
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		done <- ts.srv.Shutdown(ctx)
+	}()
+	idle.expect("421 4.3.2")
+	idle.expectClosed()
+	// The session in a transaction finishes it, then is closed.
+	busy.data("x\r\n.\r\n")
+	busy.send("NOOP\r\n")
+	busy.expect("421 4.3.2")
+	if err := <-done; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if len(ts.d.messages()) != 1 {
+		t.Fatal("the open transaction did not finish")
+	}
+}
+
+func TestShutdownGivesUp(t *testing.T) {
+	ts := start(t, testConfig(), nil)
+	c := greeted(t, ts.addr)
+	c.hello()
+	c.transaction("a@example.org", "b@mx.test")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := ts.srv.Shutdown(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	c.expectClosed()
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	cfg := testConfig()
+	cfg.MaxConnectionsPerIP = 1
+	ts := startWith(t, cfg, nil, NewMetrics(reg))
+	c := greeted(t, ts.addr)
+	greeted2 := dialRaw(t, "tcp", ts.addr)
+	greeted2.expect("421 ")
+	c.hello()
+	c.cmd("BOGUS", "500 ")
+	c.transaction("a@example.org", "b@mx.test")
+	c.data("x\r\n.\r\n")
+	want := map[string]float64{
+		"petrel_smtpd_connections_total{listener=smtp}":                            2,
+		"petrel_smtpd_messages_accepted_total{listener=smtp}":                      1,
+		"petrel_smtpd_rejections_total{listener=smtp,reason=bad_command}":          1,
+		"petrel_smtpd_rejections_total{listener=smtp,reason=too_many_connections}": 1,
+	}
+	got := gather(t, reg)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
+	}
+}
+
+// gather flattens the registry into "name{label=value,...}" -> value.
+func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			out[metricKey(mf.GetName(), m)] = m.GetCounter().GetValue()
+		}
+	}
+	return out
+}
+
+func metricKey(name string, m *dto.Metric) string {
+	var ls []string
+	for _, l := range m.GetLabel() {
+		ls = append(ls, l.GetName()+"="+l.GetValue())
+	}
+	return name + "{" + strings.Join(ls, ",") + "}"
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition not reached")
+}
+
+// load is the total of open connections.
+func (l *limiter) load() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.total
+}
+
+func TestFromConfigAndDefaults(t *testing.T) {
+	c := config.Default()
+	c.Hostname, c.DataDir = "mail.example.org", "/var/petrel"
+	got := FromConfig(c)
+	want := Config{
+		Hostname: "mail.example.org", MaxMessageSize: 50_000_000, MaxRecipients: 100,
+		MaxConnectionsPerIP: 20, MaxConnections: 1000, MaxBadCommands: 10,
+		CommandTimeout: 5 * time.Minute, DataTimeout: 10 * time.Minute,
+		SpoolDir: "/var/petrel/smtpd-spool",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("FromConfig:\n got %+v\nwant %+v", got, want)
+	}
+	d := Config{LMTP: true, MaxLineLength: 100}.withDefaults()
+	if d.Name != "lmtp" || d.Hostname != "localhost" || d.MaxLineLength != 512 || d.MaxRecipients != 100 ||
+		d.MaxMessageSize != want.MaxMessageSize || d.CommandTimeout != want.CommandTimeout || d.SpoolDir == "" {
+		t.Fatalf("defaults %+v", d)
+	}
+	if d := (Config{}).withDefaults(); d.Name != "smtp" || d.MaxLineLength != 2048 {
+		t.Fatalf("defaults %+v", d)
+	}
+}

@@ -1,0 +1,291 @@
+package smtpd
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/smtpreply"
+)
+
+// readBufferSize is the size of a session's input buffer: one read of
+// message data is processed at a time.
+const readBufferSize = 16 << 10
+
+// session is one client connection.
+type session struct {
+	srv  *Server
+	cfg  *Config
+	raw  net.Conn // the accepted connection: Shutdown closes it
+	conn net.Conn // raw, or the TLS connection over it
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	log  *slog.Logger
+	ip   netip.Addr
+
+	tls   *tls.ConnectionState // after STARTTLS or implicit TLS
+	helo  string               // the HELO/EHLO/LHLO argument, "" before
+	proto string               // "SMTP" after HELO, "ESMTP", "LMTP"
+	auth  string               // authenticated account (extensions)
+	tx    *transaction         // nil outside a mail transaction
+	body  body
+
+	bdatFailed bool // a BDAT failed and no new transaction began since
+	badCount   int
+	markBad    bool  // the current command was a bad one
+	quit       bool  // close after the current reply
+	ioErr      error // a read failed inside a command (DATA, BDAT)
+	dataMode   bool  // reads get DataTimeout each
+
+	mu      sync.Mutex // guards waiting, against Shutdown
+	waiting bool       // blocked on a command outside a transaction
+}
+
+// transaction is one mail transaction, from MAIL to the end of data.
+type transaction struct {
+	env  *delivery.Envelope
+	bdat *msgReader // the BDAT body so far; nil before the first chunk
+}
+
+func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
+	id := obs.NewID()
+	s := &session{
+		srv: srv, cfg: &srv.cfg, raw: c, conn: c, ip: ip,
+		log:  srv.log.With("conn", id),
+		body: body{dir: srv.cfg.SpoolDir},
+	}
+	s.br = bufio.NewReaderSize(connReader{s}, readBufferSize)
+	s.bw = bufio.NewWriter(c)
+	return s
+}
+
+// connReader reads from the session's current connection; it flushes the
+// pending replies first, so that replies to a pipelined batch go out in
+// one write, just before the server would wait for input (RFC 2920 §3.2).
+type connReader struct{ s *session }
+
+func (r connReader) Read(p []byte) (int, error) {
+	if err := r.s.flush(); err != nil {
+		return 0, err
+	}
+	if r.s.dataMode {
+		r.s.conn.SetReadDeadline(time.Now().Add(r.s.cfg.DataTimeout))
+	}
+	return r.s.conn.Read(p)
+}
+
+func (s *session) flush() error {
+	if s.bw.Buffered() == 0 {
+		return nil
+	}
+	s.conn.SetWriteDeadline(time.Now().Add(s.cfg.CommandTimeout))
+	return s.bw.Flush()
+}
+
+func (s *session) run() {
+	defer s.raw.Close()
+	defer s.body.reset()
+	s.log.Debug("connect", "remote", s.raw.RemoteAddr().String())
+	defer s.log.Debug("disconnect")
+	if s.cfg.ImplicitTLS && !s.handshake() {
+		return
+	}
+	proto := "ESMTP"
+	if s.cfg.LMTP {
+		proto = "LMTP"
+	}
+	s.reply(smtpreply.Greeting(s.cfg.Hostname, proto))
+	for !s.quit {
+		line, tooLong, ok := s.nextCommand()
+		if !ok {
+			break
+		}
+		s.execute(line, tooLong)
+	}
+	s.flush()
+}
+
+// nextCommand reads a command line under CommandTimeout. It fails (after
+// the 421 that says why, where one is due) when the session must end.
+func (s *session) nextCommand() (line string, tooLong, ok bool) {
+	if !s.startWait() {
+		s.replyReason(smtpreply.ShuttingDown(s.cfg.Hostname), reasonShutdown)
+		return "", false, false
+	}
+	line, tooLong, err := s.readLine()
+	s.endWait()
+	if err != nil {
+		s.readFailed(err)
+		return "", false, false
+	}
+	return line, tooLong, true
+}
+
+// startWait arms the command timeout, and lets Shutdown interrupt the
+// wait when no transaction is open; it fails when the server is closing
+// and no transaction is open.
+func (s *session) startWait() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv.closing.Load() && s.tx == nil {
+		return false
+	}
+	s.conn.SetReadDeadline(time.Now().Add(s.cfg.CommandTimeout))
+	s.waiting = s.tx == nil
+	return true
+}
+
+func (s *session) endWait() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waiting = false
+}
+
+// interruptIfIdle makes a session waiting for a command outside a
+// transaction stop waiting (Shutdown).
+func (s *session) interruptIfIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.waiting {
+		s.raw.SetReadDeadline(time.Now())
+	}
+}
+
+// readFailed ends the session after a failed read: a timeout gets 421
+// 4.4.2 (RFC 5321 §4.5.3.2), or 421 4.3.2 when Shutdown interrupted an
+// idle session; a closed connection just ends.
+func (s *session) readFailed(err error) {
+	switch {
+	case !errors.Is(err, os.ErrDeadlineExceeded):
+		if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			s.log.Debug("read failed", "err", err)
+		}
+	case s.srv.closing.Load() && s.tx == nil:
+		s.replyReason(smtpreply.ShuttingDown(s.cfg.Hostname), reasonShutdown)
+	default:
+		s.log.Info("timeout", "data", s.dataMode)
+		s.dataMode = false
+		s.replyReason(smtpreply.Timeout(s.cfg.Hostname), reasonTimeout)
+	}
+	s.quit = true
+}
+
+// readLine reads one command line and returns it without CRLF (a bare LF
+// also ends a command line). A line longer than MaxLineLength (RFC 5321
+// §4.5.3.1.4) is read to its end and dropped, and tooLong is set.
+func (s *session) readLine() (line string, tooLong bool, err error) {
+	var buf []byte
+	n := 0
+	for {
+		frag, err := s.br.ReadSlice('\n')
+		n += len(frag)
+		if n <= s.cfg.MaxLineLength {
+			buf = append(buf, frag...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return "", false, err
+		}
+		break
+	}
+	if n > s.cfg.MaxLineLength {
+		return "", true, nil
+	}
+	buf = buf[:len(buf)-1]
+	if len(buf) > 0 && buf[len(buf)-1] == '\r' {
+		buf = buf[:len(buf)-1]
+	}
+	return string(buf), false, nil
+}
+
+// execute runs one command line and sends its reply. Bad commands
+// (syntax, sequence, arguments) are counted; the one past MaxBadCommands
+// gets 421 4.7.0 instead of its reply, and the session ends.
+func (s *session) execute(line string, tooLong bool) {
+	var r *smtpreply.Reply
+	verb := ""
+	if tooLong {
+		r = s.bad(smtpreply.LineTooLong())
+	} else {
+		var arg string
+		verb, arg = splitCommand(line)
+		r = s.dispatch(verb, arg)
+	}
+	if s.ioErr != nil {
+		s.readFailed(s.ioErr)
+		return
+	}
+	if s.markBad {
+		s.markBad = false
+		s.badCount++
+		s.log.Debug("bad command", "verb", printable(verb), "count", s.badCount)
+		if s.badCount > s.cfg.MaxBadCommands {
+			s.log.Info("too many bad commands", "count", s.badCount)
+			s.replyReason(smtpreply.TooManyErrors(s.cfg.Hostname), reasonTooManyErrors)
+			s.quit = true
+			return
+		}
+	}
+	if r != nil {
+		s.reply(r)
+	}
+}
+
+// splitCommand splits a command line into its upper-cased verb and its
+// argument (RFC 5321 §4.1.1: verbs are case-insensitive).
+func splitCommand(line string) (verb, arg string) {
+	verb, arg, _ = strings.Cut(line, " ")
+	return strings.ToUpper(verb), strings.TrimSpace(arg)
+}
+
+// bad marks the current command as a bad one and returns r.
+func (s *session) bad(r *smtpreply.Reply) *smtpreply.Reply {
+	s.markBad = true
+	return r
+}
+
+// reply queues r for sending; negative replies count in the rejection
+// metric.
+func (s *session) reply(r *smtpreply.Reply) {
+	if r.Code >= 400 {
+		s.srv.m.reject(s.cfg.Name, reasonOf(r))
+	}
+	writeReply(s.bw, r)
+}
+
+// replyReason is reply with the metric reason given.
+func (s *session) replyReason(r *smtpreply.Reply, reason string) {
+	s.srv.m.reject(s.cfg.Name, reason)
+	writeReply(s.bw, r)
+}
+
+// writeReply writes r's lines with CRLF (RFC 5321 §4.2).
+func writeReply(w io.Writer, r *smtpreply.Reply) error {
+	var b strings.Builder
+	for _, l := range r.Lines() {
+		b.WriteString(l)
+		b.WriteString("\r\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// printable makes client input safe and short for a log attribute.
+func printable(s string) string {
+	if len(s) > 32 {
+		s = s[:32]
+	}
+	return strings.ToValidUTF8(s, "?")
+}
