@@ -48,7 +48,7 @@
 //     552 5.3.4; the session goes on. A BDAT chunk past the limit is
 //     refused at once and the transaction fails.
 //   - Bodies are kept in memory up to 1 MiB, beyond that in a temporary
-//     file in Config.SpoolDir (FromConfig: <data_dir>/smtpd-spool),
+//     file in Config.SpoolDir (FromConfig: <data_dir>/spool),
 //     removed after delivery. Durability is
 //     Delivery's business: it replies only after its durable commit.
 //   - Command lines may end in CR LF or a bare LF. A line longer than

@@ -8,11 +8,11 @@ import (
 
 // SpoolSubdir is the directory under data_dir where FromConfig puts
 // message bodies over 1 MiB while they are received.
-const SpoolSubdir = "smtpd-spool"
+const SpoolSubdir = "spool"
 
 // FromConfig fills a Config from Petrel's configuration: the host name,
 // the [smtp] limits and timeouts, [delivery] max_message_size, and the
-// spool directory <data_dir>/smtpd-spool. Name, LMTP, TLS, ImplicitTLS
+// spool directory <data_dir>/spool. Name, LMTP, TLS, ImplicitTLS
 // and Extensions are the caller's to set.
 func FromConfig(c *config.Config) Config {
 	return Config{

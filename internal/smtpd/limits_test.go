@@ -185,7 +185,7 @@ func TestFromConfigAndDefaults(t *testing.T) {
 		Hostname: "mail.example.org", MaxMessageSize: 50_000_000, MaxRecipients: 100,
 		MaxConnectionsPerIP: 20, MaxConnections: 1000, MaxBadCommands: 10,
 		CommandTimeout: 5 * time.Minute, DataTimeout: 10 * time.Minute,
-		SpoolDir: "/var/petrel/smtpd-spool",
+		SpoolDir: "/var/petrel/spool",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("FromConfig:\n got %+v\nwant %+v", got, want)
