@@ -1,0 +1,28 @@
+// Package imapd is Petrel's IMAP server: its own protocol layer (command
+// parser, response writer, sessions) on the storage API of package store.
+//
+// It speaks IMAP4rev2 (RFC 9051) and IMAP4rev1 (RFC 3501), the differences
+// chosen by ENABLE IMAP4rev2 (RFC 5161), with these extensions: IDLE (RFC
+// 2177), UIDPLUS (RFC 4315), MOVE (RFC 6851), SPECIAL-USE and
+// CREATE-SPECIAL-USE (RFC 6154), NAMESPACE (RFC 2342), UNSELECT (RFC 3691),
+// LITERAL+ (RFC 7888), SASL-IR (RFC 4959) with AUTHENTICATE PLAIN (RFC
+// 4616), ID (RFC 2971), CHILDREN (RFC 3348), LIST-EXTENDED (RFC 5258),
+// LIST-STATUS (RFC 5819), ESEARCH (RFC 4731), SEARCHRES (RFC 5182),
+// STATUS=SIZE (RFC 8438), APPENDLIMIT (RFC 7889), MULTIAPPEND (RFC 3502),
+// BINARY (RFC 3516), CONDSTORE and QRESYNC (RFC 7162), QUOTA (RFC 9208)
+// and UTF8=ACCEPT (RFC 6855).
+//
+// Each session keeps an exact view of its selected mailbox (RFC 9051
+// §7.5): the sequence-number to UID map the client was told. Changes made
+// elsewhere (other sessions, SMTP delivery, POP3) arrive through the
+// store's change feed; they are read from the store (ChangedSince,
+// ExpungedSince) and sent as EXISTS, EXPUNGE or VANISHED and FETCH FLAGS
+// after a command and during IDLE, never an EXPUNGE while a FETCH, STORE
+// or SEARCH by sequence number is answered (§7.5.1).
+//
+// Message content (ENVELOPE, BODYSTRUCTURE, sections, SEARCH matching)
+// comes from package imapmsg, on the metadata parsed at delivery and the
+// body blob, streamed. Failed logins are throttled by a Guard
+// (authguard). Storage errors map to responses in one table
+// (session.storeError); Go error text never reaches the wire.
+package imapd

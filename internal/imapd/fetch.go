@@ -1,0 +1,403 @@
+package imapd
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+
+	"github.com/petrelmail/petrel/internal/imapmsg"
+	"github.com/petrelmail/petrel/internal/msgmeta"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+func itoa(n int) string    { return strconv.Itoa(n) }
+func utoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// targetUIDs resolves a sequence set, UID set or "$" to the UIDs of the
+// view it names, ascending. Numbers that name no message are ignored.
+func (s *session) targetUIDs(set numSet, uid bool) []store.UID {
+	v := s.v
+	if set.saved {
+		var out []store.UID
+		for _, u := range v.saved {
+			if v.seqOf(u) > 0 {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	var out []store.UID
+	if uid {
+		rs := set.resolve(uint32(v.lastUID()))
+		for _, u := range v.uids {
+			if containsNum(rs, uint32(u)) {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	rs := set.resolve(uint32(len(v.uids)))
+	for i, u := range v.uids {
+		if containsNum(rs, uint32(i+1)) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// loadMessages reads the store records of uids (ascending), skipping the
+// ones expunged meanwhile.
+func (s *session) loadMessages(uids []store.UID) ([]store.Message, error) {
+	if len(uids) == 0 {
+		return nil, nil
+	}
+	all, err := s.srv.st.Messages(s.ctx, s.v.mb.ID, uids[0], uids[len(uids)-1])
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	j := 0
+	for _, m := range all {
+		for j < len(uids) && uids[j] < m.UID {
+			j++
+		}
+		if j < len(uids) && uids[j] == m.UID {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// cmdFetch answers FETCH and UID FETCH (RFC 9051 §6.4.5, RFC 3516 BINARY,
+// RFC 7162 CHANGEDSINCE, MODSEQ and VANISHED).
+func (s *session) cmdFetch(c *command) status {
+	f := c.fetch
+	if f.vanished && (!c.uid || !s.qresync || f.changedSince == 0) {
+		return respBAD("VANISHED needs UID FETCH, QRESYNC and CHANGEDSINCE")
+	}
+	items := f.items
+	if f.changedSince > 0 {
+		s.condstore = true
+		items = append(items, fetchItem{name: "MODSEQ"})
+	}
+	for _, it := range items {
+		if it.name == "MODSEQ" {
+			s.condstore = true
+		}
+	}
+	if c.uid {
+		items = append([]fetchItem{{name: "UID"}}, items...)
+	}
+	items = dedupItems(items)
+	uids := s.targetUIDs(c.set, c.uid)
+	if f.vanished {
+		if st := s.fetchVanished(uids, c.set, f.changedSince); st.kind != "" {
+			return st
+		}
+	}
+	msgs, err := s.loadMessages(uids)
+	if err != nil {
+		return s.storeError("fetch", err)
+	}
+	if f.changedSince > 0 {
+		kept := msgs[:0]
+		for _, m := range msgs {
+			if uint64(m.ModSeq) > f.changedSince {
+				kept = append(kept, m)
+			}
+		}
+		msgs = kept
+	}
+	seen, err := s.markSeen(msgs, items)
+	if err != nil {
+		return s.storeError("fetch", err)
+	}
+	for _, m := range msgs {
+		if st := s.writeFetch(m, items, seen[m.UID]); st.kind != "" {
+			return st
+		}
+	}
+	return respOK("FETCH completed")
+}
+
+func dedupItems(items []fetchItem) []fetchItem {
+	seen := map[string]bool{}
+	out := items[:0:0]
+	for _, it := range items {
+		key := it.name + "|" + it.section.Name() + strconv.FormatBool(it.peek)
+		if it.name == "BODY[]" || it.name == "BINARY[]" {
+			key += sectionKey(it.section)
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, it)
+	}
+	return out
+}
+
+func sectionKey(s imapmsg.Section) string {
+	b := []byte{}
+	for _, p := range s.Part {
+		b = strconv.AppendInt(b, int64(p), 10)
+		b = append(b, '.')
+	}
+	b = append(b, s.Specifier...)
+	for _, f := range s.Fields {
+		b = append(b, ' ')
+		b = append(b, f...)
+	}
+	if s.Partial != nil {
+		b = append(b, '<')
+		b = strconv.AppendInt(b, s.Partial.Offset, 10)
+		b = append(b, '.')
+		b = strconv.AppendInt(b, s.Partial.Count, 10)
+	}
+	return string(b)
+}
+
+// fetchVanished sends VANISHED (EARLIER) for the UIDs of the requested set
+// expunged since the given mod-sequence (RFC 7162 §3.2.6).
+func (s *session) fetchVanished(_ []store.UID, set numSet, since uint64) status {
+	gone, err := s.srv.st.ExpungedSince(s.ctx, s.v.mb.ID, store.ModSeq(since))
+	if err != nil {
+		return s.storeError("fetch", err)
+	}
+	rs := set.resolve(uint32(s.v.lastUID()))
+	var out []store.UID
+	for _, u := range gone {
+		if containsNum(rs, uint32(u)) {
+			out = append(out, u)
+		}
+	}
+	if len(out) > 0 {
+		s.w.raw("* VANISHED (EARLIER) " + formatNums(out) + "\r\n")
+	}
+	return status{}
+}
+
+// setsSeen reports whether an item implicitly sets \Seen.
+func setsSeen(it fetchItem) bool {
+	switch it.name {
+	case "BODY[]", "BINARY[]":
+		return !it.peek
+	case "RFC822", "RFC822.TEXT":
+		return true
+	}
+	return false
+}
+
+// markSeen sets \Seen on the messages a non-PEEK body fetch reads (RFC
+// 9051 §6.4.5) and returns the ones whose FLAGS must be sent.
+func (s *session) markSeen(msgs []store.Message, items []fetchItem) (map[store.UID]bool, error) {
+	if s.v.readOnly {
+		return nil, nil
+	}
+	any := false
+	for _, it := range items {
+		any = any || setsSeen(it)
+	}
+	if !any {
+		return nil, nil
+	}
+	var uids []store.UID
+	for _, m := range msgs {
+		if m.Flags&store.FlagSeen == 0 {
+			uids = append(uids, m.UID)
+		}
+	}
+	if len(uids) == 0 {
+		return nil, nil
+	}
+	res, err := s.srv.st.StoreFlags(s.ctx, s.v.mb.ID, uids, store.FlagChange{Op: store.FlagsAdd, Flags: store.FlagSeen})
+	if err != nil {
+		return nil, err
+	}
+	seen := map[store.UID]bool{}
+	byUID := map[store.UID]store.Message{}
+	for _, m := range res.Updated {
+		seen[m.UID] = true
+		byUID[m.UID] = m
+		s.v.sentFlags[m.UID] = m.ModSeq
+	}
+	for i, m := range msgs {
+		if u, ok := byUID[m.UID]; ok {
+			msgs[i] = u
+		}
+	}
+	return seen, nil
+}
+
+// fetchCtx loads a message's metadata and body at most once.
+type fetchCtx struct {
+	s    *session
+	m    store.Message
+	meta *msgmeta.Meta
+	blob store.Blob
+}
+
+func (fc *fetchCtx) getMeta() (*msgmeta.Meta, error) {
+	if fc.meta == nil {
+		m, err := fc.s.srv.st.Meta(fc.s.ctx, fc.m.Mailbox, fc.m.UID)
+		if err != nil {
+			return nil, err
+		}
+		fc.meta = m
+	}
+	return fc.meta, nil
+}
+
+func (fc *fetchCtx) getBlob() (store.Blob, error) {
+	if fc.blob == nil {
+		b, err := fc.s.srv.st.OpenBlob(fc.s.ctx, fc.m.Blob)
+		if err != nil {
+			return nil, err
+		}
+		fc.blob = b
+	}
+	return fc.blob, nil
+}
+
+func (fc *fetchCtx) close() {
+	if fc.blob != nil {
+		fc.blob.Close()
+	}
+}
+
+// writeFetch writes one FETCH response.
+func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bool) status {
+	seq := s.v.seqOf(m.UID)
+	if seq == 0 {
+		return status{}
+	}
+	fc := &fetchCtx{s: s, m: m}
+	defer fc.close()
+	s.w.raw("* " + itoa(seq) + " FETCH (")
+	wroteFlags := false
+	for i, it := range items {
+		if i > 0 {
+			s.w.byte(' ')
+		}
+		if it.name == "FLAGS" {
+			wroteFlags = true
+		}
+		if err := s.writeItem(fc, it); err != nil {
+			return s.fetchError(err)
+		}
+	}
+	if flagsChanged && !wroteFlags {
+		s.w.raw(" FLAGS " + imapmsg.FlagsList(m.Flags, m.Keywords, s.v.recent[m.UID]))
+	}
+	s.w.raw(")\r\n")
+	return status{}
+}
+
+// fetchError ends a FETCH that failed mid-response. The response line is
+// already partly written, so the connection cannot go on cleanly for
+// errors other than a missing message.
+func (s *session) fetchError(err error) status {
+	var ue imapmsg.UnknownEncodingError
+	if errors.As(err, &ue) {
+		s.w.raw(")\r\n")
+		return respNOCode("UNKNOWN-CTE", "Cannot decode the part's content-transfer-encoding")
+	}
+	s.w.raw(")\r\n")
+	return s.storeError("fetch", err)
+}
+
+func (s *session) writeItem(fc *fetchCtx, it fetchItem) error {
+	m := fc.m
+	switch it.name {
+	case "UID":
+		s.w.raw("UID " + utoa(uint64(m.UID)))
+	case "FLAGS":
+		s.w.raw("FLAGS " + imapmsg.FlagsList(m.Flags, m.Keywords, s.v.recent[m.UID]))
+	case "INTERNALDATE":
+		s.w.raw("INTERNALDATE " + imapmsg.InternalDate(m.InternalDate))
+	case "RFC822.SIZE":
+		s.w.raw("RFC822.SIZE " + strconv.FormatInt(m.Size, 10))
+	case "MODSEQ":
+		s.w.raw("MODSEQ (" + utoa(uint64(m.ModSeq)) + ")")
+	case "ENVELOPE", "BODYSTRUCTURE", "BODY":
+		return s.writeMetaItem(fc, it)
+	case "BINARY.SIZE":
+		meta, blob, err := fc.both()
+		if err != nil {
+			return err
+		}
+		n, err := imapmsg.BinarySize(meta, blob, m.Size, it.section.Part)
+		if err != nil {
+			return err
+		}
+		s.w.raw("BINARY.SIZE" + binaryPart(it.section.Part) + " " + strconv.FormatInt(n, 10))
+	default:
+		return s.writeSection(fc, it)
+	}
+	return nil
+}
+
+func binaryPart(part []int) string {
+	b := []byte{'['}
+	for i, p := range part {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		b = strconv.AppendInt(b, int64(p), 10)
+	}
+	return string(append(b, ']'))
+}
+
+func (fc *fetchCtx) both() (*msgmeta.Meta, store.Blob, error) {
+	meta, err := fc.getMeta()
+	if err != nil {
+		return nil, nil, err
+	}
+	blob, err := fc.getBlob()
+	return meta, blob, err
+}
+
+func (s *session) writeMetaItem(fc *fetchCtx, it fetchItem) error {
+	meta, err := fc.getMeta()
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	buf.WriteString(it.name + " ")
+	switch it.name {
+	case "ENVELOPE":
+		imapmsg.WriteEnvelope(&buf, &meta.Envelope, s.utf8)
+	case "BODYSTRUCTURE":
+		imapmsg.WriteBodyStructure(&buf, &meta.Body, true, s.utf8)
+	default:
+		imapmsg.WriteBodyStructure(&buf, &meta.Body, false, s.utf8)
+	}
+	s.w.Write(buf.Bytes())
+	return nil
+}
+
+// writeSection writes BODY[...], BINARY[...] and the RFC822 items, with
+// the content streamed from the blob.
+func (s *session) writeSection(fc *fetchCtx, it fetchItem) error {
+	sec, name := it.section, ""
+	switch it.name {
+	case "RFC822":
+		sec, name = imapmsg.Section{}, "RFC822"
+	case "RFC822.HEADER":
+		sec, name = imapmsg.Section{Specifier: "HEADER"}, "RFC822.HEADER"
+	case "RFC822.TEXT":
+		sec, name = imapmsg.Section{Specifier: "TEXT"}, "RFC822.TEXT"
+	default:
+		name = sec.Name()
+	}
+	meta, blob, err := fc.both()
+	if err != nil {
+		return err
+	}
+	r, n, err := imapmsg.SectionReader(meta, blob, fc.m.Size, sec)
+	if err != nil {
+		return err
+	}
+	s.w.raw(name + " ")
+	return s.w.literal(n, r, sec.Binary)
+}

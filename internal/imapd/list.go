@@ -1,0 +1,241 @@
+package imapd
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// listEntry is one name LIST may return.
+type listEntry struct {
+	name       string
+	mb         *store.Mailbox // nil: does not exist
+	subscribed bool
+	children   bool // has inferiors (existing, or subscribed for CHILDINFO)
+	subChild   bool // has subscribed inferiors (RFC 5258 CHILDINFO)
+}
+
+// cmdList answers LIST and LSUB (RFC 9051 §6.3.9, RFC 3501 §6.3.9 LSUB,
+// RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS, RFC 6154 SPECIAL-USE).
+func (s *session) cmdList(c *command) status {
+	l := c.list
+	if l.recursive && !l.subscribed {
+		return respBAD("RECURSIVEMATCH needs another selection option")
+	}
+	ref, ok := s.mailboxPattern(l.ref)
+	if !ok {
+		return respBAD("Invalid reference")
+	}
+	if !l.lsub && len(l.patterns) == 1 && l.patterns[0] == "" {
+		// RFC 9051 §6.3.9: the hierarchy delimiter and root name.
+		s.w.raw(`* LIST (\Noselect) "` + store.HierarchySep + `" ""` + "\r\n")
+		return respOK("LIST completed")
+	}
+	entries, err := s.listEntries()
+	if err != nil {
+		return s.storeError("list", err)
+	}
+	var pats []string
+	for _, p := range l.patterns {
+		p, ok := s.mailboxPattern(p)
+		if !ok {
+			return respBAD("Invalid pattern")
+		}
+		pats = append(pats, canonicalPattern(ref, p))
+	}
+	for _, e := range entries {
+		if !s.listSelected(l, e, pats) {
+			continue
+		}
+		s.writeListEntry(l, e)
+		if len(l.retStatus) > 0 && e.mb != nil {
+			if st := s.writeStatus(*e.mb, l.retStatus); st.kind != "" {
+				return st
+			}
+		}
+	}
+	return respOK(c.name + " completed")
+}
+
+// mailboxPattern decodes a reference or pattern like a mailbox name but
+// keeps wildcards and a trailing separator.
+func (s *session) mailboxPattern(raw string) (string, bool) {
+	if s.utf8 {
+		return raw, true
+	}
+	return decodeMUTF7(raw)
+}
+
+// canonicalPattern joins reference and pattern (RFC 9051 §6.3.9) and
+// makes a leading INBOX case-insensitive.
+func canonicalPattern(ref, pat string) string {
+	full := pat
+	if !strings.HasPrefix(pat, store.HierarchySep) {
+		full = ref + pat
+	}
+	first, rest, found := strings.Cut(full, store.HierarchySep)
+	if strings.EqualFold(first, store.InboxName) {
+		full = store.InboxName
+		if found {
+			full += store.HierarchySep + rest
+		}
+	}
+	return full
+}
+
+// listEntries returns every existing and subscribed name, with implied
+// parents of deeper names, sorted by name.
+func (s *session) listEntries() ([]*listEntry, error) {
+	mbs, err := s.srv.st.Mailboxes(s.ctx, s.acct.ID)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := s.srv.st.Subscriptions(s.ctx, s.acct.ID)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*listEntry{}
+	get := func(name string) *listEntry {
+		e := byName[name]
+		if e == nil {
+			e = &listEntry{name: name}
+			byName[name] = e
+		}
+		return e
+	}
+	for i := range mbs {
+		get(mbs[i].Name).mb = &mbs[i]
+	}
+	for _, n := range subs {
+		get(n).subscribed = true
+	}
+	for name, e := range byName {
+		for p := parentOf(name); p != ""; p = parentOf(p) {
+			pe := get(p)
+			if e.mb != nil {
+				pe.children = true
+			}
+			if e.subscribed {
+				pe.subChild = true
+			}
+		}
+	}
+	out := make([]*listEntry, 0, len(byName))
+	for _, e := range byName {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out, nil
+}
+
+func parentOf(name string) string {
+	if i := strings.LastIndex(name, store.HierarchySep); i > 0 {
+		return name[:i]
+	}
+	return ""
+}
+
+// listSelected decides whether e is returned.
+func (s *session) listSelected(l *listArgs, e *listEntry, pats []string) bool {
+	matched := false
+	for _, p := range pats {
+		if matchPattern(p, e.name) {
+			matched = true
+			break
+		}
+	}
+	if !matched {
+		return false
+	}
+	switch {
+	case l.lsub:
+		return e.subscribed || (e.subChild && strings.HasSuffix(lastPattern(pats), "%"))
+	case l.subscribed:
+		return e.subscribed || (l.recursive && e.subChild)
+	case l.specialUse:
+		return e.mb != nil && e.mb.SpecialUse != store.UseNone
+	case e.mb == nil:
+		// A missing parent is listed only where "%" stops at its level
+		// (RFC 9051 §6.3.9), as \NonExistent (RFC 5258 §3).
+		return e.children && s.impliedParentWanted(e, pats)
+	}
+	return true
+}
+
+func lastPattern(pats []string) string { return pats[len(pats)-1] }
+
+// impliedParentWanted: some pattern matches the parent but none of its
+// existing children (the "%" case).
+func (s *session) impliedParentWanted(e *listEntry, pats []string) bool {
+	for _, p := range pats {
+		if matchPattern(p, e.name) && !matchPattern(p, e.name+store.HierarchySep+"x") {
+			return true
+		}
+	}
+	return false
+}
+
+// writeListEntry writes one LIST or LSUB response.
+func (s *session) writeListEntry(l *listArgs, e *listEntry) {
+	var attrs []string
+	switch {
+	case e.mb == nil && l.lsub:
+		attrs = append(attrs, `\Noselect`)
+	case e.mb == nil:
+		attrs = append(attrs, `\NonExistent`)
+		if !s.rev2 && !l.extended {
+			attrs[0] = `\Noselect`
+		}
+	}
+	if !l.lsub {
+		if e.children {
+			attrs = append(attrs, `\HasChildren`)
+		} else if e.mb != nil {
+			attrs = append(attrs, `\HasNoChildren`)
+		}
+	}
+	if e.subscribed && (l.subscribed || l.retSubscribed) {
+		attrs = append(attrs, `\Subscribed`)
+	}
+	if e.mb != nil && e.mb.SpecialUse != store.UseNone && !l.lsub {
+		attrs = append(attrs, string(e.mb.SpecialUse))
+	}
+	cmd := "LIST"
+	if l.lsub {
+		cmd = "LSUB"
+	}
+	s.w.raw("* " + cmd + " (" + strings.Join(attrs, " ") + `) "` + store.HierarchySep + `" `)
+	s.writeMailbox(e.name)
+	if l.recursive && e.subChild && !e.subscribed {
+		s.w.raw(` ("CHILDINFO" ("SUBSCRIBED"))`)
+	}
+	s.w.crlf()
+}
+
+// matchPattern matches a LIST pattern: "*" matches anything, "%" anything
+// but the hierarchy separator (RFC 9051 §6.3.9). Dynamic programming over
+// suffixes: O(len(pat) * len(name)).
+func matchPattern(pat, name string) bool {
+	sep := store.HierarchySep[0]
+	// next[j]: pat[i+1:] matches name[j:]; cur[j]: pat[i:] matches name[j:].
+	next := make([]bool, len(name)+1)
+	cur := make([]bool, len(name)+1)
+	next[len(name)] = true
+	for i := len(pat) - 1; i >= 0; i-- {
+		c := pat[i]
+		cur[len(name)] = (c == '*' || c == '%') && next[len(name)]
+		for j := len(name) - 1; j >= 0; j-- {
+			switch c {
+			case '*':
+				cur[j] = next[j] || cur[j+1]
+			case '%':
+				cur[j] = next[j] || (name[j] != sep && cur[j+1])
+			default:
+				cur[j] = c == name[j] && next[j+1]
+			}
+		}
+		next, cur = cur, next
+	}
+	return next[0]
+}

@@ -1,0 +1,163 @@
+package imapd
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// memSpoolMax is the largest APPEND literal kept in memory; larger ones go
+// to a temporary file.
+const memSpoolMax = 1 << 20
+
+// spooled is an APPEND message body received from the client.
+type spooled struct {
+	data []byte
+	f    *os.File
+	size int64
+}
+
+// open returns a reader of the whole body from its start.
+func (s *spooled) open() io.Reader {
+	if s.f != nil {
+		return io.NewSectionReader(s.f, 0, s.size)
+	}
+	return bytes.NewReader(s.data)
+}
+
+func (s *spooled) close() {
+	if s != nil && s.f != nil {
+		s.f.Close()
+		os.Remove(s.f.Name())
+		s.f = nil
+	}
+}
+
+// release frees the spooled APPEND bodies of a command.
+func (c *command) release() {
+	if c == nil {
+		return
+	}
+	for _, m := range c.append {
+		m.body.close()
+	}
+}
+
+// parseAppend reads APPEND mailbox [flags] [date-time] message, repeated
+// for MULTIAPPEND (RFC 9051 §6.3.12, RFC 3502, RFC 3516 §4.4 literal8,
+// RFC 6855 §4 UTF8).
+func parseAppend(s *session, r *reader, c *command) error {
+	if err := oneMailbox(s, r, c); err != nil {
+		return err
+	}
+	for r.peek() == ' ' {
+		r.pos++
+		m, err := s.appendMessage(r)
+		if m != nil {
+			c.append = append(c.append, m)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if len(c.append) == 0 {
+		return errSyntax("APPEND needs a message")
+	}
+	return nil
+}
+
+func (s *session) appendMessage(r *reader) (*appendMsg, error) {
+	m := &appendMsg{}
+	if r.peek() == '(' {
+		var err error
+		if m.flags, err = r.flagList(false); err != nil {
+			return nil, err
+		}
+		if err := r.sp(); err != nil {
+			return nil, err
+		}
+	}
+	if r.peek() == '"' {
+		d, err := r.quoted()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := parseDateTime(d); err != nil {
+			return nil, err
+		}
+		m.date = d
+		if err := r.sp(); err != nil {
+			return nil, err
+		}
+	}
+	closeParen := false
+	if r.hasWord("UTF8") {
+		if err := r.expect('('); err != nil {
+			return nil, err
+		}
+		m.utf8, closeParen = true, true
+	}
+	body, err := s.appendLiteral(r)
+	if err != nil {
+		return nil, err
+	}
+	m.body = body
+	if closeParen {
+		return m, r.expect(')')
+	}
+	return m, nil
+}
+
+// appendLiteral reads a message literal, refusing it with [TOOBIG] past
+// the APPENDLIMIT (RFC 7889 §3) before the client sends it.
+func (s *session) appendLiteral(r *reader) (*spooled, error) {
+	limit := s.srv.cfg.MaxMessageSize
+	n, _, err := r.startLiteral(limit, true)
+	if err != nil {
+		if se, ok := err.(*syntaxError); ok && se.code == "TOOBIG" {
+			se.kind = "NO"
+			se.msg = "Message exceeds the APPENDLIMIT"
+		}
+		return nil, err
+	}
+	sp := &spooled{size: n}
+	if n <= memSpoolMax {
+		sp.data = make([]byte, n)
+		if _, err := io.ReadFull(r.br, sp.data); err != nil {
+			return nil, err
+		}
+	} else {
+		f, err := os.CreateTemp(s.srv.cfg.SpoolDir, "imap-append-*")
+		if err != nil {
+			// Consume the literal so the stream stays in sync.
+			io.CopyN(io.Discard, r.br, n)
+			r.readLine()
+			return nil, &syntaxError{kind: "NO", code: "UNAVAILABLE", msg: "Cannot receive the message now"}
+		}
+		sp.f = f
+		if _, err := io.CopyN(f, r.br, n); err != nil {
+			sp.close()
+			return nil, err
+		}
+	}
+	if err := r.readLine(); err != nil {
+		sp.close()
+		return nil, err
+	}
+	return sp, nil
+}
+
+// parseDateTime parses an IMAP date-time ("17-Jul-1996 02:44:25 -0700";
+// the day may be space-padded).
+func parseDateTime(s string) (time.Time, error) {
+	t, err := time.Parse("_2-Jan-2006 15:04:05 -0700", s)
+	if err != nil {
+		t, err = time.Parse("2-Jan-2006 15:04:05 -0700", strings.TrimSpace(s))
+	}
+	if err != nil {
+		return time.Time{}, errSyntax("Bad date-time")
+	}
+	return t, nil
+}

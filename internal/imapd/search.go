@@ -1,0 +1,213 @@
+package imapd
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/petrelmail/petrel/internal/imapmsg"
+	"github.com/petrelmail/petrel/internal/msgmeta"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// resolveKey turns sequence-set keys into UID keys against the view, and
+// "$" into the saved result; it reports whether the key uses MODSEQ.
+func (s *session) resolveKey(k *imapmsg.SearchKey) (usesModSeq bool) {
+	v := s.v
+	switch k.Kind {
+	case imapmsg.ModSeq:
+		usesModSeq = true
+	case imapmsg.SeqSet, imapmsg.UID:
+		if k.Text == savedMark {
+			k.Kind, k.Text, k.UIDs = imapmsg.UID, "", nil
+			for _, u := range v.saved {
+				k.UIDs = append(k.UIDs, imapmsg.UIDRange{Lo: u, Hi: u})
+			}
+			if len(k.UIDs) == 0 {
+				k.UIDs = []imapmsg.UIDRange{{Lo: 1, Hi: 0}}
+			}
+			break
+		}
+		if k.Kind == imapmsg.UID {
+			k.UIDs = resolveUIDRanges(k.UIDs, v.lastUID())
+			break
+		}
+		k.Kind, k.UIDs = imapmsg.UID, s.seqRangesToUIDs(k.UIDs)
+	}
+	for i := range k.Children {
+		if s.resolveKey(&k.Children[i]) {
+			usesModSeq = true
+		}
+	}
+	return usesModSeq
+}
+
+func resolveUIDRanges(rs []imapmsg.UIDRange, last store.UID) []imapmsg.UIDRange {
+	out := make([]imapmsg.UIDRange, len(rs))
+	for i, r := range rs {
+		if r.Lo == star {
+			r.Lo = last
+		}
+		if r.Hi == star {
+			r.Hi = last
+		}
+		if r.Lo > r.Hi {
+			r.Lo, r.Hi = r.Hi, r.Lo
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// seqRangesToUIDs maps sequence ranges to the UID ranges they cover in
+// the view (UIDs ascend with sequence numbers, so a range stays a range).
+func (s *session) seqRangesToUIDs(rs []imapmsg.UIDRange) []imapmsg.UIDRange {
+	n := store.UID(len(s.v.uids))
+	var out []imapmsg.UIDRange
+	for _, r := range resolveUIDRanges(rs, n) {
+		if r.Lo == 0 || r.Lo > n {
+			continue
+		}
+		r.Hi = min(r.Hi, n)
+		out = append(out, imapmsg.UIDRange{Lo: s.v.uids[r.Lo-1], Hi: s.v.uids[r.Hi-1]})
+	}
+	if len(out) == 0 {
+		out = []imapmsg.UIDRange{{Lo: 1, Hi: 0}} // matches nothing
+	}
+	return out
+}
+
+// cmdSearch answers SEARCH and UID SEARCH (RFC 9051 §6.4.4, RFC 4731
+// ESEARCH, RFC 5182 SEARCHRES, RFC 7162 §3.1.5 MODSEQ).
+func (s *session) cmdSearch(c *command) status {
+	a := c.search
+	switch a.charset {
+	case "", "US-ASCII", "UTF-8":
+	default:
+		return respNOCode("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset")
+	}
+	key := a.key
+	usesModSeq := s.resolveKey(&key)
+	if usesModSeq {
+		s.condstore = true
+	}
+	matched, highest, st := s.runSearch(&key)
+	if st.kind != "" {
+		return st
+	}
+	if a.esearch || s.rev2 {
+		s.writeESearch(c, matched, highest, usesModSeq)
+	} else {
+		s.w.raw("* SEARCH")
+		for _, u := range matched {
+			s.w.byte(' ')
+			s.w.num(s.resultNum(c, u))
+		}
+		if usesModSeq && len(matched) > 0 {
+			s.w.raw(" (MODSEQ " + utoa(uint64(highest)) + ")")
+		}
+		s.w.crlf()
+	}
+	return respOK("SEARCH completed")
+}
+
+func (s *session) resultNum(c *command, u store.UID) uint64 {
+	if c.uid {
+		return uint64(u)
+	}
+	return uint64(s.v.seqOf(u))
+}
+
+// runSearch evaluates key over the messages of the view.
+func (s *session) runSearch(key *imapmsg.SearchKey) ([]store.UID, store.ModSeq, status) {
+	v := s.v
+	msgs, err := s.loadMessages(v.uids)
+	if err != nil {
+		return nil, 0, s.storeError("search", err)
+	}
+	var out []store.UID
+	var highest store.ModSeq
+	for _, m := range msgs {
+		c := &imapmsg.Candidate{
+			Msg:    m,
+			Recent: v.recent[m.UID],
+			Meta: func() (*msgmeta.Meta, error) {
+				return s.srv.st.Meta(s.ctx, m.Mailbox, m.UID)
+			},
+			Body: func() (store.Blob, error) { return s.srv.st.OpenBlob(s.ctx, m.Blob) },
+		}
+		okm, err := imapmsg.Match(key, c)
+		if err != nil {
+			if store.IsKind(err, store.KindNotFound) {
+				continue // expunged meanwhile
+			}
+			return nil, 0, s.storeError("search", err)
+		}
+		if okm {
+			out = append(out, m.UID)
+			highest = max(highest, m.ModSeq)
+		}
+	}
+	return out, highest, status{}
+}
+
+// writeESearch writes the ESEARCH response (RFC 4731 §3.1, RFC 9051
+// §7.3.4) and saves the result for "$" when asked (RFC 5182 §2.1).
+func (s *session) writeESearch(c *command, matched []store.UID, highest store.ModSeq, usesModSeq bool) {
+	ret := map[string]bool{}
+	for _, r := range c.search.ret {
+		ret[r] = true
+	}
+	if len(ret) == 0 || (len(ret) == 1 && ret["SAVE"] && !c.search.esearch) {
+		ret["ALL"] = true
+	}
+	if ret["SAVE"] {
+		s.saveResult(matched, ret)
+		if len(ret) == 1 {
+			return
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`* ESEARCH (TAG "` + c.tag + `")`)
+	if c.uid {
+		b.WriteString(" UID")
+	}
+	nums := make([]uint32, len(matched))
+	for i, u := range matched {
+		nums[i] = uint32(s.resultNum(c, u))
+	}
+	if len(nums) > 0 {
+		if ret["MIN"] {
+			b.WriteString(" MIN " + strconv.FormatUint(uint64(nums[0]), 10))
+		}
+		if ret["MAX"] {
+			b.WriteString(" MAX " + strconv.FormatUint(uint64(nums[len(nums)-1]), 10))
+		}
+		if ret["ALL"] {
+			b.WriteString(" ALL " + formatNums(nums))
+		}
+	}
+	if ret["COUNT"] {
+		b.WriteString(" COUNT " + strconv.Itoa(len(nums)))
+	}
+	if usesModSeq && len(nums) > 0 {
+		b.WriteString(" MODSEQ " + utoa(uint64(highest)))
+	}
+	s.w.raw(b.String() + "\r\n")
+}
+
+// saveResult keeps the result for "$": all of it, or only the minimum
+// and/or maximum when those alone were asked for (RFC 5182 §2.4).
+func (s *session) saveResult(matched []store.UID, ret map[string]bool) {
+	if len(matched) == 0 || ret["ALL"] || ret["COUNT"] || (!ret["MIN"] && !ret["MAX"]) {
+		s.v.saved = append([]store.UID(nil), matched...)
+		return
+	}
+	var saved []store.UID
+	if ret["MIN"] {
+		saved = append(saved, matched[0])
+	}
+	if ret["MAX"] && (len(saved) == 0 || saved[0] != matched[len(matched)-1]) {
+		saved = append(saved, matched[len(matched)-1])
+	}
+	s.v.saved = saved
+}

@@ -1,0 +1,363 @@
+package imapd
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// state is a session state (RFC 9051 §3).
+type state int
+
+const (
+	stateNotAuth state = iota
+	stateAuth
+	stateSelected
+	stateLogout
+)
+
+// session is one IMAP connection.
+type session struct {
+	srv  *Server
+	conn net.Conn
+	ip   netip.Addr
+	log  *slog.Logger
+	ctx  context.Context
+
+	br  *bufio.Reader
+	r   *reader
+	w   *writer
+	tls bool
+
+	state state
+	acct  store.Account
+	sub   *store.Subscription
+	v     *view
+
+	// ENABLEd extensions (RFC 5161).
+	rev2, condstore, qresync, utf8 bool
+
+	curTag         string
+	bad, authFails int
+	stopping       atomic.Bool
+}
+
+func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
+	s := &session{srv: srv, conn: c, ip: ip, ctx: srv.ctx}
+	s.log = srv.log.With("conn", obs.NewID(), "remote", ip.String())
+	s.setConn(c)
+	return s
+}
+
+// setConn (re)builds the buffered reader and writer on c (after STARTTLS).
+func (s *session) setConn(c net.Conn) {
+	s.conn = c
+	s.br = bufio.NewReaderSize(c, 4096)
+	s.w = &writer{bw: bufio.NewWriterSize(c, 4096)}
+	s.r = newReader(s.br, s.srv.cfg.MaxLineLength, s.srv.cfg.MaxLiteral, s.continueLiteral)
+}
+
+func (s *session) continueLiteral() error {
+	s.w.raw("+ Ready for literal data\r\n")
+	return s.w.flush()
+}
+
+// interrupt asks the session to end: a session waiting for input is woken
+// at once.
+func (s *session) interrupt() {
+	s.stopping.Store(true)
+	s.conn.SetReadDeadline(time.Now())
+}
+
+func (s *session) run() {
+	defer s.close()
+	s.log.Debug("connected")
+	if s.srv.cfg.ImplicitTLS {
+		tc := tls.Server(s.conn, s.srv.cfg.TLS)
+		tc.SetDeadline(time.Now().Add(30 * time.Second))
+		if err := tc.HandshakeContext(s.ctx); err != nil {
+			s.log.Debug("TLS handshake failed", "err", err)
+			return
+		}
+		tc.SetDeadline(time.Time{})
+		s.setConn(tc)
+		s.tls = true
+	}
+	s.w.status("*", respOKCode("CAPABILITY "+s.capabilities(), "Petrel IMAP server ready"))
+	if s.w.flush() != nil {
+		return
+	}
+	for s.state != stateLogout {
+		if !s.serveOne() {
+			return
+		}
+	}
+}
+
+func (s *session) close() {
+	if s.sub != nil {
+		s.sub.Close()
+	}
+	s.conn.Close()
+	s.log.Debug("disconnected")
+}
+
+// serveOne reads and executes one command; false ends the session.
+func (s *session) serveOne() bool {
+	timeout := s.srv.cfg.IdleTimeout
+	if s.state == stateNotAuth {
+		timeout = s.srv.cfg.LoginTimeout
+	}
+	if s.stopping.Load() {
+		return s.bye("Server shutting down")
+	}
+	s.conn.SetReadDeadline(time.Now().Add(timeout))
+	c, err := s.parseCommand(s.r)
+	defer c.release()
+	if err != nil {
+		return s.commandError(c, err)
+	}
+	s.log.Debug("command", "tag", c.tag, "cmd", c.name, "uid", c.uid)
+	s.curTag = c.tag
+	st := s.execute(c)
+	if st.kind == "BAD" {
+		s.bad++
+	}
+	if st.kind != "" { // "": the handler answered itself (STARTTLS)
+		s.w.status(c.tag, st)
+	}
+	if s.w.flush() != nil {
+		return false
+	}
+	if s.bad > s.srv.cfg.MaxBadCommands {
+		return s.bye("Too many bad commands")
+	}
+	return true
+}
+
+// commandError answers a command that could not be read or parsed.
+func (s *session) commandError(c *command, err error) bool {
+	var se *syntaxError
+	if !errors.As(err, &se) {
+		switch {
+		case s.stopping.Load():
+			return s.bye("Server shutting down")
+		case isTimeout(err):
+			return s.bye("Autologout; idle for too long")
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		default:
+			s.log.Debug("read failed", "err", err)
+		}
+		return false
+	}
+	if se.fatal {
+		return s.bye(se.msg)
+	}
+	tag := "*"
+	if c != nil && c.tag != "" {
+		tag = c.tag
+	}
+	kind := se.kind
+	if kind == "" {
+		kind = "BAD"
+		s.bad++
+	}
+	s.w.status(tag, status{kind: kind, code: se.code, text: se.msg})
+	if serr := s.r.skipCommand(); serr != nil {
+		var fe *syntaxError
+		if errors.As(serr, &fe) {
+			return s.bye(fe.msg)
+		}
+		return false
+	}
+	if s.w.flush() != nil {
+		return false
+	}
+	if s.bad > s.srv.cfg.MaxBadCommands {
+		return s.bye("Too many bad commands")
+	}
+	return true
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// bye sends an untagged BYE and ends the session.
+func (s *session) bye(text string) bool {
+	s.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	s.w.status("*", status{kind: "BYE", text: text})
+	s.w.flush()
+	return false
+}
+
+// capabilities lists what works now (RFC 9051 §7.2.2).
+func (s *session) capabilities() string {
+	c := "IMAP4rev1 IMAP4rev2"
+	if s.state == stateNotAuth {
+		if s.srv.cfg.TLS != nil && !s.tls {
+			c += " STARTTLS"
+		}
+		if s.authAllowed() {
+			c += " AUTH=PLAIN"
+		} else {
+			c += " LOGINDISABLED"
+		}
+	}
+	return c + " IDLE UIDPLUS MOVE SPECIAL-USE CREATE-SPECIAL-USE NAMESPACE ENABLE UNSELECT" +
+		" LITERAL+ SASL-IR ID CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES STATUS=SIZE" +
+		" APPENDLIMIT=" + strconv.FormatInt(s.srv.cfg.MaxMessageSize, 10) +
+		" MULTIAPPEND BINARY CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT"
+}
+
+// authAllowed: LOGIN and AUTHENTICATE need TLS unless the operator allows
+// them in clear (RFC 9051 §6.2.3 LOGINDISABLED).
+func (s *session) authAllowed() bool { return s.tls || s.srv.cfg.AllowInsecureAuth }
+
+// handler runs a command and returns its tagged status.
+type handler func(s *session, c *command) status
+
+// execute checks the state and runs the command, then sends the pending
+// mailbox updates allowed after it (RFC 9051 §7.5).
+func (s *session) execute(c *command) status {
+	h, states := handlerFor(c.name)
+	if h == nil {
+		return respBAD("Unknown command")
+	}
+	if states&(1<<s.state) == 0 {
+		return respBAD("Command not allowed in this state")
+	}
+	st := h(s, c)
+	if s.state == stateSelected && s.v != nil && st.kind != "BAD" {
+		if !s.updates(expungeAllowed(c)) {
+			return st
+		}
+	}
+	return st
+}
+
+// expungeAllowed: no EXPUNGE during FETCH, STORE and SEARCH by sequence
+// number (RFC 9051 §7.5.1); the UID forms may have them.
+func expungeAllowed(c *command) bool {
+	switch c.name {
+	case "FETCH", "STORE", "SEARCH":
+		return c.uid
+	}
+	return true
+}
+
+const (
+	inNotAuth  = 1 << stateNotAuth
+	inAuth     = 1 << stateAuth
+	inSelected = 1 << stateSelected
+	inAny      = inNotAuth | inAuth | inSelected
+	inAuthed   = inAuth | inSelected
+)
+
+func handlerFor(name string) (handler, int) {
+	switch name {
+	case "CAPABILITY":
+		return (*session).cmdCapability, inAny
+	case "NOOP", "CHECK":
+		return (*session).cmdNoop, inAny
+	case "LOGOUT":
+		return (*session).cmdLogout, inAny
+	case "ID":
+		return (*session).cmdID, inAny
+	case "STARTTLS":
+		return (*session).cmdStartTLS, inNotAuth
+	case "LOGIN":
+		return (*session).cmdLogin, inNotAuth
+	case "AUTHENTICATE":
+		return (*session).cmdAuthenticate, inNotAuth
+	case "ENABLE":
+		return (*session).cmdEnable, inAuthed
+	case "NAMESPACE":
+		return (*session).cmdNamespace, inAuthed
+	case "IDLE":
+		return (*session).cmdIdle, inAuthed
+	}
+	return mailboxHandlerFor(name)
+}
+
+func mailboxHandlerFor(name string) (handler, int) {
+	switch name {
+	case "SELECT", "EXAMINE":
+		return (*session).cmdSelect, inAuthed
+	case "CREATE":
+		return (*session).cmdCreate, inAuthed
+	case "DELETE":
+		return (*session).cmdDelete, inAuthed
+	case "RENAME":
+		return (*session).cmdRename, inAuthed
+	case "SUBSCRIBE", "UNSUBSCRIBE":
+		return (*session).cmdSubscribe, inAuthed
+	case "LIST", "LSUB":
+		return (*session).cmdList, inAuthed
+	case "STATUS":
+		return (*session).cmdStatus, inAuthed
+	case "APPEND":
+		return (*session).cmdAppend, inAuthed
+	case "GETQUOTA":
+		return (*session).cmdGetQuota, inAuthed
+	case "GETQUOTAROOT":
+		return (*session).cmdGetQuotaRoot, inAuthed
+	}
+	return selectedHandlerFor(name)
+}
+
+func selectedHandlerFor(name string) (handler, int) {
+	switch name {
+	case "CLOSE":
+		return (*session).cmdClose, inSelected
+	case "UNSELECT":
+		return (*session).cmdUnselect, inSelected
+	case "EXPUNGE":
+		return (*session).cmdExpunge, inSelected
+	case "FETCH":
+		return (*session).cmdFetch, inSelected
+	case "STORE":
+		return (*session).cmdStore, inSelected
+	case "SEARCH":
+		return (*session).cmdSearch, inSelected
+	case "COPY", "MOVE":
+		return (*session).cmdCopy, inSelected
+	}
+	return nil, 0
+}
+
+// storeError maps a storage error kind to a status (DESIGN.md §2: one
+// table per protocol). Internal errors are logged with a reference that
+// the client sees instead of the error's text.
+func (s *session) storeError(op string, err error) status {
+	switch store.KindOf(err) {
+	case store.KindNotFound:
+		return respNOCode("NONEXISTENT", "No such mailbox")
+	case store.KindExists:
+		return respNOCode("ALREADYEXISTS", "Mailbox already exists")
+	case store.KindOverQuota:
+		return respNOCode("OVERQUOTA", "Quota exceeded")
+	case store.KindInvalid:
+		return respNOCode("CANNOT", "Operation not permitted")
+	case store.KindModified:
+		return respNOCode("MODIFIED", "Changed meanwhile")
+	case store.KindTemporary, store.KindClosed:
+		return respNOCode("UNAVAILABLE", "Temporary failure; try again later")
+	}
+	ref := obs.NewID()
+	s.log.Error("store operation failed", "op", op, "ref", ref, "err", err)
+	return respNOCode("SERVERBUG", "Internal error, reference "+ref)
+}

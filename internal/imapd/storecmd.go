@@ -1,0 +1,146 @@
+package imapd
+
+import (
+	"strings"
+
+	"github.com/petrelmail/petrel/internal/imapmsg"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// parseFlags splits flags into system flags and keywords. \Recent cannot
+// be set by a client and is ignored; other unknown system flags are
+// refused.
+func parseFlags(flags []string) (store.Flags, []string, bool) {
+	var f store.Flags
+	var kw []string
+	for _, fl := range flags {
+		if !strings.HasPrefix(fl, `\`) {
+			kw = append(kw, fl)
+			continue
+		}
+		switch strings.ToLower(fl) {
+		case `\seen`:
+			f |= store.FlagSeen
+		case `\answered`:
+			f |= store.FlagAnswered
+		case `\flagged`:
+			f |= store.FlagFlagged
+		case `\deleted`:
+			f |= store.FlagDeleted
+		case `\draft`:
+			f |= store.FlagDraft
+		case `\recent`:
+		default:
+			return 0, nil, false
+		}
+	}
+	return f, kw, true
+}
+
+// cmdStore answers STORE and UID STORE (RFC 9051 §6.4.6, RFC 7162 §3.1.3).
+func (s *session) cmdStore(c *command) status {
+	a := c.store
+	if s.v.readOnly {
+		return respNOCode("READ-ONLY", "Mailbox is read-only")
+	}
+	flags, kw, valid := parseFlags(a.flags)
+	if !valid {
+		return respBAD("Unknown system flag")
+	}
+	if a.hasUnchanged {
+		s.condstore = true
+	}
+	ch := store.FlagChange{Flags: flags, Keywords: kw, UnchangedSince: store.ModSeq(a.unchangedSince)}
+	switch a.op {
+	case "+":
+		ch.Op = store.FlagsAdd
+	case "-":
+		ch.Op = store.FlagsRemove
+	}
+	uids := s.targetUIDs(c.set, c.uid)
+	if len(uids) == 0 {
+		return respOK("STORE completed")
+	}
+	if a.hasUnchanged && a.unchangedSince == 0 {
+		// UNCHANGEDSINCE 0 fails for every message (RFC 7162 §3.1.3).
+		return s.modified(c, uids)
+	}
+	res, err := s.srv.st.StoreFlags(s.ctx, s.v.mb.ID, uids, ch)
+	if err != nil {
+		return s.storeError("store", err)
+	}
+	updated := map[store.UID]store.Message{}
+	for _, m := range res.Updated {
+		updated[m.UID] = m
+		s.v.sentFlags[m.UID] = m.ModSeq
+	}
+	if st := s.storeResponses(c, uids, updated, res.Modified); st.kind != "" {
+		return st
+	}
+	if len(res.Modified) > 0 {
+		return s.modified(c, res.Modified)
+	}
+	return respOK("STORE completed")
+}
+
+// storeResponses sends FETCH for the stored messages: FLAGS unless
+// .SILENT, MODSEQ under CONDSTORE (RFC 7162 §3.1.3: even when silent).
+func (s *session) storeResponses(c *command, uids []store.UID, updated map[store.UID]store.Message, modified []store.UID) status {
+	silent := c.store.silent
+	if silent && !s.condstore {
+		return status{}
+	}
+	skip := map[store.UID]bool{}
+	for _, u := range modified {
+		skip[u] = true
+	}
+	var msgs []store.Message
+	if silent {
+		for _, u := range uids {
+			if m, ok := updated[u]; ok {
+				msgs = append(msgs, m)
+			}
+		}
+	} else {
+		var err error
+		if msgs, err = s.loadMessages(uids); err != nil {
+			return s.storeError("store", err)
+		}
+	}
+	for _, m := range msgs {
+		seq := s.v.seqOf(m.UID)
+		if seq == 0 || skip[m.UID] {
+			continue
+		}
+		s.w.raw("* " + itoa(seq) + " FETCH (")
+		sep := ""
+		if c.uid {
+			s.w.raw("UID " + utoa(uint64(m.UID)))
+			sep = " "
+		}
+		if !silent {
+			s.w.raw(sep + "FLAGS " + imapmsg.FlagsList(m.Flags, m.Keywords, s.v.recent[m.UID]))
+			sep = " "
+		}
+		if s.condstore {
+			s.w.raw(sep + "MODSEQ (" + utoa(uint64(m.ModSeq)) + ")")
+		}
+		s.w.raw(")\r\n")
+	}
+	return status{}
+}
+
+// modified answers a conditional STORE some messages failed: [MODIFIED]
+// with UIDs for UID STORE, sequence numbers for STORE.
+func (s *session) modified(c *command, uids []store.UID) status {
+	if c.uid {
+		return respOKCode("MODIFIED "+formatNums(uids), "Conditional STORE failed")
+	}
+	seqs := make([]uint32, 0, len(uids))
+	for _, u := range uids {
+		if n := s.v.seqOf(u); n > 0 {
+			seqs = append(seqs, uint32(n))
+		}
+	}
+	return respOKCode("MODIFIED "+formatNums(seqs), "Conditional STORE failed")
+}

@@ -1,0 +1,216 @@
+package imapd
+
+import (
+	"sort"
+
+	"github.com/petrelmail/petrel/internal/imapmsg"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// view is a session's picture of the selected mailbox (RFC 9051 §7.5):
+// the sequence-number to UID map as last told to the client.
+type view struct {
+	mb       store.Mailbox
+	readOnly bool
+	uids     []store.UID // uids[seq-1]
+	// modseq: flag changes and expunges up to here have been taken in.
+	modseq store.ModSeq
+	// pendingExp are expunged in the store but not yet announced, because
+	// the commands so far did not allow EXPUNGE responses.
+	pendingExp map[store.UID]bool
+	recent     map[store.UID]bool
+	// saved is the SEARCHRES result "$" (RFC 5182), as UIDs.
+	saved []store.UID
+	// sentFlags: flag updates this session already sent (by STORE).
+	sentFlags map[store.UID]store.ModSeq
+	dirty     bool
+}
+
+func (v *view) lastUID() store.UID {
+	if len(v.uids) == 0 {
+		return 0
+	}
+	return v.uids[len(v.uids)-1]
+}
+
+// seqOf returns the sequence number of uid, or 0.
+func (v *view) seqOf(uid store.UID) int {
+	i := sort.Search(len(v.uids), func(i int) bool { return v.uids[i] >= uid })
+	if i < len(v.uids) && v.uids[i] == uid {
+		return i + 1
+	}
+	return 0
+}
+
+// cmdSelect opens a mailbox (RFC 9051 §6.3.2/§6.3.3) with the CONDSTORE and
+// QRESYNC parameters of RFC 7162.
+func (s *session) cmdSelect(c *command) status {
+	if c.sel.qresync != nil && !s.qresync {
+		return respBAD("QRESYNC is not enabled")
+	}
+	if s.v != nil {
+		s.v = nil
+		s.state = stateAuth
+		if s.rev2 || s.qresync {
+			s.w.status("*", respOKCode("CLOSED", "Previous mailbox closed"))
+		}
+	}
+	if c.sel.condstore {
+		s.condstore = true
+	}
+	mb, st, found := s.lookup(c.mailbox)
+	if !found {
+		return st
+	}
+	msgs, err := s.srv.st.Messages(s.ctx, mb.ID, 1, 0)
+	if err != nil {
+		return s.storeError("select", err)
+	}
+	v := &view{mb: mb, readOnly: c.name == "EXAMINE", modseq: mb.HighestModSeq,
+		pendingExp: map[store.UID]bool{}, recent: map[store.UID]bool{}, sentFlags: map[store.UID]store.ModSeq{}}
+	v.uids = make([]store.UID, len(msgs))
+	firstUnseen := 0
+	for i, m := range msgs {
+		v.uids[i] = m.UID
+		if firstUnseen == 0 && m.Flags&store.FlagSeen == 0 {
+			firstUnseen = i + 1
+		}
+	}
+	for _, u := range s.srv.recent.claim(mb.ID, v.uids, !v.readOnly) {
+		v.recent[u] = true
+	}
+	s.writeSelectData(v, msgs, firstUnseen)
+	s.v, s.state = v, stateSelected
+	if q := c.sel.qresync; q != nil && q.uidValidity == mb.UIDValidity {
+		if st := s.qresyncSelect(q); st.kind != "" {
+			return st
+		}
+	}
+	if v.readOnly {
+		return respOKCode("READ-ONLY", "EXAMINE completed")
+	}
+	return respOKCode("READ-WRITE", "SELECT completed")
+}
+
+func (s *session) writeSelectData(v *view, msgs []store.Message, firstUnseen int) {
+	kw := map[string]bool{}
+	for _, m := range msgs {
+		for _, k := range m.Keywords {
+			kw[k] = true
+		}
+	}
+	keywords := make([]string, 0, len(kw))
+	for k := range kw {
+		keywords = append(keywords, k)
+	}
+	sort.Strings(keywords)
+	flags := `\Answered \Flagged \Deleted \Seen \Draft`
+	for _, k := range keywords {
+		flags += " " + k
+	}
+	s.w.raw("* FLAGS (" + flags + ")\r\n")
+	if v.readOnly {
+		s.w.status("*", respOKCode("PERMANENTFLAGS ()", "Read-only mailbox"))
+	} else {
+		s.w.status("*", respOKCode(`PERMANENTFLAGS (`+flags+` \*)`, "Flags permitted"))
+	}
+	s.w.raw("* ")
+	s.w.num(uint64(len(v.uids)))
+	s.w.raw(" EXISTS\r\n")
+	if !s.rev2 {
+		s.w.raw("* ")
+		s.w.num(uint64(len(v.recent)))
+		s.w.raw(" RECENT\r\n")
+		if firstUnseen > 0 {
+			s.w.status("*", respOKCode("UNSEEN "+itoa(firstUnseen), "First unseen"))
+		}
+	}
+	s.w.status("*", respOKCode("UIDVALIDITY "+itoa(int(v.mb.UIDValidity)), "UIDs valid"))
+	s.w.status("*", respOKCode("UIDNEXT "+itoa(int(v.mb.UIDNext)), "Predicted next UID"))
+	if s.condstore {
+		s.w.status("*", respOKCode("HIGHESTMODSEQ "+utoa(uint64(v.mb.HighestModSeq)), "Highest"))
+	}
+	if s.rev2 {
+		s.w.raw(`* LIST () "` + store.HierarchySep + `" `)
+		s.writeMailbox(v.mb.Name)
+		s.w.crlf()
+	}
+}
+
+// qresyncSelect sends what changed since the client's state (RFC 7162
+// §3.2.5.1): VANISHED (EARLIER) then FETCH of changed flags.
+func (s *session) qresyncSelect(q *qresyncArgs) status {
+	v := s.v
+	since := store.ModSeq(q.modSeq)
+	gone, err := s.srv.st.ExpungedSince(s.ctx, v.mb.ID, since)
+	if err != nil {
+		return s.storeError("select", err)
+	}
+	if q.knownUIDs != nil {
+		known := q.knownUIDs.resolve(uint32(v.lastUID()))
+		kept := gone[:0]
+		for _, u := range gone {
+			if containsNum(known, uint32(u)) {
+				kept = append(kept, u)
+			}
+		}
+		gone = kept
+	}
+	if len(gone) > 0 {
+		s.w.raw("* VANISHED (EARLIER) " + formatNums(gone) + "\r\n")
+	}
+	changed, err := s.srv.st.ChangedSince(s.ctx, v.mb.ID, since)
+	if err != nil {
+		return s.storeError("select", err)
+	}
+	for _, m := range changed {
+		if seq := v.seqOf(m.UID); seq > 0 {
+			s.writeFlagsFetch(seq, m)
+		}
+	}
+	return status{}
+}
+
+// writeFlagsFetch writes "* n FETCH (UID u FLAGS (...) [MODSEQ (m)])".
+func (s *session) writeFlagsFetch(seq int, m store.Message) {
+	s.w.raw("* ")
+	s.w.num(uint64(seq))
+	s.w.raw(" FETCH (UID ")
+	s.w.num32(uint32(m.UID))
+	s.w.raw(" FLAGS ")
+	s.w.raw(imapmsg.FlagsList(m.Flags, m.Keywords, s.v.recent[m.UID]))
+	if s.condstore {
+		s.w.raw(" MODSEQ (")
+		s.w.num(uint64(m.ModSeq))
+		s.w.byte(')')
+	}
+	s.w.raw(")\r\n")
+}
+
+func (s *session) cmdClose(_ *command) status {
+	v := s.v
+	if !v.readOnly {
+		msgs, err := s.srv.st.Messages(s.ctx, v.mb.ID, 1, v.lastUID())
+		if err != nil {
+			return s.storeError("close", err)
+		}
+		var del []store.UID
+		for _, m := range msgs {
+			if m.Flags&store.FlagDeleted != 0 && v.seqOf(m.UID) > 0 {
+				del = append(del, m.UID)
+			}
+		}
+		if len(del) > 0 {
+			if _, err := s.srv.st.Expunge(s.ctx, v.mb.ID, del); err != nil {
+				return s.storeError("close", err)
+			}
+		}
+	}
+	s.v, s.state = nil, stateAuth
+	return respOK("CLOSE completed")
+}
+
+func (s *session) cmdUnselect(_ *command) status {
+	s.v, s.state = nil, stateAuth
+	return respOK("UNSELECT completed")
+}

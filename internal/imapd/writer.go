@@ -1,0 +1,132 @@
+package imapd
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+	"unicode/utf8"
+)
+
+// status is a typed status response (RFC 9051 §7.1): its kind, an
+// optional response code, and human-readable text that we write
+// ourselves (never a Go error's text).
+type status struct {
+	kind string // OK, NO, BAD, BYE, PREAUTH
+	code string // response code without brackets, e.g. "TRYCREATE"
+	text string
+}
+
+func respOK(text string) status           { return status{kind: "OK", text: text} }
+func respOKCode(code, text string) status { return status{kind: "OK", code: code, text: text} }
+func respNO(text string) status           { return status{kind: "NO", text: text} }
+func respNOCode(code, text string) status { return status{kind: "NO", code: code, text: text} }
+func respBAD(text string) status          { return status{kind: "BAD", text: text} }
+func respBADCode(code, text string) status {
+	return status{kind: "BAD", code: code, text: text}
+}
+
+// writer writes responses. Errors are sticky in the bufio.Writer and
+// reported by flush.
+type writer struct {
+	bw *bufio.Writer
+}
+
+func (w *writer) raw(s string)                { w.bw.WriteString(s) }
+func (w *writer) byte(c byte)                 { w.bw.WriteByte(c) }
+func (w *writer) crlf()                       { w.bw.WriteString("\r\n") }
+func (w *writer) num(n uint64)                { w.bw.WriteString(strconv.FormatUint(n, 10)) }
+func (w *writer) num32(n uint32)              { w.num(uint64(n)) }
+func (w *writer) int(n int64)                 { w.bw.WriteString(strconv.FormatInt(n, 10)) }
+func (w *writer) flush() error                { return w.bw.Flush() }
+func (w *writer) Write(p []byte) (int, error) { return w.bw.Write(p) }
+
+// status writes "tag kind [code] text"; tag "*" is untagged.
+func (w *writer) status(tag string, st status) {
+	w.raw(tag)
+	w.byte(' ')
+	w.raw(st.kind)
+	w.byte(' ')
+	if st.code != "" {
+		w.byte('[')
+		w.raw(st.code)
+		w.raw("] ")
+	}
+	text := st.text
+	if text == "" {
+		text = "done"
+	}
+	w.raw(text)
+	w.crlf()
+}
+
+// quotable reports whether s can be sent as a quoted string: no CR, LF or
+// NUL, and ASCII unless utf8 (RFC 9051 §4.3: quoted UTF-8 is IMAP4rev2).
+func quotable(s string, utf8OK bool) bool {
+	if len(s) > 1024 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\r' || c == '\n' || c == 0 {
+			return false
+		}
+		if c >= 0x80 && !utf8OK {
+			return false
+		}
+	}
+	return !utf8OK || utf8.ValidString(s)
+}
+
+// str writes s as a quoted string, or a literal when it cannot be quoted.
+func (w *writer) str(s string, utf8OK bool) {
+	if !quotable(s, utf8OK) {
+		w.byte('{')
+		w.num(uint64(len(s)))
+		w.raw("}\r\n")
+		w.raw(s)
+		return
+	}
+	w.byte('"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			w.byte('\\')
+		}
+		w.byte(s[i])
+	}
+	w.byte('"')
+}
+
+// astring writes s as an atom when it is one, else as a string.
+func (w *writer) astring(s string, utf8OK bool) {
+	if s != "" && !isNIL(s) {
+		atom := true
+		for i := 0; i < len(s); i++ {
+			if !isAtomChar(s[i], true) {
+				atom = false
+				break
+			}
+		}
+		if atom {
+			w.raw(s)
+			return
+		}
+	}
+	w.str(s, utf8OK)
+}
+
+func isNIL(s string) bool {
+	return len(s) == 3 && (s[0]|0x20) == 'n' && (s[1]|0x20) == 'i' && (s[2]|0x20) == 'l'
+}
+
+// literal writes a literal of n octets copied from r (streamed, never held
+// whole in memory). binary writes literal8 (RFC 3516 §4.3).
+func (w *writer) literal(n int64, r io.Reader, binary bool) error {
+	if binary {
+		w.byte('~')
+	}
+	w.byte('{')
+	w.int(n)
+	w.raw("}\r\n")
+	_, err := io.CopyN(w.bw, r, n)
+	return err
+}
