@@ -164,7 +164,9 @@ func (s *session) fetchVanished(_ []store.UID, set numSet, since uint64) status 
 	if err != nil {
 		return s.storeError("fetch", err)
 	}
-	rs := set.resolve(uint32(s.v.lastUID()))
+	// "*" reaches past the last UID in the view: 1:* covers the expunged
+	// messages above it too.
+	rs := set.resolve(0xffffffff)
 	var out []store.UID
 	for _, u := range gone {
 		if containsNum(rs, uint32(u)) {

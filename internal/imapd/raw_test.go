@@ -1,8 +1,11 @@
 package imapd
 
 import (
+	"context"
+	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRawBasics(t *testing.T) {
@@ -37,5 +40,222 @@ func TestRawBasics(t *testing.T) {
 	u = r.ok("a9 LOGOUT")
 	if !has(u, "* BYE") {
 		t.Errorf("LOGOUT %q", u)
+	}
+}
+
+// TestQresync: a client resynchronises after flag changes and expunges
+// made while it was away (RFC 7162 §3.2.5).
+func TestQresync(t *testing.T) {
+	e := newEnv(t, nil)
+	for i := 0; i < 5; i++ {
+		e.deliver("", testMessage("m", "x"), 0)
+	}
+	r := e.login()
+	r.ok("e ENABLE QRESYNC")
+	u := r.ok("s SELECT INBOX")
+	var uv, hms string
+	for _, l := range u {
+		if strings.Contains(l, "[UIDVALIDITY ") {
+			uv = strings.Fields(strings.SplitAfter(l, "[UIDVALIDITY ")[1])[0]
+			uv = strings.TrimSuffix(uv, "]")
+		}
+		if strings.Contains(l, "[HIGHESTMODSEQ ") {
+			hms = strings.TrimSuffix(strings.Fields(strings.SplitAfter(l, "[HIGHESTMODSEQ ")[1])[0], "]")
+		}
+	}
+	if uv == "" || hms == "" {
+		t.Fatalf("SELECT %q", u)
+	}
+	r.ok("l LOGOUT")
+
+	o := e.login()
+	o.ok("s SELECT INBOX")
+	o.ok("f STORE 2 +FLAGS (\\Flagged)")
+	o.ok("d STORE 4:5 +FLAGS (\\Deleted)")
+	o.ok("x EXPUNGE")
+
+	r = e.login()
+	r.ok("e ENABLE QRESYNC")
+	u = r.ok("s SELECT INBOX (QRESYNC (" + uv + " " + hms + " 1:5))")
+	if !has(u, "* VANISHED (EARLIER) 4:5") || !has(u, "* 2 FETCH (UID 2 FLAGS") || !has(u, "MODSEQ (") {
+		t.Errorf("QRESYNC SELECT: %q", u)
+	}
+	if has(u, "* 1 FETCH") || has(u, "* 3 FETCH") {
+		t.Errorf("unchanged messages reported: %q", u)
+	}
+	u = r.ok("v UID FETCH 1:* (FLAGS) (CHANGEDSINCE " + hms + " VANISHED)")
+	if !has(u, "* VANISHED (EARLIER) 4:5") || !has(u, "UID 2 ") {
+		t.Errorf("UID FETCH VANISHED: %q", u)
+	}
+	// A change by another session shows up as VANISHED, not EXPUNGE.
+	o.ok("d2 STORE 1 +FLAGS (\\Deleted)")
+	o.ok("x2 EXPUNGE")
+	u = r.ok("n NOOP")
+	if !has(u, "* VANISHED 1") || has(u, "EXPUNGE") {
+		t.Errorf("NOOP after expunge under QRESYNC: %q", u)
+	}
+}
+
+// TestCondStore: UNCHANGEDSINCE fails for messages changed meanwhile
+// with [MODIFIED] (RFC 7162 §3.1.3).
+func TestCondStore(t *testing.T) {
+	e := newEnv(t, nil)
+	e.deliver("", testMessage("a", "x"), 0)
+	e.deliver("", testMessage("b", "x"), 0)
+	r := e.login()
+	u := r.ok("s SELECT INBOX (CONDSTORE)")
+	if !has(u, "[HIGHESTMODSEQ ") {
+		t.Fatalf("SELECT (CONDSTORE): %q", u)
+	}
+	u = r.ok("f FETCH 1:* (MODSEQ)")
+	if len(u) != 2 || !has(u, "MODSEQ (") {
+		t.Fatalf("FETCH MODSEQ: %q", u)
+	}
+	ms := strings.TrimSuffix(strings.SplitAfter(u[0], "MODSEQ (")[1], "))")
+	r.ok("c STORE 2 +FLAGS (\\Seen)")
+	_, tagged := r.cmd("u STORE 1:2 (UNCHANGEDSINCE " + ms + ") +FLAGS (\\Flagged)")
+	if !strings.HasPrefix(tagged, "u OK [MODIFIED 2]") {
+		t.Errorf("conditional STORE: %q", tagged)
+	}
+	u = r.ok("g FETCH 1:* (FLAGS) (CHANGEDSINCE " + ms + ")")
+	if len(u) != 2 {
+		t.Errorf("FETCH CHANGEDSINCE: %q", u)
+	}
+}
+
+// TestExpungeDeferred: no EXPUNGE is sent during FETCH, STORE or SEARCH by
+// sequence number (RFC 9051 §7.5.1); it comes with the next NOOP.
+func TestExpungeDeferred(t *testing.T) {
+	e := newEnv(t, nil)
+	for i := 0; i < 3; i++ {
+		e.deliver("", testMessage("m", "x"), 0)
+	}
+	r := e.login()
+	r.ok("s SELECT INBOX")
+	o := e.login()
+	o.ok("s SELECT INBOX")
+	o.ok("d STORE 2 +FLAGS.SILENT (\\Deleted)")
+	o.ok("x EXPUNGE")
+	e.deliver("", testMessage("new", "x"), 0)
+	u := r.ok("f FETCH 1:* (UID)")
+	if has(u, "EXPUNGE") || !has(u, "* 4 EXISTS") {
+		t.Errorf("FETCH: %q", u)
+	}
+	if has(u, "UID 2)") {
+		t.Errorf("FETCH returned an expunged message: %q", u)
+	}
+	u = r.ok("g FETCH 3 (UID)")
+	if !has(u, "* 3 FETCH (UID 3)") {
+		t.Errorf("sequence numbers moved before EXPUNGE was sent: %q", u)
+	}
+	u = r.ok("n NOOP")
+	if !has(u, "* 2 EXPUNGE") {
+		t.Errorf("NOOP: %q", u)
+	}
+	u = r.ok("h FETCH 3 (UID)")
+	if !has(u, "* 3 FETCH (UID 4)") {
+		t.Errorf("after EXPUNGE: %q", u)
+	}
+}
+
+// TestRobustness: bad syntax gets BAD and the session goes on; pipelined
+// commands are answered in order; an oversized literal gets [TOOBIG].
+func TestRobustness(t *testing.T) {
+	e := newEnv(t, func(c *Config, _ *Deps) { c.MaxMessageSize = 1000 })
+	r := e.login()
+	r.send("p1 NOOP\r\np2 FETCH\r\np3 SELECT INBOX\r\np4 NOOP\r\n")
+	for _, tag := range []string{"p1 OK", "p2 BAD", "p3 OK", "p4 OK"} {
+		_, tagged := r.until(strings.Fields(tag)[0])
+		if !strings.HasPrefix(tagged, tag) {
+			t.Errorf("pipelined: %q, want %s", tagged, tag)
+		}
+	}
+	_, tagged := r.cmd("b APPEND INBOX {5000}")
+	if !strings.HasPrefix(tagged, "b NO [TOOBIG]") {
+		t.Errorf("big APPEND: %q", tagged)
+	}
+	r.send("c APPEND INBOX {2000+}\r\n" + strings.Repeat("x", 2000) + "\r\n")
+	if _, tagged := r.until("c"); !strings.HasPrefix(tagged, "c NO [TOOBIG]") {
+		t.Errorf("big non-synchronizing APPEND: %q", tagged)
+	}
+	_, tagged = r.cmd("d LOGIN a b")
+	if !strings.HasPrefix(tagged, "d BAD") {
+		t.Errorf("LOGIN when authenticated: %q", tagged)
+	}
+	r.ok("e NOOP")
+	r.send("f NOOP " + strings.Repeat("x", 70000) + "\r\n")
+	if _, tagged := r.until("*"); !strings.Contains(tagged, "BAD [TOOBIG]") {
+		t.Errorf("long line: %q", tagged)
+	}
+	r.ok("g NOOP")
+	// A client that disconnects mid-literal stores nothing.
+	r.send("h APPEND INBOX {10+}\r\nabc")
+	r.c.Close()
+	time.Sleep(100 * time.Millisecond)
+	mb, err := e.st.Mailbox(context.Background(), e.acct.ID, "INBOX")
+	if err != nil || mb.Messages != 0 {
+		t.Errorf("after a cut APPEND: %d messages, %v", mb.Messages, err)
+	}
+}
+
+// TestRev1Rev2: ENABLE IMAP4rev2 drops RECENT and SEARCH responses for
+// ESEARCH; IMAP4rev1 clients get modified UTF-7 names.
+func TestRev1Rev2(t *testing.T) {
+	e := newEnv(t, nil)
+	e.deliver("", testMessage("a", "x"), 0)
+	r := e.login()
+	r.ok(`c CREATE "Entw&APw-rfe"`)
+	u := r.ok(`l LIST "" "Entw*"`)
+	if !has(u, `"/" Entw&APw-rfe`) {
+		t.Errorf("rev1 LIST: %q", u)
+	}
+	u = r.ok("s SELECT INBOX")
+	if !has(u, "* 1 RECENT") {
+		t.Errorf("rev1 SELECT: %q", u)
+	}
+	u = r.ok("x UID SEARCH RETURN (COUNT) ALL")
+	if !has(u, `* ESEARCH (TAG "x") UID COUNT`) {
+		t.Errorf("ESEARCH: %q", u)
+	}
+	r2 := e.login()
+	u = r2.ok("e ENABLE IMAP4rev2")
+	if !has(u, "* ENABLED IMAP4rev2") {
+		t.Errorf("ENABLE: %q", u)
+	}
+	u = r2.ok(`l LIST "" "Entw*"`)
+	if !has(u, `"/" "Entwürfe"`) {
+		t.Errorf("rev2 LIST: %q", u)
+	}
+	u = r2.ok("s SELECT INBOX")
+	if has(u, "RECENT") || !has(u, `* LIST () "/" INBOX`) {
+		t.Errorf("rev2 SELECT: %q", u)
+	}
+	u = r2.ok("x SEARCH ALL")
+	if !has(u, `* ESEARCH (TAG "x")`) {
+		t.Errorf("rev2 SEARCH: %q", u)
+	}
+	// \Recent went to the first session only.
+	if has(u, "RECENT") {
+		t.Errorf("second session: %q", u)
+	}
+}
+
+func TestAuthenticatePlain(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.dial()
+	ir := base64.StdEncoding.EncodeToString([]byte("\x00" + testUser + "\x00" + testPass))
+	r.ok("a AUTHENTICATE PLAIN " + ir)
+	r2 := e.dial()
+	r2.send("b AUTHENTICATE PLAIN\r\n")
+	if l := r2.line(); l != "+ " {
+		t.Fatalf("continuation %q", l)
+	}
+	r2.send(base64.StdEncoding.EncodeToString([]byte("\x00" + testUser + "\x00wrong")) + "\r\n")
+	if _, tagged := r2.until("b"); !strings.HasPrefix(tagged, "b NO [AUTHENTICATIONFAILED]") {
+		t.Errorf("wrong password: %q", tagged)
+	}
+	_, tagged := r2.cmd("c AUTHENTICATE PLAIN %%%")
+	if !strings.HasPrefix(tagged, "c BAD") {
+		t.Errorf("bad base64: %q", tagged)
 	}
 }

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"path/filepath"
+
+	"github.com/petrelmail/petrel/internal/authguard"
+	"github.com/petrelmail/petrel/internal/imapd"
+)
+
+// imapBindings builds the IMAP servers: listen.imap (STARTTLS) and
+// listen.imaps (implicit TLS, RFC 8314). Both share one \Recent tracker
+// and one failed-login guard.
+func imapBindings(d deps) []binding {
+	base := imapd.Config{
+		TLS:               d.tls,
+		AllowInsecureAuth: d.cfg.TLS.AllowInsecureAuth,
+		MaxMessageSize:    int64(d.cfg.Delivery.MaxMessageSize),
+		SpoolDir:          filepath.Join(d.cfg.DataDir, "spool"),
+	}
+	id := imapd.Deps{
+		Store:  d.st,
+		Auth:   d.accounts,
+		Guard:  authguard.New(authguard.Config{}),
+		Log:    d.log,
+		Recent: imapd.NewRecentTracker(),
+	}
+	plain := base
+	plain.Name = "imap"
+	implicit := base
+	implicit.Name, implicit.ImplicitTLS = "imaps", true
+	return []binding{
+		{key: "listen.imap", addrs: d.cfg.Listen.IMAP, srv: imapd.New(plain, id)},
+		{key: "listen.imaps", addrs: d.cfg.Listen.IMAPS, srv: imapd.New(implicit, id)},
+	}
+}
