@@ -250,7 +250,7 @@ func TestAuthenticatePlain(t *testing.T) {
 	if l := r2.line(); l != "+ " {
 		t.Fatalf("continuation %q", l)
 	}
-	r2.send(base64.StdEncoding.EncodeToString([]byte("\x00" + testUser + "\x00wrong")) + "\r\n")
+	r2.send(base64.StdEncoding.EncodeToString([]byte("\x00"+testUser+"\x00wrong")) + "\r\n")
 	if _, tagged := r2.until("b"); !strings.HasPrefix(tagged, "b NO [AUTHENTICATIONFAILED]") {
 		t.Errorf("wrong password: %q", tagged)
 	}
