@@ -25,11 +25,6 @@ type Section struct {
 	Partial *Partial
 }
 
-// Name returns the section as a FETCH response names it, e.g.
-// "BODY[1.2.HEADER.FIELDS (From To)]<0>" or "BINARY[2]": the partial
-// carries only its origin octet (RFC 9051 §7.5.2, BODY[<section>]<<origin octet>>).
-func (s Section) Name() string { return "" }
-
 // Partial is the <offset.count> of a FETCH section (RFC 9051 §6.4.5).
 type Partial struct{ Offset, Count int64 }
 
