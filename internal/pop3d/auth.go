@@ -1,0 +1,160 @@
+package pop3d
+
+import (
+	"crypto/tls"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/authguard"
+	"github.com/petrelmail/petrel/internal/mailaddr"
+)
+
+// authAllowed reports whether credentials may be sent now: over TLS, or
+// anywhere when the operator allowed it (tls.allow_insecure_auth).
+func (s *session) authAllowed() bool { return s.isTLS || s.srv.cfg.AllowInsecureAuth }
+
+// capa lists what works in the current state, and nothing else
+// (RFC 2449 §5).
+func (s *session) capa(args []string) Reply {
+	if len(args) != 0 {
+		return replySyntax
+	}
+	lines := []string{"TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING"}
+	if s.state == stateAuthorization {
+		if s.authAllowed() {
+			lines = append(lines, "USER", "SASL PLAIN LOGIN")
+		}
+		if s.srv.cfg.TLS != nil && !s.isTLS {
+			lines = append(lines, "STLS")
+		}
+	}
+	lines = append(lines, "IMPLEMENTATION Petrel")
+	return Reply{OK: true, Text: "Capability list follows", Multi: true, Lines: lines}
+}
+
+// userCmd is USER (RFC 1939 §7). The name is not checked here: the reply
+// to PASS is the same for an unknown user and a wrong password.
+func (s *session) userCmd(args []string) Reply {
+	if !s.authAllowed() {
+		return replyNeedTLS
+	}
+	if len(args) != 1 {
+		return replySyntax
+	}
+	s.user = args[0]
+	return ok("Send PASS")
+}
+
+// pass is PASS (RFC 1939 §7).
+func (s *session) pass(args []string) Reply {
+	user := s.user
+	s.user = ""
+	if !s.authAllowed() {
+		return replyNeedTLS
+	}
+	if user == "" {
+		return replyNoUser
+	}
+	return s.login(user, args[0])
+}
+
+// stls is STLS (RFC 2595 §4). Commands pipelined after STLS are dropped:
+// nothing sent before the handshake may be taken as sent over TLS. The
+// session starts TLS once the reply is sent (startTLS).
+func (s *session) stls(args []string) Reply {
+	if len(args) != 0 {
+		return replySyntax
+	}
+	if s.srv.cfg.TLS == nil || s.isTLS {
+		return replyNoTLS
+	}
+	s.r.Discard(s.r.Buffered())
+	r := ok("Begin TLS negotiation")
+	r.startTLS = true
+	return r
+}
+
+// startTLS runs the server side of the handshake on the connection.
+func (s *session) startTLS() bool {
+	tc := tls.Server(s.conn(), s.srv.cfg.TLS)
+	s.mu.Lock()
+	s.c = tc
+	s.mu.Unlock()
+	s.r.Reset(tc)
+	if !s.handshake(tc) {
+		return false
+	}
+	s.isTLS = true
+	return true
+}
+
+// login checks credentials through the throttle, then opens the
+// maildrop. Failures count towards MaxAuthFailures.
+func (s *session) login(user, password string) Reply {
+	key := guardKey(user)
+	v := s.srv.throttle.Check(s.ip, key)
+	if v.Blocked {
+		s.log.Info("login refused: throttled", "user", user, "scope", scopeName(v.Scope), "until", v.Until)
+		return s.authFailed(throttled())
+	}
+	if v.Delay > 0 && !s.sleep(v.Delay) {
+		return replyShutdown
+	}
+	ctx, cancel := s.opContext()
+	acct, err := s.srv.auth.Authenticate(ctx, user, password)
+	cancel()
+	if errors.Is(err, accounts.ErrAuthFailed) {
+		s.srv.throttle.Failure(s.ip, key)
+		s.log.Info("login failed", "user", user)
+		return s.authFailed(replyAuthFailed)
+	}
+	if err != nil {
+		return s.storeFailure("authenticate", err)
+	}
+	s.srv.throttle.Success(s.ip, key)
+	return s.openMaildrop(acct)
+}
+
+// authFailed counts a failed login; the last allowed one closes the
+// connection.
+func (s *session) authFailed(r Reply) Reply {
+	s.authFails++
+	if s.authFails >= s.srv.cfg.MaxAuthFailures {
+		r.Close = true
+	}
+	return r
+}
+
+// sleep waits d, or until the server shuts down (false).
+func (s *session) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.srv.ctx.Done():
+		return false
+	}
+}
+
+// guardKey is the account name the throttle counts failures under: the
+// canonical address when the user name is one, so that spelling variants
+// count as one account.
+func guardKey(user string) string {
+	a, err := mailaddr.Parse(strings.TrimSpace(user))
+	if err == nil {
+		if a, err = mailaddr.Canonical(a); err == nil {
+			return a.String()
+		}
+	}
+	return strings.ToLower(strings.TrimSpace(user))
+}
+
+func scopeName(sc authguard.Scope) string {
+	if sc == authguard.ScopeAccount {
+		return "account"
+	}
+	return "client"
+}

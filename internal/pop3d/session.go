@@ -1,0 +1,263 @@
+package pop3d
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// state is the session state of RFC 1939 §3. UPDATE is entered only by
+// QUIT and ends the session, so it has no value of its own here.
+type state int
+
+const (
+	stateAuthorization state = iota
+	stateTransaction
+)
+
+var (
+	errLineTooLong = errors.New("line too long")
+	errInterrupted = errors.New("server shutting down")
+)
+
+// session is one client connection.
+type session struct {
+	srv *Server
+	ip  netip.Addr
+	id  string
+	log *slog.Logger
+
+	mu          sync.Mutex // guards c and interrupted against Shutdown
+	c           net.Conn
+	interrupted bool
+
+	r     *bufio.Reader
+	w     *bufio.Writer
+	isTLS bool
+	line  []byte // readLine's buffer
+
+	state     state
+	user      string // from USER, waiting for PASS
+	bad       int    // bad commands before login
+	authFails int
+	acct      store.Account
+	md        *maildrop
+	seen      *seenMarker
+	retrieved int
+}
+
+func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
+	id := newConnID()
+	s := &session{srv: srv, ip: ip, id: id, c: c,
+		log: srv.log.With("conn", id, "remote", c.RemoteAddr().String())}
+	_, s.isTLS = c.(*tls.Conn)
+	s.r = bufio.NewReaderSize(c, 4096)
+	s.w = bufio.NewWriterSize(deadlineWriter{s}, 32<<10)
+	return s
+}
+
+func (s *session) conn() net.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.c
+}
+
+// interrupt makes the session end before its next command (Shutdown).
+func (s *session) interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.interrupted = true
+	s.c.SetReadDeadline(time.Now())
+}
+
+// deadlineWriter renews the write deadline before every write to the
+// connection, so that a slow reader gets IdleTimeout per chunk.
+type deadlineWriter struct{ s *session }
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	c := d.s.conn()
+	c.SetWriteDeadline(time.Now().Add(d.s.srv.cfg.IdleTimeout))
+	return c.Write(p)
+}
+
+func (s *session) run() {
+	defer s.end()
+	s.log.Debug("connected", "tls", s.isTLS)
+	if tc, ok := s.c.(*tls.Conn); ok && !s.handshake(tc) {
+		return
+	}
+	if !s.send(ok("%s POP3 server ready", s.srv.cfg.Hostname)) {
+		return
+	}
+	for {
+		line, err := s.readLine(s.srv.cfg.MaxLineLength)
+		if errors.Is(err, errLineTooLong) {
+			if r := s.badCommand(replyLineTooLong); !s.send(r) || r.Close {
+				return
+			}
+			continue
+		}
+		if err != nil {
+			s.readFailed(err)
+			return
+		}
+		if r := s.handle(line); !s.send(r) || r.Close {
+			return
+		}
+	}
+}
+
+// readFailed logs why the session ends without QUIT (RFC 1939 §6: no
+// UPDATE then) and answers a shutdown.
+func (s *session) readFailed(err error) {
+	switch {
+	case errors.Is(err, errInterrupted):
+		s.send(replyShutdown)
+		s.log.Info("session ended by shutdown")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		s.log.Info("autologout: idle timeout", "timeout", s.srv.cfg.IdleTimeout)
+	default:
+		s.log.Info("connection closed without QUIT")
+	}
+}
+
+// end closes the session. Without QUIT nothing is deleted.
+func (s *session) end() {
+	s.release()
+	s.conn().Close()
+}
+
+// release stores pending \Seen flags, closes the maildrop and unlocks it.
+func (s *session) release() {
+	if s.md == nil {
+		return
+	}
+	s.seen.close()
+	s.md.close()
+	s.srv.unlock(s.acct.ID)
+	s.log.Info("session ended", "user", s.acct.Address, "retrieved", s.retrieved)
+	s.md = nil
+}
+
+// handshake completes implicit TLS within the idle timeout.
+func (s *session) handshake(tc *tls.Conn) bool {
+	tc.SetDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
+	if err := tc.HandshakeContext(s.srv.ctx); err != nil {
+		s.log.Info("TLS handshake failed", "err", err)
+		return false
+	}
+	tc.SetDeadline(time.Time{})
+	return true
+}
+
+// readLine reads one line without its line ending (CRLF, or a bare LF).
+// A line longer than max is discarded up to its end: errLineTooLong.
+// Pending output is flushed before waiting for input, so pipelined
+// commands (RFC 2449 §6.6) get their replies in one write.
+func (s *session) readLine(max int) (string, error) {
+	if s.r.Buffered() == 0 {
+		if err := s.w.Flush(); err != nil {
+			return "", err
+		}
+	}
+	s.mu.Lock()
+	if s.interrupted {
+		s.mu.Unlock()
+		return "", errInterrupted
+	}
+	s.c.SetReadDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
+	s.mu.Unlock()
+	s.line = s.line[:0]
+	tooLong := false
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		if !tooLong {
+			if len(s.line)+len(chunk) > max {
+				tooLong = true
+			} else {
+				s.line = append(s.line, chunk...)
+			}
+		}
+		switch {
+		case err == nil && tooLong:
+			return "", errLineTooLong
+		case err == nil:
+			return string(bytes.TrimSuffix(bytes.TrimSuffix(s.line, []byte("\n")), []byte("\r"))), nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case s.isInterrupted():
+			return "", errInterrupted
+		default:
+			return "", err
+		}
+	}
+}
+
+func (s *session) isInterrupted() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.interrupted
+}
+
+// send writes a reply; false means the connection is gone.
+func (s *session) send(r Reply) bool {
+	r.writeLines(s.w)
+	if r.Message != nil {
+		if _, err := r.Message.write(s.w); err != nil {
+			s.log.Info("sending a message failed", "err", err)
+			return false
+		}
+	}
+	if r.Close || r.Continue || r.startTLS {
+		if err := s.w.Flush(); err != nil {
+			return false
+		}
+	}
+	if r.startTLS {
+		return s.startTLS()
+	}
+	return true
+}
+
+// badCommand counts a bad command before login; past MaxBadCommands it
+// closes the connection (RFC 1939 does not bound them; DESIGN.md §5 does).
+func (s *session) badCommand(r Reply) Reply {
+	if s.state != stateAuthorization {
+		return r
+	}
+	s.bad++
+	if s.bad > s.srv.cfg.MaxBadCommands {
+		s.log.Info("too many bad commands before login", "count", s.bad)
+		return replyTooManyBad
+	}
+	return r
+}
+
+// storeFailure maps a storage error to a reply, in one table, and logs
+// it under the connection's reference (never on the wire).
+func (s *session) storeFailure(op string, err error) Reply {
+	switch store.KindOf(err) {
+	case store.KindNotFound:
+		return replyNoSuchMessage
+	case store.KindTemporary, store.KindClosed:
+		s.log.Warn("temporary storage failure", "op", op, "err", err)
+	default:
+		s.log.Error("storage failure", "op", op, "err", err)
+	}
+	return tempFailure(s.id)
+}
+
+// opContext bounds one store operation.
+func (s *session) opContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(s.srv.ctx, time.Minute)
+}
