@@ -45,6 +45,7 @@ type deps struct {
 func protocolBindings(d deps) []binding {
 	var out []binding
 	out = append(out, smtpBindings(d)...)
+	out = append(out, pop3Bindings(d)...)
 	out = append(out, imapBindings(d)...)
 	return out
 }

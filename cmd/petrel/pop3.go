@@ -1,0 +1,36 @@
+package main
+
+import (
+	"crypto/tls"
+	"net"
+
+	"github.com/petrelmail/petrel/internal/authguard"
+	"github.com/petrelmail/petrel/internal/pop3d"
+)
+
+// pop3Bindings builds the POP3 server and binds it to listen.pop3 (STLS,
+// RFC 2595) and listen.pop3s (implicit TLS, RFC 8314): one server, so that
+// both share the maildrop locks ([IN-USE]) and the failed-login guard.
+func pop3Bindings(d deps) []binding {
+	srv := pop3d.New(pop3d.Config{
+		Hostname:          d.cfg.Hostname,
+		TLS:               d.tls,
+		AllowInsecureAuth: d.cfg.TLS.AllowInsecureAuth,
+	}, pop3d.Deps{
+		Store:    d.st,
+		Auth:     d.accounts,
+		Throttle: authguard.New(authguard.Config{}),
+		Logger:   d.log,
+	})
+	implicitTLS := func(addr string) (net.Listener, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		return tls.NewListener(ln, d.tls), nil
+	}
+	return []binding{
+		{key: "listen.pop3", addrs: d.cfg.Listen.POP3, srv: srv},
+		{key: "listen.pop3s", addrs: d.cfg.Listen.POP3S, srv: srv, listen: implicitTLS},
+	}
+}

@@ -1,0 +1,185 @@
+package main
+
+// End-to-end POP3 through the binary: mail in over SMTP, out over pop3
+// (STLS) and pop3s, UIDL stable across a restart of the server; the
+// interop tests with fetchmail and getmail are in pop3_interop_test.go.
+
+import (
+	"bufio"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/certs"
+)
+
+const pop3User, pop3Password = "alice@example.org", "e2e-password"
+
+// pop3Server is an e2eServer with the pop3 and pop3s listeners on.
+type pop3Server struct {
+	*e2eServer
+	pop3, pop3s string
+	client      *tls.Config // trusts the server's self-signed certificate
+}
+
+func newPOP3Server(t *testing.T) *pop3Server {
+	t.Helper()
+	s := &pop3Server{e2eServer: newE2EServer(t, buildPetrel(t), false), pop3: e2eFreeAddr(t), pop3s: e2eFreeAddr(t)}
+	conf := e2eConfig(s.dataDir, s.smtp, "", s.http)
+	conf = strings.Replace(conf, "pop3 = []", fmt.Sprintf("pop3 = [%q]", s.pop3), 1)
+	conf = strings.Replace(conf, "pop3s = []", fmt.Sprintf("pop3s = [%q]", s.pop3s), 1)
+	if err := os.WriteFile(s.config, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cli("", "domain", "add", "example.org")
+	s.addUsers(pop3User)
+	return s
+}
+
+// start starts the server and loads the certificate it made.
+func (s *pop3Server) start() {
+	s.t.Helper()
+	s.e2eServer.start()
+	pem, err := os.ReadFile(filepath.Join(certs.Dir(s.dataDir), certs.CertFile))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	s.client = &tls.Config{RootCAs: pool, ServerName: "localhost"}
+}
+
+// deliver sends n messages over SMTP; message i has Subject "pop3 test i".
+func (s *pop3Server) deliver(n int) {
+	s.t.Helper()
+	for i := range n {
+		msg := fmt.Sprintf("From: bob@example.com\r\nTo: %s\r\nSubject: pop3 test %d\r\nMessage-ID: <pop3-%d@example.com>\r\n\r\n.line with a dot\r\nbody %d\r\n", pop3User, i, i, i)
+		if err := e2eSend(s.smtp, "client.example.com", "bob@example.com", []string{pop3User}, []byte(msg)); err != nil {
+			s.t.Fatalf("SMTP delivery %d: %v", i, err)
+		}
+	}
+}
+
+// pop3Conn is a line-oriented POP3 client on a raw connection.
+type pop3Conn struct {
+	t *testing.T
+	c net.Conn
+	r *bufio.Reader
+}
+
+func newPOP3Conn(t *testing.T, c net.Conn) *pop3Conn {
+	t.Cleanup(func() { c.Close() })
+	return &pop3Conn{t: t, c: c, r: bufio.NewReader(c)}
+}
+
+func (p *pop3Conn) line() string {
+	p.t.Helper()
+	p.c.SetDeadline(time.Now().Add(10 * time.Second))
+	l, err := p.r.ReadString('\n')
+	if err != nil {
+		p.t.Fatalf("read: %v", err)
+	}
+	return strings.TrimSuffix(l, "\r\n")
+}
+
+func (p *pop3Conn) cmd(line, want string) string {
+	p.t.Helper()
+	p.c.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(p.c, "%s\r\n", line)
+	l := p.line()
+	if !strings.HasPrefix(l, want) {
+		p.t.Fatalf("%s: got %q, want %q", strings.Fields(line)[0], l, want)
+	}
+	return l
+}
+
+func (p *pop3Conn) multi() []string {
+	p.t.Helper()
+	var out []string
+	for l := p.line(); l != "."; l = p.line() {
+		out = append(out, strings.TrimPrefix(l, "."))
+	}
+	return out
+}
+
+// dialSTLS connects to pop3, upgrades with STLS and logs in.
+func (s *pop3Server) dialSTLS() *pop3Conn {
+	s.t.Helper()
+	c, err := net.DialTimeout("tcp", s.pop3, 5*time.Second)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	p := newPOP3Conn(s.t, c)
+	if g := p.line(); !strings.HasPrefix(g, "+OK mail.example.org") {
+		s.t.Fatalf("greeting %q", g)
+	}
+	// tls.allow_insecure_auth is off: no credentials before STLS.
+	p.cmd("USER "+pop3User, "-ERR")
+	p.cmd("STLS", "+OK")
+	tc := tls.Client(c, s.client)
+	if err := tc.Handshake(); err != nil {
+		s.t.Fatalf("STLS handshake: %v", err)
+	}
+	p = newPOP3Conn(s.t, tc)
+	p.cmd("USER "+pop3User, "+OK")
+	p.cmd("PASS "+pop3Password, "+OK")
+	return p
+}
+
+// dialTLS connects to pop3s and logs in with AUTH PLAIN.
+func (s *pop3Server) dialTLS() *pop3Conn {
+	s.t.Helper()
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", s.pop3s, s.client)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	p := newPOP3Conn(s.t, c)
+	p.line()
+	p.cmd("AUTH PLAIN AGFsaWNlQGV4YW1wbGUub3JnAGUyZS1wYXNzd29yZA==", "+OK")
+	return p
+}
+
+func TestPOP3EndToEnd(t *testing.T) {
+	s := newPOP3Server(t)
+	s.start()
+	s.deliver(3)
+	p := s.dialSTLS()
+	p.cmd("STAT", "+OK 3 ")
+	p.cmd("UIDL", "+OK")
+	uidl := p.multi()
+	p.cmd("RETR 2", "+OK")
+	body := p.multi()
+	if !slices.Contains(body, "Subject: pop3 test 1") || !slices.Contains(body, ".line with a dot") || body[0] != "Return-Path: <bob@example.com>" {
+		t.Fatalf("RETR 2 = %q", body)
+	}
+	// A second session on the same maildrop, over pop3s: [IN-USE].
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", s.pop3s, s.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := newPOP3Conn(t, c)
+	other.line()
+	other.cmd("USER "+pop3User, "+OK")
+	other.cmd("PASS "+pop3Password, "-ERR [IN-USE]")
+	p.cmd("DELE 1", "+OK")
+	p.cmd("QUIT", "+OK")
+
+	s.stop()
+	s.start()
+	p = s.dialTLS()
+	p.cmd("STAT", "+OK 2 ")
+	p.cmd("UIDL", "+OK")
+	after := p.multi()
+	if len(after) != 2 || after[0][2:] != uidl[1][2:] || after[1][2:] != uidl[2][2:] {
+		t.Fatalf("UIDL before the restart %q, after %q", uidl, after)
+	}
+	p.cmd("QUIT", "+OK")
+	s.stop()
+}
