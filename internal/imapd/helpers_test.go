@@ -29,7 +29,7 @@ const (
 
 // env is a store with one account and an IMAP server on loopback.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	st      *sqlite.Store
 	auth    *accounts.Service
@@ -43,7 +43,7 @@ type env struct {
 	logs    *logBuf
 }
 
-func newEnv(t *testing.T, mod func(*Config, *Deps)) *env {
+func newEnv(t testing.TB, mod func(*Config, *Deps)) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), logs: &logBuf{}}
 	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: e.dir})
@@ -143,7 +143,7 @@ func (l *logBuf) String() string {
 
 // raw is a byte-exact client.
 type raw struct {
-	t  *testing.T
+	t  testing.TB
 	c  net.Conn
 	br *bufio.Reader
 }

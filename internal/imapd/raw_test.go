@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 func TestRawBasics(t *testing.T) {
@@ -257,5 +259,53 @@ func TestAuthenticatePlain(t *testing.T) {
 	_, tagged := r2.cmd("c AUTHENTICATE PLAIN %%%")
 	if !strings.HasPrefix(tagged, "c BAD") {
 		t.Errorf("bad base64: %q", tagged)
+	}
+}
+
+// TestSearchAndSections: SEARCH keys on content, ESEARCH with SAVE and
+// "$", MODSEQ in results; BODY sections and BINARY.
+func TestSearchAndSections(t *testing.T) {
+	needImapmsg(t)
+	e := newEnv(t, nil)
+	e.deliver("", testMessage("apples", "red fruit"), 0)
+	e.deliver("", testMessage("pears", "green fruit"), store.FlagSeen)
+	e.deliver("", testMessage("plums", "purple"), 0)
+	r := e.login()
+	r.ok("s SELECT INBOX")
+	u := r.ok("a SEARCH SUBJECT pears")
+	if !has(u, "* SEARCH 2") {
+		t.Errorf("SEARCH SUBJECT: %q", u)
+	}
+	u = r.ok("b UID SEARCH OR BODY red BODY green")
+	if !has(u, "* SEARCH 1 2") {
+		t.Errorf("SEARCH OR BODY: %q", u)
+	}
+	u = r.ok("c SEARCH RETURN (SAVE MIN) TEXT fruit")
+	if !has(u, `* ESEARCH (TAG "c") MIN 1`) {
+		t.Errorf("ESEARCH: %q", u)
+	}
+	u = r.ok("d FETCH $ (UID)")
+	if len(u) != 1 || !has(u, "UID 1") {
+		t.Errorf("FETCH $ after SAVE with MIN: %q", u)
+	}
+	u = r.ok("e SEARCH UNSEEN NOT 3")
+	if !has(u, "* SEARCH 1") || has(u, "* SEARCH 1 ") {
+		t.Errorf("SEARCH UNSEEN NOT 3: %q", u)
+	}
+	u = r.ok("f SEARCH MODSEQ 1")
+	if !has(u, "(MODSEQ ") {
+		t.Errorf("SEARCH MODSEQ: %q", u)
+	}
+	u = r.ok("g FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject)] BODY.PEEK[TEXT]<0.3> BINARY.PEEK[1] FLAGS)")
+	if !has(u, "Subject: apples") || !has(u, "BODY[TEXT]<0> {3}\r\nred") || !has(u, "BINARY[1]") || has(u, `\Seen`) {
+		t.Errorf("FETCH sections: %q", u)
+	}
+	u = r.ok("h FETCH 1 (BODY[TEXT])")
+	if !has(u, `\Seen`) {
+		t.Errorf("FETCH BODY[] did not set \\Seen: %q", u)
+	}
+	_, tagged := r.cmd("i SEARCH CHARSET KOI8-R ALL")
+	if !strings.HasPrefix(tagged, "i NO [BADCHARSET") {
+		t.Errorf("unknown charset: %q", tagged)
 	}
 }
