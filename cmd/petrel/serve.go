@@ -15,6 +15,7 @@ import (
 	"github.com/petrelmail/petrel/internal/certs"
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/smtpd"
 	"github.com/petrelmail/petrel/internal/spool"
 	"github.com/petrelmail/petrel/internal/store"
 )
@@ -74,8 +75,8 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "spool"), 0o700); err != nil {
-		return fmt.Errorf("creating the spool directory: %w", err)
+	if err := resetSpool(filepath.Join(cfg.DataDir, smtpd.SpoolSubdir), log); err != nil {
+		return err
 	}
 	d := deps{cfg: cfg, st: st, tls: tlsRes.Config, metrics: metrics, log: log,
 		accounts: accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})}
@@ -152,6 +153,25 @@ func listenAll(key string, addrs []string) ([]net.Listener, error) {
 		lns = append(lns, l)
 	}
 	return lns, nil
+}
+
+// resetSpool creates the spool directory and empties it: at start no
+// session exists, so any file there was left by a crash mid-transfer (never
+// acknowledged, so nothing is lost).
+func resetSpool(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating the spool directory: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("reading the spool directory: %w", err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err == nil {
+			log.Info("removed a spool file left by an earlier run", "file", e.Name())
+		}
+	}
+	return nil
 }
 
 // logUnavailable logs, in one line, the configured listeners of protocols

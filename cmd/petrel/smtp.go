@@ -1,9 +1,6 @@
 package main
 
 import (
-	"path/filepath"
-	"time"
-
 	"github.com/petrelmail/petrel/internal/delivery"
 	"github.com/petrelmail/petrel/internal/smtpd"
 )
@@ -14,20 +11,9 @@ import (
 func smtpBindings(d deps) []binding {
 	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname}, d.accounts, d.st, d.log)
 	m := smtpd.NewMetrics(d.metrics.Registry)
-	base := smtpd.Config{
-		Hostname:            d.cfg.Hostname,
-		MaxMessageSize:      int64(d.cfg.Delivery.MaxMessageSize),
-		MaxRecipients:       d.cfg.SMTP.MaxRecipients,
-		MaxConnectionsPerIP: d.cfg.SMTP.MaxConnectionsPerIP,
-		MaxConnections:      d.cfg.SMTP.MaxConnections,
-		MaxBadCommands:      d.cfg.SMTP.MaxBadCommands,
-		CommandTimeout:      time.Duration(d.cfg.SMTP.CommandTimeout),
-		DataTimeout:         time.Duration(d.cfg.SMTP.DataTimeout),
-		SpoolDir:            filepath.Join(d.cfg.DataDir, "spool"),
-	}
-	mx := base
+	mx := smtpd.FromConfig(d.cfg)
 	mx.Name, mx.TLS = "smtp", d.tls
-	lmtp := base
+	lmtp := smtpd.FromConfig(d.cfg)
 	// LMTP sits behind a trusted MTA on loopback or a socket: no STARTTLS.
 	lmtp.Name, lmtp.LMTP = "lmtp", true
 	return []binding{
