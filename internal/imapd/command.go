@@ -381,6 +381,17 @@ func validStatusItem(a string) bool {
 }
 
 func parseCopy(_ *session, r *reader, c *command) error {
+	if err := r.setArg(c); err != nil {
+		return err
+	}
+	var err error
+	c.mailbox, err = r.astring()
+	return err
+}
+
+// setArg reads SP sequence-set SP, the start of FETCH, STORE, COPY and
+// MOVE.
+func (r *reader) setArg(c *command) error {
 	if err := r.sp(); err != nil {
 		return err
 	}
@@ -388,9 +399,5 @@ func parseCopy(_ *session, r *reader, c *command) error {
 	if c.set, err = r.numSet(); err != nil {
 		return err
 	}
-	if err := r.sp(); err != nil {
-		return err
-	}
-	c.mailbox, err = r.astring()
-	return err
+	return r.sp()
 }

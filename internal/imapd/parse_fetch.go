@@ -13,16 +13,10 @@ func isNameChar(b byte) bool {
 // parseFetch reads FETCH sequence-set items [(modifiers)] (RFC 9051
 // §6.4.5, RFC 7162 §3.1.4 CHANGEDSINCE and §3.2.6 VANISHED).
 func parseFetch(_ *session, r *reader, c *command) error {
-	if err := r.sp(); err != nil {
+	if err := r.setArg(c); err != nil {
 		return err
 	}
 	var err error
-	if c.set, err = r.numSet(); err != nil {
-		return err
-	}
-	if err := r.sp(); err != nil {
-		return err
-	}
 	f := &fetchArgs{}
 	c.fetch = f
 	if r.peek() == '(' {
@@ -218,16 +212,10 @@ func (r *reader) partial() (*imapmsg.Partial, error) {
 // parseStore reads STORE set [(UNCHANGEDSINCE n)] [+-]FLAGS[.SILENT]
 // flags (RFC 9051 §6.4.6, RFC 7162 §3.1.3).
 func parseStore(_ *session, r *reader, c *command) error {
-	if err := r.sp(); err != nil {
+	if err := r.setArg(c); err != nil {
 		return err
 	}
 	var err error
-	if c.set, err = r.numSet(); err != nil {
-		return err
-	}
-	if err := r.sp(); err != nil {
-		return err
-	}
 	st := &storeArgs{}
 	c.store = st
 	if r.peek() == '(' {

@@ -240,6 +240,9 @@ func (s *session) execute(c *command) status {
 	if states&(1<<s.state) == 0 {
 		return respBAD("Command not allowed in this state")
 	}
+	if s.v == nil && s.sub != nil {
+		s.sub.Events() // nothing selected: the account's changes concern no view
+	}
 	st := h(s, c)
 	if s.state == stateSelected && s.v != nil && st.kind != "BAD" {
 		if !s.updates(expungeAllowed(c)) {
