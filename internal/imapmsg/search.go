@@ -1,6 +1,7 @@
 package imapmsg
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -10,8 +11,8 @@ import (
 
 // Match reports whether the candidate satisfies the key (RFC 9051 §6.4.4).
 // Metadata and body are loaded only when a key needs them, at most once
-// each, and the Blob is closed before Match returns. AND evaluates the keys
-// that need neither first. The errors are those of Candidate.Meta and
+// each, and the Blob is closed before Match returns. AND evaluates its
+// cheapest keys first. The errors are those of Candidate.Meta and
 // Candidate.Body and of reading the blob; malformed content never fails a
 // search (it matches as well as it can be read).
 func Match(k *SearchKey, c *Candidate) (bool, error) {
@@ -63,9 +64,13 @@ func (m *matcher) close() {
 	}
 }
 
+// getMeta loads the metadata once; without any (no Meta function, or
+// nil), the message is searched as a body without structure.
 func (m *matcher) getMeta() (*msgmeta.Meta, error) {
 	if m.meta == nil && m.metaErr == nil {
-		m.meta, m.metaErr = m.c.Meta()
+		if m.c.Meta != nil {
+			m.meta, m.metaErr = m.c.Meta()
+		}
 		if m.meta == nil && m.metaErr == nil {
 			m.meta = bareMeta(m.c.Msg.Size)
 		}
@@ -75,6 +80,9 @@ func (m *matcher) getMeta() (*msgmeta.Meta, error) {
 
 func (m *matcher) getBlob() (store.Blob, error) {
 	if m.blob == nil && m.blobErr == nil {
+		if m.c.Body == nil {
+			return nil, errors.New("imapmsg: no Body function for a BODY or TEXT search")
+		}
 		m.blob, m.blobErr = m.c.Body()
 	}
 	return m.blob, m.blobErr
@@ -109,12 +117,12 @@ func (m *matcher) or(keys []SearchKey) (bool, error) {
 	return false, nil
 }
 
-// and: the keys that need no metadata go first, so that a message they
-// reject is never read.
+// and: the cheapest keys go first (see cost), so that a message they
+// reject is read no further.
 func (m *matcher) and(keys []SearchKey) (bool, error) {
-	for _, cheap := range []bool{true, false} {
+	for tier := range 3 {
 		for i := range keys {
-			if NeedsMeta(&keys[i]) == cheap {
+			if cost(&keys[i]) != tier {
 				continue
 			}
 			if ok, err := m.match(&keys[i]); !ok || err != nil {
@@ -123,6 +131,18 @@ func (m *matcher) and(keys []SearchKey) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// cost ranks a key by what it reads: 0 the message record, 1 the
+// metadata, 2 the body.
+func cost(k *SearchKey) int {
+	switch {
+	case NeedsBody(k):
+		return 2
+	case NeedsMeta(k):
+		return 1
+	}
+	return 0
 }
 
 // matchMessage matches the keys answered by the message record alone;

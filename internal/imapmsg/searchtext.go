@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/emersion/go-message/charset"
-	"golang.org/x/text/cases"
-	"golang.org/x/text/transform"
 
 	"github.com/petrelmail/petrel/internal/msgmeta"
 )
@@ -80,7 +78,7 @@ func (m *matcher) matchText(meta *msgmeta.Meta, k *SearchKey) (bool, error) {
 	withHeaders := k.Kind == Text
 	if withHeaders {
 		for _, h := range meta.Headers {
-			if f.inString(h.Name + ": " + h.Value) {
+			if f.inField(h) {
 				return true, nil
 			}
 		}
@@ -89,13 +87,13 @@ func (m *matcher) matchText(meta *msgmeta.Meta, k *SearchKey) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	t := textSearch{f: f, body: blob, size: blob.Size(), headers: withHeaders}
+	t := textSearch{scan: textScanner{f: f}, body: blob, size: blob.Size(), headers: withHeaders}
 	return t.part(&meta.Body, true)
 }
 
 // textSearch looks for a string in the text of one message.
 type textSearch struct {
-	f       finder
+	scan    textScanner
 	body    io.ReaderAt
 	size    int64
 	headers bool // also search headers below the top level
@@ -125,16 +123,21 @@ func (t *textSearch) part(p *msgmeta.Part, top bool) (bool, error) {
 // maxSearchHeader bounds the bytes of one header TEXT decodes.
 const maxSearchHeader = 1 << 20
 
-// header searches the header of p, its fields decoded as msgmeta decodes
-// the top-level ones.
+// header searches the header of p. Its fields are decoded as msgmeta
+// decodes the top-level ones, unless the raw header can give no other
+// answer: it holds no encoded word and the string no white space (which
+// a folded line could break) nor colon (which separates name and value).
 func (t *textSearch) header(p *msgmeta.Part) (bool, error) {
 	sp := headerOf(p, t.size)
-	raw, err := io.ReadAll(io.NewSectionReader(t.body, sp.start, min(sp.len(), maxSearchHeader)))
+	raw, err := t.scan.readHeader(io.NewSectionReader(t.body, sp.start, min(sp.len(), maxSearchHeader)))
 	if err != nil {
 		return false, err
 	}
+	if !bytes.Contains(raw, []byte("=?")) && !bytes.ContainsAny(t.scan.f.needle, " \t:") {
+		return t.scan.in(bytes.NewReader(raw), int64(len(raw)))
+	}
 	for _, h := range msgmeta.ParseBytes(raw).Headers {
-		if t.f.inString(h.Name + ": " + h.Value) {
+		if t.scan.f.inField(h) {
 			return true, nil
 		}
 	}
@@ -150,7 +153,7 @@ func (t *textSearch) text(p *msgmeta.Part) (bool, error) {
 	if dec, ok := decoderFor(p.Encoding); ok && dec != nil {
 		r = dec(r)
 	}
-	return t.f.inReader(toUTF8(r, paramOf(p.Params, "charset")))
+	return t.scan.in(toUTF8(r, paramOf(p.Params, "charset")), sp.len())
 }
 
 // toUTF8 converts r from the charset cs. US-ASCII and UTF-8 are read as
@@ -175,57 +178,4 @@ func paramOf(params []msgmeta.Param, name string) string {
 		}
 	}
 	return ""
-}
-
-// finder looks for a string without regard to case: both sides are
-// Unicode case-folded (Unicode §3.13 full case folding), so "STRASSE"
-// finds "straße" and "ǅ" finds "ǆ".
-type finder struct {
-	needle []byte // folded
-}
-
-func newFinder(s string) finder { return finder{needle: []byte(fold(s))} }
-
-// fold case-folds s; ASCII, the common case, by lower-casing.
-func fold(s string) string {
-	if isASCII(s) {
-		return strings.ToLower(s)
-	}
-	return cases.Fold().String(s)
-}
-
-func (f finder) inString(s string) bool {
-	return strings.Contains(fold(s), string(f.needle))
-}
-
-// searchChunk is how much text inReader folds at a time.
-const searchChunk = 32 << 10
-
-// inReader reports whether the text read from r contains the string. The
-// text is folded as a stream and searched a chunk at a time, each chunk
-// keeping the end of the previous one so that a match across two chunks
-// is found.
-func (f finder) inReader(r io.Reader) (bool, error) {
-	if len(f.needle) == 0 {
-		return true, nil
-	}
-	fr := transform.NewReader(r, cases.Fold())
-	keep := len(f.needle) - 1
-	buf := make([]byte, 0, searchChunk+keep)
-	for {
-		n, err := fr.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if bytes.Contains(buf, f.needle) {
-			return true, nil
-		}
-		if err == io.EOF {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		if len(buf) > keep {
-			buf = buf[:copy(buf, buf[len(buf)-keep:])]
-		}
-	}
 }
