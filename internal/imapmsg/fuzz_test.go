@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unicode/utf8"
 
 	"github.com/petrelmail/petrel/internal/msgmeta"
 	"github.com/petrelmail/petrel/internal/store"
@@ -119,6 +120,25 @@ func FuzzMatchText(f *testing.F) {
 		for _, kind := range []SearchKind{Body, Text} {
 			if _, err := Match(&SearchKey{Kind: kind, Text: needle}, c); err != nil {
 				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// FuzzTextScanner: streamed, chunked folding finds what folding the
+// whole text finds.
+func FuzzTextScanner(f *testing.F) {
+	f.Add("Grüße aus Köln, STRASSE", "strasse")
+	f.Add(strings.Repeat("ǅé", 300)+"x", "éx")
+	f.Fuzz(func(t *testing.T, text, needle string) {
+		if !utf8.ValidString(text) || !utf8.ValidString(needle) {
+			return
+		}
+		want := strings.Contains(fold(text), fold(needle))
+		s := textScanner{f: newFinder(needle)}
+		for _, r := range []io.Reader{strings.NewReader(text), iotest.OneByteReader(strings.NewReader(text))} {
+			if got, err := s.in(r, 0); err != nil || got != want {
+				t.Fatalf("%q in %q: %v, %v; want %v", needle, text, got, err, want)
 			}
 		}
 	})
