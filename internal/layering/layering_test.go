@@ -17,7 +17,7 @@ import (
 // of DESIGN.md §1. A new package must be added here (and to DESIGN.md).
 func levels() map[string]int {
 	return map[string]int{
-		"mailaddr": 0, "obs": 0, "spool": 0, "msgmeta": 0,
+		"mailaddr": 0, "obs": 0, "spool": 0, "msgmeta": 0, "netserve": 0,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
 		// authguard: failed-login throttling shared by POP3, IMAP, submission.
 		"authguard":    1,

@@ -23,7 +23,7 @@ func TestConnectionLimitPerIP(t *testing.T) {
 	c.expectClosed()
 	a.cmd("QUIT", "221 ")
 	a.expectClosed()
-	waitFor(t, func() bool { return ts.srv.limiter.load() < 2 })
+	waitFor(t, func() bool { return ts.srv.net.Connections() < 2 })
 	greeted(t, ts.addr).cmd("NOOP", "250 ")
 	b.cmd("NOOP", "250 ")
 }
@@ -168,13 +168,6 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 	t.Fatal("condition not reached")
-}
-
-// load is the total of open connections.
-func (l *limiter) load() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.total
 }
 
 func TestFromConfigAndDefaults(t *testing.T) {

@@ -3,17 +3,15 @@ package smtpd
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
@@ -107,23 +105,18 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Server runs SMTP or LMTP sessions on any number of listeners.
+// Server runs SMTP or LMTP sessions on any number of listeners; the
+// connection side (accept loop, limits, shutdown) is netserve's.
 type Server struct {
-	cfg     Config
-	d       Delivery
-	log     *slog.Logger
-	m       *Metrics
-	limiter *limiter
+	cfg Config
+	d   Delivery
+	log *slog.Logger
+	m   *Metrics
+	net *netserve.Server
 
-	// ctx is given to Delivery; it is cancelled when Shutdown gives up.
+	// ctx is given to Delivery; it is cancelled when Shutdown is over.
 	ctx    context.Context
 	cancel context.CancelFunc
-
-	closing   atomic.Bool
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	sessions  map[*session]struct{}
-	wg        sync.WaitGroup
 }
 
 // New returns a server. A nil m gets metrics registered nowhere.
@@ -133,137 +126,47 @@ func New(cfg Config, d Delivery, log *slog.Logger, m *Metrics) *Server {
 		m = NewMetrics(nil)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
-		cfg: cfg, d: d, log: log.With("listener", cfg.Name), m: m,
-		limiter: newLimiter(cfg.MaxConnections, cfg.MaxConnectionsPerIP),
-		ctx:     ctx, cancel: cancel,
-		listeners: map[net.Listener]struct{}{},
-		sessions:  map[*session]struct{}{},
-	}
+	s := &Server{cfg: cfg, d: d, log: log.With("listener", cfg.Name), m: m, ctx: ctx, cancel: cancel}
+	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,
+		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP}, s.log, connHandler{s})
+	return s
 }
 
 // Serve accepts connections on l until Shutdown, then returns nil; it
 // returns other accept errors. It may run on several listeners at once.
-func (s *Server) Serve(l net.Listener) error {
-	if !s.track(l) {
-		l.Close()
-		return nil
-	}
-	defer s.untrack(l)
-	var backoff time.Duration
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if s.closing.Load() {
-				return nil
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return err
-			}
-			// Temporary failures (EMFILE...): wait and go on.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			s.log.Warn("accept failed", "err", err, "retry_in", backoff)
-			time.Sleep(backoff)
-			continue
-		}
-		backoff = 0
-		s.accept(c)
-	}
+func (s *Server) Serve(l net.Listener) error { return s.net.Serve(l) }
+
+// closing reports whether Shutdown has begun.
+func (s *Server) closing() bool { return s.net.Closing() }
+
+// connHandler connects netserve to SMTP sessions.
+type connHandler struct{ s *Server }
+
+func (h connHandler) NewSession(c net.Conn, ip netip.Addr) netserve.Session {
+	h.s.m.connections.WithLabelValues(h.s.cfg.Name).Inc()
+	return newSession(h.s, c, ip)
 }
 
-func (s *Server) track(l net.Listener) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing.Load() {
-		return false
-	}
-	s.listeners[l] = struct{}{}
-	return true
-}
-
-func (s *Server) untrack(l net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.listeners, l)
-}
-
-// accept applies the connection limits and starts a session.
-func (s *Server) accept(c net.Conn) {
-	ip := remoteIP(c)
+// Refuse answers a connection over a limit, or arriving during shutdown,
+// and closes it, without a session.
+func (h connHandler) Refuse(c net.Conn, ip netip.Addr, why netserve.Refusal) {
+	s := h.s
 	s.m.connections.WithLabelValues(s.cfg.Name).Inc()
-	if !s.limiter.acquire(ip) {
+	r := smtpreply.ShuttingDown(s.cfg.Hostname)
+	if why == netserve.TooManyConnections {
 		s.m.reject(s.cfg.Name, reasonTooManyConnections)
-		s.log.Info("connection refused: too many connections", "remote", ip)
-		go refuse(c, smtpreply.TooManyConnections(s.cfg.Hostname))
-		return
+		r = smtpreply.TooManyConnections(s.cfg.Hostname)
 	}
-	sess := newSession(s, c, ip)
-	s.mu.Lock()
-	if s.closing.Load() { // Shutdown is waiting for the sessions it knows
-		s.mu.Unlock()
-		s.limiter.release(ip)
-		c.Close()
-		return
-	}
-	s.sessions[sess] = struct{}{}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer s.limiter.release(ip)
-		defer s.forget(sess)
-		sess.run()
-	}()
-}
-
-func (s *Server) forget(sess *session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sessions, sess)
-}
-
-// refuse writes r and closes c, without a session.
-func refuse(c net.Conn, r *smtpreply.Reply) {
 	defer c.Close()
 	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	writeReply(c, r)
-}
-
-func remoteIP(c net.Conn) netip.Addr {
-	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
-		return ap.Addr().Unmap()
-	}
-	return netip.Addr{} // unix socket
 }
 
 // Shutdown stops accepting connections; idle sessions get 421 4.3.2 and
 // are closed, sessions in a transaction may finish it until ctx is done,
 // then they are closed too and Shutdown returns ctx.Err().
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing.Store(true)
-	for l := range s.listeners {
-		l.Close()
-	}
-	for sess := range s.sessions {
-		sess.interruptIfIdle()
-	}
-	s.mu.Unlock()
-
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		s.cancel()
-		return nil
-	case <-ctx.Done():
-	}
+	err := s.net.Shutdown(ctx)
 	s.cancel()
-	s.mu.Lock()
-	for sess := range s.sessions {
-		sess.raw.Close()
-	}
-	s.mu.Unlock()
-	<-done
-	return ctx.Err()
+	return err
 }

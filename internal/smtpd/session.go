@@ -137,7 +137,7 @@ func (s *session) nextCommand() (line string, tooLong, ok bool) {
 func (s *session) startWait() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.srv.closing.Load() && s.tx == nil {
+	if s.srv.closing() && s.tx == nil {
 		return false
 	}
 	s.conn.SetReadDeadline(time.Now().Add(s.cfg.CommandTimeout))
@@ -170,7 +170,7 @@ func (s *session) readFailed(err error) {
 		if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 			s.log.Debug("read failed", "err", err)
 		}
-	case s.srv.closing.Load() && s.tx == nil:
+	case s.srv.closing() && s.tx == nil:
 		s.replyReason(smtpreply.ShuttingDown(s.cfg.Hostname), reasonShutdown)
 	default:
 		s.log.Info("timeout", "data", s.dataMode)
@@ -289,3 +289,8 @@ func printable(s string) string {
 	}
 	return strings.ToValidUTF8(s, "?")
 }
+
+// Run, Interrupt and Close make a session a netserve.Session.
+func (s *session) Run()       { s.run() }
+func (s *session) Interrupt() { s.interruptIfIdle() }
+func (s *session) Close()     { s.raw.Close() }
