@@ -3,16 +3,15 @@ package imapd
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/authguard"
+	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -117,7 +116,8 @@ type Deps struct {
 	Recent *RecentTracker
 }
 
-// Server runs IMAP sessions on any number of listeners.
+// Server runs IMAP sessions on any number of listeners; the connection
+// side (accept loop, limits, shutdown) is netserve's.
 type Server struct {
 	cfg    Config
 	st     Store
@@ -125,16 +125,10 @@ type Server struct {
 	guard  Guard
 	log    *slog.Logger
 	recent *RecentTracker
-	conns  *connLimiter
+	net    *netserve.Server
 
 	ctx    context.Context
 	cancel context.CancelFunc
-
-	closing   atomic.Bool
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	sessions  map[*session]struct{}
-	wg        sync.WaitGroup
 }
 
 // New returns a server.
@@ -147,100 +141,36 @@ func New(cfg Config, d Deps) *Server {
 		d.Recent = NewRecentTracker()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
+	s := &Server{
 		cfg: cfg, st: d.Store, auth: d.Auth, guard: d.Guard,
 		log: d.Log.With("listener", cfg.Name), recent: d.Recent,
-		conns: newConnLimiter(cfg.MaxConnections, cfg.MaxConnectionsPerIP),
-		ctx:   ctx, cancel: cancel,
-		listeners: map[net.Listener]struct{}{},
-		sessions:  map[*session]struct{}{},
+		ctx: ctx, cancel: cancel,
 	}
+	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,
+		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP}, s.log, connHandler{s})
+	return s
 }
 
 // Serve accepts connections on l until Shutdown, then returns nil.
-func (s *Server) Serve(l net.Listener) error {
-	if !s.track(l) {
-		l.Close()
-		return nil
-	}
-	defer s.untrack(l)
-	var backoff time.Duration
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if s.closing.Load() {
-				return nil
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return err
-			}
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			s.log.Warn("accept failed", "err", err, "retry_in", backoff)
-			time.Sleep(backoff)
-			continue
-		}
-		backoff = 0
-		s.accept(c)
-	}
+func (s *Server) Serve(l net.Listener) error { return s.net.Serve(l) }
+
+// connHandler connects netserve to IMAP sessions.
+type connHandler struct{ s *Server }
+
+func (h connHandler) NewSession(c net.Conn, ip netip.Addr) netserve.Session {
+	return newSession(h.s, c, ip)
 }
 
-func (s *Server) track(l net.Listener) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing.Load() {
-		return false
+// Refuse answers a connection over a limit, or arriving during shutdown,
+// with an untagged BYE (RFC 9051 §7.1.5) and closes it.
+func (h connHandler) Refuse(c net.Conn, _ netip.Addr, why netserve.Refusal) {
+	defer c.Close()
+	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if why == netserve.TooManyConnections {
+		c.Write([]byte("* BYE [UNAVAILABLE] Too many connections\r\n"))
+	} else {
+		c.Write([]byte("* BYE [UNAVAILABLE] Server shutting down\r\n"))
 	}
-	s.listeners[l] = struct{}{}
-	return true
-}
-
-func (s *Server) untrack(l net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.listeners, l)
-}
-
-func (s *Server) accept(c net.Conn) {
-	ip := remoteIP(c)
-	if !s.conns.acquire(ip) {
-		s.log.Info("connection refused: too many connections", "remote", ip)
-		go func() {
-			defer c.Close()
-			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			c.Write([]byte("* BYE [UNAVAILABLE] Too many connections\r\n"))
-		}()
-		return
-	}
-	sess := newSession(s, c, ip)
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
-		s.conns.release(ip)
-		c.Close()
-		return
-	}
-	s.sessions[sess] = struct{}{}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer s.conns.release(ip)
-		defer s.forget(sess)
-		sess.run()
-	}()
-}
-
-func (s *Server) forget(sess *session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sessions, sess)
-}
-
-func remoteIP(c net.Conn) netip.Addr {
-	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
-		return ap.Addr().Unmap()
-	}
-	return netip.Addr{}
 }
 
 // Shutdown stops accepting connections and tells every session to end:
@@ -248,69 +178,9 @@ func remoteIP(c net.Conn) netip.Addr {
 // busy one after its command. When ctx ends first, the remaining
 // connections are closed and Shutdown returns ctx.Err().
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing.Store(true)
-	for l := range s.listeners {
-		l.Close()
-	}
-	for sess := range s.sessions {
-		sess.interrupt()
-	}
-	s.mu.Unlock()
-
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		s.cancel()
-		return nil
-	case <-ctx.Done():
-	}
+	err := s.net.Shutdown(ctx)
 	s.cancel()
-	s.mu.Lock()
-	for sess := range s.sessions {
-		sess.conn.Close()
-	}
-	s.mu.Unlock()
-	<-done
-	return ctx.Err()
-}
-
-// connLimiter counts concurrent connections in total and per client IP.
-type connLimiter struct {
-	mu       sync.Mutex
-	total    int
-	perIP    map[netip.Addr]int
-	maxTotal int
-	maxPerIP int
-}
-
-func newConnLimiter(maxTotal, maxPerIP int) *connLimiter {
-	return &connLimiter{perIP: map[netip.Addr]int{}, maxTotal: maxTotal, maxPerIP: maxPerIP}
-}
-
-func (l *connLimiter) acquire(ip netip.Addr) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.total >= l.maxTotal || (ip.IsValid() && l.perIP[ip] >= l.maxPerIP) {
-		return false
-	}
-	l.total++
-	if ip.IsValid() {
-		l.perIP[ip]++
-	}
-	return true
-}
-
-func (l *connLimiter) release(ip netip.Addr) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.total--
-	if ip.IsValid() {
-		if l.perIP[ip]--; l.perIP[ip] <= 0 {
-			delete(l.perIP, ip)
-		}
-	}
+	return err
 }
 
 // RecentTracker gives each message's \Recent flag (RFC 3501 §2.3.2) to the

@@ -364,3 +364,8 @@ func (s *session) storeError(op string, err error) status {
 	s.log.Error("store operation failed", "op", op, "ref", ref, "err", err)
 	return respNOCode("SERVERBUG", "Internal error, reference "+ref)
 }
+
+// Run, Interrupt and Close make a session a netserve.Session.
+func (s *session) Run()       { s.run() }
+func (s *session) Interrupt() { s.interrupt() }
+func (s *session) Close()     { s.conn.Close() }
