@@ -47,10 +47,15 @@ P() { "$STATE/petrel" --config "$STATE/petrel.toml" "$@"; }
 P domain add bench.test
 for i in $(seq 1 100); do echo pass | P user add "bench$i@bench.test" --password-stdin >/dev/null; done
 
-P serve 2>"$STATE/petrel.log" &
+for port in "$SMTP_PORT" "$HTTP_PORT"; do
+	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && die "port $port is already in use"
+done
+"$STATE/petrel" --config "$STATE/petrel.toml" serve >"$STATE/petrel.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && break; sleep 0.1; done
+up=0
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && { up=1; break; }; sleep 0.1; done
+[ $up = 1 ] || die "petrel did not start; see $STATE/petrel.log"
 
 echo "== Petrel"
 petrel_out=$(RCPT=bench1@bench.test "$SHARED_BENCH/smtpbench.sh" intake "$SMTP_PORT" "$N" "$SESS" "$SIZE")
