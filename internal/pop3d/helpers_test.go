@@ -111,6 +111,11 @@ func (e *env) openStore() {
 func (e *env) start() {
 	e.deps.Store, e.deps.Auth = e.st, e.auth
 	e.srv = New(e.cfg, e.deps)
+	e.listen()
+}
+
+// listen serves e.srv on new plain and implicit-TLS listeners.
+func (e *env) listen() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		e.t.Fatal(err)

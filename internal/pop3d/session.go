@@ -72,8 +72,8 @@ func (s *session) conn() net.Conn {
 	return s.c
 }
 
-// interrupt makes the session end before its next command (Shutdown).
-func (s *session) interrupt() {
+// Interrupt makes the session end before its next command (Shutdown).
+func (s *session) Interrupt() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.interrupted = true
@@ -90,7 +90,11 @@ func (d deadlineWriter) Write(p []byte) (int, error) {
 	return c.Write(p)
 }
 
-func (s *session) run() {
+// Close cuts the connection (Shutdown past its deadline).
+func (s *session) Close() { s.conn().Close() }
+
+// Run serves the connection until the session ends.
+func (s *session) Run() {
 	defer s.end()
 	s.log.Debug("connected", "tls", s.isTLS)
 	if tc, ok := s.c.(*tls.Conn); ok && !s.handshake(tc) {
