@@ -1,7 +1,8 @@
 package main
 
 // End-to-end POP3 through the binary: mail in over SMTP, out over pop3
-// (STLS) and pop3s, UIDL stable across a restart of the server; the
+// (STLS) and pop3s, deletions and \Seen seen by an IMAP session, UIDL
+// stable across a restart of the server; the
 // interop tests with fetchmail and getmail are in pop3_interop_test.go.
 
 import (
@@ -17,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
 	"github.com/petrelmail/petrel/internal/certs"
 )
 
@@ -25,16 +29,17 @@ const pop3User, pop3Password = "alice@example.org", "e2e-password"
 // pop3Server is an e2eServer with the pop3 and pop3s listeners on.
 type pop3Server struct {
 	*e2eServer
-	pop3, pop3s string
-	client      *tls.Config // trusts the server's self-signed certificate
+	pop3, pop3s, imap string
+	client            *tls.Config // trusts the server's self-signed certificate
 }
 
 func newPOP3Server(t *testing.T) *pop3Server {
 	t.Helper()
-	s := &pop3Server{e2eServer: newE2EServer(t, buildPetrel(t), false), pop3: e2eFreeAddr(t), pop3s: e2eFreeAddr(t)}
+	s := &pop3Server{e2eServer: newE2EServer(t, buildPetrel(t), false), pop3: e2eFreeAddr(t), pop3s: e2eFreeAddr(t), imap: e2eFreeAddr(t)}
 	conf := e2eConfig(s.dataDir, s.smtp, "", s.http)
 	conf = strings.Replace(conf, "pop3 = []", fmt.Sprintf("pop3 = [%q]", s.pop3), 1)
 	conf = strings.Replace(conf, "pop3s = []", fmt.Sprintf("pop3s = [%q]", s.pop3s), 1)
+	conf = strings.Replace(conf, "imap = []", fmt.Sprintf("imap = [%q]", s.imap), 1)
 	if err := os.WriteFile(s.config, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -168,8 +173,46 @@ func TestPOP3EndToEnd(t *testing.T) {
 	other.line()
 	other.cmd("USER "+pop3User, "+OK")
 	other.cmd("PASS "+pop3Password, "-ERR [IN-USE]")
+	// An IMAP client with the INBOX selected sees the QUIT's expunge, and
+	// the \Seen that RETR set.
+	expunged := make(chan uint32, 4)
+	ic, err := imapclient.DialStartTLS(s.imap, &imapclient.Options{TLSConfig: s.client,
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{Expunge: func(seq uint32) { expunged <- seq }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ic.Close()
+	if err := ic.Login(pop3User, pop3Password).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ic.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := ic.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
 	p.cmd("DELE 1", "+OK")
 	p.cmd("QUIT", "+OK")
+	select {
+	case seq := <-expunged:
+		if seq != 1 {
+			t.Errorf("IMAP EXPUNGE %d, want 1", seq)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the IMAP session did not hear of the POP3 deletion")
+	}
+	if err := idle.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := idle.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := ic.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{Flags: true}).Collect()
+	if err != nil || len(msgs) != 1 || !slices.Contains(msgs[0].Flags, imap.FlagSeen) {
+		t.Fatalf("IMAP flags of the retrieved message: %+v, %v", msgs, err)
+	}
+	ic.Logout().Wait()
 
 	s.stop()
 	s.start()
