@@ -73,9 +73,10 @@ func TestHeavyDownloadAndDelete(t *testing.T) {
 		}
 		cl.cmd(fmt.Sprintf("DELE %d", i), "+OK")
 	}
+	quit := time.Now()
 	cl.cmd("QUIT", "+OK")
 	d := time.Since(start)
-	t.Logf("%d messages downloaded and deleted in %v: %.0f messages/s", n, d, n/d.Seconds())
+	t.Logf("%d messages downloaded and deleted in %v (QUIT %v): %.0f messages/s", n, d, time.Since(quit), n/d.Seconds())
 	mb := e.inbox()
 	if mb.Messages != 0 {
 		t.Fatalf("%d messages left", mb.Messages)

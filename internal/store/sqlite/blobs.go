@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/msgmeta"
@@ -116,25 +117,60 @@ func (t *txn) insertBlob(b *body, refs int) (store.BlobID, error) {
 	return id, err
 }
 
-// releaseBlob drops n references; an unreferenced blob is deleted, its file
-// removed after the commit.
-func (t *txn) releaseBlob(id store.BlobID, n int64) error {
-	var refs int64
-	var path sql.NullString
-	if err := t.queryRow(`UPDATE blobs SET refs = refs - ? WHERE id = ? RETURNING refs, path`, n, id).Scan(&refs, &path); err != nil {
-		return err
+// releaseBlobs drops references from many blobs (id -> count) in a few
+// statements: the blobs left without references are deleted at once
+// (not updated first), their files removed after the commit.
+func (t *txn) releaseBlobs(refs map[store.BlobID]int64) error {
+	byCount := make(map[int64][]store.BlobID)
+	for id, n := range refs {
+		byCount[n] = append(byCount[n], id)
 	}
-	if refs > 0 {
-		return nil
+	var files []string
+	for n, ids := range byCount {
+		list := jsonIDs(ids)
+		rows, err := t.query(`DELETE FROM blobs WHERE refs <= ?1 AND id IN (SELECT value FROM json_each(?2)) RETURNING path`, n, list)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var path sql.NullString
+			if err := rows.Scan(&path); err != nil {
+				rows.Close()
+				return err
+			}
+			if path.Valid && path.String != "" {
+				files = append(files, path.String)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if _, err := t.exec(`UPDATE blobs SET refs = refs - ?1 WHERE id IN (SELECT value FROM json_each(?2))`, n, list); err != nil {
+			return err
+		}
 	}
-	if _, err := t.exec(`DELETE FROM blobs WHERE id = ?`, id); err != nil {
-		return err
-	}
-	if path.Valid && path.String != "" {
-		s, rel := t.w.s, path.String
-		t.afterCommit(func() { s.removeBlobFile(rel) })
+	if len(files) > 0 {
+		s := t.w.s
+		t.afterCommit(func() {
+			for _, rel := range files {
+				s.removeBlobFile(rel)
+			}
+		})
 	}
 	return nil
+}
+
+// jsonIDs encodes integer IDs as a JSON array, for json_each.
+func jsonIDs[T ~int64 | ~uint32](ids []T) string {
+	b := make([]byte, 0, 8*len(ids)+2)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(id), 10)
+	}
+	return string(append(b, ']'))
 }
 
 func (t *txn) addBlobRefs(id store.BlobID, n int64) error {
@@ -142,13 +178,15 @@ func (t *txn) addBlobRefs(id store.BlobID, n int64) error {
 	return err
 }
 
+const blobQuery = `SELECT data, path, size FROM blobs WHERE id = ?`
+
 // OpenBlob opens a message body.
 func (s *Store) OpenBlob(ctx context.Context, id store.BlobID) (store.Blob, error) {
 	const op = "open blob"
 	var data []byte
 	var path sql.NullString
 	var size int64
-	err := s.rdb.QueryRowContext(ctx, `SELECT data, path, size FROM blobs WHERE id = ?`, id).Scan(&data, &path, &size)
+	err := s.blobStmt.QueryRowContext(ctx, id).Scan(&data, &path, &size)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.Errorf(store.KindNotFound, op, "blob %d does not exist", id)
 	}

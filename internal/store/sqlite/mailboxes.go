@@ -242,10 +242,8 @@ func (t *txn) dropMailbox(id store.MailboxID) error {
 		refs[b] = n
 	}
 	rows.Close()
-	for b, n := range refs {
-		if err := t.releaseBlob(b, n); err != nil {
-			return err
-		}
+	if err := t.releaseBlobs(refs); err != nil {
+		return err
 	}
 	for _, q := range []string{`DELETE FROM messages WHERE mailbox = ?`, `DELETE FROM expunged WHERE mailbox = ?`, `DELETE FROM mailboxes WHERE id = ?`} {
 		if _, err := t.exec(q, id); err != nil {

@@ -50,8 +50,11 @@ type Store struct {
 	dbPath  string
 	blobDir string
 	rdb     *sql.DB // read pool
-	wdb     *sql.DB // the writer's single connection
-	w       *writer
+	// blobStmt reads a body (OpenBlob), prepared once: POP3 and IMAP read
+	// bodies one by one, thousands in a session.
+	blobStmt *sql.Stmt
+	wdb      *sql.DB // the writer's single connection
+	w        *writer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -104,6 +107,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s.rdb.SetMaxOpenConns(8)
 	s.rdb.SetMaxIdleConns(8)
+	if s.blobStmt, err = s.rdb.PrepareContext(ctx, blobQuery); err != nil {
+		conn.Close()
+		s.wdb.Close()
+		s.rdb.Close()
+		return nil, fmt.Errorf("open %s: %w", s.dbPath, err)
+	}
 	if s.w, err = newWriter(ctx, s, conn); err != nil {
 		conn.Close()
 		s.wdb.Close()
@@ -155,6 +164,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.w.close()
 		err1 := s.wdb.Close()
+		s.blobStmt.Close()
 		err2 := s.rdb.Close()
 		if err1 != nil {
 			s.closeErr = err1
