@@ -3,7 +3,6 @@ package main
 import (
 	"path/filepath"
 
-	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/imapd"
 )
 
@@ -20,7 +19,7 @@ func imapBindings(d deps) []binding {
 	id := imapd.Deps{
 		Store:  d.st,
 		Auth:   d.accounts,
-		Guard:  authguard.New(authguard.Config{}),
+		Guard:  d.guard,
 		Log:    d.log,
 		Recent: imapd.NewRecentTracker(),
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"net"
 
-	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/pop3d"
 )
 
@@ -19,7 +18,7 @@ func pop3Bindings(d deps) []binding {
 	}, pop3d.Deps{
 		Store:    d.st,
 		Auth:     d.accounts,
-		Throttle: authguard.New(authguard.Config{}),
+		Throttle: d.guard,
 		Logger:   d.log,
 	})
 	implicitTLS := func(addr string) (net.Listener, error) {

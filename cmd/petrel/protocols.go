@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/store"
@@ -35,9 +36,12 @@ type deps struct {
 	cfg      *config.Config
 	st       store.Store
 	accounts *accounts.Service
-	tls      *tls.Config
-	metrics  *obs.Metrics
-	log      *slog.Logger
+	// guard throttles failed logins on every protocol at once, so that an
+	// attacker meets the same limits on every port.
+	guard   *authguard.Guard
+	tls     *tls.Config
+	metrics *obs.Metrics
+	log     *slog.Logger
 }
 
 // protocolBindings builds the servers of every mail protocol this version

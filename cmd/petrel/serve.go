@@ -12,6 +12,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/admin"
+	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/certs"
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/obs"
@@ -78,7 +79,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err := resetSpool(filepath.Join(cfg.DataDir, smtpd.SpoolSubdir), log); err != nil {
 		return err
 	}
-	d := deps{cfg: cfg, st: st, tls: tlsRes.Config, metrics: metrics, log: log,
+	d := deps{cfg: cfg, st: st, tls: tlsRes.Config, metrics: metrics, log: log, guard: authguard.New(authguard.Config{}),
 		accounts: accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})}
 	return a.serveListeners(ctx, d)
 }
