@@ -13,6 +13,7 @@ func smtpBindings(d deps) []binding {
 	m := smtpd.NewMetrics(d.metrics.Registry)
 	mx := smtpd.FromConfig(d.cfg)
 	mx.Name, mx.TLS = "smtp", d.tls
+	mx.ReverseName = reverseName(newResolver(d.cfg.DNS.Servers))
 	lmtp := smtpd.FromConfig(d.cfg)
 	// LMTP sits behind a trusted MTA on loopback or a socket: no STARTTLS.
 	lmtp.Name, lmtp.LMTP = "lmtp", true

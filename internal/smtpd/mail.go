@@ -58,6 +58,7 @@ func (s *session) newEnvelope(from mailaddr.Address) *delivery.Envelope {
 		From:         from,
 		Helo:         s.helo,
 		ClientIP:     s.ip,
+		ClientHost:   s.clientHost(),
 		TLS:          s.tls,
 		Protocol:     s.protocol(),
 		AuthAccount:  s.auth,

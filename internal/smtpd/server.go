@@ -67,6 +67,12 @@ type Config struct {
 
 	// Extensions add ESMTP extensions (AUTH for submission).
 	Extensions []Extension
+
+	// ReverseName, when set, returns the verified host name of a client
+	// address (forward-confirmed reverse DNS), or "". It runs while the
+	// session starts and must bound its own time; the name goes into the
+	// Received header (RFC 5321 §4.4 TCP-info).
+	ReverseName func(ctx context.Context, ip netip.Addr) string
 }
 
 func (c Config) withDefaults() Config {

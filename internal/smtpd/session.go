@@ -33,6 +33,9 @@ type session struct {
 	log  *slog.Logger
 	ip   netip.Addr
 
+	host     string        // verified reverse DNS name, set before hostDone closes
+	hostDone chan struct{} // closed when the reverse lookup is over
+
 	tls   *tls.ConnectionState // after STARTTLS or implicit TLS
 	helo  string               // the HELO/EHLO/LHLO argument, "" before
 	proto string               // "SMTP" after HELO, "ESMTP", "LMTP"
@@ -66,7 +69,28 @@ func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
 	}
 	s.br = bufio.NewReaderSize(connReader{s}, readBufferSize)
 	s.bw = bufio.NewWriter(c)
+	s.lookupClientHost()
 	return s
+}
+
+// lookupClientHost starts the reverse lookup of the client's address, so
+// that it runs while the client is greeted; clientHost waits for it.
+func (s *session) lookupClientHost() {
+	s.hostDone = make(chan struct{})
+	if s.cfg.ReverseName == nil || !s.ip.IsValid() {
+		close(s.hostDone)
+		return
+	}
+	go func() {
+		defer close(s.hostDone)
+		s.host = s.cfg.ReverseName(s.srv.ctx, s.ip)
+	}()
+}
+
+// clientHost is the verified name of the client, or "".
+func (s *session) clientHost() string {
+	<-s.hostDone
+	return s.host
 }
 
 // connReader reads from the session's current connection; it flushes the

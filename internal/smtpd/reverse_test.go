@@ -1,0 +1,49 @@
+package smtpd
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+)
+
+func TestReverseNameInEnvelope(t *testing.T) {
+	cfg := testConfig()
+	var asked netip.Addr
+	cfg.ReverseName = func(_ context.Context, ip netip.Addr) string {
+		asked = ip
+		return "client.example.net"
+	}
+	ts := start(t, cfg, nil)
+	c := greeted(t, ts.addr)
+	c.send("EHLO helo.example\r\n")
+	c.reply()
+	c.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+	c.reply()
+	c.reply()
+	c.reply()
+	c.send("Subject: x\r\n\r\nhi\r\n.\r\n")
+	if r := c.reply(); len(r) == 0 || r[0][:3] != "250" {
+		t.Fatalf("after DATA: %q", r)
+	}
+	msgs := ts.d.messages()
+	if len(msgs) != 1 || msgs[0].env.ClientHost != "client.example.net" {
+		t.Fatalf("envelope ClientHost = %q", msgs[0].env.ClientHost)
+	}
+	if asked != netip.MustParseAddr("127.0.0.1") {
+		t.Fatalf("looked up %v", asked)
+	}
+}
+
+func TestNoReverseNameByDefault(t *testing.T) {
+	ts := start(t, testConfig(), nil)
+	c := greeted(t, ts.addr)
+	c.send("HELO h\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+	for range 4 {
+		c.reply()
+	}
+	c.send(".\r\n")
+	c.reply()
+	if msgs := ts.d.messages(); len(msgs) != 1 || msgs[0].env.ClientHost != "" {
+		t.Fatalf("ClientHost without a resolver: %+v", msgs)
+	}
+}
