@@ -1,0 +1,15 @@
+// Package dnsr is Petrel's DNS resolver: MX, address, TXT and PTR lookups
+// behind one interface, so that every lookup can be pointed at a local DNS
+// server in tests (config dns.servers).
+//
+// Lookups go to the configured servers, or to the nameservers of
+// /etc/resolv.conf, with github.com/miekg/dns (UDP, TCP when the answer is
+// truncated, RFC 1035 §4.2), so that the failures mail routing must tell
+// apart are kinds (Kind): the name does not exist (NXDOMAIN, RFC 1035
+// §4.1.1 RCODE 3), it exists without records of the type asked for (NODATA,
+// RFC 2308 §2.2), or the answer is not available now (SERVFAIL, timeouts,
+// RFC 2308 §7) and the caller should try again later.
+//
+// MX records come sorted by preference (RFC 5321 §5.1); a null MX (RFC
+// 7505) is returned as a record whose host is ".".
+package dnsr

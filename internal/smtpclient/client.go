@@ -1,0 +1,104 @@
+package smtpclient
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/dnsr"
+	"github.com/petrelmail/petrel/internal/smtpreply"
+)
+
+// Config is what the client needs from the configuration.
+type Config struct {
+	Hostname   string // EHLO name
+	RemotePort int    // port on MX hosts (delivery.remote_port); 0 = 25
+	// Relayhost ("host:port", or "[host]:port") takes all mail when set;
+	// RelayUser and RelayPassword are its AUTH PLAIN credentials.
+	Relayhost                string
+	RelayUser, RelayPassword string
+	// Routes maps a domain to the "host:port" that takes its mail
+	// (delivery.routes); the host's address records are used, not MX.
+	Routes map[string]string
+	// Timeouts (RFC 5321 §4.5.3.2); zero values take the defaults: 30 s
+	// to connect, 5 min per command, 10 min for the data and its reply.
+	ConnectTimeout, CommandTimeout, DataTimeout time.Duration
+	// TLSConfig is the template for STARTTLS (e.g. the root CAs of a
+	// test); nil = defaults.
+	TLSConfig *tls.Config
+	// RequireTLS refuses to deliver without TLS and verifies the server's
+	// certificate.
+	RequireTLS bool
+}
+
+// Message is one message to deliver to recipients of one domain.
+type Message struct {
+	From  string // envelope sender; "" = null sender (bounces)
+	Rcpts []Rcpt
+	// Body opens the message (headers and body, CRLF line ends); it is
+	// called again for each host tried.
+	Body     func() (io.ReadCloser, error)
+	Size     int64  // octets, for SIZE= (RFC 1870); 0 = unknown
+	EightBit bool   // the body has 8-bit content (RFC 6152)
+	SMTPUTF8 bool   // the message needs SMTPUTF8 (RFC 6531)
+	EnvID    string // DSN ENVID, xtext-decoded (RFC 3461 §4.4)
+	Ret      string // DSN RET: "FULL", "HDRS" or ""
+}
+
+// Rcpt is one recipient.
+type Rcpt struct {
+	Addr   string
+	Notify []string // DSN NOTIFY values, upper case (RFC 3461 §4.1)
+	ORcpt  string   // DSN ORCPT "addr-type;address", decoded (RFC 3461 §4.2)
+}
+
+// Result is the outcome for one recipient.
+type Result struct {
+	Rcpt string
+	// Reply is the remote server's reply for this recipient, or one the
+	// client made up (550 5.1.10 null MX, 451 4.4.1 no answer, ...).
+	Reply     *smtpreply.Reply
+	Permanent bool       // Reply is a 5xx: do not retry
+	RemoteMTA string     // host name that answered, "" if none did
+	RemoteIP  netip.Addr // its address, zero if none answered
+	TLS       string     // "TLS1.3 TLS_AES_128_GCM_SHA256", or "" without TLS
+}
+
+// Delivered reports a positive reply.
+func (r Result) Delivered() bool { return r.Reply != nil && r.Reply.Positive() }
+
+// Client delivers messages. It is safe for concurrent use.
+type Client struct {
+	cfg Config
+	dns dnsr.Resolver
+	log *slog.Logger
+}
+
+// New returns a client; r resolves MX and address records.
+func New(cfg Config, r dnsr.Resolver, log *slog.Logger) *Client {
+	if cfg.RemotePort == 0 {
+		cfg.RemotePort = 25
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 30 * time.Second
+	}
+	if cfg.CommandTimeout <= 0 {
+		cfg.CommandTimeout = 5 * time.Minute
+	}
+	if cfg.DataTimeout <= 0 {
+		cfg.DataTimeout = 10 * time.Minute
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{cfg: cfg, dns: r, log: log}
+}
+
+// Send delivers m to its recipients, all at domain, in one transaction,
+// and returns one result per m.Rcpts, in the same order.
+func (c *Client) Send(ctx context.Context, domain string, m *Message) []Result {
+	return c.send(ctx, domain, m)
+}
