@@ -88,6 +88,43 @@ CREATE TABLE expunged (
 ) WITHOUT ROWID;
 CREATE INDEX expunged_modseq ON expunged(mailbox, modseq);
 `,
+	// 2: the outbound queue (queue.go). Times are Unix milliseconds.
+	// Deferred recipients have their own due-time index, apart from new
+	// (pending) mail, so that a backlog does not slow new mail down.
+	`
+CREATE TABLE queue (
+	id        TEXT PRIMARY KEY,
+	seq       INTEGER NOT NULL UNIQUE,
+	origin    TEXT NOT NULL DEFAULT '',
+	sender    TEXT NOT NULL,
+	envid     TEXT NOT NULL DEFAULT '',
+	ret       TEXT NOT NULL DEFAULT '',
+	smtputf8  INTEGER NOT NULL DEFAULT 0,
+	body_type TEXT NOT NULL DEFAULT '',
+	arrived   INTEGER NOT NULL,
+	size      INTEGER NOT NULL,
+	blob      INTEGER NOT NULL,
+	warned    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE queue_rcpts (
+	seq          INTEGER NOT NULL,
+	idx          INTEGER NOT NULL,
+	addr         TEXT NOT NULL,
+	domain       TEXT NOT NULL,
+	orcpt        TEXT NOT NULL DEFAULT '',
+	notify       TEXT NOT NULL DEFAULT '',
+	state        INTEGER NOT NULL,
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	next_attempt INTEGER NOT NULL DEFAULT 0,
+	last_attempt INTEGER NOT NULL DEFAULT 0,
+	last_error   TEXT NOT NULL DEFAULT '',
+	status       TEXT NOT NULL DEFAULT '',
+	remote_mta   TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (seq, idx)
+) WITHOUT ROWID;
+CREATE INDEX queue_pending ON queue_rcpts(seq) WHERE state = 0;
+CREATE INDEX queue_deferred ON queue_rcpts(next_attempt, seq) WHERE state = 1;
+`,
 }
 
 // migrate brings the schema up to date inside one immediate transaction, so

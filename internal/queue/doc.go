@@ -1,0 +1,23 @@
+// Package queue is Petrel's durable outbound queue (DESIGN.md §1, L3):
+// messages for other domains wait here, with a state per recipient
+// (pending, deferred with its next attempt and last error, delivered,
+// failed), until a remote server accepts them, refuses them for good, or
+// the queue lifetime runs out.
+//
+// Standards:
+//   - RFC 5321 §4.5.4.1 (retry strategy: the schedule of delivery.retry, then
+//     every last interval until delivery.max_queue_time) and §6.1 (reliable
+//     delivery: a queued message survives a crash; a message is either
+//     delivered or its sender is told).
+//   - RFC 3461 (SMTP DSN extension: NOTIFY=NEVER/SUCCESS/FAILURE/DELAY,
+//     ORCPT, RET=FULL/HDRS, ENVID) and RFC 3464 (the delivery-status
+//     report format of the bounces, multipart/report from RFC 6522), with
+//     RFC 3463 enhanced status codes.
+//   - RFC 7505 (null MX): a domain that accepts no mail fails at once
+//     (5.1.10); the outbound client reports it as a permanent failure.
+//
+// A bounce is never sent for a message with a null reverse-path, and goes
+// out itself with the null reverse-path. The queue keeps deferred mail in a
+// due-time index apart from new mail, and bounds active deliveries in total
+// and per destination domain.
+package queue
