@@ -4,34 +4,86 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // client is the Resolver speaking DNS with miekg/dns.
 type client struct {
-	servers []string
+	servers []string // "host:port"; nil = those of /etc/resolv.conf
 	timeout time.Duration
 }
+
+// resolvConf is the system's resolver configuration.
+const resolvConf = "/etc/resolv.conf"
 
 func newClient(servers []string, timeout time.Duration) *client {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	return &client{servers: servers, timeout: timeout}
+	return &client{servers: slices.Clone(servers), timeout: timeout}
+}
+
+// nameservers returns the servers to ask, read from /etc/resolv.conf at
+// each query when none were configured (so an edited file takes effect);
+// without a readable file, the local resolver (as the C library does).
+func (c *client) nameservers() []string {
+	if len(c.servers) > 0 {
+		return c.servers
+	}
+	conf, err := dns.ClientConfigFromFile(resolvConf)
+	if err != nil || len(conf.Servers) == 0 {
+		return []string{"127.0.0.1:53"}
+	}
+	out := make([]string, len(conf.Servers))
+	for i, s := range conf.Servers {
+		out[i] = net.JoinHostPort(s, conf.Port)
+	}
+	return out
 }
 
 func (c *client) LookupMX(ctx context.Context, domain string) ([]*net.MX, error) {
-	return nil, &Error{Kind: Temporary, Name: domain}
-}
-
-func (c *client) LookupIP(ctx context.Context, host string) ([]netip.Addr, error) {
-	return nil, &Error{Kind: Temporary, Name: host}
+	rrs, err := c.lookup(ctx, domain, dns.TypeMX)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*net.MX, 0, len(rrs))
+	for _, rr := range rrs {
+		mx := rr.(*dns.MX)
+		out = append(out, &net.MX{Host: mx.Mx, Pref: mx.Preference})
+	}
+	slices.SortStableFunc(out, func(a, b *net.MX) int { return int(a.Pref) - int(b.Pref) })
+	return out, nil
 }
 
 func (c *client) LookupTXT(ctx context.Context, name string) ([]string, error) {
-	return nil, &Error{Kind: Temporary, Name: name}
+	rrs, err := c.lookup(ctx, name, dns.TypeTXT)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(rrs))
+	for _, rr := range rrs {
+		// The strings of one record are one value (RFC 7208 §3.3).
+		out = append(out, strings.Join(rr.(*dns.TXT).Txt, ""))
+	}
+	return out, nil
 }
 
 func (c *client) LookupAddr(ctx context.Context, ip netip.Addr) ([]string, error) {
-	return nil, &Error{Kind: Temporary, Name: ip.String()}
+	name, err := dns.ReverseAddr(ip.Unmap().String())
+	if err != nil {
+		return nil, &Error{Kind: NXDomain, Name: ip.String(), Type: "PTR", Err: err}
+	}
+	rrs, err := c.lookup(ctx, name, dns.TypePTR)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(rrs))
+	for _, rr := range rrs {
+		out = append(out, rr.(*dns.PTR).Ptr)
+	}
+	return out, nil
 }

@@ -20,7 +20,9 @@ func levels() map[string]int {
 		"mailaddr": 0, "obs": 0, "spool": 0, "msgmeta": 0, "netserve": 0,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
 		// authguard: failed-login throttling shared by POP3, IMAP, submission.
-		"authguard":    1,
+		"authguard": 1,
+		// dnstest: a loopback DNS server for tests of dnsr's users.
+		"dnsr/dnstest": 1,
 		"store/sqlite": 2, "store/postgres": 2, "accounts": 2, "msgauth": 2, "smtpclient": 2,
 		"imapmsg": 2,
 		// storetest sits above store; its imports are restricted further below.

@@ -1,0 +1,75 @@
+package dnsr
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// LookupIP asks for A and AAAA records at once. Addresses found for either
+// type are returned even when the other lookup failed; otherwise the error
+// says NXDOMAIN if either did, Temporary if either failed for now, else
+// NoData. An IP address literal is returned as it is.
+func (c *client) LookupIP(ctx context.Context, host string) ([]netip.Addr, error) {
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		return []netip.Addr{ip.Unmap()}, nil
+	}
+	type answer struct {
+		rrs []dns.RR
+		err error
+	}
+	ch := make(chan answer, 2)
+	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		go func() {
+			rrs, err := c.lookup(ctx, host, t)
+			ch <- answer{rrs, err}
+		}()
+	}
+	var addrs []netip.Addr
+	var errs []error
+	for range 2 {
+		a := <-ch
+		if a.err != nil {
+			errs = append(errs, a.err)
+		}
+		addrs = append(addrs, ipsOf(a.rrs)...)
+	}
+	if len(addrs) > 0 {
+		return addrs, nil
+	}
+	return nil, worst(errs)
+}
+
+// ipsOf returns the addresses of A and AAAA records.
+func ipsOf(rrs []dns.RR) []netip.Addr {
+	var out []netip.Addr
+	for _, rr := range rrs {
+		var ip netip.Addr
+		var ok bool
+		switch v := rr.(type) {
+		case *dns.A:
+			ip, ok = netip.AddrFromSlice(v.A.To4())
+		case *dns.AAAA:
+			ip, ok = netip.AddrFromSlice(v.AAAA.To16())
+		}
+		if ok {
+			out = append(out, ip.Unmap())
+		}
+	}
+	return out
+}
+
+// worst picks the error that says most: NXDOMAIN, then Temporary, then
+// NoData.
+func worst(errs []error) error {
+	rank := map[Kind]int{NXDomain: 3, Temporary: 2, NoData: 1}
+	var best error
+	for _, err := range errs {
+		if best == nil || rank[KindOf(err)] > rank[KindOf(best)] {
+			best = err
+		}
+	}
+	return best
+}
