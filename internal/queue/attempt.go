@@ -1,0 +1,142 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/smtpreply"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// finishTimeout bounds recording an attempt's outcome and its reports,
+// which go on after shutdown began so that nothing delivered is re-sent.
+const finishTimeout = 15 * time.Second
+
+// process tries the due recipients of m (grouped by domain, all domains
+// at once), records their new states in one update, and sends the
+// reports they call for.
+func (s *Service) process(ctx context.Context, m *store.QueuedMessage, groups map[string][]int) {
+	before := make([]store.QueuedRcpt, len(m.Rcpts))
+	copy(before, m.Rcpts)
+	var wg sync.WaitGroup
+	for domain, idxs := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.attempt(ctx, m, domain, idxs)
+		}()
+	}
+	wg.Wait()
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	var changed []store.QueuedRcpt
+	for _, idxs := range groups {
+		for _, i := range idxs {
+			changed = append(changed, m.Rcpts[i])
+		}
+	}
+	warned := s.sendReports(fctx, m, before)
+	if err := s.d.Store.UpdateQueued(fctx, m.ID, store.QueueChange{Rcpts: changed, DelayWarned: warned}); err != nil {
+		s.d.Log.Error("recording delivery attempts", "queue_id", m.ID, "err", err)
+	}
+}
+
+// attempt sends m to the recipients idxs, all at one domain, and updates
+// their states in m.Rcpts.
+func (s *Service) attempt(ctx context.Context, m *store.QueuedMessage, domain string, idxs []int) {
+	out := &Outbound{From: m.From, Size: m.Size, EightBit: m.BodyType == "8BITMIME", SMTPUTF8: m.SMTPUTF8,
+		EnvID: m.EnvID, Ret: m.Ret, Body: func() (io.ReadCloser, error) { return s.d.Store.OpenBlob(ctx, m.Blob) }}
+	for _, i := range idxs {
+		rc := m.Rcpts[i]
+		out.Rcpts = append(out.Rcpts, OutRcpt{Addr: rc.Addr, Notify: rc.Notify, ORcpt: rc.ORcpt})
+	}
+	var results []Result
+	if s.d.Sender != nil {
+		results = s.d.Sender.Send(ctx, domain, out)
+	}
+	byRcpt := make(map[string]Result, len(results))
+	for _, res := range results {
+		byRcpt[strings.ToLower(res.Rcpt)] = res
+	}
+	now := s.d.Now()
+	for _, i := range idxs {
+		rc := &m.Rcpts[i]
+		res, ok := byRcpt[strings.ToLower(rc.Addr)]
+		if !ok || res.Reply == nil {
+			res.Reply = smtpreply.New(451, smtpreply.Enhanced{4, 4, 1}, "No answer from the destination's mail servers")
+		}
+		s.apply(rc, res, m.Arrived, now)
+		s.logAttempt(m, rc, res, now)
+	}
+}
+
+// apply records one result in a recipient.
+func (s *Service) apply(rc *store.QueuedRcpt, res Result, arrived, now time.Time) {
+	rep := res.Reply
+	rc.Attempts++
+	rc.LastAttempt = now
+	rc.RemoteMTA = res.RemoteMTA
+	rc.LastError = replyText(rep)
+	rc.Status = statusOf(rep)
+	switch {
+	case rep.Positive():
+		rc.State = store.RcptDelivered
+	case rep.Permanent():
+		rc.State = store.RcptFailed
+	default:
+		s.cfg.deferRcpt(rc, arrived, now)
+		if rc.State == store.RcptFailed {
+			// Expired: the status stays the temporary one's class 4
+			// detail under a permanent 5 (RFC 3463 §3.5: 5.4.7 when no
+			// better detail is known).
+			rc.Status = expiredStatus(rc.Status)
+		}
+	}
+}
+
+// replyText is a reply on one line, as the log and reports show it.
+func replyText(r *smtpreply.Reply) string {
+	if r.Enhanced == (smtpreply.Enhanced{}) {
+		return oneLine(fmt.Sprintf("%d %s", r.Code, r.Text))
+	}
+	return oneLine(fmt.Sprintf("%d %s %s", r.Code, r.Enhanced, r.Text))
+}
+
+// statusOf is the RFC 3463 status of a reply: its enhanced code, or the
+// class of its basic code.
+func statusOf(r *smtpreply.Reply) string {
+	if r.Enhanced != (smtpreply.Enhanced{}) {
+		return r.Enhanced.String()
+	}
+	return smtpreply.Enhanced{r.Code / 100, 0, 0}.String()
+}
+
+func expiredStatus(st string) string {
+	if strings.HasPrefix(st, "4.") && st != "4.0.0" {
+		return "5" + st[1:]
+	}
+	return "5.4.7"
+}
+
+// logAttempt writes the one log line of an attempt for one recipient.
+func (s *Service) logAttempt(m *store.QueuedMessage, rc *store.QueuedRcpt, res Result, now time.Time) {
+	outcome := rc.State.String()
+	s.d.Metrics.attempt(outcome)
+	attrs := []any{"queue_id", m.ID, "from", m.From, "rcpt", rc.Addr, "relay", res.RemoteMTA,
+		"tls", res.TLS != "", "reply", rc.LastError, "status", rc.Status, "delay", now.Sub(m.Arrived).Round(time.Millisecond),
+		"attempt", rc.Attempts, "outcome", outcome}
+	if res.RemoteIP.IsValid() {
+		attrs = append(attrs, "relay_ip", res.RemoteIP.String())
+	}
+	if res.TLS != "" {
+		attrs = append(attrs, "tls_version", res.TLS)
+	}
+	if rc.State == store.RcptDeferred {
+		attrs = append(attrs, "next_attempt", rc.NextAttempt.Format(time.RFC3339))
+	}
+	s.d.Log.Info("delivery attempt", attrs...)
+}

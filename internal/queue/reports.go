@@ -1,0 +1,99 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// sendReports sends the sender one report for the recipients whose new
+// state calls for one under their NOTIFY (before holds the states before
+// the attempt). It reports whether a delay warning was given. A message
+// with a null reverse-path never gets a report (RFC 3461 §6.2, RFC 5321
+// §6.1: no bounce loops).
+func (s *Service) sendReports(ctx context.Context, m *store.QueuedMessage, before []store.QueuedRcpt) bool {
+	if m.From == "" {
+		return false
+	}
+	now := s.d.Now()
+	delayDue := !m.DelayWarned && s.cfg.DelayWarning > 0 && now.Sub(m.Arrived) >= s.cfg.DelayWarning
+	var items []reportItem
+	warned := false
+	for i, rc := range m.Rcpts {
+		prev := before[i].State
+		var action string
+		switch {
+		case rc.State == store.RcptFailed && prev != store.RcptFailed:
+			action = actionFailed
+		case rc.State == store.RcptDelivered && prev != store.RcptDelivered:
+			action = actionRelayed
+		case rc.State == store.RcptDeferred && delayDue:
+			action, warned = actionDelayed, true
+		}
+		if action != "" && wants(rc.Notify, action) {
+			items = append(items, reportItem{rcpt: rc, action: action})
+		}
+	}
+	if len(items) > 0 {
+		s.sendReport(ctx, m, items, now)
+	}
+	return warned
+}
+
+// sendReport builds one DSN and delivers it with a null reverse-path.
+func (s *Service) sendReport(ctx context.Context, m *store.QueuedMessage, items []reportItem, now time.Time) {
+	r := &report{hostname: s.cfg.Hostname, msg: m, items: items, now: now, until: s.cfg.expiry(m.Arrived)}
+	full := m.Ret == "FULL" && r.worst() == actionFailed
+	blob, err := s.d.Store.OpenBlob(ctx, m.Blob)
+	if err != nil {
+		s.d.Log.Error("reading a queued message for its report", "queue_id", m.ID, "err", err)
+		return
+	}
+	r.original, r.full, err = readOriginal(blob, m.Size, full)
+	blob.Close()
+	if err != nil {
+		s.d.Log.Error("reading a queued message for its report", "queue_id", m.ID, "err", err)
+		return
+	}
+	id, err := s.deliverReport(ctx, m, r.build(), r.full)
+	if err != nil {
+		s.d.Log.Error("sending a delivery status report", "queue_id", m.ID, "to", m.From, "err", err)
+		return
+	}
+	for _, it := range items {
+		s.d.Metrics.report(it.action)
+		s.d.Log.Info("delivery status report", "queue_id", m.ID, "to", m.From, "rcpt", it.rcpt.Addr,
+			"action", it.action, "status", it.rcpt.Status, "report_id", id)
+	}
+}
+
+// deliverReport delivers a report to m's sender: locally when the sender
+// is local, else through the queue itself, with a null reverse-path.
+func (s *Service) deliverReport(ctx context.Context, m *store.QueuedMessage, data []byte, full bool) (string, error) {
+	to, err := mailaddr.Parse(m.From)
+	if err != nil {
+		return "", err
+	}
+	if s.d.Local != nil {
+		local, err := s.d.Local(ctx, to, data)
+		if local || err != nil {
+			return "local", err
+		}
+	}
+	nq := store.NewQueued{ID: obs.NewID(), Origin: m.ID, Arrived: s.d.Now(), Body: bytes.NewReader(data),
+		SMTPUTF8: m.SMTPUTF8 && !to.IsASCII(),
+		Rcpts:    []store.QueuedRcpt{{Addr: to.String(), Domain: to.Domain, Notify: []string{"NEVER"}}}}
+	if full && m.BodyType == "8BITMIME" {
+		nq.BodyType = "8BITMIME"
+	}
+	q, err := s.d.Store.Enqueue(ctx, nq)
+	if err != nil {
+		return "", err
+	}
+	s.Wake()
+	return q.ID, nil
+}
