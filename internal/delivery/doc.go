@@ -1,6 +1,17 @@
 // Package delivery is the one ingest path of Petrel (DESIGN.md §1): the
 // RCPT-time recipient checks, the trace headers (Return-Path and Received,
-// RFC 5321 §4.4), alias resolution, and the local store transaction. SMTP,
-// submission and LMTP sessions call it; it replies with typed SMTP replies
-// (package smtpreply).
+// RFC 5321 §4.4), alias resolution, the local store transaction, and the
+// hand-over to the outbound queue. SMTP, submission and LMTP sessions call
+// it; it replies with typed SMTP replies (package smtpreply).
+//
+// Routing: recipients in local domains are delivered to their accounts;
+// recipients in other domains are accepted only from an authenticated
+// (submission, RFC 6409) client and go to the Queue, as do the remote
+// targets of aliases (forwarding). Without authentication another domain is
+// refused with 554 5.7.1: Petrel is never an open relay.
+//
+// Submission (Envelope.AuthAccount set): the envelope sender (CheckSender,
+// at MAIL) and every address of the From: field (at the end of data) must
+// be addresses the account may send as (RFC 6409 §6.1), else 553 5.7.1;
+// a missing Date (§8.2) or Message-ID (§8.3) is added.
 package delivery

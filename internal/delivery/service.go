@@ -18,6 +18,8 @@ import (
 type Resolver interface {
 	Resolve(ctx context.Context, address string) (accounts.Resolution, error)
 	Domains(ctx context.Context) ([]string, error)
+	// MaySendAs decides the submission sender rule (RFC 6409 §6.1).
+	MaySendAs(ctx context.Context, account, address string) (bool, error)
 }
 
 // Store is what delivery needs of the mail store.
@@ -28,7 +30,12 @@ type Store interface {
 
 // Config configures a Service.
 type Config struct {
-	Hostname string // the by-domain of Received headers
+	Hostname string // the by-domain of Received headers and Message-IDs
+	// Queue takes the recipients in other domains: those of submitted
+	// mail, and remote alias targets (forwarding). nil refuses them: 451
+	// 4.3.0 to a submission client or a forwarding alias, 554 5.7.1
+	// (relay denied) to anyone else.
+	Queue Queue
 }
 
 // Service is the delivery path.
@@ -44,35 +51,44 @@ func New(cfg Config, res Resolver, st Store, log *slog.Logger) *Service {
 	return &Service{cfg: cfg, res: res, st: st, log: log}
 }
 
-// resolve finds the accounts of one recipient, or the reply refusing it.
-// RFC 5321 §4.5.1: postmaster must be accepted for every local domain and
-// for the server's own name, so a postmaster address without an account or
-// alias of its own falls back to the postmaster of any local domain.
-func (s *Service) resolve(ctx context.Context, rcpt mailaddr.Address) ([]store.AccountID, *smtpreply.Reply) {
-	addr := rcpt.String()
+// route finds where mail for one recipient goes, or the reply refusing
+// it. RFC 5321 §4.5.1: postmaster must be accepted for every local domain
+// and for the server's own name, so a postmaster address without an
+// account or alias of its own falls back to the postmaster of any local
+// domain.
+func (s *Service) route(ctx context.Context, env *Envelope, rcpt Recipient) (route, *smtpreply.Reply) {
+	addr := rcpt.Addr.String()
 	r, err := s.res.Resolve(ctx, addr)
-	if err != nil && strings.EqualFold(rcpt.Local, "postmaster") {
-		if pm, ok := s.postmaster(ctx, rcpt); ok {
+	if err != nil && strings.EqualFold(rcpt.Addr.Local, "postmaster") {
+		if pm, ok := s.postmaster(ctx, rcpt.Addr); ok {
 			r, err = pm, nil
 		}
 	}
 	switch {
 	case err == nil:
 	case errors.Is(err, accounts.ErrNotLocal):
-		return nil, smtpreply.RelayDenied(addr)
+		return s.relay(env, rcpt)
 	case errors.Is(err, accounts.ErrAliasLoop):
-		return nil, smtpreply.RoutingLoop(addr)
+		return route{}, smtpreply.RoutingLoop(addr)
 	case store.IsKind(err, store.KindNotFound), store.IsKind(err, store.KindInvalid):
-		return nil, smtpreply.NoSuchUser(addr)
+		return route{}, smtpreply.NoSuchUser(addr)
 	default:
-		return nil, s.localError("resolve recipient", err)
+		return route{}, s.localError("resolve recipient", err)
 	}
-	if len(r.Remote) > 0 {
-		// Until the outbound queue exists, forwarding cannot be honoured:
-		// a temporary refusal keeps the message with the sender.
-		return nil, smtpreply.ForwardingUnavailable(addr)
+	if len(r.Remote) > 0 && s.cfg.Queue == nil {
+		// Without the outbound queue forwarding cannot be honoured: a
+		// temporary refusal keeps the message with the sender.
+		return route{}, smtpreply.ForwardingUnavailable(addr)
 	}
-	return r.Local, nil
+	rt := route{local: r.Local}
+	for _, t := range r.Remote {
+		f, err := forwarded(rcpt, t)
+		if err != nil {
+			return route{}, s.localError("parse alias target", err)
+		}
+		rt.remote = append(rt.remote, f)
+	}
+	return rt, nil
 }
 
 func (s *Service) postmaster(ctx context.Context, rcpt mailaddr.Address) (accounts.Resolution, bool) {
@@ -97,13 +113,14 @@ func (s *Service) postmaster(ctx context.Context, rcpt mailaddr.Address) (accoun
 
 // CheckRecipient runs the RCPT-time checks: the address must be local and
 // exist, and its accounts must have room (when the client declared SIZE,
-// against that size). nil means accept.
+// against that size); an address in another domain is accepted only from
+// an authenticated client, for the queue. nil means accept.
 func (s *Service) CheckRecipient(ctx context.Context, env *Envelope, rcpt Recipient) *smtpreply.Reply {
-	ids, reply := s.resolve(ctx, rcpt.Addr)
+	rt, reply := s.route(ctx, env, rcpt)
 	if reply != nil {
 		return reply
 	}
-	for _, id := range ids {
+	for _, id := range rt.local {
 		if reply := s.checkQuota(ctx, id, rcpt.Addr.String(), env.Size); reply != nil {
 			return reply
 		}
@@ -135,23 +152,51 @@ func (s *Service) localError(what string, err error) *smtpreply.Reply {
 	return smtpreply.LocalError(ref)
 }
 
-// Deliver stores the message for every recipient of env: one copy per
-// resolved account (shared blob), in its INBOX, with Return-Path and
-// Received prepended. It returns one reply per recipient (nil = delivered)
-// once the store has made the message durable. Without env.PerRecipient the
-// delivery is all or nothing and every recipient gets the same reply.
+// Deliver stores the message for every local recipient of env: one copy
+// per resolved account (shared blob), in its INBOX, with Return-Path and
+// Received prepended; the recipients in other domains (and remote alias
+// targets) go to the queue in one Enqueue, with Received prepended. A
+// submitted message (env.AuthAccount set) is checked and completed first
+// (submission.go). Deliver returns one reply per recipient (nil =
+// delivered) once the store and the queue have made the message durable.
+// Without env.PerRecipient the delivery is all or nothing and every
+// recipient gets the same reply; the local copies are stored before the
+// enqueue, so only a failing queue can leave a retried message delivered
+// twice locally.
 func (s *Service) Deliver(ctx context.Context, env *Envelope, body io.Reader, size int64) []*smtpreply.Reply {
 	replies := make([]*smtpreply.Reply, len(env.Recipients))
+	msg := &message{body: body, size: size}
+	if env.AuthAccount != "" {
+		if r := s.prepareSubmission(ctx, env, msg); r != nil {
+			return fill(replies, r)
+		}
+	}
+	routes := make([]route, len(env.Recipients))
+	for i, rcpt := range env.Recipients {
+		routes[i], replies[i] = s.route(ctx, env, rcpt)
+	}
+	if fail := firstFailure(replies); fail != nil && !env.PerRecipient {
+		return fill(replies, fail)
+	}
+	s.deliverLocal(ctx, env, msg, routes, replies)
+	if fail := firstFailure(replies); fail != nil && !env.PerRecipient {
+		return replies
+	}
+	s.enqueue(ctx, env, msg, routes, replies)
+	return replies
+}
+
+// deliverLocal stores the message for the local accounts of the
+// recipients not refused yet, and sets the replies of those it fails for.
+func (s *Service) deliverLocal(ctx context.Context, env *Envelope, msg *message, routes []route, replies []*smtpreply.Reply) {
 	var targets []store.Target
 	index := make(map[store.AccountID]int)
 	owners := make([][]int, len(env.Recipients)) // target indexes per recipient
-	for i, rcpt := range env.Recipients {
-		ids, reply := s.resolve(ctx, rcpt.Addr)
-		if reply != nil {
-			replies[i] = reply
+	for i, rt := range routes {
+		if replies[i] != nil {
 			continue
 		}
-		for _, id := range ids {
+		for _, id := range rt.local {
 			j, ok := index[id]
 			if !ok {
 				j = len(targets)
@@ -161,22 +206,24 @@ func (s *Service) Deliver(ctx context.Context, env *Envelope, body io.Reader, si
 			owners[i] = append(owners[i], j)
 		}
 	}
-	if fail := firstFailure(replies); fail != nil && !env.PerRecipient {
-		return fill(replies, fail)
-	}
 	if len(targets) == 0 {
-		return replies
+		return
 	}
-	trace := s.traceHeaders(env)
-	results, err := s.st.Deliver(ctx, store.NewMessage{
-		Body:         io.MultiReader(strings.NewReader(trace), body),
-		InternalDate: env.Received,
-		Atomic:       !env.PerRecipient,
-	}, targets)
+	body, total, err := msg.open(s.traceHeaders(env))
+	var results []store.Delivered
+	if err == nil {
+		results, err = s.st.Deliver(ctx, store.NewMessage{Body: body, InternalDate: env.Received, Atomic: !env.PerRecipient}, targets)
+	}
 	if err != nil {
-		return fill(replies, s.localError("store message", err))
+		fill(replies, s.localError("store message", err))
+		return
 	}
-	total := size + int64(len(trace))
+	s.storeResults(ctx, env, targets, owners, results, total, replies)
+}
+
+// storeResults turns the store's per-target results into replies.
+func (s *Service) storeResults(ctx context.Context, env *Envelope, targets []store.Target, owners [][]int,
+	results []store.Delivered, total int64, replies []*smtpreply.Reply) {
 	// The targets that an aborted atomic delivery took along (KindTemporary).
 	aborted := smtpreply.New(451, smtpreply.Enhanced{4, 3, 0}, "Not delivered: try again later")
 	for i, rcpt := range env.Recipients {
@@ -194,14 +241,14 @@ func (s *Service) Deliver(ctx context.Context, env *Envelope, body io.Reader, si
 		// Prefer the failure that made the atomic delivery abort.
 		for _, r := range replies {
 			if r != nil && r != aborted {
-				return fill(replies, r)
+				fill(replies, r)
+				return
 			}
 		}
 		if firstFailure(replies) != nil {
-			return fill(replies, aborted)
+			fill(replies, aborted)
 		}
 	}
-	return replies
 }
 
 // storeFailure maps a per-target store error to the recipient's reply.

@@ -20,9 +20,14 @@ import (
 // The "for" clause names the recipient only when there is exactly one, so
 // a message to several people does not reveal the others (RFC 5321 §7.2).
 func (s *Service) traceHeaders(env *Envelope) string {
-	var b strings.Builder
 	// RFC 5321 §4.4: the final delivery adds Return-Path with the reverse-path.
-	fmt.Fprintf(&b, "Return-Path: <%s>\r\n", pathString(env))
+	return fmt.Sprintf("Return-Path: <%s>\r\n", pathString(env)) + s.received(env)
+}
+
+// received is the Received field alone: a message relayed to another
+// host (the queue) gets no Return-Path (RFC 5321 §4.4).
+func (s *Service) received(env *Envelope) string {
+	var b strings.Builder
 	fmt.Fprintf(&b, "Received: from %s (%s)\r\n", clean(env.Helo, "unknown"), clientDesc(env))
 	fmt.Fprintf(&b, "\tby %s (Petrel) with %s id %s", clean(s.cfg.Hostname, "localhost"), clean(env.Protocol, "SMTP"), env.ID)
 	if env.TLS != nil {

@@ -19,7 +19,9 @@ func (s *session) dispatch(verb, arg string) *smtpreply.Reply {
 	}
 	for _, ext := range s.cfg.Extensions {
 		if ext.Handles(verb) {
-			return ext.Command(extConn{s}, verb, arg)
+			r := ext.Command(extConn{s}, verb, arg)
+			s.quit = s.quit || r != nil && r.Code == 421 // RFC 5321 §3.8: 421 closes
+			return r
 		}
 	}
 	return s.bad(smtpreply.BadSyntax("Command unrecognized"))

@@ -38,6 +38,9 @@ func (s *session) cmdMail(arg string) *smtpreply.Reply {
 	if !from.IsASCII() && !env.SMTPUTF8 { // RFC 6531 §3.5
 		return s.bad(smtpreply.NeedsSMTPUTF8())
 	}
+	if r := s.checkSender(env); r != nil {
+		return r
+	}
 	s.body.reset()
 	s.mu.Lock()
 	s.tx = &transaction{env: env}

@@ -1,0 +1,129 @@
+package delivery
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/smtpreply"
+)
+
+// maxHeaderSize bounds the header section read to check a submitted
+// message's From: field; fields past it are not seen.
+const maxHeaderSize = 256 << 10
+
+// message is the body of one Deliver call, read once per destination
+// (local store, queue) with its own prefix of header fields.
+type message struct {
+	body  io.Reader
+	size  int64
+	added string // fields added to a submitted message (Date, Message-ID)
+	read  bool
+}
+
+var errNotRewindable = errors.New("message body cannot be read twice")
+
+// open returns the message with trace (the destination's trace fields)
+// and the added fields before it, and its size. A second open rewinds the
+// body, which must then be an io.Seeker (smtpd's bodies are).
+func (m *message) open(trace string) (io.Reader, int64, error) {
+	if m.read {
+		sk, ok := m.body.(io.Seeker)
+		if !ok {
+			return nil, 0, errNotRewindable
+		}
+		if _, err := sk.Seek(0, io.SeekStart); err != nil {
+			return nil, 0, err
+		}
+	}
+	m.read = true
+	prefix := trace + m.added
+	return io.MultiReader(strings.NewReader(prefix), m.body), m.size + int64(len(prefix)), nil
+}
+
+// CheckSender applies the sender rule of submission at MAIL FROM: an
+// authenticated client may use only an address its account may send as
+// (RFC 6409 §6.1; accounts.Service.MaySendAs), else 553 5.7.1. The null
+// reverse-path is allowed (a client sending a notification that must not
+// be answered, RFC 8098 §2.1), as is anything without authentication.
+func (s *Service) CheckSender(ctx context.Context, env *Envelope) *smtpreply.Reply {
+	if env.AuthAccount == "" || env.From.IsZero() {
+		return nil
+	}
+	return s.mayUse(ctx, env.AuthAccount, env.From.String())
+}
+
+func (s *Service) mayUse(ctx context.Context, account, addr string) *smtpreply.Reply {
+	ok, err := s.res.MaySendAs(ctx, account, addr)
+	switch {
+	case err != nil:
+		return s.localError("check sender", err)
+	case !ok:
+		return smtpreply.SenderNotOwned(addr)
+	}
+	return nil
+}
+
+// prepareSubmission applies RFC 6409 to a submitted message: the
+// envelope sender and every From: address must be the user's (§6.1; 553
+// 5.7.1, a missing or unreadable From: 554 5.6.0), and a missing Date
+// (§8.2) or Message-ID (§8.3) is added.
+func (s *Service) prepareSubmission(ctx context.Context, env *Envelope, msg *message) *smtpreply.Reply {
+	if r := s.CheckSender(ctx, env); r != nil {
+		return r
+	}
+	r, _, err := msg.open("")
+	if err != nil {
+		return s.localError("read submitted message", err)
+	}
+	h := readHeader(r)
+	from, err := mail.Header(h).AddressList("From")
+	if err != nil || len(from) == 0 {
+		return smtpreply.NoValidFrom()
+	}
+	for _, a := range from {
+		if r := s.mayUse(ctx, env.AuthAccount, a.Address); r != nil {
+			return r
+		}
+	}
+	msg.added = s.missingFields(env, h)
+	return nil
+}
+
+// readHeader reads the header section of a message (RFC 5322 §2.2), at
+// most maxHeaderSize octets of it; a truncated section gives the fields
+// read so far.
+func readHeader(r io.Reader) textproto.MIMEHeader {
+	tr := textproto.NewReader(bufio.NewReader(io.LimitReader(r, maxHeaderSize)))
+	h, _ := tr.ReadMIMEHeader()
+	if h == nil {
+		h = textproto.MIMEHeader{}
+	}
+	return h
+}
+
+// missingFields returns the Date (RFC 5322 §3.6.1) and Message-ID (§3.6.4)
+// fields a submitted message lacks, CRLF-terminated. The Message-ID's
+// right-hand side is the host name, its left-hand side unique (RFC 5322
+// §3.6.4): the queue ID and 128 random bits.
+func (s *Service) missingFields(env *Envelope, h textproto.MIMEHeader) string {
+	var b strings.Builder
+	if len(h.Values("Date")) == 0 {
+		date := env.Received
+		if date.IsZero() {
+			date = time.Now()
+		}
+		fmt.Fprintf(&b, "Date: %s\r\n", date.Format(time.RFC1123Z))
+	}
+	if len(h.Values("Message-Id")) == 0 {
+		fmt.Fprintf(&b, "Message-ID: <%s.%s@%s>\r\n", clean(env.ID, "petrel"), rand.Text(), clean(s.cfg.Hostname, "localhost"))
+	}
+	return b.String()
+}
