@@ -168,7 +168,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"domain", "add", "a.example", "--password-stdin"}, "--password-stdin is not accepted"},
 		{[]string{"user", "list", "--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"serve", "extra"}, `unexpected argument "extra"`},
-		{[]string{"queue", "list"}, "queue: not implemented yet"},
+		{[]string{"queue", "flush"}, `queue: unknown subcommand "flush"`},
+		{[]string{"queue", "retry"}, "usage: petrel queue retry ID|--all"},
+		{[]string{"queue", "list", "--all"}, "--all is accepted by retry only"},
 		{[]string{"dkim", "generate", "example.org"}, "dkim: not implemented yet"},
 		{[]string{"dns", "example.org"}, "dns: not implemented yet"},
 	}

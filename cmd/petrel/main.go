@@ -94,7 +94,9 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.userCmd(ctx, rest)
 	case "alias":
 		return a.aliasCmd(ctx, rest)
-	case "queue", "dkim", "dns":
+	case "queue":
+		return a.queueCmd(ctx, rest)
+	case "dkim", "dns":
 		return a.notImplemented(cmd)
 	case "version":
 		return a.version(rest)

@@ -42,6 +42,9 @@ type deps struct {
 	tls     *tls.Config
 	metrics *obs.Metrics
 	log     *slog.Logger
+	// outbound is the running outbound queue (queue_serve.go), nil when
+	// the store has none; delivery reaches it through enqueuer.
+	outbound *outboundQueue
 }
 
 // protocolBindings builds the servers of every mail protocol this version

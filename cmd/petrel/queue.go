@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// queueCmd runs `petrel queue list|show|retry|delete`. It works while the
+// server runs: the server's queue runner sees retries at its next poll.
+func (a *app) queueCmd(ctx context.Context, args []string) error {
+	all := slices.ContainsFunc(args, isAllFlag)
+	args = slices.DeleteFunc(slices.Clone(args), isAllFlag)
+	opts, pos, err := parseArgs("queue", args, false)
+	if err != nil {
+		return err
+	}
+	if err := checkQueueArgs(pos, all); err != nil {
+		return err
+	}
+	cfg, _, err := loadConfig(opts.config)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, cliLogger(a.stderr, cfg), nil, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	q, ok := st.(store.Queue)
+	if !ok {
+		return &cliError{code: exitFail, lines: []string{"queue: this storage backend has no queue"}}
+	}
+	if err := a.queueRun(ctx, q, pos, cfg.Log.Format); err != nil {
+		return &cliError{code: exitFail, lines: []string{errText(err)}}
+	}
+	return nil
+}
+
+func isAllFlag(s string) bool { return s == "--all" || s == "-all" }
+
+func checkQueueArgs(pos []string, all bool) error {
+	if len(pos) == 0 {
+		return usageErrorf("queue: missing subcommand (delete, list, retry, show)")
+	}
+	want := map[string]int{"list": 0, "show": 1, "retry": 1, "delete": 1}
+	n, ok := want[pos[0]]
+	switch {
+	case !ok:
+		return usageErrorf("queue: unknown subcommand %q (want delete, list, retry, show)", pos[0])
+	case all && pos[0] != "retry":
+		return usageErrorf("queue %s: --all is accepted by retry only", pos[0])
+	case pos[0] == "retry" && all && len(pos) == 1:
+	case len(pos)-1 != n:
+		if pos[0] == "retry" {
+			return usageErrorf("usage: petrel queue retry ID|--all")
+		}
+		return usageErrorf("usage: petrel queue %s%s", pos[0], strings.Repeat(" ID", n))
+	}
+	return nil
+}
+
+func (a *app) queueRun(ctx context.Context, q store.Queue, pos []string, logFormat string) error {
+	switch pos[0] {
+	case "list":
+		ms, err := q.QueuedMessages(ctx)
+		if err != nil {
+			return err
+		}
+		printQueue(a.stdout, ms, time.Now())
+	case "show":
+		m, err := q.QueuedMessage(ctx, pos[1])
+		if err != nil {
+			return err
+		}
+		printQueued(a.stdout, m, time.Now(), true)
+	case "retry":
+		id := ""
+		if len(pos) > 1 {
+			id = pos[1]
+		}
+		n, err := q.RetryQueued(ctx, id, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%d deferred recipient(s) due now; the running server tries them within seconds\n", n)
+	case "delete":
+		if err := q.DeleteQueued(ctx, pos[1]); err != nil {
+			return err
+		}
+		if log, err := obs.NewLogger(a.stderr, "info", logFormat); err == nil {
+			log.Info("queued message deleted by the administrator, without a report", "queue_id", pos[1])
+		}
+		fmt.Fprintf(a.stdout, "deleted %s\n", pos[1])
+	}
+	return nil
+}
+
+func printQueue(w io.Writer, ms []store.QueuedMessage, now time.Time) {
+	if len(ms) == 0 {
+		fmt.Fprintln(w, "queue is empty")
+		return
+	}
+	for _, m := range ms {
+		printQueued(w, m, now, false)
+	}
+}
+
+// printQueued prints a message: ID, age, size and sender, then one line
+// per recipient with its state and last error.
+func printQueued(w io.Writer, m store.QueuedMessage, now time.Time, detail bool) {
+	from := m.From
+	if from == "" {
+		from = "MAILER-DAEMON"
+	}
+	fmt.Fprintf(w, "%s  %-8s %8d  <%s>\n", m.ID, age(now.Sub(m.Arrived)), m.Size, from)
+	if detail {
+		fmt.Fprintf(w, "  arrived %s  origin %s  envid %q  ret %q  body %q  smtputf8 %v  delay-warned %v\n",
+			m.Arrived.Format(time.RFC3339), m.Origin, m.EnvID, m.Ret, m.BodyType, m.SMTPUTF8, m.DelayWarned)
+	}
+	for _, r := range m.Rcpts {
+		line := fmt.Sprintf("    %-9s %s", r.State, r.Addr)
+		if r.State == store.RcptDeferred {
+			line += "  next " + r.NextAttempt.Format(time.RFC3339)
+		}
+		if r.LastError != "" {
+			line += "  (" + r.LastError + ")"
+		}
+		fmt.Fprintln(w, line)
+		if detail {
+			fmt.Fprintf(w, "      attempts %d  last %s  status %s  remote %s  notify %s  orcpt %s\n", r.Attempts,
+				fmtTime(r.LastAttempt), r.Status, r.RemoteMTA, strings.Join(r.Notify, ","), r.ORcpt)
+		}
+	}
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
+}
+
+// age is a duration for the list: "45s", "12m", "3h5m", "2d4h".
+func age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+}
