@@ -72,9 +72,10 @@ func (r Result) Delivered() bool { return r.Reply != nil && r.Reply.Positive() }
 
 // Client delivers messages. It is safe for concurrent use.
 type Client struct {
-	cfg Config
-	dns dnsr.Resolver
-	log *slog.Logger
+	cfg    Config
+	routes map[string]string // Routes by normDomain
+	dns    dnsr.Resolver
+	log    *slog.Logger
 }
 
 // New returns a client; r resolves MX and address records.
@@ -94,7 +95,11 @@ func New(cfg Config, r dnsr.Resolver, log *slog.Logger) *Client {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{cfg: cfg, dns: r, log: log}
+	routes := make(map[string]string, len(cfg.Routes))
+	for d, target := range cfg.Routes {
+		routes[normDomain(d)] = target
+	}
+	return &Client{cfg: cfg, routes: routes, dns: r, log: log}
 }
 
 // Send delivers m to its recipients, all at domain, in one transaction,

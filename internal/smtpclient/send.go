@@ -2,14 +2,141 @@ package smtpclient
 
 import (
 	"context"
+	"net/netip"
+	"time"
 
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
+// attempt is where a session ended, for the results.
+type attempt struct {
+	hop hop
+	ip  netip.Addr
+	tls string
+	out outcome
+}
+
 func (c *Client) send(ctx context.Context, domain string, m *Message) []Result {
+	if len(m.Rcpts) == 0 {
+		return nil
+	}
+	if bad := badEnvelope(m); bad != nil {
+		return results(m, attempt{out: decided(len(m.Rcpts), bad)})
+	}
+	hops, fail := c.route(ctx, domain)
+	if fail != nil {
+		c.log.Info("delivery failed", "domain", domain, "reply", fail.Error())
+		return results(m, attempt{out: decided(len(m.Rcpts), fail)})
+	}
+	return results(m, c.tryHops(ctx, domain, hops, m))
+}
+
+// tryHops tries each hop's addresses in turn until a session decides
+// (RFC 5321 §5.1: try the next address or MX host when one does not
+// answer). When none does, the last temporary failure is the result, or
+// the last permanent one when every host refused permanently.
+func (c *Client) tryHops(ctx context.Context, domain string, hops []hop, m *Message) attempt {
+	var lastTemp, lastPerm *attempt
+	for _, h := range hops {
+		if ctx.Err() != nil {
+			break
+		}
+		addrs, err := c.dns.LookupIP(ctx, h.host)
+		if err != nil {
+			a := attempt{hop: h, out: retry(dnsFailure(h.host, "address", err), err)}
+			c.logAttempt(domain, m, a, 0)
+			keep(&lastTemp, &lastPerm, a)
+			continue
+		}
+		for _, ip := range addrs {
+			a := c.tryAddr(ctx, domain, h, ip, m)
+			if !a.out.next {
+				return a
+			}
+			keep(&lastTemp, &lastPerm, a)
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	switch {
+	case lastTemp != nil:
+		return *lastTemp
+	case lastPerm != nil:
+		return *lastPerm
+	}
+	return attempt{out: decided(len(m.Rcpts), noAnswer(domain, netip.Addr{}, c.cfg.RemotePort))}
+}
+
+// keep remembers the last failure of each class.
+func keep(temp, perm **attempt, a attempt) {
+	if a.out.reply.Permanent() {
+		*perm = &a
+		return
+	}
+	*temp = &a
+}
+
+// tryAddr runs a session with one address, and again without TLS when
+// the TLS handshake failed and TLS is not required.
+func (c *Client) tryAddr(ctx context.Context, domain string, h hop, ip netip.Addr, m *Message) attempt {
+	a := c.session(ctx, domain, h, ip, m, true)
+	if a.out.tlsFailed {
+		a = c.session(ctx, domain, h, ip, m, false)
+	}
+	return a
+}
+
+func (c *Client) session(ctx context.Context, domain string, h hop, ip netip.Addr, m *Message, useTLS bool) attempt {
+	start := time.Now()
+	s := &session{c: c, hop: h, ip: ip, m: m, useTLS: useTLS}
+	out := s.run(ctx)
+	if out.tlsFailed && s.needTLS() {
+		out.tlsFailed = false
+	}
+	a := attempt{hop: h, ip: ip, tls: s.tls, out: out}
+	if !s.reached {
+		a.ip = netip.Addr{}
+		a.out.reply = noAnswerIfNil(a.out.reply, h, ip)
+	}
+	c.logAttempt(domain, m, a, time.Since(start))
+	return a
+}
+
+func noAnswerIfNil(r *smtpreply.Reply, h hop, ip netip.Addr) *smtpreply.Reply {
+	if r == nil {
+		return noAnswer(h.host, ip, h.port)
+	}
+	return r
+}
+
+// badEnvelope refuses addresses that could not be written as a command
+// line (RFC 3463 X.1.7 sender, X.1.3 recipient syntax).
+func badEnvelope(m *Message) *smtpreply.Reply {
+	if !safeArg(m.From) || !safeArg(m.EnvID) {
+		return smtpreply.New(501, smtpreply.Enhanced{5, 1, 7}, "Bad sender address syntax")
+	}
+	for _, r := range m.Rcpts {
+		if r.Addr == "" || !safeArg(r.Addr) || !safeArg(r.ORcpt) {
+			return smtpreply.New(501, smtpreply.Enhanced{5, 1, 3}, "Bad recipient address syntax")
+		}
+	}
+	return nil
+}
+
+// results turns the deciding attempt into one Result per recipient.
+func results(m *Message, a attempt) []Result {
 	out := make([]Result, len(m.Rcpts))
 	for i, r := range m.Rcpts {
-		out[i] = Result{Rcpt: r.Addr, Reply: smtpreply.New(451, smtpreply.Enhanced{4, 3, 0}, "Outbound delivery not implemented yet")}
+		reply := a.out.reply
+		if a.out.per != nil {
+			reply = a.out.per[i]
+		}
+		res := Result{Rcpt: r.Addr, Reply: reply, Permanent: reply.Permanent(), TLS: a.tls}
+		if a.ip.IsValid() {
+			res.RemoteMTA, res.RemoteIP = a.hop.host, a.ip
+		}
+		out[i] = res
 	}
 	return out
 }

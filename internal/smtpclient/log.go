@@ -1,0 +1,42 @@
+package smtpclient
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// logAttempt writes the one line per delivery attempt: where, TLS, the
+// deciding reply, how many recipients were accepted.
+func (c *Client) logAttempt(domain string, m *Message, a attempt, d time.Duration) {
+	attrs := []any{
+		"domain", domain, "host", a.hop.host, "port", a.hop.port,
+		"tls", a.tls, "rcpts", len(m.Rcpts), "accepted", accepted(a.out), "duration", d.Round(time.Millisecond),
+	}
+	if a.ip.IsValid() {
+		attrs = append(attrs, "ip", a.ip.String())
+	}
+	if r := a.out.reply; r != nil {
+		attrs = append(attrs, "reply", strings.ReplaceAll(r.Error(), "\n", " / "))
+	}
+	if a.out.err != nil {
+		attrs = append(attrs, "error", a.out.err.Error())
+	}
+	level := slog.LevelInfo
+	if a.out.next {
+		level = slog.LevelWarn
+	}
+	c.log.Log(context.Background(), level, "delivery attempt", attrs...)
+}
+
+// accepted counts positive per-recipient replies.
+func accepted(o outcome) int {
+	n := 0
+	for _, r := range o.per {
+		if r != nil && r.Positive() {
+			n++
+		}
+	}
+	return n
+}
