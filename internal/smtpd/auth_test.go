@@ -1,0 +1,207 @@
+package smtpd
+
+import (
+	"context"
+	"encoding/base64"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/authguard"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+const testPassword = "correct horse"
+
+// fakeAuth knows alice@example.org (password testPassword).
+type fakeAuth struct{}
+
+func (fakeAuth) Authenticate(_ context.Context, user, password string) (store.Account, error) {
+	if strings.EqualFold(user, "alice@example.org") && password == testPassword {
+		return store.Account{ID: 1, Address: "alice@example.org"}, nil
+	}
+	return store.Account{}, accounts.ErrAuthFailed
+}
+
+// authHarness is a submission-like server with AUTH on a guard whose clock
+// the test moves, and whose delays are recorded instead of slept.
+type authHarness struct {
+	*testServer
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func (h *authHarness) clock() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.now
+}
+
+func (h *authHarness) advance(d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.now = h.now.Add(d)
+}
+
+func (h *authHarness) slept() []time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.sleeps)
+}
+
+func startAuth(t *testing.T, gcfg authguard.Config, tweak func(*Config, *AuthConfig)) *authHarness {
+	t.Helper()
+	h := &authHarness{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	gcfg.Now = h.clock
+	acfg := AuthConfig{Auth: fakeAuth{}, Throttle: authguard.New(gcfg), Hostname: testHost, AllowInsecure: true,
+		Sleep: func(d time.Duration) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.sleeps = append(h.sleeps, d)
+		}}
+	cfg := testConfig()
+	cfg.Name = "submission"
+	if tweak != nil {
+		tweak(&cfg, &acfg)
+	}
+	logs := &syncBuffer{}
+	acfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	cfg.Extensions = []Extension{NewAuth(acfg)}
+	h.testServer = start(t, cfg, nil)
+	t.Cleanup(func() {
+		all := logs.String() + h.logs.String()
+		for _, secret := range []string{testPassword, "wrong", b64("\x00alice@example.org\x00" + testPassword), b64(testPassword)} {
+			if strings.Contains(all, secret) {
+				t.Errorf("a password reached the log: %q", secret)
+			}
+		}
+	})
+	return h
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func plain(user, pass string) string { return b64("\x00" + user + "\x00" + pass) }
+
+func TestAuthCommand(t *testing.T) {
+	h := startAuth(t, authguard.Config{}, nil)
+	c := greeted(t, h.addr)
+	c.cmd("AUTH PLAIN "+plain("alice@example.org", testPassword), "503 5.5.1")
+	if got := c.hello(); !slices.Contains(got, "250-AUTH PLAIN LOGIN") && !slices.Contains(got, "250 AUTH PLAIN LOGIN") {
+		t.Fatalf("EHLO %q", got)
+	}
+	c.cmd("MAIL FROM:<alice@example.org>", "530 5.7.0")
+	c.cmd("AUTH CRAM-MD5", "504 5.5.4")
+	c.cmd("AUTH PLAIN !!notbase64", "501 5.5.2")
+	c.cmd("AUTH PLAIN", "334 ")
+	c.cmd("*", "501 5.7.0")
+	c.cmd("AUTH PLAIN", "334 ")
+	c.cmd("%%%", "501 5.5.2")
+	c.cmd("AUTH PLAIN "+plain("alice@example.org", "wrong"), "535 5.7.8")
+	c.cmd("AUTH PLAIN "+b64("bob\x00alice@example.org\x00"+testPassword), "535 5.7.8") // proxy login
+	c.cmd("AUTH PLAIN "+b64("no nul here"), "501 5.5.4")
+	c.cmd("AUTH LOGIN", "334 "+b64("Username:"))
+	c.cmd(b64("alice@example.org"), "334 "+b64("Password:"))
+	c.cmd(b64("wrong"), "535 5.7.8")
+	c.cmd("AUTH LOGIN "+b64("alice@example.org"), "334 "+b64("Password:"))
+	c.cmd(b64(testPassword), "235 2.7.0")
+	c.cmd("AUTH PLAIN "+plain("alice@example.org", testPassword), "503 5.5.1")
+	c.transaction("alice@example.org", "bob@mx.test")
+	c.cmd("AUTH PLAIN", "503 5.5.1") // not in a transaction
+	c.data("Subject: x\r\n\r\nx\r\n.\r\n")
+	m := h.d.messages()
+	if len(m) != 1 || m[0].env.AuthAccount != "alice@example.org" || m[0].env.Protocol != "ESMTPA" {
+		t.Fatalf("messages %+v", m)
+	}
+}
+
+func TestAuthOnlyOverTLS(t *testing.T) {
+	h := startAuth(t, authguard.Config{}, func(c *Config, a *AuthConfig) {
+		c.TLS, a.AllowInsecure = serverTLS(t), false
+	})
+	c := greeted(t, h.addr)
+	if got := c.hello(); slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, "AUTH") }) {
+		t.Fatalf("AUTH offered before TLS: %q", got)
+	}
+	c.cmd("AUTH PLAIN "+plain("alice@example.org", testPassword), "538 5.7.11")
+	c.cmd("MAIL FROM:<alice@example.org>", "530 5.7.0")
+
+	gc, err := smtp.DialStartTLS(h.addr, clientTLS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gc.Close()
+	if ok, mechs := gc.Extension("AUTH"); !ok || mechs != "PLAIN LOGIN" {
+		t.Fatalf("AUTH after STARTTLS: %v %q", ok, mechs)
+	}
+	if err := gc.Auth(sasl.NewPlainClient("", "alice@example.org", testPassword)); err != nil {
+		t.Fatal(err)
+	}
+	if err := gc.SendMail("alice@example.org", []string{"bob@mx.test"}, strings.NewReader("Subject: t\r\n\r\nx\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if m := h.d.messages(); len(m) != 1 || m[0].env.Protocol != "ESMTPSA" {
+		t.Fatalf("messages %+v", m)
+	}
+}
+
+func TestAuthImplicitTLSLogin(t *testing.T) {
+	h := startAuth(t, authguard.Config{}, func(c *Config, a *AuthConfig) {
+		c.TLS, c.ImplicitTLS, a.AllowInsecure = serverTLS(t), true, false
+	})
+	gc, err := smtp.DialTLS(h.addr, clientTLS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gc.Close()
+	if err := gc.Auth(sasl.NewLoginClient("alice@example.org", "wrong")); err == nil {
+		t.Fatal("wrong password accepted")
+	} else {
+		wantSMTPError(t, err, 535, smtp.EnhancedCode{5, 7, 8})
+	}
+	if err := gc.Auth(sasl.NewLoginClient("alice@example.org", testPassword)); err != nil {
+		t.Fatal(err)
+	}
+	if err := gc.SendMail("alice@example.org", []string{"bob@mx.test"}, strings.NewReader("Subject: t\r\n\r\nx\r\n")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAuthThrottledAccount: failures for one account are delayed, then
+// refused with 454 4.7.0 until the block ends; the right password then
+// works again.
+func TestAuthThrottledAccount(t *testing.T) {
+	h := startAuth(t, authguard.Config{AccountFree: 1, AccountBlock: 3, IPBlock: 100, IPFree: 100,
+		BaseDelay: time.Second, BlockFor: time.Minute}, nil)
+	c := greeted(t, h.addr)
+	c.hello()
+	for range 3 {
+		c.cmd("AUTH PLAIN "+plain("Alice@Example.org", "wrong"), "535 5.7.8")
+	}
+	if got := h.slept(); !slices.Equal(got, []time.Duration{time.Second}) {
+		t.Fatalf("delays %v", got)
+	}
+	c.cmd("AUTH PLAIN "+plain("alice@example.org", testPassword), "454 4.7.0")
+	h.advance(2 * time.Minute)
+	c.cmd("AUTH PLAIN "+plain("alice@example.org", testPassword), "235 2.7.0")
+}
+
+// TestAuthThrottledClient: a client that failed too often, whatever the
+// accounts, gets 421 4.7.0 and is disconnected.
+func TestAuthThrottledClient(t *testing.T) {
+	h := startAuth(t, authguard.Config{IPFree: 5, IPBlock: 2, AccountFree: 5}, nil)
+	c := greeted(t, h.addr)
+	c.hello()
+	c.cmd("AUTH PLAIN "+plain("a@example.org", "wrong"), "535 5.7.8")
+	c.cmd("AUTH PLAIN "+plain("b@example.org", "wrong"), "535 5.7.8")
+	c.cmd("AUTH PLAIN "+plain("alice@example.org", testPassword), "421 4.7.0")
+	c.expectClosed()
+}
