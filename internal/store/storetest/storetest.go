@@ -51,6 +51,7 @@ func Run(t *testing.T, b Backend) {
 		{"WireSizes", testWireSizes},
 		{"ExpungeMany", testExpungeMany},
 		{"DeleteAccount", testDeleteAccount},
+		{"Queue", testQueue},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,105 @@
+package storetest
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// testQueue checks the outbound queue storage of backends that have one:
+// durable enqueue across a restart, pending and due listings kept apart,
+// per-recipient updates, retry, removal with the body, and counts.
+func testQueue(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	q, ok := e.s.(store.Queue)
+	if !ok {
+		t.Skip("backend has no queue")
+	}
+	now := time.Now().Truncate(time.Millisecond)
+	body := msg("queued", 1000)
+	big := msg("queued-big", 300<<10) // a file blob
+	for i, data := range [][]byte{body, big} {
+		_, err := q.Enqueue(e.ctx, store.NewQueued{ID: []string{"q1", "q2"}[i], From: "a@example.org", Arrived: now,
+			Body: bytes.NewReader(data), Rcpts: []store.QueuedRcpt{
+				{Addr: "x@one.example", Domain: "one.example", Notify: []string{"FAILURE", "DELAY"}, ORcpt: "rfc822;x@one.example"},
+				{Addr: "y@two.example", Domain: "two.example"}}})
+		if err != nil {
+			t.Fatalf("Enqueue: %v", err)
+		}
+	}
+	if _, err := q.Enqueue(e.ctx, store.NewQueued{ID: "q1", Body: bytes.NewReader(body),
+		Rcpts: []store.QueuedRcpt{{Addr: "z@x.example", Domain: "x.example"}}}); !store.IsKind(err, store.KindExists) {
+		t.Fatalf("duplicate ID: %v", err)
+	}
+	e.reopen()
+	q = e.s.(store.Queue)
+	m, err := q.QueuedMessage(e.ctx, "q2")
+	if err != nil || len(m.Rcpts) != 2 || m.Rcpts[0].State != store.RcptPending || !m.Arrived.Equal(now) ||
+		m.Rcpts[0].ORcpt != "rfc822;x@one.example" || len(m.Rcpts[0].Notify) != 2 {
+		t.Fatalf("after reopen: %+v, %v", m, err)
+	}
+	if got := sum(e.readBlob(m.Blob)); got != sum(big) {
+		t.Fatal("queued body differs")
+	}
+	ids, err := q.PendingIDs(e.ctx, 10)
+	if err != nil || len(ids) != 2 || ids[0] != "q1" {
+		t.Fatalf("PendingIDs = %v, %v", ids, err)
+	}
+	next := now.Add(time.Hour)
+	ch := store.QueueChange{Rcpts: []store.QueuedRcpt{
+		{Index: 0, State: store.RcptDeferred, Attempts: 1, NextAttempt: next, LastAttempt: now, LastError: "451 4.4.1 later", Status: "4.4.1"},
+		{Index: 1, State: store.RcptDelivered, Attempts: 1, LastAttempt: now, RemoteMTA: "mx.two.example"}}}
+	if err := q.UpdateQueued(e.ctx, "q1", ch); err != nil {
+		t.Fatalf("UpdateQueued: %v", err)
+	}
+	if ids, _ := q.PendingIDs(e.ctx, 10); len(ids) != 1 || ids[0] != "q2" {
+		t.Fatalf("PendingIDs after update = %v", ids)
+	}
+	if ids, _ := q.DueIDs(e.ctx, now, 10); len(ids) != 0 {
+		t.Fatalf("DueIDs before due = %v", ids)
+	}
+	if ids, _ := q.DueIDs(e.ctx, next, 10); len(ids) != 1 || ids[0] != "q1" {
+		t.Fatalf("DueIDs at due time = %v", ids)
+	}
+	if d, _ := q.NextDue(e.ctx); !d.Equal(next) {
+		t.Fatalf("NextDue = %v, want %v", d, next)
+	}
+	if n, err := q.RetryQueued(e.ctx, "", now); err != nil || n != 1 {
+		t.Fatalf("RetryQueued = %d, %v", n, err)
+	}
+	if ids, _ := q.DueIDs(e.ctx, now, 10); len(ids) != 1 {
+		t.Fatalf("DueIDs after retry = %v", ids)
+	}
+	counts, _ := q.QueueCounts(e.ctx)
+	if counts[store.RcptPending] != 2 || counts[store.RcptDeferred] != 1 || counts[store.RcptDelivered] != 1 {
+		t.Fatalf("QueueCounts = %v", counts)
+	}
+	m, _ = q.QueuedMessage(e.ctx, "q1")
+	if r := m.Rcpts[0]; r.LastError != "451 4.4.1 later" || r.Status != "4.4.1" || r.Attempts != 1 || !r.LastAttempt.Equal(now) {
+		t.Fatalf("recipient after update: %+v", r)
+	}
+	// The last active recipient settled: the message and its body go.
+	ch = store.QueueChange{Rcpts: []store.QueuedRcpt{{Index: 0, State: store.RcptFailed, Attempts: 2, Status: "5.4.7"}}}
+	if err := q.UpdateQueued(e.ctx, "q1", ch); err != nil {
+		t.Fatalf("UpdateQueued: %v", err)
+	}
+	if _, err := q.QueuedMessage(e.ctx, "q1"); !store.IsKind(err, store.KindNotFound) {
+		t.Fatalf("settled message still queued: %v", err)
+	}
+	blob := m.Blob
+	if _, err := e.s.OpenBlob(e.ctx, blob); !store.IsKind(err, store.KindNotFound) {
+		t.Fatalf("body of a settled message kept: %v", err)
+	}
+	if err := q.DeleteQueued(e.ctx, "q2"); err != nil {
+		t.Fatalf("DeleteQueued: %v", err)
+	}
+	if list, _ := q.QueuedMessages(e.ctx); len(list) != 0 {
+		t.Fatalf("queue not empty: %d", len(list))
+	}
+	wantKind(t, "DeleteQueued gone", q.DeleteQueued(e.ctx, "q2"), store.KindNotFound)
+	if _, err := q.RetryQueued(e.ctx, "nope", now); !store.IsKind(err, store.KindNotFound) {
+		t.Fatalf("RetryQueued unknown: %v", err)
+	}
+}
