@@ -32,10 +32,11 @@ func (s *session) secure() (outcome, bool) {
 	if r.Code != 220 {
 		return s.plaintext()
 	}
-	if s.conn.r.Buffered() > 0 {
-		return retry(lostConnection(s.hop.host, s.ip, s.hop.port, "starting TLS"), errInjected), false
+	err = errInjected
+	if s.conn.r.Buffered() == 0 {
+		err = s.handshake()
 	}
-	if err := s.handshake(); err != nil {
+	if err != nil {
 		out := retry(lostConnection(s.hop.host, s.ip, s.hop.port, "starting TLS"), err)
 		out.tlsFailed = true
 		return out, false
