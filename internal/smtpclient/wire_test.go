@@ -1,0 +1,74 @@
+package smtpclient
+
+import (
+	"bufio"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/smtpreply"
+)
+
+func TestDotWriter(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                   ".\r\n",
+		"a":                  "a\r\n.\r\n",
+		"a\r\n":              "a\r\n.\r\n",
+		".\r\n..x\n":         "..\r\n...x\r\n.\r\n",
+		"a\r.\r\nb":          "a\r\n..\r\nb\r\n.\r\n", // a bare CR cannot end the data
+		"a\n.\nb\r":          "a\r\n..\r\nb\r\n.\r\n",
+		"x\r\n\r\n.\r\n\r\n": "x\r\n\r\n..\r\n\r\n.\r\n",
+	} {
+		var b strings.Builder
+		w := bufio.NewWriter(&b)
+		if err := copyData(w, strings.NewReader(in)); err != nil {
+			t.Fatal(err)
+		}
+		_ = w.Flush()
+		if b.String() != want {
+			t.Errorf("%q -> %q, want %q", in, b.String(), want)
+		}
+	}
+}
+
+func TestReplyParsing(t *testing.T) {
+	for in, want := range map[string]smtpreply.Reply{
+		"250 ok\r\n": {Code: 250, Text: "ok"},
+		"250\r\n":    {Code: 250},
+		"550-5.1.1 no such\r\n550 5.1.1 user\r\n":       {Code: 550, Enhanced: smtpreply.Enhanced{5, 1, 1}, Text: "no such\nuser"},
+		"451 5.1.1 class mismatch\r\n":                  {Code: 451, Text: "5.1.1 class mismatch"},
+		"250-fake\r\n250-PIPELINING\r\n250 SIZE 10\r\n": {Code: 250, Text: "fake\nPIPELINING\nSIZE 10"},
+	} {
+		got, err := replyFrom(t, in)
+		if err != nil || *got != want {
+			t.Errorf("%q -> %+v %v, want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"hello\r\n", "250-a\r\n251 b\r\n", "999 x\r\n", "25\r\n"} {
+		if r, err := replyFrom(t, bad); err == nil {
+			t.Errorf("%q -> %+v, want an error", bad, r)
+		}
+	}
+	long := "250 " + strings.Repeat("x", 10000) + "\r\n"
+	if r, err := replyFrom(t, long); err != nil || len(r.Text) != maxLine-4 {
+		t.Errorf("long line: %d %v", len(r.Text), err)
+	}
+}
+
+func replyFrom(t *testing.T, wire string) (*smtpreply.Reply, error) {
+	a, b := net.Pipe()
+	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
+	go func() { _, _ = b.Write([]byte(wire)); _ = b.Close() }()
+	return newConn(a).reply(time.Second)
+}
+
+func TestEHLOExtensions(t *testing.T) {
+	ext := parseEHLO("fake\nsize 1000\nAUTH LOGIN plain\n8BITMIME")
+	if ext.maxSize() != 1000 || !ext.authPlain() || !ext.has("8BITMIME") || ext.has("PIPELINING") {
+		t.Fatalf("ext = %v", ext)
+	}
+	if parseEHLO("fake\nSIZE").maxSize() != 0 {
+		t.Fatal("SIZE without a number is no limit")
+	}
+}
