@@ -65,7 +65,7 @@ func freeAddr(t *testing.T) string {
 
 func TestServeLifecycle(t *testing.T) {
 	smtpAddr := freeAddr(t)
-	// submission stands for a protocol this version does not serve yet.
+	// submission listens too (STARTTLS + AUTH, submission.go).
 	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q, %q]\nsmtp = [%q]\nsubmission = [%q]\n"+
 		"submissions = []\nimap = []\nimaps = []\npop3 = []\npop3s = []\n",
 		freeAddr(t), freeAddr(t), smtpAddr, freeAddr(t)))
@@ -131,7 +131,7 @@ func TestServeLifecycle(t *testing.T) {
 		t.Error("HTTP listener still accepts after shutdown")
 	}
 	log := stderr.String()
-	for _, want := range []string{"not yet available", " submission=[127.0.0.1:", "protocol=listen.smtp addr=" + smtpAddr, "shutting down", "store closed"} {
+	for _, want := range []string{"protocol=listen.submission addr=127.0.0.1:", "protocol=listen.smtp addr=" + smtpAddr, "shutting down", "store closed"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}

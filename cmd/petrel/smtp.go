@@ -5,11 +5,11 @@ import (
 	"github.com/petrelmail/petrel/internal/smtpd"
 )
 
-// smtpBindings builds the MX server (listen.smtp, STARTTLS, no AUTH) and the
-// LMTP server (listen.lmtp, TCP or unix sockets), both on the one delivery
-// path.
+// smtpBindings builds the MX server (listen.smtp, STARTTLS, no AUTH), the
+// LMTP server (listen.lmtp, TCP or unix sockets) and the submission servers
+// (submission.go), all on the one delivery path and one set of metrics.
 func smtpBindings(d deps) []binding {
-	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname}, d.accounts, d.st, d.log)
+	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d)}, d.accounts, d.st, d.log)
 	m := smtpd.NewMetrics(d.metrics.Registry)
 	mx := smtpd.FromConfig(d.cfg)
 	mx.Name, mx.TLS = "smtp", d.tls
@@ -17,8 +17,8 @@ func smtpBindings(d deps) []binding {
 	lmtp := smtpd.FromConfig(d.cfg)
 	// LMTP sits behind a trusted MTA on loopback or a socket: no STARTTLS.
 	lmtp.Name, lmtp.LMTP = "lmtp", true
-	return []binding{
+	return append([]binding{
 		{key: "listen.smtp", addrs: d.cfg.Listen.SMTP, srv: smtpd.New(mx, dlv, d.log, m)},
 		{key: "listen.lmtp", addrs: d.cfg.Listen.LMTP, srv: smtpd.New(lmtp, dlv, d.log, m), listen: smtpd.Listen},
-	}
+	}, submissionBindings(d, dlv, m)...)
 }

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/smtpd"
+)
+
+// submissionBindings builds the message submission servers (RFC 6409):
+// listen.submission (port 587, STARTTLS, RFC 3207) and listen.submissions
+// (port 465, implicit TLS, RFC 8314 §3.3). Both run on the delivery path
+// dlv of the MX, whose sender rules and routing apply once the client has
+// authenticated (RFC 4954: AUTH PLAIN and LOGIN, over TLS unless
+// tls.allow_insecure_auth), and count failed logins in the shared guard
+// with IMAP and POP3.
+func submissionBindings(d deps, dlv *delivery.Service, m *smtpd.Metrics) []binding {
+	auth := smtpd.NewAuth(smtpd.AuthConfig{
+		Auth: d.accounts, Throttle: d.guard, Hostname: d.cfg.Hostname,
+		AllowInsecure: d.cfg.TLS.AllowInsecureAuth, Logger: d.log.With("listener", "submission"),
+	})
+	sub := smtpd.FromConfig(d.cfg)
+	sub.Name, sub.TLS, sub.Extensions = "submission", d.tls, []smtpd.Extension{auth}
+	subs := sub
+	subs.Name, subs.ImplicitTLS = "submissions", true
+	return []binding{
+		{key: "listen.submission", addrs: d.cfg.Listen.Submission, srv: smtpd.New(sub, dlv, d.log, m)},
+		{key: "listen.submissions", addrs: d.cfg.Listen.Submissions, srv: smtpd.New(subs, dlv, d.log, m)},
+	}
+}
+
+// deliveryQueue is the outbound queue that the delivery path hands
+// remote recipients to; nil until the queue is wired in (remote
+// recipients are then refused: 451 4.3.0 on submission, 554 5.7.1 on the
+// MX).
+func deliveryQueue(deps) delivery.Queue { return nil }
