@@ -28,7 +28,12 @@ func submissionBindings(d deps, dlv *delivery.Service, m *smtpd.Metrics) []bindi
 }
 
 // deliveryQueue is the outbound queue that the delivery path hands
-// remote recipients to; nil until the queue is wired in (remote
-// recipients are then refused: 451 4.3.0 on submission, 554 5.7.1 on the
-// MX).
-func deliveryQueue(deps) delivery.Queue { return nil }
+// remote recipients to (submitted mail, forwarding aliases); nil when the
+// store has no queue (remote recipients are then refused: 451 4.3.0 on
+// submission and for forwarding aliases, 554 5.7.1 on the MX).
+func deliveryQueue(d deps) delivery.Queue {
+	if d.outbound == nil {
+		return nil
+	}
+	return enqueuer{d.outbound.svc}
+}
