@@ -57,7 +57,9 @@ func (s *session) data() (*smtpreply.Reply, outcome, bool) {
 		// The server may have the message: the queue retries later
 		// rather than another host now (RFC 5321 §6.1 allows duplicates,
 		// never losses).
-		return nil, decided(n, lostConnection(s.hop.host, s.ip, s.hop.port, "waiting for the reply to the end of data")), false
+		out := decided(n, lostConnection(s.hop.host, s.ip, s.hop.port, "waiting for the reply to the end of data"))
+		out.err = err
+		return nil, out, false
 	}
 	return final, outcome{}, true
 }

@@ -80,6 +80,9 @@ type Client struct {
 
 // New returns a client; r resolves MX and address records.
 func New(cfg Config, r dnsr.Resolver, log *slog.Logger) *Client {
+	if cfg.Hostname == "" {
+		cfg.Hostname = "localhost"
+	}
 	if cfg.RemotePort == 0 {
 		cfg.RemotePort = 25
 	}

@@ -32,9 +32,17 @@ type conn struct {
 }
 
 func newConn(nc net.Conn) *conn {
-	c := &conn{nc: nc, r: bufio.NewReaderSize(nc, 4096), wto: time.Minute}
-	c.w = bufio.NewWriterSize(deadlineWriter{nc, &c.wto}, 32*1024)
+	c := &conn{wto: time.Minute}
+	c.reset(nc)
 	return c
+}
+
+// reset puts the connection on nc (the TLS connection after STARTTLS),
+// with new buffers: nothing read before the handshake is kept.
+func (c *conn) reset(nc net.Conn) {
+	c.nc = nc
+	c.r = bufio.NewReaderSize(nc, 4096)
+	c.w = bufio.NewWriterSize(deadlineWriter{nc, &c.wto}, 32*1024)
 }
 
 // queue writes a command line into the buffer (sent at the next flush).

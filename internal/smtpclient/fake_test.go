@@ -150,6 +150,10 @@ func (f *fakeServer) serve(nc net.Conn) {
 			say(w, "354 go ahead")
 			body := readData(r)
 			f.locked(func() { tr.body = body })
+			if f.dataEnd == "-" { // no reply: the client times out
+				_, _ = r.ReadString('\n')
+				return
+			}
 			end := f.dataEnd
 			if end == "" {
 				end = "250 2.0.0 queued as X"

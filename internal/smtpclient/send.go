@@ -31,12 +31,18 @@ func (c *Client) send(ctx context.Context, domain string, m *Message) []Result {
 	return results(m, c.tryHops(ctx, domain, hops, m))
 }
 
+// maxAddresses bounds the addresses tried for one message, so that a
+// domain with many unreachable hosts cannot hold a delivery for long
+// (Postfix's smtp_mx_address_limit is 5).
+const maxAddresses = 10
+
 // tryHops tries each hop's addresses in turn until a session decides
 // (RFC 5321 §5.1: try the next address or MX host when one does not
 // answer). When none does, the last temporary failure is the result, or
 // the last permanent one when every host refused permanently.
 func (c *Client) tryHops(ctx context.Context, domain string, hops []hop, m *Message) attempt {
 	var lastTemp, lastPerm *attempt
+	tried := 0
 	for _, h := range hops {
 		if ctx.Err() != nil {
 			break
@@ -49,6 +55,10 @@ func (c *Client) tryHops(ctx context.Context, domain string, hops []hop, m *Mess
 			continue
 		}
 		for _, ip := range addrs {
+			if tried == maxAddresses {
+				break
+			}
+			tried++
 			a := c.tryAddr(ctx, domain, h, ip, m)
 			if !a.out.next {
 				return a

@@ -59,8 +59,8 @@ func (s *session) run(ctx context.Context) outcome {
 	stop := context.AfterFunc(ctx, func() { _ = s.conn.nc.SetDeadline(time.Now()) })
 	defer stop()
 	out := s.converse()
-	if !out.next || out.reply == nil || out.reply.Code != 421 {
-		s.quit()
+	if out.err == nil && (out.reply == nil || out.reply.Code != 421) {
+		s.quit() // not after a timeout or a broken connection
 	}
 	return out
 }

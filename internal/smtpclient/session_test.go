@@ -259,3 +259,16 @@ func TestBadEnvelope(t *testing.T) {
 		t.Fatal("looked up a domain for a bad envelope")
 	}
 }
+
+// TestLostAfterData: a server that never answers the end of data leaves
+// the recipients temporary, and no other host is tried (it may have the
+// message).
+func TestLostAfterData(t *testing.T) {
+	srv, e := oneMX(t, &fakeServer{dataEnd: "-"})
+	e.cfg.DataTimeout = 200 * time.Millisecond
+	e.dns.Add(t, "remote.test. MX 20 mx2.remote.test.", "mx2.remote.test. A 127.0.0.1")
+	want(t, e.send("remote.test", msg("x\r\n", "a@remote.test")), "451 4.4.2")
+	if n := len(srv.transcripts()); n != 1 {
+		t.Fatalf("%d connections", n)
+	}
+}

@@ -62,7 +62,7 @@ func (s *session) handshake() error {
 	_ = tc.SetDeadline(time.Time{})
 	st := tc.ConnectionState()
 	s.tls = strings.ReplaceAll(tls.VersionName(st.Version), " ", "") + " " + tls.CipherSuiteName(st.CipherSuite)
-	*s.conn = *newConn(tc)
+	s.conn.reset(tc)
 	return nil
 }
 
