@@ -8,13 +8,21 @@ import (
 
 // imapBindings builds the IMAP servers: listen.imap (STARTTLS) and
 // listen.imaps (implicit TLS, RFC 8314). Both share one \Recent tracker
-// and one failed-login guard.
+// and one failed-login guard; the [imap] limits apply to each listener.
 func imapBindings(d deps) []binding {
+	lim := d.cfg.IMAP
 	base := imapd.Config{
-		TLS:               d.tls,
-		AllowInsecureAuth: d.cfg.TLS.AllowInsecureAuth,
-		MaxMessageSize:    int64(d.cfg.Delivery.MaxMessageSize),
-		SpoolDir:          filepath.Join(d.cfg.DataDir, "spool"),
+		TLS:                 d.tls,
+		AllowInsecureAuth:   d.cfg.TLS.AllowInsecureAuth,
+		MaxMessageSize:      int64(d.cfg.Delivery.MaxMessageSize),
+		SpoolDir:            filepath.Join(d.cfg.DataDir, "spool"),
+		MaxConnections:      lim.MaxConnections,
+		MaxConnectionsPerIP: lim.MaxConnectionsPerIP,
+		IdleTimeout:         lim.IdleTimeout.D(),
+		LoginTimeout:        lim.LoginTimeout.D(),
+		MaxLineLength:       int(lim.MaxLineLength),
+		MaxLiteral:          int64(lim.MaxLiteral),
+		MaxBadCommands:      lim.MaxBadCommands,
 	}
 	id := imapd.Deps{
 		Store:  d.st,

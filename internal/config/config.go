@@ -15,6 +15,7 @@ type Config struct {
 	TLS      TLS      `toml:"tls"`
 	Storage  Storage  `toml:"storage"`
 	SMTP     SMTP     `toml:"smtp"`
+	IMAP     IMAP     `toml:"imap"`
 	DNS      DNS      `toml:"dns"`
 	Delivery Delivery `toml:"delivery"`
 	Log      Log      `toml:"log"`
@@ -63,6 +64,27 @@ type SMTP struct {
 	DataTimeout    Duration `toml:"data_timeout"`
 	// MaxBadCommands is how many bad commands a client may send before it
 	// is disconnected with 421 4.7.0.
+	MaxBadCommands int `toml:"max_bad_commands"`
+}
+
+// IMAP holds limits of the IMAP servers (listen.imap and listen.imaps).
+type IMAP struct {
+	// MaxConnections bounds the concurrent connections of each IMAP
+	// listener in total; MaxConnectionsPerIP those from one address.
+	MaxConnections      int `toml:"max_connections"`
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
+	// IdleTimeout is the autologout timer of an authenticated session
+	// (RFC 9051 §5.4: at least 30 minutes, IDLE included); LoginTimeout
+	// the one before authentication.
+	IdleTimeout  Duration `toml:"idle_timeout"`
+	LoginTimeout Duration `toml:"login_timeout"`
+	// MaxLineLength bounds a command line without its literals (RFC 7162
+	// §4: at least 8192 octets); MaxLiteral a string literal other than
+	// an APPEND message (those are bounded by delivery.max_message_size).
+	MaxLineLength Size `toml:"max_line_length"`
+	MaxLiteral    Size `toml:"max_literal"`
+	// MaxBadCommands is how many BAD responses a session may earn before
+	// it is closed with BYE.
 	MaxBadCommands int `toml:"max_bad_commands"`
 }
 
@@ -117,6 +139,15 @@ func Default() *Config {
 			CommandTimeout:      Duration(5 * time.Minute),
 			DataTimeout:         Duration(10 * time.Minute),
 			MaxBadCommands:      10,
+		},
+		IMAP: IMAP{
+			MaxConnections:      10000,
+			MaxConnectionsPerIP: 50,
+			IdleTimeout:         Duration(30 * time.Minute),
+			LoginTimeout:        Duration(time.Minute),
+			MaxLineLength:       64 * KiB,
+			MaxLiteral:          MiB,
+			MaxBadCommands:      20,
 		},
 		DNS:      DNS{Servers: []string{}},
 		Delivery: defaultDelivery(),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
@@ -25,6 +26,7 @@ func (c *Config) Validate() []error {
 	c.TLS.validate(&p)
 	c.Storage.validate(&p)
 	c.SMTP.validate(&p)
+	c.IMAP.validate(&p)
 	c.DNS.validate(&p)
 	c.Delivery.validate(&p)
 	c.Log.validate(&p)
@@ -100,6 +102,23 @@ func (s *SMTP) validate(p *problems) {
 	case sep != "" && !strings.Contains("!#$%&'*+-/=?^_`{|}~.", sep):
 		p.add("smtp.subaddress_separator", "%q: must be a punctuation character allowed in a local part, such as \"+\" or \"-\"", sep)
 	}
+}
+
+func (m *IMAP) validate(p *problems) {
+	positive(p, "imap.max_connections", m.MaxConnections)
+	positive(p, "imap.max_connections_per_ip", m.MaxConnectionsPerIP)
+	if m.MaxConnections > 0 && m.MaxConnectionsPerIP > m.MaxConnections {
+		p.add("imap.max_connections_per_ip", "%d: must not exceed imap.max_connections (%d)", m.MaxConnectionsPerIP, m.MaxConnections)
+	}
+	if m.IdleTimeout < Duration(30*time.Minute) {
+		p.add("imap.idle_timeout", "%v: must be at least 30m (RFC 9051 §5.4)", m.IdleTimeout)
+	}
+	positive(p, "imap.login_timeout", m.LoginTimeout)
+	if m.MaxLineLength < 8192 {
+		p.add("imap.max_line_length", "%v: must be at least 8192 octets (RFC 7162 §4)", m.MaxLineLength)
+	}
+	positive(p, "imap.max_literal", m.MaxLiteral)
+	positive(p, "imap.max_bad_commands", m.MaxBadCommands)
 }
 
 func (d *DNS) validate(p *problems) {
