@@ -2,6 +2,8 @@ package smtpd
 
 import (
 	"context"
+	"log/slog"
+	"net"
 	"net/netip"
 	"testing"
 )
@@ -26,11 +28,12 @@ func TestReverseNameInEnvelope(t *testing.T) {
 		t.Fatalf("after DATA: %q", r)
 	}
 	msgs := ts.d.messages()
-	if len(msgs) != 1 || msgs[0].env.ClientHost != "client.example.net" {
+	// Loopback clients are "localhost" without a lookup.
+	if len(msgs) != 1 || msgs[0].env.ClientHost != "localhost" {
 		t.Fatalf("envelope ClientHost = %q", msgs[0].env.ClientHost)
 	}
-	if asked != netip.MustParseAddr("127.0.0.1") {
-		t.Fatalf("looked up %v", asked)
+	if asked.IsValid() {
+		t.Fatalf("looked up %v for a loopback client", asked)
 	}
 }
 
@@ -45,5 +48,25 @@ func TestNoReverseNameByDefault(t *testing.T) {
 	c.reply()
 	if msgs := ts.d.messages(); len(msgs) != 1 || msgs[0].env.ClientHost != "" {
 		t.Fatalf("ClientHost without a resolver: %+v", msgs)
+	}
+}
+
+func TestClientHostLookedUpForRemoteClients(t *testing.T) {
+	cfg := testConfig()
+	cfg.ReverseName = func(_ context.Context, ip netip.Addr) string {
+		if ip == netip.MustParseAddr("192.0.2.7") {
+			return "client.example.net"
+		}
+		return ""
+	}
+	srv := New(cfg, newFake(), slog.New(slog.DiscardHandler), nil)
+	c1, c2 := net.Pipe()
+	defer c1.Close()
+	defer c2.Close()
+	if got := newSession(srv, c1, netip.MustParseAddr("192.0.2.7")).clientHost(); got != "client.example.net" {
+		t.Fatalf("clientHost = %q", got)
+	}
+	if got := newSession(srv, c1, netip.MustParseAddr("198.51.100.1")).clientHost(); got != "" {
+		t.Fatalf("clientHost without a name = %q", got)
 	}
 }

@@ -81,6 +81,12 @@ func (s *session) lookupClientHost() {
 		close(s.hostDone)
 		return
 	}
+	if s.ip.IsLoopback() {
+		// No DNS round trip (and no resolver timeout) for local clients.
+		s.host = "localhost"
+		close(s.hostDone)
+		return
+	}
 	go func() {
 		defer close(s.hostDone)
 		s.host = s.cfg.ReverseName(s.srv.ctx, s.ip)
