@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/smtpd"
 )
 
@@ -9,16 +10,17 @@ import (
 // LMTP server (listen.lmtp, TCP or unix sockets) and the submission servers
 // (submission.go), all on the one delivery path and one set of metrics.
 func smtpBindings(d deps) []binding {
+	rev := reverseName(dnsr.New(d.cfg.DNS.Servers, 0))
 	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d)}, d.accounts, d.st, d.log)
 	m := smtpd.NewMetrics(d.metrics.Registry)
 	mx := smtpd.FromConfig(d.cfg)
 	mx.Name, mx.TLS = "smtp", d.tls
-	mx.ReverseName = reverseName(newResolver(d.cfg.DNS.Servers))
+	mx.ReverseName = rev
 	lmtp := smtpd.FromConfig(d.cfg)
 	// LMTP sits behind a trusted MTA on loopback or a socket: no STARTTLS.
 	lmtp.Name, lmtp.LMTP = "lmtp", true
 	return append([]binding{
 		{key: "listen.smtp", addrs: d.cfg.Listen.SMTP, srv: smtpd.New(mx, dlv, d.log, m)},
 		{key: "listen.lmtp", addrs: d.cfg.Listen.LMTP, srv: smtpd.New(lmtp, dlv, d.log, m), listen: smtpd.Listen},
-	}, submissionBindings(d, dlv, m)...)
+	}, submissionBindings(d, dlv, m, rev)...)
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"net/netip"
+
 	"github.com/petrelmail/petrel/internal/delivery"
 	"github.com/petrelmail/petrel/internal/smtpd"
 )
@@ -11,14 +14,16 @@ import (
 // dlv of the MX, whose sender rules and routing apply once the client has
 // authenticated (RFC 4954: AUTH PLAIN and LOGIN, over TLS unless
 // tls.allow_insecure_auth), and count failed logins in the shared guard
-// with IMAP and POP3.
-func submissionBindings(d deps, dlv *delivery.Service, m *smtpd.Metrics) []binding {
+// with IMAP and POP3. rev names the client in the Received field (nil:
+// its address only).
+func submissionBindings(d deps, dlv *delivery.Service, m *smtpd.Metrics, rev func(context.Context, netip.Addr) string) []binding {
 	auth := smtpd.NewAuth(smtpd.AuthConfig{
 		Auth: d.accounts, Throttle: d.guard, Hostname: d.cfg.Hostname,
 		AllowInsecure: d.cfg.TLS.AllowInsecureAuth, Logger: d.log.With("listener", "submission"),
 	})
 	sub := smtpd.FromConfig(d.cfg)
 	sub.Name, sub.TLS, sub.Extensions = "submission", d.tls, []smtpd.Extension{auth}
+	sub.ReverseName = rev
 	subs := sub
 	subs.Name, subs.ImplicitTLS = "submissions", true
 	return []binding{

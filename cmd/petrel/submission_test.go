@@ -91,7 +91,7 @@ func startSubmissionSite(t *testing.T, guard authguard.Config) *submissionSite {
 	m := smtpd.NewMetrics(nil)
 	mxCfg := smtpd.FromConfig(cfg)
 	mxCfg.TLS = tlsRes.Config
-	bs := append(submissionBindings(d, dlv, m), binding{key: "listen.smtp", srv: smtpd.New(mxCfg, dlv, log, m)})
+	bs := append(submissionBindings(d, dlv, m, nil), binding{key: "listen.smtp", srv: smtpd.New(mxCfg, dlv, log, m)})
 	addrs := make([]string, len(bs))
 	for i, b := range bs {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -95,13 +95,17 @@ type DNS struct {
 
 // Delivery holds message size, outbound routing and queue settings.
 type Delivery struct {
-	MaxMessageSize Size              `toml:"max_message_size"`
-	Relayhost      string            `toml:"relayhost"`
-	RemotePort     int               `toml:"remote_port"`
-	Retry          []Duration        `toml:"retry"`
-	MaxQueueTime   Duration          `toml:"max_queue_time"`
-	DelayWarning   Duration          `toml:"delay_warning"`
-	Routes         map[string]string `toml:"routes"`
+	MaxMessageSize Size   `toml:"max_message_size"`
+	Relayhost      string `toml:"relayhost"`
+	// RelayUser and RelayPassword are the AUTH credentials for the relay
+	// host (both or neither; sent only over TLS).
+	RelayUser     string            `toml:"relay_user"`
+	RelayPassword string            `toml:"relay_password"`
+	RemotePort    int               `toml:"remote_port"`
+	Retry         []Duration        `toml:"retry"`
+	MaxQueueTime  Duration          `toml:"max_queue_time"`
+	DelayWarning  Duration          `toml:"delay_warning"`
+	Routes        map[string]string `toml:"routes"`
 }
 
 // Log configures the process log.

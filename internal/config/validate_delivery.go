@@ -10,6 +10,12 @@ func (d *Delivery) validate(p *problems) {
 	if d.Relayhost != "" {
 		hostPort(p, "delivery.relayhost", d.Relayhost)
 	}
+	switch {
+	case (d.RelayUser == "") != (d.RelayPassword == ""):
+		p.add("delivery.relay_user", "relay_user and relay_password go together (both or neither)")
+	case d.RelayUser != "" && d.Relayhost == "":
+		p.add("delivery.relay_user", "credentials without delivery.relayhost")
+	}
 	if d.RemotePort < 1 || d.RemotePort > 65535 {
 		p.add("delivery.remote_port", "%d: port out of range (1-65535)", d.RemotePort)
 	}
