@@ -51,6 +51,16 @@ func interopTool(t *testing.T, name string) string {
 // the end of the test.
 func startPostfix(t *testing.T, petrelSMTP, petrelLMTP string) *postfixInstance {
 	t.Helper()
+	host, port := hostPort(t, petrelSMTP)
+	return startPostfixConf(t, fmt.Sprintf("example.org\tsmtp:[%s]:%s\nlmtp.example\tlmtp:inet:%s\n", host, port, petrelLMTP),
+		func(string) (string, string) { return "", "" })
+}
+
+// startPostfixConf starts Postfix with a transport table; extra returns
+// lines appended to main.cf (they override the ones above) and to
+// master.cf, given the instance's directory.
+func startPostfixConf(t *testing.T, transport string, extra func(dir string) (mainCF, masterCF string)) *postfixInstance {
+	t.Helper()
 	bin := interopTool(t, "postfix")
 	pw, err := user.Lookup("postfix")
 	if err != nil {
@@ -76,8 +86,6 @@ func startPostfix(t *testing.T, petrelSMTP, petrelLMTP string) *postfixInstance 
 	if err := os.Chown(filepath.Join(dir, "data"), uid, gid); err != nil {
 		t.Fatal(err)
 	}
-	host, port := hostPort(t, petrelSMTP)
-	transport := fmt.Sprintf("example.org\tsmtp:[%s]:%s\nlmtp.example\tlmtp:inet:%s\n", host, port, petrelLMTP)
 	mainCF := fmt.Sprintf(`# private Postfix of a Petrel interop test: loopback only
 compatibility_level = 3.6
 queue_directory = %[1]s/queue
@@ -138,6 +146,8 @@ anvil     unix  - - n -  1 anvil
 scache    unix  - - n -  1 scache
 postlog   unix-dgram n - n - 1 postlogd
 `
+	moreMain, moreMaster := extra(dir)
+	mainCF, masterCF = mainCF+moreMain, masterCF+moreMaster
 	for name, text := range map[string]string{"main.cf": mainCF, "master.cf": masterCF, "transport": transport} {
 		if err := os.WriteFile(filepath.Join(p.confDir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
