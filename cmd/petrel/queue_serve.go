@@ -35,7 +35,8 @@ func startQueue(ctx context.Context, d deps) *outboundQueue {
 	cfg := d.cfg
 	client := smtpclient.New(smtpclient.Config{Hostname: cfg.Hostname, RemotePort: cfg.Delivery.RemotePort,
 		Relayhost: cfg.Delivery.Relayhost, RelayUser: cfg.Delivery.RelayUser,
-		RelayPassword: cfg.Delivery.RelayPassword, Routes: cfg.Delivery.Routes},
+		RelayPassword: cfg.Delivery.RelayPassword, Routes: cfg.Delivery.Routes,
+		ConnectionCacheTime: smtpclient.DefaultConnectionCacheTime},
 		dnsr.New(cfg.DNS.Servers, 0), d.log.With("component", "smtpclient"))
 	res := accounts.New(d.st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
 	local := delivery.New(delivery.Config{Hostname: cfg.Hostname}, res, d.st, d.log.With("component", "reports"))

@@ -32,6 +32,10 @@ type Config struct {
 	// RequireTLS refuses to deliver without TLS and verifies the server's
 	// certificate.
 	RequireTLS bool
+	// ConnectionCacheTime keeps a connection open after a delivery, for
+	// that long, for the next message to the same host (after RSET, like
+	// Postfix's connection cache); 0 = a new connection per message.
+	ConnectionCacheTime time.Duration
 }
 
 // Message is one message to deliver to recipients of one domain.
@@ -76,6 +80,7 @@ type Client struct {
 	routes map[string]string // Routes by normDomain
 	dns    dnsr.Resolver
 	log    *slog.Logger
+	cache  *connCache // nil without ConnectionCacheTime
 }
 
 // New returns a client; r resolves MX and address records.
@@ -102,7 +107,18 @@ func New(cfg Config, r dnsr.Resolver, log *slog.Logger) *Client {
 	for d, target := range cfg.Routes {
 		routes[normDomain(d)] = target
 	}
-	return &Client{cfg: cfg, routes: routes, dns: r, log: log}
+	c := &Client{cfg: cfg, routes: routes, dns: r, log: log}
+	if cfg.ConnectionCacheTime > 0 {
+		c.cache = newConnCache(cfg.ConnectionCacheTime)
+	}
+	return c
+}
+
+// Close ends the cached idle connections.
+func (c *Client) Close() {
+	if c.cache != nil {
+		c.cache.closeAll()
+	}
 }
 
 // Send delivers m to its recipients, all at domain, in one transaction,

@@ -29,6 +29,10 @@ type conn struct {
 	r   *bufio.Reader
 	w   *bufio.Writer
 	wto time.Duration // the timeout of each write
+	// replies counts the replies read, to tell a cached connection that
+	// the server had closed from a failure after it answered.
+	replies int
+	last    int // the code of the last reply read
 }
 
 func newConn(nc net.Conn) *conn {
@@ -87,6 +91,8 @@ func (c *conn) reply(timeout time.Duration) (*smtpreply.Reply, error) {
 		code = n
 		lines = append(lines, text)
 		if last {
+			c.replies++
+			c.last = code
 			return buildReply(code, lines), nil
 		}
 	}

@@ -30,6 +30,9 @@ type fakeServer struct {
 	silent   bool                // accept and say nothing
 	noEHLO   bool                // EHLO is 502: the client must say HELO
 	mail     string              // reply to MAIL; default 250
+	// afterRSET ends the connection after the reply to RSET: "close"
+	// closes it, anything else is a reply line said first (e.g. a 421).
+	afterRSET string
 
 	mu    sync.Mutex
 	conns []*transcript
@@ -122,6 +125,12 @@ func (f *fakeServer) serve(nc net.Conn) {
 			say(w, f.ehlo(tr))
 		case "HELO", "RSET", "NOOP":
 			say(w, "250 ok")
+			if strings.EqualFold(verb, "RSET") && f.afterRSET != "" {
+				if f.afterRSET != "close" {
+					say(w, f.afterRSET)
+				}
+				return
+			}
 		case "STARTTLS":
 			say(w, "220 2.0.0 go ahead")
 			if f.badTLS {

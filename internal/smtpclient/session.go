@@ -46,8 +46,12 @@ func decided(n int, r *smtpreply.Reply) outcome {
 	return outcome{reply: r, per: per}
 }
 
-// run connects and delivers.
+// run delivers on a cached connection to the same host when there is one,
+// else connects; afterwards the connection is cached or closed.
 func (s *session) run(ctx context.Context) outcome {
+	if out, ok := s.reuse(ctx); ok {
+		return out
+	}
 	cfg := &s.c.cfg
 	d := net.Dialer{Timeout: cfg.ConnectTimeout}
 	nc, err := d.DialContext(ctx, "tcp", netip.AddrPortFrom(s.ip, uint16(s.hop.port)).String())
@@ -55,14 +59,65 @@ func (s *session) run(ctx context.Context) outcome {
 		return retry(noAnswer(s.hop.host, s.ip, s.hop.port), err)
 	}
 	s.conn = newConn(nc)
-	defer func() { _ = s.conn.nc.Close() }()
 	stop := context.AfterFunc(ctx, func() { _ = s.conn.nc.SetDeadline(time.Now()) })
-	defer stop()
 	out := s.converse()
-	if out.err == nil && (out.reply == nil || out.reply.Code != 421) {
-		s.quit() // not after a timeout or a broken connection
-	}
+	s.finish(out, stop)
 	return out
+}
+
+// reuse runs the transaction on a cached connection. ok is false when
+// there is none, or when the server had closed it (no reply, or 421)
+// before the transaction got anywhere: the caller then connects afresh.
+func (s *session) reuse(ctx context.Context) (outcome, bool) {
+	if s.c.cache == nil {
+		return outcome{}, false
+	}
+	ic := s.c.cache.get(s.key())
+	if ic == nil {
+		return outcome{}, false
+	}
+	s.conn, s.ext, s.tls, s.reached = ic.conn, ic.ext, ic.tls, true
+	stop := context.AfterFunc(ctx, func() { _ = s.conn.nc.SetDeadline(time.Now()) })
+	before := s.conn.replies
+	out, ok := s.check()
+	if ok {
+		out = s.transaction()
+	}
+	// Nothing decided and no answer, or a 421 (a server that closes idle
+	// connections says so first): the server had given up the connection.
+	stale := out.next && (s.conn.replies == before || s.conn.last == 421)
+	if stale && ctx.Err() == nil {
+		stop()
+		_ = s.conn.nc.Close()
+		s.conn, s.ext, s.tls, s.reached = nil, extensions{}, "", false
+		return outcome{}, false
+	}
+	s.finish(out, stop)
+	return out, true
+}
+
+func (s *session) key() cacheKey {
+	return cacheKey{ip: s.ip, port: s.hop.port, host: s.hop.host, useTLS: s.useTLS, relay: s.hop.relay}
+}
+
+// finish caches the connection after a transaction that ended cleanly and
+// a positive RSET (RFC 5321 §4.1.1.5), else ends it: with QUIT, except
+// after a timeout, a broken connection or a 421.
+func (s *session) finish(out outcome, stop func() bool) {
+	alive := stop() // false: ctx ended and the deadline was cut
+	clean := out.err == nil && (out.reply == nil || out.reply.Code != 421)
+	if alive && clean && !out.next && out.per != nil && s.c.cache != nil {
+		if r, err := s.conn.cmd("RSET", min(s.c.cfg.CommandTimeout, 5*time.Second)); err == nil && r.Positive() {
+			_ = s.conn.nc.SetDeadline(time.Time{})
+			if s.c.cache.put(s.key(), &idleConn{conn: s.conn, ext: s.ext, tls: s.tls}) {
+				return
+			}
+		}
+	}
+	if clean {
+		s.quit()
+	}
+	_ = s.conn.nc.Close()
 }
 
 // converse runs the session after the connection is made.
