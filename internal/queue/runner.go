@@ -17,11 +17,20 @@ type runner struct {
 	total     int
 	done      chan string
 	wg        sync.WaitGroup
+	// newOnly makes fill look for new mail only, not for deferred mail
+	// that is due (after an attempt ended or new mail came in: retries
+	// are looked for at each poll and on Wake).
+	newOnly bool
+	// blocked holds, by message ID, the due domains of listed messages
+	// that found no free slot, so that fill does not read them again
+	// while those domains stay full; emptied at each poll.
+	blocked map[string][]string
 }
 
 // Run delivers queued mail until ctx ends, then waits for the attempts in
-// flight (they end with ctx) and returns. Due mail is looked for when
-// Enqueue wakes it, when an attempt ends, and every Config.Poll.
+// flight (they end with ctx) and returns. New mail is looked for when
+// Enqueue signals it and when an attempt ends; deferred mail that is due
+// on Wake and every Config.Poll.
 func (s *Service) Run(ctx context.Context) {
 	r := &runner{s: s, active: make(map[string][]string), perDomain: make(map[string]int), done: make(chan string)}
 	tick := time.NewTicker(s.cfg.Poll)
@@ -33,9 +42,28 @@ func (s *Service) Run(ctx context.Context) {
 			r.drain()
 			return
 		case <-s.wake:
+			r.newOnly = false
+		case <-s.newMail:
+			r.newOnly = true
 		case <-tick.C:
+			r.newOnly, r.blocked = false, nil
 		case id := <-r.done:
 			r.release(id)
+			r.releaseReady()
+			r.newOnly = true
+		}
+	}
+}
+
+// releaseReady releases the attempts that have ended meanwhile, so that
+// one fill serves them all.
+func (r *runner) releaseReady() {
+	for {
+		select {
+		case id := <-r.done:
+			r.release(id)
+		default:
+			return
 		}
 	}
 }
@@ -57,6 +85,7 @@ func (r *runner) release(id string) {
 		r.total--
 	}
 	delete(r.active, id)
+	delete(r.blocked, id)
 }
 
 // fill starts attempts while slots are free: new mail first, then the
@@ -84,7 +113,7 @@ func (r *runner) fill(ctx context.Context) {
 	if n <= len(r.active) {
 		return
 	}
-	if list(st.PendingIDs(ctx, n)) {
+	if list(st.PendingIDs(ctx, n)) && !r.newOnly {
 		list(st.DueIDs(ctx, r.s.d.Now(), n))
 	}
 }
@@ -93,6 +122,9 @@ func (r *runner) fill(ctx context.Context) {
 // with a free slot; the message is finished as a whole in one goroutine.
 func (r *runner) start(ctx context.Context, id string) {
 	if _, busy := r.active[id]; busy {
+		return
+	}
+	if doms, ok := r.blocked[id]; ok && r.full(doms) {
 		return
 	}
 	m, err := r.s.d.Store.QueuedMessage(ctx, id)
@@ -104,8 +136,13 @@ func (r *runner) start(ctx context.Context, id string) {
 	}
 	groups := r.take(groupDue(m, r.s.d.Now()))
 	if len(groups) == 0 {
+		if r.blocked == nil {
+			r.blocked = make(map[string][]string)
+		}
+		r.blocked[id] = dueDomains(m, r.s.d.Now())
 		return
 	}
+	delete(r.blocked, id)
 	domains := make([]string, 0, len(groups))
 	for d := range groups {
 		domains = append(domains, d)
@@ -130,6 +167,28 @@ func (r *runner) take(groups map[string][]int) map[string][]int {
 		r.total++
 	}
 	return groups
+}
+
+// full reports whether no slot is free for any of domains.
+func (r *runner) full(domains []string) bool {
+	if r.total >= r.s.cfg.MaxActive {
+		return true
+	}
+	for _, d := range domains {
+		if r.perDomain[d] < r.s.cfg.MaxPerDomain {
+			return false
+		}
+	}
+	return true
+}
+
+// dueDomains lists the domains of the recipients due at now.
+func dueDomains(m store.QueuedMessage, now time.Time) []string {
+	var out []string
+	for d := range groupDue(m, now) {
+		out = append(out, d)
+	}
+	return out
 }
 
 // groupDue groups the recipients due at now by domain (indexes in m.Rcpts).

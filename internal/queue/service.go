@@ -69,9 +69,10 @@ type Deps struct {
 
 // Service is the outbound queue: Enqueue takes mail in, Run delivers it.
 type Service struct {
-	cfg  Config
-	d    Deps
-	wake chan struct{}
+	cfg     Config
+	d       Deps
+	wake    chan struct{} // look for due mail (Wake)
+	newMail chan struct{} // look for new mail (Enqueue)
 }
 
 // New returns a queue service.
@@ -82,7 +83,7 @@ func New(cfg Config, d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg.withDefaults(), d: d, wake: make(chan struct{}, 1)}
+	return &Service{cfg: cfg.withDefaults(), d: d, wake: make(chan struct{}, 1), newMail: make(chan struct{}, 1)}
 }
 
 // Message is the envelope of a message to queue.
@@ -125,11 +126,14 @@ func (s *Service) Enqueue(ctx context.Context, m Message, body io.Reader) (strin
 	}
 	s.d.Log.Info("queued", "queue_id", q.ID, "msg_id", m.Origin, "from", nq.From,
 		"rcpts", len(q.Rcpts), "size", q.Size)
-	s.Wake()
+	select {
+	case s.newMail <- struct{}{}:
+	default:
+	}
 	return q.ID, nil
 }
 
-// Wake makes the runner look for work now.
+// Wake makes the runner look for work now, deferred mail included.
 func (s *Service) Wake() {
 	select {
 	case s.wake <- struct{}{}:

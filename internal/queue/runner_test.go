@@ -1,0 +1,85 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/store/sqlite"
+)
+
+// slowSender is a sender that takes a while and counts the attempts in
+// flight per domain.
+type slowSender struct {
+	inner    *sender
+	mu       sync.Mutex
+	inFlight map[string]int
+	maxSeen  map[string]int
+}
+
+func (s *slowSender) Send(ctx context.Context, domain string, m *Outbound) []Result {
+	s.mu.Lock()
+	s.inFlight[domain]++
+	s.maxSeen[domain] = max(s.maxSeen[domain], s.inFlight[domain])
+	s.mu.Unlock()
+	time.Sleep(2 * time.Millisecond)
+	defer func() {
+		s.mu.Lock()
+		s.inFlight[domain]--
+		s.mu.Unlock()
+	}()
+	return s.inner.Send(ctx, domain, m)
+}
+
+// The runner keeps going on new mail without waiting for its poll, also
+// when messages must wait for a domain's slot, and keeps the limits.
+func TestRunDeliversWithoutPolling(t *testing.T) {
+	f := newFixture(t)
+	snd := &slowSender{inner: f.snd, inFlight: map[string]int{}, maxSeen: map[string]int{}}
+	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	f.svc = New(Config{Hostname: "h.example", MaxActive: 3, MaxPerDomain: 2, Poll: time.Hour},
+		Deps{Store: st, Sender: snd, Log: slog.New(slog.DiscardHandler)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.svc.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	const n = 60
+	for i := range n {
+		rcpts := []string{fmt.Sprintf("u%d@d%d.example", i, i%3)}
+		if i%10 == 0 {
+			rcpts = append(rcpts, fmt.Sprintf("v%d@d%d.example", i, (i+1)%3))
+		}
+		f.enqueue("a@example.org", nil, rcpts...)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ids, err := st.QueuedMessages(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages still queued (the runner waits for its poll?)", len(ids))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	snd.mu.Lock()
+	defer snd.mu.Unlock()
+	for d, m := range snd.maxSeen {
+		if m > 2 {
+			t.Errorf("%d attempts at once to %s, over MaxPerDomain 2", m, d)
+		}
+	}
+	if got := len(f.snd.calls); got != n+n/10 {
+		t.Errorf("%d attempts, want %d", got, n+n/10)
+	}
+}
