@@ -111,3 +111,28 @@ func TestConnectionCacheExpires(t *testing.T) {
 		t.Fatalf("%d connections, want 2 (the first expired)", n)
 	}
 }
+
+// With the connection cache, MX and address answers are kept as long;
+// failed lookups are asked again.
+func TestConnectionCacheKeepsAnswers(t *testing.T) {
+	_, e := oneMX(t, &fakeServer{})
+	e.cfg.ConnectionCacheTime = time.Minute
+	c := e.client()
+	defer c.Close()
+	sendAll(t, c, 1)
+	asked := e.dns.Queries()
+	sendAll(t, c, 2)
+	if got := e.dns.Queries(); got != asked {
+		t.Fatalf("%d more DNS queries for the same domain", got-asked)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e.dns.ServFail("broken.test")
+	c.Send(ctx, "broken.test", msg("x\r\n", "a@broken.test"))
+	asked = e.dns.Queries()
+	res := c.Send(ctx, "broken.test", msg("x\r\n", "a@broken.test"))
+	if e.dns.Queries() == asked {
+		t.Fatal("a failed lookup was kept")
+	}
+	want(t, res, "451 4.4.3")
+}

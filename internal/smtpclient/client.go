@@ -34,7 +34,8 @@ type Config struct {
 	RequireTLS bool
 	// ConnectionCacheTime keeps a connection open after a delivery, for
 	// that long, for the next message to the same host (after RSET, like
-	// Postfix's connection cache); 0 = a new connection per message.
+	// Postfix's connection cache), and successful MX and address answers
+	// for as long; 0 = a new connection and new lookups per message.
 	ConnectionCacheTime time.Duration
 }
 
@@ -110,6 +111,7 @@ func New(cfg Config, r dnsr.Resolver, log *slog.Logger) *Client {
 	c := &Client{cfg: cfg, routes: routes, dns: r, log: log}
 	if cfg.ConnectionCacheTime > 0 {
 		c.cache = newConnCache(cfg.ConnectionCacheTime)
+		c.dns = newMemoResolver(r, cfg.ConnectionCacheTime)
 	}
 	return c
 }
