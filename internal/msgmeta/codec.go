@@ -33,6 +33,27 @@ func Marshal(m *Meta) ([]byte, error) {
 // Unmarshal decodes what Marshal encoded. It fails on malformed JSON and,
 // with a *VersionError, on a layout version other than 1 to Version.
 func Unmarshal(b []byte) (*Meta, error) {
+	return unmarshal(b, true)
+}
+
+// UnmarshalWithoutHeaders is Unmarshal leaving Meta.Headers out: IMAP
+// FETCH needs the envelope and the structure, not the decoded fields,
+// which are half of the metadata of a typical message.
+func UnmarshalWithoutHeaders(b []byte) (*Meta, error) {
+	m, err := unmarshal(b, false)
+	if m != nil {
+		m.Headers = nil
+	}
+	return m, err
+}
+
+func unmarshal(b []byte, headers bool) (*Meta, error) {
+	if m, ok := decodeFast(b, headers); ok {
+		if m.Version < 1 || m.Version > Version {
+			return nil, &VersionError{Version: m.Version}
+		}
+		return m, nil
+	}
 	var m Meta
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("msgmeta: %w", err)
