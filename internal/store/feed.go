@@ -1,6 +1,9 @@
 package store
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // ChangeKind says what happened.
 type ChangeKind int
@@ -36,6 +39,7 @@ type Subscription struct {
 	hub     *Hub
 	account AccountID
 	c       chan struct{}
+	notify  atomic.Pointer[func()]
 
 	mu       sync.Mutex
 	pending  []Change
@@ -56,6 +60,19 @@ func (s *Subscription) Events() (events []Change, overflow bool) {
 	return events, overflow
 }
 
+// Notify makes the subscription call f after each change it receives,
+// once C has been signalled; nil stops it. f runs on the publisher's
+// goroutine, with the hub locked: it must return at once and not call
+// the hub. It lets a subscriber wait for changes without a goroutine of
+// its own (an IMAP session in IDLE wakes its blocked read).
+func (s *Subscription) Notify(f func()) {
+	if f == nil {
+		s.notify.Store(nil)
+		return
+	}
+	s.notify.Store(&f)
+}
+
 // Close ends the subscription.
 func (s *Subscription) Close() { s.hub.remove(s) }
 
@@ -70,6 +87,9 @@ func (s *Subscription) push(ch Change) {
 	select {
 	case s.c <- struct{}{}:
 	default:
+	}
+	if f := s.notify.Load(); f != nil {
+		(*f)()
 	}
 }
 

@@ -49,6 +49,7 @@ func Run(t *testing.T, b Backend) {
 		{"AtomicDelivery", testAtomicDelivery},
 		{"LargeBody", testLargeBody},
 		{"WireSizes", testWireSizes},
+		{"BulkRead", testBulkRead},
 		{"ExpungeMany", testExpungeMany},
 		{"DeleteAccount", testDeleteAccount},
 		{"Queue", testQueue},

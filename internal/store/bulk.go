@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+
+	"github.com/petrelmail/petrel/internal/msgmeta"
+)
+
+// MessageData is one message of a bulk read: its record, its metadata
+// and, when asked for, its body.
+type MessageData struct {
+	Message
+	// Meta is the metadata parsed at delivery; its Headers only when the
+	// read asked for them (ReadHeaders).
+	Meta *msgmeta.Meta
+	// Body is the message body when the read asked for it (ReadBody),
+	// else nil. It is valid until the callback returns; the reader
+	// closes it.
+	Body Blob
+}
+
+// ReadFlags say what a bulk read returns besides the record and the
+// metadata.
+type ReadFlags uint8
+
+const (
+	// ReadHeaders fills Meta.Headers (SEARCH on header fields needs
+	// them, FETCH does not: they are half of a typical message's
+	// metadata).
+	ReadHeaders ReadFlags = 1 << iota
+	// ReadBody opens the bodies.
+	ReadBody
+)
+
+// BulkReader is implemented by backends that read the metadata (and the
+// bodies) of many messages in one pass. IMAP uses it, when the backend
+// has it, for FETCH of ENVELOPE, BODYSTRUCTURE and body sections and for
+// SEARCH on message content, instead of one Meta and one OpenBlob call
+// per message.
+type BulkReader interface {
+	// ReadMessages calls fn for each message of mailbox whose UID is in
+	// uids (ascending, no duplicates), in ascending UID order, with what
+	// the flags ask for. UIDs that name no message (expunged meanwhile)
+	// are skipped. An error from fn stops the read and is returned as it
+	// is. fn may call the store; the reader holds no database resources
+	// while fn runs, so fn may be slow (a FETCH writing to a slow
+	// client).
+	ReadMessages(ctx context.Context, mailbox MailboxID, uids []UID, what ReadFlags, fn func(*MessageData) error) error
+}
+
+// UIDRuns splits ascending UIDs into ranges [from, to] to read: runs of
+// consecutive UIDs, merged when fewer than maxGap UIDs lie between them
+// (reading a few rows too many costs less than another query).
+func UIDRuns(uids []UID, maxGap UID) [][2]UID {
+	var out [][2]UID
+	for _, u := range uids {
+		if n := len(out); n > 0 && u > out[n-1][1] && u-out[n-1][1] <= maxGap {
+			out[n-1][1] = u
+			continue
+		}
+		out = append(out, [2]UID{u, u})
+	}
+	return out
+}
