@@ -1,8 +1,8 @@
 package imapd
 
 import (
-	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/petrelmail/petrel/internal/imapmsg"
@@ -15,6 +15,7 @@ func utoa(n uint64) string { return strconv.FormatUint(n, 10) }
 
 // targetUIDs resolves a sequence set, UID set or "$" to the UIDs of the
 // view it names, ascending. Numbers that name no message are ignored.
+// It costs what the set names, not the size of the mailbox.
 func (s *session) targetUIDs(set numSet, uid bool) []store.UID {
 	v := s.v
 	if set.saved {
@@ -26,46 +27,96 @@ func (s *session) targetUIDs(set numSet, uid bool) []store.UID {
 		}
 		return out
 	}
-	var out []store.UID
+	// Index ranges [lo, hi) of v.uids, merged and ascending.
+	var spans [][2]int
 	if uid {
-		rs := set.resolve(uint32(v.lastUID()))
-		for _, u := range v.uids {
-			if containsNum(rs, uint32(u)) {
-				out = append(out, u)
+		for _, rg := range set.resolve(uint32(v.lastUID())) {
+			lo, _ := slices.BinarySearch(v.uids, store.UID(rg.lo))
+			hi, found := slices.BinarySearch(v.uids, store.UID(rg.hi))
+			if found {
+				hi++
 			}
+			spans = append(spans, [2]int{lo, hi})
 		}
-		return out
+	} else {
+		n := uint32(len(v.uids))
+		for _, rg := range set.resolve(n) {
+			if rg.lo == 0 || rg.lo > n {
+				continue
+			}
+			spans = append(spans, [2]int{int(rg.lo) - 1, int(min(rg.hi, n))})
+		}
 	}
-	rs := set.resolve(uint32(len(v.uids)))
-	for i, u := range v.uids {
-		if containsNum(rs, uint32(i+1)) {
-			out = append(out, u)
+	slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
+	var out []store.UID
+	next := 0 // v.uids below next are out already
+	for _, sp := range spans {
+		lo := max(sp[0], next)
+		if lo < sp[1] {
+			out = append(out, v.uids[lo:sp[1]]...)
+			next = sp[1]
 		}
 	}
 	return out
 }
 
 // loadMessages reads the store records of uids (ascending), skipping the
-// ones expunged meanwhile.
+// ones expunged meanwhile. A set that is a small part of its span (a
+// CHANGEDSINCE result, a few scattered UIDs) is read run by run rather
+// than over the whole span.
 func (s *session) loadMessages(uids []store.UID) ([]store.Message, error) {
 	if len(uids) == 0 {
 		return nil, nil
 	}
-	all, err := s.srv.st.Messages(s.ctx, s.v.mb.ID, uids[0], uids[len(uids)-1])
-	if err != nil {
-		return nil, err
+	runs := store.UIDRuns(uids, 64)
+	span := int(uids[len(uids)-1]-uids[0]) + 1
+	if len(runs) > 1 && len(runs)*20 >= span {
+		runs = [][2]store.UID{{uids[0], uids[len(uids)-1]}}
 	}
-	out := all[:0]
+	var out []store.Message
 	j := 0
-	for _, m := range all {
-		for j < len(uids) && uids[j] < m.UID {
-			j++
+	for _, run := range runs {
+		all, err := s.srv.st.Messages(s.ctx, s.v.mb.ID, run[0], run[1])
+		if err != nil {
+			return nil, err
 		}
-		if j < len(uids) && uids[j] == m.UID {
-			out = append(out, m)
+		for _, m := range all {
+			for j < len(uids) && uids[j] < m.UID {
+				j++
+			}
+			if j < len(uids) && uids[j] == m.UID {
+				out = append(out, m)
+			}
 		}
 	}
 	return out, nil
+}
+
+// currentIndex returns the index of the selected mailbox, up to date.
+func (s *session) currentIndex() (*indexSnap, error) {
+	mb, err := s.srv.st.MailboxByID(s.ctx, s.acct.ID, s.v.mb.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.srv.index.get(s.ctx, mb)
+}
+
+// indexRecs calls fn for the index records of uids (ascending) in turn,
+// skipping UIDs the index no longer has.
+func indexRecs(snap *indexSnap, uids []store.UID, fn func(r *indexRec)) {
+	j := 0
+	for _, u := range uids {
+		if j < len(snap.recs) && snap.recs[j].uid != u {
+			j, _ = snap.find(u, j)
+		}
+		if j >= len(snap.recs) {
+			return
+		}
+		if snap.recs[j].uid == u {
+			fn(&snap.recs[j])
+			j++
+		}
+	}
 }
 
 // cmdFetch answers FETCH and UID FETCH (RFC 9051 §6.4.5, RFC 3516 BINARY,
@@ -95,14 +146,37 @@ func (s *session) cmdFetch(c *command) status {
 			return st
 		}
 	}
+	if indexOnly(items) {
+		return s.fetchFromIndex(uids, items, store.ModSeq(f.changedSince))
+	}
+	if f.changedSince > 0 {
+		snap, err := s.currentIndex()
+		if err != nil {
+			return s.storeError("fetch", err)
+		}
+		var changed []store.UID
+		indexRecs(snap, uids, func(r *indexRec) {
+			if uint64(r.modseq) > f.changedSince {
+				changed = append(changed, r.uid)
+			}
+		})
+		uids = changed
+	}
+	since := store.ModSeq(f.changedSince)
+	what, needMeta := readFlagsFor(items)
+	br, bulk := s.srv.st.(store.BulkReader)
+	if needMeta && bulk && !s.marksSeen(items) {
+		// The records come with the metadata.
+		return s.fetchBulk(br, uids, nil, items, nil, what, since)
+	}
 	msgs, err := s.loadMessages(uids)
 	if err != nil {
 		return s.storeError("fetch", err)
 	}
-	if f.changedSince > 0 {
+	if since > 0 {
 		kept := msgs[:0]
 		for _, m := range msgs {
-			if uint64(m.ModSeq) > f.changedSince {
+			if m.ModSeq > since {
 				kept = append(kept, m)
 			}
 		}
@@ -112,10 +186,113 @@ func (s *session) cmdFetch(c *command) status {
 	if err != nil {
 		return s.storeError("fetch", err)
 	}
+	if needMeta && bulk {
+		uids = make([]store.UID, len(msgs))
+		for i, m := range msgs {
+			uids[i] = m.UID
+		}
+		return s.fetchBulk(br, uids, msgs, items, seen, what, 0)
+	}
 	for _, m := range msgs {
-		if st := s.writeFetch(m, items, seen[m.UID]); st.kind != "" {
+		if st := s.writeFetch(m, items, seen[m.UID], nil); st.kind != "" {
 			return st
 		}
+	}
+	return respOK("FETCH completed")
+}
+
+// indexOnly reports whether the items are all in the index: UID, FLAGS
+// and MODSEQ (a client's flag resynchronisation).
+func indexOnly(items []fetchItem) bool {
+	for _, it := range items {
+		switch it.name {
+		case "UID", "FLAGS", "MODSEQ":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// readFlagsFor says what FETCH items need besides the message record:
+// the metadata (needMeta: ENVELOPE, BODYSTRUCTURE, BODY and the body
+// sections) and the body (the sections, BINARY.SIZE, RFC822*). None of
+// them needs the decoded header fields.
+func readFlagsFor(items []fetchItem) (what store.ReadFlags, needMeta bool) {
+	for _, it := range items {
+		switch it.name {
+		case "UID", "FLAGS", "MODSEQ", "INTERNALDATE", "RFC822.SIZE":
+		case "ENVELOPE", "BODYSTRUCTURE", "BODY":
+			needMeta = true
+		default:
+			needMeta = true
+			what |= store.ReadBody
+		}
+	}
+	return what, needMeta
+}
+
+// marksSeen reports whether the FETCH sets \Seen (a non-PEEK body item
+// in a read-write mailbox).
+func (s *session) marksSeen(items []fetchItem) bool {
+	if s.v.readOnly {
+		return false
+	}
+	for _, it := range items {
+		if setsSeen(it) {
+			return true
+		}
+	}
+	return false
+}
+
+// fetchFromIndex answers a FETCH of UID, FLAGS and MODSEQ from the index
+// (with CHANGEDSINCE, only the messages changed since).
+func (s *session) fetchFromIndex(uids []store.UID, items []fetchItem, since store.ModSeq) status {
+	snap, err := s.currentIndex()
+	if err != nil {
+		return s.storeError("fetch", err)
+	}
+	indexRecs(snap, uids, func(r *indexRec) {
+		if r.modseq > since {
+			s.writeFetch(snap.message(s.v.mb.ID, r), items, false, nil)
+		}
+	})
+	return respOK("FETCH completed")
+}
+
+// errFetchStopped ends a bulk read whose FETCH response failed.
+var errFetchStopped = errors.New("fetch stopped")
+
+// fetchBulk writes the FETCH responses of uids with the metadata (and
+// bodies) of one bulk read, instead of one read per message. recs, when
+// not nil, are the records to write (as markSeen left them), one for
+// each UID; else the bulk read's are used, those changed since since.
+func (s *session) fetchBulk(br store.BulkReader, uids []store.UID, recs []store.Message, items []fetchItem,
+	seen map[store.UID]bool, what store.ReadFlags, since store.ModSeq) status {
+	var failed status
+	j := 0
+	err := br.ReadMessages(s.ctx, s.v.mb.ID, uids, what, func(d *store.MessageData) error {
+		m := d.Message
+		if recs != nil {
+			for recs[j].UID < d.UID {
+				j++
+			}
+			m = recs[j]
+		} else if m.ModSeq <= since {
+			return nil
+		}
+		if st := s.writeFetch(m, items, seen[m.UID], d); st.kind != "" {
+			failed = st
+			return errFetchStopped
+		}
+		return nil
+	})
+	if failed.kind != "" {
+		return failed
+	}
+	if err != nil {
+		return s.storeError("fetch", err)
 	}
 	return respOK("FETCH completed")
 }
@@ -231,12 +408,14 @@ func (s *session) markSeen(msgs []store.Message, items []fetchItem) (map[store.U
 	return seen, nil
 }
 
-// fetchCtx loads a message's metadata and body at most once.
+// fetchCtx loads a message's metadata and body at most once (or has
+// them from a bulk read).
 type fetchCtx struct {
-	s    *session
-	m    store.Message
-	meta *msgmeta.Meta
-	blob store.Blob
+	s       *session
+	m       store.Message
+	meta    *msgmeta.Meta
+	blob    store.Blob
+	ownBlob bool // opened here, closed by close
 }
 
 func (fc *fetchCtx) getMeta() (*msgmeta.Meta, error) {
@@ -256,26 +435,32 @@ func (fc *fetchCtx) getBlob() (store.Blob, error) {
 		if err != nil {
 			return nil, err
 		}
-		fc.blob = b
+		fc.blob, fc.ownBlob = b, true
 	}
 	return fc.blob, nil
 }
 
 func (fc *fetchCtx) close() {
-	if fc.blob != nil {
+	if fc.ownBlob {
 		fc.blob.Close()
 	}
 }
 
-// writeFetch writes one FETCH response.
-func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bool) status {
+// writeFetch writes one FETCH response; d, when not nil, has the
+// message's metadata and body from a bulk read.
+func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bool, d *store.MessageData) status {
 	seq := s.v.seqOf(m.UID)
 	if seq == 0 {
 		return status{}
 	}
 	fc := &fetchCtx{s: s, m: m}
+	if d != nil {
+		fc.meta, fc.blob = d.Meta, d.Body
+	}
 	defer fc.close()
-	s.w.raw("* " + itoa(seq) + " FETCH (")
+	s.w.raw("* ")
+	s.w.num(uint64(seq))
+	s.w.raw(" FETCH (")
 	wroteFlags := false
 	for i, it := range items {
 		if i > 0 {
@@ -289,7 +474,8 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 		}
 	}
 	if flagsChanged && !wroteFlags {
-		s.w.raw(" FLAGS " + imapmsg.FlagsList(m.Flags, m.Keywords, s.v.recent[m.UID]))
+		s.w.raw(" FLAGS ")
+		s.w.flags(m, s.v.recent[m.UID])
 	}
 	s.w.raw(")\r\n")
 	return status{}
@@ -312,15 +498,19 @@ func (s *session) writeItem(fc *fetchCtx, it fetchItem) error {
 	m := fc.m
 	switch it.name {
 	case "UID":
-		s.w.raw("UID " + utoa(uint64(m.UID)))
+		s.w.raw("UID ")
+		s.w.num32(uint32(m.UID))
 	case "FLAGS":
-		s.w.raw("FLAGS " + imapmsg.FlagsList(m.Flags, m.Keywords, s.v.recent[m.UID]))
+		s.w.raw("FLAGS ")
+		s.w.flags(m, s.v.recent[m.UID])
 	case "INTERNALDATE":
 		s.w.raw("INTERNALDATE " + imapmsg.InternalDate(m.InternalDate))
 	case "RFC822.SIZE":
 		s.w.raw("RFC822.SIZE " + strconv.FormatInt(m.Size, 10))
 	case "MODSEQ":
-		s.w.raw("MODSEQ (" + utoa(uint64(m.ModSeq)) + ")")
+		s.w.raw("MODSEQ (")
+		s.w.num(uint64(m.ModSeq))
+		s.w.byte(')')
 	case "ENVELOPE", "BODYSTRUCTURE", "BODY":
 		return s.writeMetaItem(fc, it)
 	case "BINARY.SIZE":
@@ -364,15 +554,16 @@ func (s *session) writeMetaItem(fc *fetchCtx, it fetchItem) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
+	buf := &s.metaBuf
+	buf.Reset()
 	buf.WriteString(it.name + " ")
 	switch it.name {
 	case "ENVELOPE":
-		imapmsg.WriteEnvelope(&buf, &meta.Envelope, s.utf8)
+		imapmsg.WriteEnvelope(buf, &meta.Envelope, s.utf8)
 	case "BODYSTRUCTURE":
-		imapmsg.WriteBodyStructure(&buf, &meta.Body, true, s.utf8)
+		imapmsg.WriteBodyStructure(buf, &meta.Body, true, s.utf8)
 	default:
-		imapmsg.WriteBodyStructure(&buf, &meta.Body, false, s.utf8)
+		imapmsg.WriteBodyStructure(buf, &meta.Body, false, s.utf8)
 	}
 	s.w.Write(buf.Bytes())
 	return nil

@@ -1,57 +1,62 @@
 package imapd
 
 import (
+	"errors"
+	"net"
+	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
 // cmdIdle runs IDLE (RFC 2177, RFC 9051 §6.3.13): changes of the selected
-// mailbox are sent as they happen (the change feed wakes the session)
-// until the client sends DONE.
+// mailbox are sent as they happen until the client sends DONE.
+//
+// The session waits on its own goroutine, reading the connection: a
+// change in the account's feed wakes the read by moving its deadline to
+// now (Subscription.Notify), the session sends the updates and reads on,
+// keeping what it had of the DONE line. An idle session thus costs one
+// goroutine and no buffers.
 func (s *session) cmdIdle(_ *command) status {
 	s.w.raw("+ idling\r\n")
 	if s.w.flush() != nil {
 		s.state = stateLogout
 		return status{}
 	}
-	s.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
-	done := make(chan error, 1)
-	go func() { done <- s.r.readLine() }()
+	deadline := time.Now().Add(s.srv.cfg.IdleTimeout)
 	var feed <-chan struct{}
 	if s.sub != nil {
 		feed = s.sub.C()
+		w := &idleWaker{conn: s.conn, on: true}
+		s.sub.Notify(w.wake)
+		defer func() {
+			s.sub.Notify(nil)
+			w.stop()
+		}()
 	}
+	s.r.line, s.r.pos = s.r.line[:0], 0
 	for {
+		// A change that comes after this check moves the deadline set
+		// here to now, and the read below returns at once.
+		s.conn.SetReadDeadline(deadline)
 		select {
-		case err := <-done:
-			return s.idleDone(err)
 		case <-feed:
-			if s.state == stateSelected && s.v != nil {
-				if !s.updates(true) {
-					s.w.flush()
-					<-s.stopReader(done)
-					return status{}
-				}
-			} else {
-				s.sub.Events() // nothing selected: drop them
-			}
-			if s.w.flush() != nil {
-				<-s.stopReader(done)
-				s.state = stateLogout
+			if !s.idleUpdates() {
 				return status{}
 			}
+			continue
+		default:
 		}
-	}
-}
-
-// stopReader wakes the reading goroutine and returns its channel.
-func (s *session) stopReader(done chan error) chan error {
-	s.conn.SetReadDeadline(time.Now())
-	return done
-}
-
-func (s *session) idleDone(err error) status {
-	if err != nil {
+		err := s.awaitInput()
+		if err == nil {
+			err = s.r.readRest()
+		}
+		if err == nil {
+			return s.idleDone()
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) && !s.stopping.Load() && time.Now().Before(deadline) {
+			continue // woken by the feed
+		}
 		switch {
 		case s.stopping.Load():
 			s.bye("Server shutting down")
@@ -61,6 +66,50 @@ func (s *session) idleDone(err error) status {
 		s.state = stateLogout
 		return status{}
 	}
+}
+
+// idleWaker wakes an IDLE session's read. After stop, a wake that was
+// already on its way does nothing: it must not cut the read of the next
+// command short.
+type idleWaker struct {
+	mu   sync.Mutex
+	conn net.Conn
+	on   bool
+}
+
+func (w *idleWaker) wake() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.on {
+		w.conn.SetReadDeadline(time.Now())
+	}
+}
+
+func (w *idleWaker) stop() {
+	w.mu.Lock()
+	w.on = false
+	w.mu.Unlock()
+}
+
+// idleUpdates sends what changed in the selected mailbox; false ends the
+// session (the mailbox is gone, or the client).
+func (s *session) idleUpdates() bool {
+	if s.state != stateSelected || s.v == nil {
+		s.sub.Events() // nothing selected: drop them
+		return true
+	}
+	if !s.updates(true) {
+		s.w.flush()
+		return false
+	}
+	if s.w.flush() != nil {
+		s.state = stateLogout
+		return false
+	}
+	return true
+}
+
+func (s *session) idleDone() status {
 	if !strings.EqualFold(strings.TrimSpace(string(s.r.line)), "DONE") {
 		return respBAD("Expected DONE")
 	}

@@ -51,6 +51,13 @@ func newReader(br *bufio.Reader, maxLine int, maxLiteral int64, cont continuer) 
 func (r *reader) readLine() error {
 	r.line = r.line[:0]
 	r.pos = 0
+	return r.readRest()
+}
+
+// readRest reads on to the end of the line segment begun in r.line: after
+// an error (a deadline that woke an IDLE session), what was read of the
+// line is kept and the next readRest goes on from there.
+func (r *reader) readRest() error {
 	for {
 		chunk, err := r.br.ReadSlice('\n')
 		if len(r.line)+len(chunk) > r.maxLine {

@@ -117,34 +117,77 @@ func (s *session) resultNum(c *command, u store.UID) uint64 {
 	return uint64(s.v.seqOf(u))
 }
 
-// runSearch evaluates key over the messages of the view.
+// runSearch evaluates key over the messages of the view. Keys on the
+// message content read the metadata (and bodies) in one bulk pass when
+// the store has one; keys on flags, UIDs and MODSEQ alone are answered
+// from the index.
 func (s *session) runSearch(key *imapmsg.SearchKey) ([]store.UID, store.ModSeq, status) {
 	v := s.v
-	msgs, err := s.loadMessages(v.uids)
-	if err != nil {
-		return nil, 0, s.storeError("search", err)
-	}
 	var out []store.UID
 	var highest store.ModSeq
-	for _, m := range msgs {
-		c := &imapmsg.Candidate{
-			Msg:    m,
-			Recent: v.recent[m.UID],
-			Meta: func() (*msgmeta.Meta, error) {
-				return s.srv.st.Meta(s.ctx, m.Mailbox, m.UID)
-			},
-			Body: func() (store.Blob, error) { return s.srv.st.OpenBlob(s.ctx, m.Blob) },
-		}
-		okm, err := imapmsg.Match(key, c)
+	var matchErr error
+	try := func(c *imapmsg.Candidate) error {
+		ok, err := imapmsg.Match(key, c)
 		if err != nil {
 			if store.IsKind(err, store.KindNotFound) {
-				continue // expunged meanwhile
+				return nil // expunged meanwhile
 			}
+			matchErr = err
+			return err
+		}
+		if ok {
+			out = append(out, c.Msg.UID)
+			highest = max(highest, c.Msg.ModSeq)
+		}
+		return nil
+	}
+	needMeta, needBody := imapmsg.NeedsMeta(key), imapmsg.NeedsBody(key)
+	br, bulk := s.srv.st.(store.BulkReader)
+	switch {
+	case needMeta && bulk:
+		what := store.ReadHeaders
+		if needBody {
+			what |= store.ReadBody
+		}
+		err := br.ReadMessages(s.ctx, v.mb.ID, v.uids, what, func(d *store.MessageData) error {
+			return try(&imapmsg.Candidate{Msg: d.Message, Recent: v.recent[d.UID],
+				Meta: func() (*msgmeta.Meta, error) { return d.Meta, nil },
+				Body: func() (store.Blob, error) { return d.Body, nil },
+			})
+		})
+		if err != nil {
 			return nil, 0, s.storeError("search", err)
 		}
-		if okm {
-			out = append(out, m.UID)
-			highest = max(highest, m.ModSeq)
+	case !needMeta && !imapmsg.NeedsDateOrSize(key):
+		snap, err := s.currentIndex()
+		if err != nil {
+			return nil, 0, s.storeError("search", err)
+		}
+		indexRecs(snap, v.uids, func(r *indexRec) {
+			if matchErr == nil {
+				try(&imapmsg.Candidate{Msg: snap.message(v.mb.ID, r), Recent: v.recent[r.uid]})
+			}
+		})
+		if matchErr != nil {
+			return nil, 0, s.storeError("search", matchErr)
+		}
+	default:
+		msgs, err := s.loadMessages(v.uids)
+		if err != nil {
+			return nil, 0, s.storeError("search", err)
+		}
+		for _, m := range msgs {
+			err := try(&imapmsg.Candidate{
+				Msg:    m,
+				Recent: v.recent[m.UID],
+				Meta: func() (*msgmeta.Meta, error) {
+					return s.srv.st.Meta(s.ctx, m.Mailbox, m.UID)
+				},
+				Body: func() (store.Blob, error) { return s.srv.st.OpenBlob(s.ctx, m.Blob) },
+			})
+			if err != nil {
+				return nil, 0, s.storeError("search", err)
+			}
 		}
 	}
 	return out, highest, status{}

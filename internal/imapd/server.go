@@ -71,6 +71,10 @@ type Config struct {
 	// SpoolDir holds large APPEND messages while they are received.
 	// Default os.TempDir().
 	SpoolDir string
+	// IndexRecords bounds the message records (24 bytes each) that the
+	// mailbox index keeps for the mailboxes used lately (the one in use
+	// is always kept). Default 1,000,000.
+	IndexRecords int
 }
 
 func (c Config) withDefaults() Config {
@@ -84,6 +88,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxConnectionsPerIP, 50)
 	def(&c.MaxBadCommands, 20)
 	def(&c.MaxAuthFailures, 3)
+	def(&c.IndexRecords, 1_000_000)
 	if c.Name == "" {
 		c.Name = "imap"
 	}
@@ -125,6 +130,7 @@ type Server struct {
 	guard  Guard
 	log    *slog.Logger
 	recent *RecentTracker
+	index  *indexCache
 	net    *netserve.Server
 
 	ctx    context.Context
@@ -144,7 +150,8 @@ func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, st: d.Store, auth: d.Auth, guard: d.Guard,
 		log: d.Log.With("listener", cfg.Name), recent: d.Recent,
-		ctx: ctx, cancel: cancel,
+		index: newIndexCache(d.Store, cfg.IndexRecords),
+		ctx:   ctx, cancel: cancel,
 	}
 	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,
 		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP}, s.log, connHandler{s})

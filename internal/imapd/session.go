@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -36,7 +37,8 @@ type session struct {
 	log  *slog.Logger
 	ctx  context.Context
 
-	br  *bufio.Reader
+	br  *bufio.Reader // nil while waiting for input (see awaitInput)
+	pre prefixConn
 	r   *reader
 	w   *writer
 	tls bool
@@ -52,6 +54,8 @@ type session struct {
 	curTag         string
 	bad, authFails int
 	stopping       atomic.Bool
+	// metaBuf is reused by FETCH for ENVELOPE and BODYSTRUCTURE.
+	metaBuf bytes.Buffer
 }
 
 func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
@@ -61,12 +65,16 @@ func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
 	return s
 }
 
-// setConn (re)builds the buffered reader and writer on c (after STARTTLS).
+// setConn (re)builds the buffered reader and writer on c (after STARTTLS);
+// the buffers themselves are taken when needed (see buffers.go).
 func (s *session) setConn(c net.Conn) {
 	s.conn = c
-	s.br = bufio.NewReaderSize(c, 4096)
-	s.w = &writer{bw: bufio.NewWriterSize(c, 4096)}
-	s.r = newReader(s.br, s.srv.cfg.MaxLineLength, s.srv.cfg.MaxLiteral, s.continueLiteral)
+	if s.r != nil {
+		s.releaseReader()
+	}
+	s.br = nil
+	s.w = &writer{bw: &bufWriter{w: c}}
+	s.r = newReader(nil, s.srv.cfg.MaxLineLength, s.srv.cfg.MaxLiteral, s.continueLiteral)
 }
 
 func (s *session) continueLiteral() error {
@@ -111,6 +119,7 @@ func (s *session) close() {
 		s.sub.Close()
 	}
 	s.conn.Close()
+	s.releaseReader()
 	s.log.Debug("disconnected")
 }
 
@@ -124,6 +133,9 @@ func (s *session) serveOne() bool {
 		return s.bye("Server shutting down")
 	}
 	s.conn.SetReadDeadline(time.Now().Add(timeout))
+	if err := s.awaitInput(); err != nil {
+		return s.commandError(nil, err)
+	}
 	c, err := s.parseCommand(s.r)
 	defer c.release()
 	if err != nil {

@@ -62,24 +62,25 @@ func (s *session) cmdSelect(c *command) status {
 	if !found {
 		return st
 	}
-	msgs, err := s.srv.st.Messages(s.ctx, mb.ID, 1, 0)
+	snap, err := s.srv.index.get(s.ctx, mb)
 	if err != nil {
 		return s.storeError("select", err)
 	}
 	v := &view{mb: mb, readOnly: c.name == "EXAMINE", modseq: mb.HighestModSeq,
 		pendingExp: map[store.UID]bool{}, recent: map[store.UID]bool{}, sentFlags: map[store.UID]store.ModSeq{}}
-	v.uids = make([]store.UID, len(msgs))
+	v.uids = make([]store.UID, len(snap.recs))
 	firstUnseen := 0
-	for i, m := range msgs {
-		v.uids[i] = m.UID
-		if firstUnseen == 0 && m.Flags&store.FlagSeen == 0 {
+	for i := range snap.recs {
+		r := &snap.recs[i]
+		v.uids[i] = r.uid
+		if firstUnseen == 0 && r.flags&store.FlagSeen == 0 {
 			firstUnseen = i + 1
 		}
 	}
 	for _, u := range s.srv.recent.claim(mb.ID, v.uids, !v.readOnly) {
 		v.recent[u] = true
 	}
-	s.writeSelectData(v, msgs, firstUnseen)
+	s.writeSelectData(v, snap, firstUnseen)
 	s.v, s.state = v, stateSelected
 	if q := c.sel.qresync; q != nil && q.uidValidity == mb.UIDValidity {
 		if st := s.qresyncSelect(q); st.kind != "" {
@@ -92,11 +93,17 @@ func (s *session) cmdSelect(c *command) status {
 	return respOKCode("READ-WRITE", "SELECT completed")
 }
 
-func (s *session) writeSelectData(v *view, msgs []store.Message, firstUnseen int) {
+func (s *session) writeSelectData(v *view, snap *indexSnap, firstUnseen int) {
+	usedSets := make([]bool, len(snap.kwsets))
+	for i := range snap.recs {
+		usedSets[snap.recs[i].kw] = true
+	}
 	kw := map[string]bool{}
-	for _, m := range msgs {
-		for _, k := range m.Keywords {
-			kw[k] = true
+	for i, used := range usedSets {
+		if used {
+			for _, k := range snap.kwsets[i] {
+				kw[k] = true
+			}
 		}
 	}
 	keywords := make([]string, 0, len(kw))
@@ -126,7 +133,8 @@ func (s *session) writeSelectData(v *view, msgs []store.Message, firstUnseen int
 		}
 	}
 	s.w.status("*", respOKCode("UIDVALIDITY "+itoa(int(v.mb.UIDValidity)), "UIDs valid"))
-	s.w.status("*", respOKCode("UIDNEXT "+itoa(int(v.mb.UIDNext)), "Predicted next UID"))
+	// The view may have messages delivered after the mailbox was read.
+	s.w.status("*", respOKCode("UIDNEXT "+itoa(int(max(v.mb.UIDNext, v.lastUID()+1))), "Predicted next UID"))
 	if s.condstore {
 		s.w.status("*", respOKCode("HIGHESTMODSEQ "+utoa(uint64(v.mb.HighestModSeq)), "Highest"))
 	}

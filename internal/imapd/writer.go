@@ -1,10 +1,12 @@
 package imapd
 
 import (
-	"bufio"
 	"io"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/petrelmail/petrel/internal/imapmsg"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // status is a typed status response (RFC 9051 §7.1): its kind, an
@@ -25,20 +27,25 @@ func respBADCode(code, text string) status {
 	return status{kind: "BAD", code: code, text: text}
 }
 
-// writer writes responses. Errors are sticky in the bufio.Writer and
-// reported by flush.
+// writer writes responses. Errors are sticky and reported by flush,
+// which also gives the buffer back (see bufWriter).
 type writer struct {
-	bw *bufio.Writer
+	bw *bufWriter
 }
 
 func (w *writer) raw(s string)                { w.bw.WriteString(s) }
 func (w *writer) byte(c byte)                 { w.bw.WriteByte(c) }
 func (w *writer) crlf()                       { w.bw.WriteString("\r\n") }
-func (w *writer) num(n uint64)                { w.bw.WriteString(strconv.FormatUint(n, 10)) }
+func (w *writer) num(n uint64)                { w.bw.Write(strconv.AppendUint(w.bw.AvailableBuffer(), n, 10)) }
 func (w *writer) num32(n uint32)              { w.num(uint64(n)) }
-func (w *writer) int(n int64)                 { w.bw.WriteString(strconv.FormatInt(n, 10)) }
+func (w *writer) int(n int64)                 { w.bw.Write(strconv.AppendInt(w.bw.AvailableBuffer(), n, 10)) }
 func (w *writer) flush() error                { return w.bw.Flush() }
 func (w *writer) Write(p []byte) (int, error) { return w.bw.Write(p) }
+
+// flags writes a message's FLAGS list.
+func (w *writer) flags(m store.Message, recent bool) {
+	w.bw.Write(imapmsg.AppendFlagsList(w.bw.AvailableBuffer(), m.Flags, m.Keywords, recent))
+}
 
 // status writes "tag kind [code] text"; tag "*" is untagged.
 func (w *writer) status(tag string, st status) {

@@ -29,21 +29,36 @@ func systemFlags() [5]namedFlag {
 // \Recent (RFC 3501 §2.3.2, a session property), then the keywords.
 // A keyword that is not an atom cannot be written and is left out.
 func FlagsList(f store.Flags, keywords []string, recent bool) string {
-	var parts []string
+	return string(AppendFlagsList(nil, f, keywords, recent))
+}
+
+// AppendFlagsList appends FlagsList's text to dst: a FETCH of the flags
+// of a large mailbox writes one per message.
+func AppendFlagsList(dst []byte, f store.Flags, keywords []string, recent bool) []byte {
+	dst = append(dst, '(')
+	start := len(dst)
+	sep := func() {
+		if len(dst) > start {
+			dst = append(dst, ' ')
+		}
+	}
 	for _, sf := range systemFlags() {
 		if f&sf.flag != 0 {
-			parts = append(parts, sf.name)
+			sep()
+			dst = append(dst, sf.name...)
 		}
 	}
 	if recent {
-		parts = append(parts, `\Recent`)
+		sep()
+		dst = append(dst, `\Recent`...)
 	}
 	for _, kw := range keywords {
 		if isAtom(kw) && !strings.HasPrefix(kw, `\`) {
-			parts = append(parts, kw)
+			sep()
+			dst = append(dst, kw...)
 		}
 	}
-	return "(" + strings.Join(parts, " ") + ")"
+	return append(dst, ')')
 }
 
 // systemFlag returns the system flag named name (case-insensitive, RFC

@@ -40,6 +40,18 @@ func NeedsBody(k *SearchKey) bool {
 	return anyChild(k, NeedsBody)
 }
 
+// NeedsDateOrSize reports whether matching k needs the internal date or
+// the size of the message record: BEFORE, ON, SINCE, LARGER and SMALLER.
+// Without them (and without NeedsMeta), the UID, flags, keywords and
+// MODSEQ of the record are enough.
+func NeedsDateOrSize(k *SearchKey) bool {
+	switch k.Kind {
+	case Before, On, Since, Larger, Smaller:
+		return true
+	}
+	return anyChild(k, NeedsDateOrSize)
+}
+
 func anyChild(k *SearchKey, f func(*SearchKey) bool) bool {
 	for i := range k.Children {
 		if f(&k.Children[i]) {
