@@ -1,0 +1,163 @@
+#!/bin/bash
+# IMAP on a large mailbox, and many IDLE connections: Petrel side by side
+# with Dovecot (../shared/bench/dovecot.sh, Maildir), in one run, with the
+# same client (bench/imapbench, a raw-socket IMAP client) and the same
+# messages (../shared/bench/gen_mbox.py) in the same order with the same
+# flags and dates (APPENDed to Petrel, written into Dovecot's Maildir).
+#
+#   bench/imap.sh [N] [RUNS] [IDLE_CONNS]     defaults: 100000 5 10000
+#
+# 1. Fills bench100's INBOX on both servers with N messages, then times
+#    on each server in turn, RUNS times (median and minimum reported):
+#    SELECT INBOX; UID FETCH 1:* (UID FLAGS); FETCH 1:200 (ENVELOPE
+#    BODYSTRUCTURE); UID SEARCH TEXT "$WORD"; and a CONDSTORE resync (a
+#    client notes HIGHESTMODSEQ, another session changes the flags of 100
+#    messages, one STORE each, and the client comes back: SELECT INBOX
+#    (CONDSTORE) + UID FETCH 1:* (FLAGS) (CHANGEDSINCE m) is timed).
+# 2. Restarts Petrel and holds IDLE_CONNS authenticated connections (users
+#    bench51..bench90, INBOX selected, in IDLE) from 100 source addresses
+#    127.0.0.2..127.0.0.101, measures the RSS of the petrel process 10 s
+#    after the last login and again IDLE_HOLD (default 130s: past Go's
+#    forced GC every 2 minutes) later, then appends a message for each user
+#    and checks that every connection hears of it. Dovecot gets the same with DOVECOT_IDLE connections
+#    (default 900: its private instance runs at most 1000 processes, one
+#    per connection); its memory is the sum over its process tree (RSS,
+#    and PSS, which counts shared pages once).
+#
+# Environment: WORD (default Mallory), REUSE=1 keeps mailboxes that
+# already hold N messages (Petrel's data in $PETREL_BENCH_STATE, Dovecot's
+# bench100), SKIP_OPS=1, SKIP_IDLE=1, DOVECOT_IDLE=0 skips Dovecot's IDLE
+# leg. Everything runs on loopback addresses and stops by itself; the
+# script stops only what it started. Needs dovecot-imapd (Debian) and
+# python3; SHARED_BENCH points at the shared scripts (default
+# ../shared/bench next to the checkout).
+set -euo pipefail
+
+N=${1:-100000}; RUNS=${2:-5}; IDLE_CONNS=${3:-10000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
+STATE=${PETREL_BENCH_STATE:-/tmp/petrel-bench-imap}
+IMAP_PORT=${IMAP_PORT:-12143}
+HTTP_PORT=${HTTP_PORT:-12082}
+DOVECOT_IMAP=10143
+WORD=${WORD:-Mallory}
+REUSE=${REUSE:-0}
+DOVECOT_IDLE=${DOVECOT_IDLE:-900}
+IDLE_HOLD=${IDLE_HOLD:-130s}
+BIG=bench100            # the user with the N-message INBOX, on both servers
+IDLE_FIRST=51 IDLE_USERS=40
+
+die() { echo "bench/imap.sh: $*" >&2; exit 1; }
+[ -x "$SHARED_BENCH/dovecot.sh" ] || die "no $SHARED_BENCH/dovecot.sh (set SHARED_BENCH)"
+command -v python3 >/dev/null || die "python3 missing"
+for port in "$IMAP_PORT" "$HTTP_PORT"; do
+	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && die "port $port is already in use"
+done
+# Each side of 10,000 connections needs a descriptor per connection.
+ulimit -n "$(ulimit -Hn)"
+[ "$(ulimit -n)" -gt $((IDLE_CONNS + 200)) ] || die "ulimit -n $(ulimit -n) is too low for $IDLE_CONNS connections"
+
+mkdir -p "$STATE"
+MBOX=$STATE/mbox-$N
+if [ ! -s "$MBOX" ]; then
+	python3 "$SHARED_BENCH/gen_mbox.py" -n "$N" -o "$MBOX.tmp" && mv "$MBOX.tmp" "$MBOX"
+fi
+(cd "$ROOT" && go build -o "$STATE/petrel" ./cmd/petrel && go build -o "$STATE/imapbench" ./bench/imapbench)
+B=$STATE/imapbench
+cat >"$STATE/petrel.toml" <<TOML
+hostname = "bench.test"
+data_dir = "$STATE/data"
+[listen]
+smtp = []
+submission = []
+submissions = []
+imap = ["127.0.0.1:$IMAP_PORT"]
+imaps = []
+pop3 = []
+pop3s = []
+http = ["127.0.0.1:$HTTP_PORT"]
+[tls]
+allow_insecure_auth = true
+[imap]
+max_connections = $((IDLE_CONNS + 1000))
+max_connections_per_ip = 1000
+[log]
+level = "warn"
+TOML
+P() { "$STATE/petrel" --config "$STATE/petrel.toml" "$@"; }
+if [ "$REUSE" != 1 ] || [ ! -d "$STATE/data" ]; then
+	rm -rf "$STATE/data"
+	P domain add bench.test
+	for i in $(seq 1 100); do echo pass | P user add "bench$i@bench.test" --password-stdin >/dev/null; done
+fi
+
+PID=
+DOVECOT_STARTED=0
+start_petrel() {
+	"$STATE/petrel" --config "$STATE/petrel.toml" serve 2>>"$STATE/petrel.log" &
+	PID=$!
+	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && return 0; sleep 0.1; done
+	die "petrel did not start; see $STATE/petrel.log"
+}
+stop_petrel() {
+	[ -n "$PID" ] || return 0
+	kill -TERM "$PID" 2>/dev/null || true
+	wait "$PID" 2>/dev/null || true
+	PID=
+}
+cleanup() {
+	stop_petrel
+	if [ "$DOVECOT_STARTED" = 1 ]; then "$SHARED_BENCH/dovecot.sh" stop >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+start_petrel
+if ! "$SHARED_BENCH/dovecot.sh" status >/dev/null 2>&1; then
+	"$SHARED_BENCH/dovecot.sh" start >/dev/null
+	DOVECOT_STARTED=1
+fi
+DOVECOT_DIR=$("$SHARED_BENCH/dovecot.sh" conf | sed 's,/etc/dovecot.conf$,,')
+DOVECOT_PID=$(cat "$DOVECOT_DIR/run/master.pid")
+DOVECOT_HOME=$DOVECOT_DIR/mail
+
+count() { python3 "$SHARED_BENCH/imapcount.py" --port "$1" --user "$2"; }
+echo "== $N messages ($(du -h "$MBOX" | cut -f1) mbox) in $BIG's INBOX"
+if [ "$REUSE" = 1 ] && [ "$(count $DOVECOT_IMAP $BIG)" = "$N" ]; then
+	echo "Dovecot: reusing $BIG's $N messages"
+else
+	# Dovecot's Maildir APPEND slows down with the mailbox (it rewrites
+	# dovecot-uidlist: under 200 messages/s past 20,000), so the same
+	# messages, flags and dates go into the Maildir as files, which
+	# Dovecot indexes (in file name order) at the next STATUS.
+	"$SHARED_BENCH/dovecot.sh" wipe $BIG
+	echo -n "Dovecot: "; $B maildir -dir "$DOVECOT_HOME/$BIG/Maildir" -mbox "$MBOX" -n "$N"
+	chown -R mail:mail "$DOVECOT_HOME/$BIG"
+	t0=$(date +%s.%N)
+	got=$(count $DOVECOT_IMAP $BIG)
+	echo "Dovecot: indexed $got messages in $(echo "$(date +%s.%N) - $t0" | bc) s"
+	[ "$got" = "$N" ] || die "Dovecot sees $got messages, want $N"
+fi
+if [ "$REUSE" = 1 ] && [ "$(count "$IMAP_PORT" $BIG@bench.test)" = "$N" ]; then
+	echo "Petrel:  reusing $BIG's $N messages"
+else
+	echo -n "Petrel:  "; $B fill -addr "127.0.0.1:$IMAP_PORT" -user $BIG@bench.test -mbox "$MBOX" -n "$N"
+fi
+
+if [ "${SKIP_OPS:-0}" != 1 ]; then
+	echo "== operations (each on a fresh connection; every server in turn, $RUNS runs)"
+	$B ops -n "$N" -runs "$RUNS" -word "$WORD" \
+		-server "Dovecot=127.0.0.1:$DOVECOT_IMAP,$BIG,pass" \
+		-server "Petrel=127.0.0.1:$IMAP_PORT,$BIG@bench.test,pass"
+fi
+
+if [ "${SKIP_IDLE:-0}" != 1 ]; then
+	echo "== $IDLE_CONNS IDLE connections to Petrel (fresh process; users bench$IDLE_FIRST..bench$((IDLE_FIRST + IDLE_USERS - 1)))"
+	stop_petrel
+	start_petrel
+	$B idle -addr "127.0.0.1:$IMAP_PORT" -n "$IDLE_CONNS" -user-fmt 'bench%d@bench.test' \
+		-user-first $IDLE_FIRST -users $IDLE_USERS -src-first 127.0.0.2 -src-count 100 -pid "$PID" -hold "$IDLE_HOLD"
+	if [ "$DOVECOT_IDLE" -gt 0 ]; then
+		echo "== $DOVECOT_IDLE IDLE connections to Dovecot (same users)"
+		$B idle -addr "127.0.0.1:$DOVECOT_IMAP" -n "$DOVECOT_IDLE" -user-fmt 'bench%d' \
+			-user-first $IDLE_FIRST -users $IDLE_USERS -src-first 127.0.0.2 -src-count 100 -pid "$DOVECOT_PID"
+	fi
+fi

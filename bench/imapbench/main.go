@@ -1,0 +1,52 @@
+// Command imapbench is the client of bench/imap.sh. It talks IMAP on a
+// raw connection (the same small cost against every server) to loopback
+// addresses only:
+//
+//	imapbench fill -addr A -user U -pass P -mbox FILE -n N
+//	    APPEND the first N messages of an mbox (../shared/bench/gen_mbox.py)
+//	    to INBOX, in order, with the same flags and dates on every server
+//	imapbench maildir -dir DIR -mbox FILE -n N
+//	    the same messages written into a Maildir directly (for Dovecot)
+//	imapbench ops -server name=A,U,P [-server ...] -n N [-word W] [-runs R]
+//	    time SELECT, UID FETCH 1:* (UID FLAGS), FETCH 1:200 (ENVELOPE
+//	    BODYSTRUCTURE), UID SEARCH TEXT, and a CONDSTORE resync after flag
+//	    changes on each server in turn; print medians and ratios
+//	imapbench idle -addr A -n N -user-fmt F -users K [-src-first IP -src-count C] -pid PIDS
+//	    hold N authenticated connections in IDLE, measure the memory of the
+//	    server's process tree, then check that new mail wakes all of them
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: imapbench fill|ops|idle [flags]")
+		os.Exit(2)
+	}
+	// Bounded: whatever happens, stop.
+	time.AfterFunc(2*time.Hour, func() {
+		fmt.Fprintln(os.Stderr, "imapbench: time limit reached")
+		os.Exit(3)
+	})
+	var err error
+	switch os.Args[1] {
+	case "fill":
+		err = cmdFill(os.Args[2:])
+	case "maildir":
+		err = cmdMaildir(os.Args[2:])
+	case "ops":
+		err = cmdOps(os.Args[2:])
+	case "idle":
+		err = cmdIdle(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "imapbench:", err)
+		os.Exit(1)
+	}
+}
