@@ -61,15 +61,9 @@ func (s *session) cmdExpunge(c *command) status {
 	if c.uid {
 		uids = s.targetUIDs(c.set, true)
 	}
-	msgs, err := s.loadMessages(uids)
+	del, err := s.deletedUIDs(uids)
 	if err != nil {
 		return s.storeError("expunge", err)
-	}
-	var del []store.UID
-	for _, m := range msgs {
-		if m.Flags&store.FlagDeleted != 0 {
-			del = append(del, m.UID)
-		}
 	}
 	if len(del) > 0 {
 		if _, err := s.srv.st.Expunge(s.ctx, s.v.mb.ID, del); err != nil {
@@ -78,6 +72,21 @@ func (s *session) cmdExpunge(c *command) status {
 		s.v.dirty = true
 	}
 	return respOK("EXPUNGE completed")
+}
+
+// deletedUIDs returns which of uids have \Deleted, from the index.
+func (s *session) deletedUIDs(uids []store.UID) ([]store.UID, error) {
+	snap, err := s.currentIndex()
+	if err != nil {
+		return nil, err
+	}
+	var del []store.UID
+	indexRecs(snap, uids, func(r *indexRec) {
+		if r.flags&store.FlagDeleted != 0 {
+			del = append(del, r.uid)
+		}
+	})
+	return del, nil
 }
 
 // cmdAppend stores one message, or several atomically for MULTIAPPEND

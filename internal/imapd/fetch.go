@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"strconv"
@@ -165,6 +166,9 @@ func (s *session) cmdFetch(c *command) status {
 	since := store.ModSeq(f.changedSince)
 	what, needMeta := readFlagsFor(items)
 	br, bulk := s.srv.st.(store.BulkReader)
+	if needMeta && what == 0 && bulk {
+		return s.fetchMeta(br, uids, items)
+	}
 	if needMeta && bulk && !s.marksSeen(items) {
 		// The records come with the metadata.
 		return s.fetchBulk(br, uids, nil, items, nil, what, since)
@@ -259,6 +263,98 @@ func (s *session) fetchFromIndex(uids []store.UID, items []fetchItem, since stor
 		}
 	})
 	return respOK("FETCH completed")
+}
+
+// fetchMeta answers a FETCH whose items need the metadata but not the
+// body (ENVELOPE, BODYSTRUCTURE, BODY with record items): the cached
+// items are written as they are, and one bulk read gets the metadata of
+// the messages whose items are not all cached.
+func (s *session) fetchMeta(br store.BulkReader, uids []store.UID, items []fetchItem) status {
+	var recs []store.Message
+	indexed := true
+	for _, it := range items {
+		if cachedItem(it.name) < 0 && it.name != "UID" && it.name != "FLAGS" && it.name != "MODSEQ" {
+			indexed = false
+		}
+	}
+	if indexed {
+		snap, err := s.currentIndex()
+		if err != nil {
+			return s.storeError("fetch", err)
+		}
+		indexRecs(snap, uids, func(r *indexRec) { recs = append(recs, snap.message(s.v.mb.ID, r)) })
+	} else {
+		var err error
+		if recs, err = s.loadMessages(uids); err != nil {
+			return s.storeError("fetch", err)
+		}
+	}
+	var misses []store.UID
+	missed := make([]bool, len(recs))
+	for i, m := range recs {
+		if !s.itemsCached(m.UID, items) {
+			misses = append(misses, m.UID)
+			missed[i] = true
+		}
+	}
+	// Responses go out in UID order: the cached ones before each message
+	// the bulk read returns, the rest after it. (A cached item dropped
+	// from the cache meanwhile is read again, alone.)
+	j := 0
+	var failed status
+	writeUpTo := func(u store.UID) bool {
+		for ; j < len(recs) && recs[j].UID < u; j++ {
+			if missed[j] {
+				continue // the bulk read did not find it: expunged since
+			}
+			if st := s.writeFetch(recs[j], items, false, nil); st.kind != "" {
+				failed = st
+				return false
+			}
+		}
+		return true
+	}
+	err := br.ReadMessages(s.ctx, s.v.mb.ID, misses, 0, func(d *store.MessageData) error {
+		if !writeUpTo(d.UID) {
+			return errFetchStopped
+		}
+		if j < len(recs) && recs[j].UID == d.UID {
+			m := recs[j]
+			j++
+			if st := s.writeFetch(m, items, false, d); st.kind != "" {
+				failed = st
+				return errFetchStopped
+			}
+		}
+		return nil
+	})
+	if failed.kind == "" && err == nil {
+		writeUpTo(^store.UID(0))
+	}
+	if failed.kind != "" {
+		return failed
+	}
+	if err != nil {
+		return s.storeError("fetch", err)
+	}
+	return respOK("FETCH completed")
+}
+
+// itemsCached reports whether every cacheable item of a message is in
+// the item cache.
+func (s *session) itemsCached(uid store.UID, items []fetchItem) bool {
+	for _, it := range items {
+		if i := cachedItem(it.name); i >= 0 {
+			if _, ok := s.srv.items.get(s.itemKey(uid, i)); !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (s *session) itemKey(uid store.UID, item int) itemKey {
+	return itemKey{mb: s.v.mb.ID, uid: uid, item: uint8(item), utf8: s.utf8}
 }
 
 // errFetchStopped ends a bulk read whose FETCH response failed.
@@ -550,6 +646,11 @@ func (fc *fetchCtx) both() (*msgmeta.Meta, store.Blob, error) {
 }
 
 func (s *session) writeMetaItem(fc *fetchCtx, it fetchItem) error {
+	key := s.itemKey(fc.m.UID, cachedItem(it.name))
+	if b, ok := s.srv.items.get(key); ok {
+		s.w.Write(b)
+		return nil
+	}
 	meta, err := fc.getMeta()
 	if err != nil {
 		return err
@@ -566,6 +667,7 @@ func (s *session) writeMetaItem(fc *fetchCtx, it fetchItem) error {
 		imapmsg.WriteBodyStructure(buf, &meta.Body, false, s.utf8)
 	}
 	s.w.Write(buf.Bytes())
+	s.srv.items.put(key, bytes.Clone(buf.Bytes()))
 	return nil
 }
 

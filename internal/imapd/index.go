@@ -43,6 +43,13 @@ type indexRec struct {
 type indexSnap struct {
 	recs   []indexRec
 	kwsets [][]string
+	// uids are the records' UIDs, which the views of the sessions that
+	// select the mailbox share until they change (see view.uids).
+	uids []store.UID
+	// firstUnseen is the index of the first record without \Seen, or -1;
+	// usedKeywords are the keywords in use, sorted (SELECT's FLAGS).
+	firstUnseen  int
+	usedKeywords []string
 }
 
 // keywords returns a record's keywords (sorted, as the store keeps them).
@@ -156,11 +163,14 @@ func (b *boxIndex) refresh(ctx context.Context, st Store, mb store.Mailbox) erro
 			return err
 		}
 		recs := make([]indexRec, 0, len(msgs)+len(msgs)/8)
+		uids := make([]store.UID, 0, cap(recs))
 		for i := range msgs {
 			recs = append(recs, b.rec(&msgs[i]))
+			uids = append(uids, msgs[i].UID)
 		}
-		b.snap.recs = recs
+		b.snap.recs, b.snap.uids = recs, uids
 		b.loaded, b.modseq, b.uidNext = true, mb.HighestModSeq, b.nextUID(mb)
+		b.derive()
 		return nil
 	}
 	if mb.HighestModSeq <= b.modseq && mb.UIDNext <= b.uidNext {
@@ -180,7 +190,36 @@ func (b *boxIndex) refresh(ctx context.Context, st Store, mb store.Mailbox) erro
 	}
 	b.apply(gone, changed, added)
 	b.modseq, b.uidNext = max(b.modseq, mb.HighestModSeq), max(b.uidNext, b.nextUID(mb))
+	b.derive()
 	return nil
+}
+
+// derive computes what SELECT tells of the records: the first unseen
+// message and the keywords in use.
+func (b *boxIndex) derive() {
+	sn := &b.snap
+	sn.firstUnseen = -1
+	used := make([]bool, len(sn.kwsets))
+	for i := range sn.recs {
+		r := &sn.recs[i]
+		if sn.firstUnseen < 0 && r.flags&store.FlagSeen == 0 {
+			sn.firstUnseen = i
+		}
+		used[r.kw] = true
+	}
+	set := map[string]bool{}
+	for k, u := range used {
+		if u {
+			for _, kw := range sn.kwsets[k] {
+				set[kw] = true
+			}
+		}
+	}
+	sn.usedKeywords = make([]string, 0, len(set))
+	for kw := range set {
+		sn.usedKeywords = append(sn.usedKeywords, kw)
+	}
+	slices.Sort(sn.usedKeywords)
 }
 
 // nextUID: every message the index has, and every one mb counts, is below.
@@ -196,7 +235,7 @@ func (b *boxIndex) nextUID(mb store.Mailbox) store.UID {
 // what the index has already (a refresh can see changes newer than the
 // mailbox row it was asked for): applying them again changes nothing.
 func (b *boxIndex) apply(gone []store.UID, changed, added []store.Message) {
-	recs := b.snap.recs
+	recs, uids := b.snap.recs, b.snap.uids
 	var last store.UID
 	if len(recs) > 0 {
 		last = recs[len(recs)-1].uid
@@ -208,8 +247,9 @@ func (b *boxIndex) apply(gone []store.UID, changed, added []store.Message) {
 		}
 	}
 	if len(gone) > 0 || len(updates) > 0 {
-		// A new array: snapshots handed out keep the old one.
+		// New arrays: snapshots handed out keep the old ones.
 		next := make([]indexRec, 0, len(recs)+len(added)+len(recs)/8)
+		nextUIDs := make([]store.UID, 0, cap(next))
 		g, u := 0, 0
 		for _, r := range recs {
 			for g < len(gone) && gone[g] < r.uid {
@@ -225,8 +265,9 @@ func (b *boxIndex) apply(gone []store.UID, changed, added []store.Message) {
 				r = b.rec(&updates[u])
 			}
 			next = append(next, r)
+			nextUIDs = append(nextUIDs, r.uid)
 		}
-		recs = next
+		recs, uids = next, nextUIDs
 	}
 	// New messages are in both lists (ChangedSince sees them too):
 	// merged by UID, the later read (added) wins. Appending past the
@@ -245,8 +286,9 @@ func (b *boxIndex) apply(gone []store.UID, changed, added []store.Message) {
 			continue
 		}
 		recs = append(recs, b.rec(&fresh[i]))
+		uids = append(uids, fresh[i].UID)
 	}
-	b.snap.recs = recs
+	b.snap.recs, b.snap.uids = recs, uids
 }
 
 // rec makes a record, interning the message's keyword set.

@@ -258,7 +258,12 @@ func TestBulkAndPlainReadsAgree(t *testing.T) {
 	for i, c := range []*raw{e.login(), pe.login()} {
 		c.ok("s EXAMINE INBOX")
 		for _, cmd := range []string{
+			// Cached items, read items and both in one response.
+			"f FETCH 3:7,12 (ENVELOPE)",
 			"f FETCH 1:* (ENVELOPE BODYSTRUCTURE BODY)",
+			"f UID FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE)",
+			"f FETCH 1:* (ENVELOPE BODYSTRUCTURE BODY)",
+			"f FETCH 2:9 ALL",
 			"f FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (Subject)] BINARY.SIZE[1] RFC822.SIZE)",
 			"f UID FETCH 5:12,20,31 (BODY.PEEK[] FLAGS)",
 			"f FETCH 2,4 (BODY.PEEK[1.MIME] BODY.PEEK[TEXT]<10.40>)",
@@ -275,7 +280,103 @@ func TestBulkAndPlainReadsAgree(t *testing.T) {
 			t.Errorf("command %d: with the bulk reader\n%.2000q\nwithout\n%.2000q", k, answers[0][k], answers[1][k])
 		}
 	}
-	if n := len(answers[0][2]); n != 10 {
+	if n := len(answers[0][6]); n != 10 {
 		t.Errorf("UID FETCH of bodies: %d responses", n)
+	}
+}
+
+// TestItemCacheByEncoding: the cached ENVELOPE of a session that has not
+// enabled UTF8=ACCEPT (non-ASCII downgraded to encoded words) is not
+// what a session that has gets, and the other way round.
+func TestItemCacheByEncoding(t *testing.T) {
+	e := newEnv(t, nil)
+	e.deliver("", "From: b@example.net\r\nSubject: Grüße\r\n\r\nx\r\n", 0)
+	for _, first := range []bool{false, true} {
+		for _, utf8 := range []bool{first, !first} {
+			r := e.login()
+			if utf8 {
+				r.ok("e ENABLE UTF8=ACCEPT")
+			}
+			r.ok("s EXAMINE INBOX")
+			u := r.ok("f FETCH 1 (ENVELOPE)")
+			if has(u, "Grüße") != utf8 {
+				t.Errorf("UTF8=ACCEPT %v: %q", utf8, u)
+			}
+			r.ok("l LOGOUT")
+		}
+	}
+}
+
+// TestItemCacheGenerations: the cache stays within its budget, keeps what
+// is used, and drops what is not.
+func TestItemCacheGenerations(t *testing.T) {
+	c := newItemCache(1000)
+	item := func(n int) []byte { return make([]byte, 36) } // 100 bytes with entryCost
+	c.put(itemKey{uid: 1}, item(1))
+	for u := store.UID(2); u < 40; u++ {
+		c.put(itemKey{uid: u}, item(int(u)))
+		if _, ok := c.get(itemKey{uid: 1}); !ok {
+			t.Fatalf("entry in use dropped after %d others", u)
+		}
+	}
+	if _, ok := c.get(itemKey{uid: 2}); ok {
+		t.Error("an entry unused for 38 puts is still there")
+	}
+	if _, ok := c.get(itemKey{uid: 39}); !ok {
+		t.Error("the newest entry is gone")
+	}
+	if n := len(c.young) + len(c.old); n > 10 {
+		t.Errorf("%d entries of 100 bytes in a budget of 1000", n)
+	}
+	c.put(itemKey{uid: 100}, make([]byte, 400)) // over a quarter of the budget
+	if _, ok := c.get(itemKey{uid: 100}); ok {
+		t.Error("an entry over a quarter of the budget was kept")
+	}
+}
+
+// TestViewsShareUIDs: sessions that select a mailbox share its UID list;
+// one taking in expunges and new messages leaves the others' views as
+// they were until they are told.
+func TestViewsShareUIDs(t *testing.T) {
+	e := newEnv(t, nil)
+	for i := 0; i < 6; i++ {
+		e.deliver("", testMessage(fmt.Sprint("m", i), "x"), 0)
+	}
+	a, b := e.login(), e.login()
+	a.ok("s SELECT INBOX")
+	b.ok("s SELECT INBOX")
+	seqUIDs := func(r *raw) string {
+		var out []string
+		for _, l := range r.ok("f FETCH 1:* (UID)") {
+			out = append(out, strings.TrimPrefix(l, "* "))
+		}
+		return strings.Join(out, ",")
+	}
+	before := seqUIDs(b)
+	ctx := context.Background()
+	inbox, _ := e.st.Mailbox(ctx, e.acct.ID, "INBOX")
+	if _, err := e.st.Expunge(ctx, inbox.ID, []store.UID{2, 5}); err != nil {
+		t.Fatal(err)
+	}
+	e.deliver("", testMessage("m6", "x"), 0)
+	u := a.ok("n NOOP")
+	if !has(u, "* 5 EXPUNGE") || !has(u, "* 2 EXPUNGE") || !has(u, "* 7 EXISTS") {
+		t.Fatalf("NOOP: %q", u)
+	}
+	if got := seqUIDs(a); got != "1 FETCH (UID 1),2 FETCH (UID 3),3 FETCH (UID 4),4 FETCH (UID 6),5 FETCH (UID 7)" {
+		t.Errorf("a after NOOP: %s", got)
+	}
+	// FETCH by sequence number sends no EXPUNGE: b's view is still the
+	// old one (UID n at sequence number n; the expunged have no data).
+	if before != "1 FETCH (UID 1),2 FETCH (UID 2),3 FETCH (UID 3),4 FETCH (UID 4),5 FETCH (UID 5),6 FETCH (UID 6)" {
+		t.Fatalf("b before: %s", before)
+	}
+	if got := seqUIDs(b); !strings.HasPrefix(got, "1 FETCH (UID 1),3 FETCH (UID 3),4 FETCH (UID 4),6 FETCH (UID 6),7 EXISTS") {
+		t.Errorf("b's view changed with a's: %s", got)
+	}
+	c := e.login()
+	c.ok("s SELECT INBOX")
+	if got := seqUIDs(c); got != seqUIDs(a) {
+		t.Errorf("a new session sees %s, a sees %s", got, seqUIDs(a))
 	}
 }

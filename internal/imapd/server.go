@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,6 +76,9 @@ type Config struct {
 	// mailbox index keeps for the mailboxes used lately (the one in use
 	// is always kept). Default 1,000,000.
 	IndexRecords int
+	// ItemCacheBytes bounds the cache of encoded ENVELOPE, BODYSTRUCTURE
+	// and BODY responses. Default 32 MiB.
+	ItemCacheBytes int
 }
 
 func (c Config) withDefaults() Config {
@@ -89,6 +93,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxBadCommands, 20)
 	def(&c.MaxAuthFailures, 3)
 	def(&c.IndexRecords, 1_000_000)
+	def(&c.ItemCacheBytes, 32<<20)
 	if c.Name == "" {
 		c.Name = "imap"
 	}
@@ -131,6 +136,7 @@ type Server struct {
 	log    *slog.Logger
 	recent *RecentTracker
 	index  *indexCache
+	items  *itemCache
 	net    *netserve.Server
 
 	ctx    context.Context
@@ -151,6 +157,7 @@ func New(cfg Config, d Deps) *Server {
 		cfg: cfg, st: d.Store, auth: d.Auth, guard: d.Guard,
 		log: d.Log.With("listener", cfg.Name), recent: d.Recent,
 		index: newIndexCache(d.Store, cfg.IndexRecords),
+		items: newItemCache(cfg.ItemCacheBytes),
 		ctx:   ctx, cancel: cancel,
 	}
 	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,
@@ -210,12 +217,11 @@ func (t *RecentTracker) claim(mb store.MailboxID, uids []store.UID, take bool) [
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	last := t.claimed[mb]
-	var out []store.UID
-	for _, u := range uids {
-		if u > last {
-			out = append(out, u)
-		}
+	i, found := slices.BinarySearch(uids, last)
+	if found {
+		i++
 	}
+	out := slices.Clone(uids[i:])
 	if take && len(out) > 0 {
 		t.claimed[mb] = out[len(out)-1]
 	}

@@ -120,7 +120,7 @@ func (s *session) sendExpunges() {
 		return
 	}
 	var gone []store.UID
-	kept := v.uids[:0]
+	kept := make([]store.UID, 0, len(v.uids)) // v.uids may be shared
 	var seqs []int
 	for i, u := range v.uids {
 		if v.pendingExp[u] {

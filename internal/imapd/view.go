@@ -12,7 +12,9 @@ import (
 type view struct {
 	mb       store.Mailbox
 	readOnly bool
-	uids     []store.UID // uids[seq-1]
+	// uids[seq-1]; shared with the index and other views: never changed
+	// in place (an append copies, as the capacity is cut at SELECT).
+	uids []store.UID
 	// modseq: flag changes and expunges up to here have been taken in.
 	modseq store.ModSeq
 	// pendingExp are expunged in the store but not yet announced, because
@@ -68,19 +70,13 @@ func (s *session) cmdSelect(c *command) status {
 	}
 	v := &view{mb: mb, readOnly: c.name == "EXAMINE", modseq: mb.HighestModSeq,
 		pendingExp: map[store.UID]bool{}, recent: map[store.UID]bool{}, sentFlags: map[store.UID]store.ModSeq{}}
-	v.uids = make([]store.UID, len(snap.recs))
-	firstUnseen := 0
-	for i := range snap.recs {
-		r := &snap.recs[i]
-		v.uids[i] = r.uid
-		if firstUnseen == 0 && r.flags&store.FlagSeen == 0 {
-			firstUnseen = i + 1
-		}
-	}
+	// Shared with the index and the other views until it changes: the
+	// capacity is cut so that an append copies.
+	v.uids = snap.uids[:len(snap.uids):len(snap.uids)]
 	for _, u := range s.srv.recent.claim(mb.ID, v.uids, !v.readOnly) {
 		v.recent[u] = true
 	}
-	s.writeSelectData(v, snap, firstUnseen)
+	s.writeSelectData(v, snap, snap.firstUnseen+1)
 	s.v, s.state = v, stateSelected
 	if q := c.sel.qresync; q != nil && q.uidValidity == mb.UIDValidity {
 		if st := s.qresyncSelect(q); st.kind != "" {
@@ -94,23 +90,7 @@ func (s *session) cmdSelect(c *command) status {
 }
 
 func (s *session) writeSelectData(v *view, snap *indexSnap, firstUnseen int) {
-	usedSets := make([]bool, len(snap.kwsets))
-	for i := range snap.recs {
-		usedSets[snap.recs[i].kw] = true
-	}
-	kw := map[string]bool{}
-	for i, used := range usedSets {
-		if used {
-			for _, k := range snap.kwsets[i] {
-				kw[k] = true
-			}
-		}
-	}
-	keywords := make([]string, 0, len(kw))
-	for k := range kw {
-		keywords = append(keywords, k)
-	}
-	sort.Strings(keywords)
+	keywords := snap.usedKeywords
 	flags := `\Answered \Flagged \Deleted \Seen \Draft`
 	for _, k := range keywords {
 		flags += " " + k
@@ -198,15 +178,9 @@ func (s *session) writeFlagsFetch(seq int, m store.Message) {
 func (s *session) cmdClose(_ *command) status {
 	v := s.v
 	if !v.readOnly {
-		msgs, err := s.srv.st.Messages(s.ctx, v.mb.ID, 1, v.lastUID())
+		del, err := s.deletedUIDs(v.uids)
 		if err != nil {
 			return s.storeError("close", err)
-		}
-		var del []store.UID
-		for _, m := range msgs {
-			if m.Flags&store.FlagDeleted != 0 && v.seqOf(m.UID) > 0 {
-				del = append(del, m.UID)
-			}
 		}
 		if len(del) > 0 {
 			if _, err := s.srv.st.Expunge(s.ctx, v.mb.ID, del); err != nil {
