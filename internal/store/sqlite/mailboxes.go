@@ -72,13 +72,16 @@ func (s *Store) Mailbox(ctx context.Context, account store.AccountID, name strin
 	if err != nil {
 		return store.Mailbox{}, err
 	}
-	return mailboxResult(scanMailbox(s.rdb.QueryRowContext(ctx,
-		`SELECT `+mailboxCols+` FROM mailboxes m WHERE m.account = ? AND m.name = ?`, account, name)))
+	return mailboxResult(scanMailbox(s.mailboxStmt.QueryRowContext(ctx, account, name)))
 }
 
+const (
+	mailboxQuery     = `SELECT ` + mailboxCols + ` FROM mailboxes m WHERE m.account = ? AND m.name = ?`
+	mailboxByIDQuery = `SELECT ` + mailboxCols + ` FROM mailboxes m WHERE m.account = ? AND m.id = ?`
+)
+
 func (s *Store) MailboxByID(ctx context.Context, account store.AccountID, id store.MailboxID) (store.Mailbox, error) {
-	return mailboxResult(scanMailbox(s.rdb.QueryRowContext(ctx,
-		`SELECT `+mailboxCols+` FROM mailboxes m WHERE m.account = ? AND m.id = ?`, account, id)))
+	return mailboxResult(scanMailbox(s.mailboxByIDStmt.QueryRowContext(ctx, account, id)))
 }
 
 func mailboxResult(mb store.Mailbox, err error) (store.Mailbox, error) {

@@ -51,10 +51,12 @@ type Store struct {
 	blobDir string
 	rdb     *sql.DB // read pool
 	// blobStmt reads a body (OpenBlob), prepared once: POP3 and IMAP read
-	// bodies one by one, thousands in a session.
-	blobStmt *sql.Stmt
-	wdb      *sql.DB // the writer's single connection
-	w        *writer
+	// bodies one by one, thousands in a session. mailboxStmt and
+	// mailboxByIDStmt read a mailbox (Mailbox, MailboxByID): IMAP does
+	// for nearly every command, and preparing costs three times the query.
+	blobStmt, mailboxStmt, mailboxByIDStmt *sql.Stmt
+	wdb                                    *sql.DB // the writer's single connection
+	w                                      *writer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -107,11 +109,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s.rdb.SetMaxOpenConns(8)
 	s.rdb.SetMaxIdleConns(8)
-	if s.blobStmt, err = s.rdb.PrepareContext(ctx, blobQuery); err != nil {
-		conn.Close()
-		s.wdb.Close()
-		s.rdb.Close()
-		return nil, fmt.Errorf("open %s: %w", s.dbPath, err)
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{{&s.blobStmt, blobQuery}, {&s.mailboxStmt, mailboxQuery}, {&s.mailboxByIDStmt, mailboxByIDQuery}} {
+		if *p.stmt, err = s.rdb.PrepareContext(ctx, p.query); err != nil {
+			conn.Close()
+			s.wdb.Close()
+			s.rdb.Close()
+			return nil, fmt.Errorf("open %s: %w", s.dbPath, err)
+		}
 	}
 	if s.w, err = newWriter(ctx, s, conn); err != nil {
 		conn.Close()
@@ -165,6 +172,8 @@ func (s *Store) Close() error {
 		s.w.close()
 		err1 := s.wdb.Close()
 		s.blobStmt.Close()
+		s.mailboxStmt.Close()
+		s.mailboxByIDStmt.Close()
 		err2 := s.rdb.Close()
 		if err1 != nil {
 			s.closeErr = err1
