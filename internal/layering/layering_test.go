@@ -23,12 +23,17 @@ func levels() map[string]int {
 		"authguard": 1,
 		// dnstest: a loopback DNS server for tests of dnsr's users.
 		"dnsr/dnstest": 1,
-		"store/sqlite": 2, "store/postgres": 2, "accounts": 2, "msgauth": 2, "smtpclient": 2,
+		"store/sqlite": 2, "store/postgres": 2, "accounts": 2, "smtpclient": 2,
 		"imapmsg": 2,
+		// Mail authentication building blocks (issue 7): each one check.
+		"dkim": 2, "spfcheck": 2, "dmarc": 2,
 		// storetest sits above store; its imports are restricted further below.
 		"store/storetest": 2,
-		"queue":           3, "delivery": 3,
-		"smtpd": 4, "imapd": 4, "pop3d": 4, "admin": 4,
+		// msgauth runs SPF, DKIM and DMARC on one message and writes
+		// Authentication-Results.
+		"msgauth": 3,
+		"queue":   4, "delivery": 4,
+		"smtpd": 5, "imapd": 5, "pop3d": 5, "admin": 5,
 	}
 }
 
@@ -196,7 +201,7 @@ func TestCheckerRejectsBadEdges(t *testing.T) {
 		{pkg{in("smtpd"), []string{in("store/sqlite")}}, "imports storage backend internal/store/sqlite"},
 		{pkg{in("accounts"), []string{in("store/postgres")}}, "imports storage backend internal/store/postgres"},
 		{pkg{m + "/bench/x", []string{in("store/sqlite")}}, "only cmd/ may"},
-		{pkg{in("imapd"), []string{in("pop3d")}}, "internal/imapd (L4) imports internal/pop3d (L4)"},
+		{pkg{in("imapd"), []string{in("pop3d")}}, "internal/imapd (L5) imports internal/pop3d (L5)"},
 		{pkg{in("store"), []string{in("accounts")}}, "internal/store (L1) imports internal/accounts (L2)"},
 		{pkg{in("mailaddr"), []string{in("obs")}}, "internal/mailaddr (L0) imports internal/obs (L0)"},
 		{pkg{in("newthing"), nil}, "internal/newthing is not placed"},
