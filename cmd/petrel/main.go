@@ -96,8 +96,10 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.aliasCmd(ctx, rest)
 	case "queue":
 		return a.queueCmd(ctx, rest)
-	case "dkim", "dns":
-		return a.notImplemented(cmd)
+	case "dkim":
+		return a.dkimCmd(ctx, rest)
+	case "dns":
+		return a.dnsCmd(ctx, rest)
 	case "version":
 		return a.version(rest)
 	case "help", "-h", "-help", "--help":
