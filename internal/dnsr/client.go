@@ -11,8 +11,9 @@ import (
 	"github.com/miekg/dns"
 )
 
-// client is the Resolver speaking DNS with miekg/dns.
-type client struct {
+// Client is the Resolver speaking DNS with miekg/dns; it also answers SRV
+// queries (LookupSRV).
+type Client struct {
 	servers []string // "host:port"; nil = those of /etc/resolv.conf
 	timeout time.Duration
 }
@@ -20,17 +21,17 @@ type client struct {
 // resolvConf is the system's resolver configuration.
 const resolvConf = "/etc/resolv.conf"
 
-func newClient(servers []string, timeout time.Duration) *client {
+func newClient(servers []string, timeout time.Duration) *Client {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	return &client{servers: slices.Clone(servers), timeout: timeout}
+	return &Client{servers: slices.Clone(servers), timeout: timeout}
 }
 
 // nameservers returns the servers to ask, read from /etc/resolv.conf at
 // each query when none were configured (so an edited file takes effect);
 // without a readable file, the local resolver (as the C library does).
-func (c *client) nameservers() []string {
+func (c *Client) nameservers() []string {
 	if len(c.servers) > 0 {
 		return c.servers
 	}
@@ -45,7 +46,7 @@ func (c *client) nameservers() []string {
 	return out
 }
 
-func (c *client) LookupMX(ctx context.Context, domain string) ([]*net.MX, error) {
+func (c *Client) LookupMX(ctx context.Context, domain string) ([]*net.MX, error) {
 	rrs, err := c.lookup(ctx, domain, dns.TypeMX)
 	if err != nil {
 		return nil, err
@@ -59,7 +60,7 @@ func (c *client) LookupMX(ctx context.Context, domain string) ([]*net.MX, error)
 	return out, nil
 }
 
-func (c *client) LookupTXT(ctx context.Context, name string) ([]string, error) {
+func (c *Client) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	rrs, err := c.lookup(ctx, name, dns.TypeTXT)
 	if err != nil {
 		return nil, err
@@ -72,7 +73,7 @@ func (c *client) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	return out, nil
 }
 
-func (c *client) LookupAddr(ctx context.Context, ip netip.Addr) ([]string, error) {
+func (c *Client) LookupAddr(ctx context.Context, ip netip.Addr) ([]string, error) {
 	name, err := dns.ReverseAddr(ip.Unmap().String())
 	if err != nil {
 		return nil, &Error{Kind: NXDomain, Name: ip.String(), Type: "PTR", Err: err}

@@ -25,3 +25,9 @@ type Resolver interface {
 func New(servers []string, timeout time.Duration) Resolver {
 	return newClient(servers, timeout)
 }
+
+// NewClient is New for callers that need more than Resolver (SRV records:
+// LookupSRV); it returns the concrete client.
+func NewClient(servers []string, timeout time.Duration) *Client {
+	return newClient(servers, timeout)
+}

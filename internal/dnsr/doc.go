@@ -11,5 +11,7 @@
 // RFC 2308 §7) and the caller should try again later.
 //
 // MX records come sorted by preference (RFC 5321 §5.1); a null MX (RFC
-// 7505) is returned as a record whose host is ".".
+// 7505) is returned as a record whose host is ".". The concrete Client
+// (NewClient) also answers SRV queries (RFC 2782), sorted by priority and
+// weight, for the client configuration records of RFC 6186.
 package dnsr

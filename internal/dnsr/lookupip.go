@@ -12,7 +12,7 @@ import (
 // type are returned even when the other lookup failed; otherwise the error
 // says NXDOMAIN if either did, Temporary if either failed for now, else
 // NoData. An IP address literal is returned as it is.
-func (c *client) LookupIP(ctx context.Context, host string) ([]netip.Addr, error) {
+func (c *Client) LookupIP(ctx context.Context, host string) ([]netip.Addr, error) {
 	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
 		return []netip.Addr{ip.Unmap()}, nil
 	}

@@ -19,7 +19,7 @@ func (e errRcode) Error() string { return "server answered " + dns.RcodeToString
 // lookup returns the records of type t at name (following the CNAMEs the
 // recursive server put in the answer), asking each server in turn until
 // one gives an answer that is not a temporary failure.
-func (c *client) lookup(ctx context.Context, name string, t uint16) ([]dns.RR, error) {
+func (c *Client) lookup(ctx context.Context, name string, t uint16) ([]dns.RR, error) {
 	typ := dns.TypeToString[t]
 	fqdn, ok := queryName(name)
 	if !ok {
@@ -86,7 +86,7 @@ func answerOf(msg *dns.Msg, name, typ string, t uint16) ([]dns.RR, error) {
 // exchange sends one query to server over UDP, again over TCP when the
 // answer was truncated (RFC 7766 §5); an RCODE other than NOERROR and
 // NXDOMAIN is an error (RFC 2308 §7: SERVFAIL is no answer).
-func (c *client) exchange(ctx context.Context, server, fqdn string, t uint16) (*dns.Msg, error) {
+func (c *Client) exchange(ctx context.Context, server, fqdn string, t uint16) (*dns.Msg, error) {
 	q := new(dns.Msg)
 	q.SetQuestion(fqdn, t)
 	q.RecursionDesired = true
@@ -104,7 +104,7 @@ func (c *client) exchange(ctx context.Context, server, fqdn string, t uint16) (*
 	return msg, nil
 }
 
-func (c *client) exchangeOver(ctx context.Context, network, server string, q *dns.Msg) (*dns.Msg, error) {
+func (c *Client) exchangeOver(ctx context.Context, network, server string, q *dns.Msg) (*dns.Msg, error) {
 	dc := &dns.Client{Net: network, Timeout: c.timeout}
 	msg, _, err := dc.ExchangeContext(ctx, q, server)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/netip"
 	"strings"
+
+	"github.com/miekg/dns"
 )
 
 // maxPTR bounds the PTR names checked by ReverseName.
@@ -34,4 +36,15 @@ func ReverseName(ctx context.Context, r Resolver, ip netip.Addr) string {
 		}
 	}
 	return ""
+}
+
+// ArpaName returns the name under which the PTR record of ip lives, with
+// the trailing dot: "10.2.0.192.in-addr.arpa." (RFC 1035 §3.5) or the
+// nibbles under "ip6.arpa." (RFC 3596 §2.5); "" for the zero Addr.
+func ArpaName(ip netip.Addr) string {
+	name, err := dns.ReverseAddr(ip.Unmap().String())
+	if err != nil {
+		return ""
+	}
+	return name
 }
