@@ -172,7 +172,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"queue", "retry"}, "usage: petrel queue retry ID|--all"},
 		{[]string{"queue", "list", "--all"}, "--all is accepted by retry only"},
 		{[]string{"dkim", "generate", "example.org"}, "dkim: not implemented yet"},
-		{[]string{"dns", "example.org"}, "dns: not implemented yet"},
+		{[]string{"dns"}, "usage: petrel dns [check] DOMAIN"},
+		{[]string{"dns", "check", "example.org", "--password-stdin"}, "flag provided but not defined: -password-stdin"},
 	}
 	for _, tc := range cases {
 		r := e.run("", tc.args...)

@@ -1,8 +1,83 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"time"
 
-// dnsCmd runs "petrel dns ...".
+	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/dnsr"
+	"github.com/petrelmail/petrel/internal/mailaddr"
+)
+
+// Time limits of the dns commands: each DNS query, and the whole command.
+const (
+	dnsQueryTimeout   = 5 * time.Second
+	dnsCommandTimeout = 2 * time.Minute
+)
+
+// dnsLookup is what the dns commands ask of DNS.
+type dnsLookup interface {
+	dnsr.Resolver
+	LookupSRV(ctx context.Context, name string) ([]*net.SRV, error)
+}
+
+// dnsCmd runs "petrel dns DOMAIN" (print the records to publish) and
+// "petrel dns check DOMAIN" (compare them with what DNS says).
 func (a *app) dnsCmd(ctx context.Context, args []string) error {
-	return a.notImplemented("dns")
+	opts, pos, err := parseArgs("dns", args, false)
+	if err != nil {
+		return err
+	}
+	check := len(pos) > 0 && pos[0] == "check"
+	if check {
+		pos = pos[1:]
+	}
+	if len(pos) != 1 {
+		return usageErrorf("usage: petrel dns [check] DOMAIN")
+	}
+	domain, err := mailaddr.CanonicalDomain(pos[0])
+	if err != nil {
+		return usageErrorf("dns: %v", err)
+	}
+	cfg, _, err := loadConfig(opts.config)
+	if err != nil {
+		return err
+	}
+	a.dnsWarnings(ctx, opts, cfg, domain)
+	ctx, cancel := context.WithTimeout(ctx, dnsCommandTimeout)
+	defer cancel()
+	r := dnsr.NewClient(cfg.DNS.Servers, dnsQueryTimeout)
+	p, err := newDNSPlan(ctx, cfg, domain, r, dkimKeyFiles(filepath.Join(cfg.DataDir, "dkim")))
+	if err != nil {
+		return &cliError{code: exitFail, lines: []string{"dns: " + err.Error()}}
+	}
+	if !check {
+		writeZone(a.stdout, p)
+		return nil
+	}
+	return checkDNS(ctx, a.stdout, p, r)
+}
+
+// dnsWarnings warns on standard error about a domain that is not local
+// and a host name that others cannot resolve; neither stops the command.
+func (a *app) dnsWarnings(ctx context.Context, opts options, cfg *config.Config, domain string) {
+	if !strings.Contains(strings.TrimSuffix(cfg.Hostname, "."), ".") {
+		fmt.Fprintf(a.stderr, "petrel: warning: hostname %q is not a fully qualified name: set hostname in the configuration to the server's public name\n", cfg.Hostname)
+	}
+	var local bool
+	err := a.withAccounts(ctx, opts, func(svc *accounts.Service) (err error) {
+		local, err = svc.IsLocalDomain(ctx, domain)
+		return err
+	})
+	switch {
+	case err != nil:
+		fmt.Fprintf(a.stderr, "petrel: warning: cannot tell whether %s is a local domain: %s\n", domain, errText(err))
+	case !local:
+		fmt.Fprintf(a.stderr, "petrel: warning: %s is not a local domain of this server (add it with: petrel domain add %s)\n", domain, domain)
+	}
 }

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// tagList is a tag=value list (RFC 6376 §3.2), the syntax of DKIM key
+// records and of DMARC records (RFC 7489 §6.4).
+type tagList struct {
+	names  []string // in the order of the record
+	values map[string]string
+}
+
+// parseTagList parses s; a tag without "=", an invalid name or a name that
+// occurs twice makes the whole list invalid (RFC 6376 §3.2).
+func parseTagList(s string) (tagList, bool) {
+	t := tagList{values: map[string]string{}}
+	for spec := range strings.SplitSeq(s, ";") {
+		if strings.TrimSpace(spec) == "" {
+			continue // the last tag-spec may end with ";"; empty ones are tolerated
+		}
+		name, value, ok := strings.Cut(spec, "=")
+		name = strings.TrimSpace(name)
+		if _, dup := t.values[name]; !ok || !validTagName(name) || dup {
+			return tagList{}, false
+		}
+		t.names = append(t.names, name)
+		t.values[name] = strings.TrimSpace(value)
+	}
+	return t, len(t.names) > 0
+}
+
+// validTagName: ALPHA *ALNUMPUNC (RFC 6376 §3.2).
+func validTagName(name string) bool {
+	for i, c := range []byte(name) {
+		alpha := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !alpha && (i == 0 || !(c >= '0' && c <= '9' || c == '_')) {
+			return false
+		}
+	}
+	return name != ""
+}
+
+func (t tagList) get(name string) string { return t.values[name] }
+
+func (t tagList) has(name string) bool {
+	_, ok := t.values[name]
+	return ok
+}
+
+// checkDKIM: every key of the domain is published under its selector.
+func (c *dnsChecker) checkDKIM(ctx context.Context) {
+	if len(c.p.dkim) == 0 {
+		c.report(statusMissing, "DKIM", c.p.domain, "no DKIM key on this server: run petrel dkim generate %s, then publish its record", c.p.domain)
+		return
+	}
+	for _, k := range c.p.dkim {
+		c.checkDKIMKey(ctx, k)
+	}
+}
+
+// checkDKIMKey: the key records at k's name (RFC 6376 §3.6.2.1) all carry
+// the public key of the key file.
+func (c *dnsChecker) checkDKIMKey(ctx context.Context, k dkimRecord) {
+	want, _ := parseTagList(k.txt)
+	wantText := fmt.Sprintf("the key of selector %s (k=%s)", k.selector(), want.get("k"))
+	txts, err := c.r.LookupTXT(ctx, k.name)
+	if err != nil {
+		c.lookupFailed("DKIM", k.name, err, wantText)
+		return
+	}
+	n := 0
+	for _, txt := range txts {
+		got, ok := parseTagList(txt)
+		if !ok || !got.has("p") {
+			continue // not a key record
+		}
+		n++
+		if problem := dkimKeyDiff(got, want); problem != "" {
+			c.report(statusWrong, "DKIM", k.name, "%s; want %s", problem, wantText)
+			return
+		}
+	}
+	if n == 0 {
+		c.report(statusMissing, "DKIM", k.name, "no key record among %d TXT records; want %s", len(txts), wantText)
+		return
+	}
+	c.report(statusOK, "DKIM", k.name, "k=%s, the public key of the key file", want.get("k"))
+}
+
+// dkimKeyDiff says how a published key record differs from the one the
+// key file gives, or "" when they carry the same key (RFC 6376 §3.6.1).
+func dkimKeyDiff(got, want tagList) string {
+	if got.has("v") && (got.names[0] != "v" || got.get("v") != "DKIM1") {
+		return `"v=" must be the first tag and say DKIM1`
+	}
+	if k := cmp.Or(got.get("k"), "rsa"); !strings.EqualFold(k, want.get("k")) {
+		return fmt.Sprintf("the record has a k=%s key", k)
+	}
+	p := strings.Join(strings.Fields(got.get("p")), "")
+	if p == "" {
+		return "the key is revoked (empty p=)"
+	}
+	gp, err := base64.StdEncoding.DecodeString(p)
+	if err != nil {
+		return "p= is not valid base64"
+	}
+	wp, _ := base64.StdEncoding.DecodeString(want.get("p"))
+	if !bytes.Equal(gp, wp) {
+		return "the published public key differs from the key file"
+	}
+	return ""
+}
+
+// checkDMARC: exactly one DMARC record, and it is valid (RFC 7489 §6.6.3).
+func (c *dnsChecker) checkDMARC(ctx context.Context) {
+	name := "_dmarc." + c.p.domain
+	want := strconv.Quote(dmarcRecord(c.p.domain))
+	// RFC 7489 §6.6.3: with several records, receivers apply none.
+	rec, ok := c.oneTXT(ctx, "DMARC", name, want, isDMARC, "so receivers apply none (RFC 7489 §6.6.3)")
+	if !ok {
+		return
+	}
+	policy, problem := dmarcPolicy(rec)
+	switch {
+	case problem != "":
+		c.report(statusWrong, "DMARC", name, "%q: %s; want e.g. %s", rec, problem, want)
+	case policy == "none":
+		c.report(statusOK, "DMARC", name, "%q (p=none reports only: tighten to quarantine, then reject, once the reports are clean)", rec)
+	default:
+		c.report(statusOK, "DMARC", name, "%q", rec)
+	}
+}
+
+// isDMARC reports whether a TXT record starts with the tag v=DMARC1; other
+// records at _dmarc are discarded (RFC 7489 §6.6.3).
+func isDMARC(txt string) bool {
+	first, _, _ := strings.Cut(txt, ";")
+	name, value, ok := strings.Cut(first, "=")
+	return ok && strings.TrimSpace(name) == "v" && strings.TrimSpace(value) == "DMARC1"
+}
+
+// dmarcPolicy returns the policy of a DMARC record, or what is wrong with
+// it: the tags of RFC 7489 §6.3 with the values of its ABNF (§6.4);
+// unknown tags are ignored (§6.3).
+func dmarcPolicy(rec string) (policy, problem string) {
+	t, ok := parseTagList(rec)
+	if !ok {
+		return "", "not a valid tag=value list (RFC 7489 §6.4)"
+	}
+	policies := []string{"none", "quarantine", "reject"}
+	for _, c := range []struct {
+		tag      string
+		values   []string
+		required bool
+	}{
+		{"p", policies, true},
+		{"sp", policies, false},
+		{"adkim", []string{"r", "s"}, false},
+		{"aspf", []string{"r", "s"}, false},
+	} {
+		v := strings.ToLower(t.get(c.tag))
+		switch {
+		case !t.has(c.tag) && c.required:
+			return "", fmt.Sprintf("no %s= tag", c.tag)
+		case t.has(c.tag) && !slices.Contains(c.values, v):
+			return "", fmt.Sprintf("%s=%s is not one of %s", c.tag, t.get(c.tag), strings.Join(c.values, ", "))
+		}
+	}
+	if t.has("pct") {
+		if n, err := strconv.Atoi(t.get("pct")); err != nil || n < 0 || n > 100 {
+			return "", fmt.Sprintf("pct=%s is not a number from 0 to 100", t.get("pct"))
+		}
+	}
+	for _, tag := range []string{"rua", "ruf"} {
+		if problem := dmarcURIProblem(tag, t); problem != "" {
+			return "", problem
+		}
+	}
+	return strings.ToLower(t.get("p")), ""
+}
+
+// dmarcURIProblem checks the report addresses of tag: a comma-separated
+// list of URIs with an optional "!size" (RFC 7489 §6.2, §6.4).
+func dmarcURIProblem(tag string, t tagList) string {
+	if !t.has(tag) {
+		return ""
+	}
+	for uri := range strings.SplitSeq(t.get(tag), ",") {
+		uri = strings.TrimSpace(uri)
+		if i := strings.LastIndexByte(uri, '!'); i >= 0 {
+			uri = uri[:i]
+		}
+		scheme, rest, ok := strings.Cut(uri, ":")
+		if !ok || scheme == "" || rest == "" || strings.EqualFold(scheme, "mailto") && !strings.Contains(rest, "@") {
+			return fmt.Sprintf("%s= has %q, which is not a report address (mailto:ADDRESS)", tag, uri)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
+)
+
+var updateDNSGolden = flag.Bool("update-dns", false, "rewrite the golden files of testdata/dns")
+
+// dnsListen is the [listen] section of the dns tests: SMTP on a public
+// address, IMAP and POP3 without STARTTLS off, POP3S on a port behind NAT.
+const dnsListen = `[listen]
+smtp = ["192.0.2.10:25"]
+submission = [":587"]
+submissions = ["0.0.0.0:465"]
+imap = []
+imaps = ["[::]:993"]
+pop3 = []
+pop3s = ["[2001:db8::10]:2995"]
+`
+
+// newDNSEnv is a configuration with hostname mail.example.org, the local
+// domain example.org and its two fixture DKIM keys (an Ed25519 key newer
+// than the RSA one), asking DNS at addr.
+func newDNSEnv(t *testing.T, listen, addr string) *env {
+	t.Helper()
+	e := newEnv(t, listen+dnsServers(addr))
+	e.ok("", "domain", "add", "example.org")
+	src := filepath.Join("testdata", "dns", "dkim", "example.org")
+	dst := filepath.Join(e.dataDir, "dkim", "example.org")
+	if err := os.MkdirAll(dst, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, created := range map[string]string{"rsa-202601.pem": "2026-01-15T10:00:00Z", "ed-202603.pem": "2026-03-02T09:30:00Z"} {
+		data, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dst, name)
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		when, _ := time.Parse(time.RFC3339, created)
+		if err := os.Chtimes(path, when, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e
+}
+
+func dnsServers(addr string) string { return fmt.Sprintf("[dns]\nservers = [%q]\n", addr) }
+
+// useDNS points the configuration at another DNS server.
+func (e *env) useDNS(listen, addr string) {
+	e.t.Helper()
+	body := "hostname = \"mail.example.org\"\ndata_dir = \"" + e.dataDir + "\"\n" + listen + dnsServers(addr)
+	if err := os.WriteFile(e.config, []byte(body), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// hostRecords are the addresses mail.example.org has in DNS before any
+// record of petrel dns is published.
+var hostRecords = []string{"mail.example.org. A 192.0.2.10", "mail.example.org. AAAA 2001:db8::10"}
+
+// checkGolden compares got with testdata/dns/name, or rewrites it with
+// -update-dns.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "dns", name)
+	if *updateDNSGolden {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (go test -run %s -update-dns rewrites it):\n%s", path, t.Name(), got)
+	}
+}
+
+// parseZone parses zone-file text as a name server would.
+func parseZone(t *testing.T, text string) []dns.RR {
+	t.Helper()
+	zp := dns.NewZoneParser(strings.NewReader(text), "", "")
+	var rrs []dns.RR
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		rrs = append(rrs, rr)
+	}
+	if err := zp.Err(); err != nil {
+		t.Fatalf("the output is not a valid zone file: %v\n%s", err, text)
+	}
+	return rrs
+}
+
+func TestDNSRecordsGolden(t *testing.T) {
+	srv := dnstest.Start(t)
+	srv.Add(t, hostRecords...)
+	e := newDNSEnv(t, dnsListen, srv.Addr)
+	r := e.run("", "dns", "example.org")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	checkGolden(t, "example.org.zone", r.stdout)
+
+	// What a name server reads from it.
+	got := map[string]int{}
+	var dkimRSA string
+	for _, rr := range parseZone(t, r.stdout) {
+		h := rr.Header()
+		got[dns.TypeToString[h.Rrtype]+" "+h.Name]++
+		if txt, ok := rr.(*dns.TXT); ok && h.Name == "rsa-202601._domainkey.example.org." {
+			for _, s := range txt.Txt {
+				if len(s) > 255 {
+					t.Errorf("a character-string of %d octets", len(s))
+				}
+			}
+			dkimRSA = strings.Join(txt.Txt, "")
+		}
+	}
+	want := map[string]int{
+		"MX example.org.": 1, "A mail.example.org.": 1, "AAAA mail.example.org.": 1,
+		"TXT example.org.": 1, "TXT rsa-202601._domainkey.example.org.": 1,
+		"TXT ed-202603._domainkey.example.org.": 1, "TXT _dmarc.example.org.": 1,
+		"SRV _submissions._tcp.example.org.": 1, "SRV _submission._tcp.example.org.": 1,
+		"SRV _imaps._tcp.example.org.": 1, "SRV _imap._tcp.example.org.": 1,
+		"SRV _pop3s._tcp.example.org.": 1, "SRV _pop3._tcp.example.org.": 1,
+		"PTR 10.2.0.192.in-addr.arpa.": 1,
+		"PTR 0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.": 1,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("records = %v\nwant      %v", got, want)
+	}
+	wantKey, err := dkimKeyTXT(filepath.Join("testdata", "dns", "dkim", "example.org", "rsa-202601.pem"))
+	if err != nil || dkimRSA != wantKey {
+		t.Errorf("RSA key record joins to %q, want %q (%v)", dkimRSA, wantKey, err)
+	}
+}
+
+func TestDNSRecordsWithoutPublicAddress(t *testing.T) {
+	srv := dnstest.Start(t)
+	srv.Add(t, "mail.example.org. A 10.0.0.5")
+	e := newEnv(t, "[listen]\nsmtp = [\"127.0.0.1:2525\"]\n"+dnsServers(srv.Addr))
+	r := e.run("", "dns", "other.example")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "warning: other.example is not a local domain") {
+		t.Errorf("stderr %q, want a warning about the domain", r.stderr)
+	}
+	for _, want := range []string{
+		"; mail.example.org needs A (IPv4) and/or AAAA (IPv6) records with the public",
+		"; 10.0.0.5 (private: in DNS), 127.0.0.1 (loopback: listen.smtp, listen.submission",
+		"; Reverse DNS: once mail.example.org has public addresses",
+		"; DKIM: other.example has no key yet. Run\n;   petrel dkim generate other.example\n",
+		"other.example. IN MX 10 mail.example.org.\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, rr := range parseZone(t, r.stdout) {
+		if a, ok := rr.(*dns.A); ok {
+			t.Errorf("an address record for a non-public address: %v", a)
+		}
+	}
+}
+
+func TestDNSRecordsInternationalDomain(t *testing.T) {
+	srv := dnstest.Start(t)
+	e := newEnv(t, dnsServers(srv.Addr))
+	r := e.run("", "dns", "Bücher.example")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"; DNS records for bücher.example (xn--bcher-kva.example)",
+		"xn--bcher-kva.example. IN MX 10 mail.example.org.\n",
+		`_dmarc.xn--bcher-kva.example. IN TXT "v=DMARC1; p=none; rua=mailto:postmaster@xn--bcher-kva.example"`,
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestDNSUsage(t *testing.T) {
+	e := newEnv(t, "")
+	for _, args := range [][]string{
+		{"dns"}, {"dns", "check"}, {"dns", "a.example", "b.example"}, {"dns", "check", "a.example", "b.example"},
+	} {
+		if r := e.run("", args...); r.code != exitUsage || !strings.Contains(r.stderr, "usage: petrel dns [check] DOMAIN") {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+	if r := e.run("", "dns", "exa mple..org"); r.code != exitUsage || !strings.Contains(r.stderr, "invalid domain") {
+		t.Errorf("invalid domain: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(e.dataDir); !os.IsNotExist(err) {
+		t.Errorf("usage errors created the data directory (stat: %v)", err)
+	}
+}
+
+func TestTXTStrings(t *testing.T) {
+	long := strings.Repeat("a", 300)
+	got := txtStrings(`say "hi" \ ` + long)
+	if len(got) != 2 || got[0] != `"say \"hi\" \\ `+strings.Repeat("a", 244)+`"` || got[1] != `"`+strings.Repeat("a", 56)+`"` {
+		t.Errorf("txtStrings = %q", got)
+	}
+	if got := txtStrings(""); len(got) != 1 || got[0] != `""` {
+		t.Errorf("empty = %q", got)
+	}
+	if got := txtStrings("tab\there"); got[0] != `"tab\009here"` {
+		t.Errorf("control = %q", got)
+	}
+}
