@@ -34,7 +34,8 @@ func checkDNS(ctx context.Context, w io.Writer, p *dnsPlan, r dnsLookup) error {
 	c := &dnsChecker{p: p, r: r, w: w, counts: map[string]int{}}
 	c.checkMX(ctx)
 	c.checkAddrs()
-	c.checkSPF(ctx)
+	c.checkSPF(ctx, p.domain, spfRecord, false)
+	c.checkSPF(ctx, p.host, heloSPFRecord, true)
 	c.checkDKIM(ctx)
 	c.checkDMARC(ctx)
 	for _, s := range p.services {

@@ -57,8 +57,8 @@ func runCheck(t *testing.T, e *env, rrs []dns.RR, tc dnsCheckCase) result {
 func checkLines(t *testing.T, r result, want []string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-	if len(lines) != 14 {
-		t.Errorf("%d lines, want 14 (one per check):\n%s", len(lines), r.stdout)
+	if len(lines) != 15 {
+		t.Errorf("%d lines, want 15 (one per check):\n%s", len(lines), r.stdout)
 	}
 	seen := map[string]bool{}
 	for _, line := range lines {
@@ -85,8 +85,8 @@ func checkLines(t *testing.T, r result, want []string) {
 	switch {
 	case len(want) == 0 && (r.code != 0 || r.stderr != ""):
 		t.Errorf("exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
-	case len(want) > 0 && (r.code != exitFail || !strings.Contains(r.stderr, fmt.Sprintf("%d of 14 checks failed", len(want)))):
-		t.Errorf("exit %d, stderr %q; want 1 and %d of 14 checks failed", r.code, r.stderr, len(want))
+	case len(want) > 0 && (r.code != exitFail || !strings.Contains(r.stderr, fmt.Sprintf("%d of 15 checks failed", len(want)))):
+		t.Errorf("exit %d, stderr %q; want 1 and %d of 15 checks failed", r.code, r.stderr, len(want))
 	}
 }
 
@@ -113,18 +113,24 @@ func TestDNSCheck(t *testing.T) {
 		{name: "backup MX", add: []string{"example.org. MX 5 filter.example.net."},
 			text: []string{"mail.example.org is a backup: senders try filter.example.net. first"}},
 		{name: "no address records", drop: []string{"A mail.example.org.", "AAAA mail.example.org."},
-			want: []string{"MISSING A/AAAA mail.example.org", "WRONG SPF example.org", "WRONG PTR 192.0.2.10", "WRONG PTR 2001:db8::10"},
+			want: []string{"MISSING A/AAAA mail.example.org", "WRONG SPF example.org", "WRONG SPF mail.example.org",
+				"WRONG PTR 192.0.2.10", "WRONG PTR 2001:db8::10"},
 			text: []string{"does not resolve to 192.0.2.10 (not forward-confirmed)"}},
 		{name: "no AAAA", drop: []string{"AAAA mail.example.org."},
-			want: []string{"WRONG A/AAAA mail.example.org", "WRONG SPF example.org", "WRONG PTR 2001:db8::10"},
-			text: []string{"missing: 2001:db8::10 (listen.pop3s)", "softfail for 2001:db8::10"}},
+			want: []string{"WRONG A/AAAA mail.example.org", "WRONG SPF example.org", "WRONG SPF mail.example.org", "WRONG PTR 2001:db8::10"},
+			text: []string{"missing: 2001:db8::10 (listen.pop3s)", "softfail for 2001:db8::10", `"v=spf1 a -all" gives fail for 2001:db8::10`}},
 		{name: "private address", add: []string{"mail.example.org. A 10.0.0.5"},
 			want: []string{"WRONG A/AAAA mail.example.org"}, text: []string{"not public: 10.0.0.5 (private: in DNS)"}},
 		{name: "no SPF", drop: []string{"TXT example.org."}, want: []string{"MISSING SPF example.org"}},
 		{name: "two SPF records", add: []string{`example.org. TXT "v=spf1 -all"`},
 			want: []string{"WRONG SPF example.org"}, text: []string{"2 SPF records"}},
 		{name: "SPF without this server", drop: []string{"TXT example.org."}, add: []string{`example.org. TXT "v=spf1 ip4:198.51.100.0/24 -all"`},
-			want: []string{"WRONG SPF example.org"}, text: []string{"gives fail for 192.0.2.10, fail for 2001:db8::10"}},
+			want: []string{"WRONG SPF example.org"}, text: []string{"gives fail for 192.0.2.10 (matched all), fail for 2001:db8::10 (matched all)"}},
+		{name: "no SPF for the host name", drop: []string{"TXT mail.example.org."}, want: []string{"MISSING SPF mail.example.org"}},
+		{name: "SPF of the host name without it", drop: []string{"TXT mail.example.org."}, add: []string{`mail.example.org. TXT "v=spf1 -all"`},
+			want: []string{"WRONG SPF mail.example.org"}},
+		{name: "SPF with an include", drop: []string{"TXT example.org."},
+			add: []string{`example.org. TXT "v=spf1 include:_spf.example.org -all"`, `_spf.example.org. TXT "v=spf1 a:mail.example.org"`}},
 		{name: "SPF by addresses", drop: []string{"TXT example.org."}, add: []string{`example.org. TXT "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all"`}},
 		{name: "no RSA DKIM key", drop: []string{"TXT rsa-202601._domainkey.example.org."},
 			want: []string{"MISSING DKIM rsa-202601._domainkey.example.org"}},

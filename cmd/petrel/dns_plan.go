@@ -19,6 +19,9 @@ const (
 	// with a softfail for the rest (§8.5): see the comment printed with
 	// it and the README ("DNS records").
 	spfRecord = "v=spf1 mx ~all"
+	// heloSPFRecord is the record of the host name, the HELO identity
+	// (RFC 7208 §2.3): its own addresses (§5.3) and nothing else.
+	heloSPFRecord = "v=spf1 a -all"
 )
 
 // dmarcRecord is the DMARC policy proposed for domain: monitoring

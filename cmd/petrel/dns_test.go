@@ -132,7 +132,7 @@ func TestDNSRecordsGolden(t *testing.T) {
 	}
 	want := map[string]int{
 		"MX example.org.": 1, "A mail.example.org.": 1, "AAAA mail.example.org.": 1,
-		"TXT example.org.": 1, "TXT rsa-202601._domainkey.example.org.": 1,
+		"TXT example.org.": 1, "TXT mail.example.org.": 1, "TXT rsa-202601._domainkey.example.org.": 1,
 		"TXT ed-202603._domainkey.example.org.": 1, "TXT _dmarc.example.org.": 1,
 		"SRV _submissions._tcp.example.org.": 1, "SRV _submission._tcp.example.org.": 1,
 		"SRV _imaps._tcp.example.org.": 1, "SRV _imap._tcp.example.org.": 1,

@@ -167,6 +167,14 @@ func writeSPF(z zoneWriter, p *dnsPlan) {
 			"add its addresses (ip4:, ip6:) or its provider's include: before ~all.")
 	}
 	z.txt(p.domain, spfRecord)
+	fmt.Fprintln(z.w)
+	z.comment("SPF of the host name (RFC 7208 §2.3): receivers check it for the HELO",
+		"name, and for bounces, whose sender is empty (§2.4). Only this server uses",
+		"the name, hence -all.")
+	if !inZone(p.host, p.domain) {
+		z.comment("Like the addresses, it belongs in the zone of " + p.host + ".")
+	}
+	z.txt(p.host, heloSPFRecord)
 }
 
 func writeDKIM(z zoneWriter, p *dnsPlan) {
