@@ -6,7 +6,7 @@
 //	petrel alias   add|list|del ADDRESS TARGET[,TARGET...]
 //	petrel queue   list|show|retry|delete ID
 //	petrel dkim    generate DOMAIN
-//	petrel dns     DOMAIN
+//	petrel dns     [check] DOMAIN
 //	petrel version
 //
 // Every command takes --config FILE; flags may come before or after the

@@ -29,7 +29,7 @@ commands:
   alias  add|list|del ADDRESS TARGET[,...]  manage aliases ("@domain" is a catch-all)
   queue  list|show|retry|delete ID          manage the outbound queue
   dkim   generate DOMAIN                    create a DKIM key
-  dns    DOMAIN                             print the DNS records to publish
+  dns    [check] DOMAIN                     print the DNS records to publish (check: compare with DNS)
   version                                   print the version
 `
 
