@@ -89,11 +89,10 @@ type tc struct {
 	result, reason       string
 }
 
-func TestMailFrom(t *testing.T) {
-	r, srv := resolver(t)
-	srv.Add(t, zone...)
-	srv.ServFail("broken.example")
-	for _, c := range []tc{
+// mailFromCases are checked by TestMailFrom, and against pyspf by
+// TestPyspf. Their HELO is mx.client.example unless given.
+func mailFromCases() []tc {
+	return []tc{
 		{"ip4", "192.0.2.10", "", "u@ip4.example", "pass", "matched ip"},
 		{"ip4 mapped client", "::ffff:192.0.2.10", "", "u@ip4.example", "pass", "matched ip"},
 		{"ip6", "2001:db8::5", "", "u@ip6.example", "pass", "matched ip"},
@@ -140,7 +139,16 @@ func TestMailFrom(t *testing.T) {
 		{"macro ir v ipv6", "2001:db8::1", "", "u@mr.example", "pass", "matched exists"},
 		{"macro delimiters, o", "192.0.2.99", "", "john-smith@mo.example", "pass", "matched exists"},
 		{"exists of an address is a name", "192.0.2.99", "", "u@lit.example", "fail", "matched all"},
-	} {
+		{"null sender", "192.0.2.99", "null.client.example", "", "pass", "matched exists"},
+		{"null sender, HELO fails", "192.0.2.71", "mx.client.example", "", "fail", "matched all"},
+	}
+}
+
+func TestMailFrom(t *testing.T) {
+	r, srv := resolver(t)
+	srv.Add(t, zone...)
+	srv.ServFail("broken.example")
+	for _, c := range mailFromCases() {
 		t.Run(c.name, func(t *testing.T) {
 			helo := c.helo
 			if helo == "" {
