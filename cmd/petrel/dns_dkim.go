@@ -6,8 +6,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -115,93 +113,6 @@ func dkimKeyDiff(got, want tagList) string {
 	wp, _ := base64.StdEncoding.DecodeString(want.get("p"))
 	if !bytes.Equal(gp, wp) {
 		return "the published public key differs from the key file"
-	}
-	return ""
-}
-
-// checkDMARC: exactly one DMARC record, and it is valid (RFC 7489 §6.6.3).
-func (c *dnsChecker) checkDMARC(ctx context.Context) {
-	name := "_dmarc." + c.p.domain
-	want := strconv.Quote(dmarcRecord(c.p.domain))
-	// RFC 7489 §6.6.3: with several records, receivers apply none.
-	rec, ok := c.oneTXT(ctx, "DMARC", name, want, isDMARC, "so receivers apply none (RFC 7489 §6.6.3)")
-	if !ok {
-		return
-	}
-	policy, problem := dmarcPolicy(rec)
-	switch {
-	case problem != "":
-		c.report(statusWrong, "DMARC", name, "%q: %s; want e.g. %s", rec, problem, want)
-	case policy == "none":
-		c.report(statusOK, "DMARC", name, "%q (p=none reports only: tighten to quarantine, then reject, once the reports are clean)", rec)
-	default:
-		c.report(statusOK, "DMARC", name, "%q", rec)
-	}
-}
-
-// isDMARC reports whether a TXT record starts with the tag v=DMARC1; other
-// records at _dmarc are discarded (RFC 7489 §6.6.3).
-func isDMARC(txt string) bool {
-	first, _, _ := strings.Cut(txt, ";")
-	name, value, ok := strings.Cut(first, "=")
-	return ok && strings.TrimSpace(name) == "v" && strings.TrimSpace(value) == "DMARC1"
-}
-
-// dmarcPolicy returns the policy of a DMARC record, or what is wrong with
-// it: the tags of RFC 7489 §6.3 with the values of its ABNF (§6.4);
-// unknown tags are ignored (§6.3).
-func dmarcPolicy(rec string) (policy, problem string) {
-	t, ok := parseTagList(rec)
-	if !ok {
-		return "", "not a valid tag=value list (RFC 7489 §6.4)"
-	}
-	policies := []string{"none", "quarantine", "reject"}
-	for _, c := range []struct {
-		tag      string
-		values   []string
-		required bool
-	}{
-		{"p", policies, true},
-		{"sp", policies, false},
-		{"adkim", []string{"r", "s"}, false},
-		{"aspf", []string{"r", "s"}, false},
-	} {
-		v := strings.ToLower(t.get(c.tag))
-		switch {
-		case !t.has(c.tag) && c.required:
-			return "", fmt.Sprintf("no %s= tag", c.tag)
-		case t.has(c.tag) && !slices.Contains(c.values, v):
-			return "", fmt.Sprintf("%s=%s is not one of %s", c.tag, t.get(c.tag), strings.Join(c.values, ", "))
-		}
-	}
-	if t.has("pct") {
-		if n, err := strconv.Atoi(t.get("pct")); err != nil || n < 0 || n > 100 {
-			return "", fmt.Sprintf("pct=%s is not a number from 0 to 100", t.get("pct"))
-		}
-	}
-	for _, tag := range []string{"rua", "ruf"} {
-		if problem := dmarcURIProblem(tag, t); problem != "" {
-			return "", problem
-		}
-	}
-	return strings.ToLower(t.get("p")), ""
-}
-
-// dmarcURIProblem checks the report addresses of tag: a comma-separated
-// list of URIs with an optional "!size" (RFC 7489 §6.2, §6.4).
-func dmarcURIProblem(tag string, t tagList) string {
-	if !t.has(tag) {
-		return ""
-	}
-	for uri := range strings.SplitSeq(t.get(tag), ",") {
-		uri = strings.TrimSpace(uri)
-		if i := strings.LastIndexByte(uri, '!'); i >= 0 {
-			uri = uri[:i]
-		}
-		scheme, rest, ok := strings.Cut(uri, ":")
-		if !ok || scheme == "" || rest == "" || strings.EqualFold(scheme, "mailto") && !strings.Contains(rest, "@") {
-			return fmt.Sprintf("%s= has %q, which is not a report address (mailto:ADDRESS)", tag, uri)
-		}
 	}
 	return ""
 }
