@@ -207,3 +207,25 @@ func TestDNSCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestDNSCheckNothingPublished(t *testing.T) {
+	srv := dnstest.Start(t)
+	e := newEnv(t, "[listen]\nsmtp = [\"127.0.0.1:2525\"]\n"+dnsServers(srv.Addr))
+	r := e.run("", "dns", "check", "example.net")
+	if r.code != exitFail || !strings.Contains(r.stderr, "warning: example.net is not a local domain") ||
+		!strings.Contains(r.stderr, "dns check example.net: 13 of 13 checks failed (13 missing, 0 wrong, 0 lookup errors)") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"MISSING MX     example.net: no record (no such domain); want 10 mail.example.org.\n",
+		"MISSING A/AAAA mail.example.org: no address records; want the public addresses of this server\n",
+		`MISSING SPF    example.net: no record (no such domain); want "v=spf1 mx ~all"` + "\n",
+		"MISSING DKIM   example.net: no DKIM key on this server: run petrel dkim generate example.net, then publish its record\n",
+		"MISSING SRV    _imaps._tcp.example.net: no record (no such domain); want 0 1 993 mail.example.org.\n",
+		"MISSING PTR    mail.example.org: no public address known, so no reverse DNS to check\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
