@@ -131,3 +131,20 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParse(b *testing.B) {
+	const txt = "v=DMARC1; p=reject; sp=quarantine; adkim=s; pct=50; rua=mailto:a@example.org!10m; ruf=mailto:f@example.org; fo=1"
+	for b.Loop() {
+		if _, err := Parse(txt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkOrgDomain(b *testing.B) {
+	for b.Loop() {
+		if OrgDomain("a.b.mail.example.co.uk") != "example.co.uk" {
+			b.Fatal("wrong")
+		}
+	}
+}

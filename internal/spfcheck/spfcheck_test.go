@@ -338,3 +338,18 @@ func ctx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return c
 }
+
+// BenchmarkCheck: both identities of a typical sender on loopback DNS
+// (MAIL FROM: include of an ip4 list; HELO: a).
+func BenchmarkCheck(b *testing.B) {
+	srv := dnstest.Start(b)
+	srv.Add(b, zone...)
+	r := dnsr.New([]string{srv.Addr}, time.Second)
+	ip := netip.MustParseAddr("192.0.2.40")
+	for b.Loop() {
+		mf, _ := spfcheck.Check(context.Background(), r, ip, "mx.client.example", "u@inc.example")
+		if mf.Result != "pass" {
+			b.Fatal(mf)
+		}
+	}
+}
