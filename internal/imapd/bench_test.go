@@ -77,6 +77,12 @@ func benchMessage(i int) string {
 // order of i, most of them seen).
 func benchEnv(b *testing.B, n int) *env {
 	e := newEnv(b, nil)
+	fillBench(b, e, n)
+	return e
+}
+
+// fillBench delivers n benchmark messages into e's INBOX.
+func fillBench(b *testing.B, e *env, n int) {
 	msgs := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < 16; w++ {
@@ -101,12 +107,14 @@ func benchEnv(b *testing.B, n int) *env {
 	}
 	close(msgs)
 	wg.Wait()
-	return e
 }
 
 // benchCommand times one command on a session with INBOX selected.
 func benchCommand(b *testing.B, cmd string, want func(untagged []string) bool) {
-	e := benchEnv(b, benchMessages)
+	benchCommandEnv(b, benchEnv(b, benchMessages), cmd, want)
+}
+
+func benchCommandEnv(b *testing.B, e *env, cmd string, want func(untagged []string) bool) {
 	r := e.login()
 	r.ok("s SELECT INBOX")
 	r.c.SetDeadline(time.Time{})
@@ -129,6 +137,14 @@ func BenchmarkFetchFlags(b *testing.B) {
 
 func BenchmarkFetchEnvelope(b *testing.B) {
 	benchCommand(b, "FETCH 1:200 (ENVELOPE BODYSTRUCTURE)", func(u []string) bool { return len(u) == 200 })
+}
+
+// BenchmarkFetchEnvelopeUncached is the first FETCH of those messages
+// since the server started: no item cache, metadata read from the store.
+func BenchmarkFetchEnvelopeUncached(b *testing.B) {
+	e := newEnv(b, func(c *Config, _ *Deps) { c.ItemCacheBytes = 1 })
+	fillBench(b, e, benchMessages)
+	benchCommandEnv(b, e, "FETCH 1:200 (ENVELOPE BODYSTRUCTURE)", func(u []string) bool { return len(u) == 200 })
 }
 
 func BenchmarkSearchText(b *testing.B) {

@@ -125,6 +125,30 @@ CREATE TABLE queue_rcpts (
 CREATE INDEX queue_pending ON queue_rcpts(seq) WHERE state = 0;
 CREATE INDEX queue_deferred ON queue_rcpts(next_attempt, seq) WHERE state = 1;
 `,
+	// 3: blobs with meta before data. SQLite reads a row's columns in
+	// order and an inline body spills into a chain of overflow pages, so
+	// with data first every metadata read (FETCH ENVELOPE/BODYSTRUCTURE)
+	// walked the whole body: the metadata of 200 messages of 64 KiB took
+	// 1.6-2.3 ms, 0.8-1.1 ms with meta first (BenchmarkReadMeta). The
+	// table is rebuilt (the ids, and the AUTOINCREMENT mark, kept).
+	`
+CREATE TABLE blobs_v3 (
+	id   INTEGER PRIMARY KEY AUTOINCREMENT,
+	size INTEGER NOT NULL,
+	refs INTEGER NOT NULL,
+	path TEXT,
+	meta BLOB NOT NULL,
+	data BLOB
+);
+INSERT INTO blobs_v3(id, size, refs, path, meta, data) SELECT id, size, refs, path, meta, data FROM blobs ORDER BY id;
+INSERT INTO sqlite_sequence(name, seq) SELECT 'blobs_v3', 0
+	WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'blobs_v3');
+UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'blobs'), 0))
+	WHERE name = 'blobs_v3';
+DROP TABLE blobs;
+ALTER TABLE blobs_v3 RENAME TO blobs;
+CREATE INDEX blobs_path ON blobs(path) WHERE path IS NOT NULL;
+`,
 }
 
 // migrate brings the schema up to date inside one immediate transaction, so

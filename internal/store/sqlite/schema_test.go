@@ -148,3 +148,71 @@ func TestDatabaseFilesPrivate(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrationBlobsReordered: migration 3 rebuilds a version-2 blobs
+// table with every row, id and the AUTOINCREMENT mark kept, so a blob id
+// deleted before the migration is not handed out again after it.
+func TestMigrationBlobsReordered(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "petrel.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, m := range migrations[:2] {
+		if _, err := db.Exec(m); err != nil {
+			t.Fatalf("migration %d: %v", v+1, err)
+		}
+	}
+	body := strings.Repeat("x", 20000) // spills into overflow pages
+	for i := 1; i <= 3; i++ {
+		if _, err := db.Exec(`INSERT INTO blobs(size, refs, data, path, meta) VALUES (?, 1, ?, NULL, ?)`,
+			len(body), body+string(rune('0'+i)), []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO blobs(size, refs, data, path, meta) VALUES (5, 1, NULL, 'ab/file', x'05')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM blobs WHERE id = 4; PRAGMA user_version = 2`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var cols []string
+	rows, err := s.rdb.Query(`SELECT name FROM pragma_table_info('blobs') ORDER BY cid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var c string
+		rows.Scan(&c)
+		cols = append(cols, c)
+	}
+	rows.Close()
+	if got := strings.Join(cols, ","); got != "id,size,refs,path,meta,data" {
+		t.Fatalf("blobs columns after migration: %s", got)
+	}
+	for i := 1; i <= 3; i++ {
+		var data string
+		var meta []byte
+		if err := s.rdb.QueryRow(`SELECT data, meta FROM blobs WHERE id = ?`, i).Scan(&data, &meta); err != nil {
+			t.Fatalf("blob %d: %v", i, err)
+		}
+		if data != body+string(rune('0'+i)) || len(meta) != 1 || meta[0] != byte(i) {
+			t.Fatalf("blob %d changed by the migration", i)
+		}
+	}
+	var seq int
+	if err := s.rdb.QueryRow(`SELECT seq FROM sqlite_sequence WHERE name = 'blobs'`).Scan(&seq); err != nil || seq != 4 {
+		t.Fatalf("blobs sequence %d (%v), want 4: a deleted id would be reused", seq, err)
+	}
+	var idx int
+	if err := s.rdb.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'blobs_path'`).Scan(&idx); err != nil || idx != 1 {
+		t.Fatalf("blobs_path index: %d, %v", idx, err)
+	}
+}
