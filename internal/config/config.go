@@ -18,6 +18,7 @@ type Config struct {
 	IMAP     IMAP     `toml:"imap"`
 	DNS      DNS      `toml:"dns"`
 	Delivery Delivery `toml:"delivery"`
+	DKIM     DKIM     `toml:"dkim"`
 	Log      Log      `toml:"log"`
 }
 
@@ -108,6 +109,14 @@ type Delivery struct {
 	Routes        map[string]string `toml:"routes"`
 }
 
+// DKIM configures DKIM (RFC 6376); the keys are under <data_dir>/dkim.
+type DKIM struct {
+	// Sign turns on the signing of submitted mail and of bounces with
+	// the key of the From domain (mail from a domain without a key goes
+	// out unsigned).
+	Sign bool `toml:"sign"`
+}
+
 // Log configures the process log.
 type Log struct {
 	Level  string `toml:"level"`  // debug, info, warn or error
@@ -155,6 +164,7 @@ func Default() *Config {
 		},
 		DNS:      DNS{Servers: []string{}},
 		Delivery: defaultDelivery(),
+		DKIM:     DKIM{Sign: true},
 		Log:      Log{Level: "info", Format: "text"},
 	}
 }
