@@ -68,7 +68,11 @@ func (c *Client) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	out := make([]string, 0, len(rrs))
 	for _, rr := range rrs {
 		// The strings of one record are one value (RFC 7208 §3.3).
-		out = append(out, strings.Join(rr.(*dns.TXT).Txt, ""))
+		var v strings.Builder
+		for _, part := range rr.(*dns.TXT).Txt {
+			v.WriteString(unescapeTXT(part))
+		}
+		out = append(out, v.String())
 	}
 	return out, nil
 }

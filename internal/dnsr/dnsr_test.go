@@ -134,3 +134,15 @@ func TestReverseName(t *testing.T) {
 		t.Fatalf("no PTR = %q", got)
 	}
 }
+
+// TestTXTOctets: a TXT value comes back as its octets, not in the zone
+// file's escaped form: quotes, backslashes, semicolons and UTF-8 (sent on
+// the wire as raw octets) as they are.
+func TestTXTOctets(t *testing.T) {
+	s, r, ctx := setup(t)
+	s.Add(t, `q.example.org. TXT "a\"b\\c;d" "\195\169t\195\169"`)
+	got, err := r.LookupTXT(ctx, "q.example.org")
+	if err != nil || len(got) != 1 || got[0] != "a\"b\\c;d"+"été" {
+		t.Fatalf("TXT = %q %v", got, err)
+	}
+}
