@@ -13,5 +13,9 @@
 // Submission (Envelope.AuthAccount set): the envelope sender (CheckSender,
 // at MAIL) and every address of the From: field (at the end of data) must
 // be addresses the account may send as (RFC 6409 §6.1), else 553 5.7.1;
-// a missing Date (§8.2) or Message-ID (§8.3) is added.
+// a missing Date (§8.2) or Message-ID (§8.3) is added. The message is then
+// signed with DKIM (RFC 6376, through a Signer: the key of the From
+// domain; none means unsigned) over exactly the octets that leave, and the
+// DKIM-Signature fields go below the trace fields of each copy, local or
+// queued. A signing error is 451 4.3.0.
 package delivery

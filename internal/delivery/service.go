@@ -36,6 +36,9 @@ type Config struct {
 	// 4.3.0 to a submission client or a forwarding alias, 554 5.7.1
 	// (relay denied) to anyone else.
 	Queue Queue
+	// Signer signs submitted mail with DKIM (sign.go); nil sends it
+	// unsigned.
+	Signer Signer
 }
 
 // Service is the delivery path.
@@ -157,7 +160,8 @@ func (s *Service) localError(what string, err error) *smtpreply.Reply {
 // Received prepended; the recipients in other domains (and remote alias
 // targets) go to the queue in one Enqueue, with Received prepended. A
 // submitted message (env.AuthAccount set) is checked and completed first
-// (submission.go). Deliver returns one reply per recipient (nil =
+// (submission.go) and, once its recipients are routed, signed with DKIM
+// (sign.go). Deliver returns one reply per recipient (nil =
 // delivered) once the store and the queue have made the message durable.
 // Without env.PerRecipient the delivery is all or nothing and every
 // recipient gets the same reply; the local copies are stored before the
@@ -177,6 +181,11 @@ func (s *Service) Deliver(ctx context.Context, env *Envelope, body io.Reader, si
 	}
 	if fail := firstFailure(replies); fail != nil && !env.PerRecipient {
 		return fill(replies, fail)
+	}
+	if env.AuthAccount != "" {
+		if r := s.sign(ctx, env, msg); r != nil {
+			return fill(replies, r)
+		}
 	}
 	s.deliverLocal(ctx, env, msg, routes, replies)
 	if fail := firstFailure(replies); fail != nil && !env.PerRecipient {
