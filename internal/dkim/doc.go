@@ -24,7 +24,10 @@
 // the creation time (files without it use their modification time).
 // Generate writes a new key durably and never replaces one; removing a
 // file retires its key. A running Signer sees such changes within a few
-// seconds without a restart.
+// seconds without a restart. For rotation, a new key signs in place of an
+// older one of the same algorithm only ActivationDelay after its
+// creation, so that its record can be published first; a domain's only
+// key of an algorithm signs at once.
 //
 // Signing (Signer.Sign) uses relaxed/relaxed canonicalisation, a
 // timestamp (t=) and no body length (l=). It signs the fields of RFC 6376

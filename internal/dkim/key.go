@@ -129,7 +129,7 @@ func Generate(dir, domain, selector, algorithm string, now time.Time) (*Key, err
 	if err := CheckSelector(selector); err != nil {
 		return nil, err
 	}
-	k := &Key{Domain: d, Selector: selector, Algorithm: algorithm, Created: now.UTC().Truncate(time.Second)}
+	k := &Key{Domain: d, Selector: selector, Algorithm: algorithm, Created: now.UTC()}
 	if len(k.RecordName()) > 253 {
 		return nil, fmt.Errorf("selector %q: the record name %s is too long for the DNS", selector, k.RecordName())
 	}
@@ -196,7 +196,7 @@ func encodeKey(k *Key) ([]byte, error) {
 		return nil, err
 	}
 	head := fmt.Sprintf("DKIM key of %s, selector %s (Petrel)\n%s%s\n",
-		k.Domain, k.Selector, createdPrefix, k.Created.Format(time.RFC3339))
+		k.Domain, k.Selector, createdPrefix, k.Created.Format(time.RFC3339Nano))
 	return append([]byte(head), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})...), nil
 }
 

@@ -197,7 +197,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ed, err := Generate(dir, "example.org", "", Ed25519, testNow.Add(time.Hour))
+	ed, err := Generate(dir, "example.org", "", Ed25519, testNow.Add(time.Hour+123456789))
 	if err != nil {
 		t.Fatal(err)
 	}

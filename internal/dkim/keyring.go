@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"golang.org/x/net/publicsuffix"
@@ -134,18 +135,54 @@ func (r *Keyring) Keys(domain string) []*Key {
 // Skipped lists what Load left out, and why.
 func (r *Keyring) Skipped() []error { return slices.Clone(r.skipped) }
 
-// signingKeys returns the keys that sign mail from domain (canonical): the
-// newest key of each algorithm, RSA first, of domain or else of its
-// nearest parent that has keys, up to its organisational domain (RFC 7489
-// §3.2), where relaxed alignment still holds.
-func (r *Keyring) signingKeys(domain string) []*Key {
+// ActivationDelay is how long a new key waits before it signs in place of
+// an older key of the same algorithm, so that its record can be published
+// first (key rotation). A domain's only key of an algorithm signs at once.
+const ActivationDelay = 24 * time.Hour
+
+// Active returns the keys that sign mail of domain at now: for each
+// algorithm, RSA first, the newest key created at least ActivationDelay
+// before now, or else the oldest key.
+func (r *Keyring) Active(domain string, now time.Time) []*Key {
+	d, err := mailaddr.CanonicalDomain(domain)
+	if err != nil {
+		return nil
+	}
+	return active(r.keys[d], now)
+}
+
+func active(keys []*Key, now time.Time) []*Key {
+	var out []*Key
+	for _, alg := range []string{RSA, Ed25519} {
+		var pick *Key
+		for _, k := range keys { // newest first
+			if k.Algorithm != alg {
+				continue
+			}
+			pick = k
+			if now.Sub(k.Created) >= ActivationDelay {
+				break
+			}
+		}
+		if pick != nil {
+			out = append(out, pick)
+		}
+	}
+	return out
+}
+
+// signingKeys returns the keys that sign mail from domain (canonical) at
+// now: the active keys of domain or else of its nearest parent that has
+// keys, up to its organisational domain (RFC 7489 §3.2), where relaxed
+// alignment still holds.
+func (r *Keyring) signingKeys(domain string, now time.Time) []*Key {
 	org, err := publicsuffix.EffectiveTLDPlusOne(domain)
 	if err != nil {
 		org = domain
 	}
 	for d := domain; ; {
 		if keys := r.keys[d]; len(keys) > 0 {
-			return newestPerAlgorithm(keys)
+			return active(keys, now)
 		}
 		parent, ok := parentDomain(d)
 		if d == org || !ok || len(parent) < len(org) {
@@ -158,14 +195,4 @@ func (r *Keyring) signingKeys(domain string) []*Key {
 func parentDomain(d string) (string, bool) {
 	_, parent, ok := strings.Cut(d, ".")
 	return parent, ok && parent != ""
-}
-
-func newestPerAlgorithm(keys []*Key) []*Key {
-	var out []*Key
-	for _, alg := range []string{RSA, Ed25519} {
-		if i := slices.IndexFunc(keys, func(k *Key) bool { return k.Algorithm == alg }); i >= 0 {
-			out = append(out, keys[i])
-		}
-	}
-	return out
 }

@@ -66,9 +66,10 @@ func NewSigner(dir string, log *slog.Logger) *Signer {
 
 // Sign reads a message (header and body, exactly the octets that will be
 // sent, CRLF line ends) and returns the DKIM-Signature fields to prepend
-// to it, folded and CRLF-terminated: one per key (the newest RSA key and
-// the newest Ed25519 key) of each domain of the From field, or of its
-// nearest parent domain with keys up to the organisational domain. It
+// to it, folded and CRLF-terminated: one per active key (Keyring.Active:
+// an RSA key, and an Ed25519 key if there is one) of each domain of the
+// From field, or of its nearest parent domain with keys up to the
+// organisational domain. It
 // returns "" when no key applies or the header is malformed beyond
 // signing; the rest of msg is then left unread.
 func (s *Signer) Sign(ctx context.Context, msg io.Reader) (string, error) {
@@ -85,11 +86,11 @@ func (s *Signer) Sign(ctx context.Context, msg io.Reader) (string, error) {
 		// line; prepended, it would continue the signature field.
 		return "", nil
 	}
-	ring := s.keyring()
+	ring, now := s.keyring()
 	var keys []*Key
 	seen := map[string]bool{}
 	for _, d := range fromDomains(fields) {
-		for _, k := range ring.signingKeys(d) {
+		for _, k := range ring.signingKeys(d, now) {
 			if !seen[k.Path] {
 				seen[k.Path] = true
 				keys = append(keys, k)
@@ -167,19 +168,19 @@ func headerKeys(fields []field) []string {
 	return keys
 }
 
-// keyring returns the current keys, loading them again when the key
-// directory changed since the last look (at most every interval).
-func (s *Signer) keyring() *Keyring {
+// keyring returns the current keys and time, loading the keys again when
+// the key directory changed since the last look (at most every interval).
+func (s *Signer) keyring() (*Keyring, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if s.ring != nil && now.Sub(s.checked) < s.interval {
-		return s.ring
+	if since := now.Sub(s.checked); s.ring != nil && since >= 0 && since < s.interval {
+		return s.ring, now
 	}
 	s.checked = now
 	stamp := readStamp(s.dir)
 	if s.ring != nil && equalStamps(stamp, s.stamp) {
-		return s.ring
+		return s.ring, now
 	}
 	ring, err := Load(s.dir)
 	if err != nil {
@@ -188,12 +189,12 @@ func (s *Signer) keyring() *Keyring {
 		if s.ring == nil {
 			s.ring = &Keyring{keys: map[string][]*Key{}}
 		}
-		return s.ring
+		return s.ring, now
 	}
 	for _, e := range ring.Skipped() {
 		s.log.Warn("dkim: key file not loaded", "err", e)
 	}
 	s.ring, s.stamp = ring, stamp
 	s.log.Info("dkim: keys loaded", "dir", s.dir, "domains", len(ring.keys))
-	return ring
+	return ring, now
 }

@@ -228,3 +228,54 @@ func TestSignLongHeaderLines(t *testing.T) {
 		t.Errorf("results %+v", res)
 	}
 }
+
+// Rotation: a new key signs in place of the old one ActivationDelay after
+// its creation, or at once when the old key is removed.
+func TestSignRotation(t *testing.T) {
+	dir := t.TempDir()
+	old, _ := Generate(dir, "example.org", "old", RSA, testNow.AddDate(0, -6, 0))
+	created := testNow
+	if _, err := Generate(dir, "example.org", "new", RSA, created); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Generate(dir, "example.org", "ed", Ed25519, created); err != nil { // the only Ed25519 key
+		t.Fatal(err)
+	}
+	now := created.Add(time.Minute)
+	s := NewSigner(dir, discardLogger())
+	s.now = func() time.Time { return now }
+	selectors := func() string {
+		t.Helper()
+		sig, err := s.Sign(context.Background(), strings.NewReader(testMessage("a@example.org", 200)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sels []string
+		for _, tg := range sigFields(t, sig) {
+			sels = append(sels, tg["s"])
+		}
+		return strings.Join(sels, " ")
+	}
+	if got := selectors(); got != "old ed" {
+		t.Errorf("just after the new key: %q, want the old RSA key and the only Ed25519 key", got)
+	}
+	ring, _ := Load(dir)
+	if a := ring.Active("example.org", now); len(a) != 2 || a[0].Selector != "old" || a[1].Selector != "ed" {
+		t.Errorf("Active = %v", a)
+	}
+	now = created.Add(ActivationDelay)
+	if got := selectors(); got != "new ed" {
+		t.Errorf("after the activation delay: %q", got)
+	}
+	now = created.Add(time.Hour)
+	if got := selectors(); got != "old ed" {
+		t.Errorf("back before the delay: %q", got)
+	}
+	if err := os.Remove(old.Path); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(reloadInterval)
+	if got := selectors(); got != "new ed" {
+		t.Errorf("old key removed: %q", got)
+	}
+}
