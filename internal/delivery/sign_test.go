@@ -3,7 +3,6 @@ package delivery
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -11,31 +10,26 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/dkim"
+	"github.com/petrelmail/petrel/internal/dnsr"
+	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 )
 
-// txtRecords is a TXTResolver answering from a map of names to records.
-type txtRecords map[string]string
-
-func (m txtRecords) LookupTXT(_ context.Context, name string) ([]string, error) {
-	if v, ok := m[strings.TrimSuffix(strings.ToLower(name), ".")]; ok {
-		return []string{v}, nil
-	}
-	return nil, fmt.Errorf("no TXT record at %s", name)
-}
-
-// withSigner gives the fixture's service a DKIM signer with a new RSA
-// key for example.org, and returns the key's DNS record.
-func withSigner(f *fixture) txtRecords {
+// withSigner gives the fixture's service a DKIM signer with a new key of
+// algorithm for example.org, and returns a resolver asking a DNS server
+// that publishes the key.
+func withSigner(f *fixture, algorithm string) dkim.TXTResolver {
 	f.t.Helper()
 	dir := f.t.TempDir()
-	k, err := dkim.Generate(dir, "example.org", "sel", dkim.RSA, time.Now())
+	k, err := dkim.Generate(dir, "example.org", "sel", algorithm, time.Now())
 	f.must(err)
 	f.svc.cfg.Signer = dkim.NewSigner(dir, slog.New(slog.DiscardHandler))
-	return txtRecords{k.RecordName(): k.TXT()}
+	srv := dnstest.Start(f.t)
+	srv.Add(f.t, k.ZoneRecord())
+	return dnsr.New([]string{srv.Addr}, time.Second)
 }
 
 // verifyDKIM verifies the signatures of a stored or queued message.
-func verifyDKIM(t *testing.T, dns txtRecords, msg string) []dkim.Result {
+func verifyDKIM(t *testing.T, dns dkim.TXTResolver, msg string) []dkim.Result {
 	t.Helper()
 	res, err := dkim.Verify(context.Background(), dns, strings.NewReader(msg), 0)
 	if err != nil {
@@ -74,7 +68,7 @@ func signatureTag(t *testing.T, msg, tag string) string {
 // the same octets after the trace and verify.
 func TestSubmissionSigned(t *testing.T) {
 	f := newFixture(t)
-	dns := withSigner(f)
+	dns := withSigner(f, dkim.RSA)
 	q := withQueue(f)
 	const client = "From: Alice <alice@example.org>\r\nTo: bob@example.org, someone@remote.example\r\n" +
 		"Subject: signed\r\n\r\nA body.\r\n.a dot line\r\n"
@@ -125,7 +119,7 @@ func TestSubmissionSigned(t *testing.T) {
 // signed; Received and Return-Path are not.
 func TestSubmissionSignedFields(t *testing.T) {
 	f := newFixture(t)
-	withSigner(f)
+	withSigner(f, dkim.Ed25519)
 	rs := f.submit(submitted(t, "bob@example.org"), "From: alice@example.org\r\nTo: bob@example.org\r\nSubject: x\r\n\r\nbody\r\n")
 	if rs[0] != nil {
 		t.Fatal(rs[0])
@@ -149,7 +143,7 @@ func TestSubmissionSignedFields(t *testing.T) {
 // and a service without signer deliver unsigned.
 func TestSubmissionWithoutKeyUnsigned(t *testing.T) {
 	f := newFixture(t)
-	withSigner(f)
+	withSigner(f, dkim.Ed25519)
 	f.must(f.acct.AddDomain(f.ctx, "nokey.example"))
 	f.must(f.acct.AddAlias(f.ctx, "alice@nokey.example", []string{"alice@example.org"}))
 	env := submitted(t, "bob@example.org")
@@ -216,7 +210,7 @@ func TestSigningErrorTempfails(t *testing.T) {
 // and the stored copy is still whole.
 func TestSigningRewindsTheBody(t *testing.T) {
 	f := newFixture(t)
-	dns := withSigner(f)
+	dns := withSigner(f, dkim.Ed25519)
 	body := strings.Repeat("a line of the body that goes on a while\r\n", 5000)
 	if rs := f.submit(submitted(t, "bob@example.org"), fromAlice+"\r\n"+body); rs[0] != nil {
 		t.Fatal(rs[0])

@@ -5,16 +5,24 @@
 // the queue lifetime runs out.
 //
 // Standards:
+//
 //   - RFC 5321 §4.5.4.1 (retry strategy: the schedule of delivery.retry, then
 //     every last interval until delivery.max_queue_time) and §6.1 (reliable
 //     delivery: a queued message survives a crash; a message is either
 //     delivered or its sender is told).
+//
 //   - RFC 3461 (SMTP DSN extension: NOTIFY=NEVER/SUCCESS/FAILURE/DELAY,
 //     ORCPT, RET=FULL/HDRS, ENVID) and RFC 3464 (the delivery-status
 //     report format of the bounces, multipart/report from RFC 6522), with
 //     RFC 3463 enhanced status codes.
+//
 //   - RFC 7505 (null MX): a domain that accepts no mail fails at once
 //     (5.1.10); the outbound client reports it as a permanent failure.
+//
+//   - RFC 6376 (DKIM): reports are signed, through a Signer, with the key
+//     of their From domain (MAILER-DAEMON at the host name, or its parent
+//     domain with keys); without a key, or when signing fails (logged), a
+//     report goes out unsigned rather than not at all.
 //
 // A bounce is never sent for a message with a null reverse-path, and goes
 // out itself with the null reverse-path. The queue keeps deferred mail in a

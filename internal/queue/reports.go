@@ -59,7 +59,7 @@ func (s *Service) sendReport(ctx context.Context, m *store.QueuedMessage, items 
 		s.d.Log.Error("reading a queued message for its report", "queue_id", m.ID, "err", err)
 		return
 	}
-	id, err := s.deliverReport(ctx, m, r.build(), r.full)
+	id, err := s.deliverReport(ctx, m, s.signReport(ctx, m, r.build()), r.full)
 	if err != nil {
 		s.d.Log.Error("sending a delivery status report", "queue_id", m.ID, "to", m.From, "err", err)
 		return

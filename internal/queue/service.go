@@ -61,6 +61,7 @@ type Deps struct {
 	Store  Store
 	Sender Sender         // may be nil for a queue that only takes mail in
 	Local  LocalDeliverer // may be nil: every report is queued
+	Signer Signer         // may be nil: reports go out unsigned
 	Now    func() time.Time
 	Log    *slog.Logger
 	// Metrics may be nil.
