@@ -69,9 +69,8 @@ func NewSigner(dir string, log *slog.Logger) *Signer {
 // to it, folded and CRLF-terminated: one per active key (Keyring.Active:
 // an RSA key, and an Ed25519 key if there is one) of each domain of the
 // From field, or of its nearest parent domain with keys up to the
-// organisational domain. It
-// returns "" when no key applies or the header is malformed beyond
-// signing; the rest of msg is then left unread.
+// organisational domain. It returns "" when no key applies or the header
+// is malformed beyond signing; the rest of msg is then left unread.
 func (s *Signer) Sign(ctx context.Context, msg io.Reader) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
