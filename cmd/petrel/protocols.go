@@ -45,6 +45,9 @@ type deps struct {
 	// outbound is the running outbound queue (queue_serve.go), nil when
 	// the store has none; delivery reaches it through enqueuer.
 	outbound *outboundQueue
+	// signer DKIM-signs submitted mail and the queue's reports; nil when
+	// dkim.sign is off.
+	signer signer
 }
 
 // protocolBindings builds the servers of every mail protocol this version

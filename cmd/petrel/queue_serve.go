@@ -41,7 +41,7 @@ func startQueue(ctx context.Context, d deps) *outboundQueue {
 	res := accounts.New(d.st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
 	local := delivery.New(delivery.Config{Hostname: cfg.Hostname}, res, d.st, d.log.With("component", "reports"))
 	svc := queue.New(queue.ConfigFrom(cfg), queue.Deps{Store: qs, Sender: clientSender{client},
-		Local: localReports(d.st, local), Log: d.log.With("component", "queue"),
+		Local: localReports(d.st, local), Signer: d.signer, Log: d.log.With("component", "queue"),
 		Metrics: queue.NewMetrics(d.metrics.Registry, qs)})
 	rctx, cancel := context.WithCancel(ctx)
 	q := &outboundQueue{svc: svc, cancel: cancel}

@@ -11,7 +11,7 @@ import (
 // (submission.go), all on the one delivery path and one set of metrics.
 func smtpBindings(d deps) []binding {
 	rev := reverseName(dnsr.New(d.cfg.DNS.Servers, 0))
-	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d)}, d.accounts, d.st, d.log)
+	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d), Signer: d.signer}, d.accounts, d.st, d.log)
 	m := smtpd.NewMetrics(d.metrics.Registry)
 	mx := smtpd.FromConfig(d.cfg)
 	mx.Name, mx.TLS = "smtp", d.tls

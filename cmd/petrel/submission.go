@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/netip"
+	"path/filepath"
 
+	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/dkim"
 	"github.com/petrelmail/petrel/internal/smtpd"
 )
 
@@ -41,4 +46,23 @@ func deliveryQueue(d deps) delivery.Queue {
 		return nil
 	}
 	return enqueuer{d.outbound.svc}
+}
+
+// signer signs outgoing mail with DKIM: submitted mail (delivery.Signer)
+// and the queue's reports (queue.Signer).
+type signer interface {
+	Sign(ctx context.Context, msg io.Reader) (string, error)
+}
+
+// dkimDir is where the DKIM keys are: <data_dir>/dkim.
+func dkimDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "dkim") }
+
+// newSigner is the server's one DKIM signer, which sees keys made by
+// `petrel dkim generate` while it runs; nil when dkim.sign is false.
+func newSigner(cfg *config.Config, log *slog.Logger) signer {
+	if !cfg.DKIM.Sign {
+		log.Info("dkim: signing is off (dkim.sign = false)")
+		return nil
+	}
+	return dkim.NewSigner(dkimDir(cfg), log.With("component", "dkim"))
 }
