@@ -52,7 +52,9 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, dnsCommandTimeout)
 	defer cancel()
 	r := dnsr.NewClient(cfg.DNS.Servers, dnsQueryTimeout)
-	p, err := newDNSPlan(ctx, cfg, domain, r, dkimKeyFiles(filepath.Join(cfg.DataDir, "dkim")))
+	warn := func(err error) { fmt.Fprintf(a.stderr, "petrel: warning: %v\n", err) }
+	keys := dkimKeyring(filepath.Join(cfg.DataDir, "dkim"), time.Now(), warn)
+	p, err := newDNSPlan(ctx, cfg, domain, r, keys)
 	if err != nil {
 		return &cliError{code: exitFail, lines: []string{"dns: " + err.Error()}}
 	}

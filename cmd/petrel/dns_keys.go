@@ -1,27 +1,19 @@
 package main
 
 import (
-	"cmp"
-	"crypto"
-	"crypto/ed25519"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/dkim"
 )
 
-// dkimRecord is the DNS side of one DKIM key: where its record lives and
-// what it says.
+// dkimRecord is the DNS side of one DKIM key: where its record lives,
+// what it says, and whether the key signs.
 type dkimRecord struct {
 	name string // "sel._domainkey.example.org", without the trailing dot
 	txt  string // "v=DKIM1; k=rsa; p=..."
+	role string // "signs now", ... (a comment for the operator)
 }
 
 // selector is the selector of the record's name (RFC 6376 §3.6.2.1).
@@ -33,80 +25,38 @@ func (r dkimRecord) selector() string {
 // dkimKeys returns the DKIM records of a domain, newest key first.
 type dkimKeys func(domain string) ([]dkimRecord, error)
 
-// dkimKeyFiles reads the keys <dir>/<domain>/<selector>.pem (PKCS#8, or
-// PKCS#1 for RSA) and makes their records: p= is the public key, for RSA
-// its SubjectPublicKeyInfo DER (RFC 6376 §3.6.1), for Ed25519 the 32 raw
-// octets (RFC 8463 §4.2). Newest first by modification time.
-func dkimKeyFiles(dir string) dkimKeys {
+// dkimKeyring reads the keys of <data_dir>/dkim (internal/dkim) at each
+// call; warn gets the files it left out. now decides which keys sign.
+func dkimKeyring(dir string, now time.Time, warn func(error)) dkimKeys {
 	return func(domain string) ([]dkimRecord, error) {
-		entries, err := os.ReadDir(filepath.Join(dir, domain))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
+		ring, err := dkim.Load(dir)
 		if err != nil {
 			return nil, err
 		}
-		type key struct {
-			rec  dkimRecord
-			time int64
+		for _, e := range ring.Skipped() {
+			warn(e)
 		}
-		var keys []key
-		for _, e := range entries {
-			sel, ok := strings.CutSuffix(e.Name(), ".pem")
-			if !ok || e.IsDir() {
-				continue
-			}
-			path := filepath.Join(dir, domain, e.Name())
-			txt, err := dkimKeyTXT(path)
-			if err != nil {
-				return nil, err
-			}
-			info, err := e.Info()
-			if err != nil {
-				return nil, err
-			}
-			keys = append(keys, key{dkimRecord{sel + "._domainkey." + domain, txt}, info.ModTime().UnixNano()})
-		}
-		slices.SortFunc(keys, func(a, b key) int {
-			return cmp.Or(cmp.Compare(b.time, a.time), strings.Compare(a.rec.name, b.rec.name))
-		})
-		out := make([]dkimRecord, len(keys))
-		for i, k := range keys {
-			out[i] = k.rec
+		active := ring.Active(domain, now)
+		var out []dkimRecord
+		for _, k := range ring.Keys(domain) {
+			out = append(out, dkimRecord{name: k.RecordName(), txt: k.TXT(), role: keyRole(k, active)})
 		}
 		return out, nil
 	}
 }
 
-// dkimKeyTXT returns the key record of the private key in a PEM file.
-func dkimKeyTXT(path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
+// keyRole says what a key does in a rotation: it signs; it will sign once
+// dkim.ActivationDelay has passed since its creation, so its record must
+// be out before then; or a newer key has replaced it.
+func keyRole(k *dkim.Key, active []*dkim.Key) string {
+	if slices.Contains(active, k) {
+		return "signs now"
 	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return "", fmt.Errorf("%s: no PEM block", path)
-	}
-	var priv any
-	if priv, err = x509.ParsePKCS8PrivateKey(block.Bytes); err != nil {
-		if priv, err = x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
-			return "", fmt.Errorf("%s: not a PKCS#8 or PKCS#1 private key", path)
+	for _, a := range active {
+		if a.Algorithm == k.Algorithm && k.Created.After(a.Created) {
+			return "signs from " + k.Created.Add(dkim.ActivationDelay).UTC().Format("2006-01-02 15:04 MST") +
+				" in place of " + a.Selector + ": publish it before then"
 		}
 	}
-	signer, ok := priv.(crypto.Signer)
-	if !ok {
-		return "", fmt.Errorf("%s: unsupported key type", path)
-	}
-	switch pub := signer.Public().(type) {
-	case *rsa.PublicKey:
-		der, err := x509.MarshalPKIXPublicKey(pub)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", path, err)
-		}
-		return "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(der), nil
-	case ed25519.PublicKey:
-		return "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub), nil
-	}
-	return "", fmt.Errorf("%s: unsupported key type (want RSA or Ed25519)", path)
+	return "replaced by a newer key: keep the record a few days for mail in transit, then remove it and the key file"
 }

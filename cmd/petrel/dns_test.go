@@ -11,6 +11,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/petrelmail/petrel/internal/dkim"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 )
 
@@ -29,8 +30,8 @@ pop3s = ["[2001:db8::10]:2995"]
 `
 
 // newDNSEnv is a configuration with hostname mail.example.org, the local
-// domain example.org and its two fixture DKIM keys (an Ed25519 key newer
-// than the RSA one), asking DNS at addr.
+// domain example.org and its two fixture DKIM keys (an Ed25519 key made
+// after the RSA one, their Created lines say), asking DNS at addr.
 func newDNSEnv(t *testing.T, listen, addr string) *env {
 	t.Helper()
 	e := newEnv(t, listen+dnsServers(addr))
@@ -40,17 +41,12 @@ func newDNSEnv(t *testing.T, listen, addr string) *env {
 	if err := os.MkdirAll(dst, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for name, created := range map[string]string{"rsa-202601.pem": "2026-01-15T10:00:00Z", "ed-202603.pem": "2026-03-02T09:30:00Z"} {
+	for _, name := range []string{"rsa-202601.pem", "ed-202603.pem"} {
 		data, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(dst, name)
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		when, _ := time.Parse(time.RFC3339, created)
-		if err := os.Chtimes(path, when, when); err != nil {
+		if err := os.WriteFile(filepath.Join(dst, name), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -143,9 +139,42 @@ func TestDNSRecordsGolden(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("records = %v\nwant      %v", got, want)
 	}
-	wantKey, err := dkimKeyTXT(filepath.Join("testdata", "dns", "dkim", "example.org", "rsa-202601.pem"))
-	if err != nil || dkimRSA != wantKey {
-		t.Errorf("RSA key record joins to %q, want %q (%v)", dkimRSA, wantKey, err)
+	ring, err := dkim.Load(filepath.Join("testdata", "dns", "dkim"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys := ring.Keys("example.org"); len(keys) != 2 || dkimRSA != keys[1].TXT() {
+		t.Errorf("RSA key record joins to %q, want the key file's record", dkimRSA)
+	}
+}
+
+func TestDNSRecordsKeyRotation(t *testing.T) {
+	srv := dnstest.Start(t)
+	e := newDNSEnv(t, dnsListen, srv.Addr)
+	dir := filepath.Join(e.dataDir, "dkim")
+	now := time.Now()
+	for sel, created := range map[string]time.Time{"ed-new": now.Add(-48 * time.Hour), "ed-newer": now} {
+		if _, err := dkim.Generate(dir, "example.org", sel, dkim.Ed25519, created); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "example.org", "broken.pem"), []byte("no key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run("", "dns", "example.org")
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: dkim: skipping") || !strings.Contains(r.stderr, "broken.pem") {
+		t.Fatalf("exit %d, stderr %q; want 0 and a warning about broken.pem", r.code, r.stderr)
+	}
+	from := now.Add(dkim.ActivationDelay).UTC().Format("2006-01-02 15:04 MST")
+	for _, want := range []string{
+		"; ed-newer: signs from " + from + " in place of ed-new: publish it before then.\ned-newer._domainkey.example.org. IN TXT",
+		"; ed-new: signs now.\ned-new._domainkey.example.org. IN TXT",
+		"; ed-202603: replaced by a newer key: keep the record a few days",
+		"; rsa-202601: signs now.\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
 	}
 }
 

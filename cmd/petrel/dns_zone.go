@@ -186,6 +186,7 @@ func writeDKIM(z zoneWriter, p *dnsPlan) {
 	}
 	z.comment("DKIM (RFC 6376 §3.6.1): the public key of each selector, newest first.")
 	for _, k := range p.dkim {
+		z.comment(k.selector() + ": " + k.role + ".")
 		z.txt(k.name, k.txt)
 	}
 }
