@@ -14,6 +14,12 @@
 // defaults apply (the local demo: data in ./petrel-data). The administration
 // commands open the same data directory as the server and work while it runs.
 //
+// petrel dns prints zone-file records (RFC 1035 §5.1, TXT strings of at
+// most 255 octets, §3.3.14) for MX (RFC 5321 §5.1), SPF (RFC 7208), DKIM
+// (RFC 6376 §3.6.1, RFC 8463), DMARC (RFC 7489), client SRV records (RFC
+// 6186, RFC 8314 §5.1, RFC 2782) and PTR; petrel dns check compares them
+// with DNS (exit status 1 when any is missing or wrong).
+//
 // Exit status: 0 on success, 1 when the operation failed, 2 for a usage or
 // configuration error. Errors are one line each on standard error.
 //
