@@ -10,7 +10,7 @@ import (
 )
 
 // tagList is a tag=value list (RFC 6376 §3.2), the syntax of DKIM key
-// records and of DMARC records (RFC 7489 §6.4).
+// records.
 type tagList struct {
 	names  []string // in the order of the record
 	values map[string]string
