@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/dkim"
 	"github.com/petrelmail/petrel/internal/dnsr"
+	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 )
 
 // debianPython is Debian's python3, which has dkimpy (python3-dkim); the
@@ -151,6 +153,59 @@ func TestOutboundDKIMKeyAddedWhileRunning(t *testing.T) {
 		t.Errorf("dkimpy: %q, want pass pass:\n%s", v, second)
 	}
 }
+
+// TestPetrelSignedToPostfix: a message submitted with Python's smtplib
+// (8-bit UTF-8 body, a leading dot, trailing white space) is signed, goes
+// out through the queue to a real Postfix (8BITMIME offered: no
+// conversion) and still verifies in bob's maildir, with Verify and with
+// dkimpy (the maildir's LF line ends read back as CRLF, as a mail reader
+// does).
+func TestPetrelSignedToPostfix(t *testing.T) {
+	requireEnv(t, "PETREL_INTEROP")
+	py := interopTool(t, "python3")
+	pf, maildir := startPostfixMailbox(t)
+	_, pfPort := hostPort(t, pf.smtp)
+	w := &outWorld{dns: dnstest.Start(t)}
+	w.dns.Add(t, "b.test. MX 10 mx.b.test.", "mx.b.test. A 127.0.0.1")
+	w.sender = newOutSite(t, "a.test", "", w.dns.Addr, pfPort, "", "alice@a.test")
+	w.sender.start()
+	name, txt := w.publishKey(t, "a.test")
+	host, port, _ := net.SplitHostPort(w.sender.sub)
+	if out, err := exec.Command(py, "-c", smtplibSigned, host, port, outPassword).CombinedOutput(); err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	var msgs []string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && len(msgs) == 0; time.Sleep(200 * time.Millisecond) {
+		msgs = maildirMessages(t, maildir)
+	}
+	if len(msgs) != 1 {
+		t.Fatalf("%d message(s) in bob's maildir, want 1\npetrel log:\n%s\n%s", len(msgs), w.sender.log.String(), pf.logText())
+	}
+	got := []byte(strings.ReplaceAll(msgs[0], "\n", "\r\n"))
+	if !bytes.Contains(got, []byte("Grüße aus Zürich")) || !bytes.Contains(got, []byte("\r\n.a line with a leading dot")) {
+		t.Errorf("body changed on the way:\n%s", got)
+	}
+	w.wantDKIM(t, "copy received by Postfix", got, "rsa-sha256")
+	if v := dkimpyVerdicts(t, got, map[string]string{name: txt}); v != "pass" {
+		t.Errorf("dkimpy: %q, want pass:\n%s", v, got)
+	}
+}
+
+const smtplibSigned = `
+import smtplib, ssl, sys
+host, port, pw = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+msg = ("From: Alice <alice@a.test>\r\nTo: bob@b.test\r\nSubject: signed via smtplib\r\n"
+       "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+       "Grüße aus Zürich   \r\n.a line with a leading dot\r\n\r\n\r\n").encode()
+s = smtplib.SMTP(host, port, timeout=10)
+s.starttls(context=ctx)
+s.login("alice@a.test", pw)
+s.sendmail("alice@a.test", ["bob@b.test"], msg, mail_options=["BODY=8BITMIME"])
+s.quit()
+`
 
 // TestNewSignerFollowsConfig: dkim.sign = false gives no signer (an
 // untyped nil, so that delivery and the queue see none).
