@@ -10,7 +10,9 @@
 # 1. Fills bench100's INBOX on both servers with N messages, then times
 #    on each server in turn, RUNS times (median and minimum reported):
 #    SELECT INBOX; UID FETCH 1:* (UID FLAGS); FETCH 1:200 (ENVELOPE
-#    BODYSTRUCTURE); UID SEARCH TEXT "$WORD"; and a CONDSTORE resync (a
+#    BODYSTRUCTURE); the same for 200 messages x:x+199 at a random place
+#    no run fetched before (neither server has them cached); UID SEARCH
+#    TEXT "$WORD"; and a CONDSTORE resync (a
 #    client notes HIGHESTMODSEQ, another session changes the flags of 100
 #    messages, one STORE each, and the client comes back: SELECT INBOX
 #    (CONDSTORE) + UID FETCH 1:* (FLAGS) (CHANGEDSINCE m) is timed).

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -37,6 +38,7 @@ type opEnv struct {
 	n       int    // messages in the INBOX
 	word    string // for SEARCH TEXT
 	changes int    // flag changes before the CONDSTORE resync
+	fresh   int    // first sequence number of this run's never-fetched range
 }
 
 // op measures one operation on one server and returns the time of the
@@ -51,6 +53,7 @@ var ops = []op{
 	{"SELECT INBOX (unchanged)", opSelectQuiet},
 	{"UID FETCH 1:* (UID FLAGS)", opFetchFlags},
 	{"FETCH 1:200 (ENVELOPE BODYSTRUCTURE)", opEnvelope},
+	{"FETCH x:x+199 (ENVELOPE BODYSTRUCTURE)", opEnvelopeFresh},
 	{`UID SEARCH TEXT "word"`, opSearch},
 	{"CONDSTORE resync after flag changes", opResync},
 }
@@ -163,6 +166,17 @@ func opFetchFlags(s server, e opEnv) (time.Duration, string, error) {
 }
 
 func opEnvelope(s server, e opEnv) (time.Duration, string, error) {
+	return fetchEnvelopes(s, e, 1)
+}
+
+// opEnvelopeFresh fetches 200 messages that no earlier run fetched: a
+// range picked at random per run, the same on every server, so neither
+// has them in a cache (Dovecot's cache file, Petrel's item cache).
+func opEnvelopeFresh(s server, e opEnv) (time.Duration, string, error) {
+	return fetchEnvelopes(s, e, e.fresh)
+}
+
+func fetchEnvelopes(s server, e opEnv, first int) (time.Duration, string, error) {
 	c, err := session(s, true)
 	if err != nil {
 		return 0, "", err
@@ -170,14 +184,14 @@ func opEnvelope(s server, e opEnv) (time.Duration, string, error) {
 	defer logout(c)
 	n, octets := 0, 0
 	t := time.Now()
-	err = c.run("FETCH 1:200 (ENVELOPE BODYSTRUCTURE)", func(r []byte) {
+	err = c.run(fmt.Sprintf("FETCH %d:%d (ENVELOPE BODYSTRUCTURE)", first, first+199), func(r []byte) {
 		if isFetch(r) {
 			n++
 			octets += len(r)
 		}
 	})
 	d := time.Since(t)
-	want := min(200, e.n)
+	want := max(0, min(200, e.n-first+1))
 	if err == nil && n != want {
 		err = fmt.Errorf("%d FETCH responses, want %d", n, want)
 	}
@@ -302,6 +316,7 @@ func cmdOps(args []string) error {
 		res[i] = make([]cell, len(servers))
 	}
 	for r := 0; r < *runs; r++ {
+		e.fresh = 1 + rand.IntN(max(1, e.n-200))
 		for i, o := range ops {
 			if *only != "" && !strings.Contains(o.name, *only) {
 				continue
