@@ -18,4 +18,12 @@
 // domain; none means unsigned) over exactly the octets that leave, and the
 // DKIM-Signature fields go below the trace fields of each copy, local or
 // queued. A signing error is 451 4.3.0.
+//
+// Mail on the MX (Envelope.Listener "smtp", no authentication) is
+// authenticated before it is routed, through a Checker (package msgauth:
+// SPF, DKIM, DMARC): a DMARC reject is refused at the end of DATA (550
+// 5.7.1) and a temperror for now (451), a quarantine goes to the Junk
+// mailbox (RFC 6154 \Junk, keyword $Junk); the Authentication-Results
+// field (RFC 8601) goes between Return-Path and Received, and incoming
+// fields that claim this host's authserv-id are dropped (RFC 8601 §5).
 package delivery

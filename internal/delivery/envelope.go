@@ -23,6 +23,10 @@ type Envelope struct {
 	Protocol string
 	// AuthAccount is the authenticated user (submission), or "".
 	AuthAccount string
+	// Listener names the listener the transaction came in on ("smtp",
+	// "submission", "submissions", "lmtp"); mail on ListenerMX is
+	// authenticated (inbound.go).
+	Listener string
 
 	SMTPUTF8 bool   // MAIL FROM ... SMTPUTF8 (RFC 6531)
 	Body     string // "7BIT", "8BITMIME" (RFC 6152); "" = not given
@@ -37,6 +41,8 @@ type Envelope struct {
 	PerRecipient bool
 
 	Received time.Time // when the transaction started (for Received:)
+
+	auth inboundAuth // set by the inbound checks (inbound.go)
 }
 
 // Recipient is one accepted RCPT TO.

@@ -26,6 +26,8 @@ type Resolver interface {
 type Store interface {
 	Deliver(ctx context.Context, msg store.NewMessage, targets []store.Target) ([]store.Delivered, error)
 	Quota(ctx context.Context, account store.AccountID) (store.Quota, error)
+	// Mailboxes finds an account's Junk mailbox (inbound.go).
+	Mailboxes(ctx context.Context, account store.AccountID) ([]store.Mailbox, error)
 }
 
 // Config configures a Service.
@@ -39,6 +41,9 @@ type Config struct {
 	// Signer signs submitted mail with DKIM (sign.go); nil sends it
 	// unsigned.
 	Signer Signer
+	// Checker authenticates mail on the MX (inbound.go); nil checks
+	// nothing.
+	Checker Checker
 }
 
 // Service is the delivery path.
@@ -175,6 +180,11 @@ func (s *Service) Deliver(ctx context.Context, env *Envelope, body io.Reader, si
 			return fill(replies, r)
 		}
 	}
+	if s.checked(env) {
+		if r := s.authenticate(ctx, env, msg); r != nil {
+			return fill(replies, r)
+		}
+	}
 	routes := make([]route, len(env.Recipients))
 	for i, rcpt := range env.Recipients {
 		routes[i], replies[i] = s.route(ctx, env, rcpt)
@@ -216,6 +226,10 @@ func (s *Service) deliverLocal(ctx context.Context, env *Envelope, msg *message,
 		}
 	}
 	if len(targets) == 0 {
+		return
+	}
+	if r := s.junkTargets(ctx, env, targets); r != nil {
+		fill(replies, r)
 		return
 	}
 	body, total, err := msg.open(s.traceHeaders(env))

@@ -28,6 +28,7 @@ func (s *Service) traceHeaders(env *Envelope) string {
 // host (the queue) gets no Return-Path (RFC 5321 §4.4).
 func (s *Service) received(env *Envelope) string {
 	var b strings.Builder
+	b.WriteString(env.auth.results) // above this hop's Received (inbound.go)
 	fmt.Fprintf(&b, "Received: from %s (%s)\r\n", clean(env.Helo, "unknown"), clientDesc(env))
 	fmt.Fprintf(&b, "\tby %s (Petrel) with %s id %s", clean(s.cfg.Hostname, "localhost"), clean(env.Protocol, "SMTP"), env.ID)
 	if env.TLS != nil {

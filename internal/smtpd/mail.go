@@ -65,6 +65,7 @@ func (s *session) newEnvelope(from mailaddr.Address) *delivery.Envelope {
 		TLS:          s.tls,
 		Protocol:     s.protocol(),
 		AuthAccount:  s.auth,
+		Listener:     s.cfg.Name,
 		PerRecipient: s.cfg.LMTP,
 		Received:     time.Now(),
 	}
