@@ -57,6 +57,7 @@ http = [%q]
 lmtp = %s
 [smtp]
 max_connections_per_ip = 1000
+verify_senders = false
 [log]
 level = "warn"
 `, dataDir, smtpAddr, httpAddr, lmtp)
@@ -306,13 +307,17 @@ func e2eReadInboxes(t testing.TB, dataDir string, addrs []string) map[string][]e
 	return out
 }
 
-// e2eSplitTrace splits a delivered message into the Return-Path and
-// Received fields Petrel prepends and the message as it arrived.
+// e2eSplitTrace splits a delivered message into the Return-Path,
+// Authentication-Results (on the MX, when it checks) and Received fields
+// Petrel prepends and the message as it arrived.
 func e2eSplitTrace(raw []byte) (trace string, rest []byte, err error) {
 	if !bytes.HasPrefix(raw, []byte("Return-Path: ")) {
 		return "", nil, errors.New("the message does not start with Return-Path")
 	}
 	i := bytes.Index(raw, []byte("\r\n")) + 2
+	if bytes.HasPrefix(raw[i:], []byte("Authentication-Results: ")) {
+		i += bytes.Index(raw[i:], []byte("\r\nReceived: ")) + 2
+	}
 	if !bytes.HasPrefix(raw[i:], []byte("Received: ")) {
 		return "", nil, errors.New("no Received field after Return-Path")
 	}

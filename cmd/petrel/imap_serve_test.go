@@ -22,7 +22,7 @@ func TestServeIMAPIdleWokenBySMTP(t *testing.T) {
 	smtpAddr, imapAddr, imapsAddr := freeAddr(t), freeAddr(t), freeAddr(t)
 	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = []\nsmtp = [%q]\nsubmission = []\nsubmissions = []\n"+
 		"imap = [%q]\nimaps = [%q]\npop3 = []\npop3s = []\n[tls]\nallow_insecure_auth = true\n"+
-		"[imap]\nmax_connections_per_ip = 1\n",
+		"[imap]\nmax_connections_per_ip = 1\n[smtp]\nverify_senders = false\n",
 		smtpAddr, imapAddr, imapsAddr))
 	e.ok("", "domain", "add", "example.org")
 	e.ok("secret-pw\n", "user", "add", "bob@example.org", "--password-stdin")

@@ -3,18 +3,23 @@ package main
 import (
 	"github.com/petrelmail/petrel/internal/delivery"
 	"github.com/petrelmail/petrel/internal/dnsr"
+	"github.com/petrelmail/petrel/internal/msgauth"
 	"github.com/petrelmail/petrel/internal/smtpd"
 )
 
 // smtpBindings builds the MX server (listen.smtp, STARTTLS, no AUTH), the
 // LMTP server (listen.lmtp, TCP or unix sockets) and the submission servers
 // (submission.go), all on the one delivery path and one set of metrics.
+// Mail on the MX is authenticated (SPF, DKIM, DMARC) unless
+// smtp.verify_senders is false.
 func smtpBindings(d deps) []binding {
-	rev := reverseName(dnsr.New(d.cfg.DNS.Servers, 0))
-	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d), Signer: d.signer}, d.accounts, d.st, d.log)
+	res := dnsr.New(d.cfg.DNS.Servers, 0)
+	rev := reverseName(res)
+	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d), Signer: d.signer,
+		Checker: inboundChecker(d, res)}, d.accounts, d.st, d.log)
 	m := smtpd.NewMetrics(d.metrics.Registry)
 	mx := smtpd.FromConfig(d.cfg)
-	mx.Name, mx.TLS = "smtp", d.tls
+	mx.Name, mx.TLS = delivery.ListenerMX, d.tls
 	mx.ReverseName = rev
 	lmtp := smtpd.FromConfig(d.cfg)
 	// LMTP sits behind a trusted MTA on loopback or a socket: no STARTTLS.
@@ -23,4 +28,16 @@ func smtpBindings(d deps) []binding {
 		{key: "listen.smtp", addrs: d.cfg.Listen.SMTP, srv: smtpd.New(mx, dlv, d.log, m)},
 		{key: "listen.lmtp", addrs: d.cfg.Listen.LMTP, srv: smtpd.New(lmtp, dlv, d.log, m), listen: smtpd.Listen},
 	}, submissionBindings(d, dlv, m, rev)...)
+}
+
+// inboundChecker is the msgauth Checker of the MX, with the host name as
+// authserv-id and DNS from dns.servers; nil when smtp.verify_senders is
+// off.
+func inboundChecker(d deps, res dnsr.Resolver) delivery.Checker {
+	if !d.cfg.SMTP.VerifySenders {
+		return nil
+	}
+	return msgauth.New(msgauth.Config{AuthServID: d.cfg.Hostname, Resolver: res,
+		MaxDKIMSignatures: d.cfg.DKIM.MaxVerify, DMARCReject: d.cfg.DMARC.Reject},
+		d.log.With("component", "msgauth"))
 }

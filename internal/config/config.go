@@ -19,6 +19,7 @@ type Config struct {
 	DNS      DNS      `toml:"dns"`
 	Delivery Delivery `toml:"delivery"`
 	DKIM     DKIM     `toml:"dkim"`
+	DMARC    DMARC    `toml:"dmarc"`
 	Log      Log      `toml:"log"`
 }
 
@@ -66,6 +67,9 @@ type SMTP struct {
 	// MaxBadCommands is how many bad commands a client may send before it
 	// is disconnected with 421 4.7.0.
 	MaxBadCommands int `toml:"max_bad_commands"`
+	// VerifySenders turns on SPF, DKIM and DMARC for mail received on
+	// the MX (listen.smtp), with an Authentication-Results field.
+	VerifySenders bool `toml:"verify_senders"`
 }
 
 // IMAP holds limits of the IMAP servers (listen.imap and listen.imaps).
@@ -115,6 +119,16 @@ type DKIM struct {
 	// the key of the From domain (mail from a domain without a key goes
 	// out unsigned).
 	Sign bool `toml:"sign"`
+	// MaxVerify is how many DKIM signatures of an incoming message are
+	// verified (RFC 6376 §6.1); the others are reported unchecked.
+	MaxVerify int `toml:"max_verify"`
+}
+
+// DMARC configures what DMARC (RFC 7489) does to incoming mail.
+type DMARC struct {
+	// Reject is what a failure under p=reject gets: "reject" (550 5.7.1
+	// at the end of DATA) or "quarantine" (delivered to Junk).
+	Reject string `toml:"reject"`
 }
 
 // Log configures the process log.
@@ -152,6 +166,7 @@ func Default() *Config {
 			CommandTimeout:      Duration(5 * time.Minute),
 			DataTimeout:         Duration(10 * time.Minute),
 			MaxBadCommands:      10,
+			VerifySenders:       true,
 		},
 		IMAP: IMAP{
 			MaxConnections:      10000,
@@ -164,7 +179,8 @@ func Default() *Config {
 		},
 		DNS:      DNS{Servers: []string{}},
 		Delivery: defaultDelivery(),
-		DKIM:     DKIM{Sign: true},
+		DKIM:     DKIM{Sign: true, MaxVerify: 5},
+		DMARC:    DMARC{Reject: "reject"},
 		Log:      Log{Level: "info", Format: "text"},
 	}
 }

@@ -29,6 +29,8 @@ func (c *Config) Validate() []error {
 	c.IMAP.validate(&p)
 	c.DNS.validate(&p)
 	c.Delivery.validate(&p)
+	c.DKIM.validate(&p)
+	c.DMARC.validate(&p)
 	c.Log.validate(&p)
 	if len(p) == 0 {
 		return nil
