@@ -226,9 +226,9 @@ func TestInboundAuthentication(t *testing.T) {
 	}
 
 	// (4) The DMARC record lookup fails (SERVFAIL) and nothing aligns:
-	// 451 4.4.3, nothing stored.
+	// 451 4.7.1, nothing stored.
 	err = send("x@evil.test", s.authMessage("<x@flaky.test>", "flaky", "", false))
-	wantReply(t, err, 451, smtp.EnhancedCode{4, 4, 3})
+	wantReply(t, err, 451, smtp.EnhancedCode{4, 7, 1})
 	if in, junk := s.counts(); in != 1 || junk != 1 {
 		t.Fatalf("after the temperror: INBOX %d, Junk %d; want 1, 1", in, junk)
 	}

@@ -24,7 +24,7 @@
 //     when so configured), under p=quarantine delivered to Junk (§6.3).
 //     A temperror (internal/dmarc gives it only where a later try could
 //     change the outcome) is refused for now: 451 4.7.24 (SPF), 4.7.5
-//     (DKIM) or 4.4.3 (the policy record; RFC 3463 X.4.3).
+//     (DKIM) or 4.7.1 (the policy record: RFC 7372 has no code for it).
 //   - RFC 5322 §2.2, §3.6.2: header fields and the From field (every
 //     address of every From field is evaluated; internal/dmarc applies
 //     the most severe outcome).

@@ -24,9 +24,11 @@ func DKIMTempError(domain string) *Reply {
 		"DKIM key lookup failed temporarily (DMARC policy of %s); try again later", domain)
 }
 
-// DMARCTempError: 451 4.4.3, the DMARC policy of domain could not be
-// looked up for now (RFC 3463 X.4.3: directory server failure).
+// DMARCTempError: 451 4.7.1, the DMARC policy of domain could not be
+// looked up for now. RFC 7372 defines no code for it; X.7.x keeps every
+// authentication refusal in the security class (RFC 3463 §3.8), as the
+// SPF and DKIM ones are, and X.7.1 with a 4 is "not authorised now".
 func DMARCTempError(domain string) *Reply {
-	return New(451, Enhanced{4, 4, 3},
+	return New(451, Enhanced{4, 7, 1},
 		"DMARC policy lookup for %s failed temporarily; try again later", domain)
 }
