@@ -11,6 +11,12 @@
 # itself. Needs: postfix (smtp-source, smtp-sink), dovecot-imapd/-lmtpd for the
 # Postfix+Dovecot leg (skipped when SKIP_POSTFIX=1). SHARED_BENCH points at
 # the shared scripts (default ../shared/bench next to the checkout).
+#
+# Petrel checks SPF, DKIM and DMARC on this listener (smtp.verify_senders;
+# VERIFY=false turns that off: Postfix and Dovecot check none by default).
+# Its DNS is a loopback server (bench/outbound/mxdns) publishing SPF
+# (127.0.0.0/8) and DMARC p=reject for source.test, smtp-source's sender
+# and HELO domain, so every message passes SPF and DMARC.
 set -euo pipefail
 
 N=${1:-20000}; SESS=${2:-20}; SIZE=${3:-4096}
@@ -19,13 +25,15 @@ SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
 STATE=${PETREL_BENCH_STATE:-/tmp/petrel-bench}
 SMTP_PORT=${SMTP_PORT:-12525}
 HTTP_PORT=${HTTP_PORT:-12080}
+DNS_ADDR=${DNS_ADDR:-127.0.0.1:12053}
+VERIFY=${VERIFY:-true}
 
 die() { echo "bench/smtp.sh: $*" >&2; exit 1; }
 [ -x "$SHARED_BENCH/smtpbench.sh" ] || die "no $SHARED_BENCH/smtpbench.sh (set SHARED_BENCH)"
 command -v smtp-source >/dev/null || die "smtp-source missing (Debian package postfix)"
 
 rm -rf "$STATE"; mkdir -p "$STATE"
-(cd "$ROOT" && go build -o "$STATE/petrel" ./cmd/petrel)
+(cd "$ROOT" && go build -o "$STATE/petrel" ./cmd/petrel && go build -o "$STATE/mxdns" ./bench/outbound/mxdns)
 cat >"$STATE/petrel.toml" <<TOML
 hostname = "bench.test"
 data_dir = "$STATE/data"
@@ -40,6 +48,9 @@ pop3s = []
 http = ["127.0.0.1:$HTTP_PORT"]
 [smtp]
 max_connections_per_ip = 1000
+verify_senders = $VERIFY
+[dns]
+servers = ["$DNS_ADDR"]
 [log]
 level = "warn"
 TOML
@@ -50,9 +61,11 @@ for i in $(seq 1 100); do echo pass | P user add "bench$i@bench.test" --password
 for port in "$SMTP_PORT" "$HTTP_PORT"; do
 	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && die "port $port is already in use"
 done
+"$STATE/mxdns" -listen "$DNS_ADDR" -domains 1 -sender source.test &
+DNS_PID=$!
 "$STATE/petrel" --config "$STATE/petrel.toml" serve >"$STATE/petrel.log" 2>&1 &
 PID=$!
-trap 'kill $PID 2>/dev/null || true' EXIT
+trap 'kill $PID $DNS_PID 2>/dev/null || true' EXIT
 up=0
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && { up=1; break; }; sleep 0.1; done
 [ $up = 1 ] || die "petrel did not start; see $STATE/petrel.log"
