@@ -16,16 +16,21 @@ import (
 type Client struct {
 	servers []string // "host:port"; nil = those of /etc/resolv.conf
 	timeout time.Duration
+	cache   *cache // nil = every lookup asks
 }
 
 // resolvConf is the system's resolver configuration.
 const resolvConf = "/etc/resolv.conf"
 
-func newClient(servers []string, timeout time.Duration) *Client {
-	if timeout <= 0 {
-		timeout = 5 * time.Second
+func newClient(cfg Config) *Client {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Second
 	}
-	return &Client{servers: slices.Clone(servers), timeout: timeout}
+	c := &Client{servers: slices.Clone(cfg.Servers), timeout: cfg.Timeout}
+	if cfg.Cache {
+		c.cache = newCache(cfg.CacheEntries, cfg.Now)
+	}
+	return c
 }
 
 // nameservers returns the servers to ask, read from /etc/resolv.conf at

@@ -19,15 +19,37 @@ type Resolver interface {
 	LookupAddr(ctx context.Context, ip netip.Addr) ([]string, error)
 }
 
-// New returns a resolver that asks servers ("host:port", tried in order),
-// or the nameservers of /etc/resolv.conf when servers is empty; each query
-// waits at most timeout (0 = 5 s).
+// Config configures a Client.
+type Config struct {
+	// Servers are asked in turn ("host:port"); empty = the nameservers of
+	// /etc/resolv.conf.
+	Servers []string
+	// Timeout bounds each lookup, retransmissions included (0 = 5 s).
+	Timeout time.Duration
+	// Cache keeps answers for their TTL and shares concurrent identical
+	// queries (cache.go); off, every lookup asks the servers.
+	Cache bool
+	// CacheEntries bounds the cache (0 = DefaultCacheEntries).
+	CacheEntries int
+	// Now is the cache's clock (nil = time.Now), for tests.
+	Now func() time.Time
+}
+
+// New returns an uncached resolver that asks servers ("host:port", in
+// turn), or the nameservers of /etc/resolv.conf when servers is empty;
+// each lookup takes at most timeout (0 = 5 s).
 func New(servers []string, timeout time.Duration) Resolver {
-	return newClient(servers, timeout)
+	return newClient(Config{Servers: servers, Timeout: timeout})
 }
 
 // NewClient is New for callers that need more than Resolver (SRV records:
 // LookupSRV); it returns the concrete client.
 func NewClient(servers []string, timeout time.Duration) *Client {
-	return newClient(servers, timeout)
+	return newClient(Config{Servers: servers, Timeout: timeout})
+}
+
+// NewFromConfig returns a client as configured, cached when cfg.Cache is
+// set.
+func NewFromConfig(cfg Config) *Client {
+	return newClient(cfg)
 }

@@ -3,40 +3,62 @@ package dnsr
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/petrelmail/petrel/internal/mailaddr"
 )
 
-// errRcode is the cause of a Temporary error from a server's RCODE.
-type errRcode int
+// Bounds of the time an answer is cached: a positive answer for the
+// smallest TTL of its records up to maxTTL; a negative one (NXDOMAIN,
+// NODATA) per RFC 2308 §5 up to maxNegativeTTL, short so that a record
+// just published (a DKIM key, a DMARC policy) is seen soon.
+const (
+	maxTTL         = time.Hour
+	maxNegativeTTL = 5 * time.Minute
+)
 
-func (e errRcode) Error() string { return "server answered " + dns.RcodeToString[int(e)] }
+// answer is the outcome of a lookup, as the cache keeps it.
+type answer struct {
+	rrs  []dns.RR // the records, when there are some
+	kind Kind     // else why not
+	err  error    // the cause of a Temporary kind
+	ttl  time.Duration
+}
+
+// result turns a into the records or the error for name and type typ.
+func (a answer) result(name, typ string) ([]dns.RR, error) {
+	if len(a.rrs) > 0 {
+		return a.rrs, nil
+	}
+	return nil, &Error{Kind: a.kind, Name: name, Type: typ, Err: a.err}
+}
 
 // lookup returns the records of type t at name (following the CNAMEs the
-// recursive server put in the answer), asking each server in turn until
-// one gives an answer that is not a temporary failure.
+// recursive server put in the answer), from the cache when the Client has
+// one. The records are shared: callers must not change them.
 func (c *Client) lookup(ctx context.Context, name string, t uint16) ([]dns.RR, error) {
 	typ := dns.TypeToString[t]
 	fqdn, ok := queryName(name)
 	if !ok {
 		return nil, &Error{Kind: NXDomain, Name: name, Type: typ, Err: errors.New("invalid name")}
 	}
-	var last error
-	for _, server := range c.nameservers() {
-		msg, err := c.exchange(ctx, server, fqdn, t)
-		if err == nil {
-			return answerOf(msg, name, typ, t)
-		}
-		last = err
-		if ctx.Err() != nil {
-			break
-		}
+	if err := ctx.Err(); err != nil {
+		return nil, &Error{Kind: Temporary, Name: name, Type: typ, Err: err}
 	}
-	return nil, &Error{Kind: Temporary, Name: name, Type: typ, Err: last}
+	resolve := func(ctx context.Context) answer {
+		msg, err := c.query(ctx, fqdn, t)
+		if err != nil {
+			return answer{kind: Temporary, err: err}
+		}
+		return answerOf(msg, t)
+	}
+	if c.cache == nil {
+		return resolve(ctx).result(name, typ)
+	}
+	return c.cache.get(ctx, cacheKey{fqdn, t}, resolve).result(name, typ)
 }
 
 // queryName returns name as a lower-case FQDN, in A-label form (RFC 5890
@@ -66,52 +88,54 @@ func isASCII(s string) bool {
 	return true
 }
 
-// answerOf turns a response into records or a kind of error.
-func answerOf(msg *dns.Msg, name, typ string, t uint16) ([]dns.RR, error) {
+// answerOf turns a response into records or a kind of error, with the
+// time it may be cached.
+func answerOf(msg *dns.Msg, t uint16) answer {
+	var a answer
 	if msg.Rcode == dns.RcodeNameError {
-		return nil, &Error{Kind: NXDomain, Name: name, Type: typ}
+		a.kind = NXDomain
+	} else {
+		for _, rr := range msg.Answer {
+			if rr.Header().Rrtype == t {
+				a.rrs = append(a.rrs, rr)
+			}
+		}
+		a.kind = NoData
 	}
-	var rrs []dns.RR
-	for _, rr := range msg.Answer {
-		if rr.Header().Rrtype == t {
-			rrs = append(rrs, rr)
+	if len(a.rrs) > 0 {
+		a.ttl = min(answerTTL(msg.Answer), maxTTL)
+	} else {
+		a.ttl = min(negativeTTL(msg.Ns), maxNegativeTTL)
+	}
+	return a
+}
+
+// answerTTL is the smallest TTL of the answer section: of the records
+// asked for and of the CNAMEs that led to them.
+func answerTTL(rrs []dns.RR) time.Duration {
+	ttl := rrs[0].Header().Ttl
+	for _, rr := range rrs[1:] {
+		ttl = min(ttl, rr.Header().Ttl)
+	}
+	return seconds(ttl)
+}
+
+// negativeTTL is how long a negative answer may be cached: the SOA
+// record's TTL or its MINIMUM field, whichever is less (RFC 2308 §5); 0,
+// not cached, without an SOA record in the authority section.
+func negativeTTL(ns []dns.RR) time.Duration {
+	for _, rr := range ns {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return seconds(min(soa.Hdr.Ttl, soa.Minttl))
 		}
 	}
-	if len(rrs) == 0 {
-		return nil, &Error{Kind: NoData, Name: name, Type: typ}
-	}
-	return rrs, nil
+	return 0
 }
 
-// exchange sends one query to server over UDP, again over TCP when the
-// answer was truncated (RFC 7766 §5); an RCODE other than NOERROR and
-// NXDOMAIN is an error (RFC 2308 §7: SERVFAIL is no answer).
-func (c *Client) exchange(ctx context.Context, server, fqdn string, t uint16) (*dns.Msg, error) {
-	q := new(dns.Msg)
-	q.SetQuestion(fqdn, t)
-	q.RecursionDesired = true
-	q.SetEdns0(1232, false) // the DNS flag day 2020 buffer size
-	msg, err := c.exchangeOver(ctx, "udp", server, q)
-	if err == nil && msg.Truncated {
-		msg, err = c.exchangeOver(ctx, "tcp", server, q)
+// seconds converts a TTL; one with the high bit set is 0 (RFC 2181 §8).
+func seconds(ttl uint32) time.Duration {
+	if ttl > 1<<31-1 {
+		return 0
 	}
-	if err != nil {
-		return nil, err
-	}
-	if msg.Rcode != dns.RcodeSuccess && msg.Rcode != dns.RcodeNameError {
-		return nil, errRcode(msg.Rcode)
-	}
-	return msg, nil
-}
-
-func (c *Client) exchangeOver(ctx context.Context, network, server string, q *dns.Msg) (*dns.Msg, error) {
-	dc := &dns.Client{Net: network, Timeout: c.timeout}
-	msg, _, err := dc.ExchangeContext(ctx, q, server)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", network, server, err)
-	}
-	if msg.Id != q.Id {
-		return nil, fmt.Errorf("%s %s: reply ID mismatch", network, server)
-	}
-	return msg, nil
+	return time.Duration(ttl) * time.Second
 }

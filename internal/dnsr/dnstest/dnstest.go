@@ -1,8 +1,11 @@
 // Package dnstest is a small authoritative-looking DNS server on loopback
 // (UDP and TCP on one port) for tests: records are added as zone-file
 // lines; a name without records is NXDOMAIN, a name with records of other
-// types NODATA; names can be made to fail with SERVFAIL or to get no
-// answer at all.
+// types NODATA, and both negative answers carry the SOA record of the
+// closest enclosing name that has one in the authority section (RFC 2308
+// §3), if any was added. Names can be made to fail with SERVFAIL, to get
+// no answer at all, to lose their first UDP queries or to be answered
+// late.
 package dnstest
 
 import (
@@ -10,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -22,14 +26,19 @@ type Server struct {
 	records  map[string][]dns.RR // by lower-case FQDN
 	servfail map[string]bool
 	silent   map[string]bool
+	drop     map[string]int           // UDP queries still to lose, by name
+	delay    map[string]time.Duration // wait before answering, by name
 	truncate bool
 	queries  int
+	byName   map[string]int
+	stop     chan struct{} // closed at the end of the test: no more waits
 }
 
 // Start runs a server on 127.0.0.1 and stops it at the end of the test.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{records: map[string][]dns.RR{}, servfail: map[string]bool{}, silent: map[string]bool{}}
+	s := &Server{records: map[string][]dns.RR{}, servfail: map[string]bool{}, silent: map[string]bool{},
+		drop: map[string]int{}, delay: map[string]time.Duration{}, byName: map[string]int{}, stop: make(chan struct{})}
 	pc, ln := listen(t)
 	s.Addr = pc.LocalAddr().String()
 	udp := &dns.Server{PacketConn: pc, Handler: s}
@@ -37,6 +46,7 @@ func Start(t testing.TB) *Server {
 	go func() { _ = udp.ActivateAndServe() }()
 	go func() { _ = tcp.ActivateAndServe() }()
 	t.Cleanup(func() {
+		close(s.stop)
 		_ = udp.Shutdown()
 		_ = tcp.Shutdown()
 	})
@@ -62,7 +72,8 @@ func listen(t testing.TB) (net.PacketConn, net.Listener) {
 }
 
 // Add adds records given as zone-file lines, e.g.
-// "example.org. MX 10 mx.example.org." (the TTL defaults to 3600).
+// "example.org. MX 10 mx.example.org." (the TTL defaults to 3600;
+// "example.org. 60 MX ..." sets it).
 func (s *Server) Add(t testing.TB, lines ...string) {
 	t.Helper()
 	s.mu.Lock()
@@ -77,11 +88,33 @@ func (s *Server) Add(t testing.TB, lines ...string) {
 	}
 }
 
+// Remove deletes every record at name (which then answers NXDOMAIN).
+func (s *Server) Remove(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.records, key(name))
+}
+
 // ServFail makes queries for name answer SERVFAIL.
 func (s *Server) ServFail(name string) { s.set(s.servfail, name) }
 
 // Silent makes queries for name go unanswered (the client times out).
 func (s *Server) Silent(name string) { s.set(s.silent, name) }
+
+// DropUDP makes the next n UDP queries for name go unanswered, as a lossy
+// network would lose them; later queries are answered.
+func (s *Server) DropUDP(name string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drop[key(name)] = n
+}
+
+// Delay makes the answers for name leave d after their query arrived.
+func (s *Server) Delay(name string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay[key(name)] = d
+}
 
 // TruncateUDP makes every UDP answer with records truncated (TC bit, no
 // records), so clients must ask again over TCP.
@@ -98,8 +131,19 @@ func (s *Server) Queries() int {
 	return s.queries
 }
 
+// QueriesFor returns how many queries for name (of any type, over UDP or
+// TCP, answered or not) the server has received.
+func (s *Server) QueriesFor(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byName[key(name)]
+}
+
 func (s *Server) set(m map[string]bool, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m[dns.Fqdn(strings.ToLower(name))] = true
+	m[key(name)] = true
 }
+
+// key is the lower-case FQDN the maps are indexed by.
+func key(name string) string { return dns.Fqdn(strings.ToLower(name)) }
