@@ -96,6 +96,9 @@ type IMAP struct {
 // DNS selects the resolvers; no servers means the system resolver.
 type DNS struct {
 	Servers []string `toml:"servers"`
+	// Cache keeps DNS answers for their TTL in petrel serve (petrel dns
+	// check always asks).
+	Cache bool `toml:"cache"`
 }
 
 // Delivery holds message size, outbound routing and queue settings.
@@ -177,7 +180,7 @@ func Default() *Config {
 			MaxLiteral:          MiB,
 			MaxBadCommands:      20,
 		},
-		DNS:      DNS{Servers: []string{}},
+		DNS:      DNS{Servers: []string{}, Cache: true},
 		Delivery: defaultDelivery(),
 		DKIM:     DKIM{Sign: true, MaxVerify: 5},
 		DMARC:    DMARC{Reject: "reject"},
