@@ -12,6 +12,7 @@ import (
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/store"
 )
@@ -48,6 +49,9 @@ type deps struct {
 	// signer DKIM-signs submitted mail and the queue's reports; nil when
 	// dkim.sign is off.
 	signer signer
+	// dns is the one resolver of the server (newResolver), shared with
+	// its cache by inbound authentication, reverse lookups and the queue.
+	dns dnsr.Resolver
 }
 
 // protocolBindings builds the servers of every mail protocol this version

@@ -10,7 +10,6 @@ import (
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/delivery"
-	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/queue"
 	"github.com/petrelmail/petrel/internal/smtpclient"
@@ -37,7 +36,7 @@ func startQueue(ctx context.Context, d deps) *outboundQueue {
 		Relayhost: cfg.Delivery.Relayhost, RelayUser: cfg.Delivery.RelayUser,
 		RelayPassword: cfg.Delivery.RelayPassword, Routes: cfg.Delivery.Routes,
 		ConnectionCacheTime: smtpclient.DefaultConnectionCacheTime},
-		dnsr.New(cfg.DNS.Servers, 0), d.log.With("component", "smtpclient"))
+		d.dns, d.log.With("component", "smtpclient"))
 	res := accounts.New(d.st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
 	local := delivery.New(delivery.Config{Hostname: cfg.Hostname}, res, d.st, d.log.With("component", "reports"))
 	svc := queue.New(queue.ConfigFrom(cfg), queue.Deps{Store: qs, Sender: clientSender{client},

@@ -5,8 +5,16 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/dnsr"
 )
+
+// newResolver is the one resolver of petrel serve: dns.servers (else the
+// system's), with a cache unless dns.cache is false. petrel dns check
+// makes its own, uncached, to see records just published.
+func newResolver(cfg *config.Config) dnsr.Resolver {
+	return dnsr.NewFromConfig(dnsr.Config{Servers: cfg.DNS.Servers, Cache: cfg.DNS.Cache})
+}
 
 // reverseLookupTimeout bounds the reverse lookup of a client's address, so
 // a slow resolver cannot hold a session up for long.

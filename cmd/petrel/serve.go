@@ -80,7 +80,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	d := deps{cfg: cfg, st: st, tls: tlsRes.Config, metrics: metrics, log: log, guard: authguard.New(authguard.Config{}),
-		signer: newSigner(cfg, log), accounts: accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})}
+		signer: newSigner(cfg, log), dns: newResolver(cfg), accounts: accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})}
 	d.outbound = startQueue(ctx, d)
 	defer d.outbound.stop()
 	return a.serveListeners(ctx, d)

@@ -13,10 +13,9 @@ import (
 // Mail on the MX is authenticated (SPF, DKIM, DMARC) unless
 // smtp.verify_senders is false.
 func smtpBindings(d deps) []binding {
-	res := dnsr.New(d.cfg.DNS.Servers, 0)
-	rev := reverseName(res)
+	rev := reverseName(d.dns)
 	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d), Signer: d.signer,
-		Checker: inboundChecker(d, res)}, d.accounts, d.st, d.log)
+		Checker: inboundChecker(d, d.dns)}, d.accounts, d.st, d.log)
 	m := smtpd.NewMetrics(d.metrics.Registry)
 	mx := smtpd.FromConfig(d.cfg)
 	mx.Name, mx.TLS = delivery.ListenerMX, d.tls
@@ -31,7 +30,7 @@ func smtpBindings(d deps) []binding {
 }
 
 // inboundChecker is the msgauth Checker of the MX, with the host name as
-// authserv-id and DNS from dns.servers; nil when smtp.verify_senders is
+// authserv-id and the server's resolver; nil when smtp.verify_senders is
 // off.
 func inboundChecker(d deps, res dnsr.Resolver) delivery.Checker {
 	if !d.cfg.SMTP.VerifySenders {
