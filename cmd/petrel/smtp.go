@@ -37,6 +37,7 @@ func inboundChecker(d deps, res dnsr.Resolver) delivery.Checker {
 		return nil
 	}
 	return msgauth.New(msgauth.Config{AuthServID: d.cfg.Hostname, Resolver: res,
-		MaxDKIMSignatures: d.cfg.DKIM.MaxVerify, DMARCReject: d.cfg.DMARC.Reject},
+		MaxDKIMSignatures: d.cfg.DKIM.MaxVerify, DMARCReject: d.cfg.DMARC.Reject,
+		Prefetch: d.cfg.DNS.Cache},
 		d.log.With("component", "msgauth"))
 }
