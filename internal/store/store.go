@@ -242,6 +242,15 @@ type Mail interface {
 	// when the body could not be stored; per-target failures (not found,
 	// over quota) are in the results.
 	Deliver(ctx context.Context, msg NewMessage, targets []Target) ([]Delivered, error)
+	// AppendBatch stores msgs in one mailbox of account, all or nothing,
+	// in one transaction (IMAP MULTIAPPEND, RFC 3502 §3): the quota is
+	// checked for their sum (KindOverQuota, nothing stored), a body that
+	// cannot be read fails the batch before anything is stored, a missing
+	// mailbox is KindNotFound. The UIDs are consecutive, in the order of
+	// msgs, and share one MODSEQ; subscribers get one ChangeAdded. It
+	// returns when the messages are durable, like Deliver. An empty batch
+	// is KindInvalid.
+	AppendBatch(ctx context.Context, account AccountID, mailbox MailboxID, msgs []AppendMessage) (Appended, error)
 
 	// Messages lists the messages of a mailbox with UID in [from, to]
 	// (to == 0 means no upper bound), ascending by UID.

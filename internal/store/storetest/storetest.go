@@ -47,6 +47,8 @@ func Run(t *testing.T, b Backend) {
 		{"RenameInbox", testRenameInbox},
 		{"DeliverTargets", testDeliverTargets},
 		{"AtomicDelivery", testAtomicDelivery},
+		{"AppendBatch", testAppendBatch},
+		{"AppendBatchAllOrNothing", testAppendBatchAllOrNothing},
 		{"LargeBody", testLargeBody},
 		{"WireSizes", testWireSizes},
 		{"BulkRead", testBulkRead},

@@ -1,0 +1,86 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"testing"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// bodyFiles counts the body files under dir's blob directory.
+func bodyFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(filepath.Join(dir, "blobs"), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A failed batch removes the body files it wrote for its large messages;
+// a successful one keeps them.
+func TestAppendBatchBodyFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, Options{Dir: dir, InlineMax: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.AddDomain(ctx, "example.org"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.CreateAccount(ctx, "alice@example.org", "hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := s.Mailbox(ctx, a.ID, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("x"), 4096)
+	batch := func(last io.Reader) []store.AppendMessage {
+		return []store.AppendMessage{{Body: bytes.NewReader(big)}, {Body: bytes.NewReader(big)}, {Body: last}}
+	}
+	if err := s.SetQuota(ctx, a.ID, 2*int64(len(big)), 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.AppendBatch(ctx, a.ID, inbox.ID, batch(bytes.NewReader(big)))
+	if !store.IsKind(err, store.KindOverQuota) {
+		t.Fatalf("over quota: %v", err)
+	}
+	if n := bodyFiles(t, dir); n != 0 {
+		t.Fatalf("over-quota batch left %d body files", n)
+	}
+	if err := s.SetQuota(ctx, a.ID, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.AppendBatch(ctx, a.ID, inbox.ID, batch(io.MultiReader(bytes.NewReader(big), errReader{})))
+	if err == nil {
+		t.Fatal("batch with an unreadable body succeeded")
+	}
+	if n := bodyFiles(t, dir); n != 0 {
+		t.Fatalf("unreadable batch left %d body files", n)
+	}
+	if _, err := s.AppendBatch(ctx, a.ID, inbox.ID, batch(bytes.NewReader(big))); err != nil {
+		t.Fatal(err)
+	}
+	if n := bodyFiles(t, dir); n != 3 {
+		t.Fatalf("stored batch has %d body files, want 3", n)
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection lost") }
