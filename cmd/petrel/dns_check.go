@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/petrelmail/petrel/internal/dnsr"
 )
@@ -29,26 +31,44 @@ type dnsChecker struct {
 }
 
 // checkDNS checks every record of p and prints one line per check; an
-// error (exit status 1) when any is not OK.
+// error (exit status 1) when any is not OK. The checks run concurrently
+// (an unreachable resolver costs one timeout, not one per record); their
+// lines come out in the order of the plan.
 func checkDNS(ctx context.Context, w io.Writer, p *dnsPlan, r dnsLookup) error {
-	c := &dnsChecker{p: p, r: r, w: w, counts: map[string]int{}}
-	c.checkMX(ctx)
-	c.checkAddrs()
-	c.checkSPF(ctx, p.domain, spfRecord, false)
-	c.checkSPF(ctx, p.host, heloSPFRecord, true)
-	c.checkDKIM(ctx)
-	c.checkDMARC(ctx)
-	for _, s := range p.services {
-		c.checkSRV(ctx, s)
+	groups := []func(c *dnsChecker){
+		func(c *dnsChecker) { c.checkMX(ctx) },
+		func(c *dnsChecker) { c.checkAddrs() },
+		func(c *dnsChecker) { c.checkSPF(ctx, p.domain, spfRecord, false) },
+		func(c *dnsChecker) { c.checkSPF(ctx, p.host, heloSPFRecord, true) },
+		func(c *dnsChecker) { c.checkDKIM(ctx) },
+		func(c *dnsChecker) { c.checkDMARC(ctx) },
 	}
-	c.checkPTR(ctx)
-	bad := c.counts[statusMissing] + c.counts[statusWrong] + c.counts[statusError]
+	for _, s := range p.services {
+		groups = append(groups, func(c *dnsChecker) { c.checkSRV(ctx, s) })
+	}
+	groups = append(groups, func(c *dnsChecker) { c.checkPTR(ctx) })
+	parts := make([]*dnsChecker, len(groups))
+	bufs := make([]bytes.Buffer, len(groups))
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		parts[i] = &dnsChecker{p: p, r: r, w: &bufs[i], counts: map[string]int{}}
+		wg.Go(func() { g(parts[i]) })
+	}
+	wg.Wait()
+	counts := map[string]int{}
+	for i, c := range parts {
+		w.Write(bufs[i].Bytes())
+		for status, n := range c.counts {
+			counts[status] += n
+		}
+	}
+	bad := counts[statusMissing] + counts[statusWrong] + counts[statusError]
 	if bad == 0 {
 		return nil
 	}
 	return &cliError{code: exitFail, lines: []string{fmt.Sprintf(
 		"dns check %s: %d of %d checks failed (%d missing, %d wrong, %d lookup errors)",
-		p.domain, bad, bad+c.counts[statusOK], c.counts[statusMissing], c.counts[statusWrong], c.counts[statusError])}}
+		p.domain, bad, bad+counts[statusOK], counts[statusMissing], counts[statusWrong], counts[statusError])}}
 }
 
 // report prints one check's line: status, record type, name, details.
