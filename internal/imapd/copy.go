@@ -100,47 +100,70 @@ func (s *session) cmdAppend(c *command) status {
 		}
 		return st
 	}
-	var done []store.UID
-	for _, m := range c.append {
-		uid, st := s.appendOne(mb, m)
-		if st.kind != "" {
-			if len(done) > 0 {
-				// RFC 3502 §3: a failed MULTIAPPEND appends nothing.
-				if _, err := s.srv.st.Expunge(s.ctx, mb.ID, done); err != nil {
-					s.log.Warn("MULTIAPPEND rollback failed", "err", err)
-				}
-			}
+	// RFC 3502 §3: every message is checked before any is stored.
+	msgs := make([]store.AppendMessage, len(c.append))
+	for i, m := range c.append {
+		if msgs[i], st = appendMessage(m); st.kind != "" {
 			return st
 		}
-		done = append(done, uid)
+	}
+	var res store.Appended
+	var err error
+	if len(msgs) == 1 {
+		res, err = s.appendOne(mb, msgs[0])
+	} else {
+		// RFC 3502 §3: "If the server is unable to append all of the
+		// messages, it MUST NOT append any": one store transaction.
+		res, err = s.srv.st.AppendBatch(s.ctx, s.acct.ID, mb.ID, msgs)
+	}
+	if err != nil {
+		return s.appendError(err)
 	}
 	if s.v != nil && s.v.mb.ID == mb.ID {
 		s.v.dirty = true
 	}
-	return respOKCode("APPENDUID "+utoa(uint64(mb.UIDValidity))+" "+formatOrdered(done), "APPEND completed")
+	// RFC 4315 §3: APPENDUID with the UIDs in the order of the messages.
+	return respOKCode("APPENDUID "+utoa(uint64(res.UIDValidity))+" "+formatOrdered(res.UIDs), "APPEND completed")
 }
 
-func (s *session) appendOne(mb store.Mailbox, m *appendMsg) (store.UID, status) {
+// appendMessage checks the flags and date-time of one APPEND message.
+func appendMessage(m *appendMsg) (store.AppendMessage, status) {
 	flags, kw, valid := parseFlags(m.flags)
 	if !valid {
-		return 0, respBAD("Unknown system flag")
+		return store.AppendMessage{}, respBAD("Unknown system flag")
 	}
-	nm := store.NewMessage{Body: m.body.open()}
+	am := store.AppendMessage{Body: m.body.open(), Flags: flags, Keywords: kw}
 	if m.date != "" {
 		t, err := parseDateTime(m.date)
 		if err != nil {
-			return 0, respBAD("Bad date-time")
+			return store.AppendMessage{}, respBAD("Bad date-time")
 		}
-		nm.InternalDate = t
+		am.InternalDate = t
 	}
-	res, err := s.srv.st.Deliver(s.ctx, nm, []store.Target{{
-		Account: s.acct.ID, Mailbox: mb.ID, Flags: flags, Keywords: kw,
+	return am, status{}
+}
+
+// appendOne stores a single APPEND message with Deliver.
+func (s *session) appendOne(mb store.Mailbox, m store.AppendMessage) (store.Appended, error) {
+	res, err := s.srv.st.Deliver(s.ctx, store.NewMessage{Body: m.Body, InternalDate: m.InternalDate}, []store.Target{{
+		Account: s.acct.ID, Mailbox: mb.ID, Flags: m.Flags, Keywords: m.Keywords,
 	}})
 	if err == nil && len(res) == 1 {
 		err = res[0].Err
 	}
 	if err != nil {
-		return 0, s.storeError("append", err)
+		return store.Appended{}, err
 	}
-	return res[0].UID, status{}
+	d := res[0]
+	return store.Appended{Mailbox: d.Mailbox, UIDValidity: d.UIDValidity, UIDs: []store.UID{d.UID}, ModSeq: d.ModSeq}, nil
+}
+
+// appendError maps a store error of APPEND to its response: a mailbox
+// deleted since the lookup is [TRYCREATE] (RFC 9051 §6.3.12).
+func (s *session) appendError(err error) status {
+	st := s.storeError("append", err)
+	if store.IsKind(err, store.KindNotFound) {
+		st.code = "TRYCREATE"
+	}
+	return st
 }
