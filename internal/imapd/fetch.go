@@ -571,7 +571,7 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 	}
 	if flagsChanged && !wroteFlags {
 		s.w.raw(" FLAGS ")
-		s.w.flags(m, s.v.recent[m.UID])
+		s.w.flags(m, s.recentFlag(m.UID))
 	}
 	s.w.raw(")\r\n")
 	return status{}
@@ -598,7 +598,7 @@ func (s *session) writeItem(fc *fetchCtx, it fetchItem) error {
 		s.w.num32(uint32(m.UID))
 	case "FLAGS":
 		s.w.raw("FLAGS ")
-		s.w.flags(m, s.v.recent[m.UID])
+		s.w.flags(m, s.recentFlag(m.UID))
 	case "INTERNALDATE":
 		s.w.raw("INTERNALDATE " + imapmsg.InternalDate(m.InternalDate))
 	case "RFC822.SIZE":

@@ -309,3 +309,22 @@ func TestSearchAndSections(t *testing.T) {
 		t.Errorf("unknown charset: %q", tagged)
 	}
 }
+
+// TestRecentFlagByVersion: FETCH FLAGS lists \Recent to an IMAP4rev1
+// session that was first to see a message (RFC 3501 §2.3.2), never to one
+// that enabled IMAP4rev2, which dropped the flag (RFC 9051 Appendix E).
+func TestRecentFlagByVersion(t *testing.T) {
+	for _, rev2 := range []bool{false, true} {
+		e := newEnv(t, nil)
+		e.deliver("INBOX", "Subject: new\r\n\r\nbody\r\n", 0)
+		r := e.login()
+		if rev2 {
+			r.ok("e ENABLE IMAP4rev2")
+		}
+		r.ok("s SELECT INBOX")
+		u := r.ok("f FETCH 1 (FLAGS)")
+		if len(u) != 1 || strings.Contains(u[0], `\Recent`) == rev2 {
+			t.Errorf("IMAP4rev2 %v: FETCH %q", rev2, u)
+		}
+	}
+}

@@ -119,7 +119,7 @@ func (s *session) storeResponses(c *command, uids []store.UID, updated map[store
 			sep = " "
 		}
 		if !silent {
-			s.w.raw(sep + "FLAGS " + imapmsg.FlagsList(m.Flags, m.Keywords, s.v.recent[m.UID]))
+			s.w.raw(sep + "FLAGS " + imapmsg.FlagsList(m.Flags, m.Keywords, s.recentFlag(m.UID)))
 			sep = " "
 		}
 		if s.condstore {

@@ -160,13 +160,21 @@ func (s *session) qresyncSelect(q *qresyncArgs) status {
 }
 
 // writeFlagsFetch writes "* n FETCH (UID u FLAGS (...) [MODSEQ (m)])".
+// recentFlag reports whether FETCH FLAGS lists \Recent for a message:
+// only for IMAP4rev1 clients (RFC 3501 §2.3.2); IMAP4rev2 dropped the
+// flag (RFC 9051 §2.3.2, Appendix E), so a session that enabled it never
+// sees it.
+func (s *session) recentFlag(uid store.UID) bool {
+	return !s.rev2 && s.v.recent[uid]
+}
+
 func (s *session) writeFlagsFetch(seq int, m store.Message) {
 	s.w.raw("* ")
 	s.w.num(uint64(seq))
 	s.w.raw(" FETCH (UID ")
 	s.w.num32(uint32(m.UID))
 	s.w.raw(" FLAGS ")
-	s.w.raw(imapmsg.FlagsList(m.Flags, m.Keywords, s.v.recent[m.UID]))
+	s.w.raw(imapmsg.FlagsList(m.Flags, m.Keywords, s.recentFlag(m.UID)))
 	if s.condstore {
 		s.w.raw(" MODSEQ (")
 		s.w.num(uint64(m.ModSeq))
