@@ -12,6 +12,16 @@ import (
 // to a temporary file.
 const memSpoolMax = 1 << 20
 
+// appendMemMax bounds the octets of one command's APPEND messages held
+// in memory; the rest go to spool files.
+const appendMemMax = 8 << 20
+
+// appendBudget is what one APPEND/MULTIAPPEND command may still receive.
+type appendBudget struct {
+	total int64 // octets left of Config.MaxAppendTotal
+	mem   int64 // octets left of appendMemMax
+}
+
 // spooled is an APPEND message body received from the client.
 type spooled struct {
 	data []byte
@@ -52,9 +62,10 @@ func parseAppend(s *session, r *reader, c *command) error {
 	if err := oneMailbox(s, r, c); err != nil {
 		return err
 	}
+	budget := &appendBudget{total: s.srv.cfg.MaxAppendTotal, mem: appendMemMax}
 	for r.peek() == ' ' {
 		r.pos++
-		m, err := s.appendMessage(r)
+		m, err := s.appendMessage(r, budget)
 		if m != nil {
 			c.append = append(c.append, m)
 		}
@@ -68,7 +79,7 @@ func parseAppend(s *session, r *reader, c *command) error {
 	return nil
 }
 
-func (s *session) appendMessage(r *reader) (*appendMsg, error) {
+func (s *session) appendMessage(r *reader, budget *appendBudget) (*appendMsg, error) {
 	m := &appendMsg{}
 	if r.peek() == '(' {
 		var err error
@@ -99,7 +110,7 @@ func (s *session) appendMessage(r *reader) (*appendMsg, error) {
 		}
 		m.utf8, closeParen = true, true
 	}
-	body, err := s.appendLiteral(r)
+	body, err := s.appendLiteral(r, budget)
 	if err != nil {
 		return nil, err
 	}
@@ -111,19 +122,27 @@ func (s *session) appendMessage(r *reader) (*appendMsg, error) {
 }
 
 // appendLiteral reads a message literal, refusing it with [TOOBIG] past
-// the APPENDLIMIT (RFC 7889 §3) before the client sends it.
-func (s *session) appendLiteral(r *reader) (*spooled, error) {
-	limit := s.srv.cfg.MaxMessageSize
+// the APPENDLIMIT (RFC 7889 §3), or with [LIMIT] (RFC 5530 §3) past what
+// the command may still receive, before the client sends it.
+func (s *session) appendLiteral(r *reader, budget *appendBudget) (*spooled, error) {
+	limit := min(s.srv.cfg.MaxMessageSize, budget.total)
 	n, _, err := r.startLiteral(limit, true)
 	if err != nil {
 		if se, ok := err.(*syntaxError); ok && se.code == "TOOBIG" {
 			se.kind = "NO"
 			se.msg = "Message exceeds the APPENDLIMIT"
+			if limit < s.srv.cfg.MaxMessageSize {
+				se.code = "LIMIT"
+				se.msg = "The messages of this command exceed " + itoa(int(s.srv.cfg.MaxAppendTotal)) +
+					" octets together: append them in several commands"
+			}
 		}
 		return nil, err
 	}
+	budget.total -= n
 	sp := &spooled{size: n}
-	if n <= memSpoolMax {
+	if n <= memSpoolMax && n <= budget.mem {
+		budget.mem -= n
 		sp.data = make([]byte, n)
 		if _, err := io.ReadFull(r.br, sp.data); err != nil {
 			return nil, err

@@ -126,6 +126,32 @@ func TestLiterals(t *testing.T) {
 	if !errors.As(err, &se) || se.code != "TOOBIG" || se.kind != "NO" {
 		t.Errorf("big APPEND: %v", err)
 	}
+
+}
+
+// TestAppendTotalLimit: the literal that would take one MULTIAPPEND past
+// MaxAppendTotal is refused with NO [LIMIT] before the client sends it,
+// though it is within the APPENDLIMIT.
+func TestAppendTotalLimit(t *testing.T) {
+	s := &session{srv: &Server{cfg: Config{MaxMessageSize: 1000, MaxAppendTotal: 1000, SpoolDir: t.TempDir()}.withDefaults()}}
+	conts := 0
+	input := "a APPEND INBOX {600}\r\n" + strings.Repeat("x", 600) + " {600}\r\n"
+	r := newReader(bufio.NewReader(strings.NewReader(input)), 1024, 100, func() error { conts++; return nil })
+	c, err := s.parseCommand(r)
+	c.release()
+	var se *syntaxError
+	if !errors.As(err, &se) || se.code != "LIMIT" || se.kind != "NO" || conts != 1 {
+		t.Errorf("MULTIAPPEND over the total: %v, %d continuations", err, conts)
+	}
+	// Within the total, both are taken.
+	s.srv.cfg.MaxAppendTotal = 1200
+	input = "a APPEND INBOX {600}\r\n" + strings.Repeat("x", 600) + " {600}\r\n" + strings.Repeat("y", 600) + "\r\n"
+	r = newReader(bufio.NewReader(strings.NewReader(input)), 1024, 100, func() error { return nil })
+	c, err = s.parseCommand(r)
+	if err != nil || len(c.append) != 2 {
+		t.Errorf("MULTIAPPEND within the total: %v", err)
+	}
+	c.release()
 }
 
 func TestSkipCommand(t *testing.T) {

@@ -79,6 +79,10 @@ type Config struct {
 	// ItemCacheBytes bounds the cache of encoded ENVELOPE, BODYSTRUCTURE
 	// and BODY responses. Default 32 MiB.
 	ItemCacheBytes int
+	// MaxAppendTotal bounds the octets of all the messages of one APPEND
+	// or MULTIAPPEND command, which are all received before any is
+	// stored. Default 256 MiB, and never below MaxMessageSize.
+	MaxAppendTotal int64
 }
 
 func (c Config) withDefaults() Config {
@@ -100,6 +104,10 @@ func (c Config) withDefaults() Config {
 	if c.MaxMessageSize <= 0 {
 		c.MaxMessageSize = 50_000_000
 	}
+	if c.MaxAppendTotal <= 0 {
+		c.MaxAppendTotal = 256 << 20
+	}
+	c.MaxAppendTotal = max(c.MaxAppendTotal, c.MaxMessageSize)
 	if c.MaxLiteral <= 0 {
 		c.MaxLiteral = 1 << 20
 	}
