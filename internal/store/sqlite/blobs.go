@@ -112,8 +112,12 @@ func (t *txn) insertBlob(b *body, refs int) (store.BlobID, error) {
 	} else {
 		data = b.data
 	}
-	err := t.queryRow(`INSERT INTO blobs(size, refs, data, path, meta) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		b.size, refs, data, path, b.meta).Scan(&id)
+	err := t.queryRow(`INSERT INTO blobs(size, refs, data, path) VALUES (?, ?, ?, ?) RETURNING id`,
+		b.size, refs, data, path).Scan(&id)
+	if err != nil {
+		return 0, err
+	}
+	_, err = t.exec(`INSERT INTO blob_meta(id, meta) VALUES (?, ?)`, id, b.meta)
 	return id, err
 }
 
@@ -128,22 +132,30 @@ func (t *txn) releaseBlobs(refs map[store.BlobID]int64) error {
 	var files []string
 	for n, ids := range byCount {
 		list := jsonIDs(ids)
-		rows, err := t.query(`DELETE FROM blobs WHERE refs <= ?1 AND id IN (SELECT value FROM json_each(?2)) RETURNING path`, n, list)
+		rows, err := t.query(`DELETE FROM blobs WHERE refs <= ?1 AND id IN (SELECT value FROM json_each(?2)) RETURNING id, path`, n, list)
 		if err != nil {
 			return err
 		}
+		var gone []store.BlobID
 		for rows.Next() {
+			var id store.BlobID
 			var path sql.NullString
-			if err := rows.Scan(&path); err != nil {
+			if err := rows.Scan(&id, &path); err != nil {
 				rows.Close()
 				return err
 			}
+			gone = append(gone, id)
 			if path.Valid && path.String != "" {
 				files = append(files, path.String)
 			}
 		}
 		if err := rows.Close(); err != nil {
 			return err
+		}
+		if len(gone) > 0 {
+			if _, err := t.exec(`DELETE FROM blob_meta WHERE id IN (SELECT value FROM json_each(?))`, jsonIDs(gone)); err != nil {
+				return err
+			}
 		}
 		if _, err := t.exec(`UPDATE blobs SET refs = refs - ?1 WHERE id IN (SELECT value FROM json_each(?2))`, n, list); err != nil {
 			return err

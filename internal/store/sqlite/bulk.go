@@ -39,11 +39,14 @@ func (s *Store) ReadMessages(ctx context.Context, mailbox store.MailboxID, uids 
 	fn func(*store.MessageData) error) error {
 	const op = "read messages"
 	withBody := what&store.ReadBody != 0
-	cols := prefixedMessageCols + ", b.meta"
+	// The metadata comes from blob_meta; the blobs rows (with inline
+	// bodies) are read only when the bodies are wanted.
+	cols, from := prefixedMessageCols+", bm.meta", "messages m JOIN blob_meta bm ON bm.id = m.blob"
 	if withBody {
 		cols += ", b.data, b.path, b.size"
+		from += " JOIN blobs b ON b.id = m.blob"
 	}
-	q := `SELECT ` + cols + ` FROM messages m JOIN blobs b ON b.id = m.blob
+	q := `SELECT ` + cols + ` FROM ` + from + `
 		WHERE m.mailbox = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid LIMIT ?`
 	want := uids
 	for _, run := range store.UIDRuns(uids, bulkMaxGap) {

@@ -59,7 +59,7 @@ func (s *Store) ExpungedSince(ctx context.Context, mailbox store.MailboxID, sinc
 func (s *Store) Meta(ctx context.Context, mailbox store.MailboxID, uid store.UID) (*msgmeta.Meta, error) {
 	const op = "meta"
 	var raw []byte
-	err := s.rdb.QueryRowContext(ctx, `SELECT b.meta FROM messages m JOIN blobs b ON b.id = m.blob
+	err := s.rdb.QueryRowContext(ctx, `SELECT bm.meta FROM messages m JOIN blob_meta bm ON bm.id = m.blob
 		WHERE m.mailbox = ? AND m.uid = ?`, mailbox, uid).Scan(&raw)
 	if isNoRows(err) {
 		return nil, store.Errorf(store.KindNotFound, op, "no such message")
@@ -84,8 +84,8 @@ func (s *Store) WireSizes(ctx context.Context, mailbox store.MailboxID, from, to
 	if to == 0 {
 		hi = math.MaxUint32
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+prefixedMessageCols+`, coalesce(json_extract(b.meta, '$.ws'), 0)
-		FROM messages m JOIN blobs b ON b.id = m.blob
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+prefixedMessageCols+`, coalesce(json_extract(bm.meta, '$.ws'), 0)
+		FROM messages m JOIN blob_meta bm ON bm.id = m.blob
 		WHERE m.mailbox = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`, mailbox, int64(from), hi)
 	if err != nil {
 		return nil, store.Wrap(store.KindInternal, op, err)

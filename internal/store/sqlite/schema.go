@@ -149,6 +149,20 @@ DROP TABLE blobs;
 ALTER TABLE blobs_v3 RENAME TO blobs;
 CREATE INDEX blobs_path ON blobs(path) WHERE path IS NOT NULL;
 `,
+	// 4: the metadata of the blobs in a table of its own, keyed by the
+	// blob id. In the blobs rows it sat among the inline bodies, so the
+	// metadata of 200 messages (FETCH ENVELOPE BODYSTRUCTURE, header
+	// SEARCH) was spread over hundreds of pages: reading it from disk
+	// cost 8-13 ms on the 100,000-message benchmark mailbox. Packed
+	// together, metadata reads never touch the bodies.
+	`
+CREATE TABLE blob_meta (
+	id   INTEGER PRIMARY KEY,
+	meta BLOB NOT NULL
+);
+INSERT INTO blob_meta(id, meta) SELECT id, meta FROM blobs ORDER BY id;
+ALTER TABLE blobs DROP COLUMN meta;
+`,
 }
 
 // migrate brings the schema up to date inside one immediate transaction, so

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 func TestSchemaMigratedAndDurable(t *testing.T) {
@@ -149,10 +150,11 @@ func TestDatabaseFilesPrivate(t *testing.T) {
 	}
 }
 
-// TestMigrationBlobsReordered: migration 3 rebuilds a version-2 blobs
-// table with every row, id and the AUTOINCREMENT mark kept, so a blob id
-// deleted before the migration is not handed out again after it.
-func TestMigrationBlobsReordered(t *testing.T) {
+// TestMigrationBlobsRebuilt: migrations 3 and 4 rebuild a version-2
+// blobs table, moving the metadata to blob_meta, with every row, id and
+// the AUTOINCREMENT mark kept, so a blob id deleted before the migration
+// is not handed out again after it.
+func TestMigrationBlobsRebuilt(t *testing.T) {
 	dir := t.TempDir()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "petrel.db"))
 	if err != nil {
@@ -183,29 +185,39 @@ func TestMigrationBlobsReordered(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var cols []string
-	rows, err := s.rdb.Query(`SELECT name FROM pragma_table_info('blobs') ORDER BY cid`)
-	if err != nil {
-		t.Fatal(err)
+	columns := func(table string) string {
+		var cols []string
+		rows, err := s.rdb.Query(`SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c string
+			rows.Scan(&c)
+			cols = append(cols, c)
+		}
+		return strings.Join(cols, ",")
 	}
-	for rows.Next() {
-		var c string
-		rows.Scan(&c)
-		cols = append(cols, c)
-	}
-	rows.Close()
-	if got := strings.Join(cols, ","); got != "id,size,refs,path,meta,data" {
+	if got := columns("blobs"); got != "id,size,refs,path,data" {
 		t.Fatalf("blobs columns after migration: %s", got)
+	}
+	if got := columns("blob_meta"); got != "id,meta" {
+		t.Fatalf("blob_meta columns after migration: %s", got)
 	}
 	for i := 1; i <= 3; i++ {
 		var data string
 		var meta []byte
-		if err := s.rdb.QueryRow(`SELECT data, meta FROM blobs WHERE id = ?`, i).Scan(&data, &meta); err != nil {
+		if err := s.rdb.QueryRow(`SELECT data, meta FROM blobs JOIN blob_meta USING (id) WHERE id = ?`, i).Scan(&data, &meta); err != nil {
 			t.Fatalf("blob %d: %v", i, err)
 		}
 		if data != body+string(rune('0'+i)) || len(meta) != 1 || meta[0] != byte(i) {
 			t.Fatalf("blob %d changed by the migration", i)
 		}
+	}
+	var n int
+	if err := s.rdb.QueryRow(`SELECT count(*) FROM blob_meta`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("blob_meta rows %d (%v), want 3", n, err)
 	}
 	var seq int
 	if err := s.rdb.QueryRow(`SELECT seq FROM sqlite_sequence WHERE name = 'blobs'`).Scan(&seq); err != nil || seq != 4 {
@@ -214,5 +226,56 @@ func TestMigrationBlobsReordered(t *testing.T) {
 	var idx int
 	if err := s.rdb.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'blobs_path'`).Scan(&idx); err != nil || idx != 1 {
 		t.Fatalf("blobs_path index: %d, %v", idx, err)
+	}
+}
+
+// TestBlobMetaFollowsBlobs: a blob's metadata row goes when its last
+// reference does, and not before (a copy shares the blob).
+func TestBlobMetaFollowsBlobs(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.AddDomain(ctx, "example.org"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.CreateAccount(ctx, "a@example.org", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.CreateAccount(ctx, "b@example.org", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One message for two accounts: one blob, two references.
+	res, err := s.Deliver(ctx, store.NewMessage{Body: strings.NewReader("Subject: s\r\n\r\nbody\r\n")},
+		[]store.Target{{Account: a.ID}, {Account: b.ID}})
+	if err != nil || res[0].Err != nil || res[1].Err != nil {
+		t.Fatal(err, res)
+	}
+	count := func() (blobs, metas int) {
+		s.rdb.QueryRow(`SELECT count(*) FROM blobs`).Scan(&blobs)
+		s.rdb.QueryRow(`SELECT count(*) FROM blob_meta`).Scan(&metas)
+		return
+	}
+	if bl, m := count(); bl != 1 || m != 1 {
+		t.Fatalf("after delivery: %d blobs, %d metadata rows", bl, m)
+	}
+	if _, err := s.Expunge(ctx, res[0].Mailbox, []store.UID{res[0].UID}); err != nil {
+		t.Fatal(err)
+	}
+	if bl, m := count(); bl != 1 || m != 1 {
+		t.Fatalf("after one expunge: %d blobs, %d metadata rows", bl, m)
+	}
+	if _, err := s.Meta(ctx, res[1].Mailbox, res[1].UID); err != nil {
+		t.Fatalf("metadata of the remaining copy: %v", err)
+	}
+	if _, err := s.Expunge(ctx, res[1].Mailbox, []store.UID{res[1].UID}); err != nil {
+		t.Fatal(err)
+	}
+	if bl, m := count(); bl != 0 || m != 0 {
+		t.Fatalf("after both expunges: %d blobs, %d metadata rows", bl, m)
 	}
 }
