@@ -171,7 +171,7 @@ func migrate(ctx context.Context, conn *sql.Conn) error {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	err := migrateTx(ctx, conn)
+	applied, err := migrateTx(ctx, conn)
 	if err != nil {
 		conn.ExecContext(context.Background(), "ROLLBACK")
 		return err
@@ -179,25 +179,34 @@ func migrate(ctx context.Context, conn *sql.Conn) error {
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	if applied {
+		// A migration that rebuilt a table leaves the whole table in the
+		// WAL (a gigabyte for a large store), which every read would
+		// then consult: copy it into the database now and empty the WAL.
+		// A failure here loses nothing; the next checkpoints do it.
+		conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	}
 	return nil
 }
 
-func migrateTx(ctx context.Context, conn *sql.Conn) error {
+// migrateTx applies the migrations the database lacks; applied reports
+// whether there were any.
+func migrateTx(ctx context.Context, conn *sql.Conn) (applied bool, err error) {
 	var version int
 	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+		return false, fmt.Errorf("read schema version: %w", err)
 	}
 	if version > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this program (%d): upgrade petrel", version, len(migrations))
+		return false, fmt.Errorf("database schema version %d is newer than this program (%d): upgrade petrel", version, len(migrations))
 	}
 	for v := version; v < len(migrations); v++ {
 		if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
-			return fmt.Errorf("migration %d: %w", v+1, err)
+			return false, fmt.Errorf("migration %d: %w", v+1, err)
 		}
 		// PRAGMA does not take bound parameters.
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
-			return fmt.Errorf("set schema version %d: %w", v+1, err)
+			return false, fmt.Errorf("set schema version %d: %w", v+1, err)
 		}
 	}
-	return nil
+	return version < len(migrations), nil
 }

@@ -185,6 +185,10 @@ func TestMigrationBlobsRebuilt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	// The rebuilt tables were checkpointed out of the WAL.
+	if fi, err := os.Stat(filepath.Join(dir, "petrel.db-wal")); err != nil || fi.Size() != 0 {
+		t.Errorf("WAL after the migrations: %v, %v; want empty", fi.Size(), err)
+	}
 	columns := func(table string) string {
 		var cols []string
 		rows, err := s.rdb.Query(`SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
