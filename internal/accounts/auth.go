@@ -34,6 +34,9 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 	if err != nil {
 		return store.Account{}, store.Wrap(store.KindInternal, op, err)
 	}
+	if s.auth.verified(acct.ID, acct.PasswordHash, password) {
+		return acct, nil
+	}
 	match, err := s.verifyPassword(ctx, password, acct.PasswordHash)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -44,6 +47,7 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 	if !match {
 		return store.Account{}, ErrAuthFailed
 	}
+	s.auth.remember(acct.ID, acct.PasswordHash, password)
 	return acct, nil
 }
 

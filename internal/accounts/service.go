@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/store"
@@ -59,6 +60,11 @@ type Options struct {
 	// Argon sets the argon2id parameters of new hashes; nil means
 	// DefaultArgonParams(), and zero fields take their default.
 	Argon *ArgonParams
+	// AuthCacheTTL is how long a password that verified is remembered
+	// (authCache); 0 means 15 minutes, negative turns the cache off.
+	AuthCacheTTL time.Duration
+	// Now is the clock of the cache; nil means time.Now.
+	Now func() time.Time
 }
 
 // Service applies the rules of domains, accounts, aliases and passwords.
@@ -69,6 +75,7 @@ type Service struct {
 	argon ArgonParams
 	// hashSlots is a semaphore: one token per running hash computation.
 	hashSlots chan struct{}
+	auth      *authCache // nil: every login is verified
 }
 
 // New returns a Service on dir.
@@ -86,6 +93,7 @@ func New(dir Directory, opts Options) *Service {
 		sep:       opts.SubaddressSeparator,
 		argon:     params,
 		hashSlots: make(chan struct{}, n),
+		auth:      newAuthCache(opts.AuthCacheTTL, opts.Now),
 	}
 }
 
