@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -333,13 +334,23 @@ func e2eSplitTrace(raw []byte) (trace string, rest []byte, err error) {
 	}
 }
 
-// e2eFreeAddr returns a loopback address that was free a moment ago.
+// e2eFreeAddr returns a loopback address that was free a moment ago, for
+// a server started later. The port is below Linux's ephemeral range
+// (32768-60999): a port from that range (":0") can meanwhile become the
+// source port of some test's outgoing connection, and the server then
+// fails to bind it ("address already in use", seen in CI when a test
+// starts its remote server seconds after picking its port).
 func e2eFreeAddr(tb testing.TB) string {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
+	for range 200 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return addr
 	}
-	defer l.Close()
-	return l.Addr().String()
+	tb.Fatal("no free loopback port in 20000-31999")
+	return ""
 }
