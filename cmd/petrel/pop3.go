@@ -12,9 +12,13 @@ import (
 // both share the maildrop locks ([IN-USE]) and the failed-login guard.
 func pop3Bindings(d deps) []binding {
 	srv := pop3d.New(pop3d.Config{
-		Hostname:          d.cfg.Hostname,
-		TLS:               d.tls,
-		AllowInsecureAuth: d.cfg.TLS.AllowInsecureAuth,
+		Hostname:            d.cfg.Hostname,
+		TLS:                 d.tls,
+		AllowInsecureAuth:   d.cfg.TLS.AllowInsecureAuth,
+		IdleTimeout:         d.cfg.POP3.IdleTimeout.D(),
+		MaxBadCommands:      d.cfg.POP3.MaxBadCommands,
+		MaxConnections:      d.cfg.POP3.MaxConnections,
+		MaxConnectionsPerIP: d.cfg.POP3.MaxConnectionsPerIP,
 	}, pop3d.Deps{
 		Store:    d.st,
 		Auth:     d.accounts,

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -225,4 +226,41 @@ func TestPOP3EndToEnd(t *testing.T) {
 	}
 	p.cmd("QUIT", "+OK")
 	s.stop()
+}
+
+// TestPOP3ConfigLimits: [pop3] reaches the server: with
+// max_connections_per_ip = 1 a second connection from the same address
+// is refused with -ERR, and max_bad_commands = 1 closes a session at its
+// second bad command before login.
+func TestPOP3ConfigLimits(t *testing.T) {
+	s := newPOP3Server(t)
+	f, err := os.OpenFile(s.config, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(f, "\n[pop3]\nmax_connections_per_ip = 1\nmax_bad_commands = 1\n")
+	f.Close()
+	s.start()
+	first, err := net.DialTimeout("tcp", s.pop3, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPOP3Conn(t, first)
+	if g := p.line(); !strings.HasPrefix(g, "+OK") {
+		t.Fatalf("greeting %q", g)
+	}
+	second, err := net.DialTimeout("tcp", s.pop3, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := newPOP3Conn(t, second).line(); !strings.HasPrefix(g, "-ERR") {
+		t.Errorf("second connection from the same address: %q, want -ERR", g)
+	}
+	p.cmd("BOGUS", "-ERR")
+	p.c.SetDeadline(time.Now().Add(10 * time.Second))
+	p.c.Write([]byte("BOGUS\r\n"))
+	rest, _ := io.ReadAll(p.r)
+	if !strings.Contains(string(rest), "-ERR") {
+		t.Errorf("second bad command: %q, want -ERR and the connection closed", rest)
+	}
 }

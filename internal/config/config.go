@@ -16,6 +16,7 @@ type Config struct {
 	Storage  Storage  `toml:"storage"`
 	SMTP     SMTP     `toml:"smtp"`
 	IMAP     IMAP     `toml:"imap"`
+	POP3     POP3     `toml:"pop3"`
 	DNS      DNS      `toml:"dns"`
 	Delivery Delivery `toml:"delivery"`
 	DKIM     DKIM     `toml:"dkim"`
@@ -90,6 +91,20 @@ type IMAP struct {
 	MaxLiteral    Size `toml:"max_literal"`
 	// MaxBadCommands is how many BAD responses a session may earn before
 	// it is closed with BYE.
+	MaxBadCommands int `toml:"max_bad_commands"`
+}
+
+// POP3 holds limits of the POP3 servers (listen.pop3 and listen.pop3s).
+type POP3 struct {
+	// MaxConnections bounds the concurrent connections of the POP3
+	// listeners in total; MaxConnectionsPerIP those from one address.
+	MaxConnections      int `toml:"max_connections"`
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
+	// IdleTimeout is the autologout timer (RFC 1939 §3: at least 10
+	// minutes).
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// MaxBadCommands is how many bad commands a client may send before
+	// it has logged in; the next one closes the connection.
 	MaxBadCommands int `toml:"max_bad_commands"`
 }
 
@@ -179,6 +194,12 @@ func Default() *Config {
 			MaxLineLength:       64 * KiB,
 			MaxLiteral:          MiB,
 			MaxBadCommands:      20,
+		},
+		POP3: POP3{
+			MaxConnections:      1000,
+			MaxConnectionsPerIP: 20,
+			IdleTimeout:         Duration(10 * time.Minute),
+			MaxBadCommands:      3,
 		},
 		DNS:      DNS{Servers: []string{}, Cache: true},
 		Delivery: defaultDelivery(),

@@ -27,6 +27,7 @@ func (c *Config) Validate() []error {
 	c.Storage.validate(&p)
 	c.SMTP.validate(&p)
 	c.IMAP.validate(&p)
+	c.POP3.validate(&p)
 	c.DNS.validate(&p)
 	c.Delivery.validate(&p)
 	c.DKIM.validate(&p)
@@ -121,6 +122,18 @@ func (m *IMAP) validate(p *problems) {
 	}
 	positive(p, "imap.max_literal", m.MaxLiteral)
 	positive(p, "imap.max_bad_commands", m.MaxBadCommands)
+}
+
+func (m *POP3) validate(p *problems) {
+	positive(p, "pop3.max_connections", m.MaxConnections)
+	positive(p, "pop3.max_connections_per_ip", m.MaxConnectionsPerIP)
+	if m.MaxConnections > 0 && m.MaxConnectionsPerIP > m.MaxConnections {
+		p.add("pop3.max_connections_per_ip", "%d: must not exceed pop3.max_connections (%d)", m.MaxConnectionsPerIP, m.MaxConnections)
+	}
+	if m.IdleTimeout < Duration(10*time.Minute) {
+		p.add("pop3.idle_timeout", "%v: must be at least 10m (RFC 1939 §3)", m.IdleTimeout)
+	}
+	positive(p, "pop3.max_bad_commands", m.MaxBadCommands)
 }
 
 func (d *DNS) validate(p *problems) {
