@@ -1,6 +1,7 @@
 package smtpclient
 
 import (
+	"cmp"
 	"errors"
 	"io"
 
@@ -43,9 +44,10 @@ func (s *session) data() (*smtpreply.Reply, outcome, bool) {
 	defer func() { _ = body.Close() }()
 	src := &readErr{r: body}
 	s.conn.wto = cfg.DataTimeout
-	if err := copyData(s.conn.w, src); err != nil {
-		if src.err != nil {
-			return nil, s.localError(n, src.err), false
+	if err := copyData(s.conn.w, src, s.plan); err != nil {
+		var se *sendError
+		if src.err != nil || !errors.As(err, &se) { // reading or converting
+			return nil, s.localError(n, cmp.Or(src.err, err)), false
 		}
 		return nil, retry(lostConnection(s.hop.host, s.ip, s.hop.port, "sending the message"), err), false
 	}

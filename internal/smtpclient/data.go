@@ -3,6 +3,8 @@ package smtpclient
 import (
 	"bufio"
 	"io"
+
+	"github.com/petrelmail/petrel/internal/mime7bit"
 )
 
 // dotWriter writes a message as DATA content (RFC 5321 §4.5.2): every
@@ -20,11 +22,18 @@ func newDotWriter(w *bufio.Writer) *dotWriter { return &dotWriter{w: w, lineStar
 func (d *dotWriter) Write(p []byte) (int, error) {
 	for _, b := range p {
 		if err := d.byte(b); err != nil {
-			return 0, err
+			return 0, &sendError{err}
 		}
 	}
 	return len(p), nil
 }
+
+// sendError is a failure to write to the server, told apart from a
+// failure to read or convert the message.
+type sendError struct{ err error }
+
+func (e *sendError) Error() string { return e.err.Error() }
+func (e *sendError) Unwrap() error { return e.err }
 
 func (d *dotWriter) byte(b byte) error {
 	if d.cr {
@@ -57,17 +66,26 @@ func (d *dotWriter) Close() error {
 	if d.cr || !d.lineStart {
 		d.cr = false
 		if err := d.newline(); err != nil {
-			return err
+			return &sendError{err}
 		}
 	}
-	_, err := d.w.WriteString(".\r\n")
-	return err
+	if _, err := d.w.WriteString(".\r\n"); err != nil {
+		return &sendError{err}
+	}
+	return nil
 }
 
-// copyData sends the body from r as DATA content.
-func copyData(w *bufio.Writer, r io.Reader) error {
+// copyData sends the body from r as DATA content, converted by plan
+// when there is one.
+func copyData(w *bufio.Writer, r io.Reader, plan *mime7bit.Plan) error {
 	d := newDotWriter(w)
-	if _, err := io.Copy(d, r); err != nil {
+	var err error
+	if plan != nil {
+		err = plan.Apply(r, d)
+	} else {
+		_, err = io.Copy(d, r)
+	}
+	if err != nil {
 		return err
 	}
 	return d.Close()

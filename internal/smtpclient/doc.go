@@ -20,7 +20,10 @@
 //   - RFC 2920: with PIPELINING, MAIL and every RCPT go in one batch.
 //   - RFC 1870: SIZE= is declared, and a message larger than the server's
 //     advertised limit fails permanently (552 5.3.4) without being sent.
-//   - RFC 6152: BODY=8BITMIME for 8-bit messages when offered.
+//   - RFC 6152: BODY=8BITMIME for 8-bit messages when offered; §3: to a
+//     server without it the 8-bit parts are sent as quoted-printable
+//     (package mime7bit), or, when they cannot be (8-bit header fields,
+//     binary parts), every recipient fails with 554 5.6.3 (RFC 3463).
 //   - RFC 6531: SMTPUTF8 when the message needs it; a server without it
 //     gets nothing, the recipients fail with 553 5.6.7 (non-ASCII address)
 //     or 553 5.6.9 (UTF-8 header fields) as RFC 6533 §3 names them.

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/mime7bit"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
@@ -21,6 +22,8 @@ type session struct {
 	tls     string
 	useTLS  bool // STARTTLS when offered (false on the retry after a failed handshake)
 	reached bool // the server greeted us
+	// plan converts the body to 7 bits in DATA (server without 8BITMIME).
+	plan *mime7bit.Plan
 }
 
 // outcome is what one session came to.

@@ -22,7 +22,7 @@ func TestDotWriter(t *testing.T) {
 	} {
 		var b strings.Builder
 		w := bufio.NewWriter(&b)
-		if err := copyData(w, strings.NewReader(in)); err != nil {
+		if err := copyData(w, strings.NewReader(in), nil); err != nil {
 			t.Fatal(err)
 		}
 		_ = w.Flush()
