@@ -1,6 +1,7 @@
 package msgmeta
 
 import (
+	"bytes"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -63,18 +64,34 @@ func (d *decoder) object(field func(key []byte) bool) bool {
 	if d.next('}') {
 		return true
 	}
+	// A repeated key, or one with an escape (which could spell another
+	// key), is left to encoding/json, whose rules for them (decoding into
+	// what the first occurrence filled) are not worth copying: Marshal
+	// never writes either.
+	var seen [maxObjectKeys]struct{ start, end int32 } // keys so far, in d.b
+	n := 0
 	for {
 		if !d.next('"') {
 			return false
 		}
 		start := d.i
 		for d.i < len(d.b) && d.b[d.i] != '"' {
+			if d.b[d.i] == '\\' {
+				return false
+			}
 			d.i++
 		}
-		if d.i == len(d.b) {
+		if d.i == len(d.b) || n == maxObjectKeys {
 			return false
 		}
 		key := d.b[start:d.i]
+		for _, k := range seen[:n] {
+			if bytes.Equal(d.b[k.start:k.end], key) {
+				return false
+			}
+		}
+		seen[n].start, seen[n].end = int32(start), int32(d.i)
+		n++
 		d.i++
 		if !d.next(':') || !field(key) {
 			return false
@@ -87,6 +104,10 @@ func (d *decoder) object(field func(key []byte) bool) bool {
 		}
 	}
 }
+
+// maxObjectKeys bounds the keys of one object the fast decoder takes;
+// Marshal writes at most about 20.
+const maxObjectKeys = 24
 
 // array calls elem for each element of an array until it returns false.
 func (d *decoder) array(elem func() bool) bool {
