@@ -126,7 +126,7 @@ func (c checker) allowedThirdParty(rel, imp string) bool {
 	switch rel {
 	case "store/storetest":
 		return isStdlib(imp) || imp == c.module+"/internal/store" || imp == c.module+"/internal/msgmeta"
-	case "authguard":
+	case "authguard", "mime7bit":
 		return isStdlib(imp)
 	case "mailaddr":
 		return isStdlib(imp) || strings.HasPrefix(imp, "golang.org/x/")
@@ -212,6 +212,7 @@ func TestCheckerRejectsBadEdges(t *testing.T) {
 		{pkg{in("mailaddr"), []string{"github.com/some/lib"}}, "internal/mailaddr imports github.com/some/lib"},
 		{pkg{in("delivery"), []string{in("store/storetest")}}, "only tests may"},
 		{pkg{in("authguard"), []string{in("obs")}}, "internal/authguard imports " + in("obs")},
+		{pkg{in("mime7bit"), []string{"github.com/emersion/go-message"}}, "internal/mime7bit imports github.com/emersion/go-message"},
 	}
 	for _, tc := range cases {
 		got := c.check([]pkg{tc.p})
