@@ -120,7 +120,7 @@ func (c checker) checkPkg(p pkg) []string {
 
 // allowedThirdParty applies the per-package import restrictions: storetest
 // uses only the store API (store, msgmeta) and the standard library,
-// mailaddr only the standard library and golang.org/x, and authguard only
+// mailaddr only the standard library and golang.org/x, and authguard and mime7bit only
 // the standard library.
 func (c checker) allowedThirdParty(rel, imp string) bool {
 	switch rel {
