@@ -83,9 +83,7 @@ func (t *txn) appendBatch(account store.AccountID, mailbox store.MailboxID, msgs
 		}
 		_, zone := date.Zone()
 		uid := first + store.UID(i)
-		if _, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, mailbox, uid, res.ModSeq, m.Flags, joinKeywords(m.Keywords),
-			date.Unix(), zone, b.size, blob); err != nil {
+		if err := t.insertMessage(mailbox, uid, res.ModSeq, m.Flags, m.Keywords, date.Unix(), zone, b.size, blob); err != nil {
 			return res, err
 		}
 		res.UIDs = append(res.UIDs, uid)

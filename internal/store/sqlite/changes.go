@@ -174,9 +174,7 @@ func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst
 	for i, m := range found {
 		uid := first + store.UID(i)
 		_, zone := m.InternalDate.Zone()
-		if _, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, dst, uid, mod, m.Flags, joinKeywords(m.Keywords),
-			m.InternalDate.Unix(), zone, m.Size, m.Blob); err != nil {
+		if err := t.insertMessage(dst, uid, mod, m.Flags, m.Keywords, m.InternalDate.Unix(), zone, m.Size, m.Blob); err != nil {
 			return res, nil, err
 		}
 		refs[m.Blob]++

@@ -103,9 +103,7 @@ func (t *txn) deliver(b *body, targets []store.Target, date time.Time, results [
 	_, zone := date.Zone()
 	for _, r := range ok {
 		tg := targets[r.idx]
-		if _, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.mailbox, r.uid, r.modseq, tg.Flags, joinKeywords(tg.Keywords),
-			date.Unix(), zone, b.size, blob); err != nil {
+		if err := t.insertMessage(r.mailbox, r.uid, r.modseq, tg.Flags, tg.Keywords, date.Unix(), zone, b.size, blob); err != nil {
 			return false, err
 		}
 		t.publish(store.Change{Account: r.account, Mailbox: r.mailbox, Kind: store.ChangeAdded,
@@ -246,4 +244,13 @@ func boolInt(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// insertMessage adds one message row: a delivery, an append or a copy.
+// idate is Unix seconds and zone the offset of the internal date.
+func (t *txn) insertMessage(mailbox store.MailboxID, uid store.UID, modseq store.ModSeq, flags store.Flags,
+	keywords []string, idate int64, zone int, size int64, blob store.BlobID) error {
+	_, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, mailbox, uid, modseq, flags, joinKeywords(keywords), idate, zone, size, blob)
+	return err
 }
