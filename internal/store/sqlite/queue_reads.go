@@ -101,21 +101,7 @@ func (s *Store) DueIDs(ctx context.Context, now time.Time, limit int) ([]string,
 }
 
 func (s *Store) queueIDs(ctx context.Context, q string, args ...any) ([]string, error) {
-	const op = "queue ids"
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, store.Wrap(store.KindInternal, op, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, store.Wrap(store.KindInternal, op, err)
-		}
-		out = append(out, id)
-	}
-	return out, store.Wrap(store.KindInternal, op, rows.Err())
+	return queryStrings(ctx, s.rdb, "queue ids", q, args...)
 }
 
 // NextDue is the earliest retry time of a deferred recipient.
