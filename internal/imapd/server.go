@@ -184,10 +184,15 @@ func (h connHandler) NewSession(c net.Conn, ip netip.Addr) netserve.Session {
 }
 
 // Refuse answers a connection over a limit, or arriving during shutdown,
-// with an untagged BYE (RFC 9051 §7.1.5) and closes it.
+// with an untagged BYE (RFC 9051 §7.1.5); netserve bounds its time and
+// closes c. On an implicit-TLS listener the BYE goes through TLS, after
+// the handshake (RFC 8314 §3.3).
 func (h connHandler) Refuse(c net.Conn, _ netip.Addr, why netserve.Refusal) {
-	defer c.Close()
-	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if h.s.cfg.ImplicitTLS {
+		tc := tls.Server(c, h.s.cfg.TLS) // the write below runs the handshake
+		defer tc.Close()
+		c = tc
+	}
 	if why == netserve.TooManyConnections {
 		c.Write([]byte("* BYE [UNAVAILABLE] Too many connections\r\n"))
 	} else {

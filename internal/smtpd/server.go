@@ -154,7 +154,9 @@ func (h connHandler) NewSession(c net.Conn, ip netip.Addr) netserve.Session {
 }
 
 // Refuse answers a connection over a limit, or arriving during shutdown,
-// and closes it, without a session.
+// without a session (netserve bounds its time and closes c). On an
+// implicit-TLS listener the reply goes through TLS, after the handshake
+// (RFC 8314 §3.3: the whole session is over TLS).
 func (h connHandler) Refuse(c net.Conn, ip netip.Addr, why netserve.Refusal) {
 	s := h.s
 	s.m.connections.WithLabelValues(s.cfg.Name).Inc()
@@ -163,8 +165,11 @@ func (h connHandler) Refuse(c net.Conn, ip netip.Addr, why netserve.Refusal) {
 		s.m.reject(s.cfg.Name, reasonTooManyConnections)
 		r = smtpreply.TooManyConnections(s.cfg.Hostname)
 	}
-	defer c.Close()
-	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if s.cfg.ImplicitTLS {
+		tc := tls.Server(c, s.cfg.TLS) // the write below runs the handshake
+		defer tc.Close()
+		c = tc
+	}
 	writeReply(c, r)
 }
 
