@@ -61,6 +61,10 @@ type Config struct {
 	// LoginTimeout is the autologout timer before authentication.
 	// Default 1 minute.
 	LoginTimeout time.Duration
+	// HandshakeTimeout bounds the TLS handshake of an implicit-TLS
+	// listener. Default netserve.HandshakeTimeout (30 s), which is also
+	// the bound after STARTTLS.
+	HandshakeTimeout time.Duration
 	// MaxConnections and MaxConnectionsPerIP bound concurrent
 	// connections. Defaults 10000 and 50.
 	MaxConnections, MaxConnectionsPerIP int
@@ -116,6 +120,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LoginTimeout <= 0 {
 		c.LoginTimeout = time.Minute
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = netserve.HandshakeTimeout
 	}
 	if c.SpoolDir == "" {
 		c.SpoolDir = os.TempDir()

@@ -58,6 +58,9 @@ type Config struct {
 	// wait for each block of message data (RFC 5321 §4.5.3.2). Defaults 5
 	// and 10 minutes.
 	CommandTimeout, DataTimeout time.Duration
+	// HandshakeTimeout bounds the TLS handshake, with implicit TLS and
+	// after STARTTLS. Default netserve.HandshakeTimeout (30 s).
+	HandshakeTimeout time.Duration
 	// SpoolDir holds the bodies over 1 MiB while they are received.
 	// Default os.TempDir().
 	SpoolDir string
@@ -104,6 +107,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DataTimeout <= 0 {
 		c.DataTimeout = 10 * time.Minute
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = netserve.HandshakeTimeout
 	}
 	if c.SpoolDir == "" {
 		c.SpoolDir = os.TempDir()
