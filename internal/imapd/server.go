@@ -139,6 +139,10 @@ type Deps struct {
 	// Recent is shared by the servers of one process so that \Recent
 	// (RFC 3501) is given to one session only; nil gets a private one.
 	Recent *RecentTracker
+	// Limits, when not empty, replace Config.MaxConnections and
+	// MaxConnectionsPerIP: limiters shared with the other IMAP listener
+	// and with other protocols (netserve.Config.Limits).
+	Limits []*netserve.Limiter
 }
 
 // Server runs IMAP sessions on any number of listeners; the connection
@@ -176,7 +180,7 @@ func New(cfg Config, d Deps) *Server {
 		ctx:   ctx, cancel: cancel,
 	}
 	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,
-		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP}, s.log, connHandler{s})
+		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, Limits: d.Limits}, s.log, connHandler{s})
 	return s
 }
 

@@ -116,4 +116,8 @@ type Deps struct {
 	Throttle Throttle
 	// Logger may be nil: logs are discarded.
 	Logger *slog.Logger
+	// Limits, when not empty, replace Config.MaxConnections and
+	// MaxConnectionsPerIP: limiters shared with other protocols
+	// (netserve.Config.Limits).
+	Limits []*netserve.Limiter
 }

@@ -51,7 +51,7 @@ func New(cfg Config, d Deps) *Server {
 		locks: map[store.AccountID]struct{}{},
 	}
 	s.ns = netserve.New(netserve.Config{Name: "pop3", MaxConnections: cfg.MaxConnections,
-		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP}, d.Logger, s)
+		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, Limits: d.Limits}, d.Logger, s)
 	return s
 }
 

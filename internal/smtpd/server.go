@@ -51,6 +51,10 @@ type Config struct {
 	// MaxConnectionsPerIP and MaxConnections bound concurrent connections
 	// per client IP and in total. Defaults 20 and 1000.
 	MaxConnectionsPerIP, MaxConnections int
+	// Limits, when not empty, replace MaxConnectionsPerIP and
+	// MaxConnections: limiters shared with the other listener of the same
+	// service and with other protocols (netserve.Config.Limits).
+	Limits []*netserve.Limiter
 	// MaxBadCommands is how many bad commands a client may send; the
 	// next one is answered 421 4.7.0 and the connection closed. Default 10.
 	MaxBadCommands int
@@ -140,7 +144,7 @@ func New(cfg Config, d Delivery, log *slog.Logger, m *Metrics) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, d: d, log: log.With("listener", cfg.Name), m: m, ctx: ctx, cancel: cancel}
 	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,
-		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP}, s.log, connHandler{s})
+		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, Limits: cfg.Limits}, s.log, connHandler{s})
 	return s
 }
 
