@@ -1,10 +1,14 @@
 package netserve
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -106,4 +110,51 @@ func TestRefusalsInProgressAreBounded(t *testing.T) {
 			t.Fatal("no refusal ran after one ended")
 		}
 	}
+}
+
+// A flood of connections over the limit writes a bounded log: one line a
+// second, which counts the refusals left out.
+func TestRefusalLogIsRateLimited(t *testing.T) {
+	var logs syncBuffer
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{MaxConnectionsPerIP: 1}, slog.New(slog.NewTextHandler(&logs, nil)), handler{})
+	go s.Serve(l)
+	defer s.Shutdown(context.Background())
+	addr := l.Addr().String()
+	dial(t, addr)
+	const flood = 200
+	start := time.Now()
+	for range flood {
+		if _, _, g := dial(t, addr); g != "too many" {
+			t.Fatalf("refusal %q", g)
+		}
+	}
+	lines := strings.Count(logs.String(), "connection refused")
+	if max := int(time.Since(start)/time.Second) + 2; lines > max {
+		t.Fatalf("%d refusals logged %d lines; want at most %d", flood, lines, max)
+	}
+	if lines == 0 {
+		t.Fatal("no refusal logged")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -64,6 +64,7 @@ type Server struct {
 	limits   limits
 	conns    atomic.Int64  // connections of this server holding slots
 	refusing chan struct{} // a token per refusal in progress
+	refusals rateLog
 
 	closing   atomic.Bool
 	mu        sync.Mutex
@@ -146,7 +147,10 @@ func (s *Server) untrack(l net.Listener) {
 func (s *Server) accept(c net.Conn) {
 	ip := RemoteIP(c)
 	if full := s.limits.acquire(ip); full != nil {
-		s.log.Info("connection refused: too many connections", "listener", s.cfg.Name, "remote", ip, "limit", full.name)
+		if log, unlogged := s.refusals.next(time.Now()); log {
+			s.log.Info("connection refused: too many connections", "listener", s.cfg.Name, "remote", ip,
+				"limit", full.name, "unlogged_refusals", unlogged)
+		}
 		s.refuse(c, ip, TooManyConnections)
 		return
 	}
@@ -192,6 +196,26 @@ func (s *Server) refuse(c net.Conn, ip netip.Addr, why Refusal) {
 		c.SetDeadline(time.Now().Add(RefuseTimeout))
 		s.h.Refuse(c, ip, why)
 	}()
+}
+
+// rateLog lets one log line a second through, so that a flood of
+// connections over a limit cannot flood the log; the line says how many
+// went unlogged before it.
+type rateLog struct {
+	mu       sync.Mutex
+	last     time.Time
+	unlogged int
+}
+
+func (r *rateLog) next(now time.Time) (log bool, unlogged int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now.Sub(r.last) < time.Second {
+		r.unlogged++
+		return false, 0
+	}
+	r.last, unlogged, r.unlogged = now, r.unlogged, 0
+	return true, unlogged
 }
 
 func (s *Server) forget(sess Session) {
