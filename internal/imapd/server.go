@@ -62,8 +62,8 @@ type Config struct {
 	// Default 1 minute.
 	LoginTimeout time.Duration
 	// HandshakeTimeout bounds the TLS handshake of an implicit-TLS
-	// listener. Default netserve.HandshakeTimeout (30 s), which is also
-	// the bound after STARTTLS.
+	// listener. Default netserve.HandshakeTimeout (30 s). (STARTTLS has
+	// its own 30 s bound, in cmdStartTLS.)
 	HandshakeTimeout time.Duration
 	// MaxConnections and MaxConnectionsPerIP bound concurrent
 	// connections. Defaults 10000 and 50.
