@@ -1,6 +1,8 @@
 package pop3d
 
 import (
+	"crypto/tls"
+	"net"
 	"testing"
 	"time"
 
@@ -62,4 +64,19 @@ func TestSilentClientAfterSTLSIsCutOff(t *testing.T) {
 	if held, _ := netservetest.HeldFor(t, cl.c, 15*time.Second, netservetest.Silent); held > 8*time.Second {
 		t.Fatalf("held for %v with a 500 ms handshake timeout", held)
 	}
+}
+
+// On pop3s the refusal of a connection over the limit comes through TLS,
+// within netserve's refusal deadline.
+func TestImplicitTLSRefusalIsSentOverTLS(t *testing.T) {
+	e := newEnv(t, func(c *Config, _ *Deps) { c.MaxConnectionsPerIP = 1 })
+	first := e.dialTLS()
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", e.tlsAddr, e.client)
+	if err != nil {
+		t.Fatalf("TLS handshake: %v", err)
+	}
+	over := e.wrap(c)
+	over.expect("-ERR [SYS/TEMP] Too many connections")
+	over.closed()
+	first.cmd("QUIT", "+OK")
 }
