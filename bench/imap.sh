@@ -83,6 +83,8 @@ allow_insecure_auth = true
 [imap]
 max_connections = $((IDLE_CONNS + 1000))
 max_connections_per_ip = 1000
+[limits]
+max_connections_per_ip = 1000
 [log]
 level = "warn"
 TOML

@@ -82,6 +82,8 @@ http = ["127.0.0.1:$HTTP_PORT"]
 allow_insecure_auth = true
 [smtp]
 max_connections_per_ip = 1000
+[limits]
+max_connections_per_ip = 1000
 [dns]
 servers = ["$DNS_ADDR"]
 [delivery]

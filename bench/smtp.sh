@@ -49,6 +49,8 @@ http = ["127.0.0.1:$HTTP_PORT"]
 [smtp]
 max_connections_per_ip = 1000
 verify_senders = $VERIFY
+[limits]
+max_connections_per_ip = 1000
 [dns]
 servers = ["$DNS_ADDR"]
 [log]

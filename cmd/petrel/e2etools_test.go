@@ -59,6 +59,8 @@ lmtp = %s
 [smtp]
 max_connections_per_ip = 1000
 verify_senders = false
+[limits]
+max_connections_per_ip = 1000
 [log]
 level = "warn"
 `, dataDir, smtpAddr, httpAddr, lmtp)

@@ -7,8 +7,9 @@ import (
 )
 
 // imapBindings builds the IMAP servers: listen.imap (STARTTLS) and
-// listen.imaps (implicit TLS, RFC 8314). Both share one \Recent tracker
-// and one failed-login guard; the [imap] limits apply to each listener.
+// listen.imaps (implicit TLS, RFC 8314). Both share one \Recent tracker,
+// one failed-login guard and the [imap] connection limits, which count
+// the connections of both listeners together (Deps.Limits).
 func imapBindings(d deps) []binding {
 	lim := d.cfg.IMAP
 	base := imapd.Config{
@@ -30,6 +31,7 @@ func imapBindings(d deps) []binding {
 		Guard:  d.guard,
 		Log:    d.log,
 		Recent: imapd.NewRecentTracker(),
+		Limits: serviceLimits(d, "imap", lim.MaxConnections, lim.MaxConnectionsPerIP),
 	}
 	plain := base
 	plain.Name = "imap"

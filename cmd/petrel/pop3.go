@@ -24,6 +24,7 @@ func pop3Bindings(d deps) []binding {
 		Auth:     d.accounts,
 		Throttle: d.guard,
 		Logger:   d.log,
+		Limits:   serviceLimits(d, "pop3", d.cfg.POP3.MaxConnections, d.cfg.POP3.MaxConnectionsPerIP),
 	})
 	implicitTLS := func(addr string) (net.Listener, error) {
 		ln, err := net.Listen("tcp", addr)

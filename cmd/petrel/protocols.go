@@ -13,6 +13,7 @@ import (
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/dnsr"
+	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/store"
 )
@@ -52,11 +53,26 @@ type deps struct {
 	// dns is the one resolver of the server (newResolver), shared with
 	// its cache by inbound authentication, reverse lookups and the queue.
 	dns dnsr.Resolver
+	// perIP is limits.max_connections_per_ip: one address's connections
+	// over every protocol but LMTP (protocolBindings makes it).
+	perIP *netserve.Limiter
+}
+
+// serviceLimits are the connection limiters of one service: its own
+// (shared by its listeners: imap and imaps, pop3 and pop3s, submission
+// and submissions), then the process-wide one per address.
+func serviceLimits(d deps, name string, maxTotal, maxPerIP int) []*netserve.Limiter {
+	ls := []*netserve.Limiter{netserve.NewLimiter(name, maxTotal, maxPerIP)}
+	if d.perIP != nil {
+		ls = append(ls, d.perIP)
+	}
+	return ls
 }
 
 // protocolBindings builds the servers of every mail protocol this version
 // has. Protocols added by later work append their bindings here.
 func protocolBindings(d deps) []binding {
+	d.perIP = netserve.NewLimiter("limits.max_connections_per_ip", 0, d.cfg.Limits.MaxConnectionsPerIP)
 	var out []binding
 	out = append(out, smtpBindings(d)...)
 	out = append(out, pop3Bindings(d)...)

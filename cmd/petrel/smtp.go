@@ -10,6 +10,8 @@ import (
 // smtpBindings builds the MX server (listen.smtp, STARTTLS, no AUTH), the
 // LMTP server (listen.lmtp, TCP or unix sockets) and the submission servers
 // (submission.go), all on the one delivery path and one set of metrics.
+// Each service has its own [smtp] connection limits; LMTP, a trusted path,
+// is left out of limits.max_connections_per_ip.
 // Mail on the MX is authenticated (SPF, DKIM, DMARC) unless
 // smtp.verify_senders is false.
 func smtpBindings(d deps) []binding {
@@ -20,6 +22,7 @@ func smtpBindings(d deps) []binding {
 	mx := smtpd.FromConfig(d.cfg)
 	mx.Name, mx.TLS = delivery.ListenerMX, d.tls
 	mx.ReverseName = rev
+	mx.Limits = serviceLimits(d, "smtp", mx.MaxConnections, mx.MaxConnectionsPerIP)
 	lmtp := smtpd.FromConfig(d.cfg)
 	// LMTP sits behind a trusted MTA on loopback or a socket: no STARTTLS.
 	lmtp.Name, lmtp.LMTP = "lmtp", true

@@ -29,7 +29,8 @@ func submissionBindings(d deps, dlv *delivery.Service, m *smtpd.Metrics, rev fun
 	sub := smtpd.FromConfig(d.cfg)
 	sub.Name, sub.TLS, sub.Extensions = "submission", d.tls, []smtpd.Extension{auth}
 	sub.ReverseName = rev
-	subs := sub
+	sub.Limits = serviceLimits(d, "submission", sub.MaxConnections, sub.MaxConnectionsPerIP)
+	subs := sub // the same limiters: the connections of both listeners count together
 	subs.Name, subs.ImplicitTLS = "submissions", true
 	return []binding{
 		{key: "listen.submission", addrs: d.cfg.Listen.Submission, srv: smtpd.New(sub, dlv, d.log, m)},

@@ -17,6 +17,7 @@ type Config struct {
 	SMTP     SMTP     `toml:"smtp"`
 	IMAP     IMAP     `toml:"imap"`
 	POP3     POP3     `toml:"pop3"`
+	Limits   Limits   `toml:"limits"`
 	DNS      DNS      `toml:"dns"`
 	Delivery Delivery `toml:"delivery"`
 	DKIM     DKIM     `toml:"dkim"`
@@ -57,8 +58,10 @@ type SMTP struct {
 	MaxRecipients       int    `toml:"max_recipients"`
 	MaxConnectionsPerIP int    `toml:"max_connections_per_ip"`
 	SubaddressSeparator string `toml:"subaddress_separator"` // "" turns subaddressing off
-	// MaxConnections bounds the concurrent connections of each SMTP-family
-	// listener (smtp, submission, submissions, lmtp) in total.
+	// MaxConnections bounds the concurrent connections of each SMTP
+	// service in total, MaxConnectionsPerIP those from one address: the
+	// MX (listen.smtp), submission (listen.submission and
+	// listen.submissions together) and LMTP (listen.lmtp).
 	MaxConnections int `toml:"max_connections"`
 	// CommandTimeout bounds the wait for a command line; DataTimeout the
 	// wait for each block of message data (RFC 5321 §4.5.3.2 suggests 5
@@ -75,8 +78,9 @@ type SMTP struct {
 
 // IMAP holds limits of the IMAP servers (listen.imap and listen.imaps).
 type IMAP struct {
-	// MaxConnections bounds the concurrent connections of each IMAP
-	// listener in total; MaxConnectionsPerIP those from one address.
+	// MaxConnections bounds the concurrent connections of the IMAP
+	// listeners (imap and imaps together) in total; MaxConnectionsPerIP
+	// those from one address.
 	MaxConnections      int `toml:"max_connections"`
 	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
 	// IdleTimeout is the autologout timer of an authenticated session
@@ -106,6 +110,15 @@ type POP3 struct {
 	// MaxBadCommands is how many bad commands a client may send before
 	// it has logged in; the next one closes the connection.
 	MaxBadCommands int `toml:"max_bad_commands"`
+}
+
+// Limits holds the limits shared by every protocol.
+type Limits struct {
+	// MaxConnectionsPerIP bounds the concurrent connections from one
+	// address over SMTP, submission, IMAP and POP3 together (LMTP, a
+	// trusted path, is not counted); each protocol's own
+	// max_connections_per_ip applies as well.
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
 }
 
 // DNS selects the resolvers; no servers means the system resolver.
@@ -201,6 +214,7 @@ func Default() *Config {
 			IdleTimeout:         Duration(10 * time.Minute),
 			MaxBadCommands:      3,
 		},
+		Limits:   Limits{MaxConnectionsPerIP: 100},
 		DNS:      DNS{Servers: []string{}, Cache: true},
 		Delivery: defaultDelivery(),
 		DKIM:     DKIM{Sign: true, MaxVerify: 5},

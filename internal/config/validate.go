@@ -28,6 +28,7 @@ func (c *Config) Validate() []error {
 	c.SMTP.validate(&p)
 	c.IMAP.validate(&p)
 	c.POP3.validate(&p)
+	c.validateLimits(&p)
 	c.DNS.validate(&p)
 	c.Delivery.validate(&p)
 	c.DKIM.validate(&p)
@@ -134,6 +135,27 @@ func (m *POP3) validate(p *problems) {
 		p.add("pop3.idle_timeout", "%v: must be at least 10m (RFC 1939 §3)", m.IdleTimeout)
 	}
 	positive(p, "pop3.max_bad_commands", m.MaxBadCommands)
+}
+
+// validateLimits checks the process-wide limits against each protocol's:
+// a protocol allowing an address more connections than all protocols
+// together would be a limit that never applies.
+func (c *Config) validateLimits(p *problems) {
+	const key = "limits.max_connections_per_ip"
+	n := c.Limits.MaxConnectionsPerIP
+	positive(p, key, n)
+	for _, proto := range []struct {
+		key string
+		n   int
+	}{
+		{"smtp.max_connections_per_ip", c.SMTP.MaxConnectionsPerIP},
+		{"imap.max_connections_per_ip", c.IMAP.MaxConnectionsPerIP},
+		{"pop3.max_connections_per_ip", c.POP3.MaxConnectionsPerIP},
+	} {
+		if n > 0 && proto.n > n {
+			p.add(key, "%d: must not be below %s (%d)", n, proto.key, proto.n)
+		}
+	}
 }
 
 func (d *DNS) validate(p *problems) {

@@ -61,6 +61,10 @@ type Config struct {
 	// LoginTimeout is the autologout timer before authentication.
 	// Default 1 minute.
 	LoginTimeout time.Duration
+	// HandshakeTimeout bounds the TLS handshake of an implicit-TLS
+	// listener. Default netserve.HandshakeTimeout (30 s). (STARTTLS has
+	// its own 30 s bound, in cmdStartTLS.)
+	HandshakeTimeout time.Duration
 	// MaxConnections and MaxConnectionsPerIP bound concurrent
 	// connections. Defaults 10000 and 50.
 	MaxConnections, MaxConnectionsPerIP int
@@ -117,6 +121,9 @@ func (c Config) withDefaults() Config {
 	if c.LoginTimeout <= 0 {
 		c.LoginTimeout = time.Minute
 	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = netserve.HandshakeTimeout
+	}
 	if c.SpoolDir == "" {
 		c.SpoolDir = os.TempDir()
 	}
@@ -132,6 +139,10 @@ type Deps struct {
 	// Recent is shared by the servers of one process so that \Recent
 	// (RFC 3501) is given to one session only; nil gets a private one.
 	Recent *RecentTracker
+	// Limits, when not empty, replace Config.MaxConnections and
+	// MaxConnectionsPerIP: limiters shared with the other IMAP listener
+	// and with other protocols (netserve.Config.Limits).
+	Limits []*netserve.Limiter
 }
 
 // Server runs IMAP sessions on any number of listeners; the connection
@@ -169,7 +180,7 @@ func New(cfg Config, d Deps) *Server {
 		ctx:   ctx, cancel: cancel,
 	}
 	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,
-		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP}, s.log, connHandler{s})
+		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, Limits: d.Limits}, s.log, connHandler{s})
 	return s
 }
 
@@ -184,10 +195,15 @@ func (h connHandler) NewSession(c net.Conn, ip netip.Addr) netserve.Session {
 }
 
 // Refuse answers a connection over a limit, or arriving during shutdown,
-// with an untagged BYE (RFC 9051 §7.1.5) and closes it.
+// with an untagged BYE (RFC 9051 §7.1.5); netserve bounds its time and
+// closes c. On an implicit-TLS listener the BYE goes through TLS, after
+// the handshake (RFC 8314 §3.3).
 func (h connHandler) Refuse(c net.Conn, _ netip.Addr, why netserve.Refusal) {
-	defer c.Close()
-	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if h.s.cfg.ImplicitTLS {
+		tc := tls.Server(c, h.s.cfg.TLS) // the write below runs the handshake
+		defer tc.Close()
+		c = tc
+	}
 	if why == netserve.TooManyConnections {
 		c.Write([]byte("* BYE [UNAVAILABLE] Too many connections\r\n"))
 	} else {

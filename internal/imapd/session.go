@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/store"
 )
@@ -93,13 +93,11 @@ func (s *session) run() {
 	defer s.close()
 	s.log.Debug("connected")
 	if s.srv.cfg.ImplicitTLS {
-		tc := tls.Server(s.conn, s.srv.cfg.TLS)
-		tc.SetDeadline(time.Now().Add(30 * time.Second))
-		if err := tc.HandshakeContext(s.ctx); err != nil {
+		tc, err := netserve.Handshake(s.ctx, s.conn, s.srv.cfg.TLS, s.srv.cfg.HandshakeTimeout)
+		if err != nil {
 			s.log.Debug("TLS handshake failed", "err", err)
 			return
 		}
-		tc.SetDeadline(time.Time{})
 		s.setConn(tc)
 		s.tls = true
 	}

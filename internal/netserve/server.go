@@ -35,11 +35,22 @@ type Config struct {
 	Name                string // for logs
 	MaxConnections      int    // in total; <= 0 means 1000
 	MaxConnectionsPerIP int    // per client IP; <= 0 means 20
+	// Limits, when not empty, replace MaxConnections and
+	// MaxConnectionsPerIP: a connection takes a slot in each limiter or
+	// is refused. Limiters shared with other Servers count connections
+	// across all of them.
+	Limits []*Limiter
+	// MaxRefusals bounds the refusals in progress (each may run a TLS
+	// handshake); connections refused past it are closed without a word.
+	// <= 0 means 64.
+	MaxRefusals int
 }
 
 // Handler makes sessions: NewSession for an accepted connection, Refuse
-// for one over a limit or arriving during shutdown (write the protocol's
-// refusal and close c; it runs in its own goroutine).
+// for one over a limit or arriving during shutdown. Refuse writes the
+// protocol's refusal (after the TLS handshake on an implicit-TLS
+// listener); it runs in its own goroutine, with a deadline of
+// RefuseTimeout set on c, which is closed when Refuse returns.
 type Handler interface {
 	NewSession(c net.Conn, ip netip.Addr) Session
 	Refuse(c net.Conn, ip netip.Addr, why Refusal)
@@ -47,10 +58,13 @@ type Handler interface {
 
 // Server accepts connections on any number of listeners.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	h       Handler
-	limiter *limiter
+	cfg      Config
+	log      *slog.Logger
+	h        Handler
+	limits   limits
+	conns    atomic.Int64  // connections of this server holding slots
+	refusing chan struct{} // a token per refusal in progress
+	refusals rateLog
 
 	closing   atomic.Bool
 	mu        sync.Mutex
@@ -67,8 +81,15 @@ func New(cfg Config, log *slog.Logger, h Handler) *Server {
 	if cfg.MaxConnectionsPerIP <= 0 {
 		cfg.MaxConnectionsPerIP = 20
 	}
-	return &Server{cfg: cfg, log: log, h: h,
-		limiter:   newLimiter(cfg.MaxConnections, cfg.MaxConnectionsPerIP),
+	if cfg.MaxRefusals <= 0 {
+		cfg.MaxRefusals = 64
+	}
+	ls := limits(cfg.Limits)
+	if len(ls) == 0 {
+		ls = limits{NewLimiter(cfg.Name, cfg.MaxConnections, cfg.MaxConnectionsPerIP)}
+	}
+	return &Server{cfg: cfg, log: log, h: h, limits: ls,
+		refusing:  make(chan struct{}, cfg.MaxRefusals),
 		listeners: map[net.Listener]struct{}{},
 		sessions:  map[Session]struct{}{},
 	}
@@ -125,16 +146,20 @@ func (s *Server) untrack(l net.Listener) {
 // accept applies the connection limits and starts a session.
 func (s *Server) accept(c net.Conn) {
 	ip := RemoteIP(c)
-	if !s.limiter.acquire(ip) {
-		s.log.Info("connection refused: too many connections", "listener", s.cfg.Name, "remote", ip)
-		go s.h.Refuse(c, ip, TooManyConnections)
+	if full := s.limits.acquire(ip); full != nil {
+		if log, unlogged := s.refusals.next(time.Now()); log {
+			s.log.Info("connection refused: too many connections", "listener", s.cfg.Name, "remote", ip,
+				"limit", full.name, "unlogged_refusals", unlogged)
+		}
+		s.refuse(c, ip, TooManyConnections)
 		return
 	}
+	s.conns.Add(1)
 	s.mu.Lock()
 	if s.closing.Load() { // Shutdown is waiting for the sessions it knows
 		s.mu.Unlock()
-		s.limiter.release(ip)
-		go s.h.Refuse(c, ip, ShuttingDown)
+		s.release(ip)
+		s.refuse(c, ip, ShuttingDown)
 		return
 	}
 	sess := s.h.NewSession(c, ip)
@@ -143,10 +168,54 @@ func (s *Server) accept(c net.Conn) {
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
-		defer s.limiter.release(ip)
+		defer s.release(ip)
 		defer s.forget(sess)
 		sess.Run()
 	}()
+}
+
+func (s *Server) release(ip netip.Addr) {
+	s.limits.release(ip)
+	s.conns.Add(-1)
+}
+
+// refuse has the handler refuse c in a goroutine of its own, within
+// RefuseTimeout; past MaxRefusals in progress, c is closed at once, so
+// that a flood of connections over the limits costs no handshakes.
+func (s *Server) refuse(c net.Conn, ip netip.Addr, why Refusal) {
+	select {
+	case s.refusing <- struct{}{}:
+	default:
+		s.log.Debug("connection closed: too many refusals in progress", "listener", s.cfg.Name, "remote", ip)
+		c.Close()
+		return
+	}
+	go func() {
+		defer func() { <-s.refusing }()
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(RefuseTimeout))
+		s.h.Refuse(c, ip, why)
+	}()
+}
+
+// rateLog lets one log line a second through, so that a flood of
+// connections over a limit cannot flood the log; the line says how many
+// went unlogged before it.
+type rateLog struct {
+	mu       sync.Mutex
+	last     time.Time
+	unlogged int
+}
+
+func (r *rateLog) next(now time.Time) (log bool, unlogged int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now.Sub(r.last) < time.Second {
+		r.unlogged++
+		return false, 0
+	}
+	r.last, unlogged, r.unlogged = now, r.unlogged, 0
+	return true, unlogged
 }
 
 func (s *Server) forget(sess Session) {
@@ -193,49 +262,6 @@ func RemoteIP(c net.Conn) netip.Addr {
 	return netip.Addr{}
 }
 
-// limiter counts concurrent connections in total and per client IP.
-type limiter struct {
-	mu       sync.Mutex
-	total    int
-	perIP    map[netip.Addr]int
-	maxTotal int
-	maxPerIP int
-}
-
-func newLimiter(maxTotal, maxPerIP int) *limiter {
-	return &limiter{perIP: map[netip.Addr]int{}, maxTotal: maxTotal, maxPerIP: maxPerIP}
-}
-
-// acquire takes a slot for ip, or reports false when a limit is reached.
-// An invalid ip (a unix socket peer) counts in the total only.
-func (l *limiter) acquire(ip netip.Addr) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.total >= l.maxTotal || (ip.IsValid() && l.perIP[ip] >= l.maxPerIP) {
-		return false
-	}
-	l.total++
-	if ip.IsValid() {
-		l.perIP[ip]++
-	}
-	return true
-}
-
-func (l *limiter) release(ip netip.Addr) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.total--
-	if !ip.IsValid() {
-		return
-	}
-	if l.perIP[ip]--; l.perIP[ip] <= 0 {
-		delete(l.perIP, ip)
-	}
-}
-
-// Connections is the number of connections holding a slot now.
-func (s *Server) Connections() int {
-	s.limiter.mu.Lock()
-	defer s.limiter.mu.Unlock()
-	return s.limiter.total
-}
+// Connections is the number of this server's connections holding a slot
+// now.
+func (s *Server) Connections() int { return int(s.conns.Load()) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/authguard"
+	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -20,10 +21,18 @@ type Config struct {
 	TLS *tls.Config
 	// AllowInsecureAuth allows USER/PASS and AUTH without TLS.
 	AllowInsecureAuth bool
-	// IdleTimeout is the inactivity autologout timer, also the bound on
-	// each write and on the TLS handshake. RFC 1939 §3: at least 10
-	// minutes, the default; shorter values are for tests only.
+	// IdleTimeout is the inactivity autologout timer: the wait for the
+	// first octet of a command, also the bound on each write. RFC 1939
+	// §3: at least 10 minutes, the default; shorter values are for tests
+	// only.
 	IdleTimeout time.Duration
+	// LineTimeout bounds the time from the first octet of a command line
+	// (or SASL response) to its end, so that a client trickling octets
+	// cannot hold its connection. Default 30 s; never above IdleTimeout.
+	LineTimeout time.Duration
+	// HandshakeTimeout bounds the TLS handshake, on pop3s and after STLS.
+	// Default netserve.HandshakeTimeout (30 s).
+	HandshakeTimeout time.Duration
 	// MaxLineLength bounds a command line, CRLF included. Default 1024
 	// (RFC 2449 §4 asks clients for at most 255).
 	MaxLineLength int
@@ -61,6 +70,13 @@ func (c Config) withDefaults() Config {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 10 * time.Minute
+	}
+	if c.LineTimeout <= 0 {
+		c.LineTimeout = 30 * time.Second
+	}
+	c.LineTimeout = min(c.LineTimeout, c.IdleTimeout)
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = netserve.HandshakeTimeout
 	}
 	if c.SeenFlushDelay <= 0 {
 		c.SeenFlushDelay = 500 * time.Millisecond
@@ -100,4 +116,8 @@ type Deps struct {
 	Throttle Throttle
 	// Logger may be nil: logs are discarded.
 	Logger *slog.Logger
+	// Limits, when not empty, replace Config.MaxConnections and
+	// MaxConnectionsPerIP: limiters shared with other protocols
+	// (netserve.Config.Limits).
+	Limits []*netserve.Limiter
 }

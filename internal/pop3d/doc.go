@@ -64,6 +64,10 @@
 //     arguments get "-ERR" and the session goes on; an over-long line
 //     (MaxLineLength) is refused with -ERR and skipped; before login,
 //     more than MaxBadCommands bad commands close the connection.
+//   - Time: IdleTimeout (RFC 1939 §3: at least 10 minutes) for the first
+//     octet of each command; from there the whole line must arrive within
+//     LineTimeout, so that octets trickling in cannot hold a connection;
+//     the TLS handshake (pop3s, STLS) must end within HandshakeTimeout.
 //   - Commands are read and answered in order; replies are written out
 //     when no more pipelined input is buffered. Commands pipelined after
 //     STLS are discarded (RFC 2595 §4 and the plaintext-injection

@@ -101,6 +101,7 @@ var (
 	replySyntax        = Reply{Text: "Syntax error in arguments", bad: true}
 	replyLineTooLong   = Reply{Text: "Line too long", bad: true}
 	replyTooManyBad    = Reply{Text: "Too many bad commands, closing connection", Close: true}
+	replyLineTimeout   = Reply{Text: "Command line not completed in time, closing connection", Close: true}
 	replyNeedTLS       = fail(CodeNone, "Authentication requires TLS: use STLS first")
 	replyNoUser        = fail(CodeNone, "Send USER first")
 	replyAuthFailed    = fail(CodeAuth, "Invalid user name or password")

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"time"
 
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/netserve"
@@ -52,7 +51,7 @@ func New(cfg Config, d Deps) *Server {
 		locks: map[store.AccountID]struct{}{},
 	}
 	s.ns = netserve.New(netserve.Config{Name: "pop3", MaxConnections: cfg.MaxConnections,
-		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP}, d.Logger, s)
+		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, Limits: d.Limits}, d.Logger, s)
 	return s
 }
 
@@ -77,14 +76,14 @@ func (s *Server) NewSession(c net.Conn, ip netip.Addr) netserve.Session {
 	return newSession(s, c, ip)
 }
 
-// Refuse answers a connection that gets no session and closes it
-// (netserve). Over pop3s the TLS handshake happens on this write.
+// Refuse answers a connection that gets no session (netserve, which
+// bounds its time and closes c). Over pop3s c is a *tls.Conn: the TLS
+// handshake happens on this write, and Close sends close_notify.
 func (s *Server) Refuse(c net.Conn, _ netip.Addr, why netserve.Refusal) {
 	r := replyTooMany
 	if why == netserve.ShuttingDown {
 		r = replyShutdown
 	}
-	c.SetDeadline(time.Now().Add(min(s.cfg.IdleTimeout, 10*time.Second)))
 	io.WriteString(c, r.statusLine()+"\r\n")
 	c.Close()
 }

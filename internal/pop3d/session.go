@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -27,6 +28,7 @@ const (
 
 var (
 	errLineTooLong = errors.New("line too long")
+	errLineTimeout = errors.New("command line not completed in time")
 	errInterrupted = errors.New("server shutting down")
 )
 
@@ -128,6 +130,9 @@ func (s *session) readFailed(err error) {
 	case errors.Is(err, errInterrupted):
 		s.send(replyShutdown)
 		s.log.Info("session ended by shutdown")
+	case errors.Is(err, errLineTimeout):
+		s.send(replyLineTimeout)
+		s.log.Info("command line not completed in time", "timeout", s.srv.cfg.LineTimeout)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		s.log.Info("autologout: idle timeout", "timeout", s.srv.cfg.IdleTimeout)
 	default:
@@ -153,34 +158,30 @@ func (s *session) release() {
 	s.md = nil
 }
 
-// handshake completes implicit TLS within the idle timeout.
+// handshake completes TLS (pop3s, or after STLS) within HandshakeTimeout.
 func (s *session) handshake(tc *tls.Conn) bool {
-	tc.SetDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
-	if err := tc.HandshakeContext(s.srv.ctx); err != nil {
+	if _, err := netserve.Handshake(s.srv.ctx, tc, nil, s.srv.cfg.HandshakeTimeout); err != nil {
 		s.log.Info("TLS handshake failed", "err", err)
 		return false
 	}
-	tc.SetDeadline(time.Time{})
 	return true
 }
 
 // readLine reads one line without its line ending (CRLF, or a bare LF).
-// A line longer than max is discarded up to its end: errLineTooLong.
-// Pending output is flushed before waiting for input, so pipelined
-// commands (RFC 2449 §6.6) get their replies in one write.
+// A line longer than max is discarded up to its end: errLineTooLong. The
+// wait for the line's first octet is the idle timeout (RFC 1939 §3); the
+// rest must come within LineTimeout, or errLineTimeout. Pending output is
+// flushed before waiting for input, so pipelined commands (RFC 2449 §6.6)
+// get their replies in one write.
 func (s *session) readLine(max int) (string, error) {
 	if s.r.Buffered() == 0 {
 		if err := s.w.Flush(); err != nil {
 			return "", err
 		}
 	}
-	s.mu.Lock()
-	if s.interrupted {
-		s.mu.Unlock()
-		return "", errInterrupted
+	if err := s.awaitLine(); err != nil {
+		return "", err
 	}
-	s.c.SetReadDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
-	s.mu.Unlock()
 	s.line = s.line[:0]
 	tooLong := false
 	for {
@@ -201,10 +202,43 @@ func (s *session) readLine(max int) (string, error) {
 			continue
 		case s.isInterrupted():
 			return "", errInterrupted
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return "", errLineTimeout
 		default:
 			return "", err
 		}
 	}
+}
+
+// awaitLine waits up to IdleTimeout for the first octet of a line, then
+// arms LineTimeout for the whole line: an absolute deadline, which octets
+// trickling in do not extend.
+func (s *session) awaitLine() error {
+	if !s.setReadDeadline(s.srv.cfg.IdleTimeout) {
+		return errInterrupted
+	}
+	if _, err := s.r.Peek(1); err != nil {
+		if s.isInterrupted() {
+			return errInterrupted
+		}
+		return err
+	}
+	if !s.setReadDeadline(s.srv.cfg.LineTimeout) {
+		return errInterrupted
+	}
+	return nil
+}
+
+// setReadDeadline sets the read deadline d from now, unless Shutdown has
+// interrupted the session.
+func (s *session) setReadDeadline(d time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.interrupted {
+		return false
+	}
+	s.c.SetReadDeadline(time.Now().Add(d))
+	return true
 }
 
 func (s *session) isInterrupted() bool {

@@ -1,11 +1,11 @@
 package smtpd
 
 import (
-	"context"
 	"crypto/tls"
 	"strconv"
 	"strings"
 
+	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
@@ -202,13 +202,12 @@ func (s *session) cmdStartTLS(arg string) *smtpreply.Reply {
 	return nil
 }
 
-// handshake runs the TLS server handshake under CommandTimeout and
-// switches the session to the TLS connection.
+// handshake runs the TLS server handshake (implicit TLS or after
+// STARTTLS) under HandshakeTimeout and switches the session to the TLS
+// connection.
 func (s *session) handshake() bool {
-	tc := tls.Server(s.raw, s.cfg.TLS)
-	ctx, cancel := context.WithTimeout(s.srv.ctx, s.cfg.CommandTimeout)
-	defer cancel()
-	if err := tc.HandshakeContext(ctx); err != nil {
+	tc, err := netserve.Handshake(s.srv.ctx, s.raw, s.cfg.TLS, s.cfg.HandshakeTimeout)
+	if err != nil {
 		s.log.Info("TLS handshake failed", "err", err)
 		return false
 	}

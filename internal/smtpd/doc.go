@@ -85,8 +85,12 @@
 //   - Replies are flushed just before the server would wait for input,
 //     so a pipelined batch gets its replies in one write, in order.
 //   - Connections over Config.MaxConnections, or over
-//     Config.MaxConnectionsPerIP from one address, get 421 4.7.0 and are
-//     closed; unix socket peers count in the total only.
+//     Config.MaxConnectionsPerIP from one address (or over the limiters
+//     of Config.Limits, shared with other listeners), get 421 4.7.0 and
+//     are closed; on an implicit-TLS listener the 421 comes after the
+//     TLS handshake. Unix socket peers count in the total only.
+//   - The TLS handshake (implicit, or after STARTTLS) must be over within
+//     Config.HandshakeTimeout.
 //   - Shutdown: idle sessions get 421 4.3.2 at once; a session in a
 //     transaction may finish it and then gets 421 4.3.2 at its next
 //     command; when Shutdown's context ends the rest are closed.

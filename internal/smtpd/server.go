@@ -51,6 +51,10 @@ type Config struct {
 	// MaxConnectionsPerIP and MaxConnections bound concurrent connections
 	// per client IP and in total. Defaults 20 and 1000.
 	MaxConnectionsPerIP, MaxConnections int
+	// Limits, when not empty, replace MaxConnectionsPerIP and
+	// MaxConnections: limiters shared with the other listener of the same
+	// service and with other protocols (netserve.Config.Limits).
+	Limits []*netserve.Limiter
 	// MaxBadCommands is how many bad commands a client may send; the
 	// next one is answered 421 4.7.0 and the connection closed. Default 10.
 	MaxBadCommands int
@@ -58,6 +62,9 @@ type Config struct {
 	// wait for each block of message data (RFC 5321 §4.5.3.2). Defaults 5
 	// and 10 minutes.
 	CommandTimeout, DataTimeout time.Duration
+	// HandshakeTimeout bounds the TLS handshake, with implicit TLS and
+	// after STARTTLS. Default netserve.HandshakeTimeout (30 s).
+	HandshakeTimeout time.Duration
 	// SpoolDir holds the bodies over 1 MiB while they are received.
 	// Default os.TempDir().
 	SpoolDir string
@@ -105,6 +112,9 @@ func (c Config) withDefaults() Config {
 	if c.DataTimeout <= 0 {
 		c.DataTimeout = 10 * time.Minute
 	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = netserve.HandshakeTimeout
+	}
 	if c.SpoolDir == "" {
 		c.SpoolDir = os.TempDir()
 	}
@@ -134,7 +144,7 @@ func New(cfg Config, d Delivery, log *slog.Logger, m *Metrics) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, d: d, log: log.With("listener", cfg.Name), m: m, ctx: ctx, cancel: cancel}
 	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,
-		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP}, s.log, connHandler{s})
+		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, Limits: cfg.Limits}, s.log, connHandler{s})
 	return s
 }
 
@@ -154,7 +164,9 @@ func (h connHandler) NewSession(c net.Conn, ip netip.Addr) netserve.Session {
 }
 
 // Refuse answers a connection over a limit, or arriving during shutdown,
-// and closes it, without a session.
+// without a session (netserve bounds its time and closes c). On an
+// implicit-TLS listener the reply goes through TLS, after the handshake
+// (RFC 8314 §3.3: the whole session is over TLS).
 func (h connHandler) Refuse(c net.Conn, ip netip.Addr, why netserve.Refusal) {
 	s := h.s
 	s.m.connections.WithLabelValues(s.cfg.Name).Inc()
@@ -163,8 +175,11 @@ func (h connHandler) Refuse(c net.Conn, ip netip.Addr, why netserve.Refusal) {
 		s.m.reject(s.cfg.Name, reasonTooManyConnections)
 		r = smtpreply.TooManyConnections(s.cfg.Hostname)
 	}
-	defer c.Close()
-	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if s.cfg.ImplicitTLS {
+		tc := tls.Server(c, s.cfg.TLS) // the write below runs the handshake
+		defer tc.Close()
+		c = tc
+	}
 	writeReply(c, r)
 }
 

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServe runs `petrel serve` in-process on e's configuration until the
+// test ends.
+func startServe(t *testing.T, e *env) {
+	t.Helper()
+	ready := make(chan []net.Addr, 1)
+	var stderr syncBuffer
+	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr,
+		onReady: func(addrs []net.Addr) { ready <- addrs }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- a.run(ctx, []string{"serve", "--config", e.config}) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	select {
+	case <-ready:
+	case code := <-done:
+		t.Fatalf("serve exited with %d:\n%s", code, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not start:\n%s", stderr.String())
+	}
+}
+
+// firstLine connects (through TLS when implicit) and returns the server's
+// first line; the connection stays open until the test ends.
+func firstLine(t *testing.T, addr string, implicit bool) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if implicit {
+		tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true})
+		tc.SetDeadline(time.Now().Add(10 * time.Second))
+		if err := tc.Handshake(); err != nil {
+			t.Fatalf("%s: TLS handshake: %v", addr, err)
+		}
+		c = tc
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	l, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatalf("%s: %v (read %q)", addr, err, l)
+	}
+	return strings.TrimSuffix(l, "\r\n")
+}
+
+// The per-address limits count across listeners (issue 11): [imap]
+// max_connections_per_ip covers imap and imaps together, and
+// [limits] max_connections_per_ip every protocol together; the refusals
+// on implicit-TLS listeners come through TLS. Before, each listener
+// counted for itself: 2 connections on imap left 2 more on imaps, and so
+// on for every listener.
+func TestConnectionLimitsAcrossListeners(t *testing.T) {
+	a := map[string]string{}
+	for _, k := range []string{"smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s"} {
+		a[k] = freeAddr(t)
+	}
+	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = []\nsmtp = [%q]\nsubmission = [%q]\nsubmissions = [%q]\n"+
+		"imap = [%q]\nimaps = [%q]\npop3 = [%q]\npop3s = [%q]\n"+
+		"[smtp]\nverify_senders = false\nmax_connections_per_ip = 2\n[imap]\nmax_connections_per_ip = 2\n"+
+		"[pop3]\nmax_connections_per_ip = 2\n[limits]\nmax_connections_per_ip = 3\n[log]\nlevel = \"warn\"\n",
+		a["smtp"], a["submission"], a["submissions"], a["imap"], a["imaps"], a["pop3"], a["pop3s"]))
+	startServe(t, e)
+	want := func(key string, implicit bool, prefix string) {
+		t.Helper()
+		if l := firstLine(t, a[key], implicit); !strings.HasPrefix(l, prefix) {
+			t.Fatalf("%s: %q, want %q...", key, l, prefix)
+		}
+	}
+	want("imap", false, "* OK ")
+	want("imap", false, "* OK ")
+	want("imaps", true, "* BYE [UNAVAILABLE] Too many connections") // [imap] across imap and imaps
+	want("pop3s", true, "+OK ")                                     // the third connection of the address
+	want("pop3", false, "-ERR [SYS/TEMP] Too many connections")     // [limits]
+	want("submissions", true, "421 4.7.0 ")
+	want("smtp", false, "421 4.7.0 ")
+}
