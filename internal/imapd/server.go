@@ -132,6 +132,10 @@ type Deps struct {
 	// Recent is shared by the servers of one process so that \Recent
 	// (RFC 3501) is given to one session only; nil gets a private one.
 	Recent *RecentTracker
+	// Space, when set, refuses an APPEND message that would take the
+	// data directory's free space below its floor, before the client
+	// sends it (README "Storage"); nil = no check.
+	Space Space
 }
 
 // Server runs IMAP sessions on any number of listeners; the connection
@@ -143,6 +147,7 @@ type Server struct {
 	guard  Guard
 	log    *slog.Logger
 	recent *RecentTracker
+	space  Space
 	index  *indexCache
 	items  *itemCache
 	net    *netserve.Server
@@ -163,7 +168,7 @@ func New(cfg Config, d Deps) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, st: d.Store, auth: d.Auth, guard: d.Guard,
-		log: d.Log.With("listener", cfg.Name), recent: d.Recent,
+		log: d.Log.With("listener", cfg.Name), recent: d.Recent, space: d.Space,
 		index: newIndexCache(d.Store, cfg.IndexRecords),
 		items: newItemCache(cfg.ItemCacheBytes),
 		ctx:   ctx, cancel: cancel,
