@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -27,28 +26,7 @@ func TestServeIMAPIdleWokenBySMTP(t *testing.T) {
 	e.ok("", "domain", "add", "example.org")
 	e.ok("secret-pw\n", "user", "add", "bob@example.org", "--password-stdin")
 
-	ready := make(chan []net.Addr, 1)
-	var stderr syncBuffer
-	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr,
-		onReady: func(addrs []net.Addr) { ready <- addrs }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- a.run(ctx, []string{"serve", "--config", e.config}) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
-	select {
-	case <-ready:
-	case code := <-done:
-		t.Fatalf("serve exited with %d:\n%s", code, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve did not start:\n%s", stderr.String())
-	}
+	serveInBackground(t, e)
 
 	exists := make(chan uint32, 8)
 	c, err := imapclient.DialInsecure(imapAddr, &imapclient.Options{

@@ -32,7 +32,7 @@ func smallDisk(t *testing.T, size string) string {
 // fillDisk delivers messages of 300 KiB (body files) and then 20 KiB
 // (inline) until the store refuses one, and returns that error and the
 // count delivered.
-func fillDisk(t *testing.T, e *spaceEnv) (int, error) {
+func fillDisk(t *testing.T, e *storeEnv) (int, error) {
 	t.Helper()
 	n := 0
 	var err error
@@ -59,7 +59,7 @@ func TestDiskFullTmpfs(t *testing.T) {
 		reserve int64
 	}{{"no reserve", 0}, {"reserve", 1 << 20}} {
 		t.Run(c.name, func(t *testing.T) {
-			e := openSpaceEnv(t, smallDisk(t, "8m"), Options{Reserve: c.reserve})
+			e := openStoreEnv(t, smallDisk(t, "8m"), Options{Reserve: c.reserve})
 			n, err := fillDisk(t, e)
 			if !store.IsKind(err, store.KindNoSpace) {
 				t.Fatalf("delivery %d on a full disk: %v (kind %v), want %v", n+1, err, store.KindOf(err), store.KindNoSpace)

@@ -18,15 +18,15 @@ type fakeSpace struct{ free int64 }
 
 func (f *fakeSpace) Free() (int64, bool) { return f.free, true }
 
-// spaceEnv is a store with a deletion reserve, an account and its INBOX.
-type spaceEnv struct {
+// storeEnv is a store with an account and its INBOX.
+type storeEnv struct {
 	dir   string
 	s     *Store
 	acct  store.AccountID
 	inbox store.MailboxID
 }
 
-func openSpaceEnv(t *testing.T, dir string, opts Options) *spaceEnv {
+func openStoreEnv(t *testing.T, dir string, opts Options) *storeEnv {
 	t.Helper()
 	ctx := context.Background()
 	opts.Dir = dir
@@ -47,16 +47,16 @@ func openSpaceEnv(t *testing.T, dir string, opts Options) *spaceEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &spaceEnv{dir: dir, s: s, acct: a.ID, inbox: inbox.ID}
+	return &storeEnv{dir: dir, s: s, acct: a.ID, inbox: inbox.ID}
 }
 
-func (e *spaceEnv) deliver(size int) error {
+func (e *storeEnv) deliver(size int) error {
 	_, err := e.s.Deliver(context.Background(), store.NewMessage{Body: bytes.NewReader(bytes.Repeat([]byte("x"), size))},
 		[]store.Target{{Account: e.acct}})
 	return err
 }
 
-func (e *spaceEnv) reserveHeld(t *testing.T) bool {
+func (e *storeEnv) reserveHeld(t *testing.T) bool {
 	t.Helper()
 	_, err := os.Stat(filepath.Join(e.dir, ReserveFile))
 	if err != nil && !os.IsNotExist(err) {
@@ -68,7 +68,7 @@ func (e *spaceEnv) reserveHeld(t *testing.T) bool {
 // A database that cannot grow (SQLITE_FULL) is reported as KindNoSpace,
 // not as an internal or temporary failure: SMTP answers 452 4.3.1 for it.
 func TestDatabaseFullIsNoSpace(t *testing.T) {
-	e := openSpaceEnv(t, t.TempDir(), Options{})
+	e := openStoreEnv(t, t.TempDir(), Options{})
 	ctx := context.Background()
 	var pages int64
 	if err := e.s.w.conn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
@@ -92,7 +92,7 @@ var errNoSpace = &fs.PathError{Op: "write", Path: "petrel.db-wal", Err: syscall.
 func TestReserveLetsDeletionsThrough(t *testing.T) {
 	ctx := context.Background()
 	space := &fakeSpace{free: 1 << 30}
-	e := openSpaceEnv(t, t.TempDir(), Options{Reserve: 64 << 10, Space: space})
+	e := openStoreEnv(t, t.TempDir(), Options{Reserve: 64 << 10, Space: space})
 	if !e.reserveHeld(t) {
 		t.Fatal("no reserve file after Open")
 	}
@@ -153,7 +153,7 @@ func TestReserveLetsDeletionsThrough(t *testing.T) {
 // retried), and the session can report it.
 func TestReserveSpent(t *testing.T) {
 	ctx := context.Background()
-	e := openSpaceEnv(t, t.TempDir(), Options{Reserve: 64 << 10, Space: &fakeSpace{}})
+	e := openStoreEnv(t, t.TempDir(), Options{Reserve: 64 << 10, Space: &fakeSpace{}})
 	runs := 0
 	err := e.s.w.doFreeing(ctx, "expunge", func(*txn) error { runs++; return errNoSpace })
 	if !store.IsKind(err, store.KindNoSpace) || runs != 2 {
