@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/petrelmail/petrel/internal/imapd"
+	"github.com/petrelmail/petrel/internal/spool"
 )
 
 // imapBindings builds the IMAP servers: listen.imap (STARTTLS) and
@@ -32,6 +33,7 @@ func imapBindings(d deps) []binding {
 		Log:    d.log,
 		Recent: imapd.NewRecentTracker(),
 		Limits: serviceLimits(d, "imap", lim.MaxConnections, lim.MaxConnectionsPerIP),
+		Space:  spool.NewSpace(d.cfg.DataDir, int64(d.cfg.Storage.MinFreeSpace)),
 	}
 	plain := base
 	plain.Name = "imap"

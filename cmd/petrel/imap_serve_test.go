@@ -26,7 +26,7 @@ func TestServeIMAPIdleWokenBySMTP(t *testing.T) {
 	e.ok("", "domain", "add", "example.org")
 	e.ok("secret-pw\n", "user", "add", "bob@example.org", "--password-stdin")
 
-	startServe(t, e)
+	serveInBackground(t, e)
 
 	exists := make(chan uint32, 8)
 	c, err := imapclient.DialInsecure(imapAddr, &imapclient.Options{

@@ -2,43 +2,13 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"testing"
 	"time"
 )
-
-// startServe runs `petrel serve` in-process on e's configuration until the
-// test ends.
-func startServe(t *testing.T, e *env) {
-	t.Helper()
-	ready := make(chan []net.Addr, 1)
-	var stderr syncBuffer
-	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr,
-		onReady: func(addrs []net.Addr) { ready <- addrs }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- a.run(ctx, []string{"serve", "--config", e.config}) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	select {
-	case <-ready:
-	case code := <-done:
-		t.Fatalf("serve exited with %d:\n%s", code, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve did not start:\n%s", stderr.String())
-	}
-}
 
 // firstLine connects (through TLS when implicit) and returns the server's
 // first line; the connection stays open until the test ends.
@@ -81,7 +51,7 @@ func TestConnectionLimitsAcrossListeners(t *testing.T) {
 		"[smtp]\nverify_senders = false\nmax_connections_per_ip = 2\n[imap]\nmax_connections_per_ip = 2\n"+
 		"[pop3]\nmax_connections_per_ip = 2\n[limits]\nmax_connections_per_ip = 3\n[log]\nlevel = \"warn\"\n",
 		a["smtp"], a["submission"], a["submissions"], a["imap"], a["imaps"], a["pop3"], a["pop3s"]))
-	startServe(t, e)
+	serveInBackground(t, e)
 	want := func(key string, implicit bool, prefix string) {
 		t.Helper()
 		if l := firstLine(t, a[key], implicit); !strings.HasPrefix(l, prefix) {

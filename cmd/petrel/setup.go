@@ -46,6 +46,9 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, m *obs
 	switch cfg.Storage.Driver {
 	case "sqlite":
 		opts := sqlite.Options{Dir: cfg.DataDir, Logger: log, SweepOrphans: server}
+		if server {
+			opts.Reserve = int64(cfg.Storage.DeletionReserve)
+		}
 		if m != nil {
 			opts.Metrics = m
 		}

@@ -51,6 +51,15 @@ type TLS struct {
 type Storage struct {
 	Driver string `toml:"driver"` // "sqlite" or "postgres"
 	DSN    string `toml:"dsn"`
+	// MinFreeSpace is the free space on the data directory's filesystem
+	// that incoming mail may not take: SMTP refuses a message that would
+	// go below it with 452 4.3.1 (at MAIL when SIZE is declared, RFC 1870
+	// §6.1), IMAP an APPEND (README "Storage"). 0 = no floor.
+	MinFreeSpace Size `toml:"min_free_space"`
+	// DeletionReserve is the size of the file kept in data_dir so that
+	// deletions and flag changes still work when the disk is full
+	// (sqlite); 0 = none.
+	DeletionReserve Size `toml:"deletion_reserve"`
 }
 
 // SMTP holds limits of the SMTP and submission servers.
@@ -188,7 +197,7 @@ func Default() *Config {
 			HTTP:        []string{"127.0.0.1:2080"},
 			LMTP:        []string{},
 		},
-		Storage: Storage{Driver: "sqlite"},
+		Storage: Storage{Driver: "sqlite", MinFreeSpace: 100 * MiB, DeletionReserve: 8 * MiB},
 		SMTP: SMTP{
 			MaxRecipients:       100,
 			MaxConnectionsPerIP: 20,

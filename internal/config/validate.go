@@ -88,6 +88,15 @@ func (s *Storage) validate(p *problems) {
 	if s.Driver == "postgres" && s.DSN == "" {
 		p.add("storage.dsn", `must be set when storage.driver is "postgres"`)
 	}
+	if s.MinFreeSpace < 0 {
+		p.add("storage.min_free_space", "%v: must not be negative (0 = no floor)", s.MinFreeSpace)
+	}
+	switch {
+	case s.DeletionReserve < 0:
+		p.add("storage.deletion_reserve", "%v: must not be negative (0 = none)", s.DeletionReserve)
+	case s.DeletionReserve > GiB:
+		p.add("storage.deletion_reserve", "%v: must be at most 1GiB", s.DeletionReserve)
+	}
 }
 
 func (s *SMTP) validate(p *problems) {

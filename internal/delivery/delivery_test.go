@@ -250,3 +250,57 @@ func TestStoreErrorNeverOnTheWire(t *testing.T) {
 		t.Fatal("the cause is not logged for the administrator")
 	}
 }
+
+// fullStore is a store whose disk is full (KindNoSpace, README "Storage").
+type fullStore struct{ Store }
+
+func (fullStore) Deliver(context.Context, store.NewMessage, []store.Target) ([]store.Delivered, error) {
+	return nil, store.Errorf(store.KindNoSpace, "deliver", "write /data/petrel.db-wal: no space left on device")
+}
+
+// A full disk is answered 452 4.3.1 (RFC 3463 §3.5, RFC 5321 §4.2.2), not
+// 451 4.3.0, with a reference that finds the log line and no error text.
+func TestDiskFullIs452(t *testing.T) {
+	f := newFixture(t)
+	f.svc.st = fullStore{f.st}
+	for _, env := range []*Envelope{
+		{Recipients: []Recipient{rcpt(t, "alice@example.org"), rcpt(t, "bob@example.org")}},
+		{Recipients: []Recipient{rcpt(t, "alice@example.org"), rcpt(t, "bob@example.org")}, PerRecipient: true}, // LMTP
+	} {
+		f.logs.Reset()
+		rs := f.deliver(env, "x")
+		for i, r := range rs {
+			if r == nil || r.Code != 452 || code(r) != "4.3.1" || strings.Contains(r.Text, "space left") {
+				t.Fatalf("per recipient %v: reply %d = %v, want 452 4.3.1 without the error text", env.PerRecipient, i, r)
+			}
+			ref := refOf(t, r.Text)
+			if !strings.Contains(f.logs.String(), "ref="+ref) || !strings.Contains(f.logs.String(), "no space left") {
+				t.Fatalf("log does not hold ref %s and the cause:\n%s", ref, f.logs)
+			}
+		}
+	}
+}
+
+// The queue's disk being full is answered 452 4.3.1 too.
+func TestQueueDiskFullIs452(t *testing.T) {
+	f := newFixture(t)
+	q := withQueue(f)
+	q.err = store.Errorf(store.KindNoSpace, "enqueue", "no space left on device")
+	rs := f.submit(submitted(t, "bob@example.org", "someone@remote.example"), fromAlice+"\r\nx\r\n")
+	for i, r := range rs {
+		if r == nil || r.Code != 452 || code(r) != "4.3.1" {
+			t.Fatalf("recipient %d: %v, want 452 4.3.1", i, r)
+		}
+	}
+}
+
+// refOf returns the reference in a reply text "... (ref X)".
+func refOf(t *testing.T, text string) string {
+	t.Helper()
+	_, after, ok := strings.Cut(text, "(ref ")
+	ref, _, ok2 := strings.Cut(after, ")")
+	if !ok || !ok2 || ref == "" {
+		t.Fatalf("no reference in %q", text)
+	}
+	return ref
+}

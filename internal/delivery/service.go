@@ -153,9 +153,14 @@ func (s *Service) checkQuota(ctx context.Context, id store.AccountID, addr strin
 }
 
 // localError logs an internal failure under a reference and returns the
-// generic temporary reply that carries only the reference.
+// temporary reply that carries only the reference: 452 4.3.1 when the
+// disk is full (README "Storage"), else the generic 451 4.3.0.
 func (s *Service) localError(what string, err error) *smtpreply.Reply {
 	ref := obs.NewID()
+	if store.IsKind(err, store.KindNoSpace) {
+		s.log.Error("delivery: "+what+": disk full", "ref", ref, "err", err)
+		return smtpreply.InsufficientStorage(ref)
+	}
 	s.log.Error("delivery: "+what, "ref", ref, "err", err)
 	return smtpreply.LocalError(ref)
 }

@@ -24,5 +24,7 @@
 // comes from package imapmsg, on the metadata parsed at delivery and the
 // body blob, streamed. Failed logins are throttled by a Guard
 // (authguard). Storage errors map to responses in one table
-// (session.storeError); Go error text never reaches the wire.
+// (session.storeError); Go error text never reaches the wire: failures of
+// the server's own carry a reference to their log line, and a full disk
+// is NO [UNAVAILABLE] (RFC 5530 §3; README "Storage").
 package imapd

@@ -123,12 +123,18 @@ func (s *session) appendMessage(r *reader, budget *appendBudget) (*appendMsg, er
 
 // appendLiteral reads a message literal, refusing it with [TOOBIG] past
 // the APPENDLIMIT (RFC 7889 §3), or with [LIMIT] (RFC 5530 §3) past what
-// the command may still receive, before the client sends it.
+// the command may still receive, before the client sends it. While the
+// disk is short of space, past what it can take is [UNAVAILABLE]
+// (space.go).
 func (s *session) appendLiteral(r *reader, budget *appendBudget) (*spooled, error) {
 	limit := min(s.srv.cfg.MaxMessageSize, budget.total)
-	n, _, err := r.startLiteral(limit, true)
+	room := s.appendRoom(limit)
+	n, _, err := r.startLiteral(min(limit, room), true)
 	if err != nil {
-		if se, ok := err.(*syntaxError); ok && se.code == "TOOBIG" {
+		if se, ok := err.(*syntaxError); ok && se.code == "TOOBIG" && room < limit {
+			s.log.Warn("APPEND refused: not enough free disk space", "room", room)
+			se.kind, se.code, se.msg = "NO", "UNAVAILABLE", "Insufficient system storage; try again later"
+		} else if ok && se.code == "TOOBIG" {
 			se.kind = "NO"
 			se.msg = "Message exceeds the APPENDLIMIT"
 			if limit < s.srv.cfg.MaxMessageSize {

@@ -143,6 +143,10 @@ type Deps struct {
 	// MaxConnectionsPerIP: limiters shared with the other IMAP listener
 	// and with other protocols (netserve.Config.Limits).
 	Limits []*netserve.Limiter
+	// Space, when set, refuses an APPEND message that would take the
+	// data directory's free space below its floor, before the client
+	// sends it (README "Storage"); nil = no check.
+	Space Space
 }
 
 // Server runs IMAP sessions on any number of listeners; the connection
@@ -154,6 +158,7 @@ type Server struct {
 	guard  Guard
 	log    *slog.Logger
 	recent *RecentTracker
+	space  Space
 	index  *indexCache
 	items  *itemCache
 	net    *netserve.Server
@@ -174,7 +179,7 @@ func New(cfg Config, d Deps) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, st: d.Store, auth: d.Auth, guard: d.Guard,
-		log: d.Log.With("listener", cfg.Name), recent: d.Recent,
+		log: d.Log.With("listener", cfg.Name), recent: d.Recent, space: d.Space,
 		index: newIndexCache(d.Store, cfg.IndexRecords),
 		items: newItemCache(cfg.ItemCacheBytes),
 		ctx:   ctx, cancel: cancel,

@@ -353,8 +353,10 @@ func selectedHandlerFor(name string) (handler, int) {
 }
 
 // storeError maps a storage error kind to a status (DESIGN.md §2: one
-// table per protocol). Internal errors are logged with a reference that
-// the client sees instead of the error's text.
+// table per protocol). Failures of the server's own (a full disk, a
+// temporary or internal failure) are logged under a reference that the
+// client sees instead of the error's text, so that an operator can find
+// the log line from a user's report.
 func (s *session) storeError(op string, err error) status {
 	switch store.KindOf(err) {
 	case store.KindNotFound:
@@ -367,12 +369,27 @@ func (s *session) storeError(op string, err error) status {
 		return respNOCode("CANNOT", "Operation not permitted")
 	case store.KindModified:
 		return respNOCode("MODIFIED", "Changed meanwhile")
+	case store.KindNoSpace:
+		// RFC 5530 has no code for a full disk. UNAVAILABLE ("temporary
+		// failure because a subsystem is down", §3) says what it is:
+		// temporary, not the client's doing. OVERQUOTA would blame the
+		// user's quota, SERVERBUG a defect, LIMIT a fixed limit that
+		// retrying cannot pass.
+		ref := s.logStoreError(slog.LevelError, "store operation failed: disk full", op, err)
+		return respNOCode("UNAVAILABLE", "Insufficient system storage; try again later (ref "+ref+")")
 	case store.KindTemporary, store.KindClosed:
-		return respNOCode("UNAVAILABLE", "Temporary failure; try again later")
+		ref := s.logStoreError(slog.LevelWarn, "store operation failed temporarily", op, err)
+		return respNOCode("UNAVAILABLE", "Temporary failure; try again later (ref "+ref+")")
 	}
+	ref := s.logStoreError(slog.LevelError, "store operation failed", op, err)
+	return respNOCode("SERVERBUG", "Internal error (ref "+ref+")")
+}
+
+// logStoreError logs a store failure under a new reference and returns it.
+func (s *session) logStoreError(level slog.Level, msg, op string, err error) string {
 	ref := obs.NewID()
-	s.log.Error("store operation failed", "op", op, "ref", ref, "err", err)
-	return respNOCode("SERVERBUG", "Internal error, reference "+ref)
+	s.log.Log(s.ctx, level, msg, "op", op, "ref", ref, "err", err)
+	return ref
 }
 
 // Run, Interrupt and Close make a session a netserve.Session.

@@ -129,6 +129,13 @@ func tempFailure(ref string) Reply {
 	return fail(CodeSysTemp, "Temporary server failure, try again later (ref %s)", ref)
 }
 
+// diskFull answers a write that failed because the disk is full: a
+// temporary failure too (RFC 3206 §4), which deleting mail elsewhere or
+// waiting may cure; the log holds the details under ref.
+func diskFull(ref string) Reply {
+	return fail(CodeSysTemp, "Insufficient system storage, try again later (ref %s)", ref)
+}
+
 // alreadyDeleted answers a command on a message marked deleted
 // (RFC 1939 §5, DELE: "-ERR message 2 already deleted").
 func alreadyDeleted(n int) Reply { return fail(CodeNone, "Message %d already deleted", n) }

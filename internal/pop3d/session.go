@@ -287,6 +287,9 @@ func (s *session) storeFailure(op string, err error) Reply {
 	switch store.KindOf(err) {
 	case store.KindNotFound:
 		return replyNoSuchMessage
+	case store.KindNoSpace: // README "Storage"
+		s.log.Error("storage failure: disk full", "op", op, "err", err)
+		return diskFull(s.id)
 	case store.KindTemporary, store.KindClosed:
 		s.log.Warn("temporary storage failure", "op", op, "err", err)
 	default:

@@ -51,6 +51,11 @@
 //     file in Config.SpoolDir (FromConfig: <data_dir>/spool),
 //     removed after delivery. Durability is
 //     Delivery's business: it replies only after its durable commit.
+//   - A full disk (README "Storage") is 452 4.3.1 (RFC 3463 §3.5, RFC
+//     5321 §4.2.2): at MAIL when the declared SIZE does not fit above
+//     the free-space floor (Config.Space, RFC 1870 §6.1) or the floor is
+//     passed, again at DATA and the first BDAT, and when the spool file
+//     or Delivery's store cannot be written.
 //   - Command lines may end in CR LF or a bare LF. A line longer than
 //     Config.MaxLineLength (2048 octets with CR LF by default: RFC 5321
 //     §4.5.3.1.4 requires at least 512, and extension parameters make

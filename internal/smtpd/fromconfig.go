@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/spool"
 )
 
 // SpoolSubdir is the directory under data_dir where FromConfig puts
@@ -11,9 +12,10 @@ import (
 const SpoolSubdir = "spool"
 
 // FromConfig fills a Config from Petrel's configuration: the host name,
-// the [smtp] limits and timeouts, [delivery] max_message_size, and the
-// spool directory <data_dir>/spool. Name, LMTP, TLS, ImplicitTLS
-// and Extensions are the caller's to set.
+// the [smtp] limits and timeouts, [delivery] max_message_size, the
+// spool directory <data_dir>/spool, and the free space of data_dir
+// against [storage] min_free_space. Name, LMTP, TLS, ImplicitTLS and
+// Extensions are the caller's to set.
 func FromConfig(c *config.Config) Config {
 	return Config{
 		Hostname:            c.Hostname,
@@ -25,5 +27,6 @@ func FromConfig(c *config.Config) Config {
 		CommandTimeout:      c.SMTP.CommandTimeout.D(),
 		DataTimeout:         c.SMTP.DataTimeout.D(),
 		SpoolDir:            filepath.Join(c.DataDir, SpoolSubdir),
+		Space:               spool.NewSpace(c.DataDir, int64(c.Storage.MinFreeSpace)),
 	}
 }

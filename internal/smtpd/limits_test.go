@@ -11,6 +11,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/spool"
 )
 
 func TestConnectionLimitPerIP(t *testing.T) {
@@ -180,6 +181,10 @@ func TestFromConfigAndDefaults(t *testing.T) {
 		CommandTimeout: 5 * time.Minute, DataTimeout: 10 * time.Minute,
 		SpoolDir: "/var/petrel/spool",
 	}
+	if sp, ok := got.Space.(*spool.Space); !ok || sp == nil {
+		t.Fatalf("FromConfig: Space = %#v, want the free space of data_dir", got.Space)
+	}
+	got.Space = nil
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("FromConfig:\n got %+v\nwant %+v", got, want)
 	}

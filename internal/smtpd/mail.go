@@ -38,6 +38,9 @@ func (s *session) cmdMail(arg string) *smtpreply.Reply {
 	if !from.IsASCII() && !env.SMTPUTF8 { // RFC 6531 §3.5
 		return s.bad(smtpreply.NeedsSMTPUTF8())
 	}
+	if r := s.spaceRefusal(env.Size); r != nil { // RFC 1870 §6.1
+		return r
+	}
 	if r := s.checkSender(env); r != nil {
 		return r
 	}

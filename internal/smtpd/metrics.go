@@ -20,6 +20,7 @@ const (
 	reasonTimeout            = "timeout"
 	reasonContent            = "content"
 	reasonLocalError         = "local_error"
+	reasonNoSpace            = "no_space"
 	reasonLoop               = "loop"
 	reasonShutdown           = "shutdown"
 	reasonOther              = "other"
@@ -76,6 +77,8 @@ func reasonOf(r *smtpreply.Reply) string {
 		return reasonTimeout
 	case [2]int{3, 0}:
 		return reasonLocalError
+	case [2]int{3, 1}:
+		return reasonNoSpace
 	case [2]int{3, 2}:
 		return reasonShutdown
 	case [2]int{6, 0}:

@@ -104,6 +104,7 @@ func TestReasonOf(t *testing.T) {
 		reasonContent: smtpreply.ContentRejected("x"), reasonBadCommand: smtpreply.BadSyntax("x"),
 		reasonTooManyRcpts: smtpreply.TooManyRecipients(), reasonLocalError: smtpreply.LocalError("r"),
 		reasonLoop: smtpreply.RoutingLoop("x@y"), reasonTimeout: smtpreply.Timeout("h"),
+		reasonNoSpace: smtpreply.InsufficientStorage("r"),
 	} {
 		if got := reasonOf(r); got != want {
 			t.Errorf("reasonOf(%v) = %s, want %s", r, got, want)

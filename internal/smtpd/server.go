@@ -68,6 +68,10 @@ type Config struct {
 	// SpoolDir holds the bodies over 1 MiB while they are received.
 	// Default os.TempDir().
 	SpoolDir string
+	// Space, when set, refuses with 452 4.3.1 at MAIL (against the SIZE
+	// declared), DATA and the first BDAT a message that would take the
+	// data directory's free space below its floor (space.go).
+	Space Space
 	// MaxLineLength bounds a command line, CRLF included. Default 2048;
 	// values below 512 (RFC 5321 §4.5.3.1.4) are raised to 512.
 	MaxLineLength int

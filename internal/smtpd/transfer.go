@@ -20,6 +20,11 @@ func (s *session) cmdData(arg string) *smtpreply.Reply {
 	if r := s.dataSequence(); r != nil {
 		return r
 	}
+	if r := s.spaceRefusal(s.tx.env.Size); r != nil {
+		s.outcome(s.tx.env, 0, []*smtpreply.Reply{r})
+		s.resetTx()
+		return r
+	}
 	s.reply(smtpreply.StartData())
 	z := newMsgReader(&s.body, s.cfg.MaxMessageSize, true)
 	s.dataMode = true
@@ -64,6 +69,15 @@ func (s *session) cmdBdat(arg string) *smtpreply.Reply {
 	}
 	tx := s.tx
 	if tx.bdat == nil {
+		if r := s.spaceRefusal(max(tx.env.Size, size)); r != nil {
+			if err := s.discardChunk(size); err != nil {
+				s.ioErr = err
+			}
+			s.outcome(tx.env, 0, []*smtpreply.Reply{r})
+			s.resetTx()
+			s.bdatFailed = !last
+			return r
+		}
 		tx.bdat = newMsgReader(&s.body, s.cfg.MaxMessageSize, false)
 	}
 	s.dataMode = true
@@ -135,7 +149,7 @@ func (s *session) discardChunk(n int64) error {
 func (s *session) refusal(z *msgReader) *smtpreply.Reply {
 	switch {
 	case z.err != nil:
-		return s.localError("spooling the message failed", z.err)
+		return s.spoolError(z.err)
 	case z.over: // RFC 1870 §6.2
 		return smtpreply.MessageTooBig(s.cfg.MaxMessageSize)
 	case z.nul:

@@ -64,6 +64,18 @@ func LocalError(ref string) *Reply {
 	return New(451, Enhanced{4, 3, 0}, "Local error in processing, try again later (ref %s)", ref)
 }
 
+// InsufficientStorage: 452 4.3.1, the server's disk is full or below its
+// free-space floor (RFC 5321 §4.2.2 "insufficient system storage", RFC
+// 3463 §3.5 X.3.1 "mail system full", RFC 1870 §6.1 at MAIL): temporary,
+// the sender keeps the message and retries. ref, when not empty, names
+// the log line (never the Go error text itself).
+func InsufficientStorage(ref string) *Reply {
+	if ref == "" {
+		return New(452, Enhanced{4, 3, 1}, "Insufficient system storage, try again later")
+	}
+	return New(452, Enhanced{4, 3, 1}, "Insufficient system storage, try again later (ref %s)", ref)
+}
+
 // BadSyntax: 500 5.5.2, unrecognised command or bad syntax.
 func BadSyntax(text string) *Reply { return New(500, Enhanced{5, 5, 2}, "%s", text) }
 

@@ -6,4 +6,10 @@
 // entry durable; LimitReader enforces a size limit (SMTP SIZE, RFC 1870)
 // without breaking the stream, so the rest of a message can be drained and
 // a clean error sent.
+//
+// For a full disk (README "Storage"): IsNoSpace recognises ENOSPC and
+// EDQUOT; Space reads the free space of the data directory's filesystem
+// (statfs, cached) against the min_free_space floor, so that servers refuse
+// mail early (RFC 1870 §6.1: 452 at MAIL); Reserve is the file that keeps
+// room for deletions.
 package spool

@@ -27,9 +27,14 @@ const (
 	KindModified
 	// KindClosed: the store has been closed.
 	KindClosed
+	// KindNoSpace: the filesystem (or the database) is full: SQLITE_FULL,
+	// ENOSPC, EDQUOT, or new mail refused while the deletion reserve is in
+	// use (README "Storage"). Temporary: it passes when space is freed;
+	// protocols say so (SMTP 452 4.3.1, RFC 3463 §3.5).
+	KindNoSpace
 )
 
-var kindNames = [...]string{"internal", "not found", "exists", "over quota", "temporary", "invalid", "modified", "closed"}
+var kindNames = [...]string{"internal", "not found", "exists", "over quota", "temporary", "invalid", "modified", "closed", "no space"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

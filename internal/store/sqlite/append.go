@@ -15,6 +15,9 @@ func (s *Store) AppendBatch(ctx context.Context, account store.AccountID, mailbo
 	if len(msgs) == 0 {
 		return store.Appended{}, store.Errorf(store.KindInvalid, op, "no messages")
 	}
+	if err := s.space.admit(op); err != nil {
+		return store.Appended{}, err
+	}
 	bodies := make([]*body, 0, len(msgs))
 	release := func() {
 		for _, b := range bodies {

@@ -32,48 +32,33 @@ func bodyFiles(t *testing.T, dir string) int {
 // a successful one keeps them.
 func TestAppendBatchBodyFiles(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := Open(ctx, Options{Dir: dir, InlineMax: 1024})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.AddDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
-	a, err := s.CreateAccount(ctx, "alice@example.org", "hash")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inbox, err := s.Mailbox(ctx, a.ID, "INBOX")
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := openStoreEnv(t, t.TempDir(), Options{InlineMax: 1024})
+	s, dir := e.s, e.dir
 	big := bytes.Repeat([]byte("x"), 4096)
 	batch := func(last io.Reader) []store.AppendMessage {
 		return []store.AppendMessage{{Body: bytes.NewReader(big)}, {Body: bytes.NewReader(big)}, {Body: last}}
 	}
-	if err := s.SetQuota(ctx, a.ID, 2*int64(len(big)), 0); err != nil {
+	if err := s.SetQuota(ctx, e.acct, 2*int64(len(big)), 0); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.AppendBatch(ctx, a.ID, inbox.ID, batch(bytes.NewReader(big)))
+	_, err := s.AppendBatch(ctx, e.acct, e.inbox, batch(bytes.NewReader(big)))
 	if !store.IsKind(err, store.KindOverQuota) {
 		t.Fatalf("over quota: %v", err)
 	}
 	if n := bodyFiles(t, dir); n != 0 {
 		t.Fatalf("over-quota batch left %d body files", n)
 	}
-	if err := s.SetQuota(ctx, a.ID, 0, 0); err != nil {
+	if err := s.SetQuota(ctx, e.acct, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.AppendBatch(ctx, a.ID, inbox.ID, batch(io.MultiReader(bytes.NewReader(big), errReader{})))
+	_, err = s.AppendBatch(ctx, e.acct, e.inbox, batch(io.MultiReader(bytes.NewReader(big), errReader{})))
 	if err == nil {
 		t.Fatal("batch with an unreadable body succeeded")
 	}
 	if n := bodyFiles(t, dir); n != 0 {
 		t.Fatalf("unreadable batch left %d body files", n)
 	}
-	if _, err := s.AppendBatch(ctx, a.ID, inbox.ID, batch(bytes.NewReader(big))); err != nil {
+	if _, err := s.AppendBatch(ctx, e.acct, e.inbox, batch(bytes.NewReader(big))); err != nil {
 		t.Fatal(err)
 	}
 	if n := bodyFiles(t, dir); n != 3 {

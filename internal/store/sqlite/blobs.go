@@ -38,7 +38,7 @@ func (s *Store) intake(r io.Reader) (*body, error) {
 	bb := bytes.NewBuffer(buf)
 	n, err := io.Copy(bb, io.LimitReader(r, lim))
 	if err != nil {
-		return nil, store.Wrap(store.KindTemporary, op, err)
+		return nil, wrap(store.KindTemporary, op, err)
 	}
 	b := &body{size: n}
 	var meta *msgmeta.Meta
@@ -66,12 +66,12 @@ func (s *Store) intakeFile(b *body, r io.Reader) (*msgmeta.Meta, error) {
 	path := filepath.Join(s.blobDir, b.rel)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, store.Wrap(store.KindTemporary, op, err)
+		return nil, wrap(store.KindTemporary, op, err)
 	}
 	fail := func(err error) (*msgmeta.Meta, error) {
 		f.Close()
 		os.Remove(path)
-		return nil, store.Wrap(store.KindTemporary, op, err)
+		return nil, wrap(store.KindTemporary, op, err)
 	}
 	if b.size, err = io.Copy(f, r); err != nil {
 		return fail(err)
@@ -88,7 +88,7 @@ func (s *Store) intakeFile(b *body, r io.Reader) (*msgmeta.Meta, error) {
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(path)
-		return nil, store.Wrap(store.KindTemporary, op, err)
+		return nil, wrap(store.KindTemporary, op, err)
 	}
 	return meta, nil
 }

@@ -45,7 +45,7 @@ func (t *txn) message(mailbox store.MailboxID, uid store.UID) (store.Message, bo
 func (s *Store) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []store.UID, c store.FlagChange) (store.FlagResult, error) {
 	const op = "store flags"
 	var res store.FlagResult
-	err := s.w.do(ctx, op, func(t *txn) error {
+	err := s.w.doFreeing(ctx, op, func(t *txn) error {
 		res = store.FlagResult{}
 		account, _, hms, err := t.mailboxState(op, mailbox)
 		if err != nil {
@@ -96,6 +96,9 @@ func (s *Store) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []
 
 func (s *Store) Copy(ctx context.Context, src store.MailboxID, uids []store.UID, dst store.MailboxID) (store.CopyResult, error) {
 	var res store.CopyResult
+	if err := s.space.admit("copy"); err != nil {
+		return res, err
+	}
 	err := s.w.do(ctx, "copy", func(t *txn) error {
 		var err error
 		res, _, err = t.copyMessages("copy", src, uids, dst)
@@ -107,7 +110,9 @@ func (s *Store) Copy(ctx context.Context, src store.MailboxID, uids []store.UID,
 func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID, dst store.MailboxID) (store.CopyResult, error) {
 	const op = "move"
 	var res store.CopyResult
-	err := s.w.do(ctx, op, func(t *txn) error {
+	// A move adds no body and frees what it takes: it may use the
+	// deletion reserve, as "delete" in many clients is a move to Trash.
+	err := s.w.doFreeing(ctx, op, func(t *txn) error {
 		var err error
 		var moved []store.Message
 		if res, moved, err = t.copyMessages(op, src, uids, dst); err != nil {
@@ -192,12 +197,15 @@ func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst
 
 func (s *Store) Expunge(ctx context.Context, mailbox store.MailboxID, uids []store.UID) ([]store.UID, error) {
 	var out []store.UID
-	err := s.w.do(ctx, "expunge", func(t *txn) error {
+	err := s.w.doFreeing(ctx, "expunge", func(t *txn) error {
 		var err error
 		out, err = t.expunge("expunge", mailbox, uids)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err // the UIDs of a failed run were not removed
+	}
+	return out, nil
 }
 
 // expunge deletes messages, logs them with one new MODSEQ for VANISHED

@@ -118,7 +118,7 @@ func (s *Store) CreateAccount(ctx context.Context, address, passwordHash string)
 
 func (s *Store) DeleteAccount(ctx context.Context, id store.AccountID) error {
 	const op = "delete account"
-	return s.w.do(ctx, op, func(t *txn) error {
+	return s.w.doFreeing(ctx, op, func(t *txn) error {
 		rows, err := t.query(`SELECT id FROM mailboxes WHERE account = ?`, id)
 		if err != nil {
 			return err

@@ -10,6 +10,12 @@
 // then commits (one WAL fsync for the whole batch), and only then answers
 // every waiting caller. So "stored" always means on disk.
 //
+// A full disk (space.go, README "Storage") is KindNoSpace: SQLITE_FULL,
+// ENOSPC and EDQUOT alike. A deletion reserve, a file of Options.Reserve
+// octets in the data directory, is released when a deletion or flag
+// change (never new mail) fails for want of space, so that users can
+// still free space; new mail waits until the reserve is filled again.
+//
 // The model follows RFC 9051 (UID, UIDVALIDITY, UIDNEXT) and RFC 7162
 // (per-mailbox MODSEQ, expunge log for VANISHED).
 package sqlite

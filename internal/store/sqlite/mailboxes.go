@@ -209,7 +209,7 @@ func (s *Store) DeleteMailbox(ctx context.Context, account store.AccountID, name
 	if name == store.InboxName {
 		return store.Errorf(store.KindInvalid, op, "INBOX cannot be deleted")
 	}
-	return s.w.do(ctx, op, func(t *txn) error {
+	return s.w.doFreeing(ctx, op, func(t *txn) error {
 		id, err := t.mailboxID(account, name)
 		if err != nil {
 			return err

@@ -17,6 +17,9 @@ func (s *Store) Deliver(ctx context.Context, msg store.NewMessage, targets []sto
 	if len(targets) == 0 {
 		return nil, store.Errorf(store.KindInvalid, op, "no targets")
 	}
+	if err := s.space.admit(op); err != nil {
+		return nil, err
+	}
 	b, err := s.intake(msg.Body)
 	if err != nil {
 		return nil, err

@@ -40,6 +40,13 @@ type Options struct {
 	// between writing a file and committing its row. The server sets it;
 	// short-lived CLI commands need not pay for the directory scan.
 	SweepOrphans bool
+	// Reserve is the size in octets of the deletion reserve kept in
+	// Dir (space.go, README "Storage"); 0 = none. The server sets it;
+	// short-lived CLI commands need not.
+	Reserve int64
+	// Space reports the free space of Dir's filesystem, for filling the
+	// reserve again; nil = statfs on Dir.
+	Space FreeSpace
 }
 
 // Store is the SQLite backend; it implements store.Store.
@@ -57,6 +64,7 @@ type Store struct {
 	blobStmt, mailboxStmt, mailboxByIDStmt *sql.Stmt
 	wdb                                    *sql.DB // the writer's single connection
 	w                                      *writer
+	space                                  *spaceGuard
 
 	closeOnce sync.Once
 	closeErr  error
@@ -81,6 +89,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := s.makeDirs(); err != nil {
 		return nil, err
 	}
+	space, err := newSpaceGuard(opts, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s.space = space
 	// SQLite creates the -wal and -shm files with the database's mode:
 	// create it private (it holds password hashes and mail).
 	f, err := os.OpenFile(s.dbPath, os.O_RDWR|os.O_CREATE, 0o600)

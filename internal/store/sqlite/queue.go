@@ -19,6 +19,9 @@ func (s *Store) Enqueue(ctx context.Context, m store.NewQueued) (store.QueuedMes
 	if m.ID == "" || len(m.Rcpts) == 0 {
 		return store.QueuedMessage{}, store.Errorf(store.KindInvalid, op, "no ID or no recipients")
 	}
+	if err := s.space.admit(op); err != nil {
+		return store.QueuedMessage{}, err
+	}
 	b, err := s.intake(m.Body)
 	if err != nil {
 		return store.QueuedMessage{}, err
@@ -100,7 +103,7 @@ func fromMS(v int64) time.Time {
 // active recipients is removed with its body reference.
 func (s *Store) UpdateQueued(ctx context.Context, id string, ch store.QueueChange) error {
 	const op = "update queued"
-	return s.w.do(ctx, op, func(t *txn) error {
+	return s.w.doFreeing(ctx, op, func(t *txn) error {
 		seq, blob, err := t.queueSeq(id)
 		if err != nil {
 			return err
@@ -151,7 +154,7 @@ func (t *txn) removeQueued(seq int64, blob store.BlobID) error {
 
 // DeleteQueued removes a message and its recipients, without a report.
 func (s *Store) DeleteQueued(ctx context.Context, id string) error {
-	return s.w.do(ctx, "delete queued", func(t *txn) error {
+	return s.w.doFreeing(ctx, "delete queued", func(t *txn) error {
 		seq, blob, err := t.queueSeq(id)
 		if err != nil {
 			return err

@@ -21,6 +21,9 @@ type op struct {
 	syncDirs []string       // directories to fsync before the commit
 	changes  []store.Change // published after the commit
 	after    []func()       // run after the commit (e.g. remove blob files)
+	// reserve lets the op use the deletion reserve when the disk is full
+	// (space.go): deletions and flag changes, never new mail.
+	reserve bool
 }
 
 // writer is the single goroutine that owns the write connection and turns
@@ -46,6 +49,13 @@ func newWriter(ctx context.Context, s *Store, conn *sql.Conn) (*writer, error) {
 // do queues fn and waits until its transaction is committed (or failed).
 func (w *writer) do(ctx context.Context, name string, fn func(t *txn) error) error {
 	return w.submit(ctx, &op{name: name, fn: fn, done: make(chan error, 1)})
+}
+
+// doFreeing is do for an op that deletes or changes flags: on a full disk
+// it may use the deletion reserve (space.go). fn may then run twice, so
+// it must set its results afresh on each run.
+func (w *writer) doFreeing(ctx context.Context, name string, fn func(t *txn) error) error {
+	return w.submit(ctx, &op{name: name, fn: fn, done: make(chan error, 1), reserve: true})
 }
 
 func (w *writer) submit(ctx context.Context, o *op) error {
@@ -105,30 +115,14 @@ func (w *writer) loop() {
 	}
 }
 
-// run executes one batch in one transaction and answers every op.
+// run executes one batch in one transaction and answers every op. When
+// the disk is full, the ops that may use the deletion reserve run again,
+// in a transaction of their own, once it is released (space.go).
 func (w *writer) run(batch []*op) {
 	start := time.Now()
-	ctx := context.Background()
-	errs := make([]error, len(batch))
-	err := w.exec(ctx, "BEGIN IMMEDIATE")
-	if err == nil {
-		t := &txn{w: w, ctx: ctx}
-		for i, o := range batch {
-			errs[i] = t.runOp(o)
-		}
-		err = w.syncDirs(batch, errs)
-		if err == nil {
-			err = w.exec(ctx, "COMMIT")
-		}
-		if err != nil {
-			w.exec(ctx, "ROLLBACK")
-		}
-	}
-	if err != nil {
-		w.s.log.Error("store commit failed", "err", err, "batch", len(batch))
-		for i := range errs {
-			errs[i] = store.Wrap(store.KindTemporary, batch[i].name, err)
-		}
+	errs, full := w.runBatch(batch)
+	if full {
+		w.retryWithReserve(batch, errs)
 	}
 	if m := w.s.opts.Metrics; m != nil {
 		m.ObserveCommit(len(batch), time.Since(start))
@@ -141,6 +135,66 @@ func (w *writer) run(batch []*op) {
 			}
 		}
 		o.done <- errs[i]
+	}
+}
+
+// runBatch runs the ops in one transaction and returns their errors, and
+// whether one failed because the disk is full.
+func (w *writer) runBatch(batch []*op) (errs []error, full bool) {
+	ctx := context.Background()
+	errs = make([]error, len(batch))
+	err := w.exec(ctx, "BEGIN IMMEDIATE")
+	if err == nil {
+		t := &txn{w: w, ctx: ctx}
+		for i, o := range batch {
+			errs[i] = t.runOp(o)
+			full = full || store.IsKind(errs[i], store.KindNoSpace)
+		}
+		err = w.syncDirs(batch, errs)
+		if err == nil {
+			err = w.exec(ctx, "COMMIT")
+		}
+		if err != nil {
+			w.exec(ctx, "ROLLBACK")
+		}
+	}
+	if err != nil {
+		// After SQLITE_FULL in an op, SQLite may have rolled the whole
+		// transaction back, and COMMIT then fails for that reason.
+		full = full || diskFull(err)
+		kind := store.KindTemporary
+		if full {
+			kind = store.KindNoSpace
+		}
+		w.s.log.Error("store commit failed", "err", err, "batch", len(batch))
+		for i := range errs {
+			errs[i] = store.Wrap(kind, batch[i].name, err)
+		}
+	}
+	return errs, full
+}
+
+// retryWithReserve runs again, once the deletion reserve is released, the
+// ops of a batch that failed for want of space and may use the reserve
+// (op.reserve). The others keep their KindNoSpace.
+func (w *writer) retryWithReserve(batch []*op, errs []error) {
+	var again []*op
+	var at []int
+	for i, o := range batch {
+		if o.reserve && store.IsKind(errs[i], store.KindNoSpace) {
+			again = append(again, o)
+			at = append(at, i)
+		}
+	}
+	if len(again) == 0 || !w.s.space.release() {
+		return
+	}
+	for _, o := range again {
+		o.changes, o.after, o.syncDirs = nil, nil, nil
+	}
+	retried, _ := w.runBatch(again)
+	for j, i := range at {
+		errs[i] = retried[j]
 	}
 }
 
@@ -192,19 +246,19 @@ type txn struct {
 func (t *txn) runOp(o *op) error {
 	t.op = o
 	if err := t.w.exec(t.ctx, "SAVEPOINT op"); err != nil {
-		return store.Wrap(store.KindTemporary, o.name, err)
+		return wrap(store.KindTemporary, o.name, err)
 	}
 	err := o.fn(t)
 	if err != nil {
 		o.changes, o.after, o.syncDirs = nil, nil, nil
 		if rerr := t.w.exec(t.ctx, "ROLLBACK TO op"); rerr != nil {
-			return store.Wrap(store.KindInternal, o.name, errors.Join(err, rerr))
+			return wrap(store.KindInternal, o.name, errors.Join(err, rerr))
 		}
 	}
 	if rerr := t.w.exec(t.ctx, "RELEASE op"); rerr != nil && err == nil {
 		err = rerr
 	}
-	return store.Wrap(store.KindInternal, o.name, err)
+	return wrap(store.KindInternal, o.name, err)
 }
 
 func (t *txn) exec(q string, args ...any) (sql.Result, error) {
