@@ -99,6 +99,9 @@ type appendMsg struct {
 // skipCommand.
 func (s *session) parseCommand(r *reader) (*command, error) {
 	if err := r.readLine(); err != nil {
+		if err == errLineTooLong {
+			return &command{tag: r.headTag()}, err
+		}
 		return nil, err
 	}
 	c := &command{}

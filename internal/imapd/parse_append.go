@@ -128,7 +128,7 @@ func (s *session) appendLiteral(r *reader, budget *appendBudget) (*spooled, erro
 	limit := min(s.srv.cfg.MaxMessageSize, budget.total)
 	n, _, err := r.startLiteral(limit, true)
 	if err != nil {
-		if se, ok := err.(*syntaxError); ok && se.code == "TOOBIG" {
+		if se, ok := err.(*syntaxError); ok && se.code == "TOOBIG" && se != errLineTooLong {
 			se.kind = "NO"
 			se.msg = "Message exceeds the APPENDLIMIT"
 			if limit < s.srv.cfg.MaxMessageSize {

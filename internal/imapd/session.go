@@ -75,6 +75,7 @@ func (s *session) setConn(c net.Conn) {
 	s.br = nil
 	s.w = &writer{bw: &bufWriter{w: c}}
 	s.r = newReader(nil, s.srv.cfg.MaxLineLength, s.srv.cfg.MaxLiteral, s.continueLiteral)
+	s.r.maxSkip = max(s.r.maxSkip, s.srv.cfg.MaxMessageSize)
 }
 
 func (s *session) continueLiteral() error {
