@@ -61,6 +61,12 @@ type Config struct {
 	// LoginTimeout is the autologout timer before authentication.
 	// Default 1 minute.
 	LoginTimeout time.Duration
+	// CommandTimeout and MinTransferRate bound the time a command takes
+	// to arrive once its first octet has: CommandTimeout (at most the
+	// autologout timer), plus one second per MinTransferRate octets
+	// received (cmdclock.go). Defaults 1 minute and 1024 octets/second.
+	CommandTimeout  time.Duration
+	MinTransferRate int64
 	// MaxConnections and MaxConnectionsPerIP bound concurrent
 	// connections. Defaults 10000 and 50.
 	MaxConnections, MaxConnectionsPerIP int
@@ -116,6 +122,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LoginTimeout <= 0 {
 		c.LoginTimeout = time.Minute
+	}
+	if c.CommandTimeout <= 0 {
+		c.CommandTimeout = time.Minute
+	}
+	if c.MinTransferRate <= 0 {
+		c.MinTransferRate = 1024
 	}
 	if c.SpoolDir == "" {
 		c.SpoolDir = os.TempDir()
