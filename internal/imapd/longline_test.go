@@ -104,3 +104,20 @@ func TestRefusedLiteralThenLiteral(t *testing.T) {
 		t.Errorf("the second literal was executed: %q", u)
 	}
 }
+
+// TestStringLiteralsPerCommand: the string literals of one command may
+// not exceed MaxLiteral together, so one command cannot make the session
+// hold more than that (README "IMAP").
+func TestStringLiteralsPerCommand(t *testing.T) {
+	e := newEnv(t, func(c *Config, _ *Deps) { c.MaxLiteral = 100_000 })
+	e.deliver("", testMessage("one", "hello"), 0)
+	r := e.login()
+	r.ok("s SELECT INBOX")
+	lit := strings.Repeat("x", 60_000)
+	r.send("a SEARCH TEXT {60000+}\r\n" + lit + " TEXT {60000+}\r\n" + lit + " TEXT {3+}\r\ny1 \r\n")
+	if _, tagged := r.until("a"); !strings.HasPrefix(tagged, "a BAD [TOOBIG]") {
+		t.Errorf("two literals over the limit together: %q", tagged)
+	}
+	r.ok("b SEARCH TEXT {60000+}\r\n" + lit + " NOT TEXT {30000+}\r\n" + lit[:30000])
+	r.ok("c NOOP")
+}

@@ -9,12 +9,14 @@ import (
 )
 
 // memSpoolMax is the largest APPEND literal kept in memory; larger ones go
-// to a temporary file.
-const memSpoolMax = 1 << 20
+// to a temporary file. The store keeps bodies up to this size inline and
+// writes larger ones to files of their own anyway.
+const memSpoolMax = 256 << 10
 
 // appendMemMax bounds the octets of one command's APPEND messages held
-// in memory; the rest go to spool files.
-const appendMemMax = 8 << 20
+// in memory, so the memory of a session (README "IMAP"); the rest go to
+// spool files.
+const appendMemMax = 1 << 20
 
 // appendBudget is what one APPEND/MULTIAPPEND command may still receive.
 type appendBudget struct {

@@ -39,8 +39,10 @@ type reader struct {
 	line    []byte // current line segment, without CRLF
 	pos     int
 	maxLine int
-	// maxLiteral bounds ordinary string literals (not APPEND messages).
-	maxLiteral int64
+	// maxLiteral bounds ordinary string literals (not APPEND messages),
+	// each and all those of one command together: litLeft is what the
+	// current command may still send.
+	maxLiteral, litLeft int64
 	// maxSkip bounds a literal that skipCommand reads and throws away;
 	// past it the session ends.
 	maxSkip int64
@@ -321,7 +323,7 @@ func (r *reader) tooBig(n int64, nonSync bool, limit int64) error {
 	if !nonSync {
 		return &syntaxError{code: "TOOBIG", msg: "Literal too big"}
 	}
-	if n <= 4*limit+(1<<20) {
+	if n <= 4*max(limit, r.maxLiteral)+(1<<20) {
 		if _, err := io.CopyN(io.Discard, r.br, n); err != nil {
 			return err
 		}
@@ -351,12 +353,16 @@ func (r *reader) startLiteral(limit int64, allowBinary bool) (n int64, binary bo
 	return n, binary, nil
 }
 
+// newCommand starts the literal budget of a command.
+func (r *reader) newCommand() { r.litLeft = r.maxLiteral }
+
 // literal reads a string literal into memory, then the next line segment.
 func (r *reader) literal() ([]byte, error) {
-	n, _, err := r.startLiteral(r.maxLiteral, false)
+	n, _, err := r.startLiteral(r.litLeft, false)
 	if err != nil {
 		return nil, err
 	}
+	r.litLeft -= n
 	b := make([]byte, n)
 	if _, err := io.ReadFull(r.br, b); err != nil {
 		return nil, err

@@ -52,8 +52,8 @@ type Config struct {
 	// MaxLineLength bounds a command line (literals excluded). Default
 	// 64 KiB (RFC 7162 §4 asks for at least 8192 octets).
 	MaxLineLength int
-	// MaxLiteral bounds a string literal other than an APPEND message.
-	// Default 1 MiB.
+	// MaxLiteral bounds the string literals of one command together,
+	// APPEND messages excepted. Default 1 MiB.
 	MaxLiteral int64
 	// IdleTimeout is the autologout timer of an authenticated session
 	// (RFC 9051 §5.4: at least 30 minutes). Default 30 minutes.
