@@ -44,9 +44,7 @@ func (c *cmdClock) received(n int) {
 		return
 	}
 	c.got += int64(n)
-	rate := c.rate
-	credit := time.Duration(c.got/rate)*time.Second + time.Duration(c.got%rate)*time.Second/time.Duration(rate)
-	if dl := c.start.Add(c.base + credit); dl.Sub(c.set) >= clockStep {
+	if dl := c.start.Add(c.base + transferTime(c.got, c.rate)); dl.Sub(c.set) >= clockStep {
 		c.setDeadline(dl)
 	}
 }
@@ -59,4 +57,24 @@ func (c *cmdClock) setDeadline(t time.Time) {
 	if c.stopping.Load() {
 		c.conn.SetReadDeadline(time.Now())
 	}
+}
+
+// transferTime is the time n octets take at rate octets per second.
+func transferTime(n, rate int64) time.Duration {
+	return time.Duration(n/rate)*time.Second + time.Duration(n%rate)*time.Second/time.Duration(rate)
+}
+
+// rateWriter writes responses with a deadline per write: CommandTimeout
+// plus the time its octets take at MinTransferRate, so that a client that
+// stops reading (in the middle of a FETCH of a large message) does not hold
+// its session, buffers and open files for ever.
+type rateWriter struct {
+	conn net.Conn
+	base time.Duration
+	rate int64
+}
+
+func (w rateWriter) Write(p []byte) (int, error) {
+	w.conn.SetWriteDeadline(time.Now().Add(w.base + transferTime(int64(len(p)), w.rate)))
+	return w.conn.Write(p)
 }

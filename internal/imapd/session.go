@@ -76,7 +76,7 @@ func (s *session) setConn(c net.Conn) {
 		s.releaseReader()
 	}
 	s.br = nil
-	s.w = &writer{bw: &bufWriter{w: c}}
+	s.w = &writer{bw: &bufWriter{w: rateWriter{c, s.srv.cfg.CommandTimeout, s.srv.cfg.MinTransferRate}}}
 	s.r = newReader(nil, s.srv.cfg.MaxLineLength, s.srv.cfg.MaxLiteral, s.continueLiteral)
 	s.r.maxSkip = max(s.r.maxSkip, s.srv.cfg.MaxMessageSize)
 }

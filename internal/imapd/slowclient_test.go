@@ -99,3 +99,27 @@ func TestSlowClientCutOff(t *testing.T) {
 		t.Errorf("IDLE longer than the command clock: %q", tagged)
 	}
 }
+
+// TestSlowReaderCutOff: a client that asks for a large message and stops
+// reading is cut off once a write has waited CommandTimeout plus its size
+// at MinTransferRate, though the autologout timer is much longer.
+func TestSlowReaderCutOff(t *testing.T) {
+	e := newEnv(t, func(c *Config, _ *Deps) {
+		c.CommandTimeout = 2 * time.Second
+		c.MinTransferRate = 1 << 20
+		c.IdleTimeout = 60 * time.Second
+	})
+	const size = 32 << 20 // more than the socket buffers on loopback hold
+	e.deliver("", testMessage("big", strings.Repeat("x", size)), 0)
+	r := e.login()
+	r.ok("s SELECT INBOX")
+	r.send("f FETCH 1 BODY.PEEK[]\r\n")
+	// Not reading: the server's write waits, then gives up (2 s plus
+	// 64 KiB at 1 MiB/s); margin for a loaded machine.
+	time.Sleep(6 * time.Second)
+	r.c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	n, err := io.Copy(io.Discard, r.br)
+	if err != nil || n >= size {
+		t.Errorf("the server sent %d octets of %d and then %v, want the connection closed", n, size, err)
+	}
+}
