@@ -2,11 +2,9 @@ package imapd
 
 import (
 	"bytes"
-	"net/netip"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // outConn is a memConn that keeps what the server writes.
@@ -102,14 +100,7 @@ func FuzzLongLineLiteral(f *testing.F) {
 		}
 		in = append(in, "z1 NOOP\r\nz2 LOGOUT\r\n"...)
 		c := &outConn{memConn: memConn{r: bytes.NewReader(in)}}
-		s := newSession(e.srv, c, netip.MustParseAddr("127.0.0.1"))
-		done := make(chan struct{})
-		go func() { s.run(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("session did not end")
-		}
+		runSession(t, e.srv, c)
 		replies := map[string]int{}
 		for l := range strings.SplitSeq(c.output(), "\r\n") {
 			tag, _, _ := strings.Cut(l, " ")
