@@ -98,8 +98,9 @@ type IMAP struct {
 	IdleTimeout  Duration `toml:"idle_timeout"`
 	LoginTimeout Duration `toml:"login_timeout"`
 	// MaxLineLength bounds a command line without its literals (RFC 7162
-	// §4: at least 8192 octets); MaxLiteral a string literal other than
-	// an APPEND message (those are bounded by delivery.max_message_size).
+	// §4: at least 8192 octets); MaxLiteral the string literals of one
+	// command together, APPEND messages excepted (those are bounded by
+	// delivery.max_message_size).
 	MaxLineLength Size `toml:"max_line_length"`
 	MaxLiteral    Size `toml:"max_literal"`
 	// MaxBadCommands is how many BAD responses a session may earn before

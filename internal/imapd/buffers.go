@@ -84,11 +84,12 @@ func (b *bufWriter) release() {
 }
 
 // prefixConn reads one byte already read from a connection, then the
-// connection.
+// connection, telling clock what it reads.
 type prefixConn struct {
-	c    net.Conn
-	b    byte
-	have bool
+	c     net.Conn
+	clock *cmdClock
+	b     byte
+	have  bool
 }
 
 func (p *prefixConn) Read(buf []byte) (int, error) {
@@ -96,7 +97,9 @@ func (p *prefixConn) Read(buf []byte) (int, error) {
 		buf[0], p.have = p.b, false
 		return 1, nil
 	}
-	return p.c.Read(buf)
+	n, err := p.c.Read(buf)
+	p.clock.received(n)
+	return n, err
 }
 
 // awaitInput waits until the client sends something, without holding a
@@ -116,7 +119,7 @@ func (s *session) awaitInput() error {
 		}
 		return err
 	}
-	s.pre = prefixConn{c: s.conn, b: one[0], have: true}
+	s.pre = prefixConn{c: s.conn, clock: &s.clock, b: one[0], have: true}
 	s.br = readBufs.Get().(*bufio.Reader)
 	s.br.Reset(&s.pre)
 	s.r.br = s.br

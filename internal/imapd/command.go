@@ -98,7 +98,11 @@ type appendMsg struct {
 // (when it got that far) and the error; the caller answers BAD and calls
 // skipCommand.
 func (s *session) parseCommand(r *reader) (*command, error) {
+	r.newCommand()
 	if err := r.readLine(); err != nil {
+		if err == errLineTooLong {
+			return &command{tag: r.headTag()}, err
+		}
 		return nil, err
 	}
 	c := &command{}

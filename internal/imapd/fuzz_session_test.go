@@ -41,13 +41,18 @@ func FuzzSession(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := append([]byte("a LOGIN "+testUser+` "`+testPass+"\"\r\n"), data...)
 		in = append(in, "\r\nz LOGOUT\r\n"...)
-		s := newSession(e.srv, &memConn{r: bytes.NewReader(in)}, netip.MustParseAddr("127.0.0.1"))
-		done := make(chan struct{})
-		go func() { s.run(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("session did not end")
-		}
+		runSession(t, e.srv, &memConn{r: bytes.NewReader(in)})
 	})
+}
+
+// runSession runs a whole session on c, which must end within 10 s.
+func runSession(t *testing.T, srv *Server, c net.Conn) {
+	s := newSession(srv, c, netip.MustParseAddr("127.0.0.1"))
+	done := make(chan struct{})
+	go func() { s.run(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("session did not end")
+	}
 }

@@ -54,6 +54,16 @@ func (s *session) cmdIdle(_ *command) status {
 		if err == nil {
 			return s.idleDone()
 		}
+		if err == errLineTooLong {
+			// IDLE ends with the refusal, and whatever the long line
+			// announced is read and thrown away, never executed.
+			if s.r.skipCommand() != nil {
+				s.bye("Literal too big")
+				s.state = stateLogout
+				return status{}
+			}
+			return respBADCode("TOOBIG", "Expected DONE")
+		}
 		if errors.Is(err, os.ErrDeadlineExceeded) && !s.stopping.Load() && time.Now().Before(deadline) {
 			continue // woken by the feed
 		}

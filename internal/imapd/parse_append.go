@@ -9,12 +9,14 @@ import (
 )
 
 // memSpoolMax is the largest APPEND literal kept in memory; larger ones go
-// to a temporary file.
-const memSpoolMax = 1 << 20
+// to a temporary file. The store keeps bodies up to this size inline and
+// writes larger ones to files of their own anyway.
+const memSpoolMax = 256 << 10
 
 // appendMemMax bounds the octets of one command's APPEND messages held
-// in memory; the rest go to spool files.
-const appendMemMax = 8 << 20
+// in memory, so the memory of a session (README "IMAP"); the rest go to
+// spool files.
+const appendMemMax = 1 << 20
 
 // appendBudget is what one APPEND/MULTIAPPEND command may still receive.
 type appendBudget struct {
@@ -131,10 +133,10 @@ func (s *session) appendLiteral(r *reader, budget *appendBudget) (*spooled, erro
 	room := s.appendRoom(limit)
 	n, _, err := r.startLiteral(min(limit, room), true)
 	if err != nil {
-		if se, ok := err.(*syntaxError); ok && se.code == "TOOBIG" && room < limit {
+		if se, ok := err.(*syntaxError); ok && se.code == "TOOBIG" && se != errLineTooLong && room < limit {
 			s.log.Warn("APPEND refused: not enough free disk space", "room", room)
 			se.kind, se.code, se.msg = "NO", "UNAVAILABLE", "Insufficient system storage; try again later"
-		} else if ok && se.code == "TOOBIG" {
+		} else if ok && se.code == "TOOBIG" && se != errLineTooLong {
 			se.kind = "NO"
 			se.msg = "Message exceeds the APPENDLIMIT"
 			if limit < s.srv.cfg.MaxMessageSize {

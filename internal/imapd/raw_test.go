@@ -186,7 +186,7 @@ func TestRobustness(t *testing.T) {
 	}
 	r.ok("e NOOP")
 	r.send("f NOOP " + strings.Repeat("x", 70000) + "\r\n")
-	if _, tagged := r.until("*"); !strings.Contains(tagged, "BAD [TOOBIG]") {
+	if _, tagged := r.until("f"); !strings.HasPrefix(tagged, "f BAD [TOOBIG]") {
 		t.Errorf("long line: %q", tagged)
 	}
 	r.ok("g NOOP")

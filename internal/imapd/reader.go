@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -38,37 +39,55 @@ type reader struct {
 	line    []byte // current line segment, without CRLF
 	pos     int
 	maxLine int
-	// maxLiteral bounds ordinary string literals (not APPEND messages).
-	maxLiteral int64
-	cont       continuer
+	// maxLiteral bounds ordinary string literals (not APPEND messages),
+	// each and all those of one command together: litLeft is what the
+	// current command may still send.
+	maxLiteral, litLeft int64
+	// maxSkip bounds a literal that skipCommand reads and throws away;
+	// past it the session ends.
+	maxSkip int64
+	cont    continuer
+	// long: the current line went over maxLine. Its first maxLine octets
+	// are in line (for the tag), the rest is discarded as it comes (also
+	// across the deadline wakes of IDLE), and tail watches it for the
+	// literal announcement that may end it.
+	long bool
+	tail litScan
 }
 
 func newReader(br *bufio.Reader, maxLine int, maxLiteral int64, cont continuer) *reader {
-	return &reader{br: br, maxLine: maxLine, maxLiteral: maxLiteral, cont: cont}
+	return &reader{br: br, maxLine: maxLine, maxLiteral: maxLiteral, maxSkip: defaultMaxSkip, cont: cont}
 }
+
+// defaultMaxSkip is the largest literal a refused command may still send:
+// a message at the default APPENDLIMIT fits.
+const defaultMaxSkip = 64 << 20
 
 // readLine reads the next line segment into r.line.
 func (r *reader) readLine() error {
 	r.line = r.line[:0]
 	r.pos = 0
+	r.long = false
 	return r.readRest()
 }
 
 // readRest reads on to the end of the line segment begun in r.line: after
 // an error (a deadline that woke an IDLE session), what was read of the
-// line is kept and the next readRest goes on from there.
+// line is kept and the next readRest goes on from there. A line over
+// maxLine is read to its end and refused with errLineTooLong; the chunk
+// that crossed the limit may already hold the end of the line.
 func (r *reader) readRest() error {
 	for {
 		chunk, err := r.br.ReadSlice('\n')
-		if len(r.line)+len(chunk) > r.maxLine {
-			if err == nil || errors.Is(err, bufio.ErrBufferFull) {
-				if derr := r.discardLine(); derr != nil {
-					return derr
-				}
-				return errLineTooLong
-			}
+		if !r.long && len(r.line)+len(chunk) > r.maxLine {
+			r.long, r.tail = true, litScan{}
+			r.line = append(r.line, chunk[:r.maxLine-len(r.line)]...)
 		}
-		r.line = append(r.line, chunk...)
+		if r.long {
+			r.tail.feed(chunk)
+		} else {
+			r.line = append(r.line, chunk...)
+		}
 		if err == nil {
 			break
 		}
@@ -79,21 +98,71 @@ func (r *reader) readRest() error {
 			return err
 		}
 	}
+	if r.long {
+		r.pos = len(r.line)
+		return errLineTooLong
+	}
 	r.line = bytes.TrimSuffix(r.line, []byte("\n"))
 	r.line = bytes.TrimSuffix(r.line, []byte("\r"))
 	return nil
 }
 
-func (r *reader) discardLine() error {
-	for {
-		_, err := r.br.ReadSlice('\n')
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			return err
+// headTag is the tag at the start of an over-long line, "" when there is
+// none: the refusal is tagged, so that a client waiting for the
+// continuation of a synchronizing literal learns that the command is over.
+func (r *reader) headTag() string {
+	end := bytes.IndexByte(r.line, ' ')
+	if end <= 0 {
+		return ""
+	}
+	for _, c := range r.line[:end] {
+		if !isAtomChar(c, false) || c == '+' {
+			return ""
 		}
 	}
+	return string(r.line[:end])
+}
+
+// litScan recognises a literal announcement ("{n}", "{n+}", "~{n+}" with
+// any number of digits) at the end of a line that is seen in pieces and
+// not kept: the end of an over-long line.
+type litScan struct {
+	state   int8 // 0 none, 1 in "{digits", 2 after "+", 3 after "}", 4 after "}\r", 5 line ended after "}"
+	digits  bool
+	nonSync bool
+	n       int64 // saturates at math.MaxInt64
+}
+
+func (l *litScan) feed(b []byte) {
+	for _, c := range b {
+		switch {
+		case c == '{':
+			*l = litScan{state: 1}
+		case l.state == 1 && c >= '0' && c <= '9':
+			l.digits = true
+			if l.n > (math.MaxInt64-9)/10 {
+				l.n = math.MaxInt64
+			} else {
+				l.n = l.n*10 + int64(c-'0')
+			}
+		case l.state == 1 && c == '+' && l.digits:
+			l.state, l.nonSync = 2, true
+		case (l.state == 1 && l.digits || l.state == 2) && c == '}':
+			l.state = 3
+		case l.state == 3 && c == '\r':
+			l.state = 4
+		case (l.state == 3 || l.state == 4) && c == '\n':
+			l.state = 5
+		default:
+			l.state = 0
+		}
+	}
+}
+
+// literal returns the size of the non-synchronizing literal that ended
+// the line, if one did.
+func (l *litScan) literal() (int64, bool) {
+	return l.n, l.state == 5 && l.nonSync
 }
 
 func (r *reader) eol() bool { return r.pos >= len(r.line) }
@@ -247,19 +316,20 @@ func (r *reader) literalHeader(allowBinary bool) (n int64, nonSync, binary bool,
 
 // tooBig refuses a literal over the limit. A synchronizing literal has not
 // been sent, so the command just fails; a non-synchronizing one is
-// discarded when small enough, else the stream is lost.
+// discarded when small enough, else the stream is lost. The line after a
+// discarded literal is left for skipCommand, which reads the literals it
+// announces in turn.
 func (r *reader) tooBig(n int64, nonSync bool, limit int64) error {
 	if !nonSync {
 		return &syntaxError{code: "TOOBIG", msg: "Literal too big"}
 	}
-	if n <= 4*limit+(1<<20) {
+	if n <= 4*max(limit, r.maxLiteral)+(1<<20) {
 		if _, err := io.CopyN(io.Discard, r.br, n); err != nil {
 			return err
 		}
 		if err := r.readLine(); err != nil {
 			return err
 		}
-		r.pos = len(r.line) // the rest of the command is skipped by the caller
 		return &syntaxError{code: "TOOBIG", msg: "Literal too big"}
 	}
 	return &syntaxError{code: "TOOBIG", msg: "Literal too big", fatal: true}
@@ -283,12 +353,16 @@ func (r *reader) startLiteral(limit int64, allowBinary bool) (n int64, binary bo
 	return n, binary, nil
 }
 
+// newCommand starts the literal budget of a command.
+func (r *reader) newCommand() { r.litLeft = r.maxLiteral }
+
 // literal reads a string literal into memory, then the next line segment.
 func (r *reader) literal() ([]byte, error) {
-	n, _, err := r.startLiteral(r.maxLiteral, false)
+	n, _, err := r.startLiteral(r.litLeft, false)
 	if err != nil {
 		return nil, err
 	}
+	r.litLeft -= n
 	b := make([]byte, n)
 	if _, err := io.ReadFull(r.br, b); err != nil {
 		return nil, err
@@ -360,30 +434,41 @@ func (r *reader) list(item func() error) error {
 
 // skipCommand discards the rest of a command that failed to parse: the
 // rest of the line, and the literals of non-synchronizing announcements
-// with the lines after them. A synchronizing literal got no continuation,
-// so the client does not send it (RFC 9051 §7.5).
+// (RFC 7888) with the lines after them, over-long lines included. A
+// synchronizing literal got no continuation, so the client does not send
+// it (RFC 9051 §7.5).
 func (r *reader) skipCommand() error {
 	for {
-		line := r.line
-		var n int64
-		var nonSync bool
-		if i := bytes.LastIndexByte(line, '{'); i >= 0 && bytes.HasSuffix(line, []byte("+}")) {
-			v, err := strconv.ParseInt(string(line[i+1:len(line)-2]), 10, 64)
-			if err == nil && r.pos <= i {
-				n, nonSync = v, true
-			}
-		}
-		if !nonSync {
+		n, ok := r.pendingLiteral()
+		if !ok {
 			return nil
 		}
-		if n > 64<<20 {
+		if n > r.maxSkip {
 			return &syntaxError{msg: "Literal too big", fatal: true}
 		}
 		if _, err := io.CopyN(io.Discard, r.br, n); err != nil {
 			return err
 		}
-		if err := r.readLine(); err != nil {
+		if err := r.readLine(); err != nil && err != errLineTooLong {
 			return err
 		}
 	}
+}
+
+// pendingLiteral is the size of the non-synchronizing literal announced at
+// the end of the current line segment and not read yet.
+func (r *reader) pendingLiteral() (int64, bool) {
+	if r.long {
+		return r.tail.literal()
+	}
+	line := r.line
+	i := bytes.LastIndexByte(line, '{')
+	if i < r.pos || !bytes.HasSuffix(line, []byte("+}")) {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(string(line[i+1:len(line)-2]), 10, 64)
+	if err != nil || v < 0 {
+		return 0, false
+	}
+	return v, true
 }

@@ -52,8 +52,8 @@ type Config struct {
 	// MaxLineLength bounds a command line (literals excluded). Default
 	// 64 KiB (RFC 7162 §4 asks for at least 8192 octets).
 	MaxLineLength int
-	// MaxLiteral bounds a string literal other than an APPEND message.
-	// Default 1 MiB.
+	// MaxLiteral bounds the string literals of one command together,
+	// APPEND messages excepted. Default 1 MiB.
 	MaxLiteral int64
 	// IdleTimeout is the autologout timer of an authenticated session
 	// (RFC 9051 §5.4: at least 30 minutes). Default 30 minutes.
@@ -65,6 +65,12 @@ type Config struct {
 	// listener. Default netserve.HandshakeTimeout (30 s). (STARTTLS has
 	// its own 30 s bound, in cmdStartTLS.)
 	HandshakeTimeout time.Duration
+	// CommandTimeout and MinTransferRate bound the time a command takes
+	// to arrive once its first octet has: CommandTimeout (at most the
+	// autologout timer), plus one second per MinTransferRate octets
+	// received (cmdclock.go). Defaults 1 minute and 1024 octets/second.
+	CommandTimeout  time.Duration
+	MinTransferRate int64
 	// MaxConnections and MaxConnectionsPerIP bound concurrent
 	// connections. Defaults 10000 and 50.
 	MaxConnections, MaxConnectionsPerIP int
@@ -123,6 +129,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = netserve.HandshakeTimeout
+	}
+	if c.CommandTimeout <= 0 {
+		c.CommandTimeout = time.Minute
+	}
+	if c.MinTransferRate <= 0 {
+		c.MinTransferRate = 1024
 	}
 	if c.SpoolDir == "" {
 		c.SpoolDir = os.TempDir()

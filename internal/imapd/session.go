@@ -54,12 +54,15 @@ type session struct {
 	curTag         string
 	bad, authFails int
 	stopping       atomic.Bool
+	// clock bounds the time a command takes to arrive (cmdclock.go).
+	clock cmdClock
 	// metaBuf is reused by FETCH for ENVELOPE and BODYSTRUCTURE.
 	metaBuf bytes.Buffer
 }
 
 func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
 	s := &session{srv: srv, conn: c, ip: ip, ctx: srv.ctx}
+	s.clock.stopping, s.clock.rate = &s.stopping, srv.cfg.MinTransferRate
 	s.log = srv.log.With("conn", obs.NewID(), "remote", ip.String())
 	s.setConn(c)
 	return s
@@ -73,8 +76,9 @@ func (s *session) setConn(c net.Conn) {
 		s.releaseReader()
 	}
 	s.br = nil
-	s.w = &writer{bw: &bufWriter{w: c}}
+	s.w = &writer{bw: &bufWriter{w: rateWriter{c, s.srv.cfg.CommandTimeout, s.srv.cfg.MinTransferRate}}}
 	s.r = newReader(nil, s.srv.cfg.MaxLineLength, s.srv.cfg.MaxLiteral, s.continueLiteral)
+	s.r.maxSkip = max(s.r.maxSkip, s.srv.cfg.MaxMessageSize)
 }
 
 func (s *session) continueLiteral() error {
@@ -134,11 +138,15 @@ func (s *session) serveOne() bool {
 	if err := s.awaitInput(); err != nil {
 		return s.commandError(nil, err)
 	}
+	s.clock.begin(s.conn, min(s.srv.cfg.CommandTimeout, timeout))
 	c, err := s.parseCommand(s.r)
 	defer c.release()
 	if err != nil {
-		return s.commandError(c, err)
+		ok := s.commandError(c, err)
+		s.clock.end()
+		return ok
 	}
+	s.clock.end()
 	s.log.Debug("command", "tag", c.tag, "cmd", c.name, "uid", c.uid)
 	s.curTag = c.tag
 	st := s.execute(c)
@@ -164,6 +172,10 @@ func (s *session) commandError(c *command, err error) bool {
 		switch {
 		case s.stopping.Load():
 			return s.bye("Server shutting down")
+		case isTimeout(err) && s.clock.on:
+			s.log.Info("command too slow to arrive", "received", s.clock.got,
+				"seconds", int(time.Since(s.clock.start).Seconds()))
+			return s.bye("Command not received in time")
 		case isTimeout(err):
 			return s.bye("Autologout; idle for too long")
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):

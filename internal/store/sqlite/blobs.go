@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -79,10 +78,7 @@ func (s *Store) intakeFile(b *body, r io.Reader) (*msgmeta.Meta, error) {
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fail(err)
-	}
-	meta, err := msgmeta.Parse(bufio.NewReaderSize(f, 64<<10))
+	meta, err := msgmeta.ParseFile(f, b.size)
 	if err != nil {
 		return fail(err)
 	}

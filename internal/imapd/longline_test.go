@@ -1,0 +1,123 @@
+package imapd
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestLongLineLiteralNotExecuted: a command line over the limit that ends
+// in a literal announcement is refused with one BAD [TOOBIG], and the
+// literal's octets (here, commands) are consumed with it, never executed
+// (issue 11, must-fix 1). The literal forms of RFC 9051 §4.3 and RFC 7888
+// (LITERAL+) and RFC 3516 (literal8) are tried, leading zeros included.
+func TestLongLineLiteralNotExecuted(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.login()
+	inject := "y1 CREATE InjectedLit\r\n"
+	n := itoa(len(inject))
+	for i, announce := range []string{"{" + n + "+}", "~{" + n + "+}", "{" + strings.Repeat("0", 40) + n + "+}"} {
+		tag := "x" + itoa(i)
+		r.send(tag + " APPEND INBOX (" + strings.Repeat(`\Seen `, 12000) + ") " + announce + "\r\n" + inject + "\r\n")
+		u, tagged := r.until(tag)
+		if !strings.HasPrefix(tagged, tag+" BAD [TOOBIG]") || len(u) != 0 {
+			t.Errorf("%s: %q (untagged %q)", announce, tagged, u)
+		}
+		u = r.ok("c" + itoa(i) + " NOOP")
+		if has(u, "y1 ") {
+			t.Errorf("%s: the literal was executed: %q", announce, u)
+		}
+	}
+	// A synchronizing literal gets no continuation request: the client
+	// does not send it, and the tagged BAD tells it the command is over.
+	r.send("s1 APPEND INBOX (" + strings.Repeat(`\Seen `, 12000) + ") {23}\r\n")
+	if u, tagged := r.until("s1"); !strings.HasPrefix(tagged, "s1 BAD [TOOBIG]") || len(u) != 0 {
+		t.Errorf("sync literal: %q (untagged %q)", tagged, u)
+	}
+	r.ok("s2 NOOP")
+	if _, err := e.st.Mailbox(context.Background(), e.acct.ID, "InjectedLit"); err == nil {
+		t.Error("the mailbox named in the literal was created")
+	}
+	// A literal too large to be worth reading ends the session.
+	r.send("h1 NOOP " + strings.Repeat("x", 70000) + " {99999999999+}\r\n")
+	if l := r.line(); !strings.HasPrefix(l, "* BYE") && !strings.HasPrefix(l, "h1 BAD [TOOBIG]") {
+		t.Errorf("huge literal: %q", l)
+	} else if !strings.HasPrefix(l, "* BYE") {
+		if l := r.line(); !strings.HasPrefix(l, "* BYE") {
+			t.Errorf("huge literal: %q, want BYE", l)
+		}
+	}
+}
+
+// TestLongLineNextCommandAnswered: a line just over the limit, whose end
+// is read in the same buffer as the octet that crossed the limit, gets one
+// BAD [TOOBIG], and the next command is answered (issue 11, must-fix 2).
+func TestLongLineNextCommandAnswered(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.login()
+	for i, size := range []int{65537, 66000, 67000, 69500, 70000, 140000} {
+		tag := "a" + itoa(i)
+		line := tag + " NOOP "
+		line += strings.Repeat("x", size-len(line))
+		next := "b" + itoa(i)
+		r.send(line + "\r\n" + next + " NOOP\r\n")
+		u, tagged := r.until(tag)
+		if !strings.HasPrefix(tagged, tag+" BAD [TOOBIG]") || len(u) != 0 {
+			t.Errorf("%d octets: %q (untagged %q)", size, tagged, u)
+		}
+		if _, tagged := r.until(next); !strings.HasPrefix(tagged, next+" OK") {
+			t.Errorf("%d octets: next command: %q", size, tagged)
+		}
+	}
+}
+
+// TestLongLineInIdle: an over-long line instead of DONE ends IDLE with one
+// BAD [TOOBIG]; the literal it announces is not executed.
+func TestLongLineInIdle(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.login()
+	r.ok("s SELECT INBOX")
+	r.send("i IDLE\r\n")
+	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("IDLE: %q", l)
+	}
+	r.send("DONE " + strings.Repeat("x", 70000) + " {9+}\r\ny1 NOOP\r\n\r\n")
+	if u, tagged := r.until("i"); !strings.HasPrefix(tagged, "i BAD [TOOBIG]") || len(u) != 0 {
+		t.Errorf("long DONE: %q (untagged %q)", tagged, u)
+	}
+	if u := r.ok("n NOOP"); has(u, "y1 ") {
+		t.Errorf("the literal was executed: %q", u)
+	}
+}
+
+// TestRefusedLiteralThenLiteral: after a non-synchronizing literal over
+// the limit is thrown away, the literal that the rest of the command
+// announces is thrown away too, not executed.
+func TestRefusedLiteralThenLiteral(t *testing.T) {
+	e := newEnv(t, func(c *Config, _ *Deps) { c.MaxMessageSize = 1000 })
+	r := e.login()
+	r.send("m APPEND INBOX {2000+}\r\n" + strings.Repeat("x", 2000) + " {9+}\r\ny1 NOOP\r\n\r\n")
+	if u, tagged := r.until("m"); !strings.HasPrefix(tagged, "m NO [TOOBIG]") || len(u) != 0 {
+		t.Errorf("MULTIAPPEND: %q (untagged %q)", tagged, u)
+	}
+	if u := r.ok("n NOOP"); has(u, "y1 ") {
+		t.Errorf("the second literal was executed: %q", u)
+	}
+}
+
+// TestStringLiteralsPerCommand: the string literals of one command may
+// not exceed MaxLiteral together, so one command cannot make the session
+// hold more than that (README "IMAP").
+func TestStringLiteralsPerCommand(t *testing.T) {
+	e := newEnv(t, func(c *Config, _ *Deps) { c.MaxLiteral = 100_000 })
+	e.deliver("", testMessage("one", "hello"), 0)
+	r := e.login()
+	r.ok("s SELECT INBOX")
+	lit := strings.Repeat("x", 60_000)
+	r.send("a SEARCH TEXT {60000+}\r\n" + lit + " TEXT {60000+}\r\n" + lit + " TEXT {3+}\r\ny1 \r\n")
+	if _, tagged := r.until("a"); !strings.HasPrefix(tagged, "a BAD [TOOBIG]") {
+		t.Errorf("two literals over the limit together: %q", tagged)
+	}
+	r.ok("b SEARCH TEXT {60000+}\r\n" + lit + " NOT TEXT {30000+}\r\n" + lit[:30000])
+	r.ok("c NOOP")
+}
