@@ -47,7 +47,7 @@
 //     past the limit is read to its end and discarded, then refused with
 //     552 5.3.4; the session goes on. A BDAT chunk past the limit is
 //     refused at once and the transaction fails.
-//   - Bodies are kept in memory up to 1 MiB, beyond that in a temporary
+//   - Bodies are kept in memory up to 128 KiB, beyond that in a temporary
 //     file in Config.SpoolDir (FromConfig: <data_dir>/spool),
 //     removed after delivery. Durability is
 //     Delivery's business: it replies only after its durable commit.

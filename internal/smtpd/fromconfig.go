@@ -7,7 +7,7 @@ import (
 )
 
 // SpoolSubdir is the directory under data_dir where FromConfig puts
-// message bodies over 1 MiB while they are received.
+// message bodies over 128 KiB while they are received.
 const SpoolSubdir = "spool"
 
 // FromConfig fills a Config from Petrel's configuration: the host name,

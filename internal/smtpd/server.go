@@ -58,7 +58,7 @@ type Config struct {
 	// wait for each block of message data (RFC 5321 §4.5.3.2). Defaults 5
 	// and 10 minutes.
 	CommandTimeout, DataTimeout time.Duration
-	// SpoolDir holds the bodies over 1 MiB while they are received.
+	// SpoolDir holds the bodies over 128 KiB while they are received.
 	// Default os.TempDir().
 	SpoolDir string
 	// MaxLineLength bounds a command line, CRLF included. Default 2048;

@@ -79,10 +79,7 @@ func (s *Store) intakeFile(b *body, r io.Reader) (*msgmeta.Meta, error) {
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fail(err)
-	}
-	meta, err := msgmeta.Parse(bufio.NewReaderSize(f, 64<<10))
+	meta, err := parseFile(f, b.size)
 	if err != nil {
 		return fail(err)
 	}
@@ -91,6 +88,15 @@ func (s *Store) intakeFile(b *body, r io.Reader) (*msgmeta.Meta, error) {
 		return nil, store.Wrap(store.KindTemporary, op, err)
 	}
 	return meta, nil
+}
+
+// parseRead parses the metadata of a body file by reading it from its
+// start (msgmeta holds it in memory while it parses).
+func parseRead(f *os.File) (*msgmeta.Meta, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return msgmeta.Parse(bufio.NewReaderSize(f, 64<<10))
 }
 
 func (s *Store) removeBlobFile(rel string) {
