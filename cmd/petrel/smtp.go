@@ -23,6 +23,7 @@ func smtpBindings(d deps) []binding {
 	lmtp := smtpd.FromConfig(d.cfg)
 	// LMTP sits behind a trusted MTA on loopback or a socket: no STARTTLS.
 	lmtp.Name, lmtp.LMTP = "lmtp", true
+	lmtp.RcptErrors.Off = true // the MTA in front answers its own clients
 	return append([]binding{
 		{key: "listen.smtp", addrs: d.cfg.Listen.SMTP, srv: smtpd.New(mx, dlv, d.log, m)},
 		{key: "listen.lmtp", addrs: d.cfg.Listen.LMTP, srv: smtpd.New(lmtp, dlv, d.log, m), listen: smtpd.Listen},

@@ -10,7 +10,7 @@ import (
 
 // memoryLimit is how much of a body is kept in memory; the rest goes to a
 // temporary file in Config.SpoolDir. It bounds the memory of a session
-// (README "Memory"): 1000 connections hold at most 128 MB of bodies.
+// (README "SMTP", Memory): 1000 connections hold at most 128 MB of bodies.
 const memoryLimit = 128 << 10
 
 // body collects one message body: in memory up to memoryLimit, then in a

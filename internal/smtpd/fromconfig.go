@@ -11,9 +11,9 @@ import (
 const SpoolSubdir = "spool"
 
 // FromConfig fills a Config from Petrel's configuration: the host name,
-// the [smtp] limits and timeouts, [delivery] max_message_size, and the
-// spool directory <data_dir>/spool. Name, LMTP, TLS, ImplicitTLS
-// and Extensions are the caller's to set.
+// the [smtp] limits, timeouts and refused-recipient limits, [delivery]
+// max_message_size, and the spool directory <data_dir>/spool. Name, LMTP,
+// TLS, ImplicitTLS, Extensions and RcptErrors.Off are the caller's to set.
 func FromConfig(c *config.Config) Config {
 	return Config{
 		Hostname:            c.Hostname,
@@ -24,6 +24,9 @@ func FromConfig(c *config.Config) Config {
 		MaxBadCommands:      c.SMTP.MaxBadCommands,
 		CommandTimeout:      c.SMTP.CommandTimeout.D(),
 		DataTimeout:         c.SMTP.DataTimeout.D(),
-		SpoolDir:            filepath.Join(c.DataDir, SpoolSubdir),
+		MinDataRate:         int64(c.SMTP.MinDataRate),
+		RcptErrors: RcptErrorLimits{Soft: c.SMTP.RcptSoftErrorLimit, Hard: c.SMTP.RcptHardErrorLimit,
+			Sleep: c.SMTP.RcptErrorSleep.D(), Decay: c.SMTP.RcptErrorDecay.D()},
+		SpoolDir: filepath.Join(c.DataDir, SpoolSubdir),
 	}
 }

@@ -87,6 +87,12 @@ func TooManyErrors(host string) *Reply {
 	return New(421, Enhanced{4, 7, 0}, "%s Too many errors, closing connection", host)
 }
 
+// TooManyRejectedRecipients: 421 4.7.0, the client had too many
+// recipients refused (address harvesting); it is disconnected.
+func TooManyRejectedRecipients(host string) *Reply {
+	return New(421, Enhanced{4, 7, 0}, "%s Too many rejected recipients, closing connection", host)
+}
+
 // TooManyConnections: 421 4.7.0 at connect time.
 func TooManyConnections(host string) *Reply {
 	return New(421, Enhanced{4, 7, 0}, "%s Too many connections, try again later", host)

@@ -12,8 +12,8 @@ import (
 // parseFile parses the metadata of a body file of size octets through a
 // read-only memory map of it, so that a large body is never copied into
 // the heap: the pages are the page cache's, shared with the file just
-// written, and are let go when the map is (README "Memory": the heap
-// holds no large body). The Meta keeps no reference into the map
+// written, and are let go when the map is (README "SMTP", Memory: the
+// heap holds no large body). The Meta keeps no reference into the map
 // (msgmeta copies every string it keeps).
 func parseFile(f *os.File, size int64) (*msgmeta.Meta, error) {
 	if size == 0 || size != int64(int(size)) {
