@@ -39,10 +39,17 @@ P() { "$STATE/petrel" --config "$STATE/petrel.toml" "$@"; }
 P domain add example.test
 echo pass | P user add rcpt@example.test --password-stdin >/dev/null
 
-"$STATE/petrel" --config "$STATE/petrel.toml" serve >"$STATE/petrel.log" 2>&1 &
-PID=$!
-trap 'kill $PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && break; sleep 0.1; done
+PID=
+trap '[ -z "$PID" ] || kill $PID 2>/dev/null || true' EXIT
+# serve starts a fresh server (its memory of clients is empty).
+serve() {
+	if [ -n "$PID" ]; then kill -TERM $PID; wait $PID || true; fi
+	"$STATE/petrel" --config "$STATE/petrel.toml" serve >>"$STATE/petrel.log" 2>&1 &
+	PID=$!
+	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && return; sleep 0.1; done
+	echo "petrel did not start; see $STATE/petrel.log" >&2; exit 1
+}
+touch "$STATE/petrel.log"
 A() { "$STATE/smtpattack" "$1" -addr "127.0.0.1:$SMTP_PORT" -domain example.test -rcpt rcpt@example.test "${@:2}"; }
 lines() { wc -l <"$STATE/petrel.log"; }
 logged() { # run an attack and count the log lines it made the server write
@@ -56,17 +63,17 @@ logged() { # run an attack and count the log lines it made the server write
 
 case $WHAT in harvest|all)
 	echo "== harvest: 5,000 RCPTs on one connection"
-	logged A harvest -n 5000 -reconnect=false -for 120s
+	serve; logged A harvest -n 5000 -reconnect=false -for 120s
 	echo "== harvest: 100,000 RCPTs on one connection"
-	logged A harvest -n 100000 -reconnect=false -for 120s
+	serve; logged A harvest -n 100000 -reconnect=false -for 120s
 	echo "== harvest: 100,000 RCPTs, reconnecting, for at most 60 s"
-	logged A harvest -n 100000 -for 60s
+	serve; logged A harvest -n 100000 -for 60s
 esac
 case $WHAT in slow|all)
 	echo "== slow DATA: one octet every ${SLOW_INTERVAL:-5s}"
-	logged A slow -interval "${SLOW_INTERVAL:-5s}" -for "${SLOW_FOR:-900s}"
+	serve; logged A slow -interval "${SLOW_INTERVAL:-5s}" -for "${SLOW_FOR:-900s}"
 esac
 case $WHAT in burst|all)
 	echo "== burst: 20 concurrent 49 MB messages"
-	logged A burst -c 20 -size 49000000 -pid $PID -after 30s
+	serve; logged A burst -c 20 -size 49000000 -pid $PID -after 30s
 esac

@@ -90,6 +90,12 @@ func TestHarvestingCountPerClient(t *testing.T) {
 	c.cmd("MAIL FROM:<probe@attacker.test>", "250 ")
 	c.cmd("RCPT TO:<valid@mx.test>", "421 4.7.0")
 	c.expectClosed()
+	// Coming back while cut off is not worth another info line.
+	logs := ts.logs.String()
+	if strings.Count(logs, `level=INFO msg="too many rejected recipients"`) != 1 ||
+		strings.Count(logs, `level=DEBUG msg="too many rejected recipients"`) != 1 {
+		t.Fatalf("cut-off lines:\n%s", logs)
+	}
 	// The count (5, then 6 with the refused attempt) loses one per 300 ms.
 	time.Sleep(2 * time.Second)
 	c = greeted(t, ts.addr)

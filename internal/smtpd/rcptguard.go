@@ -89,12 +89,19 @@ func clientKey(ip netip.Addr) netip.Prefix {
 func (s *session) rcptCutOff() bool {
 	lim := &s.cfg.RcptErrors
 	now := time.Now()
-	if lim.Off || max(float64(s.rcpt.errors), s.srv.rcptClients.level(s.rcpt.client, now)) < float64(lim.Hard) {
+	client := s.srv.rcptClients.level(s.rcpt.client, now)
+	if lim.Off || max(float64(s.rcpt.errors), client) < float64(lim.Hard) {
 		return false
 	}
 	s.srv.rcptClients.add(s.rcpt.client, now, 2*lim.Hard)
 	s.rcptSleep()
-	s.log.Info("too many rejected recipients", "session_errors", s.rcpt.errors, "rejected", s.rcpt.refused)
+	// Info for the first cut; a client that keeps coming back while cut
+	// off gets debug lines, so reconnecting does not flood the log.
+	logf := s.log.Info
+	if s.rcpt.errors < lim.Hard && client > float64(lim.Hard) {
+		logf = s.log.Debug
+	}
+	logf("too many rejected recipients", "session_errors", s.rcpt.errors, "client_errors", int(client), "rejected", s.rcpt.refused)
 	s.replyReason(smtpreply.TooManyRejectedRecipients(s.cfg.Hostname), reasonTooManyErrors)
 	s.quit = true
 	return true
