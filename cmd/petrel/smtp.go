@@ -15,7 +15,7 @@ import (
 func smtpBindings(d deps) []binding {
 	rev := reverseName(d.dns)
 	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d), Signer: d.signer,
-		Checker: inboundChecker(d, d.dns)}, d.accounts, d.st, d.log)
+		Checker: inboundChecker(d, d.dns), Postmaster: d.cfg.Delivery.Postmaster}, d.accounts, d.st, d.log)
 	m := smtpd.NewMetrics(d.metrics.Registry)
 	mx := smtpd.FromConfig(d.cfg)
 	mx.Name, mx.TLS = delivery.ListenerMX, d.tls

@@ -142,6 +142,12 @@ type Delivery struct {
 	MaxQueueTime  Duration          `toml:"max_queue_time"`
 	DelayWarning  Duration          `toml:"delay_warning"`
 	Routes        map[string]string `toml:"routes"`
+	// Postmaster is the local address (an account's or an alias) that
+	// gets the mail for postmaster of a domain without a postmaster
+	// address of its own, and for the bare <postmaster> (RFC 5321
+	// §4.5.1); empty: the postmaster of another local domain, else the
+	// account created first.
+	Postmaster string `toml:"postmaster"`
 }
 
 // DKIM configures DKIM (RFC 6376); the keys are under <data_dir>/dkim.

@@ -43,6 +43,8 @@ func TestValidateProblems(t *testing.T) {
 		{"zero recipients", func(c *Config) { c.SMTP.MaxRecipients = 0 }, []string{"smtp.max_recipients: 0: must be greater than zero"}},
 		{"soft over hard", func(c *Config) { c.SMTP.RcptSoftErrorLimit = 30 },
 			[]string{"smtp.rcpt_soft_error_limit: 30: must not exceed smtp.rcpt_hard_error_limit (20)"}},
+		{"bad postmaster", func(c *Config) { c.Delivery.Postmaster = "postmaster" },
+			[]string{`delivery.postmaster: "postmaster" is not a valid address`}},
 		{"zero data rate", func(c *Config) { c.SMTP.MinDataRate = 0 }, []string{"smtp.min_data_rate: 0: must be greater than zero"}},
 		{"negative connections", func(c *Config) { c.SMTP.MaxConnectionsPerIP = -1 },
 			[]string{"smtp.max_connections_per_ip: -1: must be greater than zero"}},
