@@ -38,7 +38,8 @@ func startQueue(ctx context.Context, d deps) *outboundQueue {
 		ConnectionCacheTime: smtpclient.DefaultConnectionCacheTime},
 		d.dns, d.log.With("component", "smtpclient"))
 	res := accounts.New(d.st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
-	local := delivery.New(delivery.Config{Hostname: cfg.Hostname}, res, d.st, d.log.With("component", "reports"))
+	local := delivery.New(delivery.Config{Hostname: cfg.Hostname, Postmaster: cfg.Delivery.Postmaster},
+		res, d.st, d.log.With("component", "reports"))
 	svc := queue.New(queue.ConfigFrom(cfg), queue.Deps{Store: qs, Sender: clientSender{client},
 		Local: localReports(d.st, local), Signer: d.signer, Log: d.log.With("component", "queue"),
 		Metrics: queue.NewMetrics(d.metrics.Registry, qs)})

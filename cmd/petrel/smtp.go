@@ -17,7 +17,7 @@ import (
 func smtpBindings(d deps) []binding {
 	rev := reverseName(d.dns)
 	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d), Signer: d.signer,
-		Checker: inboundChecker(d, d.dns)}, d.accounts, d.st, d.log)
+		Checker: inboundChecker(d, d.dns), Postmaster: d.cfg.Delivery.Postmaster}, d.accounts, d.st, d.log)
 	m := smtpd.NewMetrics(d.metrics.Registry)
 	mx := smtpd.FromConfig(d.cfg)
 	mx.Name, mx.TLS = delivery.ListenerMX, d.tls
@@ -26,6 +26,7 @@ func smtpBindings(d deps) []binding {
 	lmtp := smtpd.FromConfig(d.cfg)
 	// LMTP sits behind a trusted MTA on loopback or a socket: no STARTTLS.
 	lmtp.Name, lmtp.LMTP = "lmtp", true
+	lmtp.RcptErrors.Off = true // the MTA in front answers its own clients
 	return append([]binding{
 		{key: "listen.smtp", addrs: d.cfg.Listen.SMTP, srv: smtpd.New(mx, dlv, d.log, m)},
 		{key: "listen.lmtp", addrs: d.cfg.Listen.LMTP, srv: smtpd.New(lmtp, dlv, d.log, m), listen: smtpd.Listen},

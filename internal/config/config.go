@@ -72,11 +72,24 @@ type SMTP struct {
 	// MX (listen.smtp), submission (listen.submission and
 	// listen.submissions together) and LMTP (listen.lmtp).
 	MaxConnections int `toml:"max_connections"`
-	// CommandTimeout bounds the wait for a command line; DataTimeout the
-	// wait for each block of message data (RFC 5321 §4.5.3.2 suggests 5
-	// and 3 minutes, and 10 minutes for the end of data).
+	// CommandTimeout bounds the time a command line may take (RFC 5321
+	// §4.5.3.2.7: at least 5 minutes). DataTimeout, plus one second per
+	// MinDataRate octets received, bounds the time the data of DATA or of
+	// a BDAT chunk may take: a deadline, so that a client trickling its
+	// data cannot hold a connection.
 	CommandTimeout Duration `toml:"command_timeout"`
 	DataTimeout    Duration `toml:"data_timeout"`
+	MinDataRate    Size     `toml:"min_data_rate"`
+	// RcptSoftErrorLimit and RcptHardErrorLimit count recipients refused
+	// with 5xx (address harvesting), per session and per client address
+	// across sessions: past the soft limit each refusal waits
+	// RcptErrorSleep; at the hard limit the next RCPT gets 421 4.7.0 and
+	// the connection is closed. A client's count loses one per
+	// RcptErrorDecay.
+	RcptSoftErrorLimit int      `toml:"rcpt_soft_error_limit"`
+	RcptHardErrorLimit int      `toml:"rcpt_hard_error_limit"`
+	RcptErrorSleep     Duration `toml:"rcpt_error_sleep"`
+	RcptErrorDecay     Duration `toml:"rcpt_error_decay"`
 	// MaxBadCommands is how many bad commands a client may send before it
 	// is disconnected with 421 4.7.0.
 	MaxBadCommands int `toml:"max_bad_commands"`
@@ -152,6 +165,12 @@ type Delivery struct {
 	MaxQueueTime  Duration          `toml:"max_queue_time"`
 	DelayWarning  Duration          `toml:"delay_warning"`
 	Routes        map[string]string `toml:"routes"`
+	// Postmaster is the local address (an account's or an alias) that
+	// gets the mail for postmaster of a domain without a postmaster
+	// address of its own, and for the bare <postmaster> (RFC 5321
+	// §4.5.1); empty: the postmaster of another local domain, else the
+	// account created first.
+	Postmaster string `toml:"postmaster"`
 }
 
 // DKIM configures DKIM (RFC 6376); the keys are under <data_dir>/dkim.
@@ -205,7 +224,12 @@ func Default() *Config {
 			SubaddressSeparator: "+",
 			MaxConnections:      1000,
 			CommandTimeout:      Duration(5 * time.Minute),
-			DataTimeout:         Duration(10 * time.Minute),
+			DataTimeout:         Duration(5 * time.Minute),
+			MinDataRate:         KiB,
+			RcptSoftErrorLimit:  5,
+			RcptHardErrorLimit:  20,
+			RcptErrorSleep:      Duration(time.Second),
+			RcptErrorDecay:      Duration(time.Minute),
 			MaxBadCommands:      10,
 			VerifySenders:       true,
 		},

@@ -105,6 +105,14 @@ func (s *SMTP) validate(p *problems) {
 	positive(p, "smtp.max_connections", s.MaxConnections)
 	positive(p, "smtp.command_timeout", s.CommandTimeout)
 	positive(p, "smtp.data_timeout", s.DataTimeout)
+	positive(p, "smtp.min_data_rate", s.MinDataRate)
+	positive(p, "smtp.rcpt_soft_error_limit", s.RcptSoftErrorLimit)
+	positive(p, "smtp.rcpt_hard_error_limit", s.RcptHardErrorLimit)
+	if s.RcptSoftErrorLimit > s.RcptHardErrorLimit && s.RcptHardErrorLimit > 0 {
+		p.add("smtp.rcpt_soft_error_limit", "%d: must not exceed smtp.rcpt_hard_error_limit (%d)", s.RcptSoftErrorLimit, s.RcptHardErrorLimit)
+	}
+	positive(p, "smtp.rcpt_error_sleep", s.RcptErrorSleep)
+	positive(p, "smtp.rcpt_error_decay", s.RcptErrorDecay)
 	positive(p, "smtp.max_bad_commands", s.MaxBadCommands)
 	sep := s.SubaddressSeparator
 	switch {

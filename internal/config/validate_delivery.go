@@ -3,10 +3,17 @@ package config
 import (
 	"fmt"
 	"slices"
+
+	"github.com/petrelmail/petrel/internal/mailaddr"
 )
 
 func (d *Delivery) validate(p *problems) {
 	positive(p, "delivery.max_message_size", d.MaxMessageSize)
+	if d.Postmaster != "" {
+		if a, err := mailaddr.Parse(d.Postmaster); err != nil || a.IsZero() {
+			p.add("delivery.postmaster", "%q is not a valid address", d.Postmaster)
+		}
+	}
 	if d.Relayhost != "" {
 		hostPort(p, "delivery.relayhost", d.Relayhost)
 	}

@@ -20,6 +20,9 @@ type Resolver interface {
 	Domains(ctx context.Context) ([]string, error)
 	// MaySendAs decides the submission sender rule (RFC 6409 §6.1).
 	MaySendAs(ctx context.Context, account, address string) (bool, error)
+	// OldestAccount is the address of the account created first, the
+	// postmaster of last resort.
+	OldestAccount(ctx context.Context) (string, error)
 }
 
 // Store is what delivery needs of the mail store.
@@ -44,6 +47,11 @@ type Config struct {
 	// Checker authenticates mail on the MX (inbound.go); nil checks
 	// nothing.
 	Checker Checker
+	// Postmaster is the local address that gets the mail for postmaster
+	// of a local domain without a postmaster address of its own, and for
+	// the bare <postmaster> (config delivery.postmaster); "" tries the
+	// postmaster of the other domains, then the oldest account.
+	Postmaster string
 }
 
 // Service is the delivery path.
@@ -62,8 +70,7 @@ func New(cfg Config, res Resolver, st Store, log *slog.Logger) *Service {
 // route finds where mail for one recipient goes, or the reply refusing
 // it. RFC 5321 §4.5.1: postmaster must be accepted for every local domain
 // and for the server's own name, so a postmaster address without an
-// account or alias of its own falls back to the postmaster of any local
-// domain.
+// account or alias of its own falls back (postmaster).
 func (s *Service) route(ctx context.Context, env *Envelope, rcpt Recipient) (route, *smtpreply.Reply) {
 	addr := rcpt.Addr.String()
 	r, err := s.res.Resolve(ctx, addr)
@@ -99,6 +106,11 @@ func (s *Service) route(ctx context.Context, env *Envelope, rcpt Recipient) (rou
 	return rt, nil
 }
 
+// postmaster finds where mail for postmaster@ one of our domains (or the
+// host name, which the bare <postmaster> becomes) goes when that address
+// does not exist: to Config.Postmaster, else to the postmaster of the
+// first local domain that has one, else to the account created first
+// (README "SMTP": postmaster). Only local mailboxes qualify.
 func (s *Service) postmaster(ctx context.Context, rcpt mailaddr.Address) (accounts.Resolution, bool) {
 	domains, err := s.res.Domains(ctx)
 	if err != nil {
@@ -111,12 +123,28 @@ func (s *Service) postmaster(ctx context.Context, rcpt mailaddr.Address) (accoun
 	if !own {
 		return accounts.Resolution{}, false
 	}
+	if r, ok := s.localMailbox(ctx, s.cfg.Postmaster); ok {
+		return r, true
+	}
 	for _, d := range domains {
-		if r, err := s.res.Resolve(ctx, "postmaster@"+d); err == nil && len(r.Remote) == 0 {
+		if r, ok := s.localMailbox(ctx, "postmaster@"+d); ok {
 			return r, true
 		}
 	}
-	return accounts.Resolution{}, false
+	oldest, err := s.res.OldestAccount(ctx)
+	if err != nil {
+		return accounts.Resolution{}, false
+	}
+	return s.localMailbox(ctx, oldest)
+}
+
+// localMailbox resolves addr when it leads to local accounts only.
+func (s *Service) localMailbox(ctx context.Context, addr string) (accounts.Resolution, bool) {
+	if addr == "" {
+		return accounts.Resolution{}, false
+	}
+	r, err := s.res.Resolve(ctx, addr)
+	return r, err == nil && len(r.Remote) == 0 && len(r.Local) > 0
 }
 
 // CheckRecipient runs the RCPT-time checks: the address must be local and

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/mime7bit"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
@@ -73,14 +74,26 @@ func (s *Service) mayUse(ctx context.Context, account, addr string) *smtpreply.R
 
 // prepareSubmission applies RFC 6409 to a submitted message: the
 // envelope sender and every From: address must be the user's (§6.1; 553
-// 5.7.1, a missing or unreadable From: 554 5.6.0), and a missing Date
-// (§8.2) or Message-ID (§8.3) is added.
+// 5.7.1, a missing or unreadable From: 554 5.6.0), no line may be over
+// 998 octets (554 5.6.0: it could not be relayed as it is, and a
+// conversion after signing would break the DKIM signature; README
+// "Submission"), and a missing Date (§8.2) or Message-ID (§8.3) is added.
 func (s *Service) prepareSubmission(ctx context.Context, env *Envelope, msg *message) *smtpreply.Reply {
 	if r := s.CheckSender(ctx, env); r != nil {
 		return r
 	}
 	r, _, err := msg.open("")
 	if err != nil {
+		return s.localError("read submitted message", err)
+	}
+	long, err := mime7bit.HasLongLine(r) // RFC 5321 §4.5.3.1.6
+	if err != nil {
+		return s.localError("read submitted message", err)
+	}
+	if long {
+		return smtpreply.MessageLineTooLong()
+	}
+	if r, _, err = msg.open(""); err != nil {
 		return s.localError("read submitted message", err)
 	}
 	h := readHeader(r)

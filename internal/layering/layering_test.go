@@ -20,7 +20,8 @@ func levels() map[string]int {
 		"mailaddr": 0, "obs": 0, "spool": 0, "msgmeta": 0, "netserve": 0,
 		// netservetest: slow and silent clients for tests of netserve's users.
 		"netserve/netservetest": 0,
-		// mime7bit: 8-bit to 7-bit conversion for servers without 8BITMIME.
+		// mime7bit: 8-bit to 7-bit conversion for servers without 8BITMIME,
+		// and of lines over 998 octets for any server.
 		"mime7bit":  0,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
 		// authguard: failed-login throttling shared by POP3, IMAP, submission.

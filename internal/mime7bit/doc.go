@@ -1,6 +1,8 @@
 // Package mime7bit converts a message with 8-bit content to 7 bits, for a
 // server that does not offer 8BITMIME (RFC 6152 §3: the client must convert
-// the message or return it as undeliverable).
+// the message or return it as undeliverable), and a message with lines
+// over 998 octets to one without, for any server (RFC 5321 §4.5.3.1.6,
+// RFC 5322 §2.1.1; ScanFor with ShortLines).
 //
 //   - RFC 2045 §6.7: each leaf part whose body has octets >= 0x80 is
 //     re-encoded as quoted-printable (CRLF line ends, no line over 76
@@ -12,11 +14,17 @@
 //     message inside it is converted in turn.
 //   - RFC 2045 §4: a message whose own body is encoded gets
 //     "MIME-Version: 1.0" when it has none.
+//   - Lines over 998 octets: a leaf part that has one is re-encoded as
+//     quoted-printable like an 8-bit part; a header field that has one is
+//     folded (RFC 5322 §2.2.3) before white space, or, with none in the
+//     first 998 octets, by inserting CRLF SP, which adds a space to the
+//     field but never loses it (fold.go).
 //
 // What cannot be made 7-bit is an error, for the caller to bounce: 8-bit
 // header fields (ErrHeader8Bit; they need SMTPUTF8, RFC 6532), 8-bit
 // octets in a part declared binary (ErrBinary) or where no encoding may be
-// applied (ErrUnencodable), and structure beyond the limits (ErrLimit).
+// applied (ErrUnencodable), structure beyond the limits (ErrLimit), and a
+// long line where no encoding may be applied (ErrLongLine).
 //
 // Conversion takes two reads of the message: Scan finds the parts to
 // re-encode, Plan.Apply writes the converted message. Memory is bounded by

@@ -21,6 +21,10 @@ var (
 	// ErrLimit: 8-bit octets in a part nested too deep, or under a
 	// Content-Type or Content-Transfer-Encoding field too long to read.
 	ErrLimit = errors.New("mime7bit: 8-bit octets beyond the MIME parsing limits")
+	// ErrLongLine: a line over MaxLine octets where no encoding may be
+	// applied (a multipart preamble or epilogue, a part already encoded,
+	// a composite type, or beyond the limits).
+	ErrLongLine = errors.New("mime7bit: a line too long where it cannot be encoded")
 	// errChanged: Apply read a message other than the one scanned.
 	errChanged = errors.New("mime7bit: the message differs from the one scanned")
 )
@@ -29,26 +33,74 @@ var (
 // 7-bit (any other error came from reading or writing).
 func Unconvertible(err error) bool {
 	return errors.Is(err, ErrHeader8Bit) || errors.Is(err, ErrBinary) ||
-		errors.Is(err, ErrUnencodable) || errors.Is(err, ErrLimit)
+		errors.Is(err, ErrUnencodable) || errors.Is(err, ErrLimit) || errors.Is(err, ErrLongLine)
 }
 
-// Plan says which entities of one message get new bodies.
+// MaxLine is the longest line SMTP carries, in octets without its CRLF
+// (RFC 5321 §4.5.3.1.6, RFC 5322 §2.1.1).
+const MaxLine = 998
+
+// Need says what a conversion is for.
+type Need uint8
+
+const (
+	// SevenBit: a server without 8BITMIME (RFC 6152 §3) takes 7-bit
+	// content only.
+	SevenBit Need = 1 << iota
+	// ShortLines: no server takes lines over MaxLine octets. A part with
+	// such lines is re-encoded (quoted-printable) and a header field with
+	// such lines is folded (RFC 5322 §2.2.3), at white space where it has
+	// some in the first MaxLine octets, else by inserting CRLF SP (the
+	// field gains a space there).
+	ShortLines
+)
+
+// Plan says which entities of one message get new bodies, and whether
+// header fields get folded.
 type Plan struct {
+	need    Need
 	convert []int // entity numbers in walking order, ascending
+	fold    bool  // a header line is over MaxLine octets
 }
 
-// Needed reports whether the message has 8-bit content to convert; when
-// it does not, the message is 7-bit and is sent as it is.
-func (p *Plan) Needed() bool { return len(p.convert) > 0 }
+// Needed reports whether the message has content to convert; when it
+// does not, it is sent as it is.
+func (p *Plan) Needed() bool { return len(p.convert) > 0 || p.fold }
 
-// Scan reads a message (header and body) and finds the parts to convert.
-func Scan(r io.Reader) (*Plan, error) {
-	p := &Plan{}
-	wk := &walker{lr: newLineReader(r), out: io.Discard, plan: p}
+// Scan reads a message (header and body) and finds the parts to convert
+// for a server without 8BITMIME: 8-bit parts and lines over MaxLine.
+func Scan(r io.Reader) (*Plan, error) { return ScanFor(r, SevenBit|ShortLines) }
+
+// ScanFor reads a message and finds the parts to convert for need.
+func ScanFor(r io.Reader, need Need) (*Plan, error) {
+	p := &Plan{need: need}
+	wk := &walker{lr: newLineReader(r), out: io.Discard, plan: p, need: need}
 	if err := wk.message(); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// HasLongLine reports whether a line of r is over MaxLine octets (a
+// quick test before ScanFor with ShortLines).
+func HasLongLine(r io.Reader) (bool, error) {
+	lr := newLineReader(r)
+	n := 0
+	for {
+		p, _, err := lr.next()
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if p.start {
+			n = 0
+		}
+		if n += len(p.text); n > MaxLine {
+			return true, nil
+		}
+	}
 }
 
 // Apply reads the message that was scanned again and writes it to w with
@@ -59,7 +111,7 @@ func (p *Plan) Apply(r io.Reader, w io.Writer) error {
 		return err
 	}
 	bw := bufio.NewWriter(w)
-	wk := &walker{lr: newLineReader(r), out: bw, plan: p, apply: true}
+	wk := &walker{lr: newLineReader(r), out: bw, plan: p, apply: true, need: p.need}
 	if err := wk.message(); err != nil {
 		return err
 	}

@@ -16,16 +16,20 @@ const (
 
 // walker walks the MIME structure of one message (RFC 2045, RFC 2046),
 // writing it to out as it goes: Scan writes to io.Discard and records the
-// entities with 8-bit bodies, Apply writes them re-encoded.
+// entities whose bodies need converting (8-bit, or lines over MaxLine, as
+// need says), Apply writes them re-encoded and long header lines folded.
 type walker struct {
-	lr     *lineReader
-	out    io.Writer
-	werr   error
-	plan   *Plan
-	apply  bool
-	n      int      // entities met so far, in walking order
-	conv   int      // Apply: the planned conversions done
-	bounds [][]byte // "--boundary" of the enclosing multiparts, outermost first
+	lr      *lineReader
+	out     io.Writer
+	werr    error
+	plan    *Plan
+	apply   bool
+	need    Need
+	lineLen int      // octets of the current line so far
+	fold    folder   // Apply: the header line being folded
+	n       int      // entities met so far, in walking order
+	conv    int      // Apply: the planned conversions done
+	bounds  [][]byte // "--boundary" of the enclosing multiparts, outermost first
 }
 
 // end says where an entity ended: at the delimiter line of an enclosing
@@ -54,6 +58,10 @@ func (w *walker) read() (piece, *end, error) {
 	if err != nil {
 		return piece{}, nil, err
 	}
+	if p.start {
+		w.lineLen = 0
+	}
+	w.lineLen += len(p.text)
 	if p.whole(atEOF) {
 		if e := w.delimiter(p); e != nil {
 			return p, e, nil
@@ -125,13 +133,17 @@ func (w *walker) header(convert, isMsg bool) (*header, *end, error) {
 	h := &header{}
 	var cur *[]byte // the field being kept, if any
 	skip := false   // the field being dropped
+	defer w.flushFold()
 	for {
 		p, e, err := w.read()
 		if err != nil || e != nil {
 			return h, e, err
 		}
-		if has8Bit(p.text) {
+		if w.need&SevenBit != 0 && has8Bit(p.text) {
 			return nil, nil, ErrHeader8Bit
+		}
+		if w.tooLong() {
+			w.plan.fold = true // Scan; Apply folds (writeField)
 		}
 		if p.start && len(p.text) == 0 { // the empty line ends the header
 			if convert {
@@ -153,7 +165,7 @@ func (w *walker) header(convert, isMsg bool) (*header, *end, error) {
 			h.keep(cur, p.text)
 		}
 		if !skip {
-			w.write(p.text, p.eol)
+			w.writeField(p)
 		}
 	}
 }
@@ -200,23 +212,34 @@ func (w *walker) leaf(n int, convert bool) (*end, error) {
 	return e, err
 }
 
-// copyBody copies a body as it is up to its end. An 8-bit octet is the
-// error on8bit, or with on8bit nil is reported in saw.
+// copyBody copies a body as it is up to its end. What needs converting
+// (an 8-bit octet, a line over MaxLine, as need says) is reported in saw
+// with on8bit nil, else it is an error: on8bit for an 8-bit octet,
+// ErrLongLine for a long line (errChanged in Apply).
 func (w *walker) copyBody(on8bit error) (e *end, saw bool, err error) {
 	for {
 		p, e, err := w.read()
 		if err != nil || e != nil {
 			return e, saw, err
 		}
-		if has8Bit(p.text) {
-			if on8bit != nil {
+		bit := w.need&SevenBit != 0 && has8Bit(p.text)
+		if long := w.tooLong(); bit || long {
+			switch {
+			case on8bit == nil:
+				saw = true
+			case bit || on8bit == errChanged:
 				return nil, true, on8bit
+			default:
+				return nil, true, ErrLongLine
 			}
-			saw = true
 		}
 		w.write(p.text, p.eol)
 	}
 }
+
+// tooLong reports whether the current line is over MaxLine octets and
+// need asks for short lines.
+func (w *walker) tooLong() bool { return w.need&ShortLines != 0 && w.lineLen > MaxLine }
 
 // encode writes a body as quoted-printable. The line end before a
 // delimiter belongs to the delimiter (RFC 2046 §5.1.1), so each line end

@@ -8,17 +8,34 @@ import (
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
-// downgrade prepares an 8-bit message for a server that does not offer
-// 8BITMIME (RFC 6152 §3): its 8-bit parts are sent as quoted-printable
-// (s.plan, applied in DATA; SIZE= declares the converted size), or, when
-// that cannot be done, every recipient fails with 554 5.6.3. A message
-// declared 8-bit whose octets are all 7-bit is sent as it is.
+// downgrade prepares a message for the server: the 8-bit parts of an
+// 8-bit message for a server that does not offer 8BITMIME (RFC 6152 §3),
+// and for any server the parts and header fields with lines over 998
+// octets, which no server need take (RFC 5321 §4.5.3.1.6): a message
+// stored as it came on the MX is never relayed with them (README
+// "Outbound"). Parts are sent as quoted-printable, header fields folded
+// (s.plan, applied in DATA; SIZE= declares the converted size); when that
+// cannot be done, every recipient fails with 554 5.6.3. A message that
+// needs nothing is sent as it is.
 func (s *session) downgrade() (outcome, bool) {
-	if !s.m.EightBit || s.ext.has("8BITMIME") || s.plan != nil {
+	if s.plan != nil {
 		return outcome{}, true
 	}
 	n := len(s.m.Rcpts)
-	plan, err := readBody(s, mime7bit.Scan)
+	need := mime7bit.ShortLines
+	if s.m.EightBit && !s.ext.has("8BITMIME") {
+		need |= mime7bit.SevenBit
+	} else {
+		// The usual case: one quick read finds no long line.
+		long, err := readBody(s, mime7bit.HasLongLine)
+		if err != nil {
+			return s.localError(n, err), false
+		}
+		if !long {
+			return outcome{}, true
+		}
+	}
+	plan, err := readBody(s, func(r io.Reader) (*mime7bit.Plan, error) { return mime7bit.ScanFor(r, need) })
 	switch {
 	case mime7bit.Unconvertible(err):
 		return decided(n, cannotConvert(s.hop.host, err)), false
@@ -28,7 +45,7 @@ func (s *session) downgrade() (outcome, bool) {
 		return outcome{}, true
 	}
 	m := *s.m
-	m.EightBit = false
+	m.EightBit = m.EightBit && need&mime7bit.SevenBit == 0
 	if m.Size > 0 && s.ext.has("SIZE") {
 		size, err := readBody(s, func(r io.Reader) (int64, error) {
 			var c counter
@@ -68,6 +85,9 @@ func (c *counter) Write(p []byte) (int, error) {
 func cannotConvert(host string, err error) *smtpreply.Reply {
 	why := "8-bit content that cannot be encoded"
 	switch {
+	case errors.Is(err, mime7bit.ErrLongLine):
+		return smtpreply.New(554, smtpreply.Enhanced{5, 6, 3},
+			"Conversion required but not supported: the message has lines over 998 octets (RFC 5321 §4.5.3.1.6) where they cannot be encoded")
 	case errors.Is(err, mime7bit.ErrHeader8Bit):
 		why = "8-bit header fields"
 	case errors.Is(err, mime7bit.ErrBinary):

@@ -22,7 +22,8 @@ type session struct {
 	tls     string
 	useTLS  bool // STARTTLS when offered (false on the retry after a failed handshake)
 	reached bool // the server greeted us
-	// plan converts the body to 7 bits in DATA (server without 8BITMIME).
+	// plan converts the body in DATA: to 7 bits for a server without
+	// 8BITMIME, lines over 998 octets for any (downgrade.go).
 	plan *mime7bit.Plan
 }
 

@@ -9,8 +9,9 @@ import (
 )
 
 // memoryLimit is how much of a body is kept in memory; the rest goes to a
-// temporary file in Config.SpoolDir.
-const memoryLimit = 1 << 20
+// temporary file in Config.SpoolDir. It bounds the memory of a session
+// (README "SMTP", Memory): 1000 connections hold at most 128 MB of bodies.
+const memoryLimit = 128 << 10
 
 // body collects one message body: in memory up to memoryLimit, then in a
 // temporary file. It is an io.Writer for the DATA and BDAT readers. The

@@ -47,7 +47,7 @@
 //     past the limit is read to its end and discarded, then refused with
 //     552 5.3.4; the session goes on. A BDAT chunk past the limit is
 //     refused at once and the transaction fails.
-//   - Bodies are kept in memory up to 1 MiB, beyond that in a temporary
+//   - Bodies are kept in memory up to 128 KiB, beyond that in a temporary
 //     file in Config.SpoolDir (FromConfig: <data_dir>/spool),
 //     removed after delivery. Durability is
 //     Delivery's business: it replies only after its durable commit.
@@ -78,6 +78,17 @@
 //     addresses are parsed by mailaddr.ParsePath and passed as written:
 //     odd forms (percent hack, quoted "@", bang paths, literals) are
 //     local parts or domains that Delivery judges.
+//   - Refused recipients (5xx) are counted per session and per client
+//     address across sessions (Config.RcptErrors, rcptguard.go: Postfix's
+//     soft and hard error limits): past the soft limit each refusal is
+//     delayed; at the hard limit the next RCPT, valid or not, gets 421
+//     4.7.0 and the connection is closed. A client's count decays, and
+//     the table of clients is bounded.
+//   - Timeouts are deadlines (RFC 5321 §4.5.3.2 sets minimums): a command
+//     line must arrive within Config.CommandTimeout of the wait's start;
+//     the data of DATA or of one BDAT chunk within Config.DataTimeout plus
+//     a second per Config.MinDataRate octets received. A client that
+//     trickles gets 421 4.4.2 and is disconnected.
 //   - Recipients past Config.MaxRecipients get 452 4.5.3, and the
 //     transaction goes on with those accepted. A recipient given twice is
 //     passed twice (LMTP owes one reply per accepted RCPT).
@@ -101,7 +112,10 @@
 //     command; when Shutdown's context ends the rest are closed.
 //   - Logs: connect and disconnect at debug level; one info line per
 //     message accepted or refused after its data (queue ID, sender,
-//     recipients, size, outcome, reason) and one per refused recipient.
+//     recipients, size, outcome, reason); one per refused recipient for
+//     the first five of a session, then one line at the end of the
+//     session that counts them all, so a harvesting session writes a
+//     bounded log.
 //     Message bodies are never logged, nor command lines beyond their
 //     verb and the envelope addresses.
 package smtpd

@@ -8,14 +8,14 @@ import (
 )
 
 // SpoolSubdir is the directory under data_dir where FromConfig puts
-// message bodies over 1 MiB while they are received.
+// message bodies over 128 KiB while they are received.
 const SpoolSubdir = "spool"
 
 // FromConfig fills a Config from Petrel's configuration: the host name,
-// the [smtp] limits and timeouts, [delivery] max_message_size, the
-// spool directory <data_dir>/spool, and the free space of data_dir
-// against [storage] min_free_space. Name, LMTP, TLS, ImplicitTLS and
-// Extensions are the caller's to set.
+// the [smtp] limits, timeouts and refused-recipient limits, [delivery]
+// max_message_size, the spool directory <data_dir>/spool, and the free
+// space of data_dir against [storage] min_free_space. Name, LMTP, TLS,
+// ImplicitTLS, Extensions and RcptErrors.Off are the caller's to set.
 func FromConfig(c *config.Config) Config {
 	return Config{
 		Hostname:            c.Hostname,
@@ -26,7 +26,10 @@ func FromConfig(c *config.Config) Config {
 		MaxBadCommands:      c.SMTP.MaxBadCommands,
 		CommandTimeout:      c.SMTP.CommandTimeout.D(),
 		DataTimeout:         c.SMTP.DataTimeout.D(),
-		SpoolDir:            filepath.Join(c.DataDir, SpoolSubdir),
-		Space:               spool.NewSpace(c.DataDir, int64(c.Storage.MinFreeSpace)),
+		MinDataRate:         int64(c.SMTP.MinDataRate),
+		RcptErrors: RcptErrorLimits{Soft: c.SMTP.RcptSoftErrorLimit, Hard: c.SMTP.RcptHardErrorLimit,
+			Sleep: c.SMTP.RcptErrorSleep.D(), Decay: c.SMTP.RcptErrorDecay.D()},
+		SpoolDir: filepath.Join(c.DataDir, SpoolSubdir),
+		Space:    spool.NewSpace(c.DataDir, int64(c.Storage.MinFreeSpace)),
 	}
 }

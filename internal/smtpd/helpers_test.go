@@ -38,6 +38,8 @@ type fakeDelivery struct {
 	checked []delivery.Recipient
 	// discard: Deliver reads the body and keeps nothing (benchmarks).
 	discard bool
+	// others answers the addresses not in rcpt (nil: accept them).
+	others func(addr string) *smtpreply.Reply
 }
 
 func newFake() *fakeDelivery {
@@ -62,7 +64,10 @@ func (f *fakeDelivery) CheckRecipient(_ context.Context, _ *delivery.Envelope, r
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.checked = append(f.checked, r)
-	return f.rcpt[r.Addr.String()]
+	if rep, ok := f.rcpt[r.Addr.String()]; ok || f.others == nil {
+		return rep
+	}
+	return f.others(r.Addr.String())
 }
 
 func (f *fakeDelivery) Deliver(_ context.Context, env *delivery.Envelope, body io.Reader, size int64) []*smtpreply.Reply {

@@ -178,8 +178,9 @@ func TestFromConfigAndDefaults(t *testing.T) {
 	want := Config{
 		Hostname: "mail.example.org", MaxMessageSize: 50_000_000, MaxRecipients: 100,
 		MaxConnectionsPerIP: 20, MaxConnections: 1000, MaxBadCommands: 10,
-		CommandTimeout: 5 * time.Minute, DataTimeout: 10 * time.Minute,
-		SpoolDir: "/var/petrel/spool",
+		CommandTimeout: 5 * time.Minute, DataTimeout: 5 * time.Minute, MinDataRate: 1024,
+		RcptErrors: RcptErrorLimits{Soft: 5, Hard: 20, Sleep: time.Second, Decay: time.Minute},
+		SpoolDir:   "/var/petrel/spool",
 	}
 	if sp, ok := got.Space.(*spool.Space); !ok || sp == nil {
 		t.Fatalf("FromConfig: Space = %#v, want the free space of data_dir", got.Space)
@@ -190,6 +191,7 @@ func TestFromConfigAndDefaults(t *testing.T) {
 	}
 	d := Config{LMTP: true, MaxLineLength: 100}.withDefaults()
 	if d.Name != "lmtp" || d.Hostname != "localhost" || d.MaxLineLength != 512 || d.MaxRecipients != 100 ||
+		d.MinDataRate != 1024 || d.RcptErrors != want.RcptErrors ||
 		d.MaxMessageSize != want.MaxMessageSize || d.CommandTimeout != want.CommandTimeout || d.SpoolDir == "" {
 		t.Fatalf("defaults %+v", d)
 	}

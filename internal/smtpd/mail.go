@@ -110,6 +110,9 @@ func (s *session) cmdRcpt(arg string) *smtpreply.Reply {
 	if !addr.IsASCII() && !env.SMTPUTF8 { // RFC 6531 §3.5
 		return s.bad(smtpreply.NeedsSMTPUTF8())
 	}
+	if s.rcptCutOff() { // harvesting (rcptguard.go)
+		return nil
+	}
 	// RFC 5321 §4.5.3.1.10: 452 for recipients past the limit; the
 	// transaction goes on with those already accepted.
 	if len(env.Recipients) >= s.cfg.MaxRecipients {
@@ -120,12 +123,6 @@ func (s *session) cmdRcpt(arg string) *smtpreply.Reply {
 	}
 	env.Recipients = append(env.Recipients, rcpt)
 	return smtpreply.RecipientOK()
-}
-
-func (s *session) rcptRejected(env *delivery.Envelope, addr mailaddr.Address, r *smtpreply.Reply) *smtpreply.Reply {
-	s.log.Info("recipient rejected", "queue_id", env.ID, "from", env.From.String(),
-		"rcpt", addr.String(), "code", r.Code, "reason", reasonOf(r), "text", r.Text)
-	return r
 }
 
 // forwardPath parses the path of RCPT TO. The bare "<Postmaster>" (any

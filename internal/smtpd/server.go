@@ -58,14 +58,22 @@ type Config struct {
 	// MaxBadCommands is how many bad commands a client may send; the
 	// next one is answered 421 4.7.0 and the connection closed. Default 10.
 	MaxBadCommands int
-	// CommandTimeout bounds the wait for a command line, DataTimeout the
-	// wait for each block of message data (RFC 5321 §4.5.3.2). Defaults 5
-	// and 10 minutes.
+	// CommandTimeout bounds the time a command line may take to arrive,
+	// from the moment the server waits for it (RFC 5321 §4.5.3.2.7).
+	// DataTimeout plus one second per MinDataRate octets received bounds
+	// the time the data of DATA, or one BDAT chunk, may take: a deadline,
+	// not an idle timeout, so that a client trickling octets cannot hold
+	// a session (slowloris). Octets past MaxMessageSize earn no time.
+	// Defaults 5 minutes, 5 minutes and 1024 octets per second.
 	CommandTimeout, DataTimeout time.Duration
 	// HandshakeTimeout bounds the TLS handshake, with implicit TLS and
 	// after STARTTLS. Default netserve.HandshakeTimeout (30 s).
 	HandshakeTimeout time.Duration
-	// SpoolDir holds the bodies over 1 MiB while they are received.
+	MinDataRate                 int64
+	// RcptErrors throttles clients whose recipients are refused
+	// (harvesting, rcptguard.go).
+	RcptErrors RcptErrorLimits
+	// SpoolDir holds the bodies over 128 KiB while they are received.
 	// Default os.TempDir().
 	SpoolDir string
 	// Space, when set, refuses with 452 4.3.1 at MAIL (against the SIZE
@@ -114,11 +122,15 @@ func (c Config) withDefaults() Config {
 		c.CommandTimeout = 5 * time.Minute
 	}
 	if c.DataTimeout <= 0 {
-		c.DataTimeout = 10 * time.Minute
+		c.DataTimeout = 5 * time.Minute
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = netserve.HandshakeTimeout
 	}
+	if c.MinDataRate <= 0 {
+		c.MinDataRate = 1024
+	}
+	c.RcptErrors = c.RcptErrors.withDefaults()
 	if c.SpoolDir == "" {
 		c.SpoolDir = os.TempDir()
 	}
@@ -133,6 +145,8 @@ type Server struct {
 	log *slog.Logger
 	m   *Metrics
 	net *netserve.Server
+	// rcptClients counts refused recipients per client (rcptguard.go).
+	rcptClients *clientTable
 
 	// ctx is given to Delivery; it is cancelled when Shutdown is over.
 	ctx    context.Context
@@ -146,7 +160,8 @@ func New(cfg Config, d Delivery, log *slog.Logger, m *Metrics) *Server {
 		m = NewMetrics(nil)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, d: d, log: log.With("listener", cfg.Name), m: m, ctx: ctx, cancel: cancel}
+	s := &Server{cfg: cfg, d: d, log: log.With("listener", cfg.Name), m: m, ctx: ctx, cancel: cancel,
+		rcptClients: newClientTable(cfg.RcptErrors.Decay)}
 	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,
 		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, Limits: cfg.Limits}, s.log, connHandler{s})
 	return s

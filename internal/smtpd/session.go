@@ -48,7 +48,11 @@ type session struct {
 	markBad    bool  // the current command was a bad one
 	quit       bool  // close after the current reply
 	ioErr      error // a read failed inside a command (DATA, BDAT)
-	dataMode   bool  // reads get DataTimeout each
+	dataMode   bool  // reading message data, under the data deadline
+	dataStart  time.Time
+	dataRead   int64 // octets read from the connection since dataStart
+
+	rcpt rcptErrors // refused recipients (rcptguard.go)
 
 	mu      sync.Mutex // guards waiting, against Shutdown
 	waiting bool       // blocked on a command outside a transaction
@@ -66,6 +70,7 @@ func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
 		srv: srv, cfg: &srv.cfg, raw: c, conn: c, ip: ip,
 		log:  srv.log.With("conn", id),
 		body: body{dir: srv.cfg.SpoolDir},
+		rcpt: rcptErrors{client: clientKey(ip)},
 	}
 	s.br = bufio.NewReaderSize(connReader{s}, readBufferSize)
 	s.bw = bufio.NewWriter(c)
@@ -108,10 +113,29 @@ func (r connReader) Read(p []byte) (int, error) {
 	if err := r.s.flush(); err != nil {
 		return 0, err
 	}
-	if r.s.dataMode {
-		r.s.conn.SetReadDeadline(time.Now().Add(r.s.cfg.DataTimeout))
+	if !r.s.dataMode {
+		return r.s.conn.Read(p) // under the deadline startWait set
 	}
-	return r.s.conn.Read(p)
+	r.s.conn.SetReadDeadline(r.s.dataDeadline())
+	n, err := r.s.conn.Read(p)
+	r.s.dataRead += int64(n)
+	return n, err
+}
+
+// startData enters the data of DATA or of one BDAT chunk: from now on
+// reads are under the data deadline.
+func (s *session) startData() {
+	s.dataMode, s.dataStart, s.dataRead = true, time.Now(), 0
+}
+
+// dataDeadline is when the data must be complete: DataTimeout after it
+// started, plus a second per MinDataRate octets received (up to
+// MaxMessageSize). It is a deadline, not an idle timeout: RFC 5321
+// §4.5.3.2 sets the least a client waits per read, and a server may cut a
+// peer that trickles its data (README "SMTP", Slow clients).
+func (s *session) dataDeadline() time.Time {
+	earned := float64(min(s.dataRead, s.cfg.MaxMessageSize)) / float64(s.cfg.MinDataRate)
+	return s.dataStart.Add(s.cfg.DataTimeout + time.Duration(earned*float64(time.Second)))
 }
 
 func (s *session) flush() error {
@@ -127,6 +151,7 @@ func (s *session) run() {
 	defer s.body.reset()
 	s.log.Debug("connect", "remote", s.raw.RemoteAddr().String())
 	defer s.log.Debug("disconnect")
+	defer s.logRcptSummary()
 	if s.cfg.ImplicitTLS && !s.handshake() {
 		return
 	}
@@ -203,7 +228,11 @@ func (s *session) readFailed(err error) {
 	case s.srv.closing() && s.tx == nil:
 		s.replyReason(smtpreply.ShuttingDown(s.cfg.Hostname), reasonShutdown)
 	default:
-		s.log.Info("timeout", "data", s.dataMode)
+		if s.dataMode {
+			s.log.Info("timeout", "data", true, "octets", s.dataRead, "seconds", int(time.Since(s.dataStart).Seconds()))
+		} else {
+			s.log.Info("timeout", "data", false)
+		}
 		s.dataMode = false
 		s.replyReason(smtpreply.Timeout(s.cfg.Hostname), reasonTimeout)
 	}

@@ -27,7 +27,7 @@ func (s *session) cmdData(arg string) *smtpreply.Reply {
 	}
 	s.reply(smtpreply.StartData())
 	z := newMsgReader(&s.body, s.cfg.MaxMessageSize, true)
-	s.dataMode = true
+	s.startData()
 	if err := readData(s.br, z); err != nil {
 		s.ioErr = err
 		return nil
@@ -80,7 +80,7 @@ func (s *session) cmdBdat(arg string) *smtpreply.Reply {
 		}
 		tx.bdat = newMsgReader(&s.body, s.cfg.MaxMessageSize, false)
 	}
-	s.dataMode = true
+	s.startData()
 	if err := readChunk(s.br, tx.bdat, size); err != nil {
 		s.ioErr = err
 		return nil
@@ -132,7 +132,7 @@ func parseBdat(arg string) (size int64, last, ok bool) {
 
 // discardChunk reads and drops n octets of chunk data.
 func (s *session) discardChunk(n int64) error {
-	s.dataMode = true
+	s.startData()
 	defer func() { s.dataMode = false }()
 	for n > 0 {
 		if _, err := s.br.Peek(1); err != nil {
@@ -176,6 +176,9 @@ func (s *session) finish(z *msgReader) {
 		fill(rs, r)
 	} else {
 		rs = s.deliver(env, z.size)
+	}
+	if firstFailure(rs) == nil {
+		s.rcpt.errors = 0 // the session's errors count until it delivers mail (rcptguard.go)
 	}
 	s.outcome(env, z.size, rs)
 	s.sendReplies(env, rs)

@@ -99,6 +99,12 @@ func TooManyErrors(host string) *Reply {
 	return New(421, Enhanced{4, 7, 0}, "%s Too many errors, closing connection", host)
 }
 
+// TooManyRejectedRecipients: 421 4.7.0, the client had too many
+// recipients refused (address harvesting); it is disconnected.
+func TooManyRejectedRecipients(host string) *Reply {
+	return New(421, Enhanced{4, 7, 0}, "%s Too many rejected recipients, closing connection", host)
+}
+
 // TooManyConnections: 421 4.7.0 at connect time.
 func TooManyConnections(host string) *Reply {
 	return New(421, Enhanced{4, 7, 0}, "%s Too many connections, try again later", host)
@@ -119,6 +125,13 @@ func Bye() *Reply { return New(221, Enhanced{2, 0, 0}, "Bye") }
 
 // ContentRejected: 554 5.6.0, the content is not acceptable (e.g. NUL).
 func ContentRejected(text string) *Reply { return New(554, Enhanced{5, 6, 0}, "%s", text) }
+
+// MessageLineTooLong: 554 5.6.0, a submitted message has a line over 998
+// octets, which SMTP may not carry on (RFC 5321 §4.5.3.1.6, RFC 5322
+// §2.1.1).
+func MessageLineTooLong() *Reply {
+	return ContentRejected("Message has a line longer than 998 octets (RFC 5322 §2.1.1); encode the body (quoted-printable or base64) and fold long header fields")
+}
 
 // NeedsSMTPUTF8: 553 5.6.7, a UTF-8 address without the SMTPUTF8
 // parameter (RFC 6531 §3.5).
