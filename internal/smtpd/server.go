@@ -69,7 +69,7 @@ type Config struct {
 	// HandshakeTimeout bounds the TLS handshake, with implicit TLS and
 	// after STARTTLS. Default netserve.HandshakeTimeout (30 s).
 	HandshakeTimeout time.Duration
-	MinDataRate                 int64
+	MinDataRate      int64
 	// RcptErrors throttles clients whose recipients are refused
 	// (harvesting, rcptguard.go).
 	RcptErrors RcptErrorLimits
