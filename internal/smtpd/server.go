@@ -66,10 +66,10 @@ type Config struct {
 	// a session (slowloris). Octets past MaxMessageSize earn no time.
 	// Defaults 5 minutes, 5 minutes and 1024 octets per second.
 	CommandTimeout, DataTimeout time.Duration
+	MinDataRate                 int64
 	// HandshakeTimeout bounds the TLS handshake, with implicit TLS and
 	// after STARTTLS. Default netserve.HandshakeTimeout (30 s).
 	HandshakeTimeout time.Duration
-	MinDataRate      int64
 	// RcptErrors throttles clients whose recipients are refused
 	// (harvesting, rcptguard.go).
 	RcptErrors RcptErrorLimits
