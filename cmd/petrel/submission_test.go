@@ -206,17 +206,22 @@ func TestSubmissionSenderRules(t *testing.T) {
 	}
 }
 
-// TestSubmissionThrottling: the shared guard delays, then blocks the
-// account (454 4.7.0).
+// TestSubmissionThrottling: the shared guard slows the account after
+// failures (the next attempt waits), and never locks it: the right
+// password still logs in.
 func TestSubmissionThrottling(t *testing.T) {
-	s := startSubmissionSite(t, authguard.Config{AccountFree: 2, AccountBlock: 2, IPBlock: 100, IPFree: 100})
+	s := startSubmissionSite(t, authguard.Config{AccountFree: 1, IPBlock: 100, IPFree: 100, BaseDelay: 200 * time.Millisecond})
 	c, err := smtp.DialTLS(s.sbs, insecureTLS())
 	must(t, err)
 	defer c.Close()
-	for range 2 {
+	for range 3 {
 		wantCode(t, "wrong password", c.Auth(sasl.NewPlainClient("", "bob@example.org", "guess")), 535)
 	}
-	wantCode(t, "blocked", c.Auth(sasl.NewPlainClient("", "bob@example.org", "bob-secret")), 454)
+	start := time.Now()
+	must(t, c.Auth(sasl.NewPlainClient("", "bob@example.org", "bob-secret")))
+	if d := time.Since(start); d < 350*time.Millisecond {
+		t.Fatalf("login after 3 failures took %v, want the 400 ms delay", d)
+	}
 }
 
 // TestSubmissionSmtplib drives 587 with Python's smtplib: STARTTLS, login

@@ -1,30 +1,45 @@
 // Package authguard throttles failed logins. It is shared by the protocols
-// that take passwords (POP3 now, IMAP and submission later), so that one
-// attacker meets the same limits whichever port it tries.
+// that take passwords (IMAP, POP3, submission), so that one attacker meets
+// the same limits whichever port it tries.
 //
-// Failures are counted per client and per account. A client is an IPv4
-// address or an IPv6 /64 (one subscriber's usual allocation); an account is
-// the user name as the caller normalised it. Counts are forgotten once no
-// failure happened for Config.Window.
+// Failures are counted per client, per account and per (client, account)
+// pair. A client is an IPv4 address or an IPv6 /64 (one subscriber's usual
+// allocation); an account is the canonical address of the user name (the
+// caller normalises it: accounts.ThrottleKey), so that respellings of one
+// address count as one account. Counts are forgotten once no failure
+// happened for Config.Window.
 //
-//   - Slow down: past a few free failures (IPFree, AccountFree), each
-//     further failure doubles the delay the next attempt waits before its
-//     password is checked, from BaseDelay up to MaxDelay.
-//   - Block: at IPBlock failures of a client, or AccountBlock failures of
-//     an account, attempts are refused without checking the password for
-//     BlockFor. Protocols answer them as a temporary failure (POP3:
-//     "-ERR [SYS/TEMP]", RFC 3206 §4), so that clients retry later instead
-//     of asking the user for a new password; a wrong password is an
-//     authentication failure ("-ERR [AUTH]", RFC 3206 §5).
-//   - No lock-out of real users: a client that logged in to an account
-//     successfully within TrustFor is trusted for that account. A trusted
-//     (client, account) pair is neither delayed nor blocked, neither by the
-//     account's failures (an attacker elsewhere guessing the password) nor
-//     by the client's (another user behind the same NAT). Blocks expire.
+// An attempt is counted before its password is checked: Begin reserves it
+// and its Attempt settles it as a Failure, a Success or Abandon. Attempts in
+// flight count as failures against every limit, so N parallel connections
+// get no more password checks than N sequential ones (README "Login
+// throttling").
 //
-// Memory is bounded: each of the three tables (clients, accounts, trusted
-// pairs) holds at most MaxEntries entries and forgets the least recently
-// changed one when full. The state is in memory, per process.
+//   - Sources first: past IPFree failures a client's attempts wait,
+//     doubling from BaseDelay up to MaxDelay; at IPBlock failures the
+//     client is blocked for BlockFor and its attempts are refused without
+//     checking the password. Protocols answer them as a temporary failure
+//     (POP3 "-ERR [SYS/TEMP]", RFC 3206 §4; IMAP "NO [UNAVAILABLE]"; SMTP
+//     454 4.7.0), so that clients retry later.
+//   - Accounts are slowed, never locked: past AccountFree failures, from
+//     wherever they came, an untrusted client's attempt on the account
+//     waits (doubling up to MaxDelay), so a storm from a few addresses
+//     blocks those addresses and only slows the owner logging in from a
+//     new one.
+//   - Trust relaxes, never removes: a client that logged in to an account
+//     within TrustFor is trusted for it, and neither the account's failures
+//     (an attacker elsewhere) nor the client's other failures (another user
+//     behind the same NAT) delay or block it. The pair's own failures do:
+//     past IPFree of them its attempts wait, doubling, and at
+//     TrustedFailures the trust ends, so a guesser behind a trusted address
+//     meets the ordinary limits within a few attempts. Every failure also
+//     counts for its client and account.
+//   - The operator can forget an account's or a client's state (Unlock,
+//     UnblockClient; `petrel user unlock`).
+//
+// Memory is bounded: each of the three tables (clients, accounts, pairs)
+// holds at most MaxEntries entries and forgets the least recently changed
+// one when full. The state is in memory, per process.
 //
 // The package uses the standard library only (layer L1), and its clock is
 // injectable (Config.Now) for tests.

@@ -15,9 +15,9 @@ type Config struct {
 	// IPFree and AccountFree are the failures that cost no delay.
 	// Defaults 3 and 5.
 	IPFree, AccountFree int
-	// IPBlock and AccountBlock are the failures that block the client or
-	// the account for BlockFor. Defaults 15 and 30.
-	IPBlock, AccountBlock int
+	// IPBlock is the failures that block the client for BlockFor.
+	// Default 15. (An account is never blocked, only slowed.)
+	IPBlock int
 	// BaseDelay is the first delay, doubled by each further failure up to
 	// MaxDelay. Defaults 1 s and 16 s.
 	BaseDelay, MaxDelay time.Duration
@@ -26,6 +26,9 @@ type Config struct {
 	// TrustFor is how long a successful login trusts its client for its
 	// account. Default 30 days.
 	TrustFor time.Duration
+	// TrustedFailures is how many failures of a trusted pair end its
+	// trust. Default 10.
+	TrustedFailures int
 	// MaxEntries bounds each table. Default 65536.
 	MaxEntries int
 	// Now returns the current time; nil means time.Now.
@@ -47,11 +50,11 @@ func (c Config) withDefaults() Config {
 	defInt(&c.IPFree, 3)
 	defInt(&c.AccountFree, 5)
 	defInt(&c.IPBlock, 15)
-	defInt(&c.AccountBlock, 30)
 	defDur(&c.BaseDelay, time.Second)
 	defDur(&c.MaxDelay, 16*time.Second)
 	defDur(&c.BlockFor, 15*time.Minute)
 	defDur(&c.TrustFor, 30*24*time.Hour)
+	defInt(&c.TrustedFailures, 10)
 	defInt(&c.MaxEntries, 65536)
 	if c.Now == nil {
 		c.Now = time.Now
@@ -63,12 +66,11 @@ func (c Config) withDefaults() Config {
 type Scope int
 
 const (
-	ScopeNone    Scope = iota
-	ScopeClient        // the client address has failed too often
-	ScopeAccount       // the account has failed too often
+	ScopeNone   Scope = iota
+	ScopeClient       // the client address has failed too often
 )
 
-// Verdict is what Check decides about one login attempt.
+// Verdict is what Begin decides about one login attempt.
 type Verdict struct {
 	// Blocked: refuse the attempt without checking the password.
 	Blocked bool
@@ -80,14 +82,16 @@ type Verdict struct {
 	Delay time.Duration
 }
 
-// record is the failure state of one client or account.
+// record is the failure state of one client, account or trusted pair.
 type record struct {
 	failures     int
-	last         time.Time // last failure
-	blockedUntil time.Time
+	pending      int // attempts begun and not yet settled
+	last         time.Time
+	blockedUntil time.Time // clients only
+	trustedUntil time.Time // pairs only
 }
 
-// pair is one (client, account) that logged in successfully.
+// pair is one (client, account).
 type pair struct {
 	client  netip.Prefix
 	account string
@@ -99,7 +103,7 @@ type Guard struct {
 	mu       sync.Mutex
 	clients  *table[netip.Prefix, record]
 	accounts *table[string, record]
-	trusted  *table[pair, time.Time] // until when
+	pairs    *table[pair, record]
 }
 
 // New returns a Guard with the limits of cfg.
@@ -109,7 +113,7 @@ func New(cfg Config) *Guard {
 		cfg:      cfg,
 		clients:  newTable[netip.Prefix, record](cfg.MaxEntries),
 		accounts: newTable[string, record](cfg.MaxEntries),
-		trusted:  newTable[pair, time.Time](cfg.MaxEntries),
+		pairs:    newTable[pair, record](cfg.MaxEntries),
 	}
 }
 
@@ -139,32 +143,69 @@ func accountKey(account string) string {
 	return account
 }
 
-// Check decides whether a login attempt from ip for account may proceed,
-// and after how long.
-func (g *Guard) Check(ip netip.Addr, account string) Verdict {
+// Attempt is one login attempt begun by Begin. Exactly one of Failure,
+// Success or Abandon settles it; later calls do nothing.
+type Attempt struct {
+	g       *Guard
+	c       netip.Prefix
+	a       string
+	trusted bool
+	settled bool // under g.mu
+}
+
+// Begin decides whether a login attempt from ip for account may proceed,
+// and after how long. When it may, the attempt is reserved (it counts as a
+// failure until settled) and the returned Attempt must be settled; when it
+// is blocked, the Attempt is nil.
+func (g *Guard) Begin(ip netip.Addr, account string) (*Attempt, Verdict) {
 	now := g.cfg.Now()
 	c, a := ClientKey(ip), accountKey(account)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if until, ok := g.trusted.get(pair{c, a}); ok && now.Before(until) {
-		return Verdict{}
+	p := pair{c, a}
+	pr, trusted := g.pairs.get(p)
+	trusted = trusted && now.Before(pr.trustedUntil)
+	if trusted && g.count(pr, now) >= g.cfg.TrustedFailures {
+		trusted = false // its own failures ended the trust
+		g.pairs.remove(p)
 	}
 	cr, _ := g.clients.get(c)
 	ar, _ := g.accounts.get(a)
-	if now.Before(cr.blockedUntil) {
-		return Verdict{Blocked: true, Scope: ScopeClient, Until: cr.blockedUntil}
+	var v Verdict
+	if trusted {
+		v.Delay = g.delay(g.count(pr, now), g.cfg.IPFree)
+	} else {
+		if now.Before(cr.blockedUntil) {
+			return nil, Verdict{Blocked: true, Scope: ScopeClient, Until: cr.blockedUntil}
+		}
+		if cr.pending > 0 && g.count(cr, now) >= g.cfg.IPBlock {
+			// Attempts in flight would reach the block: refuse this one
+			// until they settle. (After a block ends, one attempt at a
+			// time: its failure blocks again.)
+			return nil, Verdict{Blocked: true, Scope: ScopeClient, Until: now.Add(g.cfg.BaseDelay)}
+		}
+		v.Delay = max(g.delay(g.count(cr, now), g.cfg.IPFree), g.delay(g.count(ar, now), g.cfg.AccountFree))
 	}
-	if now.Before(ar.blockedUntil) {
-		return Verdict{Blocked: true, Scope: ScopeAccount, Until: ar.blockedUntil}
+	cr.pending++
+	g.clients.put(c, cr)
+	ar.pending++
+	g.accounts.put(a, ar)
+	if trusted {
+		pr.pending++
+		g.pairs.put(p, pr)
 	}
-	d := max(g.delay(cr, now, g.cfg.IPFree), g.delay(ar, now, g.cfg.AccountFree))
-	return Verdict{Delay: d}
+	return &Attempt{g: g, c: c, a: a, trusted: trusted}, v
 }
 
-// delay is the wait that r's failures impose: none for the free ones,
-// then BaseDelay doubling per failure up to MaxDelay.
-func (g *Guard) delay(r record, now time.Time, free int) time.Duration {
-	n := g.current(r, now) - free
+// count is r's failures within the window plus its attempts in flight.
+func (g *Guard) count(r record, now time.Time) int {
+	return g.current(r, now) + r.pending
+}
+
+// delay is the wait that n failures impose: none for the free ones, then
+// BaseDelay doubling per failure up to MaxDelay.
+func (g *Guard) delay(n, free int) time.Duration {
+	n -= free
 	if n <= 0 {
 		return 0
 	}
@@ -184,36 +225,93 @@ func (g *Guard) current(r record, now time.Time) int {
 	return r.failures
 }
 
-// Failure records a failed login from ip for account.
-func (g *Guard) Failure(ip netip.Addr, account string) {
+// settle ends the attempt's reservation and applies f to each of its
+// records (f may be nil); an attempt already settled is left alone.
+func (at *Attempt) settle(f func(r *record, now time.Time, isClient bool)) {
+	g := at.g
 	now := g.cfg.Now()
-	c, a := ClientKey(ip), accountKey(account)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	cr, _ := g.clients.get(c)
-	g.clients.put(c, g.fail(cr, now, g.cfg.IPBlock))
-	ar, _ := g.accounts.get(a)
-	g.accounts.put(a, g.fail(ar, now, g.cfg.AccountBlock))
-}
-
-func (g *Guard) fail(r record, now time.Time, block int) record {
-	r.failures = g.current(r, now) + 1
-	r.last = now
-	if r.failures >= block {
-		r.blockedUntil = now.Add(g.cfg.BlockFor)
+	if at.settled {
+		return
 	}
-	return r
+	at.settled = true
+	apply := func(r record, isClient bool) record {
+		r.pending = max(r.pending-1, 0) // evicted and re-created: no debt
+		if f != nil {
+			f(&r, now, isClient)
+		}
+		return r
+	}
+	cr, _ := g.clients.get(at.c)
+	g.clients.put(at.c, apply(cr, true))
+	ar, _ := g.accounts.get(at.a)
+	g.accounts.put(at.a, apply(ar, false))
+	p := pair{at.c, at.a}
+	if pr, ok := g.pairs.get(p); ok && at.trusted {
+		g.pairs.put(p, apply(pr, false))
+	}
 }
 
-// Success records a successful login from ip to account: the pair is
-// trusted for TrustFor, and the account's failures are forgotten (its
-// owner knows the password). The client's failures are kept: a client may
-// own one account and guess at others.
-func (g *Guard) Success(ip netip.Addr, account string) {
+// Failure records that the password was wrong. It counts for the client
+// (blocking it at IPBlock), the account and, when trusted, the pair.
+func (at *Attempt) Failure() {
+	at.settle(func(r *record, now time.Time, isClient bool) {
+		r.failures = at.g.current(*r, now) + 1
+		r.last = now
+		if isClient && r.failures >= at.g.cfg.IPBlock {
+			r.blockedUntil = now.Add(at.g.cfg.BlockFor)
+		}
+	})
+}
+
+// Abandon settles an attempt whose password was not checked (the server
+// shut down, the store failed): it counts for nothing.
+func (at *Attempt) Abandon() { at.settle(nil) }
+
+// Success records a successful login: the pair is trusted for TrustFor
+// with its own failures forgotten. The client's and the account's failures
+// are kept: a client may own one account and guess at others, and the
+// owner's login does not excuse an attacker's guesses at the account.
+func (at *Attempt) Success() {
+	at.settle(nil)
+	g := at.g
 	now := g.cfg.Now()
-	c, a := ClientKey(ip), accountKey(account)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.trusted.put(pair{c, a}, now.Add(g.cfg.TrustFor))
+	p := pair{at.c, at.a}
+	pr, _ := g.pairs.get(p)
+	g.pairs.put(p, record{pending: pr.pending, trustedUntil: now.Add(g.cfg.TrustFor)})
+}
+
+// Unlock forgets the failures of account and those of its trusted pairs,
+// for the operator (`petrel user unlock`). It reports whether
+// there was anything to forget.
+func (g *Guard) Unlock(account string) bool {
+	a := accountKey(account)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, had := g.accounts.get(a)
 	g.accounts.remove(a)
+	for _, p := range g.pairs.keys() {
+		if p.account == a {
+			if pr, _ := g.pairs.get(p); pr.failures > 0 {
+				pr.failures = 0
+				g.pairs.put(p, pr)
+				had = true
+			}
+		}
+	}
+	return had
+}
+
+// UnblockClient forgets the failures and the block of the client ip
+// belongs to. It reports whether there was anything to forget.
+func (g *Guard) UnblockClient(ip netip.Addr) bool {
+	c := ClientKey(ip)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, had := g.clients.get(c)
+	g.clients.remove(c)
+	return had
 }

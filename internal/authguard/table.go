@@ -49,3 +49,12 @@ func (t *table[K, V]) remove(k K) {
 }
 
 func (t *table[K, V]) len() int { return t.order.Len() }
+
+// keys returns the keys, most recently put first.
+func (t *table[K, V]) keys() []K {
+	ks := make([]K, 0, t.order.Len())
+	for e := t.order.Front(); e != nil; e = e.Next() {
+		ks = append(ks, e.Value.(*entry[K, V]).key)
+	}
+	return ks
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -111,11 +112,15 @@ func (s *session) cmdAuthenticate(c *command) status {
 	return s.login(user, pass)
 }
 
-// login checks credentials through the failed-login guard.
+// login checks credentials through the failed-login guard, which counts
+// failures under the canonical address (accounts.ThrottleKey), as POP3
+// and submission do.
 func (s *session) login(user, pass string) status {
 	user = strings.TrimSpace(user)
+	var at *authguard.Attempt
 	if g := s.srv.guard; g != nil {
-		v := g.Check(s.ip, user)
+		var v authguard.Verdict
+		at, v = g.Begin(s.ip, accounts.ThrottleKey(user))
 		if v.Blocked {
 			s.log.Info("login refused: too many failures", "user", user)
 			return respNOCode("UNAVAILABLE", "Too many failed logins; try again later")
@@ -126,14 +131,15 @@ func (s *session) login(user, pass string) status {
 			case <-t.C:
 			case <-s.ctx.Done():
 				t.Stop()
+				at.Abandon()
 				return respNOCode("UNAVAILABLE", "Server shutting down")
 			}
 		}
 	}
 	acct, err := s.srv.auth.Authenticate(s.ctx, user, pass)
 	if errors.Is(err, accounts.ErrAuthFailed) {
-		if g := s.srv.guard; g != nil {
-			g.Failure(s.ip, user)
+		if at != nil {
+			at.Failure()
 		}
 		s.authFails++
 		s.log.Info("login failed", "user", user)
@@ -144,10 +150,13 @@ func (s *session) login(user, pass string) status {
 		return respNOCode("AUTHENTICATIONFAILED", "Invalid credentials")
 	}
 	if err != nil {
+		if at != nil {
+			at.Abandon()
+		}
 		return s.storeError("authenticate", err)
 	}
-	if g := s.srv.guard; g != nil {
-		g.Success(s.ip, user)
+	if at != nil {
+		at.Success()
 	}
 	s.acct = acct
 	s.state = stateAuth

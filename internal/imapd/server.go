@@ -32,9 +32,9 @@ type Authenticator interface {
 // Guard throttles failed logins; *authguard.Guard implements it. Nil
 // means no throttling beyond the per-connection limit.
 type Guard interface {
-	Check(ip netip.Addr, account string) authguard.Verdict
-	Failure(ip netip.Addr, account string)
-	Success(ip netip.Addr, account string)
+	// Begin reserves a login attempt before its password is checked; the
+	// caller settles the Attempt (Failure, Success or Abandon).
+	Begin(ip netip.Addr, account string) (*authguard.Attempt, authguard.Verdict)
 }
 
 // Config configures one server (one listener role: imap or imaps).

@@ -3,12 +3,9 @@ package pop3d
 import (
 	"crypto/tls"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/accounts"
-	"github.com/petrelmail/petrel/internal/authguard"
-	"github.com/petrelmail/petrel/internal/mailaddr"
 )
 
 // authAllowed reports whether credentials may be sent now: over TLS, or
@@ -93,27 +90,28 @@ func (s *session) startTLS() bool {
 // login checks credentials through the throttle, then opens the
 // maildrop. Failures count towards MaxAuthFailures.
 func (s *session) login(user, password string) Reply {
-	key := guardKey(user)
-	v := s.srv.throttle.Check(s.ip, key)
+	at, v := s.srv.throttle.Begin(s.ip, accounts.ThrottleKey(user))
 	if v.Blocked {
-		s.log.Info("login refused: throttled", "user", user, "scope", scopeName(v.Scope), "until", v.Until)
+		s.log.Info("login refused: throttled", "user", user, "until", v.Until)
 		return s.authFailed(throttled())
 	}
 	if v.Delay > 0 && !s.sleep(v.Delay) {
+		at.Abandon()
 		return replyShutdown
 	}
 	ctx, cancel := s.opContext()
 	acct, err := s.srv.auth.Authenticate(ctx, user, password)
 	cancel()
 	if errors.Is(err, accounts.ErrAuthFailed) {
-		s.srv.throttle.Failure(s.ip, key)
+		at.Failure()
 		s.log.Info("login failed", "user", user)
 		return s.authFailed(replyAuthFailed)
 	}
 	if err != nil {
+		at.Abandon()
 		return s.storeFailure("authenticate", err)
 	}
-	s.srv.throttle.Success(s.ip, key)
+	at.Success()
 	return s.openMaildrop(acct)
 }
 
@@ -139,22 +137,3 @@ func (s *session) sleep(d time.Duration) bool {
 	}
 }
 
-// guardKey is the account name the throttle counts failures under: the
-// canonical address when the user name is one, so that spelling variants
-// count as one account.
-func guardKey(user string) string {
-	a, err := mailaddr.Parse(strings.TrimSpace(user))
-	if err == nil {
-		if a, err = mailaddr.Canonical(a); err == nil {
-			return a.String()
-		}
-	}
-	return strings.ToLower(strings.TrimSpace(user))
-}
-
-func scopeName(sc authguard.Scope) string {
-	if sc == authguard.ScopeAccount {
-		return "account"
-	}
-	return "client"
-}

@@ -134,7 +134,7 @@ func TestPasswordWithSpaces(t *testing.T) {
 func TestThrottledLogins(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	guard := authguard.New(authguard.Config{IPFree: 100, IPBlock: 3, AccountFree: 100, AccountBlock: 100, BlockFor: time.Minute, Now: clock})
+	guard := authguard.New(authguard.Config{IPFree: 100, IPBlock: 3, AccountFree: 100, BlockFor: time.Minute, Now: clock})
 	e := newEnv(t, func(c *Config, d *Deps) { d.Throttle = guard; c.MaxAuthFailures = 10 })
 	cl := e.dial()
 	for range 3 {
@@ -152,11 +152,13 @@ func TestThrottledLogins(t *testing.T) {
 }
 
 func TestThrottleDelay(t *testing.T) {
-	guard := authguard.New(authguard.Config{IPFree: 1, BaseDelay: 300 * time.Millisecond, IPBlock: 100, AccountBlock: 100})
+	guard := authguard.New(authguard.Config{IPFree: 1, BaseDelay: 300 * time.Millisecond, IPBlock: 100})
 	e := newEnv(t, func(c *Config, d *Deps) { d.Throttle = guard })
 	ip := netip.MustParseAddr("127.0.0.1")
-	guard.Failure(ip, "x")
-	guard.Failure(ip, "y")
+	for _, acct := range []string{"x", "y"} {
+		at, _ := guard.Begin(ip, acct)
+		at.Failure()
+	}
 	cl := e.dial()
 	cl.cmd("USER "+testUser, "+OK")
 	start := time.Now()

@@ -103,9 +103,9 @@ type Authenticator interface {
 
 // Throttle limits failed logins; *authguard.Guard implements it.
 type Throttle interface {
-	Check(ip netip.Addr, account string) authguard.Verdict
-	Failure(ip netip.Addr, account string)
-	Success(ip netip.Addr, account string)
+	// Begin reserves a login attempt before its password is checked; the
+	// caller settles the Attempt (Failure, Success or Abandon).
+	Begin(ip netip.Addr, account string) (*authguard.Attempt, authguard.Verdict)
 }
 
 // Deps are the services a server works with.

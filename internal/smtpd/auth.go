@@ -22,9 +22,9 @@ type Authenticator interface {
 
 // Throttle limits failed logins; *authguard.Guard implements it.
 type Throttle interface {
-	Check(ip netip.Addr, account string) authguard.Verdict
-	Failure(ip netip.Addr, account string)
-	Success(ip netip.Addr, account string)
+	// Begin reserves a login attempt before its password is checked; the
+	// caller settles the Attempt (Failure, Success or Abandon).
+	Begin(ip netip.Addr, account string) (*authguard.Attempt, authguard.Verdict)
 }
 
 // AuthConfig configures the AUTH extension.
@@ -47,9 +47,8 @@ type AuthConfig struct {
 // (draft-murchison-sasl-login), with an initial response or without,
 // offered over TLS only unless AllowInsecure. MAIL is refused until a
 // client has authenticated (530 5.7.0). Failed logins go through the
-// shared Throttle: delayed, then refused with 454 4.7.0 while the account
-// is blocked, or 421 4.7.0 (and the connection closed) while the client
-// is. The account's primary address becomes the session's AuthAccount.
+// shared Throttle: delayed, then refused with 421 4.7.0 (and the
+// connection closed) while the client is blocked. The account's primary address becomes the session's AuthAccount.
 // Passwords are never logged.
 type Auth struct{ cfg AuthConfig }
 
@@ -112,14 +111,10 @@ func (a *Auth) Command(c Conn, _, arg string) *smtpreply.Reply {
 func (a *Auth) login(c Conn, ip netip.Addr, creds credentials) *smtpreply.Reply {
 	log := a.cfg.Logger.With("client", ip.String(), "user", printable(creds.user))
 	key := accounts.ThrottleKey(creds.user)
-	v := a.cfg.Throttle.Check(ip, key)
+	at, v := a.cfg.Throttle.Begin(ip, key)
 	if v.Blocked {
-		if v.Scope == authguard.ScopeClient {
-			log.Info("login refused: client blocked", "until", v.Until)
-			return smtpreply.AuthClientBlocked(a.cfg.Hostname)
-		}
-		log.Info("login refused: account blocked", "until", v.Until)
-		return smtpreply.AuthTemporaryFailure("")
+		log.Info("login refused: client blocked", "until", v.Until)
+		return smtpreply.AuthClientBlocked(a.cfg.Hostname)
 	}
 	if v.Delay > 0 {
 		a.cfg.Sleep(v.Delay)
@@ -129,15 +124,16 @@ func (a *Auth) login(c Conn, ip netip.Addr, creds credentials) *smtpreply.Reply 
 	cancel()
 	switch {
 	case errors.Is(err, accounts.ErrAuthFailed):
-		a.cfg.Throttle.Failure(ip, key)
+		at.Failure()
 		log.Info("login failed")
 		return c.Bad(smtpreply.AuthFailed())
 	case err != nil:
+		at.Abandon()
 		ref := obs.NewID()
 		log.Error("login: checking the password failed", "ref", ref, "err", err)
 		return smtpreply.AuthTemporaryFailure(ref)
 	}
-	a.cfg.Throttle.Success(ip, key)
+	at.Success()
 	c.SetAuthAccount(acct.Address)
 	log.Info("login", "account", acct.Address)
 	return smtpreply.AuthSucceeded()

@@ -19,8 +19,8 @@ func AuthFailed() *Reply {
 	return New(535, Enhanced{5, 7, 8}, "Authentication credentials invalid")
 }
 
-// AuthTemporaryFailure: 454 4.7.0 (RFC 4954 §6), e.g. the account is
-// throttled after many failures; ref, when set, names the log line.
+// AuthTemporaryFailure: 454 4.7.0 (RFC 4954 §6), e.g. the password
+// could not be checked; ref, when set, names the log line.
 func AuthTemporaryFailure(ref string) *Reply {
 	if ref != "" {
 		return New(454, Enhanced{4, 7, 0}, "Temporary authentication failure (ref %s)", ref)

@@ -1,0 +1,106 @@
+package imapd
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/authguard"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// keyRecorder is a Guard that records the account keys it is given.
+type keyRecorder struct {
+	g    *authguard.Guard
+	mu   sync.Mutex
+	keys []string
+}
+
+func (k *keyRecorder) Begin(ip netip.Addr, account string) (*authguard.Attempt, authguard.Verdict) {
+	k.mu.Lock()
+	k.keys = append(k.keys, account)
+	k.mu.Unlock()
+	return k.g.Begin(ip, account)
+}
+
+// countingAuth counts password checks.
+type countingAuth struct {
+	Authenticator
+	n atomic.Int32
+}
+
+func (c *countingAuth) Authenticate(ctx context.Context, user, pass string) (store.Account, error) {
+	c.n.Add(1)
+	time.Sleep(20 * time.Millisecond) // a check takes time: attempts overlap
+	return c.Authenticator.Authenticate(ctx, user, pass)
+}
+
+// Issue 11, item 5: respellings of one address are throttled as that
+// address (as POP3 and submission do), and log in as it.
+func TestLoginThrottledUnderCanonicalAddress(t *testing.T) {
+	rec := &keyRecorder{g: authguard.New(authguard.Config{})}
+	e := newEnv(t, func(c *Config, d *Deps) { d.Guard = rec })
+	spellings := []string{`"alice"@example.org`, "ALICE@Example.ORG", "alice@ｅｘａｍｐｌｅ.org"}
+	for _, u := range spellings {
+		r := e.dial()
+		q := strings.ReplaceAll(u, `"`, `\"`)
+		if _, st := r.cmd(`a LOGIN "` + q + `" wrong`); !strings.HasPrefix(st, "a NO [AUTHENTICATIONFAILED]") {
+			t.Fatalf("%s, wrong password: %q", u, st)
+		}
+		if _, st := r.cmd(`b LOGIN "` + q + `" "` + testPass + `"`); !strings.HasPrefix(st, "b OK") {
+			t.Fatalf("%s, right password: %q", u, st)
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, k := range rec.keys {
+		if k != testUser {
+			t.Fatalf("throttled under %q, want %q (keys %q)", k, testUser, rec.keys)
+		}
+	}
+}
+
+// Issue 11, item 4: parallel connections from one address get no more
+// password checks than the client block allows (attempts count before the
+// password is checked).
+func TestParallelLoginsCountedBeforeTheCheck(t *testing.T) {
+	auth := &countingAuth{}
+	e := newEnv(t, func(c *Config, d *Deps) {
+		auth.Authenticator = d.Auth
+		d.Auth = auth
+		d.Guard = authguard.New(authguard.Config{IPBlock: 15, IPFree: 100, AccountFree: 100})
+	})
+	var wg sync.WaitGroup
+	var failed, refused atomic.Int32
+	conns := make([]*raw, 40)
+	for i := range conns {
+		conns[i] = e.dial()
+	}
+	start := make(chan struct{})
+	for _, r := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			r.send("a LOGIN " + testUser + " wrong\r\n")
+			l := r.line()
+			switch {
+			case strings.HasPrefix(l, "a NO [AUTHENTICATIONFAILED]"):
+				failed.Add(1)
+			case strings.HasPrefix(l, "a NO [UNAVAILABLE]"):
+				refused.Add(1)
+			default:
+				t.Errorf("reply %q", l)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if n := auth.n.Load(); n > 15 || failed.Load() != n || failed.Load()+refused.Load() != 40 {
+		t.Fatalf("40 parallel logins: %d password checks, %d failed, %d refused; want at most 15 checks", n, failed.Load(), refused.Load())
+	}
+}
