@@ -136,4 +136,3 @@ func (s *session) sleep(d time.Duration) bool {
 		return false
 	}
 }
-
