@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/admin"
 )
 
 // subcommand is one verb of domain, user or alias.
@@ -165,7 +166,8 @@ func (a *app) userCmd(ctx context.Context, args []string) error {
 		"del": {args: "ADDRESS", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
 			return c.svc.DeleteUser(ctx, c.args[0])
 		}},
-		"quota": {args: "ADDRESS [MAX_SIZE MAX_MESSAGES]", min: 1, max: 3, run: userQuota},
+		"quota":  {args: "ADDRESS [MAX_SIZE MAX_MESSAGES]", min: 1, max: 3, run: userQuota},
+		"unlock": {args: "ADDRESS [CLIENT_IP]", min: 1, max: 2, run: userUnlock},
 		"list": {max: 0, run: func(ctx context.Context, c *call) error {
 			users, err := c.svc.Users(ctx)
 			for _, u := range users {
@@ -215,4 +217,34 @@ func splitTargets(args []string) []string {
 		}
 	}
 	return out
+}
+
+// userUnlock asks the running server, through its control socket, to
+// forget the failed logins of an account (and of a client address), so
+// that its owner is no longer slowed (README "Login throttling").
+func userUnlock(ctx context.Context, c *call) error {
+	cfg, _, err := loadConfig(c.opts.config)
+	if err != nil {
+		return err
+	}
+	client := ""
+	if len(c.args) > 1 {
+		client = c.args[1]
+	}
+	res, err := admin.Unlock(ctx, cfg.DataDir, c.args[0], client)
+	if err != nil {
+		return err
+	}
+	say := func(what string, had bool) {
+		if had {
+			fmt.Fprintf(c.app.stdout, "%s: failed logins forgotten\n", what)
+		} else {
+			fmt.Fprintf(c.app.stdout, "%s: no failed logins to forget\n", what)
+		}
+	}
+	say(c.args[0], res.Account)
+	if client != "" {
+		say(client, res.Client)
+	}
+	return nil
 }

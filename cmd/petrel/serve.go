@@ -111,6 +111,7 @@ func (a *app) serveListeners(ctx context.Context, d deps) error {
 		addrs = append(addrs, l.Addr())
 		log.Info("listening", "protocol", "http", "addr", l.Addr().String())
 	}
+	control := serveControl(d)
 	logUnavailable(cfg.Listen, bindings, log)
 	log.Info("petrel started", "version", versionString(), "hostname", cfg.Hostname, "data_dir", cfg.DataDir)
 	if a.onReady != nil {
@@ -134,6 +135,9 @@ func (a *app) serveListeners(ctx context.Context, d deps) error {
 	mail.shutdown(sctx, log)
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("requests still in flight at the shutdown deadline were cut", "err", err)
+	}
+	if control != nil {
+		control.Shutdown(sctx)
 	}
 	return serveErr
 }
@@ -257,4 +261,21 @@ func ensureDemo(ctx context.Context, cfg *config.Config, st store.Store, log *sl
 	}
 	log.Info("created the demo account; its password is in the file", "account", demoAccount, "file", path)
 	return nil
+}
+
+// serveControl serves the control socket of the CLI (`petrel user
+// unlock`) in the data directory; nil when it cannot be created (logged:
+// the server runs without it).
+func serveControl(d deps) *admin.Server {
+	l, err := admin.ListenControl(d.cfg.DataDir)
+	if err != nil {
+		d.log.Warn("no control socket: petrel user unlock will not reach this server", "err", err)
+		return nil
+	}
+	srv := admin.NewServer(admin.ControlHandler(admin.ControlOptions{
+		Unlock:        func(a string) bool { return d.guard.Unlock(accounts.ThrottleKey(a)) },
+		UnblockClient: d.guard.UnblockClient,
+	}), d.log)
+	srv.Serve(l)
+	return srv
 }

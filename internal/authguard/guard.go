@@ -291,7 +291,9 @@ func (g *Guard) Unlock(account string) bool {
 	a := accountKey(account)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	_, had := g.accounts.get(a)
+	now := g.cfg.Now()
+	ar, _ := g.accounts.get(a)
+	had := g.current(ar, now) > 0
 	g.accounts.remove(a)
 	for _, p := range g.pairs.keys() {
 		if p.account == a {
@@ -311,7 +313,9 @@ func (g *Guard) UnblockClient(ip netip.Addr) bool {
 	c := ClientKey(ip)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	_, had := g.clients.get(c)
+	now := g.cfg.Now()
+	cr, _ := g.clients.get(c)
+	had := g.current(cr, now) > 0 || now.Before(cr.blockedUntil)
 	g.clients.remove(c)
 	return had
 }

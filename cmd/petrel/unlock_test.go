@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// imapLoginTimed logs in over a new connection and returns the tagged
+// reply and how long it took.
+func imapLoginTimed(t *testing.T, addr, user, pass string) (string, time.Duration) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(c)
+	if _, err := br.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	fmt.Fprintf(c, "a LOGIN %s %q\r\n", user, pass)
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the LOGIN reply: %v", err)
+		}
+		if strings.HasPrefix(l, "a ") {
+			return strings.TrimSpace(l), time.Since(start)
+		}
+	}
+}
+
+// TestUserUnlock: `petrel user unlock ADDRESS CLIENT_IP` reaches the
+// running server through its control socket and makes it forget the
+// failures that slowed the next login (issue 11, item 6).
+func TestUserUnlock(t *testing.T) {
+	imapAddr := freeAddr(t)
+	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = []\nsmtp = []\nsubmission = []\nsubmissions = []\n"+
+		"imap = [%q]\nimaps = []\npop3 = []\npop3s = []\n[tls]\nallow_insecure_auth = true\n", imapAddr))
+	e.ok("", "domain", "add", "example.org")
+	e.ok("secret-pw\n", "user", "add", "bob@example.org", "--password-stdin")
+	if r := e.run("", "user", "unlock", "bob@example.org"); r.code != 1 || !strings.Contains(r.stderr, "no running server") {
+		t.Fatalf("unlock without a server: %+v", r)
+	}
+	serveInBackground(t, e)
+
+	for range 4 { // free failures
+		if st, _ := imapLoginTimed(t, imapAddr, "bob@example.org", "guess"); !strings.Contains(st, "AUTHENTICATIONFAILED") {
+			t.Fatalf("wrong password: %q", st)
+		}
+	}
+	if st, d := imapLoginTimed(t, imapAddr, "bob@example.org", "guess"); !strings.Contains(st, "AUTHENTICATIONFAILED") || d < 900*time.Millisecond {
+		t.Fatalf("fifth failure: %q after %v, want a delay of 1 s", st, d)
+	}
+	out := e.ok("", "user", "unlock", "Bob@Example.org", "127.0.0.1")
+	if out != "Bob@Example.org: failed logins forgotten\n127.0.0.1: failed logins forgotten\n" {
+		t.Fatalf("unlock printed %q", out)
+	}
+	if st, d := imapLoginTimed(t, imapAddr, "bob@example.org", "secret-pw"); !strings.HasPrefix(st, "a OK") || d > 500*time.Millisecond {
+		t.Fatalf("login after unlock: %q after %v, want OK without the 2 s delay", st, d)
+	}
+	if out := e.ok("", "user", "unlock", "bob@example.org"); out != "bob@example.org: no failed logins to forget\n" {
+		t.Fatalf("second unlock printed %q", out)
+	}
+}
