@@ -2,7 +2,6 @@ package imapd
 
 import (
 	"bytes"
-	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/authguard"
+	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -47,14 +47,12 @@ func (s *session) cmdStartTLS(_ *command) status {
 		s.state = stateLogout
 		return status{}
 	}
-	tc := tls.Server(s.conn, s.srv.cfg.TLS)
-	tc.SetDeadline(time.Now().Add(30 * time.Second))
-	if err := tc.HandshakeContext(s.ctx); err != nil {
+	tc, err := netserve.Handshake(s.ctx, s.conn, s.srv.cfg.TLS, s.srv.cfg.HandshakeTimeout)
+	if err != nil {
 		s.log.Debug("STARTTLS handshake failed", "err", err)
 		s.state = stateLogout
 		return status{}
 	}
-	tc.SetDeadline(time.Time{})
 	s.setConn(tc)
 	s.tls = true
 	return status{}

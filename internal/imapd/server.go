@@ -61,9 +61,9 @@ type Config struct {
 	// LoginTimeout is the autologout timer before authentication.
 	// Default 1 minute.
 	LoginTimeout time.Duration
-	// HandshakeTimeout bounds the TLS handshake of an implicit-TLS
-	// listener. Default netserve.HandshakeTimeout (30 s). (STARTTLS has
-	// its own 30 s bound, in cmdStartTLS.)
+	// HandshakeTimeout bounds the TLS handshake, of an implicit-TLS
+	// listener and after STARTTLS. Default netserve.HandshakeTimeout
+	// (30 s).
 	HandshakeTimeout time.Duration
 	// CommandTimeout and MinTransferRate bound the time a command takes
 	// to arrive once its first octet has: CommandTimeout (at most the
