@@ -79,8 +79,9 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err := resetSpool(filepath.Join(cfg.DataDir, smtpd.SpoolSubdir), log); err != nil {
 		return err
 	}
-	d := deps{cfg: cfg, st: st, tls: tlsRes.Config, metrics: metrics, log: log, guard: authguard.New(authguard.Config{}),
-		signer: newSigner(cfg, log), dns: newResolver(cfg), accounts: accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})}
+	svc := accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
+	d := deps{cfg: cfg, st: st, tls: tlsRes.Config, metrics: metrics, log: log, guard: newGuard(svc),
+		signer: newSigner(cfg, log), dns: newResolver(cfg), accounts: svc}
 	d.outbound = startQueue(ctx, d)
 	defer d.outbound.stop()
 	return a.serveListeners(ctx, d)
@@ -273,9 +274,25 @@ func serveControl(d deps) *admin.Server {
 		return nil
 	}
 	srv := admin.NewServer(admin.ControlHandler(admin.ControlOptions{
-		Unlock:        func(a string) bool { return d.guard.Unlock(accounts.ThrottleKey(a)) },
+		Unlock:        d.guard.Unlock,
 		UnblockClient: d.guard.UnblockClient,
 	}), d.log)
 	srv.Serve(l)
 	return srv
+}
+
+// accountKeyTimeout bounds the directory lookup that names the account of
+// a login attempt.
+const accountKeyTimeout = 5 * time.Second
+
+// newGuard is the one failed-login guard of IMAP, POP3 and submission.
+// It counts attempts under the account a user name logs in to
+// (accounts.Service.AccountKey), so that no spelling and no other address
+// of an account escapes the account's count (README "Login throttling").
+func newGuard(svc *accounts.Service) *authguard.Guard {
+	return authguard.New(authguard.Config{AccountKey: func(user string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), accountKeyTimeout)
+		defer cancel()
+		return svc.AccountKey(ctx, user)
+	}})
 }

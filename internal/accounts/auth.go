@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"strings"
 
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/store"
@@ -49,6 +50,21 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 	}
 	s.auth.remember(acct.ID, acct.PasswordHash, password)
 	return acct, nil
+}
+
+// AccountKey names the account a login for username is about, for the
+// failed-login guard (authguard.Config.AccountKey): the account's primary
+// address when username is any of its addresses, in any spelling (case,
+// a quoted local part, a full-width or Unicode domain); else the
+// canonical form of username (ThrottleKey), so that guesses at unknown
+// names are counted too.
+func (s *Service) AccountKey(ctx context.Context, username string) string {
+	if id, ok, err := s.lookupUser(ctx, strings.TrimSpace(username)); err == nil && ok {
+		if acct, err := s.dir.Account(ctx, id); err == nil {
+			return acct.Address
+		}
+	}
+	return ThrottleKey(username)
 }
 
 // lookupUser finds the account of a username; ok is false when the

@@ -85,3 +85,23 @@ func TestThrottleKey(t *testing.T) {
 		t.Fatalf("%q", k)
 	}
 }
+
+// AccountKey names the account behind any spelling or address of it, and
+// falls back to the canonical form for names that are no account.
+func TestAccountKey(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.user("alice@example.org")
+	f.extra("alice@example.org", "al@bücher.example")
+	for _, u := range []string{"alice@example.org", " ALICE@Example.ORG", `"alice"@example.org`,
+		"alice@ｅｘａｍｐｌｅ.org", "Al@BÜCHER.example", "al@xn--bcher-kva.example"} {
+		if k := f.svc.AccountKey(f.ctx, u); k != "alice@example.org" {
+			t.Errorf("AccountKey(%q) = %q, want alice@example.org", u, k)
+		}
+	}
+	if k := f.svc.AccountKey(f.ctx, "Nobody@Example.org"); k != "nobody@example.org" {
+		t.Errorf("unknown user: %q", k)
+	}
+	if k := f.svc.AccountKey(f.ctx, "Not An Address"); k != "not an address" {
+		t.Errorf("not an address: %q", k)
+	}
+}

@@ -4,9 +4,9 @@
 //
 // Failures are counted per client, per account and per (client, account)
 // pair. A client is an IPv4 address or an IPv6 /64 (one subscriber's usual
-// allocation); an account is the canonical address of the user name (the
-// caller normalises it: accounts.ThrottleKey), so that respellings of one
-// address count as one account. Counts are forgotten once no failure
+// allocation); an account is the account the user name logs in to
+// (Config.AccountKey: the wiring looks it up as a login would), so that
+// every spelling and every address of an account count as one. Counts are forgotten once no failure
 // happened for Config.Window.
 //
 // An attempt is counted before its password is checked: Begin reserves it

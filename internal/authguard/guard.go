@@ -29,6 +29,11 @@ type Config struct {
 	// TrustedFailures is how many failures of a trusted pair end its
 	// trust. Default 10.
 	TrustedFailures int
+	// AccountKey names the account a user name (as typed) logs in to, so
+	// that every spelling and every address of an account counts as one
+	// (the wiring sets accounts.Service.AccountKey). It is called without
+	// the guard's lock held. Default: the name trimmed and lower-cased.
+	AccountKey func(user string) string
 	// MaxEntries bounds each table. Default 65536.
 	MaxEntries int
 	// Now returns the current time; nil means time.Now.
@@ -56,6 +61,9 @@ func (c Config) withDefaults() Config {
 	defDur(&c.TrustFor, 30*24*time.Hour)
 	defInt(&c.TrustedFailures, 10)
 	defInt(&c.MaxEntries, 65536)
+	if c.AccountKey == nil {
+		c.AccountKey = func(u string) string { return u }
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -135,8 +143,8 @@ func ClientKey(ip netip.Addr) netip.Prefix {
 	return p
 }
 
-func accountKey(account string) string {
-	account = strings.ToLower(strings.TrimSpace(account))
+func (g *Guard) accountKey(user string) string {
+	account := strings.ToLower(strings.TrimSpace(g.cfg.AccountKey(user)))
 	if len(account) > maxAccountKey {
 		account = account[:maxAccountKey]
 	}
@@ -153,13 +161,13 @@ type Attempt struct {
 	settled bool // under g.mu
 }
 
-// Begin decides whether a login attempt from ip for account may proceed,
+// Begin decides whether a login attempt from ip for user may proceed,
 // and after how long. When it may, the attempt is reserved (it counts as a
 // failure until settled) and the returned Attempt must be settled; when it
 // is blocked, the Attempt is nil.
-func (g *Guard) Begin(ip netip.Addr, account string) (*Attempt, Verdict) {
+func (g *Guard) Begin(ip netip.Addr, user string) (*Attempt, Verdict) {
 	now := g.cfg.Now()
-	c, a := ClientKey(ip), accountKey(account)
+	c, a := ClientKey(ip), g.accountKey(user)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	p := pair{c, a}
@@ -287,8 +295,8 @@ func (at *Attempt) Success() {
 // Unlock forgets the failures of account and those of its trusted pairs,
 // for the operator (`petrel user unlock`). It reports whether
 // there was anything to forget.
-func (g *Guard) Unlock(account string) bool {
-	a := accountKey(account)
+func (g *Guard) Unlock(user string) bool {
+	a := g.accountKey(user)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.cfg.Now()

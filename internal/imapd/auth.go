@@ -111,14 +111,14 @@ func (s *session) cmdAuthenticate(c *command) status {
 }
 
 // login checks credentials through the failed-login guard, which counts
-// failures under the canonical address (accounts.ThrottleKey), as POP3
-// and submission do.
+// failures under the account the name logs in to, as for POP3 and
+// submission (authguard.Config.AccountKey).
 func (s *session) login(user, pass string) status {
 	user = strings.TrimSpace(user)
 	var at *authguard.Attempt
 	if g := s.srv.guard; g != nil {
 		var v authguard.Verdict
-		at, v = g.Begin(s.ip, accounts.ThrottleKey(user))
+		at, v = g.Begin(s.ip, user)
 		if v.Blocked {
 			s.log.Info("login refused: too many failures", "user", user)
 			return respNOCode("UNAVAILABLE", "Too many failed logins; try again later")

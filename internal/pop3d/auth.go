@@ -90,7 +90,7 @@ func (s *session) startTLS() bool {
 // login checks credentials through the throttle, then opens the
 // maildrop. Failures count towards MaxAuthFailures.
 func (s *session) login(user, password string) Reply {
-	at, v := s.srv.throttle.Begin(s.ip, accounts.ThrottleKey(user))
+	at, v := s.srv.throttle.Begin(s.ip, user)
 	if v.Blocked {
 		s.log.Info("login refused: throttled", "user", user, "until", v.Until)
 		return s.authFailed(throttled())

@@ -110,8 +110,7 @@ func (a *Auth) Command(c Conn, _, arg string) *smtpreply.Reply {
 // login checks the credentials through the throttle.
 func (a *Auth) login(c Conn, ip netip.Addr, creds credentials) *smtpreply.Reply {
 	log := a.cfg.Logger.With("client", ip.String(), "user", printable(creds.user))
-	key := accounts.ThrottleKey(creds.user)
-	at, v := a.cfg.Throttle.Begin(ip, key)
+	at, v := a.cfg.Throttle.Begin(ip, creds.user)
 	if v.Blocked {
 		log.Info("login refused: client blocked", "until", v.Until)
 		return smtpreply.AuthClientBlocked(a.cfg.Hostname)

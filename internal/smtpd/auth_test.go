@@ -180,8 +180,9 @@ func TestAuthImplicitTLSLogin(t *testing.T) {
 // attempts; the account is slowed, never locked: the right password still
 // logs in.
 func TestAuthThrottledAccount(t *testing.T) {
+	// The canonical form stands in for the wiring's account lookup.
 	h := startAuth(t, authguard.Config{AccountFree: 1, IPBlock: 100, IPFree: 100,
-		BaseDelay: time.Second, BlockFor: time.Minute}, nil)
+		BaseDelay: time.Second, BlockFor: time.Minute, AccountKey: accounts.ThrottleKey}, nil)
 	c := greeted(t, h.addr)
 	c.hello()
 	for _, u := range []string{"Alice@Example.org", "\"alice\"@example.org", "alice@ＥＸＡＭＰＬＥ.org"} {
