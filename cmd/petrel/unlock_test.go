@@ -1,39 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
 )
 
-// imapLoginTimed logs in over a new connection and returns the tagged
-// reply and how long it took.
+// imapLoginTimed logs in over a new connection from 127.0.0.1 and
+// returns the tagged reply and how long it took.
 func imapLoginTimed(t *testing.T, addr, user, pass string) (string, time.Duration) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	br := bufio.NewReader(c)
-	if _, err := br.ReadString('\n'); err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
-	fmt.Fprintf(c, "a LOGIN %s %q\r\n", user, pass)
-	for {
-		l, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatalf("reading the LOGIN reply: %v", err)
-		}
-		if strings.HasPrefix(l, "a ") {
-			return strings.TrimSpace(l), time.Since(start)
-		}
-	}
+	r := imapFrom(t, "127.0.0.1", addr, user, pass)
+	return r, time.Since(start)
 }
 
 // TestUserUnlock: `petrel user unlock ADDRESS CLIENT_IP` reaches the
