@@ -65,7 +65,7 @@ func crashMessage(rng *rand.Rand, id, rcpt string) []byte {
 // TestSMTPKillDuringLoad kills the server (SIGKILL) while 16 clients send
 // mail, restarts it on the same data directory, and checks that every
 // message that got 250 after DATA is in its recipient's INBOX, byte for
-// byte (DESIGN.md §2).
+// byte (docs/architecture.md §Durability).
 func TestSMTPKillDuringLoad(t *testing.T) {
 	requireEnv(t, "PETREL_HEAVY")
 	srv := newE2EServer(t, buildPetrel(t), false)

@@ -24,8 +24,9 @@ import (
 // shutdownTimeout bounds the wait for work in flight at shutdown.
 const shutdownTimeout = 10 * time.Second
 
-// The local demo (DESIGN.md §4): its domain, first account, and the file
-// (in the data directory) that receives the account's password.
+// The local demo (docs/architecture.md §Configuration): its domain, first
+// account, and the file (in the data directory) that receives the account's
+// password.
 const (
 	demoDomain      = "localhost"
 	demoAccount     = "postmaster@localhost"

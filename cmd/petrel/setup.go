@@ -40,8 +40,9 @@ func loadConfig(flagPath string) (cfg *config.Config, demo bool, err error) {
 }
 
 // openStore opens the configured storage backend. It is the one place that
-// chooses a backend (DESIGN.md §1). The server passes its metrics (the CLI
-// nil) and server=true, which lets the backend clean up after a crash.
+// chooses a backend (docs/architecture.md §Layers). The server passes its
+// metrics (the CLI nil) and server=true, which lets the backend clean up after
+// a crash.
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, m *obs.Metrics, server bool) (store.Store, error) {
 	switch cfg.Storage.Driver {
 	case "sqlite":

@@ -201,7 +201,7 @@ type Log struct {
 const DefaultPath = "./petrel.toml"
 
 // Default returns a configuration with every key at its default: the local
-// demo setup of DESIGN.md §4.
+// demo setup of docs/architecture.md §Configuration.
 func Default() *Config {
 	return &Config{
 		Hostname: defaultHostname(),

@@ -1,5 +1,6 @@
 // Package config is Petrel's typed configuration: the TOML file described in
-// DESIGN.md §4, its defaults, strict decoding and validation.
+// docs/architecture.md §Configuration, its defaults, strict decoding and
+// validation.
 //
 // Every key has a default (see Default), so an empty file is a valid
 // configuration. Load decodes a file over the defaults and is strict: unknown

@@ -1,8 +1,9 @@
-// Package delivery is the one ingest path of Petrel (DESIGN.md §1): the
-// RCPT-time recipient checks, the trace headers (Return-Path and Received,
-// RFC 5321 §4.4), alias resolution, the local store transaction, and the
-// hand-over to the outbound queue. SMTP, submission and LMTP sessions call
-// it; it replies with typed SMTP replies (package smtpreply).
+// Package delivery is the one ingest path of Petrel (docs/architecture.md
+// §Packages; docs/flow.md): the RCPT-time recipient checks, the trace
+// headers (Return-Path and Received, RFC 5321 §4.4), alias resolution, the
+// local store transaction, and the hand-over to the outbound queue. SMTP,
+// submission and LMTP sessions call it; it replies with typed SMTP replies
+// (package smtpreply).
 //
 // Routing: recipients in local domains are delivered to their accounts;
 // recipients in other domains are accepted only from an authenticated

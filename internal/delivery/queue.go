@@ -11,9 +11,9 @@ import (
 
 // Queue is the durable outbound queue (package queue implements it).
 type Queue interface {
-	// Enqueue stores the message for rcpts, all in other domains, and
-	// returns its queue ID once it survives a crash (DESIGN.md §2). body
-	// holds size octets, the Received field included.
+	// Enqueue stores the message for rcpts, all in other domains, and returns
+	// its queue ID once it survives a crash (docs/architecture.md
+	// §Durability). body holds size octets, the Received field included.
 	Enqueue(ctx context.Context, env *Envelope, body io.Reader, size int64, rcpts []Recipient) (id string, err error)
 }
 

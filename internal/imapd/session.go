@@ -364,7 +364,8 @@ func selectedHandlerFor(name string) (handler, int) {
 	return nil, 0
 }
 
-// storeError maps a storage error kind to a status (DESIGN.md §2: one
+// storeError maps a storage error kind to a status (docs/architecture.md
+// §Errors: one
 // table per protocol). Failures of the server's own (a full disk, a
 // temporary or internal failure) are logged under a reference that the
 // client sees instead of the error's text, so that an operator can find

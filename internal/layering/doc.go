@@ -1,6 +1,6 @@
 // Package layering holds only a test: it enforces the package layers of
-// DESIGN.md §1. Imports point down (a package never imports one on its own
-// level or above), only cmd/ imports a concrete storage backend, storetest
-// depends on the store API alone, and every internal package must be placed
-// in the table of layering_test.go.
+// docs/architecture.md §Layers. Imports point down (a package never imports
+// one on its own level or above), only cmd/ imports a concrete storage
+// backend, storetest depends on the store API alone, and every internal
+// package must be placed in the table of layering_test.go.
 package layering

@@ -14,7 +14,8 @@ import (
 )
 
 // levels places every internal package (path below internal/) in its layer
-// of DESIGN.md §1. A new package must be added here (and to DESIGN.md).
+// of docs/architecture.md §Layers. A new package must be added here (and
+// to docs/architecture.md §Layers and §Packages).
 func levels() map[string]int {
 	return map[string]int{
 		"mailaddr": 0, "obs": 0, "spool": 0, "msgmeta": 0, "netserve": 0,
@@ -97,7 +98,7 @@ func (c checker) checkPkg(p pkg) []string {
 	}
 	level, placed := c.levels[rel]
 	if internal && !placed {
-		bad = append(bad, fmt.Sprintf("internal/%s is not placed in a layer: add it to levels() in internal/layering and to DESIGN.md §1", rel))
+		bad = append(bad, fmt.Sprintf("internal/%s is not placed in a layer: add it to levels() in internal/layering and to docs/architecture.md §Layers", rel))
 	}
 	for _, imp := range p.Imports {
 		if internal && !c.allowedThirdParty(rel, imp) {

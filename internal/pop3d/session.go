@@ -268,7 +268,8 @@ func (s *session) send(r Reply) bool {
 }
 
 // badCommand counts a bad command before login; past MaxBadCommands it
-// closes the connection (RFC 1939 does not bound them; DESIGN.md §5 does).
+// closes the connection (RFC 1939 does not bound them;
+// docs/architecture.md §Limits does).
 func (s *session) badCommand(r Reply) Reply {
 	if s.state != stateAuthorization {
 		return r

@@ -1,4 +1,5 @@
-// Package queue is Petrel's durable outbound queue (DESIGN.md §1, L3):
+// Package queue is Petrel's durable outbound queue (docs/architecture.md
+// §Queue; layer L4):
 // messages for other domains wait here, with a state per recipient
 // (pending, deferred with its next attempt and last error, delivered,
 // failed), until a remote server accepts them, refuses them for good, or

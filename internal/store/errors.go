@@ -6,7 +6,8 @@ import (
 )
 
 // Kind classifies a storage error so that each protocol can map it to its
-// own reply in one table (DESIGN.md §2). Error text never reaches the wire.
+// own reply in one table (docs/architecture.md §Errors). Error text never
+// reaches the wire.
 type Kind int
 
 const (

@@ -91,8 +91,8 @@ type QueueChange struct {
 type QueueCounts map[RcptState]int64
 
 // Queue stores the outbound queue. Enqueue has the durability contract of
-// Mail.Deliver (DESIGN.md §2): the body and the rows are committed before
-// it returns.
+// Mail.Deliver (docs/architecture.md §Durability): the body and the rows are
+// committed before it returns.
 type Queue interface {
 	Enqueue(ctx context.Context, m NewQueued) (QueuedMessage, error)
 	// QueuedMessage returns one message (KindNotFound when gone).

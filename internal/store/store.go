@@ -238,7 +238,8 @@ type Mail interface {
 	Subscriptions(ctx context.Context, account AccountID) ([]string, error)
 
 	// Deliver stores one message in every target, sharing one blob, and
-	// returns when it is durable (DESIGN.md §2). It fails as a whole only
+	// returns when it is durable (docs/architecture.md §Durability). It
+	// fails as a whole only
 	// when the body could not be stored; per-target failures (not found,
 	// over quota) are in the results.
 	Deliver(ctx context.Context, msg NewMessage, targets []Target) ([]Delivered, error)

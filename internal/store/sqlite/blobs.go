@@ -28,8 +28,9 @@ type body struct {
 }
 
 // intake reads a body, keeping it in memory when small and writing it to a
-// new, fsynced file when large, and parses its metadata (DESIGN.md §2: parsed
-// once at delivery). The file's directory is synced by the writer.
+// new, fsynced file when large, and parses its metadata (docs/architecture.md
+// §Storage model: parsed once at delivery). The file's directory is synced by
+// the writer.
 func (s *Store) intake(r io.Reader) (*body, error) {
 	const op = "store body"
 	buf := make([]byte, 0, 8192)

@@ -3,12 +3,12 @@
 // inline in the same database (small bodies) or as one file per message
 // (large bodies), under the data directory.
 //
-// Durability (DESIGN.md §2): every write goes through one writer goroutine
-// that collects concurrent requests into one transaction (group commit).
-// Large bodies are written and fsynced by the caller before the request is
-// queued; the writer fsyncs the directories where such files were created,
-// then commits (one WAL fsync for the whole batch), and only then answers
-// every waiting caller. So "stored" always means on disk.
+// Durability (docs/architecture.md §Durability): every write goes through one
+// writer goroutine that collects concurrent requests into one transaction
+// (group commit). Large bodies are written and fsynced by the caller before
+// the request is queued; the writer fsyncs the directories where such files
+// were created, then commits (one WAL fsync for the whole batch), and only
+// then answers every waiting caller. So "stored" always means on disk.
 //
 // A full disk (space.go, README "Storage") is KindNoSpace: SQLITE_FULL,
 // ENOSPC and EDQUOT alike. A deletion reserve, a file of Options.Reserve

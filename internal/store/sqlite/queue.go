@@ -13,7 +13,8 @@ import (
 var _ store.Queue = (*Store)(nil)
 
 // Enqueue stores a body blob and the queue rows in one op of the group
-// commit, and returns once they are durable (DESIGN.md §2).
+// commit, and returns once they are durable (docs/architecture.md
+// §Durability).
 func (s *Store) Enqueue(ctx context.Context, m store.NewQueued) (store.QueuedMessage, error) {
 	const op = "enqueue"
 	if m.ID == "" || len(m.Rcpts) == 0 {

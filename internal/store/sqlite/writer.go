@@ -27,7 +27,8 @@ type op struct {
 }
 
 // writer is the single goroutine that owns the write connection and turns
-// concurrent requests into group commits (DESIGN.md §2).
+// concurrent requests into group commits (docs/architecture.md
+// §Durability).
 type writer struct {
 	s     *Store
 	conn  *sql.Conn
