@@ -70,19 +70,6 @@ type rcptErrors struct {
 	refused int          // every refusal of the session, for the log
 }
 
-func clientKey(ip netip.Addr) netip.Prefix {
-	ip = ip.Unmap()
-	bits := 32
-	if ip.Is6() {
-		bits = 64
-	}
-	p, err := ip.Prefix(bits)
-	if err != nil {
-		return netip.Prefix{}
-	}
-	return p
-}
-
 // rcptCutOff answers a RCPT when the session or its client has reached
 // the hard limit: 421 4.7.0 after the delay, and the session ends. It
 // reports whether it did. The attempt counts for the client.
