@@ -22,8 +22,8 @@ var proseDefaults = map[string]bool{"hostname": true}
 
 // TestConfigurationDoc checks that docs/configuration.md documents exactly
 // the keys of full.toml, that full.toml has every key Config decodes, that
-// each documented default is config.Default's, and that the doc's TOML
-// examples load.
+// each documented default is config.Default's, and that the TOML examples
+// of the doc and of README.md load.
 func TestConfigurationDoc(t *testing.T) {
 	doc, err := os.ReadFile(docPath)
 	if err != nil {
@@ -34,6 +34,16 @@ func TestConfigurationDoc(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range docProblems(string(doc), string(full)) {
+		t.Error(p)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tomlBlock.Match(readme) {
+		t.Error("README.md has no TOML example")
+	}
+	for _, p := range exampleProblems("README.md", string(readme)) {
 		t.Error(p)
 	}
 }
@@ -157,10 +167,17 @@ func docProblems(doc, full string) []string {
 		}
 	}
 
-	for _, m := range tomlBlock.FindAllStringSubmatchIndex(doc, -1) {
-		line := strings.Count(doc[:m[0]], "\n") + 1
-		if _, errs := Parse(doc[m[2]:m[3]]); errs != nil {
-			add("example at doc line %d does not load: %v", line, errs)
+	return append(probs, exampleProblems("doc", doc)...)
+}
+
+// exampleProblems reports the TOML examples (```toml blocks) of the
+// Markdown text md that do not load.
+func exampleProblems(name, md string) []string {
+	var probs []string
+	for _, m := range tomlBlock.FindAllStringSubmatchIndex(md, -1) {
+		line := strings.Count(md[:m[0]], "\n") + 1
+		if _, errs := Parse(md[m[2]:m[3]]); errs != nil {
+			probs = append(probs, fmt.Sprintf("example at %s line %d does not load: %v", name, line, errs))
 		}
 	}
 	return probs
