@@ -221,7 +221,7 @@ func splitTargets(args []string) []string {
 
 // userUnlock asks the running server, through its control socket, to
 // forget the failed logins of an account (and of a client address), so
-// that its owner is no longer slowed (README "Login throttling").
+// that its owner is no longer slowed (docs/configuration.md §Login throttling).
 func userUnlock(ctx context.Context, c *call) error {
 	cfg, _, err := loadConfig(c.opts.config)
 	if err != nil {

@@ -289,7 +289,7 @@ const accountKeyTimeout = 5 * time.Second
 // newGuard is the one failed-login guard of IMAP, POP3 and submission.
 // It counts attempts under the account a user name logs in to
 // (accounts.Service.AccountKey), so that no spelling and no other address
-// of an account escapes the account's count (README "Login throttling").
+// of an account escapes the account's count (docs/configuration.md §Login throttling).
 func newGuard(svc *accounts.Service) *authguard.Guard {
 	return authguard.New(authguard.Config{AccountKey: func(user string) string {
 		ctx, cancel := context.WithTimeout(context.Background(), accountKeyTimeout)

@@ -22,7 +22,7 @@ import (
 const ControlSocketName = "control.sock"
 
 // ControlOptions are the operations the control socket serves to the CLI
-// of the same machine (README "Login throttling").
+// of the same machine (docs/configuration.md §Login throttling).
 type ControlOptions struct {
 	// Unlock forgets the failed logins of an account; it reports whether
 	// there was anything to forget.

@@ -12,8 +12,8 @@
 // An attempt is counted before its password is checked: Begin reserves it
 // and its Attempt settles it as a Failure, a Success or Abandon. Attempts in
 // flight count as failures against every limit, so N parallel connections
-// get no more password checks than N sequential ones (README "Login
-// throttling").
+// get no more password checks than N sequential ones
+// (docs/configuration.md §Login throttling).
 //
 //   - Sources first: past IPFree failures a client's attempts wait,
 //     doubling from BaseDelay up to MaxDelay; at IPBlock failures the

@@ -10,7 +10,7 @@ import (
 // HandshakeTimeout bounds a TLS handshake, on implicit-TLS listeners (RFC
 // 8314 §3.3) and after STARTTLS alike: a client that opens a connection
 // and sends nothing, or trickles its ClientHello, holds its connection
-// slot for this long at most (README "Connection limits").
+// slot for this long at most (docs/configuration.md §Connection limits).
 const HandshakeTimeout = 30 * time.Second
 
 // RefuseTimeout bounds the refusal of a connection over a limit: the TLS
