@@ -101,6 +101,7 @@ func TestServeDiskFull(t *testing.T) {
 // and returns its log.
 func serveInBackground(t *testing.T, e *env) *syncBuffer {
 	t.Helper()
+	noDemoListeners(t, e.config)
 	ready := make(chan []net.Addr, 1)
 	stderr := &syncBuffer{}
 	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr,

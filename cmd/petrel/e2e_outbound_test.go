@@ -101,6 +101,7 @@ func (s *outSite) cli(stdin string, args ...string) string {
 // start runs `petrel serve` until stop and waits for its listeners.
 func (s *outSite) start() {
 	s.t.Helper()
+	noDemoListeners(s.t, s.config)
 	ready := make(chan struct{}, 1)
 	a := &app{stdin: strings.NewReader(""), stdout: s.log, stderr: s.log,
 		onReady: func([]net.Addr) { ready <- struct{}{} }}

@@ -270,6 +270,7 @@ func BenchmarkSMTPEndToEnd(b *testing.B) {
 	if err := os.WriteFile(config, []byte(e2eConfig(dataDir, smtpAddr, "", e2eFreeAddr(b))), 0o644); err != nil {
 		b.Fatal(err)
 	}
+	noDemoListeners(b, config)
 	var log syncBuffer
 	ready := make(chan struct{})
 	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &log,

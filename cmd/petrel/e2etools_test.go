@@ -140,6 +140,7 @@ func (s *e2eServer) running() bool {
 // (and LMTP) listeners greet.
 func (s *e2eServer) start() {
 	s.t.Helper()
+	noDemoListeners(s.t, s.config)
 	fmt.Fprintf(s.log, "--- petrel serve started %s\n", time.Now().Format(time.RFC3339Nano))
 	s.cmd = exec.Command(s.bin, "serve", "--config", s.config)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log

@@ -59,12 +59,48 @@ func freeAddr(t *testing.T) string {
 	return e2eFreeAddr(t)
 }
 
+// demoListeners is every address the local demo listens on
+// (config.Default): the ports a demo server, or another test run's
+// TestBinaryDemo, may hold while these tests run.
+func demoListeners() map[string]bool {
+	l := config.Default().Listen
+	m := map[string]bool{}
+	for _, list := range [][]string{l.SMTP, l.Submission, l.Submissions, l.IMAP, l.IMAPS, l.POP3, l.POP3S, l.HTTP, l.LMTP} {
+		for _, a := range list {
+			m[a] = true
+		}
+	}
+	return m
+}
+
+// noDemoListeners fails the test when the configuration at path would have
+// `petrel serve` listen on one of the demo's fixed addresses (a [listen]
+// key left at its default): such a test fails whenever a demo runs.
+func noDemoListeners(tb testing.TB, path string) {
+	tb.Helper()
+	cfg, errs := config.Load(path)
+	if len(errs) > 0 {
+		tb.Fatalf("%s: %v", path, errs)
+	}
+	demo := demoListeners()
+	l := cfg.Listen
+	for key, list := range map[string][]string{"smtp": l.SMTP, "submission": l.Submission, "submissions": l.Submissions,
+		"imap": l.IMAP, "imaps": l.IMAPS, "pop3": l.POP3, "pop3s": l.POP3S, "http": l.HTTP, "lmtp": l.LMTP} {
+		for _, a := range list {
+			if demo[a] {
+				tb.Fatalf("%s: listen.%s uses the demo's address %s; give the test its own port or turn it off ([])", path, key, a)
+			}
+		}
+	}
+}
+
 func TestServeLifecycle(t *testing.T) {
 	smtpAddr := freeAddr(t)
 	// submission listens too (STARTTLS + AUTH, submission.go).
 	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q, %q]\nsmtp = [%q]\nsubmission = [%q]\n"+
 		"submissions = []\nimap = []\nimaps = []\npop3 = []\npop3s = []\n",
 		freeAddr(t), freeAddr(t), smtpAddr, freeAddr(t)))
+	noDemoListeners(t, e.config)
 	ready := make(chan []net.Addr, 1)
 	var stderr syncBuffer
 	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr,
@@ -143,7 +179,11 @@ func TestServeBindError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q, %q]\n", freeAddr(t), busy.Addr().String()))
+	// Every other listener is off: the demo's default ports may be taken
+	// (a demo server running), and the error must be the busy HTTP one.
+	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q, %q]\nsmtp = []\nsubmission = []\nsubmissions = []\n"+
+		"imap = []\nimaps = []\npop3 = []\npop3s = []\nlmtp = []\n", freeAddr(t), busy.Addr().String()))
+	noDemoListeners(t, e.config)
 	done := make(chan result, 1)
 	go func() { done <- e.run("", "serve") }()
 	select {

@@ -137,37 +137,38 @@ func parseLine(line string) (code int, last bool, text string, ok bool) {
 }
 
 // buildReply makes a Reply, taking the enhanced code off every line that
-// carries the first line's.
+// carries the first line's (also a line that is nothing else, "250 2.0.0").
 func buildReply(code int, lines []string) *smtpreply.Reply {
 	enh, ok := parseEnhanced(lines[0])
 	if !ok || enh[0] != code/100 {
 		return &smtpreply.Reply{Code: code, Text: strings.Join(lines, "\n")}
 	}
-	prefix := enh.String() + " "
 	for i, l := range lines {
-		lines[i] = strings.TrimPrefix(l, prefix)
+		if e, ok := parseEnhanced(l); ok && e == enh {
+			_, lines[i], _ = strings.Cut(l, " ")
+		}
 	}
 	return &smtpreply.Reply{Code: code, Enhanced: enh, Text: strings.Join(lines, "\n")}
 }
 
 // parseEnhanced reads "class.subject.detail " at the start of s (RFC 3463
-// §2: class 2, 4 or 5; subject and detail of up to three digits).
+// §2: class "2", "4" or "5"; subject and detail of one to three digits).
 func parseEnhanced(s string) (smtpreply.Enhanced, bool) {
 	word, _, _ := strings.Cut(s, " ")
 	parts := strings.Split(word, ".")
 	if len(parts) != 3 {
 		return smtpreply.Enhanced{}, false
 	}
+	if parts[0] != "2" && parts[0] != "4" && parts[0] != "5" {
+		return smtpreply.Enhanced{}, false
+	}
 	var e smtpreply.Enhanced
 	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || len(p) == 0 || len(p) > 3 || n < 0 {
+		// Digits only: strconv.Atoi would also take "+1" and "-0".
+		if len(p) == 0 || len(p) > 3 || strings.Trim(p, "0123456789") != "" {
 			return smtpreply.Enhanced{}, false
 		}
-		e[i] = n
-	}
-	if e[0] != 2 && e[0] != 4 && e[0] != 5 {
-		return smtpreply.Enhanced{}, false
+		e[i], _ = strconv.Atoi(p)
 	}
 	return e, true
 }

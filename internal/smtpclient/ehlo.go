@@ -9,17 +9,40 @@ import (
 // case, with their parameters.
 type extensions map[string]string
 
-// parseEHLO reads the lines after the first of an EHLO reply.
+// parseEHLO reads the lines after the first of an EHLO reply. A line
+// whose keyword is not an ehlo-keyword (RFC 5321 §4.1.1.1: ASCII letters,
+// digits and "-") is ignored: upper-casing it by Unicode rules could turn
+// it into one the server did not announce ("ſmtputf8" into SMTPUTF8).
 func parseEHLO(text string) extensions {
 	ext := extensions{}
 	lines := strings.Split(text, "\n")
 	for _, l := range lines[1:] {
 		kw, param, _ := strings.Cut(strings.TrimSpace(l), " ")
-		if kw != "" {
-			ext[strings.ToUpper(kw)] = param
+		if kw, ok := ehloKeyword(kw); ok {
+			ext[kw] = param
 		}
 	}
 	return ext
+}
+
+// ehloKeyword returns s in upper case when it is an ehlo-keyword:
+// ALPHA / DIGIT, then ALPHA / DIGIT / "-" (RFC 5321 §4.1.1.1; keywords
+// are case-insensitive, §2.4).
+func ehloKeyword(s string) (string, bool) {
+	if s == "" || s[0] == '-' {
+		return "", false
+	}
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
+		default:
+			return "", false
+		}
+	}
+	return string(b), true
 }
 
 func (e extensions) has(kw string) bool {

@@ -39,6 +39,15 @@ func TestReplyParsing(t *testing.T) {
 		"550-5.1.1 no such\r\n550 5.1.1 user\r\n":       {Code: 550, Enhanced: smtpreply.Enhanced{5, 1, 1}, Text: "no such\nuser"},
 		"451 5.1.1 class mismatch\r\n":                  {Code: 451, Text: "5.1.1 class mismatch"},
 		"250-fake\r\n250-PIPELINING\r\n250 SIZE 10\r\n": {Code: 250, Text: "fake\nPIPELINING\nSIZE 10"},
+		// Found by FuzzReply: a line that is only the enhanced code keeps
+		// no copy of it in the text, and an enhanced code is digits in
+		// RFC 3463 syntax (Atoi took "05", "+1" and "-0").
+		"221 2.0.0\r\n":                 {Code: 221, Enhanced: smtpreply.Enhanced{2, 0, 0}},
+		"550-5.1.1 no\r\n550 5.1.1\r\n": {Code: 550, Enhanced: smtpreply.Enhanced{5, 1, 1}, Text: "no\n"},
+		"500 05.0.0 x\r\n":              {Code: 500, Text: "05.0.0 x"},
+		"250 2.+1.0 x\r\n":              {Code: 250, Text: "2.+1.0 x"},
+		"550 5.1.-0 x\r\n":              {Code: 550, Text: "5.1.-0 x"},
+		"550 5.01.001 x\r\n":            {Code: 550, Enhanced: smtpreply.Enhanced{5, 1, 1}, Text: "x"},
 	} {
 		got, err := replyFrom(t, in)
 		if err != nil || *got != want {
@@ -70,5 +79,18 @@ func TestEHLOExtensions(t *testing.T) {
 	}
 	if parseEHLO("fake\nSIZE").maxSize() != 0 {
 		t.Fatal("SIZE without a number is no limit")
+	}
+}
+
+// Found by FuzzEHLO: keywords are ASCII (RFC 5321 §4.1.1.1). Upper-casing
+// by Unicode rules made the long s of "ſmtputf8" an S, so the client saw
+// SMTPUTF8 (and STARTTLS) where the server announced neither.
+func TestEHLOKeywordsASCII(t *testing.T) {
+	ext := parseEHLO("fake\nſmtputf8\nſtarttlſ\nAUTH=LOGIN PLAIN\nSIZE\t100\n-X\nx-exps y z\nchunking")
+	if ext.has("SMTPUTF8") || ext.has("STARTTLS") || ext.maxSize() != 0 {
+		t.Errorf("ext = %q: keywords the server did not announce", ext)
+	}
+	if len(ext) != 2 || ext["X-EXPS"] != "y z" || !ext.has("CHUNKING") {
+		t.Errorf("ext = %q, want X-EXPS and CHUNKING only", ext)
 	}
 }
