@@ -121,3 +121,31 @@ func TestStringLiteralsPerCommand(t *testing.T) {
 	r.ok("b SEARCH TEXT {60000+}\r\n" + lit + " NOT TEXT {30000+}\r\n" + lit[:30000])
 	r.ok("c NOOP")
 }
+
+// TestLongLineLiteralAcrossTheLimit: the literal announcement that ends
+// an over-long line may begin before the limit and end after it, the
+// limit falling anywhere inside "{N+}\r\n" (a split the scanner of the
+// discarded part alone did not see, and the literal ran).
+func TestLongLineLiteralAcrossTheLimit(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.login()
+	const limit = 64 << 10
+	inject := "y1 CREATE InjectedSplit\r\n"
+	for k := -2; k <= 9; k++ {
+		announce := "{000" + itoa(len(inject)) + "+}"
+		tag := "x" + itoa(k+2)
+		head := tag + " APPEND INBOX (\\Seen) "
+		pad := limit - k - len(head) // "{" at octet limit-k
+		r.send(head + strings.Repeat("x", pad) + announce + "\r\n" + inject + "\r\n")
+		u, tagged := r.until(tag)
+		if !strings.HasPrefix(tagged, tag+" BAD") || len(u) != 0 {
+			t.Errorf("limit %d octets before the announcement's end: %q (untagged %q)", k, tagged, u)
+		}
+		if u := r.ok("c" + itoa(k+2) + " NOOP"); has(u, "y1 ") {
+			t.Errorf("limit at %d: the literal was executed: %q", k, u)
+		}
+	}
+	if _, err := e.st.Mailbox(context.Background(), e.acct.ID, "InjectedSplit"); err == nil {
+		t.Error("the mailbox named in the literal was created")
+	}
+}

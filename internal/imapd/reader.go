@@ -80,7 +80,10 @@ func (r *reader) readRest() error {
 	for {
 		chunk, err := r.br.ReadSlice('\n')
 		if !r.long && len(r.line)+len(chunk) > r.maxLine {
+			// The announcement that ends the line may have begun in what
+			// is kept: the scanner sees the whole line, kept part first.
 			r.long, r.tail = true, litScan{}
+			r.tail.feed(r.line)
 			r.line = append(r.line, chunk[:r.maxLine-len(r.line)]...)
 		}
 		if r.long {
