@@ -174,8 +174,11 @@ func (g *Guard) Begin(ip netip.Addr, user string) (*Attempt, Verdict) {
 	pr, trusted := g.pairs.get(p)
 	trusted = trusted && now.Before(pr.trustedUntil)
 	if trusted && g.count(pr, now) >= g.cfg.TrustedFailures {
-		trusted = false // its own failures ended the trust
-		g.pairs.remove(p)
+		// Its own failures end the trust; the record keeps them, so that
+		// a new success does not restore it before they are forgotten.
+		trusted = false
+		pr.trustedUntil = time.Time{}
+		g.pairs.put(p, pr)
 	}
 	cr, _ := g.clients.get(c)
 	ar, _ := g.accounts.get(a)
@@ -277,8 +280,10 @@ func (at *Attempt) Failure() {
 // shut down, the store failed): it counts for nothing.
 func (at *Attempt) Abandon() { at.settle(nil) }
 
-// Success records a successful login: the pair is trusted for TrustFor
-// with its own failures forgotten. The client's and the account's failures
+// Success records a successful login: the pair is trusted for TrustFor,
+// its own failures kept until the window forgets them (someone else
+// behind the same address may have made them, between two logins of the
+// owner's client). The client's and the account's failures
 // are kept: a client may own one account and guess at others, and the
 // owner's login does not excuse an attacker's guesses at the account.
 func (at *Attempt) Success() {
@@ -289,7 +294,8 @@ func (at *Attempt) Success() {
 	defer g.mu.Unlock()
 	p := pair{at.c, at.a}
 	pr, _ := g.pairs.get(p)
-	g.pairs.put(p, record{pending: pr.pending, trustedUntil: now.Add(g.cfg.TrustFor)})
+	pr.trustedUntil = now.Add(g.cfg.TrustFor)
+	g.pairs.put(p, pr)
 }
 
 // Unlock forgets the failures of account and those of its trusted pairs,

@@ -272,3 +272,36 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// The owner's client logging in again and again from the address a
+// guesser shares does not restore the guesser's allowance: the pair's
+// failures outlive the owner's successes until the window forgets them.
+func TestOwnerLoginsDoNotResetTheGuesser(t *testing.T) {
+	c := newClock()
+	g := guard(c, Config{})
+	succeed(t, g, "198.51.100.7", "alice@example.org")
+	checks := 0
+	for end := c.now().Add(30 * time.Minute); c.now().Before(end); {
+		for range 9 { // the guesser stays under TrustedFailures
+			at, v := g.Begin(addr("198.51.100.7"), "alice@example.org")
+			if at == nil {
+				c.advance(time.Second)
+				continue
+			}
+			checks++
+			c.advance(v.Delay)
+			at.Failure()
+		}
+		// The owner's client logs in (it may be refused while blocked).
+		if at, v := g.Begin(addr("198.51.100.7"), "alice@example.org"); at != nil {
+			c.advance(v.Delay)
+			at.Success()
+		}
+		c.advance(time.Minute)
+	}
+	// No more than any client gets: IPBlock (15) per block and window,
+	// two of them in 30 minutes (153 when each success reset the pair).
+	if checks > 30 {
+		t.Fatalf("a guesser behind the owner's address got %d password checks in 30 minutes, want at most 30", checks)
+	}
+}

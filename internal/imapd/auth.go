@@ -121,6 +121,9 @@ func (s *session) login(user, pass string) status {
 		at, v = g.Begin(s.ip, user)
 		if v.Blocked {
 			s.log.Info("login refused: too many failures", "user", user)
+			// Counted like a failure, so that one connection cannot loop
+			// on refused logins.
+			s.authFailed()
 			return respNOCode("UNAVAILABLE", "Too many failed logins; try again later")
 		}
 		if v.Delay > 0 {
@@ -139,12 +142,8 @@ func (s *session) login(user, pass string) status {
 		if at != nil {
 			at.Failure()
 		}
-		s.authFails++
 		s.log.Info("login failed", "user", user)
-		if s.authFails >= s.srv.cfg.MaxAuthFailures {
-			s.w.status("*", status{kind: "BYE", text: "Too many failed logins"})
-			s.state = stateLogout
-		}
+		s.authFailed()
 		return respNOCode("AUTHENTICATIONFAILED", "Invalid credentials")
 	}
 	if err != nil {
@@ -195,4 +194,14 @@ func (s *session) cmdEnable(c *command) status {
 func (s *session) cmdNamespace(_ *command) status {
 	s.w.raw(`* NAMESPACE (("" "` + store.HierarchySep + `")) NIL NIL` + "\r\n")
 	return respOK("NAMESPACE completed")
+}
+
+// authFailed counts a failed or refused login; at MaxAuthFailures the
+// session ends with BYE after the tagged reply.
+func (s *session) authFailed() {
+	s.authFails++
+	if s.authFails >= s.srv.cfg.MaxAuthFailures {
+		s.w.status("*", status{kind: "BYE", text: "Too many failed logins"})
+		s.state = stateLogout
+	}
 }

@@ -107,3 +107,24 @@ func TestParallelLoginsCountedBeforeTheCheck(t *testing.T) {
 		t.Fatalf("40 parallel logins: %d password checks, %d failed, %d refused; want at most 15 checks", n, failed.Load(), refused.Load())
 	}
 }
+
+// Refused logins count towards the session's failures like wrong
+// passwords: a connection cannot loop on them (each one costs the guard a
+// directory lookup).
+func TestRefusedLoginsEndTheSession(t *testing.T) {
+	e := newEnv(t, func(c *Config, d *Deps) {
+		d.Guard = authguard.New(authguard.Config{IPBlock: 1, IPFree: 100, AccountFree: 100})
+	})
+	r := e.dial()
+	if _, st := r.cmd("a LOGIN " + testUser + " wrong"); !strings.HasPrefix(st, "a NO [AUTHENTICATIONFAILED]") {
+		t.Fatalf("wrong password: %q", st)
+	}
+	for _, tag := range []string{"b", "c"} {
+		if _, st := r.cmd(tag + " LOGIN " + testUser + ` "` + testPass + `"`); !strings.HasPrefix(st, tag+" NO [UNAVAILABLE]") {
+			t.Fatalf("blocked login: %q", st)
+		}
+	}
+	if _, err := r.br.ReadString('\n'); err == nil {
+		t.Fatal("the session went on after three refused logins")
+	}
+}
