@@ -41,6 +41,6 @@
 // holds at most MaxEntries entries and forgets the least recently changed
 // one when full. The state is in memory, per process.
 //
-// The package uses the standard library only (layer L1), and its clock is
-// injectable (Config.Now) for tests.
+// The package uses the standard library and netserve.ClientKey (layer L1),
+// and its clock is injectable (Config.Now) for tests.
 package authguard

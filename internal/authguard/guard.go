@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/petrelmail/petrel/internal/netserve"
 )
 
 // Config sets the limits. Zero fields take the defaults given.
@@ -128,21 +130,6 @@ func New(cfg Config) *Guard {
 // maxAccountKey bounds the length of a remembered account name.
 const maxAccountKey = 320
 
-// ClientKey is the client an address belongs to: the address itself for
-// IPv4 (and IPv4-mapped IPv6), its /64 for IPv6. The zero Addr (a unix
-// socket peer) is one client of its own.
-func ClientKey(ip netip.Addr) netip.Prefix {
-	ip = ip.Unmap()
-	switch {
-	case !ip.IsValid():
-		return netip.Prefix{}
-	case ip.Is4():
-		return netip.PrefixFrom(ip, 32)
-	}
-	p, _ := ip.Prefix(64)
-	return p
-}
-
 func (g *Guard) accountKey(user string) string {
 	account := strings.ToLower(strings.TrimSpace(g.cfg.AccountKey(user)))
 	if len(account) > maxAccountKey {
@@ -167,7 +154,7 @@ type Attempt struct {
 // is blocked, the Attempt is nil.
 func (g *Guard) Begin(ip netip.Addr, user string) (*Attempt, Verdict) {
 	now := g.cfg.Now()
-	c, a := ClientKey(ip), g.accountKey(user)
+	c, a := netserve.ClientKey(ip), g.accountKey(user)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	p := pair{c, a}
@@ -324,7 +311,7 @@ func (g *Guard) Unlock(user string) bool {
 // UnblockClient forgets the failures and the block of the client ip
 // belongs to. It reports whether there was anything to forget.
 func (g *Guard) UnblockClient(ip netip.Addr) bool {
-	c := ClientKey(ip)
+	c := netserve.ClientKey(ip)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.cfg.Now()

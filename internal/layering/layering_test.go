@@ -124,13 +124,16 @@ func (c checker) checkPkg(p pkg) []string {
 
 // allowedThirdParty applies the per-package import restrictions: storetest
 // uses only the store API (store, msgmeta) and the standard library,
-// mailaddr only the standard library and golang.org/x, and authguard and mime7bit only
-// the standard library.
+// mailaddr only the standard library and golang.org/x, authguard only the
+// standard library and netserve (for ClientKey, the one definition of a
+// client), and mime7bit only the standard library.
 func (c checker) allowedThirdParty(rel, imp string) bool {
 	switch rel {
 	case "store/storetest":
 		return isStdlib(imp) || imp == c.module+"/internal/store" || imp == c.module+"/internal/msgmeta"
-	case "authguard", "mime7bit":
+	case "authguard":
+		return isStdlib(imp) || imp == c.module+"/internal/netserve"
+	case "mime7bit":
 		return isStdlib(imp)
 	case "mailaddr":
 		return isStdlib(imp) || strings.HasPrefix(imp, "golang.org/x/")

@@ -5,7 +5,26 @@ import (
 	"sync"
 )
 
-// Limiter counts concurrent connections in total and per client IP. One
+// ClientKey is the client an address belongs to: the address itself for
+// IPv4 (and IPv4-mapped IPv6), its /64 for IPv6 (one subscriber's usual
+// allocation, so that the addresses of one /64 count as one client). The
+// zero Addr (a unix socket peer) is one client of its own. The connection
+// limits, the failed-login guard and the refused-recipient counts all key
+// clients by it.
+func ClientKey(ip netip.Addr) netip.Prefix {
+	ip = ip.Unmap()
+	switch {
+	case !ip.IsValid():
+		return netip.Prefix{}
+	case ip.Is4():
+		return netip.PrefixFrom(ip, 32)
+	}
+	p, _ := ip.Prefix(64)
+	return p
+}
+
+// Limiter counts concurrent connections in total and per client
+// (ClientKey: an IPv4 address or an IPv6 /64). One
 // Limiter may be shared by several Servers: the servers of one protocol
 // (its STARTTLS and implicit-TLS listeners), or every protocol of a
 // process for a per-address limit across all of them.
@@ -13,7 +32,7 @@ type Limiter struct {
 	name     string
 	mu       sync.Mutex
 	total    int
-	perIP    map[netip.Addr]int
+	perIP    map[netip.Prefix]int
 	maxTotal int
 	maxPerIP int
 }
@@ -22,7 +41,7 @@ type Limiter struct {
 // from one client IP; a bound <= 0 is no bound. name says in logs which
 // limit refused a connection.
 func NewLimiter(name string, maxTotal, maxPerIP int) *Limiter {
-	return &Limiter{name: name, perIP: map[netip.Addr]int{}, maxTotal: maxTotal, maxPerIP: maxPerIP}
+	return &Limiter{name: name, perIP: map[netip.Prefix]int{}, maxTotal: maxTotal, maxPerIP: maxPerIP}
 }
 
 // acquire takes a slot for ip, or reports false when a limit is reached.
@@ -33,12 +52,13 @@ func (l *Limiter) acquire(ip netip.Addr) bool {
 	if l.maxTotal > 0 && l.total >= l.maxTotal {
 		return false
 	}
-	if ip.IsValid() && l.maxPerIP > 0 && l.perIP[ip] >= l.maxPerIP {
+	c := ClientKey(ip)
+	if ip.IsValid() && l.maxPerIP > 0 && l.perIP[c] >= l.maxPerIP {
 		return false
 	}
 	l.total++
 	if ip.IsValid() {
-		l.perIP[ip]++
+		l.perIP[c]++
 	}
 	return true
 }
@@ -50,8 +70,9 @@ func (l *Limiter) release(ip netip.Addr) {
 	if !ip.IsValid() {
 		return
 	}
-	if l.perIP[ip]--; l.perIP[ip] <= 0 {
-		delete(l.perIP, ip)
+	c := ClientKey(ip)
+	if l.perIP[c]--; l.perIP[c] <= 0 {
+		delete(l.perIP, c)
 	}
 }
 

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
@@ -71,7 +71,7 @@ func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
 		srv: srv, cfg: &srv.cfg, raw: c, conn: c, ip: ip,
 		log:  srv.log.With("conn", id),
 		body: body{dir: srv.cfg.SpoolDir},
-		rcpt: rcptErrors{client: authguard.ClientKey(ip)},
+		rcpt: rcptErrors{client: netserve.ClientKey(ip)},
 	}
 	s.br = bufio.NewReaderSize(connReader{s}, readBufferSize)
 	s.bw = bufio.NewWriter(c)
