@@ -43,25 +43,28 @@ func FuzzLongLineLiteral(f *testing.F) {
 	// pad: octets of the line; form: formNonSync..formNone; zeros: leading
 	// zeros of the literal size; canaries: literal lines; small: the
 	// server with the 1000-octet limit, else 9000.
-	f.Add([]byte("x"), uint16(65000), uint8(formNonSync), uint8(0), uint8(1), false)
-	f.Add([]byte("x"), uint16(1100), uint8(formNonSync), uint8(0), uint8(3), true)
-	f.Add([]byte("\\Seen "), uint16(9500), uint8(formBinary), uint8(0), uint8(1), false)
-	f.Add([]byte("x"), uint16(9500), uint8(formNonSync), uint8(40), uint8(2), false)
-	f.Add([]byte("x"), uint16(12000), uint8(formSync), uint8(0), uint8(1), false)
-	f.Add([]byte("x"), uint16(990), uint8(formNonSync), uint8(0), uint8(1), true)
-	f.Add([]byte("x"), uint16(1500), uint8(formNone), uint8(0), uint8(0), true)
-	f.Add([]byte("x"), uint16(4090), uint8(formNone), uint8(0), uint8(0), true)
-	f.Add([]byte("{9+}\r"), uint16(9000), uint8(formNonSync), uint8(0), uint8(1), false)
-	f.Add([]byte("\\Seen"), uint16(100), uint8(formNonSync), uint8(0), uint8(1), false)
+	f.Add([]byte("x"), uint16(65000), uint8(formNonSync), uint16(0), uint8(1), false)
+	f.Add([]byte("x"), uint16(1100), uint8(formNonSync), uint16(0), uint8(3), true)
+	f.Add([]byte("\\Seen "), uint16(9500), uint8(formBinary), uint16(0), uint8(1), false)
+	f.Add([]byte("x"), uint16(9500), uint8(formNonSync), uint16(40), uint8(2), false)
+	f.Add([]byte("x"), uint16(12000), uint8(formSync), uint16(0), uint8(1), false)
+	f.Add([]byte("x"), uint16(990), uint8(formNonSync), uint16(0), uint8(1), true)
+	f.Add([]byte("x"), uint16(1500), uint8(formNone), uint16(0), uint8(0), true)
+	f.Add([]byte("x"), uint16(4090), uint8(formNone), uint16(0), uint8(0), true)
+	f.Add([]byte("{9+}\r"), uint16(9000), uint8(formNonSync), uint16(0), uint8(1), false)
+	f.Add([]byte("\\Seen"), uint16(100), uint8(formNonSync), uint16(0), uint8(1), false)
+	// The announcement begins in the part of the line kept (before the
+	// third 4 KiB read) and the limit falls inside it, after 820 zeros.
+	f.Add([]byte("x"), uint16(8188), uint8(formNonSync), uint16(820), uint8(2), false)
 	envs := map[bool]*env{
 		true:  newEnv(f, func(c *Config, _ *Deps) { c.MaxLineLength = 1000 }),
 		false: newEnv(f, func(c *Config, _ *Deps) { c.MaxLineLength = 9000 }),
 	}
-	f.Fuzz(func(t *testing.T, pad []byte, size uint16, form, zeros, canaries uint8, small bool) {
+	f.Fuzz(func(t *testing.T, pad []byte, size uint16, form uint8, zeros uint16, canaries uint8, small bool) {
 		e := envs[small]
 		form %= formCount
 		canaries %= 8
-		zeros %= 64
+		zeros %= 2048
 		if len(pad) == 0 {
 			pad = []byte("x")
 		}
