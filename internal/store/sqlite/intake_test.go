@@ -38,26 +38,14 @@ func (r *lineReader) Read(p []byte) (int, error) {
 // 11: 20 concurrent 49 MB messages took 536 MB of RSS when the parse read
 // each body whole).
 func TestDeliverLargeBodyOutsideHeap(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.AddDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
-	a, err := s.CreateAccount(ctx, "alice@example.org", "hash")
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := openStoreEnv(t, t.TempDir(), Options{})
 	line := strings.Repeat("z", 78) + "\r\n"
 	const size = 32 << 20
 	body := io.MultiReader(strings.NewReader("Subject: big\r\n\r\n"), &lineReader{line: line, n: size / len(line)})
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	res, err := s.Deliver(ctx, store.NewMessage{Body: body}, []store.Target{{Account: a.ID}})
+	res, err := e.s.Deliver(context.Background(), store.NewMessage{Body: body}, []store.Target{{Account: e.acct}})
 	runtime.ReadMemStats(&after)
 	if err != nil || res[0].Err != nil {
 		t.Fatal(err, res)
