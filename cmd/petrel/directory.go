@@ -3,7 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/admin"
+	"github.com/petrelmail/petrel/internal/ops"
 )
 
 // subcommand is one verb of domain, user or alias.
@@ -26,7 +27,7 @@ type call struct {
 	app      *app
 	opts     options
 	args     []string
-	svc      *accounts.Service
+	dir      *ops.Directory
 	password string // read from stdin before the store is opened
 }
 
@@ -62,15 +63,15 @@ func (a *app) runGroup(ctx context.Context, group string, subs map[string]subcom
 			return err
 		}
 	}
-	return a.withAccounts(ctx, opts, func(svc *accounts.Service) error {
-		c.svc = svc
+	return a.withDirectory(ctx, opts, func(dir *ops.Directory) error {
+		c.dir = dir
 		return sub.run(ctx, c)
 	})
 }
 
-// withAccounts loads the configuration, opens the store and runs f with the
-// accounts service; the store is closed afterwards.
-func (a *app) withAccounts(ctx context.Context, opts options, f func(*accounts.Service) error) (err error) {
+// withDirectory loads the configuration, opens the store and runs f with
+// the directory operations; the store is closed afterwards.
+func (a *app) withDirectory(ctx context.Context, opts options, f func(*ops.Directory) error) (err error) {
 	cfg, _, err := loadConfig(opts.config)
 	if err != nil {
 		return err
@@ -85,7 +86,7 @@ func (a *app) withAccounts(ctx context.Context, opts options, f func(*accounts.S
 		}
 	}()
 	svc := accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
-	if err := f(svc); err != nil {
+	if err := f(ops.NewDirectory(svc)); err != nil {
 		return &cliError{code: exitFail, lines: []string{errText(err)}}
 	}
 	return nil
@@ -111,35 +112,48 @@ func readPassword(r io.Reader) (string, error) {
 	return pw, nil
 }
 
-// newPassword returns a random password: 26 characters of base32, 130 bits.
-func newPassword() string { return rand.Text() }
+// newPassword is the password of a new account: ops.NewPassword (serve.go
+// makes the demo account's with it).
+func newPassword() string { return ops.NewPassword() }
 
-// setPassword calls set with the password read from stdin, or with a new
-// random one, which is shown once after set succeeded (stdout gets the
-// password alone, for scripts).
-func (c *call) setPassword(address string, set func(password string) error) error {
-	if c.opts.passwordStdin {
-		return set(c.password)
-	}
-	pw := newPassword()
-	if err := set(pw); err != nil {
+// localDomains tells local domains apart for the dkim and dns commands,
+// opening the store only when asked.
+type localDomains struct {
+	app  *app
+	opts options
+}
+
+func (l localDomains) IsLocalDomain(ctx context.Context, domain string) (local bool, err error) {
+	err = l.app.withDirectory(ctx, l.opts, func(dir *ops.Directory) (err error) {
+		local, err = dir.IsLocalDomain(ctx, domain)
+		return err
+	})
+	return local, err
+}
+
+// setPassword calls set with the password read from stdin, or with ""
+// for a new random one, which is shown once after set succeeded (stdout
+// gets the password alone, for scripts).
+func (c *call) setPassword(address string, set func(password string) (ops.Password, error)) error {
+	res, err := set(c.password)
+	if err != nil || res.Generated == "" {
 		return err
 	}
 	fmt.Fprintf(c.app.stderr, "petrel: generated password for %s (shown once):\n", address)
-	fmt.Fprintln(c.app.stdout, pw)
+	fmt.Fprintln(c.app.stdout, res.Generated)
 	return nil
 }
 
 func (a *app) domainCmd(ctx context.Context, args []string) error {
 	return a.runGroup(ctx, "domain", map[string]subcommand{
 		"add": {args: "DOMAIN", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
-			return c.svc.AddDomain(ctx, c.args[0])
+			return c.dir.AddDomain(ctx, c.args[0])
 		}},
 		"del": {args: "DOMAIN", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
-			return c.svc.DeleteDomain(ctx, c.args[0])
+			return c.dir.DeleteDomain(ctx, c.args[0])
 		}},
 		"list": {max: 0, run: func(ctx context.Context, c *call) error {
-			domains, err := c.svc.Domains(ctx)
+			domains, err := c.dir.Domains(ctx)
 			for _, d := range domains {
 				fmt.Fprintln(c.app.stdout, d)
 			}
@@ -152,30 +166,28 @@ func (a *app) userCmd(ctx context.Context, args []string) error {
 	return a.runGroup(ctx, "user", map[string]subcommand{
 		"add": {args: "ADDRESS [--password-stdin]", min: 1, max: 1, password: true,
 			run: func(ctx context.Context, c *call) error {
-				return c.setPassword(c.args[0], func(pw string) error {
-					_, err := c.svc.AddUser(ctx, c.args[0], pw)
-					return err
+				return c.setPassword(c.args[0], func(pw string) (ops.Password, error) {
+					return c.dir.AddUser(ctx, c.args[0], pw)
 				})
 			}},
 		"passwd": {args: "ADDRESS [--password-stdin]", min: 1, max: 1, password: true,
 			run: func(ctx context.Context, c *call) error {
-				return c.setPassword(c.args[0], func(pw string) error {
-					return c.svc.SetPassword(ctx, c.args[0], pw)
+				return c.setPassword(c.args[0], func(pw string) (ops.Password, error) {
+					return c.dir.SetPassword(ctx, c.args[0], pw)
 				})
 			}},
 		"del": {args: "ADDRESS", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
-			return c.svc.DeleteUser(ctx, c.args[0])
+			return c.dir.DeleteUser(ctx, c.args[0])
 		}},
 		"quota":  {args: "ADDRESS [MAX_SIZE MAX_MESSAGES]", min: 1, max: 3, run: userQuota},
 		"unlock": {args: "ADDRESS [CLIENT_IP]", min: 1, max: 2, run: userUnlock},
 		"list": {max: 0, run: func(ctx context.Context, c *call) error {
-			users, err := c.svc.Users(ctx)
+			users, err := c.dir.Users(ctx)
 			for _, u := range users {
-				extra := slices.DeleteFunc(slices.Clone(u.Addresses), func(s string) bool { return s == u.Address })
-				if len(extra) == 0 {
+				if len(u.Extra) == 0 {
 					fmt.Fprintln(c.app.stdout, u.Address)
 				} else {
-					fmt.Fprintf(c.app.stdout, "%s\t%s\n", u.Address, strings.Join(extra, ","))
+					fmt.Fprintf(c.app.stdout, "%s\t%s\n", u.Address, strings.Join(u.Extra, ","))
 				}
 			}
 			return err
@@ -186,20 +198,15 @@ func (a *app) userCmd(ctx context.Context, args []string) error {
 func (a *app) aliasCmd(ctx context.Context, args []string) error {
 	return a.runGroup(ctx, "alias", map[string]subcommand{
 		"add": {args: "ADDRESS TARGET[,TARGET...]", min: 2, max: -1, run: func(ctx context.Context, c *call) error {
-			return c.svc.AddAlias(ctx, c.args[0], splitTargets(c.args[1:]))
+			return c.dir.AddAlias(ctx, c.args[0], splitTargets(c.args[1:]))
 		}},
 		"del": {args: "ADDRESS", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
-			return c.svc.DeleteAlias(ctx, c.args[0])
+			return c.dir.DeleteAlias(ctx, c.args[0])
 		}},
 		"list": {max: 0, run: func(ctx context.Context, c *call) error {
-			aliases, err := c.svc.Aliases(ctx)
-			names := make([]string, 0, len(aliases))
-			for n := range aliases {
-				names = append(names, n)
-			}
-			slices.Sort(names)
-			for _, n := range names {
-				fmt.Fprintf(c.app.stdout, "%s\t%s\n", n, strings.Join(aliases[n], ","))
+			aliases, err := c.dir.Aliases(ctx)
+			for _, al := range aliases {
+				fmt.Fprintf(c.app.stdout, "%s\t%s\n", al.Address, strings.Join(al.Targets, ","))
 			}
 			return err
 		}},
@@ -231,7 +238,7 @@ func userUnlock(ctx context.Context, c *call) error {
 	if len(c.args) > 1 {
 		client = c.args[1]
 	}
-	res, err := admin.Unlock(ctx, cfg.DataDir, c.args[0], client)
+	res, err := ops.NewLogins(controlSocket(cfg.DataDir)).Unlock(ctx, c.args[0], client)
 	if err != nil {
 		return err
 	}
@@ -247,4 +254,16 @@ func userUnlock(ctx context.Context, c *call) error {
 		say(client, res.Client)
 	}
 	return nil
+}
+
+// controlSocket is the Unlocker of the CLI: the running server's control
+// socket in the data directory.
+type controlSocket string
+
+func (dataDir controlSocket) Unlock(ctx context.Context, account, client string) (ops.UnlockResult, error) {
+	res, err := admin.Unlock(ctx, string(dataDir), account, client)
+	if errors.Is(err, admin.ErrNoServer) {
+		return ops.UnlockResult{}, ops.Unavailable(err)
+	}
+	return ops.UnlockResult(res), err
 }

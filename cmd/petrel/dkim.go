@@ -8,17 +8,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/petrelmail/petrel/internal/accounts"
-	"github.com/petrelmail/petrel/internal/dkim"
-	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/ops"
 )
 
 const dkimUsage = "usage: petrel dkim generate DOMAIN [--selector S] [--algorithm rsa|ed25519]"
 
 // dkimCmd runs "petrel dkim generate DOMAIN [--selector S] [--algorithm
-// rsa|ed25519]": it makes a key in <data_dir>/dkim/<domain>/ and prints
-// the TXT record to publish (the running server signs with the key within
-// seconds).
+// rsa|ed25519]" (ops.DKIM.Generate): it makes a key in
+// <data_dir>/dkim/<domain>/ and prints the TXT record to publish (the
+// running server signs with the key within seconds).
 func (a *app) dkimCmd(ctx context.Context, args []string) error {
 	selector, args, err := takeValueFlag("dkim", args, "selector")
 	if err != nil {
@@ -39,81 +37,54 @@ func (a *app) dkimCmd(ctx context.Context, args []string) error {
 		return usageErrorf("dkim: unknown subcommand %q (want generate)", pos[0])
 	case len(pos) != 2:
 		return usageErrorf(dkimUsage)
-	case algorithm != "" && algorithm != dkim.RSA && algorithm != dkim.Ed25519:
-		return usageErrorf("dkim: --algorithm must be rsa or ed25519, not %q", algorithm)
 	}
-	if selector != "" {
-		if err := dkim.CheckSelector(strings.ToLower(selector)); err != nil {
-			return usageErrorf("dkim: --selector: %v", err)
-		}
-	}
-	domain, err := mailaddr.CanonicalDomain(pos[1])
-	if err != nil {
-		return &cliError{code: exitFail, lines: []string{"dkim: " + err.Error()}}
+	req := ops.GenerateRequest{Domain: pos[1], Selector: selector, Algorithm: algorithm}
+	if err := dkimError(req.Validate()); err != nil {
+		return err
 	}
 	cfg, _, err := loadConfig(opts.config)
 	if err != nil {
 		return err
 	}
 	dir := filepath.Join(cfg.DataDir, "dkim")
-	k, err := dkim.Generate(dir, domain, selector, algorithm, time.Now())
-	if errors.Is(err, dkim.ErrExists) {
-		return &cliError{code: exitFail, lines: []string{fmt.Sprintf(
-			"dkim: %s already has a key with the selector %s; choose another with --selector",
-			domain, selectorOrDefault(selector, algorithm))}}
-	}
+	res, err := ops.NewDKIM(dir, localDomains{a, opts}, nil).Generate(ctx, req)
 	if err != nil {
-		return &cliError{code: exitFail, lines: []string{"dkim: " + err.Error()}}
+		return dkimError(err)
 	}
-	a.warnNotLocal(ctx, opts, domain)
+	k := res.Key
+	if res.LocalErr == nil && !res.Local {
+		fmt.Fprintf(a.stderr, "petrel: warning: %s is not a local domain of this server (petrel domain list)\n", k.Domain)
+	}
 	fmt.Fprintf(a.stderr, "petrel: new %s key for %s, selector %s, in %s; publish this record "+
 		"(petrel dns %s prints every record the domain needs):\n", k.Algorithm, k.Domain, k.Selector, k.Path, k.Domain)
-	fmt.Fprintln(a.stdout, k.ZoneRecord())
-	a.noteSigning(dir, k)
+	fmt.Fprintln(a.stdout, k.Zone)
+	for _, cur := range res.StillSigning {
+		fmt.Fprintf(a.stderr, "petrel: %s keeps signing until %s, when the new key takes over: publish its record before then (or remove %s to switch now)\n",
+			cur.Selector, res.Takeover.Format(time.RFC3339), cur.Path)
+	}
+	if res.WantRSA {
+		fmt.Fprintf(a.stderr, "petrel: note: many receivers verify only RSA signatures; add an RSA key too: petrel dkim generate %s\n", k.Domain)
+	}
 	return nil
 }
 
-// noteSigning says on stderr which key signs now when it is not the new
-// one (rotation, dkim.ActivationDelay), and that an Ed25519 key wants an
-// RSA key beside it.
-func (a *app) noteSigning(dir string, k *dkim.Key) {
-	ring, err := dkim.Load(dir)
-	if err != nil {
-		return
+// dkimError words an error of dkim generate: a bad flag is a usage error,
+// a bad domain or a taken selector a failure.
+func dkimError(err error) error {
+	var oe *ops.Error
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &oe):
+		return &cliError{code: exitFail, lines: []string{"dkim: " + err.Error()}}
+	case oe.Field == "algorithm":
+		return usageErrorf("dkim: --algorithm %s", oe.Msg)
+	case oe.Field == "selector" && oe.Kind == ops.KindInvalid:
+		return usageErrorf("dkim: --selector: %s", oe.Msg)
+	case oe.Kind == ops.KindExists:
+		return &cliError{code: exitFail, lines: []string{"dkim: " + oe.Msg + "; choose another with --selector"}}
 	}
-	hasRSA := false
-	for _, cur := range ring.Active(k.Domain, time.Now()) {
-		hasRSA = hasRSA || cur.Algorithm == dkim.RSA
-		if cur.Algorithm == k.Algorithm && cur.Selector != k.Selector {
-			fmt.Fprintf(a.stderr, "petrel: %s keeps signing until %s, when the new key takes over: publish its record before then (or remove %s to switch now)\n",
-				cur.Selector, k.Created.Add(dkim.ActivationDelay).Format(time.RFC3339), cur.Path)
-		}
-	}
-	if k.Algorithm == dkim.Ed25519 && !hasRSA {
-		// RFC 8463 §6: Ed25519 signatures come with RSA ones, which every
-		// verifier knows.
-		fmt.Fprintf(a.stderr, "petrel: note: many receivers verify only RSA signatures; add an RSA key too: petrel dkim generate %s\n", k.Domain)
-	}
-}
-
-func selectorOrDefault(selector, algorithm string) string {
-	if selector != "" {
-		return strings.ToLower(selector)
-	}
-	return dkim.DefaultSelector(algorithm, time.Now())
-}
-
-// warnNotLocal warns on stderr when domain is not one of the server's
-// domains (a key is still made: it may sign for a subdomain's mail).
-func (a *app) warnNotLocal(ctx context.Context, opts options, domain string) {
-	var local bool
-	err := a.withAccounts(ctx, opts, func(svc *accounts.Service) (err error) {
-		local, err = svc.IsLocalDomain(ctx, domain)
-		return err
-	})
-	if err == nil && !local {
-		fmt.Fprintf(a.stderr, "petrel: warning: %s is not a local domain of this server (petrel domain list)\n", domain)
-	}
+	return &cliError{code: exitFail, lines: []string{"dkim: " + oe.Msg}}
 }
 
 // takeValueFlag removes the flag --name VALUE (also -name, and =VALUE)

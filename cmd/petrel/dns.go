@@ -3,31 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"path/filepath"
-	"strings"
-	"time"
 
-	"github.com/petrelmail/petrel/internal/accounts"
-	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/dnsplan"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/ops"
 )
-
-// Time limits of the dns commands: each DNS query, and the whole command.
-const (
-	dnsQueryTimeout   = 5 * time.Second
-	dnsCommandTimeout = 2 * time.Minute
-)
-
-// dnsLookup is what the dns commands ask of DNS.
-type dnsLookup interface {
-	dnsr.Resolver
-	LookupSRV(ctx context.Context, name string) ([]*net.SRV, error)
-}
 
 // dnsCmd runs "petrel dns DOMAIN" (print the records to publish) and
-// "petrel dns check DOMAIN" (compare them with what DNS says).
+// "petrel dns check DOMAIN" (compare them with what DNS says), through
+// ops.DNS.
 func (a *app) dnsCmd(ctx context.Context, args []string) error {
 	opts, pos, err := parseArgs("dns", args, false)
 	if err != nil {
@@ -48,38 +34,56 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a.dnsWarnings(ctx, opts, cfg, domain)
-	ctx, cancel := context.WithTimeout(ctx, dnsCommandTimeout)
-	defer cancel()
-	r := dnsr.NewClient(cfg.DNS.Servers, dnsQueryTimeout)
-	warn := func(err error) { fmt.Fprintf(a.stderr, "petrel: warning: %v\n", err) }
-	keys := dkimKeyring(filepath.Join(cfg.DataDir, "dkim"), time.Now(), warn)
-	p, err := newDNSPlan(ctx, cfg, domain, r, keys)
+	r := dnsr.NewClient(cfg.DNS.Servers, ops.DNSQueryTimeout)
+	domains := localDomains{a, opts}
+	srv := dnsplan.Server{Hostname: cfg.Hostname, Relayhost: cfg.Delivery.Relayhost, Listen: cfg.Listen}
+	svc := ops.NewDNS(srv, r, ops.NewDKIM(filepath.Join(cfg.DataDir, "dkim"), domains, nil), domains)
+	if !check {
+		p, err := svc.Plan(ctx, domain)
+		a.dnsWarnings(p, cfg.Hostname, domain)
+		if err != nil {
+			return &cliError{code: exitFail, lines: []string{"dns: " + err.Error()}}
+		}
+		fmt.Fprint(a.stdout, dnsplan.Render(p.Lines()))
+		return nil
+	}
+	c, err := svc.Check(ctx, domain)
+	a.dnsWarnings(c.Plan, cfg.Hostname, domain)
 	if err != nil {
 		return &cliError{code: exitFail, lines: []string{"dns: " + err.Error()}}
 	}
-	if !check {
-		writeZone(a.stdout, p)
-		return nil
-	}
-	return checkDNS(ctx, a.stdout, p, r)
+	return a.printCheck(c.Report, domain)
 }
 
-// dnsWarnings warns on standard error about a domain that is not local
-// and a host name that others cannot resolve; neither stops the command.
-func (a *app) dnsWarnings(ctx context.Context, opts options, cfg *config.Config, domain string) {
-	if !strings.Contains(strings.TrimSuffix(cfg.Hostname, "."), ".") {
-		fmt.Fprintf(a.stderr, "petrel: warning: hostname %q is not a fully qualified name: set hostname in the configuration to the server's public name\n", cfg.Hostname)
+// dnsWarnings warns on standard error about a host name that others
+// cannot resolve, a domain that is not local and key files left out;
+// none stops the command.
+func (a *app) dnsWarnings(p ops.Plan, hostname, domain string) {
+	if p.HostnameNotFQDN {
+		fmt.Fprintf(a.stderr, "petrel: warning: hostname %q is not a fully qualified name: set hostname in the configuration to the server's public name\n", hostname)
 	}
-	var local bool
-	err := a.withAccounts(ctx, opts, func(svc *accounts.Service) (err error) {
-		local, err = svc.IsLocalDomain(ctx, domain)
-		return err
-	})
 	switch {
-	case err != nil:
-		fmt.Fprintf(a.stderr, "petrel: warning: cannot tell whether %s is a local domain: %s\n", domain, errText(err))
-	case !local:
+	case p.LocalErr != nil:
+		fmt.Fprintf(a.stderr, "petrel: warning: cannot tell whether %s is a local domain: %s\n", domain, errText(p.LocalErr))
+	case !p.Local:
 		fmt.Fprintf(a.stderr, "petrel: warning: %s is not a local domain of this server (add it with: petrel domain add %s)\n", domain, domain)
 	}
+	for _, e := range p.SkippedKeys {
+		fmt.Fprintf(a.stderr, "petrel: warning: %v\n", e)
+	}
+}
+
+// printCheck prints one line per check: status, record type, name,
+// details; an error (exit status 1) when any is not OK.
+func (a *app) printCheck(rep dnsplan.Report, domain string) error {
+	for _, r := range rep.Results {
+		fmt.Fprintf(a.stdout, "%-7s %-6s %s: %s\n", r.Status, r.Kind, r.Name, r.Detail)
+	}
+	bad := rep.Failed()
+	if bad == 0 {
+		return nil
+	}
+	return &cliError{code: exitFail, lines: []string{fmt.Sprintf(
+		"dns check %s: %d of %d checks failed (%d missing, %d wrong, %d lookup errors)",
+		domain, bad, len(rep.Results), rep.Count(dnsplan.StatusMissing), rep.Count(dnsplan.StatusWrong), rep.Count(dnsplan.StatusError))}}
 }

@@ -17,6 +17,10 @@ import (
 
 var updateDNSGolden = flag.Bool("update-dns", false, "rewrite the golden files of testdata/dns")
 
+// dnsFixtureKeys holds the DKIM keys of example.org that the dns tests
+// use, shared with internal/dnsplan's tests.
+var dnsFixtureKeys = filepath.Join("..", "..", "internal", "dnsplan", "testdata", "dkim")
+
 // dnsListen is the [listen] section of the dns tests: SMTP on a public
 // address, IMAP and POP3 without STARTTLS off, POP3S on a port behind NAT.
 const dnsListen = `[listen]
@@ -36,7 +40,7 @@ func newDNSEnv(t *testing.T, listen, addr string) *env {
 	t.Helper()
 	e := newEnv(t, listen+dnsServers(addr))
 	e.ok("", "domain", "add", "example.org")
-	src := filepath.Join("testdata", "dns", "dkim", "example.org")
+	src := filepath.Join(dnsFixtureKeys, "example.org")
 	dst := filepath.Join(e.dataDir, "dkim", "example.org")
 	if err := os.MkdirAll(dst, 0o700); err != nil {
 		t.Fatal(err)
@@ -139,7 +143,7 @@ func TestDNSRecordsGolden(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("records = %v\nwant      %v", got, want)
 	}
-	ring, err := dkim.Load(filepath.Join("testdata", "dns", "dkim"))
+	ring, err := dkim.Load(dnsFixtureKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,19 +243,5 @@ func TestDNSUsage(t *testing.T) {
 	}
 	if _, err := os.Stat(e.dataDir); !os.IsNotExist(err) {
 		t.Errorf("usage errors created the data directory (stat: %v)", err)
-	}
-}
-
-func TestTXTStrings(t *testing.T) {
-	long := strings.Repeat("a", 300)
-	got := txtStrings(`say "hi" \ ` + long)
-	if len(got) != 2 || got[0] != `"say \"hi\" \\ `+strings.Repeat("a", 244)+`"` || got[1] != `"`+strings.Repeat("a", 56)+`"` {
-		t.Errorf("txtStrings = %q", got)
-	}
-	if got := txtStrings(""); len(got) != 1 || got[0] != `""` {
-		t.Errorf("empty = %q", got)
-	}
-	if got := txtStrings("tab\there"); got[0] != `"tab\009here"` {
-		t.Errorf("control = %q", got)
 	}
 }

@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/ops"
+	"github.com/petrelmail/petrel/internal/queue"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// queueCmd runs `petrel queue list|show|retry|delete`. It works while the
-// server runs: the server's queue runner sees retries at its next poll.
+// queueCmd runs `petrel queue list|show|retry|delete` through ops.Queue.
+// It works while the server runs: the server's queue runner sees retries
+// at its next poll.
 func (a *app) queueCmd(ctx context.Context, args []string) error {
 	all := slices.ContainsFunc(args, isAllFlag)
 	args = slices.DeleteFunc(slices.Clone(args), isAllFlag)
@@ -33,11 +36,17 @@ func (a *app) queueCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	q, ok := st.(store.Queue)
+	sq, ok := st.(store.Queue)
 	if !ok {
 		return &cliError{code: exitFail, lines: []string{"queue: this storage backend has no queue"}}
 	}
-	if err := a.queueRun(ctx, q, pos, cfg.Log.Format); err != nil {
+	// The log says who deleted a message (info, unlike cliLogger).
+	log, err := obs.NewLogger(a.stderr, "info", cfg.Log.Format)
+	if err != nil {
+		log = cliLogger(a.stderr, cfg)
+	}
+	q := ops.NewQueue(queue.New(queue.Config{}, queue.Deps{Store: sq, Log: log}))
+	if err := a.queueRun(ctx, q, pos); err != nil {
 		return &cliError{code: exitFail, lines: []string{errText(err)}}
 	}
 	return nil
@@ -66,36 +75,35 @@ func checkQueueArgs(pos []string, all bool) error {
 	return nil
 }
 
-func (a *app) queueRun(ctx context.Context, q store.Queue, pos []string, logFormat string) error {
+func (a *app) queueRun(ctx context.Context, q *ops.Queue, pos []string) error {
 	switch pos[0] {
 	case "list":
-		ms, err := q.QueuedMessages(ctx)
+		ms, err := q.List(ctx)
 		if err != nil {
 			return err
 		}
 		printQueue(a.stdout, ms, time.Now())
 	case "show":
-		m, err := q.QueuedMessage(ctx, pos[1])
+		m, err := q.Show(ctx, pos[1])
 		if err != nil {
 			return err
 		}
 		printQueued(a.stdout, m, time.Now(), true)
 	case "retry":
-		id := ""
+		var n int
+		var err error
 		if len(pos) > 1 {
-			id = pos[1]
+			n, err = q.Retry(ctx, pos[1])
+		} else {
+			n, err = q.RetryAll(ctx)
 		}
-		n, err := q.RetryQueued(ctx, id, time.Now())
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(a.stdout, "%d deferred recipient(s) due now; the running server tries them within seconds\n", n)
 	case "delete":
-		if err := q.DeleteQueued(ctx, pos[1]); err != nil {
+		if err := q.Delete(ctx, pos[1]); err != nil {
 			return err
-		}
-		if log, err := obs.NewLogger(a.stderr, "info", logFormat); err == nil {
-			log.Info("queued message deleted by the administrator, without a report", "queue_id", pos[1])
 		}
 		fmt.Fprintf(a.stdout, "deleted %s\n", pos[1])
 	}

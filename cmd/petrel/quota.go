@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/ops"
 )
 
 // userQuota shows an account's quota and usage, or sets its limits:
@@ -13,24 +14,24 @@ import (
 //	petrel user quota ADDRESS                      messages and bytes used, and the limits
 //	petrel user quota ADDRESS MAX_SIZE MAX_MESSAGES  set the limits ("1GB", 0 = unlimited)
 func userQuota(ctx context.Context, c *call) error {
+	var q ops.Quota
+	var err error
 	switch len(c.args) {
 	case 1:
+		q, err = c.dir.Quota(ctx, c.args[0])
 	case 3:
-		size, err := config.ParseSize(c.args[1])
-		if err != nil {
-			return usageErrorf("user quota: MAX_SIZE %q: %v", c.args[1], err)
+		size, perr := config.ParseSize(c.args[1])
+		if perr != nil {
+			return usageErrorf("user quota: MAX_SIZE %q: %v", c.args[1], perr)
 		}
-		msgs, err := strconv.ParseInt(c.args[2], 10, 64)
-		if err != nil || msgs < 0 {
+		msgs, perr := strconv.ParseInt(c.args[2], 10, 64)
+		if perr != nil || msgs < 0 {
 			return usageErrorf("user quota: MAX_MESSAGES %q: want a number, 0 = unlimited", c.args[2])
 		}
-		if err := c.svc.SetQuota(ctx, c.args[0], int64(size), msgs); err != nil {
-			return err
-		}
+		q, err = c.dir.SetQuota(ctx, c.args[0], int64(size), msgs)
 	default:
 		return usageErrorf("usage: petrel user quota ADDRESS [MAX_SIZE MAX_MESSAGES]")
 	}
-	q, err := c.svc.Quota(ctx, c.args[0])
 	if err != nil {
 		return err
 	}

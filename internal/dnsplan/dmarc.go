@@ -1,4 +1,4 @@
-package main
+package dnsplan
 
 import (
 	"context"
@@ -12,9 +12,9 @@ import (
 
 // checkDMARC: exactly one DMARC record (RFC 7489 §6.6.3), which receivers
 // read as it is written.
-func (c *dnsChecker) checkDMARC(ctx context.Context) {
-	name := "_dmarc." + c.p.domain
-	want := strconv.Quote(dmarcRecord(c.p.domain))
+func (c *checker) checkDMARC(ctx context.Context) {
+	name := "_dmarc." + c.p.Domain
+	want := strconv.Quote(DMARCRecord(c.p.Domain))
 	// RFC 7489 §6.6.3: with several records, receivers apply none.
 	txt, ok := c.oneTXT(ctx, "DMARC", name, want, isDMARC, "so receivers apply none (RFC 7489 §6.6.3)")
 	if !ok {
@@ -23,11 +23,11 @@ func (c *dnsChecker) checkDMARC(ctx context.Context) {
 	rec, problem := dmarcProblem(txt)
 	switch {
 	case problem != "":
-		c.report(statusWrong, "DMARC", name, "%q: %s; want e.g. %s", txt, problem, want)
+		c.report(StatusWrong, "DMARC", name, "%q: %s; want e.g. %s", txt, problem, want)
 	case rec.Policy == dmarc.PolicyNone:
-		c.report(statusOK, "DMARC", name, "%q (p=none reports only: tighten to quarantine, then reject, once the reports are clean)", txt)
+		c.report(StatusOK, "DMARC", name, "%q (p=none reports only: tighten to quarantine, then reject, once the reports are clean)", txt)
 	default:
-		c.report(statusOK, "DMARC", name, "%q", txt)
+		c.report(StatusOK, "DMARC", name, "%q", txt)
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package dnsplan
 
 import (
 	"context"
@@ -14,20 +14,20 @@ import (
 // pass for every public address of the host. helo picks the identity:
 // the HELO name (the host's own record, RFC 7208 §2.3), else a sender of
 // the domain (§2.4).
-func (c *dnsChecker) checkSPF(ctx context.Context, name, want string, helo bool) {
+func (c *checker) checkSPF(ctx context.Context, name, want string, helo bool) {
 	// RFC 7208 §4.5: several records are a permerror.
 	rec, ok := c.oneTXT(ctx, "SPF", name, strconv.Quote(want), isSPF, "a permerror for every receiver (RFC 7208 §4.5)")
 	if !ok {
 		return
 	}
-	pub := c.p.public()
+	pub := c.p.Public()
 	if len(pub) == 0 {
-		c.report(statusOK, "SPF", name, "%q (no public address of %s known to check it with)", rec, c.p.host)
+		c.report(StatusOK, "SPF", name, "%q (no public address of %s known to check it with)", rec, c.p.Host)
 		return
 	}
 	var bad []string
 	for _, ip := range pub {
-		mailFrom, heloRes := spfcheck.Check(ctx, c.r, ip, c.p.host, "postmaster@"+c.p.domain)
+		mailFrom, heloRes := spfcheck.Check(ctx, c.r, ip, c.p.Host, "postmaster@"+c.p.Domain)
 		res := mailFrom
 		if helo {
 			res = heloRes
@@ -35,17 +35,17 @@ func (c *dnsChecker) checkSPF(ctx context.Context, name, want string, helo bool)
 		switch res.Result {
 		case spfcheck.Pass:
 		case spfcheck.TempError:
-			c.report(statusError, "SPF", name, "evaluating %q for %s failed for now (%s); try again later", rec, ip, res.Reason)
+			c.report(StatusError, "SPF", name, "evaluating %q for %s failed for now (%s); try again later", rec, ip, res.Reason)
 			return
 		default:
 			bad = append(bad, fmt.Sprintf("%s for %s (%s)", res.Result, ip, res.Reason))
 		}
 	}
 	if len(bad) > 0 {
-		c.report(statusWrong, "SPF", name, "%q gives %s; want pass (e.g. %q)", rec, strings.Join(bad, ", "), want)
+		c.report(StatusWrong, "SPF", name, "%q gives %s; want pass (e.g. %q)", rec, strings.Join(bad, ", "), want)
 		return
 	}
-	c.report(statusOK, "SPF", name, "%q passes %s", rec, joinAddrs(pub))
+	c.report(StatusOK, "SPF", name, "%q passes %s", rec, joinAddrs(pub))
 }
 
 // isSPF reports whether a TXT record is an SPF record: "v=spf1" alone or

@@ -1,4 +1,4 @@
-package main
+package dnsplan
 
 import (
 	"bytes"
@@ -54,24 +54,24 @@ func (t tagList) has(name string) bool {
 }
 
 // checkDKIM: every key of the domain is published under its selector.
-func (c *dnsChecker) checkDKIM(ctx context.Context) {
-	if len(c.p.dkim) == 0 {
-		c.report(statusMissing, "DKIM", c.p.domain, "no DKIM key on this server: run petrel dkim generate %s, then publish its record", c.p.domain)
+func (c *checker) checkDKIM(ctx context.Context) {
+	if len(c.p.DKIM) == 0 {
+		c.report(StatusMissing, "DKIM", c.p.Domain, "no DKIM key on this server: run petrel dkim generate %s, then publish its record", c.p.Domain)
 		return
 	}
-	for _, k := range c.p.dkim {
+	for _, k := range c.p.DKIM {
 		c.checkDKIMKey(ctx, k)
 	}
 }
 
 // checkDKIMKey: the key records at k's name (RFC 6376 §3.6.2.1) all carry
 // the public key of the key file.
-func (c *dnsChecker) checkDKIMKey(ctx context.Context, k dkimRecord) {
-	want, _ := parseTagList(k.txt)
-	wantText := fmt.Sprintf("the key of selector %s (k=%s)", k.selector(), want.get("k"))
-	txts, err := c.r.LookupTXT(ctx, k.name)
+func (c *checker) checkDKIMKey(ctx context.Context, k DKIMRecord) {
+	want, _ := parseTagList(k.TXT)
+	wantText := fmt.Sprintf("the key of selector %s (k=%s)", k.Selector(), want.get("k"))
+	txts, err := c.r.LookupTXT(ctx, k.Name)
 	if err != nil {
-		c.lookupFailed("DKIM", k.name, err, wantText)
+		c.lookupFailed("DKIM", k.Name, err, wantText)
 		return
 	}
 	n := 0
@@ -82,15 +82,15 @@ func (c *dnsChecker) checkDKIMKey(ctx context.Context, k dkimRecord) {
 		}
 		n++
 		if problem := dkimKeyDiff(got, want); problem != "" {
-			c.report(statusWrong, "DKIM", k.name, "%s; want %s", problem, wantText)
+			c.report(StatusWrong, "DKIM", k.Name, "%s; want %s", problem, wantText)
 			return
 		}
 	}
 	if n == 0 {
-		c.report(statusMissing, "DKIM", k.name, "no key record among %d TXT records; want %s", len(txts), wantText)
+		c.report(StatusMissing, "DKIM", k.Name, "no key record among %d TXT records; want %s", len(txts), wantText)
 		return
 	}
-	c.report(statusOK, "DKIM", k.name, "k=%s, the public key of the key file", want.get("k"))
+	c.report(StatusOK, "DKIM", k.Name, "k=%s, the public key of the key file", want.get("k"))
 }
 
 // dkimKeyDiff says how a published key record differs from the one the

@@ -1,0 +1,189 @@
+package ops
+
+import (
+	"context"
+	"crypto/rand"
+	"slices"
+	"strings"
+
+	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// Accounts is what the Directory needs of accounts.Service.
+type Accounts interface {
+	AddDomain(ctx context.Context, domain string) error
+	DeleteDomain(ctx context.Context, domain string) error
+	Domains(ctx context.Context) ([]string, error)
+	IsLocalDomain(ctx context.Context, domain string) (bool, error)
+	AddUser(ctx context.Context, address, password string) (store.Account, error)
+	SetPassword(ctx context.Context, address, password string) error
+	DeleteUser(ctx context.Context, address string) error
+	Users(ctx context.Context) ([]accounts.User, error)
+	AddAddress(ctx context.Context, accountAddress, extra string) error
+	DeleteAddress(ctx context.Context, address string) error
+	AddAlias(ctx context.Context, address string, targets []string) error
+	DeleteAlias(ctx context.Context, address string) error
+	Aliases(ctx context.Context) (map[string][]string, error)
+	Quota(ctx context.Context, address string) (store.Quota, error)
+	SetQuota(ctx context.Context, address string, maxBytes, maxMessages int64) error
+}
+
+// Directory manages domains, accounts, their addresses, aliases and quotas.
+type Directory struct {
+	acc Accounts
+}
+
+// NewDirectory returns the directory operations on acc.
+func NewDirectory(acc Accounts) *Directory { return &Directory{acc: acc} }
+
+// AddDomain makes domain local.
+func (d *Directory) AddDomain(ctx context.Context, domain string) error {
+	return wrap(d.acc.AddDomain(ctx, domain))
+}
+
+// DeleteDomain removes a local domain (refused while it has accounts or
+// aliases).
+func (d *Directory) DeleteDomain(ctx context.Context, domain string) error {
+	return wrap(d.acc.DeleteDomain(ctx, domain))
+}
+
+// Domains lists the local domains, sorted.
+func (d *Directory) Domains(ctx context.Context) ([]string, error) {
+	ds, err := d.acc.Domains(ctx)
+	return ds, wrap(err)
+}
+
+// IsLocalDomain reports whether domain is one of the local domains.
+func (d *Directory) IsLocalDomain(ctx context.Context, domain string) (bool, error) {
+	local, err := d.acc.IsLocalDomain(ctx, domain)
+	return local, wrap(err)
+}
+
+// Password is the outcome of setting a password.
+type Password struct {
+	// Generated is the password made for the caller, who shows it once;
+	// "" when the caller gave the password.
+	Generated string
+}
+
+// NewPassword returns a random password: 26 characters of base32, 130 bits.
+func NewPassword() string { return rand.Text() }
+
+// withPassword calls set with password, or with a new random one when
+// password is "".
+func withPassword(password string, set func(string) error) (Password, error) {
+	var res Password
+	if password == "" {
+		res.Generated = NewPassword()
+		password = res.Generated
+	}
+	if err := set(password); err != nil {
+		return Password{}, wrap(err)
+	}
+	return res, nil
+}
+
+// AddUser creates an account with address as its primary address. An
+// empty password asks for a generated one, returned in the result.
+func (d *Directory) AddUser(ctx context.Context, address, password string) (Password, error) {
+	return withPassword(password, func(pw string) error {
+		_, err := d.acc.AddUser(ctx, address, pw)
+		return err
+	})
+}
+
+// SetPassword replaces the password of the account that has address; an
+// empty password asks for a generated one.
+func (d *Directory) SetPassword(ctx context.Context, address, password string) (Password, error) {
+	return withPassword(password, func(pw string) error { return d.acc.SetPassword(ctx, address, pw) })
+}
+
+// DeleteUser deletes the account whose primary address is address.
+func (d *Directory) DeleteUser(ctx context.Context, address string) error {
+	return wrap(d.acc.DeleteUser(ctx, address))
+}
+
+// User is one account.
+type User struct {
+	Address string   // the primary address
+	Extra   []string // the extra addresses, sorted
+}
+
+// Users lists the accounts, sorted by primary address.
+func (d *Directory) Users(ctx context.Context) ([]User, error) {
+	us, err := d.acc.Users(ctx)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := make([]User, 0, len(us))
+	for _, u := range us {
+		extra := slices.DeleteFunc(slices.Clone(u.Addresses), func(s string) bool { return s == u.Address })
+		out = append(out, User{Address: u.Address, Extra: extra})
+	}
+	return out, nil
+}
+
+// AddAddress gives the account that has accountAddress an extra address.
+func (d *Directory) AddAddress(ctx context.Context, accountAddress, extra string) error {
+	return wrap(d.acc.AddAddress(ctx, accountAddress, extra))
+}
+
+// DeleteAddress removes an extra address from its account.
+func (d *Directory) DeleteAddress(ctx context.Context, address string) error {
+	return wrap(d.acc.DeleteAddress(ctx, address))
+}
+
+// Alias is one alias and where it forwards to.
+type Alias struct {
+	Address string // canonical; "@domain" is a catch-all
+	Targets []string
+}
+
+// AddAlias makes address forward to targets.
+func (d *Directory) AddAlias(ctx context.Context, address string, targets []string) error {
+	return wrap(d.acc.AddAlias(ctx, address, targets))
+}
+
+// DeleteAlias removes an alias.
+func (d *Directory) DeleteAlias(ctx context.Context, address string) error {
+	return wrap(d.acc.DeleteAlias(ctx, address))
+}
+
+// Aliases lists the aliases, sorted by address.
+func (d *Directory) Aliases(ctx context.Context) ([]Alias, error) {
+	m, err := d.acc.Aliases(ctx)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := make([]Alias, 0, len(m))
+	for addr, targets := range m {
+		out = append(out, Alias{Address: addr, Targets: targets})
+	}
+	slices.SortFunc(out, func(a, b Alias) int { return strings.Compare(a.Address, b.Address) })
+	return out, nil
+}
+
+// Quota is an account's usage and limits; a limit of 0 is unlimited.
+type Quota struct {
+	UsedMessages, MaxMessages int64
+	UsedBytes, MaxBytes       int64
+}
+
+// Quota returns the usage and limits of the account that has address.
+func (d *Directory) Quota(ctx context.Context, address string) (Quota, error) {
+	q, err := d.acc.Quota(ctx, address)
+	if err != nil {
+		return Quota{}, wrap(err)
+	}
+	return Quota{UsedMessages: q.UsedMessages, MaxMessages: q.MaxMessages, UsedBytes: q.UsedBytes, MaxBytes: q.MaxBytes}, nil
+}
+
+// SetQuota sets the limits of the account that has address (0 =
+// unlimited, negative values are refused) and returns its quota.
+func (d *Directory) SetQuota(ctx context.Context, address string, maxBytes, maxMessages int64) (Quota, error) {
+	if err := d.acc.SetQuota(ctx, address, maxBytes, maxMessages); err != nil {
+		return Quota{}, wrap(err)
+	}
+	return d.Quota(ctx, address)
+}

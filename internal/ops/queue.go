@@ -1,0 +1,75 @@
+package ops
+
+import (
+	"context"
+	"errors"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// QueueAdmin is what Queue needs of queue.Service.
+type QueueAdmin interface {
+	Messages(ctx context.Context) ([]store.QueuedMessage, error)
+	Message(ctx context.Context, id string) (store.QueuedMessage, error)
+	Retry(ctx context.Context, id string) (int, error)
+	Delete(ctx context.Context, id string) error
+	Counts(ctx context.Context) (store.QueueCounts, error)
+}
+
+// Queue administers the outbound queue: it works while the server runs
+// (docs/architecture.md §Queue).
+type Queue struct {
+	q QueueAdmin
+}
+
+// NewQueue returns the queue operations on q.
+func NewQueue(q QueueAdmin) *Queue { return &Queue{q: q} }
+
+// errNoID: Retry, Show and Delete need a queue ID.
+var errNoID = errors.New("a queue ID is required")
+
+// List lists every queued message, oldest first, with its recipients.
+func (q *Queue) List(ctx context.Context) ([]store.QueuedMessage, error) {
+	ms, err := q.q.Messages(ctx)
+	return ms, wrap(err)
+}
+
+// Show returns one queued message.
+func (q *Queue) Show(ctx context.Context, id string) (store.QueuedMessage, error) {
+	if id == "" {
+		return store.QueuedMessage{}, invalid("id", errNoID)
+	}
+	m, err := q.q.Message(ctx, id)
+	return m, wrap(err)
+}
+
+// Retry makes the deferred recipients of one message due now and returns
+// how many there were.
+func (q *Queue) Retry(ctx context.Context, id string) (int, error) {
+	if id == "" {
+		return 0, invalid("id", errNoID)
+	}
+	n, err := q.q.Retry(ctx, id)
+	return n, wrap(err)
+}
+
+// RetryAll makes every deferred recipient due now and returns how many
+// there were.
+func (q *Queue) RetryAll(ctx context.Context) (int, error) {
+	n, err := q.q.Retry(ctx, "")
+	return n, wrap(err)
+}
+
+// Delete removes a queued message without sending any report.
+func (q *Queue) Delete(ctx context.Context, id string) error {
+	if id == "" {
+		return invalid("id", errNoID)
+	}
+	return wrap(q.q.Delete(ctx, id))
+}
+
+// Counts is the number of recipients of active messages in each state.
+func (q *Queue) Counts(ctx context.Context) (store.QueueCounts, error) {
+	c, err := q.q.Counts(ctx)
+	return c, wrap(err)
+}
