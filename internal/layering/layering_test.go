@@ -38,8 +38,14 @@ func levels() map[string]int {
 		// msgauth runs SPF, DKIM and DMARC on one message and writes
 		// Authentication-Results.
 		"msgauth": 3,
+		// dnsplan: the DNS records a domain publishes and their check
+		// (petrel dns), called through ops.
+		"dnsplan": 3,
 		"queue":   4, "delivery": 4,
 		"smtpd": 5, "imapd": 5, "pop3d": 5, "admin": 5,
+		// ops: the operations layer (docs/architecture.md §Operations),
+		// the administrative actions the CLI and a later admin API call.
+		"ops": 5,
 	}
 }
 
