@@ -1,0 +1,88 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/dnsplan"
+	"github.com/petrelmail/petrel/internal/dnsr"
+	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
+)
+
+// newDNS is the DNS operations for host with the fixture keys, asking srv.
+func newDNS(t *testing.T, srv *dnstest.Server, host string, domains LocalDomains) *DNS {
+	t.Helper()
+	keys := NewDKIM(copyFixtureKeys(t), domains, nil)
+	r := dnsr.NewClient([]string{srv.Addr}, DNSQueryTimeout)
+	listen := config.Listen{SMTP: []string{"192.0.2.10:25"}}
+	return NewDNS(dnsplan.Server{Hostname: host, Listen: listen}, r, keys, domains)
+}
+
+func TestDNSPlan(t *testing.T) {
+	ctx := context.Background()
+	srv := dnstest.Start(t)
+	srv.Add(t, "mail.example.org. A 192.0.2.10")
+	s := newDNS(t, srv, "mail.example.org", fakeDomains{local: map[string]bool{"example.org": true}})
+	p, err := s.Plan(ctx, "Example.ORG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.HostnameNotFQDN || !p.Local || p.LocalErr != nil || len(p.SkippedKeys) != 0 {
+		t.Errorf("warnings %+v, want none", p)
+	}
+	if p.Domain != "example.org" || len(p.DKIM) != 2 || p.DKIM[0].Selector() != "ed-202603" || p.DKIM[0].Role != dnsplan.KeySigns {
+		t.Errorf("plan of %q with DKIM %+v, want the two fixture keys, signing", p.Domain, p.DKIM)
+	}
+	if pub := p.Public(); len(pub) != 1 || pub[0].String() != "192.0.2.10" {
+		t.Errorf("public addresses %v", pub)
+	}
+	// Nothing but the host's address is published: every other check
+	// fails (14 checks: one PTR for the one public address).
+	c, err := s.Check(ctx, "example.org")
+	if err != nil || c.Domain != "example.org" || len(c.Report.Results) != 14 || c.Report.Failed() != 13 {
+		t.Errorf("check: %v, %+v; want 14 results, 13 failed", err, c.Report.Results)
+	}
+	if r := c.Report.Results[1]; r.Status != dnsplan.StatusOK || r.Kind != "A/AAAA" || r.Detail != "192.0.2.10" {
+		t.Errorf("address check %+v, want OK 192.0.2.10", r)
+	}
+}
+
+func TestDNSPlanWarnings(t *testing.T) {
+	ctx := context.Background()
+	srv := dnstest.Start(t)
+	s := newDNS(t, srv, "mail", fakeDomains{err: errors.New("store locked")})
+	must(t, os.WriteFile(filepath.Join(s.keys.dir, "example.org", "broken.pem"), []byte("no key"), 0o600))
+	p, err := s.Plan(ctx, "example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.HostnameNotFQDN || p.LocalErr == nil || len(p.SkippedKeys) != 1 || !strings.Contains(p.SkippedKeys[0].Error(), "broken.pem") {
+		t.Errorf("warnings %+v, want a host name without a dot, an unknown locality and broken.pem", p)
+	}
+	if p, err := newDNS(t, srv, "mail.example.org", fakeDomains{}).Plan(ctx, "other.example"); err != nil || p.Local || p.LocalErr != nil {
+		t.Errorf("other.example: local %v, %v, %v; want not local", p.Local, p.LocalErr, err)
+	}
+	_, err = s.Plan(ctx, "exa mple..org")
+	wantKind(t, "invalid domain", err, KindInvalid)
+}
+
+func TestDNSCheckWithinDeadline(t *testing.T) {
+	srv := dnstest.Start(t)
+	s := newDNS(t, srv, "mail.example.org", fakeDomains{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	c, err := s.Check(ctx, "example.org")
+	if err != nil || c.Report.Count(dnsplan.StatusError) == 0 {
+		t.Errorf("check with a canceled context: %d errors, %v; want lookup errors", c.Report.Count(dnsplan.StatusError), err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("a canceled check took %v", d)
+	}
+}

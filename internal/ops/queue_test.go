@@ -1,0 +1,88 @@
+package ops
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/queue"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// deferredMessage queues a message from alice to bob and carol and defers
+// bob for an hour, as a failed attempt would.
+func deferredMessage(t *testing.T, st store.Queue, qs *queue.Service) string {
+	t.Helper()
+	ctx := context.Background()
+	addr := func(s string) mailaddr.Address {
+		a, err := mailaddr.Parse(s)
+		must(t, err)
+		return a
+	}
+	id, err := qs.Enqueue(ctx, queue.Message{From: addr("alice@example.org"),
+		Rcpts: []queue.Rcpt{{Addr: addr("bob@remote.example")}, {Addr: addr("carol@remote.example")}}},
+		strings.NewReader("Subject: hi\r\n\r\nhello\r\n"))
+	must(t, err)
+	m, err := st.QueuedMessage(ctx, id)
+	must(t, err)
+	r := m.Rcpts[0]
+	r.State, r.Attempts, r.NextAttempt, r.LastError = store.RcptDeferred, 1, time.Now().Add(time.Hour), "451 4.3.0 try later"
+	must(t, st.UpdateQueued(ctx, id, store.QueueChange{Rcpts: []store.QueuedRcpt{r}}))
+	return id
+}
+
+func TestQueue(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	var logs bytes.Buffer
+	qs := queue.New(queue.Config{}, queue.Deps{Store: st, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	q := NewQueue(qs)
+	if ms, err := q.List(ctx); err != nil || len(ms) != 0 {
+		t.Fatalf("empty queue: %v, %v", ms, err)
+	}
+	id := deferredMessage(t, st, qs)
+	ms, err := q.List(ctx)
+	if err != nil || len(ms) != 1 || ms[0].ID != id || ms[0].From != "alice@example.org" || len(ms[0].Rcpts) != 2 {
+		t.Fatalf("List = %+v, %v", ms, err)
+	}
+	m, err := q.Show(ctx, id)
+	if err != nil || m.Rcpts[0].State != store.RcptDeferred || m.Rcpts[0].LastError != "451 4.3.0 try later" {
+		t.Fatalf("Show = %+v, %v", m, err)
+	}
+	if c, err := q.Counts(ctx); err != nil || c[store.RcptDeferred] != 1 || c[store.RcptPending] != 1 {
+		t.Errorf("Counts = %v, %v; want 1 deferred, 1 pending", c, err)
+	}
+
+	// Retry makes the deferred recipient due now; RetryAll every deferred
+	// recipient (the first message's is still deferred until tried).
+	if n, err := q.Retry(ctx, id); err != nil || n != 1 {
+		t.Errorf("Retry = %d, %v; want 1", n, err)
+	}
+	if m, _ := q.Show(ctx, id); m.Rcpts[0].NextAttempt.After(time.Now()) {
+		t.Errorf("after Retry the next attempt is %v, in the future", m.Rcpts[0].NextAttempt)
+	}
+	id2 := deferredMessage(t, st, qs)
+	if n, err := q.RetryAll(ctx); err != nil || n != 2 {
+		t.Errorf("RetryAll = %d, %v; want 2", n, err)
+	}
+	if m, _ := q.Show(ctx, id2); m.Rcpts[0].NextAttempt.After(time.Now()) {
+		t.Errorf("after RetryAll the next attempt is %v, in the future", m.Rcpts[0].NextAttempt)
+	}
+
+	must(t, q.Delete(ctx, id))
+	if !strings.Contains(logs.String(), "deleted by the administrator") || !strings.Contains(logs.String(), "queue_id="+id) {
+		t.Errorf("the deletion is not logged:\n%s", logs.String())
+	}
+	wantKind(t, "Show of a deleted message", func() error { _, err := q.Show(ctx, id); return err }(), KindNotFound)
+	wantKind(t, "Delete of a deleted message", q.Delete(ctx, id), KindNotFound)
+	wantKind(t, "Retry without an ID", func() error { _, err := q.Retry(ctx, ""); return err }(), KindInvalid)
+	wantKind(t, "Show without an ID", func() error { _, err := q.Show(ctx, ""); return err }(), KindInvalid)
+	wantKind(t, "Delete without an ID", q.Delete(ctx, ""), KindInvalid)
+	if ms, err := q.List(ctx); err != nil || len(ms) != 1 || ms[0].ID != id2 {
+		t.Errorf("after Delete: %+v, %v; want the second message only", ms, err)
+	}
+}
