@@ -9,7 +9,6 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-
 func TestWrapStoreErrors(t *testing.T) {
 	for _, tc := range []struct {
 		kind store.Kind
