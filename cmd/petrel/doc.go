@@ -23,5 +23,8 @@
 // Exit status: 0 on success, 1 when the operation failed, 2 for a usage or
 // configuration error. Errors are one line each on standard error.
 //
-// This package is the wiring: the only place that chooses a storage backend.
+// This package is the wiring: the only place that chooses a storage
+// backend. The administration commands parse their arguments, call the
+// services of internal/ops (docs/architecture.md §Operations) and print
+// their results; the logic lives there and in internal/dnsplan.
 package main

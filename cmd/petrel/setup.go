@@ -11,6 +11,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/ops"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
 )
@@ -79,17 +80,8 @@ func cliLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 }
 
 // errText is the message of err for an operator: a store error's cause
-// without the "store: op: kind:" prefix.
-func errText(err error) string {
-	var se *store.Error
-	if errors.As(err, &se) {
-		if se.Err != nil {
-			return se.Err.Error()
-		}
-		return se.Kind.String()
-	}
-	return err.Error()
-}
+// without the "store: op: kind:" prefix (ops.Message).
+func errText(err error) string { return ops.Message(err) }
 
 // versionString describes this build: module version, VCS revision when
 // known, Go version.

@@ -110,11 +110,20 @@ func wrap(err error) error {
 	}
 	var se *store.Error
 	if errors.As(err, &se) {
-		msg := se.Kind.String()
-		if se.Err != nil {
-			msg = se.Err.Error()
-		}
-		return &Error{Kind: storeKind(se.Kind), Msg: msg, Err: err}
+		return &Error{Kind: storeKind(se.Kind), Msg: Message(err), Err: err}
 	}
 	return &Error{Kind: KindInternal, Msg: err.Error(), Err: err}
+}
+
+// Message is the text of err for an operator: a store error's cause
+// without the "store: op: kind:" prefix, else err.Error().
+func Message(err error) string {
+	var se *store.Error
+	if errors.As(err, &se) {
+		if se.Err != nil {
+			return se.Err.Error()
+		}
+		return se.Kind.String()
+	}
+	return err.Error()
 }
