@@ -27,19 +27,14 @@ func published(t *testing.T) (*env, []dns.RR) {
 	srv := dnstest.Start(t)
 	srv.Add(t, hostRecords...)
 	e := newDNSEnv(t, dnsListen, srv.Addr)
-	return e, parseZone(t, e.ok("", "dns", "example.org"))
+	return e, dnstest.ParseZone(t, e.ok("", "dns", "example.org"))
 }
 
 // runCheck serves rrs as changed by tc and runs petrel dns check.
 func runCheck(t *testing.T, e *env, rrs []dns.RR, tc dnsCheckCase) result {
 	t.Helper()
 	srv := dnstest.Start(t)
-	for _, rr := range rrs {
-		h := rr.Header()
-		if !slices.Contains(tc.drop, dns.TypeToString[h.Rrtype]+" "+h.Name) {
-			srv.Add(t, rr.String())
-		}
-	}
+	srv.AddExcept(t, rrs, tc.drop...)
 	srv.Add(t, tc.add...)
 	e.useDNS(dnsListen, srv.Addr)
 	return e.run("", "dns", "check", "example.org")

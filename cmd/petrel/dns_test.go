@@ -91,20 +91,6 @@ func checkGolden(t *testing.T, name, got string) {
 	}
 }
 
-// parseZone parses zone-file text as a name server would.
-func parseZone(t *testing.T, text string) []dns.RR {
-	t.Helper()
-	zp := dns.NewZoneParser(strings.NewReader(text), "", "")
-	var rrs []dns.RR
-	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		rrs = append(rrs, rr)
-	}
-	if err := zp.Err(); err != nil {
-		t.Fatalf("the output is not a valid zone file: %v\n%s", err, text)
-	}
-	return rrs
-}
-
 func TestDNSRecordsGolden(t *testing.T) {
 	srv := dnstest.Start(t)
 	srv.Add(t, hostRecords...)
@@ -118,7 +104,7 @@ func TestDNSRecordsGolden(t *testing.T) {
 	// What a name server reads from it.
 	got := map[string]int{}
 	var dkimRSA string
-	for _, rr := range parseZone(t, r.stdout) {
+	for _, rr := range dnstest.ParseZone(t, r.stdout) {
 		h := rr.Header()
 		got[dns.TypeToString[h.Rrtype]+" "+h.Name]++
 		if txt, ok := rr.(*dns.TXT); ok && h.Name == "rsa-202601._domainkey.example.org." {
@@ -204,7 +190,7 @@ func TestDNSRecordsWithoutPublicAddress(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	for _, rr := range parseZone(t, r.stdout) {
+	for _, rr := range dnstest.ParseZone(t, r.stdout) {
 		if a, ok := rr.(*dns.A); ok {
 			t.Errorf("an address record for a non-public address: %v", a)
 		}

@@ -30,7 +30,7 @@ func published(t *testing.T) []dns.RR {
 	t.Helper()
 	srv := dnstest.Start(t)
 	srv.Add(t, hostRecords...)
-	return parseZone(t, Render(newPlan(t, srv, "example.org", testListen, fixtureDKIM(t)).Lines()))
+	return dnstest.ParseZone(t, Render(newPlan(t, srv, "example.org", testListen, fixtureDKIM(t)).Lines()))
 }
 
 // runCheck serves rrs as changed by tc, makes the plan against it and
@@ -38,12 +38,7 @@ func published(t *testing.T) []dns.RR {
 func runCheck(t *testing.T, rrs []dns.RR, tc checkCase) Report {
 	t.Helper()
 	srv := dnstest.Start(t)
-	for _, rr := range rrs {
-		h := rr.Header()
-		if !slices.Contains(tc.drop, dns.TypeToString[h.Rrtype]+" "+h.Name) {
-			srv.Add(t, rr.String())
-		}
-	}
+	srv.AddExcept(t, rrs, tc.drop...)
 	srv.Add(t, tc.add...)
 	for _, name := range tc.servfail {
 		srv.ServFail(name)

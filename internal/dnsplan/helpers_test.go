@@ -3,11 +3,8 @@ package dnsplan
 import (
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/miekg/dns"
 
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/dkim"
@@ -55,18 +52,4 @@ func resolver(srv *dnstest.Server) Lookup { return dnsr.NewClient([]string{srv.A
 func newPlan(t *testing.T, srv *dnstest.Server, domain string, listen config.Listen, keys []DKIMRecord) *Plan {
 	t.Helper()
 	return New(context.Background(), Server{Hostname: "mail.example.org", Listen: listen}, domain, resolver(srv), keys)
-}
-
-// parseZone parses zone-file text as a name server would.
-func parseZone(t *testing.T, text string) []dns.RR {
-	t.Helper()
-	zp := dns.NewZoneParser(strings.NewReader(text), "", "")
-	var rrs []dns.RR
-	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		rrs = append(rrs, rr)
-	}
-	if err := zp.Err(); err != nil {
-		t.Fatalf("the output is not a valid zone file: %v\n%s", err, text)
-	}
-	return rrs
 }

@@ -33,7 +33,7 @@ func TestRecordsMatchZoneText(t *testing.T) {
 	p := newPlan(t, srv, "example.org", testListen, fixtureDKIM(t))
 	lines := p.Lines()
 	text := Render(lines)
-	rrs := parseZone(t, text)
+	rrs := dnstest.ParseZone(t, text)
 	recs := Records(lines)
 	if len(rrs) != len(recs) || len(recs) != 16 {
 		t.Fatalf("%d typed records, %d parsed, want 16 each:\n%s", len(recs), len(rrs), text)

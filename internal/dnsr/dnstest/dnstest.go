@@ -10,6 +10,7 @@ package dnstest
 
 import (
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +86,33 @@ func (s *Server) Add(t testing.TB, lines ...string) {
 		}
 		name := strings.ToLower(rr.Header().Name)
 		s.records[name] = append(s.records[name], rr)
+	}
+}
+
+// ParseZone parses zone-file text as a name server would, failing the
+// test when it is not a valid zone file.
+func ParseZone(t testing.TB, text string) []dns.RR {
+	t.Helper()
+	zp := dns.NewZoneParser(strings.NewReader(text), "", "")
+	var rrs []dns.RR
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		rrs = append(rrs, rr)
+	}
+	if err := zp.Err(); err != nil {
+		t.Fatalf("dnstest: not a valid zone file: %v\n%s", err, text)
+	}
+	return rrs
+}
+
+// AddExcept adds the records rrs but those of drop, each "TYPE owner."
+// ("MX example.org.").
+func (s *Server) AddExcept(t testing.TB, rrs []dns.RR, drop ...string) {
+	t.Helper()
+	for _, rr := range rrs {
+		h := rr.Header()
+		if !slices.Contains(drop, dns.TypeToString[h.Rrtype]+" "+h.Name) {
+			s.Add(t, rr.String())
+		}
 	}
 }
 
