@@ -118,7 +118,7 @@ func (d *DKIM) Generate(ctx context.Context, req GenerateRequest) (Generated, er
 	}
 	res := Generated{Key: keyOf(k), Takeover: k.Created.Add(dkim.ActivationDelay)}
 	res.Local, res.LocalErr = d.domains.IsLocalDomain(ctx, domain)
-	ring, err := dkim.Load(d.dir)
+	ring, err := d.load(ctx)
 	if err != nil {
 		return res, nil // the key is made; the notes are a courtesy
 	}
@@ -135,6 +135,10 @@ func (d *DKIM) Generate(ctx context.Context, req GenerateRequest) (Generated, er
 	return res, nil
 }
 
+// load reads the keys: the one place that knows where they are kept
+// (with Generate's call of dkim.Generate).
+func (d *DKIM) load(context.Context) (*dkim.Keyring, error) { return dkim.Load(d.dir) }
+
 // KeyState is a key and its role in a rotation.
 type KeyState struct {
 	Key
@@ -150,8 +154,8 @@ type Keys struct {
 }
 
 // List lists the keys of domain (A-label form) with their roles now.
-func (d *DKIM) List(domain string) (Keys, error) {
-	ring, err := dkim.Load(d.dir)
+func (d *DKIM) List(ctx context.Context, domain string) (Keys, error) {
+	ring, err := d.load(ctx)
 	if err != nil {
 		return Keys{}, wrap(err)
 	}

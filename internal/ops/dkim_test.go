@@ -144,7 +144,7 @@ func TestDKIMListRoles(t *testing.T) {
 		}
 	}
 	must(t, os.WriteFile(filepath.Join(dir, "example.org", "broken.pem"), []byte("no key"), 0o600))
-	keys, err := NewDKIM(dir, fakeDomains{}, func() time.Time { return now }).List("example.org")
+	keys, err := NewDKIM(dir, fakeDomains{}, func() time.Time { return now }).List(context.Background(), "example.org")
 	must(t, err)
 	if len(keys.Skipped) != 1 || !strings.Contains(keys.Skipped[0].Error(), "broken.pem") {
 		t.Errorf("skipped %v, want broken.pem", keys.Skipped)

@@ -60,7 +60,7 @@ func (s *DNS) Plan(ctx context.Context, domain string) (Plan, error) {
 	}
 	res := Plan{HostnameNotFQDN: !strings.Contains(strings.TrimSuffix(s.srv.Hostname, "."), ".")}
 	res.Local, res.LocalErr = s.domains.IsLocalDomain(ctx, d)
-	keys, err := s.keys.List(d)
+	keys, err := s.keys.List(ctx, d)
 	if err != nil {
 		return res, err
 	}
