@@ -132,9 +132,14 @@ func (c checker) checkPkg(p pkg) []string {
 // uses only the store API (store, msgmeta) and the standard library,
 // mailaddr only the standard library and golang.org/x, authguard only the
 // standard library and netserve (for ClientKey, the one definition of a
-// client), and mime7bit only the standard library.
+// client), and mime7bit only the standard library. ops and dnsplan, the
+// operations layer, import neither flag nor os: they parse no flags, print
+// nothing to the standard streams and never exit (docs/architecture.md
+// §Operations).
 func (c checker) allowedThirdParty(rel, imp string) bool {
 	switch rel {
+	case "ops", "dnsplan":
+		return imp != "flag" && imp != "os"
 	case "store/storetest":
 		return isStdlib(imp) || imp == c.module+"/internal/store" || imp == c.module+"/internal/msgmeta"
 	case "authguard":
@@ -204,6 +209,7 @@ func TestCheckerRejectsBadEdges(t *testing.T) {
 		{ImportPath: in("store/storetest"), Imports: []string{in("store"), in("msgmeta"), "testing"}},
 		{ImportPath: in("mailaddr"), Imports: []string{"strings", "golang.org/x/net/idna"}},
 		{ImportPath: in("smtpd"), Imports: []string{in("delivery"), "github.com/emersion/go-smtp"}},
+		{ImportPath: in("ops"), Imports: []string{in("queue"), in("accounts"), in("dnsplan"), "context", "net/http"}},
 		{ImportPath: in(self)},
 	}
 	if got := c.check(good); len(got) != 0 {
@@ -226,6 +232,9 @@ func TestCheckerRejectsBadEdges(t *testing.T) {
 		{pkg{in("delivery"), []string{in("store/storetest")}}, "only tests may"},
 		{pkg{in("authguard"), []string{in("obs")}}, "internal/authguard imports " + in("obs")},
 		{pkg{in("mime7bit"), []string{"github.com/emersion/go-message"}}, "internal/mime7bit imports github.com/emersion/go-message"},
+		{pkg{in("ops"), []string{"flag"}}, "internal/ops imports flag: not allowed"},
+		{pkg{in("dnsplan"), []string{"os"}}, "internal/dnsplan imports os: not allowed"},
+		{pkg{in("dnsplan"), []string{in("ops")}}, "internal/dnsplan (L3) imports internal/ops (L5)"},
 	}
 	for _, tc := range cases {
 		got := c.check([]pkg{tc.p})
