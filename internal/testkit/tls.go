@@ -9,12 +9,16 @@ import (
 	"github.com/petrelmail/petrel/internal/certs"
 )
 
-// TLS makes a self-signed certificate for host (as a server without
-// tls.cert does) and returns the server's configuration and a client
-// configuration that trusts that certificate and expects host.
-func TLS(t testing.TB, host string) (server, client *tls.Config) {
+// TLS makes a self-signed certificate for host in dataDir (as a server
+// without tls.cert does; "" means a new temporary directory) and returns
+// the server's configuration and a client configuration that trusts that
+// certificate and expects host.
+func TLS(t testing.TB, host, dataDir string) (server, client *tls.Config) {
 	t.Helper()
-	res, err := certs.Load(certs.Options{Hostname: host, DataDir: t.TempDir()})
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	res, err := certs.Load(certs.Options{Hostname: host, DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
