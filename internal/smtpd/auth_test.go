@@ -16,6 +16,7 @@ import (
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 const testPassword = "correct horse"
@@ -72,7 +73,7 @@ func startAuth(t *testing.T, gcfg authguard.Config, tweak func(*Config, *AuthCon
 	if tweak != nil {
 		tweak(&cfg, &acfg)
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	acfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	cfg.Extensions = []Extension{NewAuth(acfg)}
 	h.testServer = start(t, cfg, nil)
@@ -203,5 +204,5 @@ func TestAuthThrottledClient(t *testing.T) {
 	c.cmd("AUTH PLAIN "+plain("a@example.org", "wrong"), "535 5.7.8")
 	c.cmd("AUTH PLAIN "+plain("b@example.org", "wrong"), "535 5.7.8")
 	c.cmd("AUTH PLAIN "+plain("alice@example.org", testPassword), "421 4.7.0")
-	c.expectClosed()
+	c.EOF()
 }

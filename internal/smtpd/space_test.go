@@ -63,7 +63,7 @@ func TestDataRefusedWhenDiskLow(t *testing.T) {
 	sp.room.Store(1 << 20)
 	c.transaction("a@example.org", "b@mx.test")
 	sp.room.Store(0)
-	c.send("BDAT 12 LAST\r\nSubject: x\r\n")
+	c.Send("BDAT 12 LAST\r\nSubject: x\r\n")
 	c.expect("452 4.3.1")
 	c.cmd("NOOP", "250 ") // the chunk was consumed, the session is in step
 	if n := len(ts.d.messages()); n != 0 {
