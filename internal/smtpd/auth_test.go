@@ -35,21 +35,9 @@ func (fakeAuth) Authenticate(_ context.Context, user, password string) (store.Ac
 // the test moves, and whose delays are recorded instead of slept.
 type authHarness struct {
 	*testServer
+	clock  *testkit.Clock
 	mu     sync.Mutex
-	now    time.Time
 	sleeps []time.Duration
-}
-
-func (h *authHarness) clock() time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.now
-}
-
-func (h *authHarness) advance(d time.Duration) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.now = h.now.Add(d)
 }
 
 func (h *authHarness) slept() []time.Duration {
@@ -60,8 +48,8 @@ func (h *authHarness) slept() []time.Duration {
 
 func startAuth(t *testing.T, gcfg authguard.Config, tweak func(*Config, *AuthConfig)) *authHarness {
 	t.Helper()
-	h := &authHarness{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	gcfg.Now = h.clock
+	h := &authHarness{clock: testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}
+	gcfg.Now = h.clock.Now
 	acfg := AuthConfig{Auth: fakeAuth{}, Throttle: authguard.New(gcfg), Hostname: testHost, AllowInsecure: true,
 		Sleep: func(d time.Duration) {
 			h.mu.Lock()
