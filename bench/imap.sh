@@ -1,8 +1,8 @@
 #!/bin/bash
 # IMAP on a large mailbox, and many IDLE connections: Petrel side by side
-# with Dovecot (../shared/bench/dovecot.sh, Maildir), in one run, with the
+# with Dovecot (bench/lib/dovecot.sh, Maildir), in one run, with the
 # same client (bench/imapbench, a raw-socket IMAP client) and the same
-# messages (../shared/bench/gen_mbox.py) in the same order with the same
+# messages (bench/genmbox) in the same order with the same
 # flags and dates (APPENDed to Petrel, written into Dovecot's Maildir).
 #
 #   bench/imap.sh [N] [RUNS] [IDLE_CONNS]     defaults: 100000 5 10000
@@ -30,18 +30,14 @@
 # already hold N messages (Petrel's data in $PETREL_BENCH_STATE, Dovecot's
 # bench100), SKIP_OPS=1, SKIP_IDLE=1, DOVECOT_IDLE=0 skips Dovecot's IDLE
 # leg. Everything runs on loopback addresses and stops by itself; the
-# script stops only what it started. Needs dovecot-imapd (Debian) and
-# python3; SHARED_BENCH points at the shared scripts (default
-# ../shared/bench next to the checkout).
+# script stops only what it started. Needs dovecot-imapd (Debian).
 set -euo pipefail
 
 N=${1:-100000}; RUNS=${2:-5}; IDLE_CONNS=${3:-10000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
 STATE=${PETREL_BENCH_STATE:-/tmp/petrel-bench-imap}
 IMAP_PORT=${IMAP_PORT:-12143}
 HTTP_PORT=${HTTP_PORT:-12082}
-DOVECOT_IMAP=10143
 WORD=${WORD:-Mallory}
 REUSE=${REUSE:-0}
 DOVECOT_IDLE=${DOVECOT_IDLE:-900}
@@ -49,22 +45,21 @@ IDLE_HOLD=${IDLE_HOLD:-130s}
 BIG=bench100            # the user with the N-message INBOX, on both servers
 IDLE_FIRST=51 IDLE_USERS=40
 
-die() { echo "bench/imap.sh: $*" >&2; exit 1; }
-[ -x "$SHARED_BENCH/dovecot.sh" ] || die "no $SHARED_BENCH/dovecot.sh (set SHARED_BENCH)"
-command -v python3 >/dev/null || die "python3 missing"
-for port in "$IMAP_PORT" "$HTTP_PORT"; do
-	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && die "port $port is already in use"
-done
+PROG=bench/imap.sh
+. "$ROOT/bench/lib/common.sh"
+. "$ROOT/bench/lib/dovecot.sh"
+for port in "$IMAP_PORT" "$HTTP_PORT"; do busy 127.0.0.1 "$port" && die "port $port is already in use"; done
 # Each side of 10,000 connections needs a descriptor per connection.
 ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -gt $((IDLE_CONNS + 200)) ] || die "ulimit -n $(ulimit -n) is too low for $IDLE_CONNS connections"
 
 mkdir -p "$STATE"
+(cd "$ROOT" && go build -o "$STATE/petrel" ./cmd/petrel && go build -o "$STATE/imapbench" ./bench/imapbench &&
+	go build -o "$STATE/genmbox" ./bench/genmbox)
 MBOX=$STATE/mbox-$N
 if [ ! -s "$MBOX" ]; then
-	python3 "$SHARED_BENCH/gen_mbox.py" -n "$N" -o "$MBOX.tmp" && mv "$MBOX.tmp" "$MBOX"
+	"$STATE/genmbox" -n "$N" -o "$MBOX.tmp" && mv "$MBOX.tmp" "$MBOX"
 fi
-(cd "$ROOT" && go build -o "$STATE/petrel" ./cmd/petrel && go build -o "$STATE/imapbench" ./bench/imapbench)
 B=$STATE/imapbench
 cat >"$STATE/petrel.toml" <<TOML
 hostname = "bench.test"
@@ -111,19 +106,14 @@ stop_petrel() {
 }
 cleanup() {
 	stop_petrel
-	if [ "$DOVECOT_STARTED" = 1 ]; then "$SHARED_BENCH/dovecot.sh" stop >/dev/null 2>&1 || true; fi
+	if [ "$DOVECOT_STARTED" = 1 ]; then dovecot_stop; fi
 }
 trap cleanup EXIT
 start_petrel
-if ! "$SHARED_BENCH/dovecot.sh" status >/dev/null 2>&1; then
-	"$SHARED_BENCH/dovecot.sh" start >/dev/null
-	DOVECOT_STARTED=1
-fi
-DOVECOT_DIR=$("$SHARED_BENCH/dovecot.sh" conf | sed 's,/etc/dovecot.conf$,,')
-DOVECOT_PID=$(cat "$DOVECOT_DIR/run/master.pid")
-DOVECOT_HOME=$DOVECOT_DIR/mail
+dovecot_start
+DOVECOT_PID=$(dovecot_pid)
 
-count() { python3 "$SHARED_BENCH/imapcount.py" --port "$1" --user "$2"; }
+count() { $B count -addr "127.0.0.1:$1" -user "$2"; }
 echo "== $N messages ($(du -h "$MBOX" | cut -f1) mbox) in $BIG's INBOX"
 if [ "$REUSE" = 1 ] && [ "$(count $DOVECOT_IMAP $BIG)" = "$N" ]; then
 	echo "Dovecot: reusing $BIG's $N messages"
@@ -132,9 +122,9 @@ else
 	# dovecot-uidlist: under 200 messages/s past 20,000), so the same
 	# messages, flags and dates go into the Maildir as files, which
 	# Dovecot indexes (in file name order) at the next STATUS.
-	"$SHARED_BENCH/dovecot.sh" wipe $BIG
-	echo -n "Dovecot: "; $B maildir -dir "$DOVECOT_HOME/$BIG/Maildir" -mbox "$MBOX" -n "$N"
-	chown -R mail:mail "$DOVECOT_HOME/$BIG"
+	dovecot_wipe $BIG
+	echo -n "Dovecot: "; $B maildir -dir "$DOVECOT_MAIL/$BIG/Maildir" -mbox "$MBOX" -n "$N"
+	chown -R mail:mail "$DOVECOT_MAIL/$BIG"
 	t0=$(date +%s.%N)
 	got=$(count $DOVECOT_IMAP $BIG)
 	echo "Dovecot: indexed $got messages in $(echo "$(date +%s.%N) - $t0" | bc) s"

@@ -9,25 +9,23 @@
 # octets, then times one POP3 session per server that RETRs and DELEs every
 # message and QUITs (the deletion is in the time), and checks that both
 # INBOXes are empty afterwards. Everything runs on 127.0.0.1 and stops by
-# itself. Needs dovecot-pop3d and dovecot-lmtpd (Debian); SHARED_BENCH
-# points at the shared scripts (default ../shared/bench next to the
-# checkout).
+# itself. Needs dovecot-pop3d and dovecot-lmtpd (Debian); Dovecot is the
+# private instance of bench/lib/dovecot.sh (Maildir).
 set -euo pipefail
 
 N=${1:-10000}; SIZE=${2:-4096}; RUNS=${3:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
 STATE=${PETREL_BENCH_STATE:-/tmp/petrel-bench-pop3}
 POP3_PORT=${POP3_PORT:-12110}
 LMTP_PORT=${LMTP_PORT:-12024}
 HTTP_PORT=${HTTP_PORT:-12081}
-DOVECOT_POP3=10110 DOVECOT_LMTP=10024
-# Dovecot's user (one of dovecot.sh's); not bench1, which the SMTP and IMAP
-# benchmarks fill and wipe.
+# Dovecot's user (one of bench/lib/dovecot.sh's); not bench1, which the
+# SMTP and IMAP benchmarks fill and wipe.
 DOVECOT_USER=${DOVECOT_USER:-testuser}
 
-die() { echo "bench/pop3.sh: $*" >&2; exit 1; }
-[ -x "$SHARED_BENCH/dovecot.sh" ] || die "no $SHARED_BENCH/dovecot.sh (set SHARED_BENCH)"
+PROG=bench/pop3.sh
+. "$ROOT/bench/lib/common.sh"
+. "$ROOT/bench/lib/dovecot.sh"
 command -v python3 >/dev/null || die "python3 missing"
 
 rm -rf "$STATE"; mkdir -p "$STATE"
@@ -56,28 +54,23 @@ echo pass | P user add bench1@bench.test --password-stdin >/dev/null
 
 "$STATE/petrel" --config "$STATE/petrel.toml" serve 2>"$STATE/petrel.log" &
 PID=$!
-DOVECOT_STARTED=0
 cleanup() {
 	kill "$PID" 2>/dev/null || true
-	if [ "$DOVECOT_STARTED" = 1 ]; then "$SHARED_BENCH/dovecot.sh" stop >/dev/null 2>&1 || true; fi
+	if [ "$DOVECOT_STARTED" = 1 ]; then dovecot_stop; fi
 }
 trap cleanup EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && break; sleep 0.1; done
-if ! "$SHARED_BENCH/dovecot.sh" status >/dev/null 2>&1; then
-	"$SHARED_BENCH/dovecot.sh" start >/dev/null
-	DOVECOT_STARTED=1
-fi
+dovecot_start
 
 B="python3 $ROOT/bench/pop3.py"
-rate_of() { sed -n 's/.*= \([0-9.]*\) msgs\/s.*/\1/p' | tail -1; }
 for run in $(seq 1 "$RUNS"); do
 	echo "== run $run: $N messages of $SIZE octets"
-	"$SHARED_BENCH/dovecot.sh" wipe "$DOVECOT_USER"
+	dovecot_wipe "$DOVECOT_USER"
 	$B fill "$DOVECOT_LMTP" "$DOVECOT_USER@bench.test" "$N" "$SIZE" | sed 's/^/Dovecot /'
 	$B fill "$LMTP_PORT" bench1@bench.test "$N" "$SIZE" | sed 's/^/Petrel  /'
 	dov=$($B fetch "$DOVECOT_POP3" "$DOVECOT_USER" pass "$N"); echo "Dovecot POP3: $dov"
 	pet=$($B fetch "$POP3_PORT" bench1@bench.test pass "$N"); echo "Petrel  POP3: $pet"
-	left_dov=$("$SHARED_BENCH/dovecot.sh" count "$DOVECOT_USER")
+	left_dov=$(dovecot_count "$DOVECOT_USER")
 	left_pet=$(P user quota bench1@bench.test | awk '$1 == "messages" {print $2}')
 	echo "left in the INBOX: Dovecot $left_dov, Petrel $left_pet"
 	[ "$left_dov" = 0 ] && [ "$left_pet" = 0 ] || echo "WARNING: messages left after QUIT" >&2

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Inbound SMTP throughput: Petrel side by side with Postfix -> Dovecot (LMTP) and
 # with smtp-sink (a server that does nothing), in one run, with the same load
-# generator (Postfix's smtp-source, through ../shared/bench/smtpbench.sh).
+# generator (Postfix's smtp-source: bench/lib/postfix.sh).
 #
 #   bench/smtp.sh [N] [SESSIONS] [SIZE]     defaults: 20000 20 4096
 #
@@ -9,8 +9,10 @@
 # its intake rate is its end-to-end rate; the script checks afterwards that all
 # N messages are in the mailbox. Everything runs on 127.0.0.1 and stops by
 # itself. Needs: postfix (smtp-source, smtp-sink), dovecot-imapd/-lmtpd for the
-# Postfix+Dovecot leg (skipped when SKIP_POSTFIX=1). SHARED_BENCH points at
-# the shared scripts (default ../shared/bench next to the checkout).
+# Postfix+Dovecot leg (skipped when SKIP_POSTFIX=1): a private Postfix
+# (bench/lib/postfix.sh, SMTP on 127.0.0.1:$PF_PORT) delivering bench.test
+# over LMTP to a private Dovecot (bench/lib/dovecot.sh); its end is when all
+# N messages are files in bench1's Maildir.
 #
 # Petrel checks SPF, DKIM and DMARC on this listener (smtp.verify_senders;
 # VERIFY=false turns that off: Postfix and Dovecot check none by default).
@@ -21,15 +23,19 @@ set -euo pipefail
 
 N=${1:-20000}; SESS=${2:-20}; SIZE=${3:-4096}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
 STATE=${PETREL_BENCH_STATE:-/tmp/petrel-bench}
 SMTP_PORT=${SMTP_PORT:-12525}
 HTTP_PORT=${HTTP_PORT:-12080}
 DNS_ADDR=${DNS_ADDR:-127.0.0.1:12053}
 VERIFY=${VERIFY:-true}
+SINK_PORT=${SINK_PORT:-10026}
+PF_PORT=${PF_PORT:-10025}
+E2E_TIMEOUT=${E2E_TIMEOUT:-900}
 
-die() { echo "bench/smtp.sh: $*" >&2; exit 1; }
-[ -x "$SHARED_BENCH/smtpbench.sh" ] || die "no $SHARED_BENCH/smtpbench.sh (set SHARED_BENCH)"
+PROG=bench/smtp.sh
+. "$ROOT/bench/lib/common.sh"
+. "$ROOT/bench/lib/postfix.sh"
+. "$ROOT/bench/lib/dovecot.sh"
 command -v smtp-source >/dev/null || die "smtp-source missing (Debian package postfix)"
 
 rm -rf "$STATE"; mkdir -p "$STATE"
@@ -60,36 +66,79 @@ P() { "$STATE/petrel" --config "$STATE/petrel.toml" "$@"; }
 P domain add bench.test
 for i in $(seq 1 100); do echo pass | P user add "bench$i@bench.test" --password-stdin >/dev/null; done
 
-for port in "$SMTP_PORT" "$HTTP_PORT"; do
-	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && die "port $port is already in use"
-done
+for port in "$SMTP_PORT" "$HTTP_PORT"; do busy 127.0.0.1 "$port" && die "port $port is already in use"; done
 "$STATE/mxdns" -listen "$DNS_ADDR" -domains 1 -sender source.test &
 DNS_PID=$!
 "$STATE/petrel" --config "$STATE/petrel.toml" serve >"$STATE/petrel.log" 2>&1 &
 PID=$!
-trap 'kill $PID $DNS_PID 2>/dev/null || true' EXIT
+PF=$STATE/postfix
+cleanup() {
+	kill $PID $DNS_PID 2>/dev/null || true
+	postfix_stop "$PF"
+	if [ "$DOVECOT_STARTED" = 1 ]; then dovecot_stop; fi
+}
+trap cleanup EXIT
 up=0
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && { up=1; break; }; sleep 0.1; done
 [ $up = 1 ] || die "petrel did not start; see $STATE/petrel.log"
 
+# The Postfix leg: bench.test's users go over LMTP to Dovecot.
+postfix_e2e_config() {
+	local i
+	postfix_prepare "$PF"
+	for ((i = 1; i <= 100; i++)); do echo "bench$i@bench.test ok"; done >"$PF/etc/users"
+	{
+		postfix_main_cf "$PF" postfix-bench-smtp
+		echo "virtual_mailbox_domains = bench.test"
+		echo "virtual_mailbox_maps = texthash:$PF/etc/users"
+		echo "virtual_transport = lmtp:inet:127.0.0.1:$DOVECOT_LMTP"
+		echo "default_transport = error:this instance delivers to bench.test only"
+		echo "relay_transport = error:this instance delivers to bench.test only"
+	} >"$PF/etc/main.cf"
+	postfix_master_cf "127.0.0.1:$PF_PORT" >"$PF/etc/master.cf"
+}
+# maildir_count DIR prints the number of messages in a Maildir's new/ and cur/.
+maildir_count() {
+	local n=0 d
+	for d in "$1/new" "$1/cur"; do [ -d "$d" ] && n=$((n + $(ls -f "$d" | wc -l) - 2)); done
+	echo "$n"
+}
+# postfix_e2e sends the load to Postfix and waits until all of it is in
+# bench1's Maildir at Dovecot (emptied first), polling every 0.1 s.
+postfix_e2e() {
+	local box=$DOVECOT_MAIL/bench1/Maildir c=0 deadline t2 el_in el_e2e
+	dovecot_wipe bench1
+	smtp_source "$PF_PORT" "$N" "$SESS" "$SIZE" bench1@bench.test
+	deadline=$(($(date +%s) + E2E_TIMEOUT))
+	while c=$(maildir_count "$box"); [ "$c" -lt "$N" ]; do
+		[ "$(date +%s)" -ge "$deadline" ] && { echo "TIMEOUT: $c/$N delivered" >&2; break; }
+		sleep 0.1
+	done
+	t2=$(now)
+	el_in=$(fsub "$T1" "$T0") el_e2e=$(fsub "$t2" "$T0")
+	echo "postfix intake:   $N msgs x ${SIZE}B, $SESS sessions: ${el_in}s = $(rate "$N" "$el_in") msgs/s"
+	echo "postfix e2e (lmtp): $c delivered in ${el_e2e}s = $(rate "$c" "$el_e2e") msgs/s (drain after intake $(fsub "$t2" "$T1")s); queue now $(postfix_queued "$PF")"
+}
+
 echo "== Petrel"
-petrel_out=$(RCPT=bench1@bench.test "$SHARED_BENCH/smtpbench.sh" intake "$SMTP_PORT" "$N" "$SESS" "$SIZE")
+petrel_out=$(smtp_intake "$SMTP_PORT" "$N" "$SESS" "$SIZE" bench1@bench.test)
 echo "$petrel_out"
 kill -TERM $PID; wait $PID || true
 stored=$(P user quota bench1@bench.test | awk '$1 == "messages" {print $2}')
 echo "messages in bench1's mailboxes: $stored (sent $N)"
 [ "$stored" = "$N" ] || echo "WARNING: not every message is in the mailbox" >&2
 
-rate_of() { sed -n 's/.*= \([0-9.]*\) msgs\/s.*/\1/p' | tail -1; }
 petrel_rate=$(echo "$petrel_out" | rate_of)
 echo "== smtp-sink (the load generator's ceiling)"
-sink_out=$("$SHARED_BENCH/smtpbench.sh" sink "$N" "$SESS" "$SIZE"); echo "$sink_out"
+sink_out=$(smtp_sink_baseline "$SINK_PORT" "$N" "$SESS" "$SIZE"); echo "$sink_out"
 sink_rate=$(echo "$sink_out" | rate_of)
 if [ "${SKIP_POSTFIX:-0}" != 1 ]; then
 	echo "== Postfix -> Dovecot LMTP"
-	"$SHARED_BENCH/postfix.sh" start >/dev/null
-	pf_out=$("$SHARED_BENCH/postfix.sh" e2e "$N" "$SESS" "$SIZE"); echo "$pf_out"
-	"$SHARED_BENCH/postfix.sh" stop >/dev/null || true
+	dovecot_start
+	postfix_e2e_config
+	postfix_start "$PF" 127.0.0.1 "$PF_PORT"
+	pf_out=$(postfix_e2e); echo "$pf_out"
+	postfix_stop "$PF"
 	pf_rate=$(echo "$pf_out" | grep e2e | rate_of)
 	awk -v p="$petrel_rate" -v f="$pf_rate" 'BEGIN{printf "Petrel / Postfix+Dovecot end to end: %.1fx\n", p/f}'
 fi

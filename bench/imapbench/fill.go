@@ -19,7 +19,7 @@ type mboxMessage struct {
 }
 
 // readMbox calls fn for each message of an mbox written by
-// ../shared/bench/gen_mbox.py (mboxrd: ">From " lines unescaped once),
+// bench/genmbox (mboxrd: ">From " lines unescaped once),
 // stopping after max messages (0: all).
 func readMbox(path string, max int, fn func(i int, m mboxMessage) error) error {
 	f, err := os.Open(path)
@@ -109,7 +109,7 @@ func cmdFill(args []string) error {
 	addr := fs.String("addr", "", "server host:port (loopback)")
 	user := fs.String("user", "", "user name")
 	pass := fs.String("pass", "pass", "password")
-	mbox := fs.String("mbox", "", "mbox file (gen_mbox.py)")
+	mbox := fs.String("mbox", "", "mbox file (bench/genmbox)")
 	n := fs.Int("n", 0, "number of messages (the first n of the mbox; 0: all)")
 	window := fs.Int("window", 64, "APPEND commands in flight")
 	fs.Parse(args)
@@ -196,7 +196,7 @@ func maildirFlags(i, n int) string {
 func cmdMaildir(args []string) error {
 	fs := flag.NewFlagSet("maildir", flag.ExitOnError)
 	dir := fs.String("dir", "", "Maildir (cur/, new/ and tmp/ are created)")
-	mbox := fs.String("mbox", "", "mbox file (gen_mbox.py)")
+	mbox := fs.String("mbox", "", "mbox file (bench/genmbox)")
 	n := fs.Int("n", 0, "number of messages (the first n of the mbox)")
 	fs.Parse(args)
 	if *dir == "" || *n <= 0 {

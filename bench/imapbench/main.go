@@ -3,7 +3,7 @@
 // addresses only:
 //
 //	imapbench fill -addr A -user U -pass P -mbox FILE -n N
-//	    APPEND the first N messages of an mbox (../shared/bench/gen_mbox.py)
+//	    APPEND the first N messages of an mbox (bench/genmbox)
 //	    to INBOX, in order, with the same flags and dates on every server
 //	imapbench maildir -dir DIR -mbox FILE -n N
 //	    the same messages written into a Maildir directly (for Dovecot)
@@ -14,6 +14,8 @@
 //	imapbench idle -addr A -n N -user-fmt F -users K [-src-first IP -src-count C] -pid PIDS
 //	    hold N authenticated connections in IDLE, measure the memory of the
 //	    server's process tree, then check that new mail wakes all of them
+//	imapbench count -addr A -user U -pass P
+//	    print the number of messages in the user's INBOX
 package main
 
 import (
@@ -24,7 +26,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: imapbench fill|ops|idle [flags]")
+		fmt.Fprintln(os.Stderr, "usage: imapbench fill|maildir|ops|idle|count [flags]")
 		os.Exit(2)
 	}
 	// Bounded: whatever happens, stop.
@@ -42,6 +44,8 @@ func main() {
 		err = cmdOps(os.Args[2:])
 	case "idle":
 		err = cmdIdle(os.Args[2:])
+	case "count":
+		err = cmdCount(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

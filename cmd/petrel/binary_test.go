@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // demoHTTP is the demo's HTTP listener.
@@ -29,7 +30,7 @@ func buildPetrel(t *testing.T) string {
 }
 
 // waitHealthy polls url until it answers 200 or the process exits.
-func waitHealthy(t *testing.T, url string, exited <-chan struct{}, log *syncBuffer) {
+func waitHealthy(t *testing.T, url string, exited <-chan struct{}, log *testkit.LogBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -53,7 +54,7 @@ func waitHealthy(t *testing.T, url string, exited <-chan struct{}, log *syncBuff
 // is, that it holds every listener itself (a /healthz answer alone could
 // come from another demo). A demo address taken by another process between
 // the test's check and the server's bind skips the test.
-func waitDemoStarted(t *testing.T, exited <-chan struct{}, log *syncBuffer) {
+func waitDemoStarted(t *testing.T, exited <-chan struct{}, log *testkit.LogBuffer) {
 	t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if strings.Contains(log.String(), "msg=\"petrel started\"") {
@@ -91,7 +92,7 @@ func TestBinaryDemo(t *testing.T) {
 	}
 	bin := buildPetrel(t)
 	dir := t.TempDir()
-	var log syncBuffer
+	var log testkit.LogBuffer
 	srv := exec.Command(bin, "serve")
 	srv.Dir, srv.Stdout, srv.Stderr = dir, &log, &log
 	if err := srv.Start(); err != nil {

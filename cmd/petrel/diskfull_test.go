@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // TestServeDiskFull runs `petrel serve` with its data directory on a
@@ -33,7 +35,7 @@ func TestServeDiskFull(t *testing.T) {
 			t.Errorf("unmount: %v", err)
 		}
 	})
-	smtpAddr, imapAddr := freeAddr(t), freeAddr(t)
+	smtpAddr, imapAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	dir := t.TempDir()
 	e := &env{t: t, dir: dir, config: filepath.Join(dir, "petrel.toml"), dataDir: filepath.Join(disk, "data")}
 	cfg := fmt.Sprintf("hostname = \"mail.example.org\"\ndata_dir = %q\n[listen]\nhttp = []\nsmtp = [%q]\n"+
@@ -99,11 +101,11 @@ func TestServeDiskFull(t *testing.T) {
 
 // serveInBackground runs `petrel serve` in-process until the test ends
 // and returns its log.
-func serveInBackground(t *testing.T, e *env) *syncBuffer {
+func serveInBackground(t *testing.T, e *env) *testkit.LogBuffer {
 	t.Helper()
 	noDemoListeners(t, e.config)
 	ready := make(chan []net.Addr, 1)
-	stderr := &syncBuffer{}
+	stderr := &testkit.LogBuffer{}
 	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr,
 		onReady: func(addrs []net.Addr) { ready <- addrs }}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // imapFrom logs in over IMAP from the loopback address src (any of
@@ -70,7 +72,7 @@ func rssKiB(t *testing.T, pid int) int {
 func TestLoginGuessingOnServe(t *testing.T) {
 	requireEnv(t, "PETREL_HEAVY")
 	srv := newE2EServer(t, buildPetrel(t), false)
-	imapAddr := e2eFreeAddr(t)
+	imapAddr := testkit.FreeAddr(t)
 	cfg, err := os.ReadFile(srv.config)
 	must(t, err)
 	text := strings.Replace(string(cfg), "imap = []", fmt.Sprintf("imap = [%q]", imapAddr), 1)

@@ -26,6 +26,7 @@ import (
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // authSite is a Petrel for petrel.test (host mx.petrel.test) with users
@@ -62,9 +63,9 @@ func newAuthSite(t *testing.T) *authSite {
 	dns.ServFail("_dmarc.flaky.test")
 
 	dir := t.TempDir()
-	s := &authSite{dns: dns, keys: keys, lmtp: e2eFreeAddr(t), outSite: &outSite{t: t, domain: "petrel.test",
+	s := &authSite{dns: dns, keys: keys, lmtp: testkit.FreeAddr(t), outSite: &outSite{t: t, domain: "petrel.test",
 		config: filepath.Join(dir, "petrel.toml"), dataDir: filepath.Join(dir, "data"),
-		smtp: e2eFreeAddr(t), sub: e2eFreeAddr(t), log: &syncBuffer{}}}
+		smtp: testkit.FreeAddr(t), sub: testkit.FreeAddr(t), log: &testkit.LogBuffer{}}}
 	cfg := fmt.Sprintf(`hostname = %q
 data_dir = %q
 [listen]

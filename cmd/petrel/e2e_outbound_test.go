@@ -23,6 +23,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 const outPassword = "outbound-secret"
@@ -35,24 +36,24 @@ type outSite struct {
 	domain          string
 	config, dataDir string
 	smtp, sub, http string
-	log             *syncBuffer
+	log             *testkit.LogBuffer
 	cancel          context.CancelFunc
 	done            chan int
 }
 
 // newOutSite writes the configuration of a site for domain, whose MX
-// listens on smtpAddr (e2eFreeAddr when ""), with delivery.remote_port
+// listens on smtpAddr (testkit.FreeAddr when ""), with delivery.remote_port
 // remotePort; delivery is appended to the [delivery] table (it may open
 // [delivery.routes] last). The domain and users are created; the server is
 // not started.
 func newOutSite(t *testing.T, domain, smtpAddr, dnsAddr, remotePort, delivery string, users ...string) *outSite {
 	t.Helper()
 	if smtpAddr == "" {
-		smtpAddr = e2eFreeAddr(t)
+		smtpAddr = testkit.FreeAddr(t)
 	}
 	dir := t.TempDir()
 	s := &outSite{t: t, domain: domain, config: filepath.Join(dir, "petrel.toml"), dataDir: filepath.Join(dir, "data"),
-		smtp: smtpAddr, sub: e2eFreeAddr(t), http: e2eFreeAddr(t), log: &syncBuffer{}}
+		smtp: smtpAddr, sub: testkit.FreeAddr(t), http: testkit.FreeAddr(t), log: &testkit.LogBuffer{}}
 	cfg := fmt.Sprintf(`hostname = "mx.%s"
 data_dir = %q
 [listen]
@@ -185,7 +186,7 @@ func newOutWorld(t *testing.T, senderDelivery, remoteDelivery string) *outWorld 
 	t.Helper()
 	dns := dnstest.Start(t)
 	dns.Add(t, "b.test. MX 10 mx.b.test.", "mx.b.test. A 127.0.0.1", "nullmx.test. MX 0 .")
-	remoteSMTP := e2eFreeAddr(t)
+	remoteSMTP := testkit.FreeAddr(t)
 	_, port, _ := net.SplitHostPort(remoteSMTP)
 	w := &outWorld{dns: dns}
 	w.remote = newOutSite(t, "b.test", remoteSMTP, dns.Addr, port, remoteDelivery, "bob@b.test")

@@ -21,6 +21,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // Parameters of TestSMTPKillDuringLoad.
@@ -251,7 +252,7 @@ func BenchmarkSMTPEndToEnd(b *testing.B) {
 		b.Fatal(err)
 	}
 	// Cheap password hashes: the accounts only receive mail here.
-	svc := accounts.New(st, accounts.Options{Argon: &accounts.ArgonParams{Time: 1, Memory: 64, Threads: 1}})
+	svc := accounts.New(st, accounts.Options{Argon: testkit.FastArgon()})
 	if err := svc.AddDomain(ctx, "bench.test"); err != nil {
 		b.Fatal(err)
 	}
@@ -265,13 +266,13 @@ func BenchmarkSMTPEndToEnd(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	smtpAddr := e2eFreeAddr(b)
+	smtpAddr := testkit.FreeAddr(b)
 	config := filepath.Join(b.TempDir(), "petrel.toml")
-	if err := os.WriteFile(config, []byte(e2eConfig(dataDir, smtpAddr, "", e2eFreeAddr(b))), 0o644); err != nil {
+	if err := os.WriteFile(config, []byte(e2eConfig(dataDir, smtpAddr, "", testkit.FreeAddr(b))), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	noDemoListeners(b, config)
-	var log syncBuffer
+	var log testkit.LogBuffer
 	ready := make(chan struct{})
 	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &log,
 		onReady: func([]net.Addr) { close(ready) }}

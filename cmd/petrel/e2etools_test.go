@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // requireEnv skips the test unless the environment variable is "1".
@@ -75,7 +75,7 @@ type e2eServer struct {
 	smtp, lmtp, http string // listening addresses; lmtp may be empty
 
 	cmd     *exec.Cmd
-	log     *syncBuffer // the server's output, all runs
+	log     *testkit.LogBuffer // the server's output, all runs
 	exited  chan struct{}
 	waitErr error
 }
@@ -86,9 +86,9 @@ func newE2EServer(t *testing.T, bin string, withLMTP bool) *e2eServer {
 	t.Helper()
 	dir := t.TempDir()
 	s := &e2eServer{t: t, bin: bin, config: filepath.Join(dir, "petrel.toml"),
-		dataDir: filepath.Join(dir, "data"), smtp: e2eFreeAddr(t), http: e2eFreeAddr(t), log: &syncBuffer{}}
+		dataDir: filepath.Join(dir, "data"), smtp: testkit.FreeAddr(t), http: testkit.FreeAddr(t), log: &testkit.LogBuffer{}}
 	if withLMTP {
-		s.lmtp = e2eFreeAddr(t)
+		s.lmtp = testkit.FreeAddr(t)
 	}
 	if err := os.WriteFile(s.config, []byte(e2eConfig(s.dataDir, s.smtp, s.lmtp, s.http)), 0o644); err != nil {
 		t.Fatal(err)
@@ -335,25 +335,4 @@ func e2eSplitTrace(raw []byte) (trace string, rest []byte, err error) {
 			return string(raw[:i]), raw[i:], nil
 		}
 	}
-}
-
-// e2eFreeAddr returns a loopback address that was free a moment ago, for
-// a server started later. The port is below Linux's ephemeral range
-// (32768-60999): a port from that range (":0") can meanwhile become the
-// source port of some test's outgoing connection, and the server then
-// fails to bind it ("address already in use", seen in CI when a test
-// starts its remote server seconds after picking its port).
-func e2eFreeAddr(tb testing.TB) string {
-	tb.Helper()
-	for range 200 {
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return addr
-	}
-	tb.Fatal("no free loopback port in 20000-31999")
-	return ""
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // TestServeIMAPIdleWokenBySMTP runs `petrel serve` in-process with SMTP and
@@ -18,7 +20,7 @@ import (
 // max_connections_per_ip reaches the listener: a second connection from
 // the same address is refused.
 func TestServeIMAPIdleWokenBySMTP(t *testing.T) {
-	smtpAddr, imapAddr, imapsAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	smtpAddr, imapAddr, imapsAddr := testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t)
 	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = []\nsmtp = [%q]\nsubmission = []\nsubmissions = []\n"+
 		"imap = [%q]\nimaps = [%q]\npop3 = []\npop3s = []\n[tls]\nallow_insecure_auth = true\n"+
 		"[imap]\nmax_connections_per_ip = 1\n[smtp]\nverify_senders = false\n",

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // postfixInstance is a private Postfix instance on loopback, with its own
@@ -76,7 +78,7 @@ func startPostfixConf(t *testing.T, transport string, extra func(dir string) (ma
 			t.Fatal(err)
 		}
 	}
-	p := &postfixInstance{t: t, dir: dir, confDir: filepath.Join(dir, "etc"), smtp: e2eFreeAddr(t),
+	p := &postfixInstance{t: t, dir: dir, confDir: filepath.Join(dir, "etc"), smtp: testkit.FreeAddr(t),
 		logFile: filepath.Join(dir, "log", "postfix.log")}
 	for _, d := range []string{"etc", "queue", "data", "log"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
@@ -227,7 +229,7 @@ func (p *postfixInstance) logText() string {
 	return fmt.Sprintf("--- postfix log\n%s--- postqueue -p\n%s", b, q)
 }
 
-// hostPort splits a host:port address that freeAddr made.
+// hostPort splits a host:port address that testkit.FreeAddr made.
 func hostPort(t *testing.T, addr string) (host, port string) {
 	t.Helper()
 	host, port, err := net.SplitHostPort(addr)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // firstLine connects (through TLS when implicit) and returns the server's
@@ -44,7 +46,7 @@ func firstLine(t *testing.T, addr string, implicit bool) string {
 func TestConnectionLimitsAcrossListeners(t *testing.T) {
 	a := map[string]string{}
 	for _, k := range []string{"smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s"} {
-		a[k] = freeAddr(t)
+		a[k] = testkit.FreeAddr(t)
 	}
 	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = []\nsmtp = [%q]\nsubmission = [%q]\nsubmissions = [%q]\n"+
 		"imap = [%q]\nimaps = [%q]\npop3 = [%q]\npop3s = [%q]\n"+

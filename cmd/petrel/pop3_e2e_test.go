@@ -23,6 +23,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/petrelmail/petrel/internal/certs"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 const pop3User, pop3Password = "alice@example.org", "e2e-password"
@@ -36,7 +37,7 @@ type pop3Server struct {
 
 func newPOP3Server(t *testing.T) *pop3Server {
 	t.Helper()
-	s := &pop3Server{e2eServer: newE2EServer(t, buildPetrel(t), false), pop3: e2eFreeAddr(t), pop3s: e2eFreeAddr(t), imap: e2eFreeAddr(t)}
+	s := &pop3Server{e2eServer: newE2EServer(t, buildPetrel(t), false), pop3: testkit.FreeAddr(t), pop3s: testkit.FreeAddr(t), imap: testkit.FreeAddr(t)}
 	conf := e2eConfig(s.dataDir, s.smtp, "", s.http)
 	conf = strings.Replace(conf, "pop3 = []", fmt.Sprintf("pop3 = [%q]", s.pop3), 1)
 	conf = strings.Replace(conf, "pop3s = []", fmt.Sprintf("pop3s = [%q]", s.pop3s), 1)

@@ -7,57 +7,17 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/certs"
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func httpGet(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
-}
-
-// freeAddr returns a loopback address that was free a moment ago
-// (e2eFreeAddr).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	return e2eFreeAddr(t)
-}
 
 // demoListeners is every address the local demo listens on
 // (config.Default): the ports a demo server, or another test run's
@@ -95,14 +55,14 @@ func noDemoListeners(tb testing.TB, path string) {
 }
 
 func TestServeLifecycle(t *testing.T) {
-	smtpAddr := freeAddr(t)
+	smtpAddr := testkit.FreeAddr(t)
 	// submission listens too (STARTTLS + AUTH, submission.go).
 	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q, %q]\nsmtp = [%q]\nsubmission = [%q]\n"+
 		"submissions = []\nimap = []\nimaps = []\npop3 = []\npop3s = []\n",
-		freeAddr(t), freeAddr(t), smtpAddr, freeAddr(t)))
+		testkit.FreeAddr(t), testkit.FreeAddr(t), smtpAddr, testkit.FreeAddr(t)))
 	noDemoListeners(t, e.config)
 	ready := make(chan []net.Addr, 1)
-	var stderr syncBuffer
+	var stderr testkit.LogBuffer
 	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr,
 		onReady: func(addrs []net.Addr) { ready <- addrs }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -122,11 +82,11 @@ func TestServeLifecycle(t *testing.T) {
 		t.Fatalf("listening on %v, want two HTTP addresses", addrs)
 	}
 	for _, addr := range addrs {
-		if code, body := httpGet(t, "http://"+addr.String()+"/healthz"); code != 200 || body != "ok" {
+		if code, body := testkit.HTTPGet(t, "http://"+addr.String()+"/healthz"); code != 200 || body != "ok" {
 			t.Errorf("%s /healthz: %d %q", addr, code, body)
 		}
 	}
-	if code, _ := httpGet(t, "http://"+addrs[0].String()+"/metrics"); code != 200 {
+	if code, _ := testkit.HTTPGet(t, "http://"+addrs[0].String()+"/metrics"); code != 200 {
 		t.Errorf("/metrics: %d", code)
 	}
 	// The MX listener greets.
@@ -182,7 +142,7 @@ func TestServeBindError(t *testing.T) {
 	// Every other listener is off: the demo's default ports may be taken
 	// (a demo server running), and the error must be the busy HTTP one.
 	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q, %q]\nsmtp = []\nsubmission = []\nsubmissions = []\n"+
-		"imap = []\nimaps = []\npop3 = []\npop3s = []\nlmtp = []\n", freeAddr(t), busy.Addr().String()))
+		"imap = []\nimaps = []\npop3 = []\npop3s = []\nlmtp = []\n", testkit.FreeAddr(t), busy.Addr().String()))
 	noDemoListeners(t, e.config)
 	done := make(chan result, 1)
 	go func() { done <- e.run("", "serve") }()
@@ -201,7 +161,7 @@ func TestServeBindError(t *testing.T) {
 
 func TestEnsureDemo(t *testing.T) {
 	dir := t.TempDir()
-	var logBuf syncBuffer
+	var logBuf testkit.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logBuf, nil))
 	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: dir, Logger: log})
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/petrelmail/petrel/internal/smtpd"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // fakeOutbound stands in for the outbound queue.
@@ -74,7 +75,7 @@ func startSubmissionSite(t *testing.T, guard authguard.Config) *submissionSite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	acct := accounts.New(st, accounts.Options{SubaddressSeparator: "+", Argon: &accounts.ArgonParams{Time: 1, Memory: 64, Threads: 1}})
+	acct := accounts.New(st, accounts.Options{SubaddressSeparator: "+", Argon: testkit.FastArgon()})
 	must(t, acct.AddDomain(ctx, "example.org"))
 	for _, u := range []string{"alice@example.org", "bob@example.org"} {
 		_, err := acct.AddUser(ctx, u, strings.Replace(u, "@example.org", "-secret", 1))

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // imapLoginTimed logs in over a new connection from 127.0.0.1 and
@@ -20,7 +22,7 @@ func imapLoginTimed(t *testing.T, addr, user, pass string) (string, time.Duratio
 // running server through its control socket and makes it forget the
 // failures that slowed the next login (issue 11, item 6).
 func TestUserUnlock(t *testing.T) {
-	imapAddr := freeAddr(t)
+	imapAddr := testkit.FreeAddr(t)
 	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = []\nsmtp = []\nsubmission = []\nsubmissions = []\n"+
 		"imap = [%q]\nimaps = []\npop3 = []\npop3s = []\n[tls]\nallow_insecure_auth = true\n", imapAddr))
 	e.ok("", "domain", "add", "example.org")

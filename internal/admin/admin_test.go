@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -12,15 +11,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // start serves opts on a loopback port and returns its base URL.
 func start(t *testing.T, opts Options) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := testkit.Listen(t)
 	s := NewServer(Handler(opts), nil)
 	s.Serve(l)
 	t.Cleanup(func() {
@@ -33,20 +31,6 @@ func start(t *testing.T, opts Options) string {
 	return "http://" + l.Addr().String()
 }
 
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
-}
-
 func TestHealthz(t *testing.T) {
 	var broken atomic.Bool
 	base := start(t, Options{Health: func(ctx context.Context) error {
@@ -55,11 +39,11 @@ func TestHealthz(t *testing.T) {
 		}
 		return nil
 	}})
-	if code, body := get(t, base+"/healthz"); code != 200 || body != "ok" {
+	if code, body := testkit.HTTPGet(t, base+"/healthz"); code != 200 || body != "ok" {
 		t.Errorf("healthy: got %d %q, want 200 \"ok\"", code, body)
 	}
 	broken.Store(true)
-	code, body := get(t, base+"/healthz")
+	code, body := testkit.HTTPGet(t, base+"/healthz")
 	if code != http.StatusServiceUnavailable {
 		t.Errorf("unhealthy: got %d, want 503", code)
 	}
@@ -81,7 +65,7 @@ func TestHealthzTimesOut(t *testing.T) {
 		<-ctx.Done()
 		return ctx.Err()
 	}})
-	if code, _ := get(t, base+"/healthz"); code != http.StatusServiceUnavailable {
+	if code, _ := testkit.HTTPGet(t, base+"/healthz"); code != http.StatusServiceUnavailable {
 		t.Errorf("hanging check: got %d, want 503", code)
 	}
 }
@@ -92,23 +76,20 @@ func TestMetrics(t *testing.T) {
 	reg.MustRegister(c)
 	c.Add(3)
 	base := start(t, Options{Gatherer: reg})
-	code, body := get(t, base+"/metrics")
+	code, body := testkit.HTTPGet(t, base+"/metrics")
 	if code != 200 {
 		t.Fatalf("GET /metrics: %d", code)
 	}
 	if !strings.Contains(body, "petrel_test_things_total 3") {
 		t.Errorf("metrics output lacks the counter:\n%s", body)
 	}
-	if code, _ := get(t, base+"/nothing"); code != http.StatusNotFound {
+	if code, _ := testkit.HTTPGet(t, base+"/nothing"); code != http.StatusNotFound {
 		t.Errorf("GET /nothing: got %d, want 404", code)
 	}
 }
 
 func TestShutdownWaitsForRequestInFlight(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := testkit.Listen(t)
 	entered := make(chan struct{})
 	release := make(chan struct{})
 	s := NewServer(Handler(Options{Health: func(ctx context.Context) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 type fixture struct {
@@ -32,13 +33,9 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testkit.NewStore(t)
 	f := &fixture{t: t, ctx: ctx, st: st, logs: &bytes.Buffer{},
-		acct: accounts.New(st, accounts.Options{SubaddressSeparator: "+", Argon: &accounts.ArgonParams{Time: 1, Memory: 64, Threads: 1}})}
+		acct: testkit.Accounts(st, accounts.Options{SubaddressSeparator: "+"})}
 	f.svc = New(Config{Hostname: "mx.example.net"}, f.acct, st, slog.New(slog.NewTextHandler(f.logs, nil)))
 	for _, d := range []string{"example.org", "bücher.example", "catch.example"} {
 		f.must(f.acct.AddDomain(ctx, d))
@@ -273,7 +270,7 @@ func TestDiskFullIs452(t *testing.T) {
 			if r == nil || r.Code != 452 || code(r) != "4.3.1" || strings.Contains(r.Text, "space left") {
 				t.Fatalf("per recipient %v: reply %d = %v, want 452 4.3.1 without the error text", env.PerRecipient, i, r)
 			}
-			ref := refOf(t, r.Text)
+			ref := testkit.Ref(t, r.Text)
 			if !strings.Contains(f.logs.String(), "ref="+ref) || !strings.Contains(f.logs.String(), "no space left") {
 				t.Fatalf("log does not hold ref %s and the cause:\n%s", ref, f.logs)
 			}
@@ -292,15 +289,4 @@ func TestQueueDiskFullIs452(t *testing.T) {
 			t.Fatalf("recipient %d: %v, want 452 4.3.1", i, r)
 		}
 	}
-}
-
-// refOf returns the reference in a reply text "... (ref X)".
-func refOf(t *testing.T, text string) string {
-	t.Helper()
-	_, after, ok := strings.Cut(text, "(ref ")
-	ref, _, ok2 := strings.Cut(after, ")")
-	if !ok || !ok2 || ref == "" {
-		t.Fatalf("no reference in %q", text)
-	}
-	return ref
 }

@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/dkim"
-	"github.com/petrelmail/petrel/internal/dnsr"
-	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // withSigner gives the fixture's service a DKIM signer with a new key of
@@ -20,13 +19,9 @@ import (
 // that publishes the key.
 func withSigner(f *fixture, algorithm string) dkim.TXTResolver {
 	f.t.Helper()
-	dir := f.t.TempDir()
-	k, err := dkim.Generate(dir, "example.org", "sel", algorithm, time.Now())
-	f.must(err)
-	f.svc.cfg.Signer = dkim.NewSigner(dir, slog.New(slog.DiscardHandler))
-	srv := dnstest.Start(f.t)
-	srv.Add(f.t, k.ZoneRecord())
-	return dnsr.New([]string{srv.Addr}, time.Second)
+	signer, dns := testkit.DKIM(f.t, "example.org", "sel", algorithm)
+	f.svc.cfg.Signer = signer
+	return dns
 }
 
 // verifyDKIM verifies the signatures of a stored or queued message.

@@ -13,7 +13,7 @@ import (
 )
 
 // The benchmarks run the commands of bench/imap.sh on a mailbox of
-// benchMessages messages shaped like ../shared/bench/gen_mbox.py's, over
+// benchMessages messages shaped like bench/genmbox's, over
 // loopback: `go test -run x -bench . ./internal/imapd`.
 const benchMessages = 5000
 

@@ -41,6 +41,10 @@ func levels() map[string]int {
 		// dnsplan: the DNS records a domain publishes and their check
 		// (petrel dns), called through ops.
 		"dnsplan": 3,
+		// testkit: helpers for the tests of several packages (a store
+		// with accounts, TLS, listeners, a line client); only tests
+		// import it, and it may open the SQLite backend.
+		"testkit": 3,
 		"queue":   4, "delivery": 4,
 		"smtpd": 5, "imapd": 5, "pop3d": 5, "admin": 5,
 		// ops: the operations layer (docs/architecture.md §Operations),
@@ -64,7 +68,7 @@ func isStdlib(path string) bool {
 }
 
 // isBackend reports whether rel is (in) a concrete storage backend: only
-// cmd/ may import those.
+// cmd/ (and testkit, which only tests import) may import those.
 func isBackend(rel string) bool {
 	for _, b := range []string{"store/sqlite", "store/postgres"} {
 		if rel == b || strings.HasPrefix(rel, b+"/") {
@@ -99,6 +103,7 @@ func (c checker) checkPkg(p pkg) []string {
 	var bad []string
 	isCmd := strings.HasPrefix(p.ImportPath, c.module+"/cmd/")
 	rel, internal := c.internalRel(p.ImportPath)
+	mayOpenBackend := isCmd || (internal && rel == "testkit")
 	if internal && rel == self {
 		return nil
 	}
@@ -115,10 +120,10 @@ func (c checker) checkPkg(p pkg) []string {
 			continue
 		}
 		switch {
-		case isBackend(irel) && !isCmd:
+		case isBackend(irel) && !mayOpenBackend:
 			bad = append(bad, fmt.Sprintf("%s imports storage backend internal/%s: only cmd/ may", p.ImportPath, irel))
-		case irel == "store/storetest":
-			bad = append(bad, fmt.Sprintf("%s imports internal/store/storetest: only tests may", p.ImportPath))
+		case irel == "store/storetest" || irel == "testkit":
+			bad = append(bad, fmt.Sprintf("%s imports internal/%s: only tests may", p.ImportPath, irel))
 		case internal && placed:
 			if il, ok := c.levels[irel]; ok && il >= level {
 				bad = append(bad, fmt.Sprintf("internal/%s (L%d) imports internal/%s (L%d): imports must point down", rel, level, irel, il))
@@ -210,6 +215,7 @@ func TestCheckerRejectsBadEdges(t *testing.T) {
 		{ImportPath: in("mailaddr"), Imports: []string{"strings", "golang.org/x/net/idna"}},
 		{ImportPath: in("smtpd"), Imports: []string{in("delivery"), "github.com/emersion/go-smtp"}},
 		{ImportPath: in("ops"), Imports: []string{in("queue"), in("accounts"), in("dnsplan"), "context", "net/http"}},
+		{ImportPath: in("testkit"), Imports: []string{in("store/sqlite"), in("accounts"), in("certs"), "testing"}},
 		{ImportPath: in(self)},
 	}
 	if got := c.check(good); len(got) != 0 {
@@ -230,6 +236,8 @@ func TestCheckerRejectsBadEdges(t *testing.T) {
 		{pkg{in("store/storetest"), []string{"github.com/stretchr/testify"}}, "not allowed"},
 		{pkg{in("mailaddr"), []string{"github.com/some/lib"}}, "internal/mailaddr imports github.com/some/lib"},
 		{pkg{in("delivery"), []string{in("store/storetest")}}, "only tests may"},
+		{pkg{in("pop3d"), []string{in("testkit")}}, "pop3d imports internal/testkit: only tests may"},
+		{pkg{m + "/cmd/petrel", []string{in("testkit")}}, "only tests may"},
 		{pkg{in("authguard"), []string{in("obs")}}, "internal/authguard imports " + in("obs")},
 		{pkg{in("mime7bit"), []string{"github.com/emersion/go-message"}}, "internal/mime7bit imports github.com/emersion/go-message"},
 		{pkg{in("ops"), []string{"flag"}}, "internal/ops imports flag: not allowed"},

@@ -28,7 +28,7 @@ func TestCredentialsNeedTLS(t *testing.T) {
 	cl.cmd("PASS "+testPass, "-ERR Authentication requires TLS")
 	cl.cmd("AUTH PLAIN "+b64("\x00"+testUser+"\x00"+testPass), "-ERR Authentication requires TLS")
 	cl.cmd("STLS", "+OK Begin TLS negotiation")
-	tc := tls.Client(cl.c, e.client)
+	tc := tls.Client(cl.C, e.client)
 	if err := tc.Handshake(); err != nil {
 		t.Fatal(err)
 	}
@@ -60,9 +60,9 @@ func TestImplicitTLS(t *testing.T) {
 func TestSTLSDropsPipelinedCommands(t *testing.T) {
 	e := newEnv(t, secureOnly)
 	cl := e.dial()
-	cl.send("STLS\r\nUSER " + testUser + "\r\n")
-	cl.expect("+OK Begin TLS")
-	tc := tls.Client(cl.c, e.client)
+	cl.Send("STLS\r\nUSER " + testUser + "\r\n")
+	cl.Expect("+OK Begin TLS")
+	tc := tls.Client(cl.C, e.client)
 	if err := tc.Handshake(); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestUserPassErrors(t *testing.T) {
 	cl.cmd("PASS wrong", "-ERR [AUTH] ")
 	cl.cmd("USER "+testUser, "+OK")
 	cl.cmd("PASS wrong again", "-ERR [AUTH] ") // the third failure closes
-	cl.closed()
+	cl.Closed()
 }
 
 func TestPasswordWithSpaces(t *testing.T) {

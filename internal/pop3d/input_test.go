@@ -15,27 +15,27 @@ func TestPipelining(t *testing.T) {
 	}
 	cl := e.dial()
 	// Everything in one write, login included (RFC 2449 §6.6).
-	cl.send("USER " + testUser + "\r\nPASS " + testPass + "\r\nSTAT\r\nRETR 1\r\nLIST\r\nDELE 1\r\nBOGUS\r\nRETR 2\r\nSTAT\r\nQUIT\r\n")
-	cl.expect("+OK Send PASS")
-	cl.expect("+OK Maildrop has 3 messages")
-	cl.expect("+OK 3 ")
-	cl.expect("+OK ")
+	cl.Send("USER " + testUser + "\r\nPASS " + testPass + "\r\nSTAT\r\nRETR 1\r\nLIST\r\nDELE 1\r\nBOGUS\r\nRETR 2\r\nSTAT\r\nQUIT\r\n")
+	cl.Expect("+OK Send PASS")
+	cl.Expect("+OK Maildrop has 3 messages")
+	cl.Expect("+OK 3 ")
+	cl.Expect("+OK ")
 	if got := string(cl.rawMulti()); got != testMessage(0) {
 		t.Fatalf("RETR 1 = %q", got)
 	}
-	cl.expect("+OK 3 messages")
+	cl.Expect("+OK 3 messages")
 	if n := len(cl.multi()); n != 3 {
 		t.Fatalf("LIST: %d lines", n)
 	}
-	cl.expect("+OK Message 1 deleted")
-	cl.expect("-ERR Unknown command")
-	cl.expect("+OK ")
+	cl.Expect("+OK Message 1 deleted")
+	cl.Expect("-ERR Unknown command")
+	cl.Expect("+OK ")
 	if got := string(cl.rawMulti()); got != testMessage(1) {
 		t.Fatalf("RETR 2 = %q", got)
 	}
-	cl.expect("+OK 2 ")
-	cl.expect("+OK ")
-	cl.closed()
+	cl.Expect("+OK 2 ")
+	cl.Expect("+OK ")
+	cl.Closed()
 	if n := len(e.messages()); n != 2 {
 		t.Fatalf("%d messages left, want 2", n)
 	}
@@ -99,7 +99,7 @@ func TestBadCommandsBeforeLogin(t *testing.T) {
 	cl.multi()
 	cl.cmd("X", "-ERR Unknown command")
 	cl.cmd("NOPE", "-ERR Too many bad commands")
-	cl.closed()
+	cl.Closed()
 }
 
 func TestBadInputAfterLogin(t *testing.T) {
@@ -134,8 +134,8 @@ func TestOverlongLine(t *testing.T) {
 	// The rest of the long line was skipped: the session goes on.
 	cl.cmd("CAPA", "+OK")
 	cl.multi()
-	cl.send(strings.Repeat("x", 100000) + "\r\n")
-	cl.expect("-ERR Line too long")
+	cl.Send(strings.Repeat("x", 100000) + "\r\n")
+	cl.Expect("-ERR Line too long")
 	cl.cmd("QUIT", "+OK")
 }
 
@@ -145,7 +145,7 @@ func TestIdleTimeout(t *testing.T) {
 	cl := e.login()
 	cl.cmd("DELE 1", "+OK")
 	start := time.Now()
-	cl.closed()
+	cl.Closed()
 	if d := time.Since(start); d < 200*time.Millisecond {
 		t.Fatalf("closed after %v, before the idle timeout", d)
 	}
@@ -167,10 +167,10 @@ func TestConnectionLimitPerIP(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *Deps) { c.MaxConnectionsPerIP = 1 })
 	first := e.dial()
 	c2 := e.dialRaw()
-	c2.expect("-ERR [SYS/TEMP] Too many connections")
-	c2.closed()
+	c2.Expect("-ERR [SYS/TEMP] Too many connections")
+	c2.Closed()
 	first.cmd("QUIT", "+OK")
-	first.closed()
+	first.Closed()
 	time.Sleep(50 * time.Millisecond)
 	e.dial().cmd("QUIT", "+OK")
 }
@@ -181,8 +181,8 @@ func TestShutdownDeletesNothing(t *testing.T) {
 	cl := e.login()
 	cl.cmd("DELE 1", "+OK")
 	e.stop()
-	cl.expect("-ERR [SYS/TEMP] Server shutting down")
-	cl.closed()
+	cl.Expect("-ERR [SYS/TEMP] Server shutting down")
+	cl.Closed()
 	if n := len(e.messages()); n != 1 {
 		t.Fatal("shutdown applied the deletion")
 	}
@@ -198,7 +198,7 @@ func TestNoSecretsInLog(t *testing.T) {
 	cl.cmd("RETR 1", "+OK")
 	cl.rawMulti()
 	cl.cmd("QUIT", "+OK")
-	cl.closed()
+	cl.Closed()
 	logs := e.logs.String()
 	for _, s := range []string{"wrong-password-xyz", testPass, "SECRET-BODY-TEXT", "AGFsaWNl"} {
 		if strings.Contains(logs, s) {
@@ -213,9 +213,9 @@ func TestNoSecretsInLog(t *testing.T) {
 func TestCapaPipelinedList(t *testing.T) {
 	e := newEnv(t, nil)
 	cl := e.dial()
-	cl.send("CAPA\r\nCAPA\r\n")
+	cl.Send("CAPA\r\nCAPA\r\n")
 	for range 2 {
-		cl.expect("+OK")
+		cl.Expect("+OK")
 		if !slices.Contains(cl.multi(), "PIPELINING") {
 			t.Fatal("no PIPELINING")
 		}

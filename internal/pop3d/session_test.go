@@ -80,7 +80,7 @@ func TestEveryCommand(t *testing.T) {
 	cl.cmd("DELE 3", "+OK")
 	cl.cmd("USER x", "-ERR Command not valid in this state")
 	cl.cmd("QUIT", "+OK pop.example.org POP3 server signing off (1 messages left)")
-	cl.closed()
+	cl.Closed()
 	left := e.messages()
 	if len(left) != 1 || left[0].UID != uids[1] {
 		t.Fatalf("after QUIT: %+v, want message 2 only", left)
@@ -125,7 +125,7 @@ func TestDropAppliesNothing(t *testing.T) {
 	cl.cmd("DELE 2", "+OK")
 	cl.cmd("RETR 3", "+OK")
 	cl.rawMulti()
-	cl.c.Close()
+	cl.C.Close()
 	// The session ends; its lock is released: a new login works, and
 	// still sees all three messages.
 	deadline := time.Now().Add(5 * time.Second)
@@ -140,7 +140,7 @@ func TestDropAppliesNothing(t *testing.T) {
 		if !strings.HasPrefix(l, "-ERR [IN-USE]") || time.Now().After(deadline) {
 			t.Fatalf("login after a drop: %q", l)
 		}
-		cl2.c.Close()
+		cl2.C.Close()
 		time.Sleep(20 * time.Millisecond)
 	}
 	ms := e.messages()
@@ -190,7 +190,7 @@ func TestInUse(t *testing.T) {
 	second.cmd("USER "+testUser, "+OK")
 	second.cmd("PASS "+testPass, "-ERR [IN-USE] ")
 	first.cmd("QUIT", "+OK")
-	first.closed()
+	first.Closed()
 	// The refused session stays in AUTHORIZATION and may try again.
 	second.cmd("USER "+testUser, "+OK")
 	second.cmd("PASS "+testPass, "+OK")

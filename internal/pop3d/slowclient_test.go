@@ -16,8 +16,8 @@ import (
 func TestTricklingCommandLineIsCutOff(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *Deps) { c.LineTimeout = time.Second })
 	cl := e.dial()
-	feed := netservetest.Trickle(cl.c, []byte("C"), 'A', 100*time.Millisecond)
-	held, got := netservetest.HeldFor(t, cl.c, 15*time.Second, feed)
+	feed := netservetest.Trickle(cl.C, []byte("C"), 'A', 100*time.Millisecond)
+	held, got := netservetest.HeldFor(t, cl.C, 15*time.Second, feed)
 	if want := "-ERR Command line not completed in time, closing connection\r\n"; got != want {
 		t.Fatalf("server sent %q, want %q", got, want)
 	}
@@ -33,7 +33,7 @@ func TestLineTimeoutLeavesIdleTimeAlone(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *Deps) { c.LineTimeout = 500 * time.Millisecond })
 	cl := e.dial()
 	time.Sleep(1500 * time.Millisecond) // idle, past the line timeout
-	cl.send("CA")
+	cl.Send("CA")
 	time.Sleep(100 * time.Millisecond)
 	cl.cmd("PA", "+OK")
 	cl.multi()
@@ -61,7 +61,7 @@ func TestSilentClientAfterSTLSIsCutOff(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *Deps) { c.HandshakeTimeout = 500 * time.Millisecond })
 	cl := e.dial()
 	cl.cmd("STLS", "+OK")
-	if held, _ := netservetest.HeldFor(t, cl.c, 15*time.Second, netservetest.Silent); held > 8*time.Second {
+	if held, _ := netservetest.HeldFor(t, cl.C, 15*time.Second, netservetest.Silent); held > 8*time.Second {
 		t.Fatalf("held for %v with a 500 ms handshake timeout", held)
 	}
 }
@@ -76,7 +76,7 @@ func TestImplicitTLSRefusalIsSentOverTLS(t *testing.T) {
 		t.Fatalf("TLS handshake: %v", err)
 	}
 	over := e.wrap(c)
-	over.expect("-ERR [SYS/TEMP] Too many connections")
-	over.closed()
+	over.Expect("-ERR [SYS/TEMP] Too many connections")
+	over.Closed()
 	first.cmd("QUIT", "+OK")
 }

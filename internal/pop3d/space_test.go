@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // fullStore is a store whose disk is full: expunges fail with KindNoSpace.
@@ -31,8 +32,7 @@ func TestQuitOnFullDisk(t *testing.T) {
 	if strings.Contains(l, "no space left") {
 		t.Fatalf("the error text is on the wire: %q", l)
 	}
-	_, ref, _ := strings.Cut(l, "(ref ")
-	ref = strings.TrimSuffix(ref, ")")
+	ref := testkit.Ref(t, l)
 	found := false
 	for line := range strings.Lines(e.logs.String()) {
 		found = found || strings.Contains(line, ref) && strings.Contains(line, "disk full") && strings.Contains(line, "no space left")

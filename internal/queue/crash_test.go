@@ -15,6 +15,7 @@ import (
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 const crashDirEnv = "PETREL_QUEUE_CRASH_DIR"
@@ -106,9 +107,7 @@ func TestCrash(t *testing.T) {
 	cmd.Wait()
 	f := newFixture(t)
 	f.st.Close()
-	if f.st, err = sqlite.Open(context.Background(), sqlite.Options{Dir: dir}); err != nil {
-		t.Fatal(err)
-	}
+	f.st = testkit.OpenStore(t, dir)
 	f.svc.d.Store = f.st
 	for i := 0; i < 3000; i++ {
 		if ids, _ := f.st.PendingIDs(f.ctx, 1); len(ids) == 0 {

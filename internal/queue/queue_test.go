@@ -14,16 +14,8 @@ import (
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
-
-// clock is an injectable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // sender answers every recipient with the reply set for it (default 250).
 type sender struct {
@@ -57,7 +49,7 @@ func (s *sender) Send(ctx context.Context, domain string, m *Outbound) []Result 
 type fixture struct {
 	t     *testing.T
 	st    *sqlite.Store
-	clk   *clock
+	clk   *testkit.Clock
 	snd   *sender
 	svc   *Service
 	local map[string][]string // reports delivered locally, by address
@@ -65,12 +57,8 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) *fixture {
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	f := &fixture{t: t, st: st, clk: &clock{now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)},
+	st := testkit.NewStore(t)
+	f := &fixture{t: t, st: st, clk: testkit.NewClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)),
 		snd: &sender{replies: map[string]*smtpreply.Reply{}}, local: map[string][]string{}, ctx: context.Background()}
 	cfg := Config{Hostname: "mail.example.org", Retry: []time.Duration{5 * time.Minute, time.Hour},
 		MaxQueueTime: 3 * time.Hour, DelayWarning: 90 * time.Minute, MaxActive: 4, MaxPerDomain: 2}
@@ -153,24 +141,24 @@ func TestRetryScheduleThenBounce(t *testing.T) {
 	if got := f.states(id); got != "deferred,delivered" {
 		t.Fatalf("after first attempt: %s", got)
 	}
-	f.clk.add(4 * time.Minute)
+	f.clk.Add(4 * time.Minute)
 	f.step()
 	if len(f.snd.calls) != 1 {
 		t.Fatalf("retried before the schedule: %v", f.snd.calls)
 	}
-	f.clk.add(time.Minute) // 5m: second attempt, next in 1h
+	f.clk.Add(time.Minute) // 5m: second attempt, next in 1h
 	f.step()
 	if len(f.snd.calls) != 2 {
 		t.Fatalf("not retried on schedule: %v", f.snd.calls)
 	}
-	f.clk.add(time.Hour) // 1h05: third attempt
+	f.clk.Add(time.Hour) // 1h05: third attempt
 	f.step()
-	f.clk.add(time.Hour) // 2h05: fourth; the delay warning is due (90m)
+	f.clk.Add(time.Hour) // 2h05: fourth; the delay warning is due (90m)
 	f.step()
 	if n := len(f.local["alice@example.org"]); n != 1 || !strings.Contains(f.local["alice@example.org"][0], "Action: delayed") {
 		t.Fatalf("want one delay warning, got %d", n)
 	}
-	f.clk.add(time.Hour) // 3h05: past max_queue_time, retried at expiry and bounced
+	f.clk.Add(time.Hour) // 3h05: past max_queue_time, retried at expiry and bounced
 	f.step()
 	if got := f.states(id); got != "gone" {
 		t.Fatalf("after expiry: %s", got)

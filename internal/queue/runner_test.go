@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // slowSender is a sender that takes a while and counts the attempts in
@@ -39,11 +39,7 @@ func (s *slowSender) Send(ctx context.Context, domain string, m *Outbound) []Res
 func TestRunDeliversWithoutPolling(t *testing.T) {
 	f := newFixture(t)
 	snd := &slowSender{inner: f.snd, inFlight: map[string]int{}, maxSeen: map[string]int{}}
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := testkit.NewStore(t)
 	f.svc = New(Config{Hostname: "h.example", MaxActive: 3, MaxPerDomain: 2, Poll: time.Hour},
 		Deps{Store: st, Sender: snd, Log: slog.New(slog.DiscardHandler)})
 	ctx, cancel := context.WithCancel(context.Background())

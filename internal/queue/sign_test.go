@@ -11,9 +11,8 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/dkim"
-	"github.com/petrelmail/petrel/internal/dnsr"
-	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 	"github.com/petrelmail/petrel/internal/smtpreply"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // withSigner gives the fixture's queue a DKIM signer with a new key of
@@ -22,15 +21,9 @@ import (
 // publishes the key.
 func withSigner(f *fixture, algorithm string) dkim.TXTResolver {
 	f.t.Helper()
-	dir := f.t.TempDir()
-	k, err := dkim.Generate(dir, "example.org", "bounces", algorithm, time.Now())
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.svc.d.Signer = dkim.NewSigner(dir, slog.New(slog.DiscardHandler))
-	srv := dnstest.Start(f.t)
-	srv.Add(f.t, k.ZoneRecord())
-	return dnsr.New([]string{srv.Addr}, time.Second)
+	signer, dns := testkit.DKIM(f.t, "example.org", "bounces", algorithm)
+	f.svc.d.Signer = signer
+	return dns
 }
 
 // bounceTo queues a message from sender that bob@remote.example
@@ -96,7 +89,7 @@ func TestDelayNoticeSigned(t *testing.T) {
 	f.snd.replies["bob@remote.example"] = smtpreply.New(451, smtpreply.Enhanced{4, 7, 1}, "try later")
 	f.enqueue("alice@example.org", nil, "bob@remote.example")
 	f.step()
-	f.clk.add(2 * time.Hour) // past delay_warning (90m)
+	f.clk.Add(2 * time.Hour) // past delay_warning (90m)
 	f.step()
 	reports := f.local["alice@example.org"]
 	if len(reports) != 1 || !strings.Contains(reports[0], "Action: delayed") {

@@ -16,6 +16,7 @@ import (
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 const testPassword = "correct horse"
@@ -34,21 +35,9 @@ func (fakeAuth) Authenticate(_ context.Context, user, password string) (store.Ac
 // the test moves, and whose delays are recorded instead of slept.
 type authHarness struct {
 	*testServer
+	clock  *testkit.Clock
 	mu     sync.Mutex
-	now    time.Time
 	sleeps []time.Duration
-}
-
-func (h *authHarness) clock() time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.now
-}
-
-func (h *authHarness) advance(d time.Duration) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.now = h.now.Add(d)
 }
 
 func (h *authHarness) slept() []time.Duration {
@@ -59,8 +48,8 @@ func (h *authHarness) slept() []time.Duration {
 
 func startAuth(t *testing.T, gcfg authguard.Config, tweak func(*Config, *AuthConfig)) *authHarness {
 	t.Helper()
-	h := &authHarness{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	gcfg.Now = h.clock
+	h := &authHarness{clock: testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}
+	gcfg.Now = h.clock.Now
 	acfg := AuthConfig{Auth: fakeAuth{}, Throttle: authguard.New(gcfg), Hostname: testHost, AllowInsecure: true,
 		Sleep: func(d time.Duration) {
 			h.mu.Lock()
@@ -72,7 +61,7 @@ func startAuth(t *testing.T, gcfg authguard.Config, tweak func(*Config, *AuthCon
 	if tweak != nil {
 		tweak(&cfg, &acfg)
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	acfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	cfg.Extensions = []Extension{NewAuth(acfg)}
 	h.testServer = start(t, cfg, nil)
@@ -203,5 +192,5 @@ func TestAuthThrottledClient(t *testing.T) {
 	c.cmd("AUTH PLAIN "+plain("a@example.org", "wrong"), "535 5.7.8")
 	c.cmd("AUTH PLAIN "+plain("b@example.org", "wrong"), "535 5.7.8")
 	c.cmd("AUTH PLAIN "+plain("alice@example.org", testPassword), "421 4.7.0")
-	c.expectClosed()
+	c.EOF()
 }

@@ -103,14 +103,14 @@ func TestBDAT(t *testing.T) {
 	c := greeted(t, ts.addr)
 	c.hello()
 	c.transaction("a@example.org", "b@mx.test")
-	c.send("BDAT 7\r\nline1\r\nBDAT 9\r\n.\r\nline2\nBDAT 0 LAST\r\n")
+	c.Send("BDAT 7\r\nline1\r\nBDAT 9\r\n.\r\nline2\nBDAT 0 LAST\r\n")
 	c.expect("250 2.0.0 7 octets")
 	c.expect("250 2.0.0 9 octets")
 	c.expect("250 2.0.0 OK: queued")
 	c.transaction("a@example.org", "b@mx.test")
 	c.cmd("BDAT 0 LAST", "250 2.0.0 OK") // an empty message
 	c.transaction("a@example.org", "b@mx.test")
-	c.send("BDAT 3 LAST\r\nx\ry")
+	c.Send("BDAT 3 LAST\r\nx\ry")
 	c.expect("250 2.0.0 OK")
 	m := ts.d.messages()
 	if len(m) != 3 || string(m[0].body) != "line1\r\n.\r\nline2\r\n" || len(m[1].body) != 0 || string(m[2].body) != "x\r\ny" {
@@ -123,10 +123,10 @@ func TestBDATErrors(t *testing.T) {
 	c := greeted(t, ts.addr)
 	c.hello()
 	// Without MAIL the chunk is read and dropped.
-	c.send("BDAT 6\r\nQUIT\r\n")
+	c.Send("BDAT 6\r\nQUIT\r\n")
 	c.expect("503 5.5.1")
 	c.transaction("a@example.org", "b@mx.test")
-	c.send("BDAT 4\r\nabcd")
+	c.Send("BDAT 4\r\nabcd")
 	c.expect("250 ")
 	c.cmd("DATA", "503 5.5.1") // no DATA after BDAT
 	c.cmd("RSET", "250 ")
@@ -134,18 +134,18 @@ func TestBDATErrors(t *testing.T) {
 	// are read and answered 503.
 	big := strings.Repeat("y", 6000)
 	c.transaction("a@example.org", "b@mx.test")
-	c.send("BDAT 6000\r\n" + big + "BDAT 6000\r\n" + big + "BDAT 6 LAST\r\nQUIT\r\n")
+	c.Send("BDAT 6000\r\n" + big + "BDAT 6000\r\n" + big + "BDAT 6 LAST\r\nQUIT\r\n")
 	c.expect("250 ")
 	c.expect("552 5.3.4")
 	c.expect("503 5.5.1")
 	c.cmd("NOOP", "250 ")
 	// NUL in a chunk.
 	c.transaction("a@example.org", "b@mx.test")
-	c.send("BDAT 3 LAST\r\na\x00b")
+	c.Send("BDAT 3 LAST\r\na\x00b")
 	c.expect("554 5.6.0")
 	// No accepted recipient.
 	c.cmd("MAIL FROM:<a@example.org>", "250 ")
-	c.send("BDAT 2 LAST\r\nab")
+	c.Send("BDAT 2 LAST\r\nab")
 	c.expect("554 5.5.1")
 	c.cmd("BDAT x", "501 5.5.4")
 	if m := ts.d.messages(); len(m) != 0 {

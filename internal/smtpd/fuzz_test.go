@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/petrelmail/petrel/internal/certs"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // memConn is an in-memory connection for the fuzz target: reads come from
@@ -52,15 +52,12 @@ func FuzzSession(f *testing.F) {
 	for _, s := range fuzzSeeds() {
 		f.Add([]byte(s))
 	}
-	res, err := certs.Load(certs.Options{Hostname: testHost, DataDir: f.TempDir()})
-	if err != nil {
-		f.Fatal(err)
-	}
+	serverTLS, _ := testkit.TLS(f, testHost, "")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		cfg := testConfig()
 		cfg.MaxMessageSize = 1000
-		cfg.TLS = res.Config.Clone()
+		cfg.TLS = serverTLS.Clone()
 		srv := New(cfg, newFake(), log, nil)
 		conn := &memConn{in: bytes.NewReader(in)}
 		done := make(chan struct{})

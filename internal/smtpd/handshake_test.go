@@ -23,5 +23,5 @@ func TestTLSHandshakeDeadline(t *testing.T) {
 	netservetest.StalledHandshakes(t, implicit.addr, 10*time.Second)
 	s := greeted(t, plain.addr)
 	s.cmd("STARTTLS", "220 ")
-	netservetest.HeldFor(t, s.c, 10*time.Second, netservetest.Silent)
+	netservetest.HeldFor(t, s.C, 10*time.Second, netservetest.Silent)
 }

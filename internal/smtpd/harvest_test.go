@@ -42,10 +42,10 @@ func pipelineRcpts(t *testing.T, addr string, n int, quit bool) []string {
 	if quit {
 		b.WriteString("QUIT\r\n")
 	}
-	go c.c.Write([]byte(b.String())) // the server may close before reading it all
+	go c.C.Write([]byte(b.String())) // the server may close before reading it all
 	var codes []string
 	for {
-		l, err := c.r.ReadString('\n')
+		l, err := c.R.ReadString('\n')
 		if err != nil {
 			return codes
 		}
@@ -92,7 +92,7 @@ func TestHarvestingCountPerClient(t *testing.T) {
 	c.hello()
 	c.cmd("MAIL FROM:<probe@attacker.test>", "250 ")
 	c.cmd("RCPT TO:<valid@mx.test>", "421 4.7.0")
-	c.expectClosed()
+	c.EOF()
 	// Coming back while cut off is not worth another info line.
 	logs := ts.logs.String()
 	if strings.Count(logs, `level=INFO msg="too many rejected recipients"`) != 1 ||
@@ -126,7 +126,7 @@ func TestHarvestingCountsPermanentRefusalsOnly(t *testing.T) {
 	c.cmd("MAIL FROM:<a@example.org>", "250 ")
 	c.cmd("RCPT TO:<nobody@mx.test>", "550 5.1.1")
 	c.cmd("RCPT TO:<valid@mx.test>", "421 4.7.0")
-	c.expectClosed()
+	c.EOF()
 }
 
 // A message accepted resets the session's count (Postfix: errors

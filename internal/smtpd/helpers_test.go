@@ -1,11 +1,8 @@
 package smtpd
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -15,6 +12,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/delivery"
 	"github.com/petrelmail/petrel/internal/smtpreply"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 const testHost = "mx.test"
@@ -95,30 +93,12 @@ func (f *fakeDelivery) messages() []message {
 	return append([]message(nil), f.msgs...)
 }
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // testServer is a running server on a loopback listener.
 type testServer struct {
 	srv  *Server
 	addr string
 	d    *fakeDelivery
-	logs *syncBuffer
+	logs *testkit.LogBuffer
 }
 
 func testConfig() Config {
@@ -142,14 +122,10 @@ func startWith(t testing.TB, cfg Config, l net.Listener, m *Metrics) *testServer
 		cfg.SpoolDir = t.TempDir()
 	}
 	if l == nil {
-		var err error
-		if l, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
+		l = testkit.Listen(t)
 	}
-	ts := &testServer{d: newFake(), logs: &syncBuffer{}, addr: l.Addr().String()}
-	log := slog.New(slog.NewTextHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ts.srv = New(cfg, ts.d, log, m)
+	ts := &testServer{d: newFake(), logs: &testkit.LogBuffer{}, addr: l.Addr().String()}
+	ts.srv = New(cfg, ts.d, testkit.Logger(ts.logs), m)
 	done := make(chan error, 1)
 	go func() { done <- ts.srv.Serve(l) }()
 	t.Cleanup(func() {
@@ -165,11 +141,16 @@ func startWith(t testing.TB, cfg Config, l net.Listener, m *Metrics) *testServer
 	return ts
 }
 
-// rawClient speaks SMTP byte by byte.
-type rawClient struct {
-	t testing.TB
-	c net.Conn
-	r *bufio.Reader
+// rawClient speaks SMTP byte by byte. Its connection has one deadline,
+// 20 s after it was opened.
+type rawClient struct{ *testkit.Conn }
+
+// rawOn makes a raw client of c.
+func rawOn(t testing.TB, c net.Conn) *rawClient {
+	cl := testkit.Wrap(t, c)
+	cl.Timeout = 0
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return &rawClient{cl}
 }
 
 func dialRaw(t testing.TB, network, addr string) *rawClient {
@@ -178,9 +159,7 @@ func dialRaw(t testing.TB, network, addr string) *rawClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	return &rawClient{t: t, c: c, r: bufio.NewReader(c)}
+	return rawOn(t, c)
 }
 
 // greeted dials and reads the greeting.
@@ -191,27 +170,16 @@ func greeted(t testing.TB, addr string) *rawClient {
 	return c
 }
 
-func (c *rawClient) send(s string) {
-	c.t.Helper()
-	if _, err := io.WriteString(c.c, s); err != nil {
-		c.t.Fatalf("write: %v", err)
-	}
-}
-
 // reply reads one (possibly multi-line) reply and returns its lines
 // without CRLF.
 func (c *rawClient) reply() []string {
-	c.t.Helper()
+	c.T.Helper()
 	var lines []string
 	for {
-		l, err := c.r.ReadString('\n')
-		if err != nil {
-			c.t.Fatalf("read reply (after %q): %v", lines, err)
+		l := c.Line()
+		if len(l) < 4 {
+			c.T.Fatalf("malformed reply line %q (after %q)", l, lines)
 		}
-		if !strings.HasSuffix(l, "\r\n") || len(l) < 5 {
-			c.t.Fatalf("malformed reply line %q", l)
-		}
-		l = strings.TrimSuffix(l, "\r\n")
 		lines = append(lines, l)
 		if l[3] == ' ' {
 			return lines
@@ -221,31 +189,19 @@ func (c *rawClient) reply() []string {
 
 // expect reads a reply whose last line starts with prefix.
 func (c *rawClient) expect(prefix string) []string {
-	c.t.Helper()
+	c.T.Helper()
 	lines := c.reply()
 	if last := lines[len(lines)-1]; !strings.HasPrefix(last, prefix) {
-		c.t.Fatalf("got %q, want %q...", lines, prefix)
+		c.T.Fatalf("got %q, want %q...", lines, prefix)
 	}
 	return lines
 }
 
 // cmd sends a command line and expects a reply starting with prefix.
 func (c *rawClient) cmd(line, prefix string) []string {
-	c.t.Helper()
-	c.send(line + "\r\n")
+	c.T.Helper()
+	c.Send(line + "\r\n")
 	return c.expect(prefix)
-}
-
-// expectClosed reads until EOF; nothing more may come.
-func (c *rawClient) expectClosed() {
-	c.t.Helper()
-	rest, err := io.ReadAll(c.r)
-	if err != nil {
-		c.t.Fatalf("expected EOF: %v", err)
-	}
-	if len(rest) > 0 {
-		c.t.Fatalf("unexpected data before EOF: %q", rest)
-	}
 }
 
 // hello sends EHLO and returns the reply.
@@ -253,7 +209,7 @@ func (c *rawClient) hello() []string { return c.cmd("EHLO client.test", "250 ") 
 
 // transaction sends MAIL and RCPTs, all accepted.
 func (c *rawClient) transaction(from string, to ...string) {
-	c.t.Helper()
+	c.T.Helper()
 	c.cmd("MAIL FROM:<"+from+">", "250 2.1.0")
 	for _, r := range to {
 		c.cmd("RCPT TO:<"+r+">", "250 2.1.5")
@@ -263,9 +219,9 @@ func (c *rawClient) transaction(from string, to ...string) {
 // data sends DATA and the raw octets (which must include the terminator)
 // and returns the final reply.
 func (c *rawClient) data(raw string) []string {
-	c.t.Helper()
+	c.T.Helper()
 	c.cmd("DATA", "354 ")
-	c.send(raw)
+	c.Send(raw)
 	return c.reply()
 }
 

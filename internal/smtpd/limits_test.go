@@ -21,9 +21,9 @@ func TestConnectionLimitPerIP(t *testing.T) {
 	a, b := greeted(t, ts.addr), greeted(t, ts.addr)
 	c := dialRaw(t, "tcp", ts.addr)
 	c.expect("421 4.7.0 mx.test Too many connections")
-	c.expectClosed()
+	c.EOF()
 	a.cmd("QUIT", "221 ")
-	a.expectClosed()
+	a.EOF()
 	waitFor(t, func() bool { return ts.srv.net.Connections() < 2 })
 	greeted(t, ts.addr).cmd("NOOP", "250 ")
 	b.cmd("NOOP", "250 ")
@@ -36,7 +36,7 @@ func TestConnectionLimitTotal(t *testing.T) {
 	greeted(t, ts.addr)
 	c := dialRaw(t, "tcp", ts.addr)
 	c.expect("421 4.7.0")
-	c.expectClosed()
+	c.EOF()
 }
 
 func TestCommandTimeout(t *testing.T) {
@@ -45,7 +45,7 @@ func TestCommandTimeout(t *testing.T) {
 	ts := start(t, cfg, nil)
 	c := greeted(t, ts.addr)
 	c.expect("421 4.4.2")
-	c.expectClosed()
+	c.EOF()
 }
 
 func TestDataTimeout(t *testing.T) {
@@ -56,9 +56,9 @@ func TestDataTimeout(t *testing.T) {
 	c.hello()
 	c.transaction("a@example.org", "b@mx.test")
 	c.cmd("DATA", "354 ")
-	c.send("partial line")
+	c.Send("partial line")
 	c.expect("421 4.4.2")
-	c.expectClosed()
+	c.EOF()
 	if len(ts.d.messages()) != 0 {
 		t.Fatal("a partial message was delivered")
 	}
@@ -66,9 +66,9 @@ func TestDataTimeout(t *testing.T) {
 	c = greeted(t, ts.addr)
 	c.hello()
 	c.transaction("a@example.org", "b@mx.test")
-	c.send("BDAT 100\r\nshort")
+	c.Send("BDAT 100\r\nshort")
 	c.expect("421 4.4.2")
-	c.expectClosed()
+	c.EOF()
 }
 
 func TestShutdown(t *testing.T) {
@@ -85,10 +85,10 @@ func TestShutdown(t *testing.T) {
 		done <- ts.srv.Shutdown(ctx)
 	}()
 	idle.expect("421 4.3.2")
-	idle.expectClosed()
+	idle.EOF()
 	// The session in a transaction finishes it, then is closed.
 	busy.data("x\r\n.\r\n")
-	busy.send("NOOP\r\n")
+	busy.Send("NOOP\r\n")
 	busy.expect("421 4.3.2")
 	if err := <-done; err != nil {
 		t.Fatalf("Shutdown: %v", err)
@@ -108,7 +108,7 @@ func TestShutdownGivesUp(t *testing.T) {
 	if err := ts.srv.Shutdown(ctx); err != context.DeadlineExceeded {
 		t.Fatalf("Shutdown: %v", err)
 	}
-	c.expectClosed()
+	c.EOF()
 }
 
 func TestMetrics(t *testing.T) {

@@ -84,13 +84,13 @@ func TestLMTPCommands(t *testing.T) {
 	c.cmd("RSET", "250 ")
 	c.transaction("a@example.org", "b1@mx.test", "b2@mx.test", "b1@mx.test")
 	c.cmd("DATA", "354 ")
-	c.send("x\r\n.\r\n")
+	c.Send("x\r\n.\r\n")
 	c.expect("250 2.0.0 <b1@mx.test> delivered as")
 	c.expect("550 5.1.1")
 	c.expect("250 2.0.0 <b1@mx.test>")
 	// BDAT LAST also answers per recipient; so do refusals.
 	c.transaction("a@example.org", "b1@mx.test", "b2@mx.test")
-	c.send("BDAT 3 LAST\r\na\x00b")
+	c.Send("BDAT 3 LAST\r\na\x00b")
 	c.expect("554 5.6.0")
 	c.expect("554 5.6.0")
 }

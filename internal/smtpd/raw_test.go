@@ -28,7 +28,7 @@ func TestGreetingAndEHLO(t *testing.T) {
 	c.cmd("LHLO client.test", "500 5.5.2")
 	c.cmd("EHLO", "501 5.5.4")
 	c.cmd("QUIT", "221 2.0.0")
-	c.expectClosed()
+	c.EOF()
 }
 
 func TestHeloRequired(t *testing.T) {
@@ -135,7 +135,7 @@ func TestOversizeMessageKeepsSession(t *testing.T) {
 	c.transaction("a@example.org", "b@mx.test")
 	big := strings.Repeat(strings.Repeat("x", 98)+"\r\n", 200) // 20000 octets
 	c.cmd("DATA", "354 ")
-	c.send(big + ".\r\n")
+	c.Send(big + ".\r\n")
 	c.expect("552 5.3.4")
 	c.transaction("a@example.org", "b@mx.test")
 	c.data("small\r\n.\r\n")
@@ -175,7 +175,7 @@ func TestTooManyBadCommands(t *testing.T) {
 	}
 	c.cmd("NOOP", "250 ") // good commands do not count
 	c.cmd("BOGUS 11", "421 4.7.0")
-	c.expectClosed()
+	c.EOF()
 }
 
 func TestPipelining(t *testing.T) {
@@ -183,10 +183,10 @@ func TestPipelining(t *testing.T) {
 	ts.d.rejectRcpt("bad@mx.test", smtpreply.NoSuchUser("bad@mx.test"))
 	c := greeted(t, ts.addr)
 	c.hello()
-	c.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@mx.test>\r\nRCPT TO:<bad@mx.test>\r\nRCPT TO:<c@mx.test>\r\nDATA\r\n")
+	c.Send("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@mx.test>\r\nRCPT TO:<bad@mx.test>\r\nRCPT TO:<c@mx.test>\r\nDATA\r\n")
 	// The five replies come in one write, in order.
 	buf := make([]byte, 4096)
-	n, err := c.c.Read(buf)
+	n, err := c.C.Read(buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestPipelining(t *testing.T) {
 			t.Fatalf("reply %d: %q, want %q", i, l, want[i])
 		}
 	}
-	c.send("x\r\n.\r\nNOOP\r\n")
+	c.Send("x\r\n.\r\nNOOP\r\n")
 	c.expect("250 2.0.0 OK")
 	c.expect("250 2.0.0")
 	if m := ts.d.messages(); len(m) != 1 || len(m[0].env.Recipients) != 2 {

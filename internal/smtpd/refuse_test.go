@@ -1,7 +1,6 @@
 package smtpd
 
 import (
-	"bufio"
 	"crypto/tls"
 	"net"
 	"testing"
@@ -17,9 +16,7 @@ func dialTLSRaw(t *testing.T, addr string) *rawClient {
 	if err != nil {
 		t.Fatalf("TLS handshake: %v", err)
 	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	return &rawClient{t: t, c: c, r: bufio.NewReader(c)}
+	return rawOn(t, c)
 }
 
 // On an implicit-TLS listener (submissions, port 465) the refusal of a
@@ -36,6 +33,6 @@ func TestImplicitTLSRefusalIsSentOverTLS(t *testing.T) {
 	first.expect("220 ")
 	over := dialTLSRaw(t, ts.addr)
 	over.expect("421 4.7.0 mx.test Too many connections")
-	over.expectClosed()
+	over.EOF()
 	first.cmd("NOOP", "250 ")
 }

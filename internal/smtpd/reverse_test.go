@@ -17,13 +17,13 @@ func TestReverseNameInEnvelope(t *testing.T) {
 	}
 	ts := start(t, cfg, nil)
 	c := greeted(t, ts.addr)
-	c.send("EHLO helo.example\r\n")
+	c.Send("EHLO helo.example\r\n")
 	c.reply()
-	c.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+	c.Send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
 	c.reply()
 	c.reply()
 	c.reply()
-	c.send("Subject: x\r\n\r\nhi\r\n.\r\n")
+	c.Send("Subject: x\r\n\r\nhi\r\n.\r\n")
 	if r := c.reply(); len(r) == 0 || r[0][:3] != "250" {
 		t.Fatalf("after DATA: %q", r)
 	}
@@ -40,11 +40,11 @@ func TestReverseNameInEnvelope(t *testing.T) {
 func TestNoReverseNameByDefault(t *testing.T) {
 	ts := start(t, testConfig(), nil)
 	c := greeted(t, ts.addr)
-	c.send("HELO h\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+	c.Send("HELO h\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
 	for range 4 {
 		c.reply()
 	}
-	c.send(".\r\n")
+	c.Send(".\r\n")
 	c.reply()
 	if msgs := ts.d.messages(); len(msgs) != 1 || msgs[0].env.ClientHost != "" {
 		t.Fatalf("ClientHost without a resolver: %+v", msgs)

@@ -13,7 +13,7 @@ import (
 // is closed.
 func trickle(c *rawClient, s string, interval time.Duration, stop <-chan struct{}) {
 	for i := range len(s) {
-		if _, err := c.c.Write([]byte{s[i]}); err != nil {
+		if _, err := c.C.Write([]byte{s[i]}); err != nil {
 			return
 		}
 		select {
@@ -35,7 +35,7 @@ func cutWithin(t *testing.T, c *rawClient, began time.Time, limit time.Duration)
 	// The server closes with the trickled octets it did not read still
 	// in its receive buffer: the kernel answers with a reset, which is
 	// as closed as an EOF.
-	rest, err := io.ReadAll(c.r)
+	rest, err := io.ReadAll(c.R)
 	if err != nil && !errors.Is(err, syscall.ECONNRESET) {
 		t.Fatalf("expected the connection closed: %v", err)
 	}
@@ -58,7 +58,7 @@ func TestDataDeadlineSlowloris(t *testing.T) {
 		c.hello()
 		c.transaction("a@example.org", "b@mx.test")
 		if bdat {
-			c.send("BDAT 1000\r\n")
+			c.Send("BDAT 1000\r\n")
 		} else {
 			c.cmd("DATA", "354 ")
 		}
@@ -89,10 +89,10 @@ func TestDataDeadlineEarnedByRate(t *testing.T) {
 	c.cmd("DATA", "354 ")
 	block := strings.Repeat(strings.Repeat("y", 98)+"\r\n", 10) // 1000 octets: one more second
 	for range 8 {
-		c.send(block)
+		c.Send(block)
 		time.Sleep(100 * time.Millisecond)
 	}
-	c.send(".\r\n")
+	c.Send(".\r\n")
 	c.expect("250 2.0.0")
 }
 

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // fakeSpace is a Space whose room the test sets.
@@ -63,7 +65,7 @@ func TestDataRefusedWhenDiskLow(t *testing.T) {
 	sp.room.Store(1 << 20)
 	c.transaction("a@example.org", "b@mx.test")
 	sp.room.Store(0)
-	c.send("BDAT 12 LAST\r\nSubject: x\r\n")
+	c.Send("BDAT 12 LAST\r\nSubject: x\r\n")
 	c.expect("452 4.3.1")
 	c.cmd("NOOP", "250 ") // the chunk was consumed, the session is in step
 	if n := len(ts.d.messages()); n != 0 {
@@ -82,8 +84,7 @@ func TestSpoolDiskFullIs452(t *testing.T) {
 	if r == nil || r.Code != 452 || r.Enhanced.String() != "4.3.1" || strings.Contains(r.Text, "/data") {
 		t.Fatalf("reply to a full spool: %v, want 452 4.3.1 without the error text", r)
 	}
-	_, ref, _ := strings.Cut(r.Text, "(ref ")
-	ref = strings.TrimSuffix(ref, ")")
+	ref := testkit.Ref(t, r.Text)
 	if ref == "" || !strings.Contains(logs.String(), "ref="+ref) || !strings.Contains(logs.String(), "no space left") {
 		t.Fatalf("reply %q: the log does not hold its reference and cause:\n%s", r.Text, logs.String())
 	}

@@ -1,7 +1,6 @@
 package smtpd
 
 import (
-	"bufio"
 	"crypto/tls"
 	"slices"
 	"strings"
@@ -9,16 +8,13 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/petrelmail/petrel/internal/certs"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 func serverTLS(t *testing.T) *tls.Config {
 	t.Helper()
-	res, err := certs.Load(certs.Options{Hostname: testHost, DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.Config
+	srv, _ := testkit.TLS(t, testHost, "")
+	return srv
 }
 
 func clientTLS() *tls.Config {
@@ -60,16 +56,16 @@ func TestSTARTTLSDiscardsInjectedCommands(t *testing.T) {
 	ts := start(t, cfg, nil)
 	c := greeted(t, ts.addr)
 	c.hello()
-	c.send("STARTTLS\r\nMAIL FROM:<evil@example.org>\r\nRCPT TO:<b@mx.test>\r\n")
+	c.Send("STARTTLS\r\nMAIL FROM:<evil@example.org>\r\nRCPT TO:<b@mx.test>\r\n")
 	c.expect("220 2.0.0")
-	if c.r.Buffered() != 0 {
+	if c.R.Buffered() != 0 {
 		t.Fatal("server sent more than the 220")
 	}
-	tc := tls.Client(c.c, clientTLS())
+	tc := tls.Client(c.C, clientTLS())
 	if err := tc.Handshake(); err != nil {
 		t.Fatal(err)
 	}
-	c = &rawClient{t: t, c: tc, r: bufio.NewReader(tc)}
+	c = rawOn(t, tc)
 	// The first reply in TLS answers our EHLO, not the injected MAIL.
 	got := c.cmd("EHLO client.test", "250 ")
 	if got[0] != "250-mx.test" || slices.Contains(got, "250-STARTTLS") || slices.Contains(got, "250 STARTTLS") {
@@ -96,11 +92,11 @@ func TestSTARTTLSResetsState(t *testing.T) {
 	c.cmd("MAIL FROM:<a@example.org>", "250 ")
 	c.cmd("STARTTLS x", "501 5.5.4")
 	c.cmd("STARTTLS", "220 ")
-	tc := tls.Client(c.c, clientTLS())
+	tc := tls.Client(c.C, clientTLS())
 	if err := tc.Handshake(); err != nil {
 		t.Fatal(err)
 	}
-	c = &rawClient{t: t, c: tc, r: bufio.NewReader(tc)}
+	c = rawOn(t, tc)
 	c.cmd("MAIL FROM:<a@example.org>", "503 5.5.1") // EHLO forgotten
 	c.hello()
 	c.cmd("STARTTLS", "503 5.5.1")

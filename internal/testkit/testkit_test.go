@@ -1,0 +1,136 @@
+package testkit
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/accounts"
+)
+
+// fakeTB records a Fatalf instead of ending the test, so that the
+// helpers' failures can be checked.
+type fakeTB struct {
+	testing.TB
+	failed string
+}
+
+func (f *fakeTB) Helper() {}
+func (f *fakeTB) Fatalf(format string, args ...any) {
+	f.failed = format
+	panic(f)
+}
+
+// failed runs fn with a fakeTB and reports whether a helper gave up.
+func failed(t *testing.T, fn func(tb *fakeTB)) bool {
+	tb := &fakeTB{TB: t}
+	func() {
+		defer func() {
+			if r := recover(); r != nil && r != any(tb) {
+				panic(r)
+			}
+		}()
+		fn(tb)
+	}()
+	return tb.failed != ""
+}
+
+// serve accepts one connection on a loopback listener and writes out to it,
+// then closes it.
+func serve(t *testing.T, out string) string {
+	l := Listen(t)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		c.Write([]byte(out))
+		c.Close()
+	}()
+	return l.Addr().String()
+}
+
+func TestConnLines(t *testing.T) {
+	c := Dial(t, serve(t, "+OK hello\r\n250 fine\r\n"))
+	if got := c.Expect("+OK "); got != "+OK hello" {
+		t.Errorf("Expect = %q", got)
+	}
+	if got := c.Line(); got != "250 fine" {
+		t.Errorf("Line = %q", got)
+	}
+	c.EOF()
+	if !failed(t, func(tb *fakeTB) { c := Dial(t, serve(t, "bare\n")); c.T = tb; c.Line() }) {
+		t.Error("a line ending in a bare LF was accepted")
+	}
+	if !failed(t, func(tb *fakeTB) { c := Dial(t, serve(t, "-ERR no\r\n")); c.T = tb; c.Expect("+OK") }) {
+		t.Error("Expect accepted a line with another prefix")
+	}
+	if !failed(t, func(tb *fakeTB) { c := Dial(t, serve(t, "more\r\n")); c.T = tb; c.EOF() }) {
+		t.Error("EOF accepted data before the close")
+	}
+}
+
+// TestConnTimeout: a silent server fails the read after Timeout.
+func TestConnTimeout(t *testing.T) {
+	l := Listen(t)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			time.Sleep(3 * time.Second)
+			c.Close()
+		}
+	}()
+	c := Dial(t, l.Addr().String())
+	c.Timeout = 100 * time.Millisecond
+	start := time.Now()
+	if !failed(t, func(tb *fakeTB) { c.T = tb; c.Line() }) {
+		t.Error("a silent server did not fail the read")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the read gave up after %v, want about 100ms", d)
+	}
+}
+
+func TestAddUserTwiceInOneDomain(t *testing.T) {
+	st := NewStore(t)
+	auth := Accounts(st, accounts.Options{})
+	a := AddUser(t, auth, "alice@example.org", "pw")
+	b := AddUser(t, auth, "bob@example.org", "pw")
+	if a.ID == b.ID {
+		t.Fatal("two users, one account")
+	}
+	if _, err := auth.Authenticate(context.Background(), "bob@example.org", "pw"); err != nil {
+		t.Fatalf("bob cannot log in: %v", err)
+	}
+}
+
+func TestRef(t *testing.T) {
+	if got := Ref(t, "452 4.3.1 Insufficient system storage (ref 01ABC)"); got != "01ABC" {
+		t.Errorf("Ref = %q", got)
+	}
+	if !failed(t, func(tb *fakeTB) { Ref(tb, "451 4.3.0 error") }) {
+		t.Error("Ref found a reference in a text without one")
+	}
+}
+
+func TestClock(t *testing.T) {
+	c := NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	c.Add(90 * time.Minute)
+	if got := c.Now().Format("15:04"); got != "01:30" {
+		t.Errorf("Now = %s after 90 minutes", got)
+	}
+}
+
+func TestFreeAddr(t *testing.T) {
+	addr := FreeAddr(t)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("FreeAddr gave %s, which cannot be bound: %v", addr, err)
+	}
+	l.Close()
+	if !strings.HasPrefix(addr, "127.0.0.1:") {
+		t.Errorf("FreeAddr = %s, want a loopback address", addr)
+	}
+}

@@ -1,0 +1,34 @@
+package testkit
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"os"
+	"testing"
+
+	"github.com/petrelmail/petrel/internal/certs"
+)
+
+// TLS makes a self-signed certificate for host in dataDir (as a server
+// without tls.cert does; "" means a new temporary directory) and returns
+// the server's configuration and a client configuration that trusts that
+// certificate and expects host.
+func TLS(t testing.TB, host, dataDir string) (server, client *tls.Config) {
+	t.Helper()
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	res, err := certs.Load(certs.Options{Hostname: host, DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, err := os.ReadFile(res.CertPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatalf("no certificate in %s", res.CertPath)
+	}
+	return res.Config, &tls.Config{RootCAs: pool, ServerName: host}
+}
