@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/store"
@@ -40,28 +41,17 @@ func (s *Store) ClaimQueued(ctx context.Context, r store.ClaimRequest) ([]store.
 	}
 	now, until := ms(r.Now), ms(r.Now.Add(r.Lease))
 	var ids []string
-	err = s.w.doFreeing(ctx, op, func(t *txn) error {
+	err = s.w.doFreeing(ctx, op, func(t *txn) (err error) {
 		ids = ids[:0]
-		seqs, err := t.seqs(claimPending, now, string(skip), r.Limit)
-		if err != nil {
+		if ids, err = t.claim(claimPending, r.Owner, now, until, string(skip), r.Limit, ids); err != nil {
 			return err
 		}
-		if !r.NewOnly && len(seqs) < r.Limit {
-			due, err := t.seqs(claimDue, now, string(skip), r.Limit-len(seqs))
-			if err != nil {
-				return err
-			}
-			seqs = append(seqs, due...)
+		// Claimed above, a message with new and due recipients is
+		// no longer free here.
+		if !r.NewOnly && len(ids) < r.Limit {
+			ids, err = t.claim(claimDue, r.Owner, now, until, string(skip), r.Limit-len(ids), ids)
 		}
-		for _, seq := range seqs {
-			var id string
-			if err := t.queryRow(`UPDATE queue SET claim_owner = ?, claim_until = ? WHERE seq = ? RETURNING id`,
-				r.Owner, until, seq).Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return nil
+		return err
 	})
 	if err != nil || len(ids) == 0 {
 		return nil, err
@@ -69,22 +59,35 @@ func (s *Store) ClaimQueued(ctx context.Context, r store.ClaimRequest) ([]store.
 	return s.queuedByIDs(ctx, ids)
 }
 
-// seqs runs a query of queue sequence numbers inside the transaction.
-func (t *txn) seqs(q string, args ...any) ([]int64, error) {
-	rows, err := t.query(q, args...)
+// claim claims, for owner until until, the messages that q lists and
+// appends their IDs to ids.
+func (t *txn) claim(q, owner string, now, until int64, skip string, limit int, ids []string) ([]string, error) {
+	rows, err := t.query(q, now, skip, limit)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []int64
+	var seqs []int64
 	for rows.Next() {
 		var v int64
 		if err := rows.Scan(&v); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		out = append(out, v)
+		seqs = append(seqs, v)
 	}
-	return out, rows.Err()
+	err = errors.Join(rows.Err(), rows.Close())
+	if err != nil {
+		return nil, err
+	}
+	for _, seq := range seqs {
+		var id string
+		if err := t.queryRow(`UPDATE queue SET claim_owner = ?, claim_until = ? WHERE seq = ? RETURNING id`,
+			owner, until, seq).Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 // queuedByIDs reads messages in the order of ids, leaving out those gone

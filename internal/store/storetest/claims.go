@@ -119,6 +119,15 @@ func testQueueClaims(t *testing.T, b Backend) {
 	if list, _ := c.s.QueuedMessages(c.ctx); len(list) != 0 {
 		t.Fatalf("queue after the deletion: %d messages", len(list))
 	}
+
+	// A message with a new and a due deferred recipient is claimed once.
+	c.enqueue("m3", "one.example", "two.example")
+	c.want("m3", c.claim("node-a", c.t0, 10), "m3")
+	ch := store.QueueChange{Rcpts: []store.QueuedRcpt{{Index: 1, State: store.RcptDeferred, Attempts: 1, NextAttempt: c.t0}}}
+	if err := c.s.ReleaseClaim(c.ctx, "m3", "node-a", ch); err != nil {
+		t.Fatal(err)
+	}
+	c.want("m3 new and due", c.claim("node-a", c.t0, 10), "m3")
 }
 
 // testQueueClaimOrder checks what ClaimQueued picks: new mail before a
