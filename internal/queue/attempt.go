@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -31,6 +32,12 @@ func (s *Service) process(ctx context.Context, m *store.QueuedMessage, groups ma
 		}()
 	}
 	wg.Wait()
+	if errors.Is(context.Cause(ctx), errClaimLost) {
+		// Deleted, or taken over by another runner: nothing of this
+		// attempt is recorded or reported.
+		s.d.Log.Warn("attempt stopped: queue claim lost", "queue_id", m.ID)
+		return
+	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
 	var changed []store.QueuedRcpt

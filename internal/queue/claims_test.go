@@ -67,15 +67,17 @@ func (s tagged) Send(ctx context.Context, domain string, m *Outbound) []Result {
 	return out
 }
 
-// runService starts a Service on st sending to mx until the test ends.
-func runService(t *testing.T, st *sqlite.Store, mx *fakeMX, tag string, cfg Config) *Service {
+// runService starts a Service on st sending to mx until the test ends or
+// stop is called.
+func runService(t *testing.T, st *sqlite.Store, mx *fakeMX, tag string, cfg Config) (svc *Service, stop func()) {
 	cfg.Hostname = "h.example"
-	svc := New(cfg, Deps{Store: st, Sender: tagged{mx, tag}, Log: slog.New(slog.DiscardHandler)})
+	svc = New(cfg, Deps{Store: st, Sender: tagged{mx, tag}, Log: slog.New(slog.DiscardHandler)})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { svc.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return svc
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return svc, stop
 }
 
 func openStore(t *testing.T) *sqlite.Store {
@@ -120,7 +122,9 @@ func TestTwoRunnersDeliverOnce(t *testing.T) {
 	mx := newFakeMX()
 	mx.hold = 2 * time.Millisecond
 	cfg := Config{MaxActive: 4, MaxPerDomain: 2, Poll: 20 * time.Millisecond, Retry: []time.Duration{30 * time.Millisecond}}
-	svcs := []*Service{runService(t, st, mx, "a", cfg), runService(t, st, mx, "b", cfg)}
+	a, _ := runService(t, st, mx, "a", cfg)
+	b, _ := runService(t, st, mx, "b", cfg)
+	svcs := []*Service{a, b}
 	if svcs[0].cfg.Owner == svcs[1].cfg.Owner {
 		t.Fatalf("two services share the owner %q", svcs[0].cfg.Owner)
 	}
@@ -168,7 +172,7 @@ func TestRunRenewsLongAttempts(t *testing.T) {
 	mx.hold = 1500 * time.Millisecond
 	mx.started = make(chan struct{}, 10)
 	cfg := Config{Poll: 20 * time.Millisecond, Lease: 400 * time.Millisecond}
-	a := runService(t, st, mx, "a", cfg)
+	a, _ := runService(t, st, mx, "a", cfg)
 	enqueueTo(t, a, "slow@d.example")
 	<-mx.started
 	runService(t, st, mx, "b", cfg)
@@ -180,29 +184,67 @@ func TestRunRenewsLongAttempts(t *testing.T) {
 	}
 }
 
-// Deleting a message while it is being sent (`petrel queue delete`) stops
-// the attempt at the next renewal of its claim, and nothing is recorded.
-func TestDeleteClaimedStopsAttempt(t *testing.T) {
-	st := openStore(t)
-	mx := newFakeMX()
+// stuckAttempt starts a runner whose attempt of one message hangs, and
+// returns the message once the attempt has begun. A stopped attempt would
+// expire the message (MaxQueueTime 1 ms) and bounce it.
+func stuckAttempt(t *testing.T, st *sqlite.Store) (mx *fakeMX, svc *Service, stop func(), m store.QueuedMessage) {
+	mx = newFakeMX()
 	mx.hold = time.Minute
 	mx.started = make(chan struct{}, 1)
 	mx.canceled = make(chan struct{}, 1)
-	a := runService(t, st, mx, "a", Config{Poll: 20 * time.Millisecond, Lease: 400 * time.Millisecond})
-	enqueueTo(t, a, "stuck@d.example")
+	svc, stop = runService(t, st, mx, "a", Config{Poll: 20 * time.Millisecond, Lease: 400 * time.Millisecond,
+		MaxQueueTime: time.Millisecond})
+	f := &fixture{t: t, svc: svc, ctx: context.Background()}
+	f.enqueue("a@example.org", nil, "stuck@d.example")
 	<-mx.started
 	list, err := st.QueuedMessages(context.Background())
-	if err != nil || len(list) != 1 || list[0].ClaimOwner != a.cfg.Owner {
+	if err != nil || len(list) != 1 || list[0].ClaimOwner != svc.cfg.Owner {
 		t.Fatalf("queue while sending: %+v, %v", list, err)
 	}
-	if err := st.DeleteQueued(context.Background(), list[0].ID); err != nil {
-		t.Fatal(err)
-	}
+	return mx, svc, stop, list[0]
+}
+
+func waitCanceled(t *testing.T, mx *fakeMX) {
+	t.Helper()
 	select {
 	case <-mx.canceled:
 	case <-time.After(10 * time.Second):
-		t.Fatal("the attempt of a deleted message went on")
+		t.Fatal("the attempt went on after its claim was lost")
 	}
+}
+
+// A runner that stalled past its lease and lost the message to another
+// stops its attempt at its next renewal, and records and reports nothing
+// of it: the new owner's attempt counts.
+func TestTakenOverAttemptStops(t *testing.T) {
+	st := openStore(t)
+	mx, _, stop, m := stuckAttempt(t, st)
+	ms, err := st.ClaimQueued(context.Background(), store.ClaimRequest{Owner: "node-b", Now: time.Now().Add(time.Hour),
+		Lease: time.Hour, Limit: 10})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("takeover: %v, %v", ms, err)
+	}
+	waitCanceled(t, mx)
+	stop()
+	list, err := st.QueuedMessages(context.Background())
+	if err != nil || len(list) != 1 {
+		t.Fatalf("queue after the takeover: %+v, %v; want the message alone (no bounce)", list, err)
+	}
+	if got := list[0]; got.ID != m.ID || got.ClaimOwner != "node-b" || got.Rcpts[0].State != store.RcptPending || got.Rcpts[0].Attempts != 0 {
+		t.Fatalf("message after the takeover: %+v", got)
+	}
+}
+
+// Deleting a message while it is being sent (`petrel queue delete`) stops
+// the attempt at the next renewal of its claim, and nothing comes back.
+func TestDeleteClaimedStopsAttempt(t *testing.T) {
+	st := openStore(t)
+	mx, _, stop, m := stuckAttempt(t, st)
+	if err := st.DeleteQueued(context.Background(), m.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitCanceled(t, mx)
+	stop()
 	if left, _ := st.QueuedMessages(context.Background()); len(left) != 0 {
 		t.Fatalf("a deleted message came back: %+v", left)
 	}

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -32,9 +33,12 @@ type runner struct {
 // claimed is a message the runner holds a claim on.
 type claimed struct {
 	m       store.QueuedMessage
-	domains []string           // in flight to these; nil while waiting
-	cancel  context.CancelFunc // ends the attempt when the claim is lost
+	domains []string                // in flight to these; nil while waiting
+	cancel  context.CancelCauseFunc // ends the attempt when the claim is lost
 }
+
+// errClaimLost ends the attempt of a message whose claim was lost.
+var errClaimLost = errors.New("queue claim lost")
 
 func newRunner(s *Service) *runner {
 	return &runner{s: s, held: make(map[string]*claimed), perDomain: make(map[string]int), done: make(chan string)}
@@ -49,7 +53,7 @@ func (s *Service) Run(ctx context.Context) {
 	r := newRunner(s)
 	tick := time.NewTicker(s.cfg.Poll)
 	defer tick.Stop()
-	renew := time.NewTicker(s.cfg.Lease / 4)
+	renew := time.NewTicker(max(s.cfg.Lease/4, time.Millisecond))
 	defer renew.Stop()
 	for {
 		r.fill(ctx)
@@ -126,11 +130,7 @@ func (r *runner) renew(ctx context.Context) {
 	if len(r.held) == 0 {
 		return
 	}
-	ids := make([]string, 0, len(r.held))
-	for id := range r.held {
-		ids = append(ids, id)
-	}
-	lost, err := r.s.d.Store.RenewClaims(ctx, r.s.cfg.Owner, ids, r.s.d.Now().Add(r.s.cfg.Lease))
+	lost, err := r.s.d.Store.RenewClaims(ctx, r.s.cfg.Owner, r.heldIDs(), r.s.d.Now().Add(r.s.cfg.Lease))
 	if err != nil {
 		r.s.d.Log.Error("renewing queue claims", "err", err)
 		return
@@ -139,12 +139,20 @@ func (r *runner) renew(ctx context.Context) {
 		c := r.held[id]
 		r.s.d.Log.Warn("queue claim lost", "queue_id", id, "in_flight", c.cancel != nil)
 		if c.cancel != nil {
-			c.cancel() // process reports the end on r.done
+			c.cancel(errClaimLost) // process reports the end on r.done
 			continue
 		}
 		r.unwait(id)
 		delete(r.held, id)
 	}
+}
+
+func (r *runner) heldIDs() []string {
+	ids := make([]string, 0, len(r.held))
+	for id := range r.held {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 func (r *runner) unwait(id string) {
@@ -171,8 +179,10 @@ func (r *runner) fill(ctx context.Context) {
 	if limit <= 0 {
 		return
 	}
+	// Held: an attempt releases its claim before it reports its end on
+	// r.done, and must not be taken for a new claim meanwhile.
 	ms, err := r.s.d.Store.ClaimQueued(ctx, store.ClaimRequest{Owner: r.s.cfg.Owner, Now: now, Lease: r.s.cfg.Lease,
-		Limit: limit, NewOnly: r.newOnly, Skip: r.fullDomains()})
+		Limit: limit, NewOnly: r.newOnly, Skip: r.fullDomains(), Held: r.heldIDs()})
 	if err != nil {
 		if ctx.Err() == nil {
 			r.s.d.Log.Error("claiming queued mail", "err", err)
@@ -217,12 +227,12 @@ func (r *runner) try(ctx context.Context, c *claimed, now time.Time) {
 	for d := range groups {
 		c.domains = append(c.domains, d)
 	}
-	actx, cancel := context.WithCancel(ctx)
+	actx, cancel := context.WithCancelCause(ctx)
 	c.cancel = cancel
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		defer cancel()
+		defer cancel(nil)
 		r.s.process(actx, &c.m, groups)
 		r.done <- c.m.ID
 	}()

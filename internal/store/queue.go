@@ -111,6 +111,9 @@ type ClaimRequest struct {
 	// Skip lists destination domains the claimer has no free slot for:
 	// their recipients do not make a message claimable.
 	Skip []string
+	// Held lists the messages the claimer is still at work on (also
+	// after it released them): they are not claimed again.
+	Held []string
 }
 
 // Queue stores the outbound queue. Enqueue has the durability contract of

@@ -13,16 +13,18 @@ import (
 // until queue.claim_until; a claim whose time has passed is free to take.
 
 // claimPending lists unclaimed messages with recipients never tried
-// outside the skipped domains, oldest first (the queue_pending index).
+// outside the skipped domains, oldest first (the queue_pending index),
+// except those held.
 const claimPending = `SELECT r.seq FROM queue_rcpts r JOIN queue q ON q.seq = r.seq
 	WHERE r.state = 0 AND q.claim_until <= ?1 AND r.domain NOT IN (SELECT value FROM json_each(?2))
+	AND q.id NOT IN (SELECT value FROM json_each(?4))
 	GROUP BY r.seq ORDER BY r.seq LIMIT ?3`
 
 // claimDue lists unclaimed messages with deferred recipients due at now
-// outside the skipped domains, earliest due first (queue_deferred).
+// outside the skipped domains, earliest due first, except those held.
 const claimDue = `SELECT r.seq FROM queue_rcpts r JOIN queue q ON q.seq = r.seq
 	WHERE r.state = 1 AND r.next_attempt <= ?1 AND q.claim_until <= ?1
-	AND r.domain NOT IN (SELECT value FROM json_each(?2))
+	AND r.domain NOT IN (SELECT value FROM json_each(?2)) AND q.id NOT IN (SELECT value FROM json_each(?4))
 	GROUP BY r.seq ORDER BY min(r.next_attempt), r.seq LIMIT ?3`
 
 // ClaimQueued claims due messages for r.Owner: new mail first, then
@@ -35,21 +37,17 @@ func (s *Store) ClaimQueued(ctx context.Context, r store.ClaimRequest) ([]store.
 	if r.Limit <= 0 {
 		return nil, nil
 	}
-	skip, err := json.Marshal(append([]string{}, r.Skip...))
-	if err != nil {
-		return nil, store.Wrap(store.KindInvalid, op, err)
-	}
-	now, until := ms(r.Now), ms(r.Now.Add(r.Lease))
+	c := claimArgs{owner: r.Owner, now: ms(r.Now), until: ms(r.Now.Add(r.Lease)), skip: jsonList(r.Skip), held: jsonList(r.Held)}
 	var ids []string
-	err = s.w.doFreeing(ctx, op, func(t *txn) (err error) {
+	err := s.w.doFreeing(ctx, op, func(t *txn) (err error) {
 		ids = ids[:0]
-		if ids, err = t.claim(claimPending, r.Owner, now, until, string(skip), r.Limit, ids); err != nil {
+		if ids, err = t.claim(claimPending, c, r.Limit, ids); err != nil {
 			return err
 		}
 		// Claimed above, a message with new and due recipients is
 		// no longer free here.
 		if !r.NewOnly && len(ids) < r.Limit {
-			ids, err = t.claim(claimDue, r.Owner, now, until, string(skip), r.Limit-len(ids), ids)
+			ids, err = t.claim(claimDue, c, r.Limit-len(ids), ids)
 		}
 		return err
 	})
@@ -59,10 +57,27 @@ func (s *Store) ClaimQueued(ctx context.Context, r store.ClaimRequest) ([]store.
 	return s.queuedByIDs(ctx, ids)
 }
 
-// claim claims, for owner until until, the messages that q lists and
-// appends their IDs to ids.
-func (t *txn) claim(q, owner string, now, until int64, skip string, limit int, ids []string) ([]string, error) {
-	rows, err := t.query(q, now, skip, limit)
+// claimArgs are the arguments of the claim queries: times in Unix
+// milliseconds, lists as JSON arrays.
+type claimArgs struct {
+	owner      string
+	now, until int64
+	skip, held string
+}
+
+// jsonList is a list of strings as a JSON array, for json_each.
+func jsonList(l []string) string {
+	if len(l) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(l)
+	return string(b)
+}
+
+// claim claims the messages that q lists, up to limit, and appends their
+// IDs to ids.
+func (t *txn) claim(q string, c claimArgs, limit int, ids []string) ([]string, error) {
+	rows, err := t.query(q, c.now, c.skip, limit, c.held)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +97,7 @@ func (t *txn) claim(q, owner string, now, until int64, skip string, limit int, i
 	for _, seq := range seqs {
 		var id string
 		if err := t.queryRow(`UPDATE queue SET claim_owner = ?, claim_until = ? WHERE seq = ? RETURNING id`,
-			owner, until, seq).Scan(&id); err != nil {
+			c.owner, c.until, seq).Scan(&id); err != nil {
 			return nil, err
 		}
 		ids = append(ids, id)
@@ -93,8 +108,7 @@ func (t *txn) claim(q, owner string, now, until int64, skip string, limit int, i
 // queuedByIDs reads messages in the order of ids, leaving out those gone
 // meanwhile.
 func (s *Store) queuedByIDs(ctx context.Context, ids []string) ([]store.QueuedMessage, error) {
-	list, _ := json.Marshal(ids)
-	ms, err := s.queuedWhere(ctx, `WHERE id IN (SELECT value FROM json_each(?))`, string(list))
+	ms, err := s.queuedWhere(ctx, `WHERE id IN (SELECT value FROM json_each(?))`, jsonList(ids))
 	if err != nil {
 		return nil, err
 	}

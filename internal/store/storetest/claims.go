@@ -132,7 +132,8 @@ func testQueueClaims(t *testing.T, b Backend) {
 
 // testQueueClaimOrder checks what ClaimQueued picks: new mail before a
 // backlog of deferred mail (oldest first, then earliest due), the limit,
-// NewOnly, skipped domains, and a retried message only once released.
+// NewOnly, skipped domains, the claimer's held messages, and a retried
+// message only once released.
 func testQueueClaimOrder(t *testing.T, b Backend) {
 	c := newClaimEnv(t, b)
 	// Six deferred messages, due one second apart, queued first.
@@ -177,6 +178,8 @@ func testQueueClaimOrder(t *testing.T, b Backend) {
 		t.Fatal(err)
 	}
 	c.want("d0 retried and released", c.claim("node-d", expired, 10), "d0")
+	c.want("all leases run out, but some held by the claimer", c.claimReq(store.ClaimRequest{Owner: "node-c",
+		Now: expired.Add(2 * c.lease), Limit: 10, Held: []string{"d1", "d3", "n3"}}), "n1", "n2", "d0", "d5", "d4", "d2")
 	if _, err := c.s.ClaimQueued(c.ctx, store.ClaimRequest{Now: c.t0, Lease: time.Minute, Limit: 1}); !store.IsKind(err, store.KindInvalid) {
 		t.Fatalf("claim without an owner: %v", err)
 	}
