@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/store"
@@ -35,6 +36,9 @@ type claimed struct {
 	m       store.QueuedMessage
 	domains []string                // in flight to these; nil while waiting
 	cancel  context.CancelCauseFunc // ends the attempt when the claim is lost
+	// released is set by the attempt's goroutine once it has released
+	// the claim, before the runner learns on done that it ended.
+	released atomic.Bool
 }
 
 // errClaimLost ends the attempt of a message whose claim was lost.
@@ -130,13 +134,22 @@ func (r *runner) renew(ctx context.Context) {
 	if len(r.held) == 0 {
 		return
 	}
-	lost, err := r.s.d.Store.RenewClaims(ctx, r.s.cfg.Owner, r.heldIDs(), r.s.d.Now().Add(r.s.cfg.Lease))
+	var ids []string
+	for id, c := range r.held {
+		if !c.released.Load() {
+			ids = append(ids, id)
+		}
+	}
+	lost, err := r.s.d.Store.RenewClaims(ctx, r.s.cfg.Owner, ids, r.s.d.Now().Add(r.s.cfg.Lease))
 	if err != nil {
 		r.s.d.Log.Error("renewing queue claims", "err", err)
 		return
 	}
 	for _, id := range lost {
 		c := r.held[id]
+		if c.released.Load() {
+			continue // ended meanwhile
+		}
 		r.s.d.Log.Warn("queue claim lost", "queue_id", id, "in_flight", c.cancel != nil)
 		if c.cancel != nil {
 			c.cancel(errClaimLost) // process reports the end on r.done
@@ -234,6 +247,7 @@ func (r *runner) try(ctx context.Context, c *claimed, now time.Time) {
 		defer r.wg.Done()
 		defer cancel(nil)
 		r.s.process(actx, &c.m, groups)
+		c.released.Store(true)
 		r.done <- c.m.ID
 	}()
 }
