@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -17,8 +18,8 @@ import (
 const finishTimeout = 15 * time.Second
 
 // process tries the due recipients of m (grouped by domain, all domains
-// at once), records their new states in one update, and sends the
-// reports they call for.
+// at once), sends the reports they call for, and records their new states
+// as it releases its claim, in one update.
 func (s *Service) process(ctx context.Context, m *store.QueuedMessage, groups map[string][]int) {
 	before := make([]store.QueuedRcpt, len(m.Rcpts))
 	copy(before, m.Rcpts)
@@ -31,6 +32,12 @@ func (s *Service) process(ctx context.Context, m *store.QueuedMessage, groups ma
 		}()
 	}
 	wg.Wait()
+	if errors.Is(context.Cause(ctx), errClaimLost) {
+		// Deleted, or taken over by another runner: nothing of this
+		// attempt is recorded or reported.
+		s.d.Log.Warn("attempt stopped: queue claim lost", "queue_id", m.ID)
+		return
+	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
 	var changed []store.QueuedRcpt
@@ -40,8 +47,23 @@ func (s *Service) process(ctx context.Context, m *store.QueuedMessage, groups ma
 		}
 	}
 	warned := s.sendReports(fctx, m, before)
-	if err := s.d.Store.UpdateQueued(fctx, m.ID, store.QueueChange{Rcpts: changed, DelayWarned: warned}); err != nil {
-		s.d.Log.Error("recording delivery attempts", "queue_id", m.ID, "err", err)
+	s.releaseClaim(fctx, m.ID, store.QueueChange{Rcpts: changed, DelayWarned: warned})
+}
+
+// releaseClaim records an attempt's outcome (ch may be empty) and ends
+// this runner's claim on the message.
+func (s *Service) releaseClaim(ctx context.Context, id string, ch store.QueueChange) {
+	err := s.d.Store.ReleaseClaim(ctx, id, s.cfg.Owner, ch)
+	switch {
+	case err == nil:
+	case store.IsKind(err, store.KindNotFound):
+		s.d.Log.Info("queued message deleted while claimed", "queue_id", id)
+	case store.IsKind(err, store.KindModified):
+		// The lease ran out (this process stalled) and another runner
+		// took the message over: its outcome is the one recorded.
+		s.d.Log.Warn("queue claim lost before the attempt was recorded", "queue_id", id)
+	default:
+		s.d.Log.Error("recording delivery attempts", "queue_id", id, "err", err)
 	}
 }
 

@@ -1,6 +1,9 @@
 package queue
 
 import (
+	"crypto/rand"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/config"
@@ -24,6 +27,14 @@ type Config struct {
 	// Poll is how often the runner looks for due mail (retries asked for
 	// by `petrel queue retry` from another process are seen then).
 	Poll time.Duration
+	// Owner names this runner in its claims on queued messages
+	// (store.Queue.ClaimQueued); it must differ between the processes
+	// sharing a store. Default: host name, process ID and a random part.
+	Owner string
+	// Lease is how long a claim holds a message without a renewal; the
+	// runner renews its claims every Lease/4, and the messages of a
+	// process that died are tried again once their leases run out.
+	Lease time.Duration
 }
 
 // Defaults of the limits not in the configuration file.
@@ -31,6 +42,7 @@ const (
 	DefaultMaxActive    = 100
 	DefaultMaxPerDomain = 10
 	DefaultPoll         = 3 * time.Second
+	DefaultLease        = 2 * time.Minute
 )
 
 // ConfigFrom takes the queue settings from the server configuration.
@@ -59,5 +71,21 @@ func (c Config) withDefaults() Config {
 	if c.MaxQueueTime <= 0 {
 		c.MaxQueueTime = 120 * time.Hour
 	}
+	if c.Lease <= 0 {
+		c.Lease = DefaultLease
+	}
+	if c.Owner == "" {
+		c.Owner = newOwner()
+	}
 	return c
+}
+
+// newOwner names a runner: this host and process, and a random part for
+// two services in one process.
+func newOwner() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])
 }

@@ -73,8 +73,9 @@ func crashChild(dir string) {
 }
 
 // TestCrash SIGKILLs a child that queues and delivers, then checks that
-// every acknowledged message is delivered or still queued, and that a
-// restart re-sends at most the deliveries in flight at the kill.
+// every acknowledged message is delivered or still queued, that the
+// messages the child had claimed wait for their leases to run out, and that
+// a restart re-sends at most the deliveries in flight at the kill.
 func TestCrash(t *testing.T) {
 	if os.Getenv("PETREL_HEAVY") == "" {
 		t.Skip("PETREL_HEAVY=1 runs the kill -9 test")
@@ -109,11 +110,34 @@ func TestCrash(t *testing.T) {
 	f.st.Close()
 	f.st = testkit.OpenStore(t, dir)
 	f.svc.d.Store = f.st
-	for i := 0; i < 3000; i++ {
-		if ids, _ := f.st.PendingIDs(f.ctx, 1); len(ids) == 0 {
-			break
+	// The killed process's claims hold its messages in flight until
+	// their leases run out: first everything else goes, then those.
+	f.clk.now = time.Now()
+	run := func() {
+		for i := 0; i < 3000; i++ {
+			n := len(f.snd.calls)
+			if f.step(); len(f.snd.calls) == n {
+				return
+			}
 		}
-		f.step()
+	}
+	run()
+	held, err := f.st.QueuedMessages(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range held {
+		if m.ClaimOwner == "" || m.ClaimOwner == f.svc.cfg.Owner {
+			t.Fatalf("message %s left in the queue, claimed by %q", m.ID, m.ClaimOwner)
+		}
+	}
+	if len(held) > 8 { // MaxActive
+		t.Fatalf("%d messages held by the killed process, more than it could have in flight", len(held))
+	}
+	f.clk.add(DefaultLease + time.Second)
+	run()
+	if left, _ := f.st.QueuedMessages(f.ctx); len(left) != 0 {
+		t.Fatalf("%d messages still queued after the killed process's leases ran out", len(left))
 	}
 	resent := 0
 	for _, c := range f.snd.calls {
@@ -131,5 +155,5 @@ func TestCrash(t *testing.T) {
 	if resent > 8 { // MaxActive: at most the deliveries in flight
 		t.Fatalf("%d deliveries re-sent after the restart, more than were in flight", resent)
 	}
-	t.Logf("%d acknowledged, %d re-sent after SIGKILL", len(acked), resent)
+	t.Logf("%d acknowledged, %d held by the killed process, %d re-sent after SIGKILL", len(acked), len(held), resent)
 }

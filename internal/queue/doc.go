@@ -28,5 +28,7 @@
 // A bounce is never sent for a message with a null reverse-path, and goes
 // out itself with the null reverse-path. The queue keeps deferred mail in a
 // due-time index apart from new mail, and bounds active deliveries in total
-// and per destination domain.
+// and per destination domain. A runner claims what it sends with a lease in
+// the store, so that the runners of several processes can share one queue
+// (docs/architecture.md §Queue).
 package queue

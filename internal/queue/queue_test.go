@@ -97,7 +97,7 @@ const testMsg = "From: alice@example.org\r\nTo: bob@remote.example\r\nSubject: h
 
 // step runs one pass of the runner: every due message is tried once.
 func (f *fixture) step() {
-	r := &runner{s: f.svc, active: map[string][]string{}, perDomain: map[string]int{}, done: make(chan string)}
+	r := newRunner(f.svc)
 	r.fill(f.ctx)
 	r.drain()
 }

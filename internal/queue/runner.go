@@ -2,39 +2,63 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// runner is the state of Run: the messages in flight and the slots they
-// hold. Only Run's goroutine touches it.
+// runner is the state of Run: the messages this runner has claimed in the
+// store (in flight, or waiting for a slot) and the slots they hold. The
+// claim, a lease in the store, is the truth about who sends a message
+// (docs/architecture.md §Queue); the slots are this process's own limits.
+// Only Run's goroutine touches it.
 type runner struct {
-	s         *Service
-	active    map[string][]string // message ID -> domains in flight
+	s    *Service
+	held map[string]*claimed
+	// waiting lists, in claim order, the held messages whose due domains
+	// had no free slot.
+	waiting   []string
 	perDomain map[string]int
 	total     int
 	done      chan string
 	wg        sync.WaitGroup
-	// newOnly makes fill look for new mail only, not for deferred mail
-	// that is due (after an attempt ended or new mail came in: retries
-	// are looked for at each poll and on Wake).
+	// newOnly makes fill claim new mail only, not deferred mail that is
+	// due (after an attempt ended or new mail came in: retries are looked
+	// for at each poll and on Wake).
 	newOnly bool
-	// blocked holds, by message ID, the due domains of listed messages
-	// that found no free slot, so that fill does not read them again
-	// while those domains stay full; emptied at each poll.
-	blocked map[string][]string
+}
+
+// claimed is a message the runner holds a claim on.
+type claimed struct {
+	m       store.QueuedMessage
+	domains []string                // in flight to these; nil while waiting
+	cancel  context.CancelCauseFunc // ends the attempt when the claim is lost
+	// released is set by the attempt's goroutine once it has released
+	// the claim, before the runner learns on done that it ended.
+	released atomic.Bool
+}
+
+// errClaimLost ends the attempt of a message whose claim was lost.
+var errClaimLost = errors.New("queue claim lost")
+
+func newRunner(s *Service) *runner {
+	return &runner{s: s, held: make(map[string]*claimed), perDomain: make(map[string]int), done: make(chan string)}
 }
 
 // Run delivers queued mail until ctx ends, then waits for the attempts in
-// flight (they end with ctx) and returns. New mail is looked for when
-// Enqueue signals it and when an attempt ends; deferred mail that is due
-// on Wake and every Config.Poll.
+// flight (they end with ctx), releases its claims and returns. New mail is
+// looked for when Enqueue signals it and when an attempt ends; deferred
+// mail that is due on Wake and every Config.Poll. The leases of the
+// claims held are renewed every Config.Lease/4.
 func (s *Service) Run(ctx context.Context) {
-	r := &runner{s: s, active: make(map[string][]string), perDomain: make(map[string]int), done: make(chan string)}
+	r := newRunner(s)
 	tick := time.NewTicker(s.cfg.Poll)
 	defer tick.Stop()
+	renew := time.NewTicker(max(s.cfg.Lease/4, time.Millisecond))
+	defer renew.Stop()
 	for {
 		r.fill(ctx)
 		select {
@@ -46,113 +70,185 @@ func (s *Service) Run(ctx context.Context) {
 		case <-s.newMail:
 			r.newOnly = true
 		case <-tick.C:
-			r.newOnly, r.blocked = false, nil
+			r.newOnly = false
+		case <-renew.C:
+			r.renew(ctx)
+			r.newOnly = true
 		case id := <-r.done:
-			r.release(id)
-			r.releaseReady()
+			r.finished(id)
+			r.finishedReady()
 			r.newOnly = true
 		}
 	}
 }
 
-// releaseReady releases the attempts that have ended meanwhile, so that
-// one fill serves them all.
-func (r *runner) releaseReady() {
+// finishedReady takes the attempts that have ended meanwhile, so that one
+// fill serves them all.
+func (r *runner) finishedReady() {
 	for {
 		select {
 		case id := <-r.done:
-			r.release(id)
+			r.finished(id)
 		default:
 			return
 		}
 	}
 }
 
-// drain waits for the attempts in flight, releasing their slots.
+// drain waits for the attempts in flight, then releases the claims of
+// the messages still waiting for a slot, so that another runner may take
+// them at once.
 func (r *runner) drain() {
 	go func() { r.wg.Wait(); close(r.done) }()
 	for id := range r.done {
-		r.release(id)
+		r.finished(id)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+	defer cancel()
+	for _, id := range r.waiting {
+		r.s.releaseClaim(ctx, id, store.QueueChange{})
+		delete(r.held, id)
+	}
+	r.waiting = nil
 }
 
-func (r *runner) release(id string) {
-	for _, d := range r.active[id] {
-		r.perDomain[d]--
-		if r.perDomain[d] <= 0 {
-			delete(r.perDomain, d)
+// finished frees the slots of an attempt that ended (its claim was
+// released by process).
+func (r *runner) finished(id string) {
+	if c := r.held[id]; c != nil {
+		for _, d := range c.domains {
+			r.perDomain[d]--
+			if r.perDomain[d] <= 0 {
+				delete(r.perDomain, d)
+			}
+			r.total--
 		}
-		r.total--
 	}
-	delete(r.active, id)
-	delete(r.blocked, id)
+	delete(r.held, id)
 }
 
-// fill starts attempts while slots are free: new mail first, then the
-// deferred mail that is due.
+// renew extends the leases of the held messages. A message no longer
+// held (deleted, or taken over after its lease ran out while this
+// process stalled) is dropped, and its attempt, if any, is stopped.
+func (r *runner) renew(ctx context.Context) {
+	if len(r.held) == 0 {
+		return
+	}
+	var ids []string
+	for id, c := range r.held {
+		if !c.released.Load() {
+			ids = append(ids, id)
+		}
+	}
+	lost, err := r.s.d.Store.RenewClaims(ctx, r.s.cfg.Owner, ids, r.s.d.Now().Add(r.s.cfg.Lease))
+	if err != nil {
+		r.s.d.Log.Error("renewing queue claims", "err", err)
+		return
+	}
+	for _, id := range lost {
+		c := r.held[id]
+		if c.released.Load() {
+			continue // ended meanwhile
+		}
+		r.s.d.Log.Warn("queue claim lost", "queue_id", id, "in_flight", c.cancel != nil)
+		if c.cancel != nil {
+			c.cancel(errClaimLost) // process reports the end on r.done
+			continue
+		}
+		r.unwait(id)
+		delete(r.held, id)
+	}
+}
+
+func (r *runner) heldIDs() []string {
+	ids := make([]string, 0, len(r.held))
+	for id := range r.held {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (r *runner) unwait(id string) {
+	for i, w := range r.waiting {
+		if w == id {
+			r.waiting = append(r.waiting[:i], r.waiting[i+1:]...)
+			return
+		}
+	}
+}
+
+// fill starts the held messages that were waiting for a slot, then claims
+// more while slots are free: new mail first, then the deferred mail that
+// is due, never for a domain without a free slot.
 func (r *runner) fill(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	st := r.s.d.Store
-	list := func(ids []string, err error) bool {
-		if err != nil {
-			r.s.d.Log.Error("reading the queue", "err", err)
-			return false
-		}
-		for _, id := range ids {
-			if r.total >= r.s.cfg.MaxActive {
-				return false
-			}
-			r.start(ctx, id)
-		}
-		return r.total < r.s.cfg.MaxActive
-	}
-	// At most len(active) of the listed messages are in flight already.
-	n := r.s.cfg.MaxActive - r.total + len(r.active)
-	if n <= len(r.active) {
+	now := r.s.d.Now()
+	r.startWaiting(ctx, now)
+	// Messages waiting for a slot count against the claims, so that this
+	// runner never holds more than twice MaxActive.
+	limit := min(r.s.cfg.MaxActive-r.total, r.s.cfg.MaxActive-len(r.waiting))
+	if limit <= 0 {
 		return
 	}
-	if list(st.PendingIDs(ctx, n)) && !r.newOnly {
-		list(st.DueIDs(ctx, r.s.d.Now(), n))
+	// Held: an attempt releases its claim before it reports its end on
+	// r.done, and must not be taken for a new claim meanwhile.
+	ms, err := r.s.d.Store.ClaimQueued(ctx, store.ClaimRequest{Owner: r.s.cfg.Owner, Now: now, Lease: r.s.cfg.Lease,
+		Limit: limit, NewOnly: r.newOnly, Skip: r.fullDomains(), Held: r.heldIDs()})
+	if err != nil {
+		if ctx.Err() == nil {
+			r.s.d.Log.Error("claiming queued mail", "err", err)
+		}
+		return
+	}
+	for _, m := range ms {
+		c := &claimed{m: m}
+		r.held[m.ID] = c
+		r.try(ctx, c, now)
 	}
 }
 
-// start launches the attempts of one message, one per destination domain
-// with a free slot; the message is finished as a whole in one goroutine.
-func (r *runner) start(ctx context.Context, id string) {
-	if _, busy := r.active[id]; busy {
+// startWaiting starts the waiting messages that now find a free slot.
+func (r *runner) startWaiting(ctx context.Context, now time.Time) {
+	if len(r.waiting) == 0 || r.total >= r.s.cfg.MaxActive {
 		return
 	}
-	if doms, ok := r.blocked[id]; ok && r.full(doms) {
+	wait := r.waiting
+	r.waiting = nil
+	for _, id := range wait {
+		r.try(ctx, r.held[id], now)
+	}
+}
+
+// try starts the attempts of a held message, one per due destination
+// domain with a free slot; the message is finished as a whole in one
+// goroutine, which releases its claim. Without a free slot it waits;
+// with nothing due its claim is released.
+func (r *runner) try(ctx context.Context, c *claimed, now time.Time) {
+	due := groupDue(c.m, now)
+	if len(due) == 0 {
+		r.s.releaseClaim(ctx, c.m.ID, store.QueueChange{})
+		delete(r.held, c.m.ID)
 		return
 	}
-	m, err := r.s.d.Store.QueuedMessage(ctx, id)
-	if err != nil {
-		if !store.IsKind(err, store.KindNotFound) {
-			r.s.d.Log.Error("reading a queued message", "queue_id", id, "err", err)
-		}
-		return
-	}
-	groups := r.take(groupDue(m, r.s.d.Now()))
+	groups := r.take(due)
 	if len(groups) == 0 {
-		if r.blocked == nil {
-			r.blocked = make(map[string][]string)
-		}
-		r.blocked[id] = dueDomains(m, r.s.d.Now())
+		r.waiting = append(r.waiting, c.m.ID)
 		return
 	}
-	delete(r.blocked, id)
-	domains := make([]string, 0, len(groups))
 	for d := range groups {
-		domains = append(domains, d)
+		c.domains = append(c.domains, d)
 	}
-	r.active[id] = domains
+	actx, cancel := context.WithCancelCause(ctx)
+	c.cancel = cancel
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		r.s.process(ctx, &m, groups)
-		r.done <- id
+		defer cancel(nil)
+		r.s.process(actx, &c.m, groups)
+		c.released.Store(true)
+		r.done <- c.m.ID
 	}()
 }
 
@@ -169,24 +265,13 @@ func (r *runner) take(groups map[string][]int) map[string][]int {
 	return groups
 }
 
-// full reports whether no slot is free for any of domains.
-func (r *runner) full(domains []string) bool {
-	if r.total >= r.s.cfg.MaxActive {
-		return true
-	}
-	for _, d := range domains {
-		if r.perDomain[d] < r.s.cfg.MaxPerDomain {
-			return false
-		}
-	}
-	return true
-}
-
-// dueDomains lists the domains of the recipients due at now.
-func dueDomains(m store.QueuedMessage, now time.Time) []string {
+// fullDomains lists the domains without a free slot.
+func (r *runner) fullDomains() []string {
 	var out []string
-	for d := range groupDue(m, now) {
-		out = append(out, d)
+	for d, n := range r.perDomain {
+		if n >= r.s.cfg.MaxPerDomain {
+			out = append(out, d)
+		}
 	}
 	return out
 }

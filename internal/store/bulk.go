@@ -32,11 +32,10 @@ const (
 	ReadBody
 )
 
-// BulkReader is implemented by backends that read the metadata (and the
-// bodies) of many messages in one pass. IMAP uses it, when the backend
-// has it, for FETCH of ENVELOPE, BODYSTRUCTURE and body sections and for
-// SEARCH on message content, instead of one Meta and one OpenBlob call
-// per message.
+// BulkReader reads the metadata (and the bodies) of many messages in one
+// pass; every Store has it. IMAP uses it for FETCH of ENVELOPE,
+// BODYSTRUCTURE and body sections and for SEARCH on message content,
+// instead of one Meta and one OpenBlob call per message.
 type BulkReader interface {
 	// ReadMessages calls fn for each message of mailbox whose UID is in
 	// uids (ascending, no duplicates), in ascending UID order, with what

@@ -67,6 +67,10 @@ type QueuedMessage struct {
 	// DelayWarned is set once a delay DSN went out.
 	DelayWarned bool
 	Rcpts       []QueuedRcpt
+	// ClaimOwner holds the message until ClaimUntil (Queue.ClaimQueued);
+	// "" when no runner has claimed it.
+	ClaimOwner string
+	ClaimUntil time.Time
 }
 
 // NewQueued is a message to queue; its recipients start RcptPending.
@@ -90,29 +94,72 @@ type QueueChange struct {
 // QueueCounts is the number of recipients in each state (active messages).
 type QueueCounts map[RcptState]int64
 
+// ClaimRequest asks Queue.ClaimQueued for work (docs/architecture.md
+// §Queue).
+type ClaimRequest struct {
+	// Owner names the claimer: one queue runner of one process (host,
+	// pid and a random part), the same in its renewals and releases.
+	Owner string
+	// Now is the claimer's clock; the lease runs until Now+Lease.
+	Now   time.Time
+	Lease time.Duration
+	// Limit bounds the messages claimed.
+	Limit int
+	// NewOnly claims only messages with recipients never tried, not the
+	// deferred mail that is due.
+	NewOnly bool
+	// Skip lists destination domains the claimer has no free slot for:
+	// their recipients do not make a message claimable.
+	Skip []string
+	// Held lists the messages the claimer is still at work on (also
+	// after it released them): they are not claimed again.
+	Held []string
+}
+
 // Queue stores the outbound queue. Enqueue has the durability contract of
 // Mail.Deliver (docs/architecture.md §Durability): the body and the rows are
 // committed before it returns.
+//
+// The runners of several processes may share one queue: a runner claims
+// messages with a lease (ClaimQueued), renews the lease while it sends
+// (RenewClaims) and ends the claim with the attempt's outcome
+// (ReleaseClaim). A message whose lease is live is never handed to another
+// claimer; a lease that ran out (its process died or hung) is taken over
+// by the next claim. Lease times are compared across processes, so their
+// clocks must agree to well within a lease.
 type Queue interface {
 	Enqueue(ctx context.Context, m NewQueued) (QueuedMessage, error)
 	// QueuedMessage returns one message (KindNotFound when gone).
 	QueuedMessage(ctx context.Context, id string) (QueuedMessage, error)
 	// QueuedMessages lists every message, oldest first.
 	QueuedMessages(ctx context.Context) ([]QueuedMessage, error)
-	// PendingIDs lists up to limit messages with recipients never tried,
-	// oldest first; DueIDs those with deferred recipients due at now,
-	// earliest first. The two are kept apart so that a backlog of deferred
+	// ClaimQueued claims up to r.Limit messages that have recipients due
+	// at r.Now and no live lease, for r.Owner until r.Now+r.Lease, and
+	// returns them with their recipients. Messages with recipients never
+	// tried come first, oldest first; then (unless r.NewOnly) those with
+	// deferred recipients due, earliest due first: a backlog of deferred
 	// mail does not delay new mail.
-	PendingIDs(ctx context.Context, limit int) ([]string, error)
-	DueIDs(ctx context.Context, now time.Time, limit int) ([]string, error)
+	ClaimQueued(ctx context.Context, r ClaimRequest) ([]QueuedMessage, error)
+	// RenewClaims extends owner's leases on ids until until and returns
+	// the ids it no longer holds (removed, or taken over after the lease
+	// ran out).
+	RenewClaims(ctx context.Context, owner string, ids []string, until time.Time) (lost []string, err error)
+	// ReleaseClaim records the outcome of owner's attempt (ch, which may
+	// be empty) and ends the claim, in one transaction; a message left
+	// without active recipients is removed with its body reference. It
+	// is KindNotFound when the message is gone (deleted meanwhile) and
+	// KindModified, with nothing changed, when another owner holds it.
+	ReleaseClaim(ctx context.Context, id, owner string, ch QueueChange) error
 	// NextDue is the earliest NextAttempt of a deferred recipient (zero
 	// time when there is none).
 	NextDue(ctx context.Context) (time.Time, error)
-	UpdateQueued(ctx context.Context, id string, ch QueueChange) error
 	// RetryQueued makes the deferred recipients of one message (id != "")
-	// or of all messages due at now; it returns how many recipients.
+	// or of all messages due at now; it returns how many recipients. A
+	// claimed message is tried again once its claim is released.
 	RetryQueued(ctx context.Context, id string, now time.Time) (int, error)
-	// DeleteQueued removes a message without any report.
+	// DeleteQueued removes a message without any report, claimed or not:
+	// the claimer learns it at its next renewal or release, and an
+	// attempt already under way may still deliver.
 	DeleteQueued(ctx context.Context, id string) error
 	QueueCounts(ctx context.Context) (QueueCounts, error)
 	OpenBlob(ctx context.Context, blob BlobID) (Blob, error)

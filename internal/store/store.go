@@ -292,10 +292,14 @@ type Blob interface {
 	Size() int64
 }
 
-// Store is a storage backend: the directory, the mail, and the change feed.
+// Store is a storage backend: the directory, the mail with its bulk
+// reads, the outbound queue, and the change feed. storetest checks all of
+// it for every backend.
 type Store interface {
 	Directory
 	Mail
+	BulkReader
+	Queue
 	// Subscribe returns a subscription to the changes of one account.
 	Subscribe(account AccountID) *Subscription
 	// Close waits for writes in flight and closes the store.

@@ -100,39 +100,6 @@ func fromMS(v int64) time.Time {
 	return time.UnixMilli(v)
 }
 
-// UpdateQueued records the outcome of an attempt; a message left without
-// active recipients is removed with its body reference.
-func (s *Store) UpdateQueued(ctx context.Context, id string, ch store.QueueChange) error {
-	const op = "update queued"
-	return s.w.doFreeing(ctx, op, func(t *txn) error {
-		seq, blob, err := t.queueSeq(id)
-		if err != nil {
-			return err
-		}
-		for _, r := range ch.Rcpts {
-			if _, err := t.exec(`UPDATE queue_rcpts SET state = ?, attempts = ?, next_attempt = ?, last_attempt = ?,
-				last_error = ?, status = ?, remote_mta = ? WHERE seq = ? AND idx = ?`,
-				int(r.State), r.Attempts, ms(r.NextAttempt), ms(r.LastAttempt), r.LastError, r.Status, r.RemoteMTA,
-				seq, r.Index); err != nil {
-				return err
-			}
-		}
-		if ch.DelayWarned {
-			if _, err := t.exec(`UPDATE queue SET warned = 1 WHERE seq = ?`, seq); err != nil {
-				return err
-			}
-		}
-		var active int
-		if err := t.queryRow(`SELECT count(*) FROM queue_rcpts WHERE seq = ? AND state IN (0, 1)`, seq).Scan(&active); err != nil {
-			return err
-		}
-		if active > 0 {
-			return nil
-		}
-		return t.removeQueued(seq, blob)
-	})
-}
-
 func (t *txn) queueSeq(id string) (int64, store.BlobID, error) {
 	var seq int64
 	var blob store.BlobID

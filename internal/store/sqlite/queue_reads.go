@@ -10,7 +10,8 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-const queueCols = `id, seq, origin, sender, envid, ret, smtputf8, body_type, arrived, size, blob, warned`
+const queueCols = `id, seq, origin, sender, envid, ret, smtputf8, body_type, arrived, size, blob, warned,
+	claim_owner, claim_until`
 
 // QueuedMessage returns one queued message with its recipients.
 func (s *Store) QueuedMessage(ctx context.Context, id string) (store.QueuedMessage, error) {
@@ -40,14 +41,14 @@ func (s *Store) queuedWhere(ctx context.Context, where string, args ...any) ([]s
 	var seqs []int64
 	for rows.Next() {
 		var m store.QueuedMessage
-		var seq, arrived int64
+		var seq, arrived, until int64
 		var utf8, warned bool
 		if err := rows.Scan(&m.ID, &seq, &m.Origin, &m.From, &m.EnvID, &m.Ret, &utf8, &m.BodyType,
-			&arrived, &m.Size, &m.Blob, &warned); err != nil {
+			&arrived, &m.Size, &m.Blob, &warned, &m.ClaimOwner, &until); err != nil {
 			rows.Close()
 			return nil, store.Wrap(store.KindInternal, op, err)
 		}
-		m.SMTPUTF8, m.DelayWarned, m.Arrived = utf8, warned, fromMS(arrived)
+		m.SMTPUTF8, m.DelayWarned, m.Arrived, m.ClaimUntil = utf8, warned, fromMS(arrived), fromMS(until)
 		out, seqs = append(out, m), append(seqs, seq)
 	}
 	if err := rows.Close(); err != nil {
@@ -85,23 +86,6 @@ func (s *Store) queuedRcpts(ctx context.Context, seq int64) ([]store.QueuedRcpt,
 		out = append(out, r)
 	}
 	return out, store.Wrap(store.KindInternal, op, rows.Err())
-}
-
-// PendingIDs lists messages with never-tried recipients, oldest first.
-func (s *Store) PendingIDs(ctx context.Context, limit int) ([]string, error) {
-	return s.queueIDs(ctx, `SELECT q.id FROM (SELECT DISTINCT seq FROM queue_rcpts WHERE state = 0 ORDER BY seq LIMIT ?) p
-		JOIN queue q ON q.seq = p.seq ORDER BY p.seq`, limit)
-}
-
-// DueIDs lists messages with deferred recipients due at now, earliest first.
-func (s *Store) DueIDs(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	return s.queueIDs(ctx, `SELECT q.id FROM (SELECT seq, min(next_attempt) AS due FROM queue_rcpts
-		WHERE state = 1 AND next_attempt <= ? GROUP BY seq ORDER BY due LIMIT ?) d
-		JOIN queue q ON q.seq = d.seq ORDER BY d.due`, ms(now), limit)
-}
-
-func (s *Store) queueIDs(ctx context.Context, q string, args ...any) ([]string, error) {
-	return queryStrings(ctx, s.rdb, "queue ids", q, args...)
 }
 
 // NextDue is the earliest retry time of a deferred recipient.

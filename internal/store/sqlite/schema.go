@@ -163,6 +163,14 @@ CREATE TABLE blob_meta (
 INSERT INTO blob_meta(id, meta) SELECT id, meta FROM blobs ORDER BY id;
 ALTER TABLE blobs DROP COLUMN meta;
 `,
+	// 5: queue claims (queue_claims.go): the runner that sends a message
+	// holds it with a lease until claim_until (Unix milliseconds), so
+	// that the runners of several processes on one database never send
+	// it twice; an unclaimed message has claim_owner '' and claim_until 0.
+	`
+ALTER TABLE queue ADD COLUMN claim_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE queue ADD COLUMN claim_until INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // migrate brings the schema up to date inside one immediate transaction, so

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -281,5 +282,60 @@ func TestBlobMetaFollowsBlobs(t *testing.T) {
 	}
 	if bl, m := count(); bl != 0 || m != 0 {
 		t.Fatalf("after both expunges: %d blobs, %d metadata rows", bl, m)
+	}
+}
+
+// TestMigrationQueueClaims: the last migration adds the claim columns to
+// a queue created at the schema before it; the queued mail is kept,
+// unclaimed, and can be claimed once.
+func TestMigrationQueueClaims(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "petrel.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := len(migrations) - 1
+	for v, m := range migrations[:prev] {
+		if _, err := db.Exec(m); err != nil {
+			t.Fatalf("migration %d: %v", v+1, err)
+		}
+	}
+	body := "Subject: queued before the upgrade\r\n\r\nbody\r\n"
+	if _, err := db.Exec(`INSERT INTO blobs(id, size, refs, data, path) VALUES (7, ?, 1, ?, NULL);
+		INSERT INTO blob_meta(id, meta) VALUES (7, x'00');
+		INSERT INTO counters(name, value) VALUES ('queue_seq', 1);
+		INSERT INTO queue(id, seq, sender, arrived, size, blob) VALUES ('old1', 1, 'a@example.org', 1000, ?, 7);
+		INSERT INTO queue_rcpts(seq, idx, addr, domain, state) VALUES (1, 0, 'b@remote.example', 'remote.example', 0);
+		INSERT INTO queue_rcpts(seq, idx, addr, domain, state, attempts, next_attempt) VALUES (1, 1, 'c@slow.example', 'slow.example', 1, 2, 5000);`,
+		len(body), body, len(body)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", prev)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	m, err := s.QueuedMessage(ctx, "old1")
+	if err != nil || m.ClaimOwner != "" || !m.ClaimUntil.IsZero() || len(m.Rcpts) != 2 || m.Rcpts[1].Attempts != 2 {
+		t.Fatalf("queued message after the migration: %+v, %v", m, err)
+	}
+	claim := func(owner string) int {
+		ms, err := s.ClaimQueued(ctx, store.ClaimRequest{Owner: owner, Now: time.Now(), Lease: time.Minute, Limit: 10})
+		if err != nil {
+			t.Fatalf("ClaimQueued: %v", err)
+		}
+		return len(ms)
+	}
+	if n := claim("a"); n != 1 {
+		t.Fatalf("claimed %d messages after the migration, want 1", n)
+	}
+	if n := claim("b"); n != 0 {
+		t.Fatalf("claimed %d messages held by another owner, want 0", n)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// testBulkRead checks store.BulkReader, for backends that have it: the
+// testBulkRead checks store.BulkReader: the
 // messages of the wanted UIDs in order, each with the record Messages
 // gives, the metadata Meta gives and (when asked) the body OpenBlob
 // gives (without the header fields unless asked for); expunged and
@@ -18,10 +18,7 @@ import (
 // chunks; an error from the callback stops the read.
 func testBulkRead(t *testing.T, b Backend) {
 	e := newEnv(t, b)
-	br, ok := e.s.(store.BulkReader)
-	if !ok {
-		t.Skip("backend has no bulk reader")
-	}
+	br := e.s
 	a := e.account("alice")
 	inbox := e.mailbox(a.ID, "INBOX")
 	bodies := map[store.UID][]byte{}

@@ -2,21 +2,19 @@ package storetest
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// testQueue checks the outbound queue storage of backends that have one:
-// durable enqueue across a restart, pending and due listings kept apart,
-// per-recipient updates, retry, removal with the body, and counts.
+// testQueue checks the outbound queue storage: durable enqueue across a
+// restart, new mail claimed before deferred mail, per-recipient updates
+// recorded at release, retry, removal with the body, and counts.
 func testQueue(t *testing.T, b Backend) {
 	e := newEnv(t, b)
-	q, ok := e.s.(store.Queue)
-	if !ok {
-		t.Skip("backend has no queue")
-	}
+	q := e.s
 	now := time.Now().Truncate(time.Millisecond)
 	body := msg("queued", 1000)
 	big := msg("queued-big", 300<<10) // a file blob
@@ -34,7 +32,7 @@ func testQueue(t *testing.T, b Backend) {
 		t.Fatalf("duplicate ID: %v", err)
 	}
 	e.reopen()
-	q = e.s.(store.Queue)
+	q = e.s
 	m, err := q.QueuedMessage(e.ctx, "q2")
 	if err != nil || len(m.Rcpts) != 2 || m.Rcpts[0].State != store.RcptPending || !m.Arrived.Equal(now) ||
 		m.Rcpts[0].ORcpt != "rfc822;x@one.example" || len(m.Rcpts[0].Notify) != 2 {
@@ -43,35 +41,53 @@ func testQueue(t *testing.T, b Backend) {
 	if got := sum(e.readBlob(m.Blob)); got != sum(big) {
 		t.Fatal("queued body differs")
 	}
-	ids, err := q.PendingIDs(e.ctx, 10)
-	if err != nil || len(ids) != 2 || ids[0] != "q1" {
-		t.Fatalf("PendingIDs = %v, %v", ids, err)
+	claim := func(at time.Time, newOnly bool) []string {
+		t.Helper()
+		ms, err := q.ClaimQueued(e.ctx, store.ClaimRequest{Owner: "node-a", Now: at, Lease: time.Minute, Limit: 10, NewOnly: newOnly})
+		if err != nil {
+			t.Fatalf("ClaimQueued: %v", err)
+		}
+		return queuedIDs(ms)
 	}
+	release := func(id string, ch store.QueueChange) {
+		t.Helper()
+		if err := q.ReleaseClaim(e.ctx, id, "node-a", ch); err != nil {
+			t.Fatalf("ReleaseClaim(%s): %v", id, err)
+		}
+	}
+	if ids := claim(now, false); !slices.Equal(ids, []string{"q1", "q2"}) {
+		t.Fatalf("claimed %v, want q1, q2", ids)
+	}
+	release("q2", store.QueueChange{})
 	next := now.Add(time.Hour)
 	ch := store.QueueChange{Rcpts: []store.QueuedRcpt{
 		{Index: 0, State: store.RcptDeferred, Attempts: 1, NextAttempt: next, LastAttempt: now, LastError: "451 4.4.1 later", Status: "4.4.1"},
 		{Index: 1, State: store.RcptDelivered, Attempts: 1, LastAttempt: now, RemoteMTA: "mx.two.example"}}}
-	if err := q.UpdateQueued(e.ctx, "q1", ch); err != nil {
-		t.Fatalf("UpdateQueued: %v", err)
+	release("q1", ch)
+	if ids := claim(now, false); !slices.Equal(ids, []string{"q2"}) {
+		t.Fatalf("claimed after the attempt %v, want q2 only (q1 is not due)", ids)
 	}
-	if ids, _ := q.PendingIDs(e.ctx, 10); len(ids) != 1 || ids[0] != "q2" {
-		t.Fatalf("PendingIDs after update = %v", ids)
+	release("q2", store.QueueChange{})
+	if ids := claim(next, true); !slices.Equal(ids, []string{"q2"}) {
+		t.Fatalf("new mail only, at the due time: %v, want q2", ids)
 	}
-	if ids, _ := q.DueIDs(e.ctx, now, 10); len(ids) != 0 {
-		t.Fatalf("DueIDs before due = %v", ids)
+	release("q2", store.QueueChange{})
+	if ids := claim(next, false); !slices.Equal(ids, []string{"q2", "q1"}) {
+		t.Fatalf("at the due time: %v, want new q2 then due q1", ids)
 	}
-	if ids, _ := q.DueIDs(e.ctx, next, 10); len(ids) != 1 || ids[0] != "q1" {
-		t.Fatalf("DueIDs at due time = %v", ids)
-	}
+	release("q1", store.QueueChange{})
+	release("q2", store.QueueChange{})
 	if d, _ := q.NextDue(e.ctx); !d.Equal(next) {
 		t.Fatalf("NextDue = %v, want %v", d, next)
 	}
 	if n, err := q.RetryQueued(e.ctx, "", now); err != nil || n != 1 {
 		t.Fatalf("RetryQueued = %d, %v", n, err)
 	}
-	if ids, _ := q.DueIDs(e.ctx, now, 10); len(ids) != 1 {
-		t.Fatalf("DueIDs after retry = %v", ids)
+	if ids := claim(now, false); !slices.Equal(ids, []string{"q2", "q1"}) {
+		t.Fatalf("after retry: %v, want q2 and q1", ids)
 	}
+	release("q1", store.QueueChange{})
+	release("q2", store.QueueChange{})
 	counts, _ := q.QueueCounts(e.ctx)
 	if counts[store.RcptPending] != 2 || counts[store.RcptDeferred] != 1 || counts[store.RcptDelivered] != 1 {
 		t.Fatalf("QueueCounts = %v", counts)
@@ -82,9 +98,10 @@ func testQueue(t *testing.T, b Backend) {
 	}
 	// The last active recipient settled: the message and its body go.
 	ch = store.QueueChange{Rcpts: []store.QueuedRcpt{{Index: 0, State: store.RcptFailed, Attempts: 2, Status: "5.4.7"}}}
-	if err := q.UpdateQueued(e.ctx, "q1", ch); err != nil {
-		t.Fatalf("UpdateQueued: %v", err)
+	if ids := claim(now, false); len(ids) != 2 {
+		t.Fatalf("claimed %v, want both", ids)
 	}
+	release("q1", ch)
 	if _, err := q.QueuedMessage(e.ctx, "q1"); !store.IsKind(err, store.KindNotFound) {
 		t.Fatalf("settled message still queued: %v", err)
 	}
@@ -92,6 +109,7 @@ func testQueue(t *testing.T, b Backend) {
 	if _, err := e.s.OpenBlob(e.ctx, blob); !store.IsKind(err, store.KindNotFound) {
 		t.Fatalf("body of a settled message kept: %v", err)
 	}
+	release("q2", store.QueueChange{})
 	if err := q.DeleteQueued(e.ctx, "q2"); err != nil {
 		t.Fatalf("DeleteQueued: %v", err)
 	}
@@ -102,4 +120,12 @@ func testQueue(t *testing.T, b Backend) {
 	if _, err := q.RetryQueued(e.ctx, "nope", now); !store.IsKind(err, store.KindNotFound) {
 		t.Fatalf("RetryQueued unknown: %v", err)
 	}
+}
+
+func queuedIDs(ms []store.QueuedMessage) []string {
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids
 }

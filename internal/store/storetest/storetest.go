@@ -55,6 +55,8 @@ func Run(t *testing.T, b Backend) {
 		{"ExpungeMany", testExpungeMany},
 		{"DeleteAccount", testDeleteAccount},
 		{"Queue", testQueue},
+		{"QueueClaims", testQueueClaims},
+		{"QueueClaimOrder", testQueueClaimOrder},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
