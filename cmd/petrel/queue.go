@@ -36,16 +36,12 @@ func (a *app) queueCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	sq, ok := st.(store.Queue)
-	if !ok {
-		return &cliError{code: exitFail, lines: []string{"queue: this storage backend has no queue"}}
-	}
 	// The log says who deleted a message (info, unlike cliLogger).
 	log, err := obs.NewLogger(a.stderr, "info", cfg.Log.Format)
 	if err != nil {
 		log = cliLogger(a.stderr, cfg)
 	}
-	q := ops.NewQueue(queue.New(queue.Config{}, queue.Deps{Store: sq, Log: log}))
+	q := ops.NewQueue(queue.New(queue.Config{}, queue.Deps{Store: st, Log: log}))
 	if err := a.queueRun(ctx, q, pos); err != nil {
 		return &cliError{code: exitFail, lines: []string{errText(err)}}
 	}

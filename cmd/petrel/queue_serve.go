@@ -24,13 +24,9 @@ type outboundQueue struct {
 }
 
 // startQueue builds the queue service with the outbound SMTP client and
-// local delivery of reports, and starts its runner. Without a store that
-// has a queue it returns nil (remote recipients are then refused).
+// local delivery of reports, and starts its runner.
 func startQueue(ctx context.Context, d deps) *outboundQueue {
-	qs, ok := d.st.(queue.Store)
-	if !ok {
-		return nil
-	}
+	qs := d.st
 	cfg := d.cfg
 	client := smtpclient.New(smtpclient.Config{Hostname: cfg.Hostname, RemotePort: cfg.Delivery.RemotePort,
 		Relayhost: cfg.Delivery.Relayhost, RelayUser: cfg.Delivery.RelayUser,

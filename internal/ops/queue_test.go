@@ -31,7 +31,21 @@ func deferredMessage(t *testing.T, st store.Queue, qs *queue.Service) string {
 	must(t, err)
 	r := m.Rcpts[0]
 	r.State, r.Attempts, r.NextAttempt, r.LastError = store.RcptDeferred, 1, time.Now().Add(time.Hour), "451 4.3.0 try later"
-	must(t, st.UpdateQueued(ctx, id, store.QueueChange{Rcpts: []store.QueuedRcpt{r}}))
+	// Record the attempt as a runner would: claim (every claimable
+	// message: earlier ones may be due too), then release with the result.
+	claimed, err := st.ClaimQueued(ctx, store.ClaimRequest{Owner: "test", Now: time.Now(), Lease: time.Minute, Limit: 100})
+	must(t, err)
+	found := false
+	for _, c := range claimed {
+		ch := store.QueueChange{}
+		if c.ID == id {
+			ch.Rcpts, found = []store.QueuedRcpt{r}, true
+		}
+		must(t, st.ReleaseClaim(ctx, c.ID, "test", ch))
+	}
+	if !found {
+		t.Fatalf("ClaimQueued did not return the new message %s", id)
+	}
 	return id
 }
 

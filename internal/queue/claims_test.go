@@ -260,12 +260,12 @@ func TestDeadRunnersClaimsExpire(t *testing.T) {
 		t.Fatalf("claim as the dead runner: %v, %v", ms, err)
 	}
 	f.step()
-	f.clk.add(DefaultLease - time.Second)
+	f.clk.Add(DefaultLease - time.Second)
 	f.step()
 	if len(f.snd.calls) != 0 {
 		t.Fatalf("sent while the dead runner's lease was live: %v", f.snd.calls)
 	}
-	f.clk.add(time.Second)
+	f.clk.Add(time.Second)
 	f.step()
 	f.step()
 	if got := f.states(id); got != "gone" || len(f.snd.calls) != 1 {

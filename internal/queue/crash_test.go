@@ -112,7 +112,7 @@ func TestCrash(t *testing.T) {
 	f.svc.d.Store = f.st
 	// The killed process's claims hold its messages in flight until
 	// their leases run out: first everything else goes, then those.
-	f.clk.now = time.Now()
+	f.clk.Set(time.Now())
 	run := func() {
 		for i := 0; i < 3000; i++ {
 			n := len(f.snd.calls)
@@ -134,7 +134,7 @@ func TestCrash(t *testing.T) {
 	if len(held) > 8 { // MaxActive
 		t.Fatalf("%d messages held by the killed process, more than it could have in flight", len(held))
 	}
-	f.clk.add(DefaultLease + time.Second)
+	f.clk.Add(DefaultLease + time.Second)
 	run()
 	if left, _ := f.st.QueuedMessages(f.ctx); len(left) != 0 {
 		t.Fatalf("%d messages still queued after the killed process's leases ran out", len(left))
