@@ -36,6 +36,10 @@ type Config struct {
 	// (the wiring sets accounts.Service.AccountKey). It is called without
 	// the guard's lock held. Default: the name trimmed and lower-cased.
 	AccountKey func(user string) string
+	// MaxWait is how long Begin waits for attempts in flight to settle
+	// when they alone stand in the way of a new one (a burst of logins
+	// from one client) before refusing it. Default 5 s.
+	MaxWait time.Duration
 	// MaxEntries bounds each table. Default 65536.
 	MaxEntries int
 	// Now returns the current time; nil means time.Now.
@@ -62,6 +66,7 @@ func (c Config) withDefaults() Config {
 	defDur(&c.BlockFor, 15*time.Minute)
 	defDur(&c.TrustFor, 30*24*time.Hour)
 	defInt(&c.TrustedFailures, 10)
+	defDur(&c.MaxWait, 5*time.Second)
 	defInt(&c.MaxEntries, 65536)
 	if c.AccountKey == nil {
 		c.AccountKey = func(u string) string { return u }
@@ -114,6 +119,8 @@ type Guard struct {
 	clients  *table[netip.Prefix, record]
 	accounts *table[string, record]
 	pairs    *table[pair, record]
+	// settled is closed and replaced each time an attempt settles.
+	settled chan struct{}
 }
 
 // New returns a Guard with the limits of cfg.
@@ -124,6 +131,7 @@ func New(cfg Config) *Guard {
 		clients:  newTable[netip.Prefix, record](cfg.MaxEntries),
 		accounts: newTable[string, record](cfg.MaxEntries),
 		pairs:    newTable[pair, record](cfg.MaxEntries),
+		settled:  make(chan struct{}),
 	}
 }
 
@@ -151,16 +159,43 @@ type Attempt struct {
 // Begin decides whether a login attempt from ip for user may proceed,
 // and after how long. When it may, the attempt is reserved (it counts as a
 // failure until settled) and the returned Attempt must be settled; when it
-// is blocked, the Attempt is nil.
+// is blocked, the Attempt is nil. When only attempts in flight stand in its
+// way, Begin waits up to MaxWait for them to settle.
 func (g *Guard) Begin(ip netip.Addr, user string) (*Attempt, Verdict) {
-	now := g.cfg.Now()
 	c, a := netserve.ClientKey(ip), g.accountKey(user)
+	deadline := time.Now().Add(g.cfg.MaxWait) // waiting is real time
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	for {
+		at, v, busy := g.begin(c, a)
+		wait := time.Until(deadline)
+		if !busy || wait <= 0 {
+			return at, v
+		}
+		// Only attempts in flight stand in the way: wait for one of them
+		// to settle, then decide again (a burst of a client's own logins
+		// is served in turn instead of refused; a guesser's burst still
+		// gets no more checks than the limit, its failures block it).
+		ch := g.settled
+		g.mu.Unlock()
+		t := time.NewTimer(wait)
+		select {
+		case <-ch:
+		case <-t.C:
+		}
+		t.Stop()
+		g.mu.Lock()
+	}
+}
+
+// begin is one decision of Begin, under g.mu. busy reports a refusal that
+// only attempts in flight cause.
+func (g *Guard) begin(c netip.Prefix, a string) (at *Attempt, v Verdict, busy bool) {
+	now := g.cfg.Now()
 	p := pair{c, a}
 	pr, trusted := g.pairs.get(p)
 	trusted = trusted && now.Before(pr.trustedUntil)
-	if trusted && g.count(pr, now) >= g.cfg.TrustedFailures {
+	if trusted && g.current(pr, now) >= g.cfg.TrustedFailures {
 		// Its own failures end the trust; the record keeps them, so that
 		// a new success does not restore it before they are forgotten.
 		trusted = false
@@ -169,18 +204,26 @@ func (g *Guard) Begin(ip netip.Addr, user string) (*Attempt, Verdict) {
 	}
 	cr, _ := g.clients.get(c)
 	ar, _ := g.accounts.get(a)
-	var v Verdict
 	if trusted {
-		v.Delay = g.delay(g.count(pr, now), g.cfg.IPFree)
+		if g.count(pr, now) >= g.cfg.TrustedFailures {
+			// Failures and attempts in flight together stay under the
+			// failures that end the trust: a guesser behind the owner's
+			// address gets no more checks in parallel than in turn.
+			return nil, Verdict{Blocked: true, Scope: ScopeClient, Until: now.Add(g.cfg.BaseDelay)}, true
+		}
+		// The delay counts failures only: the owner's parallel logins
+		// (a webmail, a client opening several connections) are not
+		// failures, and the cap above bounds what is in flight.
+		v.Delay = g.delay(g.current(pr, now), g.cfg.IPFree)
 	} else {
 		if now.Before(cr.blockedUntil) {
-			return nil, Verdict{Blocked: true, Scope: ScopeClient, Until: cr.blockedUntil}
+			return nil, Verdict{Blocked: true, Scope: ScopeClient, Until: cr.blockedUntil}, false
 		}
 		if cr.pending > 0 && g.count(cr, now) >= g.cfg.IPBlock {
 			// Attempts in flight would reach the block: refuse this one
 			// until they settle. (After a block ends, one attempt at a
 			// time: its failure blocks again.)
-			return nil, Verdict{Blocked: true, Scope: ScopeClient, Until: now.Add(g.cfg.BaseDelay)}
+			return nil, Verdict{Blocked: true, Scope: ScopeClient, Until: now.Add(g.cfg.BaseDelay)}, true
 		}
 		v.Delay = max(g.delay(g.count(cr, now), g.cfg.IPFree), g.delay(g.count(ar, now), g.cfg.AccountFree))
 	}
@@ -192,7 +235,7 @@ func (g *Guard) Begin(ip netip.Addr, user string) (*Attempt, Verdict) {
 		pr.pending++
 		g.pairs.put(p, pr)
 	}
-	return &Attempt{g: g, c: c, a: a, trusted: trusted}, v
+	return &Attempt{g: g, c: c, a: a, trusted: trusted}, v, false
 }
 
 // count is r's failures within the window plus its attempts in flight.
@@ -234,6 +277,8 @@ func (at *Attempt) settle(f func(r *record, now time.Time, isClient bool)) {
 		return
 	}
 	at.settled = true
+	close(g.settled) // wake the attempts waiting in Begin
+	g.settled = make(chan struct{})
 	apply := func(r record, isClient bool) record {
 		r.pending = max(r.pending-1, 0) // evicted and re-created: no debt
 		if f != nil {

@@ -305,3 +305,59 @@ func TestOwnerLoginsDoNotResetTheGuesser(t *testing.T) {
 		t.Fatalf("a guesser behind the owner's address got %d password checks in 30 minutes, want at most 30", checks)
 	}
 }
+
+// parallel runs n attempts from ip on acct at once; check settles each
+// after a 20 ms password check. It returns how many were checked.
+func parallel(g *Guard, n int, ip, acct string, check func(*Attempt)) int {
+	var checks atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			at, v := g.Begin(addr(ip), acct)
+			if v.Blocked {
+				return
+			}
+			checks.Add(1)
+			time.Sleep(20 * time.Millisecond)
+			check(at)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return int(checks.Load())
+}
+
+// A burst of the owner's own logins (a webmail, a client opening many
+// connections, the benchmark's 20 sessions) is served in turn: attempts
+// in flight are not failures, they neither refuse the burst nor end the
+// trust, and cost no delay from a trusted address.
+func TestBurstOfGoodLoginsIsServed(t *testing.T) {
+	g := New(Config{})
+	if n := parallel(g, 40, "192.0.2.7", "alice@example.org", (*Attempt).Success); n != 40 {
+		t.Fatalf("40 parallel good logins from a new address: %d checked, want 40", n)
+	}
+	if n := parallel(g, 40, "192.0.2.7", "alice@example.org", (*Attempt).Success); n != 40 {
+		t.Fatalf("40 parallel good logins from a trusted address: %d checked, want 40", n)
+	}
+	if v := try(g, "192.0.2.7", "alice@example.org"); v.Blocked || v.Delay != 0 {
+		t.Fatalf("after the bursts: %+v, want trusted, no delay", v)
+	}
+}
+
+// A guesser behind the owner's trusted address gets no more checks in
+// parallel than in turn: the pair's failures and attempts in flight stay
+// under TrustedFailures, then the client's limit applies.
+func TestTrustedPairParallelGuessesBounded(t *testing.T) {
+	g := New(Config{IPBlock: 15, TrustedFailures: 10})
+	succeed(t, g, "192.0.2.8", "alice@example.org")
+	if n := parallel(g, 60, "192.0.2.8", "alice@example.org", (*Attempt).Failure); n > 15 {
+		t.Fatalf("60 parallel guesses from a trusted address: %d checks, want at most 15", n)
+	}
+	if v := try(g, "192.0.2.8", "alice@example.org"); !v.Blocked {
+		t.Fatalf("after the guesses: %+v, want blocked", v)
+	}
+}
