@@ -234,12 +234,12 @@ func (s *session) cmdFetch(c *command, f *fetchArgs) status {
 	}
 	items := f.items
 	if f.changedSince > 0 {
-		s.condstore = true
+		s.enableCondstore()
 		items = append(items, fetchItem{name: "MODSEQ"})
 	}
 	for _, it := range items {
 		if it.name == "MODSEQ" {
-			s.condstore = true
+			s.enableCondstore()
 		}
 	}
 	if c.uid {

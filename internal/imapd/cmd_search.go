@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -355,14 +356,14 @@ func (s *session) cmdSearch(c *command, a *searchArgs) status {
 	key := a.key
 	usesModSeq := s.resolveKey(&key)
 	if usesModSeq {
-		s.condstore = true
+		s.enableCondstore()
 	}
-	matched, highest, st := s.runSearch(&key)
+	matched, modseqs, st := s.runSearch(&key, usesModSeq)
 	if st.kind != "" {
 		return st
 	}
 	if a.esearch || s.rev2 {
-		s.writeESearch(c, a, matched, highest, usesModSeq)
+		s.writeESearch(c, a, matched, modseqs, usesModSeq)
 	} else {
 		s.w.raw("* SEARCH")
 		for _, u := range matched {
@@ -370,7 +371,7 @@ func (s *session) cmdSearch(c *command, a *searchArgs) status {
 			s.w.num(s.resultNum(c, u))
 		}
 		if usesModSeq && len(matched) > 0 {
-			s.w.raw(" (MODSEQ " + utoa(uint64(highest)) + ")")
+			s.w.raw(" (MODSEQ " + utoa(uint64(slices.Max(modseqs))) + ")")
 		}
 		s.w.crlf()
 	}
@@ -387,11 +388,12 @@ func (s *session) resultNum(c *command, u store.UID) uint64 {
 // runSearch evaluates key over the messages of the view. Keys on the
 // message content read the metadata (and bodies) in one bulk pass when
 // the store has one; keys on flags, UIDs and MODSEQ alone are answered
-// from the index.
-func (s *session) runSearch(key *imapmsg.SearchKey) ([]store.UID, store.ModSeq, status) {
+// from the index. With withModSeqs it returns the mod-sequences of the
+// matches too, one for each.
+func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.UID, []store.ModSeq, status) {
 	v := s.v
 	var out []store.UID
-	var highest store.ModSeq
+	var modseqs []store.ModSeq
 	var matchErr error
 	try := func(c *imapmsg.Candidate) error {
 		ok, err := imapmsg.Match(key, c)
@@ -404,7 +406,9 @@ func (s *session) runSearch(key *imapmsg.SearchKey) ([]store.UID, store.ModSeq, 
 		}
 		if ok {
 			out = append(out, c.Msg.UID)
-			highest = max(highest, c.Msg.ModSeq)
+			if withModSeqs {
+				modseqs = append(modseqs, c.Msg.ModSeq)
+			}
 		}
 		return nil
 	}
@@ -423,12 +427,12 @@ func (s *session) runSearch(key *imapmsg.SearchKey) ([]store.UID, store.ModSeq, 
 			})
 		})
 		if err != nil {
-			return nil, 0, s.storeError("search", err)
+			return nil, nil, s.storeError("search", err)
 		}
 	case !needMeta && !imapmsg.NeedsDateOrSize(key):
 		snap, err := s.currentIndex()
 		if err != nil {
-			return nil, 0, s.storeError("search", err)
+			return nil, nil, s.storeError("search", err)
 		}
 		indexRecs(snap, v.uids, func(r *indexRec) {
 			if matchErr == nil {
@@ -436,12 +440,12 @@ func (s *session) runSearch(key *imapmsg.SearchKey) ([]store.UID, store.ModSeq, 
 			}
 		})
 		if matchErr != nil {
-			return nil, 0, s.storeError("search", matchErr)
+			return nil, nil, s.storeError("search", matchErr)
 		}
 	default:
 		msgs, err := s.loadMessages(v.uids)
 		if err != nil {
-			return nil, 0, s.storeError("search", err)
+			return nil, nil, s.storeError("search", err)
 		}
 		for _, m := range msgs {
 			err := try(&imapmsg.Candidate{
@@ -453,16 +457,16 @@ func (s *session) runSearch(key *imapmsg.SearchKey) ([]store.UID, store.ModSeq, 
 				Body: func() (store.Blob, error) { return s.srv.st.OpenBlob(s.ctx, m.Blob) },
 			})
 			if err != nil {
-				return nil, 0, s.storeError("search", err)
+				return nil, nil, s.storeError("search", err)
 			}
 		}
 	}
-	return out, highest, status{}
+	return out, modseqs, status{}
 }
 
 // writeESearch writes the ESEARCH response (RFC 4731 §3.1, RFC 9051
 // §7.3.4) and saves the result for "$" when asked (RFC 5182 §2.1).
-func (s *session) writeESearch(c *command, a *searchArgs, matched []store.UID, highest store.ModSeq, usesModSeq bool) {
+func (s *session) writeESearch(c *command, a *searchArgs, matched []store.UID, modseqs []store.ModSeq, usesModSeq bool) {
 	ret := map[string]bool{}
 	for _, r := range a.ret {
 		ret[r] = true
@@ -500,9 +504,27 @@ func (s *session) writeESearch(c *command, a *searchArgs, matched []store.UID, h
 		b.WriteString(" COUNT " + strconv.Itoa(len(nums)))
 	}
 	if usesModSeq && len(nums) > 0 {
-		b.WriteString(" MODSEQ " + utoa(uint64(highest)))
+		b.WriteString(" MODSEQ " + utoa(uint64(returnedModSeq(modseqs, ret))))
 	}
 	s.w.raw(b.String() + "\r\n")
+}
+
+// returnedModSeq is the MODSEQ of an ESEARCH response: the highest
+// mod-sequence of the messages returned, which are those of MIN and/or
+// MAX when only those were asked for (RFC 4731 §3.2, RFC 7162 §3.1.5),
+// else all the matches.
+func returnedModSeq(modseqs []store.ModSeq, ret map[string]bool) store.ModSeq {
+	if ret["ALL"] || ret["COUNT"] || !ret["MIN"] && !ret["MAX"] {
+		return slices.Max(modseqs)
+	}
+	var ms store.ModSeq
+	if ret["MIN"] {
+		ms = modseqs[0]
+	}
+	if ret["MAX"] {
+		ms = max(ms, modseqs[len(modseqs)-1])
+	}
+	return ms
 }
 
 // saveResult keeps the result for "$": all of it, or only the minimum

@@ -117,7 +117,7 @@ func (s *session) cmdSelect(c *command, a *selectArgs) status {
 		}
 	}
 	if a.condstore {
-		s.condstore = true
+		s.enableCondstore() // nothing selected now: no HIGHESTMODSEQ here
 	}
 	mb, st, found := s.lookup(a.mailbox)
 	if !found {

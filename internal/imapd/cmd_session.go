@@ -85,10 +85,11 @@ func (s *session) cmdEnable(_ *command, a *enableArgs) status {
 			s.rev2, s.utf8 = true, true
 			enabled = append(enabled, "IMAP4rev2")
 		case "CONDSTORE":
-			s.condstore = true
+			s.enableCondstore()
 			enabled = append(enabled, "CONDSTORE")
 		case "QRESYNC":
-			s.qresync, s.condstore = true, true
+			s.qresync = true
+			s.enableCondstore()
 			enabled = append(enabled, "QRESYNC")
 		case "UTF8=ACCEPT":
 			s.utf8 = true
@@ -101,6 +102,20 @@ func (s *session) cmdEnable(_ *command, a *enableArgs) status {
 	}
 	s.w.crlf()
 	return respOK("ENABLE completed")
+}
+
+// enableCondstore turns CONDSTORE on for the session, at a CONDSTORE
+// enabling command (RFC 7162 §3.1). The first one issued while a mailbox
+// is selected sends its HIGHESTMODSEQ, which the SELECT did not (§3.1,
+// §3.1.2.1).
+func (s *session) enableCondstore() {
+	if s.condstore {
+		return
+	}
+	s.condstore = true
+	if s.v != nil {
+		s.w.status("*", respOKCode("HIGHESTMODSEQ "+utoa(uint64(s.v.mb.HighestModSeq)), "Highest"))
+	}
 }
 
 // cmdNamespace: one personal namespace, no others (RFC 2342).

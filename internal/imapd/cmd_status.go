@@ -72,7 +72,7 @@ func (s *session) writeStatus(mb store.Mailbox, items []string) status {
 	for _, it := range items {
 		switch it {
 		case "HIGHESTMODSEQ":
-			s.condstore = true
+			s.enableCondstore()
 		case "DELETED", "RECENT":
 			msgs, err := s.srv.st.Messages(s.ctx, mb.ID, 1, 0)
 			if err != nil {

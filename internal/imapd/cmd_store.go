@@ -132,7 +132,7 @@ func (s *session) cmdStore(c *command, a *storeArgs) status {
 		return respBAD("Unknown system flag")
 	}
 	if a.hasUnchanged {
-		s.condstore = true
+		s.enableCondstore()
 	}
 	ch := store.FlagChange{Flags: flags, Keywords: kw, UnchangedSince: store.ModSeq(a.unchangedSince)}
 	switch a.op {
@@ -168,7 +168,9 @@ func (s *session) cmdStore(c *command, a *storeArgs) status {
 }
 
 // storeResponses sends FETCH for the stored messages: FLAGS unless
-// .SILENT, MODSEQ under CONDSTORE (RFC 7162 §3.1.3: even when silent).
+// .SILENT; under CONDSTORE UID and MODSEQ, even when silent (RFC 7162
+// §3.1: "both UID and mod-sequence data in all subsequent untagged FETCH
+// responses", §3.1.3).
 func (s *session) storeResponses(c *command, silent bool, uids []store.UID, updated map[store.UID]store.Message,
 	modified []store.UID) status {
 	if silent && !s.condstore {
@@ -198,7 +200,7 @@ func (s *session) storeResponses(c *command, silent bool, uids []store.UID, upda
 		}
 		s.w.raw("* " + itoa(seq) + " FETCH (")
 		sep := ""
-		if c.uid {
+		if c.uid || s.condstore {
 			s.w.raw("UID " + utoa(uint64(m.UID)))
 			sep = " "
 		}

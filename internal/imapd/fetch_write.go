@@ -66,13 +66,18 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 	s.w.raw("* ")
 	s.w.num(uint64(seq))
 	s.w.raw(" FETCH (")
-	wroteFlags := false
+	var wroteFlags, wroteUID, wroteModSeq bool
 	for i, it := range items {
 		if i > 0 {
 			s.w.byte(' ')
 		}
-		if it.name == "FLAGS" {
+		switch it.name {
+		case "FLAGS":
 			wroteFlags = true
+		case "UID":
+			wroteUID = true
+		case "MODSEQ":
+			wroteModSeq = true
 		}
 		if err := s.writeItem(fc, it); err != nil {
 			return s.fetchError(err)
@@ -82,7 +87,25 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 		s.w.raw(" FLAGS ")
 		s.w.flags(m, s.recentFlag(m.UID))
 	}
+	if flagsChanged && s.condstore {
+		// \Seen set by this FETCH: UID and MODSEQ go with the new
+		// flags under CONDSTORE (RFC 7162 §3.1).
+		if !wroteUID {
+			s.w.raw(" UID ")
+			s.w.num32(uint32(m.UID))
+		}
+		if !wroteModSeq {
+			s.w.raw(" MODSEQ (")
+			s.w.num(uint64(m.ModSeq))
+			s.w.byte(')')
+		}
+	}
 	s.w.raw(")\r\n")
+	if wroteFlags && m.ModSeq > s.v.modseq && (wroteModSeq || !s.condstore) {
+		// A change the view has not taken in yet, now told: the updates
+		// after the command need not repeat it (sync.go).
+		s.v.sentFlags[m.UID] = m.ModSeq
+	}
 	return status{}
 }
 
