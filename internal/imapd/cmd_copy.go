@@ -22,6 +22,9 @@ func parseCopy(_ *session, r *reader, _ *command, a *copyArgs) error {
 // cmdCopy answers COPY, MOVE and their UID forms (RFC 9051 §6.4.7/§6.4.8,
 // RFC 4315 COPYUID, RFC 6851 MOVE).
 func (s *session) cmdCopy(c *command, a *copyArgs) status {
+	if !c.uid && !s.v.seqsKnown(a.set) {
+		return badSeq
+	}
 	move := c.name == "MOVE"
 	if move && s.v.readOnly {
 		return respNOCode("READ-ONLY", "Mailbox is read-only")

@@ -232,6 +232,9 @@ func (s *session) cmdFetch(c *command, f *fetchArgs) status {
 	if f.vanished && (!c.uid || !s.qresync || f.changedSince == 0) {
 		return respBAD("VANISHED needs UID FETCH, QRESYNC and CHANGEDSINCE")
 	}
+	if !c.uid && !s.v.seqsKnown(f.set) {
+		return badSeq
+	}
 	items := f.items
 	if f.changedSince > 0 {
 		s.enableCondstore()

@@ -124,6 +124,9 @@ func (r *reader) flagList(bare bool) ([]string, error) {
 
 // cmdStore answers STORE and UID STORE (RFC 9051 §6.4.6, RFC 7162 §3.1.3).
 func (s *session) cmdStore(c *command, a *storeArgs) status {
+	if !c.uid && !s.v.seqsKnown(a.set) {
+		return badSeq
+	}
 	if s.v.readOnly {
 		return respNOCode("READ-ONLY", "Mailbox is read-only")
 	}

@@ -46,6 +46,23 @@ func (v *view) seqOf(uid store.UID) int {
 	return 0
 }
 
+// seqsKnown reports whether the sequence numbers of set name messages the
+// session knows: a number past them, or "*" while there are none, is BAD
+// (RFC 9051 §9, seq-number). "$" always is.
+func (v *view) seqsKnown(set numSet) bool {
+	n := uint32(len(v.uids))
+	for _, rg := range set.ranges {
+		for _, x := range [2]uint32{rg.lo, rg.hi} {
+			if x == star && n == 0 || x > n {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+var badSeq = respBAD("Message sequence number out of range")
+
 // recentFlag reports whether FETCH FLAGS lists \Recent for a message:
 // only for IMAP4rev1 clients (RFC 3501 §2.3.2); IMAP4rev2 dropped the
 // flag (RFC 9051 §2.3.2, Appendix E), so a session that enabled it never
