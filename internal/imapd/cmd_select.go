@@ -149,17 +149,8 @@ func (s *session) cmdSelect(c *command, a *selectArgs) status {
 }
 
 func (s *session) writeSelectData(v *view, snap *indexSnap, firstUnseen int) {
-	keywords := snap.usedKeywords
-	flags := `\Answered \Flagged \Deleted \Seen \Draft`
-	for _, k := range keywords {
-		flags += " " + k
-	}
-	s.w.raw("* FLAGS (" + flags + ")\r\n")
-	if v.readOnly {
-		s.w.status("*", respOKCode("PERMANENTFLAGS ()", "Read-only mailbox"))
-	} else {
-		s.w.status("*", respOKCode(`PERMANENTFLAGS (`+flags+` \*)`, "Flags permitted"))
-	}
+	v.keywords = snap.usedKeywords
+	s.writeFlagsResponse(v)
 	s.w.raw("* ")
 	s.w.num(uint64(len(v.uids)))
 	s.w.raw(" EXISTS\r\n")

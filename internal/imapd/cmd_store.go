@@ -201,6 +201,9 @@ func (s *session) storeResponses(c *command, silent bool, uids []store.UID, upda
 		if seq == 0 || skip[m.UID] {
 			continue
 		}
+		if !silent {
+			s.announceKeywords(m.Keywords)
+		}
 		s.w.raw("* " + itoa(seq) + " FETCH (")
 		sep := ""
 		if c.uid || s.condstore {

@@ -3,6 +3,7 @@ package imapd
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/petrelmail/petrel/internal/imapmsg"
@@ -63,6 +64,9 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 		fc.meta, fc.blob = d.Meta, d.Body
 	}
 	defer fc.close()
+	if len(m.Keywords) > 0 && (flagsChanged || slices.ContainsFunc(items, isFlagsItem)) {
+		s.announceKeywords(m.Keywords)
+	}
 	s.w.raw("* ")
 	s.w.num(uint64(seq))
 	s.w.raw(" FETCH (")
@@ -108,6 +112,8 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 	}
 	return status{}
 }
+
+func isFlagsItem(it fetchItem) bool { return it.name == "FLAGS" }
 
 // fetchError ends a FETCH that failed mid-response. The response line is
 // already partly written, so the connection cannot go on cleanly for

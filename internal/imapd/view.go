@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/petrelmail/petrel/internal/imapmsg"
 	"github.com/petrelmail/petrel/internal/store"
@@ -25,6 +26,9 @@ type view struct {
 	recent     map[store.UID]bool
 	// saved is the SEARCHRES result "$" (RFC 5182), as UIDs.
 	saved []store.UID
+	// keywords are those the client was told with FLAGS, sorted; never
+	// changed in place (shared with the index snapshot).
+	keywords []string
 	// sentFlags: flag updates this session already sent (by STORE).
 	sentFlags map[store.UID]store.ModSeq
 	dirty     bool
@@ -63,6 +67,42 @@ func (v *view) seqsKnown(set numSet) bool {
 
 var badSeq = respBAD("Message sequence number out of range")
 
+// writeFlagsResponse writes FLAGS and PERMANENTFLAGS (RFC 9051 §7.3.5,
+// §7.1): the system flags and the keywords in use; any keyword may be
+// created (\*) unless the mailbox is read-only.
+func (s *session) writeFlagsResponse(v *view) {
+	flags := `\Answered \Flagged \Deleted \Seen \Draft`
+	for _, k := range v.keywords {
+		flags += " " + k
+	}
+	s.w.raw("* FLAGS (" + flags + ")\r\n")
+	if v.readOnly {
+		s.w.status("*", respOKCode("PERMANENTFLAGS ()", "Read-only mailbox"))
+	} else {
+		s.w.status("*", respOKCode(`PERMANENTFLAGS (`+flags+` \*)`, "Flags permitted"))
+	}
+}
+
+// announceKeywords sends FLAGS again when kws has a keyword the client
+// was not told of, before the FETCH that shows it: the client records
+// the mailbox's flags from FLAGS (RFC 9051 §7.3.5).
+func (s *session) announceKeywords(kws []string) {
+	v := s.v
+	var added []string
+	for _, k := range kws {
+		if !slices.ContainsFunc(v.keywords, func(x string) bool { return strings.EqualFold(x, k) }) &&
+			!slices.Contains(added, k) {
+			added = append(added, k)
+		}
+	}
+	if len(added) == 0 {
+		return
+	}
+	v.keywords = append(slices.Clone(v.keywords), added...)
+	slices.Sort(v.keywords)
+	s.writeFlagsResponse(v)
+}
+
 // recentFlag reports whether FETCH FLAGS lists \Recent for a message:
 // only for IMAP4rev1 clients (RFC 3501 §2.3.2); IMAP4rev2 dropped the
 // flag (RFC 9051 §2.3.2, Appendix E), so a session that enabled it never
@@ -73,6 +113,7 @@ func (s *session) recentFlag(uid store.UID) bool {
 
 // writeFlagsFetch writes "* n FETCH (UID u FLAGS (...) [MODSEQ (m)])".
 func (s *session) writeFlagsFetch(seq int, m store.Message) {
+	s.announceKeywords(m.Keywords)
 	s.w.raw("* ")
 	s.w.num(uint64(seq))
 	s.w.raw(" FETCH (UID ")
