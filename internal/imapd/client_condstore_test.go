@@ -14,9 +14,7 @@ import (
 // 4731).
 func TestClientCondstoreSearch(t *testing.T) {
 	e := newEnv(t, nil)
-	for i := 0; i < 3; i++ {
-		e.deliver("", testMessage("m", "x"), 0)
-	}
+	e.deliverN(3)
 	c := e.imapClient(nil)
 	sel, err := c.Select("INBOX", &imap.SelectOptions{CondStore: true}).Wait()
 	if err != nil {

@@ -20,11 +20,7 @@ func parseCreate(_ *session, r *reader, _ *command, a *createArgs) error {
 	if err := r.mailboxArg(&a.mailbox); err != nil {
 		return err
 	}
-	if r.peek() != ' ' {
-		return nil
-	}
-	r.pos++
-	return r.list(func() error {
+	return r.optionalList(func() error {
 		at, err := r.atom()
 		if err != nil {
 			return err

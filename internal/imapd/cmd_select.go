@@ -28,11 +28,7 @@ func parseSelect(_ *session, r *reader, _ *command, a *selectArgs) error {
 	if err := r.mailboxArg(&a.mailbox); err != nil {
 		return err
 	}
-	if r.peek() != ' ' {
-		return nil
-	}
-	r.pos++
-	return r.list(func() error {
+	return r.optionalList(func() error {
 		param, err := r.atom()
 		if err != nil {
 			return err

@@ -243,6 +243,16 @@ func (r *reader) setArg(set *numSet) error {
 	return r.sp()
 }
 
+// optionalList reads [SP "(" item *(SP item) ")"], the optional
+// parameters after a command's arguments.
+func (r *reader) optionalList(item func() error) error {
+	if r.peek() != ' ' {
+		return nil
+	}
+	r.pos++
+	return r.list(item)
+}
+
 // nstring reads a string or NIL (returned as "").
 func (r *reader) nstring() (string, error) {
 	if r.peek() == 'N' || r.peek() == 'n' {

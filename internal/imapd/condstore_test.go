@@ -77,9 +77,7 @@ func TestCondstoreNoModSeqNever(t *testing.T) {
 // then gets; UNCHANGEDSINCE 0 changes nothing.
 func TestCondstoreStoreResponses(t *testing.T) {
 	e := newEnv(t, nil)
-	for i := 0; i < 3; i++ {
-		e.deliver("", testMessage("m", "x"), 0)
-	}
+	e.deliverN(3)
 	e.login().ok("s SELECT INBOX") // takes \Recent
 	r := e.login()
 	r.ok("s SELECT INBOX (CONDSTORE)")
@@ -136,9 +134,7 @@ func TestCondstoreImplicitSeen(t *testing.T) {
 // not use MODSEQ.
 func TestCondstoreSearchModSeq(t *testing.T) {
 	e := newEnv(t, nil)
-	for i := 0; i < 4; i++ {
-		e.deliver("", testMessage("m", "x"), 0)
-	}
+	e.deliverN(4)
 	e.login().ok("s SELECT INBOX")
 	r := e.login()
 	r.ok("s SELECT INBOX (CONDSTORE)")

@@ -58,9 +58,7 @@ func TestFetchSeenAndSize(t *testing.T) {
 	e := newEnv(t, nil)
 	e.deliver("", nestedMessage, 0)
 	e.deliver("", "Subject: bare LF\n\nline one\nline two\n", 0)
-	for i := 0; i < 4; i++ {
-		e.deliver("", testMessage("m", "x"), 0)
-	}
+	e.deliverN(4)
 	e.login().ok("s SELECT INBOX") // takes \Recent
 	r := e.login()
 	r.ok("s SELECT INBOX")
@@ -101,9 +99,7 @@ func TestFetchSeenAndSize(t *testing.T) {
 // of UID FETCH, which succeeds.
 func TestFetchOutOfRange(t *testing.T) {
 	e := newEnv(t, nil)
-	for i := 0; i < 4; i++ {
-		e.deliver("", testMessage("m", "x"), 0)
-	}
+	e.deliverN(4)
 	e.login().ok("s SELECT INBOX")
 	r := e.login()
 	r.ok("s SELECT INBOX")

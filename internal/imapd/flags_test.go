@@ -8,9 +8,7 @@ import "testing"
 // records), to the session that set it and to the others, once.
 func TestNewKeywordFlags(t *testing.T) {
 	e := newEnv(t, nil)
-	for i := 0; i < 2; i++ {
-		e.deliver("", testMessage("m", "x"), 0)
-	}
+	e.deliverN(2)
 	e.login().ok("s SELECT INBOX") // takes \Recent
 	o := e.login()
 	o.ok("s SELECT INBOX")

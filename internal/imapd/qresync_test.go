@@ -32,9 +32,7 @@ func sameLines(t *testing.T, what string, got []string, want ...string) {
 // a mailbox was selected (§3.2.11).
 func TestQresyncSelectScenarios(t *testing.T) {
 	e := newEnv(t, nil)
-	for i := 0; i < 6; i++ {
-		e.deliver("", testMessage("m", "x"), 0)
-	}
+	e.deliverN(6)
 	a := e.login()
 	a.ok("e ENABLE QRESYNC")
 	sel := a.ok("s SELECT INBOX") // claims \Recent for 1:6
@@ -101,9 +99,7 @@ func TestQresyncSelectScenarios(t *testing.T) {
 // and CHANGEDSINCE.
 func TestQresyncFetchVanished(t *testing.T) {
 	e := newEnv(t, nil)
-	for i := 0; i < 6; i++ {
-		e.deliver("", testMessage("m", "x"), 0)
-	}
+	e.deliverN(6)
 	e.login().ok("s SELECT INBOX") // takes \Recent
 	r := e.login()
 	r.ok("e ENABLE QRESYNC")
@@ -141,9 +137,7 @@ func TestQresyncFetchVanished(t *testing.T) {
 // expunges silently, UNSELECT not at all (RFC 3691).
 func TestQresyncExpunges(t *testing.T) {
 	e := newEnv(t, nil)
-	for i := 0; i < 6; i++ {
-		e.deliver("", testMessage("m", "x"), 0)
-	}
+	e.deliverN(6)
 	e.login().ok("s SELECT INBOX")
 	r := e.login()
 	r.ok("e ENABLE QRESYNC")

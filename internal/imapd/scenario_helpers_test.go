@@ -97,3 +97,11 @@ func noCode(t *testing.T, what string, lines []string, code string) {
 }
 
 func storeUID(n int) store.UID { return store.UID(n) }
+
+// deliverN stores n short messages in INBOX.
+func (e *env) deliverN(n int) {
+	e.t.Helper()
+	for range n {
+		e.deliver("", testMessage("m", "x"), 0)
+	}
+}
