@@ -155,13 +155,25 @@ func TestQresyncExpunges(t *testing.T) {
 	o.ok(`d2 UID STORE 6 +FLAGS.SILENT (\Deleted)`)
 	o.ok("x2 UID EXPUNGE 6")
 	r.exact("i UID SEARCH ALL", "OK", "* SEARCH 4 5", "* VANISHED 6")
+	// MOVE out of the mailbox: COPYUID, then VANISHED (RFC 6851 §4.3,
+	// §4.4); UID EXPUNGE too.
+	u := r.status("m UID MOVE 5 Trash", "OK")
+	if len(u) != 2 || !strings.HasPrefix(u[0], "* OK [COPYUID ") || !strings.HasSuffix(u[0], " 5 1] Moved") ||
+		u[1] != "* VANISHED 5" {
+		t.Errorf("UID MOVE under QRESYNC: %q", u)
+	}
+	e.deliverN(1) // UID 7
+	r.exact("n5 NOOP", "OK", "* 2 EXISTS", "* 1 RECENT")
+	r.ok(`d5 UID STORE 7 +FLAGS.SILENT (\Deleted)`)
+	r.exact("x5 UID EXPUNGE 7", "OK", "* VANISHED 7")
 
-	// CLOSE expunges without a response; the mailbox lost message 4.
+	// CLOSE expunges without a response; the mailbox is left empty.
+	e.deliverN(1) // UID 8
 	r.ok(`d3 STORE 1 +FLAGS.SILENT (\Deleted)`)
 	r.exact("c CLOSE", "OK")
 	r.exact("st STATUS INBOX (MESSAGES)", "OK", "* STATUS INBOX (MESSAGES 1)")
 	// After CLOSE nothing is selected: no [CLOSED] on the next SELECT.
-	u := r.ok("s2 SELECT INBOX")
+	u = r.ok("s2 SELECT INBOX")
 	if has(u, "[CLOSED]") {
 		t.Errorf("SELECT after CLOSE: %q", u)
 	}
