@@ -122,3 +122,22 @@ func TestFetchOutOfRange(t *testing.T) {
 	r.exact("i UID FETCH 1:* (UID)", "OK")
 	r.exact("j SEARCH ALL", "OK", "* SEARCH")
 }
+
+// TestFetchUnknownCTE: BINARY of a part in an unknown
+// Content-Transfer-Encoding is NO [UNKNOWN-CTE] (RFC 3516 §4.3) with no
+// FETCH response (an empty or cut "* 1 FETCH (" line is not IMAP); BODY
+// of the part serves it as it is.
+func TestFetchUnknownCTE(t *testing.T) {
+	needImapmsg(t)
+	e := newEnv(t, nil)
+	e.deliver("", "From: a@example.org\r\nSubject: odd\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nintro\r\n"+
+		"--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: x-weird\r\n\r\nzzz\r\n--b1--\r\n", 0)
+	r := e.login()
+	r.ok("s EXAMINE INBOX")
+	r.exact("a FETCH 1 (BINARY.PEEK[2])", "NO [UNKNOWN-CTE]")
+	r.exact("b FETCH 1 (UID BINARY.SIZE[2])", "NO [UNKNOWN-CTE]")
+	r.exact("c UID FETCH 1 (FLAGS BINARY.PEEK[1] BINARY.PEEK[2]<0.1>)", "NO [UNKNOWN-CTE]")
+	r.exact("d FETCH 1 (BODY.PEEK[2] BINARY.PEEK[1])", "OK", "* 1 FETCH (BODY[2] {3}\r\nzzz BINARY[1] ~{5}\r\nintro)")
+	r.exact("n NOOP", "OK")
+}

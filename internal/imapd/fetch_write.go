@@ -64,6 +64,9 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 		fc.meta, fc.blob = d.Meta, d.Body
 	}
 	defer fc.close()
+	if st := s.checkBinary(fc, items); st.kind != "" {
+		return st
+	}
 	if len(m.Keywords) > 0 && (flagsChanged || slices.ContainsFunc(items, isFlagsItem)) {
 		s.announceKeywords(m.Keywords)
 	}
@@ -113,6 +116,27 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 	return status{}
 }
 
+// checkBinary refuses, before the response line begins, a BINARY item of
+// a part whose encoding cannot be decoded: NO [UNKNOWN-CTE] (RFC 3516
+// §4.3) and no FETCH response, as a cut one would not be IMAP.
+func (s *session) checkBinary(fc *fetchCtx, items []fetchItem) status {
+	for _, it := range items {
+		if !it.section.Binary {
+			continue
+		}
+		meta, err := fc.getMeta()
+		if err != nil {
+			return s.storeError("fetch", err)
+		}
+		if err := imapmsg.CheckBinary(meta, fc.m.Size, it.section.Part); err != nil {
+			return unknownCTE
+		}
+	}
+	return status{}
+}
+
+var unknownCTE = respNOCode("UNKNOWN-CTE", "Cannot decode the part's content-transfer-encoding")
+
 func isFlagsItem(it fetchItem) bool { return it.name == "FLAGS" }
 
 // fetchError ends a FETCH that failed mid-response. The response line is
@@ -122,7 +146,7 @@ func (s *session) fetchError(err error) status {
 	var ue imapmsg.UnknownEncodingError
 	if errors.As(err, &ue) {
 		s.w.raw(")\r\n")
-		return respNOCode("UNKNOWN-CTE", "Cannot decode the part's content-transfer-encoding")
+		return unknownCTE
 	}
 	s.w.raw(")\r\n")
 	return s.storeError("fetch", err)
