@@ -12,6 +12,11 @@
 // BINARY (RFC 3516), CONDSTORE and QRESYNC (RFC 7162), QUOTA (RFC 9208)
 // and UTF8=ACCEPT (RFC 6855).
 //
+// Each command lives in one file, cmd_<name>.go (its arguments, parser
+// and handler), and is registered in the command table (commandTable in
+// commands.go) with the states it may run in; docs/architecture.md
+// ("imapd") says how a command is added.
+//
 // Each session keeps an exact view of its selected mailbox (RFC 9051
 // §7.5): the sequence-number to UID map the client was told. Changes made
 // elsewhere (other sessions, SMTP delivery, POP3) arrive through the

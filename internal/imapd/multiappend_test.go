@@ -63,6 +63,14 @@ func TestMultiappendUIDs(t *testing.T) {
 	}
 	w.endIdle()
 	u = w.ok("f UID FETCH 2:* (FLAGS INTERNALDATE)")
+	// $Work is new to the mailbox: FLAGS announces it before the first
+	// FETCH that shows it (flags_test.go).
+	const std = `\Answered \Flagged \Deleted \Seen \Draft`
+	if len(u) != 5 || u[0] != "* FLAGS ("+std+" $Work)" ||
+		u[1] != "* OK [PERMANENTFLAGS ("+std+` $Work \*)] Flags permitted` {
+		t.Fatalf("FETCH: %q", u)
+	}
+	u = u[2:]
 	want := []string{
 		`* 2 FETCH (UID 2 FLAGS (\Seen $Work) INTERNALDATE " 7-Feb-1994 21:52:25 -0800")`,
 		`* 3 FETCH (UID 3 FLAGS (\Flagged) INTERNALDATE "`,

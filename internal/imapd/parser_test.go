@@ -21,64 +21,73 @@ func parseOne(t testing.TB, input string) (*command, int, error) {
 	return c, conts, err
 }
 
+// argsOf returns the parsed arguments of c as an *A, nil when they are
+// of another type.
+func argsOf[A any](c *command) *A {
+	a, _ := c.args.(*A)
+	return a
+}
+
 func TestParseCommands(t *testing.T) {
 	tests := []struct {
 		in    string
 		check func(*command) bool
 	}{
-		{"a LOGIN alice \"p\\\"w\"\r\n", func(c *command) bool { return c.user == "alice" && c.pass == `p"w` }},
-		{"a login {5}\r\nalice {2+}\r\npw\r\n", func(c *command) bool { return c.user == "alice" && c.pass == "pw" }},
-		{"a AUTHENTICATE plain AGEAYg==\r\n", func(c *command) bool { return c.mech == "PLAIN" && *c.initial == "AGEAYg==" }},
-		{"a SELECT INBOX (CONDSTORE)\r\n", func(c *command) bool { return c.sel.condstore }},
+		{"a LOGIN alice \"p\\\"w\"\r\n", func(c *command) bool { a := argsOf[loginArgs](c); return a.user == "alice" && a.pass == `p"w` }},
+		{"a login {5}\r\nalice {2+}\r\npw\r\n", func(c *command) bool { a := argsOf[loginArgs](c); return a.user == "alice" && a.pass == "pw" }},
+		{"a AUTHENTICATE plain AGEAYg==\r\n", func(c *command) bool { a := argsOf[authArgs](c); return a.mech == "PLAIN" && *a.initial == "AGEAYg==" }},
+		{"a SELECT INBOX (CONDSTORE)\r\n", func(c *command) bool { return argsOf[selectArgs](c).condstore }},
 		{"a SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))\r\n", func(c *command) bool {
-			q := c.sel.qresync
+			q := argsOf[selectArgs](c).qresync
 			return q.uidValidity == 67890007 && q.modSeq == 20050715194045000 && len(q.knownUIDs.ranges) == 3
 		}},
-		{"a SELECT INBOX (QRESYNC (1 2 1:5 (1,3 2,4)))\r\n", func(c *command) bool { return c.sel.qresync.seqMatch != nil }},
+		{"a SELECT INBOX (QRESYNC (1 2 1:5 (1,3 2,4)))\r\n", func(c *command) bool { return argsOf[selectArgs](c).qresync.seqMatch != nil }},
 		{"a UID FETCH 1:* (FLAGS BODY.PEEK[1.2.HEADER.FIELDS (From To)]<0.100> BINARY[1] BINARY.SIZE[2]) (CHANGEDSINCE 5 VANISHED)\r\n",
 			func(c *command) bool {
-				f := c.fetch
+				f := argsOf[fetchArgs](c)
 				return c.uid && len(f.items) == 4 && f.items[1].peek && f.items[1].section.Specifier == "HEADER.FIELDS" &&
 					len(f.items[1].section.Fields) == 2 && f.items[1].section.Partial.Count == 100 &&
 					f.items[2].section.Binary && f.changedSince == 5 && f.vanished
 			}},
-		{"a FETCH 1,2:4,* ALL\r\n", func(c *command) bool { return len(c.fetch.items) == 4 && len(c.set.ranges) == 3 }},
-		{"a FETCH $ BODY[]\r\n", func(c *command) bool { return c.set.saved }},
+		{"a FETCH 1,2:4,* ALL\r\n", func(c *command) bool { f := argsOf[fetchArgs](c); return len(f.items) == 4 && len(f.set.ranges) == 3 }},
+		{"a FETCH $ BODY[]\r\n", func(c *command) bool { return argsOf[fetchArgs](c).set.saved }},
 		{"a FETCH 1 (BODY[1.MIME] BODY[TEXT] RFC822.HEADER)\r\n", func(c *command) bool {
-			return c.fetch.items[0].section.Specifier == "MIME" && c.fetch.items[1].section.Specifier == "TEXT"
+			f := argsOf[fetchArgs](c)
+			return f.items[0].section.Specifier == "MIME" && f.items[1].section.Specifier == "TEXT"
 		}},
 		{"a STORE 1:3 (UNCHANGEDSINCE 12) +FLAGS.SILENT (\\Seen $Junk)\r\n", func(c *command) bool {
-			s := c.store
+			s := argsOf[storeArgs](c)
 			return s.op == "+" && s.silent && s.unchangedSince == 12 && len(s.flags) == 2
 		}},
-		{"a STORE 1 FLAGS \\Seen \\Flagged\r\n", func(c *command) bool { return len(c.store.flags) == 2 }},
+		{"a STORE 1 FLAGS \\Seen \\Flagged\r\n", func(c *command) bool { return len(argsOf[storeArgs](c).flags) == 2 }},
 		{"a UID SEARCH RETURN (MIN COUNT SAVE) CHARSET UTF-8 OR FROM bob (SUBJECT \"hi\" UNSEEN) NOT 1:5 SINCE 1-Feb-1994\r\n",
 			func(c *command) bool {
-				a := c.search
+				a := argsOf[searchArgs](c)
 				return a.esearch && len(a.ret) == 3 && a.charset == "UTF-8" && a.key.Kind == imapmsg.And && len(a.key.Children) == 3 &&
 					a.key.Children[0].Kind == imapmsg.Or && a.key.Children[1].Kind == imapmsg.Not &&
 					a.key.Children[2].Date.Day() == 1
 			}},
 		{"a SEARCH HEADER X-Foo {3}\r\nbar MODSEQ \"/flags/\\\\draft\" all 620162338 $\r\n", func(c *command) bool {
-			k := c.search.key
+			k := argsOf[searchArgs](c).key
 			return k.Children[0].Field == "X-Foo" && k.Children[0].Text == "bar" && k.Children[1].Number == 620162338 &&
 				k.Children[2].Text == savedMark
 		}},
 		{"a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (INBOX* %) RETURN (CHILDREN STATUS (MESSAGES SIZE))\r\n", func(c *command) bool {
-			l := c.list
+			l := argsOf[listArgs](c)
 			return l.subscribed && l.recursive && len(l.patterns) == 2 && l.retChildren && len(l.retStatus) == 2
 		}},
-		{"a LSUB \"\" *\r\n", func(c *command) bool { return c.list.lsub }},
-		{"a CREATE Foo (USE (\\Sent))\r\n", func(c *command) bool { return c.atoms[0] == `\Sent` }},
-		{"a STATUS INBOX (MESSAGES UIDNEXT HIGHESTMODSEQ)\r\n", func(c *command) bool { return len(c.atoms) == 3 }},
+		{"a LSUB \"\" *\r\n", func(c *command) bool { return argsOf[listArgs](c).lsub }},
+		{"a CREATE Foo (USE (\\Sent))\r\n", func(c *command) bool { return argsOf[createArgs](c).use[0] == `\Sent` }},
+		{"a STATUS INBOX (MESSAGES UIDNEXT HIGHESTMODSEQ)\r\n", func(c *command) bool { return len(argsOf[statusArgs](c).items) == 3 }},
 		{"a APPEND Drafts (\\Draft) \" 7-Feb-1994 21:52:25 -0800\" {3}\r\nabc (\\Seen) {2+}\r\nxy\r\n", func(c *command) bool {
-			return len(c.append) == 2 && c.append[0].date != "" && c.append[1].body.size == 2
+			m := argsOf[appendArgs](c).msgs
+			return len(m) == 2 && m[0].date != "" && m[1].body.size == 2
 		}},
-		{"a APPEND INBOX UTF8 (~{3+}\r\nabc)\r\n", func(c *command) bool { return c.append[0].utf8 }},
-		{"a ID (\"name\" \"x\" \"version\" NIL)\r\n", func(c *command) bool { return len(c.id) == 4 }},
-		{"a ENABLE CONDSTORE qresync\r\n", func(c *command) bool { return c.atoms[1] == "QRESYNC" }},
-		{"a UID EXPUNGE 3:5\r\n", func(c *command) bool { return c.uid && len(c.set.ranges) == 1 }},
-		{"a UID MOVE 1:* Trash\r\n", func(c *command) bool { return c.name == "MOVE" && c.mailbox == "Trash" }},
+		{"a APPEND INBOX UTF8 (~{3+}\r\nabc)\r\n", func(c *command) bool { return argsOf[appendArgs](c).msgs[0].utf8 }},
+		{"a ID (\"name\" \"x\" \"version\" NIL)\r\n", func(c *command) bool { return len(argsOf[idArgs](c).params) == 4 }},
+		{"a ENABLE CONDSTORE qresync\r\n", func(c *command) bool { return argsOf[enableArgs](c).caps[1] == "QRESYNC" }},
+		{"a UID EXPUNGE 3:5\r\n", func(c *command) bool { return c.uid && len(argsOf[expungeArgs](c).set.ranges) == 1 }},
+		{"a UID MOVE 1:* Trash\r\n", func(c *command) bool { return c.name == "MOVE" && argsOf[copyArgs](c).mailbox == "Trash" }},
 	}
 	for _, tc := range tests {
 		c, _, err := parseOne(t, tc.in)
@@ -148,7 +157,7 @@ func TestAppendTotalLimit(t *testing.T) {
 	input = "a APPEND INBOX {600}\r\n" + strings.Repeat("x", 600) + " {600}\r\n" + strings.Repeat("y", 600) + "\r\n"
 	r = newReader(bufio.NewReader(strings.NewReader(input)), 1024, 100, func() error { return nil })
 	c, err = s.parseCommand(r)
-	if err != nil || len(c.append) != 2 {
+	if err != nil || len(argsOf[appendArgs](c).msgs) != 2 {
 		t.Errorf("MULTIAPPEND within the total: %v", err)
 	}
 	c.release()

@@ -2,9 +2,12 @@ package imapd
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/petrelmail/petrel/internal/imapmsg"
 	"github.com/petrelmail/petrel/internal/store"
+	"slices"
+	"strconv"
 )
 
 // view is a session's picture of the selected mailbox (RFC 9051 §7.5):
@@ -23,6 +26,9 @@ type view struct {
 	recent     map[store.UID]bool
 	// saved is the SEARCHRES result "$" (RFC 5182), as UIDs.
 	saved []store.UID
+	// keywords are those the client was told with FLAGS, sorted; never
+	// changed in place (shared with the index snapshot).
+	keywords []string
 	// sentFlags: flag updates this session already sent (by STORE).
 	sentFlags map[store.UID]store.ModSeq
 	dirty     bool
@@ -44,55 +50,29 @@ func (v *view) seqOf(uid store.UID) int {
 	return 0
 }
 
-// cmdSelect opens a mailbox (RFC 9051 §6.3.2/§6.3.3) with the CONDSTORE and
-// QRESYNC parameters of RFC 7162.
-func (s *session) cmdSelect(c *command) status {
-	if c.sel.qresync != nil && !s.qresync {
-		return respBAD("QRESYNC is not enabled")
-	}
-	if s.v != nil {
-		s.v = nil
-		s.state = stateAuth
-		if s.rev2 || s.qresync {
-			s.w.status("*", respOKCode("CLOSED", "Previous mailbox closed"))
+// seqsKnown reports whether the sequence numbers of set name messages the
+// session knows: a number past them, or "*" while there are none, is BAD
+// (RFC 9051 §9, seq-number). "$" always is.
+func (v *view) seqsKnown(set numSet) bool {
+	n := uint32(len(v.uids))
+	for _, rg := range set.ranges {
+		for _, x := range [2]uint32{rg.lo, rg.hi} {
+			if x == star && n == 0 || x > n {
+				return false
+			}
 		}
 	}
-	if c.sel.condstore {
-		s.condstore = true
-	}
-	mb, st, found := s.lookup(c.mailbox)
-	if !found {
-		return st
-	}
-	snap, err := s.srv.index.get(s.ctx, mb)
-	if err != nil {
-		return s.storeError("select", err)
-	}
-	v := &view{mb: mb, readOnly: c.name == "EXAMINE", modseq: mb.HighestModSeq,
-		pendingExp: map[store.UID]bool{}, recent: map[store.UID]bool{}, sentFlags: map[store.UID]store.ModSeq{}}
-	// Shared with the index and the other views until it changes: the
-	// capacity is cut so that an append copies.
-	v.uids = snap.uids[:len(snap.uids):len(snap.uids)]
-	for _, u := range s.srv.recent.claim(mb.ID, v.uids, !v.readOnly) {
-		v.recent[u] = true
-	}
-	s.writeSelectData(v, snap, snap.firstUnseen+1)
-	s.v, s.state = v, stateSelected
-	if q := c.sel.qresync; q != nil && q.uidValidity == mb.UIDValidity {
-		if st := s.qresyncSelect(q); st.kind != "" {
-			return st
-		}
-	}
-	if v.readOnly {
-		return respOKCode("READ-ONLY", "EXAMINE completed")
-	}
-	return respOKCode("READ-WRITE", "SELECT completed")
+	return true
 }
 
-func (s *session) writeSelectData(v *view, snap *indexSnap, firstUnseen int) {
-	keywords := snap.usedKeywords
+var badSeq = respBAD("Message sequence number out of range")
+
+// writeFlagsResponse writes FLAGS and PERMANENTFLAGS (RFC 9051 §7.3.5,
+// §7.1): the system flags and the keywords in use; any keyword may be
+// created (\*) unless the mailbox is read-only.
+func (s *session) writeFlagsResponse(v *view) {
 	flags := `\Answered \Flagged \Deleted \Seen \Draft`
-	for _, k := range keywords {
+	for _, k := range v.keywords {
 		flags += " " + k
 	}
 	s.w.raw("* FLAGS (" + flags + ")\r\n")
@@ -101,65 +81,28 @@ func (s *session) writeSelectData(v *view, snap *indexSnap, firstUnseen int) {
 	} else {
 		s.w.status("*", respOKCode(`PERMANENTFLAGS (`+flags+` \*)`, "Flags permitted"))
 	}
-	s.w.raw("* ")
-	s.w.num(uint64(len(v.uids)))
-	s.w.raw(" EXISTS\r\n")
-	if !s.rev2 {
-		s.w.raw("* ")
-		s.w.num(uint64(len(v.recent)))
-		s.w.raw(" RECENT\r\n")
-		if firstUnseen > 0 {
-			s.w.status("*", respOKCode("UNSEEN "+itoa(firstUnseen), "First unseen"))
-		}
-	}
-	s.w.status("*", respOKCode("UIDVALIDITY "+itoa(int(v.mb.UIDValidity)), "UIDs valid"))
-	// The view may have messages delivered after the mailbox was read.
-	s.w.status("*", respOKCode("UIDNEXT "+itoa(int(max(v.mb.UIDNext, v.lastUID()+1))), "Predicted next UID"))
-	if s.condstore {
-		s.w.status("*", respOKCode("HIGHESTMODSEQ "+utoa(uint64(v.mb.HighestModSeq)), "Highest"))
-	}
-	if s.rev2 {
-		s.w.raw(`* LIST () "` + store.HierarchySep + `" `)
-		s.writeMailbox(v.mb.Name)
-		s.w.crlf()
-	}
 }
 
-// qresyncSelect sends what changed since the client's state (RFC 7162
-// §3.2.5.1): VANISHED (EARLIER) then FETCH of changed flags.
-func (s *session) qresyncSelect(q *qresyncArgs) status {
+// announceKeywords sends FLAGS again when kws has a keyword the client
+// was not told of, before the FETCH that shows it: the client records
+// the mailbox's flags from FLAGS (RFC 9051 §7.3.5).
+func (s *session) announceKeywords(kws []string) {
 	v := s.v
-	since := store.ModSeq(q.modSeq)
-	gone, err := s.srv.st.ExpungedSince(s.ctx, v.mb.ID, since)
-	if err != nil {
-		return s.storeError("select", err)
-	}
-	if q.knownUIDs != nil {
-		known := q.knownUIDs.resolve(uint32(v.lastUID()))
-		kept := gone[:0]
-		for _, u := range gone {
-			if containsNum(known, uint32(u)) {
-				kept = append(kept, u)
-			}
-		}
-		gone = kept
-	}
-	if len(gone) > 0 {
-		s.w.raw("* VANISHED (EARLIER) " + formatNums(gone) + "\r\n")
-	}
-	changed, err := s.srv.st.ChangedSince(s.ctx, v.mb.ID, since)
-	if err != nil {
-		return s.storeError("select", err)
-	}
-	for _, m := range changed {
-		if seq := v.seqOf(m.UID); seq > 0 {
-			s.writeFlagsFetch(seq, m)
+	var added []string
+	for _, k := range kws {
+		if !slices.ContainsFunc(v.keywords, func(x string) bool { return strings.EqualFold(x, k) }) &&
+			!slices.Contains(added, k) {
+			added = append(added, k)
 		}
 	}
-	return status{}
+	if len(added) == 0 {
+		return
+	}
+	v.keywords = append(slices.Clone(v.keywords), added...)
+	slices.Sort(v.keywords)
+	s.writeFlagsResponse(v)
 }
 
-// writeFlagsFetch writes "* n FETCH (UID u FLAGS (...) [MODSEQ (m)])".
 // recentFlag reports whether FETCH FLAGS lists \Recent for a message:
 // only for IMAP4rev1 clients (RFC 3501 §2.3.2); IMAP4rev2 dropped the
 // flag (RFC 9051 §2.3.2, Appendix E), so a session that enabled it never
@@ -168,7 +111,9 @@ func (s *session) recentFlag(uid store.UID) bool {
 	return !s.rev2 && s.v.recent[uid]
 }
 
+// writeFlagsFetch writes "* n FETCH (UID u FLAGS (...) [MODSEQ (m)])".
 func (s *session) writeFlagsFetch(seq int, m store.Message) {
+	s.announceKeywords(m.Keywords)
 	s.w.raw("* ")
 	s.w.num(uint64(seq))
 	s.w.raw(" FETCH (UID ")
@@ -183,24 +128,111 @@ func (s *session) writeFlagsFetch(seq int, m store.Message) {
 	s.w.raw(")\r\n")
 }
 
-func (s *session) cmdClose(_ *command) status {
+func itoa(n int) string    { return strconv.Itoa(n) }
+func utoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// targetUIDs resolves a sequence set, UID set or "$" to the UIDs of the
+// view it names, ascending. Numbers that name no message are ignored.
+// It costs what the set names, not the size of the mailbox.
+func (s *session) targetUIDs(set numSet, uid bool) []store.UID {
 	v := s.v
-	if !v.readOnly {
-		del, err := s.deletedUIDs(v.uids)
-		if err != nil {
-			return s.storeError("close", err)
+	if set.saved {
+		var out []store.UID
+		for _, u := range v.saved {
+			if v.seqOf(u) > 0 {
+				out = append(out, u)
+			}
 		}
-		if len(del) > 0 {
-			if _, err := s.srv.st.Expunge(s.ctx, v.mb.ID, del); err != nil {
-				return s.storeError("close", err)
+		return out
+	}
+	// Index ranges [lo, hi) of v.uids, merged and ascending.
+	var spans [][2]int
+	if uid {
+		for _, rg := range set.resolve(uint32(v.lastUID())) {
+			lo, _ := slices.BinarySearch(v.uids, store.UID(rg.lo))
+			hi, found := slices.BinarySearch(v.uids, store.UID(rg.hi))
+			if found {
+				hi++
+			}
+			spans = append(spans, [2]int{lo, hi})
+		}
+	} else {
+		n := uint32(len(v.uids))
+		for _, rg := range set.resolve(n) {
+			if rg.lo == 0 || rg.lo > n {
+				continue
+			}
+			spans = append(spans, [2]int{int(rg.lo) - 1, int(min(rg.hi, n))})
+		}
+	}
+	slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
+	var out []store.UID
+	next := 0 // v.uids below next are out already
+	for _, sp := range spans {
+		lo := max(sp[0], next)
+		if lo < sp[1] {
+			out = append(out, v.uids[lo:sp[1]]...)
+			next = sp[1]
+		}
+	}
+	return out
+}
+
+// loadMessages reads the store records of uids (ascending), skipping the
+// ones expunged meanwhile. A set that is a small part of its span (a
+// CHANGEDSINCE result, a few scattered UIDs) is read run by run rather
+// than over the whole span.
+func (s *session) loadMessages(uids []store.UID) ([]store.Message, error) {
+	if len(uids) == 0 {
+		return nil, nil
+	}
+	runs := store.UIDRuns(uids, 64)
+	span := int(uids[len(uids)-1]-uids[0]) + 1
+	if len(runs) > 1 && len(runs)*20 >= span {
+		runs = [][2]store.UID{{uids[0], uids[len(uids)-1]}}
+	}
+	var out []store.Message
+	j := 0
+	for _, run := range runs {
+		all, err := s.srv.st.Messages(s.ctx, s.v.mb.ID, run[0], run[1])
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range all {
+			for j < len(uids) && uids[j] < m.UID {
+				j++
+			}
+			if j < len(uids) && uids[j] == m.UID {
+				out = append(out, m)
 			}
 		}
 	}
-	s.v, s.state = nil, stateAuth
-	return respOK("CLOSE completed")
+	return out, nil
 }
 
-func (s *session) cmdUnselect(_ *command) status {
-	s.v, s.state = nil, stateAuth
-	return respOK("UNSELECT completed")
+// currentIndex returns the index of the selected mailbox, up to date.
+func (s *session) currentIndex() (*indexSnap, error) {
+	mb, err := s.srv.st.MailboxByID(s.ctx, s.acct.ID, s.v.mb.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.srv.index.get(s.ctx, mb)
+}
+
+// indexRecs calls fn for the index records of uids (ascending) in turn,
+// skipping UIDs the index no longer has.
+func indexRecs(snap *indexSnap, uids []store.UID, fn func(r *indexRec)) {
+	j := 0
+	for _, u := range uids {
+		if j < len(snap.recs) && snap.recs[j].uid != u {
+			j, _ = snap.find(u, j)
+		}
+		if j >= len(snap.recs) {
+			return
+		}
+		if snap.recs[j].uid == u {
+			fn(&snap.recs[j])
+			j++
+		}
+	}
 }

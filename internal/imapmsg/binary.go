@@ -22,6 +22,18 @@ func BinarySize(meta *msgmeta.Meta, body io.ReaderAt, size int64, part []int) (i
 	return src.size(body)
 }
 
+// CheckBinary returns the error BINARY[part] and BINARY.SIZE[part] would
+// meet, without reading the message: UnknownEncodingError for a part in a
+// Content-Transfer-Encoding that cannot be decoded (RFC 3516 §4.3), so
+// that a server can refuse a FETCH before its response begins.
+func CheckBinary(meta *msgmeta.Meta, size int64, part []int) error {
+	if meta == nil {
+		meta = bareMeta(size)
+	}
+	_, err := locateBinary(meta, size, part)
+	return err
+}
+
 // binarySection serves BINARY[part]<partial> (RFC 3516 §4.1). The decoded
 // length must be known before the literal, so an encoded part is decoded
 // twice: once to count, once to send.

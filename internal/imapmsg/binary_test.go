@@ -62,6 +62,14 @@ func TestBinaryUnknownEncoding(t *testing.T) {
 	if _, err := BinarySize(m, bytes.NewReader(raw), int64(len(raw)), []int{1}); !errors.As(err, &ue) {
 		t.Errorf("BINARY.SIZE[1] err = %v, want UnknownEncodingError", err)
 	}
+	// CheckBinary says so without reading the body; the whole message is
+	// sent as it is.
+	if err := CheckBinary(m, int64(len(raw)), []int{1}); !errors.As(err, &ue) {
+		t.Errorf("CheckBinary([1]) = %v, want UnknownEncodingError", err)
+	}
+	if err := CheckBinary(m, int64(len(raw)), nil); err != nil {
+		t.Errorf("CheckBinary([]) = %v", err)
+	}
 	// BODY[1] of the same part is fine: it is not decoded.
 	if got := fetch(t, raw, m, Section{Part: []int{1}}); got != "begin 644 f\r\n" {
 		t.Errorf("BODY[1] = %q", got)

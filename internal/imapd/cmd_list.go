@@ -7,6 +7,117 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
+// listArgs are LIST / LSUB arguments with RFC 5258 options.
+type listArgs struct {
+	ref      string
+	patterns []string
+	// selection options
+	subscribed, recursive, specialUse, remote bool
+	// return options
+	retSubscribed, retChildren, retSpecialUse bool
+	retStatus                                 []string
+	extended                                  bool // any option given or several patterns
+	lsub                                      bool
+}
+
+// parseList reads LIST and LSUB with the RFC 5258 extended syntax and the
+// RFC 5819 STATUS return option.
+func parseList(_ *session, r *reader, c *command, l *listArgs) error {
+	l.lsub = c.name == "LSUB"
+	if err := r.sp(); err != nil {
+		return err
+	}
+	if r.peek() == '(' && !l.lsub {
+		l.extended = true
+		if err := r.list(func() error { return l.selectOption(r) }); err != nil {
+			return err
+		}
+		if err := r.sp(); err != nil {
+			return err
+		}
+	}
+	var err error
+	if l.ref, err = r.astring(); err != nil {
+		return err
+	}
+	if err := r.sp(); err != nil {
+		return err
+	}
+	if r.peek() == '(' && !l.lsub {
+		l.extended = true
+		err = r.list(func() error {
+			p, err := r.listMailbox()
+			l.patterns = append(l.patterns, p)
+			return err
+		})
+	} else {
+		var p string
+		p, err = r.listMailbox()
+		l.patterns = append(l.patterns, p)
+	}
+	if err != nil {
+		return err
+	}
+	if r.peek() == ' ' && !l.lsub {
+		r.pos++
+		a, err := r.atom()
+		if err != nil || !strings.EqualFold(a, "RETURN") {
+			return errSyntax("Expected RETURN")
+		}
+		if err := r.sp(); err != nil {
+			return err
+		}
+		l.extended = true
+		return r.list(func() error { return l.returnOption(r) })
+	}
+	return nil
+}
+
+func (l *listArgs) selectOption(r *reader) error {
+	a, err := r.atom()
+	if err != nil {
+		return err
+	}
+	switch strings.ToUpper(a) {
+	case "SUBSCRIBED":
+		l.subscribed = true
+	case "REMOTE":
+		l.remote = true
+	case "RECURSIVEMATCH":
+		l.recursive = true
+	case "SPECIAL-USE":
+		l.specialUse = true
+	default:
+		// RFC 5258 §3.1: unknown selection options make the command BAD.
+		return errSyntax("Unknown LIST selection option")
+	}
+	return nil
+}
+
+func (l *listArgs) returnOption(r *reader) error {
+	a, err := r.atom()
+	if err != nil {
+		return err
+	}
+	switch strings.ToUpper(a) {
+	case "SUBSCRIBED":
+		l.retSubscribed = true
+	case "CHILDREN":
+		l.retChildren = true
+	case "SPECIAL-USE":
+		l.retSpecialUse = true
+	case "STATUS":
+		if err := r.sp(); err != nil {
+			return err
+		}
+		l.retStatus, err = r.statusItems()
+		return err
+	default:
+		return errSyntax("Unknown LIST return option")
+	}
+	return nil
+}
+
 // listEntry is one name LIST may return.
 type listEntry struct {
 	name       string
@@ -18,8 +129,7 @@ type listEntry struct {
 
 // cmdList answers LIST and LSUB (RFC 9051 §6.3.9, RFC 3501 §6.3.9 LSUB,
 // RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS, RFC 6154 SPECIAL-USE).
-func (s *session) cmdList(c *command) status {
-	l := c.list
+func (s *session) cmdList(c *command, l *listArgs) status {
 	if l.recursive && !l.subscribed {
 		return respBAD("RECURSIVEMATCH needs another selection option")
 	}

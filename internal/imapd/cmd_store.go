@@ -37,9 +37,96 @@ func parseFlags(flags []string) (store.Flags, []string, bool) {
 	return f, kw, true
 }
 
+// storeArgs are STORE's arguments (RFC 9051 §6.4.6, RFC 7162 §3.1.3).
+type storeArgs struct {
+	set            numSet
+	op             string // "", "+", "-"
+	silent         bool
+	flags          []string
+	unchangedSince uint64
+	hasUnchanged   bool
+}
+
+// parseStore reads STORE set [(UNCHANGEDSINCE n)] [+-]FLAGS[.SILENT]
+// flags (RFC 9051 §6.4.6, RFC 7162 §3.1.3).
+func parseStore(_ *session, r *reader, _ *command, st *storeArgs) error {
+	if err := r.setArg(&st.set); err != nil {
+		return err
+	}
+	var err error
+	if r.peek() == '(' {
+		err := r.list(func() error {
+			a := r.atomWith(isNameChar)
+			if !strings.EqualFold(a, "UNCHANGEDSINCE") {
+				return errSyntax("Unknown STORE modifier")
+			}
+			if err := r.sp(); err != nil {
+				return err
+			}
+			st.unchangedSince, err = r.number()
+			st.hasUnchanged = true
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if err := r.sp(); err != nil {
+			return err
+		}
+	}
+	if r.peek() == '+' || r.peek() == '-' {
+		st.op = string(r.peek())
+		r.pos++
+	}
+	item := strings.ToUpper(r.atomWith(isNameChar))
+	switch item {
+	case "FLAGS":
+	case "FLAGS.SILENT":
+		st.silent = true
+	default:
+		return errSyntax("Expected FLAGS, +FLAGS or -FLAGS")
+	}
+	if err := r.sp(); err != nil {
+		return err
+	}
+	st.flags, err = r.flagList(true)
+	return err
+}
+
+// flagList reads "(" flags ")"; with bare, also flags separated by SP
+// without parentheses.
+func (r *reader) flagList(bare bool) ([]string, error) {
+	flags := []string{}
+	add := func() error {
+		f, err := r.flag()
+		if err == nil && f == `\*` {
+			err = errSyntax(`\* is not a flag`)
+		}
+		flags = append(flags, f)
+		return err
+	}
+	if r.peek() == '(' {
+		return flags, r.list(add)
+	}
+	if !bare {
+		return nil, errSyntax("Expected a flag list")
+	}
+	for {
+		if err := add(); err != nil {
+			return nil, err
+		}
+		if r.peek() != ' ' {
+			return flags, nil
+		}
+		r.pos++
+	}
+}
+
 // cmdStore answers STORE and UID STORE (RFC 9051 §6.4.6, RFC 7162 §3.1.3).
-func (s *session) cmdStore(c *command) status {
-	a := c.store
+func (s *session) cmdStore(c *command, a *storeArgs) status {
+	if !c.uid && !s.v.seqsKnown(a.set) {
+		return badSeq
+	}
 	if s.v.readOnly {
 		return respNOCode("READ-ONLY", "Mailbox is read-only")
 	}
@@ -48,7 +135,7 @@ func (s *session) cmdStore(c *command) status {
 		return respBAD("Unknown system flag")
 	}
 	if a.hasUnchanged {
-		s.condstore = true
+		s.enableCondstore()
 	}
 	ch := store.FlagChange{Flags: flags, Keywords: kw, UnchangedSince: store.ModSeq(a.unchangedSince)}
 	switch a.op {
@@ -57,7 +144,7 @@ func (s *session) cmdStore(c *command) status {
 	case "-":
 		ch.Op = store.FlagsRemove
 	}
-	uids := s.targetUIDs(c.set, c.uid)
+	uids := s.targetUIDs(a.set, c.uid)
 	if len(uids) == 0 {
 		return respOK("STORE completed")
 	}
@@ -74,7 +161,7 @@ func (s *session) cmdStore(c *command) status {
 		updated[m.UID] = m
 		s.v.sentFlags[m.UID] = m.ModSeq
 	}
-	if st := s.storeResponses(c, uids, updated, res.Modified); st.kind != "" {
+	if st := s.storeResponses(c, a.silent, uids, updated, res.Modified); st.kind != "" {
 		return st
 	}
 	if len(res.Modified) > 0 {
@@ -84,9 +171,11 @@ func (s *session) cmdStore(c *command) status {
 }
 
 // storeResponses sends FETCH for the stored messages: FLAGS unless
-// .SILENT, MODSEQ under CONDSTORE (RFC 7162 §3.1.3: even when silent).
-func (s *session) storeResponses(c *command, uids []store.UID, updated map[store.UID]store.Message, modified []store.UID) status {
-	silent := c.store.silent
+// .SILENT; under CONDSTORE UID and MODSEQ, even when silent (RFC 7162
+// §3.1: "both UID and mod-sequence data in all subsequent untagged FETCH
+// responses", §3.1.3).
+func (s *session) storeResponses(c *command, silent bool, uids []store.UID, updated map[store.UID]store.Message,
+	modified []store.UID) status {
 	if silent && !s.condstore {
 		return status{}
 	}
@@ -112,9 +201,12 @@ func (s *session) storeResponses(c *command, uids []store.UID, updated map[store
 		if seq == 0 || skip[m.UID] {
 			continue
 		}
+		if !silent {
+			s.announceKeywords(m.Keywords)
+		}
 		s.w.raw("* " + itoa(seq) + " FETCH (")
 		sep := ""
-		if c.uid {
+		if c.uid || s.condstore {
 			s.w.raw("UID " + utoa(uint64(m.UID)))
 			sep = " "
 		}

@@ -10,27 +10,9 @@ import (
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/netserve"
-	"github.com/petrelmail/petrel/internal/store"
 )
 
-func (s *session) cmdCapability(_ *command) status {
-	s.w.raw("* CAPABILITY " + s.capabilities() + "\r\n")
-	return respOK("CAPABILITY completed")
-}
-
-func (s *session) cmdNoop(_ *command) status { return respOK("NOOP completed") }
-
-func (s *session) cmdLogout(_ *command) status {
-	s.w.status("*", status{kind: "BYE", text: "Logging out"})
-	s.state = stateLogout
-	return respOK("LOGOUT completed")
-}
-
-// cmdID answers RFC 2971 ID with the server's name only.
-func (s *session) cmdID(_ *command) status {
-	s.w.raw(`* ID ("name" "Petrel")` + "\r\n")
-	return respOK("ID completed")
-}
+// The commands of the not authenticated state (RFC 9051 §6.2).
 
 // cmdStartTLS upgrades the connection (RFC 9051 §6.2.1). Input pipelined
 // after STARTTLS would be read as if protected: the session is closed.
@@ -58,25 +40,71 @@ func (s *session) cmdStartTLS(_ *command) status {
 	return status{}
 }
 
-func (s *session) cmdLogin(c *command) status {
+// loginArgs are LOGIN's arguments; the password is never logged.
+type loginArgs struct{ user, pass string }
+
+func parseLogin(_ *session, r *reader, _ *command, a *loginArgs) error {
+	var err error
+	if err = r.sp(); err == nil {
+		if a.user, err = r.astring(); err == nil {
+			if err = r.sp(); err == nil {
+				a.pass, err = r.astring()
+			}
+		}
+	}
+	return err
+}
+
+func (s *session) cmdLogin(_ *command, a *loginArgs) status {
 	if !s.authAllowed() {
 		return respNOCode("PRIVACYREQUIRED", "LOGIN is disabled before STARTTLS")
 	}
-	return s.login(c.user, c.pass)
+	return s.login(a.user, a.pass)
+}
+
+// authArgs are AUTHENTICATE's mechanism (upper case) and initial
+// response (RFC 4959), nil when none was sent.
+type authArgs struct {
+	mech    string
+	initial *string
+}
+
+func parseAuthenticate(_ *session, r *reader, _ *command, a *authArgs) error {
+	if err := r.sp(); err != nil {
+		return err
+	}
+	mech, err := r.atom()
+	if err != nil {
+		return err
+	}
+	a.mech = strings.ToUpper(mech)
+	if r.peek() == ' ' {
+		r.pos++
+		ir := r.atomWith(func(b byte) bool { return isBase64Char(b) || b == '=' })
+		if ir == "" {
+			return errSyntax("Expected an initial response")
+		}
+		a.initial = &ir
+	}
+	return nil
+}
+
+func isBase64Char(b byte) bool {
+	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '+' || b == '/'
 }
 
 // cmdAuthenticate runs AUTHENTICATE PLAIN (RFC 4616) with an optional
 // initial response (RFC 4959).
-func (s *session) cmdAuthenticate(c *command) status {
+func (s *session) cmdAuthenticate(_ *command, a *authArgs) status {
 	if !s.authAllowed() {
 		return respNOCode("PRIVACYREQUIRED", "Authentication is disabled before STARTTLS")
 	}
-	if c.mech != "PLAIN" {
+	if a.mech != "PLAIN" {
 		return respNO("Unsupported authentication mechanism")
 	}
 	var resp string
-	if c.initial != nil {
-		resp = *c.initial
+	if a.initial != nil {
+		resp = *a.initial
 	} else {
 		s.w.raw("+ \r\n")
 		if s.w.flush() != nil {
@@ -161,39 +189,6 @@ func (s *session) login(user, pass string) status {
 	s.log = s.log.With("account", acct.Address)
 	s.log.Info("logged in")
 	return respOKCode("CAPABILITY "+s.capabilities(), "Logged in")
-}
-
-// cmdEnable turns on extensions (RFC 5161, RFC 9051 §6.3.1).
-func (s *session) cmdEnable(c *command) status {
-	var enabled []string
-	for _, a := range c.atoms {
-		switch a {
-		case "IMAP4REV2":
-			s.rev2, s.utf8 = true, true
-			enabled = append(enabled, "IMAP4rev2")
-		case "CONDSTORE":
-			s.condstore = true
-			enabled = append(enabled, "CONDSTORE")
-		case "QRESYNC":
-			s.qresync, s.condstore = true, true
-			enabled = append(enabled, "QRESYNC")
-		case "UTF8=ACCEPT":
-			s.utf8 = true
-			enabled = append(enabled, "UTF8=ACCEPT")
-		}
-	}
-	s.w.raw("* ENABLED")
-	for _, e := range enabled {
-		s.w.raw(" " + e)
-	}
-	s.w.crlf()
-	return respOK("ENABLE completed")
-}
-
-// cmdNamespace: one personal namespace, no others (RFC 2342).
-func (s *session) cmdNamespace(_ *command) status {
-	s.w.raw(`* NAMESPACE (("" "` + store.HierarchySep + `")) NIL NIL` + "\r\n")
-	return respOK("NAMESPACE completed")
 }
 
 // authFailed counts a failed or refused login; at MaxAuthFailures the

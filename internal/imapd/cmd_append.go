@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"bytes"
+	"github.com/petrelmail/petrel/internal/store"
 	"io"
 	"os"
 	"strings"
@@ -47,12 +48,24 @@ func (s *spooled) close() {
 	}
 }
 
-// release frees the spooled APPEND bodies of a command.
-func (c *command) release() {
-	if c == nil {
-		return
-	}
-	for _, m := range c.append {
+// appendArgs are APPEND's mailbox and messages (several for
+// MULTIAPPEND).
+type appendArgs struct {
+	mailbox string
+	msgs    []*appendMsg
+}
+
+// appendMsg is one message of APPEND / MULTIAPPEND.
+type appendMsg struct {
+	flags []string
+	date  string // date-time as sent, "" for none
+	body  *spooled
+	utf8  bool
+}
+
+// release frees the spooled bodies.
+func (a *appendArgs) release() {
+	for _, m := range a.msgs {
 		m.body.close()
 	}
 }
@@ -60,8 +73,8 @@ func (c *command) release() {
 // parseAppend reads APPEND mailbox [flags] [date-time] message, repeated
 // for MULTIAPPEND (RFC 9051 §6.3.12, RFC 3502, RFC 3516 §4.4 literal8,
 // RFC 6855 §4 UTF8).
-func parseAppend(s *session, r *reader, c *command) error {
-	if err := oneMailbox(s, r, c); err != nil {
+func parseAppend(s *session, r *reader, _ *command, a *appendArgs) error {
+	if err := r.mailboxArg(&a.mailbox); err != nil {
 		return err
 	}
 	budget := &appendBudget{total: s.srv.cfg.MaxAppendTotal, mem: appendMemMax}
@@ -69,13 +82,13 @@ func parseAppend(s *session, r *reader, c *command) error {
 		r.pos++
 		m, err := s.appendMessage(r, budget)
 		if m != nil {
-			c.append = append(c.append, m)
+			a.msgs = append(a.msgs, m)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	if len(c.append) == 0 {
+	if len(a.msgs) == 0 {
 		return errSyntax("APPEND needs a message")
 	}
 	return nil
@@ -187,4 +200,83 @@ func parseDateTime(s string) (time.Time, error) {
 		return time.Time{}, errSyntax("Bad date-time")
 	}
 	return t, nil
+}
+
+// cmdAppend stores one message, or several atomically for MULTIAPPEND
+// (RFC 9051 §6.3.12, RFC 3502, RFC 4315 APPENDUID, RFC 7889, RFC 9208
+// OVERQUOTA).
+func (s *session) cmdAppend(_ *command, a *appendArgs) status {
+	mb, st, found := s.lookup(a.mailbox)
+	if !found {
+		if st.code == "NONEXISTENT" {
+			st.code = "TRYCREATE"
+		}
+		return st
+	}
+	// RFC 3502 §3: every message is checked before any is stored.
+	msgs := make([]store.AppendMessage, len(a.msgs))
+	for i, m := range a.msgs {
+		if msgs[i], st = appendMessage(m); st.kind != "" {
+			return st
+		}
+	}
+	var res store.Appended
+	var err error
+	if len(msgs) == 1 {
+		res, err = s.appendOne(mb, msgs[0])
+	} else {
+		// RFC 3502 §3: "If the server is unable to append all of the
+		// messages, it MUST NOT append any": one store transaction.
+		res, err = s.srv.st.AppendBatch(s.ctx, s.acct.ID, mb.ID, msgs)
+	}
+	if err != nil {
+		return s.appendError(err)
+	}
+	if s.v != nil && s.v.mb.ID == mb.ID {
+		s.v.dirty = true
+	}
+	// RFC 4315 §3: APPENDUID with the UIDs in the order of the messages.
+	return respOKCode("APPENDUID "+utoa(uint64(res.UIDValidity))+" "+formatOrdered(res.UIDs), "APPEND completed")
+}
+
+// appendMessage checks the flags and date-time of one APPEND message.
+func appendMessage(m *appendMsg) (store.AppendMessage, status) {
+	flags, kw, valid := parseFlags(m.flags)
+	if !valid {
+		return store.AppendMessage{}, respBAD("Unknown system flag")
+	}
+	am := store.AppendMessage{Body: m.body.open(), Flags: flags, Keywords: kw}
+	if m.date != "" {
+		t, err := parseDateTime(m.date)
+		if err != nil {
+			return store.AppendMessage{}, respBAD("Bad date-time")
+		}
+		am.InternalDate = t
+	}
+	return am, status{}
+}
+
+// appendOne stores a single APPEND message with Deliver.
+func (s *session) appendOne(mb store.Mailbox, m store.AppendMessage) (store.Appended, error) {
+	res, err := s.srv.st.Deliver(s.ctx, store.NewMessage{Body: m.Body, InternalDate: m.InternalDate}, []store.Target{{
+		Account: s.acct.ID, Mailbox: mb.ID, Flags: m.Flags, Keywords: m.Keywords,
+	}})
+	if err == nil && len(res) == 1 {
+		err = res[0].Err
+	}
+	if err != nil {
+		return store.Appended{}, err
+	}
+	d := res[0]
+	return store.Appended{Mailbox: d.Mailbox, UIDValidity: d.UIDValidity, UIDs: []store.UID{d.UID}, ModSeq: d.ModSeq}, nil
+}
+
+// appendError maps a store error of APPEND to its response: a mailbox
+// deleted since the lookup is [TRYCREATE] (RFC 9051 §6.3.12).
+func (s *session) appendError(err error) status {
+	st := s.storeError("append", err)
+	if store.IsKind(err, store.KindNotFound) {
+		st.code = "TRYCREATE"
+	}
+	return st
 }

@@ -1,149 +1,257 @@
 package imapd
 
 import (
-	"bytes"
 	"errors"
-	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/petrelmail/petrel/internal/imapmsg"
-	"github.com/petrelmail/petrel/internal/msgmeta"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-func itoa(n int) string    { return strconv.Itoa(n) }
-func utoa(n uint64) string { return strconv.FormatUint(n, 10) }
-
-// targetUIDs resolves a sequence set, UID set or "$" to the UIDs of the
-// view it names, ascending. Numbers that name no message are ignored.
-// It costs what the set names, not the size of the mailbox.
-func (s *session) targetUIDs(set numSet, uid bool) []store.UID {
-	v := s.v
-	if set.saved {
-		var out []store.UID
-		for _, u := range v.saved {
-			if v.seqOf(u) > 0 {
-				out = append(out, u)
-			}
-		}
-		return out
-	}
-	// Index ranges [lo, hi) of v.uids, merged and ascending.
-	var spans [][2]int
-	if uid {
-		for _, rg := range set.resolve(uint32(v.lastUID())) {
-			lo, _ := slices.BinarySearch(v.uids, store.UID(rg.lo))
-			hi, found := slices.BinarySearch(v.uids, store.UID(rg.hi))
-			if found {
-				hi++
-			}
-			spans = append(spans, [2]int{lo, hi})
-		}
-	} else {
-		n := uint32(len(v.uids))
-		for _, rg := range set.resolve(n) {
-			if rg.lo == 0 || rg.lo > n {
-				continue
-			}
-			spans = append(spans, [2]int{int(rg.lo) - 1, int(min(rg.hi, n))})
-		}
-	}
-	slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
-	var out []store.UID
-	next := 0 // v.uids below next are out already
-	for _, sp := range spans {
-		lo := max(sp[0], next)
-		if lo < sp[1] {
-			out = append(out, v.uids[lo:sp[1]]...)
-			next = sp[1]
-		}
-	}
-	return out
+// fetchItem is one FETCH data item.
+type fetchItem struct {
+	name    string // FLAGS, UID, ENVELOPE, BODY[], BINARY[], BINARY.SIZE, ...
+	section imapmsg.Section
+	peek    bool
 }
 
-// loadMessages reads the store records of uids (ascending), skipping the
-// ones expunged meanwhile. A set that is a small part of its span (a
-// CHANGEDSINCE result, a few scattered UIDs) is read run by run rather
-// than over the whole span.
-func (s *session) loadMessages(uids []store.UID) ([]store.Message, error) {
-	if len(uids) == 0 {
-		return nil, nil
+// fetchArgs are FETCH's arguments (RFC 9051 §6.4.5, RFC 7162 §3.1.4,
+// §3.2.6).
+type fetchArgs struct {
+	set          numSet
+	items        []fetchItem
+	changedSince uint64
+	vanished     bool
+}
+
+func isNameChar(b byte) bool {
+	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '.' || b == '-'
+}
+
+// parseFetch reads FETCH sequence-set items [(modifiers)] (RFC 9051
+// §6.4.5, RFC 7162 §3.1.4 CHANGEDSINCE and §3.2.6 VANISHED).
+func parseFetch(_ *session, r *reader, _ *command, f *fetchArgs) error {
+	if err := r.setArg(&f.set); err != nil {
+		return err
 	}
-	runs := store.UIDRuns(uids, 64)
-	span := int(uids[len(uids)-1]-uids[0]) + 1
-	if len(runs) > 1 && len(runs)*20 >= span {
-		runs = [][2]store.UID{{uids[0], uids[len(uids)-1]}}
+	var err error
+	if r.peek() == '(' {
+		err = r.list(func() error { return f.item(r) })
+	} else {
+		err = f.item(r)
 	}
-	var out []store.Message
-	j := 0
-	for _, run := range runs {
-		all, err := s.srv.st.Messages(s.ctx, s.v.mb.ID, run[0], run[1])
+	if err != nil {
+		return err
+	}
+	if len(f.items) == 0 {
+		return errSyntax("FETCH needs data items")
+	}
+	if r.peek() != ' ' {
+		return nil
+	}
+	r.pos++
+	return r.list(func() error {
+		a := strings.ToUpper(r.atomWith(isNameChar))
+		switch a {
+		case "CHANGEDSINCE":
+			if err := r.sp(); err != nil {
+				return err
+			}
+			f.changedSince, err = r.number()
+			if err == nil && f.changedSince == 0 {
+				err = errSyntax("CHANGEDSINCE needs a non-zero mod-sequence")
+			}
+			return err
+		case "VANISHED":
+			f.vanished = true
+			return nil
+		}
+		return errSyntax("Unknown FETCH modifier")
+	})
+}
+
+// item reads one fetch-att, expanding the ALL, FAST and FULL macros.
+func (f *fetchArgs) item(r *reader) error {
+	name := strings.ToUpper(r.atomWith(isNameChar))
+	switch name {
+	case "ALL", "FAST", "FULL":
+		for _, n := range []string{"FLAGS", "INTERNALDATE", "RFC822.SIZE"} {
+			f.items = append(f.items, fetchItem{name: n})
+		}
+		if name != "FAST" {
+			f.items = append(f.items, fetchItem{name: "ENVELOPE"})
+		}
+		if name == "FULL" {
+			f.items = append(f.items, fetchItem{name: "BODY"})
+		}
+		return nil
+	case "ENVELOPE", "FLAGS", "INTERNALDATE", "RFC822", "RFC822.HEADER", "RFC822.TEXT",
+		"RFC822.SIZE", "BODYSTRUCTURE", "UID", "MODSEQ":
+		f.items = append(f.items, fetchItem{name: name})
+		return nil
+	case "BODY", "BODY.PEEK":
+		if r.peek() != '[' {
+			if name == "BODY.PEEK" {
+				return errSyntax("BODY.PEEK needs a section")
+			}
+			f.items = append(f.items, fetchItem{name: "BODY"})
+			return nil
+		}
+		it := fetchItem{name: "BODY[]", peek: name == "BODY.PEEK"}
+		var err error
+		if it.section, err = r.section(); err != nil {
+			return err
+		}
+		f.items = append(f.items, it)
+		return nil
+	case "BINARY", "BINARY.PEEK", "BINARY.SIZE":
+		it := fetchItem{name: "BINARY[]", peek: name == "BINARY.PEEK"}
+		if name == "BINARY.SIZE" {
+			it.name = "BINARY.SIZE"
+		}
+		part, err := r.binarySection()
+		if err != nil {
+			return err
+		}
+		it.section = imapmsg.Section{Part: part, Binary: true}
+		if name != "BINARY.SIZE" && r.peek() == '<' {
+			if it.section.Partial, err = r.partial(); err != nil {
+				return err
+			}
+		}
+		f.items = append(f.items, it)
+		return nil
+	}
+	return errSyntax("Unknown FETCH data item")
+}
+
+// section reads "[" section-spec "]" ["<" offset "." count ">"].
+func (r *reader) section() (imapmsg.Section, error) {
+	var s imapmsg.Section
+	if err := r.expect('['); err != nil {
+		return s, err
+	}
+	part, err := r.partNumbers()
+	if err != nil {
+		return s, err
+	}
+	s.Part = part
+	if r.peek() != ']' {
+		if len(part) > 0 {
+			if err := r.expect('.'); err != nil {
+				return s, err
+			}
+		}
+		spec := strings.ToUpper(r.atomWith(isNameChar))
+		switch spec {
+		case "HEADER", "TEXT":
+		case "MIME":
+			if len(part) == 0 {
+				return s, errSyntax("MIME needs a part number")
+			}
+		case "HEADER.FIELDS", "HEADER.FIELDS.NOT":
+			if err := r.sp(); err != nil {
+				return s, err
+			}
+			err := r.list(func() error {
+				f, err := r.astring()
+				s.Fields = append(s.Fields, f)
+				return err
+			})
+			if err != nil {
+				return s, err
+			}
+			if len(s.Fields) == 0 {
+				return s, errSyntax("Empty header list")
+			}
+		default:
+			return s, errSyntax("Unknown section")
+		}
+		s.Specifier = spec
+	}
+	if err := r.expect(']'); err != nil {
+		return s, err
+	}
+	if r.peek() == '<' {
+		s.Partial, err = r.partial()
+	}
+	return s, err
+}
+
+// partNumbers reads "1.2.3" up to a non-digit, leaving a trailing "."
+// before a specifier unread.
+func (r *reader) partNumbers() ([]int, error) {
+	var part []int
+	for r.peek() >= '1' && r.peek() <= '9' {
+		n, err := r.nzNumber32()
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range all {
-			for j < len(uids) && uids[j] < m.UID {
-				j++
-			}
-			if j < len(uids) && uids[j] == m.UID {
-				out = append(out, m)
-			}
+		part = append(part, int(n))
+		if r.peek() == '.' && r.pos+1 < len(r.line) && r.line[r.pos+1] >= '0' && r.line[r.pos+1] <= '9' {
+			r.pos++
+			continue
 		}
+		break
 	}
-	return out, nil
+	return part, nil
 }
 
-// currentIndex returns the index of the selected mailbox, up to date.
-func (s *session) currentIndex() (*indexSnap, error) {
-	mb, err := s.srv.st.MailboxByID(s.ctx, s.acct.ID, s.v.mb.ID)
+// binarySection reads "[" [part] "]" (RFC 3516 section-binary).
+func (r *reader) binarySection() ([]int, error) {
+	if err := r.expect('['); err != nil {
+		return nil, err
+	}
+	part, err := r.partNumbers()
 	if err != nil {
 		return nil, err
 	}
-	return s.srv.index.get(s.ctx, mb)
+	return part, r.expect(']')
 }
 
-// indexRecs calls fn for the index records of uids (ascending) in turn,
-// skipping UIDs the index no longer has.
-func indexRecs(snap *indexSnap, uids []store.UID, fn func(r *indexRec)) {
-	j := 0
-	for _, u := range uids {
-		if j < len(snap.recs) && snap.recs[j].uid != u {
-			j, _ = snap.find(u, j)
-		}
-		if j >= len(snap.recs) {
-			return
-		}
-		if snap.recs[j].uid == u {
-			fn(&snap.recs[j])
-			j++
-		}
+func (r *reader) partial() (*imapmsg.Partial, error) {
+	r.pos++ // '<'
+	off, err := r.number()
+	if err != nil {
+		return nil, err
 	}
+	if err := r.expect('.'); err != nil {
+		return nil, err
+	}
+	n, err := r.number()
+	if err != nil || n == 0 {
+		return nil, errSyntax("Bad partial range")
+	}
+	return &imapmsg.Partial{Offset: int64(off), Count: int64(n)}, r.expect('>')
 }
 
 // cmdFetch answers FETCH and UID FETCH (RFC 9051 §6.4.5, RFC 3516 BINARY,
 // RFC 7162 CHANGEDSINCE, MODSEQ and VANISHED).
-func (s *session) cmdFetch(c *command) status {
-	f := c.fetch
+func (s *session) cmdFetch(c *command, f *fetchArgs) status {
 	if f.vanished && (!c.uid || !s.qresync || f.changedSince == 0) {
 		return respBAD("VANISHED needs UID FETCH, QRESYNC and CHANGEDSINCE")
 	}
+	if !c.uid && !s.v.seqsKnown(f.set) {
+		return badSeq
+	}
 	items := f.items
 	if f.changedSince > 0 {
-		s.condstore = true
+		s.enableCondstore()
 		items = append(items, fetchItem{name: "MODSEQ"})
 	}
 	for _, it := range items {
 		if it.name == "MODSEQ" {
-			s.condstore = true
+			s.enableCondstore()
 		}
 	}
 	if c.uid {
 		items = append([]fetchItem{{name: "UID"}}, items...)
 	}
 	items = dedupItems(items)
-	uids := s.targetUIDs(c.set, c.uid)
+	uids := s.targetUIDs(f.set, c.uid)
 	if f.vanished {
-		if st := s.fetchVanished(uids, c.set, f.changedSince); st.kind != "" {
+		if st := s.fetchVanished(uids, f.set, f.changedSince); st.kind != "" {
 			return st
 		}
 	}
@@ -502,197 +610,4 @@ func (s *session) markSeen(msgs []store.Message, items []fetchItem) (map[store.U
 		}
 	}
 	return seen, nil
-}
-
-// fetchCtx loads a message's metadata and body at most once (or has
-// them from a bulk read).
-type fetchCtx struct {
-	s       *session
-	m       store.Message
-	meta    *msgmeta.Meta
-	blob    store.Blob
-	ownBlob bool // opened here, closed by close
-}
-
-func (fc *fetchCtx) getMeta() (*msgmeta.Meta, error) {
-	if fc.meta == nil {
-		m, err := fc.s.srv.st.Meta(fc.s.ctx, fc.m.Mailbox, fc.m.UID)
-		if err != nil {
-			return nil, err
-		}
-		fc.meta = m
-	}
-	return fc.meta, nil
-}
-
-func (fc *fetchCtx) getBlob() (store.Blob, error) {
-	if fc.blob == nil {
-		b, err := fc.s.srv.st.OpenBlob(fc.s.ctx, fc.m.Blob)
-		if err != nil {
-			return nil, err
-		}
-		fc.blob, fc.ownBlob = b, true
-	}
-	return fc.blob, nil
-}
-
-func (fc *fetchCtx) close() {
-	if fc.ownBlob {
-		fc.blob.Close()
-	}
-}
-
-// writeFetch writes one FETCH response; d, when not nil, has the
-// message's metadata and body from a bulk read.
-func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bool, d *store.MessageData) status {
-	seq := s.v.seqOf(m.UID)
-	if seq == 0 {
-		return status{}
-	}
-	fc := &fetchCtx{s: s, m: m}
-	if d != nil {
-		fc.meta, fc.blob = d.Meta, d.Body
-	}
-	defer fc.close()
-	s.w.raw("* ")
-	s.w.num(uint64(seq))
-	s.w.raw(" FETCH (")
-	wroteFlags := false
-	for i, it := range items {
-		if i > 0 {
-			s.w.byte(' ')
-		}
-		if it.name == "FLAGS" {
-			wroteFlags = true
-		}
-		if err := s.writeItem(fc, it); err != nil {
-			return s.fetchError(err)
-		}
-	}
-	if flagsChanged && !wroteFlags {
-		s.w.raw(" FLAGS ")
-		s.w.flags(m, s.recentFlag(m.UID))
-	}
-	s.w.raw(")\r\n")
-	return status{}
-}
-
-// fetchError ends a FETCH that failed mid-response. The response line is
-// already partly written, so the connection cannot go on cleanly for
-// errors other than a missing message.
-func (s *session) fetchError(err error) status {
-	var ue imapmsg.UnknownEncodingError
-	if errors.As(err, &ue) {
-		s.w.raw(")\r\n")
-		return respNOCode("UNKNOWN-CTE", "Cannot decode the part's content-transfer-encoding")
-	}
-	s.w.raw(")\r\n")
-	return s.storeError("fetch", err)
-}
-
-func (s *session) writeItem(fc *fetchCtx, it fetchItem) error {
-	m := fc.m
-	switch it.name {
-	case "UID":
-		s.w.raw("UID ")
-		s.w.num32(uint32(m.UID))
-	case "FLAGS":
-		s.w.raw("FLAGS ")
-		s.w.flags(m, s.recentFlag(m.UID))
-	case "INTERNALDATE":
-		s.w.raw("INTERNALDATE " + imapmsg.InternalDate(m.InternalDate))
-	case "RFC822.SIZE":
-		s.w.raw("RFC822.SIZE " + strconv.FormatInt(m.Size, 10))
-	case "MODSEQ":
-		s.w.raw("MODSEQ (")
-		s.w.num(uint64(m.ModSeq))
-		s.w.byte(')')
-	case "ENVELOPE", "BODYSTRUCTURE", "BODY":
-		return s.writeMetaItem(fc, it)
-	case "BINARY.SIZE":
-		meta, blob, err := fc.both()
-		if err != nil {
-			return err
-		}
-		n, err := imapmsg.BinarySize(meta, blob, m.Size, it.section.Part)
-		if err != nil {
-			return err
-		}
-		s.w.raw("BINARY.SIZE" + binaryPart(it.section.Part) + " " + strconv.FormatInt(n, 10))
-	default:
-		return s.writeSection(fc, it)
-	}
-	return nil
-}
-
-func binaryPart(part []int) string {
-	b := []byte{'['}
-	for i, p := range part {
-		if i > 0 {
-			b = append(b, '.')
-		}
-		b = strconv.AppendInt(b, int64(p), 10)
-	}
-	return string(append(b, ']'))
-}
-
-func (fc *fetchCtx) both() (*msgmeta.Meta, store.Blob, error) {
-	meta, err := fc.getMeta()
-	if err != nil {
-		return nil, nil, err
-	}
-	blob, err := fc.getBlob()
-	return meta, blob, err
-}
-
-func (s *session) writeMetaItem(fc *fetchCtx, it fetchItem) error {
-	key := s.itemKey(fc.m.UID, cachedItem(it.name))
-	if b, ok := s.srv.items.get(key); ok {
-		s.w.Write(b)
-		return nil
-	}
-	meta, err := fc.getMeta()
-	if err != nil {
-		return err
-	}
-	buf := &s.metaBuf
-	buf.Reset()
-	buf.WriteString(it.name + " ")
-	switch it.name {
-	case "ENVELOPE":
-		imapmsg.WriteEnvelope(buf, &meta.Envelope, s.utf8)
-	case "BODYSTRUCTURE":
-		imapmsg.WriteBodyStructure(buf, &meta.Body, true, s.utf8)
-	default:
-		imapmsg.WriteBodyStructure(buf, &meta.Body, false, s.utf8)
-	}
-	s.w.Write(buf.Bytes())
-	s.srv.items.put(key, bytes.Clone(buf.Bytes()))
-	return nil
-}
-
-// writeSection writes BODY[...], BINARY[...] and the RFC822 items, with
-// the content streamed from the blob.
-func (s *session) writeSection(fc *fetchCtx, it fetchItem) error {
-	sec, name := it.section, ""
-	switch it.name {
-	case "RFC822":
-		sec, name = imapmsg.Section{}, "RFC822"
-	case "RFC822.HEADER":
-		sec, name = imapmsg.Section{Specifier: "HEADER"}, "RFC822.HEADER"
-	case "RFC822.TEXT":
-		sec, name = imapmsg.Section{Specifier: "TEXT"}, "RFC822.TEXT"
-	default:
-		name = sec.Name()
-	}
-	meta, blob, err := fc.both()
-	if err != nil {
-		return err
-	}
-	r, n, err := imapmsg.SectionReader(meta, blob, fc.m.Size, sec)
-	if err != nil {
-		return err
-	}
-	s.w.raw(name + " ")
-	return s.w.literal(n, r, sec.Binary)
 }
