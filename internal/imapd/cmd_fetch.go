@@ -273,11 +273,11 @@ func (s *session) cmdFetch(c *command, f *fetchArgs) status {
 	}
 	since := store.ModSeq(f.changedSince)
 	what, needMeta := readFlagsFor(items)
-	br, bulk := s.srv.st.(store.BulkReader)
-	if needMeta && what == 0 && bulk {
+	br := s.srv.st
+	if needMeta && what == 0 {
 		return s.fetchMeta(br, uids, items)
 	}
-	if needMeta && bulk && !s.marksSeen(items) {
+	if needMeta && !s.marksSeen(items) {
 		// The records come with the metadata.
 		return s.fetchBulk(br, uids, nil, items, nil, what, since)
 	}
@@ -298,7 +298,7 @@ func (s *session) cmdFetch(c *command, f *fetchArgs) status {
 	if err != nil {
 		return s.storeError("fetch", err)
 	}
-	if needMeta && bulk {
+	if needMeta {
 		uids = make([]store.UID, len(msgs))
 		for i, m := range msgs {
 			uids[i] = m.UID

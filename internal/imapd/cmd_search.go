@@ -413,9 +413,9 @@ func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.U
 		return nil
 	}
 	needMeta, needBody := imapmsg.NeedsMeta(key), imapmsg.NeedsBody(key)
-	br, bulk := s.srv.st.(store.BulkReader)
+	br := s.srv.st
 	switch {
-	case needMeta && bulk:
+	case needMeta:
 		what := store.ReadHeaders
 		if needBody {
 			what |= store.ReadBody

@@ -19,6 +19,7 @@ import (
 // Store is the part of the storage API the IMAP server uses.
 type Store interface {
 	store.Mail
+	store.BulkReader
 	Subscribe(account store.AccountID) *store.Subscription
 }
 
