@@ -3,7 +3,6 @@ package msgmeta
 import (
 	"bytes"
 	"io"
-	"os"
 	"slices"
 	"strings"
 )
@@ -24,14 +23,6 @@ func Parse(r io.Reader) (*Meta, error) {
 		return nil, err
 	}
 	return ParseBytes(raw), nil
-}
-
-// parseFileRead parses the message in f from its start, read into memory.
-func parseFileRead(f *os.File) (*Meta, error) {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	return Parse(f)
 }
 
 // ParseBytes computes the metadata of the raw message raw. The offsets in it

@@ -1,0 +1,59 @@
+package envelope
+
+import (
+	"crypto/tls"
+	"net/netip"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/mailaddr"
+)
+
+// Envelope is one SMTP/LMTP transaction as the protocol layer saw it.
+type Envelope struct {
+	ID         string           // transaction ID (obs.NewID), in logs and the Received field
+	From       mailaddr.Address // zero for the null reverse-path <>
+	Recipients []Recipient
+
+	// MAIL FROM parameters (RFC 5321 §4.1.1.2 esmtp-param).
+	Size     int64  // SIZE= declared by the client (RFC 1870 §4), 0 if none
+	Body     string // BODY: "7BIT", "8BITMIME" (RFC 6152 §2); "" = not given
+	SMTPUTF8 bool   // SMTPUTF8 (RFC 6531 §3.4)
+	Ret      string // DSN RET: "FULL", "HDRS" or "" (RFC 3461 §4.3)
+	EnvID    string // DSN ENVID, xtext-decoded (RFC 3461 §4.4)
+
+	// The session the transaction came in on.
+	Helo       string               // EHLO/HELO/LHLO argument
+	ClientIP   netip.Addr           // remote address (invalid for a unix socket)
+	ClientHost string               // verified reverse DNS name, or ""
+	TLS        *tls.ConnectionState // nil without TLS
+	// Protocol is the RFC 3848 "with" keyword: SMTP, ESMTP, ESMTPS, LMTP,
+	// LMTPS, ESMTPA, ESMTPSA.
+	Protocol string
+	// AuthAccount is the authenticated user (submission), or "".
+	AuthAccount string
+	// Listener names the listener the transaction came in on ("smtp",
+	// "submission", "submissions", "lmtp").
+	Listener string
+	// PerRecipient asks for one outcome per recipient (LMTP, RFC 2033
+	// §4.2). Without it (SMTP) the delivery is all or nothing: the one
+	// reply after DATA is true for every recipient.
+	PerRecipient bool
+
+	Received time.Time // when the transaction started (for Received:)
+}
+
+// Recipient is one accepted RCPT TO with its parameters.
+type Recipient struct {
+	Addr   mailaddr.Address
+	Notify []string // DSN NOTIFY values (RFC 3461 §4.1), upper case
+	ORcpt  string   // DSN ORCPT (RFC 3461 §4.2), "addr-type;address" decoded
+}
+
+// ReversePath is the sender as the Return-Path field and the queue write
+// it: "" for the null reverse-path (RFC 5321 §4.5.5).
+func (e *Envelope) ReversePath() string {
+	if e.From.IsZero() {
+		return ""
+	}
+	return e.From.String()
+}
