@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/mime7bit"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
@@ -54,7 +55,7 @@ func (m *message) open(trace string) (io.Reader, int64, error) {
 // (RFC 6409 §6.1; accounts.Service.MaySendAs), else 553 5.7.1. The null
 // reverse-path is allowed (a client sending a notification that must not
 // be answered, RFC 8098 §2.1), as is anything without authentication.
-func (s *Service) CheckSender(ctx context.Context, env *Envelope) *smtpreply.Reply {
+func (s *Service) CheckSender(ctx context.Context, env *envelope.Envelope) *smtpreply.Reply {
 	if env.AuthAccount == "" || env.From.IsZero() {
 		return nil
 	}
@@ -78,7 +79,7 @@ func (s *Service) mayUse(ctx context.Context, account, addr string) *smtpreply.R
 // 998 octets (554 5.6.0: it could not be relayed as it is, and a
 // conversion after signing would break the DKIM signature; README
 // "Submission"), and a missing Date (§8.2) or Message-ID (§8.3) is added.
-func (s *Service) prepareSubmission(ctx context.Context, env *Envelope, msg *message) *smtpreply.Reply {
+func (s *Service) prepareSubmission(ctx context.Context, env *envelope.Envelope, msg *message) *smtpreply.Reply {
 	if r := s.CheckSender(ctx, env); r != nil {
 		return r
 	}
@@ -126,7 +127,7 @@ func readHeader(r io.Reader) textproto.MIMEHeader {
 // fields a submitted message lacks, CRLF-terminated. The Message-ID's
 // right-hand side is the host name, its left-hand side unique (RFC 5322
 // §3.6.4): the queue ID and 128 random bits.
-func (s *Service) missingFields(env *Envelope, h textproto.MIMEHeader) string {
+func (s *Service) missingFields(env *envelope.Envelope, h textproto.MIMEHeader) string {
 	var b strings.Builder
 	if len(h.Values("Date")) == 0 {
 		date := env.Received

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/petrelmail/petrel/internal/envelope"
 )
 
 func TestCheckSender(t *testing.T) {
@@ -32,7 +34,7 @@ func TestCheckSender(t *testing.T) {
 		}
 	}
 	// Without authentication (the MX), any sender.
-	if r := f.svc.CheckSender(f.ctx, &Envelope{From: rcpt(t, "bob@example.org").Addr}); r != nil {
+	if r := f.svc.CheckSender(f.ctx, &envelope.Envelope{From: rcpt(t, "bob@example.org").Addr}); r != nil {
 		t.Fatalf("MX sender: %v", r)
 	}
 }
@@ -77,7 +79,7 @@ func TestSubmissionAddsDateAndMessageID(t *testing.T) {
 		t.Errorf("fields added to a complete message: %q", complete)
 	}
 	// The MX adds nothing.
-	f.deliver(&Envelope{Recipients: []Recipient{rcpt(t, "bob@example.org")}}, "x")
+	f.deliver(&envelope.Envelope{Recipients: []envelope.Recipient{rcpt(t, "bob@example.org")}}, "x")
 	if mx := f.body(f.inbox("bob@example.org")[2]); strings.Contains(mx, "Message-ID") {
 		t.Errorf("the MX added a Message-ID: %q", mx)
 	}

@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"github.com/petrelmail/petrel/internal/msgmeta"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -132,7 +133,7 @@ func appendMessage(m *appendMsg) (store.AppendMessage, status) {
 	if !valid {
 		return store.AppendMessage{}, respBAD("Unknown system flag")
 	}
-	am := store.AppendMessage{Body: m.body.open(), Flags: flags, Keywords: kw}
+	am := store.AppendMessage{Body: m.body.open(), Meta: appendMeta(m.body), Flags: flags, Keywords: kw}
 	if m.date != "" {
 		t, err := parseDateTime(m.date)
 		if err != nil {
@@ -143,9 +144,24 @@ func appendMessage(m *appendMsg) (store.AppendMessage, status) {
 	return am, status{}
 }
 
+// appendMeta parses an APPEND message before the store (docs/flow.md),
+// a spooled one from its file without taking it into the heap. nil (the
+// spool file could not be read) leaves the parse to the store, which
+// reads the same file and reports the error.
+func appendMeta(b *spooled) *msgmeta.Meta {
+	if b.f == nil {
+		return msgmeta.ParseBytes(b.data)
+	}
+	m, err := msgmeta.ParseFile(b.f, b.size)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
 // appendOne stores a single APPEND message with Deliver.
 func (s *session) appendOne(mb store.Mailbox, m store.AppendMessage) (store.Appended, error) {
-	res, err := s.srv.st.Deliver(s.ctx, store.NewMessage{Body: m.Body, InternalDate: m.InternalDate}, []store.Target{{
+	res, err := s.srv.st.Deliver(s.ctx, store.NewMessage{Body: m.Body, Meta: m.Meta, InternalDate: m.InternalDate}, []store.Target{{
 		Account: s.acct.ID, Mailbox: mb.ID, Flags: m.Flags, Keywords: m.Keywords,
 	}})
 	if err == nil && len(res) == 1 {

@@ -23,7 +23,9 @@ func levels() map[string]int {
 		"netserve/netservetest": 0,
 		// mime7bit: 8-bit to 7-bit conversion for servers without 8BITMIME,
 		// and of lines over 998 octets for any server.
-		"mime7bit":  0,
+		"mime7bit": 0,
+		// envelope: the one SMTP/LMTP transaction type, from smtpd to the queue.
+		"envelope":  1,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
 		// authguard: failed-login throttling shared by POP3, IMAP, submission.
 		"authguard": 1,

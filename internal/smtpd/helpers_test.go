@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
@@ -21,7 +21,7 @@ const testHost = "mx.test"
 
 // message is what the fake delivery received.
 type message struct {
-	env  delivery.Envelope
+	env  envelope.Envelope
 	body []byte
 	size int64
 	// fromFile: the body came from a spool file.
@@ -35,7 +35,7 @@ type fakeDelivery struct {
 	rcpt    map[string]*smtpreply.Reply
 	deliver map[string]*smtpreply.Reply
 	msgs    []message
-	checked []delivery.Recipient
+	checked []envelope.Recipient
 	// discard: Deliver reads the body and keeps nothing (benchmarks).
 	discard bool
 	// others answers the addresses not in rcpt (nil: accept them).
@@ -60,7 +60,7 @@ func (f *fakeDelivery) failDelivery(addr string, r *smtpreply.Reply) {
 	f.deliver[addr] = r
 }
 
-func (f *fakeDelivery) CheckRecipient(_ context.Context, _ *delivery.Envelope, r delivery.Recipient) *smtpreply.Reply {
+func (f *fakeDelivery) CheckRecipient(_ context.Context, _ *envelope.Envelope, r envelope.Recipient) *smtpreply.Reply {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.checked = append(f.checked, r)
@@ -70,7 +70,7 @@ func (f *fakeDelivery) CheckRecipient(_ context.Context, _ *delivery.Envelope, r
 	return f.others(r.Addr.String())
 }
 
-func (f *fakeDelivery) Deliver(_ context.Context, env *delivery.Envelope, body io.Reader, size int64) []*smtpreply.Reply {
+func (f *fakeDelivery) Deliver(_ context.Context, env *envelope.Envelope, body io.Reader, size int64) []*smtpreply.Reply {
 	b, err := io.ReadAll(body)
 	if err != nil {
 		panic(err)
