@@ -39,7 +39,7 @@ type policyCall struct {
 
 var policyRefusal = smtpreply.New(550, smtpreply.Enhanced{5, 7, 1}, "Refused by the recipient's rules")
 
-func header(m *msgmeta.Meta, name string) string {
+func metaField(m *msgmeta.Meta, name string) string {
 	for _, f := range m.Headers {
 		if strings.EqualFold(f.Name, name) {
 			return f.Value
@@ -64,14 +64,14 @@ func (p *headerPolicy) Decide(_ context.Context, m *Message, rcpt Rcpt) (Action,
 		return Action{}, p.err
 	}
 	var a Action
-	if strings.EqualFold(header(m.Meta, "X-Reject"), rcpt.Addr.String()) {
+	if strings.EqualFold(metaField(m.Meta, "X-Reject"), rcpt.Addr.String()) {
 		a.Reject = policyRefusal
 	}
-	if header(m.Meta, "X-Discard") != "" {
+	if metaField(m.Meta, "X-Discard") != "" {
 		a.Discard = true
 	}
-	a.Mailbox = header(m.Meta, "X-Folder")
-	if header(m.Meta, "X-Vacation") != "" && !m.Envelope.From.IsZero() {
+	a.Mailbox = metaField(m.Meta, "X-Folder")
+	if metaField(m.Meta, "X-Vacation") != "" && !m.Envelope.From.IsZero() {
 		a.Send = append(a.Send, Outgoing{
 			Envelope: envelope.Envelope{Recipients: []envelope.Recipient{{Addr: m.Envelope.From}}},
 			Body:     []byte("Subject: Away\r\n\r\nBack next week.\r\n")})

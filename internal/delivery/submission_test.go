@@ -49,6 +49,13 @@ func TestSubmissionFromHeader(t *testing.T) {
 		{"From: alice@example.org, bob@example.org\r\n", "5.7.1"},
 		{"Subject: no from\r\n", "5.6.0"},
 		{"From: not an address\r\n", "5.6.0"},
+		// The From rule (package header): every From field counts, so a
+		// second one cannot carry someone else's address past the check
+		// (before it, only the first field was read).
+		{"From: alice@example.org\r\nFrom: bob@example.org\r\n", "5.7.1"},
+		{"From: alice@example.org\r\nFrom: (\r\n", "5.6.0"},
+		{"From: Alice\r\n <alice@example.org>\r\n", "250"},
+		{"From: Team: alice@example.org;\r\n", "250"}, // RFC 6854 group
 	} {
 		rs := f.submit(submitted(t, "bob@example.org"), c.header+"Subject: x\r\n\r\nbody\r\n")
 		if got := code(rs[0]); got != c.want {

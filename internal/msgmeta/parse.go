@@ -65,7 +65,7 @@ func envelope(h *header) Envelope {
 	e := Envelope{
 		Date:      fieldValue(h, "Date"),
 		Subject:   fieldValue(h, "Subject"),
-		From:      addrs("From"),
+		From:      authors(h),
 		Sender:    addrs("Sender"),
 		ReplyTo:   addrs("Reply-To"),
 		To:        addrs("To"),
@@ -85,6 +85,19 @@ func envelope(h *header) Envelope {
 		e.ReplyTo = slices.Clone(e.From)
 	}
 	return e
+}
+
+// authors lists every address of every From field: the From rule of
+// package header (RFC 5322 §3.6.2 allows one field; a second one is shown,
+// not hidden, as DMARC checks it too).
+func authors(h *header) []Address {
+	var out []Address
+	for _, f := range h.fields {
+		if strings.EqualFold(f.name, "From") {
+			out = append(out, parseAddressList(f.value)...)
+		}
+	}
+	return out
 }
 
 // entity builds the Part of the MIME entity in raw[start:end] whose header

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"slices"
+
+	hdr "github.com/petrelmail/petrel/internal/header"
 )
 
 // ParsePrefixed computes the metadata of the message prefix+raw without
@@ -46,7 +48,7 @@ func headerLines(b []byte) bool {
 	}
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
-		if isBlankLine(b[:i+1]) {
+		if hdr.IsBlank(b[:i+1]) {
 			return false
 		}
 		b = b[i+1:]
