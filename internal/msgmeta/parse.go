@@ -93,8 +93,13 @@ func envelope(h *header) Envelope {
 func authors(h *header) []Address {
 	var out []Address
 	for _, f := range h.fields {
-		if strings.EqualFold(f.name, "From") {
-			out = append(out, parseAddressList(f.value)...)
+		if !strings.EqualFold(f.name, "From") {
+			continue
+		}
+		if list := parseAddressList(f.value); out == nil {
+			out = list // the usual one field: no copy
+		} else {
+			out = append(out, list...)
 		}
 	}
 	return out
