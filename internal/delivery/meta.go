@@ -21,13 +21,13 @@ var errPositiveReject = errors.New("a policy rejected with a positive reply")
 // the header: the header up to the last of them is read without them
 // into the prefix, and the rest parsed from the file.
 func (m *message) meta(trace string) (*msgmeta.Meta, error) {
-	prefix := []byte(trace + m.added)
 	src, skip := m.body, []msgauth.Range(nil)
 	if sr, ok := src.(*skipReader); ok {
 		src, skip = sr.r, sr.skip
 	}
 	if sec, ok := src.(*io.SectionReader); ok {
 		if outer, off, size := sec.Outer(); isFile(outer) {
+			prefix := []byte(trace + m.added)
 			if len(skip) > 0 {
 				end := skip[len(skip)-1].End
 				head, err := readWithout(sec, end, skip)
@@ -51,9 +51,11 @@ func (m *message) meta(trace string) (*msgmeta.Meta, error) {
 // cannot be rewound is kept in memory from then on (only callers outside
 // the servers pass one: smtpd's bodies are seekable).
 func (m *message) readAll() ([]byte, error) {
-	buf := bytes.NewBuffer(make([]byte, 0, int(m.size)+len(m.added)))
+	// bytes.Buffer.ReadFrom, not io.Copy: a MultiReader's WriteTo would
+	// take a 32 KiB buffer for every message.
+	buf := bytes.NewBuffer(make([]byte, 0, int(m.size)+len(m.added)+bytes.MinRead))
 	if _, ok := m.body.(io.Seeker); !ok && !m.read {
-		if _, err := io.Copy(buf, m.body); err != nil {
+		if _, err := buf.ReadFrom(m.body); err != nil {
 			return nil, err
 		}
 		m.body = bytes.NewReader(buf.Bytes())
@@ -63,7 +65,7 @@ func (m *message) readAll() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(buf, r); err != nil {
+	if _, err := buf.ReadFrom(r); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
