@@ -120,26 +120,47 @@ func (s *Service) decide(ctx context.Context, t *ingest, m *Message) ([]store.Ta
 			t.replies[i] = reply
 			continue
 		}
-		for k, id := range rt.local {
-			t.send[i] = append(t.send[i], acts[k].Send...)
-			if acts[k].Discard {
-				continue
-			}
-			j, ok := index[id]
-			if !ok {
-				tg, r := s.target(ctx, id, acts[k])
-				if r != nil {
-					t.replies[i] = r
-					break
-				}
-				j = len(targets)
-				index[id] = j
-				targets = append(targets, tg)
-			}
-			owners[i] = append(owners[i], j)
+		mine, fresh, reply := s.targetsOf(ctx, rt.local, acts, index, len(targets))
+		if reply != nil {
+			t.replies[i] = reply
+			continue
+		}
+		targets, owners[i] = append(targets, fresh...), mine
+		for _, a := range acts {
+			t.send[i] = append(t.send[i], a.Send...)
 		}
 	}
 	return targets, owners
+}
+
+// targetsOf returns the target indexes of one recipient's copies (those
+// not discarded) and the targets new to index, numbered from base. A
+// failure adds none to index, so that none of the recipient's copies is
+// stored.
+func (s *Service) targetsOf(ctx context.Context, accts []store.AccountID, acts []Action,
+	index map[store.AccountID]int, base int) ([]int, []store.Target, *smtpreply.Reply) {
+	var mine []int
+	var fresh []store.Target
+	for k, id := range accts {
+		if acts[k].Discard {
+			continue
+		}
+		j, ok := index[id]
+		if !ok {
+			tg, r := s.target(ctx, id, acts[k])
+			if r != nil {
+				for _, f := range fresh {
+					delete(index, f.Account)
+				}
+				return nil, nil, r
+			}
+			j = base + len(fresh)
+			index[id] = j
+			fresh = append(fresh, tg)
+		}
+		mine = append(mine, j)
+	}
+	return mine, fresh, nil
 }
 
 // decideRcpt runs the chain for each account of one recipient; a

@@ -294,3 +294,36 @@ func TestMetaWithoutForgedFields(t *testing.T) {
 		}
 	}
 }
+
+// mailboxFailure fails Mailboxes for one account.
+type mailboxFailure struct {
+	Store
+	account store.AccountID
+}
+
+func (m mailboxFailure) Mailboxes(ctx context.Context, id store.AccountID) ([]store.Mailbox, error) {
+	if id == m.account {
+		return nil, errors.New("mailboxes: disk on fire")
+	}
+	return m.Store.Mailboxes(ctx, id)
+}
+
+// When the mailbox of one of a recipient's copies cannot be found, the
+// recipient gets 451 and none of its copies is stored (a retry then
+// cannot duplicate the others), while the other recipients are delivered.
+func TestPolicyTargetFailureStoresNoCopy(t *testing.T) {
+	f := newFixture(t)
+	withPolicies(f, &headerPolicy{})
+	f.svc.st = mailboxFailure{Store: f.st, account: f.id("bob@example.org")}
+	env := lmtp(t, "team@example.org", "postmaster@example.org")
+	rs := f.deliverRaw(env, "X-Folder: Lists\r\n\r\nx\r\n")
+	if rs[0] == nil || rs[0].Code != 451 || rs[1] != nil {
+		t.Fatalf("replies %v, %v: want 451 for team (alice and bob), 250 for postmaster", rs[0], rs[1])
+	}
+	if n := len(f.inbox("alice@example.org")); n != 0 {
+		t.Fatalf("alice has %d messages: a copy of the refused recipient was stored", n)
+	}
+	if n := len(f.inbox("postmaster@example.org")); n != 1 {
+		t.Fatalf("postmaster has %d messages, want 1", n)
+	}
+}
