@@ -45,7 +45,7 @@ type deps struct {
 	metrics *obs.Metrics
 	log     *slog.Logger
 	// outbound is the running outbound queue (queue_serve.go), nil when
-	// the store has none; delivery reaches it through enqueuer.
+	// the store has none; delivery hands it remote recipients (its Queue).
 	outbound *outboundQueue
 	// signer DKIM-signs submitted mail and the queue's reports; nil when
 	// dkim.sign is off.

@@ -17,7 +17,8 @@ import (
 func smtpBindings(d deps) []binding {
 	rev := reverseName(d.dns)
 	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d), Signer: d.signer,
-		Checker: inboundChecker(d, d.dns), Postmaster: d.cfg.Delivery.Postmaster}, d.accounts, d.st, d.log)
+		Checker: inboundChecker(d, d.dns), Policies: policies(), Postmaster: d.cfg.Delivery.Postmaster},
+		d.accounts, d.st, d.log)
 	m := smtpd.NewMetrics(d.metrics.Registry)
 	mx := smtpd.FromConfig(d.cfg)
 	mx.Name, mx.TLS = delivery.ListenerMX, d.tls
@@ -31,6 +32,13 @@ func smtpBindings(d deps) []binding {
 		{key: "listen.smtp", addrs: d.cfg.Listen.SMTP, srv: smtpd.New(mx, dlv, d.log, m)},
 		{key: "listen.lmtp", addrs: d.cfg.Listen.LMTP, srv: smtpd.New(lmtp, dlv, d.log, m), listen: smtpd.Listen},
 	}, submissionBindings(d, dlv, m, rev)...)
+}
+
+// policies is the policy stage of the delivery path (docs/flow.md), in
+// order: a DMARC quarantine goes to Junk. Sieve, spam verdicts and
+// vacation replies are to join here.
+func policies() []delivery.Policy {
+	return []delivery.Policy{delivery.QuarantineJunk{}}
 }
 
 // inboundChecker is the msgauth Checker of the MX, with the host name as

@@ -46,7 +46,7 @@ func deliveryQueue(d deps) delivery.Queue {
 	if d.outbound == nil {
 		return nil
 	}
-	return enqueuer{d.outbound.svc}
+	return d.outbound.svc
 }
 
 // signer signs outgoing mail with DKIM: submitted mail (delivery.Signer)

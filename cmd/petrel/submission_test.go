@@ -21,6 +21,7 @@ import (
 	"github.com/petrelmail/petrel/internal/certs"
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/smtpd"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
@@ -34,7 +35,7 @@ type fakeOutbound struct {
 	body  []string
 }
 
-func (q *fakeOutbound) Enqueue(_ context.Context, _ *delivery.Envelope, body io.Reader, _ int64, rcpts []delivery.Recipient) (string, error) {
+func (q *fakeOutbound) Enqueue(_ context.Context, _ *envelope.Envelope, body io.Reader, _ int64, rcpts []envelope.Recipient) (string, error) {
 	b, err := io.ReadAll(body)
 	if err != nil {
 		return "", err

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
@@ -67,13 +68,13 @@ func (f *fixture) id(addr string) store.AccountID {
 	return id
 }
 
-func rcpt(t *testing.T, s string) Recipient {
+func rcpt(t *testing.T, s string) envelope.Recipient {
 	t.Helper()
 	a, err := mailaddr.Parse(s)
 	if err != nil {
 		t.Fatalf("Parse(%q): %v", s, err)
 	}
-	return Recipient{Addr: a}
+	return envelope.Recipient{Addr: a}
 }
 
 func code(r *smtpreply.Reply) string {
@@ -105,7 +106,7 @@ func TestCheckRecipient(t *testing.T) {
 		{"postmaster@mx.example.net", "250"},         // RFC 5321 §4.5.1 for our own name
 		{"postmaster@xn--bcher-kva.example", "250"},  // falls back to a postmaster
 	} {
-		r := f.svc.CheckRecipient(f.ctx, &Envelope{}, rcpt(t, c.addr))
+		r := f.svc.CheckRecipient(f.ctx, &envelope.Envelope{}, rcpt(t, c.addr))
 		if got := code(r); got != c.want {
 			t.Errorf("%s: got %s (%v), want %s", c.addr, got, r, c.want)
 		}
@@ -118,25 +119,25 @@ func TestCheckRecipient(t *testing.T) {
 func TestCheckRecipientQuota(t *testing.T) {
 	f := newFixture(t)
 	f.must(f.st.SetQuota(f.ctx, f.id("alice@example.org"), 1000, 0))
-	if r := f.svc.CheckRecipient(f.ctx, &Envelope{Size: 5000}, rcpt(t, "alice@example.org")); code(r) != "5.2.2" || r.Code != 552 {
+	if r := f.svc.CheckRecipient(f.ctx, &envelope.Envelope{Size: 5000}, rcpt(t, "alice@example.org")); code(r) != "5.2.2" || r.Code != 552 {
 		t.Fatalf("SIZE over the whole quota: %v", r)
 	}
-	if r := f.deliver(&Envelope{Recipients: []Recipient{rcpt(t, "alice@example.org")}}, strings.Repeat("x", 700)); r[0] != nil {
+	if r := f.deliver(&envelope.Envelope{Recipients: []envelope.Recipient{rcpt(t, "alice@example.org")}}, strings.Repeat("x", 700)); r[0] != nil {
 		t.Fatalf("filling delivery: %v", r[0])
 	}
-	if r := f.svc.CheckRecipient(f.ctx, &Envelope{Size: 300}, rcpt(t, "alice@example.org")); code(r) != "4.2.2" || r.Code != 452 {
+	if r := f.svc.CheckRecipient(f.ctx, &envelope.Envelope{Size: 300}, rcpt(t, "alice@example.org")); code(r) != "4.2.2" || r.Code != 452 {
 		t.Fatalf("declared SIZE over the room left: %v", r)
 	}
-	if r := f.svc.CheckRecipient(f.ctx, &Envelope{}, rcpt(t, "alice@example.org")); r != nil {
+	if r := f.svc.CheckRecipient(f.ctx, &envelope.Envelope{}, rcpt(t, "alice@example.org")); r != nil {
 		t.Fatalf("room left and no SIZE: %v", r)
 	}
 	f.must(f.st.SetQuota(f.ctx, f.id("alice@example.org"), 0, 1))
-	if r := f.svc.CheckRecipient(f.ctx, &Envelope{}, rcpt(t, "alice@example.org")); code(r) != "4.2.2" {
+	if r := f.svc.CheckRecipient(f.ctx, &envelope.Envelope{}, rcpt(t, "alice@example.org")); code(r) != "4.2.2" {
 		t.Fatalf("message-count quota reached: %v", r)
 	}
 }
 
-func (f *fixture) deliver(env *Envelope, body string) []*smtpreply.Reply {
+func (f *fixture) deliver(env *envelope.Envelope, body string) []*smtpreply.Reply {
 	f.t.Helper()
 	if env.ID == "" {
 		env.ID = "testid000001"
@@ -164,7 +165,7 @@ func (f *fixture) body(m store.Message) string {
 
 func TestDeliverOneCopyPerAccount(t *testing.T) {
 	f := newFixture(t)
-	env := &Envelope{Recipients: []Recipient{rcpt(t, "team@example.org"), rcpt(t, "alice+x@example.org"), rcpt(t, "bob@example.org")}}
+	env := &envelope.Envelope{Recipients: []envelope.Recipient{rcpt(t, "team@example.org"), rcpt(t, "alice+x@example.org"), rcpt(t, "bob@example.org")}}
 	for i, r := range f.deliver(env, "hello") {
 		if r != nil {
 			t.Fatalf("recipient %d: %v", i, r)
@@ -186,16 +187,16 @@ func TestDeliverOneCopyPerAccount(t *testing.T) {
 func TestReceivedGolden(t *testing.T) {
 	f := newFixture(t)
 	from, _ := mailaddr.Parse("sender@remote.example")
-	env := &Envelope{ID: "q1w2e3r4t5y6", From: from, Helo: "client.remote.example",
+	env := &envelope.Envelope{ID: "q1w2e3r4t5y6", From: from, Helo: "client.remote.example",
 		ClientIP: netip.MustParseAddr("192.0.2.7"), ClientHost: "mail.remote.example", Protocol: "ESMTPS",
 		TLS:        &tls.ConnectionState{Version: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256},
-		Recipients: []Recipient{rcpt(t, "alice@example.org")},
+		Recipients: []envelope.Recipient{rcpt(t, "alice@example.org")},
 		Received:   time.Date(2026, 11, 26, 1, 2, 3, 0, time.FixedZone("", 3600))}
-	got := f.svc.traceHeaders(env)
+	got := f.svc.traceHeaders(env, "")
 	env6 := *env
 	env6.ClientIP, env6.ClientHost, env6.TLS, env6.Helo, env6.Protocol = netip.MustParseAddr("2001:db8::1"), "", nil, "bad (helo)\r\nX-Injected: 1", "ESMTP"
 	env6.Recipients = append(env6.Recipients, rcpt(t, "bob@example.org"))
-	got += f.svc.traceHeaders(&env6)
+	got += f.svc.traceHeaders(&env6, "")
 	golden := "testdata/received.golden"
 	if os.Getenv("UPDATE_GOLDEN") != "" {
 		f.must(os.WriteFile(golden, []byte(got), 0o644))
@@ -210,10 +211,10 @@ func TestReceivedGolden(t *testing.T) {
 func TestDeliverAtomicAndPerRecipient(t *testing.T) {
 	f := newFixture(t)
 	f.must(f.st.SetQuota(f.ctx, f.id("bob@example.org"), 0, 1))
-	f.deliver(&Envelope{Recipients: []Recipient{rcpt(t, "bob@example.org")}}, "fill")
-	rcpts := []Recipient{rcpt(t, "alice@example.org"), rcpt(t, "bob@example.org")}
+	f.deliver(&envelope.Envelope{Recipients: []envelope.Recipient{rcpt(t, "bob@example.org")}}, "fill")
+	rcpts := []envelope.Recipient{rcpt(t, "alice@example.org"), rcpt(t, "bob@example.org")}
 	// SMTP: all or nothing, one reply for all.
-	rs := f.deliver(&Envelope{Recipients: rcpts}, "smtp")
+	rs := f.deliver(&envelope.Envelope{Recipients: rcpts}, "smtp")
 	if code(rs[0]) != "4.2.2" || code(rs[1]) != "4.2.2" {
 		t.Fatalf("SMTP replies: %v, %v", rs[0], rs[1])
 	}
@@ -221,7 +222,7 @@ func TestDeliverAtomicAndPerRecipient(t *testing.T) {
 		t.Fatalf("alice got %d messages from a failed atomic delivery", n)
 	}
 	// LMTP: per recipient.
-	rs = f.deliver(&Envelope{Recipients: rcpts, PerRecipient: true}, "lmtp")
+	rs = f.deliver(&envelope.Envelope{Recipients: rcpts, PerRecipient: true}, "lmtp")
 	if rs[0] != nil || code(rs[1]) != "4.2.2" {
 		t.Fatalf("LMTP replies: %v, %v", rs[0], rs[1])
 	}
@@ -239,7 +240,7 @@ func (failingStore) Deliver(context.Context, store.NewMessage, []store.Target) (
 func TestStoreErrorNeverOnTheWire(t *testing.T) {
 	f := newFixture(t)
 	f.svc.st = failingStore{f.st}
-	rs := f.deliver(&Envelope{Recipients: []Recipient{rcpt(t, "alice@example.org")}}, "x")
+	rs := f.deliver(&envelope.Envelope{Recipients: []envelope.Recipient{rcpt(t, "alice@example.org")}}, "x")
 	if rs[0] == nil || rs[0].Code != 451 || strings.Contains(rs[0].Text, "disk") {
 		t.Fatalf("reply %v", rs[0])
 	}
@@ -260,9 +261,9 @@ func (fullStore) Deliver(context.Context, store.NewMessage, []store.Target) ([]s
 func TestDiskFullIs452(t *testing.T) {
 	f := newFixture(t)
 	f.svc.st = fullStore{f.st}
-	for _, env := range []*Envelope{
-		{Recipients: []Recipient{rcpt(t, "alice@example.org"), rcpt(t, "bob@example.org")}},
-		{Recipients: []Recipient{rcpt(t, "alice@example.org"), rcpt(t, "bob@example.org")}, PerRecipient: true}, // LMTP
+	for _, env := range []*envelope.Envelope{
+		{Recipients: []envelope.Recipient{rcpt(t, "alice@example.org"), rcpt(t, "bob@example.org")}},
+		{Recipients: []envelope.Recipient{rcpt(t, "alice@example.org"), rcpt(t, "bob@example.org")}, PerRecipient: true}, // LMTP
 	} {
 		f.logs.Reset()
 		rs := f.deliver(env, "x")

@@ -1,9 +1,17 @@
 // Package delivery is the one ingest path of Petrel (docs/architecture.md
-// §Packages; docs/flow.md): the RCPT-time recipient checks, the trace
-// headers (Return-Path and Received, RFC 5321 §4.4), alias resolution, the
-// local store transaction, and the hand-over to the outbound queue. SMTP,
-// submission and LMTP sessions call it; it replies with typed SMTP replies
-// (package smtpreply).
+// §Packages; docs/flow.md): the RCPT-time recipient checks, then for each
+// message (an envelope.Envelope from smtpd) the stages checks -> per-
+// recipient policy -> store or queue: the trace headers (Return-Path and
+// Received, RFC 5321 §4.4), alias resolution, the policies (Policy), the
+// local store transaction with the metadata parsed here, and the
+// hand-over to the outbound queue. SMTP, submission and LMTP sessions call
+// it; it replies with typed SMTP replies (package smtpreply).
+//
+// Policies (policy.go) decide per recipient and account: the mailbox
+// (by name or RFC 6154 special use), flags and keywords, a reject with a
+// typed reply (per recipient over LMTP, RFC 2033 §4.2; the whole message
+// over SMTP, whose one reply after DATA cannot differ per recipient, RFC
+// 5321 §3.3), a discard, and messages to send later through the queue.
 //
 // Routing: recipients in local domains are delivered to their accounts;
 // recipients in other domains are accepted only from an authenticated
@@ -12,9 +20,10 @@
 // refused with 554 5.7.1: Petrel is never an open relay.
 //
 // Submission (Envelope.AuthAccount set): the envelope sender (CheckSender,
-// at MAIL) and every address of the From: field (at the end of data) must
-// be addresses the account may send as (RFC 6409 §6.1), else 553 5.7.1;
-// a missing Date (§8.2) or Message-ID (§8.3) is added. The message is then
+// at MAIL) and every address of every From: field (the From rule of
+// package header; at the end of data) must be addresses the account may
+// send as (RFC 6409 §6.1), else 553 5.7.1; a missing Date (§8.2) or
+// Message-ID (§8.3) is added. The message is then
 // signed with DKIM (RFC 6376, through a Signer: the key of the From
 // domain; none means unsigned) over exactly the octets that leave, and the
 // DKIM-Signature fields go below the trace fields of each copy, local or
@@ -24,7 +33,8 @@
 // authenticated before it is routed, through a Checker (package msgauth:
 // SPF, DKIM, DMARC): a DMARC reject is refused at the end of DATA (550
 // 5.7.1) and a temperror for now (451), a quarantine goes to the Junk
-// mailbox (RFC 6154 \Junk, keyword $Junk); the Authentication-Results
-// field (RFC 8601) goes between Return-Path and Received, and incoming
-// fields that claim this host's authserv-id are dropped (RFC 8601 §5).
+// mailbox (RFC 6154 \Junk, keyword $Junk) through the QuarantineJunk
+// policy; the Authentication-Results field (RFC 8601) goes between
+// Return-Path and Received, and incoming fields that claim this host's
+// authserv-id are dropped (RFC 8601 §5).
 package delivery

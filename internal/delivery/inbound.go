@@ -5,19 +5,14 @@ import (
 	"errors"
 	"io"
 
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/msgauth"
 	"github.com/petrelmail/petrel/internal/smtpreply"
-	"github.com/petrelmail/petrel/internal/store"
 )
 
 // ListenerMX is Envelope.Listener for the MX (listen.smtp): the listener
 // whose mail is authenticated.
 const ListenerMX = "smtp"
-
-// junkKeyword marks messages delivered as junk (IANA IMAP keyword
-// registry, RFC 5788: $Junk), so that clients see it also where the
-// account has no Junk mailbox.
-const junkKeyword = "$Junk"
 
 // Checker authenticates mail arriving on the MX (package msgauth's
 // Checker): SPF, DKIM and DMARC, with the Authentication-Results field to
@@ -28,33 +23,35 @@ type Checker interface {
 
 // inboundAuth is what the checks decided for one transaction.
 type inboundAuth struct {
-	results string // the Authentication-Results field, above Received
-	junk    bool   // local copies go to the Junk mailboxes
+	results string          // the Authentication-Results field, above Received
+	verdict msgauth.Verdict // for the policies (Message.Auth)
 }
 
 // checked reports whether a transaction's message is authenticated: mail
 // from the Internet, received on the MX from a client that did not log
 // in. Submission and LMTP (behind a trusted MTA that checked already)
 // are not.
-func (s *Service) checked(env *Envelope) bool {
+func (s *Service) checked(env *envelope.Envelope) bool {
 	return s.cfg.Checker != nil && env.Listener == ListenerMX && env.AuthAccount == "" && !env.PerRecipient
 }
 
 // authenticate runs the checks on the message before it is routed and
 // stored. Reject and TempFail refuse it (the reply goes to every
-// recipient: the one reply after DATA); Junk sends the local copies to
-// Junk (forwarded copies go out as they are). The Authentication-Results
+// recipient: the one reply after DATA); the verdict goes to the policy
+// stage (policy.go), where QuarantineJunk files the local copies of a
+// DMARC quarantine in Junk (forwarded copies go out as they are). The Authentication-Results
 // field goes above the Received field of this hop (RFC 8601 §4, its
 // examples in Appendix B; as Postfix with OpenDMARC and mox write it),
 // below Return-Path, which final delivery puts on top (RFC 5321 §4.4).
 // Incoming fields that claim this server's authserv-id are left out of
 // every copy (RFC 8601 §5).
-func (s *Service) authenticate(ctx context.Context, env *Envelope, msg *message) *smtpreply.Reply {
+func (s *Service) authenticate(ctx context.Context, t *ingest) *smtpreply.Reply {
+	env, msg := t.env, t.msg
 	body, ok := msg.body.(io.ReadSeeker)
 	if !ok {
 		return s.localError("authenticate message", errNotRewindable)
 	}
-	in := msgauth.Input{ID: env.ID, ClientIP: env.ClientIP, Helo: env.Helo, MailFrom: pathString(env)}
+	in := msgauth.Input{ID: env.ID, ClientIP: env.ClientIP, Helo: env.Helo, MailFrom: env.ReversePath()}
 	v, err := s.cfg.Checker.Check(ctx, in, body)
 	if err != nil {
 		return s.localError("authenticate message", err)
@@ -69,30 +66,7 @@ func (s *Service) authenticate(ctx context.Context, env *Envelope, msg *message)
 		return s.localError("rewind message", err)
 	}
 	msg.body, msg.size = sr, msg.size-removed
-	env.auth = inboundAuth{results: v.Header, junk: v.Action == msgauth.Junk}
-	return nil
-}
-
-// junkTargets points the targets at their accounts' Junk mailboxes (RFC
-// 6154 \Junk; INBOX when an account has none) and marks them $Junk, when
-// the checks said junk.
-func (s *Service) junkTargets(ctx context.Context, env *Envelope, targets []store.Target) *smtpreply.Reply {
-	if !env.auth.junk {
-		return nil
-	}
-	for i := range targets {
-		mbs, err := s.st.Mailboxes(ctx, targets[i].Account)
-		if err != nil {
-			return s.localError("find Junk mailbox", err)
-		}
-		for _, mb := range mbs {
-			if mb.SpecialUse == store.UseJunk {
-				targets[i].Mailbox = mb.ID
-				break
-			}
-		}
-		targets[i].Keywords = append(targets[i].Keywords, junkKeyword)
-	}
+	t.auth = inboundAuth{results: v.Header, verdict: v}
 	return nil
 }
 

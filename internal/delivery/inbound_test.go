@@ -11,6 +11,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/msgauth"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
@@ -68,12 +69,13 @@ const inboundMessage = forged + "; dkim=pass header.d=bank.example\r\n" +
 func withChecker(f *fixture, action msgauth.Action, reply *smtpreply.Reply) *fakeChecker {
 	c := &fakeChecker{verdict: msgauth.Verdict{Action: action, Reply: reply, Header: arField}}
 	f.svc.cfg.Checker = c
+	f.svc.cfg.Policies = []Policy{QuarantineJunk{}}
 	return c
 }
 
 // mx is an envelope as the MX listener makes it.
-func mx(t *testing.T, rcpts ...string) *Envelope {
-	env := &Envelope{ID: "mxid00000001", Listener: ListenerMX, Helo: "mail.remote.example",
+func mx(t *testing.T, rcpts ...string) *envelope.Envelope {
+	env := &envelope.Envelope{ID: "mxid00000001", Listener: ListenerMX, Helo: "mail.remote.example",
 		ClientIP: netip.MustParseAddr("192.0.2.7"), Protocol: "ESMTP", From: rcpt(t, "s@remote.example").Addr}
 	for _, r := range rcpts {
 		env.Recipients = append(env.Recipients, rcpt(t, r))
@@ -81,7 +83,7 @@ func mx(t *testing.T, rcpts ...string) *Envelope {
 	return env
 }
 
-func (f *fixture) deliverRaw(env *Envelope, msg string) []*smtpreply.Reply {
+func (f *fixture) deliverRaw(env *envelope.Envelope, msg string) []*smtpreply.Reply {
 	return f.svc.Deliver(f.ctx, env, strings.NewReader(msg), int64(len(msg)))
 }
 
@@ -124,7 +126,7 @@ func TestInboundDeliver(t *testing.T) {
 		strings.Contains(body, "bank.example") {
 		t.Fatalf("stored message:\n%s\nwant it to end with:\n%s", body, withoutForged)
 	}
-	if ms[0].Size != int64(len(body)) || slices.Contains(ms[0].Keywords, junkKeyword) {
+	if ms[0].Size != int64(len(body)) || slices.Contains(ms[0].Keywords, JunkKeyword) {
 		t.Fatalf("size %d for %d octets, keywords %v", ms[0].Size, len(body), ms[0].Keywords)
 	}
 }
@@ -163,10 +165,10 @@ func TestInboundJunk(t *testing.T) {
 		}
 	}
 	junk, inbox := f.mailbox("alice@example.org", "Junk"), f.inbox("alice@example.org")
-	if len(junk) != 1 || len(inbox) != 0 || !slices.Contains(junk[0].Keywords, junkKeyword) {
+	if len(junk) != 1 || len(inbox) != 0 || !slices.Contains(junk[0].Keywords, JunkKeyword) {
 		t.Fatalf("alice: Junk %+v, INBOX %d messages", junk, len(inbox))
 	}
-	if bob := f.inbox("bob@example.org"); len(bob) != 1 || !slices.Contains(bob[0].Keywords, junkKeyword) {
+	if bob := f.inbox("bob@example.org"); len(bob) != 1 || !slices.Contains(bob[0].Keywords, JunkKeyword) {
 		t.Fatalf("bob (no Junk mailbox): INBOX %+v", bob)
 	}
 	if len(q.msgs) != 1 || !strings.HasPrefix(q.msgs[0].body, arField+"Received: ") ||
@@ -187,7 +189,7 @@ func TestInboundNotChecked(t *testing.T) {
 	authMX := mx(t, "bob@example.org")
 	authMX.AuthAccount, authMX.From = "alice@example.org", rcpt(t, "alice@example.org").Addr
 	msg := "From: Alice <alice@example.org>\r\n\r\nhi\r\n"
-	for _, env := range []*Envelope{lmtp, sub, authMX, {Recipients: []Recipient{rcpt(t, "alice@example.org")}}} {
+	for _, env := range []*envelope.Envelope{lmtp, sub, authMX, {Recipients: []envelope.Recipient{rcpt(t, "alice@example.org")}}} {
 		if rs := f.deliverRaw(env, msg); rs[0] != nil {
 			t.Errorf("listener %q: %v", env.Listener, rs[0])
 		}

@@ -3,6 +3,8 @@ package delivery
 import (
 	"strings"
 	"testing"
+
+	"github.com/petrelmail/petrel/internal/envelope"
 )
 
 // Issue 11: a submitted message with a 100,000-octet header line was
@@ -30,7 +32,7 @@ func TestSubmissionRefusesLongLines(t *testing.T) {
 	}
 	// The MX stores what arrives.
 	long := "X-Long: " + strings.Repeat("x", 100_000)
-	if rs := f.deliver(&Envelope{Recipients: []Recipient{rcpt(t, "alice@example.org")}}, long); rs[0] != nil {
+	if rs := f.deliver(&envelope.Envelope{Recipients: []envelope.Recipient{rcpt(t, "alice@example.org")}}, long); rs[0] != nil {
 		t.Fatalf("MX: %v", rs[0])
 	}
 	if ms := f.inbox("alice@example.org"); len(ms) != 1 || !strings.Contains(f.body(ms[0]), long+"\r\n") {

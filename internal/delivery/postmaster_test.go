@@ -3,6 +3,8 @@ package delivery
 import (
 	"log/slog"
 	"testing"
+
+	"github.com/petrelmail/petrel/internal/envelope"
 )
 
 // Issue 11: with no postmaster address anywhere, RCPT TO:<postmaster>
@@ -14,14 +16,14 @@ func TestPostmasterWithoutPostmasterAddress(t *testing.T) {
 	f.must(f.acct.DeleteUser(f.ctx, "postmaster@example.org"))
 	f.must(f.acct.DeleteAlias(f.ctx, "@catch.example")) // it would answer for postmaster@catch.example
 	for _, addr := range []string{"postmaster@mx.example.net", "postmaster@example.org", "PostMaster@xn--bcher-kva.example"} {
-		if r := f.svc.CheckRecipient(f.ctx, &Envelope{}, rcpt(t, addr)); r != nil {
+		if r := f.svc.CheckRecipient(f.ctx, &envelope.Envelope{}, rcpt(t, addr)); r != nil {
 			t.Fatalf("%s: %v", addr, r)
 		}
 	}
-	if r := f.svc.CheckRecipient(f.ctx, &Envelope{}, rcpt(t, "postmaster@other.example")); code(r) != "5.7.1" {
+	if r := f.svc.CheckRecipient(f.ctx, &envelope.Envelope{}, rcpt(t, "postmaster@other.example")); code(r) != "5.7.1" {
 		t.Fatalf("postmaster of another domain: %v", r)
 	}
-	env := &Envelope{Recipients: []Recipient{rcpt(t, "postmaster@mx.example.net")}}
+	env := &envelope.Envelope{Recipients: []envelope.Recipient{rcpt(t, "postmaster@mx.example.net")}}
 	if r := f.deliver(env, "to the postmaster"); r[0] != nil {
 		t.Fatal(r[0])
 	}
@@ -31,7 +33,7 @@ func TestPostmasterWithoutPostmasterAddress(t *testing.T) {
 
 	// delivery.postmaster names the mailbox.
 	f.svc = New(Config{Hostname: "mx.example.net", Postmaster: "bob@example.org"}, f.acct, f.st, slog.New(slog.NewTextHandler(f.logs, nil)))
-	env = &Envelope{Recipients: []Recipient{rcpt(t, "postmaster@example.org")}}
+	env = &envelope.Envelope{Recipients: []envelope.Recipient{rcpt(t, "postmaster@example.org")}}
 	if r := f.deliver(env, "to the configured postmaster"); r[0] != nil {
 		t.Fatal(r[0])
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
@@ -14,19 +15,19 @@ type Queue interface {
 	// Enqueue stores the message for rcpts, all in other domains, and returns
 	// its queue ID once it survives a crash (docs/architecture.md
 	// §Durability). body holds size octets, the Received field included.
-	Enqueue(ctx context.Context, env *Envelope, body io.Reader, size int64, rcpts []Recipient) (id string, err error)
+	Enqueue(ctx context.Context, env *envelope.Envelope, body io.Reader, size int64, rcpts []envelope.Recipient) (id string, err error)
 }
 
 // route is where mail for one recipient goes.
 type route struct {
 	local  []store.AccountID
-	remote []Recipient // for the queue
+	remote []envelope.Recipient // for the queue
 }
 
 // relay routes a recipient in another domain. Only an authenticated
 // (submission) client may send there: the MX never relays for anyone
 // (RFC 5321 §3.6.2, RFC 6409 §4.3).
-func (s *Service) relay(env *Envelope, rcpt Recipient) (route, *smtpreply.Reply) {
+func (s *Service) relay(env *envelope.Envelope, rcpt envelope.Recipient) (route, *smtpreply.Reply) {
 	addr := rcpt.Addr.String()
 	switch {
 	case env.AuthAccount == "":
@@ -34,29 +35,30 @@ func (s *Service) relay(env *Envelope, rcpt Recipient) (route, *smtpreply.Reply)
 	case s.cfg.Queue == nil:
 		return route{}, smtpreply.RelayUnavailable(addr)
 	}
-	return route{remote: []Recipient{rcpt}}, nil
+	return route{remote: []envelope.Recipient{rcpt}}, nil
 }
 
 // forwarded is the queue recipient for the remote target of an alias
 // that rcpt resolved through: its DSN parameters are rcpt's, and its
 // original recipient (RFC 3461 §4.2) is rcpt's ORCPT or else rcpt itself.
-func forwarded(rcpt Recipient, target string) (Recipient, error) {
+func forwarded(rcpt envelope.Recipient, target string) (envelope.Recipient, error) {
 	a, err := mailaddr.Parse(target)
 	if err != nil {
-		return Recipient{}, err
+		return envelope.Recipient{}, err
 	}
 	orcpt := rcpt.ORcpt
 	if orcpt == "" {
 		orcpt = "rfc822;" + rcpt.Addr.String()
 	}
-	return Recipient{Addr: a, Notify: rcpt.Notify, ORcpt: orcpt}, nil
+	return envelope.Recipient{Addr: a, Notify: rcpt.Notify, ORcpt: orcpt}, nil
 }
 
 // enqueue hands the remote recipients of the recipients not refused yet
 // to the queue in one Enqueue (duplicates merged); a failure refuses
 // those recipients, or all of them without env.PerRecipient.
-func (s *Service) enqueue(ctx context.Context, env *Envelope, msg *message, routes []route, replies []*smtpreply.Reply) {
-	var rcpts []Recipient
+func (s *Service) enqueue(ctx context.Context, t *ingest) {
+	env, routes, replies := t.env, t.routes, t.replies
+	var rcpts []envelope.Recipient
 	var owners []int
 	seen := make(map[string]bool)
 	for i, rt := range routes {
@@ -74,7 +76,7 @@ func (s *Service) enqueue(ctx context.Context, env *Envelope, msg *message, rout
 	if len(rcpts) == 0 {
 		return
 	}
-	body, size, err := msg.open(s.received(env))
+	body, size, err := t.msg.open(s.received(env, t.auth.results))
 	var id string
 	if err == nil {
 		id, err = s.cfg.Queue.Enqueue(ctx, env, body, size, rcpts)

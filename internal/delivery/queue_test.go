@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
@@ -17,14 +18,14 @@ type fakeQueue struct {
 }
 
 type queued struct {
-	env   *Envelope
+	env   *envelope.Envelope
 	body  string
 	size  int64
 	rcpts []string
 	orcpt []string
 }
 
-func (q *fakeQueue) Enqueue(_ context.Context, env *Envelope, body io.Reader, size int64, rcpts []Recipient) (string, error) {
+func (q *fakeQueue) Enqueue(_ context.Context, env *envelope.Envelope, body io.Reader, size int64, rcpts []envelope.Recipient) (string, error) {
 	b, err := io.ReadAll(body)
 	if err != nil {
 		return "", err
@@ -47,8 +48,8 @@ func withQueue(f *fixture) *fakeQueue {
 	return q
 }
 
-func submitted(t *testing.T, rcpts ...string) *Envelope {
-	env := &Envelope{AuthAccount: "alice@example.org", From: rcpt(t, "alice@example.org").Addr, Protocol: "ESMTPSA"}
+func submitted(t *testing.T, rcpts ...string) *envelope.Envelope {
+	env := &envelope.Envelope{AuthAccount: "alice@example.org", From: rcpt(t, "alice@example.org").Addr, Protocol: "ESMTPSA"}
 	for _, r := range rcpts {
 		env.Recipients = append(env.Recipients, rcpt(t, r))
 	}
@@ -57,7 +58,7 @@ func submitted(t *testing.T, rcpts ...string) *Envelope {
 
 const fromAlice = "From: Alice <alice@example.org>\r\nDate: Thu, 26 Nov 2026 00:44:17 +0000\r\nMessage-ID: <x@y>\r\n"
 
-func (f *fixture) submit(env *Envelope, msg string) []*smtpreply.Reply {
+func (f *fixture) submit(env *envelope.Envelope, msg string) []*smtpreply.Reply {
 	f.t.Helper()
 	env.ID = "testid000002"
 	return f.svc.Deliver(f.ctx, env, strings.NewReader(msg), int64(len(msg)))
@@ -69,10 +70,10 @@ func TestNeverAnOpenRelay(t *testing.T) {
 	f := newFixture(t)
 	q := withQueue(f)
 	remote := rcpt(t, "someone@remote.example")
-	if r := f.svc.CheckRecipient(f.ctx, &Envelope{}, remote); code(r) != "5.7.1" || r.Code != 554 {
+	if r := f.svc.CheckRecipient(f.ctx, &envelope.Envelope{}, remote); code(r) != "5.7.1" || r.Code != 554 {
 		t.Fatalf("unauthenticated RCPT: %v", r)
 	}
-	if rs := f.deliver(&Envelope{Recipients: []Recipient{remote}}, "x"); code(rs[0]) != "5.7.1" || len(q.msgs) != 0 {
+	if rs := f.deliver(&envelope.Envelope{Recipients: []envelope.Recipient{remote}}, "x"); code(rs[0]) != "5.7.1" || len(q.msgs) != 0 {
 		t.Fatalf("unauthenticated Deliver: %v, queued %d", rs[0], len(q.msgs))
 	}
 	if r := f.svc.CheckRecipient(f.ctx, submitted(t), remote); r != nil {
@@ -117,7 +118,7 @@ func TestForwardingThroughTheQueue(t *testing.T) {
 	f := newFixture(t)
 	q := withQueue(f)
 	// An MX transaction (no authentication) to an alias with a remote target.
-	env := &Envelope{Recipients: []Recipient{rcpt(t, "fwd@example.org")}}
+	env := &envelope.Envelope{Recipients: []envelope.Recipient{rcpt(t, "fwd@example.org")}}
 	if r := f.svc.CheckRecipient(f.ctx, env, env.Recipients[0]); r != nil {
 		t.Fatalf("RCPT: %v", r)
 	}
@@ -141,7 +142,7 @@ func TestEnqueueFailureFailsTheMessage(t *testing.T) {
 	}
 	// LMTP-style per-recipient outcome: the local recipient keeps its
 	// delivery.
-	env := &Envelope{PerRecipient: true, Recipients: []Recipient{rcpt(t, "alice@example.org"), rcpt(t, "fwd@example.org")}}
+	env := &envelope.Envelope{PerRecipient: true, Recipients: []envelope.Recipient{rcpt(t, "alice@example.org"), rcpt(t, "fwd@example.org")}}
 	rs = f.deliver(env, "x")
 	if rs[0] != nil || rs[1] == nil || rs[1].Code != 451 {
 		t.Fatalf("per recipient: %v, %v", rs[0], rs[1])

@@ -3,11 +3,11 @@ package delivery
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
 
 	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/smtpreply"
@@ -47,6 +47,10 @@ type Config struct {
 	// Checker authenticates mail on the MX (inbound.go); nil checks
 	// nothing.
 	Checker Checker
+	// Policies decide, in order, what becomes of each local copy
+	// (policy.go): QuarantineJunk files a DMARC quarantine in Junk. nil
+	// keeps every copy in INBOX.
+	Policies []Policy
 	// Postmaster is the local address that gets the mail for postmaster
 	// of a local domain without a postmaster address of its own, and for
 	// the bare <postmaster> (config delivery.postmaster); "" tries the
@@ -71,7 +75,7 @@ func New(cfg Config, res Resolver, st Store, log *slog.Logger) *Service {
 // it. RFC 5321 §4.5.1: postmaster must be accepted for every local domain
 // and for the server's own name, so a postmaster address without an
 // account or alias of its own falls back (postmaster).
-func (s *Service) route(ctx context.Context, env *Envelope, rcpt Recipient) (route, *smtpreply.Reply) {
+func (s *Service) route(ctx context.Context, env *envelope.Envelope, rcpt envelope.Recipient) (route, *smtpreply.Reply) {
 	addr := rcpt.Addr.String()
 	r, err := s.res.Resolve(ctx, addr)
 	if err != nil && strings.EqualFold(rcpt.Addr.Local, "postmaster") {
@@ -151,7 +155,7 @@ func (s *Service) localMailbox(ctx context.Context, addr string) (accounts.Resol
 // exist, and its accounts must have room (when the client declared SIZE,
 // against that size); an address in another domain is accepted only from
 // an authenticated client, for the queue. nil means accept.
-func (s *Service) CheckRecipient(ctx context.Context, env *Envelope, rcpt Recipient) *smtpreply.Reply {
+func (s *Service) CheckRecipient(ctx context.Context, env *envelope.Envelope, rcpt envelope.Recipient) *smtpreply.Reply {
 	rt, reply := s.route(ctx, env, rcpt)
 	if reply != nil {
 		return reply
@@ -193,92 +197,8 @@ func (s *Service) localError(what string, err error) *smtpreply.Reply {
 	return smtpreply.LocalError(ref)
 }
 
-// Deliver stores the message for every local recipient of env: one copy
-// per resolved account (shared blob), in its INBOX, with Return-Path and
-// Received prepended; the recipients in other domains (and remote alias
-// targets) go to the queue in one Enqueue, with Received prepended. A
-// submitted message (env.AuthAccount set) is checked and completed first
-// (submission.go) and, once its recipients are routed, signed with DKIM
-// (sign.go). Deliver returns one reply per recipient (nil =
-// delivered) once the store and the queue have made the message durable.
-// Without env.PerRecipient the delivery is all or nothing and every
-// recipient gets the same reply; the local copies are stored before the
-// enqueue, so only a failing queue can leave a retried message delivered
-// twice locally.
-func (s *Service) Deliver(ctx context.Context, env *Envelope, body io.Reader, size int64) []*smtpreply.Reply {
-	replies := make([]*smtpreply.Reply, len(env.Recipients))
-	msg := &message{body: body, size: size}
-	if env.AuthAccount != "" {
-		if r := s.prepareSubmission(ctx, env, msg); r != nil {
-			return fill(replies, r)
-		}
-	}
-	if s.checked(env) {
-		if r := s.authenticate(ctx, env, msg); r != nil {
-			return fill(replies, r)
-		}
-	}
-	routes := make([]route, len(env.Recipients))
-	for i, rcpt := range env.Recipients {
-		routes[i], replies[i] = s.route(ctx, env, rcpt)
-	}
-	if fail := firstFailure(replies); fail != nil && !env.PerRecipient {
-		return fill(replies, fail)
-	}
-	if env.AuthAccount != "" {
-		if r := s.sign(ctx, env, msg); r != nil {
-			return fill(replies, r)
-		}
-	}
-	s.deliverLocal(ctx, env, msg, routes, replies)
-	if fail := firstFailure(replies); fail != nil && !env.PerRecipient {
-		return replies
-	}
-	s.enqueue(ctx, env, msg, routes, replies)
-	return replies
-}
-
-// deliverLocal stores the message for the local accounts of the
-// recipients not refused yet, and sets the replies of those it fails for.
-func (s *Service) deliverLocal(ctx context.Context, env *Envelope, msg *message, routes []route, replies []*smtpreply.Reply) {
-	var targets []store.Target
-	index := make(map[store.AccountID]int)
-	owners := make([][]int, len(env.Recipients)) // target indexes per recipient
-	for i, rt := range routes {
-		if replies[i] != nil {
-			continue
-		}
-		for _, id := range rt.local {
-			j, ok := index[id]
-			if !ok {
-				j = len(targets)
-				index[id] = j
-				targets = append(targets, store.Target{Account: id})
-			}
-			owners[i] = append(owners[i], j)
-		}
-	}
-	if len(targets) == 0 {
-		return
-	}
-	if r := s.junkTargets(ctx, env, targets); r != nil {
-		fill(replies, r)
-		return
-	}
-	body, total, err := msg.open(s.traceHeaders(env))
-	var results []store.Delivered
-	if err == nil {
-		results, err = s.st.Deliver(ctx, store.NewMessage{Body: body, InternalDate: env.Received, Atomic: !env.PerRecipient}, targets)
-	}
-	if err != nil {
-		fill(replies, s.localError("store message", err))
-		return
-	}
-	s.storeResults(ctx, env, targets, owners, results, total, replies)
-}
-
 // storeResults turns the store's per-target results into replies.
-func (s *Service) storeResults(ctx context.Context, env *Envelope, targets []store.Target, owners [][]int,
+func (s *Service) storeResults(ctx context.Context, env *envelope.Envelope, targets []store.Target, owners [][]int,
 	results []store.Delivered, total int64, replies []*smtpreply.Reply) {
 	// The targets that an aborted atomic delivery took along (KindTemporary).
 	aborted := smtpreply.New(451, smtpreply.Enhanced{4, 3, 0}, "Not delivered: try again later")

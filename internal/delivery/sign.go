@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
@@ -30,7 +31,7 @@ type Signer interface {
 // tries again, rather than Petrel sending mail the domain's DMARC policy
 // may have rejected. This is OpenDKIM's default for internal errors
 // (On-InternalError tempfail).
-func (s *Service) sign(ctx context.Context, env *Envelope, msg *message) *smtpreply.Reply {
+func (s *Service) sign(ctx context.Context, env *envelope.Envelope, msg *message) *smtpreply.Reply {
 	if s.cfg.Signer == nil {
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/dkim"
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
@@ -81,11 +82,11 @@ func TestSubmissionSigned(t *testing.T) {
 	if q.msgs[0].size != int64(len(queued)) {
 		t.Errorf("queued size %d for %d octets", q.msgs[0].size, len(queued))
 	}
-	trace := f.svc.received(env)
+	trace := f.svc.received(env, "")
 	if !strings.HasPrefix(queued, trace+"DKIM-Signature: ") {
 		t.Fatalf("queued copy does not start with Received then DKIM-Signature:\n%s", queued)
 	}
-	if !strings.HasPrefix(local, f.svc.traceHeaders(env)+"DKIM-Signature: ") {
+	if !strings.HasPrefix(local, f.svc.traceHeaders(env, "")+"DKIM-Signature: ") {
 		t.Fatalf("local copy does not start with Return-Path, Received, DKIM-Signature:\n%s", local)
 	}
 	signed := queued[len(trace):]
@@ -148,7 +149,7 @@ func TestSubmissionWithoutKeyUnsigned(t *testing.T) {
 		t.Fatal(rs[0])
 	}
 	// The MX signs nothing, whatever the From field says.
-	if rs := f.svc.Deliver(f.ctx, &Envelope{ID: "mx", Recipients: []Recipient{rcpt(t, "bob@example.org")}},
+	if rs := f.svc.Deliver(f.ctx, &envelope.Envelope{ID: "mx", Recipients: []envelope.Recipient{rcpt(t, "bob@example.org")}},
 		strings.NewReader(fromAlice+"\r\nbody\r\n"), int64(len(fromAlice)+8)); rs[0] != nil {
 		t.Fatal(rs[0])
 	}
@@ -230,7 +231,7 @@ func BenchmarkSign(b *testing.B) {
 	}
 	s := New(Config{Hostname: "mx.example.net", Signer: dkim.NewSigner(dir, slog.New(slog.DiscardHandler))},
 		nil, nil, slog.New(slog.DiscardHandler))
-	env := &Envelope{ID: "bench", AuthAccount: "alice@example.org"}
+	env := &envelope.Envelope{ID: "bench", AuthAccount: "alice@example.org"}
 	for _, size := range []int{4 << 10, 1 << 20} {
 		body := fromAlice + "Subject: bench\r\n\r\n" + strings.Repeat("a line of the body that goes on a while\r\n", size/42)
 		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {

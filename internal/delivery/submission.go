@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
-	"net/textproto"
 	"strings"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/envelope"
+	"github.com/petrelmail/petrel/internal/header"
 	"github.com/petrelmail/petrel/internal/mime7bit"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
@@ -54,7 +54,7 @@ func (m *message) open(trace string) (io.Reader, int64, error) {
 // (RFC 6409 §6.1; accounts.Service.MaySendAs), else 553 5.7.1. The null
 // reverse-path is allowed (a client sending a notification that must not
 // be answered, RFC 8098 §2.1), as is anything without authentication.
-func (s *Service) CheckSender(ctx context.Context, env *Envelope) *smtpreply.Reply {
+func (s *Service) CheckSender(ctx context.Context, env *envelope.Envelope) *smtpreply.Reply {
 	if env.AuthAccount == "" || env.From.IsZero() {
 		return nil
 	}
@@ -78,7 +78,7 @@ func (s *Service) mayUse(ctx context.Context, account, addr string) *smtpreply.R
 // 998 octets (554 5.6.0: it could not be relayed as it is, and a
 // conversion after signing would break the DKIM signature; README
 // "Submission"), and a missing Date (§8.2) or Message-ID (§8.3) is added.
-func (s *Service) prepareSubmission(ctx context.Context, env *Envelope, msg *message) *smtpreply.Reply {
+func (s *Service) prepareSubmission(ctx context.Context, env *envelope.Envelope, msg *message) *smtpreply.Reply {
 	if r := s.CheckSender(ctx, env); r != nil {
 		return r
 	}
@@ -96,46 +96,39 @@ func (s *Service) prepareSubmission(ctx context.Context, env *Envelope, msg *mes
 	if r, _, err = msg.open(""); err != nil {
 		return s.localError("read submitted message", err)
 	}
-	h := readHeader(r)
-	from, err := mail.Header(h).AddressList("From")
-	if err != nil || len(from) == 0 {
+	_, fields, err := header.Read(bufio.NewReader(r), maxHeaderSize)
+	if err != nil {
+		return s.localError("read submitted message", err)
+	}
+	// The From rule of package header: every address of every From
+	// field must be the user's, and one that cannot be read refuses.
+	from := header.From(fields)
+	if !from.Readable() {
 		return smtpreply.NoValidFrom()
 	}
-	for _, a := range from {
+	for _, a := range from.Addresses {
 		if r := s.mayUse(ctx, env.AuthAccount, a.Address); r != nil {
 			return r
 		}
 	}
-	msg.added = s.missingFields(env, h)
+	msg.added = s.missingFields(env, fields)
 	return nil
-}
-
-// readHeader reads the header section of a message (RFC 5322 §2.2), at
-// most maxHeaderSize octets of it; a truncated section gives the fields
-// read so far.
-func readHeader(r io.Reader) textproto.MIMEHeader {
-	tr := textproto.NewReader(bufio.NewReader(io.LimitReader(r, maxHeaderSize)))
-	h, _ := tr.ReadMIMEHeader()
-	if h == nil {
-		h = textproto.MIMEHeader{}
-	}
-	return h
 }
 
 // missingFields returns the Date (RFC 5322 §3.6.1) and Message-ID (§3.6.4)
 // fields a submitted message lacks, CRLF-terminated. The Message-ID's
 // right-hand side is the host name, its left-hand side unique (RFC 5322
 // §3.6.4): the queue ID and 128 random bits.
-func (s *Service) missingFields(env *Envelope, h textproto.MIMEHeader) string {
+func (s *Service) missingFields(env *envelope.Envelope, fields []header.Field) string {
 	var b strings.Builder
-	if len(h.Values("Date")) == 0 {
+	if _, ok := header.Get(fields, "Date"); !ok {
 		date := env.Received
 		if date.IsZero() {
 			date = time.Now()
 		}
 		fmt.Fprintf(&b, "Date: %s\r\n", date.Format(time.RFC1123Z))
 	}
-	if len(h.Values("Message-Id")) == 0 {
+	if _, ok := header.Get(fields, "Message-ID"); !ok {
 		fmt.Fprintf(&b, "Message-ID: <%s.%s@%s>\r\n", clean(env.ID, "petrel"), rand.Text(), clean(s.cfg.Hostname, "localhost"))
 	}
 	return b.String()

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/petrelmail/petrel/internal/envelope"
 )
 
 func TestCheckSender(t *testing.T) {
@@ -32,7 +34,7 @@ func TestCheckSender(t *testing.T) {
 		}
 	}
 	// Without authentication (the MX), any sender.
-	if r := f.svc.CheckSender(f.ctx, &Envelope{From: rcpt(t, "bob@example.org").Addr}); r != nil {
+	if r := f.svc.CheckSender(f.ctx, &envelope.Envelope{From: rcpt(t, "bob@example.org").Addr}); r != nil {
 		t.Fatalf("MX sender: %v", r)
 	}
 }
@@ -47,6 +49,13 @@ func TestSubmissionFromHeader(t *testing.T) {
 		{"From: alice@example.org, bob@example.org\r\n", "5.7.1"},
 		{"Subject: no from\r\n", "5.6.0"},
 		{"From: not an address\r\n", "5.6.0"},
+		// The From rule (package header): every From field counts, so a
+		// second one cannot carry someone else's address past the check
+		// (before it, only the first field was read).
+		{"From: alice@example.org\r\nFrom: bob@example.org\r\n", "5.7.1"},
+		{"From: alice@example.org\r\nFrom: (\r\n", "5.6.0"},
+		{"From: Alice\r\n <alice@example.org>\r\n", "250"},
+		{"From: Team: alice@example.org;\r\n", "250"}, // RFC 6854 group
 	} {
 		rs := f.submit(submitted(t, "bob@example.org"), c.header+"Subject: x\r\n\r\nbody\r\n")
 		if got := code(rs[0]); got != c.want {
@@ -77,7 +86,7 @@ func TestSubmissionAddsDateAndMessageID(t *testing.T) {
 		t.Errorf("fields added to a complete message: %q", complete)
 	}
 	// The MX adds nothing.
-	f.deliver(&Envelope{Recipients: []Recipient{rcpt(t, "bob@example.org")}}, "x")
+	f.deliver(&envelope.Envelope{Recipients: []envelope.Recipient{rcpt(t, "bob@example.org")}}, "x")
 	if mx := f.body(f.inbox("bob@example.org")[2]); strings.Contains(mx, "Message-ID") {
 		t.Errorf("the MX added a Message-ID: %q", mx)
 	}

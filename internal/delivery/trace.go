@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/petrelmail/petrel/internal/envelope"
 )
 
 // traceHeaders returns the Return-Path and Received fields prepended to
@@ -19,16 +21,18 @@ import (
 //
 // The "for" clause names the recipient only when there is exactly one, so
 // a message to several people does not reveal the others (RFC 5321 §7.2).
-func (s *Service) traceHeaders(env *Envelope) string {
+func (s *Service) traceHeaders(env *envelope.Envelope, results string) string {
 	// RFC 5321 §4.4: the final delivery adds Return-Path with the reverse-path.
-	return fmt.Sprintf("Return-Path: <%s>\r\n", pathString(env)) + s.received(env)
+	return fmt.Sprintf("Return-Path: <%s>\r\n", env.ReversePath()) + s.received(env, results)
 }
 
-// received is the Received field alone: a message relayed to another
-// host (the queue) gets no Return-Path (RFC 5321 §4.4).
-func (s *Service) received(env *Envelope) string {
+// received is the Received field alone, with the Authentication-Results
+// field of the checks (results, "" for none) above it (inbound.go): a
+// message relayed to another host (the queue) gets no Return-Path (RFC
+// 5321 §4.4).
+func (s *Service) received(env *envelope.Envelope, results string) string {
 	var b strings.Builder
-	b.WriteString(env.auth.results) // above this hop's Received (inbound.go)
+	b.WriteString(results)
 	fmt.Fprintf(&b, "Received: from %s (%s)\r\n", clean(env.Helo, "unknown"), clientDesc(env))
 	fmt.Fprintf(&b, "\tby %s (Petrel) with %s id %s", clean(s.cfg.Hostname, "localhost"), clean(env.Protocol, "SMTP"), env.ID)
 	if env.TLS != nil {
@@ -45,16 +49,9 @@ func (s *Service) received(env *Envelope) string {
 	return b.String()
 }
 
-func pathString(env *Envelope) string {
-	if env.From.IsZero() {
-		return ""
-	}
-	return env.From.String()
-}
-
 // clientDesc is the TCP-info of RFC 5321 §4.4: "host [ip]", "[ip]", or a
 // note for a local socket.
-func clientDesc(env *Envelope) string {
+func clientDesc(env *envelope.Envelope) string {
 	if !env.ClientIP.IsValid() {
 		return "local socket"
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	msgdkim "github.com/emersion/go-msgauth/dkim"
+
+	"github.com/petrelmail/petrel/internal/header"
 )
 
 // reloadInterval is how often a Signer looks for changed keys at most.
@@ -146,10 +148,10 @@ func sign(keys []*Key, hkeys []string, header []byte, body io.Reader) (string, e
 
 // headerKeys is the h= list for a header: the signed fields present, each
 // as often as it occurs, over-signed ones once more.
-func headerKeys(fields []field) []string {
+func headerKeys(fields []header.Field) []string {
 	count := map[string]int{}
 	for _, f := range fields {
-		count[strings.ToLower(f.name)]++
+		count[strings.ToLower(f.Name)]++
 	}
 	var keys []string
 	for _, sf := range signedFields() {

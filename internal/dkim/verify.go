@@ -66,8 +66,8 @@ func Verify(ctx context.Context, r TXTResolver, msg io.Reader, max int) ([]Resul
 	}
 	var sigs []map[string]string
 	for _, f := range fields {
-		if strings.EqualFold(f.name, "DKIM-Signature") {
-			sigs = append(sigs, tags(f.value()))
+		if f.Is("DKIM-Signature") {
+			sigs = append(sigs, tags(f.Value()))
 		}
 	}
 	if len(sigs) == 0 {

@@ -2,11 +2,13 @@ package imapd
 
 import (
 	"bytes"
-	"github.com/petrelmail/petrel/internal/store"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/petrelmail/petrel/internal/msgmeta"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // memSpoolMax is the largest APPEND literal kept in memory; larger ones go
@@ -245,7 +247,7 @@ func appendMessage(m *appendMsg) (store.AppendMessage, status) {
 	if !valid {
 		return store.AppendMessage{}, respBAD("Unknown system flag")
 	}
-	am := store.AppendMessage{Body: m.body.open(), Flags: flags, Keywords: kw}
+	am := store.AppendMessage{Body: m.body.open(), Meta: appendMeta(m.body), Flags: flags, Keywords: kw}
 	if m.date != "" {
 		t, err := parseDateTime(m.date)
 		if err != nil {
@@ -258,7 +260,7 @@ func appendMessage(m *appendMsg) (store.AppendMessage, status) {
 
 // appendOne stores a single APPEND message with Deliver.
 func (s *session) appendOne(mb store.Mailbox, m store.AppendMessage) (store.Appended, error) {
-	res, err := s.srv.st.Deliver(s.ctx, store.NewMessage{Body: m.Body, InternalDate: m.InternalDate}, []store.Target{{
+	res, err := s.srv.st.Deliver(s.ctx, store.NewMessage{Body: m.Body, Meta: m.Meta, InternalDate: m.InternalDate}, []store.Target{{
 		Account: s.acct.ID, Mailbox: mb.ID, Flags: m.Flags, Keywords: m.Keywords,
 	}})
 	if err == nil && len(res) == 1 {
@@ -279,4 +281,19 @@ func (s *session) appendError(err error) status {
 		st.code = "TRYCREATE"
 	}
 	return st
+}
+
+// appendMeta parses an APPEND message before the store (docs/flow.md),
+// a spooled one from its file without taking it into the heap. nil (the
+// spool file could not be read) leaves the parse to the store, which
+// reads the same file and reports the error.
+func appendMeta(b *spooled) *msgmeta.Meta {
+	if b.f == nil {
+		return msgmeta.ParseBytes(b.data)
+	}
+	m, err := msgmeta.ParseFile(b.f, b.size)
+	if err != nil {
+		return nil
+	}
+	return m
 }

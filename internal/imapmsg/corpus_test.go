@@ -39,8 +39,9 @@ var update = flag.Bool("update", false, "write the golden files of testdata/corp
 //   - 8-bit header text (utf8-headers.eml) is downgraded to encoded words
 //     and an A-label domain (RFC 6858 §3), where Dovecot sends it raw in
 //     literals;
-//   - malformed-headers.eml: the first of two From (and To) fields counts,
-//     where Dovecot lists the addresses of both; "<>" is left out of Cc
+//   - malformed-headers.eml: the first of two To fields counts, where
+//     Dovecot lists the addresses of both (both From fields are listed, as
+//     Dovecot does: the From rule of package header); "<>" is left out of Cc
 //     and "Name Only" is a mailbox without a domain, where Dovecot gives
 //     (NIL NIL MISSING_MAILBOX MISSING_DOMAIN) and a display name; a
 //     charset parameter whose quote is never closed keeps the rest of the

@@ -18,12 +18,18 @@ import (
 // to docs/architecture.md §Layers and §Packages).
 func levels() map[string]int {
 	return map[string]int{
+		// header (below L0): the one reader of header sections and the
+		// From rule, shared by msgmeta and mime7bit (L0) and the rest;
+		// headertest: the tricky From cases its readers are tested on.
+		"header": -1, "header/headertest": -1,
 		"mailaddr": 0, "obs": 0, "spool": 0, "msgmeta": 0, "netserve": 0,
 		// netservetest: slow and silent clients for tests of netserve's users.
 		"netserve/netservetest": 0,
 		// mime7bit: 8-bit to 7-bit conversion for servers without 8BITMIME,
 		// and of lines over 998 octets for any server.
-		"mime7bit":  0,
+		"mime7bit": 0,
+		// envelope: the one SMTP/LMTP transaction type, from smtpd to the queue.
+		"envelope":  1,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
 		// authguard: failed-login throttling shared by POP3, IMAP, submission.
 		"authguard": 1,
@@ -137,7 +143,8 @@ func (c checker) checkPkg(p pkg) []string {
 // uses only the store API (store, msgmeta) and the standard library,
 // mailaddr only the standard library and golang.org/x, authguard only the
 // standard library and netserve (for ClientKey, the one definition of a
-// client), and mime7bit only the standard library. ops and dnsplan, the
+// client), mime7bit only the standard library and header (the one header
+// reader), and header only the standard library. ops and dnsplan, the
 // operations layer, import neither flag nor os: they parse no flags, print
 // nothing to the standard streams and never exit (docs/architecture.md
 // §Operations).
@@ -150,6 +157,8 @@ func (c checker) allowedThirdParty(rel, imp string) bool {
 	case "authguard":
 		return isStdlib(imp) || imp == c.module+"/internal/netserve"
 	case "mime7bit":
+		return isStdlib(imp) || imp == c.module+"/internal/header"
+	case "header", "header/headertest":
 		return isStdlib(imp)
 	case "mailaddr":
 		return isStdlib(imp) || strings.HasPrefix(imp, "golang.org/x/")

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"mime"
 	"strings"
+
+	hdr "github.com/petrelmail/petrel/internal/header"
 )
 
 // header is what a header section says about its body.
@@ -21,11 +23,10 @@ type header struct {
 // field notes the field that starts with line and returns where to keep
 // it (nil: not kept), and whether it is a Content-Transfer-Encoding field.
 func (h *header) field(line []byte) (keep *[]byte, isCTE bool) {
-	name, _, ok := bytes.Cut(line, []byte(":"))
+	name, ok := hdr.Name(line) // the one reading of a field (package header)
 	if !ok {
 		return nil, false
 	}
-	name = bytes.TrimSpace(name)
 	switch {
 	case bytes.EqualFold(name, []byte("Content-Transfer-Encoding")):
 		if h.haveCTE {

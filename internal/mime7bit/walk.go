@@ -3,6 +3,8 @@ package mime7bit
 import (
 	"bytes"
 	"io"
+
+	hdr "github.com/petrelmail/petrel/internal/header"
 )
 
 const (
@@ -156,7 +158,7 @@ func (w *walker) header(convert, isMsg bool) (*header, *end, error) {
 			w.write(p.text, p.eol)
 			return h, nil, nil
 		}
-		if p.start && p.text[0] != ' ' && p.text[0] != '\t' {
+		if p.start && !hdr.IsContinuation(p.text) {
 			var isCTE bool
 			cur, isCTE = h.field(p.text)
 			skip = convert && isCTE

@@ -19,6 +19,7 @@ import (
 	"github.com/petrelmail/petrel/internal/dkim"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
+	"github.com/petrelmail/petrel/internal/header"
 )
 
 var update = flag.Bool("update", false, "write the golden files of testdata")
@@ -225,7 +226,7 @@ func checkField(t *testing.T, v Verdict, msg string) {
 	if !ok {
 		t.Fatalf("field %q", v.Header)
 	}
-	id, results, err := authres.Parse(unfold([]byte(value)))
+	id, results, err := authres.Parse(header.Unfold([]byte(value)))
 	if err != nil || id != servID {
 		t.Fatalf("authres.Parse: id %q, %v", id, err)
 	}

@@ -3,6 +3,7 @@ package msgauth
 import (
 	"strings"
 
+	"github.com/petrelmail/petrel/internal/header"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 )
 
@@ -22,18 +23,18 @@ const fieldName = "Authentication-Results"
 // removing a foreign field does no harm, keeping a forged one would.
 // Case does not matter, nor does a trailing dot, nor U-label versus
 // A-label form.
-func ownResults(fields []field, id string) []Range {
+func ownResults(fields []header.Field, id string) []Range {
 	want := normalID(id)
 	var out []Range
 	for _, f := range fields {
-		if !strings.EqualFold(f.name, fieldName) {
+		if !f.Is(fieldName) {
 			continue
 		}
-		v := string(f.value)
+		v := string(f.RawValue())
 		if got, ok := authServID(v); ok && normalID(got) == want {
-			out = append(out, Range{f.start, f.end})
+			out = append(out, Range{int64(f.Start), int64(f.End)})
 		} else if normalID(naiveID(v)) == want {
-			out = append(out, Range{f.start, f.end})
+			out = append(out, Range{int64(f.Start), int64(f.End)})
 		}
 	}
 	return out

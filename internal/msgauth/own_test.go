@@ -137,7 +137,7 @@ func TestReadHeaderOffsets(t *testing.T) {
 		t.Fatalf("readHeader = %q %d %v", raw, len(fields), err)
 	}
 	for i, want := range []string{"A: 1\r\n", "B: 2\r\n\t3\r\n", "C: 4"} {
-		if got := msg[fields[i].start:fields[i].end]; got != want {
+		if got := msg[fields[i].Start:fields[i].End]; got != want {
 			t.Errorf("field %d spans %q, want %q", i, got, want)
 		}
 	}

@@ -1,8 +1,9 @@
 package msgmeta
 
 import (
-	"bytes"
 	"strings"
+
+	hdr "github.com/petrelmail/petrel/internal/header"
 )
 
 // maxFields bounds the header fields kept per header, so that a header of
@@ -32,92 +33,17 @@ func (h *header) get(name string) (string, bool) {
 	return "", false
 }
 
-// scanHeader reads the header at the start of raw[start:end]. RFC 5322 §2.1:
-// the header ends at the first empty line; without one, the whole region is
-// header. A line that is not a field (no colon, bad name) stays in the header
-// but yields no field.
+// scanHeader reads the header at the start of raw[start:end] the one way
+// of package header (RFC 5322 §2.1: it ends at the first empty line;
+// without one, the whole region is header; a line that is not a field
+// stays in the header but yields no field), keeping maxFields fields.
 func scanHeader(raw []byte, start, end int) header {
 	var h header
-	fieldStart := -1
-	pos := start
-	for pos < end {
-		next := end
-		if i := bytes.IndexByte(raw[pos:end], '\n'); i >= 0 {
-			next = pos + i + 1
-		}
-		line := raw[pos:next]
-		if isBlankLine(line) {
-			h.add(raw, fieldStart, pos)
-			h.size = next - start
-			return h
-		}
-		// RFC 5322 §2.2.3: a line starting with WSP continues the field.
-		if line[0] != ' ' && line[0] != '\t' {
-			h.add(raw, fieldStart, pos)
-			fieldStart = pos
-		}
-		pos = next
-	}
-	h.add(raw, fieldStart, end)
-	h.size = end - start
+	h.size, _ = hdr.Scan(raw[start:end], func(f hdr.Field) bool {
+		h.fields = append(h.fields, field{name: f.Name, value: f.Value()})
+		return len(h.fields) < maxFields
+	})
 	return h
-}
-
-// isBlankLine reports whether line (with its line break) is empty.
-func isBlankLine(line []byte) bool {
-	switch len(line) {
-	case 1:
-		return line[0] == '\n' || line[0] == '\r'
-	case 2:
-		return line[0] == '\r' && line[1] == '\n'
-	}
-	return false
-}
-
-// add appends the field in raw[start:end] if start >= 0 and it is a field.
-func (h *header) add(raw []byte, start, end int) {
-	if start < 0 || len(h.fields) >= maxFields {
-		return
-	}
-	b := raw[start:end]
-	colon := bytes.IndexByte(b, ':')
-	if colon < 1 {
-		return
-	}
-	// RFC 5322 §4.5 (obs-optional): white space may precede the colon.
-	name := bytes.TrimRight(b[:colon], " \t")
-	if !validFieldName(name) {
-		return
-	}
-	h.fields = append(h.fields, field{name: string(name), value: unfold(b[colon+1:])})
-}
-
-// validFieldName checks RFC 5322 §3.6.8 ftext: printable ASCII but colon.
-func validFieldName(name []byte) bool {
-	if len(name) == 0 {
-		return false
-	}
-	for _, c := range name {
-		if c < 33 || c > 126 {
-			return false
-		}
-	}
-	return true
-}
-
-// unfold removes the line breaks of a folded field body (RFC 5322 §2.2.3)
-// and trims the white space around it.
-func unfold(b []byte) string {
-	var sb strings.Builder
-	sb.Grow(len(b))
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c == '\n' || (c == '\r' && (i+1 == len(b) || b[i+1] == '\n')) {
-			continue
-		}
-		sb.WriteByte(c)
-	}
-	return strings.Trim(sb.String(), " \t")
 }
 
 // clean makes s valid UTF-8, replacing each invalid byte sequence with U+FFFD.

@@ -3,7 +3,6 @@ package msgmeta
 import (
 	"bytes"
 	"io"
-	"os"
 	"slices"
 	"strings"
 )
@@ -24,14 +23,6 @@ func Parse(r io.Reader) (*Meta, error) {
 		return nil, err
 	}
 	return ParseBytes(raw), nil
-}
-
-// parseFileRead parses the message in f from its start, read into memory.
-func parseFileRead(f *os.File) (*Meta, error) {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	return Parse(f)
 }
 
 // ParseBytes computes the metadata of the raw message raw. The offsets in it
@@ -74,7 +65,7 @@ func envelope(h *header) Envelope {
 	e := Envelope{
 		Date:      fieldValue(h, "Date"),
 		Subject:   fieldValue(h, "Subject"),
-		From:      addrs("From"),
+		From:      authors(h),
 		Sender:    addrs("Sender"),
 		ReplyTo:   addrs("Reply-To"),
 		To:        addrs("To"),
@@ -94,6 +85,24 @@ func envelope(h *header) Envelope {
 		e.ReplyTo = slices.Clone(e.From)
 	}
 	return e
+}
+
+// authors lists every address of every From field: the From rule of
+// package header (RFC 5322 §3.6.2 allows one field; a second one is shown,
+// not hidden, as DMARC checks it too).
+func authors(h *header) []Address {
+	var out []Address
+	for _, f := range h.fields {
+		if !strings.EqualFold(f.name, "From") {
+			continue
+		}
+		if list := parseAddressList(f.value); out == nil {
+			out = list // the usual one field: no copy
+		} else {
+			out = append(out, list...)
+		}
+	}
+	return out
 }
 
 // entity builds the Part of the MIME entity in raw[start:end] whose header

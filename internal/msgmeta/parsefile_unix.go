@@ -13,13 +13,23 @@ import (
 // message), so that a large message costs page cache the kernel can take
 // back, not heap the process keeps. The file must not shrink meanwhile.
 func ParseFile(f *os.File, size int64) (*Meta, error) {
-	if size <= 0 || int64(int(size)) != size {
-		return parseFileRead(f)
+	var m *Meta
+	err := mapFile(f, 0, size, func(raw []byte) { m = ParseBytes(raw) })
+	return m, err
+}
+
+// mapFile calls parse with the size octets of f from off, mapped
+// read-only; it falls back to reading them when they cannot be mapped.
+func mapFile(f *os.File, off, size int64, parse func(raw []byte)) error {
+	end := off + size
+	if size <= 0 || off < 0 || int64(int(end)) != end {
+		return readSection(f, off, size, parse)
 	}
-	raw, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	raw, err := syscall.Mmap(int(f.Fd()), 0, int(end), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		return parseFileRead(f)
+		return readSection(f, off, size, parse)
 	}
 	defer syscall.Munmap(raw)
-	return ParseBytes(raw), nil
+	parse(raw[off:])
+	return nil
 }

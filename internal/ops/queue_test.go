@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/queue"
 	"github.com/petrelmail/petrel/internal/store"
@@ -23,9 +24,9 @@ func deferredMessage(t *testing.T, st store.Queue, qs *queue.Service) string {
 		must(t, err)
 		return a
 	}
-	id, err := qs.Enqueue(ctx, queue.Message{From: addr("alice@example.org"),
-		Rcpts: []queue.Rcpt{{Addr: addr("bob@remote.example")}, {Addr: addr("carol@remote.example")}}},
-		strings.NewReader("Subject: hi\r\n\r\nhello\r\n"))
+	const body = "Subject: hi\r\n\r\nhello\r\n"
+	id, err := qs.Enqueue(ctx, &envelope.Envelope{From: addr("alice@example.org")}, strings.NewReader(body), int64(len(body)),
+		[]envelope.Recipient{{Addr: addr("bob@remote.example")}, {Addr: addr("carol@remote.example")}})
 	must(t, err)
 	m, err := st.QueuedMessage(ctx, id)
 	must(t, err)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/smtpclient"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
 )
@@ -70,17 +71,17 @@ func (s *Service) releaseClaim(ctx context.Context, id string, ch store.QueueCha
 // attempt sends m to the recipients idxs, all at one domain, and updates
 // their states in m.Rcpts.
 func (s *Service) attempt(ctx context.Context, m *store.QueuedMessage, domain string, idxs []int) {
-	out := &Outbound{From: m.From, Size: m.Size, EightBit: m.BodyType == "8BITMIME", SMTPUTF8: m.SMTPUTF8,
+	out := &smtpclient.Message{From: m.From, Size: m.Size, EightBit: m.BodyType == "8BITMIME", SMTPUTF8: m.SMTPUTF8,
 		EnvID: m.EnvID, Ret: m.Ret, Body: func() (io.ReadCloser, error) { return s.d.Store.OpenBlob(ctx, m.Blob) }}
 	for _, i := range idxs {
 		rc := m.Rcpts[i]
-		out.Rcpts = append(out.Rcpts, OutRcpt{Addr: rc.Addr, Notify: rc.Notify, ORcpt: rc.ORcpt})
+		out.Rcpts = append(out.Rcpts, smtpclient.Rcpt{Addr: rc.Addr, Notify: rc.Notify, ORcpt: rc.ORcpt})
 	}
-	var results []Result
+	var results []smtpclient.Result
 	if s.d.Sender != nil {
 		results = s.d.Sender.Send(ctx, domain, out)
 	}
-	byRcpt := make(map[string]Result, len(results))
+	byRcpt := make(map[string]smtpclient.Result, len(results))
 	for _, res := range results {
 		byRcpt[strings.ToLower(res.Rcpt)] = res
 	}
@@ -97,7 +98,7 @@ func (s *Service) attempt(ctx context.Context, m *store.QueuedMessage, domain st
 }
 
 // apply records one result in a recipient.
-func (s *Service) apply(rc *store.QueuedRcpt, res Result, arrived, now time.Time) {
+func (s *Service) apply(rc *store.QueuedRcpt, res smtpclient.Result, arrived, now time.Time) {
 	rep := res.Reply
 	rc.Attempts++
 	rc.LastAttempt = now
@@ -145,7 +146,7 @@ func expiredStatus(st string) string {
 }
 
 // logAttempt writes the one log line of an attempt for one recipient.
-func (s *Service) logAttempt(m *store.QueuedMessage, rc *store.QueuedRcpt, res Result, now time.Time) {
+func (s *Service) logAttempt(m *store.QueuedMessage, rc *store.QueuedRcpt, res smtpclient.Result, now time.Time) {
 	outcome := rc.State.String()
 	s.d.Metrics.attempt(outcome)
 	attrs := []any{"queue_id", m.ID, "from", m.From, "rcpt", rc.Addr, "relay", res.RemoteMTA,

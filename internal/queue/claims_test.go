@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/smtpclient"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
@@ -37,7 +38,7 @@ type tagged struct {
 	tag string
 }
 
-func (s tagged) Send(ctx context.Context, domain string, m *Outbound) []Result {
+func (s tagged) Send(ctx context.Context, domain string, m *smtpclient.Message) []smtpclient.Result {
 	mx := s.mx
 	if mx.started != nil {
 		mx.started <- struct{}{}
@@ -52,7 +53,7 @@ func (s tagged) Send(ctx context.Context, domain string, m *Outbound) []Result {
 	}
 	mx.mu.Lock()
 	defer mx.mu.Unlock()
-	var out []Result
+	var out []smtpclient.Result
 	for _, r := range m.Rcpts {
 		mx.attempts[r.Addr]++
 		rep := smtpreply.OK("queued")
@@ -62,7 +63,7 @@ func (s tagged) Send(ctx context.Context, domain string, m *Outbound) []Result {
 			mx.accepted[r.Addr]++
 			mx.byRunner[s.tag]++
 		}
-		out = append(out, Result{Rcpt: r.Addr, Reply: rep, RemoteMTA: "mx." + domain})
+		out = append(out, smtpclient.Result{Rcpt: r.Addr, Reply: rep, RemoteMTA: "mx." + domain})
 	}
 	return out
 }

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/smtpclient"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
 	"github.com/petrelmail/petrel/internal/testkit"
@@ -30,13 +32,13 @@ func TestMain(m *testing.M) {
 // printSender "delivers" by printing SENT lines.
 type printSender struct{ mu *sync.Mutex }
 
-func (p printSender) Send(ctx context.Context, domain string, m *Outbound) []Result {
-	var out []Result
+func (p printSender) Send(ctx context.Context, domain string, m *smtpclient.Message) []smtpclient.Result {
+	var out []smtpclient.Result
 	for _, r := range m.Rcpts {
 		p.mu.Lock()
 		fmt.Printf("SENT %s\n", r.Addr)
 		p.mu.Unlock()
-		out = append(out, Result{Rcpt: r.Addr, Reply: smtpreply.OK("ok"), RemoteMTA: "mx." + domain})
+		out = append(out, smtpclient.Result{Rcpt: r.Addr, Reply: smtpreply.OK("ok"), RemoteMTA: "mx." + domain})
 	}
 	return out
 }
@@ -59,8 +61,8 @@ func crashChild(dir string) {
 				addr := fmt.Sprintf("w%d-%d@d%d.example", w, i, i%5)
 				a, _ := mailaddr.Parse(addr)
 				from, _ := mailaddr.Parse("a@example.org")
-				if _, err := svc.Enqueue(context.Background(), Message{From: from, Rcpts: []Rcpt{{Addr: a}}},
-					strings.NewReader(testMsg)); err != nil {
+				if _, err := svc.Enqueue(context.Background(), &envelope.Envelope{From: from},
+					strings.NewReader(testMsg), int64(len(testMsg)), []envelope.Recipient{{Addr: a}}); err != nil {
 					continue
 				}
 				mu.Lock()

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/smtpclient"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
@@ -25,18 +27,18 @@ type sender struct {
 	bodies  []string
 }
 
-func (s *sender) Send(ctx context.Context, domain string, m *Outbound) []Result {
+func (s *sender) Send(ctx context.Context, domain string, m *smtpclient.Message) []smtpclient.Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var names []string
-	var out []Result
+	var out []smtpclient.Result
 	for _, r := range m.Rcpts {
 		names = append(names, r.Addr)
 		rep := s.replies[r.Addr]
 		if rep == nil {
 			rep = smtpreply.OK("queued")
 		}
-		out = append(out, Result{Rcpt: r.Addr, Reply: rep, RemoteMTA: "mx." + domain, TLS: "TLS1.3"})
+		out = append(out, smtpclient.Result{Rcpt: r.Addr, Reply: rep, RemoteMTA: "mx." + domain, TLS: "TLS1.3"})
 	}
 	body, _ := m.Body()
 	data, _ := io.ReadAll(body)
@@ -75,18 +77,19 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) enqueue(from string, notify []string, rcpts ...string) string {
 	f.t.Helper()
-	m := Message{Origin: "smtp1", Ret: "HDRS", EnvID: "env-1"}
+	m := &envelope.Envelope{ID: "smtp1", Ret: "HDRS", EnvID: "env-1"}
 	if from != "" {
 		m.From, _ = mailaddr.Parse(from)
 	}
+	var rs []envelope.Recipient
 	for _, r := range rcpts {
 		a, err := mailaddr.Parse(r)
 		if err != nil {
 			f.t.Fatal(err)
 		}
-		m.Rcpts = append(m.Rcpts, Rcpt{Addr: a, Notify: notify, ORcpt: "rfc822;" + r})
+		rs = append(rs, envelope.Recipient{Addr: a, Notify: notify, ORcpt: "rfc822;" + r})
 	}
-	id, err := f.svc.Enqueue(f.ctx, m, strings.NewReader(testMsg))
+	id, err := f.svc.Enqueue(f.ctx, m, strings.NewReader(testMsg), int64(len(testMsg)), rs)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/smtpclient"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
@@ -20,7 +21,7 @@ type slowSender struct {
 	maxSeen  map[string]int
 }
 
-func (s *slowSender) Send(ctx context.Context, domain string, m *Outbound) []Result {
+func (s *slowSender) Send(ctx context.Context, domain string, m *smtpclient.Message) []smtpclient.Result {
 	s.mu.Lock()
 	s.inFlight[domain]++
 	s.maxSeen[domain] = max(s.maxSeen[domain], s.inFlight[domain])

@@ -4,12 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/netip"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/obs"
-	"github.com/petrelmail/petrel/internal/smtpreply"
+	"github.com/petrelmail/petrel/internal/smtpclient"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -18,37 +18,11 @@ type Store interface {
 	store.Queue
 }
 
-// Outbound is one delivery attempt to one destination domain.
-type Outbound struct {
-	From     string // "" = null reverse-path
-	Rcpts    []OutRcpt
-	Body     func() (io.ReadCloser, error)
-	Size     int64
-	EightBit bool
-	SMTPUTF8 bool
-	EnvID    string
-	Ret      string
-}
-
-// OutRcpt is one recipient of an attempt.
-type OutRcpt struct {
-	Addr   string
-	Notify []string
-	ORcpt  string
-}
-
-// Result is the outcome of an attempt for one recipient.
-type Result struct {
-	Rcpt      string
-	Reply     *smtpreply.Reply // nil: no server answered (treated as 4.4.1)
-	RemoteMTA string
-	RemoteIP  netip.Addr
-	TLS       string // "" without TLS
-}
-
-// Sender delivers to the mail servers of one domain (package smtpclient).
+// Sender delivers to the mail servers of one domain: package smtpclient's
+// Client, whose Message is the wire form of a queued message (addresses as
+// stored, a body opened again for each host tried).
 type Sender interface {
-	Send(ctx context.Context, domain string, m *Outbound) []Result
+	Send(ctx context.Context, domain string, m *smtpclient.Message) []smtpclient.Result
 }
 
 // LocalDeliverer delivers a report (a bounce) to a local address through
@@ -87,37 +61,19 @@ func New(cfg Config, d Deps) *Service {
 	return &Service{cfg: cfg.withDefaults(), d: d, wake: make(chan struct{}, 1), newMail: make(chan struct{}, 1)}
 }
 
-// Message is the envelope of a message to queue.
-type Message struct {
-	Origin   string           // ID of the SMTP transaction, for logs
-	From     mailaddr.Address // zero = null reverse-path
-	EnvID    string
-	Ret      string
-	SMTPUTF8 bool
-	BodyType string
-	Arrived  time.Time // zero = now
-	Rcpts    []Rcpt
-}
-
-// Rcpt is one recipient to queue.
-type Rcpt struct {
-	Addr   mailaddr.Address
-	Notify []string // upper case
-	ORcpt  string
-}
-
-// Enqueue stores the message durably and returns its queue ID; the runner
-// is woken to try it at once.
-func (s *Service) Enqueue(ctx context.Context, m Message, body io.Reader) (string, error) {
-	nq := store.NewQueued{ID: obs.NewID(), Origin: m.Origin, EnvID: m.EnvID, Ret: m.Ret,
-		SMTPUTF8: m.SMTPUTF8, BodyType: m.BodyType, Arrived: m.Arrived, Body: body}
-	if !m.From.IsZero() {
-		nq.From = m.From.String()
-	}
+// Enqueue stores the message durably for rcpts (all in other domains)
+// and returns its queue ID; the runner is woken to try it at once. body
+// holds size octets. The envelope gives the sender and the parameters kept
+// with the message (RET, ENVID, SMTPUTF8, BODY), env.ID names the
+// transaction in the logs, and env.Received is its arrival (zero = now).
+// It implements delivery's Queue.
+func (s *Service) Enqueue(ctx context.Context, env *envelope.Envelope, body io.Reader, size int64, rcpts []envelope.Recipient) (string, error) {
+	nq := store.NewQueued{ID: obs.NewID(), Origin: env.ID, From: env.ReversePath(), EnvID: env.EnvID, Ret: env.Ret,
+		SMTPUTF8: env.SMTPUTF8, BodyType: env.Body, Arrived: env.Received, Body: io.LimitReader(body, size)}
 	if nq.Arrived.IsZero() {
 		nq.Arrived = s.d.Now()
 	}
-	for _, r := range m.Rcpts {
+	for _, r := range rcpts {
 		nq.Rcpts = append(nq.Rcpts, store.QueuedRcpt{Addr: r.Addr.String(), Domain: r.Addr.Domain,
 			Notify: r.Notify, ORcpt: r.ORcpt})
 	}
@@ -125,7 +81,7 @@ func (s *Service) Enqueue(ctx context.Context, m Message, body io.Reader) (strin
 	if err != nil {
 		return "", err
 	}
-	s.d.Log.Info("queued", "queue_id", q.ID, "msg_id", m.Origin, "from", nq.From,
+	s.d.Log.Info("queued", "queue_id", q.ID, "msg_id", env.ID, "from", nq.From,
 		"rcpts", len(q.Rcpts), "size", q.Size)
 	select {
 	case s.newMail <- struct{}{}:

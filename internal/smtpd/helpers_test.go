@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
@@ -19,7 +19,7 @@ const testHost = "mx.test"
 
 // message is what the fake delivery received.
 type message struct {
-	env  delivery.Envelope
+	env  envelope.Envelope
 	body []byte
 	size int64
 	// fromFile: the body came from a spool file.
@@ -33,7 +33,7 @@ type fakeDelivery struct {
 	rcpt    map[string]*smtpreply.Reply
 	deliver map[string]*smtpreply.Reply
 	msgs    []message
-	checked []delivery.Recipient
+	checked []envelope.Recipient
 	// discard: Deliver reads the body and keeps nothing (benchmarks).
 	discard bool
 	// others answers the addresses not in rcpt (nil: accept them).
@@ -58,7 +58,7 @@ func (f *fakeDelivery) failDelivery(addr string, r *smtpreply.Reply) {
 	f.deliver[addr] = r
 }
 
-func (f *fakeDelivery) CheckRecipient(_ context.Context, _ *delivery.Envelope, r delivery.Recipient) *smtpreply.Reply {
+func (f *fakeDelivery) CheckRecipient(_ context.Context, _ *envelope.Envelope, r envelope.Recipient) *smtpreply.Reply {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.checked = append(f.checked, r)
@@ -68,7 +68,7 @@ func (f *fakeDelivery) CheckRecipient(_ context.Context, _ *delivery.Envelope, r
 	return f.others(r.Addr.String())
 }
 
-func (f *fakeDelivery) Deliver(_ context.Context, env *delivery.Envelope, body io.Reader, size int64) []*smtpreply.Reply {
+func (f *fakeDelivery) Deliver(_ context.Context, env *envelope.Envelope, body io.Reader, size int64) []*smtpreply.Reply {
 	b, err := io.ReadAll(body)
 	if err != nil {
 		panic(err)

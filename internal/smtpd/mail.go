@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/smtpreply"
@@ -58,8 +58,8 @@ func (s *session) helloVerb() string {
 	return "EHLO/HELO"
 }
 
-func (s *session) newEnvelope(from mailaddr.Address) *delivery.Envelope {
-	return &delivery.Envelope{
+func (s *session) newEnvelope(from mailaddr.Address) *envelope.Envelope {
+	return &envelope.Envelope{
 		ID:           obs.NewID(),
 		From:         from,
 		Helo:         s.helo,
@@ -103,7 +103,7 @@ func (s *session) cmdRcpt(arg string) *smtpreply.Reply {
 	if !ok {
 		return s.bad(smtpreply.BadAddress("Bad recipient address syntax"))
 	}
-	rcpt := delivery.Recipient{Addr: addr}
+	rcpt := envelope.Recipient{Addr: addr}
 	if r := s.rcptParams(&rcpt, params); r != nil {
 		return r
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
@@ -62,7 +62,7 @@ func validValue(v string) bool {
 }
 
 // mailParams applies the MAIL FROM parameters to env.
-func (s *session) mailParams(env *delivery.Envelope, params string) *smtpreply.Reply {
+func (s *session) mailParams(env *envelope.Envelope, params string) *smtpreply.Reply {
 	ps, ok := parseParams(params)
 	if !ok {
 		return s.bad(smtpreply.BadArguments("Bad MAIL parameters syntax"))
@@ -75,7 +75,7 @@ func (s *session) mailParams(env *delivery.Envelope, params string) *smtpreply.R
 	return nil
 }
 
-func (s *session) mailParam(env *delivery.Envelope, p param) *smtpreply.Reply {
+func (s *session) mailParam(env *envelope.Envelope, p param) *smtpreply.Reply {
 	switch p.key {
 	case "SIZE": // RFC 1870 §6
 		n, ok := parseSize(p.value)
@@ -133,7 +133,7 @@ func parseSize(v string) (int64, bool) {
 }
 
 // rcptParams applies the RCPT TO parameters to rcpt.
-func (s *session) rcptParams(rcpt *delivery.Recipient, params string) *smtpreply.Reply {
+func (s *session) rcptParams(rcpt *envelope.Recipient, params string) *smtpreply.Reply {
 	ps, ok := parseParams(params)
 	if !ok {
 		return s.bad(smtpreply.BadArguments("Bad RCPT parameters syntax"))

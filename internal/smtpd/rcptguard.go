@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
@@ -98,7 +98,7 @@ func (s *session) rcptCutOff() bool {
 // the delay once past the soft limit. Only permanent refusals count
 // towards the limits: a 452 for too many recipients or a full mailbox is
 // not harvesting.
-func (s *session) rcptRejected(env *delivery.Envelope, addr mailaddr.Address, r *smtpreply.Reply) *smtpreply.Reply {
+func (s *session) rcptRejected(env *envelope.Envelope, addr mailaddr.Address, r *smtpreply.Reply) *smtpreply.Reply {
 	s.rcpt.refused++
 	if s.rcpt.refused <= rcptLogLines {
 		s.log.Info("recipient rejected", "queue_id", env.ID, "from", env.From.String(),

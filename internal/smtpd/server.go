@@ -10,7 +10,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
@@ -19,12 +19,12 @@ import (
 // implements it.
 type Delivery interface {
 	// CheckRecipient decides one RCPT TO: nil accepts it (250 2.1.5).
-	CheckRecipient(ctx context.Context, env *delivery.Envelope, rcpt delivery.Recipient) *smtpreply.Reply
+	CheckRecipient(ctx context.Context, env *envelope.Envelope, rcpt envelope.Recipient) *smtpreply.Reply
 	// Deliver stores the message for env.Recipients and returns one reply
 	// per recipient in the same order; nil means delivered. body also
 	// implements io.ReaderAt and io.Seeker; it is valid until Deliver
 	// returns.
-	Deliver(ctx context.Context, env *delivery.Envelope, body io.Reader, size int64) []*smtpreply.Reply
+	Deliver(ctx context.Context, env *envelope.Envelope, body io.Reader, size int64) []*smtpreply.Reply
 }
 
 // Config configures one server (one listener role: smtp, lmtp, ...).

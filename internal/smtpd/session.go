@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/smtpreply"
@@ -61,7 +61,7 @@ type session struct {
 
 // transaction is one mail transaction, from MAIL to the end of data.
 type transaction struct {
-	env  *delivery.Envelope
+	env  *envelope.Envelope
 	bdat *msgReader // the BDAT body so far; nil before the first chunk
 }
 

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
@@ -186,7 +186,7 @@ func (s *session) finish(z *msgReader) {
 }
 
 // deliver hands the message to Delivery.
-func (s *session) deliver(env *delivery.Envelope, size int64) []*smtpreply.Reply {
+func (s *session) deliver(env *envelope.Envelope, size int64) []*smtpreply.Reply {
 	rs := s.srv.d.Deliver(s.srv.ctx, env, s.body.reader(), size)
 	if len(rs) != len(env.Recipients) {
 		r := s.localError("delivery returned a wrong number of replies", errReplyCount{len(rs), len(env.Recipients)})
@@ -210,7 +210,7 @@ func fill(rs []*smtpreply.Reply, r *smtpreply.Reply) []*smtpreply.Reply {
 
 // sendReplies answers the end of data. In SMTP the delivery is all or
 // nothing, so the replies agree; if they do not, the first failure wins.
-func (s *session) sendReplies(env *delivery.Envelope, rs []*smtpreply.Reply) {
+func (s *session) sendReplies(env *envelope.Envelope, rs []*smtpreply.Reply) {
 	if !s.cfg.LMTP {
 		if r := firstFailure(rs); r != nil {
 			s.reply(r)
@@ -238,7 +238,7 @@ func firstFailure(rs []*smtpreply.Reply) *smtpreply.Reply {
 
 // outcome writes the one log line of a message and counts it. The body
 // is never logged.
-func (s *session) outcome(env *delivery.Envelope, size int64, rs []*smtpreply.Reply) {
+func (s *session) outcome(env *envelope.Envelope, size int64, rs []*smtpreply.Reply) {
 	rcpts := make([]string, len(env.Recipients))
 	for i, r := range env.Recipients {
 		rcpts[i] = r.Addr.String()

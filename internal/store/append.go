@@ -3,6 +3,8 @@ package store
 import (
 	"io"
 	"time"
+
+	"github.com/petrelmail/petrel/internal/msgmeta"
 )
 
 // AppendMessage is one message of an AppendBatch.
@@ -10,6 +12,9 @@ type AppendMessage struct {
 	// Body is the raw message (RFC 5322, CRLF line endings). Read once,
 	// before anything is stored.
 	Body io.Reader
+	// Meta is the metadata of exactly Body, parsed by the caller (IMAP
+	// APPEND), stored as given; nil makes the backend parse Body.
+	Meta *msgmeta.Meta
 	// Flags and Keywords are the message's initial flags.
 	Flags    Flags
 	Keywords []string

@@ -120,6 +120,11 @@ type SizedMessage struct {
 type NewMessage struct {
 	// Body is the raw message (RFC 5322, CRLF line endings). Read once.
 	Body io.Reader
+	// Meta is the metadata of exactly Body, parsed by the caller before
+	// the store (docs/flow.md: delivery parses a spooled body where it
+	// lies); the backend stores it as given. nil makes the backend parse
+	// Body itself (tests and tools).
+	Meta *msgmeta.Meta
 	// InternalDate defaults to now.
 	InternalDate time.Time
 	// Atomic makes the delivery all or nothing: when any target fails,

@@ -28,10 +28,12 @@ type body struct {
 }
 
 // intake reads a body, keeping it in memory when small and writing it to a
-// new, fsynced file when large, and parses its metadata (docs/architecture.md
-// §Storage model: parsed once at delivery). The file's directory is synced by
-// the writer.
-func (s *Store) intake(r io.Reader) (*body, error) {
+// new, fsynced file when large. meta is the body's metadata as the caller
+// parsed it (docs/flow.md: delivery and IMAP APPEND parse before the
+// store), stored as given; nil (tests, tools, queued bodies) parses it here,
+// from the file for a large body. The file's directory is synced by the
+// writer.
+func (s *Store) intake(r io.Reader, meta *msgmeta.Meta) (*body, error) {
 	const op = "store body"
 	buf := make([]byte, 0, 8192)
 	lim := int64(s.opts.InlineMax) + 1
@@ -41,14 +43,13 @@ func (s *Store) intake(r io.Reader) (*body, error) {
 		return nil, wrap(store.KindTemporary, op, err)
 	}
 	b := &body{size: n}
-	var meta *msgmeta.Meta
 	if n < lim {
 		b.data = bb.Bytes()
-		meta = msgmeta.ParseBytes(b.data)
-	} else {
-		if meta, err = s.intakeFile(b, io.MultiReader(bb, r)); err != nil {
-			return nil, err
+		if meta == nil {
+			meta = msgmeta.ParseBytes(b.data)
 		}
+	} else if meta, err = s.intakeFile(b, io.MultiReader(bb, r), meta); err != nil {
+		return nil, err
 	}
 	if b.meta, err = msgmeta.Marshal(meta); err != nil {
 		s.removeBlobFile(b.rel)
@@ -57,7 +58,9 @@ func (s *Store) intake(r io.Reader) (*body, error) {
 	return b, nil
 }
 
-func (s *Store) intakeFile(b *body, r io.Reader) (*msgmeta.Meta, error) {
+// intakeFile writes a large body to its file, and parses it from there
+// (mapped, not in the heap) when meta is nil.
+func (s *Store) intakeFile(b *body, r io.Reader, meta *msgmeta.Meta) (*msgmeta.Meta, error) {
 	const op = "store body"
 	var rnd [16]byte
 	rand.Read(rnd[:])
@@ -79,9 +82,10 @@ func (s *Store) intakeFile(b *body, r io.Reader) (*msgmeta.Meta, error) {
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
-	meta, err := msgmeta.ParseFile(f, b.size)
-	if err != nil {
-		return fail(err)
+	if meta == nil {
+		if meta, err = msgmeta.ParseFile(f, b.size); err != nil {
+			return fail(err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(path)

@@ -23,7 +23,7 @@ func (s *Store) Enqueue(ctx context.Context, m store.NewQueued) (store.QueuedMes
 	if err := s.space.admit(op); err != nil {
 		return store.QueuedMessage{}, err
 	}
-	b, err := s.intake(m.Body)
+	b, err := s.intake(m.Body, nil)
 	if err != nil {
 		return store.QueuedMessage{}, err
 	}

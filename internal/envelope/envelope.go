@@ -1,4 +1,4 @@
-package delivery
+package envelope
 
 import (
 	"crypto/tls"
@@ -10,10 +10,18 @@ import (
 
 // Envelope is one SMTP/LMTP transaction as the protocol layer saw it.
 type Envelope struct {
-	ID         string           // queue ID (obs.NewID), in logs and the Received header
+	ID         string           // transaction ID (obs.NewID), in logs and the Received field
 	From       mailaddr.Address // zero for the null reverse-path <>
 	Recipients []Recipient
 
+	// MAIL FROM parameters (RFC 5321 §4.1.1.2 esmtp-param).
+	Size     int64  // SIZE= declared by the client (RFC 1870 §4), 0 if none
+	Body     string // BODY: "7BIT", "8BITMIME" (RFC 6152 §2); "" = not given
+	SMTPUTF8 bool   // SMTPUTF8 (RFC 6531 §3.4)
+	Ret      string // DSN RET: "FULL", "HDRS" or "" (RFC 3461 §4.3)
+	EnvID    string // DSN ENVID, xtext-decoded (RFC 3461 §4.4)
+
+	// The session the transaction came in on.
 	Helo       string               // EHLO/HELO/LHLO argument
 	ClientIP   netip.Addr           // remote address (invalid for a unix socket)
 	ClientHost string               // verified reverse DNS name, or ""
@@ -24,30 +32,28 @@ type Envelope struct {
 	// AuthAccount is the authenticated user (submission), or "".
 	AuthAccount string
 	// Listener names the listener the transaction came in on ("smtp",
-	// "submission", "submissions", "lmtp"); mail on ListenerMX is
-	// authenticated (inbound.go).
+	// "submission", "submissions", "lmtp").
 	Listener string
-
-	SMTPUTF8 bool   // MAIL FROM ... SMTPUTF8 (RFC 6531)
-	Body     string // "7BIT", "8BITMIME" (RFC 6152); "" = not given
-	Size     int64  // SIZE= declared by the client (RFC 1870), 0 if none
-	EnvID    string // DSN ENVID (RFC 3461 §4.4), xtext-decoded
-	Ret      string // DSN RET: "FULL", "HDRS" or ""
-
-	// PerRecipient asks for one outcome per recipient (LMTP, RFC 2033).
-	// Without it (SMTP) the delivery is all or nothing: either every
-	// recipient gets the message or none does, so the one reply after DATA
-	// is true for all of them and a retry cannot duplicate.
+	// PerRecipient asks for one outcome per recipient (LMTP, RFC 2033
+	// §4.2). Without it (SMTP) the delivery is all or nothing: the one
+	// reply after DATA is true for every recipient.
 	PerRecipient bool
 
 	Received time.Time // when the transaction started (for Received:)
-
-	auth inboundAuth // set by the inbound checks (inbound.go)
 }
 
-// Recipient is one accepted RCPT TO.
+// Recipient is one accepted RCPT TO with its parameters.
 type Recipient struct {
 	Addr   mailaddr.Address
 	Notify []string // DSN NOTIFY values (RFC 3461 §4.1), upper case
 	ORcpt  string   // DSN ORCPT (RFC 3461 §4.2), "addr-type;address" decoded
+}
+
+// ReversePath is the sender as the Return-Path field and the queue write
+// it: "" for the null reverse-path (RFC 5321 §4.5.5).
+func (e *Envelope) ReversePath() string {
+	if e.From.IsZero() {
+		return ""
+	}
+	return e.From.String()
 }
