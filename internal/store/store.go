@@ -292,10 +292,14 @@ type Blob interface {
 	Size() int64
 }
 
-// Store is a storage backend: the directory, the mail, and the change feed.
+// Store is a storage backend: the directory, the mail, the session state
+// shared by the nodes of one store, the key/value storage, and the change
+// feed.
 type Store interface {
 	Directory
 	Mail
+	Sessions
+	KV
 	// Subscribe returns a subscription to the changes of one account.
 	Subscribe(account AccountID) *Subscription
 	// Close waits for writes in flight and closes the store.

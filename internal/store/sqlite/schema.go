@@ -163,6 +163,27 @@ CREATE TABLE blob_meta (
 INSERT INTO blob_meta(id, meta) SELECT id, meta FROM blobs ORDER BY id;
 ALTER TABLE blobs DROP COLUMN meta;
 `,
+	// 5: state shared by the nodes of one store (docs/architecture.md
+	// §Shared state): the key/value storage (kv.go: DKIM keys, later
+	// ACME certificates), leased locks (locks.go: POP3 maildrops) and
+	// the \Recent boundary of each mailbox (recent.go), which goes with
+	// its mailbox. Times are Unix milliseconds.
+	`
+CREATE TABLE kv (
+	key      TEXT PRIMARY KEY,
+	value    BLOB NOT NULL,
+	modified INTEGER NOT NULL
+);
+CREATE TABLE locks (
+	name    TEXT PRIMARY KEY,
+	owner   TEXT NOT NULL,
+	expires INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE recent (
+	mailbox INTEGER PRIMARY KEY REFERENCES mailboxes(id) ON DELETE CASCADE,
+	uid     INTEGER NOT NULL
+);
+`,
 }
 
 // migrate brings the schema up to date inside one immediate transaction, so

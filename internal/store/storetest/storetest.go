@@ -55,6 +55,10 @@ func Run(t *testing.T, b Backend) {
 		{"ExpungeMany", testExpungeMany},
 		{"DeleteAccount", testDeleteAccount},
 		{"Queue", testQueue},
+		{"KV", testKV},
+		{"Locks", testLocks},
+		{"Lease", testLease},
+		{"Recent", testRecent},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
