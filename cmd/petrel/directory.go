@@ -11,6 +11,8 @@ import (
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/admin"
+	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // subcommand is one verb of domain, user or alias.
@@ -70,7 +72,19 @@ func (a *app) runGroup(ctx context.Context, group string, subs map[string]subcom
 
 // withAccounts loads the configuration, opens the store and runs f with the
 // accounts service; the store is closed afterwards.
-func (a *app) withAccounts(ctx context.Context, opts options, f func(*accounts.Service) error) (err error) {
+func (a *app) withAccounts(ctx context.Context, opts options, f func(*accounts.Service) error) error {
+	return a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) error {
+		svc := accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
+		if err := f(svc); err != nil {
+			return &cliError{code: exitFail, lines: []string{errText(err)}}
+		}
+		return nil
+	})
+}
+
+// withStore loads the configuration, opens the store and runs f with
+// them; the store is closed afterwards. f's error is returned as it is.
+func (a *app) withStore(ctx context.Context, opts options, f func(*config.Config, store.Store) error) (err error) {
 	cfg, _, err := loadConfig(opts.config)
 	if err != nil {
 		return err
@@ -84,11 +98,7 @@ func (a *app) withAccounts(ctx context.Context, opts options, f func(*accounts.S
 			err = fmt.Errorf("closing the store: %w", cerr)
 		}
 	}()
-	svc := accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
-	if err := f(svc); err != nil {
-		return &cliError{code: exitFail, lines: []string{errText(err)}}
-	}
-	return nil
+	return f(cfg, st)
 }
 
 // readPassword reads a password from r: everything up to the end, less one

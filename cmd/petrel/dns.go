@@ -4,14 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/dkim"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // Time limits of the dns commands: each DNS query, and the whole command.
@@ -53,7 +54,16 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 	defer cancel()
 	r := dnsr.NewClient(cfg.DNS.Servers, dnsQueryTimeout)
 	warn := func(err error) { fmt.Fprintf(a.stderr, "petrel: warning: %v\n", err) }
-	keys := dkimKeyring(filepath.Join(cfg.DataDir, "dkim"), time.Now(), warn)
+	var ring *dkim.Keyring
+	err = a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) (err error) {
+		a.importDKIMFiles(ctx, cfg, st)
+		ring, err = dkim.Load(ctx, st)
+		return err
+	})
+	if err != nil {
+		return &cliError{code: exitFail, lines: []string{"dns: reading the DKIM keys: " + errText(err)}}
+	}
+	keys := dkimKeyring(ring, time.Now(), warn)
 	p, err := newDNSPlan(ctx, cfg, domain, r, keys)
 	if err != nil {
 		return &cliError{code: exitFail, lines: []string{"dns: " + err.Error()}}

@@ -25,14 +25,11 @@ func (r dkimRecord) selector() string {
 // dkimKeys returns the DKIM records of a domain, newest key first.
 type dkimKeys func(domain string) ([]dkimRecord, error)
 
-// dkimKeyring reads the keys of <data_dir>/dkim (internal/dkim) at each
-// call; warn gets the files it left out. now decides which keys sign.
-func dkimKeyring(dir string, now time.Time, warn func(error)) dkimKeys {
+// dkimKeyring gives the records of the keys of ring (read from the store,
+// internal/dkim); warn gets the values it left out. now decides which
+// keys sign.
+func dkimKeyring(ring *dkim.Keyring, now time.Time, warn func(error)) dkimKeys {
 	return func(domain string) ([]dkimRecord, error) {
-		ring, err := dkim.Load(dir)
-		if err != nil {
-			return nil, err
-		}
 		for _, e := range ring.Skipped() {
 			warn(e)
 		}
@@ -58,5 +55,6 @@ func keyRole(k *dkim.Key, active []*dkim.Key) string {
 				" in place of " + a.Selector + ": publish it before then"
 		}
 	}
-	return "replaced by a newer key: keep the record a few days for mail in transit, then remove it and the key file"
+	return "replaced by a newer key: keep the record a few days for mail in transit, then remove it and the key (petrel dkim remove " +
+		k.Domain + " " + k.Selector + ")"
 }
