@@ -12,37 +12,38 @@ import (
 
 // KVStore implements store.KV.
 func (s *Store) KVStore(ctx context.Context, key string, value []byte) error {
-	const op = "kv store"
-	if err := store.CheckKey(op, key); err != nil {
-		return err
-	}
-	return s.w.do(ctx, op, func(t *txn) error {
-		_, err := t.exec(`INSERT INTO kv(key, value, modified) VALUES (?, ?, ?)
-			ON CONFLICT(key) DO UPDATE SET value = excluded.value, modified = excluded.modified`,
-			key, nonNil(value), time.Now().UnixMilli())
-		return err
-	})
+	_, err := s.kvPut(ctx, "kv store", key, value, `ON CONFLICT(key) DO UPDATE SET value = excluded.value, modified = excluded.modified`)
+	return err
 }
 
 // KVCreate implements store.KV.
 func (s *Store) KVCreate(ctx context.Context, key string, value []byte) error {
 	const op = "kv create"
-	if err := store.CheckKey(op, key); err != nil {
-		return err
+	stored, err := s.kvPut(ctx, op, key, value, `ON CONFLICT(key) DO NOTHING`)
+	if err == nil && !stored {
+		return store.Errorf(store.KindExists, op, "key %q exists", key)
 	}
-	return s.w.do(ctx, op, func(t *txn) error {
-		res, err := t.exec(`INSERT INTO kv(key, value, modified) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING`,
+	return err
+}
+
+// kvPut inserts a value with the given conflict clause and reports
+// whether a row was written.
+func (s *Store) kvPut(ctx context.Context, op, key string, value []byte, onConflict string) (bool, error) {
+	if err := store.CheckKey(op, key); err != nil {
+		return false, err
+	}
+	var stored bool
+	err := s.w.do(ctx, op, func(t *txn) error {
+		res, err := t.exec(`INSERT INTO kv(key, value, modified) VALUES (?, ?, ?) `+onConflict,
 			key, nonNil(value), time.Now().UnixMilli())
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return store.Errorf(store.KindExists, op, "key %q exists", key)
-		}
-		return nil
+		n, err := res.RowsAffected()
+		stored = n > 0
+		return err
 	})
+	return stored, err
 }
 
 // nonNil makes an empty value a zero-length BLOB, not NULL.
