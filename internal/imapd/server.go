@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/authguard"
@@ -243,10 +244,36 @@ type recentTracker struct {
 	ctx context.Context // the server's: ends with Shutdown
 	st  store.Recent
 	log *slog.Logger
+
+	// known holds, per mailbox, a boundary this server has seen. The
+	// boundary only rises, so when it is at or above every UID asked
+	// about, none is recent and the store is not asked: a SELECT
+	// without new mail costs nothing.
+	mu    sync.Mutex
+	known map[store.MailboxID]store.UID
 }
 
-// recentTimeout bounds one store call of the tracker.
-const recentTimeout = 30 * time.Second
+// recentTimeout bounds one store call of the tracker; maxKnown bounds
+// the mailboxes the tracker remembers (past it, it starts afresh).
+const (
+	recentTimeout = 30 * time.Second
+	maxKnown      = 100_000
+)
+
+func (t *recentTracker) knownAbove(mb store.MailboxID, uid store.UID) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.known[mb] >= uid
+}
+
+func (t *recentTracker) learn(mb store.MailboxID, boundary store.UID) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.known == nil || len(t.known) >= maxKnown {
+		t.known = map[store.MailboxID]store.UID{}
+	}
+	t.known[mb] = max(t.known[mb], boundary)
+}
 
 // claim returns which of uids (ascending) are recent for the caller and,
 // when take is set, makes them non-recent for every other session. When
@@ -254,7 +281,7 @@ const recentTimeout = 30 * time.Second
 // advisory (IMAP4rev2, RFC 9051 Appendix E, dropped it), not worth
 // failing a SELECT for.
 func (t *recentTracker) claim(mb store.MailboxID, uids []store.UID, take bool) []store.UID {
-	if len(uids) == 0 {
+	if len(uids) == 0 || t.knownAbove(mb, uids[len(uids)-1]) {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(t.ctx, recentTimeout)
@@ -269,6 +296,11 @@ func (t *recentTracker) claim(mb store.MailboxID, uids []store.UID, take bool) [
 	if err != nil {
 		t.log.Warn("\\Recent: store failure, no message shown as recent", "mailbox", mb, "err", err)
 		return nil
+	}
+	if take {
+		t.learn(mb, max(boundary, uids[len(uids)-1]))
+	} else {
+		t.learn(mb, boundary)
 	}
 	i, found := slices.BinarySearch(uids, boundary)
 	if found {

@@ -78,10 +78,12 @@ func (s *Store) Unlock(ctx context.Context, name, owner string) error {
 	})
 }
 
+const recentQuery = `SELECT uid FROM recent WHERE mailbox = ?`
+
 // RecentUID implements store.Recent.
 func (s *Store) RecentUID(ctx context.Context, mailbox store.MailboxID) (store.UID, error) {
 	var uid store.UID
-	err := s.rdb.QueryRowContext(ctx, `SELECT uid FROM recent WHERE mailbox = ?`, mailbox).Scan(&uid)
+	err := s.recentStmt.QueryRowContext(ctx, mailbox).Scan(&uid)
 	if isNoRows(err) {
 		return 0, nil
 	}

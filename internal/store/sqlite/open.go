@@ -61,10 +61,11 @@ type Store struct {
 	// bodies one by one, thousands in a session. mailboxStmt and
 	// mailboxByIDStmt read a mailbox (Mailbox, MailboxByID): IMAP does
 	// for nearly every command, and preparing costs three times the query.
-	blobStmt, mailboxStmt, mailboxByIDStmt *sql.Stmt
-	wdb                                    *sql.DB // the writer's single connection
-	w                                      *writer
-	space                                  *spaceGuard
+	// recentStmt reads a \Recent boundary: every SELECT (locks.go).
+	blobStmt, mailboxStmt, mailboxByIDStmt, recentStmt *sql.Stmt
+	wdb                                                *sql.DB // the writer's single connection
+	w                                                  *writer
+	space                                              *spaceGuard
 
 	closeOnce sync.Once
 	closeErr  error
@@ -125,7 +126,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	for _, p := range []struct {
 		stmt  **sql.Stmt
 		query string
-	}{{&s.blobStmt, blobQuery}, {&s.mailboxStmt, mailboxQuery}, {&s.mailboxByIDStmt, mailboxByIDQuery}} {
+	}{{&s.blobStmt, blobQuery}, {&s.mailboxStmt, mailboxQuery}, {&s.mailboxByIDStmt, mailboxByIDQuery}, {&s.recentStmt, recentQuery}} {
 		if *p.stmt, err = s.rdb.PrepareContext(ctx, p.query); err != nil {
 			conn.Close()
 			s.wdb.Close()
@@ -187,6 +188,7 @@ func (s *Store) Close() error {
 		s.blobStmt.Close()
 		s.mailboxStmt.Close()
 		s.mailboxByIDStmt.Close()
+		s.recentStmt.Close()
 		err2 := s.rdb.Close()
 		if err1 != nil {
 			s.closeErr = err1
