@@ -9,10 +9,11 @@ import (
 
 // The session state shared by the processes that open one database
 // (store.Sessions, docs/architecture.md §Shared state): leased locks and
-// the \Recent boundaries. The writes may use the deletion reserve
-// (doFreeing): a user must be able to log in and delete mail when the
-// disk is full. Expiry times are this process's clock: the processes
-// sharing a SQLite database run on one host.
+// the \Recent boundaries. The writes (doSession) may use the deletion
+// reserve: a user must be able to log in and delete mail when the disk is
+// full; and they are not fsynced: a power loss that undoes one also ends
+// the sessions it was for (the processes sharing a SQLite database run on
+// one host, whose clock decides the expiry times).
 
 func checkLock(op, name, owner string, ttl time.Duration) error {
 	if name == "" || owner == "" || ttl <= 0 {
@@ -28,7 +29,7 @@ func (s *Store) TryLock(ctx context.Context, name, owner string, ttl time.Durati
 		return false, err
 	}
 	var got bool
-	err := s.w.doFreeing(ctx, op, func(t *txn) error {
+	err := s.w.doSession(ctx, op, func(t *txn) error {
 		now := time.Now()
 		res, err := t.exec(`INSERT INTO locks(name, owner, expires) VALUES (?1, ?2, ?3)
 			ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, expires = excluded.expires
@@ -50,7 +51,7 @@ func (s *Store) RenewLock(ctx context.Context, name, owner string, ttl time.Dura
 	if err := checkLock(op, name, owner, ttl); err != nil {
 		return err
 	}
-	return s.w.doFreeing(ctx, op, func(t *txn) error {
+	return s.w.doSession(ctx, op, func(t *txn) error {
 		res, err := t.exec(`UPDATE locks SET expires = ? WHERE name = ? AND owner = ?`,
 			time.Now().Add(ttl).UnixMilli(), name, owner)
 		if err != nil {
@@ -72,7 +73,7 @@ func notHeld(err error) error {
 
 // Unlock implements store.Locks.
 func (s *Store) Unlock(ctx context.Context, name, owner string) error {
-	return s.w.doFreeing(ctx, "unlock", func(t *txn) error {
+	return s.w.doSession(ctx, "unlock", func(t *txn) error {
 		_, err := t.exec(`DELETE FROM locks WHERE name = ? AND owner = ?`, name, owner)
 		return err
 	})
@@ -99,7 +100,7 @@ func (s *Store) ClaimRecent(ctx context.Context, mailbox store.MailboxID, upTo s
 		return cur, err
 	}
 	var before store.UID
-	err := s.w.doFreeing(ctx, op, func(t *txn) error {
+	err := s.w.doSession(ctx, op, func(t *txn) error {
 		var one int
 		if err := t.queryRow(`SELECT 1 FROM mailboxes WHERE id = ?`, mailbox).Scan(&one); isNoRows(err) {
 			return store.Errorf(store.KindNotFound, op, "mailbox %d", mailbox)

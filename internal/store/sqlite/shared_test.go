@@ -88,3 +88,33 @@ func TestMigrationSharedState(t *testing.T) {
 		t.Fatalf("recent rows of a deleted mailbox: %d, %v; want 0", n, err)
 	}
 }
+
+// TestSessionWritesLazy: session state is committed without the WAL
+// fsync (synchronous=NORMAL), and the next durable write is FULL again.
+func TestSessionWritesLazy(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	level := func(do func(context.Context, string, func(*txn) error) error) int {
+		var n int
+		if err := do(ctx, "inspect", func(tx *txn) error { return tx.queryRow("PRAGMA synchronous").Scan(&n) }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if ok, err := s.TryLock(ctx, "l", "o", time.Minute); !ok || err != nil {
+		t.Fatalf("TryLock = %v, %v", ok, err)
+	}
+	if n := level(s.w.doSession); n != 1 {
+		t.Errorf("a session write commits with synchronous=%d, want 1 (NORMAL)", n)
+	}
+	if n := level(s.w.do); n != 2 {
+		t.Fatalf("a durable write after a session write commits with synchronous=%d, want 2 (FULL)", n)
+	}
+	if n := level(s.w.doFreeing); n != 2 {
+		t.Fatalf("a freeing write commits with synchronous=%d, want 2 (FULL)", n)
+	}
+}
