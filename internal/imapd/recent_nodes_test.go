@@ -13,12 +13,11 @@ import (
 	"github.com/petrelmail/petrel/internal/store/sqlite"
 )
 
-// TestRecentAcrossNodes: two servers, each with its own store instance
-// over one database, give each message's \Recent (RFC 3501 §2.3.2) to one
-// session only, whichever node it is on; a re-SELECT on the first node
-// does not see the messages the other node's session was told about.
-func TestRecentAcrossNodes(t *testing.T) {
-	e := newEnv(t, nil)
+// secondNode starts another server on its own store instance over the
+// same database (another node) and returns its store and a login
+// function.
+func (e *env) secondNode() (*sqlite.Store, func() *raw) {
+	t := e.t
 	st2, err := sqlite.Open(context.Background(), sqlite.Options{Dir: e.dir})
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +36,7 @@ func TestRecentAcrossNodes(t *testing.T) {
 		srv2.Shutdown(ctx)
 		st2.Close()
 	})
-	onNode2 := func() *raw {
+	return st2, func() *raw {
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			t.Fatal(err)
@@ -49,6 +48,50 @@ func TestRecentAcrossNodes(t *testing.T) {
 		r.ok("a LOGIN " + testUser + ` "` + testPass + `"`)
 		return r
 	}
+}
+
+// TestIdleAcrossNodes: a session in IDLE hears of mail delivered through
+// another node, and of flag changes made there (the store's change feed
+// carries other processes' commits: docs/architecture.md §Shared state).
+func TestIdleAcrossNodes(t *testing.T) {
+	e := newEnv(t, nil)
+	_, onNode2 := e.secondNode()
+	e.deliver("", testMessage("m1", "one"), 0)
+	r := onNode2()
+	r.ok("s SELECT INBOX")
+	r.send("i IDLE\r\n")
+	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("IDLE: %q", l)
+	}
+	uid := e.deliver("", testMessage("m2", "two"), 0)
+	r.c.SetDeadline(time.Now().Add(15 * time.Second))
+	if l := r.line(); l != "* 2 EXISTS" {
+		t.Fatalf("in IDLE on node 2 after a delivery on node 1: %q, want * 2 EXISTS", l)
+	}
+	if l := r.line(); l != "* 2 RECENT" {
+		t.Fatalf("after EXISTS: %q, want * 2 RECENT", l)
+	}
+	inbox, err := e.st.Mailbox(context.Background(), e.acct.ID, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.StoreFlags(context.Background(), inbox.ID, []store.UID{uid}, store.FlagChange{Op: store.FlagsAdd, Flags: store.FlagFlagged}); err != nil {
+		t.Fatal(err)
+	}
+	if l := r.line(); !strings.HasPrefix(l, "* 2 FETCH (") || !strings.Contains(l, `\Flagged`) {
+		t.Fatalf("in IDLE on node 2 after a flag change on node 1: %q", l)
+	}
+	r.send("DONE\r\n")
+	r.until("i")
+}
+
+// TestRecentAcrossNodes: two servers, each with its own store instance
+// over one database, give each message's \Recent (RFC 3501 §2.3.2) to one
+// session only, whichever node it is on; a re-SELECT on the first node
+// does not see the messages the other node's session was told about.
+func TestRecentAcrossNodes(t *testing.T) {
+	e := newEnv(t, nil)
+	st2, onNode2 := e.secondNode()
 	wantRecent := func(who string, u []string, n string) {
 		t.Helper()
 		if !slices.Contains(u, "* "+n+" RECENT") {

@@ -3,6 +3,7 @@ package pop3d
 import (
 	"context"
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -135,4 +136,32 @@ func TestLockLostEndsSession(t *testing.T) {
 	if n := len(e.messages()); n != 1 {
 		t.Fatalf("%d messages after a session that lost its lock quit, want 1 (no UPDATE)", n)
 	}
+}
+
+// TestExpungeAcrossNodes: a message expunged through another node leaves
+// the session's STAT (the store's change feed carries other processes'
+// commits).
+func TestExpungeAcrossNodes(t *testing.T) {
+	e := newEnv(t, nil)
+	d := e.deliver(testMessage(1))
+	e.deliver(testMessage(2))
+	dialB := e.secondNode(e.cfg)
+	cl := dialB()
+	cl.cmd("USER "+testUser, "+OK")
+	cl.cmd("PASS "+testPass, "+OK Maildrop has 2 messages")
+	if _, err := e.st.Expunge(context.Background(), d.Mailbox, []store.UID{d.UID}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if l := cl.cmd("STAT", "+OK"); strings.HasPrefix(l, "+OK 1 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("STAT on node 2 still counts a message 10 s after it was expunged on node 1")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cl.cmd("RETR 1", "-ERR Message was deleted by another client")
+	cl.cmd("QUIT", "+OK")
 }

@@ -47,6 +47,10 @@ type Options struct {
 	// Space reports the free space of Dir's filesystem, for filling the
 	// reserve again; nil = statfs on Dir.
 	Space FreeSpace
+	// WatchInterval is how often the change feed looks for commits of
+	// other processes on the database, while it has subscribers
+	// (watch.go); 0 = DefaultWatchInterval, < 0 = never.
+	WatchInterval time.Duration
 }
 
 // Store is the SQLite backend; it implements store.Store.
@@ -66,6 +70,7 @@ type Store struct {
 	wdb                                                *sql.DB // the writer's single connection
 	w                                                  *writer
 	space                                              *spaceGuard
+	watch                                              *watcher
 
 	closeOnce sync.Once
 	closeErr  error
@@ -143,6 +148,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.SweepOrphans {
 		s.sweepOrphans()
 	}
+	if opts.WatchInterval == 0 {
+		opts.WatchInterval = DefaultWatchInterval
+	}
+	if s.watch, err = startWatcher(ctx, s, opts.WatchInterval); err != nil {
+		s.w.close()
+		s.wdb.Close()
+		s.rdb.Close()
+		return nil, fmt.Errorf("open %s: %w", s.dbPath, err)
+	}
 	return s, nil
 }
 
@@ -183,6 +197,7 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 // Close waits for queued writes, then closes the databases.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.watch.close()
 		s.w.close()
 		err1 := s.wdb.Close()
 		s.blobStmt.Close()

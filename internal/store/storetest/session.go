@@ -205,3 +205,50 @@ func testRecent(t *testing.T, b Backend) {
 		t.Fatalf("RecentUID of a deleted mailbox = %d, %v; want 0", u, err)
 	}
 }
+
+// testFeedAcrossInstances checks that the change feed of one instance
+// hears, within a few seconds, of changes committed through another
+// instance of the same store (another node): an event for the mailbox
+// or an overflow, after which the subscriber reads the store again.
+func testFeedAcrossInstances(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	acct := e.account("feed")
+	other, err := b.Open(e.instance)
+	if err != nil {
+		t.Fatalf("open a second instance: %v", err)
+	}
+	defer other.Close()
+	sub := other.Subscribe(acct.ID)
+	defer sub.Close()
+	time.Sleep(100 * time.Millisecond) // let the other instance note the account as it is
+	d := e.deliver(acct.ID, store.InboxName, msg("across", 100))
+	heard := func(what string) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case <-sub.C():
+				events, overflow := sub.Events()
+				if overflow {
+					return
+				}
+				for _, ev := range events {
+					if ev.Mailbox == d.Mailbox {
+						return
+					}
+				}
+			case <-deadline:
+				t.Fatalf("the other instance's subscriber did not hear of %s within 10 s", what)
+			}
+		}
+	}
+	heard("a delivery")
+	if _, err := e.s.StoreFlags(e.ctx, d.Mailbox, []store.UID{d.UID}, store.FlagChange{Op: store.FlagsAdd, Flags: store.FlagSeen}); err != nil {
+		t.Fatal(err)
+	}
+	heard("a flag change")
+	if _, err := e.s.Expunge(e.ctx, d.Mailbox, []store.UID{d.UID}); err != nil {
+		t.Fatal(err)
+	}
+	heard("an expunge")
+}

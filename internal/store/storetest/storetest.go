@@ -59,6 +59,7 @@ func Run(t *testing.T, b Backend) {
 		{"Locks", testLocks},
 		{"Lease", testLease},
 		{"Recent", testRecent},
+		{"FeedAcrossInstances", testFeedAcrossInstances},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
