@@ -13,6 +13,7 @@ import (
 	"github.com/petrelmail/petrel/internal/dkim"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
+	"github.com/petrelmail/petrel/internal/store/sqlite"
 )
 
 // withSigner gives the fixture's service a DKIM signer with a new key of
@@ -20,10 +21,9 @@ import (
 // that publishes the key.
 func withSigner(f *fixture, algorithm string) dkim.TXTResolver {
 	f.t.Helper()
-	dir := f.t.TempDir()
-	k, err := dkim.Generate(dir, "example.org", "sel", algorithm, time.Now())
+	k, err := dkim.Generate(f.ctx, f.st, "example.org", "sel", algorithm, time.Now())
 	f.must(err)
-	f.svc.cfg.Signer = dkim.NewSigner(dir, slog.New(slog.DiscardHandler))
+	f.svc.cfg.Signer = dkim.NewSigner(f.st, slog.New(slog.DiscardHandler))
 	srv := dnstest.Start(f.t)
 	srv.Add(f.t, k.ZoneRecord())
 	return dnsr.New([]string{srv.Addr}, time.Second)
@@ -229,11 +229,15 @@ func TestSigningRewindsTheBody(t *testing.T) {
 // BenchmarkSign is the cost signing adds to a submitted message: one more
 // read of the spooled body and an RSA 2048 signature.
 func BenchmarkSign(b *testing.B) {
-	dir := b.TempDir()
-	if _, err := dkim.Generate(dir, "example.org", "sel", dkim.RSA, time.Now()); err != nil {
+	keys, err := sqlite.Open(context.Background(), sqlite.Options{Dir: b.TempDir()})
+	if err != nil {
 		b.Fatal(err)
 	}
-	s := New(Config{Hostname: "mx.example.net", Signer: dkim.NewSigner(dir, slog.New(slog.DiscardHandler))},
+	defer keys.Close()
+	if _, err := dkim.Generate(context.Background(), keys, "example.org", "sel", dkim.RSA, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	s := New(Config{Hostname: "mx.example.net", Signer: dkim.NewSigner(keys, slog.New(slog.DiscardHandler))},
 		nil, nil, slog.New(slog.DiscardHandler))
 	env := &Envelope{ID: "bench", AuthAccount: "alice@example.org"}
 	for _, size := range []int{4 << 10, 1 << 20} {

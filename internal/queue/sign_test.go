@@ -22,12 +22,11 @@ import (
 // publishes the key.
 func withSigner(f *fixture, algorithm string) dkim.TXTResolver {
 	f.t.Helper()
-	dir := f.t.TempDir()
-	k, err := dkim.Generate(dir, "example.org", "bounces", algorithm, time.Now())
+	k, err := dkim.Generate(context.Background(), f.st, "example.org", "bounces", algorithm, time.Now())
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.svc.d.Signer = dkim.NewSigner(dir, slog.New(slog.DiscardHandler))
+	f.svc.d.Signer = dkim.NewSigner(f.st, slog.New(slog.DiscardHandler))
 	srv := dnstest.Start(f.t)
 	srv.Add(f.t, k.ZoneRecord())
 	return dnsr.New([]string{srv.Addr}, time.Second)
@@ -132,7 +131,7 @@ func TestBounceSigningErrorSendsUnsigned(t *testing.T) {
 // signature.
 func TestBounceWithoutKeyUnsigned(t *testing.T) {
 	f := newFixture(t)
-	f.svc.d.Signer = dkim.NewSigner(t.TempDir(), slog.New(slog.DiscardHandler))
+	f.svc.d.Signer = dkim.NewSigner(f.st, slog.New(slog.DiscardHandler))
 	bounceTo(f, "alice@example.org")
 	if reports := f.local["alice@example.org"]; len(reports) != 1 || !strings.HasPrefix(reports[0], "From: ") {
 		t.Fatalf("reports: %q", reports)
