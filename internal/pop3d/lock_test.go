@@ -45,6 +45,35 @@ func (e *env) secondNode(cfg Config) func() *client {
 	}
 }
 
+// TestInUseAcrossServers: two servers on one store instance (not pop3
+// and pop3s of one Server) share the maildrop lock.
+func TestInUseAcrossServers(t *testing.T) {
+	e := newEnv(t, nil)
+	other := New(e.cfg, e.deps)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go other.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		other.Shutdown(ctx)
+	})
+	first := e.login()
+	c, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := e.greet(c)
+	second.cmd("USER "+testUser, "+OK")
+	second.cmd("PASS "+testPass, "-ERR [IN-USE] ")
+	first.cmd("QUIT", "+OK")
+	first.closed()
+	second.cmd("USER "+testUser, "+OK")
+	second.cmd("PASS "+testPass, "+OK")
+}
+
 // TestInUseAcrossNodes: two servers, each with its own store instance
 // over one database, share the maildrop lock (RFC 1939 §8, RFC 2449
 // §8.1.1).
