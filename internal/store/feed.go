@@ -82,13 +82,7 @@ func (s *Subscription) resync() {
 	s.mu.Lock()
 	s.overflow = true
 	s.mu.Unlock()
-	select {
-	case s.c <- struct{}{}:
-	default:
-	}
-	if f := s.notify.Load(); f != nil {
-		(*f)()
-	}
+	s.signal()
 }
 
 func (s *Subscription) push(ch Change) {
@@ -99,6 +93,11 @@ func (s *Subscription) push(ch Change) {
 		s.pending = append(s.pending, ch)
 	}
 	s.mu.Unlock()
+	s.signal()
+}
+
+// signal wakes the subscriber: C, and the Notify function.
+func (s *Subscription) signal() {
 	select {
 	case s.c <- struct{}{}:
 	default:
