@@ -11,7 +11,9 @@ import (
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/admin"
+	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/ops"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // subcommand is one verb of domain, user or alias.
@@ -71,7 +73,23 @@ func (a *app) runGroup(ctx context.Context, group string, subs map[string]subcom
 
 // withDirectory loads the configuration, opens the store and runs f with
 // the directory operations; the store is closed afterwards.
-func (a *app) withDirectory(ctx context.Context, opts options, f func(*ops.Directory) error) (err error) {
+func (a *app) withDirectory(ctx context.Context, opts options, f func(*ops.Directory) error) error {
+	return a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) error {
+		if err := f(directoryOf(cfg, st)); err != nil {
+			return &cliError{code: exitFail, lines: []string{errText(err)}}
+		}
+		return nil
+	})
+}
+
+// directoryOf is the directory operations on an open store.
+func directoryOf(cfg *config.Config, st store.Store) *ops.Directory {
+	return ops.NewDirectory(accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator}))
+}
+
+// withStore loads the configuration, opens the store and runs f with
+// them; the store is closed afterwards. f's error is returned as it is.
+func (a *app) withStore(ctx context.Context, opts options, f func(*config.Config, store.Store) error) (err error) {
 	cfg, _, err := loadConfig(opts.config)
 	if err != nil {
 		return err
@@ -85,11 +103,7 @@ func (a *app) withDirectory(ctx context.Context, opts options, f func(*ops.Direc
 			err = fmt.Errorf("closing the store: %w", cerr)
 		}
 	}()
-	svc := accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
-	if err := f(ops.NewDirectory(svc)); err != nil {
-		return &cliError{code: exitFail, lines: []string{errText(err)}}
-	}
-	return nil
+	return f(cfg, st)
 }
 
 // readPassword reads a password from r: everything up to the end, less one
@@ -115,21 +129,6 @@ func readPassword(r io.Reader) (string, error) {
 // newPassword is the password of a new account: ops.NewPassword (serve.go
 // makes the demo account's with it).
 func newPassword() string { return ops.NewPassword() }
-
-// localDomains tells local domains apart for the dkim and dns commands,
-// opening the store only when asked.
-type localDomains struct {
-	app  *app
-	opts options
-}
-
-func (l localDomains) IsLocalDomain(ctx context.Context, domain string) (local bool, err error) {
-	err = l.app.withDirectory(ctx, l.opts, func(dir *ops.Directory) (err error) {
-		local, err = dir.IsLocalDomain(ctx, domain)
-		return err
-	})
-	return local, err
-}
 
 // setPassword calls set with the password read from stdin, or with ""
 // for a new random one, which is shown once after set succeeded (stdout

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/dkim"
+	"github.com/petrelmail/petrel/internal/store/sqlite"
 )
 
 // zoneLine is the record line `petrel dkim generate` prints: the name and
@@ -46,18 +48,16 @@ func TestDKIMGenerate(t *testing.T) {
 			t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
 		}
 	}
-	path := filepath.Join(e.dataDir, "dkim", "example.org", sel+".pem")
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("key file: %v", err)
-	}
-	// The printed record is the key file's.
-	ring, err := dkim.Load(filepath.Join(e.dataDir, "dkim"))
+	// The printed record is the stored key's.
+	st := e.openStore()
+	ring, err := dkim.Load(context.Background(), st)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if keys := ring.Keys("example.org"); len(keys) != 1 || keys[0].TXT() != txt {
 		t.Errorf("keys %+v do not match the printed record", keys)
 	}
+	st.Close()
 
 	// Ed25519 with a chosen selector, for a local domain: no warning, a
 	// note only when there is no RSA key.
@@ -80,21 +80,23 @@ func TestDKIMGenerate(t *testing.T) {
 func TestDKIMGenerateErrors(t *testing.T) {
 	e := newEnv(t, "")
 	e.ok("", "dkim", "generate", "example.org", "--selector", "s1")
-	path := filepath.Join(e.dataDir, "dkim", "example.org", "s1.pem")
-	before, _ := os.ReadFile(path)
+	before := e.ok("", "dkim", "export", "example.org", "s1")
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"dkim", "generate", "example.org", "--selector", "S1"}, "example.org already has a key with the selector s1"},
 		{[]string{"dkim", "generate", "exa mple..org"}, "dkim: invalid domain"},
+		{[]string{"dkim", "remove", "example.org", "s2"}, "example.org has no key with the selector s2"},
+		{[]string{"dkim", "export", "example.org", "s2"}, "example.org has no key with the selector s2"},
+		{[]string{"dkim", "export", "example.org", "bad_selector"}, "dkim: invalid selector"},
 	} {
 		r := e.run("", tc.args...)
 		if r.code != exitFail || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and one line with %q", tc.args, r.code, r.stdout, r.stderr, tc.want)
 		}
 	}
-	if after, _ := os.ReadFile(path); string(after) != string(before) {
+	if after := e.ok("", "dkim", "export", "example.org", "s1"); after != before || !strings.Contains(before, "BEGIN PRIVATE KEY") {
 		t.Error("the existing key was replaced")
 	}
 }
@@ -127,10 +129,73 @@ func TestDKIMGenerateRotation(t *testing.T) {
 	e := newEnv(t, "")
 	e.ok("", "dkim", "generate", "example.org", "--algorithm", "ed25519", "--selector", "old")
 	r := e.run("", "dkim", "generate", "example.org", "--algorithm", "ed25519", "--selector", "new")
-	if r.code != 0 || !strings.Contains(r.stderr, "old keeps signing until") || !strings.Contains(r.stderr, "old.pem to switch now") {
+	if r.code != 0 || !strings.Contains(r.stderr, "old keeps signing until") || !strings.Contains(r.stderr, "switch now: petrel dkim remove example.org old") {
 		t.Errorf("rotation: exit %d, stderr %s", r.code, r.stderr)
 	}
 	if sel, _, _ := recordText(t, r.stdout); sel != "new" {
 		t.Errorf("record for %q", sel)
+	}
+}
+
+// openStore opens the store of the environment's data directory (no
+// server runs on it, or one does: the store is shared).
+func (e *env) openStore() *sqlite.Store {
+	e.t.Helper()
+	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: e.dataDir})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// TestDKIMFilesImportedExportRemove: the key files of earlier versions in
+// <data_dir>/dkim are moved into the store by the first command that reads
+// keys, once; export prints a key file that imports back; remove retires
+// a key.
+func TestDKIMFilesImportedExportRemove(t *testing.T) {
+	e := newEnv(t, "")
+	e.ok("", "domain", "add", "example.org")
+	src := filepath.Join(dnsFixtureKeys, "example.org", "rsa-202601.pem")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(e.dataDir, "dkim", "example.org", "rsa-202601.pem")
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run("", "dkim", "export", "example.org", "rsa-202601")
+	if r.code != 0 || r.stdout != string(data) || !strings.Contains(r.stderr, "imported the DKIM key file of dkim/example.org/rsa-202601.pem") {
+		t.Fatalf("export of a key file: exit %d, stderr %q, stdout is the file: %v", r.code, r.stderr, r.stdout == string(data))
+	}
+	if _, err := os.Stat(file + dkim.ImportedSuffix); err != nil {
+		t.Fatalf("the imported file was not renamed: %v", err)
+	}
+	// A generated key, exported, removed and restored by a key file.
+	e.ok("", "dkim", "generate", "example.org", "--algorithm", "ed25519", "--selector", "ed1")
+	backup := e.ok("", "dkim", "export", "example.org", "ed1")
+	r = e.run("", "dkim", "remove", "example.org", "ed1")
+	if r.code != 0 || !strings.Contains(r.stderr, "removed the key ed1 of example.org") {
+		t.Fatalf("remove: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := e.run("", "dkim", "export", "example.org", "ed1"); r.code != exitFail {
+		t.Fatalf("export of a removed key: exit %d", r.code)
+	}
+	restore := filepath.Join(e.dataDir, "dkim", "example.org", "ed1.pem")
+	if err := os.WriteFile(restore, []byte(backup), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.ok("", "dkim", "export", "example.org", "ed1"); got != backup {
+		t.Fatal("a restored key file is not the exported key")
+	}
+	out := e.ok("", "dns", "example.org")
+	for _, want := range []string{"rsa-202601._domainkey.example.org.", "ed1._domainkey.example.org."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dns does not list %s:\n%s", want, out)
+		}
 	}
 }

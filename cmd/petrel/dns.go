@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
+	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/dnsplan"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/ops"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // dnsCmd runs "petrel dns DOMAIN" (print the records to publish) and
@@ -35,24 +36,26 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	r := dnsr.NewClient(cfg.DNS.Servers, ops.DNSQueryTimeout)
-	domains := localDomains{a, opts}
 	srv := dnsplan.Server{Hostname: cfg.Hostname, Relayhost: cfg.Delivery.Relayhost, Listen: cfg.Listen}
-	svc := ops.NewDNS(srv, r, ops.NewDKIM(filepath.Join(cfg.DataDir, "dkim"), domains, nil), domains)
-	if !check {
-		p, err := svc.Plan(ctx, domain)
-		a.dnsWarnings(p, cfg.Hostname, domain)
+	return a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) error {
+		domains := directoryOf(cfg, st)
+		svc := ops.NewDNS(srv, r, a.dkimOps(ctx, cfg, st), domains)
+		if !check {
+			p, err := svc.Plan(ctx, domain)
+			a.dnsWarnings(p, cfg.Hostname, domain)
+			if err != nil {
+				return &cliError{code: exitFail, lines: []string{"dns: " + err.Error()}}
+			}
+			fmt.Fprint(a.stdout, dnsplan.Render(p.Lines()))
+			return nil
+		}
+		c, err := svc.Check(ctx, domain)
+		a.dnsWarnings(c.Plan, cfg.Hostname, domain)
 		if err != nil {
 			return &cliError{code: exitFail, lines: []string{"dns: " + err.Error()}}
 		}
-		fmt.Fprint(a.stdout, dnsplan.Render(p.Lines()))
-		return nil
-	}
-	c, err := svc.Check(ctx, domain)
-	a.dnsWarnings(c.Plan, cfg.Hostname, domain)
-	if err != nil {
-		return &cliError{code: exitFail, lines: []string{"dns: " + err.Error()}}
-	}
-	return a.printCheck(c.Report, domain)
+		return a.printCheck(c.Report, domain)
+	})
 }
 
 // dnsWarnings warns on standard error about a host name that others

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -35,7 +36,8 @@ pop3s = ["[2001:db8::10]:2995"]
 
 // newDNSEnv is a configuration with hostname mail.example.org, the local
 // domain example.org and its two fixture DKIM keys (an Ed25519 key made
-// after the RSA one, their Created lines say), asking DNS at addr.
+// after the RSA one, their Created lines say) in the store, asking DNS at
+// addr.
 func newDNSEnv(t *testing.T, listen, addr string) *env {
 	t.Helper()
 	e := newEnv(t, listen+dnsServers(addr))
@@ -54,6 +56,11 @@ func newDNSEnv(t *testing.T, listen, addr string) *env {
 			t.Fatal(err)
 		}
 	}
+	st := e.openStore()
+	if imported, _, err := dkim.Import(context.Background(), st, filepath.Join(e.dataDir, "dkim")); err != nil || len(imported) != 2 {
+		t.Fatalf("importing the fixture keys: %q, %v", imported, err)
+	}
+	st.Close()
 	return e
 }
 
@@ -129,7 +136,7 @@ func TestDNSRecordsGolden(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("records = %v\nwant      %v", got, want)
 	}
-	ring, err := dkim.Load(dnsFixtureKeys)
+	ring, err := dkim.Load(context.Background(), e.openStore())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,11 +150,13 @@ func TestDNSRecordsKeyRotation(t *testing.T) {
 	e := newDNSEnv(t, dnsListen, srv.Addr)
 	dir := filepath.Join(e.dataDir, "dkim")
 	now := time.Now()
+	st := e.openStore()
 	for sel, created := range map[string]time.Time{"ed-new": now.Add(-48 * time.Hour), "ed-newer": now} {
-		if _, err := dkim.Generate(dir, "example.org", sel, dkim.Ed25519, created); err != nil {
+		if _, err := dkim.Generate(context.Background(), st, "example.org", sel, dkim.Ed25519, created); err != nil {
 			t.Fatal(err)
 		}
 	}
+	st.Close()
 	if err := os.WriteFile(filepath.Join(dir, "example.org", "broken.pem"), []byte("no key"), 0o600); err != nil {
 		t.Fatal(err)
 	}

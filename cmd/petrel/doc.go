@@ -5,7 +5,7 @@
 //	petrel user    add|list|del|passwd ADDRESS [--password-stdin]
 //	petrel alias   add|list|del ADDRESS TARGET[,TARGET...]
 //	petrel queue   list|show|retry|delete ID
-//	petrel dkim    generate DOMAIN
+//	petrel dkim    generate DOMAIN | remove|export DOMAIN SELECTOR
 //	petrel dns     [check] DOMAIN
 //	petrel version
 //

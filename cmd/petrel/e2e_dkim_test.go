@@ -213,11 +213,11 @@ func TestNewSignerFollowsConfig(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	log := slog.New(slog.DiscardHandler)
-	if s := newSigner(cfg, log); s == nil {
+	if s := newSigner(cfg, nil, log); s == nil {
 		t.Fatal("dkim.sign = true: no signer")
 	}
 	cfg.DKIM.Sign = false
-	if s := newSigner(cfg, log); s != nil {
+	if s := newSigner(cfg, nil, log); s != nil {
 		t.Fatalf("dkim.sign = false: signer %T", s)
 	}
 }

@@ -40,7 +40,7 @@ type authSite struct {
 	*outSite
 	lmtp string
 	dns  *dnstest.Server
-	keys string // sender.test's DKIM key directory (the sender's side)
+	keys *sqlite.Store // sender.test's DKIM keys (the sender's store)
 }
 
 const authHost = "mx.petrel.test"
@@ -48,8 +48,12 @@ const authHost = "mx.petrel.test"
 func newAuthSite(t *testing.T) *authSite {
 	t.Helper()
 	dns := dnstest.Start(t)
-	keys := t.TempDir()
-	k, err := dkim.Generate(keys, "sender.test", "s1", dkim.RSA, time.Now())
+	keys, err := sqlite.Open(context.Background(), sqlite.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { keys.Close() })
+	k, err := dkim.Generate(context.Background(), keys, "sender.test", "s1", dkim.RSA, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

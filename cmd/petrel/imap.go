@@ -8,8 +8,7 @@ import (
 )
 
 // imapBindings builds the IMAP servers: listen.imap (STARTTLS) and
-// listen.imaps (implicit TLS, RFC 8314). Both share one \Recent tracker,
-// one failed-login guard and the [imap] connection limits, which count
+// listen.imaps (implicit TLS, RFC 8314). Both share one failed-login guard and the [imap] connection limits, which count
 // the connections of both listeners together (Deps.Limits).
 func imapBindings(d deps) []binding {
 	lim := d.cfg.IMAP
@@ -31,7 +30,6 @@ func imapBindings(d deps) []binding {
 		Auth:   d.accounts,
 		Guard:  d.guard,
 		Log:    d.log,
-		Recent: imapd.NewRecentTracker(),
 		Limits: serviceLimits(d, "imap", lim.MaxConnections, lim.MaxConnectionsPerIP),
 		Space:  spool.NewSpace(d.cfg.DataDir, int64(d.cfg.Storage.MinFreeSpace)),
 	}

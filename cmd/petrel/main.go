@@ -28,7 +28,8 @@ commands:
   user   add|list|del|passwd ADDRESS        manage accounts (add/passwd: --password-stdin)
   alias  add|list|del ADDRESS TARGET[,...]  manage aliases ("@domain" is a catch-all)
   queue  list|show|retry|delete ID          manage the outbound queue
-  dkim   generate DOMAIN                    create a DKIM key
+  dkim   generate DOMAIN                    create a DKIM key (--selector S, --algorithm rsa|ed25519)
+  dkim   remove|export DOMAIN SELECTOR      retire a DKIM key; print a key file (backup)
   dns    [check] DOMAIN                     print the DNS records to publish (check: compare with DNS)
   version                                   print the version
 `

@@ -80,9 +80,10 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err := resetSpool(filepath.Join(cfg.DataDir, smtpd.SpoolSubdir), log); err != nil {
 		return err
 	}
+	importDKIMFiles(ctx, cfg, st, log)
 	svc := accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
 	d := deps{cfg: cfg, st: st, tls: tlsRes.Config, metrics: metrics, log: log, guard: newGuard(svc),
-		signer: newSigner(cfg, log), dns: newResolver(cfg), accounts: svc}
+		signer: newSigner(cfg, st, log), dns: newResolver(cfg), accounts: svc}
 	d.outbound = startQueue(ctx, d)
 	defer d.outbound.stop()
 	return a.serveListeners(ctx, d)

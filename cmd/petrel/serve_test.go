@@ -61,6 +61,18 @@ func TestServeLifecycle(t *testing.T) {
 		"submissions = []\nimap = []\nimaps = []\npop3 = []\npop3s = []\n",
 		testkit.FreeAddr(t), testkit.FreeAddr(t), smtpAddr, testkit.FreeAddr(t)))
 	noDemoListeners(t, e.config)
+	// A DKIM key file of an earlier version, imported at start-up.
+	keyData, err := os.ReadFile(filepath.Join(dnsFixtureKeys, "example.org", "rsa-202601.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(e.dataDir, "dkim", "example.org", "rsa-202601.pem")
+	if err := os.MkdirAll(filepath.Dir(keyFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyData, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ready := make(chan []net.Addr, 1)
 	var stderr testkit.LogBuffer
 	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr,
@@ -103,6 +115,12 @@ func TestServeLifecycle(t *testing.T) {
 	}
 	// The CLI works on the same data directory while the server runs.
 	e.ok("", "domain", "add", "example.org")
+	if _, err := os.Stat(keyFile + ".imported"); err != nil {
+		t.Errorf("the DKIM key file was not imported at start-up: %v", err)
+	}
+	if r := e.run("", "dkim", "export", "example.org", "rsa-202601"); r.stdout != string(keyData) || r.stderr != "" {
+		t.Errorf("the imported key is not in the store: exit %d, stderr %q", r.code, r.stderr)
+	}
 	if _, err := os.Stat(filepath.Join(certs.Dir(e.dataDir), certs.CertFile)); err != nil {
 		t.Errorf("no self-signed certificate: %v", err)
 	}

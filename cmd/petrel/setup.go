@@ -50,6 +50,8 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, m *obs
 		opts := sqlite.Options{Dir: cfg.DataDir, Logger: log, SweepOrphans: server}
 		if server {
 			opts.Reserve = int64(cfg.Storage.DeletionReserve)
+		} else {
+			opts.WatchInterval = -1 // a command has no sessions to tell
 		}
 		if m != nil {
 			opts.Metrics = m

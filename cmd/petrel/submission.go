@@ -55,15 +55,33 @@ type signer interface {
 	Sign(ctx context.Context, msg io.Reader) (string, error)
 }
 
-// dkimDir is where the DKIM keys are: <data_dir>/dkim.
+// dkimDir is where earlier versions kept the DKIM key files:
+// <data_dir>/dkim. The keys are in the store now; dkim.Import moves files
+// found there into it.
 func dkimDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "dkim") }
 
-// newSigner is the server's one DKIM signer, which sees keys made by
-// `petrel dkim generate` while it runs; nil when dkim.sign is false.
-func newSigner(cfg *config.Config, log *slog.Logger) signer {
+// newSigner is the server's one DKIM signer, reading the keys of the
+// store, which sees keys made by `petrel dkim generate` (or another node)
+// while it runs; nil when dkim.sign is false.
+func newSigner(cfg *config.Config, ks dkim.KeyStore, log *slog.Logger) signer {
 	if !cfg.DKIM.Sign {
 		log.Info("dkim: signing is off (dkim.sign = false)")
 		return nil
 	}
-	return dkim.NewSigner(dkimDir(cfg), log.With("component", "dkim"))
+	return dkim.NewSigner(ks, log.With("component", "dkim"))
+}
+
+// importDKIMFiles moves the DKIM key files of earlier versions into the
+// store at start-up (dkim.Import), and logs what it did and left.
+func importDKIMFiles(ctx context.Context, cfg *config.Config, ks dkim.KeyStore, log *slog.Logger) {
+	imported, skipped, err := dkim.Import(ctx, ks, dkimDir(cfg))
+	for _, name := range imported {
+		log.Info("dkim: imported a key file into the store", "key", name, "file", dkimDir(cfg))
+	}
+	for _, e := range skipped {
+		log.Warn("dkim: key file not imported", "err", e)
+	}
+	if err != nil {
+		log.Error("dkim: importing the key files failed; they stay where they are", "dir", dkimDir(cfg), "err", err)
+	}
 }

@@ -173,7 +173,7 @@ type Delivery struct {
 	Postmaster string `toml:"postmaster"`
 }
 
-// DKIM configures DKIM (RFC 6376); the keys are under <data_dir>/dkim.
+// DKIM configures DKIM (RFC 6376); the keys are in the store (internal/dkim).
 type DKIM struct {
 	// Sign turns on the signing of submitted mail and of bounces with
 	// the key of the From domain (mail from a domain without a key goes

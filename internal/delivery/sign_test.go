@@ -12,6 +12,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/dkim"
 	"github.com/petrelmail/petrel/internal/envelope"
+	"github.com/petrelmail/petrel/internal/store/sqlite"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
@@ -20,7 +21,7 @@ import (
 // that publishes the key.
 func withSigner(f *fixture, algorithm string) dkim.TXTResolver {
 	f.t.Helper()
-	signer, dns := testkit.DKIM(f.t, "example.org", "sel", algorithm)
+	signer, dns := testkit.DKIM(f.t, f.st, "example.org", "sel", algorithm)
 	f.svc.cfg.Signer = signer
 	return dns
 }
@@ -225,11 +226,15 @@ func TestSigningRewindsTheBody(t *testing.T) {
 // BenchmarkSign is the cost signing adds to a submitted message: one more
 // read of the spooled body and an RSA 2048 signature.
 func BenchmarkSign(b *testing.B) {
-	dir := b.TempDir()
-	if _, err := dkim.Generate(dir, "example.org", "sel", dkim.RSA, time.Now()); err != nil {
+	keys, err := sqlite.Open(context.Background(), sqlite.Options{Dir: b.TempDir()})
+	if err != nil {
 		b.Fatal(err)
 	}
-	s := New(Config{Hostname: "mx.example.net", Signer: dkim.NewSigner(dir, slog.New(slog.DiscardHandler))},
+	defer keys.Close()
+	if _, err := dkim.Generate(context.Background(), keys, "example.org", "sel", dkim.RSA, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	s := New(Config{Hostname: "mx.example.net", Signer: dkim.NewSigner(keys, slog.New(slog.DiscardHandler))},
 		nil, nil, slog.New(slog.DiscardHandler))
 	env := &envelope.Envelope{ID: "bench", AuthAccount: "alice@example.org"}
 	for _, size := range []int{4 << 10, 1 << 20} {

@@ -18,9 +18,9 @@ func BenchmarkSign(b *testing.B) {
 		{"rsa2048+ed25519", []string{RSA, Ed25519}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			dir := b.TempDir()
+			dir := newKeys()
 			for _, alg := range tc.algs {
-				if _, err := Generate(dir, "example.org", "", alg, testNow); err != nil {
+				if _, err := Generate(ctxb, dir, "example.org", "", alg, testNow); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -42,10 +42,10 @@ func BenchmarkSign(b *testing.B) {
 // BenchmarkVerify verifies a 4 KiB message signed with RSA and Ed25519
 // (keys from memory, no DNS).
 func BenchmarkVerify(b *testing.B) {
-	dir := b.TempDir()
+	dir := newKeys()
 	txt := map[string][]string{}
 	for _, alg := range []string{RSA, Ed25519} {
-		k, err := Generate(dir, "example.org", "", alg, testNow)
+		k, err := Generate(ctxb, dir, "example.org", "", alg, testNow)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,5 +1,5 @@
-// Package dkim is Petrel's DKIM: signing keys kept under <data_dir>/dkim,
-// signing of outgoing mail and verification of incoming mail, on
+// Package dkim is Petrel's DKIM: signing keys kept in the store's
+// key/value storage (KeyStore), signing of outgoing mail and verification of incoming mail, on
 // github.com/emersion/go-msgauth/dkim for canonicalisation and the
 // signature itself.
 //
@@ -15,16 +15,19 @@
 //   - RFC 7489 §3.2: signing falls back to a parent domain up to the
 //     organisational domain (public suffix list), where relaxed DMARC
 //     alignment still holds.
-//   - RFC 5890/5891: domain directories are named in lower-case A-label
-//     form.
+//   - RFC 5890/5891: domains are named in lower-case A-label form.
 //
-// Keys: <dir>/<domain>/<selector>.pem, one PKCS#8 private key per file
-// (PKCS#1 RSA keys made by other tools load too), mode 0600 in
-// directories of mode 0700. A "Created:" line before the PEM block keeps
-// the creation time (files without it use their modification time).
-// Generate writes a new key durably and never replaces one; removing a
-// file retires its key. A running Signer sees such changes within a few
-// seconds without a restart. For rotation, a new key signs in place of an
+// Keys: the value of "dkim/<domain>/<selector>.pem" in a KeyStore (the
+// store's key/value storage, shared by every node: docs/architecture.md
+// §Shared state), one PKCS#8 private key (PKCS#1 RSA keys made by other
+// tools load too) after a "Created:" line that keeps the creation time
+// (values without it use their modification time). Generate stores a new
+// key durably and never replaces one, also against another node; Remove
+// retires a key; Export returns it as a file (a backup). Import moves the
+// key files of earlier versions (<data_dir>/dkim/<domain>/<selector>.pem)
+// into the KeyStore once, renaming each to <selector>.pem.imported. A
+// running Signer sees keys added or removed by any node or command within
+// a few seconds without a restart. For rotation, a new key signs in place of an
 // older one of the same algorithm only ActivationDelay after its
 // creation, so that its record can be published first; a domain's only
 // key of an algorithm signs at once.

@@ -7,7 +7,7 @@ import (
 )
 
 // fuzzSeeds are messages for the fuzz targets: signed, broken and odd.
-func fuzzSeeds(t testing.TB, dir string) []string {
+func fuzzSeeds(t testing.TB, dir KeyStore) []string {
 	msg := testMessage("a@example.org", 300)
 	sig, err := NewSigner(dir, discardLogger()).Sign(context.Background(), strings.NewReader(msg))
 	if err != nil {
@@ -29,9 +29,9 @@ func fuzzSeeds(t testing.TB, dir string) []string {
 
 // fuzzSetup makes a key directory with one Ed25519 key, a resolver that
 // knows its record, and adds the seeds.
-func fuzzSetup(f *testing.F) (string, TXTResolver) {
-	dir := f.TempDir()
-	k, err := Generate(dir, "example.org", "sel", Ed25519, testNow)
+func fuzzSetup(f *testing.F) (KeyStore, TXTResolver) {
+	dir := newKeys()
+	k, err := Generate(ctxb, dir, "example.org", "sel", Ed25519, testNow)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,16 +1,20 @@
 package dkim
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // testMessage is a message from `from` of about size octets, CRLF line
@@ -46,8 +50,8 @@ func dnsWithKeys(t *testing.T, keys ...*Key) (*dnstest.Server, dnsr.Resolver) {
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// mustSign signs msg with the keys under dir.
-func mustSign(t *testing.T, dir, msg string) string {
+// mustSign signs msg with the keys of dir.
+func mustSign(t *testing.T, dir KeyStore, msg string) string {
 	t.Helper()
 	sig, err := NewSigner(dir, discardLogger()).Sign(context.Background(), strings.NewReader(msg))
 	if err != nil {
@@ -95,4 +99,72 @@ func sigFields(t *testing.T, sig string) []map[string]string {
 		out = append(out, tags(f))
 	}
 	return out
+}
+
+var ctxb = context.Background()
+
+// memKeys is a KeyStore in memory, with the error kinds of the store.
+type memKeys struct {
+	mu sync.Mutex
+	m  map[string]memValue
+}
+
+type memValue struct {
+	data []byte
+	mod  time.Time
+}
+
+func newKeys() *memKeys { return &memKeys{m: map[string]memValue{}} }
+
+func (k *memKeys) KVCreate(_ context.Context, key string, value []byte) error {
+	if err := store.CheckKey("kv create", key); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.m[key]; ok {
+		return store.Errorf(store.KindExists, "kv create", "%s", key)
+	}
+	k.m[key] = memValue{bytes.Clone(value), time.Now()}
+	return nil
+}
+
+func (k *memKeys) KVLoad(_ context.Context, key string) ([]byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.m[key]
+	if !ok {
+		return nil, store.Errorf(store.KindNotFound, "kv load", "%s", key)
+	}
+	return bytes.Clone(v.data), nil
+}
+
+func (k *memKeys) KVDelete(_ context.Context, key string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.m[key]; !ok {
+		return store.Errorf(store.KindNotFound, "kv delete", "%s", key)
+	}
+	delete(k.m, key)
+	return nil
+}
+
+func (k *memKeys) KVList(_ context.Context, prefix string) ([]store.KeyInfo, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []store.KeyInfo
+	for key, v := range k.m {
+		if strings.HasPrefix(key, prefix) {
+			out = append(out, store.KeyInfo{Key: key, Modified: v.mod, Size: int64(len(v.data))})
+		}
+	}
+	slices.SortFunc(out, func(a, b store.KeyInfo) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+// put stores a value as it is (not through Generate).
+func (k *memKeys) put(key, value string, mod time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.m[key] = memValue{[]byte(value), mod}
 }

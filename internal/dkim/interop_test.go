@@ -73,12 +73,12 @@ func dkimpyVerify(t *testing.T, msg string, records map[string]string) string {
 
 func TestDkimpyVerifiesPetrel(t *testing.T) {
 	needDkimpy(t)
-	dir := t.TempDir()
-	rk, err := Generate(dir, "example.org", "", RSA, testNow)
+	dir := newKeys()
+	rk, err := Generate(ctxb, dir, "example.org", "", RSA, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ek, err := Generate(dir, "example.org", "", Ed25519, testNow)
+	ek, err := Generate(ctxb, dir, "example.org", "", Ed25519, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,12 +108,12 @@ func TestDkimpyVerifiesPetrel(t *testing.T) {
 // formats; it returns the keys (for their records) and the key files.
 func dkimpyKeys(t *testing.T) (rk, ek *Key, rsaFile, edFile string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := newKeys()
 	var err error
-	if rk, err = Generate(dir, "example.org", "py-rsa", RSA, testNow); err != nil {
+	if rk, err = Generate(ctxb, dir, "example.org", "py-rsa", RSA, testNow); err != nil {
 		t.Fatal(err)
 	}
-	if ek, err = Generate(dir, "example.org", "py-ed", Ed25519, testNow); err != nil {
+	if ek, err = Generate(ctxb, dir, "example.org", "py-ed", Ed25519, testNow); err != nil {
 		t.Fatal(err)
 	}
 	pkcs1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rk.signer.(*rsa.PrivateKey))})

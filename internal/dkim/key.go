@@ -1,6 +1,7 @@
 package dkim
 
 import (
+	"context"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -11,11 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // Key algorithms (the k= tag of the key record, RFC 6376 §3.6.1, RFC 8463).
@@ -42,7 +43,7 @@ type Key struct {
 	Selector  string
 	Algorithm string // RSA or Ed25519
 	Created   time.Time
-	Path      string // the key file
+	Name      string // the key's name in its KeyStore (KeyName)
 
 	signer crypto.Signer
 }
@@ -108,10 +109,11 @@ func DefaultSelector(algorithm string, now time.Time) string {
 var ErrExists = fmt.Errorf("a key with this selector exists: %w", os.ErrExist)
 
 // Generate makes a new key for domain (any form mailaddr.CanonicalDomain
-// accepts) in dir (<data_dir>/dkim) and writes it durably. algorithm is
-// RSA (also when empty: 2048 bits) or Ed25519; an empty selector is
-// DefaultSelector's. An existing key is never replaced (ErrExists).
-func Generate(dir, domain, selector, algorithm string, now time.Time) (*Key, error) {
+// accepts) and stores it in ks, durably (KeyName). algorithm is RSA (also
+// when empty: 2048 bits) or Ed25519; an empty selector is
+// DefaultSelector's. An existing key is never replaced (ErrExists), also
+// when two nodes make one at once.
+func Generate(ctx context.Context, ks KeyStore, domain, selector, algorithm string, now time.Time) (*Key, error) {
 	d, err := mailaddr.CanonicalDomain(domain)
 	if err != nil {
 		return nil, err
@@ -133,9 +135,9 @@ func Generate(dir, domain, selector, algorithm string, now time.Time) (*Key, err
 	if len(k.RecordName()) > 253 {
 		return nil, fmt.Errorf("selector %q: the record name %s is too long for the DNS", selector, k.RecordName())
 	}
-	k.Path = filepath.Join(dir, d, selector+".pem")
-	if _, err := os.Lstat(k.Path); err == nil {
-		return nil, ErrExists
+	k.Name = KeyName(d, selector)
+	if _, err := ks.KVLoad(ctx, k.Name); err == nil {
+		return nil, ErrExists // before the work of making an RSA key
 	}
 	if k.signer, err = newPrivateKey(algorithm); err != nil {
 		return nil, err
@@ -144,10 +146,9 @@ func Generate(dir, domain, selector, algorithm string, now time.Time) (*Key, err
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureDir(filepath.Join(dir, d)); err != nil {
-		return nil, err
-	}
-	if err := writeNew(k.Path, data); err != nil {
+	if err := ks.KVCreate(ctx, k.Name, data); store.IsKind(err, store.KindExists) {
+		return nil, ErrExists
+	} else if err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -201,7 +202,7 @@ func encodeKey(k *Key) ([]byte, error) {
 }
 
 // parseKey reads a key file's contents. modTime is the creation time when
-// the file has no Created line.
+// the file has no Created line (Import adds one).
 func parseKey(data []byte, modTime time.Time) (crypto.Signer, string, time.Time, error) {
 	created := modTime
 	if i := strings.Index(string(data), "-----BEGIN"); i > 0 {

@@ -17,34 +17,17 @@ import (
 
 var testNow = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
 
-func mode(t *testing.T, path string) os.FileMode {
-	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fi.Mode().Perm()
-}
-
 func TestGenerateRSA(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "data", "dkim")
-	k, err := Generate(dir, "Example.ORG", "", "", testNow)
+	dir := newKeys()
+	k, err := Generate(ctxb, dir, "Example.ORG", "", "", testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if k.Domain != "example.org" || k.Selector != "rsa-202603" || k.Algorithm != RSA || !k.Created.Equal(testNow) {
 		t.Errorf("key = %+v", k)
 	}
-	if want := filepath.Join(dir, "example.org", "rsa-202603.pem"); k.Path != want {
-		t.Errorf("path %s, want %s", k.Path, want)
-	}
-	if m := mode(t, k.Path); m != 0o600 {
-		t.Errorf("key file mode %o, want 600", m)
-	}
-	for _, d := range []string{dir, filepath.Join(dir, "example.org")} {
-		if m := mode(t, d); m != 0o700 {
-			t.Errorf("%s: mode %o, want 700", d, m)
-		}
+	if want := "dkim/example.org/rsa-202603.pem"; k.Name != want {
+		t.Errorf("name %s, want %s", k.Name, want)
 	}
 	if k.RecordName() != "rsa-202603._domainkey.example.org" {
 		t.Errorf("record name %q", k.RecordName())
@@ -57,8 +40,8 @@ func TestGenerateRSA(t *testing.T) {
 	if rk, ok := pub.(*rsa.PublicKey); !ok || rk.N.BitLen() != 2048 {
 		t.Errorf("public key %T, want RSA 2048", pub)
 	}
-	// The file is a PKCS#8 PEM key that other tools read.
-	data, _ := os.ReadFile(k.Path)
+	// The value is a PKCS#8 PEM key that other tools read.
+	data, _ := dir.KVLoad(ctxb, k.Name)
 	block, _ := pem.Decode(data)
 	if block == nil || block.Type != "PRIVATE KEY" {
 		t.Fatalf("file is not a PKCS#8 PEM key:\n%s", data)
@@ -83,8 +66,8 @@ func checkTXT(t *testing.T, txt, alg string) []byte {
 }
 
 func TestGenerateEd25519(t *testing.T) {
-	dir := t.TempDir()
-	k, err := Generate(dir, "example.org", "", Ed25519, testNow)
+	dir := newKeys()
+	k, err := Generate(ctxb, dir, "example.org", "", Ed25519, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,31 +84,31 @@ func TestGenerateEd25519(t *testing.T) {
 }
 
 func TestGenerateIDNAndSelector(t *testing.T) {
-	dir := t.TempDir()
-	k, err := Generate(dir, "bücher.example", "Mail.2026", Ed25519, testNow)
+	dir := newKeys()
+	k, err := Generate(ctxb, dir, "bücher.example", "Mail.2026", Ed25519, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if k.Domain != "xn--bcher-kva.example" || k.Selector != "mail.2026" {
 		t.Errorf("domain %q selector %q", k.Domain, k.Selector)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "xn--bcher-kva.example", "mail.2026.pem")); err != nil {
+	if _, err := dir.KVLoad(ctxb, "dkim/xn--bcher-kva.example/mail.2026.pem"); err != nil {
 		t.Error(err)
 	}
 }
 
 func TestGenerateRefuses(t *testing.T) {
-	dir := t.TempDir()
-	first, err := Generate(dir, "example.org", "s1", Ed25519, testNow)
+	dir := newKeys()
+	first, err := Generate(ctxb, dir, "example.org", "s1", Ed25519, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, _ := os.ReadFile(first.Path)
-	_, err = Generate(dir, "example.org", "s1", Ed25519, testNow)
+	before, _ := dir.KVLoad(ctxb, first.Name)
+	_, err = Generate(ctxb, dir, "example.org", "s1", Ed25519, testNow)
 	if !errors.Is(err, os.ErrExist) || !errors.Is(err, ErrExists) {
 		t.Errorf("second key with the same selector: %v, want ErrExists", err)
 	}
-	if after, _ := os.ReadFile(first.Path); string(after) != string(before) {
+	if after, _ := dir.KVLoad(ctxb, first.Name); string(after) != string(before) {
 		t.Error("the existing key was replaced")
 	}
 	cases := []struct{ domain, selector, alg string }{
@@ -139,13 +122,12 @@ func TestGenerateRefuses(t *testing.T) {
 		{"example.org", strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 50), RSA},
 	}
 	for _, tc := range cases {
-		if _, err := Generate(dir, tc.domain, tc.selector, tc.alg, testNow); err == nil {
+		if _, err := Generate(ctxb, dir, tc.domain, tc.selector, tc.alg, testNow); err == nil {
 			t.Errorf("Generate(%q, %q, %q) succeeded", tc.domain, tc.selector, tc.alg)
 		}
 	}
-	entries, _ := os.ReadDir(filepath.Join(dir, "example.org"))
-	if len(entries) != 1 {
-		t.Errorf("files after refused generations: %v", entries)
+	if entries, _ := dir.KVList(ctxb, ""); len(entries) != 1 {
+		t.Errorf("keys after refused generations: %v", entries)
 	}
 }
 
@@ -164,7 +146,7 @@ func TestSplitTXT(t *testing.T) {
 }
 
 func TestZoneRecordRSA(t *testing.T) {
-	k, err := Generate(t.TempDir(), "example.org", "sel", RSA, testNow)
+	k, err := Generate(ctxb, newKeys(), "example.org", "sel", RSA, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,30 +170,31 @@ func TestZoneRecordRSA(t *testing.T) {
 }
 
 func TestLoad(t *testing.T) {
-	dir := t.TempDir()
-	old, err := Generate(dir, "example.org", "", RSA, testNow.AddDate(0, -2, 0))
+	dir := newKeys()
+	old, err := Generate(ctxb, dir, "example.org", "", RSA, testNow.AddDate(0, -2, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	newer, err := Generate(dir, "example.org", "", RSA, testNow)
+	newer, err := Generate(ctxb, dir, "example.org", "", RSA, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ed, err := Generate(dir, "example.org", "", Ed25519, testNow.Add(time.Hour+123456789))
+	ed, err := Generate(ctxb, dir, "example.org", "", Ed25519, testNow.Add(time.Hour+123456789))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Generate(dir, "example.net", "x", Ed25519, testNow); err != nil {
+	if _, err := Generate(ctxb, dir, "example.net", "x", Ed25519, testNow); err != nil {
 		t.Fatal(err)
 	}
-	// Things that are not keys.
-	mustWrite(t, filepath.Join(dir, "Upper.Example", "s.pem"), "x")
-	mustWrite(t, filepath.Join(dir, "example.org", "broken.pem"), "not a key")
-	mustWrite(t, filepath.Join(dir, "example.org", "notes.txt"), "hello")
-	mustWrite(t, filepath.Join(dir, "example.org", ".tmp.pem.tmp-1"), "partial")
-	mustWrite(t, filepath.Join(dir, "stray.pem"), "x")
+	// Values that are not keys.
+	dir.put("dkim/Upper.Example/s.pem", "x", testNow)
+	dir.put("dkim/example.org/broken.pem", "not a key", testNow)
+	dir.put("dkim/example.org/bad_sel.pem", "x", testNow)
+	dir.put("dkim/example.org/deeper/s.pem", "x", testNow)
+	dir.put("dkim/stray.pem", "x", testNow)
+	dir.put("certs/example.org.pem", "not a DKIM key at all", testNow)
 
-	r, err := Load(dir)
+	r, err := Load(ctxb, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,56 +211,39 @@ func TestLoad(t *testing.T) {
 	}
 	for i, want := range []*Key{ed, newer, old} {
 		k := keys[i]
-		if !k.Created.Equal(want.Created) || k.Algorithm != want.Algorithm || k.TXT() != want.TXT() || k.Path != want.Path {
+		if !k.Created.Equal(want.Created) || k.Algorithm != want.Algorithm || k.TXT() != want.TXT() || k.Name != want.Name {
 			t.Errorf("reloaded %s: %+v, want %+v", k.Selector, k, want)
 		}
 	}
-	if len(r.Skipped()) != 3 {
-		t.Errorf("skipped %v, want Upper.Example, broken.pem, stray.pem", r.Skipped())
+	if len(r.Skipped()) != 5 {
+		t.Errorf("skipped %v, want Upper.Example, broken.pem, bad_sel.pem, deeper/s.pem, stray.pem", r.Skipped())
 	}
 	if r.Keys("unknown.example") != nil || r.Keys("bad domain") != nil {
 		t.Error("keys for a domain without keys")
 	}
 
-	empty, err := Load(filepath.Join(dir, "missing"))
+	empty, err := Load(ctxb, newKeys())
 	if err != nil || len(empty.Domains()) != 0 {
-		t.Errorf("missing dir: %v, %v", empty, err)
+		t.Errorf("empty store: %v, %v", empty, err)
 	}
 }
 
-func TestLoadForeignKeys(t *testing.T) {
-	dir := t.TempDir()
-	// A PKCS#1 RSA key without a Created line (as older OpenSSL writes
-	// them): created is the file's modification time.
+// TestLoadWithoutCreated: a value without a Created line was created when
+// it was stored.
+func TestLoadWithoutCreated(t *testing.T) {
+	dir := newKeys()
 	k, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "example.org", "old.pem")
-	mustWrite(t, path, string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})))
-	mtime := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
-	if err := os.Chtimes(path, mtime, mtime); err != nil {
-		t.Fatal(err)
-	}
-	// RFC 8301 §3.2: no signing with RSA keys under 1024 bits.
-	t.Setenv("GODEBUG", "rsa1024min=0")
-	small, err := rsa.GenerateKey(rand.Reader, 512)
+	stored := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	dir.put("dkim/example.org/old.pem", string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})), stored)
+	r, err := Load(ctxb, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, _ := x509.MarshalPKCS8PrivateKey(small)
-	mustWrite(t, filepath.Join(dir, "example.org", "small.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
-
-	r, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := r.Keys("example.org")
-	if len(keys) != 1 || keys[0].Selector != "old" || keys[0].Algorithm != RSA || !keys[0].Created.Equal(mtime) {
-		t.Fatalf("keys %+v", keys)
-	}
-	if s := r.Skipped(); len(s) != 1 || !strings.Contains(s[0].Error(), "small.pem") {
-		t.Errorf("skipped %v, want small.pem", s)
+	if keys := r.Keys("example.org"); len(keys) != 1 || !keys[0].Created.Equal(stored) {
+		t.Fatalf("keys %+v, want one created %v", keys, stored)
 	}
 }
 

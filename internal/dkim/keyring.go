@@ -2,52 +2,62 @@ package dkim
 
 import (
 	"cmp"
-	"errors"
+	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/store"
 	"golang.org/x/net/publicsuffix"
 )
 
-// Keyring is the keys of a key directory, as read by Load. It does not
-// change; load again to see new keys.
+// Keyring is the keys of a KeyStore, as read by Load. It does not change;
+// load again to see new keys.
 type Keyring struct {
 	keys    map[string][]*Key // by domain, newest first
 	skipped []error
 }
 
-// Load reads every key under dir (<data_dir>/dkim). A missing dir is an
-// empty keyring. Files and directories that are not keys (a name that is
-// not a lower-case A-label domain or a valid selector, a file that does
-// not parse) are left out and listed by Skipped; the error is for a dir
-// that cannot be read.
-func Load(dir string) (*Keyring, error) {
-	r := &Keyring{keys: map[string][]*Key{}}
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return r, nil
-	}
+// Load reads every key of ks. Values that are not keys (a name that is
+// not "dkim/<domain>/<selector>.pem" with a lower-case A-label domain and
+// a valid selector, a value that does not parse) are left out and listed
+// by Skipped; the error is for a store that cannot be read.
+func Load(ctx context.Context, ks KeyStore) (*Keyring, error) {
+	infos, err := ks.KVList(ctx, keyPrefix)
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
+	r := &Keyring{keys: map[string][]*Key{}}
+	for _, info := range infos {
+		domain, selector, ok := splitName(info.Key)
+		if !ok {
+			r.skip(info.Key, "not dkim/<domain>/<selector>.pem")
 			continue
 		}
-		if !e.IsDir() {
-			r.skip(filepath.Join(dir, e.Name()), "not a domain directory")
+		if d, err := mailaddr.CanonicalDomain(domain); err != nil || d != domain {
+			r.skip(info.Key, "not a domain name in lower-case A-label form")
 			continue
 		}
-		if d, err := mailaddr.CanonicalDomain(e.Name()); err != nil || d != e.Name() {
-			r.skip(filepath.Join(dir, e.Name()), "not a domain name in lower-case A-label form")
+		if err := CheckSelector(selector); err != nil {
+			r.skip(info.Key, "not a selector")
 			continue
 		}
-		r.loadDomain(dir, e.Name())
+		data, err := ks.KVLoad(ctx, info.Key)
+		if store.IsKind(err, store.KindNotFound) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		signer, alg, created, err := parseKey(data, info.Modified)
+		if err != nil {
+			r.skip(info.Key, err.Error())
+			continue
+		}
+		r.keys[domain] = append(r.keys[domain], &Key{Domain: domain, Selector: selector,
+			Algorithm: alg, Created: created.UTC(), Name: info.Key, signer: signer})
 	}
 	for _, keys := range r.keys {
 		slices.SortFunc(keys, newestFirst)
@@ -55,52 +65,8 @@ func Load(dir string) (*Keyring, error) {
 	return r, nil
 }
 
-func (r *Keyring) skip(path, why string) {
-	r.skipped = append(r.skipped, fmt.Errorf("dkim: skipping %s: %s", path, why))
-}
-
-// loadDomain reads the keys of one domain directory.
-func (r *Keyring) loadDomain(dir, domain string) {
-	ddir := filepath.Join(dir, domain)
-	entries, err := os.ReadDir(ddir)
-	if err != nil {
-		r.skip(ddir, err.Error())
-		return
-	}
-	for _, e := range entries {
-		path := filepath.Join(ddir, e.Name())
-		selector, ok := strings.CutSuffix(e.Name(), ".pem")
-		if strings.HasPrefix(e.Name(), ".") || !ok || !e.Type().IsRegular() {
-			continue // temporary files, notes, ...
-		}
-		if err := CheckSelector(selector); err != nil {
-			r.skip(path, "the file name is not a selector")
-			continue
-		}
-		k, err := readKey(path)
-		if err != nil {
-			r.skip(path, err.Error())
-			continue
-		}
-		k.Domain, k.Selector = domain, selector
-		r.keys[domain] = append(r.keys[domain], k)
-	}
-}
-
-func readKey(path string) (*Key, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	signer, alg, created, err := parseKey(data, fi.ModTime())
-	if err != nil {
-		return nil, err
-	}
-	return &Key{Algorithm: alg, Created: created.UTC(), Path: path, signer: signer}, nil
+func (r *Keyring) skip(name, why string) {
+	r.skipped = append(r.skipped, fmt.Errorf("dkim: skipping %s: %s", name, why))
 }
 
 // newestFirst orders keys by creation time, newest first, then by

@@ -13,6 +13,7 @@ import (
 	msgdkim "github.com/emersion/go-msgauth/dkim"
 
 	"github.com/petrelmail/petrel/internal/header"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // reloadInterval is how often a Signer looks for changed keys at most.
@@ -45,25 +46,25 @@ type signedField struct {
 	over bool
 }
 
-// Signer signs outgoing mail with the keys of a key directory. It picks
-// up keys added or removed while it runs, looking at most every few
-// seconds. It is safe for concurrent use.
+// Signer signs outgoing mail with the keys of a KeyStore. It picks up
+// keys added or removed while it runs, by any node or command, looking at
+// most every few seconds. It is safe for concurrent use.
 type Signer struct {
-	dir      string
+	ks       KeyStore
 	log      *slog.Logger
 	interval time.Duration
 	now      func() time.Time
 
 	mu      sync.Mutex
 	ring    *Keyring
-	stamp   []dirEntry // the key files seen at the last load
-	checked time.Time  // the last look for changes
+	stamp   []store.KeyInfo // the keys seen at the last load
+	checked time.Time       // the last look for changes
 }
 
-// NewSigner returns a Signer for the keys under dir (<data_dir>/dkim).
-// Keys are read at the first Sign; problems with key files are logged.
-func NewSigner(dir string, log *slog.Logger) *Signer {
-	return &Signer{dir: dir, log: log, interval: reloadInterval, now: time.Now}
+// NewSigner returns a Signer for the keys of ks. Keys are read at the
+// first Sign; values that are not keys are logged.
+func NewSigner(ks KeyStore, log *slog.Logger) *Signer {
+	return &Signer{ks: ks, log: log, interval: reloadInterval, now: time.Now}
 }
 
 // Sign reads a message (header and body, exactly the octets that will be
@@ -87,13 +88,13 @@ func (s *Signer) Sign(ctx context.Context, msg io.Reader) (string, error) {
 		// line; prepended, it would continue the signature field.
 		return "", nil
 	}
-	ring, now := s.keyring()
+	ring, now := s.keyring(ctx)
 	var keys []*Key
 	seen := map[string]bool{}
 	for _, d := range fromDomains(fields) {
 		for _, k := range ring.signingKeys(d, now) {
-			if !seen[k.Path] {
-				seen[k.Path] = true
+			if !seen[k.Name] {
+				seen[k.Name] = true
 				keys = append(keys, k)
 			}
 		}
@@ -170,8 +171,9 @@ func headerKeys(fields []header.Field) []string {
 }
 
 // keyring returns the current keys and time, loading the keys again when
-// the key directory changed since the last look (at most every interval).
-func (s *Signer) keyring() (*Keyring, time.Time) {
+// the listing of the KeyStore changed since the last look (at most every
+// interval).
+func (s *Signer) keyring(ctx context.Context) (*Keyring, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -179,23 +181,25 @@ func (s *Signer) keyring() (*Keyring, time.Time) {
 		return s.ring, now
 	}
 	s.checked = now
-	stamp := readStamp(s.dir)
-	if s.ring != nil && equalStamps(stamp, s.stamp) {
+	stamp, err := s.ks.KVList(ctx, keyPrefix)
+	if err == nil && s.ring != nil && equalStamps(stamp, s.stamp) {
 		return s.ring, now
 	}
-	ring, err := Load(s.dir)
+	var ring *Keyring
+	if err == nil {
+		ring, err = Load(ctx, s.ks)
+	}
 	if err != nil {
-		s.log.Error("dkim: cannot read the key directory; keeping the keys loaded before",
-			"dir", s.dir, "err", err)
+		s.log.Error("dkim: cannot read the keys; keeping the keys loaded before", "err", err)
 		if s.ring == nil {
 			s.ring = &Keyring{keys: map[string][]*Key{}}
 		}
 		return s.ring, now
 	}
 	for _, e := range ring.Skipped() {
-		s.log.Warn("dkim: key file not loaded", "err", e)
+		s.log.Warn("dkim: key not loaded", "err", e)
 	}
 	s.ring, s.stamp = ring, stamp
-	s.log.Info("dkim: keys loaded", "dir", s.dir, "domains", len(ring.keys))
+	s.log.Info("dkim: keys loaded", "domains", len(ring.keys))
 	return ring, now
 }

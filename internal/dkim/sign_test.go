@@ -2,7 +2,6 @@ package dkim
 
 import (
 	"context"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,13 +10,13 @@ import (
 )
 
 func TestSignBothAlgorithms(t *testing.T) {
-	dir := t.TempDir()
-	oldRSA, _ := Generate(dir, "example.org", "", RSA, testNow.AddDate(0, -1, 0))
-	rsaKey, err := Generate(dir, "example.org", "", RSA, testNow)
+	dir := newKeys()
+	oldRSA, _ := Generate(ctxb, dir, "example.org", "", RSA, testNow.AddDate(0, -1, 0))
+	rsaKey, err := Generate(ctxb, dir, "example.org", "", RSA, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	edKey, err := Generate(dir, "example.org", "", Ed25519, testNow)
+	edKey, err := Generate(ctxb, dir, "example.org", "", Ed25519, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,9 +75,9 @@ func count(list []string, s string) int {
 // changed body or header break the signatures; an added field that is
 // not signed does not.
 func TestSignedMessageChanges(t *testing.T) {
-	dir := t.TempDir()
-	k1, _ := Generate(dir, "example.org", "", RSA, testNow)
-	k2, _ := Generate(dir, "example.org", "", Ed25519, testNow)
+	dir := newKeys()
+	k1, _ := Generate(ctxb, dir, "example.org", "", RSA, testNow)
+	k2, _ := Generate(ctxb, dir, "example.org", "", Ed25519, testNow)
 	_, r := dnsWithKeys(t, k1, k2)
 	msg := testMessage("alice@example.org", 2000)
 	sig := mustSign(t, dir, msg)
@@ -105,9 +104,9 @@ func TestSignedMessageChanges(t *testing.T) {
 }
 
 func TestSignChoosesDomain(t *testing.T) {
-	dir := t.TempDir()
+	dir := newKeys()
 	for _, d := range []string{"example.org", "other.example", "co.uk"} {
-		if _, err := Generate(dir, d, "s", Ed25519, testNow); err != nil {
+		if _, err := Generate(ctxb, dir, d, "s", Ed25519, testNow); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,8 +144,8 @@ func TestSignChoosesDomain(t *testing.T) {
 // A message without a body, and without the empty line before it, is
 // signed as one with an empty body.
 func TestSignHeaderOnly(t *testing.T) {
-	dir := t.TempDir()
-	k, _ := Generate(dir, "example.org", "", Ed25519, testNow)
+	dir := newKeys()
+	k, _ := Generate(ctxb, dir, "example.org", "", Ed25519, testNow)
 	_, r := dnsWithKeys(t, k)
 	for _, msg := range []string{"From: a@example.org\r\nSubject: x\r\n", "From: a@example.org\r\nSubject: x"} {
 		sig := mustSign(t, dir, msg)
@@ -166,7 +165,7 @@ func TestSignHeaderOnly(t *testing.T) {
 // Keys generated or removed while a Signer runs are used, or no longer
 // used, after its next look at the directory.
 func TestSignerReload(t *testing.T) {
-	dir := t.TempDir()
+	dir := newKeys()
 	now := testNow
 	s := NewSigner(dir, discardLogger())
 	s.now = func() time.Time { return now }
@@ -182,7 +181,7 @@ func TestSignerReload(t *testing.T) {
 	if n := sign(); n != 0 {
 		t.Fatalf("%d signatures without keys", n)
 	}
-	k, err := Generate(dir, "example.org", "", Ed25519, testNow)
+	k, err := Generate(ctxb, dir, "example.org", "", Ed25519, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,14 +192,14 @@ func TestSignerReload(t *testing.T) {
 	if n := sign(); n != 1 {
 		t.Errorf("new key not picked up: %d signatures", n)
 	}
-	if _, err := Generate(dir, "example.org", "", RSA, testNow); err != nil {
+	if _, err := Generate(ctxb, dir, "example.org", "", RSA, testNow); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(reloadInterval)
 	if n := sign(); n != 2 {
 		t.Errorf("second key not picked up: %d signatures", n)
 	}
-	if err := os.Remove(k.Path); err != nil {
+	if err := Remove(ctxb, dir, k.Domain, k.Selector); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(reloadInterval)
@@ -212,15 +211,15 @@ func TestSignerReload(t *testing.T) {
 func TestSignCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := NewSigner(t.TempDir(), discardLogger()).Sign(ctx, strings.NewReader("From: a@b.example\r\n\r\n")); err == nil {
+	if _, err := NewSigner(newKeys(), discardLogger()).Sign(ctx, strings.NewReader("From: a@b.example\r\n\r\n")); err == nil {
 		t.Error("Sign with a cancelled context succeeded")
 	}
 }
 
 // Header lines longer than the read buffer.
 func TestSignLongHeaderLines(t *testing.T) {
-	dir := t.TempDir()
-	k, _ := Generate(dir, "example.org", "", Ed25519, testNow)
+	dir := newKeys()
+	k, _ := Generate(ctxb, dir, "example.org", "", Ed25519, testNow)
 	_, r := dnsWithKeys(t, k)
 	msg := "X-Long: " + strings.Repeat("x", 10000) + "\r\nFrom: \"" + strings.Repeat("A", 5000) + "\" <a@example.org>\r\n\r\nbody\r\n"
 	sig := mustSign(t, dir, msg)
@@ -232,13 +231,13 @@ func TestSignLongHeaderLines(t *testing.T) {
 // Rotation: a new key signs in place of the old one ActivationDelay after
 // its creation, or at once when the old key is removed.
 func TestSignRotation(t *testing.T) {
-	dir := t.TempDir()
-	old, _ := Generate(dir, "example.org", "old", RSA, testNow.AddDate(0, -6, 0))
+	dir := newKeys()
+	old, _ := Generate(ctxb, dir, "example.org", "old", RSA, testNow.AddDate(0, -6, 0))
 	created := testNow
-	if _, err := Generate(dir, "example.org", "new", RSA, created); err != nil {
+	if _, err := Generate(ctxb, dir, "example.org", "new", RSA, created); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Generate(dir, "example.org", "ed", Ed25519, created); err != nil { // the only Ed25519 key
+	if _, err := Generate(ctxb, dir, "example.org", "ed", Ed25519, created); err != nil { // the only Ed25519 key
 		t.Fatal(err)
 	}
 	now := created.Add(time.Minute)
@@ -259,7 +258,7 @@ func TestSignRotation(t *testing.T) {
 	if got := selectors(); got != "old ed" {
 		t.Errorf("just after the new key: %q, want the old RSA key and the only Ed25519 key", got)
 	}
-	ring, _ := Load(dir)
+	ring, _ := Load(ctxb, dir)
 	if a := ring.Active("example.org", now); len(a) != 2 || a[0].Selector != "old" || a[1].Selector != "ed" {
 		t.Errorf("Active = %v", a)
 	}
@@ -271,7 +270,7 @@ func TestSignRotation(t *testing.T) {
 	if got := selectors(); got != "old ed" {
 		t.Errorf("back before the delay: %q", got)
 	}
-	if err := os.Remove(old.Path); err != nil {
+	if err := Remove(ctxb, dir, old.Domain, old.Selector); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(reloadInterval)

@@ -35,8 +35,8 @@ func (f fakeResolver) LookupTXT(_ context.Context, name string) ([]string, error
 }
 
 func TestVerifyKeyProblems(t *testing.T) {
-	dir := t.TempDir()
-	k, _ := Generate(dir, "example.org", "sel", Ed25519, testNow)
+	dir := newKeys()
+	k, _ := Generate(ctxb, dir, "example.org", "sel", Ed25519, testNow)
 	msg := mustSign(t, dir, testMessage("a@example.org", 1000)) + testMessage("a@example.org", 1000)
 	srv, r := dnsWithKeys(t)
 	name := k.RecordName() + "."
@@ -91,12 +91,12 @@ func TestVerifyNoSignature(t *testing.T) {
 
 // Signatures past max are reported as policy, without a key lookup.
 func TestVerifyMaxSignatures(t *testing.T) {
-	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+	dirs := []*memKeys{newKeys(), newKeys(), newKeys()}
 	msg := testMessage("a@example.org", 500)
 	var sigs string
 	txt := map[string][]string{}
 	for i, dir := range dirs {
-		k, _ := Generate(dir, "example.org", "s"+string(rune('1'+i)), Ed25519, testNow)
+		k, _ := Generate(ctxb, dir, "example.org", "s"+string(rune('1'+i)), Ed25519, testNow)
 		txt[k.RecordName()] = []string{k.TXT()}
 		sigs += mustSign(t, dir, msg)
 	}
@@ -126,8 +126,8 @@ func (c *countingResolver) LookupTXT(ctx context.Context, name string) ([]string
 }
 
 func TestVerifyPolicyAndSyntax(t *testing.T) {
-	dir := t.TempDir()
-	k, _ := Generate(dir, "example.org", "sel", Ed25519, testNow)
+	dir := newKeys()
+	k, _ := Generate(ctxb, dir, "example.org", "sel", Ed25519, testNow)
 	r := fakeResolver{txt: map[string][]string{k.RecordName(): {k.TXT()}}}
 	msg := testMessage("a@example.org", 300)
 
@@ -166,8 +166,8 @@ func TestVerifyPolicyAndSyntax(t *testing.T) {
 // bodyHash is the relaxed body hash of msg, taken from a real signature.
 func bodyHash(t *testing.T, msg string) string {
 	t.Helper()
-	dir := t.TempDir()
-	Generate(dir, "example.org", "x", Ed25519, testNow)
+	dir := newKeys()
+	Generate(ctxb, dir, "example.org", "x", Ed25519, testNow)
 	return sigFields(t, mustSign(t, dir, msg))[0]["bh"]
 }
 
@@ -178,8 +178,8 @@ func TestVerifyReadError(t *testing.T) {
 		t.Errorf("read error in the header: %v", err)
 	}
 	// A read error in the body, which the verification reads.
-	dir := t.TempDir()
-	k, _ := Generate(dir, "example.org", "sel", Ed25519, testNow)
+	dir := newKeys()
+	k, _ := Generate(ctxb, dir, "example.org", "sel", Ed25519, testNow)
 	r := fakeResolver{txt: map[string][]string{k.RecordName(): {k.TXT()}}}
 	msg := testMessage("a@example.org", 3000)
 	signed := mustSign(t, dir, msg) + msg

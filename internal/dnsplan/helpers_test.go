@@ -2,6 +2,7 @@ package dnsplan
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/petrelmail/petrel/internal/dkim"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
+	"github.com/petrelmail/petrel/internal/store/sqlite"
 )
 
 // testListen is the listen configuration of the tests: SMTP on a public
@@ -30,7 +32,32 @@ var hostRecords = []string{"mail.example.org. A 192.0.2.10", "mail.example.org. 
 // testdata/dkim (an Ed25519 key made after the RSA one), newest first.
 func fixtureDKIM(t *testing.T) []DKIMRecord {
 	t.Helper()
-	ring, err := dkim.Load(filepath.Join("testdata", "dkim"))
+	// The key files are imported into a store (which renames them):
+	// copies of them.
+	dir := t.TempDir()
+	src := filepath.Join("testdata", "dkim", "example.org")
+	if err := os.MkdirAll(filepath.Join(dir, "example.org"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"rsa-202601.pem", "ed-202603.pem"} {
+		data, err := os.ReadFile(filepath.Join(src, name))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "example.org", name), data, 0o600)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, _, err := dkim.Import(ctx, st, dir); err != nil {
+		t.Fatal(err)
+	}
+	ring, err := dkim.Load(ctx, st)
 	if err != nil {
 		t.Fatal(err)
 	}

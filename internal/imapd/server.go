@@ -21,6 +21,9 @@ type Store interface {
 	store.Mail
 	store.BulkReader
 	Subscribe(account store.AccountID) *store.Subscription
+	// Recent keeps the \Recent boundaries, shared by every node on the
+	// store (recentTracker).
+	store.Recent
 }
 
 // Authenticator checks credentials (accounts.Service implements it). It
@@ -149,9 +152,6 @@ type Deps struct {
 	Auth  Authenticator
 	Guard Guard // may be nil
 	Log   *slog.Logger
-	// Recent is shared by the servers of one process so that \Recent
-	// (RFC 3501) is given to one session only; nil gets a private one.
-	Recent *RecentTracker
 	// Limits, when not empty, replace Config.MaxConnections and
 	// MaxConnectionsPerIP: limiters shared with the other IMAP listener
 	// and with other protocols (netserve.Config.Limits).
@@ -170,7 +170,7 @@ type Server struct {
 	auth   Authenticator
 	guard  Guard
 	log    *slog.Logger
-	recent *RecentTracker
+	recent *recentTracker
 	space  Space
 	index  *indexCache
 	items  *itemCache
@@ -186,17 +186,15 @@ func New(cfg Config, d Deps) *Server {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	if d.Recent == nil {
-		d.Recent = NewRecentTracker()
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, st: d.Store, auth: d.Auth, guard: d.Guard,
-		log: d.Log.With("listener", cfg.Name), recent: d.Recent, space: d.Space,
+		log: d.Log.With("listener", cfg.Name), space: d.Space,
 		index: newIndexCache(d.Store, cfg.IndexRecords),
 		items: newItemCache(cfg.ItemCacheBytes),
 		ctx:   ctx, cancel: cancel,
 	}
+	s.recent = &recentTracker{ctx: ctx, st: d.Store, log: s.log}
 	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,
 		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, Limits: d.Limits}, s.log, connHandler{s})
 	return s
@@ -239,33 +237,75 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// RecentTracker gives each message's \Recent flag (RFC 3501 §2.3.2) to the
-// first session of this process that is told about it. It is kept in
-// memory: after a restart the messages present are recent again for the
-// first session that selects their mailbox.
-type RecentTracker struct {
-	mu      sync.Mutex
-	claimed map[store.MailboxID]store.UID
+// recentTracker gives each message's \Recent flag (RFC 3501 §2.3.2) to
+// one session: the first, on any node sharing the store, that raises the
+// mailbox's boundary in the store over it (store.Recent,
+// docs/architecture.md §Shared state). The boundary survives restarts.
+type recentTracker struct {
+	ctx context.Context // the server's: ends with Shutdown
+	st  store.Recent
+	log *slog.Logger
+
+	// known holds, per mailbox, a boundary this server has seen. The
+	// boundary only rises, so when it is at or above every UID asked
+	// about, none is recent and the store is not asked: a SELECT
+	// without new mail costs nothing.
+	mu    sync.Mutex
+	known map[store.MailboxID]store.UID
 }
 
-// NewRecentTracker returns an empty tracker.
-func NewRecentTracker() *RecentTracker {
-	return &RecentTracker{claimed: map[store.MailboxID]store.UID{}}
+// recentTimeout bounds one store call of the tracker; maxKnown bounds
+// the mailboxes the tracker remembers (past it, it starts afresh).
+const (
+	recentTimeout = 30 * time.Second
+	maxKnown      = 100_000
+)
+
+func (t *recentTracker) knownAbove(mb store.MailboxID, uid store.UID) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.known[mb] >= uid
+}
+
+func (t *recentTracker) learn(mb store.MailboxID, boundary store.UID) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.known == nil || len(t.known) >= maxKnown {
+		t.known = map[store.MailboxID]store.UID{}
+	}
+	t.known[mb] = max(t.known[mb], boundary)
 }
 
 // claim returns which of uids (ascending) are recent for the caller and,
-// when take is set, makes them non-recent for every other session.
-func (t *RecentTracker) claim(mb store.MailboxID, uids []store.UID, take bool) []store.UID {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	last := t.claimed[mb]
-	i, found := slices.BinarySearch(uids, last)
+// when take is set, makes them non-recent for every other session. When
+// the store fails, no message is recent for the caller: \Recent is
+// advisory (IMAP4rev2, RFC 9051 Appendix E, dropped it), not worth
+// failing a SELECT for.
+func (t *recentTracker) claim(mb store.MailboxID, uids []store.UID, take bool) []store.UID {
+	if len(uids) == 0 || t.knownAbove(mb, uids[len(uids)-1]) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(t.ctx, recentTimeout)
+	defer cancel()
+	var boundary store.UID
+	var err error
+	if take {
+		boundary, err = t.st.ClaimRecent(ctx, mb, uids[len(uids)-1])
+	} else {
+		boundary, err = t.st.RecentUID(ctx, mb)
+	}
+	if err != nil {
+		t.log.Warn("\\Recent: store failure, no message shown as recent", "mailbox", mb, "err", err)
+		return nil
+	}
+	if take {
+		t.learn(mb, max(boundary, uids[len(uids)-1]))
+	} else {
+		t.learn(mb, boundary)
+	}
+	i, found := slices.BinarySearch(uids, boundary)
 	if found {
 		i++
 	}
-	out := slices.Clone(uids[i:])
-	if take && len(out) > 0 {
-		t.claimed[mb] = out[len(out)-1]
-	}
-	return out
+	return slices.Clone(uids[i:])
 }

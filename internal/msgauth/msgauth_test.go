@@ -20,6 +20,7 @@ import (
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 	"github.com/petrelmail/petrel/internal/header"
+	"github.com/petrelmail/petrel/internal/store/sqlite"
 )
 
 var update = flag.Bool("update", false, "write the golden files of testdata")
@@ -63,7 +64,7 @@ var zone = []string{
 type world struct {
 	dns  *dnstest.Server
 	res  dnsr.Resolver
-	keys string // key directory of the signer
+	keys *sqlite.Store // the signer's keys
 }
 
 // newWorld publishes zone and makes the keys: RSA and Ed25519 for
@@ -73,12 +74,17 @@ type world struct {
 // SERVFAIL, _dmarc.silent.example no answer at all.
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	w := &world{dns: dnstest.Start(t), keys: t.TempDir()}
+	keys, err := sqlite.Open(context.Background(), sqlite.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { keys.Close() })
+	w := &world{dns: dnstest.Start(t), keys: keys}
 	w.dns.Add(t, zone...)
 	w.res = dnsr.New([]string{w.dns.Addr}, 300*time.Millisecond)
 	now := time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)
 	gen := func(domain, alg string) *dkim.Key {
-		k, err := dkim.Generate(w.keys, domain, "sel-"+alg, alg, now)
+		k, err := dkim.Generate(context.Background(), w.keys, domain, "sel-"+alg, alg, now)
 		if err != nil {
 			t.Fatal(err)
 		}

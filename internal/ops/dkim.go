@@ -19,20 +19,21 @@ type LocalDomains interface {
 	IsLocalDomain(ctx context.Context, domain string) (bool, error)
 }
 
-// DKIM manages the DKIM keys of <data_dir>/dkim (package dkim).
+// DKIM manages the DKIM keys kept in the store's key/value storage
+// (package dkim, docs/architecture.md §Shared state).
 type DKIM struct {
-	dir     string
+	ks      dkim.KeyStore
 	domains LocalDomains
 	now     func() time.Time
 }
 
-// NewDKIM returns the key operations on the key directory dir; domains
-// tells local domains apart, now (nil: time.Now) decides which keys sign.
-func NewDKIM(dir string, domains LocalDomains, now func() time.Time) *DKIM {
+// NewDKIM returns the key operations on the keys of ks; domains tells
+// local domains apart, now (nil: time.Now) decides which keys sign.
+func NewDKIM(ks dkim.KeyStore, domains LocalDomains, now func() time.Time) *DKIM {
 	if now == nil {
 		now = time.Now
 	}
-	return &DKIM{dir: dir, domains: domains, now: now}
+	return &DKIM{ks: ks, domains: domains, now: now}
 }
 
 // Key is one DKIM key, without its private part.
@@ -41,7 +42,7 @@ type Key struct {
 	Selector  string
 	Algorithm string // dkim.RSA or dkim.Ed25519
 	Created   time.Time
-	Path      string // where the key is kept
+	StoreKey  string // its name in the key/value storage (dkim.KeyName)
 	Name      string // the name of its DNS record, without the trailing dot
 	TXT       string // the text of its DNS record
 	// Zone is its record in zone-file syntax, the text cut into strings
@@ -51,7 +52,7 @@ type Key struct {
 
 func keyOf(k *dkim.Key) Key {
 	return Key{Domain: k.Domain, Selector: k.Selector, Algorithm: k.Algorithm, Created: k.Created,
-		Path: k.Path, Name: k.RecordName(), TXT: k.TXT(), Zone: k.ZoneRecord()}
+		StoreKey: k.Name, Name: k.RecordName(), TXT: k.TXT(), Zone: k.ZoneRecord()}
 }
 
 // GenerateRequest asks for a new key.
@@ -104,7 +105,7 @@ func (d *DKIM) Generate(ctx context.Context, req GenerateRequest) (Generated, er
 	}
 	domain, _ := mailaddr.CanonicalDomain(req.Domain)
 	now := d.now()
-	k, err := dkim.Generate(d.dir, domain, req.Selector, req.Algorithm, now)
+	k, err := dkim.Generate(ctx, d.ks, domain, req.Selector, req.Algorithm, now)
 	if errors.Is(err, dkim.ErrExists) {
 		sel := strings.ToLower(req.Selector)
 		if sel == "" {
@@ -135,9 +136,44 @@ func (d *DKIM) Generate(ctx context.Context, req GenerateRequest) (Generated, er
 	return res, nil
 }
 
-// load reads the keys: the one place that knows where they are kept
-// (with Generate's call of dkim.Generate).
-func (d *DKIM) load(context.Context) (*dkim.Keyring, error) { return dkim.Load(d.dir) }
+// load reads the keys.
+func (d *DKIM) load(ctx context.Context) (*dkim.Keyring, error) { return dkim.Load(ctx, d.ks) }
+
+// Remove retires the key of domain with selector: it stops signing at
+// once (a running server notices within seconds). No such key is
+// KindNotFound (Field "selector").
+func (d *DKIM) Remove(ctx context.Context, domain, selector string) error {
+	return keyError(dkim.Remove(ctx, d.ks, domain, selector), domain, selector)
+}
+
+// Export returns the key file of domain with selector (PKCS#8 PEM with
+// its Created line): a backup, which Import takes back.
+func (d *DKIM) Export(ctx context.Context, domain, selector string) ([]byte, error) {
+	data, err := dkim.Export(ctx, d.ks, domain, selector)
+	return data, keyError(err, domain, selector)
+}
+
+// Imported is what Import did.
+type Imported struct {
+	Keys    []string // the names of the keys imported
+	Skipped []error  // files left where they are, and why
+}
+
+// Import moves the key files of earlier versions (<data_dir>/dkim) into
+// the store once (dkim.Import: each file is renamed .imported, a selector
+// already stored is never replaced).
+func (d *DKIM) Import(ctx context.Context, dir string) (Imported, error) {
+	keys, skipped, err := dkim.Import(ctx, d.ks, dir)
+	return Imported{Keys: keys, Skipped: skipped}, wrap(err)
+}
+
+func keyError(err error, domain, selector string) error {
+	if errors.Is(err, dkim.ErrNoKey) {
+		return &Error{Kind: KindNotFound, Field: "selector", Err: err,
+			Msg: fmt.Sprintf("%s has no key with the selector %s", domain, selector)}
+	}
+	return wrap(err)
+}
 
 // KeyState is a key and its role in a rotation.
 type KeyState struct {

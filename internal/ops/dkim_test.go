@@ -11,6 +11,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/dkim"
 	"github.com/petrelmail/petrel/internal/dnsplan"
+	"github.com/petrelmail/petrel/internal/store/sqlite"
 )
 
 // fakeDomains is a LocalDomains: the domains it holds are local; err, when
@@ -26,8 +27,8 @@ func (f fakeDomains) IsLocalDomain(_ context.Context, domain string) (bool, erro
 
 func TestDKIMGenerate(t *testing.T) {
 	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "dkim")
-	d := NewDKIM(dir, fakeDomains{local: map[string]bool{"example.net": true}}, nil)
+	st := openStore(t)
+	d := NewDKIM(st, fakeDomains{local: map[string]bool{"example.net": true}}, nil)
 	res, err := d.Generate(ctx, GenerateRequest{Domain: "Example.ORG"})
 	if err != nil {
 		t.Fatal(err)
@@ -39,10 +40,10 @@ func TestDKIMGenerate(t *testing.T) {
 	if res.Local || res.LocalErr != nil || res.WantRSA || len(res.StillSigning) != 0 {
 		t.Errorf("result %+v: want a non-local domain and no notes", res)
 	}
-	if fi, err := os.Stat(k.Path); err != nil || fi.Mode().Perm() != 0o600 || filepath.Dir(k.Path) != filepath.Join(dir, "example.org") {
-		t.Errorf("key file %s: %v", k.Path, err)
+	if k.StoreKey != dkim.KeyName("example.org", k.Selector) {
+		t.Errorf("key stored as %q, want %q", k.StoreKey, dkim.KeyName("example.org", k.Selector))
 	}
-	ring, err := dkim.Load(dir)
+	ring, err := dkim.Load(ctx, st)
 	must(t, err)
 	if keys := ring.Keys("example.org"); len(keys) != 1 || keys[0].TXT() != k.TXT || !strings.HasPrefix(k.TXT, "v=DKIM1; k=rsa; p=") {
 		t.Errorf("the key file's record differs from the result's %q", k.TXT)
@@ -62,7 +63,7 @@ func TestDKIMGenerate(t *testing.T) {
 	}
 
 	// Not knowing whether the domain is local does not stop the key.
-	broken := NewDKIM(dir, fakeDomains{err: errors.New("store locked")}, nil)
+	broken := NewDKIM(st, fakeDomains{err: errors.New("store locked")}, nil)
 	if res, err := broken.Generate(ctx, GenerateRequest{Domain: "example.com"}); err != nil || res.LocalErr == nil {
 		t.Errorf("with the store unavailable: %+v, %v; want a key and LocalErr", res, err)
 	}
@@ -73,7 +74,7 @@ func TestDKIMGenerate(t *testing.T) {
 func TestDKIMGenerateRotation(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	d := NewDKIM(t.TempDir(), fakeDomains{}, func() time.Time { return now })
+	d := NewDKIM(openStore(t), fakeDomains{}, func() time.Time { return now })
 	_, err := d.Generate(ctx, GenerateRequest{Domain: "example.org", Selector: "old", Algorithm: dkim.Ed25519})
 	must(t, err)
 	now = now.Add(time.Hour)
@@ -86,8 +87,8 @@ func TestDKIMGenerateRotation(t *testing.T) {
 
 func TestDKIMGenerateErrors(t *testing.T) {
 	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "dkim")
-	d := NewDKIM(dir, fakeDomains{}, nil)
+	st := openStore(t)
+	d := NewDKIM(st, fakeDomains{}, nil)
 	for _, tc := range []struct {
 		req   GenerateRequest
 		field string
@@ -103,26 +104,27 @@ func TestDKIMGenerateErrors(t *testing.T) {
 			t.Errorf("%+v: %v, want KindInvalid of %s", tc.req, err, tc.field)
 		}
 	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("invalid requests created the key directory (stat: %v)", err)
+	if keys, err := st.KVList(ctx, "dkim/"); err != nil || len(keys) != 0 {
+		t.Errorf("invalid requests stored keys: %v, %v", keys, err)
 	}
 
-	res, err := d.Generate(ctx, GenerateRequest{Domain: "example.org", Selector: "s1"})
+	_, err := d.Generate(ctx, GenerateRequest{Domain: "example.org", Selector: "s1"})
 	must(t, err)
-	before, _ := os.ReadFile(res.Key.Path)
+	before, _ := d.Export(ctx, "example.org", "s1")
 	_, err = d.Generate(ctx, GenerateRequest{Domain: "example.org", Selector: "S1"})
 	var e *Error
 	if !errors.As(err, &e) || e.Kind != KindExists || e.Field != "selector" || e.Msg != "example.org already has a key with the selector s1" {
 		t.Errorf("taken selector: %#v", err)
 	}
-	if after, _ := os.ReadFile(res.Key.Path); string(after) != string(before) {
+	if after, _ := d.Export(ctx, "example.org", "s1"); len(before) == 0 || string(after) != string(before) {
 		t.Error("the existing key was replaced")
 	}
 }
 
-// copyFixtureKeys copies the fixture keys of example.org (an RSA key of
-// 2026-01 and an Ed25519 key of 2026-03) into a new key directory.
-func copyFixtureKeys(t *testing.T) string {
+// fixtureKeys is a new store with the fixture keys of example.org (an RSA
+// key of 2026-01 and an Ed25519 key of 2026-03), imported from copies of
+// their files.
+func fixtureKeys(t *testing.T) *sqlite.Store {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join("..", "dnsplan", "testdata", "dkim", "example.org")
@@ -132,19 +134,25 @@ func copyFixtureKeys(t *testing.T) string {
 		must(t, err)
 		must(t, os.WriteFile(filepath.Join(dir, "example.org", name), data, 0o600))
 	}
-	return dir
+	st := openStore(t)
+	res, err := NewDKIM(st, fakeDomains{}, nil).Import(context.Background(), dir)
+	if err != nil || len(res.Keys) != 2 || len(res.Skipped) != 0 {
+		t.Fatalf("importing the fixture keys: %+v, %v", res, err)
+	}
+	return st
 }
 
 func TestDKIMListRoles(t *testing.T) {
-	dir := copyFixtureKeys(t)
+	ctx := context.Background()
+	st := fixtureKeys(t)
 	now := time.Now()
 	for sel, created := range map[string]time.Time{"ed-new": now.Add(-48 * time.Hour), "ed-newer": now} {
-		if _, err := dkim.Generate(dir, "example.org", sel, dkim.Ed25519, created); err != nil {
+		if _, err := dkim.Generate(ctx, st, "example.org", sel, dkim.Ed25519, created); err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(t, os.WriteFile(filepath.Join(dir, "example.org", "broken.pem"), []byte("no key"), 0o600))
-	keys, err := NewDKIM(dir, fakeDomains{}, func() time.Time { return now }).List(context.Background(), "example.org")
+	must(t, st.KVCreate(ctx, dkim.KeyName("example.org", "broken"), []byte("no key")))
+	keys, err := NewDKIM(st, fakeDomains{}, func() time.Time { return now }).List(ctx, "example.org")
 	must(t, err)
 	if len(keys.Skipped) != 1 || !strings.Contains(keys.Skipped[0].Error(), "broken.pem") {
 		t.Errorf("skipped %v, want broken.pem", keys.Skipped)

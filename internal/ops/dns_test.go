@@ -3,22 +3,24 @@ package ops
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
+	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/dkim"
 	"github.com/petrelmail/petrel/internal/dnsplan"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
+	"github.com/petrelmail/petrel/internal/store/sqlite"
 )
 
 // newDNS is the DNS operations for host with the fixture keys, asking srv.
 func newDNS(t *testing.T, srv *dnstest.Server, host string, domains LocalDomains) *DNS {
 	t.Helper()
-	keys := NewDKIM(copyFixtureKeys(t), domains, nil)
+	keys := NewDKIM(fixtureKeys(t), domains, nil)
 	r := dnsr.NewClient([]string{srv.Addr}, DNSQueryTimeout)
 	listen := config.Listen{SMTP: []string{"192.0.2.10:25"}}
 	return NewDNS(dnsplan.Server{Hostname: host, Listen: listen}, r, keys, domains)
@@ -57,7 +59,8 @@ func TestDNSPlanWarnings(t *testing.T) {
 	ctx := context.Background()
 	srv := dnstest.Start(t)
 	s := newDNS(t, srv, "mail", fakeDomains{err: errors.New("store locked")})
-	must(t, os.WriteFile(filepath.Join(s.keys.dir, "example.org", "broken.pem"), []byte("no key"), 0o600))
+	ks := s.keys.ks.(*sqlite.Store)
+	must(t, ks.KVCreate(ctx, dkim.KeyName("example.org", "broken"), []byte("no key")))
 	p, err := s.Plan(ctx, "example.org")
 	if err != nil {
 		t.Fatal(err)
@@ -75,14 +78,40 @@ func TestDNSPlanWarnings(t *testing.T) {
 func TestDNSCheckWithinDeadline(t *testing.T) {
 	srv := dnstest.Start(t)
 	s := newDNS(t, srv, "mail.example.org", fakeDomains{})
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
+	// The lookups' context is over (the store's reads are not: they
+	// come first and would end the check with the context's error).
+	s.r = canceledLookup{s.r}
 	start := time.Now()
-	c, err := s.Check(ctx, "example.org")
+	c, err := s.Check(context.Background(), "example.org")
 	if err != nil || c.Report.Count(dnsplan.StatusError) == 0 {
 		t.Errorf("check with a canceled context: %d errors, %v; want lookup errors", c.Report.Count(dnsplan.StatusError), err)
 	}
 	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("a canceled check took %v", d)
 	}
+}
+
+// canceledLookup asks its Lookup with a context that is over.
+type canceledLookup struct{ dnsplan.Lookup }
+
+func over() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+func (c canceledLookup) LookupMX(_ context.Context, d string) ([]*net.MX, error) {
+	return c.Lookup.LookupMX(over(), d)
+}
+func (c canceledLookup) LookupIP(_ context.Context, h string) ([]netip.Addr, error) {
+	return c.Lookup.LookupIP(over(), h)
+}
+func (c canceledLookup) LookupTXT(_ context.Context, n string) ([]string, error) {
+	return c.Lookup.LookupTXT(over(), n)
+}
+func (c canceledLookup) LookupAddr(_ context.Context, ip netip.Addr) ([]string, error) {
+	return c.Lookup.LookupAddr(over(), ip)
+}
+func (c canceledLookup) LookupSRV(_ context.Context, n string) ([]*net.SRV, error) {
+	return c.Lookup.LookupSRV(over(), n)
 }

@@ -51,6 +51,11 @@ type Config struct {
 	// SeenFlushDelay is how long the \Seen flags of retrieved messages
 	// may wait to be stored in one batch. Default 500 ms.
 	SeenFlushDelay time.Duration
+	// LockLease is the lifetime of a maildrop lock in the store without
+	// renewal: the session renews it every third of it, and the lock of
+	// a node that crashed holds the maildrop this long at most. Default
+	// 1 minute.
+	LockLease time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -81,6 +86,9 @@ func (c Config) withDefaults() Config {
 	if c.SeenFlushDelay <= 0 {
 		c.SeenFlushDelay = 500 * time.Millisecond
 	}
+	if c.LockLease <= 0 {
+		c.LockLease = time.Minute
+	}
 	return c
 }
 
@@ -93,6 +101,8 @@ type Store interface {
 	StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []store.UID, change store.FlagChange) (store.FlagResult, error)
 	Expunge(ctx context.Context, mailbox store.MailboxID, uids []store.UID) ([]store.UID, error)
 	Subscribe(account store.AccountID) *store.Subscription
+	// Locks hold the maildrop locks, shared by the nodes on the store.
+	store.Locks
 }
 
 // Authenticator checks passwords; *accounts.Service implements it. It

@@ -67,6 +67,10 @@ func (s *session) handle(line string) Reply {
 		return s.badCommand(replyWrongState)
 	}
 	if s.state == stateTransaction {
+		if s.lockLost() {
+			s.log.Warn("maildrop lock lost; ending the session without deleting", "user", s.acct.Address)
+			return replyLockLost
+		}
 		ctx, cancel := s.opContext()
 		err := s.md.sync(ctx, s.srv.st)
 		cancel()

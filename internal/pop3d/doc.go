@@ -41,9 +41,13 @@
 //     latest when the session ends, QUIT or not), so a RETR never waits
 //     for a commit of its own.
 //   - One POP3 session per maildrop (RFC 1939 §8): a second login to the
-//     same account gets "-ERR [IN-USE]" and may try again. The lock is
-//     held by the Server, in memory: serve pop3 and pop3s from one Server.
-//     (Several Petrel nodes sharing a store do not share the lock.)
+//     same account, on any listener or node sharing the store, gets
+//     "-ERR [IN-USE]" (RFC 2449 §8.1.1) and may try again. The lock is a
+//     lease in the store (store.Locks), renewed while the session lives;
+//     the lock of a node that crashed expires after Config.LockLease. A
+//     session whose lock was lost (renewals failing for a whole lease)
+//     ends at its next command with "-ERR [SYS/TEMP]", without UPDATE
+//     (docs/architecture.md §Shared state).
 //   - A message expunged by another client (IMAP) while the maildrop is
 //     open: the session follows the store's change feed, and the message
 //     then counts as deleted by someone else: it leaves STAT, LIST and

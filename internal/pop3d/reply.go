@@ -110,6 +110,7 @@ var (
 	replyBadSASL       = fail(CodeNone, "Invalid SASL response")
 	replyUnknownMech   = fail(CodeNone, "Unsupported authentication mechanism")
 	replyInUse         = fail(CodeInUse, "Maildrop is locked by another session")
+	replyLockLost      = Reply{Code: CodeSysTemp, Text: "Maildrop lock lost, nothing deleted; log in again", Close: true}
 	replyNoSuchMessage = fail(CodeNone, "No such message")
 	replyExpunged      = fail(CodeNone, "Message was deleted by another client")
 	replyNoTLS         = fail(CodeNone, "STLS not available")

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"sync"
+	"strconv"
 
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/netserve"
@@ -16,8 +16,8 @@ import (
 
 // Server serves POP3 on any number of listeners. A listener made with
 // tls.NewListener is implicit TLS (pop3s, RFC 8314 §3.3); connections of
-// other listeners may upgrade with STLS (RFC 2595 §4). One Server holds
-// the maildrop locks, so serve pop3 and pop3s from the same one. The
+// other listeners may upgrade with STLS (RFC 2595 §4). The maildrop
+// locks are in the store, shared by every server and node on it. The
 // accept loop, connection limits and shutdown are netserve's.
 type Server struct {
 	cfg      Config
@@ -30,9 +30,6 @@ type Server struct {
 	// ctx is given to the store; cancelled when Shutdown ends or gives up.
 	ctx    context.Context
 	cancel context.CancelFunc
-
-	mu    sync.Mutex
-	locks map[store.AccountID]struct{} // maildrops in use
 }
 
 // New returns a server.
@@ -48,7 +45,6 @@ func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, st: d.Store, auth: d.Auth, throttle: d.Throttle,
 		log: d.Logger.With("listener", "pop3"), ctx: ctx, cancel: cancel,
-		locks: map[store.AccountID]struct{}{},
 	}
 	s.ns = netserve.New(netserve.Config{Name: "pop3", MaxConnections: cfg.MaxConnections,
 		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, Limits: d.Limits}, d.Logger, s)
@@ -88,22 +84,19 @@ func (s *Server) Refuse(c net.Conn, _ netip.Addr, why netserve.Refusal) {
 	c.Close()
 }
 
-// lock takes the maildrop lock of an account (RFC 1939 §8: "the POP3
-// server acquires an exclusive-access lock on the maildrop").
-func (s *Server) lock(account store.AccountID) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, busy := s.locks[account]; busy {
-		return false
-	}
-	s.locks[account] = struct{}{}
-	return true
+// lock takes the maildrop lock of an account for a session (RFC 1939
+// §8: "the POP3 server acquires an exclusive-access lock on the
+// maildrop"): a lease in the store, so that sessions on every node
+// exclude each other, renewed while the session lives (store.Lease); the
+// lock of a node that crashed expires after Config.LockLease. nil when
+// another session holds it.
+func (s *Server) lock(ctx context.Context, account store.AccountID, session string) (*store.Lease, error) {
+	return store.AcquireLease(ctx, s.st, lockName(account), "pop3 "+session, s.cfg.LockLease)
 }
 
-func (s *Server) unlock(account store.AccountID) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.locks, account)
+// lockName is the store lock of an account's maildrop.
+func lockName(account store.AccountID) string {
+	return "pop3/maildrop/" + strconv.FormatInt(int64(account), 10)
 }
 
 // newConnID returns a connection's log reference.

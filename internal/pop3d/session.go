@@ -54,6 +54,7 @@ type session struct {
 	authFails int
 	acct      store.Account
 	md        *maildrop
+	lease     *store.Lease // the maildrop lock, in TRANSACTION
 	seen      *seenMarker
 	retrieved int
 }
@@ -153,9 +154,32 @@ func (s *session) release() {
 	}
 	s.seen.close()
 	s.md.close()
-	s.srv.unlock(s.acct.ID)
+	s.unlock(s.lease)
 	s.log.Info("session ended", "user", s.acct.Address, "retrieved", s.retrieved)
-	s.md = nil
+	s.md, s.lease = nil, nil
+}
+
+// unlock releases the maildrop lock, also after Shutdown has cancelled
+// the server's context. When that fails the lock expires by itself.
+func (s *session) unlock(lease *store.Lease) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := lease.Release(ctx); err != nil {
+		s.log.Warn("releasing the maildrop lock failed; it expires by itself", "err", err,
+			"lease", s.srv.cfg.LockLease)
+	}
+}
+
+// lockLost reports whether the maildrop lock was lost (its renewals
+// failed for a whole lease, or another session took it over): the
+// session must then end without UPDATE.
+func (s *session) lockLost() bool {
+	select {
+	case <-s.lease.Lost():
+		return true
+	default:
+		return false
+	}
 }
 
 // handshake completes TLS (pop3s, or after STLS) within HandshakeTimeout.

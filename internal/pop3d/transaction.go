@@ -9,21 +9,25 @@ import (
 
 // openMaildrop locks the account's maildrop and reads it, entering the
 // TRANSACTION state (RFC 1939 §4). A maildrop in use by another POP3
-// session is refused with [IN-USE] (RFC 2449 §8.1.1); the session stays
-// in AUTHORIZATION.
+// session, on this node or another, is refused with [IN-USE] (RFC 2449
+// §8.1.1); the session stays in AUTHORIZATION.
 func (s *session) openMaildrop(acct store.Account) Reply {
-	if !s.srv.lock(acct.ID) {
+	ctx, cancel := s.opContext()
+	defer cancel()
+	lease, err := s.srv.lock(ctx, acct.ID, s.id)
+	if err != nil {
+		return s.storeFailure("lock maildrop", err)
+	}
+	if lease == nil {
 		s.log.Info("login refused: maildrop in use", "user", acct.Address)
 		return replyInUse
 	}
-	ctx, cancel := s.opContext()
 	md, err := openMaildrop(ctx, s.srv.st, acct.ID)
-	cancel()
 	if err != nil {
-		s.srv.unlock(acct.ID)
+		s.unlock(lease)
 		return s.storeFailure("open maildrop", err)
 	}
-	s.acct, s.md, s.state = acct, md, stateTransaction
+	s.acct, s.md, s.lease, s.state = acct, md, lease, stateTransaction
 	s.seen = newSeenMarker(s.srv.st, md.mailbox.ID, s.srv.cfg.SeenFlushDelay, s.log)
 	n, size := md.live()
 	s.log.Info("logged in", "user", acct.Address, "messages", n, "tls", s.isTLS)

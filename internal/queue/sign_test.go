@@ -21,7 +21,7 @@ import (
 // publishes the key.
 func withSigner(f *fixture, algorithm string) dkim.TXTResolver {
 	f.t.Helper()
-	signer, dns := testkit.DKIM(f.t, "example.org", "bounces", algorithm)
+	signer, dns := testkit.DKIM(f.t, f.st, "example.org", "bounces", algorithm)
 	f.svc.d.Signer = signer
 	return dns
 }
@@ -125,7 +125,7 @@ func TestBounceSigningErrorSendsUnsigned(t *testing.T) {
 // signature.
 func TestBounceWithoutKeyUnsigned(t *testing.T) {
 	f := newFixture(t)
-	f.svc.d.Signer = dkim.NewSigner(t.TempDir(), slog.New(slog.DiscardHandler))
+	f.svc.d.Signer = dkim.NewSigner(f.st, slog.New(slog.DiscardHandler))
 	bounceTo(f, "alice@example.org")
 	if reports := f.local["alice@example.org"]; len(reports) != 1 || !strings.HasPrefix(reports[0], "From: ") {
 		t.Fatalf("reports: %q", reports)

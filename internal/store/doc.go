@@ -1,12 +1,16 @@
 // Package store is Petrel's storage API: the interfaces every backend
-// implements (Directory, Mail, Store), the identifier, flag and quota types,
-// the error kinds that protocols map to replies, and the change feed that
-// IMAP IDLE and POP3 subscribe to.
+// implements (Directory, Mail, Store, and the state shared by every node on
+// a store: Locks and Recent (Sessions), the key/value storage KV), the
+// identifier, flag and quota types, the error kinds that protocols map to
+// replies, the change feed that IMAP IDLE and POP3 subscribe to, and Lease,
+// a lock renewed in the background (docs/architecture.md §Shared state).
 //
 // The model follows IMAP4rev2 (RFC 9051) with CONDSTORE/QRESYNC (RFC 7162):
 // per-mailbox UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ, per-message UID and
 // MODSEQ, an expunge log with MODSEQ for VANISHED, special-use attributes
 // (RFC 6154) and quota accounting (RFC 9208 STORAGE and MESSAGE resources).
+// IMAP4rev1's \Recent (RFC 3501 §2.3.2) is a per-mailbox boundary UID
+// (Recent).
 //
 // Package storetest holds the conformance suite every backend must pass.
 package store

@@ -76,6 +76,15 @@ func (s *Subscription) Notify(f func()) {
 // Close ends the subscription.
 func (s *Subscription) Close() { s.hub.remove(s) }
 
+// resync marks the subscription as having missed events, as an overflow
+// does, and signals it.
+func (s *Subscription) resync() {
+	s.mu.Lock()
+	s.overflow = true
+	s.mu.Unlock()
+	s.signal()
+}
+
 func (s *Subscription) push(ch Change) {
 	s.mu.Lock()
 	if len(s.pending) >= maxPending {
@@ -84,6 +93,11 @@ func (s *Subscription) push(ch Change) {
 		s.pending = append(s.pending, ch)
 	}
 	s.mu.Unlock()
+	s.signal()
+}
+
+// signal wakes the subscriber: C, and the Notify function.
+func (s *Subscription) signal() {
 	select {
 	case s.c <- struct{}{}:
 	default:
@@ -136,5 +150,28 @@ func (h *Hub) Publish(changes ...Change) {
 		for s := range h.subs[ch.Account] {
 			s.push(ch)
 		}
+	}
+}
+
+// SubscribedAccounts lists the accounts that have subscribers.
+func (h *Hub) SubscribedAccounts() []AccountID {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]AccountID, 0, len(h.subs))
+	for a := range h.subs {
+		out = append(out, a)
+	}
+	return out
+}
+
+// Resync tells the subscribers of account that it changed in ways the
+// feed did not carry (another process or node wrote them, seen by the
+// backend later): their Events report an overflow, and they read the
+// state from the store again.
+func (h *Hub) Resync(account AccountID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs[account] {
+		s.resync()
 	}
 }

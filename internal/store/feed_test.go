@@ -32,3 +32,34 @@ func TestNotify(t *testing.T) {
 		t.Errorf("%d events pending, want 3", len(ev))
 	}
 }
+
+// TestResync: Resync reports an overflow to the subscribers of one
+// account only, signalling C and Notify; SubscribedAccounts lists the
+// accounts with subscribers.
+func TestResync(t *testing.T) {
+	var h Hub
+	sub, other := h.Subscribe(1), h.Subscribe(2)
+	defer sub.Close()
+	notified := false
+	sub.Notify(func() { notified = true })
+	if got := len(h.SubscribedAccounts()); got != 2 {
+		t.Fatalf("SubscribedAccounts: %d accounts, want 2", got)
+	}
+	h.Publish(Change{Account: 1, Mailbox: 2, Kind: ChangeAdded})
+	h.Resync(1)
+	select {
+	case <-sub.C():
+	default:
+		t.Fatal("Resync did not signal C")
+	}
+	if ev, overflow := sub.Events(); !overflow || len(ev) != 1 || !notified {
+		t.Errorf("after Resync: %d events, overflow %v, notified %v; want the event kept, overflow, notified", len(ev), overflow, notified)
+	}
+	if _, overflow := other.Events(); overflow {
+		t.Error("Resync of account 1 reached account 2")
+	}
+	other.Close()
+	if got := h.SubscribedAccounts(); len(got) != 1 || got[0] != 1 {
+		t.Errorf("SubscribedAccounts after a Close = %v, want [1]", got)
+	}
+}

@@ -298,13 +298,16 @@ type Blob interface {
 }
 
 // Store is a storage backend: the directory, the mail with its bulk
-// reads, the outbound queue, and the change feed. storetest checks all of
-// it for every backend.
+// reads, the outbound queue, the session state shared by the nodes of one
+// store, the key/value storage, and the change feed. storetest checks all
+// of it for every backend.
 type Store interface {
 	Directory
 	Mail
 	BulkReader
 	Queue
+	Sessions
+	KV
 	// Subscribe returns a subscription to the changes of one account.
 	Subscribe(account AccountID) *Subscription
 	// Close waits for writes in flight and closes the store.

@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 	"time"
@@ -10,17 +11,17 @@ import (
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 )
 
-// DKIM makes a new key of algorithm for domain and selector, and returns
-// a signer holding it and a resolver asking a loopback DNS server that
-// publishes it (to verify what the signer signed).
-func DKIM(t testing.TB, domain, selector, algorithm string) (*dkim.Signer, dkim.TXTResolver) {
+// DKIM makes a new key of algorithm for domain and selector in ks (a
+// store's key/value storage), and returns a signer reading ks and a
+// resolver asking a loopback DNS server that publishes the key (to verify
+// what the signer signed).
+func DKIM(t testing.TB, ks dkim.KeyStore, domain, selector, algorithm string) (*dkim.Signer, dkim.TXTResolver) {
 	t.Helper()
-	dir := t.TempDir()
-	k, err := dkim.Generate(dir, domain, selector, algorithm, time.Now())
+	k, err := dkim.Generate(context.Background(), ks, domain, selector, algorithm, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := dnstest.Start(t)
 	srv.Add(t, k.ZoneRecord())
-	return dkim.NewSigner(dir, slog.New(slog.DiscardHandler)), dnsr.New([]string{srv.Addr}, time.Second)
+	return dkim.NewSigner(ks, slog.New(slog.DiscardHandler)), dnsr.New([]string{srv.Addr}, time.Second)
 }

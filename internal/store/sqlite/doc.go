@@ -16,6 +16,13 @@
 // change (never new mail) fails for want of space, so that users can
 // still free space; new mail waits until the reserve is filled again.
 //
-// The model follows RFC 9051 (UID, UIDVALIDITY, UIDNEXT) and RFC 7162
-// (per-mailbox MODSEQ, expunge log for VANISHED).
+// State shared by the processes on one database (docs/architecture.md
+// §Shared state): leased locks and \Recent boundaries (locks.go, written
+// without the WAL fsync when nothing durable shares the commit), the
+// key/value storage (kv.go), and the watcher that feeds other processes'
+// commits into the change feed (watch.go).
+//
+// The model follows RFC 9051 (UID, UIDVALIDITY, UIDNEXT), RFC 7162
+// (per-mailbox MODSEQ, expunge log for VANISHED) and RFC 3501 §2.3.2
+// (\Recent).
 package sqlite

@@ -47,6 +47,10 @@ type Options struct {
 	// Space reports the free space of Dir's filesystem, for filling the
 	// reserve again; nil = statfs on Dir.
 	Space FreeSpace
+	// WatchInterval is how often the change feed looks for commits of
+	// other processes on the database, while it has subscribers
+	// (watch.go); 0 = DefaultWatchInterval, < 0 = never.
+	WatchInterval time.Duration
 }
 
 // Store is the SQLite backend; it implements store.Store.
@@ -61,10 +65,12 @@ type Store struct {
 	// bodies one by one, thousands in a session. mailboxStmt and
 	// mailboxByIDStmt read a mailbox (Mailbox, MailboxByID): IMAP does
 	// for nearly every command, and preparing costs three times the query.
-	blobStmt, mailboxStmt, mailboxByIDStmt *sql.Stmt
-	wdb                                    *sql.DB // the writer's single connection
-	w                                      *writer
-	space                                  *spaceGuard
+	// recentStmt reads a \Recent boundary: every SELECT (locks.go).
+	blobStmt, mailboxStmt, mailboxByIDStmt, recentStmt *sql.Stmt
+	wdb                                                *sql.DB // the writer's single connection
+	w                                                  *writer
+	space                                              *spaceGuard
+	watch                                              *watcher
 
 	closeOnce sync.Once
 	closeErr  error
@@ -125,7 +131,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	for _, p := range []struct {
 		stmt  **sql.Stmt
 		query string
-	}{{&s.blobStmt, blobQuery}, {&s.mailboxStmt, mailboxQuery}, {&s.mailboxByIDStmt, mailboxByIDQuery}} {
+	}{{&s.blobStmt, blobQuery}, {&s.mailboxStmt, mailboxQuery}, {&s.mailboxByIDStmt, mailboxByIDQuery}, {&s.recentStmt, recentQuery}} {
 		if *p.stmt, err = s.rdb.PrepareContext(ctx, p.query); err != nil {
 			conn.Close()
 			s.wdb.Close()
@@ -141,6 +147,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if opts.SweepOrphans {
 		s.sweepOrphans()
+	}
+	if opts.WatchInterval == 0 {
+		opts.WatchInterval = DefaultWatchInterval
+	}
+	if s.watch, err = startWatcher(ctx, s, opts.WatchInterval); err != nil {
+		s.w.close()
+		s.wdb.Close()
+		s.rdb.Close()
+		return nil, fmt.Errorf("open %s: %w", s.dbPath, err)
 	}
 	return s, nil
 }
@@ -182,11 +197,13 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 // Close waits for queued writes, then closes the databases.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.watch.close()
 		s.w.close()
 		err1 := s.wdb.Close()
 		s.blobStmt.Close()
 		s.mailboxStmt.Close()
 		s.mailboxByIDStmt.Close()
+		s.recentStmt.Close()
 		err2 := s.rdb.Close()
 		if err1 != nil {
 			s.closeErr = err1

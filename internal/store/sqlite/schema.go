@@ -171,6 +171,27 @@ ALTER TABLE blobs DROP COLUMN meta;
 ALTER TABLE queue ADD COLUMN claim_owner TEXT NOT NULL DEFAULT '';
 ALTER TABLE queue ADD COLUMN claim_until INTEGER NOT NULL DEFAULT 0;
 `,
+	// 6: state shared by the nodes of one store (docs/architecture.md
+	// §Shared state): the key/value storage (kv.go: DKIM keys, later
+	// ACME certificates), leased locks (locks.go: POP3 maildrops) and
+	// the \Recent boundary of each mailbox (recent.go), which goes with
+	// its mailbox. Times are Unix milliseconds.
+	`
+CREATE TABLE kv (
+	key      TEXT PRIMARY KEY,
+	value    BLOB NOT NULL,
+	modified INTEGER NOT NULL
+);
+CREATE TABLE locks (
+	name    TEXT PRIMARY KEY,
+	owner   TEXT NOT NULL,
+	expires INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE recent (
+	mailbox INTEGER PRIMARY KEY REFERENCES mailboxes(id) ON DELETE CASCADE,
+	uid     INTEGER NOT NULL
+);
+`,
 }
 
 // migrate brings the schema up to date inside one immediate transaction, so

@@ -24,6 +24,11 @@ type op struct {
 	// reserve lets the op use the deletion reserve when the disk is full
 	// (space.go): deletions and flag changes, never new mail.
 	reserve bool
+	// lazy: the op's write need not survive a power loss (session
+	// state: locks, \Recent; locks.go). A batch of lazy ops only is
+	// committed without the WAL fsync; any durable op in the batch makes
+	// the commit durable as usual.
+	lazy bool
 }
 
 // writer is the single goroutine that owns the write connection and turns
@@ -38,6 +43,8 @@ type writer struct {
 	mu     sync.RWMutex // guards closed against sends on ch
 	closed bool
 	done   chan struct{}
+
+	lazy bool // the connection commits with synchronous=NORMAL (setLazy)
 }
 
 func newWriter(ctx context.Context, s *Store, conn *sql.Conn) (*writer, error) {
@@ -57,6 +64,12 @@ func (w *writer) do(ctx context.Context, name string, fn func(t *txn) error) err
 // it must set its results afresh on each run.
 func (w *writer) doFreeing(ctx context.Context, name string, fn func(t *txn) error) error {
 	return w.submit(ctx, &op{name: name, fn: fn, done: make(chan error, 1), reserve: true})
+}
+
+// doSession is doFreeing for session state (op.lazy): a write that a
+// power loss may undo, which then costs no fsync of its own.
+func (w *writer) doSession(ctx context.Context, name string, fn func(t *txn) error) error {
+	return w.submit(ctx, &op{name: name, fn: fn, done: make(chan error, 1), reserve: true, lazy: true})
 }
 
 func (w *writer) submit(ctx context.Context, o *op) error {
@@ -144,7 +157,10 @@ func (w *writer) run(batch []*op) {
 func (w *writer) runBatch(batch []*op) (errs []error, full bool) {
 	ctx := context.Background()
 	errs = make([]error, len(batch))
-	err := w.exec(ctx, "BEGIN IMMEDIATE")
+	err := w.setLazy(ctx, allLazy(batch))
+	if err == nil {
+		err = w.exec(ctx, "BEGIN IMMEDIATE")
+	}
 	if err == nil {
 		t := &txn{w: w, ctx: ctx}
 		for i, o := range batch {
@@ -173,6 +189,38 @@ func (w *writer) runBatch(batch []*op) (errs []error, full bool) {
 		}
 	}
 	return errs, full
+}
+
+// setLazy sets the connection's synchronous mode for the next commit: a
+// batch of lazy ops only is committed with synchronous=NORMAL (in WAL mode
+// the commit is not fsynced; the next durable commit fsyncs it along),
+// every other with FULL (§Durability). An error for FULL fails the batch:
+// it must not commit less durably than promised.
+func (w *writer) setLazy(ctx context.Context, lazy bool) error {
+	if lazy == w.lazy {
+		return nil
+	}
+	mode := "FULL"
+	if lazy {
+		mode = "NORMAL"
+	}
+	if err := w.exec(ctx, "PRAGMA synchronous = "+mode); err != nil {
+		if lazy {
+			return nil // a lazy batch may well commit durably
+		}
+		return err
+	}
+	w.lazy = lazy
+	return nil
+}
+
+func allLazy(batch []*op) bool {
+	for _, o := range batch {
+		if !o.lazy {
+			return false
+		}
+	}
+	return true
 }
 
 // retryWithReserve runs again, once the deletion reserve is released, the

@@ -57,6 +57,11 @@ func Run(t *testing.T, b Backend) {
 		{"Queue", testQueue},
 		{"QueueClaims", testQueueClaims},
 		{"QueueClaimOrder", testQueueClaimOrder},
+		{"KV", testKV},
+		{"Locks", testLocks},
+		{"Lease", testLease},
+		{"Recent", testRecent},
+		{"FeedAcrossInstances", testFeedAcrossInstances},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
