@@ -25,6 +25,8 @@ type body struct {
 	rel  string // file path relative to blobDir, when large
 	size int64
 	meta []byte // msgmeta JSON
+	// threadKeys are the message's thread keys (threadKeysJSON).
+	threadKeys string
 }
 
 // intake reads a body, keeping it in memory when small and writing it to a
@@ -50,6 +52,7 @@ func (s *Store) intake(r io.Reader) (*body, error) {
 			return nil, err
 		}
 	}
+	b.threadKeys = threadKeysJSON(meta)
 	if b.meta, err = msgmeta.Marshal(meta); err != nil {
 		s.removeBlobFile(b.rel)
 		return nil, store.Wrap(store.KindInternal, op, err)

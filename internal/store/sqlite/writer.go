@@ -250,6 +250,9 @@ func (t *txn) runOp(o *op) error {
 		return wrap(store.KindTemporary, o.name, err)
 	}
 	err := o.fn(t)
+	if err == nil {
+		err = t.bumpStates()
+	}
 	if err != nil {
 		o.changes, o.after, o.syncDirs = nil, nil, nil
 		if rerr := t.w.exec(t.ctx, "ROLLBACK TO op"); rerr != nil {
