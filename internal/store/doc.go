@@ -6,7 +6,9 @@
 // The model follows IMAP4rev2 (RFC 9051) with CONDSTORE/QRESYNC (RFC 7162):
 // per-mailbox UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ, per-message UID and
 // MODSEQ, an expunge log with MODSEQ for VANISHED, special-use attributes
-// (RFC 6154) and quota accounting (RFC 9208 STORAGE and MESSAGE resources).
+// (RFC 6154) and quota accounting (RFC 9208 STORAGE and MESSAGE resources);
+// messages have an email ID and a thread ID (RFC 8474 §5.1, §5.2) and
+// accounts a change state (ident.go).
 //
 // Package storetest holds the conformance suite every backend must pass.
 package store

@@ -16,6 +16,7 @@
 // change (never new mail) fails for want of space, so that users can
 // still free space; new mail waits until the reserve is filled again.
 //
-// The model follows RFC 9051 (UID, UIDVALIDITY, UIDNEXT) and RFC 7162
-// (per-mailbox MODSEQ, expunge log for VANISHED).
+// The model follows RFC 9051 (UID, UIDVALIDITY, UIDNEXT), RFC 7162
+// (per-mailbox MODSEQ, expunge log for VANISHED) and RFC 8474 (email and
+// thread IDs, ident.go), with a per-account change state beside MODSEQ.
 package sqlite
