@@ -84,7 +84,7 @@ func backfillThreads(ctx context.Context, c connExec, _ string) error {
 		uid     store.UID
 		account store.AccountID
 		email   store.EmailID
-		keys    string
+		keys    threadKeys
 	}
 	rows, err := c.conn.QueryContext(ctx, `SELECT m.mailbox, m.uid, mb.account, m.emailid, bm.meta
 		FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox JOIN blob_meta bm ON bm.id = m.blob
@@ -103,7 +103,7 @@ func backfillThreads(ctx context.Context, c connExec, _ string) error {
 		if n := len(all); n > 0 && all[n-1].account == r.account && all[n-1].email == r.email {
 			r.keys = all[n-1].keys
 		} else if meta, err := msgmeta.Unmarshal(raw); err == nil {
-			r.keys = threadKeysJSON(meta)
+			r.keys = newThreadKeys(meta)
 		}
 		all = append(all, r)
 	}

@@ -21,12 +21,11 @@ import (
 // body is a message body taken in by the caller's goroutine before its write
 // request is queued: either inline bytes or a file already fsynced.
 type body struct {
-	data []byte // inline body, when small
-	rel  string // file path relative to blobDir, when large
-	size int64
-	meta []byte // msgmeta JSON
-	// threadKeys are the message's thread keys (threadKeysJSON).
-	threadKeys string
+	data       []byte // inline body, when small
+	rel        string // file path relative to blobDir, when large
+	size       int64
+	meta       []byte // msgmeta JSON
+	threadKeys threadKeys
 }
 
 // intake reads a body, keeping it in memory when small and writing it to a
@@ -52,7 +51,7 @@ func (s *Store) intake(r io.Reader) (*body, error) {
 			return nil, err
 		}
 	}
-	b.threadKeys = threadKeysJSON(meta)
+	b.threadKeys = newThreadKeys(meta)
 	if b.meta, err = msgmeta.Marshal(meta); err != nil {
 		s.removeBlobFile(b.rel)
 		return nil, store.Wrap(store.KindInternal, op, err)

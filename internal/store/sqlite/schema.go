@@ -176,7 +176,9 @@ ALTER TABLE blobs DROP COLUMN meta;
 // account has seen (store.ThreadKeys) to their thread; it and the thread
 // IDs of existing messages are filled by the "threads" backfill, which
 // threads the old mail in arrival order as if it were delivered now (until
-// then each message is its own thread). The "wire_size" backfill adds
+// then each message is its own thread). Keys stay when their messages
+// are expunged (a reply to a deleted message still joins its thread) and
+// go with the account. The "wire_size" backfill adds
 // msgmeta.Meta.WireSize to metadata stored before the field existed, so
 // that WireSizes never reports 0 for a message that has octets.
 const migrationIdentity = `

@@ -151,7 +151,10 @@ func (w *writer) runBatch(batch []*op) (errs []error, full bool) {
 			errs[i] = t.runOp(o)
 			full = full || store.IsKind(errs[i], store.KindNoSpace)
 		}
-		err = w.syncDirs(batch, errs)
+		err = t.flushStates()
+		if err == nil {
+			err = w.syncDirs(batch, errs)
+		}
 		if err == nil {
 			err = w.exec(ctx, "COMMIT")
 		}
@@ -242,6 +245,9 @@ type txn struct {
 	w   *writer
 	ctx context.Context
 	op  *op
+	// states are the change states of the accounts the batch's ops
+	// changed so far (bumpStates).
+	states map[store.AccountID]batchState
 }
 
 func (t *txn) runOp(o *op) error {
@@ -250,8 +256,9 @@ func (t *txn) runOp(o *op) error {
 		return wrap(store.KindTemporary, o.name, err)
 	}
 	err := o.fn(t)
+	var keepStates func()
 	if err == nil {
-		err = t.bumpStates()
+		keepStates, err = t.bumpStates()
 	}
 	if err != nil {
 		o.changes, o.after, o.syncDirs = nil, nil, nil
@@ -261,6 +268,9 @@ func (t *txn) runOp(o *op) error {
 	}
 	if rerr := t.w.exec(t.ctx, "RELEASE op"); rerr != nil && err == nil {
 		err = rerr
+	}
+	if err == nil {
+		keepStates()
 	}
 	return wrap(store.KindInternal, o.name, err)
 }
