@@ -53,6 +53,10 @@ func (c connExec) exec(q string, args ...any) (sql.Result, error) {
 	return c.conn.ExecContext(c.ctx, q, args...)
 }
 
+func (c connExec) query(q string, args ...any) (*sql.Rows, error) {
+	return c.conn.QueryContext(c.ctx, q, args...)
+}
+
 func (c connExec) queryRow(q string, args ...any) *sql.Row {
 	return c.conn.QueryRowContext(c.ctx, q, args...)
 }
@@ -84,7 +88,7 @@ func backfillThreads(ctx context.Context, c connExec, _ string) error {
 		uid     store.UID
 		account store.AccountID
 		email   store.EmailID
-		keys    threadKeys
+		keys    []string
 	}
 	rows, err := c.conn.QueryContext(ctx, `SELECT m.mailbox, m.uid, mb.account, m.emailid, bm.meta
 		FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox JOIN blob_meta bm ON bm.id = m.blob
@@ -103,7 +107,7 @@ func backfillThreads(ctx context.Context, c connExec, _ string) error {
 		if n := len(all); n > 0 && all[n-1].account == r.account && all[n-1].email == r.email {
 			r.keys = all[n-1].keys
 		} else if meta, err := msgmeta.Unmarshal(raw); err == nil {
-			r.keys = newThreadKeys(meta)
+			r.keys = store.ThreadKeys(meta)
 		}
 		all = append(all, r)
 	}

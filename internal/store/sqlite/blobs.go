@@ -24,8 +24,8 @@ type body struct {
 	data       []byte // inline body, when small
 	rel        string // file path relative to blobDir, when large
 	size       int64
-	meta       []byte // msgmeta JSON
-	threadKeys threadKeys
+	meta       []byte   // msgmeta JSON
+	threadKeys []string // store.ThreadKeys
 }
 
 // intake reads a body, keeping it in memory when small and writing it to a
@@ -51,7 +51,7 @@ func (s *Store) intake(r io.Reader) (*body, error) {
 			return nil, err
 		}
 	}
-	b.threadKeys = newThreadKeys(meta)
+	b.threadKeys = store.ThreadKeys(meta)
 	if b.meta, err = msgmeta.Marshal(meta); err != nil {
 		s.removeBlobFile(b.rel)
 		return nil, store.Wrap(store.KindInternal, op, err)
