@@ -90,9 +90,9 @@ func backfillThreads(ctx context.Context, c connExec, _ string) error {
 		email   store.EmailID
 		keys    []string
 	}
-	rows, err := c.conn.QueryContext(ctx, `SELECT m.mailbox, m.uid, mb.account, m.emailid, bm.meta
+	rows, err := c.conn.QueryContext(ctx, `SELECT m.mailbox, m.uid, mb.account, m.blob, bm.meta
 		FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox JOIN blob_meta bm ON bm.id = m.blob
-		ORDER BY m.emailid, mb.account`)
+		ORDER BY m.blob, mb.account`)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"github.com/petrelmail/petrel/internal/store"
@@ -126,68 +127,76 @@ func (th *threader) thread(account store.AccountID) (store.ThreadID, error) {
 	return id, nil
 }
 
-// batchState is an account's change state within a batch: dirty when
-// raised after the batch first wrote it.
-type batchState struct {
-	value store.State
-	dirty bool
+// stamp is an op's change of an account within a batch: the n-th of the
+// batch for that account.
+type stamp struct {
+	op      *op
+	account store.AccountID
+	n       int
 }
 
-// bumpStates raises by one the change state of every account the op
-// published a change for, and stamps the new value on the changes
-// (store.Change.State). The first op of a batch to change an account
-// raises it in the database, inside its savepoint; later ones only in
-// t.states, and flushStates writes the result before the commit (one
-// statement per account and batch rather than per op: a batch is one
-// transaction under the write lock, so no one else changes it meanwhile).
-// keep records the op's values in t.states once its savepoint is
-// released.
-func (t *txn) bumpStates() (keep func(), err error) {
-	chs := t.op.changes
-	var next map[store.AccountID]batchState
-	for i := range chs {
-		a := chs[i].Account
-		if st, ok := next[a]; ok {
-			chs[i].State = st.value
-			continue
+// countStates counts, for the batch, one change of every account the op
+// (its savepoint released) published a change for; flushStates then
+// raises the states in the database and stamps the changes.
+func (t *txn) countStates() {
+	var accts []store.AccountID
+	for _, ch := range t.op.changes {
+		if !slices.Contains(accts, ch.Account) {
+			accts = append(accts, ch.Account)
 		}
-		st, ok := t.states[a]
-		if ok {
-			st.value++
-			st.dirty = true
-		} else {
-			err := t.queryRow(`UPDATE accounts SET state = state + 1 WHERE id = ? RETURNING state`, a).Scan(&st.value)
-			if isNoRows(err) {
-				continue // the op deleted the account
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		if next == nil {
-			next = make(map[store.AccountID]batchState, 1)
-		}
-		next[a] = st
-		chs[i].State = st.value
 	}
-	return func() {
-		if len(next) > 0 && t.states == nil {
-			t.states = make(map[store.AccountID]batchState, len(next))
-		}
-		for a, st := range next {
-			t.states[a] = st
-		}
-	}, nil
+	if len(accts) > 0 && t.bumps == nil {
+		t.bumps = make(map[store.AccountID]int)
+	}
+	for _, a := range accts {
+		t.bumps[a]++
+		t.stamps = append(t.stamps, stamp{op: t.op, account: a, n: t.bumps[a]})
+	}
 }
 
-// flushStates writes the states raised in memory (bumpStates).
+// flushStates raises the change state of every account the batch changed
+// by the number of ops that changed it, in a statement or two per batch
+// rather than one per op (the batch is one transaction under the write
+// lock: no other process changes a state meanwhile), and stamps each op's
+// changes with the value after that op (store.Change.State).
 func (t *txn) flushStates() error {
-	for a, st := range t.states {
-		if !st.dirty {
-			continue
-		}
-		if _, err := t.exec(`UPDATE accounts SET state = ? WHERE id = ?`, st.value, a); err != nil {
+	if len(t.bumps) == 0 {
+		return nil
+	}
+	byCount := make(map[int][]store.AccountID)
+	for a, n := range t.bumps {
+		byCount[n] = append(byCount[n], a)
+	}
+	final := make(map[store.AccountID]store.State, len(t.bumps))
+	for n, ids := range byCount {
+		rows, err := t.query(`UPDATE accounts SET state = state + ?1 WHERE id IN (SELECT value FROM json_each(?2))
+			RETURNING id, state`, n, jsonIDs(ids))
+		if err != nil {
 			return err
+		}
+		for rows.Next() {
+			var a store.AccountID
+			var st store.State
+			if err := rows.Scan(&a, &st); err != nil {
+				rows.Close()
+				return err
+			}
+			final[a] = st
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+	}
+	for _, s := range t.stamps {
+		f, ok := final[s.account]
+		if !ok {
+			continue // an op of the batch deleted the account
+		}
+		v := f - store.State(t.bumps[s.account]-s.n)
+		for i := range s.op.changes {
+			if s.op.changes[i].Account == s.account {
+				s.op.changes[i].State = v
+			}
 		}
 	}
 	return nil

@@ -112,7 +112,7 @@ func (t *txn) deliver(b *body, targets []store.Target, date time.Time, results [
 			return false, err
 		}
 		if err := t.insertMessage(r.mailbox, r.uid, r.modseq, tg.Flags, tg.Keywords, date.Unix(), zone, b.size, blob,
-			th.email, thread); err != nil {
+			thread); err != nil {
 			return false, err
 		}
 		t.publish(store.Change{Account: r.account, Mailbox: r.mailbox, Kind: store.ChangeAdded,
@@ -256,13 +256,17 @@ func boolInt(b bool) int64 {
 }
 
 // insertMessage adds one message row: a delivery, an append or a copy.
-// idate is Unix seconds and zone the offset of the internal date. A new
-// message's email ID is the id of its new blob (unique, never reused); a
-// copy keeps its source's.
+// idate is Unix seconds and zone the offset of the internal date.
+//
+// A message's email ID is the id of its blob, not stored apart: a new
+// message gets a new blob (blob ids are never reused) shared only by its
+// copies and the other targets of its delivery, which keep its identity
+// (RFC 8474 §5.1). A store that ever shares a blob between distinct
+// messages must first give the email ID a column of its own.
 func (t *txn) insertMessage(mailbox store.MailboxID, uid store.UID, modseq store.ModSeq, flags store.Flags,
-	keywords []string, idate int64, zone int, size int64, blob store.BlobID, email store.EmailID, thread store.ThreadID) error {
-	_, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, emailid, threadid)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, mailbox, uid, modseq, flags, joinKeywords(keywords), idate, zone, size, blob,
-		email, thread)
+	keywords []string, idate int64, zone int, size int64, blob store.BlobID, thread store.ThreadID) error {
+	_, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, mailbox, uid, modseq, flags, joinKeywords(keywords), idate, zone, size, blob,
+		thread)
 	return err
 }

@@ -167,24 +167,23 @@ ALTER TABLE blobs DROP COLUMN meta;
 	migrationIdentity,
 }
 
-// migrationIdentity gives every message an email ID and a thread ID (RFC
-// 8474 §5.1, §5.2; ident.go) and every account a change state.
+// migrationIdentity gives every message a thread ID (RFC 8474 §5.2;
+// ident.go) and every account a change state. A message's email ID is the
+// id of its blob (insertMessage), so existing messages have theirs
+// already.
 //
-// A message's email ID is the id of the blob it was stored with (blob ids
-// are never reused, and the copies of a message share its blob), so
-// existing messages get theirs here. thread_keys maps the message IDs an
-// account has seen (store.ThreadKeys) to their thread; it and the thread
-// IDs of existing messages are filled by the "threads" backfill, which
-// threads the old mail in arrival order as if it were delivered now (until
-// then each message is its own thread). Keys stay when their messages
-// are expunged (a reply to a deleted message still joins its thread) and
-// go with the account. The "wire_size" backfill adds
-// msgmeta.Meta.WireSize to metadata stored before the field existed, so
-// that WireSizes never reports 0 for a message that has octets.
+// thread_keys maps the message IDs an account has seen (store.ThreadKeys)
+// to their thread; it and the thread IDs of existing messages are filled
+// by the "threads" backfill, which threads the old mail in arrival order
+// as if it were delivered now (until then each message is its own
+// thread). Keys stay when their messages are expunged (a reply to a
+// deleted message still joins its thread) and go with the account. The
+// "wire_size" backfill adds msgmeta.Meta.WireSize to metadata stored
+// before the field existed, so that WireSizes never reports 0 for a
+// message that has octets.
 const migrationIdentity = `
-ALTER TABLE messages ADD COLUMN emailid INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN threadid INTEGER NOT NULL DEFAULT 0;
-UPDATE messages SET emailid = blob, threadid = blob;
+UPDATE messages SET threadid = blob;
 ALTER TABLE accounts ADD COLUMN state INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE thread_keys (
 	account INTEGER NOT NULL,

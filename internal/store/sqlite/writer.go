@@ -245,9 +245,10 @@ type txn struct {
 	w   *writer
 	ctx context.Context
 	op  *op
-	// states are the change states of the accounts the batch's ops
-	// changed so far (bumpStates).
-	states map[store.AccountID]batchState
+	// bumps counts the ops of the batch that changed each account, and
+	// stamps lists them, for flushStates.
+	bumps  map[store.AccountID]int
+	stamps []stamp
 }
 
 func (t *txn) runOp(o *op) error {
@@ -256,10 +257,6 @@ func (t *txn) runOp(o *op) error {
 		return wrap(store.KindTemporary, o.name, err)
 	}
 	err := o.fn(t)
-	var keepStates func()
-	if err == nil {
-		keepStates, err = t.bumpStates()
-	}
 	if err != nil {
 		o.changes, o.after, o.syncDirs = nil, nil, nil
 		if rerr := t.w.exec(t.ctx, "ROLLBACK TO op"); rerr != nil {
@@ -270,7 +267,7 @@ func (t *txn) runOp(o *op) error {
 		err = rerr
 	}
 	if err == nil {
-		keepStates()
+		t.countStates()
 	}
 	return wrap(store.KindInternal, o.name, err)
 }
