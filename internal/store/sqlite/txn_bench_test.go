@@ -16,16 +16,10 @@ import (
 // the write path costs per message apart from the disk.
 func BenchmarkDeliverCPU(b *testing.B) {
 	ctx := context.Background()
-	s, err := Open(ctx, Options{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.AddDomain(ctx, "example.org"); err != nil {
-		b.Fatal(err)
-	}
-	var accts []store.AccountID
-	for i := 0; i < 16; i++ {
+	e := openStoreEnv(b, b.TempDir(), Options{})
+	s := e.s
+	accts := []store.AccountID{e.acct}
+	for i := 1; i < 16; i++ {
 		a, err := s.CreateAccount(ctx, fmt.Sprintf("u%d@example.org", i), "h")
 		if err != nil {
 			b.Fatal(err)
