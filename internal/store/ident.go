@@ -69,23 +69,29 @@ func ThreadKeys(m *msgmeta.Meta) []string {
 			break
 		}
 	}
-	keys := msgIDs(refs)
-	tail := append(msgIDs(m.Envelope.InReplyTo), msgIDs(m.Envelope.MessageID)...)
-	if room := maxThreadKeys - len(tail); len(keys) > room && room > 1 {
-		keys = append(keys[:1], keys[len(keys)-room+1:]...)
-	}
-	keys = append(keys, tail...)
-	// Duplicates add nothing; the first place counts.
-	var out []string
-	for _, k := range keys {
-		if !slices.Contains(out, k) {
-			out = append(out, k)
+	// Each list is cut first (a field may hold thousands of IDs), then
+	// duplicates dropped (the first place counts), then the whole cut.
+	all := ends(msgIDs(refs), 2*maxThreadKeys)
+	all = append(all, ends(msgIDs(m.Envelope.InReplyTo), 4)...)
+	all = append(all, ends(msgIDs(m.Envelope.MessageID), 1)...)
+	var keys []string
+	for _, k := range all {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
 		}
 	}
-	if len(out) > maxThreadKeys {
-		out = out[:maxThreadKeys]
+	return ends(keys, maxThreadKeys)
+}
+
+// ends keeps the first and the last n-1 of list when it is longer than n.
+func ends(list []string, n int) []string {
+	if len(list) <= n {
+		return list
 	}
-	return out
+	if n == 1 {
+		return list[:1]
+	}
+	return append(list[:1:1], list[len(list)-n+1:]...)
 }
 
 // msgIDs extracts the "<id-left@id-right>" message IDs of a field, without
