@@ -27,8 +27,7 @@
 //     line ending CRLF, lines starting with "." dot-stuffed, a CRLF added
 //     to a last line without one. msgmeta computes that size
 //     (Meta.WireSize) once at delivery; the maildrop is listed with one
-//     bulk store read (store.Mail.WireSizes). Metadata stored before the
-//     field existed gets its size counted from the body at login.
+//     bulk store read (store.Mail.WireSizes).
 //   - UIDL is the INBOX's UIDVALIDITY and the message's UID, 8 lower-case
 //     hex digits each: stable across sessions and restarts, shared with
 //     IMAP, never reused.

@@ -1,10 +1,8 @@
 package pop3d
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"sort"
 
 	"github.com/petrelmail/petrel/internal/store"
@@ -56,34 +54,9 @@ func readMaildrop(ctx context.Context, st Store, account store.AccountID) (*mail
 	}
 	md := &maildrop{mailbox: mb, uidValidity: mb.UIDValidity, msgs: make([]entry, 0, len(sized))}
 	for _, m := range sized {
-		e := entry{uid: m.UID, blob: m.Blob, size: m.WireSize}
-		if e.size == 0 && m.Size > 0 {
-			// Metadata stored before WireSize existed: count it once.
-			if e.size, err = wireSizeOf(ctx, st, m.Blob); store.IsKind(err, store.KindNotFound) {
-				continue // expunged since the listing
-			} else if err != nil {
-				return nil, err
-			}
-		}
-		md.msgs = append(md.msgs, e)
+		md.msgs = append(md.msgs, entry{uid: m.UID, blob: m.Blob, size: m.WireSize})
 	}
 	return md, nil
-}
-
-// wireSizeOf reads a body through the stuffer to count its wire size.
-func wireSizeOf(ctx context.Context, st Store, blob store.BlobID) (int64, error) {
-	b, err := st.OpenBlob(ctx, blob)
-	if err != nil {
-		return 0, err
-	}
-	defer b.Close()
-	w := bufio.NewWriter(io.Discard)
-	s := newStuffer(w)
-	if _, err := io.Copy(s, b); err != nil {
-		return 0, err
-	}
-	s.end()
-	return s.n, nil
 }
 
 func (md *maildrop) close() { md.sub.Close() }

@@ -8,9 +8,10 @@
 // The model follows IMAP4rev2 (RFC 9051) with CONDSTORE/QRESYNC (RFC 7162):
 // per-mailbox UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ, per-message UID and
 // MODSEQ, an expunge log with MODSEQ for VANISHED, special-use attributes
-// (RFC 6154) and quota accounting (RFC 9208 STORAGE and MESSAGE resources).
-// IMAP4rev1's \Recent (RFC 3501 §2.3.2) is a per-mailbox boundary UID
-// (Recent).
+// (RFC 6154) and quota accounting (RFC 9208 STORAGE and MESSAGE resources);
+// messages have an email ID and a thread ID (RFC 8474 §5.1, §5.2) and
+// accounts a change state (ident.go). IMAP4rev1's \Recent (RFC 3501
+// §2.3.2) is a per-mailbox boundary UID (Recent).
 //
 // Package storetest holds the conformance suite every backend must pass.
 package store

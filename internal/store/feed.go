@@ -28,6 +28,9 @@ type Change struct {
 	Kind    ChangeKind
 	UIDs    []UID
 	ModSeq  ModSeq // the mailbox's HIGHESTMODSEQ after the change
+	// State is the account's change state after the call that made the
+	// change (Mail.AccountState); all events of one call carry the same.
+	State State
 }
 
 // maxPending bounds the events buffered for one subscriber.

@@ -108,6 +108,10 @@ type Message struct {
 	InternalDate time.Time
 	Size         int64
 	Blob         BlobID
+	// EmailID and ThreadID are the message's identity (RFC 8474 §5.1,
+	// §5.2): the same in every copy, kept by MOVE and across restarts.
+	EmailID  EmailID
+	ThreadID ThreadID
 }
 
 // SizedMessage is a Message with the WireSize of its metadata.
@@ -242,7 +246,8 @@ type Mail interface {
 	// mailboxes that do not exist (RFC 9051 §6.3.7).
 	Subscriptions(ctx context.Context, account AccountID) ([]string, error)
 
-	// Deliver stores one message in every target, sharing one blob, and
+	// Deliver stores one message in every target, sharing one blob and one
+	// new EmailID (each account threads it on its own, ThreadKeys), and
 	// returns when it is durable (docs/architecture.md §Durability). It
 	// fails as a whole only
 	// when the body could not be stored; per-target failures (not found,
@@ -253,7 +258,8 @@ type Mail interface {
 	// checked for their sum (KindOverQuota, nothing stored), a body that
 	// cannot be read fails the batch before anything is stored, a missing
 	// mailbox is KindNotFound. The UIDs are consecutive, in the order of
-	// msgs, and share one MODSEQ; subscribers get one ChangeAdded. It
+	// msgs, and share one MODSEQ; each message gets a new EmailID and is
+	// threaded in the order of msgs; subscribers get one ChangeAdded. It
 	// returns when the messages are durable, like Deliver. An empty batch
 	// is KindInvalid.
 	AppendBatch(ctx context.Context, account AccountID, mailbox MailboxID, msgs []AppendMessage) (Appended, error)
@@ -268,8 +274,8 @@ type Mail interface {
 	ExpungedSince(ctx context.Context, mailbox MailboxID, since ModSeq) ([]UID, error)
 	// WireSizes is Messages with, for each message, the WireSize of its
 	// metadata (msgmeta.Meta.WireSize: the size as POP3 RETR sends it),
-	// read in bulk: POP3 lists a whole INBOX at login. WireSize is 0 when
-	// the metadata was stored before the field existed.
+	// read in bulk: POP3 lists a whole INBOX at login. It is 0 only for
+	// an empty message.
 	WireSizes(ctx context.Context, mailbox MailboxID, from, to UID) ([]SizedMessage, error)
 	// Meta returns the metadata parsed at delivery.
 	Meta(ctx context.Context, mailbox MailboxID, uid UID) (*msgmeta.Meta, error)
@@ -277,9 +283,11 @@ type Mail interface {
 	OpenBlob(ctx context.Context, blob BlobID) (Blob, error)
 
 	StoreFlags(ctx context.Context, mailbox MailboxID, uids []UID, change FlagChange) (FlagResult, error)
-	// Copy copies messages (sharing their blobs) into dst.
+	// Copy copies messages (sharing their blobs) into dst. The copies keep
+	// their EmailID and ThreadID (RFC 8474 §5.1).
 	Copy(ctx context.Context, src MailboxID, uids []UID, dst MailboxID) (CopyResult, error)
-	// Move moves messages atomically: copy then expunge from src (RFC 6851).
+	// Move moves messages atomically: copy then expunge from src (RFC 6851),
+	// keeping their EmailID and ThreadID.
 	Move(ctx context.Context, src MailboxID, uids []UID, dst MailboxID) (CopyResult, error)
 	// Expunge removes messages and records them in the expunge log;
 	// it returns the UIDs actually removed.
@@ -287,6 +295,11 @@ type Mail interface {
 
 	// Quota returns an account's quota and usage.
 	Quota(ctx context.Context, account AccountID) (Quota, error)
+	// AccountState returns the account's change state: raised by one by
+	// every call that changes its mail or mailboxes (the events of that
+	// call carry the new value in Change.State), never by a call that
+	// changes nothing; KindNotFound when the account does not exist.
+	AccountState(ctx context.Context, account AccountID) (State, error)
 }
 
 // Blob is an open message body.

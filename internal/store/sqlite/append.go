@@ -86,7 +86,12 @@ func (t *txn) appendBatch(account store.AccountID, mailbox store.MailboxID, msgs
 		}
 		_, zone := date.Zone()
 		uid := first + store.UID(i)
-		if err := t.insertMessage(mailbox, uid, res.ModSeq, m.Flags, m.Keywords, date.Unix(), zone, b.size, blob); err != nil {
+		thread, err := assignThread(t, account, b.threadKeys, store.EmailID(blob))
+		if err != nil {
+			return res, err
+		}
+		if err := t.insertMessage(mailbox, uid, res.ModSeq, m.Flags, m.Keywords, date.Unix(), zone, b.size, blob,
+			thread); err != nil {
 			return res, err
 		}
 		res.UIDs = append(res.UIDs, uid)

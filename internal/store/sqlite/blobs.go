@@ -21,10 +21,11 @@ import (
 // body is a message body taken in by the caller's goroutine before its write
 // request is queued: either inline bytes or a file already fsynced.
 type body struct {
-	data []byte // inline body, when small
-	rel  string // file path relative to blobDir, when large
-	size int64
-	meta []byte // msgmeta JSON
+	data       []byte // inline body, when small
+	rel        string // file path relative to blobDir, when large
+	size       int64
+	meta       []byte   // msgmeta JSON
+	threadKeys []string // store.ThreadKeys
 }
 
 // intake reads a body, keeping it in memory when small and writing it to a
@@ -51,6 +52,7 @@ func (s *Store) intake(r io.Reader, meta *msgmeta.Meta) (*body, error) {
 	} else if meta, err = s.intakeFile(b, io.MultiReader(bb, r), meta); err != nil {
 		return nil, err
 	}
+	b.threadKeys = store.ThreadKeys(meta)
 	if b.meta, err = msgmeta.Marshal(meta); err != nil {
 		s.removeBlobFile(b.rel)
 		return nil, store.Wrap(store.KindInternal, op, err)

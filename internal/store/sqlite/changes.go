@@ -20,14 +20,16 @@ func (t *txn) mailboxState(op string, id store.MailboxID) (account store.Account
 	return
 }
 
-const messageCols = `mailbox, uid, modseq, flags, keywords, idate, izone, size, blob`
+// A message's email ID is its blob's id (store/sqlite's insertMessage).
+const messageCols = `mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid`
 
 func scanMessage(sc interface{ Scan(...any) error }) (store.Message, error) {
 	var m store.Message
 	var kw string
 	var sec int64
 	var zone int
-	err := sc.Scan(&m.Mailbox, &m.UID, &m.ModSeq, &m.Flags, &kw, &sec, &zone, &m.Size, &m.Blob)
+	err := sc.Scan(&m.Mailbox, &m.UID, &m.ModSeq, &m.Flags, &kw, &sec, &zone, &m.Size, &m.Blob, &m.ThreadID)
+	m.EmailID = store.EmailID(m.Blob)
 	m.Keywords = splitKeywords(kw)
 	m.InternalDate = time.Unix(sec, 0).In(time.FixedZone("", zone))
 	return m, err
@@ -179,7 +181,8 @@ func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst
 	for i, m := range found {
 		uid := first + store.UID(i)
 		_, zone := m.InternalDate.Zone()
-		if err := t.insertMessage(dst, uid, mod, m.Flags, m.Keywords, m.InternalDate.Unix(), zone, m.Size, m.Blob); err != nil {
+		if err := t.insertMessage(dst, uid, mod, m.Flags, m.Keywords, m.InternalDate.Unix(), zone, m.Size, m.Blob,
+			m.ThreadID); err != nil {
 			return res, nil, err
 		}
 		refs[m.Blob]++

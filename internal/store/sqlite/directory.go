@@ -138,7 +138,8 @@ func (s *Store) DeleteAccount(ctx context.Context, id store.AccountID) error {
 				return err
 			}
 		}
-		for _, q := range []string{`DELETE FROM subscriptions WHERE account = ?`, `DELETE FROM addresses WHERE account = ?`} {
+		for _, q := range []string{`DELETE FROM subscriptions WHERE account = ?`, `DELETE FROM addresses WHERE account = ?`,
+			`DELETE FROM thread_keys WHERE account = ?`} {
 			if _, err := t.exec(q, id); err != nil {
 				return err
 			}

@@ -23,6 +23,7 @@
 // commits into the change feed (watch.go).
 //
 // The model follows RFC 9051 (UID, UIDVALIDITY, UIDNEXT), RFC 7162
-// (per-mailbox MODSEQ, expunge log for VANISHED) and RFC 3501 §2.3.2
-// (\Recent).
+// (per-mailbox MODSEQ, expunge log for VANISHED), RFC 3501 §2.3.2
+// (\Recent) and RFC 8474 (email and thread IDs, ident.go), with a
+// per-account change state beside MODSEQ.
 package sqlite

@@ -104,9 +104,15 @@ func (t *txn) deliver(b *body, targets []store.Target, date time.Time, results [
 		return false, err
 	}
 	_, zone := date.Zone()
+	th := threader{x: t, keys: b.threadKeys, email: store.EmailID(blob)}
 	for _, r := range ok {
 		tg := targets[r.idx]
-		if err := t.insertMessage(r.mailbox, r.uid, r.modseq, tg.Flags, tg.Keywords, date.Unix(), zone, b.size, blob); err != nil {
+		thread, err := th.thread(r.account)
+		if err != nil {
+			return false, err
+		}
+		if err := t.insertMessage(r.mailbox, r.uid, r.modseq, tg.Flags, tg.Keywords, date.Unix(), zone, b.size, blob,
+			thread); err != nil {
 			return false, err
 		}
 		t.publish(store.Change{Account: r.account, Mailbox: r.mailbox, Kind: store.ChangeAdded,
@@ -251,9 +257,16 @@ func boolInt(b bool) int64 {
 
 // insertMessage adds one message row: a delivery, an append or a copy.
 // idate is Unix seconds and zone the offset of the internal date.
+//
+// A message's email ID is the id of its blob, not stored apart: a new
+// message gets a new blob (blob ids are never reused) shared only by its
+// copies and the other targets of its delivery, which keep its identity
+// (RFC 8474 §5.1). A store that ever shares a blob between distinct
+// messages must first give the email ID a column of its own.
 func (t *txn) insertMessage(mailbox store.MailboxID, uid store.UID, modseq store.ModSeq, flags store.Flags,
-	keywords []string, idate int64, zone int, size int64, blob store.BlobID) error {
-	_, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, mailbox, uid, modseq, flags, joinKeywords(keywords), idate, zone, size, blob)
+	keywords []string, idate int64, zone int, size int64, blob store.BlobID, thread store.ThreadID) error {
+	_, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, mailbox, uid, modseq, flags, joinKeywords(keywords), idate, zone, size, blob,
+		thread)
 	return err
 }

@@ -116,7 +116,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.wdb.Close()
 		return nil, fmt.Errorf("open %s: %w", s.dbPath, err)
 	}
-	if err := migrate(ctx, conn); err != nil {
+	if err := migrate(ctx, conn, s.blobDir); err != nil {
 		conn.Close()
 		s.wdb.Close()
 		return nil, fmt.Errorf("open %s: %w", s.dbPath, err)

@@ -192,15 +192,48 @@ CREATE TABLE recent (
 	uid     INTEGER NOT NULL
 );
 `,
+	// 7: message identity and the account change state.
+	migrationIdentity,
 }
+
+// migrationIdentity gives every message a thread ID (RFC 8474 §5.2;
+// ident.go) and every account a change state. A message's email ID is the
+// id of its blob (insertMessage), so existing messages have theirs
+// already.
+//
+// thread_keys maps the message IDs an account has seen (store.ThreadKeys)
+// to their thread; it and the thread IDs of existing messages are filled
+// by the "threads" backfill, which threads the old mail in arrival order
+// as if it were delivered now (until then each message is its own
+// thread). Keys stay when their messages are expunged (a reply to a
+// deleted message still joins its thread) and go with the account. The
+// "wire_size" backfill adds msgmeta.Meta.WireSize to metadata stored
+// before the field existed, so that WireSizes never reports 0 for a
+// message that has octets.
+const migrationIdentity = `
+ALTER TABLE messages ADD COLUMN threadid INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET threadid = blob;
+ALTER TABLE accounts ADD COLUMN state INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE thread_keys (
+	account INTEGER NOT NULL,
+	key     TEXT NOT NULL,
+	thread  INTEGER NOT NULL,
+	PRIMARY KEY (account, key)
+) WITHOUT ROWID;
+CREATE TABLE backfills (name TEXT PRIMARY KEY) WITHOUT ROWID;
+INSERT INTO backfills(name) VALUES ('threads'), ('wire_size');
+`
 
 // migrate brings the schema up to date inside one immediate transaction, so
 // that two processes starting at once cannot both apply a migration.
-func migrate(ctx context.Context, conn *sql.Conn) error {
+func migrate(ctx context.Context, conn *sql.Conn, blobDir string) error {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	applied, err := migrateTx(ctx, conn)
+	if err == nil && applied {
+		err = runBackfills(ctx, conn, blobDir)
+	}
 	if err != nil {
 		conn.ExecContext(context.Background(), "ROLLBACK")
 		return err

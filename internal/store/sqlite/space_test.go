@@ -26,7 +26,7 @@ type storeEnv struct {
 	inbox store.MailboxID
 }
 
-func openStoreEnv(t *testing.T, dir string, opts Options) *storeEnv {
+func openStoreEnv(t testing.TB, dir string, opts Options) *storeEnv {
 	t.Helper()
 	ctx := context.Background()
 	opts.Dir = dir

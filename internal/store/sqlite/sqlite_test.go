@@ -35,3 +35,7 @@ func BenchmarkDeliverParallel(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) { storetest.BenchmarkDeliver(b, backend(), c.size, 64, 100) })
 	}
 }
+
+func BenchmarkAppendParallel(b *testing.B) {
+	storetest.BenchmarkAppend(b, backend(), 4<<10, 16, 100)
+}

@@ -167,7 +167,10 @@ func (w *writer) runBatch(batch []*op) (errs []error, full bool) {
 			errs[i] = t.runOp(o)
 			full = full || store.IsKind(errs[i], store.KindNoSpace)
 		}
-		err = w.syncDirs(batch, errs)
+		err = t.flushStates()
+		if err == nil {
+			err = w.syncDirs(batch, errs)
+		}
 		if err == nil {
 			err = w.exec(ctx, "COMMIT")
 		}
@@ -290,6 +293,10 @@ type txn struct {
 	w   *writer
 	ctx context.Context
 	op  *op
+	// bumps counts the ops of the batch that changed each account, and
+	// stamps lists them, for flushStates.
+	bumps  map[store.AccountID]int
+	stamps []stamp
 }
 
 func (t *txn) runOp(o *op) error {
@@ -306,6 +313,9 @@ func (t *txn) runOp(o *op) error {
 	}
 	if rerr := t.w.exec(t.ctx, "RELEASE op"); rerr != nil && err == nil {
 		err = rerr
+	}
+	if err == nil {
+		t.countStates()
 	}
 	return wrap(store.KindInternal, o.name, err)
 }
