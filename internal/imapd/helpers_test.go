@@ -2,24 +2,19 @@ package imapd
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/accounts"
-	"github.com/petrelmail/petrel/internal/certs"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 const (
@@ -40,40 +35,19 @@ type env struct {
 	addr    string // plain listener (STARTTLS)
 	tlsAddr string // implicit TLS
 	client  *tls.Config
-	logs    *logBuf
+	logs    *testkit.LogBuffer
 }
 
 func newEnv(t testing.TB, mod func(*Config, *Deps)) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), logs: &logBuf{}}
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: e.dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.st = st
-	e.auth = accounts.New(st, accounts.Options{HashConcurrency: 2,
-		Argon: &accounts.ArgonParams{Time: 1, Memory: 64, Threads: 1}})
-	ctx := context.Background()
-	if err := e.auth.AddDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
-	if e.acct, err = e.auth.AddUser(ctx, testUser, testPass); err != nil {
-		t.Fatal(err)
-	}
-	res, err := certs.Load(certs.Options{Hostname: "localhost", DataDir: e.dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pem, err := os.ReadFile(res.CertPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	e.client = &tls.Config{RootCAs: pool, ServerName: "localhost"}
-	e.cfg = Config{TLS: res.Config, AllowInsecureAuth: true, SpoolDir: e.dir}
-	e.deps = Deps{Store: st, Auth: e.auth,
-		Log: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	e := &env{t: t, dir: t.TempDir(), logs: &testkit.LogBuffer{}}
+	e.st = testkit.OpenStore(t, e.dir)
+	e.auth = testkit.Accounts(e.st, accounts.Options{HashConcurrency: 2})
+	e.acct = testkit.AddUser(t, e.auth, testUser, testPass)
+	var serverTLS *tls.Config
+	serverTLS, e.client = testkit.TLS(t, "localhost", e.dir)
+	e.cfg = Config{TLS: serverTLS, AllowInsecureAuth: true, SpoolDir: e.dir}
+	e.deps = Deps{Store: e.st, Auth: e.auth, Log: testkit.Logger(e.logs)}
 	if mod != nil {
 		mod(&e.cfg, &e.deps)
 	}
@@ -81,14 +55,7 @@ func newEnv(t testing.TB, mod func(*Config, *Deps)) *env {
 	tcfg := e.cfg
 	tcfg.ImplicitTLS, tcfg.Name = true, "imaps"
 	tsrv := New(tcfg, e.deps)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln, tln := testkit.Listen(t), testkit.Listen(t)
 	e.addr, e.tlsAddr = ln.Addr().String(), tln.Addr().String()
 	go e.srv.Serve(ln)
 	go tsrv.Serve(tln)
@@ -97,7 +64,7 @@ func newEnv(t testing.TB, mod func(*Config, *Deps)) *env {
 		defer cancel()
 		e.srv.Shutdown(ctx)
 		tsrv.Shutdown(ctx)
-		st.Close()
+		e.st.Close()
 		if t.Failed() {
 			t.Logf("server log:\n%s", e.logs.String())
 		}
@@ -122,23 +89,6 @@ func (e *env) deliver(mailbox, msg string, flags store.Flags) store.UID {
 func testMessage(subject, body string) string {
 	return "From: Bob <bob@example.net>\r\nTo: alice@example.org\r\nSubject: " + subject +
 		"\r\nDate: Mon, 7 Feb 1994 21:52:25 -0800\r\nMessage-ID: <" + subject + "@example.net>\r\n\r\n" + body + "\r\n"
-}
-
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // raw is a byte-exact client.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/imapmsg"
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // flagLines is what "UID FETCH 1:* (UID FLAGS)" must answer for msgs:
@@ -246,10 +246,7 @@ func TestBulkAndPlainReadsAgree(t *testing.T) {
 	}
 	e.deliver("", testMessage("large", strings.Repeat("a large body line with Mallory\r\n", 12000)), 0)
 	plain := New(e.cfg, Deps{Store: plainStore{e.st}, Auth: e.auth})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := testkit.Listen(t)
 	go plain.Serve(ln)
 	t.Cleanup(func() { plain.Shutdown(context.Background()) })
 	pe := *e

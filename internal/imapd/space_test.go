@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // fullStore is a store whose disk is full: every write that adds or
@@ -36,17 +37,6 @@ func (f fullStore) Copy(context.Context, store.MailboxID, []store.UID, store.Mai
 	return store.CopyResult{}, f.err("copy")
 }
 
-// refIn returns the reference in a response text "... (ref X)".
-func refIn(t *testing.T, text string) string {
-	t.Helper()
-	_, after, ok := strings.Cut(text, "(ref ")
-	ref, _, ok2 := strings.Cut(after, ")")
-	if !ok || !ok2 || ref == "" {
-		t.Fatalf("no reference in %q", text)
-	}
-	return ref
-}
-
 // Storage failures are answered with a reference that is in the log next
 // to the cause, and never with the error's text: a full disk is
 // NO [UNAVAILABLE] Insufficient system storage (RFC 5530 has no better
@@ -73,7 +63,7 @@ func TestStorageErrorsCarryAReference(t *testing.T) {
 				if !strings.HasPrefix(tagged, tag+" "+c.want) || strings.Contains(tagged, "no space left") {
 					t.Fatalf("%s: %q, want %q... without the error text", cmd, tagged, c.want)
 				}
-				ref := refIn(t, tagged)
+				ref := testkit.Ref(t, tagged)
 				if line := logLine(e.logs.String(), "ref="+ref); !strings.Contains(line, "no space left on device") {
 					t.Fatalf("%s: the log has no line with ref=%s and the cause:\n%s", cmd, ref, e.logs.String())
 				}
