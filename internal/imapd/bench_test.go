@@ -117,7 +117,7 @@ func benchCommand(b *testing.B, cmd string, want func(untagged []string) bool) {
 func benchCommandEnv(b *testing.B, e *env, cmd string, want func(untagged []string) bool) {
 	r := e.login()
 	r.ok("s SELECT INBOX")
-	r.c.SetDeadline(time.Time{})
+	r.C.SetDeadline(time.Time{})
 	b.ResetTimer()
 	for b.Loop() {
 		u := r.ok("c " + cmd)

@@ -1,12 +1,10 @@
 package imapd
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -91,25 +89,22 @@ func testMessage(subject, body string) string {
 		"\r\nDate: Mon, 7 Feb 1994 21:52:25 -0800\r\nMessage-ID: <" + subject + "@example.net>\r\n\r\n" + body + "\r\n"
 }
 
-// raw is a byte-exact client.
-type raw struct {
-	t  testing.TB
-	c  net.Conn
-	br *bufio.Reader
+// raw is a byte-exact client: testkit's line client (every line ends in
+// CRLF) with IMAP's tagged commands and literals.
+type raw struct{ *testkit.Conn }
+
+// rawOn makes a raw client of c with one deadline, 20 s away, for the
+// whole connection (tests that need more clear it).
+func rawOn(c *testkit.Conn) *raw {
+	c.Timeout = 0
+	c.C.SetDeadline(time.Now().Add(20 * time.Second))
+	return &raw{c}
 }
 
 func (e *env) dial() *raw {
 	e.t.Helper()
-	c, err := net.Dial("tcp", e.addr)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { c.Close() })
-	r := &raw{t: e.t, c: c, br: bufio.NewReader(c)}
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	if g := r.line(); !strings.HasPrefix(g, "* OK [CAPABILITY IMAP4rev1 IMAP4rev2") {
-		e.t.Fatalf("greeting %q", g)
-	}
+	r := rawOn(testkit.Dial(e.t, e.addr))
+	r.Expect("* OK [CAPABILITY IMAP4rev1 IMAP4rev2")
 	return r
 }
 
@@ -120,34 +115,18 @@ func (e *env) login() *raw {
 	return r
 }
 
-func (r *raw) send(s string) {
-	r.t.Helper()
-	if _, err := io.WriteString(r.c, s); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-func (r *raw) line() string {
-	r.t.Helper()
-	l, err := r.br.ReadString('\n')
-	if err != nil {
-		r.t.Fatalf("read: %v (got %q)", err, l)
-	}
-	return strings.TrimSuffix(l, "\r\n")
-}
-
 // cmd sends a tagged command line and returns the untagged lines and the
 // tagged one. Literals in responses are read into the line that announced
 // them.
 func (r *raw) cmd(line string) ([]string, string) {
-	r.t.Helper()
+	r.T.Helper()
 	tag, _, _ := strings.Cut(line, " ")
-	r.send(line + "\r\n")
+	r.Send(line + "\r\n")
 	return r.until(tag)
 }
 
 func (r *raw) until(tag string) ([]string, string) {
-	r.t.Helper()
+	r.T.Helper()
 	var out []string
 	for {
 		l := r.fullLine()
@@ -160,8 +139,8 @@ func (r *raw) until(tag string) ([]string, string) {
 
 // fullLine reads a response line with its literals inlined.
 func (r *raw) fullLine() string {
-	r.t.Helper()
-	l := r.line()
+	r.T.Helper()
+	l := r.Line()
 	for strings.HasSuffix(l, "}") {
 		i := strings.LastIndexByte(l, '{')
 		if i < 0 {
@@ -172,21 +151,21 @@ func (r *raw) fullLine() string {
 			break
 		}
 		buf := make([]byte, n)
-		if _, err := io.ReadFull(r.br, buf); err != nil {
-			r.t.Fatal(err)
+		if _, err := io.ReadFull(r.R, buf); err != nil {
+			r.T.Fatal(err)
 		}
-		l += "\r\n" + string(buf) + r.line()
+		l += "\r\n" + string(buf) + r.Line()
 	}
 	return l
 }
 
 // ok runs a command that must succeed.
 func (r *raw) ok(line string) []string {
-	r.t.Helper()
+	r.T.Helper()
 	u, tagged := r.cmd(line)
 	tag, _, _ := strings.Cut(line, " ")
 	if !strings.HasPrefix(tagged, tag+" OK") {
-		r.t.Fatalf("%s: %q (untagged %q)", line, tagged, u)
+		r.T.Fatalf("%s: %q (untagged %q)", line, tagged, u)
 	}
 	return u
 }

@@ -209,19 +209,19 @@ func TestIdleWokenMidDone(t *testing.T) {
 	e.deliver("", testMessage("one", "x"), 0)
 	r := e.login()
 	r.ok("s SELECT INBOX")
-	r.send("i IDLE\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+	r.Send("i IDLE\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "+ ") {
 		t.Fatalf("IDLE: %q", l)
 	}
-	r.send("DO")
+	r.Send("DO")
 	time.Sleep(50 * time.Millisecond)
 	e.deliver("", testMessage("two", "x"), 0)
-	if l := r.line(); l != "* 2 EXISTS" {
+	if l := r.Line(); l != "* 2 EXISTS" {
 		t.Fatalf("in IDLE: %q, want * 2 EXISTS", l)
 	}
-	r.line() // * 2 RECENT
-	r.send("NE\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "i OK") {
+	r.Line() // * 2 RECENT
+	r.Send("NE\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "i OK") {
 		t.Fatalf("DONE: %q", l)
 	}
 	// The next command is read whole: no wake left over cuts it short.

@@ -18,7 +18,7 @@ func TestLongLineLiteralNotExecuted(t *testing.T) {
 	n := itoa(len(inject))
 	for i, announce := range []string{"{" + n + "+}", "~{" + n + "+}", "{" + strings.Repeat("0", 40) + n + "+}"} {
 		tag := "x" + itoa(i)
-		r.send(tag + " APPEND INBOX (" + strings.Repeat(`\Seen `, 12000) + ") " + announce + "\r\n" + inject + "\r\n")
+		r.Send(tag + " APPEND INBOX (" + strings.Repeat(`\Seen `, 12000) + ") " + announce + "\r\n" + inject + "\r\n")
 		u, tagged := r.until(tag)
 		if !strings.HasPrefix(tagged, tag+" BAD [TOOBIG]") || len(u) != 0 {
 			t.Errorf("%s: %q (untagged %q)", announce, tagged, u)
@@ -30,7 +30,7 @@ func TestLongLineLiteralNotExecuted(t *testing.T) {
 	}
 	// A synchronizing literal gets no continuation request: the client
 	// does not send it, and the tagged BAD tells it the command is over.
-	r.send("s1 APPEND INBOX (" + strings.Repeat(`\Seen `, 12000) + ") {23}\r\n")
+	r.Send("s1 APPEND INBOX (" + strings.Repeat(`\Seen `, 12000) + ") {23}\r\n")
 	if u, tagged := r.until("s1"); !strings.HasPrefix(tagged, "s1 BAD [TOOBIG]") || len(u) != 0 {
 		t.Errorf("sync literal: %q (untagged %q)", tagged, u)
 	}
@@ -39,11 +39,11 @@ func TestLongLineLiteralNotExecuted(t *testing.T) {
 		t.Error("the mailbox named in the literal was created")
 	}
 	// A literal too large to be worth reading ends the session.
-	r.send("h1 NOOP " + strings.Repeat("x", 70000) + " {99999999999+}\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "* BYE") && !strings.HasPrefix(l, "h1 BAD [TOOBIG]") {
+	r.Send("h1 NOOP " + strings.Repeat("x", 70000) + " {99999999999+}\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "* BYE") && !strings.HasPrefix(l, "h1 BAD [TOOBIG]") {
 		t.Errorf("huge literal: %q", l)
 	} else if !strings.HasPrefix(l, "* BYE") {
-		if l := r.line(); !strings.HasPrefix(l, "* BYE") {
+		if l := r.Line(); !strings.HasPrefix(l, "* BYE") {
 			t.Errorf("huge literal: %q, want BYE", l)
 		}
 	}
@@ -60,7 +60,7 @@ func TestLongLineNextCommandAnswered(t *testing.T) {
 		line := tag + " NOOP "
 		line += strings.Repeat("x", size-len(line))
 		next := "b" + itoa(i)
-		r.send(line + "\r\n" + next + " NOOP\r\n")
+		r.Send(line + "\r\n" + next + " NOOP\r\n")
 		u, tagged := r.until(tag)
 		if !strings.HasPrefix(tagged, tag+" BAD [TOOBIG]") || len(u) != 0 {
 			t.Errorf("%d octets: %q (untagged %q)", size, tagged, u)
@@ -77,11 +77,11 @@ func TestLongLineInIdle(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.login()
 	r.ok("s SELECT INBOX")
-	r.send("i IDLE\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+	r.Send("i IDLE\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "+ ") {
 		t.Fatalf("IDLE: %q", l)
 	}
-	r.send("DONE " + strings.Repeat("x", 70000) + " {9+}\r\ny1 NOOP\r\n\r\n")
+	r.Send("DONE " + strings.Repeat("x", 70000) + " {9+}\r\ny1 NOOP\r\n\r\n")
 	if u, tagged := r.until("i"); !strings.HasPrefix(tagged, "i BAD [TOOBIG]") || len(u) != 0 {
 		t.Errorf("long DONE: %q (untagged %q)", tagged, u)
 	}
@@ -96,7 +96,7 @@ func TestLongLineInIdle(t *testing.T) {
 func TestRefusedLiteralThenLiteral(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *Deps) { c.MaxMessageSize = 1000 })
 	r := e.login()
-	r.send("m APPEND INBOX {2000+}\r\n" + strings.Repeat("x", 2000) + " {9+}\r\ny1 NOOP\r\n\r\n")
+	r.Send("m APPEND INBOX {2000+}\r\n" + strings.Repeat("x", 2000) + " {9+}\r\ny1 NOOP\r\n\r\n")
 	if u, tagged := r.until("m"); !strings.HasPrefix(tagged, "m NO [TOOBIG]") || len(u) != 0 {
 		t.Errorf("MULTIAPPEND: %q (untagged %q)", tagged, u)
 	}
@@ -114,7 +114,7 @@ func TestStringLiteralsPerCommand(t *testing.T) {
 	r := e.login()
 	r.ok("s SELECT INBOX")
 	lit := strings.Repeat("x", 60_000)
-	r.send("a SEARCH TEXT {60000+}\r\n" + lit + " TEXT {60000+}\r\n" + lit + " TEXT {3+}\r\ny1 \r\n")
+	r.Send("a SEARCH TEXT {60000+}\r\n" + lit + " TEXT {60000+}\r\n" + lit + " TEXT {3+}\r\ny1 \r\n")
 	if _, tagged := r.until("a"); !strings.HasPrefix(tagged, "a BAD [TOOBIG]") {
 		t.Errorf("two literals over the limit together: %q", tagged)
 	}
@@ -136,7 +136,7 @@ func TestLongLineLiteralAcrossTheLimit(t *testing.T) {
 		tag := "x" + itoa(k+2)
 		head := tag + " APPEND INBOX (\\Seen) "
 		pad := limit - k - len(head) // "{" at octet limit-k
-		r.send(head + strings.Repeat("x", pad) + announce + "\r\n" + inject + "\r\n")
+		r.Send(head + strings.Repeat("x", pad) + announce + "\r\n" + inject + "\r\n")
 		u, tagged := r.until(tag)
 		if !strings.HasPrefix(tagged, tag+" BAD") || len(u) != 0 {
 			t.Errorf("limit %d octets before the announcement's end: %q (untagged %q)", k, tagged, u)

@@ -28,7 +28,7 @@ func multiappend(tag, mailbox string, n int, each func(i int) string) string {
 func BenchmarkMultiappend100(b *testing.B) {
 	e := newEnv(b, nil)
 	r := e.login()
-	r.c.SetDeadline(time.Time{})
+	r.C.SetDeadline(time.Time{})
 	cmd := multiappend("m", "INBOX", 100, nil)
 	b.ResetTimer()
 	for b.Loop() {
@@ -58,7 +58,7 @@ func TestMultiappendUIDs(t *testing.T) {
 	if want := fmt.Sprintf("a OK [APPENDUID %d 2:4] ", uv); !strings.HasPrefix(tagged, want) {
 		t.Fatalf("MULTIAPPEND: %q, want %q", tagged, want)
 	}
-	if l := w.line(); l != "* 4 EXISTS" {
+	if l := w.Line(); l != "* 4 EXISTS" {
 		t.Fatalf("IDLE session after MULTIAPPEND: %q, want * 4 EXISTS", l)
 	}
 	w.endIdle()
@@ -116,7 +116,7 @@ func TestMultiappendOverQuota(t *testing.T) {
 	if !strings.Contains(tagged, " 1] ") {
 		t.Fatalf("APPEND after the failed MULTIAPPEND: %q, want UID 1", tagged)
 	}
-	if l := w.line(); l != "* 1 EXISTS" {
+	if l := w.Line(); l != "* 1 EXISTS" {
 		t.Fatalf("IDLE session: %q, want * 1 EXISTS first", l)
 	}
 	w.endIdle()
@@ -131,8 +131,8 @@ func TestMultiappendDisconnect(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.login()
 	full := multiappend("a", "INBOX", 2, nil)
-	r.send(full[:len(full)-20])
-	r.c.Close()
+	r.Send(full[:len(full)-20])
+	r.C.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for strings.Count(e.logs.String(), "msg=disconnected") < 1 {
 		if time.Now().After(deadline) {
@@ -158,8 +158,8 @@ func (e *env) idling(mailbox string) *raw {
 	w := e.login()
 	w.ok("e ENABLE IMAP4rev2")
 	w.ok("s SELECT " + mailbox)
-	w.send("i IDLE\r\n")
-	if l := w.line(); l != "+ idling" {
+	w.Send("i IDLE\r\n")
+	if l := w.Line(); l != "+ idling" {
 		e.t.Fatalf("IDLE: %q", l)
 	}
 	return w
@@ -167,9 +167,9 @@ func (e *env) idling(mailbox string) *raw {
 
 // endIdle ends IDLE, failing on any response before the tagged OK.
 func (r *raw) endIdle() {
-	r.t.Helper()
-	r.send("DONE\r\n")
+	r.T.Helper()
+	r.Send("DONE\r\n")
 	if u, tagged := r.until("i"); len(u) != 0 || !strings.HasPrefix(tagged, "i OK") {
-		r.t.Fatalf("IDLE end: %q %q", u, tagged)
+		r.T.Fatalf("IDLE end: %q %q", u, tagged)
 	}
 }

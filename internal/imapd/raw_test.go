@@ -165,7 +165,7 @@ func TestExpungeDeferred(t *testing.T) {
 func TestRobustness(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *Deps) { c.MaxMessageSize = 1000 })
 	r := e.login()
-	r.send("p1 NOOP\r\np2 FETCH\r\np3 SELECT INBOX\r\np4 NOOP\r\n")
+	r.Send("p1 NOOP\r\np2 FETCH\r\np3 SELECT INBOX\r\np4 NOOP\r\n")
 	for _, tag := range []string{"p1 OK", "p2 BAD", "p3 OK", "p4 OK"} {
 		_, tagged := r.until(strings.Fields(tag)[0])
 		if !strings.HasPrefix(tagged, tag) {
@@ -176,7 +176,7 @@ func TestRobustness(t *testing.T) {
 	if !strings.HasPrefix(tagged, "b NO [TOOBIG]") {
 		t.Errorf("big APPEND: %q", tagged)
 	}
-	r.send("c APPEND INBOX {2000+}\r\n" + strings.Repeat("x", 2000) + "\r\n")
+	r.Send("c APPEND INBOX {2000+}\r\n" + strings.Repeat("x", 2000) + "\r\n")
 	if _, tagged := r.until("c"); !strings.HasPrefix(tagged, "c NO [TOOBIG]") {
 		t.Errorf("big non-synchronizing APPEND: %q", tagged)
 	}
@@ -185,14 +185,14 @@ func TestRobustness(t *testing.T) {
 		t.Errorf("LOGIN when authenticated: %q", tagged)
 	}
 	r.ok("e NOOP")
-	r.send("f NOOP " + strings.Repeat("x", 70000) + "\r\n")
+	r.Send("f NOOP " + strings.Repeat("x", 70000) + "\r\n")
 	if _, tagged := r.until("f"); !strings.HasPrefix(tagged, "f BAD [TOOBIG]") {
 		t.Errorf("long line: %q", tagged)
 	}
 	r.ok("g NOOP")
 	// A client that disconnects mid-literal stores nothing.
-	r.send("h APPEND INBOX {10+}\r\nabc")
-	r.c.Close()
+	r.Send("h APPEND INBOX {10+}\r\nabc")
+	r.C.Close()
 	time.Sleep(100 * time.Millisecond)
 	mb, err := e.st.Mailbox(context.Background(), e.acct.ID, "INBOX")
 	if err != nil || mb.Messages != 0 {
@@ -248,11 +248,11 @@ func TestAuthenticatePlain(t *testing.T) {
 	ir := base64.StdEncoding.EncodeToString([]byte("\x00" + testUser + "\x00" + testPass))
 	r.ok("a AUTHENTICATE PLAIN " + ir)
 	r2 := e.dial()
-	r2.send("b AUTHENTICATE PLAIN\r\n")
-	if l := r2.line(); l != "+ " {
+	r2.Send("b AUTHENTICATE PLAIN\r\n")
+	if l := r2.Line(); l != "+ " {
 		t.Fatalf("continuation %q", l)
 	}
-	r2.send(base64.StdEncoding.EncodeToString([]byte("\x00"+testUser+"\x00wrong")) + "\r\n")
+	r2.Send(base64.StdEncoding.EncodeToString([]byte("\x00"+testUser+"\x00wrong")) + "\r\n")
 	if _, tagged := r2.until("b"); !strings.HasPrefix(tagged, "b NO [AUTHENTICATIONFAILED]") {
 		t.Errorf("wrong password: %q", tagged)
 	}

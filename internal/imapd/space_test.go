@@ -58,7 +58,7 @@ func TestStorageErrorsCarryAReference(t *testing.T) {
 			r.ok("s SELECT INBOX")
 			for _, cmd := range []string{"a APPEND INBOX {5+}\r\nhello", "b STORE 1 +FLAGS (\\Deleted)", "c COPY 1 Archive"} {
 				tag, _, _ := strings.Cut(cmd, " ")
-				r.send(cmd + "\r\n")
+				r.Send(cmd + "\r\n")
 				_, tagged := r.until(tag)
 				if !strings.HasPrefix(tagged, tag+" "+c.want) || strings.Contains(tagged, "no space left") {
 					t.Fatalf("%s: %q, want %q... without the error text", cmd, tagged, c.want)
@@ -95,19 +95,19 @@ func TestAppendRefusedWhenDiskLow(t *testing.T) {
 	sp.room.Store(4000)
 	e := newEnv(t, func(_ *Config, d *Deps) { d.Space = sp })
 	r := e.login()
-	r.send("a APPEND INBOX {5000}\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "a NO [UNAVAILABLE] Insufficient system storage") {
+	r.Send("a APPEND INBOX {5000}\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "a NO [UNAVAILABLE] Insufficient system storage") {
 		t.Fatalf("APPEND of 5000 octets with 4000 free: %q, want a NO before any continuation", l)
 	}
-	r.send("b APPEND INBOX {4500+}\r\n" + strings.Repeat("x", 4500) + "\r\n")
+	r.Send("b APPEND INBOX {4500+}\r\n" + strings.Repeat("x", 4500) + "\r\n")
 	if _, tagged := r.until("b"); !strings.HasPrefix(tagged, "b NO [UNAVAILABLE]") {
 		t.Fatalf("non-synchronising APPEND over the free space: %q", tagged)
 	}
-	r.send("c APPEND INBOX {30}\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+	r.Send("c APPEND INBOX {30}\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "+ ") {
 		t.Fatalf("APPEND within the free space: %q, want a continuation", l)
 	}
-	r.send("Subject: fits\r\n\r\nsmall body\r\n\r\n")
+	r.Send("Subject: fits\r\n\r\nsmall body\r\n\r\n")
 	if _, tagged := r.until("c"); !strings.HasPrefix(tagged, "c OK") {
 		t.Fatalf("APPEND within the free space: %q", tagged)
 	}
