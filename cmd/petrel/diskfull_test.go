@@ -61,7 +61,7 @@ func TestServeDiskFull(t *testing.T) {
 	if !strings.HasPrefix(last, "452 4.3.1 Insufficient system storage") || !strings.Contains(last, "(ref ") {
 		t.Fatalf("reply to the message that does not fit: %q, want 452 4.3.1 ... (ref ID)", last)
 	}
-	ref := strings.TrimSuffix(last[strings.Index(last, "(ref ")+5:], ")")
+	ref := testkit.Ref(t, last)
 	if !strings.Contains(stderr.String(), "ref="+ref) {
 		t.Errorf("no log line with ref=%s:\n%s", ref, stderr.String())
 	}

@@ -25,7 +25,6 @@ import (
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 	"github.com/petrelmail/petrel/internal/store"
-	"github.com/petrelmail/petrel/internal/store/sqlite"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
@@ -116,10 +115,7 @@ func (s *authSite) authMessage(from, subject, extra string, sign bool) []byte {
 func (s *authSite) mailbox(addr, name string) [][]byte {
 	s.t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Options{Dir: s.dataDir, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	st := testkit.OpenStore(s.t, s.dataDir)
 	defer st.Close()
 	id, err := st.LookupAddress(ctx, addr)
 	if err != nil {

@@ -8,7 +8,6 @@ package main
 import (
 	"bufio"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -54,13 +53,7 @@ func newPOP3Server(t *testing.T) *pop3Server {
 func (s *pop3Server) start() {
 	s.t.Helper()
 	s.e2eServer.start()
-	pem, err := os.ReadFile(filepath.Join(certs.Dir(s.dataDir), certs.CertFile))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	s.client = &tls.Config{RootCAs: pool, ServerName: "localhost"}
+	s.client = testkit.TrustCert(s.t, filepath.Join(certs.Dir(s.dataDir), certs.CertFile), "localhost")
 }
 
 // deliver sends n messages over SMTP; message i has Subject "pop3 test i".

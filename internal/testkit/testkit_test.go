@@ -2,7 +2,10 @@ package testkit
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -132,5 +135,33 @@ func TestFreeAddr(t *testing.T) {
 	l.Close()
 	if !strings.HasPrefix(addr, "127.0.0.1:") {
 		t.Errorf("FreeAddr = %s, want a loopback address", addr)
+	}
+}
+
+// TestTLS: the client configuration trusts the server's certificate (a
+// handshake completes), and TrustCert gives up on a file without one.
+func TestTLS(t *testing.T) {
+	server, client := TLS(t, "localhost", "")
+	l := Listen(t)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		tc := tls.Server(c, server)
+		tc.Handshake()
+		tc.Close()
+	}()
+	c, err := tls.Dial("tcp", l.Addr().String(), client)
+	if err != nil {
+		t.Fatalf("handshake with the server's own certificate: %v", err)
+	}
+	c.Close()
+	empty := filepath.Join(t.TempDir(), "empty.pem")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !failed(t, func(tb *fakeTB) { TrustCert(tb, empty, "localhost") }) {
+		t.Error("TrustCert accepted a file without a certificate")
 	}
 }
