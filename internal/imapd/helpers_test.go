@@ -3,8 +3,6 @@ package imapd
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -89,16 +87,16 @@ func testMessage(subject, body string) string {
 		"\r\nDate: Mon, 7 Feb 1994 21:52:25 -0800\r\nMessage-ID: <" + subject + "@example.net>\r\n\r\n" + body + "\r\n"
 }
 
-// raw is a byte-exact client: testkit's line client (every line ends in
-// CRLF) with IMAP's tagged commands and literals.
-type raw struct{ *testkit.Conn }
+// raw is a byte-exact client: testkit's IMAP client (every line ends in
+// CRLF; tagged commands, literals read into their response).
+type raw struct{ *testkit.IMAP }
 
 // rawOn makes a raw client of c with one deadline, 20 s away, for the
 // whole connection (tests that need more clear it).
 func rawOn(c *testkit.Conn) *raw {
 	c.Timeout = 0
 	c.C.SetDeadline(time.Now().Add(20 * time.Second))
-	return &raw{c}
+	return &raw{&testkit.IMAP{Conn: c}}
 }
 
 func (e *env) dial() *raw {
@@ -111,63 +109,8 @@ func (e *env) dial() *raw {
 // login dials and logs in.
 func (e *env) login() *raw {
 	r := e.dial()
-	r.ok("a LOGIN " + testUser + ` "` + testPass + `"`)
+	r.OK("a LOGIN " + testUser + ` "` + testPass + `"`)
 	return r
-}
-
-// cmd sends a tagged command line and returns the untagged lines and the
-// tagged one. Literals in responses are read into the line that announced
-// them.
-func (r *raw) cmd(line string) ([]string, string) {
-	r.T.Helper()
-	tag, _, _ := strings.Cut(line, " ")
-	r.Send(line + "\r\n")
-	return r.until(tag)
-}
-
-func (r *raw) until(tag string) ([]string, string) {
-	r.T.Helper()
-	var out []string
-	for {
-		l := r.fullLine()
-		if strings.HasPrefix(l, tag+" ") {
-			return out, l
-		}
-		out = append(out, l)
-	}
-}
-
-// fullLine reads a response line with its literals inlined.
-func (r *raw) fullLine() string {
-	r.T.Helper()
-	l := r.Line()
-	for strings.HasSuffix(l, "}") {
-		i := strings.LastIndexByte(l, '{')
-		if i < 0 {
-			break
-		}
-		var n int
-		if _, err := fmt.Sscan(l[i+1:len(l)-1], &n); err != nil {
-			break
-		}
-		buf := make([]byte, n)
-		if _, err := io.ReadFull(r.R, buf); err != nil {
-			r.T.Fatal(err)
-		}
-		l += "\r\n" + string(buf) + r.Line()
-	}
-	return l
-}
-
-// ok runs a command that must succeed.
-func (r *raw) ok(line string) []string {
-	r.T.Helper()
-	u, tagged := r.cmd(line)
-	tag, _, _ := strings.Cut(line, " ")
-	if !strings.HasPrefix(tagged, tag+" OK") {
-		r.T.Fatalf("%s: %q (untagged %q)", line, tagged, u)
-	}
-	return u
 }
 
 func has(lines []string, want string) bool {

@@ -32,7 +32,7 @@ func BenchmarkMultiappend100(b *testing.B) {
 	cmd := multiappend("m", "INBOX", 100, nil)
 	b.ResetTimer()
 	for b.Loop() {
-		if u := r.ok(cmd); len(u) != 0 {
+		if u := r.OK(cmd); len(u) != 0 {
 			b.Fatalf("untagged %q", u)
 		}
 	}
@@ -46,7 +46,7 @@ func TestMultiappendUIDs(t *testing.T) {
 	e.deliver("Archive", testMessage("old", "x"), 0)
 	w := e.idling("Archive")
 	r := e.login()
-	u := r.ok(`s STATUS Archive (UIDVALIDITY)`)
+	u := r.OK(`s STATUS Archive (UIDVALIDITY)`)
 	var uv uint32
 	if len(u) != 1 || !strings.HasPrefix(u[0], "* STATUS Archive (UIDVALIDITY ") {
 		t.Fatalf("STATUS: %q", u)
@@ -54,7 +54,7 @@ func TestMultiappendUIDs(t *testing.T) {
 	fmt.Sscanf(strings.TrimPrefix(u[0], "* STATUS Archive (UIDVALIDITY "), "%d", &uv)
 	dates := []string{`"07-Feb-1994 21:52:25 -0800" `, "", `" 1-Mar-2020 10:00:00 +0100" `}
 	flags := []string{`(\Seen $Work) `, `(\Flagged) `, ""}
-	_, tagged := r.cmd(multiappend("a", "Archive", 3, func(i int) string { return flags[i] + dates[i] }))
+	_, tagged := r.Cmd(multiappend("a", "Archive", 3, func(i int) string { return flags[i] + dates[i] }))
 	if want := fmt.Sprintf("a OK [APPENDUID %d 2:4] ", uv); !strings.HasPrefix(tagged, want) {
 		t.Fatalf("MULTIAPPEND: %q, want %q", tagged, want)
 	}
@@ -62,7 +62,7 @@ func TestMultiappendUIDs(t *testing.T) {
 		t.Fatalf("IDLE session after MULTIAPPEND: %q, want * 4 EXISTS", l)
 	}
 	w.endIdle()
-	u = w.ok("f UID FETCH 2:* (FLAGS INTERNALDATE)")
+	u = w.OK("f UID FETCH 2:* (FLAGS INTERNALDATE)")
 	// $Work is new to the mailbox: FLAGS announces it before the first
 	// FETCH that shows it (flags_test.go).
 	const std = `\Answered \Flagged \Deleted \Seen \Draft`
@@ -99,7 +99,7 @@ func TestMultiappendOverQuota(t *testing.T) {
 	}
 	w := e.idling("INBOX")
 	r := e.login()
-	_, tagged := r.cmd(multiappend("a", "INBOX", 2, nil))
+	_, tagged := r.Cmd(multiappend("a", "INBOX", 2, nil))
 	if !strings.HasPrefix(tagged, "a NO [OVERQUOTA]") {
 		t.Fatalf("MULTIAPPEND over quota: %q", tagged)
 	}
@@ -112,7 +112,7 @@ func TestMultiappendOverQuota(t *testing.T) {
 	}
 	// A single message that fits is the marker: the IDLE session's first
 	// response must be its EXISTS, with UID 1.
-	_, tagged = r.cmd(fmt.Sprintf("b APPEND INBOX {%d+}\r\n%s", len(m0), m0))
+	_, tagged = r.Cmd(fmt.Sprintf("b APPEND INBOX {%d+}\r\n%s", len(m0), m0))
 	if !strings.Contains(tagged, " 1] ") {
 		t.Fatalf("APPEND after the failed MULTIAPPEND: %q, want UID 1", tagged)
 	}
@@ -120,7 +120,7 @@ func TestMultiappendOverQuota(t *testing.T) {
 		t.Fatalf("IDLE session: %q, want * 1 EXISTS first", l)
 	}
 	w.endIdle()
-	if u := w.ok("n NOOP"); len(u) != 0 {
+	if u := w.OK("n NOOP"); len(u) != 0 {
 		t.Fatalf("NOOP: %q", u)
 	}
 }
@@ -146,7 +146,7 @@ func TestMultiappendDisconnect(t *testing.T) {
 	}
 	// The same command sent whole is stored: the cut above is what failed.
 	r = e.login()
-	if _, tagged := r.cmd(full); !strings.HasPrefix(tagged, "a OK [APPENDUID ") || !strings.Contains(tagged, " 1:2] ") {
+	if _, tagged := r.Cmd(full); !strings.HasPrefix(tagged, "a OK [APPENDUID ") || !strings.Contains(tagged, " 1:2] ") {
 		t.Fatalf("MULTIAPPEND: %q", tagged)
 	}
 }
@@ -156,8 +156,8 @@ func TestMultiappendDisconnect(t *testing.T) {
 func (e *env) idling(mailbox string) *raw {
 	e.t.Helper()
 	w := e.login()
-	w.ok("e ENABLE IMAP4rev2")
-	w.ok("s SELECT " + mailbox)
+	w.OK("e ENABLE IMAP4rev2")
+	w.OK("s SELECT " + mailbox)
 	w.Send("i IDLE\r\n")
 	if l := w.Line(); l != "+ idling" {
 		e.t.Fatalf("IDLE: %q", l)
@@ -169,7 +169,7 @@ func (e *env) idling(mailbox string) *raw {
 func (r *raw) endIdle() {
 	r.T.Helper()
 	r.Send("DONE\r\n")
-	if u, tagged := r.until("i"); len(u) != 0 || !strings.HasPrefix(tagged, "i OK") {
+	if u, tagged := r.Until("i"); len(u) != 0 || !strings.HasPrefix(tagged, "i OK") {
 		r.T.Fatalf("IDLE end: %q %q", u, tagged)
 	}
 }

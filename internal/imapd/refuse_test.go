@@ -38,5 +38,5 @@ func TestImplicitTLSRefusalIsSentOverTLS(t *testing.T) {
 		t.Fatalf("refusal %q", bye)
 	}
 	over.EOF()
-	first.ok("a NOOP")
+	first.OK("a NOOP")
 }

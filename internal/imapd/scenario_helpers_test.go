@@ -19,7 +19,7 @@ import (
 // in order, and its tagged status to start with tagged.
 func (r *raw) exact(line, tagged string, want ...string) {
 	r.T.Helper()
-	u, got := r.cmd(line)
+	u, got := r.Cmd(line)
 	tag, _, _ := strings.Cut(line, " ")
 	if !strings.HasPrefix(got, tag+" "+tagged) {
 		r.T.Errorf("%s:\n tagged %q, want prefix %q (untagged %q)", line, got, tag+" "+tagged, u)
@@ -35,7 +35,7 @@ func (r *raw) exact(line, tagged string, want ...string) {
 // untagged responses.
 func (r *raw) status(line, tagged string) []string {
 	r.T.Helper()
-	u, got := r.cmd(line)
+	u, got := r.Cmd(line)
 	tag, _, _ := strings.Cut(line, " ")
 	if !strings.HasPrefix(got, tag+" "+tagged) {
 		r.T.Errorf("%s: tagged %q, want prefix %q (untagged %q)", line, got, tag+" "+tagged, u)
@@ -50,7 +50,7 @@ var modseqRE = regexp.MustCompile(`UID (\d+) MODSEQ \((\d+)\)`)
 func (r *raw) modseqs() map[store.UID]uint64 {
 	r.T.Helper()
 	out := map[store.UID]uint64{}
-	for _, l := range r.ok("ms UID FETCH 1:* (MODSEQ)") {
+	for _, l := range r.OK("ms UID FETCH 1:* (MODSEQ)") {
 		if m := modseqRE.FindStringSubmatch(l); m != nil {
 			u, _ := strconv.ParseUint(m[1], 10, 32)
 			ms, _ := strconv.ParseUint(m[2], 10, 64)

@@ -83,19 +83,19 @@ func TestSlowClientCutOff(t *testing.T) {
 		r.Send(strings.Repeat("y", 1024))
 	}
 	r.Send("\r\n")
-	if _, tagged := r.until("f"); !strings.HasPrefix(tagged, "f OK") {
+	if _, tagged := r.Until("f"); !strings.HasPrefix(tagged, "f OK") {
 		t.Errorf("APPEND at 4 KiB/s: %q", tagged)
 	}
 	// Idle between commands and in IDLE, longer than the command clock.
 	time.Sleep(base + time.Second)
-	r.ok("g SELECT INBOX")
+	r.OK("g SELECT INBOX")
 	r.Send("h IDLE\r\n")
 	if l := r.Line(); !strings.HasPrefix(l, "+ ") {
 		t.Fatalf("IDLE: %q", l)
 	}
 	time.Sleep(base + time.Second)
 	r.Send("DONE\r\n")
-	if _, tagged := r.until("h"); !strings.HasPrefix(tagged, "h OK") {
+	if _, tagged := r.Until("h"); !strings.HasPrefix(tagged, "h OK") {
 		t.Errorf("IDLE longer than the command clock: %q", tagged)
 	}
 }
@@ -112,7 +112,7 @@ func TestSlowReaderCutOff(t *testing.T) {
 	const size = 32 << 20 // more than the socket buffers on loopback hold
 	e.deliver("", testMessage("big", strings.Repeat("x", size)), 0)
 	r := e.login()
-	r.ok("s SELECT INBOX")
+	r.OK("s SELECT INBOX")
 	r.Send("f FETCH 1 BODY.PEEK[]\r\n")
 	// Not reading: the server's write waits, then gives up (2 s plus
 	// 64 KiB at 1 MiB/s); margin for a loaded machine.

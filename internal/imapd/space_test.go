@@ -55,11 +55,11 @@ func TestStorageErrorsCarryAReference(t *testing.T) {
 			e := newEnv(t, func(_ *Config, d *Deps) { d.Store = fullStore{Store: d.Store, kind: c.kind} })
 			e.deliver("", testMessage("one", "body"), 0)
 			r := e.login()
-			r.ok("s SELECT INBOX")
+			r.OK("s SELECT INBOX")
 			for _, cmd := range []string{"a APPEND INBOX {5+}\r\nhello", "b STORE 1 +FLAGS (\\Deleted)", "c COPY 1 Archive"} {
 				tag, _, _ := strings.Cut(cmd, " ")
 				r.Send(cmd + "\r\n")
-				_, tagged := r.until(tag)
+				_, tagged := r.Until(tag)
 				if !strings.HasPrefix(tagged, tag+" "+c.want) || strings.Contains(tagged, "no space left") {
 					t.Fatalf("%s: %q, want %q... without the error text", cmd, tagged, c.want)
 				}
@@ -100,7 +100,7 @@ func TestAppendRefusedWhenDiskLow(t *testing.T) {
 		t.Fatalf("APPEND of 5000 octets with 4000 free: %q, want a NO before any continuation", l)
 	}
 	r.Send("b APPEND INBOX {4500+}\r\n" + strings.Repeat("x", 4500) + "\r\n")
-	if _, tagged := r.until("b"); !strings.HasPrefix(tagged, "b NO [UNAVAILABLE]") {
+	if _, tagged := r.Until("b"); !strings.HasPrefix(tagged, "b NO [UNAVAILABLE]") {
 		t.Fatalf("non-synchronising APPEND over the free space: %q", tagged)
 	}
 	r.Send("c APPEND INBOX {30}\r\n")
@@ -108,11 +108,11 @@ func TestAppendRefusedWhenDiskLow(t *testing.T) {
 		t.Fatalf("APPEND within the free space: %q, want a continuation", l)
 	}
 	r.Send("Subject: fits\r\n\r\nsmall body\r\n\r\n")
-	if _, tagged := r.until("c"); !strings.HasPrefix(tagged, "c OK") {
+	if _, tagged := r.Until("c"); !strings.HasPrefix(tagged, "c OK") {
 		t.Fatalf("APPEND within the free space: %q", tagged)
 	}
 	sp.room.Store(-1) // below the floor: nothing fits
-	if _, tagged := r.cmd("d APPEND INBOX {1}"); !strings.HasPrefix(tagged, "d NO [UNAVAILABLE]") {
+	if _, tagged := r.Cmd("d APPEND INBOX {1}"); !strings.HasPrefix(tagged, "d NO [UNAVAILABLE]") {
 		t.Fatalf("APPEND below the floor: %q", tagged)
 	}
 	mb, err := e.st.Mailbox(context.Background(), e.acct.ID, "INBOX")

@@ -1,11 +1,13 @@
 package testkit
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,5 +165,46 @@ func TestTLS(t *testing.T) {
 	}
 	if !failed(t, func(tb *fakeTB) { TrustCert(tb, empty, "localhost") }) {
 		t.Error("TrustCert accepted a file without a certificate")
+	}
+}
+
+// imapServer greets, then answers each command line it reads with the
+// next of replies, and closes the connection after the last.
+func imapServer(t *testing.T, replies ...string) *IMAP {
+	l := Listen(t)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.Write([]byte("* OK ready\r\n"))
+		br := bufio.NewReader(c)
+		for _, r := range replies {
+			if _, err := br.ReadString('\n'); err != nil {
+				return
+			}
+			c.Write([]byte(r))
+		}
+	}()
+	c := &IMAP{Conn: Dial(t, l.Addr().String())}
+	c.Expect("* OK")
+	return c
+}
+
+// TestIMAP: a literal is read into the response that announced it, the
+// tagged line ends a command, and OK gives up on a tagged NO.
+func TestIMAP(t *testing.T) {
+	c := imapServer(t, "* 1 FETCH (BODY[] {5}\r\nab\r\nc)\r\n* 2 EXISTS\r\na OK done\r\n")
+	u, tagged := c.Cmd("a FETCH 1 BODY[]")
+	if want := []string{"* 1 FETCH (BODY[] {5}\r\nab\r\nc)", "* 2 EXISTS"}; !slices.Equal(u, want) || tagged != "a OK done" {
+		t.Errorf("Cmd = %q, %q; want %q, \"a OK done\"", u, tagged, want)
+	}
+	if !failed(t, func(tb *fakeTB) {
+		c := imapServer(t, "b NO [NONEXISTENT] no\r\n")
+		c.T = tb
+		c.OK("b SELECT x")
+	}) {
+		t.Error("OK accepted a tagged NO")
 	}
 }
