@@ -25,6 +25,7 @@ import (
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/store/sqlite"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
@@ -115,7 +116,10 @@ func (s *authSite) authMessage(from, subject, extra string, sign bool) []byte {
 func (s *authSite) mailbox(addr, name string) [][]byte {
 	s.t.Helper()
 	ctx := context.Background()
-	st := testkit.OpenStore(s.t, s.dataDir)
+	st, err := sqlite.Open(ctx, sqlite.Options{Dir: s.dataDir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		s.t.Fatal(err)
+	}
 	defer st.Close()
 	id, err := st.LookupAddress(ctx, addr)
 	if err != nil {
