@@ -77,6 +77,33 @@ func TestConnLines(t *testing.T) {
 	}
 }
 
+// TestAsk: the command reaches the server with its CRLF, and the reply
+// must start with the prefix.
+func TestAsk(t *testing.T) {
+	l := Listen(t)
+	got := make(chan string, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		got <- line
+		c.Write([]byte("250 ok\r\n"))
+	}()
+	c := Dial(t, l.Addr().String())
+	if r := c.Ask("NOOP", "250"); r != "250 ok" {
+		t.Errorf("Ask = %q", r)
+	}
+	if line := <-got; line != "NOOP\r\n" {
+		t.Errorf("the server read %q", line)
+	}
+	if !failed(t, func(tb *fakeTB) { c := imapServer(t, "-ERR no\r\n"); c.T = tb; c.Ask("QUIT", "+OK") }) {
+		t.Error("Ask accepted a reply with another prefix")
+	}
+}
+
 // TestConnTimeout: a silent server fails the read after Timeout.
 func TestConnTimeout(t *testing.T) {
 	l := Listen(t)
