@@ -49,9 +49,7 @@ func TestRawBasics(t *testing.T) {
 // made while it was away (RFC 7162 §3.2.5).
 func TestQresync(t *testing.T) {
 	e := newEnv(t, nil)
-	for i := 0; i < 5; i++ {
-		e.deliver("", testMessage("m", "x"), 0)
-	}
+	e.deliverN(5)
 	r := e.login()
 	r.OK("e ENABLE QRESYNC")
 	u := r.OK("s SELECT INBOX")
@@ -129,9 +127,7 @@ func TestCondStore(t *testing.T) {
 // sequence number (RFC 9051 §7.5.1); it comes with the next NOOP.
 func TestExpungeDeferred(t *testing.T) {
 	e := newEnv(t, nil)
-	for i := 0; i < 3; i++ {
-		e.deliver("", testMessage("m", "x"), 0)
-	}
+	e.deliverN(3)
 	r := e.login()
 	r.OK("s SELECT INBOX")
 	o := e.login()
