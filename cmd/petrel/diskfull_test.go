@@ -61,17 +61,17 @@ func TestServeDiskFull(t *testing.T) {
 	if !strings.HasPrefix(last, "452 4.3.1 Insufficient system storage") || !strings.Contains(last, "(ref ") {
 		t.Fatalf("reply to the message that does not fit: %q, want 452 4.3.1 ... (ref ID)", last)
 	}
-	ref := strings.TrimSuffix(last[strings.Index(last, "(ref ")+5:], ")")
+	ref := testkit.Ref(t, last)
 	if !strings.Contains(stderr.String(), "ref="+ref) {
 		t.Errorf("no log line with ref=%s:\n%s", ref, stderr.String())
 	}
 
 	imap := dialIMAP(t, imapAddr)
-	imap.ok("a LOGIN bob@example.org secret-pw")
-	imap.ok("b SELECT INBOX")
-	imap.ok("c STORE 1:* +FLAGS.SILENT (\\Deleted)")
-	imap.ok("d EXPUNGE")
-	imap.ok("e LOGOUT")
+	imap.OK("a LOGIN bob@example.org secret-pw")
+	imap.OK("b SELECT INBOX")
+	imap.OK("c STORE 1:* +FLAGS.SILENT (\\Deleted)")
+	imap.OK("d EXPUNGE")
+	imap.OK("e LOGOUT")
 
 	// The free space is read at most once a second: within a few
 	// seconds the reserve is filled again and mail accepted.
@@ -171,45 +171,13 @@ func smtpDeliver(t *testing.T, addr, body string, size bool) string {
 	return l
 }
 
-// imapConn is a line-by-line IMAP client.
-type imapConn struct {
-	t *testing.T
-	c net.Conn
-	r *bufio.Reader
-}
-
-func dialIMAP(t *testing.T, addr string) *imapConn {
+// dialIMAP connects to an IMAP server and reads its greeting.
+func dialIMAP(t *testing.T, addr string) *testkit.IMAP {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	ic := &imapConn{t: t, c: c, r: bufio.NewReader(c)}
-	if l, err := ic.r.ReadString('\n'); err != nil || !strings.HasPrefix(l, "* OK") {
-		t.Fatalf("IMAP greeting %q, %v", l, err)
-	}
-	return ic
-}
-
-// ok sends a tagged command and requires its tagged OK.
-func (ic *imapConn) ok(line string) {
-	ic.t.Helper()
-	tag, _, _ := strings.Cut(line, " ")
-	fmt.Fprintf(ic.c, "%s\r\n", line)
-	for {
-		l, err := ic.r.ReadString('\n')
-		if err != nil {
-			ic.t.Fatalf("%s: %v", line, err)
-		}
-		if strings.HasPrefix(l, tag+" ") {
-			if !strings.HasPrefix(l, tag+" OK") {
-				ic.t.Fatalf("%s: %q", line, strings.TrimSpace(l))
-			}
-			return
-		}
-	}
+	c := &testkit.IMAP{Conn: testkit.Dial(t, addr)}
+	c.Timeout = 30 * time.Second
+	c.Expect("* OK")
+	return c
 }
 
 // fillTo writes a file at path until the filesystem has about keep

@@ -3,11 +3,12 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // TestAttacksOnServe runs the SMTP attacks of issue 11 against `petrel
@@ -31,19 +32,19 @@ func TestAttacksOnServe(t *testing.T) {
 
 	// Slowloris: one octet every 500 ms after DATA.
 	c := attackConn(t, srv.smtp)
-	c.cmd(t, "MAIL FROM:<a@remote.example>", "250")
-	c.cmd(t, "RCPT TO:<rcpt@example.org>", "250")
-	c.cmd(t, "DATA", "354")
+	c.Ask("MAIL FROM:<a@remote.example>", "250")
+	c.Ask("RCPT TO:<rcpt@example.org>", "250")
+	c.Ask("DATA", "354")
 	began := time.Now()
 	go func() {
 		for range 60 {
-			if _, err := c.c.Write([]byte("x")); err != nil {
+			if _, err := c.C.Write([]byte("x")); err != nil {
 				return
 			}
 			time.Sleep(500 * time.Millisecond)
 		}
 	}()
-	if l := c.line(t); !strings.HasPrefix(l, "421 4.4.2") {
+	if l := c.Line(); !strings.HasPrefix(l, "421 4.4.2") {
 		t.Fatalf("slow DATA: %q", l)
 	}
 	if el := time.Since(began); el > 10*time.Second {
@@ -53,9 +54,9 @@ func TestAttacksOnServe(t *testing.T) {
 	// Harvesting: 5,000 RCPTs of unknown users, pipelined.
 	before := strings.Count(srv.log.String(), "\n")
 	c = attackConn(t, srv.smtp)
-	c.cmd(t, "MAIL FROM:<a@remote.example>", "250")
+	c.Ask("MAIL FROM:<a@remote.example>", "250")
 	go func() {
-		w := bufio.NewWriter(c.c)
+		w := bufio.NewWriter(c.C)
 		for i := range 5000 {
 			fmt.Fprintf(w, "RCPT TO:<user%d@example.org>\r\n", i)
 		}
@@ -63,7 +64,7 @@ func TestAttacksOnServe(t *testing.T) {
 	}()
 	codes := map[string]int{}
 	for {
-		l, err := c.r.ReadString('\n')
+		l, err := c.R.ReadString('\n')
 		if err != nil {
 			break
 		}
@@ -75,8 +76,8 @@ func TestAttacksOnServe(t *testing.T) {
 	// A new connection from the same address is cut at its first RCPT,
 	// even for a valid address.
 	c = attackConn(t, srv.smtp)
-	c.cmd(t, "MAIL FROM:<a@remote.example>", "250")
-	c.cmd(t, "RCPT TO:<rcpt@example.org>", "421 4.7.0")
+	c.Ask("MAIL FROM:<a@remote.example>", "250")
+	c.Ask("RCPT TO:<rcpt@example.org>", "421 4.7.0")
 	time.Sleep(200 * time.Millisecond)
 	logs := srv.log.String()
 	if n := strings.Count(logs, "\n") - before; n > 10 {
@@ -87,40 +88,14 @@ func TestAttacksOnServe(t *testing.T) {
 	}
 }
 
-type attackClient struct {
-	c net.Conn
-	r *bufio.Reader
-}
-
-func attackConn(t *testing.T, addr string) *attackClient {
+// attackConn connects to an SMTP server and says HELO, with one
+// deadline, 2 minutes away, for the whole connection.
+func attackConn(t *testing.T, addr string) *testkit.Conn {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	must(t, err)
-	t.Cleanup(func() { conn.Close() })
-	conn.SetDeadline(time.Now().Add(2 * time.Minute))
-	c := &attackClient{c: conn, r: bufio.NewReader(conn)}
-	if l := c.line(t); !strings.HasPrefix(l, "220") {
-		t.Fatalf("greeting %q", l)
-	}
-	c.cmd(t, "HELO attacker.example", "250")
+	c := testkit.Dial(t, addr)
+	c.Timeout = 0
+	c.C.SetDeadline(time.Now().Add(2 * time.Minute))
+	c.Expect("220")
+	c.Ask("HELO attacker.example", "250")
 	return c
-}
-
-func (c *attackClient) line(t *testing.T) string {
-	t.Helper()
-	l, err := c.r.ReadString('\n')
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	return l
-}
-
-func (c *attackClient) cmd(t *testing.T, line, want string) {
-	t.Helper()
-	if _, err := c.c.Write([]byte(line + "\r\n")); err != nil {
-		t.Fatal(err)
-	}
-	if l := c.line(t); !strings.HasPrefix(l, want) {
-		t.Fatalf("%s: %q, want %s", line, l, want)
-	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -20,7 +19,6 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/petrelmail/petrel/internal/accounts"
-	"github.com/petrelmail/petrel/internal/store/sqlite"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
@@ -247,12 +245,9 @@ func BenchmarkSMTPEndToEnd(b *testing.B) {
 	ctx := context.Background()
 	dataDir := filepath.Join(b.TempDir(), "data")
 	users := make([]string, benchAccounts)
-	st, err := sqlite.Open(ctx, sqlite.Options{Dir: dataDir, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := testkit.OpenStore(b, dataDir)
 	// Cheap password hashes: the accounts only receive mail here.
-	svc := accounts.New(st, accounts.Options{Argon: testkit.FastArgon()})
+	svc := testkit.Accounts(st, accounts.Options{})
 	if err := svc.AddDomain(ctx, "bench.test"); err != nil {
 		b.Fatal(err)
 	}
@@ -304,10 +299,7 @@ func BenchmarkSMTPEndToEnd(b *testing.B) {
 	case <-time.After(15 * time.Second):
 		b.Fatalf("serve did not stop:\n%s", log.String())
 	}
-	st, err = sqlite.Open(ctx, sqlite.Options{Dir: dataDir, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	st = testkit.OpenStore(b, dataDir)
 	defer st.Close()
 	var stored int64
 	for _, u := range users {

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -25,7 +24,6 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/petrelmail/petrel/internal/store"
-	"github.com/petrelmail/petrel/internal/store/sqlite"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
@@ -269,10 +267,7 @@ type e2eMessage struct {
 func e2eReadInboxes(t testing.TB, dataDir string, addrs []string) map[string][]e2eMessage {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Options{Dir: dataDir, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatalf("opening the store: %v", err)
-	}
+	st := testkit.OpenStore(t, dataDir)
 	defer st.Close()
 	out := make(map[string][]e2eMessage, len(addrs))
 	for _, addr := range addrs {

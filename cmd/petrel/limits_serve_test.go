@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"crypto/tls"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -16,25 +14,16 @@ import (
 // first line; the connection stays open until the test ends.
 func firstLine(t *testing.T, addr string, implicit bool) string {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := testkit.Dial(t, addr)
 	if implicit {
-		tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true})
+		tc := tls.Client(c.C, &tls.Config{InsecureSkipVerify: true})
 		tc.SetDeadline(time.Now().Add(10 * time.Second))
 		if err := tc.Handshake(); err != nil {
 			t.Fatalf("%s: TLS handshake: %v", addr, err)
 		}
-		c = tc
+		c = testkit.Wrap(t, tc)
 	}
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	l, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		t.Fatalf("%s: %v (read %q)", addr, err, l)
-	}
-	return strings.TrimSuffix(l, "\r\n")
+	return c.Line()
 }
 
 // The per-address limits count across listeners (issue 11): [imap]

@@ -6,9 +6,7 @@ package main
 // interop tests with fetchmail and getmail are in pop3_interop_test.go.
 
 import (
-	"bufio"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -54,13 +52,7 @@ func newPOP3Server(t *testing.T) *pop3Server {
 func (s *pop3Server) start() {
 	s.t.Helper()
 	s.e2eServer.start()
-	pem, err := os.ReadFile(filepath.Join(certs.Dir(s.dataDir), certs.CertFile))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	s.client = &tls.Config{RootCAs: pool, ServerName: "localhost"}
+	s.client = testkit.TrustCert(s.t, filepath.Join(certs.Dir(s.dataDir), certs.CertFile), "localhost")
 }
 
 // deliver sends n messages over SMTP; message i has Subject "pop3 test i".
@@ -74,43 +66,16 @@ func (s *pop3Server) deliver(n int) {
 	}
 }
 
-// pop3Conn is a line-oriented POP3 client on a raw connection.
-type pop3Conn struct {
-	t *testing.T
-	c net.Conn
-	r *bufio.Reader
-}
+// pop3Conn is a POP3 client on testkit's line client.
+type pop3Conn struct{ *testkit.Conn }
 
-func newPOP3Conn(t *testing.T, c net.Conn) *pop3Conn {
-	t.Cleanup(func() { c.Close() })
-	return &pop3Conn{t: t, c: c, r: bufio.NewReader(c)}
-}
+func newPOP3Conn(t *testing.T, c net.Conn) *pop3Conn { return &pop3Conn{testkit.Wrap(t, c)} }
 
-func (p *pop3Conn) line() string {
-	p.t.Helper()
-	p.c.SetDeadline(time.Now().Add(10 * time.Second))
-	l, err := p.r.ReadString('\n')
-	if err != nil {
-		p.t.Fatalf("read: %v", err)
-	}
-	return strings.TrimSuffix(l, "\r\n")
-}
-
-func (p *pop3Conn) cmd(line, want string) string {
-	p.t.Helper()
-	p.c.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(p.c, "%s\r\n", line)
-	l := p.line()
-	if !strings.HasPrefix(l, want) {
-		p.t.Fatalf("%s: got %q, want %q", strings.Fields(line)[0], l, want)
-	}
-	return l
-}
-
+// multi reads a multi-line response, un-stuffed, up to ".".
 func (p *pop3Conn) multi() []string {
-	p.t.Helper()
+	p.T.Helper()
 	var out []string
-	for l := p.line(); l != "."; l = p.line() {
+	for l := p.Line(); l != "."; l = p.Line() {
 		out = append(out, strings.TrimPrefix(l, "."))
 	}
 	return out
@@ -124,19 +89,19 @@ func (s *pop3Server) dialSTLS() *pop3Conn {
 		s.t.Fatal(err)
 	}
 	p := newPOP3Conn(s.t, c)
-	if g := p.line(); !strings.HasPrefix(g, "+OK mail.example.org") {
+	if g := p.Line(); !strings.HasPrefix(g, "+OK mail.example.org") {
 		s.t.Fatalf("greeting %q", g)
 	}
 	// tls.allow_insecure_auth is off: no credentials before STLS.
-	p.cmd("USER "+pop3User, "-ERR")
-	p.cmd("STLS", "+OK")
+	p.Ask("USER "+pop3User, "-ERR")
+	p.Ask("STLS", "+OK")
 	tc := tls.Client(c, s.client)
 	if err := tc.Handshake(); err != nil {
 		s.t.Fatalf("STLS handshake: %v", err)
 	}
 	p = newPOP3Conn(s.t, tc)
-	p.cmd("USER "+pop3User, "+OK")
-	p.cmd("PASS "+pop3Password, "+OK")
+	p.Ask("USER "+pop3User, "+OK")
+	p.Ask("PASS "+pop3Password, "+OK")
 	return p
 }
 
@@ -148,8 +113,8 @@ func (s *pop3Server) dialTLS() *pop3Conn {
 		s.t.Fatal(err)
 	}
 	p := newPOP3Conn(s.t, c)
-	p.line()
-	p.cmd("AUTH PLAIN AGFsaWNlQGV4YW1wbGUub3JnAGUyZS1wYXNzd29yZA==", "+OK")
+	p.Line()
+	p.Ask("AUTH PLAIN AGFsaWNlQGV4YW1wbGUub3JnAGUyZS1wYXNzd29yZA==", "+OK")
 	return p
 }
 
@@ -158,10 +123,10 @@ func TestPOP3EndToEnd(t *testing.T) {
 	s.start()
 	s.deliver(3)
 	p := s.dialSTLS()
-	p.cmd("STAT", "+OK 3 ")
-	p.cmd("UIDL", "+OK")
+	p.Ask("STAT", "+OK 3 ")
+	p.Ask("UIDL", "+OK")
 	uidl := p.multi()
-	p.cmd("RETR 2", "+OK")
+	p.Ask("RETR 2", "+OK")
 	body := p.multi()
 	if !slices.Contains(body, "Subject: pop3 test 1") || !slices.Contains(body, ".line with a dot") || body[0] != "Return-Path: <bob@example.com>" {
 		t.Fatalf("RETR 2 = %q", body)
@@ -172,9 +137,9 @@ func TestPOP3EndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := newPOP3Conn(t, c)
-	other.line()
-	other.cmd("USER "+pop3User, "+OK")
-	other.cmd("PASS "+pop3Password, "-ERR [IN-USE]")
+	other.Line()
+	other.Ask("USER "+pop3User, "+OK")
+	other.Ask("PASS "+pop3Password, "-ERR [IN-USE]")
 	// An IMAP client with the INBOX selected sees the QUIT's expunge, and
 	// the \Seen that RETR set.
 	expunged := make(chan uint32, 4)
@@ -194,8 +159,8 @@ func TestPOP3EndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.cmd("DELE 1", "+OK")
-	p.cmd("QUIT", "+OK")
+	p.Ask("DELE 1", "+OK")
+	p.Ask("QUIT", "+OK")
 	select {
 	case seq := <-expunged:
 		if seq != 1 {
@@ -219,13 +184,13 @@ func TestPOP3EndToEnd(t *testing.T) {
 	s.stop()
 	s.start()
 	p = s.dialTLS()
-	p.cmd("STAT", "+OK 2 ")
-	p.cmd("UIDL", "+OK")
+	p.Ask("STAT", "+OK 2 ")
+	p.Ask("UIDL", "+OK")
 	after := p.multi()
 	if len(after) != 2 || after[0][2:] != uidl[1][2:] || after[1][2:] != uidl[2][2:] {
 		t.Fatalf("UIDL before the restart %q, after %q", uidl, after)
 	}
-	p.cmd("QUIT", "+OK")
+	p.Ask("QUIT", "+OK")
 	s.stop()
 }
 
@@ -247,20 +212,20 @@ func TestPOP3ConfigLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newPOP3Conn(t, first)
-	if g := p.line(); !strings.HasPrefix(g, "+OK") {
+	if g := p.Line(); !strings.HasPrefix(g, "+OK") {
 		t.Fatalf("greeting %q", g)
 	}
 	second, err := net.DialTimeout("tcp", s.pop3, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := newPOP3Conn(t, second).line(); !strings.HasPrefix(g, "-ERR") {
+	if g := newPOP3Conn(t, second).Line(); !strings.HasPrefix(g, "-ERR") {
 		t.Errorf("second connection from the same address: %q, want -ERR", g)
 	}
-	p.cmd("BOGUS", "-ERR")
-	p.c.SetDeadline(time.Now().Add(10 * time.Second))
-	p.c.Write([]byte("BOGUS\r\n"))
-	rest, _ := io.ReadAll(p.r)
+	p.Ask("BOGUS", "-ERR")
+	p.C.SetDeadline(time.Now().Add(10 * time.Second))
+	p.C.Write([]byte("BOGUS\r\n"))
+	rest, _ := io.ReadAll(p.R)
 	if !strings.Contains(string(rest), "-ERR") {
 		t.Errorf("second bad command: %q, want -ERR and the connection closed", rest)
 	}

@@ -75,8 +75,8 @@ poll localhost protocol pop3 port %s timeout 60
 
 func (s *pop3Server) inboxCount(t *testing.T) int {
 	p := s.dialTLS()
-	l := p.cmd("STAT", "+OK")
-	p.cmd("QUIT", "+OK")
+	l := p.Ask("STAT", "+OK")
+	p.Ask("QUIT", "+OK")
 	var n, size int
 	fmt.Sscanf(l, "+OK %d %d", &n, &size)
 	return n

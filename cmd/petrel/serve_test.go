@@ -152,11 +152,7 @@ func TestServeLifecycle(t *testing.T) {
 }
 
 func TestServeBindError(t *testing.T) {
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
+	busy := testkit.Listen(t)
 	// Every other listener is off: the demo's default ports may be taken
 	// (a demo server running), and the error must be the busy HTTP one.
 	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q, %q]\nsmtp = []\nsubmission = []\nsubmissions = []\n"+

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/authguard"
-	"github.com/petrelmail/petrel/internal/certs"
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/delivery"
 	"github.com/petrelmail/petrel/internal/envelope"
@@ -71,33 +69,26 @@ func startSubmissionSite(t *testing.T, guard authguard.Config) *submissionSite {
 	ctx := context.Background()
 	cfg := config.Default()
 	cfg.Hostname, cfg.DataDir = "mail.example.org", t.TempDir()
-	st, err := sqlite.Open(ctx, sqlite.Options{Dir: cfg.DataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testkit.OpenStore(t, cfg.DataDir)
 	t.Cleanup(func() { st.Close() })
-	acct := accounts.New(st, accounts.Options{SubaddressSeparator: "+", Argon: testkit.FastArgon()})
-	must(t, acct.AddDomain(ctx, "example.org"))
+	acct := testkit.Accounts(st, accounts.Options{SubaddressSeparator: "+"})
 	for _, u := range []string{"alice@example.org", "bob@example.org"} {
-		_, err := acct.AddUser(ctx, u, strings.Replace(u, "@example.org", "-secret", 1))
-		must(t, err)
+		testkit.AddUser(t, acct, u, strings.Replace(u, "@example.org", "-secret", 1))
 	}
 	must(t, acct.AddAlias(ctx, "team@example.org", []string{"alice@example.org", "bob@example.org"}))
-	tlsRes, err := certs.Load(certs.Options{Hostname: cfg.Hostname, DataDir: cfg.DataDir})
-	must(t, err)
+	serverTLS, _ := testkit.TLS(t, cfg.Hostname, cfg.DataDir)
 	must(t, os.MkdirAll(cfg.DataDir+"/"+smtpd.SpoolSubdir, 0o700))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d := deps{cfg: cfg, st: st, accounts: acct, guard: authguard.New(guard), tls: tlsRes.Config, log: log}
+	d := deps{cfg: cfg, st: st, accounts: acct, guard: authguard.New(guard), tls: serverTLS, log: log}
 	s := &submissionSite{t: t, st: st, q: &fakeOutbound{}}
 	dlv := delivery.New(delivery.Config{Hostname: cfg.Hostname, Queue: s.q}, acct, st, log)
 	m := smtpd.NewMetrics(nil)
 	mxCfg := smtpd.FromConfig(cfg)
-	mxCfg.TLS = tlsRes.Config
+	mxCfg.TLS = serverTLS
 	bs := append(submissionBindings(d, dlv, m, nil), binding{key: "listen.smtp", srv: smtpd.New(mxCfg, dlv, log, m)})
 	addrs := make([]string, len(bs))
 	for i, b := range bs {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		must(t, err)
+		ln := testkit.Listen(t)
 		addrs[i] = ln.Addr().String()
 		go b.srv.Serve(ln)
 		t.Cleanup(func() {

@@ -116,11 +116,11 @@ func benchCommand(b *testing.B, cmd string, want func(untagged []string) bool) {
 
 func benchCommandEnv(b *testing.B, e *env, cmd string, want func(untagged []string) bool) {
 	r := e.login()
-	r.ok("s SELECT INBOX")
-	r.c.SetDeadline(time.Time{})
+	r.OK("s SELECT INBOX")
+	r.C.SetDeadline(time.Time{})
 	b.ResetTimer()
 	for b.Loop() {
-		u := r.ok("c " + cmd)
+		u := r.OK("c " + cmd)
 		if !want(u) {
 			b.Fatalf("%s: unexpected answer (%d lines)", cmd, len(u))
 		}

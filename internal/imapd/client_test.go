@@ -41,11 +41,11 @@ func (e *env) imapClient(opts *imapclient.Options) *imapclient.Client {
 func TestClientTLSAndCapabilities(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *Deps) { c.AllowInsecureAuth = false })
 	r := e.dial()
-	u := r.ok("a CAPABILITY")
+	u := r.OK("a CAPABILITY")
 	if !has(u, "LOGINDISABLED") || has(u, "AUTH=") {
 		t.Errorf("before TLS: %q", u)
 	}
-	_, tagged := r.cmd("b LOGIN " + testUser + " x")
+	_, tagged := r.Cmd("b LOGIN " + testUser + " x")
 	if !strings.HasPrefix(tagged, "b NO [PRIVACYREQUIRED]") {
 		t.Errorf("LOGIN before TLS: %q", tagged)
 	}

@@ -10,7 +10,7 @@ import (
 func (e *env) statusModSeq(mailbox string) string {
 	e.t.Helper()
 	r := e.login()
-	u := r.ok("st STATUS " + mailbox + " (HIGHESTMODSEQ)")
+	u := r.OK("st STATUS " + mailbox + " (HIGHESTMODSEQ)")
 	_, v, _ := strings.Cut(u[0], "(HIGHESTMODSEQ ")
 	return strings.TrimSuffix(v, ")")
 }
@@ -33,20 +33,20 @@ func TestCondstoreImplicitEnable(t *testing.T) {
 		"ENABLE QRESYNC",
 	} {
 		r := e.login()
-		noCode(t, "SELECT", r.ok("s SELECT INBOX"), "HIGHESTMODSEQ")
-		u := r.ok("c " + cmd)
+		noCode(t, "SELECT", r.OK("s SELECT INBOX"), "HIGHESTMODSEQ")
+		u := r.OK("c " + cmd)
 		if got := respCode(u, "HIGHESTMODSEQ"); got != hms {
 			t.Errorf("%s while selected: HIGHESTMODSEQ %q, want %s (%q)", cmd, got, hms, u)
 		}
-		noCode(t, cmd+" again", r.ok("d "+cmd), "HIGHESTMODSEQ")
-		if got := respCode(r.ok("x EXAMINE INBOX"), "HIGHESTMODSEQ"); got != hms {
+		noCode(t, cmd+" again", r.OK("d "+cmd), "HIGHESTMODSEQ")
+		if got := respCode(r.OK("x EXAMINE INBOX"), "HIGHESTMODSEQ"); got != hms {
 			t.Errorf("EXAMINE after %s: HIGHESTMODSEQ %q, want %s", cmd, got, hms)
 		}
 	}
 	// Not selected: nothing to report.
 	r := e.login()
-	noCode(t, "ENABLE CONDSTORE, nothing selected", r.ok("e ENABLE CONDSTORE"), "HIGHESTMODSEQ")
-	if got := respCode(r.ok("s SELECT INBOX"), "HIGHESTMODSEQ"); got != hms {
+	noCode(t, "ENABLE CONDSTORE, nothing selected", r.OK("e ENABLE CONDSTORE"), "HIGHESTMODSEQ")
+	if got := respCode(r.OK("s SELECT INBOX"), "HIGHESTMODSEQ"); got != hms {
 		t.Errorf("SELECT after ENABLE CONDSTORE: %q, want %s", got, hms)
 	}
 }
@@ -57,14 +57,14 @@ func TestCondstoreImplicitEnable(t *testing.T) {
 func TestCondstoreNoModSeqNever(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.login()
-	r.ok("c CREATE Empty")
+	r.OK("c CREATE Empty")
 	hms := e.statusModSeq("Empty")
-	u := r.ok("s SELECT Empty (CONDSTORE)")
+	u := r.OK("s SELECT Empty (CONDSTORE)")
 	noCode(t, "SELECT", u, "NOMODSEQ")
 	if has(u, "NOMODSEQ") || respCode(u, "HIGHESTMODSEQ") != hms || hms == "" {
 		t.Errorf("SELECT (CONDSTORE) of an empty mailbox: %q (STATUS %s)", u, hms)
 	}
-	u = r.ok("x EXAMINE INBOX (CONDSTORE)")
+	u = r.OK("x EXAMINE INBOX (CONDSTORE)")
 	if respCode(u, "HIGHESTMODSEQ") != e.statusModSeq("INBOX") {
 		t.Errorf("EXAMINE (CONDSTORE): %q", u)
 	}
@@ -78,11 +78,11 @@ func TestCondstoreNoModSeqNever(t *testing.T) {
 func TestCondstoreStoreResponses(t *testing.T) {
 	e := newEnv(t, nil)
 	e.deliverN(3)
-	e.login().ok("s SELECT INBOX") // takes \Recent
+	e.login().OK("s SELECT INBOX") // takes \Recent
 	r := e.login()
-	r.ok("s SELECT INBOX (CONDSTORE)")
-	u1 := r.ok(`a STORE 1 +FLAGS (\Flagged)`)
-	u2 := r.ok(`b STORE 1 +FLAGS.SILENT (\Seen)`)
+	r.OK("s SELECT INBOX (CONDSTORE)")
+	u1 := r.OK(`a STORE 1 +FLAGS (\Flagged)`)
+	u2 := r.OK(`b STORE 1 +FLAGS.SILENT (\Seen)`)
 	ms := r.modseqs()
 	if ms[1] == 0 {
 		t.Fatalf("modseqs %v", ms)
@@ -91,8 +91,8 @@ func TestCondstoreStoreResponses(t *testing.T) {
 	sameLines(t, "STORE .SILENT under CONDSTORE", u2, "* 1 FETCH (UID 1 MODSEQ ("+itoa64(ms[1])+"))")
 
 	o := e.login()
-	o.ok("s SELECT INBOX")
-	o.ok(`f STORE 2 +FLAGS.SILENT (\Seen)`)
+	o.OK("s SELECT INBOX")
+	o.OK(`f STORE 2 +FLAGS.SILENT (\Seen)`)
 	since := itoa64(max(ms[1], ms[3]))
 	u := r.status(`c UID STORE 1:3 (UNCHANGEDSINCE `+since+`) +FLAGS (\Answered)`, "OK [MODIFIED 2]")
 	ms2 := r.modseqs()
@@ -117,10 +117,10 @@ func TestCondstoreImplicitSeen(t *testing.T) {
 	needImapmsg(t)
 	e := newEnv(t, nil)
 	e.deliver("", testMessage("m", "x"), 0)
-	e.login().ok("s SELECT INBOX")
+	e.login().OK("s SELECT INBOX")
 	r := e.login()
-	r.ok("s SELECT INBOX (CONDSTORE)")
-	u := r.ok("f FETCH 1 (BODY[TEXT])")
+	r.OK("s SELECT INBOX (CONDSTORE)")
+	u := r.OK("f FETCH 1 (BODY[TEXT])")
 	ms := r.modseqs()
 	sameLines(t, "FETCH BODY[TEXT]", u, "* 1 FETCH (BODY[TEXT] {3}\r\nx\r\n FLAGS (\\Seen) UID 1 MODSEQ ("+itoa64(ms[1])+"))")
 	// Already seen: no FLAGS.
@@ -135,12 +135,12 @@ func TestCondstoreImplicitSeen(t *testing.T) {
 func TestCondstoreSearchModSeq(t *testing.T) {
 	e := newEnv(t, nil)
 	e.deliverN(4)
-	e.login().ok("s SELECT INBOX")
+	e.login().OK("s SELECT INBOX")
 	r := e.login()
-	r.ok("s SELECT INBOX (CONDSTORE)")
-	r.ok(`a STORE 4 +FLAGS (\Seen)`)
-	r.ok(`b STORE 1 +FLAGS (\Seen)`)
-	r.ok(`c STORE 2 +FLAGS (\Deleted)`) // the highest: 2, then 1, then 4
+	r.OK("s SELECT INBOX (CONDSTORE)")
+	r.OK(`a STORE 4 +FLAGS (\Seen)`)
+	r.OK(`b STORE 1 +FLAGS (\Seen)`)
+	r.OK(`c STORE 2 +FLAGS (\Deleted)`) // the highest: 2, then 1, then 4
 	ms := r.modseqs()
 	m := func(u int) string { return itoa64(ms[storeUID(u)]) }
 	r.exact("d SEARCH MODSEQ 1", "OK", "* SEARCH 1 2 3 4 (MODSEQ "+m(2)+")")

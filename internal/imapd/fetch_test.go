@@ -28,7 +28,7 @@ func TestFetchNestedSections(t *testing.T) {
 	e.deliver("", nestedMessage, 0)
 	e.deliver("", testMessage("three", strings.Repeat("x", 300)), 0)
 	r := e.login()
-	r.ok("s SELECT INBOX")
+	r.OK("s SELECT INBOX")
 	r.exact("a FETCH 1 (BODY.PEEK[1] BODY.PEEK[2.1] BODY.PEEK[2.2.MIME] BODY.PEEK[2.2])", "OK",
 		"* 1 FETCH (BODY[1] {10}\r\nfirst part BODY[2.1] {10}\r\ninner text "+
 			"BODY[2.2.MIME] {62}\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n "+
@@ -59,10 +59,10 @@ func TestFetchSeenAndSize(t *testing.T) {
 	e.deliver("", nestedMessage, 0)
 	e.deliver("", "Subject: bare LF\n\nline one\nline two\n", 0)
 	e.deliverN(4)
-	e.login().ok("s SELECT INBOX") // takes \Recent
+	e.login().OK("s SELECT INBOX") // takes \Recent
 	r := e.login()
-	r.ok("s SELECT INBOX")
-	r.ok("p FETCH 1:6 (BODY.PEEK[] BINARY.PEEK[1] RFC822.HEADER BODY.PEEK[TEXT]<0.1>)")
+	r.OK("s SELECT INBOX")
+	r.OK("p FETCH 1:6 (BODY.PEEK[] BINARY.PEEK[1] RFC822.HEADER BODY.PEEK[TEXT]<0.1>)")
 	r.exact("f FETCH 1:6 (FLAGS)", "OK", "* 1 FETCH (FLAGS ())", "* 2 FETCH (FLAGS ())", "* 3 FETCH (FLAGS ())",
 		"* 4 FETCH (FLAGS ())", "* 5 FETCH (FLAGS ())", "* 6 FETCH (FLAGS ())")
 	r.exact("a FETCH 3 (BODY[]<0.4>)", "OK", "* 3 FETCH (BODY[]<0> {4}\r\nFrom FLAGS (\\Seen))")
@@ -75,11 +75,11 @@ func TestFetchSeenAndSize(t *testing.T) {
 	r.exact("g FETCH 3 (BODY[]<0.4>)", "OK", "* 3 FETCH (BODY[]<0> {4}\r\nFrom)")
 	// A read-only mailbox is not changed.
 	x := e.login()
-	x.ok("x EXAMINE INBOX")
+	x.OK("x EXAMINE INBOX")
 	x.exact("h FETCH 1 (BODY[]<0.4>)", "OK", "* 1 FETCH (BODY[]<0> {4}\r\nFrom)")
 	x.exact("i FETCH 1 (FLAGS)", "OK", "* 1 FETCH (FLAGS ())")
 
-	for _, l := range r.ok("z FETCH 1:6 (RFC822.SIZE BODY.PEEK[])") {
+	for _, l := range r.OK("z FETCH 1:6 (RFC822.SIZE BODY.PEEK[])") {
 		size := strings.Fields(l)[4]
 		m := literalRE.FindStringSubmatch(l)
 		if m == nil || m[1] != size {
@@ -100,11 +100,11 @@ func TestFetchSeenAndSize(t *testing.T) {
 func TestFetchOutOfRange(t *testing.T) {
 	e := newEnv(t, nil)
 	e.deliverN(4)
-	e.login().ok("s SELECT INBOX")
+	e.login().OK("s SELECT INBOX")
 	r := e.login()
-	r.ok("s SELECT INBOX")
-	r.ok(`d UID STORE 3 +FLAGS.SILENT (\Deleted)`)
-	r.ok("x EXPUNGE")
+	r.OK("s SELECT INBOX")
+	r.OK(`d UID STORE 3 +FLAGS.SILENT (\Deleted)`)
+	r.OK("x EXPUNGE")
 	r.exact("a UID FETCH 3 (UID)", "OK")
 	r.exact("b UID FETCH 2:4 (UID)", "OK", "* 2 FETCH (UID 2)", "* 3 FETCH (UID 4)")
 	r.exact("c UID FETCH 9:* (UID)", "OK", "* 3 FETCH (UID 4)") // "9:*" is "4:9"
@@ -115,8 +115,8 @@ func TestFetchOutOfRange(t *testing.T) {
 	}
 	r.exact("f FETCH 1:3 (UID)", "OK", "* 1 FETCH (UID 1)", "* 2 FETCH (UID 2)", "* 3 FETCH (UID 4)")
 
-	r.ok("c CREATE Empty")
-	r.ok("s2 SELECT Empty")
+	r.OK("c CREATE Empty")
+	r.OK("s2 SELECT Empty")
 	r.status("g FETCH * (UID)", "BAD")
 	r.status("h FETCH 1:* (UID)", "BAD")
 	r.exact("i UID FETCH 1:* (UID)", "OK")
@@ -134,7 +134,7 @@ func TestFetchUnknownCTE(t *testing.T) {
 		"Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nintro\r\n"+
 		"--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: x-weird\r\n\r\nzzz\r\n--b1--\r\n", 0)
 	r := e.login()
-	r.ok("s EXAMINE INBOX")
+	r.OK("s EXAMINE INBOX")
 	r.exact("a FETCH 1 (BINARY.PEEK[2])", "NO [UNKNOWN-CTE]")
 	r.exact("b FETCH 1 (UID BINARY.SIZE[2])", "NO [UNKNOWN-CTE]")
 	r.exact("c UID FETCH 1 (FLAGS BINARY.PEEK[1] BINARY.PEEK[2]<0.1>)", "NO [UNKNOWN-CTE]")

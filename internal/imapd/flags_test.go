@@ -9,13 +9,13 @@ import "testing"
 func TestNewKeywordFlags(t *testing.T) {
 	e := newEnv(t, nil)
 	e.deliverN(2)
-	e.login().ok("s SELECT INBOX") // takes \Recent
+	e.login().OK("s SELECT INBOX") // takes \Recent
 	o := e.login()
-	o.ok("s SELECT INBOX")
+	o.OK("s SELECT INBOX")
 	x := e.login()
-	x.ok("x EXAMINE INBOX")
+	x.OK("x EXAMINE INBOX")
 	r := e.login()
-	r.ok("s SELECT INBOX")
+	r.OK("s SELECT INBOX")
 	const std = `\Answered \Flagged \Deleted \Seen \Draft`
 	r.exact("a STORE 1 +FLAGS ($Work)", "OK",
 		"* FLAGS ("+std+" $Work)",
@@ -34,7 +34,7 @@ func TestNewKeywordFlags(t *testing.T) {
 		"* 2 FETCH (UID 2 FLAGS ($Work))")
 	// A keyword that came with APPEND, seen first in a FETCH; the list
 	// stays sorted.
-	r.ok("c APPEND INBOX ($Alpha) {5+}\r\nhello")
+	r.OK("c APPEND INBOX ($Alpha) {5+}\r\nhello")
 	r.exact("d FETCH 3 (FLAGS)", "OK",
 		"* FLAGS ("+std+" $Alpha $Work)",
 		"* OK [PERMANENTFLAGS ("+std+` $Alpha $Work \*)] Flags permitted`,
@@ -43,7 +43,7 @@ func TestNewKeywordFlags(t *testing.T) {
 		"* 3 FETCH (FLAGS (\\Recent $Alpha))")
 	// A new session gets them with SELECT.
 	n := e.login()
-	u := n.ok("s SELECT INBOX")
+	u := n.OK("s SELECT INBOX")
 	if len(u) < 2 || u[0] != "* FLAGS ("+std+" $Alpha $Work)" {
 		t.Errorf("SELECT: %q", u)
 	}

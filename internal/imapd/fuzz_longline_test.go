@@ -3,28 +3,18 @@ package imapd
 import (
 	"bytes"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // outConn is a memConn that keeps what the server writes.
 type outConn struct {
 	memConn
-	mu  sync.Mutex
-	out bytes.Buffer
+	out testkit.LogBuffer
 }
 
-func (c *outConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.out.Write(p)
-}
-
-func (c *outConn) output() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.out.String()
-}
+func (c *outConn) Write(p []byte) (int, error) { return c.out.Write(p) }
 
 // Literal announcement forms of FuzzLongLineLiteral.
 const (
@@ -105,7 +95,7 @@ func FuzzLongLineLiteral(f *testing.F) {
 		c := &outConn{memConn: memConn{r: bytes.NewReader(in)}}
 		runSession(t, e.srv, c)
 		replies := map[string]int{}
-		for l := range strings.SplitSeq(c.output(), "\r\n") {
+		for l := range strings.SplitSeq(c.out.String(), "\r\n") {
 			tag, _, _ := strings.Cut(l, " ")
 			replies[tag]++
 			if tag == "*" && strings.HasPrefix(l, "* BAD") {
@@ -113,11 +103,11 @@ func FuzzLongLineLiteral(f *testing.F) {
 			}
 		}
 		if replies["y1"] != 0 {
-			t.Errorf("the literal ran as commands:\n%s", c.output())
+			t.Errorf("the literal ran as commands:\n%s", c.out.String())
 		}
 		for _, tag := range []string{"a", "t1", "z1", "z2"} {
 			if replies[tag] != 1 {
-				t.Errorf("%d replies to %s:\n%.2000s", replies[tag], tag, c.output())
+				t.Errorf("%d replies to %s:\n%.2000s", replies[tag], tag, c.out.String())
 			}
 		}
 	})

@@ -1,25 +1,16 @@
 package imapd
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/accounts"
-	"github.com/petrelmail/petrel/internal/certs"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 const (
@@ -40,40 +31,19 @@ type env struct {
 	addr    string // plain listener (STARTTLS)
 	tlsAddr string // implicit TLS
 	client  *tls.Config
-	logs    *logBuf
+	logs    *testkit.LogBuffer
 }
 
 func newEnv(t testing.TB, mod func(*Config, *Deps)) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), logs: &logBuf{}}
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: e.dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.st = st
-	e.auth = accounts.New(st, accounts.Options{HashConcurrency: 2,
-		Argon: &accounts.ArgonParams{Time: 1, Memory: 64, Threads: 1}})
-	ctx := context.Background()
-	if err := e.auth.AddDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
-	if e.acct, err = e.auth.AddUser(ctx, testUser, testPass); err != nil {
-		t.Fatal(err)
-	}
-	res, err := certs.Load(certs.Options{Hostname: "localhost", DataDir: e.dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pem, err := os.ReadFile(res.CertPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	e.client = &tls.Config{RootCAs: pool, ServerName: "localhost"}
-	e.cfg = Config{TLS: res.Config, AllowInsecureAuth: true, SpoolDir: e.dir}
-	e.deps = Deps{Store: st, Auth: e.auth,
-		Log: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	e := &env{t: t, dir: t.TempDir(), logs: &testkit.LogBuffer{}}
+	e.st = testkit.OpenStore(t, e.dir)
+	e.auth = testkit.Accounts(e.st, accounts.Options{HashConcurrency: 2})
+	e.acct = testkit.AddUser(t, e.auth, testUser, testPass)
+	var serverTLS *tls.Config
+	serverTLS, e.client = testkit.TLS(t, "localhost", e.dir)
+	e.cfg = Config{TLS: serverTLS, AllowInsecureAuth: true, SpoolDir: e.dir}
+	e.deps = Deps{Store: e.st, Auth: e.auth, Log: testkit.Logger(e.logs)}
 	if mod != nil {
 		mod(&e.cfg, &e.deps)
 	}
@@ -81,14 +51,7 @@ func newEnv(t testing.TB, mod func(*Config, *Deps)) *env {
 	tcfg := e.cfg
 	tcfg.ImplicitTLS, tcfg.Name = true, "imaps"
 	tsrv := New(tcfg, e.deps)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln, tln := testkit.Listen(t), testkit.Listen(t)
 	e.addr, e.tlsAddr = ln.Addr().String(), tln.Addr().String()
 	go e.srv.Serve(ln)
 	go tsrv.Serve(tln)
@@ -97,7 +60,7 @@ func newEnv(t testing.TB, mod func(*Config, *Deps)) *env {
 		defer cancel()
 		e.srv.Shutdown(ctx)
 		tsrv.Shutdown(ctx)
-		st.Close()
+		e.st.Close()
 		if t.Failed() {
 			t.Logf("server log:\n%s", e.logs.String())
 		}
@@ -124,121 +87,30 @@ func testMessage(subject, body string) string {
 		"\r\nDate: Mon, 7 Feb 1994 21:52:25 -0800\r\nMessage-ID: <" + subject + "@example.net>\r\n\r\n" + body + "\r\n"
 }
 
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// raw is a byte-exact client: testkit's IMAP client (every line ends in
+// CRLF; tagged commands, literals read into their response).
+type raw struct{ *testkit.IMAP }
 
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// raw is a byte-exact client.
-type raw struct {
-	t  testing.TB
-	c  net.Conn
-	br *bufio.Reader
+// rawOn makes a raw client of c with one deadline, 20 s away, for the
+// whole connection (tests that need more clear it).
+func rawOn(c *testkit.Conn) *raw {
+	c.Timeout = 0
+	c.C.SetDeadline(time.Now().Add(20 * time.Second))
+	return &raw{&testkit.IMAP{Conn: c}}
 }
 
 func (e *env) dial() *raw {
 	e.t.Helper()
-	c, err := net.Dial("tcp", e.addr)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { c.Close() })
-	r := &raw{t: e.t, c: c, br: bufio.NewReader(c)}
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	if g := r.line(); !strings.HasPrefix(g, "* OK [CAPABILITY IMAP4rev1 IMAP4rev2") {
-		e.t.Fatalf("greeting %q", g)
-	}
+	r := rawOn(testkit.Dial(e.t, e.addr))
+	r.Expect("* OK [CAPABILITY IMAP4rev1 IMAP4rev2")
 	return r
 }
 
 // login dials and logs in.
 func (e *env) login() *raw {
 	r := e.dial()
-	r.ok("a LOGIN " + testUser + ` "` + testPass + `"`)
+	r.OK("a LOGIN " + testUser + ` "` + testPass + `"`)
 	return r
-}
-
-func (r *raw) send(s string) {
-	r.t.Helper()
-	if _, err := io.WriteString(r.c, s); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-func (r *raw) line() string {
-	r.t.Helper()
-	l, err := r.br.ReadString('\n')
-	if err != nil {
-		r.t.Fatalf("read: %v (got %q)", err, l)
-	}
-	return strings.TrimSuffix(l, "\r\n")
-}
-
-// cmd sends a tagged command line and returns the untagged lines and the
-// tagged one. Literals in responses are read into the line that announced
-// them.
-func (r *raw) cmd(line string) ([]string, string) {
-	r.t.Helper()
-	tag, _, _ := strings.Cut(line, " ")
-	r.send(line + "\r\n")
-	return r.until(tag)
-}
-
-func (r *raw) until(tag string) ([]string, string) {
-	r.t.Helper()
-	var out []string
-	for {
-		l := r.fullLine()
-		if strings.HasPrefix(l, tag+" ") {
-			return out, l
-		}
-		out = append(out, l)
-	}
-}
-
-// fullLine reads a response line with its literals inlined.
-func (r *raw) fullLine() string {
-	r.t.Helper()
-	l := r.line()
-	for strings.HasSuffix(l, "}") {
-		i := strings.LastIndexByte(l, '{')
-		if i < 0 {
-			break
-		}
-		var n int
-		if _, err := fmt.Sscan(l[i+1:len(l)-1], &n); err != nil {
-			break
-		}
-		buf := make([]byte, n)
-		if _, err := io.ReadFull(r.br, buf); err != nil {
-			r.t.Fatal(err)
-		}
-		l += "\r\n" + string(buf) + r.line()
-	}
-	return l
-}
-
-// ok runs a command that must succeed.
-func (r *raw) ok(line string) []string {
-	r.t.Helper()
-	u, tagged := r.cmd(line)
-	tag, _, _ := strings.Cut(line, " ")
-	if !strings.HasPrefix(tagged, tag+" OK") {
-		r.t.Fatalf("%s: %q (untagged %q)", line, tagged, u)
-	}
-	return u
 }
 
 func has(lines []string, want string) bool {

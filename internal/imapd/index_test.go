@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/imapmsg"
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // flagLines is what "UID FETCH 1:* (UID FLAGS)" must answer for msgs:
@@ -29,7 +29,7 @@ func flagLines(msgs []store.Message) []string {
 // numbers and \Recent.
 func fetchedFlags(r *raw, tag string) []string {
 	var out []string
-	for _, l := range r.ok(tag + " UID FETCH 1:* (UID FLAGS)") {
+	for _, l := range r.OK(tag + " UID FETCH 1:* (UID FLAGS)") {
 		if _, rest, ok := strings.Cut(l, " FETCH ("); ok {
 			rest = strings.TrimSuffix(rest, ")")
 			rest = strings.Replace(strings.Replace(rest, ` \Recent`, "", 1), `(\Recent`, "(", 1)
@@ -49,7 +49,7 @@ func TestIndexFollowsChanges(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	kws := [][]string{nil, {"$Forwarded"}, {"$Junk", "work"}, {"work"}}
 	stay := e.login()
-	stay.ok("s SELECT INBOX")
+	stay.OK("s SELECT INBOX")
 	for round := 0; round < 40; round++ {
 		inbox, err := e.st.Mailbox(ctx, e.acct.ID, "INBOX")
 		if err != nil {
@@ -82,17 +82,17 @@ func TestIndexFollowsChanges(t *testing.T) {
 		msgs, _ = e.st.Messages(ctx, inbox.ID, 1, 0)
 		want := flagLines(msgs)
 		fresh := e.login()
-		u := fresh.ok("s SELECT INBOX")
+		u := fresh.OK("s SELECT INBOX")
 		if !has(u, fmt.Sprintf("* %d EXISTS", len(msgs))) {
 			t.Fatalf("round %d: SELECT %q, want %d messages", round, u, len(msgs))
 		}
 		if got := fetchedFlags(fresh, "f"); !reflect.DeepEqual(got, want) {
 			t.Fatalf("round %d: new session fetched\n%q\nwant\n%q", round, got, want)
 		}
-		fresh.ok("l LOGOUT")
+		fresh.OK("l LOGOUT")
 		// The selected session learns of the changes (EXPUNGE, EXISTS,
 		// FETCH) after a NOOP; then it fetches what the store has.
-		stay.ok("n NOOP")
+		stay.OK("n NOOP")
 		if got := fetchedFlags(stay, "f"); !reflect.DeepEqual(got, want) {
 			t.Fatalf("round %d: selected session fetched\n%q\nwant\n%q", round, got, want)
 		}
@@ -120,7 +120,7 @@ func TestIndexEviction(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		for name, other := range map[string]string{"INBOX": "Archive", "Archive": "INBOX"} {
 			msgs, _ := e.st.Messages(ctx, boxes[name], 1, 0)
-			u := r.ok("s SELECT " + name)
+			u := r.OK("s SELECT " + name)
 			if !has(u, fmt.Sprintf("* %d EXISTS", len(msgs))) {
 				t.Fatalf("SELECT %s: %q, want %d messages", name, u, len(msgs))
 			}
@@ -208,20 +208,20 @@ func TestIdleWokenMidDone(t *testing.T) {
 	e := newEnv(t, nil)
 	e.deliver("", testMessage("one", "x"), 0)
 	r := e.login()
-	r.ok("s SELECT INBOX")
-	r.send("i IDLE\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+	r.OK("s SELECT INBOX")
+	r.Send("i IDLE\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "+ ") {
 		t.Fatalf("IDLE: %q", l)
 	}
-	r.send("DO")
+	r.Send("DO")
 	time.Sleep(50 * time.Millisecond)
 	e.deliver("", testMessage("two", "x"), 0)
-	if l := r.line(); l != "* 2 EXISTS" {
+	if l := r.Line(); l != "* 2 EXISTS" {
 		t.Fatalf("in IDLE: %q, want * 2 EXISTS", l)
 	}
-	r.line() // * 2 RECENT
-	r.send("NE\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "i OK") {
+	r.Line() // * 2 RECENT
+	r.Send("NE\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "i OK") {
 		t.Fatalf("DONE: %q", l)
 	}
 	// The next command is read whole: no wake left over cuts it short.
@@ -229,8 +229,8 @@ func TestIdleWokenMidDone(t *testing.T) {
 		e.deliver("", testMessage("three", "x"), 0)
 	}
 	time.Sleep(50 * time.Millisecond)
-	r.ok("n NOOP")
-	r.ok("x UID FETCH 1:* (FLAGS)")
+	r.OK("n NOOP")
+	r.OK("x UID FETCH 1:* (FLAGS)")
 }
 
 // plainStore hides the store's bulk reader: the server then reads
@@ -246,17 +246,14 @@ func TestBulkAndPlainReadsAgree(t *testing.T) {
 	}
 	e.deliver("", testMessage("large", strings.Repeat("a large body line with Mallory\r\n", 12000)), 0)
 	plain := New(e.cfg, Deps{Store: plainStore{e.st}, Auth: e.auth})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := testkit.Listen(t)
 	go plain.Serve(ln)
 	t.Cleanup(func() { plain.Shutdown(context.Background()) })
 	pe := *e
 	pe.addr = ln.Addr().String()
 	var answers [2][][]string
 	for i, c := range []*raw{e.login(), pe.login()} {
-		c.ok("s EXAMINE INBOX")
+		c.OK("s EXAMINE INBOX")
 		for _, cmd := range []string{
 			// Cached items, read items and both in one response.
 			"f FETCH 3:7,12 (ENVELOPE)",
@@ -272,7 +269,7 @@ func TestBulkAndPlainReadsAgree(t *testing.T) {
 			`f SEARCH OR SUBJECT "Grüße" LARGER 5000`,
 			`f SEARCH UNSEEN`,
 		} {
-			answers[i] = append(answers[i], c.ok(cmd))
+			answers[i] = append(answers[i], c.OK(cmd))
 		}
 	}
 	for k := range answers[0] {
@@ -295,14 +292,14 @@ func TestItemCacheByEncoding(t *testing.T) {
 		for _, utf8 := range []bool{first, !first} {
 			r := e.login()
 			if utf8 {
-				r.ok("e ENABLE UTF8=ACCEPT")
+				r.OK("e ENABLE UTF8=ACCEPT")
 			}
-			r.ok("s EXAMINE INBOX")
-			u := r.ok("f FETCH 1 (ENVELOPE)")
+			r.OK("s EXAMINE INBOX")
+			u := r.OK("f FETCH 1 (ENVELOPE)")
 			if has(u, "Grüße") != utf8 {
 				t.Errorf("UTF8=ACCEPT %v: %q", utf8, u)
 			}
-			r.ok("l LOGOUT")
+			r.OK("l LOGOUT")
 		}
 	}
 }
@@ -343,11 +340,11 @@ func TestViewsShareUIDs(t *testing.T) {
 		e.deliver("", testMessage(fmt.Sprint("m", i), "x"), 0)
 	}
 	a, b := e.login(), e.login()
-	a.ok("s SELECT INBOX")
-	b.ok("s SELECT INBOX")
+	a.OK("s SELECT INBOX")
+	b.OK("s SELECT INBOX")
 	seqUIDs := func(r *raw) string {
 		var out []string
-		for _, l := range r.ok("f FETCH 1:* (UID)") {
+		for _, l := range r.OK("f FETCH 1:* (UID)") {
 			out = append(out, strings.TrimPrefix(l, "* "))
 		}
 		return strings.Join(out, ",")
@@ -359,7 +356,7 @@ func TestViewsShareUIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.deliver("", testMessage("m6", "x"), 0)
-	u := a.ok("n NOOP")
+	u := a.OK("n NOOP")
 	if !has(u, "* 5 EXPUNGE") || !has(u, "* 2 EXPUNGE") || !has(u, "* 7 EXISTS") {
 		t.Fatalf("NOOP: %q", u)
 	}
@@ -375,7 +372,7 @@ func TestViewsShareUIDs(t *testing.T) {
 		t.Errorf("b's view changed with a's: %s", got)
 	}
 	c := e.login()
-	c.ok("s SELECT INBOX")
+	c.OK("s SELECT INBOX")
 	if got := seqUIDs(c); got != seqUIDs(a) {
 		t.Errorf("a new session sees %s, a sees %s", got, seqUIDs(a))
 	}

@@ -18,32 +18,32 @@ func TestLongLineLiteralNotExecuted(t *testing.T) {
 	n := itoa(len(inject))
 	for i, announce := range []string{"{" + n + "+}", "~{" + n + "+}", "{" + strings.Repeat("0", 40) + n + "+}"} {
 		tag := "x" + itoa(i)
-		r.send(tag + " APPEND INBOX (" + strings.Repeat(`\Seen `, 12000) + ") " + announce + "\r\n" + inject + "\r\n")
-		u, tagged := r.until(tag)
+		r.Send(tag + " APPEND INBOX (" + strings.Repeat(`\Seen `, 12000) + ") " + announce + "\r\n" + inject + "\r\n")
+		u, tagged := r.Until(tag)
 		if !strings.HasPrefix(tagged, tag+" BAD [TOOBIG]") || len(u) != 0 {
 			t.Errorf("%s: %q (untagged %q)", announce, tagged, u)
 		}
-		u = r.ok("c" + itoa(i) + " NOOP")
+		u = r.OK("c" + itoa(i) + " NOOP")
 		if has(u, "y1 ") {
 			t.Errorf("%s: the literal was executed: %q", announce, u)
 		}
 	}
 	// A synchronizing literal gets no continuation request: the client
 	// does not send it, and the tagged BAD tells it the command is over.
-	r.send("s1 APPEND INBOX (" + strings.Repeat(`\Seen `, 12000) + ") {23}\r\n")
-	if u, tagged := r.until("s1"); !strings.HasPrefix(tagged, "s1 BAD [TOOBIG]") || len(u) != 0 {
+	r.Send("s1 APPEND INBOX (" + strings.Repeat(`\Seen `, 12000) + ") {23}\r\n")
+	if u, tagged := r.Until("s1"); !strings.HasPrefix(tagged, "s1 BAD [TOOBIG]") || len(u) != 0 {
 		t.Errorf("sync literal: %q (untagged %q)", tagged, u)
 	}
-	r.ok("s2 NOOP")
+	r.OK("s2 NOOP")
 	if _, err := e.st.Mailbox(context.Background(), e.acct.ID, "InjectedLit"); err == nil {
 		t.Error("the mailbox named in the literal was created")
 	}
 	// A literal too large to be worth reading ends the session.
-	r.send("h1 NOOP " + strings.Repeat("x", 70000) + " {99999999999+}\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "* BYE") && !strings.HasPrefix(l, "h1 BAD [TOOBIG]") {
+	r.Send("h1 NOOP " + strings.Repeat("x", 70000) + " {99999999999+}\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "* BYE") && !strings.HasPrefix(l, "h1 BAD [TOOBIG]") {
 		t.Errorf("huge literal: %q", l)
 	} else if !strings.HasPrefix(l, "* BYE") {
-		if l := r.line(); !strings.HasPrefix(l, "* BYE") {
+		if l := r.Line(); !strings.HasPrefix(l, "* BYE") {
 			t.Errorf("huge literal: %q, want BYE", l)
 		}
 	}
@@ -60,12 +60,12 @@ func TestLongLineNextCommandAnswered(t *testing.T) {
 		line := tag + " NOOP "
 		line += strings.Repeat("x", size-len(line))
 		next := "b" + itoa(i)
-		r.send(line + "\r\n" + next + " NOOP\r\n")
-		u, tagged := r.until(tag)
+		r.Send(line + "\r\n" + next + " NOOP\r\n")
+		u, tagged := r.Until(tag)
 		if !strings.HasPrefix(tagged, tag+" BAD [TOOBIG]") || len(u) != 0 {
 			t.Errorf("%d octets: %q (untagged %q)", size, tagged, u)
 		}
-		if _, tagged := r.until(next); !strings.HasPrefix(tagged, next+" OK") {
+		if _, tagged := r.Until(next); !strings.HasPrefix(tagged, next+" OK") {
 			t.Errorf("%d octets: next command: %q", size, tagged)
 		}
 	}
@@ -76,16 +76,16 @@ func TestLongLineNextCommandAnswered(t *testing.T) {
 func TestLongLineInIdle(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.login()
-	r.ok("s SELECT INBOX")
-	r.send("i IDLE\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+	r.OK("s SELECT INBOX")
+	r.Send("i IDLE\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "+ ") {
 		t.Fatalf("IDLE: %q", l)
 	}
-	r.send("DONE " + strings.Repeat("x", 70000) + " {9+}\r\ny1 NOOP\r\n\r\n")
-	if u, tagged := r.until("i"); !strings.HasPrefix(tagged, "i BAD [TOOBIG]") || len(u) != 0 {
+	r.Send("DONE " + strings.Repeat("x", 70000) + " {9+}\r\ny1 NOOP\r\n\r\n")
+	if u, tagged := r.Until("i"); !strings.HasPrefix(tagged, "i BAD [TOOBIG]") || len(u) != 0 {
 		t.Errorf("long DONE: %q (untagged %q)", tagged, u)
 	}
-	if u := r.ok("n NOOP"); has(u, "y1 ") {
+	if u := r.OK("n NOOP"); has(u, "y1 ") {
 		t.Errorf("the literal was executed: %q", u)
 	}
 }
@@ -96,11 +96,11 @@ func TestLongLineInIdle(t *testing.T) {
 func TestRefusedLiteralThenLiteral(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *Deps) { c.MaxMessageSize = 1000 })
 	r := e.login()
-	r.send("m APPEND INBOX {2000+}\r\n" + strings.Repeat("x", 2000) + " {9+}\r\ny1 NOOP\r\n\r\n")
-	if u, tagged := r.until("m"); !strings.HasPrefix(tagged, "m NO [TOOBIG]") || len(u) != 0 {
+	r.Send("m APPEND INBOX {2000+}\r\n" + strings.Repeat("x", 2000) + " {9+}\r\ny1 NOOP\r\n\r\n")
+	if u, tagged := r.Until("m"); !strings.HasPrefix(tagged, "m NO [TOOBIG]") || len(u) != 0 {
 		t.Errorf("MULTIAPPEND: %q (untagged %q)", tagged, u)
 	}
-	if u := r.ok("n NOOP"); has(u, "y1 ") {
+	if u := r.OK("n NOOP"); has(u, "y1 ") {
 		t.Errorf("the second literal was executed: %q", u)
 	}
 }
@@ -112,14 +112,14 @@ func TestStringLiteralsPerCommand(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *Deps) { c.MaxLiteral = 100_000 })
 	e.deliver("", testMessage("one", "hello"), 0)
 	r := e.login()
-	r.ok("s SELECT INBOX")
+	r.OK("s SELECT INBOX")
 	lit := strings.Repeat("x", 60_000)
-	r.send("a SEARCH TEXT {60000+}\r\n" + lit + " TEXT {60000+}\r\n" + lit + " TEXT {3+}\r\ny1 \r\n")
-	if _, tagged := r.until("a"); !strings.HasPrefix(tagged, "a BAD [TOOBIG]") {
+	r.Send("a SEARCH TEXT {60000+}\r\n" + lit + " TEXT {60000+}\r\n" + lit + " TEXT {3+}\r\ny1 \r\n")
+	if _, tagged := r.Until("a"); !strings.HasPrefix(tagged, "a BAD [TOOBIG]") {
 		t.Errorf("two literals over the limit together: %q", tagged)
 	}
-	r.ok("b SEARCH TEXT {60000+}\r\n" + lit + " NOT TEXT {30000+}\r\n" + lit[:30000])
-	r.ok("c NOOP")
+	r.OK("b SEARCH TEXT {60000+}\r\n" + lit + " NOT TEXT {30000+}\r\n" + lit[:30000])
+	r.OK("c NOOP")
 }
 
 // TestLongLineLiteralAcrossTheLimit: the literal announcement that ends
@@ -136,12 +136,12 @@ func TestLongLineLiteralAcrossTheLimit(t *testing.T) {
 		tag := "x" + itoa(k+2)
 		head := tag + " APPEND INBOX (\\Seen) "
 		pad := limit - k - len(head) // "{" at octet limit-k
-		r.send(head + strings.Repeat("x", pad) + announce + "\r\n" + inject + "\r\n")
-		u, tagged := r.until(tag)
+		r.Send(head + strings.Repeat("x", pad) + announce + "\r\n" + inject + "\r\n")
+		u, tagged := r.Until(tag)
 		if !strings.HasPrefix(tagged, tag+" BAD") || len(u) != 0 {
 			t.Errorf("limit %d octets before the announcement's end: %q (untagged %q)", k, tagged, u)
 		}
-		if u := r.ok("c" + itoa(k+2) + " NOOP"); has(u, "y1 ") {
+		if u := r.OK("c" + itoa(k+2) + " NOOP"); has(u, "y1 ") {
 			t.Errorf("limit at %d: the literal was executed: %q", k, u)
 		}
 	}

@@ -28,11 +28,11 @@ func multiappend(tag, mailbox string, n int, each func(i int) string) string {
 func BenchmarkMultiappend100(b *testing.B) {
 	e := newEnv(b, nil)
 	r := e.login()
-	r.c.SetDeadline(time.Time{})
+	r.C.SetDeadline(time.Time{})
 	cmd := multiappend("m", "INBOX", 100, nil)
 	b.ResetTimer()
 	for b.Loop() {
-		if u := r.ok(cmd); len(u) != 0 {
+		if u := r.OK(cmd); len(u) != 0 {
 			b.Fatalf("untagged %q", u)
 		}
 	}
@@ -46,7 +46,7 @@ func TestMultiappendUIDs(t *testing.T) {
 	e.deliver("Archive", testMessage("old", "x"), 0)
 	w := e.idling("Archive")
 	r := e.login()
-	u := r.ok(`s STATUS Archive (UIDVALIDITY)`)
+	u := r.OK(`s STATUS Archive (UIDVALIDITY)`)
 	var uv uint32
 	if len(u) != 1 || !strings.HasPrefix(u[0], "* STATUS Archive (UIDVALIDITY ") {
 		t.Fatalf("STATUS: %q", u)
@@ -54,15 +54,15 @@ func TestMultiappendUIDs(t *testing.T) {
 	fmt.Sscanf(strings.TrimPrefix(u[0], "* STATUS Archive (UIDVALIDITY "), "%d", &uv)
 	dates := []string{`"07-Feb-1994 21:52:25 -0800" `, "", `" 1-Mar-2020 10:00:00 +0100" `}
 	flags := []string{`(\Seen $Work) `, `(\Flagged) `, ""}
-	_, tagged := r.cmd(multiappend("a", "Archive", 3, func(i int) string { return flags[i] + dates[i] }))
+	_, tagged := r.Cmd(multiappend("a", "Archive", 3, func(i int) string { return flags[i] + dates[i] }))
 	if want := fmt.Sprintf("a OK [APPENDUID %d 2:4] ", uv); !strings.HasPrefix(tagged, want) {
 		t.Fatalf("MULTIAPPEND: %q, want %q", tagged, want)
 	}
-	if l := w.line(); l != "* 4 EXISTS" {
+	if l := w.Line(); l != "* 4 EXISTS" {
 		t.Fatalf("IDLE session after MULTIAPPEND: %q, want * 4 EXISTS", l)
 	}
 	w.endIdle()
-	u = w.ok("f UID FETCH 2:* (FLAGS INTERNALDATE)")
+	u = w.OK("f UID FETCH 2:* (FLAGS INTERNALDATE)")
 	// $Work is new to the mailbox: FLAGS announces it before the first
 	// FETCH that shows it (flags_test.go).
 	const std = `\Answered \Flagged \Deleted \Seen \Draft`
@@ -99,7 +99,7 @@ func TestMultiappendOverQuota(t *testing.T) {
 	}
 	w := e.idling("INBOX")
 	r := e.login()
-	_, tagged := r.cmd(multiappend("a", "INBOX", 2, nil))
+	_, tagged := r.Cmd(multiappend("a", "INBOX", 2, nil))
 	if !strings.HasPrefix(tagged, "a NO [OVERQUOTA]") {
 		t.Fatalf("MULTIAPPEND over quota: %q", tagged)
 	}
@@ -112,15 +112,15 @@ func TestMultiappendOverQuota(t *testing.T) {
 	}
 	// A single message that fits is the marker: the IDLE session's first
 	// response must be its EXISTS, with UID 1.
-	_, tagged = r.cmd(fmt.Sprintf("b APPEND INBOX {%d+}\r\n%s", len(m0), m0))
+	_, tagged = r.Cmd(fmt.Sprintf("b APPEND INBOX {%d+}\r\n%s", len(m0), m0))
 	if !strings.Contains(tagged, " 1] ") {
 		t.Fatalf("APPEND after the failed MULTIAPPEND: %q, want UID 1", tagged)
 	}
-	if l := w.line(); l != "* 1 EXISTS" {
+	if l := w.Line(); l != "* 1 EXISTS" {
 		t.Fatalf("IDLE session: %q, want * 1 EXISTS first", l)
 	}
 	w.endIdle()
-	if u := w.ok("n NOOP"); len(u) != 0 {
+	if u := w.OK("n NOOP"); len(u) != 0 {
 		t.Fatalf("NOOP: %q", u)
 	}
 }
@@ -131,8 +131,8 @@ func TestMultiappendDisconnect(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.login()
 	full := multiappend("a", "INBOX", 2, nil)
-	r.send(full[:len(full)-20])
-	r.c.Close()
+	r.Send(full[:len(full)-20])
+	r.C.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for strings.Count(e.logs.String(), "msg=disconnected") < 1 {
 		if time.Now().After(deadline) {
@@ -146,7 +146,7 @@ func TestMultiappendDisconnect(t *testing.T) {
 	}
 	// The same command sent whole is stored: the cut above is what failed.
 	r = e.login()
-	if _, tagged := r.cmd(full); !strings.HasPrefix(tagged, "a OK [APPENDUID ") || !strings.Contains(tagged, " 1:2] ") {
+	if _, tagged := r.Cmd(full); !strings.HasPrefix(tagged, "a OK [APPENDUID ") || !strings.Contains(tagged, " 1:2] ") {
 		t.Fatalf("MULTIAPPEND: %q", tagged)
 	}
 }
@@ -156,10 +156,10 @@ func TestMultiappendDisconnect(t *testing.T) {
 func (e *env) idling(mailbox string) *raw {
 	e.t.Helper()
 	w := e.login()
-	w.ok("e ENABLE IMAP4rev2")
-	w.ok("s SELECT " + mailbox)
-	w.send("i IDLE\r\n")
-	if l := w.line(); l != "+ idling" {
+	w.OK("e ENABLE IMAP4rev2")
+	w.OK("s SELECT " + mailbox)
+	w.Send("i IDLE\r\n")
+	if l := w.Line(); l != "+ idling" {
 		e.t.Fatalf("IDLE: %q", l)
 	}
 	return w
@@ -167,9 +167,9 @@ func (e *env) idling(mailbox string) *raw {
 
 // endIdle ends IDLE, failing on any response before the tagged OK.
 func (r *raw) endIdle() {
-	r.t.Helper()
-	r.send("DONE\r\n")
-	if u, tagged := r.until("i"); len(u) != 0 || !strings.HasPrefix(tagged, "i OK") {
-		r.t.Fatalf("IDLE end: %q %q", u, tagged)
+	r.T.Helper()
+	r.Send("DONE\r\n")
+	if u, tagged := r.Until("i"); len(u) != 0 || !strings.HasPrefix(tagged, "i OK") {
+		r.T.Fatalf("IDLE end: %q %q", u, tagged)
 	}
 }

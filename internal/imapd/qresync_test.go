@@ -34,24 +34,24 @@ func TestQresyncSelectScenarios(t *testing.T) {
 	e := newEnv(t, nil)
 	e.deliverN(6)
 	a := e.login()
-	a.ok("e ENABLE QRESYNC")
-	sel := a.ok("s SELECT INBOX") // claims \Recent for 1:6
+	a.OK("e ENABLE QRESYNC")
+	sel := a.OK("s SELECT INBOX") // claims \Recent for 1:6
 	uv, hms0 := respCode(sel, "UIDVALIDITY"), respCode(sel, "HIGHESTMODSEQ")
 	if uv == "" || hms0 == "" {
 		t.Fatalf("SELECT after ENABLE QRESYNC: %q", sel)
 	}
-	a.ok("l LOGOUT")
+	a.OK("l LOGOUT")
 
 	o := e.login()
-	o.ok("s SELECT INBOX")
-	o.ok(`f STORE 2 +FLAGS.SILENT (\Flagged)`)
-	o.ok(`d STORE 4:5 +FLAGS.SILENT (\Deleted)`)
-	o.ok("x EXPUNGE")
+	o.OK("s SELECT INBOX")
+	o.OK(`f STORE 2 +FLAGS.SILENT (\Flagged)`)
+	o.OK(`d STORE 4:5 +FLAGS.SILENT (\Deleted)`)
+	o.OK("x EXPUNGE")
 	e.deliver("", testMessage("new", "x"), 0) // UID 7, \Recent for o
-	o.ok("n NOOP")
+	o.OK("n NOOP")
 	ms := o.modseqs()
 	hms1 := respCode([]string{"[HIGHESTMODSEQ " + strings.TrimSuffix(strings.Fields(
-		o.ok("st STATUS INBOX (HIGHESTMODSEQ)")[0])[4], ")") + "]"}, "HIGHESTMODSEQ")
+		o.OK("st STATUS INBOX (HIGHESTMODSEQ)")[0])[4], ")") + "]"}, "HIGHESTMODSEQ")
 	fetch2 := `* 2 FETCH (UID 2 FLAGS (\Flagged) MODSEQ (` + itoa64(ms[2]) + "))"
 	fetch7 := "* 5 FETCH (UID 7 FLAGS () MODSEQ (" + itoa64(ms[7]) + "))"
 
@@ -100,15 +100,15 @@ func TestQresyncSelectScenarios(t *testing.T) {
 func TestQresyncFetchVanished(t *testing.T) {
 	e := newEnv(t, nil)
 	e.deliverN(6)
-	e.login().ok("s SELECT INBOX") // takes \Recent
+	e.login().OK("s SELECT INBOX") // takes \Recent
 	r := e.login()
-	r.ok("e ENABLE QRESYNC")
-	hms0 := respCode(r.ok("s SELECT INBOX"), "HIGHESTMODSEQ")
+	r.OK("e ENABLE QRESYNC")
+	hms0 := respCode(r.OK("s SELECT INBOX"), "HIGHESTMODSEQ")
 	o := e.login()
-	o.ok("s SELECT INBOX")
-	o.ok(`f STORE 2 +FLAGS.SILENT (\Flagged)`)
-	o.ok(`d STORE 4:5 +FLAGS.SILENT (\Deleted)`)
-	o.ok("x EXPUNGE")
+	o.OK("s SELECT INBOX")
+	o.OK(`f STORE 2 +FLAGS.SILENT (\Flagged)`)
+	o.OK(`d STORE 4:5 +FLAGS.SILENT (\Deleted)`)
+	o.OK("x EXPUNGE")
 	ms := o.modseqs()
 	fetch2 := `* 2 FETCH (UID 2 FLAGS (\Flagged) MODSEQ (` + itoa64(ms[2]) + "))"
 
@@ -126,8 +126,8 @@ func TestQresyncFetchVanished(t *testing.T) {
 	r.status("b2 UID FETCH 1:* (FLAGS) (VANISHED)", "BAD")
 	r.status("b3 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 0 VANISHED)", "BAD")
 	c := e.login()
-	c.ok("e ENABLE CONDSTORE")
-	c.ok("s SELECT INBOX")
+	c.OK("e ENABLE CONDSTORE")
+	c.OK("s SELECT INBOX")
 	c.status("b4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE "+hms0+" VANISHED)", "BAD")
 }
 
@@ -138,22 +138,22 @@ func TestQresyncFetchVanished(t *testing.T) {
 func TestQresyncExpunges(t *testing.T) {
 	e := newEnv(t, nil)
 	e.deliverN(6)
-	e.login().ok("s SELECT INBOX")
+	e.login().OK("s SELECT INBOX")
 	r := e.login()
-	r.ok("e ENABLE QRESYNC")
-	r.ok("s SELECT INBOX")
-	r.ok(`d STORE 1 +FLAGS.SILENT (\Deleted)`)
+	r.OK("e ENABLE QRESYNC")
+	r.OK("s SELECT INBOX")
+	r.OK(`d STORE 1 +FLAGS.SILENT (\Deleted)`)
 	r.exact("x EXPUNGE", "OK", "* VANISHED 1")
 	o := e.login()
-	o.ok("s SELECT INBOX")
-	o.ok(`d UID STORE 2:3 +FLAGS.SILENT (\Deleted)`)
-	o.ok("x EXPUNGE")
+	o.OK("s SELECT INBOX")
+	o.OK(`d UID STORE 2:3 +FLAGS.SILENT (\Deleted)`)
+	o.OK("x EXPUNGE")
 	r.exact("f FETCH 3 (UID)", "OK", "* 3 FETCH (UID 4)")
 	r.exact("g SEARCH ALL", "OK", "* SEARCH 3 4 5")
 	r.exact("n NOOP", "OK", "* VANISHED 2:3")
 	r.exact("h FETCH 1 (UID)", "OK", "* 1 FETCH (UID 4)")
-	o.ok(`d2 UID STORE 6 +FLAGS.SILENT (\Deleted)`)
-	o.ok("x2 UID EXPUNGE 6")
+	o.OK(`d2 UID STORE 6 +FLAGS.SILENT (\Deleted)`)
+	o.OK("x2 UID EXPUNGE 6")
 	r.exact("i UID SEARCH ALL", "OK", "* SEARCH 4 5", "* VANISHED 6")
 	// MOVE out of the mailbox: COPYUID, then VANISHED (RFC 6851 §4.3,
 	// §4.4); UID EXPUNGE too.
@@ -164,20 +164,20 @@ func TestQresyncExpunges(t *testing.T) {
 	}
 	e.deliverN(1) // UID 7
 	r.exact("n5 NOOP", "OK", "* 2 EXISTS", "* 1 RECENT")
-	r.ok(`d5 UID STORE 7 +FLAGS.SILENT (\Deleted)`)
+	r.OK(`d5 UID STORE 7 +FLAGS.SILENT (\Deleted)`)
 	r.exact("x5 UID EXPUNGE 7", "OK", "* VANISHED 7")
 
 	// CLOSE expunges without a response; the mailbox is left empty.
 	e.deliverN(1) // UID 8
-	r.ok(`d3 STORE 1 +FLAGS.SILENT (\Deleted)`)
+	r.OK(`d3 STORE 1 +FLAGS.SILENT (\Deleted)`)
 	r.exact("c CLOSE", "OK")
 	r.exact("st STATUS INBOX (MESSAGES)", "OK", "* STATUS INBOX (MESSAGES 1)")
 	// After CLOSE nothing is selected: no [CLOSED] on the next SELECT.
-	u = r.ok("s2 SELECT INBOX")
+	u = r.OK("s2 SELECT INBOX")
 	if has(u, "[CLOSED]") {
 		t.Errorf("SELECT after CLOSE: %q", u)
 	}
-	r.ok(`d4 STORE 1 +FLAGS.SILENT (\Deleted)`)
+	r.OK(`d4 STORE 1 +FLAGS.SILENT (\Deleted)`)
 	r.exact("us UNSELECT", "OK")
 	r.exact("st2 STATUS INBOX (MESSAGES)", "OK", "* STATUS INBOX (MESSAGES 1)")
 	r.status("f2 FETCH 1 (UID)", "BAD")

@@ -18,15 +18,15 @@ import (
 // exact runs a command and requires its untagged responses to be want,
 // in order, and its tagged status to start with tagged.
 func (r *raw) exact(line, tagged string, want ...string) {
-	r.t.Helper()
-	u, got := r.cmd(line)
+	r.T.Helper()
+	u, got := r.Cmd(line)
 	tag, _, _ := strings.Cut(line, " ")
 	if !strings.HasPrefix(got, tag+" "+tagged) {
-		r.t.Errorf("%s:\n tagged %q, want prefix %q (untagged %q)", line, got, tag+" "+tagged, u)
+		r.T.Errorf("%s:\n tagged %q, want prefix %q (untagged %q)", line, got, tag+" "+tagged, u)
 		return
 	}
 	if strings.Join(u, "\n") != strings.Join(want, "\n") {
-		r.t.Errorf("%s:\n got  %q\n want %q", line, u, want)
+		r.T.Errorf("%s:\n got  %q\n want %q", line, u, want)
 	}
 }
 
@@ -34,11 +34,11 @@ func (r *raw) exact(line, tagged string, want ...string) {
 // (kind and code, e.g. "BAD" or "OK [MODIFIED 2]") and returns its
 // untagged responses.
 func (r *raw) status(line, tagged string) []string {
-	r.t.Helper()
-	u, got := r.cmd(line)
+	r.T.Helper()
+	u, got := r.Cmd(line)
 	tag, _, _ := strings.Cut(line, " ")
 	if !strings.HasPrefix(got, tag+" "+tagged) {
-		r.t.Errorf("%s: tagged %q, want prefix %q (untagged %q)", line, got, tag+" "+tagged, u)
+		r.T.Errorf("%s: tagged %q, want prefix %q (untagged %q)", line, got, tag+" "+tagged, u)
 	}
 	return u
 }
@@ -48,9 +48,9 @@ var modseqRE = regexp.MustCompile(`UID (\d+) MODSEQ \((\d+)\)`)
 // modseqs reads every message's mod-sequence by UID (a CONDSTORE enabling
 // command: RFC 7162 §3.1).
 func (r *raw) modseqs() map[store.UID]uint64 {
-	r.t.Helper()
+	r.T.Helper()
 	out := map[store.UID]uint64{}
-	for _, l := range r.ok("ms UID FETCH 1:* (MODSEQ)") {
+	for _, l := range r.OK("ms UID FETCH 1:* (MODSEQ)") {
 		if m := modseqRE.FindStringSubmatch(l); m != nil {
 			u, _ := strconv.ParseUint(m[1], 10, 32)
 			ms, _ := strconv.ParseUint(m[2], 10, 64)

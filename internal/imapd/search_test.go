@@ -25,7 +25,7 @@ func searchEnv(t *testing.T) *env {
 	e.deliverAt(testMessage("pears", strings.Repeat("x", 300)), day(2020, 2, 1), store.FlagFlagged)
 	e.deliverAt("From: Carol <carol@example.com>\r\nTo: alice@example.org\r\nSubject: hello\r\n"+
 		"Date: Tue, 1 Mar 2022 10:00:00 +0000\r\n\r\nhi\r\n", day(2022, 3, 1), 0)
-	e.login().ok("s SELECT INBOX")
+	e.login().OK("s SELECT INBOX")
 	return e
 }
 
@@ -37,7 +37,7 @@ func TestSearchKeysScenario(t *testing.T) {
 	needImapmsg(t)
 	e := searchEnv(t)
 	r := e.login()
-	r.ok("s SELECT INBOX")
+	r.OK("s SELECT INBOX")
 	for _, tc := range []struct{ cmd, want string }{
 		{"SEARCH 2:*", "2 3 4"},
 		{"SEARCH *", "4"},
@@ -96,9 +96,9 @@ func TestSearchKeysScenario(t *testing.T) {
 func TestSearchSizes(t *testing.T) {
 	e := searchEnv(t)
 	r := e.login()
-	r.ok("s SELECT INBOX")
+	r.OK("s SELECT INBOX")
 	sizes := map[int]int{}
-	for _, l := range r.ok("f FETCH 1:* (RFC822.SIZE)") {
+	for _, l := range r.OK("f FETCH 1:* (RFC822.SIZE)") {
 		f := strings.Fields(strings.Trim(l, "()"))
 		seq, _ := strconv.Atoi(f[1])
 		n, _ := strconv.Atoi(strings.TrimSuffix(f[4], ")"))
@@ -131,7 +131,7 @@ func TestSearchSizes(t *testing.T) {
 func TestESearchReturn(t *testing.T) {
 	e := searchEnv(t)
 	r := e.login()
-	r.ok("s SELECT INBOX")
+	r.OK("s SELECT INBOX")
 	r.exact("a SEARCH RETURN (MIN MAX COUNT ALL) ALL", "OK", `* ESEARCH (TAG "a") MIN 1 MAX 4 ALL 1:4 COUNT 4`)
 	r.exact("b UID SEARCH RETURN (ALL) 2,4", "OK", `* ESEARCH (TAG "b") UID ALL 2,4`)
 	r.exact("c SEARCH RETURN () UNSEEN", "OK", `* ESEARCH (TAG "c") ALL 2:4`)
@@ -140,8 +140,8 @@ func TestESearchReturn(t *testing.T) {
 	r.exact("f SEARCH RETURN (MAX) NOT 4", "OK", `* ESEARCH (TAG "f") MAX 3`)
 	r.exact("g UID SEARCH RETURN (MIN COUNT) 2:*", "OK", `* ESEARCH (TAG "g") UID MIN 2 COUNT 3`)
 	v2 := e.login()
-	v2.ok("e ENABLE IMAP4rev2")
-	v2.ok("s SELECT INBOX")
+	v2.OK("e ENABLE IMAP4rev2")
+	v2.OK("s SELECT INBOX")
 	v2.exact("a SEARCH SEEN", "OK", `* ESEARCH (TAG "a") ALL 1`)
 	v2.exact("b UID SEARCH KEYWORD nope", "OK", `* ESEARCH (TAG "b") UID`)
 }
@@ -153,7 +153,7 @@ func TestESearchReturn(t *testing.T) {
 func TestSearchRes(t *testing.T) {
 	e := searchEnv(t)
 	r := e.login()
-	r.ok("s SELECT INBOX")
+	r.OK("s SELECT INBOX")
 	r.exact("a SEARCH $", "OK", "* SEARCH")
 	r.exact("b SEARCH RETURN (SAVE) OR SEEN FLAGGED", "OK")
 	r.exact("c SEARCH $", "OK", "* SEARCH 1 3")
@@ -167,9 +167,9 @@ func TestSearchRes(t *testing.T) {
 	r.exact("k SEARCH RETURN (SAVE COUNT) 2:*", "OK", `* ESEARCH (TAG "k") COUNT 3`)
 	r.exact("l SEARCH $", "OK", "* SEARCH 2 3 4")
 	r.exact(`m STORE $ +FLAGS.SILENT (\Deleted)`, "OK")
-	r.ok(`n STORE 2 -FLAGS.SILENT (\Deleted)`)
+	r.OK(`n STORE 2 -FLAGS.SILENT (\Deleted)`)
 	r.exact("o EXPUNGE", "OK", "* 4 EXPUNGE", "* 3 EXPUNGE")
 	r.exact("p UID SEARCH $", "OK", "* SEARCH 2")
-	r.ok("q SELECT INBOX")
+	r.OK("q SELECT INBOX")
 	r.exact("r SEARCH $", "OK", "* SEARCH")
 }

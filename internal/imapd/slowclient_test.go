@@ -16,7 +16,7 @@ func trickle(r *raw, s string, gap time.Duration, done <-chan struct{}) {
 			return
 		case <-time.After(gap):
 		}
-		if _, err := io.WriteString(r.c, s[i:i+1]); err != nil {
+		if _, err := io.WriteString(r.C, s[i:i+1]); err != nil {
 			return
 		}
 	}
@@ -30,12 +30,12 @@ func cutOff(t *testing.T, r *raw, s string) (string, time.Duration) {
 	defer close(done)
 	start := time.Now()
 	go trickle(r, s, 200*time.Millisecond, done)
-	r.c.SetReadDeadline(time.Now().Add(40 * time.Second))
-	l, err := r.br.ReadString('\n')
+	r.C.SetReadDeadline(time.Now().Add(40 * time.Second))
+	l, err := r.R.ReadString('\n')
 	if err != nil {
 		t.Fatalf("no reply: %v (%q) after %v", err, l, time.Since(start))
 	}
-	if _, err := r.br.ReadString('\n'); err != io.EOF {
+	if _, err := r.R.ReadString('\n'); err != io.EOF {
 		t.Errorf("the connection stayed open after %q: %v", l, err)
 	}
 	return strings.TrimSpace(l), time.Since(start)
@@ -77,25 +77,25 @@ func TestSlowClientCutOff(t *testing.T) {
 	// A client sending at the minimum rate is not cut off: 8 KiB at
 	// 4 KiB/s takes twice the base time.
 	r := e.login()
-	r.send("f APPEND INBOX {8192+}\r\n")
+	r.Send("f APPEND INBOX {8192+}\r\n")
 	for i := 0; i < 8; i++ {
 		time.Sleep(250 * time.Millisecond)
-		r.send(strings.Repeat("y", 1024))
+		r.Send(strings.Repeat("y", 1024))
 	}
-	r.send("\r\n")
-	if _, tagged := r.until("f"); !strings.HasPrefix(tagged, "f OK") {
+	r.Send("\r\n")
+	if _, tagged := r.Until("f"); !strings.HasPrefix(tagged, "f OK") {
 		t.Errorf("APPEND at 4 KiB/s: %q", tagged)
 	}
 	// Idle between commands and in IDLE, longer than the command clock.
 	time.Sleep(base + time.Second)
-	r.ok("g SELECT INBOX")
-	r.send("h IDLE\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+	r.OK("g SELECT INBOX")
+	r.Send("h IDLE\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "+ ") {
 		t.Fatalf("IDLE: %q", l)
 	}
 	time.Sleep(base + time.Second)
-	r.send("DONE\r\n")
-	if _, tagged := r.until("h"); !strings.HasPrefix(tagged, "h OK") {
+	r.Send("DONE\r\n")
+	if _, tagged := r.Until("h"); !strings.HasPrefix(tagged, "h OK") {
 		t.Errorf("IDLE longer than the command clock: %q", tagged)
 	}
 }
@@ -112,13 +112,13 @@ func TestSlowReaderCutOff(t *testing.T) {
 	const size = 32 << 20 // more than the socket buffers on loopback hold
 	e.deliver("", testMessage("big", strings.Repeat("x", size)), 0)
 	r := e.login()
-	r.ok("s SELECT INBOX")
-	r.send("f FETCH 1 BODY.PEEK[]\r\n")
+	r.OK("s SELECT INBOX")
+	r.Send("f FETCH 1 BODY.PEEK[]\r\n")
 	// Not reading: the server's write waits, then gives up (2 s plus
 	// 64 KiB at 1 MiB/s); margin for a loaded machine.
 	time.Sleep(6 * time.Second)
-	r.c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	n, err := io.Copy(io.Discard, r.br)
+	r.C.SetReadDeadline(time.Now().Add(30 * time.Second))
+	n, err := io.Copy(io.Discard, r.R)
 	if err != nil || n >= size {
 		t.Errorf("the server sent %d octets of %d and then %v, want the connection closed", n, size, err)
 	}

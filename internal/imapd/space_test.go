@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // fullStore is a store whose disk is full: every write that adds or
@@ -36,17 +37,6 @@ func (f fullStore) Copy(context.Context, store.MailboxID, []store.UID, store.Mai
 	return store.CopyResult{}, f.err("copy")
 }
 
-// refIn returns the reference in a response text "... (ref X)".
-func refIn(t *testing.T, text string) string {
-	t.Helper()
-	_, after, ok := strings.Cut(text, "(ref ")
-	ref, _, ok2 := strings.Cut(after, ")")
-	if !ok || !ok2 || ref == "" {
-		t.Fatalf("no reference in %q", text)
-	}
-	return ref
-}
-
 // Storage failures are answered with a reference that is in the log next
 // to the cause, and never with the error's text: a full disk is
 // NO [UNAVAILABLE] Insufficient system storage (RFC 5530 has no better
@@ -65,15 +55,15 @@ func TestStorageErrorsCarryAReference(t *testing.T) {
 			e := newEnv(t, func(_ *Config, d *Deps) { d.Store = fullStore{Store: d.Store, kind: c.kind} })
 			e.deliver("", testMessage("one", "body"), 0)
 			r := e.login()
-			r.ok("s SELECT INBOX")
+			r.OK("s SELECT INBOX")
 			for _, cmd := range []string{"a APPEND INBOX {5+}\r\nhello", "b STORE 1 +FLAGS (\\Deleted)", "c COPY 1 Archive"} {
 				tag, _, _ := strings.Cut(cmd, " ")
-				r.send(cmd + "\r\n")
-				_, tagged := r.until(tag)
+				r.Send(cmd + "\r\n")
+				_, tagged := r.Until(tag)
 				if !strings.HasPrefix(tagged, tag+" "+c.want) || strings.Contains(tagged, "no space left") {
 					t.Fatalf("%s: %q, want %q... without the error text", cmd, tagged, c.want)
 				}
-				ref := refIn(t, tagged)
+				ref := testkit.Ref(t, tagged)
 				if line := logLine(e.logs.String(), "ref="+ref); !strings.Contains(line, "no space left on device") {
 					t.Fatalf("%s: the log has no line with ref=%s and the cause:\n%s", cmd, ref, e.logs.String())
 				}
@@ -105,24 +95,24 @@ func TestAppendRefusedWhenDiskLow(t *testing.T) {
 	sp.room.Store(4000)
 	e := newEnv(t, func(_ *Config, d *Deps) { d.Space = sp })
 	r := e.login()
-	r.send("a APPEND INBOX {5000}\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "a NO [UNAVAILABLE] Insufficient system storage") {
+	r.Send("a APPEND INBOX {5000}\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "a NO [UNAVAILABLE] Insufficient system storage") {
 		t.Fatalf("APPEND of 5000 octets with 4000 free: %q, want a NO before any continuation", l)
 	}
-	r.send("b APPEND INBOX {4500+}\r\n" + strings.Repeat("x", 4500) + "\r\n")
-	if _, tagged := r.until("b"); !strings.HasPrefix(tagged, "b NO [UNAVAILABLE]") {
+	r.Send("b APPEND INBOX {4500+}\r\n" + strings.Repeat("x", 4500) + "\r\n")
+	if _, tagged := r.Until("b"); !strings.HasPrefix(tagged, "b NO [UNAVAILABLE]") {
 		t.Fatalf("non-synchronising APPEND over the free space: %q", tagged)
 	}
-	r.send("c APPEND INBOX {30}\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+	r.Send("c APPEND INBOX {30}\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "+ ") {
 		t.Fatalf("APPEND within the free space: %q, want a continuation", l)
 	}
-	r.send("Subject: fits\r\n\r\nsmall body\r\n\r\n")
-	if _, tagged := r.until("c"); !strings.HasPrefix(tagged, "c OK") {
+	r.Send("Subject: fits\r\n\r\nsmall body\r\n\r\n")
+	if _, tagged := r.Until("c"); !strings.HasPrefix(tagged, "c OK") {
 		t.Fatalf("APPEND within the free space: %q", tagged)
 	}
 	sp.room.Store(-1) // below the floor: nothing fits
-	if _, tagged := r.cmd("d APPEND INBOX {1}"); !strings.HasPrefix(tagged, "d NO [UNAVAILABLE]") {
+	if _, tagged := r.Cmd("d APPEND INBOX {1}"); !strings.HasPrefix(tagged, "d NO [UNAVAILABLE]") {
 		t.Fatalf("APPEND below the floor: %q", tagged)
 	}
 	mb, err := e.st.Mailbox(context.Background(), e.acct.ID, "INBOX")

@@ -48,10 +48,10 @@ func TestLoginThrottledUnderTheAccount(t *testing.T) {
 	for _, u := range spellings {
 		r := e.dial()
 		q := strings.ReplaceAll(u, `"`, `\"`)
-		if _, st := r.cmd(`a LOGIN "` + q + `" wrong`); !strings.HasPrefix(st, "a NO [AUTHENTICATIONFAILED]") {
+		if _, st := r.Cmd(`a LOGIN "` + q + `" wrong`); !strings.HasPrefix(st, "a NO [AUTHENTICATIONFAILED]") {
 			t.Fatalf("%s, wrong password: %q", u, st)
 		}
-		if _, st := r.cmd(`b LOGIN "` + q + `" "` + testPass + `"`); !strings.HasPrefix(st, "b OK") {
+		if _, st := r.Cmd(`b LOGIN "` + q + `" "` + testPass + `"`); !strings.HasPrefix(st, "b OK") {
 			t.Fatalf("%s, right password: %q", u, st)
 		}
 	}
@@ -89,8 +89,8 @@ func TestParallelLoginsCountedBeforeTheCheck(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			r.send("a LOGIN " + testUser + " wrong\r\n")
-			l := r.line()
+			r.Send("a LOGIN " + testUser + " wrong\r\n")
+			l := r.Line()
 			switch {
 			case strings.HasPrefix(l, "a NO [AUTHENTICATIONFAILED]"):
 				failed.Add(1)
@@ -116,15 +116,13 @@ func TestRefusedLoginsEndTheSession(t *testing.T) {
 		d.Guard = authguard.New(authguard.Config{IPBlock: 1, IPFree: 100, AccountFree: 100})
 	})
 	r := e.dial()
-	if _, st := r.cmd("a LOGIN " + testUser + " wrong"); !strings.HasPrefix(st, "a NO [AUTHENTICATIONFAILED]") {
+	if _, st := r.Cmd("a LOGIN " + testUser + " wrong"); !strings.HasPrefix(st, "a NO [AUTHENTICATIONFAILED]") {
 		t.Fatalf("wrong password: %q", st)
 	}
 	for _, tag := range []string{"b", "c"} {
-		if _, st := r.cmd(tag + " LOGIN " + testUser + ` "` + testPass + `"`); !strings.HasPrefix(st, tag+" NO [UNAVAILABLE]") {
+		if _, st := r.Cmd(tag + " LOGIN " + testUser + ` "` + testPass + `"`); !strings.HasPrefix(st, tag+" NO [UNAVAILABLE]") {
 			t.Fatalf("blocked login: %q", st)
 		}
 	}
-	if _, err := r.br.ReadString('\n'); err == nil {
-		t.Fatal("the session went on after three refused logins")
-	}
+	r.Closed() // the session ends after three refused logins
 }

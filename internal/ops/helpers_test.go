@@ -1,33 +1,20 @@
 package ops
 
 import (
-	"context"
 	"errors"
 	"testing"
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/store"
-	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
-
-// openStore opens a SQLite store in a temporary directory, closed at the
-// end of the test.
-func openStore(t *testing.T) *sqlite.Store {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
 
 // newDirectory is the directory operations on a new store (cheap password
 // hashes).
 func newDirectory(t *testing.T) (*Directory, store.Store) {
 	t.Helper()
-	st := openStore(t)
-	acc := accounts.New(st, accounts.Options{SubaddressSeparator: "+", Argon: &accounts.ArgonParams{Time: 1, Memory: 64, Threads: 1}})
+	st := testkit.NewStore(t)
+	acc := testkit.Accounts(st, accounts.Options{SubaddressSeparator: "+"})
 	return NewDirectory(acc), st
 }
 

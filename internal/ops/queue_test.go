@@ -12,6 +12,7 @@ import (
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/queue"
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // deferredMessage queues a message from alice to bob and carol and defers
@@ -52,7 +53,7 @@ func deferredMessage(t *testing.T, st store.Queue, qs *queue.Service) string {
 
 func TestQueue(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := testkit.NewStore(t)
 	var logs bytes.Buffer
 	qs := queue.New(queue.Config{}, queue.Deps{Store: st, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	q := NewQueue(qs)

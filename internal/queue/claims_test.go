@@ -12,6 +12,7 @@ import (
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // fakeMX records what every runner delivers, by recipient. Recipients in
@@ -81,15 +82,6 @@ func runService(t *testing.T, st *sqlite.Store, mx *fakeMX, tag string, cfg Conf
 	return svc, stop
 }
 
-func openStore(t *testing.T) *sqlite.Store {
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // waitEmpty waits until the queue is empty.
 func waitEmpty(t *testing.T, st *sqlite.Store, within time.Duration) {
 	t.Helper()
@@ -119,7 +111,7 @@ func enqueueTo(t *testing.T, svc *Service, rcpts ...string) {
 // is accepted exactly once, also the deferred ones retried by whichever
 // runner claims them, and both runners take part.
 func TestTwoRunnersDeliverOnce(t *testing.T) {
-	st := openStore(t)
+	st := testkit.NewStore(t)
 	mx := newFakeMX()
 	mx.hold = 2 * time.Millisecond
 	cfg := Config{MaxActive: 4, MaxPerDomain: 2, Poll: 20 * time.Millisecond, Retry: []time.Duration{30 * time.Millisecond}}
@@ -168,7 +160,7 @@ func TestTwoRunnersDeliverOnce(t *testing.T) {
 // An attempt that outlasts the lease keeps its claim (the runner renews
 // it), so the other runner never sends the message too.
 func TestRunRenewsLongAttempts(t *testing.T) {
-	st := openStore(t)
+	st := testkit.NewStore(t)
 	mx := newFakeMX()
 	mx.hold = 1500 * time.Millisecond
 	mx.started = make(chan struct{}, 10)
@@ -218,7 +210,7 @@ func waitCanceled(t *testing.T, mx *fakeMX) {
 // stops its attempt at its next renewal, and records and reports nothing
 // of it: the new owner's attempt counts.
 func TestTakenOverAttemptStops(t *testing.T) {
-	st := openStore(t)
+	st := testkit.NewStore(t)
 	mx, _, stop, m := stuckAttempt(t, st)
 	ms, err := st.ClaimQueued(context.Background(), store.ClaimRequest{Owner: "node-b", Now: time.Now().Add(time.Hour),
 		Lease: time.Hour, Limit: 10})
@@ -239,7 +231,7 @@ func TestTakenOverAttemptStops(t *testing.T) {
 // Deleting a message while it is being sent (`petrel queue delete`) stops
 // the attempt at the next renewal of its claim, and nothing comes back.
 func TestDeleteClaimedStopsAttempt(t *testing.T) {
-	st := openStore(t)
+	st := testkit.NewStore(t)
 	mx, _, stop, m := stuckAttempt(t, st)
 	if err := st.DeleteQueued(context.Background(), m.ID); err != nil {
 		t.Fatal(err)

@@ -77,6 +77,14 @@ func (c *Conn) Expect(prefix string) string {
 	return l
 }
 
+// Ask sends a command line (CRLF added) and reads a reply line that must
+// start with prefix.
+func (c *Conn) Ask(line, prefix string) string {
+	c.T.Helper()
+	c.Send(line + "\r\n")
+	return c.Expect(prefix)
+}
+
 // Closed checks that the server closed the connection: the next read
 // fails (whatever came before the close is not looked at).
 func (c *Conn) Closed() {

@@ -1,8 +1,13 @@
 package testkit
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"net"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +77,33 @@ func TestConnLines(t *testing.T) {
 	}
 }
 
+// TestAsk: the command reaches the server with its CRLF, and the reply
+// must start with the prefix.
+func TestAsk(t *testing.T) {
+	l := Listen(t)
+	got := make(chan string, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		got <- line
+		c.Write([]byte("250 ok\r\n"))
+	}()
+	c := Dial(t, l.Addr().String())
+	if r := c.Ask("NOOP", "250"); r != "250 ok" {
+		t.Errorf("Ask = %q", r)
+	}
+	if line := <-got; line != "NOOP\r\n" {
+		t.Errorf("the server read %q", line)
+	}
+	if !failed(t, func(tb *fakeTB) { c := imapServer(t, "-ERR no\r\n"); c.T = tb; c.Ask("QUIT", "+OK") }) {
+		t.Error("Ask accepted a reply with another prefix")
+	}
+}
+
 // TestConnTimeout: a silent server fails the read after Timeout.
 func TestConnTimeout(t *testing.T) {
 	l := Listen(t)
@@ -132,5 +164,74 @@ func TestFreeAddr(t *testing.T) {
 	l.Close()
 	if !strings.HasPrefix(addr, "127.0.0.1:") {
 		t.Errorf("FreeAddr = %s, want a loopback address", addr)
+	}
+}
+
+// TestTLS: the client configuration trusts the server's certificate (a
+// handshake completes), and TrustCert gives up on a file without one.
+func TestTLS(t *testing.T) {
+	server, client := TLS(t, "localhost", "")
+	l := Listen(t)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		tc := tls.Server(c, server)
+		tc.Handshake()
+		tc.Close()
+	}()
+	c, err := tls.Dial("tcp", l.Addr().String(), client)
+	if err != nil {
+		t.Fatalf("handshake with the server's own certificate: %v", err)
+	}
+	c.Close()
+	empty := filepath.Join(t.TempDir(), "empty.pem")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !failed(t, func(tb *fakeTB) { TrustCert(tb, empty, "localhost") }) {
+		t.Error("TrustCert accepted a file without a certificate")
+	}
+}
+
+// imapServer greets, then answers each command line it reads with the
+// next of replies, and closes the connection after the last.
+func imapServer(t *testing.T, replies ...string) *IMAP {
+	l := Listen(t)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.Write([]byte("* OK ready\r\n"))
+		br := bufio.NewReader(c)
+		for _, r := range replies {
+			if _, err := br.ReadString('\n'); err != nil {
+				return
+			}
+			c.Write([]byte(r))
+		}
+	}()
+	c := &IMAP{Conn: Dial(t, l.Addr().String())}
+	c.Expect("* OK")
+	return c
+}
+
+// TestIMAP: a literal is read into the response that announced it, the
+// tagged line ends a command, and OK gives up on a tagged NO.
+func TestIMAP(t *testing.T) {
+	c := imapServer(t, "* 1 FETCH (BODY[] {5}\r\nab\r\nc)\r\n* 2 EXISTS\r\na OK done\r\n")
+	u, tagged := c.Cmd("a FETCH 1 BODY[]")
+	if want := []string{"* 1 FETCH (BODY[] {5}\r\nab\r\nc)", "* 2 EXISTS"}; !slices.Equal(u, want) || tagged != "a OK done" {
+		t.Errorf("Cmd = %q, %q; want %q, \"a OK done\"", u, tagged, want)
+	}
+	if !failed(t, func(tb *fakeTB) {
+		c := imapServer(t, "b NO [NONEXISTENT] no\r\n")
+		c.T = tb
+		c.OK("b SELECT x")
+	}) {
+		t.Error("OK accepted a tagged NO")
 	}
 }

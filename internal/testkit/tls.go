@@ -22,13 +22,20 @@ func TLS(t testing.TB, host, dataDir string) (server, client *tls.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pem, err := os.ReadFile(res.CertPath)
+	return res.Config, TrustCert(t, res.CertPath, host)
+}
+
+// TrustCert returns a client configuration that trusts the certificate in
+// the PEM file certPath (a server's, say) and expects host.
+func TrustCert(t testing.TB, certPath, host string) *tls.Config {
+	t.Helper()
+	pem, err := os.ReadFile(certPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		t.Fatalf("no certificate in %s", res.CertPath)
+		t.Fatalf("no certificate in %s", certPath)
 	}
-	return res.Config, &tls.Config{RootCAs: pool, ServerName: host}
+	return &tls.Config{RootCAs: pool, ServerName: host}
 }
