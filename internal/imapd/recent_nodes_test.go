@@ -1,7 +1,6 @@
 package imapd
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // secondNode starts another server on its own store instance over the
@@ -43,9 +43,9 @@ func (e *env) secondNode() (*sqlite.Store, func() *raw) {
 		}
 		t.Cleanup(func() { c.Close() })
 		c.SetDeadline(time.Now().Add(20 * time.Second))
-		r := &raw{t: t, c: c, br: bufio.NewReader(c)}
-		r.line()
-		r.ok("a LOGIN " + testUser + ` "` + testPass + `"`)
+		r := rawOn(testkit.Wrap(t, c))
+		r.Line()
+		r.OK("a LOGIN " + testUser + ` "` + testPass + `"`)
 		return r
 	}
 }
@@ -58,17 +58,17 @@ func TestIdleAcrossNodes(t *testing.T) {
 	_, onNode2 := e.secondNode()
 	e.deliver("", testMessage("m1", "one"), 0)
 	r := onNode2()
-	r.ok("s SELECT INBOX")
-	r.send("i IDLE\r\n")
-	if l := r.line(); !strings.HasPrefix(l, "+ ") {
+	r.OK("s SELECT INBOX")
+	r.Send("i IDLE\r\n")
+	if l := r.Line(); !strings.HasPrefix(l, "+ ") {
 		t.Fatalf("IDLE: %q", l)
 	}
 	uid := e.deliver("", testMessage("m2", "two"), 0)
-	r.c.SetDeadline(time.Now().Add(15 * time.Second))
-	if l := r.line(); l != "* 2 EXISTS" {
+	r.C.SetDeadline(time.Now().Add(15 * time.Second))
+	if l := r.Line(); l != "* 2 EXISTS" {
 		t.Fatalf("in IDLE on node 2 after a delivery on node 1: %q, want * 2 EXISTS", l)
 	}
-	if l := r.line(); l != "* 2 RECENT" {
+	if l := r.Line(); l != "* 2 RECENT" {
 		t.Fatalf("after EXISTS: %q, want * 2 RECENT", l)
 	}
 	inbox, err := e.st.Mailbox(context.Background(), e.acct.ID, "INBOX")
@@ -78,11 +78,11 @@ func TestIdleAcrossNodes(t *testing.T) {
 	if _, err := e.st.StoreFlags(context.Background(), inbox.ID, []store.UID{uid}, store.FlagChange{Op: store.FlagsAdd, Flags: store.FlagFlagged}); err != nil {
 		t.Fatal(err)
 	}
-	if l := r.line(); !strings.HasPrefix(l, "* 2 FETCH (") || !strings.Contains(l, `\Flagged`) {
+	if l := r.Line(); !strings.HasPrefix(l, "* 2 FETCH (") || !strings.Contains(l, `\Flagged`) {
 		t.Fatalf("in IDLE on node 2 after a flag change on node 1: %q", l)
 	}
-	r.send("DONE\r\n")
-	r.until("i")
+	r.Send("DONE\r\n")
+	r.Until("i")
 }
 
 // TestRecentAcrossNodes: two servers, each with its own store instance
@@ -102,9 +102,9 @@ func TestRecentAcrossNodes(t *testing.T) {
 	e.deliver("", testMessage("m1", "one"), 0)
 	e.deliver("", testMessage("m2", "two"), 0)
 	a := e.login()
-	wantRecent("SELECT on node 1", a.ok("s SELECT INBOX"), "2")
+	wantRecent("SELECT on node 1", a.OK("s SELECT INBOX"), "2")
 	b := onNode2()
-	wantRecent("SELECT on node 2 after node 1", b.ok("s SELECT INBOX"), "0")
+	wantRecent("SELECT on node 2 after node 1", b.OK("s SELECT INBOX"), "0")
 
 	// New mail delivered through node 2 goes to node 2's session.
 	res, err := st2.Deliver(context.Background(), store.NewMessage{Body: strings.NewReader(testMessage("m3", "three"))},
@@ -112,19 +112,19 @@ func TestRecentAcrossNodes(t *testing.T) {
 	if err != nil || res[0].Err != nil {
 		t.Fatalf("deliver on node 2: %v %v", err, res)
 	}
-	u := b.ok("n NOOP")
+	u := b.OK("n NOOP")
 	if !slices.Contains(u, "* 3 EXISTS") {
 		t.Fatalf("NOOP on node 2 after a delivery: %q", u)
 	}
 	wantRecent("NOOP on node 2", u, "1")
-	wantRecent("re-SELECT on node 1", a.ok("s2 SELECT INBOX"), "0")
-	if u := a.ok("st STATUS INBOX (RECENT)"); !slices.Contains(u, "* STATUS INBOX (RECENT 0)") {
+	wantRecent("re-SELECT on node 1", a.OK("s2 SELECT INBOX"), "0")
+	if u := a.OK("st STATUS INBOX (RECENT)"); !slices.Contains(u, "* STATUS INBOX (RECENT 0)") {
 		t.Errorf("STATUS on node 1: %q", u)
 	}
 	// EXAMINE claims nothing: a later SELECT still gets what is new.
 	e.deliver("", testMessage("m4", "four"), 0)
 	c := onNode2()
-	wantRecent("EXAMINE on node 2", c.ok("x EXAMINE INBOX"), "1")
-	wantRecent("SELECT on node 2 after an EXAMINE", c.ok("y SELECT INBOX"), "1")
-	wantRecent("SELECT on node 1 after that", e.login().ok("z SELECT INBOX"), "0")
+	wantRecent("EXAMINE on node 2", c.OK("x EXAMINE INBOX"), "1")
+	wantRecent("SELECT on node 2 after an EXAMINE", c.OK("y SELECT INBOX"), "1")
+	wantRecent("SELECT on node 1 after that", e.login().OK("z SELECT INBOX"), "0")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/petrelmail/petrel/internal/dkim"
 	"github.com/petrelmail/petrel/internal/dnsplan"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // fakeDomains is a LocalDomains: the domains it holds are local; err, when
@@ -27,7 +28,7 @@ func (f fakeDomains) IsLocalDomain(_ context.Context, domain string) (bool, erro
 
 func TestDKIMGenerate(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := testkit.NewStore(t)
 	d := NewDKIM(st, fakeDomains{local: map[string]bool{"example.net": true}}, nil)
 	res, err := d.Generate(ctx, GenerateRequest{Domain: "Example.ORG"})
 	if err != nil {
@@ -74,7 +75,7 @@ func TestDKIMGenerate(t *testing.T) {
 func TestDKIMGenerateRotation(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	d := NewDKIM(openStore(t), fakeDomains{}, func() time.Time { return now })
+	d := NewDKIM(testkit.NewStore(t), fakeDomains{}, func() time.Time { return now })
 	_, err := d.Generate(ctx, GenerateRequest{Domain: "example.org", Selector: "old", Algorithm: dkim.Ed25519})
 	must(t, err)
 	now = now.Add(time.Hour)
@@ -87,7 +88,7 @@ func TestDKIMGenerateRotation(t *testing.T) {
 
 func TestDKIMGenerateErrors(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := testkit.NewStore(t)
 	d := NewDKIM(st, fakeDomains{}, nil)
 	for _, tc := range []struct {
 		req   GenerateRequest
@@ -134,7 +135,7 @@ func fixtureKeys(t *testing.T) *sqlite.Store {
 		must(t, err)
 		must(t, os.WriteFile(filepath.Join(dir, "example.org", name), data, 0o600))
 	}
-	st := openStore(t)
+	st := testkit.NewStore(t)
 	res, err := NewDKIM(st, fakeDomains{}, nil).Import(context.Background(), dir)
 	if err != nil || len(res.Keys) != 2 || len(res.Skipped) != 0 {
 		t.Fatalf("importing the fixture keys: %+v, %v", res, err)
