@@ -319,15 +319,18 @@ func (at *Attempt) Abandon() { at.settle(nil) }
 // are kept: a client may own one account and guess at others, and the
 // owner's login does not excuse an attacker's guesses at the account.
 func (at *Attempt) Success() {
-	at.settle(nil)
+	// The trust is in place before settle wakes the attempts waiting
+	// in Begin, so that a burst's waiters find the pair trusted.
 	g := at.g
-	now := g.cfg.Now()
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	p := pair{at.c, at.a}
-	pr, _ := g.pairs.get(p)
-	pr.trustedUntil = now.Add(g.cfg.TrustFor)
-	g.pairs.put(p, pr)
+	if !at.settled {
+		p := pair{at.c, at.a}
+		pr, _ := g.pairs.get(p)
+		pr.trustedUntil = g.cfg.Now().Add(g.cfg.TrustFor)
+		g.pairs.put(p, pr)
+	}
+	g.mu.Unlock()
+	at.settle(nil)
 }
 
 // Unlock forgets the failures of account and those of its trusted pairs,

@@ -177,6 +177,12 @@ func (s *session) parseCommand(r *reader) (*command, error) {
 		return c, errUnknownCommand
 	}
 	c.spec = spec
+	if spec.states&(1<<s.state) == 0 {
+		// Before the arguments: a command refused in this state must not
+		// invite its literals (an APPEND before login would be spooled);
+		// skipCommand discards what the client sends anyway.
+		return c, errNotAllowed
+	}
 	if spec.parse != nil {
 		if err := spec.parse(s, r, c); err != nil {
 			return c, err
@@ -185,13 +191,18 @@ func (s *session) parseCommand(r *reader) (*command, error) {
 	return c, r.end()
 }
 
-var errUnknownCommand = errSyntax("Unknown command")
+const notAllowedText = "Command not allowed in this state"
+
+var (
+	errUnknownCommand = errSyntax("Unknown command")
+	errNotAllowed     = errSyntax(notAllowedText)
+)
 
 // execute checks the state and runs the command, then sends the pending
 // mailbox updates allowed after it (RFC 9051 §7.5).
 func (s *session) execute(c *command) status {
-	if c.spec.states&(1<<s.state) == 0 {
-		return respBAD("Command not allowed in this state")
+	if c.spec.states&(1<<s.state) == 0 { // checked by parseCommand too
+		return respBAD(notAllowedText)
 	}
 	if s.v == nil && s.sub != nil {
 		s.sub.Events() // nothing selected: the account's changes concern no view

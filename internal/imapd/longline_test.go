@@ -149,3 +149,26 @@ func TestLongLineLiteralAcrossTheLimit(t *testing.T) {
 		t.Error("the mailbox named in the literal was created")
 	}
 }
+
+// TestRefusedStateInvitesNoLiteral: a command not allowed in the state
+// (APPEND before login) is refused before its arguments are read, so its
+// synchronizing literal gets no continuation request (an unauthenticated
+// client must not be invited to upload a message to be spooled), and a
+// non-synchronizing one is read and discarded, never executed.
+func TestRefusedStateInvitesNoLiteral(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.dial()
+	r.Send("a1 APPEND INBOX {2000000}\r\n")
+	if l := r.Line(); l != "a1 BAD Command not allowed in this state" {
+		t.Fatalf("APPEND before login: %q, want the BAD without a continuation", l)
+	}
+	inject := "y1 LOGIN " + testUser + ` "` + testPass + `"` + "\r\n"
+	r.Send("a2 APPEND INBOX {" + itoa(len(inject)) + "+}\r\n" + inject + "\r\n")
+	if l := r.Line(); l != "a2 BAD Command not allowed in this state" {
+		t.Fatalf("APPEND with a non-synchronizing literal before login: %q", l)
+	}
+	r.Send("a3 SELECT INBOX\r\n")
+	if l := r.Line(); l != "a3 BAD Command not allowed in this state" {
+		t.Fatalf("SELECT after the discarded literal: %q (the literal's LOGIN ran?)", l)
+	}
+}
