@@ -10,10 +10,31 @@ import (
 	"github.com/petrelmail/petrel/internal/imapmsg"
 )
 
+// inStateFor puts s in the first state that allows the command input
+// starts with (parseCommand refuses a command of another state before
+// its arguments).
+func inStateFor(s *session, input string) {
+	f := strings.Fields(strings.ToUpper(input))
+	if len(f) < 2 {
+		return
+	}
+	name := f[1]
+	if name == "UID" && len(f) > 2 {
+		name = f[2]
+	}
+	for st := stateNotAuth; st <= stateSelected; st++ {
+		if commands[name].states&(1<<st) != 0 {
+			s.state = st
+			return
+		}
+	}
+}
+
 // parseOne parses input as one command; conts counts continuation
 // requests.
 func parseOne(t testing.TB, input string) (*command, int, error) {
 	s := &session{srv: &Server{cfg: Config{MaxMessageSize: 1000, SpoolDir: t.TempDir()}.withDefaults()}}
+	inStateFor(s, input)
 	conts := 0
 	r := newReader(bufio.NewReader(strings.NewReader(input)), 1024, 100, func() error { conts++; return nil })
 	c, err := s.parseCommand(r)
@@ -145,6 +166,7 @@ func TestAppendTotalLimit(t *testing.T) {
 	s := &session{srv: &Server{cfg: Config{MaxMessageSize: 1000, MaxAppendTotal: 1000, SpoolDir: t.TempDir()}.withDefaults()}}
 	conts := 0
 	input := "a APPEND INBOX {600}\r\n" + strings.Repeat("x", 600) + " {600}\r\n"
+	inStateFor(s, input)
 	r := newReader(bufio.NewReader(strings.NewReader(input)), 1024, 100, func() error { conts++; return nil })
 	c, err := s.parseCommand(r)
 	c.release()
@@ -166,6 +188,7 @@ func TestAppendTotalLimit(t *testing.T) {
 func TestSkipCommand(t *testing.T) {
 	s := &session{srv: &Server{cfg: Config{}.withDefaults()}}
 	input := "a FETCH x {5+}\r\nhello more\r\nb NOOP\r\n"
+	inStateFor(s, input)
 	r := newReader(bufio.NewReader(strings.NewReader(input)), 1024, 100, nil)
 	if _, err := s.parseCommand(r); err == nil {
 		t.Fatal("no error")
@@ -250,6 +273,7 @@ func FuzzCommand(f *testing.F) {
 		s := &session{srv: &Server{cfg: Config{MaxMessageSize: 4096, SpoolDir: t.TempDir()}.withDefaults()}}
 		r := newReader(bufio.NewReader(bytes.NewReader(data)), 512, 256, func() error { return nil })
 		for i := 0; i < 20; i++ {
+			s.state = state(i % 3) // every state's commands reach their parsers
 			c, err := s.parseCommand(r)
 			c.release()
 			if err != nil {
