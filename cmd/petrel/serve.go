@@ -80,7 +80,9 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err := resetSpool(filepath.Join(cfg.DataDir, smtpd.SpoolSubdir), log); err != nil {
 		return err
 	}
-	importDKIMFiles(ctx, cfg, st, log)
+	if err := importDKIMFiles(ctx, cfg, st, log); err != nil {
+		return err
+	}
 	svc := accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
 	d := deps{cfg: cfg, st: st, tls: tlsRes.Config, metrics: metrics, log: log, guard: newGuard(svc),
 		signer: newSigner(cfg, st, log), dns: newResolver(cfg), accounts: svc}

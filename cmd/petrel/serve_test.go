@@ -240,3 +240,29 @@ func TestEnsureDemo(t *testing.T) {
 		t.Errorf("accounts after two starts: %d, %v; want 1", len(accts), err)
 	}
 }
+
+// TestServeDKIMImportFails: when the key files of an earlier version
+// cannot be imported into the store (here <data_dir>/dkim cannot be read
+// as a directory), serve does not start: it would send those domains'
+// mail unsigned (found in review).
+func TestServeDKIMImportFails(t *testing.T) {
+	e := newEnv(t, "[listen]\nhttp = []\nsmtp = []\nsubmission = []\nsubmissions = []\n"+
+		"imap = []\nimaps = []\npop3 = []\npop3s = []\nlmtp = []\n")
+	noDemoListeners(t, e.config)
+	if err := os.MkdirAll(e.dataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.dataDir, "dkim"), []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan result, 1)
+	go func() { done <- e.run("", "serve") }()
+	select {
+	case r := <-done:
+		if r.code != exitFail || !strings.Contains(r.stderr, "importing the DKIM key files") {
+			t.Errorf("exit %d, stderr:\n%s\nwant 1 and the import error", r.code, r.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve started although the DKIM key files could not be imported")
+	}
+}

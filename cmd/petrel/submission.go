@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -72,8 +73,10 @@ func newSigner(cfg *config.Config, ks dkim.KeyStore, log *slog.Logger) signer {
 }
 
 // importDKIMFiles moves the DKIM key files of earlier versions into the
-// store at start-up (dkim.Import), and logs what it did and left.
-func importDKIMFiles(ctx context.Context, cfg *config.Config, ks dkim.KeyStore, log *slog.Logger) {
+// store at start-up (dkim.Import), and logs what it did and left. An
+// import that could not run stops the start: serving would send the
+// domains of those keys unsigned (their DMARC then fails at receivers).
+func importDKIMFiles(ctx context.Context, cfg *config.Config, ks dkim.KeyStore, log *slog.Logger) error {
 	imported, skipped, err := dkim.Import(ctx, ks, dkimDir(cfg))
 	for _, name := range imported {
 		log.Info("dkim: imported a key file into the store", "key", name, "file", dkimDir(cfg))
@@ -82,6 +85,7 @@ func importDKIMFiles(ctx context.Context, cfg *config.Config, ks dkim.KeyStore, 
 		log.Warn("dkim: key file not imported", "err", e)
 	}
 	if err != nil {
-		log.Error("dkim: importing the key files failed; they stay where they are", "dir", dkimDir(cfg), "err", err)
+		return fmt.Errorf("importing the DKIM key files of %s into the store: %w", dkimDir(cfg), err)
 	}
+	return nil
 }
