@@ -20,7 +20,10 @@ const finishTimeout = 15 * time.Second
 
 // process tries the due recipients of m (grouped by domain, all domains
 // at once), sends the reports they call for, and records their new states
-// as it releases its claim, in one update.
+// as it releases its claim, in one update. Reports go out before the
+// release, and only while the claim is held (docs/architecture.md
+// §Queue): a crash between the two repeats the attempt and its report,
+// rather than losing the report.
 func (s *Service) process(ctx context.Context, m *store.QueuedMessage, groups map[string][]int) {
 	before := make([]store.QueuedRcpt, len(m.Rcpts))
 	copy(before, m.Rcpts)
@@ -47,8 +50,36 @@ func (s *Service) process(ctx context.Context, m *store.QueuedMessage, groups ma
 			changed = append(changed, m.Rcpts[i])
 		}
 	}
-	warned := s.sendReports(fctx, m, before)
+	now := s.d.Now()
+	items, warned := s.reportItems(m, before, now)
+	if len(items) > 0 && !s.report(fctx, m, items, now) {
+		return
+	}
 	s.releaseClaim(fctx, m.ID, store.QueueChange{Rcpts: changed, DelayWarned: warned})
+}
+
+// report sends the report of an attempt of m if this runner still holds
+// its claim: it renews the claim first, and the report must be out before
+// the renewed lease's safety margin (leaseMargin). It returns false when
+// the attempt must not be recorded: the claim is lost or its state
+// unknown, or the report ran out of time (it may be sent again with the
+// attempt, never lost).
+func (s *Service) report(ctx context.Context, m *store.QueuedMessage, items []reportItem, now time.Time) bool {
+	start := time.Now()
+	rctx, cancel := context.WithTimeout(ctx, renewTimeout(s.cfg.Lease))
+	lost, err := s.d.Store.RenewClaims(rctx, s.cfg.Owner, []string{m.ID}, s.d.Now().Add(s.cfg.Lease))
+	cancel()
+	if err != nil || len(lost) > 0 {
+		s.d.Log.Warn("no report: queue claim lost or not renewed", "queue_id", m.ID, "err", err)
+		return false
+	}
+	rctx, cancel = context.WithDeadline(ctx, s.safeUntil(start))
+	defer cancel()
+	if !s.sendReport(rctx, m, items, now) && rctx.Err() != nil {
+		s.d.Log.Warn("report not sent before the queue claim's lease ran short: nothing recorded", "queue_id", m.ID)
+		return false
+	}
+	return true
 }
 
 // releaseClaim records an attempt's outcome (ch may be empty) and ends

@@ -32,7 +32,8 @@ type Config struct {
 	// sharing a store. Default: host name, process ID and a random part.
 	Owner string
 	// Lease is how long a claim holds a message without a renewal; the
-	// runner renews its claims every Lease/4, and the messages of a
+	// runner renews its claims every Lease/4 and stops sending a message
+	// Lease/4 before the last lease it renewed runs out; the messages of a
 	// process that died are tried again once their leases run out.
 	Lease time.Duration
 }

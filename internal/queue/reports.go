@@ -10,19 +10,16 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// sendReports sends the sender one report for the recipients whose new
-// state calls for one under their NOTIFY (before holds the states before
-// the attempt). It reports whether a delay warning was given. A message
-// with a null reverse-path never gets a report (RFC 3461 §6.2, RFC 5321
-// §6.1: no bounce loops).
-func (s *Service) sendReports(ctx context.Context, m *store.QueuedMessage, before []store.QueuedRcpt) bool {
+// reportItems lists the recipients whose new state calls for a report to
+// the sender under their NOTIFY (before holds the states before the
+// attempt), all for one report, and whether a delay warning is given. A
+// message with a null reverse-path never gets a report (RFC 3461 §6.2,
+// RFC 5321 §6.1: no bounce loops).
+func (s *Service) reportItems(m *store.QueuedMessage, before []store.QueuedRcpt, now time.Time) (items []reportItem, warned bool) {
 	if m.From == "" {
-		return false
+		return nil, false
 	}
-	now := s.d.Now()
 	delayDue := !m.DelayWarned && s.cfg.DelayWarning > 0 && now.Sub(m.Arrived) >= s.cfg.DelayWarning
-	var items []reportItem
-	warned := false
 	for i, rc := range m.Rcpts {
 		prev := before[i].State
 		var action string
@@ -38,37 +35,36 @@ func (s *Service) sendReports(ctx context.Context, m *store.QueuedMessage, befor
 			items = append(items, reportItem{rcpt: rc, action: action})
 		}
 	}
-	if len(items) > 0 {
-		s.sendReport(ctx, m, items, now)
-	}
-	return warned
+	return items, warned
 }
 
-// sendReport builds one DSN and delivers it with a null reverse-path.
-func (s *Service) sendReport(ctx context.Context, m *store.QueuedMessage, items []reportItem, now time.Time) {
+// sendReport builds one DSN and delivers it with a null reverse-path. Its
+// errors are logged; it returns false when the report was not sent.
+func (s *Service) sendReport(ctx context.Context, m *store.QueuedMessage, items []reportItem, now time.Time) bool {
 	r := &report{hostname: s.cfg.Hostname, msg: m, items: items, now: now, until: s.cfg.expiry(m.Arrived)}
 	full := m.Ret == "FULL" && r.worst() == actionFailed
 	blob, err := s.d.Store.OpenBlob(ctx, m.Blob)
 	if err != nil {
 		s.d.Log.Error("reading a queued message for its report", "queue_id", m.ID, "err", err)
-		return
+		return false
 	}
 	r.original, r.full, err = readOriginal(blob, m.Size, full)
 	blob.Close()
 	if err != nil {
 		s.d.Log.Error("reading a queued message for its report", "queue_id", m.ID, "err", err)
-		return
+		return false
 	}
 	id, err := s.deliverReport(ctx, m, s.signReport(ctx, m, r.build()), r.full)
 	if err != nil {
 		s.d.Log.Error("sending a delivery status report", "queue_id", m.ID, "to", m.From, "err", err)
-		return
+		return false
 	}
 	for _, it := range items {
 		s.d.Metrics.report(it.action)
 		s.d.Log.Info("delivery status report", "queue_id", m.ID, "to", m.From, "rcpt", it.rcpt.Addr,
 			"action", it.action, "status", it.rcpt.Status, "report_id", id)
 	}
+	return true
 }
 
 // deliverReport delivers a report to m's sender: locally when the sender

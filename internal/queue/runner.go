@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,12 @@ type claimed struct {
 	m       store.QueuedMessage
 	domains []string                // in flight to these; nil while waiting
 	cancel  context.CancelCauseFunc // ends the attempt when the claim is lost
+	// safeUntil (this process's clock) is when the last lease known to
+	// be held, less the safety margin, runs out: nothing of the message
+	// may be sent after it (leaseMargin).
+	safeUntil time.Time
+	// expire ends the attempt at safeUntil; reset at each renewal.
+	expire *time.Timer
 	// released is set by the attempt's goroutine once it has released
 	// the claim, before the runner learns on done that it ended.
 	released atomic.Bool
@@ -43,6 +50,20 @@ type claimed struct {
 
 // errClaimLost ends the attempt of a message whose claim was lost.
 var errClaimLost = errors.New("queue claim lost")
+
+// errLeaseRunningOut ends the attempt of a message whose lease was not
+// renewed in time: it is treated as lost, since another runner may take
+// the message over once the lease has run out.
+var errLeaseRunningOut = fmt.Errorf("%w: lease not renewed in time", errClaimLost)
+
+// leaseMargin is how long before the end of the last lease known to be
+// held a runner stops sending (docs/architecture.md §Queue): the time an
+// attempt takes to stop, and some clock skew between processes. Each
+// renewal is cut off after renewTimeout, so that a store that hangs does
+// not stall the runner, and a renewal begun before the margin ends
+// before it.
+func leaseMargin(lease time.Duration) time.Duration  { return lease / 4 }
+func renewTimeout(lease time.Duration) time.Duration { return max(lease/8, time.Millisecond) }
 
 func newRunner(s *Service) *runner {
 	return &runner{s: s, held: make(map[string]*claimed), perDomain: make(map[string]int), done: make(chan string)}
@@ -52,7 +73,8 @@ func newRunner(s *Service) *runner {
 // flight (they end with ctx), releases its claims and returns. New mail is
 // looked for when Enqueue signals it and when an attempt ends; deferred
 // mail that is due on Wake and every Config.Poll. The leases of the
-// claims held are renewed every Config.Lease/4.
+// claims held are renewed every Config.Lease/4; an attempt whose lease
+// was not renewed in time is stopped leaseMargin before the lease ends.
 func (s *Service) Run(ctx context.Context) {
 	r := newRunner(s)
 	tick := time.NewTicker(s.cfg.Poll)
@@ -116,6 +138,9 @@ func (r *runner) drain() {
 // released by process).
 func (r *runner) finished(id string) {
 	if c := r.held[id]; c != nil {
+		if c.expire != nil {
+			c.expire.Stop()
+		}
 		for _, d := range c.domains {
 			r.perDomain[d]--
 			if r.perDomain[d] <= 0 {
@@ -129,7 +154,9 @@ func (r *runner) finished(id string) {
 
 // renew extends the leases of the held messages. A message no longer
 // held (deleted, or taken over after its lease ran out while this
-// process stalled) is dropped, and its attempt, if any, is stopped.
+// process stalled) is dropped, and its attempt, if any, is stopped. When
+// renewals fail, the attempts stop at their claims' safeUntil (their
+// timers), and the waiting messages past it are dropped here.
 func (r *runner) renew(ctx context.Context) {
 	if len(r.held) == 0 {
 		return
@@ -140,11 +167,18 @@ func (r *runner) renew(ctx context.Context) {
 			ids = append(ids, id)
 		}
 	}
-	lost, err := r.s.d.Store.RenewClaims(ctx, r.s.cfg.Owner, ids, r.s.d.Now().Add(r.s.cfg.Lease))
+	start := time.Now()
+	rctx, cancel := context.WithTimeout(ctx, renewTimeout(r.s.cfg.Lease))
+	lost, err := r.s.d.Store.RenewClaims(rctx, r.s.cfg.Owner, ids, r.s.d.Now().Add(r.s.cfg.Lease))
+	cancel()
 	if err != nil {
-		r.s.d.Log.Error("renewing queue claims", "err", err)
+		if ctx.Err() == nil {
+			r.s.d.Log.Error("renewing queue claims", "err", err)
+		}
+		r.dropExpiring()
 		return
 	}
+	r.renewed(ids, start)
 	for _, id := range lost {
 		c := r.held[id]
 		if c.released.Load() {
@@ -158,6 +192,36 @@ func (r *runner) renew(ctx context.Context) {
 		r.unwait(id)
 		delete(r.held, id)
 	}
+}
+
+// renewed moves the safeUntil of the claims on ids, renewed by a call
+// begun at start, and their attempts' timers.
+func (r *runner) renewed(ids []string, start time.Time) {
+	until := r.s.safeUntil(start)
+	for _, id := range ids {
+		c := r.held[id]
+		c.safeUntil = until
+		if c.expire != nil {
+			c.expire.Reset(time.Until(until))
+		}
+	}
+}
+
+// dropExpiring drops the waiting messages whose claims are past their
+// safeUntil: their leases may run out before they find a slot.
+func (r *runner) dropExpiring() {
+	for id, c := range r.held {
+		if c.cancel == nil && !time.Now().Before(c.safeUntil) {
+			r.s.d.Log.Warn("queue claim not renewed in time", "queue_id", id, "in_flight", false)
+			r.unwait(id)
+			delete(r.held, id)
+		}
+	}
+}
+
+// safeUntil is the safeUntil of a lease asked for at start.
+func (s *Service) safeUntil(start time.Time) time.Time {
+	return start.Add(s.cfg.Lease - leaseMargin(s.cfg.Lease))
 }
 
 func (r *runner) heldIDs() []string {
@@ -184,7 +248,7 @@ func (r *runner) fill(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	now := r.s.d.Now()
+	start, now := time.Now(), r.s.d.Now()
 	r.startWaiting(ctx, now)
 	// Messages waiting for a slot count against the claims, so that this
 	// runner never holds more than twice MaxActive.
@@ -203,7 +267,7 @@ func (r *runner) fill(ctx context.Context) {
 		return
 	}
 	for _, m := range ms {
-		c := &claimed{m: m}
+		c := &claimed{m: m, safeUntil: r.s.safeUntil(start)}
 		r.held[m.ID] = c
 		r.try(ctx, c, now)
 	}
@@ -226,6 +290,13 @@ func (r *runner) startWaiting(ctx context.Context, now time.Time) {
 // goroutine, which releases its claim. Without a free slot it waits;
 // with nothing due its claim is released.
 func (r *runner) try(ctx context.Context, c *claimed, now time.Time) {
+	if !time.Now().Before(c.safeUntil) {
+		// Its lease may run out under the attempt: another runner
+		// takes it then.
+		r.s.d.Log.Warn("queue claim not renewed in time", "queue_id", c.m.ID, "in_flight", false)
+		delete(r.held, c.m.ID)
+		return
+	}
 	due := groupDue(c.m, now)
 	if len(due) == 0 {
 		r.s.releaseClaim(ctx, c.m.ID, store.QueueChange{})
@@ -242,6 +313,7 @@ func (r *runner) try(ctx context.Context, c *claimed, now time.Time) {
 	}
 	actx, cancel := context.WithCancelCause(ctx)
 	c.cancel = cancel
+	c.expire = time.AfterFunc(time.Until(c.safeUntil), func() { cancel(errLeaseRunningOut) })
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
