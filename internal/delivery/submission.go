@@ -16,9 +16,11 @@ import (
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
-// maxHeaderSize bounds the header section read to check a submitted
-// message's From: field; fields past it are not seen.
-const maxHeaderSize = 256 << 10
+// addedRoom is the part of header.MaxSection kept for the Date and
+// Message-ID fields submission adds (missingFields: under 400 octets) in
+// front of the client's header: the DKIM signer reads both with that
+// limit, and must find the header whole where the check did.
+const addedRoom = 1 << 10
 
 // message is the body of one Deliver call, read once per destination
 // (local store, queue) with its own prefix of header fields.
@@ -74,7 +76,8 @@ func (s *Service) mayUse(ctx context.Context, account, addr string) *smtpreply.R
 
 // prepareSubmission applies RFC 6409 to a submitted message: the
 // envelope sender and every From: address must be the user's (§6.1; 553
-// 5.7.1, a missing or unreadable From: 554 5.6.0), no line may be over
+// 5.7.1, a missing or unreadable From: 554 5.6.0; a header over
+// header.MaxSection or with a malformed line 554 5.6.0), no line may be over
 // 998 octets (554 5.6.0: it could not be relayed as it is, and a
 // conversion after signing would break the DKIM signature; README
 // "Submission"), and a missing Date (§8.2) or Message-ID (§8.3) is added.
@@ -96,9 +99,18 @@ func (s *Service) prepareSubmission(ctx context.Context, env *envelope.Envelope,
 	if r, _, err = msg.open(""); err != nil {
 		return s.localError("read submitted message", err)
 	}
-	_, fields, err := header.Read(bufio.NewReader(r), maxHeaderSize)
-	if err != nil {
+	// The header must end within the limit the DKIM signer also reads
+	// (header.MaxSection, less the room for the fields added here), and
+	// every line of it be a field: a From field past the limit or behind
+	// a bad name would go unchecked, and be signed.
+	raw, fields, err := header.Read(bufio.NewReader(r), header.MaxSection-addedRoom)
+	switch {
+	case errors.Is(err, header.ErrTooLarge):
+		return smtpreply.HeaderTooLarge()
+	case err != nil:
 		return s.localError("read submitted message", err)
+	case len(header.Malformed(raw)) > 0:
+		return smtpreply.HeaderMalformed()
 	}
 	// The From rule of package header: every address of every From
 	// field must be the user's, and one that cannot be read refuses.

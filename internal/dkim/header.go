@@ -15,9 +15,12 @@ import (
 // it: up to the empty line, which becomes CRLF. A header that ends at the
 // end of the input gets the missing line end and empty line added, as a
 // message without a body has neither. The error is a read error other
-// than io.EOF.
+// than io.EOF, or header.ErrTooLarge for a header section that does not
+// end within header.MaxSection: the limit submission checks the From
+// field within, so that the signer never signs for a From field the check
+// did not see.
 func readHeader(br *bufio.Reader) ([]byte, []header.Field, error) {
-	raw, fields, err := header.Read(br, 0)
+	raw, fields, err := header.Read(br, header.MaxSection)
 	if err != nil {
 		return nil, nil, err
 	}

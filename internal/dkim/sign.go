@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -61,6 +62,10 @@ type Signer struct {
 	checked time.Time       // the last look for changes
 }
 
+// errMalformed is Sign's error for a header with a line that is no field
+// (header.Malformed).
+var errMalformed = errors.New("dkim: header has a line that is no field")
+
 // NewSigner returns a Signer for the keys of ks. Keys are read at the
 // first Sign; values that are not keys are logged.
 func NewSigner(ks KeyStore, log *slog.Logger) *Signer {
@@ -73,7 +78,11 @@ func NewSigner(ks KeyStore, log *slog.Logger) *Signer {
 // an RSA key, and an Ed25519 key if there is one) of each domain of the
 // From field, or of its nearest parent domain with keys up to the
 // organisational domain. It returns "" when no key applies or the header
-// is malformed beyond signing; the rest of msg is then left unread.
+// is malformed beyond signing; the rest of msg is then left unread. A
+// header section that does not end within header.MaxSection
+// (header.ErrTooLarge) or that has a line that is no field (errMalformed)
+// is an error: submission refuses both (README "Submission"), so the
+// signer never signs for a From field the submission check did not read.
 func (s *Signer) Sign(ctx context.Context, msg io.Reader) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -87,6 +96,11 @@ func (s *Signer) Sign(ctx context.Context, msg io.Reader) (string, error) {
 		// RFC 5322 §2.2.3: the header cannot start with a continuation
 		// line; prepended, it would continue the signature field.
 		return "", nil
+	}
+	if len(header.Malformed(raw)) > 0 {
+		// Submission refuses these (README "Submission"): a line that is
+		// no field could be read as a From field it did not check.
+		return "", errMalformed
 	}
 	ring, now := s.keyring(ctx)
 	var keys []*Key

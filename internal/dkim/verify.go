@@ -53,7 +53,8 @@ type TXTResolver interface {
 // max < 1); the ones past max are reported as Policy without a key
 // lookup (RFC 6376 §6.1 lets verifiers limit the signatures they try). A
 // message without signatures gives no results. DNS failures are results
-// (TempError); the error is for reading msg only. Verify may leave msg
+// (TempError); the error is for reading msg, or header.ErrTooLarge for a
+// header section over header.MaxSection. Verify may leave msg
 // partly unread.
 func Verify(ctx context.Context, r TXTResolver, msg io.Reader, max int) ([]Result, error) {
 	if max < 1 {

@@ -13,11 +13,18 @@
 //   - any other line starts a field, named by the text before its first
 //     colon with white space before the colon allowed (§4.5, obs-optional);
 //     a line without a colon, or whose name is not printable US-ASCII
-//     (§3.6.8 ftext), stays in the header but is no field;
+//     (§3.6.8 ftext), stays in the header but is no field; so does a
+//     continuation line at the top; Malformed lists these lines, which
+//     submission refuses, and FromSection counts one named like From
+//     (once the octets outside ftext are dropped) as a From field that
+//     does not parse, so that DMARC checks its domains;
 //   - names compare ASCII case-insensitively (§1.2.2);
-//   - Read stops after a caller's byte limit, Scan stops handing fields to
-//     the caller when it asks (msgmeta's 10,000 fields), and both report
-//     where the section ends.
+//   - Read stops after a caller's byte limit and reports a section that
+//     does not end within it (ErrTooLarge): every reader of the From rule
+//     (submission, the DKIM signer, DMARC) reads with MaxSection, so that
+//     none sees a From field another missed; Scan stops handing fields to
+//     the caller when it asks (msgmeta's 10,000 fields); both report where
+//     the section ends.
 //
 // The From rule (From, Authors): the authors of a message are every
 // address of every From field (RFC 5322 §3.6.2 allows exactly one field,

@@ -47,6 +47,37 @@ func From(fields []Field) Authors {
 	return a
 }
 
+// FromSection applies the From rule to a header section (raw, and its
+// fields from Read or Scan), counting also the malformed lines (Malformed)
+// named like From once the octets outside ftext and white space are
+// dropped ("From\x00", "Fr om"): each is a From field that does not parse,
+// so that its domains are checked by DMARC (RFC 7489 §6.6.1) and a reader
+// that shows it as the author cannot be fooled.
+func FromSection(raw []byte, fields []Field) Authors {
+	a := From(fields)
+	for _, f := range Malformed(raw) {
+		if !namedLikeFrom(f.Name) {
+			continue
+		}
+		a.Fields++
+		a.Invalid++
+		a.Unparsed = append(a.Unparsed, scanDomains(f.Value())...)
+	}
+	return a
+}
+
+// namedLikeFrom reports whether name is "From" once the octets that are
+// not ftext (RFC 5322 §3.6.8) are dropped.
+func namedLikeFrom(name string) bool {
+	b := make([]byte, 0, len(name))
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c >= 33 && c <= 126 && c != ':' {
+			b = append(b, c)
+		}
+	}
+	return strings.EqualFold(string(b), "From")
+}
+
 // Readable reports whether there is at least one From field, all of them
 // readable, with at least one address between them: what submission
 // accepts (RFC 6409 §6.1 checks every address).

@@ -122,40 +122,109 @@ func Scan(raw []byte, fn func(Field) bool) (size int, ended bool) {
 	return len(raw), false
 }
 
+// MaxSection is the largest header section Petrel reads for a rule that
+// depends on it (the From rule: submission's check, DKIM signing, DMARC):
+// 256 KiB, the empty line included (README "Limits"). Every consumer
+// reads with the same limit, so that none sees a field another missed.
+const MaxSection = 256 << 10
+
+// ErrTooLarge is Read's error for a header section that does not end
+// within the limit.
+var ErrTooLarge = errors.New("header: header section over the size limit")
+
 // Read reads the header section from br, at most max octets of it (0: no
 // limit), and returns its octets (the empty line included when there is
 // one) and its fields, whose Raw are slices of the octets returned. A
-// section cut at max gives the fields of the lines before the one that
-// went past it (that line is consumed). The error is a read error other
-// than io.EOF.
+// section that does not end within max octets gives ErrTooLarge, with the
+// octets and fields of the lines before the one that went past the limit
+// (that line is consumed up to the limit); nothing past it is read into
+// memory. Any other error is a read error other than io.EOF.
 func Read(br *bufio.Reader, max int) ([]byte, []Field, error) {
 	var raw []byte
 	for {
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
+		start := len(raw)
+		var err error
+		for {
+			var part []byte
+			part, err = br.ReadSlice('\n')
+			if max > 0 && len(raw)+len(part) > max {
+				raw = raw[:start]
+				return raw, scanAll(raw), ErrTooLarge
+			}
 			// Copy before reading on: ReadSlice's result is the buffer.
-			start := bytes.Clone(line)
-			var more []byte
-			more, err = br.ReadBytes('\n')
-			line = append(start, more...)
+			raw = append(raw, part...)
+			if !errors.Is(err, bufio.ErrBufferFull) {
+				break
+			}
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, nil, err
 		}
-		if max > 0 && len(raw)+len(line) > max {
-			break
-		}
-		raw = append(raw, line...)
-		if len(line) == 0 || IsBlank(line) || err != nil {
+		if line := raw[start:]; len(line) == 0 || IsBlank(line) || err != nil {
 			break
 		}
 	}
+	return raw, scanAll(raw), nil
+}
+
+func scanAll(raw []byte) []Field {
 	var fields []Field
 	Scan(raw, func(f Field) bool {
 		fields = append(fields, f)
 		return true
 	})
-	return raw, fields, nil
+	return fields
+}
+
+// Malformed returns the lines of the header section raw that Scan hands
+// to no caller, each with the continuation lines after it: a continuation
+// line at the top of the section (RFC 5322 §2.2.3 has no field for it to
+// continue), and a line without a colon or whose name is empty or not
+// ftext (§3.6.8). Name is the text before the first colon without the
+// white space before it, or "" when there is no colon or the span is a
+// leading continuation. Submission refuses a header with any (README
+// "Submission"); the From rule reads those named like From (FromSection).
+func Malformed(raw []byte) []Field {
+	var out []Field
+	start := -1
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		f := Field{Raw: raw[start:end], Start: start, End: end}
+		if start > 0 || !IsContinuation(raw) {
+			if colon := bytes.IndexByte(f.Raw, ':'); colon >= 0 {
+				f.Name = string(bytes.TrimRight(f.Raw[:colon], " \t"))
+			}
+		}
+		out = append(out, f)
+		start = -1
+	}
+	pos := 0
+	for pos < len(raw) {
+		next := len(raw)
+		if i := bytes.IndexByte(raw[pos:], '\n'); i >= 0 {
+			next = pos + i + 1
+		}
+		line := raw[pos:next]
+		if IsBlank(line) {
+			break
+		}
+		switch {
+		case IsContinuation(line):
+			if pos == 0 {
+				start = 0
+			}
+		default:
+			flush(pos)
+			if _, ok := Name(line); !ok {
+				start = pos
+			}
+		}
+		pos = next
+	}
+	flush(pos)
+	return out
 }
 
 // Get returns the first field named name.

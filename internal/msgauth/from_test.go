@@ -14,8 +14,8 @@ import (
 // where they can be and as written where not.
 func TestFromDomainsAgree(t *testing.T) {
 	headertest.CheckDomains(t, func(br *bufio.Reader) ([]string, error) {
-		_, fields, err := readHeader(br)
-		return fromDomains(fields), err
+		raw, fields, err := readHeader(br)
+		return fromDomains(raw, fields), err
 	}, func(d string) string {
 		if c, err := mailaddr.CanonicalDomain(d); err == nil {
 			return c

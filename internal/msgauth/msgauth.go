@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/dkim"
 	"github.com/petrelmail/petrel/internal/dmarc"
+	"github.com/petrelmail/petrel/internal/header"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/spfcheck"
 )
@@ -139,8 +141,15 @@ func (c *Checker) Check(ctx context.Context, in Input, msg io.Reader) (Verdict, 
 	}()
 	br := bufio.NewReader(msg)
 	raw, fields, err := readHeader(br)
+	if errors.Is(err, header.ErrTooLarge) {
+		// The From rule cannot see past the limit: refuse rather than
+		// evaluate DMARC on part of the header (README "Limits").
+		cancel()
+		<-spfDone
+		return Verdict{Action: Reject, Reply: smtpreply.HeaderTooLarge()}, nil
+	}
 	if err == nil && c.cfg.Prefetch {
-		c.prefetchPolicies(ctx, fromDomains(fields))
+		c.prefetchPolicies(ctx, fromDomains(raw, fields))
 	}
 	if err == nil {
 		v.DKIM, err = dkim.Verify(ctx, c.cfg.Resolver, io.MultiReader(bytes.NewReader(raw), br), c.cfg.MaxDKIMSignatures)
@@ -152,7 +161,7 @@ func (c *Checker) Check(ctx context.Context, in Input, msg io.Reader) (Verdict, 
 	}
 	<-spfDone
 	v.DMARC = c.dmarc.Evaluate(ctx, dmarc.Input{
-		From: fromDomains(fields),
+		From: fromDomains(raw, fields),
 		SPF:  dmarc.Identifier{Domain: v.SPF.Domain, Result: v.SPF.Result},
 		DKIM: dkimIdentifiers(v.DKIM),
 	})

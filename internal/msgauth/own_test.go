@@ -118,11 +118,11 @@ func TestFromDomains(t *testing.T) {
 		{"Sender: <s@sender.example>\r\n", ""},
 	}
 	for _, tt := range tests {
-		_, fields, err := readHeader(bufio.NewReader(strings.NewReader(tt.header + "\r\nbody\r\n")))
+		raw, fields, err := readHeader(bufio.NewReader(strings.NewReader(tt.header + "\r\nbody\r\n")))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Join(fromDomains(fields), " "); got != tt.want {
+		if got := strings.Join(fromDomains(raw, fields), " "); got != tt.want {
 			t.Errorf("fromDomains(%q) = %q, want %q", tt.header, got, tt.want)
 		}
 	}

@@ -133,6 +133,20 @@ func MessageLineTooLong() *Reply {
 	return ContentRejected("Message has a line longer than 998 octets (RFC 5322 §2.1.1); encode the body (quoted-printable or base64) and fold long header fields")
 }
 
+// HeaderTooLarge: 554 5.6.0, a message whose header section does not end
+// within the limit (256 KiB, README "Limits"), which Petrel will not
+// check in part.
+func HeaderTooLarge() *Reply {
+	return ContentRejected("Message header too large")
+}
+
+// HeaderMalformed: 554 5.6.0, a submitted message with a header line that
+// is no field: a name that is not printable US-ASCII or no colon (RFC 5322
+// §3.6.8), or a continuation line at the top (§2.2.3).
+func HeaderMalformed() *Reply {
+	return ContentRejected("Message header has a malformed field (RFC 5322 §2.2)")
+}
+
 // NeedsSMTPUTF8: 553 5.6.7, a UTF-8 address without the SMTPUTF8
 // parameter (RFC 6531 §3.5).
 func NeedsSMTPUTF8() *Reply {

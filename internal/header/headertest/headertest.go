@@ -29,6 +29,9 @@ type FromCase struct {
 	Domains  []string `json:"domains"`
 	Fields   int      `json:"fields"`
 	Readable bool     `json:"readable"` // header.Authors.Readable
+	// Malformed is set when the header has a line that is no field
+	// (header.Malformed), which submission refuses.
+	Malformed bool `json:"malformed"`
 }
 
 // FromCases returns the cases.
