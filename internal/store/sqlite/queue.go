@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/msgmeta"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -23,7 +24,9 @@ func (s *Store) Enqueue(ctx context.Context, m store.NewQueued) (store.QueuedMes
 	if err := s.space.admit(op); err != nil {
 		return store.QueuedMessage{}, err
 	}
-	b, err := s.intake(m.Body, nil)
+	// A queued body is sent as it is, never read as a message of a
+	// mailbox: no metadata is parsed for it (an empty record is kept).
+	b, err := s.intake(m.Body, &msgmeta.Meta{})
 	if err != nil {
 		return store.QueuedMessage{}, err
 	}
