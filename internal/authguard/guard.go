@@ -225,7 +225,11 @@ func (g *Guard) begin(c netip.Prefix, a string) (at *Attempt, v Verdict, busy bo
 			// time: its failure blocks again.)
 			return nil, Verdict{Blocked: true, Scope: ScopeClient, Until: now.Add(g.cfg.BaseDelay)}, true
 		}
-		v.Delay = max(g.delay(g.count(cr, now), g.cfg.IPFree), g.delay(g.count(ar, now), g.cfg.AccountFree))
+		// The delays count settled failures only, as for a trusted pair:
+		// attempts in flight are bounded by the block above, and counting
+		// them held a client's burst of good logins (20 sessions opened
+		// at once) up to MaxDelay each.
+		v.Delay = max(g.delay(g.current(cr, now), g.cfg.IPFree), g.delay(g.current(ar, now), g.cfg.AccountFree))
 	}
 	cr.pending++
 	g.clients.put(c, cr)

@@ -361,3 +361,21 @@ func TestTrustedPairParallelGuessesBounded(t *testing.T) {
 		t.Fatalf("after the guesses: %+v, want blocked", v)
 	}
 }
+
+// A burst of good logins from a new address costs no delay: attempts in
+// flight are not failures (bench/outbound.sh's 20 sessions each waited up
+// to 16 s before their passwords were checked).
+func TestBurstOfGoodLoginsNotDelayed(t *testing.T) {
+	g := New(Config{})
+	var ats []*Attempt
+	for i := range 15 { // all in flight at once: the most the block allows
+		at, v := g.Begin(addr("192.0.2.30"), "alice@example.org")
+		if at == nil || v.Delay != 0 {
+			t.Fatalf("login %d of a burst: %+v, want no delay", i, v)
+		}
+		ats = append(ats, at)
+	}
+	for _, at := range ats {
+		at.Success()
+	}
+}
