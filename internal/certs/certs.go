@@ -52,6 +52,8 @@ type Result struct {
 	Generated bool
 	// CertPath is the certificate file in use.
 	CertPath string
+	// Reloader reloads the configured files (nil for the self-signed one).
+	Reloader *Reloader
 }
 
 // Dir is the directory of the self-signed certificate.
@@ -64,11 +66,15 @@ func Load(opts Options) (*Result, error) {
 	}
 	switch {
 	case opts.CertFile != "" && opts.KeyFile != "":
-		pair, err := tls.LoadX509KeyPair(opts.CertFile, opts.KeyFile)
+		r, err := NewReloader(opts.CertFile, opts.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("tls.cert/tls.key: %w", err)
+			return nil, err
 		}
-		return &Result{Config: newConfig(pair), CertPath: opts.CertFile}, nil
+		// Certificates stays empty: tls uses GetCertificate for every
+		// handshake only then (also without SNI, e.g. a client dialling an
+		// IP address).
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.GetCertificate}
+		return &Result{Config: cfg, CertPath: opts.CertFile, Reloader: r}, nil
 	case opts.CertFile != "" || opts.KeyFile != "":
 		return nil, errors.New("tls.cert and tls.key must be set together")
 	}

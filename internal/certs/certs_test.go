@@ -15,6 +15,13 @@ import (
 
 func leafOf(t *testing.T, res *Result) *x509.Certificate {
 	t.Helper()
+	if res.Config.GetCertificate != nil {
+		c, err := res.Config.GetCertificate(&tls.ClientHelloInfo{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Leaf
+	}
 	if len(res.Config.Certificates) != 1 {
 		t.Fatalf("got %d certificates, want 1", len(res.Config.Certificates))
 	}
