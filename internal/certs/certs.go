@@ -124,8 +124,13 @@ func loadSelfSigned(opts Options) (*Result, error) {
 	return res, nil
 }
 
+// localNames are the names every self-signed certificate is valid for, so
+// that local clients (the demo: README "Trusting the self-signed
+// certificate") can verify it whichever of them they dial.
+var localNames = [...]string{"localhost", "127.0.0.1", "::1"}
+
 // usable reports whether a stored self-signed certificate was made for host
-// and is currently valid.
+// (and the local names) and is currently valid.
 func usable(pair tls.Certificate, host string, now time.Time) bool {
 	leaf := pair.Leaf
 	if leaf == nil {
@@ -133,6 +138,11 @@ func usable(pair tls.Certificate, host string, now time.Time) bool {
 	}
 	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
 		return false
+	}
+	for _, name := range localNames {
+		if leaf.VerifyHostname(name) != nil {
+			return false
+		}
 	}
 	if ip := net.ParseIP(host); ip != nil {
 		return slices.ContainsFunc(leaf.IPAddresses, ip.Equal)
