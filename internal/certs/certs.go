@@ -52,6 +52,8 @@ type Result struct {
 	Generated bool
 	// CertPath is the certificate file in use.
 	CertPath string
+	// Reloader reloads the configured files (nil for the self-signed one).
+	Reloader *Reloader
 }
 
 // Dir is the directory of the self-signed certificate.
@@ -64,11 +66,15 @@ func Load(opts Options) (*Result, error) {
 	}
 	switch {
 	case opts.CertFile != "" && opts.KeyFile != "":
-		pair, err := tls.LoadX509KeyPair(opts.CertFile, opts.KeyFile)
+		r, err := NewReloader(opts.CertFile, opts.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("tls.cert/tls.key: %w", err)
+			return nil, err
 		}
-		return &Result{Config: newConfig(pair), CertPath: opts.CertFile}, nil
+		// Certificates stays empty: tls uses GetCertificate for every
+		// handshake only then (also without SNI, e.g. a client dialling an
+		// IP address).
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.GetCertificate}
+		return &Result{Config: cfg, CertPath: opts.CertFile, Reloader: r}, nil
 	case opts.CertFile != "" || opts.KeyFile != "":
 		return nil, errors.New("tls.cert and tls.key must be set together")
 	}
@@ -118,8 +124,13 @@ func loadSelfSigned(opts Options) (*Result, error) {
 	return res, nil
 }
 
+// localNames are the names every self-signed certificate is valid for, so
+// that local clients (the demo: README "Trusting the self-signed
+// certificate") can verify it whichever of them they dial.
+var localNames = [...]string{"localhost", "127.0.0.1", "::1"}
+
 // usable reports whether a stored self-signed certificate was made for host
-// and is currently valid.
+// (and the local names) and is currently valid.
 func usable(pair tls.Certificate, host string, now time.Time) bool {
 	leaf := pair.Leaf
 	if leaf == nil {
@@ -127,6 +138,11 @@ func usable(pair tls.Certificate, host string, now time.Time) bool {
 	}
 	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
 		return false
+	}
+	for _, name := range localNames {
+		if leaf.VerifyHostname(name) != nil {
+			return false
+		}
 	}
 	if ip := net.ParseIP(host); ip != nil {
 		return slices.ContainsFunc(leaf.IPAddresses, ip.Equal)

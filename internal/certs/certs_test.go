@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,6 +19,13 @@ import (
 
 func leafOf(t *testing.T, res *Result) *x509.Certificate {
 	t.Helper()
+	if res.Config.GetCertificate != nil {
+		c, err := res.Config.GetCertificate(&tls.ClientHelloInfo{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Leaf
+	}
 	if len(res.Config.Certificates) != 1 {
 		t.Fatalf("got %d certificates, want 1", len(res.Config.Certificates))
 	}
@@ -166,5 +177,56 @@ func TestConfiguredFilesErrors(t *testing.T) {
 	}
 	if !bytes.Contains([]byte(err.Error()), []byte("tls.cert")) {
 		t.Errorf("error %q does not name the tls.cert key", err)
+	}
+}
+
+// Issue 13: the demo's certificate (host name localhost, or the machine's
+// name) is valid for localhost, 127.0.0.1 and ::1, so that fetchmail and
+// the others can check it when they dial any of them.
+func TestSelfSignedNamesLocalAddresses(t *testing.T) {
+	for _, host := range []string{"localhost", "demo.invalid", "::1"} {
+		res, err := Load(Options{Hostname: host, DataDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf := leafOf(t, res)
+		for _, name := range []string{"localhost", "127.0.0.1", "::1", host} {
+			if err := leaf.VerifyHostname(name); err != nil {
+				t.Errorf("host %s: certificate not valid for %s: %v", host, name, err)
+			}
+		}
+	}
+}
+
+// A stored self-signed certificate of the right host name but without the
+// local names is replaced by one with them.
+func TestSelfSignedWithoutLocalNamesReplaced(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "h.example"},
+		DNSNames: []string{"h.example"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(Dir(dir), 0o700)
+	os.WriteFile(filepath.Join(Dir(dir), CertFile), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(filepath.Join(Dir(dir), KeyFile), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	res, err := Load(Options{Hostname: "h.example", DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Generated {
+		t.Fatal("a stored certificate without 127.0.0.1 was reused")
+	}
+	if err := leafOf(t, res).VerifyHostname("127.0.0.1"); err != nil {
+		t.Error(err)
 	}
 }

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// serveLockFile is the file in the data directory that a running `petrel
+// serve` holds locked (README "Running several servers").
+const serveLockFile = "serve.lock"
+
+// lockDataDir takes the data directory's serve lock, held until release is
+// called or the process ends (the kernel drops a flock with its holder, so
+// a crash leaves no stale lock). A second serve on the same data directory
+// gets a clear error: its IDLE notifications and POP3 mailbox locks would be
+// separate from the first one's.
+func lockDataDir(dataDir string) (release func(), err error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the data directory: %w", err)
+	}
+	path := filepath.Join(dataDir, serveLockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another petrel serve is already running on the data directory %s (it holds %s); "+
+				"stop it first, or give this one another data_dir", dataDir, path)
+		}
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}
