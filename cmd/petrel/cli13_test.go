@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -115,5 +118,48 @@ func TestDomainListUnicode(t *testing.T) {
 	e.ok("", "domain", "add", "example.org")
 	if got := e.ok("", "domain", "list"); got != "example.org\nxn--bcher-kva.example\tbücher.example\n" {
 		t.Fatalf("domain list: %q", got)
+	}
+}
+
+// version names the module version and the revision whatever the build
+// stamped: -X values first, then the go command's, else "devel"/"unknown".
+func TestDescribeBuild(t *testing.T) {
+	stamped := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v0.3.0"},
+		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "true"}}}
+	bare := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}}
+	cases := []struct {
+		ver, rev string
+		bi       *debug.BuildInfo
+		want     string
+	}{
+		{"", "", stamped, "v0.3.0 rev 0123456789ab+modified go1.26.0"},
+		{"", "", bare, "devel rev unknown go1.26.0"},
+		{"v1.0.0", "fedcba9876543210", bare, "v1.0.0 rev fedcba987654 go1.26.0"},
+		{"v1.0.0", "", nil, "v1.0.0 rev unknown unknown Go"},
+	}
+	for _, tc := range cases {
+		if got := describeBuild(tc.ver, tc.rev, tc.bi); got != tc.want {
+			t.Errorf("describeBuild(%q, %q): %q, want %q", tc.ver, tc.rev, got, tc.want)
+		}
+	}
+}
+
+// A release build embeds version and revision with -ldflags -X.
+func TestVersionLdflags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "petrel")
+	cmd := exec.Command("go", "build", "-buildvcs=false", "-ldflags",
+		"-X main.version=v9.8.7 -X main.revision=abcdef123456", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(out), "petrel v9.8.7 rev abcdef123456 go") {
+		t.Errorf("version of a release build: %q", out)
 	}
 }
