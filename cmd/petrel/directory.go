@@ -12,6 +12,7 @@ import (
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/admin"
 	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/ops"
 	"github.com/petrelmail/petrel/internal/store"
 )
@@ -76,6 +77,10 @@ func (a *app) runGroup(ctx context.Context, group string, subs map[string]subcom
 func (a *app) withDirectory(ctx context.Context, opts options, f func(*ops.Directory) error) error {
 	return a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) error {
 		if err := f(directoryOf(cfg, st)); err != nil {
+			var ce *cliError
+			if errors.As(err, &ce) {
+				return err // a usage error found once the store is open keeps its status
+			}
 			return &cliError{code: exitFail, lines: []string{errText(err)}}
 		}
 		return nil
@@ -154,7 +159,12 @@ func (a *app) domainCmd(ctx context.Context, args []string) error {
 		"list": {max: 0, run: func(ctx context.Context, c *call) error {
 			domains, err := c.dir.Domains(ctx)
 			for _, d := range domains {
-				fmt.Fprintln(c.app.stdout, d)
+				// An IDN is stored as its A-label; its Unicode form goes beside it.
+				if u := mailaddr.DisplayDomain(d); u != d {
+					fmt.Fprintf(c.app.stdout, "%s\t%s\n", d, u)
+				} else {
+					fmt.Fprintln(c.app.stdout, d)
+				}
 			}
 			return err
 		}},
@@ -162,6 +172,10 @@ func (a *app) domainCmd(ctx context.Context, args []string) error {
 }
 
 func (a *app) userCmd(ctx context.Context, args []string) error {
+	lim, args, err := takeQuotaFlags(args)
+	if err != nil {
+		return err
+	}
 	return a.runGroup(ctx, "user", map[string]subcommand{
 		"add": {args: "ADDRESS [--password-stdin]", min: 1, max: 1, password: true,
 			run: func(ctx context.Context, c *call) error {
@@ -178,8 +192,10 @@ func (a *app) userCmd(ctx context.Context, args []string) error {
 		"del": {args: "ADDRESS", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
 			return c.dir.DeleteUser(ctx, c.args[0])
 		}},
-		"quota":  {args: "ADDRESS [MAX_SIZE MAX_MESSAGES]", min: 1, max: 3, run: userQuota},
-		"unlock": {args: "ADDRESS [CLIENT_IP]", min: 1, max: 2, run: userUnlock},
+		"quota": {args: "ADDRESS [MAX_SIZE MAX_MESSAGES] [--bytes N] [--messages N]", min: 1, max: 3,
+			run: func(ctx context.Context, c *call) error { return userQuota(ctx, c, lim) }},
+		"address": {args: "add|del ADDRESS EXTRA", min: 3, max: 3, run: userAddress},
+		"unlock":  {args: "ADDRESS [CLIENT_IP]", min: 1, max: 2, run: userUnlock},
 		"list": {max: 0, run: func(ctx context.Context, c *call) error {
 			users, err := c.dir.Users(ctx)
 			for _, u := range users {
@@ -210,6 +226,19 @@ func (a *app) aliasCmd(ctx context.Context, args []string) error {
 			return err
 		}},
 	}, args)
+}
+
+// userAddress adds an extra address to an account, or removes one
+// (README "Command line"): petrel user address add|del ADDRESS EXTRA.
+func userAddress(ctx context.Context, c *call) error {
+	account, extra := c.args[1], c.args[2]
+	switch c.args[0] {
+	case "add":
+		return c.dir.AddAddress(ctx, account, extra)
+	case "del":
+		return c.dir.DeleteExtraAddress(ctx, account, extra)
+	}
+	return usageErrorf("user address: unknown subcommand %q (want add or del)", c.args[0])
 }
 
 // splitTargets splits comma-separated targets, dropping empty ones.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/dnsplan"
@@ -59,7 +60,8 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 }
 
 // dnsWarnings warns on standard error about a host name that others
-// cannot resolve, a domain that is not local and key files left out;
+// cannot resolve, a domain that is not local, an MX that does not listen
+// on port 25 and key files left out;
 // none stops the command.
 func (a *app) dnsWarnings(p ops.Plan, hostname, domain string) {
 	if p.HostnameNotFQDN {
@@ -70,6 +72,10 @@ func (a *app) dnsWarnings(p ops.Plan, hostname, domain string) {
 		fmt.Fprintf(a.stderr, "petrel: warning: cannot tell whether %s is a local domain: %s\n", domain, errText(p.LocalErr))
 	case !p.Local:
 		fmt.Fprintf(a.stderr, "petrel: warning: %s is not a local domain of this server (add it with: petrel domain add %s)\n", domain, domain)
+	}
+	if p.Plan != nil && len(p.SMTPOffPort25) > 0 {
+		fmt.Fprintf(a.stderr, "petrel: warning: listen.smtp is %s, not port 25: other servers deliver to the MX %s on port 25 only, so forward port 25 to it (or listen on :25)\n",
+			strings.Join(p.SMTPOffPort25, ", "), p.Host)
 	}
 	for _, e := range p.SkippedKeys {
 		fmt.Fprintf(a.stderr, "petrel: warning: %v\n", e)

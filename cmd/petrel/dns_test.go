@@ -240,3 +240,21 @@ func TestDNSUsage(t *testing.T) {
 		t.Errorf("usage errors created the data directory (stat: %v)", err)
 	}
 }
+
+// petrel dns warns when the MX does not listen on port 25.
+func TestDNSWarnsSMTPOffPort25(t *testing.T) {
+	srv := dnstest.Start(t)
+	e := newEnv(t, "[listen]\nsmtp = [\"127.0.0.1:2525\"]\n"+dnsServers(srv.Addr))
+	r := e.run("", "dns", "example.org")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "warning: listen.smtp is 127.0.0.1:2525, not port 25") ||
+		!strings.Contains(r.stderr, "mail.example.org on port 25") {
+		t.Errorf("stderr %q, want a warning about port 25", r.stderr)
+	}
+	e = newEnv(t, "[listen]\nsmtp = [\"127.0.0.1:2525\", \":25\"]\n"+dnsServers(srv.Addr))
+	if r := e.run("", "dns", "example.org"); r.code != 0 || strings.Contains(r.stderr, "port 25") {
+		t.Errorf("with :25: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -3,11 +3,15 @@
 //	petrel serve   [--config FILE]            run the server
 //	petrel domain  add|list|del DOMAIN
 //	petrel user    add|list|del|passwd ADDRESS [--password-stdin]
+//	petrel user    quota ADDRESS [MAX_SIZE MAX_MESSAGES | --bytes N | --messages N]
+//	petrel user    address add|del ADDRESS EXTRA
+//	petrel user    unlock ADDRESS [CLIENT_IP]
 //	petrel alias   add|list|del ADDRESS TARGET[,TARGET...]
 //	petrel queue   list|show|retry|delete ID
 //	petrel dkim    generate DOMAIN | remove|export DOMAIN SELECTOR
 //	petrel dns     [check] DOMAIN
 //	petrel version
+//	petrel help | COMMAND --help
 //
 // Every command takes --config FILE; flags may come before or after the
 // arguments. Without --config and without ./petrel.toml, the built-in

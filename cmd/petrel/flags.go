@@ -27,7 +27,7 @@ func parseArgs(name string, args []string, withPassword bool) (options, []string
 	for {
 		err := fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
-			return opts, nil, &cliError{code: exitUsage, lines: []string{name + ": help requested"}, usage: true}
+			return opts, nil, helpRequested(name)
 		}
 		if err != nil {
 			return opts, nil, usageErrorf("%s: %v", name, err)

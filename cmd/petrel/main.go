@@ -24,15 +24,52 @@ const usageText = `usage: petrel COMMAND [ARGS] [--config FILE]
 
 commands:
   serve                                     run the server
-  domain add|list|del DOMAIN                manage domains
+  domain add|list|del DOMAIN                manage domains (list: A-label, then Unicode for IDNs)
   user   add|list|del|passwd ADDRESS        manage accounts (add/passwd: --password-stdin)
+  user   quota ADDRESS [MAX_SIZE MAX_MESSAGES] [--bytes N] [--messages N]
+                                            show usage and limits, or set them (0 = unlimited)
+  user   unlock ADDRESS [CLIENT_IP]         forget failed logins
+  user   address add|del ADDRESS EXTRA      give an account an extra address, or remove one
   alias  add|list|del ADDRESS TARGET[,...]  manage aliases ("@domain" is a catch-all)
-  queue  list|show|retry|delete ID          manage the outbound queue
+  queue  list|show|retry|delete ID          manage the outbound queue (retry --all)
   dkim   generate DOMAIN                    create a DKIM key (--selector S, --algorithm rsa|ed25519)
   dkim   remove|export DOMAIN SELECTOR      retire a DKIM key; print a key file (backup)
   dns    [check] DOMAIN                     print the DNS records to publish (check: compare with DNS)
   version                                   print the version
+  help                                      print this summary
+
+flags:
+  --config FILE       configuration file (default ./petrel.toml, else built-in defaults)
+  --password-stdin    user add|passwd: read the password from standard input
+  --bytes N           user quota: set the size limit alone ("1GB", 0 = unlimited)
+  --messages N        user quota: set the message limit alone (0 = unlimited)
+  --selector S        dkim generate: the selector of the new key
+  --algorithm A       dkim generate: rsa or ed25519
+  --all               queue retry: every queued message
+  -h, --help          print the usage of a command (petrel COMMAND --help)
+
+exit status: 0 success, 1 the operation failed, 2 usage or configuration error
 `
+
+// commandUsage is the part of usageText about command cmd, and the flags.
+func commandUsage(cmd string) string {
+	var b strings.Builder
+	b.WriteString("usage: petrel " + cmd + " [ARGS] [--config FILE]\n\n")
+	lines := strings.Split(usageText, "\n")
+	for i, line := range lines {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != cmd || !strings.HasPrefix(line, "  ") {
+			continue
+		}
+		b.WriteString(line + "\n")
+		// A continuation line is indented further than the command column.
+		if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "        ") {
+			b.WriteString(lines[i+1] + "\n")
+		}
+	}
+	b.WriteString(usageText[strings.Index(usageText, "\nflags:"):])
+	return b.String()
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -71,6 +108,10 @@ func (a *app) run(ctx context.Context, args []string) int {
 	var ce *cliError
 	if !errors.As(err, &ce) {
 		ce = &cliError{code: exitFail, lines: []string{err.Error()}}
+	}
+	if ce.help != "" {
+		fmt.Fprint(a.stdout, commandUsage(ce.help))
+		return ce.code
 	}
 	for _, line := range ce.lines {
 		fmt.Fprintf(a.stderr, "petrel: %s\n", line)
@@ -130,8 +171,12 @@ func splitCommand(args []string) (cmd string, rest []string, ok bool) {
 type cliError struct {
 	code  int
 	lines []string
-	usage bool // also print the usage summary
+	usage bool   // also print the usage summary
+	help  string // print the usage of this command on stdout instead
 }
+
+// helpRequested is the outcome of COMMAND --help: its usage, exit status 0.
+func helpRequested(cmd string) error { return &cliError{code: exitOK, help: cmd} }
 
 func (e *cliError) Error() string { return strings.Join(e.lines, "; ") }
 

@@ -85,20 +85,56 @@ func cliLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 // without the "store: op: kind:" prefix (ops.Message).
 func errText(err error) string { return ops.Message(err) }
 
-// versionString describes this build: module version, VCS revision when
-// known, Go version.
+// Set at release build time with -ldflags "-X main.version=v1.2.3
+// -X main.revision=abc123" (README "Building a release"); the linker can
+// only set package-level string variables, and nothing else writes them.
+var (
+	version  string
+	revision string
+)
+
+// versionString describes this build: module version, VCS revision, Go
+// version.
 func versionString() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(unknown version)"
-	}
-	parts := []string{bi.Main.Version}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			parts = append(parts, "rev "+s.Value[:12])
+	bi, _ := debug.ReadBuildInfo()
+	return describeBuild(version, revision, bi)
+}
+
+// describeBuild words the version: the -X values win; otherwise the
+// module version and VCS revision that the go command stamped (go build
+// in a checkout, go install module@version). What is unknown says so.
+func describeBuild(ver, rev string, bi *debug.BuildInfo) string {
+	goVersion := "unknown Go"
+	modified := false
+	if bi != nil {
+		goVersion = bi.GoVersion
+		if ver == "" {
+			ver = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision" && rev == "":
+				rev = s.Value
+			case s.Key == "vcs.modified" && s.Value == "true":
+				modified = true
+			}
 		}
 	}
-	return strings.Join(append(parts, bi.GoVersion), " ")
+	if ver == "" || ver == "(devel)" {
+		ver = "devel"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	switch {
+	case rev == "":
+		rev = "rev unknown"
+	case modified:
+		rev = "rev " + rev + "+modified"
+	default:
+		rev = "rev " + rev
+	}
+	return strings.Join([]string{ver, rev, goVersion}, " ")
 }
 
 func (a *app) version(args []string) error {

@@ -29,9 +29,9 @@ func TestAuthProblems(t *testing.T) {
 	}{
 		{"[smtp]\nverify_senders = \"yes\"", Error{"smtp.verify_senders", 2, "want a boolean (true or false); found a string"}},
 		{"[dkim]\nmax_verify = \"5\"", Error{"dkim.max_verify", 2, "want an integer; found a string"}},
-		{"[dkim]\nmax_verify = 0", Error{"dkim.max_verify", 0, "0: must be greater than zero"}},
-		{"[dkim]\nmax_verify = 51", Error{"dkim.max_verify", 0, "51: must be at most 50"}},
-		{"[dmarc]\nreject = \"discard\"", Error{"dmarc.reject", 0, `"discard": must be one of ["reject" "quarantine"]`}},
+		{"[dkim]\nmax_verify = 0", Error{"dkim.max_verify", 2, "0: must be greater than zero"}},
+		{"[dkim]\nmax_verify = 51", Error{"dkim.max_verify", 2, "51: must be at most 50"}},
+		{"[dmarc]\nreject = \"discard\"", Error{"dmarc.reject", 2, `"discard": must be one of ["reject" "quarantine"]`}},
 		{"[dmarc]\npolicy = \"reject\"", Error{"dmarc.policy", 2, "unknown key"}},
 		{"dmarc = \"reject\"", Error{"dmarc", 1, "want a table; found a value of type string"}},
 	}

@@ -18,11 +18,14 @@ func Load(path string) (*Config, []error) {
 	if err != nil {
 		return nil, []error{err}
 	}
-	return Parse(string(data))
+	return parse(string(data), true)
 }
 
-// Parse is Load for a file's contents.
-func Parse(data string) (*Config, []error) {
+// Parse is Load for a file's contents, without looking for the files the
+// configuration names (tls.cert, tls.key).
+func Parse(data string) (*Config, []error) { return parse(data, false) }
+
+func parse(data string, checkFiles bool) (*Config, []error) {
 	c := Default()
 	var root map[string]toml.Primitive
 	md, err := toml.Decode(data, &root)
@@ -33,7 +36,14 @@ func Parse(data string) (*Config, []error) {
 	slices.SortStableFunc(errs, func(a, b error) int {
 		return cmp.Compare(a.(*Error).Line, b.(*Error).Line)
 	})
-	errs = append(errs, c.Validate()...)
+	invalid := c.Validate()
+	if checkFiles {
+		invalid = append(invalid, c.checkFiles()...)
+	}
+	lines := map[string]int{}
+	keyLines(&md, root, nil, lines)
+	addLines(invalid, lines)
+	errs = append(errs, invalid...)
 	if len(errs) > 0 {
 		return nil, errs
 	}

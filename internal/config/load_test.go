@@ -100,8 +100,8 @@ func TestParseReportsAllProblems(t *testing.T) {
 		"hostname (line 1): want a string; found an integer",
 		"typo (line 2): unknown key",
 		"smtp.max_recipients (line 4): want an integer; found a string",
-		`listen.smtp[0]: "127.0.0.1:99999": invalid host:port (port out of range)`,
-		"smtp.max_connections_per_ip: 0: must be greater than zero",
+		`listen.smtp[0] (line 7): "127.0.0.1:99999": invalid host:port (port out of range)`,
+		"smtp.max_connections_per_ip (line 5): 0: must be greater than zero",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got\n%q\nwant\n%q", got, want)

@@ -1,7 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -80,6 +83,33 @@ func (t *TLS) validate(p *problems) {
 	}
 	if t.Key != "" && t.Cert == "" {
 		p.add("tls.cert", "must be set when tls.key is set")
+	}
+}
+
+// checkFiles reports the files that c names and that do not exist, so
+// that Load finds them before any listener or store opens (README
+// "Configuration"); their contents are checked when they are loaded.
+// Validate leaves them alone: it judges values, not the machine.
+func (c *Config) checkFiles() []error {
+	var p problems
+	fileExists(&p, "tls.cert", c.TLS.Cert)
+	fileExists(&p, "tls.key", c.TLS.Key)
+	return p
+}
+
+// fileExists reports key unless path is empty or names a file.
+func fileExists(p *problems, key, path string) {
+	if path == "" {
+		return
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		p.add(key, "%q: no such file", path)
+	case err != nil:
+		p.add(key, "%q: %v", path, errors.Unwrap(err))
+	case fi.IsDir():
+		p.add(key, "%q: is a directory, not a file", path)
 	}
 }
 

@@ -41,6 +41,11 @@ type Plan struct {
 	Relayhost string
 	DKIM      []DKIMRecord
 	Services  []Service
+	// SMTPOffPort25 lists listen.smtp when none of its addresses is on
+	// port 25: other servers deliver to the MX (RFC 5321 §5.1) on the
+	// SMTP port, 25, only, so something in front (a port redirect, a
+	// proxy) must forward it.
+	SMTPOffPort25 []string
 }
 
 // HostAddr is one address of the mail host and where it was seen.
@@ -185,6 +190,16 @@ func listenAddrs(l config.Listen) map[netip.Addr][]string {
 	return out
 }
 
+// offPort25 returns addrs when it is not empty and none is on port 25.
+func offPort25(addrs []string) []string {
+	for _, hp := range addrs {
+		if _, port, err := net.SplitHostPort(hp); err == nil && port == "25" {
+			return nil
+		}
+	}
+	return slices.Clone(addrs)
+}
+
 // Server is what the plan needs of the configuration.
 type Server struct {
 	Hostname  string
@@ -204,6 +219,7 @@ func New(ctx context.Context, srv Server, domain string, r dnsr.Resolver, dkim [
 		Services:  mailServices(srv.Listen),
 		DKIM:      dkim,
 	}
+	p.SMTPOffPort25 = offPort25(srv.Listen.SMTP)
 	found := map[netip.Addr]*HostAddr{}
 	add := func(ip netip.Addr) *HostAddr {
 		if found[ip] == nil {

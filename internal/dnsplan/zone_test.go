@@ -2,6 +2,7 @@ package dnsplan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,22 @@ func TestKeyRoles(t *testing.T) {
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("zone lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestOffPort25(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want []string
+	}{
+		{nil, nil},
+		{[]string{":25"}, nil},
+		{[]string{"127.0.0.1:2525", "[::1]:25"}, nil},
+		{[]string{"127.0.0.1:2525", ":2526"}, []string{"127.0.0.1:2525", ":2526"}},
+	} {
+		if got := offPort25(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("offPort25(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -3,10 +3,12 @@ package ops
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -134,6 +136,43 @@ func (d *Directory) DeleteAddress(ctx context.Context, address string) error {
 	return wrap(d.acc.DeleteAddress(ctx, address))
 }
 
+// DeleteExtraAddress removes extra from the account that has
+// accountAddress; it is refused (KindNotFound) unless extra is one of that
+// account's extra addresses, so that a typo cannot strip another account.
+func (d *Directory) DeleteExtraAddress(ctx context.Context, accountAddress, extra string) error {
+	acct, err1 := canonicalAddress(accountAddress)
+	ex, err2 := canonicalAddress(extra)
+	if err1 != nil {
+		return invalid("address", err1)
+	}
+	if err2 != nil {
+		return invalid("address", err2)
+	}
+	users, err := d.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u.Address == acct && slices.Contains(u.Extra, ex) {
+			return d.DeleteAddress(ctx, extra)
+		}
+	}
+	return &Error{Kind: KindNotFound, Field: "address",
+		Msg: fmt.Sprintf("%s is not an extra address of the account %s", extra, accountAddress)}
+}
+
+// canonicalAddress is the stored form of an address (mailaddr.Canonical).
+func canonicalAddress(s string) (string, error) {
+	a, err := mailaddr.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	if a, err = mailaddr.Canonical(a); err != nil {
+		return "", err
+	}
+	return a.String(), nil
+}
+
 // Alias is one alias and where it forwards to.
 type Alias struct {
 	Address string // canonical; "@domain" is a catch-all
@@ -186,4 +225,20 @@ func (d *Directory) SetQuota(ctx context.Context, address string, maxBytes, maxM
 		return Quota{}, wrap(err)
 	}
 	return d.Quota(ctx, address)
+}
+
+// SetQuotaLimits sets the limits that are not nil and keeps the others as
+// they are (0 = unlimited), and returns the account's quota.
+func (d *Directory) SetQuotaLimits(ctx context.Context, address string, maxBytes, maxMessages *int64) (Quota, error) {
+	q, err := d.Quota(ctx, address)
+	if err != nil {
+		return Quota{}, err
+	}
+	if maxBytes != nil {
+		q.MaxBytes = *maxBytes
+	}
+	if maxMessages != nil {
+		q.MaxMessages = *maxMessages
+	}
+	return d.SetQuota(ctx, address, q.MaxBytes, q.MaxMessages)
 }
