@@ -207,7 +207,7 @@ func New(cfg Config, d Deps) *Server {
 	return s
 }
 
-// NewMetrics creates the IMAP metrics (petrel_imap_*, README "Metrics"),
+// NewMetrics creates the IMAP metrics (petrel_imap_*, README "IMAP"),
 // the command label limited to the commands of the table, and registers
 // them on reg (nil: not registered).
 func NewMetrics(reg prometheus.Registerer) *obs.SessionMetrics {

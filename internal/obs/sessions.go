@@ -14,7 +14,7 @@ const (
 )
 
 // otherCommand labels the commands outside a server's known set, so that
-// a client cannot create label values (README "Metrics").
+// a client cannot create label values (README "IMAP", "POP3").
 const otherCommand = "other"
 
 // SessionMetrics are the metrics of a mail-access server (IMAP, POP3):

@@ -54,7 +54,7 @@ func New(cfg Config, d Deps) *Server {
 	return s
 }
 
-// NewMetrics creates the POP3 metrics (petrel_pop3_*, README "Metrics")
+// NewMetrics creates the POP3 metrics (petrel_pop3_*, README "POP3")
 // and registers them on reg (nil: not registered).
 func NewMetrics(reg prometheus.Registerer) *obs.SessionMetrics {
 	return obs.NewSessionMetrics(reg, "pop3", commandNames)
