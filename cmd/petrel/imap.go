@@ -32,6 +32,8 @@ func imapBindings(d deps) []binding {
 		Log:    d.log,
 		Limits: serviceLimits(d, "imap", lim.MaxConnections, lim.MaxConnectionsPerIP),
 		Space:  spool.NewSpace(d.cfg.DataDir, int64(d.cfg.Storage.MinFreeSpace)),
+		// One set of metrics for both listeners (label "listener").
+		Metrics: imapd.NewMetrics(d.metrics.Registry),
 	}
 	plain := base
 	plain.Name = "imap"

@@ -25,6 +25,7 @@ func pop3Bindings(d deps) []binding {
 		Throttle: d.guard,
 		Logger:   d.log,
 		Limits:   serviceLimits(d, "pop3", d.cfg.POP3.MaxConnections, d.cfg.POP3.MaxConnectionsPerIP),
+		Metrics:  pop3d.NewMetrics(d.metrics.Registry),
 	})
 	implicitTLS := func(addr string) (net.Listener, error) {
 		ln, err := net.Listen("tcp", addr)

@@ -10,6 +10,7 @@ import (
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/netserve"
+	"github.com/petrelmail/petrel/internal/obs"
 )
 
 // The commands of the not authenticated state (RFC 9051 §6.2).
@@ -148,6 +149,7 @@ func (s *session) login(user, pass string) status {
 		var v authguard.Verdict
 		at, v = g.Begin(s.ip, user)
 		if v.Blocked {
+			s.srv.metrics.Login(obs.LoginBlocked)
 			s.log.Info("login refused: too many failures", "user", user)
 			// Counted like a failure, so that one connection cannot loop
 			// on refused logins.
@@ -170,6 +172,7 @@ func (s *session) login(user, pass string) status {
 		if at != nil {
 			at.Failure()
 		}
+		s.srv.metrics.Login(obs.LoginFailure)
 		s.log.Info("login failed", "user", user)
 		s.authFailed()
 		return respNOCode("AUTHENTICATIONFAILED", "Invalid credentials")
@@ -183,6 +186,7 @@ func (s *session) login(user, pass string) status {
 	if at != nil {
 		at.Success()
 	}
+	s.srv.metrics.Login(obs.LoginSuccess)
 	s.acct = acct
 	s.state = stateAuth
 	s.sub = s.srv.st.Subscribe(acct.ID)

@@ -11,8 +11,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/netserve"
+	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -43,7 +46,7 @@ type Guard interface {
 
 // Config configures one server (one listener role: imap or imaps).
 type Config struct {
-	// Name labels the listener in logs ("imap", "imaps").
+	// Name labels the listener in logs and metrics ("imap", "imaps").
 	Name string
 	// TLS enables STARTTLS (RFC 9051 §6.2.1); nil means none.
 	TLS *tls.Config
@@ -160,21 +163,25 @@ type Deps struct {
 	// data directory's free space below its floor, before the client
 	// sends it (README "Storage"); nil = no check.
 	Space Space
+	// Metrics may be nil: nothing is counted. One set serves both IMAP
+	// listeners (NewMetrics; the "listener" label tells them apart).
+	Metrics *obs.SessionMetrics
 }
 
 // Server runs IMAP sessions on any number of listeners; the connection
 // side (accept loop, limits, shutdown) is netserve's.
 type Server struct {
-	cfg    Config
-	st     Store
-	auth   Authenticator
-	guard  Guard
-	log    *slog.Logger
-	recent *recentTracker
-	space  Space
-	index  *indexCache
-	items  *itemCache
-	net    *netserve.Server
+	cfg     Config
+	st      Store
+	auth    Authenticator
+	guard   Guard
+	log     *slog.Logger
+	recent  *recentTracker
+	space   Space
+	index   *indexCache
+	items   *itemCache
+	net     *netserve.Server
+	metrics *obs.SessionMetrics
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -192,12 +199,23 @@ func New(cfg Config, d Deps) *Server {
 		log: d.Log.With("listener", cfg.Name), space: d.Space,
 		index: newIndexCache(d.Store, cfg.IndexRecords),
 		items: newItemCache(cfg.ItemCacheBytes),
-		ctx:   ctx, cancel: cancel,
+		ctx:   ctx, cancel: cancel, metrics: d.Metrics,
 	}
 	s.recent = &recentTracker{ctx: ctx, st: d.Store, log: s.log}
 	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,
 		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, Limits: d.Limits}, s.log, connHandler{s})
 	return s
+}
+
+// NewMetrics creates the IMAP metrics (petrel_imap_*, README "IMAP"),
+// the command label limited to the commands of the table, and registers
+// them on reg (nil: not registered).
+func NewMetrics(reg prometheus.Registerer) *obs.SessionMetrics {
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	return obs.NewSessionMetrics(reg, "imap", names)
 }
 
 // Serve accepts connections on l until Shutdown, then returns nil.

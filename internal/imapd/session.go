@@ -94,6 +94,7 @@ func (s *session) interrupt() {
 }
 
 func (s *session) run() {
+	defer s.srv.metrics.SessionStarted(s.srv.cfg.Name)()
 	defer s.close()
 	s.log.Debug("connected")
 	if s.srv.cfg.ImplicitTLS {
@@ -150,6 +151,10 @@ func (s *session) serveOne() bool {
 	s.log.Debug("command", "tag", c.tag, "cmd", c.name, "uid", c.uid)
 	s.curTag = c.tag
 	st := s.execute(c)
+	s.srv.metrics.Command(c.name)
+	if st.kind == "BAD" || st.kind == "NO" {
+		s.srv.metrics.Error(c.name)
+	}
 	if st.kind == "BAD" {
 		s.bad++
 	}
@@ -190,6 +195,10 @@ func (s *session) commandError(c *command, err error) bool {
 	tag := "*"
 	if c != nil && c.tag != "" {
 		tag = c.tag
+	}
+	if c != nil { // a command line that could not be parsed
+		s.srv.metrics.Command(c.name)
+		s.srv.metrics.Error(c.name)
 	}
 	kind := se.kind
 	if kind == "" {

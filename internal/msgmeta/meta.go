@@ -26,9 +26,8 @@ type Meta struct {
 	Headers []Field `json:"hdr,omitempty"`
 	// Body is the structure of the whole message (the root part).
 	Body Part `json:"body"`
-	// WireSize is the size of the message as SMTP DATA and POP3 RETR
-	// transmit it: CRLF line endings, dot-stuffed, without the final
-	// ".CRLF" (see WireSize). Set on the top-level Meta only; 0 in
+	// WireSize is the size of the message as POP3 STAT and LIST announce
+	// it: CRLF line endings, not dot-stuffed (RFC 1939 §11; see WireSize). Set on the top-level Meta only; 0 in
 	// metadata stored before the field existed (and for an empty message).
 	WireSize int64 `json:"ws,omitempty"`
 }

@@ -2,13 +2,15 @@ package msgmeta
 
 import "bytes"
 
-// WireSize returns the size of raw as SMTP DATA (RFC 5321 §4.5.2) and POP3
-// RETR (RFC 1939 §3) transmit it, without the terminating ".CRLF" line:
+// WireSize returns the size POP3 STAT and LIST announce for raw (RFC 1939
+// §5, §11): the message with CRLF line endings, without the byte-stuffing
+// that only the transmission adds (and without the terminating ".CRLF"):
 //
 //   - every line ends in CRLF: a bare LF becomes CRLF, and a CR at the very
 //     end of raw (a line ending cut in half) is dropped before it;
 //   - a last line without a line ending gets a CRLF;
-//   - a line that starts with "." gets one more "." (dot-stuffing).
+//   - a line that starts with "." counts as it is (RFC 1939 §11: the
+//     stuffed "." is not part of the size).
 //
 // Bare CRs inside a line are kept as they are. An empty raw has size 0.
 func WireSize(raw []byte) int64 {
@@ -22,9 +24,6 @@ func WireSize(raw []byte) int64 {
 		}
 		line = bytes.TrimSuffix(line, []byte{'\r'})
 		n += int64(len(line)) + 2
-		if len(line) > 0 && line[0] == '.' {
-			n++
-		}
 	}
 	return n
 }

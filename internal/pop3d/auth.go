@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/obs"
 )
 
 // authAllowed reports whether credentials may be sent now: over TLS, or
@@ -92,6 +93,7 @@ func (s *session) startTLS() bool {
 func (s *session) login(user, password string) Reply {
 	at, v := s.srv.throttle.Begin(s.ip, user)
 	if v.Blocked {
+		s.srv.metrics.Login(obs.LoginBlocked)
 		s.log.Info("login refused: throttled", "user", user, "until", v.Until)
 		return s.authFailed(throttled())
 	}
@@ -104,6 +106,7 @@ func (s *session) login(user, password string) Reply {
 	cancel()
 	if errors.Is(err, accounts.ErrAuthFailed) {
 		at.Failure()
+		s.srv.metrics.Login(obs.LoginFailure)
 		s.log.Info("login failed", "user", user)
 		return s.authFailed(replyAuthFailed)
 	}
@@ -112,6 +115,7 @@ func (s *session) login(user, password string) Reply {
 		return s.storeFailure("authenticate", err)
 	}
 	at.Success()
+	s.srv.metrics.Login(obs.LoginSuccess)
 	return s.openMaildrop(acct)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/netserve"
+	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -130,4 +131,6 @@ type Deps struct {
 	// MaxConnectionsPerIP: limiters shared with other protocols
 	// (netserve.Config.Limits).
 	Limits []*netserve.Limiter
+	// Metrics may be nil: nothing is counted (NewMetrics makes them).
+	Metrics *obs.SessionMetrics
 }

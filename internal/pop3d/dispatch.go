@@ -1,10 +1,17 @@
 package pop3d
 
+import "strings"
+
 // handler runs one command in the states where it is valid.
 type handler struct {
 	authorization, transaction bool
 	run                        func(s *session, args []string) Reply
 }
+
+// commandNames are the keywords handlerFor knows, the values of the
+// "command" label of the metrics.
+var commandNames = []string{"CAPA", "QUIT", "USER", "PASS", "AUTH", "STLS", "STAT", "LIST", "RETR", "TOP",
+	"DELE", "RSET", "NOOP", "UIDL"}
 
 // handlerFor returns the handler of a command keyword (RFC 1939 §§4-7,
 // RFC 2449 §5 CAPA, RFC 2595 §4 STLS, RFC 5034 §4 AUTH). APOP and LAST
@@ -46,8 +53,20 @@ func handlerFor(name string) (handler, bool) {
 	return handler{}, false
 }
 
-// handle runs one command line and returns its reply.
+// handle runs one command line, counts it and its error reply, and
+// returns its reply.
 func (s *session) handle(line string) Reply {
+	name, _, _ := strings.Cut(line, " ")
+	s.srv.metrics.Command(name)
+	r := s.dispatch(line)
+	if !r.OK {
+		s.srv.metrics.Error(name)
+	}
+	return r
+}
+
+// dispatch runs one command line and returns its reply.
+func (s *session) dispatch(line string) Reply {
 	cmd, err := ParseCommand(line)
 	// RFC 1939 §7: PASS only "immediately after a successful USER".
 	if cmd.Name != "PASS" && cmd.Name != "USER" {

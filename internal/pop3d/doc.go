@@ -22,10 +22,10 @@
 //   - The maildrop is the account's INBOX as it was at login: message
 //     numbers are fixed for the session, messages delivered later appear
 //     in the next session.
-//   - Sizes (STAT, LIST, the RETR status line) are exactly the octets
-//     RETR sends between its status line and the final "." line: every
-//     line ending CRLF, lines starting with "." dot-stuffed, a CRLF added
-//     to a last line without one. msgmeta computes that size
+//   - Sizes (STAT, LIST, the RETR status line) are the octets of the
+//     message as RETR delivers it once un-stuffed (RFC 1939 §5, §11):
+//     every line ending CRLF, a CRLF added to a last line without one,
+//     without the byte-stuffing only the transmission adds. msgmeta computes that size
 //     (Meta.WireSize) once at delivery; the maildrop is listed with one
 //     bulk store read (store.Mail.WireSizes).
 //   - UIDL is the INBOX's UIDVALIDITY and the message's UID, 8 lower-case

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/obs"
@@ -26,6 +28,7 @@ type Server struct {
 	throttle Throttle
 	log      *slog.Logger
 	ns       *netserve.Server
+	metrics  *obs.SessionMetrics
 
 	// ctx is given to the store; cancelled when Shutdown ends or gives up.
 	ctx    context.Context
@@ -44,11 +47,17 @@ func New(cfg Config, d Deps) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, st: d.Store, auth: d.Auth, throttle: d.Throttle,
-		log: d.Logger.With("listener", "pop3"), ctx: ctx, cancel: cancel,
+		log: d.Logger.With("listener", "pop3"), ctx: ctx, cancel: cancel, metrics: d.Metrics,
 	}
 	s.ns = netserve.New(netserve.Config{Name: "pop3", MaxConnections: cfg.MaxConnections,
 		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, Limits: d.Limits}, d.Logger, s)
 	return s
+}
+
+// NewMetrics creates the POP3 metrics (petrel_pop3_*, README "POP3")
+// and registers them on reg (nil: not registered).
+func NewMetrics(reg prometheus.Registerer) *obs.SessionMetrics {
+	return obs.NewSessionMetrics(reg, "pop3", commandNames)
 }
 
 // Serve accepts connections on l until Shutdown, then returns nil; it

@@ -98,6 +98,11 @@ func (s *session) Close() { s.conn().Close() }
 
 // Run serves the connection until the session ends.
 func (s *session) Run() {
+	listener := "pop3"
+	if s.isTLS {
+		listener = "pop3s"
+	}
+	defer s.srv.metrics.SessionStarted(listener)()
 	defer s.end()
 	s.log.Debug("connected", "tls", s.isTLS)
 	if tc, ok := s.c.(*tls.Conn); ok && !s.handshake(tc) {

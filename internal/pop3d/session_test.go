@@ -1,6 +1,7 @@
 package pop3d
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -296,5 +297,37 @@ func TestRetrOfBlobGone(t *testing.T) {
 	cl.cmd("STAT", "+OK 1 ")  // the session does not know
 	cl.cmd("RETR 1", "-ERR Message was deleted by another client")
 	cl.cmd("STAT", "+OK 0 0")
+	cl.cmd("QUIT", "+OK")
+}
+
+// TestSizeIsUnstuffed: STAT, LIST and the RETR status line give the size
+// of the message with CRLF line endings, without the byte-stuffing of
+// lines that start with "." (RFC 1939 §5, §11): the octets RETR delivers
+// once un-stuffed.
+func TestSizeIsUnstuffed(t *testing.T) {
+	e := newEnv(t, nil)
+	e.deliver("Subject: dots\n\n.one\n..two\n.\nend\n")
+	cl := e.login()
+	list := cl.cmd("LIST 1", "+OK")
+	stat := cl.cmd("STAT", "+OK")
+	retr := cl.cmd("RETR 1", "+OK")
+	raw := cl.rawMulti()
+	var body []byte
+	for _, l := range bytes.SplitAfter(raw, []byte("\r\n")) {
+		body = append(body, bytes.TrimPrefix(l, []byte("."))...)
+	}
+	n := len(body)
+	if want := fmt.Sprintf("+OK 1 %d", n); list != want {
+		t.Errorf("LIST 1 = %q, want %q (RETR sent %d octets stuffed)", list, want, len(raw))
+	}
+	if want := fmt.Sprintf("+OK 1 %d", n); stat != want {
+		t.Errorf("STAT = %q, want %q", stat, want)
+	}
+	if want := fmt.Sprintf("+OK %d octets", n); retr != want {
+		t.Errorf("RETR = %q, want %q", retr, want)
+	}
+	if len(raw) != n+3 {
+		t.Errorf("RETR sent %d octets, want %d (three lines stuffed)", len(raw), n+3)
+	}
 	cl.cmd("QUIT", "+OK")
 }

@@ -8,10 +8,10 @@ import (
 
 // stuffer writes a message as a multi-line response body (RFC 1939 §3):
 // every line ending as CRLF, lines starting with "." byte-stuffed, and a
-// final CRLF when the last line has none. It produces exactly
-// msgmeta.WireSize(message) bytes (a bare CR inside a line is kept; one
-// at the very end is half a line ending, dropped). Call end after the
-// last Write.
+// final CRLF when the last line has none. Un-stuffed, what it sends is
+// exactly msgmeta.WireSize(message) bytes (a bare CR inside a line is
+// kept; one at the very end is half a line ending, dropped). Call end
+// after the last Write.
 type stuffer struct {
 	w         *bufio.Writer
 	lineStart bool // the next byte starts a line

@@ -62,7 +62,8 @@ func (s *session) stat(args []string) Reply {
 	return ok("%d %d", n, size)
 }
 
-// list is LIST (RFC 1939 §5), sizes exactly as RETR sends them.
+// list is LIST (RFC 1939 §5), sizes of the message as RETR delivers it
+// un-stuffed (§11).
 func (s *session) list(args []string) Reply {
 	return s.listing(args, func(e *entry) string { return strconv.FormatInt(e.size, 10) })
 }

@@ -132,13 +132,14 @@ func backfillThreads(ctx context.Context, c connExec, _ string) error {
 	return nil
 }
 
-// backfillWireSize adds the wire size to metadata stored without it (the
-// field came later; msgmeta omits a 0, so only bodies of some octets
-// count), counting it from the body. Metadata that cannot be decoded is
-// left as it is.
+// backfillWireSize (re)counts the wire size in the metadata of every
+// body of some octets (msgmeta omits a 0) from the body: migration 7 adds
+// it to metadata stored before the field existed, migration 8 counts it
+// again without the dot-stuffing earlier versions included (RFC 1939
+// §11). Metadata that cannot be decoded is left as it is.
 func backfillWireSize(ctx context.Context, c connExec, blobDir string) error {
 	rows, err := c.conn.QueryContext(ctx, `SELECT b.id FROM blobs b JOIN blob_meta bm ON bm.id = b.id
-		WHERE b.size > 0 AND json_extract(bm.meta, '$.ws') IS NULL ORDER BY b.id`)
+		WHERE b.size > 0 ORDER BY b.id`)
 	if err != nil {
 		return err
 	}

@@ -206,3 +206,44 @@ func TestFileWireSize(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrationUnstuffedWireSize: a store at schema version 7 whose
+// metadata counted the dot-stuffing in the wire size (as earlier versions
+// did) reports the size without it after the upgrade (RFC 1939 §11).
+func TestMigrationUnstuffedWireSize(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddDomain(ctx, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateAccount(ctx, "a@x", "h"); err != nil {
+		t.Fatal(err)
+	}
+	body := "Subject: dots\r\n\r\n.one\r\n..two\r\n.\r\n"
+	res, err := s.Deliver(ctx, store.NewMessage{Body: strings.NewReader(body)}, []store.Target{{Account: 1}})
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "petrel.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuffed := len(body) + 3
+	if _, err := db.Exec(`UPDATE blob_meta SET meta = json_set(meta, '$.ws', ?); PRAGMA user_version = 7`, stuffed); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if s, err = Open(ctx, Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sized, err := s.WireSizes(ctx, res[0].Mailbox, 1, 0)
+	if err != nil || len(sized) != 1 || sized[0].WireSize != int64(len(body)) {
+		t.Fatalf("WireSizes after the upgrade: %+v, %v; want size %d", sized, err, len(body))
+	}
+}

@@ -194,6 +194,9 @@ CREATE TABLE recent (
 `,
 	// 7: message identity and the account change state.
 	migrationIdentity,
+	// 8: POP3 sizes without dot-stuffing (RFC 1939 §11): the "wire_size"
+	// backfill counts msgmeta.Meta.WireSize again for every message.
+	`INSERT OR IGNORE INTO backfills(name) VALUES ('wire_size');`,
 }
 
 // migrationIdentity gives every message a thread ID (RFC 8474 §5.2;
