@@ -133,10 +133,10 @@ func (s *session) cmdList(c *command, l *listArgs) status {
 	if l.recursive && !l.subscribed {
 		return respBAD("RECURSIVEMATCH needs another selection option")
 	}
-	ref, ok := s.mailboxPattern(l.ref)
-	if !ok {
-		return respBAD("Invalid reference")
-	}
+	// A reference or pattern may hold any atom characters (RFC 9051
+	// §6.3.9), "&" included: one that is not valid modified UTF-7
+	// (RFC 9051 §5.1.3) names no mailbox, so it matches nothing.
+	ref, refOK := s.mailboxPattern(l.ref)
 	if !l.lsub && len(l.patterns) == 1 && l.patterns[0] == "" {
 		// RFC 9051 §6.3.9: the hierarchy delimiter and root name.
 		s.w.raw(`* LIST (\Noselect) "` + store.HierarchySep + `" ""` + "\r\n")
@@ -148,11 +148,9 @@ func (s *session) cmdList(c *command, l *listArgs) status {
 	}
 	var pats []string
 	for _, p := range l.patterns {
-		p, ok := s.mailboxPattern(p)
-		if !ok {
-			return respBAD("Invalid pattern")
+		if p, ok := s.mailboxPattern(p); ok && refOK {
+			pats = append(pats, canonicalPattern(ref, p))
 		}
-		pats = append(pats, canonicalPattern(ref, p))
 	}
 	for _, e := range entries {
 		if !s.listSelected(l, e, pats) {
