@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -27,5 +28,26 @@ func TestListPatternAnyAtomChars(t *testing.T) {
 	// A valid pattern still matches as before.
 	if u := r.status(`l LIST "" f%`, "OK"); !has(u, `"/" foo`) {
 		t.Errorf("LIST f%%: %q", u)
+	}
+}
+
+// TestMoveSameMailboxExpungeFirst: MOVE into the selected mailbox reports
+// the source's EXPUNGE before the EXISTS of the copies (RFC 6851 §3.3), so
+// the count in EXISTS is the mailbox's size after the move.
+func TestMoveSameMailboxExpungeFirst(t *testing.T) {
+	e := newEnv(t, nil)
+	e.deliverN(3)
+	r := e.login()
+	r.OK("e ENABLE IMAP4rev2") // no RECENT between the responses
+	r.OK("s SELECT INBOX")
+	u := r.status("m MOVE 2 INBOX", "OK MOVE completed")
+	if len(u) != 3 || !strings.HasPrefix(u[0], "* OK [COPYUID ") || u[1] != "* 2 EXPUNGE" || u[2] != "* 3 EXISTS" {
+		t.Errorf("MOVE 2 INBOX: %q, want COPYUID, * 2 EXPUNGE, * 3 EXISTS", u)
+	}
+	// The same order for messages a MOVE leaves behind at the end.
+	u = r.status("m UID MOVE 1:* INBOX", "OK MOVE completed")
+	want := []string{"* 3 EXPUNGE", "* 2 EXPUNGE", "* 1 EXPUNGE", "* 3 EXISTS"}
+	if len(u) != 5 || strings.Join(u[1:], "\n") != strings.Join(want, "\n") {
+		t.Errorf("UID MOVE 1:* INBOX: %q, want COPYUID then %q", u, want)
 	}
 }
