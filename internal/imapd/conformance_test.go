@@ -51,3 +51,29 @@ func TestMoveSameMailboxExpungeFirst(t *testing.T) {
 		t.Errorf("UID MOVE 1:* INBOX: %q, want COPYUID then %q", u, want)
 	}
 }
+
+// TestSearchAddressWithComments: FROM, TO and CC match an address written
+// with comments and folding white space as the address without them
+// (RFC 5322 §3.4.1 CFWS), and still match the text as written.
+func TestSearchAddressWithComments(t *testing.T) {
+	e := newEnv(t, nil)
+	e.deliver("", "From: Bob <user (comment)@ (comment) domain.org>\r\n"+
+		"To: Carol <carol (x) . smith @ example . net (home)>\r\n"+
+		"Cc: dave(at work)@example.com, \"eve (not a comment)\" <eve@example.com>\r\n"+
+		"Subject: s\r\n\r\nbody\r\n", 0)
+	e.deliver("", testMessage("plain", "x"), 0)
+	r := e.login()
+	r.OK("s SELECT INBOX")
+	for _, c := range []struct{ key, want string }{
+		{`FROM "user@domain.org"`, "* SEARCH 1"},
+		{`FROM "USER@DOMAIN"`, "* SEARCH 1"},
+		{`FROM "(comment)"`, "* SEARCH 1"},
+		{`TO "carol.smith@example.net"`, "* SEARCH 1"},
+		{`CC "dave@example.com"`, "* SEARCH 1"},
+		{`CC "eve (not a comment)"`, "* SEARCH 1"},
+		{`FROM "bob@example.net"`, "* SEARCH 2"},
+		{`FROM "userdomain"`, "* SEARCH"},
+	} {
+		r.exact("f SEARCH "+c.key, "OK", c.want)
+	}
+}
