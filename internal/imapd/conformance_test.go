@@ -1,6 +1,8 @@
 package imapd
 
 import (
+	"encoding/base64"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -76,4 +78,28 @@ func TestSearchAddressWithComments(t *testing.T) {
 	} {
 		r.exact("f SEARCH "+c.key, "OK", c.want)
 	}
+}
+
+// TestFetchBinaryPartWithNUL: BODY[n] of a part in Content-Transfer-Encoding
+// binary that holds NUL octets cannot go in a plain literal (RFC 9051
+// §4.3.1): it is sent in base64 (RFC 3516 §4.2); BINARY[n] sends the octets
+// in a literal8; a binary part without NUL goes as it is.
+func TestFetchBinaryPartWithNUL(t *testing.T) {
+	content := "\x00\x01\x02 binary\x00data " + strings.Repeat("z", 60)
+	e := newEnv(t, nil)
+	e.deliver("", "From: bob@example.net\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n"+
+		"--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\n\r\ncaf\xc3\xa9\r\n"+
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n"+
+		content+"\r\n--b--\r\n", 0)
+	r := e.login()
+	r.OK("s SELECT INBOX")
+	enc := base64.StdEncoding.EncodeToString([]byte(content))
+	b64 := enc[:76] + "\r\n" + enc[76:] + "\r\n"
+	r.exact("a FETCH 1 (BODY.PEEK[2] BODY.PEEK[2]<70.10> BODY.PEEK[1])", "OK",
+		"* 1 FETCH (BODY[2] {"+strconv.Itoa(len(b64))+"}\r\n"+b64+
+			" BODY[2]<70> {10}\r\n"+b64[70:80]+
+			" BODY[1] {5}\r\ncaf\xc3\xa9)")
+	r.exact("b FETCH 1 (BINARY.PEEK[2])", "OK",
+		"* 1 FETCH (BINARY[2] ~{"+strconv.Itoa(len(content))+"}\r\n"+content+")")
 }
