@@ -103,3 +103,34 @@ func TestFetchBinaryPartWithNUL(t *testing.T) {
 	r.exact("b FETCH 1 (BINARY.PEEK[2])", "OK",
 		"* 1 FETCH (BINARY[2] ~{"+strconv.Itoa(len(content))+"}\r\n"+content+")")
 }
+
+// TestListSubscribedRecursive: LIST (SUBSCRIBED RECURSIVEMATCH) returns an
+// unsubscribed parent with CHILDINFO only when a subscribed descendant is
+// not returned itself (RFC 5258 §3.5: no redundant responses); LSUB under
+// "%" returns the unsubscribed parent of a subscribed child as \Noselect,
+// whether the parent exists or not (RFC 3501 §6.3.9).
+func TestListSubscribedRecursive(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.login()
+	for _, l := range []string{"c CREATE Foo/Bar", "c CREATE Moo", "c SUBSCRIBE Foo/Bar", "c SUBSCRIBE Moo",
+		"c CREATE Gone/Sub", "c SUBSCRIBE Gone/Sub", "c DELETE Gone/Sub"} {
+		r.OK(l)
+	}
+	r.status("c DELETE Gone", "") // when CREATE made it
+	// The default mailboxes are subscribed too: the patterns leave them out.
+	r.exact(`l LIST (SUBSCRIBED RECURSIVEMATCH) "" ("Foo*" "Gone*" "Moo*")`, "OK",
+		`* LIST (\HasNoChildren \Subscribed) "/" Foo/Bar`,
+		`* LIST (\NonExistent \Subscribed) "/" Gone/Sub`,
+		`* LIST (\HasNoChildren \Subscribed) "/" Moo`)
+	r.exact(`l LIST (SUBSCRIBED RECURSIVEMATCH) "" ("Foo%" "Gone%" "Moo%")`, "OK",
+		`* LIST (\HasChildren) "/" Foo ("CHILDINFO" ("SUBSCRIBED"))`,
+		`* LIST (\NonExistent) "/" Gone ("CHILDINFO" ("SUBSCRIBED"))`,
+		`* LIST (\HasNoChildren \Subscribed) "/" Moo`)
+	// "Foo/%" returns Foo/Bar itself, so not Foo (nor would it match).
+	r.exact(`l LIST (SUBSCRIBED RECURSIVEMATCH) "" "Foo/%"`, "OK",
+		`* LIST (\HasNoChildren \Subscribed) "/" Foo/Bar`)
+	r.exact(`l LSUB "" "Foo%"`, "OK", `* LSUB (\Noselect) "/" Foo`)
+	r.exact(`l LSUB "" "Gone%"`, "OK", `* LSUB (\Noselect) "/" Gone`)
+	r.exact(`l LSUB "" "Moo%"`, "OK", `* LSUB () "/" Moo`)
+	r.exact(`l LSUB "" "Foo*"`, "OK", `* LSUB () "/" Foo/Bar`)
+}
