@@ -133,10 +133,10 @@ func (s *session) cmdList(c *command, l *listArgs) status {
 	if l.recursive && !l.subscribed {
 		return respBAD("RECURSIVEMATCH needs another selection option")
 	}
-	ref, ok := s.mailboxPattern(l.ref)
-	if !ok {
-		return respBAD("Invalid reference")
-	}
+	// A reference or pattern may hold any atom characters (RFC 9051
+	// §6.3.9), "&" included: one that is not valid modified UTF-7
+	// (RFC 9051 §5.1.3) names no mailbox, so it matches nothing.
+	ref, refOK := s.mailboxPattern(l.ref)
 	if !l.lsub && len(l.patterns) == 1 && l.patterns[0] == "" {
 		// RFC 9051 §6.3.9: the hierarchy delimiter and root name.
 		s.w.raw(`* LIST (\Noselect) "` + store.HierarchySep + `" ""` + "\r\n")
@@ -148,14 +148,12 @@ func (s *session) cmdList(c *command, l *listArgs) status {
 	}
 	var pats []string
 	for _, p := range l.patterns {
-		p, ok := s.mailboxPattern(p)
-		if !ok {
-			return respBAD("Invalid pattern")
+		if p, ok := s.mailboxPattern(p); ok && refOK {
+			pats = append(pats, canonicalPattern(ref, p))
 		}
-		pats = append(pats, canonicalPattern(ref, p))
 	}
 	for _, e := range entries {
-		if !s.listSelected(l, e, pats) {
+		if !s.listSelected(l, e, entries, pats) {
 			continue
 		}
 		s.writeListEntry(l, e)
@@ -246,23 +244,20 @@ func parentOf(name string) string {
 	return ""
 }
 
-// listSelected decides whether e is returned.
-func (s *session) listSelected(l *listArgs, e *listEntry, pats []string) bool {
-	matched := false
-	for _, p := range pats {
-		if matchPattern(p, e.name) {
-			matched = true
-			break
-		}
-	}
-	if !matched {
+// listSelected decides whether e, one of the sorted entries, is returned.
+func (s *session) listSelected(l *listArgs, e *listEntry, entries []*listEntry, pats []string) bool {
+	if !matchesAny(pats, e.name) {
 		return false
 	}
 	switch {
 	case l.lsub:
-		return e.subscribed || (e.subChild && strings.HasSuffix(lastPattern(pats), "%"))
+		// RFC 3501 §6.3.9: with "%", the unsubscribed parent of a
+		// subscribed child "%" stops short of is returned (\Noselect).
+		return e.subscribed || (e.subChild && strings.Contains(pats[0], "%") && subscribedUnmatched(e, entries, pats))
 	case l.subscribed:
-		return e.subscribed || (l.recursive && e.subChild)
+		// RFC 5258 §3.5: an unsubscribed parent comes with CHILDINFO only
+		// when a subscribed descendant is not returned itself.
+		return e.subscribed || (l.recursive && e.subChild && subscribedUnmatched(e, entries, pats))
 	case l.specialUse:
 		return e.mb != nil && e.mb.SpecialUse != store.UseNone
 	case e.mb == nil:
@@ -273,7 +268,28 @@ func (s *session) listSelected(l *listArgs, e *listEntry, pats []string) bool {
 	return true
 }
 
-func lastPattern(pats []string) string { return pats[len(pats)-1] }
+// subscribedUnmatched reports whether e has a subscribed descendant that
+// no pattern matches. Descendants share the prefix "name/", so they are
+// one run of the sorted entries.
+func subscribedUnmatched(e *listEntry, entries []*listEntry, pats []string) bool {
+	prefix := e.name + store.HierarchySep
+	i := sort.Search(len(entries), func(i int) bool { return entries[i].name >= prefix })
+	for ; i < len(entries) && strings.HasPrefix(entries[i].name, prefix); i++ {
+		if entries[i].subscribed && !matchesAny(pats, entries[i].name) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchesAny(pats []string, name string) bool {
+	for _, p := range pats {
+		if matchPattern(p, name) {
+			return true
+		}
+	}
+	return false
+}
 
 // impliedParentWanted: some pattern matches the parent but none of its
 // existing children (the "%" case).
@@ -290,7 +306,8 @@ func (s *session) impliedParentWanted(e *listEntry, pats []string) bool {
 func (s *session) writeListEntry(l *listArgs, e *listEntry) {
 	var attrs []string
 	switch {
-	case e.mb == nil && l.lsub:
+	case l.lsub && (e.mb == nil || !e.subscribed):
+		// Not subscribed: listed for a subscribed child (RFC 3501 §6.3.9).
 		attrs = append(attrs, `\Noselect`)
 	case e.mb == nil:
 		attrs = append(attrs, `\NonExistent`)

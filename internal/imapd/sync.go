@@ -44,25 +44,35 @@ func (s *session) updates(allowExpunge bool) bool {
 		s.log.Warn("mailbox update failed", "err", err)
 		return true
 	}
-	if err := s.collectChanges(mb); err != nil {
+	added, err := s.collectChanges(mb)
+	if err != nil {
 		s.log.Warn("mailbox update failed", "err", err)
 		return true
 	}
+	// RFC 6851 §3.3: the expunges come before the EXISTS (a MOVE into the
+	// selected mailbox), so EXISTS counts what remains.
 	if allowExpunge {
 		s.sendExpunges()
+	}
+	if added {
+		s.w.raw("* " + itoa(len(v.uids)) + " EXISTS\r\n")
+		if !s.rev2 {
+			s.w.raw("* " + itoa(len(v.recent)) + " RECENT\r\n")
+		}
 	}
 	return true
 }
 
 // collectChanges reads what changed since v.modseq: expunges (kept
-// pending), new messages (EXISTS) and flag changes (FETCH).
-func (s *session) collectChanges(mb store.Mailbox) error {
+// pending), new messages (added to the view; true when there are some, for
+// the caller's EXISTS) and flag changes (FETCH, written here).
+func (s *session) collectChanges(mb store.Mailbox) (bool, error) {
 	v := s.v
 	var changed []store.Message
 	if mb.HighestModSeq > v.modseq {
 		gone, err := s.srv.st.ExpungedSince(s.ctx, mb.ID, v.modseq)
 		if err != nil {
-			return err
+			return false, err
 		}
 		for _, u := range gone {
 			if v.seqOf(u) > 0 {
@@ -70,13 +80,13 @@ func (s *session) collectChanges(mb store.Mailbox) error {
 			}
 		}
 		if changed, err = s.srv.st.ChangedSince(s.ctx, mb.ID, v.modseq); err != nil {
-			return err
+			return false, err
 		}
 	}
 	last := v.lastUID()
 	added, err := s.srv.st.Messages(s.ctx, mb.ID, last+1, 0)
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, m := range changed {
 		if m.UID > last || v.pendingExp[m.UID] {
@@ -98,17 +108,13 @@ func (s *session) collectChanges(mb store.Mailbox) error {
 		for _, u := range s.srv.recent.claim(mb.ID, uids, !v.readOnly) {
 			v.recent[u] = true
 		}
-		s.w.raw("* " + itoa(len(v.uids)) + " EXISTS\r\n")
-		if !s.rev2 {
-			s.w.raw("* " + itoa(len(v.recent)) + " RECENT\r\n")
-		}
 	}
 	v.modseq = max(v.modseq, mb.HighestModSeq)
 	v.mb.HighestModSeq = v.modseq
 	v.mb.Name = mb.Name
 	clear(v.sentFlags)
 	v.dirty = false
-	return nil
+	return len(added) > 0, nil
 }
 
 // sendExpunges announces the pending expunges: VANISHED once QRESYNC is

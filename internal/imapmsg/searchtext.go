@@ -25,7 +25,11 @@ func (m *matcher) matchContent(k *SearchKey) (bool, error) {
 			t = m.c.Msg.InternalDate
 		}
 		return compareDay(t, k.Date, k.Kind), nil
-	case Bcc, Cc, From, Subject, To:
+	case Bcc, Cc, From, To:
+		f := newFinder(k.Text)
+		return headerContains(meta.Headers, headerKeyField(k.Kind), f) ||
+			addressContains(envelopeList(&meta.Envelope, k.Kind), f), nil
+	case Subject:
 		return headerContains(meta.Headers, headerKeyField(k.Kind), newFinder(k.Text)), nil
 	case Header:
 		// RFC 9051 §6.4.4: "If the string to search is zero-length, this
@@ -51,6 +55,33 @@ func headerKeyField(kind SearchKind) string {
 		return "To"
 	}
 	return "Subject"
+}
+
+// envelopeList is the parsed address list FROM, TO, CC or BCC searches.
+func envelopeList(env *msgmeta.Envelope, kind SearchKind) []msgmeta.Address {
+	switch kind {
+	case Bcc:
+		return env.Bcc
+	case Cc:
+		return env.Cc
+	case From:
+		return env.From
+	}
+	return env.To
+}
+
+// addressContains reports whether an address of list, written as
+// local@domain with the comments and folding white space of RFC 5322
+// §3.4.1 (CFWS) removed by the parser, contains f's string: "user
+// (comment)@ (comment) domain.org" is found as "user@domain.org". Group
+// markers have no host and are skipped.
+func addressContains(list []msgmeta.Address, f finder) bool {
+	for _, a := range list {
+		if a.Host != "" && f.inString(a.Mailbox+"@"+a.Host) {
+			return true
+		}
+	}
+	return false
 }
 
 // headerContains reports whether a field named name (ASCII
