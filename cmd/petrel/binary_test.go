@@ -29,6 +29,35 @@ func buildPetrel(t *testing.T) string {
 	return bin
 }
 
+// binaryRun is a process started by startBinary: its output, and exited,
+// closed when it has ended with err.
+type binaryRun struct {
+	log    testkit.LogBuffer
+	exited chan struct{}
+	err    error
+}
+
+// startBinary starts cmd with its output in the returned log; a process
+// still running when the test ends is killed.
+func startBinary(t *testing.T, cmd *exec.Cmd) *binaryRun {
+	t.Helper()
+	r := &binaryRun{exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = &r.log, &r.log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { r.err = cmd.Wait(); close(r.exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-r.exited:
+		default:
+			cmd.Process.Kill()
+			<-r.exited
+		}
+	})
+	return r
+}
+
 // waitHealthy polls url until it answers 200 or the process exits.
 func waitHealthy(t *testing.T, url string, exited <-chan struct{}, log *testkit.LogBuffer) {
 	t.Helper()
@@ -92,25 +121,12 @@ func TestBinaryDemo(t *testing.T) {
 	}
 	bin := buildPetrel(t)
 	dir := t.TempDir()
-	var log testkit.LogBuffer
 	srv := exec.Command(bin, "serve")
-	srv.Dir, srv.Stdout, srv.Stderr = dir, &log, &log
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = srv.Wait(); close(exited) }()
-	defer func() {
-		select {
-		case <-exited:
-		default:
-			srv.Process.Kill()
-			<-exited
-		}
-	}()
-	waitDemoStarted(t, exited, &log)
-	waitHealthy(t, "http://"+demoHTTP+"/healthz", exited, &log)
+	srv.Dir = dir
+	run := startBinary(t, srv)
+	log, exited := &run.log, run.exited
+	waitDemoStarted(t, exited, log)
+	waitHealthy(t, "http://"+demoHTTP+"/healthz", exited, log)
 
 	pwFile := filepath.Join(dir, "petrel-data", initialPassword)
 	fi, err := os.Stat(pwFile)
@@ -152,8 +168,8 @@ func TestBinaryDemo(t *testing.T) {
 	}
 	select {
 	case <-exited:
-		if waitErr != nil {
-			t.Errorf("petrel serve after SIGTERM: %v\n%s", waitErr, log.String())
+		if run.err != nil {
+			t.Errorf("petrel serve after SIGTERM: %v\n%s", run.err, log.String())
 		}
 		t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
 	case <-time.After(15 * time.Second):

@@ -143,24 +143,10 @@ func TestBinarySIGHUPReloadsCertificate(t *testing.T) {
 		"imap = []\nimaps = [%q]\npop3 = []\npop3s = []\nlmtp = []\n[tls]\ncert = %q\nkey = %q\n",
 		httpAddr, imaps, certFile, keyFile))
 	noDemoListeners(t, e.config)
-	var log testkit.LogBuffer
 	srv := exec.Command(bin, "serve", "--config", e.config)
-	srv.Stdout, srv.Stderr = &log, &log
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = srv.Wait(); close(exited) }()
-	defer func() {
-		select {
-		case <-exited:
-		default:
-			srv.Process.Kill()
-			<-exited
-		}
-	}()
-	waitHealthy(t, "http://"+httpAddr+"/healthz", exited, &log)
+	run := startBinary(t, srv)
+	log, exited := &run.log, run.exited
+	waitHealthy(t, "http://"+httpAddr+"/healthz", exited, log)
 
 	old, name := peerName(t, imaps)
 	defer old.Close()
@@ -177,7 +163,7 @@ func TestBinarySIGHUPReloadsCertificate(t *testing.T) {
 	os.WriteFile(certFile, c2, 0o600)
 	os.WriteFile(keyFile, k2, 0o600)
 	srv.Process.Signal(syscall.SIGHUP)
-	waitLog(t, &log, "TLS certificate reloaded", exited)
+	waitLog(t, log, "TLS certificate reloaded", exited)
 	if c, name := peerName(t, imaps); name != "two.example" {
 		t.Errorf("after SIGHUP a new connection got %q, want two.example", name)
 	} else {
@@ -193,7 +179,7 @@ func TestBinarySIGHUPReloadsCertificate(t *testing.T) {
 
 	os.WriteFile(certFile, []byte("broken"), 0o600)
 	srv.Process.Signal(syscall.SIGHUP)
-	waitLog(t, &log, "TLS certificate not reloaded", exited)
+	waitLog(t, log, "TLS certificate not reloaded", exited)
 	if c, name := peerName(t, imaps); name != "two.example" {
 		t.Errorf("after a broken file a new connection got %q, want two.example kept", name)
 	} else {
@@ -203,8 +189,8 @@ func TestBinarySIGHUPReloadsCertificate(t *testing.T) {
 	srv.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-exited:
-		if waitErr != nil || !strings.Contains(log.String(), "shutting down") {
-			t.Errorf("petrel serve after SIGTERM: %v\n%s", waitErr, log.String())
+		if run.err != nil || !strings.Contains(log.String(), "shutting down") {
+			t.Errorf("petrel serve after SIGTERM: %v\n%s", run.err, log.String())
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatalf("petrel serve still running 15s after SIGTERM:\n%s", log.String())
