@@ -40,19 +40,7 @@ func TestSubmissionFromPastHeaderLimit(t *testing.T) {
 			" CEO <ceo@catch.example>\r\n",
 	}
 	for name, hdr := range cases {
-		f := newFixture(t)
-		withSigner(f, dkim.RSA)
-		withForeignKey(f)
-		q := withQueue(f)
-		rs := f.submit(submitted(t, "bob@example.org", "carol@remote.example"), hdr+"Subject: x\r\n\r\nbody\r\n")
-		for i, r := range rs {
-			if r == nil || r.Code != 554 || code(r) != "5.6.0" || !strings.Contains(r.Text, "header too large") {
-				t.Errorf("%s: reply %d = %v, want 554 5.6.0 Message header too large", name, i, r)
-			}
-		}
-		if n := len(f.inbox("bob@example.org")); n != 0 || len(q.msgs) != 0 {
-			t.Errorf("%s: %d stored, %d queued", name, n, len(q.msgs))
-		}
+		refusedSubmission(t, name, hdr, "header too large")
 	}
 }
 
@@ -101,18 +89,27 @@ func TestSubmissionMalformedHeader(t *testing.T) {
 		"no colon":             "From: alice@example.org\r\ngarbage line\r\n",
 		"leading continuation": " From: CEO <ceo@catch.example>\r\nFrom: alice@example.org\r\n",
 	} {
-		f := newFixture(t)
-		withSigner(f, dkim.RSA)
-		withForeignKey(f)
-		q := withQueue(f)
-		rs := f.submit(submitted(t, "bob@example.org", "carol@remote.example"), hdr+"Subject: x\r\n\r\nbody\r\n")
-		for i, r := range rs {
-			if r == nil || r.Code != 554 || code(r) != "5.6.0" || !strings.Contains(r.Text, "malformed") {
-				t.Errorf("%s: reply %d = %v, want 554 5.6.0 malformed", name, i, r)
-			}
+		refusedSubmission(t, name, hdr, "malformed")
+	}
+}
+
+// refusedSubmission submits a message with header hdr from a sender whose
+// domain and a foreign one both have keys, and checks that every
+// recipient got 554 5.6.0 with text in its reply and that nothing was
+// stored or queued.
+func refusedSubmission(t *testing.T, name, hdr, text string) {
+	t.Helper()
+	f := newFixture(t)
+	withSigner(f, dkim.RSA)
+	withForeignKey(f)
+	q := withQueue(f)
+	rs := f.submit(submitted(t, "bob@example.org", "carol@remote.example"), hdr+"Subject: x\r\n\r\nbody\r\n")
+	for i, r := range rs {
+		if r == nil || r.Code != 554 || code(r) != "5.6.0" || !strings.Contains(r.Text, text) {
+			t.Errorf("%s: reply %d = %v, want 554 5.6.0 (%s)", name, i, r, text)
 		}
-		if n := len(f.inbox("bob@example.org")); n != 0 || len(q.msgs) != 0 {
-			t.Errorf("%s: %d stored, %d queued", name, n, len(q.msgs))
-		}
+	}
+	if n := len(f.inbox("bob@example.org")); n != 0 || len(q.msgs) != 0 {
+		t.Errorf("%s: %d stored, %d queued", name, n, len(q.msgs))
 	}
 }
