@@ -91,14 +91,25 @@ func Name(line []byte) ([]byte, bool) {
 // it), until fn returns false; it returns the size of the section, the
 // empty line included, and whether the section ended with one.
 func Scan(raw []byte, fn func(Field) bool) (size int, ended bool) {
+	return spans(raw, func(start, end int) bool {
+		if name, ok := Name(raw[start:end]); ok {
+			return fn(Field{Name: string(name), Raw: raw[start:end], Start: start, End: end})
+		}
+		return true
+	})
+}
+
+// spans walks the header section at the start of raw and calls fn with
+// each span [start, end) of a line and the continuation lines after it
+// (a continuation at the top makes a span of its own), until fn returns
+// false; it returns what Scan returns. Scan keeps the spans that are
+// fields, Malformed the others.
+func spans(raw []byte, fn func(start, end int) bool) (size int, ended bool) {
 	more := true
 	start := -1
 	emit := func(end int) {
-		if start < 0 || !more {
-			return
-		}
-		if name, ok := Name(raw[start:end]); ok {
-			more = fn(Field{Name: string(name), Raw: raw[start:end], Start: start, End: end})
+		if start >= 0 && more {
+			more = fn(start, end)
 		}
 	}
 	pos := 0
@@ -112,7 +123,7 @@ func Scan(raw []byte, fn func(Field) bool) (size int, ended bool) {
 			emit(pos)
 			return next, true
 		}
-		if !IsContinuation(line) {
+		if pos == 0 || !IsContinuation(line) {
 			emit(pos)
 			start = pos
 		}
@@ -186,10 +197,9 @@ func scanAll(raw []byte) []Field {
 // "Submission"); the From rule reads those named like From (FromSection).
 func Malformed(raw []byte) []Field {
 	var out []Field
-	start := -1
-	flush := func(end int) {
-		if start < 0 {
-			return
+	spans(raw, func(start, end int) bool {
+		if _, ok := Name(raw[start:end]); ok {
+			return true
 		}
 		f := Field{Raw: raw[start:end], Start: start, End: end}
 		if start > 0 || !IsContinuation(raw) {
@@ -198,32 +208,8 @@ func Malformed(raw []byte) []Field {
 			}
 		}
 		out = append(out, f)
-		start = -1
-	}
-	pos := 0
-	for pos < len(raw) {
-		next := len(raw)
-		if i := bytes.IndexByte(raw[pos:], '\n'); i >= 0 {
-			next = pos + i + 1
-		}
-		line := raw[pos:next]
-		if IsBlank(line) {
-			break
-		}
-		switch {
-		case IsContinuation(line):
-			if pos == 0 {
-				start = 0
-			}
-		default:
-			flush(pos)
-			if _, ok := Name(line); !ok {
-				start = pos
-			}
-		}
-		pos = next
-	}
-	flush(pos)
+		return true
+	})
 	return out
 }
 
