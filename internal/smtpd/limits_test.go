@@ -3,15 +3,14 @@ package smtpd
 import (
 	"context"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/spool"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 func TestConnectionLimitPerIP(t *testing.T) {
@@ -129,36 +128,12 @@ func TestMetrics(t *testing.T) {
 		"petrel_smtpd_rejections_total{listener=smtp,reason=bad_command}":          1,
 		"petrel_smtpd_rejections_total{listener=smtp,reason=too_many_connections}": 1,
 	}
-	got := gather(t, reg)
+	got := testkit.Gather(t, reg)
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
 		}
 	}
-}
-
-// gather flattens the registry into "name{label=value,...}" -> value.
-func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			out[metricKey(mf.GetName(), m)] = m.GetCounter().GetValue()
-		}
-	}
-	return out
-}
-
-func metricKey(name string, m *dto.Metric) string {
-	var ls []string
-	for _, l := range m.GetLabel() {
-		ls = append(ls, l.GetName()+"="+l.GetValue())
-	}
-	return name + "{" + strings.Join(ls, ",") + "}"
 }
 
 func waitFor(t *testing.T, cond func() bool) {
