@@ -42,15 +42,7 @@ func TestMigrationIdentity(t *testing.T) {
 		t.Fatal("migrationIdentity is not in migrations")
 	}
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "petrel.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for v, m := range migrations[:before] {
-		if _, err := db.Exec(m); err != nil {
-			t.Fatalf("migration %d: %v", v+1, err)
-		}
-	}
+	db := dbAtVersion(t, dir, "", before)
 	bodies := []string{
 		"Message-ID: <p@x>\r\nSubject: parent\r\n\r\n.dot\r\nline\r\n",
 		"Message-ID: <r@x>\r\nIn-Reply-To: <p@x>\r\nSubject: reply\n\n.dot\nbare LF\nno final newline",

@@ -157,15 +157,7 @@ func TestDatabaseFilesPrivate(t *testing.T) {
 // is not handed out again after it.
 func TestMigrationBlobsRebuilt(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "petrel.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for v, m := range migrations[:2] {
-		if _, err := db.Exec(m); err != nil {
-			t.Fatalf("migration %d: %v", v+1, err)
-		}
-	}
+	db := dbAtVersion(t, dir, "", 2)
 	body := strings.Repeat("x", 20000) // spills into overflow pages
 	for i := 1; i <= 3; i++ {
 		if _, err := db.Exec(`INSERT INTO blobs(size, refs, data, path, meta) VALUES (?, 1, ?, NULL, ?)`,
@@ -285,6 +277,23 @@ func TestBlobMetaFollowsBlobs(t *testing.T) {
 	}
 }
 
+// dbAtVersion opens a new database petrel.db in dir (params appended to
+// its name) with the first n migrations applied, as a store left by an
+// older version; the test sets user_version and adds its rows.
+func dbAtVersion(t *testing.T, dir, params string, n int) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "petrel.db")+params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, m := range migrations[:n] {
+		if _, err := db.Exec(m); err != nil {
+			t.Fatalf("migration %d: %v", v+1, err)
+		}
+	}
+	return db
+}
+
 // migrationWith is the index of the migration whose text has needle
 // (found by its text: migrations may be renumbered when branches merge).
 func migrationWith(t *testing.T, needle string) int {
@@ -303,16 +312,8 @@ func migrationWith(t *testing.T, needle string) int {
 // unclaimed, and can be claimed once.
 func TestMigrationQueueClaims(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "petrel.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	prev := migrationWith(t, "ADD COLUMN claim_owner")
-	for v, m := range migrations[:prev] {
-		if _, err := db.Exec(m); err != nil {
-			t.Fatalf("migration %d: %v", v+1, err)
-		}
-	}
+	db := dbAtVersion(t, dir, "", prev)
 	body := "Subject: queued before the upgrade\r\n\r\nbody\r\n"
 	if _, err := db.Exec(`INSERT INTO blobs(id, size, refs, data, path) VALUES (7, ?, 1, ?, NULL);
 		INSERT INTO blob_meta(id, meta) VALUES (7, x'00');

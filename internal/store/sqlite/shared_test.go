@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -16,16 +14,8 @@ import (
 // with them.
 func TestMigrationSharedState(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "petrel.db")+"?_pragma=foreign_keys(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
 	last := migrationWith(t, "CREATE TABLE kv (")
-	for v, m := range migrations[:last] {
-		if _, err := db.Exec(m); err != nil {
-			t.Fatalf("migration %d: %v", v+1, err)
-		}
-	}
+	db := dbAtVersion(t, dir, "?_pragma=foreign_keys(1)", last)
 	for _, q := range []string{
 		`INSERT INTO domains(name) VALUES ('example.org')`,
 		`INSERT INTO accounts(id, address, password_hash, created) VALUES (1, 'a@example.org', 'h', 0)`,
