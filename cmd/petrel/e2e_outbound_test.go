@@ -298,6 +298,12 @@ func TestOutboundRetryAfterRemoteDown(t *testing.T) {
 	}
 }
 
+// firstQueued is the queue ID of the first message of `petrel queue
+// list`, below the header row.
+func firstQueued(list string) string {
+	return strings.Fields(strings.SplitN(list, "\n", 3)[1])[0]
+}
+
 // waitQueue waits until `petrel queue list` of s shows want and returns it.
 func waitQueue(t *testing.T, s *outSite, want string, timeout time.Duration) string {
 	t.Helper()
@@ -404,7 +410,7 @@ func TestOutboundQueueCLI(t *testing.T) {
 	w.sender.start()
 	must(t, w.sender.submit("alice@a.test", outPassword, []string{"bob@b.test"}, outMessage("alice@a.test", "queued", "bob@b.test")))
 	list := waitQueue(t, w.sender, "deferred", 20*time.Second)
-	id := strings.Fields(list)[0]
+	id := firstQueued(list)
 	if !strings.Contains(list, "<alice@a.test>") || !strings.Contains(list, "bob@b.test") {
 		t.Errorf("queue list:\n%s", list)
 	}
@@ -424,7 +430,7 @@ func TestOutboundQueueCLI(t *testing.T) {
 	// A second message while the remote is down again, deleted: no report.
 	w.remote.stop()
 	must(t, w.sender.submit("alice@a.test", outPassword, []string{"bob@b.test"}, outMessage("alice@a.test", "dropped", "bob@b.test")))
-	id = strings.Fields(waitQueue(t, w.sender, "deferred", 20*time.Second))[0]
+	id = firstQueued(waitQueue(t, w.sender, "deferred", 20*time.Second))
 	if out := w.sender.cli("", "queue", "delete", id); out != "deleted "+id+"\n" {
 		t.Errorf("queue delete: %q", out)
 	}

@@ -78,13 +78,13 @@ func (a *app) queueRun(ctx context.Context, q *ops.Queue, pos []string) error {
 		if err != nil {
 			return err
 		}
-		printQueue(a.stdout, ms, time.Now())
+		printQueue(a.stdout, ms, time.Now(), false)
 	case "show":
-		m, err := q.Show(ctx, pos[1])
+		ms, err := q.Show(ctx, pos[1])
 		if err != nil {
 			return err
 		}
-		printQueued(a.stdout, m, time.Now(), true)
+		printQueue(a.stdout, ms, time.Now(), true)
 	case "retry":
 		var n int
 		var err error
@@ -106,32 +106,44 @@ func (a *app) queueRun(ctx context.Context, q *ops.Queue, pos []string) error {
 	return nil
 }
 
-func printQueue(w io.Writer, ms []store.QueuedMessage, now time.Time) {
+// queueLine is the format of the message lines of `queue list` and
+// `queue show`, and of their header row; each message's recipients
+// follow it, indented.
+const queueLine = "%-12s  %-12s  %-7s %9s  %s\n"
+
+// printQueue prints messages under a header row, oldest first, each with
+// its recipients (and every field with detail, for `queue show`).
+func printQueue(w io.Writer, ms []store.QueuedMessage, now time.Time, detail bool) {
 	if len(ms) == 0 {
 		fmt.Fprintln(w, "queue is empty")
 		return
 	}
+	fmt.Fprintf(w, queueLine, "QUEUE ID", "MSG ID", "AGE", "SIZE", "SENDER")
 	for _, m := range ms {
-		printQueued(w, m, now, false)
+		printQueued(w, m, now, detail)
 	}
 }
 
-// printQueued prints a message: ID, age, size and sender, then one line
-// per recipient with its state and last error.
+// printQueued prints a message: queue ID, the msg_id it was queued from
+// (the ID its sender was told), age, size and sender, then one line per
+// recipient with its state, next attempt and last error.
 func printQueued(w io.Writer, m store.QueuedMessage, now time.Time, detail bool) {
 	from := m.From
 	if from == "" {
 		from = "MAILER-DAEMON"
 	}
-	fmt.Fprintf(w, "%s  %-8s %8d  <%s>\n", m.ID, age(now.Sub(m.Arrived)), m.Size, from)
+	fmt.Fprintf(w, queueLine, m.ID, orDash(m.Origin), age(now.Sub(m.Arrived)), humanSize(m.Size), "<"+from+">")
 	if detail {
-		fmt.Fprintf(w, "  arrived %s  origin %s  envid %q  ret %q  body %q  smtputf8 %v  delay-warned %v\n",
-			m.Arrived.Format(time.RFC3339), m.Origin, m.EnvID, m.Ret, m.BodyType, m.SMTPUTF8, m.DelayWarned)
+		fmt.Fprintf(w, "  arrived %s  envid %q  ret %q  body %q  smtputf8 %v  delay-warned %v\n",
+			m.Arrived.Format(time.RFC3339), m.EnvID, m.Ret, m.BodyType, m.SMTPUTF8, m.DelayWarned)
 	}
 	for _, r := range m.Rcpts {
 		line := fmt.Sprintf("    %-9s %s", r.State, r.Addr)
 		if r.State == store.RcptDeferred {
-			line += "  next " + r.NextAttempt.Format(time.RFC3339)
+			line += "  next " + nextAttempt(r.NextAttempt.Sub(now))
+			if detail {
+				line += " (" + r.NextAttempt.Format(time.RFC3339) + ")"
+			}
 		}
 		if r.LastError != "" {
 			line += "  (" + r.LastError + ")"
@@ -139,9 +151,16 @@ func printQueued(w io.Writer, m store.QueuedMessage, now time.Time, detail bool)
 		fmt.Fprintln(w, line)
 		if detail {
 			fmt.Fprintf(w, "      attempts %d  last %s  status %s  remote %s  notify %s  orcpt %s\n", r.Attempts,
-				fmtTime(r.LastAttempt), r.Status, r.RemoteMTA, strings.Join(r.Notify, ","), r.ORcpt)
+				fmtTime(r.LastAttempt), orDash(r.Status), orDash(r.RemoteMTA), orDash(strings.Join(r.Notify, ",")), orDash(r.ORcpt))
 		}
 	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func fmtTime(t time.Time) string {
@@ -149,6 +168,15 @@ func fmtTime(t time.Time) string {
 		return "-"
 	}
 	return t.Format(time.RFC3339)
+}
+
+// nextAttempt is when a deferred recipient is tried again: "in 12m", or
+// "now" once due.
+func nextAttempt(d time.Duration) string {
+	if d <= 0 {
+		return "now"
+	}
+	return "in " + age(d)
 }
 
 // age is a duration for the list: "45s", "12m", "3h5m", "2d4h".
@@ -162,4 +190,18 @@ func age(d time.Duration) string {
 		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// humanSize is a size with its unit: "812 B", "12.3 KiB", "4.0 MiB".
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, prefix := float64(n)/unit, "KMGT"
+	i := 0
+	for ; v >= unit && i < len(prefix)-1; i++ {
+		v /= unit
+	}
+	return fmt.Sprintf("%.1f %ciB", v, prefix[i])
 }

@@ -34,13 +34,36 @@ func (q *Queue) List(ctx context.Context) ([]store.QueuedMessage, error) {
 	return ms, wrap(err)
 }
 
-// Show returns one queued message.
-func (q *Queue) Show(ctx context.Context, id string) (store.QueuedMessage, error) {
+// Show returns the queued message whose queue ID is id or, when there is
+// none, the messages queued from the transaction whose msg_id is id: the
+// ID the client was told ("250 ... queued as ID"), also the Origin of
+// the delivery status reports about that message (docs/flow.md "Tracing
+// a message"). KindNotFound when there is none.
+func (q *Queue) Show(ctx context.Context, id string) ([]store.QueuedMessage, error) {
 	if id == "" {
-		return store.QueuedMessage{}, invalid("id", errNoID)
+		return nil, invalid("id", errNoID)
 	}
 	m, err := q.q.Message(ctx, id)
-	return m, wrap(err)
+	switch {
+	case err == nil:
+		return []store.QueuedMessage{m}, nil
+	case !store.IsKind(err, store.KindNotFound):
+		return nil, wrap(err)
+	}
+	all, lerr := q.q.Messages(ctx)
+	if lerr != nil {
+		return nil, wrap(lerr)
+	}
+	var ms []store.QueuedMessage
+	for _, m := range all {
+		if m.Origin == id {
+			ms = append(ms, m)
+		}
+	}
+	if len(ms) == 0 {
+		return nil, wrap(err)
+	}
+	return ms, nil
 }
 
 // Retry makes the deferred recipients of one message due now and returns

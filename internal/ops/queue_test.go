@@ -15,9 +15,9 @@ import (
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
-// deferredMessage queues a message from alice to bob and carol and defers
-// bob for an hour, as a failed attempt would.
-func deferredMessage(t *testing.T, st store.Queue, qs *queue.Service) string {
+// deferredMessage queues the message of transaction msgID from alice to
+// bob and carol and defers bob for an hour, as a failed attempt would.
+func deferredMessage(t *testing.T, st store.Queue, qs *queue.Service, msgID string) string {
 	t.Helper()
 	ctx := context.Background()
 	addr := func(s string) mailaddr.Address {
@@ -26,7 +26,7 @@ func deferredMessage(t *testing.T, st store.Queue, qs *queue.Service) string {
 		return a
 	}
 	const body = "Subject: hi\r\n\r\nhello\r\n"
-	id, err := qs.Enqueue(ctx, &envelope.Envelope{From: addr("alice@example.org")}, strings.NewReader(body), int64(len(body)),
+	id, err := qs.Enqueue(ctx, &envelope.Envelope{ID: msgID, From: addr("alice@example.org")}, strings.NewReader(body), int64(len(body)),
 		[]envelope.Recipient{{Addr: addr("bob@remote.example")}, {Addr: addr("carol@remote.example")}})
 	must(t, err)
 	m, err := st.QueuedMessage(ctx, id)
@@ -60,13 +60,17 @@ func TestQueue(t *testing.T) {
 	if ms, err := q.List(ctx); err != nil || len(ms) != 0 {
 		t.Fatalf("empty queue: %v, %v", ms, err)
 	}
-	id := deferredMessage(t, st, qs)
+	id := deferredMessage(t, st, qs, "msgid0000001")
 	ms, err := q.List(ctx)
 	if err != nil || len(ms) != 1 || ms[0].ID != id || ms[0].From != "alice@example.org" || len(ms[0].Rcpts) != 2 {
 		t.Fatalf("List = %+v, %v", ms, err)
 	}
-	m, err := q.Show(ctx, id)
-	if err != nil || m.Rcpts[0].State != store.RcptDeferred || m.Rcpts[0].LastError != "451 4.3.0 try later" {
+	ms, err = q.Show(ctx, id)
+	if err != nil || len(ms) != 1 || ms[0].ID != id {
+		t.Fatalf("Show(queue ID) = %+v, %v", ms, err)
+	}
+	m := ms[0]
+	if m.Rcpts[0].State != store.RcptDeferred || m.Rcpts[0].LastError != "451 4.3.0 try later" {
 		t.Fatalf("Show = %+v, %v", m, err)
 	}
 	if c, err := q.Counts(ctx); err != nil || c[store.RcptDeferred] != 1 || c[store.RcptPending] != 1 {
@@ -78,16 +82,22 @@ func TestQueue(t *testing.T) {
 	if n, err := q.Retry(ctx, id); err != nil || n != 1 {
 		t.Errorf("Retry = %d, %v; want 1", n, err)
 	}
-	if m, _ := q.Show(ctx, id); m.Rcpts[0].NextAttempt.After(time.Now()) {
+	if ms, _ := q.Show(ctx, id); ms[0].Rcpts[0].NextAttempt.After(time.Now()) {
 		t.Errorf("after Retry the next attempt is %v, in the future", m.Rcpts[0].NextAttempt)
 	}
-	id2 := deferredMessage(t, st, qs)
+	id2 := deferredMessage(t, st, qs, "msgid0000002")
 	if n, err := q.RetryAll(ctx); err != nil || n != 2 {
 		t.Errorf("RetryAll = %d, %v; want 2", n, err)
 	}
-	if m, _ := q.Show(ctx, id2); m.Rcpts[0].NextAttempt.After(time.Now()) {
-		t.Errorf("after RetryAll the next attempt is %v, in the future", m.Rcpts[0].NextAttempt)
+	if ms, _ := q.Show(ctx, id2); ms[0].Rcpts[0].NextAttempt.After(time.Now()) {
+		t.Errorf("after RetryAll the next attempt is %v, in the future", ms[0].Rcpts[0].NextAttempt)
 	}
+	// The ID the client was told ("queued as ...") finds the message too
+	// (issue 13), and only that one.
+	if ms, err := q.Show(ctx, "msgid0000002"); err != nil || len(ms) != 1 || ms[0].ID != id2 {
+		t.Errorf("Show(msg_id) = %+v, %v; want the message %s", ms, err, id2)
+	}
+	wantKind(t, "Show of an unknown ID", func() error { _, err := q.Show(ctx, "nosuchid0000"); return err }(), KindNotFound)
 
 	must(t, q.Delete(ctx, id))
 	if !strings.Contains(logs.String(), "deleted by the administrator") || !strings.Contains(logs.String(), "queue_id="+id) {
