@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 
 	"github.com/petrelmail/petrel/internal/accounts"
@@ -32,6 +33,9 @@ type binding struct {
 	srv    mailServer
 	listen func(addr string) (net.Listener, error) // nil = TCP
 }
+
+// name is the listener's name in logs and metrics: "smtp" for listen.smtp.
+func (b binding) name() string { return strings.TrimPrefix(b.key, "listen.") }
 
 // deps are what protocol servers are built from.
 type deps struct {
@@ -117,7 +121,7 @@ func startBindings(bs []binding, log *slog.Logger) (*running, error) {
 	}
 	r := &running{bindings: bs, errs: make(chan error, len(all))}
 	for _, x := range all {
-		log.Info("listening", "protocol", x.b.key, "addr", x.ln.Addr().String())
+		log.Info("listening", "listener", x.b.name(), "addr", x.ln.Addr().String())
 		r.wg.Add(1)
 		go func(x bound) {
 			defer r.wg.Done()
@@ -143,7 +147,7 @@ func (r *running) shutdown(ctx context.Context, log *slog.Logger) {
 		go func(b binding) {
 			defer wg.Done()
 			if err := b.srv.Shutdown(ctx); err != nil {
-				log.Warn("sessions still open at the shutdown deadline were cut", "protocol", b.key, "err", err)
+				log.Warn("sessions still open at the shutdown deadline were cut", "listener", b.name(), "err", err)
 			}
 		}(b)
 	}

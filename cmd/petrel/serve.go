@@ -122,7 +122,7 @@ func (a *app) serveListeners(ctx context.Context, d deps) error {
 	for _, l := range httpLns {
 		srv.Serve(l)
 		addrs = append(addrs, l.Addr())
-		log.Info("listening", "protocol", "http", "addr", l.Addr().String())
+		log.Info("listening", "listener", "http", "addr", l.Addr().String())
 	}
 	control := serveControl(d)
 	logUnavailable(cfg.Listen, bindings, log)

@@ -141,7 +141,7 @@ func TestServeLifecycle(t *testing.T) {
 		t.Error("HTTP listener still accepts after shutdown")
 	}
 	log := stderr.String()
-	for _, want := range []string{"protocol=listen.submission addr=127.0.0.1:", "protocol=listen.smtp addr=" + smtpAddr, "shutting down", "store closed"} {
+	for _, want := range []string{"listener=submission addr=127.0.0.1:", "listener=smtp addr=" + smtpAddr, "shutting down", "store closed"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}

@@ -25,7 +25,7 @@ import (
 func submissionBindings(d deps, dlv *delivery.Service, m *smtpd.Metrics, rev func(context.Context, netip.Addr) string) []binding {
 	auth := smtpd.NewAuth(smtpd.AuthConfig{
 		Auth: d.accounts, Throttle: d.guard, Hostname: d.cfg.Hostname,
-		AllowInsecure: d.cfg.TLS.AllowInsecureAuth, Logger: d.log.With("listener", "submission"),
+		AllowInsecure: d.cfg.TLS.AllowInsecureAuth,
 	})
 	sub := smtpd.FromConfig(d.cfg)
 	sub.Name, sub.TLS, sub.Extensions = "submission", d.tls, []smtpd.Extension{auth}

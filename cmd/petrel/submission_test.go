@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/authguard"
@@ -61,6 +61,8 @@ type submissionSite struct {
 	mx, sub, sbs string
 	st           *sqlite.Store
 	q            *fakeOutbound
+	logs         *testkit.LogBuffer   // JSON, every level
+	reg          *prometheus.Registry // the SMTP metrics
 }
 
 const alicePW = "alice-secret"
@@ -78,11 +80,11 @@ func startSubmissionSite(t *testing.T, guard authguard.Config) *submissionSite {
 	must(t, acct.AddAlias(ctx, "team@example.org", []string{"alice@example.org", "bob@example.org"}))
 	serverTLS, _ := testkit.TLS(t, cfg.Hostname, cfg.DataDir)
 	must(t, os.MkdirAll(cfg.DataDir+"/"+smtpd.SpoolSubdir, 0o700))
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := &submissionSite{t: t, st: st, q: &fakeOutbound{}, logs: &testkit.LogBuffer{}, reg: prometheus.NewRegistry()}
+	log := testkit.JSONLogger(s.logs)
 	d := deps{cfg: cfg, st: st, accounts: acct, guard: authguard.New(guard), tls: serverTLS, log: log}
-	s := &submissionSite{t: t, st: st, q: &fakeOutbound{}}
 	dlv := delivery.New(delivery.Config{Hostname: cfg.Hostname, Queue: s.q}, acct, st, log)
-	m := smtpd.NewMetrics(nil)
+	m := smtpd.NewMetrics(s.reg)
 	mxCfg := smtpd.FromConfig(cfg)
 	mxCfg.TLS = serverTLS
 	bs := append(submissionBindings(d, dlv, m, nil), binding{key: "listen.smtp", srv: smtpd.New(mxCfg, dlv, log, m)})

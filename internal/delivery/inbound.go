@@ -51,14 +51,14 @@ func (s *Service) authenticate(ctx context.Context, t *ingest) *smtpreply.Reply 
 	if !ok {
 		return s.localError("authenticate message", errNotRewindable)
 	}
-	in := msgauth.Input{ID: env.ID, ClientIP: env.ClientIP, Helo: env.Helo, MailFrom: env.ReversePath()}
+	in := msgauth.Input{ID: env.ID, Conn: env.Conn, ClientIP: env.ClientIP, Helo: env.Helo, MailFrom: env.ReversePath()}
 	v, err := s.cfg.Checker.Check(ctx, in, body)
 	if err != nil {
 		return s.localError("authenticate message", err)
 	}
 	if v.Action == msgauth.Reject || v.Action == msgauth.TempFail {
-		s.log.Info("message refused by DMARC", "queue_id", env.ID, "from_domain", v.DMARC.From,
-			"dmarc", v.DMARC.Result, "reply", v.Reply.Code)
+		s.log.Info("message refused by DMARC", append(env.LogAttrs(), "from_domain", v.DMARC.From,
+			"dmarc", v.DMARC.Result, "code", v.Reply.Code)...)
 		return v.Reply
 	}
 	sr, removed, err := newSkipReader(body, v.Remove)

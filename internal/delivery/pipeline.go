@@ -149,15 +149,16 @@ func (s *Service) sendOutgoing(ctx context.Context, t *ingest) {
 				env.ID = obs.NewID()
 			}
 			if s.cfg.Queue == nil {
-				s.log.Error("delivery: a policy's message not sent: no outbound queue", "queue_id", t.env.ID, "msg_id", env.ID)
+				s.log.Error("delivery: a policy's message not sent: no outbound queue", append(t.env.LogAttrs(), "policy_msg_id", env.ID)...)
 				continue
 			}
 			id, err := s.cfg.Queue.Enqueue(ctx, &env, bytes.NewReader(o.Body), int64(len(o.Body)), env.Recipients)
 			if err != nil {
-				s.log.Error("delivery: queueing a policy's message", "queue_id", t.env.ID, "msg_id", env.ID, "err", err)
+				s.log.Error("delivery: queueing a policy's message", append(t.env.LogAttrs(), "policy_msg_id", env.ID, "err", err)...)
 				continue
 			}
-			s.log.Info("queued a policy's message", "queue_id", t.env.ID, "outbound_id", id, "rcpts", len(env.Recipients))
+			s.log.Info("queued a policy's message", append(t.env.LogAttrs(), "policy_msg_id", env.ID, "queue_id", id,
+				"rcpts", len(env.Recipients))...)
 		}
 	}
 }

@@ -91,5 +91,5 @@ func (s *Service) enqueue(ctx context.Context, t *ingest) {
 		}
 		return
 	}
-	s.log.Info("queued for remote delivery", "queue_id", env.ID, "outbound_id", id, "rcpts", len(rcpts))
+	s.log.Info("queued for remote delivery", append(env.LogAttrs(), "queue_id", id, "rcpts", len(rcpts))...)
 }

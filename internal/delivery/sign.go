@@ -45,10 +45,10 @@ func (s *Service) sign(ctx context.Context, env *envelope.Envelope, msg *message
 		return s.localError("DKIM signing", err)
 	}
 	if sig == "" {
-		s.log.Debug("dkim: no signing key for the From domain; sent unsigned", "queue_id", env.ID)
+		s.log.Debug("dkim: no signing key for the From domain; sent unsigned", env.LogAttrs()...)
 		return nil
 	}
-	s.log.Debug("dkim: signed", "queue_id", env.ID, "signatures", strings.Count(sig, "DKIM-Signature:"))
+	s.log.Debug("dkim: signed", append(env.LogAttrs(), "signatures", strings.Count(sig, "DKIM-Signature:"))...)
 	msg.added = sig + msg.added
 	return nil
 }

@@ -10,7 +10,11 @@ import (
 
 // Envelope is one SMTP/LMTP transaction as the protocol layer saw it.
 type Envelope struct {
-	ID         string           // transaction ID (obs.NewID), in logs and the Received field
+	// ID names the transaction: the client is told it ("250 ... queued
+	// as ID"), the Received field carries it, and every log line about
+	// the message has it as msg_id (docs/flow.md "Tracing a message").
+	ID         string           // obs.NewID
+	Conn       string           // the session's connection ID in logs ("conn"), or ""
 	From       mailaddr.Address // zero for the null reverse-path <>
 	Recipients []Recipient
 
@@ -47,6 +51,19 @@ type Recipient struct {
 	Addr   mailaddr.Address
 	Notify []string // DSN NOTIFY values (RFC 3461 §4.1), upper case
 	ORcpt  string   // DSN ORCPT (RFC 3461 §4.2), "addr-type;address" decoded
+}
+
+// LogAttrs are the fields that name the transaction in a log line
+// (docs/flow.md "Tracing a message"): msg_id, and the session's listener
+// and conn, and account after AUTH, when known.
+func (e *Envelope) LogAttrs() []any {
+	a := []any{"msg_id", e.ID}
+	for _, kv := range [...][2]string{{"listener", e.Listener}, {"conn", e.Conn}, {"account", e.AuthAccount}} {
+		if kv[1] != "" {
+			a = append(a, kv[0], kv[1])
+		}
+	}
+	return a
 }
 
 // ReversePath is the sender as the Return-Path field and the queue write

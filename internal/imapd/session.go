@@ -63,7 +63,7 @@ type session struct {
 func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
 	s := &session{srv: srv, conn: c, ip: ip, ctx: srv.ctx}
 	s.clock.stopping, s.clock.rate = &s.stopping, srv.cfg.MinTransferRate
-	s.log = srv.log.With("conn", obs.NewID(), "remote", ip.String())
+	s.log = srv.log.With("conn", obs.NewID(), "remote", netserve.Remote(ip))
 	s.setConn(c)
 	return s
 }
@@ -179,7 +179,7 @@ func (s *session) commandError(c *command, err error) bool {
 			return s.bye("Server shutting down")
 		case isTimeout(err) && s.clock.on:
 			s.log.Info("command too slow to arrive", "received", s.clock.got,
-				"seconds", int(time.Since(s.clock.start).Seconds()))
+				"elapsed_ms", time.Since(s.clock.start).Milliseconds())
 			return s.bye("Command not received in time")
 		case isTimeout(err):
 			return s.bye("Autologout; idle for too long")

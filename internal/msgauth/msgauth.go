@@ -78,7 +78,8 @@ func New(cfg Config, log *slog.Logger) *Checker {
 
 // Input is what the SMTP transaction says about a message.
 type Input struct {
-	ID       string     // queue ID, for the log
+	ID       string     // the transaction's msg_id, for the log
+	Conn     string     // the session's conn ID, for the log
 	ClientIP netip.Addr // the connecting client
 	Helo     string     // its EHLO/HELO argument
 	MailFrom string     // the reverse-path without brackets; "" for <>
@@ -234,7 +235,7 @@ func (c *Checker) logVerdict(in Input, v *Verdict) {
 	for i, r := range v.DKIM {
 		dk[i] = r.Status + ":" + r.Domain
 	}
-	c.log.Info("message authenticated", "queue_id", in.ID, "client_ip", in.ClientIP.String(),
+	c.log.Info("message authenticated", "msg_id", in.ID, "conn", in.Conn, "remote", in.ClientIP.String(),
 		"spf", v.SPF.Result, "spf_domain", v.SPF.Domain, "spf_helo", v.HELO.Result,
 		"dkim", dk, "dmarc", v.DMARC.Result, "from_domain", v.DMARC.From,
 		"policy", string(v.DMARC.Policy), "dmarc_reason", v.DMARC.Reason,

@@ -118,7 +118,7 @@ func (s *Server) Serve(l net.Listener) error {
 			}
 			// Temporary failures (EMFILE...): wait and go on.
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			s.log.Warn("accept failed", "listener", s.cfg.Name, "err", err, "retry_in", backoff)
+			s.log.Warn("accept failed", "err", err, "retry_in_ms", backoff.Milliseconds())
 			time.Sleep(backoff)
 			continue
 		}
@@ -148,7 +148,7 @@ func (s *Server) accept(c net.Conn) {
 	ip := RemoteIP(c)
 	if full := s.limits.acquire(ip); full != nil {
 		if log, unlogged := s.refusals.next(time.Now()); log {
-			s.log.Info("connection refused: too many connections", "listener", s.cfg.Name, "remote", ip,
+			s.log.Info("connection refused: too many connections", "remote", Remote(ip),
 				"limit", full.name, "unlogged_refusals", unlogged)
 		}
 		s.refuse(c, ip, TooManyConnections)
@@ -186,7 +186,7 @@ func (s *Server) refuse(c net.Conn, ip netip.Addr, why Refusal) {
 	select {
 	case s.refusing <- struct{}{}:
 	default:
-		s.log.Debug("connection closed: too many refusals in progress", "listener", s.cfg.Name, "remote", ip)
+		s.log.Debug("connection closed: too many refusals in progress", "remote", Remote(ip))
 		c.Close()
 		return
 	}
@@ -252,6 +252,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	<-done
 	return ctx.Err()
+}
+
+// Remote names the client in logs (the "remote" field, docs/flow.md
+// "Tracing a message"): its IP address, or "local" for a unix socket.
+func Remote(ip netip.Addr) string {
+	if !ip.IsValid() {
+		return "local"
+	}
+	return ip.String()
 }
 
 // RemoteIP is the client's IP address, or the zero Addr for a unix socket.

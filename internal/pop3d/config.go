@@ -15,6 +15,9 @@ import (
 
 // Config configures a server.
 type Config struct {
+	// Name names the listener in logs and metrics ("pop3", "pop3s").
+	// Default "pop3".
+	Name string
 	// Hostname is named in the greeting. Default "localhost".
 	Hostname string
 	// TLS enables STLS (RFC 2595) on plain connections, and is what an
@@ -73,6 +76,9 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxConnectionsPerIP, 20)
 	if c.Hostname == "" {
 		c.Hostname = "localhost"
+	}
+	if c.Name == "" {
+		c.Name = "pop3"
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 10 * time.Minute

@@ -87,7 +87,7 @@ func (s *session) dispatch(line string) Reply {
 	}
 	if s.state == stateTransaction {
 		if s.lockLost() {
-			s.log.Warn("maildrop lock lost; ending the session without deleting", "user", s.acct.Address)
+			s.log.Warn("maildrop lock lost; ending the session without deleting")
 			return replyLockLost
 		}
 		ctx, cancel := s.opContext()

@@ -19,8 +19,10 @@ import (
 // Server serves POP3 on any number of listeners. A listener made with
 // tls.NewListener is implicit TLS (pop3s, RFC 8314 §3.3); connections of
 // other listeners may upgrade with STLS (RFC 2595 §4). The maildrop
-// locks are in the store, shared by every server and node on it. The
-// accept loop, connection limits and shutdown are netserve's.
+// locks are in the store, shared by every server and node on it, so
+// pop3 and pop3s may be two Servers, each logging and counting under its
+// Config.Name. The accept loop, connection limits and shutdown are
+// netserve's.
 type Server struct {
 	cfg      Config
 	st       Store
@@ -47,10 +49,10 @@ func New(cfg Config, d Deps) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, st: d.Store, auth: d.Auth, throttle: d.Throttle,
-		log: d.Logger.With("listener", "pop3"), ctx: ctx, cancel: cancel, metrics: d.Metrics,
+		log: d.Logger.With("listener", cfg.Name), ctx: ctx, cancel: cancel, metrics: d.Metrics,
 	}
-	s.ns = netserve.New(netserve.Config{Name: "pop3", MaxConnections: cfg.MaxConnections,
-		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, Limits: d.Limits}, d.Logger, s)
+	s.ns = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,
+		MaxConnectionsPerIP: cfg.MaxConnectionsPerIP, Limits: d.Limits}, s.log, s)
 	return s
 }
 

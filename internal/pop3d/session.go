@@ -62,7 +62,7 @@ type session struct {
 func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
 	id := newConnID()
 	s := &session{srv: srv, ip: ip, id: id, c: c,
-		log: srv.log.With("conn", id, "remote", c.RemoteAddr().String())}
+		log: srv.log.With("conn", id, "remote", netserve.Remote(ip))}
 	_, s.isTLS = c.(*tls.Conn)
 	s.r = bufio.NewReaderSize(c, 4096)
 	s.w = bufio.NewWriterSize(deadlineWriter{s}, 32<<10)
@@ -98,11 +98,7 @@ func (s *session) Close() { s.conn().Close() }
 
 // Run serves the connection until the session ends.
 func (s *session) Run() {
-	listener := "pop3"
-	if s.isTLS {
-		listener = "pop3s"
-	}
-	defer s.srv.metrics.SessionStarted(listener)()
+	defer s.srv.metrics.SessionStarted(s.srv.cfg.Name)()
 	defer s.end()
 	s.log.Debug("connected", "tls", s.isTLS)
 	if tc, ok := s.c.(*tls.Conn); ok && !s.handshake(tc) {
@@ -138,9 +134,9 @@ func (s *session) readFailed(err error) {
 		s.log.Info("session ended by shutdown")
 	case errors.Is(err, errLineTimeout):
 		s.send(replyLineTimeout)
-		s.log.Info("command line not completed in time", "timeout", s.srv.cfg.LineTimeout)
+		s.log.Info("command line not completed in time", "timeout_ms", s.srv.cfg.LineTimeout.Milliseconds())
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		s.log.Info("autologout: idle timeout", "timeout", s.srv.cfg.IdleTimeout)
+		s.log.Info("autologout: idle timeout", "timeout_ms", s.srv.cfg.IdleTimeout.Milliseconds())
 	default:
 		s.log.Info("connection closed without QUIT")
 	}
@@ -160,7 +156,7 @@ func (s *session) release() {
 	s.seen.close()
 	s.md.close()
 	s.unlock(s.lease)
-	s.log.Info("session ended", "user", s.acct.Address, "retrieved", s.retrieved)
+	s.log.Info("session ended", "retrieved", s.retrieved)
 	s.md, s.lease = nil, nil
 }
 
@@ -171,7 +167,7 @@ func (s *session) unlock(lease *store.Lease) {
 	defer cancel()
 	if err := lease.Release(ctx); err != nil {
 		s.log.Warn("releasing the maildrop lock failed; it expires by itself", "err", err,
-			"lease", s.srv.cfg.LockLease)
+			"lease_ms", s.srv.cfg.LockLease.Milliseconds())
 	}
 }
 

@@ -19,7 +19,7 @@ func (s *session) openMaildrop(acct store.Account) Reply {
 		return s.storeFailure("lock maildrop", err)
 	}
 	if lease == nil {
-		s.log.Info("login refused: maildrop in use", "user", acct.Address)
+		s.log.Info("login refused: maildrop in use", "account", acct.Address)
 		return replyInUse
 	}
 	md, err := openMaildrop(ctx, s.srv.st, acct.ID)
@@ -28,9 +28,10 @@ func (s *session) openMaildrop(acct store.Account) Reply {
 		return s.storeFailure("open maildrop", err)
 	}
 	s.acct, s.md, s.lease, s.state = acct, md, lease, stateTransaction
+	s.log = s.log.With("account", acct.Address)
 	s.seen = newSeenMarker(s.srv.st, md.mailbox.ID, s.srv.cfg.SeenFlushDelay, s.log)
 	n, size := md.live()
-	s.log.Info("logged in", "user", acct.Address, "messages", n, "tls", s.isTLS)
+	s.log.Info("logged in", "messages", n, "tls", s.isTLS)
 	return ok("Maildrop has %d messages (%d octets)", n, size)
 }
 

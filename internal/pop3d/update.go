@@ -32,7 +32,7 @@ func (s *session) quit(args []string) Reply {
 			return r
 		}
 		s.md.markGone(gone)
-		s.log.Info("deleted messages", "user", s.acct.Address, "count", len(gone))
+		s.log.Info("deleted messages", "count", len(gone))
 	}
 	n, _ := s.md.live()
 	s.release()

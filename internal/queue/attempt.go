@@ -39,7 +39,7 @@ func (s *Service) process(ctx context.Context, m *store.QueuedMessage, groups ma
 	if errors.Is(context.Cause(ctx), errClaimLost) {
 		// Deleted, or taken over by another runner: nothing of this
 		// attempt is recorded or reported.
-		s.d.Log.Warn("attempt stopped: queue claim lost", "queue_id", m.ID)
+		s.d.Log.Warn("attempt stopped: queue claim lost", msgAttrs(m)...)
 		return
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
@@ -70,13 +70,13 @@ func (s *Service) report(ctx context.Context, m *store.QueuedMessage, items []re
 	lost, err := s.d.Store.RenewClaims(rctx, s.cfg.Owner, []string{m.ID}, s.d.Now().Add(s.cfg.Lease))
 	cancel()
 	if err != nil || len(lost) > 0 {
-		s.d.Log.Warn("no report: queue claim lost or not renewed", "queue_id", m.ID, "err", err)
+		s.d.Log.Warn("no report: queue claim lost or not renewed", msgAttrs(m, "err", err)...)
 		return false
 	}
 	rctx, cancel = context.WithDeadline(ctx, s.safeUntil(start))
 	defer cancel()
 	if !s.sendReport(rctx, m, items, now) && rctx.Err() != nil {
-		s.d.Log.Warn("report not sent before the queue claim's lease ran short: nothing recorded", "queue_id", m.ID)
+		s.d.Log.Warn("report not sent before the queue claim's lease ran short: nothing recorded", msgAttrs(m)...)
 		return false
 	}
 	return true
@@ -176,15 +176,22 @@ func expiredStatus(st string) string {
 	return "5.4.7"
 }
 
+// msgAttrs are the fields that name m in a log line, then kv: its queue
+// ID and the msg_id of the transaction it came from (docs/flow.md
+// "Tracing a message").
+func msgAttrs(m *store.QueuedMessage, kv ...any) []any {
+	return append([]any{"queue_id", m.ID, "msg_id", m.Origin}, kv...)
+}
+
 // logAttempt writes the one log line of an attempt for one recipient.
 func (s *Service) logAttempt(m *store.QueuedMessage, rc *store.QueuedRcpt, res smtpclient.Result, now time.Time) {
 	outcome := rc.State.String()
 	s.d.Metrics.attempt(outcome)
-	attrs := []any{"queue_id", m.ID, "from", m.From, "rcpt", rc.Addr, "relay", res.RemoteMTA,
-		"tls", res.TLS != "", "reply", rc.LastError, "status", rc.Status, "delay", now.Sub(m.Arrived).Round(time.Millisecond),
-		"attempt", rc.Attempts, "outcome", outcome}
+	attrs := msgAttrs(m, "from", m.From, "rcpt", rc.Addr, "host", res.RemoteMTA,
+		"tls", res.TLS != "", "reply", rc.LastError, "status", rc.Status, "delay_ms", now.Sub(m.Arrived).Milliseconds(),
+		"attempt", rc.Attempts, "outcome", outcome)
 	if res.RemoteIP.IsValid() {
-		attrs = append(attrs, "relay_ip", res.RemoteIP.String())
+		attrs = append(attrs, "ip", res.RemoteIP.String())
 	}
 	if res.TLS != "" {
 		attrs = append(attrs, "tls_version", res.TLS)

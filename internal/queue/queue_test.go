@@ -3,7 +3,6 @@ package queue
 import (
 	"context"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -56,15 +55,17 @@ type fixture struct {
 	svc   *Service
 	local map[string][]string // reports delivered locally, by address
 	ctx   context.Context
+	logs  *testkit.LogBuffer // JSON, every level
 }
 
 func newFixture(t *testing.T) *fixture {
 	st := testkit.NewStore(t)
 	f := &fixture{t: t, st: st, clk: testkit.NewClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)),
-		snd: &sender{replies: map[string]*smtpreply.Reply{}}, local: map[string][]string{}, ctx: context.Background()}
+		snd: &sender{replies: map[string]*smtpreply.Reply{}}, local: map[string][]string{}, ctx: context.Background(),
+		logs: &testkit.LogBuffer{}}
 	cfg := Config{Hostname: "mail.example.org", Retry: []time.Duration{5 * time.Minute, time.Hour},
 		MaxQueueTime: 3 * time.Hour, DelayWarning: 90 * time.Minute, MaxActive: 4, MaxPerDomain: 2}
-	f.svc = New(cfg, Deps{Store: st, Sender: f.snd, Now: f.clk.Now, Log: slog.New(slog.DiscardHandler),
+	f.svc = New(cfg, Deps{Store: st, Sender: f.snd, Now: f.clk.Now, Log: testkit.JSONLogger(f.logs),
 		Local: func(ctx context.Context, rcpt mailaddr.Address, msg []byte) (bool, error) {
 			if rcpt.Domain != "example.org" {
 				return false, nil

@@ -45,30 +45,39 @@ func (s *Service) sendReport(ctx context.Context, m *store.QueuedMessage, items 
 	full := m.Ret == "FULL" && r.worst() == actionFailed
 	blob, err := s.d.Store.OpenBlob(ctx, m.Blob)
 	if err != nil {
-		s.d.Log.Error("reading a queued message for its report", "queue_id", m.ID, "err", err)
+		s.d.Log.Error("reading a queued message for its report", msgAttrs(m, "err", err)...)
 		return false
 	}
 	r.original, r.full, err = readOriginal(blob, m.Size, full)
 	blob.Close()
 	if err != nil {
-		s.d.Log.Error("reading a queued message for its report", "queue_id", m.ID, "err", err)
+		s.d.Log.Error("reading a queued message for its report", msgAttrs(m, "err", err)...)
 		return false
 	}
 	id, err := s.deliverReport(ctx, m, s.signReport(ctx, m, r.build()), r.full)
 	if err != nil {
-		s.d.Log.Error("sending a delivery status report", "queue_id", m.ID, "to", m.From, "err", err)
+		s.d.Log.Error("sending a delivery status report", msgAttrs(m, "to", m.From, "err", err)...)
 		return false
+	}
+	// The report's own queue ID (report_queue_id) is the one its delivery
+	// attempts log; a report delivered locally has none.
+	where := []any{"report_local", true}
+	if id != "" {
+		where = []any{"report_local", false, "report_queue_id", id}
 	}
 	for _, it := range items {
 		s.d.Metrics.report(it.action)
-		s.d.Log.Info("delivery status report", "queue_id", m.ID, "to", m.From, "rcpt", it.rcpt.Addr,
-			"action", it.action, "status", it.rcpt.Status, "report_id", id)
+		s.d.Log.Info("delivery status report", msgAttrs(m, append([]any{"to", m.From, "rcpt", it.rcpt.Addr,
+			"action", it.action, "status", it.rcpt.Status}, where...)...)...)
 	}
 	return true
 }
 
 // deliverReport delivers a report to m's sender: locally when the sender
-// is local, else through the queue itself, with a null reverse-path.
+// is local (it returns ""), else through the queue itself, with a null
+// reverse-path (it returns the report's queue ID). A queued report keeps
+// the msg_id of the message it reports on as its Origin, so that
+// `petrel queue show MSG_ID` and the logs find it with that message.
 func (s *Service) deliverReport(ctx context.Context, m *store.QueuedMessage, data []byte, full bool) (string, error) {
 	to, err := mailaddr.Parse(m.From)
 	if err != nil {
@@ -77,10 +86,14 @@ func (s *Service) deliverReport(ctx context.Context, m *store.QueuedMessage, dat
 	if s.d.Local != nil {
 		local, err := s.d.Local(ctx, to, data)
 		if local || err != nil {
-			return "local", err
+			return "", err
 		}
 	}
-	nq := store.NewQueued{ID: obs.NewID(), Origin: m.ID, Arrived: s.d.Now(), Body: bytes.NewReader(data),
+	origin := m.Origin
+	if origin == "" {
+		origin = m.ID
+	}
+	nq := store.NewQueued{ID: obs.NewID(), Origin: origin, Arrived: s.d.Now(), Body: bytes.NewReader(data),
 		SMTPUTF8: m.SMTPUTF8 && !to.IsASCII(),
 		Rcpts:    []store.QueuedRcpt{{Addr: to.String(), Domain: to.Domain, Notify: []string{"NEVER"}}}}
 	if full && m.BodyType == "8BITMIME" {

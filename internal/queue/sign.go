@@ -28,7 +28,7 @@ func (s *Service) signReport(ctx context.Context, m *store.QueuedMessage, data [
 	}
 	sig, err := s.d.Signer.Sign(ctx, bytes.NewReader(data))
 	if err != nil {
-		s.d.Log.Error("dkim: signing a delivery status report failed; sending it unsigned", "queue_id", m.ID, "err", err)
+		s.d.Log.Error("dkim: signing a delivery status report failed; sending it unsigned", msgAttrs(m, "err", err)...)
 		return data
 	}
 	if sig == "" {

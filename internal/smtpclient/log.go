@@ -12,7 +12,7 @@ import (
 func (c *Client) logAttempt(domain string, m *Message, a attempt, d time.Duration) {
 	attrs := []any{
 		"domain", domain, "host", a.hop.host, "port", a.hop.port,
-		"tls", a.tls, "rcpts", len(m.Rcpts), "accepted", accepted(a.out), "duration", d.Round(time.Millisecond),
+		"tls", a.tls, "rcpts", len(m.Rcpts), "accepted", accepted(a.out), "duration_ms", d.Milliseconds(),
 	}
 	if a.ip.IsValid() {
 		attrs = append(attrs, "ip", a.ip.String())

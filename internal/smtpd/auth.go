@@ -3,7 +3,6 @@ package smtpd
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/netip"
 	"time"
 
@@ -38,8 +37,7 @@ type AuthConfig struct {
 	// Timeout bounds one password check. Default 30 s.
 	Timeout time.Duration
 	// Sleep waits out the delay the throttle imposes; nil is time.Sleep.
-	Sleep  func(time.Duration)
-	Logger *slog.Logger
+	Sleep func(time.Duration)
 }
 
 // Auth is the AUTH extension of the submission listeners (RFC 4954, RFC
@@ -48,8 +46,9 @@ type AuthConfig struct {
 // offered over TLS only unless AllowInsecure. MAIL is refused until a
 // client has authenticated (530 5.7.0). Failed logins go through the
 // shared Throttle: delayed, then refused with 421 4.7.0 (and the
-// connection closed) while the client is blocked. The account's primary address becomes the session's AuthAccount.
-// Passwords are never logged.
+// connection closed) while the client is blocked. The account's primary
+// address becomes the session's AuthAccount. Logins are logged through the
+// session's logger; passwords are never logged.
 type Auth struct{ cfg AuthConfig }
 
 // NewAuth returns the extension; one serves any number of sessions.
@@ -109,7 +108,7 @@ func (a *Auth) Command(c Conn, _, arg string) *smtpreply.Reply {
 
 // login checks the credentials through the throttle.
 func (a *Auth) login(c Conn, ip netip.Addr, creds credentials) *smtpreply.Reply {
-	log := a.cfg.Logger.With("client", ip.String(), "user", printable(creds.user))
+	log := c.Log().With("user", printable(creds.user))
 	at, v := a.cfg.Throttle.Begin(ip, creds.user)
 	if v.Blocked {
 		log.Info("login refused: client blocked", "until", v.Until)
@@ -134,6 +133,6 @@ func (a *Auth) login(c Conn, ip netip.Addr, creds credentials) *smtpreply.Reply 
 	}
 	at.Success()
 	c.SetAuthAccount(acct.Address)
-	log.Info("login", "account", acct.Address)
+	c.Log().Info("login")
 	return smtpreply.AuthSucceeded()
 }

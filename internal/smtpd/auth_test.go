@@ -3,7 +3,6 @@ package smtpd
 import (
 	"context"
 	"encoding/base64"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -61,12 +60,10 @@ func startAuth(t *testing.T, gcfg authguard.Config, tweak func(*Config, *AuthCon
 	if tweak != nil {
 		tweak(&cfg, &acfg)
 	}
-	logs := &testkit.LogBuffer{}
-	acfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	cfg.Extensions = []Extension{NewAuth(acfg)}
 	h.testServer = start(t, cfg, nil)
 	t.Cleanup(func() {
-		all := logs.String() + h.logs.String()
+		all := h.logs.String()
 		for _, secret := range []string{testPassword, "wrong", b64("\x00alice@example.org\x00" + testPassword), b64(testPassword)} {
 			if strings.Contains(all, secret) {
 				t.Errorf("a password reached the log: %q", secret)

@@ -1,6 +1,7 @@
 package smtpd
 
 import (
+	"log/slog"
 	"net/netip"
 	"time"
 
@@ -49,6 +50,9 @@ type Conn interface {
 	// Bad marks the command as a bad one (it counts towards
 	// MaxBadCommands) and returns r.
 	Bad(r *smtpreply.Reply) *smtpreply.Reply
+	// Log is the session's logger: its lines name the listener, the
+	// connection and the client (docs/flow.md "Tracing a message").
+	Log() *slog.Logger
 }
 
 func (s *session) state() State {
@@ -74,6 +78,12 @@ func (c extConn) ReadLine() (string, bool, error) {
 	return line, tooLong, err
 }
 
-func (c extConn) SetAuthAccount(account string) { c.s.auth = account }
+// SetAuthAccount also names the account in the session's later log lines.
+func (c extConn) SetAuthAccount(account string) {
+	c.s.auth = account
+	c.s.log = c.s.log.With("account", account)
+}
+
+func (c extConn) Log() *slog.Logger { return c.s.log }
 
 func (c extConn) Bad(r *smtpreply.Reply) *smtpreply.Reply { return c.s.bad(r) }

@@ -42,6 +42,8 @@ func (s *session) cmdMail(arg string) *smtpreply.Reply {
 		return r
 	}
 	if r := s.checkSender(env); r != nil {
+		s.log.Info("sender rejected", "from", env.From.String(), "code", r.Code,
+			"reason", reasonOf(r), "text", r.Text)
 		return r
 	}
 	s.body.reset()
@@ -61,6 +63,7 @@ func (s *session) helloVerb() string {
 func (s *session) newEnvelope(from mailaddr.Address) *envelope.Envelope {
 	return &envelope.Envelope{
 		ID:           obs.NewID(),
+		Conn:         s.id,
 		From:         from,
 		Helo:         s.helo,
 		ClientIP:     s.ip,

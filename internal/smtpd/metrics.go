@@ -10,6 +10,8 @@ import (
 // Rejection reasons, the values of the "reason" label.
 const (
 	reasonRelay              = "relay"
+	reasonSenderNotOwned     = "sender_not_owned"
+	reasonPolicy             = "policy"
 	reasonNoSuchUser         = "no_such_user"
 	reasonTooBig             = "too_big"
 	reasonTooManyRcpts       = "too_many_rcpts"
@@ -59,10 +61,19 @@ func (m *Metrics) reject(listener, reason string) {
 
 // reasonOf classifies a negative reply by its enhanced code (RFC 3463
 // subject.detail); the session-level 421s name their reason themselves.
+// X.7.1 ("delivery not authorized") is told apart by the basic code: 554
+// is a relay refusal, 553 an address the authenticated user may not send
+// as (RFC 6409 §6.1), others a policy refusal (DMARC).
 func reasonOf(r *smtpreply.Reply) string {
 	switch [2]int{r.Enhanced[1], r.Enhanced[2]} {
 	case [2]int{7, 1}:
-		return reasonRelay
+		switch r.Code {
+		case 554:
+			return reasonRelay
+		case 553:
+			return reasonSenderNotOwned
+		}
+		return reasonPolicy
 	case [2]int{1, 1}:
 		return reasonNoSuchUser
 	case [2]int{3, 4}:

@@ -105,6 +105,8 @@ func TestReasonOf(t *testing.T) {
 		reasonTooManyRcpts: smtpreply.TooManyRecipients(), reasonLocalError: smtpreply.LocalError("r"),
 		reasonLoop: smtpreply.RoutingLoop("x@y"), reasonTimeout: smtpreply.Timeout("h"),
 		reasonNoSpace: smtpreply.InsufficientStorage("r"),
+		// X.7.1 is not always a relay refusal (issue 13).
+		reasonSenderNotOwned: smtpreply.SenderNotOwned("x@y"), reasonPolicy: smtpreply.DMARCRejected("y"),
 	} {
 		if got := reasonOf(r); got != want {
 			t.Errorf("reasonOf(%v) = %s, want %s", r, got, want)

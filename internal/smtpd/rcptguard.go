@@ -101,7 +101,7 @@ func (s *session) rcptCutOff() bool {
 func (s *session) rcptRejected(env *envelope.Envelope, addr mailaddr.Address, r *smtpreply.Reply) *smtpreply.Reply {
 	s.rcpt.refused++
 	if s.rcpt.refused <= rcptLogLines {
-		s.log.Info("recipient rejected", "queue_id", env.ID, "from", env.From.String(),
+		s.log.Info("recipient rejected", "msg_id", env.ID, "from", env.From.String(),
 			"rcpt", addr.String(), "code", r.Code, "reason", reasonOf(r), "text", r.Text)
 	}
 	lim := &s.cfg.RcptErrors

@@ -26,6 +26,7 @@ const readBufferSize = 16 << 10
 // session is one client connection.
 type session struct {
 	srv  *Server
+	id   string // the connection's ID in logs ("conn")
 	cfg  *Config
 	raw  net.Conn // the accepted connection: Shutdown closes it
 	conn net.Conn // raw, or the TLS connection over it
@@ -68,8 +69,8 @@ type transaction struct {
 func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
 	id := obs.NewID()
 	s := &session{
-		srv: srv, cfg: &srv.cfg, raw: c, conn: c, ip: ip,
-		log:  srv.log.With("conn", id),
+		srv: srv, id: id, cfg: &srv.cfg, raw: c, conn: c, ip: ip,
+		log:  srv.log.With("conn", id, "remote", netserve.Remote(ip)),
 		body: body{dir: srv.cfg.SpoolDir},
 		rcpt: rcptErrors{client: netserve.ClientKey(ip)},
 	}
@@ -150,7 +151,7 @@ func (s *session) flush() error {
 func (s *session) run() {
 	defer s.raw.Close()
 	defer s.body.reset()
-	s.log.Debug("connect", "remote", s.raw.RemoteAddr().String())
+	s.log.Debug("connect")
 	defer s.log.Debug("disconnect")
 	defer s.logRcptSummary()
 	if s.cfg.ImplicitTLS && !s.handshake() {
@@ -230,7 +231,7 @@ func (s *session) readFailed(err error) {
 		s.replyReason(smtpreply.ShuttingDown(s.cfg.Hostname), reasonShutdown)
 	default:
 		if s.dataMode {
-			s.log.Info("timeout", "data", true, "octets", s.dataRead, "seconds", int(time.Since(s.dataStart).Seconds()))
+			s.log.Info("timeout", "data", true, "octets", s.dataRead, "elapsed_ms", time.Since(s.dataStart).Milliseconds())
 		} else {
 			s.log.Info("timeout", "data", false)
 		}

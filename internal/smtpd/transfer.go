@@ -249,7 +249,7 @@ func (s *session) outcome(env *envelope.Envelope, size int64, rs []*smtpreply.Re
 			failed++
 		}
 	}
-	attrs := []any{"queue_id", env.ID, "from", env.From.String(), "rcpts", rcpts, "size", size}
+	attrs := []any{"msg_id", env.ID, "from", env.From.String(), "rcpts", len(rcpts), "rcpt_list", rcpts, "size", size}
 	switch fail := firstFailure(rs); {
 	case fail == nil:
 		s.srv.m.accepted.WithLabelValues(s.cfg.Name).Inc()

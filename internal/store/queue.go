@@ -55,7 +55,7 @@ type QueuedRcpt struct {
 // QueuedMessage is an outbound message with its recipients.
 type QueuedMessage struct {
 	ID       string // queue ID (obs.NewID)
-	Origin   string // ID of the SMTP transaction that queued it (logs)
+	Origin   string // msg_id of the transaction that queued it, or of the message a report is about (logs)
 	From     string // envelope sender; "" is the null reverse-path
 	EnvID    string // DSN ENVID (RFC 3461 §4.4)
 	Ret      string // DSN RET: "FULL", "HDRS" or ""

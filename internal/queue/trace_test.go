@@ -1,0 +1,61 @@
+package queue
+
+import (
+	"testing"
+
+	"github.com/petrelmail/petrel/internal/smtpreply"
+	"github.com/petrelmail/petrel/internal/testkit"
+)
+
+// logLine returns the line with message msg and queue ID queueID.
+func logLine(t *testing.T, lines []testkit.LogLine, msg, queueID string) testkit.LogLine {
+	t.Helper()
+	for _, l := range lines {
+		if l.Str("msg") == msg && l.Str("queue_id") == queueID {
+			return l
+		}
+	}
+	t.Fatalf("no log line %q with queue_id %s", msg, queueID)
+	return nil
+}
+
+// TestTraceIDs: every queue line about a message names its queue ID and
+// the msg_id of the transaction it came from (the ID its sender was
+// told); the bounce line names both and the report's own queue ID, and
+// the queued report keeps that msg_id, so that its attempts carry it too
+// (issue 13). Durations are numbers of milliseconds.
+func TestTraceIDs(t *testing.T) {
+	f := newFixture(t)
+	f.snd.replies["bob@remote.example"] = smtpreply.New(550, smtpreply.Enhanced{5, 1, 1}, "no such user")
+	id := f.enqueue("zed@far.example", nil, "bob@remote.example") // msg_id smtp1
+	f.step()
+	f.step() // the report to far.example
+	lines := testkit.JSONLines(t, f.logs.String())
+
+	if l := logLine(t, lines, "queued", id); l.Str("msg_id") != "smtp1" {
+		t.Errorf("queued line %v: want msg_id smtp1", l)
+	}
+	attempt := logLine(t, lines, "delivery attempt", id)
+	if attempt.Str("msg_id") != "smtp1" || attempt.Str("host") != "mx.remote.example" || attempt.Str("outcome") != "failed" {
+		t.Errorf("attempt line %v: want msg_id smtp1, host mx.remote.example, outcome failed", attempt)
+	}
+	if _, ok := attempt["delay_ms"].(float64); !ok {
+		t.Errorf("attempt line %v: want delay_ms", attempt)
+	}
+	report := logLine(t, lines, "delivery status report", id)
+	rid := report.Str("report_queue_id")
+	if report.Str("msg_id") != "smtp1" || rid == "" || rid == id || report["report_local"] != false {
+		t.Fatalf("report line %v: want msg_id smtp1 and the report's queue ID", report)
+	}
+	if l := logLine(t, lines, "delivery attempt", rid); l.Str("msg_id") != "smtp1" || l.Str("rcpt") != "zed@far.example" {
+		t.Errorf("the report's attempt %v: want msg_id smtp1, rcpt zed@far.example", l)
+	}
+
+	// A report delivered into a local mailbox has no queue ID.
+	id = f.enqueue("alice@example.org", nil, "bob@remote.example")
+	f.step()
+	lines = testkit.JSONLines(t, f.logs.String())
+	if l := logLine(t, lines, "delivery status report", id); l["report_local"] != true || l["report_queue_id"] != nil {
+		t.Errorf("local report line %v: want report_local true, no report_queue_id", l)
+	}
+}
