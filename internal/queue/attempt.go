@@ -103,7 +103,7 @@ func (s *Service) releaseClaim(ctx context.Context, id string, ch store.QueueCha
 // their states in m.Rcpts.
 func (s *Service) attempt(ctx context.Context, m *store.QueuedMessage, domain string, idxs []int) {
 	out := &smtpclient.Message{From: m.From, Size: m.Size, EightBit: m.BodyType == "8BITMIME", SMTPUTF8: m.SMTPUTF8,
-		EnvID: m.EnvID, Ret: m.Ret, Body: func() (io.ReadCloser, error) { return s.d.Store.OpenBlob(ctx, m.Blob) }}
+		EnvID: m.EnvID, Ret: m.Ret, LogAttrs: msgAttrs(m), Body: func() (io.ReadCloser, error) { return s.d.Store.OpenBlob(ctx, m.Blob) }}
 	for _, i := range idxs {
 		rc := m.Rcpts[i]
 		out.Rcpts = append(out.Rcpts, smtpclient.Rcpt{Addr: rc.Addr, Notify: rc.Notify, ORcpt: rc.ORcpt})

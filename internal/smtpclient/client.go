@@ -51,6 +51,9 @@ type Message struct {
 	SMTPUTF8 bool   // the message needs SMTPUTF8 (RFC 6531)
 	EnvID    string // DSN ENVID, xtext-decoded (RFC 3461 §4.4)
 	Ret      string // DSN RET: "FULL", "HDRS" or ""
+	// LogAttrs name the message at the start of the client's log lines
+	// (the queue's queue_id and msg_id: docs/flow.md "Tracing a message").
+	LogAttrs []any
 }
 
 // Rcpt is one recipient.

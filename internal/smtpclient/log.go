@@ -3,6 +3,7 @@ package smtpclient
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -10,9 +11,11 @@ import (
 // logAttempt writes the one line per delivery attempt: where, TLS, the
 // deciding reply, how many recipients were accepted.
 func (c *Client) logAttempt(domain string, m *Message, a attempt, d time.Duration) {
-	attrs := []any{
+	attrs := append(slices.Clip(m.LogAttrs),
 		"domain", domain, "host", a.hop.host, "port", a.hop.port,
-		"tls", a.tls, "rcpts", len(m.Rcpts), "accepted", accepted(a.out), "duration_ms", d.Milliseconds(),
+		"tls", a.tls != "", "rcpts", len(m.Rcpts), "accepted", accepted(a.out), "duration_ms", d.Milliseconds())
+	if a.tls != "" {
+		attrs = append(attrs, "tls_version", a.tls)
 	}
 	if a.ip.IsValid() {
 		attrs = append(attrs, "ip", a.ip.String())

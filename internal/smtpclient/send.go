@@ -3,6 +3,7 @@ package smtpclient
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/smtpreply"
@@ -25,7 +26,7 @@ func (c *Client) send(ctx context.Context, domain string, m *Message) []Result {
 	}
 	hops, fail := c.route(ctx, domain)
 	if fail != nil {
-		c.log.Info("delivery failed", "domain", domain, "reply", fail.Error())
+		c.log.Info("delivery failed", append(slices.Clip(m.LogAttrs), "domain", domain, "reply", fail.Error())...)
 		return results(m, attempt{out: decided(len(m.Rcpts), fail)})
 	}
 	return results(m, c.tryHops(ctx, domain, hops, m))
