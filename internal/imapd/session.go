@@ -178,7 +178,7 @@ func (s *session) commandError(c *command, err error) bool {
 		case s.stopping.Load():
 			return s.bye("Server shutting down")
 		case isTimeout(err) && s.clock.on:
-			s.log.Info("command too slow to arrive", "received", s.clock.got,
+			s.log.Info("command too slow to arrive", "octets", s.clock.got,
 				"elapsed_ms", time.Since(s.clock.start).Milliseconds())
 			return s.bye("Command not received in time")
 		case isTimeout(err):

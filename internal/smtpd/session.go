@@ -291,7 +291,7 @@ func (s *session) execute(line string, tooLong bool) {
 	if s.markBad {
 		s.markBad = false
 		s.badCount++
-		s.log.Debug("bad command", "verb", printable(verb), "count", s.badCount)
+		s.log.Debug("bad command", "cmd", printable(verb), "count", s.badCount)
 		if s.badCount > s.cfg.MaxBadCommands {
 			s.log.Info("too many bad commands", "count", s.badCount)
 			s.replyReason(smtpreply.TooManyErrors(s.cfg.Hostname), reasonTooManyErrors)

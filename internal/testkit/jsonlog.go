@@ -30,7 +30,7 @@ var logFieldKinds = map[string]string{
 	"msg_id": "string", "queue_id": "string", "conn": "string", "listener": "string",
 	"account": "string", "remote": "string", "user": "string", "rcpt": "string",
 	"from": "string", "to": "string", "host": "string", "ip": "string", "reason": "string",
-	"report_queue_id": "string", "policy_msg_id": "string", "outcome": "string",
+	"report_queue_id": "string", "policy_msg_id": "string", "outcome": "string", "cmd": "string",
 	"rcpts": "number", "size": "number", "code": "number", "attempt": "number",
 	"count": "number", "octets": "number",
 	"tls": "bool", "data": "bool", "in_flight": "bool", "report_local": "bool",
