@@ -19,40 +19,32 @@ func (s *Store) ListMessages(ctx context.Context, mailbox store.MailboxID, after
 
 // ExpungeLog implements store.Exporter.
 func (s *Store) ExpungeLog(ctx context.Context, mailbox store.MailboxID, after store.UID, limit int) ([]store.Expunged, error) {
-	const op = "expunge log"
-	rows, err := s.rdb.QueryContext(ctx, `SELECT uid, modseq FROM expunged WHERE mailbox = ? AND uid > ?
-		ORDER BY uid LIMIT ?`, mailbox, int64(after), limit)
-	if err != nil {
-		return nil, store.Wrap(store.KindInternal, op, err)
-	}
-	defer rows.Close()
-	var out []store.Expunged
-	for rows.Next() {
-		var e store.Expunged
-		if err := rows.Scan(&e.UID, &e.ModSeq); err != nil {
-			return nil, store.Wrap(store.KindInternal, op, err)
-		}
-		out = append(out, e)
-	}
-	return out, store.Wrap(store.KindInternal, op, rows.Err())
+	return queryAll(ctx, s, "expunge log", func(sc scanner, e *store.Expunged) error { return sc.Scan(&e.UID, &e.ModSeq) },
+		`SELECT uid, modseq FROM expunged WHERE mailbox = ? AND uid > ? ORDER BY uid LIMIT ?`, mailbox, int64(after), limit)
 }
 
 // ListThreadKeys implements store.Exporter.
 func (s *Store) ListThreadKeys(ctx context.Context, account store.AccountID, after string, limit int) ([]store.ThreadKey, error) {
-	const op = "list thread keys"
-	rows, err := s.rdb.QueryContext(ctx, `SELECT key, thread FROM thread_keys WHERE account = ? AND key > ?
-		ORDER BY key LIMIT ?`, account, after, limit)
+	return queryAll(ctx, s, "list thread keys", func(sc scanner, k *store.ThreadKey) error { return sc.Scan(&k.Key, &k.Thread) },
+		`SELECT key, thread FROM thread_keys WHERE account = ? AND key > ? ORDER BY key LIMIT ?`, account, after, limit)
+}
+
+type scanner interface{ Scan(...any) error }
+
+// queryAll reads every row of a query on the read pool with scan.
+func queryAll[T any](ctx context.Context, s *Store, op string, scan func(scanner, *T) error, q string, args ...any) ([]T, error) {
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, store.Wrap(store.KindInternal, op, err)
 	}
 	defer rows.Close()
-	var out []store.ThreadKey
+	var out []T
 	for rows.Next() {
-		var k store.ThreadKey
-		if err := rows.Scan(&k.Key, &k.Thread); err != nil {
+		var v T
+		if err := scan(rows, &v); err != nil {
 			return nil, store.Wrap(store.KindInternal, op, err)
 		}
-		out = append(out, k)
+		out = append(out, v)
 	}
 	return out, store.Wrap(store.KindInternal, op, rows.Err())
 }

@@ -41,8 +41,11 @@ func (s *Store) ImportMessages(ctx context.Context, account store.AccountID, mai
 			return store.Imported{}, err
 		}
 	}
+	// Once queued, the write may commit even if ctx ends: wait for its
+	// outcome, or the bodies' files would be removed under rows that
+	// reference them.
 	var res store.Imported
-	err = s.w.do(ctx, op, func(t *txn) error {
+	err = s.w.do(context.WithoutCancel(ctx), op, func(t *txn) error {
 		res = store.Imported{}
 		return t.importMessages(account, mailbox, msgs, bodies, &res)
 	})

@@ -251,7 +251,7 @@ func (s *Store) ImportQueued(ctx context.Context, m store.QueuedMessage, body io
 		return false, err
 	}
 	stored := false
-	err = s.w.do(ctx, op, func(t *txn) error {
+	err = s.w.do(context.WithoutCancel(ctx), op, func(t *txn) error { // as in ImportMessages
 		stored = false
 		var n int
 		if err := t.queryRow(`SELECT count(*) FROM queue WHERE id = ?`, m.ID).Scan(&n); err != nil || n > 0 {

@@ -119,12 +119,7 @@ func sameMessages(t *testing.T, src, dst Copyable, smb, dmb store.MailboxID) {
 			if err != nil {
 				return nil, err
 			}
-			bl, err := s.OpenBlob(ctx, m.Blob)
-			if err != nil {
-				return nil, err
-			}
-			body, err := io.ReadAll(bl)
-			bl.Close()
+			body, err := readBody(ctx, s, m.Blob)
 			if err != nil {
 				return nil, err
 			}
@@ -139,6 +134,16 @@ func sameMessages(t *testing.T, src, dst Copyable, smb, dmb store.MailboxID) {
 	same(t, "expunged since 0", func(s Copyable) ([]store.UID, error) { return s.ExpungedSince(ctx, ids[s], 0) }, src, dst)
 }
 
+// readBody reads a whole body.
+func readBody(ctx context.Context, s Copyable, id store.BlobID) ([]byte, error) {
+	bl, err := s.OpenBlob(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer bl.Close()
+	return io.ReadAll(bl)
+}
+
 type queuedWithBody struct {
 	store.QueuedMessage
 	Body []byte
@@ -151,12 +156,7 @@ func queueWithBodies(ctx context.Context, s Copyable) ([]queuedWithBody, error) 
 	}
 	var out []queuedWithBody
 	for _, q := range qs {
-		bl, err := s.OpenBlob(ctx, q.Blob)
-		if err != nil {
-			return nil, err
-		}
-		body, err := io.ReadAll(bl)
-		bl.Close()
+		body, err := readBody(ctx, s, q.Blob)
 		if err != nil {
 			return nil, err
 		}
