@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -44,10 +45,22 @@ func (a *app) storeCmd(ctx context.Context, args []string) error {
 	if sameStore(srcCfg, dstCfg) {
 		return usageErrorf("store copy: %s names the same store as the current configuration", to)
 	}
+	if srcCfg.Storage.Driver == "sqlite" {
+		// Opening a store creates it: a wrong --config would copy an
+		// empty store, and leave one behind.
+		if _, err := os.Stat(filepath.Join(srcCfg.DataDir, "petrel.db")); err != nil {
+			return fmt.Errorf("store copy: no store to copy in the data directory %s (is --config the configuration of the server to move?): %w",
+				srcCfg.DataDir, err)
+		}
+	}
 	// A server on either data directory would change a store under the
 	// copy: take their serve locks (datalock.go) for the copy's life,
 	// which also keeps a server from starting meanwhile.
-	for _, side := range []struct{ name, dir string }{{"source", srcCfg.DataDir}, {"destination", dstCfg.DataDir}} {
+	sides := []struct{ name, dir string }{{"source", srcCfg.DataDir}, {"destination", dstCfg.DataDir}}
+	if sameDir(srcCfg.DataDir, dstCfg.DataDir) {
+		sides = sides[:1] // SQLite to PostgreSQL keeping the data directory
+	}
+	for _, side := range sides {
 		release, err := lockDataDir(side.dir)
 		if errors.Is(err, errServing) {
 			return fmt.Errorf("store copy: petrel serve is running on the %s data directory %s: stop it first", side.name, side.dir)
@@ -68,8 +81,12 @@ func sameStore(a, b *config.Config) bool {
 	if a.Storage.Driver == "postgres" {
 		return a.Storage.DSN == b.Storage.DSN
 	}
-	da, err1 := filepath.Abs(a.DataDir)
-	db, err2 := filepath.Abs(b.DataDir)
+	return sameDir(a.DataDir, b.DataDir)
+}
+
+func sameDir(a, b string) bool {
+	da, err1 := filepath.Abs(a)
+	db, err2 := filepath.Abs(b)
 	return err1 == nil && err2 == nil && da == db
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -230,5 +231,14 @@ func TestStoreCopyUsage(t *testing.T) {
 	}
 	if r := e.run("", "store", "copy", "--to-config", e.config); !strings.Contains(r.stderr, "names the same store") {
 		t.Errorf("copy into itself: %q", r.stderr)
+	}
+	// A source data directory without a store is refused, and left
+	// without one.
+	other := newEnv(t, "")
+	if r := e.run("", "store", "copy", "--to-config", other.config); r.code != exitFail || !strings.Contains(r.stderr, "no store to copy") {
+		t.Errorf("copy of a missing store: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(e.dataDir); !os.IsNotExist(err) {
+		t.Errorf("the refused copy created the source data directory: %v", err)
 	}
 }
