@@ -67,6 +67,9 @@ func populate(t *testing.T, s store.Store) (total int) {
 	cp, err := s.Copy(ctx, inbox.ID, []store.UID{1, 2, 3}, archive.ID)
 	must(err)
 	total += len(cp.Dst)
+	if _, err := s.ClaimRecent(ctx, inbox.ID, 6); err != nil { // a session saw UIDs up to 6
+		t.Fatal(err)
+	}
 	_, err = s.Enqueue(ctx, store.NewQueued{ID: "q1", From: "alice@example.org", Arrived: time.Now(),
 		Body: bytes.NewReader(msg("out", 1000)), Rcpts: []store.QueuedRcpt{{Addr: "x@remote.example", Domain: "remote.example"}}})
 	must(err)
@@ -95,6 +98,13 @@ func TestCopy(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "verified alice@example.org INBOX: UIDVALIDITY") {
 		t.Fatalf("no verification line for alice's INBOX in:\n%s", out.String())
+	}
+	ctx := context.Background()
+	copied, _ := dst.LookupAddress(ctx, "alice@example.org")
+	if dinbox, err := dst.Mailbox(ctx, copied, "INBOX"); err != nil {
+		t.Fatal(err)
+	} else if r, err := dst.RecentUID(ctx, dinbox.ID); r != 6 || err != nil {
+		t.Fatalf(`\Recent boundary in the copy: %d, %v; want 6`, r, err)
 	}
 	// A second run adds nothing.
 	rep2, err := Copy(context.Background(), src, dst, Options{})
