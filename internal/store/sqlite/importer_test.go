@@ -18,22 +18,8 @@ import (
 // write committed a row naming the missing file.)
 func TestImportCancelledWhileQueued(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.AddDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
-	a, err := s.CreateAccount(ctx, "a@example.org", "hash")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inbox, err := s.Mailbox(ctx, a.ID, "INBOX")
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := openStoreEnv(t, t.TempDir(), Options{})
+	s := e.s
 	// Hold the writer busy, so that the import's write waits in its queue.
 	release := make(chan struct{})
 	busy := make(chan error, 1)
@@ -41,7 +27,7 @@ func TestImportCancelledWhileQueued(t *testing.T) {
 	body := []byte("Subject: big\r\n\r\n" + strings.Repeat("x", 300<<10))
 	cctx, cancel := context.WithCancel(ctx)
 	time.AfterFunc(200*time.Millisecond, func() { cancel(); close(release) })
-	_, ierr := s.ImportMessages(cctx, a.ID, inbox.ID, []store.ImportMessage{{UID: 7, ModSeq: 9, EmailID: 500, ThreadID: 500,
+	_, ierr := s.ImportMessages(cctx, e.acct, e.inbox, []store.ImportMessage{{UID: 7, ModSeq: 9, EmailID: 500, ThreadID: 500,
 		Body: bytes.NewReader(body)}})
 	if err := <-busy; err != nil {
 		t.Fatal(err)
@@ -50,7 +36,7 @@ func TestImportCancelledWhileQueued(t *testing.T) {
 	if err := s.w.do(ctx, "after", func(*txn) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := s.Messages(ctx, inbox.ID, 7, 7)
+	ms, err := s.Messages(ctx, e.inbox, 7, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
