@@ -12,6 +12,9 @@ import (
 // serve` holds locked (README "Running several servers").
 const serveLockFile = "serve.lock"
 
+// errServing is the error of lockDataDir when a server holds the lock.
+var errServing = errors.New("another petrel serve is already running")
+
 // lockDataDir takes the data directory's serve lock, held until release is
 // called or the process ends (the kernel drops a flock with its holder, so
 // a crash leaves no stale lock). A second serve on the same data directory
@@ -29,8 +32,8 @@ func lockDataDir(dataDir string) (release func(), err error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("another petrel serve is already running on the data directory %s (it holds %s); "+
-				"stop it first, or give this one another data_dir", dataDir, path)
+			return nil, fmt.Errorf("%w on the data directory %s (it holds %s); "+
+				"stop it first, or give this one another data_dir", errServing, dataDir, path)
 		}
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}

@@ -35,6 +35,7 @@ commands:
   dkim   generate DOMAIN                    create a DKIM key (--selector S, --algorithm rsa|ed25519)
   dkim   remove|export DOMAIN SELECTOR      retire a DKIM key; print a key file (backup)
   dns    [check] DOMAIN                     print the DNS records to publish (check: compare with DNS)
+  store  copy --to-config NEW.toml          copy the store into the one NEW.toml names (to PostgreSQL)
   version                                   print the version
   help                                      print this summary
 
@@ -46,6 +47,7 @@ flags:
   --selector S        dkim generate: the selector of the new key
   --algorithm A       dkim generate: rsa or ed25519
   --all               queue retry: every queued message
+  --to-config FILE    store copy: the configuration of the destination store
   -h, --help          print the usage of a command (petrel COMMAND --help)
 
 exit status: 0 success, 1 the operation failed, 2 usage or configuration error
@@ -142,6 +144,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.dkimCmd(ctx, rest)
 	case "dns":
 		return a.dnsCmd(ctx, rest)
+	case "store":
+		return a.storeCmd(ctx, rest)
 	case "version":
 		return a.version(rest)
 	case "help", "-h", "-help", "--help":

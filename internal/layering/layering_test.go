@@ -41,6 +41,8 @@ func levels() map[string]int {
 		"dkim": 2, "spfcheck": 2, "dmarc": 2,
 		// storetest sits above store; its imports are restricted further below.
 		"store/storetest": 2,
+		// storecopy: the copy of one store into another (petrel store copy).
+		"storecopy": 2,
 		// msgauth runs SPF, DKIM and DMARC on one message and writes
 		// Authentication-Results.
 		"msgauth": 3,

@@ -106,17 +106,23 @@ func (s *Store) removeBlobFile(rel string) {
 func (s *Store) blobDirOf(rel string) string { return filepath.Join(s.blobDir, filepath.Dir(rel)) }
 
 // insertBlob stores the body's row with refs references.
-func (t *txn) insertBlob(b *body, refs int) (store.BlobID, error) {
+func (t *txn) insertBlob(b *body, refs int) (store.BlobID, error) { return t.insertBlobAt(b, 0, refs) }
+
+// insertBlobAt is insertBlob with the id given (an import keeps a
+// message's email ID, importer.go); 0 allocates one.
+func (t *txn) insertBlobAt(b *body, at store.BlobID, refs int) (store.BlobID, error) {
 	var id store.BlobID
-	var data any
-	var path any
+	var data, path, want any
 	if b.rel != "" {
 		path = b.rel
 	} else {
 		data = b.data
 	}
-	err := t.queryRow(`INSERT INTO blobs(size, refs, data, path) VALUES (?, ?, ?, ?) RETURNING id`,
-		b.size, refs, data, path).Scan(&id)
+	if at != 0 {
+		want = at
+	}
+	err := t.queryRow(`INSERT INTO blobs(id, size, refs, data, path) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		want, b.size, refs, data, path).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
