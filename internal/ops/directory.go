@@ -15,6 +15,11 @@ import (
 // Accounts is what the Directory needs of accounts.Service.
 type Accounts interface {
 	AddDomain(ctx context.Context, domain string) error
+	// Resolve and Postmaster tell where mail for an address, and for the
+	// role addresses (postmaster@, abuse@) of a domain without its own,
+	// goes (accounts.Service.Postmaster).
+	Resolve(ctx context.Context, address string) (accounts.Resolution, error)
+	Postmaster(ctx context.Context, configured string) (string, error)
 	DeleteDomain(ctx context.Context, domain string) error
 	Domains(ctx context.Context) ([]string, error)
 	IsLocalDomain(ctx context.Context, domain string) (bool, error)
@@ -33,15 +38,14 @@ type Accounts interface {
 
 // Directory manages domains, accounts, their addresses, aliases and quotas.
 type Directory struct {
-	acc Accounts
+	acc        Accounts
+	postmaster string // delivery.postmaster
 }
 
-// NewDirectory returns the directory operations on acc.
-func NewDirectory(acc Accounts) *Directory { return &Directory{acc: acc} }
-
-// AddDomain makes domain local.
-func (d *Directory) AddDomain(ctx context.Context, domain string) error {
-	return wrap(d.acc.AddDomain(ctx, domain))
+// NewDirectory returns the directory operations on acc; postmaster is the
+// configured delivery.postmaster ("" when none).
+func NewDirectory(acc Accounts, postmaster string) *Directory {
+	return &Directory{acc: acc, postmaster: postmaster}
 }
 
 // DeleteDomain removes a local domain (refused while it has accounts or

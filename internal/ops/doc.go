@@ -7,7 +7,9 @@
 //
 // The services:
 //
-//   - Directory: domains, accounts (create, delete, password, list), extra
+//   - Directory: domains (a new domain's postmaster@ and abuse@, RFC 5321
+//     §4.5.1 and RFC 2142 §2, resolve: aliases of a named address, or
+//     delivery's fallback, accounts.Service.Postmaster), accounts (create, delete, password, list), extra
 //     addresses, aliases and quotas, on accounts.Service. A password left
 //     empty is generated (130 bits, rand.Text) and returned once.
 //   - Queue: list, show, retry, delete and count the outbound queue, on
