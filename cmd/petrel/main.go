@@ -45,6 +45,7 @@ flags:
   --postmaster A      for domain add: where the domain's postmaster@ and abuse@ go (an existing address)
   --bytes N           user quota: set the size limit alone ("1GB", 0 = unlimited)
   --messages N        user quota: set the message limit alone (0 = unlimited)
+  --dmarc-reports A   dns: where DMARC aggregate reports go (default postmaster@DOMAIN, if it takes mail)
   --selector S        dkim generate: the selector of the new key
   --algorithm A       dkim generate: rsa or ed25519
   --all               queue retry: every queued message

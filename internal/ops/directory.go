@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -64,6 +65,31 @@ func (d *Directory) Domains(ctx context.Context) ([]string, error) {
 func (d *Directory) IsLocalDomain(ctx context.Context, domain string) (bool, error) {
 	local, err := d.acc.IsLocalDomain(ctx, domain)
 	return local, wrap(err)
+}
+
+// Reaches reports whether mail to address, in a local domain, is
+// delivered to someone: it resolves to an account or a forward, or it is a
+// role address (postmaster@, abuse@) whose mail delivery sends to
+// accounts.Service.Postmaster's mailbox. An address in another domain does
+// not reach anyone here.
+func (d *Directory) Reaches(ctx context.Context, address string) (bool, error) {
+	_, err := d.acc.Resolve(ctx, address)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, accounts.ErrNotLocal):
+		return false, nil
+	case !store.IsKind(err, store.KindNotFound):
+		return false, wrap(err)
+	}
+	if a, perr := mailaddr.Parse(address); perr != nil || !accounts.IsRole(a.Local) {
+		return false, nil
+	}
+	_, err = d.acc.Postmaster(ctx, d.postmaster)
+	if store.IsKind(err, store.KindNotFound) {
+		return false, nil
+	}
+	return err == nil, wrap(err)
 }
 
 // Password is the outcome of setting a password.

@@ -18,7 +18,8 @@
 //     role in a rotation (RFC 6376 §3.6.1, RFC 8463; dkim.ActivationDelay).
 //   - DNS: the records a domain publishes (package dnsplan) and their check
 //     against DNS, with the warnings an operator needs (host name not fully
-//     qualified, domain not local, unreadable key files).
+//     qualified, domain not local, unreadable key files, a DMARC report
+//     address that takes no mail: the record then asks for no reports).
 //   - Logins: forget the failed logins of an account or a client address
 //     (docs/configuration.md §Login throttling), through an Unlocker: the
 //     control socket for the CLI, the throttle itself for an in-server API.
