@@ -87,14 +87,7 @@ func TestSearchAddressWithComments(t *testing.T) {
 // in a literal8; a binary part without NUL goes as it is.
 func TestFetchBinaryPartWithNUL(t *testing.T) {
 	content := "\x00\x01\x02 binary\x00data " + strings.Repeat("z", 60)
-	e := newEnv(t, nil)
-	e.deliver("", "From: bob@example.net\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"+
-		"Content-Type: multipart/mixed; boundary=b\r\n\r\n"+
-		"--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\n\r\ncaf\xc3\xa9\r\n"+
-		"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n"+
-		content+"\r\n--b--\r\n", 0)
-	r := e.login()
-	r.OK("s SELECT INBOX")
+	r := binaryPartSession(t, "Content-Transfer-Encoding: binary\r\n\r\ncaf\xc3\xa9", "Content-Transfer-Encoding: binary", content)
 	enc := base64.StdEncoding.EncodeToString([]byte(content))
 	b64 := enc[:76] + "\r\n" + enc[76:] + "\r\n"
 	r.exact("a FETCH 1 (BODY.PEEK[2] BODY.PEEK[2]<70.10> BODY.PEEK[1])", "OK",
@@ -114,14 +107,7 @@ func TestFetchBinaryPartWithNUL(t *testing.T) {
 // BODY[2.MIME] and BODY[2] agree; BINARY[2] still has the stored octets.
 func TestFetchWholeMessageWithNULPart(t *testing.T) {
 	content := "\x00\x01\x02 binary\x00data " + strings.Repeat("z", 100)
-	e := newEnv(t, nil)
-	e.deliver("", "From: bob@example.net\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"+
-		"Content-Type: multipart/mixed; boundary=b\r\n\r\n"+
-		"--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n"+
-		"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding:\r\n  Binary\r\n\r\n"+
-		content+"\r\n--b--\r\n", 0)
-	r := e.login()
-	r.OK("s SELECT INBOX")
+	r := binaryPartSession(t, "\r\nhello", "Content-Transfer-Encoding:\r\n  Binary", content)
 	// RFC822.SIZE alone first: the size of what BODY[] sends, not of the
 	// stored message.
 	size := literalSize(t, r.OK("z FETCH 1 (RFC822.SIZE)")[0], "RFC822.SIZE ")
@@ -164,6 +150,22 @@ func TestFetchWholeMessageWithNULPart(t *testing.T) {
 	if bin := literal(t, u[0], "BINARY[2] ~"); bin != content {
 		t.Errorf("BINARY[2] = %q, want the stored octets", bin)
 	}
+}
+
+// binaryPartSession delivers a multipart message of a text/plain part
+// (its header fields after Content-Type, then its body) and an
+// application/octet-stream part whose encoding field is cte, holding
+// content; it returns a session with INBOX selected.
+func binaryPartSession(t *testing.T, text, cte, content string) *raw {
+	e := newEnv(t, nil)
+	e.deliver("", "From: bob@example.net\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n"+
+		"--b\r\nContent-Type: text/plain\r\n"+text+"\r\n"+
+		"--b\r\nContent-Type: application/octet-stream\r\n"+cte+"\r\n\r\n"+
+		content+"\r\n--b--\r\n", 0)
+	r := e.login()
+	r.OK("s SELECT INBOX")
+	return r
 }
 
 // literal returns the literal after prefix ("NAME " for {n}, "NAME ~" for
