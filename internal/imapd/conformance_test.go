@@ -155,15 +155,16 @@ func TestFetchWholeMessageWithNULPart(t *testing.T) {
 // binaryPartSession delivers a multipart message of a text/plain part
 // (its header fields after Content-Type, then its body) and an
 // application/octet-stream part whose encoding field is cte, holding
-// content; it returns a session with INBOX selected.
+// content, by APPEND in a literal8 (RFC 3516 §4.4: SMTP refuses NUL);
+// it returns a session with INBOX selected.
 func binaryPartSession(t *testing.T, text, cte, content string) *raw {
-	e := newEnv(t, nil)
-	e.deliver("", "From: bob@example.net\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"+
-		"Content-Type: multipart/mixed; boundary=b\r\n\r\n"+
-		"--b\r\nContent-Type: text/plain\r\n"+text+"\r\n"+
-		"--b\r\nContent-Type: application/octet-stream\r\n"+cte+"\r\n\r\n"+
-		content+"\r\n--b--\r\n", 0)
-	r := e.login()
+	msg := "From: bob@example.net\r\nSubject: bin\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n" + text + "\r\n" +
+		"--b\r\nContent-Type: application/octet-stream\r\n" + cte + "\r\n\r\n" +
+		content + "\r\n--b--\r\n"
+	r := newEnv(t, nil).login()
+	r.OK("a APPEND INBOX ~{" + strconv.Itoa(len(msg)) + "+}\r\n" + msg)
 	r.OK("s SELECT INBOX")
 	return r
 }
