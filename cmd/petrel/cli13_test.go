@@ -38,7 +38,7 @@ func TestGlobalUsageListsEverything(t *testing.T) {
 		t.Fatalf("petrel --help: exit %d", r.code)
 	}
 	for _, want := range []string{"serve", "domain", "user", "quota", "unlock", "address", "alias", "queue", "dkim", "dns", "version",
-		"--config", "--password-stdin", "--bytes", "--messages", "--selector", "--algorithm", "--all", "--help"} {
+		"--config", "--password-stdin", "--postmaster", "--bytes", "--messages", "--selector", "--algorithm", "--all", "--help"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("global usage lacks %q:\n%s", want, r.stdout)
 		}

@@ -89,7 +89,7 @@ func (a *app) withDirectory(ctx context.Context, opts options, f func(*ops.Direc
 
 // directoryOf is the directory operations on an open store.
 func directoryOf(cfg *config.Config, st store.Store) *ops.Directory {
-	return ops.NewDirectory(accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator}))
+	return ops.NewDirectory(accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator}), cfg.Delivery.Postmaster)
 }
 
 // withStore loads the configuration, opens the store and runs f with
@@ -149,9 +149,20 @@ func (c *call) setPassword(address string, set func(password string) (ops.Passwo
 }
 
 func (a *app) domainCmd(ctx context.Context, args []string) error {
+	postmaster, args, err := takeValueFlag("domain", args, "postmaster")
+	if err != nil {
+		return err
+	}
+	if postmaster != "" && !slices.Contains(args, "add") {
+		return usageErrorf("domain: --postmaster belongs to domain add")
+	}
 	return a.runGroup(ctx, "domain", map[string]subcommand{
-		"add": {args: "DOMAIN", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
-			return c.dir.AddDomain(ctx, c.args[0])
+		"add": {args: "DOMAIN [--postmaster ADDRESS]", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
+			nd, err := c.dir.AddDomain(ctx, c.args[0], postmaster)
+			if err == nil {
+				fmt.Fprintln(c.app.stdout, rolesLine(nd))
+			}
+			return err
 		}},
 		"del": {args: "DOMAIN", min: 1, max: 1, run: func(ctx context.Context, c *call) error {
 			return c.dir.DeleteDomain(ctx, c.args[0])
@@ -169,6 +180,21 @@ func (a *app) domainCmd(ctx context.Context, args []string) error {
 			return err
 		}},
 	}, args)
+}
+
+// rolesLine says where a new domain's postmaster@ and abuse@ go (RFC 5321
+// §4.5.1, RFC 2142 §2; README "Going live").
+func rolesLine(nd ops.NewDomain) string {
+	roles := strings.Join(nd.Roles, " and ")
+	switch nd.Via {
+	case ops.ViaAliases:
+		return fmt.Sprintf("%s: aliases of %s", roles, nd.Postmaster)
+	case ops.ViaConfig:
+		return fmt.Sprintf("%s go to %s (delivery.postmaster)", roles, nd.Postmaster)
+	case ops.ViaFallback:
+		return fmt.Sprintf("%s go to %s (to choose: petrel alias add postmaster@%s ADDRESS, and abuse@)", roles, nd.Postmaster, nd.Domain)
+	}
+	return fmt.Sprintf("%s go to the first account you create (to choose: petrel alias add postmaster@%s ADDRESS, and abuse@)", roles, nd.Domain)
 }
 
 func (a *app) userCmd(ctx context.Context, args []string) error {

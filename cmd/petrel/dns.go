@@ -17,6 +17,10 @@ import (
 // "petrel dns check DOMAIN" (compare them with what DNS says), through
 // ops.DNS.
 func (a *app) dnsCmd(ctx context.Context, args []string) error {
+	reports, args, err := takeValueFlag("dns", args, "dmarc-reports")
+	if err != nil {
+		return err
+	}
 	opts, pos, err := parseArgs("dns", args, false)
 	if err != nil {
 		return err
@@ -26,7 +30,7 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 		pos = pos[1:]
 	}
 	if len(pos) != 1 {
-		return usageErrorf("usage: petrel dns [check] DOMAIN")
+		return usageErrorf("usage: petrel dns [check] DOMAIN [--dmarc-reports ADDRESS]")
 	}
 	domain, err := mailaddr.CanonicalDomain(pos[0])
 	if err != nil {
@@ -42,7 +46,7 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 		domains := directoryOf(cfg, st)
 		svc := ops.NewDNS(srv, r, a.dkimOps(ctx, cfg, st), domains)
 		if !check {
-			p, err := svc.Plan(ctx, domain)
+			p, err := svc.Plan(ctx, domain, reports)
 			a.dnsWarnings(p, cfg.Hostname, domain)
 			if err != nil {
 				return &cliError{code: exitFail, lines: []string{"dns: " + err.Error()}}
@@ -50,7 +54,7 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 			fmt.Fprint(a.stdout, dnsplan.Render(p.Lines()))
 			return nil
 		}
-		c, err := svc.Check(ctx, domain)
+		c, err := svc.Check(ctx, domain, reports)
 		a.dnsWarnings(c.Plan, cfg.Hostname, domain)
 		if err != nil {
 			return &cliError{code: exitFail, lines: []string{"dns: " + err.Error()}}
@@ -61,8 +65,8 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 
 // dnsWarnings warns on standard error about a host name that others
 // cannot resolve, a domain that is not local, an MX that does not listen
-// on port 25 and key files left out;
-// none stops the command.
+// on port 25, a DMARC report address that takes no mail and key files
+// left out; none stops the command.
 func (a *app) dnsWarnings(p ops.Plan, hostname, domain string) {
 	if p.HostnameNotFQDN {
 		fmt.Fprintf(a.stderr, "petrel: warning: hostname %q is not a fully qualified name: set hostname in the configuration to the server's public name\n", hostname)
@@ -76,6 +80,12 @@ func (a *app) dnsWarnings(p ops.Plan, hostname, domain string) {
 	if p.Plan != nil && len(p.SMTPOffPort25) > 0 {
 		fmt.Fprintf(a.stderr, "petrel: warning: listen.smtp is %s, not port 25: other servers deliver to the MX %s on port 25 only, so forward port 25 to it (or listen on :25)\n",
 			strings.Join(p.SMTPOffPort25, ", "), p.Host)
+	}
+	switch {
+	case p.ReportsErr != nil:
+		fmt.Fprintf(a.stderr, "petrel: warning: cannot tell whether %s takes mail (%s): the DMARC record asks for no reports\n", p.NoReports, errText(p.ReportsErr))
+	case p.NoReports != "":
+		fmt.Fprintf(a.stderr, "petrel: warning: %s reaches no account, so the DMARC record asks for no reports: create the account or alias (a domain's first account gets its postmaster@ mail), or name another address with --dmarc-reports\n", p.NoReports)
 	}
 	for _, e := range p.SkippedKeys {
 		fmt.Fprintf(a.stderr, "petrel: warning: %v\n", e)

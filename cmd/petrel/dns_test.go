@@ -42,6 +42,7 @@ func newDNSEnv(t *testing.T, listen, addr string) *env {
 	t.Helper()
 	e := newEnv(t, listen+dnsServers(addr))
 	e.ok("", "domain", "add", "example.org")
+	e.ok("pw\n", "user", "add", "you@example.org", "--password-stdin") // postmaster@ reaches it
 	src := filepath.Join(dnsFixtureKeys, "example.org")
 	dst := filepath.Join(e.dataDir, "dkim", "example.org")
 	if err := os.MkdirAll(dst, 0o700); err != nil {
@@ -209,6 +210,8 @@ func TestDNSRecordsWithoutPublicAddress(t *testing.T) {
 func TestDNSRecordsInternationalDomain(t *testing.T) {
 	srv := dnstest.Start(t)
 	e := newEnv(t, dnsServers(srv.Addr))
+	e.ok("", "domain", "add", "bücher.example")
+	e.ok("pw\n", "user", "add", "you@bücher.example", "--password-stdin")
 	r := e.run("", "dns", "Bücher.example")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -221,6 +224,52 @@ func TestDNSRecordsInternationalDomain(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+}
+
+// Issue 13: petrel dns asked for DMARC reports to postmaster@DOMAIN even
+// when that address would bounce them. It asks for them only at an
+// address that takes mail, and warns when there is none.
+func TestDNSReportsAddress(t *testing.T) {
+	srv := dnstest.Start(t)
+	e := newEnv(t, dnsServers(srv.Addr))
+	e.ok("", "domain", "add", "example.org")
+	dmarc := func(args ...string) (record, stderr string) {
+		t.Helper()
+		r := e.run("", append([]string{"dns", "example.org"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("petrel dns %q: exit %d: %s", args, r.code, r.stderr)
+		}
+		for line := range strings.Lines(r.stdout) {
+			if strings.HasPrefix(line, "_dmarc.example.org. IN TXT ") {
+				return strings.TrimSpace(strings.TrimPrefix(line, "_dmarc.example.org. IN TXT ")), r.stderr
+			}
+		}
+		t.Fatalf("no DMARC record in:\n%s", r.stdout)
+		return "", ""
+	}
+	// No account: postmaster@ reaches no one.
+	rec, stderr := dmarc()
+	if rec != `"v=DMARC1; p=none"` || !strings.Contains(stderr, "postmaster@example.org reaches no account") {
+		t.Errorf("without an account: %s, stderr %q", rec, stderr)
+	}
+	e.ok("pw\n", "user", "add", "you@example.org", "--password-stdin")
+	if rec, stderr = dmarc(); rec != `"v=DMARC1; p=none; rua=mailto:postmaster@example.org"` || strings.Contains(stderr, "reaches no account") {
+		t.Errorf("with an account: %s, stderr %q", rec, stderr)
+	}
+	if rec, stderr = dmarc("--dmarc-reports", "dmarc@example.org"); rec != `"v=DMARC1; p=none"` ||
+		!strings.Contains(stderr, "dmarc@example.org reaches no account") {
+		t.Errorf("--dmarc-reports to nowhere: %s, stderr %q", rec, stderr)
+	}
+	e.ok("", "alias", "add", "dmarc@example.org", "you@example.org")
+	if rec, stderr = dmarc("--dmarc-reports=dmarc@example.org"); rec != `"v=DMARC1; p=none; rua=mailto:dmarc@example.org"` || strings.Contains(stderr, "reaches no account") {
+		t.Errorf("--dmarc-reports to an alias: %s, stderr %q", rec, stderr)
+	}
+	if rec, _ = dmarc("--dmarc-reports", "reports@dmarc.example"); rec != `"v=DMARC1; p=none; rua=mailto:reports@dmarc.example"` {
+		t.Errorf("--dmarc-reports elsewhere: %s", rec)
+	}
+	if r := e.run("", "dns", "example.org", "--dmarc-reports", "not an address"); r.code != exitFail || !strings.Contains(r.stderr, "not an address") {
+		t.Errorf("invalid --dmarc-reports: exit %d, %q", r.code, r.stderr)
 	}
 }
 

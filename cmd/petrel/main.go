@@ -25,6 +25,7 @@ const usageText = `usage: petrel COMMAND [ARGS] [--config FILE]
 commands:
   serve                                     run the server
   domain add|list|del DOMAIN                manage domains (list: A-label, then Unicode for IDNs)
+  domain add DOMAIN --postmaster ADDRESS    postmaster@ and abuse@ DOMAIN become aliases of ADDRESS
   user   add|list|del|passwd ADDRESS        manage accounts (add/passwd: --password-stdin)
   user   quota ADDRESS [MAX_SIZE MAX_MESSAGES] [--bytes N] [--messages N]
                                             show usage and limits, or set them (0 = unlimited)
@@ -42,8 +43,10 @@ commands:
 flags:
   --config FILE       configuration file (default ./petrel.toml, else built-in defaults)
   --password-stdin    user add|passwd: read the password from standard input
+  --postmaster A      for domain add: where the domain's postmaster@ and abuse@ go (an existing address)
   --bytes N           user quota: set the size limit alone ("1GB", 0 = unlimited)
   --messages N        user quota: set the message limit alone (0 = unlimited)
+  --dmarc-reports A   dns: where DMARC aggregate reports go (default postmaster@DOMAIN, if it takes mail)
   --selector S        dkim generate: the selector of the new key
   --algorithm A       dkim generate: rsa or ed25519
   --all               queue retry: every queued message

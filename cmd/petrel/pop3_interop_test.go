@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,15 @@ func subjectsIn(t *testing.T, path string) (distinct, total int) {
 // runTool runs an interop client with a bounded time.
 func runTool(t *testing.T, dir string, name string, args ...string) {
 	t.Helper()
+	if out, err := runToolErr(t, dir, name, args...); err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, out)
+	}
+}
+
+// runToolErr runs an interop client with a bounded time, and returns its
+// output and how it ended.
+func runToolErr(t *testing.T, dir string, name string, args ...string) (string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, interopTool(t, name), args...)
@@ -46,14 +56,15 @@ func runTool(t *testing.T, dir string, name string, args ...string) {
 	cmd.Env = append(os.Environ(), "HOME="+dir)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s: %v\n%s", name, err, out.String())
-	}
+	err := cmd.Run()
+	return out.String(), err
 }
 
-// fetchmail runs fetchmail once against pop3s, delivering every message
-// to mbox through a shell MDA; keep leaves the messages on the server.
-func (s *pop3Server) fetchmail(t *testing.T, dir, mbox string, keep bool) {
+// fetchmailRC writes a fetchmail configuration that polls host on pop3s
+// once, checking the certificate with tlsOpts (README "Trusting the
+// self-signed certificate") and delivering every message to mbox through
+// a shell MDA; keep leaves the messages on the server.
+func (s *pop3Server) fetchmailRC(t *testing.T, dir, host, tlsOpts, mbox string, keep bool) string {
 	_, port := hostPort(t, s.pop3s)
 	keepOpt := "nokeep"
 	if keep {
@@ -61,16 +72,29 @@ func (s *pop3Server) fetchmail(t *testing.T, dir, mbox string, keep bool) {
 	}
 	rc := filepath.Join(dir, "fetchmailrc")
 	conf := fmt.Sprintf(`set no syslog
-poll localhost protocol pop3 port %s timeout 60
+poll %s protocol pop3 port %s timeout 60
   user "%s" there with password "%s" is "nobody" here
-  ssl sslcertck sslcertfile "%s"
+  ssl %s
   fetchall %s
   mda "/bin/sh -c 'cat >> %s; echo >> %s'"
-`, port, pop3User, pop3Password, filepath.Join(certs.Dir(s.dataDir), certs.CertFile), keepOpt, mbox, mbox)
+`, host, port, pop3User, pop3Password, tlsOpts, keepOpt, mbox, mbox)
 	if err := os.WriteFile(rc, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return rc
+}
+
+// fetchmail runs fetchmail once against pop3s at localhost, trusting the
+// server's certificate file.
+func (s *pop3Server) fetchmail(t *testing.T, dir, mbox string, keep bool) {
+	rc := s.fetchmailRC(t, dir, "localhost", s.trustCert(), mbox, keep)
 	runTool(t, dir, "fetchmail", "--nodetach", "--silent", "-f", rc)
+}
+
+// trustCert are the fetchmail options of README "Trusting the self-signed
+// certificate": verify, with the server's certificate as the trust anchor.
+func (s *pop3Server) trustCert() string {
+	return fmt.Sprintf(`sslcertck sslcertfile "%s"`, filepath.Join(certs.Dir(s.dataDir), certs.CertFile))
 }
 
 func (s *pop3Server) inboxCount(t *testing.T) int {
@@ -97,6 +121,25 @@ func TestPOP3Fetchmail(t *testing.T) {
 	}
 	if n := s.inboxCount(t); n != pop3InteropMessages {
 		t.Fatalf("after fetchmail --keep: %d messages in the INBOX, want %d", n, pop3InteropMessages)
+	}
+
+	// Issue 13: fetchmail (6.4) matches the certificate's DNS names only,
+	// not its IP addresses; polling 127.0.0.1 needs the name it should
+	// carry (README). The check is real: another self-signed certificate
+	// of the same name is refused.
+	byIP := filepath.Join(dir, "by-ip.mbox")
+	rc := s.fetchmailRC(t, dir, "127.0.0.1", s.trustCert()+` sslcommonname "localhost"`, byIP, true)
+	runTool(t, dir, "fetchmail", "--nodetach", "--silent", "-f", rc)
+	if d, _ := subjectsIn(t, byIP); d != pop3InteropMessages {
+		t.Fatalf("fetchmail polling 127.0.0.1 got %d distinct messages, want %d", d, pop3InteropMessages)
+	}
+	other, err := certs.Load(certs.Options{Hostname: "localhost", DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc = s.fetchmailRC(t, dir, "localhost", fmt.Sprintf(`sslcertck sslcertfile "%s"`, other.CertPath), filepath.Join(dir, "refused.mbox"), true)
+	if out, err := runToolErr(t, dir, "fetchmail", "--nodetach", "-f", rc); err == nil || !strings.Contains(out, "certificate verif") {
+		t.Fatalf("fetchmail trusting another certificate: %v\n%s", err, out)
 	}
 
 	got := filepath.Join(dir, "fetched.mbox")

@@ -166,8 +166,8 @@ type Delivery struct {
 	DelayWarning  Duration          `toml:"delay_warning"`
 	Routes        map[string]string `toml:"routes"`
 	// Postmaster is the local address (an account's or an alias) that
-	// gets the mail for postmaster of a domain without a postmaster
-	// address of its own, and for the bare <postmaster> (RFC 5321
+	// gets the mail for postmaster and abuse (RFC 2142) of a domain
+	// without such an address of its own, and for the bare <postmaster> (RFC 5321
 	// §4.5.1); empty: the postmaster of another local domain, else the
 	// account created first.
 	Postmaster string `toml:"postmaster"`

@@ -15,17 +15,24 @@ func TestPostmasterWithoutPostmasterAddress(t *testing.T) {
 	f := newFixture(t)
 	f.must(f.acct.DeleteUser(f.ctx, "postmaster@example.org"))
 	f.must(f.acct.DeleteAlias(f.ctx, "@catch.example")) // it would answer for postmaster@catch.example
-	for _, addr := range []string{"postmaster@mx.example.net", "postmaster@example.org", "PostMaster@xn--bcher-kva.example"} {
+	for _, addr := range []string{"postmaster@mx.example.net", "postmaster@example.org", "PostMaster@xn--bcher-kva.example",
+		"abuse@example.org", "Abuse@xn--bcher-kva.example"} { // RFC 2142 §2: abuse@ too
+
 		if r := f.svc.CheckRecipient(f.ctx, &envelope.Envelope{}, rcpt(t, addr)); r != nil {
 			t.Fatalf("%s: %v", addr, r)
 		}
 	}
-	if r := f.svc.CheckRecipient(f.ctx, &envelope.Envelope{}, rcpt(t, "postmaster@other.example")); code(r) != "5.7.1" {
-		t.Fatalf("postmaster of another domain: %v", r)
+	for _, addr := range []string{"postmaster@other.example", "abuse@other.example"} {
+		if r := f.svc.CheckRecipient(f.ctx, &envelope.Envelope{}, rcpt(t, addr)); code(r) != "5.7.1" {
+			t.Fatalf("%s (another domain): %v", addr, r)
+		}
 	}
-	env := &envelope.Envelope{Recipients: []envelope.Recipient{rcpt(t, "postmaster@mx.example.net")}}
-	if r := f.deliver(env, "to the postmaster"); r[0] != nil {
-		t.Fatal(r[0])
+	if r := f.svc.CheckRecipient(f.ctx, &envelope.Envelope{}, rcpt(t, "hostmaster@example.org")); code(r) != "5.1.1" {
+		t.Fatalf("hostmaster@ (not a role address here): %v", r)
+	}
+	env := &envelope.Envelope{Recipients: []envelope.Recipient{rcpt(t, "postmaster@mx.example.net"), rcpt(t, "abuse@example.org")}}
+	if r := f.deliver(env, "to the postmaster"); r[0] != nil || r[1] != nil {
+		t.Fatal(r)
 	}
 	if n := len(f.inbox("alice@example.org")); n != 1 {
 		t.Fatalf("the oldest account got %d messages", n)

@@ -20,9 +20,10 @@ type Resolver interface {
 	Domains(ctx context.Context) ([]string, error)
 	// MaySendAs decides the submission sender rule (RFC 6409 §6.1).
 	MaySendAs(ctx context.Context, account, address string) (bool, error)
-	// OldestAccount is the address of the account created first, the
-	// postmaster of last resort.
-	OldestAccount(ctx context.Context) (string, error)
+	// Postmaster is the address that gets the mail of the role
+	// addresses (postmaster, abuse) of a domain without its own, given
+	// delivery.postmaster (configured).
+	Postmaster(ctx context.Context, configured string) (string, error)
 }
 
 // Store is what delivery needs of the mail store.
@@ -73,12 +74,13 @@ func New(cfg Config, res Resolver, st Store, log *slog.Logger) *Service {
 
 // route finds where mail for one recipient goes, or the reply refusing
 // it. RFC 5321 §4.5.1: postmaster must be accepted for every local domain
-// and for the server's own name, so a postmaster address without an
-// account or alias of its own falls back (postmaster).
+// and for the server's own name, and RFC 2142 §2 asks the same of abuse,
+// so such an address without an account or alias of its own falls back
+// (postmaster).
 func (s *Service) route(ctx context.Context, env *envelope.Envelope, rcpt envelope.Recipient) (route, *smtpreply.Reply) {
 	addr := rcpt.Addr.String()
 	r, err := s.res.Resolve(ctx, addr)
-	if err != nil && strings.EqualFold(rcpt.Addr.Local, "postmaster") {
+	if err != nil && accounts.IsRole(rcpt.Addr.Local) {
 		if pm, ok := s.postmaster(ctx, rcpt.Addr); ok {
 			r, err = pm, nil
 		}
@@ -110,10 +112,9 @@ func (s *Service) route(ctx context.Context, env *envelope.Envelope, rcpt envelo
 	return rt, nil
 }
 
-// postmaster finds where mail for postmaster@ one of our domains (or the
-// host name, which the bare <postmaster> becomes) goes when that address
-// does not exist: to Config.Postmaster, else to the postmaster of the
-// first local domain that has one, else to the account created first
+// postmaster finds where mail for postmaster@ or abuse@ one of our
+// domains (or the host name, which the bare <postmaster> becomes) goes
+// when that address does not exist: to Resolver.Postmaster's mailbox
 // (README "SMTP": postmaster). Only local mailboxes qualify.
 func (s *Service) postmaster(ctx context.Context, rcpt mailaddr.Address) (accounts.Resolution, bool) {
 	domains, err := s.res.Domains(ctx)
@@ -127,24 +128,8 @@ func (s *Service) postmaster(ctx context.Context, rcpt mailaddr.Address) (accoun
 	if !own {
 		return accounts.Resolution{}, false
 	}
-	if r, ok := s.localMailbox(ctx, s.cfg.Postmaster); ok {
-		return r, true
-	}
-	for _, d := range domains {
-		if r, ok := s.localMailbox(ctx, "postmaster@"+d); ok {
-			return r, true
-		}
-	}
-	oldest, err := s.res.OldestAccount(ctx)
+	addr, err := s.res.Postmaster(ctx, s.cfg.Postmaster)
 	if err != nil {
-		return accounts.Resolution{}, false
-	}
-	return s.localMailbox(ctx, oldest)
-}
-
-// localMailbox resolves addr when it leads to local accounts only.
-func (s *Service) localMailbox(ctx context.Context, addr string) (accounts.Resolution, bool) {
-	if addr == "" {
 		return accounts.Resolution{}, false
 	}
 	r, err := s.res.Resolve(ctx, addr)

@@ -14,7 +14,7 @@ import (
 // read as it is written.
 func (c *checker) checkDMARC(ctx context.Context) {
 	name := "_dmarc." + c.p.Domain
-	want := strconv.Quote(DMARCRecord(c.p.Domain))
+	want := strconv.Quote(DMARCRecord(c.p.DMARCReports))
 	// RFC 7489 §6.6.3: with several records, receivers apply none.
 	txt, ok := c.oneTXT(ctx, "DMARC", name, want, isDMARC, "so receivers apply none (RFC 7489 §6.6.3)")
 	if !ok {

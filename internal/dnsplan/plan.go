@@ -26,10 +26,15 @@ const (
 	HeloSPFRecord = "v=spf1 a -all"
 )
 
-// DMARCRecord is the DMARC policy proposed for domain: monitoring
-// (RFC 7489 §6.3 p=none) with aggregate reports to its postmaster.
-func DMARCRecord(domain string) string {
-	return "v=DMARC1; p=none; rua=mailto:postmaster@" + domain
+// DMARCRecord is the DMARC policy proposed: monitoring (RFC 7489 §6.3
+// p=none), with aggregate reports (rua) to the address reports, or none
+// when reports is "" (an address that bounces would only earn the
+// receivers' bounces).
+func DMARCRecord(reports string) string {
+	if reports == "" {
+		return "v=DMARC1; p=none"
+	}
+	return "v=DMARC1; p=none; rua=mailto:" + reports
 }
 
 // Plan is what one domain should publish for this server.
@@ -41,6 +46,10 @@ type Plan struct {
 	Relayhost string
 	DKIM      []DKIMRecord
 	Services  []Service
+	// DMARCReports is the address the DMARC record asks receivers to
+	// send aggregate reports to: one that takes mail (the caller checks),
+	// or "" for a record without rua=. New leaves it "".
+	DMARCReports string
 	// SMTPOffPort25 lists listen.smtp when none of its addresses is on
 	// port 25: other servers deliver to the MX (RFC 5321 §5.1) on the
 	// SMTP port, 25, only, so something in front (a port redirect, a

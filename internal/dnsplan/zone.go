@@ -136,15 +136,34 @@ func (p *Plan) Lines() []Line {
 	z.blank()
 	p.dkimLines(z)
 	z.blank()
-	z.comment("DMARC (RFC 7489 §6.3): report only (p=none) at first, with aggregate",
-		"reports to postmaster@"+p.Domain+". Once they show all of your mail",
-		"passing SPF or DKIM, tighten to p=quarantine, then to p=reject.")
-	z.record("_dmarc."+p.Domain, "TXT", DMARCRecord(p.Domain), "")
+	p.dmarcLines(z)
 	z.blank()
 	p.srvLines(z)
 	z.blank()
 	p.ptrLines(z)
 	return z.lines
+}
+
+// dmarcLines adds the DMARC record, with reports to an address that takes
+// mail, or none.
+func (p *Plan) dmarcLines(z *zone) {
+	rua := p.DMARCReports
+	switch _, dom, _ := strings.Cut(rua, "@"); {
+	case rua == "":
+		z.comment("DMARC (RFC 7489 §6.3): report only (p=none) at first. No address here",
+			"takes the aggregate reports yet (postmaster@"+p.Domain+" reaches no account):",
+			"create one and run petrel dns again, or name one with --dmarc-reports.")
+	case !strings.EqualFold(dom, p.Domain):
+		z.comment("DMARC (RFC 7489 §6.3): report only (p=none) at first, with aggregate",
+			"reports to "+rua+". "+dom+" must allow it (RFC 7489 §7.1), or receivers",
+			"send none: publish "+p.Domain+"._report._dmarc."+dom+". IN TXT \"v=DMARC1\".")
+	default:
+		z.comment("DMARC (RFC 7489 §6.3): report only (p=none) at first, with aggregate",
+			"reports to "+rua+".")
+	}
+	z.comment("Once the reports show all of your mail passing SPF or DKIM, tighten",
+		"to p=quarantine, then to p=reject.")
+	z.record("_dmarc."+p.Domain, "TXT", DMARCRecord(rua), "")
 }
 
 // addrLines adds the address records of the host, or says which ones it

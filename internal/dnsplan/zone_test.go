@@ -96,3 +96,34 @@ func TestOffPort25(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13: the DMARC record asked for reports to postmaster@DOMAIN
+// whether or not that address took mail. The plan asks for them at
+// DMARCReports only, with the RFC 7489 §7.1 authorization an address in
+// another domain needs, and for none when there is no such address.
+func TestDMARCReports(t *testing.T) {
+	srv := dnstest.Start(t)
+	srv.Add(t, hostRecords...)
+	p := newPlan(t, srv, "example.org", testListen, nil)
+	for _, tc := range []struct {
+		reports, record, comment string
+	}{
+		{"", "v=DMARC1; p=none", "takes the aggregate reports yet (postmaster@example.org reaches no account)"},
+		{"postmaster@example.org", "v=DMARC1; p=none; rua=mailto:postmaster@example.org", "reports to postmaster@example.org."},
+		{"dmarc@example.net", "v=DMARC1; p=none; rua=mailto:dmarc@example.net",
+			`publish example.org._report._dmarc.example.net. IN TXT "v=DMARC1"`},
+	} {
+		p.DMARCReports = tc.reports
+		lines := p.Lines()
+		text := Render(lines)
+		var got []string
+		for _, r := range Records(lines) {
+			if r.Name == "_dmarc.example.org" {
+				got = append(got, r.Value)
+			}
+		}
+		if len(got) != 1 || got[0] != tc.record || !strings.Contains(text, tc.comment) {
+			t.Errorf("reports %q: DMARC records %q, want %q with %q in:\n%s", tc.reports, got, tc.record, tc.comment, text)
+		}
+	}
+}

@@ -154,3 +154,17 @@ func BenchmarkSearchText(b *testing.B) {
 func BenchmarkSearchUnseen(b *testing.B) {
 	benchCommand(b, `UID SEARCH UNSEEN`, func(u []string) bool { return len(u) == 1 })
 }
+
+// BenchmarkFetchSize is a client's size scan (mbsync, a download
+// planner): RFC822.SIZE is the size of the served form, so it comes from
+// the metadata, kept in the item cache after the first read.
+func BenchmarkFetchSize(b *testing.B) {
+	benchCommand(b, "UID FETCH 1:* (UID RFC822.SIZE FLAGS)", func(u []string) bool { return len(u) == benchMessages })
+}
+
+// BenchmarkFetchSizeUncached is the size scan without the item cache.
+func BenchmarkFetchSizeUncached(b *testing.B) {
+	e := newEnv(b, func(c *Config, _ *Deps) { c.ItemCacheBytes = 1 })
+	fillBench(b, e, benchMessages)
+	benchCommandEnv(b, e, "UID FETCH 1:* (UID RFC822.SIZE FLAGS)", func(u []string) bool { return len(u) == benchMessages })
+}

@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"encoding/base64"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,14 +87,7 @@ func TestSearchAddressWithComments(t *testing.T) {
 // in a literal8; a binary part without NUL goes as it is.
 func TestFetchBinaryPartWithNUL(t *testing.T) {
 	content := "\x00\x01\x02 binary\x00data " + strings.Repeat("z", 60)
-	e := newEnv(t, nil)
-	e.deliver("", "From: bob@example.net\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"+
-		"Content-Type: multipart/mixed; boundary=b\r\n\r\n"+
-		"--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\n\r\ncaf\xc3\xa9\r\n"+
-		"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n"+
-		content+"\r\n--b--\r\n", 0)
-	r := e.login()
-	r.OK("s SELECT INBOX")
+	r := binaryPartSession(t, "Content-Transfer-Encoding: binary\r\n\r\ncaf\xc3\xa9", "Content-Transfer-Encoding: binary", content)
 	enc := base64.StdEncoding.EncodeToString([]byte(content))
 	b64 := enc[:76] + "\r\n" + enc[76:] + "\r\n"
 	r.exact("a FETCH 1 (BODY.PEEK[2] BODY.PEEK[2]<70.10> BODY.PEEK[1])", "OK",
@@ -102,6 +96,105 @@ func TestFetchBinaryPartWithNUL(t *testing.T) {
 			" BODY[1] {5}\r\ncaf\xc3\xa9)")
 	r.exact("b FETCH 1 (BINARY.PEEK[2])", "OK",
 		"* 1 FETCH (BINARY[2] ~{"+strconv.Itoa(len(content))+"}\r\n"+content+")")
+}
+
+// TestFetchWholeMessageWithNULPart: the message around a binary part that
+// holds NUL went out with the NUL octets in BODY[], RFC822 and BODY[TEXT]
+// (plain literals: RFC 9051 §4.3.1 forbids NUL there), while BODY[2] was
+// base64 and BODYSTRUCTURE still said binary with the stored size. The
+// whole message is now served with that part converted to base64 (RFC
+// 3516 §4.2): no NUL in any plain literal, and BODYSTRUCTURE, RFC822.SIZE,
+// BODY[2.MIME] and BODY[2] agree; BINARY[2] still has the stored octets.
+func TestFetchWholeMessageWithNULPart(t *testing.T) {
+	content := "\x00\x01\x02 binary\x00data " + strings.Repeat("z", 100)
+	r := binaryPartSession(t, "\r\nhello", "Content-Transfer-Encoding:\r\n  Binary", content)
+	// RFC822.SIZE alone first: the size of what BODY[] sends, not of the
+	// stored message.
+	size := literalSize(t, r.OK("z FETCH 1 (RFC822.SIZE)")[0], "RFC822.SIZE ")
+	u := r.OK("a FETCH 1 (BODYSTRUCTURE RFC822.SIZE BODY.PEEK[] BODY.PEEK[TEXT] BODY.PEEK[2] BODY.PEEK[2.MIME] BINARY.PEEK[2])")
+	v := r.OK("b FETCH 1 (RFC822 RFC822.TEXT)")
+	resp := u[0] + v[0]
+	for _, name := range []string{"BODY[] ", "BODY[TEXT] ", "BODY[2] ", "BODY[2.MIME] "} {
+		if strings.ContainsRune(literal(t, u[0], name), 0) {
+			t.Errorf("%s: a NUL octet in a plain literal", name)
+		}
+	}
+	for _, name := range []string{"RFC822 ", "RFC822.TEXT "} {
+		if strings.ContainsRune(literal(t, v[0], name), 0) {
+			t.Errorf("%s: a NUL octet in a plain literal", name)
+		}
+	}
+	if strings.Count(resp, "\x00") != strings.Count(content, "\x00") {
+		t.Errorf("%d NUL octets in the responses, want %d, in BINARY[2] alone", strings.Count(resp, "\x00"), strings.Count(content, "\x00"))
+	}
+	whole, part := literal(t, u[0], "BODY[] "), literal(t, u[0], "BODY[2] ")
+	if got := literalSize(t, u[0], "RFC822.SIZE "); got != len(whole) || size != len(whole) {
+		t.Errorf("RFC822.SIZE %d (alone: %d), BODY[] has %d octets", got, size, len(whole))
+	}
+	if whole != literal(t, v[0], "RFC822 ") || literal(t, u[0], "BODY[TEXT] ") != literal(t, v[0], "RFC822.TEXT ") {
+		t.Error("RFC822 and RFC822.TEXT differ from BODY[] and BODY[TEXT]")
+	}
+	bs := regexp.MustCompile(`"application" "octet-stream" NIL NIL NIL "(\w+)" (\d+)`).FindStringSubmatch(u[0])
+	if bs == nil || !strings.EqualFold(bs[1], "base64") || bs[2] != strconv.Itoa(len(part)) {
+		t.Errorf("BODYSTRUCTURE of part 2: %q; BODY[2] is base64 of %d octets", bs, len(part))
+	}
+	if mime := literal(t, u[0], "BODY[2.MIME] "); !strings.Contains(mime, "Content-Transfer-Encoding: base64\r\n") || strings.Contains(mime, "Binary") {
+		t.Errorf("BODY[2.MIME] = %q, want it to say base64", mime)
+	}
+	if dec, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(part, "\r\n", "")); err != nil || string(dec) != content {
+		t.Errorf("BODY[2] decodes to %q, %v", dec, err)
+	}
+	if !strings.Contains(whole, part) || !strings.Contains(whole, "hello\r\n--b\r\n") {
+		t.Errorf("BODY[] is not the message with part 2 converted:\n%q", whole)
+	}
+	if bin := literal(t, u[0], "BINARY[2] ~"); bin != content {
+		t.Errorf("BINARY[2] = %q, want the stored octets", bin)
+	}
+}
+
+// binaryPartSession delivers a multipart message of a text/plain part
+// (its header fields after Content-Type, then its body) and an
+// application/octet-stream part whose encoding field is cte, holding
+// content, by APPEND in a literal8 (RFC 3516 §4.4: SMTP refuses NUL);
+// it returns a session with INBOX selected.
+func binaryPartSession(t *testing.T, text, cte, content string) *raw {
+	msg := "From: bob@example.net\r\nSubject: bin\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n" + text + "\r\n" +
+		"--b\r\nContent-Type: application/octet-stream\r\n" + cte + "\r\n\r\n" +
+		content + "\r\n--b--\r\n"
+	r := newEnv(t, nil).login()
+	r.OK("a APPEND INBOX ~{" + strconv.Itoa(len(msg)) + "+}\r\n" + msg)
+	r.OK("s SELECT INBOX")
+	return r
+}
+
+// literal returns the literal after prefix ("NAME " for {n}, "NAME ~" for
+// a literal8) in a FETCH response.
+func literal(t *testing.T, resp, prefix string) string {
+	t.Helper()
+	i := strings.Index(resp, prefix+"{")
+	if i < 0 {
+		t.Fatalf("no %s{...} literal in %q", prefix, resp)
+	}
+	rest := resp[i+len(prefix)+1:]
+	n, err := strconv.Atoi(rest[:strings.IndexByte(rest, '}')])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest = rest[strings.Index(rest, "}\r\n")+3:]
+	return rest[:n]
+}
+
+// literalSize reads the number after prefix in a FETCH response.
+func literalSize(t *testing.T, resp, prefix string) int {
+	t.Helper()
+	m := regexp.MustCompile(regexp.QuoteMeta(prefix) + `(\d+)`).FindStringSubmatch(resp)
+	if m == nil {
+		t.Fatalf("no %s in %q", prefix, resp)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // TestListSubscribedRecursive: LIST (SUBSCRIBED RECURSIVEMATCH) returns an

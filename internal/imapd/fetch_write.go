@@ -3,6 +3,7 @@ package imapd
 import (
 	"bytes"
 	"errors"
+	"io"
 	"slices"
 	"strconv"
 
@@ -15,15 +16,21 @@ import (
 // sections streamed from the blob.
 
 // fetchCtx loads a message's metadata and body at most once (or has
-// them from a bulk read).
+// them from a bulk read), in the form FETCH serves them (served).
 type fetchCtx struct {
 	s       *session
-	m       store.Message
+	m       store.Message // Size: of the served form, once served
 	meta    *msgmeta.Meta
 	blob    store.Blob
 	ownBlob bool // opened here, closed by close
+	// served: meta, conv and m.Size are the served form
+	// (imapmsg.ServedForm); conv is the converted message, or nil when
+	// it is the stored one.
+	served bool
+	conv   io.ReaderAt
 }
 
+// getMeta returns the metadata of the served form.
 func (fc *fetchCtx) getMeta() (*msgmeta.Meta, error) {
 	if fc.meta == nil {
 		m, err := fc.s.srv.st.Meta(fc.s.ctx, fc.m.Mailbox, fc.m.UID)
@@ -32,10 +39,38 @@ func (fc *fetchCtx) getMeta() (*msgmeta.Meta, error) {
 		}
 		fc.meta = m
 	}
+	if !fc.served {
+		if err := fc.serve(); err != nil {
+			return nil, err
+		}
+	}
 	return fc.meta, nil
 }
 
-func (fc *fetchCtx) getBlob() (store.Blob, error) {
+// serve makes meta, conv and m.Size the served form. RFC 9051 §4.3.1:
+// NUL goes only in a literal8, which only BINARY responses use (RFC 3516
+// §4.3), so a message whose binary parts hold NUL is served with them in
+// base64 everywhere else (RFC 3516 §4.2; imapmsg.ServedForm), its
+// BODYSTRUCTURE and RFC822.SIZE those of the converted message. Only a
+// message with a binary part is read for it.
+func (fc *fetchCtx) serve() error {
+	fc.served = true
+	if !imapmsg.MayConvert(fc.meta) {
+		return nil
+	}
+	blob, err := fc.storedBlob()
+	if err != nil {
+		return err
+	}
+	sv, err := imapmsg.ServedForm(fc.meta, blob, fc.m.Size)
+	if err != nil || !sv.Converted {
+		return err
+	}
+	fc.meta, fc.conv, fc.m.Size = sv.Meta, sv.Body, sv.Size
+	return nil
+}
+
+func (fc *fetchCtx) storedBlob() (store.Blob, error) {
 	if fc.blob == nil {
 		b, err := fc.s.srv.st.OpenBlob(fc.s.ctx, fc.m.Blob)
 		if err != nil {
@@ -62,6 +97,7 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 	fc := &fetchCtx{s: s, m: m}
 	if d != nil {
 		fc.meta, fc.blob = d.Meta, d.Body
+		fc.m.Size, fc.m.Blob = d.Size, d.Blob // m may be an index record, without them
 	}
 	defer fc.close()
 	if st := s.checkBinary(fc, items); st.kind != "" {
@@ -163,20 +199,18 @@ func (s *session) writeItem(fc *fetchCtx, it fetchItem) error {
 		s.w.flags(m, s.recentFlag(m.UID))
 	case "INTERNALDATE":
 		s.w.raw("INTERNALDATE " + imapmsg.InternalDate(m.InternalDate))
-	case "RFC822.SIZE":
-		s.w.raw("RFC822.SIZE " + strconv.FormatInt(m.Size, 10))
 	case "MODSEQ":
 		s.w.raw("MODSEQ (")
 		s.w.num(uint64(m.ModSeq))
 		s.w.byte(')')
-	case "ENVELOPE", "BODYSTRUCTURE", "BODY":
+	case "ENVELOPE", "BODYSTRUCTURE", "BODY", "RFC822.SIZE":
 		return s.writeMetaItem(fc, it)
 	case "BINARY.SIZE":
 		meta, blob, err := fc.both()
 		if err != nil {
 			return err
 		}
-		n, err := imapmsg.BinarySize(meta, blob, m.Size, it.section.Part)
+		n, err := imapmsg.BinarySize(meta, blob, fc.m.Size, it.section.Part)
 		if err != nil {
 			return err
 		}
@@ -198,12 +232,16 @@ func binaryPart(part []int) string {
 	return string(append(b, ']'))
 }
 
-func (fc *fetchCtx) both() (*msgmeta.Meta, store.Blob, error) {
+// both returns the metadata and the body of the served form.
+func (fc *fetchCtx) both() (*msgmeta.Meta, io.ReaderAt, error) {
 	meta, err := fc.getMeta()
 	if err != nil {
 		return nil, nil, err
 	}
-	blob, err := fc.getBlob()
+	if fc.conv != nil {
+		return meta, fc.conv, nil
+	}
+	blob, err := fc.storedBlob()
 	return meta, blob, err
 }
 
@@ -221,6 +259,9 @@ func (s *session) writeMetaItem(fc *fetchCtx, it fetchItem) error {
 	buf.Reset()
 	buf.WriteString(it.name + " ")
 	switch it.name {
+	case "RFC822.SIZE":
+		// The size of the served form (serve): what BODY[] sends.
+		buf.WriteString(strconv.FormatInt(fc.m.Size, 10))
 	case "ENVELOPE":
 		imapmsg.WriteEnvelope(buf, &meta.Envelope, s.utf8)
 	case "BODYSTRUCTURE":

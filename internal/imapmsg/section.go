@@ -75,9 +75,6 @@ func SectionReader(meta *msgmeta.Meta, body io.ReaderAt, size int64, s Section) 
 	if s.Binary && spec == "" {
 		return binarySection(meta, body, size, s)
 	}
-	if r, n, ok, err := binaryAsBase64(meta, body, size, s); ok || err != nil {
-		return r, n, err
-	}
 	sp, found := locate(meta, size, s.Part, spec)
 	if isFieldsSpec(spec) && found {
 		b, err := headerFields(io.NewSectionReader(body, sp.start, sp.len()), s.Fields, spec == "HEADER.FIELDS.NOT")

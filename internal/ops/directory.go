@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,11 @@ import (
 // Accounts is what the Directory needs of accounts.Service.
 type Accounts interface {
 	AddDomain(ctx context.Context, domain string) error
+	// Resolve and Postmaster tell where mail for an address, and for the
+	// role addresses (postmaster@, abuse@) of a domain without its own,
+	// goes (accounts.Service.Postmaster).
+	Resolve(ctx context.Context, address string) (accounts.Resolution, error)
+	Postmaster(ctx context.Context, configured string) (string, error)
 	DeleteDomain(ctx context.Context, domain string) error
 	Domains(ctx context.Context) ([]string, error)
 	IsLocalDomain(ctx context.Context, domain string) (bool, error)
@@ -33,15 +39,14 @@ type Accounts interface {
 
 // Directory manages domains, accounts, their addresses, aliases and quotas.
 type Directory struct {
-	acc Accounts
+	acc        Accounts
+	postmaster string // delivery.postmaster
 }
 
-// NewDirectory returns the directory operations on acc.
-func NewDirectory(acc Accounts) *Directory { return &Directory{acc: acc} }
-
-// AddDomain makes domain local.
-func (d *Directory) AddDomain(ctx context.Context, domain string) error {
-	return wrap(d.acc.AddDomain(ctx, domain))
+// NewDirectory returns the directory operations on acc; postmaster is the
+// configured delivery.postmaster ("" when none).
+func NewDirectory(acc Accounts, postmaster string) *Directory {
+	return &Directory{acc: acc, postmaster: postmaster}
 }
 
 // DeleteDomain removes a local domain (refused while it has accounts or
@@ -60,6 +65,31 @@ func (d *Directory) Domains(ctx context.Context) ([]string, error) {
 func (d *Directory) IsLocalDomain(ctx context.Context, domain string) (bool, error) {
 	local, err := d.acc.IsLocalDomain(ctx, domain)
 	return local, wrap(err)
+}
+
+// Reaches reports whether mail to address, in a local domain, is
+// delivered to someone: it resolves to an account or a forward, or it is a
+// role address (postmaster@, abuse@) whose mail delivery sends to
+// accounts.Service.Postmaster's mailbox. An address in another domain does
+// not reach anyone here.
+func (d *Directory) Reaches(ctx context.Context, address string) (bool, error) {
+	_, err := d.acc.Resolve(ctx, address)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, accounts.ErrNotLocal):
+		return false, nil
+	case !store.IsKind(err, store.KindNotFound):
+		return false, wrap(err)
+	}
+	if a, perr := mailaddr.Parse(address); perr != nil || !accounts.IsRole(a.Local) {
+		return false, nil
+	}
+	_, err = d.acc.Postmaster(ctx, d.postmaster)
+	if store.IsKind(err, store.KindNotFound) {
+		return false, nil
+	}
+	return err == nil, wrap(err)
 }
 
 // Password is the outcome of setting a password.

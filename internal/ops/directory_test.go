@@ -24,8 +24,8 @@ func snapshot(t *testing.T, d *Directory) string {
 func TestDirectory(t *testing.T) {
 	ctx := context.Background()
 	d, st := newDirectory(t)
-	must(t, d.AddDomain(ctx, "example.org"))
-	must(t, d.AddDomain(ctx, "Example.NET"))
+	addDomain(t, d, "example.org")
+	addDomain(t, d, "Example.NET")
 	if ds, err := d.Domains(ctx); err != nil || !slices.Equal(ds, []string{"example.net", "example.org"}) {
 		t.Errorf("Domains = %q, %v", ds, err)
 	}
@@ -77,7 +77,7 @@ func TestDirectory(t *testing.T) {
 func TestDirectoryErrors(t *testing.T) {
 	ctx := context.Background()
 	d, _ := newDirectory(t)
-	must(t, d.AddDomain(ctx, "example.org"))
+	addDomain(t, d, "example.org")
 	_, err := d.AddUser(ctx, "alice@example.org", "pw")
 	must(t, err)
 	must(t, d.AddAlias(ctx, "info@example.org", []string{"alice@example.org"}))
@@ -95,8 +95,12 @@ func TestDirectoryErrors(t *testing.T) {
 		{"passwd of unknown user", func() error { _, err := d.SetPassword(ctx, "nobody@example.org", "pw"); return err }, KindNotFound},
 		{"del unknown user", func() error { return d.DeleteUser(ctx, "nobody@example.org") }, KindNotFound},
 		{"del user an alias forwards to", func() error { return d.DeleteUser(ctx, "alice@example.org") }, KindInvalid},
-		{"duplicate domain", func() error { return d.AddDomain(ctx, "example.org") }, KindExists},
-		{"invalid domain", func() error { return d.AddDomain(ctx, "exa mple..org") }, KindInvalid},
+		{"duplicate domain", func() error { _, err := d.AddDomain(ctx, "example.org", ""); return err }, KindExists},
+		{"invalid domain", func() error { _, err := d.AddDomain(ctx, "exa mple..org", ""); return err }, KindInvalid},
+		// The role addresses of a new domain must lead somewhere now.
+		{"postmaster in the new domain", func() error { _, err := d.AddDomain(ctx, "example.net", "bob@example.net"); return err }, KindInvalid},
+		{"postmaster nowhere", func() error { _, err := d.AddDomain(ctx, "example.net", "nobody@example.org"); return err }, KindInvalid},
+		{"invalid postmaster", func() error { _, err := d.AddDomain(ctx, "example.net", "not an address"); return err }, KindInvalid},
 		{"del unknown domain", func() error { return d.DeleteDomain(ctx, "unknown.example") }, KindNotFound},
 		{"del domain in use", func() error { return d.DeleteDomain(ctx, "example.org") }, KindInvalid},
 		{"address of unknown account", func() error { return d.AddAddress(ctx, "nobody@example.org", "n@example.org") }, KindNotFound},
@@ -123,7 +127,7 @@ func TestDirectoryErrors(t *testing.T) {
 func TestQuota(t *testing.T) {
 	ctx := context.Background()
 	d, _ := newDirectory(t)
-	must(t, d.AddDomain(ctx, "example.org"))
+	addDomain(t, d, "example.org")
 	_, err := d.AddUser(ctx, "ann@example.org", "pw")
 	must(t, err)
 	if q, err := d.Quota(ctx, "ann@example.org"); err != nil || q != (Quota{}) {

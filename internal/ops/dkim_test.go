@@ -26,6 +26,9 @@ func (f fakeDomains) IsLocalDomain(_ context.Context, domain string) (bool, erro
 	return f.local[domain], f.err
 }
 
+// Reaches: no address takes mail.
+func (f fakeDomains) Reaches(context.Context, string) (bool, error) { return false, f.err }
+
 func TestDKIMGenerate(t *testing.T) {
 	ctx := context.Background()
 	st := testkit.NewStore(t)

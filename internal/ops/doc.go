@@ -7,7 +7,9 @@
 //
 // The services:
 //
-//   - Directory: domains, accounts (create, delete, password, list), extra
+//   - Directory: domains (a new domain's postmaster@ and abuse@, RFC 5321
+//     §4.5.1 and RFC 2142 §2, resolve: aliases of a named address, or
+//     delivery's fallback, accounts.Service.Postmaster), accounts (create, delete, password, list), extra
 //     addresses, aliases and quotas, on accounts.Service. A password left
 //     empty is generated (130 bits, rand.Text) and returned once.
 //   - Queue: list, show, retry, delete and count the outbound queue, on
@@ -16,7 +18,8 @@
 //     role in a rotation (RFC 6376 §3.6.1, RFC 8463; dkim.ActivationDelay).
 //   - DNS: the records a domain publishes (package dnsplan) and their check
 //     against DNS, with the warnings an operator needs (host name not fully
-//     qualified, domain not local, unreadable key files).
+//     qualified, domain not local, unreadable key files, a DMARC report
+//     address that takes no mail: the record then asks for no reports).
 //   - Logins: forget the failed logins of an account or a client address
 //     (docs/configuration.md §Login throttling), through an Unlocker: the
 //     control socket for the CLI, the throttle itself for an in-server API.

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -15,7 +16,14 @@ func newDirectory(t *testing.T) (*Directory, store.Store) {
 	t.Helper()
 	st := testkit.NewStore(t)
 	acc := testkit.Accounts(st, accounts.Options{SubaddressSeparator: "+"})
-	return NewDirectory(acc), st
+	return NewDirectory(acc, ""), st
+}
+
+// addDomain adds a domain without naming its postmaster.
+func addDomain(t *testing.T, d *Directory, domain string) {
+	t.Helper()
+	_, err := d.AddDomain(context.Background(), domain, "")
+	must(t, err)
 }
 
 // must fails the test on err.

@@ -1,0 +1,71 @@
+package accounts
+
+import (
+	"context"
+	"strings"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// Roles are the local parts every local domain answers for: postmaster
+// (RFC 5321 §4.5.1) and abuse (RFC 2142 §2). When a domain has no such
+// address of its own, its mail goes to Postmaster's mailbox.
+func Roles() []string { return []string{"postmaster", "abuse"} }
+
+// IsRole reports whether local is one of Roles (in any case).
+func IsRole(local string) bool {
+	return strings.EqualFold(local, "postmaster") || strings.EqualFold(local, "abuse")
+}
+
+// Postmaster returns the address that gets the mail for the role
+// addresses of a domain that has none of its own (README "SMTP":
+// postmaster): configured (delivery.postmaster) when it leads to local
+// accounts, else the postmaster@ of the first local domain (sorted) that
+// does, else the account created first. A KindNotFound error means there
+// is nowhere yet (no account at all). Delivery and "petrel domain add"
+// both ask here, so that what the command says is what delivery does.
+func (s *Service) Postmaster(ctx context.Context, configured string) (string, error) {
+	if s.localMailbox(ctx, configured) {
+		return configured, nil
+	}
+	domains, err := s.Domains(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, d := range domains {
+		if addr := "postmaster@" + d; s.localMailbox(ctx, addr) {
+			return addr, nil
+		}
+	}
+	return s.OldestAccount(ctx)
+}
+
+// localMailbox reports whether addr resolves to local accounts only.
+func (s *Service) localMailbox(ctx context.Context, addr string) bool {
+	if addr == "" {
+		return false
+	}
+	r, err := s.Resolve(ctx, addr)
+	return err == nil && len(r.Remote) == 0 && len(r.Local) > 0
+}
+
+// OldestAccount returns the primary address of the account created
+// first (the lowest ID), or a KindNotFound error when there is none: the
+// postmaster of last resort.
+func (s *Service) OldestAccount(ctx context.Context) (string, error) {
+	const op = "oldest account"
+	accts, err := s.dir.Accounts(ctx)
+	if err != nil {
+		return "", store.Wrap(store.KindInternal, op, err)
+	}
+	if len(accts) == 0 {
+		return "", store.Errorf(store.KindNotFound, op, "no accounts")
+	}
+	first := accts[0]
+	for _, a := range accts[1:] {
+		if a.ID < first.ID {
+			first = a
+		}
+	}
+	return first.Address, nil
+}
