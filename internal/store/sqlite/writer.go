@@ -85,13 +85,12 @@ func (w *writer) submit(ctx context.Context, o *op) error {
 		return store.Wrap(store.KindTemporary, o.name, ctx.Err())
 	}
 	w.mu.RUnlock()
-	select {
-	case err := <-o.done:
-		return err
-	case <-ctx.Done():
-		// The write may still commit; the caller must not report success.
-		return store.Wrap(store.KindTemporary, o.name, ctx.Err())
-	}
+	// Once queued, the write may commit whatever ctx does, so the caller
+	// waits for its outcome: returning early would let it report failure
+	// and remove a body file that a committed row then names. The wait is
+	// bounded by one batch (the writer answers every queued op, also when
+	// closing).
+	return <-o.done
 }
 
 func (w *writer) close() {
