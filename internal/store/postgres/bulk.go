@@ -1,0 +1,122 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/petrelmail/petrel/internal/msgmeta"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+var _ store.BulkReader = (*Store)(nil)
+
+// A bulk read takes at most this many rows, or about this many bytes of
+// metadata and first chunks, per query.
+const (
+	bulkChunkRows  = 256
+	bulkChunkBytes = 4 << 20
+	// bulkMaxGap: runs of wanted UIDs closer than this are read with one
+	// range query.
+	bulkMaxGap = 64
+)
+
+// bulkRow is one row of a bulk read, held between the query and fn.
+type bulkRow struct {
+	msg   store.Message
+	meta  []byte
+	first []byte // the body's first chunk, when bodies are read
+	size  int64
+	chunk int
+}
+
+// ReadMessages implements store.BulkReader. Each run of wanted UIDs is
+// read in chunks; a chunk's query is finished before fn sees its
+// messages, so no connection is held while fn runs. A body comes with its
+// first chunk; the others are read when fn reads them.
+func (s *Store) ReadMessages(ctx context.Context, mailbox store.MailboxID, uids []store.UID, what store.ReadFlags,
+	fn func(*store.MessageData) error) error {
+	const op = "read messages"
+	withBody := what&store.ReadBody != 0
+	cols, from := prefixedMessageCols+", bm.meta", "messages m JOIN blob_meta bm ON bm.id = m.blob"
+	if withBody {
+		cols += ", c.data, b.size, b.chunk"
+		from += " JOIN blobs b ON b.id = m.blob LEFT JOIN blob_chunks c ON c.blob = m.blob AND c.seq = 0"
+	}
+	q := `SELECT ` + cols + ` FROM ` + from + `
+		WHERE m.mailbox = $1 AND m.uid BETWEEN $2 AND $3 ORDER BY m.uid LIMIT $4`
+	want := uids
+	for _, run := range store.UIDRuns(uids, bulkMaxGap) {
+		for from := run[0]; ; {
+			rows, more, err := s.bulkChunk(ctx, q, mailbox, from, run[1], withBody)
+			if err != nil {
+				return s.wrap(op, err)
+			}
+			for i := range rows {
+				r := &rows[i]
+				for len(want) > 0 && want[0] < r.msg.UID {
+					want = want[1:]
+				}
+				if len(want) == 0 || want[0] != r.msg.UID {
+					continue
+				}
+				if err := s.bulkCall(r, what, fn); err != nil {
+					return err
+				}
+			}
+			if !more {
+				break
+			}
+			from = rows[len(rows)-1].msg.UID + 1
+		}
+	}
+	return nil
+}
+
+// bulkChunk reads the first rows of [from, to]; more reports that the
+// chunk stopped at a limit and rows above its last UID may remain.
+func (s *Store) bulkChunk(ctx context.Context, q string, mailbox store.MailboxID, from, to store.UID,
+	withBody bool) (out []bulkRow, more bool, err error) {
+	rows, err := s.pool.Query(ctx, q, mailbox, int64(from), int64(to), bulkChunkRows)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	bytesRead := 0
+	for rows.Next() {
+		var r bulkRow
+		dest := []any{&r.meta}
+		if withBody {
+			dest = append(dest, &r.first, &r.size, &r.chunk)
+		}
+		if r.msg, err = scanMessage(rows, dest...); err != nil {
+			return nil, false, err
+		}
+		out = append(out, r)
+		bytesRead += len(r.meta) + len(r.first)
+		if bytesRead >= bulkChunkBytes && r.msg.UID < to {
+			return out, true, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	return out, len(out) == bulkChunkRows && out[len(out)-1].msg.UID < to, nil
+}
+
+// bulkCall decodes a row's metadata, makes its body, and calls fn.
+func (s *Store) bulkCall(r *bulkRow, what store.ReadFlags, fn func(*store.MessageData) error) error {
+	const op = "read messages"
+	unmarshal := msgmeta.UnmarshalWithoutHeaders
+	if what&store.ReadHeaders != 0 {
+		unmarshal = msgmeta.Unmarshal
+	}
+	meta, err := unmarshal(r.meta)
+	if err != nil {
+		return store.Wrap(store.KindInternal, op, err)
+	}
+	d := &store.MessageData{Message: r.msg, Meta: meta}
+	if what&store.ReadBody != 0 {
+		d.Body = s.newBlob(r.msg.Blob, r.size, r.chunk, r.first)
+		defer d.Body.Close()
+	}
+	return fn(d)
+}
