@@ -112,7 +112,9 @@ func (t *txn) flush() error {
 	return t.notify()
 }
 
-func (t *txn) exec(q string, args ...any) (pgconn.CommandTag, error) { return t.Exec(t.ctx, q, args...) }
+func (t *txn) exec(q string, args ...any) (pgconn.CommandTag, error) {
+	return t.Exec(t.ctx, q, args...)
+}
 
 func (t *txn) queryRow(q string, args ...any) pgx.Row { return t.QueryRow(t.ctx, q, args...) }
 
