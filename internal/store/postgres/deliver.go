@@ -1,16 +1,58 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
-	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// Deliver stores one body in every target (one shared blob) in one
-// transaction and returns once it has committed.
+// Deliveries are batched (docs/architecture.md §Durability): a writer
+// goroutine takes the deliveries waiting for it into one transaction, one
+// call of petrel_deliver each (schema_deliver.go), all sent in one
+// pipeline, with one notification and one commit for the batch. A
+// transaction per delivery would pay a round trip per statement and, as
+// NOTIFY serialises the commits of the transactions that send one, a WAL
+// flush per delivery. Deliveries go to one of Options.Writers writers by
+// their first account, so that the batches of two writers seldom wait for
+// the same account.
+
+const (
+	// maxDeliveryBatch bounds the deliveries of one transaction.
+	maxDeliveryBatch = 256
+	// batchTimeout bounds a batch's transaction.
+	batchTimeout = time.Minute
+)
+
+// delivery is one Deliver call queued for a writer.
+type delivery struct {
+	account  store.AccountID // the first account: the writer, the order in the batch
+	accounts []store.AccountID
+	args     []any // petrel_deliver's arguments
+	rows     []deliverRow
+	err      error
+	done     chan struct{}
+}
+
+// deliverRow is a row of petrel_deliver: one target's outcome.
+type deliverRow struct {
+	idx, err                                        int32
+	mailbox, uidValidity, uid, modseq, blob, thread int64
+	state                                           int64
+}
+
+const deliverQuery = `SELECT o_idx, o_err, o_mailbox, o_uidvalidity, o_uid, o_modseq, o_blob, o_thread, o_state
+	FROM petrel_deliver($1::bigint[], $2::bigint[], $3::text[], $4::integer[], $5::text[], $6, $7, $8, $9, $10,
+	$11::text[], $12, $13, $14)`
+
+// Deliver stores one body in every target (one shared blob) and returns
+// once the batch holding it has committed.
 func (s *Store) Deliver(ctx context.Context, msg store.NewMessage, targets []store.Target) ([]store.Delivered, error) {
 	const op = "deliver"
 	if len(targets) == 0 {
@@ -20,6 +62,22 @@ func (s *Store) Deliver(ctx context.Context, msg store.NewMessage, targets []sto
 		return nil, err
 	}
 	defer s.leave()
+	results := make([]store.Delivered, len(targets))
+	// Targets with an invalid mailbox name fail here; the others go to
+	// the database (at, their indexes).
+	var at []int
+	for i, tg := range targets {
+		if tg.Mailbox == 0 {
+			if _, err := store.NormalizeName(cmp.Or(tg.MailboxName, store.InboxName)); err != nil {
+				results[i].Err = err
+				continue
+			}
+		}
+		at = append(at, i)
+	}
+	if len(at) < len(targets) && (msg.Atomic || len(at) == 0) {
+		return atomicAbort(results), nil
+	}
 	b, err := s.intake(ctx, msg.Body, msg.Meta)
 	if err != nil {
 		return nil, err
@@ -28,200 +86,237 @@ func (s *Store) Deliver(ctx context.Context, msg store.NewMessage, targets []sto
 	if date.IsZero() {
 		date = time.Now()
 	}
-	var results []store.Delivered
-	stored, aborted := false, false
-	err = s.write(ctx, op, func(t *txn) error {
-		results = make([]store.Delivered, len(targets))
-		var err error
-		stored, err = t.deliver(b, targets, date, results)
-		aborted = false
-		if err == nil && msg.Atomic && anyFailed(results) {
-			stored, aborted = false, true
-			return errAtomicAbort // rolls the transaction back
+	d := newDelivery(b, targets, at, date, msg.Atomic)
+	if err := s.deliverer.do(ctx, d); err != nil {
+		if d.finished() {
+			s.dropPending(b)
 		}
-		if err == nil && !stored {
-			return errNothingStored
-		}
-		return err
-	})
-	if !stored || err != nil {
-		s.dropPending(b)
+		return nil, s.wrap(op, err)
 	}
-	switch {
-	case aborted:
-		for i := range results {
-			if results[i].Err == nil {
-				results[i] = store.Delivered{Err: store.Errorf(store.KindTemporary, op, "not delivered: another target failed")}
-			}
+	stored := false
+	for _, r := range d.rows {
+		i := at[r.idx]
+		if r.err != 0 {
+			results[i].Err = deliverError(r.err, targets[i].Account)
+			continue
 		}
-		return results, nil
-	case errors.Is(err, errNothingStored):
-		return results, nil
-	case err != nil:
-		return nil, err
+		stored = true
+		results[i] = store.Delivered{Mailbox: store.MailboxID(r.mailbox), UIDValidity: uint32(r.uidValidity),
+			UID: store.UID(r.uid), ModSeq: store.ModSeq(r.modseq)}
+	}
+	if !stored {
+		s.dropPending(b)
 	}
 	return results, nil
 }
 
-// errAtomicAbort and errNothingStored roll a delivery's transaction back
-// while its results stand: an atomic delivery with a failed target, a
-// delivery whose every target failed.
-var (
-	errAtomicAbort   = &store.Error{Kind: store.KindTemporary, Op: "deliver", Err: errors.New("atomic delivery aborted")}
-	errNothingStored = &store.Error{Kind: store.KindTemporary, Op: "deliver", Err: errors.New("no target took the message")}
-)
-
-func anyFailed(rs []store.Delivered) bool {
-	for _, r := range rs {
-		if r.Err != nil {
-			return true
+// atomicAbort fails every target that has no error of its own.
+func atomicAbort(results []store.Delivered) []store.Delivered {
+	for i := range results {
+		if results[i].Err == nil {
+			results[i] = store.Delivered{Err: store.Errorf(store.KindTemporary, "deliver", "not delivered: another target failed")}
 		}
 	}
-	return false
+	return results
 }
 
-// reserved is a target that passed its checks and got its UID.
-type reserved struct {
-	idx     int
-	account store.AccountID
-	mailbox store.MailboxID
-	uid     store.UID
-	modseq  store.ModSeq
-
-	uidValidity uint32
+// deliverError maps petrel_deliver's error codes to store errors.
+func deliverError(code int32, account store.AccountID) error {
+	const op = "deliver"
+	switch code {
+	case 1:
+		return store.Errorf(store.KindNotFound, op, "account %d does not exist", account)
+	case 2:
+		return store.Errorf(store.KindNotFound, op, "no such mailbox")
+	case 3:
+		return store.Errorf(store.KindOverQuota, op, "quota exceeded")
+	case 4:
+		return store.Errorf(store.KindTemporary, op, "not delivered: another target failed")
+	}
+	return store.Errorf(store.KindInternal, op, "unknown delivery error %d", code)
 }
 
-// deliver reserves the targets in the order of their accounts (so that
-// concurrent deliveries lock accounts in one order, not into a
-// deadlock), then stores the blob and the messages.
-func (t *txn) deliver(b *body, targets []store.Target, date time.Time, results []store.Delivered) (bool, error) {
-	order := make([]int, len(targets))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(i, j int) int { return int(targets[i].Account - targets[j].Account) })
-	var ok []reserved
-	for _, i := range order {
-		r, err := t.reserve(targets[i], b.size)
-		if err != nil && store.KindOf(err) == store.KindInternal {
-			return false, err
+func newDelivery(b *body, targets []store.Target, at []int, date time.Time, atomic bool) *delivery {
+	n := len(at)
+	accts, mbs := make([]int64, n), make([]int64, n)
+	names, kws := make([]string, n), make([]string, n)
+	flags := make([]int32, n)
+	d := &delivery{done: make(chan struct{})}
+	for j, i := range at {
+		tg := targets[i]
+		accts[j], mbs[j], flags[j], kws[j] = int64(tg.Account), int64(tg.Mailbox), int32(tg.Flags), store.JoinKeywords(tg.Keywords)
+		if tg.Mailbox == 0 {
+			names[j], _ = store.NormalizeName(cmp.Or(tg.MailboxName, store.InboxName))
 		}
-		if err != nil {
-			results[i].Err = err
-			continue
-		}
-		r.idx = i
-		results[i] = store.Delivered{Mailbox: r.mailbox, UIDValidity: r.uidValidity, UID: r.uid, ModSeq: r.modseq}
-		ok = append(ok, r)
+		d.accounts = append(d.accounts, tg.Account)
 	}
-	if len(ok) == 0 {
-		return false, nil
-	}
-	slices.SortFunc(ok, func(a, b reserved) int { return a.idx - b.idx })
-	blob, err := t.insertBlob(b, len(ok))
-	if err != nil {
-		return false, err
+	d.account = slices.Min(d.accounts)
+	var data []byte
+	if b.blob == 0 {
+		data = nonNil(b.data)
 	}
 	_, zone := date.Zone()
-	th := threader{t: t, keys: b.threadKeys, email: store.EmailID(blob)}
-	for _, r := range ok {
-		tg := targets[r.idx]
-		thread, err := th.thread(r.account)
-		if err != nil {
-			return false, err
-		}
-		if err := t.insertMessage(r.mailbox, r.uid, r.modseq, tg.Flags, tg.Keywords, date.Unix(), zone, b.size, blob,
-			thread); err != nil {
-			return false, err
-		}
-		t.publish(store.Change{Account: r.account, Mailbox: r.mailbox, Kind: store.ChangeAdded,
-			UIDs: []store.UID{r.uid}, ModSeq: r.modseq})
-	}
-	return true, nil
+	d.args = []any{accts, mbs, names, flags, kws, b.size, int64(b.blob), data, int32(ChunkSize), b.meta,
+		b.threadKeys, date.Unix(), int32(zone), atomic}
+	return d
 }
 
-// reserve checks the quota and allocates a UID and MODSEQ in the target
-// mailbox, updating its counters. Per-target failures carry their kind.
-func (t *txn) reserve(tg store.Target, size int64) (reserved, error) {
-	const op = "deliver"
-	r := reserved{account: tg.Account}
-	if err := t.chargeQuota(op, tg.Account, size, 1, true); err != nil {
-		return r, err
+// finished reports whether the writer is done with d (its outcome known).
+func (d *delivery) finished() bool {
+	select {
+	case <-d.done:
+		return true
+	default:
+		return false
 	}
-	unseen := 0
-	if tg.Flags&store.FlagSeen == 0 {
-		unseen = 1
+}
+
+// changes are the events of a committed delivery.
+func (d *delivery) changes() []store.Change {
+	var out []store.Change
+	for _, r := range d.rows {
+		if r.err == 0 {
+			out = append(out, store.Change{Account: d.accounts[r.idx], Mailbox: store.MailboxID(r.mailbox),
+				Kind: store.ChangeAdded, UIDs: []store.UID{store.UID(r.uid)}, ModSeq: store.ModSeq(r.modseq),
+				State: store.State(r.state)})
+		}
 	}
-	const set = `UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1,
-		messages = messages + 1, unseen = unseen + $1, size = size + $2 `
-	const ret = ` RETURNING id, uidvalidity, uidnext - 1, highestmodseq`
-	var uv, uid int64
-	var err error
-	if tg.Mailbox != 0 {
-		err = t.queryRow(set+`WHERE account = $3 AND id = $4`+ret, unseen, size, tg.Account, tg.Mailbox).Scan(&r.mailbox, &uv, &uid, &r.modseq)
+	return out
+}
+
+// deliverer holds the writers.
+type deliverer struct {
+	s   *Store
+	chs []chan *delivery
+	wg  sync.WaitGroup
+}
+
+func newDeliverer(s *Store, writers int) *deliverer {
+	dl := &deliverer{s: s}
+	for range writers {
+		ch := make(chan *delivery, maxDeliveryBatch)
+		dl.chs = append(dl.chs, ch)
+		dl.wg.Go(func() { dl.loop(ch) })
+	}
+	return dl
+}
+
+// do queues d and waits for its batch. A caller that gives up gets its
+// context's error; the delivery may still commit.
+func (dl *deliverer) do(ctx context.Context, d *delivery) error {
+	ch := dl.chs[int(d.account)%len(dl.chs)]
+	select {
+	case ch <- d:
+	case <-ctx.Done():
+		close(d.done)
+		return ctx.Err()
+	}
+	select {
+	case <-d.done:
+		return d.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// close stops the writers once the calls in flight are done (Store.Close
+// waits for them first).
+func (dl *deliverer) close() {
+	for _, ch := range dl.chs {
+		close(ch)
+	}
+	dl.wg.Wait()
+}
+
+func (dl *deliverer) loop(ch chan *delivery) {
+	batch := make([]*delivery, 0, maxDeliveryBatch)
+	for first := range ch {
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case d, ok := <-ch:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, d)
+			default:
+				break drain
+			}
+		}
+		dl.run(batch)
+	}
+}
+
+// run commits a batch and answers its deliveries. When a statement
+// fails, which aborts the whole transaction, each delivery is run again
+// alone, so that one bad delivery fails only itself.
+func (dl *deliverer) run(batch []*delivery) {
+	slices.SortStableFunc(batch, func(a, b *delivery) int { return cmp.Compare(a.account, b.account) })
+	err := dl.commit(batch)
+	if err != nil && len(batch) > 1 && kindOf(err) == store.KindInternal {
+		for _, d := range batch {
+			d.err = dl.commit([]*delivery{d})
+		}
 	} else {
-		name := tg.MailboxName
-		if name == "" {
-			name = store.InboxName
-		}
-		if name, err = store.NormalizeName(name); err == nil {
-			err = t.queryRow(set+`WHERE account = $3 AND name = $4`+ret, unseen, size, tg.Account, name).Scan(&r.mailbox, &uv, &uid, &r.modseq)
+		for _, d := range batch {
+			d.err = err
 		}
 	}
-	r.uidValidity, r.uid = uint32(uv), store.UID(uid)
-	if err != nil {
-		if _, uerr := t.exec(`UPDATE accounts SET used_bytes = used_bytes - $1, used_messages = used_messages - 1 WHERE id = $2`,
-			size, tg.Account); uerr != nil {
-			return r, uerr
+	for _, d := range batch {
+		if d.err == nil {
+			dl.s.Publish(d.changes()...)
 		}
-		if isNoRows(err) {
-			return r, store.Errorf(store.KindNotFound, op, "no such mailbox")
-		}
-		return r, err
+		close(d.done)
 	}
-	return r, nil
 }
 
-// chargeQuota adds bytes and messages to an account's usage, refusing with
-// KindOverQuota when a limit would be passed. A move (enforce false) is
-// charged without the check: it frees as much as it takes.
-func (t *txn) chargeQuota(op string, account store.AccountID, bytes, msgs int64, enforce bool) error {
-	var ok bool
-	err := t.queryRow(`UPDATE accounts SET used_bytes = used_bytes + $1, used_messages = used_messages + $2
-		WHERE id = $3 RETURNING NOT $4 OR ((quota_bytes = 0 OR used_bytes <= quota_bytes)
-		AND (quota_messages = 0 OR used_messages <= quota_messages))`, bytes, msgs, account, enforce).Scan(&ok)
-	if isNoRows(err) {
-		return store.Errorf(store.KindNotFound, op, "account %d does not exist", account)
-	}
-	if err != nil {
-		return err
-	}
-	if !ok {
-		if _, err := t.exec(`UPDATE accounts SET used_bytes = used_bytes - $1, used_messages = used_messages - $2 WHERE id = $3`,
-			bytes, msgs, account); err != nil {
+// commit runs a batch in one transaction, again after a lost deadlock.
+func (dl *deliverer) commit(batch []*delivery) error {
+	var err error
+	for range maxAttempts {
+		if err = dl.try(batch); err == nil || !retryable(err) {
 			return err
 		}
-		return store.Errorf(store.KindOverQuota, op, "quota exceeded")
 	}
-	return nil
-}
-
-// insertMessage adds one message row: a delivery, an append or a copy.
-// idate is Unix seconds and zone the offset of the internal date. A
-// message's email ID is the id of its blob (as in store/sqlite): a new
-// message gets a new blob, shared only by its copies and the other
-// targets of its delivery, which keep its identity (RFC 8474 §5.1).
-func (t *txn) insertMessage(mailbox store.MailboxID, uid store.UID, modseq store.ModSeq, flags store.Flags,
-	keywords []string, idate int64, zone int, size int64, blob store.BlobID, thread store.ThreadID) error {
-	_, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, mailbox, int64(uid), int64(modseq), int(flags),
-		store.JoinKeywords(keywords), idate, zone, size, blob, thread)
 	return err
 }
 
-func boolInt(b bool) int64 {
-	if b {
-		return 1
+func (dl *deliverer) try(batch []*delivery) error {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	tx, err := dl.s.pool.Begin(ctx)
+	if err != nil {
+		return err
 	}
-	return 0
+	defer tx.Rollback(context.Background())
+	var b pgx.Batch
+	for _, d := range batch {
+		d.rows = d.rows[:0]
+		b.Queue(deliverQuery, d.args...).Query(func(rows pgx.Rows) error {
+			var r deliverRow
+			_, err := pgx.ForEachRow(rows, []any{&r.idx, &r.err, &r.mailbox, &r.uidValidity, &r.uid, &r.modseq, &r.blob,
+				&r.thread, &r.state}, func() error {
+				d.rows = append(d.rows, r)
+				return nil
+			})
+			return err
+		})
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return err
+	}
+	t := &txn{Tx: tx, ctx: ctx, s: dl.s}
+	for _, d := range batch {
+		if len(d.rows) != len(d.accounts) {
+			return fmt.Errorf("petrel_deliver returned %d rows for %d targets", len(d.rows), len(d.accounts))
+		}
+		t.changes = append(t.changes, d.changes()...)
+	}
+	if len(t.changes) > 0 {
+		if err := t.notify(); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
 }

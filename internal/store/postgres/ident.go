@@ -35,29 +35,6 @@ func (t *txn) assignThread(account store.AccountID, keys []string, email store.E
 	return thread, err
 }
 
-// threader assigns the threads of one delivery, once per account.
-type threader struct {
-	t     *txn
-	keys  []string
-	email store.EmailID
-	done  map[store.AccountID]store.ThreadID
-}
-
-func (th *threader) thread(account store.AccountID) (store.ThreadID, error) {
-	if id, ok := th.done[account]; ok {
-		return id, nil
-	}
-	id, err := th.t.assignThread(account, th.keys, th.email)
-	if err != nil {
-		return 0, err
-	}
-	if th.done == nil {
-		th.done = make(map[store.AccountID]store.ThreadID, 1)
-	}
-	th.done[account] = id
-	return id, nil
-}
-
 // AccountState implements store.Mail.
 func (s *Store) AccountState(ctx context.Context, account store.AccountID) (store.State, error) {
 	const op = "account state"

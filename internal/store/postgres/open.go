@@ -22,6 +22,9 @@ type Options struct {
 	// MaxConns bounds the connections of the pool (0 = 16); the change
 	// feed uses one more of its own.
 	MaxConns int
+	// Writers is the number of goroutines that batch deliveries into
+	// transactions (deliver.go); 0 = 2.
+	Writers int
 	// NoListen opens the store without the cross-node change feed
 	// (feed.go): short-lived CLI commands have no subscribers.
 	NoListen bool
@@ -43,6 +46,8 @@ type Store struct {
 	// publish its own changes twice.
 	node string
 	feed *listener
+	// deliverer batches deliveries (deliver.go).
+	deliverer *deliverer
 
 	mu     sync.RWMutex // guards closed against new writes
 	closed bool
@@ -88,8 +93,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.SweepOrphans {
 		s.sweepOrphans(ctx)
 	}
+	if opts.Writers <= 0 {
+		opts.Writers = 2
+	}
+	s.deliverer = newDeliverer(s, opts.Writers)
 	if !opts.NoListen {
 		if s.feed, err = startListener(ctx, s, cfg.ConnConfig.Copy()); err != nil {
+			s.deliverer.close()
 			pool.Close()
 			return nil, fmt.Errorf("postgres: change feed: %w", err)
 		}
@@ -117,6 +127,7 @@ func (s *Store) Close() error {
 		s.closed = true
 		s.mu.Unlock()
 		s.wg.Wait()
+		s.deliverer.close()
 		if s.feed != nil {
 			s.feed.close()
 		}

@@ -165,7 +165,7 @@ CREATE TABLE recent (
 	mailbox bigint PRIMARY KEY REFERENCES mailboxes(id) ON DELETE CASCADE,
 	uid     bigint NOT NULL
 );
-`,
+` + deliverFunction,
 }
 
 // errNewerSchema is returned by Open for a database whose schema is newer
