@@ -13,9 +13,10 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// ChunkSize is the size of the rows a body is stored in (blob_chunks):
-// every chunk of a blob but the last is this long. A blob records the
-// size it was written with, so the value may change.
+// ChunkSize is the largest body stored in its blobs row, and the size of
+// the rows (blob_chunks) a larger one is stored in: every chunk of a blob
+// but the last is this long. A blob records the size it was written
+// with, so the value may change.
 const ChunkSize = 256 << 10
 
 // blobReadTimeout bounds one chunk read of an open Blob (io.ReaderAt has
@@ -151,23 +152,20 @@ func (s *Store) dropPending(b *body) {
 }
 
 // insertBlob stores the body with refs references and its metadata: a
-// small body in one statement, a large one by taking its written blob.
+// small body in its row, a large one by taking its written blob.
 func (t *txn) insertBlob(b *body, refs int) (store.BlobID, error) {
 	if b.blob != 0 {
-		_, err := t.exec(`WITH m AS (INSERT INTO blob_meta(id, meta) VALUES ($1, $3))
-			UPDATE blobs SET refs = $2 WHERE id = $1`, b.blob, refs, b.meta)
+		_, err := t.exec(`UPDATE blobs SET refs = $2, meta = $3 WHERE id = $1`, b.blob, refs, b.meta)
 		return b.blob, err
 	}
 	var id store.BlobID
-	err := t.queryRow(`WITH b AS (INSERT INTO blobs(size, refs, chunk) VALUES ($1, $2, $3) RETURNING id),
-		c AS (INSERT INTO blob_chunks(blob, seq, data) SELECT id, 0, $4 FROM b WHERE $1 > 0),
-		m AS (INSERT INTO blob_meta(id, meta) SELECT id, $5 FROM b)
-		SELECT id FROM b`, b.size, refs, ChunkSize, b.data, b.meta).Scan(&id)
+	err := t.queryRow(`INSERT INTO blobs(size, refs, chunk, meta, data) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		b.size, refs, ChunkSize, b.meta, nonNil(b.data)).Scan(&id)
 	return id, err
 }
 
 // releaseBlobs drops references (id -> count); blobs left without any are
-// deleted with their chunks and metadata (ON DELETE CASCADE).
+// deleted with their chunks (ON DELETE CASCADE).
 func (t *txn) releaseBlobs(refs map[store.BlobID]int64) error {
 	byCount := make(map[int64][]int64)
 	for id, n := range refs {
@@ -189,30 +187,40 @@ func (t *txn) addBlobRefs(id store.BlobID, n int64) error {
 	return err
 }
 
-// OpenBlob opens a message body: one chunk is read now, the others when
-// they are read.
+// blobCols are the columns newBlob needs, of "blobs b".
+const blobCols = `b.size, b.chunk, b.data IS NOT NULL, b.data`
+
+// OpenBlob opens a message body: a small one is read now, the chunks of
+// a large one as they are read.
 func (s *Store) OpenBlob(ctx context.Context, id store.BlobID) (store.Blob, error) {
 	const op = "open blob"
-	var size int64
-	var chunk int
-	var first []byte
-	err := s.pool.QueryRow(ctx, `SELECT b.size, b.chunk, c.data FROM blobs b
-		LEFT JOIN blob_chunks c ON c.blob = b.id AND c.seq = 0 WHERE b.id = $1 AND b.refs > 0`, id).Scan(&size, &chunk, &first)
+	var r blobRow
+	err := s.pool.QueryRow(ctx, `SELECT `+blobCols+` FROM blobs b WHERE b.id = $1 AND b.refs > 0`, id).Scan(r.dest()...)
 	if isNoRows(err) {
 		return nil, store.Errorf(store.KindNotFound, op, "blob %d does not exist", id)
 	}
 	if err != nil {
 		return nil, s.wrap(op, err)
 	}
-	return s.newBlob(id, size, chunk, first), nil
+	return s.newBlob(id, r), nil
 }
 
-// newBlob makes the Blob of a body whose first chunk is known.
-func (s *Store) newBlob(id store.BlobID, size int64, chunk int, first []byte) store.Blob {
-	if size <= int64(len(first)) {
-		return &memBlob{Reader: bytes.NewReader(first[:size])}
+// blobRow is what a query of blobCols returns.
+type blobRow struct {
+	size   int64
+	chunk  int
+	inline bool
+	data   []byte
+}
+
+func (r *blobRow) dest() []any { return []any{&r.size, &r.chunk, &r.inline, &r.data} }
+
+// newBlob makes the Blob of a body.
+func (s *Store) newBlob(id store.BlobID, r blobRow) store.Blob {
+	if r.inline {
+		return &memBlob{Reader: bytes.NewReader(r.data)}
 	}
-	return &chunkBlob{s: s, id: id, size: size, chunk: int64(chunk), seq: 0, data: first}
+	return &chunkBlob{s: s, id: id, size: r.size, chunk: int64(r.chunk), seq: -1}
 }
 
 type memBlob struct{ *bytes.Reader }

@@ -21,25 +21,22 @@ const (
 
 // bulkRow is one row of a bulk read, held between the query and fn.
 type bulkRow struct {
-	msg   store.Message
-	meta  []byte
-	first []byte // the body's first chunk, when bodies are read
-	size  int64
-	chunk int
+	msg  store.Message
+	meta []byte
+	body blobRow // when bodies are read
 }
 
 // ReadMessages implements store.BulkReader. Each run of wanted UIDs is
 // read in chunks; a chunk's query is finished before fn sees its
-// messages, so no connection is held while fn runs. A body comes with its
-// first chunk; the others are read when fn reads them.
+// messages, so no connection is held while fn runs. A small body comes
+// with its row; the chunks of a large one are read when fn reads them.
 func (s *Store) ReadMessages(ctx context.Context, mailbox store.MailboxID, uids []store.UID, what store.ReadFlags,
 	fn func(*store.MessageData) error) error {
 	const op = "read messages"
 	withBody := what&store.ReadBody != 0
-	cols, from := prefixedMessageCols+", bm.meta", "messages m JOIN blob_meta bm ON bm.id = m.blob"
+	cols, from := prefixedMessageCols+", b.meta", "messages m JOIN blobs b ON b.id = m.blob"
 	if withBody {
-		cols += ", c.data, b.size, b.chunk"
-		from += " JOIN blobs b ON b.id = m.blob LEFT JOIN blob_chunks c ON c.blob = m.blob AND c.seq = 0"
+		cols += ", " + blobCols
 	}
 	q := `SELECT ` + cols + ` FROM ` + from + `
 		WHERE m.mailbox = $1 AND m.uid BETWEEN $2 AND $3 ORDER BY m.uid LIMIT $4`
@@ -85,13 +82,13 @@ func (s *Store) bulkChunk(ctx context.Context, q string, mailbox store.MailboxID
 		var r bulkRow
 		dest := []any{&r.meta}
 		if withBody {
-			dest = append(dest, &r.first, &r.size, &r.chunk)
+			dest = append(dest, r.body.dest()...)
 		}
 		if r.msg, err = scanMessage(rows, dest...); err != nil {
 			return nil, false, err
 		}
 		out = append(out, r)
-		bytesRead += len(r.meta) + len(r.first)
+		bytesRead += len(r.meta) + len(r.body.data)
 		if bytesRead >= bulkChunkBytes && r.msg.UID < to {
 			return out, true, nil
 		}
@@ -115,7 +112,7 @@ func (s *Store) bulkCall(r *bulkRow, what store.ReadFlags, fn func(*store.Messag
 	}
 	d := &store.MessageData{Message: r.msg, Meta: meta}
 	if what&store.ReadBody != 0 {
-		d.Body = s.newBlob(r.msg.Blob, r.size, r.chunk, r.first)
+		d.Body = s.newBlob(r.msg.Blob, r.body)
 		defer d.Body.Close()
 	}
 	return fn(d)

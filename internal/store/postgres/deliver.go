@@ -42,12 +42,12 @@ type delivery struct {
 
 // deliverRow is a row of petrel_deliver: one target's outcome.
 type deliverRow struct {
-	idx, err                                        int32
-	mailbox, uidValidity, uid, modseq, blob, thread int64
-	state                                           int64
+	idx, err                                 int32
+	mailbox, uidValidity, uid, modseq, blob int64
+	state                                    int64
 }
 
-const deliverQuery = `SELECT o_idx, o_err, o_mailbox, o_uidvalidity, o_uid, o_modseq, o_blob, o_thread, o_state
+const deliverQuery = `SELECT o_idx, o_err, o_mailbox, o_uidvalidity, o_uid, o_modseq, o_blob, o_state
 	FROM petrel_deliver($1::bigint[], $2::bigint[], $3::text[], $4::integer[], $5::text[], $6, $7, $8, $9, $10,
 	$11::text[], $12, $13, $14)`
 
@@ -296,7 +296,7 @@ func (dl *deliverer) try(batch []*delivery) error {
 		b.Queue(deliverQuery, d.args...).Query(func(rows pgx.Rows) error {
 			var r deliverRow
 			_, err := pgx.ForEachRow(rows, []any{&r.idx, &r.err, &r.mailbox, &r.uidValidity, &r.uid, &r.modseq, &r.blob,
-				&r.thread, &r.state}, func() error {
+				&r.state}, func() error {
 				d.rows = append(d.rows, r)
 				return nil
 			})

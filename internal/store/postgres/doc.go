@@ -5,18 +5,20 @@
 // Durability (docs/architecture.md §Durability): every write is one
 // transaction that has committed, with synchronous_commit on (Open sets
 // it on every connection of the pool, whatever the server's default),
-// before the call returns. Throughput comes from PostgreSQL's group
-// commit: concurrent transactions share the WAL flush. A transaction that
-// loses a deadlock or a serialization conflict to another node is run
-// again.
+// before the call returns. Deliveries, the bulk of the writes, are
+// batched: writer goroutines take the deliveries waiting into one
+// transaction of petrel_deliver calls (deliver.go, schema_deliver.go) with
+// one commit; other writes are a transaction each, and PostgreSQL's group
+// commit lets concurrent ones share a WAL flush. A transaction that loses
+// a deadlock or a serialization conflict (to another node) is run again.
 //
-// Bodies are stored in chunks of ChunkSize octets (blob_chunks), written
-// one chunk at a time and read lazily (blobs.go), so that a message of
-// 50 MiB never sits whole in memory. A body larger than one chunk is
-// written in a transaction of its own before the message rows (a blob
-// without references until then); the rows reference it in their own
-// transaction, and an orphan left by a crash between the two is swept
-// after an hour (Options.SweepOrphans).
+// A body of up to ChunkSize octets is stored in its blobs row; a larger
+// one in rows of ChunkSize octets (blob_chunks), written one chunk at a
+// time and read lazily (blobs.go), so that a message of 50 MiB never sits
+// whole in memory. A large body is written in a transaction of its own
+// before the message rows (a blob without references until then); the
+// rows reference it in their own transaction, and an orphan left by a
+// crash between the two is swept after an hour (Options.SweepOrphans).
 //
 // The schema is versioned (schema.go): forward migrations, applied under
 // a session-level advisory lock so that nodes starting at once never race,

@@ -65,7 +65,7 @@ func (s *Store) ExpungedSince(ctx context.Context, mailbox store.MailboxID, sinc
 func (s *Store) Meta(ctx context.Context, mailbox store.MailboxID, uid store.UID) (*msgmeta.Meta, error) {
 	const op = "meta"
 	var raw []byte
-	err := s.pool.QueryRow(ctx, `SELECT bm.meta FROM messages m JOIN blob_meta bm ON bm.id = m.blob
+	err := s.pool.QueryRow(ctx, `SELECT b.meta FROM messages m JOIN blobs b ON b.id = m.blob
 		WHERE m.mailbox = $1 AND m.uid = $2`, mailbox, int64(uid)).Scan(&raw)
 	if isNoRows(err) {
 		return nil, store.Errorf(store.KindNotFound, op, "no such message")
@@ -88,8 +88,8 @@ func (s *Store) Quota(ctx context.Context, account store.AccountID) (store.Quota
 func (s *Store) WireSizes(ctx context.Context, mailbox store.MailboxID, from, to store.UID) ([]store.SizedMessage, error) {
 	const op = "wire sizes"
 	lo, hi := uidRange(from, to)
-	rows, err := s.pool.Query(ctx, `SELECT `+prefixedMessageCols+`, bm.meta
-		FROM messages m JOIN blob_meta bm ON bm.id = m.blob
+	rows, err := s.pool.Query(ctx, `SELECT `+prefixedMessageCols+`, b.meta
+		FROM messages m JOIN blobs b ON b.id = m.blob
 		WHERE m.mailbox = $1 AND m.uid BETWEEN $2 AND $3 ORDER BY m.uid`, mailbox, lo, hi)
 	if err != nil {
 		return nil, s.wrap(op, err)
