@@ -42,9 +42,9 @@ type delivery struct {
 
 // deliverRow is a row of petrel_deliver: one target's outcome.
 type deliverRow struct {
-	idx, err                                 int32
+	idx, err                                int32
 	mailbox, uidValidity, uid, modseq, blob int64
-	state                                    int64
+	state                                   int64
 }
 
 const deliverQuery = `SELECT o_idx, o_err, o_mailbox, o_uidvalidity, o_uid, o_modseq, o_blob, o_state
