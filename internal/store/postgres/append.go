@@ -33,6 +33,9 @@ func (s *Store) AppendBatch(ctx context.Context, account store.AccountID, mailbo
 		}
 		bodies = append(bodies, b)
 	}
+	if len(msgs) == 1 {
+		return s.appendOne(ctx, account, mailbox, msgs[0], bodies[0])
+	}
 	var res store.Appended
 	err := s.write(ctx, op, func(t *txn) error {
 		var err error
@@ -44,6 +47,37 @@ func (s *Store) AppendBatch(ctx context.Context, account store.AccountID, mailbo
 		return store.Appended{}, err
 	}
 	return res, nil
+}
+
+// appendOne appends one message, the common APPEND, as a delivery to the
+// mailbox: it shares the batches of the deliveries (deliver.go). It owns
+// the body b: a large one is removed when nothing took it.
+func (s *Store) appendOne(ctx context.Context, account store.AccountID, mailbox store.MailboxID, m store.AppendMessage, b *body) (store.Appended, error) {
+	const op = "append"
+	date := m.InternalDate
+	if date.IsZero() {
+		date = time.Now()
+	}
+	tg := []store.Target{{Account: account, Mailbox: mailbox, Flags: m.Flags, Keywords: m.Keywords}}
+	d := newDelivery(b, tg, []int{0}, date, true)
+	if err := s.deliverer.do(ctx, d); err != nil {
+		if d.finished() { // else it may still commit
+			s.dropPending(b)
+		}
+		return store.Appended{}, s.wrap(op, err)
+	}
+	r := d.rows[0]
+	if r.err != 0 {
+		s.dropPending(b)
+	}
+	switch r.err {
+	case 0:
+		return store.Appended{Mailbox: mailbox, UIDValidity: uint32(r.uidValidity), UIDs: []store.UID{store.UID(r.uid)},
+			ModSeq: store.ModSeq(r.modseq)}, nil
+	case 1, 2:
+		return store.Appended{}, store.Errorf(store.KindNotFound, op, "no such mailbox")
+	}
+	return store.Appended{}, deliverError(r.err, account)
 }
 
 // appendBatch charges the quota for the whole batch, allocates consecutive
