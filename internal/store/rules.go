@@ -114,6 +114,15 @@ func SortedUIDs(uids []UID) []UID {
 	return out[:j]
 }
 
+// MessageUIDs returns the UIDs of ms, in their order.
+func MessageUIDs(ms []Message) []UID {
+	out := make([]UID, len(ms))
+	for i, m := range ms {
+		out[i] = m.UID
+	}
+	return out
+}
+
 // DomainOf returns the domain part of a canonical address or "@domain".
 func DomainOf(address string) string {
 	if i := strings.LastIndexByte(address, '@'); i >= 0 {

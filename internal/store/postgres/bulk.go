@@ -40,32 +40,15 @@ func (s *Store) ReadMessages(ctx context.Context, mailbox store.MailboxID, uids 
 	}
 	q := `SELECT ` + cols + ` FROM ` + from + `
 		WHERE m.mailbox = $1 AND m.uid BETWEEN $2 AND $3 ORDER BY m.uid LIMIT $4`
-	want := uids
-	for _, run := range store.UIDRuns(uids, bulkMaxGap) {
-		for from := run[0]; ; {
-			rows, more, err := s.bulkChunk(ctx, q, mailbox, from, run[1], withBody)
-			if err != nil {
-				return s.wrap(op, err)
-			}
-			for i := range rows {
-				r := &rows[i]
-				for len(want) > 0 && want[0] < r.msg.UID {
-					want = want[1:]
-				}
-				if len(want) == 0 || want[0] != r.msg.UID {
-					continue
-				}
-				if err := s.bulkCall(r, what, fn); err != nil {
-					return err
-				}
-			}
-			if !more {
-				break
-			}
-			from = rows[len(rows)-1].msg.UID + 1
+	uidOf := func(r *bulkRow) store.UID { return r.msg.UID }
+	chunk := func(from, to store.UID) ([]bulkRow, bool, error) {
+		rows, more, err := s.bulkChunk(ctx, q, mailbox, from, to, withBody)
+		if err != nil {
+			return nil, false, s.wrap(op, err)
 		}
+		return rows, more, nil
 	}
-	return nil
+	return store.ReadRuns(uids, bulkMaxGap, uidOf, chunk, func(r *bulkRow) error { return s.bulkCall(r, what, fn) })
 }
 
 // bulkChunk reads the first rows of [from, to]; more reports that the

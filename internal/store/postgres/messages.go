@@ -159,18 +159,10 @@ func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID,
 		if res, moved, err = t.copyMessages(op, src, uids, dst); err != nil {
 			return err
 		}
-		_, err = t.expunge(op, src, messageUIDs(moved))
+		_, err = t.expunge(op, src, store.MessageUIDs(moved))
 		return err
 	})
 	return res, err
-}
-
-func messageUIDs(ms []store.Message) []store.UID {
-	out := make([]store.UID, len(ms))
-	for i, m := range ms {
-		out[i] = m.UID
-	}
-	return out
 }
 
 // copyMessages copies the existing messages among uids from src to dst with
