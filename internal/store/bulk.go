@@ -97,3 +97,12 @@ func ReadRuns[R any](uids []UID, maxGap UID, uidOf func(*R) UID, chunk func(from
 	}
 	return nil
 }
+
+// DecodeMeta decodes the stored metadata of a bulk read's row, with its
+// headers only when what asks for them (ReadHeaders).
+func DecodeMeta(raw []byte, what ReadFlags) (*msgmeta.Meta, error) {
+	if what&ReadHeaders != 0 {
+		return msgmeta.Unmarshal(raw)
+	}
+	return msgmeta.UnmarshalWithoutHeaders(raw)
+}

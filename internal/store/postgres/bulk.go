@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 
-	"github.com/petrelmail/petrel/internal/msgmeta"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -85,11 +84,7 @@ func (s *Store) bulkChunk(ctx context.Context, q string, mailbox store.MailboxID
 // bulkCall decodes a row's metadata, makes its body, and calls fn.
 func (s *Store) bulkCall(r *bulkRow, what store.ReadFlags, fn func(*store.MessageData) error) error {
 	const op = "read messages"
-	unmarshal := msgmeta.UnmarshalWithoutHeaders
-	if what&store.ReadHeaders != 0 {
-		unmarshal = msgmeta.Unmarshal
-	}
-	meta, err := unmarshal(r.meta)
+	meta, err := store.DecodeMeta(r.meta, what)
 	if err != nil {
 		return store.Wrap(store.KindInternal, op, err)
 	}
