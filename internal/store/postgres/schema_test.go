@@ -48,7 +48,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 	}
 	s.Close()
 	newer := len(migrations) + 1
-	exec(t, dsn, `UPDATE petrel_schema SET version = `+strconv.Itoa(newer))
+	execSQL(t, dsn, `UPDATE petrel_schema SET version = `+strconv.Itoa(newer))
 	_, err = openTest(dsn)
 	if err == nil || !IsNewerSchema(err) {
 		t.Fatalf("Open of a newer schema: %v, want a refusal", err)
@@ -72,7 +72,7 @@ func schemaVersion(t *testing.T, dsn string) int {
 	return v
 }
 
-func exec(t *testing.T, dsn, q string, args ...any) {
+func execSQL(t *testing.T, dsn, q string, args ...any) {
 	t.Helper()
 	withConn(t, dsn, func(c *pgx.Conn) error {
 		_, err := c.Exec(context.Background(), q, args...)
