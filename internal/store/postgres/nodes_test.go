@@ -193,3 +193,27 @@ func TestClaimsAcrossNodes(t *testing.T) {
 		t.Fatalf("%d messages claimed, want %d", len(got), n)
 	}
 }
+
+// TestKVAcrossNodes: a key stored through one node is read through the
+// other, and a create-only write of it there is refused (two nodes
+// generating the same DKIM selector).
+func TestKVAcrossNodes(t *testing.T) {
+	a, b, _ := nodes(t)
+	ctx := context.Background()
+	const key = "dkim/example.org/s1.pem"
+	if err := a.KVCreate(ctx, key, []byte("key A")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := b.KVLoad(ctx, key); err != nil || string(v) != "key A" {
+		t.Fatalf("KVLoad on the other node = %q, %v", v, err)
+	}
+	if err := b.KVCreate(ctx, key, []byte("key B")); !store.IsKind(err, store.KindExists) {
+		t.Fatalf("KVCreate of an existing key on the other node: %v, want exists", err)
+	}
+	if err := b.KVDelete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := a.KVExists(ctx, key); ok || err != nil {
+		t.Fatalf("KVExists after a delete on the other node = %v, %v", ok, err)
+	}
+}
