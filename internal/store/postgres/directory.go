@@ -139,9 +139,6 @@ func (s *Store) DeleteAccount(ctx context.Context, id store.AccountID) error {
 				return err
 			}
 		}
-		// The account's changes (dropMailbox publishes none) would stamp
-		// a state the account no longer has.
-		t.changes = nil
 		return nil
 	})
 }
