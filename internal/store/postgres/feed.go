@@ -16,10 +16,10 @@ import (
 // commit, in commit order, and never for a rollback. Every Store LISTENs
 // on a connection of its own and publishes to its subscribers the events
 // of the other nodes (its own it published itself, right after the
-// commit). The payload is JSON: {"n": node, "c": [changes]}, or, when the
-// changes are too many for a notification (8000 octets), {"n": node,
-// "r": [accounts]}, which makes the subscribers of those accounts
-// resynchronise (store.Hub.Resync).
+// commit). A payload is JSON: {"n": node, "c": [changes]}, as many as
+// needed to stay within PostgreSQL's limit (8000 octets), or, for a
+// change too large for one, {"n": node, "r": [account]}, which makes the
+// subscribers of that account resynchronise (store.Hub.Resync).
 
 const (
 	feedChannel = "petrel_changes"
@@ -36,25 +36,59 @@ type feedMessage struct {
 	Accounts []store.AccountID `json:"r,omitempty"`
 }
 
-// notify sends the transaction's changes to the other nodes.
+// notify sends the transaction's changes to the other nodes, in as few
+// notifications as fit them.
 func (t *txn) notify() error {
-	payload, err := json.Marshal(feedMessage{Node: t.s.node, Changes: t.changes})
+	payloads, err := feedPayloads(t.s.node, t.changes)
 	if err != nil {
 		return err
 	}
-	if len(payload) > maxPayload {
-		m := feedMessage{Node: t.s.node}
-		for _, ch := range t.changes {
-			if len(m.Accounts) == 0 || m.Accounts[len(m.Accounts)-1] != ch.Account {
-				m.Accounts = append(m.Accounts, ch.Account)
+	_, err = t.exec(`SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS w(p, n) ORDER BY n`,
+		feedChannel, payloads)
+	return err
+}
+
+// feedPayloads packs changes into notification payloads of at most
+// maxPayload octets, in order; a change too large for one alone (an
+// expunge of thousands of UIDs) becomes a resynchronisation of its
+// account.
+func feedPayloads(node string, changes []store.Change) ([]string, error) {
+	var out []string
+	var cur []json.RawMessage
+	size := 0
+	head := len(node) + 16 // {"n":"…","c":[ … ]}
+	flush := func() error {
+		if len(cur) == 0 {
+			return nil
+		}
+		p, err := json.Marshal(struct {
+			Node    string            `json:"n"`
+			Changes []json.RawMessage `json:"c"`
+		}{node, cur})
+		out, cur, size = append(out, string(p)), nil, 0
+		return err
+	}
+	for _, ch := range changes {
+		b, err := json.Marshal(ch)
+		if err != nil {
+			return nil, err
+		}
+		if head+len(b)+1 > maxPayload {
+			r, err := json.Marshal(feedMessage{Node: node, Accounts: []store.AccountID{ch.Account}})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, string(r))
+			continue
+		}
+		if head+size+len(b)+1 > maxPayload {
+			if err := flush(); err != nil {
+				return nil, err
 			}
 		}
-		if payload, err = json.Marshal(m); err != nil {
-			return err
-		}
+		cur, size = append(cur, b), size+len(b)+1
 	}
-	_, err = t.exec(`SELECT pg_notify($1, $2)`, feedChannel, string(payload))
-	return err
+	return out, flush()
 }
 
 // listener is the LISTEN connection of one Store.
