@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/msgmeta"
@@ -41,19 +42,21 @@ type body struct {
 // from a temporary file.
 func (s *Store) intake(ctx context.Context, r io.Reader, meta *msgmeta.Meta) (*body, error) {
 	const op = "store body"
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(r, ChunkSize+1))
-	if err != nil {
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	buf := *bp
+	n, err := io.ReadFull(r, buf)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, store.Wrap(store.KindTemporary, op, err)
 	}
-	b := &body{size: n}
+	b := &body{size: int64(n)}
 	if n <= ChunkSize {
-		b.data = buf.Bytes()
+		b.data = bytes.Clone(buf[:n])
 		if meta == nil {
 			meta = msgmeta.ParseBytes(b.data)
 		}
 	} else {
-		src := io.MultiReader(&buf, r)
+		src := io.MultiReader(bytes.NewReader(buf[:n]), r)
 		if meta == nil {
 			f, m, err := s.parseLarge(src)
 			if err != nil {
@@ -73,6 +76,14 @@ func (s *Store) intake(ctx context.Context, r io.Reader, meta *msgmeta.Meta) (*b
 	}
 	return b, nil
 }
+
+// readBufs holds the buffers intake reads a body's first ChunkSize+1
+// octets into: most bodies are small, and growing a buffer for each cost
+// a delivery three times its size in allocations.
+var readBufs = sync.Pool{New: func() any {
+	b := make([]byte, ChunkSize+1)
+	return &b
+}}
 
 // parseLarge spools a large body without metadata to a temporary file
 // (removed at once: the open file stays readable), parses it there, and
