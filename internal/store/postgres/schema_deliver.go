@@ -24,7 +24,8 @@ package postgres
 //
 // It returns one row per target, in the order of the arrays (o_idx from
 // 0), with the account's state after the call. Error codes are mapped to
-// store kinds by deliver.go.
+// store kinds by deliver.go. It is part of migration 1: a change to it is a new
+// migration (CREATE OR REPLACE FUNCTION), like any schema change.
 const deliverFunction = `
 CREATE FUNCTION petrel_deliver(
 	t_account bigint[], t_mailbox bigint[], t_name text[], t_flags integer[], t_keywords text[],
