@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -102,12 +103,14 @@ type listener struct {
 	// pid is the server process of the current connection (tests end it
 	// to check that it is re-established).
 	pid chan uint32
+	// own is how this node's payloads begin (feedPayloads).
+	own string
 }
 
 // startListener connects and LISTENs before it returns, so that every
 // change committed after Open is heard.
 func startListener(ctx context.Context, s *Store, cfg *pgx.ConnConfig) (*listener, error) {
-	l := &listener{s: s, cfg: cfg, done: make(chan struct{}), pid: make(chan uint32, 1)}
+	l := &listener{s: s, cfg: cfg, done: make(chan struct{}), pid: make(chan uint32, 1), own: `{"n":"` + s.node + `",`}
 	conn, err := l.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -201,6 +204,9 @@ func (l *listener) receive(conn *pgx.Conn) error {
 
 // deliver publishes the events of another node.
 func (l *listener) deliver(payload string) {
+	if strings.HasPrefix(payload, l.own) {
+		return // this node's own, published at its commit
+	}
 	var m feedMessage
 	if err := json.Unmarshal([]byte(payload), &m); err != nil {
 		l.s.log.Warn("store: bad change notification", "err", err)
