@@ -215,6 +215,9 @@ func (dl *deliverer) do(ctx context.Context, d *delivery) error {
 	case <-d.done:
 		return d.err
 	case <-ctx.Done():
+		if d.finished() { // both ready: the outcome is known
+			return d.err
+		}
 		return ctx.Err()
 	}
 }
