@@ -65,6 +65,9 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, m *obs
 	case "postgres":
 		// A command has no sessions to tell of other nodes' changes.
 		opts := postgres.Options{Logger: log, SweepOrphans: server, NoListen: !server}
+		if m != nil {
+			opts.Metrics = m
+		}
 		st, err := postgres.Open(ctx, cfg.Storage.DSN, opts)
 		if err != nil {
 			return nil, fmt.Errorf("cannot open the PostgreSQL store: %w", err)

@@ -278,7 +278,11 @@ func (dl *deliverer) run(batch []*delivery) {
 func (dl *deliverer) commit(batch []*delivery) error {
 	var err error
 	for range maxAttempts {
-		if err = dl.try(batch); err == nil || !retryable(err) {
+		start := time.Now()
+		if err = dl.try(batch); err == nil {
+			dl.s.observeCommit(len(batch), start)
+		}
+		if err == nil || !retryable(err) {
 			return err
 		}
 	}

@@ -217,3 +217,49 @@ func TestKVAcrossNodes(t *testing.T) {
 		t.Fatalf("KVExists after a delete on the other node = %v, %v", ok, err)
 	}
 }
+
+// commitCounter is a Metrics that counts commits and their writes.
+type commitCounter struct {
+	mu             sync.Mutex
+	commits, items int
+}
+
+func (c *commitCounter) ObserveCommit(batch int, _ time.Duration) {
+	c.mu.Lock()
+	c.commits, c.items = c.commits+1, c.items+batch
+	c.mu.Unlock()
+}
+
+// TestCommitMetrics: delivery batches and other writes report their
+// commits (the petrel_store_commit metrics).
+func TestCommitMetrics(t *testing.T) {
+	m := &commitCounter{}
+	s, err := Open(context.Background(), newDatabase(t), Options{MaxConns: 4, Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.AddDomain(ctx, "example.org"); err != nil {
+		t.Fatal(err)
+	}
+	acct, err := s.CreateAccount(ctx, "u@example.org", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			res, err := s.Deliver(ctx, store.NewMessage{Body: bytes.NewReader(testMsg(fmt.Sprint(i)))}, []store.Target{{Account: acct.ID}})
+			if err != nil || res[0].Err != nil {
+				t.Errorf("Deliver: %v %v", err, res)
+			}
+		})
+	}
+	wg.Wait()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.items != 22 || m.commits < 3 || m.commits > 22 {
+		t.Fatalf("%d commits of %d writes observed, want the 2 writes and 20 deliveries in 3 to 22 commits", m.commits, m.items)
+	}
+}

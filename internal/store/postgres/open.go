@@ -16,9 +16,16 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
+// Metrics receives the commit statistics (a delivery batch, or one other
+// write); *obs.Metrics satisfies it.
+type Metrics interface {
+	ObserveCommit(batch int, d time.Duration)
+}
+
 // Options configure Open.
 type Options struct {
-	Logger *slog.Logger
+	Logger  *slog.Logger
+	Metrics Metrics // may be nil
 	// MaxConns bounds the connections of the pool (0 = 16); the change
 	// feed uses one more of its own.
 	MaxConns int
@@ -147,6 +154,13 @@ func (s *Store) sweepOrphans(ctx context.Context) {
 	}
 	if n := tag.RowsAffected(); n > 0 {
 		s.log.Info("store: removed orphaned bodies", "count", n)
+	}
+}
+
+// observeCommit reports a commit of batch writes that took d.
+func (s *Store) observeCommit(batch int, start time.Time) {
+	if s.opts.Metrics != nil {
+		s.opts.Metrics.ObserveCommit(batch, time.Since(start))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -38,9 +39,11 @@ func (s *Store) write(ctx context.Context, op string, fn func(t *txn) error) err
 	defer s.leave()
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
+		start := time.Now()
 		var changes []store.Change
 		changes, err = s.runTx(ctx, fn)
 		if err == nil {
+			s.observeCommit(1, start)
 			s.Publish(changes...)
 			return nil
 		}
