@@ -297,7 +297,18 @@ func (dl *deliverer) try(batch []*delivery) error {
 		return err
 	}
 	defer tx.Rollback(context.Background())
+	// The batch's accounts are locked first, in ascending order: two
+	// batches (of two writers or two nodes) then wait for each other
+	// instead of deadlocking over deliveries to several accounts.
+	var accts []int64
+	for _, d := range batch {
+		for _, a := range d.accounts {
+			accts = append(accts, int64(a))
+		}
+	}
+	slices.Sort(accts)
 	var b pgx.Batch
+	b.Queue(`SELECT 1 FROM accounts WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, slices.Compact(accts))
 	for _, d := range batch {
 		d.rows = d.rows[:0]
 		b.Queue(deliverQuery, d.args...).Query(func(rows pgx.Rows) error {
