@@ -292,3 +292,10 @@ func (t *txn) expunge(op string, mailbox store.MailboxID, uids []store.UID) ([]s
 	t.publish(store.Change{Account: account, Mailbox: mailbox, Kind: store.ChangeExpunged, UIDs: gone, ModSeq: mod})
 	return gone, nil
 }
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

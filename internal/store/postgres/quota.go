@@ -27,23 +27,3 @@ func (t *txn) chargeQuota(op string, account store.AccountID, bytes, msgs int64,
 	}
 	return nil
 }
-
-// insertMessage adds one message row: a delivery, an append or a copy.
-// idate is Unix seconds and zone the offset of the internal date. A
-// message's email ID is the id of its blob (as in store/sqlite): a new
-// message gets a new blob, shared only by its copies and the other
-// targets of its delivery, which keep its identity (RFC 8474 §5.1).
-func (t *txn) insertMessage(mailbox store.MailboxID, uid store.UID, modseq store.ModSeq, flags store.Flags,
-	keywords []string, idate int64, zone int, size int64, blob store.BlobID, thread store.ThreadID) error {
-	_, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, mailbox, int64(uid), int64(modseq), int(flags),
-		store.JoinKeywords(keywords), idate, zone, size, blob, thread)
-	return err
-}
-
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
