@@ -97,6 +97,27 @@ func TestServePostgres(t *testing.T) {
 	e.ok("secret-pw\n", "user", "add", "bob@example.org", "--password-stdin")
 	serveInBackground(t, e)
 
+	msg := "From: a@example.net\r\nTo: bob@example.org\r\nSubject: on postgres\r\n\r\nhello from PostgreSQL\r\n"
+	c := smtpWakesIdle(t, smtpAddr, imapAddr, msg)
+	msgs, err := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{}}}).Collect()
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("FETCH: %v, %d messages", err, len(msgs))
+	}
+	var body []byte
+	for _, b := range msgs[0].BodySection {
+		body = b.Bytes
+	}
+	if !strings.HasSuffix(string(body), msg) {
+		t.Errorf("fetched body %q does not end with the message sent", body)
+	}
+}
+
+// smtpWakesIdle logs in to the IMAP server at imapAddr as bob@example.org
+// (password secret-pw), IDLEs on INBOX, sends msg to bob over SMTP at
+// smtpAddr, and fails the test unless EXISTS 1 comes within a second. It
+// returns the client, out of IDLE, closed at the test's end.
+func smtpWakesIdle(t *testing.T, smtpAddr, imapAddr, msg string) *imapclient.Client {
+	t.Helper()
 	exists := make(chan uint32, 8)
 	c, err := imapclient.DialInsecure(imapAddr, &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
@@ -110,7 +131,7 @@ func TestServePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	if err := c.Login("bob@example.org", "secret-pw").Wait(); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +142,6 @@ func TestServePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := "From: a@example.net\r\nTo: bob@example.org\r\nSubject: on postgres\r\n\r\nhello from PostgreSQL\r\n"
 	if err := e2eSend(smtpAddr, "client.example.net", "a@example.net", []string{"bob@example.org"}, []byte(msg)); err != nil {
 		t.Fatal(err)
 	}
@@ -139,15 +159,5 @@ func TestServePostgres(t *testing.T) {
 	if err := idle.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{}}}).Collect()
-	if err != nil || len(msgs) != 1 {
-		t.Fatalf("FETCH: %v, %d messages", err, len(msgs))
-	}
-	var body []byte
-	for _, b := range msgs[0].BodySection {
-		body = b.Bytes
-	}
-	if !strings.HasSuffix(string(body), msg) {
-		t.Errorf("fetched body %q does not end with the message sent", body)
-	}
+	return c
 }
