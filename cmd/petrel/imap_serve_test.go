@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/petrelmail/petrel/internal/testkit"
 )
@@ -30,48 +29,8 @@ func TestServeIMAPIdleWokenBySMTP(t *testing.T) {
 
 	serveInBackground(t, e)
 
-	exists := make(chan uint32, 8)
-	c, err := imapclient.DialInsecure(imapAddr, &imapclient.Options{
-		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
-			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
-				if d.NumMessages != nil {
-					exists <- *d.NumMessages
-				}
-			},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Login("bob@example.org", "secret-pw").Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	idle, err := c.Idle()
-	if err != nil {
-		t.Fatal(err)
-	}
 	msg := "From: a@example.net\r\nTo: bob@example.org\r\nSubject: ping\r\n\r\nhello\r\n"
-	if err := e2eSend(smtpAddr, "client.example.net", "a@example.net", []string{"bob@example.org"}, []byte(msg)); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case n := <-exists:
-		if n != 1 {
-			t.Errorf("EXISTS %d", n)
-		}
-	case <-time.After(time.Second):
-		t.Fatal("IDLE did not report the SMTP delivery within 1s")
-	}
-	if err := idle.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := idle.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	c := smtpWakesIdle(t, smtpAddr, imapAddr, msg)
 	st, err := c.Status("INBOX", &imap.StatusOptions{NumMessages: true}).Wait()
 	if err != nil || *st.NumMessages != 1 {
 		t.Errorf("STATUS %+v %v", st, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/ops"
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/store/postgres"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
 )
 
@@ -62,7 +63,16 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, m *obs
 		}
 		return st, nil
 	case "postgres":
-		return nil, usageErrorf("storage.driver: the postgres backend is not available yet")
+		// A command has no sessions to tell of other nodes' changes.
+		opts := postgres.Options{Logger: log, SweepOrphans: server, NoListen: !server}
+		if m != nil {
+			opts.Metrics = m
+		}
+		st, err := postgres.Open(ctx, cfg.Storage.DSN, opts)
+		if err != nil {
+			return nil, fmt.Errorf("cannot open the PostgreSQL store: %w", err)
+		}
+		return st, nil
 	}
 	return nil, usageErrorf("storage.driver: unknown driver %q", cfg.Storage.Driver)
 }

@@ -61,3 +61,48 @@ func UIDRuns(uids []UID, maxGap UID) [][2]UID {
 	}
 	return out
 }
+
+// ReadRuns drives a backend's ReadMessages: for each run of uids
+// (UIDRuns with maxGap) it reads chunks of rows ascending by UID
+// (chunk(from, to) returns the first rows of [from, to], and more when it
+// stopped at a limit), and calls call for each row whose UID (uidOf) is
+// one of uids, in order. An error of chunk or call stops it and is
+// returned as it is.
+func ReadRuns[R any](uids []UID, maxGap UID, uidOf func(*R) UID, chunk func(from, to UID) (rows []R, more bool, err error),
+	call func(*R) error) error {
+	want := uids
+	for _, run := range UIDRuns(uids, maxGap) {
+		for from := run[0]; ; {
+			rows, more, err := chunk(from, run[1])
+			if err != nil {
+				return err
+			}
+			for i := range rows {
+				u := uidOf(&rows[i])
+				for len(want) > 0 && want[0] < u {
+					want = want[1:]
+				}
+				if len(want) == 0 || want[0] != u {
+					continue
+				}
+				if err := call(&rows[i]); err != nil {
+					return err
+				}
+			}
+			if !more || len(rows) == 0 {
+				break
+			}
+			from = uidOf(&rows[len(rows)-1]) + 1
+		}
+	}
+	return nil
+}
+
+// DecodeMeta decodes the stored metadata of a bulk read's row, with its
+// headers only when what asks for them (ReadHeaders).
+func DecodeMeta(raw []byte, what ReadFlags) (*msgmeta.Meta, error) {
+	if what&ReadHeaders != 0 {
+		return msgmeta.Unmarshal(raw)
+	}
+	return msgmeta.UnmarshalWithoutHeaders(raw)
+}

@@ -164,3 +164,15 @@ type Queue interface {
 	QueueCounts(ctx context.Context) (QueueCounts, error)
 	OpenBlob(ctx context.Context, blob BlobID) (Blob, error)
 }
+
+// Queued is the QueuedMessage that Enqueue stores for m with a body of
+// size octets: recipients indexed in order, pending, never tried.
+func (m NewQueued) Queued(size int64) QueuedMessage {
+	q := QueuedMessage{ID: m.ID, Origin: m.Origin, From: m.From, EnvID: m.EnvID, Ret: m.Ret,
+		SMTPUTF8: m.SMTPUTF8, BodyType: m.BodyType, Arrived: m.Arrived, Size: size}
+	for i, r := range m.Rcpts {
+		r.Index, r.State, r.Attempts = i, RcptPending, 0
+		q.Rcpts = append(q.Rcpts, r)
+	}
+	return q
+}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/petrelmail/petrel/internal/msgmeta"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -48,32 +47,15 @@ func (s *Store) ReadMessages(ctx context.Context, mailbox store.MailboxID, uids 
 	}
 	q := `SELECT ` + cols + ` FROM ` + from + `
 		WHERE m.mailbox = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid LIMIT ?`
-	want := uids
-	for _, run := range store.UIDRuns(uids, bulkMaxGap) {
-		for from := run[0]; ; {
-			rows, more, err := s.bulkChunk(ctx, q, mailbox, from, run[1], withBody)
-			if err != nil {
-				return store.Wrap(store.KindInternal, op, err)
-			}
-			for i := range rows {
-				r := &rows[i]
-				for len(want) > 0 && want[0] < r.msg.UID {
-					want = want[1:]
-				}
-				if len(want) == 0 || want[0] != r.msg.UID {
-					continue
-				}
-				if err := s.bulkCall(r, what, fn); err != nil {
-					return err
-				}
-			}
-			if !more {
-				break
-			}
-			from = rows[len(rows)-1].msg.UID + 1
+	uidOf := func(r *bulkRow) store.UID { return r.msg.UID }
+	chunk := func(from, to store.UID) ([]bulkRow, bool, error) {
+		rows, more, err := s.bulkChunk(ctx, q, mailbox, from, to, withBody)
+		if err != nil {
+			return nil, false, store.Wrap(store.KindInternal, op, err)
 		}
+		return rows, more, nil
 	}
-	return nil
+	return store.ReadRuns(uids, bulkMaxGap, uidOf, chunk, func(r *bulkRow) error { return s.bulkCall(r, what, fn) })
 }
 
 // bulkChunk reads the first rows of [from, to]; more reports that the
@@ -110,11 +92,7 @@ func (s *Store) bulkChunk(ctx context.Context, q string, mailbox store.MailboxID
 // bulkCall decodes a row's metadata, opens its body, and calls fn.
 func (s *Store) bulkCall(r *bulkRow, what store.ReadFlags, fn func(*store.MessageData) error) error {
 	const op = "read messages"
-	unmarshal := msgmeta.UnmarshalWithoutHeaders
-	if what&store.ReadHeaders != 0 {
-		unmarshal = msgmeta.Unmarshal
-	}
-	meta, err := unmarshal(r.meta)
+	meta, err := store.DecodeMeta(r.meta, what)
 	if err != nil {
 		return store.Wrap(store.KindInternal, op, err)
 	}

@@ -30,7 +30,7 @@ func scanMessage(sc interface{ Scan(...any) error }) (store.Message, error) {
 	var zone int
 	err := sc.Scan(&m.Mailbox, &m.UID, &m.ModSeq, &m.Flags, &kw, &sec, &zone, &m.Size, &m.Blob, &m.ThreadID)
 	m.EmailID = store.EmailID(m.Blob)
-	m.Keywords = splitKeywords(kw)
+	m.Keywords = store.SplitKeywords(kw)
 	m.InternalDate = time.Unix(sec, 0).In(time.FixedZone("", zone))
 	return m, err
 }
@@ -56,7 +56,7 @@ func (s *Store) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []
 		// RFC 7162 §3.1.3: one STORE gets one new mod-sequence.
 		mod := hms + 1
 		var unseen int64
-		for _, uid := range sortedUIDs(uids) {
+		for _, uid := range store.SortedUIDs(uids) {
 			m, ok, err := t.message(mailbox, uid)
 			if err != nil {
 				return err
@@ -68,16 +68,16 @@ func (s *Store) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []
 				res.Modified = append(res.Modified, uid)
 				continue
 			}
-			nf, nk := applyFlags(c, m.Flags, m.Keywords)
-			if nf == m.Flags && joinKeywords(nk) == joinKeywords(m.Keywords) {
+			nf, nk := store.ApplyFlags(c, m.Flags, m.Keywords)
+			if nf == m.Flags && store.JoinKeywords(nk) == store.JoinKeywords(m.Keywords) {
 				continue
 			}
 			if _, err := t.exec(`UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE mailbox = ? AND uid = ?`,
-				nf, joinKeywords(nk), mod, mailbox, uid); err != nil {
+				nf, store.JoinKeywords(nk), mod, mailbox, uid); err != nil {
 				return err
 			}
 			unseen += boolInt(m.Flags&store.FlagSeen != 0) - boolInt(nf&store.FlagSeen != 0)
-			m.Flags, m.Keywords, m.ModSeq = nf, normKeywords(nk), mod
+			m.Flags, m.Keywords, m.ModSeq = nf, store.NormKeywords(nk), mod
 			res.Updated = append(res.Updated, m)
 		}
 		if len(res.Updated) == 0 {
@@ -120,18 +120,10 @@ func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID,
 		if res, moved, err = t.copyMessages(op, src, uids, dst); err != nil {
 			return err
 		}
-		_, err = t.expunge(op, src, messageUIDs(moved))
+		_, err = t.expunge(op, src, store.MessageUIDs(moved))
 		return err
 	})
 	return res, err
-}
-
-func messageUIDs(ms []store.Message) []store.UID {
-	out := make([]store.UID, len(ms))
-	for i, m := range ms {
-		out[i] = m.UID
-	}
-	return out
 }
 
 // copyMessages copies the existing messages among uids from src to dst with
@@ -152,7 +144,7 @@ func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst
 	res.UIDValidity = uv
 	var found []store.Message
 	var size, unseen int64
-	for _, uid := range sortedUIDs(uids) {
+	for _, uid := range store.SortedUIDs(uids) {
 		m, ok, err := t.message(src, uid)
 		if err != nil {
 			return res, nil, err
@@ -222,7 +214,7 @@ func (t *txn) expunge(op string, mailbox store.MailboxID, uids []store.UID) ([]s
 	}
 	mod := hms + 1
 	rows, err := t.query(`DELETE FROM messages WHERE mailbox = ?1 AND uid IN (SELECT value FROM json_each(?2))
-		RETURNING uid, flags, size, blob`, mailbox, jsonIDs(sortedUIDs(uids)))
+		RETURNING uid, flags, size, blob`, mailbox, jsonIDs(store.SortedUIDs(uids)))
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +241,7 @@ func (t *txn) expunge(op string, mailbox store.MailboxID, uids []store.UID) ([]s
 	if len(gone) == 0 {
 		return nil, nil
 	}
-	gone = sortedUIDs(gone) // RETURNING has no order
+	gone = store.SortedUIDs(gone) // RETURNING has no order
 	if _, err := t.exec(`INSERT INTO expunged(mailbox, uid, modseq) SELECT ?1, value, ?2 FROM json_each(?3)`,
 		mailbox, mod, jsonIDs(gone)); err != nil {
 		return nil, err

@@ -10,14 +10,6 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// domainOf returns the domain part of a canonical address or "@domain".
-func domainOf(address string) string {
-	if i := strings.LastIndexByte(address, '@'); i >= 0 {
-		return address[i+1:]
-	}
-	return ""
-}
-
 func (s *Store) AddDomain(ctx context.Context, domain string) error {
 	return s.w.do(ctx, "add domain", func(t *txn) error {
 		res, err := t.exec(`INSERT INTO domains(name) VALUES (?) ON CONFLICT DO NOTHING`, domain)
@@ -88,7 +80,7 @@ func (s *Store) CreateAccount(ctx context.Context, address, passwordHash string)
 	const op = "create account"
 	acct := store.Account{Address: address, PasswordHash: passwordHash, Created: time.Now().Truncate(time.Second)}
 	err := s.w.do(ctx, op, func(t *txn) error {
-		if err := t.domainExists(op, domainOf(address)); err != nil {
+		if err := t.domainExists(op, store.DomainOf(address)); err != nil {
 			return err
 		}
 		if err := t.addressFree(op, address); err != nil {
@@ -100,7 +92,7 @@ func (s *Store) CreateAccount(ctx context.Context, address, passwordHash string)
 			return err
 		}
 		if _, err := t.exec(`INSERT INTO addresses(address, domain, account, primary_address) VALUES (?, ?, ?, 1)`,
-			address, domainOf(address), acct.ID); err != nil {
+			address, store.DomainOf(address), acct.ID); err != nil {
 			return err
 		}
 		for _, mb := range store.DefaultMailboxes {
@@ -220,7 +212,7 @@ func (s *Store) SetQuota(ctx context.Context, id store.AccountID, maxBytes, maxM
 func (s *Store) AddAddress(ctx context.Context, id store.AccountID, address string) error {
 	const op = "add address"
 	return s.w.do(ctx, op, func(t *txn) error {
-		if err := t.domainExists(op, domainOf(address)); err != nil {
+		if err := t.domainExists(op, store.DomainOf(address)); err != nil {
 			return err
 		}
 		if err := t.addressFree(op, address); err != nil {
@@ -233,7 +225,7 @@ func (s *Store) AddAddress(ctx context.Context, id store.AccountID, address stri
 		if n == 0 {
 			return store.Errorf(store.KindNotFound, op, "account %d does not exist", id)
 		}
-		_, err := t.exec(`INSERT INTO addresses(address, domain, account) VALUES (?, ?, ?)`, address, domainOf(address), id)
+		_, err := t.exec(`INSERT INTO addresses(address, domain, account) VALUES (?, ?, ?)`, address, store.DomainOf(address), id)
 		return err
 	})
 }
@@ -277,7 +269,7 @@ func (s *Store) SetAlias(ctx context.Context, address string, targets []string) 
 		return store.Errorf(store.KindInvalid, op, "alias %q needs at least one target", address)
 	}
 	return s.w.do(ctx, op, func(t *txn) error {
-		if err := t.domainExists(op, domainOf(address)); err != nil {
+		if err := t.domainExists(op, store.DomainOf(address)); err != nil {
 			return err
 		}
 		var n int
@@ -289,7 +281,7 @@ func (s *Store) SetAlias(ctx context.Context, address string, targets []string) 
 		}
 		_, err := t.exec(`INSERT INTO aliases(address, domain, targets) VALUES (?, ?, ?)
 			ON CONFLICT(address) DO UPDATE SET targets = excluded.targets`,
-			address, domainOf(address), strings.Join(targets, "\n"))
+			address, store.DomainOf(address), strings.Join(targets, "\n"))
 		return err
 	})
 }

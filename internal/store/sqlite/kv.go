@@ -115,7 +115,7 @@ func (s *Store) KVStat(ctx context.Context, key string) (store.KeyInfo, error) {
 func (s *Store) KVList(ctx context.Context, prefix string) ([]store.KeyInfo, error) {
 	const op = "kv list"
 	q, args := `SELECT key, modified, length(value) FROM kv WHERE key >= ?`, []any{prefix}
-	if end, ok := prefixEnd(prefix); ok {
+	if end, ok := store.PrefixEnd(prefix); ok {
 		q += ` AND key < ?`
 		args = append(args, end)
 	}
@@ -135,18 +135,4 @@ func (s *Store) KVList(ctx context.Context, prefix string) ([]store.KeyInfo, err
 		out = append(out, k)
 	}
 	return out, store.Wrap(store.KindInternal, op, rows.Err())
-}
-
-// prefixEnd is the least string greater than every string that starts
-// with prefix (keys compare as octets: SQLite's BINARY collation); false
-// when there is none ("" or all 0xff).
-func prefixEnd(prefix string) (string, bool) {
-	b := []byte(prefix)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
-			b[i]++
-			return string(b[:i+1]), true
-		}
-	}
-	return "", false
 }

@@ -15,17 +15,10 @@ import (
 // the sessions it was for (the processes sharing a SQLite database run on
 // one host, whose clock decides the expiry times).
 
-func checkLock(op, name, owner string, ttl time.Duration) error {
-	if name == "" || owner == "" || ttl <= 0 {
-		return store.Errorf(store.KindInvalid, op, "empty lock name or owner, or ttl %v", ttl)
-	}
-	return nil
-}
-
 // TryLock implements store.Locks.
 func (s *Store) TryLock(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
 	const op = "try lock"
-	if err := checkLock(op, name, owner, ttl); err != nil {
+	if err := store.CheckLock(op, name, owner, ttl); err != nil {
 		return false, err
 	}
 	var got bool
@@ -48,7 +41,7 @@ func (s *Store) TryLock(ctx context.Context, name, owner string, ttl time.Durati
 // RenewLock implements store.Locks.
 func (s *Store) RenewLock(ctx context.Context, name, owner string, ttl time.Duration) error {
 	const op = "renew lock"
-	if err := checkLock(op, name, owner, ttl); err != nil {
+	if err := store.CheckLock(op, name, owner, ttl); err != nil {
 		return err
 	}
 	return s.w.doSession(ctx, op, func(t *txn) error {

@@ -6,36 +6,9 @@ import (
 	"errors"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/petrelmail/petrel/internal/store"
 )
-
-// NormalizeName validates a mailbox name and returns its stored form:
-// "INBOX" is case-insensitive (RFC 9051 §5.1), as the first level of a
-// hierarchy name; names are UTF-8 without control characters, LIST
-// wildcards, or empty levels.
-func NormalizeName(name string) (string, error) {
-	const op = "mailbox name"
-	if name == "" || len(name) > 1000 || !utf8.ValidString(name) {
-		return "", store.Errorf(store.KindInvalid, op, "invalid mailbox name")
-	}
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f || r == '*' || r == '%' {
-			return "", store.Errorf(store.KindInvalid, op, "mailbox name contains a forbidden character")
-		}
-	}
-	parts := strings.Split(name, store.HierarchySep)
-	for _, p := range parts {
-		if p == "" {
-			return "", store.Errorf(store.KindInvalid, op, "mailbox name has an empty hierarchy level")
-		}
-	}
-	if strings.EqualFold(parts[0], store.InboxName) {
-		parts[0] = store.InboxName
-	}
-	return strings.Join(parts, store.HierarchySep), nil
-}
 
 const mailboxCols = `m.id, m.account, m.name, m.uidvalidity, m.uidnext, m.highestmodseq, m.special_use,
 	m.messages, m.unseen, m.size,
@@ -68,7 +41,7 @@ func (s *Store) Mailboxes(ctx context.Context, account store.AccountID) ([]store
 }
 
 func (s *Store) Mailbox(ctx context.Context, account store.AccountID, name string) (store.Mailbox, error) {
-	name, err := NormalizeName(name)
+	name, err := store.NormalizeName(name)
 	if err != nil {
 		return store.Mailbox{}, err
 	}
@@ -91,22 +64,13 @@ func mailboxResult(mb store.Mailbox, err error) (store.Mailbox, error) {
 	return mb, store.Wrap(store.KindInternal, "mailbox", err)
 }
 
-func validUse(use store.SpecialUse) bool {
-	switch use {
-	case store.UseNone, store.UseAll, store.UseArchive, store.UseDrafts, store.UseFlagged,
-		store.UseJunk, store.UseSent, store.UseTrash:
-		return true
-	}
-	return false
-}
-
 func (s *Store) CreateMailbox(ctx context.Context, account store.AccountID, name string, use store.SpecialUse) (store.Mailbox, error) {
 	const op = "create mailbox"
-	name, err := NormalizeName(name)
+	name, err := store.NormalizeName(name)
 	if err != nil {
 		return store.Mailbox{}, err
 	}
-	if !validUse(use) {
+	if !store.ValidSpecialUse(use) {
 		return store.Mailbox{}, store.Errorf(store.KindInvalid, op, "unknown special-use attribute %q", use)
 	}
 	var id store.MailboxID
@@ -183,7 +147,7 @@ func (t *txn) setSubscribed(account store.AccountID, name string, on bool) error
 }
 
 func (s *Store) SetSubscribed(ctx context.Context, account store.AccountID, name string, on bool) error {
-	name, err := NormalizeName(name)
+	name, err := store.NormalizeName(name)
 	if err != nil {
 		return err
 	}
@@ -202,7 +166,7 @@ func (s *Store) Subscriptions(ctx context.Context, account store.AccountID) ([]s
 
 func (s *Store) DeleteMailbox(ctx context.Context, account store.AccountID, name string) error {
 	const op = "delete mailbox"
-	name, err := NormalizeName(name)
+	name, err := store.NormalizeName(name)
 	if err != nil {
 		return err
 	}

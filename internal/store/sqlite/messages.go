@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/store"
@@ -144,7 +142,7 @@ func (t *txn) reserve(tg store.Target, size int64) (reserved, error) {
 		if name == "" {
 			name = store.InboxName
 		}
-		if name, err = NormalizeName(name); err == nil {
+		if name, err = store.NormalizeName(name); err == nil {
 			err = t.queryRow(set+`WHERE account = ? AND name = ?`+ret, unseen, size, tg.Account, name).Scan(&r.mailbox, &r.uidValidity, &r.uid, &r.modseq)
 		}
 	}
@@ -184,70 +182,6 @@ func (t *txn) chargeQuota(op string, account store.AccountID, bytes, msgs int64,
 	return store.Errorf(store.KindOverQuota, op, "quota exceeded")
 }
 
-// normKeywords deduplicates keywords case-insensitively (RFC 9051 §2.3.2:
-// keywords are case-insensitive), keeping the first spelling, sorted.
-func normKeywords(kw []string) []string {
-	if len(kw) == 0 {
-		return nil
-	}
-	seen := make(map[string]bool, len(kw))
-	out := make([]string, 0, len(kw))
-	for _, k := range kw {
-		l := strings.ToLower(k)
-		if k == "" || seen[l] {
-			continue
-		}
-		seen[l] = true
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
-	return out
-}
-
-func joinKeywords(kw []string) string { return strings.Join(normKeywords(kw), " ") }
-
-func splitKeywords(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, " ")
-}
-
-// applyFlags computes the new flags and keywords of one message.
-func applyFlags(c store.FlagChange, flags store.Flags, kw []string) (store.Flags, []string) {
-	switch c.Op {
-	case store.FlagsReplace:
-		return c.Flags, normKeywords(c.Keywords)
-	case store.FlagsAdd:
-		return flags | c.Flags, normKeywords(append(append([]string(nil), kw...), c.Keywords...))
-	default:
-		drop := make(map[string]bool, len(c.Keywords))
-		for _, k := range c.Keywords {
-			drop[strings.ToLower(k)] = true
-		}
-		var out []string
-		for _, k := range kw {
-			if !drop[strings.ToLower(k)] {
-				out = append(out, k)
-			}
-		}
-		return flags &^ c.Flags, out
-	}
-}
-
-func sortedUIDs(uids []store.UID) []store.UID {
-	out := append([]store.UID(nil), uids...)
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	j := 0
-	for i, u := range out {
-		if i == 0 || u != out[j-1] {
-			out[j] = u
-			j++
-		}
-	}
-	return out[:j]
-}
-
 func boolInt(b bool) int64 {
 	if b {
 		return 1
@@ -266,7 +200,7 @@ func boolInt(b bool) int64 {
 func (t *txn) insertMessage(mailbox store.MailboxID, uid store.UID, modseq store.ModSeq, flags store.Flags,
 	keywords []string, idate int64, zone int, size int64, blob store.BlobID, thread store.ThreadID) error {
 	_, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, mailbox, uid, modseq, flags, joinKeywords(keywords), idate, zone, size, blob,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, mailbox, uid, modseq, flags, store.JoinKeywords(keywords), idate, zone, size, blob,
 		thread)
 	return err
 }

@@ -33,7 +33,7 @@ func (s *Store) Enqueue(ctx context.Context, m store.NewQueued) (store.QueuedMes
 	if m.Arrived.IsZero() {
 		m.Arrived = time.Now()
 	}
-	q := queuedFrom(m, b.size)
+	q := m.Queued(b.size)
 	err = s.w.do(ctx, op, func(t *txn) error {
 		if err := t.enqueue(b, &q); err != nil {
 			return err
@@ -51,16 +51,6 @@ func (s *Store) Enqueue(ctx context.Context, m store.NewQueued) (store.QueuedMes
 		return store.QueuedMessage{}, err
 	}
 	return q, nil
-}
-
-func queuedFrom(m store.NewQueued, size int64) store.QueuedMessage {
-	q := store.QueuedMessage{ID: m.ID, Origin: m.Origin, From: m.From, EnvID: m.EnvID, Ret: m.Ret,
-		SMTPUTF8: m.SMTPUTF8, BodyType: m.BodyType, Arrived: m.Arrived, Size: size}
-	for i, r := range m.Rcpts {
-		r.Index, r.State, r.Attempts = i, store.RcptPending, 0
-		q.Rcpts = append(q.Rcpts, r)
-	}
-	return q
 }
 
 func (t *txn) enqueue(b *body, q *store.QueuedMessage) error {

@@ -9,11 +9,11 @@ import (
 
 func (s *Store) RenameMailbox(ctx context.Context, account store.AccountID, from, to string) error {
 	const op = "rename mailbox"
-	from, err := NormalizeName(from)
+	from, err := store.NormalizeName(from)
 	if err != nil {
 		return err
 	}
-	if to, err = NormalizeName(to); err != nil {
+	if to, err = store.NormalizeName(to); err != nil {
 		return err
 	}
 	if to == store.InboxName || strings.HasPrefix(to, from+store.HierarchySep) && from != store.InboxName {

@@ -72,8 +72,8 @@ func TestNewerSchemaRefused(t *testing.T) {
 
 func TestNormalizeName(t *testing.T) {
 	for in, want := range map[string]string{"inbox": "INBOX", "Inbox/Sub": "INBOX/Sub", "INBOXES": "INBOXES", "a/b": "a/b", "Ünïcode": "Ünïcode"} {
-		if got, err := NormalizeName(in); err != nil || got != want {
-			t.Errorf("NormalizeName(%q) = %q, %v; want %q", in, got, err, want)
+		if got, err := store.NormalizeName(in); err != nil || got != want {
+			t.Errorf("store.NormalizeName(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 }

@@ -1,0 +1,340 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// Deliveries are batched (docs/architecture.md §Durability): a writer
+// goroutine takes the deliveries waiting for it into one transaction, one
+// call of petrel_deliver each (schema_deliver.go), all sent in one
+// pipeline, with one notification and one commit for the batch. A
+// transaction per delivery would pay a round trip per statement and, as
+// NOTIFY serialises the commits of the transactions that send one, a WAL
+// flush per delivery. Deliveries go to one of Options.Writers writers by
+// their first account, so that the batches of two writers seldom wait for
+// the same account.
+
+const (
+	// maxDeliveryBatch bounds the deliveries of one transaction.
+	maxDeliveryBatch = 256
+	// batchTimeout bounds a batch's transaction.
+	batchTimeout = time.Minute
+)
+
+// delivery is one Deliver call queued for a writer.
+type delivery struct {
+	account  store.AccountID // the first account: the writer, the order in the batch
+	accounts []store.AccountID
+	args     []any // petrel_deliver's arguments
+	rows     []deliverRow
+	err      error
+	done     chan struct{}
+}
+
+// deliverRow is a row of petrel_deliver: one target's outcome.
+type deliverRow struct {
+	idx, err                                int32
+	mailbox, uidValidity, uid, modseq, blob int64
+	state                                   int64
+}
+
+const deliverQuery = `SELECT o_idx, o_err, o_mailbox, o_uidvalidity, o_uid, o_modseq, o_blob, o_state
+	FROM petrel_deliver($1::bigint[], $2::bigint[], $3::text[], $4::integer[], $5::text[], $6, $7, $8, $9, $10,
+	$11::text[], $12, $13, $14)`
+
+// Deliver stores one body in every target (one shared blob) and returns
+// once the batch holding it has committed.
+func (s *Store) Deliver(ctx context.Context, msg store.NewMessage, targets []store.Target) ([]store.Delivered, error) {
+	const op = "deliver"
+	if len(targets) == 0 {
+		return nil, store.Errorf(store.KindInvalid, op, "no targets")
+	}
+	if err := s.enter(op); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	results := make([]store.Delivered, len(targets))
+	// Targets with an invalid mailbox name fail here; the others go to
+	// the database (at, their indexes).
+	var at []int
+	for i, tg := range targets {
+		if tg.Mailbox == 0 {
+			if _, err := store.NormalizeName(cmp.Or(tg.MailboxName, store.InboxName)); err != nil {
+				results[i].Err = err
+				continue
+			}
+		}
+		at = append(at, i)
+	}
+	if len(at) < len(targets) && (msg.Atomic || len(at) == 0) {
+		return atomicAbort(results), nil
+	}
+	b, err := s.intake(ctx, msg.Body, msg.Meta)
+	if err != nil {
+		return nil, err
+	}
+	date := msg.InternalDate
+	if date.IsZero() {
+		date = time.Now()
+	}
+	d := newDelivery(b, targets, at, date, msg.Atomic)
+	if err := s.deliverer.do(ctx, d); err != nil {
+		if d.finished() {
+			s.dropPending(b)
+		}
+		return nil, s.wrap(op, err)
+	}
+	stored := false
+	for _, r := range d.rows {
+		i := at[r.idx]
+		if r.err != 0 {
+			results[i].Err = deliverError(r.err, targets[i].Account)
+			continue
+		}
+		stored = true
+		results[i] = store.Delivered{Mailbox: store.MailboxID(r.mailbox), UIDValidity: uint32(r.uidValidity),
+			UID: store.UID(r.uid), ModSeq: store.ModSeq(r.modseq)}
+	}
+	if !stored {
+		s.dropPending(b)
+	}
+	return results, nil
+}
+
+// atomicAbort fails every target that has no error of its own.
+func atomicAbort(results []store.Delivered) []store.Delivered {
+	for i := range results {
+		if results[i].Err == nil {
+			results[i] = store.Delivered{Err: store.Errorf(store.KindTemporary, "deliver", "not delivered: another target failed")}
+		}
+	}
+	return results
+}
+
+// deliverError maps petrel_deliver's error codes to store errors.
+func deliverError(code int32, account store.AccountID) error {
+	const op = "deliver"
+	switch code {
+	case 1:
+		return store.Errorf(store.KindNotFound, op, "account %d does not exist", account)
+	case 2:
+		return store.Errorf(store.KindNotFound, op, "no such mailbox")
+	case 3:
+		return store.Errorf(store.KindOverQuota, op, "quota exceeded")
+	case 4:
+		return store.Errorf(store.KindTemporary, op, "not delivered: another target failed")
+	}
+	return store.Errorf(store.KindInternal, op, "unknown delivery error %d", code)
+}
+
+func newDelivery(b *body, targets []store.Target, at []int, date time.Time, atomic bool) *delivery {
+	n := len(at)
+	accts, mbs := make([]int64, n), make([]int64, n)
+	names, kws := make([]string, n), make([]string, n)
+	flags := make([]int32, n)
+	d := &delivery{done: make(chan struct{})}
+	for j, i := range at {
+		tg := targets[i]
+		accts[j], mbs[j], flags[j], kws[j] = int64(tg.Account), int64(tg.Mailbox), int32(tg.Flags), store.JoinKeywords(tg.Keywords)
+		if tg.Mailbox == 0 {
+			names[j], _ = store.NormalizeName(cmp.Or(tg.MailboxName, store.InboxName))
+		}
+		d.accounts = append(d.accounts, tg.Account)
+	}
+	d.account = slices.Min(d.accounts)
+	var data []byte
+	if b.blob == 0 {
+		data = nonNil(b.data)
+	}
+	_, zone := date.Zone()
+	d.args = []any{accts, mbs, names, flags, kws, b.size, int64(b.blob), data, int32(ChunkSize), b.meta,
+		b.threadKeys, date.Unix(), int32(zone), atomic}
+	return d
+}
+
+// finished reports whether the writer is done with d (its outcome known).
+func (d *delivery) finished() bool {
+	select {
+	case <-d.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// changes are the events of a committed delivery.
+func (d *delivery) changes() []store.Change {
+	var out []store.Change
+	for _, r := range d.rows {
+		if r.err == 0 {
+			out = append(out, store.Change{Account: d.accounts[r.idx], Mailbox: store.MailboxID(r.mailbox),
+				Kind: store.ChangeAdded, UIDs: []store.UID{store.UID(r.uid)}, ModSeq: store.ModSeq(r.modseq),
+				State: store.State(r.state)})
+		}
+	}
+	return out
+}
+
+// deliverer holds the writers.
+type deliverer struct {
+	s   *Store
+	chs []chan *delivery
+	wg  sync.WaitGroup
+}
+
+func newDeliverer(s *Store, writers int) *deliverer {
+	dl := &deliverer{s: s}
+	for range writers {
+		ch := make(chan *delivery, maxDeliveryBatch)
+		dl.chs = append(dl.chs, ch)
+		dl.wg.Go(func() { dl.loop(ch) })
+	}
+	return dl
+}
+
+// do queues d and waits for its batch. A caller that gives up gets its
+// context's error; the delivery may still commit.
+func (dl *deliverer) do(ctx context.Context, d *delivery) error {
+	ch := dl.chs[int(d.account)%len(dl.chs)]
+	select {
+	case ch <- d:
+	case <-ctx.Done():
+		close(d.done)
+		return ctx.Err()
+	}
+	select {
+	case <-d.done:
+		return d.err
+	case <-ctx.Done():
+		if d.finished() { // both ready: the outcome is known
+			return d.err
+		}
+		return ctx.Err()
+	}
+}
+
+// close stops the writers once the calls in flight are done (Store.Close
+// waits for them first).
+func (dl *deliverer) close() {
+	for _, ch := range dl.chs {
+		close(ch)
+	}
+	dl.wg.Wait()
+}
+
+func (dl *deliverer) loop(ch chan *delivery) {
+	batch := make([]*delivery, 0, maxDeliveryBatch)
+	for first := range ch {
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case d, ok := <-ch:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, d)
+			default:
+				break drain
+			}
+		}
+		dl.run(batch)
+	}
+}
+
+// run commits a batch and answers its deliveries. When a statement
+// fails, which aborts the whole transaction, each delivery is run again
+// alone, so that one bad delivery fails only itself.
+func (dl *deliverer) run(batch []*delivery) {
+	slices.SortStableFunc(batch, func(a, b *delivery) int { return cmp.Compare(a.account, b.account) })
+	err := dl.commit(batch)
+	if err != nil && len(batch) > 1 && kindOf(err) == store.KindInternal {
+		for _, d := range batch {
+			d.err = dl.commit([]*delivery{d})
+		}
+	} else {
+		for _, d := range batch {
+			d.err = err
+		}
+	}
+	for _, d := range batch {
+		if d.err == nil {
+			dl.s.Publish(d.changes()...)
+		}
+		close(d.done)
+	}
+}
+
+// commit runs a batch in one transaction, again after a lost deadlock.
+func (dl *deliverer) commit(batch []*delivery) error {
+	var err error
+	for range maxAttempts {
+		start := time.Now()
+		if err = dl.try(batch); err == nil {
+			dl.s.observeCommit(len(batch), start)
+		}
+		if err == nil || !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (dl *deliverer) try(batch []*delivery) error {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	tx, err := dl.s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.Background())
+	// The batch's accounts are locked first, in ascending order: two
+	// batches (of two writers or two nodes) then wait for each other
+	// instead of deadlocking over deliveries to several accounts.
+	var accts []int64
+	for _, d := range batch {
+		for _, a := range d.accounts {
+			accts = append(accts, int64(a))
+		}
+	}
+	slices.Sort(accts)
+	var b pgx.Batch
+	b.Queue(`SELECT 1 FROM accounts WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, slices.Compact(accts))
+	for _, d := range batch {
+		d.rows = d.rows[:0]
+		b.Queue(deliverQuery, d.args...).Query(func(rows pgx.Rows) error {
+			var r deliverRow
+			_, err := pgx.ForEachRow(rows, []any{&r.idx, &r.err, &r.mailbox, &r.uidValidity, &r.uid, &r.modseq, &r.blob,
+				&r.state}, func() error {
+				d.rows = append(d.rows, r)
+				return nil
+			})
+			return err
+		})
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return err
+	}
+	t := &txn{Tx: tx, ctx: ctx, s: dl.s}
+	for _, d := range batch {
+		if len(d.rows) != len(d.accounts) {
+			return fmt.Errorf("petrel_deliver returned %d rows for %d targets", len(d.rows), len(d.accounts))
+		}
+		t.changes = append(t.changes, d.changes()...)
+	}
+	if len(t.changes) > 0 {
+		if err := t.notify(); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
+}

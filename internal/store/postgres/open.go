@@ -1,0 +1,169 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// Metrics receives the commit statistics (a delivery batch, or one other
+// write); *obs.Metrics satisfies it.
+type Metrics interface {
+	ObserveCommit(batch int, d time.Duration)
+}
+
+// Options configure Open.
+type Options struct {
+	Logger  *slog.Logger
+	Metrics Metrics // may be nil
+	// MaxConns bounds the connections of the pool (0 = 16); the change
+	// feed uses one more of its own.
+	MaxConns int
+	// Writers is the number of goroutines that batch deliveries into
+	// transactions (deliver.go); 0 = 2.
+	Writers int
+	// NoListen opens the store without the cross-node change feed
+	// (feed.go): short-lived CLI commands have no subscribers.
+	NoListen bool
+	// SweepOrphans removes, at Open, bodies that a crash left without
+	// references for over an hour (doc.go). The server sets it.
+	SweepOrphans bool
+	// TempDir holds the temporary file in which a large body without
+	// metadata is parsed (tests, tools); "" = os.TempDir().
+	TempDir string
+}
+
+// Store is the PostgreSQL backend; it implements store.Store.
+type Store struct {
+	store.Hub
+	opts Options
+	log  *slog.Logger
+	pool *pgxpool.Pool
+	// node names this Store in its notifications, so that it does not
+	// publish its own changes twice.
+	node string
+	feed *listener
+	// deliverer batches deliveries (deliver.go).
+	deliverer *deliverer
+
+	mu     sync.RWMutex // guards closed against new writes
+	closed bool
+	wg     sync.WaitGroup // writes in flight
+	once   sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database named by dsn (a PostgreSQL connection
+// string or URL), applies the schema migrations and starts the change
+// feed. It fails, naming both versions, when the database's schema is
+// newer than this program.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 16
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	cfg.MaxConns = int32(opts.MaxConns)
+	// §Durability: a commit returns once it is flushed, whatever the
+	// server's or the role's default.
+	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "petrel"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	s := &Store{opts: opts, log: opts.Logger, pool: pool, node: hex.EncodeToString(rnd[:])}
+	if opts.SweepOrphans {
+		s.sweepOrphans(ctx)
+	}
+	if opts.Writers <= 0 {
+		opts.Writers = 2
+	}
+	s.deliverer = newDeliverer(s, opts.Writers)
+	if !opts.NoListen {
+		if s.feed, err = startListener(ctx, s, cfg.ConnConfig.Copy()); err != nil {
+			s.deliverer.close()
+			pool.Close()
+			return nil, fmt.Errorf("postgres: change feed: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// enter registers a call in flight; it fails once the store is closed.
+func (s *Store) enter(op string) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.Errorf(store.KindClosed, op, "store is closed")
+	}
+	s.wg.Add(1)
+	return nil
+}
+
+func (s *Store) leave() { s.wg.Done() }
+
+// Close waits for the writes in flight, then closes the feed and the pool.
+func (s *Store) Close() error {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.wg.Wait()
+		s.deliverer.close()
+		if s.feed != nil {
+			s.feed.close()
+		}
+		s.pool.Close()
+	})
+	return nil
+}
+
+// sweepOrphans removes bodies written for a delivery that never committed
+// its rows (doc.go): without references, created over an hour ago.
+func (s *Store) sweepOrphans(ctx context.Context) {
+	cutoff := time.Now().Add(-time.Hour).Unix()
+	tag, err := s.pool.Exec(ctx, `DELETE FROM blobs WHERE refs = 0 AND created < $1`, cutoff)
+	if err != nil {
+		s.log.Warn("store: sweeping orphaned bodies failed", "err", err)
+		return
+	}
+	if n := tag.RowsAffected(); n > 0 {
+		s.log.Info("store: removed orphaned bodies", "count", n)
+	}
+}
+
+// observeCommit reports a commit of batch writes that took d.
+func (s *Store) observeCommit(batch int, start time.Time) {
+	if s.opts.Metrics != nil {
+		s.opts.Metrics.ObserveCommit(batch, time.Since(start))
+	}
+}
+
+// IsNewerSchema reports whether err is Open's refusal of a database
+// whose schema is newer than this program.
+func IsNewerSchema(err error) bool { return errors.Is(err, errNewerSchema) }
