@@ -33,7 +33,7 @@ func (s *Store) ImportAccount(ctx context.Context, a store.Account, state store.
 		case !isNoRows(err):
 			return err
 		}
-		if err := t.domainExists(op, domainOf(a.Address)); err != nil {
+		if err := t.domainExists(op, store.DomainOf(a.Address)); err != nil {
 			return err
 		}
 		if err := t.addressFree(op, a.Address); err != nil {
@@ -46,7 +46,7 @@ func (s *Store) ImportAccount(ctx context.Context, a store.Account, state store.
 			return err
 		}
 		_, err = t.exec(`INSERT INTO addresses(address, domain, account, primary_address) VALUES (?, ?, ?, 1)`,
-			a.Address, domainOf(a.Address), id)
+			a.Address, store.DomainOf(a.Address), id)
 		return err
 	})
 	return id, err
@@ -66,13 +66,13 @@ func (s *Store) ImportAddress(ctx context.Context, account store.AccountID, addr
 		case !isNoRows(err):
 			return err
 		}
-		if err := t.domainExists(op, domainOf(address)); err != nil {
+		if err := t.domainExists(op, store.DomainOf(address)); err != nil {
 			return err
 		}
 		if err := t.addressFree(op, address); err != nil {
 			return err
 		}
-		_, err = t.exec(`INSERT INTO addresses(address, domain, account) VALUES (?, ?, ?)`, address, domainOf(address), account)
+		_, err = t.exec(`INSERT INTO addresses(address, domain, account) VALUES (?, ?, ?)`, address, store.DomainOf(address), account)
 		return err
 	})
 }
@@ -80,11 +80,11 @@ func (s *Store) ImportAddress(ctx context.Context, account store.AccountID, addr
 // ImportMailbox implements store.Importer.
 func (s *Store) ImportMailbox(ctx context.Context, account store.AccountID, mb store.Mailbox) (store.Mailbox, error) {
 	const op = "import mailbox"
-	name, err := NormalizeName(mb.Name)
+	name, err := store.NormalizeName(mb.Name)
 	if err != nil {
 		return store.Mailbox{}, err
 	}
-	if !validUse(mb.SpecialUse) || mb.UIDValidity == 0 || mb.UIDNext == 0 {
+	if !store.ValidSpecialUse(mb.SpecialUse) || mb.UIDValidity == 0 || mb.UIDNext == 0 {
 		return store.Mailbox{}, store.Errorf(store.KindInvalid, op, "invalid mailbox %q", mb.Name)
 	}
 	var id store.MailboxID
@@ -146,7 +146,7 @@ func (t *txn) raiseUIDValidity(v uint32) error {
 func (s *Store) ImportSubscriptions(ctx context.Context, account store.AccountID, names []string) error {
 	norm := make([]string, 0, len(names))
 	for _, n := range names {
-		n, err := NormalizeName(n)
+		n, err := store.NormalizeName(n)
 		if err != nil {
 			return err
 		}
