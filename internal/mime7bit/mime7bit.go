@@ -37,8 +37,9 @@ var (
 	errChanged = errors.New("mime7bit: the message differs from the one scanned")
 )
 
-// Unconvertible reports whether err says the message cannot be made
-// 7-bit (any other error came from reading or writing).
+// Unconvertible reports whether err says the message cannot be converted
+// as the need asks: made 7-bit, its lines short, or rid of NUL (any other
+// error came from reading or writing).
 func Unconvertible(err error) bool {
 	return errors.Is(err, ErrHeader8Bit) || errors.Is(err, ErrBinary) ||
 		errors.Is(err, ErrUnencodable) || errors.Is(err, ErrLimit) || errors.Is(err, ErrLongLine) ||
