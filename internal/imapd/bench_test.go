@@ -156,13 +156,15 @@ func BenchmarkSearchUnseen(b *testing.B) {
 }
 
 // BenchmarkFetchSize is a client's size scan (mbsync, a download
-// planner): RFC822.SIZE is the size of the served form, so it comes from
-// the metadata, kept in the item cache after the first read.
+// planner): RFC822.SIZE is the size of the stored message, from the
+// message record (APPEND stores a message holding NUL already converted,
+// append_nul.go, so no serve-time form differs from it).
 func BenchmarkFetchSize(b *testing.B) {
 	benchCommand(b, "UID FETCH 1:* (UID RFC822.SIZE FLAGS)", func(u []string) bool { return len(u) == benchMessages })
 }
 
-// BenchmarkFetchSizeUncached is the size scan without the item cache.
+// BenchmarkFetchSizeUncached is the size scan without the item cache
+// (which RFC822.SIZE does not need).
 func BenchmarkFetchSizeUncached(b *testing.B) {
 	e := newEnv(b, func(c *Config, _ *Deps) { c.ItemCacheBytes = 1 })
 	fillBench(b, e, benchMessages)

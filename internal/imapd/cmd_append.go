@@ -32,6 +32,7 @@ type spooled struct {
 	data []byte
 	f    *os.File
 	size int64
+	nul  bool // holds a NUL octet (append_nul.go)
 }
 
 // open returns a reader of the whole body from its start.
@@ -146,7 +147,7 @@ func (s *session) appendMessage(r *reader, budget *appendBudget) (*appendMsg, er
 func (s *session) appendLiteral(r *reader, budget *appendBudget) (*spooled, error) {
 	limit := min(s.srv.cfg.MaxMessageSize, budget.total)
 	room := s.appendRoom(limit)
-	n, _, err := r.startLiteral(min(limit, room), true)
+	n, binary, err := r.startLiteral(min(limit, room), true)
 	if err != nil {
 		if se, ok := err.(*syntaxError); ok && se.code == "TOOBIG" && se != errLineTooLong && room < limit {
 			s.log.Warn("APPEND refused: not enough free disk space", "room", room)
@@ -170,6 +171,7 @@ func (s *session) appendLiteral(r *reader, budget *appendBudget) (*spooled, erro
 		if _, err := io.ReadFull(r.br, sp.data); err != nil {
 			return nil, err
 		}
+		sp.nul = bytes.IndexByte(sp.data, 0) >= 0
 	} else {
 		f, err := os.CreateTemp(s.srv.cfg.SpoolDir, "imap-append-*")
 		if err != nil {
@@ -179,14 +181,23 @@ func (s *session) appendLiteral(r *reader, budget *appendBudget) (*spooled, erro
 			return nil, &syntaxError{kind: "NO", code: "UNAVAILABLE", msg: "Cannot receive the message now"}
 		}
 		sp.f = f
-		if _, err := io.CopyN(f, r.br, n); err != nil {
+		nw := &nulWriter{w: f}
+		if _, err := io.CopyN(nw, r.br, n); err != nil {
 			sp.close()
 			return nil, err
 		}
+		sp.nul = nw.seen
 	}
 	if err := r.readLine(); err != nil {
 		sp.close()
 		return nil, err
+	}
+	if sp.nul && !binary {
+		// RFC 9051 §4.3: a literal is CHAR8, which excludes NUL; only a
+		// literal8 may carry it (RFC 3516 §4.4). The literal was read,
+		// so the stream stays in step; skipCommand reads the rest.
+		sp.close()
+		return nil, errSyntax("NUL octets may be sent only in a literal8 (~{n}): message not stored")
 	}
 	return sp, nil
 }
@@ -218,6 +229,9 @@ func (s *session) cmdAppend(_ *command, a *appendArgs) status {
 	// RFC 3502 §3: every message is checked before any is stored.
 	msgs := make([]store.AppendMessage, len(a.msgs))
 	for i, m := range a.msgs {
+		if st = s.encodeNUL(m); st.kind != "" {
+			return st
+		}
 		if msgs[i], st = appendMessage(m); st.kind != "" {
 			return st
 		}

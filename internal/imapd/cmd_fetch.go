@@ -327,16 +327,14 @@ func indexOnly(items []fetchItem) bool {
 }
 
 // readFlagsFor says what FETCH items need besides the message record:
-// the metadata (needMeta: ENVELOPE, BODYSTRUCTURE, BODY, RFC822.SIZE and
-// the body sections) and the body (the sections, BINARY.SIZE, RFC822 and
-// its HEADER and TEXT). None of them needs the decoded header fields.
-// RFC822.SIZE is the size of the served form, which the metadata tells
-// (fetchCtx.serve); the item cache keeps it like the other meta items.
+// the metadata (needMeta: ENVELOPE, BODYSTRUCTURE, BODY and the body
+// sections) and the body (the sections, BINARY.SIZE, RFC822*). None of
+// them needs the decoded header fields.
 func readFlagsFor(items []fetchItem) (what store.ReadFlags, needMeta bool) {
 	for _, it := range items {
 		switch it.name {
-		case "UID", "FLAGS", "MODSEQ", "INTERNALDATE":
-		case "ENVELOPE", "BODYSTRUCTURE", "BODY", "RFC822.SIZE":
+		case "UID", "FLAGS", "MODSEQ", "INTERNALDATE", "RFC822.SIZE":
+		case "ENVELOPE", "BODYSTRUCTURE", "BODY":
 			needMeta = true
 		default:
 			needMeta = true
@@ -383,9 +381,7 @@ func (s *session) fetchMeta(br store.BulkReader, uids []store.UID, items []fetch
 	var recs []store.Message
 	indexed := true
 	for _, it := range items {
-		// The index has no sizes: RFC822.SIZE, even cached, takes the
-		// records (a cached item can be dropped before it is written).
-		if (cachedItem(it.name) < 0 && it.name != "UID" && it.name != "FLAGS" && it.name != "MODSEQ") || it.name == "RFC822.SIZE" {
+		if cachedItem(it.name) < 0 && it.name != "UID" && it.name != "FLAGS" && it.name != "MODSEQ" {
 			indexed = false
 		}
 	}

@@ -83,8 +83,9 @@ func TestSearchAddressWithComments(t *testing.T) {
 
 // TestFetchBinaryPartWithNUL: BODY[n] of a part in Content-Transfer-Encoding
 // binary that holds NUL octets cannot go in a plain literal (RFC 9051
-// §4.3.1): it is sent in base64 (RFC 3516 §4.2); BINARY[n] sends the octets
-// in a literal8; a binary part without NUL goes as it is.
+// §4.3.1): APPEND (in a literal8) stored it in base64 (RFC 3516 §4.2;
+// append_nul.go), so BODY[n] is base64; BINARY[n] decodes it back to the
+// octets sent, in a literal8; a binary part without NUL stays as it is.
 func TestFetchBinaryPartWithNUL(t *testing.T) {
 	content := "\x00\x01\x02 binary\x00data " + strings.Repeat("z", 60)
 	r := binaryPartSession(t, "Content-Transfer-Encoding: binary\r\n\r\ncaf\xc3\xa9", "Content-Transfer-Encoding: binary", content)
@@ -101,15 +102,16 @@ func TestFetchBinaryPartWithNUL(t *testing.T) {
 // TestFetchWholeMessageWithNULPart: the message around a binary part that
 // holds NUL went out with the NUL octets in BODY[], RFC822 and BODY[TEXT]
 // (plain literals: RFC 9051 §4.3.1 forbids NUL there), while BODY[2] was
-// base64 and BODYSTRUCTURE still said binary with the stored size. The
-// whole message is now served with that part converted to base64 (RFC
-// 3516 §4.2): no NUL in any plain literal, and BODYSTRUCTURE, RFC822.SIZE,
-// BODY[2.MIME] and BODY[2] agree; BINARY[2] still has the stored octets.
+// base64 and BODYSTRUCTURE still said binary with the stored size. APPEND
+// now stores the message with that part in base64 (RFC 3516 §4.2;
+// append_nul.go): no NUL in any plain literal, and BODYSTRUCTURE,
+// RFC822.SIZE, BODY[2.MIME] and BODY[2] agree; BINARY[2] decodes to the
+// octets sent.
 func TestFetchWholeMessageWithNULPart(t *testing.T) {
 	content := "\x00\x01\x02 binary\x00data " + strings.Repeat("z", 100)
 	r := binaryPartSession(t, "\r\nhello", "Content-Transfer-Encoding:\r\n  Binary", content)
-	// RFC822.SIZE alone first: the size of what BODY[] sends, not of the
-	// stored message.
+	// RFC822.SIZE alone first (from the message record, not the
+	// metadata): the size of what BODY[] sends.
 	size := literalSize(t, r.OK("z FETCH 1 (RFC822.SIZE)")[0], "RFC822.SIZE ")
 	u := r.OK("a FETCH 1 (BODYSTRUCTURE RFC822.SIZE BODY.PEEK[] BODY.PEEK[TEXT] BODY.PEEK[2] BODY.PEEK[2.MIME] BINARY.PEEK[2])")
 	v := r.OK("b FETCH 1 (RFC822 RFC822.TEXT)")
@@ -148,7 +150,7 @@ func TestFetchWholeMessageWithNULPart(t *testing.T) {
 		t.Errorf("BODY[] is not the message with part 2 converted:\n%q", whole)
 	}
 	if bin := literal(t, u[0], "BINARY[2] ~"); bin != content {
-		t.Errorf("BINARY[2] = %q, want the stored octets", bin)
+		t.Errorf("BINARY[2] = %q, want the octets sent", bin)
 	}
 }
 

@@ -27,7 +27,10 @@
 //
 // Message content (ENVELOPE, BODYSTRUCTURE, sections, SEARCH matching)
 // comes from package imapmsg, on the metadata parsed at delivery and the
-// body blob, streamed. Failed logins are throttled by a Guard
+// body blob, streamed. NUL goes only in a literal8 (RFC 9051 §4.3.1):
+// APPEND refuses it in a plain literal and stores the parts of a literal8
+// that hold it in base64 (RFC 3516 §4.2; append_nul.go); the literal
+// writer sends any NUL of an older message as 0x80. Failed logins are throttled by a Guard
 // (authguard). Storage errors map to responses in one table
 // (session.storeError); Go error text never reaches the wire: failures of
 // the server's own carry a reference to their log line, and a full disk

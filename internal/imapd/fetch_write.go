@@ -3,7 +3,6 @@ package imapd
 import (
 	"bytes"
 	"errors"
-	"io"
 	"slices"
 	"strconv"
 
@@ -16,21 +15,15 @@ import (
 // sections streamed from the blob.
 
 // fetchCtx loads a message's metadata and body at most once (or has
-// them from a bulk read), in the form FETCH serves them (served).
+// them from a bulk read).
 type fetchCtx struct {
 	s       *session
-	m       store.Message // Size: of the served form, once served
+	m       store.Message
 	meta    *msgmeta.Meta
 	blob    store.Blob
 	ownBlob bool // opened here, closed by close
-	// served: meta, conv and m.Size are the served form
-	// (imapmsg.ServedForm); conv is the converted message, or nil when
-	// it is the stored one.
-	served bool
-	conv   io.ReaderAt
 }
 
-// getMeta returns the metadata of the served form.
 func (fc *fetchCtx) getMeta() (*msgmeta.Meta, error) {
 	if fc.meta == nil {
 		m, err := fc.s.srv.st.Meta(fc.s.ctx, fc.m.Mailbox, fc.m.UID)
@@ -39,38 +32,10 @@ func (fc *fetchCtx) getMeta() (*msgmeta.Meta, error) {
 		}
 		fc.meta = m
 	}
-	if !fc.served {
-		if err := fc.serve(); err != nil {
-			return nil, err
-		}
-	}
 	return fc.meta, nil
 }
 
-// serve makes meta, conv and m.Size the served form. RFC 9051 §4.3.1:
-// NUL goes only in a literal8, which only BINARY responses use (RFC 3516
-// §4.3), so a message whose binary parts hold NUL is served with them in
-// base64 everywhere else (RFC 3516 §4.2; imapmsg.ServedForm), its
-// BODYSTRUCTURE and RFC822.SIZE those of the converted message. Only a
-// message with a binary part is read for it.
-func (fc *fetchCtx) serve() error {
-	fc.served = true
-	if !imapmsg.MayConvert(fc.meta) {
-		return nil
-	}
-	blob, err := fc.storedBlob()
-	if err != nil {
-		return err
-	}
-	sv, err := imapmsg.ServedForm(fc.meta, blob, fc.m.Size)
-	if err != nil || !sv.Converted {
-		return err
-	}
-	fc.meta, fc.conv, fc.m.Size = sv.Meta, sv.Body, sv.Size
-	return nil
-}
-
-func (fc *fetchCtx) storedBlob() (store.Blob, error) {
+func (fc *fetchCtx) getBlob() (store.Blob, error) {
 	if fc.blob == nil {
 		b, err := fc.s.srv.st.OpenBlob(fc.s.ctx, fc.m.Blob)
 		if err != nil {
@@ -97,7 +62,6 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 	fc := &fetchCtx{s: s, m: m}
 	if d != nil {
 		fc.meta, fc.blob = d.Meta, d.Body
-		fc.m.Size, fc.m.Blob = d.Size, d.Blob // m may be an index record, without them
 	}
 	defer fc.close()
 	if st := s.checkBinary(fc, items); st.kind != "" {
@@ -199,18 +163,20 @@ func (s *session) writeItem(fc *fetchCtx, it fetchItem) error {
 		s.w.flags(m, s.recentFlag(m.UID))
 	case "INTERNALDATE":
 		s.w.raw("INTERNALDATE " + imapmsg.InternalDate(m.InternalDate))
+	case "RFC822.SIZE":
+		s.w.raw("RFC822.SIZE " + strconv.FormatInt(m.Size, 10))
 	case "MODSEQ":
 		s.w.raw("MODSEQ (")
 		s.w.num(uint64(m.ModSeq))
 		s.w.byte(')')
-	case "ENVELOPE", "BODYSTRUCTURE", "BODY", "RFC822.SIZE":
+	case "ENVELOPE", "BODYSTRUCTURE", "BODY":
 		return s.writeMetaItem(fc, it)
 	case "BINARY.SIZE":
 		meta, blob, err := fc.both()
 		if err != nil {
 			return err
 		}
-		n, err := imapmsg.BinarySize(meta, blob, fc.m.Size, it.section.Part)
+		n, err := imapmsg.BinarySize(meta, blob, m.Size, it.section.Part)
 		if err != nil {
 			return err
 		}
@@ -232,16 +198,12 @@ func binaryPart(part []int) string {
 	return string(append(b, ']'))
 }
 
-// both returns the metadata and the body of the served form.
-func (fc *fetchCtx) both() (*msgmeta.Meta, io.ReaderAt, error) {
+func (fc *fetchCtx) both() (*msgmeta.Meta, store.Blob, error) {
 	meta, err := fc.getMeta()
 	if err != nil {
 		return nil, nil, err
 	}
-	if fc.conv != nil {
-		return meta, fc.conv, nil
-	}
-	blob, err := fc.storedBlob()
+	blob, err := fc.getBlob()
 	return meta, blob, err
 }
 
@@ -259,9 +221,6 @@ func (s *session) writeMetaItem(fc *fetchCtx, it fetchItem) error {
 	buf.Reset()
 	buf.WriteString(it.name + " ")
 	switch it.name {
-	case "RFC822.SIZE":
-		// The size of the served form (serve): what BODY[] sends.
-		buf.WriteString(strconv.FormatInt(fc.m.Size, 10))
 	case "ENVELOPE":
 		imapmsg.WriteEnvelope(buf, &meta.Envelope, s.utf8)
 	case "BODYSTRUCTURE":

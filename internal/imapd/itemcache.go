@@ -6,8 +6,7 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// itemCache keeps the encoded ENVELOPE, BODYSTRUCTURE, BODY and
-// RFC822.SIZE responses
+// itemCache keeps the encoded ENVELOPE, BODYSTRUCTURE and BODY responses
 // of the messages fetched lately, by mailbox and UID (the message of a
 // UID never changes), within a byte budget. Like Dovecot's cache file,
 // it spares a client that fetches them again (another device, a client
@@ -35,7 +34,7 @@ type itemKey struct {
 }
 
 // cachedItems are the items the cache keeps.
-var cachedItems = [...]string{"ENVELOPE", "BODYSTRUCTURE", "BODY", "RFC822.SIZE"}
+var cachedItems = [...]string{"ENVELOPE", "BODYSTRUCTURE", "BODY"}
 
 // cachedItem returns the index of a cached item name, or -1.
 func cachedItem(name string) int {

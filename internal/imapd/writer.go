@@ -1,8 +1,10 @@
 package imapd
 
 import (
+	"bytes"
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/petrelmail/petrel/internal/imapmsg"
@@ -90,7 +92,7 @@ func (w *writer) str(s string, utf8OK bool) {
 		w.byte('{')
 		w.num(uint64(len(s)))
 		w.raw("}\r\n")
-		w.raw(s)
+		w.raw(strings.ReplaceAll(s, "\x00", "\x80")) // RFC 9051 §4.3.1: see nulSafe
 		return
 	}
 	w.byte('"')
@@ -134,6 +136,66 @@ func (w *writer) literal(n int64, r io.Reader, binary bool) error {
 	w.byte('{')
 	w.int(n)
 	w.raw("}\r\n")
-	_, err := io.CopyN(w.bw, r, n)
+	if binary {
+		_, err := io.CopyN(w.bw, r, n)
+		return err
+	}
+	_, err := io.CopyN(nulSafe{w.bw}, r, n)
 	return err
+}
+
+// nulSafe writes a plain literal's octets through the buffer with each
+// NUL replaced by 0x80. RFC 9051 §4.3.1: NUL may go only in a literal8.
+// APPEND stores no NUL outside a base64 part (append_nul.go), but a
+// message stored before it did may hold some; the replacement keeps every
+// size true (one octet for one), as Dovecot does.
+type nulSafe struct{ b *bufWriter }
+
+// ReadFrom reads into the free space of the buffer, replaces NUL there
+// and writes it: no buffer of its own (io.CopyN calls it).
+func (s nulSafe) ReadFrom(r io.Reader) (int64, error) {
+	bw := s.b.buf(bigWriteBufSize)
+	var total int64
+	for {
+		if bw.Available() == 0 {
+			if err := bw.Flush(); err != nil {
+				return total, err
+			}
+		}
+		p := bw.AvailableBuffer()[:bw.Available()]
+		n, err := r.Read(p)
+		replaceNUL(p[:n])
+		if _, werr := bw.Write(p[:n]); werr != nil {
+			return total, werr
+		}
+		total += int64(n)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// Write is io.Writer's (io.CopyN takes ReadFrom instead).
+func (s nulSafe) Write(p []byte) (int, error) {
+	n := len(p)
+	for i := bytes.IndexByte(p, 0); i >= 0; i = bytes.IndexByte(p, 0) {
+		s.b.Write(p[:i])
+		s.b.WriteByte(0x80)
+		p = p[i+1:]
+	}
+	if _, err := s.b.Write(p); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// replaceNUL replaces each NUL of p by 0x80, in place.
+func replaceNUL(p []byte) {
+	for i := bytes.IndexByte(p, 0); i >= 0; i = bytes.IndexByte(p, 0) {
+		p[i] = 0x80
+		p = p[i+1:]
+	}
 }

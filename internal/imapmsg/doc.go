@@ -15,10 +15,6 @@
 //     HEADER, HEADER.FIELDS, HEADER.FIELDS.NOT, TEXT and MIME specifiers;
 //   - RFC 3516 (and RFC 9051 §6.4.5): BINARY[<part>]<<partial>> and
 //     BINARY.SIZE, with NO [UNKNOWN-CTE] for encodings it cannot decode;
-//     a message with a "binary" part holding NUL is served (BODY sections,
-//     RFC822*, BODYSTRUCTURE, RFC822.SIZE) with that part in base64 (RFC
-//     3516 §4.2, ServedForm), NUL having no place outside a literal8 (RFC
-//     9051 §4.3.1);
 //   - RFC 9051 §6.4.4 SEARCH keys, with RFC 3501 §6.4.4 for the IMAP4rev1
 //     keys IMAP4rev2 dropped (NEW, OLD, RECENT) and RFC 7162 §3.1.5 MODSEQ;
 //   - RFC 2045 §6.7 and §6.8: quoted-printable and base64 decoding;

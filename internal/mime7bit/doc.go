@@ -19,6 +19,12 @@
 //     folded (RFC 5322 §2.2.3) before white space, or, with none in the
 //     first 998 octets, by inserting CRLF SP, which adds a space to the
 //     field but never loses it (fold.go).
+//   - NUL octets (NoNUL, for IMAP APPEND: NUL may only go in a literal8,
+//     RFC 9051 §4.3.1): a leaf part whose body holds NUL is re-encoded as
+//     base64 (RFC 2045 §6.8, RFC 3516 §4.2), whatever identity encoding it
+//     declares, its octets kept exactly; a NUL in a header field
+//     (ErrHeaderNUL) or where no encoding may be applied (ErrNUL) is an
+//     error. The outbound needs (SevenBit, ShortLines) ignore NUL.
 //
 // What cannot be made 7-bit is an error, for the caller to bounce: 8-bit
 // header fields (ErrHeader8Bit; they need SMTPUTF8, RFC 6532), 8-bit

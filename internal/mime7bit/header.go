@@ -65,8 +65,10 @@ const (
 )
 
 // kind says how to treat the body, and for an opaque one the error that
-// 8-bit octets in it are.
-func (h *header) kind(defType string, depth int) (entityKind, error) {
+// 8-bit octets in it are. Under NoNUL a part declared binary is a leaf
+// too (it may hold NUL, which base64 takes away) and the encoding field
+// is read leniently; otherwise (the outbound conversions) as before.
+func (h *header) kind(defType string, depth int, need Need) (entityKind, error) {
 	if h.long || depth >= maxDepth {
 		return opaqueKind, ErrLimit
 	}
@@ -80,6 +82,9 @@ func (h *header) kind(defType string, depth int) (entityKind, error) {
 		}
 	}
 	cte := encoding(h.cte)
+	if need&NoNUL != 0 {
+		cte = lenientEncoding(h.cte)
+	}
 	identity := cte == "" || cte == "7bit" || cte == "8bit" || cte == "binary"
 	switch mt := h.mediaType; {
 	case strings.HasPrefix(mt, "multipart/"):
@@ -101,6 +106,9 @@ func (h *header) kind(defType string, depth int) (entityKind, error) {
 	case "", "7bit", "8bit":
 		return leafKind, nil
 	case "binary":
+		if need&NoNUL != 0 {
+			return leafKind, nil
+		}
 		return opaqueKind, ErrBinary
 	}
 	return opaqueKind, ErrUnencodable
@@ -120,4 +128,45 @@ func encoding(f []byte) string {
 		v = v[:i]
 	}
 	return strings.ToLower(v)
+}
+
+// lenientEncoding is the mechanism of a Content-Transfer-Encoding field
+// read as a receiver may (RFC 2045 §6.1 has a token; comments may stand
+// around it, RFC 2045 §3, and a quoted string is taken for its content),
+// lower case. "" for an empty or unreadable field.
+func lenientEncoding(f []byte) string {
+	v := fieldValue(f)
+	for {
+		v = strings.TrimLeft(v, " \t\r\n")
+		if !strings.HasPrefix(v, "(") {
+			break
+		}
+		v = skipComment(v)
+	}
+	if rest, ok := strings.CutPrefix(v, `"`); ok {
+		v, _, _ = strings.Cut(rest, `"`)
+	} else if i := strings.IndexAny(v, " \t\r\n(;"); i >= 0 {
+		v = v[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(v))
+}
+
+// skipComment returns v after the comment that starts it, nested
+// comments and quoted pairs included (RFC 5322 §3.2.2); "" when it does
+// not end.
+func skipComment(v string) string {
+	depth := 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			i++
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth == 0 {
+				return v[i+1:]
+			}
+		}
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package mime7bit
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -75,3 +76,6 @@ func has8Bit(b []byte) bool {
 	}
 	return false
 }
+
+// hasNUL reports a NUL octet.
+func hasNUL(b []byte) bool { return bytes.IndexByte(b, 0) >= 0 }

@@ -25,15 +25,25 @@ var (
 	// applied (a multipart preamble or epilogue, a part already encoded,
 	// a composite type, or beyond the limits).
 	ErrLongLine = errors.New("mime7bit: a line too long where it cannot be encoded")
+	// ErrHeaderNUL: a header field has a NUL octet (NoNUL; no encoding
+	// applies to a header field).
+	ErrHeaderNUL = errors.New("mime7bit: a NUL octet in a header field")
+	// ErrNUL: a NUL octet where no encoding may be applied (NoNUL): a
+	// multipart preamble or epilogue, a part already encoded or in an
+	// unknown encoding, a composite type that may not be encoded, or
+	// beyond the limits.
+	ErrNUL = errors.New("mime7bit: a NUL octet that cannot be encoded")
 	// errChanged: Apply read a message other than the one scanned.
 	errChanged = errors.New("mime7bit: the message differs from the one scanned")
 )
 
-// Unconvertible reports whether err says the message cannot be made
-// 7-bit (any other error came from reading or writing).
+// Unconvertible reports whether err says the message cannot be converted
+// as the need asks: made 7-bit, its lines short, or rid of NUL (any other
+// error came from reading or writing).
 func Unconvertible(err error) bool {
 	return errors.Is(err, ErrHeader8Bit) || errors.Is(err, ErrBinary) ||
-		errors.Is(err, ErrUnencodable) || errors.Is(err, ErrLimit) || errors.Is(err, ErrLongLine)
+		errors.Is(err, ErrUnencodable) || errors.Is(err, ErrLimit) || errors.Is(err, ErrLongLine) ||
+		errors.Is(err, ErrHeaderNUL) || errors.Is(err, ErrNUL)
 }
 
 // MaxLine is the longest line SMTP carries, in octets without its CRLF
@@ -53,14 +63,28 @@ const (
 	// some in the first MaxLine octets, else by inserting CRLF SP (the
 	// field gains a space there).
 	ShortLines
+	// NoNUL: a store whose messages IMAP serves in plain literals, where
+	// NUL may not go (RFC 9051 §4.3.1). A leaf part whose body holds NUL
+	// is re-encoded as base64 (RFC 2045 §6.8; RFC 3516 §4.2), whatever
+	// identity encoding it declares (7bit, 8bit, binary, none, and the
+	// field read leniently: quoted, with comments); a NUL in a header
+	// field is ErrHeaderNUL, anywhere else ErrNUL. Alone it leaves 8-bit
+	// octets and long lines as they are.
+	NoNUL
 )
 
 // Plan says which entities of one message get new bodies, and whether
 // header fields get folded.
 type Plan struct {
 	need    Need
-	convert []int // entity numbers in walking order, ascending
-	fold    bool  // a header line is over MaxLine octets
+	convert []conversion // in walking order, ascending
+	fold    bool         // a header line is over MaxLine octets
+}
+
+// conversion is an entity whose body gets re-encoded.
+type conversion struct {
+	n      int  // the entity's number in walking order
+	base64 bool // base64 (NoNUL) rather than quoted-printable
 }
 
 // Needed reports whether the message has content to convert; when it

@@ -107,13 +107,16 @@ func (w *walker) write(b ...[]byte) {
 func (w *walker) entity(defType string, isMsg bool, depth int) (*end, error) {
 	n := w.n
 	w.n++
-	convert := w.apply && w.conv < len(w.plan.convert) && w.plan.convert[w.conv] == n
-	h, e, err := w.header(convert, isMsg)
+	var conv *conversion // Apply: this entity's planned conversion
+	if w.apply && w.conv < len(w.plan.convert) && w.plan.convert[w.conv].n == n {
+		conv = &w.plan.convert[w.conv]
+	}
+	h, e, err := w.header(conv, isMsg)
 	if err != nil || e != nil {
 		return e, err
 	}
-	kind, reason := h.kind(defType, depth)
-	if convert && kind != leafKind {
+	kind, reason := h.kind(defType, depth, w.need)
+	if conv != nil && kind != leafKind {
 		return nil, errChanged
 	}
 	switch kind {
@@ -122,16 +125,22 @@ func (w *walker) entity(defType string, isMsg bool, depth int) (*end, error) {
 	case messageKind: // RFC 2046 §5.2.1: never encoded, so converted inside
 		return w.entity("text/plain", true, depth+1)
 	case leafKind:
-		return w.leaf(n, convert)
+		return w.leaf(n, conv, lenientIsBinary(h, w.need))
 	}
 	e, _, err = w.copyBody(reason)
 	return e, err
 }
 
+// lenientIsBinary reports a part declared binary, under NoNUL: one whose
+// conversion, whatever needs it, is base64.
+func lenientIsBinary(h *header, need Need) bool {
+	return need&NoNUL != 0 && lenientEncoding(h.cte) == "binary"
+}
+
 // header copies a header section (RFC 5322 §2.2), keeping the fields that
-// say how to read the body. For a body being converted it drops every
-// Content-Transfer-Encoding field and adds the new one last.
-func (w *walker) header(convert, isMsg bool) (*header, *end, error) {
+// say how to read the body. For a body being converted (conv) it drops
+// every Content-Transfer-Encoding field and adds the new one last.
+func (w *walker) header(conv *conversion, isMsg bool) (*header, *end, error) {
 	h := &header{}
 	var cur *[]byte // the field being kept, if any
 	skip := false   // the field being dropped
@@ -144,16 +153,23 @@ func (w *walker) header(convert, isMsg bool) (*header, *end, error) {
 		if w.need&SevenBit != 0 && has8Bit(p.text) {
 			return nil, nil, ErrHeader8Bit
 		}
+		if w.need&NoNUL != 0 && hasNUL(p.text) {
+			return nil, nil, ErrHeaderNUL
+		}
 		if w.tooLong() {
 			w.plan.fold = true // Scan; Apply folds (writeField)
 		}
 		if p.start && len(p.text) == 0 { // the empty line ends the header
-			if convert {
+			if conv != nil {
 				w.conv++
 				if isMsg && !h.mimeVersion {
 					w.write([]byte("MIME-Version: 1.0\r\n"))
 				}
-				w.write([]byte("Content-Transfer-Encoding: quoted-printable\r\n"))
+				if conv.base64 {
+					w.write([]byte("Content-Transfer-Encoding: base64\r\n"))
+				} else {
+					w.write([]byte("Content-Transfer-Encoding: quoted-printable\r\n"))
+				}
 			}
 			w.write(p.text, p.eol)
 			return h, nil, nil
@@ -161,7 +177,7 @@ func (w *walker) header(convert, isMsg bool) (*header, *end, error) {
 		if p.start && !hdr.IsContinuation(p.text) {
 			var isCTE bool
 			cur, isCTE = h.field(p.text)
-			skip = convert && isCTE
+			skip = conv != nil && isCTE
 		}
 		if cur != nil {
 			h.keep(cur, p.text)
@@ -197,42 +213,60 @@ func (w *walker) multipart(boundary string, digest bool, depth int) (*end, error
 	return e, err
 }
 
-// leaf walks a body that may be converted: Scan notes whether it is
-// 8-bit, Apply copies or encodes it as planned.
-func (w *walker) leaf(n int, convert bool) (*end, error) {
+// leaf walks a body that may be converted: Scan notes whether it needs
+// to be (8-bit, long lines, NUL, as need says) and how (base64 for NUL
+// or a part declared binary, else quoted-printable), Apply copies or
+// encodes it as planned.
+func (w *walker) leaf(n int, conv *conversion, binary bool) (*end, error) {
 	switch {
-	case convert:
+	case conv != nil && conv.base64:
+		return w.encodeBase64()
+	case conv != nil:
 		return w.encode()
 	case w.apply:
 		e, _, err := w.copyBody(errChanged)
 		return e, err
 	}
 	e, saw, err := w.copyBody(nil)
-	if saw && err == nil {
-		w.plan.convert = append(w.plan.convert, n)
+	if saw != 0 && err == nil {
+		w.plan.convert = append(w.plan.convert, conversion{n: n, base64: binary || saw&sawNUL != 0})
 	}
 	return e, err
 }
 
+// seen is what copyBody found that needs converting.
+type seen uint8
+
+const (
+	sawOther seen = 1 << iota // an 8-bit octet (SevenBit), a long line (ShortLines)
+	sawNUL                    // a NUL octet (NoNUL)
+)
+
 // copyBody copies a body as it is up to its end. What needs converting
-// (an 8-bit octet, a line over MaxLine, as need says) is reported in saw
-// with on8bit nil, else it is an error: on8bit for an 8-bit octet,
-// ErrLongLine for a long line (errChanged in Apply).
-func (w *walker) copyBody(on8bit error) (e *end, saw bool, err error) {
+// (an 8-bit octet, a line over MaxLine, a NUL, as need says) is reported
+// in saw with on8bit nil, else it is an error: on8bit for an 8-bit
+// octet, ErrLongLine for a long line, ErrNUL for a NUL (errChanged for
+// any in Apply).
+func (w *walker) copyBody(on8bit error) (e *end, saw seen, err error) {
 	for {
 		p, e, err := w.read()
 		if err != nil || e != nil {
 			return e, saw, err
 		}
 		bit := w.need&SevenBit != 0 && has8Bit(p.text)
-		if long := w.tooLong(); bit || long {
+		nul := w.need&NoNUL != 0 && hasNUL(p.text)
+		if long := w.tooLong(); bit || long || nul {
 			switch {
+			case on8bit == nil && nul:
+				saw |= sawNUL
 			case on8bit == nil:
-				saw = true
+				saw |= sawOther
 			case bit || on8bit == errChanged:
-				return nil, true, on8bit
+				return nil, saw, on8bit
+			case nul:
+				return nil, saw, ErrNUL
 			default:
-				return nil, true, ErrLongLine
+				return nil, saw, ErrLongLine
 			}
 		}
 		w.write(p.text, p.eol)
