@@ -55,7 +55,21 @@ func TestTraceIDs(t *testing.T) {
 	id = f.enqueue("alice@example.org", nil, "bob@remote.example")
 	f.step()
 	lines = testkit.JSONLines(t, f.logs.String())
-	if l := logLine(t, lines, "delivery status report", id); l["report_local"] != true || l["report_queue_id"] != nil {
+	l := logLine(t, lines, "delivery status report", id)
+	if l["report_local"] != true || l["report_queue_id"] != nil {
 		t.Errorf("local report line %v: want report_local true, no report_queue_id", l)
+	}
+	// ... but a msg_id of its own, fresh for each report, that the line
+	// links to the bounced message (review of issue 13: all were "report").
+	id2 := f.enqueue("alice@example.org", nil, "carol@remote.example")
+	f.snd.replies["carol@remote.example"] = smtpreply.New(550, smtpreply.Enhanced{5, 1, 1}, "no such user")
+	f.step()
+	lines = testkit.JSONLines(t, f.logs.String())
+	l2 := logLine(t, lines, "delivery status report", id2)
+	if len(f.localIDs) != 2 || f.localIDs[0] == f.localIDs[1] || f.localIDs[0] == "smtp1" || len(f.localIDs[0]) < 8 {
+		t.Fatalf("local reports delivered as msg_ids %q; want two fresh IDs", f.localIDs)
+	}
+	if l.Str("report_msg_id") != f.localIDs[0] || l2.Str("report_msg_id") != f.localIDs[1] {
+		t.Errorf("report lines %v / %v: want report_msg_id %q", l, l2, f.localIDs)
 	}
 }
