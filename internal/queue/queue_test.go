@@ -56,8 +56,8 @@ type fixture struct {
 	local map[string][]string // reports delivered locally, by address
 	// localIDs are the msg_ids the local reports were delivered as.
 	localIDs []string
-	ctx   context.Context
-	logs  *testkit.LogBuffer // JSON, every level
+	ctx      context.Context
+	logs     *testkit.LogBuffer // JSON, every level
 }
 
 func newFixture(t *testing.T) *fixture {
