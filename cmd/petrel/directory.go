@@ -192,9 +192,9 @@ func rolesLine(nd ops.NewDomain) string {
 	case ops.ViaConfig:
 		return fmt.Sprintf("%s go to %s (delivery.postmaster)", roles, nd.Postmaster)
 	case ops.ViaFallback:
-		return fmt.Sprintf("%s go to %s (to choose: petrel alias add postmaster@%s ADDRESS, and abuse@)", roles, nd.Postmaster, nd.Domain)
+		return fmt.Sprintf("%s go to %s (to choose: petrel alias add postmaster@%s ADDRESS; abuse@ follows postmaster@)", roles, nd.Postmaster, nd.Domain)
 	}
-	return fmt.Sprintf("%s go to the first account you create (to choose: petrel alias add postmaster@%s ADDRESS, and abuse@)", roles, nd.Domain)
+	return fmt.Sprintf("%s go to the first account you create (to choose: petrel alias add postmaster@%s ADDRESS; abuse@ follows postmaster@)", roles, nd.Domain)
 }
 
 func (a *app) userCmd(ctx context.Context, args []string) error {

@@ -82,4 +82,10 @@ func TestDomainAddPostmaster(t *testing.T) {
 	if after := e.snapshot(); after != before {
 		t.Errorf("refused commands changed the directory:\n%q\n%q", before, after)
 	}
+	// domain del takes the two aliases domain add made with it (review of
+	// issue 13: it was refused because of them).
+	e.ok("", "domain", "del", "example.com")
+	if got := e.ok("", "alias", "list"); got != "" {
+		t.Errorf("alias list after domain del = %q, want none", got)
+	}
 }

@@ -98,10 +98,11 @@ func (a *app) queueRun(ctx context.Context, q *ops.Queue, pos []string) error {
 		}
 		fmt.Fprintf(a.stdout, "%d deferred recipient(s) due now; the running server tries them within seconds\n", n)
 	case "delete":
-		if err := q.Delete(ctx, pos[1]); err != nil {
+		ids, err := q.Delete(ctx, pos[1])
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "deleted %s\n", pos[1])
+		fmt.Fprintf(a.stdout, "deleted %s\n", strings.Join(ids, " "))
 	}
 	return nil
 }

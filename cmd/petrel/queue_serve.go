@@ -58,14 +58,15 @@ func (q *outboundQueue) stop() {
 }
 
 // localReports delivers reports to senders in local domains through the
-// local delivery path, with the null reverse-path.
+// local delivery path, with the null reverse-path, as the transaction
+// msgID (the queue logs it as report_msg_id with the bounced message).
 func localReports(st store.Store, d *delivery.Service) queue.LocalDeliverer {
-	return func(ctx context.Context, rcpt mailaddr.Address, msg []byte) (bool, error) {
+	return func(ctx context.Context, msgID string, rcpt mailaddr.Address, msg []byte) (bool, error) {
 		ok, err := st.HasDomain(ctx, rcpt.Domain)
 		if err != nil || !ok {
 			return false, err
 		}
-		env := &envelope.Envelope{ID: "report", Recipients: []envelope.Recipient{{Addr: rcpt}},
+		env := &envelope.Envelope{ID: msgID, Recipients: []envelope.Recipient{{Addr: rcpt}},
 			Helo: "localhost", Protocol: "ESMTP", Received: time.Now()}
 		for _, r := range d.Deliver(ctx, env, bytes.NewReader(msg), int64(len(msg))) {
 			if r != nil && !r.Positive() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/petrelmail/petrel/internal/store"
 )
@@ -39,7 +40,7 @@ func (s *Service) DeleteDomain(ctx context.Context, domain string) error {
 	if err := s.requireLocal(ctx, op, d); err != nil {
 		return err
 	}
-	user, err := s.domainUser(ctx, d)
+	user, roles, err := s.domainUser(ctx, d)
 	if err != nil {
 		return store.Wrap(store.KindInternal, op, err)
 	}
@@ -47,46 +48,58 @@ func (s *Service) DeleteDomain(ctx context.Context, domain string) error {
 		return store.Errorf(store.KindInvalid, op,
 			"domain %q is still in use by %s; delete those first", d, user)
 	}
+	// The role aliases "petrel domain add --postmaster" made go with the
+	// domain, when nothing else of it is left.
+	for _, r := range roles {
+		if err := s.dir.DeleteAlias(ctx, r); err != nil && !store.IsKind(err, store.KindNotFound) {
+			return store.Wrap(store.KindInternal, op, err)
+		}
+	}
 	return store.Wrap(store.KindInternal, op, s.dir.DeleteDomain(ctx, d))
 }
 
 // domainUser describes the first account address or alias found that uses
-// domain d, or returns "" when there is none.
-func (s *Service) domainUser(ctx context.Context, d string) (string, error) {
+// domain d, or returns "" when there is none. The role aliases of d
+// (postmaster@d, abuse@d) whose targets are elsewhere do not count: they
+// are returned in roles.
+func (s *Service) domainUser(ctx context.Context, d string) (user string, roles []string, err error) {
 	accts, err := s.dir.Accounts(ctx)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	for _, a := range accts {
 		addrs, err := s.dir.Addresses(ctx, a.ID)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		for _, addr := range addrs {
 			switch {
 			case domainOf(addr) != d:
 			case addr == a.Address:
-				return fmt.Sprintf("the account %q", addr), nil
+				return fmt.Sprintf("the account %q", addr), nil, nil
 			default:
-				return fmt.Sprintf("the address %q of account %q", addr, a.Address), nil
+				return fmt.Sprintf("the address %q of account %q", addr, a.Address), nil, nil
 			}
 		}
 	}
 	aliases, err := s.dir.Aliases(ctx)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	for _, key := range slices.Sorted(maps.Keys(aliases)) {
-		if domainOf(key) == d {
-			return fmt.Sprintf("the alias %q", key), nil
-		}
 		for _, t := range aliases[key] {
 			if domainOf(t) == d {
-				return fmt.Sprintf("the alias %q (target %q)", key, t), nil
+				return fmt.Sprintf("the alias %q (target %q)", key, t), nil, nil
 			}
 		}
+		if domainOf(key) == d {
+			if local, _, _ := strings.Cut(key, "@"); !IsRole(local) {
+				return fmt.Sprintf("the alias %q", key), nil, nil
+			}
+			roles = append(roles, key)
+		}
 	}
-	return "", nil
+	return "", roles, nil
 }
 
 // Domains lists the local domains in canonical form, sorted.

@@ -22,31 +22,48 @@ func IsRole(local string) bool {
 // postmaster): configured (delivery.postmaster) when it leads to local
 // accounts, else the postmaster@ of the first local domain (sorted) that
 // does, else the account created first. A KindNotFound error means there
-// is nowhere yet (no account at all). Delivery and "petrel domain add"
-// both ask here, so that what the command says is what delivery does.
+// is nowhere yet (no account at all); a store failure is returned, not
+// passed over. Delivery and "petrel domain add" both ask here, so that
+// what the command says is what delivery does.
 func (s *Service) Postmaster(ctx context.Context, configured string) (string, error) {
-	if s.localMailbox(ctx, configured) {
-		return configured, nil
+	if ok, err := s.localMailbox(ctx, configured); err != nil || ok {
+		return pick(configured, ok), err
 	}
 	domains, err := s.Domains(ctx)
 	if err != nil {
 		return "", err
 	}
 	for _, d := range domains {
-		if addr := "postmaster@" + d; s.localMailbox(ctx, addr) {
-			return addr, nil
+		addr := "postmaster@" + d
+		if ok, err := s.localMailbox(ctx, addr); err != nil || ok {
+			return pick(addr, ok), err
 		}
 	}
 	return s.OldestAccount(ctx)
 }
 
-// localMailbox reports whether addr resolves to local accounts only.
-func (s *Service) localMailbox(ctx context.Context, addr string) bool {
+// pick is addr when ok, else "".
+func pick(addr string, ok bool) string {
+	if ok {
+		return addr
+	}
+	return ""
+}
+
+// localMailbox reports whether addr resolves to local accounts only; an
+// address that is not there, or that loops, does not (false, nil).
+func (s *Service) localMailbox(ctx context.Context, addr string) (bool, error) {
 	if addr == "" {
-		return false
+		return false, nil
 	}
 	r, err := s.Resolve(ctx, addr)
-	return err == nil && len(r.Remote) == 0 && len(r.Local) > 0
+	switch {
+	case store.IsKind(err, store.KindNotFound), store.IsKind(err, store.KindInvalid):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return len(r.Remote) == 0 && len(r.Local) > 0, nil
 }
 
 // OldestAccount returns the primary address of the account created

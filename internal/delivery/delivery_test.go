@@ -100,7 +100,7 @@ func TestCheckRecipient(t *testing.T) {
 		{`"alice@other.example"@example.org`, "5.1.1"},
 		{"other.example!alice@example.org", "5.1.1"}, // bang path: a local part
 		{"alice@[127.0.0.1]", "5.7.1"},               // address literals are never local
-		{"fwd@example.org", "4.3.0"},                 // remote forwarding: no queue yet
+		{"fwd@example.org", "4.3.5"},                 // remote forwarding: no queue (RFC 3463 X.3.5)
 		{"loop1@example.org", "5.4.6"},               // alias loop
 		{"postmaster@catch.example", "250"},          // catch-all covers it
 		{"postmaster@mx.example.net", "250"},         // RFC 5321 §4.5.1 for our own name

@@ -51,7 +51,7 @@ func (s *Service) authenticate(ctx context.Context, t *ingest) *smtpreply.Reply 
 	if !ok {
 		return s.localError("authenticate message", errNotRewindable)
 	}
-	in := msgauth.Input{ID: env.ID, Conn: env.Conn, ClientIP: env.ClientIP, Helo: env.Helo, MailFrom: env.ReversePath()}
+	in := msgauth.Input{ID: env.ID, Conn: env.Conn, Listener: env.Listener, ClientIP: env.ClientIP, Helo: env.Helo, MailFrom: env.ReversePath()}
 	v, err := s.cfg.Checker.Check(ctx, in, body)
 	if err != nil {
 		return s.localError("authenticate message", err)

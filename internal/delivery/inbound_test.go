@@ -107,7 +107,7 @@ func TestInboundDeliver(t *testing.T) {
 	if rs := f.deliverRaw(mx(t, "alice@example.org"), inboundMessage); rs[0] != nil {
 		t.Fatalf("reply %v", rs[0])
 	}
-	want := msgauth.Input{ID: "mxid00000001", ClientIP: netip.MustParseAddr("192.0.2.7"),
+	want := msgauth.Input{ID: "mxid00000001", Listener: "smtp", ClientIP: netip.MustParseAddr("192.0.2.7"),
 		Helo: "mail.remote.example", MailFrom: "s@remote.example"}
 	if len(c.calls) != 1 || c.calls[0] != want || c.read != inboundMessage {
 		t.Fatalf("checker called with %+v, read %q", c.calls, c.read)

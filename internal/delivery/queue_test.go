@@ -80,7 +80,7 @@ func TestNeverAnOpenRelay(t *testing.T) {
 		t.Fatalf("authenticated RCPT: %v", r)
 	}
 	f.svc.cfg.Queue = nil
-	if r := f.svc.CheckRecipient(f.ctx, submitted(t), remote); code(r) != "4.3.0" {
+	if r := f.svc.CheckRecipient(f.ctx, submitted(t), remote); code(r) != "4.3.5" {
 		t.Fatalf("authenticated RCPT without a queue: %v", r)
 	}
 }

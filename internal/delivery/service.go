@@ -76,14 +76,13 @@ func New(cfg Config, res Resolver, st Store, log *slog.Logger) *Service {
 // it. RFC 5321 §4.5.1: postmaster must be accepted for every local domain
 // and for the server's own name, and RFC 2142 §2 asks the same of abuse,
 // so such an address without an account or alias of its own falls back
-// (postmaster).
+// (postmaster). Only an address that is not there falls back: a loop in
+// its alias is a loop, a store failure a temporary failure.
 func (s *Service) route(ctx context.Context, env *envelope.Envelope, rcpt envelope.Recipient) (route, *smtpreply.Reply) {
 	addr := rcpt.Addr.String()
 	r, err := s.res.Resolve(ctx, addr)
-	if err != nil && accounts.IsRole(rcpt.Addr.Local) {
-		if pm, ok := s.postmaster(ctx, rcpt.Addr); ok {
-			r, err = pm, nil
-		}
+	if store.IsKind(err, store.KindNotFound) && accounts.IsRole(rcpt.Addr.Local) {
+		r, err = s.postmaster(ctx, rcpt.Addr, err)
 	}
 	switch {
 	case err == nil:
@@ -114,26 +113,43 @@ func (s *Service) route(ctx context.Context, env *envelope.Envelope, rcpt envelo
 
 // postmaster finds where mail for postmaster@ or abuse@ one of our
 // domains (or the host name, which the bare <postmaster> becomes) goes
-// when that address does not exist: to Resolver.Postmaster's mailbox
-// (README "SMTP": postmaster). Only local mailboxes qualify.
-func (s *Service) postmaster(ctx context.Context, rcpt mailaddr.Address) (accounts.Resolution, bool) {
+// when that address does not exist (notFound is the error saying so):
+// abuse@D to postmaster@D when that exists, else both to
+// Resolver.Postmaster's mailbox (README "SMTP": postmaster; only local
+// mailboxes qualify). Any other error is returned as it is.
+func (s *Service) postmaster(ctx context.Context, rcpt mailaddr.Address, notFound error) (accounts.Resolution, error) {
 	domains, err := s.res.Domains(ctx)
 	if err != nil {
-		return accounts.Resolution{}, false
+		return accounts.Resolution{}, err
 	}
 	own := strings.EqualFold(rcpt.Domain, s.cfg.Hostname)
 	for _, d := range domains {
 		own = own || strings.EqualFold(d, rcpt.Domain)
 	}
 	if !own {
-		return accounts.Resolution{}, false
+		return accounts.Resolution{}, notFound
+	}
+	if !strings.EqualFold(rcpt.Local, "postmaster") {
+		r, err := s.res.Resolve(ctx, "postmaster@"+rcpt.Domain)
+		if !store.IsKind(err, store.KindNotFound) {
+			return r, err
+		}
 	}
 	addr, err := s.res.Postmaster(ctx, s.cfg.Postmaster)
 	if err != nil {
-		return accounts.Resolution{}, false
+		if store.IsKind(err, store.KindNotFound) {
+			return accounts.Resolution{}, notFound
+		}
+		return accounts.Resolution{}, err
 	}
 	r, err := s.res.Resolve(ctx, addr)
-	return r, err == nil && len(r.Remote) == 0 && len(r.Local) > 0
+	switch {
+	case err != nil && !store.IsKind(err, store.KindNotFound):
+		return r, err
+	case err != nil || len(r.Remote) > 0 || len(r.Local) == 0:
+		return accounts.Resolution{}, notFound
+	}
+	return r, nil
 }
 
 // CheckRecipient runs the RCPT-time checks: the address must be local and

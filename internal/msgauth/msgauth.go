@@ -13,6 +13,7 @@ import (
 	"github.com/petrelmail/petrel/internal/dkim"
 	"github.com/petrelmail/petrel/internal/dmarc"
 	"github.com/petrelmail/petrel/internal/header"
+	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/spfcheck"
 )
@@ -80,6 +81,7 @@ func New(cfg Config, log *slog.Logger) *Checker {
 type Input struct {
 	ID       string     // the transaction's msg_id, for the log
 	Conn     string     // the session's conn ID, for the log
+	Listener string     // the listener the session came in on, for the log
 	ClientIP netip.Addr // the connecting client
 	Helo     string     // its EHLO/HELO argument
 	MailFrom string     // the reverse-path without brackets; "" for <>
@@ -235,7 +237,7 @@ func (c *Checker) logVerdict(in Input, v *Verdict) {
 	for i, r := range v.DKIM {
 		dk[i] = r.Status + ":" + r.Domain
 	}
-	c.log.Info("message authenticated", "msg_id", in.ID, "conn", in.Conn, "remote", in.ClientIP.String(),
+	c.log.Info("message authenticated", "msg_id", in.ID, "listener", in.Listener, "conn", in.Conn, "remote", netserve.Remote(in.ClientIP),
 		"spf", v.SPF.Result, "spf_domain", v.SPF.Domain, "spf_helo", v.HELO.Result,
 		"dkim", dk, "dmarc", v.DMARC.Result, "from_domain", v.DMARC.From,
 		"policy", string(v.DMARC.Policy), "dmarc_reason", v.DMARC.Reason,

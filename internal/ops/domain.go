@@ -97,7 +97,7 @@ func (d *Directory) roleTarget(ctx context.Context, dom, postmaster string) (str
 	if strings.HasSuffix(target, "@"+dom) {
 		return "", &Error{Kind: KindInvalid, Field: "postmaster", Msg: fmt.Sprintf(
 			"%s is in %s, which has no accounts yet: add the domain without --postmaster, create the account, "+
-				"then petrel alias add postmaster@%s %s (and abuse@%s)", target, dom, dom, target, dom)}
+				"then petrel alias add postmaster@%s %s (abuse@%s follows it)", target, dom, dom, target, dom)}
 	}
 	_, err = d.acc.Resolve(ctx, target)
 	switch {

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/petrelmail/petrel/internal/accounts"
@@ -66,4 +67,40 @@ func TestAddDomainPostmaster(t *testing.T) {
 	// above) comes before the oldest account.
 	nd, err = d.AddDomain(ctx, "example.edu", "")
 	want(nd, err, ViaFallback, "postmaster@example.com")
+}
+
+// TestDeleteDomainWithRoleAliases: the postmaster@ and abuse@ aliases that
+// AddDomain made go with the domain when nothing else of it is left
+// (review of issue 13: domain del was refused because of them); anything
+// else of the domain still holds it, and is named.
+func TestDeleteDomainWithRoleAliases(t *testing.T) {
+	ctx := context.Background()
+	st := testkit.NewStore(t)
+	acc := testkit.Accounts(st, accounts.Options{})
+	d := NewDirectory(acc, "")
+	_, err := d.AddDomain(ctx, "example.org", "")
+	must(t, err)
+	_, err = d.AddUser(ctx, "alice@example.org", "pw")
+	must(t, err)
+	_, err = d.AddDomain(ctx, "new.example", "alice@example.org")
+	must(t, err)
+	must(t, d.AddAlias(ctx, "sales@new.example", []string{"alice@example.org"}))
+	err = d.DeleteDomain(ctx, "new.example")
+	wantKind(t, "del of a domain with another alias", err, KindInvalid)
+	if err != nil && !strings.Contains(err.Error(), "sales@new.example") {
+		t.Errorf("the refusal does not name what to delete: %v", err)
+	}
+	must(t, d.DeleteAlias(ctx, "sales@new.example"))
+	must(t, d.DeleteDomain(ctx, "new.example"))
+	if ds, err := d.Domains(ctx); err != nil || !slices.Equal(ds, []string{"example.org"}) {
+		t.Errorf("domains after del: %v, %v", ds, err)
+	}
+	aliases, err := st.Aliases(ctx)
+	must(t, err)
+	if len(aliases) != 0 {
+		t.Errorf("aliases left after domain del: %v", aliases)
+	}
+	// Added again, the domain starts afresh.
+	_, err = d.AddDomain(ctx, "new.example", "alice@example.org")
+	must(t, err)
 }

@@ -67,13 +67,21 @@ func (q *Queue) Show(ctx context.Context, id string) ([]store.QueuedMessage, err
 }
 
 // Retry makes the deferred recipients of one message due now and returns
-// how many there were.
+// how many there were. id is a queue ID or a msg_id, as for Delete.
 func (q *Queue) Retry(ctx context.Context, id string) (int, error) {
-	if id == "" {
-		return 0, invalid("id", errNoID)
+	ms, err := q.own(ctx, id)
+	if err != nil {
+		return 0, err
 	}
-	n, err := q.q.Retry(ctx, id)
-	return n, wrap(err)
+	total := 0
+	for _, m := range ms {
+		n, err := q.q.Retry(ctx, m.ID)
+		if err != nil && !store.IsKind(err, store.KindNotFound) {
+			return total, wrap(err)
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // RetryAll makes every deferred recipient due now and returns how many
@@ -83,12 +91,49 @@ func (q *Queue) RetryAll(ctx context.Context) (int, error) {
 	return n, wrap(err)
 }
 
-// Delete removes a queued message without sending any report.
-func (q *Queue) Delete(ctx context.Context, id string) error {
-	if id == "" {
-		return invalid("id", errNoID)
+// Delete removes a queued message without sending any report and returns
+// the queue IDs it removed. id is a queue ID, or the msg_id the client was
+// told: then the entries queued from that transaction go, not the delivery
+// status reports about it, which keep their own queue IDs (README "Outbound
+// delivery").
+func (q *Queue) Delete(ctx context.Context, id string) ([]string, error) {
+	ms, err := q.own(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	return wrap(q.q.Delete(ctx, id))
+	var done []string
+	for _, m := range ms {
+		if err := q.q.Delete(ctx, m.ID); err != nil {
+			if store.IsKind(err, store.KindNotFound) && len(ms) > 1 {
+				continue // delivered meanwhile
+			}
+			return done, wrap(err)
+		}
+		done = append(done, m.ID)
+	}
+	return done, nil
+}
+
+// own is what Retry and Delete of id act on: the message whose queue ID is
+// id or, for a msg_id, the entries queued from that transaction. The
+// reports about a message (null sender, Origin its msg_id) are left out
+// when the message itself is there; a message with a null sender gets no
+// reports (RFC 3461 §6.2), so its entries are all its own.
+func (q *Queue) own(ctx context.Context, id string) ([]store.QueuedMessage, error) {
+	ms, err := q.Show(ctx, id)
+	if err != nil || len(ms) == 1 && ms[0].ID == id {
+		return ms, err
+	}
+	var own []store.QueuedMessage
+	for _, m := range ms {
+		if m.From != "" {
+			own = append(own, m)
+		}
+	}
+	if len(own) == 0 {
+		return ms, nil
+	}
+	return own, nil
 }
 
 // Counts is the number of recipients of active messages in each state.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,5 +166,23 @@ func TestThrottleDelay(t *testing.T) {
 	cl.cmd("PASS "+testPass, "+OK")
 	if d := time.Since(start); d < 250*time.Millisecond {
 		t.Fatalf("login after two failures took %v: no delay", d)
+	}
+}
+
+// TestRefusedAuthLinesNotLogged: the lines a client pipelines after a
+// refused AUTH LOGIN are read as commands; no log line names their text,
+// in any case (review of issue 13: smtpd's "bad command" line did).
+func TestRefusedAuthLinesNotLogged(t *testing.T) {
+	e := newEnv(t, secureOnly)
+	cl := e.dial()
+	cl.cmd("AUTH LOGIN", "-ERR Authentication requires TLS")
+	cl.cmd(b64(testUser), "-ERR")
+	cl.cmd(b64(testPass), "-ERR")
+	cl.cmd("QUIT", "+OK")
+	logs := strings.ToLower(e.logs.String())
+	for _, secret := range []string{testPass, b64(testPass), b64(testUser)} {
+		if strings.Contains(logs, strings.ToLower(secret)) {
+			t.Errorf("%q reached the log:\n%s", secret, e.logs.String())
+		}
 	}
 }

@@ -31,12 +31,17 @@ func (s *Service) Retry(ctx context.Context, id string) (int, error) {
 }
 
 // Delete removes a queued message without any report, and logs that the
-// administrator did.
+// administrator did, with its msg_id so that the message's trace shows it
+// (docs/flow.md "Tracing a message").
 func (s *Service) Delete(ctx context.Context, id string) error {
+	m, err := s.d.Store.QueuedMessage(ctx, id)
+	if err != nil {
+		return err
+	}
 	if err := s.d.Store.DeleteQueued(ctx, id); err != nil {
 		return err
 	}
-	s.d.Log.Info("queued message deleted by the administrator, without a report", "queue_id", id)
+	s.d.Log.Info("queued message deleted by the administrator, without a report", msgAttrs(&m, "from", m.From)...)
 	return nil
 }
 

@@ -55,7 +55,7 @@ func (s *Service) process(ctx context.Context, m *store.QueuedMessage, groups ma
 	if len(items) > 0 && !s.report(fctx, m, items, now) {
 		return
 	}
-	s.releaseClaim(fctx, m.ID, store.QueueChange{Rcpts: changed, DelayWarned: warned})
+	s.releaseClaim(fctx, m, store.QueueChange{Rcpts: changed, DelayWarned: warned})
 }
 
 // report sends the report of an attempt of m if this runner still holds
@@ -84,18 +84,18 @@ func (s *Service) report(ctx context.Context, m *store.QueuedMessage, items []re
 
 // releaseClaim records an attempt's outcome (ch may be empty) and ends
 // this runner's claim on the message.
-func (s *Service) releaseClaim(ctx context.Context, id string, ch store.QueueChange) {
-	err := s.d.Store.ReleaseClaim(ctx, id, s.cfg.Owner, ch)
+func (s *Service) releaseClaim(ctx context.Context, m *store.QueuedMessage, ch store.QueueChange) {
+	err := s.d.Store.ReleaseClaim(ctx, m.ID, s.cfg.Owner, ch)
 	switch {
 	case err == nil:
 	case store.IsKind(err, store.KindNotFound):
-		s.d.Log.Info("queued message deleted while claimed", "queue_id", id)
+		s.d.Log.Info("queued message deleted while claimed", msgAttrs(m)...)
 	case store.IsKind(err, store.KindModified):
 		// The lease ran out (this process stalled) and another runner
 		// took the message over: its outcome is the one recorded.
-		s.d.Log.Warn("queue claim lost before the attempt was recorded", "queue_id", id)
+		s.d.Log.Warn("queue claim lost before the attempt was recorded", msgAttrs(m)...)
 	default:
-		s.d.Log.Error("recording delivery attempts", "queue_id", id, "err", err)
+		s.d.Log.Error("recording delivery attempts", msgAttrs(m, "err", err)...)
 	}
 }
 

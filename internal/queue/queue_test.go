@@ -54,8 +54,10 @@ type fixture struct {
 	snd   *sender
 	svc   *Service
 	local map[string][]string // reports delivered locally, by address
-	ctx   context.Context
-	logs  *testkit.LogBuffer // JSON, every level
+	// localIDs are the msg_ids the local reports were delivered as.
+	localIDs []string
+	ctx      context.Context
+	logs     *testkit.LogBuffer // JSON, every level
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -66,10 +68,11 @@ func newFixture(t *testing.T) *fixture {
 	cfg := Config{Hostname: "mail.example.org", Retry: []time.Duration{5 * time.Minute, time.Hour},
 		MaxQueueTime: 3 * time.Hour, DelayWarning: 90 * time.Minute, MaxActive: 4, MaxPerDomain: 2}
 	f.svc = New(cfg, Deps{Store: st, Sender: f.snd, Now: f.clk.Now, Log: testkit.JSONLogger(f.logs),
-		Local: func(ctx context.Context, rcpt mailaddr.Address, msg []byte) (bool, error) {
+		Local: func(ctx context.Context, msgID string, rcpt mailaddr.Address, msg []byte) (bool, error) {
 			if rcpt.Domain != "example.org" {
 				return false, nil
 			}
+			f.localIDs = append(f.localIDs, msgID)
 			f.local[rcpt.String()] = append(f.local[rcpt.String()], string(msg))
 			return true, nil
 		}})

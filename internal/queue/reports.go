@@ -54,14 +54,16 @@ func (s *Service) sendReport(ctx context.Context, m *store.QueuedMessage, items 
 		s.d.Log.Error("reading a queued message for its report", msgAttrs(m, "err", err)...)
 		return false
 	}
-	id, err := s.deliverReport(ctx, m, s.signReport(ctx, m, r.build()), r.full)
+	rid := obs.NewID()
+	id, err := s.deliverReport(ctx, m, rid, s.signReport(ctx, m, r.build()), r.full)
 	if err != nil {
 		s.d.Log.Error("sending a delivery status report", msgAttrs(m, "to", m.From, "err", err)...)
 		return false
 	}
 	// The report's own queue ID (report_queue_id) is the one its delivery
-	// attempts log; a report delivered locally has none.
-	where := []any{"report_local", true}
+	// attempts log; a report delivered locally has none but its own msg_id
+	// (report_msg_id), the one of the local delivery's lines and Received.
+	where := []any{"report_local", true, "report_msg_id", rid}
 	if id != "" {
 		where = []any{"report_local", false, "report_queue_id", id}
 	}
@@ -73,18 +75,19 @@ func (s *Service) sendReport(ctx context.Context, m *store.QueuedMessage, items 
 	return true
 }
 
-// deliverReport delivers a report to m's sender: locally when the sender
-// is local (it returns ""), else through the queue itself, with a null
+// deliverReport delivers a report to m's sender: locally as the
+// transaction rid when the sender is local (it returns ""), else through
+// the queue itself, with a null
 // reverse-path (it returns the report's queue ID). A queued report keeps
 // the msg_id of the message it reports on as its Origin, so that
 // `petrel queue show MSG_ID` and the logs find it with that message.
-func (s *Service) deliverReport(ctx context.Context, m *store.QueuedMessage, data []byte, full bool) (string, error) {
+func (s *Service) deliverReport(ctx context.Context, m *store.QueuedMessage, rid string, data []byte, full bool) (string, error) {
 	to, err := mailaddr.Parse(m.From)
 	if err != nil {
 		return "", err
 	}
 	if s.d.Local != nil {
-		local, err := s.d.Local(ctx, to, data)
+		local, err := s.d.Local(ctx, rid, to, data)
 		if local || err != nil {
 			return "", err
 		}

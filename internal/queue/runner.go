@@ -128,7 +128,7 @@ func (r *runner) drain() {
 	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
 	defer cancel()
 	for _, id := range r.waiting {
-		r.s.releaseClaim(ctx, id, store.QueueChange{})
+		r.s.releaseClaim(ctx, &r.held[id].m, store.QueueChange{})
 		delete(r.held, id)
 	}
 	r.waiting = nil
@@ -184,7 +184,7 @@ func (r *runner) renew(ctx context.Context) {
 		if c.released.Load() {
 			continue // ended meanwhile
 		}
-		r.s.d.Log.Warn("queue claim lost", "queue_id", id, "in_flight", c.cancel != nil)
+		r.s.d.Log.Warn("queue claim lost", msgAttrs(&c.m, "in_flight", c.cancel != nil)...)
 		if c.cancel != nil {
 			c.cancel(errClaimLost) // process reports the end on r.done
 			continue
@@ -212,7 +212,7 @@ func (r *runner) renewed(ids []string, start time.Time) {
 func (r *runner) dropExpiring() {
 	for id, c := range r.held {
 		if c.cancel == nil && !time.Now().Before(c.safeUntil) {
-			r.s.d.Log.Warn("queue claim not renewed in time", "queue_id", id, "in_flight", false)
+			r.s.d.Log.Warn("queue claim not renewed in time", msgAttrs(&c.m, "in_flight", false)...)
 			r.unwait(id)
 			delete(r.held, id)
 		}
@@ -293,13 +293,13 @@ func (r *runner) try(ctx context.Context, c *claimed, now time.Time) {
 	if !time.Now().Before(c.safeUntil) {
 		// Its lease may run out under the attempt: another runner
 		// takes it then.
-		r.s.d.Log.Warn("queue claim not renewed in time", "queue_id", c.m.ID, "in_flight", false)
+		r.s.d.Log.Warn("queue claim not renewed in time", msgAttrs(&c.m, "in_flight", false)...)
 		delete(r.held, c.m.ID)
 		return
 	}
 	due := groupDue(c.m, now)
 	if len(due) == 0 {
-		r.s.releaseClaim(ctx, c.m.ID, store.QueueChange{})
+		r.s.releaseClaim(ctx, &c.m, store.QueueChange{})
 		delete(r.held, c.m.ID)
 		return
 	}

@@ -26,9 +26,10 @@ type Sender interface {
 }
 
 // LocalDeliverer delivers a report (a bounce) to a local address through
-// the local delivery path; local is false when the address is not local,
-// and the queue then sends the report out itself.
-type LocalDeliverer func(ctx context.Context, rcpt mailaddr.Address, msg []byte) (local bool, err error)
+// the local delivery path, as the transaction msgID (the report's own
+// msg_id, for its Received field and the logs); local is false when the
+// address is not local, and the queue then sends the report out itself.
+type LocalDeliverer func(ctx context.Context, msgID string, rcpt mailaddr.Address, msg []byte) (local bool, err error)
 
 // Deps are the services a Service uses.
 type Deps struct {

@@ -1,9 +1,11 @@
 package queue
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/petrelmail/petrel/internal/smtpreply"
+	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
@@ -55,7 +57,58 @@ func TestTraceIDs(t *testing.T) {
 	id = f.enqueue("alice@example.org", nil, "bob@remote.example")
 	f.step()
 	lines = testkit.JSONLines(t, f.logs.String())
-	if l := logLine(t, lines, "delivery status report", id); l["report_local"] != true || l["report_queue_id"] != nil {
+	l := logLine(t, lines, "delivery status report", id)
+	if l["report_local"] != true || l["report_queue_id"] != nil {
 		t.Errorf("local report line %v: want report_local true, no report_queue_id", l)
+	}
+	// ... but a msg_id of its own, fresh for each report, that the line
+	// links to the bounced message (review of issue 13: all were "report").
+	id2 := f.enqueue("alice@example.org", nil, "carol@remote.example")
+	f.snd.replies["carol@remote.example"] = smtpreply.New(550, smtpreply.Enhanced{5, 1, 1}, "no such user")
+	f.step()
+	lines = testkit.JSONLines(t, f.logs.String())
+	l2 := logLine(t, lines, "delivery status report", id2)
+	if len(f.localIDs) != 2 || f.localIDs[0] == f.localIDs[1] || f.localIDs[0] == "smtp1" || len(f.localIDs[0]) < 8 {
+		t.Fatalf("local reports delivered as msg_ids %q; want two fresh IDs", f.localIDs)
+	}
+	if l.Str("report_msg_id") != f.localIDs[0] || l2.Str("report_msg_id") != f.localIDs[1] {
+		t.Errorf("report lines %v / %v: want report_msg_id %q", l, l2, f.localIDs)
+	}
+	everyQueueLineHasMsgID(t, lines)
+}
+
+// everyQueueLineHasMsgID fails for a line that names a queue entry without
+// the msg_id of its message (docs/flow.md: every queue line has both).
+func everyQueueLineHasMsgID(t *testing.T, lines []testkit.LogLine) {
+	t.Helper()
+	for _, l := range lines {
+		if l.Str("queue_id") != "" && l.Str("msg_id") == "" {
+			t.Errorf("queue line without msg_id: %v", l)
+		}
+	}
+}
+
+// TestAdminDeleteTraced: the administrator's delete is found by the
+// message's msg_id, as every other queue line about it (review of issue
+// 13: it had the queue_id only).
+func TestAdminDeleteTraced(t *testing.T) {
+	f := newFixture(t)
+	id := f.enqueue("alice@example.org", nil, "bob@remote.example") // msg_id smtp1
+	if err := f.svc.Delete(f.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	lines := testkit.JSONLines(t, f.logs.String())
+	found := false
+	for _, l := range lines {
+		if l.Str("msg_id") == "smtp1" && strings.Contains(l.Str("msg"), "deleted by the administrator") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no line with msg_id smtp1 says the message was deleted:\n%s", f.logs.String())
+	}
+	everyQueueLineHasMsgID(t, lines)
+	if err := f.svc.Delete(f.ctx, id); !store.IsKind(err, store.KindNotFound) {
+		t.Errorf("second Delete: %v; want not found", err)
 	}
 }

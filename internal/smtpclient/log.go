@@ -24,7 +24,7 @@ func (c *Client) logAttempt(domain string, m *Message, a attempt, d time.Duratio
 		attrs = append(attrs, "reply", strings.ReplaceAll(r.Error(), "\n", " / "))
 	}
 	if a.out.err != nil {
-		attrs = append(attrs, "error", a.out.err.Error())
+		attrs = append(attrs, "err", a.out.err.Error())
 	}
 	level := slog.LevelInfo
 	if a.out.next {

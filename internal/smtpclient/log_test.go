@@ -35,3 +35,25 @@ func TestLogLines(t *testing.T) {
 		t.Errorf("failure line %v: want queue_id q1, domain null.test", f)
 	}
 }
+
+// TestLogLineOfFailedAttempt: an attempt that ended on an error names it
+// "err", as every other line does (review of issue 13: "error").
+func TestLogLineOfFailedAttempt(t *testing.T) {
+	srv, e := oneMX(t, &fakeServer{badTLS: true})
+	logs := &testkit.LogBuffer{}
+	e.cfg.RequireTLS = true
+	c := New(e.cfg, dnsr.New([]string{e.dns.Addr}, 500*time.Millisecond), testkit.JSONLogger(logs))
+	want(t, c.Send(context.Background(), "remote.test", msg("x\r\n", "a@remote.test")), "451")
+	if len(srv.transcripts()) != 1 {
+		t.Fatalf("%d connections, want 1", len(srv.transcripts()))
+	}
+	found := false
+	for _, l := range testkit.JSONLines(t, logs.String()) {
+		if l.Str("msg") == "delivery attempt" && l.Str("err") != "" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no delivery attempt line with err:\n%s", logs.String())
+	}
+}

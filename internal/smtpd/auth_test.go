@@ -63,9 +63,12 @@ func startAuth(t *testing.T, gcfg authguard.Config, tweak func(*Config, *AuthCon
 	cfg.Extensions = []Extension{NewAuth(acfg)}
 	h.testServer = start(t, cfg, nil)
 	t.Cleanup(func() {
-		all := h.logs.String()
-		for _, secret := range []string{testPassword, "wrong", b64("\x00alice@example.org\x00" + testPassword), b64(testPassword)} {
-			if strings.Contains(all, secret) {
+		// In any case: an upper-cased base64 password is recovered by
+		// trying the case variants (review of issue 13).
+		all := strings.ToLower(h.logs.String())
+		for _, secret := range []string{testPassword, "wrong", b64("\x00alice@example.org\x00" + testPassword),
+			b64(testPassword), b64("wrong"), b64("\x00alice@example.org\x00wrong")} {
+			if strings.Contains(all, strings.ToLower(secret)) {
 				t.Errorf("a password reached the log: %q", secret)
 			}
 		}
@@ -190,4 +193,29 @@ func TestAuthThrottledClient(t *testing.T) {
 	c.cmd("AUTH PLAIN "+plain("b@example.org", "wrong"), "535 5.7.8")
 	c.cmd("AUTH PLAIN "+plain("alice@example.org", testPassword), "421 4.7.0")
 	c.EOF()
+}
+
+// TestRefusedAuthLinesNotLogged: a client pipelines AUTH LOGIN and its
+// two responses; AUTH is refused before EHLO (503), so the base64 lines
+// are read as commands. The "bad command" line names no client text:
+// upper-cased, the password was recoverable (review of issue 13). The
+// harness checks the log for the password in any case.
+func TestRefusedAuthLinesNotLogged(t *testing.T) {
+	h := startAuth(t, authguard.Config{}, nil)
+	c := greeted(t, h.addr)
+	c.cmd("AUTH LOGIN", "503 5.5.1")
+	c.cmd(b64("alice@example.org"), "500 ")
+	c.cmd(b64(testPassword), "500 ")
+	c.cmd("XYZZY", "500 ")
+	c.cmd("RCPT TO:<bob@example.org>", "503 ")
+	logs := h.logs.String()
+	if n := strings.Count(logs, `cmd=unknown`); n != 3 {
+		t.Errorf("%d bad command lines with cmd=unknown, want 3:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "cmd=RCPT") {
+		t.Errorf("a known verb used out of sequence is not named:\n%s", logs)
+	}
+	if strings.Contains(strings.ToLower(logs), strings.ToLower(b64("alice@example.org"))) {
+		t.Errorf("the base64 user name reached the log:\n%s", logs)
+	}
 }

@@ -216,6 +216,6 @@ func (s *session) handshake() bool {
 	s.conn = tc
 	s.br.Reset(connReader{s})
 	s.bw.Reset(tc)
-	s.log.Debug("TLS started", "version", tls.VersionName(st.Version), "cipher", tls.CipherSuiteName(st.CipherSuite))
+	s.log.Debug("TLS started", "tls_version", tls.VersionName(st.Version), "cipher", tls.CipherSuiteName(st.CipherSuite))
 	return true
 }

@@ -12,6 +12,8 @@ const (
 	reasonRelay              = "relay"
 	reasonSenderNotOwned     = "sender_not_owned"
 	reasonPolicy             = "policy"
+	reasonAuth               = "auth"
+	reasonConfig             = "config"
 	reasonNoSuchUser         = "no_such_user"
 	reasonTooBig             = "too_big"
 	reasonTooManyRcpts       = "too_many_rcpts"
@@ -63,9 +65,18 @@ func (m *Metrics) reject(listener, reason string) {
 // subject.detail); the session-level 421s name their reason themselves.
 // X.7.1 ("delivery not authorized") is told apart by the basic code: 554
 // is a relay refusal, 553 an address the authenticated user may not send
-// as (RFC 6409 §6.1), others a policy refusal (DMARC).
+// as (RFC 6409 §6.1), others a policy refusal (DMARC). The temporary SPF
+// and DKIM failures that DMARC needs (RFC 7372 §3.1, RFC 6376 X.7.5) are
+// policy too, as DMARC's own; X.7.0/X.7.8/X.7.11 are AUTH's (RFC 4954 §6),
+// X.3.5 a service this server is not set up for.
 func reasonOf(r *smtpreply.Reply) string {
 	switch [2]int{r.Enhanced[1], r.Enhanced[2]} {
+	case [2]int{7, 5}, [2]int{7, 20}, [2]int{7, 21}, [2]int{7, 22}, [2]int{7, 23}, [2]int{7, 24}, [2]int{7, 25}, [2]int{7, 26}:
+		return reasonPolicy
+	case [2]int{7, 0}, [2]int{7, 8}, [2]int{7, 11}:
+		return reasonAuth
+	case [2]int{3, 5}:
+		return reasonConfig
 	case [2]int{7, 1}:
 		switch r.Code {
 		case 554:

@@ -112,4 +112,23 @@ func TestReasonOf(t *testing.T) {
 			t.Errorf("reasonOf(%v) = %s, want %s", r, got, want)
 		}
 	}
+	// One reason for one kind of refusal (review of issue 13): the
+	// temporary failures of DMARC and of the SPF and DKIM checks it needs
+	// are all policy; AUTH's refusals auth; a service not set up config,
+	// not local_error.
+	for _, c := range []struct {
+		want string
+		r    *smtpreply.Reply
+	}{
+		{reasonPolicy, smtpreply.SPFTempError("y")}, {reasonPolicy, smtpreply.DKIMTempError("y")},
+		{reasonPolicy, smtpreply.DMARCTempError("y")},
+		{reasonAuth, smtpreply.AuthRequired()}, {reasonAuth, smtpreply.AuthFailed()},
+		{reasonAuth, smtpreply.EncryptionRequired()},
+		{reasonConfig, smtpreply.ForwardingUnavailable("x@y")}, {reasonConfig, smtpreply.RelayUnavailable("x@y")},
+		{reasonLocalError, smtpreply.LocalError("r")},
+	} {
+		if got := reasonOf(c.r); got != c.want {
+			t.Errorf("reasonOf(%v) = %s, want %s", c.r, got, c.want)
+		}
+	}
 }

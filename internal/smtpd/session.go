@@ -291,7 +291,7 @@ func (s *session) execute(line string, tooLong bool) {
 	if s.markBad {
 		s.markBad = false
 		s.badCount++
-		s.log.Debug("bad command", "cmd", printable(verb), "count", s.badCount)
+		s.log.Debug("bad command", "cmd", s.verbLabel(verb), "count", s.badCount)
 		if s.badCount > s.cfg.MaxBadCommands {
 			s.log.Info("too many bad commands", "count", s.badCount)
 			s.replyReason(smtpreply.TooManyErrors(s.cfg.Hostname), reasonTooManyErrors)
@@ -309,6 +309,22 @@ func (s *session) execute(line string, tooLong bool) {
 func splitCommand(line string) (verb, arg string) {
 	verb, arg, _ = strings.Cut(line, " ")
 	return strings.ToUpper(verb), strings.TrimSpace(arg)
+}
+
+// verbLabel names a verb in the log: the verb when it is a command of this
+// server, else "unknown". An unrecognised line may be anything the client
+// sent, such as the base64 password of a refused AUTH pipelined after it
+// (README "Submission": passwords never reach the log).
+func (s *session) verbLabel(verb string) string {
+	if s.builtin(verb) != nil {
+		return verb
+	}
+	for _, ext := range s.cfg.Extensions {
+		if ext.Handles(verb) {
+			return verb
+		}
+	}
+	return "unknown"
 }
 
 // bad marks the current command as a bad one and returns r.

@@ -46,6 +46,11 @@ func TestSTARTTLSWithGoSMTP(t *testing.T) {
 	if len(m) != 1 || m[0].env.Protocol != "ESMTPS" || m[0].env.TLS == nil || m[0].env.TLS.Version < tls.VersionTLS12 {
 		t.Fatalf("envelope %+v", m[0].env)
 	}
+	// The version is tls_version, as on every other line (review of
+	// issue 13: "version").
+	if logs := ts.logs.String(); !strings.Contains(logs, "TLS started") || !strings.Contains(logs, `tls_version="TLS`) {
+		t.Errorf("no TLS started line with tls_version:\n%s", logs)
+	}
 }
 
 // A client that pipelines a command after STARTTLS must not have it

@@ -33,10 +33,11 @@ func RoutingLoop(addr string) *Reply {
 	return New(550, Enhanced{5, 4, 6}, "<%s>: Alias expansion loops", addr)
 }
 
-// ForwardingUnavailable: 451 4.3.0, an alias points to a remote address
-// and there is no outbound queue to take it yet.
+// ForwardingUnavailable: 451 4.3.5, an alias points to a remote address
+// and there is no outbound queue to take it: the server is not set up for
+// it (RFC 3463 X.3.5 "System incorrectly configured").
 func ForwardingUnavailable(addr string) *Reply {
-	return New(451, Enhanced{4, 3, 0}, "<%s>: Forwarding to remote addresses is not available; try again later", addr)
+	return New(451, Enhanced{4, 3, 5}, "<%s>: Forwarding to remote addresses is not available; try again later", addr)
 }
 
 // TooManyRecipients: 452 4.5.3 (RFC 5321 §4.5.3.1.10, RFC 3463 X.5.3).

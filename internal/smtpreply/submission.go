@@ -68,8 +68,9 @@ func NoValidFrom() *Reply {
 	return New(554, Enhanced{5, 6, 0}, "Message has no valid From: header field")
 }
 
-// RelayUnavailable: 451 4.3.0, an authenticated user's mail to another
-// domain while outbound delivery is not set up.
+// RelayUnavailable: 451 4.3.5, an authenticated user's mail to another
+// domain while outbound delivery is not set up (RFC 3463 X.3.5 "System
+// incorrectly configured").
 func RelayUnavailable(addr string) *Reply {
-	return New(451, Enhanced{4, 3, 0}, "<%s>: Delivery to other domains is not available; try again later", addr)
+	return New(451, Enhanced{4, 3, 5}, "<%s>: Delivery to other domains is not available; try again later", addr)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,14 +38,23 @@ var logFieldKinds = map[string]string{
 	"rcpt_list": "array",
 }
 
+// renamedFields are names used once for a shared field, with the name
+// used everywhere else.
+var renamedFields = map[string]string{
+	"error": "err", "msgid": "msg_id", "queueid": "queue_id", "client": "remote",
+	"remote_ip": "remote", "listener_name": "listener",
+}
+
 // goDuration matches a Go duration string ("1.5s", "2m0s"): durations
 // are numbers of milliseconds in fields named *_ms.
 var goDuration = regexp.MustCompile(`^-?([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`)
 
 // JSONLines parses a JSON log, one object a line, and fails t for a line
 // that breaks the conventions of the log fields: a key twice in a line, a
-// shared field of another type than everywhere else, a duration that is
-// not a number of milliseconds named *_ms.
+// shared field of another type than everywhere else or under another
+// name (renamedFields; a TLS version is tls_version), a duration that is
+// not a number of milliseconds named *_ms, a remote that is neither an IP
+// address nor "local", a conn without its listener.
 func JSONLines(t testing.TB, log string) []LogLine {
 	t.Helper()
 	var lines []LogLine
@@ -61,6 +71,9 @@ func JSONLines(t testing.TB, log string) []LogLine {
 		}
 		for k, v := range l {
 			checkLogField(t, k, v, raw)
+		}
+		if _, ok := l["conn"]; ok && l.Str("listener") == "" {
+			t.Errorf("a line with conn and no listener: %s", raw)
 		}
 		lines = append(lines, l)
 	}
@@ -79,6 +92,17 @@ func checkLogField(t testing.TB, k string, v any, raw string) {
 	}
 	if s, ok := v.(string); ok && goDuration.MatchString(s) {
 		t.Errorf("field %q is a Go duration %q, want a number named *_ms: %s", k, s, raw)
+	}
+	if to := renamedFields[k]; to != "" {
+		t.Errorf("field %q, want %q as everywhere else: %s", k, to, raw)
+	}
+	if s, ok := v.(string); ok && k == "version" && strings.HasPrefix(s, "TLS") {
+		t.Errorf("field %q holds a TLS version, want tls_version: %s", k, raw)
+	}
+	if s, ok := v.(string); ok && k == "remote" && s != "local" {
+		if _, err := netip.ParseAddr(s); err != nil {
+			t.Errorf("field remote %q is neither an IP address nor \"local\": %s", s, raw)
+		}
 	}
 }
 

@@ -34,6 +34,10 @@ func TestJSONLines(t *testing.T) {
 		`{"msg":"x","timeout_ms":"1500"}`,                 // *_ms not a number
 		`{"msg":"x","tls":"true"}`,                        // a boolean as a string
 		`{"msg":"x","rcpts":["a@b"]}`,                     // rcpts is a count
+		`{"msg":"x","error":"refused"}`,                   // err everywhere else
+		`{"msg":"x","version":"TLS 1.3"}`,                 // tls_version
+		`{"msg":"x","remote":"invalid IP"}`,               // an IP or "local"
+		`{"msg":"x","conn":"c1"}`,                         // conn without listener
 	} {
 		tb := &errTB{TB: t}
 		JSONLines(tb, bad)
