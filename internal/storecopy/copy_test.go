@@ -135,7 +135,7 @@ func TestCopy(t *testing.T) {
 // cutDest cancels the copy after a number of message imports: an
 // interruption at a random point.
 type cutDest struct {
-	Dest
+	store.Store
 	left   int
 	cancel context.CancelFunc
 }
@@ -145,14 +145,14 @@ func (c *cutDest) ImportMessages(ctx context.Context, a store.AccountID, mb stor
 		c.cancel()
 	}
 	c.left--
-	return c.Dest.ImportMessages(ctx, a, mb, msgs)
+	return c.Store.ImportMessages(ctx, a, mb, msgs)
 }
 
 func TestCopyInterrupted(t *testing.T) {
 	src, dst := testkit.NewStore(t), testkit.NewStore(t)
 	total := populate(t, src)
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err := Copy(ctx, src, &cutDest{Dest: dst, left: 4, cancel: cancel}, Options{BatchMessages: 5, PageSize: 10})
+	_, err := Copy(ctx, src, &cutDest{Store: dst, left: 4, cancel: cancel}, Options{BatchMessages: 5, PageSize: 10})
 	if !errors.Is(err, context.Canceled) && !store.IsKind(err, store.KindTemporary) {
 		t.Fatalf("interrupted Copy: %v, want a cancellation", err)
 	}

@@ -13,8 +13,6 @@ import (
 // copy): records of another store with their identities. They publish no
 // changes (an op without changes raises no account state, ident.go).
 
-var _ store.Importer = (*Store)(nil)
-
 // ImportAccount implements store.Importer.
 func (s *Store) ImportAccount(ctx context.Context, a store.Account, state store.State) (store.AccountID, error) {
 	const op = "import account"
