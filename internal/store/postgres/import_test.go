@@ -17,22 +17,7 @@ import (
 // sequence of email IDs past it, so that a delivery then gets a new one.
 func TestImportAfterInterruptedLargeBody(t *testing.T) {
 	ctx := context.Background()
-	s, err := openTest(newDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.AddDomain(ctx, "example.org"); err != nil {
-		t.Fatal(err)
-	}
-	a, err := s.CreateAccount(ctx, "alice@example.org", "hash")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inbox, err := s.Mailbox(ctx, a.ID, "INBOX")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _, acct, inbox := newAccountStore(t)
 	const id = 90_000
 	raw := []byte("Subject: big\r\nMessage-ID: <big@example.org>\r\n\r\n" + strings.Repeat("y", 3*ChunkSize))
 	// What the interruption left: half a body, unreferenced, at the ID.
@@ -40,11 +25,11 @@ func TestImportAfterInterruptedLargeBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := store.ImportMessage{UID: 4, ModSeq: 7, EmailID: id, ThreadID: id, Body: bytes.NewReader(raw)}
-	res, err := s.ImportMessages(ctx, a.ID, inbox.ID, []store.ImportMessage{msg})
+	res, err := s.ImportMessages(ctx, acct, inbox, []store.ImportMessage{msg})
 	if err != nil || res.Added != 1 {
 		t.Fatalf("ImportMessages over a leftover body: %+v, %v", res, err)
 	}
-	ms, err := s.Messages(ctx, inbox.ID, 4, 4)
+	ms, err := s.Messages(ctx, inbox, 4, 4)
 	if err != nil || len(ms) != 1 || ms[0].EmailID != id {
 		t.Fatalf("imported message: %+v, %v", ms, err)
 	}
@@ -58,14 +43,14 @@ func TestImportAfterInterruptedLargeBody(t *testing.T) {
 		t.Fatalf("imported body: %d octets of %d, %v", len(got), len(raw), err)
 	}
 	msg.Body = bytes.NewReader(raw)
-	if res, err := s.ImportMessages(ctx, a.ID, inbox.ID, []store.ImportMessage{msg}); err != nil || res.Present != 1 {
+	if res, err := s.ImportMessages(ctx, acct, inbox, []store.ImportMessage{msg}); err != nil || res.Present != 1 {
 		t.Fatalf("import run again: %+v, %v", res, err)
 	}
-	d, err := s.Deliver(ctx, store.NewMessage{Body: strings.NewReader("Subject: new\r\n\r\nhi\r\n")}, []store.Target{{Account: a.ID}})
+	d, err := s.Deliver(ctx, store.NewMessage{Body: strings.NewReader("Subject: new\r\n\r\nhi\r\n")}, []store.Target{{Account: acct}})
 	if err != nil || d[0].Err != nil {
 		t.Fatalf("Deliver: %v %+v", err, d)
 	}
-	ms, err = s.Messages(ctx, inbox.ID, d[0].UID, d[0].UID)
+	ms, err = s.Messages(ctx, inbox, d[0].UID, d[0].UID)
 	if err != nil || len(ms) != 1 || ms[0].EmailID <= id || d[0].UID != 5 || d[0].ModSeq != 8 {
 		t.Fatalf("delivery after the import: %+v %+v, %v (want UID 5, MODSEQ 8, an email ID above %d)", d[0], ms, err, id)
 	}

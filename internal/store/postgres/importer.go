@@ -95,12 +95,9 @@ func (s *Store) ImportAddress(ctx context.Context, account store.AccountID, addr
 // ImportMailbox implements store.Importer.
 func (s *Store) ImportMailbox(ctx context.Context, account store.AccountID, mb store.Mailbox) (store.Mailbox, error) {
 	const op = "import mailbox"
-	name, err := store.NormalizeName(mb.Name)
+	name, err := store.ImportedMailboxName(mb)
 	if err != nil {
 		return store.Mailbox{}, err
-	}
-	if !store.ValidSpecialUse(mb.SpecialUse) || mb.UIDValidity == 0 || mb.UIDNext == 0 {
-		return store.Mailbox{}, store.Errorf(store.KindInvalid, op, "invalid mailbox %q", mb.Name)
 	}
 	var id store.MailboxID
 	err = s.write(ctx, op, func(t *txn) error {
@@ -139,13 +136,9 @@ func (s *Store) ImportMailbox(ctx context.Context, account store.AccountID, mb s
 
 // ImportSubscriptions implements store.Importer.
 func (s *Store) ImportSubscriptions(ctx context.Context, account store.AccountID, names []string) error {
-	norm := make([]string, 0, len(names))
-	for _, n := range names {
-		n, err := store.NormalizeName(n)
-		if err != nil {
-			return err
-		}
-		norm = append(norm, n)
+	norm, err := store.NormalizeNames(names)
+	if err != nil {
+		return err
 	}
 	return s.write(ctx, "import subscriptions", func(t *txn) error {
 		_, err := t.exec(`INSERT INTO subscriptions(account, name) SELECT $1, n FROM unnest($2::text[]) AS n
