@@ -77,8 +77,10 @@ func populate(t *testing.T, s store.Store) (total int) {
 	return total
 }
 
-func TestCopy(t *testing.T) {
-	src, dst := testkit.NewStore(t), testkit.NewStore(t)
+// TestCopy copies between every pair of backends.
+func TestCopy(t *testing.T) { forEachPair(t, testCopy) }
+
+func testCopy(t *testing.T, src, dst store.Store) {
 	total := populate(t, src)
 	var out bytes.Buffer
 	rep, err := Copy(context.Background(), src, dst, Options{Progress: &out, PageSize: 7, BatchMessages: 3})
@@ -148,8 +150,9 @@ func (c *cutDest) ImportMessages(ctx context.Context, a store.AccountID, mb stor
 	return c.Store.ImportMessages(ctx, a, mb, msgs)
 }
 
-func TestCopyInterrupted(t *testing.T) {
-	src, dst := testkit.NewStore(t), testkit.NewStore(t)
+func TestCopyInterrupted(t *testing.T) { forEachPair(t, testCopyInterrupted) }
+
+func testCopyInterrupted(t *testing.T, src, dst store.Store) {
 	total := populate(t, src)
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := Copy(ctx, src, &cutDest{Store: dst, left: 4, cancel: cancel}, Options{BatchMessages: 5, PageSize: 10})
