@@ -63,4 +63,34 @@ func TestStoreCopyToPostgres(t *testing.T) {
 	if got := imapView(t, backIMAP); got != want {
 		t.Fatalf("IMAP on the SQLite copy of the PostgreSQL store differs:\nfirst:\n%s\nback:\n%s", want, got)
 	}
+	// A QRESYNC client that saw the mailbox before the expunge learns of
+	// it after the move (RFC 7162 §3.2.5.1).
+	for _, addr := range []string{srcIMAP, pgIMAP, backIMAP} {
+		if v := vanishedSince(t, addr, 1); v != "* VANISHED (EARLIER) 3" {
+			t.Errorf("SELECT INBOX (QRESYNC (uidvalidity 1)) on %s: %q, want UID 3 vanished", addr, v)
+		}
+	}
+}
+
+// vanishedSince selects bob's INBOX with QRESYNC from modseq and returns
+// the VANISHED response ("" if none).
+func vanishedSince(t *testing.T, addr string, modseq int) string {
+	t.Helper()
+	c := &testkit.IMAP{Conn: testkit.Dial(t, addr)}
+	c.Line() // greeting
+	c.OK("a LOGIN bob@example.org secret-pw")
+	var uv string
+	for _, l := range c.OK("b EXAMINE INBOX") {
+		if m := regexp.MustCompile(`\[UIDVALIDITY (\d+)\]`).FindStringSubmatch(l); m != nil {
+			uv = m[1]
+		}
+	}
+	c.OK("c ENABLE QRESYNC")
+	c.OK("d UNSELECT")
+	for _, l := range c.OK(fmt.Sprintf("e EXAMINE INBOX (QRESYNC (%s %d))", uv, modseq)) {
+		if strings.HasPrefix(l, "* VANISHED") {
+			return l
+		}
+	}
+	return ""
 }
