@@ -67,7 +67,7 @@ func TestStoreCopyToPostgres(t *testing.T) {
 	// it after the move (RFC 7162 §3.2.5.1).
 	for _, addr := range []string{srcIMAP, pgIMAP, backIMAP} {
 		if v := vanishedSince(t, addr, 1); v != "* VANISHED (EARLIER) 3" {
-			t.Errorf("SELECT INBOX (QRESYNC (uidvalidity 1)) on %s: %q, want UID 3 vanished", addr, v)
+			t.Errorf("EXAMINE INBOX (QRESYNC (UIDVALIDITY, MODSEQ 1)) on %s: %q, want UID 3 vanished", addr, v)
 		}
 	}
 }
