@@ -106,15 +106,7 @@ func (a *app) copyStores(ctx context.Context, srcCfg, dstCfg *config.Config) (er
 		return err
 	}
 	defer closeStore(dstStore, &err)
-	src, ok := srcStore.(storecopy.Source)
-	if !ok {
-		return fmt.Errorf("store copy: the %s backend cannot be copied from yet", srcCfg.Storage.Driver)
-	}
-	dst, ok := dstStore.(storecopy.Dest)
-	if !ok {
-		return fmt.Errorf("store copy: the %s backend cannot be copied into yet", dstCfg.Storage.Driver)
-	}
-	rep, err := storecopy.Copy(ctx, src, dst, storecopy.Options{Progress: a.stdout, Source: describeStore(srcCfg)})
+	rep, err := storecopy.Copy(ctx, srcStore, dstStore, storecopy.Options{Progress: a.stdout, Source: describeStore(srcCfg)})
 	if err != nil {
 		return fmt.Errorf("store copy: %s (run the command again: it resumes where it stopped)", errText(err))
 	}

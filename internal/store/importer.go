@@ -131,3 +131,40 @@ type Importer interface {
 	// ImportCounters raises the store's identity counters to at least c.
 	ImportCounters(ctx context.Context, c Counters) error
 }
+
+// ImportedMailboxName checks a mailbox to import (ImportMailbox) and
+// returns its normalised name.
+func ImportedMailboxName(mb Mailbox) (string, error) {
+	name, err := NormalizeName(mb.Name)
+	if err != nil {
+		return "", err
+	}
+	if !ValidSpecialUse(mb.SpecialUse) || mb.UIDValidity == 0 || mb.UIDNext == 0 {
+		return "", Errorf(KindInvalid, "import mailbox", "invalid mailbox %q", mb.Name)
+	}
+	return name, nil
+}
+
+// NormalizeNames is NormalizeName of every name (ImportSubscriptions).
+func NormalizeNames(names []string) ([]string, error) {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		n, err := NormalizeName(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// CheckImportMessages checks that every message to import
+// (ImportMessages) has its identity.
+func CheckImportMessages(msgs []ImportMessage) error {
+	for _, m := range msgs {
+		if m.UID == 0 || m.ModSeq == 0 || m.EmailID <= 0 || m.ThreadID <= 0 {
+			return Errorf(KindInvalid, "import messages", "message without UID, MODSEQ, email or thread ID")
+		}
+	}
+	return nil
+}

@@ -9,19 +9,6 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// Source is the store copied from.
-type Source interface {
-	store.Store
-	store.Exporter
-}
-
-// Dest is the store copied into.
-type Dest interface {
-	store.Store
-	store.Exporter
-	store.Importer
-}
-
 // MarkerKey is the key/value entry a copy leaves in the destination: a
 // destination that has it may be copied into again (a resumed or repeated
 // copy); any other destination must be empty.
@@ -84,8 +71,8 @@ type Report struct {
 
 // copier is one run of Copy.
 type copier struct {
-	src  Source
-	dst  Dest
+	src  store.Store
+	dst  store.Store
 	opts Options
 	rep  Report
 }
@@ -97,7 +84,7 @@ type copier struct {
 // the marker of an earlier copy. Neither store may be in use meanwhile: a
 // message delivered into src during the copy may be missed, and the
 // verification then fails.
-func Copy(ctx context.Context, src Source, dst Dest, opts Options) (Report, error) {
+func Copy(ctx context.Context, src, dst store.Store, opts Options) (Report, error) {
 	opts.defaults()
 	start := time.Now()
 	c := &copier{src: src, dst: dst, opts: opts}

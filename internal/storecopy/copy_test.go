@@ -77,8 +77,10 @@ func populate(t *testing.T, s store.Store) (total int) {
 	return total
 }
 
-func TestCopy(t *testing.T) {
-	src, dst := testkit.NewStore(t), testkit.NewStore(t)
+// TestCopy copies between every pair of backends.
+func TestCopy(t *testing.T) { forEachPair(t, testCopy) }
+
+func testCopy(t *testing.T, src, dst store.Store) {
 	total := populate(t, src)
 	var out bytes.Buffer
 	rep, err := Copy(context.Background(), src, dst, Options{Progress: &out, PageSize: 7, BatchMessages: 3})
@@ -135,7 +137,7 @@ func TestCopy(t *testing.T) {
 // cutDest cancels the copy after a number of message imports: an
 // interruption at a random point.
 type cutDest struct {
-	Dest
+	store.Store
 	left   int
 	cancel context.CancelFunc
 }
@@ -145,14 +147,15 @@ func (c *cutDest) ImportMessages(ctx context.Context, a store.AccountID, mb stor
 		c.cancel()
 	}
 	c.left--
-	return c.Dest.ImportMessages(ctx, a, mb, msgs)
+	return c.Store.ImportMessages(ctx, a, mb, msgs)
 }
 
-func TestCopyInterrupted(t *testing.T) {
-	src, dst := testkit.NewStore(t), testkit.NewStore(t)
+func TestCopyInterrupted(t *testing.T) { forEachPair(t, testCopyInterrupted) }
+
+func testCopyInterrupted(t *testing.T, src, dst store.Store) {
 	total := populate(t, src)
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err := Copy(ctx, src, &cutDest{Dest: dst, left: 4, cancel: cancel}, Options{BatchMessages: 5, PageSize: 10})
+	_, err := Copy(ctx, src, &cutDest{Store: dst, left: 4, cancel: cancel}, Options{BatchMessages: 5, PageSize: 10})
 	if !errors.Is(err, context.Canceled) && !store.IsKind(err, store.KindTemporary) {
 		t.Fatalf("interrupted Copy: %v, want a cancellation", err)
 	}

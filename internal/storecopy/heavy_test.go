@@ -22,9 +22,24 @@ func TestCopyHeavy(t *testing.T) {
 	if os.Getenv("PETREL_HEAVY") == "" {
 		t.Skip("set PETREL_HEAVY=1 to copy a 100,000-message mailbox")
 	}
+	copyHeavy(t, testkit.NewStore(t))
+}
+
+// TestCopyHeavyPostgres is TestCopyHeavy into PostgreSQL (README "Moving
+// to PostgreSQL"), on the server that PETREL_TEST_POSTGRES names, in a
+// database of its own.
+func TestCopyHeavyPostgres(t *testing.T) {
+	if os.Getenv("PETREL_HEAVY") == "" {
+		t.Skip("set PETREL_HEAVY=1 to copy a 100,000-message mailbox")
+	}
+	copyHeavy(t, newPostgresStore(t))
+}
+
+// copyHeavy copies a 100,000-message mailbox from SQLite into dst.
+func copyHeavy(t *testing.T, dst store.Store) {
 	const n, size = 100_000, 2000
 	ctx := context.Background()
-	src, dst := testkit.NewStore(t), testkit.NewStore(t)
+	src := testkit.NewStore(t)
 	if err := src.AddDomain(ctx, "example.org"); err != nil {
 		t.Fatal(err)
 	}

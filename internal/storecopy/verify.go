@@ -29,19 +29,13 @@ type MailboxSum struct {
 	Problem string
 }
 
-// reader is what a verification reads of either side.
-type reader interface {
-	store.Store
-	store.Exporter
-}
-
 // Verify compares src and dst as Copy leaves them: the domains, aliases,
 // accounts (password hash, quota limits, addresses, subscriptions), every
 // mailbox's identity (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ), message count,
 // checksum and expunge log, the queue and the key/value entries. It
 // prints a line per mailbox to opts.Progress and returns an error naming
 // the differences, if any.
-func Verify(ctx context.Context, src Source, dst Dest, opts Options) ([]MailboxSum, error) {
+func Verify(ctx context.Context, src, dst store.Store, opts Options) ([]MailboxSum, error) {
 	opts.defaults()
 	v := &verifier{src: src, dst: dst, opts: opts}
 	if err := v.run(ctx); err != nil {
@@ -55,8 +49,8 @@ func Verify(ctx context.Context, src Source, dst Dest, opts Options) ([]MailboxS
 }
 
 type verifier struct {
-	src      Source
-	dst      Dest
+	src      store.Store
+	dst      store.Store
 	opts     Options
 	sums     []MailboxSum
 	problems []string
@@ -74,14 +68,14 @@ func same[T comparable](v *verifier, what string, a, b T) {
 }
 
 func (v *verifier) run(ctx context.Context) error {
-	for _, read := range []func(reader) (string, error){
-		func(s reader) (string, error) {
+	for _, read := range []func(store.Store) (string, error){
+		func(s store.Store) (string, error) {
 			d, err := s.Domains(ctx)
 			return "domains: " + strings.Join(d, " "), err
 		},
-		func(s reader) (string, error) { return aliasesText(ctx, s) },
-		func(s reader) (string, error) { return queueText(ctx, s) },
-		func(s reader) (string, error) { return kvText(ctx, s) },
+		func(s store.Store) (string, error) { return aliasesText(ctx, s) },
+		func(s store.Store) (string, error) { return queueText(ctx, s) },
+		func(s store.Store) (string, error) { return kvText(ctx, s) },
 	} {
 		a, err := read(v.src)
 		if err != nil {
@@ -120,9 +114,9 @@ func (v *verifier) account(ctx context.Context, a store.Account) error {
 	}
 	same(v, a.Address+" password hash", a.PasswordHash == d.PasswordHash, true)
 	same(v, a.Address+" quota", a.Quota, d.Quota)
-	for _, read := range []func(reader, store.AccountID) ([]string, error){
-		func(s reader, id store.AccountID) ([]string, error) { return s.Addresses(ctx, id) },
-		func(s reader, id store.AccountID) ([]string, error) { return s.Subscriptions(ctx, id) },
+	for _, read := range []func(store.Store, store.AccountID) ([]string, error){
+		func(s store.Store, id store.AccountID) ([]string, error) { return s.Addresses(ctx, id) },
+		func(s store.Store, id store.AccountID) ([]string, error) { return s.Subscriptions(ctx, id) },
 	} {
 		x, err := read(v.src, a.ID)
 		if err != nil {
@@ -195,7 +189,7 @@ func (v *verifier) mailbox(ctx context.Context, addr string, account store.Accou
 
 // mailboxSum counts and checksums one mailbox's messages (MailboxSum), a
 // page at a time.
-func mailboxSum(ctx context.Context, s reader, mb store.MailboxID, pageSize int) (int64, string, error) {
+func mailboxSum(ctx context.Context, s store.Store, mb store.MailboxID, pageSize int) (int64, string, error) {
 	h := sha256.New()
 	var n int64
 	for after := store.UID(0); ; {
@@ -241,7 +235,7 @@ func sumMessage(h hash.Hash, d *store.MessageData) error {
 }
 
 // expungeSum checksums a mailbox's expunge log.
-func expungeSum(ctx context.Context, s reader, mb store.MailboxID, pageSize int) (string, error) {
+func expungeSum(ctx context.Context, s store.Store, mb store.MailboxID, pageSize int) (string, error) {
 	h := sha256.New()
 	for after := store.UID(0); ; {
 		log, err := s.ExpungeLog(ctx, mb, after, pageSize)
@@ -255,7 +249,7 @@ func expungeSum(ctx context.Context, s reader, mb store.MailboxID, pageSize int)
 	}
 }
 
-func aliasesText(ctx context.Context, s reader) (string, error) {
+func aliasesText(ctx context.Context, s store.Store) (string, error) {
 	al, err := s.Aliases(ctx)
 	var b strings.Builder
 	b.WriteString("aliases:")
@@ -267,7 +261,7 @@ func aliasesText(ctx context.Context, s reader) (string, error) {
 
 // queueText describes the queue: IDs, senders, and each recipient's
 // state and attempts.
-func queueText(ctx context.Context, s reader) (string, error) {
+func queueText(ctx context.Context, s store.Store) (string, error) {
 	qs, err := s.QueuedMessages(ctx)
 	var b strings.Builder
 	b.WriteString("queue:")
@@ -282,7 +276,7 @@ func queueText(ctx context.Context, s reader) (string, error) {
 
 // kvText describes the key/value entries (but the copy marker): keys and
 // the SHA-256 of their values.
-func kvText(ctx context.Context, s reader) (string, error) {
+func kvText(ctx context.Context, s store.Store) (string, error) {
 	infos, err := s.KVList(ctx, "")
 	if err != nil {
 		return "", err

@@ -41,6 +41,12 @@ type body struct {
 // (docs/flow.md), stored as given; nil parses it here, for a large body
 // from a temporary file.
 func (s *Store) intake(ctx context.Context, r io.Reader, meta *msgmeta.Meta) (*body, error) {
+	return s.intakeAt(ctx, r, meta, 0)
+}
+
+// intakeAt is intake of a body whose blob id is at when it is large (an
+// import, importer.go); at 0 takes a new id.
+func (s *Store) intakeAt(ctx context.Context, r io.Reader, meta *msgmeta.Meta, at store.BlobID) (*body, error) {
 	const op = "store body"
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
@@ -65,7 +71,7 @@ func (s *Store) intake(ctx context.Context, r io.Reader, meta *msgmeta.Meta) (*b
 			defer f.Close()
 			src, meta = f, m
 		}
-		if err := s.writeLarge(ctx, b, src); err != nil {
+		if err := s.writeLarge(ctx, b, src, at); err != nil {
 			return nil, s.wrap(op, err)
 		}
 	}
@@ -109,11 +115,11 @@ func (s *Store) parseLarge(r io.Reader) (*os.File, *msgmeta.Meta, error) {
 	return f, meta, nil
 }
 
-// writeLarge streams r into a new blob, one ChunkSize row at a time,
-// and commits it without references. The caller's write transaction
+// writeLarge streams r into a new blob (of id at, or a new id when at is
+// 0), one ChunkSize row at a time, and commits it without references. The caller's write transaction
 // then takes it (insertBlob), or dropPending removes it; a crash in
 // between leaves an orphan for sweepOrphans.
-func (s *Store) writeLarge(ctx context.Context, b *body, r io.Reader) error {
+func (s *Store) writeLarge(ctx context.Context, b *body, r io.Reader, at store.BlobID) error {
 	if err := s.enter("store body"); err != nil {
 		return err
 	}
@@ -123,8 +129,11 @@ func (s *Store) writeLarge(ctx context.Context, b *body, r io.Reader) error {
 		return err
 	}
 	defer tx.Rollback(context.Background())
-	if err := tx.QueryRow(ctx, `INSERT INTO blobs(size, refs, chunk, created) VALUES (0, 0, $1, $2) RETURNING id`,
-		ChunkSize, time.Now().Unix()).Scan(&b.blob); err != nil {
+	q, args := `INSERT INTO blobs(size, refs, chunk, created) VALUES (0, 0, $1, $2) RETURNING id`, []any{ChunkSize, time.Now().Unix()}
+	if at != 0 {
+		q, args = `INSERT INTO blobs(id, size, refs, chunk, created) VALUES ($3, 0, 0, $1, $2) RETURNING id`, append(args, at)
+	}
+	if err := tx.QueryRow(ctx, q, args...).Scan(&b.blob); err != nil {
 		return err
 	}
 	chunk := make([]byte, ChunkSize)

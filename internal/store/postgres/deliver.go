@@ -201,8 +201,11 @@ func newDeliverer(s *Store, writers int) *deliverer {
 	return dl
 }
 
-// do queues d and waits for its batch. A caller that gives up gets its
-// context's error; the delivery may still commit.
+// do queues d and waits for its batch. A caller that gives up before d
+// is queued gets its context's error, and nothing is stored; once queued,
+// d may commit, so do waits for the outcome whatever ctx does (the batch
+// is bounded by batchTimeout): a failure reported must mean nothing
+// stored, or a client told 4xx would send a message twice.
 func (dl *deliverer) do(ctx context.Context, d *delivery) error {
 	ch := dl.chs[int(d.account)%len(dl.chs)]
 	select {
@@ -211,15 +214,8 @@ func (dl *deliverer) do(ctx context.Context, d *delivery) error {
 		close(d.done)
 		return ctx.Err()
 	}
-	select {
-	case <-d.done:
-		return d.err
-	case <-ctx.Done():
-		if d.finished() { // both ready: the outcome is known
-			return d.err
-		}
-		return ctx.Err()
-	}
+	<-d.done
+	return d.err
 }
 
 // close stops the writers once the calls in flight are done (Store.Close

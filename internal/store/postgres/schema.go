@@ -171,6 +171,9 @@ CREATE TABLE recent (
 	uid     bigint NOT NULL
 );
 ` + deliverFunction,
+	// 2: thread keys in octet order, as the other listed text: a store
+	// copy lists them in pages (ListThreadKeys) along the primary key.
+	`ALTER TABLE thread_keys ALTER COLUMN key TYPE text COLLATE "C";`,
 }
 
 // errNewerSchema is returned by Open for a database whose schema is newer

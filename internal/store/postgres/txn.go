@@ -65,7 +65,9 @@ func (s *Store) runTx(ctx context.Context, fn func(t *txn) error) ([]store.Chang
 		err = t.flush()
 	}
 	if err == nil {
-		err = tx.Commit(ctx)
+		// A COMMIT sent may succeed: its outcome is waited for even when
+		// ctx ends, so that a failure reported means nothing stored.
+		err = tx.Commit(context.WithoutCancel(ctx))
 	}
 	if err != nil {
 		tx.Rollback(context.Background())

@@ -9,8 +9,6 @@ import (
 // The reads of a store copy (store.Exporter; docs/architecture.md §Store
 // copy), in pages.
 
-var _ store.Exporter = (*Store)(nil)
-
 // ListMessages implements store.Exporter.
 func (s *Store) ListMessages(ctx context.Context, mailbox store.MailboxID, after store.UID, limit int) ([]store.Message, error) {
 	return s.queryMessages(ctx, "list messages", `SELECT `+messageCols+` FROM messages

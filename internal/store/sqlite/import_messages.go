@@ -12,10 +12,8 @@ import (
 // of UIDs present already are not read.
 func (s *Store) ImportMessages(ctx context.Context, account store.AccountID, mailbox store.MailboxID, msgs []store.ImportMessage) (store.Imported, error) {
 	const op = "import messages"
-	for _, m := range msgs {
-		if m.UID == 0 || m.ModSeq == 0 || m.EmailID <= 0 || m.ThreadID <= 0 {
-			return store.Imported{}, store.Errorf(store.KindInvalid, op, "message without UID, MODSEQ, email or thread ID")
-		}
+	if err := store.CheckImportMessages(msgs); err != nil {
+		return store.Imported{}, err
 	}
 	if err := s.space.admit(op); err != nil {
 		return store.Imported{}, err

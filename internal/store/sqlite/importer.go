@@ -13,8 +13,6 @@ import (
 // copy): records of another store with their identities. They publish no
 // changes (an op without changes raises no account state, ident.go).
 
-var _ store.Importer = (*Store)(nil)
-
 // ImportAccount implements store.Importer.
 func (s *Store) ImportAccount(ctx context.Context, a store.Account, state store.State) (store.AccountID, error) {
 	const op = "import account"
@@ -80,12 +78,9 @@ func (s *Store) ImportAddress(ctx context.Context, account store.AccountID, addr
 // ImportMailbox implements store.Importer.
 func (s *Store) ImportMailbox(ctx context.Context, account store.AccountID, mb store.Mailbox) (store.Mailbox, error) {
 	const op = "import mailbox"
-	name, err := store.NormalizeName(mb.Name)
+	name, err := store.ImportedMailboxName(mb)
 	if err != nil {
 		return store.Mailbox{}, err
-	}
-	if !store.ValidSpecialUse(mb.SpecialUse) || mb.UIDValidity == 0 || mb.UIDNext == 0 {
-		return store.Mailbox{}, store.Errorf(store.KindInvalid, op, "invalid mailbox %q", mb.Name)
 	}
 	var id store.MailboxID
 	err = s.w.do(ctx, op, func(t *txn) error {
@@ -144,13 +139,9 @@ func (t *txn) raiseUIDValidity(v uint32) error {
 
 // ImportSubscriptions implements store.Importer.
 func (s *Store) ImportSubscriptions(ctx context.Context, account store.AccountID, names []string) error {
-	norm := make([]string, 0, len(names))
-	for _, n := range names {
-		n, err := store.NormalizeName(n)
-		if err != nil {
-			return err
-		}
-		norm = append(norm, n)
+	norm, err := store.NormalizeNames(names)
+	if err != nil {
+		return err
 	}
 	return s.w.do(ctx, "import subscriptions", func(t *txn) error {
 		for _, n := range norm {

@@ -39,5 +39,3 @@ func BenchmarkDeliverParallel(b *testing.B) {
 func BenchmarkAppendParallel(b *testing.B) {
 	storetest.BenchmarkAppend(b, backend(), 4<<10, 16, 100)
 }
-
-func TestImporter(t *testing.T) { storetest.RunImporter(t, backend()) }

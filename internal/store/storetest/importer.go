@@ -10,14 +10,6 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// Copyable is a store that a copy reads (Exporter) and writes
-// (Importer).
-type Copyable interface {
-	store.Store
-	store.Exporter
-	store.Importer
-}
-
 // RunImporter checks store.Importer and store.Exporter: a populated
 // store imported into an empty one, in pages of two, first interrupted
 // after three messages and then run whole, twice, gives the same
@@ -31,7 +23,7 @@ type Copyable interface {
 // UIDVALIDITY. A UID that holds another message is refused.
 func RunImporter(t *testing.T, b Backend) {
 	srcEnv, dstEnv := newEnv(t, b), newEnv(t, b)
-	src, dst := copyable(t, srcEnv.s), copyable(t, dstEnv.s)
+	src, dst := srcEnv.s, dstEnv.s
 	ctx := srcEnv.ctx
 	populate(t, srcEnv)
 	total := 0
@@ -52,18 +44,9 @@ func RunImporter(t *testing.T, b Backend) {
 	}
 	sameStores(t, src, dst)
 	dstEnv.reopen()
-	dst = copyable(t, dstEnv.s)
+	dst = dstEnv.s
 	sameStores(t, src, dst)
 	checkAfterImport(t, src, dst)
-}
-
-func copyable(t *testing.T, s store.Store) Copyable {
-	t.Helper()
-	c, ok := s.(Copyable)
-	if !ok {
-		t.Fatalf("%T implements no store.Importer and store.Exporter", s)
-	}
-	return c
 }
 
 // rawMsg is a message with its own headers.
@@ -151,7 +134,7 @@ func populate(t *testing.T, e *env) {
 // importAll imports everything of src into dst in pages of two, as a copy
 // would, and returns the number of messages added. With stop > 0 it stops
 // (an interruption) once it added that many.
-func importAll(t *testing.T, ctx context.Context, src, dst Copyable, stop int) int {
+func importAll(t *testing.T, ctx context.Context, src, dst store.Store, stop int) int {
 	t.Helper()
 	must := func(what string, err error) {
 		t.Helper()
@@ -225,7 +208,7 @@ func importAll(t *testing.T, ctx context.Context, src, dst Copyable, stop int) i
 
 // importMailbox imports the messages of one mailbox in pages of two,
 // stopping once it added stop (> 0) of them.
-func importMailbox(t *testing.T, ctx context.Context, src, dst Copyable, from store.MailboxID, acct store.AccountID, to store.MailboxID, stop int) int {
+func importMailbox(t *testing.T, ctx context.Context, src, dst store.Store, from store.MailboxID, acct store.AccountID, to store.MailboxID, stop int) int {
 	t.Helper()
 	added := 0
 	for after := store.UID(0); ; {
@@ -269,7 +252,7 @@ func importMailbox(t *testing.T, ctx context.Context, src, dst Copyable, from st
 }
 
 // importQueueKV imports the queue and the key/value entries.
-func importQueueKV(t *testing.T, ctx context.Context, src, dst Copyable) {
+func importQueueKV(t *testing.T, ctx context.Context, src, dst store.Store) {
 	t.Helper()
 	queued, err := src.QueuedMessages(ctx)
 	if err != nil {

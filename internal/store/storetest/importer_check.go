@@ -30,7 +30,7 @@ func mustMailboxesAll(t *testing.T, s store.Store) []store.Mailbox {
 }
 
 // same fails the test when a read of the two stores differs.
-func same[T any](t *testing.T, what string, read func(Copyable) (T, error), src, dst Copyable) {
+func same[T any](t *testing.T, what string, read func(store.Store) (T, error), src, dst store.Store) {
 	t.Helper()
 	a, err := read(src)
 	if err != nil {
@@ -47,11 +47,11 @@ func same[T any](t *testing.T, what string, read func(Copyable) (T, error), src,
 
 // sameStores compares everything a copy carries over, by name and
 // identity (account and mailbox IDs and blob ids may differ).
-func sameStores(t *testing.T, src, dst Copyable) {
+func sameStores(t *testing.T, src, dst store.Store) {
 	t.Helper()
 	ctx := context.Background()
-	same(t, "domains", func(s Copyable) ([]string, error) { return s.Domains(ctx) }, src, dst)
-	same(t, "aliases", func(s Copyable) (map[string][]string, error) { return s.Aliases(ctx) }, src, dst)
+	same(t, "domains", func(s store.Store) ([]string, error) { return s.Domains(ctx) }, src, dst)
+	same(t, "aliases", func(s store.Store) (map[string][]string, error) { return s.Aliases(ctx) }, src, dst)
 	accts, err := src.Accounts(ctx)
 	if err != nil || len(accts) == 0 {
 		t.Fatalf("Accounts: %d, %v", len(accts), err)
@@ -61,21 +61,21 @@ func sameStores(t *testing.T, src, dst Copyable) {
 		if err != nil {
 			t.Fatalf("account %s missing in the copy: %v", a.Address, err)
 		}
-		ids := map[Copyable]store.AccountID{src: a.ID, dst: id}
-		same(t, "account "+a.Address, func(s Copyable) (store.Account, error) {
+		ids := map[store.Store]store.AccountID{src: a.ID, dst: id}
+		same(t, "account "+a.Address, func(s store.Store) (store.Account, error) {
 			acct, err := s.Account(ctx, ids[s])
 			acct.ID = 0
 			return acct, err
 		}, src, dst)
-		same(t, "addresses", func(s Copyable) ([]string, error) { return s.Addresses(ctx, ids[s]) }, src, dst)
-		same(t, "account state", func(s Copyable) (store.State, error) { return s.AccountState(ctx, ids[s]) }, src, dst)
-		same(t, "subscriptions", func(s Copyable) ([]string, error) { return s.Subscriptions(ctx, ids[s]) }, src, dst)
-		same(t, "thread keys", func(s Copyable) ([]store.ThreadKey, error) { return s.ListThreadKeys(ctx, ids[s], "", 1000) }, src, dst)
+		same(t, "addresses", func(s store.Store) ([]string, error) { return s.Addresses(ctx, ids[s]) }, src, dst)
+		same(t, "account state", func(s store.Store) (store.State, error) { return s.AccountState(ctx, ids[s]) }, src, dst)
+		same(t, "subscriptions", func(s store.Store) ([]string, error) { return s.Subscriptions(ctx, ids[s]) }, src, dst)
+		same(t, "thread keys", func(s store.Store) ([]store.ThreadKey, error) { return s.ListThreadKeys(ctx, ids[s], "", 1000) }, src, dst)
 		mbs, err := src.Mailboxes(ctx, a.ID)
 		if err != nil {
 			t.Fatalf("Mailboxes: %v", err)
 		}
-		same(t, "mailboxes of "+a.Address, func(s Copyable) ([]store.Mailbox, error) {
+		same(t, "mailboxes of "+a.Address, func(s store.Store) ([]store.Mailbox, error) {
 			mbs, err := s.Mailboxes(ctx, ids[s])
 			for i := range mbs {
 				mbs[i].ID, mbs[i].Account = 0, 0
@@ -90,8 +90,8 @@ func sameStores(t *testing.T, src, dst Copyable) {
 			sameMessages(t, src, dst, mb.ID, dmb.ID)
 		}
 	}
-	same(t, "queue", func(s Copyable) ([]queuedWithBody, error) { return queueWithBodies(ctx, s) }, src, dst)
-	same(t, "key/value entries", func(s Copyable) ([]kvEntry, error) { return kvEntries(ctx, s) }, src, dst)
+	same(t, "queue", func(s store.Store) ([]queuedWithBody, error) { return queueWithBodies(ctx, s) }, src, dst)
+	same(t, "key/value entries", func(s store.Store) ([]kvEntry, error) { return kvEntries(ctx, s) }, src, dst)
 }
 
 // msgWithBody is a message as a copy must keep it: the record without
@@ -104,11 +104,11 @@ type msgWithBody struct {
 
 // sameMessages compares the messages of one mailbox, the metadata and
 // bodies, and the expunge logs.
-func sameMessages(t *testing.T, src, dst Copyable, smb, dmb store.MailboxID) {
+func sameMessages(t *testing.T, src, dst store.Store, smb, dmb store.MailboxID) {
 	t.Helper()
 	ctx := context.Background()
-	ids := map[Copyable]store.MailboxID{src: smb, dst: dmb}
-	same(t, "messages", func(s Copyable) ([]msgWithBody, error) {
+	ids := map[store.Store]store.MailboxID{src: smb, dst: dmb}
+	same(t, "messages", func(s store.Store) ([]msgWithBody, error) {
 		ms, err := s.Messages(ctx, ids[s], 1, 0)
 		if err != nil {
 			return nil, err
@@ -130,12 +130,12 @@ func sameMessages(t *testing.T, src, dst Copyable, smb, dmb store.MailboxID) {
 		}
 		return out, nil
 	}, src, dst)
-	same(t, "expunge log", func(s Copyable) ([]store.Expunged, error) { return s.ExpungeLog(ctx, ids[s], 0, 1000) }, src, dst)
-	same(t, "expunged since 0", func(s Copyable) ([]store.UID, error) { return s.ExpungedSince(ctx, ids[s], 0) }, src, dst)
+	same(t, "expunge log", func(s store.Store) ([]store.Expunged, error) { return s.ExpungeLog(ctx, ids[s], 0, 1000) }, src, dst)
+	same(t, "expunged since 0", func(s store.Store) ([]store.UID, error) { return s.ExpungedSince(ctx, ids[s], 0) }, src, dst)
 }
 
 // readBody reads a whole body.
-func readBody(ctx context.Context, s Copyable, id store.BlobID) ([]byte, error) {
+func readBody(ctx context.Context, s store.Store, id store.BlobID) ([]byte, error) {
 	bl, err := s.OpenBlob(ctx, id)
 	if err != nil {
 		return nil, err
@@ -149,7 +149,7 @@ type queuedWithBody struct {
 	Body []byte
 }
 
-func queueWithBodies(ctx context.Context, s Copyable) ([]queuedWithBody, error) {
+func queueWithBodies(ctx context.Context, s store.Store) ([]queuedWithBody, error) {
 	qs, err := s.QueuedMessages(ctx)
 	if err != nil {
 		return nil, err
@@ -177,7 +177,7 @@ type kvEntry struct {
 	Value []byte
 }
 
-func kvEntries(ctx context.Context, s Copyable) ([]kvEntry, error) {
+func kvEntries(ctx context.Context, s store.Store) ([]kvEntry, error) {
 	infos, err := s.KVList(ctx, "")
 	if err != nil {
 		return nil, err
@@ -198,7 +198,7 @@ func kvEntries(ctx context.Context, s Copyable) ([]kvEntry, error) {
 // identities: a delivery gets a greater UID, MODSEQ and EmailID, a reply
 // to an imported message joins its thread, a new mailbox a greater
 // UIDVALIDITY, and a UID holding another message is refused.
-func checkAfterImport(t *testing.T, src, dst Copyable) {
+func checkAfterImport(t *testing.T, src, dst store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	counters, err := src.Counters(ctx)

@@ -65,6 +65,7 @@ func Run(t *testing.T, b Backend) {
 		{"Lease", testLease},
 		{"Recent", testRecent},
 		{"FeedAcrossInstances", testFeedAcrossInstances},
+		{"Importer", RunImporter},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
