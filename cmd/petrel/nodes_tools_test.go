@@ -43,9 +43,13 @@ type cluster struct {
 // PETREL_TEST_POSTGRES); no node is started.
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
-	dsn := postgresDatabase(t)
-	c := &cluster{t: t, dsn: dsn, bin: buildPetrel(t), dns: dnstest.Start(t), remote: startFakeMX(t)}
-	return c
+	return newClusterOn(t, postgresDatabase(t))
+}
+
+// newClusterOn is newCluster on the database of dsn.
+func newClusterOn(t *testing.T, dsn string) *cluster {
+	t.Helper()
+	return &cluster{t: t, dsn: dsn, bin: buildPetrel(t), dns: dnstest.Start(t), remote: startFakeMX(t)}
 }
 
 // node is one `petrel serve` process of a cluster.
