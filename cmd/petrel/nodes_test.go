@@ -239,7 +239,8 @@ func pop3AcrossNodes(t *testing.T, a, b *node) {
 
 // TestNodesDKIM: a key made by `petrel dkim generate` through node A
 // while both nodes run signs the mail submitted through node B (whose
-// signer had loaded the keys before), within its reload interval.
+// signer had loaded the keys before), within its reload interval; once
+// removed through node B it no longer signs on node A.
 func TestNodesDKIM(t *testing.T) {
 	c, a, b := twoNodes(t, "2m", "alice@example.org")
 	to := []string{"someone@remote.test"}
@@ -263,6 +264,23 @@ func TestNodesDKIM(t *testing.T) {
 	if err != nil || len(res) != 1 || res[0].Status != dkim.Pass || res[0].Domain != "example.org" {
 		t.Fatalf("mail submitted through node B after dkim generate on node A: %+v, %v; want one pass for example.org:\n%s",
 			res, err, got)
+	}
+
+	// Node A signs with it too; removed through node B, it no longer does.
+	onA := outMessage("alice@example.org", "signed on A", to...)
+	must(t, a.submit("alice@example.org", to, onA))
+	waitCopies(t, c.remote, 3)
+	if got := c.remote.body(headerValue(onA, "Message-ID")); !bytes.Contains(got, []byte("DKIM-Signature:")) {
+		t.Fatalf("node A does not sign with the key:\n%s", got)
+	}
+	selector, _, _ := recordText(t, out)
+	b.cli("", "dkim", "remove", "example.org", selector)
+	time.Sleep(4 * time.Second)
+	removed := outMessage("alice@example.org", "after the removal", to...)
+	must(t, a.submit("alice@example.org", to, removed))
+	waitCopies(t, c.remote, 4)
+	if got := c.remote.body(headerValue(removed, "Message-ID")); bytes.Contains(got, []byte("DKIM-Signature:")) {
+		t.Errorf("node A still signs with the key removed through node B:\n%s", got)
 	}
 }
 
