@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
@@ -183,18 +182,7 @@ func (n *node) imapLogin(user string) *testkit.IMAP {
 // submit sends a message through the node's submission listener: EHLO,
 // STARTTLS, AUTH PLAIN as user, then the transaction.
 func (n *node) submit(user string, to []string, msg []byte) error {
-	c, err := smtp.DialStartTLS(n.sub, insecureTLS())
-	if err != nil {
-		return fmt.Errorf("EHLO and STARTTLS: %w", err)
-	}
-	defer c.Close()
-	if err := c.Auth(sasl.NewPlainClient("", user, nodesPassword)); err != nil {
-		return fmt.Errorf("AUTH: %w", err)
-	}
-	if err := e2eTransaction(c, user, to, msg); err != nil {
-		return err
-	}
-	return c.Quit()
+	return e2eSubmit(n.sub, user, nodesPassword, to, msg)
 }
 
 // fakeMX is the MX of remote.test: it takes every message, after a delay
