@@ -120,6 +120,7 @@ func TestNodesPostgresRestart(t *testing.T) {
 	a.start()
 	b.start()
 	bobB := idleOn(b, "bob@example.org")
+	bobSel := b.imapLogin("bob@example.org")
 
 	load := startSMTPLoad(t, a)
 	var unavailable atomic.Int64
@@ -133,6 +134,7 @@ func TestNodesPostgresRestart(t *testing.T) {
 	if n := load.ackedCount() - stopped; n > 4 {
 		t.Errorf("%d messages answered 250 after the database stopped", n)
 	}
+	downOnB(t, b, bobSel)
 	srv.Start()
 	restarted := load.ackedCount()
 	waitCond(t, "deliveries after the restart", func() bool { return load.ackedCount() >= restarted+30 })
@@ -158,6 +160,33 @@ func TestNodesPostgresRestart(t *testing.T) {
 	// The IDLE session that lived through the outage hears of new mail.
 	smtpTo(t, a, "bob@example.org", "after the restart")
 	await(bobB, fmt.Sprintf("* %d EXISTS", len(have)+1), time.Now(), 5*time.Second)
+}
+
+// downOnB: with the database down, logins on node B (IMAP, POP3,
+// submission) and a SELECT get temporary refusals: IMAP NO [UNAVAILABLE]
+// (RFC 5530 §3), POP3 -ERR [SYS/TEMP] (RFC 3206 §4), SMTP AUTH 454 (RFC
+// 4954 §6); the connections stay open.
+func downOnB(t *testing.T, b *node, loggedIn *testkit.IMAP) {
+	t.Helper()
+	if _, tagged := loggedIn.Cmd("s SELECT INBOX"); !strings.HasPrefix(tagged, "s NO [UNAVAILABLE]") {
+		t.Errorf("SELECT with the database down: %q, want NO [UNAVAILABLE]", tagged)
+	}
+	loggedIn.OK("n NOOP")
+	c := &testkit.IMAP{Conn: testkit.Dial(t, b.imap)}
+	c.Expect("* OK")
+	if _, tagged := c.Cmd("l LOGIN bob@example.org " + nodesPassword); !strings.HasPrefix(tagged, "l NO [UNAVAILABLE]") {
+		t.Errorf("LOGIN with the database down: %q, want NO [UNAVAILABLE]", tagged)
+	}
+	c.OK("n NOOP")
+	p := testkit.Dial(t, b.pop3)
+	p.Expect("+OK")
+	p.Ask("USER bob@example.org", "+OK")
+	p.Ask("PASS "+nodesPassword, "-ERR [SYS/TEMP]")
+	err := b.submit("bob@example.org", []string{"someone@remote.test"}, nodeMessage("down"))
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) || se.Code/100 != 4 {
+		t.Errorf("submission with the database down: %v, want a 4xx reply", err)
+	}
 }
 
 // waitCond waits up to 60 s for cond.
