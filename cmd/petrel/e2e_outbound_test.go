@@ -153,7 +153,13 @@ func (s *outSite) waitInbox(addr string, n int, timeout time.Duration) []e2eMess
 // submit sends a message through the site's submission listener: EHLO,
 // STARTTLS, AUTH PLAIN as user, then the transaction.
 func (s *outSite) submit(user, password string, to []string, msg []byte) error {
-	c, err := smtp.DialStartTLS(s.sub, insecureTLS())
+	return e2eSubmit(s.sub, user, password, to, msg)
+}
+
+// e2eSubmit sends a message through the submission listener at addr:
+// EHLO, STARTTLS, AUTH PLAIN as user, then the transaction.
+func e2eSubmit(addr, user, password string, to []string, msg []byte) error {
+	c, err := smtp.DialStartTLS(addr, insecureTLS())
 	if err != nil {
 		return fmt.Errorf("EHLO and STARTTLS: %w", err)
 	}

@@ -53,13 +53,13 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if demo {
 		log.Info("no configuration file: running the local demo", "data_dir", cfg.DataDir, "hostname", cfg.Hostname)
 	}
-	if cfg.Storage.Driver == "sqlite" {
-		release, err := lockDataDir(cfg.DataDir)
-		if err != nil {
-			return err
-		}
-		defer release()
+	// With PostgreSQL too: the data directory holds the node's spool,
+	// control socket and certificate (README "Several nodes").
+	release, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
 	}
+	defer release()
 	metrics := obs.NewMetrics()
 	st, err := openStore(ctx, cfg, log, metrics, true)
 	if err != nil {

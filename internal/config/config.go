@@ -171,6 +171,10 @@ type Delivery struct {
 	// §4.5.1); empty: the postmaster of another local domain, else the
 	// account created first.
 	Postmaster string `toml:"postmaster"`
+	// ClaimLease is how long a node's claim on a queued message holds
+	// without a renewal: the messages of a node that died are tried by
+	// another after it (README "Several nodes").
+	ClaimLease Duration `toml:"claim_lease"`
 }
 
 // DKIM configures DKIM (RFC 6376); the keys are in the store (internal/dkim).
@@ -265,6 +269,7 @@ func defaultDelivery() Delivery {
 		Retry:          []Duration{h / 12, h / 6, h / 2, h, 2 * h, 4 * h},
 		MaxQueueTime:   120 * h,
 		DelayWarning:   4 * h,
+		ClaimLease:     Duration(2 * time.Minute),
 		Routes:         map[string]string{},
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/petrelmail/petrel/internal/mailaddr"
 )
@@ -34,6 +35,9 @@ func (d *Delivery) validate(p *problems) {
 	}
 	positive(p, "delivery.max_queue_time", d.MaxQueueTime)
 	positive(p, "delivery.delay_warning", d.DelayWarning)
+	if d.ClaimLease < Duration(time.Second) {
+		p.add("delivery.claim_lease", "%v: must be at least 1s", d.ClaimLease)
+	}
 	domains := make([]string, 0, len(d.Routes))
 	for domain := range d.Routes {
 		domains = append(domains, domain)

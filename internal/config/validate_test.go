@@ -106,6 +106,7 @@ func TestValidateProblems(t *testing.T) {
 		{"zero retry", func(c *Config) { c.Delivery.Retry = []Duration{h, 0} }, []string{"delivery.retry[1]: 0s: must be greater than zero"}},
 		{"negative queue time", func(c *Config) { c.Delivery.MaxQueueTime = -h }, []string{"delivery.max_queue_time: -1h: must be greater than zero"}},
 		{"zero delay warning", func(c *Config) { c.Delivery.DelayWarning = 0 }, []string{"delivery.delay_warning: 0s: must be greater than zero"}},
+		{"short claim lease", func(c *Config) { c.Delivery.ClaimLease = Duration(500 * time.Millisecond) }, []string{"delivery.claim_lease: 500ms: must be at least 1s"}},
 		{"bad route domain", func(c *Config) { c.Delivery.Routes = map[string]string{"not a domain": "10.0.0.5:25"} },
 			[]string{`delivery.routes."not a domain": "not a domain" is not a valid domain name`}},
 		{"bad route target", func(c *Config) { c.Delivery.Routes = map[string]string{"a.example": "10.0.0.5"} },

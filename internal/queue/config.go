@@ -49,7 +49,7 @@ const (
 // ConfigFrom takes the queue settings from the server configuration.
 func ConfigFrom(c *config.Config) Config {
 	cfg := Config{Hostname: c.Hostname, MaxQueueTime: c.Delivery.MaxQueueTime.D(),
-		DelayWarning: c.Delivery.DelayWarning.D()}
+		DelayWarning: c.Delivery.DelayWarning.D(), Lease: c.Delivery.ClaimLease.D()}
 	for _, d := range c.Delivery.Retry {
 		cfg.Retry = append(cfg.Retry, d.D())
 	}

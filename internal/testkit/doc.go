@@ -1,5 +1,6 @@
 // Package testkit holds what the tests of several packages need alike: a
-// temporary SQLite store with accounts (fast password hashing), a
+// temporary SQLite store with accounts (fast password hashing), a private
+// PostgreSQL server to stop and start, a
 // self-signed TLS pair, a DKIM key with a signer and a DNS server
 // publishing it, loopback listeners and addresses, a log buffer safe for
 // concurrent writers, a settable clock, the reference of a storage

@@ -5,93 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
-	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
-
-// server is a private PostgreSQL for a test that stops and starts it.
-type server struct {
-	t        *testing.T
-	bin, dir string
-	port     int
-}
-
-// privateServer initialises and starts a PostgreSQL of its own (the
-// binaries of /usr/lib/postgresql, run as user postgres when the test
-// runs as root); it skips without PETREL_HEAVY or without the binaries.
-func privateServer(t *testing.T) *server {
-	if os.Getenv("PETREL_HEAVY") == "" {
-		t.Skip("PETREL_HEAVY is not set")
-	}
-	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
-	if len(bins) == 0 {
-		t.Skip("no PostgreSQL binaries in /usr/lib/postgresql")
-	}
-	sort.Strings(bins)
-	dir, err := os.MkdirTemp("", "petrel-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Skip("running as root without a postgres user")
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	s := &server{t: t, bin: filepath.Dir(bins[len(bins)-1]), dir: dir, port: port}
-	s.run("initdb", "-D", filepath.Join(dir, "db"), "-A", "trust", "-U", "petrel")
-	s.start()
-	t.Cleanup(func() { s.pgctl("-m", "immediate", "stop") })
-	return s
-}
-
-func (s *server) run(prog string, args ...string) {
-	s.t.Helper()
-	name, all := filepath.Join(s.bin, prog), args
-	if os.Geteuid() == 0 {
-		name, all = "runuser", append([]string{"-u", "postgres", "--", filepath.Join(s.bin, prog)}, args...)
-	}
-	if out, err := exec.Command(name, all...).CombinedOutput(); err != nil {
-		s.t.Fatalf("%s: %v\n%s", prog, err, out)
-	}
-}
-
-func (s *server) pgctl(args ...string) {
-	s.t.Helper()
-	s.run("pg_ctl", append([]string{"-D", filepath.Join(s.dir, "db"), "-w"}, args...)...)
-}
-
-func (s *server) start() {
-	s.t.Helper()
-	s.pgctl("-l", filepath.Join(s.dir, "log"), "-o", fmt.Sprintf("-h 127.0.0.1 -p %d -k %s", s.port, s.dir), "start")
-}
-
-func (s *server) dsn() string {
-	return fmt.Sprintf("postgres://petrel@127.0.0.1:%d/postgres?sslmode=disable", s.port)
-}
 
 type acked struct {
 	mailbox store.MailboxID
@@ -106,13 +27,13 @@ type acked struct {
 // another node's subscriber is told to resynchronise and then hears new
 // mail.
 func TestServerRestart(t *testing.T) {
-	srv := privateServer(t)
-	a, err := openTest(srv.dsn())
+	srv := testkit.StartPostgres(t)
+	a, err := openTest(srv.DSN())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := openTest(srv.dsn())
+	b, err := openTest(srv.DSN())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,13 +95,13 @@ func TestServerRestart(t *testing.T) {
 		}
 	}
 	waitFor("deliveries before the stop", func() bool { return oks.Load() >= 50 })
-	srv.pgctl("-m", "fast", "stop")
+	srv.Stop()
 	before := oks.Load()
 	waitFor("failures while the database is down", func() bool { return fails.Load() >= 20 })
 	if n := oks.Load(); n > before+8 {
 		t.Errorf("%d deliveries succeeded after the database stopped", n-before)
 	}
-	srv.start()
+	srv.Start()
 	restarted := oks.Load()
 	waitFor("deliveries after the restart", func() bool { return oks.Load() >= restarted+50 })
 	close(stop)
