@@ -28,6 +28,8 @@
 # split in equal parts sent to the nodes at the same time; the rate is N
 # over the time until the last part is done, and the count of bench1's
 # messages is read from the database by the CLI (petrel user quota).
+# RCPTS=2 sends half of the load to bench1 and half to bench2 (with two
+# nodes: each node its own mailbox; the Postfix leg still delivers to one).
 set -euo pipefail
 
 N=${1:-20000}; SESS=${2:-20}; SIZE=${3:-4096}
@@ -43,6 +45,10 @@ E2E_TIMEOUT=${E2E_TIMEOUT:-900}
 # Petrel's backends (bench/lib/store.sh), and for postgres the numbers of
 # petrel serve processes sharing one database (a leg each: NODES="1 2").
 NODES=${NODES:-1}
+# RCPTS=K splits the load between bench1..benchK (K streams, at least one
+# per node; stream j to node (j-1)%NODES+1): RCPTS=2 with two nodes gives
+# each node its own mailbox, with one node the same two streams.
+RCPTS=${RCPTS:-1}
 
 PROG=bench/smtp.sh
 . "$ROOT/bench/lib/common.sh"
@@ -55,6 +61,7 @@ for n in $NODES; do
 	[[ $n =~ ^[1-9]$ ]] || die "NODES: want numbers of nodes from 1 to 9, got '$n'"
 	[ "$n" -gt "$MAX_NODES" ] && MAX_NODES=$n
 done
+[[ $RCPTS =~ ^[1-9]$ ]] || die "RCPTS: want 1 to 9, got '$RCPTS'"
 [ "$MAX_NODES" -gt 1 ] && [[ " $STORE " != *" postgres "* ]] && die "NODES > 1 needs STORE=postgres (nodes share one database)"
 command -v smtp-source >/dev/null || die "smtp-source missing (Debian package postfix)"
 
@@ -133,22 +140,27 @@ petrel_leg() {
 		for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((HTTP_PORT + k - 1))/healthz" >/dev/null && { up=1; break; }; sleep 0.1; done
 		[ $up = 1 ] || die "petrel node $k did not start; see $dir/node$k.log"
 	done
-	local src=()
+	local src=() parts=$((nodes > RCPTS ? nodes : RCPTS)) j c
 	T0=$(now)
-	for ((k = 1; k <= nodes; k++)); do
-		# Node k takes its share of the messages and sessions (the
-		# first ones get the remainders).
-		(smtp_source "$((SMTP_PORT + k - 1))" "$((N / nodes + (k <= N % nodes)))" \
-			"$((SESS / nodes + (k <= SESS % nodes)))" "$SIZE" bench1@bench.test) &
+	for ((j = 1; j <= parts; j++)); do
+		# Part j (its share of the messages and sessions; the first
+		# ones get the remainders) goes to node (j-1)%nodes+1 for
+		# bench((j-1)%RCPTS+1).
+		(smtp_source "$((SMTP_PORT + (j - 1) % nodes))" "$((N / parts + (j <= N % parts)))" \
+			"$((SESS / parts + (j <= SESS % parts)))" "$SIZE" "bench$(((j - 1) % RCPTS + 1))@bench.test") &
 		src+=($!)
 	done
 	wait "${src[@]}"
 	T1=$(now)
 	stop_nodes
 	el=$(fsub "$T1" "$T0")
-	stored=$(P user quota bench1@bench.test | awk '$1 == "messages" {print $2}')
+	stored=0
+	for ((j = 1; j <= RCPTS; j++)); do
+		c=$(P user quota "bench$j@bench.test" | awk '$1 == "messages" {print $2}')
+		stored=$((stored + c))
+	done
 	echo "petrel $leg: $N msgs x ${SIZE}B, $SESS sessions over $nodes node(s): ${el}s = $(rate "$N" "$el") msgs/s"
-	echo "  messages in bench1's mailboxes: $stored (sent $N)"
+	echo "  messages in the mailboxes of bench1..bench$RCPTS: $stored (sent $N)"
 	[ "$stored" = "$N" ] || echo "WARNING: $leg: not every message is in the mailbox" >&2
 }
 
