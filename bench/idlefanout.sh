@@ -132,6 +132,11 @@ for backend in $STORE; do
 done
 if [ "$DOVECOT_CONNS" -gt 0 ]; then
 	echo "== Dovecot: $DOVECOT_CONNS IDLE sessions of bench1, one delivery over LMTP"
+	# Each IDLE process wants an inotify instance; past the kernel's
+	# per-user limit Dovecot polls (mailbox_idle_check_interval, 30 s).
+	lim=$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 0)
+	[ "$DOVECOT_CONNS" -lt "$lim" ] ||
+		echo "note: fs.inotify.max_user_instances is $lim: beyond it Dovecot's IDLE polls every 30 s"
 	dovecot_start
 	dovecot_wipe bench1
 	for ((run = 1; run <= RUNS; run++)); do
