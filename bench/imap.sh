@@ -26,6 +26,11 @@
 #    per connection); its memory is the sum over its process tree (RSS,
 #    and PSS, which counts shared pages once).
 #
+# Petrel's backend: STORE="sqlite" (default), "postgres", or "sqlite
+# postgres" for both side by side in the same run (bench/lib/store.sh; a
+# fresh PostgreSQL database, filled by APPEND like SQLite, dropped at the
+# end; instance i on IMAP_PORT+i, HTTP_PORT+i).
+#
 # Environment: WORD (default Mallory), REUSE=1 keeps mailboxes that
 # already hold N messages (Petrel's data in $PETREL_BENCH_STATE, Dovecot's
 # bench100), SKIP_OPS=1, SKIP_IDLE=1, DOVECOT_IDLE=0 skips Dovecot's IDLE
@@ -48,7 +53,8 @@ IDLE_FIRST=51 IDLE_USERS=40
 PROG=bench/imap.sh
 . "$ROOT/bench/lib/common.sh"
 . "$ROOT/bench/lib/dovecot.sh"
-for port in "$IMAP_PORT" "$HTTP_PORT"; do busy 127.0.0.1 "$port" && die "port $port is already in use"; done
+PROG_TAG=imap
+. "$ROOT/bench/lib/store.sh"
 # Each side of 10,000 connections needs a descriptor per connection.
 ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -gt $((IDLE_CONNS + 200)) ] || die "ulimit -n $(ulimit -n) is too low for $IDLE_CONNS connections"
@@ -61,18 +67,24 @@ if [ ! -s "$MBOX" ]; then
 	"$STATE/genmbox" -n "$N" -o "$MBOX.tmp" && mv "$MBOX.tmp" "$MBOX"
 fi
 B=$STATE/imapbench
-cat >"$STATE/petrel.toml" <<TOML
+# One Petrel instance per backend of STORE (bench/lib/store.sh): instance
+# i listens on IMAP_PORT+i and HTTP_PORT+i; its data_dir is $STATE/data
+# for sqlite (what REUSE keeps) and $STATE/data-pg for postgres (a new
+# database each run: REUSE does not apply to it).
+NAMES=() CONFS=() PIDS=() IPORTS=()
+petrel_toml() {
+	cat <<TOML
 hostname = "bench.test"
-data_dir = "$STATE/data"
+data_dir = "$1"
 [listen]
 smtp = []
 submission = []
 submissions = []
-imap = ["127.0.0.1:$IMAP_PORT"]
+imap = ["127.0.0.1:$2"]
 imaps = []
 pop3 = []
 pop3s = []
-http = ["127.0.0.1:$HTTP_PORT"]
+http = ["127.0.0.1:$3"]
 [tls]
 allow_insecure_auth = true
 [imap]
@@ -83,33 +95,50 @@ max_connections_per_ip = 1000
 [log]
 level = "warn"
 TOML
-P() { "$STATE/petrel" --config "$STATE/petrel.toml" "$@"; }
-if [ "$REUSE" != 1 ] || [ ! -d "$STATE/data" ]; then
-	rm -rf "$STATE/data"
-	P domain add bench.test
-	for i in $(seq 1 100); do echo pass | P user add "bench$i@bench.test" --password-stdin >/dev/null; done
-fi
-
-PID=
-DOVECOT_STARTED=0
-start_petrel() {
-	"$STATE/petrel" --config "$STATE/petrel.toml" serve 2>>"$STATE/petrel.log" &
-	PID=$!
-	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && return 0; sleep 0.1; done
-	die "petrel did not start; see $STATE/petrel.log"
-}
-stop_petrel() {
-	[ -n "$PID" ] || return 0
-	kill -TERM "$PID" 2>/dev/null || true
-	wait "$PID" 2>/dev/null || true
-	PID=
+	storage_toml "$4" "$5"
 }
 cleanup() {
-	stop_petrel
+	local i
+	for i in "${!PIDS[@]}"; do stop_petrel "$i"; done
 	if [ "$DOVECOT_STARTED" = 1 ]; then dovecot_stop; fi
+	pg_drop_all
 }
 trap cleanup EXIT
-start_petrel
+i=0
+for backend in $STORE; do
+	dsn="" data=$STATE/data name=Petrel
+	if [ "$backend" = postgres ]; then
+		pg_create imap; dsn=$PG_LEG_DSN data=$STATE/data-pg name=Petrel-PG
+		rm -rf "$data"
+	fi
+	[ "$STORE" = sqlite ] || [ "$backend" = postgres ] || name=Petrel-SQLite
+	for port in "$((IMAP_PORT + i))" "$((HTTP_PORT + i))"; do busy 127.0.0.1 "$port" && die "port $port is already in use"; done
+	petrel_toml "$data" "$((IMAP_PORT + i))" "$((HTTP_PORT + i))" "$backend" "$dsn" >"$STATE/petrel-$backend.toml"
+	NAMES+=("$name") CONFS+=("$STATE/petrel-$backend.toml") IPORTS+=("$((IMAP_PORT + i))") PIDS+=("")
+	P() { "$STATE/petrel" --config "${CONFS[$i]}" "$@"; }
+	if [ "$backend" = postgres ] || [ "$REUSE" != 1 ] || [ ! -d "$data" ]; then
+		rm -rf "$data"
+		P domain add bench.test
+		for u in $(seq 1 100); do echo pass | P user add "bench$u@bench.test" --password-stdin >/dev/null; done
+	fi
+	i=$((i + 1))
+done
+
+DOVECOT_STARTED=0
+# start_petrel I starts instance I and waits for its health check.
+start_petrel() {
+	"$STATE/petrel" --config "${CONFS[$1]}" serve 2>>"$STATE/petrel-$1.log" &
+	PIDS[$1]=$!
+	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((HTTP_PORT + $1))/healthz" >/dev/null && return 0; sleep 0.1; done
+	die "petrel did not start; see $STATE/petrel-$1.log"
+}
+stop_petrel() {
+	[ -n "${PIDS[$1]}" ] || return 0
+	kill -TERM "${PIDS[$1]}" 2>/dev/null || true
+	wait "${PIDS[$1]}" 2>/dev/null || true
+	PIDS[$1]=""
+}
+for i in "${!CONFS[@]}"; do start_petrel "$i"; done
 dovecot_start
 DOVECOT_PID=$(dovecot_pid)
 
@@ -130,25 +159,30 @@ else
 	echo "Dovecot: indexed $got messages in $(echo "$(date +%s.%N) - $t0" | bc) s"
 	[ "$got" = "$N" ] || die "Dovecot sees $got messages, want $N"
 fi
-if [ "$REUSE" = 1 ] && [ "$(count "$IMAP_PORT" $BIG@bench.test)" = "$N" ]; then
-	echo "Petrel:  reusing $BIG's $N messages"
-else
-	echo -n "Petrel:  "; $B fill -addr "127.0.0.1:$IMAP_PORT" -user $BIG@bench.test -mbox "$MBOX" -n "$N"
-fi
+SERVERS=(-server "Dovecot=127.0.0.1:$DOVECOT_IMAP,$BIG,pass")
+for i in "${!CONFS[@]}"; do
+	name=${NAMES[$i]} port=${IPORTS[$i]}
+	if [ "$REUSE" = 1 ] && [ "$(count "$port" $BIG@bench.test)" = "$N" ]; then
+		echo "$name: reusing $BIG's $N messages"
+	else
+		echo -n "$name: "; $B fill -addr "127.0.0.1:$port" -user $BIG@bench.test -mbox "$MBOX" -n "$N"
+	fi
+	SERVERS+=(-server "$name=127.0.0.1:$port,$BIG@bench.test,pass")
+done
 
 if [ "${SKIP_OPS:-0}" != 1 ]; then
 	echo "== operations (each on a fresh connection; every server in turn, $RUNS runs)"
-	$B ops -n "$N" -runs "$RUNS" -word "$WORD" \
-		-server "Dovecot=127.0.0.1:$DOVECOT_IMAP,$BIG,pass" \
-		-server "Petrel=127.0.0.1:$IMAP_PORT,$BIG@bench.test,pass"
+	$B ops -n "$N" -runs "$RUNS" -word "$WORD" "${SERVERS[@]}"
 fi
 
 if [ "${SKIP_IDLE:-0}" != 1 ]; then
-	echo "== $IDLE_CONNS IDLE connections to Petrel (fresh process; users bench$IDLE_FIRST..bench$((IDLE_FIRST + IDLE_USERS - 1)))"
-	stop_petrel
-	start_petrel
-	$B idle -addr "127.0.0.1:$IMAP_PORT" -n "$IDLE_CONNS" -user-fmt 'bench%d@bench.test' \
-		-user-first $IDLE_FIRST -users $IDLE_USERS -src-first 127.0.0.2 -src-count 100 -pid "$PID" -hold "$IDLE_HOLD"
+	for i in "${!CONFS[@]}"; do
+		echo "== $IDLE_CONNS IDLE connections to ${NAMES[$i]} (fresh process; users bench$IDLE_FIRST..bench$((IDLE_FIRST + IDLE_USERS - 1)))"
+		stop_petrel "$i"
+		start_petrel "$i"
+		$B idle -addr "127.0.0.1:${IPORTS[$i]}" -n "$IDLE_CONNS" -user-fmt 'bench%d@bench.test' \
+			-user-first $IDLE_FIRST -users $IDLE_USERS -src-first 127.0.0.2 -src-count 100 -pid "${PIDS[$i]}" -hold "$IDLE_HOLD"
+	done
 	if [ "$DOVECOT_IDLE" -gt 0 ]; then
 		echo "== $DOVECOT_IDLE IDLE connections to Dovecot (same users)"
 		$B idle -addr "127.0.0.1:$DOVECOT_IMAP" -n "$DOVECOT_IDLE" -user-fmt 'bench%d' \

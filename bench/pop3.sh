@@ -10,7 +10,9 @@
 # message and QUITs (the deletion is in the time), and checks that both
 # INBOXes are empty afterwards. Everything runs on 127.0.0.1 and stops by
 # itself. Needs dovecot-pop3d and dovecot-lmtpd (Debian); Dovecot is the
-# private instance of bench/lib/dovecot.sh (Maildir).
+# private instance of bench/lib/dovecot.sh (Maildir). STORE=postgres runs
+# Petrel on a fresh PostgreSQL database (bench/lib/store.sh), dropped at
+# the end.
 set -euo pipefail
 
 N=${1:-10000}; SIZE=${2:-4096}; RUNS=${3:-1}
@@ -26,10 +28,15 @@ DOVECOT_USER=${DOVECOT_USER:-testuser}
 PROG=bench/pop3.sh
 . "$ROOT/bench/lib/common.sh"
 . "$ROOT/bench/lib/dovecot.sh"
+PROG_TAG=pop3
+. "$ROOT/bench/lib/store.sh"
+case $STORE in sqlite | postgres) ;; *) die "STORE: one backend at a time here" ;; esac
 command -v python3 >/dev/null || die "python3 missing"
 
 rm -rf "$STATE"; mkdir -p "$STATE"
 (cd "$ROOT" && go build -o "$STATE/petrel" ./cmd/petrel)
+DSN=""
+if [ "$STORE" = postgres ]; then pg_create pop3; DSN=$PG_LEG_DSN; fi
 cat >"$STATE/petrel.toml" <<TOML
 hostname = "bench.test"
 data_dir = "$STATE/data"
@@ -47,6 +54,7 @@ lmtp = ["127.0.0.1:$LMTP_PORT"]
 allow_insecure_auth = true
 [log]
 level = "warn"
+$(storage_toml "$STORE" "$DSN")
 TOML
 P() { "$STATE/petrel" --config "$STATE/petrel.toml" "$@"; }
 P domain add bench.test
@@ -56,7 +64,9 @@ echo pass | P user add bench1@bench.test --password-stdin >/dev/null
 PID=$!
 cleanup() {
 	kill "$PID" 2>/dev/null || true
+	wait "$PID" 2>/dev/null || true
 	if [ "$DOVECOT_STARTED" = 1 ]; then dovecot_stop; fi
+	pg_drop_all
 }
 trap cleanup EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && break; sleep 0.1; done

@@ -19,6 +19,17 @@
 # Its DNS is a loopback server (bench/outbound/mxdns) publishing SPF
 # (127.0.0.0/8) and DMARC p=reject for source.test, smtp-source's sender
 # and HELO domain, so every message passes SPF and DMARC.
+#
+# Petrel's backend: STORE="sqlite" (default), "postgres" or "sqlite
+# postgres" (a leg each, same run; bench/lib/store.sh: a fresh database per
+# leg, PG_DSN, dropped at the end). NODES="2" (or "1 2") runs the postgres
+# leg with that many petrel serve processes on the one database, each
+# with its own data_dir, SMTP_PORT+k-1 and HTTP_PORT+k-1, and the load
+# split in equal parts sent to the nodes at the same time; the rate is N
+# over the time until the last part is done, and the count of bench1's
+# messages is read from the database by the CLI (petrel user quota).
+# RCPTS=2 sends half of the load to bench1 and half to bench2 (with two
+# nodes: each node its own mailbox; the Postfix leg still delivers to one).
 set -euo pipefail
 
 N=${1:-20000}; SESS=${2:-20}; SIZE=${3:-4096}
@@ -31,27 +42,46 @@ VERIFY=${VERIFY:-true}
 SINK_PORT=${SINK_PORT:-10026}
 PF_PORT=${PF_PORT:-10025}
 E2E_TIMEOUT=${E2E_TIMEOUT:-900}
+# Petrel's backends (bench/lib/store.sh), and for postgres the numbers of
+# petrel serve processes sharing one database (a leg each: NODES="1 2").
+NODES=${NODES:-1}
+# RCPTS=K splits the load between bench1..benchK (K streams, at least one
+# per node; stream j to node (j-1)%NODES+1): RCPTS=2 with two nodes gives
+# each node its own mailbox, with one node the same two streams.
+RCPTS=${RCPTS:-1}
 
 PROG=bench/smtp.sh
 . "$ROOT/bench/lib/common.sh"
 . "$ROOT/bench/lib/postfix.sh"
 . "$ROOT/bench/lib/dovecot.sh"
+PROG_TAG=smtp
+. "$ROOT/bench/lib/store.sh"
+MAX_NODES=1
+for n in $NODES; do
+	[[ $n =~ ^[1-9]$ ]] || die "NODES: want numbers of nodes from 1 to 9, got '$n'"
+	[ "$n" -gt "$MAX_NODES" ] && MAX_NODES=$n
+done
+[[ $RCPTS =~ ^[1-9]$ ]] || die "RCPTS: want 1 to 9, got '$RCPTS'"
+[ "$MAX_NODES" -gt 1 ] && [[ " $STORE " != *" postgres "* ]] && die "NODES > 1 needs STORE=postgres (nodes share one database)"
 command -v smtp-source >/dev/null || die "smtp-source missing (Debian package postfix)"
 
 rm -rf "$STATE"; mkdir -p "$STATE"
 (cd "$ROOT" && go build -o "$STATE/petrel" ./cmd/petrel && go build -o "$STATE/mxdns" ./bench/outbound/mxdns)
-cat >"$STATE/petrel.toml" <<TOML
+# petrel_toml K DATA_DIR BACKEND DSN prints node K's configuration (node K
+# listens on SMTP_PORT+K-1 and HTTP_PORT+K-1).
+petrel_toml() {
+	cat <<TOML
 hostname = "bench.test"
-data_dir = "$STATE/data"
+data_dir = "$2"
 [listen]
-smtp = ["127.0.0.1:$SMTP_PORT"]
+smtp = ["127.0.0.1:$((SMTP_PORT + $1 - 1))"]
 submission = []
 submissions = []
 imap = []
 imaps = []
 pop3 = []
 pop3s = []
-http = ["127.0.0.1:$HTTP_PORT"]
+http = ["127.0.0.1:$((HTTP_PORT + $1 - 1))"]
 [smtp]
 max_connections_per_ip = 1000
 verify_senders = $VERIFY
@@ -62,25 +92,77 @@ servers = ["$DNS_ADDR"]
 [log]
 level = "warn"
 TOML
-P() { "$STATE/petrel" --config "$STATE/petrel.toml" "$@"; }
-P domain add bench.test
-for i in $(seq 1 100); do echo pass | P user add "bench$i@bench.test" --password-stdin >/dev/null; done
+	storage_toml "$3" "$4"
+}
 
-for port in "$SMTP_PORT" "$HTTP_PORT"; do busy 127.0.0.1 "$port" && die "port $port is already in use"; done
+for port in "$SMTP_PORT" "$HTTP_PORT" "$((SMTP_PORT + MAX_NODES - 1))" "$((HTTP_PORT + MAX_NODES - 1))"; do
+	busy 127.0.0.1 "$port" && die "port $port is already in use"
+done
 "$STATE/mxdns" -listen "$DNS_ADDR" -domains 1 -sender source.test &
 DNS_PID=$!
-"$STATE/petrel" --config "$STATE/petrel.toml" serve >"$STATE/petrel.log" 2>&1 &
-PID=$!
+PIDS=()
 PF=$STATE/postfix
+stop_nodes() {
+	local p
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	PIDS=()
+}
 cleanup() {
-	kill $PID $DNS_PID 2>/dev/null || true
+	stop_nodes
+	kill $DNS_PID 2>/dev/null || true
 	postfix_stop "$PF"
 	if [ "$DOVECOT_STARTED" = 1 ]; then dovecot_stop; fi
+	pg_drop_all
 }
 trap cleanup EXIT
-up=0
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && { up=1; break; }; sleep 0.1; done
-[ $up = 1 ] || die "petrel did not start; see $STATE/petrel.log"
+
+# petrel_leg BACKEND NODES: a fresh store (a new database for postgres),
+# NODES petrel serve processes on it, the load split evenly between them
+# (N/NODES messages over SESS/NODES sessions to each, all at once), then
+# the count of bench1's messages read from the store by the CLI. Prints
+# "petrel LEG: ... = R msgs/s".
+petrel_leg() {
+	local backend=$1 nodes=$2 leg dsn="" k dir el up stored
+	leg=$backend; [ "$nodes" -gt 1 ] && leg="$backend-${nodes}nodes"
+	dir=$STATE/$leg; mkdir -p "$dir"
+	if [ "$backend" = postgres ]; then pg_create "${leg//-/_}"; dsn=$PG_LEG_DSN; fi
+	for ((k = 1; k <= nodes; k++)); do petrel_toml "$k" "$dir/data$k" "$backend" "$dsn" >"$dir/node$k.toml"; done
+	P() { "$STATE/petrel" --config "$dir/node1.toml" "$@"; }
+	P domain add bench.test >/dev/null
+	for i in $(seq 1 100); do echo pass | P user add "bench$i@bench.test" --password-stdin >/dev/null; done
+	for ((k = 1; k <= nodes; k++)); do
+		"$STATE/petrel" --config "$dir/node$k.toml" serve >"$dir/node$k.log" 2>&1 &
+		PIDS+=($!)
+	done
+	for ((k = 1; k <= nodes; k++)); do
+		up=0
+		for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((HTTP_PORT + k - 1))/healthz" >/dev/null && { up=1; break; }; sleep 0.1; done
+		[ $up = 1 ] || die "petrel node $k did not start; see $dir/node$k.log"
+	done
+	local src=() parts=$((nodes > RCPTS ? nodes : RCPTS)) j c
+	T0=$(now)
+	for ((j = 1; j <= parts; j++)); do
+		# Part j (its share of the messages and sessions; the first
+		# ones get the remainders) goes to node (j-1)%nodes+1 for
+		# bench((j-1)%RCPTS+1).
+		(smtp_source "$((SMTP_PORT + (j - 1) % nodes))" "$((N / parts + (j <= N % parts)))" \
+			"$((SESS / parts + (j <= SESS % parts)))" "$SIZE" "bench$(((j - 1) % RCPTS + 1))@bench.test") &
+		src+=($!)
+	done
+	wait "${src[@]}"
+	T1=$(now)
+	stop_nodes
+	el=$(fsub "$T1" "$T0")
+	stored=0
+	for ((j = 1; j <= RCPTS; j++)); do
+		c=$(P user quota "bench$j@bench.test" | awk '$1 == "messages" {print $2}')
+		stored=$((stored + c))
+	done
+	echo "petrel $leg: $N msgs x ${SIZE}B, $SESS sessions over $nodes node(s): ${el}s = $(rate "$N" "$el") msgs/s"
+	echo "  messages in the mailboxes of bench1..bench$RCPTS: $stored (sent $N)"
+	[ "$stored" = "$N" ] || echo "WARNING: $leg: not every message is in the mailbox" >&2
+}
 
 # The Postfix leg: bench.test's users go over LMTP to Dovecot.
 postfix_e2e_config() {
@@ -120,18 +202,24 @@ postfix_e2e() {
 	echo "postfix e2e (lmtp): $c delivered in ${el_e2e}s = $(rate "$c" "$el_e2e") msgs/s (drain after intake $(fsub "$t2" "$T1")s); queue now $(postfix_queued "$PF")"
 }
 
-echo "== Petrel"
-petrel_out=$(smtp_intake "$SMTP_PORT" "$N" "$SESS" "$SIZE" bench1@bench.test)
-echo "$petrel_out"
-kill -TERM $PID; wait $PID || true
-stored=$(P user quota bench1@bench.test | awk '$1 == "messages" {print $2}')
-echo "messages in bench1's mailboxes: $stored (sent $N)"
-[ "$stored" = "$N" ] || echo "WARNING: not every message is in the mailbox" >&2
+LEGS=()
+for b in $STORE; do
+	if [ "$b" = postgres ]; then for n in $NODES; do LEGS+=("$b $n"); done; else LEGS+=("$b 1"); fi
+done
+RATES=()
+for l in "${LEGS[@]}"; do
+	echo "== Petrel (${l% *}, ${l#* } node(s))"
+	# Not in a subshell: the leg's database and processes must be known
+	# to cleanup.
+	petrel_leg "${l% *}" "${l#* }" >"$STATE/leg.out"
+	cat "$STATE/leg.out"
+	RATES+=("$(rate_of <"$STATE/leg.out")")
+done
 
-petrel_rate=$(echo "$petrel_out" | rate_of)
 echo "== smtp-sink (the load generator's ceiling)"
 sink_out=$(smtp_sink_baseline "$SINK_PORT" "$N" "$SESS" "$SIZE"); echo "$sink_out"
 sink_rate=$(echo "$sink_out" | rate_of)
+pf_rate=
 if [ "${SKIP_POSTFIX:-0}" != 1 ]; then
 	echo "== Postfix -> Dovecot LMTP"
 	dovecot_start
@@ -140,6 +228,13 @@ if [ "${SKIP_POSTFIX:-0}" != 1 ]; then
 	pf_out=$(postfix_e2e); echo "$pf_out"
 	postfix_stop "$PF"
 	pf_rate=$(echo "$pf_out" | grep e2e | rate_of)
-	awk -v p="$petrel_rate" -v f="$pf_rate" 'BEGIN{printf "Petrel / Postfix+Dovecot end to end: %.1fx\n", p/f}'
 fi
-awk -v p="$petrel_rate" -v s="$sink_rate" 'BEGIN{printf "Petrel / smtp-sink: %.2f\n", p/s}'
+echo "== summary (msgs/s; ratios of this run)"
+for i in "${!LEGS[@]}"; do
+	awk -v leg="${LEGS[$i]}" -v p="${RATES[$i]}" -v f="$pf_rate" -v s="$sink_rate" 'BEGIN{
+		split(leg, a, " ")
+		printf "Petrel %s, %d node(s): %s msgs/s", a[1], a[2], p
+		if (f != "") printf "; / Postfix+Dovecot end to end: %.1fx", p/f
+		printf "; / smtp-sink: %.2f\n", p/s
+	}'
+done

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,15 +79,20 @@ func procField(path, key string) (int64, bool) {
 // idler is one connection in IDLE.
 type idler struct {
 	c     *client
+	addr  string // the server it is connected to
 	woken atomic.Bool
+	at    atomic.Int64 // when it saw EXISTS (Unix nanoseconds)
 }
 
 // cmdIdle opens many authenticated connections that SELECT INBOX and
 // IDLE, measures the server's memory, then checks that a new message in
-// every user's INBOX reaches every connection.
+// every user's INBOX reaches every connection. With several servers (nodes
+// of one store) the connections are spread over them in turn and the new
+// message goes in through the first one; the time each connection took to
+// see it is reported per server.
 func cmdIdle(args []string) error {
 	fs := flag.NewFlagSet("idle", flag.ExitOnError)
-	addr := fs.String("addr", "", "server host:port (loopback)")
+	addrList := fs.String("addr", "", "server host:port (loopback); several, comma-separated, get the connections in turn")
 	userFmt := fs.String("user-fmt", "bench%d", "user name format (one %d)")
 	first := fs.Int("user-first", 1, "first user number")
 	users := fs.Int("users", 1, "number of users (connections are spread over them)")
@@ -99,7 +105,14 @@ func cmdIdle(args []string) error {
 	settle := fs.Duration("settle", 10*time.Second, "wait between the last connection and the first measurement")
 	hold := fs.Duration("hold", 0, "then wait this long and measure again (past Go's forced GC every 2 minutes)")
 	wake := fs.Bool("wake", true, "append a message for every user and check that every connection sees it")
+	wakeSMTP := fs.String("wake-smtp", "", "instead of APPENDs: deliver one message to all users over SMTP at this host:port")
+	wakeLMTP := fs.String("wake-lmtp", "", "the same over LMTP")
+	rcptFmt := fs.String("rcpt-fmt", "", "recipient address format for -wake-smtp/-wake-lmtp (default -user-fmt)")
 	fs.Parse(args)
+	addrs := strings.Split(*addrList, ",")
+	if *rcptFmt == "" {
+		*rcptFmt = *userFmt
+	}
 	var pids []int
 	for _, p := range strings.Split(*pidList, ",") {
 		if v, err := strconv.Atoi(strings.TrimSpace(p)); err == nil {
@@ -126,13 +139,14 @@ func cmdIdle(args []string) error {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			user := fmt.Sprintf(*userFmt, *first+i%*users)
-			c, err := startIdle(*addr, srcs[i%len(srcs)], user, *pass)
+			a := addrs[i%len(addrs)]
+			c, err := startIdle(a, srcs[i%len(srcs)], user, *pass)
 			if err != nil {
 				failed.Add(1)
 				firstErr.CompareAndSwap(nil, err)
 				return
 			}
-			idlers[i] = &idler{c: c}
+			idlers[i] = &idler{c: c, addr: a}
 		}()
 		if (i+1)%1000 == 0 {
 			fmt.Fprintf(os.Stderr, "  %d connections started (%.0f s)\n", i+1, time.Since(start).Seconds())
@@ -140,8 +154,8 @@ func cmdIdle(args []string) error {
 	}
 	wg.Wait()
 	up := int64(*n) - failed.Load()
-	fmt.Printf("%d of %d connections authenticated, INBOX selected, in IDLE after %.1f s (from %d source addresses)\n",
-		up, *n, time.Since(start).Seconds(), len(srcs))
+	fmt.Printf("%d of %d connections authenticated, INBOX selected, in IDLE after %.1f s (from %d source addresses, to %d servers)\n",
+		up, *n, time.Since(start).Seconds(), len(srcs), len(addrs))
 	if e := firstErr.Load(); e != nil {
 		fmt.Printf("first failure: %v\n", e)
 	}
@@ -168,17 +182,36 @@ func cmdIdle(args []string) error {
 	}
 	if *wake && up > 0 {
 		t := time.Now()
-		for u := 0; u < *users; u++ {
-			if err := appendOne(*addr, fmt.Sprintf(*userFmt, *first+u), *pass); err != nil {
-				return err
+		var accepted time.Time
+		switch {
+		case *wakeSMTP != "" || *wakeLMTP != "":
+			rcpts := make([]string, *users)
+			for u := range rcpts {
+				rcpts[u] = fmt.Sprintf(*rcptFmt, *first+u)
+			}
+			a, lmtp := *wakeSMTP, false
+			if a == "" {
+				a, lmtp = *wakeLMTP, true
+			}
+			if err := deliverOne(a, lmtp, rcpts); err != nil {
+				return fmt.Errorf("wake delivery: %w", err)
+			}
+			accepted = time.Now()
+			fmt.Printf("wake: one message to %d users accepted by %s after %.1f ms\n", *users, a, msSince(t, accepted))
+		default:
+			for u := 0; u < *users; u++ {
+				if err := appendOne(addrs[0], fmt.Sprintf(*userFmt, *first+u), *pass); err != nil {
+					return err
+				}
 			}
 		}
 		deadline := time.Now().Add(60 * time.Second)
 		for woken.Load()+dropped.Load() < up && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
-		fmt.Printf("wake: %d of %d connections saw the new message within %.2f s of the first APPEND\n",
+		fmt.Printf("wake: %d of %d connections saw the new message within %.2f s of the start of the wake\n",
 			woken.Load(), up, time.Since(t).Seconds())
+		reportWake(idlers, addrs, t, accepted)
 		if len(pids) > 0 {
 			rss, pss, procs := memory(pids)
 			fmt.Printf("after wake: %d processes, RSS %.1f MB, PSS %.1f MB\n", procs, float64(rss)/1024, float64(pss)/1024)
@@ -256,6 +289,7 @@ func (id *idler) watch(woken, dropped *atomic.Int64) {
 			return
 		}
 		if bytes.HasSuffix(r, []byte(" EXISTS")) && !id.woken.Swap(true) {
+			id.at.Store(time.Now().UnixNano())
 			woken.Add(1)
 		}
 	}
@@ -282,4 +316,39 @@ func appendOne(addr, user, pass string) error {
 		return err
 	}
 	return c.run("LOGOUT", nil)
+}
+
+func msSince(t0, t time.Time) float64 { return float64(t.Sub(t0).Microseconds()) / 1000 }
+
+// reportWake prints, per server, when its connections saw EXISTS: the
+// median and the last, counted from t0 (the start of the wake) and from
+// accepted (the delivery's final reply), when set.
+func reportWake(idlers []*idler, addrs []string, t0, accepted time.Time) {
+	all := map[string][]time.Duration{}
+	for _, id := range idlers {
+		if id == nil || !id.woken.Load() {
+			continue
+		}
+		d := time.Unix(0, id.at.Load()).Sub(t0)
+		all[id.addr] = append(all[id.addr], d)
+		all[""] = append(all[""], d)
+	}
+	for _, a := range append([]string{""}, addrs...) {
+		ds := all[a]
+		if len(ds) == 0 || (a != "" && len(addrs) == 1) {
+			continue
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		name := "all servers"
+		if a != "" {
+			name = a
+		}
+		line := fmt.Sprintf("EXISTS at %s: %d connections, median %.1f ms, last %.1f ms after the wake started",
+			name, len(ds), float64(ds[len(ds)/2].Microseconds())/1000, float64(ds[len(ds)-1].Microseconds())/1000)
+		if !accepted.IsZero() {
+			line += fmt.Sprintf(" (last %.1f ms after the delivery was accepted)",
+				float64((ds[len(ds)-1]-accepted.Sub(t0)).Microseconds())/1000)
+		}
+		fmt.Println(line)
+	}
 }

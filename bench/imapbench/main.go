@@ -11,9 +11,12 @@
 //	    time SELECT, UID FETCH 1:* (UID FLAGS), FETCH 1:200 (ENVELOPE
 //	    BODYSTRUCTURE), UID SEARCH TEXT, and a CONDSTORE resync after flag
 //	    changes on each server in turn; print medians and ratios
-//	imapbench idle -addr A -n N -user-fmt F -users K [-src-first IP -src-count C] -pid PIDS
-//	    hold N authenticated connections in IDLE, measure the memory of the
-//	    server's process tree, then check that new mail wakes all of them
+//	imapbench idle -addr A[,B...] -n N -user-fmt F -users K [-src-first IP -src-count C] -pid PIDS
+//	    [-wake-smtp A | -wake-lmtp A]
+//	    hold N authenticated connections in IDLE (spread over the servers,
+//	    nodes of one store), measure the memory of the servers' process
+//	    trees, then check that new mail (APPENDs, or one SMTP/LMTP
+//	    delivery to every user) wakes all of them, and how fast
 //	imapbench count -addr A -user U -pass P
 //	    print the number of messages in the user's INBOX
 package main

@@ -79,7 +79,7 @@ postfix_prepare() {
 
 postfix_master_pid() {
 	local p
-	p=$(tr -dc 0-9 <"$1/data/master.lock" 2>/dev/null) || return 1
+	p=$(tr -dc 0-9 2>/dev/null <"$1/data/master.lock") || return 1
 	[ -n "$p" ] && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = master ] && echo "$p"
 }
 
