@@ -3,12 +3,14 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/petrelmail/petrel/internal/store"
 )
@@ -248,14 +250,29 @@ func (dl *deliverer) loop(ch chan *delivery) {
 }
 
 // run commits a batch and answers its deliveries. When a statement
-// fails, which aborts the whole transaction, each delivery is run again
-// alone, so that one bad delivery fails only itself.
+// fails (a *pgconn.PgError before COMMIT: nothing is stored), which
+// aborts the whole transaction, each delivery is run again alone, so that
+// one bad delivery fails only itself; a delivery that then times out on
+// a lock (held by a stuck transaction, open.go) fails the others of its
+// accounts without their waiting in turn. A failed COMMIT, or a
+// connection lost, is never run again: the batch may have committed
+// (unknownOutcome), its deliveries fail temporarily and this node's
+// sessions of its accounts resynchronise.
 func (dl *deliverer) run(batch []*delivery) {
 	slices.SortStableFunc(batch, func(a, b *delivery) int { return cmp.Compare(a.account, b.account) })
 	err := dl.commit(batch)
-	if err != nil && len(batch) > 1 && kindOf(err) == store.KindInternal {
+	var pe *pgconn.PgError
+	if err != nil && len(batch) > 1 && errors.As(err, &pe) && !isUnknownOutcome(err) {
+		var locked []store.AccountID
 		for _, d := range batch {
+			if slices.ContainsFunc(d.accounts, func(a store.AccountID) bool { return slices.Contains(locked, a) }) {
+				d.err = store.Errorf(store.KindTemporary, "deliver", "account locked by another transaction")
+				continue
+			}
 			d.err = dl.commit([]*delivery{d})
+			if errors.As(d.err, &pe) && pe.Code == lockNotAvailable {
+				locked = append(locked, d.accounts...)
+			}
 		}
 	} else {
 		for _, d := range batch {
@@ -265,6 +282,10 @@ func (dl *deliverer) run(batch []*delivery) {
 	for _, d := range batch {
 		if d.err == nil {
 			dl.s.Publish(d.changes()...)
+		} else if isUnknownOutcome(d.err) {
+			for _, a := range d.accounts {
+				dl.s.Resync(a)
+			}
 		}
 		close(d.done)
 	}
@@ -332,5 +353,5 @@ func (dl *deliverer) try(batch []*delivery) error {
 			return err
 		}
 	}
-	return tx.Commit(ctx)
+	return commit(ctx, tx)
 }

@@ -144,10 +144,13 @@ func (s *Store) Close() error {
 }
 
 // sweepOrphans removes bodies written for a delivery that never committed
-// its rows (doc.go): without references, created over an hour ago.
+// its rows (doc.go): without references, created over an hour ago by
+// the database's clock (dbNow), which also stamped created (writeLarge),
+// so that a node whose clock is ahead takes no body still being written.
+// A delivery whose body was swept nonetheless fails (petrel_deliver,
+// insertBlob raise) and stores nothing.
 func (s *Store) sweepOrphans(ctx context.Context) {
-	cutoff := time.Now().Add(-time.Hour).Unix()
-	tag, err := s.pool.Exec(ctx, `DELETE FROM blobs WHERE refs = 0 AND created < $1`, cutoff)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM blobs WHERE refs = 0 AND created < `+dbNow+` - $1`, int64(orphanAge/time.Second))
 	if err != nil {
 		s.log.Warn("store: sweeping orphaned bodies failed", "err", err)
 		return
@@ -156,6 +159,14 @@ func (s *Store) sweepOrphans(ctx context.Context) {
 		s.log.Info("store: removed orphaned bodies", "count", n)
 	}
 }
+
+// orphanAge is the age after which a body without references is an
+// orphan (sweepOrphans).
+const orphanAge = time.Hour
+
+// dbNow is the database's clock in Unix seconds, for the times that
+// several nodes compare.
+const dbNow = `extract(epoch FROM clock_timestamp())::bigint`
 
 // observeCommit reports a commit of batch writes that took d.
 func (s *Store) observeCommit(batch int, start time.Time) {
