@@ -145,3 +145,63 @@ func TestConcurrentExpungeSharedBlob(t *testing.T) {
 		t.Errorf("%d blobs left without messages after concurrent expunges", n)
 	}
 }
+
+// Queue leases run on the database's clock: a node whose clock is 3
+// minutes ahead takes over no live claim, and a lease that ran out by
+// the database's clock is taken over.
+func TestClaimLeaseDatabaseClock(t *testing.T) {
+	dsn := newDatabase(t)
+	ctx := context.Background()
+	a, err := Open(ctx, dsn, Options{MaxConns: 2, NoListen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, id := range []string{"q1", "q2"} {
+		if _, err := a.Enqueue(ctx, store.NewQueued{ID: id, From: "a@example.org", Body: bytes.NewReader([]byte("x\r\n")),
+			Rcpts: []store.QueuedRcpt{{Index: 0, Addr: "r@remote.example", Domain: "remote.example"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	ms, err := a.ClaimQueued(ctx, store.ClaimRequest{Owner: "A", Now: now, Lease: 2 * time.Minute, Limit: 1, Held: []string{"q2"}})
+	if err != nil || len(ms) != 1 || ms[0].ID != "q1" {
+		t.Fatal(err, ms)
+	}
+	ms, err = a.ClaimQueued(ctx, store.ClaimRequest{Owner: "B", Now: now.Add(3 * time.Minute), Lease: time.Second, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].ID != "q2" {
+		t.Fatalf("node B, its clock 3 min ahead, claimed %v, want only the free q2", queuedIDList(ms))
+	}
+	// B's one-second lease on q2 runs out by the database's clock.
+	time.Sleep(1500 * time.Millisecond)
+	ms, err = a.ClaimQueued(ctx, store.ClaimRequest{Owner: "C", Now: time.Now(), Lease: time.Minute, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].ID != "q2" {
+		t.Fatalf("after B's lease ran out, C claimed %v, want q2", queuedIDList(ms))
+	}
+	// A renews q1 for 2 s; B, ahead, cannot take it; once the renewal ran
+	// out, it can.
+	if lost, err := a.RenewClaims(ctx, "A", []string{"q1"}, time.Now().Add(2*time.Second)); err != nil || len(lost) != 0 {
+		t.Fatal(err, lost)
+	}
+	if ms, err := a.ClaimQueued(ctx, store.ClaimRequest{Owner: "B", Now: time.Now().Add(3 * time.Minute), Lease: time.Minute, Limit: 10}); err != nil || len(ms) != 0 {
+		t.Fatalf("B claimed %v (%v) during A's renewed lease", queuedIDList(ms), err)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if ms, err := a.ClaimQueued(ctx, store.ClaimRequest{Owner: "B", Now: time.Now(), Lease: time.Minute, Limit: 10}); err != nil || len(ms) != 1 {
+		t.Fatalf("B claimed %v (%v) after A's renewed lease ran out, want q1", queuedIDList(ms), err)
+	}
+}
+
+func queuedIDList(ms []store.QueuedMessage) []string {
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}

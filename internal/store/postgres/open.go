@@ -38,6 +38,12 @@ type Options struct {
 	// SweepOrphans removes, at Open, bodies that a crash left without
 	// references for over an hour (doc.go). The server sets it.
 	SweepOrphans bool
+	// CallerClock judges queue leases by the caller's clock
+	// (store.ClaimRequest.Now, RenewClaims' until) instead of the
+	// database's (queue_claims.go): for tests that drive a fake clock
+	// (storetest). Nodes leave it false, so that their clocks need not
+	// agree.
+	CallerClock bool
 	// TempDir holds the temporary file in which a large body without
 	// metadata is parsed (tests, tools); "" = os.TempDir().
 	TempDir string
