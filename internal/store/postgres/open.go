@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -44,6 +46,12 @@ type Options struct {
 	// (storetest). Nodes leave it false, so that their clocks need not
 	// agree.
 	CallerClock bool
+	// LockTimeout bounds a statement's wait for a lock (PostgreSQL's
+	// lock_timeout on every connection; 0 = DefaultLockTimeout): a
+	// write that waits longer on a row held by a stuck transaction (a
+	// node that froze, an admin's psql) fails temporarily, instead of
+	// holding a pool connection for as long as the lock is held.
+	LockTimeout time.Duration
 	// TempDir holds the temporary file in which a large body without
 	// metadata is parsed (tests, tools); "" = os.TempDir().
 	TempDir string
@@ -89,6 +97,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	// §Durability: a commit returns once it is flushed, whatever the
 	// server's or the role's default.
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	setTimeouts(cfg, cmp.Or(opts.LockTimeout, DefaultLockTimeout))
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "petrel"
 	}
@@ -164,6 +173,36 @@ func (s *Store) sweepOrphans(ctx context.Context) {
 	if n := tag.RowsAffected(); n > 0 {
 		s.log.Info("store: removed orphaned bodies", "count", n)
 	}
+}
+
+// Bounds on a stuck transaction (docs/architecture.md §Durability).
+const (
+	// DefaultLockTimeout is Options.LockTimeout's default.
+	DefaultLockTimeout = 10 * time.Second
+	// idleInTxTimeout ends the session of a transaction that sends
+	// nothing for that long (a node that froze in one): its locks go
+	// with it. Petrel idles in a transaction only while it reads a
+	// large body into its chunks (writeLarge), from a spooled file.
+	idleInTxTimeout = time.Minute
+	// keepAliveIdle, keepAliveInterval and keepAliveCount make the
+	// connections' TCP keepalives find a dead server or network within
+	// about 30 s of silence, so that a call waiting on it fails.
+	keepAliveIdle     = 15 * time.Second
+	keepAliveInterval = 5 * time.Second
+	keepAliveCount    = 3
+)
+
+// setTimeouts sets the bounds on every connection of cfg. No
+// statement_timeout: the long statements (a migration, a store copy, the
+// expunge of a large mailbox) are legitimate, the callers bound their own
+// with their contexts, and a statement stuck on a lock or a dead peer is
+// bounded by lock_timeout and the keepalives.
+func setTimeouts(cfg *pgxpool.Config, lock time.Duration) {
+	cfg.ConnConfig.RuntimeParams["lock_timeout"] = fmt.Sprintf("%dms", lock.Milliseconds())
+	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprintf("%dms", idleInTxTimeout.Milliseconds())
+	d := &net.Dialer{Timeout: cfg.ConnConfig.ConnectTimeout, KeepAliveConfig: net.KeepAliveConfig{Enable: true,
+		Idle: keepAliveIdle, Interval: keepAliveInterval, Count: keepAliveCount}}
+	cfg.ConnConfig.DialFunc = d.DialContext
 }
 
 // orphanAge is the age after which a body without references is an

@@ -194,6 +194,13 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	defer conn.Release()
+	// Waiting for another node's migrations, or for the locks a
+	// migration takes, is no stuck transaction: no lock_timeout here
+	// (open.go); RESET gives the connection back its own.
+	if _, err := conn.Exec(ctx, `SET lock_timeout = 0`); err != nil {
+		return err
+	}
+	defer conn.Exec(context.Background(), `RESET lock_timeout`)
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLock)); err != nil {
 		return fmt.Errorf("take the migration lock: %w", err)
 	}

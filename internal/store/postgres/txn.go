@@ -213,7 +213,9 @@ func kindOf(err error) store.Kind {
 		switch {
 		case pe.Code == "53100":
 			return store.KindNoSpace
-		case pe.Code == errBodyGone:
+		case pe.Code == errBodyGone, pe.Code == lockNotAvailable, pe.Code == "25P03":
+			// a body swept meanwhile; a lock_timeout, an
+			// idle_in_transaction_session_timeout (open.go)
 			return store.KindTemporary
 		case pe.Code[:2] == "08", pe.Code[:2] == "53", pe.Code[:2] == "57", pe.Code[:2] == "40", pe.Code == "25006":
 			// connection, resources, operator intervention (shutdown),
