@@ -129,9 +129,11 @@ func (s *Store) writeLarge(ctx context.Context, b *body, r io.Reader, at store.B
 		return err
 	}
 	defer tx.Rollback(context.Background())
-	q, args := `INSERT INTO blobs(size, refs, chunk, created) VALUES (0, 0, $1, $2) RETURNING id`, []any{ChunkSize, time.Now().Unix()}
+	// created is the database's clock, as sweepOrphans' cutoff: the
+	// nodes' clocks may disagree.
+	q, args := `INSERT INTO blobs(size, refs, chunk, created) VALUES (0, 0, $1, `+dbNow+`) RETURNING id`, []any{ChunkSize}
 	if at != 0 {
-		q, args = `INSERT INTO blobs(id, size, refs, chunk, created) VALUES ($3, 0, 0, $1, $2) RETURNING id`, append(args, at)
+		q, args = `INSERT INTO blobs(id, size, refs, chunk, created) VALUES ($2, 0, 0, $1, `+dbNow+`) RETURNING id`, append(args, at)
 	}
 	if err := tx.QueryRow(ctx, q, args...).Scan(&b.blob); err != nil {
 		return err
@@ -172,10 +174,15 @@ func (s *Store) dropPending(b *body) {
 }
 
 // insertBlob stores the body with refs references and its metadata: a
-// small body in its row, a large one by taking its written blob.
+// small body in its row, a large one by taking its written blob. A
+// written blob that is gone (sweepOrphans took it meanwhile) fails the
+// write with a temporary error: nothing is stored, the client retries.
 func (t *txn) insertBlob(b *body, refs int) (store.BlobID, error) {
 	if b.blob != 0 {
-		_, err := t.exec(`UPDATE blobs SET refs = $2, meta = $3 WHERE id = $1`, b.blob, refs, b.meta)
+		tag, err := t.exec(`UPDATE blobs SET refs = $2, meta = $3 WHERE id = $1`, b.blob, refs, b.meta)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = store.Errorf(store.KindTemporary, "store body", "body %d was removed before its message was stored", b.blob)
+		}
 		return b.blob, err
 	}
 	var id store.BlobID
@@ -185,21 +192,27 @@ func (t *txn) insertBlob(b *body, refs int) (store.BlobID, error) {
 }
 
 // releaseBlobs drops references (id -> count); blobs left without any are
-// deleted with their chunks (ON DELETE CASCADE).
+// deleted with their chunks (ON DELETE CASCADE). The decrement comes
+// first: it locks the rows, so that two transactions releasing the same
+// blob (two accounts' expunges) count down one after the other and the
+// last one sees 0, and deletes it, in its transaction.
 func (t *txn) releaseBlobs(refs map[store.BlobID]int64) error {
+	if len(refs) == 0 {
+		return nil
+	}
 	byCount := make(map[int64][]int64)
 	for id, n := range refs {
 		byCount[n] = append(byCount[n], int64(id))
 	}
-	for n, ids := range byCount {
-		if _, err := t.exec(`DELETE FROM blobs WHERE refs <= $1 AND id = ANY($2)`, n, ids); err != nil {
+	var ids []int64
+	for n, group := range byCount {
+		if _, err := t.exec(`UPDATE blobs SET refs = refs - $1 WHERE id = ANY($2)`, n, group); err != nil {
 			return err
 		}
-		if _, err := t.exec(`UPDATE blobs SET refs = refs - $1 WHERE id = ANY($2)`, n, ids); err != nil {
-			return err
-		}
+		ids = append(ids, group...)
 	}
-	return nil
+	_, err := t.exec(`DELETE FROM blobs WHERE refs <= 0 AND id = ANY($1)`, ids)
+	return err
 }
 
 func (t *txn) addBlobRefs(id store.BlobID, n int64) error {

@@ -3,12 +3,14 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/petrelmail/petrel/internal/store"
 )
@@ -248,26 +250,121 @@ func (dl *deliverer) loop(ch chan *delivery) {
 }
 
 // run commits a batch and answers its deliveries. When a statement
-// fails, which aborts the whole transaction, each delivery is run again
-// alone, so that one bad delivery fails only itself.
+// fails (a *pgconn.PgError before COMMIT: nothing is stored), which
+// aborts the whole transaction, the deliveries are run again without the
+// failing one: after a lock timeout (an account's row held by a stuck
+// transaction, open.go), those of the accounts still locked fail at once
+// and the others commit as a batch; otherwise, or if that fails too, each
+// is run alone, so that one bad delivery fails only itself. A failed
+// COMMIT, or a connection lost, is never run again: the batch may have
+// committed (unknownOutcome), its deliveries fail temporarily and this
+// node's sessions of its accounts resynchronise.
 func (dl *deliverer) run(batch []*delivery) {
 	slices.SortStableFunc(batch, func(a, b *delivery) int { return cmp.Compare(a.account, b.account) })
 	err := dl.commit(batch)
-	if err != nil && len(batch) > 1 && kindOf(err) == store.KindInternal {
-		for _, d := range batch {
-			d.err = dl.commit([]*delivery{d})
+	rest := batch
+	if err != nil && len(batch) > 1 && beforeCommit(err) {
+		var locked []store.AccountID
+		if isLockTimeout(err) {
+			locked = dl.lockedAccounts(batch)
+			rest = failLocked(batch, locked)
+			if err = dl.commit(rest); err != nil && len(rest) > 1 && beforeCommit(err) {
+				dl.runAlone(rest, locked)
+				rest = nil
+			}
+		} else {
+			dl.runAlone(batch, nil)
+			rest = nil
 		}
-	} else {
-		for _, d := range batch {
-			d.err = err
-		}
+	}
+	for _, d := range rest {
+		d.err = err
 	}
 	for _, d := range batch {
 		if d.err == nil {
 			dl.s.Publish(d.changes()...)
+		} else if isUnknownOutcome(d.err) {
+			for _, a := range d.accounts {
+				dl.s.Resync(a)
+			}
 		}
 		close(d.done)
 	}
+}
+
+// runAlone commits each delivery in a transaction of its own; one that
+// times out on a lock fails the others of its accounts (added to locked)
+// without their waiting in turn.
+func (dl *deliverer) runAlone(batch []*delivery, locked []store.AccountID) {
+	for _, d := range batch {
+		if touches(d, locked) {
+			d.err = errLocked
+			continue
+		}
+		d.err = dl.commit([]*delivery{d})
+		if isLockTimeout(d.err) {
+			locked = append(locked, d.accounts...)
+		}
+	}
+}
+
+// errLocked fails a delivery to an account whose row another transaction
+// holds past the lock timeout.
+var errLocked = store.Errorf(store.KindTemporary, "deliver", "account locked by another transaction")
+
+// failLocked fails the deliveries to locked accounts and returns the others.
+func failLocked(batch []*delivery, locked []store.AccountID) []*delivery {
+	var rest []*delivery
+	for _, d := range batch {
+		if touches(d, locked) {
+			d.err = errLocked
+		} else {
+			rest = append(rest, d)
+		}
+	}
+	return rest
+}
+
+func touches(d *delivery, accounts []store.AccountID) bool {
+	return slices.ContainsFunc(d.accounts, func(a store.AccountID) bool { return slices.Contains(accounts, a) })
+}
+
+// lockedAccounts lists the batch's accounts whose rows another
+// transaction holds now (SKIP LOCKED passes them by); on failure, all.
+func (dl *deliverer) lockedAccounts(batch []*delivery) []store.AccountID {
+	var all []store.AccountID
+	for _, d := range batch {
+		all = append(all, d.accounts...)
+	}
+	slices.Sort(all)
+	all = slices.Compact(all)
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	var free []store.AccountID
+	err := pgx.BeginFunc(ctx, dl.s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM accounts WHERE id = ANY($1) FOR NO KEY UPDATE SKIP LOCKED`, all)
+		if err != nil {
+			return err
+		}
+		free, err = pgx.CollectRows(rows, pgx.RowTo[store.AccountID])
+		return err
+	})
+	if err != nil {
+		return all
+	}
+	return slices.DeleteFunc(all, func(a store.AccountID) bool { return slices.Contains(free, a) })
+}
+
+// beforeCommit reports an error raised by a statement before COMMIT: the
+// transaction stored nothing.
+func beforeCommit(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && !isUnknownOutcome(err)
+}
+
+func isLockTimeout(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == lockNotAvailable && !isUnknownOutcome(err)
 }
 
 // commit runs a batch in one transaction, again after a lost deadlock.
@@ -332,5 +429,5 @@ func (dl *deliverer) try(batch []*delivery) error {
 			return err
 		}
 	}
-	return tx.Commit(ctx)
+	return commit(ctx, tx)
 }

@@ -12,8 +12,20 @@
 // commit lets concurrent ones share a WAL flush. A transaction that loses
 // a deadlock or a serialization conflict (to another node) is run again.
 // A caller whose context ends once its delivery is queued, or its COMMIT
-// sent, still waits for the outcome: a failure reported means nothing was
-// stored (a client told 4xx would send the message again).
+// sent, still waits for the outcome. A failure reported before COMMIT
+// means nothing was stored. A COMMIT that fails, or whose connection is
+// lost once it was sent, has an unknown outcome, as with any database: it
+// may have committed. It is reported as a temporary failure and never run
+// again by the store (txn.go unknownOutcome); this node's subscribers of
+// the accounts it touched resynchronise. The protocols answer it with a
+// temporary failure (SMTP 451, IMAP NO [UNAVAILABLE]) and the client
+// retries: only then may a message be stored twice.
+//
+// Every connection has a lock_timeout and an
+// idle_in_transaction_session_timeout, and TCP keepalives (open.go): a
+// transaction stuck on a lock held elsewhere (a dead node, an admin's
+// psql) fails with a temporary error after a bound instead of holding
+// the pool's connections.
 //
 // A body of up to ChunkSize octets is stored in its blobs row; a larger
 // one in rows of ChunkSize octets (blob_chunks), written one chunk at a
@@ -21,7 +33,9 @@
 // whole in memory. A large body is written in a transaction of its own
 // before the message rows (a blob without references until then); the
 // rows reference it in their own transaction, and an orphan left by a
-// crash between the two is swept after an hour (Options.SweepOrphans).
+// crash between the two is swept after an hour (Options.SweepOrphans),
+// judged by the database's clock, never a node's; a write whose body was
+// swept nonetheless fails temporarily and stores nothing.
 //
 // The schema is versioned (schema.go): forward migrations, applied under
 // a session-level advisory lock so that nodes starting at once never race,

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -38,6 +40,18 @@ type Options struct {
 	// SweepOrphans removes, at Open, bodies that a crash left without
 	// references for over an hour (doc.go). The server sets it.
 	SweepOrphans bool
+	// CallerClock judges queue leases by the caller's clock
+	// (store.ClaimRequest.Now, RenewClaims' until) instead of the
+	// database's (queue_claims.go): for tests that drive a fake clock
+	// (storetest). Nodes leave it false, so that their clocks need not
+	// agree.
+	CallerClock bool
+	// LockTimeout bounds a statement's wait for a lock (PostgreSQL's
+	// lock_timeout on every connection; 0 = DefaultLockTimeout): a
+	// write that waits longer on a row held by a stuck transaction (a
+	// node that froze, an admin's psql) fails temporarily, instead of
+	// holding a pool connection for as long as the lock is held.
+	LockTimeout time.Duration
 	// TempDir holds the temporary file in which a large body without
 	// metadata is parsed (tests, tools); "" = os.TempDir().
 	TempDir string
@@ -83,6 +97,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	// §Durability: a commit returns once it is flushed, whatever the
 	// server's or the role's default.
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	setTimeouts(cfg, cmp.Or(opts.LockTimeout, DefaultLockTimeout))
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "petrel"
 	}
@@ -144,10 +159,13 @@ func (s *Store) Close() error {
 }
 
 // sweepOrphans removes bodies written for a delivery that never committed
-// its rows (doc.go): without references, created over an hour ago.
+// its rows (doc.go): without references, created over an hour ago by
+// the database's clock (dbNow), which also stamped created (writeLarge),
+// so that a node whose clock is ahead takes no body still being written.
+// A delivery whose body was swept nonetheless fails (petrel_deliver,
+// insertBlob raise) and stores nothing.
 func (s *Store) sweepOrphans(ctx context.Context) {
-	cutoff := time.Now().Add(-time.Hour).Unix()
-	tag, err := s.pool.Exec(ctx, `DELETE FROM blobs WHERE refs = 0 AND created < $1`, cutoff)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM blobs WHERE refs = 0 AND created < `+dbNow+` - $1`, int64(orphanAge/time.Second))
 	if err != nil {
 		s.log.Warn("store: sweeping orphaned bodies failed", "err", err)
 		return
@@ -156,6 +174,44 @@ func (s *Store) sweepOrphans(ctx context.Context) {
 		s.log.Info("store: removed orphaned bodies", "count", n)
 	}
 }
+
+// Bounds on a stuck transaction (docs/architecture.md §Durability).
+const (
+	// DefaultLockTimeout is Options.LockTimeout's default.
+	DefaultLockTimeout = 10 * time.Second
+	// idleInTxTimeout ends the session of a transaction that sends
+	// nothing for that long (a node that froze in one): its locks go
+	// with it. Petrel idles in a transaction only while it reads a
+	// large body into its chunks (writeLarge), from a spooled file.
+	idleInTxTimeout = time.Minute
+	// keepAliveIdle, keepAliveInterval and keepAliveCount make the
+	// connections' TCP keepalives find a dead server or network within
+	// about 30 s of silence, so that a call waiting on it fails.
+	keepAliveIdle     = 15 * time.Second
+	keepAliveInterval = 5 * time.Second
+	keepAliveCount    = 3
+)
+
+// setTimeouts sets the bounds on every connection of cfg. No
+// statement_timeout: the long statements (a migration, a store copy, the
+// expunge of a large mailbox) are legitimate, the callers bound their own
+// with their contexts, and a statement stuck on a lock or a dead peer is
+// bounded by lock_timeout and the keepalives.
+func setTimeouts(cfg *pgxpool.Config, lock time.Duration) {
+	cfg.ConnConfig.RuntimeParams["lock_timeout"] = fmt.Sprintf("%dms", lock.Milliseconds())
+	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprintf("%dms", idleInTxTimeout.Milliseconds())
+	d := &net.Dialer{Timeout: cfg.ConnConfig.ConnectTimeout, KeepAliveConfig: net.KeepAliveConfig{Enable: true,
+		Idle: keepAliveIdle, Interval: keepAliveInterval, Count: keepAliveCount}}
+	cfg.ConnConfig.DialFunc = d.DialContext
+}
+
+// orphanAge is the age after which a body without references is an
+// orphan (sweepOrphans).
+const orphanAge = time.Hour
+
+// dbNow is the database's clock in Unix seconds, for the times that
+// several nodes compare.
+const dbNow = `extract(epoch FROM clock_timestamp())::bigint`
 
 // observeCommit reports a commit of batch writes that took d.
 func (s *Store) observeCommit(batch int, start time.Time) {

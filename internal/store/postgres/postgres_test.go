@@ -58,7 +58,7 @@ func newDatabase(t testing.TB) string {
 }
 
 func openTest(dsn string) (*Store, error) {
-	return Open(context.Background(), dsn, Options{MaxConns: 4})
+	return Open(context.Background(), dsn, Options{MaxConns: 4, CallerClock: true})
 }
 
 func backend() storetest.Backend {

@@ -11,30 +11,40 @@ import (
 )
 
 // Claims (docs/architecture.md §Queue): queue.claim_owner holds a message
-// until queue.claim_until (Unix milliseconds of the claimer's clock); a
-// claim whose time has passed is free to take. The runners of several
-// nodes claim at once: candidates are found from the recipients' indexes,
+// until queue.claim_until (Unix milliseconds of the database's clock,
+// clock_timestamp(), as locks.go: the one clock every node sees, so a node
+// whose clock runs ahead takes over no live claim); a claim whose time
+// has passed is free to take. ClaimRequest.Now still decides which
+// recipients are due (next_attempt, set by the runners). With
+// Options.CallerClock the leases follow ClaimRequest.Now and the until of
+// RenewClaims instead (tests with a fake clock: storetest).
+//
+// The runners of several nodes claim at once: candidates are found from the recipients' indexes,
 // then their queue rows are locked FOR UPDATE SKIP LOCKED, so a row that
 // another node is claiming is skipped rather than waited for, and a row
 // claimed and committed meanwhile fails the re-checked claim_until.
+
+// leaseNow is the time leases are judged by: the database's clock, or,
+// with Options.CallerClock ($6), the caller's ($1).
+const leaseNow = `(CASE WHEN $6::boolean THEN $1::bigint ELSE ` + nowMS + ` END)`
 
 // claimPending lists unclaimed messages with recipients never tried
 // outside the skipped domains, oldest first, except those held.
 const claimPending = `WITH cand AS (
 	SELECT r.seq, 0::bigint AS due FROM queue_rcpts r JOIN queue q ON q.seq = r.seq
-	WHERE r.state = 0 AND q.claim_until <= $1 AND NOT (r.domain = ANY($2)) AND NOT (q.id = ANY($3))
+	WHERE r.state = 0 AND q.claim_until <= ` + leaseNow + ` AND NOT (r.domain = ANY($2)) AND NOT (q.id = ANY($3))
 	GROUP BY r.seq ORDER BY r.seq LIMIT $4)
-SELECT q.seq FROM queue q JOIN cand ON cand.seq = q.seq WHERE q.claim_until <= $1
+SELECT q.seq FROM queue q JOIN cand ON cand.seq = q.seq WHERE q.claim_until <= ` + leaseNow + `
 ORDER BY cand.due, q.seq LIMIT $5 FOR UPDATE OF q SKIP LOCKED`
 
 // claimDue lists unclaimed messages with deferred recipients due at now
 // outside the skipped domains, earliest due first, except those held.
 const claimDue = `WITH cand AS (
 	SELECT r.seq, min(r.next_attempt) AS due FROM queue_rcpts r JOIN queue q ON q.seq = r.seq
-	WHERE r.state = 1 AND r.next_attempt <= $1 AND q.claim_until <= $1
+	WHERE r.state = 1 AND r.next_attempt <= $1 AND q.claim_until <= ` + leaseNow + `
 	AND NOT (r.domain = ANY($2)) AND NOT (q.id = ANY($3))
 	GROUP BY r.seq ORDER BY min(r.next_attempt), r.seq LIMIT $4)
-SELECT q.seq FROM queue q JOIN cand ON cand.seq = q.seq WHERE q.claim_until <= $1
+SELECT q.seq FROM queue q JOIN cand ON cand.seq = q.seq WHERE q.claim_until <= ` + leaseNow + `
 ORDER BY cand.due, q.seq LIMIT $5 FOR UPDATE OF q SKIP LOCKED`
 
 // ClaimQueued claims due messages for r.Owner: new mail first, then
@@ -70,14 +80,22 @@ func (s *Store) ClaimQueued(ctx context.Context, r store.ClaimRequest) ([]store.
 // IDs to ids in the order of q.
 func (t *txn) claim(q string, r store.ClaimRequest, limit int, ids []string) ([]string, error) {
 	now := ms(r.Now)
+	// The database's clock (nil), unless the caller's is asked for.
+	var callerUntil *int64
+	if t.s.opts.CallerClock {
+		until := ms(r.Now.Add(r.Lease))
+		callerUntil = &until
+	}
 	// Candidates beyond the limit stand in for those another node is
 	// claiming (skipped).
-	seqs, err := queryInts[int64](t, q, now, nonNilStrings(r.Skip), append(nonNilStrings(r.Held), ids...), 2*limit+8, limit)
+	seqs, err := queryInts[int64](t, q, now, nonNilStrings(r.Skip), append(nonNilStrings(r.Held), ids...), 2*limit+8, limit,
+		t.s.opts.CallerClock)
 	if err != nil || len(seqs) == 0 {
 		return ids, err
 	}
-	rows, err := t.query(`UPDATE queue SET claim_owner = $1, claim_until = $2 WHERE seq = ANY($3) RETURNING seq, id`,
-		r.Owner, ms(r.Now.Add(r.Lease)), seqs)
+	rows, err := t.query(`UPDATE queue SET claim_owner = $1, claim_until = coalesce($2::bigint, `+nowMS+` + $4)
+		WHERE seq = ANY($3) RETURNING seq, id`,
+		r.Owner, callerUntil, seqs, r.Lease.Milliseconds())
 	if err != nil {
 		return nil, err
 	}
@@ -112,12 +130,20 @@ func (s *Store) queuedByIDs(ctx context.Context, ids []string) ([]store.QueuedMe
 }
 
 // RenewClaims extends owner's leases; it returns the ids owner no longer
-// holds.
+// holds. The lease left (until less this node's clock) runs on the
+// database's clock, unless Options.CallerClock.
 func (s *Store) RenewClaims(ctx context.Context, owner string, ids []string, until time.Time) ([]string, error) {
 	var lost []string
+	var callerUntil *int64
+	if s.opts.CallerClock {
+		u := ms(until)
+		callerUntil = &u
+	}
+	left := max(time.Until(until), 0).Milliseconds()
 	err := s.write(ctx, "renew claims", func(t *txn) error {
-		rows, err := t.query(`UPDATE queue SET claim_until = $1 WHERE id = ANY($2) AND claim_owner = $3 RETURNING id`,
-			ms(until), nonNilStrings(ids), owner)
+		rows, err := t.query(`UPDATE queue SET claim_until = coalesce($1::bigint, `+nowMS+` + $4)
+			WHERE id = ANY($2) AND claim_owner = $3 RETURNING id`,
+			callerUntil, nonNilStrings(ids), owner, left)
 		if err != nil {
 			return err
 		}

@@ -174,6 +174,10 @@ CREATE TABLE recent (
 	// 2: thread keys in octet order, as the other listed text: a store
 	// copy lists them in pages (ListThreadKeys) along the primary key.
 	`ALTER TABLE thread_keys ALTER COLUMN key TYPE text COLLATE "C";`,
+	// 3: petrel_deliver raises when its written body is gone (swept as
+	// an orphan meanwhile, open.go) instead of storing messages without
+	// a body (schema_deliver.go).
+	deliverFunction3,
 }
 
 // errNewerSchema is returned by Open for a database whose schema is newer
@@ -190,6 +194,13 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	defer conn.Release()
+	// Waiting for another node's migrations, or for the locks a
+	// migration takes, is no stuck transaction: no lock_timeout here
+	// (open.go); RESET gives the connection back its own.
+	if _, err := conn.Exec(ctx, `SET lock_timeout = 0`); err != nil {
+		return err
+	}
+	defer conn.Exec(context.Background(), `RESET lock_timeout`)
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLock)); err != nil {
 		return fmt.Errorf("take the migration lock: %w", err)
 	}

@@ -1,5 +1,7 @@
 package postgres
 
+import "strings"
+
 // deliverFunction is petrel_deliver, the delivery of one body to its
 // targets as one statement (deliver.go): the writer sends the calls of
 // many concurrent deliveries in one pipeline and one transaction, so a
@@ -25,7 +27,8 @@ package postgres
 // It returns one row per target, in the order of the arrays (o_idx from
 // 0), with the account's state after the call. Error codes are mapped to
 // store kinds by deliver.go. It is part of migration 1: a change to it is a new
-// migration (CREATE OR REPLACE FUNCTION), like any schema change.
+// migration (CREATE OR REPLACE FUNCTION), like any schema change: the
+// function of migration 3 is deliverFunction3.
 const deliverFunction = `
 CREATE FUNCTION petrel_deliver(
 	t_account bigint[], t_mailbox bigint[], t_name text[], t_flags integer[], t_keywords text[],
@@ -163,3 +166,28 @@ BEGIN
 END
 $fn$;
 `
+
+// errBodyGone is the SQLSTATE petrel_deliver raises when its p_blob row
+// is missing (a body swept as an orphan before its delivery committed):
+// the delivery fails temporarily and stores nothing (kindOf, txn.go).
+const errBodyGone = "PB001"
+
+// deliverFunction3 is migration 3: petrel_deliver as in migration 1,
+// except that taking the written body (p_blob) raises errBodyGone when its
+// row is gone, instead of storing messages that point at no body.
+var deliverFunction3 = replaceOnce(replaceOnce(deliverFunction,
+	"CREATE FUNCTION petrel_deliver(", "CREATE OR REPLACE FUNCTION petrel_deliver("),
+	"UPDATE blobs SET refs = stored, meta = p_meta WHERE id = p_blob;\n",
+	"UPDATE blobs SET refs = stored, meta = p_meta WHERE id = p_blob;\n"+
+		"\t\t\tIF NOT FOUND THEN\n"+
+		"\t\t\t\tRAISE EXCEPTION 'body % was removed before its delivery', p_blob USING ERRCODE = '"+errBodyGone+"';\n"+
+		"\t\t\tEND IF;\n")
+
+// replaceOnce replaces the one occurrence of old in s; it panics when old
+// does not occur exactly once (a migration built from a changed text).
+func replaceOnce(s, old, new string) string {
+	if strings.Count(s, old) != 1 {
+		panic("postgres: migration text not found: " + old)
+	}
+	return strings.Replace(s, old, new, 1)
+}

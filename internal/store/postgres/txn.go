@@ -14,6 +14,9 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
+// lockNotAvailable is the SQLSTATE of a lock_timeout (open.go).
+const lockNotAvailable = "55P03"
+
 // maxAttempts bounds the runs of a transaction that lost a deadlock or a
 // serialization conflict (to another node, or to a concurrent call that
 // locked the same rows in another order).
@@ -47,11 +50,50 @@ func (s *Store) write(ctx context.Context, op string, fn func(t *txn) error) err
 			s.Publish(changes...)
 			return nil
 		}
+		if isUnknownOutcome(err) {
+			// It may have committed: this node's sessions re-read.
+			s.resyncChanged(changes)
+			break
+		}
 		if !retryable(err) || ctx.Err() != nil {
 			break
 		}
 	}
 	return s.wrap(op, err)
+}
+
+// unknownOutcome is a failed COMMIT, or a connection lost once COMMIT was
+// sent: the transaction may have committed (doc.go). It is temporary (the
+// client retries: a 451, a NO [UNAVAILABLE]), and never run again here.
+type unknownOutcome struct{ err error }
+
+func (e *unknownOutcome) Error() string { return "commit outcome unknown: " + e.err.Error() }
+func (e *unknownOutcome) Unwrap() error { return e.err }
+
+func isUnknownOutcome(err error) bool {
+	var u *unknownOutcome
+	return errors.As(err, &u)
+}
+
+// commit commits tx; any failure is an unknownOutcome.
+func commit(ctx context.Context, tx pgx.Tx) error {
+	if err := tx.Commit(ctx); err != nil {
+		return &unknownOutcome{err}
+	}
+	return nil
+}
+
+// resyncChanged tells this node's subscribers of the accounts of changes
+// to resynchronise, after a commit whose outcome is unknown: had it
+// committed, its events would be lost to them otherwise.
+func (s *Store) resyncChanged(changes []store.Change) {
+	var done []store.AccountID
+	for _, ch := range changes {
+		if !slices.Contains(done, ch.Account) {
+			done = append(done, ch.Account)
+			s.Resync(ch.Account)
+		}
+	}
 }
 
 func (s *Store) runTx(ctx context.Context, fn func(t *txn) error) ([]store.Change, error) {
@@ -66,12 +108,12 @@ func (s *Store) runTx(ctx context.Context, fn func(t *txn) error) ([]store.Chang
 	}
 	if err == nil {
 		// A COMMIT sent may succeed: its outcome is waited for even when
-		// ctx ends, so that a failure reported means nothing stored.
-		err = tx.Commit(context.WithoutCancel(ctx))
+		// ctx ends; a failure of it is an unknownOutcome.
+		err = commit(context.WithoutCancel(ctx), tx)
 	}
 	if err != nil {
 		tx.Rollback(context.Background())
-		return nil, err
+		return t.changes, err
 	}
 	return t.changes, nil
 }
@@ -129,7 +171,7 @@ func (t *txn) query(q string, args ...any) (pgx.Rows, error) { return t.Query(t.
 // serialization conflict (40001) and may run again.
 func retryable(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") && !isUnknownOutcome(err)
 }
 
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
@@ -163,11 +205,18 @@ func (s *Store) wrap(op string, err error) error {
 }
 
 func kindOf(err error) store.Kind {
+	if isUnknownOutcome(err) || errors.Is(err, pgconn.ErrConnClosed) {
+		return store.KindTemporary
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
 		case pe.Code == "53100":
 			return store.KindNoSpace
+		case pe.Code == errBodyGone, pe.Code == lockNotAvailable, pe.Code == "25P03":
+			// a body swept meanwhile; a lock_timeout, an
+			// idle_in_transaction_session_timeout (open.go)
+			return store.KindTemporary
 		case pe.Code[:2] == "08", pe.Code[:2] == "53", pe.Code[:2] == "57", pe.Code[:2] == "40", pe.Code == "25006":
 			// connection, resources, operator intervention (shutdown),
 			// transaction rollback, read-only (a standby)
