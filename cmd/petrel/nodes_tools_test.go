@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +37,24 @@ type cluster struct {
 	dsn    string
 	dns    *dnstest.Server
 	remote *fakeMX
+	used   map[string]bool // listener addresses handed to nodes
+}
+
+// addr is a free loopback address that no node of the cluster was given
+// (testkit.FreeAddr alone may hand out one port twice: it only checks that
+// the port is free now).
+func (c *cluster) addr() string {
+	c.t.Helper()
+	for {
+		a := testkit.FreeAddr(c.t)
+		if !c.used[a] {
+			if c.used == nil {
+				c.used = make(map[string]bool)
+			}
+			c.used[a] = true
+			return a
+		}
+	}
 }
 
 // newCluster builds the binary and creates a database (skipping without
@@ -59,6 +78,7 @@ type node struct {
 	config, dataDir       string
 	smtp, sub, imap, pop3 string
 	http                  string
+	extra, lease          string // what write was given first
 	cmd                   *exec.Cmd
 	run                   *binaryRun
 }
@@ -70,10 +90,16 @@ func (c *cluster) newNode(name, lease, extra string) *node {
 	c.t.Helper()
 	dir := c.t.TempDir()
 	n := &node{t: c.t, c: c, name: name, config: filepath.Join(dir, "petrel.toml"), dataDir: filepath.Join(dir, "data"),
-		smtp: testkit.FreeAddr(c.t), sub: testkit.FreeAddr(c.t), imap: testkit.FreeAddr(c.t),
-		pop3: testkit.FreeAddr(c.t), http: testkit.FreeAddr(c.t)}
+		extra: extra, lease: lease}
+	n.pickAddrs()
 	n.write(extra, lease)
 	return n
+}
+
+// pickAddrs gives the node fresh listener addresses.
+func (n *node) pickAddrs() {
+	c := n.c
+	n.smtp, n.sub, n.imap, n.pop3, n.http = c.addr(), c.addr(), c.addr(), c.addr(), c.addr()
 }
 
 func (n *node) write(extra, lease string) {
@@ -147,8 +173,17 @@ func (n *node) addUsers(addrs ...string) {
 // greets.
 func (n *node) start() {
 	n.t.Helper()
-	n.cmd = exec.Command(n.c.bin, "serve", "--config", n.config)
-	n.run = startBinary(n.t, n.cmd)
+	// A port taken by another process between its choice and the bind
+	// (another test package picks in the same range): fresh ports, again.
+	for try := 1; ; try++ {
+		n.cmd = exec.Command(n.c.bin, "serve", "--config", n.config)
+		n.run = startBinary(n.t, n.cmd)
+		if !n.bindRace() || try == 3 {
+			break
+		}
+		n.pickAddrs()
+		n.write(n.extra, n.lease)
+	}
 	waitHealthy(n.t, "http://"+n.http+"/healthz", n.run.exited, &n.run.log)
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		err := e2eGreets(n.smtp)
@@ -159,6 +194,23 @@ func (n *node) start() {
 			n.t.Fatalf("node %s: SMTP does not greet: %v\n%s", n.name, err, n.run.log.String())
 		}
 	}
+}
+
+// bindRace waits until the node answers /healthz or exits, and reports
+// whether it exited because a listener address was in use.
+func (n *node) bindRace() bool {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		select {
+		case <-n.run.exited:
+			return strings.Contains(n.run.log.String(), "address already in use")
+		default:
+		}
+		if resp, err := http.Get("http://" + n.http + "/healthz"); err == nil {
+			resp.Body.Close()
+			return false
+		}
+	}
+	return false
 }
 
 // kill sends SIGKILL and waits for the process to end.
