@@ -178,6 +178,17 @@ CREATE TABLE recent (
 	// an orphan meanwhile, open.go) instead of storing messages without
 	// a body (schema_deliver.go).
 	deliverFunction3,
+	// 4: bodies and their metadata compressed with lz4 where the server
+	// has it (a server built without it keeps pglz): pglz costs the
+	// server several times the CPU per body (docs/benchmarks.md).
+	`DO $$
+BEGIN
+	IF 'lz4' = ANY(SELECT unnest(enumvals) FROM pg_settings WHERE name = 'default_toast_compression') THEN
+		ALTER TABLE blobs ALTER COLUMN data SET COMPRESSION lz4, ALTER COLUMN meta SET COMPRESSION lz4;
+		ALTER TABLE blob_chunks ALTER COLUMN data SET COMPRESSION lz4;
+	END IF;
+END
+$$;`,
 }
 
 // errNewerSchema is returned by Open for a database whose schema is newer
