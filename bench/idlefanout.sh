@@ -36,11 +36,7 @@ PROG=bench/idlefanout.sh
 . "$ROOT/bench/lib/dovecot.sh"
 PROG_TAG=fanout
 . "$ROOT/bench/lib/store.sh"
-MAX_NODES=1
-for n in $NODES; do
-	[[ $n =~ ^[1-9]$ ]] || die "NODES: want numbers of nodes from 1 to 9, got '$n'"
-	[ "$n" -gt "$MAX_NODES" ] && MAX_NODES=$n
-done
+MAX_NODES=$(max_nodes "$NODES")
 for ((k = 0; k < MAX_NODES; k++)); do
 	for port in $((IMAP_PORT + k)) $((SMTP_PORT + k)) $((HTTP_PORT + k)); do
 		busy 127.0.0.1 "$port" && die "port $port is already in use"

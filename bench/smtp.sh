@@ -56,11 +56,7 @@ PROG=bench/smtp.sh
 . "$ROOT/bench/lib/dovecot.sh"
 PROG_TAG=smtp
 . "$ROOT/bench/lib/store.sh"
-MAX_NODES=1
-for n in $NODES; do
-	[[ $n =~ ^[1-9]$ ]] || die "NODES: want numbers of nodes from 1 to 9, got '$n'"
-	[ "$n" -gt "$MAX_NODES" ] && MAX_NODES=$n
-done
+MAX_NODES=$(max_nodes "$NODES")
 [[ $RCPTS =~ ^[1-9]$ ]] || die "RCPTS: want 1 to 9, got '$RCPTS'"
 [ "$MAX_NODES" -gt 1 ] && [[ " $STORE " != *" postgres "* ]] && die "NODES > 1 needs STORE=postgres (nodes share one database)"
 command -v smtp-source >/dev/null || die "smtp-source missing (Debian package postfix)"

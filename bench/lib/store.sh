@@ -60,3 +60,14 @@ storage_toml() {
 	[ "$1" = postgres ] || return 0
 	printf '[storage]\ndriver = "postgres"\ndsn = "%s"\n' "$2"
 }
+
+# max_nodes "1 2" checks a NODES list (numbers of nodes, 1 to 9) and prints
+# its largest.
+max_nodes() {
+	local n max=1
+	for n in $1; do
+		[[ $n =~ ^[1-9]$ ]] || die "NODES: want numbers of nodes from 1 to 9, got '$n'"
+		[ "$n" -gt "$max" ] && max=$n
+	done
+	echo "$max"
+}
