@@ -125,8 +125,9 @@ type ClaimRequest struct {
 // (RenewClaims) and ends the claim with the attempt's outcome
 // (ReleaseClaim). A message whose lease is live is never handed to another
 // claimer; a lease that ran out (its process died or hung) is taken over
-// by the next claim. Lease times are compared across processes, so their
-// clocks must agree to well within a lease.
+// by the next claim. Where the lease times come from is the backend's:
+// SQLite compares the claimers' clocks (processes of one machine), the
+// PostgreSQL backend the database's (docs/architecture.md §Queue).
 type Queue interface {
 	Enqueue(ctx context.Context, m NewQueued) (QueuedMessage, error)
 	// QueuedMessage returns one message (KindNotFound when gone).
