@@ -17,11 +17,11 @@ import (
 
 // Deliveries are batched (docs/architecture.md §Durability): a writer
 // goroutine takes the deliveries waiting for it into one transaction, one
-// call of petrel_deliver each (schema_deliver.go), all sent in one
-// pipeline, with one notification and one commit for the batch. A
-// transaction per delivery would pay a round trip per statement and, as
-// NOTIFY serialises the commits of the transactions that send one, a WAL
-// flush per delivery. Deliveries go to one of Options.Writers writers by
+// call of petrel_deliver_batch for them all (schema_deliver.go), with one
+// notification and one commit for the batch. A transaction per delivery
+// would pay a round trip per statement and, as NOTIFY serialises the
+// commits of the transactions that send one, a WAL flush per delivery; a
+// statement per delivery, the server's CPU for each. Deliveries go to one of Options.Writers writers by
 // their first account, so that the batches of two writers seldom wait for
 // the same account.
 
@@ -36,7 +36,7 @@ const (
 type delivery struct {
 	account  store.AccountID // the first account: the writer, the order in the batch
 	accounts []store.AccountID
-	args     []any // petrel_deliver's arguments
+	in       deliverArgs
 	rows     []deliverRow
 	err      error
 	done     chan struct{}
@@ -49,9 +49,51 @@ type deliverRow struct {
 	state                                   int64
 }
 
-const deliverQuery = `SELECT o_idx, o_err, o_mailbox, o_uidvalidity, o_uid, o_modseq, o_blob, o_state
-	FROM petrel_deliver($1::bigint[], $2::bigint[], $3::text[], $4::integer[], $5::text[], $6, $7, $8, $9, $10,
-	$11::text[], $12, $13, $14)`
+// deliverArgs are one delivery's arguments of petrel_deliver: the
+// targets' (t*) and the body's.
+type deliverArgs struct {
+	tAccount, tMailbox []int64
+	tName, tKeywords   []string
+	tFlags             []int32
+	size, blob         int64
+	data, meta         []byte
+	keys               []string
+	idate              int64
+	izone              int32
+	atomic             bool
+}
+
+const deliverBatchQuery = `SELECT o_del, o_idx, o_err, o_mailbox, o_uidvalidity, o_uid, o_modseq, o_blob, o_state
+	FROM petrel_deliver_batch($1::integer[], $2::integer[], $3::integer[], $4::integer[], $5::bigint[], $6::bigint[],
+	$7::text[], $8::integer[], $9::text[], $10::bigint[], $11::bigint[], $12::bytea[], $13, $14::bytea[], $15::text[],
+	$16::bigint[], $17::integer[], $18::boolean[])`
+
+// batchArgs are petrel_deliver_batch's arguments for the deliveries of
+// batch, in its order.
+func batchArgs(batch []*delivery) []any {
+	n := len(batch)
+	nt, nk := make([]int32, n), make([]int32, n)
+	var acct, mb []int64
+	var names, kws, keys []string
+	var flags, del, idx []int32
+	size, blob, idate := make([]int64, n), make([]int64, n), make([]int64, n)
+	data, meta := make([][]byte, n), make([][]byte, n)
+	izone, atomic := make([]int32, n), make([]bool, n)
+	for i, d := range batch {
+		a := &d.in
+		nt[i], nk[i] = int32(len(a.tAccount)), int32(len(a.keys))
+		acct, mb = append(acct, a.tAccount...), append(mb, a.tMailbox...)
+		names, kws, flags = append(names, a.tName...), append(kws, a.tKeywords...), append(flags, a.tFlags...)
+		keys = append(keys, a.keys...)
+		for j := range a.tAccount {
+			del, idx = append(del, int32(i+1)), append(idx, int32(j))
+		}
+		size[i], blob[i], data[i], meta[i] = a.size, a.blob, a.data, a.meta
+		idate[i], izone[i], atomic[i] = a.idate, a.izone, a.atomic
+	}
+	return []any{nt, nk, del, idx, acct, mb, names, flags, kws, size, blob, data, int32(ChunkSize), meta, nonNilStrings(keys),
+		idate, izone, atomic}
+}
 
 // Deliver stores one body in every target (one shared blob) and returns
 // once the batch holding it has committed.
@@ -158,8 +200,9 @@ func newDelivery(b *body, targets []store.Target, at []int, date time.Time, atom
 		data = nonNil(b.data)
 	}
 	_, zone := date.Zone()
-	d.args = []any{accts, mbs, names, flags, kws, b.size, int64(b.blob), data, int32(ChunkSize), b.meta,
-		b.threadKeys, date.Unix(), int32(zone), atomic}
+	d.in = deliverArgs{tAccount: accts, tMailbox: mbs, tName: names, tFlags: flags, tKeywords: kws,
+		size: b.size, blob: int64(b.blob), data: data, meta: b.meta, keys: b.threadKeys,
+		idate: date.Unix(), izone: int32(zone), atomic: atomic}
 	return d
 }
 
@@ -400,20 +443,24 @@ func (dl *deliverer) try(batch []*delivery) error {
 		}
 	}
 	slices.Sort(accts)
-	var b pgx.Batch
-	b.Queue(`SELECT 1 FROM accounts WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, slices.Compact(accts))
 	for _, d := range batch {
 		d.rows = d.rows[:0]
-		b.Queue(deliverQuery, d.args...).Query(func(rows pgx.Rows) error {
-			var r deliverRow
-			_, err := pgx.ForEachRow(rows, []any{&r.idx, &r.err, &r.mailbox, &r.uidValidity, &r.uid, &r.modseq, &r.blob,
-				&r.state}, func() error {
-				d.rows = append(d.rows, r)
-				return nil
-			})
-			return err
-		})
 	}
+	var b pgx.Batch
+	b.Queue(`SELECT 1 FROM accounts WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, slices.Compact(accts))
+	b.Queue(deliverBatchQuery, batchArgs(batch)...).Query(func(rows pgx.Rows) error {
+		var del int32
+		var r deliverRow
+		_, err := pgx.ForEachRow(rows, []any{&del, &r.idx, &r.err, &r.mailbox, &r.uidValidity, &r.uid, &r.modseq,
+			&r.blob, &r.state}, func() error {
+			if del < 0 || int(del) >= len(batch) {
+				return fmt.Errorf("petrel_deliver_batch returned delivery %d of %d", del, len(batch))
+			}
+			batch[del].rows = append(batch[del].rows, r)
+			return nil
+		})
+		return err
+	})
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return err
 	}

@@ -7,8 +7,8 @@
 // it on every connection of the pool, whatever the server's default),
 // before the call returns. Deliveries, the bulk of the writes, are
 // batched: writer goroutines take the deliveries waiting into one
-// transaction of petrel_deliver calls (deliver.go, schema_deliver.go) with
-// one commit; other writes are a transaction each, and PostgreSQL's group
+// transaction, one petrel_deliver_batch call for them all (deliver.go,
+// schema_deliver.go), with one commit; other writes are a transaction each, and PostgreSQL's group
 // commit lets concurrent ones share a WAL flush. A transaction that loses
 // a deadlock or a serialization conflict (to another node) is run again.
 // A caller whose context ends once its delivery is queued, or its COMMIT

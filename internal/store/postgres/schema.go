@@ -189,6 +189,8 @@ BEGIN
 	END IF;
 END
 $$;`,
+	// 5: the deliveries of a batch in one call (schema_deliver.go).
+	deliverBatchFunction,
 }
 
 // errNewerSchema is returned by Open for a database whose schema is newer

@@ -191,3 +191,162 @@ func replaceOnce(s, old, new string) string {
 	}
 	return strings.Replace(s, old, new, 1)
 }
+
+// deliverBatchFunction is migration 5: petrel_deliver_batch, the
+// deliveries of a whole batch in one call (deliver.go). A call of
+// petrel_deliver per delivery cost each delivery a statement of the
+// protocol and five of its own, most of the server's CPU per 4 KiB
+// delivery (docs/benchmarks.md).
+//
+// The deliveries come as arrays: per target (t_*, flattened in the
+// order of the deliveries) t_del is its delivery (from 1) and t_idx its
+// index in that delivery (from 0); per delivery (p_*, d_*) d_ntargets
+// and d_nkeys say how many of the targets and of the thread keys
+// (p_keys, flattened likewise) are its own. The rows of the accounts
+// are locked by the caller (deliver.go), so what is read here holds
+// until the commit.
+//
+// When every target's mailbox exists and every account's quota takes
+// all of its targets (the common case), the batch is stored set-based:
+// one statement per table for the accounts' charges and states, the
+// mailboxes' UIDs and MODSEQs (numbered in the order of the targets,
+// as one call per delivery would), the bodies and the messages; only a
+// delivery's thread keys, whose threads may come from the delivery
+// before it, take a statement each. Otherwise each delivery goes
+// through petrel_deliver in turn (its errors, quota order and atomic
+// deliveries as before). The rows returned are petrel_deliver's, with
+// o_del, the delivery's index from 0. An error raised aborts the
+// batch's transaction, as before; deliver.go then runs the deliveries
+// again without the failing one.
+const deliverBatchFunction = `
+CREATE FUNCTION petrel_deliver_batch(
+	d_ntargets integer[], d_nkeys integer[], t_del integer[], t_idx integer[],
+	t_account bigint[], t_mailbox bigint[], t_name text[], t_flags integer[], t_keywords text[],
+	p_size bigint[], p_blob bigint[], p_data bytea[], p_chunk integer, p_meta bytea[], p_keys text[],
+	p_idate bigint[], p_izone integer[], p_atomic boolean[])
+RETURNS TABLE (o_del integer, o_idx integer, o_err integer, o_mailbox bigint, o_uidvalidity bigint, o_uid bigint,
+	o_modseq bigint, o_blob bigint, o_state bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	nd integer := coalesce(array_length(d_ntargets, 1), 0);
+	nt integer := coalesce(array_length(t_account, 1), 0);
+	mb bigint[];
+	uv bigint[];
+	u bigint[];
+	ms bigint[];
+	st bigint[];
+	bl bigint[];
+	thr bigint[];
+	ok boolean;
+	t integer := 1;
+	e integer;
+	k integer := 1;
+	nk integer;
+	th bigint;
+	n bigint;
+BEGIN
+	SELECT array_agg(coalesce(m.id, 0) ORDER BY w.n) INTO mb
+		FROM unnest(t_account, t_mailbox, t_name) WITH ORDINALITY AS w(a, id, name, n)
+		LEFT JOIN LATERAL (
+			SELECT x.id FROM mailboxes x WHERE w.id <> 0 AND x.account = w.a AND x.id = w.id
+			UNION ALL
+			SELECT x.id FROM mailboxes x WHERE w.id = 0 AND x.account = w.a AND x.name = w.name
+		) m ON true;
+	IF nt > 0 AND NOT 0 = ANY(mb) THEN
+		SELECT count(*) = (SELECT count(DISTINCT x) FROM unnest(t_account) AS x)
+				AND count(*) = count(*) FILTER (WHERE (c.quota_bytes = 0 OR c.used_bytes + s.b <= c.quota_bytes)
+				AND (c.quota_messages = 0 OR c.used_messages + s.c <= c.quota_messages))
+			INTO ok
+			FROM (SELECT w.a, sum(p_size[w.d]) AS b, count(*) AS c FROM unnest(t_account, t_del) AS w(a, d) GROUP BY w.a) s
+			JOIN accounts c ON c.id = s.a;
+	END IF;
+	IF NOT coalesce(ok, false) THEN
+		FOR d IN 1..nd LOOP
+			e := t + d_ntargets[d] - 1;
+			RETURN QUERY SELECT d - 1, r.* FROM petrel_deliver(t_account[t:e], t_mailbox[t:e], t_name[t:e],
+				t_flags[t:e], t_keywords[t:e], p_size[d], p_blob[d], p_data[d], p_chunk, p_meta[d],
+				coalesce(p_keys[k:k + d_nkeys[d] - 1], '{}'), p_idate[d], p_izone[d], p_atomic[d]) AS r;
+			t := e + 1;
+			k := k + d_nkeys[d];
+		END LOOP;
+		RETURN;
+	END IF;
+
+	-- The accounts' charges; a state raised once per delivery, each
+	-- target getting its delivery's.
+	WITH s AS (SELECT w.a, sum(p_size[w.d]) AS b, count(*) AS c, count(DISTINCT w.d) AS k
+			FROM unnest(t_account, t_del) AS w(a, d) GROUP BY w.a),
+		up AS (UPDATE accounts c SET used_bytes = c.used_bytes + s.b, used_messages = c.used_messages + s.c,
+			state = c.state + s.k FROM s WHERE c.id = s.a RETURNING c.id, c.state - s.k AS st0)
+	SELECT array_agg(up.st0 + r.rk ORDER BY r.n) INTO st
+		FROM (SELECT w.n, w.a, dense_rank() OVER (PARTITION BY w.a ORDER BY w.d) AS rk
+			FROM unnest(t_account, t_del) WITH ORDINALITY AS w(a, d, n)) r
+		JOIN up ON up.id = r.a;
+
+	-- The mailboxes: a UID and a MODSEQ per target, in the targets' order.
+	WITH tg AS (SELECT w.n, w.m, w.d, CASE WHEN w.f & 1 = 0 THEN 1 ELSE 0 END AS unseen,
+				row_number() OVER (PARTITION BY w.m ORDER BY w.n) AS rk
+			FROM unnest(mb, t_del, t_flags) WITH ORDINALITY AS w(m, d, f, n)),
+		s AS (SELECT tg.m, count(*) AS c, sum(tg.unseen) AS un, sum(p_size[tg.d]) AS b FROM tg GROUP BY tg.m),
+		up AS (UPDATE mailboxes x SET uidnext = x.uidnext + s.c, highestmodseq = x.highestmodseq + s.c,
+			messages = x.messages + s.c, unseen = x.unseen + s.un, size = x.size + s.b
+			FROM s WHERE x.id = s.m
+			RETURNING x.id, x.uidvalidity, x.uidnext - s.c AS uid0, x.highestmodseq - s.c AS ms0)
+	SELECT array_agg(up.uidvalidity ORDER BY tg.n), array_agg(up.uid0 + tg.rk - 1 ORDER BY tg.n),
+			array_agg(up.ms0 + tg.rk ORDER BY tg.n)
+		INTO uv, u, ms
+		FROM tg JOIN up ON up.id = tg.m;
+
+	-- The bodies: a new row for each body of the call, the written ones
+	-- (p_blob) taken, one reference per target.
+	SELECT array_agg(CASE WHEN w.b <> 0 THEN w.b ELSE nextval(pg_get_serial_sequence('blobs', 'id')) END ORDER BY w.d)
+		INTO bl FROM unnest(p_blob) WITH ORDINALITY AS w(b, d);
+	INSERT INTO blobs(id, size, refs, chunk, meta, data)
+		SELECT bl[w.d], w.size, w.refs, p_chunk, w.meta, w.data
+		FROM unnest(p_size, p_blob, d_ntargets, p_meta, p_data) WITH ORDINALITY AS w(size, b, refs, meta, data, d)
+		WHERE w.b = 0;
+	UPDATE blobs x SET refs = w.refs, meta = w.meta
+		FROM unnest(p_blob, d_ntargets, p_meta) AS w(b, refs, meta) WHERE w.b <> 0 AND x.id = w.b;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n <> (SELECT count(*) FROM unnest(p_blob) AS x WHERE x <> 0) THEN
+		RAISE EXCEPTION 'a body was removed before its delivery' USING ERRCODE = 'PB001';
+	END IF;
+
+	-- The threads, delivery by delivery (as petrel_deliver).
+	thr := array_fill(0::bigint, ARRAY[nt]);
+	FOR d IN 1..nd LOOP
+		e := t + d_ntargets[d] - 1;
+		nk := d_nkeys[d];
+		FOR i IN t..e LOOP
+			CONTINUE WHEN thr[i] <> 0;
+			th := bl[d];
+			IF nk = 1 THEN
+				INSERT INTO thread_keys(account, key, thread) VALUES (t_account[i], p_keys[k], bl[d])
+					ON CONFLICT (account, key) DO UPDATE SET thread = thread_keys.thread RETURNING thread INTO th;
+			ELSIF nk > 1 THEN
+				SELECT x.thread INTO th FROM thread_keys x
+					JOIN unnest(p_keys[k:k + nk - 1]) WITH ORDINALITY AS w(key, n) ON w.key = x.key
+					WHERE x.account = t_account[i] ORDER BY w.n LIMIT 1;
+				th := coalesce(th, bl[d]);
+				INSERT INTO thread_keys(account, key, thread) SELECT t_account[i], w.key, th
+					FROM unnest(p_keys[k:k + nk - 1]) AS w(key) ON CONFLICT DO NOTHING;
+			END IF;
+			FOR j IN i..e LOOP
+				IF t_account[j] = t_account[i] THEN
+					thr[j] := th;
+				END IF;
+			END LOOP;
+		END LOOP;
+		t := e + 1;
+		k := k + nk;
+	END LOOP;
+
+	INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid)
+		SELECT w.m, w.u, w.ms, w.f, w.kw, p_idate[w.d], p_izone[w.d], p_size[w.d], bl[w.d], w.th
+		FROM unnest(mb, u, ms, t_flags, t_keywords, t_del, thr) AS w(m, u, ms, f, kw, d, th);
+
+	RETURN QUERY SELECT w.d - 1, w.i, 0, w.m, w.uv, w.u, w.ms, bl[w.d], w.st
+		FROM unnest(t_del, t_idx, mb, uv, u, ms, st) AS w(d, i, m, uv, u, ms, st);
+END
+$fn$;
+`
