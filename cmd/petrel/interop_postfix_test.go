@@ -63,6 +63,15 @@ func startPostfix(t *testing.T, petrelSMTP, petrelLMTP string) *postfixInstance 
 // master.cf, given the instance's directory.
 func startPostfixConf(t *testing.T, transport string, extra func(dir string) (mainCF, masterCF string)) *postfixInstance {
 	t.Helper()
+	return startPostfixCmd(t, transport, extra, exec.Command)
+}
+
+// startPostfixCmd is startPostfixConf with the command that runs
+// "postfix start" made by command (the master and its daemons run in
+// whatever it sets up: a mount namespace, interop_dane_test.go).
+func startPostfixCmd(t *testing.T, transport string, extra func(dir string) (mainCF, masterCF string),
+	command func(name string, args ...string) *exec.Cmd) *postfixInstance {
+	t.Helper()
 	bin := interopTool(t, "postfix")
 	pw, err := user.Lookup("postfix")
 	if err != nil {
@@ -155,7 +164,7 @@ postlog   unix-dgram n - n - 1 postlogd
 			t.Fatal(err)
 		}
 	}
-	out, err := exec.Command(bin, "-c", p.confDir, "start").CombinedOutput()
+	out, err := command(bin, "-c", p.confDir, "start").CombinedOutput()
 	if err != nil {
 		t.Fatalf("postfix start: %v\n%s\n%s", err, out, p.logText())
 	}
