@@ -67,8 +67,8 @@ type QueuedMessage struct {
 	RequireTLS  bool
 	TLSOptional bool
 	Arrived     time.Time
-	Size     int64
-	Blob     BlobID
+	Size        int64
+	Blob        BlobID
 	// DelayWarned is set once a delay DSN went out.
 	DelayWarned bool
 	Rcpts       []QueuedRcpt
