@@ -35,15 +35,19 @@ func (d fakeDNS) LookupTXT(_ context.Context, name string) ([]string, error) {
 	return nil, errNX
 }
 
-// sender records the reports.
+// sender records the reports; while fail is set it fails instead.
 type sender struct {
 	mu    sync.Mutex
 	mails []Mail
+	fail  error
 }
 
 func (s *sender) SendReport(_ context.Context, m Mail) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.fail != nil {
+		return s.fail
+	}
 	s.mails = append(s.mails, m)
 	return nil
 }
@@ -305,5 +309,39 @@ func TestNodesMerged(t *testing.T) {
 	}
 	if infos, _ := e.st.KVList(ctx, dayPrefix+"2026-12-05/"); len(infos) != 0 {
 		t.Errorf("a straggler for a sent day was stored: %v", infos)
+	}
+}
+
+// TestSendRetried: a report the Sender failed on, or whose domain's DNS
+// failed, is sent at a later run; after a week it is dropped.
+func TestSendRetried(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := e.reporter("node-a")
+	r.Record(Outcome{PolicyType: "sts", PolicyDomain: "example.net", PolicyStrings: stsPolicy})
+	r.Record(Outcome{PolicyType: "sts", PolicyDomain: "down.example", PolicyStrings: stsPolicy})
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// down.example's lookups fail (not a missing name: a failure).
+	r.d.IsNotFound = func(err error) bool { return false }
+	e.clk.Set(day.Add(26 * time.Hour))
+	e.snd.fail = errors.New("queue unavailable")
+	if err := r.SendDue(ctx); err == nil {
+		t.Fatal("a failed send reported no error")
+	}
+	e.snd.fail = nil
+	if err := r.SendDue(ctx); err == nil || len(e.snd.mails) != 1 || e.snd.mails[0].PolicyDomain != "example.net" {
+		t.Fatalf("retry: %d reports, %v; want example.net's, and an error for down.example", len(e.snd.mails), err)
+	}
+	if infos, _ := e.st.KVList(ctx, dayPrefix); len(infos) != 1 {
+		t.Fatalf("entries %v, want down.example's kept for a retry", infos)
+	}
+	e.clk.Set(day.Add(keepSent + 25*time.Hour))
+	if err := r.SendDue(ctx); err != nil || len(e.snd.mails) != 1 {
+		t.Fatalf("after a week: %d reports, %v", len(e.snd.mails), err)
+	}
+	if infos, _ := e.st.KVList(ctx, "tlsrpt/"); len(infos) != 0 {
+		t.Fatalf("entries and marks left after a week: %v", infos)
 	}
 }

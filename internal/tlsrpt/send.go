@@ -97,13 +97,14 @@ func (r *Reporter) sendOne(ctx context.Context, k dayDomain, day time.Time, keys
 	if d.empty() {
 		return r.done(ctx, k, keys, "")
 	}
+	if now.Sub(day) > keepSent {
+		log.Warn("tlsrpt: report not sent for a week: dropped")
+		return r.done(ctx, k, keys, "")
+	}
 	rec, err := Discover(ctx, r.d.DNS, k.domain, r.d.IsNotFound)
 	switch {
 	case errors.Is(err, ErrNoRecord):
 		log.Debug("tlsrpt: no TLS-RPT record: no report", "err", err)
-		return r.done(ctx, k, keys, "")
-	case err != nil && now.Sub(day) > keepSent:
-		log.Warn("tlsrpt: TLS-RPT record lookups failed for a week: report dropped", "err", err)
 		return r.done(ctx, k, keys, "")
 	case err != nil:
 		return err
