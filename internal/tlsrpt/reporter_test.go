@@ -345,3 +345,24 @@ func TestSendRetried(t *testing.T) {
 		t.Fatalf("entries and marks left after a week: %v", infos)
 	}
 }
+
+// TestRunFlushesAtEnd: Run flushes the counts when its context ends, so
+// that a node stopping keeps what it counted.
+func TestRunFlushesAtEnd(t *testing.T) {
+	e := newEnv(t)
+	r := e.reporter("node-a")
+	r.Record(Outcome{PolicyType: "no-policy-found", PolicyDomain: "example.net"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	d, err := r.load(context.Background(), dayPrefix+"2026-12-05/example.net/node-a")
+	if err != nil || len(d.Policies) != 1 || d.Policies[0].Success != 1 {
+		t.Fatalf("entry after Run: %+v, %v", d, err)
+	}
+}
