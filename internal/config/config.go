@@ -22,6 +22,7 @@ type Config struct {
 	Delivery Delivery `toml:"delivery"`
 	DKIM     DKIM     `toml:"dkim"`
 	DMARC    DMARC    `toml:"dmarc"`
+	TLSRPT   TLSRPT   `toml:"tls_rpt"`
 	Log      Log      `toml:"log"`
 }
 
@@ -257,6 +258,7 @@ func Default() *Config {
 		Delivery: defaultDelivery(),
 		DKIM:     DKIM{Sign: true, MaxVerify: 5},
 		DMARC:    DMARC{Reject: "reject"},
+		TLSRPT:   TLSRPT{Enabled: true},
 		Log:      Log{Level: "info", Format: "text"},
 	}
 }

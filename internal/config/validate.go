@@ -36,6 +36,7 @@ func (c *Config) Validate() []error {
 	c.Delivery.validate(&p)
 	c.DKIM.validate(&p)
 	c.DMARC.validate(&p)
+	c.TLSRPT.validate(&p)
 	c.Log.validate(&p)
 	if len(p) == 0 {
 		return nil

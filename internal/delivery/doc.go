@@ -18,6 +18,10 @@
 // (submission, RFC 6409) client and go to the Queue, as do the remote
 // targets of aliases (forwarding). Without authentication another domain is
 // refused with 554 5.7.1: Petrel is never an open relay.
+// A message going to the Queue takes its "TLS-Required: No" field along
+// (RFC 8689 §3: Envelope.TLSOptional), unless it carries REQUIRETLS, which
+// overrides the field (§4.1); a REQUIRETLS message is delivered to local
+// mailboxes like any other.
 //
 // Submission (Envelope.AuthAccount set): the envelope sender (CheckSender,
 // at MAIL) and every address of every From: field (the From rule of

@@ -1,10 +1,15 @@
 package delivery
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"io"
+	"strings"
 
 	"github.com/petrelmail/petrel/internal/envelope"
+	"github.com/petrelmail/petrel/internal/header"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
@@ -54,7 +59,8 @@ func forwarded(rcpt envelope.Recipient, target string) (envelope.Recipient, erro
 }
 
 // enqueue hands the remote recipients of the recipients not refused yet
-// to the queue in one Enqueue (duplicates merged); a failure refuses
+// to the queue in one Enqueue (duplicates merged), with the message's
+// TLS-Required field in the envelope (RFC 8689 §3); a failure refuses
 // those recipients, or all of them without env.PerRecipient.
 func (s *Service) enqueue(ctx context.Context, t *ingest) {
 	env, routes, replies := t.env, t.routes, t.replies
@@ -76,10 +82,18 @@ func (s *Service) enqueue(ctx context.Context, t *ingest) {
 	if len(rcpts) == 0 {
 		return
 	}
-	body, size, err := t.msg.open(s.received(env, t.auth.results))
+	qenv := *env
+	optional, err := t.msg.tlsOptional()
+	// REQUIRETLS overrides the field (RFC 8689 §4.1).
+	qenv.TLSOptional = optional && !env.RequireTLS
+	var body io.Reader
+	var size int64
+	if err == nil {
+		body, size, err = t.msg.open(s.received(env, t.auth.results))
+	}
 	var id string
 	if err == nil {
-		id, err = s.cfg.Queue.Enqueue(ctx, env, body, size, rcpts)
+		id, err = s.cfg.Queue.Enqueue(ctx, &qenv, body, size, rcpts)
 	}
 	if err != nil {
 		r := s.localError("enqueue", err)
@@ -92,4 +106,30 @@ func (s *Service) enqueue(ctx context.Context, t *ingest) {
 		return
 	}
 	s.log.Info("queued for remote delivery", append(env.LogAttrs(), "queue_id", id, "rcpts", len(rcpts))...)
+}
+
+// tlsOptional reports whether the message's header has the field
+// "TLS-Required: No" (RFC 8689 §3: the sender asks that the recipient's
+// MTA-STS and DANE policies be ignored; README "REQUIRETLS"). The first
+// such field counts; a header over header.MaxSection is read up to it.
+func (m *message) tlsOptional() (bool, error) {
+	var r io.Reader
+	if _, ok := m.body.(io.Seeker); ok {
+		var err error
+		if r, _, err = m.open(""); err != nil {
+			return false, err
+		}
+	} else {
+		raw, err := m.readAll() // keeps a body that cannot be rewound
+		if err != nil {
+			return false, err
+		}
+		r = bytes.NewReader(raw)
+	}
+	_, fields, err := header.Read(bufio.NewReader(r), header.MaxSection)
+	if err != nil && !errors.Is(err, header.ErrTooLarge) {
+		return false, err
+	}
+	f, ok := header.Get(fields, "TLS-Required")
+	return ok && strings.EqualFold(strings.TrimSpace(f.Value()), "No"), nil
 }

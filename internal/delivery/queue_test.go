@@ -148,3 +148,42 @@ func TestEnqueueFailureFailsTheMessage(t *testing.T) {
 		t.Fatalf("per recipient: %v, %v", rs[0], rs[1])
 	}
 }
+
+// TestTLSRequiredField: the queue learns of "TLS-Required: No" (RFC 8689
+// §3, any case, folded), unless the message carries REQUIRETLS, which
+// overrides it (§4.1); other values, or the field in the body, do not
+// count.
+func TestTLSRequiredField(t *testing.T) {
+	cases := []struct {
+		name, header string
+		requireTLS   bool
+		want         bool
+	}{
+		{"no", "TLS-Required: No\r\n", false, true},
+		{"case and folding", "tls-required:\r\n no \r\n", false, true},
+		{"other value", "TLS-Required: yes\r\n", false, false},
+		{"absent", "", false, false},
+		{"REQUIRETLS wins", "TLS-Required: No\r\n", true, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			q := withQueue(f)
+			env := submitted(t, "someone@remote.example")
+			env.RequireTLS = c.requireTLS
+			if rs := f.submit(env, fromAlice+c.header+"Subject: hi\r\n\r\nTLS-Required: No\r\n"); rs[0] != nil {
+				t.Fatalf("Deliver: %v", rs[0])
+			}
+			if len(q.msgs) != 1 {
+				t.Fatalf("%d enqueues", len(q.msgs))
+			}
+			m := q.msgs[0]
+			if m.env.TLSOptional != c.want || m.env.RequireTLS != c.requireTLS {
+				t.Fatalf("queued with TLSOptional %v, RequireTLS %v; want %v, %v", m.env.TLSOptional, m.env.RequireTLS, c.want, c.requireTLS)
+			}
+			if !strings.Contains(m.body, "Subject: hi\r\n\r\nTLS-Required: No\r\n") {
+				t.Fatalf("queued body changed: %q", m.body)
+			}
+		})
+	}
+}

@@ -24,6 +24,17 @@ type Envelope struct {
 	SMTPUTF8 bool   // SMTPUTF8 (RFC 6531 §3.4)
 	Ret      string // DSN RET: "FULL", "HDRS" or "" (RFC 3461 §4.3)
 	EnvID    string // DSN ENVID, xtext-decoded (RFC 3461 §4.4)
+	// RequireTLS is the REQUIRETLS parameter (RFC 8689 §2): the message
+	// may be relayed only over TLS that MTA-STS or DANE validated.
+	// smtpd accepts it only in a TLS session.
+	RequireTLS bool
+
+	// TLSOptional is the "TLS-Required: No" header field (RFC 8689 §3):
+	// the sender asks that the recipient's MTA-STS and DANE policies be
+	// ignored when the message is relayed. Delivery sets it from the
+	// header before queueing; it is never set together with RequireTLS,
+	// which overrides the field (§4.1).
+	TLSOptional bool
 
 	// The session the transaction came in on.
 	Helo       string               // EHLO/HELO/LHLO argument

@@ -103,7 +103,8 @@ func (s *Service) releaseClaim(ctx context.Context, m *store.QueuedMessage, ch s
 // their states in m.Rcpts.
 func (s *Service) attempt(ctx context.Context, m *store.QueuedMessage, domain string, idxs []int) {
 	out := &smtpclient.Message{From: m.From, Size: m.Size, EightBit: m.BodyType == "8BITMIME", SMTPUTF8: m.SMTPUTF8,
-		EnvID: m.EnvID, Ret: m.Ret, LogAttrs: msgAttrs(m), Body: func() (io.ReadCloser, error) { return s.d.Store.OpenBlob(ctx, m.Blob) }}
+		EnvID: m.EnvID, Ret: m.Ret, RequireTLS: m.RequireTLS, TLSOptional: m.TLSOptional, LogAttrs: msgAttrs(m),
+		Body: func() (io.ReadCloser, error) { return s.d.Store.OpenBlob(ctx, m.Blob) }}
 	for _, i := range idxs {
 		rc := m.Rcpts[i]
 		out.Rcpts = append(out.Rcpts, smtpclient.Rcpt{Addr: rc.Addr, Notify: rc.Notify, ORcpt: rc.ORcpt})
@@ -195,6 +196,9 @@ func (s *Service) logAttempt(m *store.QueuedMessage, rc *store.QueuedRcpt, res s
 	}
 	if res.TLS != "" {
 		attrs = append(attrs, "tls_version", res.TLS)
+	}
+	if m.RequireTLS {
+		attrs = append(attrs, "require_tls", true)
 	}
 	if rc.State == store.RcptDeferred {
 		attrs = append(attrs, "next_attempt", rc.NextAttempt.Format(time.RFC3339))

@@ -20,6 +20,12 @@
 //   - RFC 7505 (null MX): a domain that accepts no mail fails at once
 //     (5.1.10); the outbound client reports it as a permanent failure.
 //
+//   - RFC 8689 (REQUIRETLS): a message keeps its REQUIRETLS parameter
+//     and its "TLS-Required: No" field (REQUIRETLS wins, §4.1) and hands
+//     them to the client, which enforces them; the report on a REQUIRETLS
+//     message returns the headers only, whatever RET says, is sent with
+//     REQUIRETLS itself (§5), and explains a 5.7.10 or 5.7.30 failure.
+//
 //   - RFC 6376 (DKIM): reports are signed, through a Signer, with the key
 //     of their From domain (MAILER-DAEMON at the host name, or its parent
 //     domain with keys); without a key, or when signing fails (logged), a

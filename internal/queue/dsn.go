@@ -109,6 +109,34 @@ func (r *report) human(b *strings.Builder) {
 		}
 		fmt.Fprintf(b, "<%s>: %s: %s\r\n", it.rcpt.Addr, it.action, why)
 	}
+	if r.requireTLSFailed() {
+		b.WriteString(requireTLSText)
+	}
+}
+
+// requireTLSText explains a REQUIRETLS failure in a report (README
+// "REQUIRETLS").
+const requireTLSText = "\r\nYour message was sent with REQUIRETLS (RFC 8689): it may only be relayed\r\n" +
+	"over TLS to a mail server whose certificate an MTA-STS policy or a DANE\r\n" +
+	"(DNSSEC-signed TLSA) record of the recipient's domain vouches for, and\r\n" +
+	"which supports REQUIRETLS itself. No mail server of the domain above met\r\n" +
+	"these conditions, so the message was not sent there. Ask the recipient's\r\n" +
+	"mail administrator to publish MTA-STS or DANE and to support REQUIRETLS,\r\n" +
+	"or send the message without REQUIRETLS.\r\n"
+
+// requireTLSFailed reports whether a recipient failed because of the
+// message's REQUIRETLS: 5.7.10 (encryption needed, RFC 5248) or 5.7.30
+// (REQUIRETLS support required, RFC 8689).
+func (r *report) requireTLSFailed() bool {
+	if !r.msg.RequireTLS {
+		return false
+	}
+	for _, it := range r.items {
+		if it.action == actionFailed && (it.rcpt.Status == "5.7.10" || it.rcpt.Status == "5.7.30") {
+			return true
+		}
+	}
+	return false
 }
 
 func roundAge(d time.Duration) string {

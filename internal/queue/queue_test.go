@@ -24,6 +24,7 @@ type sender struct {
 	replies map[string]*smtpreply.Reply
 	calls   []string // "domain:rcpt,rcpt"
 	bodies  []string
+	msgs    []smtpclient.Message // as handed over, Body and LogAttrs left out
 }
 
 func (s *sender) Send(ctx context.Context, domain string, m *smtpclient.Message) []smtpclient.Result {
@@ -43,6 +44,9 @@ func (s *sender) Send(ctx context.Context, domain string, m *smtpclient.Message)
 	data, _ := io.ReadAll(body)
 	body.Close()
 	s.bodies = append(s.bodies, string(data))
+	mc := *m
+	mc.Body, mc.LogAttrs = nil, nil
+	s.msgs = append(s.msgs, mc)
 	s.calls = append(s.calls, domain+":"+strings.Join(names, ","))
 	return out
 }

@@ -42,7 +42,9 @@ func (s *Service) reportItems(m *store.QueuedMessage, before []store.QueuedRcpt,
 // errors are logged; it returns false when the report was not sent.
 func (s *Service) sendReport(ctx context.Context, m *store.QueuedMessage, items []reportItem, now time.Time) bool {
 	r := &report{hostname: s.cfg.Hostname, msg: m, items: items, now: now, until: s.cfg.expiry(m.Arrived)}
-	full := m.Ret == "FULL" && r.worst() == actionFailed
+	// A REQUIRETLS message is returned as if RET=HDRS (RFC 8689 §5): its
+	// body must not travel where its sender did not allow.
+	full := m.Ret == "FULL" && r.worst() == actionFailed && !m.RequireTLS
 	blob, err := s.d.Store.OpenBlob(ctx, m.Blob)
 	if err != nil {
 		s.d.Log.Error("reading a queued message for its report", msgAttrs(m, "err", err)...)
@@ -98,7 +100,10 @@ func (s *Service) deliverReport(ctx context.Context, m *store.QueuedMessage, rid
 	}
 	nq := store.NewQueued{ID: obs.NewID(), Origin: origin, Arrived: s.d.Now(), Body: bytes.NewReader(data),
 		SMTPUTF8: m.SMTPUTF8 && !to.IsASCII(),
-		Rcpts:    []store.QueuedRcpt{{Addr: to.String(), Domain: to.Domain, Notify: []string{"NEVER"}}}}
+		// The report on a REQUIRETLS message is sent with REQUIRETLS
+		// too (RFC 8689 §5).
+		RequireTLS: m.RequireTLS,
+		Rcpts:      []store.QueuedRcpt{{Addr: to.String(), Domain: to.Domain, Notify: []string{"NEVER"}}}}
 	if full && m.BodyType == "8BITMIME" {
 		nq.BodyType = "8BITMIME"
 	}

@@ -65,12 +65,15 @@ func New(cfg Config, d Deps) *Service {
 // Enqueue stores the message durably for rcpts (all in other domains)
 // and returns its queue ID; the runner is woken to try it at once. body
 // holds size octets. The envelope gives the sender and the parameters kept
-// with the message (RET, ENVID, SMTPUTF8, BODY), env.ID names the
+// with the message (RET, ENVID, SMTPUTF8, BODY, REQUIRETLS and the
+// TLS-Required field), env.ID names the
 // transaction in the logs, and env.Received is its arrival (zero = now).
 // It implements delivery's Queue.
 func (s *Service) Enqueue(ctx context.Context, env *envelope.Envelope, body io.Reader, size int64, rcpts []envelope.Recipient) (string, error) {
 	nq := store.NewQueued{ID: obs.NewID(), Origin: env.ID, From: env.ReversePath(), EnvID: env.EnvID, Ret: env.Ret,
-		SMTPUTF8: env.SMTPUTF8, BodyType: env.Body, Arrived: env.Received, Body: io.LimitReader(body, size)}
+		SMTPUTF8: env.SMTPUTF8, BodyType: env.Body, Arrived: env.Received, Body: io.LimitReader(body, size),
+		// REQUIRETLS overrides the TLS-Required field (RFC 8689 §4.1).
+		RequireTLS: env.RequireTLS, TLSOptional: env.TLSOptional && !env.RequireTLS}
 	if nq.Arrived.IsZero() {
 		nq.Arrived = s.d.Now()
 	}

@@ -51,6 +51,10 @@ type Message struct {
 	SMTPUTF8 bool   // the message needs SMTPUTF8 (RFC 6531)
 	EnvID    string // DSN ENVID, xtext-decoded (RFC 3461 §4.4)
 	Ret      string // DSN RET: "FULL", "HDRS" or ""
+	// RequireTLS: the message carries REQUIRETLS (RFC 8689 §4.2.1).
+	RequireTLS bool
+	// TLSOptional: the message has "TLS-Required: No" (RFC 8689 §4.2.2).
+	TLSOptional bool
 	// LogAttrs name the message at the start of the client's log lines
 	// (the queue's queue_id and msg_id: docs/flow.md "Tracing a message").
 	LogAttrs []any

@@ -122,6 +122,12 @@ func (s *session) keywords() []string {
 	if s.cfg.TLS != nil && s.tls == nil {
 		kw = append(kw, "STARTTLS") // RFC 3207
 	}
+	if s.tls != nil && !s.cfg.LMTP {
+		// RFC 8689 §2: the option may only be used in a TLS session, so
+		// it is offered only there (LMTP hands mail to local mailboxes:
+		// there is no relay to hold to it).
+		kw = append(kw, "REQUIRETLS")
+	}
 	for _, ext := range s.cfg.Extensions {
 		kw = append(kw, ext.Keywords(s.state())...)
 	}

@@ -17,6 +17,9 @@
 //     RFC 6531 (SMTPUTF8), RFC 2034 and RFC 3463 (enhanced status codes),
 //     RFC 3461 (DSN: the RET, ENVID, NOTIFY and ORCPT parameters, handed
 //     to Delivery; xtext decoded, §4);
+//   - RFC 8689 (REQUIRETLS): offered after EHLO in a TLS session only
+//     (not in LMTP), the MAIL parameter marks the envelope (RequireTLS);
+//     without TLS it gets 530 5.7.10;
 //   - RFC 2033 (LMTP): LHLO, one reply per accepted recipient after the
 //     data;
 //   - RFC 3848 protocol names for the Received header (SMTP, ESMTP,

@@ -101,6 +101,16 @@ func (s *session) mailParam(env *envelope.Envelope, p param) *smtpreply.Reply {
 			return s.bad(smtpreply.BadArguments("SMTPUTF8 takes no value"))
 		}
 		env.SMTPUTF8 = true
+	case "REQUIRETLS": // RFC 8689 §2: no value, only over TLS
+		switch {
+		case s.cfg.LMTP: // not offered
+			return s.bad(smtpreply.ParamNotImplemented("Unsupported MAIL parameter REQUIRETLS"))
+		case s.tls == nil:
+			return s.bad(smtpreply.RequireTLSWithoutTLS())
+		case p.hasVal:
+			return s.bad(smtpreply.BadArguments("REQUIRETLS takes no value"))
+		}
+		env.RequireTLS = true
 	case "RET": // RFC 3461 §4.3
 		v := strings.ToUpper(p.value)
 		if v != "FULL" && v != "HDRS" {

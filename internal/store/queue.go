@@ -61,9 +61,14 @@ type QueuedMessage struct {
 	Ret      string // DSN RET: "FULL", "HDRS" or ""
 	SMTPUTF8 bool
 	BodyType string // "7BIT", "8BITMIME" or ""
-	Arrived  time.Time
-	Size     int64
-	Blob     BlobID
+	// RequireTLS: the REQUIRETLS parameter (RFC 8689 §2); TLSOptional:
+	// the "TLS-Required: No" header field (RFC 8689 §3). At most one is
+	// set.
+	RequireTLS  bool
+	TLSOptional bool
+	Arrived     time.Time
+	Size        int64
+	Blob        BlobID
 	// DelayWarned is set once a delay DSN went out.
 	DelayWarned bool
 	Rcpts       []QueuedRcpt
@@ -78,6 +83,7 @@ type NewQueued struct {
 	ID, Origin, From, EnvID, Ret string
 	SMTPUTF8                     bool
 	BodyType                     string
+	RequireTLS, TLSOptional      bool // as in QueuedMessage
 	Arrived                      time.Time
 	Body                         io.Reader // read once
 	Rcpts                        []QueuedRcpt
@@ -170,7 +176,8 @@ type Queue interface {
 // size octets: recipients indexed in order, pending, never tried.
 func (m NewQueued) Queued(size int64) QueuedMessage {
 	q := QueuedMessage{ID: m.ID, Origin: m.Origin, From: m.From, EnvID: m.EnvID, Ret: m.Ret,
-		SMTPUTF8: m.SMTPUTF8, BodyType: m.BodyType, Arrived: m.Arrived, Size: size}
+		SMTPUTF8: m.SMTPUTF8, BodyType: m.BodyType, RequireTLS: m.RequireTLS, TLSOptional: m.TLSOptional,
+		Arrived: m.Arrived, Size: size}
 	for i, r := range m.Rcpts {
 		r.Index, r.State, r.Attempts = i, RcptPending, 0
 		q.Rcpts = append(q.Rcpts, r)

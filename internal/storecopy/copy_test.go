@@ -70,7 +70,7 @@ func populate(t *testing.T, s store.Store) (total int) {
 	if _, err := s.ClaimRecent(ctx, inbox.ID, 6); err != nil { // a session saw UIDs up to 6
 		t.Fatal(err)
 	}
-	_, err = s.Enqueue(ctx, store.NewQueued{ID: "q1", From: "alice@example.org", Arrived: time.Now(),
+	_, err = s.Enqueue(ctx, store.NewQueued{ID: "q1", From: "alice@example.org", Arrived: time.Now(), RequireTLS: true,
 		Body: bytes.NewReader(msg("out", 1000)), Rcpts: []store.QueuedRcpt{{Addr: "x@remote.example", Domain: "remote.example"}}})
 	must(err)
 	must(s.KVStore(ctx, "dkim/example.org/s1.pem", []byte("-----BEGIN PRIVATE KEY-----")))
@@ -107,6 +107,9 @@ func testCopy(t *testing.T, src, dst store.Store) {
 		t.Fatal(err)
 	} else if r, err := dst.RecentUID(ctx, dinbox.ID); r != 6 || err != nil {
 		t.Fatalf(`\Recent boundary in the copy: %d, %v; want 6`, r, err)
+	}
+	if q, err := dst.QueuedMessage(ctx, "q1"); err != nil || !q.RequireTLS { // RFC 8689: the flag is copied
+		t.Fatalf("queued message in the copy: %+v, %v", q, err)
 	}
 	// A second run adds nothing.
 	rep2, err := Copy(context.Background(), src, dst, Options{})

@@ -259,14 +259,17 @@ func aliasesText(ctx context.Context, s store.Store) (string, error) {
 	return b.String(), err
 }
 
-// queueText describes the queue: IDs, senders, and each recipient's
-// state and attempts.
+// queueText describes the queue: IDs, senders, TLS demands, and each
+// recipient's state and attempts.
 func queueText(ctx context.Context, s store.Store) (string, error) {
 	qs, err := s.QueuedMessages(ctx)
 	var b strings.Builder
 	b.WriteString("queue:")
 	for _, q := range qs {
 		fmt.Fprintf(&b, " %s<%s>%d", q.ID, q.From, q.Size)
+		if q.RequireTLS || q.TLSOptional { // RFC 8689
+			fmt.Fprintf(&b, "/requiretls=%v/tlsoptional=%v", q.RequireTLS, q.TLSOptional)
+		}
 		for _, r := range q.Rcpts {
 			fmt.Fprintf(&b, ",%s/%s/%d/%d", r.Addr, r.State, r.Attempts, r.NextAttempt.Unix())
 		}

@@ -257,9 +257,10 @@ func (t *txn) importQueued(b *body, m store.QueuedMessage) error {
 		return err
 	}
 	var seq int64
-	if err := t.queryRow(`INSERT INTO queue(id, origin, sender, envid, ret, smtputf8, body_type, arrived, size, blob, warned)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq`, m.ID, m.Origin, m.From, m.EnvID, m.Ret,
-		m.SMTPUTF8, m.BodyType, ms(m.Arrived), b.size, blob, m.DelayWarned).Scan(&seq); err != nil {
+	if err := t.queryRow(`INSERT INTO queue(id, origin, sender, envid, ret, smtputf8, body_type, arrived, size, blob, warned,
+		require_tls, tls_optional) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq`,
+		m.ID, m.Origin, m.From, m.EnvID, m.Ret, m.SMTPUTF8, m.BodyType, ms(m.Arrived), b.size, blob, m.DelayWarned,
+		m.RequireTLS, m.TLSOptional).Scan(&seq); err != nil {
 		return err
 	}
 	n := len(m.Rcpts)

@@ -53,9 +53,10 @@ func (t *txn) enqueue(b *body, q *store.QueuedMessage) error {
 	}
 	q.Blob = blob
 	var seq int64
-	if err := t.queryRow(`INSERT INTO queue(id, origin, sender, envid, ret, smtputf8, body_type, arrived, size, blob)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq`, q.ID, q.Origin, q.From, q.EnvID, q.Ret,
-		q.SMTPUTF8, q.BodyType, ms(q.Arrived), q.Size, blob).Scan(&seq); err != nil {
+	if err := t.queryRow(`INSERT INTO queue(id, origin, sender, envid, ret, smtputf8, body_type, arrived, size, blob,
+		require_tls, tls_optional) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq`,
+		q.ID, q.Origin, q.From, q.EnvID, q.Ret, q.SMTPUTF8, q.BodyType, ms(q.Arrived), q.Size, blob,
+		q.RequireTLS, q.TLSOptional).Scan(&seq); err != nil {
 		return err
 	}
 	idx := make([]int32, len(q.Rcpts))
@@ -136,7 +137,7 @@ func (s *Store) RetryQueued(ctx context.Context, id string, now time.Time) (int,
 }
 
 const queueCols = `id, seq, origin, sender, envid, ret, smtputf8, body_type, arrived, size, blob, warned,
-	claim_owner, claim_until`
+	claim_owner, claim_until, require_tls, tls_optional`
 
 // QueuedMessage returns one queued message with its recipients.
 func (s *Store) QueuedMessage(ctx context.Context, id string) (store.QueuedMessage, error) {
@@ -170,7 +171,7 @@ func (s *Store) queuedWhere(ctx context.Context, where string, args ...any) ([]s
 		var m store.QueuedMessage
 		var seq, arrived, until int64
 		if err := rows.Scan(&m.ID, &seq, &m.Origin, &m.From, &m.EnvID, &m.Ret, &m.SMTPUTF8, &m.BodyType,
-			&arrived, &m.Size, &m.Blob, &m.DelayWarned, &m.ClaimOwner, &until); err != nil {
+			&arrived, &m.Size, &m.Blob, &m.DelayWarned, &m.ClaimOwner, &until, &m.RequireTLS, &m.TLSOptional); err != nil {
 			rows.Close()
 			return nil, s.wrap(op, err)
 		}

@@ -191,6 +191,10 @@ END
 $$;`,
 	// 5: the deliveries of a batch in one call (schema_deliver.go).
 	deliverBatchFunction,
+	// 6: the TLS demands of a queued message (RFC 8689): the REQUIRETLS
+	// parameter and the "TLS-Required: No" header field.
+	`ALTER TABLE queue ADD COLUMN require_tls boolean NOT NULL DEFAULT false,
+	ADD COLUMN tls_optional boolean NOT NULL DEFAULT false;`,
 }
 
 // errNewerSchema is returned by Open for a database whose schema is newer

@@ -226,7 +226,11 @@ func TestMigrationUnstuffedWireSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	stuffed := len(body) + 3
-	if _, err := db.Exec(`UPDATE blob_meta SET meta = json_set(meta, '$.ws', ?); PRAGMA user_version = 7`, stuffed); err != nil {
+	// Version 7 had neither the wire size fix nor the columns of the
+	// later migrations (9: the queue's TLS demands).
+	if _, err := db.Exec(`UPDATE blob_meta SET meta = json_set(meta, '$.ws', ?);
+		ALTER TABLE queue DROP COLUMN require_tls; ALTER TABLE queue DROP COLUMN tls_optional;
+		PRAGMA user_version = 7`, stuffed); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -281,9 +281,10 @@ func (t *txn) importQueued(b *body, m store.QueuedMessage) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.exec(`INSERT INTO queue(id, seq, origin, sender, envid, ret, smtputf8, body_type, arrived, size, blob, warned)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.ID, seq, m.Origin, m.From, m.EnvID, m.Ret,
-		boolInt(m.SMTPUTF8), m.BodyType, ms(m.Arrived), b.size, blob, boolInt(m.DelayWarned)); err != nil {
+	if _, err := t.exec(`INSERT INTO queue(id, seq, origin, sender, envid, ret, smtputf8, body_type, arrived, size, blob, warned,
+		require_tls, tls_optional) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.ID, seq, m.Origin, m.From, m.EnvID, m.Ret,
+		boolInt(m.SMTPUTF8), m.BodyType, ms(m.Arrived), b.size, blob, boolInt(m.DelayWarned),
+		boolInt(m.RequireTLS), boolInt(m.TLSOptional)); err != nil {
 		return err
 	}
 	for _, r := range m.Rcpts {

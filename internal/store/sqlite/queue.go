@@ -64,9 +64,9 @@ func (t *txn) enqueue(b *body, q *store.QueuedMessage) error {
 		return err
 	}
 	q.Blob = blob
-	if _, err := t.exec(`INSERT INTO queue(id, seq, origin, sender, envid, ret, smtputf8, body_type, arrived, size, blob)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, q.ID, seq, q.Origin, q.From, q.EnvID, q.Ret,
-		boolInt(q.SMTPUTF8), q.BodyType, ms(q.Arrived), q.Size, blob); err != nil {
+	if _, err := t.exec(`INSERT INTO queue(id, seq, origin, sender, envid, ret, smtputf8, body_type, arrived, size, blob,
+		require_tls, tls_optional) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, q.ID, seq, q.Origin, q.From, q.EnvID, q.Ret,
+		boolInt(q.SMTPUTF8), q.BodyType, ms(q.Arrived), q.Size, blob, boolInt(q.RequireTLS), boolInt(q.TLSOptional)); err != nil {
 		return err
 	}
 	for _, r := range q.Rcpts {

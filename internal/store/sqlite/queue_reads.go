@@ -11,7 +11,7 @@ import (
 )
 
 const queueCols = `id, seq, origin, sender, envid, ret, smtputf8, body_type, arrived, size, blob, warned,
-	claim_owner, claim_until`
+	claim_owner, claim_until, require_tls, tls_optional`
 
 // QueuedMessage returns one queued message with its recipients.
 func (s *Store) QueuedMessage(ctx context.Context, id string) (store.QueuedMessage, error) {
@@ -44,7 +44,7 @@ func (s *Store) queuedWhere(ctx context.Context, where string, args ...any) ([]s
 		var seq, arrived, until int64
 		var utf8, warned bool
 		if err := rows.Scan(&m.ID, &seq, &m.Origin, &m.From, &m.EnvID, &m.Ret, &utf8, &m.BodyType,
-			&arrived, &m.Size, &m.Blob, &warned, &m.ClaimOwner, &until); err != nil {
+			&arrived, &m.Size, &m.Blob, &warned, &m.ClaimOwner, &until, &m.RequireTLS, &m.TLSOptional); err != nil {
 			rows.Close()
 			return nil, store.Wrap(store.KindInternal, op, err)
 		}

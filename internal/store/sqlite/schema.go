@@ -197,6 +197,12 @@ CREATE TABLE recent (
 	// 8: POP3 sizes without dot-stuffing (RFC 1939 §11): the "wire_size"
 	// backfill counts msgmeta.Meta.WireSize again for every message.
 	`INSERT OR IGNORE INTO backfills(name) VALUES ('wire_size');`,
+	// 9: the TLS demands of a queued message (RFC 8689): the REQUIRETLS
+	// parameter and the "TLS-Required: No" header field, 0 or 1.
+	`
+ALTER TABLE queue ADD COLUMN require_tls INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queue ADD COLUMN tls_optional INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // migrationIdentity gives every message a thread ID (RFC 8474 §5.2;

@@ -114,7 +114,7 @@ func populate(t *testing.T, e *env) {
 
 	now := time.Now().Truncate(time.Millisecond)
 	_, err = s.Enqueue(ctx, store.NewQueued{ID: "q1", Origin: "t1", From: "alice@example.org", EnvID: "env1", Ret: "HDRS",
-		BodyType: "8BITMIME", Arrived: now, Body: bytes.NewReader(msg("queued", 2000)), Rcpts: []store.QueuedRcpt{
+		BodyType: "8BITMIME", RequireTLS: true, Arrived: now, Body: bytes.NewReader(msg("queued", 2000)), Rcpts: []store.QueuedRcpt{
 			{Addr: "x@one.example", Domain: "one.example", Notify: []string{"FAILURE", "DELAY"}, ORcpt: "rfc822;x@one.example"},
 			{Addr: "y@two.example", Domain: "two.example"}}})
 	must("Enqueue", err)

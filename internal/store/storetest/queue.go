@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func testQueue(t *testing.T, b Backend) {
 	big := msg("queued-big", 300<<10) // a file blob
 	for i, data := range [][]byte{body, big} {
 		_, err := q.Enqueue(e.ctx, store.NewQueued{ID: []string{"q1", "q2"}[i], From: "a@example.org", Arrived: now,
-			Body: bytes.NewReader(data), Rcpts: []store.QueuedRcpt{
+			RequireTLS: i == 0, TLSOptional: i == 1, Body: bytes.NewReader(data), Rcpts: []store.QueuedRcpt{
 				{Addr: "x@one.example", Domain: "one.example", Notify: []string{"FAILURE", "DELAY"}, ORcpt: "rfc822;x@one.example"},
 				{Addr: "y@two.example", Domain: "two.example"}}})
 		if err != nil {
@@ -41,6 +42,7 @@ func testQueue(t *testing.T, b Backend) {
 	if got := sum(e.readBlob(m.Blob)); got != sum(big) {
 		t.Fatal("queued body differs")
 	}
+	checkQueuedTLS(t, "after reopen", q.QueuedMessages)
 	claim := func(at time.Time, newOnly bool) []string {
 		t.Helper()
 		ms, err := q.ClaimQueued(e.ctx, store.ClaimRequest{Owner: "node-a", Now: at, Lease: time.Minute, Limit: 10, NewOnly: newOnly})
@@ -55,6 +57,11 @@ func testQueue(t *testing.T, b Backend) {
 			t.Fatalf("ReleaseClaim(%s): %v", id, err)
 		}
 	}
+	checkQueuedTLS(t, "claimed", func(context.Context) ([]store.QueuedMessage, error) {
+		return q.ClaimQueued(e.ctx, store.ClaimRequest{Owner: "node-a", Now: now, Lease: time.Minute, Limit: 10})
+	})
+	release("q1", store.QueueChange{})
+	release("q2", store.QueueChange{})
 	if ids := claim(now, false); !slices.Equal(ids, []string{"q1", "q2"}) {
 		t.Fatalf("claimed %v, want q1, q2", ids)
 	}
@@ -119,6 +126,21 @@ func testQueue(t *testing.T, b Backend) {
 	wantKind(t, "DeleteQueued gone", q.DeleteQueued(e.ctx, "q2"), store.KindNotFound)
 	if _, err := q.RetryQueued(e.ctx, "nope", now); !store.IsKind(err, store.KindNotFound) {
 		t.Fatalf("RetryQueued unknown: %v", err)
+	}
+}
+
+// checkQueuedTLS checks that list returns q1 with RequireTLS and q2 with
+// TLSOptional (RFC 8689), as testQueue enqueued them.
+func checkQueuedTLS(t *testing.T, what string, list func(context.Context) ([]store.QueuedMessage, error)) {
+	t.Helper()
+	ms, err := list(context.Background())
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("%s: %d messages, %v", what, len(ms), err)
+	}
+	for _, m := range ms {
+		if m.RequireTLS != (m.ID == "q1") || m.TLSOptional != (m.ID == "q2") {
+			t.Errorf("%s: %s has RequireTLS %v, TLSOptional %v", what, m.ID, m.RequireTLS, m.TLSOptional)
+		}
 	}
 }
 
