@@ -14,11 +14,14 @@ import (
 	"github.com/petrelmail/petrel/internal/queue"
 	"github.com/petrelmail/petrel/internal/smtpclient"
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/tlsrpt"
 )
 
-// outboundQueue is the running outbound queue of the server.
+// outboundQueue is the running outbound queue of the server, with the
+// TLS reporter of its sessions (nil when tls_rpt is off).
 type outboundQueue struct {
 	svc    *queue.Service
+	tlsrpt *tlsrpt.Reporter
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -28,6 +31,8 @@ type outboundQueue struct {
 func startQueue(ctx context.Context, d deps) *outboundQueue {
 	qs := d.st
 	cfg := d.cfg
+	reports := &reportSender{d: d}
+	rep := newTLSReporter(d, reports)
 	client := smtpclient.New(smtpclient.Config{Hostname: cfg.Hostname, RemotePort: cfg.Delivery.RemotePort,
 		Relayhost: cfg.Delivery.Relayhost, RelayUser: cfg.Delivery.RelayUser,
 		RelayPassword: cfg.Delivery.RelayPassword, Routes: cfg.Delivery.Routes,
@@ -39,13 +44,13 @@ func startQueue(ctx context.Context, d deps) *outboundQueue {
 	svc := queue.New(queue.ConfigFrom(cfg), queue.Deps{Store: qs, Sender: client,
 		Local: localReports(d.st, local), Signer: d.signer, Log: d.log.With("component", "queue"),
 		Metrics: queue.NewMetrics(d.metrics.Registry, qs)})
+	reports.queue, reports.local = svc, localReports(d.st, local)
 	rctx, cancel := context.WithCancel(ctx)
-	q := &outboundQueue{svc: svc, cancel: cancel}
-	q.wg.Add(1)
-	go func() {
-		defer q.wg.Done()
-		svc.Run(rctx)
-	}()
+	q := &outboundQueue{svc: svc, tlsrpt: rep, cancel: cancel}
+	q.wg.Go(func() { svc.Run(rctx) })
+	if rep != nil {
+		q.wg.Go(func() { rep.Run(rctx) })
+	}
 	return q
 }
 
