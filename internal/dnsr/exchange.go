@@ -126,7 +126,13 @@ func (c *Client) exchange(ctx context.Context, server, fqdn string, t uint16) (*
 	q := new(dns.Msg)
 	q.SetQuestion(fqdn, t) // a fresh random ID (RFC 5452 §9.2)
 	q.RecursionDesired = true
-	q.SetEdns0(1232, false) // the DNS flag day 2020 buffer size
+	q.SetEdns0(1232, c.dnssec) // the DNS flag day 2020 buffer size
+	if c.dnssec {
+		// Ask for the AD bit (RFC 6840 §5.7); the DO bit too, which
+		// older validating resolvers need before they set AD (RFC 3225
+		// §3, RFC 4035 §3.2.3).
+		q.AuthenticatedData = true
+	}
 	msg, err := exchangeOver(ctx, "udp", server, q)
 	if err == nil && msg.Truncated {
 		msg, err = exchangeOver(ctx, "tcp", server, q)

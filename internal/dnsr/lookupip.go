@@ -13,33 +13,44 @@ import (
 // says NXDOMAIN if either did, Temporary if either failed for now, else
 // NoData. An IP address literal is returned as it is.
 func (c *Client) LookupIP(ctx context.Context, host string) ([]netip.Addr, error) {
+	addrs, _, err := c.LookupIPSecure(ctx, host)
+	return addrs, err
+}
+
+// LookupIPSecure is LookupIP that also says whether both answers (A and
+// AAAA, records or their absence) were validated (secure.go); an IP
+// address literal is not.
+func (c *Client) LookupIPSecure(ctx context.Context, host string) ([]netip.Addr, bool, error) {
 	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		return []netip.Addr{ip.Unmap()}, nil
+		return []netip.Addr{ip.Unmap()}, false, nil
 	}
 	type answer struct {
-		rrs []dns.RR
-		err error
+		rrs    []dns.RR
+		secure bool
+		err    error
 	}
 	ch := make(chan answer, 2)
 	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
 		go func() {
-			rrs, err := c.lookup(ctx, host, t)
-			ch <- answer{rrs, err}
+			rrs, secure, err := c.lookupSecure(ctx, host, t)
+			ch <- answer{rrs, secure, err}
 		}()
 	}
 	var addrs []netip.Addr
 	var errs []error
+	secure := true
 	for range 2 {
 		a := <-ch
 		if a.err != nil {
 			errs = append(errs, a.err)
 		}
+		secure = secure && a.secure
 		addrs = append(addrs, ipsOf(a.rrs)...)
 	}
 	if len(addrs) > 0 {
-		return addrs, nil
+		return addrs, secure, nil
 	}
-	return nil, worst(errs)
+	return nil, secure, worst(errs)
 }
 
 // ipsOf returns the addresses of A and AAAA records.
