@@ -167,7 +167,7 @@ func (c *Client) hostPolicy(ctx context.Context, d *domainPolicy, h hop, addrSec
 		stsHost(p, d, m)
 		if !p.mxValidated {
 			c.reportFor(p, nil, resValidation, "MX host "+h.host+" does not match the MTA-STS policy")
-			if p.enforce {
+			if p.enforce && !m.RequireTLS { // REQUIRETLS: 5.7.10 below
 				o := retry(stsMismatch(h.host, d.domain), nil)
 				return p, &o
 			}
@@ -213,9 +213,6 @@ func (c *Client) daneHost(ctx context.Context, p *tlsPolicy, h hop, addrSecure b
 	// only usable ones authenticate (§3.1.3).
 	p.tlsNeeded = !m.TLSOptional || m.RequireTLS
 	p.verify, p.enforce = len(p.tlsa) > 0, p.tlsNeeded
-	if len(p.tlsa) == 0 {
-		c.reportFor(p, nil, resTLSAInvalid, "no usable TLSA record")
-	}
 	return nil
 }
 
@@ -287,6 +284,22 @@ func tlsaFailure(host string) *smtpreply.Reply {
 // satisfy it (RFC 8689 §4.2.1, §5: 5.7.10, permanent).
 func requireTLSUnmet(host, why string) *smtpreply.Reply {
 	return smtpreply.New(550, smtpreply.Enhanced{5, 7, 10}, "REQUIRETLS: message not relayed to %s: %s", host, why)
+}
+
+// describe says what a failed certificate check found, for a reply.
+func describe(p *tlsPolicy, err error) string {
+	switch resultType(err) {
+	case resHostMismatch:
+		return "certificate not valid for the host name"
+	case resExpired:
+		return "certificate expired"
+	case resValidation:
+		if p.typ == policyTLSA {
+			return "certificate matches no TLSA record"
+		}
+		return "no valid certificate"
+	}
+	return "certificate not trusted"
 }
 
 // policyFailure: TLS with host failed what its policy requires (RFC 7672

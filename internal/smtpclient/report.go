@@ -46,6 +46,9 @@ func (s *session) tlsResult() (result, detail string, ok bool) {
 		return resultType(s.verifyErr), s.verifyErr.Error(), true
 	case s.tlsErr != nil:
 		return resValidation, "TLS handshake failed: " + s.tlsErr.Error(), true
+	case s.pol.typ == policyTLSA && len(s.pol.tlsa) == 0:
+		// RFC 8460 §4.3.2.2; TLS was used, unauthenticated (RFC 7672 §2.2).
+		return resTLSAInvalid, "no usable TLSA record", true
 	}
 	return "", "", true
 }

@@ -57,7 +57,7 @@ func (s *session) secure() (outcome, bool) {
 		s.tlsErr = err
 		reply := lostConnection(s.hop.host, s.ip, s.hop.port, "starting TLS")
 		if s.verifyErr != nil {
-			reply = policyFailure(s.hop.host, s.pol, "certificate: "+resultType(s.verifyErr))
+			reply = policyFailure(s.hop.host, s.pol, describe(s.pol, s.verifyErr))
 		}
 		out := retry(reply, err)
 		out.tlsFailed = true
