@@ -43,7 +43,7 @@ type reply struct {
 // with a failure (SERVFAIL, REFUSED, an ICMP error) gets no more sends;
 // the next one is asked at once, and when none is left, nor any send
 // pending, the lookup fails. It ends at the timeout or when ctx does.
-func (c *Client) query(ctx context.Context, fqdn string, t uint16) (*dns.Msg, error) {
+func (c *Client) query(ctx context.Context, fqdn string, t uint16) (*dns.Msg, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	servers := c.nameservers()
@@ -70,12 +70,12 @@ func (c *Client) query(ctx context.Context, fqdn string, t uint16) (*dns.Msg, er
 		case rep := <-r.replies:
 			r.pending--
 			if rep.err == nil {
-				return rep.msg, nil
+				return rep.msg, rep.server, nil
 			}
 			last = rep.err
 			r.fail(rep.server)
 			if send(); r.pending == 0 {
-				return nil, last
+				return nil, "", last
 			}
 		case <-timer.C:
 			send()
@@ -85,7 +85,7 @@ func (c *Client) query(ctx context.Context, fqdn string, t uint16) (*dns.Msg, er
 			if last == nil {
 				last = fmt.Errorf("no answer from %s: %w", strings.Join(servers, ", "), ctx.Err())
 			}
-			return nil, last
+			return nil, "", last
 		}
 	}
 }

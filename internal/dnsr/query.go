@@ -60,11 +60,13 @@ func (c *Client) lookupSecure(ctx context.Context, name string, t uint16) ([]dns
 		return nil, false, &Error{Kind: Temporary, Name: name, Type: typ, Err: err}
 	}
 	resolve := func(ctx context.Context) answer {
-		msg, err := c.query(ctx, fqdn, t)
+		msg, server, err := c.query(ctx, fqdn, t)
 		if err != nil {
 			return answer{kind: Temporary, err: err}
 		}
-		return answerOf(msg, t)
+		a := answerOf(msg, t)
+		a.secure = a.secure && loopback(server) // secure.go
+		return a
 	}
 	var a answer
 	if c.cache == nil {

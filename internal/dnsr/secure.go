@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"net"
+	"net/netip"
 	"strconv"
 
 	"github.com/miekg/dns"
@@ -16,7 +17,10 @@ import (
 // server, so it is believed only when the operator says the servers
 // validate and are trusted (Config.DNSSEC: a validating resolver on the
 // loopback, as Postfix's smtp_dns_support_level = dnssec; README
-// "DANE"); without it every answer is insecure.
+// "DANE"); without it every answer is insecure. Even then, only the AD
+// bit of a server on a loopback address is believed: on any other path
+// the bit could have been set by whoever sits on it (RFC 6840 §5.9,
+// RFC 4035 §4.9.3).
 
 // TLSA is one TLSA record (RFC 6698 §2.1): certificate usage, selector,
 // matching type and the certificate association data.
@@ -65,4 +69,10 @@ func (c *Client) LookupTLSA(ctx context.Context, port int, host string) ([]TLSA,
 		out = append(out, TLSA{Usage: r.Usage, Selector: r.Selector, MatchingType: r.MatchingType, Data: data})
 	}
 	return out, secure, nil
+}
+
+// loopback reports whether server ("host:port") is on a loopback address.
+func loopback(server string) bool {
+	ap, err := netip.ParseAddrPort(server)
+	return err == nil && ap.Addr().Unmap().IsLoopback()
 }
