@@ -32,6 +32,6 @@
 // The concrete Client also says whether an answer was DNSSEC-validated
 // (LookupMXSecure, LookupIPSecure, LookupTLSA for DANE, RFC 7672 §2.1):
 // with Config.DNSSEC it asks for the AD bit (RFC 6840 §5.7) and believes
-// it from a resolver on a loopback address (RFC 6840 §5.9: the path to
+// it from a resolver on a loopback address (RFC 4035 §4.9.3: the path to
 // the resolver must be trusted); without, nothing is secure (secure.go).
 package dnsr

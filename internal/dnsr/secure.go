@@ -19,8 +19,8 @@ import (
 // loopback, as Postfix's smtp_dns_support_level = dnssec; README
 // "DANE"); without it every answer is insecure. Even then, only the AD
 // bit of a server on a loopback address is believed: on any other path
-// the bit could have been set by whoever sits on it (RFC 6840 §5.9,
-// RFC 4035 §4.9.3).
+// the bit could have been set by whoever sits on it (RFC 4035
+// §4.9.3).
 
 // TLSA is one TLSA record (RFC 6698 §2.1): certificate usage, selector,
 // matching type and the certificate association data.

@@ -90,9 +90,10 @@ type Result struct {
 	RemoteMTA string     // host name that answered, "" if none did
 	RemoteIP  netip.Addr // its address, zero if none answered
 	TLS       string     // "TLS1.3 TLS_AES_128_GCM_SHA256", or "" without TLS
-	// TLSPolicy is the policy of the connection and its outcome: "dane
-	// ok", "sts ok", "sts-testing certificate-expired", "none" (README
-	// "Outbound TLS policy"); "" when no connection was made.
+	// TLSPolicy is the TLS policy of the deciding attempt and its
+	// outcome: "dane ok", "sts ok", "sts-testing certificate-expired",
+	// "sts validation-failure" (a host the policy rules out), "none ok"
+	// (README "Outbound TLS policy"); "" when no host was tried.
 	TLSPolicy string
 }
 

@@ -124,6 +124,9 @@ type tlsPolicy struct {
 	// or by the MTA-STS policy (RFC 8689 §4.2.1).
 	mxValidated bool
 	requireTLS  bool // the message carries REQUIRETLS
+	// failed is the result type of a check made before connecting
+	// (dnssec-invalid, an MX host outside the MTA-STS policy).
+	failed string
 }
 
 // name is the policy for the log: "dane", "sts", "sts-testing", "none".
@@ -137,6 +140,15 @@ func (p *tlsPolicy) name() string {
 		return "sts-testing"
 	}
 	return "sts"
+}
+
+// outcome is the policy and the result of its checks before connecting,
+// for the log line of a host skipped then: "sts validation-failure".
+func (p *tlsPolicy) outcome() string {
+	if p.failed == "" {
+		return p.name()
+	}
+	return p.name() + " " + p.failed
 }
 
 // key tells policies apart for the connection cache.
@@ -166,7 +178,8 @@ func (c *Client) hostPolicy(ctx context.Context, d *domainPolicy, h hop, addrSec
 	if p.typ == policyNone && d.active() {
 		stsHost(p, d, m)
 		if !p.mxValidated {
-			c.reportFor(p, nil, resValidation, "MX host "+h.host+" does not match the MTA-STS policy")
+			p.failed = resValidation
+			c.reportFor(p, nil, p.failed, "MX host "+h.host+" does not match the MTA-STS policy")
 			if p.enforce && !m.RequireTLS { // REQUIRETLS: 5.7.10 below
 				o := retry(stsMismatch(h.host, d.domain), nil)
 				return p, &o
@@ -196,7 +209,8 @@ func (c *Client) daneHost(ctx context.Context, p *tlsPolicy, h hop, addrSecure b
 	switch {
 	case err != nil && !dnsr.IsNotFound(err):
 		p.typ = policyTLSA
-		c.reportFor(p, nil, resDNSSECInvalid, "TLSA lookup failed")
+		p.failed = resDNSSECInvalid
+		c.reportFor(p, nil, p.failed, "TLSA lookup failed")
 		o := retry(tlsaFailure(h.host), err)
 		return &o
 	case err != nil || !secure || len(recs) == 0:

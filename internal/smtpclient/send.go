@@ -62,7 +62,7 @@ func (c *Client) tryHops(ctx context.Context, d *domainPolicy, domain string, ho
 		}
 		pol, skip := c.hostPolicy(ctx, d, h, addrSecure, m)
 		if skip != nil { // decided before connecting (policy.go)
-			a := attempt{hop: h, policy: pol.name(), out: *skip}
+			a := attempt{hop: h, policy: pol.outcome(), out: *skip}
 			c.logAttempt(domain, m, a, 0)
 			keep(&lastTemp, &lastPerm, a)
 			continue

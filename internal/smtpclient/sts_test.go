@@ -46,6 +46,10 @@ func TestSTSEnforceMXMismatch(t *testing.T) {
 	if conns, _, _ := sessions(srv); conns != 0 || !strings.Contains(res[0].Reply.Text, "MTA-STS policy of remote.test") {
 		t.Fatalf("%d connections; %v", conns, res[0].Reply)
 	}
+	// Nothing was connected to; the result names the policy's failure.
+	if res[0].TLSPolicy != "sts validation-failure" || res[0].RemoteMTA != "" {
+		t.Fatalf("result %+v", res[0])
+	}
 	wantReport(t, rep, "sts/validation-failure")
 }
 
