@@ -115,6 +115,7 @@ type tlsPolicy struct {
 	tlsa         []dane.Record // usable TLSA records (DANE)
 	strings      []string      // the policy as reported
 	stsTesting   bool
+	stsMatch     bool // the host matches the MTA-STS policy's mx patterns
 	// tlsNeeded: no delivery without TLS; verify: the certificate is
 	// checked (DANE with usable records, else the Web PKI for the host
 	// name); enforce: a failed check fails the connection, else it is
@@ -177,10 +178,14 @@ func (c *Client) hostPolicy(ctx context.Context, d *domainPolicy, h hop, addrSec
 	}
 	if p.typ == policyNone && d.active() {
 		stsHost(p, d, m)
-		if !p.mxValidated {
+		if !p.stsMatch {
 			p.failed = resValidation
 			c.reportFor(p, nil, p.failed, "MX host "+h.host+" does not match the MTA-STS policy")
-			if p.enforce && !m.RequireTLS { // REQUIRETLS: 5.7.10 below
+			switch {
+			case m.RequireTLS: // RFC 8689 §4.2.1: the policy as if enforced
+				o := retry(requireTLSUnmet(h.host, "it is not an MX host of the MTA-STS policy of "+d.domain), nil)
+				return p, &o
+			case p.enforce:
 				o := retry(stsMismatch(h.host, d.domain), nil)
 				return p, &o
 			}
@@ -209,8 +214,10 @@ func (c *Client) daneHost(ctx context.Context, p *tlsPolicy, h hop, addrSecure b
 	switch {
 	case err != nil && !dnsr.IsNotFound(err):
 		p.typ = policyTLSA
-		p.failed = resDNSSECInvalid
-		c.reportFor(p, nil, p.failed, "TLSA lookup failed")
+		if ctx.Err() == nil { // not merely the delivery's time running out
+			p.failed = resDNSSECInvalid
+			c.reportFor(p, nil, p.failed, "TLSA lookup failed")
+		}
 		o := retry(tlsaFailure(h.host), err)
 		return &o
 	case err != nil || !secure || len(recs) == 0:
@@ -242,7 +249,8 @@ func stsHost(p *tlsPolicy, d *domainPolicy, m *Message) {
 		mode = "testing"
 	}
 	p.strings = []string{"version: STSv1", "mode: " + mode}
-	p.mxValidated = d.sts.MatchMX != nil && d.sts.MatchMX(p.host)
+	p.stsMatch = d.sts.MatchMX != nil && d.sts.MatchMX(p.host)
+	p.mxValidated = p.mxValidated || p.stsMatch
 	p.verify = true
 	p.enforce = (d.sts.Enforce && !m.TLSOptional) || m.RequireTLS
 	p.tlsNeeded = p.enforce

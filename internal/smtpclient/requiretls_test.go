@@ -81,6 +81,12 @@ func TestRequireTLSRefused(t *testing.T) {
 			srv, e, _ := stsEnv(t, &fakeServer{tls: good.server, ext: ext}, good, stsPolicy(false, "mx2.remote.test"))
 			return srv, e
 		}, 0},
+		{"MX not in the policy, DNSSEC", func(t *testing.T) (*fakeServer, *env) {
+			srv, e := policyEnv(t, &fakeServer{tls: good.server, ext: ext})
+			e.cfg.TLSConfig = &tls.Config{RootCAs: good.pool}
+			e.cfg.STS = &fakeSTS{policy: stsPolicy(false, "mx2.remote.test")}
+			return srv, e
+		}, 0},
 		{"server without REQUIRETLS", func(t *testing.T) (*fakeServer, *env) {
 			srv, e, _ := stsEnv(t, &fakeServer{tls: good.server}, good, stsPolicy(true, "mx.remote.test"))
 			return srv, e

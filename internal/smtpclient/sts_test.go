@@ -51,6 +51,13 @@ func TestSTSEnforceMXMismatch(t *testing.T) {
 		t.Fatalf("result %+v", res[0])
 	}
 	wantReport(t, rep, "sts/validation-failure")
+	// A DNSSEC-validated MX record does not overrule the policy.
+	srv2, e2 := policyEnv(t, &fakeServer{tls: good.server})
+	e2.cfg.STS = &fakeSTS{policy: stsPolicy(true, "mx2.remote.test")}
+	want(t, e2.send("remote.test", msg("x\r\n", "bob@remote.test")), "451 4.7.5")
+	if conns, _, _ := sessions(srv2); conns != 0 {
+		t.Fatalf("%d connections with a DNSSEC-validated MX", conns)
+	}
 }
 
 // MTA-STS enforce and a certificate that does not verify (another CA,
