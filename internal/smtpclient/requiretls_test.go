@@ -1,9 +1,11 @@
 package smtpclient
 
 import (
+	"context"
 	"crypto/tls"
 	"strings"
 	"testing"
+	"time"
 )
 
 func requireTLSMsg() *Message {
@@ -136,4 +138,27 @@ func TestRequireTLSRelayhost(t *testing.T) {
 	wantRequireTLSParam(t, srv, true)
 	e.cfg.TLSConfig = nil // the system's roots: not trusted
 	want(t, e.send("remote.test", requireTLSMsg()), "451 4.7.5")
+}
+
+// A connection cached after an unauthenticated delivery does not carry a
+// REQUIRETLS message: that one gets a connection of its own, checked,
+// and a later REQUIRETLS message reuses the checked one.
+func TestRequireTLSCachedConnection(t *testing.T) {
+	good := newChain(t, "mx.remote.test")
+	srv, e := policyEnv(t, &fakeServer{tls: good.server, ext: []string{"REQUIRETLS"}})
+	e.cfg.ConnectionCacheTime = time.Minute
+	c := e.client()
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	want(t, c.Send(ctx, "remote.test", msg("x\r\n", "bob@remote.test")), "250 2.0.0")
+	c.cfg.TLSConfig = &tls.Config{RootCAs: good.pool} // the same client, its cache
+	want(t, c.Send(ctx, "remote.test", requireTLSMsg()), "250 2.0.0")
+	if conns, tlsConns, _ := sessions(srv); conns != 2 || tlsConns != 2 {
+		t.Fatalf("%d connections (%d TLS), want 2: one per policy", conns, tlsConns)
+	}
+	want(t, c.Send(ctx, "remote.test", requireTLSMsg()), "250 2.0.0")
+	if conns, _, _ := sessions(srv); conns != 2 {
+		t.Fatalf("%d connections: the checked one was not reused", conns)
+	}
 }
