@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -141,4 +142,28 @@ func TestNoPolicyOpportunistic(t *testing.T) {
 	res = e2.send("remote.test", msg("x\r\n", "bob@remote.test"))
 	want(t, res, "250 2.0.0")
 	wantReport(t, rep2, "no-policy-found/starttls-not-supported")
+}
+
+// The MX host name goes as SNI (RFC 8461 §4.2, RFC 7672 §8.1), with or
+// without a policy.
+func TestSNI(t *testing.T) {
+	good := newChain(t, "mx.remote.test")
+	for _, p := range []STSPolicy{stsPolicy(true, "mx.remote.test"), {}} {
+		var mu sync.Mutex
+		var sni []string
+		server := good.server.Clone()
+		server.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			sni = append(sni, h.ServerName)
+			return nil, nil
+		}
+		_, e, _ := stsEnv(t, &fakeServer{tls: server}, good, p)
+		want(t, e.send("remote.test", msg("x\r\n", "bob@remote.test")), "250 2.0.0")
+		mu.Lock()
+		if len(sni) != 1 || sni[0] != "mx.remote.test" {
+			t.Errorf("policy %+v: SNI %q", p, sni)
+		}
+		mu.Unlock()
+	}
 }
