@@ -166,3 +166,18 @@ func TestDANEPrecedence(t *testing.T) {
 	}
 	wantReport(t, rep, "tlsa/")
 }
+
+// Without MX records (a secure NODATA), the domain itself is the host
+// (RFC 5321 §5.1), and its TLSA records apply (RFC 7672 §2.2.1).
+func TestDANEImplicitMX(t *testing.T) {
+	good, other := newChain(t, "remote.test"), newChain(t, "remote.test")
+	srv := startFake(t, &fakeServer{tls: good.server})
+	e := newEnv(t, srv.port())
+	e.dnssec = true
+	e.dns.SetAD(true)
+	e.dns.Add(t, "remote.test. A 127.0.0.1", tlsaOf(t, srv.port(), "remote.test", 3, 1, 1, other.leaf))
+	want(t, e.send("remote.test", msg("x\r\n", "bob@remote.test")), "451 4.7.5")
+	if _, _, mails := sessions(srv); mails != 0 {
+		t.Fatalf("%d MAIL", mails)
+	}
+}
