@@ -17,9 +17,10 @@ func (c *Client) LookupIP(ctx context.Context, host string) ([]netip.Addr, error
 	return addrs, err
 }
 
-// LookupIPSecure is LookupIP that also says whether both answers (A and
-// AAAA, records or their absence) were validated (secure.go); an IP
-// address literal is not.
+// LookupIPSecure is LookupIP that also says whether the answers (A and
+// AAAA, records or their absence) were validated (secure.go): one was
+// and neither was insecure, a failed one aside; an IP address literal is
+// not.
 func (c *Client) LookupIPSecure(ctx context.Context, host string) ([]netip.Addr, bool, error) {
 	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
 		return []netip.Addr{ip.Unmap()}, false, nil
@@ -38,15 +39,27 @@ func (c *Client) LookupIPSecure(ctx context.Context, host string) ([]netip.Addr,
 	}
 	var addrs []netip.Addr
 	var errs []error
-	secure := true
+	// Secure: one answer validated and none insecure. A failure (for a
+	// validating resolver, also a bogus answer) makes neither: else an
+	// attacker who spoils the AAAA answer would turn DANE off for a host
+	// whose A records are signed (RFC 7672 §2.2 wants such attempts to
+	// fail, not to downgrade).
+	sawSecure, sawInsecure := false, false
 	for range 2 {
 		a := <-ch
+		switch {
+		case a.err != nil && IsTemporary(a.err):
+		case a.secure:
+			sawSecure = true
+		default:
+			sawInsecure = true
+		}
 		if a.err != nil {
 			errs = append(errs, a.err)
 		}
-		secure = secure && a.secure
 		addrs = append(addrs, ipsOf(a.rrs)...)
 	}
+	secure := sawSecure && !sawInsecure
 	if len(addrs) > 0 {
 		return addrs, secure, nil
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 )
@@ -43,6 +45,12 @@ func TestSecureLookups(t *testing.T) {
 	}
 	if _, secure, err := c.LookupIPSecure(ctx, "insecure.example.org"); err != nil || secure {
 		t.Errorf("insecure name: secure = %v, err = %v", secure, err)
+	}
+	// A failed AAAA lookup (a bogus answer) does not make signed A
+	// records insecure: DANE is not turned off by it.
+	s.ServFailType("mx.example.org", dns.TypeAAAA)
+	if addrs, secure, err := c.LookupIPSecure(ctx, "mx.example.org"); err != nil || !secure || len(addrs) != 1 {
+		t.Errorf("IP with AAAA SERVFAIL: %v secure = %v, err = %v", addrs, secure, err)
 	}
 	s.ServFail("_25._tcp.mx.example.org")
 	if _, secure, err := c.LookupTLSA(ctx, 25, "mx.example.org"); !dnsr.IsTemporary(err) || secure {

@@ -131,6 +131,12 @@ func (s *Server) Remove(name string) {
 // ServFail makes queries for name answer SERVFAIL.
 func (s *Server) ServFail(name string) { s.set(s.servfail, name) }
 
+// ServFailType makes only the queries for name of type qtype (dns.TypeAAAA)
+// answer SERVFAIL, as a validating resolver does for a bogus RRset.
+func (s *Server) ServFailType(name string, qtype uint16) {
+	s.set(s.servfail, key(name)+"/"+dns.TypeToString[qtype])
+}
+
 // Silent makes queries for name go unanswered (the client times out).
 func (s *Server) Silent(name string) { s.set(s.silent, name) }
 

@@ -57,7 +57,7 @@ func (s *Server) reply(q *dns.Msg, udp bool) (*dns.Msg, time.Duration) {
 // carries the SOA of the zone in the authority section (RFC 2308 §3).
 func (s *Server) answer(m *dns.Msg, name string, qtype uint16) {
 	switch rrs, ok := s.records[name]; {
-	case s.servfail[name]:
+	case s.servfail[name], s.servfail[name+"/"+dns.TypeToString[qtype]]:
 		m.Rcode = dns.RcodeServerFailure
 		return
 	case !ok:
