@@ -14,7 +14,7 @@ type attempt struct {
 	hop    hop
 	ip     netip.Addr
 	tls    string
-	policy string // session.policyOutcome, "" before any connection
+	policy string // session.policyOutcome, or tlsPolicy.outcome of a host skipped
 	out    outcome
 }
 
