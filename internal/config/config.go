@@ -151,6 +151,9 @@ type DNS struct {
 	// Cache keeps DNS answers for their TTL in petrel serve (petrel dns
 	// check always asks).
 	Cache bool `toml:"cache"`
+	// DNSSEC believes the AD bit of the resolvers, which must validate
+	// DNSSEC and sit on a loopback address: outbound DANE (README "DANE").
+	DNSSEC bool `toml:"dnssec"`
 }
 
 // Delivery holds message size, outbound routing and queue settings.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -209,10 +210,24 @@ func (c *Config) validateLimits(p *problems) {
 func (d *DNS) validate(p *problems) {
 	for i, s := range d.Servers {
 		key := fmt.Sprintf("dns.servers[%d]", i)
-		if hostPort(p, key, s) && !isIPHost(s) {
+		if !hostPort(p, key, s) {
+			continue
+		}
+		if !isIPHost(s) {
 			p.add(key, "%q: host must be an IP address", s)
+		} else if d.DNSSEC && !isLoopback(s) {
+			// Only the loopback path to a validating resolver is
+			// trusted with the AD bit (README "DANE").
+			p.add(key, "%q: with dns.dnssec the resolver must be on a loopback address (127.0.0.1, ::1)", s)
 		}
 	}
+}
+
+// isLoopback reports whether the host of the valid "host:port" s is a
+// loopback address.
+func isLoopback(s string) bool {
+	ap, err := netip.ParseAddrPort(s)
+	return err == nil && ap.Addr().Unmap().IsLoopback()
 }
 
 func (l *Log) validate(p *problems) {

@@ -28,6 +28,8 @@ func levels() map[string]int {
 		// mime7bit: 8-bit to 7-bit conversion for servers without 8BITMIME,
 		// and of lines over 998 octets for any server.
 		"mime7bit": 0,
+		// dane: TLSA verification of a server's certificate chain (RFC 7672).
+		"dane": 0,
 		// envelope: the one SMTP/LMTP transaction type, from smtpd to the queue.
 		"envelope":  1,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
