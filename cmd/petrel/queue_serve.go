@@ -33,10 +33,14 @@ func startQueue(ctx context.Context, d deps) *outboundQueue {
 	cfg := d.cfg
 	reports := &reportSender{d: d}
 	rep := newTLSReporter(d, reports)
-	client := smtpclient.New(smtpclient.Config{Hostname: cfg.Hostname, RemotePort: cfg.Delivery.RemotePort,
+	ccfg := smtpclient.Config{Hostname: cfg.Hostname, RemotePort: cfg.Delivery.RemotePort,
 		Relayhost: cfg.Delivery.Relayhost, RelayUser: cfg.Delivery.RelayUser,
 		RelayPassword: cfg.Delivery.RelayPassword, Routes: cfg.Delivery.Routes,
-		ConnectionCacheTime: smtpclient.DefaultConnectionCacheTime},
+		ConnectionCacheTime: smtpclient.DefaultConnectionCacheTime}
+	if rep != nil {
+		ccfg.TLSReport = func(o smtpclient.TLSOutcome) { rep.Record(tlsrpt.Outcome(o)) }
+	}
+	client := smtpclient.New(ccfg,
 		d.dns, d.log.With("component", "smtpclient"))
 	res := accounts.New(d.st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
 	local := delivery.New(delivery.Config{Hostname: cfg.Hostname, Postmaster: cfg.Delivery.Postmaster},
