@@ -43,6 +43,9 @@ func levels() map[string]int {
 		"store/storetest": 2,
 		// storecopy: the copy of one store into another (petrel store copy).
 		"storecopy": 2,
+		// mtasts: MTA-STS policies (RFC 8461), found for outbound mail
+		// (DNS, HTTPS, a cache in the store's KV) and served for ours.
+		"mtasts": 2,
 		// msgauth runs SPF, DKIM and DMARC on one message and writes
 		// Authentication-Results.
 		"msgauth": 3,
