@@ -23,6 +23,8 @@ type Config struct {
 	DKIM     DKIM     `toml:"dkim"`
 	DMARC    DMARC    `toml:"dmarc"`
 	Log      Log      `toml:"log"`
+	MTASTS   MTASTS   `toml:"mta_sts"`
+	TLSRPT   TLSRPT   `toml:"tls_rpt"`
 }
 
 // Listen holds the listener addresses of each protocol; an empty list turns
@@ -258,6 +260,7 @@ func Default() *Config {
 		DKIM:     DKIM{Sign: true, MaxVerify: 5},
 		DMARC:    DMARC{Reject: "reject"},
 		Log:      Log{Level: "info", Format: "text"},
+		MTASTS:   defaultMTASTS(),
 	}
 }
 

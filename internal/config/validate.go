@@ -37,6 +37,8 @@ func (c *Config) Validate() []error {
 	c.DKIM.validate(&p)
 	c.DMARC.validate(&p)
 	c.Log.validate(&p)
+	c.MTASTS.validate(&p)
+	c.TLSRPT.validate(&p)
 	if len(p) == 0 {
 		return nil
 	}
