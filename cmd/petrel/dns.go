@@ -1,13 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
 
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/dnsplan"
-	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/ops"
 	"github.com/petrelmail/petrel/internal/store"
@@ -40,8 +40,13 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := dnsr.NewClient(cfg.DNS.Servers, ops.DNSQueryTimeout)
-	srv := dnsplan.Server{Hostname: cfg.Hostname, Relayhost: cfg.Delivery.Relayhost, Listen: cfg.Listen}
+	r := newDNSCheckLookup(cfg, ops.DNSQueryTimeout)
+	srv := dnsplan.Server{Hostname: cfg.Hostname, Relayhost: cfg.Delivery.Relayhost, Listen: cfg.Listen,
+		STS: mtastsServe(cfg), TLSRPT: func(d string) string { return cmp.Or(cfg.TLSRPT.RUA, "mailto:tlsrpt@"+d) }}
+	srv.Cert, srv.CertSource, err = certInUse(cfg)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "petrel: warning: no TLSA record: reading the certificate: %v\n", err)
+	}
 	return a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) error {
 		domains := directoryOf(cfg, st)
 		svc := ops.NewDNS(srv, r, a.dkimOps(ctx, cfg, st), domains)

@@ -131,6 +131,7 @@ func TestDNSRecordsGolden(t *testing.T) {
 		"SRV _submissions._tcp.example.org.": 1, "SRV _submission._tcp.example.org.": 1,
 		"SRV _imaps._tcp.example.org.": 1, "SRV _imap._tcp.example.org.": 1,
 		"SRV _pop3s._tcp.example.org.": 1, "SRV _pop3._tcp.example.org.": 1,
+		"TXT _mta-sts.example.org.": 1, "CNAME mta-sts.example.org.": 1, "TXT _smtp._tls.example.org.": 1,
 		"PTR 10.2.0.192.in-addr.arpa.": 1,
 		"PTR 0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.": 1,
 	}
