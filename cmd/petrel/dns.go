@@ -49,6 +49,9 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 	}
 	return a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) error {
 		domains := directoryOf(cfg, st)
+		if cfg.TLSRPT.RUA == "" {
+			a.tlsrptWarning(ctx, domains, domain)
+		}
 		svc := ops.NewDNS(srv, r, a.dkimOps(ctx, cfg, st), domains)
 		if !check {
 			p, err := svc.Plan(ctx, domain, reports)
@@ -94,6 +97,18 @@ func (a *app) dnsWarnings(p ops.Plan, hostname, domain string) {
 	}
 	for _, e := range p.SkippedKeys {
 		fmt.Fprintf(a.stderr, "petrel: warning: %v\n", e)
+	}
+}
+
+// tlsrptWarning warns when tlsrpt@DOMAIN, where the _smtp._tls record
+// asks for TLS reports by default, takes no mail here.
+func (a *app) tlsrptWarning(ctx context.Context, domains ops.Mailboxes, domain string) {
+	addr := "tlsrpt@" + domain
+	if local, err := domains.IsLocalDomain(ctx, domain); err != nil || !local {
+		return
+	}
+	if ok, err := domains.Reaches(ctx, addr); err == nil && !ok {
+		fmt.Fprintf(a.stderr, "petrel: warning: %s takes no mail here, so TLS reports sent to it would bounce: make it an alias (petrel alias add %s postmaster@%s) or set tls_rpt.rua\n", addr, addr, domain)
 	}
 }
 

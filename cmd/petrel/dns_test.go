@@ -35,14 +35,15 @@ pop3s = ["[2001:db8::10]:2995"]
 `
 
 // newDNSEnv is a configuration with hostname mail.example.org, the local
-// domain example.org and its two fixture DKIM keys (an Ed25519 key made
-// after the RSA one, their Created lines say) in the store, asking DNS at
-// addr.
+// domain example.org with an account and the alias tlsrpt@, and its two
+// fixture DKIM keys (an Ed25519 key made after the RSA one, their Created
+// lines say) in the store, asking DNS at addr.
 func newDNSEnv(t *testing.T, listen, addr string) *env {
 	t.Helper()
 	e := newEnv(t, listen+dnsServers(addr))
 	e.ok("", "domain", "add", "example.org")
 	e.ok("pw\n", "user", "add", "you@example.org", "--password-stdin") // postmaster@ reaches it
+	e.ok("", "alias", "add", "tlsrpt@example.org", "you@example.org") // TLS reports (_smtp._tls)
 	src := filepath.Join(dnsFixtureKeys, "example.org")
 	dst := filepath.Join(e.dataDir, "dkim", "example.org")
 	if err := os.MkdirAll(dst, 0o700); err != nil {

@@ -181,3 +181,20 @@ func TestMTASTSHandler(t *testing.T) {
 		}
 	}
 }
+
+// petrel dns warns when tlsrpt@DOMAIN, the default report address, takes
+// no mail, and not once it does.
+func TestDNSWarnsTLSRPTAddress(t *testing.T) {
+	srv := dnstest.Start(t)
+	e := newEnv(t, dnsServers(srv.Addr))
+	e.ok("", "domain", "add", "example.org")
+	e.ok("pw\n", "user", "add", "you@example.org", "--password-stdin")
+	const warning = "warning: tlsrpt@example.org takes no mail here"
+	if r := e.run("", "dns", "example.org"); r.code != 0 || !strings.Contains(r.stderr, warning) {
+		t.Errorf("exit %d, stderr %q; want the warning", r.code, r.stderr)
+	}
+	e.ok("", "alias", "add", "tlsrpt@example.org", "you@example.org")
+	if r := e.run("", "dns", "example.org"); r.code != 0 || strings.Contains(r.stderr, warning) {
+		t.Errorf("with the alias: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
