@@ -43,7 +43,7 @@ func newDNSEnv(t *testing.T, listen, addr string) *env {
 	e := newEnv(t, listen+dnsServers(addr))
 	e.ok("", "domain", "add", "example.org")
 	e.ok("pw\n", "user", "add", "you@example.org", "--password-stdin") // postmaster@ reaches it
-	e.ok("", "alias", "add", "tlsrpt@example.org", "you@example.org") // TLS reports (_smtp._tls)
+	e.ok("", "alias", "add", "tlsrpt@example.org", "you@example.org")  // TLS reports (_smtp._tls)
 	src := filepath.Join(dnsFixtureKeys, "example.org")
 	dst := filepath.Join(e.dataDir, "dkim", "example.org")
 	if err := os.MkdirAll(dst, 0o700); err != nil {
