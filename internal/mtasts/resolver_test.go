@@ -2,6 +2,7 @@ package mtasts
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -198,4 +199,27 @@ func TestLookupRecordGoneOrFailing(t *testing.T) {
 	e.lookup(ModeEnforce, "one", "", 0)
 	e.clock.Add(25 * time.Hour)
 	e.lookup("", "", ResultFetchError, 0)
+}
+
+// Concurrent lookups of one domain fetch its policy once.
+func TestLookupConcurrentFetchOnce(t *testing.T) {
+	e := newSTSEnv(t, "v=STSv1; id=one", enforceText)
+	errs := make(chan error, 20)
+	for range 20 {
+		go func() {
+			p, err := e.r.Lookup(context.Background(), "example.org")
+			if err == nil && p.Mode != ModeEnforce {
+				err = fmt.Errorf("policy %+v", p)
+			}
+			errs <- err
+		}()
+	}
+	for range 20 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := e.https.tries.Load(); n != 1 {
+		t.Errorf("%d fetches, want 1", n)
+	}
 }
