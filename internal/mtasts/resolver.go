@@ -107,7 +107,8 @@ type cached struct {
 //     8460 result type (deliver as without MTA-STS, and report).
 //
 // A domain without a (valid) record and without a cached policy has
-// none: Policy{} and a nil error.
+// none: Policy{} and a nil error; so has a name that is not an ASCII
+// domain name (domain is in A-label form, as the queue keeps it).
 func (r *Resolver) Lookup(ctx context.Context, domain string) (Policy, error) {
 	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
 	if !validDomain(domain) {
