@@ -108,7 +108,7 @@ func (a *app) tlsrptWarning(ctx context.Context, domains ops.Mailboxes, domain s
 		return
 	}
 	if ok, err := domains.Reaches(ctx, addr); err == nil && !ok {
-		fmt.Fprintf(a.stderr, "petrel: warning: %s takes no mail here, so TLS reports sent to it would bounce: make it an alias (petrel alias add %s postmaster@%s) or set tls_rpt.rua\n", addr, addr, domain)
+		fmt.Fprintf(a.stderr, "petrel: warning: %s takes no mail here, so TLS reports sent to it would bounce: make it an alias of an account (petrel alias add %s ACCOUNT) or set tls_rpt.rua\n", addr, addr)
 	}
 }
 
