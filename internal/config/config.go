@@ -24,6 +24,7 @@ type Config struct {
 	DMARC    DMARC    `toml:"dmarc"`
 	TLSRPT   TLSRPT   `toml:"tls_rpt"`
 	Log      Log      `toml:"log"`
+	MTASTS   MTASTS   `toml:"mta_sts"`
 }
 
 // Listen holds the listener addresses of each protocol; an empty list turns
@@ -263,6 +264,7 @@ func Default() *Config {
 		DMARC:    DMARC{Reject: "reject"},
 		TLSRPT:   TLSRPT{Enabled: true},
 		Log:      Log{Level: "info", Format: "text"},
+		MTASTS:   defaultMTASTS(),
 	}
 }
 

@@ -39,6 +39,7 @@ func (c *Config) Validate() []error {
 	c.DMARC.validate(&p)
 	c.TLSRPT.validate(&p)
 	c.Log.validate(&p)
+	c.MTASTS.validate(&p)
 	if len(p) == 0 {
 		return nil
 	}

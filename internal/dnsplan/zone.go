@@ -140,6 +140,8 @@ func (p *Plan) Lines() []Line {
 	z.blank()
 	p.srvLines(z)
 	z.blank()
+	p.tlsLines(z)
+	z.blank()
 	p.ptrLines(z)
 	return z.lines
 }

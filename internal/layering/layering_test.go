@@ -48,6 +48,9 @@ func levels() map[string]int {
 		// tlsrpt: SMTP TLS reporting (RFC 8460): outcomes counted in the
 		// store's key/value entries, the daily reports.
 		"tlsrpt": 2,
+		// mtasts: MTA-STS policies (RFC 8461), found for outbound mail
+		// (DNS, HTTPS, a cache in the store's KV) and served for ours.
+		"mtasts": 2,
 		// msgauth runs SPF, DKIM and DMARC on one message and writes
 		// Authentication-Results.
 		"msgauth": 3,
