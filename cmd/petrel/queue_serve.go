@@ -36,7 +36,8 @@ func startQueue(ctx context.Context, d deps) *outboundQueue {
 	ccfg := smtpclient.Config{Hostname: cfg.Hostname, RemotePort: cfg.Delivery.RemotePort,
 		Relayhost: cfg.Delivery.Relayhost, RelayUser: cfg.Delivery.RelayUser,
 		RelayPassword: cfg.Delivery.RelayPassword, Routes: cfg.Delivery.Routes,
-		ConnectionCacheTime: smtpclient.DefaultConnectionCacheTime}
+		ConnectionCacheTime: smtpclient.DefaultConnectionCacheTime,
+		STS:                 newSTSLookup(d.dns, d.st, d.log.With("component", "mtasts"), nil)}
 	if rep != nil {
 		ccfg.TLSReport = func(o smtpclient.TLSOutcome) { rep.Record(tlsrpt.Outcome(o)) }
 	}

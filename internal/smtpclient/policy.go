@@ -29,6 +29,9 @@ type STSPolicy struct {
 	Enforce, Testing bool
 	MatchMX          func(host string) bool
 	ID               string
+	// Strings are the policy's lines, for TLS reports (RFC 8460 §4.3
+	// policy-string); nil reports its version and mode only.
+	Strings []string
 }
 
 // STSError is a failed policy lookup with its TLS-RPT result type (RFC
@@ -248,7 +251,10 @@ func stsHost(p *tlsPolicy, d *domainPolicy, m *Message) {
 	if p.stsTesting {
 		mode = "testing"
 	}
-	p.strings = []string{"version: STSv1", "mode: " + mode}
+	p.strings = d.sts.Strings
+	if len(p.strings) == 0 {
+		p.strings = []string{"version: STSv1", "mode: " + mode}
+	}
 	p.stsMatch = d.sts.MatchMX != nil && d.sts.MatchMX(p.host)
 	p.mxValidated = p.mxValidated || p.stsMatch
 	p.verify = true

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/petrelmail/petrel/internal/dnsr"
+	"github.com/petrelmail/petrel/internal/mtasts"
+	"github.com/petrelmail/petrel/internal/smtpclient"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// stsLookup gives the outbound client the MTA-STS policies of recipient
+// domains (RFC 8461 §5), found and cached by mtasts.Resolver: a policy
+// whose mode is none is no policy, and a failed lookup carries its
+// TLS-RPT result type (RFC 8460 §4.3.2.2).
+type stsLookup struct{ r *mtasts.Resolver }
+
+// newSTSLookup builds the resolver of outbound MTA-STS on the server's
+// DNS resolver, for the TXT records and the policy host's addresses, and
+// the store, where the policies are cached for every node. roots are
+// the CAs that policy hosts' certificates must chain to (nil: the
+// system's, the Web PKI of RFC 8461 §3.3).
+func newSTSLookup(r dnsr.Resolver, st store.Store, log *slog.Logger, roots *x509.CertPool) stsLookup {
+	client := &http.Client{Transport: &http.Transport{DialContext: dialVia(r), ForceAttemptHTTP2: true,
+		TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	return stsLookup{mtasts.NewResolver(mtasts.Config{DNS: r, Fetch: mtasts.Fetcher{Client: client}, Cache: st,
+		Log: log})}
+}
+
+func (l stsLookup) Lookup(ctx context.Context, domain string) (smtpclient.STSPolicy, error) {
+	p, err := l.r.Lookup(ctx, domain)
+	if err != nil {
+		return smtpclient.STSPolicy{}, &smtpclient.STSError{ResultType: mtasts.ResultType(err), Err: err}
+	}
+	if p.Mode != mtasts.ModeEnforce && p.Mode != mtasts.ModeTesting {
+		return smtpclient.STSPolicy{}, nil
+	}
+	return smtpclient.STSPolicy{Enforce: p.Mode == mtasts.ModeEnforce, Testing: p.Mode == mtasts.ModeTesting,
+		MatchMX: p.MatchMX, ID: p.ID, Strings: strings.Split(strings.TrimSuffix(p.Text(), "\r\n"), "\r\n")}, nil
+}
+
+// dialVia dials host:port with the addresses r finds for host (the
+// server's resolver, dns.servers, rather than the system's), in a
+// random order, the next one when a connection fails.
+func dialVia(r dnsr.Resolver) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		ips, err := r.LookupIP(ctx, host)
+		if err != nil {
+			return nil, err
+		}
+		if len(ips) == 0 {
+			return nil, fmt.Errorf("%s has no address", host)
+		}
+		rand.Shuffle(len(ips), func(i, j int) { ips[i], ips[j] = ips[j], ips[i] })
+		for _, ip := range ips {
+			var c net.Conn
+			if c, err = d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port)); err == nil {
+				return c, nil
+			}
+		}
+		return nil, err
+	}
+}
