@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"io"
-	"log"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
