@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -29,7 +27,9 @@ type stsLookup struct{ r *mtasts.Resolver }
 // the CAs that policy hosts' certificates must chain to (nil: the
 // system's, the Web PKI of RFC 8461 §3.3).
 func newSTSLookup(r dnsr.Resolver, st store.Store, log *slog.Logger, roots *x509.CertPool) stsLookup {
-	client := &http.Client{Transport: &http.Transport{DialContext: dialVia(r), ForceAttemptHTTP2: true,
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return dialResolved(ctx, r, network, addr)
+	}, ForceAttemptHTTP2: true,
 		TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
 	return stsLookup{mtasts.NewResolver(mtasts.Config{DNS: r, Fetch: mtasts.Fetcher{Client: client}, Cache: st,
 		Log: log})}
@@ -45,32 +45,4 @@ func (l stsLookup) Lookup(ctx context.Context, domain string) (smtpclient.STSPol
 	}
 	return smtpclient.STSPolicy{Enforce: p.Mode == mtasts.ModeEnforce, Testing: p.Mode == mtasts.ModeTesting,
 		MatchMX: p.MatchMX, ID: p.ID, Strings: strings.Split(strings.TrimSuffix(p.Text(), "\r\n"), "\r\n")}, nil
-}
-
-// dialVia dials host:port with the addresses r finds for host (the
-// server's resolver, dns.servers, rather than the system's), in a
-// random order, the next one when a connection fails.
-func dialVia(r dnsr.Resolver) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, err
-		}
-		ips, err := r.LookupIP(ctx, host)
-		if err != nil {
-			return nil, err
-		}
-		if len(ips) == 0 {
-			return nil, fmt.Errorf("%s has no address", host)
-		}
-		rand.Shuffle(len(ips), func(i, j int) { ips[i], ips[j] = ips[j], ips[i] })
-		for _, ip := range ips {
-			var c net.Conn
-			if c, err = d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port)); err == nil {
-				return c, nil
-			}
-		}
-		return nil, err
-	}
 }
