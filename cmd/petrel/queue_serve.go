@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"sync"
 	"time"
@@ -28,16 +29,23 @@ type outboundQueue struct {
 
 // startQueue builds the queue service with the outbound SMTP client and
 // local delivery of reports, and starts its runner.
-func startQueue(ctx context.Context, d deps) *outboundQueue {
+func startQueue(ctx context.Context, d deps) (*outboundQueue, error) {
 	qs := d.st
 	cfg := d.cfg
+	roots, err := outboundRoots(cfg.Delivery.TLSCAFile)
+	if err != nil {
+		return nil, err
+	}
 	reports := &reportSender{d: d}
 	rep := newTLSReporter(d, reports)
 	ccfg := smtpclient.Config{Hostname: cfg.Hostname, RemotePort: cfg.Delivery.RemotePort,
 		Relayhost: cfg.Delivery.Relayhost, RelayUser: cfg.Delivery.RelayUser,
 		RelayPassword: cfg.Delivery.RelayPassword, Routes: cfg.Delivery.Routes,
 		ConnectionCacheTime: smtpclient.DefaultConnectionCacheTime,
-		STS:                 newSTSLookup(d.dns, d.st, d.log.With("component", "mtasts"), nil)}
+		STS:                 newSTSLookup(d.dns, d.st, d.log.With("component", "mtasts"), roots)}
+	if roots != nil {
+		ccfg.TLSConfig = &tls.Config{RootCAs: roots}
+	}
 	if rep != nil {
 		ccfg.TLSReport = func(o smtpclient.TLSOutcome) { rep.Record(tlsrpt.Outcome(o)) }
 	}
@@ -56,7 +64,7 @@ func startQueue(ctx context.Context, d deps) *outboundQueue {
 	if rep != nil {
 		q.wg.Go(func() { rep.Run(rctx) })
 	}
-	return q
+	return q, nil
 }
 
 // stop ends the runner and waits for its attempts to record their outcome.

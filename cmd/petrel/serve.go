@@ -94,7 +94,9 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	svc := accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
 	d := deps{cfg: cfg, st: st, tls: tlsRes.Config, metrics: metrics, log: log, guard: newGuard(svc),
 		signer: newSigner(cfg, st, log), dns: newResolver(cfg), accounts: svc}
-	d.outbound = startQueue(ctx, d)
+	if d.outbound, err = startQueue(ctx, d); err != nil {
+		return err
+	}
 	defer d.outbound.stop()
 	return a.serveListeners(ctx, d)
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/petrelmail/petrel/internal/dnsr"
@@ -45,4 +47,24 @@ func (l stsLookup) Lookup(ctx context.Context, domain string) (smtpclient.STSPol
 	}
 	return smtpclient.STSPolicy{Enforce: p.Mode == mtasts.ModeEnforce, Testing: p.Mode == mtasts.ModeTesting,
 		MatchMX: p.MatchMX, ID: p.ID, Strings: strings.Split(strings.TrimSuffix(p.Text(), "\r\n"), "\r\n")}, nil
+}
+
+// outboundRoots is the CA pool of outbound TLS: nil (the system's) when
+// delivery.tls_ca_file is unset, else the system's and the file's.
+func outboundRoots(file string) (*x509.CertPool, error) {
+	if file == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("delivery.tls_ca_file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("delivery.tls_ca_file %s: no PEM certificate in it", file)
+	}
+	return pool, nil
 }

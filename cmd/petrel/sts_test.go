@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +13,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -91,5 +95,39 @@ func TestSTSLookup(t *testing.T) {
 	// No record: no policy.
 	if p, err := l.Lookup(context.Background(), "d.test"); err != nil || p.Enforce || p.Testing {
 		t.Errorf("no _mta-sts record: %+v, %v; want no policy", p, err)
+	}
+}
+
+// delivery.tls_ca_file: unset is the system's roots (nil); a file that
+// is missing or holds no certificate stops serve; a certificate in it is
+// trusted.
+func TestOutboundRoots(t *testing.T) {
+	if p, err := outboundRoots(""); p != nil || err != nil {
+		t.Errorf("unset: %v, %v; want nil, nil", p, err)
+	}
+	dir := t.TempDir()
+	if _, err := outboundRoots(filepath.Join(dir, "missing.pem")); err == nil {
+		t.Error("a missing file was accepted")
+	}
+	junk := filepath.Join(dir, "junk.pem")
+	if err := os.WriteFile(junk, []byte("not a certificate\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := outboundRoots(junk); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
+		t.Errorf("a file without a certificate: %v", err)
+	}
+	cert, _ := selfSigned(t, "relay.internal.test")
+	pool, err := outboundRoots(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(cert)
+	blk, _ := pem.Decode(b)
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Verify(x509.VerifyOptions{Roots: pool, DNSName: "relay.internal.test"}); err != nil {
+		t.Errorf("the file's certificate is not trusted: %v", err)
 	}
 }

@@ -170,6 +170,11 @@ type Delivery struct {
 	MaxQueueTime  Duration          `toml:"max_queue_time"`
 	DelayWarning  Duration          `toml:"delay_warning"`
 	Routes        map[string]string `toml:"routes"`
+	// TLSCAFile is a PEM file of CA certificates that outbound TLS
+	// trusts besides the system's: MTA-STS policy hosts and MX hosts
+	// under a policy, REQUIRETLS, the relay host ("" = the system's
+	// only).
+	TLSCAFile string `toml:"tls_ca_file"`
 	// Postmaster is the local address (an account's or an alias) that
 	// gets the mail for postmaster and abuse (RFC 2142) of a domain
 	// without such an address of its own, and for the bare <postmaster> (RFC 5321

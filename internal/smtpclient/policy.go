@@ -100,6 +100,9 @@ func (c *Client) domainPolicy(ctx context.Context, domain string) *domainPolicy 
 			rt = se.ResultType
 		}
 		c.report(TLSOutcome{PolicyType: policySTS, PolicyDomain: d.domain, ResultType: rt, Detail: err.Error()})
+		// RFC 8461 §5: without a valid policy, deliver as if there were
+		// none; the operator is told why.
+		c.log.Warn("mta-sts: no policy for the domain; delivering without it", "domain", d.domain, "result", rt, "err", err)
 		return d
 	}
 	d.sts = p
