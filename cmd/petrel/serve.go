@@ -222,6 +222,7 @@ func logUnavailable(l config.Listen, served []binding, log *slog.Logger) {
 func loadTLS(cfg *config.Config, log *slog.Logger) (*certs.Result, error) {
 	res, err := certs.Load(certs.Options{
 		CertFile: cfg.TLS.Cert, KeyFile: cfg.TLS.Key, Hostname: cfg.Hostname, DataDir: cfg.DataDir,
+		MinVersion: cfg.TLS.MinVersion,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tls: %v", err)
