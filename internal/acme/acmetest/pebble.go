@@ -7,6 +7,7 @@ package acmetest
 
 import (
 	"crypto/x509"
+	"encoding/pem"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -33,9 +34,11 @@ type Options struct {
 
 // Pebble is a running CA.
 type Pebble struct {
-	// Directory is the ACME directory URL; Roots trusts its HTTPS.
+	// Directory is the ACME directory URL; Roots trusts its HTTPS, whose
+	// certificate RootsPEM is (for [acme] ca_roots).
 	Directory string
 	Roots     *x509.CertPool
+	RootsPEM  []byte
 	// IssuerRoots trusts the certificates it issues.
 	IssuerRoots *x509.CertPool
 
@@ -74,6 +77,7 @@ func Start(t testing.TB, o Options) *Pebble {
 	p.Directory = srv.URL + wfe.DirectoryPath
 	p.Roots = x509.NewCertPool()
 	p.Roots.AddCert(srv.Certificate())
+	p.RootsPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	p.IssuerRoots = x509.NewCertPool()
 	p.IssuerRoots.AddCert(authority.GetRootCert(0).Cert)
 	return p
