@@ -85,6 +85,7 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	defer watchCerts(ctx, tlsRes, log)()
+	metrics.Registry.MustRegister(tlsRes.ExpiryGauge())
 	acmeMgr, err := newACME(cfg, st, tlsRes, metrics, log, a.tuneACME)
 	if err != nil {
 		return err
