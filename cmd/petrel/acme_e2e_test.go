@@ -204,6 +204,21 @@ email = "ops@example.org"
 		t.Errorf("the connection open across the renewal: %q %v", line, err)
 	}
 
+	// HTTPS: the web handler (404 for now), over HTTP/2.
+	web := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: clientTLS(pebble.IssuerRoots), ForceAttemptHTTP2: true,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "tcp", addr["https"])
+		}}}
+	if resp, err := web.Get("https://mail.example.org/"); err != nil {
+		t.Error(err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || resp.ProtoMajor != 2 {
+			t.Errorf("https: %s %s, want HTTP/2 404", resp.Proto, resp.Status)
+		}
+	}
+
 	// Plain HTTP: challenges only, the rest goes to https.
 	req, _ := http.NewRequest("GET", "http://"+addr["http_acme"]+"/x?y=1", nil)
 	req.Host = "mail.example.org"
