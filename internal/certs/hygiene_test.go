@@ -183,3 +183,59 @@ func TestHygieneOpenSSL(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHandshake measures a full handshake against a resumed one
+// (session tickets), per TLS version: what resumption saves a returning
+// client (docs/benchmarks.md).
+func BenchmarkHandshake(b *testing.B) {
+	res, err := Load(Options{Hostname: "mail.example.org", DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				tc := tls.Server(c, res.Config)
+				defer tc.Close()
+				if tc.Handshake() == nil {
+					tc.Write([]byte("ok\n"))
+				}
+			}()
+		}
+	}()
+	leaf, _ := res.Config.GetCertificate(&tls.ClientHelloInfo{})
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf.Leaf)
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		for _, resume := range []bool{false, true} {
+			name := tls.VersionName(v) + "/full"
+			if resume {
+				name = tls.VersionName(v) + "/resumed"
+			}
+			b.Run(name, func(b *testing.B) {
+				cfg := &tls.Config{RootCAs: pool, ServerName: "mail.example.org", MaxVersion: v}
+				if resume {
+					cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+					if _, err := dial(ln.Addr().String(), cfg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				for b.Loop() {
+					st, err := dial(ln.Addr().String(), cfg)
+					if err != nil || st.DidResume != resume {
+						b.Fatalf("resumed %v, want %v (%v)", st.DidResume, resume, err)
+					}
+				}
+			})
+		}
+	}
+}
