@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/certmagic"
@@ -66,6 +67,7 @@ type Config struct {
 // Manager gets and renews certificates and serves them.
 type Manager struct {
 	cfg     Config
+	mu      sync.Mutex // guards names
 	names   []string
 	cache   *certmagic.Cache
 	magic   *certmagic.Config
@@ -140,13 +142,36 @@ func names(hostname string, extra []string) []string {
 }
 
 // Names are the names the Manager gets certificates for.
-func (m *Manager) Names() []string { return slices.Clone(m.names) }
+func (m *Manager) Names() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.names)
+}
 
 // Start loads the stored certificates and obtains the missing ones in the
 // background (a failure is logged, counted and retried); renewals run
 // until Stop.
 func (m *Manager) Start(ctx context.Context) error {
-	return m.magic.ManageAsync(ctx, m.names)
+	return m.magic.ManageAsync(ctx, m.Names())
+}
+
+// Add manages more names from now on (a domain added while the server
+// runs: its mta-sts name), in the background like Start. Names already
+// managed are left alone.
+func (m *Manager) Add(ctx context.Context, names ...string) error {
+	m.mu.Lock()
+	var added []string
+	for _, n := range names {
+		if n = strings.ToLower(n); !slices.Contains(m.names, n) {
+			m.names = append(m.names, n)
+			added = append(added, n)
+		}
+	}
+	m.mu.Unlock()
+	if len(added) == 0 {
+		return nil
+	}
+	return m.magic.ManageAsync(ctx, added)
 }
 
 // Stop ends the renewals.

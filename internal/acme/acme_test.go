@@ -38,6 +38,7 @@ type rigOptions struct {
 	fallback       acme.GetCertificateFunc
 	down           bool // the CA unreachable from the start
 	store          acme.Backend
+	resolve        []string // names in DNS besides names
 }
 
 func port(l net.Listener) int { return l.Addr().(*net.TCPAddr).Port }
@@ -45,7 +46,7 @@ func port(l net.Listener) int { return l.Addr().(*net.TCPAddr).Port }
 func newRig(t *testing.T, o rigOptions) *rig {
 	t.Helper()
 	dns := dnstest.Start(t)
-	for _, n := range o.names {
+	for _, n := range append(o.names, o.resolve...) {
 		dns.Add(t, n+". 60 IN A 127.0.0.1")
 	}
 	httpsLn, httpLn := testkit.Listen(t), testkit.Listen(t)
@@ -220,6 +221,22 @@ func TestRenewalAndFailedRenewal(t *testing.T) {
 	waitFor(t, 3*time.Minute, "the renewal retried once the CA is back", func() bool {
 		return r.served(t, name).SerialNumber.Cmp(current.SerialNumber) != 0
 	})
+}
+
+// A name added while running gets its certificate.
+func TestAddName(t *testing.T) {
+	r := newRig(t, rigOptions{names: []string{"add.example.test"}, resolve: []string{"extra.example.test"}, http01: true})
+	waitFor(t, time.Minute, "the first certificate", func() bool { return r.m.Leaf("add.example.test") != nil })
+	if err := r.m.Add(t.Context(), "Extra.example.test", "add.example.test"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "the added name's certificate", func() bool { return r.m.Leaf("extra.example.test") != nil })
+	if got := r.served(t, "extra.example.test"); got.VerifyHostname("extra.example.test") != nil {
+		t.Errorf("served %v for the added name", got.DNSNames)
+	}
+	if n := r.m.Names(); len(n) != 2 {
+		t.Errorf("Names() = %q, want two", n)
+	}
 }
 
 // A second node sharing the store serves the certificate the first one

@@ -43,7 +43,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	c.mt.failures.Collect(ch)
-	for _, name := range c.m.names {
+	for _, name := range c.m.Names() {
 		if leaf := c.m.Leaf(name); leaf != nil {
 			days := time.Until(leaf.NotAfter).Hours() / 24
 			ch <- prometheus.MustNewConstMetric(c.mt.expiry, prometheus.GaugeValue, days, name)

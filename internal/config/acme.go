@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"strings"
 )
 
 // DefaultACMEDirectory is Let's Encrypt's production directory.
@@ -46,6 +47,9 @@ func (c *Config) validateACME(p *problems) {
 		if !validDomain(n) {
 			p.add(fmt.Sprintf("acme.names[%d]", i), "%q is not a valid domain name", n)
 		}
+	}
+	if a.Enabled && !strings.Contains(c.Hostname, ".") {
+		p.add("acme.enabled", "hostname %q is not a public name a CA can validate", c.Hostname)
 	}
 	if a.Enabled && len(c.Listen.HTTPS) == 0 && len(c.Listen.HTTPACME) == 0 {
 		p.add("acme.enabled", "needs listen.https (TLS-ALPN-01) or listen.http_acme (HTTP-01) for the CA's validation")

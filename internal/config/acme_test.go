@@ -12,8 +12,10 @@ func TestValidateACMEAndTLSKeys(t *testing.T) {
 		want   []string
 	}{
 		{"tls 1.1", func(c *Config) { c.TLS.MinVersion = "1.1" }, []string{`tls.min_version: "1.1": must be "1.2" or "1.3"`}},
-		{"acme without a challenge listener", func(c *Config) { c.ACME.Enabled = true },
+		{"acme without a challenge listener", func(c *Config) { c.Hostname, c.ACME.Enabled = "mail.example.org", true },
 			[]string{"acme.enabled: needs listen.https (TLS-ALPN-01) or listen.http_acme (HTTP-01) for the CA's validation"}},
+		{"acme for localhost", func(c *Config) { c.Hostname, c.ACME.Enabled, c.Listen.HTTPS = "localhost", true, []string{":443"} },
+			[]string{`acme.enabled: hostname "localhost" is not a public name a CA can validate`}},
 		{"plain http directory", func(c *Config) { c.ACME.Directory = "http://ca.example/dir" },
 			[]string{`acme.directory: "http://ca.example/dir": must be an https:// URL`}},
 		{"bad email", func(c *Config) { c.ACME.Email = "Ops <ops@example.org>" },
@@ -35,6 +37,7 @@ func TestValidateACMEAndTLSKeys(t *testing.T) {
 		}
 	}
 	c := Default()
+	c.Hostname = "mail.example.org"
 	c.ACME = ACME{Enabled: true, Directory: "https://localhost:14000/dir", Email: "ops@example.org", Names: []string{"mta-sts.example.org"}}
 	c.Listen.HTTPACME = []string{":80"}
 	c.TLS.MinVersion = "1.3"
