@@ -72,7 +72,7 @@ func TestStorageLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, other := range []*acme.Storage{a, b} {
-		short, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		if err := other.Lock(short, "issue_cert_a.example"); err == nil {
 			t.Error("a second holder got the lock")
 		}
