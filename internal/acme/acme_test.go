@@ -2,6 +2,7 @@ package acme_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/petrelmail/petrel/internal/acme"
 	"github.com/petrelmail/petrel/internal/acme/acmetest"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
+	"github.com/petrelmail/petrel/internal/store/postgres"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
@@ -243,23 +245,42 @@ func TestAddName(t *testing.T) {
 // A second node sharing the store serves the certificate the first one
 // obtained, without asking the CA for another.
 func TestSharedStore(t *testing.T) {
-	const name = "shared.example.test"
 	st := testkit.NewStore(t)
-	r := newRig(t, rigOptions{names: []string{name}, alpn01: true, store: st})
+	sharedStore(t, st, st)
+}
+
+// The same with two nodes on one PostgreSQL database, each with its own
+// connection pool.
+func TestSharedStorePostgres(t *testing.T) {
+	srv := testkit.StartPostgres(t) // skips without PETREL_HEAVY or the binaries
+	open := func() acme.Backend {
+		s, err := postgres.Open(context.Background(), srv.DSN(), postgres.Options{NoListen: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	sharedStore(t, open(), open())
+}
+
+func sharedStore(t *testing.T, first, second acme.Backend) {
+	const name = "shared.example.test"
+	r := newRig(t, rigOptions{names: []string{name}, alpn01: true, store: first})
 	waitFor(t, time.Minute, "the first node's certificate", func() bool { return r.m.Leaf(name) != nil })
 	issued := r.pebble.Requests()
 	log := &testkit.LogBuffer{}
-	second, err := acme.New(acme.Config{Hostname: name, Directory: r.pebble.Directory, Roots: r.pebble.Roots,
-		TLSALPNPort: port(r.httpsLn), Storage: acme.NewStorage(st, "node-b"), Logger: testkit.Logger(log)})
+	m, err := acme.New(acme.Config{Hostname: name, Directory: r.pebble.Directory, Roots: r.pebble.Roots,
+		TLSALPNPort: port(r.httpsLn), Storage: acme.NewStorage(second, "node-b"), Logger: testkit.Logger(log)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(second.Stop)
-	if err := second.Start(t.Context()); err != nil {
+	t.Cleanup(m.Stop)
+	if err := m.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the second node's certificate", func() bool { return second.Leaf(name) != nil })
-	if got, want := second.Leaf(name).SerialNumber, r.m.Leaf(name).SerialNumber; got.Cmp(want) != 0 {
+	waitFor(t, 10*time.Second, "the second node's certificate", func() bool { return m.Leaf(name) != nil })
+	if got, want := m.Leaf(name).SerialNumber, r.m.Leaf(name).SerialNumber; got.Cmp(want) != 0 {
 		t.Errorf("second node serves serial %v, want the stored %v", got, want)
 	}
 	if n := r.pebble.Requests(); n != issued {
