@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -130,31 +129,11 @@ email = "ops@example.org"
 `, addr["smtp"], addr["submissions"], addr["imaps"], addr["pop3s"], addr["https"], addr["http_acme"], addr["http"],
 		pebble.Directory, roots))
 
-	ready := make(chan []net.Addr, 1)
-	var stderr testkit.LogBuffer
-	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr,
-		onReady: func(addrs []net.Addr) { ready <- addrs },
-		tuneACME: func(c *acme.Config) {
+	stderr := serveInBackgroundWith(t, e, func(a *app) {
+		a.tuneACME = func(c *acme.Config) {
 			c.RenewCheckInterval, c.RenewalWindowRatio, c.DisableARI = 300*time.Millisecond, 0.95, true
-		}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- a.run(ctx, []string{"serve", "--config", e.config}) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
 		}
 	})
-	select {
-	case <-ready:
-	case code := <-done:
-		t.Fatalf("serve exited with %d:\n%s", code, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve did not start:\n%s", stderr.String())
-	}
 
 	probes := map[string]tlsProbe{
 		"smtp (STARTTLS)": starttlsProbe(addr["smtp"]), "submissions": implicitProbe(addr["submissions"]),

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -40,28 +37,7 @@ func TestServeHTTPSWithoutACME(t *testing.T) {
 	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q]\nsmtp = []\nsubmission = []\nsubmissions = []\n"+
 		"imap = []\nimaps = []\npop3 = []\npop3s = []\nhttps = [%q]\nhttp_acme = [%q]\n",
 		testkit.FreeAddr(t), httpsAddr, plainAddr))
-	ready := make(chan []net.Addr, 1)
-	var stderr testkit.LogBuffer
-	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr,
-		onReady: func(addrs []net.Addr) { ready <- addrs }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- a.run(ctx, []string{"serve", "--config", e.config}) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
-	select {
-	case <-ready:
-	case code := <-done:
-		t.Fatalf("serve exited with %d:\n%s", code, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve did not start:\n%s", stderr.String())
-	}
+	stderr := serveInBackground(t, e)
 	client := testkit.TrustCert(t, filepath.Join(certs.Dir(e.dataDir), certs.CertFile), "mail.example.org")
 	web := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: client},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

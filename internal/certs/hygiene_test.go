@@ -16,7 +16,7 @@ import (
 // serveTLS accepts connections on loopback with cfg, completes the
 // handshake, writes a line and closes, until the test ends. It returns the
 // address and a pool trusting the certificate.
-func serveTLS(t *testing.T, res *Result) (string, *x509.CertPool) {
+func serveTLS(t testing.TB, res *Result) (string, *x509.CertPool) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -192,29 +192,7 @@ func BenchmarkHandshake(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				tc := tls.Server(c, res.Config)
-				defer tc.Close()
-				if tc.Handshake() == nil {
-					tc.Write([]byte("ok\n"))
-				}
-			}()
-		}
-	}()
-	leaf, _ := res.Config.GetCertificate(&tls.ClientHelloInfo{})
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf.Leaf)
+	addr, pool := serveTLS(b, res)
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		for _, resume := range []bool{false, true} {
 			name := tls.VersionName(v) + "/full"
@@ -225,12 +203,12 @@ func BenchmarkHandshake(b *testing.B) {
 				cfg := &tls.Config{RootCAs: pool, ServerName: "mail.example.org", MaxVersion: v}
 				if resume {
 					cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
-					if _, err := dial(ln.Addr().String(), cfg); err != nil {
+					if _, err := dial(addr, cfg); err != nil {
 						b.Fatal(err)
 					}
 				}
 				for b.Loop() {
-					st, err := dial(ln.Addr().String(), cfg)
+					st, err := dial(addr, cfg)
 					if err != nil || st.DidResume != resume {
 						b.Fatalf("resumed %v, want %v (%v)", st.DidResume, resume, err)
 					}
