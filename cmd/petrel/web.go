@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/petrelmail/petrel/internal/acme"
 	"github.com/petrelmail/petrel/internal/admin"
@@ -25,6 +26,9 @@ func redirectHTTPS(w http.ResponseWriter, r *http.Request) {
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
+		if strings.Contains(h, ":") { // IPv6
+			host = "[" + h + "]"
+		}
 	}
 	if host == "" {
 		http.NotFound(w, r)

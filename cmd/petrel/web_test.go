@@ -18,6 +18,7 @@ func TestRedirectHTTPS(t *testing.T) {
 	for _, tc := range []struct{ host, target, code, location string }{
 		{"mail.example.org", "/a/b?c=d", "301", "https://mail.example.org/a/b?c=d"},
 		{"mail.example.org:80", "/", "301", "https://mail.example.org/"},
+		{"[2001:db8::1]:80", "/x", "301", "https://[2001:db8::1]/x"},
 		{"", "/", "404", ""},
 	} {
 		w := httptest.NewRecorder()

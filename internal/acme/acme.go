@@ -124,6 +124,7 @@ func New(cfg Config) (*Manager, error) {
 	m.magic.Issuers = []certmagic.Issuer{m.issuer}
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(m.metrics.collector(m)); err != nil {
+			m.cache.Stop()
 			return nil, fmt.Errorf("acme metrics: %w", err)
 		}
 	}
