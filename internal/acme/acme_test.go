@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
+	"io/fs"
 	"log"
 	"net"
 	"net/http"
@@ -30,6 +32,7 @@ type rig struct {
 	reg     *prometheus.Registry
 	httpsLn net.Listener
 	log     *testkit.LogBuffer
+	storage *acme.Storage
 }
 
 type rigOptions struct {
@@ -57,9 +60,10 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if o.store == nil {
 		o.store = testkit.NewStore(t)
 	}
+	r.storage = acme.NewStorage(o.store, "test")
 	cfg := acme.Config{
 		Hostname: o.names[0], Names: o.names[1:], Directory: p.Directory, Roots: p.Roots,
-		ListenHost: "127.0.0.1", Storage: acme.NewStorage(o.store, "test"),
+		ListenHost: "127.0.0.1", Storage: r.storage,
 		Fallback: o.fallback, Logger: testkit.Logger(r.log), Registerer: r.reg,
 		RenewCheckInterval: 500 * time.Millisecond, RenewalWindowRatio: o.ratio, DisableARI: true,
 	}
@@ -134,6 +138,10 @@ func TestFirstIssuance(t *testing.T) {
 				if got := r.served(t, n); got.VerifyHostname(n) != nil {
 					t.Errorf("%s: served a certificate for %v", n, got.DNSNames)
 				}
+				// What petrel dns reads, from the store alone.
+				if c, err := acme.StoredCertificate(t.Context(), r.storage, n); err != nil || !c.Equal(r.m.Leaf(n)) {
+					t.Errorf("StoredCertificate(%s) = %v, want the one in use", n, err)
+				}
 				days, ok := metric(t, r.reg, "petrel_acme_certificate_expiry_days{name="+n+"}")
 				if !ok || days < 80 || days > 91 {
 					t.Errorf("expiry days for %s = %v (present %v), want about 90", n, days, ok)
@@ -174,6 +182,9 @@ func TestFallbackUntilIssued(t *testing.T) {
 		v, _ := metric(t, r.reg, "petrel_acme_failures_total{name=mail.example.test,op=obtain}")
 		return v >= 1
 	})
+	if _, err := acme.StoredCertificate(t.Context(), r.storage, "mail.example.test"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("StoredCertificate without one: %v, want fs.ErrNotExist", err)
+	}
 	if _, ok := metric(t, r.reg, "petrel_acme_certificate_expiry_days{name=mail.example.test}"); ok {
 		t.Error("expiry gauge present without a certificate")
 	}

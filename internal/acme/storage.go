@@ -2,6 +2,9 @@ package acme
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -167,4 +170,37 @@ func (s *Storage) Unlock(ctx context.Context, name string) error {
 		return fmt.Errorf("unlock %q: not locked", name)
 	}
 	return l.Release(ctx)
+}
+
+// StoredCertificate reads the newest certificate stored for name by any
+// issuer, for a process that serves nothing (petrel dns: the TLSA record
+// of the key in use). fs.ErrNotExist when there is none.
+func StoredCertificate(ctx context.Context, s *Storage, name string) (*x509.Certificate, error) {
+	keys, err := s.List(ctx, certmagic.StorageKeys.CertsPrefix(""), true)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	want := "/" + certmagic.StorageKeys.Safe(name) + "/" + certmagic.StorageKeys.Safe(name) + ".crt"
+	var best *x509.Certificate
+	for _, k := range keys {
+		if !strings.HasSuffix(k, want) {
+			continue
+		}
+		data, err := s.Load(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		block, _ := pem.Decode(data)
+		if block == nil {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err == nil && (best == nil || c.NotAfter.After(best.NotAfter)) {
+			best = c
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("no stored certificate for %s: %w", name, fs.ErrNotExist)
+	}
+	return best, nil
 }
