@@ -43,6 +43,13 @@ func implicitProbe(addr string) tlsProbe {
 
 // starttlsProbe: EHLO, STARTTLS (RFC 3207), handshake.
 func starttlsProbe(addr string) tlsProbe {
+	return upgradeProbe(addr, "EHLO probe.example\r\n", "STARTTLS\r\n")
+}
+
+// upgradeProbe reads the greeting, sends each command, wants a positive
+// reply to each (SMTP 2xx, IMAP "a OK", POP3 "+OK"; SMTP multi-line
+// replies read whole), then handshakes.
+func upgradeProbe(addr string, cmds ...string) tlsProbe {
 	return func(roots *x509.CertPool) (*x509.Certificate, error) {
 		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 		if err != nil {
@@ -62,9 +69,10 @@ func starttlsProbe(addr string) tlsProbe {
 		if _, err := reply(); err != nil {
 			return nil, err
 		}
-		for _, cmd := range []string{"EHLO probe.example\r\n", "STARTTLS\r\n"} {
+		for _, cmd := range cmds {
 			fmt.Fprint(c, cmd)
-			if line, err := reply(); err != nil || line[0] != '2' {
+			line, err := reply()
+			if err != nil || !(line[0] == '2' || strings.HasPrefix(line, "a OK") || strings.HasPrefix(line, "+OK")) {
 				return nil, fmt.Errorf("%q: %q %v", cmd, line, err)
 			}
 		}
@@ -91,14 +99,16 @@ func acmeMetrics(t *testing.T, httpAddr string) map[string]float64 {
 }
 
 // Issue 15: a server with [acme] on gets its certificate from the CA
-// (pebble) over TLS-ALPN-01, every TLS listener serves it, a renewal
+// (pebble) over TLS-ALPN-01, every TLS listener (STARTTLS on SMTP,
+// submission and IMAP, STLS on POP3, implicit TLS on 465, 993, 995 and
+// HTTPS) serves it, a renewal
 // (forced by a short-lived certificate) reaches a new connection on each
 // listener while an open connection goes on, and with the CA unreachable a
 // failed renewal is counted while the certificate in use stays.
 func TestACMEServe(t *testing.T) {
 	requireEnv(t, "PETREL_HEAVY")
 	addr := map[string]string{}
-	for _, k := range []string{"smtp", "submissions", "imaps", "pop3s", "https", "http_acme", "http"} {
+	for _, k := range []string{"smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "https", "http_acme", "http"} {
 		addr[k] = testkit.FreeAddr(t)
 	}
 	portOf := func(a string) int { _, p, _ := net.SplitHostPort(a); n, _ := strconv.Atoi(p); return n }
@@ -112,11 +122,11 @@ func TestACMEServe(t *testing.T) {
 	}
 	e := newEnv(t, fmt.Sprintf(`[listen]
 smtp = [%q]
-submission = []
+submission = [%q]
 submissions = [%q]
-imap = []
+imap = [%q]
 imaps = [%q]
-pop3 = []
+pop3 = [%q]
 pop3s = [%q]
 https = [%q]
 http_acme = [%q]
@@ -126,7 +136,7 @@ enabled = true
 directory = %q
 ca_roots = %q
 email = "ops@example.org"
-`, addr["smtp"], addr["submissions"], addr["imaps"], addr["pop3s"], addr["https"], addr["http_acme"], addr["http"],
+`, addr["smtp"], addr["submission"], addr["submissions"], addr["imap"], addr["imaps"], addr["pop3"], addr["pop3s"], addr["https"], addr["http_acme"], addr["http"],
 		pebble.Directory, roots))
 
 	stderr := serveInBackgroundWith(t, e, func(a *app) {
@@ -136,8 +146,11 @@ email = "ops@example.org"
 	})
 
 	probes := map[string]tlsProbe{
-		"smtp (STARTTLS)": starttlsProbe(addr["smtp"]), "submissions": implicitProbe(addr["submissions"]),
-		"imaps": implicitProbe(addr["imaps"]), "pop3s": implicitProbe(addr["pop3s"]), "https": implicitProbe(addr["https"]),
+		"smtp (STARTTLS)": starttlsProbe(addr["smtp"]), "submission (STARTTLS)": starttlsProbe(addr["submission"]),
+		"submissions":     implicitProbe(addr["submissions"]),
+		"imap (STARTTLS)": upgradeProbe(addr["imap"], "a STARTTLS\r\n"), "imaps": implicitProbe(addr["imaps"]),
+		"pop3 (STLS)": upgradeProbe(addr["pop3"], "STLS\r\n"), "pop3s": implicitProbe(addr["pop3s"]),
+		"https": implicitProbe(addr["https"]),
 	}
 	// serials waits until every listener presents a certificate from the
 	// CA that differs from old (nil: any), and returns it.
