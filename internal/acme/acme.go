@@ -175,8 +175,24 @@ func (m *Manager) Add(ctx context.Context, names ...string) error {
 	return m.magic.ManageAsync(ctx, added)
 }
 
-// Stop ends the renewals.
-func (m *Manager) Stop() { m.cache.Stop() }
+// stopWait bounds Stop's wait for a renewal check in progress (it may be
+// waiting on the CA), so that a shutdown is not held up.
+const stopWait = 5 * time.Second
+
+// Stop ends the renewal checks, waiting at most stopWait for one in
+// progress.
+func (m *Manager) Stop() {
+	done := make(chan struct{})
+	go func() {
+		m.cache.Stop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(stopWait):
+		m.log.Warn("ACME: a renewal check still running at shutdown was left behind")
+	}
+}
 
 // GetCertificate is the tls.Config.GetCertificate of every listener:
 // TLS-ALPN-01 challenge certificates, then the ACME certificate for the
