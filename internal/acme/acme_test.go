@@ -298,3 +298,33 @@ func sharedStore(t *testing.T, first, second acme.Backend) {
 		t.Errorf("the second node made %d requests to the CA, want none", n-issued)
 	}
 }
+
+// Two nodes renewing the same short-lived certificate on one store take
+// turns (the store's lease) and end up serving the same renewed
+// certificate: the one that did not renew loads it from the store.
+func TestSharedRenewal(t *testing.T) {
+	if os.Getenv("PETREL_HEAVY") == "" {
+		t.Skip("set PETREL_HEAVY=1: about 15 s")
+	}
+	const name = "turns.example.test"
+	st := testkit.NewStore(t)
+	r := newRig(t, rigOptions{names: []string{name}, alpn01: true, store: st, validity: 2 * time.Minute, ratio: 0.95})
+	waitFor(t, time.Minute, "the first certificate", func() bool { return r.m.Leaf(name) != nil })
+	first := r.m.Leaf(name)
+	b, err := acme.New(acme.Config{Hostname: name, Directory: r.pebble.Directory, Roots: r.pebble.Roots,
+		TLSALPNPort: port(r.httpsLn), Storage: acme.NewStorage(st, "node-b"), Logger: testkit.Logger(&testkit.LogBuffer{}),
+		RenewCheckInterval: 500 * time.Millisecond, RenewalWindowRatio: 0.95, DisableARI: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Stop)
+	if err := b.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the second node's certificate", func() bool { return b.Leaf(name) != nil })
+	joined := b.Leaf(name) // from the store: the first, or a renewal of it
+	waitFor(t, time.Minute, "both nodes on one certificate renewed since", func() bool {
+		la, lb := r.m.Leaf(name), b.Leaf(name)
+		return !la.Equal(first) && !la.Equal(joined) && la.Equal(lb)
+	})
+}
