@@ -13,6 +13,7 @@ type Config struct {
 	DataDir  string   `toml:"data_dir"`
 	Listen   Listen   `toml:"listen"`
 	TLS      TLS      `toml:"tls"`
+	ACME     ACME     `toml:"acme"`
 	Storage  Storage  `toml:"storage"`
 	SMTP     SMTP     `toml:"smtp"`
 	IMAP     IMAP     `toml:"imap"`
@@ -39,6 +40,12 @@ type Listen struct {
 	POP3S       []string `toml:"pop3s"`
 	HTTP        []string `toml:"http"`
 	LMTP        []string `toml:"lmtp"` // host:port or a unix socket path
+	// HTTPS serves the web handler (cmd/petrel web.go) and ACME's
+	// TLS-ALPN-01 challenges; HTTPACME serves HTTP-01 challenges and
+	// redirects everything else to https (README "Certificates and
+	// transport security").
+	HTTPS    []string `toml:"https"`
+	HTTPACME []string `toml:"http_acme"`
 }
 
 // TLS names the certificate files; both empty means a self-signed
@@ -47,6 +54,9 @@ type TLS struct {
 	Cert              string `toml:"cert"`
 	Key               string `toml:"key"`
 	AllowInsecureAuth bool   `toml:"allow_insecure_auth"`
+	// MinVersion is the lowest TLS version every listener accepts:
+	// "1.2" or "1.3".
+	MinVersion string `toml:"min_version"`
 }
 
 // Storage selects the storage backend.
@@ -230,7 +240,11 @@ func Default() *Config {
 			POP3S:       []string{"127.0.0.1:2995"},
 			HTTP:        []string{"127.0.0.1:2080"},
 			LMTP:        []string{},
+			HTTPS:       []string{},
+			HTTPACME:    []string{},
 		},
+		TLS:     TLS{MinVersion: "1.2"},
+		ACME:    defaultACME(),
 		Storage: Storage{Driver: "sqlite", MinFreeSpace: 100 * MiB, DeletionReserve: 8 * MiB},
 		SMTP: SMTP{
 			MaxRecipients:       100,

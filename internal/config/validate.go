@@ -28,6 +28,7 @@ func (c *Config) Validate() []error {
 	}
 	c.Listen.validate(&p)
 	c.TLS.validate(&p)
+	c.validateACME(&p)
 	c.Storage.validate(&p)
 	c.SMTP.validate(&p)
 	c.IMAP.validate(&p)
@@ -57,7 +58,7 @@ func (l *Listen) All() []NamedAddrs {
 	return []NamedAddrs{
 		{"smtp", l.SMTP}, {"submission", l.Submission}, {"submissions", l.Submissions},
 		{"imap", l.IMAP}, {"imaps", l.IMAPS}, {"pop3", l.POP3}, {"pop3s", l.POP3S},
-		{"http", l.HTTP}, {"lmtp", l.LMTP},
+		{"http", l.HTTP}, {"lmtp", l.LMTP}, {"https", l.HTTPS}, {"http_acme", l.HTTPACME},
 	}
 }
 
@@ -97,6 +98,7 @@ func (c *Config) checkFiles() []error {
 	var p problems
 	fileExists(&p, "tls.cert", c.TLS.Cert)
 	fileExists(&p, "tls.key", c.TLS.Key)
+	fileExists(&p, "acme.ca_roots", c.ACME.CARoots)
 	return p
 }
 
