@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/petrelmail/petrel/internal/acme"
 	"github.com/petrelmail/petrel/internal/certs"
@@ -18,8 +18,8 @@ import (
 )
 
 // acmeNames are the names besides the host name that ACME gets
-// certificates for: [acme] names. The names the server publishes
-// (mta-sts.DOMAIN, autoconfig.DOMAIN) join here.
+// certificates for from the start: [acme] names. The names the server
+// publishes for its domains join once it runs (publishedNames).
 func acmeNames(cfg *config.Config) []string {
 	return cfg.ACME.Names
 }
@@ -70,7 +70,7 @@ func newACME(cfg *config.Config, st store.Store, tlsRes *certs.Result,
 		Hostname: cfg.Hostname, Names: acmeNames(cfg),
 		Directory: cfg.ACME.Directory, Email: cfg.ACME.Email, Roots: roots,
 		HTTPPort: httpPort, TLSALPNPort: tlsPort, ListenHost: host,
-		Storage:  acme.NewStorage(st, nodeOwner()),
+		Storage:  acme.NewStorage(st, obs.ProcessName()),
 		Fallback: tlsRes.Base, Logger: log.With("component", "acme"), Registerer: m.Registry,
 	}
 	if tune != nil {
@@ -99,12 +99,52 @@ func startACME(ctx context.Context, mgr *acme.Manager, log *slog.Logger) error {
 	return nil
 }
 
-// nodeOwner names this process in the store's locks: host, pid and a
-// random part.
-func nodeOwner() string {
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "localhost"
+// publishedNamesInterval is how often a running server looks for new
+// local domains whose published names need a certificate.
+const publishedNamesInterval = 5 * time.Minute
+
+// publishedNames are the names the HTTPS listener serves for the local
+// domains, which ACME gets certificates for: mta-sts.DOMAIN for each
+// domain with an MTA-STS policy (README "MTA-STS").
+func publishedNames(ctx context.Context, cfg *config.Config, st store.Store) ([]string, error) {
+	if len(cfg.Listen.HTTPS) == 0 {
+		return nil, nil
 	}
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])
+	domains, err := st.Domains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc := mtastsServe(cfg)
+	var names []string
+	for _, d := range domains {
+		if _, ok := sc.PolicyFor(d); ok {
+			names = append(names, "mta-sts."+d)
+		}
+	}
+	return names, nil
+}
+
+// managePublishedNames adds the published names of the local domains to
+// ACME now and every publishedNamesInterval (a domain added with the CLI
+// while the server runs gets its certificates), until ctx ends.
+func managePublishedNames(ctx context.Context, mgr *acme.Manager, cfg *config.Config, st store.Store, log *slog.Logger) {
+	if mgr == nil {
+		return
+	}
+	t := time.NewTicker(publishedNamesInterval)
+	defer t.Stop()
+	for {
+		names, err := publishedNames(ctx, cfg, st)
+		if err == nil && len(names) > 0 {
+			err = mgr.Add(ctx, names...)
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn("ACME: adding the names published for the local domains", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -148,6 +148,7 @@ func (a *app) serveListeners(ctx context.Context, d deps) error {
 		srv.Shutdown(context.Background())
 		return err
 	}
+	go managePublishedNames(ctx, d.acme, cfg, st, log)
 	control := serveControl(d)
 	logUnavailable(cfg.Listen, bindings, log)
 	log.Info("petrel started", "version", versionString(), "hostname", cfg.Hostname, "data_dir", cfg.DataDir)

@@ -11,13 +11,21 @@ import (
 
 	"github.com/petrelmail/petrel/internal/acme"
 	"github.com/petrelmail/petrel/internal/admin"
+	"github.com/petrelmail/petrel/internal/mtasts"
 )
 
-// webHandler is the handler of listen.https: the web pages of the server
-// (the MTA-STS policy, autoconfig and the admin are mounted here). For now
-// every request is 404.
+// webHandler is the handler of listen.https: the web pages of the
+// server, chosen by host. mta-sts.DOMAIN serves DOMAIN's MTA-STS policy
+// (RFC 8461 §3.3; README "MTA-STS"); anything else is 404 for now.
 func webHandler(d deps) http.Handler {
-	return http.NotFoundHandler()
+	sts := mtastsHandler(d.cfg, d.st, d.log.With("component", "mtasts"))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mtasts.PolicyDomain(r.Host) != "" {
+			sts.ServeHTTP(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	})
 }
 
 // redirectHTTPS sends a plain HTTP request to the same host and path over

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/petrelmail/petrel/internal/config"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +42,9 @@ func TestServeHTTPSWithoutACME(t *testing.T) {
 	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q]\nsmtp = []\nsubmission = []\nsubmissions = []\n"+
 		"imap = []\nimaps = []\npop3 = []\npop3s = []\nhttps = [%q]\nhttp_acme = [%q]\n",
 		testkit.FreeAddr(t), httpsAddr, plainAddr))
+	if r := e.run("", "domain", "add", "example.net"); r.code != 0 {
+		t.Fatalf("domain add: %+v", r)
+	}
 	stderr := serveInBackground(t, e)
 	client := testkit.TrustCert(t, filepath.Join(certs.Dir(e.dataDir), certs.CertFile), "mail.example.org")
 	web := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: client},
@@ -49,6 +56,24 @@ func TestServeHTTPSWithoutACME(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound || resp.TLS == nil || resp.TLS.Version < tls.VersionTLS12 {
 		t.Errorf("https: %s over %v", resp.Status, resp.TLS)
+	}
+	// The MTA-STS policy of a local domain, by host (RFC 8461 §3.3);
+	// another domain's host is 404.
+	for host, want := range map[string]string{"mta-sts.example.net": "200 OK", "mta-sts.elsewhere.test": "404 Not Found"} {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+httpsAddr+"/.well-known/mta-sts.txt", nil)
+		req.Host = host
+		resp, err := web.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Status != want {
+			t.Errorf("%s: %s, want %s", host, resp.Status, want)
+		} else if want == "200 OK" && (!strings.HasPrefix(string(body), "version: STSv1\r\nmode: testing\r\nmx: mail.example.org\r\n") ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain")) {
+			t.Errorf("%s: policy %q (%s), want mode testing for mx mail.example.org as text/plain", host, body, resp.Header.Get("Content-Type"))
+		}
 	}
 	resp, err = web.Get("http://" + plainAddr + "/.well-known/acme-challenge/x")
 	if err != nil {
@@ -62,5 +87,29 @@ func TestServeHTTPSWithoutACME(t *testing.T) {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("log lacks %q", want)
 		}
+	}
+}
+
+// The names ACME gets certificates for besides [acme] names: mta-sts.D
+// for each local domain with a policy, none without an HTTPS listener.
+func TestPublishedNames(t *testing.T) {
+	ctx := context.Background()
+	st := testkit.NewStore(t)
+	for _, d := range []string{"example.org", "example.net", "quiet.test"} {
+		if err := st.AddDomain(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := config.Default()
+	cfg.Hostname = "mail.example.org"
+	cfg.MTASTS.DomainMode = map[string]string{"quiet.test": "off"}
+	if names, err := publishedNames(ctx, cfg, st); err != nil || len(names) != 0 {
+		t.Errorf("without listen.https: %q, %v; want none", names, err)
+	}
+	cfg.Listen.HTTPS = []string{"127.0.0.1:443"}
+	names, err := publishedNames(ctx, cfg, st)
+	slices.Sort(names)
+	if err != nil || !slices.Equal(names, []string{"mta-sts.example.net", "mta-sts.example.org"}) {
+		t.Errorf("published names %q, %v; want mta-sts of example.net and example.org", names, err)
 	}
 }
