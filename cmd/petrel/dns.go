@@ -43,11 +43,11 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 	r := newDNSCheckLookup(cfg, ops.DNSQueryTimeout)
 	srv := dnsplan.Server{Hostname: cfg.Hostname, Relayhost: cfg.Delivery.Relayhost, Listen: cfg.Listen,
 		STS: mtastsServe(cfg), TLSRPT: func(d string) string { return cmp.Or(cfg.TLSRPT.RUA, "mailto:tlsrpt@"+d) }}
-	srv.Cert, srv.CertSource, err = certInUse(cfg)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "petrel: warning: no TLSA record: reading the certificate: %v\n", err)
-	}
 	return a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) error {
+		var err error
+		if srv.Cert, srv.CertSource, err = certInUse(ctx, cfg, st); err != nil {
+			fmt.Fprintf(a.stderr, "petrel: warning: no TLSA record: reading the certificate: %v\n", err)
+		}
 		domains := directoryOf(cfg, st)
 		if cfg.TLSRPT.RUA == "" {
 			a.tlsrptWarning(ctx, domains, domain)

@@ -198,3 +198,33 @@ func TestDNSWarnsTLSRPTAddress(t *testing.T) {
 		t.Errorf("with the alias: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// With ACME, the TLSA record is that of the host name's certificate in
+// the store (where every node finds it), with the note that renewals
+// keep the key; before it is obtained, none.
+func TestDNSTLSAACME(t *testing.T) {
+	srv := dnstest.Start(t)
+	e := newDNSEnv(t, dnsListen+"https = [\"127.0.0.1:4443\"]\n[acme]\nenabled = true\n", srv.Addr)
+	zone := e.ok("", "dns", "example.org")
+	if strings.Contains(zone, " IN TLSA ") {
+		t.Errorf("a TLSA record before ACME obtained a certificate:\n%s", zone)
+	}
+	cert, _ := selfSigned(t, "mail.example.org")
+	data, err := os.ReadFile(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := e.openStore()
+	key := "certmagic/certificates/acme.test-directory/mail.example.org/mail.example.org.crt"
+	if err := st.KVStore(context.Background(), key, data); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	zone = e.ok("", "dns", "example.org")
+	if got, want := recordLine(zone, "_25._tcp.mail.example.org", "TLSA"), tlsaOf(t, cert); got != want {
+		t.Errorf("TLSA %q, want %q (the ACME certificate's)\n%s", got, want, zone)
+	}
+	if !strings.Contains(zone, "ACME renewals keep the key") {
+		t.Errorf("no note that ACME keeps the key:\n%s", zone)
+	}
+}

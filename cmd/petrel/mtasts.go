@@ -14,12 +14,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/acme"
 	"github.com/petrelmail/petrel/internal/certs"
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/dnsplan"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/mtasts"
+	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -106,9 +108,17 @@ func dialResolved(ctx context.Context, r dnsr.Resolver, network, addr string) (n
 }
 
 // certInUse reads the certificate the TLS listeners use, for its TLSA
-// record: tls.cert, or the self-signed one when it exists (petrel dns
-// makes none). A missing self-signed certificate is no error.
-func certInUse(cfg *config.Config) (*x509.Certificate, dnsplan.CertSource, error) {
+// record: the host name's from ACME (in the store; none before it is
+// obtained), tls.cert, or the self-signed one when it exists (petrel dns
+// makes none). A certificate not there yet is no error.
+func certInUse(ctx context.Context, cfg *config.Config, st store.Store) (*x509.Certificate, dnsplan.CertSource, error) {
+	if cfg.ACME.Enabled {
+		cert, err := acme.StoredCertificate(ctx, acme.NewStorage(st, obs.ProcessName()), cfg.Hostname)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, dnsplan.CertACME, nil
+		}
+		return cert, dnsplan.CertACME, err
+	}
 	path, source := cfg.TLS.Cert, dnsplan.CertFiles
 	if path == "" {
 		path, source = filepath.Join(certs.Dir(cfg.DataDir), certs.CertFile), dnsplan.CertSelfSigned
