@@ -197,6 +197,9 @@ func (s *Service) logAttempt(m *store.QueuedMessage, rc *store.QueuedRcpt, res s
 	if res.TLS != "" {
 		attrs = append(attrs, "tls_version", res.TLS)
 	}
+	if res.TLSPolicy != "" { // README "Outbound TLS policy"
+		attrs = append(attrs, "tls_policy", res.TLSPolicy)
+	}
 	if m.RequireTLS {
 		attrs = append(attrs, "require_tls", true)
 	}

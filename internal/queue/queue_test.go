@@ -38,7 +38,7 @@ func (s *sender) Send(ctx context.Context, domain string, m *smtpclient.Message)
 		if rep == nil {
 			rep = smtpreply.OK("queued")
 		}
-		out = append(out, smtpclient.Result{Rcpt: r.Addr, Reply: rep, RemoteMTA: "mx." + domain, TLS: "TLS1.3"})
+		out = append(out, smtpclient.Result{Rcpt: r.Addr, Reply: rep, RemoteMTA: "mx." + domain, TLS: "TLS1.3", TLSPolicy: "sts ok"})
 	}
 	body, _ := m.Body()
 	data, _ := io.ReadAll(body)

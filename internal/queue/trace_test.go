@@ -41,6 +41,9 @@ func TestTraceIDs(t *testing.T) {
 	if attempt.Str("msg_id") != "smtp1" || attempt.Str("host") != "mx.remote.example" || attempt.Str("outcome") != "failed" {
 		t.Errorf("attempt line %v: want msg_id smtp1, host mx.remote.example, outcome failed", attempt)
 	}
+	if attempt.Str("tls_policy") != "sts ok" {
+		t.Errorf("attempt line %v: want the client's tls_policy", attempt)
+	}
 	if _, ok := attempt["delay_ms"].(float64); !ok {
 		t.Errorf("attempt line %v: want delay_ms", attempt)
 	}
