@@ -3,6 +3,7 @@ package dnsplan
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"net"
@@ -47,7 +48,11 @@ func policyHost(t *testing.T, cfg mtasts.ServeConfig) (*x509.Certificate, *mtast
 			return d.DialContext(ctx, network, srv.Listener.Addr().String())
 		}}}
 	mxTLS, _ := testkit.TLS(t, "mail.example.org", "")
-	leaf, err := x509.ParseCertificate(mxTLS.Certificates[0].Certificate[0])
+	pair, err := mxTLS.GetCertificate(&tls.ClientHelloInfo{ServerName: "mail.example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(pair.Certificate[0])
 	if err != nil {
 		t.Fatal(err)
 	}
