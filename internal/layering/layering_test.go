@@ -46,6 +46,9 @@ func levels() map[string]int {
 		// tlsrpt: SMTP TLS reporting (RFC 8460): outcomes counted in the
 		// store's key/value entries, the daily reports.
 		"tlsrpt": 2,
+		// autoconfig: client autoconfiguration documents (Thunderbird,
+		// Outlook autodiscover, Apple profiles) from the listen keys.
+		"autoconfig": 2,
 		// msgauth runs SPF, DKIM and DMARC on one message and writes
 		// Authentication-Results.
 		"msgauth": 3,
