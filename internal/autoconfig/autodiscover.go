@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 
@@ -36,6 +37,8 @@ const (
 var (
 	// ErrBadRequest: the body is not an autodiscover request.
 	ErrBadRequest = errors.New("autoconfig: not an autodiscover request")
+	// ErrTooLarge: the body is longer than MaxBodySize.
+	ErrTooLarge = errors.New("autoconfig: autodiscover request too large")
 	// ErrSchema: the request asks for a response schema other than
 	// NSOutlook.
 	ErrSchema = errors.New("autoconfig: response schema not offered")
@@ -69,8 +72,14 @@ func ParseRequest(r io.Reader) (Request, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err != nil || lr.N <= 0 {
+		var syntax *xml.SyntaxError
+		switch {
+		case lr.N <= 0:
+			return Request{}, ErrTooLarge
+		case errors.As(err, &syntax):
 			return Request{}, ErrBadRequest
+		case err != nil: // the reader's: the caller may know it
+			return Request{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -106,7 +115,10 @@ func ParseRequest(r io.Reader) (Request, error) {
 			return Request{}, ErrBadRequest // <!DOCTYPE ...>: no entities
 		}
 	}
-	if !sawRoot || !ended || lr.N <= 0 {
+	if lr.N <= 0 {
+		return Request{}, ErrTooLarge
+	}
+	if !sawRoot || !ended {
 		return Request{}, ErrBadRequest
 	}
 	addr, err := ParseAddress(strings.TrimSpace(email))

@@ -166,7 +166,7 @@ func (h *Handler) autodiscover(w http.ResponseWriter, r *http.Request) {
 	req, err := ParseRequest(http.MaxBytesReader(w, r.Body, MaxBodySize))
 	var tooBig *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooBig):
+	case errors.As(err, &tooBig) || errors.Is(err, ErrTooLarge):
 		fail(http.StatusRequestEntityTooLarge, adInvalid, "Invalid Request: too large")
 		return
 	case errors.Is(err, ErrSchema):

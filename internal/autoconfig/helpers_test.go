@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/mailaddr"
 )
 
 var update = flag.Bool("update", false, "write the golden files of testdata")
@@ -101,3 +102,12 @@ func compareGolden(t *testing.T, name string, got []byte) {
 }
 
 var errDirectory = errors.New("database is locked")
+
+func mustAddress(t *testing.T, s string) mailaddr.Address {
+	t.Helper()
+	a, err := ParseAddress(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
