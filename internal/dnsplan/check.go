@@ -76,6 +76,7 @@ func Check(ctx context.Context, p *Plan, r Lookup) Report {
 		func(c *checker) { c.checkDKIM(ctx) },
 		func(c *checker) { c.checkDMARC(ctx) },
 	}
+	groups = append(groups, autoconfigChecks(ctx, p)...)
 	for _, s := range p.Services {
 		groups = append(groups, func(c *checker) { c.checkSRV(ctx, s) })
 	}

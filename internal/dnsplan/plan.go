@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +45,7 @@ type Plan struct {
 	Relayhost string
 	DKIM      []DKIMRecord
 	Services  []Service
+	WebPorts  []uint16 // the ports of listen.https; none: no autoconfiguration records (autoconfig.go)
 	// DMARCReports is the address the DMARC record asks receivers to
 	// send aggregate reports to: one that takes mail (the caller checks),
 	// or "" for a record without rua=. New leaves it "".
@@ -162,13 +162,7 @@ func mailServices(l config.Listen) []Service {
 	}
 	lists := [][]string{l.Submissions, l.Submission, l.IMAPS, l.IMAP, l.POP3S, l.POP3}
 	for i, list := range lists {
-		for _, hp := range list {
-			_, port, err := net.SplitHostPort(hp)
-			n, perr := strconv.ParseUint(port, 10, 16)
-			if err == nil && perr == nil && !slices.Contains(out[i].Ports, uint16(n)) {
-				out[i].Ports = append(out[i].Ports, uint16(n))
-			}
-		}
+		out[i].Ports = listenPorts(list)
 	}
 	return out
 }
@@ -212,6 +206,7 @@ func offPort25(addrs []string) []string {
 // Server is what the plan needs of the configuration.
 type Server struct {
 	Hostname  string
+	HTTPS     []string      // listen.https, which serves client autoconfiguration (autoconfig.go)
 	Relayhost string        // delivery.relayhost
 	Listen    config.Listen // the listen addresses
 }
@@ -226,6 +221,7 @@ func New(ctx context.Context, srv Server, domain string, r dnsr.Resolver, dkim [
 		Host:      strings.ToLower(strings.TrimSuffix(srv.Hostname, ".")),
 		Relayhost: srv.Relayhost,
 		Services:  mailServices(srv.Listen),
+		WebPorts:  listenPorts(srv.HTTPS),
 		DKIM:      dkim,
 	}
 	p.SMTPOffPort25 = offPort25(srv.Listen.SMTP)
