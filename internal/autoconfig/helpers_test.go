@@ -30,16 +30,13 @@ var allOn = config.Listen{
 	POP3S:       []string{":995"},
 }
 
-// someOff has IMAP on loopback only (for a local webmail: no client
-// elsewhere reaches it), POP3 and submissions off, POP3S on a port of
-// its own besides loopback, submission on two addresses, one of them on
-// 587.
+// someOff has IMAP, POP3 and submissions off, POP3S on a port of its
+// own, submission on two addresses, one of them on 587.
 var someOff = config.Listen{
 	SMTP:       []string{":25"},
 	Submission: []string{"192.0.2.10:2587", "[2001:db8::10]:587"},
-	IMAP:       []string{"127.0.0.1:143", "[::1]:143"},
 	IMAPS:      []string{"0.0.0.0:993"},
-	POP3S:      []string{"127.0.0.1:995", "[::]:2995"},
+	POP3S:      []string{"[::]:2995"},
 }
 
 // incomingOff has submission only.

@@ -2,7 +2,6 @@ package autoconfig
 
 import (
 	"net"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,12 +86,13 @@ type listener struct {
 func FromConfig(cfg *config.Config) Server { return FromListen(cfg.Hostname, cfg.Listen) }
 
 // FromListen describes the client listeners of l on host hostname. A
-// protocol is advertised when its listen key names an address other
-// clients can reach: one that is not loopback. The port of a key is its
-// well-known port when one of its addresses uses it, else the first
-// one's. TLS needs no setting: every listener has a certificate (tls.cert
-// or the self-signed one), so STARTTLS is always offered on the plain
-// ports.
+// protocol is advertised when its listen key names an address, and never
+// otherwise. The port of a key is its well-known port when one of its
+// addresses uses it, else the first address's: a key on another port
+// behind a port forward advertises the port it listens on (README
+// "Client autoconfiguration"). TLS needs no setting: every listener has a
+// certificate (tls.cert or the self-signed one), so STARTTLS is always
+// offered on the plain ports.
 func FromListen(hostname string, l config.Listen) Server {
 	host := strings.ToLower(strings.TrimSuffix(hostname, "."))
 	if d, err := mailaddr.CanonicalDomain(host); err == nil {
@@ -124,12 +124,12 @@ func FromListen(hostname string, l config.Listen) Server {
 }
 
 // pickPort returns the port clients use for addrs: std when an address
-// that is not loopback uses it, else the first such address's port.
+// uses it, else the first address's port.
 func pickPort(addrs []string, std uint16) (uint16, bool) {
 	var ports []uint16
 	for _, hp := range addrs {
-		host, port, err := net.SplitHostPort(hp)
-		if err != nil || isLoopback(host) {
+		_, port, err := net.SplitHostPort(hp)
+		if err != nil {
 			continue
 		}
 		n, err := strconv.ParseUint(port, 10, 16)
@@ -145,16 +145,6 @@ func pickPort(addrs []string, std uint16) (uint16, bool) {
 		return std, true
 	}
 	return ports[0], true
-}
-
-// isLoopback reports whether host (of a listen address) is reachable from
-// this machine only.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // first returns the first endpoint of eps for protocol p (any protocol
