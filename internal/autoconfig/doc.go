@@ -2,8 +2,8 @@
 // live listener configuration (FromConfig): the host name, and for IMAP,
 // POP3 and submission the port and TLS mode of each listener that is on,
 // implicit TLS first (RFC 8314 §5.1), IMAP before POP3 (RFC 6186 §3.4).
-// A protocol whose listen key is empty is never advertised. It serves (Handler, README "Client
-// autoconfiguration"):
+// A protocol whose listen key is empty is never advertised. It serves
+// (Handler, README "Client autoconfiguration"):
 //
 //   - Thunderbird autoconfig, clientConfig version 1.1
 //     (/mail/config-v1.1.xml on autoconfig.DOMAIN,
