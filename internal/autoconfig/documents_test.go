@@ -17,12 +17,13 @@ import (
 // The configurations of the document tests, with the endpoints each must
 // advertise, no more.
 var docCases = []struct {
-	name   string
-	listen config.Listen
-	want   []advert
+	name    string
+	listen  config.Listen
+	want    []advert
+	profile []advert // the endpoints of the Apple profile
 }{
-	{"all-on", allOn, wantAllOn},
-	{"some-off", someOff, wantSomeOff},
+	{"all-on", allOn, wantAllOn, []advert{"IMAP 993 implicit", "SMTP 465 implicit"}},
+	{"some-off", someOff, wantSomeOff, []advert{"IMAP 993 implicit", "SMTP 587 starttls"}},
 }
 
 func TestFromListen(t *testing.T) {
@@ -192,6 +193,19 @@ func parsePlist(t *testing.T, doc []byte) map[string]any {
 		}
 		return s
 	}
+	// each calls f on every element in the open one, up to its end.
+	each := func(f func(xml.StartElement)) {
+		for {
+			tok, err := next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := tok.(xml.EndElement); ok {
+				return
+			}
+			f(tok.(xml.StartElement))
+		}
+	}
 	var value func(start xml.StartElement) any
 	value = func(start xml.StartElement) any {
 		switch start.Name.Local {
@@ -210,28 +224,13 @@ func parsePlist(t *testing.T, doc []byte) map[string]any {
 			return start.Name.Local == "true"
 		case "array":
 			var out []any
-			for {
-				tok, err := next()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, ok := tok.(xml.EndElement); ok {
-					return out
-				}
-				out = append(out, value(tok.(xml.StartElement)))
-			}
+			each(func(e xml.StartElement) { out = append(out, value(e)) })
+			return out
 		case "dict":
 			out := map[string]any{}
-			for {
-				tok, err := next()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, ok := tok.(xml.EndElement); ok {
-					return out
-				}
-				if tok.(xml.StartElement).Name.Local != "key" {
-					t.Fatalf("%v in a dict where a key belongs", tok)
+			each(func(e xml.StartElement) {
+				if e.Name.Local != "key" {
+					t.Fatalf("%v in a dict where a key belongs", e)
 				}
 				k := text("key")
 				if _, dup := out[k]; dup {
@@ -242,7 +241,8 @@ func parsePlist(t *testing.T, doc []byte) map[string]any {
 					t.Fatal(err)
 				}
 				out[k] = value(vt.(xml.StartElement))
-			}
+			})
+			return out
 		}
 		t.Fatalf("<%s> is not a plist value", start.Name.Local)
 		return nil
@@ -343,37 +343,28 @@ func TestDocuments(t *testing.T) {
 	addr := mailaddr.Address{Local: "alice", Domain: "example.org"}
 	for _, c := range docCases {
 		s := FromListen(host, c.listen)
-		tb, err := s.Thunderbird("example.org")
-		if err != nil {
-			t.Fatal(err)
+		for _, doc := range []struct {
+			file  string
+			make  func() ([]byte, error)
+			check func([]byte) []advert
+			want  []advert
+		}{
+			{"thunderbird.xml", func() ([]byte, error) { return s.Thunderbird("example.org") },
+				func(b []byte) []advert { return checkThunderbird(t, b, "example.org") }, c.want},
+			{"autodiscover.xml", func() ([]byte, error) { return s.Autodiscover(addr) },
+				func(b []byte) []advert { return checkOutlook(t, b, "alice@example.org") }, c.want},
+			{"mobileconfig", func() ([]byte, error) { return s.MobileConfig(addr) },
+				func(b []byte) []advert { checkPlistlib(t, b); return checkProfile(t, b, "alice@example.org") }, c.profile},
+		} {
+			b, err := doc.make()
+			if err != nil {
+				t.Fatalf("%s %s: %v", c.name, doc.file, err)
+			}
+			compareGolden(t, c.name+"."+doc.file, b)
+			if got := doc.check(b); !slices.Equal(got, doc.want) {
+				t.Errorf("%s %s advertises %q, want %q", c.name, doc.file, got, doc.want)
+			}
 		}
-		compareGolden(t, c.name+".thunderbird.xml", tb)
-		if got := checkThunderbird(t, tb, "example.org"); !slices.Equal(got, c.want) {
-			t.Errorf("%s: Thunderbird is told %q, want %q", c.name, got, c.want)
-		}
-
-		ad, err := s.Autodiscover(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compareGolden(t, c.name+".autodiscover.xml", ad)
-		if got := checkOutlook(t, ad, "alice@example.org"); !slices.Equal(got, c.want) {
-			t.Errorf("%s: Outlook is told %q, want %q", c.name, got, c.want)
-		}
-
-		mc, err := s.MobileConfig(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compareGolden(t, c.name+".mobileconfig", mc)
-		wantProfile := []advert{c.want[0], c.want[len(c.want)-1]}
-		if c.name == "all-on" {
-			wantProfile[1] = "SMTP 465 implicit"
-		}
-		if got := checkProfile(t, mc, "alice@example.org"); !slices.Equal(got, wantProfile) {
-			t.Errorf("%s: the profile names %q, want %q", c.name, got, wantProfile)
-		}
-		checkPlistlib(t, mc)
 	}
 }
 
