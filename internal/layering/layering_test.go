@@ -46,15 +46,15 @@ func levels() map[string]int {
 		// tlsrpt: SMTP TLS reporting (RFC 8460): outcomes counted in the
 		// store's key/value entries, the daily reports.
 		"tlsrpt": 2,
-		// autoconfig: client autoconfiguration documents (Thunderbird,
-		// Outlook autodiscover, Apple profiles) from the listen keys.
-		"autoconfig": 2,
 		// msgauth runs SPF, DKIM and DMARC on one message and writes
 		// Authentication-Results.
 		"msgauth": 3,
 		// dnsplan: the DNS records a domain publishes and their check
 		// (petrel dns), called through ops.
 		"dnsplan": 3,
+		// autoconfig: client autoconfiguration documents (Thunderbird,
+		// Outlook autodiscover, Apple profiles) from the listen keys.
+		"autoconfig": 3,
 		// testkit: helpers for the tests of several packages (a store
 		// with accounts, TLS, listeners, a line client); only tests
 		// import it, and it may open the SQLite backend.
