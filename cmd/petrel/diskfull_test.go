@@ -103,11 +103,21 @@ func TestServeDiskFull(t *testing.T) {
 // and returns its log.
 func serveInBackground(t *testing.T, e *env) *testkit.LogBuffer {
 	t.Helper()
+	return serveInBackgroundWith(t, e, nil)
+}
+
+// serveInBackgroundWith is serveInBackground with the app adjusted by
+// tune first (nil: as it is).
+func serveInBackgroundWith(t *testing.T, e *env, tune func(*app)) *testkit.LogBuffer {
+	t.Helper()
 	noDemoListeners(t, e.config)
 	ready := make(chan []net.Addr, 1)
 	stderr := &testkit.LogBuffer{}
 	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr,
 		onReady: func(addrs []net.Addr) { ready <- addrs }}
+	if tune != nil {
+		tune(a)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- a.run(ctx, []string{"serve", "--config", e.config}) }()

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
 
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/dnsplan"
-	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/ops"
 	"github.com/petrelmail/petrel/internal/store"
@@ -40,10 +40,18 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := dnsr.NewClient(cfg.DNS.Servers, ops.DNSQueryTimeout)
-	srv := dnsplan.Server{Hostname: cfg.Hostname, Relayhost: cfg.Delivery.Relayhost, Listen: cfg.Listen}
+	r := newDNSCheckLookup(cfg, ops.DNSQueryTimeout)
+	srv := dnsplan.Server{Hostname: cfg.Hostname, Relayhost: cfg.Delivery.Relayhost, Listen: cfg.Listen,
+		STS: mtastsServe(cfg), TLSRPT: func(d string) string { return cmp.Or(cfg.TLSRPT.RUA, "mailto:tlsrpt@"+d) }}
+	srv.Cert, srv.CertSource, err = certInUse(cfg)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "petrel: warning: no TLSA record: reading the certificate: %v\n", err)
+	}
 	return a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) error {
 		domains := directoryOf(cfg, st)
+		if cfg.TLSRPT.RUA == "" {
+			a.tlsrptWarning(ctx, domains, domain)
+		}
 		svc := ops.NewDNS(srv, r, a.dkimOps(ctx, cfg, st), domains)
 		if !check {
 			p, err := svc.Plan(ctx, domain, reports)
@@ -89,6 +97,18 @@ func (a *app) dnsWarnings(p ops.Plan, hostname, domain string) {
 	}
 	for _, e := range p.SkippedKeys {
 		fmt.Fprintf(a.stderr, "petrel: warning: %v\n", e)
+	}
+}
+
+// tlsrptWarning warns when tlsrpt@DOMAIN, where the _smtp._tls record
+// asks for TLS reports by default, takes no mail here.
+func (a *app) tlsrptWarning(ctx context.Context, domains ops.Mailboxes, domain string) {
+	addr := "tlsrpt@" + domain
+	if local, err := domains.IsLocalDomain(ctx, domain); err != nil || !local {
+		return
+	}
+	if ok, err := domains.Reaches(ctx, addr); err == nil && !ok {
+		fmt.Fprintf(a.stderr, "petrel: warning: %s takes no mail here, so TLS reports sent to it would bounce: make it an alias of an account (petrel alias add %s ACCOUNT) or set tls_rpt.rua\n", addr, addr)
 	}
 }
 

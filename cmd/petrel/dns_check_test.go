@@ -14,6 +14,11 @@ import (
 // The logic of petrel dns check is tested in internal/dnsplan; these tests
 // pin what the command prints and its exit status.
 
+// checkConfig is the configuration of the check tests: dnsListen without
+// MTA-STS, whose policy host they do not serve (TestDNSCheckTransport
+// covers it; internal/dnsplan fetches a policy).
+const checkConfig = dnsListen + "[mta_sts]\nmode = \"off\"\n"
+
 // dnsCheckCase changes the published records before petrel dns check runs.
 type dnsCheckCase struct {
 	drop []string // "TYPE owner." of records left out
@@ -26,7 +31,7 @@ func published(t *testing.T) (*env, []dns.RR) {
 	t.Helper()
 	srv := dnstest.Start(t)
 	srv.Add(t, hostRecords...)
-	e := newDNSEnv(t, dnsListen, srv.Addr)
+	e := newDNSEnv(t, checkConfig, srv.Addr)
 	return e, dnstest.ParseZone(t, e.ok("", "dns", "example.org"))
 }
 
@@ -36,7 +41,7 @@ func runCheck(t *testing.T, e *env, rrs []dns.RR, tc dnsCheckCase) result {
 	srv := dnstest.Start(t)
 	srv.AddExcept(t, rrs, tc.drop...)
 	srv.Add(t, tc.add...)
-	e.useDNS(dnsListen, srv.Addr)
+	e.useDNS(checkConfig, srv.Addr)
 	return e.run("", "dns", "check", "example.org")
 }
 
@@ -45,8 +50,8 @@ func runCheck(t *testing.T, e *env, rrs []dns.RR, tc dnsCheckCase) result {
 func checkLines(t *testing.T, r result, want []string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-	if len(lines) != 15 {
-		t.Errorf("%d lines, want 15 (one per check):\n%s", len(lines), r.stdout)
+	if len(lines) != 16 {
+		t.Errorf("%d lines, want 16 (one per check):\n%s", len(lines), r.stdout)
 	}
 	seen := map[string]bool{}
 	for _, line := range lines {
@@ -73,8 +78,8 @@ func checkLines(t *testing.T, r result, want []string) {
 	switch {
 	case len(want) == 0 && (r.code != 0 || r.stderr != ""):
 		t.Errorf("exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
-	case len(want) > 0 && (r.code != exitFail || !strings.Contains(r.stderr, fmt.Sprintf("%d of 15 checks failed", len(want)))):
-		t.Errorf("exit %d, stderr %q; want 1 and %d of 15 checks failed", r.code, r.stderr, len(want))
+	case len(want) > 0 && (r.code != exitFail || !strings.Contains(r.stderr, fmt.Sprintf("%d of 16 checks failed", len(want)))):
+		t.Errorf("exit %d, stderr %q; want 1 and %d of 16 checks failed", r.code, r.stderr, len(want))
 	}
 }
 
@@ -97,7 +102,7 @@ func TestDNSCheckOutput(t *testing.T) {
 	if want := "WRONG   MX     example.org: found 10 mx.other.example.; want 10 mail.example.org.\n"; !strings.Contains(r.stdout, want) {
 		t.Errorf("output lacks %q:\n%s", want, r.stdout)
 	}
-	if want := "petrel: dns check example.org: 2 of 15 checks failed (0 missing, 2 wrong, 0 lookup errors)\n"; r.stderr != want {
+	if want := "petrel: dns check example.org: 2 of 16 checks failed (0 missing, 2 wrong, 0 lookup errors)\n"; r.stderr != want {
 		t.Errorf("stderr %q, want %q", r.stderr, want)
 	}
 }
@@ -107,7 +112,7 @@ func TestDNSCheckNothingPublished(t *testing.T) {
 	e := newEnv(t, "[listen]\nsmtp = [\"127.0.0.1:2525\"]\n"+dnsServers(srv.Addr))
 	r := e.run("", "dns", "check", "example.net")
 	if r.code != exitFail || !strings.Contains(r.stderr, "warning: example.net is not a local domain") ||
-		!strings.Contains(r.stderr, "dns check example.net: 13 of 13 checks failed (13 missing, 0 wrong, 0 lookup errors)") {
+		!strings.Contains(r.stderr, "dns check example.net: 17 of 17 checks failed (16 missing, 1 wrong, 0 lookup errors)") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	for _, want := range []string{
@@ -117,6 +122,10 @@ func TestDNSCheckNothingPublished(t *testing.T) {
 		"MISSING DKIM   example.net: no DKIM key on this server: run petrel dkim generate example.net, then publish its record\n",
 		"MISSING SRV    _imaps._tcp.example.net: no record (no such domain); want 0 1 993 mail.example.org.\n",
 		"MISSING PTR    mail.example.org: no public address known, so no reverse DNS to check\n",
+		"MISSING MTA-STS _mta-sts.example.net: no record (no such domain); want \"v=STSv1; id=",
+		"MISSING A/AAAA mta-sts.example.net: no record (no such domain); want CNAME mail.example.org.\n",
+		"WRONG   POLICY https://mta-sts.example.net/.well-known/mta-sts.txt: senders cannot fetch it (sts-policy-fetch-error)",
+		`MISSING TLSRPT _smtp._tls.example.net: no record (no such domain); want "v=TLSRPTv1; rua=mailto:tlsrpt@example.net"` + "\n",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)

@@ -35,14 +35,15 @@ pop3s = ["[2001:db8::10]:2995"]
 `
 
 // newDNSEnv is a configuration with hostname mail.example.org, the local
-// domain example.org and its two fixture DKIM keys (an Ed25519 key made
-// after the RSA one, their Created lines say) in the store, asking DNS at
-// addr.
+// domain example.org with an account and the alias tlsrpt@, and its two
+// fixture DKIM keys (an Ed25519 key made after the RSA one, their Created
+// lines say) in the store, asking DNS at addr.
 func newDNSEnv(t *testing.T, listen, addr string) *env {
 	t.Helper()
 	e := newEnv(t, listen+dnsServers(addr))
 	e.ok("", "domain", "add", "example.org")
 	e.ok("pw\n", "user", "add", "you@example.org", "--password-stdin") // postmaster@ reaches it
+	e.ok("", "alias", "add", "tlsrpt@example.org", "you@example.org")  // TLS reports (_smtp._tls)
 	src := filepath.Join(dnsFixtureKeys, "example.org")
 	dst := filepath.Join(e.dataDir, "dkim", "example.org")
 	if err := os.MkdirAll(dst, 0o700); err != nil {
@@ -131,6 +132,7 @@ func TestDNSRecordsGolden(t *testing.T) {
 		"SRV _submissions._tcp.example.org.": 1, "SRV _submission._tcp.example.org.": 1,
 		"SRV _imaps._tcp.example.org.": 1, "SRV _imap._tcp.example.org.": 1,
 		"SRV _pop3s._tcp.example.org.": 1, "SRV _pop3._tcp.example.org.": 1,
+		"TXT _mta-sts.example.org.": 1, "CNAME mta-sts.example.org.": 1, "TXT _smtp._tls.example.org.": 1,
 		"PTR 10.2.0.192.in-addr.arpa.": 1,
 		"PTR 0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.": 1,
 	}

@@ -255,6 +255,19 @@ func TestOutboundDelivery(t *testing.T) {
 	if log := w.sender.log.String(); !strings.Contains(log, "tls=true") {
 		t.Errorf("no delivery attempt logged with tls=true:\n%s", log)
 	}
+	// The session is counted for b.test's TLS report (RFC 8460): the
+	// counts reach the store at the latest when the server stops.
+	w.sender.stop()
+	st := testkit.OpenStore(t, w.sender.dataDir)
+	defer st.Close()
+	keys, err := st.KVList(context.Background(), "tlsrpt/day/")
+	if err != nil || len(keys) != 1 || !strings.Contains(keys[0].Key, "/b.test/") {
+		t.Fatalf("TLS report entries %+v (%v), want one for b.test", keys, err)
+	}
+	v, err := st.KVLoad(context.Background(), keys[0].Key)
+	if err != nil || !strings.Contains(string(v), `"type":"no-policy-found"`) || !strings.Contains(string(v), `"success":1`) {
+		t.Errorf("b.test's TLS report entry %s (%v), want one successful session without a policy", v, err)
+	}
 }
 
 // TestSubmissionAuthFailures: bad credentials get 535 5.7.8; MAIL without

@@ -20,11 +20,17 @@ import (
 // the maildir it returns.
 func startPostfixMailbox(t *testing.T) (*postfixInstance, string) {
 	t.Helper()
+	return startPostfixMailboxCert(t, "/etc/ssl/certs/ssl-cert-snakeoil.pem", "/etc/ssl/private/ssl-cert-snakeoil.key")
+}
+
+// startPostfixMailboxCert is startPostfixMailbox with the certificate
+// and key in the PEM files cert and key.
+func startPostfixMailboxCert(t *testing.T, cert, key string) (*postfixInstance, string) {
+	t.Helper()
 	pw, err := user.Lookup("postfix")
 	if err != nil {
 		t.Fatalf("no postfix user (is the postfix package installed?): %v", err)
 	}
-	const cert, key = "/etc/ssl/certs/ssl-cert-snakeoil.pem", "/etc/ssl/private/ssl-cert-snakeoil.key"
 	for _, f := range []string{cert, key} {
 		if _, err := os.Stat(f); err != nil {
 			t.Fatalf("%v (Debian package ssl-cert)", err)

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/petrelmail/petrel/internal/acme"
 )
 
 // Exit statuses.
@@ -96,6 +98,9 @@ type app struct {
 	// onReady, when set, is called by serve once it serves, with the bound
 	// HTTP addresses.
 	onReady func(http []net.Addr)
+	// tuneACME, when set, adjusts the ACME manager's configuration
+	// (tests: renewal checks every moment).
+	tuneACME func(*acme.Config)
 }
 
 // run executes the command line args (without the program name) and returns

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/acme"
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/dnsr"
@@ -57,6 +58,8 @@ type deps struct {
 	// dns is the one resolver of the server (newResolver), shared with
 	// its cache by inbound authentication, reverse lookups and the queue.
 	dns dnsr.Resolver
+	// acme gets and renews the certificates of [acme]; nil when off.
+	acme *acme.Manager
 	// perIP is limits.max_connections_per_ip: one address's connections
 	// over every protocol but LMTP (protocolBindings makes it).
 	perIP *netserve.Limiter

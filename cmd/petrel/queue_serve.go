@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"sync"
 	"time"
@@ -14,24 +15,41 @@ import (
 	"github.com/petrelmail/petrel/internal/queue"
 	"github.com/petrelmail/petrel/internal/smtpclient"
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/tlsrpt"
 )
 
-// outboundQueue is the running outbound queue of the server.
+// outboundQueue is the running outbound queue of the server, with the
+// TLS reporter of its sessions (nil when tls_rpt is off).
 type outboundQueue struct {
 	svc    *queue.Service
+	tlsrpt *tlsrpt.Reporter
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
 // startQueue builds the queue service with the outbound SMTP client and
 // local delivery of reports, and starts its runner.
-func startQueue(ctx context.Context, d deps) *outboundQueue {
+func startQueue(ctx context.Context, d deps) (*outboundQueue, error) {
 	qs := d.st
 	cfg := d.cfg
-	client := smtpclient.New(smtpclient.Config{Hostname: cfg.Hostname, RemotePort: cfg.Delivery.RemotePort,
+	roots, err := outboundRoots(cfg.Delivery.TLSCAFile)
+	if err != nil {
+		return nil, err
+	}
+	reports := &reportSender{d: d}
+	rep := newTLSReporter(d, reports)
+	ccfg := smtpclient.Config{Hostname: cfg.Hostname, RemotePort: cfg.Delivery.RemotePort,
 		Relayhost: cfg.Delivery.Relayhost, RelayUser: cfg.Delivery.RelayUser,
 		RelayPassword: cfg.Delivery.RelayPassword, Routes: cfg.Delivery.Routes,
-		ConnectionCacheTime: smtpclient.DefaultConnectionCacheTime},
+		ConnectionCacheTime: smtpclient.DefaultConnectionCacheTime,
+		STS:                 newSTSLookup(d.dns, d.st, d.log.With("component", "mtasts"), roots)}
+	if roots != nil {
+		ccfg.TLSConfig = &tls.Config{RootCAs: roots}
+	}
+	if rep != nil {
+		ccfg.TLSReport = func(o smtpclient.TLSOutcome) { rep.Record(tlsrpt.Outcome(o)) }
+	}
+	client := smtpclient.New(ccfg,
 		d.dns, d.log.With("component", "smtpclient"))
 	res := accounts.New(d.st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
 	local := delivery.New(delivery.Config{Hostname: cfg.Hostname, Postmaster: cfg.Delivery.Postmaster},
@@ -39,14 +57,14 @@ func startQueue(ctx context.Context, d deps) *outboundQueue {
 	svc := queue.New(queue.ConfigFrom(cfg), queue.Deps{Store: qs, Sender: client,
 		Local: localReports(d.st, local), Signer: d.signer, Log: d.log.With("component", "queue"),
 		Metrics: queue.NewMetrics(d.metrics.Registry, qs)})
+	reports.queue, reports.local = svc, localReports(d.st, local)
 	rctx, cancel := context.WithCancel(ctx)
-	q := &outboundQueue{svc: svc, cancel: cancel}
-	q.wg.Add(1)
-	go func() {
-		defer q.wg.Done()
-		svc.Run(rctx)
-	}()
-	return q
+	q := &outboundQueue{svc: svc, tlsrpt: rep, cancel: cancel}
+	q.wg.Go(func() { svc.Run(rctx) })
+	if rep != nil {
+		q.wg.Go(func() { rep.Run(rctx) })
+	}
+	return q, nil
 }
 
 // stop ends the runner and waits for its attempts to record their outcome.

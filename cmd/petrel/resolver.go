@@ -10,10 +10,11 @@ import (
 )
 
 // newResolver is the one resolver of petrel serve: dns.servers (else the
-// system's), with a cache unless dns.cache is false. petrel dns check
+// system's), with a cache unless dns.cache is false, believing the AD bit
+// with dns.dnssec (outbound DANE). petrel dns check
 // makes its own, uncached, to see records just published.
 func newResolver(cfg *config.Config) dnsr.Resolver {
-	return dnsr.NewFromConfig(dnsr.Config{Servers: cfg.DNS.Servers, Cache: cfg.DNS.Cache})
+	return dnsr.NewFromConfig(dnsr.Config{Servers: cfg.DNS.Servers, Cache: cfg.DNS.Cache, DNSSEC: cfg.DNS.DNSSEC})
 }
 
 // reverseLookupTimeout bounds the reverse lookup of a client's address, so

@@ -85,6 +85,14 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	defer watchCerts(ctx, tlsRes, log)()
+	metrics.Registry.MustRegister(tlsRes.ExpiryGauge())
+	acmeMgr, err := newACME(cfg, st, tlsRes, metrics, log, a.tuneACME)
+	if err != nil {
+		return err
+	}
+	if acmeMgr != nil {
+		defer acmeMgr.Stop()
+	}
 	if err := resetSpool(filepath.Join(cfg.DataDir, smtpd.SpoolSubdir), log); err != nil {
 		return err
 	}
@@ -93,8 +101,10 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	}
 	svc := accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
 	d := deps{cfg: cfg, st: st, tls: tlsRes.Config, metrics: metrics, log: log, guard: newGuard(svc),
-		signer: newSigner(cfg, st, log), dns: newResolver(cfg), accounts: svc}
-	d.outbound = startQueue(ctx, d)
+		signer: newSigner(cfg, st, log), dns: newResolver(cfg), accounts: svc, acme: acmeMgr}
+	if d.outbound, err = startQueue(ctx, d); err != nil {
+		return err
+	}
 	defer d.outbound.stop()
 	return a.serveListeners(ctx, d)
 }
@@ -108,9 +118,15 @@ func (a *app) serveListeners(ctx context.Context, d deps) error {
 	if err != nil {
 		return err
 	}
+	web, err := startWeb(d, d.acme)
+	if err != nil {
+		mail.shutdown(context.Background(), log)
+		return err
+	}
 	httpLns, err := listenAll("listen.http", cfg.Listen.HTTP)
 	if err != nil {
 		mail.shutdown(context.Background(), log)
+		web.shutdown(context.Background(), log)
 		return err
 	}
 	health := func(ctx context.Context) error { // a cheap read
@@ -123,6 +139,14 @@ func (a *app) serveListeners(ctx context.Context, d deps) error {
 		srv.Serve(l)
 		addrs = append(addrs, l.Addr())
 		log.Info("listening", "listener", "http", "addr", l.Addr().String())
+	}
+	httpsErr, plainErr := web.errs()
+	// Once the challenge listeners are bound.
+	if err := startACME(ctx, d.acme, log); err != nil {
+		mail.shutdown(context.Background(), log)
+		web.shutdown(context.Background(), log)
+		srv.Shutdown(context.Background())
+		return err
 	}
 	control := serveControl(d)
 	logUnavailable(cfg.Listen, bindings, log)
@@ -140,6 +164,12 @@ func (a *app) serveListeners(ctx context.Context, d deps) error {
 		log.Error("listener failed, shutting down", "err", serveErr)
 	case serveErr = <-mail.errs:
 		log.Error("listener failed, shutting down", "err", serveErr)
+	case serveErr = <-httpsErr:
+		serveErr = fmt.Errorf("https listener failed: %w", serveErr)
+		log.Error("listener failed, shutting down", "err", serveErr)
+	case serveErr = <-plainErr:
+		serveErr = fmt.Errorf("http_acme listener failed: %w", serveErr)
+		log.Error("listener failed, shutting down", "err", serveErr)
 	}
 	// Stop accepting everywhere, then let transactions in flight finish
 	// (a message being committed gets its reply) until the deadline.
@@ -149,6 +179,7 @@ func (a *app) serveListeners(ctx context.Context, d deps) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("requests still in flight at the shutdown deadline were cut", "err", err)
 	}
+	web.shutdown(sctx, log)
 	if control != nil {
 		control.Shutdown(sctx)
 	}
@@ -222,6 +253,7 @@ func logUnavailable(l config.Listen, served []binding, log *slog.Logger) {
 func loadTLS(cfg *config.Config, log *slog.Logger) (*certs.Result, error) {
 	res, err := certs.Load(certs.Options{
 		CertFile: cfg.TLS.Cert, KeyFile: cfg.TLS.Key, Hostname: cfg.Hostname, DataDir: cfg.DataDir,
+		MinVersion: cfg.TLS.MinVersion,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tls: %v", err)

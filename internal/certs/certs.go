@@ -39,13 +39,21 @@ type Options struct {
 	Hostname string
 	// DataDir is Petrel's data directory.
 	DataDir string
+	// MinVersion is [tls] min_version ("1.2", "1.3"; "" = "1.2").
+	MinVersion string
 	// Now returns the current time; nil means time.Now. For tests.
 	Now func() time.Time
 }
 
 // Result is what Load produced.
 type Result struct {
+	// Config is the listeners' configuration (serverConfig). Its
+	// GetCertificate serves the certificate below; another source (ACME)
+	// may replace it before the listeners start and fall back to Base.
 	Config *tls.Config
+	// Base returns the certificate of these options (the configured or
+	// the self-signed one) for any handshake.
+	Base func(*tls.ClientHelloInfo) (*tls.Certificate, error)
 	// SelfSigned is true when the certificate is the generated one.
 	SelfSigned bool
 	// Generated is true when Load created a new self-signed certificate.
@@ -64,25 +72,34 @@ func Load(opts Options) (*Result, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	minVersion, err := ParseMinVersion(opts.MinVersion)
+	if err != nil {
+		return nil, err
+	}
+	var res *Result
 	switch {
 	case opts.CertFile != "" && opts.KeyFile != "":
 		r, err := NewReloader(opts.CertFile, opts.KeyFile)
 		if err != nil {
 			return nil, err
 		}
-		// Certificates stays empty: tls uses GetCertificate for every
-		// handshake only then (also without SNI, e.g. a client dialling an
-		// IP address).
-		cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.GetCertificate}
-		return &Result{Config: cfg, CertPath: opts.CertFile, Reloader: r}, nil
+		res = &Result{Base: r.GetCertificate, CertPath: opts.CertFile, Reloader: r}
 	case opts.CertFile != "" || opts.KeyFile != "":
 		return nil, errors.New("tls.cert and tls.key must be set together")
+	default:
+		if res, err = loadSelfSigned(opts); err != nil {
+			return nil, err
+		}
 	}
-	return loadSelfSigned(opts)
+	// Certificates stays empty: tls then uses GetCertificate for every
+	// handshake (also without SNI, e.g. a client dialling an IP address).
+	res.Config = serverConfig(minVersion, res.Base)
+	return res, nil
 }
 
-func newConfig(pair tls.Certificate) *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
+// fixed serves pair to every handshake.
+func fixed(pair tls.Certificate) func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &pair, nil }
 }
 
 func hostnameOf(opts Options) string {
@@ -98,7 +115,7 @@ func loadSelfSigned(opts Options) (*Result, error) {
 	certPath, keyPath := filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile)
 	res := &Result{SelfSigned: true, CertPath: certPath}
 	if pair, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil && usable(pair, host, opts.Now()) {
-		res.Config = newConfig(pair)
+		res.Base = fixed(pair)
 		return res, nil
 	}
 	certPEM, keyPEM, err := generate(host, opts.Now())
@@ -120,7 +137,7 @@ func loadSelfSigned(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("self-signed certificate: %w", err)
 	}
-	res.Config, res.Generated = newConfig(pair), true
+	res.Base, res.Generated = fixed(pair), true
 	return res, nil
 }
 

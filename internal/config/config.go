@@ -13,6 +13,7 @@ type Config struct {
 	DataDir  string   `toml:"data_dir"`
 	Listen   Listen   `toml:"listen"`
 	TLS      TLS      `toml:"tls"`
+	ACME     ACME     `toml:"acme"`
 	Storage  Storage  `toml:"storage"`
 	SMTP     SMTP     `toml:"smtp"`
 	IMAP     IMAP     `toml:"imap"`
@@ -24,6 +25,7 @@ type Config struct {
 	DMARC    DMARC    `toml:"dmarc"`
 	TLSRPT   TLSRPT   `toml:"tls_rpt"`
 	Log      Log      `toml:"log"`
+	MTASTS   MTASTS   `toml:"mta_sts"`
 }
 
 // Listen holds the listener addresses of each protocol; an empty list turns
@@ -38,6 +40,12 @@ type Listen struct {
 	POP3S       []string `toml:"pop3s"`
 	HTTP        []string `toml:"http"`
 	LMTP        []string `toml:"lmtp"` // host:port or a unix socket path
+	// HTTPS serves the web handler (cmd/petrel web.go) and ACME's
+	// TLS-ALPN-01 challenges; HTTPACME serves HTTP-01 challenges and
+	// redirects everything else to https (README "Certificates and
+	// transport security").
+	HTTPS    []string `toml:"https"`
+	HTTPACME []string `toml:"http_acme"`
 }
 
 // TLS names the certificate files; both empty means a self-signed
@@ -46,6 +54,9 @@ type TLS struct {
 	Cert              string `toml:"cert"`
 	Key               string `toml:"key"`
 	AllowInsecureAuth bool   `toml:"allow_insecure_auth"`
+	// MinVersion is the lowest TLS version every listener accepts:
+	// "1.2" or "1.3".
+	MinVersion string `toml:"min_version"`
 }
 
 // Storage selects the storage backend.
@@ -151,6 +162,9 @@ type DNS struct {
 	// Cache keeps DNS answers for their TTL in petrel serve (petrel dns
 	// check always asks).
 	Cache bool `toml:"cache"`
+	// DNSSEC believes the AD bit of the resolvers, which must validate
+	// DNSSEC and sit on a loopback address: outbound DANE (README "DANE").
+	DNSSEC bool `toml:"dnssec"`
 }
 
 // Delivery holds message size, outbound routing and queue settings.
@@ -166,6 +180,11 @@ type Delivery struct {
 	MaxQueueTime  Duration          `toml:"max_queue_time"`
 	DelayWarning  Duration          `toml:"delay_warning"`
 	Routes        map[string]string `toml:"routes"`
+	// TLSCAFile is a PEM file of CA certificates that outbound TLS
+	// trusts besides the system's: MTA-STS policy hosts and MX hosts
+	// under a policy, REQUIRETLS, the relay host ("" = the system's
+	// only).
+	TLSCAFile string `toml:"tls_ca_file"`
 	// Postmaster is the local address (an account's or an alias) that
 	// gets the mail for postmaster and abuse (RFC 2142) of a domain
 	// without such an address of its own, and for the bare <postmaster> (RFC 5321
@@ -221,7 +240,11 @@ func Default() *Config {
 			POP3S:       []string{"127.0.0.1:2995"},
 			HTTP:        []string{"127.0.0.1:2080"},
 			LMTP:        []string{},
+			HTTPS:       []string{},
+			HTTPACME:    []string{},
 		},
+		TLS:     TLS{MinVersion: "1.2"},
+		ACME:    defaultACME(),
 		Storage: Storage{Driver: "sqlite", MinFreeSpace: 100 * MiB, DeletionReserve: 8 * MiB},
 		SMTP: SMTP{
 			MaxRecipients:       100,
@@ -260,6 +283,7 @@ func Default() *Config {
 		DMARC:    DMARC{Reject: "reject"},
 		TLSRPT:   TLSRPT{Enabled: true},
 		Log:      Log{Level: "info", Format: "text"},
+		MTASTS:   defaultMTASTS(),
 	}
 }
 

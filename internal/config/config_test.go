@@ -25,6 +25,8 @@ func TestDefaultListeners(t *testing.T) {
 		POP3S:       []string{"127.0.0.1:2995"},
 		HTTP:        []string{"127.0.0.1:2080"},
 		LMTP:        []string{},
+		HTTPS:       []string{},
+		HTTPACME:    []string{},
 	}
 	if got := Default().Listen; !reflect.DeepEqual(got, want) {
 		t.Errorf("Default().Listen = %+v, want %+v", got, want)

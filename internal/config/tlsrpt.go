@@ -19,9 +19,15 @@ type TLSRPT struct {
 	// name); Contact their contact-info ("" = From).
 	Organization string `toml:"organization"`
 	Contact      string `toml:"contact"`
+	// RUA is where the _smtp._tls record that petrel dns proposes asks
+	// other servers to send their reports about us: "mailto:" or
+	// "https:" URIs, comma-separated (RFC 8460 §3); "" means
+	// mailto:tlsrpt@DOMAIN.
+	RUA string `toml:"rua"`
 }
 
 func (t *TLSRPT) validate(p *problems) {
+	t.validateRUA(p)
 	if t.From != "" {
 		if a, err := mailaddr.Parse(t.From); err != nil || a.IsZero() || !a.IsASCII() {
 			p.add("tls_rpt.from", "%q is not a valid ASCII address", t.From)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -27,6 +28,7 @@ func (c *Config) Validate() []error {
 	}
 	c.Listen.validate(&p)
 	c.TLS.validate(&p)
+	c.validateACME(&p)
 	c.Storage.validate(&p)
 	c.SMTP.validate(&p)
 	c.IMAP.validate(&p)
@@ -38,6 +40,7 @@ func (c *Config) Validate() []error {
 	c.DMARC.validate(&p)
 	c.TLSRPT.validate(&p)
 	c.Log.validate(&p)
+	c.MTASTS.validate(&p)
 	if len(p) == 0 {
 		return nil
 	}
@@ -55,7 +58,7 @@ func (l *Listen) All() []NamedAddrs {
 	return []NamedAddrs{
 		{"smtp", l.SMTP}, {"submission", l.Submission}, {"submissions", l.Submissions},
 		{"imap", l.IMAP}, {"imaps", l.IMAPS}, {"pop3", l.POP3}, {"pop3s", l.POP3S},
-		{"http", l.HTTP}, {"lmtp", l.LMTP},
+		{"http", l.HTTP}, {"lmtp", l.LMTP}, {"https", l.HTTPS}, {"http_acme", l.HTTPACME},
 	}
 }
 
@@ -95,6 +98,7 @@ func (c *Config) checkFiles() []error {
 	var p problems
 	fileExists(&p, "tls.cert", c.TLS.Cert)
 	fileExists(&p, "tls.key", c.TLS.Key)
+	fileExists(&p, "acme.ca_roots", c.ACME.CARoots)
 	return p
 }
 
@@ -209,10 +213,24 @@ func (c *Config) validateLimits(p *problems) {
 func (d *DNS) validate(p *problems) {
 	for i, s := range d.Servers {
 		key := fmt.Sprintf("dns.servers[%d]", i)
-		if hostPort(p, key, s) && !isIPHost(s) {
+		if !hostPort(p, key, s) {
+			continue
+		}
+		if !isIPHost(s) {
 			p.add(key, "%q: host must be an IP address", s)
+		} else if d.DNSSEC && !isLoopback(s) {
+			// Only the loopback path to a validating resolver is
+			// trusted with the AD bit (README "DANE").
+			p.add(key, "%q: with dns.dnssec the resolver must be on a loopback address (127.0.0.1, ::1)", s)
 		}
 	}
+}
+
+// isLoopback reports whether the host of the valid "host:port" s is a
+// loopback address.
+func isLoopback(s string) bool {
+	ap, err := netip.ParseAddrPort(s)
+	return err == nil && ap.Addr().Unmap().IsLoopback()
 }
 
 func (l *Log) validate(p *problems) {

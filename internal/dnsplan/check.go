@@ -29,8 +29,9 @@ type Lookup interface {
 }
 
 // Result is one check: its outcome, the record type ("MX", "A/AAAA",
-// "SPF", "DKIM", "DMARC", "SRV", "PTR"), the name checked and what was
-// found, for the operator.
+// "SPF", "DKIM", "DMARC", "SRV", "MTA-STS", "POLICY" (the MTA-STS policy
+// URL), "TLSRPT", "TLSA", "PTR"), the name checked and what was found,
+// for the operator.
 type Result struct {
 	Status Status
 	Kind   string
@@ -80,6 +81,7 @@ func Check(ctx context.Context, p *Plan, r Lookup) Report {
 	for _, s := range p.Services {
 		groups = append(groups, func(c *checker) { c.checkSRV(ctx, s) })
 	}
+	groups = append(groups, tlsChecks(ctx, p, r)...)
 	groups = append(groups, func(c *checker) { c.checkPTR(ctx) })
 	parts := make([]*checker, len(groups))
 	var wg sync.WaitGroup

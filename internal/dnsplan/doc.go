@@ -7,7 +7,11 @@
 //
 // The records: MX (RFC 5321 §5.1), the host's A/AAAA, SPF of the domain and
 // of the HELO name (RFC 7208), DKIM key records (RFC 6376 §3.6.1, RFC 8463),
-// DMARC (RFC 7489), client SRV records (RFC 6186, RFC 8314 §5.1, RFC 2782)
-// and PTR. The plan is data: the DKIM records come from the caller (which
-// reads the keys), the host's addresses from DNS and the listen addresses.
+// DMARC (RFC 7489), client SRV records (RFC 6186, RFC 8314 §5.1, RFC 2782),
+// the MTA-STS record and policy host (RFC 8461 §3.1, §3.2; the check
+// fetches the policy as senders do, §3.3), the TLS reporting record (RFC
+// 8460 §3), the TLSA record of the MX host's key (DANE-EE SPKI SHA-256,
+// RFC 7672 §3.1.1, RFC 6698) and PTR. The plan is data: the DKIM records
+// and the certificate come from the caller (which reads the keys), the
+// host's addresses from DNS and the listen addresses.
 package dnsplan

@@ -2,6 +2,7 @@ package dnsplan
 
 import (
 	"context"
+	"crypto/x509"
 	"net"
 	"net/netip"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/dnsr"
+	"github.com/petrelmail/petrel/internal/mtasts"
 )
 
 // The records the plan proposes for every domain.
@@ -55,6 +57,15 @@ type Plan struct {
 	// SMTP port, 25, only, so something in front (a port redirect, a
 	// proxy) must forward it.
 	SMTPOffPort25 []string
+	// STS is the MTA-STS policy served for the domain (its ID the hash
+	// its record publishes), or nil for none.
+	STS *mtasts.Policy
+	// TLSRPT is the rua of the _smtp._tls record, or "" for none.
+	TLSRPT string
+	// TLSA is the DANE-EE record of the certificate in use, or nil when
+	// none was found; CertSource says where the certificate comes from.
+	TLSA       *TLSA
+	CertSource CertSource
 }
 
 // HostAddr is one address of the mail host and where it was seen.
@@ -209,6 +220,16 @@ type Server struct {
 	HTTPS     []string      // listen.https, which serves client autoconfiguration (autoconfig.go)
 	Relayhost string        // delivery.relayhost
 	Listen    config.Listen // the listen addresses
+	// STS is the MTA-STS policy served ([mta_sts]); its zero value
+	// serves none.
+	STS mtasts.ServeConfig
+	// TLSRPT gives the rua of a domain's _smtp._tls record ([tls_rpt]
+	// rua); nil or "" proposes none.
+	TLSRPT func(domain string) string
+	// Cert is the certificate in use, for the TLSA record (nil: none
+	// found); CertSource says where it comes from.
+	Cert       *x509.Certificate
+	CertSource CertSource
 }
 
 // New works out the records of domain (A-label form, as
@@ -225,6 +246,16 @@ func New(ctx context.Context, srv Server, domain string, r dnsr.Resolver, dkim [
 		DKIM:      dkim,
 	}
 	p.SMTPOffPort25 = offPort25(srv.Listen.SMTP)
+	if sts, ok := srv.STS.PolicyFor(domain); ok {
+		p.STS = &sts
+	}
+	if srv.TLSRPT != nil {
+		p.TLSRPT = srv.TLSRPT(domain)
+	}
+	if srv.Cert != nil {
+		tlsa := DANEEE(srv.Cert)
+		p.TLSA, p.CertSource = &tlsa, srv.CertSource
+	}
 	found := map[netip.Addr]*HostAddr{}
 	add := func(ip netip.Addr) *HostAddr {
 		if found[ip] == nil {

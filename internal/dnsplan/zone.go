@@ -141,6 +141,8 @@ func (p *Plan) Lines() []Line {
 	p.autoconfigLines(z)
 	p.srvLines(z)
 	z.blank()
+	p.tlsLines(z)
+	z.blank()
 	p.ptrLines(z)
 	return z.lines
 }

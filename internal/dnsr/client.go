@@ -17,6 +17,7 @@ type Client struct {
 	servers []string // "host:port"; nil = those of /etc/resolv.conf
 	timeout time.Duration
 	cache   *cache // nil = every lookup asks
+	dnssec  bool   // believe the AD bit (Config.DNSSEC)
 }
 
 // resolvConf is the system's resolver configuration.
@@ -26,7 +27,7 @@ func newClient(cfg Config) *Client {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Second
 	}
-	c := &Client{servers: slices.Clone(cfg.Servers), timeout: cfg.Timeout}
+	c := &Client{servers: slices.Clone(cfg.Servers), timeout: cfg.Timeout, dnssec: cfg.DNSSEC}
 	if cfg.Cache {
 		c.cache = newCache(cfg.CacheEntries, cfg.Now)
 	}
@@ -56,13 +57,18 @@ func (c *Client) LookupMX(ctx context.Context, domain string) ([]*net.MX, error)
 	if err != nil {
 		return nil, err
 	}
+	return mxsOf(rrs), nil
+}
+
+// mxsOf returns MX records sorted by preference (RFC 5321 §5.1).
+func mxsOf(rrs []dns.RR) []*net.MX {
 	out := make([]*net.MX, 0, len(rrs))
 	for _, rr := range rrs {
 		mx := rr.(*dns.MX)
 		out = append(out, &net.MX{Host: mx.Mx, Pref: mx.Preference})
 	}
 	slices.SortStableFunc(out, func(a, b *net.MX) int { return int(a.Pref) - int(b.Pref) })
-	return out, nil
+	return out
 }
 
 func (c *Client) LookupTXT(ctx context.Context, name string) ([]string, error) {

@@ -33,6 +33,12 @@ type Config struct {
 	CacheEntries int
 	// Now is the cache's clock (nil = time.Now), for tests.
 	Now func() time.Time
+	// DNSSEC believes the AD bit of the servers' answers (the Secure
+	// lookups and LookupTLSA): set it only when the servers validate
+	// DNSSEC and the path to them cannot be tampered with, a validating
+	// resolver on 127.0.0.1 (dns.dnssec, README "DANE"). Off, every
+	// answer is insecure.
+	DNSSEC bool
 }
 
 // New returns an uncached resolver that asks servers ("host:port", in

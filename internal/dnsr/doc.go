@@ -28,4 +28,10 @@
 // 7505) is returned as a record whose host is ".". The concrete Client
 // (NewClient) also answers SRV queries (RFC 2782), sorted by priority and
 // weight, for the client configuration records of RFC 6186.
+//
+// The concrete Client also says whether an answer was DNSSEC-validated
+// (LookupMXSecure, LookupIPSecure, LookupTLSA for DANE, RFC 7672 §2.1):
+// with Config.DNSSEC it asks for the AD bit (RFC 6840 §5.7) and believes
+// it from a resolver on a loopback address (RFC 4035 §4.9.3: the path to
+// the resolver must be trusted); without, nothing is secure (secure.go).
 package dnsr

@@ -43,7 +43,7 @@ type reply struct {
 // with a failure (SERVFAIL, REFUSED, an ICMP error) gets no more sends;
 // the next one is asked at once, and when none is left, nor any send
 // pending, the lookup fails. It ends at the timeout or when ctx does.
-func (c *Client) query(ctx context.Context, fqdn string, t uint16) (*dns.Msg, error) {
+func (c *Client) query(ctx context.Context, fqdn string, t uint16) (*dns.Msg, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	servers := c.nameservers()
@@ -70,12 +70,12 @@ func (c *Client) query(ctx context.Context, fqdn string, t uint16) (*dns.Msg, er
 		case rep := <-r.replies:
 			r.pending--
 			if rep.err == nil {
-				return rep.msg, nil
+				return rep.msg, rep.server, nil
 			}
 			last = rep.err
 			r.fail(rep.server)
 			if send(); r.pending == 0 {
-				return nil, last
+				return nil, "", last
 			}
 		case <-timer.C:
 			send()
@@ -85,7 +85,7 @@ func (c *Client) query(ctx context.Context, fqdn string, t uint16) (*dns.Msg, er
 			if last == nil {
 				last = fmt.Errorf("no answer from %s: %w", strings.Join(servers, ", "), ctx.Err())
 			}
-			return nil, last
+			return nil, "", last
 		}
 	}
 }
@@ -126,7 +126,13 @@ func (c *Client) exchange(ctx context.Context, server, fqdn string, t uint16) (*
 	q := new(dns.Msg)
 	q.SetQuestion(fqdn, t) // a fresh random ID (RFC 5452 §9.2)
 	q.RecursionDesired = true
-	q.SetEdns0(1232, false) // the DNS flag day 2020 buffer size
+	q.SetEdns0(1232, c.dnssec) // the DNS flag day 2020 buffer size
+	if c.dnssec {
+		// Ask for the AD bit (RFC 6840 §5.7); the DO bit too, which
+		// older validating resolvers need before they set AD (RFC 3225
+		// §3, RFC 4035 §3.2.3).
+		q.AuthenticatedData = true
+	}
 	msg, err := exchangeOver(ctx, "udp", server, q)
 	if err == nil && msg.Truncated {
 		msg, err = exchangeOver(ctx, "tcp", server, q)

@@ -13,33 +13,57 @@ import (
 // says NXDOMAIN if either did, Temporary if either failed for now, else
 // NoData. An IP address literal is returned as it is.
 func (c *Client) LookupIP(ctx context.Context, host string) ([]netip.Addr, error) {
+	addrs, _, err := c.LookupIPSecure(ctx, host)
+	return addrs, err
+}
+
+// LookupIPSecure is LookupIP that also says whether the answers (A and
+// AAAA, records or their absence) were validated (secure.go): one was
+// and neither was insecure, a failed one aside; an IP address literal is
+// not.
+func (c *Client) LookupIPSecure(ctx context.Context, host string) ([]netip.Addr, bool, error) {
 	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		return []netip.Addr{ip.Unmap()}, nil
+		return []netip.Addr{ip.Unmap()}, false, nil
 	}
 	type answer struct {
-		rrs []dns.RR
-		err error
+		rrs    []dns.RR
+		secure bool
+		err    error
 	}
 	ch := make(chan answer, 2)
 	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
 		go func() {
-			rrs, err := c.lookup(ctx, host, t)
-			ch <- answer{rrs, err}
+			rrs, secure, err := c.lookupSecure(ctx, host, t)
+			ch <- answer{rrs, secure, err}
 		}()
 	}
 	var addrs []netip.Addr
 	var errs []error
+	// Secure: one answer validated and none insecure. A failure (for a
+	// validating resolver, also a bogus answer) makes neither: else an
+	// attacker who spoils the AAAA answer would turn DANE off for a host
+	// whose A records are signed (RFC 7672 §2.2 wants such attempts to
+	// fail, not to downgrade).
+	sawSecure, sawInsecure := false, false
 	for range 2 {
 		a := <-ch
+		switch {
+		case a.err != nil && IsTemporary(a.err):
+		case a.secure:
+			sawSecure = true
+		default:
+			sawInsecure = true
+		}
 		if a.err != nil {
 			errs = append(errs, a.err)
 		}
 		addrs = append(addrs, ipsOf(a.rrs)...)
 	}
+	secure := sawSecure && !sawInsecure
 	if len(addrs) > 0 {
-		return addrs, nil
+		return addrs, secure, nil
 	}
-	return nil, worst(errs)
+	return nil, secure, worst(errs)
 }
 
 // ipsOf returns the addresses of A and AAAA records.

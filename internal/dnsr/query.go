@@ -26,6 +26,9 @@ type answer struct {
 	kind Kind     // else why not
 	err  error    // the cause of a Temporary kind
 	ttl  time.Duration
+	// secure: the server set the AD bit (RFC 4035 §3.2.3): it validated
+	// the records, or the proof that there are none (RFC 6840 §5.7).
+	secure bool
 }
 
 // result turns a into the records or the error for name and type typ.
@@ -40,25 +43,39 @@ func (a answer) result(name, typ string) ([]dns.RR, error) {
 // recursive server put in the answer), from the cache when the Client has
 // one. The records are shared: callers must not change them.
 func (c *Client) lookup(ctx context.Context, name string, t uint16) ([]dns.RR, error) {
+	rrs, _, err := c.lookupSecure(ctx, name, t)
+	return rrs, err
+}
+
+// lookupSecure is lookup that also says whether the answer (records or
+// their absence) was validated: the AD bit of a server the operator
+// trusts (Config.DNSSEC); always false without that setting (secure.go).
+func (c *Client) lookupSecure(ctx context.Context, name string, t uint16) ([]dns.RR, bool, error) {
 	typ := dns.TypeToString[t]
 	fqdn, ok := queryName(name)
 	if !ok {
-		return nil, &Error{Kind: NXDomain, Name: name, Type: typ, Err: errors.New("invalid name")}
+		return nil, false, &Error{Kind: NXDomain, Name: name, Type: typ, Err: errors.New("invalid name")}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, &Error{Kind: Temporary, Name: name, Type: typ, Err: err}
+		return nil, false, &Error{Kind: Temporary, Name: name, Type: typ, Err: err}
 	}
 	resolve := func(ctx context.Context) answer {
-		msg, err := c.query(ctx, fqdn, t)
+		msg, server, err := c.query(ctx, fqdn, t)
 		if err != nil {
 			return answer{kind: Temporary, err: err}
 		}
-		return answerOf(msg, t)
+		a := answerOf(msg, t)
+		a.secure = a.secure && loopback(server) // secure.go
+		return a
 	}
+	var a answer
 	if c.cache == nil {
-		return resolve(ctx).result(name, typ)
+		a = resolve(ctx)
+	} else {
+		a = c.cache.get(ctx, cacheKey{fqdn, t}, resolve)
 	}
-	return c.cache.get(ctx, cacheKey{fqdn, t}, resolve).result(name, typ)
+	rrs, err := a.result(name, typ)
+	return rrs, c.dnssec && a.secure && a.kind != Temporary, err
 }
 
 // queryName returns name as a lower-case FQDN, in A-label form (RFC 5890
@@ -91,7 +108,7 @@ func isASCII(s string) bool {
 // answerOf turns a response into records or a kind of error, with the
 // time it may be cached.
 func answerOf(msg *dns.Msg, t uint16) answer {
-	var a answer
+	a := answer{secure: msg.AuthenticatedData}
 	if msg.Rcode == dns.RcodeNameError {
 		a.kind = NXDomain
 	} else {

@@ -28,6 +28,8 @@ func levels() map[string]int {
 		// mime7bit: 8-bit to 7-bit conversion for servers without 8BITMIME,
 		// and of lines over 998 octets for any server.
 		"mime7bit": 0,
+		// dane: TLSA verification of a server's certificate chain (RFC 7672).
+		"dane": 0,
 		// envelope: the one SMTP/LMTP transaction type, from smtpd to the queue.
 		"envelope":  1,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
@@ -35,6 +37,9 @@ func levels() map[string]int {
 		"authguard": 1,
 		// dnstest: a loopback DNS server for tests of dnsr's users.
 		"dnsr/dnstest": 1,
+		// acme: ACME certificates (certmagic) on the store's KV;
+		// acmetest: pebble in the test process, for tests only.
+		"acme": 2, "acme/acmetest": 2,
 		"store/sqlite": 2, "store/postgres": 2, "accounts": 2, "smtpclient": 2,
 		"imapmsg": 2,
 		// Mail authentication building blocks (issue 7): each one check.
@@ -46,6 +51,9 @@ func levels() map[string]int {
 		// tlsrpt: SMTP TLS reporting (RFC 8460): outcomes counted in the
 		// store's key/value entries, the daily reports.
 		"tlsrpt": 2,
+		// mtasts: MTA-STS policies (RFC 8461), found for outbound mail
+		// (DNS, HTTPS, a cache in the store's KV) and served for ours.
+		"mtasts": 2,
 		// msgauth runs SPF, DKIM and DMARC on one message and writes
 		// Authentication-Results.
 		"msgauth": 3,
@@ -136,7 +144,7 @@ func (c checker) checkPkg(p pkg) []string {
 		switch {
 		case isBackend(irel) && !mayOpenBackend:
 			bad = append(bad, fmt.Sprintf("%s imports storage backend internal/%s: only cmd/ may", p.ImportPath, irel))
-		case irel == "store/storetest" || irel == "testkit":
+		case irel == "store/storetest" || irel == "testkit" || irel == "acme/acmetest":
 			bad = append(bad, fmt.Sprintf("%s imports internal/%s: only tests may", p.ImportPath, irel))
 		case internal && placed:
 			if il, ok := c.levels[irel]; ok && il >= level {
@@ -255,6 +263,7 @@ func TestCheckerRejectsBadEdges(t *testing.T) {
 		{pkg{in("delivery"), []string{in("store/storetest")}}, "only tests may"},
 		{pkg{in("pop3d"), []string{in("testkit")}}, "pop3d imports internal/testkit: only tests may"},
 		{pkg{m + "/cmd/petrel", []string{in("testkit")}}, "only tests may"},
+		{pkg{m + "/cmd/petrel", []string{in("acme/acmetest")}}, "cmd/petrel imports internal/acme/acmetest: only tests may"},
 		{pkg{in("authguard"), []string{in("obs")}}, "internal/authguard imports " + in("obs")},
 		{pkg{in("mime7bit"), []string{"github.com/emersion/go-message"}}, "internal/mime7bit imports github.com/emersion/go-message"},
 		{pkg{in("ops"), []string{"flag"}}, "internal/ops imports flag: not allowed"},

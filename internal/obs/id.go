@@ -2,6 +2,8 @@ package obs
 
 import (
 	"crypto/rand"
+	"fmt"
+	"os"
 	"strings"
 )
 
@@ -13,4 +15,16 @@ const IDLen = 12
 // do not collide in practice and are safe in file names and log lines.
 func NewID() string {
 	return strings.ToLower(rand.Text()[:IDLen])
+}
+
+// ProcessName names this process among the nodes that share a store
+// (a queue runner's claims, a TLS reporter's counts): the host, the
+// process ID and a random part, so that two services of one process, or
+// a restarted process, never take each other's name.
+func ProcessName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])
 }

@@ -1,12 +1,10 @@
 package queue
 
 import (
-	"crypto/rand"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/obs"
 )
 
 // Config configures a Service.
@@ -76,17 +74,7 @@ func (c Config) withDefaults() Config {
 		c.Lease = DefaultLease
 	}
 	if c.Owner == "" {
-		c.Owner = newOwner()
+		c.Owner = obs.ProcessName()
 	}
 	return c
-}
-
-// newOwner names a runner: this host and process, and a random part for
-// two services in one process.
-func newOwner() string {
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "localhost"
-	}
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])
 }

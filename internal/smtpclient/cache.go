@@ -15,22 +15,26 @@ const maxIdlePerKey = 20
 const DefaultConnectionCacheTime = 2 * time.Second
 
 // cacheKey is what a cached connection can be used for again: the same
-// address and host name, the same TLS choice, and the relay host's AUTH.
+// address and host name, the same TLS choice and policy (a connection
+// made under a weaker policy is not used for a stronger one), and the
+// relay host's AUTH.
 type cacheKey struct {
 	ip     netip.Addr
 	port   int
 	host   string
 	useTLS bool
 	relay  bool
+	policy string // tlsPolicy.key
 }
 
 // idleConn is a connection after a finished transaction and a positive
 // RSET, with what the session learnt on it.
 type idleConn struct {
-	conn  *conn
-	ext   extensions
-	tls   string
-	timer *time.Timer
+	conn     *conn
+	ext      extensions
+	tls      string
+	verified bool // the certificate passed the policy's check
+	timer    *time.Timer
 }
 
 // connCache keeps idle connections for ttl; each is closed (after QUIT)

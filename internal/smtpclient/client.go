@@ -32,6 +32,14 @@ type Config struct {
 	// RequireTLS refuses to deliver without TLS and verifies the server's
 	// certificate.
 	RequireTLS bool
+	// STS looks up the recipient domain's MTA-STS policy (RFC 8461);
+	// nil = no MTA-STS. DANE (RFC 7672) applies when the resolver
+	// validates DNSSEC (dnssec.go).
+	STS STSLookup
+	// TLSReport receives the outcome of each connection attempt and
+	// policy lookup of a delivery by MX, for TLS reporting (RFC 8460);
+	// nil = none. It must not block.
+	TLSReport func(TLSOutcome)
 	// ConnectionCacheTime keeps a connection open after a delivery, for
 	// that long, for the next message to the same host (after RSET, like
 	// Postfix's connection cache), and successful MX and address answers
@@ -51,9 +59,14 @@ type Message struct {
 	SMTPUTF8 bool   // the message needs SMTPUTF8 (RFC 6531)
 	EnvID    string // DSN ENVID, xtext-decoded (RFC 3461 §4.4)
 	Ret      string // DSN RET: "FULL", "HDRS" or ""
-	// RequireTLS: the message carries REQUIRETLS (RFC 8689 §4.2.1).
+	// RequireTLS: the message carries REQUIRETLS (RFC 8689 §4.2.1): it
+	// is relayed only over TLS authenticated by DANE or MTA-STS (or the
+	// Web PKI to an MX record validated by DNSSEC) to a server that
+	// offers REQUIRETLS, with the MAIL parameter; otherwise every
+	// recipient fails with 550 5.7.10.
 	RequireTLS bool
-	// TLSOptional: the message has "TLS-Required: No" (RFC 8689 §4.2.2).
+	// TLSOptional: the message has "TLS-Required: No" (RFC 8689 §4.1):
+	// policy failures (DANE, MTA-STS) are reported, not enforced.
 	TLSOptional bool
 	// LogAttrs name the message at the start of the client's log lines
 	// (the queue's queue_id and msg_id: docs/flow.md "Tracing a message").
@@ -77,6 +90,11 @@ type Result struct {
 	RemoteMTA string     // host name that answered, "" if none did
 	RemoteIP  netip.Addr // its address, zero if none answered
 	TLS       string     // "TLS1.3 TLS_AES_128_GCM_SHA256", or "" without TLS
+	// TLSPolicy is the TLS policy of the deciding attempt and its
+	// outcome: "dane ok", "sts ok", "sts-testing certificate-expired",
+	// "sts validation-failure" (a host the policy rules out), "none ok"
+	// (README "Outbound TLS policy"); "" when no host was tried.
+	TLSPolicy string
 }
 
 // Delivered reports a positive reply.
@@ -87,6 +105,7 @@ type Client struct {
 	cfg    Config
 	routes map[string]string // Routes by normDomain
 	dns    dnsr.Resolver
+	sec    secureResolver // nil: no DNSSEC, no DANE
 	log    *slog.Logger
 	cache  *connCache // nil without ConnectionCacheTime
 }
@@ -116,9 +135,16 @@ func New(cfg Config, r dnsr.Resolver, log *slog.Logger) *Client {
 		routes[normDomain(d)] = target
 	}
 	c := &Client{cfg: cfg, routes: routes, dns: r, log: log}
+	if sr, ok := r.(secureResolver); ok && sr.DNSSEC() {
+		c.sec = sr
+	}
 	if cfg.ConnectionCacheTime > 0 {
 		c.cache = newConnCache(cfg.ConnectionCacheTime)
-		c.dns = newMemoResolver(r, cfg.ConnectionCacheTime)
+		memo := newMemoResolver(r, c.sec, cfg.ConnectionCacheTime)
+		c.dns = memo
+		if c.sec != nil {
+			c.sec = memo
+		}
 	}
 	return c
 }

@@ -16,7 +16,24 @@
 //   - RFC 3207: STARTTLS whenever the server offers it, opportunistically
 //     (the certificate is not verified, like Postfix's "may" level); when
 //     the handshake fails the host is tried again without TLS. Config
-//     RequireTLS verifies the certificate and never falls back.
+//     RequireTLS verifies the certificate and never falls back. The MX
+//     host name goes as SNI (RFC 6066 §3).
+//   - RFC 7672: DANE for an MX host whose MX and address records are
+//     DNSSEC-validated and that has TLSA records (policy.go, package
+//     dane): TLS required, the certificate matched against the usable
+//     records; a failed TLSA lookup skips the host (§2.2); never
+//     plaintext (a missing STARTTLS is a downgrade, deferred).
+//   - RFC 8461: MTA-STS through Config.STS (STSLookup); DANE takes
+//     precedence (§2); enforce: only MX hosts that match the policy
+//     (§4.1), with a certificate valid for the host name (§4.2), else
+//     451 4.7.5; testing: checked, reported, delivered.
+//   - RFC 8689: a REQUIRETLS message goes only to an MX validated by
+//     DNSSEC or MTA-STS, over authenticated TLS, to a server offering
+//     REQUIRETLS, with the MAIL parameter (§4.2.1), else 550 5.7.10 (§5);
+//     "TLS-Required: No" (Message.TLSOptional, §4.1) makes policy
+//     failures reports only.
+//   - RFC 8460: each connection's TLS outcome (policy type, result type)
+//     goes to Config.TLSReport.
 //   - RFC 2920: with PIPELINING, MAIL and every RCPT go in one batch.
 //   - RFC 1870: SIZE= is declared, and a message larger than the server's
 //     advertised limit fails permanently (552 5.3.4) without being sent.

@@ -17,6 +17,9 @@ func (c *Client) logAttempt(domain string, m *Message, a attempt, d time.Duratio
 	if a.tls != "" {
 		attrs = append(attrs, "tls_version", a.tls)
 	}
+	if a.policy != "" { // README "Outbound TLS policy"
+		attrs = append(attrs, "tls_policy", a.policy)
+	}
 	if a.ip.IsValid() {
 		attrs = append(attrs, "ip", a.ip.String())
 	}

@@ -18,6 +18,9 @@ func mailCommand(m *Message, ext extensions) string {
 	if m.SMTPUTF8 && ext.has("SMTPUTF8") {
 		b.WriteString(" SMTPUTF8") // RFC 6531 §3.4
 	}
+	if m.RequireTLS && ext.has("REQUIRETLS") {
+		b.WriteString(" REQUIRETLS") // RFC 8689 §4.2.1, the server offered it
+	}
 	if ext.has("DSN") { // RFC 3461 §4.3, §4.4
 		if ret := strings.ToUpper(m.Ret); ret == "FULL" || ret == "HDRS" {
 			b.WriteString(" RET=" + ret)

@@ -17,6 +17,8 @@ type hop struct {
 	port     int
 	relay    bool // the relay host: AUTH with the configured credentials
 	implicit bool // no MX: the domain itself (RFC 5321 §5.1)
+	mx       bool // found by MX lookup (or implicit): TLS policies apply
+	mxSecure bool // that lookup was DNSSEC-validated (RFC 7672 §2.2.1)
 }
 
 // route returns the hosts to try for domain, or a reply that fails every
@@ -55,14 +57,15 @@ func (c *Client) staticHop(target string, relay bool) ([]hop, *smtpreply.Reply) 
 // preference, equal preferences shuffled to spread the load; none means
 // the domain itself; a null MX (RFC 7505 §3) means no mail at all.
 func (c *Client) mxHops(ctx context.Context, domain string) ([]hop, *smtpreply.Reply) {
-	mxs, err := c.dns.LookupMX(ctx, domain)
+	mxs, secure, err := c.lookupMX(ctx, domain)
+	implicit := []hop{{host: normDomain(domain), port: c.cfg.RemotePort, implicit: true, mx: true, mxSecure: secure}}
 	switch {
 	case dnsr.KindOf(err) == dnsr.NoData && err != nil:
-		return []hop{{host: normDomain(domain), port: c.cfg.RemotePort, implicit: true}}, nil
+		return implicit, nil
 	case err != nil:
 		return nil, dnsFailure(domain, "MX", err)
 	case len(mxs) == 0:
-		return []hop{{host: normDomain(domain), port: c.cfg.RemotePort, implicit: true}}, nil
+		return implicit, nil
 	case len(mxs) == 1 && (mxs[0].Host == "." || mxs[0].Host == ""):
 		return nil, nullMX(domain)
 	}
@@ -70,7 +73,7 @@ func (c *Client) mxHops(ctx context.Context, domain string) ([]hop, *smtpreply.R
 	hops := make([]hop, 0, len(mxs))
 	for _, mx := range mxs {
 		if h := strings.TrimSuffix(mx.Host, "."); h != "" {
-			hops = append(hops, hop{host: h, port: c.cfg.RemotePort})
+			hops = append(hops, hop{host: h, port: c.cfg.RemotePort, mx: true, mxSecure: secure})
 		}
 	}
 	if len(hops) == 0 {

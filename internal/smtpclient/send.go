@@ -11,10 +11,11 @@ import (
 
 // attempt is where a session ended, for the results.
 type attempt struct {
-	hop hop
-	ip  netip.Addr
-	tls string
-	out outcome
+	hop    hop
+	ip     netip.Addr
+	tls    string
+	policy string // session.policyOutcome, or tlsPolicy.outcome of a host skipped
+	out    outcome
 }
 
 func (c *Client) send(ctx context.Context, domain string, m *Message) []Result {
@@ -29,7 +30,11 @@ func (c *Client) send(ctx context.Context, domain string, m *Message) []Result {
 		c.log.Info("delivery failed", append(slices.Clip(m.LogAttrs), "domain", domain, "reply", fail.Error())...)
 		return results(m, attempt{out: decided(len(m.Rcpts), fail)})
 	}
-	return results(m, c.tryHops(ctx, domain, hops, m))
+	var d *domainPolicy
+	if hops[0].mx {
+		d = c.domainPolicy(ctx, domain)
+	}
+	return results(m, c.tryHops(ctx, d, domain, hops, m))
 }
 
 // maxAddresses bounds the addresses tried for one message, so that a
@@ -41,16 +46,23 @@ const maxAddresses = 10
 // (RFC 5321 §5.1: try the next address or MX host when one does not
 // answer). When none does, the last temporary failure is the result, or
 // the last permanent one when every host refused permanently.
-func (c *Client) tryHops(ctx context.Context, domain string, hops []hop, m *Message) attempt {
+func (c *Client) tryHops(ctx context.Context, d *domainPolicy, domain string, hops []hop, m *Message) attempt {
 	var lastTemp, lastPerm *attempt
 	tried := 0
 	for _, h := range hops {
 		if ctx.Err() != nil {
 			break
 		}
-		addrs, err := c.dns.LookupIP(ctx, h.host)
+		addrs, addrSecure, err := c.lookupIP(ctx, h.host)
 		if err != nil {
 			a := attempt{hop: h, out: retry(dnsFailure(h.host, "address", err), err)}
+			c.logAttempt(domain, m, a, 0)
+			keep(&lastTemp, &lastPerm, a)
+			continue
+		}
+		pol, skip := c.hostPolicy(ctx, d, h, addrSecure, m)
+		if skip != nil { // decided before connecting (policy.go)
+			a := attempt{hop: h, policy: pol.outcome(), out: *skip}
 			c.logAttempt(domain, m, a, 0)
 			keep(&lastTemp, &lastPerm, a)
 			continue
@@ -60,7 +72,7 @@ func (c *Client) tryHops(ctx context.Context, domain string, hops []hop, m *Mess
 				break
 			}
 			tried++
-			a := c.tryAddr(ctx, domain, h, ip, m)
+			a := c.tryAddr(ctx, domain, h, pol, ip, m)
 			if !a.out.next {
 				return a
 			}
@@ -90,22 +102,25 @@ func keep(temp, perm **attempt, a attempt) {
 
 // tryAddr runs a session with one address, and again without TLS when
 // the TLS handshake failed and TLS is not required.
-func (c *Client) tryAddr(ctx context.Context, domain string, h hop, ip netip.Addr, m *Message) attempt {
-	a := c.session(ctx, domain, h, ip, m, true)
+func (c *Client) tryAddr(ctx context.Context, domain string, h hop, pol *tlsPolicy, ip netip.Addr, m *Message) attempt {
+	a := c.session(ctx, domain, h, pol, ip, m, true)
 	if a.out.tlsFailed {
-		a = c.session(ctx, domain, h, ip, m, false)
+		a = c.session(ctx, domain, h, pol, ip, m, false)
 	}
 	return a
 }
 
-func (c *Client) session(ctx context.Context, domain string, h hop, ip netip.Addr, m *Message, useTLS bool) attempt {
+func (c *Client) session(ctx context.Context, domain string, h hop, pol *tlsPolicy, ip netip.Addr, m *Message, useTLS bool) attempt {
 	start := time.Now()
-	s := &session{c: c, hop: h, ip: ip, m: m, useTLS: useTLS}
+	s := &session{c: c, hop: h, pol: pol, ip: ip, m: m, useTLS: useTLS}
 	out := s.run(ctx)
-	if out.tlsFailed && s.needTLS() {
+	if out.tlsFailed && (s.needTLS() || s.mustVerify()) {
 		out.tlsFailed = false
 	}
-	a := attempt{hop: h, ip: ip, tls: s.tls, out: out}
+	if result, detail, ok := s.tlsResult(); ok {
+		c.reportFor(pol, s, result, detail)
+	}
+	a := attempt{hop: h, ip: ip, tls: s.tls, policy: s.policyOutcome(), out: out}
 	if !s.reached {
 		a.ip = netip.Addr{}
 		a.out.reply = noAnswerIfNil(a.out.reply, h, ip)
@@ -143,7 +158,7 @@ func results(m *Message, a attempt) []Result {
 		if a.out.per != nil {
 			reply = a.out.per[i]
 		}
-		res := Result{Rcpt: r.Addr, Reply: reply, Permanent: reply.Permanent(), TLS: a.tls}
+		res := Result{Rcpt: r.Addr, Reply: reply, Permanent: reply.Permanent(), TLS: a.tls, TLSPolicy: a.policy}
 		if a.ip.IsValid() {
 			res.RemoteMTA, res.RemoteIP = a.hop.host, a.ip
 		}

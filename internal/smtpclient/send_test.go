@@ -17,6 +17,8 @@ type env struct {
 	t   *testing.T
 	dns *dnstest.Server
 	cfg Config
+	// dnssec: the client believes the DNS server's AD bit (dns.dnssec).
+	dnssec bool
 }
 
 func newEnv(t *testing.T, port int) *env {
@@ -27,7 +29,7 @@ func newEnv(t *testing.T, port int) *env {
 }
 
 func (e *env) client() *Client {
-	r := dnsr.New([]string{e.dns.Addr}, 500*time.Millisecond)
+	r := dnsr.NewFromConfig(dnsr.Config{Servers: []string{e.dns.Addr}, Timeout: 500 * time.Millisecond, DNSSEC: e.dnssec})
 	return New(e.cfg, r, slog.New(slog.NewTextHandler(testWriter{e.t}, nil)))
 }
 

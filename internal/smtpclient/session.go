@@ -22,6 +22,13 @@ type session struct {
 	tls     string
 	useTLS  bool // STARTTLS when offered (false on the retry after a failed handshake)
 	reached bool // the server greeted us
+	pol     *tlsPolicy
+	// The TLS of the session (starttls.go, report.go): STARTTLS was
+	// tried, not offered, the handshake failed (tlsErr), the certificate
+	// was checked and passed (verified) or not (verifyErr); reused: a
+	// cached connection, whose TLS was reported when it was made.
+	tlsTried, noSTARTTLS, verified, reused bool
+	tlsErr, verifyErr                      error
 	// plan converts the body in DATA: to 7 bits for a server without
 	// 8BITMIME, lines over 998 octets for any (downgrade.go).
 	plan *mime7bit.Plan
@@ -80,7 +87,7 @@ func (s *session) reuse(ctx context.Context) (outcome, bool) {
 	if ic == nil {
 		return outcome{}, false
 	}
-	s.conn, s.ext, s.tls, s.reached = ic.conn, ic.ext, ic.tls, true
+	s.conn, s.ext, s.tls, s.reached, s.verified, s.reused = ic.conn, ic.ext, ic.tls, true, ic.verified, true
 	stop := context.AfterFunc(ctx, func() { _ = s.conn.nc.SetDeadline(time.Now()) })
 	before := s.conn.replies
 	out, ok := s.check()
@@ -93,7 +100,7 @@ func (s *session) reuse(ctx context.Context) (outcome, bool) {
 	if stale && ctx.Err() == nil {
 		stop()
 		_ = s.conn.nc.Close()
-		s.conn, s.ext, s.tls, s.reached = nil, extensions{}, "", false
+		s.conn, s.ext, s.tls, s.reached, s.verified, s.reused = nil, extensions{}, "", false, false, false
 		return outcome{}, false
 	}
 	s.finish(out, stop)
@@ -101,7 +108,8 @@ func (s *session) reuse(ctx context.Context) (outcome, bool) {
 }
 
 func (s *session) key() cacheKey {
-	return cacheKey{ip: s.ip, port: s.hop.port, host: s.hop.host, useTLS: s.useTLS, relay: s.hop.relay}
+	return cacheKey{ip: s.ip, port: s.hop.port, host: s.hop.host, useTLS: s.useTLS, relay: s.hop.relay,
+		policy: s.pol.key()}
 }
 
 // finish caches the connection after a transaction that ended cleanly and
@@ -113,7 +121,7 @@ func (s *session) finish(out outcome, stop func() bool) {
 	if alive && clean && !out.next && out.per != nil && s.c.cache != nil {
 		if r, err := s.conn.cmd("RSET", min(s.c.cfg.CommandTimeout, 5*time.Second)); err == nil && r.Positive() {
 			_ = s.conn.nc.SetDeadline(time.Time{})
-			if s.c.cache.put(s.key(), &idleConn{conn: s.conn, ext: s.ext, tls: s.tls}) {
+			if s.c.cache.put(s.key(), &idleConn{conn: s.conn, ext: s.ext, tls: s.tls, verified: s.verified}) {
 				return
 			}
 		}

@@ -5,7 +5,10 @@
 // closest enclosing name that has one in the authority section (RFC 2308
 // §3), if any was added. Names can be made to fail with SERVFAIL, to get
 // no answer at all, to lose their first UDP queries or to be answered
-// late.
+// late. With SetAD the server acts as a validating resolver: its answers
+// carry the AD bit (RFC 4035 §3.2.3) when the query asks for it, except
+// for the names made Insecure; TLSA makes the TLSA record of a
+// certificate.
 package dnstest
 
 import (
@@ -30,6 +33,8 @@ type Server struct {
 	drop     map[string]int           // UDP queries still to lose, by name
 	delay    map[string]time.Duration // wait before answering, by name
 	truncate bool
+	ad       bool            // set the AD bit when asked (SetAD)
+	insecure map[string]bool // names answered without it
 	queries  int
 	byName   map[string]int
 	stop     chan struct{} // closed at the end of the test: no more waits
@@ -38,7 +43,7 @@ type Server struct {
 // Start runs a server on 127.0.0.1 and stops it at the end of the test.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{records: map[string][]dns.RR{}, servfail: map[string]bool{}, silent: map[string]bool{},
+	s := &Server{records: map[string][]dns.RR{}, servfail: map[string]bool{}, silent: map[string]bool{}, insecure: map[string]bool{},
 		drop: map[string]int{}, delay: map[string]time.Duration{}, byName: map[string]int{}, stop: make(chan struct{})}
 	pc, ln := listen(t)
 	s.Addr = pc.LocalAddr().String()
@@ -126,6 +131,12 @@ func (s *Server) Remove(name string) {
 // ServFail makes queries for name answer SERVFAIL.
 func (s *Server) ServFail(name string) { s.set(s.servfail, name) }
 
+// ServFailType makes only the queries for name of type qtype (dns.TypeAAAA)
+// answer SERVFAIL, as a validating resolver does for a bogus RRset.
+func (s *Server) ServFailType(name string, qtype uint16) {
+	s.set(s.servfail, key(name)+"/"+dns.TypeToString[qtype])
+}
+
 // Silent makes queries for name go unanswered (the client times out).
 func (s *Server) Silent(name string) { s.set(s.silent, name) }
 
@@ -151,6 +162,20 @@ func (s *Server) TruncateUDP() {
 	defer s.mu.Unlock()
 	s.truncate = true
 }
+
+// SetAD makes the server act as a DNSSEC-validating resolver (or stop):
+// an answer, records or their absence, carries the AD bit when the query
+// set the AD or the DO bit (RFC 6840 §5.7, RFC 3225 §3), but for the
+// names made Insecure.
+func (s *Server) SetAD(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ad = on
+}
+
+// Insecure makes the answers for name go without the AD bit, as for a
+// name in an unsigned zone.
+func (s *Server) Insecure(name string) { s.set(s.insecure, name) }
 
 // Queries returns how many queries the server has received.
 func (s *Server) Queries() int {

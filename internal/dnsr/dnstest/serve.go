@@ -45,6 +45,7 @@ func (s *Server) reply(q *dns.Msg, udp bool) (*dns.Msg, time.Duration) {
 	m.SetReply(q)
 	m.RecursionAvailable = true
 	s.answer(m, name, q.Question[0].Qtype)
+	m.AuthenticatedData = s.ad && !s.insecure[name] && m.Rcode != dns.RcodeServerFailure && asksAD(q)
 	if s.truncate && udp && len(m.Answer) > 0 {
 		m.Answer = nil
 		m.Truncated = true
@@ -56,7 +57,7 @@ func (s *Server) reply(q *dns.Msg, udp bool) (*dns.Msg, time.Duration) {
 // carries the SOA of the zone in the authority section (RFC 2308 §3).
 func (s *Server) answer(m *dns.Msg, name string, qtype uint16) {
 	switch rrs, ok := s.records[name]; {
-	case s.servfail[name]:
+	case s.servfail[name], s.servfail[name+"/"+dns.TypeToString[qtype]]:
 		m.Rcode = dns.RcodeServerFailure
 		return
 	case !ok:
@@ -86,4 +87,14 @@ func (s *Server) soaOf(name string) dns.RR {
 		}
 	}
 	return nil
+}
+
+// asksAD reports whether the query wants the AD bit: it set AD (RFC 6840
+// §5.7) or DO (RFC 3225 §3).
+func asksAD(q *dns.Msg) bool {
+	if q.AuthenticatedData {
+		return true
+	}
+	opt := q.IsEdns0()
+	return opt != nil && opt.Do()
 }

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/certs"
+	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
+	"github.com/petrelmail/petrel/internal/testkit"
+)
+
+// selfSigned makes a self-signed certificate for host and returns the
+// paths of its certificate and key files.
+func selfSigned(t *testing.T, host string) (cert, key string) {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := certs.Load(certs.Options{Hostname: host, DataDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(certs.Dir(dir), certs.CertFile), filepath.Join(certs.Dir(dir), certs.KeyFile)
+}
+
+// stsToPostfix starts Postfix as the MX of b.test (mx.b.test) with a
+// certificate for that name, b.test's MTA-STS policy (its lines given) on
+// an HTTPS server on port 443, and a Petrel that trusts both
+// certificates (delivery.tls_ca_file) and sends bob@b.test a message.
+func stsToPostfix(t *testing.T, policy string) (*outSite, string) {
+	t.Helper()
+	mxCert, mxKey := selfSigned(t, "mx.b.test")
+	pf, maildir := startPostfixMailboxCert(t, mxCert, mxKey)
+	_, pfPort := hostPort(t, pf.smtp)
+
+	ln, ip := listen443(t)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != "mta-sts.b.test" || r.URL.Path != "/.well-known/mta-sts.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprint(w, policy)
+	}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	stsDir := t.TempDir()
+	srv.TLS, _ = testkit.TLS(t, "mta-sts.b.test", stsDir)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	var roots []byte
+	for _, f := range []string{mxCert, filepath.Join(certs.Dir(stsDir), certs.CertFile)} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots = append(roots, b...)
+	}
+	rootFile := filepath.Join(t.TempDir(), "roots.pem")
+	if err := os.WriteFile(rootFile, roots, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	dns := dnstest.Start(t)
+	dns.Add(t, "b.test. MX 10 mx.b.test.", "mx.b.test. A 127.0.0.1",
+		`_mta-sts.b.test. TXT "v=STSv1; id=20261206T1"`, "mta-sts.b.test. A "+ip)
+	sender := newOutSite(t, "a.test", "", dns.Addr, pfPort, fmt.Sprintf("tls_ca_file = %q", rootFile), "alice@a.test")
+	sender.start()
+	code, out := runSwaks(t, sender.sub, "--from", "alice@a.test", "--to", "bob@b.test", "--tls",
+		"--auth", "PLAIN", "--auth-user", "alice@a.test", "--auth-password", outPassword,
+		"--header", "From: <alice@a.test>", "--header", "Subject: over MTA-STS")
+	if code != 0 {
+		t.Fatalf("swaks exited with %d:\n%s", code, out)
+	}
+	return sender, maildir
+}
+
+// TestPetrelMTASTSToPostfix: b.test publishes an MTA-STS policy in
+// enforce mode naming its MX; Petrel fetches it and delivers to the real
+// Postfix over TLS whose certificate it verified for mx.b.test (RFC 8461
+// §4.2), and logs the policy.
+func TestPetrelMTASTSToPostfix(t *testing.T) {
+	requireEnv(t, "PETREL_INTEROP")
+	sender, maildir := stsToPostfix(t, "version: STSv1\r\nmode: enforce\r\nmx: mx.b.test\r\nmax_age: 86400\r\n")
+	waitQueue(t, sender, "queue is empty", 30*time.Second)
+	var msgs []string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && len(msgs) == 0; time.Sleep(200 * time.Millisecond) {
+		msgs = maildirMessages(t, maildir)
+	}
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "Subject: over MTA-STS") {
+		t.Fatalf("bob's maildir: %q", msgs)
+	}
+	if log := sender.log.String(); !strings.Contains(log, `tls_policy="sts ok"`) && !strings.Contains(log, `"tls_policy":"sts ok"`) {
+		t.Fatalf("no tls_policy sts ok in the log:\n%s", log)
+	}
+}
+
+// TestPetrelMTASTSMismatchToPostfix: the enforced policy names another
+// MX (as when an attacker answers the MX lookup): Petrel does not
+// connect, the message is deferred with 4.7.5 and never delivered.
+func TestPetrelMTASTSMismatchToPostfix(t *testing.T) {
+	requireEnv(t, "PETREL_INTEROP")
+	sender, maildir := stsToPostfix(t, "version: STSv1\r\nmode: enforce\r\nmx: mx.elsewhere.test\r\nmax_age: 86400\r\n")
+	waitQueue(t, sender, "4.7.5", 30*time.Second)
+	if msgs := maildirMessages(t, maildir); len(msgs) != 0 {
+		t.Fatalf("delivered to an MX the policy does not list: %q", msgs)
+	}
+}
