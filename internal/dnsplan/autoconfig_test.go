@@ -15,7 +15,9 @@ import (
 // and listen.https on https, asking srv.
 func webPlan(t *testing.T, srv *dnstest.Server, https ...string) *Plan {
 	t.Helper()
-	return New(context.Background(), Server{Hostname: "mail.example.org", HTTPS: https, Listen: testListen}, "example.org", resolver(srv), nil)
+	listen := testListen
+	listen.HTTPS = https
+	return New(context.Background(), Server{Hostname: "mail.example.org", Listen: listen}, "example.org", resolver(srv), nil)
 }
 
 // With listen.https on, the plan has the aliases Thunderbird and Outlook

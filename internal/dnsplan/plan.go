@@ -217,7 +217,6 @@ func offPort25(addrs []string) []string {
 // Server is what the plan needs of the configuration.
 type Server struct {
 	Hostname  string
-	HTTPS     []string      // listen.https, which serves client autoconfiguration (autoconfig.go)
 	Relayhost string        // delivery.relayhost
 	Listen    config.Listen // the listen addresses
 	// STS is the MTA-STS policy served ([mta_sts]); its zero value
@@ -242,7 +241,7 @@ func New(ctx context.Context, srv Server, domain string, r dnsr.Resolver, dkim [
 		Host:      strings.ToLower(strings.TrimSuffix(srv.Hostname, ".")),
 		Relayhost: srv.Relayhost,
 		Services:  mailServices(srv.Listen),
-		WebPorts:  listenPorts(srv.HTTPS),
+		WebPorts:  listenPorts(srv.Listen.HTTPS),
 		DKIM:      dkim,
 	}
 	p.SMTPOffPort25 = offPort25(srv.Listen.SMTP)
