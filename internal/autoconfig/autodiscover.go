@@ -52,21 +52,17 @@ type Request struct {
 }
 
 // ParseRequest reads an autodiscover request: an Autodiscover element
-// holding a Request with EMailAddress and AcceptableResponseSchema (other
-// elements are skipped). It reads at most MaxBodySize octets of r, expands
-// no entities, refuses a document type declaration, nesting deeper than
-// maxRequestDepth and anything after the root element. The address is
-// checked (ErrInvalidAddress); a schema other than NSOutlook is ErrSchema.
+// holding a Request with EMailAddress and AcceptableResponseSchema, in
+// whatever namespace the client uses (other elements are skipped). It
+// reads at most MaxBodySize octets of r, expands no entities, refuses a
+// document type declaration, nesting deeper than maxRequestDepth and
+// anything after the root element. The address is checked
+// (ErrInvalidAddress); a schema other than NSOutlook is ErrSchema.
 func ParseRequest(r io.Reader) (Request, error) {
 	lr := &io.LimitedReader{R: r, N: MaxBodySize + 1}
 	d := xml.NewDecoder(lr)
 	d.Strict = true
-	var (
-		path           []string // local names of the open elements
-		email, schema  string
-		text           strings.Builder
-		sawRoot, ended bool
-	)
+	var p requestParser
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
@@ -81,55 +77,74 @@ func ParseRequest(r io.Reader) (Request, error) {
 		case err != nil: // the reader's: the caller may know it
 			return Request{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if ended || len(path) >= maxRequestDepth || (len(path) == 0 && t.Name.Local != "Autodiscover") {
-				return Request{}, ErrBadRequest
-			}
-			sawRoot = true
-			path = append(path, t.Name.Local)
-			text.Reset()
-		case xml.EndElement:
-			switch strings.Join(path, "/") {
-			case "Autodiscover/Request/EMailAddress":
-				email = text.String()
-			case "Autodiscover/Request/AcceptableResponseSchema":
-				schema = text.String()
-			}
-			path = path[:len(path)-1]
-			ended = len(path) == 0
-			text.Reset()
-		case xml.CharData:
-			switch strings.Join(path, "/") {
-			case "":
-				if len(strings.TrimSpace(string(t))) > 0 {
-					return Request{}, ErrBadRequest
-				}
-			case "Autodiscover/Request/EMailAddress", "Autodiscover/Request/AcceptableResponseSchema":
-				if text.Len()+len(t) > maxRequestText {
-					return Request{}, ErrBadRequest
-				}
-				text.Write(t)
-			}
-		case xml.Directive:
-			return Request{}, ErrBadRequest // <!DOCTYPE ...>: no entities
+		if !p.token(tok) {
+			return Request{}, ErrBadRequest
 		}
 	}
 	if lr.N <= 0 {
 		return Request{}, ErrTooLarge
 	}
-	if !sawRoot || !ended {
+	if !p.ended {
 		return Request{}, ErrBadRequest
 	}
-	addr, err := ParseAddress(strings.TrimSpace(email))
+	addr, err := ParseAddress(strings.TrimSpace(p.email))
 	if err != nil {
 		return Request{}, err
 	}
-	req := Request{Address: addr, Schema: strings.TrimSpace(schema)}
+	req := Request{Address: addr, Schema: strings.TrimSpace(p.schema)}
 	if req.Schema != "" && req.Schema != NSOutlook {
 		return req, ErrSchema
 	}
 	return req, nil
+}
+
+// The elements of a request that are read, by their path.
+const (
+	pathEmail  = "Autodiscover/Request/EMailAddress"
+	pathSchema = "Autodiscover/Request/AcceptableResponseSchema"
+)
+
+// requestParser follows the tokens of a request.
+type requestParser struct {
+	path          []string // local names of the open elements
+	text          strings.Builder
+	email, schema string
+	ended         bool // the root element is closed
+}
+
+// token takes the next token; false means the document is not a request.
+func (p *requestParser) token(tok xml.Token) bool {
+	switch t := tok.(type) {
+	case xml.StartElement:
+		if p.ended || len(p.path) >= maxRequestDepth || (len(p.path) == 0 && t.Name.Local != "Autodiscover") {
+			return false
+		}
+		p.path = append(p.path, t.Name.Local)
+		p.text.Reset()
+	case xml.EndElement:
+		switch strings.Join(p.path, "/") {
+		case pathEmail:
+			p.email = p.text.String()
+		case pathSchema:
+			p.schema = p.text.String()
+		}
+		p.path = p.path[:len(p.path)-1]
+		p.ended = len(p.path) == 0
+		p.text.Reset()
+	case xml.CharData:
+		switch strings.Join(p.path, "/") {
+		case "":
+			return len(strings.TrimSpace(string(t))) == 0
+		case pathEmail, pathSchema:
+			if p.text.Len()+len(t) > maxRequestText {
+				return false
+			}
+			p.text.Write(t)
+		}
+	case xml.Directive:
+		return false // <!DOCTYPE ...>: no entities
+	}
+	return true
 }
 
 // The autodiscover response (MS-OXDSCLI, outlook 2006a schema): one email

@@ -42,8 +42,12 @@ type Handler struct {
 }
 
 // New returns the handler of srv's documents for the domains that
-// domains says are local; log gets the failures of that check.
+// domains says are local; log (nil: none) gets the failures of that
+// check.
 func New(srv Server, domains LocalDomains, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Handler{srv: srv, domains: domains, log: log}
 }
 
