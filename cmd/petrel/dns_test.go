@@ -309,3 +309,34 @@ func TestDNSWarnsSMTPOffPort25(t *testing.T) {
 		t.Errorf("with :25: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// With listen.https on, petrel dns prints where clients fetch their
+// settings (README "Client autoconfiguration"); the golden test above has
+// it off, and none of them.
+func TestDNSAutoconfigRecords(t *testing.T) {
+	srv := dnstest.Start(t)
+	srv.Add(t, hostRecords...)
+	e := newDNSEnv(t, dnsListen+"https = [\"[::]:443\"]\n", srv.Addr)
+	r := e.run("", "dns", "example.org")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	got := map[string]string{}
+	for _, rr := range dnstest.ParseZone(t, r.stdout) {
+		switch rr := rr.(type) {
+		case *dns.CNAME:
+			got[rr.Hdr.Name] = rr.Target
+		case *dns.SRV:
+			got[rr.Hdr.Name] = fmt.Sprintf("%d %s", rr.Port, rr.Target)
+		}
+	}
+	for name, want := range map[string]string{
+		"autoconfig.example.org.":         "mail.example.org.",
+		"autodiscover.example.org.":       "mail.example.org.",
+		"_autodiscover._tcp.example.org.": "443 mail.example.org.",
+	} {
+		if got[name] != want {
+			t.Errorf("%s: %q, want %q\n%s", name, got[name], want, r.stdout)
+		}
+	}
+}

@@ -29,9 +29,10 @@ type Lookup interface {
 }
 
 // Result is one check: its outcome, the record type ("MX", "A/AAAA",
-// "SPF", "DKIM", "DMARC", "SRV", "MTA-STS", "POLICY" (the MTA-STS policy
-// URL), "TLSRPT", "TLSA", "PTR"), the name checked and what was found,
-// for the operator.
+// "SPF", "DKIM", "DMARC", "SRV", "CNAME" (an alias of the host: client
+// autoconfiguration), "MTA-STS", "POLICY" (the MTA-STS policy URL),
+// "TLSRPT", "TLSA", "PTR"), the name checked and what was found, for the
+// operator.
 type Result struct {
 	Status Status
 	Kind   string
@@ -77,6 +78,7 @@ func Check(ctx context.Context, p *Plan, r Lookup) Report {
 		func(c *checker) { c.checkDKIM(ctx) },
 		func(c *checker) { c.checkDMARC(ctx) },
 	}
+	groups = append(groups, autoconfigChecks(ctx, p)...)
 	for _, s := range p.Services {
 		groups = append(groups, func(c *checker) { c.checkSRV(ctx, s) })
 	}

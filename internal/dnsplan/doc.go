@@ -8,6 +8,9 @@
 // The records: MX (RFC 5321 §5.1), the host's A/AAAA, SPF of the domain and
 // of the HELO name (RFC 7208), DKIM key records (RFC 6376 §3.6.1, RFC 8463),
 // DMARC (RFC 7489), client SRV records (RFC 6186, RFC 8314 §5.1, RFC 2782),
+// with listen.https on the names of client autoconfiguration
+// (autoconfig.DOMAIN and autodiscover.DOMAIN CNAMEs, the _autodiscover._tcp
+// SRV record),
 // the MTA-STS record and policy host (RFC 8461 §3.1, §3.2; the check
 // fetches the policy as senders do, §3.3), the TLS reporting record (RFC
 // 8460 §3), the TLSA record of the MX host's key (DANE-EE SPKI SHA-256,

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +47,7 @@ type Plan struct {
 	Relayhost string
 	DKIM      []DKIMRecord
 	Services  []Service
+	WebPorts  []uint16 // the ports of listen.https; none: no autoconfiguration records (autoconfig.go)
 	// DMARCReports is the address the DMARC record asks receivers to
 	// send aggregate reports to: one that takes mail (the caller checks),
 	// or "" for a record without rua=. New leaves it "".
@@ -173,13 +173,7 @@ func mailServices(l config.Listen) []Service {
 	}
 	lists := [][]string{l.Submissions, l.Submission, l.IMAPS, l.IMAP, l.POP3S, l.POP3}
 	for i, list := range lists {
-		for _, hp := range list {
-			_, port, err := net.SplitHostPort(hp)
-			n, perr := strconv.ParseUint(port, 10, 16)
-			if err == nil && perr == nil && !slices.Contains(out[i].Ports, uint16(n)) {
-				out[i].Ports = append(out[i].Ports, uint16(n))
-			}
-		}
+		out[i].Ports = listenPorts(list)
 	}
 	return out
 }
@@ -247,6 +241,7 @@ func New(ctx context.Context, srv Server, domain string, r dnsr.Resolver, dkim [
 		Host:      strings.ToLower(strings.TrimSuffix(srv.Hostname, ".")),
 		Relayhost: srv.Relayhost,
 		Services:  mailServices(srv.Listen),
+		WebPorts:  listenPorts(srv.Listen.HTTPS),
 		DKIM:      dkim,
 	}
 	p.SMTPOffPort25 = offPort25(srv.Listen.SMTP)

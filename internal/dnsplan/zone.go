@@ -138,6 +138,7 @@ func (p *Plan) Lines() []Line {
 	z.blank()
 	p.dmarcLines(z)
 	z.blank()
+	p.autoconfigLines(z)
 	p.srvLines(z)
 	z.blank()
 	p.tlsLines(z)

@@ -60,6 +60,9 @@ func levels() map[string]int {
 		// dnsplan: the DNS records a domain publishes and their check
 		// (petrel dns), called through ops.
 		"dnsplan": 3,
+		// autoconfig: client autoconfiguration documents (Thunderbird,
+		// Outlook autodiscover, Apple profiles) from the listen keys.
+		"autoconfig": 3,
 		// testkit: helpers for the tests of several packages (a store
 		// with accounts, TLS, listeners, a line client); only tests
 		// import it, and it may open the SQLite backend.
