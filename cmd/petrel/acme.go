@@ -105,7 +105,8 @@ const publishedNamesInterval = 5 * time.Minute
 
 // publishedNames are the names the HTTPS listener serves for the local
 // domains, which ACME gets certificates for: mta-sts.DOMAIN for each
-// domain with an MTA-STS policy (README "MTA-STS").
+// domain with an MTA-STS policy (README "MTA-STS"), autoconfig.DOMAIN
+// and autodiscover.DOMAIN for each (README "Client autoconfiguration").
 func publishedNames(ctx context.Context, cfg *config.Config, st store.Store) ([]string, error) {
 	if len(cfg.Listen.HTTPS) == 0 {
 		return nil, nil
@@ -120,6 +121,7 @@ func publishedNames(ctx context.Context, cfg *config.Config, st store.Store) ([]
 		if _, ok := sc.PolicyFor(d); ok {
 			names = append(names, "mta-sts."+d)
 		}
+		names = append(names, "autoconfig."+d, "autodiscover."+d)
 	}
 	return names, nil
 }

@@ -15,16 +15,19 @@ import (
 )
 
 // webHandler is the handler of listen.https: the web pages of the
-// server, chosen by host. mta-sts.DOMAIN serves DOMAIN's MTA-STS policy
-// (RFC 8461 §3.3; README "MTA-STS"); anything else is 404 for now.
+// server. mta-sts.DOMAIN serves DOMAIN's MTA-STS policy (RFC 8461 §3.3;
+// README "MTA-STS"); on any other host the client autoconfiguration
+// paths (README "Client autoconfiguration") are served; anything else is
+// 404.
 func webHandler(d deps) http.Handler {
 	sts := mtastsHandler(d.cfg, d.st, d.log.With("component", "mtasts"))
+	site := autoconfigHandler(d).Wrap(http.NotFoundHandler())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if mtasts.PolicyDomain(r.Host) != "" {
 			sts.ServeHTTP(w, r)
 			return
 		}
-		http.NotFound(w, r)
+		site.ServeHTTP(w, r)
 	})
 }
 

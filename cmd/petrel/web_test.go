@@ -40,8 +40,8 @@ func TestRedirectHTTPS(t *testing.T) {
 func TestServeHTTPSWithoutACME(t *testing.T) {
 	httpsAddr, plainAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	e := newEnv(t, fmt.Sprintf("[listen]\nhttp = [%q]\nsmtp = []\nsubmission = []\nsubmissions = []\n"+
-		"imap = []\nimaps = []\npop3 = []\npop3s = []\nhttps = [%q]\nhttp_acme = [%q]\n",
-		testkit.FreeAddr(t), httpsAddr, plainAddr))
+		"imap = []\nimaps = [%q]\npop3 = []\npop3s = []\nhttps = [%q]\nhttp_acme = [%q]\n",
+		testkit.FreeAddr(t), testkit.FreeAddr(t), httpsAddr, plainAddr))
 	if r := e.run("", "domain", "add", "example.net"); r.code != 0 {
 		t.Fatalf("domain add: %+v", r)
 	}
@@ -74,6 +74,17 @@ func TestServeHTTPSWithoutACME(t *testing.T) {
 			!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain")) {
 			t.Errorf("%s: policy %q (%s), want mode testing for mx mail.example.org as text/plain", host, body, resp.Header.Get("Content-Type"))
 		}
+	}
+	// Thunderbird's autoconfig for a local domain, on its own host.
+	req, _ := http.NewRequest(http.MethodGet, "https://"+httpsAddr+"/.well-known/autoconfig/mail/config-v1.1.xml", nil)
+	req.Host = "example.net"
+	if resp, err = web.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "<clientConfig") || !strings.Contains(string(body), "example.net") {
+		t.Errorf("autoconfig of example.net: %s\n%s", resp.Status, body)
 	}
 	resp, err = web.Get("http://" + plainAddr + "/.well-known/acme-challenge/x")
 	if err != nil {
@@ -109,7 +120,10 @@ func TestPublishedNames(t *testing.T) {
 	cfg.Listen.HTTPS = []string{"127.0.0.1:443"}
 	names, err := publishedNames(ctx, cfg, st)
 	slices.Sort(names)
-	if err != nil || !slices.Equal(names, []string{"mta-sts.example.net", "mta-sts.example.org"}) {
-		t.Errorf("published names %q, %v; want mta-sts of example.net and example.org", names, err)
+	want := []string{"autoconfig.example.net", "autoconfig.example.org", "autoconfig.quiet.test",
+		"autodiscover.example.net", "autodiscover.example.org", "autodiscover.quiet.test",
+		"mta-sts.example.net", "mta-sts.example.org"}
+	if err != nil || !slices.Equal(names, want) {
+		t.Errorf("published names %q, %v; want %q", names, err, want)
 	}
 }
