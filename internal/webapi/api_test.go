@@ -389,5 +389,3 @@ func TestLoginThrottling(t *testing.T) {
 		t.Errorf("the right token from a blocked client: %d, want 429", r.status)
 	}
 }
-
-
