@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/authguard"
@@ -60,10 +61,29 @@ func New(d Deps) http.Handler {
 	for _, rt := range a.routes() {
 		a.mux.Handle(rt.method+" "+Prefix+rt.path, a.wrap(rt))
 	}
-	a.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, &apiError{Status: http.StatusNotFound, Kind: kindNotFound, Message: "no such API route; see " + Prefix + "openapi.json"})
-	})
+	a.mux.HandleFunc(Prefix, a.noRoute)
 	return a
+}
+
+// noRoute answers what no route takes: 405 with Allow (RFC 9110
+// §15.5.6) for another method on a known path, else 404; both in JSON,
+// like every failure.
+func (a *api) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		other := *r
+		other.Method = m
+		if _, pattern := a.mux.Handler(&other); pattern != "" && pattern != Prefix {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		writeError(w, &apiError{Status: http.StatusNotFound, Kind: kindNotFound, Message: "no such API route; see " + Prefix + "openapi.json"})
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Kind: kindMethod,
+		Message: r.Method + " is not allowed here; allowed: " + strings.Join(allow, ", ")})
 }
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -71,6 +91,9 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	h.Set("Referrer-Policy", "no-referrer")
+	if r.TLS != nil {
+		h.Set("Strict-Transport-Security", "max-age=31536000") // RFC 6797 §6.1
+	}
 	a.mux.ServeHTTP(w, r)
 }
 

@@ -167,6 +167,19 @@ func TestEndpoints(t *testing.T) {
 		t.Errorf("openapi.json: %.200s", r.raw)
 	}
 	f.want("unknown route", f.do("GET", "/api/v1/nothing", rw, nil), 404)
+	r = f.want("other method", f.do("PUT", "/api/v1/domains", rw, nil), 405)
+	if kind, _ := r.errKind(); r.header.Get("Allow") != "GET, POST" || kind != "method_not_allowed" {
+		t.Errorf("405: Allow %q, %s", r.header.Get("Allow"), r.raw)
+	}
+	// Bodies that may be left out.
+	f.want("unlock without a body", f.do("POST", "/api/v1/accounts/carol@example.org/unlock", rw, nil), 200)
+	r = f.want("generate a key without a body", f.do("POST", "/api/v1/domains/example.org/dkim", rw, nil), 201)
+	if k, _ := r.body["key"].(map[string]any); k["algorithm"] != "rsa" {
+		t.Errorf("default key: %s", r.raw)
+	}
+	if r := f.do("GET", "/api/v1/domains", rw, nil); r.header.Get("Strict-Transport-Security") == "" {
+		t.Errorf("no HSTS over HTTPS")
+	}
 }
 
 func keysOf(f *fixture) ([]string, error) {

@@ -21,9 +21,18 @@ type principal struct {
 	readOnly bool
 }
 
-// tokenUser is the name failed token logins are counted under by the
-// guard (besides the client address).
-const tokenUser = "api-token"
+// tokenUser is the name the guard counts a token's failed logins under
+// (besides the client address): "token:NAME" from the token's
+// "ptk.NAME." prefix, so that guessing one token's secret slows the users
+// of that token only; "token:" for what is no token.
+func tokenUser(cred string) string {
+	rest, _ := strings.CutPrefix(cred, "ptk.")
+	name, _, ok := strings.Cut(rest, ".")
+	if !ok || len(name) > 64 {
+		name = ""
+	}
+	return "token:" + name
+}
 
 // challenge is the WWW-Authenticate of a 401 (RFC 9110 §11.6.1): both
 // schemes the API takes (RFC 6750 §3, RFC 7617 §2).
@@ -49,7 +58,7 @@ func (a *api) authenticate(w http.ResponseWriter, r *http.Request) (principal, *
 	case authz == "":
 		return principal{}, unauthorized(w, "credentials required: an API token (Authorization: Bearer) or an admin account (Basic)")
 	case strings.EqualFold(scheme, "Bearer"):
-		user = tokenUser
+		user = tokenUser(cred)
 	case strings.EqualFold(scheme, "Basic"):
 		var ok bool
 		if user, password, ok = r.BasicAuth(); !ok || user == "" || password == "" {
@@ -117,7 +126,7 @@ var (
 // check verifies the credentials.
 func (a *api) check(r *http.Request, scheme, cred, user, password string) (principal, error) {
 	ctx := r.Context()
-	if user == tokenUser && strings.EqualFold(scheme, "Bearer") {
+	if strings.EqualFold(scheme, "Bearer") {
 		if a.Tokens == nil {
 			return principal{}, errBadLogin
 		}

@@ -245,7 +245,7 @@ func unlock(a *api, c *call) (reply, error) {
 	var in struct {
 		Client string `json:"client"`
 	}
-	if err := decode(c.w, c.r, &in); err != nil {
+	if err := decodeOptional(c.w, c.r, &in); err != nil {
 		return reply{}, err
 	}
 	res, err := a.Logins.Unlock(c.ctx, c.arg("address"), in.Client)

@@ -22,6 +22,7 @@ const (
 	kindTLSRequired  = "tls_required" // 403: credentials over plain HTTP
 	kindTooLarge     = "too_large"    // 413
 	kindNotFound     = "not_found"
+	kindMethod       = "method_not_allowed" // 405
 )
 
 // apiError is a failure as the API answers it.
@@ -81,9 +82,21 @@ func writeError(w http.ResponseWriter, e *apiError) {
 // decode reads the JSON body of r into v: at most maxBody octets, one
 // object with known fields only. Its errors name the field at fault.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeBody(w, r, v, false)
+}
+
+// decodeOptional is decode for a body that may be left out.
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeBody(w, r, v, true)
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
+	if optional && errors.Is(err, io.EOF) {
+		return nil
+	}
 	if err == nil {
 		if dec.More() {
 			return invalidField("", "the body must hold one JSON object")

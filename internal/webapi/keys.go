@@ -70,7 +70,7 @@ func generateKey(a *api, c *call) (reply, error) {
 		Selector  string `json:"selector"`
 		Algorithm string `json:"algorithm"`
 	}
-	if err := decode(c.w, c.r, &in); err != nil {
+	if err := decodeOptional(c.w, c.r, &in); err != nil {
 		return reply{}, err
 	}
 	g, err := a.DKIM.Generate(c.ctx, ops.GenerateRequest{Domain: c.arg("domain"), Selector: in.Selector, Algorithm: in.Algorithm})
