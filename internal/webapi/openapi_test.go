@@ -71,3 +71,58 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		t.Errorf("%d routes served, %d documented: %v", len(served), len(documented), slices.Sorted(maps.Keys(documented)))
 	}
 }
+
+// The document holds together: every $ref resolves, every operation has
+// a unique operationId and a success answer, and every error answer is
+// the Error schema.
+func TestOpenAPIStructure(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if ref, ok := x["$ref"].(string); ok {
+				var target any = doc
+				for _, seg := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+					m, _ := target.(map[string]any)
+					target = m[seg]
+				}
+				if target == nil {
+					t.Errorf("$ref %s resolves to nothing", ref)
+				}
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	ids := map[string]bool{}
+	for path, item := range doc["paths"].(map[string]any) {
+		for method, op := range item.(map[string]any) {
+			if method == "parameters" {
+				continue
+			}
+			o := op.(map[string]any)
+			id, _ := o["operationId"].(string)
+			if id == "" || ids[id] {
+				t.Errorf("%s %s: operationId %q missing or taken", method, path, id)
+			}
+			ids[id] = true
+			success := false
+			for code := range o["responses"].(map[string]any) {
+				success = success || strings.HasPrefix(code, "2")
+			}
+			if !success {
+				t.Errorf("%s %s: no 2xx answer", method, path)
+			}
+		}
+	}
+}
