@@ -138,9 +138,11 @@ func TestDeleteUserForgetsAppPasswords(t *testing.T) {
 // a wrong password costs one hash however many app passwords there are.
 func TestAppPasswordHashWork(t *testing.T) {
 	f := newFixture(t, Options{AuthCacheTTL: -1})
-	f.user("bob@example.org")
+	acct := f.user("bob@example.org")
+	var secret string
 	for i := range 5 {
-		_, err := f.svc.AddAppPassword(f.ctx, "bob@example.org", fmt.Sprint("d", i))
+		var err error
+		secret, err = f.svc.AddAppPassword(f.ctx, "bob@example.org", fmt.Sprint("d", i))
 		must(t, err)
 	}
 	var hashes atomic.Int64
@@ -148,6 +150,12 @@ func TestAppPasswordHashWork(t *testing.T) {
 	authFails(t, f, "wrong password", "bob@example.org", "wrong password")
 	if n := hashes.Load(); n != 1 {
 		t.Errorf("a wrong password cost %d hashes, want 1", n)
+	}
+	// A device's app password is checked before the main password.
+	hashes.Store(0)
+	authOK(t, f, "app password", "bob@example.org", secret, acct)
+	if n := hashes.Load(); n != 1 {
+		t.Errorf("an app password cost %d hashes, want 1", n)
 	}
 	must(t, f.svc.SetFlag(f.ctx, "bob@example.org", FlagAppPasswordsOnly, true))
 	hashes.Store(0)

@@ -78,14 +78,21 @@ func (s *Service) authenticate(ctx context.Context, username, password string, a
 
 // protocolHashes are the hashes password is checked against for the
 // mail protocols: the main password's, unless the account has app
-// passwords and FlagAppPasswordsOnly; then those of the app passwords
+// passwords and FlagAppPasswordsOnly, after those of the app passwords
 // whose hint matches the start of password.
 func (s *Service) protocolHashes(ctx context.Context, acct store.Account, password string) ([]string, error) {
 	entries, err := s.appEntries(ctx, acct.Address)
 	if err != nil {
 		return nil, err
 	}
+	// The app passwords first: a device logs in with its app password
+	// again and again, and the cache then spares every hash.
 	var hashes []string
+	for _, e := range entries {
+		if len(password) >= appHintLen && subtle.ConstantTimeCompare([]byte(e.Hint), []byte(password[:appHintLen])) == 1 {
+			hashes = append(hashes, e.Hash)
+		}
+	}
 	only := false
 	if len(entries) > 0 {
 		if only, err = s.accountFlag(ctx, acct, FlagAppPasswordsOnly); err != nil {
@@ -94,11 +101,6 @@ func (s *Service) protocolHashes(ctx context.Context, acct store.Account, passwo
 	}
 	if !only {
 		hashes = append(hashes, acct.PasswordHash)
-	}
-	for _, e := range entries {
-		if len(password) >= appHintLen && subtle.ConstantTimeCompare([]byte(e.Hint), []byte(password[:appHintLen])) == 1 {
-			hashes = append(hashes, e.Hash)
-		}
 	}
 	return hashes, nil
 }
