@@ -42,6 +42,10 @@ type Deps struct {
 	Logins    *ops.Logins
 	Guard     Guard
 	Log       *slog.Logger
+	// Networks, when not empty, are the only client networks the API
+	// answers (the [http] admin_networks of issue 16); others get 403
+	// before any credential is looked at.
+	Networks []netip.Prefix
 }
 
 // api is the handler.
@@ -63,6 +67,19 @@ func New(d Deps) http.Handler {
 	}
 	a.mux.HandleFunc(Prefix, a.noRoute)
 	return a
+}
+
+// allowed reports whether Networks lets ip in.
+func (a *api) allowed(ip netip.Addr) bool {
+	if len(a.Networks) == 0 {
+		return true
+	}
+	for _, n := range a.Networks {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // noRoute answers what no route takes: 405 with Allow (RFC 9110
@@ -87,6 +104,11 @@ func (a *api) noRoute(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !a.allowed(clientIP(r)) {
+		a.Log.Warn("api request refused: client not in the admin networks", "client", clientIP(r).String(), "path", r.URL.Path)
+		writeError(w, &apiError{Status: http.StatusForbidden, Kind: kindForbidden, Message: "the admin API does not answer this address"})
+		return
+	}
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -401,4 +402,18 @@ func TestLoginThrottling(t *testing.T) {
 	if r := f.do("GET", "/api/v1/domains", f.rw, nil); r.status != 429 {
 		t.Errorf("the right token from a blocked client: %d, want 429", r.status)
 	}
+}
+
+// Deps.Networks: a client outside them gets 403 before its credentials
+// are checked (no failed login is counted); one inside is served.
+func TestNetworks(t *testing.T) {
+	f := newFixture(t, authguard.Config{})
+	h := f.srv.Config.Handler.(*api)
+	h.Networks = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
+	r := f.do("GET", "/api/v1/domains", f.rw, nil)
+	if kind, _ := r.errKind(); r.status != 403 || kind != "forbidden" {
+		t.Errorf("outside the networks: %d %s, want 403 forbidden", r.status, kind)
+	}
+	h.Networks = append(h.Networks, netip.MustParsePrefix("127.0.0.0/8"))
+	f.want("inside the networks", f.do("GET", "/api/v1/domains", f.rw, nil), 200)
 }
