@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -23,11 +22,7 @@ func TestAppPasswordsAndTokensPostgres(t *testing.T) {
 	token := strings.TrimSpace(e.ok("", "token", "create", "--read-only", "monitor"))
 
 	ctx := context.Background()
-	cfg, _, err := loadConfig(e.config)
-	must(t, err)
-	st, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler), nil, false)
-	must(t, err)
-	defer st.Close()
+	_, st := e.openConfiguredStore()
 	svc := accounts.New(st, accounts.Options{AuthCacheTTL: -1})
 	if _, err := svc.Authenticate(ctx, "bob@example.org", secret); err != nil {
 		t.Errorf("app password: %v", err)

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // The handler the lead mounts, on a store the CLI changes beside it: a
@@ -24,12 +26,7 @@ func TestAPIHandlerWithCLI(t *testing.T) {
 	ro := strings.TrimSpace(e.ok("", "token", "create", "--read-only", "monitor"))
 	e.ok("pw\n", "user", "add", "alice@example.org", "--password-stdin")
 
-	ctx := context.Background()
-	cfg, _, err := loadConfig(e.config)
-	must(t, err)
-	st, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler), nil, false)
-	must(t, err)
-	defer st.Close()
+	cfg, st := e.openConfiguredStore()
 	svc := accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
 	srv := httptest.NewTLSServer(apiHandler(deps{cfg: cfg, st: st, accounts: svc, guard: newGuard(svc), log: slog.New(slog.DiscardHandler)}))
 	defer srv.Close()
@@ -70,4 +67,16 @@ func TestAPIHandlerWithCLI(t *testing.T) {
 	if code, _ := call("GET", "/api/v1/accounts", rw, ""); code != 401 {
 		t.Errorf("revoked token: %d, want 401", code)
 	}
+}
+
+// openConfiguredStore opens the store of e's configuration (either
+// backend) beside the CLI, closed when the test ends.
+func (e *env) openConfiguredStore() (*config.Config, store.Store) {
+	e.t.Helper()
+	cfg, _, err := loadConfig(e.config)
+	must(e.t, err)
+	st, err := openStore(context.Background(), cfg, slog.New(slog.DiscardHandler), nil, false)
+	must(e.t, err)
+	e.t.Cleanup(func() { st.Close() })
+	return cfg, st
 }

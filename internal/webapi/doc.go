@@ -18,7 +18,8 @@
 // with Retry-After (RFC 9110 §10.2.3). A read-only token gets 403 on
 // every call that changes something. Every change is logged with who
 // made it (the token's name or the admin's address), never a password or
-// a token.
+// a token. Deps.Networks, when set, limits the client networks the API
+// answers at all.
 //
 // Failures are JSON: {"error": {"kind", "message", "field"}}, field
 // naming the input at fault for a validation error; the status follows
