@@ -220,8 +220,10 @@ func (a *app) userCmd(ctx context.Context, args []string) error {
 		}},
 		"quota": {args: "ADDRESS [MAX_SIZE MAX_MESSAGES] [--bytes N] [--messages N]", min: 1, max: 3,
 			run: func(ctx context.Context, c *call) error { return userQuota(ctx, c, lim) }},
-		"address": {args: "add|del ADDRESS EXTRA", min: 3, max: 3, run: userAddress},
-		"unlock":  {args: "ADDRESS [CLIENT_IP]", min: 1, max: 2, run: userUnlock},
+		"address":      {args: "add|del ADDRESS EXTRA", min: 3, max: 3, run: userAddress},
+		"unlock":       {args: "ADDRESS [CLIENT_IP]", min: 1, max: 2, run: userUnlock},
+		"admin":        {args: "ADDRESS on|off", min: 2, max: 2, run: userAdmin},
+		"app-password": {args: "add|list|revoke|only ADDRESS [NAME|on|off]", min: 2, max: 3, run: userAppPassword},
 		"list": {max: 0, run: func(ctx context.Context, c *call) error {
 			users, err := c.dir.Users(ctx)
 			for _, u := range users {

@@ -33,7 +33,11 @@ commands:
                                             show usage and limits, or set them (0 = unlimited)
   user   unlock ADDRESS [CLIENT_IP]         forget failed logins
   user   address add|del ADDRESS EXTRA      give an account an extra address, or remove one
+  user   admin ADDRESS on|off               let the account use the admin API with its password
+  user   app-password add|revoke ADDRESS NAME  per-device passwords for IMAP/POP3/SMTP (add prints it once)
+  user   app-password list ADDRESS | only ADDRESS on|off  list them; refuse the main password while any exist
   alias  add|list|del ADDRESS TARGET[,...]  manage aliases ("@domain" is a catch-all)
+  token  create [--read-only] NAME | list | revoke NAME  admin API tokens (create prints it once)
   queue  list|show|retry|delete ID          manage the outbound queue (retry --all)
   dkim   generate DOMAIN                    create a DKIM key (--selector S, --algorithm rsa|ed25519)
   dkim   remove|export DOMAIN SELECTOR      retire a DKIM key; print a key file (backup)
@@ -52,6 +56,7 @@ flags:
   --selector S        dkim generate: the selector of the new key
   --algorithm A       dkim generate: rsa or ed25519
   --all               queue retry: every queued message
+  --read-only         token create: the token may only read
   --to-config FILE    store copy: the configuration of the destination store
   -h, --help          print the usage of a command (petrel COMMAND --help)
 
@@ -148,6 +153,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.aliasCmd(ctx, rest)
 	case "queue":
 		return a.queueCmd(ctx, rest)
+	case "token":
+		return a.tokenCmd(ctx, rest)
 	case "dkim":
 		return a.dkimCmd(ctx, rest)
 	case "dns":

@@ -24,4 +24,12 @@
 // of concurrent hash computations is bounded, and authenticating an unknown
 // user costs one hash computation too, so response times do not reveal
 // which users exist.
+//
+// App passwords (apppasswords.go, README "App passwords") are per-device
+// passwords the service makes (130 random bits) and hashes the same way;
+// Authenticate, the login of IMAP, POP3 and SMTP AUTH, accepts them beside
+// the main password, or instead of it when FlagAppPasswordsOnly is on and
+// the account has any. AuthenticatePassword takes the main password only
+// (the admin API). They and the account flags (flags.go) live in the
+// store's key/value entries under the account's primary address.
 package accounts

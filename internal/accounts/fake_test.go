@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ type fakeDir struct {
 	accounts map[store.AccountID]store.Account
 	owner    map[string]store.AccountID // primary and extra addresses
 	aliases  map[string][]string
+	kv       map[string][]byte
 	nextID   store.AccountID
 }
 
@@ -241,3 +243,57 @@ var (
 	_ Directory = (*fakeDir)(nil)
 	_ Directory = store.Store(nil)
 )
+
+// The key/value part: a map, with store.KV's semantics.
+
+func (f *fakeDir) KVCreate(_ context.Context, key string, value []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.kv[key]; ok {
+		return store.Errorf(store.KindExists, "kv create", "%s", key)
+	}
+	if f.kv == nil {
+		f.kv = map[string][]byte{}
+	}
+	f.kv[key] = slices.Clone(value)
+	return nil
+}
+
+func (f *fakeDir) KVLoad(_ context.Context, key string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.kv[key]
+	if !ok {
+		return nil, notFound("kv load", key)
+	}
+	return slices.Clone(v), nil
+}
+
+func (f *fakeDir) KVDelete(_ context.Context, key string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.kv[key]; !ok {
+		return notFound("kv delete", key)
+	}
+	delete(f.kv, key)
+	return nil
+}
+
+func (f *fakeDir) KVExists(_ context.Context, key string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.kv[key]
+	return ok, nil
+}
+
+func (f *fakeDir) KVList(_ context.Context, prefix string) ([]store.KeyInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.KeyInfo
+	for _, k := range slices.Sorted(maps.Keys(f.kv)) {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, store.KeyInfo{Key: k, Size: int64(len(f.kv[k]))})
+		}
+	}
+	return out, nil
+}

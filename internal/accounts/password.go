@@ -137,6 +137,9 @@ func (s *Service) derive(ctx context.Context, password string, salt []byte, p Ar
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.hashSlots }()
+	if s.onHash != nil {
+		s.onHash()
+	}
 	return argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen), nil
 }
 

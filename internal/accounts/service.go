@@ -35,6 +35,14 @@ type Directory interface {
 	DeleteAlias(ctx context.Context, address string) error
 	Alias(ctx context.Context, address string) ([]string, error)
 	Aliases(ctx context.Context) (map[string][]string, error)
+
+	// The part of store.KV that keeps the account flags and app
+	// passwords (flags.go, apppasswords.go).
+	KVCreate(ctx context.Context, key string, value []byte) error
+	KVLoad(ctx context.Context, key string) ([]byte, error)
+	KVDelete(ctx context.Context, key string) error
+	KVExists(ctx context.Context, key string) (bool, error)
+	KVList(ctx context.Context, prefix string) ([]store.KeyInfo, error)
 }
 
 // ErrNotLocal is wrapped by the errors about a domain that is not one of
@@ -76,6 +84,8 @@ type Service struct {
 	// hashSlots is a semaphore: one token per running hash computation.
 	hashSlots chan struct{}
 	auth      *authCache // nil: every login is verified
+	// onHash, when set (tests), is called at each hash computation.
+	onHash func()
 }
 
 // New returns a Service on dir.

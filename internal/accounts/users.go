@@ -119,6 +119,11 @@ func (s *Service) DeleteUser(ctx context.Context, address string) error {
 	if err := s.requireNotTarget(ctx, op, addrs); err != nil {
 		return err
 	}
+	// Its flags and app passwords first: a failure leaves the account
+	// whole, and a later account of the same address inherits nothing.
+	if err := s.forgetAccount(ctx, acct.Address); err != nil {
+		return store.Wrap(store.KindInternal, op, err)
+	}
 	return store.Wrap(store.KindInternal, op, s.dir.DeleteAccount(ctx, acct.ID))
 }
 

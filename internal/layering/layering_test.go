@@ -72,6 +72,8 @@ func levels() map[string]int {
 		// ops: the operations layer (docs/architecture.md §Operations),
 		// the administrative actions the CLI and a later admin API call.
 		"ops": 5,
+		// webapi: the admin JSON API (/api/v1/) on ops.
+		"webapi": 6,
 	}
 }
 

@@ -35,6 +35,11 @@ type Accounts interface {
 	Aliases(ctx context.Context) (map[string][]string, error)
 	Quota(ctx context.Context, address string) (store.Quota, error)
 	SetQuota(ctx context.Context, address string, maxBytes, maxMessages int64) error
+	AddAppPassword(ctx context.Context, address, name string) (string, error)
+	AppPasswords(ctx context.Context, address string) ([]accounts.AppPassword, error)
+	RevokeAppPassword(ctx context.Context, address, name string) error
+	SetFlag(ctx context.Context, address string, f accounts.Flag, on bool) error
+	Flags(ctx context.Context, address string) ([]accounts.Flag, error)
 }
 
 // Directory manages domains, accounts, their addresses, aliases and quotas.
@@ -121,14 +126,14 @@ func withPassword(password string, set func(string) error) (Password, error) {
 func (d *Directory) AddUser(ctx context.Context, address, password string) (Password, error) {
 	return withPassword(password, func(pw string) error {
 		_, err := d.acc.AddUser(ctx, address, pw)
-		return err
+		return wrapField(err, "address")
 	})
 }
 
 // SetPassword replaces the password of the account that has address; an
 // empty password asks for a generated one.
 func (d *Directory) SetPassword(ctx context.Context, address, password string) (Password, error) {
-	return withPassword(password, func(pw string) error { return d.acc.SetPassword(ctx, address, pw) })
+	return withPassword(password, func(pw string) error { return wrapField(d.acc.SetPassword(ctx, address, pw), "address") })
 }
 
 // DeleteUser deletes the account whose primary address is address.
@@ -211,7 +216,22 @@ type Alias struct {
 
 // AddAlias makes address forward to targets.
 func (d *Directory) AddAlias(ctx context.Context, address string, targets []string) error {
-	return wrap(d.acc.AddAlias(ctx, address, targets))
+	if dom, ok := strings.CutPrefix(address, "@"); ok {
+		if _, err := mailaddr.CanonicalDomain(dom); err != nil {
+			return invalid("address", err)
+		}
+	} else if _, err := canonicalAddress(address); err != nil {
+		return invalid("address", err)
+	}
+	if len(targets) == 0 {
+		return invalid("targets", errors.New("an alias needs at least one target"))
+	}
+	for _, t := range targets {
+		if _, err := mailaddr.Parse(strings.TrimSpace(t)); err != nil {
+			return invalid("targets", fmt.Errorf("target %q: %w", t, err))
+		}
+	}
+	return wrapField(d.acc.AddAlias(ctx, address, targets), "targets")
 }
 
 // DeleteAlias removes an alias.
@@ -260,6 +280,12 @@ func (d *Directory) SetQuota(ctx context.Context, address string, maxBytes, maxM
 // SetQuotaLimits sets the limits that are not nil and keeps the others as
 // they are (0 = unlimited), and returns the account's quota.
 func (d *Directory) SetQuotaLimits(ctx context.Context, address string, maxBytes, maxMessages *int64) (Quota, error) {
+	if maxBytes != nil && *maxBytes < 0 {
+		return Quota{}, invalid("max_bytes", errors.New("a quota limit must not be negative (0 = unlimited)"))
+	}
+	if maxMessages != nil && *maxMessages < 0 {
+		return Quota{}, invalid("max_messages", errors.New("a quota limit must not be negative (0 = unlimited)"))
+	}
 	q, err := d.Quota(ctx, address)
 	if err != nil {
 		return Quota{}, err

@@ -1,17 +1,21 @@
 // Package ops is Petrel's operations layer: every administrative action as
 // a service with typed inputs and results, called by the CLI (cmd/petrel)
-// today and by the admin HTTP API of a later issue
-// (docs/architecture.md §Operations). Nothing here prints, parses flags or
-// exits; errors are *Error values whose Kind maps to an exit status or an
-// HTTP status (Kind.HTTPStatus).
+// and by the admin API (package webapi; docs/architecture.md
+// §Operations). Nothing here prints, parses flags or exits; errors are
+// *Error values whose Kind maps to an exit status or an HTTP status
+// (Kind.HTTPStatus).
 //
 // The services:
 //
 //   - Directory: domains (a new domain's postmaster@ and abuse@, RFC 5321
 //     §4.5.1 and RFC 2142 §2, resolve: aliases of a named address, or
 //     delivery's fallback, accounts.Service.Postmaster), accounts (create, delete, password, list), extra
-//     addresses, aliases and quotas, on accounts.Service. A password left
-//     empty is generated (130 bits, rand.Text) and returned once.
+//     addresses, aliases and quotas, app passwords and the admin flag, on
+//     accounts.Service. A password left empty is generated (130 bits,
+//     rand.Text) and returned once.
+//   - Tokens: the admin API's tokens (README "Admin API"): made with 130
+//     random bits, shown once, stored as their SHA-256 (FIPS 180-4) in the
+//     store's key/value entries, optionally read-only, revocable.
 //   - Queue: list, show, retry, delete and count the outbound queue, on
 //     queue.Service; deleting sends no report.
 //   - DKIM: generate a key for a domain, list a domain's keys with their
