@@ -41,8 +41,7 @@ func (a *app) dnsCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	r := newDNSCheckLookup(cfg, ops.DNSQueryTimeout)
-	srv := dnsplan.Server{Hostname: cfg.Hostname, Relayhost: cfg.Delivery.Relayhost, Listen: cfg.Listen,
-		STS: mtastsServe(cfg), TLSRPT: func(d string) string { return cmp.Or(cfg.TLSRPT.RUA, "mailto:tlsrpt@"+d) }}
+	srv := planServer(cfg)
 	return a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) error {
 		var err error
 		if srv.Cert, srv.CertSource, err = certInUse(ctx, cfg, st); err != nil {
@@ -125,4 +124,11 @@ func (a *app) printCheck(rep dnsplan.Report, domain string) error {
 	return &cliError{code: exitFail, lines: []string{fmt.Sprintf(
 		"dns check %s: %d of %d checks failed (%d missing, %d wrong, %d lookup errors)",
 		domain, bad, len(rep.Results), rep.Count(dnsplan.StatusMissing), rep.Count(dnsplan.StatusWrong), rep.Count(dnsplan.StatusError))}}
+}
+
+// planServer is what petrel dns and the API's DNS plan publish for this
+// server's configuration (without the certificate: certInUse).
+func planServer(cfg *config.Config) dnsplan.Server {
+	return dnsplan.Server{Hostname: cfg.Hostname, Relayhost: cfg.Delivery.Relayhost, Listen: cfg.Listen,
+		STS: mtastsServe(cfg), TLSRPT: func(d string) string { return cmp.Or(cfg.TLSRPT.RUA, "mailto:tlsrpt@"+d) }}
 }

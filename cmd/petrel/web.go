@@ -12,16 +12,19 @@ import (
 	"github.com/petrelmail/petrel/internal/acme"
 	"github.com/petrelmail/petrel/internal/admin"
 	"github.com/petrelmail/petrel/internal/mtasts"
+	"github.com/petrelmail/petrel/internal/webapi"
 )
 
 // webHandler is the handler of listen.https: the web pages of the
 // server. mta-sts.DOMAIN serves DOMAIN's MTA-STS policy (RFC 8461 §3.3;
 // README "MTA-STS"); on any other host the client autoconfiguration
-// paths (README "Client autoconfiguration") are served; anything else is
-// 404.
+// paths (README "Client autoconfiguration") and the admin API under
+// /api/v1/ (README "Admin API") are served; anything else is 404.
 func webHandler(d deps) http.Handler {
 	sts := mtastsHandler(d.cfg, d.st, d.log.With("component", "mtasts"))
-	site := autoconfigHandler(d).Wrap(http.NotFoundHandler())
+	mux := http.NewServeMux()
+	mux.Handle(webapi.Prefix, apiHandler(d))
+	site := autoconfigHandler(d).Wrap(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if mtasts.PolicyDomain(r.Host) != "" {
 			sts.ServeHTTP(w, r)

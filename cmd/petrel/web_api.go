@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/netip"
 
-	"github.com/petrelmail/petrel/internal/dnsplan"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/ops"
 	"github.com/petrelmail/petrel/internal/webapi"
@@ -23,7 +22,7 @@ func apiHandler(d deps) http.Handler {
 	// A resolver of its own, without the server's cache: dns check must
 	// see what DNS says now.
 	r := dnsr.NewClient(cfg.DNS.Servers, ops.DNSQueryTimeout)
-	srv := dnsplan.Server{Hostname: cfg.Hostname, Relayhost: cfg.Delivery.Relayhost, Listen: cfg.Listen}
+	srv := planServer(cfg)
 	deps := webapi.Deps{
 		Directory: dir,
 		Tokens:    ops.NewTokens(d.st, nil),

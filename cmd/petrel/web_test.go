@@ -45,6 +45,7 @@ func TestServeHTTPSWithoutACME(t *testing.T) {
 	if r := e.run("", "domain", "add", "example.net"); r.code != 0 {
 		t.Fatalf("domain add: %+v", r)
 	}
+	token := strings.TrimSpace(e.ok("", "token", "create", "--read-only", "monitor"))
 	stderr := serveInBackground(t, e)
 	client := testkit.TrustCert(t, filepath.Join(certs.Dir(e.dataDir), certs.CertFile), "mail.example.org")
 	web := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: client},
@@ -85,6 +86,25 @@ func TestServeHTTPSWithoutACME(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "<clientConfig") || !strings.Contains(string(body), "example.net") {
 		t.Errorf("autoconfig of example.net: %s\n%s", resp.Status, body)
+	}
+	// The admin API: no credentials 401, a token made with the CLI lists
+	// the domains.
+	for _, tc := range []struct {
+		auth, want string
+	}{{"", "401"}, {"Bearer " + token, "200"}} {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+httpsAddr+"/api/v1/domains", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := web.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.HasPrefix(resp.Status, tc.want) || (tc.want == "200" && !strings.Contains(string(body), "example.net")) {
+			t.Errorf("GET /api/v1/domains (credentials: %v): %s %s", tc.auth != "", resp.Status, body)
+		}
 	}
 	resp, err = web.Get("http://" + plainAddr + "/.well-known/acme-challenge/x")
 	if err != nil {
