@@ -13,7 +13,8 @@ import (
 
 // batchCase is a batch of deliveries whose targets meet in accounts and
 // mailboxes, whose threads come from deliveries before them in the same
-// batch, and whose last delivery fails (no such mailbox).
+// batch, one of which has a body too large for the batch's call, and
+// whose last delivery fails (no such mailbox).
 type batchCase struct {
 	s       *Store
 	a, b, c store.AccountID
@@ -71,6 +72,9 @@ func (bc *batchCase) deliveries(t *testing.T) []*delivery {
 		{msg("3", "2"), []store.Target{{Account: bc.a}, {Account: bc.a, Keywords: []string{"$label1"}}}},
 		{msg("", ""), []store.Target{{Account: bc.b}}},
 		{msg("4", "1"), []store.Target{{Account: bc.b}, {Account: bc.a, Mailbox: bc.other, Flags: store.FlagSeen}}},
+		// Over maxBatchedBody: a petrel_deliver call of its own in the
+		// batch's transaction.
+		{append(msg("6", "3"), bytes.Repeat([]byte("x"), maxBatchedBody)...), []store.Target{{Account: bc.a}}},
 		{msg("5", ""), []store.Target{{Account: bc.c, MailboxName: "Nope"}}},
 	}
 	var out []*delivery

@@ -68,6 +68,37 @@ const deliverBatchQuery = `SELECT o_del, o_idx, o_err, o_mailbox, o_uidvalidity,
 	$7::text[], $8::integer[], $9::text[], $10::bigint[], $11::bigint[], $12::bytea[], $13, $14::bytea[], $15::text[],
 	$16::bigint[], $17::integer[], $18::boolean[])`
 
+// maxBatchedBody is the largest body a delivery may carry in the call
+// of petrel_deliver_batch: a batch's bodies travel in one bytea[]
+// argument, which PL/pgSQL copies, and for 100 KiB bodies that cost more
+// server time than a petrel_deliver call per delivery
+// (docs/benchmarks.md). Larger ones (and bodies written before, which
+// carry no data) have a call each, in the same transaction.
+const maxBatchedBody = 32 << 10
+
+// splitBatch separates the deliveries whose bodies go in the batch's
+// call from those with a call of their own.
+func splitBatch(batch []*delivery) (small, large []*delivery) {
+	for _, d := range batch {
+		if len(d.in.data) > maxBatchedBody {
+			large = append(large, d)
+		} else {
+			small = append(small, d)
+		}
+	}
+	return small, large
+}
+
+const deliverQuery = `SELECT o_idx, o_err, o_mailbox, o_uidvalidity, o_uid, o_modseq, o_blob, o_state
+	FROM petrel_deliver($1::bigint[], $2::bigint[], $3::text[], $4::integer[], $5::text[], $6, $7, $8, $9, $10,
+	$11::text[], $12, $13, $14)`
+
+// args are petrel_deliver's arguments for one delivery.
+func (a *deliverArgs) args() []any {
+	return []any{a.tAccount, a.tMailbox, a.tName, a.tFlags, a.tKeywords, a.size, a.blob, a.data, int32(ChunkSize),
+		a.meta, nonNilStrings(a.keys), a.idate, a.izone, a.atomic}
+}
+
 // batchArgs are petrel_deliver_batch's arguments for the deliveries of
 // batch, in its order.
 func batchArgs(batch []*delivery) []any {
@@ -448,19 +479,33 @@ func (dl *deliverer) try(batch []*delivery) error {
 	}
 	var b pgx.Batch
 	b.Queue(`SELECT 1 FROM accounts WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, slices.Compact(accts))
-	b.Queue(deliverBatchQuery, batchArgs(batch)...).Query(func(rows pgx.Rows) error {
-		var del int32
-		var r deliverRow
-		_, err := pgx.ForEachRow(rows, []any{&del, &r.idx, &r.err, &r.mailbox, &r.uidValidity, &r.uid, &r.modseq,
-			&r.blob, &r.state}, func() error {
-			if del < 0 || int(del) >= len(batch) {
-				return fmt.Errorf("petrel_deliver_batch returned delivery %d of %d", del, len(batch))
-			}
-			batch[del].rows = append(batch[del].rows, r)
-			return nil
+	small, large := splitBatch(batch)
+	if len(small) > 0 {
+		b.Queue(deliverBatchQuery, batchArgs(small)...).Query(func(rows pgx.Rows) error {
+			var del int32
+			var r deliverRow
+			_, err := pgx.ForEachRow(rows, []any{&del, &r.idx, &r.err, &r.mailbox, &r.uidValidity, &r.uid, &r.modseq,
+				&r.blob, &r.state}, func() error {
+				if del < 0 || int(del) >= len(small) {
+					return fmt.Errorf("petrel_deliver_batch returned delivery %d of %d", del, len(small))
+				}
+				small[del].rows = append(small[del].rows, r)
+				return nil
+			})
+			return err
 		})
-		return err
-	})
+	}
+	for _, d := range large {
+		b.Queue(deliverQuery, d.in.args()...).Query(func(rows pgx.Rows) error {
+			var r deliverRow
+			_, err := pgx.ForEachRow(rows, []any{&r.idx, &r.err, &r.mailbox, &r.uidValidity, &r.uid, &r.modseq,
+				&r.blob, &r.state}, func() error {
+				d.rows = append(d.rows, r)
+				return nil
+			})
+			return err
+		})
+	}
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return err
 	}
