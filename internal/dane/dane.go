@@ -166,7 +166,7 @@ func verifyTA(chain []*x509.Certificate, ta int, names []string, now time.Time) 
 	roots := x509.NewCertPool()
 	roots.AddCert(chain[ta])
 	inter := x509.NewCertPool()
-	for _, c := range chain[1:ta] {
+	for _, c := range chain[1:max(ta, 1)] { // ta 0: the leaf is its own anchor
 		inter.AddCert(c)
 	}
 	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now,

@@ -107,6 +107,12 @@ func TestVerify(t *testing.T) {
 				return errors.As(err, &c) && c.Reason == x509.Expired
 			}},
 		{"TA other CA", []dane.Record{rec(t, 2, 1, 1, other.ca)}, good.chain(), names, is(dane.ErrNoMatch)},
+		// A TA record of the leaf itself (a common misconfiguration): the
+		// leaf is its own anchor, names and dates still checked; it
+		// once sliced chain[1:0] and crashed the process.
+		{"TA on the leaf", []dane.Record{rec(t, 2, 1, 1, good.leaf)}, good.chain(), names, ok},
+		{"TA on the leaf, wrong name", []dane.Record{rec(t, 2, 1, 1, good.leaf)}, good.chain(), []string{"other.example"},
+			func(err error) bool { var h x509.HostnameError; return errors.As(err, &h) }},
 		// The anchor must be in the chain the server sent (RFC 7672 §3.1.2).
 		{"TA not sent", []dane.Record{rec(t, 2, 1, 1, good.ca)}, good.chain()[:1], names, is(dane.ErrNoMatch)},
 		// A leaf signed by another CA that a TA record's CA did not sign.
