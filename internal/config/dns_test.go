@@ -34,6 +34,12 @@ func TestDNSSEC(t *testing.T) {
 	if len(got) != 1 || !strings.Contains(got[0].Error(), want) {
 		t.Fatalf("non-loopback resolver with dnssec: %v", got)
 	}
+	// /etc/resolv.conf is not trusted with the AD bit: the servers must
+	// be named.
+	got = parseProblems(t, "[dns]\ndnssec = true\n")
+	if len(got) != 1 || !strings.Contains(got[0].Error(), "dns.dnssec needs the loopback address of a validating resolver") {
+		t.Fatalf("dnssec without servers: %v", got)
+	}
 	if _, errs := Parse("[dns]\nservers = [\"192.0.2.1:53\"]\n"); errs != nil {
 		t.Fatalf("non-loopback resolver without dnssec: %v", errs)
 	}

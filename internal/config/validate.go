@@ -211,6 +211,11 @@ func (c *Config) validateLimits(p *problems) {
 }
 
 func (d *DNS) validate(p *problems) {
+	if d.DNSSEC && len(d.Servers) == 0 {
+		// /etc/resolv.conf may name anything; the AD bit is trusted only
+		// from resolvers the operator names (README "DANE").
+		p.add("dns.servers", "dns.dnssec needs the loopback address of a validating resolver here (e.g. [\"127.0.0.1:53\"])")
+	}
 	for i, s := range d.Servers {
 		key := fmt.Sprintf("dns.servers[%d]", i)
 		if !hostPort(p, key, s) {

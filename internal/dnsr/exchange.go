@@ -73,6 +73,14 @@ func (c *Client) query(ctx context.Context, fqdn string, t uint16) (*dns.Msg, st
 				return rep.msg, rep.server, nil
 			}
 			last = rep.err
+			if c.dnssec && rep.err == errRcode(dns.RcodeServerFailure) {
+				// A validating resolver answers SERVFAIL for a bogus
+				// answer (RFC 4035 §5.5): that is its verdict, not an
+				// outage to route around, or another server's
+				// unvalidated answer would turn DANE off (RFC 7672
+				// §2.2: bogus answers are failures).
+				return nil, "", last
+			}
 			r.fail(rep.server)
 			if send(); r.pending == 0 {
 				return nil, "", last

@@ -87,3 +87,31 @@ func TestSecureCached(t *testing.T) {
 		t.Errorf("%d queries, want 1", n)
 	}
 }
+
+// A validating resolver's SERVFAIL (its verdict on a bogus answer, RFC
+// 4035 §5.5) is final with dns.dnssec: the lookup fails temporarily
+// instead of taking another server's unvalidated answer, which would
+// turn DANE off for the host (RFC 7672 §2.2). Without dnssec the next
+// server is asked as before.
+func TestSecureBogusNoFailover(t *testing.T) {
+	validating := dnstest.Start(t)
+	validating.SetAD(true)
+	validating.Add(t, tlsaLine)
+	validating.ServFail("_25._tcp.mx.example.org")
+	other := dnstest.Start(t)
+	other.Add(t, "mx.example.org. A 192.0.2.1") // no TLSA there: NODATA, unvalidated
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	servers := []string{validating.Addr, other.Addr}
+	c := dnsr.NewFromConfig(dnsr.Config{Servers: servers, Timeout: time.Second, DNSSEC: true})
+	if recs, secure, err := c.LookupTLSA(ctx, 25, "mx.example.org"); !dnsr.IsTemporary(err) || secure || len(recs) != 0 {
+		t.Errorf("bogus TLSA with dnssec: %v secure = %v, err = %v; want a temporary failure", recs, secure, err)
+	}
+	if n := other.QueriesFor("_25._tcp.mx.example.org"); n != 0 {
+		t.Errorf("the other server was asked %d times after the validator's SERVFAIL", n)
+	}
+	plain := dnsr.NewFromConfig(dnsr.Config{Servers: servers, Timeout: time.Second})
+	if _, _, err := plain.LookupTLSA(ctx, 25, "mx.example.org"); !dnsr.IsNotFound(err) {
+		t.Errorf("without dnssec: %v, want the other server's NODATA", err)
+	}
+}
