@@ -257,7 +257,8 @@ func TestDailyReport(t *testing.T) {
 func TestNodesMerged(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	a, b := e.reporter("node-a"), e.reporter("node-b")
+	// Node names as serve makes them (obs.ProcessName: host/pid/random).
+	a, b := e.reporter("mx1/4711/abcdefgh"), e.reporter("mx2/815/ijklmnop")
 	recordMixedDay(a)
 	recordMixedDay(b)
 	// Node b flushes twice: the entry adds up.

@@ -62,7 +62,9 @@ func (r *Reporter) entries(ctx context.Context) (map[dayDomain][]string, error) 
 	}
 	groups := map[dayDomain][]string{}
 	for _, info := range infos {
-		parts := strings.Split(strings.TrimPrefix(info.Key, dayPrefix), "/")
+		// DAY/DOMAIN/NODE: a node name may hold "/" (obs.ProcessName's
+		// host/pid/random), a day or a domain never does.
+		parts := strings.SplitN(strings.TrimPrefix(info.Key, dayPrefix), "/", 3)
 		if len(parts) != 3 {
 			continue
 		}
