@@ -52,6 +52,10 @@ type Deps struct {
 type api struct {
 	Deps
 	mux *http.ServeMux
+	// cop refuses the state-changing requests a browser sends for
+	// another site (Sec-Fetch-Site, Origin): a page must not drive the
+	// API with an admin's credentials.
+	cop *http.CrossOriginProtection
 }
 
 // New returns the API handler; mount it at Prefix (its routes are full
@@ -60,7 +64,7 @@ func New(d Deps) http.Handler {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	a := &api{Deps: d, mux: http.NewServeMux()}
+	a := &api{Deps: d, mux: http.NewServeMux(), cop: http.NewCrossOriginProtection()}
 	a.mux.HandleFunc("GET "+Prefix+"openapi.json", serveOpenAPI)
 	for _, rt := range a.routes() {
 		a.mux.Handle(rt.method+" "+Prefix+rt.path, a.wrap(rt))
@@ -107,6 +111,11 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !a.allowed(clientIP(r)) {
 		a.Log.Warn("api request refused: client not in the admin networks", "client", clientIP(r).String(), "path", r.URL.Path)
 		writeError(w, &apiError{Status: http.StatusForbidden, Kind: kindForbidden, Message: "the admin API does not answer this address"})
+		return
+	}
+	if err := a.cop.Check(r); err != nil {
+		a.Log.Warn("api request refused: cross-origin", "client", clientIP(r).String(), "path", r.URL.Path)
+		writeError(w, &apiError{Status: http.StatusForbidden, Kind: kindForbidden, Message: "cross-origin requests are refused"})
 		return
 	}
 	h := w.Header()

@@ -34,9 +34,11 @@ func tokenUser(cred string) string {
 	return "token:" + name
 }
 
-// challenge is the WWW-Authenticate of a 401 (RFC 9110 §11.6.1): both
-// schemes the API takes (RFC 6750 §3, RFC 7617 §2).
-const challenge = `Bearer realm="petrel-api", Basic realm="petrel-api", charset="UTF-8"`
+// challenge is the WWW-Authenticate of a 401 (RFC 9110 §11.6.1, RFC 6750
+// §3). Basic credentials are taken too (RFC 7617) but not asked for: a
+// browser that was asked would keep them and send them with any page's
+// cross-site request.
+const challenge = `Bearer realm="petrel-api"`
 
 func unauthorized(w http.ResponseWriter, msg string) *apiError {
 	w.Header().Set("WWW-Authenticate", challenge)
@@ -97,19 +99,20 @@ func (a *api) authenticate(w http.ResponseWriter, r *http.Request) (principal, *
 			at.Success()
 		}
 		return p, nil
-	case errors.Is(err, errBadLogin):
+	case errors.Is(err, errBadLogin), errors.Is(err, errNotAdmin):
+		// A non-admin's right password is answered and counted as a
+		// wrong one: the API must not tell a guesser that a password
+		// is right (nor for an account that takes app passwords only on
+		// the mail protocols).
 		if at != nil {
 			at.Failure()
 		}
-		a.Log.Info("api login failed", "client", ip.String(), "user", logUser(user))
-		return principal{}, unauthorized(w, "invalid credentials")
-	case errors.Is(err, errNotAdmin):
-		if at != nil {
-			at.Success() // the password was right
+		if errors.Is(err, errNotAdmin) {
+			a.Log.Warn("api login refused: not an admin", "client", ip.String(), "user", logUser(user))
+		} else {
+			a.Log.Info("api login failed", "client", ip.String(), "user", logUser(user))
 		}
-		a.Log.Warn("api login refused: not an admin", "client", ip.String(), "user", user)
-		return principal{}, &apiError{Status: http.StatusForbidden, Kind: kindForbidden,
-			Message: "this account is not an admin (petrel user admin ADDRESS on)"}
+		return principal{}, unauthorized(w, "invalid credentials")
 	}
 	if at != nil {
 		at.Abandon()

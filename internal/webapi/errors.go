@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -16,11 +17,12 @@ const maxBody = 64 << 10
 
 // Error kinds of the API besides those of ops.Kind.
 const (
-	kindUnauthorized = "unauthorized" // 401: no or wrong credentials
-	kindForbidden    = "forbidden"    // 403: not allowed to do this
-	kindThrottled    = "throttled"    // 429: too many failed logins
-	kindTLSRequired  = "tls_required" // 403: credentials over plain HTTP
-	kindTooLarge     = "too_large"    // 413
+	kindUnauthorized = "unauthorized"           // 401: no or wrong credentials
+	kindForbidden    = "forbidden"              // 403: not allowed to do this
+	kindThrottled    = "throttled"              // 429: too many failed logins
+	kindTLSRequired  = "tls_required"           // 403: credentials over plain HTTP
+	kindTooLarge     = "too_large"              // 413
+	kindMediaType    = "unsupported_media_type" // 415: a body that is not JSON
 	kindNotFound     = "not_found"
 	kindMethod       = "method_not_allowed" // 405
 )
@@ -91,6 +93,14 @@ func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	// JSON only: a form a browser may send cross-site without asking
+	// (text/plain, urlencoded) is never read as a request.
+	if r.ContentLength != 0 {
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			return &apiError{Status: http.StatusUnsupportedMediaType, Kind: kindMediaType,
+				Message: "the body must be application/json"}
+		}
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
