@@ -35,6 +35,9 @@ func TestAPIHandlerWithCLI(t *testing.T) {
 		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 		must(t, err)
 		req.Header.Set("Authorization", "Bearer "+token)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		resp, err := srv.Client().Do(req)
 		must(t, err)
 		defer resp.Body.Close()
