@@ -37,7 +37,7 @@ func (s *session) checkRequireTLS() (outcome, bool) {
 	case s.tls == "" || !s.verified:
 		return retry(requireTLSUnmet(s.hop.host, "TLS with it was not authenticated"), nil), false
 	case !s.ext.has("REQUIRETLS"):
-		return retry(requireTLSUnmet(s.hop.host, "it does not support REQUIRETLS"), nil), false
+		return retry(requireTLSNotOffered(s.hop.host), nil), false
 	}
 	return outcome{}, true
 }

@@ -317,6 +317,13 @@ func requireTLSUnmet(host, why string) *smtpreply.Reply {
 	return smtpreply.New(550, smtpreply.Enhanced{5, 7, 10}, "REQUIRETLS: message not relayed to %s: %s", host, why)
 }
 
+// requireTLSNotOffered: the host's TLS passed but it does not offer
+// REQUIRETLS, so the demand cannot travel on (RFC 8689 §5: 5.7.30
+// "REQUIRETLS support required", permanent).
+func requireTLSNotOffered(host string) *smtpreply.Reply {
+	return smtpreply.New(550, smtpreply.Enhanced{5, 7, 30}, "REQUIRETLS: message not relayed to %s: it does not support REQUIRETLS", host)
+}
+
 // describe says what a failed certificate check found, for a reply.
 func describe(p *tlsPolicy, err error) string {
 	switch resultType(err) {

@@ -73,39 +73,40 @@ func TestRequireTLSRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		setup func(t *testing.T) (*fakeServer, *env)
-		conns int // connections made
+		conns int    // connections made
+		reply string // 5.7.10 for TLS that cannot be trusted, 5.7.30 for a next hop without REQUIRETLS (RFC 8689 §5)
 	}{
 		{"no policy, insecure MX", func(t *testing.T) (*fakeServer, *env) {
 			srv, e, _ := stsEnv(t, &fakeServer{tls: good.server, ext: ext}, good, STSPolicy{})
 			return srv, e
-		}, 0},
+		}, 0, "550 5.7.10"},
 		{"MX not in the policy", func(t *testing.T) (*fakeServer, *env) {
 			srv, e, _ := stsEnv(t, &fakeServer{tls: good.server, ext: ext}, good, stsPolicy(false, "mx2.remote.test"))
 			return srv, e
-		}, 0},
+		}, 0, "550 5.7.10"},
 		{"MX not in the policy, DNSSEC", func(t *testing.T) (*fakeServer, *env) {
 			srv, e := policyEnv(t, &fakeServer{tls: good.server, ext: ext})
 			e.cfg.TLSConfig = &tls.Config{RootCAs: good.pool}
 			e.cfg.STS = &fakeSTS{policy: stsPolicy(false, "mx2.remote.test")}
 			return srv, e
-		}, 0},
+		}, 0, "550 5.7.10"},
 		{"server without REQUIRETLS", func(t *testing.T) (*fakeServer, *env) {
 			srv, e, _ := stsEnv(t, &fakeServer{tls: good.server}, good, stsPolicy(true, "mx.remote.test"))
 			return srv, e
-		}, 1},
+		}, 1, "550 5.7.30"},
 		{"DNSSEC MX, no STARTTLS", func(t *testing.T) (*fakeServer, *env) {
 			return policyEnv(t, &fakeServer{ext: ext})
-		}, 1},
+		}, 1, "550 5.7.10"},
 		{"unusable TLSA records", func(t *testing.T) (*fakeServer, *env) {
 			srv, e := policyEnv(t, &fakeServer{tls: good.server, ext: ext})
 			e.dns.Add(t, tlsaOf(t, srv.port(), "mx.remote.test", 1, 1, 1, good.leaf))
 			return srv, e
-		}, 0},
+		}, 0, "550 5.7.10"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, e := tc.setup(t)
 			res := e.send("remote.test", requireTLSMsg())
-			want(t, res, "550 5.7.10")
+			want(t, res, tc.reply)
 			if conns, _, mails := sessions(srv); conns != tc.conns || mails != 0 {
 				t.Fatalf("%d connections, %d MAIL", conns, mails)
 			}
