@@ -22,6 +22,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/petrelmail/petrel/internal/certs"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
@@ -391,8 +392,12 @@ func TestOutboundRelayhost(t *testing.T) {
 	t.Parallel()
 	dns := dnstest.Start(t) // no records: the relay host is the only way out
 	remote := newOutSite(t, "b.test", "", dns.Addr, "25", "", "bob@b.test", "alice@a.test")
+	// The credentials go only to a relay host whose certificate is
+	// trusted: the remote's self-signed one (made at its start, valid for
+	// 127.0.0.1) through delivery.tls_ca_file.
 	sender := newOutSite(t, "a.test", "", dns.Addr, "25", fmt.Sprintf(
-		"relayhost = %q\nrelay_user = \"alice@a.test\"\nrelay_password = %q", remote.sub, outPassword), "alice@a.test")
+		"relayhost = %q\nrelay_user = \"alice@a.test\"\nrelay_password = %q\ntls_ca_file = %q", remote.sub, outPassword,
+		filepath.Join(certs.Dir(remote.dataDir), certs.CertFile)), "alice@a.test")
 	remote.start()
 	sender.start()
 	must(t, sender.submit("alice@a.test", outPassword, []string{"bob@b.test"}, outMessage("alice@a.test", "via relay", "bob@b.test")))

@@ -149,9 +149,10 @@ func TestDSNParameters(t *testing.T) {
 }
 
 func TestRelayhostAuth(t *testing.T) {
-	cfg, _ := selfSigned(t, "relay.test")
+	cfg, pool := selfSigned(t, "relay.test")
 	srv := startFake(t, &fakeServer{tls: cfg, ext: []string{"AUTH LOGIN PLAIN"}})
 	e := newEnv(t, 1)
+	e.cfg.TLSConfig = &tls.Config{RootCAs: pool} // delivery.tls_ca_file
 	e.dns.Add(t, "relay.test. A 127.0.0.1")
 	e.cfg.Relayhost = "[relay.test]:" + strings.Split(srv.addr, ":")[1]
 	e.cfg.RelayUser, e.cfg.RelayPassword = "user", "secret"
@@ -161,6 +162,39 @@ func TestRelayhostAuth(t *testing.T) {
 	auth := "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00user\x00secret"))
 	if !slices.Contains(lines, auth) || res[0].RemoteMTA != "relay.test" || res[0].TLS == "" {
 		t.Fatalf("lines = %q, result %+v", lines, res[0])
+	}
+}
+
+// The relay host's credentials go only to a server whose certificate is
+// valid for the relay host's name: an on-path attacker with a certificate
+// of its own (or for another name) gets no AUTH, and the mail waits.
+func TestRelayhostCredentialsNeedTrustedCertificate(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		names []string
+		trust bool
+	}{{"untrusted", []string{"relay.test"}, false}, {"another name", []string{"other.test"}, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, pool := selfSigned(t, tc.names...)
+			srv := startFake(t, &fakeServer{tls: cfg, ext: []string{"AUTH PLAIN"}})
+			e := newEnv(t, 1)
+			if tc.trust {
+				e.cfg.TLSConfig = &tls.Config{RootCAs: pool}
+			}
+			e.dns.Add(t, "relay.test. A 127.0.0.1")
+			e.cfg.Relayhost = "[relay.test]:" + strings.Split(srv.addr, ":")[1]
+			e.cfg.RelayUser, e.cfg.RelayPassword = "user", "secret"
+			if res := e.send("anywhere.test", msg("x\r\n", "a@anywhere.test")); res[0].Delivered() || res[0].Reply.Code/100 != 4 {
+				t.Fatalf("result %+v, want a temporary failure", res[0])
+			}
+			for _, tr := range srv.transcripts() {
+				for _, l := range tr.lines {
+					if strings.HasPrefix(l, "AUTH") || strings.HasPrefix(l, "MAIL") {
+						t.Fatalf("sent %q to a relay host with an untrusted certificate", l)
+					}
+				}
+			}
+		})
 	}
 }
 

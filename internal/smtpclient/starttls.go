@@ -19,12 +19,17 @@ var errInjected = errors.New("data after the STARTTLS reply")
 // to the relay host, or the host's TLS policy: DANE, MTA-STS enforce,
 // REQUIRETLS).
 func (s *session) needTLS() bool {
-	return s.c.cfg.RequireTLS || (s.hop.relay && s.c.cfg.RelayUser != "") || s.pol.tlsNeeded
+	return s.c.cfg.RequireTLS || s.relayCredentials() || s.pol.tlsNeeded
 }
 
 // mustVerify: a certificate that fails its check ends the handshake
 // (else the failure is only reported: MTA-STS testing, TLS-Required: No).
-func (s *session) mustVerify() bool { return s.c.cfg.RequireTLS || s.pol.enforce }
+func (s *session) mustVerify() bool { return s.c.cfg.RequireTLS || s.pol.enforce || s.relayCredentials() }
+
+// relayCredentials: the session will send the relay host's AUTH
+// credentials, which only a relay host whose certificate is valid for
+// its name may get (not whoever is on the path).
+func (s *session) relayCredentials() bool { return s.hop.relay && s.c.cfg.RelayUser != "" }
 
 // secure runs STARTTLS when the server offers it (RFC 3207 §4), then EHLO
 // again (§4.2). A refused STARTTLS goes on without TLS unless TLS is
@@ -121,7 +126,7 @@ func (s *session) verify(cs tls.ConnectionState) error {
 	switch {
 	case len(s.pol.tlsa) > 0:
 		err = dane.Verify(s.pol.tlsa, cs.PeerCertificates, []string{s.hop.host}, s.now())
-	case s.pol.verify || s.c.cfg.RequireTLS:
+	case s.pol.verify || s.c.cfg.RequireTLS || s.relayCredentials():
 		err = s.verifyPKIX(cs.PeerCertificates)
 	default:
 		return nil
