@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"time"
@@ -24,7 +25,9 @@ func (s *session) needTLS() bool {
 
 // mustVerify: a certificate that fails its check ends the handshake
 // (else the failure is only reported: MTA-STS testing, TLS-Required: No).
-func (s *session) mustVerify() bool { return s.c.cfg.RequireTLS || s.pol.enforce || s.relayCredentials() }
+func (s *session) mustVerify() bool {
+	return s.c.cfg.RequireTLS || s.pol.enforce || s.relayCredentials()
+}
 
 // relayCredentials: the session will send the relay host's AUTH
 // credentials, which only a relay host whose certificate is valid for
@@ -121,8 +124,16 @@ func (s *session) tlsConfig() *tls.Config {
 // name (MTA-STS, RFC 8461 §4.2; Config.RequireTLS; REQUIRETLS). A failure
 // ends the handshake when it must (mustVerify), else it is only kept for
 // the report.
-func (s *session) verify(cs tls.ConnectionState) error {
-	var err error
+func (s *session) verify(cs tls.ConnectionState) (err error) {
+	// The certificates are the peer's: a check that panics on them
+	// (DANE-TA on the leaf once did) fails this handshake, never the
+	// process.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("certificate check failed: %v", r)
+			s.verifyErr, s.verified = err, false
+		}
+	}()
 	switch {
 	case len(s.pol.tlsa) > 0:
 		err = dane.Verify(s.pol.tlsa, cs.PeerCertificates, []string{s.hop.host}, s.now())
