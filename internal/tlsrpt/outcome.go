@@ -34,11 +34,18 @@ type Outcome struct {
 
 // Limits on what one node keeps of one day: past them, sessions are
 // still counted in the summaries, but no new domains (maxDomains) or
-// failure detail lines (maxDetails per policy) are kept.
+// failure detail lines (maxDetails per policy) are kept; a domain's
+// policies past maxPolicies (a signed zone rotating its TLSA records,
+// say) are counted under the first of their type (else the last), and a policy's strings are cut
+// to maxPolicyStrings lines of maxPolicyStringLen octets: what a remote
+// domain publishes cannot grow the store's entries without bound.
 const (
-	maxDomains   = 10000
-	maxDetails   = 100
-	maxDetailLen = 200
+	maxDomains         = 10000
+	maxDetails         = 100
+	maxDetailLen       = 200
+	maxPolicies        = 16
+	maxPolicyStrings   = 32
+	maxPolicyStringLen = 512
 )
 
 // dayData is what is known of one policy domain on one day: the stored
@@ -92,13 +99,30 @@ func (d *dayData) add(o Outcome) {
 
 // policy returns the entry of one policy, created if need be.
 func (d *dayData) policy(typ string, strs []string) *policyData {
+	strs = boundStrings(strs)
 	for i := range d.Policies {
 		if p := &d.Policies[i]; p.Type == typ && slices.Equal(p.Strings, strs) {
 			return p
 		}
 	}
-	d.Policies = append(d.Policies, policyData{Type: typ, Strings: slices.Clone(strs)})
+	if len(d.Policies) >= maxPolicies {
+		if i := slices.IndexFunc(d.Policies, func(p policyData) bool { return p.Type == typ }); i >= 0 {
+			return &d.Policies[i]
+		}
+		return &d.Policies[len(d.Policies)-1]
+	}
+	d.Policies = append(d.Policies, policyData{Type: typ, Strings: strs})
 	return &d.Policies[len(d.Policies)-1]
+}
+
+// boundStrings is a copy of strs within maxPolicyStrings lines of
+// maxPolicyStringLen octets each.
+func boundStrings(strs []string) []string {
+	out := slices.Clone(strs[:min(len(strs), maxPolicyStrings)])
+	for i, s := range out {
+		out[i] = truncate(s, maxPolicyStringLen)
+	}
+	return out
 }
 
 // addFailures adds failure lines and the failed-session count n; lines

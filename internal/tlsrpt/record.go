@@ -70,7 +70,14 @@ func ParseRecord(txt string) (Record, error) {
 
 // addURI adds one rua URI if it is a mailto: with a valid address or an
 // https: URL.
+// maxURIs bounds the report addresses taken from one record: a domain
+// cannot make one report go to any number of places.
+const maxURIs = 8
+
 func (r *Record) addURI(s string) {
+	if len(r.Mailto)+len(r.HTTPS) >= maxURIs {
+		return
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return

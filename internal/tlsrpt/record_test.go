@@ -3,6 +3,7 @@ package tlsrpt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -99,4 +100,19 @@ func FuzzParseRecord(f *testing.F) {
 func validMailto(a string) bool {
 	p, err := mailaddr.Parse(a)
 	return err == nil && p.String() == a && !strings.ContainsAny(a, "<>\r\n\x00")
+}
+
+// A record naming many addresses gets its first maxURIs only.
+func TestParseRecordBoundsURIs(t *testing.T) {
+	var uris []string
+	for i := range 50 {
+		uris = append(uris, fmt.Sprintf("mailto:r%d@example.net", i))
+	}
+	r, err := ParseRecord("v=TLSRPTv1; rua=" + strings.Join(uris, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Mailto) != maxURIs || r.Mailto[0] != "r0@example.net" {
+		t.Errorf("%d addresses (%q), want the first %d", len(r.Mailto), r.Mailto, maxURIs)
+	}
 }

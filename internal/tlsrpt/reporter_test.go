@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -365,5 +366,33 @@ func TestRunFlushesAtEnd(t *testing.T) {
 	d, err := r.load(context.Background(), dayPrefix+"2026-12-05/example.net/node-a")
 	if err != nil || len(d.Policies) != 1 || d.Policies[0].Success != 1 {
 		t.Fatalf("entry after Run: %+v, %v", d, err)
+	}
+}
+
+// A domain whose policy changes all day (rotating TLSA records) keeps at
+// most maxPolicies entries with bounded strings; every session is still
+// counted.
+func TestPoliciesBounded(t *testing.T) {
+	var d dayData
+	long := strings.Repeat("x", 5000)
+	for i := range 100 {
+		strs := []string{fmt.Sprintf("3 1 1 %064x", i), long}
+		for range 40 {
+			strs = append(strs, "extra")
+		}
+		d.add(Outcome{PolicyType: "tlsa", PolicyDomain: "example.net", PolicyStrings: strs})
+	}
+	if len(d.Policies) != maxPolicies {
+		t.Fatalf("%d policies kept, want %d", len(d.Policies), maxPolicies)
+	}
+	var total int64
+	for _, p := range d.Policies {
+		total += p.Success
+		if len(p.Strings) > maxPolicyStrings || len(p.Strings[1]) > maxPolicyStringLen {
+			t.Fatalf("policy strings not bounded: %d lines, %d octets", len(p.Strings), len(p.Strings[1]))
+		}
+	}
+	if total != 100 {
+		t.Errorf("%d sessions counted, want 100", total)
 	}
 }
