@@ -1,12 +1,10 @@
 package main
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"fmt"
 	"net"
 	"net/smtp"
 	"os"
@@ -45,30 +43,22 @@ func (w adWriter) WriteMsg(m *dns.Msg) error {
 func resolver53(t *testing.T, h dns.Handler) string {
 	t.Helper()
 	ad := dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) { h.ServeDNS(adWriter{w}, q) })
-	var b [2]byte
-	for range 20 {
-		_, _ = rand.Read(b[:])
-		ip := fmt.Sprintf("127.53.%d.%d", b[0], 1+b[1]%250)
+	return onOwnLoopback(t, "127.53", func(ip string) error {
 		pc, err := net.ListenPacket("udp", ip+":53")
 		if err != nil {
-			if strings.Contains(err.Error(), "permission denied") {
-				t.Fatalf("binding port 53 needs root (CI runs as root): %v", err)
-			}
-			continue
+			return err
 		}
 		ln, err := net.Listen("tcp", ip+":53")
 		if err != nil {
 			pc.Close()
-			continue
+			return err
 		}
 		udp, tcp := &dns.Server{PacketConn: pc, Handler: ad}, &dns.Server{Listener: ln, Handler: ad}
 		go func() { _ = udp.ActivateAndServe() }()
 		go func() { _ = tcp.ActivateAndServe() }()
 		t.Cleanup(func() { _ = udp.Shutdown(); _ = tcp.Shutdown() })
-		return ip
-	}
-	t.Fatal("no free loopback address for a resolver on port 53")
-	return ""
+		return nil
+	})
 }
 
 // inResolverNamespace returns a command maker for startPostfixCmd that

@@ -2,10 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"log"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +10,6 @@ import (
 
 	"github.com/petrelmail/petrel/internal/certs"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
-	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // selfSigned makes a self-signed certificate for host and returns the
@@ -38,24 +33,9 @@ func stsToPostfix(t *testing.T, policy string) (*outSite, string) {
 	pf, maildir := startPostfixMailboxCert(t, mxCert, mxKey)
 	_, pfPort := hostPort(t, pf.smtp)
 
-	ln, ip := listen443(t)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Host != "mta-sts.b.test" || r.URL.Path != "/.well-known/mta-sts.txt" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain")
-		fmt.Fprint(w, policy)
-	}))
-	srv.Listener.Close()
-	srv.Listener = ln
-	stsDir := t.TempDir()
-	srv.TLS, _ = testkit.TLS(t, "mta-sts.b.test", stsDir)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	ip, stsCert := policyServer(t, "b.test", policy)
 	var roots []byte
-	for _, f := range []string{mxCert, filepath.Join(certs.Dir(stsDir), certs.CertFile)} {
+	for _, f := range []string{mxCert, stsCert} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

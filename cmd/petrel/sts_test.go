@@ -19,42 +19,48 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/petrelmail/petrel/internal/certs"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 	"github.com/petrelmail/petrel/internal/smtpclient"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
-// listen443 binds port 443, where RFC 8461 §3.3 puts the policy, on a
-// loopback address of its own (binding it needs root; CI runs as root).
-func listen443(t *testing.T) (net.Listener, string) {
+// onOwnLoopback calls bind with a loopback address of its own (prefix.x.y,
+// so that nothing else on the machine is in the way) until it succeeds,
+// for a well-known port that only root may bind (CI runs as root).
+func onOwnLoopback(t *testing.T, prefix string, bind func(ip string) error) string {
 	t.Helper()
 	var b [2]byte
 	for range 20 {
 		_, _ = rand.Read(b[:])
-		ip := fmt.Sprintf("127.54.%d.%d", b[0], 1+b[1]%250)
-		ln, err := net.Listen("tcp", ip+":443")
+		ip := fmt.Sprintf("%s.%d.%d", prefix, b[0], 1+b[1]%250)
+		err := bind(ip)
 		if err == nil {
-			return ln, ip
+			return ip
 		}
 		if strings.Contains(err.Error(), "permission denied") {
-			t.Fatalf("binding port 443 needs root (CI runs as root): %v", err)
+			t.Fatalf("binding a port below 1024 needs root (CI runs as root): %v", err)
 		}
 	}
-	t.Fatal("no free loopback address for port 443")
-	return nil, ""
+	t.Fatalf("no free address in %s.0.0/16", prefix)
+	return ""
 }
 
-// The outbound client's MTA-STS lookup: the policy host is found with
-// the server's resolver (dns.servers, not the system's), the policy is
-// fetched over HTTPS, and handed over with its lines for the TLS report;
-// a failed fetch carries its TLS-RPT result type.
-func TestSTSLookup(t *testing.T) {
-	requireEnv(t, "PETREL_INTEROP")
-	ln, ip := listen443(t)
-	policy := "version: STSv1\r\nmode: enforce\r\nmx: mx.b.test\r\nmax_age: 86400\r\n"
+// policyServer serves policy as the MTA-STS policy of domain on port
+// 443 (RFC 8461 §3.3) of a loopback address of its own, with a
+// self-signed certificate for mta-sts.DOMAIN; it returns the address and
+// the certificate's file.
+func policyServer(t *testing.T, domain, policy string) (ip, certFile string) {
+	t.Helper()
+	var ln net.Listener
+	ip = onOwnLoopback(t, "127.54", func(ip string) (err error) {
+		ln, err = net.Listen("tcp", ip+":443")
+		return err
+	})
+	host := "mta-sts." + domain
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Host != "mta-sts.b.test" || r.URL.Path != "/.well-known/mta-sts.txt" {
+		if r.Host != host || r.URL.Path != "/.well-known/mta-sts.txt" {
 			http.NotFound(w, r)
 			return
 		}
@@ -63,17 +69,30 @@ func TestSTSLookup(t *testing.T) {
 	}))
 	srv.Listener.Close()
 	srv.Listener = ln
-	serverTLS, clientTLS := testkit.TLS(t, "mta-sts.b.test", "")
-	srv.TLS = serverTLS
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake c.test's lookup fails
+	dir := t.TempDir()
+	srv.TLS, _ = testkit.TLS(t, host, dir)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes that tests make fail
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
+	return ip, filepath.Join(certs.Dir(dir), certs.CertFile)
+}
 
+// The outbound client's MTA-STS lookup: the policy host is found with
+// the server's resolver (dns.servers, not the system's), the policy is
+// fetched over HTTPS, and handed over with its lines for the TLS report;
+// a failed fetch carries its TLS-RPT result type.
+func TestSTSLookup(t *testing.T) {
+	requireEnv(t, "PETREL_INTEROP")
+	ip, certFile := policyServer(t, "b.test", "version: STSv1\r\nmode: enforce\r\nmx: mx.b.test\r\nmax_age: 86400\r\n")
+	roots, err := outboundRoots(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	zone := dnstest.Start(t)
 	zone.Add(t, `_mta-sts.b.test. TXT "v=STSv1; id=20261206"`, "mta-sts.b.test. A "+ip,
 		`_mta-sts.c.test. TXT "v=STSv1; id=1"`, "mta-sts.c.test. A "+ip)
 	st := testkit.NewStore(t)
-	l := newSTSLookup(dnsr.New([]string{zone.Addr}, 0), st, slog.New(slog.DiscardHandler), clientTLS.RootCAs)
+	l := newSTSLookup(dnsr.New([]string{zone.Addr}, 0), st, slog.New(slog.DiscardHandler), roots)
 
 	p, err := l.Lookup(context.Background(), "b.test")
 	if err != nil {
