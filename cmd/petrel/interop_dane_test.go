@@ -49,12 +49,7 @@ func daneToPostfix(t *testing.T, cert *x509.Certificate) (*outSite, string) {
 		t.Fatal(err)
 	}
 	sender.start()
-	code, out := runSwaks(t, sender.sub, "--from", "alice@a.test", "--to", "bob@b.test", "--tls",
-		"--auth", "PLAIN", "--auth-user", "alice@a.test", "--auth-password", outPassword,
-		"--header", "From: <alice@a.test>", "--header", "Subject: over DANE")
-	if code != 0 {
-		t.Fatalf("swaks exited with %d:\n%s", code, out)
-	}
+	sender.swaksToBob("over DANE")
 	return sender, maildir
 }
 
@@ -66,10 +61,7 @@ func TestPetrelDANEToPostfix(t *testing.T) {
 	requireEnv(t, "PETREL_INTEROP")
 	sender, maildir := daneToPostfix(t, snakeoil(t))
 	waitQueue(t, sender, "queue is empty", 30*time.Second)
-	var msgs []string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && len(msgs) == 0; time.Sleep(200 * time.Millisecond) {
-		msgs = maildirMessages(t, maildir)
-	}
+	msgs := waitMaildir(t, maildir, 30*time.Second)
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "Subject: over DANE") {
 		t.Fatalf("bob's maildir: %q", msgs)
 	}

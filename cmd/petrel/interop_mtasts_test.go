@@ -52,12 +52,7 @@ func stsToPostfix(t *testing.T, policy string) (*outSite, string) {
 		`_mta-sts.b.test. TXT "v=STSv1; id=20261206T1"`, "mta-sts.b.test. A "+ip)
 	sender := newOutSite(t, "a.test", "", dns.Addr, pfPort, fmt.Sprintf("tls_ca_file = %q", rootFile), "alice@a.test")
 	sender.start()
-	code, out := runSwaks(t, sender.sub, "--from", "alice@a.test", "--to", "bob@b.test", "--tls",
-		"--auth", "PLAIN", "--auth-user", "alice@a.test", "--auth-password", outPassword,
-		"--header", "From: <alice@a.test>", "--header", "Subject: over MTA-STS")
-	if code != 0 {
-		t.Fatalf("swaks exited with %d:\n%s", code, out)
-	}
+	sender.swaksToBob("over MTA-STS")
 	return sender, maildir
 }
 
@@ -69,10 +64,7 @@ func TestPetrelMTASTSToPostfix(t *testing.T) {
 	requireEnv(t, "PETREL_INTEROP")
 	sender, maildir := stsToPostfix(t, "version: STSv1\r\nmode: enforce\r\nmx: mx.b.test\r\nmax_age: 86400\r\n")
 	waitQueue(t, sender, "queue is empty", 30*time.Second)
-	var msgs []string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && len(msgs) == 0; time.Sleep(200 * time.Millisecond) {
-		msgs = maildirMessages(t, maildir)
-	}
+	msgs := waitMaildir(t, maildir, 30*time.Second)
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "Subject: over MTA-STS") {
 		t.Fatalf("bob's maildir: %q", msgs)
 	}

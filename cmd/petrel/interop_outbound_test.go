@@ -157,3 +157,26 @@ s.login("alice@a.test", pw)
 s.sendmail("alice@a.test", ["bob@b.test"], b"From: Alice <alice@a.test>\r\nTo: bob@b.test\r\nSubject: via smtplib\r\n\r\nhello from python\r\n")
 s.quit()
 `
+
+// swaksToBob has swaks submit a message from alice@a.test to bob@b.test
+// with subject through the site's submission listener (STARTTLS, AUTH).
+func (s *outSite) swaksToBob(subject string) {
+	s.t.Helper()
+	code, out := runSwaks(s.t, s.sub, "--from", "alice@a.test", "--to", "bob@b.test", "--tls",
+		"--auth", "PLAIN", "--auth-user", "alice@a.test", "--auth-password", outPassword,
+		"--header", "From: <alice@a.test>", "--header", "Subject: "+subject)
+	if code != 0 {
+		s.t.Fatalf("swaks exited with %d:\n%s", code, out)
+	}
+}
+
+// waitMaildir waits (bounded) for a message in the maildir and returns
+// what is there.
+func waitMaildir(t *testing.T, maildir string, timeout time.Duration) []string {
+	t.Helper()
+	var msgs []string
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline) && len(msgs) == 0; time.Sleep(200 * time.Millisecond) {
+		msgs = maildirMessages(t, maildir)
+	}
+	return msgs
+}
