@@ -69,7 +69,7 @@ func (u *UI) loginForm(prefix string) http.HandlerFunc {
 
 func (u *UI) showLogin(w http.ResponseWriter, prefix string, status int, msg string) {
 	token := newToken()
-	setCookie(w, loginCookie, token, 3600)
+	setCookie(w, loginCookie, prefix, token, 3600)
 	u.render(w, status, "login", &view{Base: prefix, CSRF: token, Error: msg, Admin: prefix == AdminPrefix})
 }
 
@@ -147,8 +147,8 @@ func (u *UI) login(prefix string) http.HandlerFunc {
 			return
 		}
 		u.Log.Info("web login", "client", ip.String(), "user", acct.Address, "part", prefix)
-		setCookie(w, loginCookie, "", -1)
-		setCookie(w, sessionCookie, id, int(u.SessionTTL/time.Second))
+		setCookie(w, loginCookie, prefix, "", -1)
+		setCookie(w, sessionCookie, "/", id, int(u.SessionTTL/time.Second))
 		http.Redirect(w, r, prefix, http.StatusSeeOther)
 	}
 }
@@ -158,7 +158,7 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request, v *view) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		u.sess.remove(r.Context(), c.Value)
 	}
-	setCookie(w, sessionCookie, "", -1)
+	setCookie(w, sessionCookie, "/", "", -1)
 	u.Log.Info("web logout", "user", v.User)
 	http.Redirect(w, r, v.Base+"login", http.StatusSeeOther)
 }

@@ -67,13 +67,21 @@ func (s *Sampler) Run(ctx context.Context) {
 	}
 }
 
-// Sample reads the counters now.
-func (s *Sampler) Sample() {
+// read reads the counters now; false when the registry gave nothing.
+func (s *Sampler) read() (sample, bool) {
 	fams, err := s.g.Gather()
 	if err != nil && len(fams) == 0 {
+		return sample{}, false
+	}
+	return sample{at: s.now(), in: sum(fams, inFamilies), out: sum(fams, outFamilies), rejected: sum(fams, rejectedFamilies)}, true
+}
+
+// Sample reads the counters now and keeps the reading.
+func (s *Sampler) Sample() {
+	sm, ok := s.read()
+	if !ok {
 		return
 	}
-	sm := sample{at: s.now(), in: sum(fams, inFamilies), out: sum(fams, outFamilies), rejected: sum(fams, rejectedFamilies)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keep := int(24*time.Hour/s.interval) + 1
@@ -100,14 +108,20 @@ func sum(fams []*dto.MetricFamily, names []string) float64 {
 }
 
 // Hourly is the traffic of each of the last 24 hours, the oldest first:
-// the growth of each counter between the samples that end in that hour.
-// A counter that went down (a restart) counts from zero.
+// the growth of each counter between the samples that end in that hour,
+// and since the last sample up to a reading made now (not kept). A
+// counter that went down (a restart) counts from zero.
 func (s *Sampler) Hourly() (in, out, rejected [24]float64) {
+	live, ok := s.read()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	for i := 1; i < len(s.ring); i++ {
-		a, b := s.ring[i-1], s.ring[i]
+	ring := s.ring
+	if ok && len(ring) > 0 {
+		ring = append(ring[:len(ring):len(ring)], live)
+	}
+	for i := 1; i < len(ring); i++ {
+		a, b := ring[i-1], ring[i]
 		age := now.Sub(b.at)
 		if age < 0 || age >= 24*time.Hour {
 			continue

@@ -124,9 +124,12 @@ func (s *sessions) purge(ctx context.Context) {
 
 // setCookie sets a cookie that scripts cannot read, that travels over
 // HTTPS only and never with a request another site starts.
-func setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+// The session cookie's path is "/" (one login for both parts; the admin
+// part checks the admin flag on each request), the login form's is its
+// part's, so that the two login forms open side by side keep their own.
+func setCookie(w http.ResponseWriter, name, path, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		Name: name, Value: value, Path: path, MaxAge: maxAge,
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
 	})
 }

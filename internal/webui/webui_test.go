@@ -278,6 +278,15 @@ func TestLoginRules(t *testing.T) {
 	if p := a.get(AdminPrefix + "domains"); p.status != http.StatusForbidden {
 		t.Errorf("a former admin's session: %d, want 403", p.status)
 	}
+	// Both login forms open side by side keep their own token.
+	two := f.browser()
+	two.get(AdminPrefix + "login")
+	adminToken := two.csrf
+	two.get(AccountPrefix + "login")
+	if p := two.post(AdminPrefix+"login", url.Values{"username": {userAddr}, "password": {userPassword}, "csrf": {adminToken}}, false); p.status != http.StatusForbidden ||
+		!strings.Contains(p.body, "not an admin") {
+		t.Errorf("admin login form after the account's was opened: %d %.200q", p.status, mainOf(p.body))
+	}
 	if p := b.get(AdminPrefix + "nothing-here"); p.status != http.StatusNotFound {
 		t.Errorf("unknown page: %d", p.status)
 	}
