@@ -40,13 +40,26 @@ func TestWebUIInChromium(t *testing.T) {
 	requireEnv(t, "PETREL_INTEROP")
 	chrome := interopTool(t, "chromium")
 	httpsAddr := testkit.FreeAddr(t)
+	smtpAddr := testkit.FreeAddr(t)
 	// Mail to remote.example goes to a closed port: it stays queued.
-	e := newEnv(t, webUIConfig(t, httpsAddr, fmt.Sprintf("[delivery.routes]\n\"remote.example\" = %q\n", testkit.FreeAddr(t))))
+	e := newEnv(t, webUIConfig(t, httpsAddr, smtpAddr, fmt.Sprintf("[smtp]\nverify_senders = false\n"+
+		"[delivery.routes]\n\"remote.example\" = %q\n", testkit.FreeAddr(t))))
 	e.ok("", "domain", "add", "example.org")
 	e.ok("admin-password-123\n", "user", "add", "admin@example.org", "--password-stdin")
 	e.ok("", "user", "admin", "admin@example.org", "on")
 	serveInBackground(t, e)
 	queueID := enqueueRemote(t, e)
+	// Some traffic for the dashboard's charts: messages in, and refused
+	// relaying.
+	msg := []byte("Subject: hello\r\n\r\nhello\r\n")
+	for range 6 {
+		must(t, e2eSend(smtpAddr, "client.example", "sender@client.example", []string{"admin@example.org"}, msg))
+	}
+	for range 2 {
+		if err := e2eSend(smtpAddr, "client.example", "sender@client.example", []string{"x@elsewhere.example"}, msg); err == nil {
+			t.Error("relaying to elsewhere.example was accepted")
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -89,6 +102,9 @@ func TestWebUIInChromium(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#queued")))
 	if got := text("dashboard", "h1"); got != "Dashboard" {
 		t.Errorf("after login: %q, want the dashboard", got)
+	}
+	if got := text("chart", "figcaption"); !strings.HasPrefix(got, "Messages in, last 24 h: 6 ") {
+		t.Errorf("the first chart says %q, want the 6 messages in", got)
 	}
 
 	run("add a domain",

@@ -13,12 +13,17 @@ import (
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
-// webUIConfig is a configuration with only listen.https and listen.http
-// on, plus extra.
-func webUIConfig(t *testing.T, httpsAddr, extra string) string {
-	return fmt.Sprintf("[listen]\nhttp = [%q]\nsmtp = []\nsubmission = []\nsubmissions = [%q]\n"+
+// webUIConfig is a configuration with listen.https, listen.http,
+// imaps and submissions on, listen.smtp on smtpAddr ("" for off), plus
+// extra.
+func webUIConfig(t *testing.T, httpsAddr, smtpAddr, extra string) string {
+	smtp := "[]"
+	if smtpAddr != "" {
+		smtp = fmt.Sprintf("[%q]", smtpAddr)
+	}
+	return fmt.Sprintf("[listen]\nhttp = [%q]\nsmtp = %s\nsubmission = []\nsubmissions = [%q]\n"+
 		"imap = []\nimaps = [%q]\npop3 = []\npop3s = []\nhttps = [%q]\n%s",
-		testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t), httpsAddr, extra)
+		testkit.FreeAddr(t), smtp, testkit.FreeAddr(t), testkit.FreeAddr(t), httpsAddr, extra)
 }
 
 // webClient trusts the server's certificate and follows no redirect.
@@ -32,7 +37,7 @@ func webClient(t *testing.T, e *env) *http.Client {
 // the running server; /account/ and the autoconfig paths stay open.
 func TestServeAdminNetworks(t *testing.T) {
 	httpsAddr := testkit.FreeAddr(t)
-	e := newEnv(t, webUIConfig(t, httpsAddr, "[http]\nadmin_networks = [\"192.0.2.0/24\", \"2001:db8::/32\"]\n"))
+	e := newEnv(t, webUIConfig(t, httpsAddr, "", "[http]\nadmin_networks = [\"192.0.2.0/24\", \"2001:db8::/32\"]\n"))
 	e.ok("", "domain", "add", "example.net")
 	serveInBackground(t, e)
 	web := webClient(t, e)

@@ -27,12 +27,14 @@ type certDays struct {
 // chart is a 24-bar SVG chart, laid out here so that the template only
 // writes numbers.
 type chart struct {
-	Title  string
-	Total  int64
-	Max    int64
-	Bars   []bar
-	Width  int
-	Height int
+	Title      string
+	Total      int64
+	Max        int64
+	Bars       []bar
+	Width      int
+	Height     int // of the bars; FullHeight with the labels below
+	FullHeight int
+	LabelY     int // the baseline of the labels
 }
 
 type bar struct {
@@ -47,7 +49,7 @@ const (
 
 // newChart lays out values (one per hour, oldest first).
 func newChart(title string, values [24]float64) chart {
-	c := chart{Title: title, Width: chartW, Height: chartH}
+	c := chart{Title: title, Width: chartW, Height: chartH, FullHeight: chartH + 16, LabelY: chartH + 12}
 	var hi float64
 	for _, v := range values {
 		hi = max(hi, v)
