@@ -44,7 +44,7 @@ func (u *UI) done(w http.ResponseWriter, r *http.Request, v *view, show pageFunc
 	if err != nil {
 		v.Error = ops.Message(err)
 		status := ops.KindOf(err).HTTPStatus()
-		if status >= 500 {
+		if ops.KindOf(err) == ops.KindInternal {
 			u.Log.Error("web operation failed", "user", v.User, "path", r.URL.Path, "err", err)
 			v.Error = "the operation failed; the server log has the details"
 		} else {
@@ -209,10 +209,18 @@ func (u *UI) deleteAlias(w http.ResponseWriter, r *http.Request, v *view) {
 // noQueue is the error of the queue pages on a server without one.
 var noQueue = &ops.Error{Kind: ops.KindUnavailable, Msg: "this server has no outbound queue"}
 
+// hasQueue reports whether the server has a queue, else renders page
+// with the error.
+func (u *UI) hasQueue(w http.ResponseWriter, v *view, page string) bool {
+	if u.Queue == nil {
+		u.fail(w, page, v, noQueue)
+	}
+	return u.Queue != nil
+}
+
 func (u *UI) queue(w http.ResponseWriter, r *http.Request, v *view) {
 	v.Title = "Queue"
-	if u.Queue == nil {
-		u.fail(w, "queue", v, noQueue)
+	if !u.hasQueue(w, v, "queue") {
 		return
 	}
 	msgs, err := u.Queue.List(r.Context())
@@ -222,8 +230,7 @@ func (u *UI) queue(w http.ResponseWriter, r *http.Request, v *view) {
 
 func (u *UI) queued(w http.ResponseWriter, r *http.Request, v *view) {
 	v.Title = "Queued message"
-	if u.Queue == nil {
-		u.fail(w, "queued", v, noQueue)
+	if !u.hasQueue(w, v, "queued") {
 		return
 	}
 	msgs, err := u.Queue.Show(r.Context(), r.PathValue("id"))
@@ -232,8 +239,7 @@ func (u *UI) queued(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 func (u *UI) retryQueued(w http.ResponseWriter, r *http.Request, v *view) {
-	if u.Queue == nil {
-		u.fail(w, "queue", v, noQueue)
+	if !u.hasQueue(w, v, "queue") {
 		return
 	}
 	id := r.PostFormValue("id")
@@ -242,8 +248,7 @@ func (u *UI) retryQueued(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 func (u *UI) deleteQueued(w http.ResponseWriter, r *http.Request, v *view) {
-	if u.Queue == nil {
-		u.fail(w, "queue", v, noQueue)
+	if !u.hasQueue(w, v, "queue") {
 		return
 	}
 	id := r.PostFormValue("id")

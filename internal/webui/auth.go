@@ -101,15 +101,9 @@ func (u *UI) login(prefix string) http.HandlerFunc {
 				u.showLogin(w, prefix, http.StatusTooManyRequests, "Too many failed logins from this address; try again later.")
 				return
 			}
-			if v.Delay > 0 {
-				t := time.NewTimer(v.Delay)
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					t.Stop()
-					at.Abandon()
-					return
-				}
+			if !v.Wait(ctx) {
+				at.Abandon()
+				return
 			}
 		}
 		acct, err := u.Logins.AuthenticatePassword(ctx, user, password)

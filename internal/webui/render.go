@@ -66,7 +66,7 @@ func (u *UI) render(w http.ResponseWriter, status int, name string, v *view) {
 func (u *UI) fail(w http.ResponseWriter, name string, v *view, err error) {
 	status := ops.KindOf(err).HTTPStatus()
 	v.Error = ops.Message(err)
-	if status >= 500 {
+	if ops.KindOf(err) == ops.KindInternal {
 		u.Log.Error("web operation failed", "user", v.User, "page", name, "err", err)
 		v.Error = "the operation failed; the server log has the details"
 	}

@@ -389,3 +389,16 @@ func TestAccountPage(t *testing.T) {
 		t.Errorf("profile: %d %q %.300q", resp.status, resp.header.Get("Content-Disposition"), resp.body)
 	}
 }
+
+// A server without a queue, DKIM, metrics or status says so on those
+// pages; the rest works.
+func TestPagesWithoutServices(t *testing.T) {
+	f := newFixture(t, authguard.Config{}, func(d *Deps) { d.Queue, d.DKIM, d.DNS, d.Sampler, d.Status = nil, nil, nil, nil, nil })
+	b := f.browser()
+	b.mustLogin(AdminPrefix, adminAddr, adminPassword)
+	b.want("dashboard", b.get(AdminPrefix), 200, "no outbound queue", "No traffic samples")
+	b.want("queue", b.get(AdminPrefix+"queue"), 503, "this server has no outbound queue")
+	b.want("retry", b.post(AdminPrefix+"queue/retry", url.Values{"id": {"x"}}, true), 503, "this server has no outbound queue")
+	b.want("dkim", b.get(AdminPrefix+"dkim"), 503, "DKIM keys are not available")
+	b.want("domains", b.get(AdminPrefix+"domains"), 200, "example.org")
+}
