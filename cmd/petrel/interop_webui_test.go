@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	_ "image/png"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	qr "github.com/piglig/go-qr"
 
 	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/mailaddr"
@@ -191,6 +195,15 @@ func TestWebUIInChromium(t *testing.T) {
 		t.Errorf("account page of %q", got)
 	}
 	shoot("account.png")
+	// The QR code, as the browser drew it, holds the profile's address.
+	png, err := chromedp.Run(bctx, chromedp.Screenshot(chromedp.CSS("#qr")))
+	must(t, err)
+	img, _, err := image.Decode(bytes.NewReader(png))
+	must(t, err)
+	want := "https://mail.example.org/apple/mail.mobileconfig?emailaddress=bob%40example.net"
+	if got, err := qr.Decode(img); err != nil || got != want {
+		t.Errorf("the QR code on the account page reads %q (%v), want %q", got, err, want)
+	}
 }
 
 func writeShot(t *testing.T, dir, name string, png []byte) {

@@ -35,6 +35,9 @@ type accountData struct {
 	// Thunderbird is the autoconfig document of the account's domain
 	// (README "Client autoconfiguration").
 	Thunderbird string
+	// QR holds the URL of the account's Apple profile, nil when the
+	// server offers none (a protocol it needs is off).
+	QR *qrImage
 }
 
 func (u *UI) accountPage(w http.ResponseWriter, r *http.Request, v *view) {
@@ -55,6 +58,11 @@ func (u *UI) accountPage(w http.ResponseWriter, r *http.Request, v *view) {
 	if _, dom, ok := strings.Cut(v.User, "@"); ok {
 		if doc, err := u.Setup.Thunderbird(dom); err == nil {
 			d.Thunderbird = string(doc)
+		}
+	}
+	if addr, err := autoconfig.ParseAddress(v.User); err == nil {
+		if _, err := u.Setup.MobileConfig(addr); err == nil {
+			d.QR, _ = newQR(profileURL(u.Setup, v.User))
 		}
 	}
 	u.render(w, http.StatusOK, "account", v)

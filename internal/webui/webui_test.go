@@ -348,7 +348,7 @@ func TestAccountPage(t *testing.T) {
 	b := f.browser()
 	b.mustLogin(AccountPrefix, userAddr, userPassword)
 	b.want("page", b.get(AccountPrefix), 200, userAddr, "<meter", "Change password", "App passwords",
-		"Filters and vacation", "&lt;emailProvider id=&#34;example.org&#34;&gt;", "&lt;port&gt;993&lt;/port&gt;", "profile.mobileconfig")
+		"Filters and vacation", "&lt;emailProvider id=&#34;example.org&#34;&gt;", "&lt;port&gt;993&lt;/port&gt;", "profile.mobileconfig", `id="qr"`)
 
 	b.want("wrong current", b.post(AccountPrefix+"password", url.Values{"current": {"nope"}, "new": {"new-password-1234"}, "confirm": {"new-password-1234"}}, true),
 		400, "the current password is wrong")
