@@ -135,6 +135,7 @@ func TestWebUIInChromium(t *testing.T) {
 		t.Errorf("reset: %q", got)
 	}
 	reset := text("reset password", "#secret")
+	shoot("accounts.png")
 	if reset == "" || reset == first {
 		t.Fatalf("reset password %q, first %q: want a new one", reset, first)
 	}
@@ -145,6 +146,7 @@ func TestWebUIInChromium(t *testing.T) {
 	if q := text("queue", "#queue"); !strings.Contains(q, queueID) || !strings.Contains(q, "someone@remote.example") {
 		t.Errorf("the queue page shows %q, want %s to someone@remote.example", q, queueID)
 	}
+	shoot("queue.png")
 
 	// The domain form posted with the session's cookie but without its
 	// token (removed from the page first): 403, and no domain added.
