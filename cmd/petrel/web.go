@@ -13,17 +13,27 @@ import (
 	"github.com/petrelmail/petrel/internal/admin"
 	"github.com/petrelmail/petrel/internal/mtasts"
 	"github.com/petrelmail/petrel/internal/webapi"
+	"github.com/petrelmail/petrel/internal/webui"
 )
 
 // webHandler is the handler of listen.https: the web pages of the
 // server. mta-sts.DOMAIN serves DOMAIN's MTA-STS policy (RFC 8461 §3.3;
 // README "MTA-STS"); on any other host the client autoconfiguration
-// paths (README "Client autoconfiguration") and the admin API under
-// /api/v1/ (README "Admin API") are served; anything else is 404.
-func webHandler(d deps) http.Handler {
+// paths (README "Client autoconfiguration"), the admin API under
+// /api/v1/ (README "Admin API"), the web admin under /admin/ and the
+// account page under /account/ (README "Web and API") are served;
+// anything else is 404.
+func webHandler(d deps) http.Handler { return webSite(d, webUI(d, nil)) }
+
+// webSite is webHandler with the web UI ui.
+func webSite(d deps, ui *webui.UI) http.Handler {
 	sts := mtastsHandler(d.cfg, d.st, d.log.With("component", "mtasts"))
 	mux := http.NewServeMux()
 	mux.Handle(webapi.Prefix, apiHandler(d))
+	mux.Handle(webui.AdminPrefix, ui)
+	mux.Handle(webui.AccountPrefix, ui)
+	mux.Handle("/admin", http.RedirectHandler(webui.AdminPrefix, http.StatusMovedPermanently))
+	mux.Handle("/account", http.RedirectHandler(webui.AccountPrefix, http.StatusMovedPermanently))
 	site := autoconfigHandler(d).Wrap(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if mtasts.PolicyDomain(r.Host) != "" {
@@ -56,6 +66,8 @@ func redirectHTTPS(w http.ResponseWriter, r *http.Request) {
 // when the key has no address.
 type webServers struct {
 	https, plain *admin.Server
+	// stop ends the web UI's background work (its dashboard's sampler).
+	stop context.CancelFunc
 }
 
 // startWeb binds listen.https (TLS with the listeners' configuration and
@@ -72,14 +84,19 @@ func startWeb(d deps, mgr *acme.Manager) (*webServers, error) {
 		closeAll(httpsLns)
 		return nil, err
 	}
-	w := &webServers{}
+	w := &webServers{stop: func() {}}
 	if len(httpsLns) > 0 {
+		sampler := newSampler(d)
+		ui := webUI(d, sampler)
+		ctx, cancel := context.WithCancel(context.Background())
+		w.stop = cancel
+		go runWebUI(ctx, ui, sampler)
 		cfg := d.tls.Clone()
 		cfg.NextProtos = []string{"h2", "http/1.1"}
 		if mgr != nil {
 			cfg.NextProtos = append(cfg.NextProtos, acme.ALPNProto)
 		}
-		w.https = admin.NewServer(webHandler(d), d.log)
+		w.https = admin.NewServer(webSite(d, ui), d.log)
 		serveWeb(d.log, "https", w.https, httpsLns, func(l net.Listener) net.Listener {
 			return tls.NewListener(l, cfg)
 		})
@@ -120,6 +137,9 @@ func (w *webServers) errs() (https, plain <-chan error) {
 // shutdown stops the servers, letting requests in flight finish until ctx
 // ends.
 func (w *webServers) shutdown(ctx context.Context, log *slog.Logger) {
+	if w.stop != nil {
+		w.stop()
+	}
 	for _, s := range []*admin.Server{w.https, w.plain} {
 		if s == nil {
 			continue

@@ -15,7 +15,10 @@ import (
 // service for admin logins, its failed-login guard for throttling and
 // unlocking, its outbound queue. Mount it on the HTTPS server at
 // webapi.Prefix ("/api/v1/"); it refuses credentials over plain HTTP.
-func apiHandler(d deps) http.Handler {
+func apiHandler(d deps) http.Handler { return webapi.New(apiDeps(d)) }
+
+// apiDeps are the operations of the admin API, which the web UI shares.
+func apiDeps(d deps) webapi.Deps {
 	cfg := d.cfg
 	dir := ops.NewDirectory(d.accounts, cfg.Delivery.Postmaster)
 	keys := ops.NewDKIM(d.st, dir, nil)
@@ -30,6 +33,7 @@ func apiHandler(d deps) http.Handler {
 		DKIM:      keys,
 		DNS:       ops.NewDNS(srv, r, keys, dir),
 		Log:       d.log.With("component", "api"),
+		Networks:  cfg.HTTP.AdminPrefixes(),
 	}
 	if d.outbound != nil {
 		deps.Queue = ops.NewQueue(d.outbound.svc)
@@ -38,7 +42,7 @@ func apiHandler(d deps) http.Handler {
 		deps.Guard = d.guard
 		deps.Logins = ops.NewLogins(guardUnlocker{d.guard})
 	}
-	return webapi.New(deps)
+	return deps
 }
 
 // guardUnlocker is the Unlocker of the API inside the server: the

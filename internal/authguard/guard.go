@@ -1,6 +1,7 @@
 package authguard
 
 import (
+	"context"
 	"net/netip"
 	"strings"
 	"sync"
@@ -95,6 +96,22 @@ type Verdict struct {
 	Until time.Time
 	// Delay is how long to wait before checking the password.
 	Delay time.Duration
+}
+
+// Wait waits out v.Delay; false when ctx ended first (the caller then
+// abandons the attempt).
+func (v Verdict) Wait(ctx context.Context) bool {
+	if v.Delay <= 0 {
+		return true
+	}
+	t := time.NewTimer(v.Delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // record is the failure state of one client, account or trusted pair.

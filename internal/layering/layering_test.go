@@ -74,6 +74,8 @@ func levels() map[string]int {
 		"ops": 5,
 		// webapi: the admin JSON API (/api/v1/) on ops.
 		"webapi": 6,
+		// webui: the web admin (/admin/) and account page (/account/) on ops.
+		"webui": 6,
 	}
 }
 

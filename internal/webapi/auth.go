@@ -81,15 +81,9 @@ func (a *api) authenticate(w http.ResponseWriter, r *http.Request) (principal, *
 			return principal{}, &apiError{Status: http.StatusTooManyRequests, Kind: kindThrottled,
 				Message: fmt.Sprintf("too many failed logins from this address; try again in %d seconds", max(secs, 1))}
 		}
-		if v.Delay > 0 {
-			t := time.NewTimer(v.Delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				at.Abandon()
-				return principal{}, &apiError{Status: http.StatusServiceUnavailable, Kind: "unavailable", Message: "request cancelled"}
-			}
+		if !v.Wait(r.Context()) {
+			at.Abandon()
+			return principal{}, &apiError{Status: http.StatusServiceUnavailable, Kind: "unavailable", Message: "request cancelled"}
 		}
 	}
 	p, err := a.check(r, scheme, cred, user, password)
