@@ -157,4 +157,3 @@ func (s *stripSpace) Read(p []byte) (int, error) {
 	}
 	return j, err
 }
-
