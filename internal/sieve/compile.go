@@ -198,6 +198,11 @@ func kindName(k pkind) string {
 func (cp *compiler) positional(n *node, sp cmdSpec, pos []arg) error {
 	want := sp.args
 	have := len(pos)
+	for _, a := range pos {
+		if a.kind == aTag {
+			return errAt(a.pos, "tag :%s must come before the other arguments", a.tag)
+		}
+	}
 	if have < len(want)-sp.optHead-sp.optTail || have > len(want) {
 		if have > 0 && pos[have-1].kind == aTag {
 			return errAt(pos[have-1].pos, "tag :%s must come before the other arguments", pos[have-1].tag)
