@@ -187,7 +187,7 @@ func (r *run) flagCmd(n *node) error {
 	case "removeflag":
 		var keep []string
 		for _, f := range cur {
-			if !containsFold(add, f) {
+			if !inFold(add, f) {
 				keep = append(keep, f)
 			}
 		}
@@ -200,7 +200,7 @@ func (r *run) flagCmd(n *node) error {
 	return nil
 }
 
-func containsFold(list []string, s string) bool {
+func inFold(list []string, s string) bool {
 	for _, v := range list {
 		if strings.EqualFold(v, s) {
 			return true

@@ -15,6 +15,23 @@ func (r *run) bodyValues(n *node) []string {
 	if c.has("raw") {
 		return []string{string(r.msg.RawBody())}
 	}
+	key := "text"
+	if a, ok := c.tags["content"]; ok {
+		key = "content\x00" + strings.Join(r.expandList(a.strs), "\x00")
+	}
+	if v, ok := r.bodies[key]; ok {
+		return v
+	}
+	v := r.readBody(c)
+	if r.bodies == nil {
+		r.bodies = map[string][]string{}
+	}
+	r.bodies[key] = v
+	return v
+}
+
+// readBody converts the parts a body test reads to text.
+func (r *run) readBody(c *cnode) []string {
 	types := []string{"text"}
 	if a, ok := c.tags["content"]; ok {
 		types = r.expandList(a.strs)

@@ -43,6 +43,7 @@ type run struct {
 	included map[*Script]bool
 	depth    int
 	s        *Script
+	bodies   map[string][]string // body texts by transform, read once per run
 }
 
 // Run executes the script on msg. It never fails: a runtime error is in

@@ -20,7 +20,7 @@ func (r *run) matchOne(n *node, v, k string, ki int) (bool, []string, error) {
 			return false, nil, r.fail(n.pos, "comparator i;ascii-numeric cannot do :contains")
 		}
 		if mo.cmp == "i;ascii-casemap" {
-			return strings.Contains(asciiLower(v), asciiLower(k)), nil, nil
+			return containsFold(v, k), nil, nil
 		}
 		return strings.Contains(v, k), nil, nil
 	case "matches":
@@ -51,6 +51,35 @@ func (r *run) matchOne(n *node, v, k string, ki int) (bool, []string, error) {
 		return relate(compare(v, k, mo.cmp), mo.rel), nil, nil
 	}
 	return false, nil, nil
+}
+
+// containsFold is strings.Contains with ASCII letters compared without
+// case, and without copying either string.
+func containsFold(v, k string) bool {
+	if k == "" {
+		return true
+	}
+	first := lowerByte(k[0])
+	for i := 0; i+len(k) <= len(v); i++ {
+		if lowerByte(v[i]) != first {
+			continue
+		}
+		j := 1
+		for j < len(k) && lowerByte(v[i+j]) == lowerByte(k[j]) {
+			j++
+		}
+		if j == len(k) {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func asciiLower(s string) string {

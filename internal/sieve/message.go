@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"strings"
+
+	"github.com/petrelmail/petrel/internal/header"
 )
 
 // Field is one header field as it appears in the message: its name and
@@ -61,28 +64,15 @@ func (m *ParsedMessage) Parts() []Part {
 	return m.parts
 }
 
-// splitHeader separates the header fields (unfolded) from the body.
+// splitHeader separates the header fields (unfolded, by the one header
+// reader, internal/header) from the body.
 func splitHeader(raw []byte) ([]Field, []byte) {
-	var fields []Field
-	rest := raw
-	for len(rest) > 0 {
-		i := bytes.IndexByte(rest, '\n')
-		line := rest
-		if i >= 0 {
-			line = rest[:i+1]
-		}
-		t := strings.TrimRight(string(line), "\r\n")
-		if t == "" {
-			return fields, rest[len(line):]
-		}
-		if (t[0] == ' ' || t[0] == '\t') && len(fields) > 0 {
-			fields[len(fields)-1].Value += t
-		} else if c := strings.IndexByte(t, ':'); c > 0 {
-			fields = append(fields, Field{Name: strings.TrimRight(t[:c], " \t"), Value: strings.TrimLeft(t[c+1:], " \t")})
-		}
-		rest = rest[len(line):]
+	section, hf, _ := header.Read(bufio.NewReader(bytes.NewReader(raw)), 0)
+	fields := make([]Field, len(hf))
+	for i, f := range hf {
+		fields[i] = Field{Name: f.Name, Value: f.Value()}
 	}
-	return fields, nil
+	return fields, raw[len(section):]
 }
 
 func fieldValue(fields []Field, name string) string {
