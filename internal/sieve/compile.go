@@ -40,6 +40,7 @@ type compiler struct {
 	specs map[string]cmdSpec
 	req   map[string]bool
 	vars  bool
+	loops int // foreverypart nesting
 }
 
 // compile checks the parsed script against specs and fills each node's c.
@@ -86,7 +87,14 @@ func (cp *compiler) block(cmds []*node, top bool) error {
 			// are separate capabilities.
 		}
 		if n.hasBk {
-			if err := cp.block(n.block, false); err != nil {
+			if n.name == "foreverypart" {
+				cp.loops++
+			}
+			err := cp.block(n.block, false)
+			if n.name == "foreverypart" {
+				cp.loops--
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -125,6 +133,15 @@ func (cp *compiler) node(n *node, asTest bool) error {
 		if err := cp.node(t, true); err != nil {
 			return err
 		}
+	}
+	if n.name == "extracttext" && !cp.req["variables"] {
+		return errAt(n.pos, "extracttext needs require \"variables\"")
+	}
+	if (n.name == "break" || n.name == "extracttext") && cp.loops == 0 {
+		return errAt(n.pos, "%s outside foreverypart", n.name)
+	}
+	if (n.c.has("anychild") || n.c.has("type") || n.c.has("subtype") || n.c.has("contenttype") || n.c.has("param")) && !n.c.has("mime") {
+		return errAt(n.pos, "the MIME options of %s need :mime", n.name)
 	}
 	if sp.match || n.name == "deleteheader" {
 		return cp.matchOpts(n)

@@ -43,6 +43,7 @@ type run struct {
 	included map[*Script]bool
 	depth    int
 	s        *Script
+	part     int                 // the foreverypart part, -1 outside
 	bodies   map[string][]string // body texts by transform, read once per run
 }
 
@@ -60,8 +61,12 @@ func (s *Script) Run(ctx context.Context, msg Message, env Environment) Result {
 	}
 	r := &run{ctx: ctx, lim: s.lim, msg: msg, env: &env, fields: msg.Fields(),
 		vars: map[string]string{}, globals: map[string]string{}, included: map[*Script]bool{},
-		deadline: time.Now().Add(s.lim.MaxTime), s: s}
+		deadline: time.Now().Add(s.lim.MaxTime), s: s, part: -1}
 	err := r.exec(s.cmds)
+	if err == errReturn {
+		// return in the main script ends it (RFC 6609 §3.4).
+		err = nil
+	}
 	if err != nil && err != errStop {
 		return Result{Actions: []Action{{Kind: Keep, Mailbox: env.DefaultMailbox, Implicit: true}}, Err: err}
 	}
@@ -121,6 +126,12 @@ func (r *run) exec(cmds []*node) error {
 			return errReturn
 		case "include":
 			err = r.include(n)
+		case "foreverypart":
+			err = r.foreverypart(n)
+		case "break":
+			return &errBreak{name: n.c.str("name")}
+		case "extracttext":
+			err = r.extracttext(n)
 		default:
 			err = r.action(n)
 		}
@@ -202,6 +213,12 @@ func (r *run) test(n *node) (bool, error) {
 		return !want, nil
 	case "exists":
 		for _, h := range r.expandList(n.c.args[0].strs) {
+			if n.c.has("mime") {
+				if len(r.mimeHeaderValues(n.c, []string{h})) == 0 {
+					return false, nil
+				}
+				continue
+			}
 			if len(r.headerValues(h, 0)) == 0 {
 				return false, nil
 			}
@@ -255,6 +272,9 @@ func (r *run) testValues(n *node) ([]string, error) {
 	a := n.c.args
 	switch n.name {
 	case "header":
+		if n.c.has("mime") {
+			return r.mimeHeaderValues(n.c, r.expandList(a[0].strs)), nil
+		}
 		var out []string
 		for _, h := range r.expandList(a[0].strs) {
 			out = append(out, r.headerValues(h, n.c.idx)...)
@@ -262,6 +282,12 @@ func (r *run) testValues(n *node) ([]string, error) {
 		return out, nil
 	case "address":
 		var out []string
+		if n.c.has("mime") {
+			for _, v := range r.mimeHeaderValues(n.c, r.expandList(a[0].strs)) {
+				out = append(out, addressParts(v, n.c.addr)...)
+			}
+			return out, nil
+		}
 		for _, h := range r.expandList(a[0].strs) {
 			for _, v := range r.rawHeaderValues(h, n.c.idx) {
 				out = append(out, addressParts(v, n.c.addr)...)

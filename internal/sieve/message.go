@@ -25,6 +25,7 @@ type Part struct {
 	Fields      []Field
 	Content     []byte
 	Multipart   bool
+	Depth       int // 0 for the message itself
 }
 
 // Message is what a script reads of the message being delivered. The
@@ -93,7 +94,7 @@ func readParts(fields []Field, body []byte, depth int) []Part {
 	if err != nil || ct == "" {
 		mt = "text/plain"
 	}
-	p := Part{ContentType: mt, Fields: fields}
+	p := Part{ContentType: mt, Fields: fields, Depth: depth}
 	if strings.HasPrefix(mt, "multipart/") && params["boundary"] != "" && depth < maxPartDepth {
 		p.Multipart = true
 		out := []Part{p}

@@ -90,10 +90,10 @@ func specs() map[string]cmdSpec {
 		"global": {ext: "include", args: []pkind{SL}},
 
 		// Tests, RFC 5228 §5.
-		"address":  {test: true, args: []pkind{SL, SL}, match: true, addr: true, index: true},
-		"header":   {test: true, args: []pkind{SL, SL}, match: true, index: true},
+		"address":  {test: true, args: []pkind{SL, SL}, match: true, addr: true, index: true, tags: mimeTags(false)},
+		"header":   {test: true, args: []pkind{SL, SL}, match: true, index: true, tags: mimeTags(true)},
 		"envelope": {ext: "envelope", test: true, args: []pkind{SL, SL}, match: true, addr: true},
-		"exists":   {test: true, args: []pkind{SL}},
+		"exists":   {test: true, args: []pkind{SL}, tags: mimeTags(false)},
 		"size": {test: true, args: []pkind{N}, tags: map[string]tagSpec{
 			"over": {group: "size"}, "under": {group: "size"}}},
 		"allof": {test: true, tests: -1}, "anyof": {test: true, tests: -1}, "not": {test: true, tests: 1},
@@ -122,7 +122,24 @@ func specs() map[string]cmdSpec {
 		"mailboxexists": {ext: "mailbox", test: true, args: []pkind{SL}},
 		// RFC 5463.
 		"ihave": {ext: "ihave", test: true, args: []pkind{SL}},
+		// RFC 5703 §3 and §7.
+		"foreverypart": {ext: "foreverypart", block: true, tags: map[string]tagSpec{"name": {param: pString}}},
+		"break":        {ext: "foreverypart", tags: map[string]tagSpec{"name": {param: pString}}},
+		"extracttext":  {ext: "extracttext", args: []pkind{S}, tags: map[string]tagSpec{"first": {param: N}}},
 	}
+}
+
+// mimeTags are the tags RFC 5703 §4 adds to header, address and exists;
+// only header reads a Content-Type's parts.
+func mimeTags(parts bool) map[string]tagSpec {
+	t := map[string]tagSpec{"mime": {ext: "mime"}, "anychild": {ext: "mime"}}
+	if parts {
+		for _, k := range []string{"type", "subtype", "contenttype"} {
+			t[k] = tagSpec{ext: "mime", group: "mimeopt"}
+		}
+		t["param"] = tagSpec{param: pStrings, ext: "mime", group: "mimeopt"}
+	}
+	return t
 }
 
 // capabilities lists what require accepts (RFC 5228 §3.2).
@@ -130,7 +147,7 @@ var capabilities = []string{
 	"fileinto", "envelope", "encoded-character", "imap4flags", "variables", "relational",
 	"subaddress", "copy", "body", "regex", "reject", "ereject", "vacation", "vacation-seconds",
 	"date", "index", "editheader", "duplicate", "include", "spamtest", "spamtestplus",
-	"environment", "mailbox", "ihave",
+	"environment", "mailbox", "ihave", "mime", "foreverypart", "extracttext",
 	"comparator-i;octet", "comparator-i;ascii-casemap", "comparator-i;ascii-numeric",
 }
 
