@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"net/mail"
 	"strings"
 	"time"
 )
@@ -92,6 +93,13 @@ func (r *run) redirect(n *node) error {
 	return r.add(n, Action{Kind: Redirect, Address: addr, Copy: n.c.has("copy")})
 }
 
+// validFrom accepts an RFC 5322 address, with or without a display name
+// (RFC 5230 §4.4).
+func validFrom(a string) bool {
+	_, err := mail.ParseAddress(a)
+	return err == nil
+}
+
 // validRedirect accepts an RFC 5321 mailbox, with or without angle
 // brackets (RFC 5228 §4.2).
 func validRedirect(a string) bool {
@@ -109,9 +117,8 @@ func (r *run) reject(n *node) error {
 		case Keep, FileInto, Reject, Ereject:
 			return r.fail(n.pos, "%s conflicts with an earlier %s", n.name, b.Kind)
 		case Redirect:
-			if !b.Copy {
-				return r.fail(n.pos, "%s conflicts with an earlier redirect", n.name)
-			}
+			// Even with :copy the message would be delivered (RFC 5429 §2.1).
+			return r.fail(n.pos, "%s conflicts with an earlier redirect", n.name)
 		}
 	}
 	r.cancel = true

@@ -129,7 +129,8 @@ func (r *run) dateValues(n *node) ([]string, error) {
 	}
 	v, ok := datePart(t, strings.ToLower(part))
 	if !ok {
-		return nil, r.fail(n.pos, "unknown date part %q", part)
+		// An unknown date part matches nothing, as in Pigeonhole.
+		return nil, nil
 	}
 	return []string{v}, nil
 }

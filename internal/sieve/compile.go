@@ -143,8 +143,48 @@ func (cp *compiler) node(n *node, asTest bool) error {
 	if (n.c.has("anychild") || n.c.has("type") || n.c.has("subtype") || n.c.has("contenttype") || n.c.has("param")) && !n.c.has("mime") {
 		return errAt(n.pos, "the MIME options of %s need :mime", n.name)
 	}
+	if err := cp.constants(n); err != nil {
+		return err
+	}
 	if sp.match || n.name == "deleteheader" {
 		return cp.matchOpts(n)
+	}
+	return nil
+}
+
+// constant is a string argument's value when it holds no variable
+// reference (known at compile time).
+func (cp *compiler) constant(s string) (string, bool) {
+	if cp.vars && strings.Contains(s, "${") {
+		return "", false
+	}
+	return s, true
+}
+
+// constants checks what can be known before a run: addresses (RFC 5228
+// §4.2, RFC 5230 §4.4), variable names (RFC 5229 §4), header field names
+// (RFC 5293 §4).
+func (cp *compiler) constants(n *node) error {
+	c := n.c
+	switch n.name {
+	case "redirect":
+		if v, ok := cp.constant(c.args[0].strs[0]); ok && !validRedirect(v) {
+			return errAt(c.args[0].pos, "redirect to an invalid address %q", v)
+		}
+	case "vacation":
+		if a, ok := c.tags["from"]; ok {
+			if v, ok := cp.constant(a.strs[0]); ok && !validFrom(v) {
+				return errAt(a.pos, "vacation :from %q is not an address", v)
+			}
+		}
+	case "set":
+		if v, ok := cp.constant(c.args[0].strs[0]); ok && !validSetName(v) {
+			return errAt(c.args[0].pos, "invalid variable name %q", v)
+		}
+	case "addheader", "deleteheader":
+		if v, ok := cp.constant(c.args[0].strs[0]); ok && !validFieldName(v) {
+			return errAt(c.args[0].pos, "invalid header field name %q", v)
+		}
 	}
 	return nil
 }
@@ -314,6 +354,10 @@ func (cp *compiler) matchOpts(n *node) error {
 			}
 		default:
 			return errAt(a.pos, "unknown comparator %q", a.strs[0])
+		}
+		// RFC 5228 §2.7.3: a comparator that cannot do the match type.
+		if mo.cmp == "i;ascii-numeric" && (mo.typ == "contains" || mo.typ == "matches" || mo.typ == "regex") {
+			return errAt(a.pos, "comparator i;ascii-numeric cannot do :%s", mo.typ)
 		}
 	}
 	if mo.typ == "regex" {

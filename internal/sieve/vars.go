@@ -92,8 +92,15 @@ func (r *run) getVar(name string) string {
 	return r.vars[k]
 }
 
+// validSetName is a name set may assign: an identifier, or one in the
+// global namespace (RFC 6609 §3.5).
+func validSetName(name string) bool {
+	return validVarRef(name) && !isDigit(name[0]) &&
+		(!strings.Contains(name, ".") || strings.HasPrefix(strings.ToLower(name), "global."))
+}
+
 func (r *run) setVar(n *node, name, v string) error {
-	if !validVarRef(name) || isDigit(name[0]) || strings.Contains(name, ".") && !strings.HasPrefix(strings.ToLower(name), "global.") {
+	if !validSetName(name) {
 		return r.fail(n.pos, "bad variable name %q", name)
 	}
 	if len(v) > r.lim.MaxVarSize {
