@@ -92,9 +92,25 @@ func petrelActions(t *testing.T, c diffCase) []string {
 		return []string{"compile-error"}
 	}
 	res := s.Run(context.Background(), ParseMessage(raw), Environment{
-		Envelope: Envelope{From: c.from, To: c.to}, Now: fixedNow,
+		Envelope: Envelope{From: c.from, To: c.to}, Now: fixedNow, Includes: corpusIncludes{},
 		SpamScore: spamScore(raw)})
 	return canonPetrel(res)
+}
+
+// corpusIncludes reads included scripts from testdata/diff/include, as
+// the corpus's sieve-test configuration does.
+type corpusIncludes struct{}
+
+func (corpusIncludes) Include(name string, global bool) (*Script, error) {
+	loc := "personal"
+	if global {
+		loc = "global"
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "diff", "include", loc, name+".sieve"))
+	if err != nil {
+		return nil, err
+	}
+	return Compile(b, Limits{})
 }
 
 // spamScore reads X-Spam-Score as the corpus's sieve-test configuration
@@ -249,8 +265,10 @@ func canonPigeonhole(outText string, code int) []string {
 
 const pigeonholeConf = `mail_uid = nobody
 mail_gid = nogroup
-mail_location = maildir:%s/Maildir
+mail_location = maildir:%[1]s/Maildir
 plugin {
+  sieve = file:%[1]s/personal
+  sieve_global = %[1]s/global
   sieve_extensions = +vacation-seconds +editheader +spamtest +spamtestplus
   sieve_vacation_min_period = 0
   sieve_vacation_dont_check_recipient = yes
@@ -301,6 +319,14 @@ func TestDifferentialCorpus(t *testing.T) {
 		}
 		os.Chmod(dir, 0o777)
 		os.WriteFile(filepath.Join(dir, "dovecot.conf"), []byte(fmt.Sprintf(pigeonholeConf, dir)), 0o644)
+		for _, loc := range []string{"personal", "global"} {
+			os.Mkdir(filepath.Join(dir, loc), 0o777)
+			files, _ := filepath.Glob(filepath.Join("testdata", "diff", "include", loc, "*.sieve"))
+			for _, f := range files {
+				b, _ := os.ReadFile(f)
+				os.WriteFile(filepath.Join(dir, loc, filepath.Base(f)), b, 0o644)
+			}
+		}
 	}
 	agree, differ := 0, 0
 	for _, p := range paths {

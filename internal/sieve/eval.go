@@ -40,7 +40,7 @@ type run struct {
 	deadline time.Time
 	vacation bool
 	dups     []DuplicateMark
-	included map[*Script]bool
+	included map[string]bool // scripts included so far, by location and name
 	depth    int
 	s        *Script
 	part     int                 // the foreverypart part, -1 outside
@@ -60,7 +60,7 @@ func (s *Script) Run(ctx context.Context, msg Message, env Environment) Result {
 		env.Now = time.Now()
 	}
 	r := &run{ctx: ctx, lim: s.lim, msg: msg, env: &env, fields: msg.Fields(),
-		vars: map[string]string{}, globals: map[string]string{}, included: map[*Script]bool{},
+		vars: map[string]string{}, globals: map[string]string{}, included: map[string]bool{},
 		deadline: time.Now().Add(s.lim.MaxTime), s: s, part: -1}
 	err := r.exec(s.cmds)
 	if err == errReturn {
@@ -171,10 +171,11 @@ func (r *run) include(n *node) error {
 		}
 		return r.fail(n.pos, "cannot include %q", name)
 	}
-	if n.c.has("once") && r.included[s] {
+	key := fmt.Sprint(n.c.has("global"), ":", name)
+	if n.c.has("once") && r.included[key] {
 		return nil
 	}
-	r.included[s] = true
+	r.included[key] = true
 	if r.depth >= r.lim.MaxIncludes {
 		return r.fail(n.pos, "includes nested too deep")
 	}
