@@ -210,3 +210,12 @@ type DuplicateMark struct {
 	Key    string
 	Period time.Duration
 }
+
+// EnvironmentItems are the standard items of the environment test for a
+// delivery (RFC 5183 §4): Petrel filters as the MDA, during delivery.
+func EnvironmentItems(domain, host, remoteHost, remoteIP, version string) map[string]string {
+	return map[string]string{
+		"domain": domain, "host": host, "location": "MDA", "name": "Petrel",
+		"phase": "during", "remote-host": remoteHost, "remote-ip": remoteIP, "version": version,
+	}
+}

@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"errors"
 	"mime"
 	"net/mail"
 	"regexp"
@@ -27,7 +28,10 @@ func (r *run) matchOne(n *node, v, k string, ki int) (bool, []string, error) {
 		if mo.cmp == "i;ascii-numeric" {
 			return false, nil, r.fail(n.pos, "comparator i;ascii-numeric cannot do :matches")
 		}
-		caps, ok := globMatch(v, k, mo.cmp == "i;ascii-casemap")
+		caps, ok, err := globMatch(v, k, mo.cmp == "i;ascii-casemap")
+		if err != nil {
+			return false, nil, r.fail(n.pos, "%v", err)
+		}
 		return ok, caps, nil
 	case "regex":
 		var re *regexp.Regexp
@@ -58,6 +62,11 @@ func (r *run) matchOne(n *node, v, k string, ki int) (bool, []string, error) {
 func containsFold(v, k string) bool {
 	if k == "" {
 		return true
+	}
+	if len(v) > 1<<12 && len(k) > 1<<6 {
+		// Long texts and keys: strings.Index's linear search on copies
+		// rather than the quadratic loop below.
+		return strings.Contains(asciiLower(v), asciiLower(k))
 	}
 	first := lowerByte(k[0])
 	for i := 0; i+len(k) <= len(v); i++ {
@@ -164,7 +173,7 @@ type globTok struct {
 // globMatch matches v against a :matches pattern ('*', '?', '\' escapes,
 // RFC 5228 §2.7.1). Each wildcard takes as few characters as it can, the
 // match variables being the text each wildcard took (RFC 5229 §3.2).
-func globMatch(v, pat string, fold bool) ([]string, bool) {
+func globMatch(v, pat string, fold bool) ([]string, bool, error) {
 	var toks []globTok
 	pr := []rune(pat)
 	for i := 0; i < len(pr); i++ {
@@ -183,8 +192,12 @@ func globMatch(v, pat string, fold bool) ([]string, bool) {
 	// failed remembers (token, position) pairs known not to match, which
 	// keeps the search polynomial.
 	failed := map[[2]int]bool{}
+	work := 0
 	var try func(ti, vi int) bool
 	try = func(ti, vi int) bool {
+		if work++; work > maxGlobWork {
+			return false
+		}
 		if ti == len(toks) {
 			return vi == len(vr)
 		}
@@ -217,15 +230,29 @@ func globMatch(v, pat string, fold bool) ([]string, bool) {
 		failed[[2]int{ti, vi}] = true
 		return false
 	}
-	if !try(0, 0) {
-		return nil, false
+	if len(toks) > maxGlobTokens {
+		return nil, false, errors.New(":matches pattern too long")
+	}
+	ok := try(0, 0)
+	if work > maxGlobWork {
+		return nil, false, errors.New(":matches pattern too costly for the value")
+	}
+	if !ok {
+		return nil, false, nil
 	}
 	out := []string{v}
 	for _, c := range caps {
 		out = append(out, string(vr[c[0]:c[1]]))
 	}
-	return out, true
+	return out, true, nil
 }
+
+// Bounds on one :matches comparison: the pattern's length (the search
+// recurses once per token) and the work of the search.
+const (
+	maxGlobTokens = 4096
+	maxGlobWork   = 1 << 20
+)
 
 func runeEq(a, b rune, fold bool) bool {
 	if a == b {

@@ -313,7 +313,7 @@ func TestGlobBacktrackingBounded(t *testing.T) {
 	v := strings.Repeat("a", 2000)
 	p := strings.Repeat("*a", 30) + "b"
 	done := make(chan bool)
-	go func() { _, ok := globMatch(v, p, true); done <- ok }()
+	go func() { _, ok, _ := globMatch(v, p, true); done <- ok }()
 	select {
 	case ok := <-done:
 		if ok {
@@ -321,5 +321,45 @@ func TestGlobBacktrackingBounded(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("glob match did not finish")
+	}
+}
+
+func TestCostlyMatchesIsAnErrorThatKeeps(t *testing.T) {
+	v := strings.Repeat("a", 3000)
+	p := strings.Repeat("*a", 200) + "b"
+	if _, _, err := globMatch(v, p, true); err == nil {
+		t.Fatal("a costly pattern ran to the end")
+	}
+	if _, _, err := globMatch("x", strings.Repeat("?", maxGlobTokens+1), false); err == nil {
+		t.Fatal("an over-long pattern was accepted")
+	}
+	if caps, ok, err := globMatch("Hello World", "h*o w*", true); !ok || err != nil || !slices.Equal(caps, []string{"Hello World", "ell", "orld"}) {
+		t.Fatalf("caps %q ok %v err %v", caps, ok, err)
+	}
+}
+
+func TestContainsFoldLong(t *testing.T) {
+	v := strings.Repeat("a", 1<<16) + "B"
+	k := strings.Repeat("A", 100) + "b"
+	if !containsFold(v, k) || containsFold(v, k+"c") {
+		t.Fatal("long containsFold wrong")
+	}
+	if !containsFold("xHeLLo", "hello") || containsFold("hell", "hello") {
+		t.Fatal("short containsFold wrong")
+	}
+}
+
+func TestEnvironmentItems(t *testing.T) {
+	env := Environment{Items: EnvironmentItems("example.net", "mx.example.net", "client.example.com", "192.0.2.1", "1.0")}
+	res := runScript(t, `require ["environment","fileinto","variables"];
+if environment :is "location" "MDA" { fileinto "mda"; }
+if environment :matches "remote-ip" "*" { fileinto "ip-${1}"; }
+if environment :is "phase" "post" { fileinto "never"; }`, env)
+	var boxes []string
+	for _, a := range res.Actions {
+		boxes = append(boxes, a.Mailbox)
+	}
+	if !slices.Equal(boxes, []string{"mda", "ip-192.0.2.1"}) {
+		t.Fatalf("mailboxes %q", boxes)
 	}
 }
