@@ -68,16 +68,40 @@ func containsFold(v, k string) bool {
 		// rather than the quadratic loop below.
 		return strings.Contains(asciiLower(v), asciiLower(k))
 	}
-	first := lowerByte(k[0])
-	for i := 0; i+len(k) <= len(v); i++ {
-		if lowerByte(v[i]) != first {
-			continue
+	lo, up := lowerByte(k[0]), k[0]
+	if lo >= 'a' && lo <= 'z' {
+		up = lo - ('a' - 'A')
+	}
+	last := len(v) - len(k) + 1 // candidates start before last
+	nextUp := -1                // next place of up at or after i; len(v) if none
+	for i := 0; i < last; i++ {
+		// Jump to the next place the first byte occurs, in either case;
+		// the upper-case search is remembered so each byte is scanned once.
+		j := strings.IndexByte(v[i:last], lo)
+		if j >= 0 {
+			j += i
+		} else {
+			j = last
 		}
-		j := 1
-		for j < len(k) && lowerByte(v[i+j]) == lowerByte(k[j]) {
-			j++
+		if up != lo {
+			if nextUp < i {
+				if u := strings.IndexByte(v[i:last], up); u >= 0 {
+					nextUp = i + u
+				} else {
+					nextUp = last
+				}
+			}
+			j = min(j, nextUp)
 		}
-		if j == len(k) {
+		if j >= last {
+			return false
+		}
+		i = j
+		m := 1
+		for m < len(k) && lowerByte(v[i+m]) == lowerByte(k[m]) {
+			m++
+		}
+		if m == len(k) {
 			return true
 		}
 	}

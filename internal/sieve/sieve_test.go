@@ -363,3 +363,15 @@ if environment :is "phase" "post" { fileinto "never"; }`, env)
 		t.Fatalf("mailboxes %q", boxes)
 	}
 }
+
+// FuzzContainsFold checks the jumping search against the plain one.
+func FuzzContainsFold(f *testing.F) {
+	f.Add("The Quarter numbers UNSUBSCRIBE-4 here", "unsubscribe-4")
+	f.Add("aAaAab", "AAB")
+	f.Add("", "x")
+	f.Fuzz(func(t *testing.T, v, k string) {
+		if got, want := containsFold(v, k), strings.Contains(asciiLower(v), asciiLower(k)); got != want {
+			t.Fatalf("containsFold(%q, %q) = %v, want %v", v, k, got, want)
+		}
+	})
+}
