@@ -15,8 +15,15 @@ func (r *run) action(n *node) error {
 	case "fileinto":
 		return r.store(n, FileInto, r.expand(c.args[0].strs[0]))
 	case "discard":
+		// Recorded once, for the caller's log; what counts is that the
+		// implicit keep is cancelled (RFC 5228 §4.4).
 		r.cancel = true
-		return nil
+		for _, b := range r.actions {
+			if b.Kind == Discard {
+				return nil
+			}
+		}
+		return r.add(n, Action{Kind: Discard})
 	case "redirect":
 		return r.redirect(n)
 	case "reject", "ereject":

@@ -6,6 +6,7 @@
 // Result's actions.
 //
 // Standards implemented:
+//
 //   - RFC 5228 Sieve: the language, keep, fileinto, redirect, discard,
 //     the address, envelope, header, exists, size, allof, anyof, not tests,
 //     comparators i;octet and i;ascii-casemap, the implicit keep.
@@ -26,8 +27,24 @@
 //     and spamtestplus (scores given in the Environment), RFC 5183
 //     environment (items given in the Environment).
 //   - regex (draft-ietf-sieve-regex), with Go's RE2 syntax.
+//   - RFC 5703 mime, foreverypart and extracttext (not replace and
+//     enclose).
 //
-// Not yet: RFC 5703 mime and foreverypart, extracttext, enotify.
+// Not yet: enotify, replace/enclose, special-use.
+//
+// For the callers of later stages: delivery compiles each account's
+// active script through a Cache, runs it with the message (ParsedMessage
+// or its own Message) and an Environment (envelope, EnvironmentItems,
+// spam scores, its Mailboxes, Duplicates and Includes), and carries out
+// Result.Actions in order: Keep and FileInto store (creating the mailbox
+// for Create), Redirect forwards (with SRS), Reject/Ereject refuse at
+// RCPT or DATA or by a DSN, Vacation hands the VacationReply to the
+// vacation sender, Discard is only logged; Result.Header replaces the
+// stored header when editheader changed it, Result.Duplicates are
+// recorded once the message is delivered, and Result.Err is logged and
+// reported to the user while the message is kept. ManageSieve and the
+// CLI check scripts with Compile (its *Error has line and column) and
+// announce Capabilities.
 //
 // Why not a library: the maintained Go candidates (foxcpp/go-sieve, MIT,
 // marked work in progress with known accepted-invalid scripts and no

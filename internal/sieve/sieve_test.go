@@ -156,6 +156,13 @@ func TestLimits(t *testing.T) {
 	}
 }
 
+func TestDiscardIsRecordedOnce(t *testing.T) {
+	res := runScript(t, "discard; discard;", Environment{})
+	if len(res.Actions) != 1 || res.Actions[0].Kind != Discard {
+		t.Fatalf("actions %+v, want one discard and no implicit keep", res.Actions)
+	}
+}
+
 func TestEreject(t *testing.T) {
 	res := runScript(t, `require "ereject"; ereject "spam";`, Environment{})
 	if len(res.Actions) != 1 || res.Actions[0].Kind != Ereject || res.Actions[0].Reason != "spam" {
