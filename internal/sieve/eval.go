@@ -49,7 +49,14 @@ type run struct {
 
 // Run executes the script on msg. It never fails: a runtime error is in
 // Result.Err and the result is then the implicit keep.
-func (s *Script) Run(ctx context.Context, msg Message, env Environment) Result {
+func (s *Script) Run(ctx context.Context, msg Message, env Environment) (res Result) {
+	defer func() {
+		// A bug here must not lose the message either.
+		if p := recover(); p != nil {
+			res = Result{Actions: []Action{{Kind: Keep, Mailbox: orDefault(env.DefaultMailbox, "INBOX"), Implicit: true}},
+				Err: fmt.Errorf("sieve: internal error: %v", p)}
+		}
+	}()
 	if env.DefaultMailbox == "" {
 		env.DefaultMailbox = "INBOX"
 	}
@@ -70,7 +77,7 @@ func (s *Script) Run(ctx context.Context, msg Message, env Environment) Result {
 	if err != nil && err != errStop {
 		return Result{Actions: []Action{{Kind: Keep, Mailbox: env.DefaultMailbox, Implicit: true}}, Err: err}
 	}
-	res := Result{Actions: r.actions, Duplicates: r.dups}
+	res = Result{Actions: r.actions, Duplicates: r.dups}
 	if !r.cancel {
 		res.Actions = append(res.Actions, Action{Kind: Keep, Mailbox: env.DefaultMailbox, Flags: r.flags, Implicit: true})
 	}

@@ -382,3 +382,18 @@ func FuzzContainsFold(f *testing.F) {
 		}
 	})
 }
+
+type panickyMessage struct{ Message }
+
+func (panickyMessage) Parts() []Part { panic("broken message reader") }
+
+func TestPanicKeeps(t *testing.T) {
+	s, err := Compile([]byte(`require "body"; if body :contains "x" { discard; }`), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := s.Run(context.Background(), panickyMessage{plainMsg(t)}, Environment{})
+	if res.Err == nil || len(res.Actions) != 1 || !res.Actions[0].Implicit || res.Actions[0].Mailbox != "INBOX" {
+		t.Fatalf("result %+v", res)
+	}
+}
