@@ -219,44 +219,9 @@ func (r *run) test(n *node) (bool, error) {
 			}
 		}
 		return !want, nil
-	case "exists":
-		for _, h := range r.expandList(n.c.args[0].strs) {
-			if n.c.has("mime") {
-				if len(r.mimeHeaderValues(n.c, []string{h})) == 0 {
-					return false, nil
-				}
-				continue
-			}
-			if len(r.headerValues(h, 0)) == 0 {
-				return false, nil
-			}
-		}
-		return true, nil
-	case "size":
-		lim := int64(n.c.args[0].num)
-		if n.c.has("over") {
-			return r.msg.Size() > lim, nil
-		}
-		return r.msg.Size() < lim, nil
-	case "ihave":
-		for _, c := range n.c.args[0].strs {
-			if !contains(capabilities, c) {
-				return false, nil
-			}
-		}
-		return true, nil
-	case "mailboxexists":
-		if r.env.Mailboxes == nil {
-			return false, nil
-		}
-		for _, m := range r.expandList(n.c.args[0].strs) {
-			if !r.env.Mailboxes.MailboxExists(m) {
-				return false, nil
-			}
-		}
-		return true, nil
-	case "duplicate":
-		return r.duplicate(n), nil
+	}
+	if ok, done, err := r.messageTest(n); done {
+		return ok, err
 	}
 	values, err := r.testValues(n)
 	if err != nil {
@@ -264,6 +229,52 @@ func (r *run) test(n *node) (bool, error) {
 	}
 	keys := r.expandList(n.c.args[len(n.c.args)-1].strs)
 	return r.match(n, values, keys)
+}
+
+// messageTest runs the tests that compare no keys; done is false for
+// the others.
+func (r *run) messageTest(n *node) (ok, done bool, err error) {
+	switch n.name {
+	case "exists":
+		for _, h := range r.expandList(n.c.args[0].strs) {
+			if n.c.has("mime") {
+				if len(r.mimeHeaderValues(n.c, []string{h})) == 0 {
+					return false, true, nil
+				}
+				continue
+			}
+			if len(r.headerValues(h, 0)) == 0 {
+				return false, true, nil
+			}
+		}
+		return true, true, nil
+	case "size":
+		lim := int64(n.c.args[0].num)
+		if n.c.has("over") {
+			return r.msg.Size() > lim, true, nil
+		}
+		return r.msg.Size() < lim, true, nil
+	case "ihave":
+		for _, c := range n.c.args[0].strs {
+			if !contains(capabilities, c) {
+				return false, true, nil
+			}
+		}
+		return true, true, nil
+	case "mailboxexists":
+		if r.env.Mailboxes == nil {
+			return false, true, nil
+		}
+		for _, m := range r.expandList(n.c.args[0].strs) {
+			if !r.env.Mailboxes.MailboxExists(m) {
+				return false, true, nil
+			}
+		}
+		return true, true, nil
+	case "duplicate":
+		return r.duplicate(n), true, nil
+	}
+	return false, false, nil
 }
 
 func contains(list []string, s string) bool {
@@ -288,37 +299,8 @@ func (r *run) testValues(n *node) ([]string, error) {
 			out = append(out, r.headerValues(h, n.c.idx)...)
 		}
 		return out, nil
-	case "address":
-		var out []string
-		if n.c.has("mime") {
-			for _, v := range r.mimeHeaderValues(n.c, r.expandList(a[0].strs)) {
-				out = append(out, addressParts(v, n.c.addr)...)
-			}
-			return out, nil
-		}
-		for _, h := range r.expandList(a[0].strs) {
-			for _, v := range r.rawHeaderValues(h, n.c.idx) {
-				out = append(out, addressParts(v, n.c.addr)...)
-			}
-		}
-		return out, nil
-	case "envelope":
-		var out []string
-		for _, p := range r.expandList(a[0].strs) {
-			v, ok := r.envelopePart(strings.ToLower(p))
-			if !ok {
-				continue
-			}
-			if v == "" {
-				// The null reverse path (RFC 5228 §5.4).
-				if n.c.addr == "all" {
-					out = append(out, "")
-				}
-				continue
-			}
-			out = append(out, addressParts(v, n.c.addr)...)
-		}
-		return out, nil
+	case "address", "envelope":
+		return r.addressValues(n), nil
 	case "string":
 		return r.expandList(a[0].strs), nil
 	case "hasflag":
@@ -340,6 +322,46 @@ func (r *run) testValues(n *node) ([]string, error) {
 		return []string{v}, nil
 	}
 	return nil, r.fail(n.pos, "test %s not implemented", n.name)
+}
+
+// addressValues are the address parts an address or envelope test
+// compares (RFC 5228 §§5.1, 5.4).
+func (r *run) addressValues(n *node) []string {
+	a := n.c.args
+	switch n.name {
+	case "address":
+		var out []string
+		if n.c.has("mime") {
+			for _, v := range r.mimeHeaderValues(n.c, r.expandList(a[0].strs)) {
+				out = append(out, addressParts(v, n.c.addr)...)
+			}
+			return out
+		}
+		for _, h := range r.expandList(a[0].strs) {
+			for _, v := range r.rawHeaderValues(h, n.c.idx) {
+				out = append(out, addressParts(v, n.c.addr)...)
+			}
+		}
+		return out
+	case "envelope":
+		var out []string
+		for _, p := range r.expandList(a[0].strs) {
+			v, ok := r.envelopePart(strings.ToLower(p))
+			if !ok {
+				continue
+			}
+			if v == "" {
+				// The null reverse path (RFC 5228 §5.4).
+				if n.c.addr == "all" {
+					out = append(out, "")
+				}
+				continue
+			}
+			out = append(out, addressParts(v, n.c.addr)...)
+		}
+		return out
+	}
+	return nil
 }
 
 func orDefault(s, d string) string {
