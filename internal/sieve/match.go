@@ -191,27 +191,28 @@ func relate(c int, rel string) bool {
 
 type globTok struct {
 	kind byte // 'c' literal, '?', '*'
-	r    rune
+	c    byte
 }
 
 // globMatch matches v against a :matches pattern ('*', '?', '\' escapes,
-// RFC 5228 §2.7.1). Each wildcard takes as few characters as it can, the
-// match variables being the text each wildcard took (RFC 5229 §3.2).
+// RFC 5228 §2.7.1). The comparators it serves, i;octet and
+// i;ascii-casemap, work on octets (RFC 4790 §9.2, §9.3), so '?' is one
+// octet, as in Pigeonhole. Each wildcard takes as few octets as it can,
+// the match variables being the text each wildcard took (RFC 5229 §3.2).
 func globMatch(v, pat string, fold bool) ([]string, bool, error) {
 	var toks []globTok
-	pr := []rune(pat)
-	for i := 0; i < len(pr); i++ {
-		switch c := pr[i]; {
-		case c == '\\' && i+1 < len(pr):
+	for i := 0; i < len(pat); i++ {
+		switch c := pat[i]; {
+		case c == '\\' && i+1 < len(pat):
 			i++
-			toks = append(toks, globTok{'c', pr[i]})
+			toks = append(toks, globTok{'c', pat[i]})
 		case c == '*' || c == '?':
-			toks = append(toks, globTok{byte(c), 0})
+			toks = append(toks, globTok{c, 0})
 		default:
 			toks = append(toks, globTok{'c', c})
 		}
 	}
-	vr := []rune(v)
+	vr := v
 	caps := make([][2]int, 0, 9)
 	// failed remembers (token, position) pairs known not to match, which
 	// keeps the search polynomial.
@@ -231,7 +232,7 @@ func globMatch(v, pat string, fold bool) ([]string, bool, error) {
 		t := toks[ti]
 		switch t.kind {
 		case 'c':
-			if vi < len(vr) && runeEq(vr[vi], t.r, fold) && try(ti+1, vi+1) {
+			if vi < len(vr) && (vr[vi] == t.c || fold && lowerByte(vr[vi]) == lowerByte(t.c)) && try(ti+1, vi+1) {
 				return true
 			}
 		case '?':
@@ -266,7 +267,7 @@ func globMatch(v, pat string, fold bool) ([]string, bool, error) {
 	}
 	out := []string{v}
 	for _, c := range caps {
-		out = append(out, string(vr[c[0]:c[1]]))
+		out = append(out, vr[c[0]:c[1]])
 	}
 	return out, true, nil
 }
@@ -277,22 +278,6 @@ const (
 	maxGlobTokens = 4096
 	maxGlobWork   = 1 << 20
 )
-
-func runeEq(a, b rune, fold bool) bool {
-	if a == b {
-		return true
-	}
-	if fold && a < 128 && b < 128 {
-		if a >= 'A' && a <= 'Z' {
-			a += 'a' - 'A'
-		}
-		if b >= 'A' && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		return a == b
-	}
-	return false
-}
 
 // decodeHeader decodes RFC 2047 encoded words and trims the value.
 func decodeHeader(v string) string {
