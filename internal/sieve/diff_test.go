@@ -36,6 +36,9 @@ import (
 //     Pigeonhole).
 //   - include-missing: RFC 6609 §3.2, a missing script is an error during
 //     execution (Pigeonhole refuses the script at compile time).
+//   - ihave-variables: RFC 5463 §4, ihave is true for every supported
+//     capability (Pigeonhole says false for variables, which it only
+//     loads through require).
 //   - vacation-days-zero: RFC 5230 §4.1, :days is at least 1 (Pigeonhole
 //     applies its minimum of 0 seconds, set for RFC 6131, to :days too).
 //
@@ -110,7 +113,7 @@ func petrelActions(t *testing.T, c diffCase) []string {
 	}
 	res := s.Run(context.Background(), ParseMessage(raw), Environment{
 		Envelope: Envelope{From: c.from, To: c.to}, Now: fixedNow, Includes: corpusIncludes{},
-		SpamScore: spamScore(raw)})
+		SpamScore: spamScore(raw), SpamPercent: spamPercent(raw)})
 	return canonPetrel(res)
 }
 
@@ -143,6 +146,17 @@ func spamScore(raw []byte) string {
 	n := int(f + 0.5)
 	n = min(max(n, 1), 10)
 	return fmt.Sprint(n)
+}
+
+// spamPercent is X-Spam-Score as a percentage of the maximum, 10.
+func spamPercent(raw []byte) string {
+	v := strings.TrimSpace(fieldValue(ParseMessage(raw).Fields(), "X-Spam-Score"))
+	if v == "" {
+		return ""
+	}
+	var f float64
+	fmt.Sscan(v, &f)
+	return fmt.Sprint(min(max(int(f*10+0.5), 0), 100))
 }
 
 func canonFlags(flags []string) string {
