@@ -82,6 +82,7 @@ func (r *run) redirect(n *node) error {
 	if !validRedirect(addr) {
 		return r.fail(n.pos, "redirect to an invalid address %q", addr)
 	}
+	addr = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(addr), "<"), ">")
 	if !n.c.has("copy") {
 		r.cancel = true
 	}

@@ -152,6 +152,19 @@ func (cp *compiler) node(n *node, asTest bool) error {
 	return nil
 }
 
+// addressField says whether the address test may read field name: RFC
+// 5228 §5.1 requires the fields holding address lists; the list is
+// Pigeonhole's, so that a script valid there is valid here.
+func addressField(name string) bool {
+	switch strings.ToLower(name) {
+	case "from", "sender", "reply-to", "to", "cc", "bcc",
+		"resent-from", "resent-sender", "resent-to", "resent-cc", "resent-bcc", "resent-reply-to",
+		"delivered-to", "x-original-to", "errors-to", "mail-followup-to", "mail-reply-to", "return-receipt-to":
+		return true
+	}
+	return false
+}
+
 // constant is a string argument's value when it holds no variable
 // reference (known at compile time).
 func (cp *compiler) constant(s string) (string, bool) {
@@ -180,6 +193,18 @@ func (cp *compiler) constants(n *node) error {
 	case "set":
 		if v, ok := cp.constant(c.args[0].strs[0]); ok && !validSetName(v) {
 			return errAt(c.args[0].pos, "invalid variable name %q", v)
+		}
+	case "address":
+		for _, h := range c.args[0].strs {
+			if v, ok := cp.constant(h); ok && !addressField(v) {
+				return errAt(c.args[0].pos, "%q is not an address field for the address test", v)
+			}
+		}
+	case "envelope":
+		for _, p := range c.args[0].strs {
+			if v, ok := cp.constant(p); ok && !slices.Contains([]string{"from", "to", "auth"}, strings.ToLower(v)) {
+				return errAt(c.args[0].pos, "unknown envelope part %q", v)
+			}
 		}
 	case "addheader", "deleteheader":
 		if v, ok := cp.constant(c.args[0].strs[0]); ok && !validFieldName(v) {
