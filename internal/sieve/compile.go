@@ -38,14 +38,18 @@ type matchOpts struct {
 
 type compiler struct {
 	specs map[string]cmdSpec
-	req   map[string]bool
-	vars  bool
-	loops int // foreverypart nesting
+	caps  []string
+	// The tags shared by several tests.
+	matchTags, addrTags, indexTags map[string]tagSpec
+	req                            map[string]bool
+	vars                           bool
+	loops                          int // foreverypart nesting
 }
 
 // compile checks the parsed script against specs and fills each node's c.
 func compile(cmds []*node) (map[string]bool, error) {
-	cp := &compiler{specs: specs(), req: map[string]bool{}}
+	cp := &compiler{specs: specs(), caps: capabilities(), req: map[string]bool{},
+		matchTags: matchTags(), addrTags: addrTags(), indexTags: indexTags()}
 	if err := cp.block(cmds, true); err != nil {
 		return nil, err
 	}
@@ -77,7 +81,7 @@ func (cp *compiler) block(cmds []*node, top bool) error {
 		}
 		if n.name == "require" {
 			for _, c := range n.c.args[0].strs {
-				if !slices.Contains(capabilities, c) {
+				if !slices.Contains(cp.caps, c) {
 					return errAt(n.pos, "unsupported extension %q", c)
 				}
 				cp.req[c] = true
@@ -224,13 +228,13 @@ func (cp *compiler) tags(n *node, sp cmdSpec) ([]arg, error) {
 		args = args[1:]
 		ts, ok := sp.tags[a.tag]
 		if !ok && sp.match {
-			ts, ok = matchTags[a.tag]
+			ts, ok = cp.matchTags[a.tag]
 		}
 		if !ok && sp.addr {
-			ts, ok = addrTags[a.tag]
+			ts, ok = cp.addrTags[a.tag]
 		}
 		if !ok && sp.index {
-			ts, ok = indexTags[a.tag]
+			ts, ok = cp.indexTags[a.tag]
 		}
 		if !ok {
 			return nil, errAt(a.pos, "unknown tag :%s for %s", a.tag, n.name)
@@ -353,8 +357,6 @@ func (cp *compiler) shape(n *node, sp cmdSpec) error {
 	return nil
 }
 
-var relOps = []string{"gt", "ge", "lt", "le", "eq", "ne"}
-
 func (cp *compiler) matchOpts(n *node) error {
 	c := n.c
 	mo := matchOpts{typ: "is", cmp: "i;ascii-casemap"}
@@ -363,7 +365,7 @@ func (cp *compiler) matchOpts(n *node) error {
 			mo.typ = t
 			if t == "value" || t == "count" {
 				mo.rel = strings.ToLower(a.strs[0])
-				if !slices.Contains(relOps, mo.rel) {
+				if !slices.Contains([]string{"gt", "ge", "lt", "le", "eq", "ne"}, mo.rel) {
 					return errAt(a.pos, "unknown relational operator %q", a.strs[0])
 				}
 			}

@@ -255,8 +255,9 @@ func (r *run) messageTest(n *node) (ok, done bool, err error) {
 		}
 		return r.msg.Size() < lim, true, nil
 	case "ihave":
+		caps := capabilities()
 		for _, c := range n.c.args[0].strs {
-			if !contains(capabilities, c) {
+			if !contains(caps, c) {
 				return false, true, nil
 			}
 		}

@@ -32,26 +32,30 @@ type cmdSpec struct {
 	block   bool
 }
 
-var matchTags = map[string]tagSpec{
-	"is": {group: "match"}, "contains": {group: "match"}, "matches": {group: "match"},
-	"regex": {ext: "regex", group: "match"},
-	"value": {param: pString, ext: "relational", group: "match"},
-	"count": {param: pString, ext: "relational", group: "match"},
-	// RFC 5228 §2.7.3.
-	"comparator": {param: pString},
+func matchTags() map[string]tagSpec {
+	return map[string]tagSpec{
+		"is": {group: "match"}, "contains": {group: "match"}, "matches": {group: "match"},
+		"regex": {ext: "regex", group: "match"},
+		"value": {param: pString, ext: "relational", group: "match"},
+		"count": {param: pString, ext: "relational", group: "match"},
+		// RFC 5228 §2.7.3.
+		"comparator": {param: pString},
+	}
 }
 
-var addrTags = map[string]tagSpec{
-	"all": {group: "addr"}, "localpart": {group: "addr"}, "domain": {group: "addr"},
-	// RFC 5233 §4.
-	"user": {ext: "subaddress", group: "addr"}, "detail": {ext: "subaddress", group: "addr"},
+func addrTags() map[string]tagSpec {
+	return map[string]tagSpec{
+		"all": {group: "addr"}, "localpart": {group: "addr"}, "domain": {group: "addr"},
+		// RFC 5233 §4.
+		"user": {ext: "subaddress", group: "addr"}, "detail": {ext: "subaddress", group: "addr"},
+	}
 }
 
-var indexTags = map[string]tagSpec{
-	"index": {param: pNumber, ext: "index"}, "last": {ext: "index"},
+func indexTags() map[string]tagSpec {
+	return map[string]tagSpec{"index": {param: pNumber, ext: "index"}, "last": {ext: "index"}}
 }
 
-var flagsTag = tagSpec{param: pStrings, ext: "imap4flags"}
+const flagsExt = "imap4flags"
 
 // specs is built per call so there is no package-level mutable state.
 func specs() map[string]cmdSpec {
@@ -61,11 +65,11 @@ func specs() map[string]cmdSpec {
 		"if": {tests: 1, block: true}, "elsif": {tests: 1, block: true}, "else": {block: true},
 		"require": {args: []pkind{SL}}, "stop": {},
 		// RFC 5228 §4.
-		"keep":     {tags: map[string]tagSpec{"flags": flagsTag}},
+		"keep":     {tags: map[string]tagSpec{"flags": tagSpec{param: pStrings, ext: flagsExt}}},
 		"discard":  {},
 		"redirect": {args: []pkind{S}, tags: map[string]tagSpec{"copy": {ext: "copy"}}},
 		"fileinto": {ext: "fileinto", args: []pkind{S}, tags: map[string]tagSpec{
-			"copy": {ext: "copy"}, "flags": flagsTag, "create": {ext: "mailbox"}}},
+			"copy": {ext: "copy"}, "flags": tagSpec{param: pStrings, ext: flagsExt}, "create": {ext: "mailbox"}}},
 		// RFC 5429.
 		"reject": {ext: "reject", args: []pkind{S}}, "ereject": {ext: "ereject", args: []pkind{S}},
 		// RFC 5232 §3.
@@ -143,14 +147,16 @@ func mimeTags(parts bool) map[string]tagSpec {
 }
 
 // capabilities lists what require accepts (RFC 5228 §3.2).
-var capabilities = []string{
-	"fileinto", "envelope", "encoded-character", "imap4flags", "variables", "relational",
-	"subaddress", "copy", "body", "regex", "reject", "ereject", "vacation", "vacation-seconds",
-	"date", "index", "editheader", "duplicate", "include", "spamtest", "spamtestplus",
-	"environment", "mailbox", "ihave", "mime", "foreverypart", "extracttext",
-	"comparator-i;octet", "comparator-i;ascii-casemap", "comparator-i;ascii-numeric",
+func capabilities() []string {
+	return []string{
+		"fileinto", "envelope", "encoded-character", "imap4flags", "variables", "relational",
+		"subaddress", "copy", "body", "regex", "reject", "ereject", "vacation", "vacation-seconds",
+		"date", "index", "editheader", "duplicate", "include", "spamtest", "spamtestplus",
+		"environment", "mailbox", "ihave", "mime", "foreverypart", "extracttext",
+		"comparator-i;octet", "comparator-i;ascii-casemap", "comparator-i;ascii-numeric",
+	}
 }
 
 // Capabilities returns the extensions this interpreter implements, for
 // ManageSieve's SIEVE capability (RFC 5804 §1.7).
-func Capabilities() []string { return append([]string(nil), capabilities...) }
+func Capabilities() []string { return capabilities() }
