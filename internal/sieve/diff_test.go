@@ -404,3 +404,26 @@ func writeCase(t *testing.T, c diffCase, ph []string) {
 		t.Fatal(err)
 	}
 }
+
+// TestCorpusCoversEveryExtension: each capability Petrel announces is
+// required by some corpus case, but ereject, which Pigeonhole 0.5 lacks
+// (sieve_test.go tests it).
+func TestCorpusCoversEveryExtension(t *testing.T) {
+	paths, _ := filepath.Glob("testdata/diff/*.case")
+	var all strings.Builder
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	for _, c := range Capabilities() {
+		if c == "ereject" || strings.HasPrefix(c, "comparator-i;octet") || strings.HasPrefix(c, "comparator-i;ascii-casemap") {
+			continue
+		}
+		if !strings.Contains(all.String(), `"`+c+`"`) {
+			t.Errorf("no corpus case requires %q", c)
+		}
+	}
+}
