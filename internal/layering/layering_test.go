@@ -30,6 +30,9 @@ func levels() map[string]int {
 		"mime7bit": 0,
 		// dane: TLSA verification of a server's certificate chain (RFC 7672).
 		"dane": 0,
+		// sieve: the Sieve interpreter (issue 18); it decides, its
+		// callers deliver.
+		"sieve": 0,
 		// envelope: the one SMTP/LMTP transaction type, from smtpd to the queue.
 		"envelope":  1,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
