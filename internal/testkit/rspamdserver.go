@@ -104,11 +104,11 @@ func (s *RspamdServer) writeConfig(redisAddr, hsCache string) {
 		"worker-fuzzy.inc":      "count = -1;\n",
 		"options.inc": fmt.Sprintf("local_addrs = [];\nhs_cache_dir = %q;\n", hsCache) +
 			"dns { nameserver = [\"127.0.0.1:1\"]; timeout = 0.1s; retransmits = 1; }\n",
-		"redis.conf":             fmt.Sprintf("servers = %q;\n", redisAddr),
-		"classifier-bayes.conf":  "per_user = true;\nmin_learns = 1;\n",
-		"logging.inc":            fmt.Sprintf("type = \"file\";\nfilename = %q;\nlevel = \"notice\";\n", filepath.Join(s.dir, "rspamd.log")),
-		"multimap.conf":          fmt.Sprintf("PETREL_TEST_JUNK { type = \"header\"; header = \"Subject\"; regexp = true; map = %q; score = 8.0; }\n", junkMap),
-		"../junk.map":            "/" + RspamdJunkSubject + "/i\n",
+		"redis.conf":            fmt.Sprintf("servers = %q;\n", redisAddr),
+		"classifier-bayes.conf": "per_user = true;\nmin_learns = 1;\n",
+		"logging.inc":           fmt.Sprintf("type = \"file\";\nfilename = %q;\nlevel = \"notice\";\n", filepath.Join(s.dir, "rspamd.log")),
+		"multimap.conf":         fmt.Sprintf("PETREL_TEST_JUNK { type = \"header\"; header = \"Subject\"; regexp = true; map = %q; score = 8.0; }\n", junkMap),
+		"../junk.map":           "/" + RspamdJunkSubject + "/i\n",
 	}
 	for _, m := range []string{"greylist", "rbl", "asn", "hfilter", "spf", "dmarc", "dkim", "fuzzy_check", "mx_check",
 		"reputation", "neural", "phishing", "surbl", "emails", "rspamd_update", "ratelimit", "replies", "history_redis"} {
