@@ -32,6 +32,8 @@ type Store interface {
 	Quota(ctx context.Context, account store.AccountID) (store.Quota, error)
 	// Mailboxes finds an account's Junk mailbox (inbound.go).
 	Mailboxes(ctx context.Context, account store.AccountID) ([]store.Mailbox, error)
+	// Account names the Bayes user of a scan (filter.go).
+	Account(ctx context.Context, id store.AccountID) (store.Account, error)
 }
 
 // Config configures a Service.
@@ -52,6 +54,10 @@ type Config struct {
 	// (policy.go): QuarantineJunk files a DMARC quarantine in Junk. nil
 	// keeps every copy in INBOX.
 	Policies []Policy
+	// Filter scans mail on the MX (filter.go: rspamd); nil scans nothing.
+	// FilterSubmission has it scan submitted mail too.
+	Filter           Filter
+	FilterSubmission bool
 	// Postmaster is the local address that gets the mail for postmaster
 	// of a local domain without a postmaster address of its own, and for
 	// the bare <postmaster> (config delivery.postmaster); "" tries the
