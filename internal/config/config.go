@@ -26,6 +26,9 @@ type Config struct {
 	TLSRPT   TLSRPT   `toml:"tls_rpt"`
 	Log      Log      `toml:"log"`
 	MTASTS   MTASTS   `toml:"mta_sts"`
+	// The content filter and the sending limits (rspamd.go).
+	Rspamd     Rspamd     `toml:"rspamd"`
+	SendLimits SendLimits `toml:"send_limits"`
 }
 
 // Listen holds the listener addresses of each protocol; an empty list turns
@@ -284,6 +287,7 @@ func Default() *Config {
 		TLSRPT:   TLSRPT{Enabled: true},
 		Log:      Log{Level: "info", Format: "text"},
 		MTASTS:   defaultMTASTS(),
+		Rspamd:   defaultRspamd(),
 	}
 }
 

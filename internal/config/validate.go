@@ -41,6 +41,8 @@ func (c *Config) Validate() []error {
 	c.TLSRPT.validate(&p)
 	c.Log.validate(&p)
 	c.MTASTS.validate(&p)
+	c.Rspamd.validate(&p)
+	c.SendLimits.validate(&p)
 	if len(p) == 0 {
 		return nil
 	}
