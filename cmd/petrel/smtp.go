@@ -18,7 +18,8 @@ func smtpBindings(d deps) []binding {
 	rev := reverseName(d.dns)
 	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d), Signer: d.signer,
 		Checker: inboundChecker(d, d.dns), Policies: policies(), Postmaster: d.cfg.Delivery.Postmaster,
-		Filter: d.spam.deliveryFilter(), FilterSubmission: d.spam != nil && d.spam.scanSubmission},
+		Filter: d.spam.deliveryFilter(), FilterSubmission: d.spam != nil && d.spam.scanSubmission,
+		SendLimit: newSendLimiter(d.cfg, d.st, d.metrics, d.log)},
 		d.accounts, d.st, d.log)
 	m := smtpd.NewMetrics(d.metrics.Registry)
 	mx := smtpd.FromConfig(d.cfg)

@@ -57,6 +57,7 @@ func (s *Service) Deliver(ctx context.Context, env *envelope.Envelope, body io.R
 	}
 	s.enqueue(ctx, t)
 	s.sendOutgoing(ctx, t)
+	s.recordSent(ctx, env, t.replies)
 	return t.replies
 }
 

@@ -58,6 +58,9 @@ type Config struct {
 	// FilterSubmission has it scan submitted mail too.
 	Filter           Filter
 	FilterSubmission bool
+	// SendLimit bounds what authenticated accounts send (sendlimit.go);
+	// nil sets no bound.
+	SendLimit SendLimiter
 	// Postmaster is the local address that gets the mail for postmaster
 	// of a local domain without a postmaster address of its own, and for
 	// the bare <postmaster> (config delivery.postmaster); "" tries the
@@ -163,6 +166,9 @@ func (s *Service) postmaster(ctx context.Context, rcpt mailaddr.Address, notFoun
 // against that size); an address in another domain is accepted only from
 // an authenticated client, for the queue. nil means accept.
 func (s *Service) CheckRecipient(ctx context.Context, env *envelope.Envelope, rcpt envelope.Recipient) *smtpreply.Reply {
+	if r := s.checkSendLimit(ctx, env, 1); r != nil {
+		return r
+	}
 	rt, reply := s.route(ctx, env, rcpt)
 	if reply != nil {
 		return reply

@@ -56,6 +56,8 @@ func levels() map[string]int {
 		"mtasts": 2,
 		// rspamd: the content filter's client (scan, learn) over HTTP.
 		"rspamd": 2,
+		// sendlimit: per-account sending limits, counted in the store's KV.
+		"sendlimit": 2,
 		// msgauth runs SPF, DKIM and DMARC on one message and writes
 		// Authentication-Results.
 		"msgauth": 3,
