@@ -34,7 +34,7 @@ const RspamdJunkSubject = "petrel-test-junk"
 const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 
 // StartRspamd starts redis-server and rspamd, stopped at the test's end.
-// It skips without PETREL_INTEROP or without the binaries. The rules that
+// It skips without PETREL_INTEROP and fails without the binaries. The rules that
 // need the network (DNS lists, SPF, DKIM, greylisting, ...) are off, and
 // the Bayes classifier is per user and classifies after one learn. The
 // compiled regular expressions are cached in the user's cache directory:
@@ -46,7 +46,7 @@ func StartRspamd(t testing.TB) *RspamdServer {
 	}
 	for _, b := range []string{"rspamd", "redis-server"} {
 		if _, err := exec.LookPath(b); err != nil {
-			t.Skipf("%s is not installed", b)
+			t.Fatalf("PETREL_INTEROP=1 needs %s (apt-get install rspamd redis-server)", b)
 		}
 	}
 	dir := t.TempDir()
