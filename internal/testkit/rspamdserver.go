@@ -23,7 +23,7 @@ type RspamdServer struct {
 	Normal     string // base URL of the normal worker (/checkv2)
 	Controller string // base URL of the controller (/learnspam, /stat)
 	Password   string
-	cmd        *exec.Cmd
+	stop       func()
 }
 
 // RspamdJunkSubject is a Subject that the test rspamd scores 8 (its
@@ -70,24 +70,34 @@ func StartRspamd(t testing.TB) *RspamdServer {
 	if os.Geteuid() == 0 {
 		args = append(args, "-i", "-u", "root", "-g", "root")
 	}
-	s.cmd = exec.Command("rspamd", args...)
-	startDaemon(t, s.cmd)
+	s.stop = startDaemon(t, exec.Command("rspamd", args...))
 	s.waitReady(60 * time.Second)
 	return s
 }
 
-// startDaemon starts cmd in a process group of its own, killed at the
-// test's end.
-func startDaemon(t testing.TB, cmd *exec.Cmd) {
+// startDaemon starts cmd in a process group of its own, stopped at the
+// test's end; it returns the stop function (which may be called again).
+func startDaemon(t testing.TB, cmd *exec.Cmd) func() {
 	t.Helper()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
-	})
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	stop := func() {
+		// SIGTERM first, so that rspamd's main process reaps its
+		// workers; SIGKILL to the group if it takes too long.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 func (s *RspamdServer) writeConfig(redisAddr, hsCache string) {
@@ -145,9 +155,7 @@ func (s *RspamdServer) waitReady(limit time.Duration) {
 
 // Stop stops rspamd (redis keeps running).
 func (s *RspamdServer) Stop() {
-	s.t.Helper()
-	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	s.cmd.Wait()
+	s.stop()
 }
 
 // Learned is the controller's count of learned messages (GET /stat).
