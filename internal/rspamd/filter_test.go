@@ -58,8 +58,9 @@ func TestStatusField(t *testing.T) {
 	}
 }
 
-// TestScanFailurePolicy: rspamd not listening, answering an error, or
-// answering late all end in the failure policy within the timeout.
+// TestScanFailurePolicy: rspamd not listening, answering an error, an
+// answer that is not rspamd's, or answering late all end in the failure
+// policy within the timeout.
 func TestScanFailurePolicy(t *testing.T) {
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.ReadAll(r.Body) // then the server notices the client going away
@@ -73,9 +74,17 @@ func TestScanFailurePolicy(t *testing.T) {
 		http.Error(w, "oops", http.StatusInternalServerError)
 	}))
 	defer broken.Close()
+	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"score": "high"`)
+	}))
+	defer garbage.Close()
+	noAction := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"score": 99}`)
+	}))
+	defer noAction.Close()
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
-	for _, url := range []string{slow.URL, broken.URL, closed.URL} {
+	for _, url := range []string{slow.URL, broken.URL, garbage.URL, noAction.URL, closed.URL} {
 		f := NewFilter(Config{URL: url, Timeout: 200 * time.Millisecond}, nil, nil)
 		start := time.Now()
 		v := f.Scan(context.Background(), testInput(), strings.NewReader("x"), 1)
