@@ -46,7 +46,7 @@ type Symbol struct {
 
 // client talks HTTP to rspamd.
 type client struct {
-	check, controller string // base URLs
+	check, controller string // base URLs of the normal worker and the controller
 	password          string
 	http              *http.Client
 }
@@ -61,8 +61,8 @@ func (e *errStatus) Error() string {
 	return fmt.Sprintf("rspamd: HTTP %d: %s", e.code, e.body)
 }
 
-// post sends body to base+path with the headers and returns the answer's
-// body (at most 1 MiB) for a 2xx status.
+// post sends body (size octets) to url with the headers h and returns
+// the answer's body (at most 1 MiB read) for a 2xx status.
 func (c *client) post(ctx context.Context, url string, h http.Header, body io.Reader, size int64) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body)
 	if err != nil {
@@ -165,7 +165,8 @@ func (c *client) Learn(ctx context.Context, spam bool, deliverTo string, msg io.
 	return err
 }
 
-// defaultTransport keeps a few connections to rspamd open.
+// newHTTPClient keeps up to maxConns connections to rspamd, idle ones
+// open for reuse.
 func newHTTPClient(maxConns int) *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		MaxIdleConnsPerHost: maxConns,
