@@ -30,6 +30,9 @@
 # messages is read from the database by the CLI (petrel user quota).
 # RCPTS=2 sends half of the load to bench1 and half to bench2 (with two
 # nodes: each node its own mailbox; the Postfix leg still delivers to one).
+# RSPAMD=1 adds a leg "sqlite+rspamd": the same with rspamd.url set, every
+# message scanned by a private rspamd (bench/lib/rspamd.sh: its rules that
+# need the network off; RSPAMD_WORKERS normal workers, default 1).
 set -euo pipefail
 
 N=${1:-20000}; SESS=${2:-20}; SIZE=${3:-4096}
@@ -56,6 +59,8 @@ PROG=bench/smtp.sh
 . "$ROOT/bench/lib/dovecot.sh"
 PROG_TAG=smtp
 . "$ROOT/bench/lib/store.sh"
+. "$ROOT/bench/lib/rspamd.sh"
+RSPAMD_PORT=${RSPAMD_PORT:-11433}
 MAX_NODES=$(max_nodes "$NODES")
 [[ $RCPTS =~ ^[1-9]$ ]] || die "RCPTS: want 1 to 9, got '$RCPTS'"
 [ "$MAX_NODES" -gt 1 ] && [[ " $STORE " != *" postgres "* ]] && die "NODES > 1 needs STORE=postgres (nodes share one database)"
@@ -89,6 +94,7 @@ servers = ["$DNS_ADDR"]
 level = "warn"
 TOML
 	storage_toml "$3" "$4"
+	if [ -n "${5:-}" ]; then printf '[rspamd]\nurl = "%s"\n' "$5"; fi
 }
 
 for port in "$SMTP_PORT" "$HTTP_PORT" "$((SMTP_PORT + MAX_NODES - 1))" "$((HTTP_PORT + MAX_NODES - 1))"; do
@@ -108,6 +114,7 @@ cleanup() {
 	stop_nodes
 	kill $DNS_PID 2>/dev/null || true
 	postfix_stop "$PF"
+	rspamd_stop
 	if [ "$DOVECOT_STARTED" = 1 ]; then dovecot_stop; fi
 	pg_drop_all
 }
@@ -119,11 +126,12 @@ trap cleanup EXIT
 # the count of bench1's messages read from the store by the CLI. Prints
 # "petrel LEG: ... = R msgs/s".
 petrel_leg() {
-	local backend=$1 nodes=$2 leg dsn="" k dir el up stored
-	leg=$backend; [ "$nodes" -gt 1 ] && leg="$backend-${nodes}nodes"
+	local backend=${1%+rspamd} nodes=$2 leg dsn="" k dir el up stored rsp=""
+	leg=$1; [ "$nodes" -gt 1 ] && leg="$1-${nodes}nodes"
+	[ "$backend" != "$1" ] && rsp="http://127.0.0.1:$RSPAMD_PORT"
 	dir=$STATE/$leg; mkdir -p "$dir"
 	if [ "$backend" = postgres ]; then pg_create "${leg//-/_}"; dsn=$PG_LEG_DSN; fi
-	for ((k = 1; k <= nodes; k++)); do petrel_toml "$k" "$dir/data$k" "$backend" "$dsn" >"$dir/node$k.toml"; done
+	for ((k = 1; k <= nodes; k++)); do petrel_toml "$k" "$dir/data$k" "$backend" "$dsn" "$rsp" >"$dir/node$k.toml"; done
 	P() { "$STATE/petrel" --config "$dir/node1.toml" "$@"; }
 	P domain add bench.test >/dev/null
 	for i in $(seq 1 100); do echo pass | P user add "bench$i@bench.test" --password-stdin >/dev/null; done
@@ -202,6 +210,10 @@ LEGS=()
 for b in $STORE; do
 	if [ "$b" = postgres ]; then for n in $NODES; do LEGS+=("$b $n"); done; else LEGS+=("$b 1"); fi
 done
+if [ "${RSPAMD:-0}" = 1 ]; then
+	rspamd_start "$STATE/rspamd" "$RSPAMD_PORT" "$((RSPAMD_PORT + 1))" "$((RSPAMD_PORT + 2))"
+	LEGS+=("sqlite+rspamd 1")
+fi
 RATES=()
 for l in "${LEGS[@]}"; do
 	echo "== Petrel (${l% *}, ${l#* } node(s))"

@@ -32,6 +32,9 @@ type call struct {
 	args     []string
 	dir      *ops.Directory
 	password string // read from stdin before the store is opened
+	// cfg and st are the configuration and the store under dir.
+	cfg *config.Config
+	st  store.Store
 }
 
 // runGroup parses a command group's arguments, checks them, and runs the
@@ -66,17 +69,17 @@ func (a *app) runGroup(ctx context.Context, group string, subs map[string]subcom
 			return err
 		}
 	}
-	return a.withDirectory(ctx, opts, func(dir *ops.Directory) error {
-		c.dir = dir
+	return a.withDirectory(ctx, opts, func(cfg *config.Config, st store.Store, dir *ops.Directory) error {
+		c.cfg, c.st, c.dir = cfg, st, dir
 		return sub.run(ctx, c)
 	})
 }
 
 // withDirectory loads the configuration, opens the store and runs f with
-// the directory operations; the store is closed afterwards.
-func (a *app) withDirectory(ctx context.Context, opts options, f func(*ops.Directory) error) error {
+// them and the directory operations; the store is closed afterwards.
+func (a *app) withDirectory(ctx context.Context, opts options, f func(*config.Config, store.Store, *ops.Directory) error) error {
 	return a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) error {
-		if err := f(directoryOf(cfg, st)); err != nil {
+		if err := f(cfg, st, directoryOf(cfg, st)); err != nil {
 			var ce *cliError
 			if errors.As(err, &ce) {
 				return err // a usage error found once the store is open keeps its status
@@ -224,6 +227,7 @@ func (a *app) userCmd(ctx context.Context, args []string) error {
 		"unlock":       {args: "ADDRESS [CLIENT_IP]", min: 1, max: 2, run: userUnlock},
 		"admin":        {args: "ADDRESS on|off", min: 2, max: 2, run: userAdmin},
 		"app-password": {args: "add|list|revoke|only ADDRESS [NAME|on|off]", min: 2, max: 3, run: userAppPassword},
+		"send-limit":   {args: "ADDRESS [MSGS_HOUR MSGS_DAY RCPTS_HOUR RCPTS_DAY | default]", min: 1, max: 5, run: userSendLimit},
 		"list": {max: 0, run: func(ctx context.Context, c *call) error {
 			users, err := c.dir.Users(ctx)
 			for _, u := range users {

@@ -34,6 +34,7 @@ func imapBindings(d deps) []binding {
 		Space:  spool.NewSpace(d.cfg.DataDir, int64(d.cfg.Storage.MinFreeSpace)),
 		// One set of metrics for both listeners (label "listener").
 		Metrics: imapd.NewMetrics(d.metrics.Registry),
+		Junk:    d.spam.junkReporter(),
 	}
 	plain := base
 	plain.Name = "imap"

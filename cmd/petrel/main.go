@@ -36,6 +36,9 @@ commands:
   user   admin ADDRESS on|off               let the account use the admin API with its password
   user   app-password add|revoke ADDRESS NAME  per-device passwords for IMAP/POP3/SMTP (add prints it once)
   user   app-password list ADDRESS | only ADDRESS on|off  list them; refuse the main password while any exist
+  user   send-limit ADDRESS [MSGS_HOUR MSGS_DAY RCPTS_HOUR RCPTS_DAY | default]
+                                            show what the account sent and its limits, or set its own
+                                            ("-" keeps one configured; 0 = no limit; default: [send_limits])
   alias  add|list|del ADDRESS TARGET[,...]  manage aliases ("@domain" is a catch-all)
   token  create [--read-only] NAME | list | revoke NAME  admin API tokens (create prints it once)
   queue  list|show|retry|delete ID          manage the outbound queue (retry --all)

@@ -63,6 +63,8 @@ type deps struct {
 	// perIP is limits.max_connections_per_ip: one address's connections
 	// over every protocol but LMTP (protocolBindings makes it).
 	perIP *netserve.Limiter
+	// spam is the content filter (antispam.go: rspamd).
+	spam *contentFilter
 }
 
 // serviceLimits are the connection limiters of one service: its own

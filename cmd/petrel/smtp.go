@@ -17,7 +17,9 @@ import (
 func smtpBindings(d deps) []binding {
 	rev := reverseName(d.dns)
 	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d), Signer: d.signer,
-		Checker: inboundChecker(d, d.dns), Policies: policies(), Postmaster: d.cfg.Delivery.Postmaster},
+		Checker: inboundChecker(d, d.dns), Policies: policies(), Postmaster: d.cfg.Delivery.Postmaster,
+		Filter: d.spam.deliveryFilter(), FilterSubmission: d.spam != nil && d.spam.scanSubmission,
+		SendLimit: newSendLimiter(d.cfg, d.st, d.metrics, d.log)},
 		d.accounts, d.st, d.log)
 	m := smtpd.NewMetrics(d.metrics.Registry)
 	mx := smtpd.FromConfig(d.cfg)
@@ -35,10 +37,10 @@ func smtpBindings(d deps) []binding {
 }
 
 // policies is the policy stage of the delivery path (docs/flow.md), in
-// order: a DMARC quarantine goes to Junk. Sieve, spam verdicts and
-// vacation replies are to join here.
+// order: a DMARC quarantine goes to Junk, and so does rspamd's junk
+// verdict. Sieve and vacation replies are to join here.
 func policies() []delivery.Policy {
-	return []delivery.Policy{delivery.QuarantineJunk{}}
+	return []delivery.Policy{delivery.QuarantineJunk{}, delivery.SpamJunk{}}
 }
 
 // inboundChecker is the msgauth Checker of the MX, with the host name as

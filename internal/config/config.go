@@ -27,6 +27,9 @@ type Config struct {
 	Log      Log      `toml:"log"`
 	MTASTS   MTASTS   `toml:"mta_sts"`
 	HTTP     HTTP     `toml:"http"`
+	// The content filter and the sending limits (rspamd.go).
+	Rspamd     Rspamd     `toml:"rspamd"`
+	SendLimits SendLimits `toml:"send_limits"`
 }
 
 // Listen holds the listener addresses of each protocol; an empty list turns
@@ -286,6 +289,7 @@ func Default() *Config {
 		Log:      Log{Level: "info", Format: "text"},
 		MTASTS:   defaultMTASTS(),
 		HTTP:     HTTP{AdminNetworks: []string{}},
+		Rspamd:   defaultRspamd(),
 	}
 }
 

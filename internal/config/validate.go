@@ -42,6 +42,8 @@ func (c *Config) Validate() []error {
 	c.Log.validate(&p)
 	c.MTASTS.validate(&p)
 	c.HTTP.validate(&p)
+	c.Rspamd.validate(&p)
+	c.SendLimits.validate(&p)
 	if len(p) == 0 {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/rspamd"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
 )
@@ -17,6 +18,7 @@ type ingest struct {
 	env     *envelope.Envelope
 	msg     *message
 	auth    inboundAuth        // what the checks decided (inbound.go)
+	spam    rspamd.Verdict     // what the content filter decided (filter.go)
 	routes  []route            // per recipient
 	replies []*smtpreply.Reply // per recipient; nil = not refused
 	send    [][]Outgoing       // per recipient: what its policies asked to send
@@ -55,6 +57,7 @@ func (s *Service) Deliver(ctx context.Context, env *envelope.Envelope, body io.R
 	}
 	s.enqueue(ctx, t)
 	s.sendOutgoing(ctx, t)
+	s.recordSent(ctx, env, t.replies)
 	return t.replies
 }
 
@@ -82,6 +85,11 @@ func (s *Service) check(ctx context.Context, t *ingest) *smtpreply.Reply {
 	if fail := firstFailure(t.replies); fail != nil && !env.PerRecipient {
 		return fail
 	}
+	if s.filtered(env) {
+		if r := s.scan(ctx, t); r != nil {
+			return r
+		}
+	}
 	if env.AuthAccount != "" {
 		return s.sign(ctx, env, t.msg)
 	}
@@ -95,13 +103,13 @@ func (s *Service) deliverLocal(ctx context.Context, t *ingest) {
 	if !t.hasLocal() {
 		return
 	}
-	trace := s.traceHeaders(t.env, t.auth.results)
+	trace := s.traceHeaders(t.env, t.spam.Header+t.auth.results)
 	meta, err := t.msg.meta(trace)
 	if err != nil {
 		fill(t.replies, s.localError("parse message", err))
 		return
 	}
-	m := &Message{Envelope: t.env, Meta: meta, Auth: t.auth.verdict,
+	m := &Message{Envelope: t.env, Meta: meta, Auth: t.auth.verdict, Spam: t.spam,
 		size: t.msg.size + int64(len(trace)+len(t.msg.added)),
 		open: func() (io.Reader, error) { r, _, err := t.msg.open(trace); return r, err }}
 	targets, owners := s.decide(ctx, t, m)

@@ -7,6 +7,7 @@ import (
 	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/msgauth"
 	"github.com/petrelmail/petrel/internal/msgmeta"
+	"github.com/petrelmail/petrel/internal/rspamd"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
 )
@@ -31,6 +32,9 @@ type Message struct {
 	// Auth is the SPF, DKIM and DMARC verdict on mail received on the MX
 	// (inbound.go); the zero Verdict elsewhere.
 	Auth msgauth.Verdict
+	// Spam is the content filter's verdict (filter.go); the zero Verdict
+	// (Accept, not scanned) when there is none.
+	Spam rspamd.Verdict
 	size int64
 	open func() (io.Reader, error)
 }

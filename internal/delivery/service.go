@@ -32,6 +32,8 @@ type Store interface {
 	Quota(ctx context.Context, account store.AccountID) (store.Quota, error)
 	// Mailboxes finds an account's Junk mailbox (inbound.go).
 	Mailboxes(ctx context.Context, account store.AccountID) ([]store.Mailbox, error)
+	// Account names the Bayes user of a scan (filter.go).
+	Account(ctx context.Context, id store.AccountID) (store.Account, error)
 }
 
 // Config configures a Service.
@@ -52,6 +54,13 @@ type Config struct {
 	// (policy.go): QuarantineJunk files a DMARC quarantine in Junk. nil
 	// keeps every copy in INBOX.
 	Policies []Policy
+	// Filter scans mail on the MX (filter.go: rspamd); nil scans nothing.
+	// FilterSubmission has it scan submitted mail too.
+	Filter           Filter
+	FilterSubmission bool
+	// SendLimit bounds what authenticated accounts send (sendlimit.go);
+	// nil sets no bound.
+	SendLimit SendLimiter
 	// Postmaster is the local address that gets the mail for postmaster
 	// of a local domain without a postmaster address of its own, and for
 	// the bare <postmaster> (config delivery.postmaster); "" tries the
@@ -157,6 +166,9 @@ func (s *Service) postmaster(ctx context.Context, rcpt mailaddr.Address, notFoun
 // against that size); an address in another domain is accepted only from
 // an authenticated client, for the queue. nil means accept.
 func (s *Service) CheckRecipient(ctx context.Context, env *envelope.Envelope, rcpt envelope.Recipient) *smtpreply.Reply {
+	if r := s.checkSendLimit(ctx, env, 1); r != nil {
+		return r
+	}
 	rt, reply := s.route(ctx, env, rcpt)
 	if reply != nil {
 		return reply

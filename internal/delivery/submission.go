@@ -56,7 +56,18 @@ func (m *message) open(trace string) (io.Reader, int64, error) {
 // (RFC 6409 §6.1; accounts.Service.MaySendAs), else 553 5.7.1. The null
 // reverse-path is allowed (a client sending a notification that must not
 // be answered, RFC 8098 §2.1), as is anything without authentication.
+// An account over its sending limits gets 451 4.7.1 (sendlimit.go),
+// whatever the sender.
 func (s *Service) CheckSender(ctx context.Context, env *envelope.Envelope) *smtpreply.Reply {
+	if r := s.checkSendLimit(ctx, env, 0); r != nil {
+		return r
+	}
+	return s.senderRule(ctx, env)
+}
+
+// senderRule is CheckSender without the sending limits (checked again at
+// the end of data, where the limits are not: the message is on its way).
+func (s *Service) senderRule(ctx context.Context, env *envelope.Envelope) *smtpreply.Reply {
 	if env.AuthAccount == "" || env.From.IsZero() {
 		return nil
 	}
@@ -82,7 +93,7 @@ func (s *Service) mayUse(ctx context.Context, account, addr string) *smtpreply.R
 // conversion after signing would break the DKIM signature; README
 // "Submission"), and a missing Date (§8.2) or Message-ID (§8.3) is added.
 func (s *Service) prepareSubmission(ctx context.Context, env *envelope.Envelope, msg *message) *smtpreply.Reply {
-	if r := s.CheckSender(ctx, env); r != nil {
+	if r := s.senderRule(ctx, env); r != nil {
 		return r
 	}
 	r, _, err := msg.open("")

@@ -57,6 +57,7 @@ func (s *session) cmdCopy(c *command, a *copyArgs) status {
 	if dst.ID == s.v.mb.ID || move {
 		s.v.dirty = true
 	}
+	s.reportJunk(dst, res)
 	if len(res.Src) == 0 {
 		return respOK(c.name + " completed")
 	}

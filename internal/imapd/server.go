@@ -166,6 +166,9 @@ type Deps struct {
 	// Metrics may be nil: nothing is counted. One set serves both IMAP
 	// listeners (NewMetrics; the "listener" label tells them apart).
 	Metrics *obs.SessionMetrics
+	// Junk hears of messages filed into Junk or out of it (junk.go);
+	// nil = nobody.
+	Junk JunkReporter
 }
 
 // Server runs IMAP sessions on any number of listeners; the connection
@@ -179,6 +182,7 @@ type Server struct {
 	recent  *recentTracker
 	space   Space
 	index   *indexCache
+	junk    JunkReporter
 	items   *itemCache
 	net     *netserve.Server
 	metrics *obs.SessionMetrics
@@ -199,7 +203,7 @@ func New(cfg Config, d Deps) *Server {
 		log: d.Log.With("listener", cfg.Name), space: d.Space,
 		index: newIndexCache(d.Store, cfg.IndexRecords),
 		items: newItemCache(cfg.ItemCacheBytes),
-		ctx:   ctx, cancel: cancel, metrics: d.Metrics,
+		ctx:   ctx, cancel: cancel, metrics: d.Metrics, junk: d.Junk,
 	}
 	s.recent = &recentTracker{ctx: ctx, st: d.Store, log: s.log}
 	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,

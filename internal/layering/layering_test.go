@@ -57,6 +57,10 @@ func levels() map[string]int {
 		// mtasts: MTA-STS policies (RFC 8461), found for outbound mail
 		// (DNS, HTTPS, a cache in the store's KV) and served for ours.
 		"mtasts": 2,
+		// rspamd: the content filter's client (scan, learn) over HTTP.
+		"rspamd": 2,
+		// sendlimit: per-account sending limits, counted in the store's KV.
+		"sendlimit": 2,
 		// msgauth runs SPF, DKIM and DMARC on one message and writes
 		// Authentication-Results.
 		"msgauth": 3,
