@@ -26,6 +26,7 @@ type Config struct {
 	TLSRPT   TLSRPT   `toml:"tls_rpt"`
 	Log      Log      `toml:"log"`
 	MTASTS   MTASTS   `toml:"mta_sts"`
+	Antispam Antispam `toml:"antispam"`
 }
 
 // Listen holds the listener addresses of each protocol; an empty list turns
@@ -284,6 +285,7 @@ func Default() *Config {
 		TLSRPT:   TLSRPT{Enabled: true},
 		Log:      Log{Level: "info", Format: "text"},
 		MTASTS:   defaultMTASTS(),
+		Antispam: defaultAntispam(),
 	}
 }
 

@@ -41,6 +41,7 @@ func (c *Config) Validate() []error {
 	c.TLSRPT.validate(&p)
 	c.Log.validate(&p)
 	c.MTASTS.validate(&p)
+	c.Antispam.validate(&p)
 	if len(p) == 0 {
 		return nil
 	}
