@@ -59,7 +59,7 @@ func Parse(spec string, weighted bool) (List, error) {
 // parsePattern reads "a.b.c.d" where each octet is N or [lo..hi].
 func parsePattern(s string) ([4][2]uint8, error) {
 	var p [4][2]uint8
-	parts := strings.Split(s, ".")
+	parts := splitOctets(s)
 	if len(parts) != 4 {
 		return p, fmt.Errorf("pattern %q: want four octets such as 127.0.0.2 or 127.0.0.[2..11]", s)
 	}
@@ -76,6 +76,26 @@ func parsePattern(s string) ([4][2]uint8, error) {
 		p[i] = [2]uint8{uint8(a), uint8(b)}
 	}
 	return p, nil
+}
+
+// splitOctets splits a pattern at the dots outside brackets.
+func splitOctets(s string) []string {
+	var parts []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		case '.':
+			if depth == 0 {
+				parts = append(parts, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(parts, s[start:])
 }
 
 func validZone(z string) bool {

@@ -41,7 +41,7 @@ func (s *Screen) lookup(ctx context.Context, ip netip.Addr) envelope.Screening {
 		go func() {
 			// RFC 5782 §2.1: the client is listed when the name has an
 			// A record; NXDOMAIN (or no A record) means not listed.
-			addrs, err := s.r.LookupIP(ctx, dnslist.QueryName(ip, l.Zone))
+			addrs, err := s.r.LookupA(ctx, dnslist.QueryName(ip, l.Zone))
 			a := answer{i: i, answered: err == nil || dnsr.IsNotFound(err)}
 			for _, ad := range addrs {
 				a.listed = a.listed || l.Matches(ad)

@@ -16,7 +16,7 @@ import (
 // Resolver is what screening needs of the server's resolver (dnsr, whose
 // cache answers a client seen again).
 type Resolver interface {
-	LookupIP(ctx context.Context, host string) ([]netip.Addr, error)
+	LookupA(ctx context.Context, name string) ([]netip.Addr, error)
 }
 
 // Config configures the screening of the MX's clients. The zero value
