@@ -53,20 +53,18 @@ func (s *Screen) lookup(ctx context.Context, ip netip.Addr) envelope.Screening {
 	if len(s.cfg.Blocklists) > 0 {
 		res.Threshold = s.cfg.Threshold
 	}
-	got := make([]bool, len(lists))
+	got := make([]answer, len(lists)) // in the lists' order, for the verdict
+wait:
 	for range lists {
 		select {
 		case a := <-ch:
-			got[a.i] = true
-			s.add(&res, lists[a.i], a)
+			got[a.i] = a
 		case <-ctx.Done():
-			for i, l := range lists {
-				if !got[i] {
-					s.add(&res, l, answer{})
-				}
-			}
-			return res
+			break wait
 		}
+	}
+	for i, l := range lists {
+		s.add(&res, l, got[i]) // the zero answer: unanswered
 	}
 	return res
 }
