@@ -18,7 +18,7 @@ import (
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
-func envFrom(t *testing.T, from string, rcpts ...string) *envelope.Envelope {
+func envFrom(t testing.TB, from string, rcpts ...string) *envelope.Envelope {
 	t.Helper()
 	env := &envelope.Envelope{ID: "m1", Listener: "smtp", ClientIP: netip.MustParseAddr("198.51.100.20")}
 	parse := func(a string) mailaddr.Address {

@@ -25,7 +25,7 @@ var (
 	discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 )
 
-func lists(t *testing.T, weighted bool, specs ...string) []dnslist.List {
+func lists(t testing.TB, weighted bool, specs ...string) []dnslist.List {
 	t.Helper()
 	var out []dnslist.List
 	for _, s := range specs {

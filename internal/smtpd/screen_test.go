@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/petrelmail/petrel/internal/dnslist"
@@ -170,4 +171,44 @@ func TestRateLimitsSession(t *testing.T) {
 	if msgs := ts.d.messages(); len(msgs) != 1 || len(msgs[0].env.Recipients) != 2 {
 		t.Fatalf("delivered %+v, want one message to two recipients", msgs)
 	}
+}
+
+// BenchmarkSessionScreened is BenchmarkSession with the screening of
+// the MX on: two DNS lists (answered from the cache after the first
+// connection) and the three rates, with limits not reached.
+//
+//	go test -run - -bench 'Session$|SessionScreened' ./internal/smtpd/
+func BenchmarkSessionScreened(b *testing.B) {
+	srv := dnstest.Start(b)
+	srv.Add(b, "bl.test. 3600 IN SOA ns.test. h.test. 1 3600 600 86400 3600",
+		"bl2.test. 3600 IN SOA ns.test. h.test. 1 3600 600 86400 3600")
+	res := dnsr.NewFromConfig(dnsr.Config{Servers: []string{srv.Addr}, Timeout: 5 * time.Second, Cache: true})
+	var bl []dnslist.List
+	for _, s := range []string{"bl.test*2", "bl2.test"} {
+		l, _ := dnslist.Parse(s, true)
+		bl = append(bl, l)
+	}
+	cfg := testConfig()
+	cfg.MaxMessageSize = 1 << 20
+	cfg.MaxConnectionsPerIP, cfg.MaxConnections = 1000, 1000
+	cfg.Screen = screen.New(screen.Config{Hostname: testHost, Blocklists: bl, Threshold: 2,
+		ConnectionRate: 1 << 30, MessageRate: 1 << 30, RecipientRate: 1 << 30}, res, nil)
+	ts := start(b, cfg, nil)
+	ts.d.discard = true
+	body := "Subject: bench\r\n\r\n" + strings.Repeat(strings.Repeat("b", 78)+"\r\n", 51)
+	b.SetBytes(int64(len(body)))
+	b.RunParallel(func(pb *testing.PB) {
+		c, err := smtp.Dial(ts.addr)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer c.Close()
+		for pb.Next() {
+			if err := c.SendMail("a@example.org", []string{"b@mx.test"}, strings.NewReader(body)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
