@@ -30,6 +30,12 @@
 # messages is read from the database by the CLI (petrel user quota).
 # RCPTS=2 sends half of the load to bench1 and half to bench2 (with two
 # nodes: each node its own mailbox; the Postfix leg still delivers to one).
+# ANTISPAM=1 turns on Petrel's connection screening (README "Spam and
+# abuse"): two DNS blocklists asked about every connection (mxdns answers
+# NXDOMAIN without an SOA, so every connection asks again), the three
+# per-address rates (limits not reached) and greylisting, from which
+# smtp-source's mail is exempt by its SPF pass for source.test (needs
+# VERIFY=true).
 set -euo pipefail
 
 N=${1:-20000}; SESS=${2:-20}; SIZE=${3:-4096}
@@ -89,6 +95,19 @@ servers = ["$DNS_ADDR"]
 level = "warn"
 TOML
 	storage_toml "$3" "$4"
+	if [ "${ANTISPAM:-0}" = 1 ]; then
+		cat <<TOML
+[antispam]
+dnsbl = ["bl1.bench.test*2", "bl2.bench.test"]
+dnsbl_threshold = 2
+connection_rate = 1000000
+message_rate = 1000000
+recipient_rate = 1000000
+[antispam.greylist]
+enabled = true
+exempt_domains = ["source.test"]
+TOML
+	fi
 }
 
 for port in "$SMTP_PORT" "$HTTP_PORT" "$((SMTP_PORT + MAX_NODES - 1))" "$((HTTP_PORT + MAX_NODES - 1))"; do
