@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/petrelmail/petrel/internal/dnslist"
@@ -189,26 +188,7 @@ func BenchmarkSessionScreened(b *testing.B) {
 		bl = append(bl, l)
 	}
 	cfg := testConfig()
-	cfg.MaxMessageSize = 1 << 20
-	cfg.MaxConnectionsPerIP, cfg.MaxConnections = 1000, 1000
 	cfg.Screen = screen.New(screen.Config{Hostname: testHost, Blocklists: bl, Threshold: 2,
 		ConnectionRate: 1 << 30, MessageRate: 1 << 30, RecipientRate: 1 << 30}, res, nil)
-	ts := start(b, cfg, nil)
-	ts.d.discard = true
-	body := "Subject: bench\r\n\r\n" + strings.Repeat(strings.Repeat("b", 78)+"\r\n", 51)
-	b.SetBytes(int64(len(body)))
-	b.RunParallel(func(pb *testing.PB) {
-		c, err := smtp.Dial(ts.addr)
-		if err != nil {
-			b.Error(err)
-			return
-		}
-		defer c.Close()
-		for pb.Next() {
-			if err := c.SendMail("a@example.org", []string{"b@mx.test"}, strings.NewReader(body)); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
+	benchSession(b, cfg)
 }
