@@ -9,6 +9,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/greylist"
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/store/postgres"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
@@ -23,7 +24,7 @@ func backends(t *testing.T, fn func(t *testing.T, open func() store.Store)) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		dsn := testkit.PostgresDatabase(t)
-		fn(t, func() store.Store { return testkit.OpenPostgres(t, dsn) })
+		fn(t, func() store.Store { return openPostgres(t, dsn) })
 	})
 }
 
@@ -213,7 +214,7 @@ func TestKeysHoldNoAddresses(t *testing.T) {
 func TestNodesShareState(t *testing.T) {
 	dsn := testkit.PostgresDatabase(t)
 	clk := testkit.NewClock(t0)
-	a, b := newGreylist(testkit.OpenPostgres(t, dsn), clk), newGreylist(testkit.OpenPostgres(t, dsn), clk)
+	a, b := newGreylist(openPostgres(t, dsn), clk), newGreylist(openPostgres(t, dsn), clk)
 	if o := check(t, a, client, "s@sender.example", "u@example.org"); o.Pass {
 		t.Fatalf("node A, first attempt: %+v", o)
 	}
@@ -228,4 +229,17 @@ func TestNodesShareState(t *testing.T) {
 	if o := check(t, a, client, "s@sender.example", "other@example.org"); !o.Pass || o.How != "allowlisted" {
 		t.Fatalf("node A afterwards: %+v, want allowlisted by B's pass", o)
 	}
+}
+
+// openPostgres opens a store on the database at dsn
+// (testkit.PostgresDatabase), closed at the test's end; two opened on one
+// database are two nodes.
+func openPostgres(t *testing.T, dsn string) store.Store {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), dsn, postgres.Options{NoListen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

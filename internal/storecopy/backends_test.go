@@ -1,10 +1,12 @@
 package storecopy
 
 import (
+	"context"
 	"os"
 	"testing"
 
 	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/store/postgres"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
@@ -33,9 +35,13 @@ func forEachPair(t *testing.T, fn func(t *testing.T, src, dst store.Store)) {
 	}
 }
 
-// newPostgresStore opens a store on a new database of the server that
-// PETREL_TEST_POSTGRES names (skipping without one), closed and dropped
-// at the test's end.
+// newPostgresStore opens a store on a new database
+// (testkit.PostgresDatabase), closed at the test's end.
 func newPostgresStore(t *testing.T) store.Store {
-	return testkit.OpenPostgres(t, testkit.PostgresDatabase(t))
+	s, err := postgres.Open(context.Background(), testkit.PostgresDatabase(t), postgres.Options{NoListen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

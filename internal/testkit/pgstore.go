@@ -9,14 +9,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/petrelmail/petrel/internal/store"
-	"github.com/petrelmail/petrel/internal/store/postgres"
 )
 
 // PostgresDatabase creates an empty database on the PostgreSQL server
 // that PETREL_TEST_POSTGRES names (skipping the test without one),
-// dropped at the test's end, and returns its URL.
+// dropped at the test's end, and returns its URL. (testkit opens no
+// PostgreSQL store: store/postgres's own tests import testkit.)
 func PostgresDatabase(t testing.TB) string {
 	t.Helper()
 	admin := os.Getenv("PETREL_TEST_POSTGRES")
@@ -48,16 +46,4 @@ func PostgresDatabase(t testing.TB) string {
 		}
 	})
 	return u.String()
-}
-
-// OpenPostgres opens a store on the database at dsn (PostgresDatabase),
-// closed at the test's end; two opened on one database are two nodes.
-func OpenPostgres(t testing.TB, dsn string) store.Store {
-	t.Helper()
-	st, err := postgres.Open(context.Background(), dsn, postgres.Options{NoListen: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
 }
