@@ -145,6 +145,11 @@ func (c *Client) PregreetWait() time.Duration {
 	return c.s.cfg.PregreetWait
 }
 
+// EarlyTalkTest reports whether early talk is refused (PregreetWait
+// set): before the greeting, and behind HELO/EHLO even for a client that
+// is not made to wait.
+func (c *Client) EarlyTalkTest() bool { return c.s.cfg.PregreetWait > 0 }
+
 // Pregreet records the outcome of the wait: talked says whether the
 // client sent anything during it (RFC 5321 §3.1: a client waits for the
 // greeting). An early talker is refused and the connection closed.

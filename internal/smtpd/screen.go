@@ -46,7 +46,7 @@ func (s *session) screenGreeting() bool {
 // before their reply (RFC 2920 §3.1: they end a group of commands; HELO
 // allows no pipelining at all). It reports whether it did.
 func (s *session) screenPipelined() bool {
-	if s.screen == nil || s.br.Buffered() == 0 {
+	if s.screen == nil || !s.screen.EarlyTalkTest() || s.br.Buffered() == 0 {
 		return false
 	}
 	s.screenRefused(s.screen.EarlyTalker("commands pipelined behind HELO or EHLO"))

@@ -192,3 +192,13 @@ func BenchmarkSessionScreened(b *testing.B) {
 		ConnectionRate: 1 << 30, MessageRate: 1 << 30, RecipientRate: 1 << 30}, res, nil)
 	benchSession(b, cfg)
 }
+
+// TestPipeliningWithoutPregreet: without pregreet_wait, commands behind
+// EHLO are answered as usual (the test is the pregreet test's).
+func TestPipeliningWithoutPregreet(t *testing.T) {
+	ts, _ := screened(t, screen.Config{MessageRate: 100}, nil)
+	c := greeted(t, ts.addr)
+	c.Send("EHLO client.test\r\nNOOP\r\n")
+	c.expect("250 ")
+	c.expect("250 ")
+}
