@@ -202,3 +202,28 @@ func TestPipeliningWithoutPregreet(t *testing.T) {
 	c.expect("250 ")
 	c.expect("250 ")
 }
+
+// TestDNSListTimeoutSession: a blocklist that never answers holds the
+// first RCPT at most until dns_timeout after the connection; the client
+// then gets its recipient, and the list is reported unanswered.
+func TestDNSListTimeoutSession(t *testing.T) {
+	srv := dnstest.Start(t)
+	srv.Silent("1.0.0.127.silent.test")
+	res := dnsr.NewFromConfig(dnsr.Config{Servers: []string{srv.Addr}, Timeout: 30 * time.Second})
+	l, _ := dnslist.Parse("silent.test", true)
+	const limit = 500 * time.Millisecond
+	ts, reg := screened(t, screen.Config{Blocklists: []dnslist.List{l}, LookupTimeout: limit}, res)
+	start := time.Now()
+	c := greeted(t, ts.addr)
+	c.hello()
+	c.transaction("a@example.org", "b@mx.test")
+	if d := time.Since(start); d > limit+5*time.Second {
+		t.Fatalf("the first RCPT was answered %v after the connection (dns_timeout %v)", d, limit)
+	}
+	c.data("x\r\n.\r\n")
+	msgs := ts.d.messages()
+	if len(msgs) != 1 || msgs[0].env.Screening == nil || len(msgs[0].env.Screening.Unanswered) != 1 {
+		t.Fatalf("delivered %+v, want one message with silent.test unanswered", msgs)
+	}
+	checkMetric(t, reg, "petrel_screen_dnsl_lookups_total{outcome=unanswered,zone=silent.test}", 1)
+}
