@@ -160,6 +160,7 @@ func (c *Client) Pregreet(talked bool) *Refusal {
 	now := c.s.cfg.Now()
 	c.s.passed.add(c.key, now, now.Add(c.s.cfg.PregreetTTL))
 	c.s.m.decide("pregreet", "pass")
+	c.log.Debug("screen: pregreet passed")
 	return nil
 }
 
