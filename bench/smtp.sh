@@ -33,6 +33,12 @@
 # RSPAMD=1 adds a leg "sqlite+rspamd": the same with rspamd.url set, every
 # message scanned by a private rspamd (bench/lib/rspamd.sh: its rules that
 # need the network off; RSPAMD_WORKERS normal workers, default 1).
+# ANTISPAM=1 turns on Petrel's connection screening (README "Spam and
+# abuse"): two DNS blocklists asked about every connection (mxdns answers
+# NXDOMAIN without an SOA, so every connection asks again), the three
+# per-address rates (limits not reached) and greylisting, from which
+# smtp-source's mail is exempt by its SPF pass for source.test (needs
+# VERIFY=true).
 set -euo pipefail
 
 N=${1:-20000}; SESS=${2:-20}; SIZE=${3:-4096}
@@ -95,6 +101,19 @@ level = "warn"
 TOML
 	storage_toml "$3" "$4"
 	if [ -n "${5:-}" ]; then printf '[rspamd]\nurl = "%s"\n' "$5"; fi
+	if [ "${ANTISPAM:-0}" = 1 ]; then
+		cat <<TOML
+[antispam]
+dnsbl = ["bl1.bench.test*2", "bl2.bench.test"]
+dnsbl_threshold = 2
+connection_rate = 1000000
+message_rate = 1000000
+recipient_rate = 1000000
+[antispam.greylist]
+enabled = true
+exempt_domains = ["source.test"]
+TOML
+	fi
 }
 
 for port in "$SMTP_PORT" "$HTTP_PORT" "$((SMTP_PORT + MAX_NODES - 1))" "$((HTTP_PORT + MAX_NODES - 1))"; do

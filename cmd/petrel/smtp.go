@@ -16,8 +16,9 @@ import (
 // smtp.verify_senders is false.
 func smtpBindings(d deps) []binding {
 	rev := reverseName(d.dns)
+	mxScreen, screener := antispam(d)
 	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d), Signer: d.signer,
-		Checker: inboundChecker(d, d.dns), Policies: policies(), Postmaster: d.cfg.Delivery.Postmaster,
+		Checker: inboundChecker(d, d.dns), Screener: screener, Policies: policies(), Postmaster: d.cfg.Delivery.Postmaster,
 		Filter: d.spam.deliveryFilter(), FilterSubmission: d.spam != nil && d.spam.scanSubmission,
 		SendLimit: newSendLimiter(d.cfg, d.st, d.metrics, d.log)},
 		d.accounts, d.st, d.log)
@@ -25,6 +26,7 @@ func smtpBindings(d deps) []binding {
 	mx := smtpd.FromConfig(d.cfg)
 	mx.Name, mx.TLS = delivery.ListenerMX, d.tls
 	mx.ReverseName = rev
+	mx.Screen = mxScreen // [antispam], the MX only
 	mx.Limits = serviceLimits(d, "smtp", mx.MaxConnections, mx.MaxConnectionsPerIP)
 	lmtp := smtpd.FromConfig(d.cfg)
 	// LMTP sits behind a trusted MTA on loopback or a socket: no STARTTLS.

@@ -30,6 +30,7 @@ type Config struct {
 	// The content filter and the sending limits (rspamd.go).
 	Rspamd     Rspamd     `toml:"rspamd"`
 	SendLimits SendLimits `toml:"send_limits"`
+	Antispam   Antispam   `toml:"antispam"`
 }
 
 // Listen holds the listener addresses of each protocol; an empty list turns
@@ -290,6 +291,7 @@ func Default() *Config {
 		MTASTS:   defaultMTASTS(),
 		HTTP:     HTTP{AdminNetworks: []string{}},
 		Rspamd:   defaultRspamd(),
+		Antispam: defaultAntispam(),
 	}
 }
 

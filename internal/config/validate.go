@@ -44,6 +44,7 @@ func (c *Config) Validate() []error {
 	c.HTTP.validate(&p)
 	c.Rspamd.validate(&p)
 	c.SendLimits.validate(&p)
+	c.Antispam.validate(&p)
 	if len(p) == 0 {
 		return nil
 	}

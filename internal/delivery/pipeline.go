@@ -78,6 +78,11 @@ func (s *Service) check(ctx context.Context, t *ingest) *smtpreply.Reply {
 			return r
 		}
 	}
+	if s.screened(env) { // greylisting (screen.go)
+		if r := s.screen(ctx, t); r != nil {
+			return r
+		}
+	}
 	t.routes = make([]route, len(env.Recipients))
 	for i, rcpt := range env.Recipients {
 		t.routes[i], t.replies[i] = s.route(ctx, env, rcpt)

@@ -50,6 +50,9 @@ type Config struct {
 	// Checker authenticates mail on the MX (inbound.go); nil checks
 	// nothing.
 	Checker Checker
+	// Screener greylists mail on the MX and reports connection screening
+	// in a field (screen.go); nil does neither.
+	Screener Screener
 	// Policies decide, in order, what becomes of each local copy
 	// (policy.go): QuarantineJunk files a DMARC quarantine in Junk. nil
 	// keeps every copy in INBOX.

@@ -53,6 +53,9 @@ type Envelope struct {
 	// §4.2). Without it (SMTP) the delivery is all or nothing: the one
 	// reply after DATA is true for every recipient.
 	PerRecipient bool
+	// Screening is the verdict of connection screening on the MX
+	// (screening.go); nil where the client was not screened.
+	Screening *Screening
 
 	Received time.Time // when the transaction started (for Received:)
 }

@@ -33,6 +33,8 @@ func levels() map[string]int {
 		// sieve: the Sieve interpreter (issue 18); it decides, its
 		// callers deliver.
 		"sieve": 0,
+		// dnslist: DNS blocklist and allowlist specs and query names (RFC 5782).
+		"dnslist": 0,
 		// envelope: the one SMTP/LMTP transaction type, from smtpd to the queue.
 		"envelope":  1,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
@@ -61,6 +63,8 @@ func levels() map[string]int {
 		"rspamd": 2,
 		// sendlimit: per-account sending limits, counted in the store's KV.
 		"sendlimit": 2,
+		// greylist: greylisting triplets in the store's KV (RFC 6647).
+		"greylist": 2,
 		// msgauth runs SPF, DKIM and DMARC on one message and writes
 		// Authentication-Results.
 		"msgauth": 3,
@@ -79,6 +83,9 @@ func levels() map[string]int {
 		// ops: the operations layer (docs/architecture.md §Operations),
 		// the administrative actions the CLI and a later admin API call.
 		"ops": 5,
+		// screen: connection screening of the MX (pregreet, DNS lists,
+		// rates) and greylisting's exemptions, on msgauth's verdict.
+		"screen": 4,
 		// webapi: the admin JSON API (/api/v1/) on ops.
 		"webapi": 6,
 		// webui: the web admin (/admin/) and account page (/account/) on ops.

@@ -77,6 +77,9 @@ func (s *session) cmdHello(verb, arg string) *smtpreply.Reply {
 	if !validHelo(name) {
 		return s.bad(smtpreply.BadArguments(verb + " requires a domain name or address literal"))
 	}
+	if s.screenPipelined() {
+		return nil
+	}
 	s.resetTx()
 	s.helo = name
 	switch verb {

@@ -72,8 +72,10 @@ func TestHeavyLargeMessage(t *testing.T) {
 
 // BenchmarkSession: 4 KiB messages through the listener, one connection
 // per parallel goroutine, with a delivery that does nothing.
-func BenchmarkSession(b *testing.B) {
-	cfg := testConfig()
+func BenchmarkSession(b *testing.B) { benchSession(b, testConfig()) }
+
+// benchSession is BenchmarkSession on a server with cfg.
+func benchSession(b *testing.B, cfg Config) {
 	cfg.MaxMessageSize = 1 << 20
 	cfg.MaxConnectionsPerIP, cfg.MaxConnections = 1000, 1000
 	ts := start(b, cfg, nil)

@@ -23,6 +23,9 @@ func (s *session) cmdMail(arg string) *smtpreply.Reply {
 			return r
 		}
 	}
+	if s.screenMail() {
+		return nil
+	}
 	path, params, ok := splitPath(arg, "FROM:")
 	if !ok {
 		return s.bad(smtpreply.BadArguments("Syntax: MAIL FROM:<address> [parameters]"))
@@ -114,6 +117,9 @@ func (s *session) cmdRcpt(arg string) *smtpreply.Reply {
 		return s.bad(smtpreply.NeedsSMTPUTF8())
 	}
 	if s.rcptCutOff() { // harvesting (rcptguard.go)
+		return nil
+	}
+	if s.screenRcpt(addr.String()) {
 		return nil
 	}
 	// RFC 5321 §4.5.3.1.10: 452 for recipients past the limit; the

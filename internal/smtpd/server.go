@@ -12,6 +12,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/netserve"
+	"github.com/petrelmail/petrel/internal/screen"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
@@ -92,6 +93,10 @@ type Config struct {
 	// session starts and must bound its own time; the name goes into the
 	// Received header (RFC 5321 §4.4 TCP-info).
 	ReverseName func(ctx context.Context, ip netip.Addr) string
+
+	// Screen, when set, screens the clients (screen.go): for the MX
+	// only, never submission or LMTP.
+	Screen *screen.Screen
 }
 
 func (c Config) withDefaults() Config {

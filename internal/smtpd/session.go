@@ -16,6 +16,7 @@ import (
 	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/screen"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
@@ -55,6 +56,8 @@ type session struct {
 	dataRead   int64 // octets read from the connection since dataStart
 
 	rcpt rcptErrors // refused recipients (rcptguard.go)
+	// screen screens the client (screen.go); nil without Config.Screen.
+	screen *screen.Client
 
 	mu      sync.Mutex // guards waiting, against Shutdown
 	waiting bool       // blocked on a command outside a transaction
@@ -77,6 +80,9 @@ func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
 	s.br = bufio.NewReaderSize(connReader{s}, readBufferSize)
 	s.bw = bufio.NewWriter(c)
 	s.lookupClientHost()
+	if srv.cfg.Screen != nil {
+		s.screen = srv.cfg.Screen.Connect(srv.ctx, ip, s.log)
+	}
 	return s
 }
 
@@ -155,6 +161,10 @@ func (s *session) run() {
 	defer s.log.Debug("disconnect")
 	defer s.logRcptSummary()
 	if s.cfg.ImplicitTLS && !s.handshake() {
+		return
+	}
+	if !s.screenGreeting() {
+		s.flush()
 		return
 	}
 	proto := "ESMTP"

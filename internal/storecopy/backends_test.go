@@ -2,13 +2,8 @@ package storecopy
 
 import (
 	"context"
-	"fmt"
-	"net/url"
 	"os"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/postgres"
@@ -40,48 +35,13 @@ func forEachPair(t *testing.T, fn func(t *testing.T, src, dst store.Store)) {
 	}
 }
 
-// newPostgresStore opens a store on a new database (postgresDatabase),
-// closed at the test's end.
+// newPostgresStore opens a store on a new database
+// (testkit.PostgresDatabase), closed at the test's end.
 func newPostgresStore(t *testing.T) store.Store {
-	s, err := postgres.Open(context.Background(), postgresDatabase(t), postgres.Options{NoListen: true})
+	s, err := postgres.Open(context.Background(), testkit.PostgresDatabase(t), postgres.Options{NoListen: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// postgresDatabase creates an empty database on the server that
-// PETREL_TEST_POSTGRES names (skipping without one), dropped at the
-// test's end, and returns its URL.
-func postgresDatabase(t *testing.T) string {
-	admin := os.Getenv("PETREL_TEST_POSTGRES")
-	if admin == "" {
-		t.Skip("PETREL_TEST_POSTGRES is not set: no PostgreSQL server to test against")
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = fmt.Sprintf("/petrel_test_copy_%d", time.Now().UnixNano())
-	ctx := context.Background()
-	exec := func(q string) error {
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, q)
-		return err
-	}
-	name := u.Path[1:]
-	if err := exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	return u.String()
 }
