@@ -23,7 +23,8 @@ type Rspamd struct {
 	// OnFailure is what becomes of a message rspamd could not scan:
 	// "accept" (delivered, X-Spam-Status: Unscanned) or "tempfail" (451).
 	OnFailure string `toml:"on_failure"`
-	// ScanSubmission scans submitted mail too (rspamd's reject: 550).
+	// ScanSubmission scans submitted mail too (what rspamd rejects is held
+	// in the queue: README "Spam and abuse").
 	ScanSubmission bool `toml:"scan_submission"`
 }
 

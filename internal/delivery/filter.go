@@ -49,6 +49,17 @@ func (s *Service) scan(ctx context.Context, t *ingest) *smtpreply.Reply {
 	}
 	v := s.cfg.Filter.Scan(ctx, in, body, size)
 	t.spam = v
+	if env.AuthAccount != "" && v.Action == rspamd.Reject && v.Reply != nil && v.Reply.Code/100 == 5 {
+		// Submitted mail the filter rejects is held, not refused nor
+		// bounced (README "Spam and abuse"): its remote copies wait in
+		// the queue for the operator (petrel queue retry releases,
+		// queue delete drops), its local ones go to Junk.
+		t.held = true
+		t.spam.Action, t.spam.Reply = rspamd.Junk, nil
+		s.log.Warn("submitted message held by the content filter", append(env.LogAttrs(), "action", v.Result.Action,
+			"score", v.Result.Score)...)
+		return nil
+	}
 	if v.Reply != nil {
 		s.log.Info("message refused by the content filter", append(env.LogAttrs(), "action", v.Result.Action,
 			"score", v.Result.Score, "code", v.Reply.Code)...)

@@ -107,7 +107,8 @@ func TestFilterRefused(t *testing.T) {
 }
 
 // TestFilterNotScanned: LMTP and submission (unless FilterSubmission)
-// are not scanned.
+// are not scanned; with FilterSubmission, a rejected submission is held,
+// its local copy filed in Junk (TestFilterSubmissionHeld).
 func TestFilterNotScanned(t *testing.T) {
 	f := newFixture(t)
 	ff := withFilter(f, rspamd.Verdict{Action: rspamd.Reject, Reply: smtpreply.SpamRejected()})
@@ -121,10 +122,44 @@ func TestFilterNotScanned(t *testing.T) {
 		t.Fatalf("scanned %d", len(ff.inputs))
 	}
 	f.svc.cfg.FilterSubmission = true
-	if rs := f.deliverRaw(submitted(t, "bob@example.org"), msg); rs[0] == nil || rs[0].Code != 550 {
-		t.Errorf("submission with FilterSubmission: reply %v", rs[0])
+	if rs := f.deliverRaw(submitted(t, "bob@example.org"), msg); rs[0] != nil {
+		t.Errorf("submission with FilterSubmission: reply %v, want it held (nil)", rs[0])
+	}
+	if n := len(f.mailbox("bob@example.org", "Junk")); n != 1 {
+		t.Errorf("the rejected submission's local copy: %d in Junk, want 1", n)
 	}
 	if len(ff.inputs) != 1 || ff.inputs[0].User != "alice@example.org" {
 		t.Fatalf("inputs %+v", ff.inputs)
+	}
+}
+
+// TestFilterSubmissionHeld: submitted mail that the content filter
+// rejects is accepted and held, not refused or bounced (issue 17): its
+// remote copy is queued held, for the operator to release or delete;
+// its local copy goes to Junk. A temporary verdict still gets its 4xx;
+// MX mail is still refused.
+func TestFilterSubmissionHeld(t *testing.T) {
+	f := newFixture(t)
+	withFilter(f, rspamd.Verdict{Action: rspamd.Reject, Reply: smtpreply.SpamRejected()})
+	q := withQueue(f)
+	f.svc.cfg.FilterSubmission = true
+	msg := fromAlice + "Subject: buy now\r\n\r\nHello.\r\n"
+	rs := f.submit(submitted(t, "carol@remote.example", "bob@example.org"), msg)
+	if rs[0] != nil || rs[1] != nil {
+		t.Fatalf("replies %v, want both accepted (held)", rs)
+	}
+	if len(q.msgs) != 1 || !q.msgs[0].env.Held || q.msgs[0].rcpts[0] != "carol@remote.example" {
+		t.Fatalf("queued %+v, want carol's copy held", q.msgs)
+	}
+	if n := len(f.mailbox("bob@example.org", "Junk")); n != 1 {
+		t.Errorf("bob's copy: %d in Junk, want 1", n)
+	}
+	// A temporary verdict is not held: the client tries again.
+	f2 := newFixture(t)
+	withFilter(f2, rspamd.Verdict{Action: rspamd.TempFail, Reply: smtpreply.SpamTempFail()})
+	q2 := withQueue(f2)
+	f2.svc.cfg.FilterSubmission = true
+	if rs := f2.submit(submitted(t, "carol@remote.example"), msg); rs[0] == nil || rs[0].Code != 451 || len(q2.msgs) != 0 {
+		t.Errorf("soft reject of a submission: %v, %d queued; want 451 and nothing queued", rs, len(q2.msgs))
 	}
 }

@@ -19,6 +19,7 @@ type ingest struct {
 	msg     *message
 	auth    inboundAuth        // what the checks decided (inbound.go)
 	spam    rspamd.Verdict     // what the content filter decided (filter.go)
+	held    bool               // the filter rejected submitted mail: queued held (filter.go)
 	routes  []route            // per recipient
 	replies []*smtpreply.Reply // per recipient; nil = not refused
 	send    [][]Outgoing       // per recipient: what its policies asked to send

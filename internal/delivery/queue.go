@@ -83,6 +83,7 @@ func (s *Service) enqueue(ctx context.Context, t *ingest) {
 		return
 	}
 	qenv := *env
+	qenv.Held = t.held
 	optional, err := t.msg.tlsOptional()
 	// REQUIRETLS overrides the field (RFC 8689 §4.1).
 	qenv.TLSOptional = optional && !env.RequireTLS

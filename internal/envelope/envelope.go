@@ -36,6 +36,11 @@ type Envelope struct {
 	// which overrides the field (§4.1).
 	TLSOptional bool
 
+	// Held queues the message's remote copies held: not sent until the
+	// operator releases them (the content filter rejected submitted
+	// mail; README "Spam and abuse"). Set by delivery, never by a client.
+	Held bool
+
 	// The session the transaction came in on.
 	Helo       string               // EHLO/HELO/LHLO argument
 	ClientIP   netip.Addr           // remote address (invalid for a unix socket)

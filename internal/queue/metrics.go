@@ -68,7 +68,7 @@ func (c *sizeCollector) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		return
 	}
-	for _, s := range []store.RcptState{store.RcptPending, store.RcptDeferred, store.RcptDelivered, store.RcptFailed} {
+	for _, s := range []store.RcptState{store.RcptPending, store.RcptDeferred, store.RcptDelivered, store.RcptFailed, store.RcptHeld} {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[s]), s.String())
 	}
 }

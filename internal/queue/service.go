@@ -73,7 +73,7 @@ func (s *Service) Enqueue(ctx context.Context, env *envelope.Envelope, body io.R
 	nq := store.NewQueued{ID: obs.NewID(), Origin: env.ID, From: env.ReversePath(), EnvID: env.EnvID, Ret: env.Ret,
 		SMTPUTF8: env.SMTPUTF8, BodyType: env.Body, Arrived: env.Received, Body: io.LimitReader(body, size),
 		// REQUIRETLS overrides the TLS-Required field (RFC 8689 §4.1).
-		RequireTLS: env.RequireTLS, TLSOptional: env.TLSOptional && !env.RequireTLS}
+		RequireTLS: env.RequireTLS, TLSOptional: env.TLSOptional && !env.RequireTLS, Held: env.Held}
 	if nq.Arrived.IsZero() {
 		nq.Arrived = s.d.Now()
 	}
@@ -86,7 +86,7 @@ func (s *Service) Enqueue(ctx context.Context, env *envelope.Envelope, body io.R
 		return "", err
 	}
 	s.d.Log.Info("queued", "queue_id", q.ID, "msg_id", env.ID, "from", nq.From,
-		"rcpts", len(q.Rcpts), "size", q.Size)
+		"rcpts", len(q.Rcpts), "size", q.Size, "held", nq.Held)
 	select {
 	case s.newMail <- struct{}{}:
 	default:

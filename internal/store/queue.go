@@ -18,9 +18,12 @@ const (
 	RcptDelivered
 	// RcptFailed: a permanent failure, or the queue lifetime ran out.
 	RcptFailed
+	// RcptHeld: held (NewQueued.Held): never claimed, tried or expired
+	// until released by RetryQueued, which makes it RcptPending.
+	RcptHeld
 )
 
-var rcptStateNames = [...]string{"pending", "deferred", "delivered", "failed"}
+var rcptStateNames = [...]string{"pending", "deferred", "delivered", "failed", "held"}
 
 func (s RcptState) String() string {
 	if s >= 0 && int(s) < len(rcptStateNames) {
@@ -29,8 +32,9 @@ func (s RcptState) String() string {
 	return "unknown"
 }
 
-// Active reports whether the recipient still waits for delivery.
-func (s RcptState) Active() bool { return s == RcptPending || s == RcptDeferred }
+// Active reports whether the recipient still waits for delivery (a held
+// one too: it keeps its message in the queue).
+func (s RcptState) Active() bool { return s == RcptPending || s == RcptDeferred || s == RcptHeld }
 
 // QueuedRcpt is one recipient of a queued message and its delivery state.
 type QueuedRcpt struct {
@@ -84,9 +88,13 @@ type NewQueued struct {
 	SMTPUTF8                     bool
 	BodyType                     string
 	RequireTLS, TLSOptional      bool // as in QueuedMessage
-	Arrived                      time.Time
-	Body                         io.Reader // read once
-	Rcpts                        []QueuedRcpt
+	// Held queues the recipients RcptHeld: kept, never sent, until
+	// RetryQueued releases them (README "Spam and abuse": outbound mail
+	// the content filter rejects).
+	Held    bool
+	Arrived time.Time
+	Body    io.Reader // read once
+	Rcpts   []QueuedRcpt
 }
 
 // QueueChange updates recipients of one message after an attempt. Rcpts
@@ -161,7 +169,8 @@ type Queue interface {
 	// time when there is none).
 	NextDue(ctx context.Context) (time.Time, error)
 	// RetryQueued makes the deferred recipients of one message (id != "")
-	// or of all messages due at now; it returns how many recipients. A
+	// or of all messages due at now, and releases the held ones
+	// (RcptHeld becomes RcptPending); it returns how many recipients. A
 	// claimed message is tried again once its claim is released.
 	RetryQueued(ctx context.Context, id string, now time.Time) (int, error)
 	// DeleteQueued removes a message without any report, claimed or not:
@@ -178,8 +187,12 @@ func (m NewQueued) Queued(size int64) QueuedMessage {
 	q := QueuedMessage{ID: m.ID, Origin: m.Origin, From: m.From, EnvID: m.EnvID, Ret: m.Ret,
 		SMTPUTF8: m.SMTPUTF8, BodyType: m.BodyType, RequireTLS: m.RequireTLS, TLSOptional: m.TLSOptional,
 		Arrived: m.Arrived, Size: size}
+	state := RcptPending
+	if m.Held {
+		state = RcptHeld
+	}
 	for i, r := range m.Rcpts {
-		r.Index, r.State, r.Attempts = i, RcptPending, 0
+		r.Index, r.State, r.Attempts = i, state, 0
 		q.Rcpts = append(q.Rcpts, r)
 	}
 	return q

@@ -67,9 +67,13 @@ func (t *txn) enqueue(b *body, q *store.QueuedMessage) error {
 	for i, r := range q.Rcpts {
 		idx[i], addr[i], domain[i], orcpt[i], notify[i] = int32(r.Index), r.Addr, r.Domain, r.ORcpt, strings.Join(r.Notify, ",")
 	}
+	var state int32 // every recipient starts in the same state
+	if len(q.Rcpts) > 0 {
+		state = int32(q.Rcpts[0].State)
+	}
 	_, err = t.exec(`INSERT INTO queue_rcpts(seq, idx, addr, domain, orcpt, notify, state)
-		SELECT $1, * , 0 FROM unnest($2::integer[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-		seq, idx, addr, domain, orcpt, notify)
+		SELECT $1, *, $7 FROM unnest($2::integer[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+		seq, idx, addr, domain, orcpt, notify, state)
 	return err
 }
 
@@ -121,7 +125,9 @@ func (s *Store) DeleteQueued(ctx context.Context, id string) error {
 func (s *Store) RetryQueued(ctx context.Context, id string, now time.Time) (int, error) {
 	var n int64
 	err := s.write(ctx, "retry queued", func(t *txn) error {
-		q, args := `UPDATE queue_rcpts SET next_attempt = $1 WHERE state = 1`, []any{ms(now)}
+		// A held recipient (state 4) is released: new mail again.
+		q, args := `UPDATE queue_rcpts SET next_attempt = $1, state = CASE state WHEN 4 THEN 0 ELSE state END
+			WHERE state IN (1, 4)`, []any{ms(now)}
 		if id != "" {
 			seq, _, _, err := t.queueSeq(id)
 			if err != nil {

@@ -191,7 +191,7 @@ func (s *Store) ReleaseClaim(ctx context.Context, id, owner string, ch store.Que
 			}
 		}
 		var active bool
-		if err := t.queryRow(`SELECT EXISTS(SELECT 1 FROM queue_rcpts WHERE seq = $1 AND state IN (0, 1))`, seq).Scan(&active); err != nil {
+		if err := t.queryRow(`SELECT EXISTS(SELECT 1 FROM queue_rcpts WHERE seq = $1 AND state IN (0, 1, 4))`, seq).Scan(&active); err != nil {
 			return err
 		}
 		if !active {

@@ -71,7 +71,7 @@ func (t *txn) enqueue(b *body, q *store.QueuedMessage) error {
 	}
 	for _, r := range q.Rcpts {
 		if _, err := t.exec(`INSERT INTO queue_rcpts(seq, idx, addr, domain, orcpt, notify, state)
-			VALUES (?, ?, ?, ?, ?, ?, 0)`, seq, r.Index, r.Addr, r.Domain, r.ORcpt, strings.Join(r.Notify, ",")); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, seq, r.Index, r.Addr, r.Domain, r.ORcpt, strings.Join(r.Notify, ","), int(r.State)); err != nil {
 			return err
 		}
 	}
@@ -130,14 +130,17 @@ func (s *Store) RetryQueued(ctx context.Context, id string, now time.Time) (int,
 	err := s.w.do(ctx, "retry queued", func(t *txn) error {
 		var res sql.Result
 		var err error
+		// A held recipient (state 4) is released: new mail again.
 		if id == "" {
-			res, err = t.exec(`UPDATE queue_rcpts SET next_attempt = ? WHERE state = 1`, ms(now))
+			res, err = t.exec(`UPDATE queue_rcpts SET next_attempt = ?, state = CASE state WHEN 4 THEN 0 ELSE state END
+				WHERE state IN (1, 4)`, ms(now))
 		} else {
 			var seq int64
 			if seq, _, err = t.queueSeq(id); err != nil {
 				return err
 			}
-			res, err = t.exec(`UPDATE queue_rcpts SET next_attempt = ? WHERE state = 1 AND seq = ?`, ms(now), seq)
+			res, err = t.exec(`UPDATE queue_rcpts SET next_attempt = ?, state = CASE state WHEN 4 THEN 0 ELSE state END
+				WHERE state IN (1, 4) AND seq = ?`, ms(now), seq)
 		}
 		if err != nil {
 			return err

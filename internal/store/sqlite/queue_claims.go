@@ -176,7 +176,7 @@ func (s *Store) ReleaseClaim(ctx context.Context, id, owner string, ch store.Que
 			}
 		}
 		var active int
-		if err := t.queryRow(`SELECT count(*) FROM queue_rcpts WHERE seq = ? AND state IN (0, 1)`, seq).Scan(&active); err != nil {
+		if err := t.queryRow(`SELECT count(*) FROM queue_rcpts WHERE seq = ? AND state IN (0, 1, 4)`, seq).Scan(&active); err != nil {
 			return err
 		}
 		if active == 0 {

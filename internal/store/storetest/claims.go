@@ -184,3 +184,46 @@ func testQueueClaimOrder(t *testing.T, b Backend) {
 		t.Fatalf("claim without an owner: %v", err)
 	}
 }
+
+// testQueueHeld checks held messages (NewQueued.Held): their recipients
+// are RcptHeld, never claimed (so never tried, nor expired), counted,
+// and kept across a release of another claim; RetryQueued of the message
+// releases them to RcptPending, and then they are claimed as new mail.
+func testQueueHeld(t *testing.T, b Backend) {
+	c := newClaimEnv(t, b)
+	nq := store.NewQueued{ID: "h1", From: "a@example.org", Arrived: c.t0, Held: true, Body: bytes.NewReader(msg("h1", 200)),
+		Rcpts: []store.QueuedRcpt{{Addr: "u@x.example", Domain: "x.example"}, {Addr: "v@y.example", Domain: "y.example"}}}
+	q, err := c.s.Enqueue(c.ctx, nq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range q.Rcpts {
+		if r.State != store.RcptHeld {
+			t.Fatalf("Enqueue returned %s as %v, want held", r.Addr, r.State)
+		}
+	}
+	c.enqueue("n1", "x.example")
+	far := c.t0.Add(365 * 24 * time.Hour)
+	c.want("held mail is never claimed", c.claim("node-a", far, 10), "n1")
+	m, err := c.s.QueuedMessage(c.ctx, "h1")
+	if err != nil || len(m.Rcpts) != 2 || m.Rcpts[0].State != store.RcptHeld || m.Rcpts[1].State != store.RcptHeld {
+		t.Fatalf("QueuedMessage(h1) = %+v, %v; want both recipients held", m.Rcpts, err)
+	}
+	counts, err := c.s.QueueCounts(c.ctx)
+	if err != nil || counts[store.RcptHeld] != 2 {
+		t.Fatalf("QueueCounts = %v, %v; want 2 held", counts, err)
+	}
+	// Another message's attempt does not touch it; a release of all
+	// deferred mail (id "") releases it too.
+	if err := c.s.ReleaseClaim(c.ctx, "n1", "node-a", store.QueueChange{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.s.RetryQueued(c.ctx, "h1", c.t0); err != nil || n != 2 {
+		t.Fatalf("RetryQueued(h1) = %d, %v; want 2 released", n, err)
+	}
+	c.want("released, as new mail (oldest first)", c.claimReq(store.ClaimRequest{Owner: "node-b", Now: far, Limit: 10, NewOnly: true}), "h1", "n1")
+	m, err = c.s.QueuedMessage(c.ctx, "h1")
+	if err != nil || m.Rcpts[0].State != store.RcptPending {
+		t.Fatalf("after the release: %+v, %v; want pending", m.Rcpts, err)
+	}
+}

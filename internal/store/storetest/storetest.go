@@ -60,6 +60,7 @@ func Run(t *testing.T, b Backend) {
 		{"Queue", testQueue},
 		{"QueueClaims", testQueueClaims},
 		{"QueueClaimOrder", testQueueClaimOrder},
+		{"QueueHeld", testQueueHeld},
 		{"KV", testKV},
 		{"Locks", testLocks},
 		{"Lease", testLease},
