@@ -445,7 +445,7 @@ func TestOutboundQueueCLI(t *testing.T) {
 		}
 	}
 	w.remote.start()
-	if out := w.sender.cli("", "queue", "retry", id); !strings.Contains(out, "1 deferred recipient(s) due now") {
+	if out := w.sender.cli("", "queue", "retry", id); !strings.Contains(out, "1 deferred or held recipient(s) due now") {
 		t.Errorf("queue retry: %s", out)
 	}
 	w.remote.waitInbox("bob@b.test", 1, 20*time.Second)

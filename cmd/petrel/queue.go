@@ -96,7 +96,7 @@ func (a *app) queueRun(ctx context.Context, q *ops.Queue, pos []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "%d deferred recipient(s) due now; the running server tries them within seconds\n", n)
+		fmt.Fprintf(a.stdout, "%d deferred or held recipient(s) due now; the running server tries them within seconds\n", n)
 	case "delete":
 		ids, err := q.Delete(ctx, pos[1])
 		if err != nil {
