@@ -101,3 +101,31 @@ func TestQueueShowByMsgID(t *testing.T) {
 		t.Errorf("queue show of an unknown ID: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// A held message (submitted mail the content filter rejected) shows as
+// held in `petrel queue list`, and `petrel queue retry ID` releases it as
+// new mail (issue 17).
+func TestQueueHeldListedAndReleased(t *testing.T) {
+	e := newEnv(t, "")
+	e.ok("", "domain", "add", "example.org")
+	st := e.openStore()
+	qs := queue.New(queue.Config{}, queue.Deps{Store: st})
+	from, err := mailaddr.Parse("alice@example.org")
+	must(t, err)
+	to, err := mailaddr.Parse("dave@remote.example")
+	must(t, err)
+	body := "Subject: spam\r\n\r\nbuy\r\n"
+	id, err := qs.Enqueue(context.Background(), &envelope.Envelope{ID: "msgid000held", From: from, Held: true},
+		strings.NewReader(body), int64(len(body)), []envelope.Recipient{{Addr: to}})
+	must(t, err)
+	st.Close()
+	if out := e.ok("", "queue", "list"); !strings.Contains(out, "    held      dave@remote.example") {
+		t.Fatalf("queue list does not show the held recipient:\n%s", out)
+	}
+	if out := e.ok("", "queue", "retry", id); !strings.Contains(out, "1 deferred or held recipient(s) due now") {
+		t.Fatalf("queue retry: %s", out)
+	}
+	if out := e.ok("", "queue", "list"); !strings.Contains(out, "    pending   dave@remote.example") {
+		t.Fatalf("after the release:\n%s", out)
+	}
+}
