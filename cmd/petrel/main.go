@@ -41,6 +41,8 @@ commands:
                                             ("-" keeps one configured; 0 = no limit; default: [send_limits])
   alias  add|list|del ADDRESS TARGET[,...]  manage aliases ("@domain" is a catch-all)
   token  create [--read-only] NAME | list | revoke NAME  admin API tokens (create prints it once)
+  sieve  list ADDRESS | put|get|activate|delete ADDRESS NAME | deactivate ADDRESS | check
+                                            an account's Sieve filters (put and check read the script on stdin)
   queue  list|show|retry|delete ID          manage the outbound queue (retry --all)
   dkim   generate DOMAIN                    create a DKIM key (--selector S, --algorithm rsa|ed25519)
   dkim   remove|export DOMAIN SELECTOR      retire a DKIM key; print a key file (backup)
@@ -158,6 +160,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.queueCmd(ctx, rest)
 	case "token":
 		return a.tokenCmd(ctx, rest)
+	case "sieve":
+		return a.sieveCmd(ctx, rest)
 	case "dkim":
 		return a.dkimCmd(ctx, rest)
 	case "dns":

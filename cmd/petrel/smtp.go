@@ -4,6 +4,8 @@ import (
 	"github.com/petrelmail/petrel/internal/delivery"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/msgauth"
+	"github.com/petrelmail/petrel/internal/sieve"
+	"github.com/petrelmail/petrel/internal/sievescripts"
 	"github.com/petrelmail/petrel/internal/smtpd"
 )
 
@@ -18,7 +20,7 @@ func smtpBindings(d deps) []binding {
 	rev := reverseName(d.dns)
 	mxScreen, screener := antispam(d)
 	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d), Signer: d.signer,
-		Checker: inboundChecker(d, d.dns), Screener: screener, Policies: policies(), Postmaster: d.cfg.Delivery.Postmaster,
+		Checker: inboundChecker(d, d.dns), Screener: screener, Policies: policies(d), Postmaster: d.cfg.Delivery.Postmaster,
 		Filter: d.spam.deliveryFilter(), FilterSubmission: d.spam != nil && d.spam.scanSubmission,
 		SendLimit: newSendLimiter(d.cfg, d.st, d.metrics, d.log)},
 		d.accounts, d.st, d.log)
@@ -41,8 +43,12 @@ func smtpBindings(d deps) []binding {
 // policies is the policy stage of the delivery path (docs/flow.md), in
 // order: a DMARC quarantine goes to Junk, and so does rspamd's junk
 // verdict. Sieve and vacation replies are to join here.
-func policies() []delivery.Policy {
-	return []delivery.Policy{delivery.QuarantineJunk{}, delivery.SpamJunk{}}
+func policies(d deps) []delivery.Policy {
+	return []delivery.Policy{delivery.QuarantineJunk{}, delivery.SpamJunk{},
+		// Last: the user's filter sees the spam verdicts and decides
+		// (README "Filters and vacation").
+		delivery.Sieve{Scripts: sievescripts.New(d.st, sieve.Limits{}), Accounts: d.st, Hostname: d.cfg.Hostname,
+			Log: d.log.With("component", "sieve"), MaxSize: int64(d.cfg.Delivery.MaxMessageSize)}}
 }
 
 // inboundChecker is the msgauth Checker of the MX, with the host name as

@@ -56,6 +56,8 @@ func levels() map[string]int {
 		// tlsrpt: SMTP TLS reporting (RFC 8460): outcomes counted in the
 		// store's key/value entries, the daily reports.
 		"tlsrpt": 2,
+		// sievescripts: the accounts' Sieve scripts in the store's KV.
+		"sievescripts": 2,
 		// mtasts: MTA-STS policies (RFC 8461), found for outbound mail
 		// (DNS, HTTPS, a cache in the store's KV) and served for ours.
 		"mtasts": 2,
