@@ -63,7 +63,7 @@ func mtastsHandler(cfg *config.Config, st store.Store, log *slog.Logger) http.Ha
 // lookups (dnsplan.TLSALookup) and the policy fetch (dnsplan.PolicyFetcher).
 type dnsCheckLookup struct {
 	*dnsr.Client
-	dnsplan.DNSTLSA
+	dnsplan.ClientTLSA
 	*mtasts.Fetcher
 }
 
@@ -80,9 +80,9 @@ func newDNSCheckLookup(cfg *config.Config, timeout time.Duration) dnsCheckLookup
 		return dialResolved(ctx, r, network, addr)
 	}
 	return dnsCheckLookup{
-		Client:  r,
-		DNSTLSA: dnsplan.DNSTLSA{Servers: cfg.DNS.Servers, Timeout: timeout},
-		Fetcher: &mtasts.Fetcher{Client: &http.Client{Transport: tr}, Timeout: policyFetchTimeout},
+		Client:     r,
+		ClientTLSA: dnsplan.ClientTLSA{Client: r},
+		Fetcher:    &mtasts.Fetcher{Client: &http.Client{Transport: tr}, Timeout: policyFetchTimeout},
 	}
 }
 

@@ -2,18 +2,11 @@ package dnsplan
 
 import (
 	"bytes"
-	"cmp"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"slices"
 	"strings"
-	"time"
-
-	"github.com/miekg/dns"
 
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/mtasts"
@@ -22,7 +15,7 @@ import (
 // TLSALookup is what the TLSA check asks of DNS. A Lookup that has it is
 // asked; one without it leaves the TLSA record unchecked.
 type TLSALookup interface {
-	TLSARecords(ctx context.Context, name string) ([]TLSA, error)
+	TLSARecords(ctx context.Context, port int, host string) ([]TLSA, error)
 }
 
 // PolicyFetcher fetches a domain's MTA-STS policy as senders do
@@ -145,7 +138,7 @@ func (c *checker) checkTLSRPT(ctx context.Context) {
 func (c *checker) checkTLSA(ctx context.Context, t TLSALookup) {
 	name := tlsaName(c.p.Host)
 	want := *c.p.TLSA
-	recs, err := t.TLSARecords(ctx, name)
+	recs, err := t.TLSARecords(ctx, 25, c.p.Host)
 	if err != nil {
 		c.lookupFailed("TLSA", name, err, want.String())
 		return
@@ -164,67 +157,19 @@ func (c *checker) checkTLSA(ctx context.Context, t TLSALookup) {
 	c.report(StatusOK, "TLSA", name, "%s (matches the certificate in use)", list)
 }
 
-// DNSTLSA looks TLSA records up by asking Servers ("host:port", in turn;
-// empty = those of /etc/resolv.conf). It is the TLSALookup of petrel dns
-// check until the resolver (internal/dnsr) has TLSA lookups of its own.
-type DNSTLSA struct {
-	Servers []string
-	Timeout time.Duration // each query; 0 = 5 s
-}
+// ClientTLSA is the TLSALookup of the resolver (dnsr.Client.LookupTLSA),
+// what petrel dns check asks.
+type ClientTLSA struct{ Client *dnsr.Client }
 
-// TLSARecords returns the TLSA records at name.
-func (d DNSTLSA) TLSARecords(ctx context.Context, name string) ([]TLSA, error) {
-	servers := d.Servers
-	if len(servers) == 0 {
-		cc, err := dns.ClientConfigFromFile("/etc/resolv.conf")
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range cc.Servers {
-			servers = append(servers, net.JoinHostPort(s, cc.Port))
-		}
+// TLSARecords returns the TLSA records of TCP port on host.
+func (c ClientTLSA) TLSARecords(ctx context.Context, port int, host string) ([]TLSA, error) {
+	recs, _, err := c.Client.LookupTLSA(ctx, port, host)
+	if err != nil {
+		return nil, err
 	}
-	client := &dns.Client{Timeout: cmp.Or(d.Timeout, 5*time.Second)}
-	q := new(dns.Msg)
-	q.SetQuestion(dns.Fqdn(name), dns.TypeTLSA)
-	q.SetEdns0(4096, false)
-	var lastErr error
-	for _, s := range servers {
-		if _, err := netip.ParseAddrPort(s); err != nil {
-			lastErr = err
-			continue
-		}
-		m, _, err := client.ExchangeContext(ctx, q, s)
-		if err == nil && m.Truncated {
-			client.Net = "tcp"
-			m, _, err = client.ExchangeContext(ctx, q, s)
-			client.Net = ""
-		}
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		switch m.Rcode {
-		case dns.RcodeSuccess:
-		case dns.RcodeNameError:
-			return nil, &dnsr.Error{Kind: dnsr.NXDomain, Name: name, Type: "TLSA"}
-		default:
-			lastErr = fmt.Errorf("%s answered %s", s, dns.RcodeToString[m.Rcode])
-			continue
-		}
-		var out []TLSA
-		for _, rr := range m.Answer {
-			if t, ok := rr.(*dns.TLSA); ok {
-				data, err := hex.DecodeString(t.Certificate)
-				if err == nil {
-					out = append(out, TLSA{Usage: t.Usage, Selector: t.Selector, MatchingType: t.MatchingType, Data: data})
-				}
-			}
-		}
-		if len(out) == 0 {
-			return nil, &dnsr.Error{Kind: dnsr.NoData, Name: name, Type: "TLSA"}
-		}
-		return out, nil
+	out := make([]TLSA, len(recs))
+	for i, r := range recs {
+		out[i] = TLSA{Usage: r.Usage, Selector: r.Selector, MatchingType: r.MatchingType, Data: r.Data}
 	}
-	return nil, &dnsr.Error{Kind: dnsr.Temporary, Name: name, Type: "TLSA", Err: lastErr}
+	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 	"github.com/petrelmail/petrel/internal/mtasts"
 	"github.com/petrelmail/petrel/internal/testkit"
@@ -69,7 +70,7 @@ func (l localDomain) IsLocalDomain(_ context.Context, d string) (bool, error) {
 // petrel dns check has them.
 type tlsLookup struct {
 	Lookup
-	DNSTLSA
+	ClientTLSA
 	*mtasts.Fetcher
 }
 
@@ -191,7 +192,7 @@ func TestCheckTLSRecords(t *testing.T) {
 			if tc.fetcher != nil {
 				f = tc.fetcher
 			}
-			r := tlsLookup{Lookup: resolver(srv), DNSTLSA: DNSTLSA{Servers: []string{srv.Addr}}, Fetcher: f}
+			r := tlsLookup{Lookup: resolver(srv), ClientTLSA: ClientTLSA{Client: dnsr.NewClient([]string{srv.Addr}, 0)}, Fetcher: f}
 			rep := Check(context.Background(), build(srv), r)
 			// The 14 checks of TestCheck without DKIM keys, the 5 of
 			// transport security.
