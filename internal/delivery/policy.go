@@ -14,8 +14,9 @@ import (
 
 // Policy is the per-recipient stage of delivery (docs/flow.md): after the
 // checks and before the store, it decides what becomes of each local copy
-// of a message. The DMARC quarantine (QuarantineJunk) is one; Sieve, spam
-// verdicts and vacation replies are meant to be others. The wiring
+// of a message: the DMARC quarantine (QuarantineJunk), the content
+// filter's junk verdict (SpamJunk) and the account's Sieve script
+// (Sieve, sieve.go); vacation replies are to join. The wiring
 // (cmd/petrel) configures the chain, Config.Policies.
 type Policy interface {
 	// Decide returns the actions for the copy of m for rcpt. An error
