@@ -81,6 +81,17 @@ type Action struct {
 type Outgoing struct {
 	Envelope envelope.Envelope
 	Body     []byte
+	// Forward marks a forwarded copy (Sieve redirect): Envelope.From is
+	// the original sender, rewritten with SRS when it is not in a local
+	// domain (README "Filters and vacation"), and the copy counts as a
+	// hop for loop detection.
+	Forward bool
+	// Via is the local address that forwards (Forward): the
+	// Delivered-To field added to the copy, and the loop check's key.
+	Via string
+	// Sign has the message DKIM-signed for the domain of its From field
+	// (a vacation reply, a notification) when that domain has a key.
+	Sign bool
 }
 
 // chain runs the policies in order and merges their actions: a Reject or

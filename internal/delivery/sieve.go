@@ -40,6 +40,8 @@ type Sieve struct {
 	// MaxSize bounds the copy read for the script (0 = 64 MiB); larger
 	// copies are kept unfiltered.
 	MaxSize int64
+	// Vacation sends vacation replies (vacation.go); nil sends none.
+	Vacation Vacationer
 }
 
 // Decide implements Policy.
