@@ -33,6 +33,10 @@
 # RSPAMD=1 adds a leg "sqlite+rspamd": the same with rspamd.url set, every
 # message scanned by a private rspamd (bench/lib/rspamd.sh: its rules that
 # need the network off; RSPAMD_WORKERS normal workers, default 1).
+# SIEVE=1 adds a leg "sqlite+sieve": the same with bench/sieve50.sieve (50
+# rules, none matching: every rule is evaluated) active for every account,
+# and has the Postfix leg's Dovecot run the same script at every LMTP
+# delivery (Pigeonhole, Debian dovecot-sieve).
 # ANTISPAM=1 turns on Petrel's connection screening (README "Spam and
 # abuse"): two DNS blocklists asked about every connection (mxdns answers
 # NXDOMAIN without an SOA, so every connection asks again), the three
@@ -145,15 +149,21 @@ trap cleanup EXIT
 # the count of bench1's messages read from the store by the CLI. Prints
 # "petrel LEG: ... = R msgs/s".
 petrel_leg() {
-	local backend=${1%+rspamd} nodes=$2 leg dsn="" k dir el up stored rsp=""
+	local backend=${1%+*} nodes=$2 leg dsn="" k dir el up stored rsp=""
 	leg=$1; [ "$nodes" -gt 1 ] && leg="$1-${nodes}nodes"
-	[ "$backend" != "$1" ] && rsp="http://127.0.0.1:$RSPAMD_PORT"
+	[ "$1" = "$backend+rspamd" ] && rsp="http://127.0.0.1:$RSPAMD_PORT"
 	dir=$STATE/$leg; mkdir -p "$dir"
 	if [ "$backend" = postgres ]; then pg_create "${leg//-/_}"; dsn=$PG_LEG_DSN; fi
 	for ((k = 1; k <= nodes; k++)); do petrel_toml "$k" "$dir/data$k" "$backend" "$dsn" "$rsp" >"$dir/node$k.toml"; done
 	P() { "$STATE/petrel" --config "$dir/node1.toml" "$@"; }
 	P domain add bench.test >/dev/null
 	for i in $(seq 1 100); do echo pass | P user add "bench$i@bench.test" --password-stdin >/dev/null; done
+	if [ "$1" = "$backend+sieve" ]; then
+		for i in $(seq 1 100); do
+			P sieve put "bench$i@bench.test" rules <"$ROOT/bench/sieve50.sieve" >/dev/null
+			P sieve activate "bench$i@bench.test" rules >/dev/null
+		done
+	fi
 	for ((k = 1; k <= nodes; k++)); do
 		"$STATE/petrel" --config "$dir/node$k.toml" serve >"$dir/node$k.log" 2>&1 &
 		PIDS+=($!)
@@ -233,6 +243,10 @@ if [ "${RSPAMD:-0}" = 1 ]; then
 	rspamd_start "$STATE/rspamd" "$RSPAMD_PORT" "$((RSPAMD_PORT + 1))" "$((RSPAMD_PORT + 2))"
 	LEGS+=("sqlite+rspamd 1")
 fi
+if [ "${SIEVE:-0}" = 1 ]; then
+	LEGS+=("sqlite+sieve 1")
+	export DOVECOT_SIEVE=$ROOT/bench/sieve50.sieve
+fi
 RATES=()
 for l in "${LEGS[@]}"; do
 	echo "== Petrel (${l% *}, ${l#* } node(s))"
@@ -248,7 +262,7 @@ sink_out=$(smtp_sink_baseline "$SINK_PORT" "$N" "$SESS" "$SIZE"); echo "$sink_ou
 sink_rate=$(echo "$sink_out" | rate_of)
 pf_rate=
 if [ "${SKIP_POSTFIX:-0}" != 1 ]; then
-	echo "== Postfix -> Dovecot LMTP"
+	echo "== Postfix -> Dovecot LMTP${DOVECOT_SIEVE:+ (Pigeonhole running $(basename "$DOVECOT_SIEVE"))}"
 	dovecot_start
 	postfix_e2e_config
 	postfix_start "$PF" 127.0.0.1 "$PF_PORT"

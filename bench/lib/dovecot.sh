@@ -15,6 +15,8 @@
 # benchmarks: 1000 processes per service (one per IMAP/POP3 connection,
 # Dovecot's default "high-security" login mode), 1000 connections per
 # user and address. Needs dovecot-imapd, dovecot-pop3d, dovecot-lmtpd.
+# DOVECOT_SIEVE=FILE runs that Sieve script (Pigeonhole, dovecot-sieve)
+# at every LMTP delivery, for every user, compiled once beforehand.
 
 DOVECOT_STATE=${DOVECOT_STATE:-/tmp/petrel-bench-dovecot}
 DOVECOT_IMAP=${DOVECOT_IMAP:-10143}
@@ -118,6 +120,20 @@ protocol lmtp {
   postmaster_address = postmaster@bench.test
 }
 CONF
+	if [ -n "${DOVECOT_SIEVE:-}" ]; then
+		mkdir -p "$DOVECOT_STATE/sieve"
+		cp "$DOVECOT_SIEVE" "$DOVECOT_STATE/sieve/active.sieve"
+		sievec "$DOVECOT_STATE/sieve/active.sieve" || die "sievec failed on $DOVECOT_SIEVE"
+		chown -R mail:mail "$DOVECOT_STATE/sieve"
+		cat >>"$DOVECOT_CONF" <<CONF
+protocol lmtp {
+  mail_plugins = \$mail_plugins sieve
+}
+plugin {
+  sieve = file:$DOVECOT_STATE/sieve;active=$DOVECOT_STATE/sieve/active.sieve
+}
+CONF
+	fi
 }
 
 # dovecot_start starts the instance unless it runs (then DOVECOT_STARTED=1).

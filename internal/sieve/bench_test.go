@@ -3,6 +3,7 @@ package sieve
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -65,5 +66,18 @@ func BenchmarkCompileFiftyRules(b *testing.B) {
 		if _, err := Compile(src, Limits{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestBenchScriptIsFiftyRules keeps bench/sieve50.sieve, the script
+// bench/smtp.sh (SIEVE=1) gives Petrel and Pigeonhole, the same as the
+// one BenchmarkFiftyRules runs.
+func TestBenchScriptIsFiftyRules(t *testing.T) {
+	b, err := os.ReadFile("../../bench/sieve50.sieve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != fiftyRules() {
+		t.Fatal("bench/sieve50.sieve differs from fiftyRules(): regenerate it")
 	}
 }
