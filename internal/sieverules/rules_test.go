@@ -144,12 +144,17 @@ func TestRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	many := sieverules.Set{}
-	for i := range sieverules.MaxRules {
-		many.Rules = append(many.Rules, sieverules.Rule{Field: "subject", Match: "contains", Value: strings.Repeat("x", sieverules.MaxValue),
-			Action: "fileinto", Arg: fmt.Sprint("F", i)})
+	// The largest rules, every character escaped in the JSON or the
+	// script: the script stays within sieve's 1 MiB.
+	for _, c := range []string{"<", `"`, `\`, "\u2028"} {
+		many := sieverules.Set{}
+		for i := range sieverules.MaxRules {
+			long := fmt.Sprint(i) + strings.Repeat(c, (sieverules.MaxValue-3)/len(c))
+			many.Rules = append(many.Rules, sieverules.Rule{Field: "header", Header: strings.Repeat("h", 76), Match: "contains",
+				Value: long, Action: "fileinto", Arg: long, Stop: true})
+		}
+		sets = append(sets, many)
 	}
-	sets = append(sets, many)
 	for i, s := range sets {
 		_, src := compile(t, s)
 		back, err := sieverules.Parse(src)

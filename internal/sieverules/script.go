@@ -20,14 +20,15 @@ func Generate(s Set) ([]byte, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	js, err := json.Marshal(s)
-	if err != nil {
-		return nil, err
-	}
 	var b bytes.Buffer
 	b.WriteString(Marker)
-	b.Write(js) // JSON escapes every control character: one line
-	b.WriteString("\n")
+	enc := json.NewEncoder(&b)
+	// Without the HTML escapes (< as \u003c): the largest set stays
+	// under the 1 MiB a script may hold (sieve.DefaultLimits).
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil { // one line: JSON escapes control characters; Encode ends it
+		return nil, err
+	}
 	b.WriteString(banner)
 	if req := requires(s); len(req) > 0 {
 		b.WriteString("require " + stringList(req) + ";\n") // RFC 5228 §3.2
