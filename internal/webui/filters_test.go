@@ -286,3 +286,18 @@ func TestFiltersOtherAccountUntouched(t *testing.T) {
 		t.Errorf("the user's scripts: %+v", infos)
 	}
 }
+
+// Without a script store the page says so and the forms change nothing.
+func TestFiltersOff(t *testing.T) {
+	f := newFixture(t, authguard.Config{}, func(d *Deps) { d.Scripts = nil })
+	b := f.browser()
+	b.mustLogin(AccountPrefix, userAddr, userPassword)
+	b.want("filters page", b.get(AccountPrefix+"filters"), http.StatusOK, `id="filters-off"`)
+	b.want("a rule", b.post(AccountPrefix+"filters/rules", url.Values{"field": {"subject"}, "match": {"is"}, "value": {"x"},
+		"action": {"discard"}}, true), http.StatusServiceUnavailable, "this server keeps no filters")
+	b.want("a script", b.post(AccountPrefix+"filters/script", url.Values{"name": {"x"}, "script": {"keep;"}}, true),
+		http.StatusServiceUnavailable, "this server keeps no filters")
+	if infos, _ := f.scripts.List(context.Background(), userAddr); len(infos) != 0 {
+		t.Errorf("scripts stored: %+v", infos)
+	}
+}
