@@ -38,8 +38,8 @@ func screenshotDir(t *testing.T) string {
 // running server in Debian's headless chromium (README "Web and API"):
 // log in, create a domain and an account, reset its password, see a
 // queued message, refuse a POST without the CSRF token, log out, log in
-// to the account page with the reset password; screenshots of the
-// dashboard and the account page.
+// to the account page with the reset password, add a filter rule;
+// screenshots of the dashboard, the account and the filters pages.
 func TestWebUIInChromium(t *testing.T) {
 	requireEnv(t, "PETREL_INTEROP")
 	chrome := interopTool(t, "chromium")
@@ -206,6 +206,21 @@ func TestWebUIInChromium(t *testing.T) {
 	if got, err := qr.Decode(img); err != nil || got != want {
 		t.Errorf("the QR code on the account page reads %q (%v), want %q", got, err, want)
 	}
+
+	run("add a filter rule",
+		chromedp.Click(chromedp.CSS("#filters-link")),
+		chromedp.WaitVisible(chromedp.CSS("#rule-form")),
+		chromedp.SendKeys(chromedp.CSS("#rule-value"), "Report"),
+		chromedp.SendKeys(chromedp.CSS("#rule-arg"), "Work"),
+		chromedp.Click(chromedp.CSS("#save-rule")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if got := text("rule added", "#rules tbody"); !strings.Contains(got, "If Subject contains “Report”: file into “Work”") {
+		t.Errorf("the rule list shows %q", got)
+	}
+	if out := e.ok("", "sieve", "list", "bob@example.net"); !strings.Contains(out, "petrel-rules") {
+		t.Errorf("petrel sieve list after saving a rule: %q", out)
+	}
+	shoot("filters.png")
 }
 
 func writeShot(t *testing.T, dir, name string, png []byte) {

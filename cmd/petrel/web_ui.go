@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/autoconfig"
+	"github.com/petrelmail/petrel/internal/sieve"
+	"github.com/petrelmail/petrel/internal/sievescripts"
 	"github.com/petrelmail/petrel/internal/spool"
 	"github.com/petrelmail/petrel/internal/webui"
 )
@@ -27,6 +29,7 @@ func webUI(d deps, sampler *webui.Sampler) *webui.UI {
 		Sessions:  d.st,
 		Setup:     autoconfig.FromConfig(cfg),
 		Sampler:   sampler,
+		Scripts:   sievescripts.New(d.st, sieve.Limits{}),
 		Networks:  cfg.HTTP.AdminPrefixes(),
 		Log:       d.log.With("component", "webui"),
 		Status: func(context.Context) webui.Status {

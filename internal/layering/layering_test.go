@@ -40,6 +40,9 @@ func levels() map[string]int {
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
 		// authguard: failed-login throttling shared by POP3, IMAP, submission.
 		"authguard": 1,
+		// sieverules: the account page's rule editor's rules <-> a Sieve
+		// script (issue 18).
+		"sieverules": 1,
 		// dnstest: a loopback DNS server for tests of dnsr's users.
 		"dnsr/dnstest": 1,
 		// acme: ACME certificates (certmagic) on the store's KV;

@@ -22,10 +22,19 @@ func (u *UI) accountRoutes() {
 		"POST app-passwords/revoke": u.revokeAppPassword,
 		"POST app-passwords/only":   u.appPasswordsOnly,
 		"GET profile.mobileconfig":  u.mobileConfig,
+		// Filters and vacation (filters.go, scripts.go).
+		"GET filters":               u.filtersPage,
+		"POST filters/rules":        u.putRule,
+		"POST filters/rules/delete": u.deleteRule,
+		"POST filters/rules/move":   u.moveRule,
+		"POST filters/vacation":     u.putVacation,
+		"POST filters/activate":     u.activateScript,
+		"POST filters/delete":       u.deleteScript,
 	} {
 		method, path, _ := strings.Cut(pattern, " ")
 		u.mux.Handle(method+" "+p+path, u.page(p, h))
 	}
+	u.mux.Handle("POST "+p+"filters/script", u.pageLimit(p, maxScriptForm, u.putScript))
 }
 
 // accountData is the account page.

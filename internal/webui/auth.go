@@ -18,7 +18,10 @@ type pageFunc func(w http.ResponseWriter, r *http.Request, v *view)
 
 // page wraps h with the session check (a login page otherwise), the
 // admin flag check for the admin part and, on POST, the CSRF check.
-func (u *UI) page(prefix string, h pageFunc) http.Handler {
+func (u *UI) page(prefix string, h pageFunc) http.Handler { return u.pageLimit(prefix, maxForm, h) }
+
+// pageLimit is page with posts of up to limit octets.
+func (u *UI) pageLimit(prefix string, limit int64, h pageFunc) http.Handler {
 	admin := prefix == AdminPrefix
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -49,7 +52,7 @@ func (u *UI) page(prefix string, h pageFunc) http.Handler {
 			}
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if !sameToken(r.PostFormValue("csrf"), se.CSRF) {
 				u.Log.Warn("web form refused: missing or wrong CSRF token", "user", se.Address, "path", r.URL.Path)
 				http.Error(w, "this form has no valid CSRF token; reload the page", http.StatusForbidden)

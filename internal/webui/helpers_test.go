@@ -25,6 +25,8 @@ import (
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/ops"
 	"github.com/petrelmail/petrel/internal/queue"
+	"github.com/petrelmail/petrel/internal/sieve"
+	"github.com/petrelmail/petrel/internal/sievescripts"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
 	"github.com/petrelmail/petrel/internal/testkit"
@@ -67,6 +69,8 @@ type fixture struct {
 	logins *countingLogins
 	in     prometheus.Counter
 	ui     *UI
+	// scripts are the accounts' Sieve scripts the filters page edits.
+	scripts *sievescripts.Scripts
 }
 
 // option changes the Deps of a fixture.
@@ -94,9 +98,10 @@ func newFixture(t *testing.T, guard authguard.Config, opts ...option) *fixture {
 	reg.MustRegister(f.in, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "petrel_tls_certificate_expiry_days", Help: "x"},
 		func() float64 { return 12.5 }))
 	f.logins = &countingLogins{Logins: f.acc}
+	f.scripts = sievescripts.New(f.st, sieve.Limits{})
 	d := Deps{Directory: f.dir, Queue: ops.NewQueue(f.queue), DKIM: keys, DNS: dnsOps, Logins: f.logins,
 		Guard: authguard.New(guard), Sessions: f.st, Setup: autoconfig.FromListen("mail.example.org", listen),
-		Sampler: NewSampler(reg, time.Minute, f.clock.now), Now: f.clock.now, Log: log, SessionTTL: time.Hour,
+		Sampler: NewSampler(reg, time.Minute, f.clock.now), Now: f.clock.now, Log: log, SessionTTL: time.Hour, Scripts: f.scripts,
 		Status: func(context.Context) Status { return Status{DiskFree: 5 << 30, StoreSize: 12 << 20} }}
 	for _, o := range opts {
 		o(&d)

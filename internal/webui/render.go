@@ -27,7 +27,7 @@ type view struct {
 
 // pageNames are the templates/NAME.html files; each is parsed with
 // layout.html.
-var pageNames = []string{"login", "dashboard", "domains", "accounts", "aliases", "queue", "queued", "dkim", "account"}
+var pageNames = []string{"login", "dashboard", "domains", "accounts", "aliases", "queue", "queued", "dkim", "account", "filters"}
 
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
@@ -36,6 +36,10 @@ func parsePages() map[string]*template.Template {
 		"percent": percent,
 		"join":    strings.Join,
 		"role":    roleText,
+		"inc":     func(i int) int { return i + 1 },
+		"int64":   func(i int) int64 { return int64(i) },
+		"rule":    ruleText,
+		"caret":   func(col int) string { return strings.Repeat(" ", max(col-1, 0)) + "^" },
 	}
 	pages := make(map[string]*template.Template, len(pageNames))
 	for _, n := range pageNames {

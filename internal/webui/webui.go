@@ -54,6 +54,9 @@ type Deps struct {
 	// Setup is the client configuration shown on the account page.
 	Setup   autoconfig.Server
 	Sampler *Sampler
+	// Scripts keeps the Sieve scripts the filters page edits; nil: the
+	// page says the server keeps none.
+	Scripts Scripts
 	Status  func(ctx context.Context) Status
 	// Networks, when not empty, are the only client networks /admin/
 	// answers ([http] admin_networks).
