@@ -144,13 +144,8 @@ func oneLine(s string) string {
 }
 
 // encodeText writes unstructured text as RFC 2047 encoded words when it
-// is not plain US-ASCII (or looks like an encoded word itself).
-func encodeText(s string) string {
-	if isSevenBit(s) && !strings.Contains(s, "=?") {
-		return s
-	}
-	return mime.QEncoding.Encode("utf-8", s)
-}
+// is not US-ASCII (mime's Q encoding, words split at 75 octets).
+func encodeText(s string) string { return mime.QEncoding.Encode("utf-8", s) }
 
 // isSevenBit reports US-ASCII text whose lines fit in 998 octets (RFC
 // 5322 §2.1.1).

@@ -2,6 +2,7 @@ package vacation
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -102,3 +103,5 @@ func (k *memKV) KVList(_ context.Context, prefix string) ([]store.KeyInfo, error
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
 }
+
+func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
