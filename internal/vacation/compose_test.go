@@ -113,7 +113,7 @@ func TestThreadingFallbacks(t *testing.T) {
 	for i := range 50 {
 		refs.WriteString(sprintf(" <r%d@remote.example>", i))
 	}
-	m, _ = reply(t, request(message("References:" + refs.String() + "\r\n")))
+	m, _ = reply(t, request(message("References:"+refs.String()+"\r\n")))
 	got := strings.Fields(m.Header.Get("References"))
 	if len(got) != maxReferences || got[0] != "<r0@remote.example>" || got[len(got)-1] != "<m1@remote.example>" {
 		t.Errorf("References of a long thread: %d IDs: %v", len(got), got)
