@@ -56,6 +56,11 @@ func TestVacationReply(t *testing.T) {
 	if out := p.vacationReply(f.ctx, m, r, acct, raw(""), v); out != nil {
 		t.Error("second message within the period: replied again")
 	}
+	utf := &sieve.VacationReply{Reason: "Content-Type: text/plain; charset=utf-8\r\n\r\nAbwesend bis Montag. Grüße\r\n",
+		MIME: true, Handle: "utf", Period: 24 * time.Hour}
+	if out := p.vacationReply(f.ctx, m, r, acct, raw(""), utf); out == nil || out.Envelope.Body != "8BITMIME" {
+		t.Errorf("an 8-bit :mime reply: %+v, want BODY=8BITMIME", out)
+	}
 	other := mx(t, "alice@example.org")
 	other.From = rcpt(t, "list@remote.example").Addr
 	if out := p.vacationReply(f.ctx, &Message{Envelope: other}, r, acct, raw("List-Id: <l.remote.example>\r\n"), v); out != nil {

@@ -31,6 +31,8 @@
 // of a cluster agrees: the key vacation/<account>/<hash of sender and
 // handle> holds the time the period ends. A first reply is recorded with
 // KVCreate, so two nodes never both answer a sender's first message; an
-// entry found expired is removed and recorded again. An entry is written
-// only when a reply is made.
+// entry found expired is removed and recorded again (two nodes that find
+// the same expired entry at the same instant may then both answer: the
+// KV has no compare-and-swap). An entry is written only when a reply is
+// made.
 package vacation
