@@ -7,6 +7,7 @@ import (
 	"github.com/petrelmail/petrel/internal/sieve"
 	"github.com/petrelmail/petrel/internal/sievescripts"
 	"github.com/petrelmail/petrel/internal/smtpd"
+	"github.com/petrelmail/petrel/internal/vacation"
 )
 
 // smtpBindings builds the MX server (listen.smtp, STARTTLS, no AUTH), the
@@ -48,7 +49,8 @@ func policies(d deps) []delivery.Policy {
 		// Last: the user's filter sees the spam verdicts and decides
 		// (README "Filters and vacation").
 		delivery.Sieve{Scripts: sievescripts.New(d.st, sieve.Limits{}), Accounts: d.st, Hostname: d.cfg.Hostname,
-			Log: d.log.With("component", "sieve"), MaxSize: int64(d.cfg.Delivery.MaxMessageSize)}}
+			Log: d.log.With("component", "sieve"), MaxSize: int64(d.cfg.Delivery.MaxMessageSize),
+			Vacation: vacation.New(vacation.Config{KV: d.st, Hostname: d.cfg.Hostname})}}
 }
 
 // inboundChecker is the msgauth Checker of the MX, with the host name as

@@ -61,6 +61,9 @@ func levels() map[string]int {
 		"tlsrpt": 2,
 		// sievescripts: the accounts' Sieve scripts in the store's KV.
 		"sievescripts": 2,
+		// vacation: vacation replies (RFC 5230, RFC 3834), tracked per
+		// sender in the store's KV.
+		"vacation": 2,
 		// mtasts: MTA-STS policies (RFC 8461), found for outbound mail
 		// (DNS, HTTPS, a cache in the store's KV) and served for ours.
 		"mtasts": 2,
