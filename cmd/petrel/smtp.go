@@ -4,8 +4,6 @@ import (
 	"github.com/petrelmail/petrel/internal/delivery"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/msgauth"
-	"github.com/petrelmail/petrel/internal/sieve"
-	"github.com/petrelmail/petrel/internal/sievescripts"
 	"github.com/petrelmail/petrel/internal/smtpd"
 )
 
@@ -47,8 +45,7 @@ func policies(d deps) []delivery.Policy {
 	return []delivery.Policy{delivery.QuarantineJunk{}, delivery.SpamJunk{},
 		// Last: the user's filter sees the spam verdicts and decides
 		// (README "Filters and vacation").
-		delivery.Sieve{Scripts: sievescripts.New(d.st, sieve.Limits{}), Accounts: d.st, Hostname: d.cfg.Hostname,
-			Log: d.log.With("component", "sieve"), MaxSize: int64(d.cfg.Delivery.MaxMessageSize)}}
+		sievePolicy(d)}
 }
 
 // inboundChecker is the msgauth Checker of the MX, with the host name as
