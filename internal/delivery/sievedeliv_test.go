@@ -2,6 +2,8 @@ package delivery
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -317,5 +319,25 @@ elsif spamtest :percent :value "ge" :comparator "i;ascii-numeric" "50" { fileint
 		if l, pc := spamTest(m); l != c.level || pc != c.percent {
 			t.Errorf("score %v/%v: %s, %s; want %s, %s", c.score, c.required, l, pc, c.level, c.percent)
 		}
+	}
+}
+
+// include :global loads the operator's directory, a plain include the
+// account's own scripts (RFC 6609 §3.2).
+func TestSieveIncludes(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	f.must(os.WriteFile(filepath.Join(dir, "g.sieve"), []byte(`require ["fileinto", "mailbox"]; fileinto :create "Global";`), 0o644))
+	scripts, p := sieveFor(f, `require "include"; if header :contains "subject" "global" { include :global "g"; } else { include "mine"; }`, "", "")
+	f.must(scripts.Put(f.ctx, "alice@example.org", "mine", []byte(`require ["fileinto", "mailbox"]; fileinto :create "Mine";`)))
+	p.Global = sievescripts.NewDir(dir, sieve.Limits{})
+	f.svc.cfg.Policies = []Policy{p}
+	for _, s := range []string{"global one", "personal one"} {
+		if rs := f.deliverRaw(mx(t, "alice@example.org"), mailSubject(s)); rs[0] != nil {
+			t.Fatalf("%s: %v", s, rs)
+		}
+	}
+	if g, m := f.subjects("Global"), f.subjects("Mine"); len(g) != 1 || len(m) != 1 {
+		t.Fatalf("Global %v, Mine %v", g, m)
 	}
 }
