@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -209,8 +210,9 @@ func (p Sieve) sieveAction(ctx context.Context, run *sieveRun, raw []byte, res s
 }
 
 // redirect is the forwarded copy of a redirect (RFC 5228 §4.2): the copy
-// as stored, from the original sender (the pipeline rewrites it with
-// SRS), through the recipient's address (Via: Delivered-To, loops).
+// as stored but for its Return-Path (a relayed message has none, RFC 5321
+// §4.4), from the original sender (the pipeline rewrites it with SRS),
+// through the recipient's address (Via: Delivered-To, loops).
 func (p Sieve) redirect(run *sieveRun, raw []byte, target string) (Outgoing, bool) {
 	to, err := mailaddr.Parse(target)
 	if err != nil {
@@ -218,6 +220,11 @@ func (p Sieve) redirect(run *sieveRun, raw []byte, target string) (Outgoing, boo
 		return Outgoing{}, false
 	}
 	e := run.m.Envelope
+	if rest, ok := bytes.CutPrefix(raw, []byte("Return-Path: ")); ok {
+		if _, after, ok := bytes.Cut(rest, []byte("\r\n")); ok {
+			raw = after // traceHeaders' one line
+		}
+	}
 	return Outgoing{Forward: true, Via: run.rcpt.Addr.String(), Body: raw,
 		Envelope: envelope.Envelope{ID: obs.NewID(), From: e.From, Recipients: []envelope.Recipient{{Addr: to}},
 			Body: e.Body, SMTPUTF8: e.SMTPUTF8, Received: time.Now()}}, true

@@ -66,13 +66,13 @@ elsif header :contains "subject" "move" { redirect "<y@remote.example>"; }
 `
 
 // redirect (RFC 5228 §4.2) becomes a forwarded Outgoing: the copy as
-// stored, from the original sender, through the recipient's address;
+// stored (without Return-Path, RFC 5321 §4.4), from the original sender, through the recipient's address;
 // without :copy the copy is not kept (RFC 3894).
 func TestSieveRedirect(t *testing.T) {
 	f := newFixture(t)
 	_, p := sieveFor(f, redirectScript, "", "")
 	env := mx(t, "alice@example.org")
-	raw := "Received: from trace\r\n" + mailSubject("move")
+	raw := "Return-Path: <s@remote.example>\r\nReceived: from trace\r\n" + mailSubject("move")
 	a, err := p.Decide(f.ctx, sieveMessage(env, raw), Rcpt{Recipient: env.Recipients[0], Account: f.id("alice@example.org")})
 	f.must(err)
 	if !a.Discard || len(a.Send) != 1 {
@@ -81,7 +81,7 @@ func TestSieveRedirect(t *testing.T) {
 	o := a.Send[0]
 	if !o.Forward || o.Via != "alice@example.org" || o.Envelope.From.String() != "s@remote.example" ||
 		len(o.Envelope.Recipients) != 1 || o.Envelope.Recipients[0].Addr.String() != "y@remote.example" ||
-		o.Envelope.ID == "" || string(o.Body) != raw {
+		o.Envelope.ID == "" || string(o.Body) != strings.TrimPrefix(raw, "Return-Path: <s@remote.example>\r\n") {
 		t.Fatalf("forwarded copy %+v", o)
 	}
 	q := withQueue(f)
@@ -89,7 +89,7 @@ func TestSieveRedirect(t *testing.T) {
 		t.Fatalf("redirect :copy: %v", rs)
 	}
 	if got := f.subjects("INBOX"); len(got) != 1 || len(q.msgs) != 1 || q.msgs[0].rcpts[0] != "x@remote.example" ||
-		!strings.Contains(q.msgs[0].body, "Received: ") || !strings.HasSuffix(q.msgs[0].body, "\r\n\r\nbody\r\n") {
+		!strings.Contains(q.msgs[0].body, "Received: ") || strings.Contains(q.msgs[0].body, "Return-Path:") || !strings.HasSuffix(q.msgs[0].body, "\r\n\r\nbody\r\n") {
 		t.Fatalf(":copy: INBOX %v, queued %+v: want the copy kept and forwarded with its trace", got, q.msgs)
 	}
 	if rs := f.deliverRaw(mx(t, "alice@example.org"), mailSubject("move it")); rs[0] != nil {
