@@ -231,12 +231,13 @@ func (p Sieve) redirect(run *sieveRun, raw []byte, target string) (Outgoing, boo
 }
 
 // reject refuses the copy (RFC 5429 §2.1): at DATA with 550 5.7.1 when
-// the transaction has this one recipient or replies per recipient (LMTP);
-// otherwise the others must not lose the message, so this copy is
-// dropped and the sender gets a report (sievereport.go).
+// the transaction has this one recipient or replies per recipient (LMTP)
+// and the recipient is this account alone; otherwise the others must not
+// lose the message, so this copy is dropped and the sender gets a report
+// (sievereport.go).
 func (p Sieve) reject(run *sieveRun, raw []byte, reason string, send []Outgoing) Action {
 	e := run.m.Envelope
-	if len(e.Recipients) <= 1 || e.PerRecipient {
+	if !run.rcpt.Shared && (len(e.Recipients) <= 1 || e.PerRecipient) {
 		return Action{Reject: smtpreply.New(550, smtpreply.Enhanced{5, 7, 1}, "%s", sieveReason(reason))}
 	}
 	if o, ok := p.refusal(run, raw, sieveReason(reason)); ok {

@@ -232,8 +232,8 @@ func TestSieveFailureReportOncePerScript(t *testing.T) {
 }
 
 // reject (RFC 5429 §2.1): with one recipient it is the 550 at DATA; with
-// several (no LMTP) that copy is dropped, the others delivered, and the
-// sender gets a delivery status report from the null sender; no report
+// several (no LMTP), or an alias of several accounts, that copy is
+// dropped, the others delivered, and the sender gets a delivery status report from the null sender; no report
 // goes to a null sender.
 func TestSieveRejectAmongSeveralSendsDSN(t *testing.T) {
 	f := newFixture(t)
@@ -263,9 +263,15 @@ func TestSieveRejectAmongSeveralSendsDSN(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, d.body)
 		}
 	}
+	// An alias of alice and bob is one recipient but two copies: bob's
+	// must not be refused with alice's.
+	if rs := f.deliverRaw(lmtp(t, "team@example.org"), mailSubject("team")); rs[0] != nil || len(q.msgs) != 2 ||
+		len(f.inbox("bob@example.org")) != 2 || len(f.inbox("alice@example.org")) != 0 {
+		t.Fatalf("alias: %v, queued %d: want bob's copy delivered and a second report", rs, len(q.msgs))
+	}
 	env := mx(t, "alice@example.org", "bob@example.org")
 	env.From = envelope.Envelope{}.From
-	if rs := f.deliverRaw(env, mailSubject("bounce")); rs[0] != nil || rs[1] != nil || len(q.msgs) != 1 {
+	if rs := f.deliverRaw(env, mailSubject("bounce")); rs[0] != nil || rs[1] != nil || len(q.msgs) != 2 {
 		t.Fatalf("null sender: %v, queued %d: want no report", rs, len(q.msgs))
 	}
 }
