@@ -65,6 +65,8 @@ type deps struct {
 	perIP *netserve.Limiter
 	// spam is the content filter (antispam.go: rspamd).
 	spam *contentFilter
+	// sieve are the operator's Sieve scripts (sieve_serve.go).
+	sieve sieveGlobals
 }
 
 // serviceLimits are the connection limiters of one service: its own

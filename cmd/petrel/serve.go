@@ -102,6 +102,9 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	svc := accounts.New(st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
 	d := deps{cfg: cfg, st: st, tls: tlsRes.Config, metrics: metrics, log: log, guard: newGuard(svc),
 		signer: newSigner(cfg, st, log), dns: newResolver(cfg), accounts: svc, acme: acmeMgr}
+	if d.sieve, err = loadSieveGlobals(cfg); err != nil {
+		return err
+	}
 	d.spam = newContentFilter(cfg, st, metrics, log)
 	defer d.spam.close()
 	if d.outbound, err = startQueue(ctx, d); err != nil {

@@ -4,10 +4,7 @@ import (
 	"github.com/petrelmail/petrel/internal/delivery"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/msgauth"
-	"github.com/petrelmail/petrel/internal/sieve"
-	"github.com/petrelmail/petrel/internal/sievescripts"
 	"github.com/petrelmail/petrel/internal/smtpd"
-	"github.com/petrelmail/petrel/internal/vacation"
 )
 
 // smtpBindings builds the MX server (listen.smtp, STARTTLS, no AUTH), the
@@ -43,14 +40,12 @@ func smtpBindings(d deps) []binding {
 
 // policies is the policy stage of the delivery path (docs/flow.md), in
 // order: a DMARC quarantine goes to Junk, and so does rspamd's junk
-// verdict. Sieve and vacation replies are to join here.
+// verdict; last the Sieve policy (sieve_serve.go).
 func policies(d deps) []delivery.Policy {
 	return []delivery.Policy{delivery.QuarantineJunk{}, delivery.SpamJunk{},
 		// Last: the user's filter sees the spam verdicts and decides
 		// (README "Filters and vacation").
-		delivery.Sieve{Scripts: sievescripts.New(d.st, sieve.Limits{}), Accounts: d.st, Hostname: d.cfg.Hostname,
-			Log: d.log.With("component", "sieve"), MaxSize: int64(d.cfg.Delivery.MaxMessageSize),
-			Vacation: vacation.New(vacation.Config{KV: d.st, Hostname: d.cfg.Hostname})}}
+		sievePolicy(d)}
 }
 
 // inboundChecker is the msgauth Checker of the MX, with the host name as

@@ -31,6 +31,8 @@ type Config struct {
 	Rspamd     Rspamd     `toml:"rspamd"`
 	SendLimits SendLimits `toml:"send_limits"`
 	Antispam   Antispam   `toml:"antispam"`
+	// The operator's Sieve scripts (sieve.go).
+	Sieve Sieve `toml:"sieve"`
 }
 
 // Listen holds the listener addresses of each protocol; an empty list turns

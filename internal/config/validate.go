@@ -45,6 +45,7 @@ func (c *Config) Validate() []error {
 	c.Rspamd.validate(&p)
 	c.SendLimits.validate(&p)
 	c.Antispam.validate(&p)
+	c.Sieve.validate(&p)
 	if len(p) == 0 {
 		return nil
 	}

@@ -41,4 +41,12 @@
 // policy; the Authentication-Results field (RFC 8601) goes between
 // Return-Path and Received, and incoming fields that claim this host's
 // authserv-id are dropped (RFC 8601 §5).
+//
+// The Sieve policy (sieve.go, sieveenv.go, sievereport.go) carries out
+// the accounts' scripts (RFC 5228) between the operator's: fileinto
+// :create and mailboxexists (RFC 5490), redirect with or without :copy
+// (RFC 3894) as a forwarded Outgoing, reject (RFC 5429 §2.1: a DSN, RFC
+// 3464, when the SMTP transaction has other recipients), duplicate
+// tracking in the store's KV (RFC 7352), spamtest from rspamd's score
+// (RFC 5235), include :global (RFC 6609).
 package delivery

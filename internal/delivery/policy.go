@@ -52,6 +52,9 @@ func (m *Message) Open() (io.Reader, error) { return m.open() }
 type Rcpt struct {
 	envelope.Recipient
 	Account store.AccountID
+	// Shared: the recipient resolved to several accounts (an alias), so
+	// refusing it would refuse the others' copies too.
+	Shared bool
 }
 
 // Action is what a policy decided for one copy. The zero Action keeps the
@@ -184,7 +187,7 @@ func (s *Service) targetsOf(ctx context.Context, accts []store.AccountID, acts [
 func (s *Service) decideRcpt(ctx context.Context, m *Message, rcpt envelope.Recipient, accts []store.AccountID) ([]Action, *smtpreply.Reply) {
 	acts := make([]Action, len(accts))
 	for k, id := range accts {
-		a, err := chain(ctx, s.cfg.Policies, m, Rcpt{Recipient: rcpt, Account: id})
+		a, err := chain(ctx, s.cfg.Policies, m, Rcpt{Recipient: rcpt, Account: id, Shared: len(accts) > 1})
 		switch {
 		case err != nil:
 			return nil, s.localError("policy for "+rcpt.Addr.String(), err)

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,15 +9,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/envelope"
+	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/sieve"
+	"github.com/petrelmail/petrel/internal/sievescripts"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// SieveScripts gives the active Sieve script of an account (package
-// sievescripts), nil when it has none.
+// SieveScripts gives the active Sieve script of an account and the
+// personal scripts it includes (package sievescripts).
 type SieveScripts interface {
-	Active(ctx context.Context, addr string) (*sieve.Script, error)
+	Load(ctx context.Context, addr string) (sievescripts.Loaded, error)
+	Include(ctx context.Context, addr, name string) (*sieve.Script, error)
 }
 
 // AccountReader finds an account's primary address.
@@ -24,14 +30,40 @@ type AccountReader interface {
 	Account(ctx context.Context, id store.AccountID) (store.Account, error)
 }
 
+// SieveStore is what the Sieve policy reads and writes in the store
+// besides scripts: the account's mailboxes (mailboxexists, fileinto
+// :create), KV entries (duplicate tracking, the failure reports sent) and
+// the failure report itself, stored in the INBOX.
+type SieveStore interface {
+	Mailboxes(ctx context.Context, account store.AccountID) ([]store.Mailbox, error)
+	CreateMailbox(ctx context.Context, account store.AccountID, name string, use store.SpecialUse) (store.Mailbox, error)
+	Deliver(ctx context.Context, msg store.NewMessage, targets []store.Target) ([]store.Delivered, error)
+	store.KV
+}
+
+// GlobalIncludes loads the operator's scripts that include :global names
+// (RFC 6609 §3.2; config sieve.global_dir).
+type GlobalIncludes interface {
+	Include(name string) (*sieve.Script, error)
+}
+
+// RefusalWriter writes the report (RFC 3464) to the sender of a message
+// that rcpt's script rejected while other recipients took it
+// (queue.Refusal); header is the message's header section.
+type RefusalWriter func(hostname string, env *envelope.Envelope, rcpt envelope.Recipient, reason string, header []byte, now time.Time) []byte
+
 // Sieve is the policy that runs each account's active Sieve script
-// (RFC 5228) on its copy, after the spam policies (README "Filters and
-// vacation"): fileinto and keep choose the mailbox, imap4flags the flags
-// and keywords, discard drops the copy, reject and ereject refuse it
-// (550 5.7.1 with the script's reason). A script that fails, or a lookup
-// that does, keeps the copy where the earlier policies put it: a filter
-// never loses a message (RFC 5228 §2.10.6). Not yet done here, and kept
-// instead (logged): redirect and vacation.
+// (RFC 5228) on its copy, after the spam policies, between the operator's
+// global before and after scripts (README "Filters and vacation"):
+// fileinto and keep choose the mailbox (fileinto :create makes it),
+// imap4flags the flags and keywords, discard drops the copy, redirect
+// forwards a copy (Action.Send, Outgoing.Forward), vacation answers
+// (vacation.go), reject and ereject refuse it: 550 5.7.1 with the
+// script's reason when the transaction has this one recipient (or LMTP),
+// otherwise the copy is dropped and the sender gets a report. A script
+// that fails, or a lookup that does, keeps the copy where the earlier
+// policies put it: a filter never loses a message (RFC 5228 §2.10.6); the
+// account is told once per version of its script (sievereport.go).
 type Sieve struct {
 	Scripts  SieveScripts
 	Accounts AccountReader
@@ -42,24 +74,48 @@ type Sieve struct {
 	MaxSize int64
 	// Vacation sends vacation replies (vacation.go); nil sends none.
 	Vacation Vacationer
+	// Store gives mailboxes, duplicate tracking and the failure reports;
+	// nil makes mailboxexists and duplicate false, :create and the
+	// reports not done.
+	Store SieveStore
+	// Before and After are the operator's global scripts (config
+	// sieve.before, sieve.after), nil for none.
+	Before, After *sieve.Script
+	// Global resolves include :global; nil makes those includes fail.
+	Global GlobalIncludes
+	// Refusal writes the report of a reject among several recipients;
+	// nil sends none (logged).
+	Refusal RefusalWriter
+}
+
+func (p Sieve) logger() *slog.Logger {
+	if p.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Log
 }
 
 // Decide implements Policy.
 func (p Sieve) Decide(ctx context.Context, m *Message, rcpt Rcpt) (Action, error) {
-	log := p.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := p.logger()
 	acct, err := p.Accounts.Account(ctx, rcpt.Account)
 	if err != nil {
 		log.Warn("sieve: account not read; message kept", "account", rcpt.Account, "err", err)
 		return Action{}, nil
 	}
-	script, err := p.Scripts.Active(ctx, acct.Address)
-	if err != nil || script == nil {
-		if err != nil {
-			log.Warn("sieve: active script not loaded; message kept", "account", acct.Address, "err", err)
-		}
+	user, err := p.Scripts.Load(ctx, acct.Address)
+	if err != nil {
+		log.Warn("sieve: active script not loaded; message kept", "account", acct.Address, "err", err)
+		return Action{}, nil
+	}
+	if user.Err != nil {
+		// It compiled when stored; a script that no longer does is
+		// skipped (the global scripts still run) and reported.
+		log.Warn("sieve: script does not compile; message kept", "account", acct.Address, "script", user.Name, "err", user.Err)
+		p.reportFailure(ctx, rcpt.Account, acct.Address, user, user.Err)
+	}
+	scripts, userAt := p.sequence(user.Script)
+	if len(scripts) == 0 {
 		return Action{}, nil
 	}
 	limit := p.MaxSize
@@ -78,53 +134,116 @@ func (p Sieve) Decide(ctx context.Context, m *Message, rcpt Rcpt) (Action, error
 	if err != nil {
 		return Action{}, err
 	}
-	e := m.Envelope
-	remoteIP := ""
-	if e.ClientIP.IsValid() {
-		remoteIP = e.ClientIP.String()
-	}
-	env := sieve.Environment{Now: time.Now(), Items: sieve.EnvironmentItems(rcpt.Addr.Domain, p.Hostname, e.ClientHost, remoteIP, ""),
-		Envelope: sieve.Envelope{From: m.Envelope.ReversePath(), To: rcpt.Addr.String(), Auth: m.Envelope.AuthAccount}}
-	res := script.Run(ctx, sieve.ParseMessage(raw), env)
+	run := p.newSieveRun(ctx, m, rcpt, acct)
+	res, failed := sieve.RunSequence(ctx, scripts, sieve.ParseMessage(raw), run.environment())
 	if res.Err != nil {
 		log.Warn("sieve: script failed; message kept", "account", acct.Address, "err", res.Err)
+		if failed == userAt {
+			p.reportFailure(ctx, rcpt.Account, acct.Address, user, res.Err)
+		}
 	}
-	return sieveAction(res, acct.Address, log), nil
+	a := p.sieveAction(ctx, run, raw, res)
+	if a.Reject == nil {
+		run.recordDuplicates(res.Duplicates)
+	}
+	return a, nil
+}
+
+// sequence is the scripts to run, before -> user -> after, and the index
+// of the user's (-1 without).
+func (p Sieve) sequence(user *sieve.Script) ([]*sieve.Script, int) {
+	var out []*sieve.Script
+	at := -1
+	for i, s := range []*sieve.Script{p.Before, user, p.After} {
+		if s == nil {
+			continue
+		}
+		if i == 1 {
+			at = len(out)
+		}
+		out = append(out, s)
+	}
+	return out, at
 }
 
 // sieveAction maps a run's actions to the policy's Action. One copy is
 // stored per account: of several fileinto and keep actions the first
 // fileinto wins (logged).
-func sieveAction(res sieve.Result, addr string, log *slog.Logger) Action {
+func (p Sieve) sieveAction(ctx context.Context, run *sieveRun, raw []byte, res sieve.Result) Action {
+	log, addr := p.logger(), run.acct.Address
 	var a Action
 	filed, kept := false, false
 	for _, act := range res.Actions {
 		switch act.Kind {
 		case sieve.Reject, sieve.Ereject:
-			return Action{Reject: smtpreply.New(550, smtpreply.Enhanced{5, 7, 1}, "%s", sieveReason(act.Reason))}
+			return p.reject(run, raw, act.Reason, a.Send)
 		case sieve.FileInto:
 			if filed {
 				log.Info("sieve: one copy per account; a further fileinto is not done", "account", addr, "mailbox", act.Mailbox)
 				continue
 			}
 			filed = true
-			a.Mailbox = act.Mailbox
+			a.Mailbox = run.fileInto(act.Mailbox, act.Create)
 			addSieveFlags(&a, act.Flags)
 		case sieve.Keep:
 			kept = true
 			if !filed {
 				addSieveFlags(&a, act.Flags)
 			}
+		case sieve.Redirect:
+			if o, ok := p.redirect(run, raw, act.Address); ok {
+				a.Send = append(a.Send, o)
+			} else if !act.Copy {
+				kept = true // a redirect not done must not lose the copy
+			}
+		case sieve.Vacation:
+			if o := p.vacationReply(ctx, run.m, run.rcpt, run.acct, raw, act.Vacation); o != nil {
+				a.Send = append(a.Send, *o)
+			}
 		case sieve.Discard:
-		default: // redirect, vacation: later (issue 18); the copy is kept
-			kept = true
-			log.Info("sieve: action not done yet; message kept", "account", addr, "action", string(act.Kind))
 		}
 	}
 	if !filed && !kept {
-		return Action{Discard: true}
+		return Action{Discard: true, Send: a.Send}
 	}
 	return a
+}
+
+// redirect is the forwarded copy of a redirect (RFC 5228 §4.2): the copy
+// as stored but for its Return-Path (a relayed message has none, RFC 5321
+// §4.4), from the original sender (the pipeline rewrites it with SRS),
+// through the recipient's address (Via: Delivered-To, loops).
+func (p Sieve) redirect(run *sieveRun, raw []byte, target string) (Outgoing, bool) {
+	to, err := mailaddr.Parse(target)
+	if err != nil {
+		p.logger().Warn("sieve: redirect to an address not valid for SMTP; message kept", "account", run.acct.Address, "err", err)
+		return Outgoing{}, false
+	}
+	e := run.m.Envelope
+	if rest, ok := bytes.CutPrefix(raw, []byte("Return-Path: ")); ok {
+		if _, after, ok := bytes.Cut(rest, []byte("\r\n")); ok {
+			raw = after // traceHeaders' one line
+		}
+	}
+	return Outgoing{Forward: true, Via: run.rcpt.Addr.String(), Body: raw,
+		Envelope: envelope.Envelope{ID: obs.NewID(), From: e.From, Recipients: []envelope.Recipient{{Addr: to}},
+			Body: e.Body, SMTPUTF8: e.SMTPUTF8, Received: time.Now()}}, true
+}
+
+// reject refuses the copy (RFC 5429 §2.1): at DATA with 550 5.7.1 when
+// the transaction has this one recipient or replies per recipient (LMTP)
+// and the recipient is this account alone; otherwise the others must not
+// lose the message, so this copy is dropped and the sender gets a report
+// (sievereport.go).
+func (p Sieve) reject(run *sieveRun, raw []byte, reason string, send []Outgoing) Action {
+	e := run.m.Envelope
+	if !run.rcpt.Shared && (len(e.Recipients) <= 1 || e.PerRecipient) {
+		return Action{Reject: smtpreply.New(550, smtpreply.Enhanced{5, 7, 1}, "%s", sieveReason(reason))}
+	}
+	if o, ok := p.refusal(run, raw, sieveReason(reason)); ok {
+		send = append(send, o)
+	}
+	return Action{Discard: true, Send: send}
 }
 
 // sieveReason is a reject reason fit for an SMTP reply: one line, no

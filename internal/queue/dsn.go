@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -212,4 +213,18 @@ func readOriginal(r io.Reader, size int64, full bool) ([]byte, bool, error) {
 			return out, false, err
 		}
 	}
+}
+
+// Refusal is the report (RFC 3464, multipart/report of RFC 6522) on a
+// message accepted for several recipients and refused for one of them
+// after the transaction, by that recipient's Sieve reject (RFC 5429
+// §2.1): Action failed, Status 5.7.1, the reason, and header, the
+// message's header section, returned. It is built as the queue's bounces
+// are; delivery sends it from the null sender to env's reverse path.
+func Refusal(hostname string, env *envelope.Envelope, rcpt envelope.Recipient, reason string, header []byte, now time.Time) []byte {
+	msg := &store.QueuedMessage{ID: env.ID, From: env.ReversePath(), EnvID: env.EnvID, Arrived: env.Received}
+	r := report{hostname: hostname, msg: msg, now: now, original: header,
+		items: []reportItem{{action: actionFailed,
+			rcpt: store.QueuedRcpt{Addr: rcpt.Addr.String(), ORcpt: rcpt.ORcpt, Status: "5.7.1", LastError: reason}}}}
+	return r.build()
 }

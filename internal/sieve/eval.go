@@ -49,7 +49,21 @@ type run struct {
 
 // Run executes the script on msg. It never fails: a runtime error is in
 // Result.Err and the result is then the implicit keep.
-func (s *Script) Run(ctx context.Context, msg Message, env Environment) (res Result) {
+func (s *Script) Run(ctx context.Context, msg Message, env Environment) Result {
+	res, _ := RunSequence(ctx, []*Script{s}, msg, env)
+	return res
+}
+
+// RunSequence executes scripts one after another as one run on msg (the
+// operator's before script, the user's, the operator's after script:
+// README "Filters and vacation"): their actions add up, stop in any of
+// them ends the whole sequence, and the implicit keep is decided once, at
+// the end (RFC 5228 §2.10.2). Each script has its own variables and
+// limits. A runtime error in any of them makes the result the implicit
+// keep alone, with Err set and failed the index of the failing script
+// (-1 when none failed).
+func RunSequence(ctx context.Context, scripts []*Script, msg Message, env Environment) (res Result, failed int) {
+	failed = -1
 	defer func() {
 		// A bug here must not lose the message either.
 		if p := recover(); p != nil {
@@ -66,16 +80,21 @@ func (s *Script) Run(ctx context.Context, msg Message, env Environment) (res Res
 	if env.Now.IsZero() {
 		env.Now = time.Now()
 	}
-	r := &run{ctx: ctx, lim: s.lim, msg: msg, env: &env, fields: msg.Fields(),
-		vars: map[string]string{}, globals: map[string]string{}, included: map[string]bool{},
-		deadline: time.Now().Add(s.lim.MaxTime), s: s, part: -1}
-	err := r.exec(s.cmds)
-	if err == errReturn {
-		// return in the main script ends it (RFC 6609 §3.4).
-		err = nil
-	}
-	if err != nil && err != errStop {
-		return Result{Actions: []Action{{Kind: Keep, Mailbox: env.DefaultMailbox, Implicit: true}}, Err: err}
+	r := &run{ctx: ctx, msg: msg, env: &env, fields: msg.Fields(), part: -1}
+	for i, s := range scripts {
+		failed = i
+		r.s, r.lim, r.steps = s, s.lim, 0
+		r.vars, r.globals, r.included = map[string]string{}, map[string]string{}, map[string]bool{}
+		r.deadline = time.Now().Add(s.lim.MaxTime)
+		err := r.exec(s.cmds)
+		if err == errStop {
+			break
+		}
+		if err != nil && err != errReturn {
+			// return in a main script ends it (RFC 6609 §3.4); an error
+			// keeps the message (RFC 5228 §2.10.6).
+			return Result{Actions: []Action{{Kind: Keep, Mailbox: env.DefaultMailbox, Implicit: true}}, Err: err}, i
+		}
 	}
 	res = Result{Actions: r.actions, Duplicates: r.dups}
 	if !r.cancel {
@@ -84,7 +103,7 @@ func (s *Script) Run(ctx context.Context, msg Message, env Environment) (res Res
 	if r.edited {
 		res.Header = r.fields
 	}
-	return res
+	return res, -1
 }
 
 func (r *run) fail(p Pos, format string, a ...any) error {

@@ -8,4 +8,8 @@
 // Keys: sieve/<address>/script/<name> (the source) and
 // sieve/<address>/active (the active script's name), the address
 // escaped as a URL path segment (README "Filters and vacation").
+//
+// The operator's scripts are files (config [sieve]): CompileFile for
+// the before and after scripts, Dir for those include :global loads
+// (RFC 6609 §3.2).
 package sievescripts

@@ -2,6 +2,8 @@ package sievescripts
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -164,20 +166,55 @@ func (s *Scripts) Delete(ctx context.Context, addr, name string) error {
 // Active returns the account's active script, compiled (once per
 // source); nil and no error when none is active.
 func (s *Scripts) Active(ctx context.Context, addr string) (*sieve.Script, error) {
+	l, err := s.Load(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	if l.Err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", errNotCompile, l.Name, l.Err)
+	}
+	return l.Script, nil
+}
+
+// Loaded is an account's active script as delivery runs it.
+type Loaded struct {
+	Name string // "" when no script is active
+	// Hash identifies the source (hex SHA-256): a change of script is a
+	// change of hash.
+	Hash   string
+	Script *sieve.Script
+	// Err is the compiler's error (*sieve.Error, line and column) when the
+	// stored source no longer compiles (limits changed, a newer version).
+	Err error
+}
+
+// Load returns the account's active script, compiled once per source.
+// A script that does not compile is returned with its Err, not as the
+// error, which is the store's.
+func (s *Scripts) Load(ctx context.Context, addr string) (Loaded, error) {
 	name, err := s.activeName(ctx, addr)
 	if err != nil || name == "" {
-		return nil, err
+		return Loaded{}, err
 	}
 	src, err := s.kv.KVLoad(ctx, scriptKey(addr, name))
 	if store.IsKind(err, store.KindNotFound) {
-		return nil, nil // deleted behind the active mark: none
+		return Loaded{}, nil // deleted behind the active mark: none
 	}
+	if err != nil {
+		return Loaded{}, err
+	}
+	sum := sha256.Sum256(src)
+	l := Loaded{Name: name, Hash: hex.EncodeToString(sum[:])}
+	l.Script, l.Err = s.cache.Get(src)
+	return l, nil
+}
+
+// Include is a personal script of the account addr for include (RFC
+// 6609 §3.2: a name without :global), compiled.
+func (s *Scripts) Include(ctx context.Context, addr, name string) (*sieve.Script, error) {
+	src, err := s.Get(ctx, addr, name)
 	if err != nil {
 		return nil, err
 	}
-	sc, err := s.cache.Get(src)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", errNotCompile, name, err)
-	}
-	return sc, nil
+	return s.cache.Get(src)
 }
