@@ -58,6 +58,9 @@ func levels() map[string]int {
 		"tlsrpt": 2,
 		// sievescripts: the accounts' Sieve scripts in the store's KV.
 		"sievescripts": 2,
+		// srs: the Sender Rewriting Scheme of forwarded mail, its key
+		// in the store's KV.
+		"srs": 2,
 		// mtasts: MTA-STS policies (RFC 8461), found for outbound mail
 		// (DNS, HTTPS, a cache in the store's KV) and served for ours.
 		"mtasts": 2,
