@@ -11,6 +11,7 @@ import (
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/smtpreply"
+	"github.com/petrelmail/petrel/internal/srs"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -18,6 +19,8 @@ import (
 type Resolver interface {
 	Resolve(ctx context.Context, address string) (accounts.Resolution, error)
 	Domains(ctx context.Context) ([]string, error)
+	// IsLocalDomain tells our domains from others (forward.go).
+	IsLocalDomain(ctx context.Context, domain string) (bool, error)
 	// MaySendAs decides the submission sender rule (RFC 6409 §6.1).
 	MaySendAs(ctx context.Context, account, address string) (bool, error)
 	// Postmaster is the address that gets the mail of the role
@@ -69,6 +72,12 @@ type Config struct {
 	// the bare <postmaster> (config delivery.postmaster); "" tries the
 	// postmaster of the other domains, then the oldest account.
 	Postmaster string
+	// SRS rewrites the reverse path of forwarded copies and decodes the
+	// SRS addresses of bounces (forward.go); nil forwards with the
+	// original sender and knows no SRS address. SRSDomain is the domain
+	// of the SRS senders ("" = the forwarding address's domain).
+	SRS       SRS
+	SRSDomain string
 }
 
 // Service is the delivery path.
@@ -102,6 +111,8 @@ func (s *Service) route(ctx context.Context, env *envelope.Envelope, rcpt envelo
 		return s.relay(env, rcpt)
 	case errors.Is(err, accounts.ErrAliasLoop):
 		return route{}, smtpreply.RoutingLoop(addr)
+	case (store.IsKind(err, store.KindNotFound) || store.IsKind(err, store.KindInvalid)) && s.cfg.SRS != nil && srs.IsSRS(rcpt.Addr.Local):
+		return s.reverseSRS(ctx, rcpt)
 	case store.IsKind(err, store.KindNotFound), store.IsKind(err, store.KindInvalid):
 		return route{}, smtpreply.NoSuchUser(addr)
 	default:
@@ -113,6 +124,9 @@ func (s *Service) route(ctx context.Context, env *envelope.Envelope, rcpt envelo
 		return route{}, smtpreply.ForwardingUnavailable(addr)
 	}
 	rt := route{local: r.Local}
+	if len(r.Remote) > 0 {
+		rt.fwd = &forwarding{via: addr, domain: s.srsDomain(rcpt.Addr.Domain)}
+	}
 	for _, t := range r.Remote {
 		f, err := forwarded(rcpt, t)
 		if err != nil {
