@@ -137,40 +137,49 @@ func (s *Service) checkLoops(t *ingest) *smtpreply.Reply {
 	return nil
 }
 
-// reverseSRS routes a recipient in a local domain whose local part is an
-// SRS address and that is no account or alias: a bounce (or a reply) to
-// a message we forwarded. An address we made, younger than the maximum
+// reverseSRS routes a recipient whose local part is an SRS address in
+// one of our domains (or the SRS domain): a bounce (or a reply) to a
+// message we forwarded. An address we made, younger than the maximum
 // age, goes to the original sender through the queue (an SRS1 address to
-// the first forwarder, or to the original sender when that was us); any
-// other is 550 5.1.1, never relayed (README "Forwarding and SRS").
-func (s *Service) reverseSRS(ctx context.Context, rcpt envelope.Recipient) (route, *smtpreply.Reply) {
+// the first forwarder, or to the original sender when that was us),
+// before any account, alias or catch-all (as postsrsd's rewriting before
+// Postfix's lookups). Any other is not ours: ok is false and the
+// recipient is routed as usual (no such user, unless an alias takes
+// it): never relayed (README "Forwarding and SRS").
+func (s *Service) reverseSRS(ctx context.Context, rcpt envelope.Recipient) (rt route, reply *smtpreply.Reply, ok bool) {
 	addr := rcpt.Addr.String()
+	ours, err := s.isLocal(ctx, rcpt.Addr.Domain)
+	if err != nil {
+		return route{}, s.localError("check domain", err), true
+	}
+	if !ours && !strings.EqualFold(rcpt.Addr.Domain, s.cfg.SRSDomain) {
+		return route{}, nil, false
+	}
 	orig, err := s.cfg.SRS.Reverse(ctx, rcpt.Addr)
 	if err == nil && srs.IsSRS(orig.Local) {
-		var ours bool
 		if ours, err = s.isLocal(ctx, orig.Domain); err == nil && ours {
 			orig, err = s.cfg.SRS.Reverse(ctx, orig)
 		}
 	}
 	switch {
 	case errors.Is(err, srs.ErrNotSRS), errors.Is(err, srs.ErrMalformed), errors.Is(err, srs.ErrBadHash), errors.Is(err, srs.ErrExpired):
-		s.log.Info("srs: address refused", "rcpt", addr, "reason", err)
-		return route{}, smtpreply.NoSuchUser(addr)
+		s.log.Info("srs: address not ours or expired", "rcpt", addr, "reason", err)
+		return route{}, nil, false
 	case err != nil:
-		return route{}, s.localError("decode SRS address", err)
+		return route{}, s.localError("decode SRS address", err), true
 	case s.cfg.Queue == nil:
-		return route{}, smtpreply.ForwardingUnavailable(addr)
+		return route{}, smtpreply.ForwardingUnavailable(addr), true
 	}
 	if ours, err := s.isLocal(ctx, orig.Domain); err != nil || ours {
 		// We rewrite no sender of our own domains: such an address was
-		// not made for a bounce that can leave.
-		return route{}, smtpreply.NoSuchUser(addr)
+		// not made here for a bounce.
+		return route{}, nil, false
 	}
 	f, err := forwarded(rcpt, orig.String())
 	if err != nil {
-		return route{}, smtpreply.NoSuchUser(addr)
+		return route{}, nil, false
 	}
-	return route{remote: []envelope.Recipient{f}, fwd: &forwarding{domain: s.srsDomain(rcpt.Addr.Domain)}}, nil
+	return route{remote: []envelope.Recipient{f}, fwd: &forwarding{domain: s.srsDomain(rcpt.Addr.Domain)}}, nil, true
 }
 
 // srsDomain is the domain of the SRS senders made for a message that

@@ -101,6 +101,11 @@ func New(cfg Config, res Resolver, st Store, log *slog.Logger) *Service {
 // its alias is a loop, a store failure a temporary failure.
 func (s *Service) route(ctx context.Context, env *envelope.Envelope, rcpt envelope.Recipient) (route, *smtpreply.Reply) {
 	addr := rcpt.Addr.String()
+	if s.cfg.SRS != nil && srs.IsSRS(rcpt.Addr.Local) {
+		if rt, reply, ok := s.reverseSRS(ctx, rcpt); ok {
+			return rt, reply
+		}
+	}
 	r, err := s.res.Resolve(ctx, addr)
 	if store.IsKind(err, store.KindNotFound) && accounts.IsRole(rcpt.Addr.Local) {
 		r, err = s.postmaster(ctx, rcpt.Addr, err)
@@ -111,8 +116,6 @@ func (s *Service) route(ctx context.Context, env *envelope.Envelope, rcpt envelo
 		return s.relay(env, rcpt)
 	case errors.Is(err, accounts.ErrAliasLoop):
 		return route{}, smtpreply.RoutingLoop(addr)
-	case (store.IsKind(err, store.KindNotFound) || store.IsKind(err, store.KindInvalid)) && s.cfg.SRS != nil && srs.IsSRS(rcpt.Addr.Local):
-		return s.reverseSRS(ctx, rcpt)
 	case store.IsKind(err, store.KindNotFound), store.IsKind(err, store.KindInvalid):
 		return route{}, smtpreply.NoSuchUser(addr)
 	default:
