@@ -308,8 +308,8 @@ func TestOutgoingSign(t *testing.T) {
 func TestStripReturnPath(t *testing.T) {
 	for in, want := range map[string]string{
 		"Return-Path: <a@b>\r\nReturn-path:\r\n <c@d>\r\nX: y\r\n\r\nb": "X: y\r\n\r\nb",
-		"X: y\r\nReturn-Path: <a@b>\r\n\r\nb":                          "X: y\r\nReturn-Path: <a@b>\r\n\r\nb",
-		"Return-Path: <a@b>":                                           "",
+		"X: y\r\nReturn-Path: <a@b>\r\n\r\nb":                           "X: y\r\nReturn-Path: <a@b>\r\n\r\nb",
+		"Return-Path: <a@b>":                                            "",
 	} {
 		if got := string(stripReturnPath([]byte(in))); got != want {
 			t.Errorf("stripReturnPath(%q) = %q, want %q", in, got, want)
