@@ -59,7 +59,9 @@ func (m *recordingMX) wait(t *testing.T, n int, timeout time.Duration, log fmt.S
 }
 
 // NewSession implements smtp.Backend.
-func (m *recordingMX) NewSession(*smtp.Conn) (smtp.Session, error) { return &recordingSession{m: m}, nil }
+func (m *recordingMX) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &recordingSession{m: m}, nil
+}
 
 type recordingSession struct {
 	m   *recordingMX
