@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
+	"io"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/delivery"
+	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/srs"
 )
 
@@ -15,4 +18,13 @@ func newSRS(d deps) delivery.SRS {
 		return nil
 	}
 	return srs.New(srs.Config{MaxAge: time.Duration(d.cfg.SRS.MaxAgeDays) * 24 * time.Hour}, d.st)
+}
+
+// queueRef is a delivery.Queue set once the queue exists: the delivery
+// path of the queue's own reports needs the queue to send a bounce to an
+// SRS address on to the original sender.
+type queueRef struct{ q delivery.Queue }
+
+func (r *queueRef) Enqueue(ctx context.Context, env *envelope.Envelope, body io.Reader, size int64, rcpts []envelope.Recipient) (string, error) {
+	return r.q.Enqueue(ctx, env, body, size, rcpts)
 }

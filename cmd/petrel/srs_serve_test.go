@@ -73,7 +73,11 @@ func (s *recordingSession) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 
+// Rcpt refuses the local part "gone" (no such user), takes the others.
 func (s *recordingSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if strings.HasPrefix(to, "gone@") {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	}
 	s.txn.to = append(s.txn.to, to)
 	return nil
 }
@@ -98,7 +102,8 @@ func (s *recordingSession) Logout() error { return nil }
 // Delivered-To and our Authentication-Results on the copy; the bounce of
 // the forwarded copy (null sender, to the SRS address) comes back to the
 // MX and goes on to the original sender's MX; a forged SRS address is
-// refused 550 5.1.1 and relays nothing.
+// refused 550 5.1.1 and relays nothing. When the next hop refuses the
+// forwarded copy, our own bounce reaches the original sender too.
 func TestServeForwardSRS(t *testing.T) {
 	t.Parallel()
 	dns := dnstest.Start(t)
@@ -151,5 +156,18 @@ func TestServeForwardSRS(t *testing.T) {
 	remote.mu.Unlock()
 	if n != 2 {
 		t.Fatalf("the remote MX got %d messages, want 2", n)
+	}
+
+	// The next hop refuses the forwarded copy: our queue's bounce goes
+	// to the SRS sender, which is ours, and on to the original sender.
+	site.cli("", "alias", "add", "fwd2@a.test", "gone@remote.test")
+	msg = outMessage("s@orig.test", "forward me too", "fwd2@a.test")
+	if err := e2eSend(site.smtp, "client.orig.test", "s@orig.test", []string{"fwd2@a.test"}, msg); err != nil {
+		t.Fatalf("to the second alias: %v", err)
+	}
+	dsn := remote.wait(t, 3, 20*time.Second, site.log)
+	if dsn.from != "" || strings.Join(dsn.to, ",") != "s@orig.test" || !strings.Contains(dsn.data, "report-type=delivery-status") ||
+		!strings.Contains(dsn.data, "gone@remote.test") || !strings.Contains(dsn.data, "Subject: forward me too") {
+		t.Fatalf("our bounce of the forwarded copy: MAIL FROM:<%s> RCPT %v:\n%s", dsn.from, dsn.to, dsn.data)
 	}
 }
