@@ -218,6 +218,25 @@ func (s *Service) forwardSender(ctx context.Context, from mailaddr.Address, doma
 	return s.cfg.SRS.Forward(ctx, from, domain)
 }
 
+// forwardable returns a forwarded copy (a redirect of the copy stored
+// for via) without its Return-Path, or false (logged) when it must not
+// be sent: it came through via already, or has MaxHops Received fields.
+func (s *Service) forwardable(body []byte, via string, log []any) ([]byte, bool) {
+	body = stripReturnPath(body)
+	h, err := readFacts(bytes.NewReader(body))
+	switch {
+	case err != nil:
+		s.log.Error("delivery: a forwarded copy not sent: header unreadable", append(log, "err", err)...)
+	case via != "" && h.delivered(via):
+		s.log.Info("delivery: a forwarded copy not sent: it came through here already (loop)", append(log, "via", via)...)
+	case h.hops >= MaxHops:
+		s.log.Info("delivery: a forwarded copy not sent: too many hops (loop)", append(log, "hops", h.hops)...)
+	default:
+		return body, true
+	}
+	return nil, false
+}
+
 // deliveredTo is the Delivered-To field that a forwarded copy carries
 // (the loop check's key), "" without via.
 func deliveredTo(via string) string {

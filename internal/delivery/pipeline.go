@@ -186,17 +186,8 @@ func (s *Service) sendPolicyMessage(ctx context.Context, t *ingest, i int, o Out
 	log := append(t.env.LogAttrs(), "policy_msg_id", env.ID)
 	body := o.Body
 	if o.Forward {
-		body = stripReturnPath(body)
-		h, err := readFacts(bytes.NewReader(body))
-		switch {
-		case err != nil:
-			s.log.Error("delivery: a forwarded copy not sent: header unreadable", append(log, "err", err)...)
-			return
-		case o.Via != "" && h.delivered(o.Via):
-			s.log.Info("delivery: a forwarded copy not sent: it came through here already (loop)", append(log, "via", o.Via)...)
-			return
-		case h.hops >= MaxHops:
-			s.log.Info("delivery: a forwarded copy not sent: too many hops (loop)", append(log, "hops", h.hops)...)
+		var ok bool
+		if body, ok = s.forwardable(body, o.Via, log); !ok {
 			return
 		}
 	}
