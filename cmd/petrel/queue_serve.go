@@ -52,12 +52,14 @@ func startQueue(ctx context.Context, d deps) (*outboundQueue, error) {
 	client := smtpclient.New(ccfg,
 		d.dns, d.log.With("component", "smtpclient"))
 	res := accounts.New(d.st, accounts.Options{SubaddressSeparator: cfg.SMTP.SubaddressSeparator})
-	local := delivery.New(delivery.Config{Hostname: cfg.Hostname, Postmaster: cfg.Delivery.Postmaster},
-		res, d.st, d.log.With("component", "reports"))
+	// A bounce to an SRS address goes on to the original sender (srs.go).
+	ref := &queueRef{}
+	local := delivery.New(delivery.Config{Hostname: cfg.Hostname, Postmaster: cfg.Delivery.Postmaster,
+		Queue: ref, SRS: newSRS(d), SRSDomain: cfg.SRS.Domain}, res, d.st, d.log.With("component", "reports"))
 	svc := queue.New(queue.ConfigFrom(cfg), queue.Deps{Store: qs, Sender: client,
 		Local: localReports(d.st, local), Signer: d.signer, Log: d.log.With("component", "queue"),
 		Metrics: queue.NewMetrics(d.metrics.Registry, qs)})
-	reports.queue, reports.local = svc, localReports(d.st, local)
+	reports.queue, reports.local, ref.q = svc, localReports(d.st, local), svc
 	rctx, cancel := context.WithCancel(ctx)
 	q := &outboundQueue{svc: svc, tlsrpt: rep, cancel: cancel}
 	q.wg.Go(func() { svc.Run(rctx) })

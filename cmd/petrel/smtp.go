@@ -20,7 +20,8 @@ func smtpBindings(d deps) []binding {
 	dlv := delivery.New(delivery.Config{Hostname: d.cfg.Hostname, Queue: deliveryQueue(d), Signer: d.signer,
 		Checker: inboundChecker(d, d.dns), Screener: screener, Policies: policies(d), Postmaster: d.cfg.Delivery.Postmaster,
 		Filter: d.spam.deliveryFilter(), FilterSubmission: d.spam != nil && d.spam.scanSubmission,
-		SendLimit: newSendLimiter(d.cfg, d.st, d.metrics, d.log)},
+		SendLimit: newSendLimiter(d.cfg, d.st, d.metrics, d.log),
+		SRS:       newSRS(d), SRSDomain: d.cfg.SRS.Domain},
 		d.accounts, d.st, d.log)
 	m := smtpd.NewMetrics(d.metrics.Registry)
 	mx := smtpd.FromConfig(d.cfg)

@@ -23,6 +23,7 @@ type Config struct {
 	Delivery Delivery `toml:"delivery"`
 	DKIM     DKIM     `toml:"dkim"`
 	DMARC    DMARC    `toml:"dmarc"`
+	SRS      SRS      `toml:"srs"` // forwarding (srs.go)
 	TLSRPT   TLSRPT   `toml:"tls_rpt"`
 	Log      Log      `toml:"log"`
 	MTASTS   MTASTS   `toml:"mta_sts"`
@@ -288,6 +289,7 @@ func Default() *Config {
 		Delivery: defaultDelivery(),
 		DKIM:     DKIM{Sign: true, MaxVerify: 5},
 		DMARC:    DMARC{Reject: "reject"},
+		SRS:      defaultSRS(),
 		TLSRPT:   TLSRPT{Enabled: true},
 		Log:      Log{Level: "info", Format: "text"},
 		MTASTS:   defaultMTASTS(),

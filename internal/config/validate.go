@@ -38,6 +38,7 @@ func (c *Config) Validate() []error {
 	c.Delivery.validate(&p)
 	c.DKIM.validate(&p)
 	c.DMARC.validate(&p)
+	c.SRS.validate(&p)
 	c.TLSRPT.validate(&p)
 	c.Log.validate(&p)
 	c.MTASTS.validate(&p)

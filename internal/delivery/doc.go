@@ -49,4 +49,13 @@
 // 3464, when the SMTP transaction has other recipients), duplicate
 // tracking in the store's KV (RFC 7352), spamtest from rspamd's score
 // (RFC 5235), include :global (RFC 6609).
+// Forwarding (forward.go; README "Forwarding and SRS"): the remote
+// targets of an alias and the forwarded copies of the policies (a Sieve
+// redirect) go out with the sender rewritten by the Sender Rewriting
+// Scheme (package srs) and a Delivered-To field naming the forwarding
+// address; a message that already names it, or has 100 Received fields
+// (RFC 5321 §6.3), is not forwarded again. A recipient whose local part
+// is an SRS address we made goes on to the original sender (a bounce of
+// a forwarded copy); the policies' messages to our own addresses are
+// delivered here, not through our MX.
 package delivery

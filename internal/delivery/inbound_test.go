@@ -152,7 +152,8 @@ func TestInboundRefused(t *testing.T) {
 }
 
 // TestInboundJunk: local copies go to Junk (INBOX when the account has no
-// Junk mailbox) marked $Junk; the forwarded copy goes out as it is.
+// Junk mailbox) marked $Junk; the forwarded copy goes out as it is, with
+// the alias in Delivered-To (forward.go).
 func TestInboundJunk(t *testing.T) {
 	f := newFixture(t)
 	q := withQueue(f)
@@ -171,7 +172,7 @@ func TestInboundJunk(t *testing.T) {
 	if bob := f.inbox("bob@example.org"); len(bob) != 1 || !slices.Contains(bob[0].Keywords, JunkKeyword) {
 		t.Fatalf("bob (no Junk mailbox): INBOX %+v", bob)
 	}
-	if len(q.msgs) != 1 || !strings.HasPrefix(q.msgs[0].body, arField+"Received: ") ||
+	if len(q.msgs) != 1 || !strings.HasPrefix(q.msgs[0].body, "Delivered-To: fwd@example.org\r\n"+arField+"Received: ") ||
 		!strings.HasSuffix(q.msgs[0].body, "\r\n"+withoutForged) || q.msgs[0].size != int64(len(q.msgs[0].body)) {
 		t.Fatalf("queued: %+v", q.msgs)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/petrelmail/petrel/internal/envelope"
 	"github.com/petrelmail/petrel/internal/obs"
@@ -23,6 +25,7 @@ type ingest struct {
 	routes  []route            // per recipient
 	replies []*smtpreply.Reply // per recipient; nil = not refused
 	send    [][]Outgoing       // per recipient: what its policies asked to send
+	head    *headerFacts       // read once when needed (forward.go)
 }
 
 // Deliver stores the message for every local recipient of env: one copy
@@ -88,6 +91,9 @@ func (s *Service) check(ctx context.Context, t *ingest) *smtpreply.Reply {
 	for i, rcpt := range env.Recipients {
 		t.routes[i], t.replies[i] = s.route(ctx, env, rcpt)
 	}
+	if r := s.checkLoops(t); r != nil {
+		return r
+	}
 	if fail := firstFailure(t.replies); fail != nil && !env.PerRecipient {
 		return fail
 	}
@@ -149,30 +155,114 @@ func (t *ingest) hasLocal() bool {
 	return false
 }
 
-// sendOutgoing hands the messages the policies asked to send, for the
-// recipients that got the message, to the queue. They are new mail of
-// their own: a failure is logged, and changes no reply.
+// sendOutgoing sends the messages the policies asked to send, for the
+// recipients that got the message (sendPolicyMessage). They are new mail
+// of their own: a failure is logged, and changes no reply.
 func (s *Service) sendOutgoing(ctx context.Context, t *ingest) {
 	for i, out := range t.send {
 		if t.replies[i] != nil {
 			continue
 		}
 		for _, o := range out {
-			env := o.Envelope
-			if env.ID == "" {
-				env.ID = obs.NewID()
-			}
-			if s.cfg.Queue == nil {
-				s.log.Error("delivery: a policy's message not sent: no outbound queue", append(t.env.LogAttrs(), "policy_msg_id", env.ID)...)
-				continue
-			}
-			id, err := s.cfg.Queue.Enqueue(ctx, &env, bytes.NewReader(o.Body), int64(len(o.Body)), env.Recipients)
-			if err != nil {
-				s.log.Error("delivery: queueing a policy's message", append(t.env.LogAttrs(), "policy_msg_id", env.ID, "err", err)...)
-				continue
-			}
-			s.log.Info("queued a policy's message", append(t.env.LogAttrs(), "policy_msg_id", env.ID, "queue_id", id,
-				"rcpts", len(env.Recipients))...)
+			s.sendPolicyMessage(ctx, t, i, o)
 		}
 	}
+}
+
+// sendPolicyMessage sends one message of recipient i's policies: a
+// forwarded copy (Outgoing.Forward) loses the Return-Path of its stored
+// copy and is not sent when it went round already (a Delivered-To field
+// naming Via, or MaxHops Received fields; forward.go), else gets
+// Delivered-To: Via on top; a message to sign gets its DKIM signature.
+// Its recipients in our domains get it through Deliver, so that their
+// own aliases and filters run (the loop check stops A -> B -> A); the
+// others through the queue, a forwarded copy with its sender rewritten
+// by SRS.
+func (s *Service) sendPolicyMessage(ctx context.Context, t *ingest, i int, o Outgoing) {
+	env := o.Envelope
+	if env.ID == "" {
+		env.ID = obs.NewID()
+	}
+	log := append(t.env.LogAttrs(), "policy_msg_id", env.ID)
+	body := o.Body
+	if o.Forward {
+		var ok bool
+		if body, ok = s.forwardable(body, o.Via, log); !ok {
+			return
+		}
+	}
+	if o.Sign && s.cfg.Signer != nil {
+		sig, err := s.cfg.Signer.Sign(ctx, bytes.NewReader(body))
+		if err != nil {
+			s.log.Warn("delivery: a policy's message not signed", append(log, "err", err)...)
+		}
+		body = append([]byte(sig), body...)
+	}
+	if o.Forward {
+		body = append([]byte(deliveredTo(o.Via)), body...)
+	}
+	var local, remote []envelope.Recipient
+	for _, r := range env.Recipients {
+		ours, err := s.isLocal(ctx, r.Addr.Domain)
+		if err != nil {
+			s.log.Error("delivery: a policy's message not sent to a recipient", append(log, "rcpt", r.Addr.String(), "err", err)...)
+			continue
+		}
+		if ours {
+			local = append(local, r)
+		} else {
+			remote = append(remote, r)
+		}
+	}
+	if len(local) > 0 {
+		s.deliverPolicyMessage(ctx, t.env, &env, local, body, log)
+	}
+	if len(remote) > 0 {
+		env.Recipients = remote
+		s.queuePolicyMessage(ctx, t.env.Recipients[i].Addr.Domain, o, env, body, log)
+	}
+}
+
+// deliverPolicyMessage delivers a policy's message to its recipients in
+// our domains, as a new transaction (its own ID, trace fields, policies);
+// a recipient it fails for is logged.
+func (s *Service) deliverPolicyMessage(ctx context.Context, orig, env *envelope.Envelope, rcpts []envelope.Recipient, body []byte, log []any) {
+	lenv := &envelope.Envelope{ID: env.ID, From: env.From, Recipients: rcpts, Helo: s.cfg.Hostname, Protocol: "local",
+		PerRecipient: true, SMTPUTF8: orig.SMTPUTF8, Body: orig.Body, Received: time.Now()}
+	for j, r := range s.Deliver(ctx, lenv, bytes.NewReader(body), int64(len(body))) {
+		if r != nil {
+			s.log.Warn("delivery: a policy's message not delivered locally", append(log, "rcpt", rcpts[j].Addr.String(), "code", r.Code, "enhanced", r.Enhanced.String())...)
+		}
+	}
+	s.log.Info("delivered a policy's message locally", append(log, "rcpts", len(rcpts))...)
+}
+
+// queuePolicyMessage hands a policy's message to the queue; a forwarded
+// copy goes with its sender rewritten by SRS for the forwarding domain
+// (Via's, else rcptDomain, the domain of the recipient that forwards).
+func (s *Service) queuePolicyMessage(ctx context.Context, rcptDomain string, o Outgoing, env envelope.Envelope, body []byte, log []any) {
+	if s.cfg.Queue == nil {
+		s.log.Error("delivery: a policy's message not sent: no outbound queue", log...)
+		return
+	}
+	if o.Forward {
+		domain := rcptDomain
+		if _, d, ok := strings.Cut(o.Via, "@"); ok {
+			domain = d
+		}
+		from, err := s.forwardSender(ctx, env.From, s.srsDomain(domain))
+		if err != nil {
+			// Sent with the original sender: its SPF may fail at the
+			// next hop, but the copy is not lost.
+			s.log.Warn("delivery: forwarded copy sent without SRS", append(log, "err", err)...)
+		} else {
+			env.From = from
+		}
+	}
+	id, err := s.cfg.Queue.Enqueue(ctx, &env, bytes.NewReader(body), int64(len(body)), env.Recipients)
+	if err != nil {
+		s.log.Error("delivery: queueing a policy's message", append(log, "err", err)...)
+		return
+	}
+	s.log.Info("queued a policy's message", append(log, "queue_id", id, "rcpts", len(env.Recipients))...)
 }

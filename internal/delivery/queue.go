@@ -1,15 +1,10 @@
 package delivery
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"io"
-	"strings"
 
 	"github.com/petrelmail/petrel/internal/envelope"
-	"github.com/petrelmail/petrel/internal/header"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 	"github.com/petrelmail/petrel/internal/store"
@@ -27,6 +22,7 @@ type Queue interface {
 type route struct {
 	local  []store.AccountID
 	remote []envelope.Recipient // for the queue
+	fwd    *forwarding          // remote are forwarded (forward.go), not relayed
 }
 
 // relay routes a recipient in another domain. Only an authenticated
@@ -58,79 +54,103 @@ func forwarded(rcpt envelope.Recipient, target string) (envelope.Recipient, erro
 	return envelope.Recipient{Addr: a, Notify: rcpt.Notify, ORcpt: orcpt}, nil
 }
 
-// enqueue hands the remote recipients of the recipients not refused yet
-// to the queue in one Enqueue (duplicates merged), with the message's
-// TLS-Required field in the envelope (RFC 8689 §3); a failure refuses
-// those recipients, or all of them without env.PerRecipient.
-func (s *Service) enqueue(ctx context.Context, t *ingest) {
-	env, routes, replies := t.env, t.routes, t.replies
-	var rcpts []envelope.Recipient
-	var owners []int
+// queueGroup is one Enqueue: the remote recipients that go out with one
+// reverse path and one prefix, and the indexes of their recipients.
+type queueGroup struct {
+	fwd    *forwarding // nil: relayed with the message's own reverse path
+	rcpts  []envelope.Recipient
+	owners []int
+}
+
+// queueGroups sorts the remote recipients of the recipients not refused
+// yet into one group per forwarding (README "Forwarding and SRS") and
+// one for the rest, in order; a recipient twice goes once, with the
+// first group that names it.
+func (t *ingest) queueGroups() []*queueGroup {
+	var groups []*queueGroup
+	index := make(map[forwarding]*queueGroup)
+	var plain *queueGroup
 	seen := make(map[string]bool)
-	for i, rt := range routes {
-		if replies[i] != nil || len(rt.remote) == 0 {
+	for i, rt := range t.routes {
+		if t.replies[i] != nil || len(rt.remote) == 0 {
 			continue
 		}
-		owners = append(owners, i)
+		g := plain
+		if rt.fwd != nil {
+			g = index[*rt.fwd]
+		}
+		if g == nil {
+			g = &queueGroup{fwd: rt.fwd}
+			groups = append(groups, g)
+			if rt.fwd == nil {
+				plain = g
+			} else {
+				index[*rt.fwd] = g
+			}
+		}
+		g.owners = append(g.owners, i)
 		for _, r := range rt.remote {
 			if k := r.Addr.String(); !seen[k] {
 				seen[k] = true
-				rcpts = append(rcpts, r)
+				g.rcpts = append(g.rcpts, r)
 			}
 		}
 	}
-	if len(rcpts) == 0 {
-		return
-	}
-	qenv := *env
-	qenv.Held = t.held
-	optional, err := t.msg.tlsOptional()
-	// REQUIRETLS overrides the field (RFC 8689 §4.1).
-	qenv.TLSOptional = optional && !env.RequireTLS
-	var body io.Reader
-	var size int64
-	if err == nil {
-		body, size, err = t.msg.open(s.received(env, t.auth.results))
-	}
-	var id string
-	if err == nil {
-		id, err = s.cfg.Queue.Enqueue(ctx, &qenv, body, size, rcpts)
-	}
-	if err != nil {
-		r := s.localError("enqueue", err)
-		for _, i := range owners {
-			replies[i] = r
-		}
-		if !env.PerRecipient {
-			fill(replies, r)
-		}
-		return
-	}
-	s.log.Info("queued for remote delivery", append(env.LogAttrs(), "queue_id", id, "rcpts", len(rcpts))...)
+	return groups
 }
 
-// tlsOptional reports whether the message's header has the field
-// "TLS-Required: No" (RFC 8689 §3: the sender asks that the recipient's
-// MTA-STS and DANE policies be ignored; README "REQUIRETLS"). The first
-// such field counts; a header over header.MaxSection is read up to it.
-func (m *message) tlsOptional() (bool, error) {
-	var r io.Reader
-	if _, ok := m.body.(io.Seeker); ok {
-		var err error
-		if r, _, err = m.open(""); err != nil {
-			return false, err
+// enqueue hands the remote recipients of the recipients not refused yet
+// to the queue: one Enqueue for those relayed (duplicates merged), one
+// per forwarding address for the forwarded ones, whose reverse path is
+// rewritten with SRS and whose copy has the forwarding address in a
+// Delivered-To field (forward.go). The message's TLS-Required field goes
+// in the envelope (RFC 8689 §3). A failure refuses the recipients of that
+// Enqueue, or all of them without env.PerRecipient.
+func (s *Service) enqueue(ctx context.Context, t *ingest) {
+	for _, g := range t.queueGroups() {
+		if len(g.rcpts) == 0 {
+			continue
 		}
-	} else {
-		raw, err := m.readAll() // keeps a body that cannot be rewound
+		id, err := s.enqueueGroup(ctx, t, g)
 		if err != nil {
-			return false, err
+			r := s.localError("enqueue", err)
+			for _, i := range g.owners {
+				t.replies[i] = r
+			}
+			if !t.env.PerRecipient {
+				fill(t.replies, r)
+				return
+			}
+			continue
 		}
-		r = bytes.NewReader(raw)
+		attrs := append(t.env.LogAttrs(), "queue_id", id, "rcpts", len(g.rcpts))
+		if g.fwd != nil {
+			attrs = append(attrs, "forwarded", true)
+		}
+		s.log.Info("queued for remote delivery", attrs...)
 	}
-	_, fields, err := header.Read(bufio.NewReader(r), header.MaxSection)
-	if err != nil && !errors.Is(err, header.ErrTooLarge) {
-		return false, err
+}
+
+func (s *Service) enqueueGroup(ctx context.Context, t *ingest, g *queueGroup) (string, error) {
+	env := t.env
+	qenv := *env
+	qenv.Held = t.held
+	h, err := t.facts()
+	if err != nil {
+		return "", err
 	}
-	f, ok := header.Get(fields, "TLS-Required")
-	return ok && strings.EqualFold(strings.TrimSpace(f.Value()), "No"), nil
+	// REQUIRETLS overrides the field (RFC 8689 §4.1).
+	qenv.TLSOptional = h.tlsOptional && !env.RequireTLS
+	prefix := ""
+	if g.fwd != nil {
+		if qenv.From, err = s.forwardSender(ctx, env.From, g.fwd.domain); err != nil {
+			return "", err
+		}
+		prefix = deliveredTo(g.fwd.via)
+	}
+	body, size, err := t.msg.open(prefix + s.received(env, t.auth.results))
+	if err != nil {
+		return "", err
+	}
+	return s.cfg.Queue.Enqueue(ctx, &qenv, body, size, g.rcpts)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/smtpreply"
+	"github.com/petrelmail/petrel/internal/srs"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -18,6 +19,8 @@ import (
 type Resolver interface {
 	Resolve(ctx context.Context, address string) (accounts.Resolution, error)
 	Domains(ctx context.Context) ([]string, error)
+	// IsLocalDomain tells our domains from others (forward.go).
+	IsLocalDomain(ctx context.Context, domain string) (bool, error)
 	// MaySendAs decides the submission sender rule (RFC 6409 §6.1).
 	MaySendAs(ctx context.Context, account, address string) (bool, error)
 	// Postmaster is the address that gets the mail of the role
@@ -69,6 +72,12 @@ type Config struct {
 	// the bare <postmaster> (config delivery.postmaster); "" tries the
 	// postmaster of the other domains, then the oldest account.
 	Postmaster string
+	// SRS rewrites the reverse path of forwarded copies and decodes the
+	// SRS addresses of bounces (forward.go); nil forwards with the
+	// original sender and knows no SRS address. SRSDomain is the domain
+	// of the SRS senders ("" = the forwarding address's domain).
+	SRS       SRS
+	SRSDomain string
 }
 
 // Service is the delivery path.
@@ -92,6 +101,11 @@ func New(cfg Config, res Resolver, st Store, log *slog.Logger) *Service {
 // its alias is a loop, a store failure a temporary failure.
 func (s *Service) route(ctx context.Context, env *envelope.Envelope, rcpt envelope.Recipient) (route, *smtpreply.Reply) {
 	addr := rcpt.Addr.String()
+	if s.cfg.SRS != nil && srs.IsSRS(rcpt.Addr.Local) {
+		if rt, reply, ok := s.reverseSRS(ctx, rcpt); ok {
+			return rt, reply
+		}
+	}
 	r, err := s.res.Resolve(ctx, addr)
 	if store.IsKind(err, store.KindNotFound) && accounts.IsRole(rcpt.Addr.Local) {
 		r, err = s.postmaster(ctx, rcpt.Addr, err)
@@ -113,6 +127,9 @@ func (s *Service) route(ctx context.Context, env *envelope.Envelope, rcpt envelo
 		return route{}, smtpreply.ForwardingUnavailable(addr)
 	}
 	rt := route{local: r.Local}
+	if len(r.Remote) > 0 {
+		rt.fwd = &forwarding{via: addr, domain: s.srsDomain(rcpt.Addr.Domain)}
+	}
 	for _, t := range r.Remote {
 		f, err := forwarded(rcpt, t)
 		if err != nil {

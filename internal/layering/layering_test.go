@@ -64,6 +64,9 @@ func levels() map[string]int {
 		// vacation: vacation replies (RFC 5230, RFC 3834), tracked per
 		// sender in the store's KV.
 		"vacation": 2,
+		// srs: the Sender Rewriting Scheme of forwarded mail, its key
+		// in the store's KV.
+		"srs": 2,
 		// mtasts: MTA-STS policies (RFC 8461), found for outbound mail
 		// (DNS, HTTPS, a cache in the store's KV) and served for ours.
 		"mtasts": 2,
