@@ -168,6 +168,12 @@ func TestBounceToSRS(t *testing.T) {
 			t.Fatalf("bounce to %s: %v", to, rs[0])
 		}
 	}
+	// A catch-all takes a bad one, as any unknown address of its domain.
+	env := mx(t)
+	env.Recipients = []envelope.Recipient{{Addr: mailaddr.Address{Local: string(h), Domain: "catch.example"}}}
+	if rs := f.deliver(env, "to the catch-all"); rs[0] != nil || len(f.inbox("bob@example.org")) != 1 {
+		t.Fatalf("bad SRS address at a catch-all domain: %v, bob has %d", rs[0], len(f.inbox("bob@example.org")))
+	}
 	if len(q.msgs) != sent {
 		t.Fatalf("relayed for a bad SRS address: %+v", q.msgs[sent:])
 	}
