@@ -163,7 +163,7 @@ func (s *Scripts) Delete(ctx context.Context, addr, name string) error {
 }
 
 // Rename gives the script from the name to; the active script stays
-// active under its new name (RFC 5804 §2.11.1). The new copy is stored
+// active under its new name (RFC 5804 §2.11). The new copy is stored
 // before the old one is removed, so a failure in between leaves both,
 // never neither.
 func (s *Scripts) Rename(ctx context.Context, addr, from, to string) error {
