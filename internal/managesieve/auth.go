@@ -1,7 +1,6 @@
 package managesieve
 
 import (
-	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -38,10 +37,7 @@ func (s *session) starttls(args []Arg) Reply {
 // startTLS runs the server side of the handshake on the connection, then
 // sends the capabilities again (RFC 5804 §2.2).
 func (s *session) startTLS() bool {
-	tc := tls.Server(s.conn(), s.srv.cfg.TLS)
-	s.mu.Lock()
-	s.c = tc
-	s.mu.Unlock()
+	tc := s.c.StartTLS(s.srv.cfg.TLS)
 	s.r.Reset(tc)
 	if !s.handshake(tc) {
 		return false

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/netserve"
@@ -20,7 +19,7 @@ import (
 
 var (
 	errCommandTimeout = errors.New("command not completed in time")
-	errInterrupted    = errors.New("server shutting down")
+	errInterrupted    = netserve.ErrInterrupted
 )
 
 // session is one client connection.
@@ -30,9 +29,7 @@ type session struct {
 	id  string
 	log *slog.Logger
 
-	mu          sync.Mutex // guards c and interrupted against Shutdown
-	c           net.Conn
-	interrupted bool
+	c *netserve.Conn
 
 	r     *bufio.Reader
 	p     parser
@@ -48,51 +45,30 @@ type session struct {
 
 func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
 	id := obs.NewID()
-	s := &session{srv: srv, ip: ip, id: id, c: c}
+	s := &session{srv: srv, ip: ip, id: id, c: netserve.NewConn(c, srv.cfg.IdleTimeout)}
 	s.log = srv.log.With("conn", id, "remote", s.remote())
 	_, s.isTLS = c.(*tls.Conn)
 	s.r = bufio.NewReaderSize(c, 4096)
 	s.p = parser{r: s.r}
-	s.w = bufio.NewWriterSize(deadlineWriter{s}, 32<<10)
+	s.w = bufio.NewWriterSize(s.c, 32<<10)
 	return s
 }
 
 // remote names the client in logs.
 func (s *session) remote() string { return netserve.Remote(s.ip) }
 
-func (s *session) conn() net.Conn {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.c
-}
-
 // Interrupt makes the session end before its next command (Shutdown).
-func (s *session) Interrupt() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.interrupted = true
-	s.c.SetReadDeadline(time.Now())
-}
+func (s *session) Interrupt() { s.c.Interrupt() }
 
 // Close cuts the connection (Shutdown past its deadline).
-func (s *session) Close() { s.conn().Close() }
-
-// deadlineWriter renews the write deadline before every write to the
-// connection, so that a slow reader gets IdleTimeout per chunk.
-type deadlineWriter struct{ s *session }
-
-func (d deadlineWriter) Write(p []byte) (int, error) {
-	c := d.s.conn()
-	c.SetWriteDeadline(time.Now().Add(d.s.srv.cfg.IdleTimeout))
-	return c.Write(p)
-}
+func (s *session) Close() { s.c.Close() }
 
 // Run serves the connection until the session ends.
 func (s *session) Run() {
 	defer s.srv.metrics.SessionStarted(s.srv.cfg.Name)()
-	defer s.conn().Close()
+	defer s.c.Close()
 	s.log.Debug("connected", "tls", s.isTLS)
-	if tc, ok := s.c.(*tls.Conn); ok && !s.handshake(tc) {
+	if tc, ok := s.c.Raw().(*tls.Conn); ok && !s.handshake(tc) {
 		return
 	}
 	// RFC 5804 §1.7: the server greets with its capabilities and OK.
@@ -163,19 +139,7 @@ func (s *session) await() error {
 			return err
 		}
 	}
-	if !s.setReadDeadline(s.srv.cfg.IdleTimeout) {
-		return errInterrupted
-	}
-	if _, err := s.r.Peek(1); err != nil {
-		if s.isInterrupted() {
-			return errInterrupted
-		}
-		return err
-	}
-	if !s.setReadDeadline(s.srv.cfg.CommandTimeout) {
-		return errInterrupted
-	}
-	return nil
+	return s.c.Await(s.r, s.srv.cfg.IdleTimeout, s.srv.cfg.CommandTimeout)
 }
 
 // readErr tells a deadline that passed within a command from the others.
@@ -183,7 +147,7 @@ func (s *session) readErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case s.isInterrupted():
+	case s.c.Interrupted():
 		return errInterrupted
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return errCommandTimeout
@@ -226,24 +190,6 @@ func (s *session) handshake(tc *tls.Conn) bool {
 		return false
 	}
 	return true
-}
-
-// setReadDeadline sets the read deadline d from now, unless Shutdown has
-// interrupted the session.
-func (s *session) setReadDeadline(d time.Duration) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.interrupted {
-		return false
-	}
-	s.c.SetReadDeadline(time.Now().Add(d))
-	return true
-}
-
-func (s *session) isInterrupted() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.interrupted
 }
 
 // send writes a reply; false means the connection is gone.
