@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-sasl"
-
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/store"
@@ -46,11 +44,6 @@ func (s *session) startTLS() bool {
 	return s.send(s.capability().withText("TLS negotiation successful"))
 }
 
-var errAuthzid = errors.New("authorization identity differs from the user")
-
-// credentials are what a SASL exchange yields.
-type credentials struct{ user, password string }
-
 // authenticate is AUTHENTICATE (RFC 5804 §2.1) with PLAIN (RFC 4616)
 // and LOGIN, the initial response given or not. Challenges and responses
 // are base64 in strings; a response "*" cancels.
@@ -62,23 +55,9 @@ func (s *session) authenticate(args []Arg) Reply {
 	if !s.authAllowed() {
 		return replyNeedTLS
 	}
-	var creds credentials
-	var mech sasl.Server
-	switch strings.ToUpper(strs[0]) {
-	case "PLAIN":
-		mech = sasl.NewPlainServer(func(authzid, user, password string) error {
-			if authzid != "" && authzid != user {
-				return errAuthzid // no proxy logins
-			}
-			creds = credentials{user, password}
-			return nil
-		})
-	case "LOGIN":
-		mech = accounts.NewLoginServer(func(user, password string) error {
-			creds = credentials{user, password}
-			return nil
-		})
-	default:
+	var creds accounts.Credentials
+	mech := accounts.NewSASLServer(strs[0], &creds)
+	if mech == nil {
 		return replyUnknownMech
 	}
 	var resp []byte
@@ -90,8 +69,8 @@ func (s *session) authenticate(args []Arg) Reply {
 	}
 	for {
 		challenge, done, err := mech.Next(resp)
-		if errors.Is(err, errAuthzid) {
-			s.log.Info("login failed: authorization identity differs", "user", creds.user)
+		if errors.Is(err, accounts.ErrProxyLogin) {
+			s.log.Info("login failed: authorization identity differs", "user", creds.User)
 			return s.authFailed(replyAuthFailed)
 		}
 		if err != nil {
@@ -121,7 +100,7 @@ func (s *session) authenticate(args []Arg) Reply {
 			return replyBadBase64
 		}
 	}
-	return s.login(creds.user, creds.password)
+	return s.login(creds.User, creds.Password)
 }
 
 // login checks credentials through the throttle shared with IMAP, POP3

@@ -72,7 +72,8 @@ func TestGreetingSTARTTLSAndLogin(t *testing.T) {
 // AUTHENTICATE without an initial response: the server's challenges are
 // base64 strings, answered by strings (quoted or literal); "*" cancels;
 // LOGIN asks for the user name, then the password; wrong credentials
-// get NO, and an app password logs in like the main one.
+// and a PLAIN authorization identity of another user get NO; an app
+// password logs in like the main one.
 func TestAuthenticateExchanges(t *testing.T) {
 	e := newEnv(t, nil)
 	cl, _ := e.dial()
@@ -90,6 +91,9 @@ func TestAuthenticateExchanges(t *testing.T) {
 		t.Fatalf("LOGIN second challenge = %q", l)
 	}
 	cl.expect(`"`+base64.StdEncoding.EncodeToString([]byte("wrong"))+`"`, "NO")
+	proxy := base64.StdEncoding.EncodeToString([]byte("bob@example.org\x00" + testUser + "\x00" + testPass))
+	cl.expect(`AUTHENTICATE "PLAIN" "`+proxy+`"`, `NO "Invalid user name or password"`)
+	cl.expect(`AUTHENTICATE "CRAM-MD5"`, `NO "Unsupported`)
 	cl.Send("AUTHENTICATE \"PLAIN\"\r\n")
 	cl.Line()
 	cl.ok(`"` + plain(testUser, testPass) + `"`)
