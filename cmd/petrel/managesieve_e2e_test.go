@@ -12,11 +12,10 @@ import (
 	"github.com/petrelmail/petrel/internal/testkit"
 )
 
-// petrel serve with listen.managesieve: a client upgrades with STARTTLS,
-// logs in with the account's password, stores and activates a script,
-// and the CLI (the store delivery reads) sees it active; AUTHENTICATE
-// before TLS is refused.
-func TestServeManageSieve(t *testing.T) {
+// startManageSieve starts petrel serve with listen.managesieve on a free
+// port, which it returns, and the account pop3User.
+func startManageSieve(t *testing.T) (*e2eServer, string) {
+	t.Helper()
 	s := newE2EServer(t, buildPetrel(t), false)
 	addr := testkit.FreeAddr(t)
 	conf := strings.Replace(e2eConfig(s.dataDir, s.smtp, "", s.http), "[listen]\n", "[listen]\nmanagesieve = [\""+addr+"\"]\n", 1)
@@ -26,6 +25,15 @@ func TestServeManageSieve(t *testing.T) {
 	s.cli("", "domain", "add", "example.org")
 	s.addUsers(pop3User)
 	s.start()
+	return s, addr
+}
+
+// petrel serve with listen.managesieve: a client upgrades with STARTTLS,
+// logs in with the account's password, stores and activates a script,
+// and the CLI (the store delivery reads) sees it active; AUTHENTICATE
+// before TLS is refused.
+func TestServeManageSieve(t *testing.T) {
+	s, addr := startManageSieve(t)
 	c := testkit.Dial(t, addr)
 	status := func() string {
 		t.Helper()

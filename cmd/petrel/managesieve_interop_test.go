@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/certs"
-	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // sieveConnect runs sieve-connect against port as pop3User, the password
@@ -42,15 +41,7 @@ func sieveConnect(t *testing.T, dir, port, caFile string, args ...string) (strin
 func TestManageSieveSieveConnect(t *testing.T) {
 	requireEnv(t, "PETREL_INTEROP")
 	interopTool(t, "sieve-connect")
-	s := newE2EServer(t, buildPetrel(t), false)
-	addr := testkit.FreeAddr(t)
-	conf := strings.Replace(e2eConfig(s.dataDir, s.smtp, "", s.http), "[listen]\n", "[listen]\nmanagesieve = [\""+addr+"\"]\n", 1)
-	if err := os.WriteFile(s.config, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s.cli("", "domain", "add", "example.org")
-	s.addUsers(pop3User)
-	s.start()
+	s, addr := startManageSieve(t)
 	_, port := hostPort(t, addr)
 	ca := filepath.Join(certs.Dir(s.dataDir), certs.CertFile)
 	dir := t.TempDir()

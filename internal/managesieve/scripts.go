@@ -1,6 +1,7 @@
 package managesieve
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strconv"
@@ -160,20 +161,32 @@ func (s *session) listScripts(args []Arg) Reply {
 	return ok("Listscripts completed").withData(lines...)
 }
 
-// setActive is SETACTIVE name (RFC 5804 §2.8); "" deactivates.
-func (s *session) setActive(args []Arg) Reply {
-	strs, r, valid := nameArgs(args, 1)
+// scriptOp runs op on the account with the n script names of args, under
+// a bounded context; ok is false, with the reply to send, when the
+// names are not valid or op fails (what names the operation in logs).
+func (s *session) scriptOp(args []Arg, n int, what string, op func(ctx context.Context, addr string, names []string) error) ([]string, Reply, bool) {
+	names, r, valid := nameArgs(args, n)
 	if !valid {
-		return r
+		return nil, r, false
 	}
 	ctx, cancel := s.opContext()
-	err := s.srv.d.Scripts.Activate(ctx, s.acct.Address, strs[0])
-	cancel()
-	if err != nil {
-		return s.scriptErr("activate script", err)
+	defer cancel()
+	if err := op(ctx, s.acct.Address, names); err != nil {
+		return nil, s.scriptErr(what, err), false
 	}
-	s.log.Info("script activated", "script", strs[0])
-	if strs[0] == "" {
+	return names, Reply{}, true
+}
+
+// setActive is SETACTIVE name (RFC 5804 §2.8); "" deactivates.
+func (s *session) setActive(args []Arg) Reply {
+	names, r, done := s.scriptOp(args, 1, "activate script", func(ctx context.Context, addr string, n []string) error {
+		return s.srv.d.Scripts.Activate(ctx, addr, n[0])
+	})
+	if !done {
+		return r
+	}
+	s.log.Info("script activated", "script", names[0])
+	if names[0] == "" {
 		return ok("No script is active")
 	}
 	return ok("Script activated")
@@ -181,15 +194,13 @@ func (s *session) setActive(args []Arg) Reply {
 
 // getScript is GETSCRIPT name (RFC 5804 §2.9): the script as a literal.
 func (s *session) getScript(args []Arg) Reply {
-	strs, r, valid := nameArgs(args, 1)
-	if !valid {
+	var src []byte
+	_, r, done := s.scriptOp(args, 1, "get script", func(ctx context.Context, addr string, n []string) (err error) {
+		src, err = s.srv.d.Scripts.Get(ctx, addr, n[0])
+		return err
+	})
+	if !done {
 		return r
-	}
-	ctx, cancel := s.opContext()
-	src, err := s.srv.d.Scripts.Get(ctx, s.acct.Address, strs[0])
-	cancel()
-	if err != nil {
-		return s.scriptErr("get script", err)
 	}
 	lit := "{" + strconv.Itoa(len(src)) + "}\r\n" + string(src)
 	return ok("Getscript completed").withData(lit)
@@ -198,33 +209,25 @@ func (s *session) getScript(args []Arg) Reply {
 // deleteScript is DELETESCRIPT name (RFC 5804 §2.10); the active script
 // cannot be deleted.
 func (s *session) deleteScript(args []Arg) Reply {
-	strs, r, valid := nameArgs(args, 1)
-	if !valid {
+	names, r, done := s.scriptOp(args, 1, "delete script", func(ctx context.Context, addr string, n []string) error {
+		return s.srv.d.Scripts.Delete(ctx, addr, n[0])
+	})
+	if !done {
 		return r
 	}
-	ctx, cancel := s.opContext()
-	err := s.srv.d.Scripts.Delete(ctx, s.acct.Address, strs[0])
-	cancel()
-	if err != nil {
-		return s.scriptErr("delete script", err)
-	}
-	s.log.Info("script deleted", "script", strs[0])
+	s.log.Info("script deleted", "script", names[0])
 	return ok("Script deleted")
 }
 
 // renameScript is RENAMESCRIPT old new (RFC 5804 §2.11); the active
 // script stays active.
 func (s *session) renameScript(args []Arg) Reply {
-	strs, r, valid := nameArgs(args, 2)
-	if !valid {
+	names, r, done := s.scriptOp(args, 2, "rename script", func(ctx context.Context, addr string, n []string) error {
+		return s.srv.d.Scripts.Rename(ctx, addr, n[0], n[1])
+	})
+	if !done {
 		return r
 	}
-	ctx, cancel := s.opContext()
-	err := s.srv.d.Scripts.Rename(ctx, s.acct.Address, strs[0], strs[1])
-	cancel()
-	if err != nil {
-		return s.scriptErr("rename script", err)
-	}
-	s.log.Info("script renamed", "script", strs[0], "to", strs[1])
+	s.log.Info("script renamed", "script", names[0], "to", names[1])
 	return ok("Script renamed")
 }
