@@ -27,8 +27,6 @@ type RespCode string
 
 const (
 	CodeNone RespCode = ""
-	// CodeAuthTooWeak: the mechanism is not allowed (§1.3).
-	CodeAuthTooWeak RespCode = "AUTH-TOO-WEAK"
 	// CodeEncryptNeeded: credentials need TLS first (§1.3).
 	CodeEncryptNeeded RespCode = "ENCRYPT-NEEDED"
 	// CodeMaxScripts and CodeMaxSize: over a quota (§1.3 QUOTA).
