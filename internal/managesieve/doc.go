@@ -10,7 +10,8 @@
 // LISTSCRIPTS, SETACTIVE (SETACTIVE "" deactivates), GETSCRIPT,
 // DELETESCRIPT and RENAMESCRIPT; the response codes QUOTA/MAXSCRIPTS,
 // QUOTA/MAXSIZE, NONEXISTENT, ACTIVE, ALREADYEXISTS, ENCRYPT-NEEDED,
-// TRYLATER and TAG.
+// TRYLATER and TAG. WARNINGS is never sent: the compiler has no warnings,
+// only errors.
 //
 // Decisions:
 //
