@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/authguard"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // byeWithin reads up to a BYE, which must come within limit, then checks
@@ -139,4 +140,13 @@ func TestShutdown(t *testing.T) {
 	defer cancel()
 	go e.srv.Shutdown(ctx)
 	cl.byeWithin(5*time.Second, `BYE (TRYLATER) "Server shutting down"`)
+}
+
+// A connection over the limits gets BYE (TRYLATER) and is closed.
+func TestConnectionLimit(t *testing.T) {
+	e := newEnv(t, func(c *Config, _ *Deps) { c.MaxConnections, c.MaxConnectionsPerIP = 1, 1 })
+	first, _ := e.dial()
+	cl := &client{testkit.Dial(t, e.addr)}
+	cl.byeWithin(5*time.Second, `BYE (TRYLATER) "Too many connections`)
+	first.ok("NOOP")
 }
