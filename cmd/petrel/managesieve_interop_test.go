@@ -3,8 +3,9 @@ package main
 // Interop (PETREL_INTEROP=1): Debian's sieve-connect, an independent
 // ManageSieve client, uploads, lists, activates and downloads a script
 // through STARTTLS on listen.managesieve, verifying the server's
-// self-signed certificate; a broken script is refused with the line the
-// client shows its user; and delivery's store sees the active script.
+// self-signed certificate; delivery's store sees the active script,
+// which cannot be deleted until deactivated; a broken script is refused
+// with the line the client shows its user.
 
 import (
 	"bytes"
@@ -73,6 +74,15 @@ func TestManageSieveSieveConnect(t *testing.T) {
 	}
 	if out := s.cli("", "sieve", "list", pop3User); !strings.Contains(out, "main") || !strings.Contains(out, "(active)") {
 		t.Fatalf("petrel sieve list: %q, want main active", out)
+	}
+
+	if out, err := sieveConnect(t, dir, port, ca, "--delete", "--remotesieve", "main"); err == nil {
+		t.Fatalf("deleting the active script succeeded:\n%s", out)
+	}
+	run("--deactivate")
+	run("--delete", "--remotesieve", "main")
+	if out := run("--list"); strings.Contains(out, "main") {
+		t.Fatalf("--list after delete:\n%s", out)
 	}
 
 	broken := filepath.Join(dir, "broken.sieve")
