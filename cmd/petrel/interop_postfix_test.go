@@ -42,7 +42,7 @@ func interopTool(t *testing.T, name string) string {
 			}
 		}
 		t.Fatalf("%s is not installed (Debian package %s; .ci/run installs it): %v", name, map[string]string{
-			"postfix": "postfix", "postqueue": "postfix", "swaks": "swaks"}[name], err)
+			"postfix": "postfix", "postqueue": "postfix", "swaks": "swaks", "sieve-connect": "sieve-connect"}[name], err)
 	}
 	return p
 }

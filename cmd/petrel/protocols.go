@@ -88,6 +88,7 @@ func protocolBindings(d deps) []binding {
 	out = append(out, smtpBindings(d)...)
 	out = append(out, pop3Bindings(d)...)
 	out = append(out, imapBindings(d)...)
+	out = append(out, manageSieveBindings(d)...)
 	return out
 }
 

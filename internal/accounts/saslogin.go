@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/emersion/go-sasl"
@@ -41,6 +42,36 @@ func (l *loginServer) Next(resp []byte) (challenge []byte, done bool, err error)
 		return nil, true, l.auth(l.username, string(resp))
 	}
 	return nil, false, sasl.ErrUnexpectedClientResponse
+}
+
+// ErrProxyLogin refuses a PLAIN authorization identity other than the
+// user (RFC 4616 §2 lets a server refuse to act as another identity).
+var ErrProxyLogin = errors.New("authorization identity differs from the user")
+
+// Credentials are what a password SASL exchange yields.
+type Credentials struct{ User, Password string }
+
+// NewSASLServer returns the server side of a password mechanism, PLAIN
+// (RFC 4616, without proxy logins: ErrProxyLogin) or LOGIN, which fills
+// creds when the exchange ends; nil for any other mechanism name.
+func NewSASLServer(mech string, creds *Credentials) sasl.Server {
+	keep := func(user, password string) error {
+		*creds = Credentials{user, password}
+		return nil
+	}
+	switch strings.ToUpper(mech) {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(authzid, user, password string) error {
+			if authzid != "" && authzid != user {
+				creds.User = user
+				return ErrProxyLogin
+			}
+			return keep(user, password)
+		})
+	case sasl.Login:
+		return NewLoginServer(keep)
+	}
+	return nil
 }
 
 // ThrottleKey is the name under which failed logins for username are

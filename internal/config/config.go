@@ -9,25 +9,27 @@ import (
 
 // Config is the whole configuration file.
 type Config struct {
-	Hostname string   `toml:"hostname"`
-	DataDir  string   `toml:"data_dir"`
-	Listen   Listen   `toml:"listen"`
-	TLS      TLS      `toml:"tls"`
-	ACME     ACME     `toml:"acme"`
-	Storage  Storage  `toml:"storage"`
-	SMTP     SMTP     `toml:"smtp"`
-	IMAP     IMAP     `toml:"imap"`
-	POP3     POP3     `toml:"pop3"`
-	Limits   Limits   `toml:"limits"`
-	DNS      DNS      `toml:"dns"`
-	Delivery Delivery `toml:"delivery"`
-	DKIM     DKIM     `toml:"dkim"`
-	DMARC    DMARC    `toml:"dmarc"`
-	SRS      SRS      `toml:"srs"` // forwarding (srs.go)
-	TLSRPT   TLSRPT   `toml:"tls_rpt"`
-	Log      Log      `toml:"log"`
-	MTASTS   MTASTS   `toml:"mta_sts"`
-	HTTP     HTTP     `toml:"http"`
+	Hostname string  `toml:"hostname"`
+	DataDir  string  `toml:"data_dir"`
+	Listen   Listen  `toml:"listen"`
+	TLS      TLS     `toml:"tls"`
+	ACME     ACME    `toml:"acme"`
+	Storage  Storage `toml:"storage"`
+	SMTP     SMTP    `toml:"smtp"`
+	IMAP     IMAP    `toml:"imap"`
+	POP3     POP3    `toml:"pop3"`
+	// ManageSieve holds the limits of listen.managesieve (RFC 5804).
+	ManageSieve ManageSieve `toml:"managesieve"`
+	Limits      Limits      `toml:"limits"`
+	DNS         DNS         `toml:"dns"`
+	Delivery    Delivery    `toml:"delivery"`
+	DKIM        DKIM        `toml:"dkim"`
+	DMARC       DMARC       `toml:"dmarc"`
+	SRS         SRS         `toml:"srs"` // forwarding (srs.go)
+	TLSRPT      TLSRPT      `toml:"tls_rpt"`
+	Log         Log         `toml:"log"`
+	MTASTS      MTASTS      `toml:"mta_sts"`
+	HTTP        HTTP        `toml:"http"`
 	// The content filter and the sending limits (rspamd.go).
 	Rspamd     Rspamd     `toml:"rspamd"`
 	SendLimits SendLimits `toml:"send_limits"`
@@ -54,6 +56,9 @@ type Listen struct {
 	// transport security").
 	HTTPS    []string `toml:"https"`
 	HTTPACME []string `toml:"http_acme"`
+	// ManageSieve serves ManageSieve (RFC 5804, port 4190): the accounts'
+	// Sieve scripts (README "ManageSieve").
+	ManageSieve []string `toml:"managesieve"`
 }
 
 // TLS names the certificate files; both empty means a self-signed
@@ -155,6 +160,24 @@ type POP3 struct {
 	MaxBadCommands int `toml:"max_bad_commands"`
 }
 
+// ManageSieve holds the limits of the ManageSieve server
+// (listen.managesieve).
+type ManageSieve struct {
+	// MaxConnections bounds its concurrent connections in total;
+	// MaxConnectionsPerIP those from one address.
+	MaxConnections      int `toml:"max_connections"`
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
+	// IdleTimeout is the autologout timer.
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// MaxScriptSize bounds one Sieve script (PUTSCRIPT's QUOTA/MAXSIZE).
+	MaxScriptSize Size `toml:"max_script_size"`
+}
+
+// MaxSieveScriptSize is the largest managesieve.max_script_size: the
+// size of script the Sieve interpreter compiles at delivery
+// (sieve.DefaultLimits).
+const MaxSieveScriptSize = MiB
+
 // Limits holds the limits shared by every protocol.
 type Limits struct {
 	// MaxConnectionsPerIP bounds the concurrent connections from one
@@ -250,6 +273,7 @@ func Default() *Config {
 			LMTP:        []string{},
 			HTTPS:       []string{},
 			HTTPACME:    []string{},
+			ManageSieve: []string{},
 		},
 		TLS:     TLS{MinVersion: "1.2"},
 		ACME:    defaultACME(),
@@ -283,6 +307,12 @@ func Default() *Config {
 			MaxConnectionsPerIP: 20,
 			IdleTimeout:         Duration(10 * time.Minute),
 			MaxBadCommands:      3,
+		},
+		ManageSieve: ManageSieve{
+			MaxConnections:      100,
+			MaxConnectionsPerIP: 10,
+			IdleTimeout:         Duration(10 * time.Minute),
+			MaxScriptSize:       MiB,
 		},
 		Limits:   Limits{MaxConnectionsPerIP: 100},
 		DNS:      DNS{Servers: []string{}, Cache: true},

@@ -27,6 +27,7 @@ func TestDefaultListeners(t *testing.T) {
 		LMTP:        []string{},
 		HTTPS:       []string{},
 		HTTPACME:    []string{},
+		ManageSieve: []string{},
 	}
 	if got := Default().Listen; !reflect.DeepEqual(got, want) {
 		t.Errorf("Default().Listen = %+v, want %+v", got, want)

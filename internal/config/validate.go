@@ -33,6 +33,7 @@ func (c *Config) Validate() []error {
 	c.SMTP.validate(&p)
 	c.IMAP.validate(&p)
 	c.POP3.validate(&p)
+	c.ManageSieve.validate(&p)
 	c.validateLimits(&p)
 	c.DNS.validate(&p)
 	c.Delivery.validate(&p)
@@ -65,6 +66,7 @@ func (l *Listen) All() []NamedAddrs {
 		{"smtp", l.SMTP}, {"submission", l.Submission}, {"submissions", l.Submissions},
 		{"imap", l.IMAP}, {"imaps", l.IMAPS}, {"pop3", l.POP3}, {"pop3s", l.POP3S},
 		{"http", l.HTTP}, {"lmtp", l.LMTP}, {"https", l.HTTPS}, {"http_acme", l.HTTPACME},
+		{"managesieve", l.ManageSieve},
 	}
 }
 
@@ -195,6 +197,22 @@ func (m *POP3) validate(p *problems) {
 	positive(p, "pop3.max_bad_commands", m.MaxBadCommands)
 }
 
+func (m *ManageSieve) validate(p *problems) {
+	positive(p, "managesieve.max_connections", m.MaxConnections)
+	positive(p, "managesieve.max_connections_per_ip", m.MaxConnectionsPerIP)
+	if m.MaxConnections > 0 && m.MaxConnectionsPerIP > m.MaxConnections {
+		p.add("managesieve.max_connections_per_ip", "%d: must not exceed managesieve.max_connections (%d)",
+			m.MaxConnectionsPerIP, m.MaxConnections)
+	}
+	if m.IdleTimeout < Duration(time.Minute) {
+		p.add("managesieve.idle_timeout", "%v: must be at least 1m", m.IdleTimeout)
+	}
+	positive(p, "managesieve.max_script_size", m.MaxScriptSize)
+	if m.MaxScriptSize > MaxSieveScriptSize {
+		p.add("managesieve.max_script_size", "%v: must be at most 1MiB (the scripts delivery compiles)", m.MaxScriptSize)
+	}
+}
+
 // validateLimits checks the process-wide limits against each protocol's:
 // a protocol allowing an address more connections than all protocols
 // together would be a limit that never applies.
@@ -209,6 +227,7 @@ func (c *Config) validateLimits(p *problems) {
 		{"smtp.max_connections_per_ip", c.SMTP.MaxConnectionsPerIP},
 		{"imap.max_connections_per_ip", c.IMAP.MaxConnectionsPerIP},
 		{"pop3.max_connections_per_ip", c.POP3.MaxConnectionsPerIP},
+		{"managesieve.max_connections_per_ip", c.ManageSieve.MaxConnectionsPerIP},
 	} {
 		if n > 0 && proto.n > n {
 			p.add(key, "%d: must not be below %s (%d)", n, proto.key, proto.n)

@@ -91,6 +91,8 @@ func levels() map[string]int {
 		"testkit": 3,
 		"queue":   4, "delivery": 4,
 		"smtpd": 5, "imapd": 5, "pop3d": 5, "admin": 5,
+		// managesieve: the ManageSieve server (RFC 5804) on sievescripts.
+		"managesieve": 5,
 		// ops: the operations layer (docs/architecture.md §Operations),
 		// the administrative actions the CLI and a later admin API call.
 		"ops": 5,

@@ -1,7 +1,6 @@
 package pop3d
 
 import (
-	"crypto/tls"
 	"errors"
 	"time"
 
@@ -76,10 +75,7 @@ func (s *session) stls(args []string) Reply {
 
 // startTLS runs the server side of the handshake on the connection.
 func (s *session) startTLS() bool {
-	tc := tls.Server(s.conn(), s.srv.cfg.TLS)
-	s.mu.Lock()
-	s.c = tc
-	s.mu.Unlock()
+	tc := s.c.StartTLS(s.srv.cfg.TLS)
 	s.r.Reset(tc)
 	if !s.handshake(tc) {
 		return false

@@ -3,15 +3,9 @@ package pop3d
 import (
 	"encoding/base64"
 	"errors"
-	"strings"
 
-	"github.com/emersion/go-sasl"
+	"github.com/petrelmail/petrel/internal/accounts"
 )
-
-// credentials are what a SASL exchange yields.
-type credentials struct{ user, password string }
-
-var errAuthzid = errors.New("authorization identity differs from the user")
 
 // authenticate is AUTH (RFC 5034 §4) with PLAIN (RFC 4616) and LOGIN. An
 // initial response is accepted ("=" for an empty one). Without arguments
@@ -26,20 +20,9 @@ func (s *session) authenticate(args []string) Reply {
 	if len(args) > 2 {
 		return replySyntax
 	}
-	var creds credentials
-	var mech sasl.Server
-	switch strings.ToUpper(args[0]) {
-	case "PLAIN":
-		mech = sasl.NewPlainServer(func(authzid, user, password string) error {
-			if authzid != "" && authzid != user {
-				return errAuthzid // no proxy logins
-			}
-			creds = credentials{user, password}
-			return nil
-		})
-	case "LOGIN":
-		mech = &loginServer{creds: &creds}
-	default:
+	var creds accounts.Credentials
+	mech := accounts.NewSASLServer(args[0], &creds)
+	if mech == nil {
 		return replyUnknownMech
 	}
 	var resp []byte
@@ -51,8 +34,8 @@ func (s *session) authenticate(args []string) Reply {
 	}
 	for {
 		challenge, done, err := mech.Next(resp)
-		if errors.Is(err, errAuthzid) {
-			s.log.Info("login failed: authorization identity differs", "user", creds.user)
+		if errors.Is(err, accounts.ErrProxyLogin) {
+			s.log.Info("login failed: authorization identity differs", "user", creds.User)
 			return s.authFailed(replyAuthFailed)
 		}
 		if err != nil {
@@ -78,7 +61,7 @@ func (s *session) authenticate(args []string) Reply {
 			return replyBadBase64
 		}
 	}
-	return s.login(creds.user, creds.password)
+	return s.login(creds.User, creds.Password)
 }
 
 // decodeResponse decodes a base64 SASL response; "=" is the empty
@@ -92,29 +75,4 @@ func decodeResponse(s string) (b []byte, bad bool) {
 		return nil, true
 	}
 	return b, false
-}
-
-// loginServer is the server side of the LOGIN mechanism
-// (draft-murchison-sasl-login): "Username:", then "Password:". A client's
-// initial response is its user name.
-type loginServer struct {
-	creds *credentials
-	step  int
-}
-
-func (l *loginServer) Next(resp []byte) (challenge []byte, done bool, err error) {
-	if resp == nil && l.step == 0 {
-		return []byte("Username:"), false, nil
-	}
-	switch l.step {
-	case 0:
-		l.creds.user = string(resp)
-		l.step++
-		return []byte("Password:"), false, nil
-	case 1:
-		l.creds.password = string(resp)
-		l.step++
-		return nil, true, nil
-	}
-	return nil, false, sasl.ErrUnexpectedClientResponse
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/netserve"
@@ -29,7 +28,7 @@ const (
 var (
 	errLineTooLong = errors.New("line too long")
 	errLineTimeout = errors.New("command line not completed in time")
-	errInterrupted = errors.New("server shutting down")
+	errInterrupted = netserve.ErrInterrupted
 )
 
 // session is one client connection.
@@ -39,9 +38,7 @@ type session struct {
 	id  string
 	log *slog.Logger
 
-	mu          sync.Mutex // guards c and interrupted against Shutdown
-	c           net.Conn
-	interrupted bool
+	c *netserve.Conn // the connection, TLS after STLS
 
 	r     *bufio.Reader
 	w     *bufio.Writer
@@ -61,47 +58,26 @@ type session struct {
 
 func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
 	id := newConnID()
-	s := &session{srv: srv, ip: ip, id: id, c: c,
+	s := &session{srv: srv, ip: ip, id: id, c: netserve.NewConn(c, srv.cfg.IdleTimeout),
 		log: srv.log.With("conn", id, "remote", netserve.Remote(ip))}
 	_, s.isTLS = c.(*tls.Conn)
 	s.r = bufio.NewReaderSize(c, 4096)
-	s.w = bufio.NewWriterSize(deadlineWriter{s}, 32<<10)
+	s.w = bufio.NewWriterSize(s.c, 32<<10)
 	return s
 }
 
-func (s *session) conn() net.Conn {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.c
-}
-
 // Interrupt makes the session end before its next command (Shutdown).
-func (s *session) Interrupt() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.interrupted = true
-	s.c.SetReadDeadline(time.Now())
-}
-
-// deadlineWriter renews the write deadline before every write to the
-// connection, so that a slow reader gets IdleTimeout per chunk.
-type deadlineWriter struct{ s *session }
-
-func (d deadlineWriter) Write(p []byte) (int, error) {
-	c := d.s.conn()
-	c.SetWriteDeadline(time.Now().Add(d.s.srv.cfg.IdleTimeout))
-	return c.Write(p)
-}
+func (s *session) Interrupt() { s.c.Interrupt() }
 
 // Close cuts the connection (Shutdown past its deadline).
-func (s *session) Close() { s.conn().Close() }
+func (s *session) Close() { s.c.Close() }
 
 // Run serves the connection until the session ends.
 func (s *session) Run() {
 	defer s.srv.metrics.SessionStarted(s.srv.cfg.Name)()
 	defer s.end()
 	s.log.Debug("connected", "tls", s.isTLS)
-	if tc, ok := s.c.(*tls.Conn); ok && !s.handshake(tc) {
+	if tc, ok := s.c.Raw().(*tls.Conn); ok && !s.handshake(tc) {
 		return
 	}
 	if !s.send(ok("%s POP3 server ready", s.srv.cfg.Hostname)) {
@@ -145,7 +121,7 @@ func (s *session) readFailed(err error) {
 // end closes the session. Without QUIT nothing is deleted.
 func (s *session) end() {
 	s.release()
-	s.conn().Close()
+	s.c.Close()
 }
 
 // release stores pending \Seen flags, closes the maildrop and unlocks it.
@@ -204,7 +180,7 @@ func (s *session) readLine(max int) (string, error) {
 			return "", err
 		}
 	}
-	if err := s.awaitLine(); err != nil {
+	if err := s.c.Await(s.r, s.srv.cfg.IdleTimeout, s.srv.cfg.LineTimeout); err != nil {
 		return "", err
 	}
 	s.line = s.line[:0]
@@ -225,7 +201,7 @@ func (s *session) readLine(max int) (string, error) {
 			return string(bytes.TrimSuffix(bytes.TrimSuffix(s.line, []byte("\n")), []byte("\r"))), nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
-		case s.isInterrupted():
+		case s.c.Interrupted():
 			return "", errInterrupted
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return "", errLineTimeout
@@ -233,43 +209,6 @@ func (s *session) readLine(max int) (string, error) {
 			return "", err
 		}
 	}
-}
-
-// awaitLine waits up to IdleTimeout for the first octet of a line, then
-// arms LineTimeout for the whole line: an absolute deadline, which octets
-// trickling in do not extend.
-func (s *session) awaitLine() error {
-	if !s.setReadDeadline(s.srv.cfg.IdleTimeout) {
-		return errInterrupted
-	}
-	if _, err := s.r.Peek(1); err != nil {
-		if s.isInterrupted() {
-			return errInterrupted
-		}
-		return err
-	}
-	if !s.setReadDeadline(s.srv.cfg.LineTimeout) {
-		return errInterrupted
-	}
-	return nil
-}
-
-// setReadDeadline sets the read deadline d from now, unless Shutdown has
-// interrupted the session.
-func (s *session) setReadDeadline(d time.Duration) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.interrupted {
-		return false
-	}
-	s.c.SetReadDeadline(time.Now().Add(d))
-	return true
-}
-
-func (s *session) isInterrupted() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.interrupted
 }
 
 // send writes a reply; false means the connection is gone.

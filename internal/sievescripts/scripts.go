@@ -26,6 +26,7 @@ var (
 	ErrBadName    = errors.New("script names are 1 to 128 octets of UTF-8 without / or control characters")
 	ErrNotFound   = errors.New("no such script")
 	ErrActive     = errors.New("the active script cannot be deleted; deactivate it first")
+	ErrExists     = errors.New("a script of that name exists")
 	ErrTooMany    = fmt.Errorf("at most %d scripts per account", MaxScripts)
 	errNotCompile = errors.New("script does not compile")
 )
@@ -161,6 +162,42 @@ func (s *Scripts) Delete(ctx context.Context, addr, name string) error {
 		return ErrNotFound
 	}
 	return err
+}
+
+// Rename gives the script from the name to; the active script stays
+// active under its new name (RFC 5804 §2.11). The new copy is stored
+// before the old one is removed, so a failure in between leaves both,
+// never neither.
+func (s *Scripts) Rename(ctx context.Context, addr, from, to string) error {
+	if err := checkName(to); err != nil {
+		return err
+	}
+	src, err := s.Get(ctx, addr, from)
+	if err != nil {
+		return err
+	}
+	if from == to {
+		return nil
+	}
+	switch _, err := s.kv.KVLoad(ctx, scriptKey(addr, to)); {
+	case err == nil:
+		return ErrExists
+	case !store.IsKind(err, store.KindNotFound):
+		return err
+	}
+	if err := s.kv.KVStore(ctx, scriptKey(addr, to), src); err != nil {
+		return err
+	}
+	active, err := s.activeName(ctx, addr)
+	if err != nil {
+		return err
+	}
+	if active == from {
+		if err := s.kv.KVStore(ctx, activeKey(addr), []byte(to)); err != nil {
+			return err
+		}
+	}
+	return s.kv.KVDelete(ctx, scriptKey(addr, from))
 }
 
 // Active returns the account's active script, compiled (once per

@@ -62,3 +62,47 @@ func TestScripts(t *testing.T) {
 		t.Errorf("a script is still active")
 	}
 }
+
+// Rename moves a script to a free name, keeps it active when it was, and
+// refuses a missing source, a taken name and a bad name.
+func TestRename(t *testing.T) {
+	ctx := context.Background()
+	s := sievescripts.New(testkit.NewStore(t), sieve.Limits{})
+	const addr = "alice@example.org"
+	for _, n := range []string{"one", "two"} {
+		if err := s.Put(ctx, addr, n, []byte("# "+n+"\nkeep;")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Activate(ctx, addr, "one"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rename(ctx, addr, "nope", "three"); !errors.Is(err, sievescripts.ErrNotFound) {
+		t.Errorf("rename a missing script: %v", err)
+	}
+	if err := s.Rename(ctx, addr, "one", "two"); !errors.Is(err, sievescripts.ErrExists) {
+		t.Errorf("rename onto an existing script: %v", err)
+	}
+	if err := s.Rename(ctx, addr, "one", "a/b"); !errors.Is(err, sievescripts.ErrBadName) {
+		t.Errorf("rename to a bad name: %v", err)
+	}
+	if err := s.Rename(ctx, addr, "one", "three"); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := s.List(ctx, addr)
+	if err != nil || len(infos) != 2 || infos[0].Name != "three" || !infos[0].Active || infos[1].Name != "two" || infos[1].Active {
+		t.Fatalf("List after rename = %+v, %v; want three (active), two", infos, err)
+	}
+	if src, err := s.Get(ctx, addr, "three"); err != nil || string(src) != "# one\nkeep;" {
+		t.Errorf("renamed script = %q, %v", src, err)
+	}
+	if sc, err := s.Active(ctx, addr); sc == nil || err != nil {
+		t.Errorf("the renamed active script is not active: %v, %v", sc, err)
+	}
+	if err := s.Rename(ctx, addr, "two", "four"); err != nil {
+		t.Fatal(err)
+	}
+	if infos, _ := s.List(ctx, addr); len(infos) != 2 || infos[0].Name != "four" || infos[0].Active || !infos[1].Active {
+		t.Errorf("renaming an inactive script: %+v", infos)
+	}
+}
