@@ -175,6 +175,11 @@ func mailServices(l config.Listen) []Service {
 	for i, list := range lists {
 		out[i].Ports = listenPorts(list)
 	}
+	// ManageSieve's SRV record (RFC 5804 §1.8), only when it is served:
+	// RFC 6186's "not offered" records are for the mail services.
+	if ports := listenPorts(l.ManageSieve); len(ports) > 0 {
+		out = append(out, Service{Label: "_sieve._tcp", Key: "listen.managesieve", Port: 4190, Priority: 0, Ports: ports})
+	}
 	return out
 }
 
