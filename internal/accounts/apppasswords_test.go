@@ -188,3 +188,23 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// DeleteUser removes the account's filter entries (scripts, vacation
+// replies, duplicate marks, failure reports) and nobody else's: a later
+// account of the same address must not run the old owner's script.
+func TestDeleteUserForgetsFilters(t *testing.T) {
+	f := newFixture(t, Options{AuthCacheTTL: -1})
+	f.user("bob@example.org")
+	f.user("bob2@example.org")
+	mine := []string{"sieve/bob@example.org/active", "sieve/bob@example.org/script/main",
+		"vacation/bob@example.org/0a1b", "sieve-duplicate/bob@example.org/2c3d", "sieve-failure/bob@example.org/4e5f"}
+	theirs := []string{"sieve/bob2@example.org/active", "sieve/bob@example.org.u/active", "vacation/bob@example.org.u/0a1b"}
+	for _, k := range append(slices.Clone(mine), theirs...) {
+		must(t, f.dir.KVCreate(f.ctx, k, []byte("x")))
+	}
+	must(t, f.svc.DeleteUser(f.ctx, "bob@example.org"))
+	left := slices.Sorted(maps.Keys(f.dir.kv))
+	if !slices.Equal(left, theirs) {
+		t.Errorf("entries left after DeleteUser: %v, want %v", left, theirs)
+	}
+}

@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"net/url"
+	"strings"
 
 	"github.com/petrelmail/petrel/internal/store"
 )
@@ -93,14 +94,31 @@ func (s *Service) Flags(ctx context.Context, address string) ([]Flag, error) {
 // primary address address (DeleteUser, before the account goes: a later
 // account with the same address must not inherit them).
 func (s *Service) forgetAccount(ctx context.Context, address string) error {
-	infos, err := s.dir.KVList(ctx, accountPrefix(address))
-	if err != nil {
-		return err
+	prefixes := []string{accountPrefix(address)}
+	for _, ns := range filterNamespaces() {
+		prefixes = append(prefixes, ns+url.PathEscape(strings.ToLower(address))+"/")
 	}
-	for _, info := range infos {
-		if err := s.dir.KVDelete(ctx, info.Key); err != nil && !store.IsKind(err, store.KindNotFound) {
+	for _, p := range prefixes {
+		infos, err := s.dir.KVList(ctx, p)
+		if err != nil {
 			return err
+		}
+		for _, info := range infos {
+			if err := s.dir.KVDelete(ctx, info.Key); err != nil && !store.IsKind(err, store.KindNotFound) {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// filterNamespaces are the key/value namespaces that the mail filters
+// keep per account under NS/ADDRESS/ (the address lower-cased and
+// escaped as one segment; README "Filters and vacation"): the Sieve
+// scripts (package sievescripts), the vacation replies sent (package
+// vacation), the duplicate marks and failure reports of the Sieve policy
+// (package delivery). DeleteUser removes them with the account, so that
+// a later account of the same address does not run its scripts.
+func filterNamespaces() []string {
+	return []string{"sieve/", "vacation/", "sieve-duplicate/", "sieve-failure/"}
 }
