@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/petrelmail/petrel/internal/config"
 	"github.com/petrelmail/petrel/internal/delivery"
@@ -48,7 +49,8 @@ func sievePolicy(d deps) delivery.Sieve {
 	p := delivery.Sieve{Scripts: sievescripts.New(d.st, sieve.Limits{}), Accounts: d.st, Hostname: d.cfg.Hostname,
 		Log: d.log.With("component", "sieve"), MaxSize: int64(d.cfg.Delivery.MaxMessageSize),
 		Store: d.st, Before: d.sieve.before, After: d.sieve.after, Refusal: queue.Refusal,
-		Vacation: vacation.New(vacation.Config{KV: d.st, Hostname: d.cfg.Hostname})}
+		SendAs: d.accounts, Vacation: vacation.New(vacation.Config{KV: d.st, Hostname: d.cfg.Hostname,
+			MinPeriod: time.Duration(d.cfg.Sieve.VacationMinPeriod)})}
 	if d.sieve.dir != nil {
 		p.Global = d.sieve.dir
 	}

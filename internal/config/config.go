@@ -320,6 +320,7 @@ func Default() *Config {
 		DKIM:     DKIM{Sign: true, MaxVerify: 5},
 		DMARC:    DMARC{Reject: "reject"},
 		SRS:      defaultSRS(),
+		Sieve:    Sieve{VacationMinPeriod: Duration(day)},
 		TLSRPT:   TLSRPT{Enabled: true},
 		Log:      Log{Level: "info", Format: "text"},
 		MTASTS:   defaultMTASTS(),

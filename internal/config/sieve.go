@@ -14,6 +14,10 @@ type Sieve struct {
 	// GlobalDir holds the scripts that include :global "NAME" loads
 	// (NAME.sieve in it, RFC 6609 §3.2); "" makes those includes fail.
 	GlobalDir string `toml:"global_dir"`
+	// VacationMinPeriod is the shortest period between two vacation
+	// replies to one sender (RFC 6131 §2 lets a site raise a script's
+	// :days or :seconds): a script's shorter period is raised to it.
+	VacationMinPeriod Duration `toml:"vacation_min_period"`
 }
 
 func (s *Sieve) validate(p *problems) {
@@ -21,5 +25,8 @@ func (s *Sieve) validate(p *problems) {
 		if kv[1] != "" && !filepath.IsAbs(kv[1]) {
 			p.add(kv[0], "%q must be an absolute path", kv[1])
 		}
+	}
+	if s.VacationMinPeriod < 0 {
+		p.add("sieve.vacation_min_period", "must not be negative")
 	}
 }

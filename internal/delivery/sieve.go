@@ -74,6 +74,9 @@ type Sieve struct {
 	MaxSize int64
 	// Vacation sends vacation replies (vacation.go); nil sends none.
 	Vacation Vacationer
+	// SendAs decides whether a vacation's :from may be used (the
+	// submission rule); nil refuses every :from.
+	SendAs SendAs
 	// Store gives mailboxes, duplicate tracking and the failure reports;
 	// nil makes mailboxexists and duplicate false, :create and the
 	// reports not done.

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"log/slog"
+	netmail "net/mail"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/envelope"
@@ -17,6 +18,38 @@ import (
 // is nil or has Skip set when none is to be sent.
 type Vacationer interface {
 	Reply(ctx context.Context, req vacation.Request) (*vacation.Reply, error)
+}
+
+// SendAs is the submission sender rule (RFC 6409 §6.1;
+// accounts.Service.MaySendAs): whether the account may send as address.
+type SendAs interface {
+	MaySendAs(ctx context.Context, account, address string) (bool, error)
+}
+
+// vacationFrom keeps a vacation's :from only when the account may send
+// as its address, as it could when submitting: the reply is DKIM-signed
+// for the From domain, so a script must not sign as somebody else. A
+// :from refused (or that does not parse) gives the address the message
+// was delivered to (RFC 5230 §4.4's default).
+func (p Sieve) vacationFrom(ctx context.Context, acct store.Account, v *sieve.VacationReply, log *slog.Logger, attrs []any) *sieve.VacationReply {
+	if v.From == "" {
+		return v
+	}
+	ok := false
+	if a, err := netmail.ParseAddress(v.From); err == nil && p.SendAs != nil {
+		ok, err = p.SendAs.MaySendAs(ctx, acct.Address, a.Address)
+		if err != nil {
+			log.Warn("vacation: :from not checked; the recipient address is used", append(attrs, "err", err)...)
+			ok = false
+		}
+	}
+	if ok {
+		return v
+	}
+	log.Info("vacation: :from is not an address of the account; the recipient address is used", attrs...)
+	c := *v
+	c.From = ""
+	return &c
 }
 
 // vacationReply is the reply to send for a vacation action of the
@@ -35,6 +68,7 @@ func (p Sieve) vacationReply(ctx context.Context, m *Message, rcpt Rcpt, acct st
 		log = slog.New(slog.DiscardHandler)
 	}
 	attrs := append(m.Envelope.LogAttrs(), "account", acct.Address)
+	v = p.vacationFrom(ctx, acct, v, log, attrs)
 	rep, err := p.Vacation.Reply(ctx, vacation.Request{Message: raw, ReversePath: m.Envelope.ReversePath(),
 		Recipient: rcpt.Addr.String(), Account: acct.Address, Action: v})
 	if err != nil {

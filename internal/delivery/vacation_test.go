@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -86,5 +87,38 @@ func TestVacationReply(t *testing.T) {
 	p.Vacation = nil
 	if out := p.vacationReply(f.ctx, &Message{Envelope: third}, r, acct, raw(""), v); out != nil {
 		t.Error("no responder: a reply")
+	}
+}
+
+// A vacation's :from is used only when the account may send as it (the
+// submission rule): the reply is DKIM-signed for its domain, so a script
+// cannot sign a reply as another account or another domain.
+func TestVacationFrom(t *testing.T) {
+	f := newFixture(t)
+	f.must(f.acct.AddAddress(f.ctx, "alice@example.org", "sales@example.org"))
+	p := Sieve{Accounts: f.st, SendAs: f.acct, Log: slog.New(slog.DiscardHandler),
+		Vacation: vacation.New(vacation.Config{KV: f.st, Hostname: "mx.example.net"})}
+	id := f.id("alice@example.org")
+	acct, err := f.st.Account(f.ctx, id)
+	f.must(err)
+	r := Rcpt{Recipient: rcpt(t, "alice@example.org"), Account: id}
+	raw := []byte("From: <s@remote.example>\r\nTo: alice@example.org\r\nSubject: plans\r\n\r\nbody\r\n")
+	for i, c := range []struct{ from, want string }{
+		{"Alice Sales <sales@example.org>", "From: \"Alice Sales\" <sales@example.org>\r\n"},
+		{"bob@example.org", "From: <alice@example.org>\r\n"},
+		{"ceo@bank.example", "From: <alice@example.org>\r\n"},
+		{"not an address", "From: <alice@example.org>\r\n"},
+	} {
+		m := &Message{Envelope: mx(t, "alice@example.org")}
+		m.Envelope.From = rcpt(t, fmt.Sprintf("s%d@remote.example", i)).Addr
+		v := &sieve.VacationReply{Reason: "away", From: c.from, Handle: c.from, Period: 24 * time.Hour}
+		out := p.vacationReply(f.ctx, m, r, acct, raw, v)
+		if out == nil || !bytes.Contains(out.Body, []byte(c.want)) {
+			var body []byte
+			if out != nil {
+				body = out.Body
+			}
+			t.Errorf(":from %q: reply\n%s\nwant a field %q", c.from, body, c.want)
+		}
 	}
 }

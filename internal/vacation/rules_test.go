@@ -175,6 +175,31 @@ func TestPeriod(t *testing.T) {
 	}
 }
 
+// The site's minimum period (MinPeriod) raises a script's shorter one,
+// :seconds 0 included: a sender gets one reply per minimum period.
+func TestMinPeriod(t *testing.T) {
+	ctx := context.Background()
+	clock := testkit.NewClock(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	r := New(Config{KV: newMemKV(), Hostname: "mx.example.org", Now: clock.Now, MinPeriod: 24 * time.Hour})
+	replies := 0
+	for _, step := range []time.Duration{0, time.Minute, 23 * time.Hour, time.Hour} {
+		clock.Add(step)
+		req := request(message(""))
+		req.Action = &sieve.VacationReply{Reason: "x", Handle: "x", Period: 0}
+		rep, err := r.Reply(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Skip == "" {
+			replies++
+		}
+	}
+	// At 0 and at 24h01m: two replies, not four.
+	if replies != 2 {
+		t.Fatalf(":seconds 0 under a 1-day minimum: %d replies in 24h01m, want 2", replies)
+	}
+}
+
 // The sieve package's default handle covers the reason, :subject and
 // :from (RFC 5230 §4.2): a script whose reason changed answers again.
 func TestDefaultHandle(t *testing.T) {

@@ -55,6 +55,11 @@ type Config struct {
 	Hostname string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// MinPeriod raises every action's period to at least this (RFC 6131
+	// §2 leaves the minimum to the site; config sieve.vacation_min_period):
+	// a forged sender then draws at most one reply per period. 0 keeps
+	// the scripts' periods, :seconds 0 included.
+	MinPeriod time.Duration
 }
 
 // Responder answers vacation actions.
@@ -143,7 +148,7 @@ func trackKey(account, sender, handle string) string {
 // message and records nothing. The entry's value is the end of the
 // period (Unix seconds), so every node reads the same expiry.
 func (r *Responder) record(ctx context.Context, req Request, now time.Time) (bool, error) {
-	period := req.Action.Period
+	period := max(req.Action.Period, r.cfg.MinPeriod)
 	if period <= 0 {
 		return true, nil
 	}
