@@ -220,21 +220,35 @@ func (s *Service) forwardSender(ctx context.Context, from mailaddr.Address, doma
 
 // forwardable returns a forwarded copy (a redirect of the copy stored
 // for via) without its Return-Path, or false (logged) when it must not
-// be sent: it came through via already, or has MaxHops Received fields.
+// be sent: it would loop (forwardLoop).
 func (s *Service) forwardable(body []byte, via string, log []any) ([]byte, bool) {
 	body = stripReturnPath(body)
-	h, err := readFacts(bytes.NewReader(body))
+	cause, err := forwardLoop(body, via)
 	switch {
 	case err != nil:
 		s.log.Error("delivery: a forwarded copy not sent: header unreadable", append(log, "err", err)...)
-	case via != "" && h.delivered(via):
-		s.log.Info("delivery: a forwarded copy not sent: it came through here already (loop)", append(log, "via", via)...)
-	case h.hops >= MaxHops:
-		s.log.Info("delivery: a forwarded copy not sent: too many hops (loop)", append(log, "hops", h.hops)...)
+	case cause != "":
+		s.log.Info("delivery: a forwarded copy not sent: "+cause, append(log, "via", via)...)
 	default:
 		return body, true
 	}
 	return nil, false
+}
+
+// forwardLoop says why a copy of body forwarded through via would loop,
+// "" when it would not: it came through via already (a Delivered-To field
+// names it), or has MaxHops Received fields (RFC 5321 §6.3).
+func forwardLoop(body []byte, via string) (string, error) {
+	h, err := readFacts(bytes.NewReader(body))
+	switch {
+	case err != nil:
+		return "", err
+	case via != "" && h.delivered(via):
+		return "it came through here already (loop)", nil
+	case h.hops >= MaxHops:
+		return "too many hops (loop)", nil
+	}
+	return "", nil
 }
 
 // deliveredTo is the Delivered-To field that a forwarded copy carries

@@ -215,7 +215,8 @@ func (p Sieve) sieveAction(ctx context.Context, run *sieveRun, raw []byte, res s
 // redirect is the forwarded copy of a redirect (RFC 5228 §4.2): the copy
 // as stored but for its Return-Path (a relayed message has none, RFC 5321
 // §4.4), from the original sender (the pipeline rewrites it with SRS),
-// through the recipient's address (Via: Delivered-To, loops).
+// through the recipient's address (Via: Delivered-To, loops); false when
+// it is not done: an invalid address, or a loop.
 func (p Sieve) redirect(run *sieveRun, raw []byte, target string) (Outgoing, bool) {
 	to, err := mailaddr.Parse(target)
 	if err != nil {
@@ -228,7 +229,19 @@ func (p Sieve) redirect(run *sieveRun, raw []byte, target string) (Outgoing, boo
 			raw = after // traceHeaders' one line
 		}
 	}
-	return Outgoing{Forward: true, Via: run.rcpt.Addr.String(), Body: raw,
+	// A loop is an error of the redirect (RFC 5228 §4.2), which keeps
+	// the copy (§2.10.6): found here, not when the copy is sent, so that
+	// a redirect without :copy does not lose the message.
+	via := run.rcpt.Addr.String()
+	switch cause, err := forwardLoop(raw, via); {
+	case err != nil:
+		p.logger().Warn("sieve: redirect not done: header unreadable; message kept", "account", run.acct.Address, "err", err)
+		return Outgoing{}, false
+	case cause != "":
+		p.logger().Info("sieve: redirect not done; message kept", "account", run.acct.Address, "via", via, "reason", cause)
+		return Outgoing{}, false
+	}
+	return Outgoing{Forward: true, Via: via, Body: raw,
 		Envelope: envelope.Envelope{ID: obs.NewID(), From: e.From, Recipients: []envelope.Recipient{{Addr: to}},
 			Body: e.Body, SMTPUTF8: e.SMTPUTF8, Received: time.Now()}}, true
 }

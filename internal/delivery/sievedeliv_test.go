@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,6 +117,39 @@ func TestSieveRedirectLimit(t *testing.T) {
 	got := f.subjects("INBOX")
 	if len(q.msgs) != 0 || len(got) != 2 || got[0] != SieveFailureSubject || got[1] != "many" {
 		t.Fatalf("queued %d, INBOX %v: want nothing forwarded, the message kept and the report", len(q.msgs), got)
+	}
+}
+
+// A redirect that would loop is an error of the redirect (RFC 5228
+// §4.2), so the copy is kept (§2.10.6) instead of being dropped with
+// nothing sent: alice -> bob -> alice stops at alice's second pass (her
+// Delivered-To field), which keeps it; a message with MaxHops Received
+// fields is kept, not redirected.
+func TestSieveRedirectLoopKeeps(t *testing.T) {
+	f := newFixture(t)
+	scripts, p := sieveFor(f, `redirect "bob@example.org";`, "", "")
+	p.Log = slog.New(slog.NewTextHandler(f.logs, nil))
+	f.svc.cfg.Policies = []Policy{p}
+	f.must(scripts.Put(f.ctx, "bob@example.org", "main", []byte(`redirect "alice@example.org";`)))
+	f.must(scripts.Activate(f.ctx, "bob@example.org", "main"))
+	q := withQueue(f)
+	if rs := f.deliverRaw(mx(t, "alice@example.org"), mailSubject("round")); rs[0] != nil {
+		t.Fatal(rs[0])
+	}
+	if a, b := len(f.inbox("alice@example.org")), len(f.inbox("bob@example.org")); a != 1 || b != 0 || len(q.msgs) != 0 {
+		t.Fatalf("loop: alice %d (want 1), bob %d (want 0), queued %d", a, b, len(q.msgs))
+	}
+	if !strings.Contains(f.logs.String(), `reason="it came through here already (loop)"`) {
+		t.Fatalf("loop not logged: %s", f.logs)
+	}
+
+	f.must(scripts.Put(f.ctx, "alice@example.org", "main", []byte(`redirect "x@remote.example";`)))
+	hops := strings.Repeat("Received: by relay.example\r\n", MaxHops)
+	if rs := f.deliverRaw(mx(t, "alice@example.org"), hops+mailSubject("far")); rs[0] != nil {
+		t.Fatal(rs[0])
+	}
+	if got := f.subjects("INBOX"); len(got) != 2 || got[1] != "far" || len(q.msgs) != 0 {
+		t.Fatalf("too many hops: INBOX %v, queued %d: want it kept, not sent", got, len(q.msgs))
 	}
 }
 
