@@ -229,6 +229,11 @@ func (c *Config) validateLimits(p *problems) {
 		{"pop3.max_connections_per_ip", c.POP3.MaxConnectionsPerIP},
 		{"managesieve.max_connections_per_ip", c.ManageSieve.MaxConnectionsPerIP},
 	} {
+		// ManageSieve is off by default: its limit matters only when it
+		// listens.
+		if proto.key == "managesieve.max_connections_per_ip" && len(c.Listen.ManageSieve) == 0 {
+			continue
+		}
 		if n > 0 && proto.n > n {
 			p.add(key, "%d: must not be below %s (%d)", n, proto.key, proto.n)
 		}

@@ -91,6 +91,10 @@ func TestValidateProblems(t *testing.T) {
 			[]string{"managesieve.max_script_size: 2MiB: must be at most 1MiB (the scripts delivery compiles)"}},
 		{"managesieve listener", func(c *Config) { c.Listen.ManageSieve = []string{"127.0.0.1:2525"} },
 			[]string{`listen.managesieve[0]: "127.0.0.1:2525": already used by listen.smtp[0]`}},
+		{"limits per ip below managesieve's, managesieve on", func(c *Config) {
+			c.Listen.ManageSieve, c.Limits.MaxConnectionsPerIP, c.SMTP.MaxConnectionsPerIP = []string{"127.0.0.1:4190"}, 3, 3
+			c.IMAP.MaxConnectionsPerIP, c.POP3.MaxConnectionsPerIP = 3, 3
+		}, []string{"limits.max_connections_per_ip: 3: must not be below managesieve.max_connections_per_ip (10)"}},
 		{"zero limits per ip", func(c *Config) { c.Limits.MaxConnectionsPerIP = 0 },
 			[]string{"limits.max_connections_per_ip: 0: must be greater than zero"}},
 		{"limits per ip below a protocol's", func(c *Config) { c.Limits.MaxConnectionsPerIP, c.SMTP.MaxConnectionsPerIP = 40, 1000 },
