@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"net"
 	"strconv"
 )
 
@@ -180,4 +182,28 @@ func (s *Server) Verify() (serverFinal []byte, ok bool) {
 		return nil, false
 	}
 	return []byte("v=" + base64.StdEncoding.EncodeToString(mac(s.secrets.ServerKey, auth))), true
+}
+
+// Exporter returns the tls-exporter channel binding data of a TLS
+// connection (RFC 9266 §2), nil when cs is nil or the connection cannot
+// export it (TLS 1.2 without the extended master secret, RFC 9266 §3).
+func Exporter(cs *tls.ConnectionState) []byte {
+	if cs == nil || !cs.HandshakeComplete {
+		return nil
+	}
+	b, err := cs.ExportKeyingMaterial(ExporterLabel, nil, ExporterLen)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// ConnExporter is Exporter of c when c is a *tls.Conn, else nil.
+func ConnExporter(c net.Conn) []byte {
+	tc, ok := c.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	cs := tc.ConnectionState()
+	return Exporter(&cs)
 }
