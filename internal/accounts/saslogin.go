@@ -110,7 +110,7 @@ func (s *Service) NewSASLServer(ctx context.Context, mech string, exporter []byt
 		l.conv = scram.NewServer(m == scram.SHA256Plus, exporter, l.lookup)
 		return &scramMech{l: l, creds: creds}
 	}
-	return newPasswordServer(mech, creds)
+	return NewPasswordSASLServer(mech, creds)
 }
 
 // scramMech is a SCRAM exchange as a sasl.Server that fills Credentials.
@@ -128,8 +128,9 @@ func (m *scramMech) Next(resp []byte) ([]byte, bool, error) {
 	return challenge, done, mapScramErr(err)
 }
 
-// newPasswordServer returns PLAIN or LOGIN, nil for another name.
-func newPasswordServer(mech string, creds *Credentials) sasl.Server {
+// NewPasswordSASLServer returns the PLAIN or LOGIN server of
+// NewSASLServer, which needs no stored secrets; nil for another name.
+func NewPasswordSASLServer(mech string, creds *Credentials) sasl.Server {
 	keep := func(user, password string) error {
 		*creds = Credentials{User: user, Password: password}
 		return nil

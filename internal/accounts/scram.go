@@ -165,11 +165,20 @@ func (l *scramLogin) verify(ctx context.Context) (store.Account, error) {
 	return acct, nil
 }
 
+// ErrSCRAMRefused is wrapped by the errors of a SCRAM exchange the
+// server refuses although its messages parse: channel binding data that
+// does not match, a downgrade (RFC 5802 §6), a nonce that is not the
+// server's. The protocols answer as to a failed login.
+var ErrSCRAMRefused = errors.New("SCRAM exchange refused")
+
 // mapScramErr turns the exchange's authorization identity error into
-// ErrProxyLogin, as for PLAIN.
+// ErrProxyLogin, as for PLAIN, and marks the refusals ErrSCRAMRefused.
 func mapScramErr(err error) error {
-	if errors.Is(err, scram.ErrAuthzid) {
+	switch {
+	case errors.Is(err, scram.ErrAuthzid):
 		return ErrProxyLogin
+	case errors.Is(err, scram.ErrDowngrade), errors.Is(err, scram.ErrBinding), errors.Is(err, scram.ErrNonce):
+		return errors.Join(ErrSCRAMRefused, err)
 	}
 	return err
 }

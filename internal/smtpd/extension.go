@@ -29,11 +29,14 @@ type Extension interface {
 
 // State is what an extension may know of a session.
 type State struct {
-	ClientIP    netip.Addr // invalid for a unix socket
-	Helo        string     // "" before HELO/EHLO/LHLO
-	TLS         bool
-	AuthAccount string // "" when not authenticated
-	InMail      bool   // a transaction is open
+	ClientIP netip.Addr // invalid for a unix socket
+	Helo     string     // "" before HELO/EHLO/LHLO
+	TLS      bool
+	// ChannelBinding is the TLS connection's tls-exporter data (RFC
+	// 9266), nil without TLS or when it has none (AUTH's -PLUS).
+	ChannelBinding []byte
+	AuthAccount    string // "" when not authenticated
+	InMail         bool   // a transaction is open
 }
 
 // Conn is the session as an extension sees it.
@@ -56,7 +59,8 @@ type Conn interface {
 }
 
 func (s *session) state() State {
-	return State{ClientIP: s.ip, Helo: s.helo, TLS: s.tls != nil, AuthAccount: s.auth, InMail: s.tx != nil}
+	return State{ClientIP: s.ip, Helo: s.helo, TLS: s.tls != nil, ChannelBinding: s.binding,
+		AuthAccount: s.auth, InMail: s.tx != nil}
 }
 
 // extConn implements Conn.
