@@ -3,6 +3,7 @@ package testkit
 import (
 	"crypto/tls"
 	"encoding/base64"
+	"strings"
 	"testing"
 
 	xscram "github.com/xdg-go/scram"
@@ -71,3 +72,34 @@ func (c *SCRAMClient) Step(challenge string) (string, error) {
 // Valid reports whether the conversation ended with a server signature
 // the client verified.
 func (c *SCRAMClient) Valid() bool { return c.conv.Done() && c.conv.Valid() }
+
+// Exchange answers the server's challenges on a line protocol once the
+// command is sent: each line starting with prefix ("+ " for IMAP and
+// POP3, "334 " for SMTP) carries a base64 challenge, answered with the
+// client's next response, or "*" when the client refuses it. It returns
+// the first other line (the command's reply).
+func (c *SCRAMClient) Exchange(conn *Conn, prefix string) string {
+	c.t.Helper()
+	for {
+		l := conn.Line()
+		ch, ok := strings.CutPrefix(l, prefix)
+		if !ok {
+			return l
+		}
+		resp, err := c.Step(ch)
+		if err != nil {
+			resp = "*"
+		}
+		conn.Send(resp + "\r\n")
+	}
+}
+
+// First is the client-first message in base64, for an initial response.
+func (c *SCRAMClient) First() string {
+	c.t.Helper()
+	resp, err := c.Step("")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return resp
+}
