@@ -75,6 +75,12 @@ func (s *session) authenticate(args []Arg) Reply {
 			s.log.Info("login failed: authorization identity differs", "user", creds.User)
 			return s.authFailed(replyAuthFailed)
 		}
+		if errors.Is(err, accounts.ErrSCRAMRefused) {
+			// Channel binding that does not match, a downgrade (RFC
+			// 5802 §6), a nonce that is not ours: a failed login.
+			s.log.Info("login refused: SCRAM exchange", "user", creds.User, "err", err)
+			return s.authFailed(replyAuthFailed)
+		}
 		if err != nil {
 			return replyBadSASL
 		}
