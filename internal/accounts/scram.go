@@ -82,6 +82,9 @@ type scramLogin struct {
 	id   store.AccountID
 	key  string // the secrets' key: the password hash they belong to
 	real bool   // false: made-up secrets, the proof cannot hold
+	// err is a directory failure of the lookup, reported by verify (a
+	// temporary failure, not a wrong password).
+	err error
 	// final is the server-final message once Verify succeeded.
 	final []byte
 }
@@ -89,8 +92,18 @@ type scramLogin struct {
 // lookup finds the SCRAM secrets of user (scram.Lookup). An unknown
 // user, an account without secrets, and one whose main password is
 // refused (FlagAppPasswordsOnly with app passwords) get made-up secrets,
-// the same for the same name, so the exchange tells nothing.
+// the same for the same name, so the exchange tells nothing. A directory
+// failure gets them too, and verify reports it.
 func (l *scramLogin) lookup(user string) (scram.Secrets, error) {
+	sec, err := l.find(user)
+	if err != nil {
+		l.err, l.real = err, false
+		return l.svc.fakeScram(user), nil
+	}
+	return sec, nil
+}
+
+func (l *scramLogin) find(user string) (scram.Secrets, error) {
 	s := l.svc
 	id, ok, err := s.lookupUser(l.ctx, user)
 	if err != nil {
@@ -147,6 +160,9 @@ func (s *Service) fakeScram(user string) scram.Secrets {
 // changed meanwhile.
 func (l *scramLogin) verify(ctx context.Context) (store.Account, error) {
 	const op = "authenticate"
+	if l.err != nil {
+		return store.Account{}, store.Wrap(store.KindInternal, op, l.err)
+	}
 	final, ok := l.conv.Verify()
 	if !ok || !l.real {
 		return store.Account{}, ErrAuthFailed

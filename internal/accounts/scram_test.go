@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -18,6 +19,10 @@ import (
 // client binds to (its Type "" means no binding, "y" claims support).
 // It returns the credentials' check and whether the client verified
 // the server's signature; err is the exchange's own error.
+// errExchange marks scramRun's errors of the exchange itself (not of
+// the check).
+var errExchange = errors.New("exchange failed")
+
 func scramRun(f *fixture, user, password string, exporter []byte, claim bool, clientCB []byte) (store.Account, bool, error) {
 	f.t.Helper()
 	cl, err := xscram.SHA256.NewClient(user, password, "")
@@ -44,7 +49,7 @@ func scramRun(f *fixture, user, password string, exporter []byte, claim bool, cl
 	for {
 		ch, done, err := srv.Next([]byte(msg))
 		if err != nil {
-			return store.Account{}, false, err
+			return store.Account{}, false, errors.Join(errExchange, err)
 		}
 		if done {
 			break
@@ -211,5 +216,25 @@ func TestSCRAMUnknownUserLooksReal(t *testing.T) {
 	srv := f.svc.NewSASLServer(f.ctx, scram.SHA256, nil, &c)
 	if _, _, err := srv.Next([]byte("n,a=x@example.org,n=y@example.org,r=abc")); !errors.Is(err, ErrProxyLogin) {
 		t.Fatalf("authzid of another user: %v", err)
+	}
+}
+
+// failingLoads is a directory whose KVLoad fails: a store outage.
+type failingLoads struct{ *fakeDir }
+
+func (failingLoads) KVLoad(context.Context, string) ([]byte, error) {
+	return nil, store.Errorf(store.KindTemporary, "kv load", "disk on fire")
+}
+
+// A directory failure while looking the secrets up is a store error at
+// the check (a temporary failure for the protocols), not a wrong
+// password the guard would count.
+func TestSCRAMLookupFailure(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.user("dave@example.org")
+	f.svc = New(failingLoads{f.dir}, Options{Argon: cheapArgon()})
+	_, _, err := scramRun(f, "dave@example.org", "secret dave@example.org", nil, false, nil)
+	if err == nil || errors.Is(err, ErrAuthFailed) || errors.Is(err, errExchange) || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("lookup failure: %v", err)
 	}
 }
