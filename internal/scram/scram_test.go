@@ -245,3 +245,14 @@ func FuzzServer(f *testing.F) {
 		}
 	})
 }
+
+// The one-time cost of a password's secrets (at a password change or the
+// first main-password login): PBKDF2-SHA-256 with 4096 iterations.
+func BenchmarkNewSecrets(b *testing.B) {
+	salt := make([]byte, SaltLen)
+	for b.Loop() {
+		if _, err := NewSecrets("correct horse battery staple", salt, MinIterations); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
