@@ -28,12 +28,7 @@ func (e *env) dialSCRAM() (*raw, *tls.ConnectionState) {
 // (testkit.SCRAMClient), with an initial response (RFC 4959) or without,
 // and returns the tagged reply.
 func scramLogin(r *raw, cl *testkit.SCRAMClient, tag string, initial bool) string {
-	if initial {
-		r.Send(tag + " AUTHENTICATE " + cl.Mech + " " + cl.First() + "\r\n")
-	} else {
-		r.Send(tag + " AUTHENTICATE " + cl.Mech + "\r\n")
-	}
-	return cl.Exchange(r.Conn, "+ ")
+	return cl.Run(r.Conn, tag+" AUTHENTICATE", "+ ", initial)
 }
 
 func TestSCRAMOverTLS(t *testing.T) {

@@ -27,12 +27,7 @@ func (e *env) dialSCRAM() (*client, *tls.ConnectionState) {
 // scramAuth runs AUTH with an independent client (testkit.SCRAMClient)
 // and returns the final status line.
 func scramAuth(cl *client, sc *testkit.SCRAMClient, initial bool) string {
-	if initial {
-		cl.Send("AUTH " + sc.Mech + " " + sc.First() + "\r\n")
-	} else {
-		cl.Send("AUTH " + sc.Mech + "\r\n")
-	}
-	return sc.Exchange(cl.Conn, "+ ")
+	return sc.Run(cl.Conn, "AUTH", "+ ", initial)
 }
 
 func TestSCRAM(t *testing.T) {

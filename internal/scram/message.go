@@ -77,16 +77,8 @@ func parseClientFirst(msg []byte) (clientFirst, error) {
 	if m.user, err = decodeName(attrs[0][2:]); err != nil || m.user == "" {
 		return m, malformed("bad username")
 	}
-	m.nonce = attrs[1][2:]
-	if !validNonce(m.nonce) {
-		return m, malformed("bad nonce")
-	}
-	for _, ext := range attrs[2:] {
-		if !validExtension(ext) {
-			return m, malformed("bad extension")
-		}
-	}
-	return m, nil
+	m.nonce, err = nonceAndExtensions(attrs)
+	return m, err
 }
 
 // clientFinal is a client-final-message (RFC 5802 §7).
@@ -121,16 +113,23 @@ func parseClientFinal(msg []byte) (clientFinal, error) {
 	if m.binding, err = base64.StdEncoding.Strict().DecodeString(attrs[0][2:]); err != nil {
 		return m, malformed("bad channel binding")
 	}
-	m.nonce = attrs[1][2:]
-	if !validNonce(m.nonce) {
-		return m, malformed("bad nonce")
+	m.nonce, err = nonceAndExtensions(attrs)
+	return m, err
+}
+
+// nonceAndExtensions checks the nonce (attrs[1], "r=" already seen) and
+// the extensions after it, and returns the nonce.
+func nonceAndExtensions(attrs []string) (string, error) {
+	nonce := attrs[1][2:]
+	if !validNonce(nonce) {
+		return "", malformed("bad nonce")
 	}
 	for _, ext := range attrs[2:] {
 		if !validExtension(ext) {
-			return m, malformed("bad extension")
+			return "", malformed("bad extension")
 		}
 	}
-	return m, nil
+	return nonce, nil
 }
 
 // decodeName decodes a saslname (RFC 5802 §5.1): "=2C" is ",", "=3D" is

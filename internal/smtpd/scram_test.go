@@ -42,12 +42,7 @@ func tlsSession(t *testing.T, addr string) (*rawClient, *tls.ConnectionState, []
 // scramAUTH runs AUTH with an independent client (testkit.SCRAMClient)
 // and returns the final reply line.
 func scramAUTH(c *rawClient, sc *testkit.SCRAMClient, initial bool) string {
-	if initial {
-		c.Send("AUTH " + sc.Mech + " " + sc.First() + "\r\n")
-	} else {
-		c.Send("AUTH " + sc.Mech + "\r\n")
-	}
-	return sc.Exchange(c.Conn, "334 ")
+	return sc.Run(c.Conn, "AUTH", "334 ", initial)
 }
 
 func TestSCRAMSubmission(t *testing.T) {

@@ -103,3 +103,16 @@ func (c *SCRAMClient) First() string {
 	}
 	return resp
 }
+
+// Run sends command ("AUTH", "a AUTHENTICATE") with the mechanism, and
+// the client-first message as an initial response when initial, then
+// runs Exchange.
+func (c *SCRAMClient) Run(conn *Conn, command, prefix string, initial bool) string {
+	c.t.Helper()
+	line := command + " " + c.Mech
+	if initial {
+		line += " " + c.First()
+	}
+	conn.Send(line + "\r\n")
+	return c.Exchange(conn, prefix)
+}
