@@ -29,14 +29,15 @@ type Extension interface {
 
 // State is what an extension may know of a session.
 type State struct {
-	ClientIP netip.Addr // invalid for a unix socket
-	Helo     string     // "" before HELO/EHLO/LHLO
-	TLS      bool
+	ClientIP    netip.Addr // invalid for a unix socket
+	Helo        string     // "" before HELO/EHLO/LHLO
+	TLS         bool
+	AuthAccount string // "" when not authenticated
+	InMail      bool   // a transaction is open
+
 	// ChannelBinding is the TLS connection's tls-exporter data (RFC
 	// 9266), nil without TLS or when it has none (AUTH's -PLUS).
 	ChannelBinding []byte
-	AuthAccount    string // "" when not authenticated
-	InMail         bool   // a transaction is open
 }
 
 // Conn is the session as an extension sees it.

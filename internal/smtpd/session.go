@@ -39,14 +39,15 @@ type session struct {
 	host     string        // verified reverse DNS name, set before hostDone closes
 	hostDone chan struct{} // closed when the reverse lookup is over
 
-	tls *tls.ConnectionState // after STARTTLS or implicit TLS
+	tls   *tls.ConnectionState // after STARTTLS or implicit TLS
+	helo  string               // the HELO/EHLO/LHLO argument, "" before
+	proto string               // "SMTP" after HELO, "ESMTP", "LMTP"
+	auth  string               // authenticated account (extensions)
+	tx    *transaction         // nil outside a mail transaction
+	body  body
+
 	// binding is tls's tls-exporter channel binding data (RFC 9266).
 	binding []byte
-	helo    string       // the HELO/EHLO/LHLO argument, "" before
-	proto   string       // "SMTP" after HELO, "ESMTP", "LMTP"
-	auth    string       // authenticated account (extensions)
-	tx      *transaction // nil outside a mail transaction
-	body    body
 
 	bdatFailed bool // a BDAT failed and no new transaction began since
 	badCount   int
