@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"context"
+	"encoding/base64"
 	"crypto/tls"
 	"strings"
 	"testing"
@@ -97,7 +98,7 @@ func TestSCRAMFailuresCounted(t *testing.T) {
 }
 
 // An account made before SCRAM (its password hash but no secrets) fails
-// SCRAM until it logs in once with LOGIN; then SCRAM works.
+// SCRAM until it logs in once with AUTHENTICATE PLAIN; then SCRAM works.
 func TestSCRAMSecretsGainedAtLogin(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
@@ -109,11 +110,11 @@ func TestSCRAMSecretsGainedAtLogin(t *testing.T) {
 	if st := scramLogin(r, cl, "a", true); !strings.HasPrefix(st, "a NO [AUTHENTICATIONFAILED]") {
 		t.Fatalf("without secrets: %q", st)
 	}
-	r.OK(`b LOGIN bob@example.org "` + testPass + `"`)
+	r.OK("b AUTHENTICATE PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00bob@example.org\x00"+testPass)))
 	r = e.dial()
 	cl = testkit.NewSCRAMClient(t, "bob@example.org", testPass, testkit.SCRAMNoBinding, nil)
 	if st := scramLogin(r, cl, "c", true); !strings.HasPrefix(st, "c OK") || !cl.Valid() {
-		t.Fatalf("after LOGIN: %q", st)
+		t.Fatalf("after PLAIN: %q", st)
 	}
 }
 
