@@ -2,8 +2,8 @@ package imapd
 
 import (
 	"context"
-	"encoding/base64"
 	"crypto/tls"
+	"encoding/base64"
 	"strings"
 	"testing"
 
