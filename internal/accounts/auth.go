@@ -70,6 +70,9 @@ func (s *Service) authenticate(ctx context.Context, username, password string, a
 			return store.Account{}, store.Errorf(store.KindInternal, op, "account %q: %w", acct.Address, err)
 		}
 		if match {
+			if h == acct.PasswordHash {
+				s.ensureScram(ctx, acct, password)
+			}
 			return acct, nil
 		}
 	}

@@ -32,4 +32,11 @@
 // the account has any. AuthenticatePassword takes the main password only
 // (the admin API). They and the account flags (flags.go) live in the
 // store's key/value entries under the account's primary address.
+//
+// NewSASLServer is the SASL side of every mail protocol: PLAIN (RFC
+// 4616), LOGIN, SCRAM-SHA-256 and SCRAM-SHA-256-PLUS (RFC 5802, RFC 7677,
+// RFC 9266; package scram has the messages). The SCRAM secrets of the
+// main password (RFC 5802 §3) live in the key/value entries too, keyed by
+// the password hash they were made with (scram.go); app passwords have
+// none.
 package accounts

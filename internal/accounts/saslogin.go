@@ -1,12 +1,15 @@
 package accounts
 
 import (
+	"context"
 	"errors"
 	"strings"
 
 	"github.com/emersion/go-sasl"
 
 	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/scram"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // LoginAuthenticator receives the credentials of a LOGIN exchange.
@@ -48,15 +51,88 @@ func (l *loginServer) Next(resp []byte) (challenge []byte, done bool, err error)
 // user (RFC 4616 §2 lets a server refuse to act as another identity).
 var ErrProxyLogin = errors.New("authorization identity differs from the user")
 
-// Credentials are what a password SASL exchange yields.
-type Credentials struct{ User, Password string }
+// Credentials are what a SASL exchange yields: a user and password
+// (PLAIN, LOGIN), or a SCRAM exchange whose proof Check verifies.
+type Credentials struct {
+	User, Password string
+	scram          *scramLogin
+}
 
-// NewSASLServer returns the server side of a password mechanism, PLAIN
-// (RFC 4616, without proxy logins: ErrProxyLogin) or LOGIN, which fills
-// creds when the exchange ends; nil for any other mechanism name.
-func NewSASLServer(mech string, creds *Credentials) sasl.Server {
+// SCRAM reports whether the credentials come from a SCRAM mechanism.
+func (c Credentials) SCRAM() bool { return c.scram != nil }
+
+// Check verifies the credentials: a SCRAM proof (RFC 5802 §3), or the
+// password through authenticate (the protocol's Authenticator, normally
+// Service.Authenticate). Callers consult their failed-login guard first
+// and count an ErrAuthFailed like a wrong password.
+func (c Credentials) Check(ctx context.Context, authenticate func(ctx context.Context, user, password string) (store.Account, error)) (store.Account, error) {
+	if c.scram != nil {
+		return c.scram.verify(ctx)
+	}
+	return authenticate(ctx, c.User, c.Password)
+}
+
+// ServerFinal is the SCRAM server-final-message (v=ServerSignature) once
+// Check succeeded, nil otherwise and for PLAIN and LOGIN. The protocols
+// send it as a last challenge and wait for the client's empty response
+// before they report success (RFC 5802 §5; IMAP, POP3 and SMTP AUTH have
+// no additional data with success).
+func (c Credentials) ServerFinal() []byte {
+	if c.scram == nil {
+		return nil
+	}
+	return c.scram.final
+}
+
+// SASLMechanisms lists the mechanisms NewSASLServer offers on a
+// connection whose tls-exporter channel binding data is exporter (nil
+// without TLS): SCRAM-SHA-256-PLUS only when there is some (RFC 5802 §6),
+// then SCRAM-SHA-256, PLAIN and LOGIN.
+func SASLMechanisms(exporter []byte) []string {
+	mechs := []string{scram.SHA256, sasl.Plain, sasl.Login}
+	if exporter != nil {
+		mechs = append([]string{scram.SHA256Plus}, mechs...)
+	}
+	return mechs
+}
+
+// NewSASLServer returns the server side of a mechanism of SASLMechanisms
+// on a connection with the channel binding data exporter (nil without
+// TLS): PLAIN (RFC 4616, without proxy logins: ErrProxyLogin), LOGIN,
+// SCRAM-SHA-256 and SCRAM-SHA-256-PLUS (RFC 5802, RFC 7677; a
+// downgrade, the gs2 flag "y" where -PLUS is offered, is an error). It
+// fills creds when the exchange ends; nil for any other mechanism. ctx
+// bounds the SCRAM secrets' lookup.
+func (s *Service) NewSASLServer(ctx context.Context, mech string, exporter []byte, creds *Credentials) sasl.Server {
+	switch m := strings.ToUpper(mech); {
+	case m == scram.SHA256 || m == scram.SHA256Plus && exporter != nil:
+		l := &scramLogin{svc: s, ctx: ctx}
+		l.conv = scram.NewServer(m == scram.SHA256Plus, exporter, l.lookup)
+		return &scramMech{l: l, creds: creds}
+	}
+	return NewPasswordSASLServer(mech, creds)
+}
+
+// scramMech is a SCRAM exchange as a sasl.Server that fills Credentials.
+type scramMech struct {
+	l     *scramLogin
+	creds *Credentials
+}
+
+func (m *scramMech) Next(resp []byte) ([]byte, bool, error) {
+	challenge, done, err := m.l.conv.Next(resp)
+	*m.creds = Credentials{User: m.l.conv.User()}
+	if done && err == nil {
+		m.creds.scram = m.l
+	}
+	return challenge, done, mapScramErr(err)
+}
+
+// NewPasswordSASLServer returns the PLAIN or LOGIN server of
+// NewSASLServer, which needs no stored secrets; nil for another name.
+func NewPasswordSASLServer(mech string, creds *Credentials) sasl.Server {
 	keep := func(user, password string) error {
-		*creds = Credentials{user, password}
+		*creds = Credentials{User: user, Password: password}
 		return nil
 	}
 	switch strings.ToUpper(mech) {

@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"runtime"
 	"strings"
@@ -86,6 +87,9 @@ type Service struct {
 	auth      *authCache // nil: every login is verified
 	// onHash, when set (tests), is called at each hash computation.
 	onHash func()
+	// scramFake keys the made-up SCRAM secrets of users who have none
+	// (scram.go).
+	scramFake []byte
 }
 
 // New returns a Service on dir.
@@ -104,6 +108,7 @@ func New(dir Directory, opts Options) *Service {
 		argon:     params,
 		hashSlots: make(chan struct{}, n),
 		auth:      newAuthCache(opts.AuthCacheTTL, opts.Now),
+		scramFake: randomKey(),
 	}
 }
 
@@ -165,4 +170,11 @@ func found(err error) (bool, error) {
 // never contain "@", so the last one separates it.
 func domainOf(address string) string {
 	return address[strings.LastIndexByte(address, '@')+1:]
+}
+
+// randomKey returns 32 bytes from crypto/rand.
+func randomKey() []byte {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
 }

@@ -35,7 +35,12 @@ func (s *Service) AddUser(ctx context.Context, address, password string) (store.
 		return store.Account{}, store.Wrap(store.KindInternal, op, err)
 	}
 	acct, err := s.dir.CreateAccount(ctx, a.String(), hash)
-	return acct, store.Wrap(store.KindInternal, op, err)
+	if err != nil {
+		return acct, store.Wrap(store.KindInternal, op, err)
+	}
+	// Best effort, as at a login (scram.go): the next login fills them in.
+	_ = s.storeScram(ctx, acct.Address, hash, password)
+	return acct, nil
 }
 
 // newAddress parses an address that is to be created: in a local domain,
@@ -159,7 +164,13 @@ func (s *Service) SetPassword(ctx context.Context, address, password string) err
 	if err != nil {
 		return store.Wrap(store.KindInternal, op, err)
 	}
-	return store.Wrap(store.KindInternal, op, s.dir.SetPasswordHash(ctx, acct.ID, hash))
+	if err := s.dir.SetPasswordHash(ctx, acct.ID, hash); err != nil {
+		return store.Wrap(store.KindInternal, op, err)
+	}
+	// Best effort: the secrets of the old password are keyed by its hash
+	// and never used again (scram.go); the next login fills these in.
+	_ = s.storeScram(ctx, acct.Address, hash, password)
+	return nil
 }
 
 // Users lists the accounts, sorted by primary address.

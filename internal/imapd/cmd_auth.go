@@ -100,6 +100,9 @@ func (s *session) cmdAuthenticate(_ *command, a *authArgs) status {
 	if !s.authAllowed() {
 		return respNOCode("PRIVACYREQUIRED", "Authentication is disabled before STARTTLS")
 	}
+	if strings.HasPrefix(a.mech, "SCRAM-") {
+		return s.authenticateSASL(a)
+	}
 	if a.mech != "PLAIN" {
 		return respNO("Unsupported authentication mechanism")
 	}
@@ -139,11 +142,16 @@ func (s *session) cmdAuthenticate(_ *command, a *authArgs) status {
 	return s.login(user, pass)
 }
 
-// login checks credentials through the failed-login guard, which counts
-// failures under the account the name logs in to, as for POP3 and
-// submission (authguard.Config.AccountKey).
 func (s *session) login(user, pass string) status {
-	user = strings.TrimSpace(user)
+	return s.loginCreds(accounts.Credentials{User: user, Password: pass})
+}
+
+// loginCreds checks credentials through the failed-login guard, which
+// counts failures under the account the name logs in to, as for POP3 and
+// submission (authguard.Config.AccountKey).
+func (s *session) loginCreds(creds accounts.Credentials) status {
+	creds.User = strings.TrimSpace(creds.User)
+	user := creds.User
 	var at *authguard.Attempt
 	if g := s.srv.guard; g != nil {
 		var v authguard.Verdict
@@ -167,7 +175,7 @@ func (s *session) login(user, pass string) status {
 			}
 		}
 	}
-	acct, err := s.srv.auth.Authenticate(s.ctx, user, pass)
+	acct, err := creds.Check(s.ctx, s.srv.auth.Authenticate)
 	if errors.Is(err, accounts.ErrAuthFailed) {
 		if at != nil {
 			at.Failure()
@@ -185,6 +193,9 @@ func (s *session) login(user, pass string) status {
 	}
 	if at != nil {
 		at.Success()
+	}
+	if st, ok := s.finishSCRAM(creds); !ok {
+		return st
 	}
 	s.srv.metrics.Login(obs.LoginSuccess)
 	s.acct = acct

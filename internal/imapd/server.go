@@ -11,8 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/obs"
@@ -34,6 +36,9 @@ type Store interface {
 // user, wrong password) or a store error.
 type Authenticator interface {
 	Authenticate(ctx context.Context, username, password string) (store.Account, error)
+	// NewSASLServer is accounts.Service.NewSASLServer (AUTHENTICATE
+	// SCRAM-SHA-256 and SCRAM-SHA-256-PLUS: cmd_authsasl.go).
+	NewSASLServer(ctx context.Context, mech string, exporter []byte, creds *accounts.Credentials) sasl.Server
 }
 
 // Guard throttles failed logins; *authguard.Guard implements it. Nil

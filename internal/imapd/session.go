@@ -243,7 +243,7 @@ func (s *session) capabilities() string {
 			c += " STARTTLS"
 		}
 		if s.authAllowed() {
-			c += " AUTH=PLAIN"
+			c += s.authMechanisms()
 		} else {
 			c += " LOGINDISABLED"
 		}

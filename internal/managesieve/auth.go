@@ -8,6 +8,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/scram"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -44,8 +45,9 @@ func (s *session) startTLS() bool {
 	return s.send(s.capability().withText("TLS negotiation successful"))
 }
 
-// authenticate is AUTHENTICATE (RFC 5804 §2.1) with PLAIN (RFC 4616)
-// and LOGIN, the initial response given or not. Challenges and responses
+// authenticate is AUTHENTICATE (RFC 5804 §2.1) with SCRAM-SHA-256 and,
+// over TLS, SCRAM-SHA-256-PLUS (RFC 7677), PLAIN (RFC 4616) and LOGIN,
+// the initial response given or not. Challenges and responses
 // are base64 in strings; a response "*" cancels.
 func (s *session) authenticate(args []Arg) Reply {
 	strs, valid := stringArgs(args, len(args))
@@ -56,7 +58,7 @@ func (s *session) authenticate(args []Arg) Reply {
 		return replyNeedTLS
 	}
 	var creds accounts.Credentials
-	mech := accounts.NewSASLServer(strs[0], &creds)
+	mech := s.srv.d.Auth.NewSASLServer(s.srv.ctx, strs[0], scram.ConnExporter(s.c.Raw()), &creds)
 	if mech == nil {
 		return replyUnknownMech
 	}
@@ -71,6 +73,12 @@ func (s *session) authenticate(args []Arg) Reply {
 		challenge, done, err := mech.Next(resp)
 		if errors.Is(err, accounts.ErrProxyLogin) {
 			s.log.Info("login failed: authorization identity differs", "user", creds.User)
+			return s.authFailed(replyAuthFailed)
+		}
+		if errors.Is(err, accounts.ErrSCRAMRefused) {
+			// Channel binding that does not match, a downgrade (RFC
+			// 5802 §6), a nonce that is not ours: a failed login.
+			s.log.Info("login refused: SCRAM exchange", "user", creds.User, "err", err)
 			return s.authFailed(replyAuthFailed)
 		}
 		if err != nil {
@@ -100,13 +108,14 @@ func (s *session) authenticate(args []Arg) Reply {
 			return replyBadBase64
 		}
 	}
-	return s.login(creds.User, creds.Password)
+	return s.login(creds)
 }
 
 // login checks credentials through the throttle shared with IMAP, POP3
 // and submission. Failures count towards MaxAuthFailures.
-func (s *session) login(user, password string) Reply {
-	user = strings.TrimSpace(user)
+func (s *session) login(creds accounts.Credentials) Reply {
+	creds.User = strings.TrimSpace(creds.User)
+	user := creds.User
 	at, v := s.srv.throttle.Begin(s.ip, user)
 	if v.Blocked {
 		s.srv.metrics.Login(obs.LoginBlocked)
@@ -118,7 +127,7 @@ func (s *session) login(user, password string) Reply {
 		return replyShutdown
 	}
 	ctx, cancel := s.opContext()
-	acct, err := s.srv.d.Auth.Authenticate(ctx, user, password)
+	acct, err := creds.Check(ctx, s.srv.d.Auth.Authenticate)
 	cancel()
 	if errors.Is(err, accounts.ErrAuthFailed) {
 		at.Failure()
@@ -135,7 +144,13 @@ func (s *session) login(user, password string) Reply {
 	s.acct, s.authed = acct, true
 	s.log = s.log.With("account", acct.Address)
 	s.log.Info("logged in")
-	return ok("Logged in")
+	r := ok("Logged in")
+	if final := creds.ServerFinal(); final != nil {
+		// RFC 5804 §2.1: SCRAM's server-final message as additional
+		// data with success.
+		r.SASL = base64.StdEncoding.EncodeToString(final)
+	}
+	return r
 }
 
 // authFailed counts a failed login; the last allowed one closes the

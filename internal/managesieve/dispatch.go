@@ -3,6 +3,9 @@ package managesieve
 import (
 	"strconv"
 	"strings"
+
+	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/scram"
 )
 
 // handler runs one command in the states where it is valid.
@@ -134,7 +137,7 @@ func (s *session) capabilityLines() []string {
 	lines := []string{q("IMPLEMENTATION") + " " + q("Petrel")}
 	mechs := ""
 	if s.authAllowed() {
-		mechs = "PLAIN LOGIN"
+		mechs = strings.Join(accounts.SASLMechanisms(scram.ConnExporter(s.c.Raw())), " ")
 	}
 	lines = append(lines, q("SASL")+" "+q(mechs))
 	lines = append(lines, q("SIEVE")+" "+q(strings.Join(s.srv.d.Extensions, " ")))

@@ -4,8 +4,9 @@
 // store where delivery finds them (README "ManageSieve").
 //
 // It implements RFC 5804 (ManageSieve): CAPABILITY (and the capabilities
-// in the greeting, §1.7), STARTTLS (§2.2), AUTHENTICATE with SASL PLAIN
-// (RFC 4616) and LOGIN, initial response or not (§2.1), LOGOUT, NOOP,
+// in the greeting, §1.7), STARTTLS (§2.2), AUTHENTICATE with SASL
+// SCRAM-SHA-256 and SCRAM-SHA-256-PLUS (RFC 7677, RFC 9266), PLAIN (RFC
+// 4616) and LOGIN, initial response or not (§2.1), LOGOUT, NOOP,
 // UNAUTHENTICATE (§2.14), HAVESPACE, PUTSCRIPT, CHECKSCRIPT,
 // LISTSCRIPTS, SETACTIVE (SETACTIVE "" deactivates), GETSCRIPT,
 // DELETESCRIPT and RENAMESCRIPT; the response codes QUOTA/MAXSCRIPTS,

@@ -50,6 +50,9 @@ type Reply struct {
 	Code RespCode
 	// Tag is the TAG response code's string (NOOP, §2.13), or "".
 	Tag string
+	// SASL is the SASL response code's string (§2.1: a mechanism's
+	// additional data with success, SCRAM's server-final message), or "".
+	SASL string
 	// Text is human-readable, sent as a quoted string or a literal.
 	Text string
 	// Data are the lines sent before the status line.
@@ -87,6 +90,8 @@ func (r Reply) write(w *bufio.Writer) {
 	switch {
 	case r.Tag != "":
 		w.WriteString(" (TAG " + encodeString(r.Tag) + ")")
+	case r.SASL != "":
+		w.WriteString(" (SASL " + encodeString(r.SASL) + ")")
 	case r.Code != CodeNone:
 		w.WriteString(" (" + string(r.Code) + ")")
 	}

@@ -50,8 +50,8 @@ func TestGreetingSTARTTLSAndLogin(t *testing.T) {
 	if !strings.HasPrefix(caps.status, "OK") {
 		t.Fatalf("after STARTTLS: %q", caps.status)
 	}
-	if v, _ := hasCap(caps.data, "SASL"); v != "PLAIN LOGIN" {
-		t.Errorf("SASL over TLS = %q, want PLAIN LOGIN", v)
+	if v, _ := hasCap(caps.data, "SASL"); v != "SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN LOGIN" {
+		t.Errorf("SASL over TLS = %q, want SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN LOGIN", v)
 	}
 	if _, ok := hasCap(caps.data, "STARTTLS"); ok {
 		t.Errorf("STARTTLS offered again over TLS")

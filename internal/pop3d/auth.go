@@ -2,6 +2,7 @@ package pop3d
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/accounts"
@@ -21,7 +22,7 @@ func (s *session) capa(args []string) Reply {
 	lines := []string{"TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING"}
 	if s.state == stateAuthorization {
 		if s.authAllowed() {
-			lines = append(lines, "USER", "SASL PLAIN LOGIN")
+			lines = append(lines, "USER", "SASL "+strings.Join(s.mechanisms(), " "))
 		}
 		if s.srv.cfg.TLS != nil && !s.isTLS {
 			lines = append(lines, "STLS")
@@ -54,7 +55,7 @@ func (s *session) pass(args []string) Reply {
 	if user == "" {
 		return replyNoUser
 	}
-	return s.login(user, args[0])
+	return s.login(accounts.Credentials{User: user, Password: args[0]})
 }
 
 // stls is STLS (RFC 2595 §4). Commands pipelined after STLS are dropped:
@@ -86,7 +87,8 @@ func (s *session) startTLS() bool {
 
 // login checks credentials through the throttle, then opens the
 // maildrop. Failures count towards MaxAuthFailures.
-func (s *session) login(user, password string) Reply {
+func (s *session) login(creds accounts.Credentials) Reply {
+	user := creds.User
 	at, v := s.srv.throttle.Begin(s.ip, user)
 	if v.Blocked {
 		s.srv.metrics.Login(obs.LoginBlocked)
@@ -98,7 +100,7 @@ func (s *session) login(user, password string) Reply {
 		return replyShutdown
 	}
 	ctx, cancel := s.opContext()
-	acct, err := s.srv.auth.Authenticate(ctx, user, password)
+	acct, err := creds.Check(ctx, s.srv.auth.Authenticate)
 	cancel()
 	if errors.Is(err, accounts.ErrAuthFailed) {
 		at.Failure()
@@ -111,6 +113,9 @@ func (s *session) login(user, password string) Reply {
 		return s.storeFailure("authenticate", err)
 	}
 	at.Success()
+	if r, ok := s.finishSCRAM(creds); !ok {
+		return r
+	}
 	s.srv.metrics.Login(obs.LoginSuccess)
 	return s.openMaildrop(acct)
 }

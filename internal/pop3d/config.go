@@ -7,6 +7,9 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/emersion/go-sasl"
+
+	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/obs"
@@ -112,10 +115,14 @@ type Store interface {
 	store.Locks
 }
 
-// Authenticator checks passwords; *accounts.Service implements it. It
-// returns accounts.ErrAuthFailed for wrong credentials.
+// Authenticator checks passwords and runs SASL mechanisms;
+// *accounts.Service implements it. It returns accounts.ErrAuthFailed for
+// wrong credentials.
 type Authenticator interface {
 	Authenticate(ctx context.Context, username, password string) (store.Account, error)
+	// NewSASLServer is accounts.Service.NewSASLServer: the mechanisms of
+	// accounts.SASLMechanisms (SCRAM-SHA-256(-PLUS), PLAIN, LOGIN).
+	NewSASLServer(ctx context.Context, mech string, exporter []byte, creds *accounts.Credentials) sasl.Server
 }
 
 // Throttle limits failed logins; *authguard.Guard implements it.

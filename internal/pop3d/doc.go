@@ -12,8 +12,9 @@
 //     [IN-USE]), PIPELINING.
 //   - RFC 3206: the [SYS/TEMP], [SYS/PERM] and [AUTH] response codes and
 //     AUTH-RESP-CODE.
-//   - RFC 5034: AUTH with SASL PLAIN (RFC 4616) and LOGIN, initial
-//     responses included.
+//   - RFC 5034: AUTH with SASL SCRAM-SHA-256 and SCRAM-SHA-256-PLUS (RFC
+//     7677, channel binding tls-exporter RFC 9266), PLAIN (RFC 4616) and
+//     LOGIN, initial responses included.
 //   - RFC 2595 §4: STLS; RFC 8314: implicit TLS (pop3s) when Serve is
 //     given a tls.NewListener.
 //

@@ -24,7 +24,7 @@ func TestEveryCommand(t *testing.T) {
 	cl := e.dial()
 	cl.cmd("CAPA", "+OK")
 	capa := cl.multi()
-	for _, want := range []string{"TOP", "UIDL", "USER", "SASL PLAIN LOGIN", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "STLS"} {
+	for _, want := range []string{"TOP", "UIDL", "USER", "SASL SCRAM-SHA-256 PLAIN LOGIN", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING", "STLS"} {
 		if !slices.Contains(capa, want) {
 			t.Errorf("CAPA %q lacks %q", capa, want)
 		}

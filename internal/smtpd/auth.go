@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"time"
+
+	"github.com/emersion/go-sasl"
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/authguard"
@@ -17,6 +20,9 @@ import (
 // wrong user or password is accounts.ErrAuthFailed.
 type Authenticator interface {
 	Authenticate(ctx context.Context, username, password string) (store.Account, error)
+	// NewSASLServer is accounts.Service.NewSASLServer: the mechanisms of
+	// accounts.SASLMechanisms (SCRAM-SHA-256(-PLUS), PLAIN, LOGIN).
+	NewSASLServer(ctx context.Context, mech string, exporter []byte, creds *accounts.Credentials) sasl.Server
 }
 
 // Throttle limits failed logins; *authguard.Guard implements it.
@@ -41,8 +47,9 @@ type AuthConfig struct {
 }
 
 // Auth is the AUTH extension of the submission listeners (RFC 4954, RFC
-// 6409 §4.3): SASL PLAIN (RFC 4616) and LOGIN
-// (draft-murchison-sasl-login), with an initial response or without,
+// 6409 §4.3): SASL SCRAM-SHA-256 and, over TLS with channel binding
+// data, SCRAM-SHA-256-PLUS (RFC 7677, RFC 9266), PLAIN (RFC 4616) and
+// LOGIN (draft-murchison-sasl-login), with an initial response or without,
 // offered over TLS only unless AllowInsecure. MAIL is refused until a
 // client has authenticated (530 5.7.0). Failed logins go through the
 // shared Throttle: delayed, then refused with 421 4.7.0 (and the
@@ -72,7 +79,7 @@ func (a *Auth) Keywords(st State) []string {
 	if !a.allowed(st) {
 		return nil
 	}
-	return []string{"AUTH PLAIN LOGIN"}
+	return []string{"AUTH " + strings.Join(accounts.SASLMechanisms(st.ChannelBinding), " ")}
 }
 
 // Handles reports the AUTH verb.
@@ -99,7 +106,7 @@ func (a *Auth) Command(c Conn, _, arg string) *smtpreply.Reply {
 	case !a.allowed(st):
 		return c.Bad(smtpreply.EncryptionRequired())
 	}
-	creds, r := exchange(c, arg)
+	creds, r := a.exchange(c, arg)
 	if r != nil || creds == nil {
 		return r
 	}
@@ -107,9 +114,9 @@ func (a *Auth) Command(c Conn, _, arg string) *smtpreply.Reply {
 }
 
 // login checks the credentials through the throttle.
-func (a *Auth) login(c Conn, ip netip.Addr, creds credentials) *smtpreply.Reply {
-	log := c.Log().With("user", printable(creds.user))
-	at, v := a.cfg.Throttle.Begin(ip, creds.user)
+func (a *Auth) login(c Conn, ip netip.Addr, creds accounts.Credentials) *smtpreply.Reply {
+	log := c.Log().With("user", printable(creds.User))
+	at, v := a.cfg.Throttle.Begin(ip, creds.User)
 	if v.Blocked {
 		log.Info("login refused: client blocked", "until", v.Until)
 		return smtpreply.AuthClientBlocked(a.cfg.Hostname)
@@ -118,7 +125,7 @@ func (a *Auth) login(c Conn, ip netip.Addr, creds credentials) *smtpreply.Reply 
 		a.cfg.Sleep(v.Delay)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Timeout)
-	acct, err := a.cfg.Auth.Authenticate(ctx, creds.user, creds.password)
+	acct, err := creds.Check(ctx, a.cfg.Auth.Authenticate)
 	cancel()
 	switch {
 	case errors.Is(err, accounts.ErrAuthFailed):
@@ -132,6 +139,9 @@ func (a *Auth) login(c Conn, ip netip.Addr, creds credentials) *smtpreply.Reply 
 		return smtpreply.AuthTemporaryFailure(ref)
 	}
 	at.Success()
+	if failed, r := finishSCRAM(c, creds); failed {
+		return r
+	}
 	c.SetAuthAccount(acct.Address)
 	c.Log().Info("login")
 	return smtpreply.AuthSucceeded()

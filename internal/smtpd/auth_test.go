@@ -30,6 +30,11 @@ func (fakeAuth) Authenticate(_ context.Context, user, password string) (store.Ac
 	return store.Account{}, accounts.ErrAuthFailed
 }
 
+// NewSASLServer offers PLAIN and LOGIN: fakeAuth keeps no SCRAM secrets.
+func (fakeAuth) NewSASLServer(_ context.Context, mech string, _ []byte, creds *accounts.Credentials) sasl.Server {
+	return accounts.NewPasswordSASLServer(mech, creds)
+}
+
 // authHarness is a submission-like server with AUTH on a guard whose clock
 // the test moves, and whose delays are recorded instead of slept.
 type authHarness struct {
@@ -84,7 +89,7 @@ func TestAuthCommand(t *testing.T) {
 	h := startAuth(t, authguard.Config{}, nil)
 	c := greeted(t, h.addr)
 	c.cmd("AUTH PLAIN "+plain("alice@example.org", testPassword), "503 5.5.1")
-	if got := c.hello(); !slices.Contains(got, "250-AUTH PLAIN LOGIN") && !slices.Contains(got, "250 AUTH PLAIN LOGIN") {
+	if got := c.hello(); !slices.Contains(got, "250-AUTH SCRAM-SHA-256 PLAIN LOGIN") && !slices.Contains(got, "250 AUTH SCRAM-SHA-256 PLAIN LOGIN") {
 		t.Fatalf("EHLO %q", got)
 	}
 	c.cmd("MAIL FROM:<alice@example.org>", "530 5.7.0")
@@ -128,7 +133,7 @@ func TestAuthOnlyOverTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer gc.Close()
-	if ok, mechs := gc.Extension("AUTH"); !ok || mechs != "PLAIN LOGIN" {
+	if ok, mechs := gc.Extension("AUTH"); !ok || mechs != "SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN LOGIN" {
 		t.Fatalf("AUTH after STARTTLS: %v %q", ok, mechs)
 	}
 	if err := gc.Auth(sasl.NewPlainClient("", "alice@example.org", testPassword)); err != nil {

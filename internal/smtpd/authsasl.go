@@ -1,51 +1,22 @@
 package smtpd
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"strings"
-
-	"github.com/emersion/go-sasl"
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
-// credentials are what a SASL exchange yields.
-type credentials struct{ user, password string }
-
-// errProxyLogin refuses a PLAIN authorization identity other than the
-// user (RFC 4616 §2 lets a server refuse to act as another identity).
-var errProxyLogin = errors.New("authorization identity differs from the user")
-
-// mechanism returns the SASL server of a mechanism name, which fills
-// creds, or nil when the mechanism is not offered.
-func mechanism(name string, creds *credentials) sasl.Server {
-	keep := func(user, password string) error {
-		*creds = credentials{user, password}
-		return nil
-	}
-	switch strings.ToUpper(name) {
-	case sasl.Plain: // RFC 4616
-		return sasl.NewPlainServer(func(authzid, user, password string) error {
-			if authzid != "" && authzid != user {
-				return errProxyLogin
-			}
-			return keep(user, password)
-		})
-	case sasl.Login: // draft-murchison-sasl-login
-		return accounts.NewLoginServer(keep)
-	}
-	return nil
-}
-
 // exchange runs the SASL exchange of "AUTH mechanism [initial-response]"
 // (RFC 4954 §4) and returns the credentials, or the reply that ends the
 // command (nil, nil when the connection failed).
-func exchange(c Conn, arg string) (*credentials, *smtpreply.Reply) {
+func (a *Auth) exchange(c Conn, arg string) (*accounts.Credentials, *smtpreply.Reply) {
 	name, initial, _ := strings.Cut(arg, " ")
-	var creds credentials
-	mech := mechanism(name, &creds)
+	var creds accounts.Credentials
+	mech := a.cfg.Auth.NewSASLServer(context.Background(), name, c.State().ChannelBinding, &creds)
 	if mech == nil {
 		return nil, c.Bad(smtpreply.UnknownMechanism())
 	}
@@ -59,7 +30,12 @@ func exchange(c Conn, arg string) (*credentials, *smtpreply.Reply) {
 	for {
 		challenge, done, err := mech.Next(resp)
 		switch {
-		case errors.Is(err, errProxyLogin):
+		case errors.Is(err, accounts.ErrProxyLogin):
+			return nil, c.Bad(smtpreply.AuthFailed())
+		case errors.Is(err, accounts.ErrSCRAMRefused):
+			// A SCRAM channel binding mismatch or downgrade (RFC 5802
+			// §6), a nonce that is not ours: refused like a failed login.
+			c.Log().Info("login refused: SCRAM exchange", "user", printable(creds.User), "err", err)
 			return nil, c.Bad(smtpreply.AuthFailed())
 		case err != nil:
 			return nil, c.Bad(smtpreply.BadArguments("Malformed authentication response"))
@@ -74,6 +50,27 @@ func exchange(c Conn, arg string) (*credentials, *smtpreply.Reply) {
 			return nil, r
 		}
 	}
+}
+
+// finishSCRAM sends a SCRAM login's server-final message as a last 334
+// challenge and takes the client's empty response (RFC 4954 §4 has no
+// additional data with 235); nil at once for the other mechanisms.
+func finishSCRAM(c Conn, creds accounts.Credentials) (failed bool, r *smtpreply.Reply) {
+	final := creds.ServerFinal()
+	if final == nil {
+		return false, nil
+	}
+	if c.Reply(smtpreply.AuthChallenge(base64.StdEncoding.EncodeToString(final))) != nil {
+		return true, nil
+	}
+	resp, r := readResponse(c)
+	switch {
+	case resp == nil:
+		return true, r
+	case len(resp) != 0:
+		return true, c.Bad(smtpreply.BadArguments("Expected an empty response"))
+	}
+	return false, nil
 }
 
 // readResponse reads one client response line; a nil response comes with

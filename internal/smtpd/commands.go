@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/petrelmail/petrel/internal/netserve"
+	"github.com/petrelmail/petrel/internal/scram"
 	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
@@ -222,6 +223,7 @@ func (s *session) handshake() bool {
 	}
 	st := tc.ConnectionState()
 	s.tls = &st
+	s.binding = scram.Exporter(&st)
 	s.conn = tc
 	s.br.Reset(connReader{s})
 	s.bw.Reset(tc)

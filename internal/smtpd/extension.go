@@ -34,6 +34,10 @@ type State struct {
 	TLS         bool
 	AuthAccount string // "" when not authenticated
 	InMail      bool   // a transaction is open
+
+	// ChannelBinding is the TLS connection's tls-exporter data (RFC
+	// 9266), nil without TLS or when it has none (AUTH's -PLUS).
+	ChannelBinding []byte
 }
 
 // Conn is the session as an extension sees it.
@@ -56,7 +60,8 @@ type Conn interface {
 }
 
 func (s *session) state() State {
-	return State{ClientIP: s.ip, Helo: s.helo, TLS: s.tls != nil, AuthAccount: s.auth, InMail: s.tx != nil}
+	return State{ClientIP: s.ip, Helo: s.helo, TLS: s.tls != nil, ChannelBinding: s.binding,
+		AuthAccount: s.auth, InMail: s.tx != nil}
 }
 
 // extConn implements Conn.

@@ -46,6 +46,9 @@ type session struct {
 	tx    *transaction         // nil outside a mail transaction
 	body  body
 
+	// binding is tls's tls-exporter channel binding data (RFC 9266).
+	binding []byte
+
 	bdatFailed bool // a BDAT failed and no new transaction began since
 	badCount   int
 	markBad    bool  // the current command was a bad one
