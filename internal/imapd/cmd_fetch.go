@@ -90,6 +90,9 @@ func (f *fetchArgs) item(r *reader) error {
 		"RFC822.SIZE", "BODYSTRUCTURE", "UID", "MODSEQ":
 		f.items = append(f.items, fetchItem{name: name})
 		return nil
+	case "EMAILID", "THREADID", "SAVEDATE": // RFC 8474 §5, RFC 8514 §4.1
+		f.items = append(f.items, fetchItem{name: name})
+		return nil
 	case "BODY", "BODY.PEEK":
 		if r.peek() != '[' {
 			if name == "BODY.PEEK" {
@@ -334,6 +337,7 @@ func readFlagsFor(items []fetchItem) (what store.ReadFlags, needMeta bool) {
 	for _, it := range items {
 		switch it.name {
 		case "UID", "FLAGS", "MODSEQ", "INTERNALDATE", "RFC822.SIZE":
+		case "EMAILID", "THREADID", "SAVEDATE":
 		case "ENVELOPE", "BODYSTRUCTURE", "BODY":
 			needMeta = true
 		default:

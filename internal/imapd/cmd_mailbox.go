@@ -59,10 +59,11 @@ func (s *session) cmdCreate(_ *command, a *createArgs) status {
 	default:
 		return respNOCode("USEATTR", "Only one special-use attribute per mailbox")
 	}
-	if _, err := s.srv.st.CreateMailbox(s.ctx, s.acct.ID, name, use); err != nil {
+	mb, err := s.srv.st.CreateMailbox(s.ctx, s.acct.ID, name, use)
+	if err != nil {
 		return s.storeError("create", err)
 	}
-	return respOK("CREATE completed")
+	return respOKCode(mailboxIDCode(mb.ID), "CREATE completed") // RFC 8474 §4.1
 }
 
 func specialUseOf(attr string) store.SpecialUse {

@@ -114,6 +114,9 @@ func (r *reader) searchKey(depth int) (imapmsg.SearchKey, error) {
 	if k, ok := simpleSearchKeys(name); ok {
 		return imapmsg.SearchKey{Kind: k}, nil
 	}
+	if name == "SAVEDATESUPPORTED" {
+		return saveDateSupported(), nil
+	}
 	if name == "" {
 		return imapmsg.SearchKey{}, errSyntax("Expected a search key")
 	}
@@ -215,6 +218,12 @@ func (r *reader) searchKeyArgs(name string, depth int) (imapmsg.SearchKey, error
 		k, err = r.searchOr(depth)
 	case "MODSEQ":
 		k, err = r.searchModSeq()
+	case "EMAILID":
+		k, err = r.objectIDKey(imapmsg.EmailID)
+	case "THREADID":
+		k, err = r.objectIDKey(imapmsg.ThreadID)
+	case "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE":
+		k, err = r.saveDateKey(name)
 	default:
 		err = errSyntax("Unknown search key")
 	}

@@ -171,6 +171,10 @@ func (s *session) writeItem(fc *fetchCtx, it fetchItem) error {
 		s.w.byte(')')
 	case "ENVELOPE", "BODYSTRUCTURE", "BODY":
 		return s.writeMetaItem(fc, it)
+	case "EMAILID", "THREADID":
+		s.writeObjectIDItem(m, it.name)
+	case "SAVEDATE": // RFC 8514 §4.1: unknown (savedate.go)
+		s.w.raw("SAVEDATE NIL")
 	case "BINARY.SIZE":
 		meta, blob, err := fc.both()
 		if err != nil {
