@@ -93,6 +93,10 @@ func (f *fetchArgs) item(r *reader) error {
 	case "EMAILID", "THREADID", "SAVEDATE": // RFC 8474 §5, RFC 8514 §4.1
 		f.items = append(f.items, fetchItem{name: name})
 		return nil
+	case "PREVIEW": // RFC 8970 §4.1
+		it, err := r.previewItem()
+		f.items = append(f.items, it)
+		return err
 	case "BODY", "BODY.PEEK":
 		if r.peek() != '[' {
 			if name == "BODY.PEEK" {

@@ -175,6 +175,8 @@ func (s *session) writeItem(fc *fetchCtx, it fetchItem) error {
 		s.writeObjectIDItem(m, it.name)
 	case "SAVEDATE": // RFC 8514 §4.1: unknown (savedate.go)
 		s.w.raw("SAVEDATE NIL")
+	case "PREVIEW":
+		return s.writePreview(fc)
 	case "BINARY.SIZE":
 		meta, blob, err := fc.both()
 		if err != nil {

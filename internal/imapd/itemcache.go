@@ -34,7 +34,7 @@ type itemKey struct {
 }
 
 // cachedItems are the items the cache keeps.
-var cachedItems = [...]string{"ENVELOPE", "BODYSTRUCTURE", "BODY"}
+var cachedItems = [...]string{"ENVELOPE", "BODYSTRUCTURE", "BODY", "PREVIEW"}
 
 // cachedItem returns the index of a cached item name, or -1.
 func cachedItem(name string) int {
