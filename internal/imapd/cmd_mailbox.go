@@ -84,9 +84,14 @@ func (s *session) cmdDelete(_ *command, a *mailboxArg) status {
 	if name == store.InboxName {
 		return respNOCode("CANNOT", "INBOX cannot be deleted")
 	}
+	mb, err := s.srv.st.Mailbox(s.ctx, s.acct.ID, name)
+	if err != nil {
+		return s.storeError("delete", err)
+	}
 	if err := s.srv.st.DeleteMailbox(s.ctx, s.acct.ID, name); err != nil {
 		return s.storeError("delete", err)
 	}
+	s.dropMeta(mb.ID) // RFC 5464 §3.1
 	return respOK("DELETE completed")
 }
 

@@ -102,6 +102,9 @@ func commandTable() map[string]cmdSpec {
 		"IDLE":         bare(inAuthed, (*session).cmdIdle),
 		"GETQUOTA":     withArgs(inAuthed, parseMailboxArg, (*session).cmdGetQuota),
 		"GETQUOTAROOT": withArgs(inAuthed, parseMailboxArg, (*session).cmdGetQuotaRoot),
+		// RFC 5464 METADATA.
+		"GETMETADATA": withArgs(inAuthed, parseGetMetadata, (*session).cmdGetMetadata),
+		"SETMETADATA": withArgs(inAuthed, parseSetMetadata, (*session).cmdSetMetadata),
 		// Selected (§6.4; RFC 3691 UNSELECT, RFC 6851 MOVE).
 		"CLOSE":    bare(inSelected, (*session).cmdClose),
 		"UNSELECT": bare(inSelected, (*session).cmdUnselect),
