@@ -114,6 +114,8 @@ func commandTable() map[string]cmdSpec {
 		"STORE":    withArgs(inSelected, parseStore, (*session).cmdStore).with(uidForm | bySequence),
 		"COPY":     withArgs(inSelected, parseCopy, (*session).cmdCopy).with(uidForm),
 		"MOVE":     withArgs(inSelected, parseCopy, (*session).cmdCopy).with(uidForm),
+		// RFC 8508 REPLACE.
+		"REPLACE": withArgs(inSelected, parseReplace, (*session).cmdReplace).with(uidForm),
 	}
 }
 
