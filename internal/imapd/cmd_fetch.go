@@ -252,7 +252,7 @@ func (s *session) cmdFetch(c *command, f *fetchArgs) status {
 			s.enableCondstore()
 		}
 	}
-	if c.uid {
+	if c.uid && !s.uidOnly { // RFC 9586 §3.3: a UIDFETCH's number is the UID
 		items = append([]fetchItem{{name: "UID"}}, items...)
 	}
 	items = dedupItems(items)

@@ -363,6 +363,9 @@ func (s *session) cmdSearch(c *command, a *searchArgs) status {
 		return respNOCode("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset")
 	}
 	key := a.key
+	if s.uidOnly && usesSeqNums(&key) { // RFC 9586 §3
+		return uidRequired
+	}
 	usesModSeq := s.resolveKey(&key)
 	if usesModSeq {
 		s.enableCondstore()

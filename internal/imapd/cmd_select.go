@@ -105,6 +105,9 @@ func (s *session) cmdSelect(c *command, a *selectArgs) status {
 	if a.qresync != nil && !s.qresync {
 		return respBAD("QRESYNC is not enabled")
 	}
+	if a.qresync != nil && a.qresync.seqMatch != nil && s.uidOnly { // RFC 9586 §3
+		return uidRequired
+	}
 	if s.v != nil {
 		s.v = nil
 		s.state = stateAuth

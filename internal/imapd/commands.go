@@ -209,6 +209,9 @@ func (s *session) execute(c *command) status {
 	if c.spec.states&(1<<s.state) == 0 { // checked by parseCommand too
 		return respBAD(notAllowedText)
 	}
+	if st, refused := s.refuseSeqNums(c); refused {
+		return st
+	}
 	if s.v == nil && s.sub != nil {
 		s.sub.Events() // nothing selected: the account's changes concern no view
 	}

@@ -70,10 +70,9 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 	if len(m.Keywords) > 0 && (flagsChanged || slices.ContainsFunc(items, isFlagsItem)) {
 		s.announceKeywords(m.Keywords)
 	}
-	s.w.raw("* ")
-	s.w.num(uint64(seq))
-	s.w.raw(" FETCH (")
-	var wroteFlags, wroteUID, wroteModSeq bool
+	uidFetch := s.fetchHead(seq, m.UID)
+	var wroteFlags, wroteModSeq bool
+	wroteUID := uidFetch
 	for i, it := range items {
 		if i > 0 {
 			s.w.byte(' ')

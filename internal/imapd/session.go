@@ -50,6 +50,7 @@ type session struct {
 
 	// ENABLEd extensions (RFC 5161).
 	rev2, condstore, qresync, utf8 bool
+	uidOnly                        bool // RFC 9586 (uidonly.go)
 
 	curTag         string
 	bad, authFails int
