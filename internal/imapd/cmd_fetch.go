@@ -257,6 +257,7 @@ func (s *session) cmdFetch(c *command, f *fetchArgs) status {
 	}
 	items = dedupItems(items)
 	uids := s.targetUIDs(f.set, c.uid)
+	defer s.startProgress(c, len(uids))()
 	if f.vanished {
 		if st := s.fetchVanished(uids, f.set, f.changedSince); st.kind != "" {
 			return st

@@ -370,6 +370,7 @@ func (s *session) cmdSearch(c *command, a *searchArgs) status {
 	if usesModSeq {
 		s.enableCondstore()
 	}
+	defer s.startProgress(c, len(s.v.uids))()
 	matched, modseqs, st := s.runSearch(&key, usesModSeq)
 	if st.kind != "" {
 		return st
@@ -408,6 +409,7 @@ func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.U
 	var modseqs []store.ModSeq
 	var matchErr error
 	try := func(c *imapmsg.Candidate) error {
+		s.prog.step()
 		ok, err := imapmsg.Match(key, c)
 		if err != nil {
 			if store.IsKind(err, store.KindNotFound) {

@@ -59,6 +59,7 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 	if seq == 0 {
 		return status{}
 	}
+	s.prog.step()
 	fc := &fetchCtx{s: s, m: m}
 	if d != nil {
 		fc.meta, fc.blob = d.Meta, d.Body

@@ -15,7 +15,7 @@ import (
 // objectMetaCaps are the capabilities of OBJECTID, PREVIEW, SAVEDATE,
 // METADATA, REPLACE, UIDONLY and INPROGRESS (RFC 8474, 8970, 8514, 5464,
 // 8508, 9586, 9585).
-const objectMetaCaps = " OBJECTID PREVIEW SAVEDATE METADATA REPLACE UIDONLY"
+const objectMetaCaps = " OBJECTID PREVIEW SAVEDATE METADATA REPLACE UIDONLY INPROGRESS"
 
 // mailboxObjectID is a mailbox's MAILBOXID (RFC 8474 §4): "F" and the
 // store ID in base 36, an objectid of 1-255 characters of [A-Za-z0-9_-]

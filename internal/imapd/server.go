@@ -115,6 +115,10 @@ type Config struct {
 	// (a URI: "mailto:postmaster@example.org") and /shared/comment
 	// METADATA entries (RFC 5464 §3.2.1.1); empty: none.
 	MetadataAdmin, MetadataComment string
+	// ProgressInterval is how long a SEARCH or FETCH runs before it
+	// sends INPROGRESS responses (RFC 9585), and the time between them.
+	// Default 5 seconds.
+	ProgressInterval time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -136,6 +140,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MetadataMaxAccountBytes <= 0 {
 		c.MetadataMaxAccountBytes = 1 << 20
+	}
+	if c.ProgressInterval <= 0 {
+		c.ProgressInterval = 5 * time.Second
 	}
 	if c.Name == "" {
 		c.Name = "imap"

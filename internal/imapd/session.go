@@ -51,6 +51,8 @@ type session struct {
 	// ENABLEd extensions (RFC 5161).
 	rev2, condstore, qresync, utf8 bool
 	uidOnly                        bool // RFC 9586 (uidonly.go)
+	// prog counts the messages of a long SEARCH or FETCH (inprogress.go).
+	prog *progress
 
 	curTag         string
 	bad, authFails int
