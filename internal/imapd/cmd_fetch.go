@@ -345,6 +345,8 @@ func readFlagsFor(items []fetchItem) (what store.ReadFlags, needMeta bool) {
 		case "EMAILID", "THREADID", "SAVEDATE":
 		case "ENVELOPE", "BODYSTRUCTURE", "BODY":
 			needMeta = true
+		case "PREVIEW": // from the item cache, else its own read of the body
+			needMeta = true
 		default:
 			needMeta = true
 			what |= store.ReadBody
@@ -383,14 +385,18 @@ func (s *session) fetchFromIndex(uids []store.UID, items []fetchItem, since stor
 }
 
 // fetchMeta answers a FETCH whose items need the metadata but not the
-// body (ENVELOPE, BODYSTRUCTURE, BODY with record items): the cached
-// items are written as they are, and one bulk read gets the metadata of
-// the messages whose items are not all cached.
+// body (ENVELOPE, BODYSTRUCTURE, BODY, PREVIEW with record items): the
+// cached items are written as they are, and one bulk read gets the
+// metadata (and for PREVIEW the bodies) of the messages whose items are
+// not all cached.
 func (s *session) fetchMeta(br store.BulkReader, uids []store.UID, items []fetchItem) status {
 	var recs []store.Message
 	indexed := true
 	for _, it := range items {
 		if cachedItem(it.name) < 0 && it.name != "UID" && it.name != "FLAGS" && it.name != "MODSEQ" {
+			indexed = false
+		}
+		if it.name == "PREVIEW" { // a preview not cached opens the body: its blob is in the record
 			indexed = false
 		}
 	}
@@ -431,7 +437,7 @@ func (s *session) fetchMeta(br store.BulkReader, uids []store.UID, items []fetch
 		}
 		return true
 	}
-	err := br.ReadMessages(s.ctx, s.v.mb.ID, misses, 0, func(d *store.MessageData) error {
+	err := br.ReadMessages(s.ctx, s.v.mb.ID, misses, previewRead(items), func(d *store.MessageData) error {
 		if !writeUpTo(d.UID) {
 			return errFetchStopped
 		}

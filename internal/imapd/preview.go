@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/petrelmail/petrel/internal/imapmsg"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // PREVIEW (RFC 8970): FETCH PREVIEW and PREVIEW (LAZY), the text made by
@@ -31,6 +32,17 @@ func (r *reader) previewItem() (fetchItem, error) {
 		return nil // LAZY: answered as without it (see above)
 	})
 	return it, err
+}
+
+// previewRead is what the bulk read of FETCH's cache misses reads
+// besides the metadata: the bodies when PREVIEW is asked for.
+func previewRead(items []fetchItem) store.ReadFlags {
+	for _, it := range items {
+		if it.name == "PREVIEW" {
+			return store.ReadBody
+		}
+	}
+	return 0
 }
 
 // writePreview writes PREVIEW "text" (RFC 8970 §4.2), from the item cache
