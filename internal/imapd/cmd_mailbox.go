@@ -63,7 +63,7 @@ func (s *session) cmdCreate(_ *command, a *createArgs) status {
 	if err != nil {
 		return s.storeError("create", err)
 	}
-	return respOKCode(mailboxIDCode(mb.ID), "CREATE completed") // RFC 8474 §4.1
+	return respOKCode(mailboxIDCode(mb), "CREATE completed") // RFC 8474 §4.1
 }
 
 func specialUseOf(attr string) store.SpecialUse {
@@ -91,7 +91,7 @@ func (s *session) cmdDelete(_ *command, a *mailboxArg) status {
 	if err := s.srv.st.DeleteMailbox(s.ctx, s.acct.ID, name); err != nil {
 		return s.storeError("delete", err)
 	}
-	s.dropMeta(mb.ID) // RFC 5464 §3.1
+	s.dropMeta(mb) // RFC 5464 §3.1
 	return respOK("DELETE completed")
 }
 

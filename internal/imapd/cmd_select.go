@@ -164,7 +164,7 @@ func (s *session) writeSelectData(v *view, snap *indexSnap, firstUnseen int) {
 	s.w.status("*", respOKCode("UIDVALIDITY "+itoa(int(v.mb.UIDValidity)), "UIDs valid"))
 	// The view may have messages delivered after the mailbox was read.
 	s.w.status("*", respOKCode("UIDNEXT "+itoa(int(max(v.mb.UIDNext, v.lastUID()+1))), "Predicted next UID"))
-	s.w.status("*", respOKCode(mailboxIDCode(v.mb.ID), "Mailbox ID")) // RFC 8474 §4.2
+	s.w.status("*", respOKCode(mailboxIDCode(v.mb), "Mailbox ID")) // RFC 8474 §4.2
 	if s.condstore {
 		s.w.status("*", respOKCode("HIGHESTMODSEQ "+utoa(uint64(v.mb.HighestModSeq)), "Highest"))
 	}

@@ -118,7 +118,7 @@ func (s *session) writeStatus(mb store.Mailbox, items []string) status {
 		case "APPENDLIMIT":
 			s.w.int(s.srv.cfg.MaxMessageSize)
 		case "MAILBOXID":
-			s.w.raw("(" + mailboxObjectID(mb.ID) + ")")
+			s.w.raw("(" + mailboxObjectID(mb) + ")")
 		}
 	}
 	s.w.raw(")\r\n")

@@ -25,7 +25,7 @@ func (s *session) cmdGetMetadata(_ *command, a *getMetadataArgs) status {
 			return st
 		}
 	}
-	doc, err := s.loadMeta(mb.ID)
+	doc, err := s.loadMeta(mb)
 	if err != nil {
 		return s.storeError("getmetadata", err)
 	}
@@ -164,7 +164,7 @@ func (s *session) cmdSetMetadata(_ *command, a *setMetadataArgs) status {
 			return respNOCode("METADATA MAXSIZE "+itoa64s(cfg.MetadataMaxSize), "Value too large")
 		}
 	}
-	st, err := s.updateMeta(mb.ID, func(d *metaDoc, used int64) status {
+	st, err := s.updateMeta(mb, func(d *metaDoc, used int64) status {
 		count, size := len(d.Entries), d.size()
 		for _, e := range a.entries {
 			i := d.find(e.name)

@@ -3,6 +3,7 @@ package imapd
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,11 +15,16 @@ import (
 
 // The entries of one mailbox (or the server entries of one account) are
 // one document in the store's KV, so that every node sees them (README
-// "IMAP"): "imap-metadata/<account>/server" and
-// "imap-metadata/<account>/mailbox/<mailbox ID>". Keyed by the mailbox ID,
-// they stay with a mailbox that RENAME moves; DELETE removes them.
-// SETMETADATA rewrites a document whole, under the account's lock (store
-// Locks), so that two nodes setting entries at once lose neither.
+// "IMAP"): "imap-metadata/<address>/server" and
+// "imap-metadata/<address>/mailbox/<UIDVALIDITY>", named by what a copy
+// into another store keeps (petrel store copy copies the KV as it is and
+// renumbers accounts and mailboxes): the account's primary address and
+// the mailbox's UIDVALIDITY, which RENAME keeps and a new mailbox never
+// gets again. A document also holds its account's creation time, so
+// that an account created again under a deleted one's address does not
+// find the deleted one's entries. DELETE removes a mailbox's document;
+// SETMETADATA rewrites one whole, under the account's lock (store Locks),
+// so that two nodes setting entries at once lose neither.
 
 // metaEntry is one stored entry: the name as first set (entries are
 // matched without regard to case, RFC 5464 §3.2) and its value.
@@ -29,6 +35,7 @@ type metaEntry struct {
 
 // metaDoc is the document of one mailbox or of the server.
 type metaDoc struct {
+	Account int64       `json:"a"` // the account's creation time, Unix seconds
 	Entries []metaEntry `json:"e"`
 }
 
@@ -43,21 +50,27 @@ func (d *metaDoc) size() (n int64) {
 	return n
 }
 
-func metaAccountPrefix(acct store.AccountID) string {
-	return "imap-metadata/" + strconv.FormatInt(int64(acct), 10) + "/"
+func (s *session) metaPrefix() string {
+	return "imap-metadata/" + url.PathEscape(s.acct.Address) + "/"
 }
 
-// metaKey is the KV key of a mailbox's document; mb 0 is the server's.
-func metaKey(acct store.AccountID, mb store.MailboxID) string {
-	if mb == 0 {
-		return metaAccountPrefix(acct) + "server"
+// metaKey is the KV key of a mailbox's document; the zero Mailbox is the
+// server's.
+func (s *session) metaKey(mb store.Mailbox) string {
+	if mb.UIDValidity == 0 {
+		return s.metaPrefix() + "server"
 	}
-	return metaAccountPrefix(acct) + "mailbox/" + strconv.FormatInt(int64(mb), 10)
+	return s.metaPrefix() + "mailbox/" + strconv.FormatUint(uint64(mb.UIDValidity), 10)
 }
 
-// loadMeta reads a document; none is an empty one.
-func (s *session) loadMeta(mb store.MailboxID) (*metaDoc, error) {
-	b, err := s.srv.st.KVLoad(s.ctx, metaKey(s.acct.ID, mb))
+// loadMeta reads a document; none, or one of a deleted account, is an
+// empty one.
+func (s *session) loadMeta(mb store.Mailbox) (*metaDoc, error) {
+	return s.loadMetaKey(s.metaKey(mb))
+}
+
+func (s *session) loadMetaKey(key string) (*metaDoc, error) {
+	b, err := s.srv.st.KVLoad(s.ctx, key)
 	d := &metaDoc{}
 	if store.IsKind(err, store.KindNotFound) {
 		return d, nil
@@ -67,6 +80,9 @@ func (s *session) loadMeta(mb store.MailboxID) (*metaDoc, error) {
 	}
 	if err := json.Unmarshal(b, d); err != nil {
 		return nil, store.Errorf(store.KindInternal, "metadata", "stored metadata unreadable: %v", err)
+	}
+	if d.Account != s.acct.Created.Unix() {
+		return &metaDoc{}, nil
 	}
 	return d, nil
 }
@@ -83,8 +99,8 @@ var errMetaBusy = store.Errorf(store.KindTemporary, "metadata", "metadata lock b
 // updateMeta runs change on the document of mb under the account's lock
 // and stores the result; change returns a non-empty status to refuse
 // (nothing stored). used is the size of the account's other documents.
-func (s *session) updateMeta(mb store.MailboxID, change func(d *metaDoc, used int64) status) (status, error) {
-	lock, owner := "imap-metadata/"+strconv.FormatInt(int64(s.acct.ID), 10), obs.NewID()
+func (s *session) updateMeta(mb store.Mailbox, change func(d *metaDoc, used int64) status) (status, error) {
+	lock, owner := strings.TrimSuffix(s.metaPrefix(), "/"), obs.NewID()
 	deadline := time.Now().Add(metaLockWait)
 	for {
 		ok, err := s.srv.st.TryLock(s.ctx, lock, owner, metaLockTTL)
@@ -104,20 +120,21 @@ func (s *session) updateMeta(mb store.MailboxID, change func(d *metaDoc, used in
 	if err != nil {
 		return status{}, err
 	}
-	used, err := s.metaUsedElsewhere(mb)
+	key := s.metaKey(mb)
+	used, err := s.metaUsedElsewhere(key)
 	if err != nil {
 		return status{}, err
 	}
 	if st := change(d, used); st.kind != "" {
 		return st, nil
 	}
-	key := metaKey(s.acct.ID, mb)
 	if len(d.Entries) == 0 {
 		if err := s.srv.st.KVDelete(s.ctx, key); err != nil && !store.IsKind(err, store.KindNotFound) {
 			return status{}, err
 		}
 		return status{}, nil
 	}
+	d.Account = s.acct.Created.Unix()
 	b, err := json.Marshal(d)
 	if err != nil {
 		return status{}, err
@@ -126,11 +143,12 @@ func (s *session) updateMeta(mb store.MailboxID, change func(d *metaDoc, used in
 }
 
 // metaUsedElsewhere sums the octets of the names and values of the
-// account's entries other than mb's (SETMETADATA is rare, and an account
-// has few documents). Documents of mailboxes that no longer exist
-// (deleted other than by IMAP DELETE) are removed on the way.
-func (s *session) metaUsedElsewhere(mb store.MailboxID) (int64, error) {
-	prefix := metaAccountPrefix(s.acct.ID)
+// account's entries other than those of key (SETMETADATA is rare, and an
+// account has few documents). Documents of mailboxes that no longer
+// exist (deleted other than by IMAP DELETE) or of a deleted account of
+// the same address are removed on the way.
+func (s *session) metaUsedElsewhere(key string) (int64, error) {
+	prefix := s.metaPrefix()
 	keys, err := s.srv.st.KVList(s.ctx, prefix)
 	if err != nil {
 		return 0, err
@@ -138,7 +156,7 @@ func (s *session) metaUsedElsewhere(mb store.MailboxID) (int64, error) {
 	var live map[string]bool
 	var used int64
 	for _, k := range keys {
-		if k.Key == metaKey(s.acct.ID, mb) {
+		if k.Key == key || !strings.HasPrefix(k.Key, prefix) {
 			continue
 		}
 		if strings.HasPrefix(k.Key, prefix+"mailbox/") {
@@ -152,17 +170,12 @@ func (s *session) metaUsedElsewhere(mb store.MailboxID) (int64, error) {
 				continue
 			}
 		}
-		b, err := s.srv.st.KVLoad(s.ctx, k.Key)
-		if store.IsKind(err, store.KindNotFound) {
-			continue
-		}
+		d, err := s.loadMetaKey(k.Key)
 		if err != nil {
 			return 0, err
 		}
-		var d metaDoc
-		if json.Unmarshal(b, &d) != nil {
-			used += k.Size // unreadable: counted as stored
-			continue
+		if len(d.Entries) == 0 {
+			s.srv.st.KVDelete(s.ctx, k.Key)
 		}
 		used += d.size()
 	}
@@ -176,16 +189,16 @@ func (s *session) liveMetaKeys() (map[string]bool, error) {
 	}
 	live := make(map[string]bool, len(boxes))
 	for _, b := range boxes {
-		live[metaKey(s.acct.ID, b.ID)] = true
+		live[s.metaKey(b)] = true
 	}
 	return live, nil
 }
 
 // dropMeta removes a deleted mailbox's entries (RFC 5464 §3.1: they go
 // with the mailbox).
-func (s *session) dropMeta(mb store.MailboxID) {
-	err := s.srv.st.KVDelete(s.ctx, metaKey(s.acct.ID, mb))
+func (s *session) dropMeta(mb store.Mailbox) {
+	err := s.srv.st.KVDelete(s.ctx, s.metaKey(mb))
 	if err != nil && !store.IsKind(err, store.KindNotFound) {
-		s.log.Warn("metadata of a deleted mailbox not removed", "mailbox", mb, "err", err)
+		s.log.Warn("metadata of a deleted mailbox not removed", "mailbox", mb.ID, "err", err)
 	}
 }

@@ -3,6 +3,7 @@ package imapd
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
 )
@@ -109,4 +110,57 @@ func TestMetadataClient(t *testing.T) {
 	if err != nil || got.Entries["/private/vendor/color"] != nil {
 		t.Errorf("after removal: %v, %v", got.Entries, err)
 	}
+}
+
+// TestMetadataIdentity: entries are named by what a copy into another
+// store keeps (the account's address and creation time, the mailbox's
+// UIDVALIDITY), not by store IDs: an account and INBOX made again with
+// the same address and UIDVALIDITY but mailbox and account IDs of their
+// own find the entries when the creation time is the same (a copy), and
+// none when it is not (an account deleted and created again).
+func TestMetadataIdentity(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := t.Context()
+	r := e.login()
+	r.OK(`s1 SETMETADATA INBOX (/private/comment "kept")`)
+	r.OK(`s2 SETMETADATA "" (/private/vendor/x "server")`)
+	r.OK("l LOGOUT")
+	inbox, err := e.st.Mailbox(ctx, e.acct.ID, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := e.st.Account(ctx, e.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := func(created time.Time) {
+		t.Helper()
+		if err := e.st.DeleteAccount(ctx, acct.ID); err != nil {
+			t.Fatal(err)
+		}
+		a := acct
+		a.Created = created
+		id, err := e.st.ImportAccount(ctx, a, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mb := inbox
+		mb.UIDNext, mb.HighestModSeq = 1, 1
+		if _, err := e.st.ImportMailbox(ctx, id, mb); err != nil {
+			t.Fatal(err)
+		}
+		acct.ID = id
+	}
+	again(acct.Created) // a copy: new IDs, same address, creation time, UIDVALIDITY
+	r = e.login()
+	r.exact(`g1 GETMETADATA INBOX /private/comment`, "OK", `* METADATA INBOX (/private/comment "kept")`)
+	r.exact(`g2 GETMETADATA "" /private/vendor/x`, "OK", `* METADATA "" (/private/vendor/x "server")`)
+	r.OK("l LOGOUT")
+	again(acct.Created.Add(time.Hour)) // another account of the same address
+	r = e.login()
+	r.exact(`g3 GETMETADATA INBOX /private/comment`, "OK", `* METADATA INBOX (/private/comment NIL)`)
+	r.exact(`g4 GETMETADATA "" /private/vendor/x`, "OK", `* METADATA "" (/private/vendor/x NIL)`)
+	// Its own entries replace the old documents.
+	r.OK(`s3 SETMETADATA INBOX (/private/comment "new")`)
+	r.exact(`g5 GETMETADATA INBOX /private/comment`, "OK", `* METADATA INBOX (/private/comment "new")`)
 }

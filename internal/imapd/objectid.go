@@ -9,8 +9,11 @@ import (
 
 // OBJECTID (RFC 8474): the EMAILID and THREADID of a message are the
 // store's EmailID and ThreadID (kept by COPY and MOVE and across restarts,
-// docs/architecture.md); the MAILBOXID is the mailbox's store ID, which
-// RENAME keeps and no other mailbox ever gets.
+// docs/architecture.md); the MAILBOXID is made of the mailbox's
+// UIDVALIDITY, which RENAME keeps, no other mailbox of the store ever gets
+// (store.Mail: a mailbox created again gets a greater one), and a copy
+// into another store (petrel store copy) keeps, where the store's
+// mailbox IDs are renumbered.
 
 // objectMetaCaps are the capabilities of OBJECTID, PREVIEW, SAVEDATE,
 // METADATA, REPLACE, UIDONLY and INPROGRESS (RFC 8474, 8970, 8514, 5464,
@@ -18,16 +21,16 @@ import (
 const objectMetaCaps = " OBJECTID PREVIEW SAVEDATE METADATA REPLACE UIDONLY INPROGRESS"
 
 // mailboxObjectID is a mailbox's MAILBOXID (RFC 8474 §4): "F" and the
-// store ID in base 36, an objectid of 1-255 characters of [A-Za-z0-9_-]
-// (§3).
-func mailboxObjectID(id store.MailboxID) string {
-	return string(strconv.AppendUint([]byte{'F'}, uint64(id), 36))
+// UIDVALIDITY in base 36, an objectid of 1-255 characters of
+// [A-Za-z0-9_-] (§3).
+func mailboxObjectID(mb store.Mailbox) string {
+	return string(strconv.AppendUint([]byte{'F'}, uint64(mb.UIDValidity), 36))
 }
 
 // mailboxIDCode is the MAILBOXID response code of CREATE and SELECT (RFC
 // 8474 §4.1, §4.2).
-func mailboxIDCode(id store.MailboxID) string {
-	return "MAILBOXID (" + mailboxObjectID(id) + ")"
+func mailboxIDCode(mb store.Mailbox) string {
+	return "MAILBOXID (" + mailboxObjectID(mb) + ")"
 }
 
 // writeObjectIDItem writes the EMAILID or THREADID FETCH item (RFC 8474
