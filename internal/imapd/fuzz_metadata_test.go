@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzMetadataCommand parses GETMETADATA and SETMETADATA commands (RFC
@@ -51,5 +52,28 @@ func FuzzMetadataCommand(f *testing.F) {
 			}
 			c.release()
 		}
+	})
+}
+
+// FuzzObjectMetaSession runs whole sessions with the commands of
+// OBJECTID, PREVIEW, SAVEDATE, METADATA, REPLACE, UIDONLY and INPROGRESS
+// on arbitrary input: the server must neither panic nor hang.
+func FuzzObjectMetaSession(f *testing.F) {
+	for _, seed := range []string{
+		"s SELECT INBOX\r\nf FETCH 1:* (EMAILID THREADID SAVEDATE PREVIEW (LAZY))\r\nq UID SEARCH EMAILID M1 SAVEDSINCE 1-Jan-2020\r\n",
+		"g GETMETADATA (DEPTH infinity MAXSIZE 3) \"\" /private\r\nm SETMETADATA INBOX (/shared/x ~{2+}\r\n\x00a)\r\n",
+		"e ENABLE UIDONLY QRESYNC\r\ns SELECT INBOX\r\nf UID FETCH 1:* (FLAGS)\r\nx FETCH 1 FLAGS\r\nr UID REPLACE 1 INBOX {12+}\r\nSubject: y\r\n\r\n",
+		"s SELECT INBOX\r\nr REPLACE 1 Trash (\\Seen) \"01-Jan-2020 00:00:00 +0000\" {12+}\r\nSubject: z\r\n\r\nc CREATE a\r\nt STATUS a (MAILBOXID)\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	e := newEnv(f, func(c *Config, _ *Deps) { c.ProgressInterval = time.Nanosecond })
+	for range 70 {
+		e.deliver("", testMessage("fuzz", "body"), 0)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := append([]byte("a LOGIN "+testUser+` "`+testPass+"\"\r\n"), data...)
+		in = append(in, "\r\nz LOGOUT\r\n"...)
+		runSession(t, e.srv, &memConn{r: bytes.NewReader(in)})
 	})
 }
