@@ -10,8 +10,9 @@ import (
 // fails: the new message is appended (durable, nothing expunged yet), the
 // old one expunged; if that expunge fails, the new message is expunged
 // again and the command fails, so either both happen or, as far as the
-// client can tell, neither (§3.4; a server crash between the two leaves
-// both messages, never neither).
+// client can tell, neither (§3.4; other sessions may see the new message
+// come and go, and a server crash between the two steps leaves both
+// messages, never neither).
 
 // replaceArgs are REPLACE's message number (sequence number or UID), and
 // the APPEND arguments of the replacement.

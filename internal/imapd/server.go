@@ -96,8 +96,8 @@ type Config struct {
 	// mailbox index keeps for the mailboxes used lately (the one in use
 	// is always kept). Default 1,000,000.
 	IndexRecords int
-	// ItemCacheBytes bounds the cache of encoded ENVELOPE, BODYSTRUCTURE
-	// and BODY responses. Default 32 MiB.
+	// ItemCacheBytes bounds the cache of encoded ENVELOPE, BODYSTRUCTURE,
+	// BODY and PREVIEW responses. Default 32 MiB.
 	ItemCacheBytes int
 	// MaxAppendTotal bounds the octets of all the messages of one APPEND
 	// or MULTIAPPEND command, which are all received before any is
