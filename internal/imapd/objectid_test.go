@@ -53,6 +53,10 @@ func TestObjectIDs(t *testing.T) {
 	if got := firstMatch(t, mboxIDRE, st...); got != keep2 {
 		t.Errorf("MAILBOXID after RENAME %s, before %s", got, keep2)
 	}
+	ls := r.OK(`ls LIST "" Renamed RETURN (STATUS (MAILBOXID))`) // RFC 5819 LIST-STATUS
+	if got := firstMatch(t, mboxIDRE, ls...); got != keep2 {
+		t.Errorf("LIST-STATUS MAILBOXID %s, want %s", got, keep2)
+	}
 	sel := r.OK("s SELECT INBOX")
 	inboxID := firstMatch(t, mboxIDRE, sel...)
 	if inboxID == keep2 {
