@@ -7,6 +7,16 @@ import (
 	"github.com/petrelmail/petrel/internal/spool"
 )
 
+// metadataAdmin is the server's /shared/admin METADATA entry (RFC 5464
+// §3.2.1.1): the postmaster (delivery.postmaster, else postmaster at the
+// hostname).
+func metadataAdmin(d deps) string {
+	if pm := d.cfg.Delivery.Postmaster; pm != "" {
+		return "mailto:" + pm
+	}
+	return "mailto:postmaster@" + d.cfg.Hostname
+}
+
 // imapBindings builds the IMAP servers: listen.imap (STARTTLS) and
 // listen.imaps (implicit TLS, RFC 8314). Both share one failed-login guard and the [imap] connection limits, which count
 // the connections of both listeners together (Deps.Limits).
@@ -24,6 +34,7 @@ func imapBindings(d deps) []binding {
 		MaxLineLength:       int(lim.MaxLineLength),
 		MaxLiteral:          int64(lim.MaxLiteral),
 		MaxBadCommands:      lim.MaxBadCommands,
+		MetadataAdmin:       metadataAdmin(d),
 	}
 	id := imapd.Deps{
 		Store:  d.st,

@@ -90,6 +90,13 @@ func (f *fetchArgs) item(r *reader) error {
 		"RFC822.SIZE", "BODYSTRUCTURE", "UID", "MODSEQ":
 		f.items = append(f.items, fetchItem{name: name})
 		return nil
+	case "EMAILID", "THREADID", "SAVEDATE": // RFC 8474 §5, RFC 8514 §4.1
+		f.items = append(f.items, fetchItem{name: name})
+		return nil
+	case "PREVIEW": // RFC 8970 §4.1
+		it, err := r.previewItem()
+		f.items = append(f.items, it)
+		return err
 	case "BODY", "BODY.PEEK":
 		if r.peek() != '[' {
 			if name == "BODY.PEEK" {
@@ -245,11 +252,12 @@ func (s *session) cmdFetch(c *command, f *fetchArgs) status {
 			s.enableCondstore()
 		}
 	}
-	if c.uid {
+	if c.uid && !s.uidOnly { // RFC 9586 §3.3: a UIDFETCH's number is the UID
 		items = append([]fetchItem{{name: "UID"}}, items...)
 	}
 	items = dedupItems(items)
 	uids := s.targetUIDs(f.set, c.uid)
+	defer s.startProgress(c, len(uids))()
 	if f.vanished {
 		if st := s.fetchVanished(uids, f.set, f.changedSince); st.kind != "" {
 			return st
@@ -334,7 +342,10 @@ func readFlagsFor(items []fetchItem) (what store.ReadFlags, needMeta bool) {
 	for _, it := range items {
 		switch it.name {
 		case "UID", "FLAGS", "MODSEQ", "INTERNALDATE", "RFC822.SIZE":
+		case "EMAILID", "THREADID", "SAVEDATE":
 		case "ENVELOPE", "BODYSTRUCTURE", "BODY":
+			needMeta = true
+		case "PREVIEW": // from the item cache, else its own read of the body
 			needMeta = true
 		default:
 			needMeta = true
@@ -374,14 +385,18 @@ func (s *session) fetchFromIndex(uids []store.UID, items []fetchItem, since stor
 }
 
 // fetchMeta answers a FETCH whose items need the metadata but not the
-// body (ENVELOPE, BODYSTRUCTURE, BODY with record items): the cached
-// items are written as they are, and one bulk read gets the metadata of
-// the messages whose items are not all cached.
+// body (ENVELOPE, BODYSTRUCTURE, BODY, PREVIEW with record items): the
+// cached items are written as they are, and one bulk read gets the
+// metadata (and for PREVIEW the bodies) of the messages whose items are
+// not all cached.
 func (s *session) fetchMeta(br store.BulkReader, uids []store.UID, items []fetchItem) status {
 	var recs []store.Message
 	indexed := true
 	for _, it := range items {
 		if cachedItem(it.name) < 0 && it.name != "UID" && it.name != "FLAGS" && it.name != "MODSEQ" {
+			indexed = false
+		}
+		if it.name == "PREVIEW" { // a preview not cached opens the body: its blob is in the record
 			indexed = false
 		}
 	}
@@ -422,7 +437,7 @@ func (s *session) fetchMeta(br store.BulkReader, uids []store.UID, items []fetch
 		}
 		return true
 	}
-	err := br.ReadMessages(s.ctx, s.v.mb.ID, misses, 0, func(d *store.MessageData) error {
+	err := br.ReadMessages(s.ctx, s.v.mb.ID, misses, previewRead(items), func(d *store.MessageData) error {
 		if !writeUpTo(d.UID) {
 			return errFetchStopped
 		}

@@ -59,10 +59,11 @@ func (s *session) cmdCreate(_ *command, a *createArgs) status {
 	default:
 		return respNOCode("USEATTR", "Only one special-use attribute per mailbox")
 	}
-	if _, err := s.srv.st.CreateMailbox(s.ctx, s.acct.ID, name, use); err != nil {
+	mb, err := s.srv.st.CreateMailbox(s.ctx, s.acct.ID, name, use)
+	if err != nil {
 		return s.storeError("create", err)
 	}
-	return respOK("CREATE completed")
+	return respOKCode(mailboxIDCode(mb), "CREATE completed") // RFC 8474 §4.1
 }
 
 func specialUseOf(attr string) store.SpecialUse {
@@ -83,9 +84,14 @@ func (s *session) cmdDelete(_ *command, a *mailboxArg) status {
 	if name == store.InboxName {
 		return respNOCode("CANNOT", "INBOX cannot be deleted")
 	}
+	mb, err := s.srv.st.Mailbox(s.ctx, s.acct.ID, name)
+	if err != nil {
+		return s.storeError("delete", err)
+	}
 	if err := s.srv.st.DeleteMailbox(s.ctx, s.acct.ID, name); err != nil {
 		return s.storeError("delete", err)
 	}
+	s.dropMeta(mb) // RFC 5464 §3.1
 	return respOK("DELETE completed")
 }
 

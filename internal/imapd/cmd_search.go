@@ -114,6 +114,9 @@ func (r *reader) searchKey(depth int) (imapmsg.SearchKey, error) {
 	if k, ok := simpleSearchKeys(name); ok {
 		return imapmsg.SearchKey{Kind: k}, nil
 	}
+	if name == "SAVEDATESUPPORTED" {
+		return saveDateSupported(), nil
+	}
 	if name == "" {
 		return imapmsg.SearchKey{}, errSyntax("Expected a search key")
 	}
@@ -215,6 +218,12 @@ func (r *reader) searchKeyArgs(name string, depth int) (imapmsg.SearchKey, error
 		k, err = r.searchOr(depth)
 	case "MODSEQ":
 		k, err = r.searchModSeq()
+	case "EMAILID":
+		k, err = r.objectIDKey(imapmsg.EmailID)
+	case "THREADID":
+		k, err = r.objectIDKey(imapmsg.ThreadID)
+	case "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE":
+		k, err = r.saveDateKey(name)
 	default:
 		err = errSyntax("Unknown search key")
 	}
@@ -354,10 +363,14 @@ func (s *session) cmdSearch(c *command, a *searchArgs) status {
 		return respNOCode("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset")
 	}
 	key := a.key
+	if s.uidOnly && usesSeqNums(&key) { // RFC 9586 §3
+		return uidRequired
+	}
 	usesModSeq := s.resolveKey(&key)
 	if usesModSeq {
 		s.enableCondstore()
 	}
+	defer s.startProgress(c, len(s.v.uids))()
 	matched, modseqs, st := s.runSearch(&key, usesModSeq)
 	if st.kind != "" {
 		return st
@@ -396,6 +409,7 @@ func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.U
 	var modseqs []store.ModSeq
 	var matchErr error
 	try := func(c *imapmsg.Candidate) error {
+		s.prog.step()
 		ok, err := imapmsg.Match(key, c)
 		if err != nil {
 			if store.IsKind(err, store.KindNotFound) {

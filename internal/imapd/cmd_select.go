@@ -105,6 +105,9 @@ func (s *session) cmdSelect(c *command, a *selectArgs) status {
 	if a.qresync != nil && !s.qresync {
 		return respBAD("QRESYNC is not enabled")
 	}
+	if a.qresync != nil && a.qresync.seqMatch != nil && s.uidOnly { // RFC 9586 §3
+		return uidRequired
+	}
 	if s.v != nil {
 		s.v = nil
 		s.state = stateAuth
@@ -161,6 +164,7 @@ func (s *session) writeSelectData(v *view, snap *indexSnap, firstUnseen int) {
 	s.w.status("*", respOKCode("UIDVALIDITY "+itoa(int(v.mb.UIDValidity)), "UIDs valid"))
 	// The view may have messages delivered after the mailbox was read.
 	s.w.status("*", respOKCode("UIDNEXT "+itoa(int(max(v.mb.UIDNext, v.lastUID()+1))), "Predicted next UID"))
+	s.w.status("*", respOKCode(mailboxIDCode(v.mb), "Mailbox ID")) // RFC 8474 §4.2
 	if s.condstore {
 		s.w.status("*", respOKCode("HIGHESTMODSEQ "+utoa(uint64(v.mb.HighestModSeq)), "Highest"))
 	}

@@ -94,6 +94,9 @@ func (s *session) cmdEnable(_ *command, a *enableArgs) status {
 		case "UTF8=ACCEPT":
 			s.utf8 = true
 			enabled = append(enabled, "UTF8=ACCEPT")
+		case "UIDONLY": // RFC 9586 §3
+			s.uidOnly = true
+			enabled = append(enabled, "UIDONLY")
 		}
 	}
 	s.w.raw("* ENABLED")

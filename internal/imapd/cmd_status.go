@@ -49,6 +49,8 @@ func validStatusItem(a string) bool {
 	switch a {
 	case "MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "RECENT", "HIGHESTMODSEQ", "APPENDLIMIT":
 		return true
+	case "MAILBOXID": // RFC 8474 §4.3
+		return true
 	}
 	return false
 }
@@ -115,6 +117,8 @@ func (s *session) writeStatus(mb store.Mailbox, items []string) status {
 			s.w.num(uint64(mb.HighestModSeq))
 		case "APPENDLIMIT":
 			s.w.int(s.srv.cfg.MaxMessageSize)
+		case "MAILBOXID":
+			s.w.raw("(" + mailboxObjectID(mb) + ")")
 		}
 	}
 	s.w.raw(")\r\n")

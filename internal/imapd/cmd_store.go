@@ -204,9 +204,9 @@ func (s *session) storeResponses(c *command, silent bool, uids []store.UID, upda
 		if !silent {
 			s.announceKeywords(m.Keywords)
 		}
-		s.w.raw("* " + itoa(seq) + " FETCH (")
+		uidFetch := s.fetchHead(seq, m.UID)
 		sep := ""
-		if c.uid || s.condstore {
+		if (c.uid || s.condstore) && !uidFetch {
 			s.w.raw("UID " + utoa(uint64(m.UID)))
 			sep = " "
 		}

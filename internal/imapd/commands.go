@@ -102,6 +102,9 @@ func commandTable() map[string]cmdSpec {
 		"IDLE":         bare(inAuthed, (*session).cmdIdle),
 		"GETQUOTA":     withArgs(inAuthed, parseMailboxArg, (*session).cmdGetQuota),
 		"GETQUOTAROOT": withArgs(inAuthed, parseMailboxArg, (*session).cmdGetQuotaRoot),
+		// RFC 5464 METADATA.
+		"GETMETADATA": withArgs(inAuthed, parseGetMetadata, (*session).cmdGetMetadata),
+		"SETMETADATA": withArgs(inAuthed, parseSetMetadata, (*session).cmdSetMetadata),
 		// Selected (§6.4; RFC 3691 UNSELECT, RFC 6851 MOVE).
 		"CLOSE":    bare(inSelected, (*session).cmdClose),
 		"UNSELECT": bare(inSelected, (*session).cmdUnselect),
@@ -111,6 +114,8 @@ func commandTable() map[string]cmdSpec {
 		"STORE":    withArgs(inSelected, parseStore, (*session).cmdStore).with(uidForm | bySequence),
 		"COPY":     withArgs(inSelected, parseCopy, (*session).cmdCopy).with(uidForm),
 		"MOVE":     withArgs(inSelected, parseCopy, (*session).cmdCopy).with(uidForm),
+		// RFC 8508 REPLACE.
+		"REPLACE": withArgs(inSelected, parseReplace, (*session).cmdReplace).with(uidForm),
 	}
 }
 
@@ -203,6 +208,9 @@ var (
 func (s *session) execute(c *command) status {
 	if c.spec.states&(1<<s.state) == 0 { // checked by parseCommand too
 		return respBAD(notAllowedText)
+	}
+	if st, refused := s.refuseSeqNums(c); refused {
+		return st
 	}
 	if s.v == nil && s.sub != nil {
 		s.sub.Events() // nothing selected: the account's changes concern no view

@@ -59,6 +59,7 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 	if seq == 0 {
 		return status{}
 	}
+	s.prog.step()
 	fc := &fetchCtx{s: s, m: m}
 	if d != nil {
 		fc.meta, fc.blob = d.Meta, d.Body
@@ -70,10 +71,9 @@ func (s *session) writeFetch(m store.Message, items []fetchItem, flagsChanged bo
 	if len(m.Keywords) > 0 && (flagsChanged || slices.ContainsFunc(items, isFlagsItem)) {
 		s.announceKeywords(m.Keywords)
 	}
-	s.w.raw("* ")
-	s.w.num(uint64(seq))
-	s.w.raw(" FETCH (")
-	var wroteFlags, wroteUID, wroteModSeq bool
+	uidFetch := s.fetchHead(seq, m.UID)
+	var wroteFlags, wroteModSeq bool
+	wroteUID := uidFetch
 	for i, it := range items {
 		if i > 0 {
 			s.w.byte(' ')
@@ -171,6 +171,12 @@ func (s *session) writeItem(fc *fetchCtx, it fetchItem) error {
 		s.w.byte(')')
 	case "ENVELOPE", "BODYSTRUCTURE", "BODY":
 		return s.writeMetaItem(fc, it)
+	case "EMAILID", "THREADID":
+		s.writeObjectIDItem(m, it.name)
+	case "SAVEDATE": // RFC 8514 §4.1: unknown (savedate.go)
+		s.w.raw("SAVEDATE NIL")
+	case "PREVIEW":
+		return s.writePreview(fc)
 	case "BINARY.SIZE":
 		meta, blob, err := fc.both()
 		if err != nil {

@@ -6,8 +6,8 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// itemCache keeps the encoded ENVELOPE, BODYSTRUCTURE and BODY responses
-// of the messages fetched lately, by mailbox and UID (the message of a
+// itemCache keeps the encoded ENVELOPE, BODYSTRUCTURE, BODY and PREVIEW
+// responses of the messages fetched lately, by mailbox and UID (the message of a
 // UID never changes), within a byte budget. Like Dovecot's cache file,
 // it spares a client that fetches them again (another device, a client
 // that keeps no copy) the metadata read and decode; the first FETCH of a
@@ -34,7 +34,7 @@ type itemKey struct {
 }
 
 // cachedItems are the items the cache keeps.
-var cachedItems = [...]string{"ENVELOPE", "BODYSTRUCTURE", "BODY"}
+var cachedItems = [...]string{"ENVELOPE", "BODYSTRUCTURE", "BODY", "PREVIEW"}
 
 // cachedItem returns the index of a cached item name, or -1.
 func cachedItem(name string) int {

@@ -29,6 +29,9 @@ type Store interface {
 	// Recent keeps the \Recent boundaries, shared by every node on the
 	// store (recentTracker).
 	store.Recent
+	// KV and Locks keep the METADATA entries (metadata_store.go).
+	store.KV
+	store.Locks
 }
 
 // Authenticator checks credentials (accounts.Service implements it). It
@@ -98,13 +101,29 @@ type Config struct {
 	// mailbox index keeps for the mailboxes used lately (the one in use
 	// is always kept). Default 1,000,000.
 	IndexRecords int
-	// ItemCacheBytes bounds the cache of encoded ENVELOPE, BODYSTRUCTURE
-	// and BODY responses. Default 32 MiB.
+	// ItemCacheBytes bounds the cache of encoded ENVELOPE, BODYSTRUCTURE,
+	// BODY and PREVIEW responses. Default 32 MiB.
 	ItemCacheBytes int
 	// MaxAppendTotal bounds the octets of all the messages of one APPEND
 	// or MULTIAPPEND command, which are all received before any is
 	// stored. Default 256 MiB, and never below MaxMessageSize.
 	MaxAppendTotal int64
+	// MetadataMaxSize bounds one METADATA value, in octets (RFC 5464
+	// MAXSIZE); MetadataMaxEntries the entries of one mailbox (or of
+	// the server entries of an account); MetadataMaxAccountBytes the
+	// names and values of all of an account's entries. Defaults 64 KiB,
+	// 256 and 1 MiB.
+	MetadataMaxSize         int64
+	MetadataMaxEntries      int
+	MetadataMaxAccountBytes int64
+	// MetadataAdmin and MetadataComment are the server's /shared/admin
+	// (a URI: "mailto:postmaster@example.org") and /shared/comment
+	// METADATA entries (RFC 5464 §3.2.1.1); empty: none.
+	MetadataAdmin, MetadataComment string
+	// ProgressInterval is how long a SEARCH or FETCH runs before it
+	// sends INPROGRESS responses (RFC 9585), and the time between them.
+	// Default 5 seconds.
+	ProgressInterval time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -120,6 +139,16 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxAuthFailures, 3)
 	def(&c.IndexRecords, 1_000_000)
 	def(&c.ItemCacheBytes, 32<<20)
+	def(&c.MetadataMaxEntries, 256)
+	if c.MetadataMaxSize <= 0 {
+		c.MetadataMaxSize = 64 << 10
+	}
+	if c.MetadataMaxAccountBytes <= 0 {
+		c.MetadataMaxAccountBytes = 1 << 20
+	}
+	if c.ProgressInterval <= 0 {
+		c.ProgressInterval = 5 * time.Second
+	}
 	if c.Name == "" {
 		c.Name = "imap"
 	}

@@ -50,6 +50,9 @@ type session struct {
 
 	// ENABLEd extensions (RFC 5161).
 	rev2, condstore, qresync, utf8 bool
+	uidOnly                        bool // RFC 9586 (uidonly.go)
+	// prog counts the messages of a long SEARCH or FETCH (inprogress.go).
+	prog *progress
 
 	curTag         string
 	bad, authFails int
@@ -251,7 +254,7 @@ func (s *session) capabilities() string {
 	return c + " IDLE UIDPLUS MOVE SPECIAL-USE CREATE-SPECIAL-USE NAMESPACE ENABLE UNSELECT" +
 		" LITERAL+ SASL-IR ID CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES STATUS=SIZE" +
 		" APPENDLIMIT=" + strconv.FormatInt(s.srv.cfg.MaxMessageSize, 10) +
-		" MULTIAPPEND BINARY CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT"
+		" MULTIAPPEND BINARY CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT" + objectMetaCaps
 }
 
 // authAllowed: LOGIN and AUTHENTICATE need TLS unless the operator allows

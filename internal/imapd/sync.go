@@ -142,7 +142,7 @@ func (s *session) sendExpunges() {
 	if len(v.saved) > 0 {
 		v.saved = removeUIDs(v.saved, gone)
 	}
-	if s.qresync {
+	if s.qresync || s.uidOnly { // RFC 9586 §3.2
 		s.w.raw("* VANISHED " + formatNums(gone) + "\r\n")
 		return
 	}

@@ -114,11 +114,12 @@ func (s *session) recentFlag(uid store.UID) bool {
 // writeFlagsFetch writes "* n FETCH (UID u FLAGS (...) [MODSEQ (m)])".
 func (s *session) writeFlagsFetch(seq int, m store.Message) {
 	s.announceKeywords(m.Keywords)
-	s.w.raw("* ")
-	s.w.num(uint64(seq))
-	s.w.raw(" FETCH (UID ")
-	s.w.num32(uint32(m.UID))
-	s.w.raw(" FLAGS ")
+	if !s.fetchHead(seq, m.UID) {
+		s.w.raw("UID ")
+		s.w.num32(uint32(m.UID))
+		s.w.byte(' ')
+	}
+	s.w.raw("FLAGS ")
 	s.w.raw(imapmsg.FlagsList(m.Flags, m.Keywords, s.recentFlag(m.UID)))
 	if s.condstore {
 		s.w.raw(" MODSEQ (")

@@ -88,21 +88,26 @@ func quotable(s string, utf8OK bool) bool {
 
 // str writes s as a quoted string, or a literal when it cannot be quoted.
 func (w *writer) str(s string, utf8OK bool) {
+	w.bw.Write(appendString(w.bw.AvailableBuffer(), s, utf8OK))
+}
+
+// appendString appends s as a quoted string, or a literal when it cannot
+// be quoted.
+func appendString(b []byte, s string, utf8OK bool) []byte {
 	if !quotable(s, utf8OK) {
-		w.byte('{')
-		w.num(uint64(len(s)))
-		w.raw("}\r\n")
-		w.raw(strings.ReplaceAll(s, "\x00", "\x80")) // RFC 9051 §4.3.1: see nulSafe
-		return
+		b = append(b, '{')
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, "}\r\n"...)
+		return append(b, strings.ReplaceAll(s, "\x00", "\x80")...) // RFC 9051 §4.3.1: see nulSafe
 	}
-	w.byte('"')
+	b = append(b, '"')
 	for i := 0; i < len(s); i++ {
 		if s[i] == '"' || s[i] == '\\' {
-			w.byte('\\')
+			b = append(b, '\\')
 		}
-		w.byte(s[i])
+		b = append(b, s[i])
 	}
-	w.byte('"')
+	return append(b, '"')
 }
 
 // astring writes s as an atom when it is one, else as a string.

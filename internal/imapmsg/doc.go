@@ -16,7 +16,9 @@
 //   - RFC 3516 (and RFC 9051 §6.4.5): BINARY[<part>]<<partial>> and
 //     BINARY.SIZE, with NO [UNKNOWN-CTE] for encodings it cannot decode;
 //   - RFC 9051 §6.4.4 SEARCH keys, with RFC 3501 §6.4.4 for the IMAP4rev1
-//     keys IMAP4rev2 dropped (NEW, OLD, RECENT) and RFC 7162 §3.1.5 MODSEQ;
+//     keys IMAP4rev2 dropped (NEW, OLD, RECENT), RFC 7162 §3.1.5 MODSEQ
+//     and RFC 8474 §6 EMAILID and THREADID;
+//   - RFC 8970 §3: the PREVIEW text (Preview);
 //   - RFC 2045 §6.7 and §6.8: quoted-printable and base64 decoding;
 //     RFC 2047: encoded words, to downgrade non-ASCII strings; RFC 2231:
 //     parameter values, sent back encoded to clients without UTF-8;

@@ -41,12 +41,15 @@ func NeedsBody(k *SearchKey) bool {
 }
 
 // NeedsDateOrSize reports whether matching k needs the internal date or
-// the size of the message record: BEFORE, ON, SINCE, LARGER and SMALLER.
-// Without them (and without NeedsMeta), the UID, flags, keywords and
-// MODSEQ of the record are enough.
+// the size of the message record: BEFORE, ON, SINCE, LARGER and SMALLER
+// (and the record's EMAILID and THREADID). Without them (and without
+// NeedsMeta), the UID, flags, keywords and MODSEQ of the record are
+// enough.
 func NeedsDateOrSize(k *SearchKey) bool {
 	switch k.Kind {
 	case Before, On, Since, Larger, Smaller:
+		return true
+	case EmailID, ThreadID:
 		return true
 	}
 	return anyChild(k, NeedsDateOrSize)
@@ -185,6 +188,10 @@ func (m *matcher) matchMessage(k *SearchKey) (ok, known bool) {
 		return inRanges(msg.UID, k.UIDs), true
 	case ModSeq: // RFC 7162 §3.1.5: mod-sequence equal to or greater than n
 		return k.Number >= 0 && msg.ModSeq >= store.ModSeq(k.Number), true
+	case EmailID: // RFC 8474 §6: the message's EMAILID is the objectid
+		return msg.EmailID > 0 && msg.EmailID.String() == k.Text, true
+	case ThreadID:
+		return msg.ThreadID > 0 && msg.ThreadID.String() == k.Text, true
 	}
 	return false, false
 }

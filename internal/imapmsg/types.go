@@ -83,6 +83,9 @@ const (
 	Not
 	Or
 	And
+	// EMAILID and THREADID (RFC 8474 §6): Text is the objectid.
+	EmailID
+	ThreadID
 )
 
 // SearchKey is one node of a SEARCH key tree, as imapd's parser builds it.
