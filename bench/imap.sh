@@ -34,7 +34,8 @@
 # Environment: WORD (default Mallory), REUSE=1 keeps mailboxes that
 # already hold N messages (Petrel's data in $PETREL_BENCH_STATE, Dovecot's
 # bench100), SKIP_OPS=1, SKIP_IDLE=1, DOVECOT_IDLE=0 skips Dovecot's IDLE
-# leg. Everything runs on loopback addresses and stops by itself; the
+# leg, IDLE_COMPRESS=1 has Petrel's IDLE connections run COMPRESS DEFLATE
+# (RFC 4978) after the login. Everything runs on loopback addresses and stops by itself; the
 # script stops only what it started. Needs dovecot-imapd (Debian).
 set -euo pipefail
 
@@ -181,7 +182,8 @@ if [ "${SKIP_IDLE:-0}" != 1 ]; then
 		stop_petrel "$i"
 		start_petrel "$i"
 		$B idle -addr "127.0.0.1:${IPORTS[$i]}" -n "$IDLE_CONNS" -user-fmt 'bench%d@bench.test' \
-			-user-first $IDLE_FIRST -users $IDLE_USERS -src-first 127.0.0.2 -src-count 100 -pid "${PIDS[$i]}" -hold "$IDLE_HOLD"
+			-user-first $IDLE_FIRST -users $IDLE_USERS -src-first 127.0.0.2 -src-count 100 -pid "${PIDS[$i]}" -hold "$IDLE_HOLD" \
+			$([ "${IDLE_COMPRESS:-0}" = 1 ] && echo -compress)
 	done
 	if [ "$DOVECOT_IDLE" -gt 0 ]; then
 		echo "== $DOVECOT_IDLE IDLE connections to Dovecot (same users)"

@@ -12,7 +12,7 @@
 //	    BODYSTRUCTURE), UID SEARCH TEXT, and a CONDSTORE resync after flag
 //	    changes on each server in turn; print medians and ratios
 //	imapbench idle -addr A[,B...] -n N -user-fmt F -users K [-src-first IP -src-count C] -pid PIDS
-//	    [-wake-smtp A | -wake-lmtp A]
+//	    [-wake-smtp A | -wake-lmtp A] [-compress]
 //	    hold N authenticated connections in IDLE (spread over the servers,
 //	    nodes of one store), measure the memory of the servers' process
 //	    trees, then check that new mail (APPENDs, or one SMTP/LMTP

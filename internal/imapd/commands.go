@@ -102,6 +102,8 @@ func commandTable() map[string]cmdSpec {
 		"IDLE":         bare(inAuthed, (*session).cmdIdle),
 		"GETQUOTA":     withArgs(inAuthed, parseMailboxArg, (*session).cmdGetQuota),
 		"GETQUOTAROOT": withArgs(inAuthed, parseMailboxArg, (*session).cmdGetQuotaRoot),
+		// RFC 4978 COMPRESS, RFC 5465 NOTIFY.
+		"COMPRESS": withArgs(inAuthed, parseCompress, (*session).cmdCompress),
 		// Selected (§6.4; RFC 3691 UNSELECT, RFC 6851 MOVE).
 		"CLOSE":    bare(inSelected, (*session).cmdClose),
 		"UNSELECT": bare(inSelected, (*session).cmdUnselect),

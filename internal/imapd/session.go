@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/inflate"
 	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/store"
@@ -42,6 +43,8 @@ type session struct {
 	r   *reader
 	w   *writer
 	tls bool
+	// zin inflates the commands after COMPRESS (cmd_compress.go).
+	zin *inflate.Reader
 
 	state state
 	acct  store.Account
@@ -251,7 +254,8 @@ func (s *session) capabilities() string {
 	return c + " IDLE UIDPLUS MOVE SPECIAL-USE CREATE-SPECIAL-USE NAMESPACE ENABLE UNSELECT" +
 		" LITERAL+ SASL-IR ID CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES STATUS=SIZE" +
 		" APPENDLIMIT=" + strconv.FormatInt(s.srv.cfg.MaxMessageSize, 10) +
-		" MULTIAPPEND BINARY CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT"
+		" MULTIAPPEND BINARY CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT" +
+		" COMPRESS=DEFLATE"
 }
 
 // authAllowed: LOGIN and AUTHENTICATE need TLS unless the operator allows

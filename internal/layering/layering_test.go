@@ -35,6 +35,8 @@ func levels() map[string]int {
 		"sieve": 0,
 		// dnslist: DNS blocklist and allowlist specs and query names (RFC 5782).
 		"dnslist": 0,
+		// inflate: a DEFLATE decoder with a small idle footprint (IMAP COMPRESS).
+		"inflate": 0,
 		// envelope: the one SMTP/LMTP transaction type, from smtpd to the queue.
 		"envelope":  1,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,

@@ -1,0 +1,120 @@
+package imapd
+
+import (
+	"compress/flate"
+	"io"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/petrelmail/petrel/internal/inflate"
+)
+
+// COMPRESS=DEFLATE (RFC 4978). After the tagged OK both directions are a
+// raw DEFLATE stream (RFC 1951), under TLS when the session has it: STARTTLS
+// is valid only before login and COMPRESS only after it, so compression
+// always runs inside TLS, never beneath it (RFC 4978 §3, §6).
+//
+// Memory (README "IMAP", COMPRESS): the commands are inflated by package
+// inflate, which keeps the window the client may still refer to (up to
+// 32 KiB; a few hundred octets for a client that sent a few commands) and
+// no input buffer while the session waits. The responses are deflated by
+// a compressor taken from a pool for each burst of responses (a command's
+// answer, the updates of an IDLE wake) and given back at its end, after
+// the sync flush that ends the burst (RFC 4978 §4): an idle session holds
+// none. Each burst starts with an empty history, which costs a little
+// ratio on short answers and keeps the 1.2 MB of a compressor off the
+// idle sessions.
+
+// compressLevel is the compressor's level: BestSpeed (docs/benchmarks.md,
+// "COMPRESS": the default level shrinks a FETCH of envelopes a few per
+// cent more for several times the time).
+const compressLevel = flate.BestSpeed
+
+var compressors = sync.Pool{New: func() any {
+	zw, _ := flate.NewWriter(nil, compressLevel)
+	return zw
+}}
+
+type compressArgs struct{ mechanism string }
+
+func parseCompress(_ *session, r *reader, _ *command, a *compressArgs) error {
+	if err := r.sp(); err != nil {
+		return err
+	}
+	var err error
+	a.mechanism, err = r.atom()
+	return err
+}
+
+// cmdCompress runs COMPRESS (RFC 4978 §3).
+func (s *session) cmdCompress(_ *command, a *compressArgs) status {
+	if !strings.EqualFold(a.mechanism, "DEFLATE") {
+		return respBAD("Unknown compression mechanism") // RFC 4978 §3: BAD for an unknown argument
+	}
+	if s.zin != nil {
+		// RFC 4978 §3: NO [COMPRESSIONACTIVE] when compression is on
+		// already (Go's TLS never compresses: only this layer can be).
+		return respNOCode("COMPRESSIONACTIVE", "DEFLATE is active already")
+	}
+	if s.br != nil && s.br.Buffered() > 0 {
+		// RFC 4978 §3: the client waits for the result before it sends
+		// more; what it sent would be read on the wrong side of the switch.
+		s.state = stateLogout
+		return respBAD("Data after COMPRESS")
+	}
+	s.w.status(s.curTag, respOK("DEFLATE active"))
+	if s.w.flush() != nil {
+		s.state = stateLogout
+		return status{}
+	}
+	// From the CRLF of the OK on, both directions are compressed.
+	s.releaseReader()
+	s.zin = inflate.NewReader(countingConn{s.conn, &s.clock})
+	s.w.bw.z = &deflater{dst: s.w.bw.w}
+	s.w.bw.w = s.w.bw.z
+	return status{}
+}
+
+// countingConn reads the connection, telling clock what it reads: the
+// octets on the wire, not the inflated ones, are what the command clock
+// counts.
+type countingConn struct {
+	c     net.Conn
+	clock *cmdClock
+}
+
+func (c countingConn) Read(p []byte) (int, error) {
+	n, err := c.c.Read(p)
+	c.clock.received(n)
+	return n, err
+}
+
+// deflater compresses what is written to dst, with a compressor taken
+// from the pool at the first write of a burst and given back by Flush.
+type deflater struct {
+	dst io.Writer
+	zw  *flate.Writer
+}
+
+func (d *deflater) Write(p []byte) (int, error) {
+	if d.zw == nil {
+		d.zw = compressors.Get().(*flate.Writer)
+		d.zw.Reset(d.dst)
+	}
+	return d.zw.Write(p)
+}
+
+// Flush ends the burst with a sync flush (an empty stored block: the
+// stream stays open and byte-aligned, and the next compressor goes on
+// from there) and gives the compressor back.
+func (d *deflater) Flush() error {
+	if d.zw == nil {
+		return nil
+	}
+	err := d.zw.Flush()
+	d.zw.Reset(nil)
+	compressors.Put(d.zw)
+	d.zw = nil
+	return err
+}
