@@ -50,6 +50,8 @@ type session struct {
 	acct  store.Account
 	sub   *store.Subscription
 	v     *view
+	// notify is the NOTIFY in force (RFC 5465; notify.go), nil for none.
+	notify *notifyState
 
 	// ENABLEd extensions (RFC 5161).
 	rev2, condstore, qresync, utf8 bool
@@ -138,8 +140,7 @@ func (s *session) serveOne() bool {
 	if s.stopping.Load() {
 		return s.bye("Server shutting down")
 	}
-	s.conn.SetReadDeadline(time.Now().Add(timeout))
-	if err := s.awaitInput(); err != nil {
+	if err := s.awaitCommand(timeout); err != nil {
 		return s.commandError(nil, err)
 	}
 	s.clock.begin(s.conn, min(s.srv.cfg.CommandTimeout, timeout))
@@ -255,7 +256,7 @@ func (s *session) capabilities() string {
 		" LITERAL+ SASL-IR ID CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES STATUS=SIZE" +
 		" APPENDLIMIT=" + strconv.FormatInt(s.srv.cfg.MaxMessageSize, 10) +
 		" MULTIAPPEND BINARY CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT" +
-		" COMPRESS=DEFLATE"
+		" COMPRESS=DEFLATE NOTIFY"
 }
 
 // authAllowed: LOGIN and AUTHENTICATE need TLS unless the operator allows
