@@ -10,7 +10,8 @@
 // LIST-STATUS (RFC 5819), ESEARCH (RFC 4731), SEARCHRES (RFC 5182),
 // STATUS=SIZE (RFC 8438), APPENDLIMIT (RFC 7889), MULTIAPPEND (RFC 3502),
 // BINARY (RFC 3516), CONDSTORE and QRESYNC (RFC 7162), QUOTA (RFC 9208),
-// UTF8=ACCEPT (RFC 6855) and COMPRESS=DEFLATE (RFC 4978, cmd_compress.go).
+// UTF8=ACCEPT (RFC 6855), COMPRESS=DEFLATE (RFC 4978, cmd_compress.go) and
+// NOTIFY (RFC 5465, cmd_notify.go and notify.go).
 //
 // Each command lives in one file, cmd_<name>.go (its arguments, parser
 // and handler), and is registered in the command table (commandTable in

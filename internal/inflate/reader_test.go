@@ -203,3 +203,26 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRead inflates 4 MiB of text like commands and messages (an
+// APPEND over COMPRESS), against compress/flate's reader.
+func BenchmarkRead(b *testing.B) {
+	data := sample(rand.New(rand.NewPCG(3, 4)), 4<<20)
+	z := compress(b, data, flate.DefaultCompression, []int{1 << 20, 1 << 20})
+	b.Run("inflate", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if n, err := io.Copy(io.Discard, NewReader(bytes.NewReader(z))); n != int64(len(data)) || err != nil {
+				b.Fatal(n, err)
+			}
+		}
+	})
+	b.Run("compress-flate", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if n, err := io.Copy(io.Discard, flate.NewReader(bytes.NewReader(z))); n != int64(len(data)) || err != io.ErrUnexpectedEOF {
+				b.Fatal(n, err)
+			}
+		}
+	})
+}
