@@ -22,7 +22,10 @@ type notifyState struct {
 	// SubscriptionChange event needs them.
 	subs     map[string]bool
 	needSubs bool
-	dirty    bool
+	// others: a group watches mailboxes besides the selected one, or
+	// names or subscriptions.
+	others bool
+	dirty  bool
 }
 
 // mbSnap is what a STATUS or LIST notification says of a mailbox.
@@ -45,6 +48,10 @@ func newNotifyState(groups []notifyGroup) *notifyState {
 	for _, g := range groups {
 		if g.kind == fSubscribed || g.events&evSubscriptionChange != 0 {
 			n.needSubs = true
+		}
+		if g.kind != fSelected && g.kind != fSelectedDelayed && g.events != 0 ||
+			g.events&(evMailboxName|evSubscriptionChange) != 0 {
+			n.others = true
 		}
 	}
 	return n
@@ -106,6 +113,9 @@ func (n *notifyState) matches(g *notifyGroup, name string) bool {
 // selected one, to the mailbox list or the subscriptions, or an overflow
 // makes the state dirty (the selected mailbox has its view).
 func (n *notifyState) note(events []store.Change, overflow bool, selected store.MailboxID) {
+	if !n.others {
+		return // the selected mailbox only: its view takes the events
+	}
 	if overflow {
 		n.dirty = true
 	}
