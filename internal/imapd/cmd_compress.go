@@ -24,14 +24,17 @@ import (
 // the sync flush that ends the burst (RFC 4978 §4): an idle session holds
 // none. Each burst starts with an empty history, which costs a little
 // ratio on short answers and keeps the 1.2 MB of a compressor off the
-// idle sessions.
+// idle sessions. At most Config.MaxCompressors are in use at once (clients
+// that stop reading a large FETCH hold theirs until the write deadline);
+// a burst that finds none free goes out in stored blocks (RFC 1951
+// §3.2.4), valid DEFLATE that needs no compressor.
 
 // compressLevel is the compressor's level: BestSpeed (docs/benchmarks.md,
 // "COMPRESS": the default level shrinks a FETCH of envelopes a few per
 // cent more for several times the time).
 const compressLevel = flate.BestSpeed
 
-var compressors = sync.Pool{New: func() any {
+var compressorPool = sync.Pool{New: func() any {
 	zw, _ := flate.NewWriter(nil, compressLevel)
 	return zw
 }}
@@ -71,7 +74,7 @@ func (s *session) cmdCompress(_ *command, a *compressArgs) status {
 	// From the CRLF of the OK on, both directions are compressed.
 	s.releaseReader()
 	s.zin = inflate.NewReader(countingConn{s.conn, &s.clock})
-	s.w.bw.z = &deflater{dst: s.w.bw.w}
+	s.w.bw.z = &deflater{dst: s.w.bw.w, slots: s.srv.compressors}
 	s.w.bw.w = s.w.bw.z
 	return status{}
 }
@@ -93,28 +96,63 @@ func (c countingConn) Read(p []byte) (int, error) {
 // deflater compresses what is written to dst, with a compressor taken
 // from the pool at the first write of a burst and given back by Flush.
 type deflater struct {
-	dst io.Writer
-	zw  *flate.Writer
+	dst   io.Writer
+	slots chan struct{} // the server's: a token per compressor in use
+	zw    *flate.Writer
+	// stored: this burst goes out in stored blocks, every compressor
+	// being in use.
+	stored bool
 }
 
 func (d *deflater) Write(p []byte) (int, error) {
-	if d.zw == nil {
-		d.zw = compressors.Get().(*flate.Writer)
-		d.zw.Reset(d.dst)
+	if d.zw == nil && !d.stored {
+		select {
+		case d.slots <- struct{}{}:
+			d.zw = compressorPool.Get().(*flate.Writer)
+			d.zw.Reset(d.dst)
+		default:
+			d.stored = true
+		}
+	}
+	if d.stored {
+		return writeStored(d.dst, p)
 	}
 	return d.zw.Write(p)
+}
+
+// writeStored writes p as non-final stored blocks (RFC 1951 §3.2.4):
+// BFINAL 0, BTYPE 00 and the padding to the octet in one octet, LEN and
+// NLEN, the data.
+func writeStored(dst io.Writer, p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		k := min(len(p), 0xffff)
+		hdr := [5]byte{0, byte(k), byte(k >> 8), ^byte(k), ^byte(k >> 8)}
+		if _, err := dst.Write(hdr[:]); err != nil {
+			return n, err
+		}
+		w, err := dst.Write(p[:k])
+		n += w
+		if err != nil {
+			return n, err
+		}
+		p = p[k:]
+	}
+	return n, nil
 }
 
 // Flush ends the burst with a sync flush (an empty stored block: the
 // stream stays open and byte-aligned, and the next compressor goes on
 // from there) and gives the compressor back.
 func (d *deflater) Flush() error {
+	d.stored = false // stored blocks end where their data does
 	if d.zw == nil {
 		return nil
 	}
 	err := d.zw.Flush()
 	d.zw.Reset(nil)
-	compressors.Put(d.zw)
+	compressorPool.Put(d.zw)
 	d.zw = nil
+	<-d.slots
 	return err
 }

@@ -240,3 +240,43 @@ func BenchmarkFetchEnvelopeCompress(b *testing.B) {
 		})
 	}
 }
+
+// TestDeflaterSlots: with every compressor in use, a burst goes out in
+// stored blocks that inflate to the same octets; once one is given back,
+// the next burst is compressed again.
+func TestDeflaterSlots(t *testing.T) {
+	slots := make(chan struct{}, 1)
+	var a, b bytes.Buffer
+	da, db := &deflater{dst: &a, slots: slots}, &deflater{dst: &b, slots: slots}
+	text := bytes.Repeat([]byte("* 1 FETCH (FLAGS (\\Seen))\r\n"), 5000) // 135,000 octets
+	da.Write(text)
+	db.Write(text) // no compressor left
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() < len(text) {
+		t.Fatalf("without a compressor: %d octets for %d, want stored blocks", b.Len(), len(text))
+	}
+	da.Flush()
+	if a.Len() > len(text)/20 {
+		t.Fatalf("with a compressor: %d octets for %d", a.Len(), len(text))
+	}
+	stored := b.Len()
+	db.Write(text) // the compressor is free again
+	db.Flush()
+	if b.Len()-stored > len(text)/20 {
+		t.Fatalf("second burst: %d octets, want it compressed", b.Len()-stored)
+	}
+	for _, z := range [][]byte{a.Bytes(), b.Bytes()} {
+		got, err := io.ReadAll(flate.NewReader(bytes.NewReader(z)))
+		if err != io.ErrUnexpectedEOF { // no final block: the stream stays open
+			t.Fatalf("inflate: %v", err)
+		}
+		if !bytes.Equal(got, append(append([]byte(nil), text...), text...)[:len(got)]) || len(got)%len(text) != 0 {
+			t.Fatalf("inflated %d octets, differ from what was written", len(got))
+		}
+	}
+	if len(slots) != 0 {
+		t.Fatalf("%d compressors still counted in use", len(slots))
+	}
+}

@@ -100,6 +100,11 @@ type Config struct {
 	// or MULTIAPPEND command, which are all received before any is
 	// stored. Default 256 MiB, and never below MaxMessageSize.
 	MaxAppendTotal int64
+	// MaxCompressors bounds the COMPRESS sessions (RFC 4978) writing
+	// compressed responses at once, each with a compressor of about
+	// 1.2 MB; a burst that finds none free goes out in stored DEFLATE
+	// blocks (cmd_compress.go). Default 64.
+	MaxCompressors int
 }
 
 func (c Config) withDefaults() Config {
@@ -115,6 +120,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxAuthFailures, 3)
 	def(&c.IndexRecords, 1_000_000)
 	def(&c.ItemCacheBytes, 32<<20)
+	def(&c.MaxCompressors, 64)
 	if c.Name == "" {
 		c.Name = "imap"
 	}
@@ -186,6 +192,8 @@ type Server struct {
 	items   *itemCache
 	net     *netserve.Server
 	metrics *obs.SessionMetrics
+	// compressors holds a token per compressor in use (MaxCompressors).
+	compressors chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -204,6 +212,7 @@ func New(cfg Config, d Deps) *Server {
 		index: newIndexCache(d.Store, cfg.IndexRecords),
 		items: newItemCache(cfg.ItemCacheBytes),
 		ctx:   ctx, cancel: cancel, metrics: d.Metrics, junk: d.Junk,
+		compressors: make(chan struct{}, cfg.MaxCompressors),
 	}
 	s.recent = &recentTracker{ctx: ctx, st: d.Store, log: s.log}
 	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,
