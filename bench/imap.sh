@@ -15,7 +15,9 @@
 #    TEXT "$WORD"; and a CONDSTORE resync (a
 #    client notes HIGHESTMODSEQ, another session changes the flags of 100
 #    messages, one STORE each, and the client comes back: SELECT INBOX
-#    (CONDSTORE) + UID FETCH 1:* (FLAGS) (CHANGEDSINCE m) is timed).
+#    (CONDSTORE) + UID FETCH 1:* (FLAGS) (CHANGEDSINCE m) is timed); UID
+#    FETCH 1:* (FLAGS ENVELOPE) in clear and after COMPRESS DEFLATE (RFC
+#    4978), with the octets each server sent for it.
 # 2. Restarts Petrel and holds IDLE_CONNS authenticated connections (users
 #    bench51..bench90, INBOX selected, in IDLE) from 100 source addresses
 #    127.0.0.2..127.0.0.101, measures the RSS of the petrel process 10 s

@@ -4,7 +4,11 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
+	"os"
+	"strconv"
+	"time"
 
 	"github.com/petrelmail/petrel/internal/inflate"
 )
@@ -25,6 +29,61 @@ func (c *client) compress() error {
 	c.br = bufio.NewReaderSize(inflate.NewReader(c.c), 64<<10)
 	c.bw = bufio.NewWriterSize(storedWriter{c.c}, 64<<10)
 	return nil
+}
+
+// countConn counts the octets read from a connection.
+type countConn struct {
+	net.Conn
+	n *int64
+}
+
+func (c countConn) Read(p []byte) (int, error) {
+	k, err := c.Conn.Read(p)
+	*c.n += int64(k)
+	return k, err
+}
+
+func opFetchAll(s server, e opEnv) (time.Duration, string, error) {
+	return fetchAll(s, e, false)
+}
+
+func opFetchAllCompressed(s server, e opEnv) (time.Duration, string, error) {
+	return fetchAll(s, e, true)
+}
+
+// fetchAll times the envelope scan of a client that caches headers,
+// UID FETCH 1:* (FLAGS ENVELOPE), in clear or after COMPRESS DEFLATE,
+// and prints the octets the server sent for it (they differ between
+// servers: the common result is the count).
+func fetchAll(s server, e opEnv, compress bool) (time.Duration, string, error) {
+	c, err := session(s, true)
+	if err != nil {
+		return 0, "", err
+	}
+	defer logout(c)
+	var wire int64
+	c.c = countConn{c.c, &wire}
+	if compress {
+		if err := c.compress(); err != nil {
+			return 0, "", err
+		}
+	} else {
+		c.br = bufio.NewReaderSize(c.c, 64<<10)
+	}
+	wire = 0
+	n := 0
+	t := time.Now()
+	err = c.run("UID FETCH 1:* (FLAGS ENVELOPE)", func(r []byte) {
+		if isFetch(r) {
+			n++
+		}
+	})
+	d := time.Since(t)
+	if err == nil && n != e.n {
+		err = fmt.Errorf("%d FETCH responses, want %d", n, e.n)
+	}
+	fmt.Fprintf(os.Stderr, "    %s, compress %v: %d octets from the server\n", s.name, compress, wire)
+	return d, strconv.Itoa(n) + " FETCH", err
 }
 
 // storedWriter writes each Write as non-final stored blocks.

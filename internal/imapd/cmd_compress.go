@@ -23,16 +23,18 @@ import (
 // answer, the updates of an IDLE wake) and given back at its end, after
 // the sync flush that ends the burst (RFC 4978 §4): an idle session holds
 // none. Each burst starts with an empty history, which costs a little
-// ratio on short answers and keeps the 1.2 MB of a compressor off the
+// ratio on short answers and keeps the 0.8 MB of a compressor off the
 // idle sessions. At most Config.MaxCompressors are in use at once (clients
 // that stop reading a large FETCH hold theirs until the write deadline);
 // a burst that finds none free goes out in stored blocks (RFC 1951
 // §3.2.4), valid DEFLATE that needs no compressor.
 
-// compressLevel is the compressor's level: BestSpeed (docs/benchmarks.md,
-// "COMPRESS": the default level shrinks a FETCH of envelopes a few per
-// cent more for several times the time).
-const compressLevel = flate.BestSpeed
+// compressLevel is the compressor's level: the default, 6
+// (docs/benchmarks.md, "COMPRESS": level 1 is faster, but its FETCH of
+// envelopes is 28% larger than Dovecot's at level 6, and bandwidth is
+// what COMPRESS is for; level 6's compressor is also the smaller, 0.8 MB
+// against 1.2).
+const compressLevel = flate.DefaultCompression
 
 var compressorPool = sync.Pool{New: func() any {
 	zw, _ := flate.NewWriter(nil, compressLevel)

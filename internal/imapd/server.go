@@ -102,7 +102,7 @@ type Config struct {
 	MaxAppendTotal int64
 	// MaxCompressors bounds the COMPRESS sessions (RFC 4978) writing
 	// compressed responses at once, each with a compressor of about
-	// 1.2 MB; a burst that finds none free goes out in stored DEFLATE
+	// 0.8 MB; a burst that finds none free goes out in stored DEFLATE
 	// blocks (cmd_compress.go). Default 64.
 	MaxCompressors int
 }
