@@ -154,7 +154,8 @@ func (r *Reader) dynamic() bool {
 		return r.fail() // no end-of-block code
 	}
 	// An incomplete code is allowed only when it is a single code of
-	// length one (as zlib does).
+	// length one: a block with one distance (or one literal) needs it, and
+	// compress/flate's reader accepts nothing else (FuzzReader compares).
 	if left := r.dynLit.build(lengths[:nlen]); left < 0 || left > 0 && nlen-int(r.dynLit.count[0]) != 1 {
 		return r.fail()
 	}
