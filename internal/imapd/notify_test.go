@@ -242,3 +242,24 @@ func FuzzNotifyParse(f *testing.F) {
 		n.eventsFor("INBOX", true)
 	})
 }
+
+// TestNotifyOtherProcess: changes made through another store instance
+// on the same database (another `petrel serve` process) reach NOTIFY
+// through the feed's resynchronisation, which carries no event details:
+// the session finds what changed by comparing.
+func TestNotifyOtherProcess(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.login()
+	r.OK("n NOTIFY SET (personal (MessageNew MessageExpunge MailboxName))")
+	_, login2 := e.secondNode()
+	o := login2()
+	o.OK("c CREATE Elsewhere")
+	if l := r.next(); l != `* LIST () "/" Elsewhere` {
+		t.Fatalf("mailbox created by another process: %q", l)
+	}
+	msg := testMessage("other", "x")
+	o.OK("a APPEND Elsewhere {" + itoa(len(msg)) + "+}\r\n" + msg)
+	if l := r.next(); !strings.HasPrefix(l, "* STATUS Elsewhere (MESSAGES 1 UIDNEXT 2 ") {
+		t.Fatalf("APPEND by another process: %q", l)
+	}
+}
