@@ -15,7 +15,9 @@
 #    TEXT "$WORD"; and a CONDSTORE resync (a
 #    client notes HIGHESTMODSEQ, another session changes the flags of 100
 #    messages, one STORE each, and the client comes back: SELECT INBOX
-#    (CONDSTORE) + UID FETCH 1:* (FLAGS) (CHANGEDSINCE m) is timed).
+#    (CONDSTORE) + UID FETCH 1:* (FLAGS) (CHANGEDSINCE m) is timed); UID
+#    FETCH 1:* (FLAGS ENVELOPE) in clear and after COMPRESS DEFLATE (RFC
+#    4978), with the octets each server sent for it.
 # 2. Restarts Petrel and holds IDLE_CONNS authenticated connections (users
 #    bench51..bench90, INBOX selected, in IDLE) from 100 source addresses
 #    127.0.0.2..127.0.0.101, measures the RSS of the petrel process 10 s
@@ -34,7 +36,8 @@
 # Environment: WORD (default Mallory), REUSE=1 keeps mailboxes that
 # already hold N messages (Petrel's data in $PETREL_BENCH_STATE, Dovecot's
 # bench100), SKIP_OPS=1, SKIP_IDLE=1, DOVECOT_IDLE=0 skips Dovecot's IDLE
-# leg. Everything runs on loopback addresses and stops by itself; the
+# leg, IDLE_COMPRESS=1 has Petrel's IDLE connections run COMPRESS DEFLATE
+# (RFC 4978) after the login. Everything runs on loopback addresses and stops by itself; the
 # script stops only what it started. Needs dovecot-imapd (Debian).
 set -euo pipefail
 
@@ -181,7 +184,8 @@ if [ "${SKIP_IDLE:-0}" != 1 ]; then
 		stop_petrel "$i"
 		start_petrel "$i"
 		$B idle -addr "127.0.0.1:${IPORTS[$i]}" -n "$IDLE_CONNS" -user-fmt 'bench%d@bench.test' \
-			-user-first $IDLE_FIRST -users $IDLE_USERS -src-first 127.0.0.2 -src-count 100 -pid "${PIDS[$i]}" -hold "$IDLE_HOLD"
+			-user-first $IDLE_FIRST -users $IDLE_USERS -src-first 127.0.0.2 -src-count 100 -pid "${PIDS[$i]}" -hold "$IDLE_HOLD" \
+			$([ "${IDLE_COMPRESS:-0}" = 1 ] && echo -compress)
 	done
 	if [ "$DOVECOT_IDLE" -gt 0 ]; then
 		echo "== $DOVECOT_IDLE IDLE connections to Dovecot (same users)"

@@ -107,6 +107,7 @@ func cmdIdle(args []string) error {
 	wake := fs.Bool("wake", true, "append a message for every user and check that every connection sees it")
 	wakeSMTP := fs.String("wake-smtp", "", "instead of APPENDs: deliver one message to all users over SMTP at this host:port")
 	wakeLMTP := fs.String("wake-lmtp", "", "the same over LMTP")
+	compress := fs.Bool("compress", false, "COMPRESS DEFLATE (RFC 4978) after the login")
 	rcptFmt := fs.String("rcpt-fmt", "", "recipient address format for -wake-smtp/-wake-lmtp (default -user-fmt)")
 	fs.Parse(args)
 	addrs := strings.Split(*addrList, ",")
@@ -140,7 +141,7 @@ func cmdIdle(args []string) error {
 			defer func() { <-sem; wg.Done() }()
 			user := fmt.Sprintf(*userFmt, *first+i%*users)
 			a := addrs[i%len(addrs)]
-			c, err := startIdle(a, srcs[i%len(srcs)], user, *pass)
+			c, err := startIdle(a, srcs[i%len(srcs)], user, *pass, *compress)
 			if err != nil {
 				failed.Add(1)
 				firstErr.CompareAndSwap(nil, err)
@@ -245,7 +246,7 @@ func sourceAddrs(first string, n int) ([]string, error) {
 	return out, nil
 }
 
-func startIdle(addr, src, user, pass string) (*client, error) {
+func startIdle(addr, src, user, pass string, compress bool) (*client, error) {
 	c, err := dial(addr, src)
 	if err != nil {
 		return nil, err
@@ -254,6 +255,12 @@ func startIdle(addr, src, user, pass string) (*client, error) {
 	if err := c.login(user, pass); err != nil {
 		c.close()
 		return nil, err
+	}
+	if compress {
+		if err := c.compress(); err != nil {
+			c.close()
+			return nil, err
+		}
 	}
 	if _, err := c.selectBox(""); err != nil {
 		c.close()

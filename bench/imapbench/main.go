@@ -9,10 +9,11 @@
 //	    the same messages written into a Maildir directly (for Dovecot)
 //	imapbench ops -server name=A,U,P [-server ...] -n N [-word W] [-runs R]
 //	    time SELECT, UID FETCH 1:* (UID FLAGS), FETCH 1:200 (ENVELOPE
-//	    BODYSTRUCTURE), UID SEARCH TEXT, and a CONDSTORE resync after flag
-//	    changes on each server in turn; print medians and ratios
+//	    BODYSTRUCTURE), UID SEARCH TEXT, a CONDSTORE resync after flag
+//	    changes, and UID FETCH 1:* (FLAGS ENVELOPE) with and without
+//	    COMPRESS DEFLATE on each server in turn; print medians and ratios
 //	imapbench idle -addr A[,B...] -n N -user-fmt F -users K [-src-first IP -src-count C] -pid PIDS
-//	    [-wake-smtp A | -wake-lmtp A]
+//	    [-wake-smtp A | -wake-lmtp A] [-compress]
 //	    hold N authenticated connections in IDLE (spread over the servers,
 //	    nodes of one store), measure the memory of the servers' process
 //	    trees, then check that new mail (APPENDs, or one SMTP/LMTP

@@ -56,6 +56,8 @@ var ops = []op{
 	{"FETCH x:x+199 (ENVELOPE BODYSTRUCTURE)", opEnvelopeFresh},
 	{`UID SEARCH TEXT "word"`, opSearch},
 	{"CONDSTORE resync after flag changes", opResync},
+	{"UID FETCH 1:* (FLAGS ENVELOPE)", opFetchAll},
+	{"the same after COMPRESS DEFLATE", opFetchAllCompressed},
 }
 
 // session logs in and, unless sel is empty, selects INBOX.

@@ -112,6 +112,8 @@ service submission-login {
 }
 protocol imap {
   mail_max_userip_connections = 1000
+  # COMPRESS=DEFLATE (RFC 4978), at its default level 6.
+  mail_plugins = \$mail_plugins imap_zlib
 }
 protocol pop3 {
   mail_max_userip_connections = 1000

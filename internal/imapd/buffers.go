@@ -3,7 +3,6 @@ package imapd
 import (
 	"bufio"
 	"io"
-	"net"
 	"sync"
 )
 
@@ -30,6 +29,7 @@ var (
 // write to the next Flush.
 type bufWriter struct {
 	w   io.Writer
+	z   *deflater // after COMPRESS: w, flushed with the buffer
 	bw  *bufio.Writer
 	big bool
 	err error // the first write error, sticky
@@ -61,10 +61,16 @@ func (b *bufWriter) ReadFrom(r io.Reader) (int64, error) { return b.buf(bigWrite
 // Write.
 func (b *bufWriter) AvailableBuffer() []byte { return b.buf(0).AvailableBuffer() }
 
-// Flush writes out what is buffered and gives the buffer back.
+// Flush writes out what is buffered and gives the buffer back; after
+// COMPRESS, the compressor too, ending the burst (RFC 4978 §4).
 func (b *bufWriter) Flush() error {
 	if b.bw != nil {
 		b.release()
+	}
+	if b.z != nil {
+		if err := b.z.Flush(); err != nil && b.err == nil {
+			b.err = err
+		}
 	}
 	return b.err
 }
@@ -84,9 +90,10 @@ func (b *bufWriter) release() {
 }
 
 // prefixConn reads one byte already read from a connection, then the
-// connection, telling clock what it reads.
+// connection, telling clock what it reads (nil clock: the source counts,
+// see countingConn).
 type prefixConn struct {
-	c     net.Conn
+	c     io.Reader
 	clock *cmdClock
 	b     byte
 	have  bool
@@ -98,7 +105,9 @@ func (p *prefixConn) Read(buf []byte) (int, error) {
 		return 1, nil
 	}
 	n, err := p.c.Read(buf)
-	p.clock.received(n)
+	if p.clock != nil {
+		p.clock.received(n)
+	}
 	return n, err
 }
 
@@ -111,23 +120,32 @@ func (s *session) awaitInput() error {
 		return nil
 	}
 	s.releaseReader()
+	var src io.Reader = s.conn
+	clock := &s.clock
+	if s.zin != nil {
+		src, clock = s.zin, nil
+	}
 	var one [1]byte
-	n, err := s.conn.Read(one[:])
+	n, err := src.Read(one[:])
 	if n == 0 {
 		if err == nil {
 			err = io.ErrNoProgress
 		}
 		return err
 	}
-	s.pre = prefixConn{c: s.conn, clock: &s.clock, b: one[0], have: true}
+	s.pre = prefixConn{c: src, clock: clock, b: one[0], have: true}
 	s.br = readBufs.Get().(*bufio.Reader)
 	s.br.Reset(&s.pre)
 	s.r.br = s.br
 	return nil
 }
 
-// releaseReader gives the read buffer back when it holds nothing.
+// releaseReader gives the read buffer back when it holds nothing, and the
+// inflater's input buffer.
 func (s *session) releaseReader() {
+	if s.zin != nil {
+		s.zin.Release()
+	}
 	if s.br == nil || s.br.Buffered() > 0 {
 		return
 	}

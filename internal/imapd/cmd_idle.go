@@ -105,13 +105,12 @@ func (w *idleWaker) stop() {
 // session (the mailbox is gone, or the client).
 func (s *session) idleUpdates() bool {
 	if s.state != stateSelected || s.v == nil {
-		s.sub.Events() // nothing selected: drop them
-		return true
-	}
-	if !s.updates(true) {
+		s.drainFeed() // nothing selected: only NOTIFY's (RFC 5465)
+	} else if !s.updates(true) {
 		s.w.flush()
 		return false
 	}
+	s.notifyUpdates()
 	if s.w.flush() != nil {
 		s.state = stateLogout
 		return false

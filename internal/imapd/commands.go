@@ -105,6 +105,9 @@ func commandTable() map[string]cmdSpec {
 		// RFC 5464 METADATA.
 		"GETMETADATA": withArgs(inAuthed, parseGetMetadata, (*session).cmdGetMetadata),
 		"SETMETADATA": withArgs(inAuthed, parseSetMetadata, (*session).cmdSetMetadata),
+		// RFC 4978 COMPRESS, RFC 5465 NOTIFY.
+		"COMPRESS": withArgs(inAuthed, parseCompress, (*session).cmdCompress),
+		"NOTIFY":   withArgs(inAuthed, parseNotify, (*session).cmdNotify),
 		// Selected (§6.4; RFC 3691 UNSELECT, RFC 6851 MOVE).
 		"CLOSE":    bare(inSelected, (*session).cmdClose),
 		"UNSELECT": bare(inSelected, (*session).cmdUnselect),
@@ -212,14 +215,20 @@ func (s *session) execute(c *command) status {
 	if st, refused := s.refuseSeqNums(c); refused {
 		return st
 	}
-	if s.v == nil && s.sub != nil {
-		s.sub.Events() // nothing selected: the account's changes concern no view
+	if s.v == nil {
+		s.drainFeed() // nothing selected: the account's changes concern no view
 	}
 	st := c.spec.handle(s, c)
 	if s.state == stateSelected && s.v != nil && st.kind != "BAD" {
 		if !s.updates(expungeAllowed(c)) {
 			return st
 		}
+	}
+	if st.kind != "BAD" && s.notify != nil {
+		if s.v == nil {
+			s.drainFeed()
+		}
+		s.notifyUpdates() // RFC 5465: after a command too
 	}
 	return st
 }

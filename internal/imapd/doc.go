@@ -12,7 +12,9 @@
 // BINARY (RFC 3516), CONDSTORE and QRESYNC (RFC 7162), QUOTA (RFC 9208),
 // UTF8=ACCEPT (RFC 6855), OBJECTID (RFC 8474), PREVIEW (RFC 8970),
 // SAVEDATE (RFC 8514), METADATA (RFC 5464), REPLACE (RFC 8508), UIDONLY
-// (RFC 9586) and INPROGRESS (RFC 9585).
+// (RFC 9586), INPROGRESS (RFC 9585),
+// COMPRESS=DEFLATE (RFC 4978, cmd_compress.go) and
+// NOTIFY (RFC 5465, cmd_notify.go and notify.go).
 //
 // Each command lives in one file, cmd_<name>.go (its arguments, parser
 // and handler), and is registered in the command table (commandTable in

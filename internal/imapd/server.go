@@ -124,6 +124,11 @@ type Config struct {
 	// sends INPROGRESS responses (RFC 9585), and the time between them.
 	// Default 5 seconds.
 	ProgressInterval time.Duration
+	// MaxCompressors bounds the COMPRESS sessions (RFC 4978) writing
+	// compressed responses at once, each with a compressor of about
+	// 0.8 MB; a burst that finds none free goes out in stored DEFLATE
+	// blocks (cmd_compress.go). Default 64.
+	MaxCompressors int
 }
 
 func (c Config) withDefaults() Config {
@@ -149,6 +154,7 @@ func (c Config) withDefaults() Config {
 	if c.ProgressInterval <= 0 {
 		c.ProgressInterval = 5 * time.Second
 	}
+	def(&c.MaxCompressors, 64)
 	if c.Name == "" {
 		c.Name = "imap"
 	}
@@ -220,6 +226,8 @@ type Server struct {
 	items   *itemCache
 	net     *netserve.Server
 	metrics *obs.SessionMetrics
+	// compressors holds a token per compressor in use (MaxCompressors).
+	compressors chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -238,6 +246,7 @@ func New(cfg Config, d Deps) *Server {
 		index: newIndexCache(d.Store, cfg.IndexRecords),
 		items: newItemCache(cfg.ItemCacheBytes),
 		ctx:   ctx, cancel: cancel, metrics: d.Metrics, junk: d.Junk,
+		compressors: make(chan struct{}, cfg.MaxCompressors),
 	}
 	s.recent = &recentTracker{ctx: ctx, st: d.Store, log: s.log}
 	s.net = netserve.New(netserve.Config{Name: cfg.Name, MaxConnections: cfg.MaxConnections,

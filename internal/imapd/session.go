@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/petrelmail/petrel/internal/inflate"
 	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/obs"
 	"github.com/petrelmail/petrel/internal/store"
@@ -42,11 +43,15 @@ type session struct {
 	r   *reader
 	w   *writer
 	tls bool
+	// zin inflates the commands after COMPRESS (cmd_compress.go).
+	zin *inflate.Reader
 
 	state state
 	acct  store.Account
 	sub   *store.Subscription
 	v     *view
+	// notify is the NOTIFY in force (RFC 5465; notify.go), nil for none.
+	notify *notifyState
 
 	// ENABLEd extensions (RFC 5161).
 	rev2, condstore, qresync, utf8 bool
@@ -138,8 +143,7 @@ func (s *session) serveOne() bool {
 	if s.stopping.Load() {
 		return s.bye("Server shutting down")
 	}
-	s.conn.SetReadDeadline(time.Now().Add(timeout))
-	if err := s.awaitInput(); err != nil {
+	if err := s.awaitCommand(timeout); err != nil {
 		return s.commandError(nil, err)
 	}
 	s.clock.begin(s.conn, min(s.srv.cfg.CommandTimeout, timeout))
@@ -254,7 +258,8 @@ func (s *session) capabilities() string {
 	return c + " IDLE UIDPLUS MOVE SPECIAL-USE CREATE-SPECIAL-USE NAMESPACE ENABLE UNSELECT" +
 		" LITERAL+ SASL-IR ID CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES STATUS=SIZE" +
 		" APPENDLIMIT=" + strconv.FormatInt(s.srv.cfg.MaxMessageSize, 10) +
-		" MULTIAPPEND BINARY CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT" + objectMetaCaps
+		" MULTIAPPEND BINARY CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT" +
+		" COMPRESS=DEFLATE NOTIFY" + objectMetaCaps
 }
 
 // authAllowed: LOGIN and AUTHENTICATE need TLS unless the operator allows

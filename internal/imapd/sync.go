@@ -11,6 +11,9 @@ func (s *session) drainFeed() {
 		return
 	}
 	events, overflow := s.sub.Events()
+	if s.notify != nil {
+		s.notify.note(events, overflow, s.selectedID())
+	}
 	if s.v == nil {
 		return
 	}
@@ -44,11 +47,13 @@ func (s *session) updates(allowExpunge bool) bool {
 		s.log.Warn("mailbox update failed", "err", err)
 		return true
 	}
+	known := len(v.uids)
 	added, err := s.collectChanges(mb)
 	if err != nil {
 		s.log.Warn("mailbox update failed", "err", err)
 		return true
 	}
+	newUIDs := v.uids[known:]
 	// RFC 6851 §3.3: the expunges come before the EXISTS (a MOVE into the
 	// selected mailbox), so EXISTS counts what remains.
 	if allowExpunge {
@@ -59,6 +64,7 @@ func (s *session) updates(allowExpunge bool) bool {
 		if !s.rev2 {
 			s.w.raw("* " + itoa(len(v.recent)) + " RECENT\r\n")
 		}
+		s.notifyFetchNew(newUIDs) // RFC 5465 §5.2
 	}
 	return true
 }

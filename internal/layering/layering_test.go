@@ -37,6 +37,8 @@ func levels() map[string]int {
 		"dnslist": 0,
 		// scram: SCRAM-SHA-256(-PLUS) messages and keys (RFC 5802, RFC 7677).
 		"scram": 0,
+		// inflate: a DEFLATE decoder with a small idle footprint (IMAP COMPRESS).
+		"inflate": 0,
 		// envelope: the one SMTP/LMTP transaction type, from smtpd to the queue.
 		"envelope":  1,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
