@@ -95,6 +95,12 @@ type Outgoing struct {
 	// Sign has the message DKIM-signed for the domain of its From field
 	// (a vacation reply, a notification) when that domain has a key.
 	Sign bool
+	// Keeps is the account whose implicit keep this forwarded copy
+	// replaced (a redirect without :copy, RFC 3894 §3); 0 for none. When
+	// the copy cannot be sent or delivered, it is stored in that
+	// account's INBOX instead (pipeline.go), so that nothing is lost
+	// (RFC 5228 §2.10.6).
+	Keeps store.AccountID
 }
 
 // chain runs the policies in order and merges their actions: a Reject or

@@ -176,6 +176,7 @@ func (p Sieve) sieveAction(ctx context.Context, run *sieveRun, raw []byte, res s
 	log, addr := p.logger(), run.acct.Address
 	var a Action
 	filed, kept := false, false
+	var moved []int // the redirects without :copy, in a.Send
 	for _, act := range res.Actions {
 		switch act.Kind {
 		case sieve.Reject, sieve.Ereject:
@@ -195,6 +196,9 @@ func (p Sieve) sieveAction(ctx context.Context, run *sieveRun, raw []byte, res s
 			}
 		case sieve.Redirect:
 			if o, ok := p.redirect(run, raw, act.Address); ok {
+				if !act.Copy {
+					moved = append(moved, len(a.Send))
+				}
 				a.Send = append(a.Send, o)
 			} else if !act.Copy {
 				kept = true // a redirect not done must not lose the copy
@@ -207,6 +211,9 @@ func (p Sieve) sieveAction(ctx context.Context, run *sieveRun, raw []byte, res s
 		}
 	}
 	if !filed && !kept {
+		for _, k := range moved {
+			a.Send[k].Keeps = run.rcpt.Account // kept if it cannot go
+		}
 		return Action{Discard: true, Send: a.Send}
 	}
 	return a

@@ -1,0 +1,49 @@
+package delivery
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// A redirect without :copy cancels the implicit keep (RFC 3894 §3), but
+// a forwarded copy that cannot be sent is stored in the account's INBOX
+// instead (RFC 5228 §2.10.6): the queue fails, there is no queue, the
+// local target does not exist or is over quota. The sender was told 250:
+// nothing may be lost.
+func TestSieveRedirectUnsentIsKept(t *testing.T) {
+	for _, c := range []struct {
+		name, target string
+		setup        func(f *fixture)
+	}{
+		{"queue error", "y@remote.example", func(f *fixture) { withQueue(f).err = errors.New("queue disk broken") }},
+		{"no queue", "y@remote.example", func(f *fixture) { f.svc.cfg.Queue = nil }},
+		{"local target missing", "nobody@example.org", func(f *fixture) {}},
+		{"local target over quota", "bob@example.org", func(f *fixture) {
+			f.must(f.st.SetQuota(f.ctx, f.id("bob@example.org"), 10, 0))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			sieveFor(f, `redirect "`+c.target+`";`, "", "")
+			c.setup(f)
+			if rs := f.deliverRaw(mx(t, "alice@example.org"), mailSubject("moving")); rs[0] != nil {
+				t.Fatalf("reply %v, want 250", rs[0])
+			}
+			in := f.inbox("alice@example.org")
+			if len(in) != 1 {
+				t.Fatalf("alice's INBOX has %d messages, want the copy that could not go", len(in))
+			}
+			body := f.body(in[0])
+			if !strings.HasPrefix(body, "Return-Path: <s@remote.example>\r\nReceived: ") || !strings.HasSuffix(body, "Subject: moving\r\nMessage-ID: <moving@remote.example>\r\n\r\nbody\r\n") {
+				t.Fatalf("kept copy:\n%s", body)
+			}
+			if len(f.inbox("bob@example.org")) != 0 {
+				t.Fatal("bob got it")
+			}
+			if !strings.Contains(f.logs.String(), "kept in the INBOX instead") {
+				t.Fatalf("not logged: %s", f.logs)
+			}
+		})
+	}
+}
