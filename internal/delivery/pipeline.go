@@ -19,13 +19,14 @@ import (
 type ingest struct {
 	env     *envelope.Envelope
 	msg     *message
-	auth    inboundAuth        // what the checks decided (inbound.go)
-	spam    rspamd.Verdict     // what the content filter decided (filter.go)
-	held    bool               // the filter rejected submitted mail: queued held (filter.go)
-	routes  []route            // per recipient
-	replies []*smtpreply.Reply // per recipient; nil = not refused
-	send    [][]Outgoing       // per recipient: what its policies asked to send
-	head    *headerFacts       // read once when needed (forward.go)
+	auth    inboundAuth               // what the checks decided (inbound.go)
+	spam    rspamd.Verdict            // what the content filter decided (filter.go)
+	held    bool                      // the filter rejected submitted mail: queued held (filter.go)
+	routes  []route                   // per recipient
+	replies []*smtpreply.Reply        // per recipient; nil = not refused
+	send    [][]Outgoing              // per recipient: what its policies asked to send
+	stored  [][]func(context.Context) // per recipient: Action.Stored
+	head    *headerFacts              // read once when needed (forward.go)
 }
 
 // Deliver stores the message for every local recipient of env: one copy
@@ -51,7 +52,8 @@ type ingest struct {
 // can leave a retried message delivered twice locally.
 func (s *Service) Deliver(ctx context.Context, env *envelope.Envelope, body io.Reader, size int64) []*smtpreply.Reply {
 	t := &ingest{env: env, msg: &message{body: body, size: size},
-		replies: make([]*smtpreply.Reply, len(env.Recipients)), send: make([][]Outgoing, len(env.Recipients))}
+		replies: make([]*smtpreply.Reply, len(env.Recipients)), send: make([][]Outgoing, len(env.Recipients)),
+		stored: make([][]func(context.Context), len(env.Recipients))}
 	if r := s.check(ctx, t); r != nil {
 		return fill(t.replies, r)
 	}
@@ -60,6 +62,7 @@ func (s *Service) Deliver(ctx context.Context, env *envelope.Envelope, body io.R
 		return t.replies
 	}
 	s.enqueue(ctx, t)
+	t.runStored(ctx)
 	s.sendOutgoing(ctx, t)
 	s.recordSent(ctx, env, t.replies)
 	return t.replies
@@ -153,6 +156,19 @@ func (t *ingest) hasLocal() bool {
 		}
 	}
 	return false
+}
+
+// runStored runs the Action.Stored of the recipients that got the
+// message.
+func (t *ingest) runStored(ctx context.Context) {
+	for i, fs := range t.stored {
+		if t.replies[i] != nil {
+			continue
+		}
+		for _, f := range fs {
+			f(ctx)
+		}
+	}
 }
 
 // sendOutgoing sends the messages the policies asked to send, for the

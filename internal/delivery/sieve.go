@@ -146,8 +146,10 @@ func (p Sieve) Decide(ctx context.Context, m *Message, rcpt Rcpt) (Action, error
 		}
 	}
 	a := p.sieveAction(ctx, run, raw, res)
-	if a.Reject == nil {
-		run.recordDuplicates(res.Duplicates)
+	if a.Reject == nil && len(res.Duplicates) > 0 {
+		// Recorded once the copy is delivered, not before (a delivery
+		// that fails would make the sender's retry a duplicate).
+		a.Stored = append(a.Stored, func(ctx context.Context) { run.recordDuplicates(ctx, res.Duplicates) })
 	}
 	return a, nil
 }

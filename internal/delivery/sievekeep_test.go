@@ -47,3 +47,34 @@ func TestSieveRedirectUnsentIsKept(t *testing.T) {
 		})
 	}
 }
+
+// The duplicate marks (RFC 7352) are recorded once the copy is stored:
+// a transaction that failed (bob over quota: 452 for all, no LMTP) is
+// retried by the sender, and the retry must not be seen as a duplicate
+// and discarded.
+func TestSieveDuplicateRecordedAfterStore(t *testing.T) {
+	f := newFixture(t)
+	sieveFor(f, `require "duplicate"; if duplicate { discard; stop; }`, "", "")
+	if rs := f.deliverRaw(mx(t, "bob@example.org"), mailSubject("filler")); rs[0] != nil {
+		t.Fatal(rs[0])
+	}
+	f.must(f.st.SetQuota(f.ctx, f.id("bob@example.org"), 0, 1))
+	rs := f.deliverRaw(mx(t, "alice@example.org", "bob@example.org"), mailSubject("retried"))
+	if rs[0] == nil || rs[0].Code != 452 {
+		t.Fatalf("first attempt: %v, want 452 (bob over quota)", rs)
+	}
+	if len(f.inbox("alice@example.org")) != 0 {
+		t.Fatal("a failed transaction stored alice's copy")
+	}
+	f.must(f.st.SetQuota(f.ctx, f.id("bob@example.org"), 0, 0))
+	if rs := f.deliverRaw(mx(t, "alice@example.org", "bob@example.org"), mailSubject("retried")); rs[0] != nil || rs[1] != nil {
+		t.Fatalf("retry: %v", rs)
+	}
+	if a, b := len(f.inbox("alice@example.org")), len(f.inbox("bob@example.org")); a != 1 || b != 2 {
+		t.Fatalf("retry: alice %d, bob %d; want 1 and 2 (the retry is not a duplicate)", a, b)
+	}
+	// Once stored, the mark is there: a third copy is a duplicate.
+	if rs := f.deliverRaw(mx(t, "alice@example.org"), mailSubject("retried")); rs[0] != nil || len(f.inbox("alice@example.org")) != 1 {
+		t.Fatalf("third copy: %v, alice %d; want it discarded as a duplicate", rs, len(f.inbox("alice@example.org")))
+	}
+}
