@@ -51,6 +51,7 @@ type ingest struct {
 // the local copies are stored before the enqueue, so only a failing queue
 // can leave a retried message delivered twice locally.
 func (s *Service) Deliver(ctx context.Context, env *envelope.Envelope, body io.Reader, size int64) []*smtpreply.Reply {
+	ctx = withSendBudget(ctx)
 	t := &ingest{env: env, msg: &message{body: body, size: size},
 		replies: make([]*smtpreply.Reply, len(env.Recipients)), send: make([][]Outgoing, len(env.Recipients)),
 		stored: make([][]func(context.Context), len(env.Recipients))}
@@ -256,6 +257,10 @@ func (s *Service) sendPolicyMessage(ctx context.Context, t *ingest, i int, o Out
 		} else {
 			remote = append(remote, r)
 		}
+	}
+	if (o.Forward || len(local) > 0) && !spendSend(ctx) {
+		s.log.Warn("delivery: a policy's message not sent: too many for one inbound message", append(log, "max", MaxPolicySends)...)
+		return false
 	}
 	if len(local) > 0 && !s.deliverPolicyMessage(ctx, t.env, &env, local, body, log) {
 		sent = false

@@ -224,7 +224,7 @@ func (p Sieve) sieveAction(ctx context.Context, run *sieveRun, raw []byte, res s
 // redirect is the forwarded copy of a redirect (RFC 5228 §4.2): the copy
 // as stored but for its Return-Path (a relayed message has none, RFC 5321
 // §4.4), from the original sender (the pipeline rewrites it with SRS),
-// through the recipient's address (Via: Delivered-To, loops); false when
+// through the account's address (Via: Delivered-To, loops); false when
 // it is not done: an invalid address, or a loop.
 func (p Sieve) redirect(run *sieveRun, raw []byte, target string) (Outgoing, bool) {
 	to, err := mailaddr.Parse(target)
@@ -240,8 +240,10 @@ func (p Sieve) redirect(run *sieveRun, raw []byte, target string) (Outgoing, boo
 	}
 	// A loop is an error of the redirect (RFC 5228 §4.2), which keeps
 	// the copy (§2.10.6): found here, not when the copy is sent, so that
-	// a redirect without :copy does not lose the message.
-	via := run.rcpt.Addr.String()
+	// a redirect without :copy does not lose the message. The key is
+	// the account's address, not the recipient's: subaddresses
+	// (alice+a@, alice+ab@) are one account, not new hops to fan out to.
+	via := run.acct.Address
 	switch cause, err := forwardLoop(raw, via); {
 	case err != nil:
 		p.logger().Warn("sieve: redirect not done: header unreadable; message kept", "account", run.acct.Address, "err", err)

@@ -78,3 +78,62 @@ func TestSieveDuplicateRecordedAfterStore(t *testing.T) {
 		t.Fatalf("third copy: %v, alice %d; want it discarded as a duplicate", rs, len(f.inbox("alice@example.org")))
 	}
 }
+
+// The loop key of a redirect is the account's address: a script that
+// redirects to its own subaddresses reaches each once (their pass sees
+// alice's Delivered-To and keeps the copy) instead of fanning out over
+// every order of them.
+func TestSieveRedirectSubaddressFanOut(t *testing.T) {
+	f := newFixture(t)
+	sieveFor(f, `require "copy"; redirect :copy "alice+a@example.org"; redirect :copy "alice+b@example.org"; redirect :copy "alice+c@example.org";`, "", "")
+	if rs := f.deliverRaw(mx(t, "alice@example.org"), mailSubject("fan")); rs[0] != nil {
+		t.Fatal(rs[0])
+	}
+	in := f.inbox("alice@example.org")
+	if len(in) != 4 {
+		t.Fatalf("alice has %d copies, want 4 (the original and one per subaddress)", len(in))
+	}
+	for _, m := range in[1:] {
+		if b := f.body(m); strings.Count(b, "Delivered-To: ") != 1 || !strings.Contains(b, "Delivered-To: alice@example.org\r\n") {
+			t.Fatalf("redirected copy:\n%s", b)
+		}
+	}
+}
+
+// One inbound message causes at most MaxPolicySends forwarded copies,
+// nested deliveries included: five accounts whose scripts each redirect
+// a copy to the four others would otherwise deliver hundreds of copies
+// (every path through them).
+func TestSieveRedirectBudget(t *testing.T) {
+	f := newFixture(t)
+	for _, u := range []string{"carol@example.org", "dave@example.org"} {
+		if _, err := f.acct.AddUser(f.ctx, u, "pw"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := []string{"alice@example.org", "bob@example.org", "carol@example.org", "dave@example.org", "postmaster@example.org"}
+	scripts, _ := sieveFor(f, "", "", "")
+	for _, a := range all {
+		src := `require "copy";`
+		for _, b := range all {
+			if b != a {
+				src += ` redirect :copy "` + b + `";`
+			}
+		}
+		f.must(scripts.Put(f.ctx, a, "main", []byte(src)))
+		f.must(scripts.Activate(f.ctx, a, "main"))
+	}
+	if rs := f.deliverRaw(mx(t, "alice@example.org"), mailSubject("storm")); rs[0] != nil {
+		t.Fatal(rs[0])
+	}
+	total := 0
+	for _, a := range all {
+		total += len(f.inbox(a))
+	}
+	if total != 1+MaxPolicySends {
+		t.Fatalf("%d copies stored, want %d (the original and MaxPolicySends forwarded)", total, 1+MaxPolicySends)
+	}
+	if !strings.Contains(f.logs.String(), "too many for one inbound message") {
+		t.Fatal("the budget's end not logged")
+	}
+}
