@@ -4,6 +4,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/petrelmail/petrel/internal/envelope"
+	"github.com/petrelmail/petrel/internal/msgauth"
+	"github.com/petrelmail/petrel/internal/rspamd"
+	"github.com/petrelmail/petrel/internal/spfcheck"
 )
 
 // A redirect without :copy cancels the implicit keep (RFC 3894 §3), but
@@ -135,5 +140,80 @@ func TestSieveRedirectBudget(t *testing.T) {
 	}
 	if !strings.Contains(f.logs.String(), "too many for one inbound message") {
 		t.Fatal("the budget's end not logged")
+	}
+}
+
+// withSPF gives the fixture a checker whose verdict has SPF result for
+// the MAIL FROM identity (the policies are set after it).
+func withSPF(f *fixture, result string) *fakeChecker {
+	c := withChecker(f, msgauth.Deliver, nil)
+	c.verdict.SPF = spfcheck.Result{Result: result, Identity: spfcheck.MailFrom, Domain: "remote.example"}
+	return c
+}
+
+// The report of a reject among several recipients goes only to a
+// reverse path vouched for (SPF pass for MAIL FROM, or submitted mail),
+// not to one judged junk, and not when NOTIFY lacks FAILURE (RFC 3461
+// §4.1): otherwise a forged sender gets backscatter.
+func TestSieveRejectReportOnlyVouched(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		spf    string
+		setup  func(f *fixture, c *fakeChecker, env *envelope.Envelope)
+		report bool
+	}{
+		{"spf pass", spfcheck.Pass, func(*fixture, *fakeChecker, *envelope.Envelope) {}, true},
+		{"spf softfail", spfcheck.SoftFail, func(*fixture, *fakeChecker, *envelope.Envelope) {}, false},
+		{"spf none", spfcheck.None, func(*fixture, *fakeChecker, *envelope.Envelope) {}, false},
+		{"spf pass of HELO only", spfcheck.None, func(_ *fixture, c *fakeChecker, _ *envelope.Envelope) {
+			c.verdict.HELO = spfcheck.Result{Result: spfcheck.Pass, Identity: spfcheck.Helo}
+		}, false},
+		{"spf pass but DMARC quarantine", spfcheck.Pass, func(_ *fixture, c *fakeChecker, _ *envelope.Envelope) {
+			c.verdict.Action = msgauth.Junk
+		}, false},
+		{"spf pass but spam", spfcheck.Pass, func(f *fixture, _ *fakeChecker, _ *envelope.Envelope) {
+			f.svc.cfg.Filter = &fakeFilter{verdict: rspamd.Verdict{Scanned: true, Action: rspamd.Junk}}
+		}, false},
+		{"spf pass, NOTIFY=DELAY", spfcheck.Pass, func(_ *fixture, _ *fakeChecker, env *envelope.Envelope) {
+			env.Recipients[0].Notify = []string{"DELAY"}
+		}, false},
+		{"spf pass, NOTIFY=SUCCESS,FAILURE", spfcheck.Pass, func(_ *fixture, _ *fakeChecker, env *envelope.Envelope) {
+			env.Recipients[0].Notify = []string{"SUCCESS", "FAILURE"}
+		}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			ch := withSPF(f, c.spf)
+			sieveFor(f, `require "reject"; reject "no thanks";`, "", "")
+			q := withQueue(f)
+			env := mx(t, "alice@example.org", "bob@example.org")
+			c.setup(f, ch, env)
+			if rs := f.deliverRaw(env, mailSubject("two")); rs[0] != nil || rs[1] != nil {
+				t.Fatalf("%v, want both accepted", rs)
+			}
+			if len(f.inbox("alice@example.org")) != 0 {
+				t.Fatal("alice's rejected copy stored")
+			}
+			if got := len(q.msgs) == 1; got != c.report {
+				t.Fatalf("report sent: %v (queued %d), want %v", got, len(q.msgs), c.report)
+			}
+		})
+	}
+}
+
+// Submitted mail is vouched for by the account that sent it: its sender
+// gets the report without any SPF check.
+func TestSieveRejectReportSubmitted(t *testing.T) {
+	f := newFixture(t)
+	scripts, _ := sieveFor(f, "", "", "")
+	f.must(scripts.Put(f.ctx, "bob@example.org", "main", []byte(`require "reject"; reject "no thanks";`)))
+	f.must(scripts.Activate(f.ctx, "bob@example.org", "main"))
+	q := withQueue(f)
+	if rs := f.submit(submitted(t, "bob@example.org", "postmaster@example.org"), fromAlice+"Subject: sub\r\n\r\nhi\r\n"); rs[0] != nil || rs[1] != nil {
+		t.Fatalf("%v", rs)
+	}
+	in := f.inbox("alice@example.org")
+	if len(q.msgs) != 0 || len(in) != 1 || !strings.Contains(f.body(in[0]), "Status: 5.7.1") {
+		t.Fatalf("queued %d, alice's INBOX %d: want the report delivered to alice", len(q.msgs), len(in))
 	}
 }
