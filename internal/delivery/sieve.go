@@ -89,6 +89,10 @@ type Sieve struct {
 	// Refusal writes the report of a reject among several recipients;
 	// nil sends none (logged).
 	Refusal RefusalWriter
+	// Sweeper removes the expired vacation and duplicate entries,
+	// started from Decide now and then (sweep.go); nil removes them only
+	// when read.
+	Sweeper *Sweeper
 }
 
 func (p Sieve) logger() *slog.Logger {
@@ -101,6 +105,9 @@ func (p Sieve) logger() *slog.Logger {
 // Decide implements Policy.
 func (p Sieve) Decide(ctx context.Context, m *Message, rcpt Rcpt) (Action, error) {
 	log := p.logger()
+	if p.Sweeper != nil {
+		p.Sweeper.Maybe()
+	}
 	acct, err := p.Accounts.Account(ctx, rcpt.Account)
 	if err != nil {
 		log.Warn("sieve: account not read; message kept", "account", rcpt.Account, "err", err)
