@@ -14,6 +14,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-smtp"
+
+	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
 )
 
 // sieveE2EScript is alice's filter in the delivery scenarios.
@@ -78,7 +80,12 @@ func TestServeSieveDelivery(t *testing.T) {
 	must(t, os.WriteFile(before, []byte(`require "imap4flags"; addflag "$Global";`), 0o644))
 	conf, err := os.ReadFile(s.config)
 	must(t, err)
-	conf = []byte(strings.Replace(string(conf), `level = "warn"`, `level = "info"`, 1) + fmt.Sprintf("[sieve]\nbefore = %q\n", before))
+	// SPF passes for the sender's domain: the report of a reject goes
+	// only to a sender vouched for.
+	dns := dnstest.Start(t)
+	dns.Add(t, `example.com. TXT "v=spf1 ip4:127.0.0.1 -all"`)
+	conf = []byte(strings.NewReplacer(`level = "warn"`, `level = "info"`, "verify_senders = false", "verify_senders = true").Replace(string(conf)) +
+		fmt.Sprintf("[sieve]\nbefore = %q\n[dns]\nservers = [%q]\n", before, dns.Addr))
 	must(t, os.WriteFile(s.config, conf, 0o644))
 	s.addUsers("bob@example.org")
 	s.cli(sieveE2EScript, "sieve", "put", pop3User, "main")

@@ -50,7 +50,8 @@ func sievePolicy(d deps) delivery.Sieve {
 		Log: d.log.With("component", "sieve"), MaxSize: int64(d.cfg.Delivery.MaxMessageSize),
 		Store: d.st, Before: d.sieve.before, After: d.sieve.after, Refusal: queue.Refusal,
 		SendAs: d.accounts, Vacation: vacation.New(vacation.Config{KV: d.st, Hostname: d.cfg.Hostname,
-			MinPeriod: time.Duration(d.cfg.Sieve.VacationMinPeriod)})}
+			MinPeriod: time.Duration(d.cfg.Sieve.VacationMinPeriod)}),
+		Sweeper: &delivery.Sweeper{KV: d.st}}
 	if d.sieve.dir != nil {
 		p.Global = d.sieve.dir
 	}

@@ -150,6 +150,12 @@ func TestServeForwardSRS(t *testing.T) {
 	if !errors.As(err, &se) || se.Code != 550 || se.EnhancedCode != (smtp.EnhancedCode{5, 1, 1}) {
 		t.Fatalf("forged SRS address %s: %v, want 550 5.1.1", forged, err)
 	}
+	// A valid SRS address from a non-null sender: not a bounce, refused
+	// (550 5.7.1), nothing relayed to the original sender.
+	err = e2eSend(site.smtp, "mx.remote.test", "spammer@remote.test", []string{fw.from}, bounce)
+	if !errors.As(err, &se) || se.Code != 550 || se.EnhancedCode != (smtp.EnhancedCode{5, 7, 1}) {
+		t.Fatalf("SRS address %s from a non-null sender: %v, want 550 5.7.1", fw.from, err)
+	}
 	time.Sleep(500 * time.Millisecond)
 	remote.mu.Lock()
 	n := len(remote.txns)

@@ -138,15 +138,18 @@ func (s *Service) checkLoops(t *ingest) *smtpreply.Reply {
 }
 
 // reverseSRS routes a recipient whose local part is an SRS address in
-// one of our domains (or the SRS domain): a bounce (or a reply) to a
-// message we forwarded. An address we made, younger than the maximum
-// age, goes to the original sender through the queue (an SRS1 address to
-// the first forwarder, or to the original sender when that was us),
-// before any account, alias or catch-all (as postsrsd's rewriting before
-// Postfix's lookups). Any other is not ours: ok is false and the
-// recipient is routed as usual (no such user, unless an alias takes
-// it): never relayed (README "Forwarding and SRS").
-func (s *Service) reverseSRS(ctx context.Context, rcpt envelope.Recipient) (rt route, reply *smtpreply.Reply, ok bool) {
+// one of our domains (or the SRS domain): a bounce to a message we
+// forwarded. An address we made, younger than the maximum age, goes to
+// the original sender through the queue (an SRS1 address to the first
+// forwarder, or to the original sender when that was us), before any
+// account, alias or catch-all (as postsrsd's rewriting before Postfix's
+// lookups), but only for the null reverse path: bounces are sent with it
+// (RFC 5321 §4.5.5, RFC 3464 §2); any other sender gets 550 5.7.1
+// (srsBounceOnly), or anyone who got a forwarded copy could relay
+// anything to its original sender. Any other address is not ours: ok is
+// false and the recipient is routed as usual (no such user, unless an
+// alias takes it): never relayed (README "Forwarding and SRS").
+func (s *Service) reverseSRS(ctx context.Context, env *envelope.Envelope, rcpt envelope.Recipient) (rt route, reply *smtpreply.Reply, ok bool) {
 	addr := rcpt.Addr.String()
 	ours, err := s.isLocal(ctx, rcpt.Addr.Domain)
 	if err != nil {
@@ -167,6 +170,9 @@ func (s *Service) reverseSRS(ctx context.Context, rcpt envelope.Recipient) (rt r
 		return route{}, nil, false
 	case err != nil:
 		return route{}, s.localError("decode SRS address", err), true
+	case !env.From.IsZero():
+		s.log.Info("srs: address refused to a non-null sender", append(env.LogAttrs(), "rcpt", addr)...)
+		return route{}, srsBounceOnly(addr), true
 	case s.cfg.Queue == nil:
 		return route{}, smtpreply.ForwardingUnavailable(addr), true
 	}
@@ -180,6 +186,12 @@ func (s *Service) reverseSRS(ctx context.Context, rcpt envelope.Recipient) (rt r
 		return route{}, nil, false
 	}
 	return route{remote: []envelope.Recipient{f}, fwd: &forwarding{domain: s.srsDomain(rcpt.Addr.Domain)}}, nil, true
+}
+
+// srsBounceOnly refuses a sender other than the null one to an SRS
+// address of ours: 550 5.7.1 (RFC 3463 X.7.1, delivery not authorized).
+func srsBounceOnly(addr string) *smtpreply.Reply {
+	return smtpreply.New(550, smtpreply.Enhanced{5, 7, 1}, "<%s>: This address takes only bounces (null reverse path)", addr)
 }
 
 // srsDomain is the domain of the SRS senders made for a message that

@@ -322,3 +322,30 @@ func TestStripReturnPath(t *testing.T) {
 		}
 	}
 }
+
+// An SRS address of ours takes only bounces (the null reverse path, RFC
+// 5321 §4.5.5): a valid one to anyone else is 550 5.7.1 at RCPT and at the
+// end of data, and nothing is relayed, else anyone who got a forwarded
+// copy could send anything to its original sender.
+func TestSRSNonNullSenderRefused(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	q, r := withSRS(f, &now)
+	srs0, err := r.Forward(f.ctx, rcpt(t, "victim@remote.example").Addr, "example.org")
+	f.must(err)
+	env := mx(t) // MAIL FROM:<s@remote.example>
+	env.Recipients = []envelope.Recipient{{Addr: srs0}}
+	if r := f.svc.CheckRecipient(f.ctx, env, env.Recipients[0]); r == nil || r.Code != 550 || code(r) != "5.7.1" {
+		t.Fatalf("RCPT %s from <s@remote.example>: %v, want 550 5.7.1", srs0, r)
+	}
+	if rs := f.deliver(env, "spam for the victim"); rs[0] == nil || rs[0].Code != 550 || code(rs[0]) != "5.7.1" {
+		t.Fatalf("DATA: %v, want 550 5.7.1", rs[0])
+	}
+	if len(q.msgs) != 0 {
+		t.Fatalf("relayed from a non-null sender: %+v", q.msgs)
+	}
+	env.From = mailaddr.Address{}
+	if rs := f.deliver(env, "a bounce"); rs[0] != nil || len(q.msgs) != 1 || q.msgs[0].rcpts[0] != "victim@remote.example" {
+		t.Fatalf("bounce: %v, queued %d; want it relayed to the original sender", rs[0], len(q.msgs))
+	}
+}

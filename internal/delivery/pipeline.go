@@ -19,13 +19,14 @@ import (
 type ingest struct {
 	env     *envelope.Envelope
 	msg     *message
-	auth    inboundAuth        // what the checks decided (inbound.go)
-	spam    rspamd.Verdict     // what the content filter decided (filter.go)
-	held    bool               // the filter rejected submitted mail: queued held (filter.go)
-	routes  []route            // per recipient
-	replies []*smtpreply.Reply // per recipient; nil = not refused
-	send    [][]Outgoing       // per recipient: what its policies asked to send
-	head    *headerFacts       // read once when needed (forward.go)
+	auth    inboundAuth               // what the checks decided (inbound.go)
+	spam    rspamd.Verdict            // what the content filter decided (filter.go)
+	held    bool                      // the filter rejected submitted mail: queued held (filter.go)
+	routes  []route                   // per recipient
+	replies []*smtpreply.Reply        // per recipient; nil = not refused
+	send    [][]Outgoing              // per recipient: what its policies asked to send
+	stored  [][]func(context.Context) // per recipient: Action.Stored
+	head    *headerFacts              // read once when needed (forward.go)
 }
 
 // Deliver stores the message for every local recipient of env: one copy
@@ -50,8 +51,10 @@ type ingest struct {
 // the local copies are stored before the enqueue, so only a failing queue
 // can leave a retried message delivered twice locally.
 func (s *Service) Deliver(ctx context.Context, env *envelope.Envelope, body io.Reader, size int64) []*smtpreply.Reply {
+	ctx = withSendBudget(ctx)
 	t := &ingest{env: env, msg: &message{body: body, size: size},
-		replies: make([]*smtpreply.Reply, len(env.Recipients)), send: make([][]Outgoing, len(env.Recipients))}
+		replies: make([]*smtpreply.Reply, len(env.Recipients)), send: make([][]Outgoing, len(env.Recipients)),
+		stored: make([][]func(context.Context), len(env.Recipients))}
 	if r := s.check(ctx, t); r != nil {
 		return fill(t.replies, r)
 	}
@@ -60,6 +63,7 @@ func (s *Service) Deliver(ctx context.Context, env *envelope.Envelope, body io.R
 		return t.replies
 	}
 	s.enqueue(ctx, t)
+	t.runStored(ctx)
 	s.sendOutgoing(ctx, t)
 	s.recordSent(ctx, env, t.replies)
 	return t.replies
@@ -155,21 +159,64 @@ func (t *ingest) hasLocal() bool {
 	return false
 }
 
+// runStored runs the Action.Stored of the recipients that got the
+// message.
+func (t *ingest) runStored(ctx context.Context) {
+	for i, fs := range t.stored {
+		if t.replies[i] != nil {
+			continue
+		}
+		for _, f := range fs {
+			f(ctx)
+		}
+	}
+}
+
 // sendOutgoing sends the messages the policies asked to send, for the
 // recipients that got the message (sendPolicyMessage). They are new mail
-// of their own: a failure is logged, and changes no reply.
+// of their own: a failure is logged, and changes no reply; a forwarded
+// copy that replaced an account's keep (Outgoing.Keeps) and could not go
+// is stored in that account's INBOX instead (keepUnsent).
 func (s *Service) sendOutgoing(ctx context.Context, t *ingest) {
+	kept := make(map[store.AccountID]bool)
 	for i, out := range t.send {
 		if t.replies[i] != nil {
 			continue
 		}
 		for _, o := range out {
-			s.sendPolicyMessage(ctx, t, i, o)
+			if o.Envelope.ID == "" {
+				o.Envelope.ID = obs.NewID()
+			}
+			log := append(t.env.LogAttrs(), "policy_msg_id", o.Envelope.ID)
+			if !s.sendPolicyMessage(ctx, t, i, o, log) && o.Keeps != 0 && !kept[o.Keeps] {
+				kept[o.Keeps] = true
+				s.keepUnsent(ctx, t.env, o, log)
+			}
 		}
 	}
 }
 
-// sendPolicyMessage sends one message of recipient i's policies: a
+// keepUnsent stores a forwarded copy that replaced the keep of account
+// o.Keeps, and could not be sent, in that account's INBOX, with the
+// Return-Path it had (RFC 5228 §2.10.6: a failed action keeps the
+// message). A store that fails too is logged.
+func (s *Service) keepUnsent(ctx context.Context, env *envelope.Envelope, o Outgoing, log []any) {
+	log = append(log, "account", o.Keeps)
+	body := append([]byte("Return-Path: <"+o.Envelope.ReversePath()+">\r\n"), o.Body...)
+	res, err := s.st.Deliver(ctx, store.NewMessage{Body: bytes.NewReader(body), InternalDate: env.Received},
+		[]store.Target{{Account: o.Keeps}})
+	if err == nil && len(res) == 1 {
+		err = res[0].Err
+	}
+	if err != nil {
+		s.log.Error("delivery: a forwarded copy not sent and not kept", append(log, "err", err)...)
+		return
+	}
+	s.log.Warn("delivery: a forwarded copy not sent; kept in the INBOX instead", log...)
+}
+
+// sendPolicyMessage sends one message of recipient i's policies and
+// reports whether every recipient got it (queued or delivered): a
 // forwarded copy (Outgoing.Forward) loses the Return-Path of its stored
 // copy and is not sent when it went round already (a Delivered-To field
 // naming Via, or MaxHops Received fields; forward.go), else gets
@@ -178,17 +225,12 @@ func (s *Service) sendOutgoing(ctx context.Context, t *ingest) {
 // own aliases and filters run (the loop check stops A -> B -> A); the
 // others through the queue, a forwarded copy with its sender rewritten
 // by SRS.
-func (s *Service) sendPolicyMessage(ctx context.Context, t *ingest, i int, o Outgoing) {
-	env := o.Envelope
-	if env.ID == "" {
-		env.ID = obs.NewID()
-	}
-	log := append(t.env.LogAttrs(), "policy_msg_id", env.ID)
-	body := o.Body
+func (s *Service) sendPolicyMessage(ctx context.Context, t *ingest, i int, o Outgoing, log []any) bool {
+	env, body := o.Envelope, o.Body
 	if o.Forward {
 		var ok bool
 		if body, ok = s.forwardable(body, o.Via, log); !ok {
-			return
+			return false
 		}
 	}
 	if o.Sign && s.cfg.Signer != nil {
@@ -201,11 +243,13 @@ func (s *Service) sendPolicyMessage(ctx context.Context, t *ingest, i int, o Out
 	if o.Forward {
 		body = append([]byte(deliveredTo(o.Via)), body...)
 	}
+	sent := true
 	var local, remote []envelope.Recipient
 	for _, r := range env.Recipients {
 		ours, err := s.isLocal(ctx, r.Addr.Domain)
 		if err != nil {
 			s.log.Error("delivery: a policy's message not sent to a recipient", append(log, "rcpt", r.Addr.String(), "err", err)...)
+			sent = false
 			continue
 		}
 		if ours {
@@ -214,36 +258,48 @@ func (s *Service) sendPolicyMessage(ctx context.Context, t *ingest, i int, o Out
 			remote = append(remote, r)
 		}
 	}
-	if len(local) > 0 {
-		s.deliverPolicyMessage(ctx, t.env, &env, local, body, log)
+	if (o.Forward || len(local) > 0) && !spendSend(ctx) {
+		s.log.Warn("delivery: a policy's message not sent: too many for one inbound message", append(log, "max", MaxPolicySends)...)
+		return false
+	}
+	if len(local) > 0 && !s.deliverPolicyMessage(ctx, t.env, &env, local, body, log) {
+		sent = false
 	}
 	if len(remote) > 0 {
 		env.Recipients = remote
-		s.queuePolicyMessage(ctx, t.env.Recipients[i].Addr.Domain, o, env, body, log)
+		if !s.queuePolicyMessage(ctx, t.env.Recipients[i].Addr.Domain, o, env, body, log) {
+			sent = false
+		}
 	}
+	return sent
 }
 
 // deliverPolicyMessage delivers a policy's message to its recipients in
-// our domains, as a new transaction (its own ID, trace fields, policies);
-// a recipient it fails for is logged.
-func (s *Service) deliverPolicyMessage(ctx context.Context, orig, env *envelope.Envelope, rcpts []envelope.Recipient, body []byte, log []any) {
+// our domains, as a new transaction (its own ID, trace fields, policies),
+// and reports whether every one took it; a recipient it fails for is
+// logged.
+func (s *Service) deliverPolicyMessage(ctx context.Context, orig, env *envelope.Envelope, rcpts []envelope.Recipient, body []byte, log []any) bool {
 	lenv := &envelope.Envelope{ID: env.ID, From: env.From, Recipients: rcpts, Helo: s.cfg.Hostname, Protocol: "local",
 		PerRecipient: true, SMTPUTF8: orig.SMTPUTF8, Body: orig.Body, Received: time.Now()}
+	ok := true
 	for j, r := range s.Deliver(ctx, lenv, bytes.NewReader(body), int64(len(body))) {
 		if r != nil {
+			ok = false
 			s.log.Warn("delivery: a policy's message not delivered locally", append(log, "rcpt", rcpts[j].Addr.String(), "code", r.Code, "enhanced", r.Enhanced.String())...)
 		}
 	}
 	s.log.Info("delivered a policy's message locally", append(log, "rcpts", len(rcpts))...)
+	return ok
 }
 
-// queuePolicyMessage hands a policy's message to the queue; a forwarded
-// copy goes with its sender rewritten by SRS for the forwarding domain
-// (Via's, else rcptDomain, the domain of the recipient that forwards).
-func (s *Service) queuePolicyMessage(ctx context.Context, rcptDomain string, o Outgoing, env envelope.Envelope, body []byte, log []any) {
+// queuePolicyMessage hands a policy's message to the queue and reports
+// whether it took it; a forwarded copy goes with its sender rewritten by
+// SRS for the forwarding domain (Via's, else rcptDomain, the domain of
+// the recipient that forwards).
+func (s *Service) queuePolicyMessage(ctx context.Context, rcptDomain string, o Outgoing, env envelope.Envelope, body []byte, log []any) bool {
 	if s.cfg.Queue == nil {
 		s.log.Error("delivery: a policy's message not sent: no outbound queue", log...)
-		return
+		return false
 	}
 	if o.Forward {
 		domain := rcptDomain
@@ -262,7 +318,8 @@ func (s *Service) queuePolicyMessage(ctx context.Context, rcptDomain string, o O
 	id, err := s.cfg.Queue.Enqueue(ctx, &env, bytes.NewReader(body), int64(len(body)), env.Recipients)
 	if err != nil {
 		s.log.Error("delivery: queueing a policy's message", append(log, "err", err)...)
-		return
+		return false
 	}
 	s.log.Info("queued a policy's message", append(log, "queue_id", id, "rcpts", len(env.Recipients))...)
+	return true
 }

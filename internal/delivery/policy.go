@@ -77,6 +77,12 @@ type Action struct {
 	// Send are new messages to send once the copy is delivered (a vacation
 	// reply, a notification), through the outbound queue.
 	Send []Outgoing
+	// Stored are run once the recipient got the message (its copies
+	// stored or discarded, its reply nil), not when the delivery fails:
+	// what a policy records of a delivered message (the Sieve duplicate
+	// marks, RFC 7352 §3), so that the sender's retry is not seen as a
+	// duplicate.
+	Stored []func(context.Context)
 }
 
 // Outgoing is a message a policy asks to send: its envelope (From and
@@ -95,6 +101,12 @@ type Outgoing struct {
 	// Sign has the message DKIM-signed for the domain of its From field
 	// (a vacation reply, a notification) when that domain has a key.
 	Sign bool
+	// Keeps is the account whose implicit keep this forwarded copy
+	// replaced (a redirect without :copy, RFC 3894 §3); 0 for none. When
+	// the copy cannot be sent or delivered, it is stored in that
+	// account's INBOX instead (pipeline.go), so that nothing is lost
+	// (RFC 5228 §2.10.6).
+	Keeps store.AccountID
 }
 
 // chain runs the policies in order and merges their actions: a Reject or
@@ -107,8 +119,12 @@ func chain(ctx context.Context, ps []Policy, m *Message, rcpt Rcpt) (Action, err
 		if err != nil {
 			return Action{}, err
 		}
-		if a.Reject != nil || a.Discard {
-			a.Send = append(acc.Send, a.Send...)
+		if a.Reject != nil {
+			a.Send, a.Stored = append(acc.Send, a.Send...), nil
+			return a, nil
+		}
+		if a.Discard {
+			a.Send, a.Stored = append(acc.Send, a.Send...), append(acc.Stored, a.Stored...)
 			return a, nil
 		}
 		if a.Mailbox != "" || a.SpecialUse != store.UseNone {
@@ -117,6 +133,7 @@ func chain(ctx context.Context, ps []Policy, m *Message, rcpt Rcpt) (Action, err
 		acc.Flags |= a.Flags
 		acc.Keywords = append(acc.Keywords, a.Keywords...)
 		acc.Send = append(acc.Send, a.Send...)
+		acc.Stored = append(acc.Stored, a.Stored...)
 	}
 	return acc, nil
 }
@@ -147,6 +164,7 @@ func (s *Service) decide(ctx context.Context, t *ingest, m *Message) ([]store.Ta
 		targets, owners[i] = append(targets, fresh...), mine
 		for _, a := range acts {
 			t.send[i] = append(t.send[i], a.Send...)
+			t.stored[i] = append(t.stored[i], a.Stored...)
 		}
 	}
 	return targets, owners

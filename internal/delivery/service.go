@@ -102,7 +102,7 @@ func New(cfg Config, res Resolver, st Store, log *slog.Logger) *Service {
 func (s *Service) route(ctx context.Context, env *envelope.Envelope, rcpt envelope.Recipient) (route, *smtpreply.Reply) {
 	addr := rcpt.Addr.String()
 	if s.cfg.SRS != nil && srs.IsSRS(rcpt.Addr.Local) {
-		if rt, reply, ok := s.reverseSRS(ctx, rcpt); ok {
+		if rt, reply, ok := s.reverseSRS(ctx, env, rcpt); ok {
 			return rt, reply
 		}
 	}

@@ -89,6 +89,10 @@ type Sieve struct {
 	// Refusal writes the report of a reject among several recipients;
 	// nil sends none (logged).
 	Refusal RefusalWriter
+	// Sweeper removes the expired vacation and duplicate entries,
+	// started from Decide now and then (sweep.go); nil removes them only
+	// when read.
+	Sweeper *Sweeper
 }
 
 func (p Sieve) logger() *slog.Logger {
@@ -101,6 +105,9 @@ func (p Sieve) logger() *slog.Logger {
 // Decide implements Policy.
 func (p Sieve) Decide(ctx context.Context, m *Message, rcpt Rcpt) (Action, error) {
 	log := p.logger()
+	if p.Sweeper != nil {
+		p.Sweeper.Maybe()
+	}
 	acct, err := p.Accounts.Account(ctx, rcpt.Account)
 	if err != nil {
 		log.Warn("sieve: account not read; message kept", "account", rcpt.Account, "err", err)
@@ -146,8 +153,10 @@ func (p Sieve) Decide(ctx context.Context, m *Message, rcpt Rcpt) (Action, error
 		}
 	}
 	a := p.sieveAction(ctx, run, raw, res)
-	if a.Reject == nil {
-		run.recordDuplicates(res.Duplicates)
+	if a.Reject == nil && len(res.Duplicates) > 0 {
+		// Recorded once the copy is delivered, not before (a delivery
+		// that fails would make the sender's retry a duplicate).
+		a.Stored = append(a.Stored, func(ctx context.Context) { run.recordDuplicates(ctx, res.Duplicates) })
 	}
 	return a, nil
 }
@@ -176,6 +185,7 @@ func (p Sieve) sieveAction(ctx context.Context, run *sieveRun, raw []byte, res s
 	log, addr := p.logger(), run.acct.Address
 	var a Action
 	filed, kept := false, false
+	var moved []int // the redirects without :copy, in a.Send
 	for _, act := range res.Actions {
 		switch act.Kind {
 		case sieve.Reject, sieve.Ereject:
@@ -195,6 +205,9 @@ func (p Sieve) sieveAction(ctx context.Context, run *sieveRun, raw []byte, res s
 			}
 		case sieve.Redirect:
 			if o, ok := p.redirect(run, raw, act.Address); ok {
+				if !act.Copy {
+					moved = append(moved, len(a.Send))
+				}
 				a.Send = append(a.Send, o)
 			} else if !act.Copy {
 				kept = true // a redirect not done must not lose the copy
@@ -207,6 +220,9 @@ func (p Sieve) sieveAction(ctx context.Context, run *sieveRun, raw []byte, res s
 		}
 	}
 	if !filed && !kept {
+		for _, k := range moved {
+			a.Send[k].Keeps = run.rcpt.Account // kept if it cannot go
+		}
 		return Action{Discard: true, Send: a.Send}
 	}
 	return a
@@ -215,7 +231,7 @@ func (p Sieve) sieveAction(ctx context.Context, run *sieveRun, raw []byte, res s
 // redirect is the forwarded copy of a redirect (RFC 5228 §4.2): the copy
 // as stored but for its Return-Path (a relayed message has none, RFC 5321
 // §4.4), from the original sender (the pipeline rewrites it with SRS),
-// through the recipient's address (Via: Delivered-To, loops); false when
+// through the account's address (Via: Delivered-To, loops); false when
 // it is not done: an invalid address, or a loop.
 func (p Sieve) redirect(run *sieveRun, raw []byte, target string) (Outgoing, bool) {
 	to, err := mailaddr.Parse(target)
@@ -231,8 +247,10 @@ func (p Sieve) redirect(run *sieveRun, raw []byte, target string) (Outgoing, boo
 	}
 	// A loop is an error of the redirect (RFC 5228 §4.2), which keeps
 	// the copy (§2.10.6): found here, not when the copy is sent, so that
-	// a redirect without :copy does not lose the message.
-	via := run.rcpt.Addr.String()
+	// a redirect without :copy does not lose the message. The key is
+	// the account's address, not the recipient's: subaddresses
+	// (alice+a@, alice+ab@) are one account, not new hops to fan out to.
+	via := run.acct.Address
 	switch cause, err := forwardLoop(raw, via); {
 	case err != nil:
 		p.logger().Warn("sieve: redirect not done: header unreadable; message kept", "account", run.acct.Address, "err", err)

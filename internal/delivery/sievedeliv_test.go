@@ -13,6 +13,7 @@ import (
 	"github.com/petrelmail/petrel/internal/rspamd"
 	"github.com/petrelmail/petrel/internal/sieve"
 	"github.com/petrelmail/petrel/internal/sievescripts"
+	"github.com/petrelmail/petrel/internal/spfcheck"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -267,10 +268,12 @@ func TestSieveFailureReportOncePerScript(t *testing.T) {
 
 // reject (RFC 5429 §2.1): with one recipient it is the 550 at DATA; with
 // several (no LMTP), or an alias of several accounts, that copy is
-// dropped, the others delivered, and the sender gets a delivery status report from the null sender; no report
+// dropped, the others delivered, and the sender (SPF passed for MAIL
+// FROM) gets a delivery status report from the null sender; no report
 // goes to a null sender.
 func TestSieveRejectAmongSeveralSendsDSN(t *testing.T) {
 	f := newFixture(t)
+	withSPF(f, spfcheck.Pass)
 	sieveFor(f, `require "reject"; reject "no thanks";`, "", "")
 	q := withQueue(f)
 	rs := f.deliverRaw(mx(t, "alice@example.org"), mailSubject("single"))
@@ -299,7 +302,7 @@ func TestSieveRejectAmongSeveralSendsDSN(t *testing.T) {
 	}
 	// An alias of alice and bob is one recipient but two copies: bob's
 	// must not be refused with alice's.
-	if rs := f.deliverRaw(lmtp(t, "team@example.org"), mailSubject("team")); rs[0] != nil || len(q.msgs) != 2 ||
+	if rs := f.deliverRaw(mx(t, "team@example.org"), mailSubject("team")); rs[0] != nil || len(q.msgs) != 2 ||
 		len(f.inbox("bob@example.org")) != 2 || len(f.inbox("alice@example.org")) != 0 {
 		t.Fatalf("alias: %v, queued %d: want bob's copy delivered and a second report", rs, len(q.msgs))
 	}

@@ -145,15 +145,16 @@ func (d sieveDuplicates) Seen(key string) bool {
 	return true
 }
 
-// recordDuplicates records the run's duplicate keys once the copy's fate
-// is decided (RFC 7352 §3: tracked for the delivered message).
-func (r *sieveRun) recordDuplicates(marks []sieve.DuplicateMark) {
+// recordDuplicates records the run's duplicate keys once the copy is
+// delivered (RFC 7352 §3: tracked for the delivered message;
+// Action.Stored).
+func (r *sieveRun) recordDuplicates(ctx context.Context, marks []sieve.DuplicateMark) {
 	if r.p.Store == nil {
 		return
 	}
 	for _, d := range marks {
 		until := r.now.Add(d.Period).UTC().Format(time.RFC3339)
-		if err := r.p.Store.KVStore(r.ctx, duplicateKey(r.acct.Address, d.Key), []byte(until)); err != nil {
+		if err := r.p.Store.KVStore(ctx, duplicateKey(r.acct.Address, d.Key), []byte(until)); err != nil {
 			r.p.logger().Warn("sieve: duplicate not recorded", "account", r.acct.Address, "err", err)
 		}
 	}

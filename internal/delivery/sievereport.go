@@ -11,8 +11,11 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/envelope"
+	"github.com/petrelmail/petrel/internal/msgauth"
 	"github.com/petrelmail/petrel/internal/obs"
+	"github.com/petrelmail/petrel/internal/rspamd"
 	"github.com/petrelmail/petrel/internal/sievescripts"
+	"github.com/petrelmail/petrel/internal/spfcheck"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -77,12 +80,17 @@ func oneLineText(s string) string {
 
 // refusal is the report to the sender of a copy that the script rejected
 // while other recipients took the message (RFC 5429 §2.1: a DSN when the
-// refusal cannot be an SMTP reply): none to the null sender or when the
-// recipient asked for none (NOTIFY=NEVER, RFC 3461 §4.1).
+// refusal cannot be an SMTP reply). It goes only to a reverse path that
+// is vouched for (reportable), else it would be backscatter to a forged
+// sender, and not when the recipient asked for no failure report (RFC
+// 3461 §4.1: NOTIFY without FAILURE).
 func (p Sieve) refusal(run *sieveRun, raw []byte, reason string) (Outgoing, bool) {
 	e, log := run.m.Envelope, p.logger()
 	switch {
-	case e.From.IsZero() || slices.Contains(run.rcpt.Notify, "NEVER"):
+	case !wantsFailureReport(run.rcpt.Notify):
+		return Outgoing{}, false
+	case !reportable(run.m):
+		log.Info("sieve: rejected copy dropped; no report to a sender not vouched for", "account", run.acct.Address)
 		return Outgoing{}, false
 	case p.Refusal == nil:
 		log.Warn("sieve: rejected copy dropped; no report writer", "account", run.acct.Address)
@@ -91,6 +99,31 @@ func (p Sieve) refusal(run *sieveRun, raw []byte, reason string) (Outgoing, bool
 	body := p.Refusal(p.Hostname, e, run.rcpt.Recipient, reason, headerSection(raw), run.now)
 	return Outgoing{Envelope: envelope.Envelope{ID: obs.NewID(), Recipients: []envelope.Recipient{{Addr: e.From}},
 		Received: run.now}, Body: body, Sign: true}, true
+}
+
+// reportable reports whether a report may go to m's reverse path: not
+// null (RFC 5321 §4.5.5), and vouched for: the message was submitted (an
+// authenticated account sent it) or SPF passed for the MAIL FROM identity
+// (RFC 7208 §2.4), and no check judged it junk (DMARC quarantine, the
+// content filter).
+func reportable(m *Message) bool {
+	e := m.Envelope
+	switch {
+	case e.From.IsZero():
+		return false
+	case m.Auth.Action == msgauth.Junk || m.Spam.Action == rspamd.Junk:
+		return false
+	}
+	return e.AuthAccount != "" || (m.Auth.SPF.Result == spfcheck.Pass && m.Auth.SPF.Identity == spfcheck.MailFrom)
+}
+
+// wantsFailureReport reports whether a recipient's NOTIFY list asks for
+// a failure report: no NOTIFY, or one with FAILURE (RFC 3461 §4.1).
+func wantsFailureReport(notify []string) bool {
+	if len(notify) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(notify, func(n string) bool { return strings.EqualFold(n, "FAILURE") })
 }
 
 // headerSection is the header of raw, without the empty line.
