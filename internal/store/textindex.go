@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"io"
+
+	"github.com/petrelmail/petrel/internal/msgmeta"
+)
+
+// TextColumn is one column of the full-text index (docs/architecture.md
+// §Full-text index): the strings one SEARCH text key looks in for one
+// class of needle (imapmsg.IndexText writes them, imapmsg.TextPlan picks
+// them).
+type TextColumn int
+
+// The columns, in the order of IndexText.Columns. NV columns hold a
+// field's name and its value as two strings; Colon columns "Name: Value".
+const (
+	ColSubject     TextColumn = iota // Subject values
+	ColFrom                          // From values and addresses
+	ColTo                            // To values and addresses
+	ColCc                            // Cc values and addresses
+	ColBcc                           // Bcc values and addresses
+	ColTopNV                         // the message's header fields
+	ColTopColon                      // the message's header fields
+	ColSubNVEnc                      // part headers holding encoded words, parsed
+	ColSubNVPlain                    // part headers without encoded words, parsed
+	ColSubColon                      // every part header, parsed
+	ColSubRaw                        // part headers without encoded words, as written
+	ColBody                          // the decoded text of the text parts
+	NumTextColumns
+)
+
+// TextSeparator separates the strings of one column. A needle without it
+// can only be found inside one of them.
+const TextSeparator = '\n'
+
+// MaxIndexText bounds the text indexed for one message (all columns): a
+// message with more is not indexed and is always searched by reading it
+// (README "Full-text search").
+const MaxIndexText = 1 << 20
+
+// IndexText is the text of one message as the full-text index keeps it:
+// for each column its strings, case-folded, valid UTF-8, joined by
+// TextSeparator.
+type IndexText struct {
+	Columns [NumTextColumns]string
+}
+
+// Size is the length of the text in octets.
+func (t *IndexText) Size() int {
+	n := 0
+	for _, c := range t.Columns {
+		n += len(c)
+	}
+	return n
+}
+
+// TextExtractor computes the IndexText of a message from its metadata
+// and body; ok is false when the message has more than MaxIndexText
+// (it is then left out of the index). The backends take one in their
+// options (the server passes imapmsg.IndexText); without one, nothing is
+// indexed and every text search reads the messages.
+type TextExtractor func(meta *msgmeta.Meta, body io.ReaderAt, size int64) (t *IndexText, ok bool, err error)
+
+// TextQuery asks the full-text index for the messages of one mailbox
+// that hold Needle (case-folded, at least 3 characters, valid UTF-8
+// without TextSeparator) in one of Columns.
+type TextQuery struct {
+	Columns []TextColumn
+	Needle  string
+}
+
+// TextHits answers a TextQuery: Sure hold the needle; Maybe are not in
+// the index (stored before it, never rebuilt, or over MaxIndexText) and
+// must be read to know. Both ascend.
+type TextHits struct {
+	Sure, Maybe []UID
+}
+
+// TextIndex is the full-text index of a store.
+type TextIndex interface {
+	// SearchText answers q over the messages of mailbox.
+	SearchText(ctx context.Context, mailbox MailboxID, q TextQuery) (TextHits, error)
+	// RebuildTextIndex indexes the messages of account (0: of every
+	// account) that are not in the index, and returns how many it indexed.
+	RebuildTextIndex(ctx context.Context, account AccountID) (int, error)
+}
