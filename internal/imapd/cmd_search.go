@@ -412,6 +412,7 @@ func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.U
 		}
 		return nil
 	}
+	uids := s.useTextIndex(key)
 	needMeta, needBody := imapmsg.NeedsMeta(key), imapmsg.NeedsBody(key)
 	br := s.srv.st
 	switch {
@@ -420,7 +421,7 @@ func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.U
 		if needBody {
 			what |= store.ReadBody
 		}
-		err := br.ReadMessages(s.ctx, v.mb.ID, v.uids, what, func(d *store.MessageData) error {
+		err := br.ReadMessages(s.ctx, v.mb.ID, uids, what, func(d *store.MessageData) error {
 			return try(&imapmsg.Candidate{Msg: d.Message, Recent: v.recent[d.UID],
 				Meta: func() (*msgmeta.Meta, error) { return d.Meta, nil },
 				Body: func() (store.Blob, error) { return d.Body, nil },
@@ -434,7 +435,7 @@ func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.U
 		if err != nil {
 			return nil, nil, s.storeError("search", err)
 		}
-		indexRecs(snap, v.uids, func(r *indexRec) {
+		indexRecs(snap, uids, func(r *indexRec) {
 			if matchErr == nil {
 				try(&imapmsg.Candidate{Msg: snap.message(v.mb.ID, r), Recent: v.recent[r.uid]})
 			}
@@ -443,7 +444,7 @@ func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.U
 			return nil, nil, s.storeError("search", matchErr)
 		}
 	default:
-		msgs, err := s.loadMessages(v.uids)
+		msgs, err := s.loadMessages(uids)
 		if err != nil {
 			return nil, nil, s.storeError("search", err)
 		}

@@ -1,7 +1,9 @@
 package imapmsg
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -183,6 +185,9 @@ func (m *matcher) matchMessage(k *SearchKey) (ok, known bool) {
 		return msg.Size < k.Number, true
 	case UID, SeqSet:
 		return inRanges(msg.UID, k.UIDs), true
+	case SortedUIDs:
+		i, found := slices.BinarySearchFunc(k.UIDs, msg.UID, func(r UIDRange, u store.UID) int { return cmp.Compare(r.Hi, u) })
+		return found || i < len(k.UIDs) && k.UIDs[i].Lo <= msg.UID, true
 	case ModSeq: // RFC 7162 §3.1.5: mod-sequence equal to or greater than n
 		return k.Number >= 0 && msg.ModSeq >= store.ModSeq(k.Number), true
 	}

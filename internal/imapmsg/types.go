@@ -83,6 +83,9 @@ const (
 	Not
 	Or
 	And
+	// SortedUIDs is UID with UIDs ascending and disjoint, matched by
+	// binary search: imapd's answer from the full-text index.
+	SortedUIDs
 )
 
 // SearchKey is one node of a SEARCH key tree, as imapd's parser builds it.

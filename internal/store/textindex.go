@@ -16,18 +16,18 @@ type TextColumn int
 // The columns, in the order of IndexText.Columns. NV columns hold a
 // field's name and its value as two strings; Colon columns "Name: Value".
 const (
-	ColSubject     TextColumn = iota // Subject values
-	ColFrom                          // From values and addresses
-	ColTo                            // To values and addresses
-	ColCc                            // Cc values and addresses
-	ColBcc                           // Bcc values and addresses
-	ColTopNV                         // the message's header fields
-	ColTopColon                      // the message's header fields
-	ColSubNVEnc                      // part headers holding encoded words, parsed
-	ColSubNVPlain                    // part headers without encoded words, parsed
-	ColSubColon                      // every part header, parsed
-	ColSubRaw                        // part headers without encoded words, as written
-	ColBody                          // the decoded text of the text parts
+	ColSubject    TextColumn = iota // Subject values
+	ColFrom                         // From values and addresses
+	ColTo                           // To values and addresses
+	ColCc                           // Cc values and addresses
+	ColBcc                          // Bcc values and addresses
+	ColTopNV                        // the message's header fields
+	ColTopColon                     // the message's header fields
+	ColSubNVEnc                     // part headers holding encoded words, parsed
+	ColSubNVPlain                   // part headers without encoded words, parsed
+	ColSubColon                     // every part header, parsed
+	ColSubRaw                       // part headers without encoded words, as written
+	ColBody                         // the decoded text of the text parts
 	NumTextColumns
 )
 

@@ -1,0 +1,227 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/petrelmail/petrel/internal/msgmeta"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// textColumns name the columns of text_index, in store.TextColumn order.
+var textColumns = [store.NumTextColumns]string{"subject", "hfrom", "hto", "hcc", "hbcc", "top_nv", "top_colon",
+	"sub_nv_enc", "sub_nv_plain", "sub_colon", "sub_raw", "body"}
+
+// migrationTextIndex is the full-text index (docs/architecture.md
+// §Full-text index): one row per message body, its text in columns
+// (store.IndexText, case-folded), with a trigram GIN index (pg_trgm, in
+// PostgreSQL's contrib, a trusted extension: the database owner may
+// create it) that LIKE '%needle%' uses to narrow the rows, rechecked on
+// the text itself, so that the answer is exact. text_unindexed lists the
+// bodies of messages without a row: the existing ones until `petrel
+// index rebuild` (over false), those with more text than
+// store.MaxIndexText (over true). Both go with their body (ON DELETE
+// CASCADE). messages_blob finds the messages of a body.
+var migrationTextIndex = `
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TABLE IF NOT EXISTS text_index (
+	blob bigint PRIMARY KEY REFERENCES blobs(id) ON DELETE CASCADE,
+	` + strings.Join(textColumns[:], " text NOT NULL,\n\t") + ` text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS text_index_trgm ON text_index USING gin (` + strings.Join(textColumns[:], " gin_trgm_ops, ") + ` gin_trgm_ops);
+CREATE TABLE IF NOT EXISTS text_unindexed (
+	blob bigint PRIMARY KEY REFERENCES blobs(id) ON DELETE CASCADE,
+	over boolean NOT NULL DEFAULT false
+);
+INSERT INTO text_unindexed(blob) SELECT DISTINCT blob FROM messages
+	WHERE blob NOT IN (SELECT blob FROM text_index) ON CONFLICT DO NOTHING;
+CREATE INDEX IF NOT EXISTS messages_blob ON messages(blob);
+`
+
+// intakeMail is intake for the body of a message, with its index text.
+func (s *Store) intakeMail(ctx context.Context, r io.Reader, meta *msgmeta.Meta, at store.BlobID) (*body, error) {
+	b, err := s.intakeAt(ctx, r, meta, at)
+	if err != nil {
+		return nil, err
+	}
+	b.mail = true
+	if s.opts.TextExtractor != nil {
+		var rd io.ReaderAt = bytes.NewReader(b.data)
+		if b.blob != 0 { // written in chunks, not yet referenced
+			blob := s.newBlob(b.blob, blobRow{size: b.size, chunk: ChunkSize})
+			defer blob.Close()
+			rd = blob
+		}
+		if t, ok, err := s.opts.TextExtractor(b.parsed, rd, b.size); err == nil && ok {
+			b.text = t
+		}
+	}
+	b.parsed = nil
+	return b, nil
+}
+
+const textInsertPrefix = `INSERT INTO text_index(blob, `
+
+var textInsert = textInsertPrefix + strings.Join(textColumns[:], ", ") + `) VALUES ($1` + placeholders(2, int(store.NumTextColumns)) + `) ON CONFLICT DO NOTHING`
+
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(", $" + strconv.Itoa(from+i))
+	}
+	return b.String()
+}
+
+// indexText adds the index row of a new body, or marks it unindexed
+// (over when an extractor gave none).
+func (t *txn) indexText(id store.BlobID, text *store.IndexText) error {
+	if text == nil {
+		_, err := t.exec(`INSERT INTO text_unindexed(blob, over) VALUES ($1, $2) ON CONFLICT (blob) DO UPDATE SET over = $2`,
+			id, t.s.opts.TextExtractor != nil)
+		return err
+	}
+	args := make([]any, 0, store.NumTextColumns+1)
+	args = append(args, id)
+	for _, c := range text.Columns {
+		args = append(args, c)
+	}
+	_, err := t.exec(textInsert, args...)
+	return err
+}
+
+// likePattern is '%needle%' with LIKE's specials escaped (by \).
+func likePattern(n string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(n) + "%"
+}
+
+// SearchText implements store.TextIndex.
+func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store.TextQuery) (store.TextHits, error) {
+	const op = "search text"
+	var conds []string
+	for _, c := range q.Columns {
+		conds = append(conds, "t."+textColumns[c]+" LIKE $2")
+	}
+	var h store.TextHits
+	var err error
+	h.Sure, err = s.uids(ctx, `SELECT m.uid FROM text_index t JOIN messages m ON m.blob = t.blob
+		WHERE m.mailbox = $1 AND (`+strings.Join(conds, " OR ")+`)`, mailbox, likePattern(q.Needle))
+	if err == nil {
+		h.Maybe, err = s.uids(ctx, `SELECT m.uid FROM text_unindexed u JOIN messages m ON m.blob = u.blob WHERE m.mailbox = $1`, mailbox)
+	}
+	if err != nil {
+		return store.TextHits{}, s.wrap(op, err)
+	}
+	return h, nil
+}
+
+// uids runs a query of UIDs and sorts them.
+func (s *Store) uids(ctx context.Context, q string, args ...any) ([]store.UID, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.UID
+	var u int64
+	_, err = pgx.ForEachRow(rows, []any{&u}, func() error {
+		out = append(out, store.UID(u))
+		return nil
+	})
+	slices.Sort(out)
+	return out, err
+}
+
+// rebuildBatch is how many bodies RebuildTextIndex indexes per commit.
+const rebuildBatch = 256
+
+// RebuildTextIndex implements store.TextIndex: the bodies text_unindexed
+// lists (not over the bound), a batch per transaction.
+func (s *Store) RebuildTextIndex(ctx context.Context, account store.AccountID) (int, error) {
+	const op = "rebuild text index"
+	if s.opts.TextExtractor == nil {
+		return 0, store.Errorf(store.KindInvalid, op, "the store has no text extractor")
+	}
+	done, after := 0, int64(0)
+	for {
+		ids, err := s.unindexedBlobs(ctx, account, after)
+		if err != nil || len(ids) == 0 {
+			return done, s.wrap(op, err)
+		}
+		after = ids[len(ids)-1]
+		texts := make([]*store.IndexText, len(ids))
+		for i, id := range ids {
+			texts[i] = s.blobText(ctx, store.BlobID(id))
+		}
+		err = s.write(ctx, op, func(t *txn) error {
+			for i, id := range ids {
+				tag, err := t.exec(`DELETE FROM text_unindexed WHERE blob = $1 AND NOT over`, id)
+				if err != nil {
+					return err
+				}
+				if tag.RowsAffected() == 0 { // deleted or indexed meanwhile
+					continue
+				}
+				if err := t.indexText(store.BlobID(id), texts[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return done, err
+		}
+		done += len(ids)
+	}
+}
+
+// unindexedBlobs lists bodies to index after the id after, of account's
+// messages (0: any).
+func (s *Store) unindexedBlobs(ctx context.Context, account store.AccountID, after int64) ([]int64, error) {
+	q := `SELECT blob FROM text_unindexed WHERE NOT over AND blob > $1 ORDER BY blob LIMIT $2`
+	args := []any{after, rebuildBatch}
+	if account != 0 {
+		q = `SELECT u.blob FROM text_unindexed u WHERE NOT u.over AND u.blob > $1 AND EXISTS (SELECT 1 FROM messages m
+			JOIN mailboxes mb ON mb.id = m.mailbox WHERE m.blob = u.blob AND mb.account = $3) ORDER BY u.blob LIMIT $2`
+		args = append(args, account)
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	var id int64
+	_, err = pgx.ForEachRow(rows, []any{&id}, func() error {
+		ids = append(ids, id)
+		return nil
+	})
+	return ids, err
+}
+
+// blobText reads a stored body and extracts its text; nil when it
+// cannot (gone, unreadable, over the bound).
+func (s *Store) blobText(ctx context.Context, id store.BlobID) *store.IndexText {
+	var raw []byte
+	if err := s.pool.QueryRow(ctx, `SELECT meta FROM blobs WHERE id = $1`, id).Scan(&raw); err != nil || raw == nil {
+		return nil
+	}
+	meta, err := msgmeta.Unmarshal(raw)
+	if err != nil {
+		return nil
+	}
+	blob, err := s.OpenBlob(ctx, id)
+	if err != nil {
+		return nil
+	}
+	defer blob.Close()
+	t, ok, err := s.opts.TextExtractor(meta, blob, blob.Size())
+	if err != nil || !ok {
+		return nil
+	}
+	return t
+}

@@ -1,0 +1,285 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/petrelmail/petrel/internal/msgmeta"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// textColumns name the columns of text_index, in store.TextColumn order.
+var textColumns = [store.NumTextColumns]string{"subject", "hfrom", "hto", "hcc", "hbcc", "top_nv", "top_colon",
+	"sub_nv_enc", "sub_nv_plain", "sub_colon", "sub_raw", "body"}
+
+// migrationTextIndex is the full-text index (docs/architecture.md
+// §Full-text index): one row per message body (blob), its rowid the
+// blob id, in an FTS5 table with the trigram tokenizer, whose phrase
+// queries find any substring of 3 characters or more (the text is
+// case-folded before, hence case_sensitive 1). It is contentless: the
+// text is not kept twice, only its trigrams and their positions.
+// text_unindexed lists the bodies of messages that have no row: all the
+// existing ones until `petrel index rebuild` (over = 0), and those with
+// more text than store.MaxIndexText (over = 1); SEARCH reads those.
+// messages_blob finds the messages of a body. (It can run again on its
+// own result, as the migration tests of later versions do.)
+var migrationTextIndex = `
+CREATE VIRTUAL TABLE IF NOT EXISTS text_index USING fts5(` + strings.Join(textColumns[:], ", ") + `,
+	tokenize = 'trigram case_sensitive 1', content = '', contentless_delete = 1);
+CREATE TABLE IF NOT EXISTS text_unindexed (
+	blob INTEGER PRIMARY KEY,
+	over INTEGER NOT NULL DEFAULT 0
+);
+INSERT OR IGNORE INTO text_unindexed(blob) SELECT DISTINCT blob FROM messages
+	WHERE blob NOT IN (SELECT rowid FROM text_index);
+CREATE INDEX IF NOT EXISTS messages_blob ON messages(blob, mailbox);
+`
+
+// intakeMail is intake for the body of a message: its index text is
+// extracted too, in the caller's goroutine like the rest of the intake.
+func (s *Store) intakeMail(r io.Reader, meta *msgmeta.Meta) (*body, error) {
+	b, err := s.intake(r, meta)
+	if err != nil {
+		return nil, err
+	}
+	b.mail = true
+	b.text = s.extractText(b.parsed, b.data, b.rel, b.size)
+	b.parsed = nil
+	return b, nil
+}
+
+// extractText is the index text of a body, nil when it is not to be
+// indexed (no extractor, over the bound, unreadable).
+func (s *Store) extractText(meta *msgmeta.Meta, data []byte, rel string, size int64) *store.IndexText {
+	if s.opts.TextExtractor == nil {
+		return nil
+	}
+	var r io.ReaderAt = bytes.NewReader(data)
+	if rel != "" {
+		f, err := os.Open(filepath.Join(s.blobDir, rel))
+		if err != nil {
+			return nil
+		}
+		defer f.Close()
+		r = f
+	}
+	t, ok, err := s.opts.TextExtractor(meta, r, size)
+	if err != nil || !ok {
+		return nil
+	}
+	return t
+}
+
+// indexText adds the index row of a new body, or marks it unindexed.
+func (t *txn) indexText(id store.BlobID, text *store.IndexText) error {
+	if text == nil {
+		over := 0
+		if t.w.s.opts.TextExtractor != nil {
+			over = 1
+		}
+		_, err := t.exec(`INSERT OR REPLACE INTO text_unindexed(blob, over) VALUES (?, ?)`, id, over)
+		return err
+	}
+	args := make([]any, 0, store.NumTextColumns+1)
+	args = append(args, id)
+	for _, c := range text.Columns {
+		args = append(args, c)
+	}
+	_, err := t.exec(textInsert, args...)
+	return err
+}
+
+var textInsert = `INSERT INTO text_index(rowid, ` + strings.Join(textColumns[:], ", ") + `) VALUES (?` +
+	strings.Repeat(", ?", int(store.NumTextColumns)) + `)`
+
+// unindexText removes the rows of bodies deleted (a JSON array of ids).
+func (t *txn) unindexText(ids string) error {
+	if _, err := t.exec(`DELETE FROM text_unindexed WHERE blob IN (SELECT value FROM json_each(?))`, ids); err != nil {
+		return err
+	}
+	// One by one: FTS5 finds a row by rowid only for an equality.
+	rows, err := t.query(`SELECT value FROM json_each(?)`, ids)
+	if err != nil {
+		return err
+	}
+	var list []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		list = append(list, id)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, id := range list {
+		if _, err := t.exec(`DELETE FROM text_index WHERE rowid = ?`, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ftsQuery is the FTS5 query of q: the needle as one phrase (a string,
+// its quotes doubled) in the columns of q.
+func ftsQuery(q store.TextQuery) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i, c := range q.Columns {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(textColumns[c])
+	}
+	b.WriteString(`} : "`)
+	b.WriteString(strings.ReplaceAll(q.Needle, `"`, `""`))
+	b.WriteString(`"`)
+	return b.String()
+}
+
+// SearchText implements store.TextIndex.
+func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store.TextQuery) (store.TextHits, error) {
+	const op = "search text"
+	var h store.TextHits
+	var err error
+	h.Sure, err = s.uids(ctx, `WITH hits(id) AS MATERIALIZED (SELECT rowid FROM text_index WHERE text_index MATCH ?)
+		SELECT m.uid FROM hits JOIN messages m ON m.blob = hits.id AND m.mailbox = ?`, ftsQuery(q), mailbox)
+	if err == nil {
+		h.Maybe, err = s.uids(ctx, `SELECT m.uid FROM text_unindexed u JOIN messages m ON m.blob = u.blob AND m.mailbox = ?`, mailbox)
+	}
+	if err != nil {
+		return store.TextHits{}, store.Wrap(store.KindInternal, op, err)
+	}
+	return h, nil
+}
+
+// uids runs a query of UIDs and sorts them.
+func (s *Store) uids(ctx context.Context, q string, args ...any) ([]store.UID, error) {
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.UID
+	for rows.Next() {
+		var u store.UID
+		if err := rows.Scan(&u); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	slices.Sort(out)
+	return out, rows.Err()
+}
+
+// rebuildBatch is how many bodies RebuildTextIndex indexes per commit.
+const rebuildBatch = 256
+
+// RebuildTextIndex implements store.TextIndex: it indexes the bodies
+// text_unindexed lists that are not over the bound, a batch at a time
+// (read and extracted outside the writer, written in one transaction).
+func (s *Store) RebuildTextIndex(ctx context.Context, account store.AccountID) (int, error) {
+	const op = "rebuild text index"
+	if s.opts.TextExtractor == nil {
+		return 0, store.Errorf(store.KindInvalid, op, "the store has no text extractor")
+	}
+	done, after := 0, int64(0)
+	for {
+		ids, err := s.unindexedBlobs(ctx, account, after)
+		if err != nil {
+			return done, store.Wrap(store.KindInternal, op, err)
+		}
+		if len(ids) == 0 {
+			return done, nil
+		}
+		after = ids[len(ids)-1]
+		texts := make([]*store.IndexText, len(ids))
+		for i, id := range ids {
+			if texts[i], err = s.blobText(ctx, store.BlobID(id)); err != nil && !store.IsKind(err, store.KindNotFound) {
+				return done, err
+			}
+		}
+		err = s.w.do(ctx, op, func(t *txn) error {
+			for i, id := range ids {
+				var n int
+				if err := t.queryRow(`SELECT count(*) FROM text_unindexed WHERE blob = ? AND over = 0`, id).Scan(&n); err != nil {
+					return err
+				}
+				if n == 0 { // deleted or indexed meanwhile
+					continue
+				}
+				if _, err := t.exec(`DELETE FROM text_unindexed WHERE blob = ?`, id); err != nil {
+					return err
+				}
+				if err := t.indexText(store.BlobID(id), texts[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return done, err
+		}
+		done += len(ids)
+	}
+}
+
+// unindexedBlobs lists bodies to index after the id after, of account's
+// messages (0: any).
+func (s *Store) unindexedBlobs(ctx context.Context, account store.AccountID, after int64) ([]int64, error) {
+	q := `SELECT blob FROM text_unindexed WHERE over = 0 AND blob > ? ORDER BY blob LIMIT ?`
+	args := []any{after, rebuildBatch}
+	if account != 0 {
+		q = `SELECT u.blob FROM text_unindexed u WHERE u.over = 0 AND u.blob > ? AND EXISTS (SELECT 1 FROM messages m
+			JOIN mailboxes mb ON mb.id = m.mailbox WHERE m.blob = u.blob AND mb.account = ?) ORDER BY u.blob LIMIT ?`
+		args = []any{after, account, rebuildBatch}
+	}
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// blobText reads a stored body and its metadata and extracts its text.
+func (s *Store) blobText(ctx context.Context, id store.BlobID) (*store.IndexText, error) {
+	var raw []byte
+	err := s.rdb.QueryRowContext(ctx, `SELECT meta FROM blob_meta WHERE id = ?`, id).Scan(&raw)
+	if err == sql.ErrNoRows {
+		return nil, store.Errorf(store.KindNotFound, "rebuild text index", "blob %d is gone", id)
+	}
+	if err != nil {
+		return nil, store.Wrap(store.KindInternal, "rebuild text index", err)
+	}
+	meta, err := msgmeta.Unmarshal(raw)
+	if err != nil {
+		return nil, nil // unreadable metadata: left unindexed, searched by reading
+	}
+	blob, err := s.OpenBlob(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer blob.Close()
+	t, ok, err := s.opts.TextExtractor(meta, blob, blob.Size())
+	if err != nil || !ok {
+		return nil, nil
+	}
+	return t, nil
+}
