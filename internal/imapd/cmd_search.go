@@ -37,7 +37,7 @@ func parseSearch(_ *session, r *reader, _ *command, a *searchArgs) error {
 		err := r.list(func() error {
 			opt := strings.ToUpper(r.atomWith(isNameChar))
 			switch opt {
-			case "MIN", "MAX", "ALL", "COUNT", "SAVE":
+			case "MIN", "MAX", "ALL", "COUNT", "SAVE", "RELEVANCY": // RELEVANCY: RFC 6203 §4
 				a.ret = append(a.ret, opt)
 				return nil
 			}
@@ -215,6 +215,10 @@ func (r *reader) searchKeyArgs(name string, depth int) (imapmsg.SearchKey, error
 		k, err = r.searchOr(depth)
 	case "MODSEQ":
 		k, err = r.searchModSeq()
+	case "FUZZY": // RFC 6203 §3
+		var sub imapmsg.SearchKey
+		sub, err = r.searchKey(depth + 1)
+		k = imapmsg.SearchKey{Kind: imapmsg.Fuzzy, Children: []imapmsg.SearchKey{sub}}
 	default:
 		err = errSyntax("Unknown search key")
 	}
@@ -353,6 +357,9 @@ func (s *session) cmdSearch(c *command, a *searchArgs) status {
 	default:
 		return respNOCode("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset")
 	}
+	if slices.Contains(a.ret, "RELEVANCY") && !hasFuzzy(&a.key) {
+		return respBAD("RELEVANCY needs a FUZZY search key") // RFC 6203 §4
+	}
 	key := a.key
 	usesModSeq := s.resolveKey(&key)
 	if usesModSeq {
@@ -472,8 +479,8 @@ func (s *session) writeESearch(c *command, a *searchArgs, matched []store.UID, m
 	for _, r := range a.ret {
 		ret[r] = true
 	}
-	if len(ret) == 0 || (len(ret) == 1 && ret["SAVE"] && !a.esearch) {
-		ret["ALL"] = true
+	if len(ret) == 0 || (len(ret) == 1 && ret["SAVE"] && !a.esearch) || ret["RELEVANCY"] {
+		ret["ALL"] = true // RELEVANCY's scores go with ALL's messages
 	}
 	if ret["SAVE"] {
 		s.saveResult(matched, ret)
@@ -499,6 +506,9 @@ func (s *session) writeESearch(c *command, a *searchArgs, matched []store.UID, m
 		}
 		if ret["ALL"] {
 			b.WriteString(" ALL " + formatNums(nums))
+		}
+		if ret["RELEVANCY"] {
+			b.WriteString(" RELEVANCY " + s.relevancy.scores(matched))
 		}
 	}
 	if ret["COUNT"] {

@@ -2,6 +2,10 @@ package imapd
 
 import (
 	"context"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/petrelmail/petrel/internal/imapmsg"
 	"github.com/petrelmail/petrel/internal/store"
@@ -21,6 +25,7 @@ type textSearcher interface {
 // the unindexed messages are read. The answer is the same as without the
 // index. It returns the UIDs of the view that can match k.
 func (s *session) useTextIndex(k *imapmsg.SearchKey) []store.UID {
+	s.relevancy = nil
 	ts, ok := s.srv.st.(textSearcher)
 	if !ok || !s.rewriteText(ts, k) {
 		return s.v.uids
@@ -41,6 +46,11 @@ func (s *session) useTextIndex(k *imapmsg.SearchKey) []store.UID {
 // rewriteText rewrites k and its children; it reports whether it
 // rewrote any key.
 func (s *session) rewriteText(ts textSearcher, k *imapmsg.SearchKey) bool {
+	if k.Kind == imapmsg.Fuzzy && len(k.Children) == 1 {
+		if q, ok := imapmsg.FuzzyPlan(k.Children[0].Kind, k.Children[0].Text); ok {
+			return s.askIndex(ts, k, &k.Children[0], q)
+		}
+	}
 	done := false
 	for i := range k.Children {
 		done = s.rewriteText(ts, &k.Children[i]) || done
@@ -49,20 +59,67 @@ func (s *session) rewriteText(ts textSearcher, k *imapmsg.SearchKey) bool {
 	if !ok {
 		return done
 	}
+	return s.askIndex(ts, k, k, q) || done
+}
+
+// askIndex replaces k by the index's answer to q; orig is the key that
+// the messages the index does not hold must match. It keeps the ranks of
+// a fuzzy query for RELEVANCY.
+func (s *session) askIndex(ts textSearcher, k, orig *imapmsg.SearchKey, q store.TextQuery) bool {
 	hits, err := ts.SearchText(s.ctx, s.v.mb.ID, q)
 	if err != nil {
-		return done // the messages are read instead
+		return false // the messages are read instead
+	}
+	for i, r := range hits.Rank {
+		if s.relevancy == nil {
+			s.relevancy = relevancy{}
+		}
+		s.relevancy[hits.Sure[i]] = max(s.relevancy[hits.Sure[i]], r)
 	}
 	sure := imapmsg.SearchKey{Kind: imapmsg.SortedUIDs, UIDs: uidRanges(hits.Sure)}
 	if len(hits.Maybe) == 0 {
 		*k = sure
 		return true
 	}
-	orig := *k
 	maybe := imapmsg.SearchKey{Kind: imapmsg.SortedUIDs, UIDs: uidRanges(hits.Maybe)}
 	*k = imapmsg.SearchKey{Kind: imapmsg.Or, Children: []imapmsg.SearchKey{sure,
-		{Kind: imapmsg.And, Children: []imapmsg.SearchKey{maybe, orig}}}}
+		{Kind: imapmsg.And, Children: []imapmsg.SearchKey{maybe, *orig}}}}
 	return true
+}
+
+// relevancy holds the rank of each message a FUZZY key found, by UID.
+type relevancy map[store.UID]float64
+
+// scores is the RELEVANCY list of the matches (RFC 6203 §4): from 1 to
+// 100, 100 for the best rank, in proportion below; a match no fuzzy key
+// ranked (found by another key, or read because it is not in the index)
+// scores 100.
+func (r relevancy) scores(matched []store.UID) string {
+	best := 0.0
+	for _, u := range matched {
+		best = max(best, r[u])
+	}
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, u := range matched {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		score := 100
+		if rank, ok := r[u]; ok && best > 0 {
+			score = max(1, int(math.Round(100*rank/best)))
+		}
+		b.WriteString(strconv.Itoa(score))
+	}
+	return b.String() + ")"
+}
+
+// hasFuzzy reports whether k holds a FUZZY key.
+func hasFuzzy(k *imapmsg.SearchKey) bool {
+	if k.Kind == imapmsg.Fuzzy {
+		return true
+	}
+	return slices.ContainsFunc(k.Children, func(c imapmsg.SearchKey) bool { return hasFuzzy(&c) })
 }
 
 // uidRanges turns ascending UIDs into ascending, disjoint ranges.

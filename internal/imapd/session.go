@@ -47,6 +47,9 @@ type session struct {
 	acct  store.Account
 	sub   *store.Subscription
 	v     *view
+	// relevancy holds the ranks of the running SEARCH's FUZZY keys
+	// (search_index.go).
+	relevancy relevancy
 
 	// ENABLEd extensions (RFC 5161).
 	rev2, condstore, qresync, utf8 bool
@@ -251,7 +254,8 @@ func (s *session) capabilities() string {
 	return c + " IDLE UIDPLUS MOVE SPECIAL-USE CREATE-SPECIAL-USE NAMESPACE ENABLE UNSELECT" +
 		" LITERAL+ SASL-IR ID CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES STATUS=SIZE" +
 		" APPENDLIMIT=" + strconv.FormatInt(s.srv.cfg.MaxMessageSize, 10) +
-		" MULTIAPPEND BINARY CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT"
+		" MULTIAPPEND BINARY CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT" +
+		" SEARCH=FUZZY"
 }
 
 // authAllowed: LOGIN and AUTHENTICATE need TLS unless the operator allows

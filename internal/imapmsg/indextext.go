@@ -70,6 +70,28 @@ func TextPlan(kind SearchKind, text string) (q store.TextQuery, ok bool) {
 	return q, true
 }
 
+// FuzzyPlan is the index query of FUZZY over a text key (RFC 6203 §3;
+// README "Full-text search"): the words of the string of 3 characters or
+// more, each in one of the key's columns, in any order; TEXT looks in the
+// headers as parsed and as written and in the text. ok is false when
+// the key is no text key or has no such word.
+func FuzzyPlan(kind SearchKind, text string) (q store.TextQuery, ok bool) {
+	var words []string
+	for _, w := range strings.Fields(fold(text)) {
+		if _, ok := TextPlan(Body, w); ok {
+			words = append(words, w)
+		}
+	}
+	if q, ok = TextPlan(kind, strings.Join(words, " ")); !ok {
+		return q, false
+	}
+	if kind == Text {
+		q.Columns = []store.TextColumn{store.ColTopNV, store.ColSubNVEnc, store.ColSubNVPlain, store.ColSubRaw, store.ColBody}
+	}
+	q.Fuzzy = true
+	return q, true
+}
+
 // textColumns are TEXT's columns for needle n. finder.inField matches
 // "Name: Value" when n has a colon, else the name and the value apart;
 // textSearch.header reads a part header as written when it has no

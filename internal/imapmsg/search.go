@@ -115,7 +115,7 @@ func (m *matcher) match(k *SearchKey) (bool, error) {
 		return !ok && err == nil, err
 	case Or:
 		return m.or(k.Children)
-	case And:
+	case And, Fuzzy:
 		return m.and(k.Children)
 	}
 	return m.matchContent(k)

@@ -66,16 +66,24 @@ type TextExtractor func(meta *msgmeta.Meta, body io.ReaderAt, size int64) (t *In
 // TextQuery asks the full-text index for the messages of one mailbox
 // that hold Needle (case-folded, at least 3 characters, valid UTF-8
 // without TextSeparator) in one of Columns.
+//
+// With Fuzzy (SEARCH=FUZZY, RFC 6203 §3), Needle is words separated by
+// spaces, each of at least 3 characters, found in any order, each in
+// one of Columns; the hits are then ranked (TextHits.Rank).
 type TextQuery struct {
 	Columns []TextColumn
 	Needle  string
+	Fuzzy   bool
 }
 
 // TextHits answers a TextQuery: Sure hold the needle; Maybe are not in
 // the index (stored before it, never rebuilt, or over MaxIndexText) and
-// must be read to know. Both ascend.
+// must be read to know. Both ascend. For a fuzzy query, Rank holds the
+// relevance of each Sure UID (higher is more relevant; the scale is the
+// backend's: FTS5's bm25, pg_trgm's word similarity).
 type TextHits struct {
 	Sure, Maybe []UID
+	Rank        []float64
 }
 
 // TextIndex is the full-text index of a store.

@@ -101,17 +101,45 @@ func likePattern(n string) string {
 	return "%" + r.Replace(n) + "%"
 }
 
-// SearchText implements store.TextIndex.
+// SearchText implements store.TextIndex; a fuzzy query is ranked by
+// pg_trgm's word similarity of the words to the best column.
 func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store.TextQuery) (store.TextHits, error) {
 	const op = "search text"
-	var conds []string
+	words := []string{q.Needle}
+	if q.Fuzzy {
+		words = strings.Fields(q.Needle)
+	}
+	args := []any{mailbox, q.Needle}
+	var all, best []string
+	for _, w := range words {
+		args = append(args, likePattern(w))
+		var either []string
+		for _, c := range q.Columns {
+			either = append(either, "t."+textColumns[c]+" LIKE $"+strconv.Itoa(len(args)))
+		}
+		all = append(all, "("+strings.Join(either, " OR ")+")")
+	}
 	for _, c := range q.Columns {
-		conds = append(conds, "t."+textColumns[c]+" LIKE $2")
+		best = append(best, "word_similarity($2, t."+textColumns[c]+")")
+	}
+	rank := "0::float8"
+	if q.Fuzzy {
+		rank = "greatest(" + strings.Join(best, ", ") + ")::float8"
 	}
 	var h store.TextHits
-	var err error
-	h.Sure, err = s.uids(ctx, `SELECT m.uid FROM text_index t JOIN messages m ON m.blob = t.blob
-		WHERE m.mailbox = $1 AND (`+strings.Join(conds, " OR ")+`)`, mailbox, likePattern(q.Needle))
+	rows, err := s.pool.Query(ctx, `SELECT m.uid, `+rank+` FROM text_index t JOIN messages m ON m.blob = t.blob
+		WHERE m.mailbox = $1 AND $2::text IS NOT NULL AND `+strings.Join(all, " AND ")+` ORDER BY m.uid`, args...)
+	if err == nil {
+		var u int64
+		var r float64
+		_, err = pgx.ForEachRow(rows, []any{&u, &r}, func() error {
+			h.Sure = append(h.Sure, store.UID(u))
+			if q.Fuzzy {
+				h.Rank = append(h.Rank, r)
+			}
+			return nil
+		})
+	}
 	if err == nil {
 		h.Maybe, err = s.uids(ctx, `SELECT m.uid FROM text_unindexed u JOIN messages m ON m.blob = u.blob WHERE m.mailbox = $1`, mailbox)
 	}

@@ -129,7 +129,7 @@ func (t *txn) unindexText(ids string) error {
 }
 
 // ftsQuery is the FTS5 query of q: the needle as one phrase (a string,
-// its quotes doubled) in the columns of q.
+// its quotes doubled) in the columns of q; fuzzy, each of its words.
 func ftsQuery(q store.TextQuery) string {
 	var b strings.Builder
 	b.WriteString("{")
@@ -139,19 +139,32 @@ func ftsQuery(q store.TextQuery) string {
 		}
 		b.WriteString(textColumns[c])
 	}
-	b.WriteString(`} : "`)
-	b.WriteString(strings.ReplaceAll(q.Needle, `"`, `""`))
-	b.WriteString(`"`)
+	b.WriteString("} : (")
+	words := []string{q.Needle}
+	if q.Fuzzy {
+		words = strings.Fields(q.Needle)
+	}
+	for i, w := range words {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteString(`"` + strings.ReplaceAll(w, `"`, `""`) + `"`)
+	}
+	b.WriteString(")")
 	return b.String()
 }
 
-// SearchText implements store.TextIndex.
+// SearchText implements store.TextIndex; a fuzzy query is ranked by
+// bm25 (FTS5's, all columns weighing the same).
 func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store.TextQuery) (store.TextHits, error) {
 	const op = "search text"
 	var h store.TextHits
-	var err error
-	h.Sure, err = s.uids(ctx, `WITH hits(id) AS MATERIALIZED (SELECT rowid FROM text_index WHERE text_index MATCH ?)
-		SELECT m.uid FROM hits JOIN messages m ON m.blob = hits.id AND m.mailbox = ?`, ftsQuery(q), mailbox)
+	rows, err := s.rdb.QueryContext(ctx, `WITH hits(id, r) AS MATERIALIZED
+		(SELECT rowid, -bm25(text_index) FROM text_index WHERE text_index MATCH ?)
+		SELECT m.uid, hits.r FROM hits JOIN messages m ON m.blob = hits.id AND m.mailbox = ? ORDER BY m.uid`, ftsQuery(q), mailbox)
+	if err == nil {
+		h.Sure, h.Rank, err = scanRanked(rows, q.Fuzzy)
+	}
 	if err == nil {
 		h.Maybe, err = s.uids(ctx, `SELECT m.uid FROM text_unindexed u JOIN messages m ON m.blob = u.blob AND m.mailbox = ?`, mailbox)
 	}
@@ -159,6 +172,23 @@ func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store
 		return store.TextHits{}, store.Wrap(store.KindInternal, op, err)
 	}
 	return h, nil
+}
+
+// scanRanked reads (uid, rank) rows; the ranks only when asked.
+func scanRanked(rows *sql.Rows, ranked bool) (uids []store.UID, rank []float64, err error) {
+	defer rows.Close()
+	for rows.Next() {
+		var u store.UID
+		var r float64
+		if err := rows.Scan(&u, &r); err != nil {
+			return nil, nil, err
+		}
+		uids = append(uids, u)
+		if ranked {
+			rank = append(rank, r)
+		}
+	}
+	return uids, rank, rows.Err()
 }
 
 // uids runs a query of UIDs and sorts them.

@@ -59,6 +59,16 @@ func testTextIndex(t *testing.T, b Backend) {
 	wantHits(t, "not a substring", e.textHits(inbox.ID, store.ColBody, "zebra crossings"), nil, nil)
 	wantHits(t, "quote", e.textHits(inbox.ID, store.ColBody, `"zeb`), nil, nil)
 	wantHits(t, "like specials", e.textHits(inbox.ID, store.ColBody, `z%a`), nil, nil)
+	fz, err := e.s.SearchText(e.ctx, inbox.ID, store.TextQuery{Columns: []store.TextColumn{store.ColBody, store.ColSubject},
+		Needle: "crossing zebra", Fuzzy: true})
+	if err != nil || !slices.Equal(fz.Sure, []store.UID{u1}) || len(fz.Rank) != 1 || fz.Rank[0] <= 0 {
+		t.Fatalf("fuzzy, words in any order: %+v, %v", fz, err)
+	}
+	fz, err = e.s.SearchText(e.ctx, inbox.ID, store.TextQuery{Columns: []store.TextColumn{store.ColBody, store.ColSubject},
+		Needle: "zebra", Fuzzy: true})
+	if err != nil || !slices.Equal(fz.Sure, []store.UID{u1, u3, u4}) || len(fz.Rank) != 3 {
+		t.Fatalf("fuzzy, one word in two columns: %+v, %v", fz, err)
+	}
 
 	cp, err := e.s.Copy(e.ctx, inbox.ID, []store.UID{u1}, archive.ID)
 	if err != nil {
