@@ -94,3 +94,31 @@ type TextIndex interface {
 	// account) that are not in the index, and returns how many it indexed.
 	RebuildTextIndex(ctx context.Context, account AccountID) (int, error)
 }
+
+// RebuildText is the loop of a backend's RebuildTextIndex: list gives
+// the next bodies to index, after the id after (ascending; none when
+// done); extract the text of one (nil: not to be indexed: gone, over
+// MaxIndexText, unreadable metadata); write stores a batch in one
+// transaction. It returns how many bodies it went through.
+func RebuildText(list func(after BlobID) ([]BlobID, error), extract func(BlobID) (*IndexText, error),
+	write func(ids []BlobID, texts []*IndexText) error) (int, error) {
+	done := 0
+	var after BlobID
+	for {
+		ids, err := list(after)
+		if err != nil || len(ids) == 0 {
+			return done, err
+		}
+		after = ids[len(ids)-1]
+		texts := make([]*IndexText, len(ids))
+		for i, id := range ids {
+			if texts[i], err = extract(id); err != nil {
+				return done, err
+			}
+		}
+		if err := write(ids, texts); err != nil {
+			return done, err
+		}
+		done += len(ids)
+	}
+}

@@ -175,42 +175,37 @@ func (s *Store) RebuildTextIndex(ctx context.Context, account store.AccountID) (
 	if s.opts.TextExtractor == nil {
 		return 0, store.Errorf(store.KindInvalid, op, "the store has no text extractor")
 	}
-	done, after := 0, int64(0)
-	for {
+	return store.RebuildText(func(after store.BlobID) ([]store.BlobID, error) {
 		ids, err := s.unindexedBlobs(ctx, account, after)
-		if err != nil || len(ids) == 0 {
-			return done, s.wrap(op, err)
-		}
-		after = ids[len(ids)-1]
-		texts := make([]*store.IndexText, len(ids))
-		for i, id := range ids {
-			texts[i] = s.blobText(ctx, store.BlobID(id))
-		}
-		err = s.write(ctx, op, func(t *txn) error {
+		return ids, s.wrap(op, err)
+	}, func(id store.BlobID) (*store.IndexText, error) {
+		t, err := s.blobText(ctx, id)
+		return t, s.wrap(op, err)
+	}, func(ids []store.BlobID, texts []*store.IndexText) error {
+		return s.write(ctx, op, func(t *txn) error {
 			for i, id := range ids {
-				tag, err := t.exec(`DELETE FROM text_unindexed WHERE blob = $1 AND NOT over`, id)
-				if err != nil {
-					return err
-				}
-				if tag.RowsAffected() == 0 { // deleted or indexed meanwhile
-					continue
-				}
-				if err := t.indexText(store.BlobID(id), texts[i]); err != nil {
+				if err := t.reindexText(id, texts[i]); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
-		if err != nil {
-			return done, err
-		}
-		done += len(ids)
+	})
+}
+
+// reindexText indexes a body text_unindexed lists, unless it was deleted
+// or indexed meanwhile.
+func (t *txn) reindexText(id store.BlobID, text *store.IndexText) error {
+	tag, err := t.exec(`DELETE FROM text_unindexed WHERE blob = $1 AND NOT over`, id)
+	if err != nil || tag.RowsAffected() == 0 {
+		return err
 	}
+	return t.indexText(id, text)
 }
 
 // unindexedBlobs lists bodies to index after the id after, of account's
 // messages (0: any).
-func (s *Store) unindexedBlobs(ctx context.Context, account store.AccountID, after int64) ([]int64, error) {
+func (s *Store) unindexedBlobs(ctx context.Context, account store.AccountID, after store.BlobID) ([]store.BlobID, error) {
 	q := `SELECT blob FROM text_unindexed WHERE NOT over AND blob > $1 ORDER BY blob LIMIT $2`
 	args := []any{after, rebuildBatch}
 	if account != 0 {
@@ -222,34 +217,41 @@ func (s *Store) unindexedBlobs(ctx context.Context, account store.AccountID, aft
 	if err != nil {
 		return nil, err
 	}
-	var ids []int64
+	var ids []store.BlobID
 	var id int64
 	_, err = pgx.ForEachRow(rows, []any{&id}, func() error {
-		ids = append(ids, id)
+		ids = append(ids, store.BlobID(id))
 		return nil
 	})
 	return ids, err
 }
 
-// blobText reads a stored body and extracts its text; nil when it
-// cannot (gone, unreadable, over the bound).
-func (s *Store) blobText(ctx context.Context, id store.BlobID) *store.IndexText {
+// blobText reads a stored body and extracts its text; nil when it is
+// not to be indexed (gone, unreadable metadata, over the bound).
+func (s *Store) blobText(ctx context.Context, id store.BlobID) (*store.IndexText, error) {
 	var raw []byte
-	if err := s.pool.QueryRow(ctx, `SELECT meta FROM blobs WHERE id = $1`, id).Scan(&raw); err != nil || raw == nil {
-		return nil
+	err := s.pool.QueryRow(ctx, `SELECT meta FROM blobs WHERE id = $1`, id).Scan(&raw)
+	if isNoRows(err) || err == nil && raw == nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
 	}
 	meta, err := msgmeta.Unmarshal(raw)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	blob, err := s.OpenBlob(ctx, id)
+	if store.IsKind(err, store.KindNotFound) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	defer blob.Close()
 	t, ok, err := s.opts.TextExtractor(meta, blob, blob.Size())
 	if err != nil || !ok {
-		return nil
+		return nil, nil
 	}
-	return t
+	return t, nil
 }
