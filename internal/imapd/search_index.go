@@ -143,12 +143,8 @@ func uidRanges(uids []store.UID) []imapmsg.UIDRange {
 func candidates(k *imapmsg.SearchKey) (in func(store.UID) bool, ok bool) {
 	switch k.Kind {
 	case imapmsg.SortedUIDs:
-		key := k
-		return func(u store.UID) bool {
-			c := imapmsg.Candidate{Msg: store.Message{UID: u}}
-			m, _ := imapmsg.Match(key, &c)
-			return m
-		}, true
+		rs := k.UIDs
+		return func(u store.UID) bool { return imapmsg.InSortedRanges(rs, u) }, true
 	case imapmsg.And:
 		var tests []func(store.UID) bool
 		for i := range k.Children {

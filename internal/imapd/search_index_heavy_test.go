@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,6 +52,23 @@ func TestSearchIndexHeavy(t *testing.T) {
 		took.Round(time.Millisecond), float64(n)/took.Seconds(), before>>20, after>>20, blobs>>20, (after-before)>>20,
 		100*float64(after-before)/float64(before+blobs))
 
+	if path := os.Getenv("PETREL_FTS_PROFILE"); path != "" { // the index's queries alone
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := e.login()
+		r.C.SetDeadline(time.Now().Add(10 * time.Minute))
+		r.OK("s SELECT INBOX")
+		pprof.StartCPUProfile(f)
+		for range 10 {
+			for _, q := range []string{`TEXT Mallory`, `FROM mallory.smith`, `CC carol`, `TEXT "file.pdf"`} {
+				r.OK("s UID SEARCH " + q)
+			}
+		}
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 	idx, scan := e.login(), e.scanServer()
 	for _, r := range []*raw{idx, scan} {
 		r.C.SetDeadline(time.Now().Add(30 * time.Minute))

@@ -186,8 +186,7 @@ func (m *matcher) matchMessage(k *SearchKey) (ok, known bool) {
 	case UID, SeqSet:
 		return inRanges(msg.UID, k.UIDs), true
 	case SortedUIDs:
-		i, found := slices.BinarySearchFunc(k.UIDs, msg.UID, func(r UIDRange, u store.UID) int { return cmp.Compare(r.Hi, u) })
-		return found || i < len(k.UIDs) && k.UIDs[i].Lo <= msg.UID, true
+		return InSortedRanges(k.UIDs, msg.UID), true
 	case ModSeq: // RFC 7162 §3.1.5: mod-sequence equal to or greater than n
 		return k.Number >= 0 && msg.ModSeq >= store.ModSeq(k.Number), true
 	}
@@ -224,6 +223,13 @@ func hasKeyword(msg *store.Message, name string) bool {
 		}
 	}
 	return false
+}
+
+// InSortedRanges reports whether uid is in one of rs, which ascend and
+// are disjoint (SortedUIDs), by binary search.
+func InSortedRanges(rs []UIDRange, uid store.UID) bool {
+	i, found := slices.BinarySearchFunc(rs, uid, func(r UIDRange, u store.UID) int { return cmp.Compare(r.Hi, u) })
+	return found || i < len(rs) && rs[i].Lo <= uid
 }
 
 // inRanges reports whether uid is in one of the ranges; a range whose Lo

@@ -200,18 +200,27 @@ func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store
 				cols = append(cols, c)
 			}
 		}
-		if len(cols) > 0 {
-			parts = append(parts, `SELECT rowid, -bm25(`+tb.name+`) FROM `+tb.name+` WHERE `+tb.name+` MATCH ?`)
-			args = append(args, ftsQuery(q, cols))
+		if len(cols) == 0 {
+			continue
 		}
+		rank := "0" // bm25 took a third of an exact query's time
+		if q.Fuzzy {
+			rank = "-bm25(" + tb.name + ")"
+		}
+		parts = append(parts, `SELECT rowid, `+rank+` FROM `+tb.name+` WHERE `+tb.name+` MATCH ?`)
+		args = append(args, ftsQuery(q, cols))
 	}
 	var h store.TextHits
 	if len(parts) == 0 {
 		return h, store.Errorf(store.KindInvalid, op, "no columns")
 	}
-	rows, err := s.rdb.QueryContext(ctx, `WITH hits(id, r) AS MATERIALIZED (`+strings.Join(parts, " UNION ALL ")+`)
-		SELECT m.uid, max(hits.r) FROM hits JOIN messages m ON m.blob = hits.id AND m.mailbox = ? GROUP BY m.uid ORDER BY m.uid`,
-		append(args, mailbox)...)
+	query := `WITH hits(id, r) AS MATERIALIZED (` + strings.Join(parts, " UNION ") + `)
+		SELECT m.uid, 0 FROM hits JOIN messages m ON m.blob = hits.id AND m.mailbox = ? ORDER BY m.uid`
+	if q.Fuzzy {
+		query = `WITH hits(id, r) AS MATERIALIZED (` + strings.Join(parts, " UNION ALL ") + `)
+		SELECT m.uid, max(hits.r) FROM hits JOIN messages m ON m.blob = hits.id AND m.mailbox = ? GROUP BY m.uid ORDER BY m.uid`
+	}
+	rows, err := s.rdb.QueryContext(ctx, query, append(args, mailbox)...)
 	if err == nil {
 		h.Sure, h.Rank, err = scanRanked(rows, q.Fuzzy)
 	}
