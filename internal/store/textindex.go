@@ -122,3 +122,28 @@ func RebuildText(list func(after BlobID) ([]BlobID, error), extract func(BlobID)
 		done += len(ids)
 	}
 }
+
+// ExtractStored is the index text of a stored body from its encoded
+// metadata and its blob (opened by open): nil when it is not to be
+// indexed (unreadable metadata, the blob gone, over MaxIndexText, a
+// content the extractor fails on); an error only when the blob cannot be
+// read for another reason.
+func ExtractStored(extract TextExtractor, rawMeta []byte, open func() (Blob, error)) (*IndexText, error) {
+	meta, err := msgmeta.Unmarshal(rawMeta)
+	if err != nil {
+		return nil, nil
+	}
+	blob, err := open()
+	if IsKind(err, KindNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer blob.Close()
+	t, ok, err := extract(meta, blob, blob.Size())
+	if err != nil || !ok {
+		return nil, nil
+	}
+	return t, nil
+}

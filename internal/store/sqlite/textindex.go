@@ -349,21 +349,5 @@ func (s *Store) blobText(ctx context.Context, id store.BlobID) (*store.IndexText
 	if err != nil {
 		return nil, store.Wrap(store.KindInternal, "rebuild text index", err)
 	}
-	meta, err := msgmeta.Unmarshal(raw)
-	if err != nil {
-		return nil, nil // unreadable metadata: left unindexed, searched by reading
-	}
-	blob, err := s.OpenBlob(ctx, id)
-	if store.IsKind(err, store.KindNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer blob.Close()
-	t, ok, err := s.opts.TextExtractor(meta, blob, blob.Size())
-	if err != nil || !ok {
-		return nil, nil
-	}
-	return t, nil
+	return store.ExtractStored(s.opts.TextExtractor, raw, func() (store.Blob, error) { return s.OpenBlob(ctx, id) })
 }
