@@ -31,6 +31,18 @@ const (
 	NumTextColumns
 )
 
+// textColumnNames are the columns' names in the backends' schemas.
+var textColumnNames = [NumTextColumns]string{"subject", "hfrom", "hto", "hcc", "hbcc", "top_nv", "top_colon",
+	"sub_nv_enc", "sub_nv_plain", "sub_colon", "sub_raw", "body"}
+
+// Name is the column's name in the backends' schemas.
+func (c TextColumn) Name() string { return textColumnNames[c] }
+
+// TextColumnNames lists the names of the columns from..to-1.
+func TextColumnNames(from, to TextColumn) []string {
+	return append([]string(nil), textColumnNames[from:to]...)
+}
+
 // TextSeparator separates the strings of one column. A needle without it
 // can only be found inside one of them.
 const TextSeparator = '\n'

@@ -14,10 +14,6 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// textColumns name the columns of text_index, in store.TextColumn order.
-var textColumns = [store.NumTextColumns]string{"subject", "hfrom", "hto", "hcc", "hbcc", "top_nv", "top_colon",
-	"sub_nv_enc", "sub_nv_plain", "sub_colon", "sub_raw", "body"}
-
 // migrationTextIndex is the full-text index (docs/architecture.md
 // §Full-text index): one row per message body, its text in columns
 // (store.IndexText, case-folded), with a trigram GIN index (pg_trgm, in
@@ -32,9 +28,9 @@ var migrationTextIndex = `
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE TABLE IF NOT EXISTS text_index (
 	blob bigint PRIMARY KEY REFERENCES blobs(id) ON DELETE CASCADE,
-	` + strings.Join(textColumns[:], " text NOT NULL,\n\t") + ` text NOT NULL
+	` + strings.Join(store.TextColumnNames(0, store.NumTextColumns), " text NOT NULL,\n\t") + ` text NOT NULL
 );
-CREATE INDEX IF NOT EXISTS text_index_trgm ON text_index USING gin (` + strings.Join(textColumns[:], " gin_trgm_ops, ") + ` gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS text_index_trgm ON text_index USING gin (` + strings.Join(store.TextColumnNames(0, store.NumTextColumns), " gin_trgm_ops, ") + ` gin_trgm_ops);
 CREATE TABLE IF NOT EXISTS text_unindexed (
 	blob bigint PRIMARY KEY REFERENCES blobs(id) ON DELETE CASCADE,
 	over boolean NOT NULL DEFAULT false
@@ -68,7 +64,7 @@ func (s *Store) intakeMail(ctx context.Context, r io.Reader, meta *msgmeta.Meta,
 
 const textInsertPrefix = `INSERT INTO text_index(blob, `
 
-var textInsert = textInsertPrefix + strings.Join(textColumns[:], ", ") + `) VALUES ($1` + placeholders(2, int(store.NumTextColumns)) + `) ON CONFLICT DO NOTHING`
+var textInsert = textInsertPrefix + strings.Join(store.TextColumnNames(0, store.NumTextColumns), ", ") + `) VALUES ($1` + placeholders(2, int(store.NumTextColumns)) + `) ON CONFLICT DO NOTHING`
 
 func placeholders(from, n int) string {
 	var b strings.Builder
@@ -115,12 +111,12 @@ func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store
 		args = append(args, likePattern(w))
 		var either []string
 		for _, c := range q.Columns {
-			either = append(either, "t."+textColumns[c]+" LIKE $"+strconv.Itoa(len(args)))
+			either = append(either, "t."+c.Name()+" LIKE $"+strconv.Itoa(len(args)))
 		}
 		all = append(all, "("+strings.Join(either, " OR ")+")")
 	}
 	for _, c := range q.Columns {
-		best = append(best, "word_similarity($2, t."+textColumns[c]+")")
+		best = append(best, "word_similarity($2, t."+c.Name()+")")
 	}
 	rank := "0::float8"
 	if q.Fuzzy {

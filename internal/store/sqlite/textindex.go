@@ -14,11 +14,6 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// textColumns name the columns of the index tables, in store.TextColumn
-// order.
-var textColumns = [store.NumTextColumns]string{"subject", "hfrom", "hto", "hcc", "hbcc", "top_nv", "top_colon",
-	"sub_nv_enc", "sub_nv_plain", "sub_colon", "sub_raw", "body"}
-
 // textTables split the columns in three FTS5 tables: a query reads the
 // trigram lists of its table only, and those of the address keys and
 // Subject are short beside those of the bodies (SUBJECT "quarterly
@@ -33,7 +28,7 @@ func tableDDL() string {
 	var b strings.Builder
 	for _, t := range textTables {
 		b.WriteString("CREATE VIRTUAL TABLE IF NOT EXISTS " + t.name + " USING fts5(" +
-			strings.Join(textColumns[t.first:t.end], ", ") +
+			strings.Join(store.TextColumnNames(t.first, t.end), ", ") +
 			",\n\ttokenize = 'trigram case_sensitive 1', content = '', contentless_delete = 1);\n")
 	}
 	return b.String()
@@ -121,7 +116,7 @@ func (t *txn) indexText(id store.BlobID, text *store.IndexText) error {
 var textInserts = func() map[string]string {
 	m := map[string]string{}
 	for _, t := range textTables {
-		m[t.name] = `INSERT INTO ` + t.name + `(rowid, ` + strings.Join(textColumns[t.first:t.end], ", ") + `) VALUES (?` +
+		m[t.name] = `INSERT INTO ` + t.name + `(rowid, ` + strings.Join(store.TextColumnNames(t.first, t.end), ", ") + `) VALUES (?` +
 			strings.Repeat(", ?", int(t.end-t.first)) + `)`
 	}
 	return m
@@ -168,7 +163,7 @@ func ftsQuery(q store.TextQuery, cols []store.TextColumn) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(textColumns[c])
+		b.WriteString(c.Name())
 	}
 	b.WriteString("} : (")
 	words := []string{q.Needle}
