@@ -48,6 +48,7 @@ commands:
   dkim   remove|export DOMAIN SELECTOR      retire a DKIM key; print a key file (backup)
   dns    [check] DOMAIN                     print the DNS records to publish (check: compare with DNS)
   store  copy --to-config NEW.toml          copy the store into the one NEW.toml names (to PostgreSQL)
+  index  rebuild [--account ADDRESS]        put the messages stored before the full-text index into it
   version                                   print the version
   help                                      print this summary
 
@@ -63,6 +64,7 @@ flags:
   --all               queue retry: every queued message
   --read-only         token create: the token may only read
   --to-config FILE    store copy: the configuration of the destination store
+  --account ADDRESS   index rebuild: only the messages of this account
   -h, --help          print the usage of a command (petrel COMMAND --help)
 
 exit status: 0 success, 1 the operation failed, 2 usage or configuration error
@@ -168,6 +170,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.dnsCmd(ctx, rest)
 	case "store":
 		return a.storeCmd(ctx, rest)
+	case "index":
+		return a.indexCmd(ctx, rest)
 	case "version":
 		return a.version(rest)
 	case "help", "-h", "-help", "--help":

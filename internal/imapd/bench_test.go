@@ -82,7 +82,7 @@ func benchEnv(b *testing.B, n int) *env {
 }
 
 // fillBench delivers n benchmark messages into e's INBOX.
-func fillBench(b *testing.B, e *env, n int) {
+func fillBench(b testing.TB, e *env, n int) {
 	msgs := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < 16; w++ {

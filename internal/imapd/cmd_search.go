@@ -37,7 +37,7 @@ func parseSearch(_ *session, r *reader, _ *command, a *searchArgs) error {
 		err := r.list(func() error {
 			opt := strings.ToUpper(r.atomWith(isNameChar))
 			switch opt {
-			case "MIN", "MAX", "ALL", "COUNT", "SAVE":
+			case "MIN", "MAX", "ALL", "COUNT", "SAVE", "RELEVANCY": // RELEVANCY: RFC 6203 §4
 				a.ret = append(a.ret, opt)
 				return nil
 			}
@@ -224,6 +224,10 @@ func (r *reader) searchKeyArgs(name string, depth int) (imapmsg.SearchKey, error
 		k, err = r.objectIDKey(imapmsg.ThreadID)
 	case "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE":
 		k, err = r.saveDateKey(name)
+	case "FUZZY": // RFC 6203 §3
+		var sub imapmsg.SearchKey
+		sub, err = r.searchKey(depth + 1)
+		k = imapmsg.SearchKey{Kind: imapmsg.Fuzzy, Children: []imapmsg.SearchKey{sub}}
 	default:
 		err = errSyntax("Unknown search key")
 	}
@@ -362,6 +366,9 @@ func (s *session) cmdSearch(c *command, a *searchArgs) status {
 	default:
 		return respNOCode("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset")
 	}
+	if slices.Contains(a.ret, "RELEVANCY") && !hasFuzzy(&a.key) {
+		return respBAD("RELEVANCY needs a FUZZY search key") // RFC 6203 §4
+	}
 	key := a.key
 	if s.uidOnly && usesSeqNums(&key) { // RFC 9586 §3
 		return uidRequired
@@ -426,6 +433,7 @@ func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.U
 		}
 		return nil
 	}
+	uids := s.useTextIndex(key)
 	needMeta, needBody := imapmsg.NeedsMeta(key), imapmsg.NeedsBody(key)
 	br := s.srv.st
 	switch {
@@ -434,7 +442,7 @@ func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.U
 		if needBody {
 			what |= store.ReadBody
 		}
-		err := br.ReadMessages(s.ctx, v.mb.ID, v.uids, what, func(d *store.MessageData) error {
+		err := br.ReadMessages(s.ctx, v.mb.ID, uids, what, func(d *store.MessageData) error {
 			return try(&imapmsg.Candidate{Msg: d.Message, Recent: v.recent[d.UID],
 				Meta: func() (*msgmeta.Meta, error) { return d.Meta, nil },
 				Body: func() (store.Blob, error) { return d.Body, nil },
@@ -448,7 +456,7 @@ func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.U
 		if err != nil {
 			return nil, nil, s.storeError("search", err)
 		}
-		indexRecs(snap, v.uids, func(r *indexRec) {
+		indexRecs(snap, uids, func(r *indexRec) {
 			if matchErr == nil {
 				try(&imapmsg.Candidate{Msg: snap.message(v.mb.ID, r), Recent: v.recent[r.uid]})
 			}
@@ -457,7 +465,7 @@ func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.U
 			return nil, nil, s.storeError("search", matchErr)
 		}
 	default:
-		msgs, err := s.loadMessages(v.uids)
+		msgs, err := s.loadMessages(uids)
 		if err != nil {
 			return nil, nil, s.storeError("search", err)
 		}
@@ -485,8 +493,8 @@ func (s *session) writeESearch(c *command, a *searchArgs, matched []store.UID, m
 	for _, r := range a.ret {
 		ret[r] = true
 	}
-	if len(ret) == 0 || (len(ret) == 1 && ret["SAVE"] && !a.esearch) {
-		ret["ALL"] = true
+	if len(ret) == 0 || (len(ret) == 1 && ret["SAVE"] && !a.esearch) || ret["RELEVANCY"] {
+		ret["ALL"] = true // RELEVANCY's scores go with ALL's messages
 	}
 	if ret["SAVE"] {
 		s.saveResult(matched, ret)
@@ -512,6 +520,9 @@ func (s *session) writeESearch(c *command, a *searchArgs, matched []store.UID, m
 		}
 		if ret["ALL"] {
 			b.WriteString(" ALL " + formatNums(nums))
+		}
+		if ret["RELEVANCY"] {
+			b.WriteString(" RELEVANCY " + s.relevancy.scores(matched))
 		}
 	}
 	if ret["COUNT"] {

@@ -10,7 +10,7 @@
 // LIST-STATUS (RFC 5819), ESEARCH (RFC 4731), SEARCHRES (RFC 5182),
 // STATUS=SIZE (RFC 8438), APPENDLIMIT (RFC 7889), MULTIAPPEND (RFC 3502),
 // BINARY (RFC 3516), CONDSTORE and QRESYNC (RFC 7162), QUOTA (RFC 9208),
-// UTF8=ACCEPT (RFC 6855), OBJECTID (RFC 8474), PREVIEW (RFC 8970),
+// UTF8=ACCEPT (RFC 6855), SEARCH=FUZZY (RFC 6203), OBJECTID (RFC 8474), PREVIEW (RFC 8970),
 // SAVEDATE (RFC 8514), METADATA (RFC 5464), REPLACE (RFC 8508), UIDONLY
 // (RFC 9586), INPROGRESS (RFC 9585),
 // COMPRESS=DEFLATE (RFC 4978, cmd_compress.go) and
@@ -31,7 +31,9 @@
 //
 // Message content (ENVELOPE, BODYSTRUCTURE, sections, SEARCH matching)
 // comes from package imapmsg, on the metadata parsed at delivery and the
-// body blob, streamed. NUL goes only in a literal8 (RFC 9051 §4.3.1):
+// body blob, streamed; SEARCH's text keys ask the store's full-text
+// index first and read only what it cannot answer (search_index.go,
+// docs/architecture.md §Full-text index). NUL goes only in a literal8 (RFC 9051 §4.3.1):
 // APPEND refuses it in a plain literal and stores the parts of a literal8
 // that hold it in base64 (RFC 3516 §4.2; append_nul.go); the literal
 // writer sends any NUL of an older message as 0x80. Failed logins are throttled by a Guard

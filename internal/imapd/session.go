@@ -52,6 +52,9 @@ type session struct {
 	v     *view
 	// notify is the NOTIFY in force (RFC 5465; notify.go), nil for none.
 	notify *notifyState
+	// relevancy holds the ranks of the running SEARCH's FUZZY keys
+	// (search_index.go).
+	relevancy relevancy
 
 	// ENABLEd extensions (RFC 5161).
 	rev2, condstore, qresync, utf8 bool
@@ -259,7 +262,8 @@ func (s *session) capabilities() string {
 		" LITERAL+ SASL-IR ID CHILDREN LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES STATUS=SIZE" +
 		" APPENDLIMIT=" + strconv.FormatInt(s.srv.cfg.MaxMessageSize, 10) +
 		" MULTIAPPEND BINARY CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT" +
-		" COMPRESS=DEFLATE NOTIFY" + objectMetaCaps
+		" COMPRESS=DEFLATE NOTIFY" + objectMetaCaps +
+		" SEARCH=FUZZY"
 }
 
 // authAllowed: LOGIN and AUTHENTICATE need TLS unless the operator allows

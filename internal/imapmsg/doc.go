@@ -23,7 +23,11 @@
 //     RFC 2047: encoded words, to downgrade non-ASCII strings; RFC 2231:
 //     parameter values, sent back encoded to clients without UTF-8;
 //   - RFC 6855 (UTF8=ACCEPT) and RFC 6858: what a client that has not
-//     enabled UTF-8 is sent.
+//     enabled UTF-8 is sent;
+//   - the text of the full-text index (IndexText, TextPlan): the strings
+//     RFC 9051 §6.4.4's SUBJECT, FROM, TO, CC, BCC, BODY and TEXT look
+//     in, as Match reads them, so that the index answers as Match does
+//     (docs/architecture.md §Full-text index).
 //
 // Decisions:
 //

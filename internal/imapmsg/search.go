@@ -1,7 +1,9 @@
 package imapmsg
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,7 +118,7 @@ func (m *matcher) match(k *SearchKey) (bool, error) {
 		return !ok && err == nil, err
 	case Or:
 		return m.or(k.Children)
-	case And:
+	case And, Fuzzy:
 		return m.and(k.Children)
 	}
 	return m.matchContent(k)
@@ -186,6 +188,8 @@ func (m *matcher) matchMessage(k *SearchKey) (ok, known bool) {
 		return msg.Size < k.Number, true
 	case UID, SeqSet:
 		return inRanges(msg.UID, k.UIDs), true
+	case SortedUIDs:
+		return InSortedRanges(k.UIDs, msg.UID), true
 	case ModSeq: // RFC 7162 §3.1.5: mod-sequence equal to or greater than n
 		return k.Number >= 0 && msg.ModSeq >= store.ModSeq(k.Number), true
 	case EmailID: // RFC 8474 §6: the message's EMAILID is the objectid
@@ -226,6 +230,13 @@ func hasKeyword(msg *store.Message, name string) bool {
 		}
 	}
 	return false
+}
+
+// InSortedRanges reports whether uid is in one of rs, which ascend and
+// are disjoint (SortedUIDs), by binary search.
+func InSortedRanges(rs []UIDRange, uid store.UID) bool {
+	i, found := slices.BinarySearchFunc(rs, uid, func(r UIDRange, u store.UID) int { return cmp.Compare(r.Hi, u) })
+	return found || i < len(rs) && rs[i].Lo <= uid
 }
 
 // inRanges reports whether uid is in one of the ranges; a range whose Lo

@@ -86,6 +86,13 @@ const (
 	// EMAILID and THREADID (RFC 8474 §6): Text is the objectid.
 	EmailID
 	ThreadID
+	// SortedUIDs is UID with UIDs ascending and disjoint, matched by
+	// binary search: imapd's answer from the full-text index.
+	SortedUIDs
+	// Fuzzy is FUZZY (RFC 6203 §3): its one child matched in a way of
+	// the server's choosing; Match matches the child as it is, imapd
+	// asks the full-text index (FuzzyPlan).
+	Fuzzy
 )
 
 // SearchKey is one node of a SEARCH key tree, as imapd's parser builds it.

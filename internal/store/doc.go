@@ -11,7 +11,9 @@
 // (RFC 6154) and quota accounting (RFC 9208 STORAGE and MESSAGE resources);
 // messages have an email ID and a thread ID (RFC 8474 §5.1, §5.2) and
 // accounts a change state (ident.go). IMAP4rev1's \Recent (RFC 3501
-// §2.3.2) is a per-mailbox boundary UID (Recent).
+// §2.3.2) is a per-mailbox boundary UID (Recent). TextIndex is the
+// full-text index of SEARCH's text keys (RFC 9051 §6.4.4; textindex.go,
+// docs/architecture.md §Full-text index).
 //
 // Package storetest holds the conformance suite every backend must pass.
 package store

@@ -324,6 +324,7 @@ type Store interface {
 	KV
 	Exporter
 	Importer
+	TextIndex
 	// Subscribe returns a subscription to the changes of one account.
 	Subscribe(account AccountID) *Subscription
 	// Close waits for writes in flight and closes the store.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/imapmsg"
 	"github.com/petrelmail/petrel/internal/mailaddr"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
@@ -13,7 +14,7 @@ import (
 // OpenStore opens the SQLite store in dir; the caller closes it.
 func OpenStore(t testing.TB, dir string) *sqlite.Store {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: dir})
+	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: dir, TextExtractor: imapmsg.IndexText})
 	if err != nil {
 		t.Fatal(err)
 	}

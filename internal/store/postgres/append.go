@@ -26,7 +26,7 @@ func (s *Store) AppendBatch(ctx context.Context, account store.AccountID, mailbo
 		}
 	}
 	for _, m := range msgs {
-		b, err := s.intake(ctx, m.Body, m.Meta)
+		b, err := s.intakeMail(ctx, m.Body, m.Meta, 0)
 		if err != nil {
 			release()
 			return store.Appended{}, err
@@ -109,6 +109,9 @@ func (t *txn) appendBatch(account store.AccountID, mailbox store.MailboxID, msgs
 	now := time.Now()
 	for i, b := range bodies {
 		blob, err := t.insertBlob(b, 1)
+		if err == nil {
+			err = t.indexText(blob, b.text)
+		}
 		if err != nil {
 			return res, err
 		}

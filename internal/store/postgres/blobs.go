@@ -33,6 +33,12 @@ type body struct {
 	size       int64
 	meta       []byte   // msgmeta encoding
 	threadKeys []string // store.ThreadKeys
+	// mail marks the body of a message (not of a queued one): its row
+	// goes in the full-text index (text), or in text_unindexed when text
+	// is nil (textindex.go).
+	mail   bool
+	text   *store.IndexText
+	parsed *msgmeta.Meta // the metadata, until the text is extracted
 }
 
 // intake reads a body. Up to ChunkSize octets it stays in memory; a
@@ -75,7 +81,7 @@ func (s *Store) intakeAt(ctx context.Context, r io.Reader, meta *msgmeta.Meta, a
 			return nil, s.wrap(op, err)
 		}
 	}
-	b.threadKeys = store.ThreadKeys(meta)
+	b.threadKeys, b.parsed = store.ThreadKeys(meta), meta
 	if b.meta, err = msgmeta.Marshal(meta); err != nil {
 		s.dropPending(b)
 		return nil, store.Wrap(store.KindInternal, op, err)

@@ -40,6 +40,7 @@ type delivery struct {
 	rows     []deliverRow
 	err      error
 	done     chan struct{}
+	text     *store.IndexText // the body's index text (textindex.go)
 }
 
 // deliverRow is a row of petrel_deliver: one target's outcome.
@@ -153,7 +154,7 @@ func (s *Store) Deliver(ctx context.Context, msg store.NewMessage, targets []sto
 	if len(at) < len(targets) && (msg.Atomic || len(at) == 0) {
 		return atomicAbort(results), nil
 	}
-	b, err := s.intake(ctx, msg.Body, msg.Meta)
+	b, err := s.intakeMail(ctx, msg.Body, msg.Meta, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +217,7 @@ func newDelivery(b *body, targets []store.Target, at []int, date time.Time, atom
 	accts, mbs := make([]int64, n), make([]int64, n)
 	names, kws := make([]string, n), make([]string, n)
 	flags := make([]int32, n)
-	d := &delivery{done: make(chan struct{})}
+	d := &delivery{done: make(chan struct{}), text: b.text}
 	for j, i := range at {
 		tg := targets[i]
 		accts[j], mbs[j], flags[j], kws[j] = int64(tg.Account), int64(tg.Mailbox), int32(tg.Flags), store.JoinKeywords(tg.Keywords)
@@ -235,6 +236,16 @@ func newDelivery(b *body, targets []store.Target, at []int, date time.Time, atom
 		size: b.size, blob: int64(b.blob), data: data, meta: b.meta, keys: b.threadKeys,
 		idate: date.Unix(), izone: int32(zone), atomic: atomic}
 	return d
+}
+
+// storedBlob is the body's blob when the delivery stored it, else 0.
+func (d *delivery) storedBlob() store.BlobID {
+	for _, r := range d.rows {
+		if r.err == 0 && r.blob != 0 {
+			return store.BlobID(r.blob)
+		}
+	}
+	return 0
 }
 
 // finished reports whether the writer is done with d (its outcome known).
@@ -515,6 +526,11 @@ func (dl *deliverer) try(batch []*delivery) error {
 			return fmt.Errorf("petrel_deliver returned %d rows for %d targets", len(d.rows), len(d.accounts))
 		}
 		t.changes = append(t.changes, d.changes()...)
+		if blob := d.storedBlob(); blob != 0 {
+			if err := t.indexText(blob, d.text); err != nil {
+				return err
+			}
+		}
 	}
 	if len(t.changes) > 0 {
 		if err := t.notify(); err != nil {

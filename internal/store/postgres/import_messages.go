@@ -48,7 +48,7 @@ func (s *Store) ImportMessages(ctx context.Context, account store.AccountID, mai
 	for i, m := range msgs {
 		switch plan[i] {
 		case importBody:
-			bodies[i], err = s.intakeAt(ctx, m.Body, m.Meta, store.BlobID(m.EmailID))
+			bodies[i], err = s.intakeMail(ctx, m.Body, m.Meta, store.BlobID(m.EmailID))
 		case importShare:
 			sizes[i], err = io.Copy(io.Discard, m.Body)
 			err = store.Wrap(store.KindTemporary, op, err)
@@ -284,6 +284,11 @@ func (t *txn) insertImported(op string, account store.AccountID, mailbox store.M
 			if isUnique(err) {
 				return store.Errorf(store.KindTemporary, op, "an email ID of the batch was stored meanwhile: run it again")
 			}
+			return err
+		}
+	}
+	for id, b := range r.newBodies {
+		if err := t.indexText(store.BlobID(id), b.text); err != nil {
 			return err
 		}
 	}

@@ -55,6 +55,10 @@ type Options struct {
 	// TempDir holds the temporary file in which a large body without
 	// metadata is parsed (tests, tools); "" = os.TempDir().
 	TempDir string
+	// TextExtractor computes the full-text index's text of a message
+	// (the server passes imapmsg.IndexText); nil indexes nothing, and
+	// every text SEARCH then reads the messages.
+	TextExtractor store.TextExtractor
 }
 
 // Store is the PostgreSQL backend; it implements store.Store.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/petrelmail/petrel/internal/imapmsg"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/storetest"
 )
@@ -58,19 +59,25 @@ func newDatabase(t testing.TB) string {
 }
 
 func openTest(dsn string) (*Store, error) {
-	return Open(context.Background(), dsn, Options{MaxConns: 4, CallerClock: true})
+	return Open(context.Background(), dsn, Options{MaxConns: 4, CallerClock: true, TextExtractor: imapmsg.IndexText})
 }
 
 func backend() storetest.Backend {
 	return storetest.Backend{
 		NewInstance: newDatabase,
 		Open:        func(dsn string) (store.Store, error) { return openTest(dsn) },
+		OpenPlain: func(dsn string) (store.Store, error) {
+			return Open(context.Background(), dsn, Options{MaxConns: 4, CallerClock: true})
+		},
+		Indexes: true,
 	}
 }
 
 func TestMain(m *testing.M) {
 	storetest.CrashChild(storetest.Backend{
-		Open: func(dsn string) (store.Store, error) { return Open(context.Background(), dsn, Options{MaxConns: 24}) },
+		Open: func(dsn string) (store.Store, error) {
+			return Open(context.Background(), dsn, Options{MaxConns: 24, TextExtractor: imapmsg.IndexText})
+		},
 	})
 	os.Exit(m.Run())
 }

@@ -195,6 +195,8 @@ $$;`,
 	// parameter and the "TLS-Required: No" header field.
 	`ALTER TABLE queue ADD COLUMN require_tls boolean NOT NULL DEFAULT false,
 	ADD COLUMN tls_optional boolean NOT NULL DEFAULT false;`,
+	// 7: the full-text index (textindex.go).
+	migrationTextIndex,
 }
 
 // errNewerSchema is returned by Open for a database whose schema is newer

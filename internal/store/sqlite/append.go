@@ -27,7 +27,7 @@ func (s *Store) AppendBatch(ctx context.Context, account store.AccountID, mailbo
 	// Bodies are read (and large ones fsynced to files) before the write
 	// request is queued: a reader error fails the batch with nothing stored.
 	for _, m := range msgs {
-		b, err := s.intake(m.Body, m.Meta)
+		b, err := s.intakeMail(m.Body, m.Meta)
 		if err != nil {
 			release()
 			return store.Appended{}, err

@@ -26,6 +26,12 @@ type body struct {
 	size       int64
 	meta       []byte   // msgmeta JSON
 	threadKeys []string // store.ThreadKeys
+	// mail marks the body of a message (not of a queued one): its row
+	// goes in the full-text index (text), or in text_unindexed when text
+	// is nil (textindex.go).
+	mail   bool
+	text   *store.IndexText
+	parsed *msgmeta.Meta // the metadata, until the text is extracted
 }
 
 // intake reads a body, keeping it in memory when small and writing it to a
@@ -52,7 +58,7 @@ func (s *Store) intake(r io.Reader, meta *msgmeta.Meta) (*body, error) {
 	} else if meta, err = s.intakeFile(b, io.MultiReader(bb, r), meta); err != nil {
 		return nil, err
 	}
-	b.threadKeys = store.ThreadKeys(meta)
+	b.threadKeys, b.parsed = store.ThreadKeys(meta), meta
 	if b.meta, err = msgmeta.Marshal(meta); err != nil {
 		s.removeBlobFile(b.rel)
 		return nil, store.Wrap(store.KindInternal, op, err)
@@ -126,7 +132,12 @@ func (t *txn) insertBlobAt(b *body, at store.BlobID, refs int) (store.BlobID, er
 	if err != nil {
 		return 0, err
 	}
-	_, err = t.exec(`INSERT INTO blob_meta(id, meta) VALUES (?, ?)`, id, b.meta)
+	if _, err = t.exec(`INSERT INTO blob_meta(id, meta) VALUES (?, ?)`, id, b.meta); err != nil {
+		return 0, err
+	}
+	if b.mail {
+		err = t.indexText(id, b.text)
+	}
 	return id, err
 }
 
@@ -163,6 +174,9 @@ func (t *txn) releaseBlobs(refs map[store.BlobID]int64) error {
 		}
 		if len(gone) > 0 {
 			if _, err := t.exec(`DELETE FROM blob_meta WHERE id IN (SELECT value FROM json_each(?))`, jsonIDs(gone)); err != nil {
+				return err
+			}
+			if err := t.unindexText(jsonIDs(gone)); err != nil {
 				return err
 			}
 		}

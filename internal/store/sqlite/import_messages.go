@@ -34,7 +34,7 @@ func (s *Store) ImportMessages(ctx context.Context, account store.AccountID, mai
 		if present[m.UID] {
 			continue // importMessages checks its email ID
 		}
-		if bodies[i], err = s.intake(m.Body, m.Meta); err != nil {
+		if bodies[i], err = s.intakeMail(m.Body, m.Meta); err != nil {
 			release()
 			return store.Imported{}, err
 		}

@@ -18,7 +18,7 @@ func (s *Store) Deliver(ctx context.Context, msg store.NewMessage, targets []sto
 	if err := s.space.admit(op); err != nil {
 		return nil, err
 	}
-	b, err := s.intake(msg.Body, msg.Meta)
+	b, err := s.intakeMail(msg.Body, msg.Meta)
 	if err != nil {
 		return nil, err
 	}

@@ -51,6 +51,10 @@ type Options struct {
 	// other processes on the database, while it has subscribers
 	// (watch.go); 0 = DefaultWatchInterval, < 0 = never.
 	WatchInterval time.Duration
+	// TextExtractor computes the full-text index's text of a message
+	// (the server passes imapmsg.IndexText); nil indexes nothing, and
+	// every text SEARCH then reads the messages.
+	TextExtractor store.TextExtractor
 }
 
 // Store is the SQLite backend; it implements store.Store.

@@ -203,6 +203,8 @@ CREATE TABLE recent (
 ALTER TABLE queue ADD COLUMN require_tls INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE queue ADD COLUMN tls_optional INTEGER NOT NULL DEFAULT 0;
 `,
+	// 10: the full-text index (textindex.go).
+	migrationTextIndex,
 }
 
 // migrationIdentity gives every message a thread ID (RFC 8474 §5.2;

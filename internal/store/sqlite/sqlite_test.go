@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/petrelmail/petrel/internal/imapmsg"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/storetest"
 )
@@ -13,8 +14,12 @@ func backend() storetest.Backend {
 	return storetest.Backend{
 		NewInstance: func(t testing.TB) string { return t.TempDir() },
 		Open: func(dir string) (store.Store, error) {
+			return Open(context.Background(), Options{Dir: dir, TextExtractor: imapmsg.IndexText})
+		},
+		OpenPlain: func(dir string) (store.Store, error) {
 			return Open(context.Background(), Options{Dir: dir})
 		},
+		Indexes: true,
 	}
 }
 

@@ -112,6 +112,7 @@ func TestCrash(t *testing.T, b Backend) {
 		acks = append(acks, runCrashChild(t, e.instance, strings.Join(ids, ","), 300+randInt(300))...)
 		e.open()
 		verifyAcks(t, e, acks)
+		checkIndexed(t, e, acks)
 		e.deliver(store.AccountID(mustInt(ids[0])), "", msg("after-crash", 100))
 		if err := e.s.Close(); err != nil {
 			t.Fatal(err)

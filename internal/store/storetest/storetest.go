@@ -24,6 +24,11 @@ type Backend struct {
 	// Open opens an instance. Closing and opening again must give the same
 	// data.
 	Open func(instance string) (store.Store, error)
+	// OpenPlain opens an instance without a text extractor (its new
+	// messages are not indexed); nil skips the full-text index cases.
+	OpenPlain func(instance string) (store.Store, error)
+	// Indexes says that Open's stores index new messages.
+	Indexes bool
 }
 
 // Run runs the conformance suite.
@@ -67,6 +72,7 @@ func Run(t *testing.T, b Backend) {
 		{"Recent", testRecent},
 		{"FeedAcrossInstances", testFeedAcrossInstances},
 		{"Importer", RunImporter},
+		{"TextIndex", testTextIndex},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {

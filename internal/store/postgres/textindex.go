@@ -1,0 +1,237 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/petrelmail/petrel/internal/msgmeta"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// migrationTextIndex is the full-text index (docs/architecture.md
+// §Full-text index): one row per message body, its text in columns
+// (store.IndexText, case-folded), with a trigram GIN index (pg_trgm, in
+// PostgreSQL's contrib, a trusted extension: the database owner may
+// create it) that LIKE '%needle%' uses to narrow the rows, rechecked on
+// the text itself, so that the answer is exact. text_unindexed lists the
+// bodies of messages without a row: the existing ones until `petrel
+// index rebuild` (over false), those with more text than
+// store.MaxIndexText (over true). Both go with their body (ON DELETE
+// CASCADE). messages_blob finds the messages of a body.
+var migrationTextIndex = `
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TABLE IF NOT EXISTS text_index (
+	blob bigint PRIMARY KEY REFERENCES blobs(id) ON DELETE CASCADE,
+	` + strings.Join(store.TextColumnNames(0, store.NumTextColumns), " text NOT NULL,\n\t") + ` text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS text_index_trgm ON text_index USING gin (` + strings.Join(store.TextColumnNames(0, store.NumTextColumns), " gin_trgm_ops, ") + ` gin_trgm_ops);
+CREATE TABLE IF NOT EXISTS text_unindexed (
+	blob bigint PRIMARY KEY REFERENCES blobs(id) ON DELETE CASCADE,
+	over boolean NOT NULL DEFAULT false
+);
+INSERT INTO text_unindexed(blob) SELECT DISTINCT blob FROM messages
+	WHERE blob NOT IN (SELECT blob FROM text_index) ON CONFLICT DO NOTHING;
+CREATE INDEX IF NOT EXISTS messages_blob ON messages(blob);
+`
+
+// intakeMail is intake for the body of a message, with its index text.
+func (s *Store) intakeMail(ctx context.Context, r io.Reader, meta *msgmeta.Meta, at store.BlobID) (*body, error) {
+	b, err := s.intakeAt(ctx, r, meta, at)
+	if err != nil {
+		return nil, err
+	}
+	b.mail = true
+	if s.opts.TextExtractor != nil {
+		var rd io.ReaderAt = bytes.NewReader(b.data)
+		if b.blob != 0 { // written in chunks, not yet referenced
+			blob := s.newBlob(b.blob, blobRow{size: b.size, chunk: ChunkSize})
+			defer blob.Close()
+			rd = blob
+		}
+		if t, ok, err := s.opts.TextExtractor(b.parsed, rd, b.size); err == nil && ok {
+			b.text = t
+		}
+	}
+	b.parsed = nil
+	return b, nil
+}
+
+const textInsertPrefix = `INSERT INTO text_index(blob, `
+
+var textInsert = textInsertPrefix + strings.Join(store.TextColumnNames(0, store.NumTextColumns), ", ") + `) VALUES ($1` + placeholders(2, int(store.NumTextColumns)) + `) ON CONFLICT DO NOTHING`
+
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(", $" + strconv.Itoa(from+i))
+	}
+	return b.String()
+}
+
+// indexText adds the index row of a new body, or marks it unindexed
+// (over when an extractor gave none).
+func (t *txn) indexText(id store.BlobID, text *store.IndexText) error {
+	if text == nil {
+		_, err := t.exec(`INSERT INTO text_unindexed(blob, over) VALUES ($1, $2) ON CONFLICT (blob) DO UPDATE SET over = $2`,
+			id, t.s.opts.TextExtractor != nil)
+		return err
+	}
+	args := make([]any, 0, store.NumTextColumns+1)
+	args = append(args, id)
+	for _, c := range text.Columns {
+		args = append(args, c)
+	}
+	_, err := t.exec(textInsert, args...)
+	return err
+}
+
+// likePattern is '%needle%' with LIKE's specials escaped (by \).
+func likePattern(n string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(n) + "%"
+}
+
+// SearchText implements store.TextIndex; a fuzzy query is ranked by
+// pg_trgm's word similarity of the words to the best column.
+func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store.TextQuery) (store.TextHits, error) {
+	const op = "search text"
+	words := []string{q.Needle}
+	if q.Fuzzy {
+		words = strings.Fields(q.Needle)
+	}
+	args := []any{mailbox, q.Needle}
+	var all, best []string
+	for _, w := range words {
+		args = append(args, likePattern(w))
+		var either []string
+		for _, c := range q.Columns {
+			either = append(either, "t."+c.Name()+" LIKE $"+strconv.Itoa(len(args)))
+		}
+		all = append(all, "("+strings.Join(either, " OR ")+")")
+	}
+	for _, c := range q.Columns {
+		best = append(best, "word_similarity($2, t."+c.Name()+")")
+	}
+	rank := "0::float8"
+	if q.Fuzzy {
+		rank = "greatest(" + strings.Join(best, ", ") + ")::float8"
+	}
+	var h store.TextHits
+	rows, err := s.pool.Query(ctx, `SELECT m.uid, `+rank+` FROM text_index t JOIN messages m ON m.blob = t.blob
+		WHERE m.mailbox = $1 AND $2::text IS NOT NULL AND `+strings.Join(all, " AND ")+` ORDER BY m.uid`, args...)
+	if err == nil {
+		var u int64
+		var r float64
+		_, err = pgx.ForEachRow(rows, []any{&u, &r}, func() error {
+			h.Sure = append(h.Sure, store.UID(u))
+			if q.Fuzzy {
+				h.Rank = append(h.Rank, r)
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		h.Maybe, err = s.uids(ctx, `SELECT m.uid FROM text_unindexed u JOIN messages m ON m.blob = u.blob WHERE m.mailbox = $1`, mailbox)
+	}
+	if err != nil {
+		return store.TextHits{}, s.wrap(op, err)
+	}
+	return h, nil
+}
+
+// uids runs a query of UIDs and sorts them.
+func (s *Store) uids(ctx context.Context, q string, args ...any) ([]store.UID, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.UID
+	var u int64
+	_, err = pgx.ForEachRow(rows, []any{&u}, func() error {
+		out = append(out, store.UID(u))
+		return nil
+	})
+	slices.Sort(out)
+	return out, err
+}
+
+// rebuildBatch is how many bodies RebuildTextIndex indexes per commit.
+const rebuildBatch = 256
+
+// RebuildTextIndex implements store.TextIndex: the bodies text_unindexed
+// lists (not over the bound), a batch per transaction.
+func (s *Store) RebuildTextIndex(ctx context.Context, account store.AccountID) (int, error) {
+	const op = "rebuild text index"
+	if s.opts.TextExtractor == nil {
+		return 0, store.Errorf(store.KindInvalid, op, "the store has no text extractor")
+	}
+	return store.RebuildText(func(after store.BlobID) ([]store.BlobID, error) {
+		ids, err := s.unindexedBlobs(ctx, account, after)
+		return ids, s.wrap(op, err)
+	}, func(id store.BlobID) (*store.IndexText, error) {
+		t, err := s.blobText(ctx, id)
+		return t, s.wrap(op, err)
+	}, func(ids []store.BlobID, texts []*store.IndexText) error {
+		return s.write(ctx, op, func(t *txn) error {
+			for i, id := range ids {
+				if err := t.reindexText(id, texts[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+}
+
+// reindexText indexes a body text_unindexed lists, unless it was deleted
+// or indexed meanwhile.
+func (t *txn) reindexText(id store.BlobID, text *store.IndexText) error {
+	tag, err := t.exec(`DELETE FROM text_unindexed WHERE blob = $1 AND NOT over`, id)
+	if err != nil || tag.RowsAffected() == 0 {
+		return err
+	}
+	return t.indexText(id, text)
+}
+
+// unindexedBlobs lists bodies to index after the id after, of account's
+// messages (0: any).
+func (s *Store) unindexedBlobs(ctx context.Context, account store.AccountID, after store.BlobID) ([]store.BlobID, error) {
+	q := `SELECT blob FROM text_unindexed WHERE NOT over AND blob > $1 ORDER BY blob LIMIT $2`
+	args := []any{after, rebuildBatch}
+	if account != 0 {
+		q = `SELECT u.blob FROM text_unindexed u WHERE NOT u.over AND u.blob > $1 AND EXISTS (SELECT 1 FROM messages m
+			JOIN mailboxes mb ON mb.id = m.mailbox WHERE m.blob = u.blob AND mb.account = $3) ORDER BY u.blob LIMIT $2`
+		args = append(args, account)
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var ids []store.BlobID
+	var id int64
+	_, err = pgx.ForEachRow(rows, []any{&id}, func() error {
+		ids = append(ids, store.BlobID(id))
+		return nil
+	})
+	return ids, err
+}
+
+// blobText reads a stored body and extracts its text; nil when it is
+// not to be indexed (gone, unreadable metadata, over the bound).
+func (s *Store) blobText(ctx context.Context, id store.BlobID) (*store.IndexText, error) {
+	var raw []byte
+	err := s.pool.QueryRow(ctx, `SELECT meta FROM blobs WHERE id = $1`, id).Scan(&raw)
+	if isNoRows(err) || err == nil && raw == nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return store.ExtractStored(s.opts.TextExtractor, raw, func() (store.Blob, error) { return s.OpenBlob(ctx, id) })
+}

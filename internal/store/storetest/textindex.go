@@ -1,0 +1,137 @@
+package storetest
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// The full-text index cases need Backend.OpenPlain and an Open whose
+// stores have a text extractor that puts a plain text body, case-folded,
+// in store.ColBody and the Subject in store.ColSubject (the server's,
+// imapmsg.IndexText).
+
+// textHits asks the index for needle in column c of mailbox mb.
+func (e *env) textHits(mb store.MailboxID, c store.TextColumn, needle string) store.TextHits {
+	e.t.Helper()
+	h, err := e.s.SearchText(e.ctx, mb, store.TextQuery{Columns: []store.TextColumn{c}, Needle: needle})
+	if err != nil {
+		e.t.Fatalf("SearchText(%q): %v", needle, err)
+	}
+	return h
+}
+
+func wantHits(t testing.TB, what string, h store.TextHits, sure, maybe []store.UID) {
+	t.Helper()
+	if !slices.Equal(h.Sure, sure) || !slices.Equal(h.Maybe, maybe) {
+		t.Fatalf("%s: sure %v maybe %v, want sure %v maybe %v", what, h.Sure, h.Maybe, sure, maybe)
+	}
+}
+
+func textMsg(subject, text string) []byte {
+	return []byte("From: a@example.com\r\nSubject: " + subject + "\r\n\r\n" + text + "\r\n")
+}
+
+// testTextIndex: the index answers for the messages delivered, appended,
+// copied and moved, forgets expunged ones, lists messages stored without
+// it (and over its bound) as Maybe until RebuildTextIndex indexes them.
+func testTextIndex(t *testing.T, b Backend) {
+	if b.OpenPlain == nil {
+		t.Skip("the backend gives no store without a text extractor")
+	}
+	e := newEnv(t, b)
+	acct := e.account("fts")
+	inbox, archive := e.mailbox(acct.ID, "INBOX"), e.mailbox(acct.ID, "Archive")
+	u1 := e.deliver(acct.ID, "", textMsg("one", "A Zebra crossing")).UID
+	e.deliver(acct.ID, "", textMsg("two", "no stripes"))
+	u3 := e.deliver(acct.ID, "", textMsg("Zebras", "subject only")).UID
+	app, err := e.s.AppendBatch(e.ctx, acct.ID, inbox.ID, []store.AppendMessage{{Body: bytes.NewReader(textMsg("four", "zebra again"))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u4 := app.UIDs[0]
+	wantHits(t, "body zebra", e.textHits(inbox.ID, store.ColBody, "zebra"), []store.UID{u1, u4}, nil)
+	wantHits(t, "subject zebra", e.textHits(inbox.ID, store.ColSubject, "zebra"), []store.UID{u3}, nil)
+	wantHits(t, "phrase", e.textHits(inbox.ID, store.ColBody, "a zebra cr"), []store.UID{u1}, nil)
+	wantHits(t, "not a substring", e.textHits(inbox.ID, store.ColBody, "zebra crossings"), nil, nil)
+	wantHits(t, "quote", e.textHits(inbox.ID, store.ColBody, `"zeb`), nil, nil)
+	wantHits(t, "like specials", e.textHits(inbox.ID, store.ColBody, `z%a`), nil, nil)
+	fz, err := e.s.SearchText(e.ctx, inbox.ID, store.TextQuery{Columns: []store.TextColumn{store.ColBody, store.ColSubject},
+		Needle: "crossing zebra", Fuzzy: true})
+	if err != nil || !slices.Equal(fz.Sure, []store.UID{u1}) || len(fz.Rank) != 1 || fz.Rank[0] <= 0 {
+		t.Fatalf("fuzzy, words in any order: %+v, %v", fz, err)
+	}
+	fz, err = e.s.SearchText(e.ctx, inbox.ID, store.TextQuery{Columns: []store.TextColumn{store.ColBody, store.ColSubject},
+		Needle: "zebra", Fuzzy: true})
+	if err != nil || !slices.Equal(fz.Sure, []store.UID{u1, u3, u4}) || len(fz.Rank) != 3 {
+		t.Fatalf("fuzzy, one word in two columns: %+v, %v", fz, err)
+	}
+
+	cp, err := e.s.Copy(e.ctx, inbox.ID, []store.UID{u1}, archive.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mv, err := e.s.Move(e.ctx, inbox.ID, []store.UID{u4}, archive.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHits(t, "after MOVE, source", e.textHits(inbox.ID, store.ColBody, "zebra"), []store.UID{u1}, nil)
+	wantHits(t, "after COPY and MOVE", e.textHits(archive.ID, store.ColBody, "zebra"), []store.UID{cp.Dst[0], mv.Dst[0]}, nil)
+	if _, err := e.s.Expunge(e.ctx, inbox.ID, []store.UID{u1}); err != nil {
+		t.Fatal(err)
+	}
+	wantHits(t, "after EXPUNGE", e.textHits(inbox.ID, store.ColBody, "zebra"), nil, nil)
+	wantHits(t, "the copy", e.textHits(archive.ID, store.ColBody, "zebra"), []store.UID{cp.Dst[0], mv.Dst[0]}, nil)
+	if _, err := e.s.Expunge(e.ctx, archive.ID, []store.UID{cp.Dst[0], mv.Dst[0]}); err != nil {
+		t.Fatal(err)
+	}
+	wantHits(t, "all expunged", e.textHits(archive.ID, store.ColBody, "zebra"), nil, nil)
+
+	// Stored without the index: listed as Maybe until rebuilt.
+	e.s.Close()
+	plain, err := b.OpenPlain(e.instance)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := plain.Deliver(e.ctx, store.NewMessage{Body: bytes.NewReader(textMsg("old", "an old zebra"))},
+		[]store.Target{{Account: acct.ID}, {Account: acct.ID, MailboxName: "Archive"}})
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res)
+	}
+	plain.Close()
+	e.open()
+	u5, a5 := res[0].UID, res[1].UID
+	big := e.deliver(acct.ID, "", textMsg("big", strings.Repeat("zebra ", store.MaxIndexText/6+1))).UID
+	wantHits(t, "unindexed", e.textHits(inbox.ID, store.ColBody, "zebra"), nil, []store.UID{u5, big})
+	n, err := e.s.RebuildTextIndex(e.ctx, acct.ID)
+	if err != nil || n != 1 {
+		t.Fatalf("RebuildTextIndex: %d, %v; want 1 body", n, err)
+	}
+	wantHits(t, "rebuilt", e.textHits(inbox.ID, store.ColBody, "zebra"), []store.UID{u5}, []store.UID{big})
+	wantHits(t, "rebuilt, the other copy", e.textHits(archive.ID, store.ColBody, "zebra"), []store.UID{a5}, nil)
+	if n, err := e.s.RebuildTextIndex(e.ctx, 0); err != nil || n != 0 {
+		t.Fatalf("second RebuildTextIndex: %d, %v; want nothing to do", n, err)
+	}
+	e.reopen()
+	wantHits(t, "after a restart", e.textHits(inbox.ID, store.ColBody, "zebra"), []store.UID{u5}, []store.UID{big})
+}
+
+// checkIndexed requires every acknowledged delivery to be in the index
+// (durably, with its message) when the backend indexes.
+func checkIndexed(t *testing.T, e *env, acks []ack) {
+	if !e.b.Indexes {
+		return
+	}
+	hits := map[store.MailboxID][]store.UID{}
+	for _, a := range acks {
+		if _, ok := hits[a.mailbox]; !ok {
+			hits[a.mailbox] = e.textHits(a.mailbox, store.ColBody, "the quick brown").Sure
+		}
+		if !slices.Contains(hits[a.mailbox], a.uid) {
+			t.Fatalf("acknowledged message %d/%d is not in the index", a.mailbox, a.uid)
+		}
+	}
+}
