@@ -15,8 +15,9 @@ import (
 	"github.com/petrelmail/petrel/internal/store/sqlite"
 )
 
-// TestSearchIndexHeavy (PETREL_HEAVY=1): a mailbox of 100,000 benchmark
-// messages (PETREL_FTS_MESSAGES overrides), stored without the index as
+// TestSearchIndexHeavy (PETREL_HEAVY=1): a mailbox of 20,000 benchmark
+// messages (CI's size; PETREL_FTS_MESSAGES=100000 is the issue's
+// figure, several minutes on 2 cores), stored without the index as
 // before the migration, then indexed by RebuildTextIndex (timed: the
 // build rate; the database grows by the index's size). Each query is
 // answered with the index and by the scan, with the same result; the
@@ -25,7 +26,7 @@ func TestSearchIndexHeavy(t *testing.T) {
 	if os.Getenv("PETREL_HEAVY") == "" {
 		t.Skip("PETREL_HEAVY=1 runs it")
 	}
-	n := 100000
+	n := 20000
 	if v, err := strconv.Atoi(os.Getenv("PETREL_FTS_MESSAGES")); err == nil && v > 0 {
 		n = v
 	}
