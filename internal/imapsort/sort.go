@@ -1,0 +1,175 @@
+package imapsort
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/msgmeta"
+)
+
+// Key is one SORT criterion (RFC 5256 §3, RFC 5957 §3).
+type Key uint8
+
+// The sort keys.
+const (
+	Arrival Key = iota + 1
+	Cc
+	Date
+	From
+	Size
+	Subject
+	To
+	DisplayFrom
+	DisplayTo
+)
+
+// Criterion is a sort key, reversed or not (RFC 5256 §3 REVERSE).
+type Criterion struct {
+	Key     Key
+	Reverse bool
+}
+
+// KeyByName maps a sort-key name (upper case) to its Key.
+func KeyByName(name string) (Key, bool) {
+	k, ok := map[string]Key{"ARRIVAL": Arrival, "CC": Cc, "DATE": Date, "FROM": From, "SIZE": Size,
+		"SUBJECT": Subject, "TO": To, "DISPLAYFROM": DisplayFrom, "DISPLAYTO": DisplayTo}[name]
+	return k, ok
+}
+
+// Msg is what SORT and THREAD know of one message. Index is its place
+// in the mailbox (ties go by it, RFC 5256 §3); the strings are collated
+// (Collate) except the thread ids.
+type Msg struct {
+	Index   int
+	Arrival int64 // internal date, Unix seconds
+	Sent    int64 // sent date (RFC 5256 §2.2), Unix seconds
+	Size    int64
+	// Str holds the collated keys of the address criteria asked for,
+	// indexed by Key.
+	Str [DisplayTo + 1]string
+	// Base is the collated base subject; Reply whether the subject
+	// marked a reply or forward (RFC 5256 §2.1).
+	Base  string
+	Reply bool
+	// MessageID and Refs (the References ids, else the first
+	// In-Reply-To id) feed REFERENCES.
+	MessageID string
+	Refs      []string
+}
+
+// Need says which fields of a Msg to fill.
+type Need struct {
+	Keys    []Key
+	Subject bool // Base and Reply
+	Refs    bool // MessageID and Refs; needs the Meta's Headers
+}
+
+// MaxReferences bounds the References ids read per message.
+const MaxReferences = 100
+
+// NewMsg fills a Msg from a message's metadata, internal date and size
+// with what need asks for.
+func NewMsg(index int, m *msgmeta.Meta, internal time.Time, size int64, need Need) Msg {
+	x := Msg{Index: index, Arrival: internal.Unix(), Size: size}
+	// RFC 5256 §2.2: the sent date, else the internal date.
+	x.Sent = x.Arrival
+	if !m.SentDate.IsZero() {
+		x.Sent = m.SentDate.Unix()
+	}
+	env := &m.Envelope
+	for _, k := range need.Keys {
+		switch k {
+		case Cc:
+			x.Str[k] = Collate(addrMailbox(env.Cc))
+		case From:
+			x.Str[k] = Collate(addrMailbox(env.From))
+		case To:
+			x.Str[k] = Collate(addrMailbox(env.To))
+		case DisplayFrom:
+			x.Str[k] = Collate(displayName(env.From))
+		case DisplayTo:
+			x.Str[k] = Collate(displayName(env.To))
+		case Subject:
+			need.Subject = true
+		}
+	}
+	if need.Subject {
+		base, reply := BaseSubject(env.Subject)
+		x.Base, x.Reply = Collate(base), reply
+	}
+	if need.Refs {
+		x.MessageID = firstID(env.MessageID)
+		x.Refs = references(m)
+	}
+	return x
+}
+
+// firstMailbox is the first address of a list that is a mailbox, not a
+// group marker.
+func firstMailbox(as []msgmeta.Address) (msgmeta.Address, bool) {
+	for _, a := range as {
+		if a.Host != "" {
+			return a, true
+		}
+	}
+	return msgmeta.Address{}, false
+}
+
+// addrMailbox is the local part of the first address (RFC 5256 §3: "the
+// [IMAP] addr-mailbox of the first ... address").
+func addrMailbox(as []msgmeta.Address) string {
+	a, _ := firstMailbox(as)
+	return a.Mailbox
+}
+
+// displayName is the decoded display name of the first address, or its
+// addr-spec when it has none (RFC 5957 §3).
+func displayName(as []msgmeta.Address) string {
+	a, ok := firstMailbox(as)
+	if !ok {
+		return ""
+	}
+	if n := strings.TrimSpace(msgmeta.DecodeWords(a.Name)); n != "" {
+		return n
+	}
+	return a.Mailbox + "@" + a.Host
+}
+
+// Sort returns the positions in msgs ordered by the criteria, ties by
+// Index (RFC 5256 §3). msgs is left as it is.
+func Sort(msgs []Msg, crit []Criterion) []int32 {
+	order := make([]int32, len(msgs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &msgs[i], &msgs[j]
+		for _, c := range crit {
+			r := compare(a, b, c.Key)
+			if c.Reverse {
+				r = -r
+			}
+			if r != 0 {
+				return r
+			}
+		}
+		return cmp.Compare(a.Index, b.Index)
+	})
+	return order
+}
+
+func compare(a, b *Msg, k Key) int {
+	switch k {
+	case Arrival:
+		return cmp.Compare(a.Arrival, b.Arrival)
+	case Date:
+		return cmp.Compare(a.Sent, b.Sent)
+	case Size:
+		return cmp.Compare(a.Size, b.Size)
+	case Subject:
+		return strings.Compare(a.Base, b.Base)
+	}
+	return strings.Compare(a.Str[k], b.Str[k])
+}
