@@ -111,6 +111,9 @@ func commandTable() map[string]cmdSpec {
 		"STORE":    withArgs(inSelected, parseStore, (*session).cmdStore).with(uidForm | bySequence),
 		"COPY":     withArgs(inSelected, parseCopy, (*session).cmdCopy).with(uidForm),
 		"MOVE":     withArgs(inSelected, parseCopy, (*session).cmdCopy).with(uidForm),
+		// RFC 5256 SORT and THREAD (cmd_sort.go).
+		"SORT":   withArgs(inSelected, parseSort, (*session).cmdSort).with(uidForm | bySequence),
+		"THREAD": withArgs(inSelected, parseThread, (*session).cmdThread).with(uidForm | bySequence),
 	}
 }
 

@@ -83,6 +83,11 @@ const (
 	Not
 	Or
 	And
+	// Older and Younger are RFC 5032 WITHIN's keys: the internal date
+	// before Date, or not (the caller sets Date to now less Number
+	// seconds).
+	Older
+	Younger
 )
 
 // SearchKey is one node of a SEARCH key tree, as imapd's parser builds it.
