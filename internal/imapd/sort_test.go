@@ -76,3 +76,75 @@ func TestSortScenario(t *testing.T) {
 		r.exact("t "+tc.cmd, "OK", want)
 	}
 }
+
+// TestThreadScenario: REFERENCES (RFC 5256 §3: a parent from
+// References, a dummy root for a missing parent with two children, a
+// reference loop not made, siblings and roots by sent date, a missing
+// Date taken as the internal date) and ORDEREDSUBJECT (grouped by base
+// subject, "Re:", "(fwd)" and "[fwd: ...]" removed).
+func TestThreadScenario(t *testing.T) {
+	e := sortEnv(t)
+	r := e.login()
+	r.OK("s SELECT INBOX")
+	r.exact("a THREAD REFERENCES UTF-8 ALL", "OK", "* THREAD (2 1)((4)(3))(5)(7 6)")
+	r.exact("b UID THREAD REFERENCES UTF-8 ALL", "OK", "* THREAD (2 1)((4)(3))(5)(7 6)")
+	r.exact("c THREAD ORDEREDSUBJECT UTF-8 ALL", "OK", "* THREAD (2 1)(4 3)(5)(6)(7)")
+	r.exact("d THREAD ORDEREDSUBJECT US-ASCII 1:2", "OK", "* THREAD (2 1)")
+	r.exact("e THREAD REFERENCES UTF-8 KEYWORD nope", "OK", "* THREAD")
+	// Without 2 the parent of 1 is a dummy with one child: 1 is a root.
+	r.exact("f THREAD REFERENCES UTF-8 NOT 2", "OK", "* THREAD ((4)(3))(1)(5)(7 6)")
+	// Sequence numbers and UIDs part once 2 is expunged.
+	r.OK(`g STORE 2 +FLAGS.SILENT (\Deleted)`)
+	r.OK("h EXPUNGE")
+	r.exact("i THREAD REFERENCES UTF-8 ALL", "OK", "* THREAD ((3)(2))(1)(4)(6 5)")
+	r.exact("j UID THREAD REFERENCES UTF-8 ALL", "OK", "* THREAD ((4)(3))(1)(5)(7 6)")
+	r.exact("k UID SORT (DATE) UTF-8 ALL", "OK", "* SORT 4 1 5 6 7 3")
+	r.exact("l SORT (DATE) UTF-8 ALL", "OK", "* SORT 3 1 4 5 6 2")
+	r.status("m THREAD ORDEREDSUBJECT KOI8-R ALL", "NO [BADCHARSET (US-ASCII UTF-8)]")
+	r.status("n SORT (DATE) KOI8-R ALL", "NO [BADCHARSET (US-ASCII UTF-8)]")
+	for _, bad := range []string{"THREAD JWZ UTF-8 ALL", "THREAD REFERENCES ALL", "THREAD REFERENCES UTF-8",
+		"SORT (DATE) ALL", "SORT () UTF-8 ALL", "SORT (REVERSE) UTF-8 ALL", "SORT (REVERSE REVERSE DATE) UTF-8 ALL",
+		"SORT (BOGUS) UTF-8 ALL", "SORT DATE UTF-8 ALL", "SORT RETURN (SAVE) (DATE) UTF-8 ALL",
+		"SORT RETURN (PARTIAL 1:2 ALL) (DATE) UTF-8 ALL", "SORT RETURN (PARTIAL 0:2) (DATE) UTF-8 ALL"} {
+		r.status("b "+bad, "BAD")
+	}
+}
+
+// TestESortPartialWithin: ESORT's RETURN options keep the sort order
+// (RFC 5267 §3.2), PARTIAL windows of SEARCH and SORT from either end
+// (RFC 9394 §3.1), WITHIN's OLDER and YOUNGER (RFC 5032 §3).
+func TestESortPartialWithin(t *testing.T) {
+	e := sortEnv(t)
+	r := e.login()
+	r.OK("s SELECT INBOX")
+	// DATE order: 2 4 1 5 6 7 3.
+	r.exact("a SORT RETURN (MIN MAX COUNT) (DATE) UTF-8 ALL", "OK", `* ESEARCH (TAG "a") MIN 2 MAX 3 COUNT 7`)
+	r.exact("b SORT RETURN (ALL) (DATE) UTF-8 ALL", "OK", `* ESEARCH (TAG "b") ALL 2,4,1,5:7,3`)
+	r.exact("c UID SORT RETURN () (DATE) UTF-8 ALL", "OK", `* ESEARCH (TAG "c") UID ALL 2,4,1,5:7,3`)
+	r.exact("d SORT RETURN (COUNT MIN) (DATE) UTF-8 KEYWORD nope", "OK", `* ESEARCH (TAG "d") COUNT 0`)
+	r.exact("e SORT RETURN (PARTIAL 2:3) (DATE) UTF-8 ALL", "OK", `* ESEARCH (TAG "e") PARTIAL (2:3 4,1)`)
+	r.exact("f SORT RETURN (PARTIAL -1:-2 COUNT) (DATE) UTF-8 ALL", "OK",
+		`* ESEARCH (TAG "f") COUNT 7 PARTIAL (-1:-2 7,3)`)
+	r.exact("g SORT RETURN (PARTIAL 9:20) (DATE) UTF-8 ALL", "OK", `* ESEARCH (TAG "g") PARTIAL (9:20 NIL)`)
+	r.exact("h UID SEARCH RETURN (PARTIAL 1:2) ALL", "OK", `* ESEARCH (TAG "h") UID PARTIAL (1:2 1:2)`)
+	r.exact("i SEARCH RETURN (PARTIAL -3:-1) ALL", "OK", `* ESEARCH (TAG "i") PARTIAL (-1:-3 5:7)`)
+	r.exact("j SEARCH RETURN (PARTIAL 6:100 MIN) 2:*", "OK", `* ESEARCH (TAG "j") MIN 2 PARTIAL (6:100 7)`)
+	r.status("k SEARCH RETURN (PARTIAL 1:2 ALL) ALL", "BAD")
+	r.status("l SEARCH RETURN (PARTIAL 1:-2) ALL", "BAD")
+	// WITHIN: the messages are from 2020; a new one from now.
+	r.exact("m SEARCH OLDER 3600", "OK", "* SEARCH 1 2 3 4 5 6 7")
+	r.exact("n SEARCH YOUNGER 3600", "OK", "* SEARCH")
+	e.deliverAt(testMessage("new", "x"), time.Now(), 0)
+	r.OK("o NOOP")
+	r.exact("p SEARCH YOUNGER 3600", "OK", "* SEARCH 8")
+	r.exact("q SEARCH NOT OLDER 3600", "OK", "* SEARCH 8")
+	r.exact("r SORT (REVERSE DATE) UTF-8 YOUNGER 3600", "OK", "* SORT 8")
+	r.status("s SEARCH OLDER 0", "BAD")
+	r.status("t SEARCH YOUNGER x", "BAD")
+	caps := r.OK("u CAPABILITY")
+	for _, c := range []string{" SORT ", " SORT=DISPLAY ", " ESORT ", " THREAD=ORDEREDSUBJECT ", " THREAD=REFERENCES ", " WITHIN ", " PARTIAL"} {
+		if !has(caps, c) {
+			t.Errorf("CAPABILITY lacks %q: %q", c, caps)
+		}
+	}
+}
