@@ -18,6 +18,11 @@ import (
 //	7 loop two          <g@x> refs <f@x>   7 Jan
 func sortEnv(t *testing.T) *env {
 	e := newEnv(t, nil)
+	sortEnvFill(e)
+	return e
+}
+
+func sortEnvFill(e *env) {
 	msgs := []struct{ subj, from, date, id, extra string }{
 		{"Re: [list] Hello", "Zed <zed@a>", "Fri, 3 Jan 2020 10:00:00 +0000", "b@x", "References: <a@x>\r\n"},
 		{"Hello", "amy@b", "Wed, 1 Jan 2020 10:00:00 +0000", "a@x", ""},
@@ -35,7 +40,6 @@ func sortEnv(t *testing.T) *env {
 		body := "body " + strings.Repeat("x", 200*i) + "\r\n"
 		e.deliverAt(h+"\r\n"+body, time.Date(2020, 1, 10+i, 0, 0, 0, 0, time.UTC), 0)
 	}
-	return e
 }
 
 // TestSortScenario: every SORT criterion, REVERSE, ties by sequence
