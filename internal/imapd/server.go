@@ -184,6 +184,7 @@ type Server struct {
 	index   *indexCache
 	junk    JunkReporter
 	items   *itemCache
+	sorts   *sortCache // SORT and THREAD keys (sortcache.go)
 	net     *netserve.Server
 	metrics *obs.SessionMetrics
 
@@ -203,6 +204,7 @@ func New(cfg Config, d Deps) *Server {
 		log: d.Log.With("listener", cfg.Name), space: d.Space,
 		index: newIndexCache(d.Store, cfg.IndexRecords),
 		items: newItemCache(cfg.ItemCacheBytes),
+		sorts: newSortCache(sortCacheBytes),
 		ctx:   ctx, cancel: cancel, metrics: d.Metrics, junk: d.Junk,
 	}
 	s.recent = &recentTracker{ctx: ctx, st: d.Store, log: s.log}

@@ -143,6 +143,9 @@ func TestESortPartialWithin(t *testing.T) {
 	r.exact("p SEARCH YOUNGER 3600", "OK", "* SEARCH 8")
 	r.exact("q SEARCH NOT OLDER 3600", "OK", "* SEARCH 8")
 	r.exact("r SORT (REVERSE DATE) UTF-8 YOUNGER 3600", "OK", "* SORT 8")
+	// The keys cached by the SORTs above lack the references: THREAD
+	// REFERENCES reads them (message 8 was sent in 1994).
+	r.exact("r2 THREAD REFERENCES UTF-8 ALL", "OK", "* THREAD (8)(2 1)((4)(3))(5)(7 6)")
 	r.status("s SEARCH OLDER 0", "BAD")
 	r.status("t SEARCH YOUNGER x", "BAD")
 	caps := r.OK("u CAPABILITY")

@@ -47,8 +47,8 @@ type Msg struct {
 	Sent    int64 // sent date (RFC 5256 §2.2), Unix seconds
 	Size    int64
 	// Str holds the collated keys of the address criteria asked for,
-	// indexed by Key.
-	Str [DisplayTo + 1]string
+	// indexed by Key - Cc (see strKey).
+	Str [5]string
 	// Base is the collated base subject; Reply whether the subject
 	// marked a reply or forward (RFC 5256 §2.1).
 	Base  string
@@ -57,10 +57,14 @@ type Msg struct {
 	// In-Reply-To id) feed REFERENCES.
 	MessageID string
 	Refs      []string
+	// HasRefs: MessageID and Refs were filled (Need.Refs).
+	HasRefs bool
 }
 
 // Need says which fields of a Msg to fill.
 type Need struct {
+	// All fills every key, as a cache of Msgs needs.
+	All     bool
 	Keys    []Key
 	Subject bool // Base and Reply
 	Refs    bool // MessageID and Refs; needs the Meta's Headers
@@ -79,18 +83,21 @@ func NewMsg(index int, m *msgmeta.Meta, internal time.Time, size int64, need Nee
 		x.Sent = m.SentDate.Unix()
 	}
 	env := &m.Envelope
+	if need.All {
+		need.Keys, need.Subject = []Key{Cc, From, To, DisplayFrom, DisplayTo}, true
+	}
 	for _, k := range need.Keys {
 		switch k {
 		case Cc:
-			x.Str[k] = Collate(addrMailbox(env.Cc))
+			x.Str[strKey(k)] = Collate(addrMailbox(env.Cc))
 		case From:
-			x.Str[k] = Collate(addrMailbox(env.From))
+			x.Str[strKey(k)] = Collate(addrMailbox(env.From))
 		case To:
-			x.Str[k] = Collate(addrMailbox(env.To))
+			x.Str[strKey(k)] = Collate(addrMailbox(env.To))
 		case DisplayFrom:
-			x.Str[k] = Collate(displayName(env.From))
+			x.Str[strKey(k)] = Collate(displayName(env.From))
 		case DisplayTo:
-			x.Str[k] = Collate(displayName(env.To))
+			x.Str[strKey(k)] = Collate(displayName(env.To))
 		case Subject:
 			need.Subject = true
 		}
@@ -102,6 +109,7 @@ func NewMsg(index int, m *msgmeta.Meta, internal time.Time, size int64, need Nee
 	if need.Refs {
 		x.MessageID = firstID(env.MessageID)
 		x.Refs = references(m)
+		x.HasRefs = true
 	}
 	return x
 }
@@ -171,5 +179,20 @@ func compare(a, b *Msg, k Key) int {
 	case Subject:
 		return strings.Compare(a.Base, b.Base)
 	}
-	return strings.Compare(a.Str[k], b.Str[k])
+	return strings.Compare(a.Str[strKey(k)], b.Str[strKey(k)])
+}
+
+// strKey is the place of an address key in Msg.Str.
+func strKey(k Key) int {
+	switch k {
+	case Cc:
+		return 0
+	case From:
+		return 1
+	case To:
+		return 2
+	case DisplayFrom:
+		return 3
+	}
+	return 4 // DisplayTo
 }
