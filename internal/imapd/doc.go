@@ -10,7 +10,10 @@
 // LIST-STATUS (RFC 5819), ESEARCH (RFC 4731), SEARCHRES (RFC 5182),
 // STATUS=SIZE (RFC 8438), APPENDLIMIT (RFC 7889), MULTIAPPEND (RFC 3502),
 // BINARY (RFC 3516), CONDSTORE and QRESYNC (RFC 7162), QUOTA (RFC 9208)
-// and UTF8=ACCEPT (RFC 6855).
+// and UTF8=ACCEPT (RFC 6855), SORT and THREAD (RFC 5256) with SORT=DISPLAY
+// (RFC 5957) and ESORT (RFC 5267 §3; cmd_sort.go, orders from package
+// imapsort, keys kept in sortcache.go), WITHIN (RFC 5032) and PARTIAL (RFC
+// 9394; partial.go).
 //
 // Each command lives in one file, cmd_<name>.go (its arguments, parser
 // and handler), and is registered in the command table (commandTable in
