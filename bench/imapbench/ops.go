@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"flag"
-	"hash/fnv"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"os"
 	"slices"
