@@ -499,7 +499,14 @@ func (s *session) writeESearch(c *command, a *searchArgs, matched []store.UID, m
 		ret["ALL"] = true
 	}
 	if ret["SAVE"] {
-		s.saveResult(matched, ret)
+		saved := matched
+		if ret["PARTIAL"] { // RFC 9394 §3.1: the page is what is saved
+			saved = nil
+			if lo, hi := a.partial.window(len(matched)); lo < hi {
+				saved = matched[lo:hi]
+			}
+		}
+		s.saveResult(saved, ret)
 		if len(ret) == 1 {
 			return
 		}

@@ -55,16 +55,24 @@ func checkPartial(ret []string) error {
 	return nil
 }
 
+// window is the positions [lo, hi) of a result list of n the range
+// takes; lo >= hi when none.
+func (p partialRange) window(n int) (lo, hi int) {
+	lo, hi = int(p.first)-1, int(p.last)
+	if p.fromEnd {
+		lo, hi = n-int(p.last), n-int(p.first)+1
+	}
+	return max(lo, 0), min(hi, n)
+}
+
 // result is the PARTIAL response of a result list in its order:
 // "(" range SP (sequence-set / "NIL") ")" (RFC 9394 §4).
 func (p partialRange) result(nums []uint32) string {
 	rng := strconv.FormatUint(uint64(p.first), 10) + ":" + strconv.FormatUint(uint64(p.last), 10)
-	lo, hi := int(p.first)-1, int(p.last) // positions [lo, hi) of the list
 	if p.fromEnd {
 		rng = "-" + strconv.FormatUint(uint64(p.first), 10) + ":-" + strconv.FormatUint(uint64(p.last), 10)
-		lo, hi = len(nums)-int(p.last), len(nums)-int(p.first)+1
 	}
-	lo, hi = max(lo, 0), min(hi, len(nums))
+	lo, hi := p.window(len(nums))
 	if lo >= hi {
 		return "(" + rng + " NIL)"
 	}

@@ -91,8 +91,10 @@ func benchSort(b *testing.B, cmd, prefix string, cached bool) {
 	benchCommandEnv(b, e, cmd, func(u []string) bool { return len(u) == 1 && strings.HasPrefix(u[0], prefix) })
 }
 
-func BenchmarkSortDate(b *testing.B)    { benchSort(b, "UID SORT (DATE) UTF-8 ALL", "* SORT ", true) }
-func BenchmarkSortSubject(b *testing.B) { benchSort(b, "UID SORT (SUBJECT) UTF-8 ALL", "* SORT ", true) }
+func BenchmarkSortDate(b *testing.B) { benchSort(b, "UID SORT (DATE) UTF-8 ALL", "* SORT ", true) }
+func BenchmarkSortSubject(b *testing.B) {
+	benchSort(b, "UID SORT (SUBJECT) UTF-8 ALL", "* SORT ", true)
+}
 func BenchmarkThreadReferences(b *testing.B) {
 	benchSort(b, "UID THREAD REFERENCES UTF-8 ALL", "* THREAD (", true)
 }

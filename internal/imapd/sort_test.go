@@ -134,6 +134,11 @@ func TestESortPartialWithin(t *testing.T) {
 	r.exact("i SEARCH RETURN (PARTIAL -3:-1) ALL", "OK", `* ESEARCH (TAG "i") PARTIAL (-1:-3 5:7)`)
 	r.exact("j SEARCH RETURN (PARTIAL 6:100 MIN) 2:*", "OK", `* ESEARCH (TAG "j") MIN 2 PARTIAL (6:100 7)`)
 	r.status("k SEARCH RETURN (PARTIAL 1:2 ALL) ALL", "BAD")
+	// With SAVE, the page is saved (RFC 9394 §3.1): paged FETCH.
+	r.exact("k2 SEARCH RETURN (SAVE PARTIAL 3:4) ALL", "OK", `* ESEARCH (TAG "k2") PARTIAL (3:4 3:4)`)
+	r.exact("k3 SEARCH $", "OK", "* SEARCH 3 4")
+	r.exact("k4 SEARCH RETURN (SAVE PARTIAL 30:40) ALL", "OK", `* ESEARCH (TAG "k4") PARTIAL (30:40 NIL)`)
+	r.exact("k5 SEARCH $", "OK", "* SEARCH")
 	r.status("l SEARCH RETURN (PARTIAL 1:-2) ALL", "BAD")
 	// WITHIN: the messages are from 2020; a new one from now.
 	r.exact("m SEARCH OLDER 3600", "OK", "* SEARCH 1 2 3 4 5 6 7")
