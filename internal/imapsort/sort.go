@@ -146,17 +146,30 @@ func displayName(as []msgmeta.Address) string {
 }
 
 // Sort returns the positions in msgs ordered by the criteria, ties by
-// Index (RFC 5256 §3). msgs is left as it is.
+// Index (RFC 5256 §3). msgs is left as it is. A string key is compared
+// through its rank among the distinct values (one sort of those), so the
+// sort proper compares integers.
 func Sort(msgs []Msg, crit []Criterion) []int32 {
 	order := make([]int32, len(msgs))
 	for i := range order {
 		order[i] = int32(i)
 	}
+	ranks := make([][]int32, len(crit))
+	for c, cr := range crit {
+		if cr.Key != Arrival && cr.Key != Date && cr.Key != Size {
+			ranks[c] = rank(msgs, cr.Key)
+		}
+	}
 	slices.SortFunc(order, func(i, j int32) int {
 		a, b := &msgs[i], &msgs[j]
-		for _, c := range crit {
-			r := compare(a, b, c.Key)
-			if c.Reverse {
+		for c, cr := range crit {
+			var r int
+			if ranks[c] != nil {
+				r = cmp.Compare(ranks[c][i], ranks[c][j])
+			} else {
+				r = compare(a, b, cr.Key)
+			}
+			if cr.Reverse {
 				r = -r
 			}
 			if r != 0 {
@@ -168,18 +181,52 @@ func Sort(msgs []Msg, crit []Criterion) []int32 {
 	return order
 }
 
+// rank maps each message to the rank of its value of a string key
+// among the distinct values.
+func rank(msgs []Msg, k Key) []int32 {
+	str := func(m *Msg) string {
+		if k == Subject {
+			return m.Base
+		}
+		return m.Str[strKey(k)]
+	}
+	ids := make(map[string]int32)
+	var distinct []string
+	of := make([]int32, len(msgs))
+	for i := range msgs {
+		s := str(&msgs[i])
+		id, ok := ids[s]
+		if !ok {
+			id = int32(len(distinct))
+			ids[s] = id
+			distinct = append(distinct, s)
+		}
+		of[i] = id
+	}
+	byValue := make([]int32, len(distinct))
+	for i := range byValue {
+		byValue[i] = int32(i)
+	}
+	slices.SortFunc(byValue, func(a, b int32) int { return strings.Compare(distinct[a], distinct[b]) })
+	rankOf := make([]int32, len(distinct))
+	for r, id := range byValue {
+		rankOf[id] = int32(r)
+	}
+	for i, id := range of {
+		of[i] = rankOf[id]
+	}
+	return of
+}
+
+// compare orders by a numeric key (string keys go through rank).
 func compare(a, b *Msg, k Key) int {
 	switch k {
 	case Arrival:
 		return cmp.Compare(a.Arrival, b.Arrival)
 	case Date:
 		return cmp.Compare(a.Sent, b.Sent)
-	case Size:
-		return cmp.Compare(a.Size, b.Size)
-	case Subject:
-		return strings.Compare(a.Base, b.Base)
 	}
-	return strings.Compare(a.Str[strKey(k)], b.Str[strKey(k)])
+	return cmp.Compare(a.Size, b.Size)
 }
 
 // strKey is the place of an address key in Msg.Str.
