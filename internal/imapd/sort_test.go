@@ -139,6 +139,12 @@ func TestESortPartialWithin(t *testing.T) {
 	r.exact("k3 SEARCH $", "OK", "* SEARCH 3 4")
 	r.exact("k4 SEARCH RETURN (SAVE PARTIAL 30:40) ALL", "OK", `* ESEARCH (TAG "k4") PARTIAL (30:40 NIL)`)
 	r.exact("k5 SEARCH $", "OK", "* SEARCH")
+	// The PARTIAL FETCH modifier (RFC 9394 §3.3): a window of the set.
+	r.exact("k6 UID FETCH 2:* (FLAGS) (PARTIAL 2:3)", "OK", `* 3 FETCH (UID 3 FLAGS (\Recent))`, `* 4 FETCH (UID 4 FLAGS (\Recent))`)
+	r.exact("k7 UID FETCH 1:* (FLAGS) (PARTIAL -1:-1)", "OK", `* 7 FETCH (UID 7 FLAGS (\Recent))`)
+	r.exact("k8 UID FETCH 1:* (FLAGS) (PARTIAL 8:9)", "OK")
+	r.status("k9 UID FETCH 1:* (FLAGS) (PARTIAL 1:2 PARTIAL 3:4)", "BAD")
+	r.status("k10 UID FETCH 1:* (FLAGS) (PARTIAL)", "BAD")
 	r.status("l SEARCH RETURN (PARTIAL 1:-2) ALL", "BAD")
 	// WITHIN: the messages are from 2020; a new one from now.
 	r.exact("m SEARCH OLDER 3600", "OK", "* SEARCH 1 2 3 4 5 6 7")
