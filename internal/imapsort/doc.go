@@ -30,7 +30,8 @@
 //     sorted (RFC 5256 §3 REFERENCES steps 4, 5B and 6); the root set is
 //     sorted again after the subject merge of step 5. References are read
 //     up to MaxReferences ids per message (the last ones).
-//   - Work is linear in the messages (plus the sort), and recursion
-//     follows only branches, not single-child chains, so a pathological
-//     reference chain costs memory proportional to its length.
+//   - Work is linear in the messages (plus the sorts); the tree walks
+//     recurse as deep as the threads (a chain of 100,000 replies is
+//     100,000 frames on Go's growable stack), the thread-list writer
+//     only at branches.
 package imapsort
