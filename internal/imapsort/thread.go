@@ -125,12 +125,22 @@ func link(msgs []Msg) []*Node {
 	return roots
 }
 
-// descends reports whether n is c or one of c's descendants.
+// maxWalk bounds the walk up from a node when checking for a loop: a
+// link that would need more is not made (as if it made a loop), so a
+// crafted chain of references cannot make threading quadratic.
+const maxWalk = 10000
+
+// descends reports whether n is c or one of c's descendants (or too far
+// down to tell, maxWalk).
 func descends(n, c *Node) bool {
-	for ; n != nil; n = n.parent {
-		if n == c {
+	if len(c.Children) == 0 {
+		return n == c // nothing below c
+	}
+	for i := 0; n != nil; n = n.parent {
+		if n == c || i == maxWalk {
 			return true
 		}
+		i++
 	}
 	return false
 }
