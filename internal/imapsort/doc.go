@@ -29,7 +29,9 @@
 //     subject are those of its earliest child once its children are
 //     sorted (RFC 5256 §3 REFERENCES steps 4, 5B and 6); the root set is
 //     sorted again after the subject merge of step 5. References are read
-//     up to MaxReferences ids per message (the last ones).
+//     up to MaxReferences ids per message (the last ones). A link whose
+//     loop check would walk up more than 10,000 ancestors is not made
+//     (maxWalk), which keeps threading linear whatever the references.
 //   - Work is linear in the messages (plus the sorts); the tree walks
 //     recurse as deep as the threads (a chain of 100,000 replies is
 //     100,000 frames on Go's growable stack), the thread-list writer
