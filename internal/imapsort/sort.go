@@ -146,29 +146,26 @@ func displayName(as []msgmeta.Address) string {
 }
 
 // Sort returns the positions in msgs ordered by the criteria, ties by
-// Index (RFC 5256 §3). msgs is left as it is. A string key is compared
-// through its rank among the distinct values (one sort of those), so the
-// sort proper compares integers.
+// Index (RFC 5256 §3). msgs is left as it is. Each criterion's values
+// are first copied into one compact array (a string key as its rank
+// among the distinct values, one sort of those), so the sort proper
+// compares integers that sit together in memory.
 func Sort(msgs []Msg, crit []Criterion) []int32 {
 	order := make([]int32, len(msgs))
 	for i := range order {
 		order[i] = int32(i)
 	}
-	ranks := make([][]int32, len(crit))
+	keys := make([][]int64, len(crit))
 	for c, cr := range crit {
-		if cr.Key != Arrival && cr.Key != Date && cr.Key != Size {
-			ranks[c] = rank(msgs, cr.Key)
-		}
+		keys[c] = numbers(msgs, cr.Key)
+	}
+	tie := make([]int64, len(msgs))
+	for i := range msgs {
+		tie[i] = int64(msgs[i].Index)
 	}
 	slices.SortFunc(order, func(i, j int32) int {
-		a, b := &msgs[i], &msgs[j]
 		for c, cr := range crit {
-			var r int
-			if ranks[c] != nil {
-				r = cmp.Compare(ranks[c][i], ranks[c][j])
-			} else {
-				r = compare(a, b, cr.Key)
-			}
+			r := cmp.Compare(keys[c][i], keys[c][j])
 			if cr.Reverse {
 				r = -r
 			}
@@ -176,9 +173,33 @@ func Sort(msgs []Msg, crit []Criterion) []int32 {
 				return r
 			}
 		}
-		return cmp.Compare(a.Index, b.Index)
+		return cmp.Compare(tie[i], tie[j])
 	})
 	return order
+}
+
+// numbers are the values of a key as integers that order as the key does.
+func numbers(msgs []Msg, k Key) []int64 {
+	out := make([]int64, len(msgs))
+	switch k {
+	case Arrival:
+		for i := range msgs {
+			out[i] = msgs[i].Arrival
+		}
+	case Date:
+		for i := range msgs {
+			out[i] = msgs[i].Sent
+		}
+	case Size:
+		for i := range msgs {
+			out[i] = msgs[i].Size
+		}
+	default:
+		for i, r := range rank(msgs, k) {
+			out[i] = int64(r)
+		}
+	}
+	return out
 }
 
 // rank maps each message to the rank of its value of a string key
@@ -216,17 +237,6 @@ func rank(msgs []Msg, k Key) []int32 {
 		of[i] = rankOf[id]
 	}
 	return of
-}
-
-// compare orders by a numeric key (string keys go through rank).
-func compare(a, b *Msg, k Key) int {
-	switch k {
-	case Arrival:
-		return cmp.Compare(a.Arrival, b.Arrival)
-	case Date:
-		return cmp.Compare(a.Sent, b.Sent)
-	}
-	return cmp.Compare(a.Size, b.Size)
 }
 
 // strKey is the place of an address key in Msg.Str.
