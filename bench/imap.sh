@@ -12,7 +12,9 @@
 #    SELECT INBOX; UID FETCH 1:* (UID FLAGS); FETCH 1:200 (ENVELOPE
 #    BODYSTRUCTURE); the same for 200 messages x:x+199 at a random place
 #    no run fetched before (neither server has them cached); UID SEARCH
-#    TEXT "$WORD"; and a CONDSTORE resync (a
+#    TEXT "$WORD"; UID SORT (DATE), UID SORT (SUBJECT) and UID THREAD
+#    REFERENCES over the whole mailbox (answers compared by hash); and a
+#    CONDSTORE resync (a
 #    client notes HIGHESTMODSEQ, another session changes the flags of 100
 #    messages, one STORE each, and the client comes back: SELECT INBOX
 #    (CONDSTORE) + UID FETCH 1:* (FLAGS) (CHANGEDSINCE m) is timed); UID

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -55,6 +57,9 @@ var ops = []op{
 	{"FETCH 1:200 (ENVELOPE BODYSTRUCTURE)", opEnvelope},
 	{"FETCH x:x+199 (ENVELOPE BODYSTRUCTURE)", opEnvelopeFresh},
 	{`UID SEARCH TEXT "word"`, opSearch},
+	{"UID SORT (DATE)", opWhole("UID SORT (DATE) UTF-8 ALL", "* SORT")},
+	{"UID SORT (SUBJECT)", opWhole("UID SORT (SUBJECT) UTF-8 ALL", "* SORT")},
+	{"UID THREAD REFERENCES", opWhole("UID THREAD REFERENCES UTF-8 ALL", "* THREAD")},
 	{"CONDSTORE resync after flag changes", opResync},
 	{"UID FETCH 1:* (FLAGS ENVELOPE)", opFetchAll},
 	{"the same after COMPRESS DEFLATE", opFetchAllCompressed},
@@ -217,6 +222,29 @@ func opSearch(s server, e opEnv) (time.Duration, string, error) {
 		}
 	})
 	return time.Since(t), strconv.Itoa(n) + " UIDs", err
+}
+
+// opWhole times a command over the whole mailbox whose one answer
+// starts with prefix (SORT, THREAD); the result is the answer's length
+// and FNV-1a hash, so servers that order differently show it.
+func opWhole(cmd, prefix string) func(s server, e opEnv) (time.Duration, string, error) {
+	return func(s server, e opEnv) (time.Duration, string, error) {
+		c, err := session(s, true)
+		if err != nil {
+			return 0, "", err
+		}
+		defer logout(c)
+		h := fnv.New32a()
+		n := 0
+		t := time.Now()
+		err = c.run(cmd, func(r []byte) {
+			if bytes.HasPrefix(r, []byte(prefix)) {
+				h.Write(r)
+				n += len(r)
+			}
+		})
+		return time.Since(t), fmt.Sprintf("%d octets %08x", n, h.Sum32()), err
+	}
 }
 
 // changedSeqs are the sequence numbers whose flags the resync run

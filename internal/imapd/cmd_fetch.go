@@ -23,6 +23,7 @@ type fetchArgs struct {
 	items        []fetchItem
 	changedSince uint64
 	vanished     bool
+	partial      *partialRange // RFC 9394 §3.3
 }
 
 func isNameChar(b byte) bool {
@@ -66,6 +67,12 @@ func parseFetch(_ *session, r *reader, _ *command, f *fetchArgs) error {
 		case "VANISHED":
 			f.vanished = true
 			return nil
+		case "PARTIAL": // RFC 9394 §3.3: a window of the messages of the set
+			if f.partial != nil {
+				return errSyntax("PARTIAL twice")
+			}
+			f.partial = new(partialRange)
+			return r.partialRange(f.partial)
 		}
 		return errSyntax("Unknown FETCH modifier")
 	})
@@ -257,6 +264,10 @@ func (s *session) cmdFetch(c *command, f *fetchArgs) status {
 	}
 	items = dedupItems(items)
 	uids := s.targetUIDs(f.set, c.uid)
+	if f.partial != nil { // RFC 9394 §3.3: only the messages in the range
+		lo, hi := f.partial.window(len(uids))
+		uids = uids[min(lo, hi):hi]
+	}
 	defer s.startProgress(c, len(uids))()
 	if f.vanished {
 		if st := s.fetchVanished(uids, f.set, f.changedSince); st.kind != "" {

@@ -15,8 +15,9 @@ import (
 type searchArgs struct {
 	charset string
 	esearch bool     // RETURN given
-	ret     []string // MIN MAX ALL COUNT SAVE (upper case)
+	ret     []string // MIN MAX ALL COUNT SAVE PARTIAL (upper case)
 	key     imapmsg.SearchKey
+	partial partialRange // PARTIAL's range (RFC 9394)
 }
 
 // savedMark marks a SeqSet/UID key that stands for "$" (RFC 5182).
@@ -40,9 +41,15 @@ func parseSearch(_ *session, r *reader, _ *command, a *searchArgs) error {
 			case "MIN", "MAX", "ALL", "COUNT", "SAVE", "RELEVANCY": // RELEVANCY: RFC 6203 §4
 				a.ret = append(a.ret, opt)
 				return nil
+			case "PARTIAL": // RFC 9394 §3.1
+				a.ret = append(a.ret, opt)
+				return r.partialRange(&a.partial)
 			}
 			return errSyntax("Unknown SEARCH return option")
 		})
+		if err == nil {
+			err = checkPartial(a.ret)
+		}
 		if err != nil {
 			return err
 		}
@@ -60,11 +67,19 @@ func parseSearch(_ *session, r *reader, _ *command, a *searchArgs) error {
 			return err
 		}
 	}
+	var err error
+	a.key, err = r.searchKeys()
+	return err
+}
+
+// searchKeys reads 1*(search-key SP) search-key, ANDed (SEARCH, and
+// SORT and THREAD after their charset).
+func (r *reader) searchKeys() (imapmsg.SearchKey, error) {
 	and := imapmsg.SearchKey{Kind: imapmsg.And}
 	for {
 		k, err := r.searchKey(0)
 		if err != nil {
-			return err
+			return k, err
 		}
 		and.Children = append(and.Children, k)
 		if r.peek() != ' ' {
@@ -72,11 +87,10 @@ func parseSearch(_ *session, r *reader, _ *command, a *searchArgs) error {
 		}
 		r.pos++
 	}
-	a.key = and
 	if len(and.Children) == 1 {
-		a.key = and.Children[0]
+		return and.Children[0], nil
 	}
-	return nil
+	return and, nil
 }
 
 // hasWord consumes word followed by SP when it is next (case-insensitive).
@@ -228,6 +242,14 @@ func (r *reader) searchKeyArgs(name string, depth int) (imapmsg.SearchKey, error
 		var sub imapmsg.SearchKey
 		sub, err = r.searchKey(depth + 1)
 		k = imapmsg.SearchKey{Kind: imapmsg.Fuzzy, Children: []imapmsg.SearchKey{sub}}
+	case "OLDER", "YOUNGER": // RFC 5032 §4: ( "OLDER" / "YOUNGER" ) SP nz-number
+		k.Kind = imapmsg.Older
+		if name == "YOUNGER" {
+			k.Kind = imapmsg.Younger
+		}
+		var n uint32
+		n, err = r.nzNumber32()
+		k.Number = int64(n)
 	default:
 		err = errSyntax("Unknown search key")
 	}
@@ -298,6 +320,8 @@ func (s *session) resolveKey(k *imapmsg.SearchKey) (usesModSeq bool) {
 	switch k.Kind {
 	case imapmsg.ModSeq:
 		usesModSeq = true
+	case imapmsg.Older, imapmsg.Younger: // RFC 5032 §3: from now
+		k.Date = time.Now().Add(-time.Duration(k.Number) * time.Second)
 	case imapmsg.SeqSet, imapmsg.UID:
 		if k.Text == savedMark {
 			k.Kind, k.Text, k.UIDs = imapmsg.UID, "", nil
@@ -497,7 +521,14 @@ func (s *session) writeESearch(c *command, a *searchArgs, matched []store.UID, m
 		ret["ALL"] = true // RELEVANCY's scores go with ALL's messages
 	}
 	if ret["SAVE"] {
-		s.saveResult(matched, ret)
+		saved := matched
+		if ret["PARTIAL"] { // RFC 9394 §3.1: the page is what is saved
+			saved = nil
+			if lo, hi := a.partial.window(len(matched)); lo < hi {
+				saved = matched[lo:hi]
+			}
+		}
+		s.saveResult(saved, ret)
 		if len(ret) == 1 {
 			return
 		}
@@ -527,6 +558,9 @@ func (s *session) writeESearch(c *command, a *searchArgs, matched []store.UID, m
 	}
 	if ret["COUNT"] {
 		b.WriteString(" COUNT " + strconv.Itoa(len(nums)))
+	}
+	if ret["PARTIAL"] {
+		b.WriteString(" PARTIAL " + a.partial.result(nums))
 	}
 	if usesModSeq && len(nums) > 0 {
 		b.WriteString(" MODSEQ " + utoa(uint64(returnedModSeq(modseqs, ret))))

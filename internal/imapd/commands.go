@@ -119,6 +119,9 @@ func commandTable() map[string]cmdSpec {
 		"MOVE":     withArgs(inSelected, parseCopy, (*session).cmdCopy).with(uidForm),
 		// RFC 8508 REPLACE.
 		"REPLACE": withArgs(inSelected, parseReplace, (*session).cmdReplace).with(uidForm),
+		// RFC 5256 SORT and THREAD (cmd_sort.go).
+		"SORT":   withArgs(inSelected, parseSort, (*session).cmdSort).with(uidForm | bySequence),
+		"THREAD": withArgs(inSelected, parseThread, (*session).cmdThread).with(uidForm | bySequence),
 	}
 }
 

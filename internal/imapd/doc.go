@@ -13,8 +13,11 @@
 // UTF8=ACCEPT (RFC 6855), SEARCH=FUZZY (RFC 6203), OBJECTID (RFC 8474), PREVIEW (RFC 8970),
 // SAVEDATE (RFC 8514), METADATA (RFC 5464), REPLACE (RFC 8508), UIDONLY
 // (RFC 9586), INPROGRESS (RFC 9585),
-// COMPRESS=DEFLATE (RFC 4978, cmd_compress.go) and
-// NOTIFY (RFC 5465, cmd_notify.go and notify.go).
+// COMPRESS=DEFLATE (RFC 4978, cmd_compress.go),
+// NOTIFY (RFC 5465, cmd_notify.go and notify.go), SORT and THREAD (RFC
+// 5256) with SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267 §3; cmd_sort.go,
+// orders from package imapsort, keys kept in sortcache.go), WITHIN (RFC
+// 5032) and PARTIAL (RFC 9394; partial.go).
 //
 // Each command lives in one file, cmd_<name>.go (its arguments, parser
 // and handler), and is registered in the command table (commandTable in

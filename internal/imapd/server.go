@@ -224,6 +224,7 @@ type Server struct {
 	index   *indexCache
 	junk    JunkReporter
 	items   *itemCache
+	sorts   *sortCache // SORT and THREAD keys (sortcache.go)
 	net     *netserve.Server
 	metrics *obs.SessionMetrics
 	// compressors holds a token per compressor in use (MaxCompressors).
@@ -245,6 +246,7 @@ func New(cfg Config, d Deps) *Server {
 		log: d.Log.With("listener", cfg.Name), space: d.Space,
 		index: newIndexCache(d.Store, cfg.IndexRecords),
 		items: newItemCache(cfg.ItemCacheBytes),
+		sorts: newSortCache(sortCacheBytes),
 		ctx:   ctx, cancel: cancel, metrics: d.Metrics, junk: d.Junk,
 		compressors: make(chan struct{}, cfg.MaxCompressors),
 	}

@@ -263,7 +263,8 @@ func (s *session) capabilities() string {
 		" APPENDLIMIT=" + strconv.FormatInt(s.srv.cfg.MaxMessageSize, 10) +
 		" MULTIAPPEND BINARY CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE UTF8=ACCEPT" +
 		" COMPRESS=DEFLATE NOTIFY" + objectMetaCaps +
-		" SEARCH=FUZZY"
+		" SEARCH=FUZZY" +
+		" SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES WITHIN PARTIAL"
 }
 
 // authAllowed: LOGIN and AUTHENTICATE need TLS unless the operator allows

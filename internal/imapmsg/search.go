@@ -49,7 +49,7 @@ func NeedsBody(k *SearchKey) bool {
 // enough.
 func NeedsDateOrSize(k *SearchKey) bool {
 	switch k.Kind {
-	case Before, On, Since, Larger, Smaller:
+	case Before, On, Since, Larger, Smaller, Older, Younger:
 		return true
 	case EmailID, ThreadID:
 		return true
@@ -182,6 +182,10 @@ func (m *matcher) matchMessage(k *SearchKey) (ok, known bool) {
 		return hasKeyword(msg, k.Text) == (k.Kind == Keyword), true
 	case Before, On, Since:
 		return compareDay(msg.InternalDate, k.Date, k.Kind), true
+	case Older: // RFC 5032 §3: internal date older than the interval
+		return msg.InternalDate.Before(k.Date), true
+	case Younger: // RFC 5032 §3: internal date within the interval
+		return !msg.InternalDate.Before(k.Date), true
 	case Larger: // RFC 9051 §6.4.4: RFC822.SIZE larger / smaller than n
 		return msg.Size > k.Number, true
 	case Smaller:

@@ -93,6 +93,11 @@ const (
 	// the server's choosing; Match matches the child as it is, imapd
 	// asks the full-text index (FuzzyPlan).
 	Fuzzy
+	// Older and Younger are RFC 5032 WITHIN's keys: the internal date
+	// before Date, or not (the caller sets Date to now less Number
+	// seconds).
+	Older
+	Younger
 )
 
 // SearchKey is one node of a SEARCH key tree, as imapd's parser builds it.

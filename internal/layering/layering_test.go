@@ -54,6 +54,8 @@ func levels() map[string]int {
 		"acme": 2, "acme/acmetest": 2,
 		"store/sqlite": 2, "store/postgres": 2, "accounts": 2, "smtpclient": 2,
 		"imapmsg": 2,
+		// imapsort: SORT and THREAD orders from msgmeta (RFC 5256, 5957).
+		"imapsort": 1,
 		// Mail authentication building blocks (issue 7): each one check.
 		"dkim": 2, "spfcheck": 2, "dmarc": 2,
 		// storetest sits above store; its imports are restricted further below.

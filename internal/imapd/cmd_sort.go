@@ -1,0 +1,287 @@
+package imapd
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/petrelmail/petrel/internal/imapmsg"
+	"github.com/petrelmail/petrel/internal/imapsort"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// sortArgs are SORT's arguments (RFC 5256 §3, RFC 5267 §3.1 ESORT,
+// RFC 9394 PARTIAL) and THREAD's (algorithm instead of criteria).
+type sortArgs struct {
+	esort     bool     // RETURN given (RFC 5267 §3.1)
+	ret       []string // MIN MAX COUNT ALL PARTIAL
+	partial   partialRange
+	crit      []imapsort.Criterion
+	algorithm string // THREAD: ORDEREDSUBJECT or REFERENCES
+	charset   string
+	key       imapmsg.SearchKey
+}
+
+// maxSortCriteria bounds a SORT's criteria (each key at most twice,
+// REVERSE and not, would be 18; more is nonsense).
+const maxSortCriteria = 32
+
+// parseSort reads [SP "RETURN" SP "(" opts ")"] SP "(" sort-criteria ")"
+// SP charset 1*(SP search-key) (RFC 5256 §5, RFC 5267 §3.1).
+func parseSort(_ *session, r *reader, _ *command, a *sortArgs) error {
+	if err := r.sp(); err != nil {
+		return err
+	}
+	if r.hasWord("RETURN") {
+		a.esort, a.ret = true, []string{}
+		err := r.list(func() error {
+			opt := strings.ToUpper(r.atomWith(isNameChar))
+			switch opt {
+			case "MIN", "MAX", "ALL", "COUNT":
+				a.ret = append(a.ret, opt)
+				return nil
+			case "PARTIAL": // RFC 9394 §3.1
+				a.ret = append(a.ret, opt)
+				return r.partialRange(&a.partial)
+			}
+			return errSyntax("Unknown SORT return option")
+		})
+		if err == nil {
+			err = checkPartial(a.ret)
+		}
+		if err != nil {
+			return err
+		}
+		if err := r.sp(); err != nil {
+			return err
+		}
+	}
+	err := r.list(func() error {
+		// sort-criterion = ["REVERSE" SP] sort-key
+		reverse := r.hasWord("REVERSE")
+		k, ok := imapsort.KeyByName(strings.ToUpper(r.atomWith(isNameChar)))
+		if !ok {
+			return errSyntax("Unknown sort key")
+		}
+		if len(a.crit) == maxSortCriteria {
+			return errSyntax("Too many sort criteria")
+		}
+		a.crit = append(a.crit, imapsort.Criterion{Key: k, Reverse: reverse})
+		return nil
+	})
+	if err == nil && len(a.crit) == 0 {
+		err = errSyntax("Empty sort criteria")
+	}
+	if err != nil {
+		return err
+	}
+	return a.charsetAndKeys(r)
+}
+
+// charsetAndKeys reads SP charset SP search-keys: the charset is
+// required in SORT and THREAD (RFC 5256 §5 search-criteria).
+func (a *sortArgs) charsetAndKeys(r *reader) error {
+	if err := r.sp(); err != nil {
+		return err
+	}
+	cs, err := r.astring()
+	if err != nil {
+		return err
+	}
+	a.charset = strings.ToUpper(cs)
+	if err := r.sp(); err != nil {
+		return err
+	}
+	a.key, err = r.searchKeys()
+	return err
+}
+
+// parseThread reads SP thread-alg SP charset 1*(SP search-key)
+// (RFC 5256 §5).
+func parseThread(_ *session, r *reader, _ *command, a *sortArgs) error {
+	if err := r.sp(); err != nil {
+		return err
+	}
+	a.algorithm = strings.ToUpper(r.atomWith(isNameChar))
+	if a.algorithm != "ORDEREDSUBJECT" && a.algorithm != "REFERENCES" {
+		return errSyntax("Unknown threading algorithm")
+	}
+	return a.charsetAndKeys(r)
+}
+
+// sortMessages runs the search of a SORT or THREAD and reads what the
+// order needs of the matches from their stored metadata, never the
+// messages (one bulk read; the headers only for REFERENCES).
+func (s *session) sortMessages(a *sortArgs, need imapsort.Need) ([]imapsort.Msg, []store.UID, status) {
+	switch a.charset {
+	case "US-ASCII", "UTF-8":
+	default:
+		return nil, nil, respNOCode("BADCHARSET (US-ASCII UTF-8)", "Unsupported charset")
+	}
+	key := a.key
+	if s.resolveKey(&key) {
+		s.enableCondstore()
+	}
+	matched, _, st := s.runSearch(&key, false)
+	if st.kind != "" {
+		return nil, nil, st
+	}
+	msgs, uids, err := s.sortKeys(matched, need.Refs)
+	if err != nil {
+		return nil, nil, s.storeError("sort", err)
+	}
+	return msgs, uids, status{}
+}
+
+// sortKeys returns the sort keys of the messages of uids (ascending),
+// from the server's sort cache or, for those it lacks, one bulk read of
+// their metadata (with the headers for refs), and the UIDs they are of
+// (those expunged meanwhile left out). Index is the mailbox order.
+func (s *session) sortKeys(uids []store.UID, refs bool) ([]imapsort.Msg, []store.UID, error) {
+	key := sortBoxKey{s.v.mb.ID, s.v.mb.UIDValidity}
+	msgs := make([]imapsort.Msg, len(uids))
+	for i := range msgs {
+		msgs[i].Index = i
+	}
+	misses := s.srv.sorts.lookup(key, uids, msgs, refs)
+	if len(misses) == 0 {
+		return msgs, uids, nil
+	}
+	var what store.ReadFlags
+	if refs {
+		what = store.ReadHeaders
+	}
+	missUIDs := make([]store.UID, len(misses))
+	for j, i := range misses {
+		missUIDs[j] = uids[i]
+	}
+	found := make([]bool, len(misses))
+	j := 0
+	err := s.srv.st.ReadMessages(s.ctx, s.v.mb.ID, missUIDs, what, func(d *store.MessageData) error {
+		for j < len(misses) && missUIDs[j] < d.UID {
+			j++
+		}
+		if j < len(misses) && missUIDs[j] == d.UID {
+			i := misses[j]
+			msgs[i] = imapsort.NewMsg(i, d.Meta, d.InternalDate, d.Size, imapsort.Need{All: true, Refs: refs})
+			found[j] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	var gone bool
+	newUIDs, newMsgs := make([]store.UID, 0, len(misses)), make([]imapsort.Msg, 0, len(misses))
+	for j, i := range misses {
+		if found[j] {
+			newUIDs, newMsgs = append(newUIDs, uids[i]), append(newMsgs, msgs[i])
+		} else {
+			gone = true
+		}
+	}
+	s.srv.sorts.add(key, newUIDs, newMsgs)
+	if !gone {
+		return msgs, uids, nil
+	}
+	// Expunged meanwhile: drop them; Index keeps the mailbox order.
+	missed := map[int]bool{}
+	for j, i := range misses {
+		if !found[j] {
+			missed[i] = true
+		}
+	}
+	keptMsgs, keptUIDs := msgs[:0], make([]store.UID, 0, len(uids))
+	for i := range msgs {
+		if !missed[i] {
+			keptMsgs, keptUIDs = append(keptMsgs, msgs[i]), append(keptUIDs, uids[i])
+		}
+	}
+	return keptMsgs, keptUIDs, nil
+}
+
+// cmdSort answers SORT and UID SORT (RFC 5256 §3, RFC 5957, RFC 5267
+// §3 ESORT, RFC 9394 PARTIAL).
+func (s *session) cmdSort(c *command, a *sortArgs) status {
+	need := imapsort.Need{}
+	for _, cr := range a.crit {
+		need.Keys = append(need.Keys, cr.Key)
+	}
+	msgs, uids, st := s.sortMessages(a, need)
+	if st.kind != "" {
+		return st
+	}
+	order := imapsort.Sort(msgs, a.crit)
+	nums := make([]uint32, len(order))
+	for i, p := range order {
+		nums[i] = uint32(s.resultNum(c, uids[p]))
+	}
+	if a.esort {
+		s.writeESort(c, a, nums)
+		return respOK("SORT completed")
+	}
+	s.w.raw("* SORT")
+	for _, n := range nums {
+		s.w.byte(' ')
+		s.w.num32(n)
+	}
+	s.w.crlf()
+	return respOK("SORT completed")
+}
+
+// writeESort writes the ESEARCH response of a SORT with RETURN (RFC 5267
+// §3.2): MIN and MAX are the first and last in sort order, ALL keeps
+// the order; RETURN () is ALL.
+func (s *session) writeESort(c *command, a *sortArgs, nums []uint32) {
+	ret := map[string]bool{}
+	for _, r := range a.ret {
+		ret[r] = true
+	}
+	if len(ret) == 0 {
+		ret["ALL"] = true
+	}
+	var b strings.Builder
+	b.WriteString(`* ESEARCH (TAG "` + c.tag + `")`)
+	if c.uid {
+		b.WriteString(" UID")
+	}
+	if len(nums) > 0 {
+		if ret["MIN"] {
+			b.WriteString(" MIN " + strconv.FormatUint(uint64(nums[0]), 10))
+		}
+		if ret["MAX"] {
+			b.WriteString(" MAX " + strconv.FormatUint(uint64(nums[len(nums)-1]), 10))
+		}
+		if ret["ALL"] {
+			b.WriteString(" ALL " + formatOrdered(nums))
+		}
+	}
+	if ret["COUNT"] {
+		b.WriteString(" COUNT " + strconv.Itoa(len(nums)))
+	}
+	if ret["PARTIAL"] {
+		b.WriteString(" PARTIAL " + a.partial.result(nums))
+	}
+	s.w.raw(b.String() + "\r\n")
+}
+
+// cmdThread answers THREAD and UID THREAD (RFC 5256 §3, §4).
+func (s *session) cmdThread(c *command, a *sortArgs) status {
+	need := imapsort.Need{Subject: true, Refs: a.algorithm == "REFERENCES"}
+	msgs, uids, st := s.sortMessages(a, need)
+	if st.kind != "" {
+		return st
+	}
+	var roots []*imapsort.Node
+	if need.Refs {
+		roots = imapsort.References(msgs)
+	} else {
+		roots = imapsort.OrderedSubject(msgs)
+	}
+	b := []byte("* THREAD")
+	if len(roots) > 0 {
+		b = append(b, ' ')
+	}
+	b = imapsort.AppendThreads(b, roots, func(i int) uint32 { return uint32(s.resultNum(c, uids[i])) })
+	s.w.Write(append(b, '\r', '\n'))
+	return respOK("THREAD completed")
+}

@@ -1,0 +1,255 @@
+package imapsort
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/msgmeta"
+)
+
+// Key is one SORT criterion (RFC 5256 §3, RFC 5957 §3).
+type Key uint8
+
+// The sort keys.
+const (
+	Arrival Key = iota + 1
+	Cc
+	Date
+	From
+	Size
+	Subject
+	To
+	DisplayFrom
+	DisplayTo
+)
+
+// Criterion is a sort key, reversed or not (RFC 5256 §3 REVERSE).
+type Criterion struct {
+	Key     Key
+	Reverse bool
+}
+
+// KeyByName maps a sort-key name (upper case) to its Key.
+func KeyByName(name string) (Key, bool) {
+	k, ok := map[string]Key{"ARRIVAL": Arrival, "CC": Cc, "DATE": Date, "FROM": From, "SIZE": Size,
+		"SUBJECT": Subject, "TO": To, "DISPLAYFROM": DisplayFrom, "DISPLAYTO": DisplayTo}[name]
+	return k, ok
+}
+
+// Msg is what SORT and THREAD know of one message. Index is its place
+// in the mailbox (ties go by it, RFC 5256 §3); the strings are collated
+// (Collate) except the thread ids.
+type Msg struct {
+	Index   int
+	Arrival int64 // internal date, Unix seconds
+	Sent    int64 // sent date (RFC 5256 §2.2), Unix seconds
+	Size    int64
+	// Str holds the collated keys of the address criteria asked for,
+	// indexed by Key - Cc (see strKey).
+	Str [5]string
+	// Base is the collated base subject; Reply whether the subject
+	// marked a reply or forward (RFC 5256 §2.1).
+	Base  string
+	Reply bool
+	// MessageID and Refs (the References ids, else the first
+	// In-Reply-To id) feed REFERENCES.
+	MessageID string
+	Refs      []string
+	// HasRefs: MessageID and Refs were filled (Need.Refs).
+	HasRefs bool
+}
+
+// Need says which fields of a Msg to fill.
+type Need struct {
+	// All fills every key, as a cache of Msgs needs.
+	All     bool
+	Keys    []Key
+	Subject bool // Base and Reply
+	Refs    bool // MessageID and Refs; needs the Meta's Headers
+}
+
+// MaxReferences bounds the References ids read per message.
+const MaxReferences = 100
+
+// NewMsg fills a Msg from a message's metadata, internal date and size
+// with what need asks for.
+func NewMsg(index int, m *msgmeta.Meta, internal time.Time, size int64, need Need) Msg {
+	x := Msg{Index: index, Arrival: internal.Unix(), Size: size}
+	// RFC 5256 §2.2: the sent date, else the internal date.
+	x.Sent = x.Arrival
+	if !m.SentDate.IsZero() {
+		x.Sent = m.SentDate.Unix()
+	}
+	env := &m.Envelope
+	if need.All {
+		need.Keys, need.Subject = []Key{Cc, From, To, DisplayFrom, DisplayTo}, true
+	}
+	for _, k := range need.Keys {
+		switch k {
+		case Cc:
+			x.Str[strKey(k)] = Collate(addrMailbox(env.Cc))
+		case From:
+			x.Str[strKey(k)] = Collate(addrMailbox(env.From))
+		case To:
+			x.Str[strKey(k)] = Collate(addrMailbox(env.To))
+		case DisplayFrom:
+			x.Str[strKey(k)] = Collate(displayName(env.From))
+		case DisplayTo:
+			x.Str[strKey(k)] = Collate(displayName(env.To))
+		case Subject:
+			need.Subject = true
+		}
+	}
+	if need.Subject {
+		base, reply := BaseSubject(env.Subject)
+		x.Base, x.Reply = Collate(base), reply
+	}
+	if need.Refs {
+		x.MessageID = firstID(env.MessageID)
+		x.Refs = references(m)
+		x.HasRefs = true
+	}
+	return x
+}
+
+// firstMailbox is the first address of a list that is a mailbox, not a
+// group marker.
+func firstMailbox(as []msgmeta.Address) (msgmeta.Address, bool) {
+	for _, a := range as {
+		if a.Host != "" {
+			return a, true
+		}
+	}
+	return msgmeta.Address{}, false
+}
+
+// addrMailbox is the local part of the first address (RFC 5256 §3: "the
+// [IMAP] addr-mailbox of the first ... address").
+func addrMailbox(as []msgmeta.Address) string {
+	a, _ := firstMailbox(as)
+	return a.Mailbox
+}
+
+// displayName is the decoded display name of the first address, or its
+// addr-spec when it has none (RFC 5957 §3).
+func displayName(as []msgmeta.Address) string {
+	a, ok := firstMailbox(as)
+	if !ok {
+		return ""
+	}
+	if n := strings.TrimSpace(msgmeta.DecodeWords(a.Name)); n != "" {
+		return n
+	}
+	return a.Mailbox + "@" + a.Host
+}
+
+// Sort returns the positions in msgs ordered by the criteria, ties by
+// Index (RFC 5256 §3). msgs is left as it is. Each criterion's values
+// are first copied into one compact array (a string key as its rank
+// among the distinct values, one sort of those), so the sort proper
+// compares integers that sit together in memory.
+func Sort(msgs []Msg, crit []Criterion) []int32 {
+	order := make([]int32, len(msgs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	keys := make([][]int64, len(crit))
+	for c, cr := range crit {
+		keys[c] = numbers(msgs, cr.Key)
+	}
+	tie := make([]int64, len(msgs))
+	for i := range msgs {
+		tie[i] = int64(msgs[i].Index)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		for c, cr := range crit {
+			r := cmp.Compare(keys[c][i], keys[c][j])
+			if cr.Reverse {
+				r = -r
+			}
+			if r != 0 {
+				return r
+			}
+		}
+		return cmp.Compare(tie[i], tie[j])
+	})
+	return order
+}
+
+// numbers are the values of a key as integers that order as the key does.
+func numbers(msgs []Msg, k Key) []int64 {
+	out := make([]int64, len(msgs))
+	switch k {
+	case Arrival:
+		for i := range msgs {
+			out[i] = msgs[i].Arrival
+		}
+	case Date:
+		for i := range msgs {
+			out[i] = msgs[i].Sent
+		}
+	case Size:
+		for i := range msgs {
+			out[i] = msgs[i].Size
+		}
+	default:
+		for i, r := range rank(msgs, k) {
+			out[i] = int64(r)
+		}
+	}
+	return out
+}
+
+// rank maps each message to the rank of its value of a string key
+// among the distinct values.
+func rank(msgs []Msg, k Key) []int32 {
+	str := func(m *Msg) string {
+		if k == Subject {
+			return m.Base
+		}
+		return m.Str[strKey(k)]
+	}
+	ids := make(map[string]int32)
+	var distinct []string
+	of := make([]int32, len(msgs))
+	for i := range msgs {
+		s := str(&msgs[i])
+		id, ok := ids[s]
+		if !ok {
+			id = int32(len(distinct))
+			ids[s] = id
+			distinct = append(distinct, s)
+		}
+		of[i] = id
+	}
+	byValue := make([]int32, len(distinct))
+	for i := range byValue {
+		byValue[i] = int32(i)
+	}
+	slices.SortFunc(byValue, func(a, b int32) int { return strings.Compare(distinct[a], distinct[b]) })
+	rankOf := make([]int32, len(distinct))
+	for r, id := range byValue {
+		rankOf[id] = int32(r)
+	}
+	for i, id := range of {
+		of[i] = rankOf[id]
+	}
+	return of
+}
+
+// strKey is the place of an address key in Msg.Str.
+func strKey(k Key) int {
+	switch k {
+	case Cc:
+		return 0
+	case From:
+		return 1
+	case To:
+		return 2
+	case DisplayFrom:
+		return 3
+	}
+	return 4 // DisplayTo
+}
