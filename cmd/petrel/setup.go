@@ -65,7 +65,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, m *obs
 		return st, nil
 	case "postgres":
 		// A command has no sessions to tell of other nodes' changes.
-		opts := postgres.Options{Logger: log, SweepOrphans: server, NoListen: !server, TextExtractor: imapmsg.IndexText}
+		opts := postgres.Options{Logger: log, SweepOrphans: server, NoListen: !server, TextExtractor: imapmsg.IndexText, IndexInBackground: server}
 		if m != nil {
 			opts.Metrics = m
 		}
