@@ -49,7 +49,7 @@ func loadConfig(flagPath string) (cfg *config.Config, demo bool, err error) {
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, m *obs.Metrics, server bool) (store.Store, error) {
 	switch cfg.Storage.Driver {
 	case "sqlite":
-		opts := sqlite.Options{Dir: cfg.DataDir, Logger: log, SweepOrphans: server, TextExtractor: imapmsg.IndexText}
+		opts := sqlite.Options{Dir: cfg.DataDir, Logger: log, SweepOrphans: server, TextExtractor: imapmsg.IndexText, IndexInBackground: server}
 		if server {
 			opts.Reserve = int64(cfg.Storage.DeletionReserve)
 		} else {
@@ -65,7 +65,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, m *obs
 		return st, nil
 	case "postgres":
 		// A command has no sessions to tell of other nodes' changes.
-		opts := postgres.Options{Logger: log, SweepOrphans: server, NoListen: !server, TextExtractor: imapmsg.IndexText}
+		opts := postgres.Options{Logger: log, SweepOrphans: server, NoListen: !server, TextExtractor: imapmsg.IndexText, IndexInBackground: server}
 		if m != nil {
 			opts.Metrics = m
 		}

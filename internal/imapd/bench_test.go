@@ -78,6 +78,10 @@ func benchMessage(i int) string {
 func benchEnv(b *testing.B, n int) *env {
 	e := newEnv(b, nil)
 	fillBench(b, e, n)
+	// What the server's background indexer does.
+	if _, err := e.st.RebuildTextIndex(context.Background(), 0); err != nil {
+		b.Fatal(err)
+	}
 	return e
 }
 

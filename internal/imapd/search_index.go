@@ -48,7 +48,8 @@ func (s *session) useTextIndex(k *imapmsg.SearchKey) []store.UID {
 func (s *session) rewriteText(ts textSearcher, k *imapmsg.SearchKey) bool {
 	if k.Kind == imapmsg.Fuzzy && len(k.Children) == 1 {
 		if q, ok := imapmsg.FuzzyPlan(k.Children[0].Kind, k.Children[0].Text); ok {
-			return s.askIndex(ts, k, &k.Children[0], q)
+			scan := fuzzyScan(k.Children[0], q)
+			return s.askIndex(ts, k, &scan, q)
 		}
 	}
 	done := false
@@ -85,6 +86,20 @@ func (s *session) askIndex(ts textSearcher, k, orig *imapmsg.SearchKey, q store.
 	*k = imapmsg.SearchKey{Kind: imapmsg.Or, Children: []imapmsg.SearchKey{sure,
 		{Kind: imapmsg.And, Children: []imapmsg.SearchKey{maybe, *orig}}}}
 	return true
+}
+
+// fuzzyScan is the key that the messages the index does not hold (yet:
+// it is written in the background) must match for FUZZY key k, so that
+// they match as they will once indexed (README "Full-text search"): every
+// word of q, each as k's key.
+func fuzzyScan(k imapmsg.SearchKey, q store.TextQuery) imapmsg.SearchKey {
+	all := imapmsg.SearchKey{Kind: imapmsg.And}
+	for _, w := range strings.Fields(q.Needle) {
+		c := k
+		c.Text = w
+		all.Children = append(all.Children, c)
+	}
+	return all
 }
 
 // relevancy holds the rank of each message a FUZZY key found, by UID.

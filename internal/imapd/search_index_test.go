@@ -139,6 +139,11 @@ func TestSearchIndexEqualsScan(t *testing.T) {
 			e.deliver("", string(m), store.Flags(i%3)&store.FlagSeen)
 		}
 	}
+	// Delivered messages are listed unindexed; the background indexer's
+	// step indexes them.
+	if n, err := e.st.RebuildTextIndex(context.Background(), 0); err != nil || n != (len(msgs)+1)/2 {
+		t.Fatalf("indexing the delivered messages: %d, %v; want %d", n, err, (len(msgs)+1)/2)
+	}
 	// The others through a store without an extractor: not indexed.
 	plain, err := sqlite.Open(context.Background(), sqlite.Options{Dir: e.dir})
 	if err != nil {

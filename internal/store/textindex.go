@@ -111,7 +111,8 @@ type TextIndex interface {
 // the next bodies to index, after the id after (ascending; none when
 // done); extract the text of one (nil: not to be indexed: gone, over
 // MaxIndexText, unreadable metadata); write stores a batch in one
-// transaction. It returns how many bodies it went through.
+// transaction. It returns how many bodies it indexed (not those found
+// not to be indexed).
 func RebuildText(list func(after BlobID) ([]BlobID, error), extract func(BlobID) (*IndexText, error),
 	write func(ids []BlobID, texts []*IndexText) error) (int, error) {
 	done := 0
@@ -131,7 +132,11 @@ func RebuildText(list func(after BlobID) ([]BlobID, error), extract func(BlobID)
 		if err := write(ids, texts); err != nil {
 			return done, err
 		}
-		done += len(ids)
+		for _, t := range texts {
+			if t != nil {
+				done++
+			}
+		}
 	}
 }
 

@@ -46,6 +46,7 @@ func (s *Store) AppendBatch(ctx context.Context, account store.AccountID, mailbo
 		release()
 		return store.Appended{}, err
 	}
+	s.indexer.Poke()
 	return res, nil
 }
 
@@ -110,7 +111,7 @@ func (t *txn) appendBatch(account store.AccountID, mailbox store.MailboxID, msgs
 	for i, b := range bodies {
 		blob, err := t.insertBlob(b, 1)
 		if err == nil {
-			err = t.indexText(blob, b.text)
+			err = t.markUnindexed(blob)
 		}
 		if err != nil {
 			return res, err

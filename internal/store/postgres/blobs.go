@@ -33,12 +33,9 @@ type body struct {
 	size       int64
 	meta       []byte   // msgmeta encoding
 	threadKeys []string // store.ThreadKeys
-	// mail marks the body of a message (not of a queued one): its row
-	// goes in the full-text index (text), or in text_unindexed when text
-	// is nil (textindex.go).
-	mail   bool
-	text   *store.IndexText
-	parsed *msgmeta.Meta // the metadata, until the text is extracted
+	// mail marks the body of a message (not of a queued one): it is
+	// listed in text_unindexed, for the full-text indexer (textindex.go).
+	mail bool
 }
 
 // intake reads a body. Up to ChunkSize octets it stays in memory; a
@@ -81,7 +78,7 @@ func (s *Store) intakeAt(ctx context.Context, r io.Reader, meta *msgmeta.Meta, a
 			return nil, s.wrap(op, err)
 		}
 	}
-	b.threadKeys, b.parsed = store.ThreadKeys(meta), meta
+	b.threadKeys = store.ThreadKeys(meta)
 	if b.meta, err = msgmeta.Marshal(meta); err != nil {
 		s.dropPending(b)
 		return nil, store.Wrap(store.KindInternal, op, err)

@@ -40,7 +40,6 @@ type delivery struct {
 	rows     []deliverRow
 	err      error
 	done     chan struct{}
-	text     *store.IndexText // the body's index text (textindex.go)
 }
 
 // deliverRow is a row of petrel_deliver: one target's outcome.
@@ -217,7 +216,7 @@ func newDelivery(b *body, targets []store.Target, at []int, date time.Time, atom
 	accts, mbs := make([]int64, n), make([]int64, n)
 	names, kws := make([]string, n), make([]string, n)
 	flags := make([]int32, n)
-	d := &delivery{done: make(chan struct{}), text: b.text}
+	d := &delivery{done: make(chan struct{})}
 	for j, i := range at {
 		tg := targets[i]
 		accts[j], mbs[j], flags[j], kws[j] = int64(tg.Account), int64(tg.Mailbox), int32(tg.Flags), store.JoinKeywords(tg.Keywords)
@@ -527,7 +526,7 @@ func (dl *deliverer) try(batch []*delivery) error {
 		}
 		t.changes = append(t.changes, d.changes()...)
 		if blob := d.storedBlob(); blob != 0 {
-			if err := t.indexText(blob, d.text); err != nil {
+			if err := t.markUnindexed(blob); err != nil {
 				return err
 			}
 		}
@@ -537,5 +536,9 @@ func (dl *deliverer) try(batch []*delivery) error {
 			return err
 		}
 	}
-	return commit(ctx, tx)
+	if err := commit(ctx, tx); err != nil {
+		return err
+	}
+	dl.s.indexer.Poke()
+	return nil
 }

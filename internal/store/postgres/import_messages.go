@@ -69,6 +69,7 @@ func (s *Store) ImportMessages(ctx context.Context, account store.AccountID, mai
 		release()
 		return store.Imported{}, err
 	}
+	s.indexer.Poke()
 	return res, nil
 }
 
@@ -287,8 +288,8 @@ func (t *txn) insertImported(op string, account store.AccountID, mailbox store.M
 			return err
 		}
 	}
-	for id, b := range r.newBodies {
-		if err := t.indexText(store.BlobID(id), b.text); err != nil {
+	for id := range r.newBodies {
+		if err := t.markUnindexed(store.BlobID(id)); err != nil {
 			return err
 		}
 	}

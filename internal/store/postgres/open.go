@@ -59,6 +59,14 @@ type Options struct {
 	// (the server passes imapmsg.IndexText); nil indexes nothing, and
 	// every text SEARCH then reads the messages.
 	TextExtractor store.TextExtractor
+	// IndexInBackground runs the full-text indexer on this node
+	// (store.Indexer; needs TextExtractor): the server sets it. Nodes
+	// share the work (claimUnindexed). Without it, stored messages stay
+	// unindexed (SEARCH reads them) until RebuildTextIndex.
+	IndexInBackground bool
+	// IndexIdle is the indexer's idle wait (0 = store.IndexerIdle):
+	// how soon it finds the messages other nodes stored.
+	IndexIdle time.Duration
 }
 
 // Store is the PostgreSQL backend; it implements store.Store.
@@ -73,6 +81,7 @@ type Store struct {
 	feed *listener
 	// deliverer batches deliveries (deliver.go).
 	deliverer *deliverer
+	indexer   *store.Indexer // nil: none
 
 	mu     sync.RWMutex // guards closed against new writes
 	closed bool
@@ -130,6 +139,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("postgres: change feed: %w", err)
 		}
 	}
+	if opts.IndexInBackground && opts.TextExtractor != nil {
+		s.indexer = store.StartIndexer(func(ctx context.Context) (int, error) { return s.RebuildTextIndex(ctx, 0) },
+			opts.IndexIdle, s.log)
+	}
 	return s, nil
 }
 
@@ -149,6 +162,7 @@ func (s *Store) leave() { s.wg.Done() }
 // Close waits for the writes in flight, then closes the feed and the pool.
 func (s *Store) Close() error {
 	s.once.Do(func() {
+		s.indexer.Stop()
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()

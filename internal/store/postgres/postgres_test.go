@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -70,6 +71,10 @@ func backend() storetest.Backend {
 			return Open(context.Background(), dsn, Options{MaxConns: 4, CallerClock: true})
 		},
 		Indexes: true,
+		OpenIndexing: func(dsn string, idle time.Duration) (store.Store, error) {
+			return Open(context.Background(), dsn, Options{MaxConns: 4, CallerClock: true, TextExtractor: imapmsg.IndexText,
+				IndexInBackground: true, IndexIdle: idle})
+		},
 	}
 }
 

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"slices"
@@ -40,26 +39,24 @@ INSERT INTO text_unindexed(blob) SELECT DISTINCT blob FROM messages
 CREATE INDEX IF NOT EXISTS messages_blob ON messages(blob);
 `
 
-// intakeMail is intake for the body of a message, with its index text.
+// intakeMail is intake for the body of a message: the body is listed
+// in text_unindexed in its transaction (markUnindexed), and the
+// background indexer extracts its text later.
 func (s *Store) intakeMail(ctx context.Context, r io.Reader, meta *msgmeta.Meta, at store.BlobID) (*body, error) {
 	b, err := s.intakeAt(ctx, r, meta, at)
 	if err != nil {
 		return nil, err
 	}
 	b.mail = true
-	if s.opts.TextExtractor != nil {
-		var rd io.ReaderAt = bytes.NewReader(b.data)
-		if b.blob != 0 { // written in chunks, not yet referenced
-			blob := s.newBlob(b.blob, blobRow{size: b.size, chunk: ChunkSize})
-			defer blob.Close()
-			rd = blob
-		}
-		if t, ok, err := s.opts.TextExtractor(b.parsed, rd, b.size); err == nil && ok {
-			b.text = t
-		}
-	}
-	b.parsed = nil
 	return b, nil
+}
+
+// markUnindexed lists a new body of a message as not yet indexed: one
+// row, the delivery's only cost for the index (README "Full-text
+// search"); the indexer (RebuildTextIndex) takes it from there.
+func (t *txn) markUnindexed(id store.BlobID) error {
+	_, err := t.exec(`INSERT INTO text_unindexed(blob) VALUES ($1) ON CONFLICT DO NOTHING`, id)
+	return err
 }
 
 const textInsertPrefix = `INSERT INTO text_index(blob, `
@@ -74,8 +71,8 @@ func placeholders(from, n int) string {
 	return b.String()
 }
 
-// indexText adds the index row of a new body, or marks it unindexed
-// (over when an extractor gave none).
+// indexText adds the index row of a body, or lists it as over the
+// bound (text nil).
 func (t *txn) indexText(id store.BlobID, text *store.IndexText) error {
 	if text == nil {
 		_, err := t.exec(`INSERT INTO text_unindexed(blob, over) VALUES ($1, $2) ON CONFLICT (blob) DO UPDATE SET over = $2`,
@@ -164,62 +161,76 @@ func (s *Store) uids(ctx context.Context, q string, args ...any) ([]store.UID, e
 // rebuildBatch is how many bodies RebuildTextIndex indexes per commit.
 const rebuildBatch = 256
 
-// RebuildTextIndex implements store.TextIndex: the bodies text_unindexed
-// lists (not over the bound), a batch per transaction.
+// RebuildTextIndex implements store.TextIndex (and is the background
+// indexer's step): batches of the oldest bodies text_unindexed lists
+// (not over the bound), until none is left that another node's indexer
+// is not taking (indexBatch).
 func (s *Store) RebuildTextIndex(ctx context.Context, account store.AccountID) (int, error) {
 	const op = "rebuild text index"
 	if s.opts.TextExtractor == nil {
 		return 0, store.Errorf(store.KindInvalid, op, "the store has no text extractor")
 	}
-	return store.RebuildText(func(after store.BlobID) ([]store.BlobID, error) {
-		ids, err := s.unindexedBlobs(ctx, account, after)
-		return ids, s.wrap(op, err)
-	}, func(id store.BlobID) (*store.IndexText, error) {
-		t, err := s.blobText(ctx, id)
-		return t, s.wrap(op, err)
-	}, func(ids []store.BlobID, texts []*store.IndexText) error {
-		return s.write(ctx, op, func(t *txn) error {
-			for i, id := range ids {
-				if err := t.reindexText(id, texts[i]); err != nil {
-					return err
-				}
-			}
+	done := 0
+	for {
+		n, claimed, err := s.indexBatch(ctx, account)
+		done += n
+		if err != nil || claimed == 0 {
+			return done, s.wrap(op, err)
+		}
+	}
+}
+
+// claimUnindexed takes up to rebuildBatch bodies to index, the oldest,
+// of account's messages (0: any), locking their text_unindexed rows and
+// (for the text_index row's reference) their blobs. It skips the rows
+// and blobs locked by others: another node's indexer (no body is
+// indexed twice), an expunge deleting the blob. It waits for no lock,
+// and the blobs are locked before the rows are changed, in the order a
+// delete goes (a blob, then its rows by cascade): no deadlock.
+const claimUnindexed = `SELECT u.blob FROM text_unindexed u JOIN blobs b ON b.id = u.blob
+	WHERE NOT u.over AND ($2::bigint = 0 OR EXISTS (SELECT 1 FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox
+		WHERE m.blob = u.blob AND mb.account = $2))
+	ORDER BY u.blob LIMIT $1
+	FOR UPDATE OF u SKIP LOCKED FOR KEY SHARE OF b SKIP LOCKED`
+
+// indexBatch indexes one batch in one transaction: the bodies claimed
+// (claimUnindexed) are read and their text extracted in it (other
+// writers do not wait for it, only a delete of these bodies), then
+// written. It returns how many it indexed and how many it claimed.
+func (s *Store) indexBatch(ctx context.Context, account store.AccountID) (indexed, claimed int, err error) {
+	err = s.write(ctx, "index text", func(t *txn) error {
+		indexed, claimed = 0, 0
+		rows, err := t.Query(ctx, claimUnindexed, rebuildBatch, account)
+		if err != nil {
+			return err
+		}
+		var ids []store.BlobID
+		var id int64
+		if _, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+			ids = append(ids, store.BlobID(id))
 			return nil
-		})
-	})
-}
-
-// reindexText indexes a body text_unindexed lists, unless it was deleted
-// or indexed meanwhile.
-func (t *txn) reindexText(id store.BlobID, text *store.IndexText) error {
-	tag, err := t.exec(`DELETE FROM text_unindexed WHERE blob = $1 AND NOT over`, id)
-	if err != nil || tag.RowsAffected() == 0 {
-		return err
-	}
-	return t.indexText(id, text)
-}
-
-// unindexedBlobs lists bodies to index after the id after, of account's
-// messages (0: any).
-func (s *Store) unindexedBlobs(ctx context.Context, account store.AccountID, after store.BlobID) ([]store.BlobID, error) {
-	q := `SELECT blob FROM text_unindexed WHERE NOT over AND blob > $1 ORDER BY blob LIMIT $2`
-	args := []any{after, rebuildBatch}
-	if account != 0 {
-		q = `SELECT u.blob FROM text_unindexed u WHERE NOT u.over AND u.blob > $1 AND EXISTS (SELECT 1 FROM messages m
-			JOIN mailboxes mb ON mb.id = m.mailbox WHERE m.blob = u.blob AND mb.account = $3) ORDER BY u.blob LIMIT $2`
-		args = append(args, account)
-	}
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	var ids []store.BlobID
-	var id int64
-	_, err = pgx.ForEachRow(rows, []any{&id}, func() error {
-		ids = append(ids, store.BlobID(id))
+		}); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			text, err := s.blobText(ctx, id)
+			if err != nil {
+				return err
+			}
+			if _, err := t.exec(`DELETE FROM text_unindexed WHERE blob = $1`, id); err != nil {
+				return err
+			}
+			if err := t.indexText(id, text); err != nil {
+				return err
+			}
+			if text != nil {
+				indexed++
+			}
+		}
+		claimed = len(ids)
 		return nil
 	})
-	return ids, err
+	return indexed, claimed, err
 }
 
 // blobText reads a stored body and extracts its text; nil when it is

@@ -44,6 +44,7 @@ func (s *Store) AppendBatch(ctx context.Context, account store.AccountID, mailbo
 		release()
 		return store.Appended{}, err
 	}
+	s.indexer.Poke()
 	return res, nil
 }
 

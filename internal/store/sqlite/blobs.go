@@ -26,12 +26,9 @@ type body struct {
 	size       int64
 	meta       []byte   // msgmeta JSON
 	threadKeys []string // store.ThreadKeys
-	// mail marks the body of a message (not of a queued one): its row
-	// goes in the full-text index (text), or in text_unindexed when text
-	// is nil (textindex.go).
-	mail   bool
-	text   *store.IndexText
-	parsed *msgmeta.Meta // the metadata, until the text is extracted
+	// mail marks the body of a message (not of a queued one): it is
+	// listed in text_unindexed, for the full-text indexer (textindex.go).
+	mail bool
 }
 
 // intake reads a body, keeping it in memory when small and writing it to a
@@ -58,7 +55,7 @@ func (s *Store) intake(r io.Reader, meta *msgmeta.Meta) (*body, error) {
 	} else if meta, err = s.intakeFile(b, io.MultiReader(bb, r), meta); err != nil {
 		return nil, err
 	}
-	b.threadKeys, b.parsed = store.ThreadKeys(meta), meta
+	b.threadKeys = store.ThreadKeys(meta)
 	if b.meta, err = msgmeta.Marshal(meta); err != nil {
 		s.removeBlobFile(b.rel)
 		return nil, store.Wrap(store.KindInternal, op, err)
@@ -136,7 +133,7 @@ func (t *txn) insertBlobAt(b *body, at store.BlobID, refs int) (store.BlobID, er
 		return 0, err
 	}
 	if b.mail {
-		err = t.indexText(id, b.text)
+		err = t.markUnindexed(id)
 	}
 	return id, err
 }

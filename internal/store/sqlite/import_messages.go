@@ -51,6 +51,7 @@ func (s *Store) ImportMessages(ctx context.Context, account store.AccountID, mai
 		release()
 		return store.Imported{}, err
 	}
+	s.indexer.Poke()
 	return res, nil
 }
 

@@ -54,6 +54,7 @@ func (s *Store) Deliver(ctx context.Context, msg store.NewMessage, targets []sto
 	if err != nil {
 		return nil, err
 	}
+	s.indexer.Poke()
 	return results, nil
 }
 

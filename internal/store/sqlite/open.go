@@ -55,6 +55,13 @@ type Options struct {
 	// (the server passes imapmsg.IndexText); nil indexes nothing, and
 	// every text SEARCH then reads the messages.
 	TextExtractor store.TextExtractor
+	// IndexInBackground runs the full-text indexer in this process
+	// (store.Indexer; needs TextExtractor): the server sets it. Without
+	// it, stored messages stay unindexed (SEARCH reads them) until
+	// RebuildTextIndex.
+	IndexInBackground bool
+	// IndexIdle is the indexer's idle wait (0 = store.IndexerIdle).
+	IndexIdle time.Duration
 }
 
 // Store is the SQLite backend; it implements store.Store.
@@ -75,6 +82,7 @@ type Store struct {
 	w                                                  *writer
 	space                                              *spaceGuard
 	watch                                              *watcher
+	indexer                                            *store.Indexer // nil: none
 
 	closeOnce sync.Once
 	closeErr  error
@@ -161,6 +169,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.rdb.Close()
 		return nil, fmt.Errorf("open %s: %w", s.dbPath, err)
 	}
+	if opts.IndexInBackground && opts.TextExtractor != nil {
+		s.indexer = store.StartIndexer(func(ctx context.Context) (int, error) { return s.RebuildTextIndex(ctx, 0) },
+			opts.IndexIdle, s.log)
+	}
 	return s, nil
 }
 
@@ -201,6 +213,7 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 // Close waits for queued writes, then closes the databases.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.indexer.Stop()
 		s.watch.close()
 		s.w.close()
 		err1 := s.wdb.Close()

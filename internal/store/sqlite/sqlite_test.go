@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/petrelmail/petrel/internal/imapmsg"
 	"github.com/petrelmail/petrel/internal/store"
@@ -20,6 +21,9 @@ func backend() storetest.Backend {
 			return Open(context.Background(), Options{Dir: dir})
 		},
 		Indexes: true,
+		OpenIndexing: func(dir string, idle time.Duration) (store.Store, error) {
+			return Open(context.Background(), Options{Dir: dir, TextExtractor: imapmsg.IndexText, IndexInBackground: true, IndexIdle: idle})
+		},
 	}
 }
 

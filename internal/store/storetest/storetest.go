@@ -29,6 +29,9 @@ type Backend struct {
 	OpenPlain func(instance string) (store.Store, error)
 	// Indexes says that Open's stores index new messages.
 	Indexes bool
+	// OpenIndexing opens an instance with the background full-text
+	// indexer running, idle its idle wait; nil skips its case.
+	OpenIndexing func(instance string, idle time.Duration) (store.Store, error)
 }
 
 // Run runs the conformance suite.
@@ -40,6 +43,7 @@ func Run(t *testing.T, b Backend) {
 		{"Directory", testDirectory},
 		{"Aliases", testAliases},
 		{"DefaultMailboxes", testDefaultMailboxes},
+		{"BackgroundIndexer", testBackgroundIndexer},
 		{"UIDMonotonicAcrossRestarts", testUIDsAcrossRestarts},
 		{"ModSeqIncreases", testModSeq},
 		{"Flags", testFlags},

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// IndexerIdle is how long the background indexer waits, when nothing is
+// left to index, before it looks again without being poked (messages
+// stored by another process or node).
+const IndexerIdle = 2 * time.Second
+
+// Indexer is the background loop of the full-text index
+// (docs/architecture.md §Full-text index): deliveries, APPEND and
+// imports only list their bodies as unindexed; it runs step (a
+// backend's RebuildTextIndex of every account: batches of the oldest
+// unindexed bodies, the text extracted outside the write transaction)
+// until nothing is left, then waits for a Poke or Idle. A nil *Indexer
+// does nothing.
+type Indexer struct {
+	step func(ctx context.Context) (int, error)
+	log  *slog.Logger
+	idle time.Duration
+	poke chan struct{}
+	done chan struct{}
+	stop context.CancelFunc
+}
+
+// StartIndexer starts the loop; Stop ends it. idle 0 is IndexerIdle.
+func StartIndexer(step func(ctx context.Context) (int, error), idle time.Duration, log *slog.Logger) *Indexer {
+	if idle <= 0 {
+		idle = IndexerIdle
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	x := &Indexer{step: step, log: log, idle: idle, poke: make(chan struct{}, 1), done: make(chan struct{}), stop: cancel}
+	go x.run(ctx)
+	return x
+}
+
+// Poke tells the loop that bodies were listed as unindexed (after their
+// transaction committed); it never blocks.
+func (x *Indexer) Poke() {
+	if x == nil {
+		return
+	}
+	select {
+	case x.poke <- struct{}{}:
+	default:
+	}
+}
+
+// Stop ends the loop and waits for it (a batch under way is cancelled;
+// its bodies stay listed, and are indexed on the next start).
+func (x *Indexer) Stop() {
+	if x == nil {
+		return
+	}
+	x.stop()
+	<-x.done
+}
+
+func (x *Indexer) run(ctx context.Context) {
+	defer close(x.done)
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-x.poke:
+		case <-t.C:
+		}
+		start := time.Now()
+		n, err := x.step(ctx)
+		if err != nil && ctx.Err() == nil {
+			x.log.Warn("full-text indexer", "err", err)
+		} else if n > 0 {
+			d := time.Since(start)
+			x.log.Debug("full-text indexer", "bodies", n, "took", d, "per_second", float64(n)/d.Seconds())
+		}
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
+		t.Reset(x.idle)
+	}
+}

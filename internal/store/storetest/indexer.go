@@ -1,0 +1,65 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// testBackgroundIndexer: a delivered message is listed unindexed, the
+// background indexer indexes it within a bounded time (at start, and
+// when poked by a delivery: its idle wait is an hour here), and the
+// answer (Sure plus the Maybe a search reads) is the same before and
+// after.
+func testBackgroundIndexer(t *testing.T, b Backend) {
+	if b.OpenIndexing == nil {
+		t.Skip("the backend has no background indexer")
+	}
+	e := newEnv(t, b)
+	acct := e.account("bg")
+	inbox := e.mailbox(acct.ID, "INBOX")
+	u1 := e.deliver(acct.ID, "", textMsg("one", "a striped zebra")).UID
+	u2 := e.deliver(acct.ID, "", textMsg("two", "a spotted horse")).UID
+	wantHits(t, "before the indexer", e.textHits(inbox.ID, store.ColBody, "zebra"), nil, []store.UID{u1, u2})
+
+	e.s.Close()
+	s, err := b.OpenIndexing(e.instance, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.s = s
+	waitIndexed(t, e, inbox.ID, "zebra", []store.UID{u1}) // at start
+	u3 := e.deliver(acct.ID, "", textMsg("three", "zebra herd")).UID
+	waitIndexed(t, e, inbox.ID, "zebra", []store.UID{u1, u3}) // poked
+	wantHits(t, "not a match", e.textHits(inbox.ID, store.ColBody, "horse"), []store.UID{u2}, nil)
+}
+
+// waitIndexed polls until needle's hits in mailbox mb are exactly sure,
+// none unindexed; before that, every answer must hold sure in Sure plus
+// Maybe (what SEARCH reads), so SEARCH's result never changes.
+func waitIndexed(t *testing.T, e *env, mb store.MailboxID, needle string, sure []store.UID) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h := e.textHits(mb, store.ColBody, needle)
+		if slices.Equal(h.Sure, sure) && len(h.Maybe) == 0 {
+			return
+		}
+		for _, u := range h.Sure {
+			if !slices.Contains(sure, u) {
+				t.Fatalf("%q: %d found, want %v", needle, u, sure)
+			}
+		}
+		for _, u := range sure {
+			if !slices.Contains(h.Sure, u) && !slices.Contains(h.Maybe, u) {
+				t.Fatalf("%q: %d neither sure nor maybe: %+v", needle, u, h)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not indexed in time: %+v, want sure %v", needle, h, sure)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
