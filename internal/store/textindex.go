@@ -90,7 +90,9 @@ type TextQuery struct {
 
 // TextHits answers a TextQuery: Sure hold the needle; Maybe are not in
 // the index (stored before it, never rebuilt, or over MaxIndexText) and
-// must be read to know. Both ascend. For a fuzzy query, Rank holds the
+// must be read to know. Both ascend; a UID may be in both when the
+// background indexer reached it during the query (the answer is their
+// union, so it is never in neither). For a fuzzy query, Rank holds the
 // relevance of each Sure UID (higher is more relevant; the scale is the
 // backend's: FTS5's bm25, pg_trgm's word similarity).
 type TextHits struct {

@@ -120,6 +120,15 @@ func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store
 		rank = "greatest(" + strings.Join(best, ", ") + ")::float8"
 	}
 	var h store.TextHits
+	// The unindexed bodies first, then the index: the two reads are two
+	// snapshots, and a batch of the indexer (indexer.go) committing
+	// between them moves a body from the list to the index. Read in this
+	// order, such a body is in Maybe or in Sure (or both), never in
+	// neither (store.TextIndex: Sure and Maybe together cover every match).
+	maybe, err := s.uids(ctx, `SELECT m.uid FROM text_unindexed u JOIN messages m ON m.blob = u.blob WHERE m.mailbox = $1`, mailbox)
+	if err != nil {
+		return store.TextHits{}, s.wrap(op, err)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT m.uid, `+rank+` FROM text_index t JOIN messages m ON m.blob = t.blob
 		WHERE m.mailbox = $1 AND $2::text IS NOT NULL AND `+strings.Join(all, " AND ")+` ORDER BY m.uid`, args...)
 	if err == nil {
@@ -133,9 +142,7 @@ func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store
 			return nil
 		})
 	}
-	if err == nil {
-		h.Maybe, err = s.uids(ctx, `SELECT m.uid FROM text_unindexed u JOIN messages m ON m.blob = u.blob WHERE m.mailbox = $1`, mailbox)
-	}
+	h.Maybe = maybe
 	if err != nil {
 		return store.TextHits{}, s.wrap(op, err)
 	}
