@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"bytes"
 	"errors"
 	"fmt"
@@ -234,7 +235,12 @@ func (p *postfixInstance) stop() {
 // logText is the instance's log and queue, for failure messages.
 func (p *postfixInstance) logText() string {
 	b, _ := os.ReadFile(p.logFile)
-	q, _ := exec.Command("postqueue", "-c", p.confDir, "-p").CombinedOutput()
+	// Bounded: a Postfix whose services hang (seen once: its log daemon
+	// gone, every process blocked on the log socket) must fail the test
+	// with this text, not hang it until the test binary's timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	q, _ := exec.CommandContext(ctx, "postqueue", "-c", p.confDir, "-p").CombinedOutput()
 	return fmt.Sprintf("--- postfix log\n%s--- postqueue -p\n%s", b, q)
 }
 
