@@ -163,6 +163,11 @@ func TestSearchIndexEqualsScan(t *testing.T) {
 		t.Fatalf("before the rebuild: %d sure, %d maybe (%v), want %d maybe", len(h.Sure), len(h.Maybe), err, len(msgs)/2)
 	}
 	idx, scan := e.login(), e.scanServer()
+	// Hundreds of searches, the scan's over every message: more than
+	// rawOn's 20 s for the whole connection under the race detector.
+	for _, r := range []*raw{idx, scan} {
+		r.Conn.C.SetDeadline(time.Now().Add(5 * time.Minute))
+	}
 	idx.OK("s SELECT INBOX")
 	scan.OK("s SELECT INBOX")
 	needles := corpusNeedles(msgs, 23)
