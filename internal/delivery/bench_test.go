@@ -25,18 +25,7 @@ import (
 // file as smtpd does past 128 KiB.
 func BenchmarkDeliver(b *testing.B) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Options{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	acct := accounts.New(st, accounts.Options{Argon: &accounts.ArgonParams{Time: 1, Memory: 64, Threads: 1}})
-	if err := acct.AddDomain(ctx, "example.org"); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := acct.AddUser(ctx, "alice@example.org", "pw"); err != nil {
-		b.Fatal(err)
-	}
+	st, acct := benchStore(b)
 	s := New(Config{Hostname: "mx.example.net"}, acct, st, slog.New(slog.DiscardHandler))
 	to, _ := mailaddr.Parse("alice@example.org")
 	for _, size := range []int{4 << 10, 1 << 20} {
@@ -73,18 +62,7 @@ func BenchmarkDeliver(b *testing.B) {
 // once more, the Bayes user looked up, the field added to the copy).
 func BenchmarkDeliverFiltered(b *testing.B) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Options{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	acct := accounts.New(st, accounts.Options{Argon: &accounts.ArgonParams{Time: 1, Memory: 64, Threads: 1}})
-	if err := acct.AddDomain(ctx, "example.org"); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := acct.AddUser(ctx, "alice@example.org", "pw"); err != nil {
-		b.Fatal(err)
-	}
+	st, acct := benchStore(b)
 	to, _ := mailaddr.Parse("alice@example.org")
 	body := "From: <s@remote.example>\r\nSubject: bench\r\n\r\n" + strings.Repeat("a line of the body that goes on a while\r\n", 4096/42)
 	field := "X-Spam-Status: No, score=0.10 required=15.00 action=\"no action\"\r\n\ttests=[MIME_GOOD=-0.10, ARC_NA=0.00]\r\n"
@@ -110,18 +88,7 @@ func BenchmarkDeliverFiltered(b *testing.B) {
 // policy's cost in delivery (the script found and run, the copy read).
 func BenchmarkDeliverSieve(b *testing.B) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Options{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	acct := accounts.New(st, accounts.Options{Argon: &accounts.ArgonParams{Time: 1, Memory: 64, Threads: 1}})
-	if err := acct.AddDomain(ctx, "example.org"); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := acct.AddUser(ctx, "alice@example.org", "pw"); err != nil {
-		b.Fatal(err)
-	}
+	st, acct := benchStore(b)
 	src, err := os.ReadFile("../../bench/sieve50.sieve")
 	if err != nil {
 		b.Fatal(err)
@@ -152,4 +119,24 @@ func BenchmarkDeliverSieve(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchStore is a SQLite store in a temporary directory (closed when the
+// benchmark ends) with example.org and alice@example.org, and its
+// accounts service with cheap password hashing.
+func benchStore(b *testing.B) (*sqlite.Store, *accounts.Service) {
+	b.Helper()
+	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	acct := accounts.New(st, accounts.Options{Argon: &accounts.ArgonParams{Time: 1, Memory: 64, Threads: 1}})
+	if err := acct.AddDomain(context.Background(), "example.org"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := acct.AddUser(context.Background(), "alice@example.org", "pw"); err != nil {
+		b.Fatal(err)
+	}
+	return st, acct
 }
