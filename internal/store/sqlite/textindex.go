@@ -198,12 +198,19 @@ func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store
 		query = `WITH hits(id, r) AS MATERIALIZED (` + strings.Join(parts, " UNION ALL ") + `)
 		SELECT m.uid, max(hits.r) FROM hits JOIN messages m ON m.blob = hits.id AND m.mailbox = ? GROUP BY m.uid ORDER BY m.uid`
 	}
-	rows, err := s.rdb.QueryContext(ctx, query, append(args, mailbox)...)
+	// The unindexed bodies first, then the index: the two reads are two
+	// snapshots, and a batch of the indexer committing between them moves
+	// a body from the list to the index. Read in this order, such a body
+	// is in Maybe or in Sure (or both), never in neither (store.TextIndex:
+	// Sure and Maybe together cover every match).
+	var err error
+	h.Maybe, err = s.uids(ctx, `SELECT m.uid FROM text_unindexed u JOIN messages m ON m.blob = u.blob AND m.mailbox = ?`, mailbox)
 	if err == nil {
-		h.Sure, h.Rank, err = scanRanked(rows, q.Fuzzy)
-	}
-	if err == nil {
-		h.Maybe, err = s.uids(ctx, `SELECT m.uid FROM text_unindexed u JOIN messages m ON m.blob = u.blob AND m.mailbox = ?`, mailbox)
+		var rows *sql.Rows
+		rows, err = s.rdb.QueryContext(ctx, query, append(args, mailbox)...)
+		if err == nil {
+			h.Sure, h.Rank, err = scanRanked(rows, q.Fuzzy)
+		}
 	}
 	if err != nil {
 		return store.TextHits{}, store.Wrap(store.KindInternal, op, err)
