@@ -110,8 +110,13 @@ func (s *session) cmdCancelUpdate(_ *command, a *cancelArgs) status {
 // noteTouched records messages whose match may have changed (new, or
 // their flags changed), for the contexts' next update.
 func (v *view) noteTouched(uids ...store.UID) {
-	if len(v.contexts) > 0 {
-		v.touched = append(v.touched, uids...)
+	if len(v.contexts) == 0 {
+		return
+	}
+	v.touched = append(v.touched, uids...)
+	if len(v.touched) > 2*len(v.uids)+64 { // the same messages changing again and again
+		slices.Sort(v.touched)
+		v.touched = slices.Compact(v.touched)
 	}
 }
 
