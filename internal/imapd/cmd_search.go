@@ -18,6 +18,7 @@ type searchArgs struct {
 	ret     []string // MIN MAX ALL COUNT SAVE PARTIAL (upper case)
 	key     imapmsg.SearchKey
 	partial partialRange // PARTIAL's range (RFC 9394)
+	update  bool         // UPDATE: keep the result updated (RFC 5267 §4.1; context.go)
 }
 
 // savedMark marks a SeqSet/UID key that stands for "$" (RFC 5182).
@@ -44,6 +45,9 @@ func parseSearch(_ *session, r *reader, _ *command, a *searchArgs) error {
 			case "PARTIAL": // RFC 9394 §3.1
 				a.ret = append(a.ret, opt)
 				return r.partialRange(&a.partial)
+			case "UPDATE", "CONTEXT": // RFC 5267 §4.1, §4.2
+				a.update = a.update || opt == "UPDATE"
+				return nil
 			}
 			return errSyntax("Unknown SEARCH return option")
 		})
@@ -401,10 +405,17 @@ func (s *session) cmdSearch(c *command, a *searchArgs) status {
 	if usesModSeq {
 		s.enableCondstore()
 	}
+	var kept imapmsg.SearchKey // the key of an UPDATE, before the index rewrites it
+	if a.update {
+		kept = cloneKey(&key)
+	}
 	defer s.startProgress(c, len(s.v.uids))()
 	matched, modseqs, st := s.runSearch(&key, usesModSeq)
 	if st.kind != "" {
 		return st
+	}
+	if a.update {
+		defer s.startContext(c, kept, nil, matched)
 	}
 	if a.esearch || s.rev2 {
 		s.writeESearch(c, a, matched, modseqs, usesModSeq)
@@ -435,6 +446,12 @@ func (s *session) resultNum(c *command, u store.UID) uint64 {
 // from the index. With withModSeqs it returns the mod-sequences of the
 // matches too, one for each.
 func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.UID, []store.ModSeq, status) {
+	return s.searchIn(key, nil, withModSeqs)
+}
+
+// searchIn is runSearch over the messages of within (ascending) only,
+// or all of the view's when within is nil.
+func (s *session) searchIn(key *imapmsg.SearchKey, within []store.UID, withModSeqs bool) ([]store.UID, []store.ModSeq, status) {
 	v := s.v
 	var out []store.UID
 	var modseqs []store.ModSeq
@@ -458,6 +475,9 @@ func (s *session) runSearch(key *imapmsg.SearchKey, withModSeqs bool) ([]store.U
 		return nil
 	}
 	uids := s.useTextIndex(key)
+	if within != nil {
+		uids = intersectUIDs(uids, within)
+	}
 	needMeta, needBody := imapmsg.NeedsMeta(key), imapmsg.NeedsBody(key)
 	br := s.srv.st
 	switch {

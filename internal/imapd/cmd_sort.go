@@ -19,6 +19,10 @@ type sortArgs struct {
 	algorithm string // THREAD: ORDEREDSUBJECT or REFERENCES
 	charset   string
 	key       imapmsg.SearchKey
+	// update: keep the result updated (RFC 5267 §4.1; context.go);
+	// resolved is then the key as resolved, before the search ran.
+	update   bool
+	resolved imapmsg.SearchKey
 }
 
 // maxSortCriteria bounds a SORT's criteria (each key at most twice,
@@ -42,6 +46,9 @@ func parseSort(_ *session, r *reader, _ *command, a *sortArgs) error {
 			case "PARTIAL": // RFC 9394 §3.1
 				a.ret = append(a.ret, opt)
 				return r.partialRange(&a.partial)
+			case "UPDATE", "CONTEXT": // RFC 5267 §4.1, §4.2
+				a.update = a.update || opt == "UPDATE"
+				return nil
 			}
 			return errSyntax("Unknown SORT return option")
 		})
@@ -120,6 +127,9 @@ func (s *session) sortMessages(a *sortArgs, need imapsort.Need) ([]imapsort.Msg,
 	key := a.key
 	if s.resolveKey(&key) {
 		s.enableCondstore()
+	}
+	if a.update {
+		a.resolved = cloneKey(&key)
 	}
 	matched, _, st := s.runSearch(&key, false)
 	if st.kind != "" {
@@ -214,6 +224,13 @@ func (s *session) cmdSort(c *command, a *sortArgs) status {
 	nums := make([]uint32, len(order))
 	for i, p := range order {
 		nums[i] = uint32(s.resultNum(c, uids[p]))
+	}
+	if a.update {
+		sorted := make([]store.UID, len(order))
+		for i, p := range order {
+			sorted[i] = uids[p]
+		}
+		defer s.startContext(c, a.resolved, a.crit, sorted)
 	}
 	if a.esort {
 		s.writeESort(c, a, nums)

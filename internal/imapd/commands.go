@@ -122,6 +122,8 @@ func commandTable() map[string]cmdSpec {
 		// RFC 5256 SORT and THREAD (cmd_sort.go).
 		"SORT":   withArgs(inSelected, parseSort, (*session).cmdSort).with(uidForm | bySequence),
 		"THREAD": withArgs(inSelected, parseThread, (*session).cmdThread).with(uidForm | bySequence),
+		// RFC 5267 §4 CONTEXT=SEARCH, CONTEXT=SORT (context.go).
+		"CANCELUPDATE": withArgs(inSelected, parseCancelUpdate, (*session).cmdCancelUpdate),
 	}
 }
 

@@ -16,8 +16,9 @@
 // COMPRESS=DEFLATE (RFC 4978, cmd_compress.go),
 // NOTIFY (RFC 5465, cmd_notify.go and notify.go), SORT and THREAD (RFC
 // 5256) with SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267 §3; cmd_sort.go,
-// orders from package imapsort, keys kept in sortcache.go), WITHIN (RFC
-// 5032) and PARTIAL (RFC 9394; partial.go).
+// orders from package imapsort, keys kept in sortcache.go), CONTEXT=SEARCH
+// and CONTEXT=SORT (RFC 5267 §4; context.go), WITHIN (RFC 5032) and
+// PARTIAL (RFC 9394; partial.go).
 //
 // Each command lives in one file, cmd_<name>.go (its arguments, parser
 // and handler), and is registered in the command table (commandTable in

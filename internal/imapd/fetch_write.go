@@ -173,8 +173,8 @@ func (s *session) writeItem(fc *fetchCtx, it fetchItem) error {
 		return s.writeMetaItem(fc, it)
 	case "EMAILID", "THREADID":
 		s.writeObjectIDItem(m, it.name)
-	case "SAVEDATE": // RFC 8514 §4.1: unknown (savedate.go)
-		s.w.raw("SAVEDATE NIL")
+	case "SAVEDATE": // RFC 8514 §4.1 (savedate.go)
+		s.w.raw("SAVEDATE " + imapmsg.InternalDate(m.SaveDate))
 	case "PREVIEW":
 		return s.writePreview(fc)
 	case "BINARY.SIZE":

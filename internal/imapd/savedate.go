@@ -4,25 +4,25 @@ import (
 	"github.com/petrelmail/petrel/internal/imapmsg"
 )
 
-// SAVEDATE (RFC 8514). The store keeps no date of the moment a message
-// was saved in its current mailbox: a copy keeps the internal date of its
-// original, and APPEND takes the client's. So no mailbox supports the
-// save date attribute (§3): FETCH SAVEDATE is NIL (§4.1),
-// SAVEDATESUPPORTED matches no message, and SAVEDBEFORE, SAVEDON and
-// SAVEDSINCE compare the internal date instead (§4.2). A real save date
-// needs a column of the messages table (README "IMAP").
+// SAVEDATE (RFC 8514). The store keeps when each message entered its
+// mailbox (store.Message.SaveDate): delivery, APPEND, COPY and MOVE (the
+// new copy's is the time of the copy); an import keeps the source's. The
+// messages stored before it did have their internal date as save date,
+// the best date known (store.SaveDateOf), so every message has one and
+// every mailbox supports the attribute (§3): FETCH SAVEDATE is never NIL
+// (§4.1) and SAVEDATESUPPORTED matches every message (§4.2).
 
 // saveDateKey reads the argument of SAVEDBEFORE, SAVEDON or SAVEDSINCE
-// (RFC 8514 §4.2): a date, compared with the internal date.
+// (RFC 8514 §4.2): a date, compared with the save date's (in UTC).
 func (r *reader) saveDateKey(name string) (imapmsg.SearchKey, error) {
-	kind := map[string]imapmsg.SearchKind{"SAVEDBEFORE": imapmsg.Before, "SAVEDON": imapmsg.On,
-		"SAVEDSINCE": imapmsg.Since}[name]
+	kind := map[string]imapmsg.SearchKind{"SAVEDBEFORE": imapmsg.SavedBefore, "SAVEDON": imapmsg.SavedOn,
+		"SAVEDSINCE": imapmsg.SavedSince}[name]
 	d, err := r.searchDate()
 	return imapmsg.SearchKey{Kind: kind, Date: d}, err
 }
 
-// saveDateSupported is SAVEDATESUPPORTED (RFC 8514 §4.2): no mailbox
-// supports the save date, so it matches no message.
+// saveDateSupported is SAVEDATESUPPORTED (RFC 8514 §4.2): every mailbox
+// supports the save date, so it matches every message.
 func saveDateSupported() imapmsg.SearchKey {
-	return imapmsg.SearchKey{Kind: imapmsg.Not, Children: []imapmsg.SearchKey{{Kind: imapmsg.All}}}
+	return imapmsg.SearchKey{Kind: imapmsg.All}
 }

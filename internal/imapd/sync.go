@@ -34,7 +34,7 @@ func (s *session) drainFeed() {
 func (s *session) updates(allowExpunge bool) bool {
 	s.drainFeed()
 	v := s.v
-	if !v.dirty && !(allowExpunge && len(v.pendingExp) > 0) {
+	if !v.dirty && !(allowExpunge && (len(v.pendingExp) > 0 || len(v.touched) > 0)) {
 		return true
 	}
 	mb, err := s.srv.st.MailboxByID(s.ctx, s.acct.ID, v.mb.ID)
@@ -57,6 +57,7 @@ func (s *session) updates(allowExpunge bool) bool {
 	// RFC 6851 §3.3: the expunges come before the EXISTS (a MOVE into the
 	// selected mailbox), so EXISTS counts what remains.
 	if allowExpunge {
+		s.contextExpunges() // RFC 5267 §4.3: while the numbers hold
 		s.sendExpunges()
 	}
 	if added {
@@ -65,6 +66,9 @@ func (s *session) updates(allowExpunge bool) bool {
 			s.w.raw("* " + itoa(len(v.recent)) + " RECENT\r\n")
 		}
 		s.notifyFetchNew(newUIDs) // RFC 5465 §5.2
+	}
+	if allowExpunge {
+		s.contextUpdates()
 	}
 	return true
 }
@@ -98,6 +102,7 @@ func (s *session) collectChanges(mb store.Mailbox) (bool, error) {
 		if m.UID > last || v.pendingExp[m.UID] {
 			continue
 		}
+		v.noteTouched(m.UID)
 		if sent, ok := v.sentFlags[m.UID]; ok && sent >= m.ModSeq {
 			continue
 		}
@@ -111,6 +116,7 @@ func (s *session) collectChanges(mb store.Mailbox) (bool, error) {
 			uids[i] = m.UID
 		}
 		v.uids = append(v.uids, uids...)
+		v.noteTouched(uids...)
 		for _, u := range s.srv.recent.claim(mb.ID, uids, !v.readOnly) {
 			v.recent[u] = true
 		}

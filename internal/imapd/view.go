@@ -32,6 +32,10 @@ type view struct {
 	// sentFlags: flag updates this session already sent (by STORE).
 	sentFlags map[store.UID]store.ModSeq
 	dirty     bool
+	// contexts are the results kept updated (RFC 5267 §4; context.go),
+	// touched the messages to search again for them.
+	contexts []*searchContext
+	touched  []store.UID
 }
 
 func (v *view) lastUID() store.UID {

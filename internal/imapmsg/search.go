@@ -49,7 +49,7 @@ func NeedsBody(k *SearchKey) bool {
 // enough.
 func NeedsDateOrSize(k *SearchKey) bool {
 	switch k.Kind {
-	case Before, On, Since, Larger, Smaller, Older, Younger:
+	case Before, On, Since, Larger, Smaller, Older, Younger, SavedBefore, SavedOn, SavedSince:
 		return true
 	case EmailID, ThreadID:
 		return true
@@ -182,6 +182,12 @@ func (m *matcher) matchMessage(k *SearchKey) (ok, known bool) {
 		return hasKeyword(msg, k.Text) == (k.Kind == Keyword), true
 	case Before, On, Since:
 		return compareDay(msg.InternalDate, k.Date, k.Kind), true
+	case SavedBefore: // RFC 8514 §4.2: BEFORE, ON, SINCE on the save date
+		return compareDay(msg.SaveDate, k.Date, Before), true
+	case SavedOn:
+		return compareDay(msg.SaveDate, k.Date, On), true
+	case SavedSince:
+		return compareDay(msg.SaveDate, k.Date, Since), true
 	case Older: // RFC 5032 §3: internal date older than the interval
 		return msg.InternalDate.Before(k.Date), true
 	case Younger: // RFC 5032 §3: internal date within the interval

@@ -98,6 +98,11 @@ const (
 	// seconds).
 	Older
 	Younger
+	// SavedBefore, SavedOn and SavedSince are RFC 8514 §4.2's keys:
+	// BEFORE, ON and SINCE on the save date.
+	SavedBefore
+	SavedOn
+	SavedSince
 )
 
 // SearchKey is one node of a SEARCH key tree, as imapd's parser builds it.

@@ -61,6 +61,9 @@ type ImportMessage struct {
 	InternalDate time.Time // its zone offset is kept
 	EmailID      EmailID
 	ThreadID     ThreadID
+	// SaveDate is kept (RFC 8514 §3: the message entered the source's
+	// mailbox then); zero is the time of the import.
+	SaveDate time.Time
 	// Body is the raw message, read once; Meta is its metadata (with
 	// its headers, for the thread keys), stored as given; nil makes the
 	// backend parse Body.

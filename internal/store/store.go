@@ -112,6 +112,11 @@ type Message struct {
 	// §5.2): the same in every copy, kept by MOVE and across restarts.
 	EmailID  EmailID
 	ThreadID ThreadID
+	// SaveDate is when the message entered its mailbox (RFC 8514 §3): its
+	// delivery, APPEND, COPY or MOVE; an import keeps the source's. For
+	// messages stored before the store kept it, the internal date, the
+	// best date known (README "IMAP").
+	SaveDate time.Time
 }
 
 // SizedMessage is a Message with the WireSize of its metadata.

@@ -109,7 +109,7 @@ func (m *mailboxCopy) page(ctx context.Context, page []store.Message) error {
 // imported alone, streamed, while the source's blob is open.
 func (m *mailboxCopy) add(ctx context.Context, d *store.MessageData) error {
 	im := store.ImportMessage{UID: d.UID, ModSeq: d.ModSeq, Flags: d.Flags, Keywords: d.Keywords,
-		InternalDate: d.InternalDate, EmailID: d.EmailID, ThreadID: d.ThreadID, Meta: d.Meta}
+		InternalDate: d.InternalDate, EmailID: d.EmailID, ThreadID: d.ThreadID, SaveDate: d.SaveDate, Meta: d.Meta}
 	if d.Body.Size() > m.c.opts.StreamAbove {
 		if err := m.flush(ctx); err != nil {
 			return err

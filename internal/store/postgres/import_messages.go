@@ -144,6 +144,7 @@ type importRows struct {
 	refs                                   map[store.EmailID]int64 // references to add, by email ID
 	keys                                   []store.ThreadKey
 	uid, modseq, idate, size, blob, thread []int64
+	saved                                  []int64 // RFC 8514: the source's, else now
 	flags, zone                            []int32
 	keywords                               []string
 	unseen, bytes                          int64
@@ -203,6 +204,7 @@ func (t *txn) importMessages(account store.AccountID, mailbox store.MailboxID, m
 		}
 		_, zone := m.InternalDate.Zone()
 		r.uid, r.modseq, r.idate = append(r.uid, int64(m.UID)), append(r.modseq, int64(m.ModSeq)), append(r.idate, m.InternalDate.Unix())
+		r.saved = append(r.saved, store.SaveDateUnix(m.SaveDate))
 		r.size, r.blob, r.thread = append(r.size, size), append(r.blob, int64(m.EmailID)), append(r.thread, int64(m.ThreadID))
 		r.flags, r.zone = append(r.flags, int32(m.Flags)), append(r.zone, int32(zone))
 		r.keywords = append(r.keywords, store.JoinKeywords(m.Keywords))
@@ -301,10 +303,10 @@ func (t *txn) insertImported(op string, account store.AccountID, mailbox store.M
 	if err := t.addThreadKeys(account, r.keys); err != nil {
 		return err
 	}
-	if _, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid)
+	if _, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid, saved)
 		SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::integer[], $5::text[], $6::bigint[], $7::integer[],
-		$8::bigint[], $9::bigint[], $10::bigint[])`, mailbox, r.uid, r.modseq, r.flags, r.keywords, r.idate, r.zone,
-		r.size, r.blob, r.thread); err != nil {
+		$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])`, mailbox, r.uid, r.modseq, r.flags, r.keywords, r.idate, r.zone,
+		r.size, r.blob, r.thread, r.saved); err != nil {
 		return err
 	}
 	n := int64(len(r.uid))

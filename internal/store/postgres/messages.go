@@ -41,23 +41,24 @@ func (t *txn) mailboxState(op string, id store.MailboxID) (account store.Account
 }
 
 // A message's email ID is its blob's id (insertMessage).
-const messageCols = `mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid`
+const messageCols = `mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid, saved`
 
 // prefixedMessageCols is messageCols for a query on "messages m".
 const prefixedMessageCols = `m.mailbox, m.uid, m.modseq, m.flags, m.keywords, m.idate, m.izone, m.size, m.blob,
-	m.threadid`
+	m.threadid, m.saved`
 
 // scanMessage scans messageCols, then extra columns.
 func scanMessage(sc pgx.Row, extra ...any) (store.Message, error) {
 	var m store.Message
 	var kw string
-	var uid, sec int64
+	var uid, sec, saved int64
 	var flags, zone int
-	err := sc.Scan(append([]any{&m.Mailbox, &uid, &m.ModSeq, &flags, &kw, &sec, &zone, &m.Size, &m.Blob, &m.ThreadID}, extra...)...)
+	err := sc.Scan(append([]any{&m.Mailbox, &uid, &m.ModSeq, &flags, &kw, &sec, &zone, &m.Size, &m.Blob, &m.ThreadID, &saved}, extra...)...)
 	m.UID, m.Flags = store.UID(uid), store.Flags(flags)
 	m.EmailID = store.EmailID(m.Blob)
 	m.Keywords = store.SplitKeywords(kw)
 	m.InternalDate = time.Unix(sec, 0).In(time.FixedZone("", zone))
+	m.SaveDate = store.SaveDateOf(saved, m.InternalDate)
 	return m, err
 }
 

@@ -197,6 +197,12 @@ $$;`,
 	ADD COLUMN tls_optional boolean NOT NULL DEFAULT false;`,
 	// 7: the full-text index (textindex.go).
 	migrationTextIndex,
+	// 9: the save date (RFC 8514), Unix seconds: 0 for the messages
+	// stored before (read as their internal date, store.SaveDateOf), the
+	// time of the insert for every insert that does not give it (delivery,
+	// APPEND, COPY, MOVE: the transaction's start).
+	`ALTER TABLE messages ADD COLUMN IF NOT EXISTS saved bigint NOT NULL DEFAULT 0;
+ALTER TABLE messages ALTER COLUMN saved SET DEFAULT extract(epoch FROM now())::bigint;`,
 }
 
 // errNewerSchema is returned by Open for a database whose schema is newer

@@ -21,17 +21,18 @@ func (t *txn) mailboxState(op string, id store.MailboxID) (account store.Account
 }
 
 // A message's email ID is its blob's id (store/sqlite's insertMessage).
-const messageCols = `mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid`
+const messageCols = `mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid, saved`
 
 func scanMessage(sc interface{ Scan(...any) error }) (store.Message, error) {
 	var m store.Message
 	var kw string
-	var sec int64
+	var sec, saved int64
 	var zone int
-	err := sc.Scan(&m.Mailbox, &m.UID, &m.ModSeq, &m.Flags, &kw, &sec, &zone, &m.Size, &m.Blob, &m.ThreadID)
+	err := sc.Scan(&m.Mailbox, &m.UID, &m.ModSeq, &m.Flags, &kw, &sec, &zone, &m.Size, &m.Blob, &m.ThreadID, &saved)
 	m.EmailID = store.EmailID(m.Blob)
 	m.Keywords = store.SplitKeywords(kw)
 	m.InternalDate = time.Unix(sec, 0).In(time.FixedZone("", zone))
+	m.SaveDate = store.SaveDateOf(saved, m.InternalDate)
 	return m, err
 }
 

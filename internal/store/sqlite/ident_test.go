@@ -227,9 +227,10 @@ func TestMigrationUnstuffedWireSize(t *testing.T) {
 	}
 	stuffed := len(body) + 3
 	// Version 7 had neither the wire size fix nor the columns of the
-	// later migrations (9: the queue's TLS demands).
+	// later migrations (9: the queue's TLS demands; the save date).
 	if _, err := db.Exec(`UPDATE blob_meta SET meta = json_set(meta, '$.ws', ?);
 		ALTER TABLE queue DROP COLUMN require_tls; ALTER TABLE queue DROP COLUMN tls_optional;
+		ALTER TABLE messages DROP COLUMN saved;
 		PRAGMA user_version = 7`, stuffed); err != nil {
 		t.Fatal(err)
 	}

@@ -117,8 +117,8 @@ func (t *txn) importMessages(account store.AccountID, mailbox store.MailboxID, m
 			return err
 		}
 		_, zone := m.InternalDate.Zone()
-		if err := t.insertMessage(mailbox, m.UID, m.ModSeq, m.Flags, m.Keywords, m.InternalDate.Unix(), zone, b.size,
-			store.BlobID(m.EmailID), m.ThreadID); err != nil {
+		if err := t.insertMessageSaved(mailbox, m.UID, m.ModSeq, m.Flags, m.Keywords, m.InternalDate.Unix(), zone, b.size,
+			store.BlobID(m.EmailID), m.ThreadID, m.SaveDate); err != nil {
 			return err
 		}
 		res.Added++

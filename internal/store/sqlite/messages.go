@@ -200,8 +200,19 @@ func boolInt(b bool) int64 {
 // messages must first give the email ID a column of its own.
 func (t *txn) insertMessage(mailbox store.MailboxID, uid store.UID, modseq store.ModSeq, flags store.Flags,
 	keywords []string, idate int64, zone int, size int64, blob store.BlobID, thread store.ThreadID) error {
-	_, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, mailbox, uid, modseq, flags, store.JoinKeywords(keywords), idate, zone, size, blob,
-		thread)
+	return t.insertMessageSaved(mailbox, uid, modseq, flags, keywords, idate, zone, size, blob, thread, time.Time{})
+}
+
+// insertMessageSaved is insertMessage with the save date (RFC 8514 §3)
+// given: an import's; zero is now, the moment the message enters the
+// mailbox.
+func (t *txn) insertMessageSaved(mailbox store.MailboxID, uid store.UID, modseq store.ModSeq, flags store.Flags,
+	keywords []string, idate int64, zone int, size int64, blob store.BlobID, thread store.ThreadID, saved time.Time) error {
+	if saved.IsZero() {
+		saved = time.Now()
+	}
+	_, err := t.exec(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid, saved)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, mailbox, uid, modseq, flags, store.JoinKeywords(keywords), idate, zone, size, blob,
+		thread, saved.Unix())
 	return err
 }

@@ -107,7 +107,7 @@ func (s *Store) WireSizes(ctx context.Context, mailbox store.MailboxID, from, to
 
 // prefixedMessageCols is messageCols for a query on "messages m".
 const prefixedMessageCols = `m.mailbox, m.uid, m.modseq, m.flags, m.keywords, m.idate, m.izone, m.size, m.blob,
-	m.threadid`
+	m.threadid, m.saved`
 
 // scanWith scans the columns of scanMessage followed by extra ones.
 type scanWith struct {

@@ -31,7 +31,7 @@ func TestMigrationRequireTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := db.Exec(`ALTER TABLE queue DROP COLUMN require_tls; ALTER TABLE queue DROP COLUMN tls_optional;
-		PRAGMA user_version = 8`); err != nil {
+		ALTER TABLE messages DROP COLUMN saved; PRAGMA user_version = 8`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

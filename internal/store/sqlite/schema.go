@@ -205,6 +205,9 @@ ALTER TABLE queue ADD COLUMN tls_optional INTEGER NOT NULL DEFAULT 0;
 `,
 	// 10: the full-text index (textindex.go).
 	migrationTextIndex,
+	// 12: the save date (RFC 8514), Unix seconds; 0 for the messages
+	// stored before, read as their internal date (store.SaveDateOf).
+	`ALTER TABLE messages ADD COLUMN saved INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // migrationIdentity gives every message a thread ID (RFC 8474 §5.2;

@@ -63,6 +63,7 @@ func Run(t *testing.T, b Backend) {
 		{"BulkRead", testBulkRead},
 		{"EmailIDs", testEmailIDs},
 		{"Threads", testThreads},
+		{"SaveDate", testSaveDate},
 		{"AccountState", testAccountState},
 		{"ExpungeMany", testExpungeMany},
 		{"DeleteAccount", testDeleteAccount},
