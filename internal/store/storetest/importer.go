@@ -227,7 +227,7 @@ func importMailbox(t *testing.T, ctx context.Context, src, dst store.Store, from
 		err = src.ReadMessages(ctx, from, uids, store.ReadHeaders|store.ReadBody, func(d *store.MessageData) error {
 			body, err := io.ReadAll(d.Body)
 			batch = append(batch, store.ImportMessage{UID: d.UID, ModSeq: d.ModSeq, Flags: d.Flags, Keywords: d.Keywords,
-				InternalDate: d.InternalDate, EmailID: d.EmailID, ThreadID: d.ThreadID, Body: bytes.NewReader(body), Meta: d.Meta})
+				InternalDate: d.InternalDate, EmailID: d.EmailID, ThreadID: d.ThreadID, SaveDate: d.SaveDate, Body: bytes.NewReader(body), Meta: d.Meta})
 			return err
 		})
 		if err != nil {
