@@ -10,6 +10,7 @@ func (s *session) drainFeed() {
 	if s.sub == nil {
 		return
 	}
+	s.drainOwnerFeed()
 	events, overflow := s.sub.Events()
 	if s.notify != nil {
 		s.notify.note(events, overflow, s.selectedID())
@@ -37,7 +38,7 @@ func (s *session) updates(allowExpunge bool) bool {
 	if !v.dirty && !(allowExpunge && len(v.pendingExp) > 0) {
 		return true
 	}
-	mb, err := s.srv.st.MailboxByID(s.ctx, s.acct.ID, v.mb.ID)
+	mb, err := s.srv.st.MailboxByID(s.ctx, v.mb.Account, v.mb.ID)
 	if store.IsKind(err, store.KindNotFound) {
 		s.w.status("*", status{kind: "BYE", text: "Selected mailbox was deleted"})
 		s.state = stateLogout
