@@ -313,7 +313,8 @@ type Blob interface {
 // Store is a storage backend: the directory, the mail with its bulk
 // reads, the outbound queue, the session state shared by the nodes of one
 // store, the key/value storage, the change feed, and the reads and writes
-// of a copy into another store (Exporter, Importer). storetest checks all
+// of a copy into another store (Exporter, Importer), the access rights
+// on shared mailboxes (ACL). storetest checks all
 // of it for every backend.
 type Store interface {
 	Directory
@@ -325,6 +326,7 @@ type Store interface {
 	Exporter
 	Importer
 	TextIndex
+	ACL
 	// Subscribe returns a subscription to the changes of one account.
 	Subscribe(account AccountID) *Subscription
 	// Close waits for writes in flight and closes the store.
