@@ -2,92 +2,13 @@ package imapd
 
 import (
 	"context"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/store/sqlite"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
-
-// aclStoreOf is the store's own ACL once the backend implements it, else
-// memACL: the tests of acl*_test.go run on either.
-func aclStoreOf(st *sqlite.Store) ACLStore {
-	if a, ok := any(st).(ACLStore); ok {
-		return a
-	}
-	return &memACL{Store: st, entries: map[store.MailboxID]map[store.AccountID]string{}}
-}
-
-// memACL keeps ACL entries in memory beside a SQLite store, with the
-// semantics of store.ACL's documentation.
-type memACL struct {
-	*sqlite.Store
-	mu      sync.Mutex
-	entries map[store.MailboxID]map[store.AccountID]string
-}
-
-func (m *memACL) SetRights(_ context.Context, mb store.MailboxID, grantee store.AccountID, rights string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.entries[mb] == nil {
-		m.entries[mb] = map[store.AccountID]string{}
-	}
-	if rights == "" {
-		delete(m.entries[mb], grantee)
-	} else {
-		m.entries[mb][grantee] = rights
-	}
-	return nil
-}
-
-func (m *memACL) MailboxRights(_ context.Context, mb store.MailboxID) ([]store.ACLEntry, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []store.ACLEntry
-	for g, r := range m.entries[mb] {
-		out = append(out, store.ACLEntry{Mailbox: mb, Grantee: g, Rights: r})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Grantee < out[j].Grantee })
-	return out, nil
-}
-
-func (m *memACL) SharedWith(ctx context.Context, account store.AccountID, domain string) ([]store.SharedMailbox, error) {
-	accts, err := m.Accounts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []store.SharedMailbox
-	for _, a := range accts {
-		if a.ID == account {
-			continue
-		}
-		mbs, err := m.Mailboxes(ctx, a.ID)
-		if err != nil {
-			return nil, err
-		}
-		m.mu.Lock()
-		for _, mb := range mbs {
-			r, ok := m.entries[mb.ID][account]
-			if !ok && strings.EqualFold(domainOf(a.Address), domain) {
-				r, ok = m.entries[mb.ID][store.Anyone]
-			}
-			if ok {
-				out = append(out, store.SharedMailbox{Mailbox: mb, Owner: a.Address, Rights: r})
-			}
-		}
-		m.mu.Unlock()
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Owner != out[j].Owner {
-			return out[i].Owner < out[j].Owner
-		}
-		return out[i].Mailbox.Name < out[j].Mailbox.Name
-	})
-	return out, nil
-}
 
 const (
 	ownerUser = "bob@example.org"
@@ -111,7 +32,7 @@ func newACLEnv(t *testing.T) *aclEnv {
 	t.Helper()
 	var acl ACLStore
 	e := newEnv(t, func(_ *Config, d *Deps) {
-		acl = aclStoreOf(d.Store.(*sqlite.Store))
+		acl = d.Store.(*sqlite.Store)
 		d.ACL = acl
 	})
 	a := &aclEnv{env: e, acl: acl}
