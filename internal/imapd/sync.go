@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"github.com/petrelmail/petrel/internal/imapacl"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -35,6 +36,9 @@ func (s *session) drainFeed() {
 func (s *session) updates(allowExpunge bool) bool {
 	s.drainFeed()
 	v := s.v
+	if !v.rights.Has(imapacl.Read) { // revoked meanwhile (acl.go): not even the counts
+		return true
+	}
 	if !v.dirty && !(allowExpunge && len(v.pendingExp) > 0) {
 		return true
 	}
