@@ -69,6 +69,8 @@ func Run(t *testing.T, b Backend) {
 		{"ACLEntries", testACLEntries},
 		{"ACLLifetime", testACLLifetime},
 		{"SharedWith", testSharedWith},
+		{"CrossAccountCopy", testCrossAccountCopy},
+		{"CrossAccountCopyBothWays", testCrossAccountCopyBothWays},
 		{"Queue", testQueue},
 		{"QueueClaims", testQueueClaims},
 		{"QueueClaimOrder", testQueueClaimOrder},
