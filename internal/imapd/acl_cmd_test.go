@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"github.com/petrelmail/petrel/internal/store"
 	"strings"
 	"testing"
 	"time"
@@ -155,4 +156,35 @@ func TestACLIdleSeesOwner(t *testing.T) {
 	alice.OK("n NOTIFY SET (selected (MessageNew (UID) MessageExpunge))")
 	a.deliverOwner("Shared", testMessage("third", "body"))
 	alice.Expect("* 3 EXISTS")
+}
+
+// TestACLCrossAccountCopy: COPY and MOVE between the session's own
+// mailboxes and a shared one need "i" on the destination (and "t" "e"
+// on a MOVE's source); flags without "s", "t" or "w" are dropped.
+func TestACLCrossAccountCopy(t *testing.T) {
+	a := newACLEnv(t)
+	a.deliver("", testMessage("mine", "body"), store.FlagSeen|store.FlagFlagged)
+	a.grant("Shared", "lrs") // no i
+	alice := a.login()
+	alice.OK("s SELECT INBOX")
+	alice.status("c UID COPY 1 "+sharedBox, "NO [NOPERM]")
+	a.grant("Shared", "lris") // i, s but not w
+	alice.status("c UID COPY 1 "+sharedBox, "OK [COPYUID ")
+	if a.count("Shared") != 2 {
+		t.Fatalf("Shared has %d messages, want 2", a.count("Shared"))
+	}
+	if f, _ := a.ownerFlags("Shared", 2); f != store.FlagSeen {
+		t.Errorf("copied flags %v, want \\Seen only (no w for \\Flagged)", f)
+	}
+	alice.status("m UID MOVE 1 "+sharedBox, "OK")
+	if a.count("Shared") != 3 {
+		t.Errorf("after MOVE, Shared has %d messages, want 3", a.count("Shared"))
+	}
+	// And out of the shared mailbox: COPY needs only r there, MOVE t and e.
+	alice.OK("s SELECT " + sharedBox)
+	alice.status("c UID COPY 1 INBOX", "OK [COPYUID ")
+	alice.status("m UID MOVE 1 INBOX", "NO [NOPERM]")
+	if a.count("Shared") != 3 {
+		t.Errorf("a refused MOVE took messages: %d left", a.count("Shared"))
+	}
 }
