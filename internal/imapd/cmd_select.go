@@ -227,10 +227,12 @@ func (s *session) cmdClose(_ *command) status {
 		}
 	}
 	s.v, s.state = nil, stateAuth
+	s.watchOwner(s.acct.ID) // no owner's feed to follow (acl.go)
 	return respOK("CLOSE completed")
 }
 
 func (s *session) cmdUnselect(_ *command) status {
 	s.v, s.state = nil, stateAuth
+	s.watchOwner(s.acct.ID)
 	return respOK("UNSELECT completed")
 }
