@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"context"
+	"github.com/petrelmail/petrel/internal/mailaddr"
 	"strings"
 
 	"github.com/petrelmail/petrel/internal/imapacl"
@@ -117,7 +118,7 @@ func (s *session) sharedTarget(owner, rest string) (target, error) {
 	if owner == "" || rest == "" {
 		return target{}, notFound
 	}
-	id, err := s.srv.acl.LookupAddress(s.ctx, owner)
+	id, err := s.srv.acl.LookupAddress(s.ctx, canonicalAddress(owner))
 	if err != nil || id == s.acct.ID {
 		return target{}, notFoundOr(err, notFound)
 	}
@@ -131,6 +132,20 @@ func (s *session) sharedTarget(owner, rest string) (target, error) {
 	}
 	rights, err := s.rightsOn(mb, acct.Address)
 	return target{mb: mb, owner: acct.Address, rights: rights}, err
+}
+
+// canonicalAddress is the form the store finds an address by (mailaddr's
+// canonical form); one that does not parse is returned as it is, and
+// then names no account.
+func canonicalAddress(addr string) string {
+	a, err := mailaddr.Parse(addr)
+	if err == nil {
+		a, err = mailaddr.Canonical(a)
+	}
+	if err != nil {
+		return addr
+	}
+	return a.String()
 }
 
 func notFoundOr(err, notFound error) error {

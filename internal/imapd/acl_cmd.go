@@ -99,7 +99,7 @@ func (s *session) grantee(t target, ident string) (store.AccountID, status) {
 	case id.Anyone:
 		return store.Anyone, status{}
 	}
-	acct, err := s.srv.acl.LookupAddress(s.ctx, id.Address)
+	acct, err := s.srv.acl.LookupAddress(s.ctx, canonicalAddress(id.Address))
 	if store.IsKind(err, store.KindNotFound) {
 		return 0, respNO("No such account: " + id.Address)
 	}
@@ -181,7 +181,7 @@ func (s *session) cmdListRights(_ *command, a *aclArgs) status {
 	}
 	ownerIdent := false
 	if id, err := imapacl.ParseIdentifier(a.identifier); err == nil && !id.Anyone {
-		acct, err := s.srv.acl.LookupAddress(s.ctx, id.Address)
+		acct, err := s.srv.acl.LookupAddress(s.ctx, canonicalAddress(id.Address))
 		ownerIdent = err == nil && acct == t.mb.Account
 	}
 	s.w.raw("* LISTRIGHTS ")

@@ -43,6 +43,9 @@ func TestACLCommands(t *testing.T) {
 
 	alice := a.login()
 	alice.exact("m MYRIGHTS "+sharedBox, "OK", `* MYRIGHTS "Other Users/bob@example.org/Shared" lrswited`)
+	// The owner's address in any case; the answer names it canonically.
+	alice.exact(`m MYRIGHTS "Other Users/Bob@EXAMPLE.org/shared"`, "NO [NONEXISTENT]")
+	alice.exact(`m MYRIGHTS "Other Users/Bob@EXAMPLE.org/Shared"`, "OK", `* MYRIGHTS "Other Users/bob@example.org/Shared" lrswited`)
 	alice.status("g GETACL "+sharedBox, "NO [NOPERM]")
 	alice.status("s SETACL "+sharedBox+" carol@example.org lr", "NO [NOPERM]")
 	bob.exact("s SETACL Shared alice@example.org +a", "OK")
