@@ -43,6 +43,8 @@ func TestACLCommands(t *testing.T) {
 
 	alice := a.login()
 	alice.exact("m MYRIGHTS "+sharedBox, "OK", `* MYRIGHTS "Other Users/bob@example.org/Shared" lrswited`)
+	alice.status("g GETMETADATA "+sharedBox+" /private/comment", "NO [CANNOT]")
+	alice.exact("q GETQUOTAROOT "+sharedBox, "OK", `* QUOTAROOT "Other Users/bob@example.org/Shared"`)
 	// The owner's address in any case; the answer names it canonically.
 	alice.exact(`m MYRIGHTS "Other Users/Bob@EXAMPLE.org/shared"`, "NO [NONEXISTENT]")
 	alice.exact(`m MYRIGHTS "Other Users/Bob@EXAMPLE.org/Shared"`, "OK", `* MYRIGHTS "Other Users/bob@example.org/Shared" lrswited`)
