@@ -46,6 +46,8 @@ func imapBindings(d deps) []binding {
 		// One set of metrics for both listeners (label "listener").
 		Metrics: imapd.NewMetrics(d.metrics.Registry),
 		Junk:    d.spam.junkReporter(),
+		// Shared mailboxes (README "Shared mailboxes").
+		ACL: d.st,
 	}
 	plain := base
 	plain.Name = "imap"

@@ -43,6 +43,9 @@ commands:
   token  create [--read-only] NAME | list | revoke NAME  admin API tokens (create prints it once)
   sieve  list ADDRESS | put|get|activate|delete ADDRESS NAME | deactivate ADDRESS | check
                                             an account's Sieve filters (put and check read the script on stdin)
+  share  ADDRESS MAILBOX GRANTEE [+|-]RIGHTS  grant an address or "anyone" (the owner's domain) RIGHTS
+                                            (RFC 4314: lrswipkxtea) on a mailbox; --revoke removes them
+  share  list ADDRESS [MAILBOX] | visible ADDRESS  the grants on an account's mailboxes; what it can see
   queue  list|show|retry|delete ID          manage the outbound queue (retry --all)
   dkim   generate DOMAIN                    create a DKIM key (--selector S, --algorithm rsa|ed25519)
   dkim   remove|export DOMAIN SELECTOR      retire a DKIM key; print a key file (backup)
@@ -65,6 +68,7 @@ flags:
   --read-only         token create: the token may only read
   --to-config FILE    store copy: the configuration of the destination store
   --account ADDRESS   index rebuild: only the messages of this account
+  --revoke            share: remove the grantee's rights
   -h, --help          print the usage of a command (petrel COMMAND --help)
 
 exit status: 0 success, 1 the operation failed, 2 usage or configuration error
@@ -164,6 +168,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.tokenCmd(ctx, rest)
 	case "sieve":
 		return a.sieveCmd(ctx, rest)
+	case "share":
+		return a.shareCmd(ctx, rest)
 	case "dkim":
 		return a.dkimCmd(ctx, rest)
 	case "dns":

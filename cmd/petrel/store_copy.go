@@ -111,8 +111,8 @@ func (a *app) copyStores(ctx context.Context, srcCfg, dstCfg *config.Config) (er
 		return fmt.Errorf("store copy: %s (run the command again: it resumes where it stopped)", errText(err))
 	}
 	fmt.Fprintf(a.stdout, "copied %d messages (%d were there already) of %d accounts in %d mailboxes, %d domains, %d aliases, "+
-		"%d queued messages, %d key/value entries in %s; every mailbox verified the same\n",
-		rep.Added, rep.Present, rep.Accounts, rep.Mailboxes, rep.Domains, rep.Aliases, rep.Queued, rep.KV,
+		"%d access rights entries, %d queued messages, %d key/value entries in %s; every mailbox verified the same\n",
+		rep.Added, rep.Present, rep.Accounts, rep.Mailboxes, rep.Domains, rep.Aliases, rep.ACLs, rep.Queued, rep.KV,
 		rep.Elapsed.Round(time.Millisecond))
 	return nil
 }

@@ -39,15 +39,21 @@ func TestStoreCopyToPostgres(t *testing.T) {
 	if sel == nil {
 		t.Fatal("no DKIM selector in petrel dns")
 	}
-	for _, what := range [][]string{{"queue", "list"}, {"alias", "list"}, {"user", "list"}, {"dkim", "export", "example.org", sel[1]}} {
+	for _, what := range [][]string{{"queue", "list"}, {"alias", "list"}, {"user", "list"}, {"dkim", "export", "example.org", sel[1]},
+		{"share", "list", "bob@example.org"}, {"share", "visible", "carol@example.org"}} {
 		if a, b := withoutAge(src.ok("", what...)), withoutAge(pg.ok("", what...)); a != b || a == "" {
 			t.Errorf("%v differs:\nSQLite     %s\nPostgreSQL %s", what, a, b)
 		}
 	}
 	// The way back, before a server changes the PostgreSQL store.
 	out := pg.ok("", "store", "copy", "--to-config", back.config)
-	if m := copied.FindStringSubmatch(out); m == nil || atoi(m[1]) != total || !strings.Contains(out, "every mailbox verified the same") {
+	if m := copied.FindStringSubmatch(out); m == nil || atoi(m[1]) != total || !strings.Contains(out, "every mailbox verified the same") ||
+		!strings.Contains(out, "2 access rights entries") {
 		t.Fatalf("copy of PostgreSQL into SQLite printed:\n%s", out)
+	}
+	if a, b := src.ok("", "share", "visible", "carol@example.org"), back.ok("", "share", "visible", "carol@example.org"); a != b ||
+		a != "bob@example.org\tArchive\tlrs\nbob@example.org\tINBOX\tlr\n" {
+		t.Errorf("shares seen by carol: SQLite %q, back from PostgreSQL %q", a, b)
 	}
 
 	serveInBackground(t, src)

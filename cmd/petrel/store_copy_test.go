@@ -26,14 +26,21 @@ func imapOnly(addr string) string {
 }
 
 // populateForCopy gives the store of e mail in several mailboxes, with
-// flags, keywords and an expunge, a queued message, an alias and a DKIM
-// key, and returns the number of messages.
+// flags, keywords and an expunge, a queued message, an alias, a DKIM key
+// and bob's mailboxes shared with carol (created after a deleted account,
+// so that her ID differs in a copy) and with anyone, and returns the
+// number of messages.
 func populateForCopy(t *testing.T, e *env) int {
 	t.Helper()
 	e.ok("", "domain", "add", "example.org")
 	e.ok("secret-pw\n", "user", "add", "bob@example.org", "--password-stdin")
+	e.ok("pw\n", "user", "add", "gone@example.org", "--password-stdin")
+	e.ok("", "user", "del", "gone@example.org")
+	e.ok("pw\n", "user", "add", "carol@example.org", "--password-stdin")
 	e.ok("", "alias", "add", "team@example.org", "bob@example.org")
 	e.ok("", "dkim", "generate", "example.org")
+	e.ok("", "share", "bob@example.org", "Archive", "carol@example.org", "lrs")
+	e.ok("", "share", "bob@example.org", "INBOX", "anyone", "lr")
 	st := e.openStore()
 	ctx := context.Background()
 	bob, err := st.LookupAddress(ctx, "bob@example.org")
@@ -139,7 +146,8 @@ func TestStoreCopy(t *testing.T) {
 	if sel == nil {
 		t.Fatal("no DKIM selector in petrel dns")
 	}
-	for _, what := range [][]string{{"queue", "list"}, {"alias", "list"}, {"dkim", "export", "example.org", sel[1]}} {
+	for _, what := range [][]string{{"queue", "list"}, {"alias", "list"}, {"dkim", "export", "example.org", sel[1]},
+		{"share", "list", "bob@example.org"}, {"share", "visible", "carol@example.org"}} {
 		if a, b := withoutAge(src.ok("", what...)), withoutAge(dst.ok("", what...)); a != b || a == "" {
 			t.Errorf("%v differs:\nsource %s\ncopy   %s", what, a, b)
 		}

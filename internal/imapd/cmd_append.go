@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"bytes"
+	"github.com/petrelmail/petrel/internal/imapacl"
 	"io"
 	"os"
 	"strings"
@@ -219,7 +220,8 @@ func parseDateTime(s string) (time.Time, error) {
 // (RFC 9051 §6.3.12, RFC 3502, RFC 4315 APPENDUID, RFC 7889, RFC 9208
 // OVERQUOTA).
 func (s *session) cmdAppend(_ *command, a *appendArgs) status {
-	mb, st, found := s.lookup(a.mailbox)
+	t, st, found := s.resolve(a.mailbox, imapacl.AppendTo) // RFC 4314 §4: i
+	mb := t.mb
 	if !found {
 		if st.code == "NONEXISTENT" {
 			st.code = "TRYCREATE"
@@ -235,6 +237,8 @@ func (s *session) cmdAppend(_ *command, a *appendArgs) status {
 		if msgs[i], st = appendMessage(m); st.kind != "" {
 			return st
 		}
+		// RFC 4314 §4: the flags need s, t, w; those not allowed are dropped.
+		msgs[i].Flags, msgs[i].Keywords = permittedFlags(t.rights, msgs[i].Flags, msgs[i].Keywords)
 	}
 	var res store.Appended
 	var err error
@@ -243,7 +247,7 @@ func (s *session) cmdAppend(_ *command, a *appendArgs) status {
 	} else {
 		// RFC 3502 §3: "If the server is unable to append all of the
 		// messages, it MUST NOT append any": one store transaction.
-		res, err = s.srv.st.AppendBatch(s.ctx, s.acct.ID, mb.ID, msgs)
+		res, err = s.srv.st.AppendBatch(s.ctx, mb.Account, mb.ID, msgs)
 	}
 	if err != nil {
 		return s.appendError(err)
@@ -275,7 +279,7 @@ func appendMessage(m *appendMsg) (store.AppendMessage, status) {
 // appendOne stores a single APPEND message with Deliver.
 func (s *session) appendOne(mb store.Mailbox, m store.AppendMessage) (store.Appended, error) {
 	res, err := s.srv.st.Deliver(s.ctx, store.NewMessage{Body: m.Body, Meta: m.Meta, InternalDate: m.InternalDate}, []store.Target{{
-		Account: s.acct.ID, Mailbox: mb.ID, Flags: m.Flags, Keywords: m.Keywords,
+		Account: mb.Account, Mailbox: mb.ID, Flags: m.Flags, Keywords: m.Keywords,
 	}})
 	if err == nil && len(res) == 1 {
 		err = res[0].Err

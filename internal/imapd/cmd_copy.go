@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"github.com/petrelmail/petrel/internal/imapacl"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -29,7 +30,11 @@ func (s *session) cmdCopy(c *command, a *copyArgs) status {
 	if move && s.v.readOnly {
 		return respNOCode("READ-ONLY", "Mailbox is read-only")
 	}
-	dst, st, found := s.lookup(a.mailbox)
+	if move && !imapacl.Allows(s.v.rights, imapacl.MoveFrom) { // RFC 4314 §4, RFC 6851 §4.2: t and e
+		return respNOCode("NOPERM", "Permission denied: MOVE needs the t and e rights on the source")
+	}
+	t, st, found := s.resolve(a.mailbox, imapacl.AppendTo) // RFC 4314 §4: i
+	dst := t.mb
 	if !found {
 		if st.code == "NONEXISTENT" {
 			st.code = "TRYCREATE"
@@ -57,6 +62,7 @@ func (s *session) cmdCopy(c *command, a *copyArgs) status {
 	if dst.ID == s.v.mb.ID || move {
 		s.v.dirty = true
 	}
+	s.dropUnpermittedFlags(t, res.Dst) // acl.go
 	s.reportJunk(dst, res)
 	if len(res.Src) == 0 {
 		return respOK(c.name + " completed")

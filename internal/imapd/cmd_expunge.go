@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"github.com/petrelmail/petrel/internal/imapacl"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -24,6 +25,9 @@ func parseExpunge(_ *session, r *reader, c *command, a *expungeArgs) error {
 func (s *session) cmdExpunge(c *command, a *expungeArgs) status {
 	if s.v.readOnly {
 		return respNOCode("READ-ONLY", "Mailbox is read-only")
+	}
+	if !imapacl.Allows(s.v.rights, imapacl.ExpungeMsgs) { // RFC 4314 §4: e
+		return respNOCode("NOPERM", "Permission denied: expunge needs the e right")
 	}
 	uids := s.v.uids
 	if c.uid {

@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"errors"
+	"github.com/petrelmail/petrel/internal/imapacl"
 	"strconv"
 	"strings"
 
@@ -369,7 +370,7 @@ func readFlagsFor(items []fetchItem) (what store.ReadFlags, needMeta bool) {
 // marksSeen reports whether the FETCH sets \Seen (a non-PEEK body item
 // in a read-write mailbox).
 func (s *session) marksSeen(items []fetchItem) bool {
-	if s.v.readOnly {
+	if s.v.readOnly || !s.v.rights.Has(imapacl.Seen) { // RFC 4314 §4: \Seen needs s
 		return false
 	}
 	for _, it := range items {
@@ -600,7 +601,7 @@ func setsSeen(it fetchItem) bool {
 // markSeen sets \Seen on the messages a non-PEEK body fetch reads (RFC
 // 9051 §6.4.5) and returns the ones whose FLAGS must be sent.
 func (s *session) markSeen(msgs []store.Message, items []fetchItem) (map[store.UID]bool, error) {
-	if s.v.readOnly {
+	if s.v.readOnly || !s.v.rights.Has(imapacl.Seen) {
 		return nil, nil
 	}
 	any := false

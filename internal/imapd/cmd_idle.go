@@ -28,9 +28,9 @@ func (s *session) cmdIdle(_ *command) status {
 	if s.sub != nil {
 		feed = s.sub.C()
 		w := &idleWaker{conn: s.conn, on: true}
-		s.sub.Notify(w.wake)
+		s.notifyFeeds(w.wake)
 		defer func() {
-			s.sub.Notify(nil)
+			s.notifyFeeds(nil)
 			w.stop()
 		}()
 	}
@@ -39,13 +39,18 @@ func (s *session) cmdIdle(_ *command) status {
 		// A change that comes after this check moves the deadline set
 		// here to now, and the read below returns at once.
 		s.conn.SetReadDeadline(deadline)
+		woken := true
 		select {
 		case <-feed:
+		case <-s.feedC(): // a shared mailbox's owner (acl.go)
+		default:
+			woken = false
+		}
+		if woken {
 			if !s.idleUpdates() {
 				return status{}
 			}
 			continue
-		default:
 		}
 		err := s.awaitInput()
 		if err == nil {

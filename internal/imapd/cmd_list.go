@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"github.com/petrelmail/petrel/internal/imapacl"
 	"sort"
 	"strings"
 
@@ -15,6 +16,7 @@ type listArgs struct {
 	subscribed, recursive, specialUse, remote bool
 	// return options
 	retSubscribed, retChildren, retSpecialUse bool
+	retMyRights                               bool // RFC 8440 LIST-MYRIGHTS
 	retStatus                                 []string
 	extended                                  bool // any option given or several patterns
 	lsub                                      bool
@@ -106,6 +108,8 @@ func (l *listArgs) returnOption(r *reader) error {
 		l.retChildren = true
 	case "SPECIAL-USE":
 		l.retSpecialUse = true
+	case "MYRIGHTS":
+		l.retMyRights = true
 	case "STATUS":
 		if err := r.sp(); err != nil {
 			return err
@@ -125,6 +129,9 @@ type listEntry struct {
 	subscribed bool
 	children   bool // has inferiors (existing, or subscribed for CHILDINFO)
 	subChild   bool // has subscribed inferiors (RFC 5258 CHILDINFO)
+	// rights are the session's on mb: all on its own, those granted on
+	// a shared mailbox (acl.go).
+	rights imapacl.Rights
 }
 
 // cmdList answers LIST and LSUB (RFC 9051 §6.3.9, RFC 3501 §6.3.9 LSUB,
@@ -157,10 +164,14 @@ func (s *session) cmdList(c *command, l *listArgs) status {
 			continue
 		}
 		s.writeListEntry(l, e)
-		if len(l.retStatus) > 0 && e.mb != nil {
-			if st := s.writeStatus(*e.mb, l.retStatus); st.kind != "" {
+		// RFC 4314 §4: STATUS needs "r"; RFC 5819 §2 leaves it out then.
+		if len(l.retStatus) > 0 && e.mb != nil && e.rights.Has(imapacl.Read) {
+			if st := s.writeStatusAs(*e.mb, e.name, l.retStatus); st.kind != "" {
 				return st
 			}
+		}
+		if l.retMyRights && e.mb != nil { // RFC 8440 §3
+			s.writeMyRights(e.name, e.rights)
 		}
 	}
 	return respOK(c.name + " completed")
@@ -213,7 +224,11 @@ func (s *session) listEntries() ([]*listEntry, error) {
 		return e
 	}
 	for i := range mbs {
-		get(mbs[i].Name).mb = &mbs[i]
+		e := get(mbs[i].Name)
+		e.mb, e.rights = &mbs[i], imapacl.All
+	}
+	if err := s.listShared(get); err != nil { // acl.go
+		return nil, err
 	}
 	for _, n := range subs {
 		get(n).subscribed = true

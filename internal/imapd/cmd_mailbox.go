@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"github.com/petrelmail/petrel/internal/imapacl"
 	"strings"
 
 	"github.com/petrelmail/petrel/internal/store"
@@ -59,6 +60,9 @@ func (s *session) cmdCreate(_ *command, a *createArgs) status {
 	default:
 		return respNOCode("USEATTR", "Only one special-use attribute per mailbox")
 	}
+	if owner, rest, shared := s.splitShared(name); shared { // acl_mailbox.go
+		return s.createShared(owner, rest, use)
+	}
 	mb, err := s.srv.st.CreateMailbox(s.ctx, s.acct.ID, name, use)
 	if err != nil {
 		return s.storeError("create", err)
@@ -83,6 +87,9 @@ func (s *session) cmdDelete(_ *command, a *mailboxArg) status {
 	}
 	if name == store.InboxName {
 		return respNOCode("CANNOT", "INBOX cannot be deleted")
+	}
+	if _, _, shared := s.splitShared(name); shared { // acl_mailbox.go
+		return s.deleteShared(name)
 	}
 	mb, err := s.srv.st.Mailbox(s.ctx, s.acct.ID, name)
 	if err != nil {
@@ -114,6 +121,10 @@ func (s *session) cmdRename(_ *command, a *renameArgs) status {
 	if to == store.InboxName {
 		return respNOCode("ALREADYEXISTS", "INBOX always exists")
 	}
+	_, _, fromShared := s.splitShared(from)
+	if _, _, toShared := s.splitShared(to); fromShared || toShared { // acl_mailbox.go
+		return s.renameShared(from, to)
+	}
 	if err := s.srv.st.RenameMailbox(s.ctx, s.acct.ID, from, to); err != nil {
 		return s.storeError("rename", err)
 	}
@@ -129,8 +140,9 @@ func (s *session) cmdSubscribe(c *command, a *mailboxArg) status {
 	}
 	on := c.name == "SUBSCRIBE"
 	if on {
-		if _, err := s.srv.st.Mailbox(s.ctx, s.acct.ID, name); err != nil {
-			return s.storeError("subscribe", err)
+		// RFC 4314 §4: "l" on a shared mailbox (acl.go).
+		if _, st, ok := s.resolveName(name, imapacl.Subscribe); !ok {
+			return st
 		}
 	}
 	if err := s.srv.st.SetSubscribed(s.ctx, s.acct.ID, name, on); err != nil {

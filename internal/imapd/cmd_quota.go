@@ -1,16 +1,22 @@
 package imapd
 
+import "github.com/petrelmail/petrel/internal/imapacl"
+
 // Quota (RFC 9208): one quota root, "", for the whole account.
 // GETQUOTAROOT and GETQUOTA take a mailboxArg.
 
 // cmdGetQuotaRoot answers GETQUOTAROOT (RFC 9208).
 func (s *session) cmdGetQuotaRoot(_ *command, a *mailboxArg) status {
-	mb, st, ok := s.lookup(a.mailbox)
+	t, st, ok := s.resolve(a.mailbox, imapacl.Status)
 	if !ok {
 		return st
 	}
 	s.w.raw("* QUOTAROOT ")
-	s.writeMailbox(mb.Name)
+	s.writeMailbox(t.name())
+	if t.owner != "" { // another account's quota is not the session's to see
+		s.w.crlf()
+		return respOK("GETQUOTAROOT completed")
+	}
 	s.w.raw(` ""` + "\r\n")
 	if st := s.writeQuota(); st.kind != "" {
 		return st

@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"github.com/petrelmail/petrel/internal/imapacl"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -62,7 +63,11 @@ func (s *session) cmdReplace(c *command, a *replaceArgs) status {
 	if v.readOnly { // §3.3: the old message cannot be expunged
 		return respNOCode("READ-ONLY", "Mailbox is read-only")
 	}
-	mb, st, found := s.lookup(a.mailbox)
+	if !imapacl.Allows(v.rights, imapacl.MoveFrom) { // RFC 8508 §3.4: the old message's t and e
+		return respNOCode("NOPERM", "Permission denied: REPLACE needs the t and e rights")
+	}
+	t, st, found := s.resolve(a.mailbox, imapacl.AppendTo) // RFC 4314 §4: i
+	mb := t.mb
 	if !found {
 		if st.code == "NONEXISTENT" {
 			st.code = "TRYCREATE"
@@ -77,6 +82,7 @@ func (s *session) cmdReplace(c *command, a *replaceArgs) status {
 	if st.kind != "" {
 		return st
 	}
+	am.Flags, am.Keywords = permittedFlags(t.rights, am.Flags, am.Keywords)
 	res, err := s.appendOne(mb, am)
 	if err != nil {
 		return s.appendError(err)

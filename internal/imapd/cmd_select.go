@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"github.com/petrelmail/petrel/internal/imapacl"
 	"strings"
 
 	"github.com/petrelmail/petrel/internal/store"
@@ -118,16 +119,19 @@ func (s *session) cmdSelect(c *command, a *selectArgs) status {
 	if a.condstore {
 		s.enableCondstore() // nothing selected now: no HIGHESTMODSEQ here
 	}
-	mb, st, found := s.lookup(a.mailbox)
+	t, st, found := s.resolve(a.mailbox, imapacl.Select) // RFC 4314 §4: r
 	if !found {
 		return st
 	}
+	mb := t.mb
 	snap, err := s.srv.index.get(s.ctx, mb)
 	if err != nil {
 		return s.storeError("select", err)
 	}
-	v := &view{mb: mb, readOnly: c.name == "EXAMINE", modseq: mb.HighestModSeq,
+	v := &view{mb: mb, readOnly: c.name == "EXAMINE" || imapacl.ReadOnly(t.rights), modseq: mb.HighestModSeq,
+		owner: t.owner, rights: t.rights,
 		pendingExp: map[store.UID]bool{}, recent: map[store.UID]bool{}, sentFlags: map[store.UID]store.ModSeq{}}
+	s.watchOwner(mb.Account) // IDLE and NOTIFY hear the owner's changes (acl.go)
 	// Shared with the index and the other views until it changes: the
 	// capacity is cut so that an append copies.
 	v.uids = snap.uids[:len(snap.uids):len(snap.uids)]
@@ -142,7 +146,7 @@ func (s *session) cmdSelect(c *command, a *selectArgs) status {
 		}
 	}
 	if v.readOnly {
-		return respOKCode("READ-ONLY", "EXAMINE completed")
+		return respOKCode("READ-ONLY", c.name+" completed")
 	}
 	return respOKCode("READ-WRITE", "SELECT completed")
 }
@@ -170,7 +174,7 @@ func (s *session) writeSelectData(v *view, snap *indexSnap, firstUnseen int) {
 	}
 	if s.rev2 {
 		s.w.raw(`* LIST () "` + store.HierarchySep + `" `)
-		s.writeMailbox(v.mb.Name)
+		s.writeMailbox(sharedName(v.owner, v.mb.Name))
 		s.w.crlf()
 	}
 }
@@ -211,7 +215,7 @@ func (s *session) qresyncSelect(q *qresyncArgs) status {
 
 func (s *session) cmdClose(_ *command) status {
 	v := s.v
-	if !v.readOnly {
+	if !v.readOnly && v.rights.Has(imapacl.Expunge) { // RFC 4314 §4: CLOSE expunges only with e
 		del, err := s.deletedUIDs(v.uids)
 		if err != nil {
 			return s.storeError("close", err)
@@ -223,10 +227,12 @@ func (s *session) cmdClose(_ *command) status {
 		}
 	}
 	s.v, s.state = nil, stateAuth
+	s.watchOwner(s.acct.ID) // no owner's feed to follow (acl.go)
 	return respOK("CLOSE completed")
 }
 
 func (s *session) cmdUnselect(_ *command) status {
 	s.v, s.state = nil, stateAuth
+	s.watchOwner(s.acct.ID)
 	return respOK("UNSELECT completed")
 }

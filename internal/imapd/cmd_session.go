@@ -2,8 +2,6 @@ package imapd
 
 import (
 	"strings"
-
-	"github.com/petrelmail/petrel/internal/store"
 )
 
 // The commands of any state (RFC 9051 §6.1) and the session-wide ones of
@@ -123,6 +121,6 @@ func (s *session) enableCondstore() {
 
 // cmdNamespace: one personal namespace, no others (RFC 2342).
 func (s *session) cmdNamespace(_ *command) status {
-	s.w.raw(`* NAMESPACE (("" "` + store.HierarchySep + `")) NIL NIL` + "\r\n")
+	s.w.raw(s.namespaces()) // acl_cmd.go
 	return respOK("NAMESPACE completed")
 }

@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"github.com/petrelmail/petrel/internal/imapacl"
 	"strings"
 
 	"github.com/petrelmail/petrel/internal/store"
@@ -58,11 +59,11 @@ func validStatusItem(a string) bool {
 // cmdStatus answers STATUS (RFC 9051 §6.3.11, RFC 8438 SIZE, RFC 7162
 // HIGHESTMODSEQ, RFC 7889 APPENDLIMIT).
 func (s *session) cmdStatus(_ *command, a *statusArgs) status {
-	mb, st, ok := s.lookup(a.mailbox)
+	t, st, ok := s.resolve(a.mailbox, imapacl.Status) // RFC 4314 §4: r
 	if !ok {
 		return st
 	}
-	if st := s.writeStatus(mb, a.items); st.kind != "" {
+	if st := s.writeStatusAs(t.mb, t.name(), a.items); st.kind != "" {
 		return st
 	}
 	return respOK("STATUS completed")
@@ -70,6 +71,12 @@ func (s *session) cmdStatus(_ *command, a *statusArgs) status {
 
 // writeStatus writes one STATUS response; a non-empty status is a failure.
 func (s *session) writeStatus(mb store.Mailbox, items []string) status {
+	return s.writeStatusAs(mb, mb.Name, items)
+}
+
+// writeStatusAs is writeStatus under the session's name of the mailbox
+// (a shared one's, acl.go).
+func (s *session) writeStatusAs(mb store.Mailbox, name string, items []string) status {
 	var deleted, recent int64
 	for _, it := range items {
 		switch it {
@@ -91,7 +98,7 @@ func (s *session) writeStatus(mb store.Mailbox, items []string) status {
 		}
 	}
 	s.w.raw("* STATUS ")
-	s.writeMailbox(mb.Name)
+	s.writeMailbox(name)
 	s.w.raw(" (")
 	for i, it := range items {
 		if i > 0 {

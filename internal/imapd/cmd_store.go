@@ -134,6 +134,10 @@ func (s *session) cmdStore(c *command, a *storeArgs) status {
 	if !valid {
 		return respBAD("Unknown system flag")
 	}
+	var refused status
+	if flags, kw, refused = s.storeRights(a.op, flags, kw); refused.kind != "" { // acl.go
+		return refused
+	}
 	if a.hasUnchanged {
 		s.enableCondstore()
 	}

@@ -105,6 +105,12 @@ func commandTable() map[string]cmdSpec {
 		// RFC 5464 METADATA.
 		"GETMETADATA": withArgs(inAuthed, parseGetMetadata, (*session).cmdGetMetadata),
 		"SETMETADATA": withArgs(inAuthed, parseSetMetadata, (*session).cmdSetMetadata),
+		// RFC 4314 ACL (acl_cmd.go).
+		"SETACL":     withArgs(inAuthed, parseSetACL, (*session).cmdSetACL),
+		"DELETEACL":  withArgs(inAuthed, parseACLIdentifier, (*session).cmdSetACL),
+		"GETACL":     withArgs(inAuthed, parseACLMailbox, (*session).cmdGetACL),
+		"LISTRIGHTS": withArgs(inAuthed, parseACLIdentifier, (*session).cmdListRights),
+		"MYRIGHTS":   withArgs(inAuthed, parseACLMailbox, (*session).cmdMyRights),
 		// RFC 4978 COMPRESS, RFC 5465 NOTIFY.
 		"COMPRESS": withArgs(inAuthed, parseCompress, (*session).cmdCompress),
 		"NOTIFY":   withArgs(inAuthed, parseNotify, (*session).cmdNotify),
@@ -218,6 +224,9 @@ func (s *session) execute(c *command) status {
 		return respBAD(notAllowedText)
 	}
 	if st, refused := s.refuseSeqNums(c); refused {
+		return st
+	}
+	if st, refused := s.refuseRevoked(c); refused { // acl.go
 		return st
 	}
 	if s.v == nil {

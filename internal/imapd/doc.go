@@ -18,7 +18,10 @@
 // 5256) with SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267 §3; cmd_sort.go,
 // orders from package imapsort, keys kept in sortcache.go), CONTEXT=SEARCH
 // and CONTEXT=SORT (RFC 5267 §4; context.go), WITHIN (RFC 5032) and
-// PARTIAL (RFC 9394; partial.go).
+// PARTIAL (RFC 9394; partial.go), ACL (RFC 4314) with
+// RIGHTS=texk and LIST-MYRIGHTS (RFC 8440): shared mailboxes under the
+// "Other Users" namespace (RFC 2342), every command checking its rights
+// by package imapacl's table (acl.go, acl_cmd.go, acl_mailbox.go).
 //
 // Each command lives in one file, cmd_<name>.go (its arguments, parser
 // and handler), and is registered in the command table (commandTable in

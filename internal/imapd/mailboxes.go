@@ -41,16 +41,3 @@ func (s *session) writeMailbox(name string) {
 }
 
 var badName = respNO("Invalid mailbox name")
-
-// lookup finds a mailbox by its client-side name.
-func (s *session) lookup(raw string) (store.Mailbox, status, bool) {
-	name, ok := s.mailboxName(raw)
-	if !ok {
-		return store.Mailbox{}, respNOCode("NONEXISTENT", "Invalid mailbox name"), false
-	}
-	mb, err := s.srv.st.Mailbox(s.ctx, s.acct.ID, name)
-	if err != nil {
-		return mb, s.storeError("mailbox", err), false
-	}
-	return mb, status{}, true
-}

@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"bytes"
+	"github.com/petrelmail/petrel/internal/imapacl"
 	"slices"
 	"strings"
 
@@ -21,7 +22,7 @@ func (s *session) cmdGetMetadata(_ *command, a *getMetadataArgs) status {
 	if a.mailbox != serverMeta {
 		var st status
 		var ok bool
-		if mb, st, ok = s.lookup(a.mailbox); !ok {
+		if mb, st, ok = s.metadataMailbox(a.mailbox, imapacl.GetMetadata); !ok { // acl.go
 			return st
 		}
 	}
@@ -151,7 +152,7 @@ func (s *session) cmdSetMetadata(_ *command, a *setMetadataArgs) status {
 	if !server {
 		var st status
 		var ok bool
-		if mb, st, ok = s.lookup(a.mailbox); !ok {
+		if mb, st, ok = s.metadataMailbox(a.mailbox, imapacl.SetMetadata); !ok { // acl.go
 			return st
 		}
 	}

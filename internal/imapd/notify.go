@@ -319,18 +319,21 @@ func (s *session) awaitCommand(timeout time.Duration) error {
 		return s.awaitInput()
 	}
 	w := &idleWaker{conn: s.conn, on: true}
-	s.sub.Notify(w.wake)
+	s.notifyFeeds(w.wake)
 	defer func() {
-		s.sub.Notify(nil)
+		s.notifyFeeds(nil)
 		w.stop()
 	}()
 	for {
+		woken := true
 		select {
 		case <-s.sub.C():
-			if !s.pushNotifications() {
-				return errNotifyEnd
-			}
+		case <-s.feedC(): // a shared mailbox's owner (acl.go)
 		default:
+			woken = false
+		}
+		if woken && !s.pushNotifications() {
+			return errNotifyEnd
 		}
 		err := s.awaitInput()
 		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || s.stopping.Load() || !time.Now().Before(deadline) {

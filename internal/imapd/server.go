@@ -209,6 +209,9 @@ type Deps struct {
 	// Junk hears of messages filed into Junk or out of it (junk.go);
 	// nil = nobody.
 	Junk JunkReporter
+	// ACL keeps the rights on shared mailboxes (RFC 4314; acl.go); nil:
+	// no sharing (no ACL capability, no "Other Users" namespace).
+	ACL ACLStore
 }
 
 // Server runs IMAP sessions on any number of listeners; the connection
@@ -223,6 +226,7 @@ type Server struct {
 	space   Space
 	index   *indexCache
 	junk    JunkReporter
+	acl     ACLStore
 	items   *itemCache
 	sorts   *sortCache // SORT and THREAD keys (sortcache.go)
 	net     *netserve.Server
@@ -247,7 +251,7 @@ func New(cfg Config, d Deps) *Server {
 		index: newIndexCache(d.Store, cfg.IndexRecords),
 		items: newItemCache(cfg.ItemCacheBytes),
 		sorts: newSortCache(sortCacheBytes),
-		ctx:   ctx, cancel: cancel, metrics: d.Metrics, junk: d.Junk,
+		ctx:   ctx, cancel: cancel, metrics: d.Metrics, junk: d.Junk, acl: d.ACL,
 		compressors: make(chan struct{}, cfg.MaxCompressors),
 	}
 	s.recent = &recentTracker{ctx: ctx, st: d.Store, log: s.log}

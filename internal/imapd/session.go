@@ -49,7 +49,11 @@ type session struct {
 	state state
 	acct  store.Account
 	sub   *store.Subscription
-	v     *view
+	// shareSub is the feed of the selected shared mailbox's owner
+	// (shareAcct; acl.go), nil when none is selected.
+	shareSub  *store.Subscription
+	shareAcct store.AccountID
+	v         *view
 	// notify is the NOTIFY in force (RFC 5465; notify.go), nil for none.
 	notify *notifyState
 	// relevancy holds the ranks of the running SEARCH's FUZZY keys
@@ -131,6 +135,9 @@ func (s *session) run() {
 func (s *session) close() {
 	if s.sub != nil {
 		s.sub.Close()
+	}
+	if s.shareSub != nil {
+		s.shareSub.Close()
 	}
 	s.conn.Close()
 	s.releaseReader()
@@ -265,7 +272,8 @@ func (s *session) capabilities() string {
 		" COMPRESS=DEFLATE NOTIFY" + objectMetaCaps +
 		" SEARCH=FUZZY" +
 		" SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES WITHIN PARTIAL" +
-		" CONTEXT=SEARCH CONTEXT=SORT"
+		" CONTEXT=SEARCH CONTEXT=SORT" +
+		s.aclCaps()
 }
 
 // authAllowed: LOGIN and AUTHENTICATE need TLS unless the operator allows

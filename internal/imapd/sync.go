@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"github.com/petrelmail/petrel/internal/imapacl"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
@@ -10,6 +11,7 @@ func (s *session) drainFeed() {
 	if s.sub == nil {
 		return
 	}
+	s.drainOwnerFeed()
 	events, overflow := s.sub.Events()
 	if s.notify != nil {
 		s.notify.note(events, overflow, s.selectedID())
@@ -34,10 +36,13 @@ func (s *session) drainFeed() {
 func (s *session) updates(allowExpunge bool) bool {
 	s.drainFeed()
 	v := s.v
+	if !v.rights.Has(imapacl.Read) { // revoked meanwhile (acl.go): not even the counts
+		return true
+	}
 	if !v.dirty && !(allowExpunge && (len(v.pendingExp) > 0 || len(v.touched) > 0)) {
 		return true
 	}
-	mb, err := s.srv.st.MailboxByID(s.ctx, s.acct.ID, v.mb.ID)
+	mb, err := s.srv.st.MailboxByID(s.ctx, v.mb.Account, v.mb.ID)
 	if store.IsKind(err, store.KindNotFound) {
 		s.w.status("*", status{kind: "BYE", text: "Selected mailbox was deleted"})
 		s.state = stateLogout

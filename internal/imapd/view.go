@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"github.com/petrelmail/petrel/internal/imapacl"
 	"sort"
 	"strings"
 
@@ -15,6 +16,10 @@ import (
 type view struct {
 	mb       store.Mailbox
 	readOnly bool
+	// owner is the owner's address of a shared mailbox ("": the
+	// session's own), rights the session's rights on it (acl.go).
+	owner  string
+	rights imapacl.Rights
 	// uids[seq-1]; shared with the index and other views: never changed
 	// in place (an append copies, as the capacity is cut at SELECT).
 	uids []store.UID
@@ -80,9 +85,12 @@ func (s *session) writeFlagsResponse(v *view) {
 		flags += " " + k
 	}
 	s.w.raw("* FLAGS (" + flags + ")\r\n")
-	if v.readOnly {
+	switch {
+	case v.readOnly:
 		s.w.status("*", respOKCode("PERMANENTFLAGS ()", "Read-only mailbox"))
-	} else {
+	case v.rights != imapacl.All:
+		s.w.status("*", respOKCode("PERMANENTFLAGS ("+permanentFlags(v.rights, flags)+")", "Flags permitted")) // acl.go
+	default:
 		s.w.status("*", respOKCode(`PERMANENTFLAGS (`+flags+` \*)`, "Flags permitted"))
 	}
 }
@@ -217,7 +225,7 @@ func (s *session) loadMessages(uids []store.UID) ([]store.Message, error) {
 
 // currentIndex returns the index of the selected mailbox, up to date.
 func (s *session) currentIndex() (*indexSnap, error) {
-	mb, err := s.srv.st.MailboxByID(s.ctx, s.acct.ID, s.v.mb.ID)
+	mb, err := s.srv.st.MailboxByID(s.ctx, s.v.mb.Account, s.v.mb.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -56,6 +56,9 @@ func levels() map[string]int {
 		"imapmsg": 2,
 		// imapsort: SORT and THREAD orders from msgmeta (RFC 5256, 5957).
 		"imapsort": 1,
+		// imapacl: the rights of IMAP ACLs (RFC 4314) and the table of
+		// what each command needs.
+		"imapacl": 0,
 		// Mail authentication building blocks (issue 7): each one check.
 		"dkim": 2, "spfcheck": 2, "dmarc": 2,
 		// storetest sits above store; its imports are restricted further below.

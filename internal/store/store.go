@@ -288,11 +288,17 @@ type Mail interface {
 	OpenBlob(ctx context.Context, blob BlobID) (Blob, error)
 
 	StoreFlags(ctx context.Context, mailbox MailboxID, uids []UID, change FlagChange) (FlagResult, error)
-	// Copy copies messages (sharing their blobs) into dst. The copies keep
-	// their EmailID and ThreadID (RFC 8474 §5.1).
+	// Copy copies messages (sharing their blobs) into dst, charging dst's
+	// account (KindOverQuota: nothing copied). The copies keep their
+	// EmailID and ThreadID (RFC 8474 §5.1); dst may belong to another
+	// account (a mailbox shared with src's owner, ACL), whose thread the
+	// copies join as if delivered there (ThreadKeys), and whose change
+	// state and feed alone see the copy.
 	Copy(ctx context.Context, src MailboxID, uids []UID, dst MailboxID) (CopyResult, error)
 	// Move moves messages atomically: copy then expunge from src (RFC 6851),
-	// keeping their EmailID and ThreadID.
+	// keeping their EmailID and ThreadID. Within an account it needs no
+	// quota; into another account's mailbox it is charged like Copy and
+	// changes both accounts (state and feed).
 	Move(ctx context.Context, src MailboxID, uids []UID, dst MailboxID) (CopyResult, error)
 	// Expunge removes messages and records them in the expunge log;
 	// it returns the UIDs actually removed.
@@ -318,7 +324,8 @@ type Blob interface {
 // Store is a storage backend: the directory, the mail with its bulk
 // reads, the outbound queue, the session state shared by the nodes of one
 // store, the key/value storage, the change feed, and the reads and writes
-// of a copy into another store (Exporter, Importer). storetest checks all
+// of a copy into another store (Exporter, Importer), the access rights
+// on shared mailboxes (ACL). storetest checks all
 // of it for every backend.
 type Store interface {
 	Directory
@@ -330,6 +337,7 @@ type Store interface {
 	Exporter
 	Importer
 	TextIndex
+	ACL
 	// Subscribe returns a subscription to the changes of one account.
 	Subscribe(account AccountID) *Subscription
 	// Close waits for writes in flight and closes the store.

@@ -64,7 +64,9 @@ type Report struct {
 	// destination already (an earlier, interrupted run).
 	Added, Present int64
 	Queued, KV     int
-	Elapsed        time.Duration
+	// ACLs is the number of access rights entries copied.
+	ACLs    int
+	Elapsed time.Duration
 	// Sums are the verification of every mailbox.
 	Sums []MailboxSum
 }
@@ -79,8 +81,8 @@ type copier struct {
 
 // Copy copies src into dst, then verifies the copy (Verify): the
 // directory, every mailbox with its messages, expunge log, \Recent
-// boundary and subscriptions, the thread keys, the outbound queue (its
-// claims dropped) and the key/value entries. dst must be empty or hold
+// boundary, subscriptions and access rights, the thread keys, the
+// outbound queue (its claims dropped) and the key/value entries. dst must be empty or hold
 // the marker of an earlier copy. Neither store may be in use meanwhile: a
 // message delivered into src during the copy may be missed, and the
 // verification then fails.
@@ -128,8 +130,8 @@ func (c *copier) checkDest(ctx context.Context) error {
 	return c.dst.ImportKV(ctx, store.KeyInfo{Key: MarkerKey, Modified: time.Now()}, []byte(note))
 }
 
-// directory copies the counters, domains, accounts with their mail, and
-// aliases.
+// directory copies the counters, domains, accounts with their mail,
+// aliases and the access rights on the mailboxes.
 func (c *copier) directory(ctx context.Context) error {
 	counters, err := c.src.Counters(ctx)
 	if err != nil {
@@ -168,7 +170,7 @@ func (c *copier) directory(ctx context.Context) error {
 		}
 	}
 	c.rep.Aliases = len(aliases)
-	return nil
+	return c.acls(ctx, accts)
 }
 
 // account copies one account: its addresses, thread keys, mailboxes and

@@ -24,7 +24,9 @@ func msg(subject string, size int) []byte {
 
 // populate fills a store: two accounts, mail in several mailboxes with
 // flags, keywords, an expunge and a copy, a body streamed (over 1 MiB), a
-// queued message, an alias and a key/value entry (a DKIM key).
+// queued message, an alias, a key/value entry (a DKIM key) and three
+// access rights entries (shared mailboxes). A deleted account first makes
+// the source's account IDs differ from the copy's.
 func populate(t *testing.T, s store.Store) (total int) {
 	t.Helper()
 	ctx := context.Background()
@@ -35,6 +37,9 @@ func populate(t *testing.T, s store.Store) (total int) {
 		}
 	}
 	must(s.AddDomain(ctx, "example.org"))
+	deleted, err := s.CreateAccount(ctx, "gone@example.org", "$argon2id$gone")
+	must(err)
+	must(s.DeleteAccount(ctx, deleted.ID))
 	alice, err := s.CreateAccount(ctx, "alice@example.org", "$argon2id$hash")
 	must(err)
 	bob, err := s.CreateAccount(ctx, "bob@example.org", "$argon2id$other")
@@ -74,7 +79,33 @@ func populate(t *testing.T, s store.Store) (total int) {
 		Body: bytes.NewReader(msg("out", 1000)), Rcpts: []store.QueuedRcpt{{Addr: "x@remote.example", Domain: "remote.example"}}})
 	must(err)
 	must(s.KVStore(ctx, "dkim/example.org/s1.pem", []byte("-----BEGIN PRIVATE KEY-----")))
+	golist, err := s.Mailbox(ctx, alice.ID, "Lists/Go")
+	must(err)
+	sent, err := s.Mailbox(ctx, bob.ID, "Sent")
+	must(err)
+	must(s.SetRights(ctx, golist.ID, bob.ID, "lrs"))
+	must(s.SetRights(ctx, archive.ID, store.Anyone, "lr"))
+	must(s.SetRights(ctx, sent.ID, alice.ID, "lrswi"))
 	return total
+}
+
+// sharedText renders SharedWith of the account with address.
+func sharedText(t *testing.T, s store.Store, address string) string {
+	t.Helper()
+	ctx := context.Background()
+	id, err := s.LookupAddress(ctx, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.SharedWith(ctx, id, "example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, sm := range list {
+		out = append(out, sm.Owner+" "+sm.Mailbox.Name+" "+sm.Rights)
+	}
+	return strings.Join(out, ", ")
 }
 
 // TestCopy copies between every pair of backends.
@@ -87,7 +118,8 @@ func testCopy(t *testing.T, src, dst store.Store) {
 	if err != nil {
 		t.Fatalf("Copy: %v\n%s", err, out.String())
 	}
-	if rep.Added != int64(total) || rep.Present != 0 || rep.Accounts != 2 || rep.Queued != 1 || rep.KV != 1 || rep.Aliases != 1 {
+	if rep.Added != int64(total) || rep.Present != 0 || rep.Accounts != 2 || rep.Queued != 1 || rep.KV != 1 || rep.Aliases != 1 ||
+		rep.ACLs != 3 {
 		t.Fatalf("report %+v, want %d messages added", rep, total)
 	}
 	if len(rep.Sums) != 14 { // six default mailboxes each, Lists and Lists/Go
@@ -111,10 +143,34 @@ func testCopy(t *testing.T, src, dst store.Store) {
 	if q, err := dst.QueuedMessage(ctx, "q1"); err != nil || !q.RequireTLS { // RFC 8689: the flag is copied
 		t.Fatalf("queued message in the copy: %+v, %v", q, err)
 	}
+	// The shares, with the grantees' IDs of the copy.
+	for addr, want := range map[string]string{
+		"bob@example.org":   "alice@example.org Archive lr, alice@example.org Lists/Go lrs",
+		"alice@example.org": "bob@example.org Sent lrswi",
+	} {
+		if got := sharedText(t, dst, addr); got != want {
+			t.Fatalf("shared with %s in the copy: %q, want %q", addr, got, want)
+		}
+	}
 	// A second run adds nothing.
 	rep2, err := Copy(context.Background(), src, dst, Options{})
 	if err != nil || rep2.Added != 0 || rep2.Present != int64(total) {
 		t.Fatalf("second Copy: %+v, %v", rep2, err)
+	}
+	// An entry the source lacks is found, and the next run removes it.
+	dbob, _ := dst.LookupAddress(ctx, "bob@example.org")
+	dinbox, _ := dst.Mailbox(ctx, copied, "INBOX")
+	if err := dst.SetRights(ctx, dinbox.ID, dbob, "l"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(ctx, src, dst, Options{}); err == nil || !strings.Contains(err.Error(), "access rights") {
+		t.Fatalf("Verify after a share in the copy: %v", err)
+	}
+	if _, err := Copy(ctx, src, dst, Options{}); err != nil {
+		t.Fatalf("third Copy: %v", err)
+	}
+	if got := sharedText(t, dst, "bob@example.org"); got != "alice@example.org Archive lr, alice@example.org Lists/Go lrs" {
+		t.Fatalf("shared with bob after the third copy: %q", got)
 	}
 	// A change in the copy is found.
 	alice, _ := dst.LookupAddress(context.Background(), "alice@example.org")

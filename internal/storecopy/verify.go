@@ -32,7 +32,8 @@ type MailboxSum struct {
 // Verify compares src and dst as Copy leaves them: the domains, aliases,
 // accounts (password hash, quota limits, addresses, subscriptions), every
 // mailbox's identity (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ), message count,
-// checksum and expunge log, the queue and the key/value entries. It
+// checksum and expunge log, the access rights, the queue and the
+// key/value entries. It
 // prints a line per mailbox to opts.Progress and returns an error naming
 // the differences, if any.
 func Verify(ctx context.Context, src, dst store.Store, opts Options) ([]MailboxSum, error) {
@@ -76,6 +77,7 @@ func (v *verifier) run(ctx context.Context) error {
 		func(s store.Store) (string, error) { return aliasesText(ctx, s) },
 		func(s store.Store) (string, error) { return queueText(ctx, s) },
 		func(s store.Store) (string, error) { return kvText(ctx, s) },
+		func(s store.Store) (string, error) { return aclText(ctx, s) },
 	} {
 		a, err := read(v.src)
 		if err != nil {

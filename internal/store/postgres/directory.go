@@ -134,7 +134,7 @@ func (s *Store) DeleteAccount(ctx context.Context, id store.AccountID) error {
 			}
 		}
 		for _, q := range []string{`DELETE FROM subscriptions WHERE account = $1`, `DELETE FROM addresses WHERE account = $1`,
-			`DELETE FROM thread_keys WHERE account = $1`, `DELETE FROM accounts WHERE id = $1`} {
+			`DELETE FROM thread_keys WHERE account = $1`, `DELETE FROM acl WHERE grantee = $1`, `DELETE FROM accounts WHERE id = $1`} {
 			if _, err := t.exec(q, id); err != nil {
 				return err
 			}

@@ -227,7 +227,8 @@ func (t *txn) dropMailbox(id store.MailboxID) error {
 	if err := t.releaseBlobs(refs); err != nil {
 		return err
 	}
-	for _, q := range []string{`DELETE FROM messages WHERE mailbox = $1`, `DELETE FROM expunged WHERE mailbox = $1`, `DELETE FROM mailboxes WHERE id = $1`} {
+	for _, q := range []string{`DELETE FROM messages WHERE mailbox = $1`, `DELETE FROM expunged WHERE mailbox = $1`,
+		`DELETE FROM acl WHERE mailbox = $1`, `DELETE FROM mailboxes WHERE id = $1`} {
 		if _, err := t.exec(q, id); err != nil {
 			return err
 		}

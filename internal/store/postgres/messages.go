@@ -168,8 +168,14 @@ func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID,
 
 // copyMessages copies the existing messages among uids from src to dst with
 // their flags, keywords and internal dates, sharing blobs, charging quota.
+// dst may belong to another account (a mailbox shared with src's owner,
+// docs/architecture.md §Shared mailboxes): that account's quota is
+// charged and the copies are threaded in it (copyThreads).
 func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst store.MailboxID) (store.CopyResult, []store.Message, error) {
 	var res store.CopyResult
+	if err := t.lockAccountsOf(op, src, dst); err != nil {
+		return res, nil, err
+	}
 	srcAcct, _, _, err := t.mailboxState(op, src)
 	if err != nil {
 		return res, nil, err
@@ -177,9 +183,6 @@ func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst
 	dstAcct, uv, _, err := t.mailboxState(op, dst)
 	if err != nil {
 		return res, nil, err
-	}
-	if srcAcct != dstAcct {
-		return res, nil, store.Errorf(store.KindInvalid, op, "mailboxes belong to different accounts")
 	}
 	res.UIDValidity = uv
 	found, err := t.messagesIn(src, uids)
@@ -192,7 +195,13 @@ func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst
 		unseen += boolInt(m.Flags&store.FlagSeen == 0)
 	}
 	n := int64(len(found))
-	if err := t.chargeQuota(op, dstAcct, size, n, op != "move"); err != nil {
+	// A move within an account frees what it takes; into another
+	// account (a shared mailbox) it charges that account like a copy.
+	if err := t.chargeQuota(op, dstAcct, size, n, op != "move" || srcAcct != dstAcct); err != nil {
+		return res, nil, err
+	}
+	threads, err := t.copyThreads(srcAcct, dstAcct, found)
+	if err != nil {
 		return res, nil, err
 	}
 	var firstUID int64
@@ -209,7 +218,7 @@ func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst
 		_, zone := m.InternalDate.Zone()
 		ins.Queue(`INSERT INTO messages(mailbox, uid, modseq, flags, keywords, idate, izone, size, blob, threadid)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, dst, int64(uid), int64(mod), int(m.Flags),
-			store.JoinKeywords(m.Keywords), m.InternalDate.Unix(), zone, m.Size, m.Blob, m.ThreadID)
+			store.JoinKeywords(m.Keywords), m.InternalDate.Unix(), zone, m.Size, m.Blob, threads[i])
 		refs[m.Blob]++
 		res.Src = append(res.Src, m.UID)
 		res.Dst = append(res.Dst, uid)

@@ -197,6 +197,19 @@ $$;`,
 	ADD COLUMN tls_optional boolean NOT NULL DEFAULT false;`,
 	// 7: the full-text index (textindex.go).
 	migrationTextIndex,
+	// 8: the access rights on shared mailboxes (acl.go, RFC 4314):
+	// grantee 0 is store.Anyone, so it has no foreign key; the entries of
+	// a grantee go in DeleteAccount. IF NOT EXISTS: tests rewind the
+	// version to replay an older migration.
+	`
+CREATE TABLE IF NOT EXISTS acl (
+	mailbox bigint NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+	grantee bigint NOT NULL,
+	rights  text NOT NULL,
+	PRIMARY KEY (mailbox, grantee)
+);
+CREATE INDEX IF NOT EXISTS acl_grantee ON acl(grantee);
+`,
 	// 9: the save date (RFC 8514), Unix seconds: 0 for the messages
 	// stored before (read as their internal date, store.SaveDateOf), the
 	// time of the insert for every insert that does not give it (delivery,

@@ -129,6 +129,9 @@ func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID,
 
 // copyMessages copies the existing messages among uids from src to dst with
 // their flags, keywords and internal dates, sharing blobs, charging quota.
+// dst may belong to another account (a mailbox shared with src's owner,
+// docs/architecture.md §Shared mailboxes): that account's quota is
+// charged and the copies are threaded in it (copyThreads).
 func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst store.MailboxID) (store.CopyResult, []store.Message, error) {
 	var res store.CopyResult
 	srcAcct, _, _, err := t.mailboxState(op, src)
@@ -138,9 +141,6 @@ func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst
 	dstAcct, uv, _, err := t.mailboxState(op, dst)
 	if err != nil {
 		return res, nil, err
-	}
-	if srcAcct != dstAcct {
-		return res, nil, store.Errorf(store.KindInvalid, op, "mailboxes belong to different accounts")
 	}
 	res.UIDValidity = uv
 	var found []store.Message
@@ -160,7 +160,13 @@ func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst
 		return res, nil, nil
 	}
 	n := int64(len(found))
-	if err := t.chargeQuota(op, dstAcct, size, n, op != "move"); err != nil {
+	// A move within an account frees what it takes; into another
+	// account (a shared mailbox) it charges that account like a copy.
+	if err := t.chargeQuota(op, dstAcct, size, n, op != "move" || srcAcct != dstAcct); err != nil {
+		return res, nil, err
+	}
+	threads, err := t.copyThreads(srcAcct, dstAcct, found)
+	if err != nil {
 		return res, nil, err
 	}
 	var first store.UID
@@ -175,7 +181,7 @@ func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst
 		uid := first + store.UID(i)
 		_, zone := m.InternalDate.Zone()
 		if err := t.insertMessage(dst, uid, mod, m.Flags, m.Keywords, m.InternalDate.Unix(), zone, m.Size, m.Blob,
-			m.ThreadID); err != nil {
+			threads[i]); err != nil {
 			return res, nil, err
 		}
 		refs[m.Blob]++

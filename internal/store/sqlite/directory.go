@@ -131,7 +131,7 @@ func (s *Store) DeleteAccount(ctx context.Context, id store.AccountID) error {
 			}
 		}
 		for _, q := range []string{`DELETE FROM subscriptions WHERE account = ?`, `DELETE FROM addresses WHERE account = ?`,
-			`DELETE FROM thread_keys WHERE account = ?`} {
+			`DELETE FROM thread_keys WHERE account = ?`, `DELETE FROM acl WHERE grantee = ?`} {
 			if _, err := t.exec(q, id); err != nil {
 				return err
 			}

@@ -187,7 +187,7 @@ func (s *Store) DeleteMailbox(ctx context.Context, account store.AccountID, name
 }
 
 // dropMailbox deletes a mailbox, its messages (releasing their blobs and
-// quota) and its expunge log.
+// quota), its expunge log and its access rights.
 func (t *txn) dropMailbox(id store.MailboxID) error {
 	var account store.AccountID
 	var msgs, size int64
@@ -212,7 +212,8 @@ func (t *txn) dropMailbox(id store.MailboxID) error {
 	if err := t.releaseBlobs(refs); err != nil {
 		return err
 	}
-	for _, q := range []string{`DELETE FROM messages WHERE mailbox = ?`, `DELETE FROM expunged WHERE mailbox = ?`, `DELETE FROM mailboxes WHERE id = ?`} {
+	for _, q := range []string{`DELETE FROM messages WHERE mailbox = ?`, `DELETE FROM expunged WHERE mailbox = ?`,
+		`DELETE FROM acl WHERE mailbox = ?`, `DELETE FROM mailboxes WHERE id = ?`} {
 		if _, err := t.exec(q, id); err != nil {
 			return err
 		}

@@ -205,6 +205,19 @@ ALTER TABLE queue ADD COLUMN tls_optional INTEGER NOT NULL DEFAULT 0;
 `,
 	// 10: the full-text index (textindex.go).
 	migrationTextIndex,
+	// 11: the access rights on shared mailboxes (acl.go, RFC 4314):
+	// grantee 0 is store.Anyone, so it has no foreign key; the entries of
+	// a grantee go in DeleteAccount. IF NOT EXISTS: tests rewind the
+	// version to replay an older migration.
+	`
+CREATE TABLE IF NOT EXISTS acl (
+	mailbox INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+	grantee INTEGER NOT NULL,
+	rights  TEXT NOT NULL,
+	PRIMARY KEY (mailbox, grantee)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS acl_grantee ON acl(grantee);
+`,
 	// 12: the save date (RFC 8514), Unix seconds; 0 for the messages
 	// stored before, read as their internal date (store.SaveDateOf).
 	`ALTER TABLE messages ADD COLUMN saved INTEGER NOT NULL DEFAULT 0;`,
