@@ -87,7 +87,9 @@ func Sums(ctx context.Context, st store.Store, progress io.Writer) ([]MailboxSum
 			if s.Messages, s.SHA256, s.Expunged, err = storecopy.MailboxChecksum(ctx, st, mb.ID, pageSize); err != nil {
 				return nil, fmt.Errorf("checksum of %s %s: %w", a.Address, mb.Name, err)
 			}
-			fmt.Fprintf(progress, "%s %s: %d messages, sha256 %.16s\n", a.Address, mb.Name, s.Messages, s.SHA256)
+			if s.Messages > 0 {
+				fmt.Fprintf(progress, "%s %s: %d messages, sha256 %.16s\n", a.Address, mb.Name, s.Messages, s.SHA256)
+			}
 			out = append(out, s)
 		}
 	}
