@@ -170,8 +170,19 @@ func lockBackup(dest string) (release func(), err error) {
 	return func() { f.Close() }, nil
 }
 
-// peakRSS is the process's peak resident set size in bytes.
+// peakRSS is the process's peak resident set size in bytes: VmHWM of
+// /proc/self/status, which starts again at exec (getrusage's maxrss
+// keeps the high-water mark of the process that forked this one), else
+// getrusage's.
 func peakRSS() int64 {
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			var kib int64
+			if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &kib); err == nil {
+				return kib << 10
+			}
+		}
+	}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/backup"
+	"github.com/petrelmail/petrel/internal/store"
+	"github.com/petrelmail/petrel/internal/testkit"
 )
 
 // backupMessage is a message of about size bytes with Message-ID id.
@@ -228,4 +231,70 @@ func backupTree(t *testing.T, dest string) ([]string, *backup.Manifest) {
 		t.Fatal(err)
 	}
 	return tree, m
+}
+
+// TestBackupMemoryHeavy backs up a store of 100,000 small messages and
+// 1,000 body files and bounds the backup's peak RSS (issue 20: under
+// 200 MB whatever the size), then backs it up again (only what is new
+// is copied) and restores it.
+func TestBackupMemoryHeavy(t *testing.T) {
+	requireEnv(t, "PETREL_HEAVY")
+	bin := buildPetrel(t)
+	s := newE2EServer(t, bin, false)
+	s.cli("", "domain", "add", "example.org")
+	s.addUsers("a@example.org")
+	ctx := context.Background()
+	st := testkit.OpenStore(t, s.dataDir)
+	id, err := st.LookupAddress(ctx, "a@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := st.Mailbox(ctx, id, store.InboxName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for i := 0; i < 101_000; i += 500 {
+		batch := make([]store.AppendMessage, 500)
+		for j := range batch {
+			size := 4000
+			if i >= 100_000 {
+				size = 300 << 10
+			}
+			batch[j] = store.AppendMessage{Body: strings.NewReader(string(backupMessage(fmt.Sprintf("m%d", i+j), "a@example.org", size)))}
+		}
+		if _, err := st.AppendBatch(ctx, id, inbox.ID, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	t.Logf("generated 101,000 messages in %v", time.Since(start).Round(time.Millisecond))
+	dest := filepath.Join(t.TempDir(), "backup")
+	rss := func(out string) int {
+		var n int
+		i := strings.Index(out, "peak RSS ")
+		if i < 0 {
+			t.Fatalf("no peak RSS in:\n%s", out)
+		}
+		fmt.Sscanf(out[i:], "peak RSS %d MiB", &n)
+		return n
+	}
+	for run := range 2 {
+		start := time.Now()
+		out := s.cli("", "backup", dest)
+		last := out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:]
+		t.Logf("backup %d in %v: %s", run+1, time.Since(start).Round(time.Millisecond), last)
+		if mib := rss(out); mib >= 200 {
+			t.Errorf("backup %d: peak RSS %d MiB", run+1, mib)
+		}
+		if run == 1 && !strings.Contains(out, "1000 body files (0 new") {
+			t.Errorf("the second backup copied body files again: %s", last)
+		}
+	}
+	start = time.Now()
+	out := s.cli("", "restore", dest, filepath.Join(t.TempDir(), "restored"))
+	if !strings.Contains(out, "verified: 6 mailboxes, 101000 messages") {
+		t.Fatalf("restore:\n%s", out)
+	}
+	t.Logf("restored and verified in %v", time.Since(start).Round(time.Millisecond))
 }
