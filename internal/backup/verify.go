@@ -65,7 +65,26 @@ func VerifyBackup(ctx context.Context, backup string, db Database, progress io.W
 	if files != m.BlobFiles || bytes != m.BlobBytes {
 		return m, fmt.Errorf("%d body files (%d bytes), the manifest says %d (%d bytes)", files, bytes, m.BlobFiles, m.BlobBytes)
 	}
-	return m, verifyStore(ctx, db, snap, m, progress)
+	return m, verifyCopy(ctx, db, snap, m, progress)
+}
+
+// verifyCopy runs verifyStore on a copy of the snapshot's database (next
+// to it, with the same body files): opening a store may write to its
+// database (a newer petrel migrates it), and a verification must leave
+// the backup as it is.
+func verifyCopy(ctx context.Context, db Database, snap string, m *Manifest, progress io.Writer) error {
+	tmp, err := os.MkdirTemp(filepath.Dir(snap), tmpPrefix+"verify-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if _, _, err := copyFile(filepath.Join(snap, dbFile), filepath.Join(tmp, dbFile), 0o600); err != nil {
+		return err
+	}
+	if err := os.Symlink(filepath.Join("..", blobDir), filepath.Join(tmp, blobDir)); err != nil {
+		return err
+	}
+	return verifyStore(ctx, db, tmp, m, progress)
 }
 
 // verifyStore runs the database's consistency checks on the data
