@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,9 +108,10 @@ func sqliteBackup(stderr io.Writer, cfg *config.Config) sqlite.Backup {
 
 // backupFiles lists the files outside the database that a backup keeps:
 // the configuration file, the certificates and keys of <data_dir>/tls
-// (ACME's are in the store), the configured tls.cert and tls.key, DKIM key
-// files of earlier versions (<data_dir>/dkim; the keys are in the store
-// now), and the initial password file.
+// (ACME's are in the store), the configured tls.cert and tls.key, the
+// key files below <data_dir>/dkim (DOMAIN/SELECTOR.pem, README "DKIM
+// keys"; the keys themselves are in the store), and the initial password
+// file.
 func backupFiles(cfg *config.Config, configFlag string) ([]backup.File, error) {
 	var files []backup.File
 	if path, found := config.Locate(configFlag); found {
@@ -121,17 +123,19 @@ func backupFiles(cfg *config.Config, configFlag string) ([]backup.File, error) {
 		}
 	}
 	for _, dir := range []struct{ name, path string }{{"tls", certs.Dir(cfg.DataDir)}, {"dkim", filepath.Join(cfg.DataDir, "dkim")}} {
-		entries, err := os.ReadDir(dir.path)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
+		err := filepath.WalkDir(dir.path, func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) && p == dir.path {
+				return fs.SkipDir
+			}
+			if err != nil || !d.Type().IsRegular() {
+				return err
+			}
+			rel, err := filepath.Rel(dir.path, p)
+			files = append(files, backup.File{Name: dir.name + "/" + filepath.ToSlash(rel), Path: p})
+			return err
+		})
 		if err != nil {
 			return nil, err
-		}
-		for _, e := range entries {
-			if e.Type().IsRegular() {
-				files = append(files, backup.File{Name: dir.name + "/" + e.Name(), Path: filepath.Join(dir.path, e.Name())})
-			}
 		}
 	}
 	if p := filepath.Join(cfg.DataDir, initialPassword); fileExists(p) {

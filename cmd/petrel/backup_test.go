@@ -22,6 +22,14 @@ func TestBackupCommands(t *testing.T) {
 	if r := e.run("", "backup", filepath.Join(e.dataDir, "backup")); r.code != 2 || !strings.Contains(r.stderr, "inside the data directory") {
 		t.Fatalf("backup into the data directory: %+v", r)
 	}
+	keep := map[string]string{"dkim/example.org/sel.pem.imported": "a key", "tls/cert.pem": "a certificate"}
+	for name, text := range keep {
+		p := filepath.Join(e.dataDir, name)
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if out := e.ok("", "backup", dest); !strings.Contains(out, "complete") {
 		t.Fatalf("backup: %s", out)
 	}
@@ -45,6 +53,11 @@ func TestBackupCommands(t *testing.T) {
 	restored := filepath.Join(e.dir, "restored")
 	if out := e.ok("", "restore", dest, restored); !strings.Contains(out, "verified: 6 mailboxes") {
 		t.Fatalf("restore: %s", out)
+	}
+	for name, text := range keep {
+		if got, err := os.ReadFile(filepath.Join(restored, name)); err != nil || string(got) != text {
+			t.Errorf("restored %s: %q, %v", name, got, err)
+		}
 	}
 	want, _ := os.ReadFile(e.config)
 	if got, err := os.ReadFile(filepath.Join(restored, "config", "petrel.toml")); err != nil || string(got) != string(want) {
