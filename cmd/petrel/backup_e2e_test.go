@@ -30,17 +30,23 @@ func backupMessage(id, rcpt string, size int) []byte {
 	return []byte(b.String())
 }
 
+// newBackupServer is a server (not started) of the heavy tests
+// (PETREL_HEAVY=1) with accounts for users in example.org.
+func newBackupServer(t *testing.T, users ...string) *e2eServer {
+	requireEnv(t, "PETREL_HEAVY")
+	s := newE2EServer(t, buildPetrel(t), false)
+	s.cli("", "domain", "add", "example.org")
+	s.addUsers(users...)
+	return s
+}
+
 // TestBackupDuringDelivery backs up a running server while clients send
 // mail, restores the backup into a new data directory, and checks that
 // every message acknowledged (250) before the backup started is in it and
 // that the restore's verification passed.
 func TestBackupDuringDelivery(t *testing.T) {
-	requireEnv(t, "PETREL_HEAVY")
-	bin := buildPetrel(t)
-	s := newE2EServer(t, bin, false)
 	users := []string{"a@example.org", "b@example.org"}
-	s.cli("", "domain", "add", "example.org")
-	s.addUsers(users...)
+	s := newBackupServer(t, users...)
 	s.start()
 
 	var mu sync.Mutex
@@ -137,11 +143,7 @@ func TestBackupDuringDelivery(t *testing.T) {
 // backup of the same store: the same snapshot database, body files and
 // manifest, nothing left of the killed run.
 func TestBackupKilledResumes(t *testing.T) {
-	requireEnv(t, "PETREL_HEAVY")
-	bin := buildPetrel(t)
-	s := newE2EServer(t, bin, false)
-	s.cli("", "domain", "add", "example.org")
-	s.addUsers("a@example.org")
+	s := newBackupServer(t, "a@example.org")
 	s.start()
 	for i := range 60 {
 		id := fmt.Sprintf("m%d@client.test", i)
@@ -155,7 +157,7 @@ func TestBackupKilledResumes(t *testing.T) {
 	whole := filepath.Join(t.TempDir(), "whole")
 	s.cli("", "backup", whole)
 	resumed := filepath.Join(t.TempDir(), "resumed")
-	cmd := exec.Command(bin, "backup", "--verbose", resumed, "--config", s.config)
+	cmd := exec.Command(s.bin, "backup", "--verbose", resumed, "--config", s.config)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -238,11 +240,7 @@ func backupTree(t *testing.T, dest string) ([]string, *backup.Manifest) {
 // 200 MB whatever the size), then backs it up again (only what is new
 // is copied) and restores it.
 func TestBackupMemoryHeavy(t *testing.T) {
-	requireEnv(t, "PETREL_HEAVY")
-	bin := buildPetrel(t)
-	s := newE2EServer(t, bin, false)
-	s.cli("", "domain", "add", "example.org")
-	s.addUsers("a@example.org")
+	s := newBackupServer(t, "a@example.org")
 	ctx := context.Background()
 	st := testkit.OpenStore(t, s.dataDir)
 	id, err := st.LookupAddress(ctx, "a@example.org")
