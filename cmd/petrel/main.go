@@ -52,6 +52,9 @@ commands:
   dns    [check] DOMAIN                     print the DNS records to publish (check: compare with DNS)
   store  copy --to-config NEW.toml          copy the store into the one NEW.toml names (to PostgreSQL)
   index  rebuild [--account ADDRESS]        put the messages stored before the full-text index into it
+  backup [--verbose] DEST                   back up the store, keys, certificates and configuration (server running)
+  backup verify BACKUP                      check a backup (PostgreSQL: against the configured store)
+  restore BACKUP DATADIR                    restore a backup into a new data directory, and verify it
   version                                   print the version
   help                                      print this summary
 
@@ -178,6 +181,10 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.storeCmd(ctx, rest)
 	case "index":
 		return a.indexCmd(ctx, rest)
+	case "backup":
+		return a.backupCmd(ctx, rest)
+	case "restore":
+		return a.restoreCmd(ctx, rest)
 	case "version":
 		return a.version(rest)
 	case "help", "-h", "-help", "--help":

@@ -94,6 +94,9 @@ func levels() map[string]int {
 		// autoconfig: client autoconfiguration documents (Thunderbird,
 		// Outlook autodiscover, Apple profiles) from the listen keys.
 		"autoconfig": 3,
+		// backup: online backups (snapshot, incremental body files,
+		// manifest) and their restore and verification.
+		"backup": 3,
 		// testkit: helpers for the tests of several packages (a store
 		// with accounts, TLS, listeners, a line client); only tests
 		// import it, and it may open the SQLite backend.
