@@ -197,6 +197,9 @@ $$;`,
 	ADD COLUMN tls_optional boolean NOT NULL DEFAULT false;`,
 	// 7: the full-text index (textindex.go).
 	migrationTextIndex,
+	// 10: when each unindexed body was listed, for the indexer's backlog
+	// metric (textindex.go).
+	migrationTextSince,
 }
 
 // errNewerSchema is returned by Open for a database whose schema is newer

@@ -205,6 +205,9 @@ ALTER TABLE queue ADD COLUMN tls_optional INTEGER NOT NULL DEFAULT 0;
 `,
 	// 10: the full-text index (textindex.go).
 	migrationTextIndex,
+	// 13: when each unindexed body was listed, for the indexer's backlog
+	// metric (textindex.go).
+	migrationTextSince,
 }
 
 // migrationIdentity gives every message a thread ID (RFC 8474 §5.2;

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/petrelmail/petrel/internal/msgmeta"
 	"github.com/petrelmail/petrel/internal/store"
@@ -52,6 +53,24 @@ INSERT OR IGNORE INTO text_unindexed(blob) SELECT DISTINCT blob FROM messages
 CREATE INDEX IF NOT EXISTS messages_blob ON messages(blob, mailbox);
 `
 
+// migrationTextSince adds when each body was listed in text_unindexed
+// (Unix seconds, the database's clock), for the backlog metric
+// (TextBacklog); the rows listed before count from the migration. The
+// table is copied rather than altered, so that the migration can run
+// again on its own result (as the migration tests do).
+var migrationTextSince = `CREATE TABLE text_unindexed_v13 (
+	blob  INTEGER PRIMARY KEY,
+	over  INTEGER NOT NULL DEFAULT 0,
+	since INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO text_unindexed_v13(blob, over, since) SELECT blob, over, ` + sqlNow + ` FROM text_unindexed;
+DROP TABLE text_unindexed;
+ALTER TABLE text_unindexed_v13 RENAME TO text_unindexed;
+`
+
+// sqlNow is the database's clock in Unix seconds.
+const sqlNow = `CAST(strftime('%s', 'now') AS INTEGER)`
+
 // intakeMail is intake for the body of a message: the body is listed
 // in text_unindexed in its transaction (markUnindexed), and the
 // background indexer extracts its text later.
@@ -68,8 +87,23 @@ func (s *Store) intakeMail(r io.Reader, meta *msgmeta.Meta) (*body, error) {
 // row, the delivery's only cost for the index (README "Full-text
 // search"); the indexer (RebuildTextIndex) takes it from there.
 func (t *txn) markUnindexed(id store.BlobID) error {
-	_, err := t.exec(`INSERT OR IGNORE INTO text_unindexed(blob) VALUES (?)`, id)
+	_, err := t.exec(`INSERT OR IGNORE INTO text_unindexed(blob, since) VALUES (?, `+sqlNow+`)`, id)
 	return err
+}
+
+// TextBacklog is what waits for the background indexer (the metric of
+// store.NewBacklogCollector).
+func (s *Store) TextBacklog(ctx context.Context) (store.IndexBacklog, error) {
+	var b store.IndexBacklog
+	var since sql.NullInt64
+	err := s.rdb.QueryRowContext(ctx, `SELECT count(*), min(since) FROM text_unindexed WHERE over = 0`).Scan(&b.Bodies, &since)
+	if err != nil {
+		return b, store.Wrap(store.KindInternal, "text backlog", err)
+	}
+	if since.Valid && b.Bodies > 0 {
+		b.Oldest = time.Unix(since.Int64, 0)
+	}
+	return b, nil
 }
 
 // indexText adds the index row of a body, or lists it as over the
