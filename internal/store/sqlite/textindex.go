@@ -3,9 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/msgmeta"
@@ -198,13 +200,21 @@ func ftsQuery(q store.TextQuery, cols []store.TextColumn) string {
 }
 
 // SearchText implements store.TextIndex: the tables holding q's columns
-// are asked, and their rows joined to the mailbox's messages. A fuzzy
-// query is ranked by bm25 (FTS5's, all columns weighing the same; the
-// best of the tables), its words all in one table.
+// are asked, and their rows joined to the mailbox's messages. An exact
+// query asks each table apart, at once on connections of the read pool,
+// its hits joined to the messages (the messages_blob index) in the same
+// statement; the UIDs are merged here (docs/benchmarks.md §Full-text
+// search: one statement uniting the tables spent as long again on its
+// temporary tables). A fuzzy query is ranked by bm25 (FTS5's, all
+// columns weighing the same; the best of the tables), its words all in
+// one table.
 func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store.TextQuery) (store.TextHits, error) {
 	const op = "search text"
-	var parts []string
-	var args []any
+	type part struct {
+		table string
+		match string
+	}
+	var parts []part
 	for _, tb := range textTables {
 		var cols []store.TextColumn
 		for _, c := range q.Columns {
@@ -212,38 +222,53 @@ func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store
 				cols = append(cols, c)
 			}
 		}
-		if len(cols) == 0 {
-			continue
+		if len(cols) > 0 {
+			parts = append(parts, part{tb.name, ftsQuery(q, cols)})
 		}
-		rank := "0" // bm25 took a third of an exact query's time
-		if q.Fuzzy {
-			rank = "-bm25(" + tb.name + ")"
-		}
-		parts = append(parts, `SELECT rowid, `+rank+` FROM `+tb.name+` WHERE `+tb.name+` MATCH ?`)
-		args = append(args, ftsQuery(q, cols))
 	}
 	var h store.TextHits
 	if len(parts) == 0 {
 		return h, store.Errorf(store.KindInvalid, op, "no columns")
 	}
-	query := `WITH hits(id, r) AS MATERIALIZED (` + strings.Join(parts, " UNION ") + `)
-		SELECT m.uid, 0 FROM hits JOIN messages m ON m.blob = hits.id AND m.mailbox = ? ORDER BY m.uid`
-	if q.Fuzzy {
-		query = `WITH hits(id, r) AS MATERIALIZED (` + strings.Join(parts, " UNION ALL ") + `)
-		SELECT m.uid, max(hits.r) FROM hits JOIN messages m ON m.blob = hits.id AND m.mailbox = ? GROUP BY m.uid ORDER BY m.uid`
-	}
 	// The unindexed bodies first, then the index: the two reads are two
 	// snapshots, and a batch of the indexer committing between them moves
 	// a body from the list to the index. Read in this order, such a body
 	// is in Maybe or in Sure (or both), never in neither (store.TextIndex:
-	// Sure and Maybe together cover every match).
+	// Sure and Maybe together cover every match). The list is short: it
+	// leads the join (CROSS JOIN), or SQLite would walk the mailbox.
 	var err error
-	h.Maybe, err = s.uids(ctx, `SELECT m.uid FROM text_unindexed u JOIN messages m ON m.blob = u.blob AND m.mailbox = ?`, mailbox)
-	if err == nil {
+	h.Maybe, err = s.uids(ctx, `SELECT m.uid FROM text_unindexed u CROSS JOIN messages m
+		ON m.blob = u.blob AND m.mailbox = ?`, mailbox)
+	if err == nil && q.Fuzzy {
+		var selects []string
+		var args []any
+		for _, p := range parts {
+			selects = append(selects, `SELECT rowid, -bm25(`+p.table+`) FROM `+p.table+` WHERE `+p.table+` MATCH ?`)
+			args = append(args, p.match)
+		}
 		var rows *sql.Rows
-		rows, err = s.rdb.QueryContext(ctx, query, append(args, mailbox)...)
+		rows, err = s.rdb.QueryContext(ctx, `WITH hits(id, r) AS MATERIALIZED (`+strings.Join(selects, " UNION ALL ")+`)
+		SELECT m.uid, max(hits.r) FROM hits JOIN messages m ON m.blob = hits.id AND m.mailbox = ? GROUP BY m.uid ORDER BY m.uid`,
+			append(args, mailbox)...)
 		if err == nil {
-			h.Sure, h.Rank, err = scanRanked(rows, q.Fuzzy)
+			h.Sure, h.Rank, err = scanRanked(rows, true)
+		}
+	} else if err == nil {
+		found := make([][]store.UID, len(parts))
+		errs := make([]error, len(parts))
+		var wg sync.WaitGroup
+		for i, p := range parts {
+			wg.Go(func() {
+				found[i], errs[i] = s.uids(ctx, `SELECT m.uid FROM (SELECT rowid FROM `+p.table+` WHERE `+p.table+` MATCH ?) t
+					CROSS JOIN messages m ON m.blob = t.rowid AND m.mailbox = ?`, p.match, mailbox)
+			})
+		}
+		wg.Wait()
+		err = errors.Join(errs...)
+		h.Sure = slices.Concat(found...)
+		if len(found) > 1 {
+			slices.Sort(h.Sure)
+			h.Sure = slices.Compact(h.Sure)
 		}
 	}
 	if err != nil {
