@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/petrelmail/petrel/internal/imapsort"
@@ -23,6 +24,9 @@ type sortCache struct {
 	used   int
 	tick   uint64
 	boxes  map[sortBoxKey]*sortBox
+	// split: reads of at least this many messages are split
+	// (readSortKeys); sortSplitMin but in tests.
+	split int
 }
 
 type sortBoxKey struct {
@@ -37,7 +41,7 @@ type sortBox struct {
 }
 
 func newSortCache(budget int) *sortCache {
-	return &sortCache{budget: budget, boxes: map[sortBoxKey]*sortBox{}}
+	return &sortCache{budget: budget, boxes: map[sortBoxKey]*sortBox{}, split: sortSplitMin}
 }
 
 // recBytes approximates the memory of one record.
@@ -110,4 +114,98 @@ func (c *sortCache) add(k sortBoxKey, uids []store.UID, msgs []imapsort.Msg) {
 		c.used -= oldest.bytes
 		delete(c.boxes, lru)
 	}
+}
+
+// sortKeys returns the sort keys of the messages of uids (ascending),
+// from the server's sort cache or, for those it lacks, a bulk read of
+// their metadata, and the UIDs they are of (those expunged meanwhile
+// left out). Index is the mailbox order. The read takes the header
+// fields too and fills every key, REFERENCES' included, whatever this
+// command needs: a client that sorts a mailbox threads it as well, and
+// the read, not the keys, is the cost (docs/benchmarks.md §SORT and
+// THREAD).
+func (s *session) sortKeys(uids []store.UID, refs bool) ([]imapsort.Msg, []store.UID, error) {
+	key := sortBoxKey{s.v.mb.ID, s.v.mb.UIDValidity}
+	msgs := make([]imapsort.Msg, len(uids))
+	for i := range msgs {
+		msgs[i].Index = i
+	}
+	misses := s.srv.sorts.lookup(key, uids, msgs, refs)
+	if len(misses) == 0 {
+		return msgs, uids, nil
+	}
+	missUIDs := make([]store.UID, len(misses))
+	for j, i := range misses {
+		missUIDs[j] = uids[i]
+	}
+	found, err := s.readSortKeys(missUIDs, misses, msgs)
+	if err != nil {
+		return nil, nil, err
+	}
+	var gone bool
+	newUIDs, newMsgs := make([]store.UID, 0, len(misses)), make([]imapsort.Msg, 0, len(misses))
+	for j, i := range misses {
+		if found[j] {
+			newUIDs, newMsgs = append(newUIDs, uids[i]), append(newMsgs, msgs[i])
+		} else {
+			gone = true
+		}
+	}
+	s.srv.sorts.add(key, newUIDs, newMsgs)
+	if !gone {
+		return msgs, uids, nil
+	}
+	// Expunged meanwhile: drop them; Index keeps the mailbox order.
+	missed := map[int]bool{}
+	for j, i := range misses {
+		if !found[j] {
+			missed[i] = true
+		}
+	}
+	keptMsgs, keptUIDs := msgs[:0], make([]store.UID, 0, len(uids))
+	for i := range msgs {
+		if !missed[i] {
+			keptMsgs, keptUIDs = append(keptMsgs, msgs[i]), append(keptUIDs, uids[i])
+		}
+	}
+	return keptMsgs, keptUIDs, nil
+}
+
+// Reads of more than sortSplitMin messages are split in sortReaders
+// parts read at once (the store's read pools serve several readers; the
+// decoding takes as long as the read).
+const (
+	sortSplitMin = 8192
+	sortReaders  = 2
+)
+
+// readSortKeys reads the keys of the messages missUIDs (ascending) into
+// msgs[misses[j]] and reports which it found.
+func (s *session) readSortKeys(missUIDs []store.UID, misses []int, msgs []imapsort.Msg) ([]bool, error) {
+	found := make([]bool, len(misses))
+	parts := 1
+	if len(missUIDs) >= s.srv.sorts.split {
+		parts = sortReaders
+	}
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*len(missUIDs)/parts, (p+1)*len(missUIDs)/parts
+		wg.Go(func() {
+			j := lo
+			errs[p] = s.srv.st.ReadMessages(s.ctx, s.v.mb.ID, missUIDs[lo:hi], store.ReadHeaders, func(d *store.MessageData) error {
+				for j < hi && missUIDs[j] < d.UID {
+					j++
+				}
+				if j < hi && missUIDs[j] == d.UID {
+					i := misses[j]
+					msgs[i] = imapsort.NewMsg(i, d.Meta, d.InternalDate, d.Size, imapsort.Need{All: true, Refs: true})
+					found[j] = true
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	return found, errors.Join(errs...)
 }
