@@ -210,11 +210,7 @@ func ftsQuery(q store.TextQuery, cols []store.TextColumn) string {
 // one table.
 func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store.TextQuery) (store.TextHits, error) {
 	const op = "search text"
-	type part struct {
-		table string
-		match string
-	}
-	var parts []part
+	var parts []textPart
 	for _, tb := range textTables {
 		var cols []store.TextColumn
 		for _, c := range q.Columns {
@@ -223,7 +219,7 @@ func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store
 			}
 		}
 		if len(cols) > 0 {
-			parts = append(parts, part{tb.name, ftsQuery(q, cols)})
+			parts = append(parts, textPart{tb.name, ftsQuery(q, cols)})
 		}
 	}
 	var h store.TextHits
@@ -254,27 +250,59 @@ func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store
 			h.Sure, h.Rank, err = scanRanked(rows, true)
 		}
 	} else if err == nil {
-		found := make([][]store.UID, len(parts))
-		errs := make([]error, len(parts))
-		var wg sync.WaitGroup
-		for i, p := range parts {
-			wg.Go(func() {
-				found[i], errs[i] = s.uids(ctx, `SELECT m.uid FROM (SELECT rowid FROM `+p.table+` WHERE `+p.table+` MATCH ?) t
-					CROSS JOIN messages m ON m.blob = t.rowid AND m.mailbox = ?`, p.match, mailbox)
-			})
-		}
-		wg.Wait()
-		err = errors.Join(errs...)
-		h.Sure = slices.Concat(found...)
-		if len(found) > 1 {
-			slices.Sort(h.Sure)
-			h.Sure = slices.Compact(h.Sure)
-		}
+		h.Sure, err = s.exactHits(ctx, mailbox, parts, textSplitBlobs)
 	}
 	if err != nil {
 		return store.TextHits{}, store.Wrap(store.KindInternal, op, err)
 	}
 	return h, nil
+}
+
+// textPart is the query of one FTS5 table.
+type textPart struct {
+	table, match string
+}
+
+// textSplitBlobs: with more bodies than this, each table is asked in two
+// halves of the blob ids, at once (FTS5 seeks its lists to a rowid
+// range), so that a query on a large store uses the cores (on 100,000
+// messages a table took 20 ms and the join as long again).
+const textSplitBlobs = 16384
+
+// exactHits are the UIDs of the messages of mailbox that the parts
+// match: each part (and each half of the blob ids, textSplitBlobs) on a
+// connection of its own, its hits joined to the messages in the same
+// statement (messages_blob), the UIDs merged here. split is
+// textSplitBlobs but in tests.
+func (s *Store) exactHits(ctx context.Context, mailbox store.MailboxID, parts []textPart, split int64) ([]store.UID, error) {
+	var maxBlob int64
+	if err := s.rdb.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM blobs`).Scan(&maxBlob); err != nil {
+		return nil, err
+	}
+	bounds := [][2]int64{{0, maxBlob}}
+	if maxBlob > split {
+		bounds = [][2]int64{{0, maxBlob / 2}, {maxBlob/2 + 1, 1<<63 - 1}}
+	}
+	found := make([][]store.UID, len(parts)*len(bounds))
+	errs := make([]error, len(found))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		for j, b := range bounds {
+			k := i*len(bounds) + j
+			wg.Go(func() {
+				found[k], errs[k] = s.uids(ctx, `SELECT m.uid FROM (SELECT rowid FROM `+p.table+` WHERE `+p.table+` MATCH ?
+					AND rowid BETWEEN ? AND ?) t CROSS JOIN messages m ON m.blob = t.rowid AND m.mailbox = ?`,
+					p.match, b[0], b[1], mailbox)
+			})
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	uids := slices.Concat(found...)
+	slices.Sort(uids)
+	return slices.Compact(uids), nil
 }
 
 // scanRanked reads (uid, rank) rows; the ranks only when asked.
