@@ -1,0 +1,57 @@
+package imapsort
+
+import (
+	"cmp"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestSortOneStringKey: Sort on one string key (ranks and a counting
+// sort) orders as comparing the strings does, REVERSE reversing the key
+// and not the ties, ties by Index also when Index is not the order of
+// msgs, with strings that share 8-octet prefixes, differ past them, end
+// inside them or hold NUL and high octets.
+func TestSortOneStringKey(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"", "A", "AB", "ABCDEFGH", "ABCDEFGHI", "ABCDEFGHJ", "ABCDEFG\x00", "\xc3\x89T\xc3\x89", "Z", "ABCDEFGHIJKLMNOP"}
+	for round := range 50 {
+		msgs := make([]Msg, 200)
+		idx := r.Perm(len(msgs))
+		for i := range msgs {
+			msgs[i].Index = i
+			if round%2 == 1 {
+				msgs[i].Index = idx[i] // not the order of msgs
+			}
+			msgs[i].Base = pieces[r.IntN(len(pieces))] + pieces[r.IntN(len(pieces))]
+			msgs[i].Str[strKey(From)] = pieces[r.IntN(len(pieces))]
+		}
+		for _, k := range []Key{Subject, From} {
+			for _, rev := range []bool{false, true} {
+				got := Sort(msgs, []Criterion{{Key: k, Reverse: rev}})
+				want := make([]int32, len(msgs))
+				for i := range want {
+					want[i] = int32(i)
+				}
+				slices.SortFunc(want, func(i, j int32) int {
+					a, b := msgs[i].Base, msgs[j].Base
+					if k == From {
+						a, b = msgs[i].Str[strKey(From)], msgs[j].Str[strKey(From)]
+					}
+					c := strings.Compare(a, b)
+					if rev {
+						c = -c
+					}
+					if c != 0 {
+						return c
+					}
+					return cmp.Compare(msgs[i].Index, msgs[j].Index)
+				})
+				if !slices.Equal(got, want) {
+					t.Fatalf("round %d key %d reverse %v:\n got %v\nwant %v", round, k, rev, got, want)
+				}
+			}
+		}
+	}
+}
