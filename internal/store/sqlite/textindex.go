@@ -3,11 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/msgmeta"
@@ -201,11 +199,10 @@ func ftsQuery(q store.TextQuery, cols []store.TextColumn) string {
 
 // SearchText implements store.TextIndex: the tables holding q's columns
 // are asked, and their rows joined to the mailbox's messages. An exact
-// query asks each table apart, at once on connections of the read pool,
-// its hits joined to the messages (the messages_blob index) in the same
-// statement; the UIDs are merged here (docs/benchmarks.md §Full-text
-// search: one statement uniting the tables spent as long again on its
-// temporary tables). A fuzzy query is ranked by bm25 (FTS5's, all
+// query asks each table apart, its hits joined to the messages (the
+// messages_blob index) in the same statement; the UIDs are merged here
+// (docs/benchmarks.md §Full-text search: one statement uniting the
+// tables spent half as long again on its temporary tables). A fuzzy query is ranked by bm25 (FTS5's, all
 // columns weighing the same; the best of the tables), its words all in
 // one table.
 func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store.TextQuery) (store.TextHits, error) {
@@ -250,7 +247,7 @@ func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store
 			h.Sure, h.Rank, err = scanRanked(rows, true)
 		}
 	} else if err == nil {
-		h.Sure, err = s.exactHits(ctx, mailbox, parts, textSplitBlobs)
+		h.Sure, err = s.exactHits(ctx, mailbox, parts)
 	}
 	if err != nil {
 		return store.TextHits{}, store.Wrap(store.KindInternal, op, err)
@@ -263,46 +260,24 @@ type textPart struct {
 	table, match string
 }
 
-// textSplitBlobs: with more bodies than this, each table is asked in two
-// halves of the blob ids, at once (FTS5 seeks its lists to a rowid
-// range), so that a query on a large store uses the cores (on 100,000
-// messages a table took 20 ms and the join as long again).
-const textSplitBlobs = 16384
-
 // exactHits are the UIDs of the messages of mailbox that the parts
-// match: each part (and each half of the blob ids, textSplitBlobs) on a
-// connection of its own, its hits joined to the messages in the same
-// statement (messages_blob), the UIDs merged here. split is
-// textSplitBlobs but in tests.
-func (s *Store) exactHits(ctx context.Context, mailbox store.MailboxID, parts []textPart, split int64) ([]store.UID, error) {
-	var maxBlob int64
-	if err := s.rdb.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM blobs`).Scan(&maxBlob); err != nil {
-		return nil, err
-	}
-	bounds := [][2]int64{{0, maxBlob}}
-	if maxBlob > split {
-		bounds = [][2]int64{{0, maxBlob / 2}, {maxBlob/2 + 1, 1<<63 - 1}}
-	}
-	found := make([][]store.UID, len(parts)*len(bounds))
-	errs := make([]error, len(found))
-	var wg sync.WaitGroup
-	for i, p := range parts {
-		for j, b := range bounds {
-			k := i*len(bounds) + j
-			wg.Go(func() {
-				found[k], errs[k] = s.uids(ctx, `SELECT m.uid FROM (SELECT rowid FROM `+p.table+` WHERE `+p.table+` MATCH ?
-					AND rowid BETWEEN ? AND ?) t CROSS JOIN messages m ON m.blob = t.rowid AND m.mailbox = ?`,
-					p.match, b[0], b[1], mailbox)
-			})
+// match: each part's hits joined to the messages in its statement
+// (messages_blob), the UIDs merged here.
+func (s *Store) exactHits(ctx context.Context, mailbox store.MailboxID, parts []textPart) ([]store.UID, error) {
+	var uids []store.UID
+	for _, p := range parts {
+		found, err := s.uids(ctx, `SELECT m.uid FROM (SELECT rowid FROM `+p.table+` WHERE `+p.table+` MATCH ?) t
+			CROSS JOIN messages m ON m.blob = t.rowid AND m.mailbox = ?`, p.match, mailbox)
+		if err != nil {
+			return nil, err
 		}
+		uids = append(uids, found...)
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if len(parts) > 1 {
+		slices.Sort(uids)
+		uids = slices.Compact(uids)
 	}
-	uids := slices.Concat(found...)
-	slices.Sort(uids)
-	return slices.Compact(uids), nil
+	return uids, nil
 }
 
 // scanRanked reads (uid, rank) rows; the ranks only when asked.
