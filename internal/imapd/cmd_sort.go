@@ -143,7 +143,7 @@ func (s *session) cmdSort(c *command, a *sortArgs) status {
 	if st.kind != "" {
 		return st
 	}
-	order := imapsort.Sort(msgs, a.crit)
+	order := s.sortOrder(msgs, uids, a.crit)
 	nums := make([]uint32, len(order))
 	for i, p := range order {
 		nums[i] = uint32(s.resultNum(c, uids[p]))

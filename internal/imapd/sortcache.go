@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"errors"
+	"sort"
 	"sync"
 
 	"github.com/petrelmail/petrel/internal/imapsort"
@@ -34,8 +35,15 @@ type sortBoxKey struct {
 	uidValidity uint32
 }
 
+// sortBox holds the records of one mailbox by ascending UID (a lookup
+// walks them with the asked UIDs, which also ascend) and, per string
+// key, their ranks (imapsort.Ranks), computed when a SORT first needs
+// them and dropped when records are added: a rank among a mailbox's
+// messages orders any of its subsets (imapsort.SortRanked).
 type sortBox struct {
-	recs     map[store.UID]imapsort.Msg
+	uids     []store.UID
+	recs     []imapsort.Msg
+	ranks    map[imapsort.Key][]int32
 	bytes    int
 	lastUsed uint64
 }
@@ -44,9 +52,9 @@ func newSortCache(budget int) *sortCache {
 	return &sortCache{budget: budget, boxes: map[sortBoxKey]*sortBox{}, split: sortSplitMin}
 }
 
-// recBytes approximates the memory of one record.
+// recBytes approximates the memory of one record (its ranks included).
 func recBytes(m *imapsort.Msg) int {
-	n := 160 + len(m.Base) + len(m.MessageID)
+	n := 200 + len(m.Base) + len(m.MessageID)
 	for _, s := range m.Str {
 		n += len(s)
 	}
@@ -56,54 +64,94 @@ func recBytes(m *imapsort.Msg) int {
 	return n
 }
 
-// lookup fills msgs[i] for each uids[i] it holds (with the references
-// when refs) and returns the positions it does not.
+// lookup fills msgs[i] for each uids[i] (ascending) it holds (with the
+// references when refs) and returns the positions it does not.
 func (c *sortCache) lookup(k sortBoxKey, uids []store.UID, msgs []imapsort.Msg, refs bool) (misses []int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.tick++
 	b := c.boxes[k]
-	if b != nil {
-		b.lastUsed = c.tick
+	if b == nil {
+		b = &sortBox{}
 	}
+	b.lastUsed = c.tick
+	j := 0
 	for i, u := range uids {
-		if b != nil {
-			if m, ok := b.recs[u]; ok && (!refs || m.HasRefs) {
-				idx := msgs[i].Index
-				msgs[i] = m
-				msgs[i].Index = idx
-				continue
-			}
+		j = seekUID(b.uids, j, u)
+		if j < len(b.uids) && b.uids[j] == u && (!refs || b.recs[j].HasRefs) {
+			idx := msgs[i].Index
+			msgs[i] = b.recs[j]
+			msgs[i].Index = idx
+			continue
 		}
 		misses = append(misses, i)
 	}
 	return misses
 }
 
-// add keeps records, dropping the least recently used mailboxes when
-// over budget.
+// seekUID is the first position from j of a UID of us (ascending) at
+// least u: the next one or two in a walk of a whole mailbox, else a
+// binary search.
+func seekUID(us []store.UID, j int, u store.UID) int {
+	for k := j; k < j+2 && k < len(us); k++ {
+		if us[k] >= u {
+			return k
+		}
+	}
+	return j + sort.Search(len(us)-j, func(x int) bool { return us[j+x] >= u })
+}
+
+// add keeps records (uids ascending), dropping the least recently used
+// mailboxes when over budget.
 func (c *sortCache) add(k sortBoxKey, uids []store.UID, msgs []imapsort.Msg) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b := c.boxes[k]
 	if b == nil {
-		b = &sortBox{recs: make(map[store.UID]imapsort.Msg, len(uids))}
+		b = &sortBox{}
 		c.boxes[k] = b
 	}
 	c.tick++
 	b.lastUsed = c.tick
-	for i, u := range uids {
-		if old, ok := b.recs[u]; ok {
-			n := recBytes(&old)
-			b.bytes -= n
-			c.used -= n
-		}
-		n := recBytes(&msgs[i])
-		b.recs[u] = msgs[i]
-		b.bytes += n
-		c.used += n
+	c.used -= b.bytes
+	b.uids, b.recs = mergeRecs(b.uids, b.recs, uids, msgs)
+	b.ranks = nil
+	b.bytes = 0
+	for i := range b.recs {
+		b.bytes += recBytes(&b.recs[i])
 	}
-	for c.used > c.budget {
+	c.used += b.bytes
+	c.evict()
+}
+
+// mergeRecs merges two UID-ascending record lists, the new one's record
+// kept for a UID in both.
+func mergeRecs(oldU []store.UID, oldR []imapsort.Msg, newU []store.UID, newR []imapsort.Msg) ([]store.UID, []imapsort.Msg) {
+	if len(oldU) == 0 || len(newU) > 0 && newU[0] > oldU[len(oldU)-1] {
+		return append(oldU, newU...), append(oldR, newR...)
+	}
+	u := make([]store.UID, 0, len(oldU)+len(newU))
+	r := make([]imapsort.Msg, 0, len(oldU)+len(newU))
+	i, j := 0, 0
+	for i < len(oldU) || j < len(newU) {
+		switch {
+		case j == len(newU) || i < len(oldU) && oldU[i] < newU[j]:
+			u, r = append(u, oldU[i]), append(r, oldR[i])
+			i++
+		default:
+			if i < len(oldU) && oldU[i] == newU[j] {
+				i++
+			}
+			u, r = append(u, newU[j]), append(r, newR[j])
+			j++
+		}
+	}
+	return u, r
+}
+
+// evict drops the least recently used mailboxes while over budget.
+func (c *sortCache) evict() {
+	for c.used > c.budget && len(c.boxes) > 0 {
 		var lru sortBoxKey
 		var oldest *sortBox
 		for key, box := range c.boxes {
@@ -114,6 +162,43 @@ func (c *sortCache) add(k sortBoxKey, uids []store.UID, msgs []imapsort.Msg) {
 		c.used -= oldest.bytes
 		delete(c.boxes, lru)
 	}
+}
+
+// ranks returns the ranks of string key key for the messages uids
+// (ascending) from the mailbox's records, computing them for the whole
+// mailbox once; nil when the cache does not hold all of uids.
+func (c *sortCache) ranks(k sortBoxKey, key imapsort.Key, uids []store.UID) []int32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.boxes[k]
+	if b == nil {
+		return nil
+	}
+	all := b.ranks[key]
+	if all == nil {
+		all = imapsort.Ranks(b.recs, key)
+		if b.ranks == nil {
+			b.ranks = map[imapsort.Key][]int32{}
+		}
+		b.ranks[key] = all
+	}
+	out := make([]int32, len(uids))
+	j := 0
+	for i, u := range uids {
+		j = seekUID(b.uids, j, u)
+		if j == len(b.uids) || b.uids[j] != u {
+			return nil
+		}
+		out[i] = all[j]
+	}
+	return out
+}
+
+// sortOrder orders msgs (of uids) by crit, with the ranks of the string
+// keys from the sort cache.
+func (s *session) sortOrder(msgs []imapsort.Msg, uids []store.UID, crit []imapsort.Criterion) []int32 {
+	key := sortBoxKey{s.v.mb.ID, s.v.mb.UIDValidity}
+	return imapsort.SortRanked(msgs, crit, func(k imapsort.Key) []int32 { return s.srv.sorts.ranks(key, k, uids) })
 }
 
 // sortKeys returns the sort keys of the messages of uids (ascending),

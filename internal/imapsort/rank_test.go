@@ -55,3 +55,39 @@ func TestSortOneStringKey(t *testing.T) {
 		}
 	}
 }
+
+// TestSortRankedSuperset: ranks computed over a superset of the
+// messages (a cached mailbox) order the subset as Sort does, for one
+// string key and for several keys mixing strings and numbers.
+func TestSortRankedSuperset(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	words := []string{"ALPHA", "BETA", "GAMMA", "ALPHABET", "", "DELTA"}
+	all := make([]Msg, 300)
+	for i := range all {
+		all[i] = Msg{Index: i, Sent: int64(r.IntN(20)), Base: words[r.IntN(len(words))] + words[r.IntN(len(words))]}
+		all[i].Str[strKey(To)] = words[r.IntN(len(words))]
+	}
+	var sub []Msg
+	var pos []int
+	for i := range all {
+		if r.IntN(3) == 0 {
+			m := all[i]
+			m.Index = len(sub)
+			sub, pos = append(sub, m), append(pos, i)
+		}
+	}
+	ranked := func(k Key) []int32 {
+		full := Ranks(all, k)
+		out := make([]int32, len(pos))
+		for j, i := range pos {
+			out[j] = full[i]
+		}
+		return out
+	}
+	for _, crit := range [][]Criterion{{{Key: Subject}}, {{Key: Subject, Reverse: true}}, {{Key: To}, {Key: Date, Reverse: true}},
+		{{Key: Date}, {Key: Subject, Reverse: true}, {Key: To}}} {
+		if got, want := SortRanked(sub, crit, ranked), Sort(sub, crit); !slices.Equal(got, want) {
+			t.Errorf("%v:\n got %v\nwant %v", crit, got, want)
+		}
+	}
+}

@@ -151,9 +151,22 @@ func displayName(as []msgmeta.Address) string {
 // among the distinct values, one sort of those), so the sort proper
 // compares integers that sit together in memory; one string criterion
 // needs no comparisons after the ranks (byRank).
-func Sort(msgs []Msg, crit []Criterion) []int32 {
+func Sort(msgs []Msg, crit []Criterion) []int32 { return SortRanked(msgs, crit, nil) }
+
+// SortRanked is Sort with the ranks of string keys from ranked when it
+// has them (non-nil): Ranks of the messages of msgs or of a superset of
+// them (a cache of a whole mailbox's), in the order of msgs.
+func SortRanked(msgs []Msg, crit []Criterion, ranked func(Key) []int32) []int32 {
+	ranks := func(k Key) []int32 {
+		if ranked != nil {
+			if r := ranked(k); r != nil {
+				return r
+			}
+		}
+		return rank(msgs, k)
+	}
 	if len(crit) == 1 && isString(crit[0].Key) {
-		return byRank(msgs, rank(msgs, crit[0].Key), crit[0].Reverse)
+		return byRank(msgs, ranks(crit[0].Key), crit[0].Reverse)
 	}
 	order := make([]int32, len(msgs))
 	for i := range order {
@@ -161,7 +174,7 @@ func Sort(msgs []Msg, crit []Criterion) []int32 {
 	}
 	keys := make([][]int64, len(crit))
 	for c, cr := range crit {
-		keys[c] = numbers(msgs, cr.Key)
+		keys[c] = numbers(msgs, cr.Key, ranks)
 	}
 	tie := make([]int64, len(msgs))
 	for i := range msgs {
@@ -224,7 +237,7 @@ func byRank(msgs []Msg, ranks []int32, reverse bool) []int32 {
 }
 
 // numbers are the values of a key as integers that order as the key does.
-func numbers(msgs []Msg, k Key) []int64 {
+func numbers(msgs []Msg, k Key, ranks func(Key) []int32) []int64 {
 	out := make([]int64, len(msgs))
 	switch k {
 	case Arrival:
@@ -240,12 +253,20 @@ func numbers(msgs []Msg, k Key) []int64 {
 			out[i] = msgs[i].Size
 		}
 	default:
-		for i, r := range rank(msgs, k) {
+		for i, r := range ranks(k) {
 			out[i] = int64(r)
 		}
 	}
 	return out
 }
+
+// Ranks are the ranks of msgs' values of the string key k among their
+// distinct values (in the order of the collation), for SortRanked.
+func Ranks(msgs []Msg, k Key) []int32 { return rank(msgs, k) }
+
+// IsString reports whether k orders by a string, whose Ranks SortRanked
+// can take.
+func IsString(k Key) bool { return isString(k) }
 
 // rank maps each message to the rank of its value of a string key
 // among the distinct values. The distinct values are sorted by their
