@@ -37,13 +37,14 @@ type sortBoxKey struct {
 
 // sortBox holds the records of one mailbox by ascending UID (a lookup
 // walks them with the asked UIDs, which also ascend) and, per string
-// key, their ranks (imapsort.Ranks), computed when a SORT first needs
-// them and dropped when records are added: a rank among a mailbox's
-// messages orders any of its subsets (imapsort.SortRanked).
+// key, their ranks (imapsort.Ranking), computed when a SORT first needs
+// them, extended by new mail (records above the highest UID) and dropped
+// when records are added below it: a rank among a mailbox's messages
+// orders any of its subsets (imapsort.SortRanked).
 type sortBox struct {
 	uids     []store.UID
 	recs     []imapsort.Msg
-	ranks    map[imapsort.Key][]int32
+	ranks    map[imapsort.Key]*imapsort.Ranking
 	bytes    int
 	lastUsed uint64
 }
@@ -114,8 +115,16 @@ func (c *sortCache) add(k sortBoxKey, uids []store.UID, msgs []imapsort.Msg) {
 	c.tick++
 	b.lastUsed = c.tick
 	c.used -= b.bytes
+	appended := len(b.uids) == 0 || len(uids) > 0 && uids[0] > b.uids[len(b.uids)-1]
 	b.uids, b.recs = mergeRecs(b.uids, b.recs, uids, msgs)
-	b.ranks = nil
+	for _, r := range b.ranks {
+		if appended {
+			r.Extend(msgs)
+		}
+	}
+	if !appended {
+		b.ranks = nil
+	}
 	b.bytes = 0
 	for i := range b.recs {
 		b.bytes += recBytes(&b.recs[i])
@@ -165,8 +174,8 @@ func (c *sortCache) evict() {
 }
 
 // ranks returns the ranks of string key key for the messages uids
-// (ascending) from the mailbox's records, computing them for the whole
-// mailbox once; nil when the cache does not hold all of uids.
+// (ascending) from the mailbox's records, ranking the whole mailbox
+// once; nil when the cache does not hold all of uids.
 func (c *sortCache) ranks(k sortBoxKey, key imapsort.Key, uids []store.UID) []int32 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -174,14 +183,15 @@ func (c *sortCache) ranks(k sortBoxKey, key imapsort.Key, uids []store.UID) []in
 	if b == nil {
 		return nil
 	}
-	all := b.ranks[key]
-	if all == nil {
-		all = imapsort.Ranks(b.recs, key)
+	r := b.ranks[key]
+	if r == nil {
+		r = imapsort.NewRanking(b.recs, key)
 		if b.ranks == nil {
-			b.ranks = map[imapsort.Key][]int32{}
+			b.ranks = map[imapsort.Key]*imapsort.Ranking{}
 		}
-		b.ranks[key] = all
+		b.ranks[key] = r
 	}
+	all := r.Of
 	out := make([]int32, len(uids))
 	j := 0
 	for i, u := range uids {

@@ -77,7 +77,7 @@ func TestSortRankedSuperset(t *testing.T) {
 		}
 	}
 	ranked := func(k Key) []int32 {
-		full := Ranks(all, k)
+		full := NewRanking(all, k).Of
 		out := make([]int32, len(pos))
 		for j, i := range pos {
 			out[j] = full[i]
@@ -88,6 +88,27 @@ func TestSortRankedSuperset(t *testing.T) {
 		{{Key: Date}, {Key: Subject, Reverse: true}, {Key: To}}} {
 		if got, want := SortRanked(sub, crit, ranked), Sort(sub, crit); !slices.Equal(got, want) {
 			t.Errorf("%v:\n got %v\nwant %v", crit, got, want)
+		}
+	}
+}
+
+// TestRankingExtend: a ranking extended by messages, some with new
+// values sorting among the old ones, equals the ranking of all of them.
+func TestRankingExtend(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	words := []string{"ALPHA", "BETA", "GAMMA", "ALPHABET", "", "DELTA", "ZULU", "A"}
+	msgs := make([]Msg, 120)
+	for i := range msgs {
+		msgs[i].Base = words[r.IntN(len(words))] + words[r.IntN(len(words))]
+		if i < 60 && strings.Contains(msgs[i].Base, "ZULU") {
+			msgs[i].Base = "BETA"
+		}
+	}
+	for _, cut := range []int{0, 1, 60, 119, 120} {
+		rk := NewRanking(msgs[:cut], Subject)
+		rk.Extend(msgs[cut:])
+		if want := NewRanking(msgs, Subject); !slices.Equal(rk.Of, want.Of) || !slices.Equal(rk.values, want.values) {
+			t.Errorf("cut %d: ranks %v\nwant %v", cut, rk.Of, want.Of)
 		}
 	}
 }
