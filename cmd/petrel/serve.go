@@ -86,6 +86,11 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	}
 	defer watchCerts(ctx, tlsRes, log)()
 	metrics.Registry.MustRegister(tlsRes.ExpiryGauge())
+	if b, ok := st.(interface {
+		TextBacklog(context.Context) (store.IndexBacklog, error)
+	}); ok { // the full-text indexer's backlog (README "Metrics")
+		metrics.Registry.MustRegister(store.NewBacklogCollector(b.TextBacklog))
+	}
 	acmeMgr, err := newACME(cfg, st, tlsRes, metrics, log, a.tuneACME)
 	if err != nil {
 		return err

@@ -142,73 +142,6 @@ func (s *session) sortMessages(a *sortArgs, need imapsort.Need) ([]imapsort.Msg,
 	return msgs, uids, status{}
 }
 
-// sortKeys returns the sort keys of the messages of uids (ascending),
-// from the server's sort cache or, for those it lacks, one bulk read of
-// their metadata (with the headers for refs), and the UIDs they are of
-// (those expunged meanwhile left out). Index is the mailbox order.
-func (s *session) sortKeys(uids []store.UID, refs bool) ([]imapsort.Msg, []store.UID, error) {
-	key := sortBoxKey{s.v.mb.ID, s.v.mb.UIDValidity}
-	msgs := make([]imapsort.Msg, len(uids))
-	for i := range msgs {
-		msgs[i].Index = i
-	}
-	misses := s.srv.sorts.lookup(key, uids, msgs, refs)
-	if len(misses) == 0 {
-		return msgs, uids, nil
-	}
-	var what store.ReadFlags
-	if refs {
-		what = store.ReadHeaders
-	}
-	missUIDs := make([]store.UID, len(misses))
-	for j, i := range misses {
-		missUIDs[j] = uids[i]
-	}
-	found := make([]bool, len(misses))
-	j := 0
-	err := s.srv.st.ReadMessages(s.ctx, s.v.mb.ID, missUIDs, what, func(d *store.MessageData) error {
-		for j < len(misses) && missUIDs[j] < d.UID {
-			j++
-		}
-		if j < len(misses) && missUIDs[j] == d.UID {
-			i := misses[j]
-			msgs[i] = imapsort.NewMsg(i, d.Meta, d.InternalDate, d.Size, imapsort.Need{All: true, Refs: refs})
-			found[j] = true
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	var gone bool
-	newUIDs, newMsgs := make([]store.UID, 0, len(misses)), make([]imapsort.Msg, 0, len(misses))
-	for j, i := range misses {
-		if found[j] {
-			newUIDs, newMsgs = append(newUIDs, uids[i]), append(newMsgs, msgs[i])
-		} else {
-			gone = true
-		}
-	}
-	s.srv.sorts.add(key, newUIDs, newMsgs)
-	if !gone {
-		return msgs, uids, nil
-	}
-	// Expunged meanwhile: drop them; Index keeps the mailbox order.
-	missed := map[int]bool{}
-	for j, i := range misses {
-		if !found[j] {
-			missed[i] = true
-		}
-	}
-	keptMsgs, keptUIDs := msgs[:0], make([]store.UID, 0, len(uids))
-	for i := range msgs {
-		if !missed[i] {
-			keptMsgs, keptUIDs = append(keptMsgs, msgs[i]), append(keptUIDs, uids[i])
-		}
-	}
-	return keptMsgs, keptUIDs, nil
-}
-
 // cmdSort answers SORT and UID SORT (RFC 5256 §3, RFC 5957, RFC 5267
 // §3 ESORT, RFC 9394 PARTIAL).
 func (s *session) cmdSort(c *command, a *sortArgs) status {
@@ -220,7 +153,7 @@ func (s *session) cmdSort(c *command, a *sortArgs) status {
 	if st.kind != "" {
 		return st
 	}
-	order := imapsort.Sort(msgs, a.crit)
+	order := s.sortOrder(msgs, uids, a.crit)
 	nums := make([]uint32, len(order))
 	for i, p := range order {
 		nums[i] = uint32(s.resultNum(c, uids[p]))

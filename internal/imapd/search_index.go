@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -29,6 +30,9 @@ func (s *session) useTextIndex(k *imapmsg.SearchKey) []store.UID {
 	ts, ok := s.srv.st.(textSearcher)
 	if !ok || !s.rewriteText(ts, k) {
 		return s.v.uids
+	}
+	if k.Kind == imapmsg.SortedUIDs { // the index answered the whole key
+		return inRanges(s.v.uids, k.UIDs)
 	}
 	in, ok := candidates(k)
 	if !ok {
@@ -135,6 +139,21 @@ func hasFuzzy(k *imapmsg.SearchKey) bool {
 		return true
 	}
 	return slices.ContainsFunc(k.Children, func(c imapmsg.SearchKey) bool { return hasFuzzy(&c) })
+}
+
+// inRanges are the uids (ascending) in the ranges rs (ascending,
+// disjoint), in one walk of both.
+func inRanges(uids []store.UID, rs []imapmsg.UIDRange) []store.UID {
+	var out []store.UID
+	i := 0
+	for _, r := range rs {
+		i += sort.Search(len(uids)-i, func(j int) bool { return uids[i+j] >= r.Lo })
+		for i < len(uids) && uids[i] <= r.Hi {
+			out = append(out, uids[i])
+			i++
+		}
+	}
+	return out
 }
 
 // uidRanges turns ascending UIDs into ascending, disjoint ranges.

@@ -1,6 +1,8 @@
 package imapd
 
 import (
+	"errors"
+	"sort"
 	"sync"
 
 	"github.com/petrelmail/petrel/internal/imapsort"
@@ -23,6 +25,9 @@ type sortCache struct {
 	used   int
 	tick   uint64
 	boxes  map[sortBoxKey]*sortBox
+	// split: reads of at least this many messages are split
+	// (readSortKeys); sortSplitMin but in tests.
+	split int
 }
 
 type sortBoxKey struct {
@@ -30,19 +35,27 @@ type sortBoxKey struct {
 	uidValidity uint32
 }
 
+// sortBox holds the records of one mailbox by ascending UID (a lookup
+// walks them with the asked UIDs, which also ascend) and, per string
+// key, their ranks (imapsort.Ranking), computed when a SORT first needs
+// them, extended by new mail (records above the highest UID) and dropped
+// when records are added below it: a rank among a mailbox's messages
+// orders any of its subsets (imapsort.SortRanked).
 type sortBox struct {
-	recs     map[store.UID]imapsort.Msg
+	uids     []store.UID
+	recs     []imapsort.Msg
+	ranks    map[imapsort.Key]*imapsort.Ranking
 	bytes    int
 	lastUsed uint64
 }
 
 func newSortCache(budget int) *sortCache {
-	return &sortCache{budget: budget, boxes: map[sortBoxKey]*sortBox{}}
+	return &sortCache{budget: budget, boxes: map[sortBoxKey]*sortBox{}, split: sortSplitMin}
 }
 
-// recBytes approximates the memory of one record.
+// recBytes approximates the memory of one record (its ranks included).
 func recBytes(m *imapsort.Msg) int {
-	n := 160 + len(m.Base) + len(m.MessageID)
+	n := 200 + len(m.Base) + len(m.MessageID)
 	for _, s := range m.Str {
 		n += len(s)
 	}
@@ -52,54 +65,102 @@ func recBytes(m *imapsort.Msg) int {
 	return n
 }
 
-// lookup fills msgs[i] for each uids[i] it holds (with the references
-// when refs) and returns the positions it does not.
+// lookup fills msgs[i] for each uids[i] (ascending) it holds (with the
+// references when refs) and returns the positions it does not.
 func (c *sortCache) lookup(k sortBoxKey, uids []store.UID, msgs []imapsort.Msg, refs bool) (misses []int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.tick++
 	b := c.boxes[k]
-	if b != nil {
-		b.lastUsed = c.tick
+	if b == nil {
+		b = &sortBox{}
 	}
+	b.lastUsed = c.tick
+	j := 0
 	for i, u := range uids {
-		if b != nil {
-			if m, ok := b.recs[u]; ok && (!refs || m.HasRefs) {
-				idx := msgs[i].Index
-				msgs[i] = m
-				msgs[i].Index = idx
-				continue
-			}
+		j = seekUID(b.uids, j, u)
+		if j < len(b.uids) && b.uids[j] == u && (!refs || b.recs[j].HasRefs) {
+			idx := msgs[i].Index
+			msgs[i] = b.recs[j]
+			msgs[i].Index = idx
+			continue
 		}
 		misses = append(misses, i)
 	}
 	return misses
 }
 
-// add keeps records, dropping the least recently used mailboxes when
-// over budget.
+// seekUID is the first position from j of a UID of us (ascending) at
+// least u: the next one or two in a walk of a whole mailbox, else a
+// binary search.
+func seekUID(us []store.UID, j int, u store.UID) int {
+	for k := j; k < j+2 && k < len(us); k++ {
+		if us[k] >= u {
+			return k
+		}
+	}
+	return j + sort.Search(len(us)-j, func(x int) bool { return us[j+x] >= u })
+}
+
+// add keeps records (uids ascending), dropping the least recently used
+// mailboxes when over budget.
 func (c *sortCache) add(k sortBoxKey, uids []store.UID, msgs []imapsort.Msg) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b := c.boxes[k]
 	if b == nil {
-		b = &sortBox{recs: make(map[store.UID]imapsort.Msg, len(uids))}
+		b = &sortBox{}
 		c.boxes[k] = b
 	}
 	c.tick++
 	b.lastUsed = c.tick
-	for i, u := range uids {
-		if old, ok := b.recs[u]; ok {
-			n := recBytes(&old)
-			b.bytes -= n
-			c.used -= n
+	c.used -= b.bytes
+	appended := len(b.uids) == 0 || len(uids) > 0 && uids[0] > b.uids[len(b.uids)-1]
+	b.uids, b.recs = mergeRecs(b.uids, b.recs, uids, msgs)
+	for _, r := range b.ranks {
+		if appended {
+			r.Extend(msgs)
 		}
-		n := recBytes(&msgs[i])
-		b.recs[u] = msgs[i]
-		b.bytes += n
-		c.used += n
 	}
-	for c.used > c.budget {
+	if !appended {
+		b.ranks = nil
+	}
+	b.bytes = 0
+	for i := range b.recs {
+		b.bytes += recBytes(&b.recs[i])
+	}
+	c.used += b.bytes
+	c.evict()
+}
+
+// mergeRecs merges two UID-ascending record lists, the new one's record
+// kept for a UID in both.
+func mergeRecs(oldU []store.UID, oldR []imapsort.Msg, newU []store.UID, newR []imapsort.Msg) ([]store.UID, []imapsort.Msg) {
+	if len(oldU) == 0 || len(newU) > 0 && newU[0] > oldU[len(oldU)-1] {
+		return append(oldU, newU...), append(oldR, newR...)
+	}
+	u := make([]store.UID, 0, len(oldU)+len(newU))
+	r := make([]imapsort.Msg, 0, len(oldU)+len(newU))
+	i, j := 0, 0
+	for i < len(oldU) || j < len(newU) {
+		switch {
+		case j == len(newU) || i < len(oldU) && oldU[i] < newU[j]:
+			u, r = append(u, oldU[i]), append(r, oldR[i])
+			i++
+		default:
+			if i < len(oldU) && oldU[i] == newU[j] {
+				i++
+			}
+			u, r = append(u, newU[j]), append(r, newR[j])
+			j++
+		}
+	}
+	return u, r
+}
+
+// evict drops the least recently used mailboxes while over budget.
+func (c *sortCache) evict() {
+	for c.used > c.budget && len(c.boxes) > 0 {
 		var lru sortBoxKey
 		var oldest *sortBox
 		for key, box := range c.boxes {
@@ -110,4 +171,136 @@ func (c *sortCache) add(k sortBoxKey, uids []store.UID, msgs []imapsort.Msg) {
 		c.used -= oldest.bytes
 		delete(c.boxes, lru)
 	}
+}
+
+// ranks returns the ranks of string key key for the messages uids
+// (ascending) from the mailbox's records, ranking the whole mailbox
+// once; nil when the cache does not hold all of uids.
+func (c *sortCache) ranks(k sortBoxKey, key imapsort.Key, uids []store.UID) []int32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.boxes[k]
+	if b == nil {
+		return nil
+	}
+	r := b.ranks[key]
+	if r == nil {
+		r = imapsort.NewRanking(b.recs, key)
+		if b.ranks == nil {
+			b.ranks = map[imapsort.Key]*imapsort.Ranking{}
+		}
+		b.ranks[key] = r
+	}
+	all := r.Of
+	out := make([]int32, len(uids))
+	j := 0
+	for i, u := range uids {
+		j = seekUID(b.uids, j, u)
+		if j == len(b.uids) || b.uids[j] != u {
+			return nil
+		}
+		out[i] = all[j]
+	}
+	return out
+}
+
+// sortOrder orders msgs (of uids) by crit, with the ranks of the string
+// keys from the sort cache.
+func (s *session) sortOrder(msgs []imapsort.Msg, uids []store.UID, crit []imapsort.Criterion) []int32 {
+	key := sortBoxKey{s.v.mb.ID, s.v.mb.UIDValidity}
+	return imapsort.SortRanked(msgs, crit, func(k imapsort.Key) []int32 { return s.srv.sorts.ranks(key, k, uids) })
+}
+
+// sortKeys returns the sort keys of the messages of uids (ascending),
+// from the server's sort cache or, for those it lacks, a bulk read of
+// their metadata, and the UIDs they are of (those expunged meanwhile
+// left out). Index is the mailbox order. The read takes the header
+// fields too and fills every key, REFERENCES' included, whatever this
+// command needs: a client that sorts a mailbox threads it as well, and
+// the read, not the keys, is the cost (docs/benchmarks.md §SORT and
+// THREAD).
+func (s *session) sortKeys(uids []store.UID, refs bool) ([]imapsort.Msg, []store.UID, error) {
+	key := sortBoxKey{s.v.mb.ID, s.v.mb.UIDValidity}
+	msgs := make([]imapsort.Msg, len(uids))
+	for i := range msgs {
+		msgs[i].Index = i
+	}
+	misses := s.srv.sorts.lookup(key, uids, msgs, refs)
+	if len(misses) == 0 {
+		return msgs, uids, nil
+	}
+	missUIDs := make([]store.UID, len(misses))
+	for j, i := range misses {
+		missUIDs[j] = uids[i]
+	}
+	found, err := s.readSortKeys(missUIDs, misses, msgs)
+	if err != nil {
+		return nil, nil, err
+	}
+	var gone bool
+	newUIDs, newMsgs := make([]store.UID, 0, len(misses)), make([]imapsort.Msg, 0, len(misses))
+	for j, i := range misses {
+		if found[j] {
+			newUIDs, newMsgs = append(newUIDs, uids[i]), append(newMsgs, msgs[i])
+		} else {
+			gone = true
+		}
+	}
+	s.srv.sorts.add(key, newUIDs, newMsgs)
+	if !gone {
+		return msgs, uids, nil
+	}
+	// Expunged meanwhile: drop them; Index keeps the mailbox order.
+	missed := map[int]bool{}
+	for j, i := range misses {
+		if !found[j] {
+			missed[i] = true
+		}
+	}
+	keptMsgs, keptUIDs := msgs[:0], make([]store.UID, 0, len(uids))
+	for i := range msgs {
+		if !missed[i] {
+			keptMsgs, keptUIDs = append(keptMsgs, msgs[i]), append(keptUIDs, uids[i])
+		}
+	}
+	return keptMsgs, keptUIDs, nil
+}
+
+// Reads of more than sortSplitMin messages are split in sortReaders
+// parts read at once (the store's read pools serve several readers; the
+// decoding takes as long as the read).
+const (
+	sortSplitMin = 8192
+	sortReaders  = 2
+)
+
+// readSortKeys reads the keys of the messages missUIDs (ascending) into
+// msgs[misses[j]] and reports which it found.
+func (s *session) readSortKeys(missUIDs []store.UID, misses []int, msgs []imapsort.Msg) ([]bool, error) {
+	found := make([]bool, len(misses))
+	parts := 1
+	if len(missUIDs) >= s.srv.sorts.split {
+		parts = sortReaders
+	}
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*len(missUIDs)/parts, (p+1)*len(missUIDs)/parts
+		wg.Go(func() {
+			j := lo
+			errs[p] = s.srv.st.ReadMessages(s.ctx, s.v.mb.ID, missUIDs[lo:hi], store.ReadHeaders, func(d *store.MessageData) error {
+				for j < hi && missUIDs[j] < d.UID {
+					j++
+				}
+				if j < hi && missUIDs[j] == d.UID {
+					i := misses[j]
+					msgs[i] = imapsort.NewMsg(i, d.Meta, d.InternalDate, d.Size, imapsort.Need{All: true, Refs: true})
+					found[j] = true
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	return found, errors.Join(errs...)
 }

@@ -149,15 +149,34 @@ func displayName(as []msgmeta.Address) string {
 // Index (RFC 5256 §3). msgs is left as it is. Each criterion's values
 // are first copied into one compact array (a string key as its rank
 // among the distinct values, one sort of those), so the sort proper
-// compares integers that sit together in memory.
-func Sort(msgs []Msg, crit []Criterion) []int32 {
+// compares integers that sit together in memory; one string criterion
+// needs no comparisons after the ranks (byRank).
+func Sort(msgs []Msg, crit []Criterion) []int32 { return SortRanked(msgs, crit, nil) }
+
+// SortRanked is Sort with the ranks of string keys from ranked when it
+// has them (non-nil): the ranks (Ranking) of the messages of msgs or of
+// a superset of them (a cache of a whole mailbox's), in the order of
+// msgs.
+func SortRanked(msgs []Msg, crit []Criterion, ranked func(Key) []int32) []int32 {
+	ranks := func(k Key) []int32 {
+		if ranked != nil {
+			if r := ranked(k); r != nil {
+				return r
+			}
+		}
+		of, _ := rank(msgs, k)
+		return of
+	}
+	if len(crit) == 1 && isString(crit[0].Key) {
+		return byRank(msgs, ranks(crit[0].Key), crit[0].Reverse)
+	}
 	order := make([]int32, len(msgs))
 	for i := range order {
 		order[i] = int32(i)
 	}
 	keys := make([][]int64, len(crit))
 	for c, cr := range crit {
-		keys[c] = numbers(msgs, cr.Key)
+		keys[c] = numbers(msgs, cr.Key, ranks)
 	}
 	tie := make([]int64, len(msgs))
 	for i := range msgs {
@@ -178,8 +197,49 @@ func Sort(msgs []Msg, crit []Criterion) []int32 {
 	return order
 }
 
+// isString reports whether k orders by a string (rank).
+func isString(k Key) bool {
+	return k != Arrival && k != Date && k != Size
+}
+
+// byRank orders the positions by their rank (descending when reverse),
+// ties by Index: a counting sort over the positions in Index order.
+func byRank(msgs []Msg, ranks []int32, reverse bool) []int32 {
+	byIndex := make([]int32, len(msgs))
+	for i := range byIndex {
+		byIndex[i] = int32(i)
+	}
+	if !slices.IsSortedFunc(msgs, func(a, b Msg) int { return cmp.Compare(a.Index, b.Index) }) {
+		slices.SortStableFunc(byIndex, func(i, j int32) int { return cmp.Compare(msgs[i].Index, msgs[j].Index) })
+	}
+	n := 0
+	for _, r := range ranks {
+		n = max(n, int(r)+1)
+	}
+	start := make([]int32, n+1)
+	for _, r := range ranks {
+		if reverse {
+			r = int32(n-1) - r
+		}
+		start[r+1]++
+	}
+	for r := 1; r <= n; r++ {
+		start[r] += start[r-1]
+	}
+	order := make([]int32, len(msgs))
+	for _, p := range byIndex {
+		r := ranks[p]
+		if reverse {
+			r = int32(n-1) - r
+		}
+		order[start[r]] = p
+		start[r]++
+	}
+	return order
+}
+
 // numbers are the values of a key as integers that order as the key does.
-func numbers(msgs []Msg, k Key) []int64 {
+func numbers(msgs []Msg, k Key, ranks func(Key) []int32) []int64 {
 	out := make([]int64, len(msgs))
 	switch k {
 	case Arrival:
@@ -195,48 +255,131 @@ func numbers(msgs []Msg, k Key) []int64 {
 			out[i] = msgs[i].Size
 		}
 	default:
-		for i, r := range rank(msgs, k) {
+		for i, r := range ranks(k) {
 			out[i] = int64(r)
 		}
 	}
 	return out
 }
 
-// rank maps each message to the rank of its value of a string key
-// among the distinct values.
-func rank(msgs []Msg, k Key) []int32 {
-	str := func(m *Msg) string {
-		if k == Subject {
-			return m.Base
+// Ranking is the ranks of one string key's values among the distinct
+// values of a list of messages (in the order of the collation), for
+// SortRanked, which more messages can extend.
+type Ranking struct {
+	key    Key
+	values []string // distinct, ascending
+	// Of is the rank of each message of the list.
+	Of []int32
+}
+
+// NewRanking ranks msgs' values of the string key k.
+func NewRanking(msgs []Msg, k Key) *Ranking {
+	of, values := rank(msgs, k)
+	return &Ranking{key: k, values: values, Of: of}
+}
+
+// Extend appends the ranks of more messages to the list's, ranking again
+// those of the list when more brings new values (one pass over Of).
+func (r *Ranking) Extend(more []Msg) {
+	var fresh []string
+	for i := range more {
+		s := keyString(&more[i], r.key)
+		if _, found := slices.BinarySearch(r.values, s); !found {
+			fresh = append(fresh, s)
 		}
-		return m.Str[strKey(k)]
 	}
-	ids := make(map[string]int32)
-	var distinct []string
-	of := make([]int32, len(msgs))
+	if len(fresh) > 0 {
+		slices.Sort(fresh)
+		fresh = slices.Compact(fresh)
+		merged := make([]string, 0, len(r.values)+len(fresh))
+		moved := make([]int32, len(r.values))
+		i, j := 0, 0
+		for i < len(r.values) || j < len(fresh) {
+			if j == len(fresh) || i < len(r.values) && r.values[i] < fresh[j] {
+				moved[i] = int32(len(merged))
+				merged = append(merged, r.values[i])
+				i++
+			} else {
+				merged = append(merged, fresh[j])
+				j++
+			}
+		}
+		for x, o := range r.Of {
+			r.Of[x] = moved[o]
+		}
+		r.values = merged
+	}
+	for i := range more {
+		p, _ := slices.BinarySearch(r.values, keyString(&more[i], r.key))
+		r.Of = append(r.Of, int32(p))
+	}
+}
+
+// IsString reports whether k orders by a string, whose Ranking
+// SortRanked can take.
+func IsString(k Key) bool { return isString(k) }
+
+// keyString is m's value of the string key k.
+func keyString(m *Msg, k Key) string {
+	if k == Subject {
+		return m.Base
+	}
+	return m.Str[strKey(k)]
+}
+
+// rank maps each message to the rank of its value of a string key
+// among the distinct values. The distinct values are sorted by their
+// first 8 octets as an integer, the whole strings compared only where
+// those are equal (66,622 distinct subjects of 100,000 messages: a third
+// of the time of comparing strings).
+func rank(msgs []Msg, k Key) (of []int32, values []string) {
+	ids := make(map[string]int32, len(msgs)/2)
+	type value struct {
+		prefix uint64
+		s      string
+		id     int32
+	}
+	var distinct []value
+	of = make([]int32, len(msgs))
 	for i := range msgs {
-		s := str(&msgs[i])
+		s := keyString(&msgs[i], k)
 		id, ok := ids[s]
 		if !ok {
 			id = int32(len(distinct))
 			ids[s] = id
-			distinct = append(distinct, s)
+			distinct = append(distinct, value{prefix8(s), s, id})
 		}
 		of[i] = id
 	}
-	byValue := make([]int32, len(distinct))
-	for i := range byValue {
-		byValue[i] = int32(i)
-	}
-	slices.SortFunc(byValue, func(a, b int32) int { return strings.Compare(distinct[a], distinct[b]) })
+	slices.SortFunc(distinct, func(a, b value) int {
+		if a.prefix != b.prefix {
+			return cmp.Compare(a.prefix, b.prefix)
+		}
+		return strings.Compare(a.s, b.s)
+	})
 	rankOf := make([]int32, len(distinct))
-	for r, id := range byValue {
-		rankOf[id] = int32(r)
+	values = make([]string, len(distinct))
+	for r, v := range distinct {
+		rankOf[v.id] = int32(r)
+		values[r] = v.s
 	}
 	for i, id := range of {
 		of[i] = rankOf[id]
 	}
-	return of
+	return of, values
+}
+
+// prefix8 is the first 8 octets of s as a big-endian integer, zeros past
+// its end: two strings whose prefixes differ compare as them.
+func prefix8(s string) uint64 {
+	var p uint64
+	for i := range 8 {
+		p <<= 8
+		if i < len(s) {
+			p |= uint64(s[i])
+		}
+	}
+	return p
 }
 
 // strKey is the place of an address key in Msg.Str.

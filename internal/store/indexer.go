@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // IndexerIdle is how long the background indexer waits, when nothing is
@@ -87,4 +89,48 @@ func (x *Indexer) run(ctx context.Context) {
 		}
 		t.Reset(x.idle)
 	}
+}
+
+// IndexBacklog is what waits for the background indexer: the bodies
+// listed as unindexed that it will index (not those over MaxIndexText,
+// which stay listed), and when the oldest of them was listed (zero when
+// none waits).
+type IndexBacklog struct {
+	Bodies int
+	Oldest time.Time
+}
+
+// NewBacklogCollector is a Prometheus collector of the indexer's backlog
+// (README "Metrics"), read from the store at each scrape by read:
+// petrel_fts_backlog_bodies and petrel_fts_backlog_oldest_seconds (the
+// age of the oldest, 0 when none waits). A scrape whose read fails
+// reports nothing.
+func NewBacklogCollector(read func(ctx context.Context) (IndexBacklog, error)) prometheus.Collector {
+	return &backlogCollector{read: read,
+		bodies: prometheus.NewDesc("petrel_fts_backlog_bodies",
+			"Message bodies waiting for the background full-text indexer.", nil, nil),
+		oldest: prometheus.NewDesc("petrel_fts_backlog_oldest_seconds",
+			"Seconds since the oldest body waiting for the full-text indexer was stored (0: none waits).", nil, nil)}
+}
+
+type backlogCollector struct {
+	read           func(ctx context.Context) (IndexBacklog, error)
+	bodies, oldest *prometheus.Desc
+}
+
+func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.bodies; ch <- c.oldest }
+
+func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	b, err := c.read(ctx)
+	if err != nil {
+		return
+	}
+	age := 0.0
+	if b.Bodies > 0 && !b.Oldest.IsZero() {
+		age = max(0, time.Since(b.Oldest).Seconds())
+	}
+	ch <- prometheus.MustNewConstMetric(c.bodies, prometheus.GaugeValue, float64(b.Bodies))
+	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age)
 }

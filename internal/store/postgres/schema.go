@@ -216,6 +216,9 @@ CREATE INDEX IF NOT EXISTS acl_grantee ON acl(grantee);
 	// APPEND, COPY, MOVE: the transaction's start).
 	`ALTER TABLE messages ADD COLUMN IF NOT EXISTS saved bigint NOT NULL DEFAULT 0;
 ALTER TABLE messages ALTER COLUMN saved SET DEFAULT extract(epoch FROM now())::bigint;`,
+	// 10: when each unindexed body was listed, for the indexer's backlog
+	// metric (textindex.go).
+	migrationTextSince,
 }
 
 // errNewerSchema is returned by Open for a database whose schema is newer

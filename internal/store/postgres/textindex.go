@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -39,6 +40,11 @@ INSERT INTO text_unindexed(blob) SELECT DISTINCT blob FROM messages
 CREATE INDEX IF NOT EXISTS messages_blob ON messages(blob);
 `
 
+// migrationTextSince adds when each body was listed in text_unindexed
+// (the database's clock), for the backlog metric (TextBacklog); the rows
+// listed before count from the migration.
+var migrationTextSince = `ALTER TABLE text_unindexed ADD COLUMN IF NOT EXISTS since timestamptz NOT NULL DEFAULT now();`
+
 // intakeMail is intake for the body of a message: the body is listed
 // in text_unindexed in its transaction (markUnindexed), and the
 // background indexer extracts its text later.
@@ -57,6 +63,21 @@ func (s *Store) intakeMail(ctx context.Context, r io.Reader, meta *msgmeta.Meta,
 func (t *txn) markUnindexed(id store.BlobID) error {
 	_, err := t.exec(`INSERT INTO text_unindexed(blob) VALUES ($1) ON CONFLICT DO NOTHING`, id)
 	return err
+}
+
+// TextBacklog is what waits for the background indexer (the metric of
+// store.NewBacklogCollector).
+func (s *Store) TextBacklog(ctx context.Context) (store.IndexBacklog, error) {
+	var b store.IndexBacklog
+	var since *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT count(*), min(since) FROM text_unindexed WHERE NOT over`).Scan(&b.Bodies, &since)
+	if err != nil {
+		return b, store.Wrap(store.KindInternal, "text backlog", err)
+	}
+	if since != nil && b.Bodies > 0 {
+		b.Oldest = *since
+	}
+	return b, nil
 }
 
 const textInsertPrefix = `INSERT INTO text_index(blob, `

@@ -221,6 +221,9 @@ CREATE INDEX IF NOT EXISTS acl_grantee ON acl(grantee);
 	// 12: the save date (RFC 8514), Unix seconds; 0 for the messages
 	// stored before, read as their internal date (store.SaveDateOf).
 	`ALTER TABLE messages ADD COLUMN saved INTEGER NOT NULL DEFAULT 0;`,
+	// 13: when each unindexed body was listed, for the indexer's backlog
+	// metric (textindex.go).
+	migrationTextSince,
 }
 
 // migrationIdentity gives every message a thread ID (RFC 8474 §5.2;

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -20,9 +21,11 @@ func testBackgroundIndexer(t *testing.T, b Backend) {
 	e := newEnv(t, b)
 	acct := e.account("bg")
 	inbox := e.mailbox(acct.ID, "INBOX")
+	start := time.Now()
 	u1 := e.deliver(acct.ID, "", textMsg("one", "a striped zebra")).UID
 	u2 := e.deliver(acct.ID, "", textMsg("two", "a spotted horse")).UID
 	wantHits(t, "before the indexer", e.textHits(inbox.ID, store.ColBody, "zebra"), nil, []store.UID{u1, u2})
+	wantBacklog(t, e.s, 2, start)
 
 	e.s.Close()
 	s, err := b.OpenIndexing(e.instance, time.Hour)
@@ -31,6 +34,7 @@ func testBackgroundIndexer(t *testing.T, b Backend) {
 	}
 	e.s = s
 	waitIndexed(t, e, inbox.ID, "zebra", []store.UID{u1}) // at start
+	wantBacklog(t, e.s, 0, time.Time{})
 	u3 := e.deliver(acct.ID, "", textMsg("three", "zebra herd")).UID
 	waitIndexed(t, e, inbox.ID, "zebra", []store.UID{u1, u3}) // poked
 	wantHits(t, "not a match", e.textHits(inbox.ID, store.ColBody, "horse"), []store.UID{u2}, nil)
@@ -61,5 +65,35 @@ func waitIndexed(t *testing.T, e *env, mb store.MailboxID, needle string, sure [
 			t.Fatalf("%q not indexed in time: %+v, want sure %v", needle, h, sure)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// wantBacklog checks the indexer's backlog (the metric of
+// store.NewBacklogCollector): n bodies, the oldest listed at about
+// since (the database's clock, in whole seconds: a margin of 5 s), or
+// none.
+func wantBacklog(t *testing.T, s store.Store, n int, since time.Time) {
+	t.Helper()
+	bl, ok := s.(interface {
+		TextBacklog(context.Context) (store.IndexBacklog, error)
+	})
+	if !ok {
+		t.Fatal("the store reports no indexer backlog")
+	}
+	got, err := bl.TextBacklog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Bodies != n {
+		t.Errorf("backlog: %d bodies, want %d", got.Bodies, n)
+	}
+	if n == 0 {
+		if !got.Oldest.IsZero() {
+			t.Errorf("backlog: oldest %v with none waiting", got.Oldest)
+		}
+		return
+	}
+	if d := got.Oldest.Sub(since); d < -5*time.Second || d > 5*time.Second {
+		t.Errorf("backlog: oldest listed at %v, want about %v", got.Oldest, since)
 	}
 }
