@@ -67,6 +67,9 @@ func levels() map[string]int {
 		"store/storetest": 2,
 		// storecopy: the copy of one store into another (petrel store copy).
 		"storecopy": 2,
+		// mailimport: petrel import and export (Maildir, mbox) through
+		// the store's batch paths.
+		"mailimport": 2,
 		// tlsrpt: SMTP TLS reporting (RFC 8460): outcomes counted in the
 		// store's key/value entries, the daily reports.
 		"tlsrpt": 2,

@@ -66,7 +66,7 @@ func TestFoldersAndWriter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.Put(Message{UID: 2, Flags: "S", Keywords: []string{"work"}, InternalDate: date, Size: 3, VirtualSize: 4}, strings.NewReader("x\ny")); err != nil {
+		if _, err := w.Put(Message{UID: 2, Flags: "S", Keywords: []string{"work"}, InternalDate: date, VirtualSize: 4}, strings.NewReader("x\ny")); err != nil {
 			t.Fatal(err)
 		}
 		if err := w.Close(); err != nil {

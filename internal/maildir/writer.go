@@ -67,22 +67,21 @@ func NewWriter(root, name string, uidValidity, nextUID uint32) (*Writer, error) 
 	return w, nil
 }
 
-// Message is one message to write: body has LF line endings already.
+// Message is one message to write.
 type Message struct {
 	UID          uint32
 	Flags        string // upper-case Maildir flag letters
 	Keywords     []string
 	InternalDate time.Time
-	// Size is the body's size (the file's), VirtualSize with CRLF line
-	// endings (Dovecot's ",S=" and ",W=").
-	Size, VirtualSize int64
+	// VirtualSize is the size with CRLF line endings (Dovecot's ",W=");
+	// the file's size (",S=") is counted as it is written.
+	VirtualSize int64
 }
 
-// Put writes one message, named after its UID and UIDVALIDITY (a base
-// that an export run again finds again). A keyword beyond the 26 a
-// folder can name is reported in dropped.
+// Put writes one message, body with LF line endings, named after its UID
+// (a base that an export run again finds again). A keyword beyond the 26
+// a folder can name is reported in dropped.
 func (w *Writer) Put(m Message, body io.Reader) (dropped []string, err error) {
-	base := fmt.Sprintf("%d.P%dQ1.petrel,S=%d,W=%d", m.InternalDate.Unix(), m.UID, m.Size, m.VirtualSize)
 	var letters []byte
 	for _, kw := range m.Keywords {
 		if c, ok := w.keywords.Letter(kw); ok {
@@ -91,18 +90,19 @@ func (w *Writer) Put(m Message, body io.Reader) (dropped []string, err error) {
 			dropped = append(dropped, kw)
 		}
 	}
-	tmp := filepath.Join(w.dir, "tmp", base)
+	tmp := filepath.Join(w.dir, "tmp", fmt.Sprintf("%d.petrel-export", m.UID))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	_, err = io.Copy(f, body)
+	size, err := io.Copy(f, body)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
 		err = os.Chtimes(tmp, m.InternalDate, m.InternalDate)
 	}
+	base := fmt.Sprintf("%d.P%dQ1.petrel,S=%d,W=%d", m.InternalDate.Unix(), m.UID, size, m.VirtualSize)
 	name := Name(base, m.Flags, string(letters))
 	if err == nil {
 		err = os.Rename(tmp, filepath.Join(w.dir, "cur", name))
