@@ -49,6 +49,9 @@ commands:
   dns    [check] DOMAIN                     print the DNS records to publish (check: compare with DNS)
   store  copy --to-config NEW.toml          copy the store into the one NEW.toml names (to PostgreSQL)
   index  rebuild [--account ADDRESS]        put the messages stored before the full-text index into it
+  import ADDRESS SOURCE                     import a Maildir(++) tree or mbox file/tree into the account
+                                            (--format maildir|mbox, --mailbox NAME for one mbox, --new-uids)
+  export ADDRESS DEST                       write the account's mailboxes to DEST (--format maildir|mbox)
   version                                   print the version
   help                                      print this summary
 
@@ -65,6 +68,9 @@ flags:
   --read-only         token create: the token may only read
   --to-config FILE    store copy: the configuration of the destination store
   --account ADDRESS   index rebuild: only the messages of this account
+  --format F          import/export: maildir or mbox (import: guessed from SOURCE)
+  --mailbox NAME      import of one mbox file: the mailbox it goes to (default INBOX)
+  --new-uids          import: give new UIDs even where dovecot-uidlist has the source's
   -h, --help          print the usage of a command (petrel COMMAND --help)
 
 exit status: 0 success, 1 the operation failed, 2 usage or configuration error
@@ -172,6 +178,10 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.storeCmd(ctx, rest)
 	case "index":
 		return a.indexCmd(ctx, rest)
+	case "import":
+		return a.importCmd(ctx, rest)
+	case "export":
+		return a.exportCmd(ctx, rest)
 	case "version":
 		return a.version(rest)
 	case "help", "-h", "-help", "--help":

@@ -76,10 +76,10 @@ type importer struct {
 func Import(ctx context.Context, st Store, account store.AccountID, src Source, opts Options) (Report, error) {
 	start := time.Now()
 	if opts.BatchBytes <= 0 {
-		opts.BatchBytes = 16 << 20
+		opts.BatchBytes = 4 << 20
 	}
 	if opts.BatchMessages <= 0 {
-		opts.BatchMessages = 500
+		opts.BatchMessages = 200
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
