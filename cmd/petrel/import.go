@@ -44,16 +44,17 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 	if format == "" {
 		format = detectFormat(source)
 	}
+	if format != "maildir" && format != "mbox" {
+		return usageErrorf("import: --format must be maildir or mbox")
+	}
 	return a.withMigration(ctx, opts, "import", pos[0], func(cfg *config.Config, st store.Store, acct store.AccountID) error {
 		maxSize := int64(cfg.Delivery.MaxMessageSize)
 		var src mailimport.Source
 		switch format {
 		case "maildir":
 			src = &mailimport.MaildirSource{Root: source, MaxSize: maxSize, NoUIDs: newUIDs}
-		case "mbox":
-			src = &mailimport.MboxSource{Path: source, Name: mailbox, MaxSize: maxSize}
 		default:
-			return usageErrorf("import: --format must be maildir or mbox")
+			src = &mailimport.MboxSource{Path: source, Name: mailbox, MaxSize: maxSize}
 		}
 		rep, err := mailimport.Import(ctx, st, acct, src, mailimport.Options{NoUIDs: newUIDs,
 			Progress: a.progress(), Log: cliLogger(a.stderr, cfg)})
