@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/maildir"
-	"github.com/petrelmail/petrel/internal/mbox")
+	"github.com/petrelmail/petrel/internal/mbox"
+)
 
 // writeSources writes the same n messages as a Maildir++ tree with a
 // dovecot-uidlist (UIDs with gaps, flags, keywords, a subfolder) and as
@@ -184,4 +185,3 @@ func TestImportUsage(t *testing.T) {
 		t.Errorf("beside a server: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
-
