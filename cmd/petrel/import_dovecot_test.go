@@ -41,7 +41,13 @@ func startDovecotIMAP(t *testing.T, home string) *imapclient.Client {
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(home, uid, gid); err != nil {
+		err = filepath.WalkDir(home, func(p string, _ os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Chown(p, uid, gid)
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 		conf += "mail_uid = mail\nmail_gid = mail\nfirst_valid_uid = 1\n"
@@ -198,7 +204,8 @@ func migrationView(t *testing.T, c *imapclient.Client) string {
 // TestImportDovecotMaildir fills a Maildir through Dovecot's own IMAP,
 // imports it, and checks that Petrel's IMAP shows the same folders,
 // flags, keywords, dates, sizes, UIDVALIDITY and UIDs as Dovecot's: a
-// client synced against Dovecot has nothing to download again.
+// client synced against Dovecot has nothing to download again; then
+// exports it and checks that Dovecot serving the export shows the same.
 func TestImportDovecotMaildir(t *testing.T) {
 	requireEnv(t, "PETREL_HEAVY")
 	// Not below t.TempDir(), whose parent only root may enter: Dovecot
@@ -225,6 +232,18 @@ func TestImportDovecotMaildir(t *testing.T) {
 	if !strings.Contains(out, "imported 55 messages into 5 mailboxes") || !strings.Contains(out, "5 mailboxes kept their UIDs") {
 		t.Fatalf("import printed %q", out)
 	}
+
+	// And back: Dovecot serving Petrel's export shows the same.
+	home2, err := os.MkdirTemp("", "petrel-dovecot-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(home2) })
+	e.ok("", "export", "bob@example.org", filepath.Join(home2, "Maildir"))
+	if got := migrationView(t, startDovecotIMAP(t, home2)); got != want {
+		t.Fatalf("Dovecot's IMAP view of Petrel's export differs:\nbefore:\n%s\nafter:\n%s", want, got)
+	}
+
 	serveInBackground(t, e)
 	c, err := imapclient.DialInsecure(addr, nil)
 	if err != nil {
