@@ -114,7 +114,7 @@ func exportMaildir(ctx context.Context, st ExportStore, mb store.Mailbox, dest s
 		return err
 	}
 	err = eachMessage(ctx, st, mb, func(d *store.MessageData) error {
-		dropped, err := w.Put(maildir.Message{UID: uint32(d.UID), Flags: maildirLetters(d.Flags), Keywords: d.Keywords,
+		dropped, err := w.Put(maildir.Message{UID: uint32(d.UID), Flags: maildirLetters.of(d.Flags), Keywords: d.Keywords,
 			InternalDate: d.InternalDate, VirtualSize: d.Size}, &lfReader{r: d.Body})
 		rep.DroppedKeywords += len(dropped)
 		rep.Messages++
@@ -145,7 +145,7 @@ func exportMbox(ctx context.Context, st ExportStore, mb store.Mailbox, dest stri
 	err = eachMessage(ctx, st, mb, func(d *store.MessageData) error {
 		rep.Messages++
 		progress.Add(1)
-		return w.Write(&mbox.Message{Date: d.InternalDate, Flags: mboxLetters(d.Flags), Keywords: d.Keywords}, d.Body)
+		return w.Write(&mbox.Message{Date: d.InternalDate, Flags: mboxLetters.of(d.Flags), Keywords: d.Keywords}, d.Body)
 	})
 	if err == nil {
 		err = w.Flush()

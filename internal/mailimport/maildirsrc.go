@@ -115,7 +115,7 @@ func (s *MaildirSource) Messages(ctx context.Context, f Folder, fn func(*Message
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		m := &Message{UID: uids[i], Flags: maildirFlags(e.Info.Flags), Keywords: kw.Of(e.Info.Keywords),
+		m := &Message{UID: uids[i], Flags: maildirLetters.flags(e.Info.Flags), Keywords: kw.Of(e.Info.Keywords),
 			Date: e.File.ModTime(), Where: e.Path, Units: 1}
 		if e.File.Size() > s.MaxSize {
 			m.Skip = fmt.Sprintf("%d bytes, over the limit of %d", e.File.Size(), s.MaxSize)
@@ -148,37 +148,7 @@ func (b byUID) Swap(i, j int) {
 	b.uids[i], b.uids[j] = b.uids[j], b.uids[i]
 }
 
-// maildirFlags maps a file name's flag letters to IMAP flags (P, passed,
-// has none).
-func maildirFlags(letters string) store.Flags {
-	var f store.Flags
-	for _, c := range []byte(letters) {
-		switch c {
-		case 'S':
-			f |= store.FlagSeen
-		case 'R':
-			f |= store.FlagAnswered
-		case 'F':
-			f |= store.FlagFlagged
-		case 'T':
-			f |= store.FlagDeleted
-		case 'D':
-			f |= store.FlagDraft
-		}
-	}
-	return f
-}
-
-// maildirLetters is maildirFlags' inverse.
-func maildirLetters(f store.Flags) string {
-	var s string
-	for _, x := range []struct {
-		f store.Flags
-		c string
-	}{{store.FlagDraft, "D"}, {store.FlagFlagged, "F"}, {store.FlagAnswered, "R"}, {store.FlagSeen, "S"}, {store.FlagDeleted, "T"}} {
-		if f&x.f != 0 {
-			s += x.c
-		}
-	}
-	return s
-}
+// maildirLetters are the flag letters of a Maildir file name (P, passed,
+// has no IMAP flag), in the order a name lists them.
+var maildirLetters = letters{{store.FlagDraft, 'D'}, {store.FlagFlagged, 'F'}, {store.FlagAnswered, 'R'},
+	{store.FlagSeen, 'S'}, {store.FlagDeleted, 'T'}}

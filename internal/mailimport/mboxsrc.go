@@ -109,7 +109,7 @@ func (s *MboxSource) Messages(ctx context.Context, f Folder, fn func(*Message) e
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		m := &Message{Flags: mboxFlags(mm.Flags), Keywords: mm.Keywords, Date: mm.Date, Fallback: st.ModTime(),
+		m := &Message{Flags: mboxLetters.flags(mm.Flags), Keywords: mm.Keywords, Date: mm.Date, Fallback: st.ModTime(),
 			Where: fmt.Sprintf("%s line %d", path, mm.Line), Units: cr.n - done}
 		done = cr.n
 		if mm.TooBig {
@@ -134,36 +134,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// mboxFlags maps the letters of mbox.Message.Flags to IMAP flags.
-func mboxFlags(letters string) store.Flags {
-	var f store.Flags
-	for _, c := range []byte(letters) {
-		switch c {
-		case 'R':
-			f |= store.FlagSeen
-		case 'A':
-			f |= store.FlagAnswered
-		case 'F':
-			f |= store.FlagFlagged
-		case 'T':
-			f |= store.FlagDraft
-		case 'D':
-			f |= store.FlagDeleted
-		}
-	}
-	return f
-}
-
-// mboxLetters is mboxFlags' inverse.
-func mboxLetters(f store.Flags) string {
-	var s string
-	for _, x := range []struct {
-		f store.Flags
-		c string
-	}{{store.FlagSeen, "R"}, {store.FlagAnswered, "A"}, {store.FlagFlagged, "F"}, {store.FlagDraft, "T"}, {store.FlagDeleted, "D"}} {
-		if f&x.f != 0 {
-			s += x.c
-		}
-	}
-	return s
-}
+// mboxLetters are the flag letters of mbox.Message.Flags.
+var mboxLetters = letters{{store.FlagSeen, 'R'}, {store.FlagAnswered, 'A'}, {store.FlagFlagged, 'F'},
+	{store.FlagDraft, 'T'}, {store.FlagDeleted, 'D'}}

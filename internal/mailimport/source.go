@@ -3,6 +3,7 @@ package mailimport
 import (
 	"bytes"
 	"context"
+	"strings"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/store"
@@ -91,4 +92,32 @@ var specialUses = map[string]store.SpecialUse{
 // guessUse is the special use of a new mailbox of that name.
 func guessUse(name string) store.SpecialUse {
 	return specialUses[string(bytes.ToLower([]byte(name)))]
+}
+
+// letters map IMAP flags to the letters of a file format.
+type letters []struct {
+	flag   store.Flags
+	letter byte
+}
+
+// flags returns the flags of the letters of s; others are ignored.
+func (l letters) flags(s string) store.Flags {
+	var f store.Flags
+	for _, x := range l {
+		if strings.IndexByte(s, x.letter) >= 0 {
+			f |= x.flag
+		}
+	}
+	return f
+}
+
+// of returns the letters of f.
+func (l letters) of(f store.Flags) string {
+	var b []byte
+	for _, x := range l {
+		if f&x.flag != 0 {
+			b = append(b, x.letter)
+		}
+	}
+	return string(b)
 }
