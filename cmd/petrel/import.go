@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/config"
@@ -14,6 +15,10 @@ import (
 	"github.com/petrelmail/petrel/internal/mailimport"
 	"github.com/petrelmail/petrel/internal/store"
 )
+
+// migrationMemoryLimit is the Go heap an import or export aims to stay
+// under (runtime/debug.SetMemoryLimit; GOMEMLIMIT overrides it).
+const migrationMemoryLimit = 96 << 20
 
 const (
 	importUsage = "import: usage: petrel import ADDRESS SOURCE [--format maildir|mbox] [--mailbox NAME] [--new-uids] [--config FILE]"
@@ -122,6 +127,11 @@ func (a *app) withMigration(ctx context.Context, opts options, cmd, address stri
 	cfg, _, err := loadConfig(opts.config)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The collector runs sooner rather than let garbage double the
+		// heap of a long import (docs/benchmarks.md §Import).
+		debug.SetMemoryLimit(migrationMemoryLimit)
 	}
 	release, err := lockDataDir(cfg.DataDir)
 	if errors.Is(err, errServing) {

@@ -90,14 +90,29 @@ func DirName(name string) (string, bool) {
 	return "." + strings.Join(parts, "."), true
 }
 
-// Entry is one message file of a folder.
+// Entry is one message file of a folder, small: a folder may hold
+// hundreds of thousands.
 type Entry struct {
-	Path string
-	Info Info
-	// File is the file's status; its modification time is the message's
-	// INTERNALDATE (Dovecot sets it so when it saves a message).
-	File fs.FileInfo
+	// Name is the file's name in new/ (New) or cur/.
+	Name string
+	New  bool
+	// ModTime (Unix nanoseconds) is the file's modification time: the
+	// message's INTERNALDATE (Dovecot sets it so when it saves a message).
+	ModTime int64
+	Size    int64
 }
+
+// Path is the entry's file in the folder dir.
+func (e *Entry) Path(dir string) string {
+	sub := "cur"
+	if e.New {
+		sub = "new"
+	}
+	return filepath.Join(dir, sub, e.Name)
+}
+
+// Info parses the entry's name.
+func (e *Entry) Info() Info { return ParseName(e.Name) }
 
 // Entries lists the message files of a folder's new/ and cur/, sorted by
 // modification time then name (the order of delivery, for UIDs to give
@@ -123,15 +138,14 @@ func Entries(dir string) ([]Entry, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, Entry{Path: filepath.Join(dir, sub, e.Name()), Info: ParseName(e.Name()), File: fi})
+			out = append(out, Entry{Name: e.Name(), New: sub == "new", ModTime: fi.ModTime().UnixNano(), Size: fi.Size()})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
-		ti, tj := out[i].File.ModTime(), out[j].File.ModTime()
-		if !ti.Equal(tj) {
-			return ti.Before(tj)
+		if out[i].ModTime != out[j].ModTime {
+			return out[i].ModTime < out[j].ModTime
 		}
-		return out[i].Info.Base < out[j].Info.Base
+		return out[i].Name < out[j].Name
 	})
 	return out, nil
 }

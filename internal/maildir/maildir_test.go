@@ -88,13 +88,13 @@ func TestFoldersAndWriter(t *testing.T) {
 		t.Fatalf("modified UTF-7 directory: %v", err)
 	}
 	es, err := Entries(fs[1].Dir)
-	if err != nil || len(es) != 1 || es[0].Info.Flags != "S" || es[0].Info.Keywords != "a" || !es[0].File.ModTime().Equal(date) {
+	if err != nil || len(es) != 1 || es[0].Info().Flags != "S" || es[0].Info().Keywords != "a" || es[0].ModTime != date.UnixNano() {
 		t.Fatalf("entries %v %+v", err, es)
 	}
 	f, _ := os.Open(filepath.Join(fs[1].Dir, "dovecot-uidlist"))
 	l, err := ParseUIDList(f)
 	f.Close()
-	if err != nil || l.UIDValidity != 77 || l.UIDs[es[0].Info.Base] != 2 {
+	if err != nil || l.UIDValidity != 77 || l.UIDs[es[0].Info().Base] != 2 {
 		t.Fatalf("uidlist %v %+v", err, l)
 	}
 }

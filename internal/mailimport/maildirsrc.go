@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/petrelmail/petrel/internal/maildir"
 	"github.com/petrelmail/petrel/internal/store"
@@ -23,6 +24,7 @@ type MaildirSource struct {
 	MaxSize int64
 	// NoUIDs ignores dovecot-uidlist.
 	NoUIDs bool
+	dirs   map[string]string // folder name -> directory
 }
 
 // Folders implements Source.
@@ -32,7 +34,9 @@ func (s *MaildirSource) Folders() ([]Folder, error) {
 		return nil, err
 	}
 	out := make([]Folder, 0, len(fs))
+	s.dirs = map[string]string{}
 	for _, f := range fs {
+		s.dirs[f.Name] = f.Dir
 		ents, err := maildir.Entries(f.Dir)
 		if err != nil {
 			return nil, err
@@ -63,26 +67,13 @@ func (s *MaildirSource) uidlist(dir string) (*maildir.UIDList, error) {
 	return maildir.ParseUIDList(f)
 }
 
-func (s *MaildirSource) dir(name string) (string, error) {
-	fs, err := maildir.Folders(s.Root)
-	if err != nil {
-		return "", err
-	}
-	for _, f := range fs {
-		if f.Name == name {
-			return f.Dir, nil
-		}
-	}
-	return "", fmt.Errorf("folder %s is gone", name)
-}
-
 // Messages implements Source: with a uidlist, the messages it lists in
 // UID order, then those it does not list with the next UIDs in the order
 // of Entries (what Dovecot would give them).
 func (s *MaildirSource) Messages(ctx context.Context, f Folder, fn func(*Message) error) error {
-	dir, err := s.dir(f.Name)
-	if err != nil {
-		return err
+	dir, ok := s.dirs[f.Name]
+	if !ok {
+		return fmt.Errorf("no directory for folder %s", f.Name)
 	}
 	ents, err := maildir.Entries(dir)
 	if err != nil {
@@ -102,7 +93,7 @@ func (s *MaildirSource) Messages(ctx context.Context, f Folder, fn func(*Message
 	} else if l != nil {
 		next := max(l.NextUID, f.NextUID)
 		for i, e := range ents {
-			if uid, ok := l.UIDs[e.Info.Base]; ok {
+			if uid, ok := l.UIDs[e.Info().Base]; ok {
 				uids[i] = uid
 			} else {
 				uids[i] = next
@@ -115,12 +106,14 @@ func (s *MaildirSource) Messages(ctx context.Context, f Folder, fn func(*Message
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		m := &Message{UID: uids[i], Flags: maildirLetters.flags(e.Info.Flags), Keywords: kw.Of(e.Info.Keywords),
-			Date: e.File.ModTime(), Where: e.Path, Units: 1}
-		if e.File.Size() > s.MaxSize {
-			m.Skip = fmt.Sprintf("%d bytes, over the limit of %d", e.File.Size(), s.MaxSize)
+		info := e.Info()
+		path := e.Path(dir)
+		m := &Message{UID: uids[i], Flags: maildirLetters.flags(info.Flags), Keywords: kw.Of(info.Keywords),
+			Date: time.Unix(0, e.ModTime), Where: path, Units: 1}
+		if e.Size > s.MaxSize {
+			m.Skip = fmt.Sprintf("%d bytes, over the limit of %d", e.Size, s.MaxSize)
 		} else {
-			body, err := os.ReadFile(e.Path)
+			body, err := os.ReadFile(path)
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // expunged or moved by a running Dovecot meanwhile
 			}
