@@ -55,6 +55,9 @@ commands:
   backup [--verbose] DEST                   back up the store, keys, certificates and configuration (server running)
   backup verify BACKUP                      check a backup (PostgreSQL: against the configured store)
   restore BACKUP DATADIR                    restore a backup into a new data directory, and verify it
+  import ADDRESS SOURCE                     import a Maildir(++) tree or mbox file/tree into the account
+                                            (--format maildir|mbox, --mailbox NAME for one mbox, --new-uids)
+  export ADDRESS DEST                       write the account's mailboxes to DEST (--format maildir|mbox)
   version                                   print the version
   help                                      print this summary
 
@@ -72,6 +75,9 @@ flags:
   --to-config FILE    store copy: the configuration of the destination store
   --account ADDRESS   index rebuild: only the messages of this account
   --revoke            share: remove the grantee's rights
+  --format F          import/export: maildir or mbox (import: guessed from SOURCE)
+  --mailbox NAME      import of one mbox file: the mailbox it goes to (default INBOX)
+  --new-uids          import: give new UIDs even where dovecot-uidlist has the source's
   -h, --help          print the usage of a command (petrel COMMAND --help)
 
 exit status: 0 success, 1 the operation failed, 2 usage or configuration error
@@ -185,6 +191,10 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.backupCmd(ctx, rest)
 	case "restore":
 		return a.restoreCmd(ctx, rest)
+	case "import":
+		return a.importCmd(ctx, rest)
+	case "export":
+		return a.exportCmd(ctx, rest)
 	case "version":
 		return a.version(rest)
 	case "help", "-h", "-help", "--help":

@@ -39,6 +39,11 @@ func levels() map[string]int {
 		"scram": 0,
 		// inflate: a DEFLATE decoder with a small idle footprint (IMAP COMPRESS).
 		"inflate": 0,
+		// mutf7: modified UTF-7 mailbox names (RFC 3501 §5.1.3).
+		"mutf7": 0,
+		// maildir, mbox: the Maildir(++) and mbox formats of petrel
+		// import and export (README "Migrating to Petrel").
+		"maildir": 1, "mbox": 0,
 		// envelope: the one SMTP/LMTP transaction type, from smtpd to the queue.
 		"envelope":  1,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,
@@ -65,6 +70,9 @@ func levels() map[string]int {
 		"store/storetest": 2,
 		// storecopy: the copy of one store into another (petrel store copy).
 		"storecopy": 2,
+		// mailimport: petrel import and export (Maildir, mbox) through
+		// the store's batch paths.
+		"mailimport": 2,
 		// tlsrpt: SMTP TLS reporting (RFC 8460): outcomes counted in the
 		// store's key/value entries, the daily reports.
 		"tlsrpt": 2,

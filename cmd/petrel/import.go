@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/petrelmail/petrel/internal/config"
+	"github.com/petrelmail/petrel/internal/mailaddr"
+	"github.com/petrelmail/petrel/internal/mailimport"
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// migrationMemoryLimit is the Go heap an import or export aims to stay
+// under (runtime/debug.SetMemoryLimit; GOMEMLIMIT overrides it).
+const migrationMemoryLimit = 96 << 20
+
+const (
+	importUsage = "import: usage: petrel import ADDRESS SOURCE [--format maildir|mbox] [--mailbox NAME] [--new-uids] [--config FILE]"
+	exportUsage = "export: usage: petrel export ADDRESS DEST [--format maildir|mbox] [--config FILE]"
+)
+
+// importCmd runs "petrel import ADDRESS SOURCE": the mail of a Maildir,
+// Dovecot Maildir++ tree, mbox file or tree of mbox files goes into the
+// account (README "Migrating to Petrel").
+func (a *app) importCmd(ctx context.Context, args []string) error {
+	format, args, err := takeValueFlag("import", args, "format")
+	if err != nil {
+		return err
+	}
+	mailbox, args, err := takeValueFlag("import", args, "mailbox")
+	if err != nil {
+		return err
+	}
+	newUIDs, args := takeBoolFlag(args, "new-uids")
+	opts, pos, err := parseArgs("import", args, false)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageErrorf(importUsage)
+	}
+	source := pos[1]
+	if format == "" {
+		format = detectFormat(source)
+	}
+	if format != "maildir" && format != "mbox" {
+		return usageErrorf("import: --format must be maildir or mbox")
+	}
+	return a.withMigration(ctx, opts, "import", pos[0], func(cfg *config.Config, st store.Store, acct store.AccountID) error {
+		maxSize := int64(cfg.Delivery.MaxMessageSize)
+		var src mailimport.Source
+		switch format {
+		case "maildir":
+			src = &mailimport.MaildirSource{Root: source, MaxSize: maxSize, NoUIDs: newUIDs}
+		default:
+			src = &mailimport.MboxSource{Path: source, Name: mailbox, MaxSize: maxSize}
+		}
+		rep, err := mailimport.Import(ctx, st, acct, src, mailimport.Options{NoUIDs: newUIDs,
+			Progress: a.progress(), Log: cliLogger(a.stderr, cfg)})
+		line := fmt.Sprintf("imported %d messages into %d mailboxes (%d were there already, %d skipped; %d mailboxes kept their UIDs) in %s",
+			rep.Added, rep.Folders, rep.Present, rep.Skipped, rep.KeptUIDs, rep.Elapsed.Round(time.Millisecond))
+		if err != nil {
+			fmt.Fprintln(a.stdout, line)
+			hint := "run the command again: it resumes where it stopped"
+			if errors.Is(err, mailimport.ErrOverQuota) {
+				hint = "raise the quota (petrel user quota) and run the command again: it resumes"
+			}
+			return &cliError{code: exitFail, lines: []string{"import: " + errText(err) + " (" + hint + ")"}}
+		}
+		fmt.Fprintln(a.stdout, line)
+		return nil
+	})
+}
+
+// exportCmd runs "petrel export ADDRESS DEST": every mailbox of the
+// account goes to a Maildir++ tree (with dovecot-uidlist) or to mbox
+// files below DEST.
+func (a *app) exportCmd(ctx context.Context, args []string) error {
+	format, args, err := takeValueFlag("export", args, "format")
+	if err != nil {
+		return err
+	}
+	opts, pos, err := parseArgs("export", args, false)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageErrorf(exportUsage)
+	}
+	f := mailimport.Maildir
+	switch format {
+	case "", "maildir":
+	case "mbox":
+		f = mailimport.Mbox
+	default:
+		return usageErrorf("export: --format must be maildir or mbox")
+	}
+	return a.withMigration(ctx, opts, "export", pos[0], func(_ *config.Config, st store.Store, acct store.AccountID) error {
+		rep, err := mailimport.Export(ctx, st, acct, pos[1], f, a.progress())
+		if err != nil {
+			return &cliError{code: exitFail, lines: []string{"export: " + errText(err) + " (run the command again: it writes the files again)"}}
+		}
+		fmt.Fprintf(a.stdout, "exported %d messages of %d mailboxes to %s in %s\n", rep.Messages, rep.Mailboxes, pos[1],
+			rep.Elapsed.Round(time.Millisecond))
+		for _, name := range rep.Skipped {
+			fmt.Fprintf(a.stdout, "skipped mailbox %q: a Maildir++ folder name cannot hold \".\" (export it with --format mbox)\n", name)
+		}
+		if rep.DroppedKeywords > 0 {
+			fmt.Fprintf(a.stdout, "%d keywords beyond the 26 a Maildir folder can name were left out\n", rep.DroppedKeywords)
+		}
+		return nil
+	})
+}
+
+// withMigration opens the store for an import or an export of the
+// account that has address, holding the data directory's serve lock: the
+// import writes with the store's import path, which tells no running
+// server (README "Migrating to Petrel").
+func (a *app) withMigration(ctx context.Context, opts options, cmd, address string,
+	f func(*config.Config, store.Store, store.AccountID) error) error {
+	cfg, _, err := loadConfig(opts.config)
+	if err != nil {
+		return err
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The collector runs sooner rather than let garbage double the
+		// heap of a long import (docs/benchmarks.md §Import).
+		debug.SetMemoryLimit(migrationMemoryLimit)
+	}
+	release, err := lockDataDir(cfg.DataDir)
+	if errors.Is(err, errServing) {
+		return fmt.Errorf("%s: petrel serve is running on the data directory %s: stop it first", cmd, cfg.DataDir)
+	}
+	if err != nil {
+		return err
+	}
+	defer release()
+	return a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) error {
+		addr, err := mailaddr.Parse(address)
+		if err == nil {
+			addr, err = mailaddr.Canonical(addr)
+		}
+		if err != nil {
+			return usageErrorf("%s: %q is not an address", cmd, address)
+		}
+		acct, err := st.LookupAddress(ctx, addr.String())
+		if store.IsKind(err, store.KindNotFound) {
+			return &cliError{code: exitFail, lines: []string{fmt.Sprintf("%s: no account has the address %s (petrel user add)", cmd, addr)}}
+		}
+		if err != nil {
+			return err
+		}
+		return f(cfg, st, acct)
+	})
+}
+
+// detectFormat guesses a source's format: a directory with cur/, or with
+// Maildir++ folders, is a Maildir; anything else mbox.
+func detectFormat(path string) string {
+	if st, err := os.Stat(filepath.Join(path, "cur")); err == nil && st.IsDir() {
+		return "maildir"
+	}
+	if ms, _ := filepath.Glob(filepath.Join(path, ".*", "cur")); len(ms) > 0 {
+		return "maildir"
+	}
+	return "mbox"
+}
+
+// progress shows an import's or export's progress on standard error: a
+// line rewritten in place on a terminal, a line every 10 seconds
+// otherwise.
+func (a *app) progress() *mailimport.Progress {
+	return &mailimport.Progress{W: a.stderr, Terminal: isTerminal(a.stderr)}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// takeBoolFlag removes the flag --name from args and reports whether it
+// was there.
+func takeBoolFlag(args []string, name string) (bool, []string) {
+	rest := make([]string, 0, len(args))
+	found := false
+	for i, arg := range args {
+		if arg == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		if arg == "--"+name || arg == "-"+name {
+			found = true
+			continue
+		}
+		rest = append(rest, arg)
+	}
+	return found, rest
+}

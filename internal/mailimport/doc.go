@@ -1,0 +1,15 @@
+// Package mailimport moves mail between an account of the store and
+// Maildir (Dovecot's Maildir++ with dovecot-uidlist and dovecot-keywords)
+// or mbox files (README "Migrating to Petrel"): Import streams a source's
+// folders into mailboxes through the store's batch paths, Export writes
+// mailboxes out. Memory stays bounded by one batch (Options.BatchBytes)
+// and the per-folder indexes (UIDs, duplicate keys, thread keys), whatever
+// the size of the source.
+//
+// An import can be killed at any point and run again: it converges to the
+// state of one uninterrupted run. Messages with the UIDs of the source
+// (a dovecot-uidlist) are skipped when their UID is there already;
+// others are compared by Message-ID, size and INTERNALDATE with what the
+// mailbox holds (a multiset: a source that holds a message twice gets it
+// twice), so no state file is needed.
+package mailimport

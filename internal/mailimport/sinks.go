@@ -1,0 +1,171 @@
+package mailimport
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/petrelmail/petrel/internal/store"
+)
+
+// uidSink imports with the source's UIDs (store.Importer): a UID the
+// mailbox holds already is skipped, so a run again adds only the rest.
+type uidSink struct {
+	im      *importer
+	mailbox store.MailboxID
+	modseq  store.ModSeq
+}
+
+func (im *importer) uidSink(ctx context.Context, f Folder, mb store.Mailbox, exists bool) (sink, error) {
+	use := mb.SpecialUse
+	if !exists {
+		var err error
+		if use, err = im.freeUse(ctx, f.Name); err != nil {
+			return nil, err
+		}
+	}
+	// The store must never hand out this UIDVALIDITY again (a mailbox
+	// created later), like a store copy's (store.Counters).
+	if err := im.st.ImportCounters(ctx, store.Counters{UIDValidity: f.UIDValidity}); err != nil {
+		return nil, err
+	}
+	mb, err := im.st.ImportMailbox(ctx, im.account, store.Mailbox{Name: f.Name, UIDValidity: f.UIDValidity,
+		UIDNext: store.UID(max(f.NextUID, 1)), HighestModSeq: max(mb.HighestModSeq, 1), SpecialUse: use})
+	if err != nil {
+		return nil, err
+	}
+	im.rep.KeptUIDs++
+	return &uidSink{im: im, mailbox: mb.ID, modseq: mb.HighestModSeq + 1}, nil
+}
+
+func (s *uidSink) write(ctx context.Context, msgs []*pending) (added, present int, err error) {
+	lo, hi := store.UID(msgs[0].UID), store.UID(msgs[0].UID)
+	for _, m := range msgs {
+		lo, hi = min(lo, store.UID(m.UID)), max(hi, store.UID(m.UID))
+	}
+	have, err := s.im.st.Messages(ctx, s.mailbox, lo, hi)
+	if err != nil {
+		return 0, 0, err
+	}
+	seen := make(map[uint32]bool, len(have)+len(msgs))
+	for _, m := range have {
+		seen[uint32(m.UID)] = true
+	}
+	var todo []*pending
+	for _, m := range msgs {
+		if seen[m.UID] {
+			present++
+			continue
+		}
+		seen[m.UID] = true // a UID listed twice by the source: the first file wins
+		todo = append(todo, m)
+	}
+	todo, qerr := s.im.fits(todo)
+	if len(todo) == 0 {
+		return 0, present, qerr
+	}
+	// Raise the EmailID counter before the messages take the IDs: a
+	// kill in between wastes IDs, never hands one out twice.
+	c, err := s.im.st.Counters(ctx)
+	if err != nil {
+		return 0, present, err
+	}
+	if err := s.im.st.ImportCounters(ctx, store.Counters{EmailID: c.EmailID + store.EmailID(len(todo))}); err != nil {
+		return 0, present, err
+	}
+	batch := make([]store.ImportMessage, len(todo))
+	for i, m := range todo {
+		id := c.EmailID + store.EmailID(i+1)
+		batch[i] = store.ImportMessage{UID: store.UID(m.UID), ModSeq: s.modseq, Flags: m.Flags,
+			Keywords: s.im.keywords(m), InternalDate: m.Date, EmailID: id, ThreadID: s.im.threads.assign(m.meta, id),
+			Body: bodyReader(m.Body), Meta: m.meta}
+	}
+	res, err := s.im.st.ImportMessages(ctx, s.im.account, s.mailbox, batch)
+	if err != nil {
+		return 0, present, err
+	}
+	s.modseq++
+	return res.Added, present + res.Present, qerr
+}
+
+// appendSink imports with new UIDs (AppendBatch), skipping the messages
+// the mailbox holds already by Message-ID, size and INTERNALDATE.
+type appendSink struct {
+	im      *importer
+	mailbox store.MailboxID
+	have    map[string]int // duplicate key -> messages of the mailbox with it not matched yet
+}
+
+func (im *importer) appendSink(ctx context.Context, mb store.Mailbox) (sink, error) {
+	s := &appendSink{im: im, mailbox: mb.ID, have: map[string]int{}}
+	msgs, err := im.st.Messages(ctx, mb.ID, 1, 0)
+	if err != nil || len(msgs) == 0 {
+		return s, err
+	}
+	uids := make([]store.UID, len(msgs))
+	for i, m := range msgs {
+		uids[i] = m.UID
+	}
+	err = im.st.ReadMessages(ctx, mb.ID, uids, 0, func(d *store.MessageData) error {
+		s.have[dupKey(d.Meta.Envelope.MessageID, d.Size, d.InternalDate.Unix())]++
+		return nil
+	})
+	return s, err
+}
+
+// dupKey is the duplicate check of a message without the source's UID.
+func dupKey(messageID string, size, date int64) string {
+	return messageID + "\x00" + strconv.FormatInt(size, 10) + "\x00" + strconv.FormatInt(date, 10)
+}
+
+func (s *appendSink) write(ctx context.Context, msgs []*pending) (added, present int, err error) {
+	var todo []*pending
+	for _, m := range msgs {
+		k := dupKey(m.meta.Envelope.MessageID, int64(len(m.Body)), m.Date.Unix())
+		if s.have[k] > 0 {
+			s.have[k]--
+			present++
+			continue
+		}
+		todo = append(todo, m)
+	}
+	todo, qerr := s.im.fits(todo)
+	if len(todo) == 0 {
+		return 0, present, qerr
+	}
+	batch := make([]store.AppendMessage, len(todo))
+	for i, m := range todo {
+		batch[i] = store.AppendMessage{Body: bodyReader(m.Body), Meta: m.meta, Flags: m.Flags,
+			Keywords: s.im.keywords(m), InternalDate: m.Date}
+	}
+	if _, err := s.im.st.AppendBatch(ctx, s.im.account, s.mailbox, batch); err != nil {
+		return 0, present, err
+	}
+	return len(todo), present, qerr
+}
+
+// keywords are the message's keywords that IMAP can carry (an atom, RFC
+// 9051 §9 flag-keyword); others are dropped with a warning.
+func (im *importer) keywords(m *pending) []string {
+	out := m.Keywords[:0:0]
+	for _, kw := range m.Keywords {
+		if validKeyword(kw) {
+			out = append(out, kw)
+		} else {
+			im.opts.Log.Warn("keyword dropped: not an IMAP atom", "message", m.Where, "keyword", kw)
+		}
+	}
+	return out
+}
+
+func validKeyword(kw string) bool {
+	if kw == "" || len(kw) > 250 || kw[0] == '\\' {
+		return false
+	}
+	for i := 0; i < len(kw); i++ {
+		if c := kw[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`(){%*"\]`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
