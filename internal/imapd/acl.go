@@ -207,6 +207,24 @@ func (s *session) refuseRevoked(c *command) (status, bool) {
 	return status{}, false
 }
 
+// refreshRights reads the rights on a selected shared mailbox again
+// before updates are sent (IDLE and NOTIFY send them with no command
+// before, so refuseRevoked has not run); false when they cannot be read,
+// and then nothing is sent.
+func (s *session) refreshRights() bool {
+	v := s.v
+	if v.owner == "" {
+		return true
+	}
+	r, err := s.rightsOn(v.mb, v.owner)
+	if err != nil {
+		s.log.Warn("rights not read: updates withheld", "err", err)
+		return false
+	}
+	v.rights = r
+	return true
+}
+
 // flagKinds classifies flags and keywords for imapacl.FlagRights.
 func flagKinds(f store.Flags, kw []string) int {
 	k := 0

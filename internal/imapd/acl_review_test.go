@@ -1,0 +1,36 @@
+package imapd
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// Regression tests of the security review of shared mailboxes (RFC 4314).
+
+// TestACLRevokedNoPush: once the owner takes "r" away, a session that
+// selected the shared mailbox hears nothing more of it in IDLE or
+// through NOTIFY: not an EXISTS, not a FETCH of a new message's body
+// (RFC 4314 §4; the rights were read only before each command).
+func TestACLRevokedNoPush(t *testing.T) {
+	for _, mode := range []string{"IDLE", "NOTIFY"} {
+		t.Run(mode, func(t *testing.T) {
+			a := newACLEnv(t)
+			a.grant("Shared", "lr")
+			alice := a.login()
+			alice.OK("s SELECT " + sharedBox)
+			if mode == "IDLE" {
+				alice.Send("i IDLE\r\n")
+				alice.Expect("+ ")
+			} else {
+				alice.OK("n NOTIFY SET (selected (MessageNew (UID BODY.PEEK[]) MessageExpunge))")
+			}
+			a.grant("Shared", "") // revoked
+			a.deliverOwner("Shared", testMessage("later", "Quagmireword"))
+			alice.C.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+			if l, err := alice.R.ReadString('\n'); err == nil {
+				t.Fatalf("after revocation: %q", strings.TrimSpace(l))
+			}
+		})
+	}
+}
