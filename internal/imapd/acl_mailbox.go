@@ -12,7 +12,9 @@ import (
 // createShared creates owner's mailbox rest, with "k" on its parent; the
 // new mailbox gets its parent's entries (RFC 4314 leaves a new mailbox's
 // ACL to the server: inheriting them keeps it visible to whoever could
-// create it).
+// create it). A special-use attribute is the owner's alone to give:
+// delivery files junk into the account's \Junk mailbox (docs/flow.md),
+// and one made here would inherit the grantee's "r".
 func (s *session) createShared(owner, rest string, use store.SpecialUse) status {
 	parent := parentOf(rest)
 	if parent == "" {
@@ -21,6 +23,9 @@ func (s *session) createShared(owner, rest string, use store.SpecialUse) status 
 	p, st, ok := s.resolveName(sharedName(owner, parent), imapacl.Create)
 	if !ok {
 		return st
+	}
+	if use != store.UseNone {
+		return respNOCode("NOPERM", "Permission denied: only the owner gives special-use attributes")
 	}
 	mb, err := s.srv.st.CreateMailbox(s.ctx, p.mb.Account, rest, use)
 	if err != nil {

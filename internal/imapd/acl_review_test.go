@@ -34,3 +34,19 @@ func TestACLRevokedNoPush(t *testing.T) {
 		})
 	}
 }
+
+// TestACLCreateSharedNoSpecialUse: a grantee with "k" cannot give a
+// mailbox it creates in the owner's account a special-use attribute:
+// delivery files the owner's junk into the account's \Junk mailbox
+// (internal/delivery), so a \Junk mailbox that inherits the grantee's
+// "r" would hand it mail it was never granted.
+func TestACLCreateSharedNoSpecialUse(t *testing.T) {
+	a := newACLEnv(t)
+	a.grant("Shared", "lrk")
+	alice := a.login()
+	alice.status(`c CREATE "Other Users/bob@example.org/Shared/Trap" (USE (\Junk))`, "NO [NOPERM]")
+	if a.exists("Shared/Trap") {
+		t.Fatal("the mailbox was created")
+	}
+	alice.OK(`c CREATE "Other Users/bob@example.org/Shared/Plain"`) // without an attribute: "k" allows it
+}
