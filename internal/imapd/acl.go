@@ -225,6 +225,11 @@ func (s *session) refreshRights() bool {
 	return true
 }
 
+// uidCodes reports whether APPENDUID and COPYUID may name t's
+// UIDVALIDITY and UIDs: not without "r" (RFC 4315 §6: not to a client
+// that could not SELECT or EXAMINE the mailbox).
+func uidCodes(t target) bool { return t.rights.Has(imapacl.Read) }
+
 // flagKinds classifies flags and keywords for imapacl.FlagRights.
 func flagKinds(f store.Flags, kw []string) int {
 	k := 0

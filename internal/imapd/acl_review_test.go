@@ -50,3 +50,35 @@ func TestACLCreateSharedNoSpecialUse(t *testing.T) {
 	}
 	alice.OK(`c CREATE "Other Users/bob@example.org/Shared/Plain"`) // without an attribute: "k" allows it
 }
+
+// TestACLNoUIDCodesWithoutRead: APPEND, COPY and MOVE into a shared
+// mailbox with "i" but not "r" answer without APPENDUID or COPYUID: they
+// tell the mailbox's UIDVALIDITY and next UIDs (RFC 4315 §6: not to a
+// client that could not SELECT or EXAMINE it).
+func TestACLNoUIDCodesWithoutRead(t *testing.T) {
+	a := newACLEnv(t)
+	a.deliver("", testMessage("one", "body"), 0)
+	a.deliver("", testMessage("two", "body"), 0)
+	a.grant("Shared", "li")
+	alice := a.login()
+	alice.OK("s SELECT INBOX")
+	msg := testMessage("appended", "hello")
+	for _, c := range []string{
+		"a APPEND " + sharedBox + " {" + itoa(len(msg)) + "+}\r\n" + msg,
+		"c UID COPY 1 " + sharedBox,
+		"m UID MOVE 2 " + sharedBox,
+	} {
+		u, tagged := alice.Cmd(c)
+		if !strings.Contains(tagged, " OK ") {
+			t.Fatalf("%.20s: %q", c, tagged)
+		}
+		for _, l := range append(u, tagged) {
+			if strings.Contains(l, "UID ") && (strings.Contains(l, "APPENDUID") || strings.Contains(l, "COPYUID")) {
+				t.Errorf("without r: %q", l)
+			}
+		}
+	}
+	if a.count("Shared") != 4 {
+		t.Errorf("Shared has %d messages, want 4", a.count("Shared"))
+	}
+}
