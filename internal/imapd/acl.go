@@ -201,7 +201,8 @@ func (s *session) refuseRevoked(c *command) (status, bool) {
 		return s.storeError("rights", err), true
 	}
 	v.rights = r
-	if !r.Has(imapacl.Read) && c.spec.states&inAuth == 0 {
+	// CLOSE and UNSELECT read nothing: the session may still leave.
+	if !r.Has(imapacl.Read) && c.spec.states&inAuth == 0 && c.name != "CLOSE" && c.name != "UNSELECT" {
 		return respNOCode("NOPERM", "Permission denied"), true
 	}
 	return status{}, false

@@ -82,3 +82,19 @@ func TestACLNoUIDCodesWithoutRead(t *testing.T) {
 		t.Errorf("Shared has %d messages, want 4", a.count("Shared"))
 	}
 }
+
+// TestACLRevokedCanLeave: a session whose "r" was taken away from the
+// selected shared mailbox may still leave it with UNSELECT or CLOSE
+// (they read nothing); FETCH stays refused.
+func TestACLRevokedCanLeave(t *testing.T) {
+	a := newACLEnv(t)
+	for _, leave := range []string{"UNSELECT", "CLOSE"} {
+		a.grant("Shared", "lr")
+		alice := a.login()
+		alice.OK("s SELECT " + sharedBox)
+		a.grant("Shared", "")
+		alice.status("f FETCH 1 (FLAGS)", "NO [NOPERM]")
+		alice.status("u "+leave, "OK")
+		alice.status("f FETCH 1 (FLAGS)", "BAD")
+	}
+}
