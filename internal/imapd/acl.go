@@ -218,6 +218,9 @@ func (s *session) refreshRights() bool {
 		return true
 	}
 	r, err := s.rightsOn(v.mb, v.owner)
+	if store.IsKind(err, store.KindNotFound) {
+		return true // deleted: updates ends the session, as for one's own
+	}
 	if err != nil {
 		s.log.Warn("rights not read: updates withheld", "err", err)
 		return false

@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -97,4 +98,21 @@ func TestACLRevokedCanLeave(t *testing.T) {
 		alice.status("u "+leave, "OK")
 		alice.status("f FETCH 1 (FLAGS)", "BAD")
 	}
+}
+
+// TestACLSharedDeletedInIdle: the owner deleting the selected shared
+// mailbox ends an IDLE grantee's session with BYE, as for one's own.
+func TestACLSharedDeletedInIdle(t *testing.T) {
+	a := newACLEnv(t)
+	a.grant("Shared", "lr")
+	alice := a.login()
+	alice.OK("s SELECT " + sharedBox)
+	alice.Send("i IDLE\r\n")
+	alice.Expect("+ ")
+	if err := a.st.DeleteMailbox(context.Background(), a.owner.ID, "Shared"); err != nil {
+		t.Fatal(err)
+	}
+	a.deliverOwner("INBOX", testMessage("wake", "body")) // the owner's feed
+	alice.C.SetReadDeadline(time.Now().Add(10 * time.Second))
+	alice.Expect("* BYE")
 }
