@@ -16,6 +16,9 @@ import (
 // delivery files junk into the account's \Junk mailbox (docs/flow.md),
 // and one made here would inherit the grantee's "r".
 func (s *session) createShared(owner, rest string, use store.SpecialUse) status {
+	if owner == "" { // "Other Users//...": sharedName would give an own name
+		return noMailbox
+	}
 	parent := parentOf(rest)
 	if parent == "" {
 		return respNOCode("NOPERM", "Permission denied: no mailbox may be created at the top of another user's mailboxes")

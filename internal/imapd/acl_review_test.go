@@ -116,3 +116,15 @@ func TestACLSharedDeletedInIdle(t *testing.T) {
 	alice.C.SetReadDeadline(time.Now().Add(10 * time.Second))
 	alice.Expect("* BYE")
 }
+
+// TestACLCreateEmptyOwner: "Other Users//<name>" names no owner; CREATE
+// on it made a mailbox of the session's own (the empty owner made the
+// parent's shared name the own name).
+func TestACLCreateEmptyOwner(t *testing.T) {
+	a := newACLEnv(t)
+	alice := a.login()
+	alice.status(`c CREATE "Other Users//INBOX/x"`, "NO [NONEXISTENT]")
+	if _, err := a.st.Mailbox(context.Background(), a.acct.ID, "INBOX/x"); err == nil {
+		t.Error("INBOX/x was created in the session's own account")
+	}
+}
