@@ -201,11 +201,38 @@ func (s *session) refuseRevoked(c *command) (status, bool) {
 		return s.storeError("rights", err), true
 	}
 	v.rights = r
-	if !r.Has(imapacl.Read) && c.spec.states&inAuth == 0 {
+	// CLOSE and UNSELECT read nothing: the session may still leave.
+	if !r.Has(imapacl.Read) && c.spec.states&inAuth == 0 && c.name != "CLOSE" && c.name != "UNSELECT" {
 		return respNOCode("NOPERM", "Permission denied"), true
 	}
 	return status{}, false
 }
+
+// refreshRights reads the rights on a selected shared mailbox again
+// before updates are sent (IDLE and NOTIFY send them with no command
+// before, so refuseRevoked has not run); false when they cannot be read,
+// and then nothing is sent.
+func (s *session) refreshRights() bool {
+	v := s.v
+	if v.owner == "" {
+		return true
+	}
+	r, err := s.rightsOn(v.mb, v.owner)
+	if store.IsKind(err, store.KindNotFound) {
+		return true // deleted: updates ends the session, as for one's own
+	}
+	if err != nil {
+		s.log.Warn("rights not read: updates withheld", "err", err)
+		return false
+	}
+	v.rights = r
+	return true
+}
+
+// uidCodes reports whether APPENDUID and COPYUID may name t's
+// UIDVALIDITY and UIDs: not without "r" (RFC 4315 §6: not to a client
+// that could not SELECT or EXAMINE the mailbox).
+func uidCodes(t target) bool { return t.rights.Has(imapacl.Read) }
 
 // flagKinds classifies flags and keywords for imapacl.FlagRights.
 func flagKinds(f store.Flags, kw []string) int {

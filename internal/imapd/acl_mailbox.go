@@ -12,8 +12,13 @@ import (
 // createShared creates owner's mailbox rest, with "k" on its parent; the
 // new mailbox gets its parent's entries (RFC 4314 leaves a new mailbox's
 // ACL to the server: inheriting them keeps it visible to whoever could
-// create it).
+// create it). A special-use attribute is the owner's alone to give:
+// delivery files junk into the account's \Junk mailbox (docs/flow.md),
+// and one made here would inherit the grantee's "r".
 func (s *session) createShared(owner, rest string, use store.SpecialUse) status {
+	if owner == "" { // "Other Users//...": sharedName would give an own name
+		return noMailbox
+	}
 	parent := parentOf(rest)
 	if parent == "" {
 		return respNOCode("NOPERM", "Permission denied: no mailbox may be created at the top of another user's mailboxes")
@@ -21,6 +26,9 @@ func (s *session) createShared(owner, rest string, use store.SpecialUse) status 
 	p, st, ok := s.resolveName(sharedName(owner, parent), imapacl.Create)
 	if !ok {
 		return st
+	}
+	if use != store.UseNone {
+		return respNOCode("NOPERM", "Permission denied: only the owner gives special-use attributes")
 	}
 	mb, err := s.srv.st.CreateMailbox(s.ctx, p.mb.Account, rest, use)
 	if err != nil {

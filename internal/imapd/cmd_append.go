@@ -255,6 +255,9 @@ func (s *session) cmdAppend(_ *command, a *appendArgs) status {
 	if s.v != nil && s.v.mb.ID == mb.ID {
 		s.v.dirty = true
 	}
+	if !uidCodes(t) {
+		return respOK("APPEND completed")
+	}
 	// RFC 4315 §3: APPENDUID with the UIDs in the order of the messages.
 	return respOKCode("APPENDUID "+utoa(uint64(res.UIDValidity))+" "+formatOrdered(res.UIDs), "APPEND completed")
 }

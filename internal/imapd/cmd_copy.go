@@ -64,7 +64,7 @@ func (s *session) cmdCopy(c *command, a *copyArgs) status {
 	}
 	s.dropUnpermittedFlags(t, res.Dst) // acl.go
 	s.reportJunk(dst, res)
-	if len(res.Src) == 0 {
+	if len(res.Src) == 0 || !uidCodes(t) {
 		return respOK(c.name + " completed")
 	}
 	code := "COPYUID " + utoa(uint64(res.UIDValidity)) + " " + formatOrdered(res.Src) + " " + formatOrdered(res.Dst)

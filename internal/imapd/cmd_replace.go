@@ -95,6 +95,9 @@ func (s *session) cmdReplace(c *command, a *replaceArgs) status {
 		return s.storeError("replace", err)
 	}
 	v.dirty = true
+	if !uidCodes(t) {
+		return respOK("REPLACE completed")
+	}
 	// §3.4: APPENDUID in an untagged OK, before the EXPUNGE (or
 	// VANISHED) and EXISTS that the updates after the command send.
 	s.w.status("*", respOKCode("APPENDUID "+utoa(uint64(res.UIDValidity))+" "+formatOrdered(res.UIDs),

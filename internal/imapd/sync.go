@@ -36,10 +36,12 @@ func (s *session) drainFeed() {
 func (s *session) updates(allowExpunge bool) bool {
 	s.drainFeed()
 	v := s.v
-	if !v.rights.Has(imapacl.Read) { // revoked meanwhile (acl.go): not even the counts
+	if !v.dirty && !(allowExpunge && (len(v.pendingExp) > 0 || len(v.touched) > 0)) {
 		return true
 	}
-	if !v.dirty && !(allowExpunge && (len(v.pendingExp) > 0 || len(v.touched) > 0)) {
+	// Revoked meanwhile (acl.go): not even the counts. Read again here,
+	// as IDLE and NOTIFY send updates without a command before them.
+	if !s.refreshRights() || !v.rights.Has(imapacl.Read) {
 		return true
 	}
 	mb, err := s.srv.st.MailboxByID(s.ctx, v.mb.Account, v.mb.ID)
