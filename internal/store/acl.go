@@ -30,6 +30,11 @@ type SharedMailbox struct {
 	Rights  string
 }
 
+// MaxSharedMailboxes bounds what SharedWith lists: another account could
+// otherwise create and share mailboxes without end, and every LIST of the
+// grantee would carry them all (README "Shared mailboxes").
+const MaxSharedMailboxes = 1000
+
 // ACL stores the access rights on mailboxes that their owners grant to
 // other accounts (shared mailboxes). The rules (which rights a command
 // needs, what "anyone" means) live in the consumers; the store keeps the
@@ -48,7 +53,8 @@ type ACL interface {
 	// SharedWith lists the mailboxes of other accounts on which account
 	// has an entry, or on which an Anyone entry exists and whose owner is
 	// in domain (account's domain), ordered by owner address then mailbox
-	// name. Mailbox carries the counts like Mailboxes does.
+	// name, the first MaxSharedMailboxes of them. Mailbox carries the
+	// counts like Mailboxes does.
 	SharedWith(ctx context.Context, account AccountID, domain string) ([]SharedMailbox, error)
 }
 

@@ -96,11 +96,11 @@ WHERE m.account <> $1 AND m.id IN (
 	SELECT x.mailbox FROM acl x JOIN mailboxes xm ON xm.id = x.mailbox
 		JOIN addresses ad ON ad.account = xm.account AND ad.primary_address
 	WHERE x.grantee = 0 AND ad.domain = $2)
-ORDER BY o.address, m.name`
+ORDER BY o.address, m.name LIMIT $3`
 
 func (s *Store) SharedWith(ctx context.Context, account store.AccountID, domain string) ([]store.SharedMailbox, error) {
 	const op = "shared with"
-	rows, err := s.pool.Query(ctx, sharedWithQuery, account, domain)
+	rows, err := s.pool.Query(ctx, sharedWithQuery, account, domain, store.MaxSharedMailboxes)
 	if err != nil {
 		return nil, s.wrap(op, err)
 	}

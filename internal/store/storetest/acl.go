@@ -210,3 +210,27 @@ func testSharedWith(t *testing.T, b Backend) {
 	wantList(t, "bob after his entry went", e.shared(bob.ID, "example.org"),
 		"alice@example.org:Team=lr (2)", "zed@example.org:Archive=lr (0)")
 }
+
+// testSharedWithBounded: an account that shares more mailboxes than
+// store.MaxSharedMailboxes with another gets only the first of them
+// listed, in order, so a grantee's LIST stays bounded.
+func testSharedWithBounded(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	owner, grantee := e.account("flood"), e.account("victim")
+	for i := range store.MaxSharedMailboxes + 1 {
+		mb, err := e.s.CreateMailbox(e.ctx, owner.ID, fmt.Sprintf("m%05d", i), store.UseNone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.s.SetRights(e.ctx, mb.ID, grantee.ID, "lr"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := e.s.SharedWith(e.ctx, grantee.ID, "example.org")
+	if err != nil || len(got) != store.MaxSharedMailboxes {
+		t.Fatalf("SharedWith: %d entries, %v; want %d", len(got), err, store.MaxSharedMailboxes)
+	}
+	if first, last := got[0].Mailbox.Name, got[len(got)-1].Mailbox.Name; first != "m00000" || last != fmt.Sprintf("m%05d", store.MaxSharedMailboxes-1) {
+		t.Fatalf("SharedWith lists %s .. %s", first, last)
+	}
+}

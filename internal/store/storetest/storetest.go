@@ -70,6 +70,7 @@ func Run(t *testing.T, b Backend) {
 		{"ACLEntries", testACLEntries},
 		{"ACLLifetime", testACLLifetime},
 		{"SharedWith", testSharedWith},
+		{"SharedWithBounded", testSharedWithBounded},
 		{"CrossAccountCopy", testCrossAccountCopy},
 		{"CrossAccountCopyBothWays", testCrossAccountCopyBothWays},
 		{"Queue", testQueue},
