@@ -82,6 +82,12 @@ type Quota struct {
 	UsedMessages int64
 }
 
+// MaxMailboxes bounds the mailboxes an account may create (RFC 9208 §5.3's
+// MAILBOX resource, fixed): IMAP CREATE and Sieve's fileinto :create,
+// whose name a sender can choose through variables, could otherwise
+// grow an account's mailbox list without end (README "Limits").
+const MaxMailboxes = 10000
+
 // Mailbox is one folder of an account.
 type Mailbox struct {
 	ID            MailboxID
@@ -238,6 +244,8 @@ type Mail interface {
 	Mailboxes(ctx context.Context, account AccountID) ([]Mailbox, error)
 	Mailbox(ctx context.Context, account AccountID, name string) (Mailbox, error)
 	MailboxByID(ctx context.Context, account AccountID, id MailboxID) (Mailbox, error)
+	// CreateMailbox creates a mailbox and its missing superiors;
+	// KindOverQuota when the account has MaxMailboxes already.
 	CreateMailbox(ctx context.Context, account AccountID, name string, use SpecialUse) (Mailbox, error)
 	// RenameMailbox renames a mailbox and its inferiors; the renamed mailbox
 	// keeps its UIDVALIDITY, and a mailbox later created with the old name

@@ -81,6 +81,9 @@ func (s *Store) CreateMailbox(ctx context.Context, account store.AccountID, name
 		} else if !store.IsKind(err, store.KindNotFound) {
 			return err
 		}
+		if err := t.mailboxBound(op, account); err != nil {
+			return err
+		}
 		// RFC 9051 §6.3.4: create the superior names that are needed.
 		if err := t.createParents(account, name); err != nil {
 			return err
@@ -146,6 +149,19 @@ func (t *txn) mailboxID(account store.AccountID, name string) (store.MailboxID, 
 		return 0, store.Errorf(store.KindNotFound, "mailbox", "no such mailbox")
 	}
 	return id, err
+}
+
+// mailboxBound refuses a new mailbox of an account that has
+// store.MaxMailboxes already (the caller holds the account's lock).
+func (t *txn) mailboxBound(op string, account store.AccountID) error {
+	var n int
+	if err := t.queryRow(`SELECT count(*) FROM mailboxes WHERE account = $1`, account).Scan(&n); err != nil {
+		return err
+	}
+	if n >= store.MaxMailboxes {
+		return store.Errorf(store.KindOverQuota, op, "the account has %d mailboxes", n)
+	}
+	return nil
 }
 
 func (t *txn) setSubscribed(account store.AccountID, name string, on bool) error {

@@ -80,6 +80,14 @@ func (s *Store) CreateMailbox(ctx context.Context, account store.AccountID, name
 		} else if !store.IsKind(err, store.KindNotFound) {
 			return err
 		}
+		// The bound on an account's mailboxes (store.MaxMailboxes).
+		var n int
+		if err := t.queryRow(`SELECT count(*) FROM mailboxes WHERE account = ?`, account).Scan(&n); err != nil {
+			return err
+		}
+		if n >= store.MaxMailboxes {
+			return store.Errorf(store.KindOverQuota, op, "the account has %d mailboxes", n)
+		}
 		// RFC 9051 §6.3.4: create the superior names that are needed.
 		parts := strings.Split(name, store.HierarchySep)
 		for i := 1; i < len(parts); i++ {
