@@ -194,7 +194,7 @@ func (s *session) notifyUpdates() {
 		case ok && old.name != mb.Name && (ev|n.eventsFor(old.name, sel))&evMailboxName != 0:
 			s.notifyList("", mb.Name, old.name) // renamed: OLDNAME
 		}
-		if ok && !sel && n.shared.mayRead(mb.ID) && statusChanged(old, mb, ev) {
+		if !sel && n.shared.mayRead(mb.ID) && (ok && statusChanged(old, mb, ev) || !ok && n.shared.appeared(mb.ID, ev)) {
 			s.notifyStatus(mb)
 		}
 		n.known[mb.ID] = snapOf(mb)

@@ -54,6 +54,14 @@ func (sh *notifyShared) mayRead(id store.MailboxID) bool {
 	return !shared || r.Has(imapacl.Read)
 }
 
+// appeared reports whether a shared mailbox the client was not told of
+// (shared with the session, or renamed into a filter's names, since) has
+// its STATUS sent, as NOTIFY SET's (STATUS) would (RFC 5465 §3).
+func (sh *notifyShared) appeared(id store.MailboxID, ev notifyEvents) bool {
+	_, shared := sh.rights[id]
+	return shared && ev&evMessages != 0
+}
+
 // shareNotify prepares n's shared side at NOTIFY SET: the names of the
 // "Other Users" namespace that the filters give are put in the form the
 // session sees them in (the owner's primary address, as LIST shows it),
@@ -216,11 +224,12 @@ func (sh *notifyShared) close() {
 
 // drainOwners takes the owners' events: one on a followed mailbox, or a
 // mailbox created, renamed or deleted (a name a filter may take), or an
-// overflow, makes n dirty.
+// overflow, makes n dirty; so does any change of an owner the filters
+// name, whose mailbox may have been shared since (SETACL makes no event).
 func (n *notifyState) drainOwners() {
-	for _, sub := range n.shared.feeds {
+	for owner, sub := range n.shared.feeds {
 		events, overflow := sub.Events()
-		if overflow {
+		if overflow || len(events) > 0 && hasOwner(n.shared.named, owner) {
 			n.dirty = true
 		}
 		for _, ev := range events {

@@ -152,3 +152,25 @@ func TestNotifyOwnersBound(t *testing.T) {
 		t.Fatalf("after close: %d feeds", n)
 	}
 }
+
+// TestNotifySharedLater: a mailbox shared after NOTIFY SET, of an owner
+// the filter names, is heard of at the owner's next change, its STATUS
+// first.
+func TestNotifySharedLater(t *testing.T) {
+	a := newACLEnv(t)
+	alice := a.login()
+	if u := alice.OK("n NOTIFY SET (STATUS) (mailboxes " + sharedBox + " (MessageNew MessageExpunge))"); len(u) != 0 {
+		t.Fatalf("NOTIFY SET (STATUS) before the grant: %q", u)
+	}
+	a.deliverOwner("Shared", testMessage("second", "x"))
+	alice.quiet(300 * time.Millisecond)
+	a.grant("Shared", "lr")
+	a.deliverOwner("Shared", testMessage("third", "x"))
+	if l := alice.next(); !strings.HasPrefix(l, sharedStatus+"3 UIDNEXT 4 ") {
+		t.Fatalf("after the grant: %q", l)
+	}
+	a.deliverOwner("Shared", testMessage("fourth", "x"))
+	if l := alice.next(); !strings.HasPrefix(l, sharedStatus+"4 UIDNEXT 5 ") {
+		t.Fatalf("next: %q", l)
+	}
+}
