@@ -29,8 +29,10 @@ func (s *session) cmdIdle(_ *command) status {
 		feed = s.sub.C()
 		w := &idleWaker{conn: s.conn, on: true}
 		s.notifyFeeds(w.wake)
+		s.notifyOwnersWake(w.wake) // NOTIFY's shared mailboxes (notify_shared.go)
 		defer func() {
 			s.notifyFeeds(nil)
+			s.notifyOwnersWake(nil)
 			w.stop()
 		}()
 	}
@@ -43,6 +45,7 @@ func (s *session) cmdIdle(_ *command) status {
 		select {
 		case <-feed:
 		case <-s.feedC(): // a shared mailbox's owner (acl.go)
+		case <-s.notifyOwnersC():
 		default:
 			woken = false
 		}

@@ -2,6 +2,8 @@ package imapd
 
 import (
 	"strings"
+
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // NOTIFY (RFC 5465): the client names mailboxes and the events it wants
@@ -234,7 +236,7 @@ func (a *notifyArgs) check(g *notifyGroup) {
 // cmdNotify runs NOTIFY (RFC 5465 §3).
 func (s *session) cmdNotify(_ *command, a *notifyArgs) status {
 	if a.none {
-		s.notify = nil
+		s.setNotify(nil)
 		return respOK("NOTIFY completed")
 	}
 	if a.unsupported {
@@ -253,16 +255,21 @@ func (s *session) cmdNotify(_ *command, a *notifyArgs) status {
 		return respBAD("Only one of selected and selected-delayed")
 	}
 	n := newNotifyState(a.groups)
-	boxes, err := s.notifySnapshot(n)
+	err := s.shareNotify(n) // notify_shared.go
+	var boxes []store.Mailbox
+	if err == nil {
+		boxes, err = s.notifySnapshot(n)
+	}
 	if err != nil {
+		n.shared.close()
 		return s.storeError("notify", err)
 	}
-	s.notify = n
+	s.setNotify(n)
 	if a.status {
 		// §3: a STATUS for each mailbox with message events, before the
 		// tagged OK (not the selected one: its state comes as EXISTS).
 		for _, mb := range boxes {
-			if !s.isSelected(mb.ID) && n.eventsFor(mb.Name, false)&evMessages != 0 {
+			if !s.isSelected(mb.ID) && n.shared.mayRead(mb.ID) && n.eventsFor(mb.Name, false)&evMessages != 0 {
 				s.notifyStatus(mb)
 			}
 		}

@@ -14,7 +14,7 @@
 // SAVEDATE (RFC 8514), METADATA (RFC 5464), REPLACE (RFC 8508), UIDONLY
 // (RFC 9586), INPROGRESS (RFC 9585),
 // COMPRESS=DEFLATE (RFC 4978, cmd_compress.go),
-// NOTIFY (RFC 5465, cmd_notify.go and notify.go), SORT and THREAD (RFC
+// NOTIFY (RFC 5465, cmd_notify.go, notify.go; notify_shared.go), SORT and THREAD (RFC
 // 5256) with SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267 §3; cmd_sort.go,
 // orders from package imapsort, keys kept in sortcache.go), CONTEXT=SEARCH
 // and CONTEXT=SORT (RFC 5267 §4; context.go), WITHIN (RFC 5032) and

@@ -26,6 +26,8 @@ type notifyState struct {
 	// names or subscriptions.
 	others bool
 	dirty  bool
+	// shared: the other accounts' mailboxes (notify_shared.go).
+	shared notifyShared
 }
 
 // mbSnap is what a STATUS or LIST notification says of a mailbox.
@@ -90,7 +92,7 @@ func (n *notifyState) matches(g *notifyGroup, name string) bool {
 	case fInboxes:
 		return name == store.InboxName
 	case fPersonal:
-		return true
+		return !n.shared.inNamespace(name) // the own account's (notify_shared.go)
 	case fSubscribed:
 		return n.subs[name]
 	case fSubtree:
@@ -165,7 +167,11 @@ func (s *session) subscriptionSet() (map[string]bool, error) {
 // mailbox names and subscriptions.
 func (s *session) notifyUpdates() {
 	n := s.notify
-	if n == nil || !n.dirty {
+	if n == nil {
+		return
+	}
+	n.drainOwners() // the shared mailboxes' owners (notify_shared.go)
+	if !n.dirty {
 		return
 	}
 	n.dirty = false
@@ -188,7 +194,7 @@ func (s *session) notifyUpdates() {
 		case ok && old.name != mb.Name && (ev|n.eventsFor(old.name, sel))&evMailboxName != 0:
 			s.notifyList("", mb.Name, old.name) // renamed: OLDNAME
 		}
-		if ok && !sel && statusChanged(old, mb, ev) {
+		if !sel && n.shared.mayRead(mb.ID) && (ok && statusChanged(old, mb, ev) || !ok && n.shared.appeared(mb.ID, ev)) {
 			s.notifyStatus(mb)
 		}
 		n.known[mb.ID] = snapOf(mb)
@@ -216,7 +222,7 @@ func (s *session) notifyRead(n *notifyState) ([]store.Mailbox, error) {
 			return nil, err
 		}
 	}
-	return boxes, nil
+	return s.notifyReadShared(n, boxes)
 }
 
 // statusChanged reports whether a mailbox changed in a way the events
@@ -320,8 +326,10 @@ func (s *session) awaitCommand(timeout time.Duration) error {
 	}
 	w := &idleWaker{conn: s.conn, on: true}
 	s.notifyFeeds(w.wake)
+	s.notifyOwnersWake(w.wake)
 	defer func() {
 		s.notifyFeeds(nil)
+		s.notifyOwnersWake(nil)
 		w.stop()
 	}()
 	for {
@@ -329,6 +337,7 @@ func (s *session) awaitCommand(timeout time.Duration) error {
 		select {
 		case <-s.sub.C():
 		case <-s.feedC(): // a shared mailbox's owner (acl.go)
+		case <-s.notifyOwnersC(): // notify_shared.go
 		default:
 			woken = false
 		}

@@ -139,6 +139,7 @@ func (s *session) close() {
 	if s.shareSub != nil {
 		s.shareSub.Close()
 	}
+	s.setNotify(nil) // its owners' feeds (notify_shared.go)
 	s.conn.Close()
 	s.releaseReader()
 	s.log.Debug("disconnected")
