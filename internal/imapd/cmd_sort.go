@@ -202,12 +202,13 @@ func (s *session) cmdSort(c *command, a *sortArgs) status {
 		s.writeESort(c, a, nums)
 		return respOK("SORT completed")
 	}
-	s.w.raw("* SORT")
+	// One buffer, one write: 100,000 numbers are 600 KB.
+	b := make([]byte, 0, len("* SORT\r\n")+len(nums)*8)
+	b = append(b, "* SORT"...)
 	for _, n := range nums {
-		s.w.byte(' ')
-		s.w.num32(n)
+		b = strconv.AppendUint(append(b, ' '), uint64(n), 10)
 	}
-	s.w.crlf()
+	s.w.Write(append(b, '\r', '\n'))
 	return respOK("SORT completed")
 }
 
