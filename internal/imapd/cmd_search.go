@@ -500,9 +500,11 @@ func (s *session) searchIn(key *imapmsg.SearchKey, within []store.UID, withModSe
 		if err != nil {
 			return nil, nil, s.storeError("search", err)
 		}
+		var c imapmsg.Candidate // one for all: not kept by Match
 		indexRecs(snap, uids, func(r *indexRec) {
 			if matchErr == nil {
-				try(&imapmsg.Candidate{Msg: snap.message(v.mb.ID, r), Recent: v.recent[r.uid]})
+				c = imapmsg.Candidate{Msg: snap.message(v.mb.ID, r), Recent: v.recent[r.uid]}
+				try(&c)
 			}
 		})
 		if matchErr != nil {

@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 
@@ -183,6 +184,36 @@ func (c *sortCache) ranks(k sortBoxKey, key imapsort.Key, uids []store.UID) []in
 	if b == nil {
 		return nil
 	}
+	r, shared := b.ranksOf(key, uids)
+	if shared { // read after the lock is released
+		r = slices.Clone(r)
+	}
+	return r
+}
+
+// rankOrder is the order of SORT by the one string criterion cr of the
+// messages uids (ascending), from their cached ranks alone, no record
+// copied: nil when the cache does not hold all of uids.
+func (c *sortCache) rankOrder(k sortBoxKey, cr imapsort.Criterion, uids []store.UID) []int32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.boxes[k]
+	if b == nil || len(uids) == 0 {
+		return nil
+	}
+	c.tick++
+	b.lastUsed = c.tick
+	ranks, _ := b.ranksOf(cr.Key, uids)
+	if ranks == nil {
+		return nil
+	}
+	// Under the lock: new mail may rank Of again (Ranking.Extend).
+	return imapsort.ByRanks(ranks, cr.Reverse)
+}
+
+// ranksOf is ranks' work under the lock: the whole mailbox's ranks
+// themselves (shared) when uids are all of its records, no copy.
+func (b *sortBox) ranksOf(key imapsort.Key, uids []store.UID) (ranks []int32, shared bool) {
 	r := b.ranks[key]
 	if r == nil {
 		r = imapsort.NewRanking(b.recs, key)
@@ -192,16 +223,19 @@ func (c *sortCache) ranks(k sortBoxKey, key imapsort.Key, uids []store.UID) []in
 		b.ranks[key] = r
 	}
 	all := r.Of
+	if slices.Equal(uids, b.uids) {
+		return all, true
+	}
 	out := make([]int32, len(uids))
 	j := 0
 	for i, u := range uids {
 		j = seekUID(b.uids, j, u)
 		if j == len(b.uids) || b.uids[j] != u {
-			return nil
+			return nil, false
 		}
 		out[i] = all[j]
 	}
-	return out
+	return out, false
 }
 
 // sortOrder orders msgs (of uids) by crit, with the ranks of the string

@@ -13,7 +13,8 @@ import (
 // here from 7 messages on, with every run reading: a cache of no budget)
 // give the answers of one read into the cache, for SORT on every key and
 // THREAD REFERENCES, also after an expunge in the middle and after new
-// mail (the ranks of the cached keys computed again); and a SORT fills
+// mail (the ranks of the cached keys computed again), the orders by one
+// string key from the cached ranks alone included; and a SORT fills
 // the keys THREAD needs (the cached THREAD equals the uncached).
 func TestSortKeysSplitRead(t *testing.T) {
 	e := newEnv(t, nil)
@@ -21,7 +22,11 @@ func TestSortKeysSplitRead(t *testing.T) {
 		e.deliver("", threadMessage(i), 0)
 	}
 	cmds := []string{"UID SORT (DATE) UTF-8 ALL", "UID SORT (SUBJECT) UTF-8 ALL", "UID SORT (REVERSE FROM ARRIVAL) UTF-8 ALL",
-		"UID SORT (DISPLAYFROM TO CC SIZE) UTF-8 ALL", "UID THREAD REFERENCES UTF-8 ALL", "UID THREAD ORDEREDSUBJECT UTF-8 ALL"}
+		"UID SORT (DISPLAYFROM TO CC SIZE) UTF-8 ALL", "UID THREAD REFERENCES UTF-8 ALL", "UID THREAD ORDEREDSUBJECT UTF-8 ALL",
+		// One string key, whole mailbox or part: the order from the
+		// cached ranks alone (sortCache.rankOrder) against the records'.
+		"UID SORT (REVERSE SUBJECT) UTF-8 ALL", "SORT (DISPLAYFROM) UTF-8 ALL", "UID SORT (REVERSE TO) UTF-8 UID 10:50",
+		"SORT (SUBJECT) UTF-8 3:40 NOT SUBJECT topic", "UID SORT (CC) UTF-8 NOT UID 1:*"}
 	answers := func() []string {
 		r := e.login()
 		defer r.C.Close()

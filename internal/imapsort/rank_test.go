@@ -112,3 +112,18 @@ func TestRankingExtend(t *testing.T) {
 		}
 	}
 }
+
+// TestByRanks: positions by rank, ties by position whichever the
+// direction (RFC 5256 §3: REVERSE does not reverse the tie order).
+func TestByRanks(t *testing.T) {
+	ranks := []int32{2, 0, 2, 1, 0}
+	if got := ByRanks(ranks, false); !slices.Equal(got, []int32{1, 4, 3, 0, 2}) {
+		t.Errorf("ascending: %v", got)
+	}
+	if got := ByRanks(ranks, true); !slices.Equal(got, []int32{0, 2, 3, 1, 4}) {
+		t.Errorf("reverse: %v", got)
+	}
+	if got := ByRanks(nil, false); len(got) != 0 {
+		t.Errorf("empty: %v", got)
+	}
+}

@@ -205,13 +205,28 @@ func isString(k Key) bool {
 // byRank orders the positions by their rank (descending when reverse),
 // ties by Index: a counting sort over the positions in Index order.
 func byRank(msgs []Msg, ranks []int32, reverse bool) []int32 {
+	if slices.IsSortedFunc(msgs, func(a, b Msg) int { return cmp.Compare(a.Index, b.Index) }) {
+		return ByRanks(ranks, reverse)
+	}
 	byIndex := make([]int32, len(msgs))
 	for i := range byIndex {
 		byIndex[i] = int32(i)
 	}
-	if !slices.IsSortedFunc(msgs, func(a, b Msg) int { return cmp.Compare(a.Index, b.Index) }) {
-		slices.SortStableFunc(byIndex, func(i, j int32) int { return cmp.Compare(msgs[i].Index, msgs[j].Index) })
-	}
+	slices.SortStableFunc(byIndex, func(i, j int32) int { return cmp.Compare(msgs[i].Index, msgs[j].Index) })
+	return countRanks(byIndex, ranks, reverse)
+}
+
+// ByRanks orders the positions of ranks by their rank (descending when
+// reverse), ties by position: the order of SORT by one string key of
+// messages listed in mailbox order (RFC 5256 §3), from their ranks
+// alone (a Ranking's Of, or part of it).
+func ByRanks(ranks []int32, reverse bool) []int32 {
+	return countRanks(nil, ranks, reverse)
+}
+
+// countRanks is a counting sort of the positions of ranks taken in the
+// order of byIndex (nil: ascending).
+func countRanks(byIndex []int32, ranks []int32, reverse bool) []int32 {
 	n := 0
 	for _, r := range ranks {
 		n = max(n, int(r)+1)
@@ -226,14 +241,23 @@ func byRank(msgs []Msg, ranks []int32, reverse bool) []int32 {
 	for r := 1; r <= n; r++ {
 		start[r] += start[r-1]
 	}
-	order := make([]int32, len(msgs))
-	for _, p := range byIndex {
+	order := make([]int32, len(ranks))
+	place := func(p int32) {
 		r := ranks[p]
 		if reverse {
 			r = int32(n-1) - r
 		}
 		order[start[r]] = p
 		start[r]++
+	}
+	if byIndex == nil {
+		for p := range ranks {
+			place(int32(p))
+		}
+		return order
+	}
+	for _, p := range byIndex {
+		place(p)
 	}
 	return order
 }
