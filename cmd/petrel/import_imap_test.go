@@ -238,14 +238,36 @@ func TestImportIMAPRefusals(t *testing.T) {
 	if r.code != exitFail || !strings.Contains(r.stderr, "login") || strings.Contains(r.stderr+r.stdout, "wrong") {
 		t.Errorf("wrong password: exit %d, stderr %q", r.code, r.stderr)
 	}
-	// imap:// with STARTTLS, the password from a file.
+	// imap:// with STARTTLS, the password from a file; the source's
+	// \Sent folder goes into the target's \Sent mailbox, whatever its
+	// name (RFC 6154).
+	sc := srv.login(t, "alice@example.net", "source-pw")
+	body := "Subject: sent\r\n\r\nsent\r\n"
+	cmd := sc.Append("Sent", int64(len(body)), nil)
+	cmd.Write([]byte(body))
+	cmd.Close()
+	if _, err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	st := e.openStore()
+	acct, err := st.LookupAddress(context.Background(), "a@example.org")
+	if err == nil {
+		err = st.RenameMailbox(context.Background(), acct, "Sent", "Gesendet")
+	}
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte("source-pw\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	plain := strings.Replace(srv.plain, "127.0.0.1", "localhost", 1)
 	out := e.ok("", "import", "a@example.org", "imap://alice%40example.net@"+plain, "--ca-file", srv.certPath, "--password-file", pwFile)
-	if !strings.Contains(out, "imported 0 messages") {
+	if !strings.Contains(out, "imported 1 messages") {
 		t.Errorf("STARTTLS import printed %q", out)
+	}
+	if view := targetView(t, e); !strings.HasPrefix(view, "Gesendet uidvalidity") || strings.Contains(view, "\nSent") {
+		t.Errorf("the source's Sent did not go into the target's \\Sent mailbox:\n%s", view)
 	}
 }
