@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -269,5 +272,94 @@ func TestImportIMAPRefusals(t *testing.T) {
 	}
 	if view := targetView(t, e); !strings.HasPrefix(view, "Gesendet uidvalidity") || strings.Contains(view, "\nSent") {
 		t.Errorf("the source's Sent did not go into the target's \\Sent mailbox:\n%s", view)
+	}
+}
+
+// fillSource stores n messages of about 4 KiB in INBOX and n/2 in
+// Archive/2024 of account, with flags and keywords, through the store.
+func fillSource(t *testing.T, st store.Store, account store.AccountID, n int) {
+	t.Helper()
+	ctx := context.Background()
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, f := range []struct {
+		name  string
+		count int
+	}{{"INBOX", n}, {"Archive/2024", n / 2}} {
+		mb, err := st.Mailbox(ctx, account, f.name)
+		if err != nil {
+			if mb, err = st.CreateMailbox(ctx, account, f.name, store.UseNone); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for start := 0; start < f.count; start += 200 {
+			var batch []store.AppendMessage
+			for i := start; i < min(start+200, f.count); i++ {
+				body := fmt.Sprintf("From: s%d@example.com\r\nSubject: %s %d\r\nMessage-ID: <%d.%s@example.com>\r\n\r\n%s",
+					i, f.name, i, i, strings.ReplaceAll(f.name, "/", "."), strings.Repeat("a line of text in the body\r\n", 100+i%80))
+				m := store.AppendMessage{Body: strings.NewReader(body), InternalDate: date.Add(time.Duration(i) * time.Minute)}
+				if i%3 == 0 {
+					m.Flags, m.Keywords = store.FlagSeen, []string{"$Forwarded"}
+				}
+				batch = append(batch, m)
+			}
+			if _, err := st.AppendBatch(ctx, account, mb.ID, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestImportIMAPKill9 kills petrel import from an IMAP server (SIGKILL)
+// in the middle, again and again, then lets it finish: the account
+// shows the source's folders, UIDs, flags, keywords, dates and sizes,
+// nothing twice. PETREL_HEAVY=1.
+func TestImportIMAPKill9(t *testing.T) {
+	requireEnv(t, "PETREL_HEAVY")
+	bin := buildPetrel(t)
+	srcDir := t.TempDir()
+	srcStore := testkit.OpenStore(t, srcDir)
+	acct := testkit.AddUser(t, testkit.Accounts(srcStore, accounts.Options{HashConcurrency: 2}), "alice@example.net", "source-pw")
+	const n = 3000
+	fillSource(t, srcStore, acct.ID, n)
+	srv := serveIMAP(t, srcStore, srcDir)
+	want := migrationView(t, srv.login(t, "alice@example.net", "source-pw"))
+
+	e := newEnv(t, "")
+	e.ok("", "domain", "add", "example.org")
+	e.ok("pw-1234567890\n", "user", "add", "a@example.org", "--password-stdin")
+	url := "imaps://alice%40example.net@" + strings.Replace(srv.imaps, "127.0.0.1", "localhost", 1)
+	kills := 0
+	for delay := 400 * time.Millisecond; delay < 30*time.Second && kills < 3; delay += 500 * time.Millisecond {
+		cmd := exec.Command(bin, "import", "a@example.org", url, "--ca-file", srv.certPath, "--config", e.config)
+		cmd.Stdin = strings.NewReader("source-pw\n")
+		run := startBinary(t, cmd)
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-run.exited
+		used := usedMessages(t, e)
+		if used == n+n/2 {
+			break // finished before the kill
+		}
+		if used > 0 {
+			kills++
+		}
+	}
+	if kills == 0 {
+		t.Fatal("no kill landed in the middle of the import")
+	}
+	out := e.ok("source-pw\n", "import", "a@example.org", url, "--ca-file", srv.certPath)
+	if m := importCounts.FindStringSubmatch(out); m == nil || atoi(m[1]) == n+n/2 {
+		t.Fatalf("resumed import printed %q", out)
+	}
+	t.Logf("after %d kills: %s", kills, out)
+	if got := usedMessages(t, e); got != n+n/2 {
+		t.Fatalf("%d messages after the resumed import, want %d", got, n+n/2)
+	}
+	if got := targetView(t, e); got != want {
+		t.Fatalf("target differs from the source after %d kills", kills)
+	}
+	// And a run again moves nothing.
+	if out := e.ok("source-pw\n", "import", "a@example.org", url, "--ca-file", srv.certPath); !strings.Contains(out, "imported 0 messages") {
+		t.Fatalf("import after the end printed %q", out)
 	}
 }

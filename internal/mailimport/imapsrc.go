@@ -329,16 +329,25 @@ func (s *IMAPSource) headers(ctx context.Context, from, to uint32, modseq uint64
 	fn func(remoteMessage) error) error {
 	if to == 0 {
 		to = max(next, 1) - 1
+		if next == 0 {
+			// No UIDNEXT in the SELECT answer (RFC 3501 requires it,
+			// some servers omit it): every UID there may be.
+			to = ^uint32(0)
+		}
 	}
 	for lo := max(from, 1); lo <= to && lo != 0; lo += headerPage {
 		hi := min(to, lo+headerPage-1)
-		if hi < lo { // overflow
+		if hi < lo || next == 0 { // overflow, or no UIDNEXT: all at once
 			hi = to
 		}
 		var msgs []remoteMessage
 		err := s.run(ctx, smallBudget, s.timeout(), func() error {
 			var set imap.UIDSet
-			set.AddRange(imap.UID(lo), imap.UID(hi))
+			if hi == ^uint32(0) {
+				set.AddRange(imap.UID(lo), 0) // lo:*
+			} else {
+				set.AddRange(imap.UID(lo), imap.UID(hi))
+			}
 			cmd := s.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true,
 				ChangedSince: modseq})
 			for m := cmd.Next(); m != nil; m = cmd.Next() {

@@ -264,8 +264,20 @@ func (fs *folderSync) save(ctx context.Context) error {
 func (fs *folderSync) sink(ctx context.Context) (sink, error) {
 	exists := fs.mb.ID != 0
 	f := Folder{Name: fs.state.Mailbox, UIDValidity: fs.sel.uidValidity, NextUID: fs.sel.uidNext, Use: fs.use}
-	keep := !fs.im.opts.NoUIDs && (!exists || fs.mb.UIDNext == 1 ||
-		fs.mb.UIDValidity == fs.sel.uidValidity && uint32(fs.mb.UIDNext) == fs.state.TargetNext && fs.state.KeptUpTo == fs.state.LastUID)
+	keep := !fs.im.opts.NoUIDs && (!exists || fs.mb.UIDNext == 1)
+	if !keep && !fs.im.opts.NoUIDs && exists && fs.mb.UIDValidity == fs.sel.uidValidity {
+		// Ours from an earlier run that nothing else added to, or
+		// taken over by a run killed before it saved its state (and
+		// still empty).
+		keep = uint32(fs.mb.UIDNext) == fs.state.TargetNext && fs.state.KeptUpTo == fs.state.LastUID
+		if !keep && fs.state.LastUID == 0 {
+			have, err := fs.im.st.ListMessages(ctx, fs.mb.ID, 0, 1)
+			if err != nil {
+				return nil, err
+			}
+			keep = len(have) == 0
+		}
+	}
 	if keep {
 		sk, err := fs.im.uidSink(ctx, f, fs.mb, exists)
 		if err != nil {
