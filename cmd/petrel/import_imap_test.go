@@ -19,6 +19,7 @@ import (
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/certs"
 	"github.com/petrelmail/petrel/internal/imapd"
+	"github.com/petrelmail/petrel/internal/mailimport"
 	"github.com/petrelmail/petrel/internal/store"
 	"github.com/petrelmail/petrel/internal/testkit"
 )
@@ -215,6 +216,45 @@ func TestImportIMAPIncremental(t *testing.T) {
 	}
 	if got, want := strip(targetView(t, e)), strip(migrationView(t, sc)); got != want {
 		t.Fatalf("target differs from the source:\nsource:\n%s\ntarget:\n%s", want, got)
+	}
+
+	// Without CONDSTORE the flags of every message are compared; a
+	// message over the size limit is skipped by its RFC822.SIZE.
+	if _, err := sc.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Store(imap.UIDSetNum(2), &imap.StoreFlags{Op: imap.StoreFlagsDel, Flags: []imap.Flag{imap.FlagAnswered}, Silent: true}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	big := "Subject: big\r\n\r\n" + strings.Repeat("x", 2000) + "\r\n"
+	cmd := sc.Append("INBOX", int64(len(big)), nil)
+	cmd.Write([]byte(big))
+	cmd.Close()
+	if _, err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	st := e.openStore()
+	defer st.Close()
+	acct, err := st.LookupAddress(context.Background(), "a@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &mailimport.IMAPSource{Addr: strings.Replace(srv.imaps, "127.0.0.1", "localhost", 1), TLS: srv.client,
+		User: "alice@example.net", Password: "source-pw", MaxSize: 1000, NoCondStore: true}
+	if err := src.Dial(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	rep, err := mailimport.ImportIMAP(context.Background(), st, acct, src, mailimport.Options{})
+	if err != nil || rep.Updated != 1 || rep.Skipped != 1 || rep.Added != 0 || rep.Expunged != 0 {
+		t.Fatalf("import without CONDSTORE: %+v, %v", rep, err)
+	}
+	inbox, err := st.Mailbox(context.Background(), acct, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := st.Messages(context.Background(), inbox.ID, 2, 2); err != nil || len(m) != 1 || m[0].Flags&store.FlagAnswered != 0 {
+		t.Fatalf("INBOX UID 2 after the flag change: %+v, %v", m, err)
 	}
 }
 

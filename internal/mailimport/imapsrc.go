@@ -49,6 +49,9 @@ type IMAPSource struct {
 	// Timeout bounds one command (default 2 minutes; a batch of bodies
 	// gets it per 4 MiB).
 	Timeout time.Duration
+	// NoCondStore ignores the server's CONDSTORE: flags are compared
+	// for every message (tests; a server whose MODSEQs are wrong).
+	NoCondStore bool
 
 	c     *imapclient.Client
 	conn  *budgetConn
@@ -238,7 +241,7 @@ func (s *IMAPSource) Close() error {
 
 // condstore reports whether the server has CONDSTORE (RFC 7162).
 func (s *IMAPSource) condstore() bool {
-	return s.caps.Has(imap.CapCondStore) || s.caps.Has(imap.CapIMAP4rev2) && s.caps.Has(imap.CapQResync)
+	return !s.NoCondStore && (s.caps.Has(imap.CapCondStore) || s.caps.Has(imap.CapQResync))
 }
 
 // specialUseOf maps the special-use attributes of LIST (RFC 6154 §2).
@@ -410,6 +413,9 @@ func flagsOf(fl []imap.Flag) (store.Flags, []string) {
 // read to at most MaxSize octets, past which the message is reported
 // too big.
 func (s *IMAPSource) bodies(ctx context.Context, msgs []remoteMessage, fn func(uid uint32, body []byte, tooBig bool) error) error {
+	if len(msgs) == 0 {
+		return nil
+	}
 	var set imap.UIDSet
 	var total int64
 	for _, m := range msgs {

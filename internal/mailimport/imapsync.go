@@ -343,11 +343,20 @@ func (fs *folderSync) copyNew(ctx context.Context, sk sink) error {
 // state.
 func (fs *folderSync) copyBatch(ctx context.Context, sk sink, batch []remoteMessage, kept bool) error {
 	byUID := make(map[uint32]*remoteMessage, len(batch))
-	for i := range batch {
-		byUID[batch[i].uid] = &batch[i]
+	var fetch []remoteMessage
+	for i, m := range batch {
+		if fs.src.MaxSize > 0 && m.size > fs.src.MaxSize {
+			// Too big by its RFC822.SIZE: not even fetched.
+			fs.im.rep.Skipped++
+			fs.im.opts.Log.Warn("message skipped", "message", fmt.Sprintf("%s UID %d", fs.name, m.uid), "reason",
+				fmt.Sprintf("%d bytes, over the limit of %d", m.size, fs.src.MaxSize))
+			continue
+		}
+		byUID[m.uid] = &batch[i]
+		fetch = append(fetch, m)
 	}
 	var msgs []*pending
-	err := fs.src.bodies(ctx, batch, func(uid uint32, body []byte, tooBig bool) error {
+	err := fs.src.bodies(ctx, fetch, func(uid uint32, body []byte, tooBig bool) error {
 		rm := byUID[uid]
 		if rm == nil {
 			return nil
