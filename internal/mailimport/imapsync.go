@@ -123,10 +123,11 @@ func (fs *folderSync) run(ctx context.Context) error {
 	if err := fs.copyNew(ctx, sk); err != nil {
 		return err
 	}
-	// Messages matched by the duplicate check keep the target's flags:
-	// compare them all (known is 0 then: the first run or a new
-	// UIDVALIDITY).
-	if fs.im.rep.Present > present && known == 0 {
+	// Messages found there already (by the duplicate check, or copied
+	// by a run killed before it saved its state) have the target's
+	// flags: they are compared too (changed since the last whole run
+	// when the source has CONDSTORE).
+	if fs.im.rep.Present > present {
 		known = fs.state.LastUID
 	}
 	if err := fs.syncFlags(ctx, known); err != nil {
