@@ -44,7 +44,8 @@ type IMAPSource struct {
 	// against the system's roots and the host of Addr.
 	TLS            *tls.Config
 	User, Password string
-	// MaxSize bounds a message; a bigger one is skipped and reported.
+	// MaxSize bounds a message; a bigger one is skipped and reported
+	// (0: 50 MB, delivery.max_message_size's default).
 	MaxSize int64
 	// Timeout bounds one command (default 2 minutes; a batch of bodies
 	// gets it per 4 MiB).
@@ -141,6 +142,13 @@ func (s *IMAPSource) run(ctx context.Context, budget int64, timeout time.Duratio
 	default:
 	}
 	return err
+}
+
+func (s *IMAPSource) maxSize() int64 {
+	if s.MaxSize <= 0 {
+		return 50_000_000
+	}
+	return s.MaxSize
 }
 
 func (s *IMAPSource) timeout() time.Duration {
@@ -438,11 +446,11 @@ func (s *IMAPSource) bodies(ctx context.Context, msgs []remoteMessage, fn func(u
 					if it.Literal == nil {
 						continue
 					}
-					if it.Literal.Size() > s.MaxSize {
+					if it.Literal.Size() > s.maxSize() {
 						tooBig = true
 						continue
 					}
-					b, err := io.ReadAll(io.LimitReader(it.Literal, s.MaxSize+1))
+					b, err := io.ReadAll(io.LimitReader(it.Literal, s.maxSize()))
 					if err != nil {
 						return err
 					}

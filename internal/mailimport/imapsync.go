@@ -346,11 +346,11 @@ func (fs *folderSync) copyBatch(ctx context.Context, sk sink, batch []remoteMess
 	byUID := make(map[uint32]*remoteMessage, len(batch))
 	var fetch []remoteMessage
 	for i, m := range batch {
-		if fs.src.MaxSize > 0 && m.size > fs.src.MaxSize {
+		if m.size > fs.src.maxSize() {
 			// Too big by its RFC822.SIZE: not even fetched.
 			fs.im.rep.Skipped++
 			fs.im.opts.Log.Warn("message skipped", "message", fmt.Sprintf("%s UID %d", fs.name, m.uid), "reason",
-				fmt.Sprintf("%d bytes, over the limit of %d", m.size, fs.src.MaxSize))
+				fmt.Sprintf("%d bytes, over the limit of %d", m.size, fs.src.maxSize()))
 			continue
 		}
 		byUID[m.uid] = &batch[i]
@@ -366,7 +366,7 @@ func (fs *folderSync) copyBatch(ctx context.Context, sk sink, batch []remoteMess
 		if tooBig {
 			fs.im.rep.Skipped++
 			fs.im.opts.Log.Warn("message skipped", "message", where, "reason",
-				fmt.Sprintf("over the limit of %d bytes", fs.src.MaxSize))
+				fmt.Sprintf("over the limit of %d bytes", fs.src.maxSize()))
 			return nil
 		}
 		body = CRLF(body)
