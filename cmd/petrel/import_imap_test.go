@@ -403,3 +403,94 @@ func TestImportIMAPKill9(t *testing.T) {
 		t.Fatalf("import after the end printed %q", out)
 	}
 }
+
+// appendTo appends body to mailbox over c.
+func appendTo(t *testing.T, c *imapclient.Client, mailbox, body string) {
+	t.Helper()
+	cmd := c.Append(mailbox, int64(len(body)), nil)
+	cmd.Write([]byte(body))
+	cmd.Close()
+	if _, err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestImportIMAPAfterDelivery: mail delivered to the target between two
+// runs takes the UIDs the source's next messages have; those are still
+// copied (with new UIDs), and a source expunge removes only what the
+// import brought, never the delivered message.
+func TestImportIMAPAfterDelivery(t *testing.T) {
+	srcDir := t.TempDir()
+	srcStore := testkit.OpenStore(t, srcDir)
+	testkit.AddUser(t, testkit.Accounts(srcStore, accounts.Options{HashConcurrency: 2}), "alice@example.net", "source-pw")
+	srv := serveIMAP(t, srcStore, srcDir)
+	sc := srv.login(t, "alice@example.net", "source-pw")
+	appendTo(t, sc, "INBOX", "Subject: one\r\nMessage-ID: <1@x>\r\n\r\none\r\n")
+	appendTo(t, sc, "INBOX", "Subject: two\r\nMessage-ID: <2@x>\r\n\r\ntwo\r\n")
+	e := newEnv(t, "")
+	e.ok("", "domain", "add", "example.org")
+	e.ok("pw-1234567890\n", "user", "add", "a@example.org", "--password-stdin")
+	url := "imaps://alice%40example.net@" + strings.Replace(srv.imaps, "127.0.0.1", "localhost", 1)
+	run := func() string { return e.ok("source-pw\n", "import", "a@example.org", url, "--ca-file", srv.certPath) }
+	if out := run(); !strings.Contains(out, "imported 2 messages") {
+		t.Fatalf("first import printed %q", out)
+	}
+	// Delivered to the target: it takes UID 3.
+	st := e.openStore()
+	acct, err := st.LookupAddress(context.Background(), "a@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Deliver(context.Background(), store.NewMessage{Body: strings.NewReader("Subject: delivered\r\nMessage-ID: <d@x>\r\n\r\nd\r\n")},
+		[]store.Target{{Account: acct, MailboxName: "INBOX"}})
+	if err != nil || res[0].Err != nil || res[0].UID != 3 {
+		t.Fatalf("delivery: %+v, %v", res, err)
+	}
+	st.Close()
+	// The source's UID 3.
+	appendTo(t, sc, "INBOX", "Subject: three\r\nMessage-ID: <3@x>\r\n\r\nthree\r\n")
+	if out := run(); !strings.Contains(out, "imported 1 messages") {
+		t.Fatalf("import after the delivery printed %q", out)
+	}
+	subjects := func() []string {
+		st := e.openStore()
+		defer st.Close()
+		inbox, err := st.Mailbox(context.Background(), acct, "INBOX")
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := st.Messages(context.Background(), inbox.ID, 1, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range msgs {
+			meta, err := st.Meta(context.Background(), inbox.ID, m.UID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%d %s", m.UID, meta.Envelope.Subject))
+		}
+		return out
+	}
+	if got := strings.Join(subjects(), ", "); got != "1 one, 2 two, 3 delivered, 4 three" {
+		t.Fatalf("target INBOX: %s", got)
+	}
+	// Expunge the source's UID 3 (three) and 1 (one).
+	if _, err := sc.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Store(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 1}, imap.UIDRange{Start: 3, Stop: 3}},
+		&imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Expunge().Close(); err != nil {
+		t.Fatal(err)
+	}
+	if out := run(); !strings.Contains(out, "2 were expunged") {
+		t.Fatalf("import after the expunges printed %q", out)
+	}
+	if got := strings.Join(subjects(), ", "); got != "2 two, 3 delivered" {
+		t.Fatalf("target INBOX after the expunges: %s", got)
+	}
+}
