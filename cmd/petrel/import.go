@@ -21,7 +21,8 @@ import (
 const migrationMemoryLimit = 96 << 20
 
 const (
-	importUsage = "import: usage: petrel import ADDRESS SOURCE [--format maildir|mbox] [--mailbox NAME] [--new-uids] [--config FILE]"
+	importUsage = "import: usage: petrel import ADDRESS SOURCE [--format maildir|mbox] [--mailbox NAME] [--new-uids] [--config FILE]\n" +
+		"       petrel import ADDRESS imaps://USER@HOST[:PORT] [--password-file FILE] [--ca-file FILE] [--insecure] [--new-uids] [--config FILE]"
 	exportUsage = "export: usage: petrel export ADDRESS DEST [--format maildir|mbox] [--config FILE]"
 )
 
@@ -38,6 +39,10 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	newUIDs, args := takeBoolFlag(args, "new-uids")
+	imapFlags, args, err := takeIMAPFlags(args)
+	if err != nil {
+		return err
+	}
 	opts, pos, err := parseArgs("import", args, false)
 	if err != nil {
 		return err
@@ -46,6 +51,9 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 		return usageErrorf(importUsage)
 	}
 	source := pos[1]
+	if isIMAPURL(source) {
+		return a.importIMAP(ctx, opts, pos[0], source, imapFlags, newUIDs)
+	}
 	if format == "" {
 		format = detectFormat(source)
 	}
@@ -63,19 +71,27 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 		}
 		rep, err := mailimport.Import(ctx, st, acct, src, mailimport.Options{NoUIDs: newUIDs,
 			Progress: a.progress(), Log: cliLogger(a.stderr, cfg)})
-		line := fmt.Sprintf("imported %d messages into %d mailboxes (%d were there already, %d skipped; %d mailboxes kept their UIDs) in %s",
-			rep.Added, rep.Folders, rep.Present, rep.Skipped, rep.KeptUIDs, rep.Elapsed.Round(time.Millisecond))
-		if err != nil {
-			fmt.Fprintln(a.stdout, line)
-			hint := "run the command again: it resumes where it stopped"
-			if errors.Is(err, mailimport.ErrOverQuota) {
-				hint = "raise the quota (petrel user quota) and run the command again: it resumes"
-			}
-			return &cliError{code: exitFail, lines: []string{"import: " + errText(err) + " (" + hint + ")"}}
-		}
-		fmt.Fprintln(a.stdout, line)
-		return nil
+		return a.importReport(rep, err)
 	})
+}
+
+// importReport prints what an import did and turns its error into the
+// command's.
+func (a *app) importReport(rep mailimport.Report, err error) error {
+	line := fmt.Sprintf("imported %d messages into %d mailboxes (%d were there already, %d skipped; %d mailboxes kept their UIDs) in %s",
+		rep.Added, rep.Folders, rep.Present, rep.Skipped, rep.KeptUIDs, rep.Elapsed.Round(time.Millisecond))
+	if rep.Updated > 0 || rep.Expunged > 0 {
+		line += fmt.Sprintf("; %d had their flags changed, %d were expunged", rep.Updated, rep.Expunged)
+	}
+	fmt.Fprintln(a.stdout, line)
+	if err != nil {
+		hint := "run the command again: it resumes where it stopped"
+		if errors.Is(err, mailimport.ErrOverQuota) {
+			hint = "raise the quota (petrel user quota) and run the command again: it resumes"
+		}
+		return &cliError{code: exitFail, lines: []string{"import: " + errText(err) + " (" + hint + ")"}}
+	}
+	return nil
 }
 
 // exportCmd runs "petrel export ADDRESS DEST": every mailbox of the

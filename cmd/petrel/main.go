@@ -57,6 +57,8 @@ commands:
   restore BACKUP DATADIR                    restore a backup into a new data directory, and verify it
   import ADDRESS SOURCE                     import a Maildir(++) tree or mbox file/tree into the account
                                             (--format maildir|mbox, --mailbox NAME for one mbox, --new-uids)
+  import ADDRESS imaps://USER@HOST[:PORT]   copy an account of a live IMAP server, again to move only what changed
+                                            (password on stdin or --password-file F; --ca-file F; imap:// uses STARTTLS)
   export ADDRESS DEST                       write the account's mailboxes to DEST (--format maildir|mbox)
   version                                   print the version
   help                                      print this summary
@@ -78,6 +80,9 @@ flags:
   --format F          import/export: maildir or mbox (import: guessed from SOURCE)
   --mailbox NAME      import of one mbox file: the mailbox it goes to (default INBOX)
   --new-uids          import: give new UIDs even where dovecot-uidlist has the source's
+  --password-file F   import from IMAP: read the source's password from F (else from standard input)
+  --ca-file F         import from IMAP: trust the CA certificates in F (PEM) for the source's TLS
+  --insecure          import from imap://: no STARTTLS (tests, loopback)
   -h, --help          print the usage of a command (petrel COMMAND --help)
 
 exit status: 0 success, 1 the operation failed, 2 usage or configuration error

@@ -1,6 +1,7 @@
 // Package mailimport moves mail between an account of the store and
-// Maildir (Dovecot's Maildir++ with dovecot-uidlist and dovecot-keywords)
-// or mbox files (README "Migrating to Petrel"): Import streams a source's
+// Maildir (Dovecot's Maildir++ with dovecot-uidlist and dovecot-keywords),
+// mbox files or a live IMAP server (README "Migrating to Petrel"):
+// Import streams a source's
 // folders into mailboxes through the store's batch paths, Export writes
 // mailboxes out. Memory stays bounded by one batch (Options.BatchBytes)
 // and the per-folder indexes (UIDs, duplicate keys, thread keys), whatever
@@ -12,4 +13,9 @@
 // others are compared by Message-ID, size and INTERNALDATE with what the
 // mailbox holds (a multiset: a source that holds a message twice gets it
 // twice), so no state file is needed.
+//
+// ImportIMAP reads an IMAP account (RFC 9051; RFC 6154 special use,
+// RFC 7162 CONDSTORE, RFC 6855 UTF8=ACCEPT, RFC 8314 implicit TLS) and
+// keeps per folder what it copied in the store's KV, so that a run again
+// moves only what changed on the source (imapsync.go).
 package mailimport

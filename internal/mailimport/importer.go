@@ -29,6 +29,14 @@ type Store interface {
 	ImportMailbox(ctx context.Context, account store.AccountID, mb store.Mailbox) (store.Mailbox, error)
 	ImportMessages(ctx context.Context, account store.AccountID, mailbox store.MailboxID, msgs []store.ImportMessage) (store.Imported, error)
 	ImportCounters(ctx context.Context, c store.Counters) error
+	// For the incremental IMAP import (imapsync.go).
+	ListMessages(ctx context.Context, mailbox store.MailboxID, after store.UID, limit int) ([]store.Message, error)
+	StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []store.UID, change store.FlagChange) (store.FlagResult, error)
+	Expunge(ctx context.Context, mailbox store.MailboxID, uids []store.UID) ([]store.UID, error)
+	KVStore(ctx context.Context, key string, value []byte) error
+	KVLoad(ctx context.Context, key string) ([]byte, error)
+	KVDelete(ctx context.Context, key string) error
+	KVList(ctx context.Context, prefix string) ([]store.KeyInfo, error)
 }
 
 // Options tune an import.
@@ -50,6 +58,10 @@ type Report struct {
 	// Added were stored; Present were there already (an earlier run);
 	// Skipped could not be (Options.Log names them).
 	Added, Present, Skipped int
+	// Updated had their flags or keywords changed, Expunged were
+	// removed: what an incremental IMAP import found changed or gone
+	// on the source.
+	Updated, Expunged int
 	// KeptUIDs counts the folders imported with the source's
 	// UIDVALIDITY and UIDs.
 	KeptUIDs int
@@ -75,16 +87,11 @@ type importer struct {
 // same names, creating those missing.
 func Import(ctx context.Context, st Store, account store.AccountID, src Source, opts Options) (Report, error) {
 	start := time.Now()
-	if opts.BatchBytes <= 0 {
-		opts.BatchBytes = 4 << 20
+	im, err := newImporter(ctx, st, account, opts)
+	if err != nil {
+		return Report{}, err
 	}
-	if opts.BatchMessages <= 0 {
-		opts.BatchMessages = 200
-	}
-	if opts.Log == nil {
-		opts.Log = slog.New(slog.DiscardHandler)
-	}
-	im := &importer{st: st, account: account, opts: opts}
+	opts = im.opts
 	folders, err := src.Folders()
 	if err != nil {
 		return im.rep, err
@@ -96,12 +103,6 @@ func Import(ctx context.Context, st Store, account store.AccountID, src Source, 
 		}
 		opts.Progress.Start(total)
 		defer opts.Progress.Done()
-	}
-	if im.threads, err = loadThreads(ctx, st, account); err != nil {
-		return im.rep, err
-	}
-	if im.quota, err = st.Quota(ctx, account); err != nil {
-		return im.rep, err
 	}
 	for _, f := range folders {
 		if err := im.folder(ctx, src, f); err != nil {
@@ -118,6 +119,29 @@ func Import(ctx context.Context, st Store, account store.AccountID, src Source, 
 	}
 	im.rep.Elapsed = time.Since(start)
 	return im.rep, nil
+}
+
+// newImporter loads what an import into account needs: the thread
+// keys, the quota.
+func newImporter(ctx context.Context, st Store, account store.AccountID, opts Options) (*importer, error) {
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = 4 << 20
+	}
+	if opts.BatchMessages <= 0 {
+		opts.BatchMessages = 200
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	im := &importer{st: st, account: account, opts: opts}
+	var err error
+	if im.threads, err = loadThreads(ctx, st, account); err != nil {
+		return nil, err
+	}
+	if im.quota, err = st.Quota(ctx, account); err != nil {
+		return nil, err
+	}
+	return im, nil
 }
 
 func (im *importer) raiseState(ctx context.Context) error {
@@ -145,6 +169,9 @@ type sink interface {
 type pending struct {
 	Message
 	meta *msgmeta.Meta
+	// target is the message's UID in the mailbox once written (added
+	// or found present), 0 if it was not.
+	target store.UID
 }
 
 // folder imports one folder.
@@ -226,7 +253,7 @@ func (im *importer) sinkFor(ctx context.Context, f Folder) (sink, error) {
 			"uidvalidity", mb.UIDValidity, "source_uidvalidity", f.UIDValidity)
 	}
 	if !exists {
-		use, err := im.freeUse(ctx, f.Name)
+		use, err := im.freeUse(ctx, f)
 		if err != nil {
 			return nil, err
 		}
@@ -237,10 +264,13 @@ func (im *importer) sinkFor(ctx context.Context, f Folder) (sink, error) {
 	return im.appendSink(ctx, mb)
 }
 
-// freeUse is the special use a new mailbox of that name takes: the one
-// its name suggests, when no mailbox of the account has it.
-func (im *importer) freeUse(ctx context.Context, name string) (store.SpecialUse, error) {
-	use := guessUse(name)
+// freeUse is the special use a new mailbox for f takes: the source's,
+// else the one its name suggests, when no mailbox of the account has it.
+func (im *importer) freeUse(ctx context.Context, f Folder) (store.SpecialUse, error) {
+	use := f.Use
+	if use == store.UseNone {
+		use = guessUse(f.Name)
+	}
 	if use == store.UseNone {
 		return use, nil
 	}

@@ -75,6 +75,9 @@ func (p *Progress) show(now time.Time, final bool) {
 		}
 	}
 	line := fmt.Sprintf("import: %d messages, %.0f/s, %.1f%%, %s left", p.msgs, rate, pct, eta.Round(time.Second))
+	if p.total == 0 { // the size is not known (an IMAP source)
+		line = fmt.Sprintf("import: %d messages, %.0f/s", p.msgs, rate)
+	}
 	switch {
 	case p.Terminal && final:
 		fmt.Fprintf(p.W, "\r%s\033[K\n", line)

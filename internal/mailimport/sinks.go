@@ -20,7 +20,7 @@ func (im *importer) uidSink(ctx context.Context, f Folder, mb store.Mailbox, exi
 	use := mb.SpecialUse
 	if !exists {
 		var err error
-		if use, err = im.freeUse(ctx, f.Name); err != nil {
+		if use, err = im.freeUse(ctx, f); err != nil {
 			return nil, err
 		}
 	}
@@ -54,6 +54,7 @@ func (s *uidSink) write(ctx context.Context, msgs []*pending) (added, present in
 	var todo []*pending
 	for _, m := range msgs {
 		if seen[m.UID] {
+			m.target = store.UID(m.UID)
 			present++
 			continue
 		}
@@ -84,6 +85,9 @@ func (s *uidSink) write(ctx context.Context, msgs []*pending) (added, present in
 	if err != nil {
 		return 0, present, err
 	}
+	for _, m := range todo {
+		m.target = store.UID(m.UID)
+	}
 	s.modseq++
 	return res.Added, present + res.Present, qerr
 }
@@ -93,21 +97,33 @@ func (s *uidSink) write(ctx context.Context, msgs []*pending) (added, present in
 type appendSink struct {
 	im      *importer
 	mailbox store.MailboxID
-	have    map[string]int // duplicate key -> messages of the mailbox with it not matched yet
+	have    map[string][]store.UID // duplicate key -> messages of the mailbox with it not matched yet
 }
 
 func (im *importer) appendSink(ctx context.Context, mb store.Mailbox) (sink, error) {
-	s := &appendSink{im: im, mailbox: mb.ID, have: map[string]int{}}
+	return im.appendSinkExcept(ctx, mb, nil)
+}
+
+// appendSinkExcept is appendSink whose duplicate check leaves out the
+// messages that mapped reports (those an earlier run matched already).
+func (im *importer) appendSinkExcept(ctx context.Context, mb store.Mailbox, mapped func(store.UID) bool) (*appendSink, error) {
+	s := &appendSink{im: im, mailbox: mb.ID, have: map[string][]store.UID{}}
 	msgs, err := im.st.Messages(ctx, mb.ID, 1, 0)
 	if err != nil || len(msgs) == 0 {
 		return s, err
 	}
-	uids := make([]store.UID, len(msgs))
-	for i, m := range msgs {
-		uids[i] = m.UID
+	uids := make([]store.UID, 0, len(msgs))
+	for _, m := range msgs {
+		if mapped == nil || !mapped(m.UID) {
+			uids = append(uids, m.UID)
+		}
+	}
+	if len(uids) == 0 {
+		return s, nil
 	}
 	err = im.st.ReadMessages(ctx, mb.ID, uids, 0, func(d *store.MessageData) error {
-		s.have[dupKey(d.Meta.Envelope.MessageID, d.Size, d.InternalDate.Unix())]++
+		k := dupKey(d.Meta.Envelope.MessageID, d.Size, d.InternalDate.Unix())
+		s.have[k] = append(s.have[k], d.UID)
 		return nil
 	})
 	return s, err
@@ -122,8 +138,8 @@ func (s *appendSink) write(ctx context.Context, msgs []*pending) (added, present
 	var todo []*pending
 	for _, m := range msgs {
 		k := dupKey(m.meta.Envelope.MessageID, int64(len(m.Body)), m.Date.Unix())
-		if s.have[k] > 0 {
-			s.have[k]--
+		if uids := s.have[k]; len(uids) > 0 {
+			m.target, s.have[k] = uids[0], uids[1:]
 			present++
 			continue
 		}
@@ -138,8 +154,14 @@ func (s *appendSink) write(ctx context.Context, msgs []*pending) (added, present
 		batch[i] = store.AppendMessage{Body: bodyReader(m.Body), Meta: m.meta, Flags: m.Flags,
 			Keywords: s.im.keywords(m), InternalDate: m.Date}
 	}
-	if _, err := s.im.st.AppendBatch(ctx, s.im.account, s.mailbox, batch); err != nil {
+	res, err := s.im.st.AppendBatch(ctx, s.im.account, s.mailbox, batch)
+	if err != nil {
 		return 0, present, err
+	}
+	for i, m := range todo {
+		if i < len(res.UIDs) {
+			m.target = res.UIDs[i]
+		}
 	}
 	return len(todo), present, qerr
 }

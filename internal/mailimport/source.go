@@ -19,6 +19,9 @@ type Folder struct {
 	// Units is the folder's share of the source's progress units
 	// (messages for a Maildir, bytes for an mbox).
 	Units int64
+	// Use is the special use the source gives the folder (RFC 6154);
+	// when empty, a new mailbox takes the one its name suggests.
+	Use store.SpecialUse
 }
 
 // Message is one message of a source folder.
