@@ -20,6 +20,12 @@ import (
 // under (runtime/debug.SetMemoryLimit; GOMEMLIMIT overrides it).
 const migrationMemoryLimit = 96 << 20
 
+// migrationCacheKiB is the SQLite writer's page cache of an import or
+// export: its batches (at most 4 MiB of bodies) need less than a
+// server's group commits, and the default 64 MiB costs about twice
+// that in resident size (docs/benchmarks.md §Import).
+const migrationCacheKiB = 16 << 10
+
 const (
 	importUsage = "import: usage: petrel import ADDRESS SOURCE [--format maildir|mbox] [--mailbox NAME] [--new-uids] [--config FILE]\n" +
 		"       petrel import ADDRESS imaps://USER@HOST[:PORT] [--password-file FILE] [--ca-file FILE] [--insecure] [--new-uids] [--config FILE]"
@@ -147,7 +153,7 @@ func (a *app) withMigration(ctx context.Context, opts options, cmd, address stri
 		// heap of a long import (docs/benchmarks.md §Import).
 		debug.SetMemoryLimit(migrationMemoryLimit)
 	}
-	return a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) error {
+	return a.withStoreCache(ctx, opts, migrationCacheKiB, func(cfg *config.Config, st store.Store) error {
 		addr, err := mailaddr.Parse(address)
 		if err == nil {
 			addr, err = mailaddr.Canonical(addr)
