@@ -98,11 +98,17 @@ func directoryOf(cfg *config.Config, st store.Store) *ops.Directory {
 // withStore loads the configuration, opens the store and runs f with
 // them; the store is closed afterwards. f's error is returned as it is.
 func (a *app) withStore(ctx context.Context, opts options, f func(*config.Config, store.Store) error) (err error) {
+	return a.withStoreCache(ctx, opts, 0, f)
+}
+
+// withStoreCache is withStore with the SQLite writer's page cache of
+// cacheKiB (openStoreCache).
+func (a *app) withStoreCache(ctx context.Context, opts options, cacheKiB int, f func(*config.Config, store.Store) error) (err error) {
 	cfg, _, err := loadConfig(opts.config)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, cliLogger(a.stderr, cfg), nil, false)
+	st, err := openStoreCache(ctx, cfg, cliLogger(a.stderr, cfg), nil, false, cacheKiB)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,12 @@ import (
 // under (runtime/debug.SetMemoryLimit; GOMEMLIMIT overrides it).
 const migrationMemoryLimit = 96 << 20
 
+// migrationCacheKiB is the SQLite writer's page cache of an import or
+// export: its batches (at most 4 MiB of bodies) need less than a
+// server's group commits, and the default 64 MiB costs about twice
+// that in resident size (docs/benchmarks.md §Import).
+const migrationCacheKiB = 16 << 10
+
 const (
 	importUsage = "import: usage: petrel import ADDRESS SOURCE [--format maildir|mbox] [--mailbox NAME] [--new-uids] [--config FILE]\n" +
 		"       petrel import ADDRESS imaps://USER@HOST[:PORT] [--password-file FILE] [--ca-file FILE] [--insecure] [--new-uids] [--config FILE]"
@@ -60,7 +66,7 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 	if format != "maildir" && format != "mbox" {
 		return usageErrorf("import: --format must be maildir or mbox")
 	}
-	return a.withMigration(ctx, opts, "import", pos[0], func(cfg *config.Config, st store.Store, acct store.AccountID) error {
+	return a.withMigration(ctx, opts, "import", pos[0], func(ctx context.Context, cfg *config.Config, st store.Store, acct store.AccountID) error {
 		maxSize := int64(cfg.Delivery.MaxMessageSize)
 		var src mailimport.Source
 		switch format {
@@ -117,7 +123,7 @@ func (a *app) exportCmd(ctx context.Context, args []string) error {
 	default:
 		return usageErrorf("export: --format must be maildir or mbox")
 	}
-	return a.withMigration(ctx, opts, "export", pos[0], func(_ *config.Config, st store.Store, acct store.AccountID) error {
+	return a.withMigration(ctx, opts, "export", pos[0], func(ctx context.Context, _ *config.Config, st store.Store, acct store.AccountID) error {
 		rep, err := mailimport.Export(ctx, st, acct, pos[1], f, a.progress())
 		if err != nil {
 			return &cliError{code: exitFail, lines: []string{"export: " + errText(err) + " (run the command again: it writes the files again)"}}
@@ -135,29 +141,19 @@ func (a *app) exportCmd(ctx context.Context, args []string) error {
 }
 
 // withMigration opens the store for an import or an export of the
-// account that has address, holding the data directory's serve lock: the
-// import writes with the store's import path, which tells no running
-// server (README "Migrating to Petrel").
+// account that has address. The server may run meanwhile (README
+// "Migrating to Petrel"): the store serialises the writes of both
+// processes, and a running server learns of the import's messages from
+// its change feed. An import holds the account's import lease, so that a
+// second import into the same account is refused.
 func (a *app) withMigration(ctx context.Context, opts options, cmd, address string,
-	f func(*config.Config, store.Store, store.AccountID) error) error {
-	cfg, _, err := loadConfig(opts.config)
-	if err != nil {
-		return err
-	}
+	f func(context.Context, *config.Config, store.Store, store.AccountID) error) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// The collector runs sooner rather than let garbage double the
 		// heap of a long import (docs/benchmarks.md §Import).
 		debug.SetMemoryLimit(migrationMemoryLimit)
 	}
-	release, err := lockDataDir(cfg.DataDir)
-	if errors.Is(err, errServing) {
-		return fmt.Errorf("%s: petrel serve is running on the data directory %s: stop it first", cmd, cfg.DataDir)
-	}
-	if err != nil {
-		return err
-	}
-	defer release()
-	return a.withStore(ctx, opts, func(cfg *config.Config, st store.Store) error {
+	return a.withStoreCache(ctx, opts, migrationCacheKiB, func(cfg *config.Config, st store.Store) error {
 		addr, err := mailaddr.Parse(address)
 		if err == nil {
 			addr, err = mailaddr.Canonical(addr)
@@ -172,8 +168,51 @@ func (a *app) withMigration(ctx context.Context, opts options, cmd, address stri
 		if err != nil {
 			return err
 		}
-		return f(cfg, st, acct)
+		if cmd != "import" {
+			return f(ctx, cfg, st, acct)
+		}
+		return withImportLease(ctx, st, acct, func(ctx context.Context) error {
+			return f(ctx, cfg, st, acct)
+		}, func() error {
+			return &cliError{code: exitFail, lines: []string{fmt.Sprintf("import: another import into %s is running: wait for it to end", addr)}}
+		})
 	})
+}
+
+// importLeaseTTL is how long an import's lease outlives its process: a
+// killed import's account is free again after it.
+const importLeaseTTL = 30 * time.Second
+
+// importLeaseName names the lease that an import into account holds.
+func importLeaseName(account store.AccountID) string {
+	return fmt.Sprintf("import/%d", account)
+}
+
+// withImportLease runs f holding the import lease of account, with a
+// context that ends when the lease is lost; busy's error when another
+// import holds it.
+func withImportLease(ctx context.Context, st store.Store, account store.AccountID,
+	f func(context.Context) error, busy func() error) error {
+	host, _ := os.Hostname()
+	owner := fmt.Sprintf("petrel import pid %d on %s", os.Getpid(), host)
+	lease, err := store.AcquireLease(ctx, st, importLeaseName(account), owner, importLeaseTTL)
+	if err != nil {
+		return err
+	}
+	if lease == nil {
+		return busy()
+	}
+	defer lease.Release(context.WithoutCancel(ctx))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-lease.Lost():
+			cancel(errors.New("the import lease was lost (the store unreachable)"))
+		case <-ctx.Done():
+		}
+	}()
+	return f(ctx)
 }
 
 // detectFormat guesses a source's format: a directory with cur/, or with

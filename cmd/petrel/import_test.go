@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/maildir"
 	"github.com/petrelmail/petrel/internal/mbox"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // writeSources writes the same n messages as a Maildir++ tree with a
@@ -163,7 +165,7 @@ func usedMessages(t *testing.T, e *env) int {
 }
 
 // TestImportUsage: bad invocations get a usage error, an unknown account
-// a clear one, and a running server's data directory is refused.
+// a clear one, and a second import into an account while one runs too.
 func TestImportUsage(t *testing.T) {
 	e := newEnv(t, "")
 	e.ok("", "domain", "add", "example.org")
@@ -176,12 +178,22 @@ func TestImportUsage(t *testing.T) {
 	if r := e.run("", "import", "nobody@example.org", t.TempDir()); r.code != exitFail || !strings.Contains(r.stderr, "no account has the address") {
 		t.Errorf("unknown account: exit %d, stderr %q", r.code, r.stderr)
 	}
-	release, err := lockDataDir(e.dataDir)
-	if err != nil {
-		t.Fatal(err)
+	// A second import into an account is refused while one runs (it
+	// holds the account's import lease); an export is not.
+	e.ok("pw\n", "user", "add", "a@example.org", "--password-stdin")
+	st := e.openStore()
+	ctx := context.Background()
+	acct, err := st.LookupAddress(ctx, "a@example.org")
+	must(t, err)
+	lease, err := store.AcquireLease(ctx, st, importLeaseName(acct), "another import", time.Minute)
+	if err != nil || lease == nil {
+		t.Fatalf("AcquireLease = %v, %v", lease, err)
 	}
-	defer release()
-	if r := e.run("", "export", "a@example.org", t.TempDir()); r.code != exitFail || !strings.Contains(r.stderr, "petrel serve is running") {
-		t.Errorf("beside a server: exit %d, stderr %q", r.code, r.stderr)
+	defer lease.Release(ctx)
+	if r := e.run("", "import", "a@example.org", t.TempDir()); r.code != exitFail || !strings.Contains(r.stderr, "another import into a@example.org is running") {
+		t.Errorf("beside another import: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := e.run("", "export", "a@example.org", t.TempDir()); r.code != 0 {
+		t.Errorf("export beside an import: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

@@ -47,9 +47,16 @@ func loadConfig(flagPath string) (cfg *config.Config, demo bool, err error) {
 // metrics (the CLI nil) and server=true, which lets the backend clean up after
 // a crash.
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, m *obs.Metrics, server bool) (store.Store, error) {
+	return openStoreCache(ctx, cfg, log, m, server, 0)
+}
+
+// openStoreCache is openStore with the SQLite writer's page cache of
+// cacheKiB (0: the default).
+func openStoreCache(ctx context.Context, cfg *config.Config, log *slog.Logger, m *obs.Metrics, server bool, cacheKiB int) (store.Store, error) {
 	switch cfg.Storage.Driver {
 	case "sqlite":
-		opts := sqlite.Options{Dir: cfg.DataDir, Logger: log, SweepOrphans: server, TextExtractor: imapmsg.IndexText, IndexInBackground: server}
+		opts := sqlite.Options{Dir: cfg.DataDir, Logger: log, SweepOrphans: server, TextExtractor: imapmsg.IndexText,
+			IndexInBackground: server, CacheKiB: cacheKiB}
 		if server {
 			opts.Reserve = int64(cfg.Storage.DeletionReserve)
 		} else {

@@ -23,12 +23,12 @@ type Store interface {
 	ReadMessages(ctx context.Context, mailbox store.MailboxID, uids []store.UID, what store.ReadFlags, fn func(*store.MessageData) error) error
 	Quota(ctx context.Context, account store.AccountID) (store.Quota, error)
 	AccountState(ctx context.Context, account store.AccountID) (store.State, error)
-	Counters(ctx context.Context) (store.Counters, error)
 	ListThreadKeys(ctx context.Context, account store.AccountID, after string, limit int) ([]store.ThreadKey, error)
 	ImportAccount(ctx context.Context, a store.Account, state store.State) (store.AccountID, error)
 	ImportMailbox(ctx context.Context, account store.AccountID, mb store.Mailbox) (store.Mailbox, error)
 	ImportMessages(ctx context.Context, account store.AccountID, mailbox store.MailboxID, msgs []store.ImportMessage) (store.Imported, error)
 	ImportCounters(ctx context.Context, c store.Counters) error
+	ReserveEmailIDs(ctx context.Context, n int) ([]store.EmailID, error)
 	// For the incremental IMAP import (imapsync.go).
 	ListMessages(ctx context.Context, mailbox store.MailboxID, after store.UID, limit int) ([]store.Message, error)
 	StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []store.UID, change store.FlagChange) (store.FlagResult, error)

@@ -65,20 +65,17 @@ func (s *uidSink) write(ctx context.Context, msgs []*pending) (added, present in
 	if len(todo) == 0 {
 		return 0, present, qerr
 	}
-	// Raise the EmailID counter before the messages take the IDs: a
-	// kill in between wastes IDs, never hands one out twice.
-	c, err := s.im.st.Counters(ctx)
+	// The IDs come from the store, which hands none out twice, also with
+	// a server delivering meanwhile; a kill before the messages are
+	// stored wastes them.
+	ids, err := s.im.st.ReserveEmailIDs(ctx, len(todo))
 	if err != nil {
-		return 0, present, err
-	}
-	if err := s.im.st.ImportCounters(ctx, store.Counters{EmailID: c.EmailID + store.EmailID(len(todo))}); err != nil {
 		return 0, present, err
 	}
 	batch := make([]store.ImportMessage, len(todo))
 	for i, m := range todo {
-		id := c.EmailID + store.EmailID(i+1)
 		batch[i] = store.ImportMessage{UID: store.UID(m.UID), ModSeq: s.modseq, Flags: m.Flags,
-			Keywords: s.im.keywords(m), InternalDate: m.Date, EmailID: id, ThreadID: s.im.threads.assign(m.meta, id),
+			Keywords: s.im.keywords(m), InternalDate: m.Date, EmailID: ids[i], ThreadID: s.im.threads.assign(m.meta, ids[i]),
 			Body: bodyReader(m.Body), Meta: m.meta}
 	}
 	res, err := s.im.st.ImportMessages(ctx, s.im.account, s.mailbox, batch)

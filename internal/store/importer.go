@@ -84,7 +84,10 @@ type Imported struct {
 // again converges: a record that is there already is left as it is (or
 // raised, for counters), one that is there with another identity is
 // KindExists. Imports publish no changes and raise no account state
-// (ImportAccount sets it): a store being filled has no sessions.
+// (ImportAccount sets it): a store being filled has no sessions. A
+// server running on the store meanwhile (`petrel import`) learns of
+// ImportMessages' messages from its change feed: SQLite's finds the
+// commit, PostgreSQL's tells the account's subscribers to resynchronise.
 type Importer interface {
 	// ImportAccount creates the account a.Address with a's password
 	// hash, creation time and quota limits (its usage counts what is
@@ -133,6 +136,11 @@ type Importer interface {
 	ImportKV(ctx context.Context, info KeyInfo, value []byte) error
 	// ImportCounters raises the store's identity counters to at least c.
 	ImportCounters(ctx context.Context, c Counters) error
+	// ReserveEmailIDs hands out n EmailIDs (and so ThreadIDs) that no
+	// other writer gets, ascending, not necessarily consecutive, for
+	// messages that ImportMessages stores later: safe while another
+	// process delivers to the store (README "Migrating to Petrel").
+	ReserveEmailIDs(ctx context.Context, n int) ([]EmailID, error)
 }
 
 // ImportedMailboxName checks a mailbox to import (ImportMailbox) and

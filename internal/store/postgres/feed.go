@@ -49,6 +49,18 @@ func (t *txn) notify() error {
 	return err
 }
 
+// notifyResync makes the other nodes' subscribers of account read the
+// store again: an import into a mailbox that a running server serves
+// (README "Migrating to Petrel") publishes no changes of its own.
+func (t *txn) notifyResync(account store.AccountID) error {
+	p, err := json.Marshal(feedMessage{Node: t.s.node, Accounts: []store.AccountID{account}})
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(`SELECT pg_notify($1, $2)`, feedChannel, string(p))
+	return err
+}
+
 // feedPayloads packs changes into notification payloads of at most
 // maxPayload octets, in order; a change too large for one alone (an
 // expunge of thousands of UIDs) becomes a resynchronisation of its

@@ -318,5 +318,8 @@ func (t *txn) insertImported(op string, account store.AccountID, mailbox store.M
 	if err := t.chargeQuota(op, account, r.bytes, n, false); err != nil {
 		return err
 	}
+	if err := t.notifyResync(account); err != nil {
+		return err
+	}
 	return t.raiseSequence(blobSeq, r.maxEmail)
 }

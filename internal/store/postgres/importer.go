@@ -206,6 +206,28 @@ func (s *Store) ImportCounters(ctx context.Context, c store.Counters) error {
 	})
 }
 
+// ReserveEmailIDs implements store.Importer: nextval of the blob id
+// sequence, which never hands a value out twice, n times.
+func (s *Store) ReserveEmailIDs(ctx context.Context, n int) ([]store.EmailID, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT nextval(`+blobSeq+`) FROM generate_series(1, $1) ORDER BY 1`, n)
+	if err != nil {
+		return nil, s.wrap("reserve email ids", err)
+	}
+	defer rows.Close()
+	ids := make([]store.EmailID, 0, n)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.wrap("reserve email ids", err)
+		}
+		ids = append(ids, store.EmailID(id))
+	}
+	return ids, s.wrap("reserve email ids", rows.Err())
+}
+
 // ImportQueued implements store.Importer. The body gets a new blob id: the
 // copy raised the sequence past the source's email IDs first, so it never
 // takes the id of a message imported later.

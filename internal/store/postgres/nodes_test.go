@@ -263,3 +263,34 @@ func TestCommitMetrics(t *testing.T) {
 		t.Fatalf("%d commits of %d writes observed, want the 2 writes and 20 deliveries in 3 to 22 commits", m.commits, m.items)
 	}
 }
+
+// TestImportTellsOtherNodes: messages that ImportMessages stores on node
+// A (`petrel import` beside a running server) make node B's subscribers
+// of the account read the store again.
+func TestImportTellsOtherNodes(t *testing.T) {
+	a, b, acct := nodes(t)
+	ctx := context.Background()
+	inbox, err := a.Mailbox(ctx, acct.ID, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	subB := b.Subscribe(acct.ID)
+	defer subB.Close()
+	settle(subB)
+	ids, err := a.ReserveEmailIDs(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ImportMessages(ctx, acct.ID, inbox.ID, []store.ImportMessage{{UID: 1, ModSeq: 1, EmailID: ids[0],
+		ThreadID: store.ThreadID(ids[0]), InternalDate: time.Now(), Body: bytes.NewReader(testMsg("imported"))}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-subB.C():
+		if _, resync := subB.Events(); !resync {
+			t.Fatal("B's subscriber got events, want a resynchronisation")
+		}
+	case <-time.After(time.Second):
+		t.Fatal("no resynchronisation on the other node within 1 s")
+	}
+}

@@ -69,3 +69,18 @@ func TestAppendBatchBodyFiles(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection lost") }
+
+// TestCacheKiB: Options.CacheKiB sizes the writer's page cache (an
+// import's smaller one), 0 keeps 64 MiB.
+func TestCacheKiB(t *testing.T) {
+	for _, tc := range []struct{ opt, want int }{{0, 65536}, {16384, 16384}} {
+		e := openStoreEnv(t, t.TempDir(), Options{CacheKiB: tc.opt})
+		var got int
+		err := e.s.w.do(context.Background(), "cache size", func(tx *txn) error {
+			return tx.queryRow(`PRAGMA cache_size`).Scan(&got)
+		})
+		if err != nil || got != -tc.want {
+			t.Errorf("CacheKiB %d: cache_size = %d, %v; want %d", tc.opt, got, err, -tc.want)
+		}
+	}
+}

@@ -222,6 +222,32 @@ func (s *Store) ImportCounters(ctx context.Context, c store.Counters) error {
 	})
 }
 
+// ReserveEmailIDs implements store.Importer: the blobs table's
+// AUTOINCREMENT mark moves up by n in one write transaction, which
+// BEGIN IMMEDIATE serialises with every other process's writes.
+func (s *Store) ReserveEmailIDs(ctx context.Context, n int) ([]store.EmailID, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	var last int64
+	err := s.w.do(ctx, "reserve email ids", func(t *txn) error {
+		err := t.queryRow(`UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'blobs' RETURNING seq`, n).Scan(&last)
+		if isNoRows(err) {
+			last = int64(n)
+			_, err = t.exec(`INSERT INTO sqlite_sequence(name, seq) VALUES ('blobs', ?)`, last)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]store.EmailID, n)
+	for i := range ids {
+		ids[i] = store.EmailID(last - int64(n-1-i))
+	}
+	return ids, nil
+}
+
 // ImportQueued implements store.Importer. The body keeps its blob id from
 // the source when it is free here: source blob ids never collide with the
 // source's email ids, which the copy imports too.

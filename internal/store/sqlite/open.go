@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -36,6 +37,9 @@ type Options struct {
 	InlineMax int     // 0 = DefaultInlineMax
 	// MaxBatch bounds the requests in one group commit (0 = 512).
 	MaxBatch int
+	// CacheKiB is the writer's page cache in KiB (0 = 64 MiB, what group
+	// commits of many bodies need; an import's batches need less).
+	CacheKiB int
 	// SweepOrphans removes, at Open, body files left behind by a crash
 	// between writing a file and committing its row. The server sets it;
 	// short-lived CLI commands need not pay for the directory scan.
@@ -119,7 +123,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", s.dbPath, err)
 	}
 	f.Close()
-	if s.wdb, err = openDB(s.dbPath, false); err != nil {
+	if s.wdb, err = openDB(s.dbPath, false, opts.CacheKiB); err != nil {
 		return nil, err
 	}
 	s.wdb.SetMaxOpenConns(1)
@@ -133,7 +137,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.wdb.Close()
 		return nil, fmt.Errorf("open %s: %w", s.dbPath, err)
 	}
-	if s.rdb, err = openDB(s.dbPath, true); err != nil {
+	if s.rdb, err = openDB(s.dbPath, true, 0); err != nil {
 		conn.Close()
 		s.wdb.Close()
 		return nil, err
@@ -189,8 +193,9 @@ func (s *Store) makeDirs() error {
 }
 
 // openDB opens a database/sql pool with the durability pragmas on every
-// connection: WAL, synchronous=FULL (commit waits for the WAL fsync).
-func openDB(path string, readOnly bool) (*sql.DB, error) {
+// connection: WAL, synchronous=FULL (commit waits for the WAL fsync);
+// cacheKiB is a writer's page cache (0 = 64 MiB).
+func openDB(path string, readOnly bool, cacheKiB int) (*sql.DB, error) {
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(15000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
@@ -201,7 +206,10 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 		// A group commit of many bodies must not spill pages to the WAL
 		// before the commit: 64 MiB of page cache for the one writer
 		// (measured: 100 KiB deliveries +40%).
-		q.Add("_pragma", "cache_size(-65536)")
+		if cacheKiB <= 0 {
+			cacheKiB = 65536
+		}
+		q.Add("_pragma", "cache_size(-"+strconv.Itoa(cacheKiB)+")")
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {

@@ -83,6 +83,7 @@ func Run(t *testing.T, b Backend) {
 		{"Recent", testRecent},
 		{"FeedAcrossInstances", testFeedAcrossInstances},
 		{"Importer", RunImporter},
+		{"ReserveEmailIDs", testReserveEmailIDs},
 		{"TextIndex", testTextIndex},
 		{"Closed", testClosed},
 	}
