@@ -67,6 +67,11 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 		return usageErrorf("import: --format must be maildir or mbox")
 	}
 	return a.withMigration(ctx, opts, "import", pos[0], func(ctx context.Context, cfg *config.Config, st store.Store, acct store.AccountID) error {
+		release, newUIDs, err := a.uidsWhileServing(cfg, newUIDs)
+		if err != nil {
+			return err
+		}
+		defer release()
 		maxSize := int64(cfg.Delivery.MaxMessageSize)
 		var src mailimport.Source
 		switch format {
@@ -260,4 +265,27 @@ func takeBoolFlag(args []string, name string) (bool, []string) {
 		rest = append(rest, arg)
 	}
 	return found, rest
+}
+
+// uidsWhileServing decides whether an import may keep the source's UIDs.
+// Kept UIDs go below the UIDNEXT that the mailbox shows from the start of
+// the import, and deliveries into the mailbox meanwhile would take UIDs
+// among them: so that no IMAP client sees UIDs out of order (RFC 9051
+// §2.3.1.1), they are kept only while no server runs on the data
+// directory, whose lock the import then holds to the end (README
+// "Migrating to Petrel"). With a server running, the messages get new
+// UIDs, and the import says so.
+func (a *app) uidsWhileServing(cfg *config.Config, newUIDs bool) (release func(), noUIDs bool, err error) {
+	if newUIDs {
+		return func() {}, true, nil
+	}
+	release, err = lockDataDir(cfg.DataDir)
+	if errors.Is(err, errServing) {
+		fmt.Fprintln(a.stderr, "import: petrel serve is running: the messages get new UIDs (stop the server to keep the source's UIDs)")
+		return func() {}, true, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return release, false, nil
 }

@@ -61,6 +61,11 @@ func (a *app) importIMAP(ctx context.Context, opts options, address, source stri
 		return usageErrorf("import: %v (the source's password goes on standard input or in --password-file)", err)
 	}
 	return a.withMigration(ctx, opts, "import", address, func(ctx context.Context, cfg *config.Config, st store.Store, acct store.AccountID) error {
+		release, newUIDs, err := a.uidsWhileServing(cfg, newUIDs)
+		if err != nil {
+			return err
+		}
+		defer release()
 		src.MaxSize = int64(cfg.Delivery.MaxMessageSize)
 		if err := src.Dial(ctx); err != nil {
 			return &cliError{code: exitFail, lines: []string{"import: " + err.Error()}}

@@ -197,3 +197,26 @@ func TestImportUsage(t *testing.T) {
 		t.Errorf("export beside an import: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestImportUIDsNeedServerStopped: with a server holding the data
+// directory, a Maildir with dovecot-uidlist is imported with new UIDs,
+// and the import says why; with none, the same import keeps the UIDs.
+func TestImportUIDsNeedServerStopped(t *testing.T) {
+	e := newEnv(t, "")
+	e.ok("", "domain", "add", "example.org")
+	e.ok("pw\n", "user", "add", "a@example.org", "--password-stdin")
+	e.ok("pw\n", "user", "add", "b@example.org", "--password-stdin")
+	root, _ := writeSources(t, t.TempDir(), 20)
+	release, err := lockDataDir(e.dataDir) // as petrel serve holds it
+	must(t, err)
+	r := e.run("", "import", "a@example.org", root)
+	release()
+	if r.code != 0 || !strings.Contains(r.stderr, "petrel serve is running: the messages get new UIDs") ||
+		!strings.Contains(r.stdout, "(0 were there already, 0 skipped; 0 mailboxes kept their UIDs)") {
+		t.Fatalf("import beside a server: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = e.run("", "import", "b@example.org", root)
+	if r.code != 0 || strings.Contains(r.stderr, "petrel serve is running") || strings.Contains(r.stdout, " 0 mailboxes kept their UIDs") {
+		t.Fatalf("import without a server: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
