@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/config"
@@ -176,7 +177,7 @@ func (a *app) withMigration(ctx context.Context, opts options, cmd, address stri
 		if cmd != "import" {
 			return f(ctx, cfg, st, acct)
 		}
-		return withImportLease(ctx, st, acct, func(ctx context.Context) error {
+		return withImportLease(ctx, st, cfg.DataDir, acct, func(ctx context.Context) error {
 			return f(ctx, cfg, st, acct)
 		}, func() error {
 			return &cliError{code: exitFail, lines: []string{fmt.Sprintf("import: another import into %s is running: wait for it to end", addr)}}
@@ -195,11 +196,29 @@ func importLeaseName(account store.AccountID) string {
 
 // withImportLease runs f holding the import lease of account, with a
 // context that ends when the lease is lost; busy's error when another
-// import holds it.
-func withImportLease(ctx context.Context, st store.Store, account store.AccountID,
+// import holds it. The lease's owner names the host only, and imports on
+// one host exclude each other by a lock file in dataDir, which the
+// kernel releases with its process: so an import run again after a
+// kill -9 on the same host takes its lease over at once, while one on
+// another node waits for the lease to run out (importLeaseTTL).
+func withImportLease(ctx context.Context, st store.Store, dataDir string, account store.AccountID,
 	f func(context.Context) error, busy func() error) error {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("creating the data directory: %w", err)
+	}
+	path := filepath.Join(dataDir, fmt.Sprintf("import-%d.lock", account))
+	lf, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", path, err)
+	}
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); errors.Is(err, syscall.EWOULDBLOCK) {
+		return busy()
+	} else if err != nil {
+		return fmt.Errorf("locking %s: %w", path, err)
+	}
 	host, _ := os.Hostname()
-	owner := fmt.Sprintf("petrel import pid %d on %s", os.Getpid(), host)
+	owner := "petrel import on " + host
 	lease, err := store.AcquireLease(ctx, st, importLeaseName(account), owner, importLeaseTTL)
 	if err != nil {
 		return err
