@@ -73,8 +73,12 @@ type Report struct {
 	BlobsCopied, BlobsPresent  int64  // body files copied, found in the pool
 	BytesCopied                int64
 	BlobsRemoved, SnapsRemoved int64 // pruned after the commit
-	Manifest                   *Manifest
-	Elapsed                    time.Duration
+	// BodiesRead were read for their checksum, BodiesKnown were in the
+	// cache of body checksums (sumcache.go); BodiesRead is -1 without
+	// the cache (PostgreSQL, or a file system without birth times).
+	BodiesRead, BodiesKnown int64
+	Manifest                *Manifest
+	Elapsed                 time.Duration
 }
 
 // errBlobGone is a body file of the snapshot that the live data directory
@@ -164,22 +168,51 @@ func snapshotSQLite(ctx context.Context, opts Options, snap string, rep *Report,
 	if err := os.Symlink(filepath.Join("..", blobDir), filepath.Join(snap, blobDir)); err != nil {
 		return err
 	}
+	t := time.Now()
 	if err := opts.DB.Check(ctx, dbPath); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.Progress, "database checked in %s\n", time.Since(t).Round(time.Millisecond))
+	if err := sumSnapshot(ctx, opts, snap, rep, m); err != nil {
+		return err
+	}
+	var err error
+	m.Database, err = fileSHA256(dbPath)
+	return err
+}
+
+// sumSnapshot computes the manifest's mailboxes from the snapshot snap,
+// reading only the bodies the backup's cache of body checksums does not
+// know (sumcache.go), and writes the new cache.
+func sumSnapshot(ctx context.Context, opts Options, snap string, rep *Report, m *Manifest) error {
+	cache, err := openSumCache(opts.Dest, opts.DataDir)
+	if err != nil {
 		return err
 	}
 	st, err := opts.DB.Open(ctx, snap)
 	if err != nil {
+		if cache != nil {
+			cache.close()
+		}
 		return fmt.Errorf("opening the snapshot: %w", err)
 	}
-	m.Mailboxes, err = Sums(ctx, st, opts.Progress)
+	t := time.Now()
+	m.Mailboxes, err = sums(ctx, st, opts.Progress, cache)
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
+	if cache == nil {
+		rep.BodiesRead = -1
 		return err
 	}
-	m.Database, err = fileSHA256(dbPath)
-	return err
+	if err != nil {
+		cache.close()
+		return err
+	}
+	rep.BodiesRead, rep.BodiesKnown = cache.misses, cache.hits
+	fmt.Fprintf(opts.Progress, "checksums: %d bodies read, %d known from the last backup, in %s\n",
+		cache.misses, cache.hits, time.Since(t).Round(time.Millisecond))
+	return cache.commit()
 }
 
 // copyBlobs copies the body files the snapshot dbPath names that the

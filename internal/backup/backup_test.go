@@ -144,8 +144,8 @@ func TestBackupIncrementalAndRestore(t *testing.T) {
 		t.Fatalf("third backup: copied %d, removed %d body files; want 1, 1", rep.BlobsCopied, rep.BlobsRemoved)
 	}
 	blobs, top := poolFiles(t, dest)
-	if len(blobs) != int(rep.Manifest.BlobFiles) || len(top) != 3 {
-		t.Fatalf("pool %v, top %v; want %d body files, LATEST, blobs and one snapshot", blobs, top, rep.Manifest.BlobFiles)
+	if len(blobs) != int(rep.Manifest.BlobFiles) || len(top) != 4 || top[2] != sumsFile {
+		t.Fatalf("pool %v, top %v; want %d body files, LATEST, blobs, bodysums and one snapshot", blobs, top, rep.Manifest.BlobFiles)
 	}
 	if _, err := VerifyBackup(ctx, dest, db, nil); err != nil {
 		t.Fatalf("verify: %v", err)

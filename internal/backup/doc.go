@@ -6,6 +6,8 @@
 //
 //	DEST/LATEST              the name of the last complete snapshot
 //	DEST/blobs/xx/NAME       the body files, each copied once
+//	DEST/bodysums            the SHA-256 of every message's body, by
+//	                         mailbox, UID and blob (sumcache.go)
 //	DEST/snap-TIME/          a snapshot:
 //	    petrel.db            the database (SQLite mode), as of one commit
 //	    blobs -> ../blobs    so that the snapshot opens as a data directory
@@ -16,7 +18,9 @@
 // the pool lacks (the incremental part: body files are never rewritten,
 // so a name present is a file complete), copies the other files,
 // computes the manifest from the snapshot itself (every mailbox's count
-// and checksum, storecopy.MailboxChecksum), and then writes LATEST: the
+// and checksum, storecopy.MailboxChecksum, reading only the bodies that
+// bodysums does not know from the last backup of the same store), and
+// then writes LATEST: the
 // commit point. Only then are older snapshots and the body files no
 // snapshot names removed. An interrupted backup leaves LATEST as it was;
 // run again, it copies what is missing and ends as one uninterrupted run

@@ -68,6 +68,12 @@ const pageSize = 256
 // sorted by account and mailbox, reading every message's body once, a
 // page at a time.
 func Sums(ctx context.Context, st store.Store, progress io.Writer) ([]MailboxSum, error) {
+	return sums(ctx, st, progress, nil)
+}
+
+// sums is Sums reading only the bodies that cache (nil: none) does not
+// know.
+func sums(ctx context.Context, st store.Store, progress io.Writer, cache *sumCache) ([]MailboxSum, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
@@ -75,16 +81,23 @@ func Sums(ctx context.Context, st store.Store, progress io.Writer) ([]MailboxSum
 	if err != nil {
 		return nil, err
 	}
+	// In key order (the cache's).
+	sort.Slice(accts, func(i, j int) bool { return accts[i].Address < accts[j].Address })
 	var out []MailboxSum
 	for _, a := range accts {
 		mbs, err := st.Mailboxes(ctx, a.ID)
 		if err != nil {
 			return nil, fmt.Errorf("mailboxes of %s: %w", a.Address, err)
 		}
+		sort.Slice(mbs, func(i, j int) bool { return mbs[i].Name < mbs[j].Name })
 		for _, mb := range mbs {
 			s := MailboxSum{Account: a.Address, Mailbox: mb.Name, UIDValidity: mb.UIDValidity,
 				UIDNext: uint32(mb.UIDNext), HighestModSeq: uint64(mb.HighestModSeq)}
-			if s.Messages, s.SHA256, s.Expunged, err = storecopy.MailboxChecksum(ctx, st, mb.ID, pageSize); err != nil {
+			var known storecopy.BodySums
+			if cache != nil {
+				known = cache.Mailbox(mailboxKey(a.Address, mb.Name, mb.UIDValidity))
+			}
+			if s.Messages, s.SHA256, s.Expunged, err = storecopy.MailboxChecksum(ctx, st, mb.ID, pageSize, known); err != nil {
 				return nil, fmt.Errorf("checksum of %s %s: %w", a.Address, mb.Name, err)
 			}
 			if s.Messages > 0 {

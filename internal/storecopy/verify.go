@@ -150,11 +150,11 @@ func (v *verifier) mailbox(ctx context.Context, addr string, account store.Accou
 	} else if err != nil {
 		return err
 	}
-	if s.Messages, s.Source, err = mailboxSum(ctx, v.src, mb.ID, v.opts.PageSize); err != nil {
+	if s.Messages, s.Source, err = mailboxSum(ctx, v.src, mb.ID, v.opts.PageSize, nil); err != nil {
 		return err
 	}
 	if s.Problem == "" {
-		if s.DestMessages, s.Dest, err = mailboxSum(ctx, v.dst, dmb.ID, v.opts.PageSize); err != nil {
+		if s.DestMessages, s.Dest, err = mailboxSum(ctx, v.dst, dmb.ID, v.opts.PageSize, nil); err != nil {
 			return err
 		}
 		a, b := [3]uint64{uint64(mb.UIDValidity), uint64(mb.UIDNext), uint64(mb.HighestModSeq)},
@@ -190,8 +190,9 @@ func (v *verifier) mailbox(ctx context.Context, addr string, account store.Accou
 }
 
 // mailboxSum counts and checksums one mailbox's messages (MailboxSum), a
-// page at a time.
-func mailboxSum(ctx context.Context, s store.Store, mb store.MailboxID, pageSize int) (int64, string, error) {
+// page at a time; sums, when not nil, gives the SHA-256 of the bodies it
+// knows (those are not read) and is told every message's.
+func mailboxSum(ctx context.Context, s store.Store, mb store.MailboxID, pageSize int, sums BodySums) (int64, string, error) {
 	h := sha256.New()
 	var n int64
 	for after := store.UID(0); ; {
@@ -202,38 +203,72 @@ func mailboxSum(ctx context.Context, s store.Store, mb store.MailboxID, pageSize
 		if len(page) == 0 {
 			return n, hex.EncodeToString(h.Sum(nil)), nil
 		}
-		uids := make([]store.UID, len(page))
-		for i, m := range page {
-			uids[i] = m.UID
-		}
-		var at int
-		err = s.ReadMessages(ctx, mb, uids, store.ReadBody, func(d *store.MessageData) error {
-			if at >= len(uids) || d.UID != uids[at] {
-				return errors.New("a message was expunged during the verification")
+		bodies := make([][]byte, len(page))
+		var read []int // the messages of page whose body is read
+		for i := range page {
+			if sums != nil {
+				if sum, ok := sums.Lookup(&page[i]); ok {
+					bodies[i] = sum
+					continue
+				}
 			}
-			at++
-			n++
-			return sumMessage(h, d)
-		})
-		if err == nil && at != len(uids) {
-			err = errors.New("a message was expunged during the verification")
+			read = append(read, i)
 		}
-		if err != nil {
+		if err := readBodySums(ctx, s, mb, page, read, bodies); err != nil {
 			return 0, "", err
+		}
+		for i := range page {
+			n++
+			sumMessage(h, &page[i], bodies[i])
+			if sums != nil {
+				if err := sums.Keep(&page[i], bodies[i]); err != nil {
+					return 0, "", err
+				}
+			}
 		}
 		after = page[len(page)-1].UID
 	}
 }
 
-func sumMessage(h hash.Hash, d *store.MessageData) error {
-	b := sha256.New()
-	if _, err := io.Copy(b, d.Body); err != nil {
-		return err
+// readBodySums reads the bodies of page[i] for i in read and puts their
+// SHA-256 in bodies[i], and what the read returned in page[i].
+func readBodySums(ctx context.Context, s store.Store, mb store.MailboxID, page []store.Message, read []int, bodies [][]byte) error {
+	if len(read) == 0 {
+		return nil
 	}
-	_, zone := d.InternalDate.Zone()
-	fmt.Fprintf(h, "%d %d %d %s %d %d %d %d %d %x\n", d.UID, d.ModSeq, d.Flags, strings.Join(d.Keywords, " "),
-		d.InternalDate.Unix(), zone, d.EmailID, d.ThreadID, d.Size, b.Sum(nil))
-	return nil
+	uids := make([]store.UID, len(read))
+	for j, i := range read {
+		uids[j] = page[i].UID
+	}
+	var at int
+	err := s.ReadMessages(ctx, mb, uids, store.ReadBody, func(d *store.MessageData) error {
+		if at >= len(uids) || d.UID != uids[at] {
+			return errExpungedMeanwhile
+		}
+		b := sha256.New()
+		if _, err := io.Copy(b, d.Body); err != nil {
+			return err
+		}
+		i := read[at]
+		page[i] = d.Message
+		page[i].Keywords = slices.Clone(d.Keywords)
+		bodies[i] = b.Sum(nil)
+		at++
+		return nil
+	})
+	if err == nil && at != len(uids) {
+		err = errExpungedMeanwhile
+	}
+	return err
+}
+
+var errExpungedMeanwhile = errors.New("a message was expunged during the verification")
+
+// sumMessage adds one message's line to the mailbox's checksum.
+func sumMessage(h hash.Hash, m *store.Message, body []byte) {
+	_, zone := m.InternalDate.Zone()
+	fmt.Fprintf(h, "%d %d %d %s %d %d %d %d %d %x\n", m.UID, m.ModSeq, m.Flags, strings.Join(m.Keywords, " "),
+		m.InternalDate.Unix(), zone, m.EmailID, m.ThreadID, m.Size, body)
 }
 
 // expungeSum checksums a mailbox's expunge log.
