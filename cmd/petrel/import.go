@@ -29,7 +29,7 @@ const migrationCacheKiB = 16 << 10
 
 const (
 	importUsage = "import: usage: petrel import ADDRESS SOURCE [--format maildir|mbox] [--mailbox NAME] [--new-uids] [--config FILE]\n" +
-		"       petrel import ADDRESS imaps://USER@HOST[:PORT] [--password-file FILE] [--ca-file FILE] [--insecure] [--new-uids] [--config FILE]"
+		"       petrel import ADDRESS imaps://USER@HOST[:PORT] [--password-file FILE] [--ca-file FILE] [--insecure] [--new-uids] [--delete-folders] [--config FILE]"
 	exportUsage = "export: usage: petrel export ADDRESS DEST [--format maildir|mbox] [--config FILE]"
 )
 

@@ -19,6 +19,9 @@ import (
 type imapFlags struct {
 	passwordFile, caFile string
 	insecure             bool
+	// deleteFolders removes the mailboxes of folders deleted on the
+	// source (mailimport.IMAPOptions.DeleteGone).
+	deleteFolders bool
 }
 
 func takeIMAPFlags(args []string) (imapFlags, []string, error) {
@@ -31,6 +34,7 @@ func takeIMAPFlags(args []string) (imapFlags, []string, error) {
 		return f, nil, err
 	}
 	f.insecure, args = takeBoolFlag(args, "insecure")
+	f.deleteFolders, args = takeBoolFlag(args, "delete-folders")
 	return f, args, nil
 }
 
@@ -72,9 +76,45 @@ func (a *app) importIMAP(ctx context.Context, opts options, address, source stri
 		}
 		defer src.Close()
 		rep, err := mailimport.ImportIMAP(ctx, st, acct, src, mailimport.Options{NoUIDs: newUIDs,
-			Progress: a.progress(), Log: cliLogger(a.stderr, cfg)})
-		return a.importReport(rep, err)
+			Progress: a.progress(), Log: cliLogger(a.stderr, cfg)}, mailimport.IMAPOptions{DeleteGone: f.deleteFolders})
+		err = a.importReport(rep.Report, err)
+		a.imapFoldersReport(rep, f.deleteFolders)
+		return err
 	})
+}
+
+// imapFoldersReport prints what an IMAP import did with the source's
+// folders besides their messages: names refused, folders deleted on the
+// source, subscriptions.
+func (a *app) imapFoldersReport(rep mailimport.IMAPReport, deleteFolders bool) {
+	for _, r := range rep.Refused {
+		fmt.Fprintf(a.stdout, "skipped source folder %q: Petrel refuses the mailbox name %q (%s); rename it on the source to import it\n",
+			r.Folder, r.Mailbox, r.Reason)
+	}
+	removed := 0
+	for _, g := range rep.Gone {
+		what := fmt.Sprintf("source folder %q (mailbox %q) was deleted on the source", g.Folder, g.Mailbox)
+		if g.Folder == "" {
+			what = fmt.Sprintf("a source folder (mailbox %q) was deleted on the source", g.Mailbox)
+		}
+		switch {
+		case g.Deleted:
+			removed++
+			fmt.Fprintf(a.stdout, "%s: mailbox removed\n", what)
+		case deleteFolders:
+			fmt.Fprintf(a.stdout, "%s: mailbox kept, %s\n", what, g.Kept)
+		default:
+			fmt.Fprintf(a.stdout, "%s: mailbox kept (--delete-folders removes it if it holds only imported messages)\n", what)
+		}
+	}
+	line := fmt.Sprintf("source folders: %d skipped for their names, %d deleted on the source (%d mailboxes removed); ",
+		len(rep.Refused), len(rep.Gone), removed)
+	if rep.SubscriptionsUnknown {
+		line += "subscriptions not copied (the server has no LIST-EXTENDED)"
+	} else {
+		line += fmt.Sprintf("%d subscriptions copied", rep.Subscribed)
+	}
+	fmt.Fprintln(a.stdout, line)
 }
 
 // imapSource reads imaps://USER@HOST[:PORT] or imap://... (STARTTLS,

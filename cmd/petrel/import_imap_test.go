@@ -245,7 +245,7 @@ func TestImportIMAPIncremental(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	rep, err := mailimport.ImportIMAP(context.Background(), st, acct, src, mailimport.Options{})
+	rep, err := mailimport.ImportIMAP(context.Background(), st, acct, src, mailimport.Options{}, mailimport.IMAPOptions{})
 	if err != nil || rep.Updated != 1 || rep.Skipped != 1 || rep.Added != 0 || rep.Expunged != 0 {
 		t.Fatalf("import without CONDSTORE: %+v, %v", rep, err)
 	}

@@ -62,8 +62,9 @@ type IMAPSource struct {
 
 // remoteFolder is a folder the server listed.
 type remoteFolder struct {
-	name string // the server's name, UTF-8
-	use  store.SpecialUse
+	name       string // the server's name, UTF-8
+	use        store.SpecialUse
+	subscribed bool
 }
 
 // selected is what SELECT reported.
@@ -259,14 +260,23 @@ var specialUseOf = map[imap.MailboxAttr]store.SpecialUse{
 	imap.MailboxAttrTrash: store.UseTrash,
 }
 
+// listsSubscribed reports whether LIST can say which folders are
+// subscribed: RETURN (SUBSCRIBED) is LIST-EXTENDED's (RFC 5258 §3), and
+// IMAP4rev2's (RFC 9051 §6.3.9).
+func (s *IMAPSource) listsSubscribed() bool {
+	return s.caps.Has(imap.CapListExtended) || s.caps.Has(imap.CapIMAP4rev2)
+}
+
 // list lists every selectable folder (\Noselect and \NonExistent are
-// skipped, RFC 9051 §7.3.1) with its special use.
+// skipped, RFC 9051 §7.3.1) with its special use and, when the server
+// can say, whether it is subscribed (the \Subscribed attribute of RETURN
+// (SUBSCRIBED), RFC 5258 §3.4).
 func (s *IMAPSource) list(ctx context.Context) ([]remoteFolder, error) {
 	var out []remoteFolder
 	err := s.run(ctx, smallBudget, s.timeout(), func() error {
-		var opts *imap.ListOptions
-		if s.caps.Has(imap.CapSpecialUse) {
-			opts = &imap.ListOptions{ReturnSpecialUse: true}
+		opts := &imap.ListOptions{ReturnSpecialUse: s.caps.Has(imap.CapSpecialUse), ReturnSubscribed: s.listsSubscribed()}
+		if !opts.ReturnSpecialUse && !opts.ReturnSubscribed {
+			opts = nil
 		}
 		cmd := s.c.List("", "*", opts)
 		for d := cmd.Next(); d != nil; d = cmd.Next() {
@@ -280,6 +290,8 @@ func (s *IMAPSource) list(ctx context.Context) ([]remoteFolder, error) {
 				case strings.EqualFold(string(a), string(imap.MailboxAttrNoSelect)),
 					strings.EqualFold(string(a), string(imap.MailboxAttrNonExistent)):
 					skip = true
+				case strings.EqualFold(string(a), string(imap.MailboxAttrSubscribed)):
+					f.subscribed = true
 				case specialUseOf[a] != "":
 					f.use = specialUseOf[a]
 				}

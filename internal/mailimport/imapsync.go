@@ -2,9 +2,7 @@ package mailimport
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -35,6 +33,10 @@ type imapState struct {
 	// KeptUpTo: the source's messages up to this UID have the same UID
 	// in the target; the others are in the map (imapMap).
 	KeptUpTo uint32 `json:"kept_up_to"`
+	// Folder is the source's name of the folder (for the report of a
+	// folder deleted on the source); states of earlier versions lack it
+	// until their folder is imported again.
+	Folder string `json:"folder,omitempty"`
 }
 
 // imapMap maps source UIDs to target UIDs for the messages imported
@@ -69,41 +71,6 @@ type folderSync struct {
 	state imapState
 	idmap imapMap
 	mb    store.Mailbox
-}
-
-// ImportIMAP copies every folder of the IMAP account src (logged in)
-// into the account's mailboxes; run again, it moves only what changed
-// on the source since: new messages, flags and keywords, expunges
-// (README "Migrating to Petrel").
-func ImportIMAP(ctx context.Context, st Store, account store.AccountID, src *IMAPSource, opts Options) (Report, error) {
-	start := time.Now()
-	im, err := newImporter(ctx, st, account, opts)
-	if err != nil {
-		return Report{}, err
-	}
-	if im.opts.Progress != nil {
-		im.opts.Progress.Start(0)
-		defer im.opts.Progress.Done()
-	}
-	folders, err := src.list(ctx)
-	if err != nil {
-		return im.rep, err
-	}
-	for _, f := range folders {
-		sum := sha256.Sum256([]byte(src.Addr + "\x00" + src.User + "\x00" + f.name))
-		fs := &folderSync{im: im, src: src, name: f.name, use: f.use,
-			key: fmt.Sprintf("mailimport/imap/%d/%s", account, hex.EncodeToString(sum[:16]))}
-		if err := fs.run(ctx); err != nil {
-			im.rep.Elapsed = time.Since(start)
-			return im.rep, fmt.Errorf("folder %s: %w", f.name, err)
-		}
-		im.rep.Folders++
-	}
-	if err := im.raiseState(ctx); err != nil {
-		return im.rep, err
-	}
-	im.rep.Elapsed = time.Since(start)
-	return im.rep, nil
 }
 
 func (fs *folderSync) run(ctx context.Context) error {
@@ -161,6 +128,9 @@ func (fs *folderSync) load(ctx context.Context) error {
 			return err
 		}
 	}
+	if _, err := store.NormalizeName(fs.state.Mailbox); err != nil {
+		return &refusedName{folder: fs.name, mailbox: fs.state.Mailbox, err: err}
+	}
 	fs.mb, err = fs.im.st.Mailbox(ctx, fs.im.account, fs.state.Mailbox)
 	exists := err == nil
 	if err != nil && !store.IsKind(err, store.KindNotFound) {
@@ -177,6 +147,11 @@ func (fs *folderSync) load(ctx context.Context) error {
 		fs.state = imapState{Mailbox: fs.state.Mailbox}
 		return nil
 	}
+	return fs.loadMap(ctx)
+}
+
+// loadMap reads the folder's map (imapMap).
+func (fs *folderSync) loadMap(ctx context.Context) error {
 	keys, err := fs.im.st.KVList(ctx, fs.key+"/map/")
 	if err != nil {
 		return err
@@ -214,16 +189,7 @@ func (fs *folderSync) targetName(ctx context.Context) (string, error) {
 }
 
 func (fs *folderSync) dropMap(ctx context.Context) error {
-	keys, err := fs.im.st.KVList(ctx, fs.key+"/map/")
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := fs.im.st.KVDelete(ctx, k.Key); err != nil && !store.IsKind(err, store.KindNotFound) {
-			return err
-		}
-	}
-	return nil
+	return dropKeys(ctx, fs.im.st, fs.key, false)
 }
 
 // save writes the map's changed chunks, then the state.
@@ -250,6 +216,7 @@ func (fs *folderSync) save(ctx context.Context) error {
 		}
 	}
 	clear(fs.idmap.dirty)
+	fs.state.Folder = fs.name
 	fs.state.UIDValidity = fs.sel.uidValidity
 	fs.state.TargetValidity = fs.mb.UIDValidity
 	b, err := json.Marshal(fs.state)
