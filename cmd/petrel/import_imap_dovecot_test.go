@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,6 +148,9 @@ func TestImportIMAPDovecot(t *testing.T) {
 		t.Fatal(err)
 	}
 	fillOverIMAP(t, dc, ".")
+	if err := dc.Subscribe("Lists.Go").Wait(); err != nil {
+		t.Fatal(err)
+	}
 	want := migrationView(t, dc)
 
 	e := newEnv(t, "")
@@ -161,6 +165,9 @@ func TestImportIMAPDovecot(t *testing.T) {
 	}
 	if got := targetView(t, e); got != want {
 		t.Fatalf("Petrel's view differs from Dovecot's:\nDovecot:\n%s\nPetrel:\n%s", want, got)
+	}
+	if _, subs := mailboxesOf(t, e); !slices.Contains(subs, "Lists/Go") {
+		t.Fatalf("Dovecot's subscription of Lists.Go was not copied: %v", subs)
 	}
 
 	for i := range 3 {
@@ -192,5 +199,18 @@ func TestImportIMAPDovecot(t *testing.T) {
 	}
 	if got := targetView(t, e); got != want {
 		t.Fatalf("Petrel's view differs from the changed Dovecot's:\nDovecot:\n%s\nPetrel:\n%s", want, got)
+	}
+
+	// A folder deleted on Dovecot: its mailbox is removed with
+	// --delete-folders, since it holds only what the import brought.
+	if err := dc.Delete("Lists.Go").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	out = e.ok("pass\n", "import", "a@example.org", "imap://testuser@"+addr, "--insecure", "--delete-folders")
+	if !strings.Contains(out, `source folder "Lists.Go" (mailbox "Lists/Go") was deleted on the source: mailbox removed`) {
+		t.Fatalf("import after a folder deletion printed %q", out)
+	}
+	if mbs, _ := mailboxesOf(t, e); slices.ContainsFunc(mbs, func(m string) bool { return strings.HasPrefix(m, "Lists/Go:") }) {
+		t.Fatalf("Lists/Go is still there: %v", mbs)
 	}
 }
