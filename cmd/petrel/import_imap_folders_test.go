@@ -55,6 +55,25 @@ func mailboxesOf(t *testing.T, e *env) (mailboxes, subscribed []string) {
 	return mailboxes, subscribed
 }
 
+// deliverLocal delivers body into mailbox of a@example.org in the
+// target's store (the server stopped), as mail arriving on Petrel
+// between two runs of an import.
+func deliverLocal(t *testing.T, e *env, mailbox, body string) store.Delivered {
+	t.Helper()
+	st := e.openStore()
+	defer st.Close()
+	acct, err := st.LookupAddress(context.Background(), "a@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.Deliver(context.Background(), store.NewMessage{Body: strings.NewReader(body)},
+		[]store.Target{{Account: acct, MailboxName: mailbox}})
+	if err != nil || d[0].Err != nil {
+		t.Fatalf("delivery: %v %+v", err, d)
+	}
+	return d[0]
+}
+
 // TestImportIMAPFoldersGone: the subscriptions of the source's folders
 // are copied; a folder deleted on the source is reported and its
 // mailbox kept, and removed with --delete-folders only when it holds
@@ -96,17 +115,7 @@ func TestImportIMAPFoldersGone(t *testing.T) {
 
 	// Mail delivered into Mixed on Petrel; Gone and Mixed deleted on
 	// the source.
-	st := e.openStore()
-	acct, err := st.LookupAddress(context.Background(), "a@example.org")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := st.Deliver(context.Background(), store.NewMessage{Body: strings.NewReader("Subject: local\r\n\r\nlocal\r\n")},
-		[]store.Target{{Account: acct, MailboxName: "Mixed"}})
-	st.Close()
-	if err != nil || d[0].Err != nil {
-		t.Fatalf("delivery: %v %+v", err, d)
-	}
+	deliverLocal(t, e, "Mixed", "Subject: local\r\n\r\nlocal\r\n")
 	for _, name := range []string{"Gone", "Mixed"} {
 		if err := sc.Delete(name).Wait(); err != nil {
 			t.Fatal(err)

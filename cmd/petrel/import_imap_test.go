@@ -436,17 +436,10 @@ func TestImportIMAPAfterDelivery(t *testing.T) {
 		t.Fatalf("first import printed %q", out)
 	}
 	// Delivered to the target: it takes UID 3.
-	st := e.openStore()
-	acct, err := st.LookupAddress(context.Background(), "a@example.org")
-	if err != nil {
-		t.Fatal(err)
+	delivered := deliverLocal(t, e, "INBOX", "Subject: delivered\r\nMessage-ID: <d@x>\r\n\r\nd\r\n")
+	if delivered.UID != 3 {
+		t.Fatalf("delivery: %+v", delivered)
 	}
-	res, err := st.Deliver(context.Background(), store.NewMessage{Body: strings.NewReader("Subject: delivered\r\nMessage-ID: <d@x>\r\n\r\nd\r\n")},
-		[]store.Target{{Account: acct, MailboxName: "INBOX"}})
-	if err != nil || res[0].Err != nil || res[0].UID != 3 {
-		t.Fatalf("delivery: %+v, %v", res, err)
-	}
-	st.Close()
 	// The source's UID 3.
 	appendTo(t, sc, "INBOX", "Subject: three\r\nMessage-ID: <3@x>\r\n\r\nthree\r\n")
 	if out := run(); !strings.Contains(out, "imported 1 messages") {
@@ -455,17 +448,14 @@ func TestImportIMAPAfterDelivery(t *testing.T) {
 	subjects := func() []string {
 		st := e.openStore()
 		defer st.Close()
-		inbox, err := st.Mailbox(context.Background(), acct, "INBOX")
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs, err := st.Messages(context.Background(), inbox.ID, 1, 0)
+		inbox := delivered.Mailbox
+		msgs, err := st.Messages(context.Background(), inbox, 1, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var out []string
 		for _, m := range msgs {
-			meta, err := st.Meta(context.Background(), inbox.ID, m.UID)
+			meta, err := st.Meta(context.Background(), inbox, m.UID)
 			if err != nil {
 				t.Fatal(err)
 			}

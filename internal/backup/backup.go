@@ -116,6 +116,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.DB != nil {
 		err = snapshotSQLite(ctx, opts, snap, rep, m)
 	} else {
+		rep.BodiesRead = -1 // no cache: the live store is no snapshot
 		m.Mailboxes, err = Sums(ctx, opts.Live, opts.Progress)
 	}
 	if err != nil {
