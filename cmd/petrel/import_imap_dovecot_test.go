@@ -153,9 +153,7 @@ func TestImportIMAPDovecot(t *testing.T) {
 	}
 	want := migrationView(t, dc)
 
-	e := newEnv(t, "")
-	e.ok("", "domain", "add", "example.org")
-	e.ok("pw-1234567890\n", "user", "add", "a@example.org", "--password-stdin")
+	e := importTarget(t)
 	run := func() string {
 		return e.ok("pass\n", "import", "a@example.org", "imap://testuser@"+addr, "--insecure")
 	}

@@ -74,15 +74,26 @@ func deliverLocal(t *testing.T, e *env, mailbox, body string) store.Delivered {
 	return d[0]
 }
 
+// aliceSource serves over IMAP a store with the account
+// alice@example.net (password source-pw), filled by fillSource with n
+// messages in INBOX and n/2 in Archive/2024 when n > 0.
+func aliceSource(t *testing.T, n int) imapServer {
+	t.Helper()
+	dir := t.TempDir()
+	st := testkit.OpenStore(t, dir)
+	alice := testkit.AddUser(t, testkit.Accounts(st, accounts.Options{HashConcurrency: 2}), "alice@example.net", "source-pw")
+	if n > 0 {
+		fillSource(t, st, alice.ID, n)
+	}
+	return serveIMAP(t, st, dir)
+}
+
 // TestImportIMAPFoldersGone: the subscriptions of the source's folders
 // are copied; a folder deleted on the source is reported and its
 // mailbox kept, and removed with --delete-folders only when it holds
 // nothing but what the import brought.
 func TestImportIMAPFoldersGone(t *testing.T) {
-	srcDir := t.TempDir()
-	srcStore := testkit.OpenStore(t, srcDir)
-	testkit.AddUser(t, testkit.Accounts(srcStore, accounts.Options{HashConcurrency: 2}), "alice@example.net", "source-pw")
-	srv := serveIMAP(t, srcStore, srcDir)
+	srv := aliceSource(t, 0)
 	sc := srv.login(t, "alice@example.net", "source-pw")
 	for _, name := range []string{"Keep", "Gone", "Mixed", "Unsub"} {
 		if err := sc.Create(name, nil).Wait(); err != nil {
@@ -160,11 +171,7 @@ var presentCounts = regexp.MustCompile(`imported (\d+) messages into (\d+) mailb
 // it stopped; a state an earlier version keyed by the numeric ID is
 // moved to the new key.
 func TestImportIMAPStateKeys(t *testing.T) {
-	srcDir := t.TempDir()
-	srcStore := testkit.OpenStore(t, srcDir)
-	alice := testkit.AddUser(t, testkit.Accounts(srcStore, accounts.Options{HashConcurrency: 2}), "alice@example.net", "source-pw")
-	fillSource(t, srcStore, alice.ID, 20)
-	srv := serveIMAP(t, srcStore, srcDir)
+	srv := aliceSource(t, 20)
 	host := strings.Replace(srv.imaps, "127.0.0.1", "localhost", 1)
 	url := "imaps://alice%40example.net@" + host
 

@@ -110,9 +110,7 @@ func TestImportIMAPIncremental(t *testing.T) {
 		t.Fatalf("the source lacks the filled mail:\n%s", want)
 	}
 
-	e := newEnv(t, "")
-	e.ok("", "domain", "add", "example.org")
-	e.ok("pw-1234567890\n", "user", "add", "a@example.org", "--password-stdin")
+	e := importTarget(t)
 	url := "imaps://alice%40example.net@" + strings.Replace(srv.imaps, "127.0.0.1", "localhost", 1)
 	run := func() string {
 		return e.ok("source-pw\n", "import", "a@example.org", url, "--ca-file", srv.certPath)
@@ -266,9 +264,7 @@ func TestImportIMAPRefusals(t *testing.T) {
 	srcStore := testkit.OpenStore(t, srcDir)
 	testkit.AddUser(t, testkit.Accounts(srcStore, accounts.Options{HashConcurrency: 2}), "alice@example.net", "source-pw")
 	srv := serveIMAP(t, srcStore, srcDir)
-	e := newEnv(t, "")
-	e.ok("", "domain", "add", "example.org")
-	e.ok("pw-1234567890\n", "user", "add", "a@example.org", "--password-stdin")
+	e := importTarget(t)
 	host := strings.Replace(srv.imaps, "127.0.0.1", "localhost", 1)
 	if r := e.run("", "import", "a@example.org", "imaps://alice:pw@"+host); r.code != exitUsage || !strings.Contains(r.stderr, "does not go in the URL") {
 		t.Errorf("password in the URL: exit %d, stderr %q", r.code, r.stderr)
@@ -364,9 +360,7 @@ func TestImportIMAPKill9(t *testing.T) {
 	srv := serveIMAP(t, srcStore, srcDir)
 	want := migrationView(t, srv.login(t, "alice@example.net", "source-pw"))
 
-	e := newEnv(t, "")
-	e.ok("", "domain", "add", "example.org")
-	e.ok("pw-1234567890\n", "user", "add", "a@example.org", "--password-stdin")
+	e := importTarget(t)
 	url := "imaps://alice%40example.net@" + strings.Replace(srv.imaps, "127.0.0.1", "localhost", 1)
 	kills := 0
 	for delay := 400 * time.Millisecond; delay < 30*time.Second && kills < 3; delay += 500 * time.Millisecond {
@@ -427,9 +421,7 @@ func TestImportIMAPAfterDelivery(t *testing.T) {
 	sc := srv.login(t, "alice@example.net", "source-pw")
 	appendTo(t, sc, "INBOX", "Subject: one\r\nMessage-ID: <1@x>\r\n\r\none\r\n")
 	appendTo(t, sc, "INBOX", "Subject: two\r\nMessage-ID: <2@x>\r\n\r\ntwo\r\n")
-	e := newEnv(t, "")
-	e.ok("", "domain", "add", "example.org")
-	e.ok("pw-1234567890\n", "user", "add", "a@example.org", "--password-stdin")
+	e := importTarget(t)
 	url := "imaps://alice%40example.net@" + strings.Replace(srv.imaps, "127.0.0.1", "localhost", 1)
 	run := func() string { return e.ok("source-pw\n", "import", "a@example.org", url, "--ca-file", srv.certPath) }
 	if out := run(); !strings.Contains(out, "imported 2 messages") {
