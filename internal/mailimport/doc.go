@@ -15,7 +15,10 @@
 // twice), so no state file is needed.
 //
 // ImportIMAP reads an IMAP account (RFC 9051; RFC 6154 special use,
-// RFC 7162 CONDSTORE, RFC 6855 UTF8=ACCEPT, RFC 8314 implicit TLS) and
-// keeps per folder what it copied in the store's KV, so that a run again
-// moves only what changed on the source (imapsync.go).
+// RFC 7162 CONDSTORE, RFC 6855 UTF8=ACCEPT, RFC 8314 implicit TLS,
+// RFC 5258 LIST-EXTENDED for the subscriptions) and keeps per folder what
+// it copied in the store's KV, keyed by the account's address and the
+// source (imapstate.go), so that a run again moves only what changed on
+// the source (imapsync.go) and reports the folders deleted there
+// (imapfolders.go).
 package mailimport
