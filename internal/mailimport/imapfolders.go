@@ -16,7 +16,7 @@ import (
 type IMAPStore interface {
 	Store
 	SetSubscribed(ctx context.Context, account store.AccountID, name string, on bool) error
-	DeleteMailbox(ctx context.Context, account store.AccountID, name string) error
+	DeleteMailboxIf(ctx context.Context, account store.AccountID, name string, uidNext store.UID) error
 }
 
 // IMAPOptions are what an IMAP import adds to Options.
@@ -210,7 +210,14 @@ func (fs *folderSync) deleteGone(ctx context.Context, st IMAPStore) (kept string
 	if others > 0 {
 		return fmt.Sprintf("it holds %d messages that did not come from the source", others), nil
 	}
-	if err := st.DeleteMailbox(ctx, fs.im.account, mb.Name); err != nil {
+	// The check above and the delete are one step for the store: a
+	// message stored in the mailbox since mb was read (a delivery, a
+	// client's APPEND) raised its UIDNEXT, and the mailbox stays.
+	err = st.DeleteMailboxIf(ctx, fs.im.account, mb.Name, mb.UIDNext)
+	if store.IsKind(err, store.KindModified) {
+		return "messages were stored in it during the check", nil
+	}
+	if err != nil {
 		return "", err
 	}
 	return "", dropState(ctx, st, fs.key)

@@ -254,6 +254,12 @@ type Mail interface {
 	RenameMailbox(ctx context.Context, account AccountID, from, to string) error
 	// DeleteMailbox deletes one mailbox and its messages (not its inferiors).
 	DeleteMailbox(ctx context.Context, account AccountID, name string) error
+	// DeleteMailboxIf deletes the mailbox as DeleteMailbox does, only if
+	// its UIDNEXT is still uidNext, in the same transaction: a message
+	// stored in it since the caller looked (delivery, APPEND, COPY, MOVE)
+	// makes it KindModified and the mailbox stays, so a caller that
+	// checked the contents never deletes one it did not see.
+	DeleteMailboxIf(ctx context.Context, account AccountID, name string, uidNext UID) error
 	SetSubscribed(ctx context.Context, account AccountID, name string, on bool) error
 	// Subscriptions lists subscribed names, which may include names of
 	// mailboxes that do not exist (RFC 9051 §6.3.7).

@@ -173,6 +173,19 @@ func (s *Store) Subscriptions(ctx context.Context, account store.AccountID) ([]s
 }
 
 func (s *Store) DeleteMailbox(ctx context.Context, account store.AccountID, name string) error {
+	return s.deleteMailbox(ctx, account, name, 0)
+}
+
+func (s *Store) DeleteMailboxIf(ctx context.Context, account store.AccountID, name string, uidNext store.UID) error {
+	if uidNext == 0 {
+		return store.Errorf(store.KindInvalid, "delete mailbox", "no UIDNEXT to compare")
+	}
+	return s.deleteMailbox(ctx, account, name, uidNext)
+}
+
+// deleteMailbox deletes a mailbox; with uidNext > 0 only if its UIDNEXT
+// is still that (DeleteMailboxIf).
+func (s *Store) deleteMailbox(ctx context.Context, account store.AccountID, name string, uidNext store.UID) error {
 	const op = "delete mailbox"
 	name, err := store.NormalizeName(name)
 	if err != nil {
@@ -185,6 +198,15 @@ func (s *Store) DeleteMailbox(ctx context.Context, account store.AccountID, name
 		id, err := t.mailboxID(account, name)
 		if err != nil {
 			return err
+		}
+		if uidNext > 0 {
+			var cur store.UID
+			if err := t.queryRow(`SELECT uidnext FROM mailboxes WHERE id = ?`, id).Scan(&cur); err != nil {
+				return err
+			}
+			if cur != uidNext {
+				return store.Errorf(store.KindModified, op, "messages were stored in the mailbox since")
+			}
 		}
 		if err := t.dropMailbox(id); err != nil {
 			return err

@@ -249,3 +249,32 @@ func testClosed(t *testing.T, b Backend) {
 	wantKind(t, "deliver after close", err, store.KindClosed)
 	e.open()
 }
+
+// testDeleteMailboxIf: a conditional delete goes through only while
+// nothing was stored in the mailbox since its UIDNEXT was read.
+func testDeleteMailboxIf(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	a := e.account("alice")
+	if _, err := e.s.CreateMailbox(e.ctx, a.ID, "Old", store.UseNone); err != nil {
+		t.Fatal(err)
+	}
+	e.deliver(a.ID, "Old", msg("first", 100))
+	seen := e.mailbox(a.ID, "Old")
+	e.deliver(a.ID, "Old", msg("late", 100)) // arrives after the caller looked
+	wantKind(t, "delete after a delivery", e.s.DeleteMailboxIf(e.ctx, a.ID, "Old", seen.UIDNext), store.KindModified)
+	if got := len(e.messages(e.mailbox(a.ID, "Old").ID)); got != 2 {
+		t.Fatalf("refused delete left %d messages, want 2", got)
+	}
+	wantKind(t, "no UIDNEXT", e.s.DeleteMailboxIf(e.ctx, a.ID, "Old", 0), store.KindInvalid)
+	wantKind(t, "missing mailbox", e.s.DeleteMailboxIf(e.ctx, a.ID, "Nope", 1), store.KindNotFound)
+	wantKind(t, "INBOX", e.s.DeleteMailboxIf(e.ctx, a.ID, "INBOX", e.mailbox(a.ID, "INBOX").UIDNext), store.KindInvalid)
+	now := e.mailbox(a.ID, "Old")
+	if err := e.s.DeleteMailboxIf(e.ctx, a.ID, "Old", now.UIDNext); err != nil {
+		t.Fatalf("delete with the current UIDNEXT: %v", err)
+	}
+	_, err := e.s.Mailbox(e.ctx, a.ID, "Old")
+	wantKind(t, "deleted", err, store.KindNotFound)
+	if acct, err := e.s.Account(e.ctx, a.ID); err != nil || acct.Quota.UsedMessages != 0 {
+		t.Fatalf("quota still counts %d messages (%v)", acct.Quota.UsedMessages, err)
+	}
+}

@@ -53,6 +53,7 @@ func Run(t *testing.T, b Backend) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ChangeFeed", testChangeFeed},
 		{"Mailboxes", testMailboxes},
+		{"DeleteMailboxIf", testDeleteMailboxIf},
 		{"RenameInbox", testRenameInbox},
 		{"DeliverTargets", testDeliverTargets},
 		{"AtomicDelivery", testAtomicDelivery},
