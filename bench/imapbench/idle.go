@@ -124,8 +124,10 @@ func cmdIdle(args []string) error {
 	if err != nil {
 		return err
 	}
+	var rss0 int64 // RSS before the connections, KiB
 	if len(pids) > 0 {
 		rss, pss, procs := memory(pids)
+		rss0 = rss
 		fmt.Printf("before: %d processes, RSS %.1f MB, PSS %.1f MB\n", procs, float64(rss)/1024, float64(pss)/1024)
 	}
 	idlers := make([]*idler, *n)
@@ -171,8 +173,8 @@ func cmdIdle(args []string) error {
 	measure := func(after time.Duration) {
 		if len(pids) > 0 {
 			rss, pss, procs := memory(pids)
-			fmt.Printf("idle %v: %d processes, RSS %.1f MB, PSS %.1f MB (RSS %.1f KB per connection)\n",
-				after, procs, float64(rss)/1024, float64(pss)/1024, float64(rss)/float64(max(up, 1)))
+			fmt.Printf("idle %v: %d processes, RSS %.1f MB, PSS %.1f MB (RSS %.1f KB per connection; %.1f KB each above the RSS before)\n",
+				after, procs, float64(rss)/1024, float64(pss)/1024, float64(rss)/float64(max(up, 1)), float64(rss-rss0)/float64(max(up, 1)))
 		}
 	}
 	time.Sleep(*settle)

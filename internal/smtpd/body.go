@@ -30,36 +30,60 @@ func (b *body) Write(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	if b.file != nil {
-		n, err := b.file.Write(p)
-		b.size += int64(n)
-		return n, err
+	if b.file != nil && len(b.mem)+len(p) > memoryLimit {
+		// Spilled: mem is the file's write buffer. The DATA reader
+		// writes a line (or less) at a time; a write system call per
+		// line cost 2.9 s of CPU for a 50 MB message
+		// (docs/benchmarks.md, "Memory (issue 21)").
+		if err := b.flush(); err != nil {
+			return 0, err
+		}
+		if len(p) > memoryLimit {
+			n, err := b.file.Write(p)
+			b.size += int64(n)
+			return n, err
+		}
 	}
 	b.mem = append(b.mem, p...)
 	b.size += int64(len(p))
 	return len(p), nil
 }
 
-// spill moves the body to a temporary file.
+// spill moves the body to a temporary file; mem becomes its write buffer.
 func (b *body) spill() error {
 	f, err := spool.CreateTemp(b.dir, "smtpd-*.eml")
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(b.mem); err != nil {
+	b.file = f
+	if err := b.flush(); err != nil {
 		f.Close()
 		os.Remove(f.Name())
+		b.file = nil
 		return err
 	}
-	b.file = f
-	b.mem = b.mem[:0]
 	return nil
+}
+
+// flush writes what mem holds to the file, when the body has one. The
+// session calls it at the end of the data, before it looks at the
+// errors of the body (transfer.go, finish).
+func (b *body) flush() error {
+	if b.file == nil || len(b.mem) == 0 {
+		return nil
+	}
+	_, err := b.file.Write(b.mem)
+	b.mem = b.mem[:0]
+	return err
 }
 
 // reader returns the body for Delivery: an io.Reader that is also an
 // io.ReaderAt and an io.Seeker.
 func (b *body) reader() io.Reader {
 	if b.file != nil {
+		if err := b.flush(); err != nil { // flushed already by finish
+			return errReader{err}
+		}
 		return io.NewSectionReader(b.file, 0, b.size)
 	}
 	return bytes.NewReader(b.mem)
@@ -79,3 +103,8 @@ func (b *body) reset() {
 	b.mem = b.mem[:0]
 	b.size = 0
 }
+
+// errReader is a body that could not be written out: reading it fails.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }

@@ -172,6 +172,9 @@ func (s *session) localError(what string, err error) *smtpreply.Reply {
 func (s *session) finish(z *msgReader) {
 	env := s.tx.env
 	rs := make([]*smtpreply.Reply, len(env.Recipients))
+	if err := s.body.flush(); err != nil && z.err == nil {
+		z.err = err // the spooled body's last octets (body.go)
+	}
 	if r := s.refusal(z); r != nil {
 		fill(rs, r)
 	} else {
