@@ -183,6 +183,10 @@ petrel_leg() {
 	done
 	local src=() parts=$((nodes > RCPTS ? nodes : RCPTS)) j c cpu0=0 cpu1=0 p
 	for p in "${PIDS[@]}"; do cpu0=$((cpu0 + $(cpu_ticks "$p"))); done
+	# With PETREL_PPROF (README "Benchmarks": node 1's pprof listener) the
+	# allocation profiles before and after the load, for
+	# go tool pprof -sample_index=alloc_objects -base allocs0.pb.gz allocs1.pb.gz.
+	[ -n "${PETREL_PPROF:-}" ] && curl -sf "http://$PETREL_PPROF/debug/pprof/allocs" -o "$dir/allocs0.pb.gz"
 	T0=$(now)
 	for ((j = 1; j <= parts; j++)); do
 		# Part j (its share of the messages and sessions; the first
@@ -195,6 +199,7 @@ petrel_leg() {
 	wait "${src[@]}"
 	T1=$(now)
 	for p in "${PIDS[@]}"; do cpu1=$((cpu1 + $(cpu_ticks "$p"))); done
+	[ -n "${PETREL_PPROF:-}" ] && curl -sf "http://$PETREL_PPROF/debug/pprof/allocs" -o "$dir/allocs1.pb.gz"
 	# Then until the background full-text indexer has caught up (its
 	# backlog metric 0; a build without the metric has nothing to wait
 	# for): the CPU of the index belongs to the message too.
