@@ -77,7 +77,15 @@ MAX_NODES=$(max_nodes "$NODES")
 command -v smtp-source >/dev/null || die "smtp-source missing (Debian package postfix)"
 
 rm -rf "$STATE"; mkdir -p "$STATE"
-(cd "$ROOT" && go build -o "$STATE/petrel" ./cmd/petrel && go build -o "$STATE/mxdns" ./bench/outbound/mxdns)
+# PETREL_BIN=FILE runs that petrel binary instead of one built from this
+# tree (an older commit's build, to compare or bisect with this script).
+if [ -n "${PETREL_BIN:-}" ]; then cp "$PETREL_BIN" "$STATE/petrel"; else (cd "$ROOT" && go build -o "$STATE/petrel" ./cmd/petrel); fi
+(cd "$ROOT" && go build -o "$STATE/mxdns" ./bench/outbound/mxdns)
+# cpu_ticks PID prints the process's utime+stime in clock ticks
+# (/proc/PID/stat fields 14 and 15; the command name, field 2, has no
+# spaces here).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+CLK_TCK=$(getconf CLK_TCK)
 # petrel_toml K DATA_DIR BACKEND DSN prints node K's configuration (node K
 # listens on SMTP_PORT+K-1 and HTTP_PORT+K-1).
 petrel_toml() {
@@ -173,7 +181,12 @@ petrel_leg() {
 		for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((HTTP_PORT + k - 1))/healthz" >/dev/null && { up=1; break; }; sleep 0.1; done
 		[ $up = 1 ] || die "petrel node $k did not start; see $dir/node$k.log"
 	done
-	local src=() parts=$((nodes > RCPTS ? nodes : RCPTS)) j c
+	local src=() parts=$((nodes > RCPTS ? nodes : RCPTS)) j c cpu0=0 cpu1=0 p
+	for p in "${PIDS[@]}"; do cpu0=$((cpu0 + $(cpu_ticks "$p"))); done
+	# With PETREL_PPROF (README "Benchmarks": node 1's pprof listener) the
+	# allocation profiles before and after the load, for
+	# go tool pprof -sample_index=alloc_objects -base allocs0.pb.gz allocs1.pb.gz.
+	[ -n "${PETREL_PPROF:-}" ] && curl -sf "http://$PETREL_PPROF/debug/pprof/allocs" -o "$dir/allocs0.pb.gz"
 	T0=$(now)
 	for ((j = 1; j <= parts; j++)); do
 		# Part j (its share of the messages and sessions; the first
@@ -185,6 +198,19 @@ petrel_leg() {
 	done
 	wait "${src[@]}"
 	T1=$(now)
+	for p in "${PIDS[@]}"; do cpu1=$((cpu1 + $(cpu_ticks "$p"))); done
+	[ -n "${PETREL_PPROF:-}" ] && curl -sf "http://$PETREL_PPROF/debug/pprof/allocs" -o "$dir/allocs1.pb.gz"
+	# Then until the background full-text indexer has caught up (its
+	# backlog metric 0; a build without the metric has nothing to wait
+	# for): the CPU of the index belongs to the message too.
+	local bl t_idx cpu2=0
+	for _ in $(seq 1 3000); do
+		bl=$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | awk '$1 == "petrel_fts_backlog_bodies" {print $2}')
+		[ -z "$bl" ] || [ "$bl" = 0 ] && break
+		sleep 0.1
+	done
+	t_idx=$(now)
+	for p in "${PIDS[@]}"; do cpu2=$((cpu2 + $(cpu_ticks "$p"))); done
 	stop_nodes
 	el=$(fsub "$T1" "$T0")
 	stored=0
@@ -194,6 +220,13 @@ petrel_leg() {
 	done
 	echo "petrel $leg: $N msgs x ${SIZE}B, $SESS sessions over $nodes node(s): ${el}s = $(rate "$N" "$el") msgs/s"
 	echo "  messages in the mailboxes of bench1..bench$RCPTS: $stored (sent $N)"
+	# CPU of the petrel process(es) during the load (user+system), per
+	# message: less disturbed by other work on the machine than the rate.
+	awk -v t="$((cpu1 - cpu0))" -v hz="$CLK_TCK" -v n="$N" -v el="$el" 'BEGIN{
+		printf "  petrel CPU: %.2f s (%.0f%% of one core) = %.0f us per message\n", t/hz, 100*t/hz/el, 1e6*t/hz/n }'
+	awk -v t="$((cpu2 - cpu0))" -v hz="$CLK_TCK" -v n="$N" -v w="$(fsub "$t_idx" "$T1")" 'BEGIN{
+		printf "  petrel CPU until the full-text index caught up (%.1f s after the last message): %.2f s = %.0f us per message\n", w, t/hz, 1e6*t/hz/n }'
+	echo "  load: $(uptime | sed 's/.*load average: //')"
 	[ "$stored" = "$N" ] || echo "WARNING: $leg: not every message is in the mailbox" >&2
 }
 

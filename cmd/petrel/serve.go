@@ -50,6 +50,11 @@ func (a *app) serve(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return usageErrorf("log: %v", err)
 	}
+	stopProfiling, err := startProfiling(log)
+	defer stopProfiling()
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
 	if demo {
 		log.Info("no configuration file: running the local demo", "data_dir", cfg.DataDir, "hostname", cfg.Hostname)
 	}

@@ -108,8 +108,17 @@ func quoted(s string) string {
 // parentheses and backslashes escaped, control characters left out.
 func commentText(s string) string {
 	s = stripControls(s)
-	r := strings.NewReplacer(`\`, `\\`, `(`, `\(`, `)`, `\)`)
-	return r.Replace(s)
+	if !strings.ContainsAny(s, `\()`) {
+		return s // the usual case: no Replacer built for every message
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c == '(' || c == ')' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // stripControls removes control characters (CR and LF among them), so

@@ -13,29 +13,49 @@ import (
 // stored by another process or node).
 const IndexerIdle = 2 * time.Second
 
+// IndexerQuiet and IndexerMaxDefer: a poke is acted on once no other came
+// for IndexerQuiet, and at the latest IndexerMaxDefer after the first of
+// them. While deliveries stream in, the indexer thus leaves them the
+// writer and the CPU, and indexes the bodies of a burst after it, in full
+// batches (docs/benchmarks.md §SMTP intake profile (issue 21): indexing
+// cost as much CPU as the rest of an SMTP delivery, and more than that
+// in the small batches of a poke per delivery). SEARCH finds the bodies
+// meanwhile among the unindexed ones (store.TextIndex).
+const (
+	IndexerQuiet    = 250 * time.Millisecond
+	IndexerMaxDefer = 10 * time.Second
+)
+
 // Indexer is the background loop of the full-text index
 // (docs/architecture.md §Full-text index): deliveries, APPEND and
 // imports only list their bodies as unindexed; it runs step (a
 // backend's RebuildTextIndex of every account: batches of the oldest
 // unindexed bodies, the text extracted outside the write transaction)
-// until nothing is left, then waits for a Poke or Idle. A nil *Indexer
-// does nothing.
+// until nothing is left, then waits for a Poke (acted on when the pokes
+// pause: IndexerQuiet, IndexerMaxDefer) or Idle. A nil *Indexer does
+// nothing.
 type Indexer struct {
-	step func(ctx context.Context) (int, error)
-	log  *slog.Logger
-	idle time.Duration
-	poke chan struct{}
-	done chan struct{}
-	stop context.CancelFunc
+	step            func(ctx context.Context) (int, error)
+	log             *slog.Logger
+	idle            time.Duration
+	quiet, maxDefer time.Duration
+	poke            chan struct{}
+	done            chan struct{}
+	stop            context.CancelFunc
 }
 
 // StartIndexer starts the loop; Stop ends it. idle 0 is IndexerIdle.
 func StartIndexer(step func(ctx context.Context) (int, error), idle time.Duration, log *slog.Logger) *Indexer {
+	return startIndexer(step, idle, IndexerQuiet, IndexerMaxDefer, log)
+}
+
+func startIndexer(step func(ctx context.Context) (int, error), idle, quiet, maxDefer time.Duration, log *slog.Logger) *Indexer {
 	if idle <= 0 {
 		idle = IndexerIdle
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	x := &Indexer{step: step, log: log, idle: idle, poke: make(chan struct{}, 1), done: make(chan struct{}), stop: cancel}
+	x := &Indexer{step: step, log: log, idle: idle, quiet: quiet, maxDefer: maxDefer,
+		poke: make(chan struct{}, 1), done: make(chan struct{}), stop: cancel}
 	go x.run(ctx)
 	return x
 }
@@ -71,6 +91,9 @@ func (x *Indexer) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-x.poke:
+			if !x.settle(ctx) {
+				return
+			}
 		case <-t.C:
 		}
 		start := time.Now()
@@ -88,6 +111,27 @@ func (x *Indexer) run(ctx context.Context) {
 			}
 		}
 		t.Reset(x.idle)
+	}
+}
+
+// settle waits, after a poke, until no other poke came for x.quiet or
+// x.maxDefer has passed; false when ctx ended meanwhile.
+func (x *Indexer) settle(ctx context.Context) bool {
+	deadline := time.NewTimer(x.maxDefer)
+	defer deadline.Stop()
+	quiet := time.NewTimer(x.quiet)
+	defer quiet.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-deadline.C:
+			return true
+		case <-quiet.C:
+			return true
+		case <-x.poke:
+			quiet.Reset(x.quiet)
+		}
 	}
 }
 

@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,4 +55,44 @@ func gauge(t *testing.T, c prometheus.Collector, name string) float64 {
 	}
 	t.Fatalf("no gauge %s", name)
 	return 0
+}
+
+// TestIndexerDefersWhilePoked: while pokes keep coming (deliveries
+// streaming in) the indexer does not step, and steps once they pause;
+// pokes without a pause still get a step by the deferral's bound.
+func TestIndexerDefersWhilePoked(t *testing.T) {
+	var steps atomic.Int32
+	step := func(context.Context) (int, error) { steps.Add(1); return 0, nil }
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	waitSteps := func(x *Indexer, n int32) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); steps.Load() < n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d steps, want %d", steps.Load(), n)
+			}
+		}
+	}
+	pokeFor := func(x *Indexer, d time.Duration) {
+		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+			x.Poke()
+		}
+	}
+
+	x := startIndexer(step, time.Hour, 400*time.Millisecond, time.Hour, log)
+	waitSteps(x, 1) // at start
+	pokeFor(x, 600*time.Millisecond)
+	if n := steps.Load(); n != 1 {
+		t.Errorf("%d steps while poked, want none after the first", n-1)
+	}
+	waitSteps(x, 2) // the pokes paused
+	x.Stop()
+
+	steps.Store(0)
+	x = startIndexer(step, time.Hour, 400*time.Millisecond, 200*time.Millisecond, log)
+	defer x.Stop()
+	waitSteps(x, 1)
+	pokeFor(x, 1500*time.Millisecond)
+	if n := steps.Load(); n < 3 {
+		t.Errorf("%d steps in 1.5 s of pokes with a deferral of 0.2 s, want at least 2 after the first", n)
+	}
 }

@@ -75,7 +75,7 @@ type Store struct {
 	log     *slog.Logger
 	dbPath  string
 	blobDir string
-	rdb     *sql.DB // read pool
+	rdb     *readPool // read pool
 	// blobStmt reads a body (OpenBlob), prepared once: POP3 and IMAP read
 	// bodies one by one, thousands in a session. mailboxStmt and
 	// mailboxByIDStmt read a mailbox (Mailbox, MailboxByID): IMAP does
@@ -137,11 +137,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.wdb.Close()
 		return nil, fmt.Errorf("open %s: %w", s.dbPath, err)
 	}
-	if s.rdb, err = openDB(s.dbPath, true, 0); err != nil {
+	rdb, err := openDB(s.dbPath, true, 0)
+	if err != nil {
 		conn.Close()
 		s.wdb.Close()
 		return nil, err
 	}
+	s.rdb = newReadPool(rdb)
 	s.rdb.SetMaxOpenConns(8)
 	s.rdb.SetMaxIdleConns(8)
 	for _, p := range []struct {
