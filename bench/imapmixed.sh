@@ -22,7 +22,9 @@
 # served by that binary (an older build, for before/after figures in the
 # same run). PROFILE=1 writes each Petrel leg's CPU profile to
 # $STATE/cpu-NAME.prof (PETREL_CPUPROFILE; `go tool pprof`). Environment:
-# CLIENTS, SIZE (30), ROUNDS (5 rounds of work per session), IMAP_PORT
+# CLIENTS, SIZE (30), ROUNDS (5 rounds of work per session), SAME_BODIES=1
+# (APPEND the corpus as it is: the same bodies in every mailbox, which the
+# store keeps once; else each message gets a header line of its own), IMAP_PORT
 # (14301: leg i on IMAP_PORT+i, HTTP on HTTP_PORT+i, 14351), PETREL_BENCH_STATE.
 # Loopback only; stops by itself and stops only what it started. Needs
 # dovecot-imapd (Debian).
@@ -113,5 +115,5 @@ dovecot_start
 for u in $(seq 1 "$CLIENTS"); do dovecot_wipe "bench$u"; done
 echo "== mixed IMAP load: $CLIENTS clients, $DURATION x $RUNS per server; load: $(uptime | sed 's/.*load average: //')"
 "$STATE/imapbench" mixed -clients "$CLIENTS" -duration "$DURATION" -runs "$RUNS" -size "$SIZE" -rounds "$ROUNDS" \
-	-mbox "$MBOX" -server "Dovecot=127.0.0.1:$DOVECOT_IMAP,bench%d,pass,$(dovecot_pid)" "${SERVERS[@]}"
+	-mbox "$MBOX" $([ "${SAME_BODIES:-0}" = 1 ] && echo -same-bodies) -server "Dovecot=127.0.0.1:$DOVECOT_IMAP,bench%d,pass,$(dovecot_pid)" "${SERVERS[@]}"
 echo "load after: $(uptime | sed 's/.*load average: //')"

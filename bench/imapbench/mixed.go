@@ -54,6 +54,7 @@ type mixedConf struct {
 	rounds             int // rounds of FETCH/STORE/EXPUNGE/APPEND per session
 	size               int // messages each mailbox is kept near
 	corpus             []corpusMessage
+	sameBodies         bool // APPEND the corpus as it is (else a header line of its own first)
 }
 
 // mixedResult is one server's run.
@@ -100,6 +101,7 @@ func cmdMixed(args []string) error {
 	mbox := fs.String("mbox", "", "mbox file (bench/genmbox) whose first messages are APPENDed")
 	corpusN := fs.Int("corpus", 200, "messages of the mbox to use")
 	runs := fs.Int("runs", 1, "runs per server")
+	fs.BoolVar(&conf.sameBodies, "same-bodies", false, "APPEND the corpus messages as they are, the same bodies in every mailbox (else each gets a header line of its own)")
 	fs.Parse(args)
 	if len(servers) == 0 || *mbox == "" || conf.clients <= 0 || conf.size <= 0 {
 		return fmt.Errorf("need -server, -mbox, -clients and -size")

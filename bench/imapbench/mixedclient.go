@@ -46,9 +46,11 @@ func messageID(body []byte) string {
 
 // modelMsg is what the client knows of one message of its mailbox.
 type modelMsg struct {
-	uid    uint32
-	flags  []string // sorted, without \Recent
-	corpus int
+	uid   uint32
+	flags []string // sorted, without \Recent
+	// body and msgID are what was APPENDed (body nil: there before)
+	body  []byte
+	msgID string
 }
 
 // mixedClient is one client of the mixed load, alone on its user's INBOX,
@@ -63,6 +65,7 @@ type mixedClient struct {
 	model       []modelMsg // in sequence number order
 	uidValidity string
 	exists      int // the last EXISTS the server announced in this session
+	appended    int // messages APPENDed
 }
 
 // keywords the STORE commands set and clear (system flags and one keyword).
@@ -190,7 +193,7 @@ func (c *mixedClient) learn() error {
 		if seq != len(c.model)+1 {
 			return fmt.Errorf("learn: FETCH %d after %d messages", seq, len(c.model))
 		}
-		c.model = append(c.model, modelMsg{uid: uid, flags: flags, corpus: -1})
+		c.model = append(c.model, modelMsg{uid: uid, flags: flags})
 		return nil
 	})
 }
@@ -259,15 +262,14 @@ func (c *mixedClient) fetchEnvelopes() error {
 		}
 		seen++
 		m := c.model[seq-1]
-		if m.corpus < 0 {
+		if m.body == nil {
 			return nil // there before this run: not ours to know
 		}
-		cm := c.conf.corpus[m.corpus]
-		if !bytes.Contains(r, []byte("RFC822.SIZE "+strconv.Itoa(len(cm.body)))) {
-			return fmt.Errorf("FETCH %d: RFC822.SIZE is not %d: %.200q", seq, len(cm.body), r)
+		if !bytes.Contains(r, []byte("RFC822.SIZE "+strconv.Itoa(len(m.body)))) {
+			return fmt.Errorf("FETCH %d: RFC822.SIZE is not %d: %.200q", seq, len(m.body), r)
 		}
-		if cm.msgID != "" && !bytes.Contains(r, []byte(cm.msgID)) {
-			return fmt.Errorf("FETCH %d: ENVELOPE without %s: %.300q", seq, cm.msgID, r)
+		if m.msgID != "" && !bytes.Contains(r, []byte(m.msgID)) {
+			return fmt.Errorf("FETCH %d: ENVELOPE without %s: %.300q", seq, m.msgID, r)
 		}
 		return nil
 	})
@@ -291,13 +293,12 @@ func (c *mixedClient) fetchBody() error {
 			return fmt.Errorf("UID FETCH %d: unexpected %.80q", m.uid, r)
 		}
 		got = true
-		if m.corpus < 0 {
+		if m.body == nil {
 			return nil
 		}
 		body, ok := literalAfter(r, "BODY[] ")
-		if !ok || !bytes.Equal(body, c.conf.corpus[m.corpus].body) {
-			return fmt.Errorf("UID FETCH %d BODY[]: not the message APPENDed (%d octets, want %d)", m.uid, len(body),
-				len(c.conf.corpus[m.corpus].body))
+		if !ok || !bytes.Equal(body, m.body) {
+			return fmt.Errorf("UID FETCH %d BODY[]: not the message APPENDed (%d octets, want %d)", m.uid, len(body), len(m.body))
 		}
 		return nil
 	})
@@ -419,6 +420,12 @@ func (c *mixedClient) appendSome(k int) error {
 			}
 		}
 		body := c.conf.corpus[i].body
+		if !c.conf.sameBodies {
+			// A body of its own, as mail mostly is (the store keeps one
+			// copy of identical bodies).
+			c.appended++
+			body = append([]byte(fmt.Sprintf("X-Imapbench: %s %d %d\r\n", c.user, c.appended, time.Now().UnixNano())), body...)
+		}
 		line := fmt.Sprintf("APPEND INBOX (%s) {%d+}\r\n%s", strings.Join(flags, " "), len(body), body)
 		if err := c.cmd("APPEND", line, nil); err != nil {
 			return err
@@ -434,7 +441,7 @@ func (c *mixedClient) appendSome(k int) error {
 		if uid == 0 || (len(c.model) > 0 && uid <= c.model[len(c.model)-1].uid) {
 			return fmt.Errorf("APPEND: APPENDUID %d after UID %d (UIDVALIDITY %s)", uid, c.lastUID(), c.uidValidity)
 		}
-		c.model = append(c.model, modelMsg{uid: uid, flags: flags, corpus: i})
+		c.model = append(c.model, modelMsg{uid: uid, flags: flags, body: body, msgID: c.conf.corpus[i].msgID})
 	}
 	if err := c.cmd("NOOP", "NOOP", nil); err != nil {
 		return err
