@@ -22,7 +22,10 @@
 # served by that binary (an older build, for before/after figures in the
 # same run). PROFILE=1 writes each Petrel leg's CPU profile to
 # $STATE/cpu-NAME.prof (PETREL_CPUPROFILE; `go tool pprof`). Environment:
-# CLIENTS, SIZE (30), ROUNDS (5 rounds of work per session), SAME_BODIES=1
+# PG_PID: the PostgreSQL server's postmaster when it runs on this machine
+# and serves nothing else, whose process tree's CPU then counts with
+# Petrel's (else Petrel-PG's CPU per command is Petrel's alone). CLIENTS,
+# SIZE (30), ROUNDS (5 rounds of work per session), SAME_BODIES=1
 # (APPEND the corpus as it is: the same bodies in every mailbox, which the
 # store keeps once; else each message gets a header line of its own), IMAP_PORT
 # (14301: leg i on IMAP_PORT+i, HTTP on HTTP_PORT+i, 14351), PETREL_BENCH_STATE.
@@ -108,7 +111,9 @@ for leg in "${legs[@]}"; do
 	PIDS+=($!)
 	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((HTTP_PORT + i))/healthz" >/dev/null && break; sleep 0.1; done
 	curl -sf "http://127.0.0.1:$((HTTP_PORT + i))/healthz" >/dev/null || die "petrel did not start; see $STATE/petrel-$i.log"
-	SERVERS+=(-server "$name=127.0.0.1:$((IMAP_PORT + i)),bench%d@bench.test,pass,${PIDS[-1]}")
+	pids=${PIDS[-1]}
+	if [ "$backend" = postgres ] && [ -n "${PG_PID:-}" ]; then pids+="+$PG_PID"; fi
+	SERVERS+=(-server "$name=127.0.0.1:$((IMAP_PORT + i)),bench%d@bench.test,pass,$pids")
 	i=$((i + 1))
 done
 dovecot_start

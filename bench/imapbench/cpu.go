@@ -65,3 +65,16 @@ func treeCPU(pid int) (time.Duration, error) {
 	}
 	return time.Duration(sum) * clockTick, nil
 }
+
+// treesCPU sums treeCPU over several process trees.
+func treesCPU(pids []int) (time.Duration, error) {
+	var sum time.Duration
+	for _, p := range pids {
+		t, err := treeCPU(p)
+		if err != nil {
+			return 0, err
+		}
+		sum += t
+	}
+	return sum, nil
+}

@@ -20,10 +20,11 @@ import (
 // command comes from /proc (cpu.go).
 
 // mixedServer is one server of the mixed load: name=host:port,user
-// format (with %d),password,pid of the server's process tree.
+// format (with %d),password,pids of the server's process trees (joined
+// by "+": Petrel's and its PostgreSQL server's).
 type mixedServer struct {
 	name, addr, userFmt, pass string
-	pid                       int
+	pids                      []int
 }
 
 type mixedServers []mixedServer
@@ -34,16 +35,20 @@ func (l *mixedServers) Set(v string) error {
 	name, rest, ok := strings.Cut(v, "=")
 	parts := strings.Split(rest, ",")
 	if !ok || len(parts) != 4 || !strings.Contains(parts[1], "%d") {
-		return fmt.Errorf("want name=host:port,user-format-with-%%d,password,pid")
+		return fmt.Errorf("want name=host:port,user-format-with-%%d,password,pid[+pid...]")
 	}
 	if err := loopbackOnly(parts[0]); err != nil {
 		return err
 	}
-	pid, err := strconv.Atoi(parts[3])
-	if err != nil || pid <= 0 {
-		return fmt.Errorf("bad pid %q", parts[3])
+	var pids []int
+	for _, f := range strings.Split(parts[3], "+") {
+		pid, err := strconv.Atoi(f)
+		if err != nil || pid <= 0 {
+			return fmt.Errorf("bad pid %q", f)
+		}
+		pids = append(pids, pid)
 	}
-	*l = append(*l, mixedServer{name: name, addr: parts[0], userFmt: parts[1], pass: parts[2], pid: pid})
+	*l = append(*l, mixedServer{name: name, addr: parts[0], userFmt: parts[1], pass: parts[2], pids: pids})
 	return nil
 }
 
@@ -91,7 +96,7 @@ func newResult() *mixedResult {
 func cmdMixed(args []string) error {
 	fs := flag.NewFlagSet("mixed", flag.ExitOnError)
 	var servers mixedServers
-	fs.Var(&servers, "server", "name=host:port,user-format,password,pid (repeat; the first is the reference)")
+	fs.Var(&servers, "server", "name=host:port,user-format,password,pid[+pid...] (repeat; the first is the reference)")
 	var conf mixedConf
 	fs.IntVar(&conf.clients, "clients", 20, "concurrent clients, one user (and mailbox) each")
 	fs.IntVar(&conf.userFirst, "user-first", 1, "first user number (the user format's %d)")
@@ -158,7 +163,7 @@ func runMixed(s mixedServer, conf mixedConf) (*mixedResult, error) {
 		return nil, err
 	default:
 	}
-	cpu0, err := treeCPU(s.pid)
+	cpu0, err := treesCPU(s.pids)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +184,7 @@ func runMixed(s mixedServer, conf mixedConf) (*mixedResult, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu1, err := treeCPU(s.pid)
+	cpu1, err := treesCPU(s.pids)
 	if err != nil {
 		return nil, err
 	}
