@@ -35,6 +35,11 @@
 # fresh PostgreSQL database, filled by APPEND like SQLite, dropped at the
 # end; instance i on IMAP_PORT+i, HTTP_PORT+i).
 #
+# BEFORE=/path/to/petrel adds a leg "Petrel-before": that binary (an older
+# build) serving a copy of the SQLite leg's data, for before/after figures
+# in the same run (OPS_ONLY=TEXT runs only the operations whose name
+# contains TEXT, e.g. OPS_ONLY="FLAGS ENVELOPE").
+#
 # Environment: WORD (default Mallory), REUSE=1 keeps mailboxes that
 # already hold N messages (Petrel's data in $PETREL_BENCH_STATE, Dovecot's
 # bench100), SKIP_OPS=1, SKIP_IDLE=1, DOVECOT_IDLE=0 skips Dovecot's IDLE
@@ -76,7 +81,7 @@ B=$STATE/imapbench
 # i listens on IMAP_PORT+i and HTTP_PORT+i; its data_dir is $STATE/data
 # for sqlite (what REUSE keeps) and $STATE/data-pg for postgres (a new
 # database each run: REUSE does not apply to it).
-NAMES=() CONFS=() PIDS=() IPORTS=()
+NAMES=() CONFS=() PIDS=() IPORTS=() BINS=()
 petrel_toml() {
 	cat <<TOML
 hostname = "bench.test"
@@ -132,7 +137,7 @@ done
 DOVECOT_STARTED=0
 # start_petrel I starts instance I and waits for its health check.
 start_petrel() {
-	"$STATE/petrel" --config "${CONFS[$1]}" serve 2>>"$STATE/petrel-$1.log" &
+	"${BINS[$1]:-$STATE/petrel}" --config "${CONFS[$1]}" serve 2>>"$STATE/petrel-$1.log" &
 	PIDS[$1]=$!
 	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((HTTP_PORT + $1))/healthz" >/dev/null && return 0; sleep 0.1; done
 	die "petrel did not start; see $STATE/petrel-$1.log"
@@ -174,10 +179,23 @@ for i in "${!CONFS[@]}"; do
 	fi
 	SERVERS+=(-server "$name=127.0.0.1:$port,$BIG@bench.test,pass")
 done
+if [ -n "${BEFORE:-}" ]; then
+	# An older build on a copy of the SQLite leg's data (instance 0),
+	# for before/after figures in the same run.
+	[ "${STORE%% *}" = sqlite ] || die "BEFORE needs the sqlite leg first in STORE"
+	i=${#CONFS[@]}
+	stop_petrel 0
+	rm -rf "$STATE/data-before" && cp -a "$STATE/data" "$STATE/data-before"
+	start_petrel 0
+	petrel_toml "$STATE/data-before" "$((IMAP_PORT + i))" "$((HTTP_PORT + i))" sqlite "" >"$STATE/petrel-before.toml"
+	NAMES+=(Petrel-before) CONFS+=("$STATE/petrel-before.toml") IPORTS+=("$((IMAP_PORT + i))") PIDS+=("") BINS[i]=$BEFORE
+	start_petrel "$i"
+	SERVERS+=(-server "Petrel-before=127.0.0.1:$((IMAP_PORT + i)),$BIG@bench.test,pass")
+fi
 
 if [ "${SKIP_OPS:-0}" != 1 ]; then
 	echo "== operations (each on a fresh connection; every server in turn, $RUNS runs)"
-	$B ops -n "$N" -runs "$RUNS" -word "$WORD" "${SERVERS[@]}"
+	$B ops -n "$N" -runs "$RUNS" -word "$WORD" -only "${OPS_ONLY:-}" "${SERVERS[@]}"
 fi
 
 if [ "${SKIP_IDLE:-0}" != 1 ]; then

@@ -19,6 +19,8 @@ type client struct {
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	next int
+	// status is the last tagged response (APPENDUID, COPYUID).
+	status []byte
 }
 
 // loopbackOnly refuses anything but a loopback host.
@@ -149,6 +151,7 @@ func (c *client) wait(tag, cmd string, each func(resp []byte)) error {
 			return fmt.Errorf("%s: %w", firstWord(cmd), err)
 		}
 		if bytes.HasPrefix(resp, prefix) {
+			c.status = resp
 			if !bytes.HasPrefix(resp[len(prefix):], []byte("OK")) {
 				return fmt.Errorf("%s: %s", firstWord(cmd), resp)
 			}

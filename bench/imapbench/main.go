@@ -20,6 +20,10 @@
 //	    delivery to every user) wakes all of them, and how fast
 //	imapbench count -addr A -user U -pass P
 //	    print the number of messages in the user's INBOX
+//	imapbench mixed -server name=A,USERFMT,P,PID [-server ...] -mbox FILE [-clients 20] [-duration 30s]
+//	    20 clients, one mailbox each, looping LOGIN, SELECT, FETCH,
+//	    STORE, EXPUNGE, APPEND and checking every reply; commands/s and
+//	    the server's CPU per command (bench/imapmixed.sh)
 package main
 
 import (
@@ -30,7 +34,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: imapbench fill|maildir|ops|idle|count [flags]")
+		fmt.Fprintln(os.Stderr, "usage: imapbench fill|maildir|ops|idle|count|mixed [flags]")
 		os.Exit(2)
 	}
 	// Bounded: whatever happens, stop.
@@ -50,6 +54,8 @@ func main() {
 		err = cmdIdle(os.Args[2:])
 	case "count":
 		err = cmdCount(os.Args[2:])
+	case "mixed":
+		err = cmdMixed(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

@@ -115,7 +115,9 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	stopProfile := startCPUProfile(os.Stderr) // PETREL_CPUPROFILE (cpuprofile.go)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stopProfile()
 	stop()
 	os.Exit(code)
 }

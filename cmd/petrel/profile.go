@@ -9,7 +9,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"runtime"
-	rpprof "runtime/pprof"
 	"strconv"
 	"time"
 )
@@ -23,34 +22,22 @@ import (
 //	                              one blocking event per N ns blocked and the
 //	                              mutex profile 1 in N contentions (both
 //	                              off when unset)
-//	PETREL_CPUPROFILE=FILE        a CPU profile of the whole run, written
-//	                              to FILE when serve stops
+//
+// PETREL_CPUPROFILE=FILE, a CPU profile of any petrel command, is
+// main's (cpuprofile.go).
 const (
-	envPprof      = "PETREL_PPROF"
-	envPprofRate  = "PETREL_PPROF_RATE"
-	envCPUProfile = "PETREL_CPUPROFILE"
+	envPprof     = "PETREL_PPROF"
+	envPprofRate = "PETREL_PPROF_RATE"
 )
 
 // startProfiling starts what the environment asks for and returns the
-// function that stops it (writes the CPU profile, closes the listener).
+// function that stops it (closes the listener).
 func startProfiling(log *slog.Logger) (stop func(), err error) {
 	var stops []func()
 	stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
 		}
-	}
-	if path := os.Getenv(envCPUProfile); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return stop, fmt.Errorf("%s: %w", envCPUProfile, err)
-		}
-		if err := rpprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return stop, fmt.Errorf("%s: %w", envCPUProfile, err)
-		}
-		log.Warn("writing a CPU profile", "file", path)
-		stops = append(stops, func() { rpprof.StopCPUProfile(); f.Close() })
 	}
 	addr := os.Getenv(envPprof)
 	if addr == "" {

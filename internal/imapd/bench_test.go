@@ -174,3 +174,13 @@ func BenchmarkFetchSizeUncached(b *testing.B) {
 	fillBench(b, e, benchMessages)
 	benchCommandEnv(b, e, "UID FETCH 1:* (UID RFC822.SIZE FLAGS)", func(u []string) bool { return len(u) == benchMessages })
 }
+
+// BenchmarkFetchFlagsEnvelopeUncached is a header-caching client's scan
+// of the whole mailbox, UID FETCH 1:* (FLAGS ENVELOPE), without the item
+// cache: bench/imap.sh's 100,000-message scan, whose answers do not fit
+// the cache, in small.
+func BenchmarkFetchFlagsEnvelopeUncached(b *testing.B) {
+	e := newEnv(b, func(c *Config, _ *Deps) { c.ItemCacheBytes = 1 })
+	fillBench(b, e, benchMessages)
+	benchCommandEnv(b, e, "UID FETCH 1:* (FLAGS ENVELOPE)", func(u []string) bool { return len(u) == benchMessages })
+}

@@ -449,7 +449,7 @@ func (s *session) fetchMeta(br store.BulkReader, uids []store.UID, items []fetch
 		}
 		return true
 	}
-	err := br.ReadMessages(s.ctx, s.v.mb.ID, misses, previewRead(items), func(d *store.MessageData) error {
+	err := br.ReadMessages(s.ctx, s.v.mb.ID, misses, previewRead(items)|envelopeRead(items), func(d *store.MessageData) error {
 		if !writeUpTo(d.UID) {
 			return errFetchStopped
 		}
@@ -473,6 +473,26 @@ func (s *session) fetchMeta(br store.BulkReader, uids []store.UID, items []fetch
 		return s.storeError("fetch", err)
 	}
 	return respOK("FETCH completed")
+}
+
+// envelopeRead is store.ReadEnvelope when ENVELOPE is the only item
+// of the metadata a FETCH asks for (a client's header scan, UID FETCH 1:*
+// (FLAGS ENVELOPE)): the structure is then not decoded.
+func envelopeRead(items []fetchItem) store.ReadFlags {
+	env := false
+	for _, it := range items {
+		switch it.name {
+		case "ENVELOPE":
+			env = true
+		case "UID", "FLAGS", "MODSEQ", "INTERNALDATE", "RFC822.SIZE", "EMAILID", "THREADID", "SAVEDATE":
+		default:
+			return 0
+		}
+	}
+	if env {
+		return store.ReadEnvelope
+	}
+	return 0
 }
 
 // itemsCached reports whether every cacheable item of a message is in

@@ -47,6 +47,23 @@ func UnmarshalWithoutHeaders(b []byte) (*Meta, error) {
 	return m, err
 }
 
+// UnmarshalEnvelope decodes only the version and the envelope of what
+// Marshal encoded, for a FETCH whose only metadata item is ENVELOPE (a
+// client's header scan, UID FETCH 1:* (FLAGS ENVELOPE)): the structure
+// and the header fields, most of the metadata, are not decoded, and
+// Meta.Body and Meta.Headers stay zero. Marshal writes "v" and "env"
+// first; metadata that does not start so is decoded whole (without
+// headers), and then Body is filled.
+func UnmarshalEnvelope(b []byte) (*Meta, error) {
+	if m, ok := decodeEnvelope(b); ok {
+		if m.Version < 1 || m.Version > Version {
+			return nil, &VersionError{Version: m.Version}
+		}
+		return m, nil
+	}
+	return UnmarshalWithoutHeaders(b)
+}
+
 func unmarshal(b []byte, headers bool) (*Meta, error) {
 	if m, ok := decodeFast(b, headers); ok {
 		if m.Version < 1 || m.Version > Version {

@@ -23,6 +23,50 @@ func decodeFast(b []byte, headers bool) (m *Meta, ok bool) {
 	return m, d.i == len(d.b)
 }
 
+// envelopePrefix is how much of the metadata decodeEnvelope copies
+// first (the decoder's strings are substrings of one copy): a typical
+// envelope is well under it, and the rest of the metadata, often ten
+// times larger, is not copied.
+const envelopePrefix = 4 << 10
+
+// decodeEnvelope decodes the prefix {"v":N,"env":{...}, of what Marshal
+// writes, and nothing after it; ok is false when b does not start so.
+func decodeEnvelope(b []byte) (m *Meta, ok bool) {
+	if len(b) > envelopePrefix {
+		if m, ok := decodeEnvelopeIn(b[:envelopePrefix]); ok {
+			return m, true
+		}
+	}
+	return decodeEnvelopeIn(b)
+}
+
+func decodeEnvelopeIn(b []byte) (m *Meta, ok bool) {
+	d := decoder{b: b, s: string(b), skipHeaders: true}
+	m = new(Meta)
+	if !d.next('{') || !d.key("v") {
+		return nil, false
+	}
+	n, ok := d.int64()
+	m.Version = int(n)
+	if !ok || int64(m.Version) != n || !d.next(',') || !d.key("env") || !d.envelope(&m.Envelope) {
+		return nil, false
+	}
+	d.space()
+	if d.i == len(d.b) || (d.b[d.i] != ',' && d.b[d.i] != '}') {
+		return nil, false
+	}
+	return m, true
+}
+
+// key consumes the object key name and its colon.
+func (d *decoder) key(name string) bool {
+	if !d.next('"') || !bytes.HasPrefix(d.b[d.i:], []byte(name)) || len(d.b) <= d.i+len(name) || d.b[d.i+len(name)] != '"' {
+		return false
+	}
+	d.i += len(name) + 1
+	return d.next(':')
+}
+
 type decoder struct {
 	b []byte
 	// s is b as one string: decoded strings without escapes are its

@@ -38,6 +38,12 @@ func checkSameDecode(t *testing.T, b []byte, mustAccept bool) {
 			t.Fatalf("decodeFast(%s, headers %v) =\n%+v\nencoding/json:\n%+v", b, headers, fast, ref)
 		}
 	}
+	// The envelope alone, where encoding/json reads the whole: the same.
+	if env, ok := decodeEnvelope(b); ok {
+		if ref, err := jsonDecode(b); err == nil && (env.Version != ref.Version || !reflect.DeepEqual(env.Envelope, ref.Envelope)) {
+			t.Fatalf("decodeEnvelope(%s) = %+v, encoding/json: %+v", b, env.Envelope, ref.Envelope)
+		}
+	}
 }
 
 func corpus(t testing.TB) [][]byte {

@@ -30,6 +30,11 @@ const (
 	ReadHeaders ReadFlags = 1 << iota
 	// ReadBody opens the bodies.
 	ReadBody
+	// ReadEnvelope decodes only the envelope of the metadata (Meta.Body
+	// and Meta.Headers zero), for a FETCH whose only metadata item is
+	// ENVELOPE: the structure is most of what the rest costs to decode.
+	// ReadHeaders, when also set, has the whole metadata decoded.
+	ReadEnvelope
 )
 
 // BulkReader reads the metadata (and the bodies) of many messages in one
@@ -99,10 +104,14 @@ func ReadRuns[R any](uids []UID, maxGap UID, uidOf func(*R) UID, chunk func(from
 }
 
 // DecodeMeta decodes the stored metadata of a bulk read's row, with its
-// headers only when what asks for them (ReadHeaders).
+// headers only when what asks for them (ReadHeaders), or only its
+// envelope (ReadEnvelope).
 func DecodeMeta(raw []byte, what ReadFlags) (*msgmeta.Meta, error) {
 	if what&ReadHeaders != 0 {
 		return msgmeta.Unmarshal(raw)
+	}
+	if what&ReadEnvelope != 0 {
+		return msgmeta.UnmarshalEnvelope(raw)
 	}
 	return msgmeta.UnmarshalWithoutHeaders(raw)
 }

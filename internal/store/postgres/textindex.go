@@ -256,7 +256,11 @@ func (s *Store) indexBatch(ctx context.Context, account store.AccountID) (indexe
 			}
 		}
 		claimed = len(ids)
-		return nil
+		// The bodies expunged while the batch held them (releaseBlobs
+		// skips a body locked here): without references now, gone with
+		// their rows.
+		_, err = t.exec(`DELETE FROM blobs WHERE id = ANY($1) AND refs <= 0`, blobIDList(ids))
+		return err
 	})
 	return indexed, claimed, err
 }
@@ -273,4 +277,12 @@ func (s *Store) blobText(ctx context.Context, id store.BlobID) (*store.IndexText
 		return nil, err
 	}
 	return store.ExtractStored(s.opts.TextExtractor, raw, func() (store.Blob, error) { return s.OpenBlob(ctx, id) })
+}
+
+func blobIDList(ids []store.BlobID) []int64 {
+	out := make([]int64, len(ids))
+	for i, id := range ids {
+		out[i] = int64(id)
+	}
+	return out
 }

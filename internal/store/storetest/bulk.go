@@ -7,13 +7,15 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/petrelmail/petrel/internal/msgmeta"
 	"github.com/petrelmail/petrel/internal/store"
 )
 
 // testBulkRead checks store.BulkReader: the
 // messages of the wanted UIDs in order, each with the record Messages
 // gives, the metadata Meta gives and (when asked) the body OpenBlob
-// gives (without the header fields unless asked for); expunged and
+// gives (without the header fields unless asked for, only the envelope
+// when asked for that); expunged and
 // unknown UIDs skipped; long runs read in several
 // chunks; an error from the callback stops the read.
 func testBulkRead(t *testing.T, b Backend) {
@@ -60,6 +62,13 @@ func testBulkRead(t *testing.T, b Backend) {
 				}
 				meta.Headers = nil
 			}
+			if err == nil && what&(store.ReadEnvelope|store.ReadHeaders) == store.ReadEnvelope {
+				// The version and the envelope alone: no structure.
+				if d.Meta.Body.Type != "" || len(d.Meta.Body.Children) > 0 {
+					t.Errorf("UID %d: the structure (%s) with ReadEnvelope", d.UID, d.Meta.Body.Type)
+				}
+				meta = &msgmeta.Meta{Version: meta.Version, Envelope: meta.Envelope}
+			}
 			if err != nil || !reflect.DeepEqual(d.Meta, meta) {
 				t.Errorf("UID %d: metadata differs from Meta (%v)", d.UID, err)
 			}
@@ -91,6 +100,9 @@ func testBulkRead(t *testing.T, b Backend) {
 	}
 	if got := read(live[:50], store.ReadBody); !reflect.DeepEqual(got, live[:50]) {
 		t.Errorf("bodies without headers: read %v, want %v", got, live[:50])
+	}
+	if got := read(live[:50], store.ReadEnvelope); !reflect.DeepEqual(got, live[:50]) {
+		t.Errorf("envelopes: read %v, want %v", got, live[:50])
 	}
 	if got := read(nil, store.ReadBody); len(got) != 0 {
 		t.Errorf("no UIDs: read %v", got)
