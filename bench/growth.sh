@@ -105,6 +105,14 @@ store_bytes() {
 	fi
 	echo "$b"
 }
+# stored prints the number of messages in the store (the fill tops up to
+# a size; the SMTP runs add to it).
+stored() {
+	local q="SELECT coalesce(sum(messages), 0) FROM mailboxes"
+	if [ "$STORE" = postgres ]; then psql -tAq "$DSN" -c "$q"; else sqlite3 -readonly "$DATA/petrel.db" "$q"; fi
+}
+# cpu_ms prints the CPU time (user + system) of process $1 in ms.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat"; }
 # unlist_text empties the full-text indexer's backlog (see above).
 unlist_text() {
 	if [ "$STORE" = postgres ]; then
@@ -122,8 +130,9 @@ for size in $SIZES; do
 		-users "$USERS" -big "$BIG" -pop "$POP" | grep -v '^  '
 	echo "fill: $(fsub "$(now)" "$T0")s"
 	unlist_text
-	bytes=$(store_bytes)
-	echo "store_bytes $bytes ($(awk -v b="$bytes" -v n="$size" 'BEGIN{printf "%.0f", b/n}') per message)"
+	bytes=$(store_bytes) n=$(stored)
+	echo "messages $n"
+	echo "store_bytes $bytes ($(awk -v b="$bytes" -v n="$n" 'BEGIN{printf "%.0f", b/n}') per message)"
 	T0=$(now)
 	"$STATE/petrel" --config "$CONF" serve 2>>"$STATE/serve-$STORE.log" &
 	PID=$!
@@ -137,8 +146,11 @@ for size in $SIZES; do
 	q=$(P queue list | wc -l)
 	echo "queue_list_s $(fsub "$(now)" "$T0") ($q lines)"
 	echo "load $(uptime | sed 's/.*average: //')"
-	"$STATE/growth" measure -smtp "127.0.0.1:$SMTP_PORT" -imap "127.0.0.1:$IMAP_PORT" \
-		-pop3 "127.0.0.1:$POP3_PORT" -n "$SMTP_N" -users "$USERS"
+	c0=$(cpu_ms "$PID")
+	"$STATE/growth" measure -smtp "127.0.0.1:$SMTP_PORT" -n "$SMTP_N" -users "$USERS"
+	echo "smtp_server_cpu_us_per_msg $(($(cpu_ms "$PID") - c0))000 / $SMTP_N" |
+		awk '{printf "%s %.0f\n", $1, $2 / $4}'
+	"$STATE/growth" measure -imap "127.0.0.1:$IMAP_PORT" -pop3 "127.0.0.1:$POP3_PORT" -users "$USERS"
 	sleep 10
 	echo "rss_after_kib $(rss_kib "$PID")"
 	stop_server
