@@ -139,7 +139,7 @@ for size in $SIZES; do
 	up=0
 	for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && { up=1; break; }; sleep 0.05; done
 	[ $up = 1 ] || die "petrel did not start; see $STATE/serve-$STORE.log"
-	echo "startup_s $(fsub "$(now)" "$T0") (page cache warm from the fill)"
+	echo "startup_s $(fsub "$(now)" "$T0") (page cache warm from the fill), cpu_ms $(cpu_ms "$PID")"
 	sleep 10
 	echo "rss_at_rest_kib $(rss_kib "$PID")"
 	T0=$(now)
