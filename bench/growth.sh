@@ -150,7 +150,13 @@ for size in $SIZES; do
 	"$STATE/growth" measure -smtp "127.0.0.1:$SMTP_PORT" -n "$SMTP_N" -users "$USERS"
 	echo "smtp_server_cpu_us_per_msg $(($(cpu_ms "$PID") - c0))000 / $SMTP_N" |
 		awk '{printf "%s %.0f\n", $1, $2 / $4}'
-	"$STATE/growth" measure -imap "127.0.0.1:$IMAP_PORT" -pop3 "127.0.0.1:$POP3_PORT" -users "$USERS"
+	# Five runs of each (growth measure -runs), the server's CPU per run.
+	c0=$(cpu_ms "$PID")
+	"$STATE/growth" measure -imap "127.0.0.1:$IMAP_PORT" -users "$USERS"
+	echo "imap_server_cpu_ms_per_run $((($(cpu_ms "$PID") - c0) / 5)) (a LOGIN, SELECT and UID FETCH of big@, a LOGIN and SELECT of a small INBOX)"
+	c0=$(cpu_ms "$PID")
+	"$STATE/growth" measure -pop3 "127.0.0.1:$POP3_PORT" -users "$USERS"
+	echo "pop3_server_cpu_ms_per_login $((($(cpu_ms "$PID") - c0) / 5))"
 	sleep 10
 	echo "rss_after_kib $(rss_kib "$PID")"
 	stop_server
