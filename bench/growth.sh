@@ -13,7 +13,7 @@
 # STORE="sqlite" (default) or "postgres" (a fresh database on PG_DSN,
 # bench/lib/store.sh, dropped at the end): one backend per run, since two
 # 10-million-message stores do not fit beside each other. The fill
-# (bench/growth: store.Mail.AppendBatch in batches of 500, 6 accounts at
+# (cmd/growthbench: store.Mail.AppendBatch in batches of 500, 6 accounts at
 # a time) runs under `nice -n 19`. The full-text index is left out: the
 # fill empties text_unindexed, so the server's indexer finds nothing to
 # do (indexing runs at ~600 bodies/s on 2 loaded cores and triples the
@@ -33,7 +33,7 @@ HTTP_PORT=${HTTP_PORT:-14480}
 SMTP_N=${SMTP_N:-2000}
 KEEP=${KEEP:-0}
 REUSE=${REUSE:-0}
-# The layout (bench/growth fill's flags): accounts, and the messages of
+# The layout (growthbench fill flags): accounts, and the messages of
 # big@'s and pop@'s INBOX; smaller ones make a quick trial run.
 USERS=${USERS:-10000} BIG=${BIG:-100000} POP=${POP:-10000}
 
@@ -45,7 +45,7 @@ PROG_TAG=growth
 command -v sqlite3 >/dev/null || [ "$STORE" = postgres ] || die "sqlite3 missing (Debian sqlite3)"
 
 mkdir -p "$STATE"
-(cd "$ROOT" && go build -o "$STATE/petrel" ./cmd/petrel && go build -o "$STATE/growth" ./bench/growth)
+(cd "$ROOT" && go build -o "$STATE/petrel" ./cmd/petrel && go build -o "$STATE/growth" ./cmd/growthbench)
 DATA=$STATE/data-$STORE DSN=""
 [ "$REUSE" = 1 ] && [ "$STORE" = sqlite ] || rm -rf "$DATA"
 if [ "$STORE" = postgres ]; then pg_create data; DSN=$PG_LEG_DSN; fi

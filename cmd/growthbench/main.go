@@ -1,9 +1,9 @@
-// Command growth fills a Petrel store with generated mail and measures a
+// Command growthbench fills a Petrel store with generated mail and measures a
 // running server against it, for bench/growth.sh (docs/benchmarks.md
 // "Growth: 1, 5 and 10 million messages"):
 //
-//	growth fill    -driver sqlite -dir DATA -total N   (or -driver postgres -dsn DSN)
-//	growth measure -smtp ADDR -imap ADDR -pop3 ADDR
+//	growthbench fill    -driver sqlite -dir DATA -total N   (or -driver postgres -dsn DSN)
+//	growthbench measure -smtp ADDR -imap ADDR -pop3 ADDR
 //
 // fill writes through the store's batch path (store.Mail.AppendBatch, one
 // transaction per batch, batches of several accounts sharing the SQLite
@@ -43,7 +43,7 @@ func main() {
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "growth:", err)
+		fmt.Fprintln(os.Stderr, "growthbench:", err)
 		os.Exit(1)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -202,7 +201,6 @@ func topUp(ctx context.Context, st fillStore, o fillOpts, accts []account) error
 			}
 		}
 	}()
-	// The big accounts first, alone, then the others by worker.
 	err := parallel(len(accts), o.workers, func(i int) error {
 		a := accts[i]
 		mb, err := st.MailboxByID(ctx, a.id, a.inbox)
@@ -239,7 +237,7 @@ func topUp(ctx context.Context, st fillStore, o fillOpts, accts []account) error
 // parallel runs fn(0..n-1) on up to w goroutines; the first error stops
 // the handing out of new indexes and is returned.
 func parallel(n, w int, fn func(i int) error) error {
-	w = max(1, min(w, n, 4*runtime.NumCPU()*4))
+	w = max(1, min(w, n))
 	var next atomic.Int64
 	var mu sync.Mutex
 	var first error
