@@ -120,6 +120,15 @@ func (f *fakeDir) Accounts(context.Context) ([]store.Account, error) {
 	return out, nil
 }
 
+func (f *fakeDir) FirstAccount(context.Context) (store.Account, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.accounts) == 0 {
+		return store.Account{}, notFound("first account", "account")
+	}
+	return f.accounts[slices.Min(slices.Collect(maps.Keys(f.accounts)))], nil
+}
+
 func (f *fakeDir) SetQuota(_ context.Context, id store.AccountID, maxBytes, maxMessages int64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -70,19 +70,14 @@ func (s *Service) localMailbox(ctx context.Context, addr string) (bool, error) {
 // first (the lowest ID), or a KindNotFound error when there is none: the
 // postmaster of last resort.
 func (s *Service) OldestAccount(ctx context.Context) (string, error) {
-	const op = "oldest account"
-	accts, err := s.dir.Accounts(ctx)
+	// One row read, not the account list: this runs for each message to
+	// a role address that has nowhere else to go.
+	a, err := s.dir.FirstAccount(ctx)
 	if err != nil {
-		return "", store.Wrap(store.KindInternal, op, err)
-	}
-	if len(accts) == 0 {
-		return "", store.Errorf(store.KindNotFound, op, "no accounts")
-	}
-	first := accts[0]
-	for _, a := range accts[1:] {
-		if a.ID < first.ID {
-			first = a
+		if store.IsKind(err, store.KindNotFound) {
+			return "", err
 		}
+		return "", store.Wrap(store.KindInternal, "oldest account", err)
 	}
-	return first.Address, nil
+	return a.Address, nil
 }

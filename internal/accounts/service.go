@@ -24,6 +24,7 @@ type Directory interface {
 	DeleteAccount(ctx context.Context, id store.AccountID) error
 	Account(ctx context.Context, id store.AccountID) (store.Account, error)
 	Accounts(ctx context.Context) ([]store.Account, error)
+	FirstAccount(ctx context.Context) (store.Account, error)
 	SetPasswordHash(ctx context.Context, id store.AccountID, hash string) error
 	SetQuota(ctx context.Context, id store.AccountID, maxBytes, maxMessages int64) error
 

@@ -185,6 +185,9 @@ type Directory interface {
 	DeleteAccount(ctx context.Context, id AccountID) error
 	Account(ctx context.Context, id AccountID) (Account, error)
 	Accounts(ctx context.Context) ([]Account, error)
+	// FirstAccount is the account created first (the lowest ID), read
+	// alone; KindNotFound when there is none.
+	FirstAccount(ctx context.Context) (Account, error)
 	SetPasswordHash(ctx context.Context, id AccountID, hash string) error
 	SetQuota(ctx context.Context, id AccountID, maxBytes, maxMessages int64) error
 

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -160,6 +161,17 @@ func (s *Store) Account(ctx context.Context, id store.AccountID) (store.Account,
 		return a, store.Errorf(store.KindNotFound, "account", "account %d does not exist", id)
 	}
 	return a, s.wrap("account", err)
+}
+
+func (s *Store) FirstAccount(ctx context.Context) (store.Account, error) {
+	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts ORDER BY id LIMIT 1`))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Account{}, store.Errorf(store.KindNotFound, "first account", "no accounts")
+	}
+	if err != nil {
+		return store.Account{}, s.wrap("first account", err)
+	}
+	return a, nil
 }
 
 func (s *Store) Accounts(ctx context.Context) ([]store.Account, error) {

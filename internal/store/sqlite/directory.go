@@ -183,6 +183,14 @@ func (s *Store) Accounts(ctx context.Context) ([]store.Account, error) {
 	return out, store.Wrap(store.KindInternal, "accounts", rows.Err())
 }
 
+func (s *Store) FirstAccount(ctx context.Context) (store.Account, error) {
+	a, err := scanAccount(s.rdb.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts ORDER BY id LIMIT 1`))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Account{}, store.Errorf(store.KindNotFound, "first account", "no accounts")
+	}
+	return a, store.Wrap(store.KindInternal, "first account", err)
+}
+
 // updateAccount runs an UPDATE on one account row, mapping "no row" to
 // KindNotFound.
 func (s *Store) updateAccount(ctx context.Context, op string, id store.AccountID, q string, args ...any) error {

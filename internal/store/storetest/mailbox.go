@@ -278,3 +278,22 @@ func testDeleteMailboxIf(t *testing.T, b Backend) {
 		t.Fatalf("quota still counts %d messages (%v)", acct.Quota.UsedMessages, err)
 	}
 }
+
+// testFirstAccount: the account created first, whatever the addresses'
+// order, and KindNotFound when there are none (any more).
+func testFirstAccount(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	_, err := e.s.FirstAccount(e.ctx)
+	wantKind(t, "no accounts", err, store.KindNotFound)
+	z := e.account("zed")
+	a := e.account("alice")
+	if got, err := e.s.FirstAccount(e.ctx); err != nil || got.ID != z.ID || got.Address != z.Address {
+		t.Fatalf("FirstAccount = %+v, %v; want %s", got, err, z.Address)
+	}
+	if err := e.s.DeleteAccount(e.ctx, z.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.s.FirstAccount(e.ctx); err != nil || got.ID != a.ID {
+		t.Fatalf("FirstAccount after deleting the first = %+v, %v; want %s", got, err, a.Address)
+	}
+}

@@ -41,6 +41,7 @@ func Run(t *testing.T, b Backend) {
 		fn   func(*testing.T, Backend)
 	}{
 		{"Directory", testDirectory},
+		{"FirstAccount", testFirstAccount},
 		{"Aliases", testAliases},
 		{"DefaultMailboxes", testDefaultMailboxes},
 		{"BackgroundIndexer", testBackgroundIndexer},
