@@ -75,7 +75,7 @@ func (s *uidSink) write(ctx context.Context, msgs []*pending) (added, present in
 	batch := make([]store.ImportMessage, len(todo))
 	for i, m := range todo {
 		batch[i] = store.ImportMessage{UID: store.UID(m.UID), ModSeq: s.modseq, Flags: m.Flags,
-			Keywords: s.im.keywords(m), InternalDate: m.Date, EmailID: ids[i], ThreadID: s.im.threads.assign(m.meta, ids[i]),
+			Keywords: s.im.keywords(m), InternalDate: m.Date, EmailID: ids[i],
 			Body: bodyReader(m.Body), Meta: m.meta}
 	}
 	res, err := s.im.st.ImportMessages(ctx, s.im.account, s.mailbox, batch)

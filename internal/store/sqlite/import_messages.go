@@ -109,16 +109,13 @@ func (t *txn) importMessages(account store.AccountID, mailbox store.MailboxID, m
 		if err := t.importBlob(op, b, m.EmailID); err != nil {
 			return err
 		}
-		keys := make([]store.ThreadKey, len(b.threadKeys))
-		for j, k := range b.threadKeys {
-			keys[j] = store.ThreadKey{Key: k, Thread: m.ThreadID}
-		}
-		if err := t.addThreadKeys(account, keys); err != nil {
+		thread, err := t.importThread(account, m, b.threadKeys)
+		if err != nil {
 			return err
 		}
 		_, zone := m.InternalDate.Zone()
 		if err := t.insertMessageSaved(mailbox, m.UID, m.ModSeq, m.Flags, m.Keywords, m.InternalDate.Unix(), zone, b.size,
-			store.BlobID(m.EmailID), m.ThreadID, m.SaveDate); err != nil {
+			store.BlobID(m.EmailID), thread, m.SaveDate); err != nil {
 			return err
 		}
 		res.Added++
@@ -135,6 +132,20 @@ func (t *txn) importMessages(account store.AccountID, mailbox store.MailboxID, m
 		return err
 	}
 	return t.chargeQuota(op, account, size, n, false)
+}
+
+// importThread returns the thread of an imported message whose thread
+// keys are keys: its own ThreadID, which names the keys the account does
+// not know yet, or, when 0, the thread a delivery would give it.
+func (t *txn) importThread(account store.AccountID, m store.ImportMessage, keys []string) (store.ThreadID, error) {
+	if m.ThreadID == 0 {
+		return assignThread(t, account, keys, m.EmailID)
+	}
+	tk := make([]store.ThreadKey, len(keys))
+	for j, k := range keys {
+		tk[j] = store.ThreadKey{Key: k, Thread: m.ThreadID}
+	}
+	return m.ThreadID, t.addThreadKeys(account, tk)
 }
 
 // importBlob stores b as the blob of email ID id, or, when the store has
