@@ -86,6 +86,10 @@ func (t *txn) importMessages(account store.AccountID, mailbox store.MailboxID, m
 	} else if err != nil {
 		return err
 	}
+	th, err := t.importThreads(account, bodies)
+	if err != nil {
+		return err
+	}
 	var n, unseen, size int64
 	var next store.UID
 	var hms store.ModSeq
@@ -109,10 +113,7 @@ func (t *txn) importMessages(account store.AccountID, mailbox store.MailboxID, m
 		if err := t.importBlob(op, b, m.EmailID); err != nil {
 			return err
 		}
-		thread, err := t.importThread(account, m, b.threadKeys)
-		if err != nil {
-			return err
-		}
+		thread := th.thread(m, b.threadKeys)
 		_, zone := m.InternalDate.Zone()
 		if err := t.insertMessageSaved(mailbox, m.UID, m.ModSeq, m.Flags, m.Keywords, m.InternalDate.Unix(), zone, b.size,
 			store.BlobID(m.EmailID), thread, m.SaveDate); err != nil {
@@ -126,26 +127,15 @@ func (t *txn) importMessages(account store.AccountID, mailbox store.MailboxID, m
 	if n == 0 {
 		return nil
 	}
+	if err := t.addThreadKeys(account, th.add); err != nil {
+		return err
+	}
 	if _, err := t.exec(`UPDATE mailboxes SET messages = messages + ?, unseen = unseen + ?, size = size + ?,
 		uidnext = max(uidnext, ?), highestmodseq = max(highestmodseq, ?) WHERE id = ?`,
 		n, unseen, size, int64(next), int64(hms), mailbox); err != nil {
 		return err
 	}
 	return t.chargeQuota(op, account, size, n, false)
-}
-
-// importThread returns the thread of an imported message whose thread
-// keys are keys: its own ThreadID, which names the keys the account does
-// not know yet, or, when 0, the thread a delivery would give it.
-func (t *txn) importThread(account store.AccountID, m store.ImportMessage, keys []string) (store.ThreadID, error) {
-	if m.ThreadID == 0 {
-		return assignThread(t, account, keys, m.EmailID)
-	}
-	tk := make([]store.ThreadKey, len(keys))
-	for j, k := range keys {
-		tk[j] = store.ThreadKey{Key: k, Thread: m.ThreadID}
-	}
-	return m.ThreadID, t.addThreadKeys(account, tk)
 }
 
 // importBlob stores b as the blob of email ID id, or, when the store has
