@@ -45,7 +45,7 @@ func (s *MaildirSource) Folders() ([]Folder, error) {
 			return nil, err
 		}
 		folder := Folder{Name: f.Name, Units: n}
-		if l, err := s.uidlist(f.Dir, nil); err != nil {
+		if l, err := s.uidlist(f.Dir); err != nil {
 			return nil, fmt.Errorf("folder %s: %w", f.Name, err)
 		} else if l != nil {
 			folder.UIDValidity, folder.NextUID = l.UIDValidity, l.NextUID
@@ -55,15 +55,16 @@ func (s *MaildirSource) Folders() ([]Folder, error) {
 	return out, nil
 }
 
-// uidlist reads the folder's dovecot-uidlist, calling fn for each record
-// (maildir.ScanUIDList); nil without one.
-func (s *MaildirSource) uidlist(dir string, fn func(uid uint32, name string) error) (*maildir.UIDList, error) {
+// uidlist reads the header of the folder's dovecot-uidlist, with the
+// next UID above every UID it lists (maildir.ScanUIDList); nil without
+// one.
+func (s *MaildirSource) uidlist(dir string) (*maildir.UIDList, error) {
 	f, err := s.openUIDList(dir)
 	if f == nil || err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return maildir.ScanUIDList(f, fn)
+	return maildir.ScanUIDList(f, nil)
 }
 
 // openUIDList opens the folder's dovecot-uidlist: nil without one, or
