@@ -18,6 +18,9 @@
 //	    nodes of one store), measure the memory of the servers' process
 //	    trees, then check that new mail (APPENDs, or one SMTP/LMTP
 //	    delivery to every user) wakes all of them, and how fast
+//	imapbench append -addr A -user U -pass P -mbox FILE -n N [-conns K] [-multi M]
+//	    APPEND the first N messages over K connections, M messages per
+//	    command (MULTIAPPEND, RFC 3502), for bench/importbench.sh
 //	imapbench count -addr A -user U -pass P
 //	    print the number of messages in the user's INBOX
 //	imapbench mixed -server name=A,USERFMT,P,PID [-server ...] -mbox FILE [-clients 20] [-duration 30s]
@@ -34,7 +37,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: imapbench fill|maildir|ops|idle|count|mixed [flags]")
+		fmt.Fprintln(os.Stderr, "usage: imapbench fill|maildir|ops|idle|append|count|mixed [flags]")
 		os.Exit(2)
 	}
 	// Bounded: whatever happens, stop.
@@ -52,6 +55,8 @@ func main() {
 		err = cmdOps(os.Args[2:])
 	case "idle":
 		err = cmdIdle(os.Args[2:])
+	case "append":
+		err = cmdAppend(os.Args[2:])
 	case "count":
 		err = cmdCount(os.Args[2:])
 	case "mixed":

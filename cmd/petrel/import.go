@@ -77,7 +77,9 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 		var src mailimport.Source
 		switch format {
 		case "maildir":
-			src = &mailimport.MaildirSource{Root: source, MaxSize: maxSize, NoUIDs: newUIDs}
+			// A large folder's listing is sorted on disk, in the data directory
+			// (a /tmp in memory would count against RAM).
+			src = &mailimport.MaildirSource{Root: source, MaxSize: maxSize, NoUIDs: newUIDs, TempDir: cfg.DataDir}
 		default:
 			src = &mailimport.MboxSource{Path: source, Name: mailbox, MaxSize: maxSize}
 		}

@@ -44,6 +44,8 @@ func levels() map[string]int {
 		// maildir, mbox: the Maildir(++) and mbox formats of petrel
 		// import and export (README "Migrating to Petrel").
 		"maildir": 1, "mbox": 0,
+		// extsort: an external merge sort (a Maildir folder's listing).
+		"extsort": 0,
 		// envelope: the one SMTP/LMTP transaction type, from smtpd to the queue.
 		"envelope":  1,
 		"smtpreply": 1, "config": 1, "dnsr": 1, "store": 1, "certs": 1,

@@ -3,7 +3,6 @@ package maildir
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -113,39 +112,3 @@ func (e *Entry) Path(dir string) string {
 
 // Info parses the entry's name.
 func (e *Entry) Info() Info { return ParseName(e.Name) }
-
-// Entries lists the message files of a folder's new/ and cur/, sorted by
-// modification time then name (the order of delivery, for UIDs to give
-// when there is no dovecot-uidlist).
-func Entries(dir string) ([]Entry, error) {
-	var out []Entry
-	for _, sub := range []string{"new", "cur"} {
-		ents, err := os.ReadDir(filepath.Join(dir, sub))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range ents {
-			if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
-				continue
-			}
-			fi, err := e.Info()
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // moved by a running Dovecot: its new name is listed too
-			}
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, Entry{Name: e.Name(), New: sub == "new", ModTime: fi.ModTime().UnixNano(), Size: fi.Size()})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].ModTime != out[j].ModTime {
-			return out[i].ModTime < out[j].ModTime
-		}
-		return out[i].Name < out[j].Name
-	})
-	return out, nil
-}

@@ -87,7 +87,7 @@ func TestFoldersAndWriter(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, ".Entw&APw-rfe", "cur")); err != nil {
 		t.Fatalf("modified UTF-7 directory: %v", err)
 	}
-	es, err := Entries(fs[1].Dir)
+	es, err := entries(fs[1].Dir)
 	if err != nil || len(es) != 1 || es[0].Info().Flags != "S" || es[0].Info().Keywords != "a" || es[0].ModTime != date.UnixNano() {
 		t.Fatalf("entries %v %+v", err, es)
 	}

@@ -20,12 +20,30 @@ type UIDList struct {
 // extension fields).
 const maxUIDLine = 64 << 10
 
-// ParseUIDList reads a dovecot-uidlist of version 1 ("1 UIDVALIDITY
-// NEXTUID" header, "UID NAME" lines) or 3 ("3 V<uidvalidity> N<nextuid>
-// ..." header, "UID [EXT...] :NAME" lines). Lines it cannot read are an
-// error: a wrong UID would show clients another message under a UID they
-// know.
+// ParseUIDList reads a dovecot-uidlist whole (ScanUIDList), each file's
+// UID in UIDList.UIDs: for small folders and tests; an import streams
+// it (Ordered).
 func ParseUIDList(r io.Reader) (*UIDList, error) {
+	uids := map[string]uint32{}
+	l, err := ScanUIDList(r, func(uid uint32, name string) error {
+		uids[name] = uid
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.UIDs = uids
+	return l, nil
+}
+
+// ScanUIDList reads a dovecot-uidlist of version 1 ("1 UIDVALIDITY
+// NEXTUID" header, "UID NAME" lines) or 3 ("3 V<uidvalidity> N<nextuid>
+// ..." header, "UID [EXT...] :NAME" lines), calling fn (when not nil)
+// with each record's UID and base name in the file's order, and returns
+// the header with NextUID above every UID listed (UIDs nil). Lines it
+// cannot read are an error: a wrong UID would show clients another
+// message under a UID they know.
+func ScanUIDList(r io.Reader, fn func(uid uint32, name string) error) (*UIDList, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4096), maxUIDLine)
 	if !sc.Scan() {
@@ -34,7 +52,7 @@ func ParseUIDList(r io.Reader) (*UIDList, error) {
 		}
 		return nil, fmt.Errorf("dovecot-uidlist: empty")
 	}
-	l := &UIDList{UIDs: map[string]uint32{}}
+	l := &UIDList{}
 	version, err := l.header(sc.Text())
 	if err != nil {
 		return nil, err
@@ -48,7 +66,11 @@ func ParseUIDList(r io.Reader) (*UIDList, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dovecot-uidlist line %d: %w", n, err)
 		}
-		l.UIDs[name] = uid
+		if fn != nil {
+			if err := fn(uid, name); err != nil {
+				return nil, err
+			}
+		}
 		if uid >= l.NextUID {
 			l.NextUID = uid + 1
 		}

@@ -23,7 +23,6 @@ type Store interface {
 	ReadMessages(ctx context.Context, mailbox store.MailboxID, uids []store.UID, what store.ReadFlags, fn func(*store.MessageData) error) error
 	Quota(ctx context.Context, account store.AccountID) (store.Quota, error)
 	AccountState(ctx context.Context, account store.AccountID) (store.State, error)
-	ListThreadKeys(ctx context.Context, account store.AccountID, after string, limit int) ([]store.ThreadKey, error)
 	ImportAccount(ctx context.Context, a store.Account, state store.State) (store.AccountID, error)
 	ImportMailbox(ctx context.Context, account store.AccountID, mb store.Mailbox) (store.Mailbox, error)
 	ImportMessages(ctx context.Context, account store.AccountID, mailbox store.MailboxID, msgs []store.ImportMessage) (store.Imported, error)
@@ -79,7 +78,6 @@ type importer struct {
 	account store.AccountID
 	opts    Options
 	rep     Report
-	threads *threads
 	quota   store.Quota
 }
 
@@ -121,8 +119,9 @@ func Import(ctx context.Context, st Store, account store.AccountID, src Source, 
 	return im.rep, nil
 }
 
-// newImporter loads what an import into account needs: the thread
-// keys, the quota.
+// newImporter loads what an import into account needs: the quota. It
+// holds no thread keys: the store threads each message in the write
+// that stores it (store.ImportMessage.ThreadID 0).
 func newImporter(ctx context.Context, st Store, account store.AccountID, opts Options) (*importer, error) {
 	if opts.BatchBytes <= 0 {
 		opts.BatchBytes = 4 << 20
@@ -135,9 +134,6 @@ func newImporter(ctx context.Context, st Store, account store.AccountID, opts Op
 	}
 	im := &importer{st: st, account: account, opts: opts}
 	var err error
-	if im.threads, err = loadThreads(ctx, st, account); err != nil {
-		return nil, err
-	}
 	if im.quota, err = st.Quota(ctx, account); err != nil {
 		return nil, err
 	}

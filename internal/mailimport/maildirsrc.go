@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/maildir"
@@ -24,7 +24,10 @@ type MaildirSource struct {
 	MaxSize int64
 	// NoUIDs ignores dovecot-uidlist.
 	NoUIDs bool
-	dirs   map[string]string // folder name -> directory
+	// TempDir holds the sorted runs of a large folder's listing
+	// (maildir.Ordered); os.TempDir when empty.
+	TempDir string
+	dirs    map[string]string // folder name -> directory
 }
 
 // Folders implements Source.
@@ -37,11 +40,11 @@ func (s *MaildirSource) Folders() ([]Folder, error) {
 	s.dirs = map[string]string{}
 	for _, f := range fs {
 		s.dirs[f.Name] = f.Dir
-		ents, err := maildir.Entries(f.Dir)
+		n, err := maildir.Count(f.Dir)
 		if err != nil {
 			return nil, err
 		}
-		folder := Folder{Name: f.Name, Units: int64(len(ents))}
+		folder := Folder{Name: f.Name, Units: n}
 		if l, err := s.uidlist(f.Dir); err != nil {
 			return nil, fmt.Errorf("folder %s: %w", f.Name, err)
 		} else if l != nil {
@@ -52,7 +55,21 @@ func (s *MaildirSource) Folders() ([]Folder, error) {
 	return out, nil
 }
 
+// uidlist reads the header of the folder's dovecot-uidlist, with the
+// next UID above every UID it lists (maildir.ScanUIDList); nil without
+// one.
 func (s *MaildirSource) uidlist(dir string) (*maildir.UIDList, error) {
+	f, err := s.openUIDList(dir)
+	if f == nil || err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return maildir.ScanUIDList(f, nil)
+}
+
+// openUIDList opens the folder's dovecot-uidlist: nil without one, or
+// with NoUIDs.
+func (s *MaildirSource) openUIDList(dir string) (*os.File, error) {
 	if s.NoUIDs {
 		return nil, nil
 	}
@@ -60,24 +77,18 @@ func (s *MaildirSource) uidlist(dir string) (*maildir.UIDList, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return maildir.ParseUIDList(f)
+	return f, err
 }
 
 // Messages implements Source: with a uidlist, the messages it lists in
 // UID order, then those it does not list with the next UIDs in the order
-// of Entries (what Dovecot would give them).
+// of delivery (what Dovecot would give them); the listing is streamed
+// and sorted on disk (maildir.Ordered), so memory does not grow with the
+// folder.
 func (s *MaildirSource) Messages(ctx context.Context, f Folder, fn func(*Message) error) error {
 	dir, ok := s.dirs[f.Name]
 	if !ok {
 		return fmt.Errorf("no directory for folder %s", f.Name)
-	}
-	ents, err := maildir.Entries(dir)
-	if err != nil {
-		return err
 	}
 	var kw *maildir.Keywords
 	if kf, err := os.Open(filepath.Join(dir, "dovecot-keywords")); err == nil {
@@ -87,58 +98,37 @@ func (s *MaildirSource) Messages(ctx context.Context, f Folder, fn func(*Message
 			return err
 		}
 	}
-	uids := make([]uint32, len(ents))
-	if l, err := s.uidlist(dir); err != nil {
+	ul, err := s.openUIDList(dir)
+	if err != nil {
 		return err
-	} else if l != nil {
-		next := max(l.NextUID, f.NextUID)
-		for i, e := range ents {
-			if uid, ok := l.UIDs[e.Info().Base]; ok {
-				uids[i] = uid
-			} else {
-				uids[i] = next
-				next++
-			}
-		}
-		sort.Stable(byUID{ents, uids})
 	}
-	for i, e := range ents {
+	var list io.Reader // a nil *os.File would not be a nil io.Reader
+	if ul != nil {
+		defer ul.Close()
+		list = ul
+	}
+	return maildir.Ordered(dir, list, f.NextUID, s.TempDir, func(e maildir.Entry, uid uint32) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		info := e.Info()
 		path := e.Path(dir)
-		m := &Message{UID: uids[i], Flags: maildirLetters.flags(info.Flags), Keywords: kw.Of(info.Keywords),
+		m := &Message{UID: uid, Flags: maildirLetters.flags(info.Flags), Keywords: kw.Of(info.Keywords),
 			Date: time.Unix(0, e.ModTime), Where: path, Units: 1}
 		if e.Size > s.MaxSize {
 			m.Skip = fmt.Sprintf("%d bytes, over the limit of %d", e.Size, s.MaxSize)
 		} else {
 			body, err := os.ReadFile(path)
 			if errors.Is(err, fs.ErrNotExist) {
-				continue // expunged or moved by a running Dovecot meanwhile
+				return nil // expunged or moved by a running Dovecot meanwhile
 			}
 			if err != nil {
 				return err
 			}
 			m.Body = CRLF(body)
 		}
-		if err := fn(m); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-type byUID struct {
-	ents []maildir.Entry
-	uids []uint32
-}
-
-func (b byUID) Len() int           { return len(b.ents) }
-func (b byUID) Less(i, j int) bool { return b.uids[i] < b.uids[j] }
-func (b byUID) Swap(i, j int) {
-	b.ents[i], b.ents[j] = b.ents[j], b.ents[i]
-	b.uids[i], b.uids[j] = b.uids[j], b.uids[i]
+		return fn(m)
+	})
 }
 
 // maildirLetters are the flag letters of a Maildir file name (P, passed,

@@ -1,7 +1,11 @@
 package mailimport
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -75,7 +79,7 @@ func (s *uidSink) write(ctx context.Context, msgs []*pending) (added, present in
 	batch := make([]store.ImportMessage, len(todo))
 	for i, m := range todo {
 		batch[i] = store.ImportMessage{UID: store.UID(m.UID), ModSeq: s.modseq, Flags: m.Flags,
-			Keywords: s.im.keywords(m), InternalDate: m.Date, EmailID: ids[i], ThreadID: s.im.threads.assign(m.meta, ids[i]),
+			Keywords: s.im.keywords(m), InternalDate: m.Date, EmailID: ids[i],
 			Body: bodyReader(m.Body), Meta: m.meta}
 	}
 	res, err := s.im.st.ImportMessages(ctx, s.im.account, s.mailbox, batch)
@@ -94,49 +98,98 @@ func (s *uidSink) write(ctx context.Context, msgs []*pending) (added, present in
 type appendSink struct {
 	im      *importer
 	mailbox store.MailboxID
-	have    map[string][]store.UID // duplicate key -> messages of the mailbox with it not matched yet
+	have    dupIndex // the mailbox's messages not matched yet
 }
 
 func (im *importer) appendSink(ctx context.Context, mb store.Mailbox) (sink, error) {
 	return im.appendSinkExcept(ctx, mb, nil)
 }
 
+// dupPage is how many messages of the mailbox the duplicate index reads
+// at a time.
+const dupPage = 5000
+
 // appendSinkExcept is appendSink whose duplicate check leaves out the
 // messages that mapped reports (those an earlier run matched already).
 func (im *importer) appendSinkExcept(ctx context.Context, mb store.Mailbox, mapped func(store.UID) bool) (*appendSink, error) {
-	s := &appendSink{im: im, mailbox: mb.ID, have: map[string][]store.UID{}}
-	msgs, err := im.st.Messages(ctx, mb.ID, 1, 0)
-	if err != nil || len(msgs) == 0 {
-		return s, err
-	}
-	uids := make([]store.UID, 0, len(msgs))
-	for _, m := range msgs {
-		if mapped == nil || !mapped(m.UID) {
-			uids = append(uids, m.UID)
+	s := &appendSink{im: im, mailbox: mb.ID}
+	var after store.UID
+	for {
+		page, err := im.st.ListMessages(ctx, mb.ID, after, dupPage)
+		if err != nil {
+			return nil, err
 		}
+		uids := make([]store.UID, 0, len(page))
+		for _, m := range page {
+			if mapped == nil || !mapped(m.UID) {
+				uids = append(uids, m.UID)
+			}
+		}
+		if len(uids) > 0 {
+			if err := im.st.ReadMessages(ctx, mb.ID, uids, 0, func(d *store.MessageData) error {
+				s.have.add(dupKey(d.Meta.Envelope.MessageID, d.Size, d.InternalDate.Unix()), d.UID)
+				return nil
+			}); err != nil {
+				return nil, err
+			}
+		}
+		if len(page) < dupPage {
+			break
+		}
+		after = page[len(page)-1].UID
 	}
-	if len(uids) == 0 {
-		return s, nil
-	}
-	err = im.st.ReadMessages(ctx, mb.ID, uids, 0, func(d *store.MessageData) error {
-		k := dupKey(d.Meta.Envelope.MessageID, d.Size, d.InternalDate.Unix())
-		s.have[k] = append(s.have[k], d.UID)
-		return nil
-	})
-	return s, err
+	s.have.sort()
+	return s, nil
 }
 
-// dupKey is the duplicate check of a message without the source's UID.
-func dupKey(messageID string, size, date int64) string {
-	return messageID + "\x00" + strconv.FormatInt(size, 10) + "\x00" + strconv.FormatInt(date, 10)
+// dupKey is the duplicate check of a message without the source's UID:
+// 96 bits of the SHA-256 of its Message-ID, size and INTERNALDATE (two
+// different messages share them with a probability under 10^-16 in a
+// mailbox of a million, against a source of a million).
+func dupKey(messageID string, size, date int64) [12]byte {
+	h := sha256.Sum256([]byte(messageID + "\x00" + strconv.FormatInt(size, 10) + "\x00" + strconv.FormatInt(date, 10)))
+	return [12]byte(h[:12])
+}
+
+// dupIndex holds the duplicate keys of a mailbox's messages, 16 bytes a
+// message, sorted: a re-run into a mailbox of a million messages holds
+// 16 MB, not a map of strings (README "Migrating to Petrel").
+type dupIndex []dupEntry
+
+type dupEntry struct {
+	key [12]byte
+	uid store.UID // 0 once matched
+}
+
+func (d *dupIndex) add(key [12]byte, uid store.UID) { *d = append(*d, dupEntry{key, uid}) }
+
+func (d dupIndex) sort() {
+	slices.SortFunc(d, func(a, b dupEntry) int {
+		if c := bytes.Compare(a.key[:], b.key[:]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.uid, b.uid)
+	})
+}
+
+// match returns the lowest UID with key not matched yet and marks it
+// matched; 0 when none is left.
+func (d dupIndex) match(key [12]byte) store.UID {
+	i, _ := slices.BinarySearchFunc(d, key, func(e dupEntry, k [12]byte) int { return bytes.Compare(e.key[:], k[:]) })
+	for ; i < len(d) && d[i].key == key; i++ {
+		if u := d[i].uid; u != 0 {
+			d[i].uid = 0
+			return u
+		}
+	}
+	return 0
 }
 
 func (s *appendSink) write(ctx context.Context, msgs []*pending) (added, present int, err error) {
 	var todo []*pending
 	for _, m := range msgs {
-		k := dupKey(m.meta.Envelope.MessageID, int64(len(m.Body)), m.Date.Unix())
-		if uids := s.have[k]; len(uids) > 0 {
-			m.target, s.have[k] = uids[0], uids[1:]
+		if u := s.have.match(dupKey(m.meta.Envelope.MessageID, int64(len(m.Body)), m.Date.Unix())); u != 0 {
+			m.target = u
 			present++
 			continue
 		}

@@ -60,7 +60,11 @@ type ImportMessage struct {
 	Keywords     []string
 	InternalDate time.Time // its zone offset is kept
 	EmailID      EmailID
-	ThreadID     ThreadID
+	// ThreadID is kept; 0 threads the message as a delivery would
+	// (ThreadKeys: the thread of its first key the account knows, else
+	// its own), in the write that stores it (`petrel import`, which
+	// holds no thread keys of its own).
+	ThreadID ThreadID
 	// SaveDate is kept (RFC 8514 §3: the message entered the source's
 	// mailbox then); zero is the time of the import.
 	SaveDate time.Time
@@ -114,7 +118,8 @@ type Importer interface {
 	// each with its UID, MODSEQ, flags, keywords, internal date, EmailID
 	// and ThreadID, without a quota check (the source had them). A UID
 	// that holds the message with the same EmailID already is skipped
-	// (Imported.Present); one that holds another is KindExists. The
+	// (Imported.Present); one that holds another is KindExists. A
+	// ThreadID of 0 is given as at delivery. The
 	// mailbox's UIDNEXT and HIGHESTMODSEQ are raised above the imported
 	// ones, so that a later delivery gets a greater UID and MODSEQ. An
 	// EmailID already in the store (a copy of the message in another
@@ -173,8 +178,8 @@ func NormalizeNames(names []string) ([]string, error) {
 // (ImportMessages) has its identity.
 func CheckImportMessages(msgs []ImportMessage) error {
 	for _, m := range msgs {
-		if m.UID == 0 || m.ModSeq == 0 || m.EmailID <= 0 || m.ThreadID <= 0 {
-			return Errorf(KindInvalid, "import messages", "message without UID, MODSEQ, email or thread ID")
+		if m.UID == 0 || m.ModSeq == 0 || m.EmailID <= 0 || m.ThreadID < 0 {
+			return Errorf(KindInvalid, "import messages", "message without UID, MODSEQ or email ID, or with a bad thread ID")
 		}
 	}
 	return nil

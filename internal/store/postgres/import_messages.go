@@ -199,13 +199,24 @@ func (t *txn) importMessages(account store.AccountID, mailbox store.MailboxID, m
 		}
 		have[m.UID] = m.EmailID
 		r.refs[m.EmailID]++
-		for _, k := range keys {
-			r.keys = append(r.keys, store.ThreadKey{Key: k, Thread: m.ThreadID})
+		thread := m.ThreadID
+		if thread == 0 { // threaded as at delivery, seeing the keys of the batch so far
+			if err := t.addThreadKeys(account, r.keys); err != nil {
+				return err
+			}
+			r.keys = r.keys[:0]
+			if thread, err = t.assignThread(account, keys, m.EmailID); err != nil {
+				return err
+			}
+		} else {
+			for _, k := range keys {
+				r.keys = append(r.keys, store.ThreadKey{Key: k, Thread: thread})
+			}
 		}
 		_, zone := m.InternalDate.Zone()
 		r.uid, r.modseq, r.idate = append(r.uid, int64(m.UID)), append(r.modseq, int64(m.ModSeq)), append(r.idate, m.InternalDate.Unix())
 		r.saved = append(r.saved, store.SaveDateUnix(m.SaveDate))
-		r.size, r.blob, r.thread = append(r.size, size), append(r.blob, int64(m.EmailID)), append(r.thread, int64(m.ThreadID))
+		r.size, r.blob, r.thread = append(r.size, size), append(r.blob, int64(m.EmailID)), append(r.thread, int64(thread))
 		r.flags, r.zone = append(r.flags, int32(m.Flags)), append(r.zone, int32(zone))
 		r.keywords = append(r.keywords, store.JoinKeywords(m.Keywords))
 		r.unseen += boolInt(m.Flags&store.FlagSeen == 0)

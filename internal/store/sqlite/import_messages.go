@@ -86,6 +86,10 @@ func (t *txn) importMessages(account store.AccountID, mailbox store.MailboxID, m
 	} else if err != nil {
 		return err
 	}
+	th, err := t.importThreads(account, bodies)
+	if err != nil {
+		return err
+	}
 	var n, unseen, size int64
 	var next store.UID
 	var hms store.ModSeq
@@ -109,16 +113,10 @@ func (t *txn) importMessages(account store.AccountID, mailbox store.MailboxID, m
 		if err := t.importBlob(op, b, m.EmailID); err != nil {
 			return err
 		}
-		keys := make([]store.ThreadKey, len(b.threadKeys))
-		for j, k := range b.threadKeys {
-			keys[j] = store.ThreadKey{Key: k, Thread: m.ThreadID}
-		}
-		if err := t.addThreadKeys(account, keys); err != nil {
-			return err
-		}
+		thread := th.thread(m, b.threadKeys)
 		_, zone := m.InternalDate.Zone()
 		if err := t.insertMessageSaved(mailbox, m.UID, m.ModSeq, m.Flags, m.Keywords, m.InternalDate.Unix(), zone, b.size,
-			store.BlobID(m.EmailID), m.ThreadID, m.SaveDate); err != nil {
+			store.BlobID(m.EmailID), thread, m.SaveDate); err != nil {
 			return err
 		}
 		res.Added++
@@ -128,6 +126,9 @@ func (t *txn) importMessages(account store.AccountID, mailbox store.MailboxID, m
 	}
 	if n == 0 {
 		return nil
+	}
+	if err := t.addThreadKeys(account, th.add); err != nil {
+		return err
 	}
 	if _, err := t.exec(`UPDATE mailboxes SET messages = messages + ?, unseen = unseen + ?, size = size + ?,
 		uidnext = max(uidnext, ?), highestmodseq = max(highestmodseq, ?) WHERE id = ?`,

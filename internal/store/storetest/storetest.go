@@ -86,6 +86,7 @@ func Run(t *testing.T, b Backend) {
 		{"FeedAcrossInstances", testFeedAcrossInstances},
 		{"Importer", RunImporter},
 		{"ReserveEmailIDs", testReserveEmailIDs},
+		{"ImportThreadZero", testImportThreadZero},
 		{"TextIndex", testTextIndex},
 		{"Closed", testClosed},
 	}
