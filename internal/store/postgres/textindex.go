@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"io"
 	"slices"
 	"strconv"
@@ -226,6 +227,7 @@ const claimUnindexed = `SELECT u.blob FROM text_unindexed u JOIN blobs b ON b.id
 // writers do not wait for it, only a delete of these bodies), then
 // written. It returns how many it indexed and how many it claimed.
 func (s *Store) indexBatch(ctx context.Context, account store.AccountID) (indexed, claimed int, err error) {
+	var claimedIDs []store.BlobID
 	err = s.write(ctx, "index text", func(t *txn) error {
 		indexed, claimed = 0, 0
 		rows, err := t.Query(ctx, claimUnindexed, rebuildBatch, account)
@@ -260,9 +262,59 @@ func (s *Store) indexBatch(ctx context.Context, account store.AccountID) (indexe
 		// skips a body locked here): without references now, gone with
 		// their rows.
 		_, err = t.exec(`DELETE FROM blobs WHERE id = ANY($1) AND refs <= 0`, blobIDList(ids))
+		if err == nil {
+			claimedIDs = ids
+		}
 		return err
 	})
+	if err == nil && len(claimedIDs) > 0 {
+		err = s.dropReleased(ctx, claimedIDs)
+	}
 	return indexed, claimed, err
+}
+
+// dropReleased deletes, after the batch's commit, the bodies of the batch
+// that an expunge still running at the batch's end left without
+// references: that expunge skipped the body (the batch held it), and the
+// batch's own delete did not see its uncommitted count. A body being
+// changed now (a row lock that FOR SHARE may not share: an expunge's or
+// a delivery's count) is waited for, one at a time (no lock held while
+// waiting for another: no deadlock), and deleted when its count is 0.
+// A body an expunge changes after this started is not locked by the
+// batch any more, and that expunge deletes it itself.
+func (s *Store) dropReleased(ctx context.Context, ids []store.BlobID) error {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM blobs WHERE id = ANY($1) AND refs > 0 FOR SHARE SKIP LOCKED`, blobIDList(ids))
+	if err != nil {
+		return err
+	}
+	keep := make(map[int64]bool, len(ids))
+	var id int64
+	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+		keep[id] = true
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, b := range ids {
+		if keep[int64(b)] {
+			continue
+		}
+		if err := s.write(ctx, "index text", func(t *txn) error {
+			var refs int64
+			err := t.queryRow(`SELECT refs FROM blobs WHERE id = $1 FOR UPDATE`, b).Scan(&refs)
+			if errors.Is(err, pgx.ErrNoRows) || (err == nil && refs > 0) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			_, err = t.exec(`DELETE FROM blobs WHERE id = $1`, b)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // blobText reads a stored body and extracts its text; nil when it is
