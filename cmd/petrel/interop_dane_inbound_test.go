@@ -150,7 +150,12 @@ smtp_tls_session_cache_database =
 	// The right record: the retry is delivered, verified.
 	zone.Remove(tlsa)
 	zone.Add(t, tlsa+" 1 IN TLSA 3 1 1 "+spki)
+	lastFlush := time.Now()
 	for deadline := time.Now().Add(30 * time.Second); srv.messageCount("alice@example.org") < 1; time.Sleep(250 * time.Millisecond) {
+		if time.Since(lastFlush) > 3*time.Second {
+			pf.flushQueue() // once seen under load: no retry of its own within 30 s
+			lastFlush = time.Now()
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("not delivered within 30 s of the right TLSA record\n%s\n--- petrel log\n%s", pf.logText(), srv.log.String())
 		}

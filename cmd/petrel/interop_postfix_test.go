@@ -244,6 +244,16 @@ func (p *postfixInstance) logText() string {
 	return fmt.Sprintf("--- postfix log\n%s--- postqueue -p\n%s", b, q)
 }
 
+// flushQueue asks Postfix to retry its deferred mail now (postqueue
+// -f), bounded like logText: a test that changed what made a delivery
+// fail need not wait for Postfix's own retry, which its queue manager
+// may put off further after a failure (a destination it marked dead).
+func (p *postfixInstance) flushQueue() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	exec.CommandContext(ctx, "postqueue", "-c", p.confDir, "-f").Run()
+}
+
 // hostPort splits a host:port address that testkit.FreeAddr made.
 func hostPort(t *testing.T, addr string) (host, port string) {
 	t.Helper()
