@@ -18,19 +18,9 @@ func parseFlags(flags []string) (store.Flags, []string, bool) {
 			kw = append(kw, fl)
 			continue
 		}
-		switch strings.ToLower(fl) {
-		case `\seen`:
-			f |= store.FlagSeen
-		case `\answered`:
-			f |= store.FlagAnswered
-		case `\flagged`:
-			f |= store.FlagFlagged
-		case `\deleted`:
-			f |= store.FlagDeleted
-		case `\draft`:
-			f |= store.FlagDraft
-		case `\recent`:
-		default:
+		if sf, ok := store.SystemFlagNamed(fl); ok {
+			f |= sf
+		} else if !strings.EqualFold(fl, `\Recent`) {
 			return 0, nil, false
 		}
 	}

@@ -7,23 +7,6 @@ import (
 	"github.com/petrelmail/petrel/internal/store"
 )
 
-// namedFlag names a system flag of RFC 9051 §2.3.2.
-type namedFlag struct {
-	flag store.Flags
-	name string
-}
-
-// systemFlags returns the system flags in the order FLAGS lists them.
-func systemFlags() [5]namedFlag {
-	return [5]namedFlag{
-		{store.FlagSeen, `\Seen`},
-		{store.FlagAnswered, `\Answered`},
-		{store.FlagFlagged, `\Flagged`},
-		{store.FlagDeleted, `\Deleted`},
-		{store.FlagDraft, `\Draft`},
-	}
-}
-
 // FlagsList formats the FLAGS of a message (RFC 9051 §7.5.2, §9
 // flag-fetch): "(\Seen \Flagged $Label)", the system flags first, then
 // \Recent (RFC 3501 §2.3.2, a session property), then the keywords.
@@ -42,10 +25,10 @@ func AppendFlagsList(dst []byte, f store.Flags, keywords []string, recent bool) 
 			dst = append(dst, ' ')
 		}
 	}
-	for _, sf := range systemFlags() {
-		if f&sf.flag != 0 {
+	for _, sf := range store.SystemFlags() {
+		if f&sf.Flag != 0 {
 			sep()
-			dst = append(dst, sf.name...)
+			dst = append(dst, sf.Name...)
 		}
 	}
 	if recent {
@@ -59,17 +42,6 @@ func AppendFlagsList(dst []byte, f store.Flags, keywords []string, recent bool) 
 		}
 	}
 	return append(dst, ')')
-}
-
-// systemFlag returns the system flag named name (case-insensitive, RFC
-// 9051 §2.3.2).
-func systemFlag(name string) (store.Flags, bool) {
-	for _, sf := range systemFlags() {
-		if strings.EqualFold(sf.name, name) {
-			return sf.flag, true
-		}
-	}
-	return 0, false
 }
 
 // InternalDate formats an INTERNALDATE (RFC 9051 §9 date-time), quotes

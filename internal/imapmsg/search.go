@@ -231,7 +231,7 @@ func flagKey(kind SearchKind) (store.Flags, bool, bool) {
 // without regard to case, as the store keeps them; a system flag given as
 // a KEYWORD argument is looked up among the system flags.
 func hasKeyword(msg *store.Message, name string) bool {
-	if f, ok := systemFlag(name); ok {
+	if f, ok := store.SystemFlagNamed(name); ok {
 		return msg.Flags&f != 0
 	}
 	for _, kw := range msg.Keywords {

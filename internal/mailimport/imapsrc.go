@@ -408,21 +408,10 @@ func flagsOf(fl []imap.Flag) (store.Flags, []string) {
 	var f store.Flags
 	var kws []string
 	for _, x := range fl {
-		switch strings.ToLower(string(x)) {
-		case `\seen`:
-			f |= store.FlagSeen
-		case `\answered`:
-			f |= store.FlagAnswered
-		case `\flagged`:
-			f |= store.FlagFlagged
-		case `\deleted`:
-			f |= store.FlagDeleted
-		case `\draft`:
-			f |= store.FlagDraft
-		default:
-			if !strings.HasPrefix(string(x), `\`) {
-				kws = append(kws, string(x))
-			}
+		if sf, ok := store.SystemFlagNamed(string(x)); ok {
+			f |= sf
+		} else if !strings.HasPrefix(string(x), `\`) {
+			kws = append(kws, string(x))
 		}
 	}
 	return f, kws

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/msgmeta"
@@ -37,6 +38,36 @@ const (
 	FlagDeleted
 	FlagDraft
 )
+
+// NamedFlag is a system flag with its IMAP name.
+type NamedFlag struct {
+	Flag Flags
+	Name string
+}
+
+// SystemFlags returns the system flags with their names (RFC 9051
+// §2.3.2), in the order a FLAGS list gives them: the one table of the
+// names, for IMAP's replies and parsers and the IMAP import.
+func SystemFlags() [5]NamedFlag {
+	return [5]NamedFlag{
+		{FlagSeen, `\Seen`},
+		{FlagAnswered, `\Answered`},
+		{FlagFlagged, `\Flagged`},
+		{FlagDeleted, `\Deleted`},
+		{FlagDraft, `\Draft`},
+	}
+}
+
+// SystemFlagNamed returns the system flag named name, in any case (RFC
+// 9051 §2.3.2); false for \Recent (not stored) and unknown names.
+func SystemFlagNamed(name string) (Flags, bool) {
+	for _, sf := range SystemFlags() {
+		if strings.EqualFold(sf.Name, name) {
+			return sf.Flag, true
+		}
+	}
+	return 0, false
+}
 
 // SpecialUse is a mailbox special-use attribute (RFC 6154).
 type SpecialUse string
