@@ -163,7 +163,8 @@ petrel_leg() {
 	dir=$STATE/$leg; mkdir -p "$dir"
 	if [ "$backend" = postgres ]; then pg_create "${leg//-/_}"; dsn=$PG_LEG_DSN; fi
 	for ((k = 1; k <= nodes; k++)); do petrel_toml "$k" "$dir/data$k" "$backend" "$dsn" "$rsp" >"$dir/node$k.toml"; done
-	P() { "$STATE/petrel" --config "$dir/node1.toml" "$@"; }
+	# The CLI runs unprofiled: PETREL_CPUPROFILE is the serve process's.
+	P() { PETREL_CPUPROFILE= "$STATE/petrel" --config "$dir/node1.toml" "$@"; }
 	P domain add bench.test >/dev/null
 	for i in $(seq 1 100); do echo pass | P user add "bench$i@bench.test" --password-stdin >/dev/null; done
 	if [ "$1" = "$backend+sieve" ]; then
