@@ -80,13 +80,39 @@ func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
 		body: body{dir: srv.cfg.SpoolDir},
 		rcpt: rcptErrors{client: netserve.ClientKey(ip)},
 	}
-	s.br = bufio.NewReaderSize(connReader{s}, readBufferSize)
-	s.bw = bufio.NewWriter(c)
+	s.br, s.bw = srv.buffers(connReader{s}, c)
 	s.lookupClientHost()
 	if srv.cfg.Screen != nil {
 		s.screen = srv.cfg.Screen.Connect(srv.ctx, ip, s.log)
 	}
 	return s
+}
+
+// buffers are a session's reader of r and writer to w, from ended
+// sessions when there are some.
+func (srv *Server) buffers(r io.Reader, w io.Writer) (*bufio.Reader, *bufio.Writer) {
+	br, _ := srv.readers.Get().(*bufio.Reader)
+	if br == nil {
+		br = bufio.NewReaderSize(r, readBufferSize)
+	} else {
+		br.Reset(r)
+	}
+	bw, _ := srv.writers.Get().(*bufio.Writer)
+	if bw == nil {
+		bw = bufio.NewWriter(w)
+	} else {
+		bw.Reset(w)
+	}
+	return br, bw
+}
+
+// release keeps an ended session's buffers for the next ones; they no
+// longer refer to its connection.
+func (srv *Server) release(br *bufio.Reader, bw *bufio.Writer) {
+	br.Reset(nil)
+	bw.Reset(nil)
+	srv.readers.Put(br)
+	srv.writers.Put(bw)
 }
 
 // lookupClientHost starts the reverse lookup of the client's address, so
@@ -158,6 +184,7 @@ func (s *session) flush() error {
 }
 
 func (s *session) run() {
+	defer s.srv.release(s.br, s.bw) // last: nothing reads or writes after
 	defer s.raw.Close()
 	defer s.body.reset()
 	s.log.Debug("connect")
@@ -258,15 +285,20 @@ func (s *session) readFailed(err error) {
 // also ends a command line). A line longer than MaxLineLength (RFC 5321
 // §4.5.3.1.4) is read to its end and dropped, and tooLong is set.
 func (s *session) readLine() (line string, tooLong bool, err error) {
+	frag, err := s.br.ReadSlice('\n')
+	if err == nil && len(frag) <= s.cfg.MaxLineLength {
+		// The whole line was in the buffer: one copy, the string.
+		return string(trimEOL(frag)), false, nil
+	}
 	var buf []byte
 	n := 0
 	for {
-		frag, err := s.br.ReadSlice('\n')
 		n += len(frag)
 		if n <= s.cfg.MaxLineLength {
 			buf = append(buf, frag...)
 		}
 		if err == bufio.ErrBufferFull {
+			frag, err = s.br.ReadSlice('\n')
 			continue
 		}
 		if err != nil {
@@ -277,11 +309,16 @@ func (s *session) readLine() (line string, tooLong bool, err error) {
 	if n > s.cfg.MaxLineLength {
 		return "", true, nil
 	}
-	buf = buf[:len(buf)-1]
-	if len(buf) > 0 && buf[len(buf)-1] == '\r' {
-		buf = buf[:len(buf)-1]
+	return string(trimEOL(buf)), false, nil
+}
+
+// trimEOL removes the LF that ends line and a CR before it.
+func trimEOL(line []byte) []byte {
+	line = line[:len(line)-1]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
 	}
-	return string(buf), false, nil
+	return line
 }
 
 // execute runs one command line and sends its reply. Bad commands

@@ -229,6 +229,9 @@ type Directory interface {
 	Addresses(ctx context.Context, id AccountID) ([]string, error)
 	// LookupAddress finds the account owning a primary or extra address.
 	LookupAddress(ctx context.Context, address string) (AccountID, error)
+	// AccountAddress is an account's primary address: Account without
+	// the quota's usage, which the SQLite store may answer from memory.
+	AccountAddress(ctx context.Context, id AccountID) (string, error)
 
 	// SetAlias creates or replaces the alias address -> targets. address
 	// may be "@domain" (catch-all).

@@ -274,6 +274,15 @@ func (s *Store) LookupAddress(ctx context.Context, address string) (store.Accoun
 	return id, s.wrap("lookup address", err)
 }
 
+func (s *Store) AccountAddress(ctx context.Context, id store.AccountID) (string, error) {
+	var a string
+	err := s.pool.QueryRow(ctx, `SELECT address FROM accounts WHERE id = $1`, id).Scan(&a)
+	if isNoRows(err) {
+		return "", store.Errorf(store.KindNotFound, "account address", "account %d does not exist", id)
+	}
+	return a, s.wrap("account address", err)
+}
+
 func (s *Store) SetAlias(ctx context.Context, address string, targets []string) error {
 	const op = "set alias"
 	if len(targets) == 0 {

@@ -35,7 +35,7 @@ func (s *Store) AppendBatch(ctx context.Context, account store.AccountID, mailbo
 		bodies = append(bodies, b)
 	}
 	var res store.Appended
-	err := s.w.do(ctx, op, func(t *txn) error {
+	err := s.w.doMail(ctx, op, func(t *txn) error {
 		var err error
 		res, err = t.appendBatch(account, mailbox, msgs, bodies)
 		return err

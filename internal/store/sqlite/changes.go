@@ -48,7 +48,7 @@ func (t *txn) message(mailbox store.MailboxID, uid store.UID) (store.Message, bo
 func (s *Store) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []store.UID, c store.FlagChange) (store.FlagResult, error) {
 	const op = "store flags"
 	var res store.FlagResult
-	err := s.w.doFreeing(ctx, op, func(t *txn) error {
+	err := s.w.doFreeingMail(ctx, op, func(t *txn) error {
 		res = store.FlagResult{}
 		account, _, hms, err := t.mailboxState(op, mailbox)
 		if err != nil {
@@ -102,7 +102,7 @@ func (s *Store) Copy(ctx context.Context, src store.MailboxID, uids []store.UID,
 	if err := s.space.admit("copy"); err != nil {
 		return res, err
 	}
-	err := s.w.do(ctx, "copy", func(t *txn) error {
+	err := s.w.doMail(ctx, "copy", func(t *txn) error {
 		var err error
 		res, _, err = t.copyMessages("copy", src, uids, dst)
 		return err
@@ -115,7 +115,7 @@ func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID,
 	var res store.CopyResult
 	// A move adds no body and frees what it takes: it may use the
 	// deletion reserve, as "delete" in many clients is a move to Trash.
-	err := s.w.doFreeing(ctx, op, func(t *txn) error {
+	err := s.w.doFreeingMail(ctx, op, func(t *txn) error {
 		var err error
 		var moved []store.Message
 		if res, moved, err = t.copyMessages(op, src, uids, dst); err != nil {
@@ -199,7 +199,7 @@ func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst
 
 func (s *Store) Expunge(ctx context.Context, mailbox store.MailboxID, uids []store.UID) ([]store.UID, error) {
 	var out []store.UID
-	err := s.w.doFreeing(ctx, "expunge", func(t *txn) error {
+	err := s.w.doFreeingMail(ctx, "expunge", func(t *txn) error {
 		var err error
 		out, err = t.expunge("expunge", mailbox, uids)
 		return err

@@ -48,8 +48,15 @@ func (s *Store) Domains(ctx context.Context) ([]string, error) {
 }
 
 func (s *Store) HasDomain(ctx context.Context, domain string) (bool, error) {
+	if s.dir.hasDomain(domain) {
+		return true, nil
+	}
+	gen := s.dir.generation()
 	var n int
 	err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM domains WHERE name = ?`, domain).Scan(&n)
+	if err == nil && n > 0 {
+		s.dir.putDomain(gen, domain)
+	}
 	return n > 0, store.Wrap(store.KindInternal, "has domain", err)
 }
 
@@ -263,12 +270,36 @@ func (s *Store) Addresses(ctx context.Context, id store.AccountID) ([]string, er
 }
 
 func (s *Store) LookupAddress(ctx context.Context, address string) (store.AccountID, error) {
+	if id, ok := s.dir.address(address); ok {
+		return id, nil
+	}
+	gen := s.dir.generation()
 	var id store.AccountID
 	err := s.rdb.QueryRowContext(ctx, `SELECT account FROM addresses WHERE address = ?`, address).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, store.Errorf(store.KindNotFound, "lookup address", "no account has address %q", address)
 	}
+	if err == nil {
+		s.dir.putAddress(gen, address, id)
+	}
 	return id, store.Wrap(store.KindInternal, "lookup address", err)
+}
+
+// AccountAddress is the primary address of account id (store.Directory).
+func (s *Store) AccountAddress(ctx context.Context, id store.AccountID) (string, error) {
+	if a, ok := s.dir.name(id); ok {
+		return a, nil
+	}
+	gen := s.dir.generation()
+	var a string
+	err := s.rdb.QueryRowContext(ctx, `SELECT address FROM accounts WHERE id = ?`, id).Scan(&a)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.Errorf(store.KindNotFound, "account address", "account %d does not exist", id)
+	}
+	if err == nil {
+		s.dir.putName(gen, id, a)
+	}
+	return a, store.Wrap(store.KindInternal, "account address", err)
 }
 
 func (s *Store) SetAlias(ctx context.Context, address string, targets []string) error {

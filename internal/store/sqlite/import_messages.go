@@ -43,7 +43,7 @@ func (s *Store) ImportMessages(ctx context.Context, account store.AccountID, mai
 	// outcome, or the bodies' files would be removed under rows that
 	// reference them.
 	var res store.Imported
-	err = s.w.do(context.WithoutCancel(ctx), op, func(t *txn) error {
+	err = s.w.doMail(context.WithoutCancel(ctx), op, func(t *txn) error {
 		res = store.Imported{}
 		return t.importMessages(account, mailbox, msgs, bodies, &res)
 	})

@@ -33,7 +33,7 @@ func (s *Store) kvPut(ctx context.Context, op, key string, value []byte, onConfl
 		return false, err
 	}
 	var stored bool
-	err := s.w.do(ctx, op, func(t *txn) error {
+	err := s.w.doMail(ctx, op, func(t *txn) error {
 		res, err := t.exec(`INSERT INTO kv(key, value, modified) VALUES (?, ?, ?) `+onConflict,
 			key, nonNil(value), time.Now().UnixMilli())
 		if err != nil {
@@ -71,7 +71,7 @@ func (s *Store) KVLoad(ctx context.Context, key string) ([]byte, error) {
 // KVDelete implements store.KV.
 func (s *Store) KVDelete(ctx context.Context, key string) error {
 	const op = "kv delete"
-	return s.w.doFreeing(ctx, op, func(t *txn) error {
+	return s.w.doFreeingMail(ctx, op, func(t *txn) error {
 		res, err := t.exec(`DELETE FROM kv WHERE key = ?`, key)
 		if err != nil {
 			return err

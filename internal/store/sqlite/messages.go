@@ -28,7 +28,7 @@ func (s *Store) Deliver(ctx context.Context, msg store.NewMessage, targets []sto
 	}
 	results := make([]store.Delivered, len(targets))
 	stored, aborted := false, false
-	err = s.w.do(ctx, op, func(t *txn) error {
+	err = s.w.doMail(ctx, op, func(t *txn) error {
 		var err error
 		stored, err = t.deliver(b, targets, date, results)
 		if err == nil && msg.Atomic && anyFailed(results) {

@@ -86,6 +86,7 @@ type Store struct {
 	w                                                  *writer
 	space                                              *spaceGuard
 	watch                                              *watcher
+	dir                                                *dirCache      // nil: no caching
 	indexer                                            *store.Indexer // nil: none
 
 	closeOnce sync.Once
@@ -106,6 +107,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
 	}
+	if opts.WatchInterval == 0 {
+		opts.WatchInterval = DefaultWatchInterval
+	}
 	s := &Store{opts: opts, log: opts.Logger,
 		dbPath: filepath.Join(opts.Dir, "petrel.db"), blobDir: filepath.Join(opts.Dir, "blobs")}
 	if err := s.makeDirs(); err != nil {
@@ -116,6 +120,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.space = space
+	s.dir = newDirCache(opts.WatchInterval)
 	// SQLite creates the -wal and -shm files with the database's mode:
 	// create it private (it holds password hashes and mail).
 	f, err := os.OpenFile(s.dbPath, os.O_RDWR|os.O_CREATE, 0o600)
@@ -165,9 +170,6 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if opts.SweepOrphans {
 		s.sweepOrphans()
-	}
-	if opts.WatchInterval == 0 {
-		opts.WatchInterval = DefaultWatchInterval
 	}
 	if s.watch, err = startWatcher(ctx, s, opts.WatchInterval); err != nil {
 		s.w.close()

@@ -34,7 +34,7 @@ func (s *Store) Enqueue(ctx context.Context, m store.NewQueued) (store.QueuedMes
 		m.Arrived = time.Now()
 	}
 	q := m.Queued(b.size)
-	err = s.w.do(ctx, op, func(t *txn) error {
+	err = s.w.doMail(ctx, op, func(t *txn) error {
 		if err := t.enqueue(b, &q); err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func (t *txn) removeQueued(seq int64, blob store.BlobID) error {
 
 // DeleteQueued removes a message and its recipients, without a report.
 func (s *Store) DeleteQueued(ctx context.Context, id string) error {
-	return s.w.doFreeing(ctx, "delete queued", func(t *txn) error {
+	return s.w.doFreeingMail(ctx, "delete queued", func(t *txn) error {
 		seq, blob, err := t.queueSeq(id)
 		if err != nil {
 			return err
@@ -127,7 +127,7 @@ func (s *Store) DeleteQueued(ctx context.Context, id string) error {
 // RetryQueued makes deferred recipients due at now.
 func (s *Store) RetryQueued(ctx context.Context, id string, now time.Time) (int, error) {
 	var n int64
-	err := s.w.do(ctx, "retry queued", func(t *txn) error {
+	err := s.w.doMail(ctx, "retry queued", func(t *txn) error {
 		var res sql.Result
 		var err error
 		// A held recipient (state 4) is released: new mail again.

@@ -39,7 +39,7 @@ func (s *Store) ClaimQueued(ctx context.Context, r store.ClaimRequest) ([]store.
 	}
 	c := claimArgs{owner: r.Owner, now: ms(r.Now), until: ms(r.Now.Add(r.Lease)), skip: jsonList(r.Skip), held: jsonList(r.Held)}
 	var ids []string
-	err := s.w.doFreeing(ctx, op, func(t *txn) (err error) {
+	err := s.w.doFreeingMail(ctx, op, func(t *txn) (err error) {
 		ids = ids[:0]
 		if ids, err = t.claim(claimPending, c, r.Limit, ids); err != nil {
 			return err
@@ -129,7 +129,7 @@ func (s *Store) queuedByIDs(ctx context.Context, ids []string) ([]store.QueuedMe
 // holds.
 func (s *Store) RenewClaims(ctx context.Context, owner string, ids []string, until time.Time) ([]string, error) {
 	var lost []string
-	err := s.w.doFreeing(ctx, "renew claims", func(t *txn) error {
+	err := s.w.doFreeingMail(ctx, "renew claims", func(t *txn) error {
 		lost = lost[:0]
 		for _, id := range ids {
 			res, err := t.exec(`UPDATE queue SET claim_until = ? WHERE id = ? AND claim_owner = ?`, ms(until), id, owner)
@@ -155,7 +155,7 @@ func (s *Store) RenewClaims(ctx context.Context, owner string, ids []string, unt
 // reference.
 func (s *Store) ReleaseClaim(ctx context.Context, id, owner string, ch store.QueueChange) error {
 	const op = "release claim"
-	return s.w.doFreeing(ctx, op, func(t *txn) error {
+	return s.w.doFreeingMail(ctx, op, func(t *txn) error {
 		seq, blob, err := t.queueSeq(id)
 		if err != nil {
 			return err

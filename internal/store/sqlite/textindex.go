@@ -341,7 +341,7 @@ func (s *Store) RebuildTextIndex(ctx context.Context, account store.AccountID) (
 	}, func(id store.BlobID) (*store.IndexText, error) {
 		return s.blobText(ctx, id)
 	}, func(ids []store.BlobID, texts []*store.IndexText) error {
-		return s.w.do(ctx, op, func(t *txn) error {
+		return s.w.doMail(ctx, op, func(t *txn) error {
 			for i, id := range ids {
 				if err := t.reindexText(id, texts[i]); err != nil {
 					return err

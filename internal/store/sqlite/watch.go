@@ -28,8 +28,9 @@ type watcher struct {
 	stop     chan struct{}
 	done     chan struct{}
 
-	version int64 // data_version at the last look
-	seen    map[store.MailboxID]mbState
+	version    int64 // data_version at the last look for the change feed
+	dirVersion int64 // data_version at the last look for the directory cache
+	seen       map[store.MailboxID]mbState
 }
 
 type mbState struct {
@@ -48,6 +49,7 @@ func startWatcher(ctx context.Context, s *Store, interval time.Duration) (*watch
 	}
 	var err error
 	if w.version, err = w.dataVersion(ctx); err == nil {
+		w.dirVersion = w.version
 		w.seen, err = w.mailboxes(ctx)
 	}
 	if err != nil {
@@ -110,16 +112,26 @@ func (w *watcher) mailboxes(ctx context.Context) (map[store.MailboxID]mbState, e
 	return out, rows.Err()
 }
 
-// look runs one check, when the feed has subscribers.
+// look runs one check: for the directory cache always (another
+// process's commit empties it: dircache.go), for the feed when it has
+// subscribers.
 func (w *watcher) look() error {
-	if len(w.s.SubscribedAccounts()) == 0 {
+	subscribed := len(w.s.SubscribedAccounts()) > 0
+	if !subscribed && w.s.dir == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*w.interval)
 	defer cancel()
 	version, err := w.dataVersion(ctx)
-	if err != nil || version == w.version {
+	if err != nil {
 		return err
+	}
+	if version != w.dirVersion {
+		w.dirVersion = version
+		w.s.dir.flush()
+	}
+	if !subscribed || version == w.version {
+		return nil
 	}
 	now, err := w.mailboxes(ctx)
 	if err != nil {

@@ -29,6 +29,11 @@ type op struct {
 	// committed without the WAL fsync; any durable op in the batch makes
 	// the commit durable as usual.
 	lazy bool
+	// keepsDir: the op changes no directory answer that dirCache keeps
+	// (a domain, an address's account, an account's address): mail,
+	// flags, the queue, session state. Every other op's commit empties
+	// the cache (dircache.go).
+	keepsDir bool
 }
 
 // writer is the single goroutine that owns the write connection and turns
@@ -69,7 +74,17 @@ func (w *writer) doFreeing(ctx context.Context, name string, fn func(t *txn) err
 // doSession is doFreeing for session state (op.lazy): a write that a
 // power loss may undo, which then costs no fsync of its own.
 func (w *writer) doSession(ctx context.Context, name string, fn func(t *txn) error) error {
-	return w.submit(ctx, &op{name: name, fn: fn, done: make(chan error, 1), reserve: true, lazy: true})
+	return w.submit(ctx, &op{name: name, fn: fn, done: make(chan error, 1), reserve: true, lazy: true, keepsDir: true})
+}
+
+// doMail is do for an op that leaves the directory alone (op.keepsDir).
+func (w *writer) doMail(ctx context.Context, name string, fn func(t *txn) error) error {
+	return w.submit(ctx, &op{name: name, fn: fn, done: make(chan error, 1), keepsDir: true})
+}
+
+// doFreeingMail is doFreeing for an op that leaves the directory alone.
+func (w *writer) doFreeingMail(ctx context.Context, name string, fn func(t *txn) error) error {
+	return w.submit(ctx, &op{name: name, fn: fn, done: make(chan error, 1), reserve: true, keepsDir: true})
 }
 
 func (w *writer) submit(ctx context.Context, o *op) error {
@@ -139,6 +154,9 @@ func (w *writer) run(batch []*op) {
 	}
 	if m := w.s.opts.Metrics; m != nil {
 		m.ObserveCommit(len(batch), time.Since(start))
+	}
+	if !keepsDir(batch) {
+		w.s.dir.flush() // before any caller reads the directory again
 	}
 	for i, o := range batch {
 		if errs[i] == nil {
@@ -214,6 +232,15 @@ func (w *writer) setLazy(ctx context.Context, lazy bool) error {
 	}
 	w.lazy = lazy
 	return nil
+}
+
+func keepsDir(batch []*op) bool {
+	for _, o := range batch {
+		if !o.keepsDir {
+			return false
+		}
+	}
+	return true
 }
 
 func allLazy(batch []*op) bool {
