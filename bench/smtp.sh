@@ -200,6 +200,10 @@ petrel_leg() {
 	wait "${src[@]}"
 	T1=$(now)
 	for p in "${PIDS[@]}"; do cpu1=$((cpu1 + $(cpu_ticks "$p"))); done
+	# Node 1's group commits so far: their mean size is how many
+	# writes (deliveries, mostly) shared a transaction and its fsync.
+	local batch
+	batch=$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | awk '$1 == "petrel_store_commit_batch_size_sum" {s=$2} $1 == "petrel_store_commit_batch_size_count" {c=$2} END {if (c > 0) printf "%.1f writes per commit over %d commits", s/c, c}')
 	[ -n "${PETREL_PPROF:-}" ] && curl -sf "http://$PETREL_PPROF/debug/pprof/allocs" -o "$dir/allocs1.pb.gz"
 	# Then until the background full-text indexer has caught up (its
 	# backlog metric 0; a build without the metric has nothing to wait
@@ -227,6 +231,7 @@ petrel_leg() {
 		printf "  petrel CPU: %.2f s (%.0f%% of one core) = %.0f us per message\n", t/hz, 100*t/hz/el, 1e6*t/hz/n }'
 	awk -v t="$((cpu2 - cpu0))" -v hz="$CLK_TCK" -v n="$N" -v w="$(fsub "$t_idx" "$T1")" 'BEGIN{
 		printf "  petrel CPU until the full-text index caught up (%.1f s after the last message): %.2f s = %.0f us per message\n", w, t/hz, 1e6*t/hz/n }'
+	[ -n "$batch" ] && echo "  store (node 1): $batch"
 	echo "  load: $(uptime | sed 's/.*load average: //')"
 	[ "$stored" = "$N" ] || echo "WARNING: $leg: not every message is in the mailbox" >&2
 }
