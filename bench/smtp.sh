@@ -160,7 +160,7 @@ petrel_leg() {
 	local backend=${1%+*} nodes=$2 leg dsn="" k dir el up stored rsp=""
 	leg=$1; [ "$nodes" -gt 1 ] && leg="$1-${nodes}nodes"
 	[ "$1" = "$backend+rspamd" ] && rsp="http://127.0.0.1:$RSPAMD_PORT"
-	dir=$STATE/$leg; mkdir -p "$dir"
+	dir=$STATE/$leg; mkdir -p "$dir"; rm -f "$dir/source.cpu"
 	if [ "$backend" = postgres ]; then pg_create "${leg//-/_}"; dsn=$PG_LEG_DSN; fi
 	for ((k = 1; k <= nodes; k++)); do petrel_toml "$k" "$dir/data$k" "$backend" "$dsn" "$rsp" >"$dir/node$k.toml"; done
 	# The CLI runs unprofiled: PETREL_CPUPROFILE is the serve process's.
@@ -193,7 +193,7 @@ petrel_leg() {
 		# Part j (its share of the messages and sessions; the first
 		# ones get the remainders) goes to node (j-1)%nodes+1 for
 		# bench((j-1)%RCPTS+1).
-		(smtp_source "$((SMTP_PORT + (j - 1) % nodes))" "$((N / parts + (j <= N % parts)))" \
+		(SOURCE_CPU_OUT=$dir/source.cpu smtp_source "$((SMTP_PORT + (j - 1) % nodes))" "$((N / parts + (j <= N % parts)))" \
 			"$((SESS / parts + (j <= SESS % parts)))" "$SIZE" "bench$(((j - 1) % RCPTS + 1))@bench.test") &
 		src+=($!)
 	done
@@ -231,6 +231,7 @@ petrel_leg() {
 		printf "  petrel CPU: %.2f s (%.0f%% of one core) = %.0f us per message\n", t/hz, 100*t/hz/el, 1e6*t/hz/n }'
 	awk -v t="$((cpu2 - cpu0))" -v hz="$CLK_TCK" -v n="$N" -v w="$(fsub "$t_idx" "$T1")" 'BEGIN{
 		printf "  petrel CPU until the full-text index caught up (%.1f s after the last message): %.2f s = %.0f us per message\n", w, t/hz, 1e6*t/hz/n }'
+	source_cpu "$dir/source.cpu" "$N"
 	[ -n "$batch" ] && echo "  store (node 1): $batch"
 	echo "  load: $(uptime | sed 's/.*load average: //')"
 	[ "$stored" = "$N" ] || echo "WARNING: $leg: not every message is in the mailbox" >&2

@@ -114,13 +114,24 @@ postfix_queued() {
 # to RCPT at 127.0.0.1:PORT over SESSIONS parallel sessions, a new
 # connection per message, from bench-sender@source.test with HELO
 # source.test; sets T0 and T1 (start and end). Bounded by SOURCE_TIMEOUT
-# (900 s).
+# (900 s). With SOURCE_CPU_OUT=FILE, smtp-source's own CPU time in
+# seconds (user + system, /usr/bin/time) is appended to FILE: the load
+# generator's share of the machine.
 smtp_source() {
+	local tm=()
+	[ -n "${SOURCE_CPU_OUT:-}" ] && [ -x /usr/bin/time ] && tm=(/usr/bin/time -a -o "$SOURCE_CPU_OUT" -f "%U %S")
 	T0=$(now)
-	timeout "${SOURCE_TIMEOUT:-900}" smtp-source -4 -s "$3" -m "$2" -l "$4" \
+	timeout "${SOURCE_TIMEOUT:-900}" "${tm[@]}" smtp-source -4 -s "$3" -m "$2" -l "$4" \
 		-f bench-sender@source.test -t "$5" -M source.test "127.0.0.1:$1" ||
 		echo "smtp-source: exit status $?" >&2
 	T1=$(now)
+}
+
+# source_cpu FILE N prints the CPU per message of the smtp-source runs
+# recorded in FILE (SOURCE_CPU_OUT), for N messages.
+source_cpu() {
+	[ -s "$1" ] || return 0
+	awk -v n="$2" '{t += $1 + $2} END {printf "  smtp-source CPU: %.2f s = %.0f us per message\n", t, 1e6*t/n}' "$1"
 }
 
 # smtp_intake PORT N SESSIONS SIZE RCPT runs smtp_source and prints
@@ -142,9 +153,16 @@ smtp_sink_baseline() {
 	else smtp-sink -4 "127.0.0.1:$1" 1024 & fi
 	pid=$!
 	wait_port 127.0.0.1 "$1" || die "smtp-sink did not start"
-	smtp_source "$1" "$2" "$3" "$4" sink@sink.test
+	local cpu="${STATE:-/tmp}/sink-source.cpu" t0 t1
+	rm -f "$cpu"
+	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	SOURCE_CPU_OUT=$cpu smtp_source "$1" "$2" "$3" "$4" sink@sink.test
+	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	el=$(fsub "$T1" "$T0")
 	echo "smtp-sink baseline: $2 msgs x ${4}B, $3 sessions: ${el}s = $(rate "$2" "$el") msgs/s"
+	awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v n="$2" 'BEGIN{
+		printf "  smtp-sink CPU: %.2f s = %.0f us per message\n", t/hz, 1e6*t/hz/n }'
+	source_cpu "$cpu" "$2"
 }
