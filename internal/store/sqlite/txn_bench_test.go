@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 // the write path costs per message apart from the disk.
 func BenchmarkDeliverCPU(b *testing.B) {
 	ctx := context.Background()
-	e := openStoreEnv(b, b.TempDir(), Options{})
+	e := openStoreEnv(b, b.TempDir(), Options{WatchInterval: -1}) // as in benchDeliverBatch
 	s := e.s
 	accts := []store.AccountID{e.acct}
 	for i := 1; i < 16; i++ {
@@ -51,4 +52,64 @@ func BenchmarkDeliverCPU(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkDeliverBatch is a delivery's whole durable write, fsync
+// included, by the number of deliveries that share a group commit: the
+// writer's cost per message falls as the batch grows (the pages that
+// every delivery changes, the mailbox's and the account's rows, the
+// B-trees' last leaves, are written and synced once per commit). It
+// reports the process's CPU per message (utime + stime: the wall time
+// is the disk's) beside ns/op. docs/benchmarks.md §SMTP intake profile
+// (issue 21) compares it with the batches the SMTP benchmark makes.
+func BenchmarkDeliverBatch(b *testing.B) {
+	for _, batch := range []int{1, 2, 4, 8, 16, 64} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { benchDeliverBatch(b, batch) })
+	}
+}
+
+func benchDeliverBatch(b *testing.B, batch int) {
+	ctx := context.Background()
+	// No watcher: its look is a writer op, which must not run beside the
+	// batches run here on the writer's connection.
+	e := openStoreEnv(b, b.TempDir(), Options{WatchInterval: -1})
+	s := e.s
+	other, err := s.CreateAccount(ctx, "u1@example.org", "h")
+	if err != nil {
+		b.Fatal(err)
+	}
+	accts := []store.AccountID{e.acct, other.ID}
+	text := strings.Repeat("body line of a small message, about 4 KiB in all\r\n", 80)
+	now := time.Now()
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i += batch {
+		var ops []*op
+		for j := i; j < i+batch && j < b.N; j++ {
+			body := fmt.Sprintf("From: a@example.com\r\nSubject: s\r\nMessage-ID: <%d@x>\r\n\r\n%s", j, text)
+			bd, err := s.intakeMail(strings.NewReader(body), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			targets := []store.Target{{Account: accts[j%len(accts)]}}
+			ops = append(ops, &op{name: "deliver", done: make(chan error, 1), keepsDir: true, fn: func(t *txn) error {
+				_, err := t.deliver(bd, targets, now, make([]store.Delivered, 1))
+				return err
+			}})
+		}
+		errs, _ := s.w.runBatch(ops)
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/float64(b.N), "cpu-us/msg")
+}
+
+// cpuTime is the process's CPU time so far (user + system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
