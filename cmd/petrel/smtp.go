@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"net"
+
 	"github.com/petrelmail/petrel/internal/delivery"
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/msgauth"
@@ -34,9 +37,19 @@ func smtpBindings(d deps) []binding {
 	lmtp.Name, lmtp.LMTP = "lmtp", true
 	lmtp.RcptErrors.Off = true // the MTA in front answers its own clients
 	return append([]binding{
-		{key: "listen.smtp", addrs: d.cfg.Listen.SMTP, srv: smtpd.New(mx, dlv, d.log, m)},
+		{key: "listen.smtp", addrs: d.cfg.Listen.SMTP, srv: smtpd.New(mx, dlv, d.log, m), listen: listenMX},
 		{key: "listen.lmtp", addrs: d.cfg.Listen.LMTP, srv: smtpd.New(lmtp, dlv, d.log, m), listen: smtpd.Listen},
 	}, submissionBindings(d, dlv, m, rev)...)
+}
+
+// listenMX listens for the MX without TCP keepalives: the session's
+// command and data timeouts (RFC 5321 §4.5.3.2) end a dead peer's
+// session, and the four setsockopt calls that turn keepalives on for
+// every accepted connection were 16 µs of a message's CPU
+// (docs/benchmarks.md §SMTP intake profile (issue 21)).
+func listenMX(addr string) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	return lc.Listen(context.Background(), "tcp", addr)
 }
 
 // policies is the policy stage of the delivery path (docs/flow.md), in
