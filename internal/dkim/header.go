@@ -24,12 +24,22 @@ func readHeader(br *bufio.Reader) ([]byte, []header.Field, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return asSigned(raw), fields, nil
+}
+
+// asSigned is a header section read by header.Read as go-msgauth wants
+// it (readHeader), in a new slice: raw is left as it is.
+func asSigned(raw []byte) []byte {
+	out := make([]byte, 0, len(raw)+4)
 	if i := bytes.LastIndexByte(raw[:max(len(raw)-1, 0)], '\n') + 1; header.IsBlank(raw[i:]) {
-		raw = raw[:i]
-	} else if len(raw) > 0 && raw[len(raw)-1] != '\n' {
-		raw = append(raw, '\r', '\n')
+		out = append(out, raw[:i]...)
+	} else {
+		out = append(out, raw...)
+		if len(raw) > 0 && raw[len(raw)-1] != '\n' {
+			out = append(out, '\r', '\n')
+		}
 	}
-	return append(raw, "\r\n"...), fields, nil
+	return append(out, "\r\n"...)
 }
 
 // fromDomains returns the domains of the authors by the From rule of

@@ -11,6 +11,7 @@ import (
 	msgdkim "github.com/emersion/go-msgauth/dkim"
 
 	"github.com/petrelmail/petrel/internal/dnsr"
+	"github.com/petrelmail/petrel/internal/header"
 )
 
 // Result names of RFC 8601 §2.7.1 for the "dkim" method.
@@ -57,13 +58,22 @@ type TXTResolver interface {
 // header section over header.MaxSection. Verify may leave msg
 // partly unread.
 func Verify(ctx context.Context, r TXTResolver, msg io.Reader, max int) ([]Result, error) {
-	if max < 1 {
-		max = DefaultMaxSignatures
-	}
 	br := bufio.NewReader(msg)
-	raw, fields, err := readHeader(br)
+	raw, fields, err := header.Read(br, header.MaxSection)
 	if err != nil {
 		return nil, err
+	}
+	return VerifyRead(ctx, r, raw, fields, br, max)
+}
+
+// VerifyRead is Verify for a message whose header section the caller
+// has read already with header.Read (raw as it arrived, through the
+// empty line, and its fields), and body, the rest: the checks of
+// internal/msgauth read the header once for DMARC and DKIM. raw is not
+// changed. A message without signatures is not read further.
+func VerifyRead(ctx context.Context, r TXTResolver, raw []byte, fields []header.Field, body io.Reader, max int) ([]Result, error) {
+	if max < 1 {
+		max = DefaultMaxSignatures
 	}
 	var sigs []map[string]string
 	for _, f := range fields {
@@ -75,7 +85,7 @@ func Verify(ctx context.Context, r TXTResolver, msg io.Reader, max int) ([]Resul
 		return nil, nil
 	}
 	opts := &msgdkim.VerifyOptions{LookupTXT: keyLookup(ctx, r), MaxVerifications: max}
-	verifs, err := msgdkim.VerifyWithOptions(io.MultiReader(bytes.NewReader(raw), br), opts)
+	verifs, err := msgdkim.VerifyWithOptions(io.MultiReader(bytes.NewReader(asSigned(raw)), body), opts)
 	if err != nil && !errors.Is(err, msgdkim.ErrTooManySignatures) {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package msgauth
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -155,7 +154,7 @@ func (c *Checker) Check(ctx context.Context, in Input, msg io.Reader) (Verdict, 
 		c.prefetchPolicies(ctx, fromDomains(raw, fields))
 	}
 	if err == nil {
-		v.DKIM, err = dkim.Verify(ctx, c.cfg.Resolver, io.MultiReader(bytes.NewReader(raw), br), c.cfg.MaxDKIMSignatures)
+		v.DKIM, err = dkim.VerifyRead(ctx, c.cfg.Resolver, raw, fields, br, c.cfg.MaxDKIMSignatures)
 	}
 	if err != nil {
 		cancel()
