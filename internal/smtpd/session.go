@@ -77,7 +77,7 @@ func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
 	s := &session{
 		srv: srv, id: id, cfg: &srv.cfg, raw: c, conn: c, ip: ip,
 		log:  srv.log.With("conn", id, "remote", netserve.Remote(ip)),
-		body: body{dir: srv.cfg.SpoolDir},
+		body: body{dir: srv.cfg.SpoolDir, mem: srv.bodyMemory()},
 		rcpt: rcptErrors{client: netserve.ClientKey(ip)},
 	}
 	s.br, s.bw = srv.buffers(connReader{s}, c)
@@ -106,13 +106,28 @@ func (srv *Server) buffers(r io.Reader, w io.Writer) (*bufio.Reader, *bufio.Writ
 	return br, bw
 }
 
+// bodyMemory is the memory for a new session's message bodies: an ended
+// session's, or none.
+func (srv *Server) bodyMemory() []byte {
+	if p, _ := srv.bodies.Get().(*[]byte); p != nil {
+		return (*p)[:0]
+	}
+	return nil
+}
+
 // release keeps an ended session's buffers for the next ones; they no
-// longer refer to its connection.
-func (srv *Server) release(br *bufio.Reader, bw *bufio.Writer) {
+// longer refer to its connection. The body was reset (its memory kept
+// only when small); Deliver has returned, so nothing reads it.
+func (srv *Server) release(br *bufio.Reader, bw *bufio.Writer, b *body) {
 	br.Reset(nil)
 	bw.Reset(nil)
 	srv.readers.Put(br)
 	srv.writers.Put(bw)
+	if b.mem != nil {
+		mem := b.mem[:0]
+		b.mem = nil
+		srv.bodies.Put(&mem)
+	}
 }
 
 // lookupClientHost starts the reverse lookup of the client's address, so
@@ -184,7 +199,7 @@ func (s *session) flush() error {
 }
 
 func (s *session) run() {
-	defer s.srv.release(s.br, s.bw) // last: nothing reads or writes after
+	defer s.srv.release(s.br, s.bw, &s.body) // last: nothing reads or writes after
 	defer s.raw.Close()
 	defer s.body.reset()
 	s.log.Debug("connect")
