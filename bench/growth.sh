@@ -21,6 +21,9 @@
 # keeps the store after the run (default: deleted); REUSE=1 (sqlite)
 # tops up the store a KEEP=1 run left. Ports: SMTP_PORT,
 # IMAP_PORT, POP3_PORT, HTTP_PORT (14425, 14443, 14410, 14480).
+# PROFILE_S=N (with PPROF_PORT, default HTTP_PORT + 2) takes an N-second
+# CPU profile of the server from the start of the SMTP deliveries into
+# $STATE/cpu-$STORE-<size>.prof, and waits for it before the IMAP runs.
 set -euo pipefail
 
 SIZES=${1:-1000000 5000000 10000000}
@@ -32,6 +35,8 @@ POP3_PORT=${POP3_PORT:-14410}
 HTTP_PORT=${HTTP_PORT:-14480}
 SMTP_N=${SMTP_N:-2000}
 KEEP=${KEEP:-0}
+PROFILE_S=${PROFILE_S:-0}
+PPROF_PORT=${PPROF_PORT:-$((HTTP_PORT + 2))}
 REUSE=${REUSE:-0}
 # The layout (growthbench fill flags): accounts, and the messages of
 # big@'s and pop@'s INBOX; smaller ones make a quick trial run.
@@ -134,7 +139,11 @@ for size in $SIZES; do
 	echo "messages $n"
 	echo "store_bytes $bytes ($(awk -v b="$bytes" -v n="$n" 'BEGIN{printf "%.0f", b/n}') per message)"
 	T0=$(now)
-	"$STATE/petrel" --config "$CONF" serve 2>>"$STATE/serve-$STORE.log" &
+	if [ "$PROFILE_S" -gt 0 ]; then
+		PETREL_PPROF=127.0.0.1:$PPROF_PORT "$STATE/petrel" --config "$CONF" serve 2>>"$STATE/serve-$STORE.log" &
+	else
+		"$STATE/petrel" --config "$CONF" serve 2>>"$STATE/serve-$STORE.log" &
+	fi
 	PID=$!
 	up=0
 	for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && { up=1; break; }; sleep 0.05; done
@@ -146,10 +155,18 @@ for size in $SIZES; do
 	q=$(P queue list | wc -l)
 	echo "queue_list_s $(fsub "$(now)" "$T0") ($q lines)"
 	echo "load $(uptime | sed 's/.*average: //')"
-	c0=$(cpu_ms "$PID")
+	c0=$(cpu_ms "$PID") prof=""
+	if [ "$PROFILE_S" -gt 0 ]; then
+		curl -sf -o "$STATE/cpu-$STORE-$size.prof" "http://127.0.0.1:$PPROF_PORT/debug/pprof/profile?seconds=$PROFILE_S" &
+		prof=$!
+	fi
 	"$STATE/growth" measure -smtp "127.0.0.1:$SMTP_PORT" -n "$SMTP_N" -users "$USERS"
 	echo "smtp_server_cpu_us_per_msg $(($(cpu_ms "$PID") - c0))000 / $SMTP_N" |
 		awk '{printf "%s %.0f\n", $1, $2 / $4}'
+	if [ -n "$prof" ]; then
+		wait "$prof" || echo "profile failed"
+		echo "cpu_profile $STATE/cpu-$STORE-$size.prof (${PROFILE_S} s from the first delivery)"
+	fi
 	# Five runs of each (growth measure -runs), the server's CPU per run.
 	c0=$(cpu_ms "$PID")
 	"$STATE/growth" measure -imap "127.0.0.1:$IMAP_PORT" -users "$USERS"

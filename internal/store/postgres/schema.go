@@ -219,6 +219,10 @@ ALTER TABLE messages ALTER COLUMN saved SET DEFAULT extract(epoch FROM now())::b
 	// 10: when each unindexed body was listed, for the indexer's backlog
 	// metric (textindex.go).
 	migrationTextSince,
+	// 11: the bodies waiting for the indexer (NOT over) in an index of
+	// their own, so that its batches and the backlog metric read none of
+	// the rows over the bound (textindex.go).
+	migrationTextPending,
 }
 
 // errNewerSchema is returned by Open for a database whose schema is newer

@@ -224,6 +224,10 @@ CREATE INDEX IF NOT EXISTS acl_grantee ON acl(grantee);
 	// 13: when each unindexed body was listed, for the indexer's backlog
 	// metric (textindex.go).
 	migrationTextSince,
+	// 14: the bodies waiting for the indexer (over = 0) in an index of
+	// their own, so that its batches and the backlog metric read none of
+	// the rows over the bound (textindex.go).
+	migrationTextPending,
 }
 
 // migrationIdentity gives every message a thread ID (RFC 8474 §5.2;

@@ -68,6 +68,13 @@ DROP TABLE text_unindexed;
 ALTER TABLE text_unindexed_v13 RENAME TO text_unindexed;
 `
 
+// migrationTextPending indexes the bodies waiting for the indexer (over
+// = 0): its batches (unindexedBlobs) and the backlog metric (TextBacklog,
+// covered by the index's since) read these rows only, not those over the
+// bound (over = 1), which accumulate with the store (docs/benchmarks.md
+// §Growth).
+const migrationTextPending = `CREATE INDEX IF NOT EXISTS text_unindexed_pending ON text_unindexed(blob, since) WHERE over = 0;`
+
 // sqlNow is the database's clock in Unix seconds.
 const sqlNow = `CAST(strftime('%s', 'now') AS INTEGER)`
 
@@ -91,12 +98,17 @@ func (t *txn) markUnindexed(id store.BlobID) error {
 	return err
 }
 
+// backlogQuery counts the bodies waiting for the indexer and the oldest
+// one's listing: a scan of text_unindexed_pending alone (named, as
+// pendingBlobs).
+const backlogQuery = `SELECT count(*), min(since) FROM text_unindexed INDEXED BY text_unindexed_pending WHERE over = 0`
+
 // TextBacklog is what waits for the background indexer (the metric of
 // store.NewBacklogCollector).
 func (s *Store) TextBacklog(ctx context.Context) (store.IndexBacklog, error) {
 	var b store.IndexBacklog
 	var since sql.NullInt64
-	err := s.rdb.QueryRowContext(ctx, `SELECT count(*), min(since) FROM text_unindexed WHERE over = 0`).Scan(&b.Bodies, &since)
+	err := s.rdb.QueryRowContext(ctx, backlogQuery).Scan(&b.Bodies, &since)
 	if err != nil {
 		return b, store.Wrap(store.KindInternal, "text backlog", err)
 	}
@@ -227,11 +239,9 @@ func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store
 	// snapshots, and a batch of the indexer committing between them moves
 	// a body from the list to the index. Read in this order, such a body
 	// is in Maybe or in Sure (or both), never in neither (store.TextIndex:
-	// Sure and Maybe together cover every match). The list is short: it
-	// leads the join (CROSS JOIN), or SQLite would walk the mailbox.
+	// Sure and Maybe together cover every match).
 	var err error
-	h.Maybe, err = s.uids(ctx, `SELECT m.uid FROM text_unindexed u CROSS JOIN messages m
-		ON m.blob = u.blob AND m.mailbox = ?`, mailbox)
+	h.Maybe, err = s.unindexedUIDs(ctx, mailbox)
 	if err == nil && q.Fuzzy {
 		var selects []string
 		var args []any
@@ -365,15 +375,60 @@ func (t *txn) reindexText(id store.BlobID, text *store.IndexText) error {
 	return t.indexText(id, text)
 }
 
+// The UIDs of a mailbox's messages whose bodies text_unindexed lists, by
+// either side of the join: the list leading (CROSS JOIN, each row looked
+// up in messages_blob), or the mailbox's messages leading (each body
+// looked up in the list by its key).
+const (
+	unindexedByList = `SELECT m.uid FROM text_unindexed u CROSS JOIN messages m
+		ON m.blob = u.blob AND m.mailbox = ?`
+	unindexedByMailbox = `SELECT m.uid FROM messages m WHERE m.mailbox = ?
+		AND EXISTS (SELECT 1 FROM text_unindexed u WHERE u.blob = m.blob)`
+)
+
+// unindexedUIDs are SearchText's Maybe: the UIDs of mailbox's messages
+// whose bodies text_unindexed lists, read from the smaller side. The list
+// is usually short (the indexer keeps up, and few bodies are over the
+// bound), but after an import of millions of messages it holds the whole
+// backlog: then the mailbox's messages lead. Counting the list up to the
+// mailbox's size bounds the choice itself, so a SEARCH costs at most the
+// smaller of the two, never the store's whole backlog for a small
+// mailbox (docs/benchmarks.md §Growth).
+func (s *Store) unindexedUIDs(ctx context.Context, mailbox store.MailboxID) ([]store.UID, error) {
+	var inMailbox, listed int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT messages FROM mailboxes WHERE id = ?`, mailbox).Scan(&inMailbox)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	err = s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM text_unindexed LIMIT ?)`, inMailbox+1).Scan(&listed)
+	if err != nil {
+		return nil, err
+	}
+	if listed > inMailbox {
+		return s.uids(ctx, unindexedByMailbox, mailbox)
+	}
+	return s.uids(ctx, unindexedByList, mailbox)
+}
+
+// The indexer's next batch: the bodies waiting after a body id, of any
+// account or of one. Both walk text_unindexed_pending from the id (named:
+// without statistics SQLite's planner takes the table's key, as good
+// when no row is over the bound).
+const (
+	pendingBlobs          = `SELECT blob FROM text_unindexed INDEXED BY text_unindexed_pending WHERE over = 0 AND blob > ? ORDER BY blob LIMIT ?`
+	pendingBlobsOfAccount = `SELECT u.blob FROM text_unindexed u INDEXED BY text_unindexed_pending WHERE u.over = 0 AND u.blob > ? AND EXISTS (SELECT 1 FROM messages m
+			JOIN mailboxes mb ON mb.id = m.mailbox WHERE m.blob = u.blob AND mb.account = ?) ORDER BY u.blob LIMIT ?`
+)
+
 // unindexedBlobs lists bodies to index after the id after, of account's
 // messages (0: any).
 func (s *Store) unindexedBlobs(ctx context.Context, account store.AccountID, after store.BlobID) ([]store.BlobID, error) {
-	q := `SELECT blob FROM text_unindexed WHERE over = 0 AND blob > ? ORDER BY blob LIMIT ?`
-	args := []any{after, rebuildBatch}
+	q, args := pendingBlobs, []any{after, rebuildBatch}
 	if account != 0 {
-		q = `SELECT u.blob FROM text_unindexed u WHERE u.over = 0 AND u.blob > ? AND EXISTS (SELECT 1 FROM messages m
-			JOIN mailboxes mb ON mb.id = m.mailbox WHERE m.blob = u.blob AND mb.account = ?) ORDER BY u.blob LIMIT ?`
-		args = []any{after, account, rebuildBatch}
+		q, args = pendingBlobsOfAccount, []any{after, account, rebuildBatch}
 	}
 	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
