@@ -59,14 +59,10 @@ func TestExactHits(t *testing.T) {
 	}
 	q, _ := imapmsg.TextPlan(imapmsg.Text, "mallory")
 	var parts []textPart
-	for _, tb := range textTables[1:] {
-		var cols []store.TextColumn
-		for _, c := range q.Columns {
-			if c >= tb.first && c < tb.end {
-				cols = append(cols, c)
-			}
+	for _, p := range textParts(q) {
+		if p.table.name != textTables[0].name {
+			parts = append(parts, p)
 		}
-		parts = append(parts, textPart{tb.name, ftsQuery(q, cols)})
 	}
 	got, err := s.exactHits(ctx, inbox.ID, parts)
 	if err != nil {
