@@ -88,6 +88,7 @@ func Run(t *testing.T, b Backend) {
 		{"ReserveEmailIDs", testReserveEmailIDs},
 		{"ImportThreadZero", testImportThreadZero},
 		{"TextIndex", testTextIndex},
+		{"TextSubstrings", testTextSubstrings},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
