@@ -294,7 +294,7 @@ func (s *Store) fuzzyHits(ctx context.Context, mailbox store.MailboxID, parts []
 		if err != nil {
 			return nil, nil, err
 		}
-		uids, rank, err := scanRanked(rows, true)
+		uids, rank, err := p.scanRanks(rows)
 		if err != nil {
 			return nil, nil, err
 		}

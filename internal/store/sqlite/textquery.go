@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"slices"
-	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/petrelmail/petrel/internal/store"
 )
@@ -93,18 +93,18 @@ func coverTrigrams(w string) []string {
 // verified reports whether the part's FTS5 query alone answers exactly:
 // with positions, or when every word is one trigram.
 func (p textPart) verified() bool {
-	return p.table.positions || !slices.ContainsFunc(p.words, func(w string) bool { return len([]rune(w)) > 3 })
+	return p.table.positions || !slices.ContainsFunc(p.words, func(w string) bool { return utf8.RuneCountInString(w) > 3 })
 }
 
 // statement is the part's SELECT of the UIDs of mailbox's messages it
-// matches (ranked: and their rank, higher is better). A table with
+// matches (ranked: and what ranks them, read by scanRanks). A table with
 // positions ranks by FTS5's bm25 (all columns weighing the same). A
 // table without checks its candidates' text (the name_text table, after
 // the join to the mailbox's messages, so that only those are read):
 // every word in one of the columns, instr() being an exact substring
-// test of the case-folded text; it ranks by the words' occurrences in
-// those columns (tf / (tf + 1.2) summed over the words, bm25's term
-// frequency part: FTS5 keeps no frequencies without positions).
+// test of the case-folded text; ranked, it gives for each column its
+// length and for each word the length without it (one replace() per
+// word: its occurrences, scanRanks' term frequencies).
 func (p textPart) statement(mailbox store.MailboxID, ranked bool) (string, []any) {
 	t := p.table.name
 	if p.table.positions {
@@ -118,16 +118,13 @@ func (p textPart) statement(mailbox store.MailboxID, ranked bool) (string, []any
 	var args []any
 	q := `SELECT m.uid`
 	if ranked {
-		var terms []string
-		for _, w := range p.words {
-			for _, c := range p.cols {
-				// The occurrences of w in c (not overlapping).
-				tf := `((length(x.` + c + `) - length(replace(x.` + c + `, ?, ''))) / ` + strconv.Itoa(len([]rune(w))) + `.0)`
-				terms = append(terms, `(`+tf+` / (`+tf+` + 1.2))`)
-				args = append(args, w, w)
+		for _, c := range p.cols {
+			q += `, length(x.` + c + `)`
+			for _, w := range p.words {
+				q += `, length(replace(x.` + c + `, ?, ''))`
+				args = append(args, w)
 			}
 		}
-		q += `, ` + strings.Join(terms, " + ")
 	}
 	args = append(args, p.match, mailbox)
 	q += ` FROM (SELECT rowid FROM ` + t + ` WHERE ` + t + ` MATCH ?) h
@@ -146,6 +143,40 @@ func (p textPart) statement(mailbox store.MailboxID, ranked bool) (string, []any
 	}
 	return q + `
 			CROSS JOIN ` + t + `_text x ON x.blob = h.rowid AND ` + strings.Join(conds, " AND "), args
+}
+
+// scanRanks reads the rows of the part's ranked statement. A table
+// without positions ranks by the words' occurrences in the columns,
+// tf / (tf + 1.2) summed over the words and columns: bm25's term
+// frequency part, FTS5 keeping no frequencies without positions.
+func (p textPart) scanRanks(rows *sql.Rows) ([]store.UID, []float64, error) {
+	if p.table.positions {
+		return scanRanked(rows, true)
+	}
+	defer rows.Close()
+	var uids []store.UID
+	var rank []float64
+	lens := make([]int64, len(p.cols)*(1+len(p.words)))
+	dest := []any{new(store.UID)}
+	for i := range lens {
+		dest = append(dest, &lens[i])
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, nil, err
+		}
+		r := 0.0
+		for c := range p.cols {
+			l := lens[c*(1+len(p.words)):]
+			for i, w := range p.words {
+				tf := float64(l[0]-l[1+i]) / float64(utf8.RuneCountInString(w))
+				r += tf / (tf + 1.2)
+			}
+		}
+		uids = append(uids, *dest[0].(*store.UID))
+		rank = append(rank, r)
+	}
+	return uids, rank, rows.Err()
 }
 
 // scanRanked reads (uid, rank) rows; the ranks only when asked.
