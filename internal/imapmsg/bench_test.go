@@ -50,3 +50,35 @@ func BenchmarkFetchStructure(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIndexText is the full-text index's extraction (IndexText) of
+// the corpus and of a 4 KiB plain text message, the background
+// indexer's work per message apart from SQLite.
+func BenchmarkIndexText(b *testing.B) {
+	type msg struct {
+		raw  []byte
+		meta *msgmeta.Meta
+	}
+	var msgs []msg
+	var total int64
+	plain := []byte("From: Alice <alice@example.org>\r\nTo: bob@example.net\r\nSubject: The quarterly report\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n" + string(bytes.Repeat([]byte("Lorem ipsum dolor sit amet, the budget.\r\n"), 100)))
+	msgs = append(msgs, msg{plain, msgmeta.ParseBytes(plain)})
+	for _, name := range corpus(b) {
+		raw, m := load(b, name)
+		msgs = append(msgs, msg{raw, m})
+	}
+	for _, m := range msgs {
+		total += int64(len(m.raw))
+	}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, m := range msgs {
+			if _, _, err := IndexText(m.meta, bytes.NewReader(m.raw), int64(len(m.raw))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(msgs)), "µs/msg")
+}

@@ -33,7 +33,7 @@ func IndexText(meta *msgmeta.Meta, body io.ReaderAt, size int64) (*store.IndexTe
 	}
 	t := &store.IndexText{}
 	for i := range x.cols {
-		t.Columns[i] = x.cols[i].String()
+		t.Columns[i] = x.cols[i].String() // no copy: a strings.Builder
 	}
 	return t, true, nil
 }
@@ -106,14 +106,18 @@ func textColumns(n string) []store.TextColumn {
 	return []store.TextColumn{store.ColTopNV, store.ColSubNVEnc, store.ColSubRaw, store.ColBody}
 }
 
-// indexer collects the columns of one message.
+// indexer collects the columns of one message. Its buffers serve all
+// the message's parts and fields (docs/benchmarks.md §Full-text index
+// cost (issue 21): the extraction's garbage).
 type indexer struct {
 	body  io.ReaderAt
 	size  int64
-	cols  [store.NumTextColumns]bytes.Buffer
+	cols  [store.NumTextColumns]strings.Builder
 	total int
 	over  bool
 	scan  textScanner // for its folding buffers
+	raw   []byte      // foldStream's reads
+	fold  []byte      // foldStream's folded text, add's input
 }
 
 // add appends one string, folded, to column c.
@@ -133,12 +137,46 @@ func (x *indexer) add(c store.TextColumn, folded []byte) {
 	writeClean(b, folded)
 }
 
-func (x *indexer) addString(c store.TextColumn, s string) { x.add(c, []byte(fold(s))) }
+// addString adds s, folded; an ASCII string without NUL (most header
+// fields) is lower-cased into the column as it is written.
+func (x *indexer) addString(c store.TextColumn, s ...string) {
+	for _, p := range s {
+		if !isASCII(p) || strings.IndexByte(p, 0) >= 0 {
+			x.add(c, []byte(fold(strings.Join(s, ""))))
+			return
+		}
+	}
+	if x.over {
+		return
+	}
+	n := 0
+	for _, p := range s {
+		n += len(p)
+	}
+	x.total += n + 1
+	if x.total > store.MaxIndexText {
+		x.over = true
+		return
+	}
+	b := &x.cols[c]
+	if b.Len() > 0 {
+		b.WriteByte(byte(store.TextSeparator))
+	}
+	for _, p := range s {
+		for i := 0; i < len(p); i++ {
+			b.WriteByte(lowerASCII(p[i]))
+		}
+	}
+}
 
 // writeClean writes s with each invalid UTF-8 sequence and NUL replaced
 // by U+FFFD: a valid needle without U+FFFD is in s if and only if it is in
 // what is written.
-func writeClean(b *bytes.Buffer, s []byte) {
+func writeClean(b *strings.Builder, s []byte) {
+	if utf8.Valid(s) && bytes.IndexByte(s, 0) < 0 {
+		b.Write(s)
+		return
+	}
 	for len(s) > 0 {
 		r, n := utf8.DecodeRune(s)
 		if r == 0 || r == utf8.RuneError && n <= 1 {
@@ -179,7 +217,7 @@ func (x *indexer) addressKeys(meta *msgmeta.Meta) {
 func (x *indexer) field(nv, colon store.TextColumn, h msgmeta.Field) {
 	x.addString(nv, h.Value)
 	x.addString(nv, h.Name)
-	x.addString(colon, h.Name+": "+h.Value)
+	x.addString(colon, h.Name, ": ", h.Value)
 }
 
 // part walks p as textSearch.part does.
@@ -214,7 +252,7 @@ func (x *indexer) header(p *msgmeta.Part) error {
 	nv := store.ColSubNVEnc
 	if !bytes.Contains(raw, []byte("=?")) {
 		nv = store.ColSubNVPlain
-		folded, err := x.foldStream(bytes.NewReader(raw))
+		folded, err := x.foldStream(bytes.NewReader(raw), int64(len(raw)))
 		if err != nil {
 			return err
 		}
@@ -233,19 +271,24 @@ func (x *indexer) text(p *msgmeta.Part) error {
 	if dec, ok := decoderFor(p.Encoding); ok && dec != nil {
 		r = dec(r)
 	}
-	folded, err := x.foldStream(toUTF8(r, paramOf(p.Params, "charset")))
+	folded, err := x.foldStream(toUTF8(r, paramOf(p.Params, "charset")), sp.len())
 	if err != nil {
 		return err
 	}
+	x.cols[store.ColBody].Grow(len(folded) + 1)
 	x.add(store.ColBody, folded)
 	return nil
 }
 
-// foldStream reads r to its end, or past what the index takes, folding
-// it as textScanner.in does: a chunk at a time, cut at rune boundaries.
-func (x *indexer) foldStream(r io.Reader) ([]byte, error) {
-	raw := make([]byte, searchChunk)
-	var out []byte
+// foldStream reads r (about size octets) to its end, or past what the
+// index takes, folding it as textScanner.in does: a chunk at a time, cut
+// at rune boundaries. The result is valid until the next call.
+func (x *indexer) foldStream(r io.Reader, size int64) ([]byte, error) {
+	if want := int(min(max(size, 512), searchChunk)); cap(x.raw) < want {
+		x.raw = make([]byte, want)
+	}
+	raw, out := x.raw[:cap(x.raw)], x.fold[:0]
+	defer func() { x.fold = out[:0] }()
 	pending := 0
 	for {
 		n, err := r.Read(raw[pending:])

@@ -228,6 +228,9 @@ CREATE INDEX IF NOT EXISTS acl_grantee ON acl(grantee);
 	// their own, so that its batches and the backlog metric read none of
 	// the rows over the bound (textindex.go).
 	migrationTextPending,
+	// 15: the full-text index's body table without positions, its text
+	// beside it; the index built again (textindex.go).
+	migrationTextLayout,
 }
 
 // migrationIdentity gives every message a thread ID (RFC 8474 §5.2;

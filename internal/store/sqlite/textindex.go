@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -16,18 +17,44 @@ import (
 // trigram lists of its table only, and those of the address keys and
 // Subject are short beside those of the bodies (SUBJECT "quarterly
 // budget" took 190 ms on 100,000 messages in one table whose bodies are
-// full of both words).
-var textTables = []struct {
+// full of both words). The body table keeps no positions (detail=none:
+// they were three quarters of the index and of its cost to write,
+// docs/benchmarks.md §Full-text index cost (issue 21)); its text is kept
+// in text_body_text, against which its candidates are verified
+// (textquery.go).
+var textTables = []textTable{
+	{name: "text_addr", first: store.ColSubject, end: store.ColTopNV, positions: true},
+	{name: "text_head", first: store.ColTopNV, end: store.ColBody, positions: true},
+	{name: "text_body", first: store.ColBody, end: store.NumTextColumns},
+}
+
+// textTable is one FTS5 table of the index, holding the columns
+// first..end-1. With positions (detail=full) a phrase query answers
+// exactly; without, a query is an AND of trigrams whose candidates are
+// verified against the table's text, kept in the table name_text (blob,
+// then the same columns).
+type textTable struct {
 	name       string
 	first, end store.TextColumn
-}{{"text_addr", store.ColSubject, store.ColTopNV}, {"text_head", store.ColTopNV, store.ColBody}, {"text_body", store.ColBody, store.NumTextColumns}}
+	positions  bool
+}
 
-func tableDDL() string {
+// textTableDDL creates the index's tables; v10 is the layout of
+// migration 10 (every table with positions, no text tables).
+func textTableDDL(v10 bool) string {
 	var b strings.Builder
 	for _, t := range textTables {
-		b.WriteString("CREATE VIRTUAL TABLE IF NOT EXISTS " + t.name + " USING fts5(" +
-			strings.Join(store.TextColumnNames(t.first, t.end), ", ") +
-			",\n\ttokenize = 'trigram case_sensitive 1', content = '', contentless_delete = 1);\n")
+		cols := store.TextColumnNames(t.first, t.end)
+		detail := ""
+		if !t.positions && !v10 {
+			detail = ", detail = none"
+		}
+		b.WriteString("CREATE VIRTUAL TABLE IF NOT EXISTS " + t.name + " USING fts5(" + strings.Join(cols, ", ") +
+			",\n\ttokenize = 'trigram case_sensitive 1', content = '', contentless_delete = 1" + detail + ");\n")
+		if !t.positions && !v10 {
+			b.WriteString("CREATE TABLE IF NOT EXISTS " + t.name + "_text (\n\tblob INTEGER PRIMARY KEY,\n\t" +
+				strings.Join(cols, " TEXT NOT NULL,\n\t") + " TEXT NOT NULL\n);\n")
+		}
 	}
 	return b.String()
 }
@@ -38,13 +65,13 @@ func tableDDL() string {
 // tokenizer, whose phrase queries find any substring of 3 characters or
 // more (the text is case-folded before, hence case_sensitive 1). They are
 // contentless: the text is not kept twice, only its trigrams and their
-// positions.
+// positions. (Migration 15 changed the body table: migrationTextLayout.)
 // text_unindexed lists the bodies of messages that have no row: all the
 // existing ones until `petrel index rebuild` (over = 0), and those with
 // more text than store.MaxIndexText (over = 1); SEARCH reads those.
 // messages_blob finds the messages of a body. (It can run again on its
 // own result, as the migration tests of later versions do.)
-var migrationTextIndex = tableDDL() + `CREATE TABLE IF NOT EXISTS text_unindexed (
+var migrationTextIndex = textTableDDL(true) + `CREATE TABLE IF NOT EXISTS text_unindexed (
 	blob INTEGER PRIMARY KEY,
 	over INTEGER NOT NULL DEFAULT 0
 );
@@ -52,6 +79,21 @@ INSERT OR IGNORE INTO text_unindexed(blob) SELECT DISTINCT blob FROM messages
 	WHERE blob NOT IN (SELECT rowid FROM text_body);
 CREATE INDEX IF NOT EXISTS messages_blob ON messages(blob, mailbox);
 `
+
+// migrationTextLayout is migration 15: the body table without positions
+// and its text beside it (textTables). The index is built again: its
+// tables are dropped and made anew, empty, and every body is listed in
+// text_unindexed for the background indexer (those over the bound stay
+// listed as such); SEARCH reads the listed ones meanwhile, as it does
+// any unindexed body. It can run again on its own result.
+var migrationTextLayout = func() string {
+	var b strings.Builder
+	for _, t := range textTables {
+		b.WriteString("DROP TABLE IF EXISTS " + t.name + ";\nDROP TABLE IF EXISTS " + t.name + "_text;\n")
+	}
+	return b.String() + textTableDDL(false) + `INSERT OR IGNORE INTO text_unindexed(blob, since) SELECT DISTINCT blob, ` + sqlNow + ` FROM messages;
+`
+}()
 
 // migrationTextSince adds when each body was listed in text_unindexed
 // (Unix seconds, the database's clock), for the backlog metric
@@ -137,16 +179,24 @@ func (t *txn) indexText(id store.BlobID, text *store.IndexText) error {
 		if _, err := t.exec(textInserts[tb.name], args...); err != nil {
 			return err
 		}
+		if !tb.positions {
+			if _, err := t.exec(textInserts[tb.name+"_text"], args...); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
-// textInserts are the INSERTs of the index tables.
+// textInserts are the INSERTs of the index tables and of their text
+// tables.
 var textInserts = func() map[string]string {
 	m := map[string]string{}
 	for _, t := range textTables {
-		m[t.name] = `INSERT INTO ` + t.name + `(rowid, ` + strings.Join(store.TextColumnNames(t.first, t.end), ", ") + `) VALUES (?` +
-			strings.Repeat(", ?", int(t.end-t.first)) + `)`
+		cols := strings.Join(store.TextColumnNames(t.first, t.end), ", ")
+		values := ` VALUES (?` + strings.Repeat(", ?", int(t.end-t.first)) + `)`
+		m[t.name] = `INSERT INTO ` + t.name + `(rowid, ` + cols + `)` + values
+		m[t.name+"_text"] = `INSERT OR REPLACE INTO ` + t.name + `_text(blob, ` + cols + `)` + values
 	}
 	return m
 }()
@@ -155,6 +205,14 @@ var textInserts = func() map[string]string {
 func (t *txn) unindexText(ids string) error {
 	if _, err := t.exec(`DELETE FROM text_unindexed WHERE blob IN (SELECT value FROM json_each(?))`, ids); err != nil {
 		return err
+	}
+	for _, tb := range textTables {
+		if tb.positions {
+			continue
+		}
+		if _, err := t.exec(`DELETE FROM `+tb.name+`_text WHERE blob IN (SELECT value FROM json_each(?))`, ids); err != nil {
+			return err
+		}
 	}
 	// One by one: FTS5 finds a row by rowid only for an equality.
 	rows, err := t.query(`SELECT value FROM json_each(?)`, ids)
@@ -183,54 +241,17 @@ func (t *txn) unindexText(ids string) error {
 	return nil
 }
 
-// ftsQuery is the FTS5 query of q in the columns cols: the needle as
-// one phrase (a string, its quotes doubled); fuzzy, each of its words.
-func ftsQuery(q store.TextQuery, cols []store.TextColumn) string {
-	var b strings.Builder
-	b.WriteString("{")
-	for i, c := range cols {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(c.Name())
-	}
-	b.WriteString("} : (")
-	words := []string{q.Needle}
-	if q.Fuzzy {
-		words = strings.Fields(q.Needle)
-	}
-	for i, w := range words {
-		if i > 0 {
-			b.WriteString(" AND ")
-		}
-		b.WriteString(`"` + strings.ReplaceAll(w, `"`, `""`) + `"`)
-	}
-	b.WriteString(")")
-	return b.String()
-}
-
 // SearchText implements store.TextIndex: the tables holding q's columns
-// are asked, and their rows joined to the mailbox's messages. An exact
-// query asks each table apart, its hits joined to the messages (the
-// messages_blob index) in the same statement; the UIDs are merged here
-// (docs/benchmarks.md §Full-text search: one statement uniting the
-// tables spent half as long again on its temporary tables). A fuzzy query is ranked by bm25 (FTS5's, all
-// columns weighing the same; the best of the tables), its words all in
-// one table.
+// are asked, and their rows joined to the mailbox's messages
+// (textParts). An exact query asks each table apart, its hits joined to
+// the messages (the messages_blob index) in the same statement; the
+// UIDs are merged here (docs/benchmarks.md §Full-text search: one
+// statement uniting the tables spent half as long again on its
+// temporary tables). A fuzzy query is ranked (fuzzyHits), its words all
+// in one table.
 func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store.TextQuery) (store.TextHits, error) {
 	const op = "search text"
-	var parts []textPart
-	for _, tb := range textTables {
-		var cols []store.TextColumn
-		for _, c := range q.Columns {
-			if c >= tb.first && c < tb.end {
-				cols = append(cols, c)
-			}
-		}
-		if len(cols) > 0 {
-			parts = append(parts, textPart{tb.name, ftsQuery(q, cols)})
-		}
-	}
+	parts := textParts(q)
 	var h store.TextHits
 	if len(parts) == 0 {
 		return h, store.Errorf(store.KindInvalid, op, "no columns")
@@ -243,19 +264,7 @@ func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store
 	var err error
 	h.Maybe, err = s.unindexedUIDs(ctx, mailbox)
 	if err == nil && q.Fuzzy {
-		var selects []string
-		var args []any
-		for _, p := range parts {
-			selects = append(selects, `SELECT rowid, -bm25(`+p.table+`) FROM `+p.table+` WHERE `+p.table+` MATCH ?`)
-			args = append(args, p.match)
-		}
-		var rows *sql.Rows
-		rows, err = s.rdb.QueryContext(ctx, `WITH hits(id, r) AS MATERIALIZED (`+strings.Join(selects, " UNION ALL ")+`)
-		SELECT m.uid, max(hits.r) FROM hits JOIN messages m ON m.blob = hits.id AND m.mailbox = ? GROUP BY m.uid ORDER BY m.uid`,
-			append(args, mailbox)...)
-		if err == nil {
-			h.Sure, h.Rank, err = scanRanked(rows, true)
-		}
+		h.Sure, h.Rank, err = s.fuzzyHits(ctx, mailbox, parts)
 	} else if err == nil {
 		h.Sure, err = s.exactHits(ctx, mailbox, parts)
 	}
@@ -265,19 +274,14 @@ func (s *Store) SearchText(ctx context.Context, mailbox store.MailboxID, q store
 	return h, nil
 }
 
-// textPart is the query of one FTS5 table.
-type textPart struct {
-	table, match string
-}
-
 // exactHits are the UIDs of the messages of mailbox that the parts
 // match: each part's hits joined to the messages in its statement
 // (messages_blob), the UIDs merged here.
 func (s *Store) exactHits(ctx context.Context, mailbox store.MailboxID, parts []textPart) ([]store.UID, error) {
 	var uids []store.UID
 	for _, p := range parts {
-		found, err := s.uids(ctx, `SELECT m.uid FROM (SELECT rowid FROM `+p.table+` WHERE `+p.table+` MATCH ?) t
-			CROSS JOIN messages m ON m.blob = t.rowid AND m.mailbox = ?`, p.match, mailbox)
+		q, args := p.statement(mailbox, false)
+		found, err := s.uids(ctx, q, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -290,40 +294,32 @@ func (s *Store) exactHits(ctx context.Context, mailbox store.MailboxID, parts []
 	return uids, nil
 }
 
-// scanRanked reads (uid, rank) rows; the ranks only when asked.
-func scanRanked(rows *sql.Rows, ranked bool) (uids []store.UID, rank []float64, err error) {
-	defer rows.Close()
-	for rows.Next() {
-		var u store.UID
-		var r float64
-		if err := rows.Scan(&u, &r); err != nil {
+// fuzzyHits are the UIDs of the messages of mailbox that the parts
+// match, ascending, and the rank of each: the best of its tables'.
+func (s *Store) fuzzyHits(ctx context.Context, mailbox store.MailboxID, parts []textPart) ([]store.UID, []float64, error) {
+	best := map[store.UID]float64{}
+	for _, p := range parts {
+		q, args := p.statement(mailbox, true)
+		rows, err := s.rdb.QueryContext(ctx, q, args...)
+		if err != nil {
 			return nil, nil, err
 		}
-		uids = append(uids, u)
-		if ranked {
-			rank = append(rank, r)
+		uids, rank, err := p.scanRanks(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i, u := range uids {
+			if r, ok := best[u]; !ok || rank[i] > r {
+				best[u] = rank[i]
+			}
 		}
 	}
-	return uids, rank, rows.Err()
-}
-
-// uids runs a query of UIDs and sorts them.
-func (s *Store) uids(ctx context.Context, q string, args ...any) ([]store.UID, error) {
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
+	uids := slices.Sorted(maps.Keys(best))
+	rank := make([]float64, len(uids))
+	for i, u := range uids {
+		rank[i] = best[u]
 	}
-	defer rows.Close()
-	var out []store.UID
-	for rows.Next() {
-		var u store.UID
-		if err := rows.Scan(&u); err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	slices.Sort(out)
-	return out, rows.Err()
+	return uids, rank, nil
 }
 
 // rebuildBatch is how many bodies RebuildTextIndex (the background

@@ -89,6 +89,7 @@ func Run(t *testing.T, b Backend) {
 		{"ImportThreadZero", testImportThreadZero},
 		{"TextIndex", testTextIndex},
 		{"TextMaybeShapes", testTextMaybeShapes},
+		{"TextSubstrings", testTextSubstrings},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {

@@ -148,3 +148,66 @@ func checkIndexed(t *testing.T, e *env, acks []ack) {
 	}
 	check("in the index after RebuildTextIndex", func(h store.TextHits) []store.UID { return h.Sure })
 }
+
+// testTextSubstrings: the index answers a needle as a substring of one
+// column's text, nothing less: not the messages that hold every
+// trigram of it apart (a backend whose index keeps no positions must
+// check its candidates, docs/architecture.md §Full-text index), nor
+// those that hold it in another column; case-folded (the extractor's
+// folding), repeated trigrams, non-ASCII, and FUZZY's words each as a
+// substring.
+func testTextSubstrings(t *testing.T, b Backend) {
+	if b.OpenPlain == nil {
+		t.Skip("the backend gives no store without a text extractor")
+	}
+	e := newEnv(t, b)
+	acct := e.account("substr")
+	inbox := e.mailbox(acct.ID, "INBOX")
+	var u []store.UID
+	for _, m := range []struct{ subject, body string }{
+		{"one", "a zebra crossing"},     // 0: zebra
+		{"two", "zebu and cobra"},       // 1: zeb and bra, not ebr
+		{"three", "zebu ebro cobra"},    // 2: every trigram of zebra, apart
+		{"four", "ZEBRA"},               // 3: folded
+		{"zebra", "nothing here"},       // 4: in the subject only
+		{"six", "aaa aaa"},              // 5: the trigram of aaaaa, twice
+		{"seven", "xaaaaax"},            // 6: aaaaa
+		{"eight", "möte leyla"},         // 7: möt and ley, not mötley
+		{"nine", "mötley crossing"},     // 8: mötley
+		{"ten", "cobra crossing ebros"}, // 9: every trigram of "ebra cobr", apart
+	} {
+		u = append(u, e.deliver(acct.ID, "", textMsg(m.subject, m.body)).UID)
+	}
+	if _, err := e.s.RebuildTextIndex(e.ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		needle string
+		want   []int
+	}{
+		{"zebra", []int{0, 3}},
+		{"ebra", []int{0, 3}},
+		{"zeb", []int{0, 1, 2, 3}},
+		{"zebra crossing", []int{0}},
+		{"aaaaa", []int{6}},
+		{"mötley", []int{8}},
+		{"a cr", []int{0, 9}},
+	} {
+		var want []store.UID
+		for _, i := range c.want {
+			want = append(want, u[i])
+		}
+		wantHits(t, "body "+c.needle, e.textHits(inbox.ID, store.ColBody, c.needle), want, nil)
+	}
+	wantHits(t, "subject zebra", e.textHits(inbox.ID, store.ColSubject, "zebra"), []store.UID{u[4]}, nil)
+	fz, err := e.s.SearchText(e.ctx, inbox.ID, store.TextQuery{Columns: []store.TextColumn{store.ColBody},
+		Needle: "ebra cobr", Fuzzy: true})
+	if err != nil || len(fz.Sure) != 0 || len(fz.Maybe) != 0 {
+		t.Fatalf("fuzzy, words apart as trigrams only: %+v, %v; want nothing", fz, err)
+	}
+	fz, err = e.s.SearchText(e.ctx, inbox.ID, store.TextQuery{Columns: []store.TextColumn{store.ColBody},
+		Needle: "crossing mötley", Fuzzy: true})
+	if err != nil || !slices.Equal(fz.Sure, []store.UID{u[8]}) || len(fz.Rank) != 1 || fz.Rank[0] <= 0 {
+		t.Fatalf("fuzzy, both words: %+v, %v", fz, err)
+	}
+}
