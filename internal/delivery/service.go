@@ -33,6 +33,9 @@ type Resolver interface {
 type Store interface {
 	Deliver(ctx context.Context, msg store.NewMessage, targets []store.Target) ([]store.Delivered, error)
 	Quota(ctx context.Context, account store.AccountID) (store.Quota, error)
+	// QuotaLimits tells an unlimited account, whose usage need not be
+	// read at RCPT (checkQuota).
+	QuotaLimits(ctx context.Context, id store.AccountID) (maxBytes, maxMessages int64, err error)
 	// Mailboxes finds an account's Junk mailbox (inbound.go).
 	Mailboxes(ctx context.Context, account store.AccountID) ([]store.Mailbox, error)
 	// Account names the Bayes user of a scan (filter.go).
@@ -204,6 +207,13 @@ func (s *Service) CheckRecipient(ctx context.Context, env *envelope.Envelope, rc
 // checkQuota refuses an account that is full (452 4.2.2) or whose whole
 // quota is smaller than the message (552 5.2.2).
 func (s *Service) checkQuota(ctx context.Context, id store.AccountID, addr string, size int64) *smtpreply.Reply {
+	maxBytes, maxMessages, err := s.st.QuotaLimits(ctx, id)
+	if err != nil {
+		return s.localError("read quota", err)
+	}
+	if maxBytes == 0 && maxMessages == 0 {
+		return nil // unlimited: the usage need not be read
+	}
 	q, err := s.st.Quota(ctx, id)
 	if err != nil {
 		return s.localError("read quota", err)

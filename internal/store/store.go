@@ -221,6 +221,9 @@ type Directory interface {
 	FirstAccount(ctx context.Context) (Account, error)
 	SetPasswordHash(ctx context.Context, id AccountID, hash string) error
 	SetQuota(ctx context.Context, id AccountID, maxBytes, maxMessages int64) error
+	// QuotaLimits is an account's limits alone (0 = unlimited), without
+	// its usage: what the SQLite store may answer from memory.
+	QuotaLimits(ctx context.Context, id AccountID) (maxBytes, maxMessages int64, err error)
 
 	// AddAddress gives an account an extra address.
 	AddAddress(ctx context.Context, id AccountID, address string) error

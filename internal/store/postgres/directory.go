@@ -274,6 +274,15 @@ func (s *Store) LookupAddress(ctx context.Context, address string) (store.Accoun
 	return id, s.wrap("lookup address", err)
 }
 
+func (s *Store) QuotaLimits(ctx context.Context, id store.AccountID) (int64, int64, error) {
+	var b, m int64
+	err := s.pool.QueryRow(ctx, `SELECT quota_bytes, quota_messages FROM accounts WHERE id = $1`, id).Scan(&b, &m)
+	if isNoRows(err) {
+		return 0, 0, store.Errorf(store.KindNotFound, "quota limits", "account %d does not exist", id)
+	}
+	return b, m, s.wrap("quota limits", err)
+}
+
 func (s *Store) AccountAddress(ctx context.Context, id store.AccountID) (string, error) {
 	var a string
 	err := s.pool.QueryRow(ctx, `SELECT address FROM accounts WHERE id = $1`, id).Scan(&a)

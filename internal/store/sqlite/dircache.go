@@ -12,7 +12,7 @@ const dirCacheMax = 10000
 
 // dirCache keeps the directory answers that every delivery asks for, at
 // RCPT and again at DATA: that a domain is ours, which account owns an
-// address, and an account's primary address (docs/benchmarks.md §SMTP
+// address, an account's primary address and its quota limits (docs/benchmarks.md §SMTP
 // intake profile (issue 21)). Each of those is a read transaction, and
 // the first read on a connection after any commit reloads SQLite's page
 // cache: 130 µs of CPU a message for answers that change only when an
@@ -32,6 +32,7 @@ type dirCache struct {
 	domains map[string]struct{}
 	addrs   map[string]store.AccountID
 	names   map[store.AccountID]string
+	quotas  map[store.AccountID][2]int64 // bytes, messages
 }
 
 // newDirCache returns a cache, or nil (no caching) when nothing would
@@ -49,6 +50,7 @@ func (c *dirCache) reset() {
 	c.domains = make(map[string]struct{})
 	c.addrs = make(map[string]store.AccountID)
 	c.names = make(map[store.AccountID]string)
+	c.quotas = make(map[store.AccountID][2]int64)
 }
 
 // flush empties the cache and makes the reads in progress unkeepable.
@@ -132,6 +134,27 @@ func (c *dirCache) putName(gen uint64, id store.AccountID, address string) {
 	defer c.mu.Unlock()
 	if gen == c.gen {
 		putBounded(c.names, id, address)
+	}
+}
+
+func (c *dirCache) limits(id store.AccountID) ([2]int64, bool) {
+	if c == nil {
+		return [2]int64{}, false
+	}
+	c.mu.Lock()
+	l, ok := c.quotas[id]
+	c.mu.Unlock()
+	return l, ok
+}
+
+func (c *dirCache) putLimits(gen uint64, id store.AccountID, l [2]int64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen == c.gen {
+		putBounded(c.quotas, id, l)
 	}
 }
 

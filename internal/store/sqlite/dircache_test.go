@@ -26,6 +26,9 @@ func TestDirCacheAnswersFromMemory(t *testing.T) {
 	if a, err := s.AccountAddress(ctx, e.acct); a != "alice@example.org" || err != nil {
 		t.Fatalf("AccountAddress = %q, %v", a, err)
 	}
+	if b, m, err := s.QuotaLimits(ctx, e.acct); b != 0 || m != 0 || err != nil {
+		t.Fatalf("QuotaLimits = %d, %d, %v", b, m, err)
+	}
 	s.rdb.DB.Close()
 	if ok, err := s.HasDomain(ctx, "example.org"); !ok || err != nil {
 		t.Errorf("cached HasDomain = %v, %v", ok, err)
@@ -35,6 +38,9 @@ func TestDirCacheAnswersFromMemory(t *testing.T) {
 	}
 	if a, err := s.AccountAddress(ctx, e.acct); a != "alice@example.org" || err != nil {
 		t.Errorf("cached AccountAddress = %q, %v", a, err)
+	}
+	if b, m, err := s.QuotaLimits(ctx, e.acct); b != 0 || m != 0 || err != nil {
+		t.Errorf("cached QuotaLimits = %d, %d, %v", b, m, err)
 	}
 	// A negative answer is never kept: it goes to the (closed) database.
 	if _, err := s.LookupAddress(ctx, "nobody@example.org"); err == nil || store.IsKind(err, store.KindNotFound) {
@@ -57,6 +63,15 @@ func TestDirCacheFollowsChanges(t *testing.T) {
 	}
 	if _, err := s.AccountAddress(ctx, bob.ID); err != nil {
 		t.Fatal(err)
+	}
+	if _, _, err := s.QuotaLimits(ctx, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetQuota(ctx, bob.ID, 1000, 5); err != nil {
+		t.Fatal(err)
+	}
+	if b, m, err := s.QuotaLimits(ctx, bob.ID); b != 1000 || m != 5 || err != nil {
+		t.Errorf("QuotaLimits after SetQuota = %d, %d, %v; want 1000, 5", b, m, err)
 	}
 	gen := s.dir.generation()
 	if _, err := s.Deliver(ctx, store.NewMessage{Body: strings.NewReader("Subject: hi\r\n\r\nbody\r\n")},
@@ -133,6 +148,7 @@ func TestDirCacheKeepsNoAnswerReadAcrossAFlush(t *testing.T) {
 	c.putAddress(gen, "bob@example.org", 7)
 	c.putDomain(gen, "example.org")
 	c.putName(gen, 7, "bob@example.org")
+	c.putLimits(gen, 7, [2]int64{1, 2})
 	if _, ok := c.address("bob@example.org"); ok {
 		t.Error("address kept across a flush")
 	}
@@ -141,6 +157,9 @@ func TestDirCacheKeepsNoAnswerReadAcrossAFlush(t *testing.T) {
 	}
 	if _, ok := c.name(7); ok {
 		t.Error("name kept across a flush")
+	}
+	if _, ok := c.limits(7); ok {
+		t.Error("limits kept across a flush")
 	}
 	if newDirCache(-1) != nil {
 		t.Error("a store that does not watch other processes caches")

@@ -285,6 +285,23 @@ func (s *Store) LookupAddress(ctx context.Context, address string) (store.Accoun
 	return id, store.Wrap(store.KindInternal, "lookup address", err)
 }
 
+// QuotaLimits is account id's quota limits (store.Directory).
+func (s *Store) QuotaLimits(ctx context.Context, id store.AccountID) (int64, int64, error) {
+	if l, ok := s.dir.limits(id); ok {
+		return l[0], l[1], nil
+	}
+	gen := s.dir.generation()
+	var l [2]int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT quota_bytes, quota_messages FROM accounts WHERE id = ?`, id).Scan(&l[0], &l[1])
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, store.Errorf(store.KindNotFound, "quota limits", "account %d does not exist", id)
+	}
+	if err == nil {
+		s.dir.putLimits(gen, id, l)
+	}
+	return l[0], l[1], store.Wrap(store.KindInternal, "quota limits", err)
+}
+
 // AccountAddress is the primary address of account id (store.Directory).
 func (s *Store) AccountAddress(ctx context.Context, id store.AccountID) (string, error) {
 	if a, ok := s.dir.name(id); ok {
