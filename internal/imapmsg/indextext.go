@@ -122,19 +122,28 @@ type indexer struct {
 
 // add appends one string, folded, to column c.
 func (x *indexer) add(c store.TextColumn, folded []byte) {
-	if x.over {
-		return
+	if b := x.column(c, len(folded)); b != nil {
+		writeClean(b, folded)
 	}
-	x.total += len(folded) + 1
+}
+
+// column counts n more octets of text and returns column c, a separator
+// written when it has text already; nil once the text is over
+// store.MaxIndexText.
+func (x *indexer) column(c store.TextColumn, n int) *strings.Builder {
+	if x.over {
+		return nil
+	}
+	x.total += n + 1
 	if x.total > store.MaxIndexText {
 		x.over = true
-		return
+		return nil
 	}
 	b := &x.cols[c]
 	if b.Len() > 0 {
 		b.WriteByte(byte(store.TextSeparator))
 	}
-	writeClean(b, folded)
+	return b
 }
 
 // addString adds s, folded; an ASCII string without NUL (most header
@@ -146,21 +155,13 @@ func (x *indexer) addString(c store.TextColumn, s ...string) {
 			return
 		}
 	}
-	if x.over {
-		return
-	}
 	n := 0
 	for _, p := range s {
 		n += len(p)
 	}
-	x.total += n + 1
-	if x.total > store.MaxIndexText {
-		x.over = true
+	b := x.column(c, n)
+	if b == nil {
 		return
-	}
-	b := &x.cols[c]
-	if b.Len() > 0 {
-		b.WriteByte(byte(store.TextSeparator))
 	}
 	for _, p := range s {
 		for i := 0; i < len(p); i++ {
