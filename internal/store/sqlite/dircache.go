@@ -12,8 +12,8 @@ const dirCacheMax = 10000
 
 // dirCache keeps the directory answers that every delivery asks for, at
 // RCPT and again at DATA: that a domain is ours, which account owns an
-// address, an account's primary address and its quota limits (docs/benchmarks.md §SMTP
-// intake profile (issue 21)). Each of those is a read transaction, and
+// address, an account's primary address and its quota limits
+// (docs/benchmarks.md §SMTP intake profile (issue 21)). Each of those is a read transaction, and
 // the first read on a connection after any commit reloads SQLite's page
 // cache: 130 µs of CPU a message for answers that change only when an
 // administrator changes the directory.
@@ -27,140 +27,57 @@ const dirCacheMax = 10000
 // running server within Options.WatchInterval. An answer read while the
 // cache was emptied is not kept (gen).
 type dirCache struct {
+	on bool // false: nothing is kept (no watcher to tell of other processes)
+
 	mu      sync.Mutex
 	gen     uint64 // raised by every flush
-	domains map[string]struct{}
+	domains map[string]bool
 	addrs   map[string]store.AccountID
 	names   map[store.AccountID]string
 	quotas  map[store.AccountID][2]int64 // bytes, messages
 }
 
-// newDirCache returns a cache, or nil (no caching) when nothing would
-// tell it about other processes' commits.
+// newDirCache returns a cache that keeps nothing when nothing would tell
+// it about other processes' commits (watchInterval <= 0).
 func newDirCache(watchInterval time.Duration) *dirCache {
-	if watchInterval <= 0 {
-		return nil
-	}
-	c := &dirCache{}
-	c.reset()
-	return c
-}
-
-func (c *dirCache) reset() {
-	c.domains = make(map[string]struct{})
-	c.addrs = make(map[string]store.AccountID)
-	c.names = make(map[store.AccountID]string)
-	c.quotas = make(map[store.AccountID][2]int64)
+	return &dirCache{on: watchInterval > 0, domains: make(map[string]bool),
+		addrs: make(map[string]store.AccountID), names: make(map[store.AccountID]string),
+		quotas: make(map[store.AccountID][2]int64)}
 }
 
 // flush empties the cache and makes the reads in progress unkeepable.
 func (c *dirCache) flush() {
-	if c == nil {
-		return
-	}
 	c.mu.Lock()
 	c.gen++
-	c.reset()
+	clear(c.domains)
+	clear(c.addrs)
+	clear(c.names)
+	clear(c.quotas)
 	c.mu.Unlock()
 }
 
-// generation is taken before a read whose answer may be kept.
-func (c *dirCache) generation() uint64 {
-	if c == nil {
-		return 0
-	}
+// readThrough answers k from m (one of c's maps), else runs read, which
+// reports whether it found an answer; a found answer is kept unless the
+// cache was flushed while read ran. A failed read returns read's value
+// and error as they are.
+func readThrough[K comparable, V any](c *dirCache, m map[K]V, k K, read func() (V, bool, error)) (V, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
-}
-
-func (c *dirCache) hasDomain(domain string) bool {
-	if c == nil {
-		return false
-	}
-	c.mu.Lock()
-	_, ok := c.domains[domain]
+	v, ok := m[k]
+	gen := c.gen
 	c.mu.Unlock()
-	return ok
-}
-
-func (c *dirCache) putDomain(gen uint64, domain string) {
-	if c == nil {
-		return
+	if ok {
+		return v, nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen == c.gen {
-		putBounded(c.domains, domain, struct{}{})
+	v, found, err := read()
+	if err == nil && found && c.on {
+		c.mu.Lock()
+		if gen == c.gen {
+			if len(m) >= dirCacheMax {
+				clear(m)
+			}
+			m[k] = v
+		}
+		c.mu.Unlock()
 	}
-}
-
-func (c *dirCache) address(address string) (store.AccountID, bool) {
-	if c == nil {
-		return 0, false
-	}
-	c.mu.Lock()
-	id, ok := c.addrs[address]
-	c.mu.Unlock()
-	return id, ok
-}
-
-func (c *dirCache) putAddress(gen uint64, address string, id store.AccountID) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen == c.gen {
-		putBounded(c.addrs, address, id)
-	}
-}
-
-func (c *dirCache) name(id store.AccountID) (string, bool) {
-	if c == nil {
-		return "", false
-	}
-	c.mu.Lock()
-	a, ok := c.names[id]
-	c.mu.Unlock()
-	return a, ok
-}
-
-func (c *dirCache) putName(gen uint64, id store.AccountID, address string) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen == c.gen {
-		putBounded(c.names, id, address)
-	}
-}
-
-func (c *dirCache) limits(id store.AccountID) ([2]int64, bool) {
-	if c == nil {
-		return [2]int64{}, false
-	}
-	c.mu.Lock()
-	l, ok := c.quotas[id]
-	c.mu.Unlock()
-	return l, ok
-}
-
-func (c *dirCache) putLimits(gen uint64, id store.AccountID, l [2]int64) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen == c.gen {
-		putBounded(c.quotas, id, l)
-	}
-}
-
-func putBounded[K comparable, V any](m map[K]V, k K, v V) {
-	if len(m) >= dirCacheMax {
-		clear(m)
-	}
-	m[k] = v
+	return v, err
 }

@@ -48,16 +48,11 @@ func (s *Store) Domains(ctx context.Context) ([]string, error) {
 }
 
 func (s *Store) HasDomain(ctx context.Context, domain string) (bool, error) {
-	if s.dir.hasDomain(domain) {
-		return true, nil
-	}
-	gen := s.dir.generation()
-	var n int
-	err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM domains WHERE name = ?`, domain).Scan(&n)
-	if err == nil && n > 0 {
-		s.dir.putDomain(gen, domain)
-	}
-	return n > 0, store.Wrap(store.KindInternal, "has domain", err)
+	return readThrough(s.dir, s.dir.domains, domain, func() (bool, bool, error) {
+		var n int
+		err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM domains WHERE name = ?`, domain).Scan(&n)
+		return n > 0, n > 0, store.Wrap(store.KindInternal, "has domain", err)
+	})
 }
 
 // addressFree checks that no account address and no alias uses address.
@@ -270,53 +265,39 @@ func (s *Store) Addresses(ctx context.Context, id store.AccountID) ([]string, er
 }
 
 func (s *Store) LookupAddress(ctx context.Context, address string) (store.AccountID, error) {
-	if id, ok := s.dir.address(address); ok {
-		return id, nil
-	}
-	gen := s.dir.generation()
-	var id store.AccountID
-	err := s.rdb.QueryRowContext(ctx, `SELECT account FROM addresses WHERE address = ?`, address).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, store.Errorf(store.KindNotFound, "lookup address", "no account has address %q", address)
-	}
-	if err == nil {
-		s.dir.putAddress(gen, address, id)
-	}
-	return id, store.Wrap(store.KindInternal, "lookup address", err)
+	return readThrough(s.dir, s.dir.addrs, address, func() (store.AccountID, bool, error) {
+		var id store.AccountID
+		err := s.rdb.QueryRowContext(ctx, `SELECT account FROM addresses WHERE address = ?`, address).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, false, store.Errorf(store.KindNotFound, "lookup address", "no account has address %q", address)
+		}
+		return id, true, store.Wrap(store.KindInternal, "lookup address", err)
+	})
 }
 
 // QuotaLimits is account id's quota limits (store.Directory).
 func (s *Store) QuotaLimits(ctx context.Context, id store.AccountID) (int64, int64, error) {
-	if l, ok := s.dir.limits(id); ok {
-		return l[0], l[1], nil
-	}
-	gen := s.dir.generation()
-	var l [2]int64
-	err := s.rdb.QueryRowContext(ctx, `SELECT quota_bytes, quota_messages FROM accounts WHERE id = ?`, id).Scan(&l[0], &l[1])
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, store.Errorf(store.KindNotFound, "quota limits", "account %d does not exist", id)
-	}
-	if err == nil {
-		s.dir.putLimits(gen, id, l)
-	}
-	return l[0], l[1], store.Wrap(store.KindInternal, "quota limits", err)
+	l, err := readThrough(s.dir, s.dir.quotas, id, func() ([2]int64, bool, error) {
+		var l [2]int64
+		err := s.rdb.QueryRowContext(ctx, `SELECT quota_bytes, quota_messages FROM accounts WHERE id = ?`, id).Scan(&l[0], &l[1])
+		if errors.Is(err, sql.ErrNoRows) {
+			return l, false, store.Errorf(store.KindNotFound, "quota limits", "account %d does not exist", id)
+		}
+		return l, true, store.Wrap(store.KindInternal, "quota limits", err)
+	})
+	return l[0], l[1], err
 }
 
 // AccountAddress is the primary address of account id (store.Directory).
 func (s *Store) AccountAddress(ctx context.Context, id store.AccountID) (string, error) {
-	if a, ok := s.dir.name(id); ok {
-		return a, nil
-	}
-	gen := s.dir.generation()
-	var a string
-	err := s.rdb.QueryRowContext(ctx, `SELECT address FROM accounts WHERE id = ?`, id).Scan(&a)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", store.Errorf(store.KindNotFound, "account address", "account %d does not exist", id)
-	}
-	if err == nil {
-		s.dir.putName(gen, id, a)
-	}
-	return a, store.Wrap(store.KindInternal, "account address", err)
+	return readThrough(s.dir, s.dir.names, id, func() (string, bool, error) {
+		var a string
+		err := s.rdb.QueryRowContext(ctx, `SELECT address FROM accounts WHERE id = ?`, id).Scan(&a)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", false, store.Errorf(store.KindNotFound, "account address", "account %d does not exist", id)
+		}
+		return a, true, store.Wrap(store.KindInternal, "account address", err)
+	})
 }
 
 func (s *Store) SetAlias(ctx context.Context, address string, targets []string) error {

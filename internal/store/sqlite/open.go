@@ -86,7 +86,7 @@ type Store struct {
 	w                                                  *writer
 	space                                              *spaceGuard
 	watch                                              *watcher
-	dir                                                *dirCache      // nil: no caching
+	dir                                                *dirCache
 	indexer                                            *store.Indexer // nil: none
 
 	closeOnce sync.Once

@@ -117,7 +117,7 @@ func (w *watcher) mailboxes(ctx context.Context) (map[store.MailboxID]mbState, e
 // subscribers.
 func (w *watcher) look() error {
 	subscribed := len(w.s.SubscribedAccounts()) > 0
-	if !subscribed && w.s.dir == nil {
+	if !subscribed && !w.s.dir.on {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*w.interval)
