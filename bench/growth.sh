@@ -11,7 +11,7 @@
 #   bench/growth.sh ["1000000 5000000 10000000"]
 #
 # STORE="sqlite" (default) or "postgres" (a fresh database on PG_DSN,
-# bench/lib/store.sh, dropped at the end): one backend per run, since two
+# bench/lib/store.sh, dropped at the end unless KEEP=1): one backend per run, since two
 # 10-million-message stores do not fit beside each other. The fill
 # (cmd/growthbench: store.Mail.AppendBatch in batches of 500, 6 accounts at
 # a time) runs under `nice -n 19`. The full-text index is left out: the
@@ -19,7 +19,8 @@
 # do (indexing runs at ~600 bodies/s on 2 loaded cores and triples the
 # store; docs/benchmarks.md gives its size per message apart). KEEP=1
 # keeps the store after the run (default: deleted); REUSE=1 (sqlite)
-# tops up the store a KEEP=1 run left. Ports: SMTP_PORT,
+# tops up the store a KEEP=1 run left (postgres: KEEP=1 keeps the
+# database too, and names it at the end; drop it by hand). Ports: SMTP_PORT,
 # IMAP_PORT, POP3_PORT, HTTP_PORT (14425, 14443, 14410, 14480).
 # PROFILE_S=N (with PPROF_PORT, default HTTP_PORT + 2) takes an N-second
 # CPU profile of the server from the start of the SMTP deliveries into
@@ -90,8 +91,12 @@ stop_server() {
 }
 cleanup() {
 	stop_server
-	pg_drop_all
-	[ "$KEEP" = 1 ] || rm -rf "$DATA"
+	if [ "$KEEP" = 1 ]; then
+		[ "$STORE" = postgres ] && echo "kept: database ${PG_DBS[*]} at $PG_DSN"
+	else
+		pg_drop_all
+		rm -rf "$DATA"
+	fi
 }
 trap cleanup EXIT
 trap "exit 1" TERM INT
