@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/dnsr"
@@ -22,6 +23,8 @@ type TXTLookup interface {
 type KV interface {
 	KVLoad(ctx context.Context, key string) ([]byte, error)
 	KVStore(ctx context.Context, key string, value []byte) error
+	KVList(ctx context.Context, prefix string) ([]store.KeyInfo, error)
+	KVDelete(ctx context.Context, key string) error
 }
 
 // DefaultRetryFailed is how long a failed fetch is not tried again.
@@ -53,6 +56,8 @@ type Resolver struct {
 	mu      sync.Mutex
 	domains map[string]*domainLock
 	failed  map[string]failure // by domain
+	// nextSweep is when Lookup next starts a Sweep (Unix seconds).
+	nextSweep atomic.Int64
 }
 
 type domainLock struct {
@@ -60,9 +65,18 @@ type domainLock struct {
 	users int
 }
 
-// maxFailed is the number of remembered failures above which the
-// expired ones are dropped.
+// maxFailed bounds the remembered failures: at it, the expired ones are
+// dropped, and then, while it is still reached, any, so that domains
+// whose policy hosts fail cannot grow the map without end (a dropped one
+// is only fetched again sooner).
 const maxFailed = 1000
+
+// sweepEvery is how often Lookup starts a Sweep of the cache in the
+// background; sweepTimeout bounds one.
+const (
+	sweepEvery   = 24 * time.Hour
+	sweepTimeout = 5 * time.Minute
+)
 
 // failure is a fetch that failed: not tried again for the same id before
 // until.
@@ -83,7 +97,9 @@ func NewResolver(cfg Config) *Resolver {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Resolver{cfg: cfg, domains: map[string]*domainLock{}, failed: map[string]failure{}}
+	r := &Resolver{cfg: cfg, domains: map[string]*domainLock{}, failed: map[string]failure{}}
+	r.nextSweep.Store(cfg.Now().Add(sweepEvery).Unix())
+	return r
 }
 
 // cached is a policy in the cache: its text as fetched, the id of the
@@ -116,6 +132,7 @@ func (r *Resolver) Lookup(ctx context.Context, domain string) (Policy, error) {
 	}
 	defer r.lock(domain)()
 	now := r.cfg.Now()
+	r.maybeSweep(now)
 	old, haveOld := r.load(ctx, domain, now)
 	txts, dnsErr := r.cfg.DNS.LookupTXT(ctx, "_mta-sts."+domain)
 	var rec Record
@@ -145,6 +162,26 @@ func (r *Resolver) Lookup(ctx context.Context, domain string) (Policy, error) {
 		return Policy{}, err
 	}
 	return p, nil
+}
+
+// remember records a failed fetch of domain, within maxFailed.
+func (r *Resolver) remember(domain string, f failure, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.failed) >= maxFailed {
+		for d, old := range r.failed {
+			if !now.Before(old.until) {
+				delete(r.failed, d)
+			}
+		}
+	}
+	for d := range r.failed {
+		if len(r.failed) < maxFailed {
+			break
+		}
+		delete(r.failed, d)
+	}
+	r.failed[domain] = f
 }
 
 // lock serialises the lookups of one domain; it returns the unlock.
@@ -215,16 +252,7 @@ func (r *Resolver) fetch(ctx context.Context, domain, id string, now time.Time) 
 	}
 	p, err := r.cfg.Fetch.Fetch(ctx, domain)
 	if err != nil {
-		r.mu.Lock()
-		if len(r.failed) >= maxFailed {
-			for d, f := range r.failed {
-				if !now.Before(f.until) {
-					delete(r.failed, d)
-				}
-			}
-		}
-		r.failed[domain] = failure{id: id, until: now.Add(r.cfg.RetryFailed), err: err}
-		r.mu.Unlock()
+		r.remember(domain, failure{id: id, until: now.Add(r.cfg.RetryFailed), err: err}, now)
 		return Policy{}, err
 	}
 	p.ID = id
