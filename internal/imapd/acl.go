@@ -360,54 +360,22 @@ func permanentFlags(r imapacl.Rights, all string) string {
 	return strings.Join(out, " ")
 }
 
-// dropUnpermittedFlags clears, on the messages COPY or MOVE made in t,
-// the flags that the session's rights on t do not allow it to set (RFC
-// 4314 §4: COPY's flags need s, t and w like APPEND's).
-func (s *session) dropUnpermittedFlags(t target, uids []store.UID) {
-	if len(uids) == 0 || t.rights.Has(imapacl.FlagRights(imapacl.FlagSeen|imapacl.FlagDeleted|imapacl.FlagOther)) {
-		return
+// unpermittedFlags is what COPY and MOVE into a mailbox leave out of the
+// copies' flags, in the store's transaction, under the session's rights
+// on it (RFC 4314 §4: COPY's flags need s, t and w like APPEND's).
+func unpermittedFlags(rights imapacl.Rights) store.FlagDrop {
+	var d store.FlagDrop
+	if !rights.Has(imapacl.Seen) {
+		d.Flags |= store.FlagSeen
 	}
-	var clear store.Flags
-	if !t.rights.Has(imapacl.Seen) {
-		clear |= store.FlagSeen
+	if !rights.Has(imapacl.DeleteMessage) {
+		d.Flags |= store.FlagDeleted
 	}
-	if !t.rights.Has(imapacl.DeleteMessage) {
-		clear |= store.FlagDeleted
+	if !rights.Has(imapacl.Write) {
+		d.Flags |= store.FlagAnswered | store.FlagFlagged | store.FlagDraft
+		d.Keywords = true
 	}
-	if !t.rights.Has(imapacl.Write) {
-		clear |= store.FlagAnswered | store.FlagFlagged | store.FlagDraft
-	}
-	ch := store.FlagChange{Op: store.FlagsRemove, Flags: clear}
-	if !t.rights.Has(imapacl.Write) {
-		kws, err := s.keywordsOf(t.mb, uids)
-		if err != nil {
-			s.log.Warn("copy: flags not cleared", "err", err)
-			return
-		}
-		ch.Keywords = kws
-	}
-	if _, err := s.srv.st.StoreFlags(s.ctx, t.mb.ID, uids, ch); err != nil {
-		s.log.Warn("copy: flags not cleared", "err", err)
-	}
-}
-
-// keywordsOf lists the keywords of the messages uids (ascending) of mb.
-func (s *session) keywordsOf(mb store.Mailbox, uids []store.UID) ([]string, error) {
-	msgs, err := s.srv.st.Messages(s.ctx, mb.ID, uids[0], uids[len(uids)-1])
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	var out []string
-	for _, m := range msgs {
-		for _, k := range m.Keywords {
-			if !seen[k] {
-				seen[k] = true
-				out = append(out, k)
-			}
-		}
-	}
-	return out, nil
+	return d
 }
 
 // metadataMailbox resolves the mailbox of GETMETADATA and SETMETADATA

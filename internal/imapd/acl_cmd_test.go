@@ -185,6 +185,9 @@ func TestACLCrossAccountCopy(t *testing.T) {
 	if a.count("Shared") != 3 {
 		t.Errorf("after MOVE, Shared has %d messages, want 3", a.count("Shared"))
 	}
+	if f, _ := a.ownerFlags("Shared", 3); f != store.FlagSeen {
+		t.Errorf("moved flags %v, want \\Seen only (no w for \\Flagged)", f)
+	}
 	// And out of the shared mailbox: COPY needs only r there, MOVE t and e.
 	alice.OK("s SELECT " + sharedBox)
 	alice.status("c UID COPY 1 INBOX", "OK [COPYUID ")

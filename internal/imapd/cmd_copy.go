@@ -48,9 +48,9 @@ func (s *session) cmdCopy(c *command, a *copyArgs) status {
 	var res store.CopyResult
 	var err error
 	if move {
-		res, err = s.srv.st.Move(s.ctx, s.v.mb.ID, uids, dst.ID)
+		res, err = s.srv.st.Move(s.ctx, s.v.mb.ID, uids, dst.ID, unpermittedFlags(t.rights))
 	} else {
-		res, err = s.srv.st.Copy(s.ctx, s.v.mb.ID, uids, dst.ID)
+		res, err = s.srv.st.Copy(s.ctx, s.v.mb.ID, uids, dst.ID, unpermittedFlags(t.rights))
 	}
 	if err != nil {
 		st := s.storeError(c.name, err)
@@ -62,7 +62,6 @@ func (s *session) cmdCopy(c *command, a *copyArgs) status {
 	if dst.ID == s.v.mb.ID || move {
 		s.v.dirty = true
 	}
-	s.dropUnpermittedFlags(t, res.Dst) // acl.go
 	s.reportJunk(dst, res)
 	if len(res.Src) == 0 || !uidCodes(t) {
 		return respOK(c.name + " completed")

@@ -33,7 +33,7 @@ func (f fullStore) StoreFlags(context.Context, store.MailboxID, []store.UID, sto
 	return store.FlagResult{}, f.err("store flags")
 }
 
-func (f fullStore) Copy(context.Context, store.MailboxID, []store.UID, store.MailboxID) (store.CopyResult, error) {
+func (f fullStore) Copy(context.Context, store.MailboxID, []store.UID, store.MailboxID, store.FlagDrop) (store.CopyResult, error) {
 	return store.CopyResult{}, f.err("copy")
 }
 

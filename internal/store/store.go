@@ -278,6 +278,23 @@ type CopyResult struct {
 	Dst         []UID
 }
 
+// FlagDrop is what Copy and Move leave out of the copies' flags, in the
+// same transaction as the copy: the flags a client may not set in a
+// shared mailbox (RFC 4314 §4: COPY's flags need "s", "t" and "w" like
+// APPEND's). The zero value keeps every flag and keyword.
+type FlagDrop struct {
+	Flags    Flags // system flags cleared on the copies
+	Keywords bool  // the copies have no keywords
+}
+
+// Apply returns f and kw without what d drops.
+func (d FlagDrop) Apply(f Flags, kw []string) (Flags, []string) {
+	if d.Keywords {
+		kw = nil
+	}
+	return f &^ d.Flags, kw
+}
+
 // Mail is the message store of all accounts.
 type Mail interface {
 	// Mailboxes lists an account's mailboxes ordered by name.
@@ -347,13 +364,14 @@ type Mail interface {
 	// EmailID and ThreadID (RFC 8474 §5.1); dst may belong to another
 	// account (a mailbox shared with src's owner, ACL), whose thread the
 	// copies join as if delivered there (ThreadKeys), and whose change
-	// state and feed alone see the copy.
-	Copy(ctx context.Context, src MailboxID, uids []UID, dst MailboxID) (CopyResult, error)
+	// state and feed alone see the copy. drop clears flags on the copies.
+	Copy(ctx context.Context, src MailboxID, uids []UID, dst MailboxID, drop FlagDrop) (CopyResult, error)
 	// Move moves messages atomically: copy then expunge from src (RFC 6851),
 	// keeping their EmailID and ThreadID. Within an account it needs no
 	// quota; into another account's mailbox it is charged like Copy and
-	// changes both accounts (state and feed).
-	Move(ctx context.Context, src MailboxID, uids []UID, dst MailboxID) (CopyResult, error)
+	// changes both accounts (state and feed). drop clears flags on the
+	// moved messages as Copy's does.
+	Move(ctx context.Context, src MailboxID, uids []UID, dst MailboxID, drop FlagDrop) (CopyResult, error)
 	// Expunge removes messages and records them in the expunge log;
 	// it returns the UIDs actually removed.
 	Expunge(ctx context.Context, mailbox MailboxID, uids []UID) ([]UID, error)

@@ -69,7 +69,7 @@ func populate(t *testing.T, s store.Store) (total int) {
 	total -= len(gone)
 	archive, err := s.Mailbox(ctx, alice.ID, "Archive")
 	must(err)
-	cp, err := s.Copy(ctx, inbox.ID, []store.UID{1, 2, 3}, archive.ID)
+	cp, err := s.Copy(ctx, inbox.ID, []store.UID{1, 2, 3}, archive.ID, store.FlagDrop{})
 	must(err)
 	total += len(cp.Dst)
 	if _, err := s.ClaimRecent(ctx, inbox.ID, 6); err != nil { // a session saw UIDs up to 6

@@ -321,7 +321,7 @@ func (t *txn) renameInbox(op string, account store.AccountID, inbox store.Mailbo
 	if err != nil {
 		return err
 	}
-	if _, _, err := t.copyMessages("move", inbox, uids, dst); err != nil {
+	if _, _, err := t.copyMessages("move", inbox, uids, dst, store.FlagDrop{}); err != nil {
 		return err
 	}
 	_, err = t.expunge(op, inbox, uids)

@@ -141,23 +141,23 @@ func (s *Store) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []
 	return res, err
 }
 
-func (s *Store) Copy(ctx context.Context, src store.MailboxID, uids []store.UID, dst store.MailboxID) (store.CopyResult, error) {
+func (s *Store) Copy(ctx context.Context, src store.MailboxID, uids []store.UID, dst store.MailboxID, drop store.FlagDrop) (store.CopyResult, error) {
 	var res store.CopyResult
 	err := s.write(ctx, "copy", func(t *txn) error {
 		var err error
-		res, _, err = t.copyMessages("copy", src, uids, dst)
+		res, _, err = t.copyMessages("copy", src, uids, dst, drop)
 		return err
 	})
 	return res, err
 }
 
-func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID, dst store.MailboxID) (store.CopyResult, error) {
+func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID, dst store.MailboxID, drop store.FlagDrop) (store.CopyResult, error) {
 	const op = "move"
 	var res store.CopyResult
 	err := s.write(ctx, op, func(t *txn) error {
 		var err error
 		var moved []store.Message
-		if res, moved, err = t.copyMessages(op, src, uids, dst); err != nil {
+		if res, moved, err = t.copyMessages(op, src, uids, dst, drop); err != nil {
 			return err
 		}
 		_, err = t.expunge(op, src, store.MessageUIDs(moved))
@@ -167,11 +167,12 @@ func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID,
 }
 
 // copyMessages copies the existing messages among uids from src to dst with
-// their flags, keywords and internal dates, sharing blobs, charging quota.
+// their flags and keywords (less what drop clears) and internal dates,
+// sharing blobs, charging quota.
 // dst may belong to another account (a mailbox shared with src's owner,
 // docs/architecture.md §Shared mailboxes): that account's quota is
 // charged and the copies are threaded in it (copyThreads).
-func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst store.MailboxID) (store.CopyResult, []store.Message, error) {
+func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst store.MailboxID, drop store.FlagDrop) (store.CopyResult, []store.Message, error) {
 	var res store.CopyResult
 	if err := t.lockAccountsOf(op, src, dst); err != nil {
 		return res, nil, err
@@ -190,7 +191,9 @@ func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst
 		return res, nil, err
 	}
 	var size, unseen int64
-	for _, m := range found {
+	for i := range found {
+		m := &found[i]
+		m.Flags, m.Keywords = drop.Apply(m.Flags, m.Keywords)
 		size += m.Size
 		unseen += boolInt(m.Flags&store.FlagSeen == 0)
 	}

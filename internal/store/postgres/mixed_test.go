@@ -51,7 +51,7 @@ func TestMixedWritesAcrossNodes(t *testing.T) {
 					}
 					var trash store.Mailbox
 					if trash, err = s.Mailbox(ctx, acct, "Trash"); err == nil {
-						_, err = s.Move(ctx, d.Mailbox, []store.UID{d.UID}, trash.ID)
+						_, err = s.Move(ctx, d.Mailbox, []store.UID{d.UID}, trash.ID, store.FlagDrop{})
 					}
 				case 2:
 					_, err = s.Expunge(ctx, d.Mailbox, []store.UID{d.UID})

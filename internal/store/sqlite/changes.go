@@ -97,20 +97,20 @@ func (s *Store) StoreFlags(ctx context.Context, mailbox store.MailboxID, uids []
 	return res, err
 }
 
-func (s *Store) Copy(ctx context.Context, src store.MailboxID, uids []store.UID, dst store.MailboxID) (store.CopyResult, error) {
+func (s *Store) Copy(ctx context.Context, src store.MailboxID, uids []store.UID, dst store.MailboxID, drop store.FlagDrop) (store.CopyResult, error) {
 	var res store.CopyResult
 	if err := s.space.admit("copy"); err != nil {
 		return res, err
 	}
 	err := s.w.doMail(ctx, "copy", func(t *txn) error {
 		var err error
-		res, _, err = t.copyMessages("copy", src, uids, dst)
+		res, _, err = t.copyMessages("copy", src, uids, dst, drop)
 		return err
 	})
 	return res, err
 }
 
-func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID, dst store.MailboxID) (store.CopyResult, error) {
+func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID, dst store.MailboxID, drop store.FlagDrop) (store.CopyResult, error) {
 	const op = "move"
 	var res store.CopyResult
 	// A move adds no body and frees what it takes: it may use the
@@ -118,7 +118,7 @@ func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID,
 	err := s.w.doFreeingMail(ctx, op, func(t *txn) error {
 		var err error
 		var moved []store.Message
-		if res, moved, err = t.copyMessages(op, src, uids, dst); err != nil {
+		if res, moved, err = t.copyMessages(op, src, uids, dst, drop); err != nil {
 			return err
 		}
 		_, err = t.expunge(op, src, store.MessageUIDs(moved))
@@ -128,11 +128,12 @@ func (s *Store) Move(ctx context.Context, src store.MailboxID, uids []store.UID,
 }
 
 // copyMessages copies the existing messages among uids from src to dst with
-// their flags, keywords and internal dates, sharing blobs, charging quota.
+// their flags and keywords (less what drop clears) and internal dates,
+// sharing blobs, charging quota.
 // dst may belong to another account (a mailbox shared with src's owner,
 // docs/architecture.md §Shared mailboxes): that account's quota is
 // charged and the copies are threaded in it (copyThreads).
-func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst store.MailboxID) (store.CopyResult, []store.Message, error) {
+func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst store.MailboxID, drop store.FlagDrop) (store.CopyResult, []store.Message, error) {
 	var res store.CopyResult
 	srcAcct, _, _, err := t.mailboxState(op, src)
 	if err != nil {
@@ -151,6 +152,7 @@ func (t *txn) copyMessages(op string, src store.MailboxID, uids []store.UID, dst
 			return res, nil, err
 		}
 		if ok {
+			m.Flags, m.Keywords = drop.Apply(m.Flags, m.Keywords)
 			found = append(found, m)
 			size += m.Size
 			unseen += boolInt(m.Flags&store.FlagSeen == 0)

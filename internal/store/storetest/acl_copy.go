@@ -63,9 +63,9 @@ func testCrossAccountCopy(t *testing.T, b Backend) {
 	if err := s.SetQuota(ctx, bob.ID, bq0.UsedBytes+int64(len(lone)), 0); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Copy(ctx, inbox.ID, []store.UID{d1.UID, d2.UID}, shared.ID)
+	_, err = s.Copy(ctx, inbox.ID, []store.UID{d1.UID, d2.UID}, shared.ID, store.FlagDrop{})
 	wantKind(t, "copy over the destination's quota", err, store.KindOverQuota)
-	_, err = s.Move(ctx, inbox.ID, []store.UID{d1.UID, d2.UID}, shared.ID)
+	_, err = s.Move(ctx, inbox.ID, []store.UID{d1.UID, d2.UID}, shared.ID, store.FlagDrop{})
 	wantKind(t, "move over the destination's quota", err, store.KindOverQuota)
 	if n := len(e.messages(shared.ID)); n != 1 {
 		t.Fatalf("over quota, bob's Shared has %d messages, want 1", n)
@@ -81,7 +81,7 @@ func testCrossAccountCopy(t *testing.T, b Backend) {
 	}
 
 	// COPY: bob's mailbox, quota, thread, state and feed; alice's none.
-	res, err := s.Copy(ctx, inbox.ID, []store.UID{d2.UID, d1.UID}, shared.ID)
+	res, err := s.Copy(ctx, inbox.ID, []store.UID{d2.UID, d1.UID}, shared.ID, store.FlagDrop{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func testCrossAccountCopy(t *testing.T, b Backend) {
 
 	// MOVE: alice's message leaves (expunge logged, quota freed), bob's
 	// arrives; both feeds and states.
-	mv, err := s.Move(ctx, inbox.ID, []store.UID{d1.UID}, shared.ID)
+	mv, err := s.Move(ctx, inbox.ID, []store.UID{d1.UID}, shared.ID, store.FlagDrop{})
 	if err != nil || !slices.Equal(mv.Dst, []store.UID{4}) {
 		t.Fatalf("Move = %+v, %v", mv, err)
 	}
@@ -177,12 +177,12 @@ func testCrossAccountCopyBothWays(t *testing.T, b Backend) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			_, err := e.s.Copy(e.ctx, ai.ID, []store.UID{da.UID}, bi.ID)
+			_, err := e.s.Copy(e.ctx, ai.ID, []store.UID{da.UID}, bi.ID, store.FlagDrop{})
 			errs <- err
 		}()
 		go func() {
 			defer wg.Done()
-			_, err := e.s.Copy(e.ctx, bi.ID, []store.UID{db.UID}, ai.ID)
+			_, err := e.s.Copy(e.ctx, bi.ID, []store.UID{db.UID}, ai.ID, store.FlagDrop{})
 			errs <- err
 		}()
 	}
@@ -195,5 +195,63 @@ func testCrossAccountCopyBothWays(t *testing.T, b Backend) {
 	}
 	if na, nb := len(e.messages(ai.ID)), len(e.messages(bi.ID)); na != 1+rounds || nb != 1+rounds {
 		t.Fatalf("after the copies: alice %d, bob %d messages, want %d each", na, nb, 1+rounds)
+	}
+}
+
+// testCopyFlagDrop copies and moves with a FlagDrop (the flags a grantee
+// may not set in a shared mailbox): the copies lack them from the first
+// moment, in the one transaction of the copy (one new MODSEQ, one
+// event), the destination's unseen count follows, and the sources keep
+// theirs.
+func testCopyFlagDrop(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	ctx, s := e.ctx, e.s
+	a, bob := e.account("alice"), e.account("bob")
+	shared, err := s.CreateMailbox(ctx, bob.ID, "Shared", store.UseNone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox := e.mailbox(a.ID, store.InboxName)
+	d1, d2 := e.deliver(a.ID, "", msg("one", 10)), e.deliver(a.ID, "", msg("two", 10))
+	all := []store.UID{d1.UID, d2.UID}
+	if _, err := s.StoreFlags(ctx, inbox.ID, all, store.FlagChange{Op: store.FlagsAdd,
+		Flags: store.FlagSeen | store.FlagFlagged | store.FlagDeleted, Keywords: []string{"$Label1"}}); err != nil {
+		t.Fatal(err)
+	}
+	bsub := s.Subscribe(bob.ID)
+	defer bsub.Close()
+	before := e.mailbox(bob.ID, "Shared")
+
+	drop := store.FlagDrop{Flags: store.FlagSeen | store.FlagDeleted, Keywords: true}
+	res, err := s.Copy(ctx, inbox.ID, all, shared.ID, drop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onlyEvent(t, "bob after the copy", bsub, store.ChangeAdded, shared.ID, res.Dst)
+	after := e.mailbox(bob.ID, "Shared")
+	if after.HighestModSeq != before.HighestModSeq+1 || after.Unseen != before.Unseen+2 {
+		t.Fatalf("Shared after the copy: HIGHESTMODSEQ %d -> %d (want +1), unseen %d -> %d (want +2)",
+			before.HighestModSeq, after.HighestModSeq, before.Unseen, after.Unseen)
+	}
+	for _, u := range res.Dst {
+		if m := e.record(shared.ID, u); m.Flags != store.FlagFlagged || len(m.Keywords) != 0 {
+			t.Fatalf("copy %d has flags %v, keywords %v; want only \\Flagged", u, m.Flags, m.Keywords)
+		}
+	}
+	for _, u := range all {
+		if m := e.record(inbox.ID, u); m.Flags != store.FlagSeen|store.FlagFlagged|store.FlagDeleted || len(m.Keywords) != 1 {
+			t.Fatalf("source %d lost its flags: %v, %v", u, m.Flags, m.Keywords)
+		}
+	}
+
+	mv, err := s.Move(ctx, inbox.ID, all[:1], shared.ID, store.FlagDrop{Flags: store.FlagFlagged})
+	if err != nil || len(mv.Dst) != 1 {
+		t.Fatalf("Move = %+v, %v", mv, err)
+	}
+	if m := e.record(shared.ID, mv.Dst[0]); m.Flags != store.FlagSeen|store.FlagDeleted || len(m.Keywords) != 1 {
+		t.Fatalf("moved message has flags %v, keywords %v; want \\Seen \\Deleted $Label1", m.Flags, m.Keywords)
+	}
+	if got := e.mailbox(bob.ID, "Shared"); got.Unseen != after.Unseen {
+		t.Fatalf("unseen after moving a seen message = %d, want %d", got.Unseen, after.Unseen)
 	}
 }

@@ -29,7 +29,7 @@ func testExpungeMany(t *testing.T, b Backend) {
 		bodies[d.UID] = body
 	}
 	// Copies in the same mailbox share the blobs of the first ten.
-	cp, err := e.s.Copy(e.ctx, inbox.ID, uids[:10], inbox.ID)
+	cp, err := e.s.Copy(e.ctx, inbox.ID, uids[:10], inbox.ID, store.FlagDrop{})
 	if err != nil {
 		t.Fatal(err)
 	}

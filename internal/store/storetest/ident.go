@@ -93,14 +93,14 @@ func testEmailIDs(t *testing.T, b Backend) {
 		t.Fatalf("new delivery got an EmailID already given")
 	}
 
-	cp, err := e.s.Copy(e.ctx, inbox.ID, []store.UID{d1.UID}, trash.ID)
+	cp, err := e.s.Copy(e.ctx, inbox.ID, []store.UID{d1.UID}, trash.ID, store.FlagDrop{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c := e.record(trash.ID, cp.Dst[0]); c.EmailID != m1.EmailID || c.ThreadID != m1.ThreadID {
 		t.Fatalf("copy: %v/%v, want the source's %v/%v", c.EmailID, c.ThreadID, m1.EmailID, m1.ThreadID)
 	}
-	mv, err := e.s.Move(e.ctx, inbox.ID, []store.UID{d2.UID}, trash.ID)
+	mv, err := e.s.Move(e.ctx, inbox.ID, []store.UID{d2.UID}, trash.ID, store.FlagDrop{})
 	if err != nil {
 		t.Fatal(err)
 	}

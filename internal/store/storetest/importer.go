@@ -95,9 +95,9 @@ func populate(t *testing.T, e *env) {
 	_, err = s.Expunge(ctx, inbox.ID, []store.UID{2, 5})
 	must("Expunge", err)
 	work := e.mailbox(alice.ID, "Work/Projects")
-	_, err = s.Copy(ctx, inbox.ID, []store.UID{1, 3}, work.ID)
+	_, err = s.Copy(ctx, inbox.ID, []store.UID{1, 3}, work.ID, store.FlagDrop{})
 	must("Copy", err)
-	_, err = s.Copy(ctx, inbox.ID, []store.UID{3}, inbox.ID) // the same email ID twice in one mailbox
+	_, err = s.Copy(ctx, inbox.ID, []store.UID{3}, inbox.ID, store.FlagDrop{}) // the same email ID twice in one mailbox
 	must("Copy into itself", err)
 	res, err := s.Deliver(ctx, store.NewMessage{Body: bytes.NewReader(msg("both", 900))}, []store.Target{
 		{Account: alice.ID, MailboxName: "Work/Projects", Keywords: []string{"Shared"}}, {Account: bob.ID}})

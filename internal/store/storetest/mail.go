@@ -76,7 +76,7 @@ func testModSeq(t *testing.T, b Backend) {
 	if err != nil || len(changed) != 1 || changed[0].UID != d1.UID {
 		t.Fatalf("ChangedSince = %+v, %v", changed, err)
 	}
-	if _, err := e.s.Copy(e.ctx, mb.ID, []store.UID{d1.UID}, e.mailbox(a.ID, "Archive").ID); err != nil {
+	if _, err := e.s.Copy(e.ctx, mb.ID, []store.UID{d1.UID}, e.mailbox(a.ID, "Archive").ID, store.FlagDrop{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.s.Expunge(e.ctx, mb.ID, []store.UID{d2.UID}); err != nil {
@@ -183,7 +183,7 @@ func testCopyMove(t *testing.T, b Backend) {
 	if _, err := e.s.StoreFlags(e.ctx, inbox.ID, []store.UID{d2.UID}, store.FlagChange{Op: store.FlagsAdd, Flags: store.FlagFlagged, Keywords: []string{"k"}}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.s.Copy(e.ctx, inbox.ID, []store.UID{d2.UID, d1.UID, 777}, archive.ID)
+	res, err := e.s.Copy(e.ctx, inbox.ID, []store.UID{d2.UID, d1.UID, 777}, archive.ID, store.FlagDrop{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func testCopyMove(t *testing.T, b Backend) {
 			t.Errorf("copy %d differs: %+v vs %+v", i, dst[i], src[i])
 		}
 	}
-	res, err = e.s.Move(e.ctx, inbox.ID, []store.UID{d1.UID}, archive.ID)
+	res, err = e.s.Move(e.ctx, inbox.ID, []store.UID{d1.UID}, archive.ID, store.FlagDrop{})
 	if err != nil || !slices.Equal(res.Dst, []store.UID{3}) {
 		t.Fatalf("Move = %+v, %v", res, err)
 	}
@@ -248,9 +248,9 @@ func testQuota(t *testing.T, b Backend) {
 		t.Fatalf("Quota = %+v, %v", q, err)
 	}
 	inbox := e.mailbox(a.ID, "INBOX")
-	_, err = e.s.Copy(e.ctx, inbox.ID, []store.UID{last.UID}, e.mailbox(a.ID, "Archive").ID)
+	_, err = e.s.Copy(e.ctx, inbox.ID, []store.UID{last.UID}, e.mailbox(a.ID, "Archive").ID, store.FlagDrop{})
 	wantKind(t, "copy over quota", err, store.KindOverQuota)
-	if _, err := e.s.Move(e.ctx, inbox.ID, []store.UID{last.UID}, e.mailbox(a.ID, "Archive").ID); err != nil {
+	if _, err := e.s.Move(e.ctx, inbox.ID, []store.UID{last.UID}, e.mailbox(a.ID, "Archive").ID, store.FlagDrop{}); err != nil {
 		t.Fatalf("move at quota must work: %v", err)
 	}
 	if _, err := e.s.Expunge(e.ctx, inbox.ID, []store.UID{1}); err != nil {

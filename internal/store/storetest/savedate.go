@@ -57,7 +57,7 @@ func testSaveDate(t *testing.T, b Backend) {
 	recent("import without a save date", e.record(inbox.ID, 101).SaveDate, start)
 
 	// Copy and Move of the imported message: the new copies' are now.
-	cp, err := e.s.Copy(e.ctx, inbox.ID, []store.UID{100}, trash.ID)
+	cp, err := e.s.Copy(e.ctx, inbox.ID, []store.UID{100}, trash.ID, store.FlagDrop{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func testSaveDate(t *testing.T, b Backend) {
 	if got := e.record(inbox.ID, 100).SaveDate; !got.Equal(old) {
 		t.Fatalf("copy changed the original's save date to %v", got)
 	}
-	mv, err := e.s.Move(e.ctx, inbox.ID, []store.UID{100}, trash.ID)
+	mv, err := e.s.Move(e.ctx, inbox.ID, []store.UID{100}, trash.ID, store.FlagDrop{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,8 +79,8 @@ func testAccountState(t *testing.T, b Backend) {
 	seen := store.FlagChange{Op: store.FlagsAdd, Flags: store.FlagSeen}
 	step("store flags", 1, func() error { _, err := e.s.StoreFlags(e.ctx, inbox.ID, uids, seen); return err })
 	step("store flags changing nothing", 0, func() error { _, err := e.s.StoreFlags(e.ctx, inbox.ID, uids, seen); return err })
-	step("copy", 1, func() error { _, err := e.s.Copy(e.ctx, inbox.ID, uids[:2], trash.ID); return err })
-	step("move", 1, func() error { _, err := e.s.Move(e.ctx, inbox.ID, uids[2:4], trash.ID); return err })
+	step("copy", 1, func() error { _, err := e.s.Copy(e.ctx, inbox.ID, uids[:2], trash.ID, store.FlagDrop{}); return err })
+	step("move", 1, func() error { _, err := e.s.Move(e.ctx, inbox.ID, uids[2:4], trash.ID, store.FlagDrop{}); return err })
 	step("expunge", 1, func() error { _, err := e.s.Expunge(e.ctx, inbox.ID, uids[:2]); return err })
 	step("expunge of nothing", 0, func() error { _, err := e.s.Expunge(e.ctx, inbox.ID, uids[:2]); return err })
 	step("create mailbox with a parent", 1, func() error { _, err := e.s.CreateMailbox(e.ctx, a.ID, "P/C", store.UseNone); return err })
@@ -91,7 +91,7 @@ func testAccountState(t *testing.T, b Backend) {
 
 	// Failed calls change nothing.
 	step("copy to a missing mailbox", 0, func() error {
-		if _, err := e.s.Copy(e.ctx, trash.ID, uids[:1], 987654); err == nil {
+		if _, err := e.s.Copy(e.ctx, trash.ID, uids[:1], 987654, store.FlagDrop{}); err == nil {
 			t.Fatal("copy to a missing mailbox succeeded")
 		}
 		return nil

@@ -75,6 +75,7 @@ func Run(t *testing.T, b Backend) {
 		{"SharedWithBounded", testSharedWithBounded},
 		{"CrossAccountCopy", testCrossAccountCopy},
 		{"CrossAccountCopyBothWays", testCrossAccountCopyBothWays},
+		{"CopyFlagDrop", testCopyFlagDrop},
 		{"Queue", testQueue},
 		{"QueueClaims", testQueueClaims},
 		{"QueueClaimOrder", testQueueClaimOrder},

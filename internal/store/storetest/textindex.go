@@ -75,11 +75,11 @@ func testTextIndex(t *testing.T, b Backend) {
 		t.Fatalf("fuzzy, one word in two columns: %+v, %v", fz, err)
 	}
 
-	cp, err := e.s.Copy(e.ctx, inbox.ID, []store.UID{u1}, archive.ID)
+	cp, err := e.s.Copy(e.ctx, inbox.ID, []store.UID{u1}, archive.ID, store.FlagDrop{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mv, err := e.s.Move(e.ctx, inbox.ID, []store.UID{u4}, archive.ID)
+	mv, err := e.s.Move(e.ctx, inbox.ID, []store.UID{u4}, archive.ID, store.FlagDrop{})
 	if err != nil {
 		t.Fatal(err)
 	}
