@@ -28,6 +28,18 @@ func onlyEvent(t *testing.T, what string, sub *store.Subscription, kind store.Ch
 	}
 }
 
+// sharedWithAlice makes accounts alice and bob, and bob's mailbox
+// "Shared", the destination of alice's copies.
+func (e *env) sharedWithAlice() (alice, bob store.Account, shared store.Mailbox) {
+	e.t.Helper()
+	alice, bob = e.account("alice"), e.account("bob")
+	shared, err := e.s.CreateMailbox(e.ctx, bob.ID, "Shared", store.UseNone)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return alice, bob, shared
+}
+
 // testCrossAccountCopy checks COPY and MOVE into another account's
 // mailbox (a mailbox shared with the source's owner): the destination
 // account's quota is charged (over it, nothing is copied), the copies
@@ -37,11 +49,7 @@ func onlyEvent(t *testing.T, what string, sub *store.Subscription, kind store.Ch
 func testCrossAccountCopy(t *testing.T, b Backend) {
 	e := newEnv(t, b)
 	ctx, s := e.ctx, e.s
-	a, bob := e.account("alice"), e.account("bob")
-	shared, err := s.CreateMailbox(ctx, bob.ID, "Shared", store.UseNone)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, bob, shared := e.sharedWithAlice()
 	root := e.deliver(bob.ID, "Shared", msg("root", 10))
 	rootMsg := e.record(shared.ID, root.UID)
 	inbox := e.mailbox(a.ID, store.InboxName)
@@ -63,7 +71,7 @@ func testCrossAccountCopy(t *testing.T, b Backend) {
 	if err := s.SetQuota(ctx, bob.ID, bq0.UsedBytes+int64(len(lone)), 0); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Copy(ctx, inbox.ID, []store.UID{d1.UID, d2.UID}, shared.ID, store.FlagDrop{})
+	_, err := s.Copy(ctx, inbox.ID, []store.UID{d1.UID, d2.UID}, shared.ID, store.FlagDrop{})
 	wantKind(t, "copy over the destination's quota", err, store.KindOverQuota)
 	_, err = s.Move(ctx, inbox.ID, []store.UID{d1.UID, d2.UID}, shared.ID, store.FlagDrop{})
 	wantKind(t, "move over the destination's quota", err, store.KindOverQuota)
@@ -206,11 +214,7 @@ func testCrossAccountCopyBothWays(t *testing.T, b Backend) {
 func testCopyFlagDrop(t *testing.T, b Backend) {
 	e := newEnv(t, b)
 	ctx, s := e.ctx, e.s
-	a, bob := e.account("alice"), e.account("bob")
-	shared, err := s.CreateMailbox(ctx, bob.ID, "Shared", store.UseNone)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, bob, shared := e.sharedWithAlice()
 	inbox := e.mailbox(a.ID, store.InboxName)
 	d1, d2 := e.deliver(a.ID, "", msg("one", 10)), e.deliver(a.ID, "", msg("two", 10))
 	all := []store.UID{d1.UID, d2.UID}
