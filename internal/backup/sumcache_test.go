@@ -118,7 +118,7 @@ func TestBackupSumCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.Copy(ctx, d.Mailbox, []store.UID{4}, other.ID); err != nil {
+	if _, err := f.st.Copy(ctx, d.Mailbox, []store.UID{4}, other.ID, store.FlagDrop{}); err != nil {
 		t.Fatal(err)
 	}
 	rep, read, err = f.backupCounting(dest, 0)
