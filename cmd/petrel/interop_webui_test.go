@@ -191,6 +191,7 @@ func TestWebUIInChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#login")),
 		chromedp.WaitVisible(chromedp.CSS("#address")),
 		chromedp.SendKeys(chromedp.CSS("#app-name"), "phone"),
+		chromedp.SendKeys(chromedp.CSS("#app-current"), reset),
 		chromedp.Click(chromedp.CSS("#add-app-password")),
 		chromedp.WaitVisible(chromedp.CSS("#secret")))
 	if got := text("account", "#address"); got != "bob@example.net" {

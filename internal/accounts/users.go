@@ -104,6 +104,13 @@ func (s *Service) account(ctx context.Context, op, address string) (store.Accoun
 	return acct, key, store.Wrap(store.KindInternal, op, err)
 }
 
+// AccountOf returns the account that has address (primary or extra);
+// KindNotFound when none has.
+func (s *Service) AccountOf(ctx context.Context, address string) (store.Account, error) {
+	acct, _, err := s.account(ctx, "account", address)
+	return acct, err
+}
+
 // DeleteUser deletes the account whose primary address is address, with
 // its mailboxes and extra addresses. It refuses (KindInvalid) an extra
 // address, and an account that an alias still forwards to.

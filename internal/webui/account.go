@@ -4,8 +4,10 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/petrelmail/petrel/internal/accounts"
+	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/autoconfig"
 	"github.com/petrelmail/petrel/internal/ops"
 )
@@ -79,6 +81,8 @@ func (u *UI) accountPage(w http.ResponseWriter, r *http.Request, v *view) {
 
 // changePassword sets a new main password once the current one is
 // checked again (a session left open is not enough to take the account).
+// The account's other sessions end with the old password (session.valid);
+// this one is renewed.
 func (u *UI) changePassword(w http.ResponseWriter, r *http.Request, v *view) {
 	ctx := r.Context()
 	var err error
@@ -88,22 +92,83 @@ func (u *UI) changePassword(w http.ResponseWriter, r *http.Request, v *view) {
 	case pw != again:
 		err = &ops.Error{Kind: ops.KindInvalid, Field: "confirm", Msg: "the two new passwords differ"}
 	default:
-		if _, aerr := u.Logins.AuthenticatePassword(ctx, v.User, cur); errors.Is(aerr, accounts.ErrAuthFailed) {
-			err = &ops.Error{Kind: ops.KindInvalid, Field: "current", Msg: "the current password is wrong"}
-		} else if aerr != nil {
-			err = aerr
-		} else {
-			_, err = u.Directory.SetPassword(ctx, v.User, pw)
+		if err = u.confirmPassword(r, v.User, cur); err == nil {
+			if _, err = u.Directory.SetPassword(ctx, v.User, pw); err == nil {
+				err = u.renewSession(w, r, v)
+			}
 		}
 	}
 	u.act(w, r, v, u.accountPage, "Password changed.", err)
 }
 
+// addAppPassword creates an app password once the main password is
+// checked again: an app password outlives the session and a password
+// change, so a session left open must not be enough to make one.
 func (u *UI) addAppPassword(w http.ResponseWriter, r *http.Request, v *view) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	secret, err := u.Directory.AddAppPassword(r.Context(), v.User, name)
+	var secret string
+	err := u.confirmPassword(r, v.User, r.PostFormValue("current"))
+	if err == nil {
+		secret, err = u.Directory.AddAppPassword(r.Context(), v.User, name)
+	}
 	v.Secret = secret
 	u.act(w, r, v, u.accountPage, "App password "+name+" created: enter it in the device now, it is not shown again.", err)
+}
+
+// confirmPassword checks the main password of user again, through the
+// failed-login guard like a login (a session must not be an unthrottled
+// way to guess it).
+func (u *UI) confirmPassword(r *http.Request, user, password string) error {
+	ctx := r.Context()
+	var at *authguard.Attempt
+	if u.Guard != nil {
+		var v authguard.Verdict
+		at, v = u.Guard.Begin(clientIP(r), user)
+		if v.Blocked {
+			return &ops.Error{Kind: ops.KindInvalid, Field: "current", Msg: "too many wrong passwords; try again later"}
+		}
+		if !v.Wait(ctx) {
+			at.Abandon()
+			return ctx.Err()
+		}
+	}
+	_, err := u.Logins.AuthenticatePassword(ctx, user, password)
+	switch {
+	case errors.Is(err, accounts.ErrAuthFailed):
+		if at != nil {
+			at.Failure()
+		}
+		return &ops.Error{Kind: ops.KindInvalid, Field: "current", Msg: "the current password is wrong"}
+	case err != nil:
+		if at != nil {
+			at.Abandon()
+		}
+		return err
+	}
+	if at != nil {
+		at.Success()
+	}
+	return nil
+}
+
+// renewSession replaces the request's session with one for the account's
+// password as it is now, and gives the page its CSRF token.
+func (u *UI) renewSession(w http.ResponseWriter, r *http.Request, v *view) error {
+	ctx := r.Context()
+	acct, err := u.Logins.AccountOf(ctx, v.User)
+	if err != nil {
+		return err
+	}
+	id, se, err := u.sess.create(ctx, acct)
+	if err != nil {
+		return err
+	}
+	if c, cerr := r.Cookie(sessionCookie); cerr == nil {
+		u.sess.remove(ctx, c.Value)
+	}
+	setCookie(w, sessionCookie, "/", id, int(u.SessionTTL/time.Second))
+	v.CSRF = se.CSRF
+	return nil
 }
 
 func (u *UI) revokeAppPassword(w http.ResponseWriter, r *http.Request, v *view) {

@@ -1,12 +1,14 @@
 package webui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/accounts"
 	"github.com/petrelmail/petrel/internal/authguard"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // maxForm bounds the body of a form post.
@@ -28,7 +30,9 @@ func (u *UI) pageLimit(prefix string, limit int64, h pageFunc) http.Handler {
 		var se *session
 		var err error = errNoSession
 		if c, cerr := r.Cookie(sessionCookie); cerr == nil {
-			se, err = u.sess.load(ctx, c.Value)
+			if se, err = u.sess.load(ctx, c.Value); err == nil {
+				err = u.checkAccount(ctx, c.Value, se)
+			}
 		}
 		if errors.Is(err, errNoSession) {
 			if r.Method == http.MethodPost {
@@ -61,6 +65,21 @@ func (u *UI) pageLimit(prefix string, limit int64, h pageFunc) http.Handler {
 		}
 		h(w, r, &view{Base: prefix, User: se.Address, CSRF: se.CSRF, Admin: admin})
 	})
+}
+
+// checkAccount ends a session whose account is no longer the one that
+// logged in with that password (session.valid): errNoSession then.
+func (u *UI) checkAccount(ctx context.Context, id string, se *session) error {
+	acct, err := u.Logins.AccountOf(ctx, se.Address)
+	if err != nil && !store.IsKind(err, store.KindNotFound) {
+		return err
+	}
+	if err != nil || !se.valid(acct) {
+		u.sess.remove(ctx, id)
+		u.Log.Info("web session ended: its account or password changed", "user", se.Address)
+		return errNoSession
+	}
+	return nil
 }
 
 // loginForm shows the login page with a fresh double-submit token.
@@ -137,7 +156,7 @@ func (u *UI) login(prefix string) http.HandlerFunc {
 				return
 			}
 		}
-		id, _, err := u.sess.create(ctx, acct.Address)
+		id, _, err := u.sess.create(ctx, acct)
 		if err != nil {
 			u.Log.Error("web login: storing the session failed", "err", err)
 			u.showLogin(w, prefix, http.StatusServiceUnavailable, "Cannot open a session now; try again.")

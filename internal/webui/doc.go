@@ -8,7 +8,10 @@
 //     and SameSite=Strict (RFC 6265 §4.1.2.5-6, draft-ietf-httpbis-rfc6265bis
 //     §4.1.2.7); the store's key/value entries keep its SHA-256 (FIPS
 //     180-4), never the ID, with the account and an expiry, so that every
-//     node of a cluster accepts it.
+//     node of a cluster accepts it. Each request checks that the address
+//     still names the account that logged in, with the same password
+//     (a stamp of its hash): a deleted account's or a changed password's
+//     sessions end.
 //   - CSRF: every form carries a token, the session's (or, on the login
 //     form, a double-submit cookie's); a POST without the right one gets
 //     403 and changes nothing.

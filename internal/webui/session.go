@@ -34,10 +34,31 @@ const (
 // session is the stored form of a session, under sessionPrefix + the
 // hex SHA-256 of its ID.
 type session struct {
-	Address string    `json:"address"`
-	CSRF    string    `json:"csrf"`
-	Created time.Time `json:"created"`
-	Expires time.Time `json:"expires"`
+	Address string `json:"address"`
+	// Account and Stamp bind the session to the account that logged in
+	// and to its password as it was then (passwordStamp): a session
+	// whose address has since gone to another account (deleted, then
+	// created again or added to another) or whose password was changed or
+	// reset ends (valid).
+	Account store.AccountID `json:"account"`
+	Stamp   string          `json:"stamp"`
+	CSRF    string          `json:"csrf"`
+	Created time.Time       `json:"created"`
+	Expires time.Time       `json:"expires"`
+}
+
+// passwordStamp names a password hash without holding it: the first 16
+// octets of its SHA-256, hex.
+func passwordStamp(hash string) string {
+	sum := sha256.Sum256([]byte(hash))
+	return hex.EncodeToString(sum[:16])
+}
+
+// valid reports whether the session still belongs to acct, the account
+// its address names now, with the password it logged in with.
+func (se *session) valid(acct store.Account) bool {
+	return se.Account != 0 && acct.ID == se.Account &&
+		subtle.ConstantTimeCompare([]byte(se.Stamp), []byte(passwordStamp(acct.PasswordHash))) == 1
 }
 
 // newToken is 32 random octets, base64url.
@@ -59,11 +80,12 @@ type sessions struct {
 	now func() time.Time
 }
 
-// create stores a new session for address and returns its ID.
-func (s *sessions) create(ctx context.Context, address string) (string, *session, error) {
+// create stores a new session for acct and returns its ID.
+func (s *sessions) create(ctx context.Context, acct store.Account) (string, *session, error) {
 	id := newToken()
 	now := s.now()
-	se := &session{Address: address, CSRF: newToken(), Created: now, Expires: now.Add(s.ttl)}
+	se := &session{Address: acct.Address, Account: acct.ID, Stamp: passwordStamp(acct.PasswordHash),
+		CSRF: newToken(), Created: now, Expires: now.Add(s.ttl)}
 	b, err := json.Marshal(se)
 	if err != nil {
 		return "", nil, err

@@ -28,6 +28,10 @@ const (
 type Logins interface {
 	AuthenticatePassword(ctx context.Context, username, password string) (store.Account, error)
 	HasFlag(ctx context.Context, address string, f accounts.Flag) (bool, error)
+	// AccountOf is the account that has an address (KindNotFound: none),
+	// read on every request to check that a session's account is still
+	// the one that logged in, with the same password.
+	AccountOf(ctx context.Context, address string) (store.Account, error)
 }
 
 // Guard throttles failed logins (*authguard.Guard); nil means none.

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -363,7 +364,15 @@ func TestAccountPage(t *testing.T) {
 		t.Errorf("the new password does not log in: %v", err)
 	}
 
-	p := b.want("app password", b.post(AccountPrefix+"app-passwords", url.Values{"name": {"phone"}}, true), 200, "App password phone created", "<td>phone</td>")
+	b.want("app password without the password", b.post(AccountPrefix+"app-passwords", url.Values{"name": {"phone"}}, true),
+		400, "the current password is wrong")
+	b.want("app password with a wrong one", b.post(AccountPrefix+"app-passwords", url.Values{"name": {"phone"}, "current": {"nope"}}, true),
+		400, "the current password is wrong")
+	if names, _ := f.dir.AppPasswords(ctx, userAddr); len(names) != 0 {
+		t.Fatalf("app passwords made without the password: %v", names)
+	}
+	p := b.want("app password", b.post(AccountPrefix+"app-passwords", url.Values{"name": {"phone"}, "current": {"new-password-1234"}}, true),
+		200, "App password phone created", "<td>phone</td>")
 	secret := secretOf(t, p)
 	if _, err := f.acc.Authenticate(ctx, userAddr, secret); err != nil {
 		t.Errorf("the app password shown does not log in to the mail protocols: %v", err)
@@ -401,4 +410,69 @@ func TestPagesWithoutServices(t *testing.T) {
 	b.want("retry", b.post(AdminPrefix+"queue/retry", url.Values{"id": {"x"}}, true), 503, "this server has no outbound queue")
 	b.want("dkim", b.get(AdminPrefix+"dkim"), 503, "DKIM keys are not available")
 	b.want("domains", b.get(AdminPrefix+"domains"), 200, "example.org")
+}
+
+// A session belongs to the account that logged in, with the password it
+// logged in with: once that account is deleted and its address given to
+// another account (an admin's here), or once the password is changed or
+// reset elsewhere, the session's cookie opens nothing; the browser that
+// changed the password keeps a renewed session.
+func TestSessionFollowsAccount(t *testing.T) {
+	f := newFixture(t, authguard.Config{})
+	ctx := context.Background()
+	thief := f.browser()
+	thief.mustLogin(AccountPrefix, userAddr, userPassword)
+	must(t, f.acc.DeleteUser(ctx, userAddr))
+	must(t, f.acc.AddAddress(ctx, adminAddr, userAddr))
+	if p := thief.get(AccountPrefix); p.status != http.StatusSeeOther || p.header.Get("Location") != AccountPrefix+"login" {
+		t.Errorf("the deleted account's session on the page of the address's new account: %d %q, want 303 to the login page",
+			p.status, p.header.Get("Location"))
+	}
+	thief.want("admin part", thief.get(AdminPrefix), http.StatusSeeOther)
+	if keys, _ := f.st.KVList(ctx, sessionPrefix); len(keys) != 0 {
+		t.Errorf("the ended session is still stored: %v", keys)
+	}
+
+	const other = "carol@example.org"
+	_, err := f.acc.AddUser(ctx, other, userPassword)
+	must(t, err)
+	owner, stolen := f.browser(), f.browser()
+	owner.mustLogin(AccountPrefix, other, userPassword)
+	stolen.mustLogin(AccountPrefix, other, userPassword)
+	owner.want("change", owner.post(AccountPrefix+"password", url.Values{"current": {userPassword}, "new": {"changed-1234"}, "confirm": {"changed-1234"}}, true),
+		200, "Password changed.")
+	owner.want("the changing browser, after", owner.get(AccountPrefix), 200, other)
+	stolen.want("the other session, after", stolen.get(AccountPrefix), http.StatusSeeOther)
+	stolen.want("its form", stolen.post(AccountPrefix+"app-passwords", url.Values{"name": {"x"}, "current": {"changed-1234"}}, true), 403)
+
+	// A reset by the admin ends the owner's sessions too.
+	_, err = f.dir.SetPassword(ctx, other, "reset-by-admin-1234")
+	must(t, err)
+	owner.want("after the admin's reset", owner.get(AccountPrefix), http.StatusSeeOther)
+}
+
+// Checking the password again on the account page (a password change,
+// an app password) goes through the failed-login guard: a session is not
+// an unthrottled way to guess the main password.
+func TestConfirmPasswordThrottled(t *testing.T) {
+	// The login makes the browser's address trusted for the account: its
+	// allowance (TrustedFailures) comes before the client's block.
+	f := newFixture(t, authguard.Config{IPFree: 2, AccountFree: 100, IPBlock: 4, TrustedFailures: 3,
+		BaseDelay: time.Millisecond, MaxDelay: time.Millisecond})
+	b := f.browser()
+	b.mustLogin(AccountPrefix, userAddr, userPassword)
+	before := f.logins.checks.Load()
+	blocked := 0
+	for i := range 12 {
+		p := b.post(AccountPrefix+"password", url.Values{"current": {fmt.Sprint("guess-", i)}, "new": {"x-1234567"}, "confirm": {"x-1234567"}}, true)
+		if strings.Contains(p.body, "too many wrong passwords") {
+			blocked++
+		}
+	}
+	if blocked == 0 {
+		t.Fatal("12 wrong current passwords were never throttled")
+	}
+	if n := f.logins.checks.Load() - before; n > 5 {
+		t.Errorf("%d password checks for 12 guesses, want at most 5 (the trusted allowance, then the client's block)", n)
+	}
 }
