@@ -14,10 +14,14 @@ import (
 
 // Limits on what the server may send back: a reply line of more than
 // maxLine octets is cut (RFC 5321 §4.5.3.1.5 allows 512), a reply of more
-// than maxLines lines is an error.
+// than maxLines lines is an error, and of a reply's text only the lines
+// within maxText octets are kept (read, not kept, past it): the text
+// goes into the queue's records, the logs and the bounces, once per
+// recipient.
 const (
 	maxLine  = 2048
 	maxLines = 100
+	maxText  = 4096
 )
 
 // errBadReply is a reply that does not follow RFC 5321 §4.2.
@@ -77,9 +81,9 @@ func (c *conn) cmd(line string, timeout time.Duration) (*smtpreply.Reply, error)
 // line when it is there and of the reply's class.
 func (c *conn) reply(timeout time.Duration) (*smtpreply.Reply, error) {
 	_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
-	var code int
+	var code, kept int
 	var lines []string
-	for len(lines) < maxLines {
+	for read := 0; read < maxLines; read++ {
 		line, err := c.line()
 		if err != nil {
 			return nil, err
@@ -89,7 +93,9 @@ func (c *conn) reply(timeout time.Duration) (*smtpreply.Reply, error) {
 			return nil, fmt.Errorf("%w: %q", errBadReply, line)
 		}
 		code = n
-		lines = append(lines, text)
+		if kept += len(text) + 1; kept <= maxText || len(lines) == 0 {
+			lines = append(lines, text)
+		}
 		if last {
 			c.replies++
 			c.last = code

@@ -39,8 +39,14 @@ func (c *Client) send(ctx context.Context, domain string, m *Message) []Result {
 
 // maxAddresses bounds the addresses tried for one message, so that a
 // domain with many unreachable hosts cannot hold a delivery for long
-// (Postfix's smtp_mx_address_limit is 5).
-const maxAddresses = 10
+// (Postfix's smtp_mx_address_limit is 5); maxHosts bounds the MX hosts
+// looked up and logged for it, those whose lookup or policy failed
+// included, so that a domain listing thousands of MX hosts costs no
+// more DNS queries and log lines than ten.
+const (
+	maxAddresses = 10
+	maxHosts     = 10
+)
 
 // tryHops tries each hop's addresses in turn until a session decides
 // (RFC 5321 §5.1: try the next address or MX host when one does not
@@ -49,8 +55,8 @@ const maxAddresses = 10
 func (c *Client) tryHops(ctx context.Context, d *domainPolicy, domain string, hops []hop, m *Message) attempt {
 	var lastTemp, lastPerm *attempt
 	tried := 0
-	for _, h := range hops {
-		if ctx.Err() != nil {
+	for i, h := range hops {
+		if ctx.Err() != nil || i == maxHosts || tried == maxAddresses {
 			break
 		}
 		addrs, addrSecure, err := c.lookupIP(ctx, h.host)

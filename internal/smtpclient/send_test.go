@@ -2,6 +2,7 @@ package smtpclient
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -149,4 +150,34 @@ func TestDNSFailures(t *testing.T) {
 	want(t, e.send("nowhere.test", msg("x\r\n", "a@nowhere.test")), "550 5.1.2")
 	want(t, e.send("hostless.test", msg("x\r\n", "a@hostless.test")), "550 5.1.2")
 	want(t, e.send("flaky.test", msg("x\r\n", "a@flaky.test")), "451 4.4.3")
+}
+
+// A domain listing hundreds of MX hosts costs at most maxHosts address
+// lookups and maxAddresses sessions per message, the hosts without an
+// address included, however many it lists.
+func TestManyMXHostsBounded(t *testing.T) {
+	srv := startFake(t, &fakeServer{greeting: "421 4.3.2 busy"})
+	e := newEnv(t, srv.port())
+	var lines []string
+	for i := range 4 {
+		lines = append(lines, fmt.Sprintf("remote.test. MX 10 a%d.remote.test.", i), fmt.Sprintf("a%d.remote.test. A 127.0.0.1", i))
+	}
+	for i := range 200 {
+		lines = append(lines, fmt.Sprintf("remote.test. MX 20 b%d.remote.test.", i)) // no address records
+	}
+	e.dns.Add(t, lines...)
+	e.dns.TruncateUDP() // the MX answer is too large for UDP
+	before := e.dns.Queries()
+	res := e.send("remote.test", msg("x\r\n", "a@remote.test"))
+	if res[0].Reply.Code != 421 {
+		t.Errorf("reply %v, want the hosts' 421", res[0].Reply)
+	}
+	if n := len(srv.transcripts()); n != 4 {
+		t.Errorf("%d sessions, want 4 (the hosts with an address)", n)
+	}
+	// The MX query (UDP, then TCP), then A and AAAA for each host looked
+	// up: about 2 * maxHosts, not 2 * 204.
+	if n := e.dns.Queries() - before; n > 2+2*maxHosts+4 {
+		t.Errorf("%d DNS queries for one message, want at most %d", n, 2+2*maxHosts+4)
+	}
 }

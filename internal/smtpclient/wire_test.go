@@ -63,6 +63,12 @@ func TestReplyParsing(t *testing.T) {
 	if r, err := replyFrom(t, long); err != nil || len(r.Text) != maxLine-4 {
 		t.Errorf("long line: %d %v", len(r.Text), err)
 	}
+	// 100 lines of 2,000 octets: read whole, at most maxText kept (it is
+	// stored, logged and bounced per recipient).
+	big := strings.Repeat("550-5.1.1 "+strings.Repeat("y", 1990)+"\r\n", maxLines-1) + "550 5.1.1 end\r\n"
+	if r, err := replyFrom(t, big); err != nil || r.Code != 550 || len(r.Text) > maxText || !strings.HasPrefix(r.Text, "yyy") {
+		t.Errorf("a reply of %d octets: code %v, %d octets of text, %v; want 550 and at most %d", len(big), r, len(r.Text), err, maxText)
+	}
 }
 
 func replyFrom(t *testing.T, wire string) (*smtpreply.Reply, error) {
