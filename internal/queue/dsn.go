@@ -108,7 +108,8 @@ func (r *report) human(b *strings.Builder) {
 		if it.rcpt.RemoteMTA != "" {
 			why = "host " + it.rcpt.RemoteMTA + " said: " + why
 		}
-		fmt.Fprintf(b, "<%s>: %s: %s\r\n", it.rcpt.Addr, it.action, why)
+		b.WriteString(wrap(fmt.Sprintf("<%s>: %s: %s", it.rcpt.Addr, it.action, why), "    "))
+		b.WriteString("\r\n")
 	}
 	if r.requireTLSFailed() {
 		b.WriteString(requireTLSText)
@@ -166,9 +167,9 @@ func (r *report) status(b *strings.Builder) {
 			fmt.Fprintf(b, "Remote-MTA: dns; %s\r\n", rc.RemoteMTA)
 		}
 		if rc.LastError != "" && rc.RemoteMTA != "" {
-			fmt.Fprintf(b, "Diagnostic-Code: smtp; %s\r\n", oneLine(rc.LastError))
+			fmt.Fprintf(b, "%s\r\n", wrap("Diagnostic-Code: smtp; "+oneLine(rc.LastError), " "))
 		} else if rc.LastError != "" {
-			fmt.Fprintf(b, "Diagnostic-Code: X-Petrel; %s\r\n", oneLine(rc.LastError))
+			fmt.Fprintf(b, "%s\r\n", wrap("Diagnostic-Code: X-Petrel; "+oneLine(rc.LastError), " "))
 		}
 		if !rc.LastAttempt.IsZero() {
 			fmt.Fprintf(b, "Last-Attempt-Date: %s\r\n", rc.LastAttempt.Format(dsnDate))
@@ -179,9 +180,60 @@ func (r *report) status(b *strings.Builder) {
 	}
 }
 
-// oneLine keeps a field value on one line.
+// oneLine keeps a field value on one line, of printable US-ASCII: a
+// remote server's reply may hold any octet, and a report is sent as
+// 7-bit text whose delivery-status part is ASCII (RFC 3464 §2.1.1); every
+// other octet becomes "?".
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), " ")
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = '?'
+			if c == '\r' || c == '\n' || c == '\t' {
+				b[i] = ' '
+			}
+		}
+	}
+	return strings.Join(strings.Fields(string(b)), " ")
+}
+
+// foldAt is the length a report's lines are folded at, well within the
+// 998 octets of RFC 5322 §2.1.1.
+const foldAt = 78
+
+// wrap folds a line of words at spaces into lines of at most foldAt
+// octets, each continued line starting with indent (" " folds a
+// header-style field: RFC 5322 §2.2.3, RFC 3464 §2.1.2); a word longer
+// than a line is cut.
+func wrap(line, indent string) string {
+	var b strings.Builder
+	n := 0 // the octets on the current line
+	for _, w := range strings.Fields(line) {
+		for _, c := range chunks(w, foldAt-len(indent)) {
+			switch {
+			case b.Len() == 0:
+			case n+1+len(c) <= foldAt:
+				b.WriteByte(' ')
+				n++
+			default:
+				b.WriteString("\r\n" + indent)
+				n = len(indent)
+			}
+			b.WriteString(c)
+			n += len(c)
+		}
+	}
+	return b.String()
+}
+
+// chunks cuts w into pieces of at most size octets.
+func chunks(w string, size int) []string {
+	var out []string
+	for len(w) > size {
+		out = append(out, w[:size])
+		w = w[size:]
+	}
+	return append(out, w)
 }
 
 // maxReturned bounds the original content returned in a report.
