@@ -204,13 +204,18 @@ type Delivery struct {
 	Relayhost      string `toml:"relayhost"`
 	// RelayUser and RelayPassword are the AUTH credentials for the relay
 	// host (both or neither; sent only over TLS).
-	RelayUser     string            `toml:"relay_user"`
-	RelayPassword string            `toml:"relay_password"`
-	RemotePort    int               `toml:"remote_port"`
-	Retry         []Duration        `toml:"retry"`
-	MaxQueueTime  Duration          `toml:"max_queue_time"`
-	DelayWarning  Duration          `toml:"delay_warning"`
-	Routes        map[string]string `toml:"routes"`
+	RelayUser     string     `toml:"relay_user"`
+	RelayPassword string     `toml:"relay_password"`
+	RemotePort    int        `toml:"remote_port"`
+	Retry         []Duration `toml:"retry"`
+	MaxQueueTime  Duration   `toml:"max_queue_time"`
+	DelayWarning  Duration   `toml:"delay_warning"`
+	// AttemptTimeout bounds one delivery attempt of a message to a
+	// domain, every MX host and session of it together: a server that
+	// answers just before each timeout, or reads the body a little at a
+	// time, is given up at it (and tried again later).
+	AttemptTimeout Duration          `toml:"attempt_timeout"`
+	Routes         map[string]string `toml:"routes"`
 	// TLSCAFile is a PEM file of CA certificates that outbound TLS
 	// trusts besides the system's: MTA-STS policy hosts and MX hosts
 	// under a policy, REQUIRETLS, the relay host ("" = the system's
@@ -338,6 +343,7 @@ func defaultDelivery() Delivery {
 		Retry:          []Duration{h / 12, h / 6, h / 2, h, 2 * h, 4 * h},
 		MaxQueueTime:   120 * h,
 		DelayWarning:   4 * h,
+		AttemptTimeout: h,
 		ClaimLease:     Duration(2 * time.Minute),
 		Routes:         map[string]string{},
 	}

@@ -35,6 +35,7 @@ func (d *Delivery) validate(p *problems) {
 	}
 	positive(p, "delivery.max_queue_time", d.MaxQueueTime)
 	positive(p, "delivery.delay_warning", d.DelayWarning)
+	positive(p, "delivery.attempt_timeout", d.AttemptTimeout)
 	if d.ClaimLease < Duration(time.Second) {
 		p.add("delivery.claim_lease", "%v: must be at least 1s", d.ClaimLease)
 	}

@@ -111,7 +111,11 @@ func (s *Service) attempt(ctx context.Context, m *store.QueuedMessage, domain st
 	}
 	var results []smtpclient.Result
 	if s.d.Sender != nil {
-		results = s.d.Sender.Send(ctx, domain, out)
+		// delivery.attempt_timeout: every host and session together; a
+		// recipient the attempt did not decide gets the 451 below.
+		actx, cancel := context.WithTimeout(ctx, s.cfg.AttemptTimeout)
+		results = s.d.Sender.Send(actx, domain, out)
+		cancel()
 	}
 	byRcpt := make(map[string]smtpclient.Result, len(results))
 	for _, res := range results {

@@ -18,6 +18,9 @@ type Config struct {
 	// DelayWarning is the age after which a "delayed" DSN is sent once,
 	// when NOTIFY allows it (0 = never).
 	DelayWarning time.Duration
+	// AttemptTimeout bounds one attempt at a domain (Sender.Send), all
+	// its hosts together (0 = DefaultAttemptTimeout).
+	AttemptTimeout time.Duration
 	// MaxActive bounds deliveries in flight in total, MaxPerDomain per
 	// destination domain.
 	MaxActive    int
@@ -42,12 +45,15 @@ const (
 	DefaultMaxPerDomain = 10
 	DefaultPoll         = 3 * time.Second
 	DefaultLease        = 2 * time.Minute
+	// DefaultAttemptTimeout is delivery.attempt_timeout's default.
+	DefaultAttemptTimeout = time.Hour
 )
 
 // ConfigFrom takes the queue settings from the server configuration.
 func ConfigFrom(c *config.Config) Config {
 	cfg := Config{Hostname: c.Hostname, MaxQueueTime: c.Delivery.MaxQueueTime.D(),
-		DelayWarning: c.Delivery.DelayWarning.D(), Lease: c.Delivery.ClaimLease.D()}
+		DelayWarning: c.Delivery.DelayWarning.D(), Lease: c.Delivery.ClaimLease.D(),
+		AttemptTimeout: c.Delivery.AttemptTimeout.D()}
 	for _, d := range c.Delivery.Retry {
 		cfg.Retry = append(cfg.Retry, d.D())
 	}
@@ -72,6 +78,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Lease <= 0 {
 		c.Lease = DefaultLease
+	}
+	if c.AttemptTimeout <= 0 {
+		c.AttemptTimeout = DefaultAttemptTimeout
 	}
 	if c.Owner == "" {
 		c.Owner = obs.ProcessName()
