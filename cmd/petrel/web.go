@@ -12,6 +12,7 @@ import (
 	"github.com/petrelmail/petrel/internal/acme"
 	"github.com/petrelmail/petrel/internal/admin"
 	"github.com/petrelmail/petrel/internal/mtasts"
+	"github.com/petrelmail/petrel/internal/netserve"
 	"github.com/petrelmail/petrel/internal/webapi"
 	"github.com/petrelmail/petrel/internal/webui"
 )
@@ -83,6 +84,14 @@ func startWeb(d deps, mgr *acme.Manager) (*webServers, error) {
 	if err != nil {
 		closeAll(httpsLns)
 		return nil, err
+	}
+	// http.max_connections(_per_ip): both listeners' connections together.
+	lim := netserve.NewLimiter("http", d.cfg.HTTP.MaxConnections, d.cfg.HTTP.MaxConnectionsPerIP)
+	for i := range httpsLns {
+		httpsLns[i] = lim.Listener(httpsLns[i])
+	}
+	for i := range plainLns {
+		plainLns[i] = lim.Listener(plainLns[i])
 	}
 	w := &webServers{stop: func() {}}
 	if len(httpsLns) > 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -61,5 +62,56 @@ func TestServeAdminNetworks(t *testing.T) {
 		if path == "/account/login" && !strings.Contains(string(body), `name="csrf"`) {
 			t.Errorf("the account login page has no CSRF token: %.300s", body)
 		}
+	}
+}
+
+// [http] max_connections_per_ip bounds one client's connections to the
+// HTTPS listener of the running server: past it a new connection is
+// closed at once, before a TLS handshake; closing one frees its slot.
+func TestServeHTTPConnectionLimit(t *testing.T) {
+	httpsAddr := testkit.FreeAddr(t)
+	e := newEnv(t, webUIConfig(t, httpsAddr, "", "[http]\nmax_connections_per_ip = 3\n"))
+	serveInBackground(t, e)
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for range 3 {
+		c, err := net.Dial("tcp", httpsAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	over, err := net.Dial("tcp", httpsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer over.Close()
+	_ = over.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := over.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("the 4th idle connection of one client: read %v, want EOF (closed at once)", err)
+	}
+	held[0].Close()
+	held = held[1:]
+	// The server frees the slot once it reads the close: a request gets
+	// through within a few tries.
+	web := webClient(t, e)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := web.Get("https://" + httpsAddr + "/account/login")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET /account/login: %s", resp.Status)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no request got through after a slot came back: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -329,7 +329,7 @@ func Default() *Config {
 		TLSRPT:   TLSRPT{Enabled: true},
 		Log:      Log{Level: "info", Format: "text"},
 		MTASTS:   defaultMTASTS(),
-		HTTP:     HTTP{AdminNetworks: []string{}},
+		HTTP:     HTTP{AdminNetworks: []string{}, MaxConnections: 1000, MaxConnectionsPerIP: 50},
 		Rspamd:   defaultRspamd(),
 		Antispam: defaultAntispam(),
 	}

@@ -13,6 +13,11 @@ type HTTP struct {
 	// prefixes ("192.0.2.0/24") or single addresses. The account page
 	// (/account/) answers everyone.
 	AdminNetworks []string `toml:"admin_networks"`
+	// MaxConnections and MaxConnectionsPerIP bound the connections of
+	// listen.https and listen.http_acme together, in all and from one
+	// client (an IPv4 address or an IPv6 /64); one over is closed at once.
+	MaxConnections      int `toml:"max_connections"`
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
 }
 
 // AdminPrefixes returns AdminNetworks parsed (validate refuses what does
@@ -49,4 +54,6 @@ func (h *HTTP) validate(p *problems) {
 			p.add(fmt.Sprintf("http.admin_networks[%d]", i), "%q is not an IP address or CIDR prefix", s)
 		}
 	}
+	positive(p, "http.max_connections", h.MaxConnections)
+	positive(p, "http.max_connections_per_ip", h.MaxConnectionsPerIP)
 }

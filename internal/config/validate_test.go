@@ -19,6 +19,8 @@ func TestValidateProblems(t *testing.T) {
 			[]string{`hostname: "mail_server.example" is not a valid domain name (letters, digits and hyphens; xn-- form for international names)`}},
 		{"numeric hostname", func(c *Config) { c.Hostname = "10.0.0.1" },
 			[]string{`hostname: "10.0.0.1" is not a valid domain name (letters, digits and hyphens; xn-- form for international names)`}},
+		{"no http connections", func(c *Config) { c.HTTP.MaxConnectionsPerIP = 0 },
+			[]string{`http.max_connections_per_ip: 0: must be greater than zero`}},
 		{"bad admin network", func(c *Config) { c.HTTP.AdminNetworks = []string{"10.0.0.0/8", "::1", "10.0.0.0/33"} },
 			[]string{`http.admin_networks[2]: "10.0.0.0/33" is not an IP address or CIDR prefix`}},
 		{"empty data_dir", func(c *Config) { c.DataDir = "" }, []string{"data_dir: must not be empty"}},
