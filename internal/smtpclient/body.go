@@ -34,6 +34,12 @@ func (s *session) data() (*smtpreply.Reply, outcome, bool) {
 	if err != nil {
 		return nil, retry(lostConnection(s.hop.host, s.ip, s.hop.port, "sending DATA"), err), false
 	}
+	if r.Code/100 == 2 {
+		// RFC 5321 §4.3.2: DATA's only positive reply is 354; a 2xx
+		// before any body is no delivery (its recipients would be taken
+		// as delivered with nothing sent): a temporary protocol error.
+		return nil, retry(badDataReply(s.hop.host, s.ip, s.hop.port, r), nil), false
+	}
 	if r.Code != 354 {
 		return r, outcome{}, true
 	}

@@ -30,6 +30,7 @@ type fakeServer struct {
 	silent   bool                // accept and say nothing
 	noEHLO   bool                // EHLO is 502: the client must say HELO
 	mail     string              // reply to MAIL; default 250
+	data     string              // reply to DATA; default 354 and the body is read
 	// afterRSET ends the connection after the reply to RSET: "close"
 	// closes it, anything else is a reply line said first (e.g. a 421).
 	afterRSET string
@@ -156,6 +157,10 @@ func (f *fakeServer) serve(nc net.Conn) {
 		case "RCPT":
 			say(w, f.rcptReply(arg))
 		case "DATA":
+			if f.data != "" {
+				say(w, f.data)
+				continue
+			}
 			say(w, "354 go ahead")
 			body := readData(r)
 			f.locked(func() { tr.body = body })

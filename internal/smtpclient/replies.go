@@ -42,6 +42,12 @@ func noAnswer(host string, ip netip.Addr, port int) *smtpreply.Reply {
 	return smtpreply.New(451, smtpreply.Enhanced{4, 4, 1}, "No answer from %s", hostAddr(host, ip, port))
 }
 
+// badDataReply: the server answered DATA with a 2xx instead of 354 (RFC
+// 3463 X.5.0, a protocol error); its text is not repeated.
+func badDataReply(host string, ip netip.Addr, port int, r *smtpreply.Reply) *smtpreply.Reply {
+	return smtpreply.New(451, smtpreply.Enhanced{4, 5, 0}, "%s answered DATA with %d instead of 354", hostAddr(host, ip, port), r.Code)
+}
+
 func lostConnection(host string, ip netip.Addr, port int, during string) *smtpreply.Reply {
 	return smtpreply.New(451, smtpreply.Enhanced{4, 4, 2}, "Lost connection with %s while %s", hostAddr(host, ip, port), during)
 }

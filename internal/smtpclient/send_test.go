@@ -11,6 +11,7 @@ import (
 
 	"github.com/petrelmail/petrel/internal/dnsr"
 	"github.com/petrelmail/petrel/internal/dnsr/dnstest"
+	"github.com/petrelmail/petrel/internal/smtpreply"
 )
 
 // env is one test's DNS server and client settings.
@@ -179,5 +180,20 @@ func TestManyMXHostsBounded(t *testing.T) {
 	// up: about 2 * maxHosts, not 2 * 204.
 	if n := e.dns.Queries() - before; n > 2+2*maxHosts+4 {
 		t.Errorf("%d DNS queries for one message, want at most %d", n, 2+2*maxHosts+4)
+	}
+}
+
+// A 2xx reply to DATA (instead of 354) delivers nothing: the recipients
+// get a temporary failure, never a success, and no body is sent.
+func TestDataAnswered2xx(t *testing.T) {
+	srv, e := oneMX(t, &fakeServer{data: "250 2.0.0 sure"})
+	res := e.send("remote.test", msg("x\r\n", "a@remote.test"))
+	if r := res[0].Reply; r.Code != 451 || r.Enhanced != (smtpreply.Enhanced{4, 5, 0}) {
+		t.Fatalf("reply %v, want 451 4.5.0 (a DATA answered 250 is no delivery)", r)
+	}
+	for _, tr := range srv.transcripts() {
+		if tr.body != "" {
+			t.Errorf("a body was sent: %q", tr.body)
+		}
 	}
 }
