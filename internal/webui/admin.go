@@ -44,9 +44,9 @@ func (u *UI) done(w http.ResponseWriter, r *http.Request, v *view, show pageFunc
 	if err != nil {
 		v.Error = ops.Message(err)
 		status := ops.KindOf(err).HTTPStatus()
-		if ops.KindOf(err) == ops.KindInternal {
+		if opaque(err) {
 			u.Log.Error("web operation failed", "user", v.User, "path", r.URL.Path, "err", err)
-			v.Error = "the operation failed; the server log has the details"
+			v.Error = opaqueText
 		} else {
 			u.Log.Info("web change refused", "user", v.User, "path", r.URL.Path, "status", status)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/ops"
+	"github.com/petrelmail/petrel/internal/store"
 )
 
 // view is what every page template gets.
@@ -70,11 +71,23 @@ func (u *UI) render(w http.ResponseWriter, status int, name string, v *view) {
 func (u *UI) fail(w http.ResponseWriter, name string, v *view, err error) {
 	status := ops.KindOf(err).HTTPStatus()
 	v.Error = ops.Message(err)
-	if ops.KindOf(err) == ops.KindInternal {
+	if opaque(err) {
 		u.Log.Error("web operation failed", "user", v.User, "page", name, "err", err)
-		v.Error = "the operation failed; the server log has the details"
+		v.Error = opaqueText
 	}
 	u.render(w, status, name, v)
+}
+
+// opaqueText is what a page says of an error whose text is not for its
+// users (opaque).
+const opaqueText = "the operation failed; the server log has the details"
+
+// opaque reports whether err's text stays in the log: an internal error,
+// and the store's temporary failures and closing, whose causes are the
+// database's own messages (its address, user and name on PostgreSQL).
+func opaque(err error) bool {
+	return ops.KindOf(err) == ops.KindInternal || store.IsKind(err, store.KindTemporary) ||
+		store.IsKind(err, store.KindClosed)
 }
 
 // humanSize writes n octets in binary units.
