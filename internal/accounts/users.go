@@ -201,6 +201,23 @@ func (s *Service) Users(ctx context.Context) ([]User, error) {
 	return users, nil
 }
 
+// User describes the account that has address (any of its addresses),
+// reading that account alone (Users reads every account).
+func (s *Service) User(ctx context.Context, address string) (User, error) {
+	const op = "user"
+	acct, _, err := s.account(ctx, op, address)
+	if err != nil {
+		return User{}, err
+	}
+	addrs, err := s.dir.Addresses(ctx, acct.ID)
+	if err != nil {
+		return User{}, store.Wrap(store.KindInternal, op, err)
+	}
+	extra := slices.DeleteFunc(slices.Clone(addrs), func(x string) bool { return x == acct.Address })
+	slices.Sort(extra)
+	return User{ID: acct.ID, Address: acct.Address, Addresses: extra}, nil
+}
+
 // AddAddress gives the account that has accountAddress (any of its
 // addresses) the extra address extra, in a local domain.
 func (s *Service) AddAddress(ctx context.Context, accountAddress, extra string) error {

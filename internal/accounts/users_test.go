@@ -70,6 +70,15 @@ func TestUsersAndAddresses(t *testing.T) {
 	}) {
 		t.Fatalf("Users = %+v, want %+v", users, want)
 	}
+	// User reads one account, by any of its addresses, as Users lists it.
+	for _, addr := range []string{"bob@example.org", "Robert@example.org", "bob@bücher.example"} {
+		u, err := f.svc.User(f.ctx, addr)
+		if err != nil || u.ID != b.ID || u.Address != want[1].Address || !slices.Equal(u.Addresses, want[1].Addresses) {
+			t.Errorf("User(%s) = %+v, %v; want %+v", addr, u, err, want[1])
+		}
+	}
+	_, err = f.svc.User(f.ctx, "nobody@example.org")
+	wantErr(t, "User of an unknown address", err, store.KindNotFound)
 
 	wantErr(t, "delete primary address", f.svc.DeleteAddress(f.ctx, "bob@example.org"), store.KindInvalid, "primary address")
 	if err := f.svc.DeleteAddress(f.ctx, "ROBERT@example.org"); err != nil {

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/petrelmail/petrel/internal/accounts"
@@ -75,23 +74,12 @@ func (d *Directory) Account(ctx context.Context, address string) (AccountInfo, e
 	if err != nil {
 		return AccountInfo{}, wrapField(err, "address")
 	}
-	primary, err := canonicalAddress(address)
+	// The account alone: a page view must not read every account.
+	u, err := d.acc.User(ctx, address)
 	if err != nil {
-		return AccountInfo{}, invalid("address", err)
+		return AccountInfo{}, wrapField(err, "address")
 	}
-	users, err := d.Users(ctx)
-	if err != nil {
-		return AccountInfo{}, err
-	}
-	info := AccountInfo{Quota: q}
-	for _, u := range users {
-		if u.Address == primary || slices.Contains(u.Extra, primary) {
-			info.User = u
-		}
-	}
-	if info.Address == "" {
-		return AccountInfo{}, &Error{Kind: KindNotFound, Field: "address", Msg: "no account has the address " + primary}
-	}
+	info := AccountInfo{Quota: q, User: User{Address: u.Address, Extra: u.Addresses}}
 	for _, f := range flags {
 		info.Admin = info.Admin || f == accounts.FlagAdmin
 		info.AppPasswordsOnly = info.AppPasswordsOnly || f == accounts.FlagAppPasswordsOnly

@@ -28,6 +28,7 @@ type Accounts interface {
 	SetPassword(ctx context.Context, address, password string) error
 	DeleteUser(ctx context.Context, address string) error
 	Users(ctx context.Context) ([]accounts.User, error)
+	User(ctx context.Context, address string) (accounts.User, error)
 	AddAddress(ctx context.Context, accountAddress, extra string) error
 	DeleteAddress(ctx context.Context, address string) error
 	AddAlias(ctx context.Context, address string, targets []string) error
