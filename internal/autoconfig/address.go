@@ -30,7 +30,10 @@ func ParseAddress(s string) (mailaddr.Address, error) {
 		return mailaddr.Address{}, ErrInvalidAddress
 	}
 	a, err := mailaddr.Parse(s)
-	if err != nil || a.IsLiteral() {
+	// A quoted local part may hold spaces and any text: the public
+	// endpoints would serve a profile, under the server's own name, whose
+	// title and description an anonymous requester wrote.
+	if err != nil || a.IsLiteral() || !a.IsDotAtom() {
 		return mailaddr.Address{}, ErrInvalidAddress
 	}
 	if a.Domain, err = mailaddr.CanonicalDomain(a.Domain); err != nil {

@@ -201,6 +201,9 @@ func TestMobileConfigHandler(t *testing.T) {
 	checkRefusals(t, h, d, []refusal{
 		{"GET", "mail.example.org", "/apple/mail.mobileconfig", 400, "not an email address"},
 		{"GET", "mail.example.org", "/apple/mail.mobileconfig?emailaddress=a%0d%0aX-Evil:%201%40example.org", 400, "not an email address"},
+		// A quoted local part would put the requester's words in the
+		// profile's title, served under the server's name.
+		{"GET", "mail.example.org", "/apple/mail.mobileconfig?emailaddress=" + url.QueryEscape(`"Your mailbox is suspended. Call +1 555 0100"@example.org`), 400, "not an email address"},
 		{"GET", "mail.example.org", "/apple/mail.mobileconfig?emailaddress=alice%40other.example", 404, "not a domain"},
 		{"POST", "mail.example.org", "/apple/mail.mobileconfig?emailaddress=alice%40example.org", 405, "use GET"},
 	})

@@ -26,6 +26,11 @@ type Address struct {
 // IsZero reports whether a is the zero Address, the null reverse-path <>.
 func (a Address) IsZero() bool { return a.Local == "" && a.Domain == "" }
 
+// IsDotAtom reports whether the local part is a dot-string (RFC 5321
+// §4.1.2), written without quotes: letters, digits and atext symbols,
+// with single dots between them.
+func (a Address) IsDotAtom() bool { return isDotString(a.Local) }
+
 // IsLiteral reports whether the domain is an address literal
 // (RFC 5321 §4.1.3), such as [192.0.2.1] or [IPv6:2001:db8::1].
 func (a Address) IsLiteral() bool { return strings.HasPrefix(a.Domain, "[") }
