@@ -189,13 +189,11 @@ func (s *Service) Users(ctx context.Context) ([]User, error) {
 	}
 	users := make([]User, 0, len(accts))
 	for _, a := range accts {
-		addrs, err := s.dir.Addresses(ctx, a.ID)
+		u, err := s.userOf(ctx, op, a)
 		if err != nil {
-			return nil, store.Wrap(store.KindInternal, op, err)
+			return nil, err
 		}
-		extra := slices.DeleteFunc(slices.Clone(addrs), func(x string) bool { return x == a.Address })
-		slices.Sort(extra)
-		users = append(users, User{ID: a.ID, Address: a.Address, Addresses: extra})
+		users = append(users, u)
 	}
 	slices.SortFunc(users, func(x, y User) int { return strings.Compare(x.Address, y.Address) })
 	return users, nil
@@ -209,6 +207,11 @@ func (s *Service) User(ctx context.Context, address string) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
+	return s.userOf(ctx, op, acct)
+}
+
+// userOf is acct with its extra addresses, sorted.
+func (s *Service) userOf(ctx context.Context, op string, acct store.Account) (User, error) {
 	addrs, err := s.dir.Addresses(ctx, acct.ID)
 	if err != nil {
 		return User{}, store.Wrap(store.KindInternal, op, err)
