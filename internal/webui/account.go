@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/petrelmail/petrel/internal/accounts"
-	"github.com/petrelmail/petrel/internal/authguard"
 	"github.com/petrelmail/petrel/internal/autoconfig"
 	"github.com/petrelmail/petrel/internal/ops"
 )
@@ -119,36 +118,14 @@ func (u *UI) addAppPassword(w http.ResponseWriter, r *http.Request, v *view) {
 // failed-login guard like a login (a session must not be an unthrottled
 // way to guess it).
 func (u *UI) confirmPassword(r *http.Request, user, password string) error {
-	ctx := r.Context()
-	var at *authguard.Attempt
-	if u.Guard != nil {
-		var v authguard.Verdict
-		at, v = u.Guard.Begin(clientIP(r), user)
-		if v.Blocked {
-			return &ops.Error{Kind: ops.KindInvalid, Field: "current", Msg: "too many wrong passwords; try again later"}
-		}
-		if !v.Wait(ctx) {
-			at.Abandon()
-			return ctx.Err()
-		}
-	}
-	_, err := u.Logins.AuthenticatePassword(ctx, user, password)
+	_, err := u.checkPassword(r, user, password)
 	switch {
+	case errors.Is(err, errBlocked):
+		return &ops.Error{Kind: ops.KindInvalid, Field: "current", Msg: "too many wrong passwords; try again later"}
 	case errors.Is(err, accounts.ErrAuthFailed):
-		if at != nil {
-			at.Failure()
-		}
 		return &ops.Error{Kind: ops.KindInvalid, Field: "current", Msg: "the current password is wrong"}
-	case err != nil:
-		if at != nil {
-			at.Abandon()
-		}
-		return err
 	}
-	if at != nil {
-		at.Success()
-	}
-	return nil
+	return err
 }
 
 // renewSession replaces the request's session with one for the account's

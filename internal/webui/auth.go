@@ -67,6 +67,43 @@ func (u *UI) pageLimit(prefix string, limit int64, h pageFunc) http.Handler {
 	})
 }
 
+// errBlocked is checkPassword's refusal of a client past the guard's
+// limits: its password was not checked.
+var errBlocked = errors.New("too many failed logins")
+
+// checkPassword checks the main password of user through the failed-login
+// guard, as every web login and every password asked again does: a
+// blocked client gets errBlocked, a wrong password accounts.ErrAuthFailed
+// (counted as a failure), a client that left while it waited its
+// context's error.
+func (u *UI) checkPassword(r *http.Request, user, password string) (store.Account, error) {
+	ctx := r.Context()
+	var at *authguard.Attempt
+	if u.Guard != nil {
+		var v authguard.Verdict
+		at, v = u.Guard.Begin(clientIP(r), user)
+		if v.Blocked {
+			return store.Account{}, errBlocked
+		}
+		if !v.Wait(ctx) {
+			at.Abandon()
+			return store.Account{}, ctx.Err()
+		}
+	}
+	acct, err := u.Logins.AuthenticatePassword(ctx, user, password)
+	if at != nil {
+		switch {
+		case errors.Is(err, accounts.ErrAuthFailed):
+			at.Failure()
+		case err != nil:
+			at.Abandon()
+		default:
+			at.Success()
+		}
+	}
+	return acct, err
+}
+
 // checkAccount ends a session whose account is no longer the one that
 // logged in with that password (session.valid): errNoSession then.
 func (u *UI) checkAccount(ctx context.Context, id string, se *session) error {
@@ -114,39 +151,22 @@ func (u *UI) login(prefix string) http.HandlerFunc {
 		}
 		ctx := r.Context()
 		ip := clientIP(r)
-		var at *authguard.Attempt
-		if u.Guard != nil {
-			var v authguard.Verdict
-			at, v = u.Guard.Begin(ip, user)
-			if v.Blocked {
-				u.Log.Info("web login refused: too many failures", "client", ip.String(), "user", logUser(user))
-				u.showLogin(w, prefix, http.StatusTooManyRequests, "Too many failed logins from this address; try again later.")
-				return
-			}
-			if !v.Wait(ctx) {
-				at.Abandon()
-				return
-			}
-		}
-		acct, err := u.Logins.AuthenticatePassword(ctx, user, password)
-		if errors.Is(err, accounts.ErrAuthFailed) {
-			if at != nil {
-				at.Failure()
-			}
+		acct, err := u.checkPassword(r, user, password)
+		switch {
+		case errors.Is(err, errBlocked):
+			u.Log.Info("web login refused: too many failures", "client", ip.String(), "user", logUser(user))
+			u.showLogin(w, prefix, http.StatusTooManyRequests, "Too many failed logins from this address; try again later.")
+			return
+		case errors.Is(err, accounts.ErrAuthFailed):
 			u.Log.Info("web login failed", "client", ip.String(), "user", logUser(user))
 			u.showLogin(w, prefix, http.StatusUnauthorized, "Wrong address or password.")
 			return
-		}
-		if err != nil {
-			if at != nil {
-				at.Abandon()
-			}
+		case ctx.Err() != nil:
+			return // the client left while its attempt waited
+		case err != nil:
 			u.Log.Error("web login: checking the password failed", "client", ip.String(), "err", err)
 			u.showLogin(w, prefix, http.StatusServiceUnavailable, "Cannot check passwords now; try again.")
 			return
-		}
-		if at != nil {
-			at.Success()
 		}
 		if admin {
 			ok, err := u.Logins.HasFlag(ctx, acct.Address, accounts.FlagAdmin)
