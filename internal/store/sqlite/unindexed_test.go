@@ -42,22 +42,13 @@ func planOf(t *testing.T, db *sql.DB, q string, args ...any) string {
 // its key.
 func TestMigrationTextPending(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := Open(ctx, Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "petrel.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	dir, db := newStoreDB(t)
 	prev := migrationWith(t, "text_unindexed_pending")
 	if _, err := db.Exec(`DROP INDEX IF EXISTS text_unindexed_pending; PRAGMA user_version = ` + strconv.Itoa(prev)); err != nil {
 		t.Fatal(err)
 	}
-	if s, err = Open(ctx, Options{Dir: dir}); err != nil {
+	s, err := Open(ctx, Options{Dir: dir})
+	if err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -81,17 +72,7 @@ func TestMigrationTextPending(t *testing.T) {
 // when the list is longer than the mailbox, and the list otherwise: the
 // plans of both shapes lead with the side they say.
 func TestUnindexedShapes(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(context.Background(), Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "petrel.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	_, db := newStoreDB(t)
 	if plan := planOf(t, db, unindexedByList, 1); !strings.HasPrefix(plan, "SCAN u") {
 		t.Errorf("by the list: plan %q, want the list scanned first", plan)
 	}
@@ -179,4 +160,22 @@ func BenchmarkUnindexedMaybe(b *testing.B) {
 		b.Fatal(err)
 	}
 	run("small-mailbox-long-list", small.ID, 100)
+}
+
+// newStoreDB creates a store in a new directory, closes it, and opens its
+// database file directly (closed at the test's end).
+func newStoreDB(t *testing.T) (string, *sql.DB) {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := Open(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "petrel.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return dir, db
 }
