@@ -219,7 +219,11 @@ func (p *postfixInstance) stop() {
 	if p.pid == 0 || !pidAlive(p.pid) {
 		return
 	}
-	if out, err := exec.Command(interopTool(p.t, "postfix"), "-c", p.confDir, "stop").CombinedOutput(); err != nil {
+	// Bounded: a stuck "postfix stop" (its master -t check) once hung a
+	// whole test run; past 30 s the master is signalled instead.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, interopTool(p.t, "postfix"), "-c", p.confDir, "stop").CombinedOutput(); err != nil {
 		p.t.Logf("postfix stop: %v\n%s", err, out)
 		syscall.Kill(p.pid, syscall.SIGTERM)
 	}
